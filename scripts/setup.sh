@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs whatever the project needs and is missing; skips what is present.
+# Idempotent: a second run only checks, and takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have() { command -v "$1" >/dev/null 2>&1; }
+ok() { printf '  ok       %s\n' "$*"; }
+doing() { printf '  install  %s\n' "$*"; }
+fail() {
+  printf '\nsetup: cannot install %s here.\n' "$1" >&2
+  printf 'Install it by hand, then run make again:\n  %s\n' "$2" >&2
+  exit 1
+}
+
+echo "queuelab setup: checking the toolchain"
+
+have cargo || fail "Rust" "https://rustup.rs (rustup, cargo, rustc)"
+have node && have npm || fail "Node.js and npm" "Node.js 18 or newer, with npm"
+
+# 1. wasm32 target
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  ok "rust target wasm32-unknown-unknown"
+else
+  doing "rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen CLI at exactly the version in Cargo.lock
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$want" ] || { echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+got=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$got" = "$want" ] && have wasm-bindgen-test-runner; then
+  ok "wasm-bindgen-cli $want"
+else
+  doing "wasm-bindgen-cli $want (found: ${got:-none}; takes ~2 minutes)"
+  # No --locked: the registry mirror lacks some locked versions.
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+# 3. wasm-pack
+if have wasm-pack; then
+  ok "wasm-pack $(wasm-pack --version | awk '{print $2}')"
+else
+  doing "wasm-pack (takes ~1.5 minutes)"
+  cargo install wasm-pack
+fi
+
+# 4. Debian packages: chromium, chromedriver, binaryen (wasm-opt)
+missing=()
+have chromium || missing+=(chromium)
+have chromedriver || missing+=(chromium-driver)
+have wasm-opt || missing+=(binaryen)
+if [ ${#missing[@]} -eq 0 ]; then
+  ok "chromium, chromedriver, wasm-opt"
+else
+  if [ "$(id -u)" -eq 0 ] && have apt-get; then
+    doing "${missing[*]} (apt)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif have sudo && have apt-get && sudo -n true 2>/dev/null; then
+    doing "${missing[*]} (sudo apt)"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    fail "${missing[*]}" "sudo apt-get install ${missing[*]}   (or your system's equivalents)"
+  fi
+fi
+
+# 5. npm dev dependencies (Playwright test runner, chart library)
+if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
+   && [ -d node_modules/@playwright/test ]; then
+  ok "npm packages"
+else
+  doing "npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: everything is present"
