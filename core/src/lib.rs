@@ -14,6 +14,8 @@
 //! assert_eq!(sim.snapshot().received, 33);
 //! ```
 
+pub mod dist;
 pub mod kernel;
+pub mod rng;
 pub mod time;
 pub mod toy;

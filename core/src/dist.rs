@@ -1,0 +1,334 @@
+//! Distributions of durations: how long a producer waits between items, how
+//! long a consumer works on one.
+//!
+//! | JSON | meaning |
+//! |---|---|
+//! | `"100ms"` or `{"constant": "100ms"}` | always 100 ms |
+//! | `{"uniform": {"min": "50ms", "max": "150ms"}}` | uniform on `[min, max]` (whole µs) |
+//! | `{"exponential": {"mean": "100ms"}}` | exponential (Poisson arrivals) |
+//! | `{"normal": {"mean": "100ms", "stddev": "20ms"}}` | normal, clamped at 0 |
+//! | `{"lognormal": {"mean": "100ms", "stddev": "50ms"}}` | log-normal with that mean and stddev |
+//! | `{"bursts": {"on": "1s", "off": "2s", "interval": <dist>}}` | `interval` during on-windows, nothing during off-windows |
+//!
+//! Samples are whole microseconds. Bursts are anchored at time zero: the
+//! on-windows are `[k(on+off), k(on+off)+on)`; a sample that would land in an
+//! off-window is moved to the start of the next on-window. Every sample
+//! draws from the world's [`SimRng`] and uses `libm`, so runs are identical
+//! natively and in wasm.
+
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A distribution of durations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dist {
+    Constant(SimDuration),
+    Uniform { min: SimDuration, max: SimDuration },
+    Exponential { mean: SimDuration },
+    Normal { mean: SimDuration, stddev: SimDuration },
+    LogNormal { mean: SimDuration, stddev: SimDuration },
+    Bursts { on: SimDuration, off: SimDuration, interval: Box<Dist> },
+}
+
+impl Default for Dist {
+    fn default() -> Self {
+        Dist::Constant(SimDuration::ZERO)
+    }
+}
+
+fn to_us(x: f64) -> SimDuration {
+    // Clamp at zero; `as` saturates at u64::MAX and maps NaN to 0.
+    SimDuration::from_micros(if x > 0.0 { (x + 0.5) as u64 } else { 0 })
+}
+
+impl Dist {
+    /// Draws the delay from `now` until the next event.
+    pub fn sample(&self, rng: &mut SimRng, now: SimTime) -> SimDuration {
+        match self {
+            Dist::Constant(d) => *d,
+            Dist::Uniform { min, max } => {
+                SimDuration::from_micros(rng.between(min.as_micros(), max.as_micros()))
+            }
+            Dist::Exponential { mean } => to_us(-(mean.as_micros() as f64) * libm::log(rng.unit_open0())),
+            Dist::Normal { mean, stddev } => {
+                to_us(mean.as_micros() as f64 + stddev.as_micros() as f64 * standard_normal(rng))
+            }
+            Dist::LogNormal { mean, stddev } => {
+                let m = mean.as_micros() as f64;
+                if m <= 0.0 {
+                    return SimDuration::ZERO;
+                }
+                let s = stddev.as_micros() as f64;
+                let sigma2 = libm::log1p((s * s) / (m * m));
+                let mu = libm::log(m) - sigma2 / 2.0;
+                to_us(libm::exp(mu + libm::sqrt(sigma2) * standard_normal(rng)))
+            }
+            Dist::Bursts { on, off, interval } => {
+                let d = interval.sample(rng, now);
+                let period = on.as_micros().saturating_add(off.as_micros());
+                if period == 0 || off.is_zero() {
+                    return d;
+                }
+                let t = now.as_micros().saturating_add(d.as_micros());
+                let phase = t % period;
+                let at = if phase < on.as_micros() { t } else { t - phase + period };
+                SimDuration::from_micros(at - now.as_micros())
+            }
+        }
+    }
+
+    /// The long-run mean, for display and rate summaries.
+    pub fn mean(&self) -> SimDuration {
+        match self {
+            Dist::Constant(d) => *d,
+            Dist::Uniform { min, max } => SimDuration::from_micros((min.as_micros() + max.as_micros()) / 2),
+            Dist::Exponential { mean } | Dist::Normal { mean, .. } | Dist::LogNormal { mean, .. } => *mean,
+            Dist::Bursts { on, off, interval } => {
+                // Average spacing stretched by the off fraction.
+                let period = on.as_micros() + off.as_micros();
+                if on.is_zero() {
+                    return SimDuration::MAX;
+                }
+                let m = interval.mean().as_micros() as f64 * period as f64 / on.as_micros() as f64;
+                to_us(m)
+            }
+        }
+    }
+
+    /// Checks parameters that parse but make no sense.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Dist::Uniform { min, max } if min > max => {
+                Err(format!("uniform: min ({min}) must not exceed max ({max})"))
+            }
+            Dist::Bursts { on, .. } if on.is_zero() => Err("bursts: `on` must be longer than 0s".into()),
+            Dist::Bursts { interval, .. } => match **interval {
+                Dist::Bursts { .. } => Err("bursts: `interval` cannot itself be bursts".into()),
+                ref inner => inner.check(),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether every sample is zero (a loop paced only by this never waits).
+    pub fn is_zero(&self) -> bool {
+        match self {
+            Dist::Constant(d) => d.is_zero(),
+            Dist::Uniform { max, .. } => max.is_zero(),
+            Dist::Exponential { mean } | Dist::Normal { mean, .. } | Dist::LogNormal { mean, .. } => {
+                mean.is_zero()
+            }
+            Dist::Bursts { off, interval, .. } => off.is_zero() && interval.is_zero(),
+        }
+    }
+}
+
+/// Box-Muller with libm: one standard normal draw (two uniforms consumed).
+fn standard_normal(rng: &mut SimRng) -> f64 {
+    let u1 = rng.unit_open0();
+    let u2 = rng.unit();
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
+}
+
+impl fmt::Display for Dist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dist::Constant(d) => write!(f, "{d}"),
+            Dist::Uniform { min, max } => write!(f, "uniform({min}..{max})"),
+            Dist::Exponential { mean } => write!(f, "exp(mean {mean})"),
+            Dist::Normal { mean, stddev } => write!(f, "normal({mean} ± {stddev})"),
+            Dist::LogNormal { mean, stddev } => write!(f, "lognormal({mean} ± {stddev})"),
+            Dist::Bursts { on, off, interval } => write!(f, "bursts({interval} for {on}, off {off})"),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MinMax {
+    min: SimDuration,
+    max: SimDuration,
+}
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mean {
+    mean: SimDuration,
+}
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeanStd {
+    mean: SimDuration,
+    stddev: SimDuration,
+}
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BurstsRepr {
+    on: SimDuration,
+    off: SimDuration,
+    interval: Dist,
+}
+
+impl Serialize for Dist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if let Dist::Constant(d) = self {
+            return d.serialize(s);
+        }
+        let mut m = s.serialize_map(Some(1))?;
+        match self {
+            Dist::Constant(_) => unreachable!(),
+            Dist::Uniform { min, max } => m.serialize_entry("uniform", &MinMax { min: *min, max: *max })?,
+            Dist::Exponential { mean } => m.serialize_entry("exponential", &Mean { mean: *mean })?,
+            Dist::Normal { mean, stddev } => {
+                m.serialize_entry("normal", &MeanStd { mean: *mean, stddev: *stddev })?
+            }
+            Dist::LogNormal { mean, stddev } => {
+                m.serialize_entry("lognormal", &MeanStd { mean: *mean, stddev: *stddev })?
+            }
+            Dist::Bursts { on, off, interval } => m.serialize_entry(
+                "bursts",
+                &BurstsRepr { on: *on, off: *off, interval: (**interval).clone() },
+            )?,
+        }
+        m.end()
+    }
+}
+
+const KINDS: &[&str] = &["constant", "uniform", "exponential", "normal", "lognormal", "bursts"];
+
+impl<'de> Deserialize<'de> for Dist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Dist;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as \"150ms\" or a distribution such as {\"exponential\": {\"mean\": \"100ms\"}}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {
+                v.parse().map(Dist::Constant).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist, E> {
+                Ok(Dist::Constant(SimDuration::from_micros(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dist, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format!("expected one of {KINDS:?}, got an empty object")));
+                };
+                let dist = match kind.as_str() {
+                    "constant" => Dist::Constant(map.next_value()?),
+                    "uniform" => {
+                        let r: MinMax = map.next_value()?;
+                        Dist::Uniform { min: r.min, max: r.max }
+                    }
+                    "exponential" => Dist::Exponential { mean: map.next_value::<Mean>()?.mean },
+                    "normal" => {
+                        let r: MeanStd = map.next_value()?;
+                        Dist::Normal { mean: r.mean, stddev: r.stddev }
+                    }
+                    "lognormal" => {
+                        let r: MeanStd = map.next_value()?;
+                        Dist::LogNormal { mean: r.mean, stddev: r.stddev }
+                    }
+                    "bursts" => {
+                        let r: BurstsRepr = map.next_value()?;
+                        Dist::Bursts { on: r.on, off: r.off, interval: Box::new(r.interval) }
+                    }
+                    other => return Err(de::Error::unknown_variant(other, KINDS)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a distribution has exactly one kind, got a second key {extra:?}"
+                    )));
+                }
+                Ok(dist)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Dist, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn json_forms_round_trip() {
+        for text in [
+            r#""100ms""#,
+            r#"{"uniform":{"min":"50ms","max":"150ms"}}"#,
+            r#"{"exponential":{"mean":"10ms"}}"#,
+            r#"{"normal":{"mean":"10ms","stddev":"2ms"}}"#,
+            r#"{"lognormal":{"mean":"10ms","stddev":"5ms"}}"#,
+            r#"{"bursts":{"on":"1s","off":"2s","interval":"10ms"}}"#,
+        ] {
+            let d = parse(text).unwrap();
+            assert_eq!(serde_json::to_string(&d).unwrap(), text);
+        }
+        assert_eq!(parse(r#"{"constant":"5ms"}"#).unwrap(), Dist::Constant(SimDuration::from_millis(5)));
+    }
+
+    #[test]
+    fn bad_json_says_what_was_expected() {
+        assert!(parse(r#""fast""#).unwrap_err().contains(r#"expected a duration such as "150ms", got "fast""#));
+        assert!(parse(r#"{"poisson":{"mean":"1s"}}"#).unwrap_err().contains("unknown variant `poisson`"));
+        assert!(parse(r#"{"exponential":{"mean":"1s","x":1}}"#).unwrap_err().contains("unknown field"));
+        assert!(parse(r#"{"exponential":{"mean":"1s"},"uniform":{}}"#).unwrap_err().contains("second key"));
+        assert!(parse("true").unwrap_err().contains("expected a duration"));
+    }
+
+    #[test]
+    fn sample_means_are_close() {
+        let mut rng = SimRng::new(3);
+        let ms = SimDuration::from_millis;
+        for d in [
+            Dist::Uniform { min: ms(50), max: ms(150) },
+            Dist::Exponential { mean: ms(100) },
+            Dist::Normal { mean: ms(100), stddev: ms(10) },
+            Dist::LogNormal { mean: ms(100), stddev: ms(50) },
+        ] {
+            let n = 20_000;
+            let sum: u64 = (0..n).map(|_| d.sample(&mut rng, SimTime::ZERO).as_micros()).sum();
+            let mean = sum as f64 / n as f64;
+            assert!((mean - 100_000.0).abs() < 3_000.0, "{d}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn normal_is_clamped_at_zero() {
+        let mut rng = SimRng::new(9);
+        let d = Dist::Normal { mean: SimDuration::from_micros(1), stddev: SimDuration::from_millis(10) };
+        for _ in 0..1000 {
+            let _ = d.sample(&mut rng, SimTime::ZERO); // never underflows or panics
+        }
+    }
+
+    #[test]
+    fn bursts_never_land_in_off_windows() {
+        let mut rng = SimRng::new(1);
+        let d = Dist::Bursts {
+            on: SimDuration::from_secs(1),
+            off: SimDuration::from_secs(2),
+            interval: Box::new(Dist::Exponential { mean: SimDuration::from_millis(100) }),
+        };
+        let mut now = SimTime::ZERO;
+        for _ in 0..2000 {
+            now += d.sample(&mut rng, now);
+            assert!(now.as_micros() % 3_000_000 < 1_000_000, "at {now}");
+        }
+    }
+
+    #[test]
+    fn check_refuses_nonsense() {
+        let ms = SimDuration::from_millis;
+        assert!(Dist::Uniform { min: ms(5), max: ms(1) }.check().is_err());
+        assert!(Dist::Bursts { on: ms(0), off: ms(1), interval: Box::new(Dist::Constant(ms(1))) }.check().is_err());
+        assert!(Dist::Exponential { mean: ms(1) }.check().is_ok());
+    }
+}
