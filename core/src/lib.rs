@@ -15,6 +15,7 @@
 //! ```
 
 pub mod dist;
+pub mod gochan;
 pub mod kernel;
 pub mod rng;
 pub mod time;

@@ -1,0 +1,10 @@
+//! The Go channel model: channels ([`channel`]), goroutine programs
+//! ([`program`]) and the behaviour templates that expand to programs
+//! ([`behavior`]). The world ([`crate::world`]) runs them on virtual time.
+//!
+//! Semantics follow Go's runtime (`chan.go`, `select.go`) exactly; see each
+//! module. The one deliberate extension is live capacity change
+//! ([`channel::Channel::set_cap`]).
+
+pub mod channel;
+pub mod program;

@@ -1,0 +1,679 @@
+//! Goroutine programs: what a goroutine does, as a list of operations with a
+//! program counter, so "what is this goroutine doing?" is always `ops[pc]`.
+//!
+//! Scenarios write programs as a tree of [`Stmt`] (JSON); [`compile`] turns
+//! the tree into flat [`Op`]s with jumps, a Go-like listing for the UI (one
+//! line per statement, each op mapped to its line), and for every pc the set
+//! of channel and WaitGroup operations the goroutine may still perform (used
+//! to prove goroutines stuck).
+//!
+//! Values: a goroutine holds at most one value `v`. `recv` puts the received
+//! value in `v` (the previous one is finished: "processed"); `send` sends `v`
+//! if the goroutine holds one, otherwise it produces a new message whose
+//! value is the goroutine's counter (`start`, `start+1`, ...).
+
+use crate::dist::Dist;
+use serde::{Deserialize, Serialize};
+
+/// One statement of a goroutine program (JSON, externally tagged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Stmt {
+    /// `ch <- v` (the held value, or a newly produced one).
+    Send(String),
+    /// `v := <-ch` (a closed, drained channel gives `ok == false`).
+    Recv(String),
+    /// `close(ch)`.
+    Close(String),
+    /// Busy for a sampled duration (processing the held value).
+    Work(Dist),
+    /// `time.Sleep(d)`.
+    Sleep(Dist),
+    /// `for i := 0; i < times; i++ { body }`.
+    Repeat { times: u64, body: Vec<Stmt> },
+    /// `for { body }`.
+    Forever(Vec<Stmt>),
+    /// `for v := range ch { body }`: ends when `ch` is closed and drained.
+    Range { ch: String, body: Vec<Stmt> },
+    /// `select { ... }`.
+    Select(SelectStmt),
+    /// `wg.Add(n)`.
+    WgAdd { wg: String, n: i64 },
+    /// `wg.Done()`.
+    WgDone(String),
+    /// `wg.Wait()`.
+    WgWait(String),
+    /// `prime := v` (prime sieve: the first value a filter sees is its prime).
+    TakeDivisor,
+    /// `if v % prime == 0 { continue }` (prime sieve filter).
+    DropMultiples,
+    /// `break` out of the innermost loop.
+    Break,
+}
+
+/// `select { case ...: body; case <-time.After(d): body; default: body }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectStmt {
+    pub cases: Vec<SelectCase>,
+    /// `default:` body; present (even empty) makes the select non-blocking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Vec<Stmt>>,
+    /// `case <-time.After(wait):` with its body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<AfterCase>,
+}
+
+/// One channel case of a select: exactly one of `send` / `recv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectCase {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recv: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<Stmt>,
+    /// For a recv case: when the channel is closed (`ok == false`), break
+    /// out of the innermost loop instead of running the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_on_close: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterCase {
+    pub wait: Dist,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<Stmt>,
+}
+
+pub type ChanId = u32;
+pub type WgId = u32;
+pub type Pc = u32;
+
+/// A compiled operation. Blocking ops keep `pc` on themselves while the
+/// goroutine waits; the world advances `pc` when the op completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Send { ch: ChanId },
+    /// `on_closed`: where to jump when the channel is closed and drained
+    /// (the end of a `range`); `None` for a plain receive.
+    Recv { ch: ChanId, on_closed: Option<Pc> },
+    Close { ch: ChanId },
+    Work { dist: u16 },
+    Sleep { dist: u16 },
+    LoopInit { slot: u8, times: u64 },
+    /// Decrement loop `slot`; jump to `to` while it is positive.
+    LoopBack { slot: u8, to: Pc },
+    Jump { to: Pc },
+    Select { sel: u16 },
+    WgAdd { wg: WgId, n: i64 },
+    WgDone { wg: WgId },
+    WgWait { wg: WgId },
+    TakeDivisor,
+    DropMultiples { skip_to: Pc },
+    End,
+}
+
+/// A compiled select case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseKind {
+    Send(ChanId),
+    Recv(ChanId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompiledCase {
+    pub kind: CaseKind,
+    /// First op of the case body.
+    pub target: Pc,
+    /// For recv cases with `break_on_close`: where `ok == false` jumps.
+    pub on_closed: Option<Pc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledSelect {
+    pub cases: Vec<CompiledCase>,
+    pub default: Option<Pc>,
+    pub after: Option<(u16, Pc)>,
+    pub line: u32,
+}
+
+/// Something a goroutine may still do that can unblock another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    Send(ChanId),
+    Recv(ChanId),
+    Close(ChanId),
+    /// `wg.Done()` or `wg.Add(negative)`.
+    WgDecrement(WgId),
+}
+
+/// A line of the Go-like listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub indent: u8,
+    pub text: String,
+}
+
+/// A compiled program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub ops: Vec<Op>,
+    pub dists: Vec<Dist>,
+    pub selects: Vec<CompiledSelect>,
+    pub lines: Vec<Line>,
+    /// Listing line of each op.
+    pub op_line: Vec<u32>,
+    /// Loop counters the program needs.
+    pub loop_slots: u8,
+    /// No send anywhere: the goroutine is a sink (its receives are deliveries).
+    pub is_sink: bool,
+    /// For each pc, what the goroutine may still do from there (sorted).
+    pub may: Vec<Vec<Capability>>,
+}
+
+/// Maximum loop nesting (loop counters are a fixed array per goroutine).
+pub const MAX_LOOP_DEPTH: usize = 8;
+/// Maximum number of ops in one compiled program.
+pub const MAX_OPS: usize = 4096;
+
+/// A compile problem: `path` is relative to the program (`[2].body[0]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Resolves names to ids while compiling.
+pub trait Names {
+    fn channel(&self, name: &str) -> Option<ChanId>;
+    fn waitgroup(&self, name: &str) -> Option<WgId>;
+}
+
+struct Compiler<'a> {
+    names: &'a dyn Names,
+    p: Program,
+    errors: Vec<CompileError>,
+    /// Open loops: (slot, break fixups, continue target fixups).
+    loops: Vec<LoopCtx>,
+    /// Whether the current innermost loop body has an op that waits.
+    waits: Vec<bool>,
+}
+
+struct LoopCtx {
+    breaks: Vec<usize>,
+    continues: Vec<usize>,
+}
+
+/// Compiles a statement tree. All problems are reported, each with a path.
+pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<CompileError>> {
+    let mut c = Compiler {
+        names,
+        p: Program {
+            ops: Vec::new(),
+            dists: Vec::new(),
+            selects: Vec::new(),
+            lines: Vec::new(),
+            op_line: Vec::new(),
+            loop_slots: 0,
+            is_sink: true,
+            may: Vec::new(),
+        },
+        errors: Vec::new(),
+        loops: Vec::new(),
+        waits: vec![false],
+    };
+    c.block(stmts, "", 0);
+    c.emit_line(Op::End, 0, "return");
+    if c.p.ops.len() > MAX_OPS {
+        c.err("", format!("program too large: {} operations (limit {MAX_OPS})", c.p.ops.len()));
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. }))
+        && !c.p.selects.iter().any(|s| s.cases.iter().any(|k| matches!(k.kind, CaseKind::Send(_))));
+    c.p.may = reachability(&c.p);
+    Ok(c.p)
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, path: &str, message: String) {
+        self.errors.push(CompileError { path: path.to_owned(), message });
+    }
+
+    fn pc(&self) -> Pc {
+        self.p.ops.len() as Pc
+    }
+
+    fn line(&mut self, indent: u8, text: String) -> u32 {
+        self.p.lines.push(Line { indent, text });
+        (self.p.lines.len() - 1) as u32
+    }
+
+    fn emit(&mut self, op: Op, line: u32) -> usize {
+        self.p.ops.push(op);
+        self.p.op_line.push(line);
+        self.p.ops.len() - 1
+    }
+
+    fn emit_line(&mut self, op: Op, indent: u8, text: &str) -> usize {
+        let l = self.line(indent, text.to_owned());
+        self.emit(op, l)
+    }
+
+    fn chan(&mut self, path: &str, name: &str) -> ChanId {
+        self.names.channel(name).unwrap_or_else(|| {
+            self.err(path, format!("no channel named {name:?}"));
+            0
+        })
+    }
+
+    fn wg(&mut self, path: &str, name: &str) -> WgId {
+        self.names.waitgroup(name).unwrap_or_else(|| {
+            self.err(path, format!("no WaitGroup named {name:?}"));
+            0
+        })
+    }
+
+    fn dist(&mut self, path: &str, d: &Dist) -> u16 {
+        if let Err(m) = d.check() {
+            self.err(path, m);
+        }
+        self.p.dists.push(d.clone());
+        (self.p.dists.len() - 1) as u16
+    }
+
+    fn mark_waits(&mut self) {
+        if let Some(w) = self.waits.last_mut() {
+            *w = true;
+        }
+    }
+
+    fn block(&mut self, stmts: &[Stmt], path: &str, indent: u8) {
+        for (i, s) in stmts.iter().enumerate() {
+            self.stmt(s, &format!("{path}[{i}]"), indent);
+        }
+    }
+
+    fn open_loop(&mut self, path: &str) -> u8 {
+        if self.loops.len() >= MAX_LOOP_DEPTH {
+            self.err(path, format!("loops nested deeper than {MAX_LOOP_DEPTH}"));
+        }
+        let slot = self.loops.len() as u8;
+        self.p.loop_slots = self.p.loop_slots.max(slot + 1);
+        self.loops.push(LoopCtx { breaks: Vec::new(), continues: Vec::new() });
+        self.waits.push(false);
+        slot
+    }
+
+    /// Closes a loop: patches `break`s to `end` and `continue`s to `cont`.
+    fn close_loop(&mut self, path: &str, cont: Pc, end: Pc) {
+        let ctx = self.loops.pop().expect("open loop");
+        for at in ctx.breaks {
+            self.patch(at, end);
+        }
+        for at in ctx.continues {
+            self.patch(at, cont);
+        }
+        let waited = self.waits.pop().unwrap_or(true);
+        if !waited {
+            self.err(
+                path,
+                "this loop never blocks or waits (no send, receive, blocking select, sleep or work): \
+                 it would spin forever at one instant"
+                    .into(),
+            );
+        }
+        // A loop that waits makes the enclosing body wait too.
+        self.mark_waits();
+    }
+
+    fn patch(&mut self, at: usize, to: Pc) {
+        match &mut self.p.ops[at] {
+            Op::Jump { to: t } | Op::DropMultiples { skip_to: t } => *t = to,
+            Op::Recv { on_closed: Some(t), .. } => *t = to,
+            _ => {}
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, path: &str, ind: u8) {
+        match s {
+            Stmt::Send(ch) => {
+                let id = self.chan(path, ch);
+                self.emit_line(Op::Send { ch: id }, ind, &format!("{ch} <- v"));
+                self.mark_waits();
+            }
+            Stmt::Recv(ch) => {
+                let id = self.chan(path, ch);
+                self.emit_line(Op::Recv { ch: id, on_closed: None }, ind, &format!("v := <-{ch}"));
+                self.mark_waits();
+            }
+            Stmt::Close(ch) => {
+                let id = self.chan(path, ch);
+                self.emit_line(Op::Close { ch: id }, ind, &format!("close({ch})"));
+            }
+            Stmt::Work(d) => {
+                let i = self.dist(&format!("{path}.work"), d);
+                self.emit_line(Op::Work { dist: i }, ind, &format!("process(v) // takes {d}"));
+                if !d.is_zero() {
+                    self.mark_waits();
+                }
+            }
+            Stmt::Sleep(d) => {
+                let i = self.dist(&format!("{path}.sleep"), d);
+                self.emit_line(Op::Sleep { dist: i }, ind, &format!("time.Sleep({d})"));
+                if !d.is_zero() {
+                    self.mark_waits();
+                }
+            }
+            Stmt::Repeat { times, body } => {
+                let slot = self.open_loop(path);
+                let var = (b'i' + slot) as char;
+                let l = self.line(ind, format!("for {var} := 0; {var} < {times}; {var}++ {{"));
+                self.emit(Op::LoopInit { slot, times: *times }, l);
+                // Skip the body entirely when times == 0.
+                let guard = self.emit(Op::Jump { to: 0 }, l);
+                let body_start = self.pc();
+                self.block(body, &format!("{path}.repeat.body"), ind + 1);
+                let cont = self.pc();
+                let close = self.line(ind, "}".into());
+                self.emit(Op::LoopBack { slot, to: body_start }, close);
+                let end = self.pc();
+                self.patch(guard, if *times == 0 { end } else { body_start });
+                self.close_loop(path, cont, end);
+            }
+            Stmt::Forever(body) => {
+                self.open_loop(path);
+                let l = self.line(ind, "for {".into());
+                let start = self.pc();
+                self.block(body, &format!("{path}.forever"), ind + 1);
+                let _ = l;
+                let close = self.line(ind, "}".into());
+                // An empty forever body still needs an op for its back-edge.
+                let back = self.emit(Op::Jump { to: start }, close);
+                let end = self.pc();
+                self.close_loop(path, back as Pc, end);
+                // The loop header line shows the first op of the body.
+            }
+            Stmt::Range { ch, body } => {
+                let id = self.chan(&format!("{path}.range.ch"), ch);
+                self.open_loop(path);
+                let head = self.emit_line(Op::Recv { ch: id, on_closed: Some(0) }, ind, &format!("for v := range {ch} {{"));
+                self.mark_waits();
+                self.block(body, &format!("{path}.range.body"), ind + 1);
+                let close = self.line(ind, "}".into());
+                self.emit(Op::Jump { to: head as Pc }, close);
+                let end = self.pc();
+                self.patch(head, end);
+                self.close_loop(path, head as Pc, end);
+            }
+            Stmt::Select(sel) => self.select(sel, path, ind),
+            Stmt::WgAdd { wg, n } => {
+                let id = self.wg(path, wg);
+                self.emit_line(Op::WgAdd { wg: id, n: *n }, ind, &format!("{wg}.Add({n})"));
+            }
+            Stmt::WgDone(wg) => {
+                let id = self.wg(path, wg);
+                self.emit_line(Op::WgDone { wg: id }, ind, &format!("{wg}.Done()"));
+            }
+            Stmt::WgWait(wg) => {
+                let id = self.wg(path, wg);
+                self.emit_line(Op::WgWait { wg: id }, ind, &format!("{wg}.Wait()"));
+                self.mark_waits();
+            }
+            Stmt::TakeDivisor => {
+                self.emit_line(Op::TakeDivisor, ind, "prime := v // print(prime)");
+            }
+            Stmt::DropMultiples => {
+                if self.loops.is_empty() {
+                    self.err(path, "drop_multiples must be inside a loop".into());
+                }
+                let at = self.emit_line(Op::DropMultiples { skip_to: 0 }, ind, "if v%prime == 0 { continue }");
+                if let Some(l) = self.loops.last_mut() {
+                    l.continues.push(at);
+                }
+            }
+            Stmt::Break => {
+                if self.loops.is_empty() {
+                    self.err(path, "break outside a loop".into());
+                }
+                let at = self.emit_line(Op::Jump { to: 0 }, ind, "break");
+                if let Some(l) = self.loops.last_mut() {
+                    l.breaks.push(at);
+                }
+            }
+        }
+    }
+
+    fn select(&mut self, sel: &SelectStmt, path: &str, ind: u8) {
+        let path = format!("{path}.select");
+        if sel.cases.is_empty() && sel.after.is_none() && sel.default.is_none() {
+            self.err(&path, "an empty select blocks forever; give it at least one case".into());
+        }
+        let head_line = self.line(ind, "select {".into());
+        let idx = self.p.selects.len() as u16;
+        self.p.selects.push(CompiledSelect { cases: Vec::new(), default: None, after: None, line: head_line });
+        self.emit(Op::Select { sel: idx }, head_line);
+        if sel.default.is_none() {
+            self.mark_waits();
+        }
+        let mut ends = Vec::new();
+        let mut cases = Vec::new();
+        for (i, case) in sel.cases.iter().enumerate() {
+            let cpath = format!("{path}.cases[{i}]");
+            let (kind, text) = match (&case.send, &case.recv) {
+                (Some(ch), None) => (CaseKind::Send(self.chan(&cpath, ch)), format!("case {ch} <- v:")),
+                (None, Some(ch)) => (CaseKind::Recv(self.chan(&cpath, ch)), format!("case v, ok := <-{ch}:")),
+                _ => {
+                    self.err(&cpath, "a case needs exactly one of \"send\" or \"recv\"".into());
+                    (CaseKind::Recv(0), String::new())
+                }
+            };
+            if case.break_on_close && matches!(kind, CaseKind::Send(_)) {
+                self.err(&cpath, "break_on_close applies to recv cases only".into());
+            }
+            if case.break_on_close && self.loops.is_empty() {
+                self.err(&cpath, "break_on_close needs an enclosing loop".into());
+            }
+            let l = self.line(ind, text);
+            let target = self.pc();
+            let mut on_closed = None;
+            if case.break_on_close {
+                // A jump op placed first in the body would run on ok==true too,
+                // so the break target is recorded in the case and patched below.
+                let at = self.emit(Op::Jump { to: 0 }, l);
+                if let Some(lp) = self.loops.last_mut() {
+                    lp.breaks.push(at);
+                }
+                on_closed = Some(at as Pc);
+            }
+            let body_start = self.pc();
+            self.block(&case.body, &format!("{cpath}.body"), ind + 1);
+            ends.push(self.emit(Op::Jump { to: 0 }, l));
+            cases.push(CompiledCase { kind, target: if on_closed.is_some() { body_start } else { target }, on_closed });
+        }
+        let mut after = None;
+        if let Some(a) = &sel.after {
+            let apath = format!("{path}.after");
+            let d = self.dist(&format!("{apath}.wait"), &a.wait);
+            let l = self.line(ind, format!("case <-time.After({}):", a.wait));
+            let target = self.pc();
+            self.block(&a.body, &format!("{apath}.body"), ind + 1);
+            ends.push(self.emit(Op::Jump { to: 0 }, l));
+            after = Some((d, target));
+        }
+        let mut default = None;
+        if let Some(body) = &sel.default {
+            let l = self.line(ind, "default:".into());
+            let target = self.pc();
+            self.block(body, &format!("{path}.default"), ind + 1);
+            ends.push(self.emit(Op::Jump { to: 0 }, l));
+            default = Some(target);
+        }
+        self.line(ind, "}".into());
+        let end = self.pc();
+        for at in ends {
+            self.patch(at, end);
+        }
+        let s = &mut self.p.selects[idx as usize];
+        s.cases = cases;
+        s.after = after;
+        s.default = default;
+    }
+}
+
+/// Successor pcs of `pc` in the control-flow graph.
+fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
+    let next = pc + 1;
+    match p.ops[pc] {
+        Op::End => {}
+        Op::Jump { to } => out.push(to as usize),
+        Op::LoopBack { to, .. } => out.extend([to as usize, next]),
+        Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
+        Op::DropMultiples { skip_to } => out.extend([next, skip_to as usize]),
+        Op::Select { sel } => {
+            let s = &p.selects[sel as usize];
+            for c in &s.cases {
+                out.push(c.target as usize);
+                if let Some(t) = c.on_closed {
+                    out.push(t as usize);
+                }
+            }
+            out.extend(s.default.map(|t| t as usize));
+            out.extend(s.after.map(|(_, t)| t as usize));
+        }
+        _ => out.push(next),
+    }
+}
+
+fn capabilities(p: &Program, pc: usize, out: &mut Vec<Capability>) {
+    match p.ops[pc] {
+        Op::Send { ch } => out.push(Capability::Send(ch)),
+        Op::Recv { ch, .. } => out.push(Capability::Recv(ch)),
+        Op::Close { ch } => out.push(Capability::Close(ch)),
+        Op::WgDone { wg } => out.push(Capability::WgDecrement(wg)),
+        Op::WgAdd { wg, n } if n < 0 => out.push(Capability::WgDecrement(wg)),
+        Op::Select { sel } => {
+            for c in &p.selects[sel as usize].cases {
+                out.push(match c.kind {
+                    CaseKind::Send(ch) => Capability::Send(ch),
+                    CaseKind::Recv(ch) => Capability::Recv(ch),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// For each pc, the capabilities reachable from it (including itself).
+fn reachability(p: &Program) -> Vec<Vec<Capability>> {
+    let n = p.ops.len();
+    let mut result = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    let mut stack = Vec::new();
+    let mut succ = Vec::new();
+    for start in 0..n {
+        seen.iter_mut().for_each(|s| *s = false);
+        let mut caps = Vec::new();
+        stack.push(start);
+        seen[start] = true;
+        while let Some(pc) = stack.pop() {
+            capabilities(p, pc, &mut caps);
+            succ.clear();
+            successors(p, pc, &mut succ);
+            for &s in &succ {
+                if s < n && !seen[s] {
+                    seen[s] = true;
+                    stack.push(s);
+                }
+            }
+        }
+        caps.sort_unstable();
+        caps.dedup();
+        result.push(caps);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct N;
+    impl Names for N {
+        fn channel(&self, name: &str) -> Option<ChanId> {
+            ["jobs", "done", "out"].iter().position(|n| *n == name).map(|i| i as u32)
+        }
+        fn waitgroup(&self, name: &str) -> Option<WgId> {
+            (name == "wg").then_some(0)
+        }
+    }
+
+    fn prog(json: &str) -> Result<Program, Vec<CompileError>> {
+        let stmts: Vec<Stmt> = serde_json::from_str(json).unwrap();
+        compile(&stmts, &N)
+    }
+
+    #[test]
+    fn producer_compiles_to_loop_with_listing() {
+        let p = prog(r#"[{"repeat":{"times":10,"body":[{"sleep":"100ms"},{"send":"jobs"}]}},{"close":"jobs"}]"#).unwrap();
+        let text: Vec<_> = p.lines.iter().map(|l| format!("{}{}", "  ".repeat(l.indent as usize), l.text)).collect();
+        assert_eq!(
+            text,
+            ["for i := 0; i < 10; i++ {", "  time.Sleep(100ms)", "  jobs <- v", "}", "close(jobs)", "return"]
+        );
+        assert!(!p.is_sink);
+        assert_eq!(p.may[0], [Capability::Send(0), Capability::Close(0)]);
+        let close_pc = p.ops.iter().position(|o| matches!(o, Op::Close { .. })).unwrap();
+        assert_eq!(p.may[close_pc], [Capability::Close(0)]);
+    }
+
+    #[test]
+    fn range_consumer_is_a_sink_and_range_exits_past_the_loop() {
+        let p = prog(r#"[{"range":{"ch":"jobs","body":[{"work":"10ms"}]}},{"wg_done":"wg"}]"#).unwrap();
+        assert!(p.is_sink);
+        let Op::Recv { on_closed: Some(end), .. } = p.ops[0] else { panic!("{:?}", p.ops[0]) };
+        assert_eq!(p.ops[end as usize], Op::WgDone { wg: 0 });
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let errs = prog(r#"[{"send":"nope"},{"repeat":{"times":2,"body":[{"wg_wait":"wg2"}]}},{"forever":[{"close":"jobs"}]}]"#)
+            .unwrap_err();
+        let paths: Vec<_> = errs.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
+        assert_eq!(paths[0], ("[0]", "no channel named \"nope\""));
+        assert_eq!(paths[1], ("[1].repeat.body[0]", "no WaitGroup named \"wg2\""));
+        assert_eq!(paths[2].0, "[2]");
+        assert!(paths[2].1.contains("never blocks or waits"));
+    }
+
+    #[test]
+    fn select_with_timeout_and_break_on_close() {
+        let p = prog(
+            r#"[{"forever":[{"select":{"cases":[{"recv":"jobs","break_on_close":true,"body":[{"work":"5ms"}]}],"after":{"wait":"1s"}}}]},{"wg_done":"wg"}]"#,
+        )
+        .unwrap();
+        let s = &p.selects[0];
+        let brk = s.cases[0].on_closed.unwrap();
+        let Op::Jump { to } = p.ops[brk as usize] else { panic!() };
+        assert_eq!(p.ops[to as usize], Op::WgDone { wg: 0 });
+        assert!(s.after.is_some());
+        assert!(p.lines.iter().any(|l| l.text == "case <-time.After(1s):"));
+    }
+
+    #[test]
+    fn non_blocking_loop_is_refused_but_a_waiting_one_is_fine() {
+        assert!(prog(r#"[{"forever":[{"select":{"cases":[{"send":"jobs"}],"default":[]}}]}]"#).is_err());
+        assert!(prog(r#"[{"forever":[{"select":{"cases":[{"send":"jobs"}],"default":[]}},{"sleep":"1ms"}]}]"#).is_ok());
+    }
+
+    #[test]
+    fn repeat_zero_skips_body() {
+        let p = prog(r#"[{"repeat":{"times":0,"body":[{"send":"jobs"}]}}]"#).unwrap();
+        let Op::Jump { to } = p.ops[1] else { panic!() };
+        assert_eq!(p.ops[to as usize], Op::End);
+    }
+}
