@@ -14,9 +14,11 @@
 //! assert_eq!(sim.snapshot().received, 33);
 //! ```
 
+pub mod command;
 pub mod dist;
 pub mod gochan;
 pub mod kernel;
 pub mod rng;
+pub mod scenario;
 pub mod time;
 pub mod toy;

@@ -6,5 +6,6 @@
 //! module. The one deliberate extension is live capacity change
 //! ([`channel::Channel::set_cap`]).
 
+pub mod behavior;
 pub mod channel;
 pub mod program;

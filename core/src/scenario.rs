@@ -1,0 +1,389 @@
+//! Scenarios: a world described in JSON (see `docs/scenarios.md`).
+//!
+//! Loading has two stages, both reporting field paths:
+//! 1. **Parse** (serde): wrong types, unknown fields (always an error, never
+//!    ignored) and malformed durations, e.g.
+//!    `goroutines[2].behavior.producer.interval: expected a duration such as "150ms", got "fast"`.
+//! 2. **Validate**: every semantic problem at once (unknown channel names,
+//!    duplicate names, limits), each with its path.
+//!
+//! Limits keep a shared link from asking for absurd worlds; see [`limits`].
+
+use crate::command::{Command, TimedCommand};
+use crate::gochan::behavior::Behavior;
+use crate::gochan::program::{self, ChanId, Names, WgId};
+use crate::time::SimDuration;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Size limits on a scenario.
+pub mod limits {
+    pub const MAX_CHANNELS: usize = 256;
+    pub const MAX_WAITGROUPS: usize = 64;
+    pub const MAX_GROUPS: usize = 256;
+    /// Goroutine instances in a world, across all groups.
+    pub const MAX_GOROUTINES: u64 = 2_000;
+    pub const MAX_CAPACITY: u32 = 1_000_000;
+    pub const MAX_COMMANDS: usize = 10_000;
+    pub const MAX_TRACE: u32 = 1_000_000;
+    pub const MAX_NAME_LEN: usize = 32;
+    pub const MIN_SAMPLE_INTERVAL_US: u64 = 1_000;
+    pub const MAX_JSON_BYTES: usize = 1 << 20;
+}
+
+fn one_u64() -> u64 {
+    1
+}
+fn one_u32() -> u32 {
+    1
+}
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+fn default_sample() -> SimDuration {
+    SimDuration::from_millis(100)
+}
+fn default_trace() -> u32 {
+    10_000
+}
+
+/// A world: channels, WaitGroups, goroutines, and timed commands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+    /// How often time series are sampled.
+    #[serde(default = "default_sample")]
+    pub sample_interval: SimDuration,
+    /// Stop the run at this virtual time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_at: Option<SimDuration>,
+    /// Events kept in the trace ring (older ones are forgotten).
+    #[serde(default = "default_trace")]
+    pub trace_capacity: u32,
+    #[serde(default)]
+    pub channels: Vec<ChannelSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waitgroups: Vec<String>,
+    #[serde(default)]
+    pub goroutines: Vec<GoroutineSpec>,
+    /// Commands applied at given virtual times (also the live-edit log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<TimedCommand>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSpec {
+    pub name: String,
+    /// 0 = unbuffered.
+    #[serde(default)]
+    pub capacity: u32,
+}
+
+/// A group of identical goroutines. With `count == 1` the goroutine is
+/// called `name`; otherwise `name-1`, `name-2`, ...
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoroutineSpec {
+    pub name: String,
+    #[serde(default = "one_u32", skip_serializing_if = "is_one")]
+    pub count: u32,
+    pub behavior: Behavior,
+}
+
+/// One problem, with the path of the field it is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub problems: Vec<Problem>,
+}
+
+impl ScenarioError {
+    fn one(path: &str, message: impl Into<String>) -> Self {
+        ScenarioError { problems: vec![Problem { path: path.into(), message: message.into() }] }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+impl std::error::Error for ScenarioError {}
+
+/// Whether `name` is a valid channel/goroutine/WaitGroup name.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= limits::MAX_NAME_LEN
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn name_problem(path: String, name: &str) -> Problem {
+    Problem {
+        path,
+        message: format!(
+            "expected a name of 1-{} letters, digits, '_', '-' or '.', got {name:?}",
+            limits::MAX_NAME_LEN
+        ),
+    }
+}
+
+impl Scenario {
+    /// Parses and validates JSON. Errors carry field paths.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > limits::MAX_JSON_BYTES {
+            return Err(ScenarioError::one(
+                "",
+                format!("scenario too large: {} bytes (limit {})", text.len(), limits::MAX_JSON_BYTES),
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let inner = e.into_inner();
+            let mut message = inner.to_string();
+            // Data errors already have a field path; the position only helps
+            // for syntax errors, where there is no path.
+            if inner.classify() == serde_json::error::Category::Data {
+                let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+                if let Some(stripped) = message.strip_suffix(&suffix) {
+                    message = stripped.to_owned();
+                }
+            }
+            ScenarioError::one(&path, message)
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("scenario serializes")
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("scenario serializes")
+    }
+
+    /// Instance names of a group.
+    pub fn instance_names(spec_name: &str, count: u32) -> impl Iterator<Item = String> + '_ {
+        (1..=count).map(move |i| if count == 1 { spec_name.to_owned() } else { format!("{spec_name}-{i}") })
+    }
+
+    /// Checks everything serde cannot; returns all problems at once.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let mut problems = Vec::new();
+        let mut push = |path: String, message: String| problems.push(Problem { path, message });
+
+        if self.sample_interval.as_micros() < limits::MIN_SAMPLE_INTERVAL_US {
+            push("sample_interval".into(), format!("must be at least 1ms, got {}", self.sample_interval));
+        }
+        if self.trace_capacity > limits::MAX_TRACE {
+            push("trace_capacity".into(), format!("at most {}, got {}", limits::MAX_TRACE, self.trace_capacity));
+        }
+        if self.channels.len() > limits::MAX_CHANNELS {
+            push("channels".into(), format!("at most {} channels, got {}", limits::MAX_CHANNELS, self.channels.len()));
+        }
+        if self.waitgroups.len() > limits::MAX_WAITGROUPS {
+            push("waitgroups".into(), format!("at most {}, got {}", limits::MAX_WAITGROUPS, self.waitgroups.len()));
+        }
+        if self.goroutines.len() > limits::MAX_GROUPS {
+            push("goroutines".into(), format!("at most {} groups, got {}", limits::MAX_GROUPS, self.goroutines.len()));
+        }
+        if self.commands.len() > limits::MAX_COMMANDS {
+            push("commands".into(), format!("at most {}, got {}", limits::MAX_COMMANDS, self.commands.len()));
+        }
+        let mut chan_names: Vec<&str> = Vec::new();
+        for (i, c) in self.channels.iter().enumerate() {
+            if !valid_name(&c.name) {
+                let p = name_problem(format!("channels[{i}].name"), &c.name);
+                push(p.path, p.message);
+            } else if chan_names.contains(&c.name.as_str()) {
+                push(format!("channels[{i}].name"), format!("duplicate channel name {:?}", c.name));
+            }
+            chan_names.push(&c.name);
+            if c.capacity > limits::MAX_CAPACITY {
+                push(
+                    format!("channels[{i}].capacity"),
+                    format!("must be between 0 and {}, got {}", limits::MAX_CAPACITY, c.capacity),
+                );
+            }
+        }
+        let mut wg_names: Vec<&str> = Vec::new();
+        for (i, w) in self.waitgroups.iter().enumerate() {
+            if !valid_name(w) {
+                let p = name_problem(format!("waitgroups[{i}]"), w);
+                push(p.path, p.message);
+            } else if wg_names.contains(&w.as_str()) {
+                push(format!("waitgroups[{i}]"), format!("duplicate WaitGroup name {w:?}"));
+            }
+            wg_names.push(w);
+        }
+        let names = NameTable { channels: &chan_names, waitgroups: &wg_names };
+        let mut total: u64 = 0;
+        let mut group_names: Vec<&str> = Vec::new();
+        for (i, g) in self.goroutines.iter().enumerate() {
+            let base = format!("goroutines[{i}]");
+            for p in check_group(g, &base, &names) {
+                push(p.path, p.message);
+            }
+            if group_names.contains(&g.name.as_str()) {
+                push(format!("{base}.name"), format!("duplicate goroutine name {:?}", g.name));
+            }
+            group_names.push(&g.name);
+            total += u64::from(g.count);
+        }
+        if total > limits::MAX_GOROUTINES {
+            push("goroutines".into(), format!("at most {} goroutines in all, got {total}", limits::MAX_GOROUTINES));
+        }
+        for (i, tc) in self.commands.iter().enumerate() {
+            if let Command::AddGoroutine { spec } = &tc.command {
+                for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
+                    push(p.path, p.message);
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioError { problems })
+        }
+    }
+}
+
+/// Checks one goroutine group against the declared names.
+pub(crate) fn check_group(g: &GoroutineSpec, base: &str, names: &dyn Names) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if !valid_name(&g.name) {
+        out.push(name_problem(format!("{base}.name"), &g.name));
+    }
+    if g.count == 0 || u64::from(g.count) > limits::MAX_GOROUTINES {
+        out.push(Problem {
+            path: format!("{base}.count"),
+            message: format!("must be between 1 and {}, got {}", limits::MAX_GOROUTINES, g.count),
+        });
+    }
+    if let Err(errs) = program::compile(&g.behavior.program(), names) {
+        let prefix = match &g.behavior {
+            Behavior::Program(_) => format!("{base}.behavior.program"),
+            _ => format!("{base}.behavior"),
+        };
+        for e in errs {
+            // Template programs are generated: point at the template, not
+            // at a statement path the user never wrote.
+            let path = if matches!(g.behavior, Behavior::Program(_)) { format!("{prefix}{}", e.path) } else { prefix.clone() };
+            out.push(Problem { path, message: e.message });
+        }
+    }
+    if let Some(wg) = g.behavior.spawn_wg() {
+        if names.waitgroup(wg).is_none() {
+            out.push(Problem { path: format!("{base}.behavior"), message: format!("no WaitGroup named {wg:?}") });
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Name lookup over declared names.
+pub(crate) struct NameTable<'a> {
+    pub channels: &'a [&'a str],
+    pub waitgroups: &'a [&'a str],
+}
+
+impl Names for NameTable<'_> {
+    fn channel(&self, name: &str) -> Option<ChanId> {
+        self.channels.iter().position(|n| *n == name).map(|i| i as ChanId)
+    }
+    fn waitgroup(&self, name: &str) -> Option<WgId> {
+        self.waitgroups.iter().position(|n| *n == name).map(|i| i as WgId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> Vec<String> {
+        Scenario::from_json(json).unwrap_err().problems.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let e = err(
+            r#"{"channels":[{"name":"jobs"}],"goroutines":[{"name":"a","behavior":{"consumer":{"from":"jobs"}}},{"name":"b","behavior":{"consumer":{"from":"jobs"}}},{"name":"p","behavior":{"producer":{"to":"jobs","interval":"fast"}}}]}"#,
+        );
+        assert_eq!(e, [r#"goroutines[2].behavior.producer.interval: expected a duration such as "150ms", got "fast""#]);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let e = err(r#"{"channels":[{"name":"jobs","size":3}]}"#);
+        assert!(e[0].starts_with("channels[0].size: unknown field `size`"), "{e:?}");
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let e = err(
+            r#"{"channels":[{"name":"jobs","capacity":2000000},{"name":"jobs"}],
+                "goroutines":[{"name":"<img src=x onerror=alert(1)>","behavior":{"consumer":{"from":"nope"}}},
+                              {"name":"p","count":0,"behavior":{"producer":{"to":"jobs","wg":"wg"}}}]}"#,
+        );
+        assert!(e.contains(&"channels[0].capacity: must be between 0 and 1000000, got 2000000".to_string()), "{e:#?}");
+        assert!(e.contains(&"channels[1].name: duplicate channel name \"jobs\"".to_string()));
+        assert!(e.iter().any(|m| m.starts_with("goroutines[0].name: expected a name")));
+        assert!(e.contains(&"goroutines[0].behavior: no channel named \"nope\"".to_string()));
+        assert!(e.contains(&"goroutines[1].count: must be between 1 and 2000, got 0".to_string()));
+        assert!(e.contains(&"goroutines[1].behavior: no WaitGroup named \"wg\"".to_string()), "{e:#?}");
+    }
+
+    #[test]
+    fn raw_program_problems_have_statement_paths() {
+        let e = err(r#"{"channels":[{"name":"c"}],"goroutines":[{"name":"g","behavior":{"program":[{"send":"c"},{"recv":"d"}]}}]}"#);
+        assert_eq!(e, [r#"goroutines[0].behavior.program[1]: no channel named "d""#]);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let e = err(r#"{"channels":[{"name":"c"}],"goroutines":[{"name":"g","count":2001,"behavior":{"consumer":{"from":"c"}}}]}"#);
+        assert!(e.iter().any(|m| m.contains("at most 2000")), "{e:?}");
+        assert!(err(&" ".repeat(limits::MAX_JSON_BYTES + 1))[0].contains("too large"));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let text = r#"{"seed":7,"channels":[{"name":"jobs","capacity":3}],"goroutines":[{"name":"p","count":2,"behavior":{"producer":{"to":"jobs","interval":{"exponential":{"mean":"10ms"}},"count":5}}}],"commands":[{"at":"1s","command":{"op":"set_capacity","channel":"jobs","capacity":5}}]}"#;
+        let s = Scenario::from_json(text).unwrap();
+        let again = Scenario::from_json(&s.to_json()).unwrap();
+        assert_eq!(s, again);
+    }
+}
