@@ -15,15 +15,18 @@ fail() {
 
 echo "queuelab setup: checking the toolchain"
 
-have cargo || fail "Rust" "https://rustup.rs (rustup, cargo, rustc)"
+have cargo && have rustc || fail "Rust" "https://rustup.rs (rustup, cargo, rustc)"
 have node && have npm || fail "Node.js and npm" "Node.js 18 or newer, with npm"
 
 # 1. wasm32 target
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+# Checked in the sysroot, so a Rust without rustup (e.g. distro packages) works too.
+if [ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib" ]; then
   ok "rust target wasm32-unknown-unknown"
-else
+elif have rustup; then
   doing "rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+else
+  fail "the wasm32-unknown-unknown Rust target" "rustup target add wasm32-unknown-unknown   (or your distro's rust-std wasm32 package)"
 fi
 
 # 2. wasm-bindgen CLI at exactly the version in Cargo.lock
@@ -68,12 +71,31 @@ else
 fi
 
 # 5. npm dev dependencies (Playwright test runner, chart library)
-if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
-   && [ -d node_modules/@playwright/test ]; then
+# "Present" means every package pinned in package-lock.json is installed in
+# node_modules at exactly the locked version (file timestamps are not trusted:
+# a git checkout or an editor can make them say anything).
+npm_ok() {
+  [ -f package-lock.json ] && [ -d node_modules ] || return 1
+  node -e '
+    const fs = require("fs");
+    const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
+    for (const [path, meta] of Object.entries(lock.packages || {})) {
+      if (!path || meta.link || meta.optional) continue;
+      let got;
+      try { got = JSON.parse(fs.readFileSync(path + "/package.json", "utf8")).version; }
+      catch { process.exit(1); }
+      if (got !== meta.version) process.exit(1);
+    }
+  ' 2>/dev/null
+}
+if npm_ok; then
   ok "npm packages"
-else
-  doing "npm packages"
+elif [ -f package-lock.json ]; then
+  doing "npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+else
+  doing "npm packages (npm install; writes package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 echo "setup: everything is present"
