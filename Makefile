@@ -3,15 +3,24 @@ SHELL := /bin/bash
 PORT ?= 8080
 WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 
-.PHONY: setup build play test test-rust test-wasm test-e2e bench clean
+# --out-dir is relative to the crate (wasm/), so ../web/pkg is web/pkg.
+# --mode no-install: use the wasm-bindgen that `make setup` installed; never download one.
+# --no-opt: Debian's binaryen (wasm-opt 108, and binaryen up to at least 120)
+#   rebinds the `__wbindgen_externrefs` export onto the funcref table, and the
+#   page then dies at start-up with "WebAssembly.Table.set(): Argument 1 is
+#   invalid for table". The unoptimised output is correct; scripts/check-pkg.mjs
+#   loads it in Node after every build so a broken package never gets served.
+WASM_PACK_BUILD := wasm-pack build wasm --release --target web --mode no-install --no-opt --no-pack --out-dir ../web/pkg
+
+.PHONY: setup build play test test-rust test-wasm test-e2e clean
 
 setup:
 	@./scripts/setup.sh
 
 build: setup
-	wasm-pack build wasm --release --target web --out-dir ../web/pkg
+	$(WASM_PACK_BUILD)
 	@rm -f web/pkg/.gitignore web/pkg/package.json web/pkg/README.md
-	@ls -l $(WASM_PKG) | awk '{printf "built %s (%d KiB)\n", $$9, $$5/1024}'
+	@node scripts/check-pkg.mjs web/pkg
 
 play: build
 	@node scripts/serve.mjs --port $(PORT)
@@ -21,7 +30,7 @@ test: setup test-rust test-wasm test-e2e
 test-rust:
 	cargo test --workspace
 
-test-wasm:
+test-wasm: setup
 	wasm-pack test --headless --chrome wasm
 
 test-e2e: build
