@@ -4,6 +4,7 @@ test('page loads the wasm, counters advance, pause stops them', async ({ page })
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
 
   await page.goto('/');
   const sent = page.locator('#sent');
