@@ -43,10 +43,17 @@ pub enum Command {
 }
 
 /// A command applied at a virtual time.
+///
+/// Without `step`, the command applies at `at`, after every event at or
+/// before `at`. A command applied live also records `step`, the number of
+/// events the world had run, so a replay applies it at exactly the same
+/// point even between two events of the same instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimedCommand {
     pub at: SimDuration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u64>,
     pub command: Command,
 }
 

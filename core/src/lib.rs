@@ -20,5 +20,7 @@ pub mod gochan;
 pub mod kernel;
 pub mod rng;
 pub mod scenario;
+pub mod observe;
 pub mod time;
 pub mod toy;
+pub mod world;

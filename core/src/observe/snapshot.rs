@@ -1,0 +1,208 @@
+//! The snapshot: the whole visible state of a world, in words and numbers a
+//! user understands, bounded in size (buffers and queues are capped at
+//! [`MAX_LISTED`] entries; the full lengths are always given).
+
+use super::stats::Percentiles;
+use crate::gochan::behavior::Role;
+use serde::Serialize;
+
+/// Buffer items and queue entries listed per channel (lengths are exact).
+pub const MAX_LISTED: usize = 64;
+
+/// The state of a goroutine, for colour and icon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GState {
+    /// Ready to run its next operation at this instant.
+    Runnable,
+    Working,
+    Sleeping,
+    BlockedSend,
+    BlockedRecv,
+    BlockedSelect,
+    BlockedWait,
+    Done,
+    Panicked,
+    Removed,
+}
+
+impl GState {
+    pub fn is_blocked(self) -> bool {
+        matches!(self, GState::BlockedSend | GState::BlockedRecv | GState::BlockedSelect | GState::BlockedWait)
+    }
+    pub fn is_over(self) -> bool {
+        matches!(self, GState::Done | GState::Panicked | GState::Removed)
+    }
+}
+
+/// Overall status of the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Every goroutine returned.
+    Finished,
+    /// The goroutine called `main` returned: Go exits the whole program.
+    MainReturned,
+    /// Go's verdict: all goroutines are asleep, no timer pending.
+    Deadlock,
+    /// An unrecovered panic: Go crashes the whole program.
+    Panicked,
+    /// The scenario's `stop_at` was reached.
+    Stopped,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub time_us: u64,
+    /// Virtual time, human form ("1.25s").
+    pub time: String,
+    pub status: RunStatus,
+    /// One sentence about the status ("fatal error: all goroutines are asleep - deadlock!").
+    pub status_text: String,
+    pub goroutines: Vec<GoroutineView>,
+    pub channels: Vec<ChannelView>,
+    pub waitgroups: Vec<WaitGroupView>,
+    /// Present when goroutines are provably stuck (Go's verdict or partial).
+    pub deadlock: Option<DeadlockReport>,
+    pub panic: Option<PanicReport>,
+    pub totals: Totals,
+    /// Produce → receive by a sink (a goroutine that never sends).
+    pub delivery_latency: Percentiles,
+    /// Produce → the sink finished with it.
+    pub processed_latency: Percentiles,
+    pub events_total: u64,
+    /// Hex hash of every event so far: equal runs have equal hashes.
+    pub trace_hash: String,
+    /// Group names with their roles and editable parameters.
+    pub groups: Vec<GroupView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GoroutineView {
+    pub id: u32,
+    pub name: String,
+    pub group: String,
+    pub role: Role,
+    pub state: GState,
+    /// Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3), no receiver waiting".
+    pub state_text: String,
+    /// How long it has been in this state.
+    pub state_for_us: u64,
+    /// Channels it is blocked on or last used (for drawing arrows).
+    pub channels: Vec<u32>,
+    pub paused: bool,
+    /// Provably blocked forever.
+    pub stuck: bool,
+    pub pc: u32,
+    /// Listing line of the current operation.
+    pub line: u32,
+    /// Label of the value it holds (`producer#3`).
+    pub held: Option<String>,
+    pub sent: u64,
+    pub received: u64,
+    pub blocked_send_us: u64,
+    pub blocked_recv_us: u64,
+    pub blocked_other_us: u64,
+    pub working_us: u64,
+    pub sleeping_us: u64,
+    /// Working time / lifetime, 0..1.
+    pub utilization: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageView {
+    pub id: u64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaiterView {
+    pub goroutine: u32,
+    pub name: String,
+    /// For a parked sender: the value it offers.
+    pub label: Option<String>,
+    /// Parked through a `select`.
+    pub select: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelView {
+    pub id: u32,
+    pub name: String,
+    pub cap: u32,
+    pub len: u32,
+    pub closed: bool,
+    /// Buffered values, head first (at most [`MAX_LISTED`]).
+    pub buffer: Vec<MessageView>,
+    pub sendq: Vec<WaiterView>,
+    pub recvq: Vec<WaiterView>,
+    pub sendq_len: u32,
+    pub recvq_len: u32,
+    pub sent: u64,
+    pub received: u64,
+    pub max_len: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaitGroupView {
+    pub name: String,
+    pub counter: i64,
+    pub waiters: Vec<u32>,
+}
+
+/// One stuck goroutine and why nobody can release it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaitFor {
+    pub goroutine: u32,
+    pub name: String,
+    /// "send on jobs", "receive from jobs", "wg.Wait() on wg", "select on jobs, quit".
+    pub waits_on: String,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeadlockReport {
+    /// Go's own message, when Go would print it (every goroutine asleep,
+    /// no timer pending); `None` for a partial deadlock Go never reports.
+    pub go_message: Option<String>,
+    pub at_us: u64,
+    pub stuck: Vec<WaitFor>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PanicReport {
+    pub goroutine: u32,
+    pub name: String,
+    pub message: String,
+    pub at_us: u64,
+    /// As Go prints it: "panic: send on closed channel\n\ngoroutine 7 [running]: ...".
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub produced: u64,
+    /// Received by a sink.
+    pub delivered: u64,
+    pub processed: u64,
+    pub filtered: u64,
+    pub dropped: u64,
+    /// Messages that exist now (buffered, held, offered by parked senders).
+    pub live: u64,
+    pub blocked: u32,
+    pub goroutines_alive: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupView {
+    pub name: String,
+    pub role: Role,
+    pub count: u32,
+    /// Producer interval, human form, if the group has one.
+    pub interval: Option<String>,
+    /// Work time, human form, if the group has one.
+    pub work: Option<String>,
+    /// The group's behaviour as scenario JSON.
+    pub behavior: serde_json::Value,
+}

@@ -1,0 +1,227 @@
+//! The event trace: everything that happened, as small `Copy` records.
+//!
+//! Semantics: every event gets a sequence number and is folded into a
+//! running 64-bit hash (FNV-1a over its fields), so two runs are identical
+//! iff their hashes and counts match, however long they ran. Only the last
+//! `capacity` events are kept (a ring), so long runs use bounded memory;
+//! `capacity == 0` keeps none but still hashes. Recording allocates nothing
+//! once the ring is full.
+
+use crate::time::SimTime;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// "No goroutine / channel" in an event field.
+pub const NONE: u32 = u32::MAX;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A goroutine made a new message (value counter).
+    Produced,
+    /// A send went straight to a parked receiver (buffer skipped).
+    Handoff,
+    /// A send appended to the buffer.
+    Buffered,
+    /// A receive took a value.
+    Received,
+    /// A receive found the channel closed and drained (`ok == false`).
+    RecvClosed,
+    BlockedSend,
+    BlockedRecv,
+    BlockedSelect,
+    BlockedWait,
+    /// A parked goroutine was woken (its operation completed).
+    Unblocked,
+    /// A select picked a case (`aux` = case index; -1 default, -2 timeout).
+    SelectChose,
+    WorkStart,
+    WorkEnd,
+    Sleep,
+    Closed,
+    Panicked,
+    /// A message was lost (`aux` = [`DropCause`]).
+    Dropped,
+    /// A message was finished by a sink (end of its journey).
+    Processed,
+    /// A sieve filter discarded a multiple of its prime.
+    Filtered,
+    /// A sieve filter took its prime.
+    Prime,
+    WgAdd,
+    WgDone,
+    /// A goroutine returned.
+    Finished,
+    /// Go's verdict or a partial deadlock (`aux` = number stuck).
+    Deadlock,
+    Spawned,
+    Removed,
+    Paused,
+    Resumed,
+    /// A channel's capacity changed (`aux` = new capacity).
+    Capacity,
+    /// A goroutine spun too long at one instant and was forced to yield.
+    Yield,
+}
+
+/// Why a message was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropCause {
+    /// A non-blocking send (`select` with `default`) found no room.
+    SelectDefault,
+    /// The goroutine holding it was removed.
+    Removed,
+    /// The goroutine holding it panicked.
+    Panicked,
+    /// A select completed another case while a value was ready to send.
+    NotSent,
+}
+
+impl DropCause {
+    pub fn from_aux(aux: i64) -> DropCause {
+        match aux {
+            0 => DropCause::SelectDefault,
+            1 => DropCause::Removed,
+            2 => DropCause::Panicked,
+            _ => DropCause::NotSent,
+        }
+    }
+    pub fn aux(self) -> i64 {
+        self as i64
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropCause::SelectDefault => "non-blocking send found no room (select default)",
+            DropCause::Removed => "its goroutine was removed",
+            DropCause::Panicked => "its goroutine panicked",
+            DropCause::NotSent => "select took another case",
+        }
+    }
+}
+
+/// One event. Messages are identified by id and by `(producer, value)`,
+/// which together give the label `producer#value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub seq: u64,
+    pub time: SimTime,
+    pub kind: EventKind,
+    pub g: u32,
+    pub ch: u32,
+    /// Message id (0 = none).
+    pub msg: u64,
+    pub msg_producer: u32,
+    pub msg_value: i64,
+    pub aux: i64,
+}
+
+/// Bounded ring of events plus a running hash of all of them.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    ring: VecDeque<TraceEvent>,
+    capacity: usize,
+    total: u64,
+    hash: u64,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fold(mut h: u64, x: u64) -> u64 {
+    for b in x.to_le_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+impl Trace {
+    pub fn new(capacity: usize) -> Self {
+        Trace { ring: VecDeque::with_capacity(capacity.min(1 << 16)), capacity, total: 0, hash: FNV_OFFSET }
+    }
+
+    /// Records an event (its `seq` is assigned here) and returns the seq.
+    #[inline]
+    pub fn record(&mut self, mut ev: TraceEvent) -> u64 {
+        ev.seq = self.total;
+        self.total += 1;
+        let mut h = self.hash;
+        h = fold(h, ev.time.as_micros());
+        h = fold(h, ev.kind as u64);
+        h = fold(h, u64::from(ev.g) | (u64::from(ev.ch) << 32));
+        h = fold(h, ev.msg);
+        h = fold(h, ev.msg_value as u64);
+        h = fold(h, ev.aux as u64);
+        self.hash = h;
+        if self.capacity > 0 {
+            if self.ring.len() == self.capacity {
+                self.ring.pop_front();
+            }
+            self.ring.push_back(ev);
+        }
+        ev.seq
+    }
+
+    /// Events recorded so far (including forgotten ones).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+    /// Hash of every event recorded so far.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// Kept events, oldest first.
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> + ExactSizeIterator {
+        self.ring.iter()
+    }
+    /// Kept events with `seq >= from`, oldest first.
+    pub fn since(&self, from: u64) -> impl DoubleEndedIterator<Item = &TraceEvent> {
+        let first = self.ring.front().map_or(self.total, |e| e.seq);
+        let skip = from.saturating_sub(first) as usize;
+        self.ring.iter().skip(skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: u64) -> TraceEvent {
+        TraceEvent {
+            seq: 0,
+            time: SimTime::from_micros(t),
+            kind: EventKind::Produced,
+            g: 1,
+            ch: NONE,
+            msg: t,
+            msg_producer: 1,
+            msg_value: 0,
+            aux: 0,
+        }
+    }
+
+    #[test]
+    fn ring_keeps_the_newest_and_hash_covers_all() {
+        let mut a = Trace::new(3);
+        let mut b = Trace::new(0);
+        for t in 0..10 {
+            a.record(ev(t));
+            b.record(ev(t));
+        }
+        assert_eq!(a.events().map(|e| e.seq).collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(a.hash(), b.hash(), "the hash does not depend on the ring size");
+        assert_eq!(a.since(8).map(|e| e.seq).collect::<Vec<_>>(), [8, 9]);
+        assert_eq!(a.since(0).count(), 3);
+        assert_eq!(a.since(10).count(), 0);
+        let mut c = Trace::new(3);
+        for t in (0..10).rev() {
+            c.record(ev(t));
+        }
+        assert_ne!(c.hash(), a.hash(), "order matters");
+    }
+}

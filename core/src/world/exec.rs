@@ -1,0 +1,529 @@
+//! Executing goroutine programs: one op after another until the goroutine
+//! blocks, starts working or sleeping, or returns. Zero-time operations run
+//! back to back at the same instant; a goroutine woken by another one runs
+//! at the same instant, after the events already scheduled for it (FIFO).
+
+use super::{Ev, World, OP_BUDGET};
+use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
+use crate::gochan::program::{CaseKind, Op};
+use crate::observe::snapshot::{GState, PanicReport, RunStatus};
+use crate::observe::trace::{DropCause, EventKind, NONE};
+use crate::time::{SimDuration, SimTime};
+
+impl World {
+    /// Runs goroutine `g` from its pc until it waits.
+    pub(super) fn run_goroutine(&mut self, g: GoId, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state.is_over() {
+            return;
+        }
+        let prog = self.gs[gi].prog.clone();
+        let mut budget = OP_BUDGET;
+        loop {
+            if !self.is_running() {
+                return;
+            }
+            if self.gs[gi].paused {
+                self.gs[gi].deferred_run = true;
+                self.set_state(g, GState::Runnable, now);
+                return;
+            }
+            if budget == 0 {
+                self.record(EventKind::Yield, g, NONE, None, 0);
+                self.set_state(g, GState::Runnable, now);
+                self.schedule_g(g, now + SimDuration::from_micros(1), Ev::Run(g));
+                return;
+            }
+            budget -= 1;
+            let pc = self.gs[gi].pc;
+            match prog.ops[pc as usize] {
+                Op::Send { ch } => {
+                    let v = self.value_to_send(g);
+                    match self.chans[ch as usize].try_send(v) {
+                        SendOutcome::Closed => return self.panic(g, "send on closed channel", now),
+                        SendOutcome::HandedOff(r) => {
+                            self.sent(g, ch, v, EventKind::Handoff);
+                            self.gs[gi].pc += 1;
+                            self.deliver_to_parked(r, ch, Some(v), now);
+                        }
+                        SendOutcome::Buffered => {
+                            self.sent(g, ch, v, EventKind::Buffered);
+                            self.gs[gi].pc += 1;
+                        }
+                        SendOutcome::WouldBlock => {
+                            self.chans[ch as usize].park_sender(Waiter { g, case: 0, value: Some(v) });
+                            self.gs[gi].wait = ch;
+                            self.set_state(g, GState::BlockedSend, now);
+                            self.record(EventKind::BlockedSend, g, ch, Some(v), 0);
+                            return;
+                        }
+                    }
+                }
+                Op::Recv { ch, on_closed } => {
+                    self.finish_held(g);
+                    match self.chans[ch as usize].try_recv() {
+                        RecvOutcome::Got { value, from_sender, .. } => {
+                            self.received(g, ch, value, now);
+                            self.gs[gi].pc += 1;
+                            if let Some(s) = from_sender {
+                                self.release_parked_sender(s, ch, now);
+                            }
+                        }
+                        RecvOutcome::Closed => {
+                            self.record(EventKind::RecvClosed, g, ch, None, 0);
+                            self.gs[gi].pc = on_closed.unwrap_or(pc + 1);
+                        }
+                        RecvOutcome::WouldBlock => {
+                            self.chans[ch as usize].park_receiver(Waiter { g, case: 0, value: None });
+                            self.gs[gi].wait = ch;
+                            self.set_state(g, GState::BlockedRecv, now);
+                            self.record(EventKind::BlockedRecv, g, ch, None, 0);
+                            return;
+                        }
+                    }
+                }
+                Op::Close { ch } => {
+                    self.gs[gi].pc += 1;
+                    if !self.close_channel(ch, Some(g), now) {
+                        return;
+                    }
+                }
+                Op::Work { dist } | Op::Sleep { dist } => {
+                    let d = prog.dists[dist as usize].sample(&mut self.rng, now);
+                    if d.is_zero() {
+                        self.gs[gi].pc += 1;
+                        continue;
+                    }
+                    let working = matches!(prog.ops[pc as usize], Op::Work { .. });
+                    let held = self.gs[gi].held;
+                    self.gs[gi].until = now + d;
+                    if working {
+                        self.set_state(g, GState::Working, now);
+                        self.record(EventKind::WorkStart, g, NONE, held, d.as_micros() as i64);
+                    } else {
+                        self.set_state(g, GState::Sleeping, now);
+                        self.record(EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
+                    }
+                    self.schedule_g(g, now + d, Ev::Wake(g));
+                    return;
+                }
+                Op::LoopInit { slot, times } => {
+                    self.gs[gi].loops[slot as usize] = times;
+                    self.gs[gi].pc += 1;
+                }
+                Op::LoopBack { slot, to } => {
+                    let c = &mut self.gs[gi].loops[slot as usize];
+                    *c = c.saturating_sub(1);
+                    self.gs[gi].pc = if *c > 0 { to } else { pc + 1 };
+                }
+                Op::Jump { to } => self.gs[gi].pc = to,
+                Op::Select { sel } => {
+                    if !self.select(g, sel, now) {
+                        return;
+                    }
+                }
+                Op::WgAdd { wg, n } => {
+                    self.gs[gi].pc += 1;
+                    if !self.wg_add(wg, n, g, now) {
+                        return;
+                    }
+                }
+                Op::WgDone { wg } => {
+                    self.gs[gi].pc += 1;
+                    if !self.wg_add(wg, -1, g, now) {
+                        return;
+                    }
+                }
+                Op::WgWait { wg } => {
+                    if self.wgs[wg as usize].counter == 0 {
+                        self.gs[gi].pc += 1;
+                    } else {
+                        self.wgs[wg as usize].waiters.push(g);
+                        self.gs[gi].wait = wg;
+                        self.set_state(g, GState::BlockedWait, now);
+                        self.record(EventKind::BlockedWait, g, NONE, None, i64::from(wg));
+                        return;
+                    }
+                }
+                Op::TakeDivisor => {
+                    if let Some(m) = self.gs[gi].held {
+                        let value = self.msgs.get(m).value;
+                        self.gs[gi].divisor = value;
+                        self.record(EventKind::Prime, g, NONE, Some(m), value);
+                    }
+                    self.finish_held(g);
+                    self.gs[gi].pc += 1;
+                }
+                Op::DropMultiples { skip_to } => {
+                    let divisor = self.gs[gi].divisor;
+                    match self.gs[gi].held {
+                        Some(m) if divisor != 0 && self.msgs.get(m).value % divisor == 0 => {
+                            self.gs[gi].held = None;
+                            self.tally.filtered += 1;
+                            self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
+                            self.msgs.free(m);
+                            self.gs[gi].pc = skip_to;
+                        }
+                        _ => self.gs[gi].pc += 1,
+                    }
+                }
+                Op::End => {
+                    self.finish_held(g);
+                    self.set_state(g, GState::Done, now);
+                    self.record(EventKind::Finished, g, NONE, None, 0);
+                    if self.gs[gi].name == "main" {
+                        self.end(RunStatus::MainReturned, now);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The value a send offers: the held one, or a newly produced message.
+    fn value_to_send(&mut self, g: GoId) -> MsgRef {
+        if let Some(m) = self.gs[g as usize].held {
+            return m;
+        }
+        let now = self.now();
+        let gr = &mut self.gs[g as usize];
+        let value = gr.next_value;
+        gr.next_value += 1;
+        let m = self.msgs.alloc(value, g, now);
+        self.gs[g as usize].held = Some(m);
+        self.tally.produced += 1;
+        self.record(EventKind::Produced, g, NONE, Some(m), 0);
+        m
+    }
+
+    /// Bookkeeping for a completed send by `g` of `v` into `ch`.
+    fn sent(&mut self, g: GoId, ch: u32, v: MsgRef, kind: EventKind) {
+        let gr = &mut self.gs[g as usize];
+        gr.held = None;
+        gr.c.sent += 1;
+        self.msgs.hop(v, ch);
+        self.record(kind, g, ch, Some(v), i64::from(self.chans[ch as usize].len()));
+    }
+
+    /// Bookkeeping for `g` receiving `v` from `ch`: it now holds `v`.
+    fn received(&mut self, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
+        let gr = &mut self.gs[g as usize];
+        gr.held = Some(v);
+        gr.c.received += 1;
+        if gr.prog.is_sink {
+            let lat = (now - self.msgs.get(v).produced_at).as_micros();
+            self.tally.delivered += 1;
+            self.delivery.record(lat);
+            self.window.record(lat);
+        }
+        self.record(EventKind::Received, g, ch, Some(v), 0);
+    }
+
+    /// The held value is done with: a sink (or sieve filter) finished it.
+    pub(super) fn finish_held(&mut self, g: GoId) {
+        if let Some(m) = self.gs[g as usize].held.take() {
+            let lat = (self.now() - self.msgs.get(m).produced_at).as_micros();
+            self.tally.processed += 1;
+            self.processed.record(lat);
+            self.record(EventKind::Processed, g, NONE, Some(m), lat as i64);
+            self.msgs.free(m);
+        }
+    }
+
+    pub(super) fn drop_held(&mut self, g: GoId, cause: DropCause) {
+        if let Some(m) = self.gs[g as usize].held.take() {
+            self.tally.dropped += 1;
+            self.record(EventKind::Dropped, g, NONE, Some(m), cause.aux());
+            self.msgs.free(m);
+        }
+    }
+
+    /// A parked receiver `w` gets `value` from `ch` (`None`: closed).
+    fn deliver_to_parked(&mut self, w: Waiter, ch: u32, value: Option<MsgRef>, now: SimTime) {
+        let g = w.g;
+        let gi = g as usize;
+        // A select may wait twice on one channel; close wakes it only once.
+        if !matches!(self.gs[gi].state, GState::BlockedRecv | GState::BlockedSelect) {
+            return;
+        }
+        let prog = self.gs[gi].prog.clone();
+        if self.gs[gi].state == GState::BlockedSelect {
+            self.end_select_wait(g);
+            let sel = match prog.ops[self.gs[gi].pc as usize] {
+                Op::Select { sel } => sel,
+                _ => unreachable!("a select waiter sits on a select op"),
+            };
+            let case = prog.selects[sel as usize].cases[w.case as usize];
+            // A value the select offered on a send case was not sent.
+            self.drop_held(g, DropCause::NotSent);
+            self.record(EventKind::SelectChose, g, ch, None, i64::from(w.case));
+            self.gs[gi].pc = match (value, case.on_closed) {
+                (None, Some(t)) => t,
+                _ => case.target,
+            };
+        } else {
+            self.gs[gi].pc = match (value, prog.ops[self.gs[gi].pc as usize]) {
+                (None, Op::Recv { on_closed: Some(t), .. }) => t,
+                _ => self.gs[gi].pc + 1,
+            };
+        }
+        match value {
+            Some(v) => self.received(g, ch, v, now),
+            None => self.record(EventKind::RecvClosed, g, ch, None, 0),
+        }
+        self.make_runnable(g, now);
+    }
+
+    /// A parked sender `s` on `ch` completed its send (its value was taken
+    /// directly or moved into the buffer).
+    pub(super) fn release_parked_sender(&mut self, s: Waiter, ch: u32, now: SimTime) {
+        let g = s.g;
+        let gi = g as usize;
+        if self.gs[gi].state == GState::BlockedSelect {
+            self.end_select_wait(g);
+            let prog = self.gs[gi].prog.clone();
+            let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] else {
+                unreachable!("a select waiter sits on a select op")
+            };
+            self.record(EventKind::SelectChose, g, ch, None, i64::from(s.case));
+            self.gs[gi].pc = prog.selects[sel as usize].cases[s.case as usize].target;
+        } else {
+            self.gs[gi].pc += 1;
+        }
+        let v = s.value.expect("a parked sender offers a value");
+        self.sent(g, ch, v, EventKind::Unblocked);
+        self.make_runnable(g, now);
+    }
+
+    fn make_runnable(&mut self, g: GoId, now: SimTime) {
+        self.set_state(g, GState::Runnable, now);
+        self.schedule_g(g, now, Ev::Run(g));
+    }
+
+    /// Withdraws a parked select from every channel it waits on and cancels
+    /// its timeout.
+    fn end_select_wait(&mut self, g: GoId) {
+        self.cancel_g(g);
+        let gi = g as usize;
+        let prog = self.gs[gi].prog.clone();
+        if let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] {
+            let mut offered = std::mem::take(&mut self.scratch_msgs);
+            for case in &prog.selects[sel as usize].cases {
+                let (CaseKind::Send(ch) | CaseKind::Recv(ch)) = case.kind;
+                self.chans[ch as usize].withdraw(g, &mut offered);
+            }
+            offered.clear();
+            self.scratch_msgs = offered;
+        }
+    }
+
+    /// Evaluates a select. Returns `true` if the goroutine goes on running.
+    fn select(&mut self, g: GoId, sel: u16, now: SimTime) -> bool {
+        let gi = g as usize;
+        let prog = self.gs[gi].prog.clone();
+        let s = &prog.selects[sel as usize];
+        let has_send = s.cases.iter().any(|c| matches!(c.kind, CaseKind::Send(_)));
+        if has_send {
+            self.value_to_send(g);
+        } else {
+            self.finish_held(g);
+        }
+        let mut ready = std::mem::take(&mut self.scratch_cases);
+        ready.clear();
+        for (i, c) in s.cases.iter().enumerate() {
+            let ok = match c.kind {
+                CaseKind::Send(ch) => self.chans[ch as usize].can_send(),
+                CaseKind::Recv(ch) => self.chans[ch as usize].can_recv(),
+            };
+            if ok {
+                ready.push(i as u16);
+            }
+        }
+        let pick = match ready.len() {
+            0 => None,
+            1 => Some(ready[0]),
+            n => Some(ready[self.rng.below(n as u64) as usize]),
+        };
+        self.scratch_cases = ready;
+        if let Some(i) = pick {
+            let case = s.cases[i as usize];
+            self.record(EventKind::SelectChose, g, NONE, None, i64::from(i));
+            match case.kind {
+                CaseKind::Send(ch) => {
+                    let v = self.gs[gi].held.expect("send value prepared");
+                    match self.chans[ch as usize].try_send(v) {
+                        SendOutcome::Closed => {
+                            self.panic(g, "send on closed channel", now);
+                            return false;
+                        }
+                        SendOutcome::HandedOff(r) => {
+                            self.sent(g, ch, v, EventKind::Handoff);
+                            self.gs[gi].pc = case.target;
+                            self.deliver_to_parked(r, ch, Some(v), now);
+                        }
+                        SendOutcome::Buffered => {
+                            self.sent(g, ch, v, EventKind::Buffered);
+                            self.gs[gi].pc = case.target;
+                        }
+                        SendOutcome::WouldBlock => unreachable!("case was ready"),
+                    }
+                }
+                CaseKind::Recv(ch) => {
+                    self.drop_held(g, DropCause::NotSent);
+                    match self.chans[ch as usize].try_recv() {
+                        RecvOutcome::Got { value, from_sender, .. } => {
+                            self.received(g, ch, value, now);
+                            self.gs[gi].pc = case.target;
+                            if let Some(sw) = from_sender {
+                                self.release_parked_sender(sw, ch, now);
+                            }
+                        }
+                        RecvOutcome::Closed => {
+                            self.record(EventKind::RecvClosed, g, ch, None, 0);
+                            self.gs[gi].pc = case.on_closed.unwrap_or(case.target);
+                        }
+                        RecvOutcome::WouldBlock => unreachable!("case was ready"),
+                    }
+                }
+            }
+            return true;
+        }
+        if let Some(target) = s.default {
+            self.record(EventKind::SelectChose, g, NONE, None, -1);
+            self.drop_held(g, DropCause::SelectDefault);
+            self.gs[gi].pc = target;
+            return true;
+        }
+        // Park on every case at once.
+        let offered = self.gs[gi].held;
+        for (i, c) in s.cases.iter().enumerate() {
+            match c.kind {
+                CaseKind::Send(ch) => {
+                    self.chans[ch as usize].park_sender(Waiter { g, case: i as u16, value: offered });
+                }
+                CaseKind::Recv(ch) => {
+                    self.chans[ch as usize].park_receiver(Waiter { g, case: i as u16, value: None });
+                }
+            }
+        }
+        if let Some((d, _)) = s.after {
+            let wait = prog.dists[d as usize].sample(&mut self.rng, now);
+            self.gs[gi].until = now + wait;
+            self.schedule_g(g, now + wait, Ev::SelectTimeout(g));
+        }
+        self.set_state(g, GState::BlockedSelect, now);
+        self.record(EventKind::BlockedSelect, g, NONE, offered, 0);
+        false
+    }
+
+    /// A select's `time.After` fired: it takes the timeout case.
+    pub(super) fn select_timeout(&mut self, g: GoId, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedSelect {
+            return;
+        }
+        self.end_select_wait(g);
+        let prog = self.gs[gi].prog.clone();
+        let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] else { return };
+        let Some((_, target)) = prog.selects[sel as usize].after else { return };
+        self.drop_held(g, DropCause::NotSent);
+        self.record(EventKind::SelectChose, g, NONE, None, -2);
+        self.gs[gi].pc = target;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(g, now);
+    }
+
+    /// Work or sleep finished.
+    pub(super) fn wake(&mut self, g: GoId, now: SimTime) {
+        let gi = g as usize;
+        match self.gs[gi].state {
+            GState::Working => {
+                let held = self.gs[gi].held;
+                self.record(EventKind::WorkEnd, g, NONE, held, 0);
+            }
+            GState::Sleeping => {}
+            _ => return,
+        }
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(g, now);
+    }
+
+    /// `close(ch)` by `by` (or by a live command when `None`). Returns
+    /// `false` if the program crashed (double close, or a parked sender).
+    pub(super) fn close_channel(&mut self, ch: u32, by: Option<GoId>, now: SimTime) -> bool {
+        let mut receivers = std::mem::take(&mut self.scratch_waiters);
+        let mut senders = std::mem::take(&mut self.scratch_waiters2);
+        receivers.clear();
+        senders.clear();
+        let closed = self.chans[ch as usize].close(&mut receivers, &mut senders);
+        let result = match closed {
+            Err(_) => {
+                if let Some(g) = by {
+                    self.panic(g, "close of closed channel", now);
+                }
+                false
+            }
+            Ok(()) => {
+                self.record(EventKind::Closed, by.unwrap_or(NONE), ch, None, 0);
+                for r in receivers.iter() {
+                    self.deliver_to_parked(*r, ch, None, now);
+                }
+                match senders.first() {
+                    // Every parked sender panics; the first one crashes the program.
+                    Some(s) => {
+                        let g = s.g;
+                        self.panic(g, "send on closed channel", now);
+                        false
+                    }
+                    None => true,
+                }
+            }
+        };
+        self.scratch_waiters = receivers;
+        self.scratch_waiters2 = senders;
+        result
+    }
+
+    /// `wg.Add(n)` by `g`. Returns `false` if it panicked.
+    fn wg_add(&mut self, wg: u32, n: i64, g: GoId, now: SimTime) -> bool {
+        let w = &mut self.wgs[wg as usize];
+        w.counter += n;
+        let counter = w.counter;
+        self.record(if n < 0 { EventKind::WgDone } else { EventKind::WgAdd }, g, NONE, None, counter);
+        if counter < 0 {
+            self.panic(g, "sync: negative WaitGroup counter", now);
+            return false;
+        }
+        if counter == 0 {
+            let waiters = std::mem::take(&mut self.wgs[wg as usize].waiters);
+            for w in waiters {
+                self.gs[w as usize].pc += 1;
+                self.record(EventKind::Unblocked, w, NONE, None, i64::from(wg));
+                self.make_runnable(w, now);
+            }
+        }
+        true
+    }
+
+    /// An unrecovered panic in `g`: Go crashes the whole program.
+    pub(super) fn panic(&mut self, g: GoId, message: &str, now: SimTime) {
+        let gi = g as usize;
+        self.cancel_g(g);
+        let id = g + 1;
+        let name = self.gs[gi].name.clone();
+        let line = self.gs[gi].prog.op_line[self.gs[gi].pc as usize] as usize;
+        let code = self.gs[gi].prog.lines.get(line).map(|l| l.text.clone()).unwrap_or_default();
+        self.record(EventKind::Panicked, g, NONE, None, 0);
+        self.drop_held(g, DropCause::Panicked);
+        self.set_state(g, GState::Panicked, now);
+        self.panic = Some(PanicReport {
+            goroutine: g,
+            name: name.clone(),
+            message: message.to_owned(),
+            at_us: now.as_micros(),
+            text: format!("panic: {message}\n\ngoroutine {id} [running]:\nmain.{name}()\n\t{code}\nexit status 2"),
+        });
+        self.end(RunStatus::Panicked, now);
+    }
+}

@@ -1,0 +1,72 @@
+//! Messages in flight: a slab reused through a free list (no allocation per
+//! message once warm). A message is labelled `producer#value`, knows when it
+//! was produced, and remembers the first [`MAX_HOPS`] channels it crossed.
+
+use crate::gochan::channel::{GoId, MsgRef};
+use crate::time::SimTime;
+
+pub const MAX_HOPS: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub id: u64,
+    pub value: i64,
+    pub producer: GoId,
+    pub produced_at: SimTime,
+    pub hops: [u32; MAX_HOPS],
+    pub nhops: u8,
+}
+
+impl Message {
+    pub fn path(&self) -> &[u32] {
+        &self.hops[..self.nhops as usize]
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Messages {
+    slots: Vec<Message>,
+    free: Vec<MsgRef>,
+    next_id: u64,
+    live: u64,
+}
+
+impl Messages {
+    pub fn alloc(&mut self, value: i64, producer: GoId, now: SimTime) -> MsgRef {
+        self.next_id += 1;
+        self.live += 1;
+        let m = Message { id: self.next_id, value, producer, produced_at: now, hops: [0; MAX_HOPS], nhops: 0 };
+        match self.free.pop() {
+            Some(r) => {
+                self.slots[r as usize] = m;
+                r
+            }
+            None => {
+                self.slots.push(m);
+                (self.slots.len() - 1) as MsgRef
+            }
+        }
+    }
+
+    pub fn free(&mut self, r: MsgRef) {
+        self.live -= 1;
+        self.free.push(r);
+    }
+
+    pub fn get(&self, r: MsgRef) -> &Message {
+        &self.slots[r as usize]
+    }
+
+    pub fn hop(&mut self, r: MsgRef, ch: u32) {
+        let m = &mut self.slots[r as usize];
+        if (m.nhops as usize) < MAX_HOPS {
+            m.hops[m.nhops as usize] = ch;
+            m.nhops += 1;
+        }
+    }
+
+    /// Messages allocated and not yet freed.
+    pub fn live(&self) -> u64 {
+        self.live
+    }
+}

@@ -1,0 +1,465 @@
+//! A running simulation: built from a [`Scenario`], driven one event at a
+//! time, changed by live [`Command`]s.
+//!
+//! # Running
+//! [`World::step`] applies one event (or one due command) and returns
+//! whether anything happened; [`World::run_until`] and [`World::run_for`] loop
+//! over it. The world owns the clock, the event queue, the RNG and every
+//! model; models never schedule themselves.
+//!
+//! # Ending
+//! A Go program ends when `main` returns, when a goroutine panics (an
+//! unrecovered panic crashes the program), or with Go's deadlock verdict
+//! (every goroutine asleep and no timer pending). The world ends the same
+//! way ([`RunStatus`]) and its clock stops there. Partial deadlocks, which Go
+//! never reports, are detected at every sample and flagged on the stuck
+//! goroutines without ending the run.
+//!
+//! # Determinism
+//! Same scenario (including its command log) and seed give a byte-identical
+//! trace ([`World::trace_hash`]), natively and in wasm.
+
+mod commands;
+mod exec;
+pub mod messages;
+mod stuck;
+mod view;
+
+use crate::command::{Command, CommandError, TimedCommand};
+use crate::gochan::channel::{Channel, GoId, MsgRef};
+use crate::gochan::program::{ChanId, Names, Program, WgId, MAX_LOOP_DEPTH};
+use crate::kernel::{EventQueue, TimerId};
+use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
+use crate::observe::stats::{Latency, Series};
+use crate::observe::trace::{EventKind, Trace, TraceEvent, NONE};
+use crate::rng::SimRng;
+use crate::scenario::{GoroutineSpec, Scenario, ScenarioError};
+use crate::time::{SimDuration, SimTime};
+use messages::Messages;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+pub use view::EventView;
+
+/// Ops one goroutine may run at one instant before it is forced to yield
+/// for 1 µs (guards against programs that spin without waiting).
+const OP_BUDGET: u32 = 10_000;
+/// Samples kept in the time series.
+const SERIES_CAPACITY: usize = 3_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ev {
+    /// Run the goroutine's next operations.
+    Run(GoId),
+    /// A work/sleep finished.
+    Wake(GoId),
+    /// A select's `time.After` fired.
+    SelectTimeout(GoId),
+    Sample,
+    Stop,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    sent: u64,
+    received: u64,
+    blocked_send: u64,
+    blocked_recv: u64,
+    blocked_other: u64,
+    working: u64,
+    sleeping: u64,
+}
+
+#[derive(Clone, Debug)]
+struct G {
+    name: String,
+    group: u32,
+    prog: Rc<Program>,
+    pc: u32,
+    state: GState,
+    since: SimTime,
+    spawned: SimTime,
+    /// Channel (blocked send/recv) or WaitGroup (blocked wait).
+    wait: u32,
+    /// Wake time of work/sleep, or the select timeout.
+    until: SimTime,
+    timer: Option<TimerId>,
+    held: Option<MsgRef>,
+    divisor: i64,
+    next_value: i64,
+    loops: [u64; MAX_LOOP_DEPTH],
+    paused: bool,
+    /// A run arrived while paused: run on resume.
+    deferred_run: bool,
+    stuck: bool,
+    c: Counters,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    spec: GoroutineSpec,
+    prog: Rc<Program>,
+    members: Vec<GoId>,
+    next_index: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Wg {
+    name: String,
+    counter: i64,
+    waiters: Vec<GoId>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    produced: u64,
+    delivered: u64,
+    processed: u64,
+    filtered: u64,
+    dropped: u64,
+    delivered_at_last_sample: u64,
+}
+
+/// A running Go-channel world.
+#[derive(Debug)]
+pub struct World {
+    scenario: Scenario,
+    queue: EventQueue<Ev>,
+    rng: SimRng,
+    chans: Vec<Channel>,
+    chan_names: Vec<String>,
+    wgs: Vec<Wg>,
+    gs: Vec<G>,
+    groups: Vec<Group>,
+    msgs: Messages,
+    trace: Trace,
+    tally: Tally,
+    delivery: Latency,
+    processed: Latency,
+    window: Latency,
+    series: Series,
+    status: RunStatus,
+    status_at: SimTime,
+    deadlock: Option<DeadlockReport>,
+    panic: Option<PanicReport>,
+    /// Commands not yet applied, in order.
+    pending: VecDeque<TimedCommand>,
+    /// Every command applied so far (scenario's and live), for sharing.
+    applied: Vec<TimedCommand>,
+    /// Problems with scheduled commands (they are skipped, not fatal).
+    notices: Vec<String>,
+    /// Events processed (the `step` of live commands).
+    steps: u64,
+    /// Goroutine events pending (runs, wakes, select timeouts).
+    g_pending: u32,
+    // Scratch buffers reused by the hot path (no allocation per event).
+    scratch_waiters: Vec<crate::gochan::channel::Waiter>,
+    scratch_waiters2: Vec<crate::gochan::channel::Waiter>,
+    scratch_cases: Vec<u16>,
+    scratch_msgs: Vec<MsgRef>,
+}
+
+struct WorldNames<'a> {
+    chans: &'a [String],
+    wgs: &'a [Wg],
+}
+
+impl Names for WorldNames<'_> {
+    fn channel(&self, name: &str) -> Option<ChanId> {
+        self.chans.iter().position(|n| n == name).map(|i| i as ChanId)
+    }
+    fn waitgroup(&self, name: &str) -> Option<WgId> {
+        self.wgs.iter().position(|w| w.name == name).map(|i| i as WgId)
+    }
+}
+
+impl World {
+    /// Builds a world from a scenario (validated again here, so a world can
+    /// never be built from a broken scenario).
+    pub fn new(scenario: &Scenario) -> Result<World, ScenarioError> {
+        scenario.validate()?;
+        let mut w = World {
+            scenario: scenario.clone(),
+            queue: EventQueue::with_capacity(1024),
+            rng: SimRng::new(scenario.seed),
+            chans: scenario.channels.iter().map(|c| Channel::new(c.capacity)).collect(),
+            chan_names: scenario.channels.iter().map(|c| c.name.clone()).collect(),
+            wgs: scenario.waitgroups.iter().map(|n| Wg { name: n.clone(), ..Wg::default() }).collect(),
+            gs: Vec::new(),
+            groups: Vec::new(),
+            msgs: Messages::default(),
+            trace: Trace::new(scenario.trace_capacity as usize),
+            tally: Tally::default(),
+            delivery: Latency::new(),
+            processed: Latency::new(),
+            window: Latency::new(),
+            series: Series::new(SERIES_CAPACITY),
+            status: RunStatus::Running,
+            status_at: SimTime::ZERO,
+            deadlock: None,
+            panic: None,
+            pending: scenario.commands.iter().cloned().collect(),
+            applied: Vec::new(),
+            notices: Vec::new(),
+            steps: 0,
+            g_pending: 0,
+            scratch_waiters: Vec::new(),
+            scratch_waiters2: Vec::new(),
+            scratch_cases: Vec::new(),
+            scratch_msgs: Vec::new(),
+        };
+        for spec in &scenario.goroutines {
+            w.add_group(spec.clone()).map_err(|e| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "goroutines".into(), message: e.to_string() }],
+            })?;
+        }
+        w.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
+        if let Some(stop) = scenario.stop_at {
+            w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
+        }
+        Ok(w)
+    }
+
+    /// Builds a world from scenario JSON.
+    pub fn from_json(json: &str) -> Result<World, ScenarioError> {
+        World::new(&Scenario::from_json(json)?)
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+    pub fn status(&self) -> RunStatus {
+        self.status
+    }
+    pub fn is_running(&self) -> bool {
+        self.status == RunStatus::Running
+    }
+    /// Hash of the whole trace so far (equal runs, equal hashes).
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+    pub fn deadlock(&self) -> Option<&DeadlockReport> {
+        self.deadlock.as_ref()
+    }
+    pub fn panic_report(&self) -> Option<&PanicReport> {
+        self.panic.as_ref()
+    }
+    /// Messages that exist now (buffered, held, offered by parked senders).
+    pub fn live_messages(&self) -> u64 {
+        self.msgs.live()
+    }
+
+    /// The scenario this world was built from, with every applied command
+    /// (scheduled and live) as its command log and the same seed: loading it
+    /// replays this exact run.
+    pub fn scenario_with_log(&self) -> Scenario {
+        let mut s = self.scenario.clone();
+        s.commands = self.applied.iter().cloned().chain(self.pending.iter().cloned()).collect();
+        s
+    }
+
+    /// The scenario as originally loaded (no live edits).
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Applies the next due command or event, if any. Returns `false` when
+    /// nothing is left to do (the program ended, or nothing is scheduled).
+    pub fn step(&mut self) -> bool {
+        self.step_until(SimTime::MAX)
+    }
+
+    /// Runs every event at or before `t`, then moves the clock to `t` (the
+    /// clock stops where the program ended).
+    pub fn run_until(&mut self, t: SimTime) {
+        while self.step_until(t) {}
+        if self.is_running() {
+            self.queue.advance_to(t);
+        }
+    }
+
+    pub fn run_for(&mut self, d: SimDuration) {
+        self.run_until(self.now() + d);
+    }
+
+    /// Runs until the program ends or `limit` is reached; returns the status.
+    pub fn run_to_end(&mut self, limit: SimTime) -> RunStatus {
+        self.run_until(limit);
+        self.status
+    }
+
+    /// One step, only if it happens at or before `limit`.
+    fn step_until(&mut self, limit: SimTime) -> bool {
+        if !self.is_running() {
+            return false;
+        }
+        let next_event = self.queue.peek_time();
+        if let Some(cmd) = self.pending.front() {
+            let at = SimTime::ZERO + cmd.at;
+            let due = match cmd.step {
+                Some(s) => s <= self.steps,
+                None => next_event.is_none_or(|t| t > at),
+            };
+            if due {
+                if at > limit {
+                    // Due, but later than this run may go: nothing else
+                    // may happen before it.
+                    return false;
+                }
+                let cmd = self.pending.pop_front().expect("front exists");
+                self.queue.advance_to(at);
+                let recorded = TimedCommand { at: cmd.at, step: Some(self.steps), command: cmd.command.clone() };
+                match self.apply_inner(&cmd.command) {
+                    Ok(()) => self.applied.push(recorded),
+                    Err(e) => self.notices.push(format!("command at {}: {e}", cmd.at)),
+                }
+                if self.g_pending == 0 && self.is_running() {
+                    self.check_quiescent(at);
+                }
+                return true;
+            }
+        }
+        match next_event {
+            Some(t) if t <= limit => {}
+            _ => return false,
+        }
+        let Some((now, ev)) = self.queue.pop() else { return false };
+        self.steps += 1;
+        match ev {
+            Ev::Run(g) => {
+                self.gs[g as usize].timer = None;
+                self.g_pending -= 1;
+                self.run_goroutine(g, now);
+            }
+            Ev::Wake(g) => {
+                self.gs[g as usize].timer = None;
+                self.g_pending -= 1;
+                self.wake(g, now);
+            }
+            Ev::SelectTimeout(g) => {
+                self.gs[g as usize].timer = None;
+                self.g_pending -= 1;
+                self.select_timeout(g, now);
+            }
+            Ev::Sample => {
+                self.sample(now);
+                self.queue.schedule(now + self.scenario.sample_interval, Ev::Sample);
+            }
+            Ev::Stop => self.end(RunStatus::Stopped, now),
+        }
+        if self.g_pending == 0 && self.is_running() {
+            self.check_quiescent(now);
+        }
+        true
+    }
+
+    /// Applies a live command now. Invalid commands change nothing.
+    pub fn apply(&mut self, cmd: &Command) -> Result<(), CommandError> {
+        if !self.is_running() {
+            return Err(CommandError::Ended(self.status_text()));
+        }
+        let recorded = TimedCommand { at: self.now() - SimTime::ZERO, step: Some(self.steps), command: cmd.clone() };
+        self.apply_inner(cmd)?;
+        self.applied.push(recorded);
+        if self.g_pending == 0 && self.is_running() {
+            let now = self.now();
+            self.check_quiescent(now);
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
+        let (id, producer, value) = match msg {
+            Some(m) => {
+                let m = self.msgs.get(m);
+                (m.id, m.producer, m.value)
+            }
+            None => (0, NONE, 0),
+        };
+        self.trace.record(TraceEvent {
+            seq: 0,
+            time: self.queue.now(),
+            kind,
+            g,
+            ch,
+            msg: id,
+            msg_producer: producer,
+            msg_value: value,
+            aux,
+        });
+    }
+
+    fn names(&self) -> WorldNames<'_> {
+        WorldNames { chans: &self.chan_names, wgs: &self.wgs }
+    }
+
+    pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {
+        self.names().channel(name).ok_or_else(|| CommandError::NoSuchChannel(name.to_owned()))
+    }
+
+    pub(crate) fn goroutine_id(&self, name: &str) -> Result<GoId, CommandError> {
+        self.gs
+            .iter()
+            .position(|g| g.name == name && g.state != GState::Removed)
+            .map(|i| i as GoId)
+            .ok_or_else(|| CommandError::NoSuchGoroutine(name.to_owned()))
+    }
+
+    fn schedule_g(&mut self, g: GoId, at: SimTime, ev: Ev) {
+        debug_assert!(self.gs[g as usize].timer.is_none(), "one pending event per goroutine");
+        let id = self.queue.schedule(at, ev);
+        self.gs[g as usize].timer = Some(id);
+        self.g_pending += 1;
+    }
+
+    fn cancel_g(&mut self, g: GoId) {
+        if let Some(id) = self.gs[g as usize].timer.take() {
+            if self.queue.cancel(id) {
+                self.g_pending -= 1;
+            }
+        }
+    }
+
+    /// Changes a goroutine's state, charging the time spent in the old one.
+    fn set_state(&mut self, g: GoId, state: GState, now: SimTime) {
+        let gr = &mut self.gs[g as usize];
+        let spent = (now - gr.since).as_micros();
+        match gr.state {
+            GState::BlockedSend => gr.c.blocked_send += spent,
+            GState::BlockedRecv => gr.c.blocked_recv += spent,
+            GState::BlockedSelect | GState::BlockedWait => gr.c.blocked_other += spent,
+            GState::Working => gr.c.working += spent,
+            GState::Sleeping => gr.c.sleeping += spent,
+            _ => {}
+        }
+        gr.state = state;
+        gr.since = now;
+    }
+
+    /// Ends the program (panic, deadlock, main returned, finished, stopped).
+    fn end(&mut self, status: RunStatus, now: SimTime) {
+        self.status = status;
+        self.status_at = now;
+        for g in 0..self.gs.len() as GoId {
+            let s = self.gs[g as usize].state;
+            if !s.is_over() {
+                self.set_state(g, s, now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+use super::*;
+use crate::observe::snapshot::RunStatus;
+
+fn world(json: &str) -> World {
+    World::from_json(json).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const CLASSIC: &str = r#"{
+  "channels": [{"name": "ch"}],
+  "goroutines": [
+    {"name": "producer", "behavior": {"program": [
+      {"repeat": {"times": 10, "body": [{"send": "ch"}]}}, {"close": "ch"}]}},
+    {"name": "consumer", "behavior": {"program": [{"range": {"ch": "ch", "body": [{"work": "1ms"}]}}]}}
+  ]}"#;
+
+#[test]
+fn classic_program_delivers_all_in_order_and_finishes() {
+    let mut w = world(CLASSIC);
+    w.run_until(SimTime::from_micros(1_000_000));
+    assert_eq!(w.status(), RunStatus::Finished, "{}", w.status_text());
+    let s = w.snapshot();
+    assert_eq!(s.totals.produced, 10);
+    assert_eq!(s.totals.delivered, 10);
+    assert_eq!(s.totals.processed, 10);
+    let received: Vec<i64> =
+        w.trace().events().filter(|e| e.kind == EventKind::Received).map(|e| e.msg_value).collect();
+    assert_eq!(received, (1..=10).collect::<Vec<_>>());
+    // Unbuffered: the producer blocks while the consumer works.
+    assert!(s.goroutines[0].blocked_send_us > 0);
+    assert_eq!(w.now(), SimTime::from_micros(10_000), "clock stops when the program ends");
+}
+
+#[test]
+fn forgotten_close_is_gos_deadlock_with_wait_for_list() {
+    let mut w = world(
+        r#"{"channels":[{"name":"jobs","capacity":2}],"waitgroups":["done"],
+        "goroutines":[
+          {"name":"producer","behavior":{"producer":{"to":"jobs","count":3,"interval":"1ms"}}},
+          {"name":"consumer","behavior":{"consumer":{"from":"jobs","wg":"done"}}},
+          {"name":"main","behavior":{"program":[{"wg_wait":"done"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(1_000_000));
+    assert_eq!(w.status(), RunStatus::Deadlock);
+    let d = w.deadlock().unwrap();
+    assert_eq!(d.go_message.as_deref(), Some("fatal error: all goroutines are asleep - deadlock!"));
+    let names: Vec<_> = d.stuck.iter().map(|s| (s.name.as_str(), s.waits_on.as_str())).collect();
+    assert_eq!(names, [("consumer", "receive from jobs"), ("main", "done.Wait()")]);
+}
+
+#[test]
+fn partial_deadlock_is_flagged_while_others_run() {
+    let mut w = world(
+        r#"{"channels":[{"name":"lost"},{"name":"jobs"}],
+        "goroutines":[
+          {"name":"orphan","behavior":{"program":[{"send":"lost"}]}},
+          {"name":"producer","behavior":{"producer":{"to":"jobs","interval":"10ms"}}},
+          {"name":"consumer","behavior":{"consumer":{"from":"jobs"}}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(500_000));
+    assert_eq!(w.status(), RunStatus::Running);
+    let d = w.deadlock().expect("partial deadlock reported");
+    assert_eq!(d.go_message, None, "Go never reports a partial deadlock");
+    assert_eq!(d.stuck.len(), 1);
+    assert_eq!(d.stuck[0].name, "orphan");
+    let s = w.snapshot();
+    assert!(s.goroutines[0].stuck && !s.goroutines[2].stuck);
+    assert!(s.goroutines[0].state_text.contains("stuck forever"), "{}", s.goroutines[0].state_text);
+}
+
+#[test]
+fn send_on_closed_channel_panics_and_ends_the_program() {
+    let mut w = world(
+        r#"{"channels":[{"name":"c","capacity":5}],
+        "goroutines":[
+          {"name":"a","behavior":{"program":[{"send":"c"},{"close":"c"}]}},
+          {"name":"b","behavior":{"program":[{"sleep":"1ms"},{"send":"c"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(10_000));
+    assert_eq!(w.status(), RunStatus::Panicked);
+    let p = w.panic_report().unwrap();
+    assert_eq!((p.name.as_str(), p.message.as_str()), ("b", "send on closed channel"));
+    assert!(p.text.starts_with("panic: send on closed channel\n\ngoroutine 2 [running]:"));
+    assert!(!w.step());
+    assert!(w.apply(&Command::CloseChannel { channel: "c".into() }).is_err());
+}
+
+#[test]
+fn live_capacity_growth_admits_parked_senders() {
+    let mut w = world(
+        r#"{"channels":[{"name":"c"}],
+        "goroutines":[{"name":"p","count":3,"behavior":{"program":[{"send":"c"}]}},
+                      {"name":"idle","behavior":{"program":[{"sleep":"1h"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(10));
+    assert_eq!(w.snapshot().channels[0].sendq_len, 3);
+    w.apply(&Command::SetCapacity { channel: "c".into(), capacity: 2 }).unwrap();
+    let s = w.snapshot();
+    assert_eq!(s.channels[0].len, 2);
+    assert_eq!(s.channels[0].sendq_len, 1);
+    let labels: Vec<_> = s.channels[0].buffer.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, ["p-1#1", "p-2#1"], "FIFO admission");
+    assert!(w.apply(&Command::SetCapacity { channel: "c".into(), capacity: 2_000_000 }).is_err());
+    assert!(w.apply(&Command::SetCapacity { channel: "nope".into(), capacity: 1 }).is_err());
+}
+
+#[test]
+fn removing_a_goroutine_drops_its_value_and_withdraws_its_wait() {
+    let mut w = world(
+        r#"{"channels":[{"name":"c"}],
+        "goroutines":[{"name":"p","behavior":{"program":[{"send":"c"}]}},
+                      {"name":"idle","behavior":{"program":[{"sleep":"1h"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(10));
+    w.apply(&Command::RemoveGoroutine { goroutine: "p".into() }).unwrap();
+    let s = w.snapshot();
+    assert_eq!(s.channels[0].sendq_len, 0);
+    assert_eq!(s.totals.dropped, 1);
+    assert_eq!(s.totals.live, 0);
+    assert!(matches!(
+        w.apply(&Command::RemoveGoroutine { goroutine: "p".into() }),
+        Err(CommandError::NoSuchGoroutine(_))
+    ));
+}
+
+#[test]
+fn select_default_drops_when_full_and_timeout_fires() {
+    let mut w = world(
+        r#"{"channels":[{"name":"c","capacity":1}],
+        "goroutines":[
+          {"name":"p","behavior":{"producer":{"to":"c","interval":"1ms","count":10,"drop_when_full":true}}},
+          {"name":"q","behavior":{"consumer":{"from":"c","work":"5ms","timeout":"100ms"}}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(400_000));
+    let s = w.snapshot();
+    assert_eq!(s.totals.produced, 10);
+    assert!(s.totals.dropped >= 5, "{:?}", s.totals);
+    assert_eq!(s.totals.dropped + s.totals.processed + s.totals.live, 10);
+    assert!(w.trace().events().any(|e| e.kind == EventKind::SelectChose && e.aux == -2), "timeout case fired");
+}
+
+#[test]
+fn live_commands_are_logged_and_replay_identically() {
+    let json = r#"{"seed":5,"channels":[{"name":"jobs","capacity":2}],
+        "goroutines":[
+          {"name":"p","behavior":{"producer":{"to":"jobs","interval":{"exponential":{"mean":"3ms"}}}}},
+          {"name":"c","behavior":{"consumer":{"from":"jobs","work":{"exponential":{"mean":"5ms"}}}}}]}"#;
+    let mut a = world(json);
+    a.run_until(SimTime::from_micros(50_000));
+    a.step();
+    a.apply(&Command::SetCount { group: "c".into(), count: 3 }).unwrap();
+    a.run_until(SimTime::from_micros(120_000));
+    a.apply(&Command::SetRates { group: "p".into(), interval: Some(Dist::Constant(SimDuration::from_millis(1))), work: None }).unwrap();
+    a.apply(&Command::SetCapacity { channel: "jobs".into(), capacity: 0 }).unwrap();
+    a.run_until(SimTime::from_micros(300_000));
+    let shared = a.scenario_with_log().to_json();
+    let mut b = World::from_json(&shared).unwrap();
+    b.run_until(SimTime::from_micros(300_000));
+    assert_eq!(a.trace_hash(), b.trace_hash());
+    assert_eq!(a.snapshot(), b.snapshot());
+}
+
+#[test]
+fn invalid_commands_change_nothing() {
+    let mut w = world(CLASSIC);
+    w.run_until(SimTime::from_micros(2_500));
+    let before = (w.snapshot(), w.trace_hash());
+    for cmd in [
+        Command::SetRates { group: "consumer".into(), interval: Some(Dist::Constant(SimDuration::ZERO)), work: None },
+        Command::SetCount { group: "nope".into(), count: 2 },
+        Command::SetCount { group: "consumer".into(), count: 0 },
+        Command::Pause { goroutine: "ghost".into() },
+        Command::AddGoroutine { spec: GoroutineSpec { name: "producer".into(), count: 1, behavior: crate::gochan::behavior::Behavior::Program(vec![]) } },
+    ] {
+        assert!(w.apply(&cmd).is_err(), "{cmd:?}");
+    }
+    assert_eq!((w.snapshot(), w.trace_hash()), before);
+}
+
+#[test]
+fn pause_holds_a_goroutine_and_resume_continues() {
+    let mut w = world(CLASSIC);
+    w.apply(&Command::Pause { goroutine: "producer".into() }).unwrap();
+    w.run_until(SimTime::from_micros(50_000));
+    assert_eq!(w.snapshot().totals.produced, 0);
+    assert_eq!(w.status(), RunStatus::Running, "a paused goroutine is not a deadlock");
+    w.apply(&Command::Resume { goroutine: "producer".into() }).unwrap();
+    w.run_until(SimTime::from_micros(200_000));
+    assert_eq!(w.status(), RunStatus::Finished);
+}
+
+use crate::command::{Command, CommandError};
+use crate::dist::Dist;

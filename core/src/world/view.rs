@@ -1,0 +1,378 @@
+//! Read-only views of a world: the [`Snapshot`], program listings, event
+//! descriptions in plain words, and the run summary.
+
+use super::World;
+use crate::gochan::behavior::Role;
+use crate::gochan::program::{CaseKind, Line, Op};
+use crate::observe::snapshot::*;
+use crate::observe::trace::{DropCause, EventKind, TraceEvent, NONE};
+use crate::time::SimDuration;
+use serde::Serialize;
+
+/// An event for the page's log and animation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventView {
+    pub seq: u64,
+    pub t_us: u64,
+    pub kind: EventKind,
+    pub goroutine: Option<u32>,
+    pub channel: Option<u32>,
+    pub msg: Option<u64>,
+    pub label: Option<String>,
+    /// Plain words: "producer sent producer#3 to jobs (buffered, 2 queued)".
+    pub text: String,
+}
+
+/// A program listing with the current line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listing {
+    pub goroutine: u32,
+    pub name: String,
+    pub lines: Vec<Line>,
+    pub current: u32,
+}
+
+fn opt(x: u32) -> Option<u32> {
+    (x != NONE).then_some(x)
+}
+
+impl World {
+    fn gname(&self, g: u32) -> &str {
+        self.gs.get(g as usize).map_or("?", |x| x.name.as_str())
+    }
+    fn cname(&self, c: u32) -> &str {
+        self.chan_names.get(c as usize).map_or("?", |x| x.as_str())
+    }
+
+    /// `producer#value` for a message.
+    pub fn label_of(&self, producer: u32, value: i64) -> String {
+        format!("{}#{value}", self.gname(producer))
+    }
+
+    fn msg_label(&self, m: u32) -> String {
+        let msg = self.msgs.get(m);
+        self.label_of(msg.producer, msg.value)
+    }
+
+    /// Describes a goroutine's state in plain words.
+    fn state_text(&self, g: u32) -> String {
+        let gr = &self.gs[g as usize];
+        let now = self.now();
+        let dur = now - gr.since;
+        let mut text = match gr.state {
+            GState::Runnable => "runnable: about to run its next step".to_string(),
+            GState::Working => match gr.held {
+                Some(m) => format!("working on {} (done in {})", self.msg_label(m), gr.until - now),
+                None => format!("working (done in {})", gr.until - now),
+            },
+            GState::Sleeping => format!("sleeping (wakes in {})", gr.until - now),
+            GState::BlockedSend => {
+                let c = &self.chans[gr.wait as usize];
+                let why = if c.is_closed() {
+                    "channel closed".to_string()
+                } else if c.cap() == 0 {
+                    "unbuffered channel and no receiver waiting".to_string()
+                } else {
+                    format!("buffer full ({}/{}) and no receiver waiting", c.len(), c.cap())
+                };
+                format!("blocked on send to {} for {dur}: {why}", self.cname(gr.wait))
+            }
+            GState::BlockedRecv => {
+                let c = &self.chans[gr.wait as usize];
+                let why = if c.cap() == 0 {
+                    "unbuffered channel and no sender waiting".to_string()
+                } else {
+                    format!("buffer empty (0/{}) and no sender waiting", c.cap())
+                };
+                format!("blocked on receive from {} for {dur}: {why}", self.cname(gr.wait))
+            }
+            GState::BlockedSelect => {
+                let mut parts = Vec::new();
+                if let Op::Select { sel } = gr.prog.ops[gr.pc as usize] {
+                    for c in &gr.prog.selects[sel as usize].cases {
+                        parts.push(match c.kind {
+                            CaseKind::Send(ch) => {
+                                let k = &self.chans[ch as usize];
+                                format!("{} <- ({})", self.cname(ch), if k.cap() == 0 { "no receiver".into() } else { format!("full {}/{}", k.len(), k.cap()) })
+                            }
+                            CaseKind::Recv(ch) => format!("<-{} (empty)", self.cname(ch)),
+                        });
+                    }
+                }
+                let timeout = if gr.timer.is_some() { format!("; times out in {}", gr.until - now) } else { String::new() };
+                format!("blocked in select for {dur}: no case can proceed [{}]{timeout}", parts.join(", "))
+            }
+            GState::BlockedWait => {
+                let w = &self.wgs[gr.wait as usize];
+                format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
+            }
+            GState::Done => "finished (returned)".to_string(),
+            GState::Panicked => match &self.panic {
+                Some(p) if p.goroutine == g => format!("panicked: {}", p.message),
+                _ => "panicked".to_string(),
+            },
+            GState::Removed => "removed".to_string(),
+        };
+        if gr.paused {
+            text = format!("paused; {text}");
+        }
+        if gr.stuck {
+            if let Some(w) = self.deadlock.as_ref().and_then(|d| d.stuck.iter().find(|w| w.goroutine == g)) {
+                text.push_str(&format!(" — stuck forever: {}", w.why));
+            }
+        }
+        text
+    }
+
+    fn goroutine_view(&self, g: u32) -> GoroutineView {
+        let gr = &self.gs[g as usize];
+        let now = if self.is_running() { self.now() } else { self.status_at.max(gr.since) };
+        let spent = (now - gr.since).as_micros();
+        let mut c = gr.c;
+        match gr.state {
+            GState::BlockedSend => c.blocked_send += spent,
+            GState::BlockedRecv => c.blocked_recv += spent,
+            GState::BlockedSelect | GState::BlockedWait => c.blocked_other += spent,
+            GState::Working => c.working += spent,
+            GState::Sleeping => c.sleeping += spent,
+            _ => {}
+        }
+        let life = (now - gr.spawned).as_micros();
+        let channels = match gr.state {
+            GState::BlockedSend | GState::BlockedRecv => vec![gr.wait],
+            GState::BlockedSelect => match gr.prog.ops[gr.pc as usize] {
+                Op::Select { sel } => gr.prog.selects[sel as usize]
+                    .cases
+                    .iter()
+                    .map(|c| match c.kind {
+                        CaseKind::Send(ch) | CaseKind::Recv(ch) => ch,
+                    })
+                    .collect(),
+                _ => vec![],
+            },
+            _ => vec![],
+        };
+        GoroutineView {
+            id: g,
+            name: gr.name.clone(),
+            group: self.groups[gr.group as usize].spec.name.clone(),
+            role: self.groups[gr.group as usize].spec.behavior.role(),
+            state: gr.state,
+            state_text: self.state_text(g),
+            state_for_us: spent,
+            channels,
+            paused: gr.paused,
+            stuck: gr.stuck,
+            pc: gr.pc,
+            line: gr.prog.op_line[gr.pc as usize],
+            held: gr.held.map(|m| self.msg_label(m)),
+            sent: c.sent,
+            received: c.received,
+            blocked_send_us: c.blocked_send,
+            blocked_recv_us: c.blocked_recv,
+            blocked_other_us: c.blocked_other,
+            working_us: c.working,
+            sleeping_us: c.sleeping,
+            utilization: if life == 0 { 0.0 } else { c.working as f64 / life as f64 },
+        }
+    }
+
+    fn waiter_view(&self, w: &crate::gochan::channel::Waiter) -> WaiterView {
+        WaiterView {
+            goroutine: w.g,
+            name: self.gname(w.g).to_owned(),
+            label: w.value.map(|m| self.msg_label(m)),
+            select: self.gs[w.g as usize].state == GState::BlockedSelect,
+        }
+    }
+
+    pub fn status_text(&self) -> String {
+        match self.status {
+            RunStatus::Running => "running".into(),
+            RunStatus::Finished => format!("every goroutine returned at {}", self.status_at),
+            RunStatus::MainReturned => format!("main returned at {}: the program exited", self.status_at),
+            RunStatus::Deadlock => "fatal error: all goroutines are asleep - deadlock!".into(),
+            RunStatus::Panicked => match &self.panic {
+                Some(p) => format!("panic: {} (in {})", p.message, p.name),
+                None => "panic".into(),
+            },
+            RunStatus::Stopped => format!("stopped at {} (the scenario's stop_at)", self.status_at),
+        }
+    }
+
+    /// Everything the page draws, bounded in size.
+    pub fn snapshot(&self) -> Snapshot {
+        let goroutines: Vec<GoroutineView> =
+            (0..self.gs.len() as u32).filter(|&g| self.gs[g as usize].state != GState::Removed).map(|g| self.goroutine_view(g)).collect();
+        let channels = self
+            .chans
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChannelView {
+                id: i as u32,
+                name: self.chan_names[i].clone(),
+                cap: c.cap(),
+                len: c.len(),
+                closed: c.is_closed(),
+                buffer: c
+                    .buffer()
+                    .take(MAX_LISTED)
+                    .map(|m| MessageView { id: self.msgs.get(m).id, label: self.msg_label(m) })
+                    .collect(),
+                sendq: c.sendq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
+                recvq: c.recvq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
+                sendq_len: c.sendq().len() as u32,
+                recvq_len: c.recvq().len() as u32,
+                sent: c.counters.sent,
+                received: c.counters.received,
+                max_len: c.counters.max_len,
+            })
+            .collect();
+        let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;
+        let alive = goroutines.iter().filter(|g| !g.state.is_over()).count() as u32;
+        Snapshot {
+            time_us: self.now().as_micros(),
+            time: self.now().to_string(),
+            status: self.status,
+            status_text: self.status_text(),
+            goroutines,
+            channels,
+            waitgroups: self
+                .wgs
+                .iter()
+                .map(|w| WaitGroupView { name: w.name.clone(), counter: w.counter, waiters: w.waiters.clone() })
+                .collect(),
+            deadlock: self.deadlock.clone(),
+            panic: self.panic.clone(),
+            totals: Totals {
+                produced: self.tally.produced,
+                delivered: self.tally.delivered,
+                processed: self.tally.processed,
+                filtered: self.tally.filtered,
+                dropped: self.tally.dropped,
+                live: self.msgs.live(),
+                blocked,
+                goroutines_alive: alive,
+            },
+            delivery_latency: self.delivery.percentiles(),
+            processed_latency: self.processed.percentiles(),
+            events_total: self.trace.total(),
+            trace_hash: format!("{:016x}", self.trace.hash()),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| {
+                    let mut b = g.spec.behavior.clone();
+                    GroupView {
+                        name: g.spec.name.clone(),
+                        role: b.role(),
+                        count: g.members.len() as u32,
+                        interval: b.interval_mut().map(|d| d.to_string()),
+                        work: b.work_mut().map(|d| d.to_string()),
+                        behavior: serde_json::to_value(&g.spec.behavior).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The Go-like listing of goroutine `g` with its current line, or `None`
+    /// if there is no such goroutine.
+    pub fn listing(&self, g: u32) -> Option<Listing> {
+        let gr = self.gs.get(g as usize)?;
+        Some(Listing {
+            goroutine: g,
+            name: gr.name.clone(),
+            lines: gr.prog.lines.clone(),
+            current: gr.prog.op_line[gr.pc as usize],
+        })
+    }
+
+    /// Events with `seq >= from` still in the trace ring, at most `max`
+    /// (the newest ones if there are more).
+    pub fn events_since(&self, from: u64, max: usize) -> Vec<EventView> {
+        let all: Vec<&TraceEvent> = self.trace.since(from).collect();
+        let skip = all.len().saturating_sub(max);
+        all[skip..].iter().map(|e| self.event_view(e)).collect()
+    }
+
+    pub fn event_view(&self, e: &TraceEvent) -> EventView {
+        let label = (e.msg != 0).then(|| self.label_of(e.msg_producer, e.msg_value));
+        EventView {
+            seq: e.seq,
+            t_us: e.time.as_micros(),
+            kind: e.kind,
+            goroutine: opt(e.g),
+            channel: opt(e.ch),
+            msg: (e.msg != 0).then_some(e.msg),
+            text: self.describe(e, label.as_deref().unwrap_or("")),
+            label,
+        }
+    }
+
+    /// One event in plain words.
+    pub fn describe(&self, e: &TraceEvent, label: &str) -> String {
+        let g = self.gname(e.g);
+        let ch = self.cname(e.ch);
+        match e.kind {
+            EventKind::Produced => format!("{g} produced {label}"),
+            EventKind::Handoff => format!("{g} handed {label} straight to a waiting receiver on {ch}"),
+            EventKind::Buffered => format!("{g} sent {label} to {ch} (buffered, {} queued)", e.aux),
+            EventKind::Received => format!("{g} received {label} from {ch}"),
+            EventKind::RecvClosed => format!("{g} received from {ch}: closed and drained (ok == false)"),
+            EventKind::BlockedSend => format!("{g} blocked sending {label} to {ch}"),
+            EventKind::BlockedRecv => format!("{g} blocked receiving from {ch}"),
+            EventKind::BlockedSelect => format!("{g} blocked in select: no case ready"),
+            EventKind::BlockedWait => format!("{g} blocked in wg.Wait()"),
+            EventKind::Unblocked if e.ch != NONE => format!("{g} unblocked: its send of {label} to {ch} completed"),
+            EventKind::Unblocked => format!("{g} unblocked: WaitGroup counter reached 0"),
+            EventKind::SelectChose => match e.aux {
+                -1 => format!("{g} select took default"),
+                -2 => format!("{g} select timed out (time.After fired)"),
+                i => format!("{g} select chose case {i}"),
+            },
+            EventKind::WorkStart => {
+                format!("{g} started work on {label} ({})", SimDuration::from_micros(e.aux as u64))
+            }
+            EventKind::WorkEnd => format!("{g} finished work on {label}"),
+            EventKind::Sleep => format!("{g} sleeps {}", SimDuration::from_micros(e.aux as u64)),
+            EventKind::Closed if e.g == NONE => format!("{ch} closed (by you)"),
+            EventKind::Closed => format!("{g} closed {ch}"),
+            EventKind::Panicked => match &self.panic {
+                Some(p) => format!("{g} panicked: {}", p.message),
+                None => format!("{g} panicked"),
+            },
+            EventKind::Dropped => format!("{label} dropped: {}", DropCause::from_aux(e.aux).describe()),
+            EventKind::Processed => format!("{g} finished {label}"),
+            EventKind::Filtered => format!("{g} discarded {label} (multiple of {})", e.aux),
+            EventKind::Prime => format!("{g} found prime {}", e.aux),
+            EventKind::WgAdd => format!("{g}: wg.Add(1), counter {}", e.aux),
+            EventKind::WgDone => format!("{g}: wg.Done(), counter {}", e.aux),
+            EventKind::Finished => format!("{g} returned"),
+            EventKind::Deadlock => format!("{} goroutine(s) stuck forever", e.aux),
+            EventKind::Spawned => format!("{g} started"),
+            EventKind::Removed => format!("{g} removed"),
+            EventKind::Paused => format!("{g} paused"),
+            EventKind::Resumed => format!("{g} resumed"),
+            EventKind::Capacity => format!("{ch} capacity set to {}", e.aux),
+            EventKind::Yield => format!("{g} ran {} steps without waiting; forced to yield 1µs", super::OP_BUDGET),
+        }
+    }
+
+    /// The trace as JSON lines (for `--trace`).
+    pub fn trace_jsonl(&self) -> String {
+        let mut out = String::new();
+        for e in self.trace.events() {
+            let v = self.event_view(e);
+            out.push_str(&serde_json::to_string(&v).expect("event serializes"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Roles by goroutine id (for summaries).
+    pub fn role_of(&self, g: u32) -> Option<Role> {
+        let gr = self.gs.get(g as usize)?;
+        Some(self.groups[gr.group as usize].spec.behavior.role())
+    }
+}
