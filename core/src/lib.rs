@@ -21,6 +21,7 @@ pub mod kernel;
 pub mod rng;
 pub mod scenario;
 pub mod observe;
+pub mod presets;
 pub mod time;
 pub mod toy;
 pub mod world;

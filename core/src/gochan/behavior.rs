@@ -24,11 +24,8 @@ fn default_interval() -> Dist {
 fn is_false(b: &bool) -> bool {
     !*b
 }
-fn default_start() -> i64 {
-    1
-}
-fn is_one(v: &i64) -> bool {
-    *v == 1
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,7 +39,7 @@ pub struct Producer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
     /// First value (labels read `name#value`); later values count up.
-    #[serde(default = "default_start", skip_serializing_if = "is_one")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub start: i64,
     #[serde(default, skip_serializing_if = "is_false")]
     pub close_when_done: bool,
@@ -144,7 +141,7 @@ impl Behavior {
     pub fn start_value(&self) -> i64 {
         match self {
             Behavior::Producer(p) => p.start,
-            _ => 1,
+            _ => 0,
         }
     }
 

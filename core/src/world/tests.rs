@@ -24,7 +24,7 @@ fn classic_program_delivers_all_in_order_and_finishes() {
     assert_eq!(s.totals.processed, 10);
     let received: Vec<i64> =
         w.trace().events().filter(|e| e.kind == EventKind::Received).map(|e| e.msg_value).collect();
-    assert_eq!(received, (1..=10).collect::<Vec<_>>());
+    assert_eq!(received, (0..10).collect::<Vec<_>>());
     // Unbuffered: the producer blocks while the consumer works.
     assert!(s.goroutines[0].blocked_send_us > 0);
     assert_eq!(w.now(), SimTime::from_micros(10_000), "clock stops when the program ends");
@@ -98,7 +98,7 @@ fn live_capacity_growth_admits_parked_senders() {
     assert_eq!(s.channels[0].len, 2);
     assert_eq!(s.channels[0].sendq_len, 1);
     let labels: Vec<_> = s.channels[0].buffer.iter().map(|m| m.label.as_str()).collect();
-    assert_eq!(labels, ["p-1#1", "p-2#1"], "FIFO admission");
+    assert_eq!(labels, ["p-1#0", "p-2#0"], "FIFO admission");
     assert!(w.apply(&Command::SetCapacity { channel: "c".into(), capacity: 2_000_000 }).is_err());
     assert!(w.apply(&Command::SetCapacity { channel: "nope".into(), capacity: 1 }).is_err());
 }

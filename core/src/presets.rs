@@ -1,0 +1,60 @@
+//! Built-in scenarios: the JSON files in the repository's `presets/` folder,
+//! compiled in so the CLI, the tests and the page share one copy.
+
+use crate::scenario::Scenario;
+
+/// A built-in scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub json: &'static str,
+}
+
+macro_rules! presets {
+    ($($name:literal),* $(,)?) => {
+        &[$(Preset { name: $name, json: include_str!(concat!("../../presets/", $name, ".json")) }),*]
+    };
+}
+
+/// Every preset, in the order the page lists them.
+pub const ALL: &[Preset] = presets![
+    "classic",
+    "buffered",
+    "wait-group",
+    "pipeline",
+    "forgotten-close",
+    "close-while-sending",
+    "select-timeout",
+    "prime-sieve",
+    "large",
+];
+
+/// The preset the page opens with.
+pub const DEFAULT: &str = "wait-group";
+
+impl Preset {
+    /// The parsed scenario (presets are tested to be valid).
+    pub fn scenario(&self) -> Scenario {
+        Scenario::from_json(self.json).unwrap_or_else(|e| panic!("preset {} is invalid: {e}", self.name))
+    }
+}
+
+/// Finds a preset by name.
+pub fn get(name: &str) -> Option<&'static Preset> {
+    ALL.iter().find(|p| p.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid_and_named_after_its_file() {
+        for p in ALL {
+            let s = p.scenario();
+            assert_eq!(s.name, p.name);
+            assert!(!s.title.is_empty() && !s.description.is_empty(), "{}", p.name);
+        }
+        assert!(get(DEFAULT).is_some());
+    }
+}
