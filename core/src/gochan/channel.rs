@@ -196,13 +196,15 @@ impl Channel {
 
     /// Parks a sender at the tail of `sendq`. Call only after `WouldBlock`.
     pub fn park_sender(&mut self, w: Waiter) {
-        debug_assert!(w.value.is_some() && self.recvq.is_empty());
+        // Only the same goroutine (a select on both sides of this channel)
+        // may be waiting to receive.
+        debug_assert!(w.value.is_some() && self.recvq.iter().all(|r| r.g == w.g));
         self.sendq.push_back(w);
     }
 
     /// Parks a receiver at the tail of `recvq`. Call only after `WouldBlock`.
     pub fn park_receiver(&mut self, w: Waiter) {
-        debug_assert!(self.buf.is_empty() && self.sendq.is_empty());
+        debug_assert!(self.buf.is_empty() && self.sendq.iter().all(|s| s.g == w.g));
         self.recvq.push_back(w);
     }
 
@@ -246,9 +248,13 @@ impl Channel {
         });
     }
 
-    /// Checks the invariant in the module docs (used by tests).
+    /// Checks the invariant in the module docs (used by tests). The one
+    /// exception Go allows too: a single goroutine parked by a `select` on
+    /// both sides of this channel sits in both queues.
     pub fn invariant_holds(&self) -> bool {
-        let one_queue = self.sendq.is_empty() || self.recvq.is_empty();
+        let one_queue = self.sendq.is_empty()
+            || self.recvq.is_empty()
+            || self.sendq.iter().chain(self.recvq.iter()).all(|w| w.g == self.sendq[0].g);
         let items_no_receivers = self.buf.is_empty() || self.recvq.is_empty();
         let room_no_senders = self.buf.len() >= self.cap as usize || self.sendq.is_empty();
         one_queue && items_no_receivers && room_no_senders
@@ -356,6 +362,16 @@ mod tests {
         // len 1 == cap: the next receive frees the slot and admits the sender.
         assert!(matches!(c.try_recv(), RecvOutcome::Got { value: 4, from_sender: Some(_), .. }));
         assert_eq!(c.buffer().collect::<Vec<_>>(), [9]);
+    }
+
+    #[test]
+    fn a_select_may_wait_on_both_sides_of_one_channel() {
+        let mut c = Channel::new(0);
+        c.park_sender(w(4, Some(1)));
+        c.park_receiver(w(4, None));
+        assert!(c.invariant_holds());
+        c.park_receiver(w(5, None));
+        assert!(!c.invariant_holds(), "another goroutine receiving while a sender waits breaks it");
     }
 
     #[test]

@@ -217,6 +217,10 @@ impl World {
         if let Some(stop) = scenario.stop_at {
             w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
         }
+        if w.g_pending == 0 && w.pending.is_empty() {
+            // No goroutine at all: the program is over before it starts.
+            w.check_quiescent(SimTime::ZERO);
+        }
         Ok(w)
     }
 
