@@ -12,7 +12,7 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 #   loads it in Node after every build so a broken package never gets served.
 WASM_PACK_BUILD := wasm-pack build wasm --release --target web --mode no-install --no-opt --no-pack --out-dir ../web/pkg
 
-.PHONY: setup build play test test-rust test-wasm test-e2e clean
+.PHONY: setup build play test test-rust test-wasm test-e2e bench-web clean
 
 setup:
 	@./scripts/setup.sh
@@ -21,6 +21,7 @@ build: setup
 	$(WASM_PACK_BUILD)
 	@rm -f web/pkg/.gitignore web/pkg/package.json web/pkg/README.md
 	@node scripts/check-pkg.mjs web/pkg
+	@node scripts/vendor.mjs
 
 play: build
 	@node scripts/serve.mjs --port $(PORT)
@@ -36,6 +37,10 @@ test-wasm: setup
 test-e2e: build
 	npx playwright test --config tests/playwright.config.mjs
 
+# Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
+bench-web: build
+	node tests/bench/frames.mjs
+
 clean:
 	cargo clean
-	rm -rf web/pkg test-results playwright-report
+	rm -rf web/pkg web/vendor test-results playwright-report
