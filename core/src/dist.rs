@@ -10,6 +10,20 @@
 //! | `{"lognormal": {"mean": "100ms", "stddev": "50ms"}}` | log-normal with that mean and stddev |
 //! | `{"bursts": {"on": "1s", "off": "2s", "interval": <dist>}}` | `interval` during on-windows, nothing during off-windows |
 //!
+//! The same distributions have a one-line text form, accepted wherever a
+//! duration string is (scenario JSON, live `set_rates` commands, the page's
+//! rate editors) and printed by `Display`, so what the page shows can be
+//! edited and sent back as is:
+//!
+//! | text | same as |
+//! |---|---|
+//! | `150ms`, `constant(150ms)` | `"150ms"` |
+//! | `uniform(50ms..150ms)`, `uniform(50ms, 150ms)` | `{"uniform": {"min": "50ms", "max": "150ms"}}` |
+//! | `exp(100ms)`, `exp(mean 100ms)`, `exponential(100ms)` | `{"exponential": {"mean": "100ms"}}` |
+//! | `normal(100ms ± 20ms)`, `normal(100ms +- 20ms)`, `normal(100ms, 20ms)` | `{"normal": ...}` |
+//! | `lognormal(100ms ± 50ms)` (same separators) | `{"lognormal": ...}` |
+//! | `bursts(exp(40ms) for 1s, off 1.5s)` | `{"bursts": {"on": "1s", "off": "1.5s", "interval": ...}}` |
+//!
 //! Samples are whole microseconds. Bursts are anchored at time zero: the
 //! on-windows are `[k(on+off), k(on+off)+on)`; a sample that would land in an
 //! off-window is moved to the start of the next on-window. Every sample
@@ -146,6 +160,69 @@ impl fmt::Display for Dist {
     }
 }
 
+/// Examples shown when a distribution's text form is not understood.
+const TEXT_FORMS: &str = r#""150ms", "exp(100ms)", "uniform(50ms..150ms)", "normal(100ms ± 20ms)", "lognormal(100ms ± 50ms)" or "bursts(exp(40ms) for 1s, off 1.5s)""#;
+
+impl std::str::FromStr for Dist {
+    type Err = String;
+
+    /// Parses the text form (see the module docs): a plain duration, or
+    /// `kind(arguments)`. A plain word that is no duration keeps the
+    /// duration error (`expected a duration such as "150ms", got "fast"`).
+    fn from_str(input: &str) -> Result<Dist, String> {
+        let s = input.trim();
+        let Some(open) = s.find('(') else {
+            return input.parse().map(Dist::Constant).map_err(|e: crate::time::DurationParseError| e.to_string());
+        };
+        let bad = || format!("expected a distribution such as {TEXT_FORMS}, got {input:?}");
+        let Some(inner) = s.strip_suffix(')') else { return Err(bad()) };
+        let kind = s[..open].trim().to_ascii_lowercase();
+        let args = inner[open + 1..].trim();
+        let dur = |text: &str| -> Result<SimDuration, String> {
+            text.trim().parse::<SimDuration>().map_err(|e| format!("{kind}(...): {e}"))
+        };
+        // Splits `a <sep> b` at the first separator found (in the order given).
+        let pair = |seps: &[&str]| -> Result<(SimDuration, SimDuration), String> {
+            for sep in seps {
+                if let Some((a, b)) = args.split_once(sep) {
+                    return Ok((dur(a)?, dur(b)?));
+                }
+            }
+            Err(format!("{kind}(...): expected two durations separated by {}, got {args:?}", seps.join(" or ")))
+        };
+        let dist = match kind.as_str() {
+            "constant" => Dist::Constant(dur(args)?),
+            "exp" | "exponential" => {
+                let mean = args.strip_prefix("mean").unwrap_or(args);
+                Dist::Exponential { mean: dur(mean)? }
+            }
+            "uniform" => {
+                let (min, max) = pair(&["..", ","])?;
+                Dist::Uniform { min, max }
+            }
+            "normal" | "lognormal" => {
+                let (mean, stddev) = pair(&["±", "+-", ","])?;
+                if kind == "normal" {
+                    Dist::Normal { mean, stddev }
+                } else {
+                    Dist::LogNormal { mean, stddev }
+                }
+            }
+            "bursts" => {
+                let form = || format!("bursts(...): expected \"bursts(<interval> for <on>, off <off>)\", got {input:?}");
+                let (interval, rest) = args.rsplit_once(" for ").ok_or_else(form)?;
+                let (on, off) = rest.split_once(',').ok_or_else(form)?;
+                let off = off.trim().strip_prefix("off").ok_or_else(form)?;
+                let interval: Dist = interval.parse()?;
+                Dist::Bursts { on: dur(on)?, off: dur(off)?, interval: Box::new(interval) }
+            }
+            _ => return Err(bad()),
+        };
+        dist.check()?;
+        Ok(dist)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MinMax {
@@ -208,7 +285,7 @@ impl<'de> Deserialize<'de> for Dist {
                 f.write_str("a duration such as \"150ms\" or a distribution such as {\"exponential\": {\"mean\": \"100ms\"}}")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {
-                v.parse().map(Dist::Constant).map_err(E::custom)
+                v.parse().map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist, E> {
                 Ok(Dist::Constant(SimDuration::from_micros(v)))
@@ -322,6 +399,57 @@ mod tests {
             now += d.sample(&mut rng, now);
             assert!(now.as_micros() % 3_000_000 < 1_000_000, "at {now}");
         }
+    }
+
+    #[test]
+    fn text_form_round_trips_through_display() {
+        let ms = SimDuration::from_millis;
+        for d in [
+            Dist::Constant(ms(150)),
+            Dist::Uniform { min: ms(50), max: ms(150) },
+            Dist::Exponential { mean: SimDuration::from_micros(1_500) },
+            Dist::Normal { mean: ms(100), stddev: ms(20) },
+            Dist::LogNormal { mean: ms(300), stddev: ms(150) },
+            Dist::Bursts { on: ms(1000), off: ms(1500), interval: Box::new(Dist::Exponential { mean: ms(40) }) },
+        ] {
+            let text = d.to_string();
+            assert_eq!(text.parse::<Dist>(), Ok(d.clone()), "{text}");
+            // And as a JSON string, as a live `set_rates` command sends it.
+            assert_eq!(parse(&serde_json::to_string(&text).unwrap()), Ok(d), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_form_shorthands() {
+        let ms = SimDuration::from_millis;
+        let p = |t: &str| t.parse::<Dist>();
+        assert_eq!(p("exp(100ms)"), Ok(Dist::Exponential { mean: ms(100) }));
+        assert_eq!(p(" Exponential( 2s ) "), Ok(Dist::Exponential { mean: ms(2000) }));
+        assert_eq!(p("uniform(50ms, 150ms)"), Ok(Dist::Uniform { min: ms(50), max: ms(150) }));
+        assert_eq!(p("normal(100ms +- 20ms)"), Ok(Dist::Normal { mean: ms(100), stddev: ms(20) }));
+        assert_eq!(p("lognormal(1s, 500ms)"), Ok(Dist::LogNormal { mean: ms(1000), stddev: ms(500) }));
+        assert_eq!(p("constant(5ms)"), Ok(Dist::Constant(ms(5))));
+        assert_eq!(
+            p("bursts(20ms for 1s, off 2s)"),
+            Ok(Dist::Bursts { on: ms(1000), off: ms(2000), interval: Box::new(Dist::Constant(ms(20))) })
+        );
+    }
+
+    #[test]
+    fn text_form_errors_say_what_was_expected() {
+        let p = |t: &str| t.parse::<Dist>().unwrap_err();
+        assert_eq!(p("fast"), r#"expected a duration such as "150ms", got "fast""#);
+        assert!(p("poisson(1s)").contains(r#"expected a distribution such as "150ms", "exp(100ms)""#), "{}", p("poisson(1s)"));
+        assert!(p("poisson(1s)").ends_with(r#"got "poisson(1s)""#));
+        assert!(p("exp(100ms").contains("expected a distribution"));
+        assert_eq!(p("exp(fast)"), r#"exp(...): expected a duration such as "150ms", got "fast""#);
+        assert!(p("uniform(5ms)").contains("two durations separated by .. or ,"));
+        assert!(p("uniform(150ms..50ms)").contains("must not exceed max"));
+        assert!(p("bursts(20ms, 1s)").contains("bursts(<interval> for <on>, off <off>)"));
+        assert!(p("bursts(bursts(1ms for 1s, off 1s) for 1s, off 1s)").contains("cannot itself be bursts"));
+        assert!(p("bursts(1ms for 0s, off 1s)").contains("longer than 0s"));
+        // Through JSON the message is the same.
+        assert!(parse(r#""exp(fast)""#).unwrap_err().contains(r#"exp(...): expected a duration such as "150ms", got "fast""#));
     }
 
     #[test]
