@@ -1,0 +1,413 @@
+// Four small time-series charts under the stage, drawn with uPlot
+// (web/vendor/uPlot.esm.js, copied from npm by scripts/vendor.mjs):
+//
+//   1. buffer length of each channel (`len`, one line per channel)
+//   2. throughput: deliveries per second of virtual time
+//   3. delivery latency (produce -> receive by a sink), p50 and p99, in ms
+//   4. number of blocked goroutines
+//
+// # What is shown
+// The x axis is virtual time in seconds. The charts keep and show the last
+// 60 s of virtual time (WINDOW_S) and scroll as time advances; before 60 s
+// the axis runs from 0 to 60 s and the lines grow from the left. Every value
+// comes from the engine's samples (`Playground.series_since`), taken at the
+// scenario's sample interval; this module only draws them. A latency sample
+// of 0/0 means "no delivery in that interval" and is drawn as a gap, not as 0.
+// When virtual time goes backwards (the page reset the run without calling
+// `reset`), the charts clear themselves.
+//
+// # Accessibility
+// Each chart is a <figure> with a visible caption and an aria-label; the
+// canvas is hidden from assistive technology and replaced by a visually
+// hidden text summary of the latest values (refreshed at most once a second,
+// so screen readers are not flooded). All text is set with textContent.
+//
+// # Theme
+// Colours come from the container's CSS: `color` for axes and text, and
+// custom properties `--chart-1` ... `--chart-8` for the lines when the page
+// defines them (the fallback palette is Okabe–Ito, colour-blind safe, with
+// lighter shades in dark mode). The charts redraw when the system theme flips.
+//
+// Interface (used by app.js):
+//   createCharts(container) -> { reset(channelNames), push(samples, snapshot), resize() }
+import uPlot from './vendor/uPlot.esm.js';
+
+/** Seconds of virtual time kept and shown. */
+export const WINDOW_S = 60;
+/** At most this many channel lines (the summary says when more exist). */
+export const MAX_CHANNEL_SERIES = 8;
+/** Hard cap on points kept per chart, whatever the sample interval. */
+const MAX_POINTS = 6000;
+const CHART_HEIGHT = 150;
+const SUMMARY_EVERY_MS = 1000;
+
+const PALETTE_LIGHT = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#8C6D00', '#444444'];
+const PALETTE_DARK = ['#56B4E9', '#E69F00', '#3CCF9E', '#E7A3C9', '#F0E442', '#9BD3F5', '#FF9B6A', '#CCCCCC'];
+
+const STYLE_ID = 'ql-charts-style';
+const CSS = `
+.ql-charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 0.75rem; }
+.ql-chart { margin: 0; min-width: 0; }
+.ql-chart > figcaption { font-size: 0.85rem; font-weight: 600; margin: 0 0 0.25rem; }
+.ql-chart .u-legend { font-size: 0.75rem; text-align: left; }
+.ql-chart .u-legend .u-marker { width: 0.8em; height: 0.8em; }
+.ql-visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }
+`;
+
+/**
+ * Builds the four charts inside `container` (its previous content is replaced).
+ * @param {HTMLElement} container
+ */
+export function createCharts(container) {
+  if (!(container instanceof HTMLElement)) throw new TypeError('createCharts: container must be an HTMLElement');
+  injectStyles(container.ownerDocument);
+  container.classList.add('ql-charts');
+  container.replaceChildren();
+
+  /** Column data in seconds / plain units, oldest first. */
+  const data = { t: [], lens: [], throughput: [], p50: [], p99: [], blocked: [] };
+  let channelNames = [];
+  let lastT = -Infinity;
+  let lastSummaryAt = -Infinity;
+  let lastSnapshot = null;
+
+  const specs = [
+    {
+      key: 'lens',
+      title: 'Channel buffer length',
+      yLabel: 'messages in buffer',
+      series: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((name) => ({ label: name })),
+      columns: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((_, i) => data.lens[i] || []),
+      fmt: (v) => fmtCount(v),
+    },
+    {
+      key: 'throughput',
+      title: 'Throughput',
+      yLabel: 'deliveries / s',
+      series: () => [{ label: 'deliveries/s' }],
+      columns: () => [data.throughput],
+      fmt: (v) => `${fmtNum(v)}/s`,
+    },
+    {
+      key: 'latency',
+      title: 'Delivery latency',
+      yLabel: 'latency (ms)',
+      series: () => [{ label: 'p50' }, { label: 'p99', dash: [6, 3] }],
+      columns: () => [data.p50, data.p99],
+      fmt: (v) => `${fmtNum(v)} ms`,
+      spanGaps: true,
+    },
+    {
+      key: 'blocked',
+      title: 'Blocked goroutines',
+      yLabel: 'goroutines',
+      series: () => [{ label: 'blocked', stepped: true }],
+      columns: () => [data.blocked],
+      fmt: (v) => fmtCount(v),
+    },
+  ];
+
+  const charts = specs.map((spec) => {
+    const figure = el(container.ownerDocument, 'figure', 'ql-chart');
+    figure.dataset.chart = spec.key;
+    figure.setAttribute('aria-label', `${spec.title} over virtual time`);
+    const caption = el(container.ownerDocument, 'figcaption');
+    caption.textContent = spec.title;
+    const plotHost = el(container.ownerDocument, 'div', 'ql-chart-plot');
+    plotHost.setAttribute('aria-hidden', 'true');
+    const summary = el(container.ownerDocument, 'p', 'ql-visually-hidden ql-chart-summary');
+    summary.textContent = 'No samples yet.';
+    figure.append(caption, plotHost, summary);
+    container.append(figure);
+    return { spec, figure, plotHost, summary, plot: null };
+  });
+
+  const xRange = () => {
+    const hi = Number.isFinite(lastT) ? Math.max(lastT, WINDOW_S) : WINDOW_S;
+    return [hi - WINDOW_S, hi];
+  };
+
+  function theme() {
+    const cs = getComputedStyle(container);
+    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    const fallback = dark ? PALETTE_DARK : PALETTE_LIGHT;
+    const palette = fallback.map((c, i) => cs.getPropertyValue(`--chart-${i + 1}`).trim() || c);
+    const fg = cs.color || (dark ? '#ddd' : '#222');
+    return { palette, fg, grid: withAlpha(fg, 0.15) };
+  }
+
+  function build(chart) {
+    const { spec } = chart;
+    const { palette, fg, grid } = theme();
+    const seriesDefs = spec.series();
+    const axis = (label, values) => ({
+      label,
+      stroke: fg,
+      grid: { stroke: grid, width: 1 },
+      ticks: { stroke: grid, width: 1 },
+      labelSize: 18,
+      labelFont: '11px system-ui, sans-serif',
+      font: '11px system-ui, sans-serif',
+      values,
+    });
+    const opts = {
+      width: widthOf(chart.plotHost),
+      height: CHART_HEIGHT,
+      pxAlign: 0,
+      cursor: { drag: { x: false, y: false }, points: { size: 5 } },
+      legend: { show: true, live: true },
+      scales: {
+        x: { time: false, range: () => xRange() },
+        y: { range: (_u, _min, max) => [0, niceMax(max)] },
+      },
+      axes: [
+        axis('virtual time (s)', (_u, splits) => splits.map((v) => `${fmtNum(v)}s`)),
+        Object.assign(axis(spec.yLabel, (_u, splits) => splits.map((v) => fmtNum(v))), { size: 44 }),
+      ],
+      series: [
+        { label: 'time', value: (_u, v) => (v == null ? '--' : `${v.toFixed(2)}s`) },
+        ...seriesDefs.map((s, i) => ({
+          label: s.label,
+          stroke: palette[i % palette.length],
+          width: 1.5,
+          dash: s.dash,
+          spanGaps: Boolean(spec.spanGaps),
+          paths: s.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
+          points: { show: false },
+          value: (_u, v) => (v == null ? '--' : spec.fmt(v)),
+        })),
+      ],
+    };
+    if (chart.plot) chart.plot.destroy();
+    chart.plotHost.replaceChildren();
+    chart.plot = new uPlot(opts, [data.t, ...spec.columns()], chart.plotHost);
+  }
+
+  function redraw() {
+    for (const chart of charts) chart.plot.setData([data.t, ...chart.spec.columns()]);
+  }
+
+  function rebuildAll() {
+    for (const chart of charts) build(chart);
+  }
+
+  function clearData() {
+    data.t = [];
+    data.lens = channelNames.map(() => []);
+    data.throughput = [];
+    data.p50 = [];
+    data.p99 = [];
+    data.blocked = [];
+    lastT = -Infinity;
+    lastSummaryAt = -Infinity;
+  }
+
+  function trim() {
+    const from = lastT - WINDOW_S;
+    let drop = 0;
+    while (drop < data.t.length && data.t[drop] < from) drop += 1;
+    drop = Math.max(drop, data.t.length - MAX_POINTS);
+    if (drop <= 0) return;
+    data.t.splice(0, drop);
+    for (const col of data.lens) col.splice(0, drop);
+    for (const key of ['throughput', 'p50', 'p99', 'blocked']) data[key].splice(0, drop);
+  }
+
+  function summarize(force) {
+    const now = performance.now();
+    if (!force && now - lastSummaryAt < SUMMARY_EVERY_MS) return;
+    lastSummaryAt = now;
+    const n = data.t.length;
+    if (n === 0) {
+      for (const c of charts) c.summary.textContent = 'No samples yet.';
+      return;
+    }
+    const at = `At ${fmtNum(data.t[n - 1])} s of virtual time`;
+    const peak = (col) => col.reduce((m, v) => (v != null && v > m ? v : m), 0);
+    const caps = new Map((lastSnapshot?.channels || []).map((c) => [c.name, c.cap]));
+    for (const c of charts) {
+      let text;
+      switch (c.spec.key) {
+        case 'lens': {
+          if (channelNames.length === 0) {
+            text = 'This scenario has no channels.';
+            break;
+          }
+          const parts = channelNames.slice(0, MAX_CHANNEL_SERIES).map((name, i) => {
+            const col = data.lens[i] || [];
+            const cap = caps.has(name) ? ` of ${caps.get(name)}` : '';
+            return `${name} ${fmtCount(col[n - 1])}${cap} (peak ${fmtCount(peak(col))})`;
+          });
+          const more = channelNames.length > MAX_CHANNEL_SERIES
+            ? ` Showing ${MAX_CHANNEL_SERIES} of ${channelNames.length} channels.` : '';
+          text = `${at}, buffered messages: ${parts.join('; ')}.${more}`;
+          break;
+        }
+        case 'throughput':
+          text = `${at}: ${fmtNum(data.throughput[n - 1])} deliveries per second (peak ${fmtNum(peak(data.throughput))} in the last ${WINDOW_S} s).`;
+          break;
+        case 'latency': {
+          const p50 = data.p50[n - 1];
+          const p99 = data.p99[n - 1];
+          text = p50 == null
+            ? `${at}: no delivery in the last sample interval.`
+            : `${at}: delivery latency p50 ${fmtNum(p50)} ms, p99 ${fmtNum(p99)} ms.`;
+          break;
+        }
+        default:
+          text = `${at}: ${fmtCount(data.blocked[n - 1])} goroutines blocked (peak ${fmtCount(peak(data.blocked))} in the last ${WINDOW_S} s).`;
+      }
+      c.summary.textContent = text;
+    }
+  }
+
+  function namesOf(snapshot) {
+    return Array.isArray(snapshot?.channels) ? snapshot.channels.map((c) => String(c.name)) : null;
+  }
+
+  function sameNames(a, b) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+
+  const api = {
+    /** Forgets all samples and starts over with these channels (in the engine's channel order). */
+    reset(names) {
+      channelNames = Array.isArray(names) ? names.map(String) : [];
+      lastSnapshot = null;
+      clearData();
+      rebuildAll();
+      summarize(true);
+    },
+
+    /**
+     * Appends samples (oldest first, as `series_since` returns them) and redraws.
+     * @param {Array<{t_us:number, lens:number[], throughput:number, p50_us:number, p99_us:number, blocked:number}>} samples
+     * @param {object} snapshot the current snapshot (channel names and capacities)
+     */
+    push(samples, snapshot) {
+      if (snapshot) lastSnapshot = snapshot;
+      const names = namesOf(snapshot);
+      if (names && !sameNames(names, channelNames)) {
+        channelNames = names;
+        clearData();
+        rebuildAll();
+      }
+      const list = Array.isArray(samples) ? samples : [];
+      if (list.length === 0) {
+        summarize(false);
+        return;
+      }
+      const firstT = Number(list[0].t_us) / 1e6;
+      if (firstT < lastT) clearData(); // time went backwards: a reset the page did not announce
+      // After a long jump only the newest window matters.
+      const newest = Number(list[list.length - 1].t_us) / 1e6;
+      for (const s of list) {
+        const t = Number(s.t_us) / 1e6;
+        if (!Number.isFinite(t) || t <= lastT || t < newest - WINDOW_S) continue;
+        data.t.push(t);
+        for (let i = 0; i < data.lens.length; i += 1) {
+          const v = Array.isArray(s.lens) ? s.lens[i] : undefined;
+          data.lens[i].push(Number.isFinite(v) ? v : null);
+        }
+        data.throughput.push(finiteOrNull(s.throughput));
+        const none = !(s.p50_us > 0 || s.p99_us > 0);
+        data.p50.push(none ? null : s.p50_us / 1000);
+        data.p99.push(none ? null : s.p99_us / 1000);
+        data.blocked.push(finiteOrNull(s.blocked));
+        lastT = t;
+      }
+      trim();
+      redraw();
+      summarize(false);
+    },
+
+    /** Fits the charts to their container's current width. */
+    resize() {
+      for (const c of charts) {
+        if (c.plot) c.plot.setSize({ width: widthOf(c.plotHost), height: CHART_HEIGHT });
+      }
+    },
+  };
+
+  api.reset([]);
+
+  // Follow layout and theme changes by themselves as well.
+  if (typeof ResizeObserver === 'function') {
+    let pending = false;
+    new ResizeObserver(() => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        api.resize();
+      });
+    }).observe(container);
+  }
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    rebuildAll();
+  });
+
+  return api;
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+function injectStyles(doc) {
+  if (doc.getElementById(STYLE_ID)) return;
+  if (!doc.querySelector('link[href$="uPlot.min.css"]')) {
+    const link = doc.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('./vendor/uPlot.min.css', import.meta.url).href;
+    doc.head.prepend(link);
+  }
+  const style = doc.createElement('style');
+  style.id = STYLE_ID;
+  style.textContent = CSS;
+  // Before the page's own stylesheets, so they can override these defaults.
+  doc.head.prepend(style);
+}
+
+function el(doc, tag, className) {
+  const node = doc.createElement(tag);
+  if (className) node.className = className;
+  return node;
+}
+
+function widthOf(node) {
+  const w = Math.floor(node.clientWidth || node.parentElement?.clientWidth || 0);
+  return w > 50 ? w : 300;
+}
+
+function niceMax(max) {
+  if (!Number.isFinite(max) || max <= 0) return 1;
+  const padded = max * 1.1;
+  const mag = 10 ** Math.floor(Math.log10(padded));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * mag >= padded) return step * mag;
+  return 10 * mag;
+}
+
+function finiteOrNull(v) {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function fmtCount(v) {
+  return v == null || !Number.isFinite(v) ? '-' : String(Math.round(v));
+}
+
+function fmtNum(v) {
+  if (v == null || !Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(a >= 1e5 ? 0 : 1)}k`;
+  if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
+  if (a >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+// `rgb(r, g, b)` (what getComputedStyle gives) -> `rgba(r, g, b, a)`; other forms pass through.
+function withAlpha(color, alpha) {
+  const m = /^rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/.exec(color);
+  return m ? `rgba(${m[1]}, ${m[2]}, ${m[3]}, ${alpha})` : color;
+}

@@ -1,0 +1,354 @@
+// The event log: what happened, newest first, in the engine's own words.
+//
+// # What is shown
+// Each row is one engine event (`Playground.take_events`): its virtual time,
+// its kind and its plain-words text. Rows are buttons: clicking one (or Enter /
+// Space on it) calls `onSelect(event)` so the page can highlight
+// `event.goroutine` and `event.channel`; the chosen row is marked
+// `aria-current="true"`.
+//
+// # Bounds
+// The log keeps the newest HISTORY events in memory (so changing a filter can
+// show older matching events) and draws at most ROWS rows. When events arrive
+// faster than a person can read (at high speed, thousands per frame), the rows
+// are redrawn at most every FLUSH_MS of wall time, with the newest events; the
+// kept history still holds every event in that span up to HISTORY.
+//
+// # Filters
+// Three selects built inside the container narrow the rows to one goroutine,
+// one channel and/or one kind. Their options grow as names appear in
+// snapshots (a goroutine that was removed keeps its option until `clear`).
+// Names come from the scenario, which may come from a shared link: every
+// piece of text is set with textContent, never parsed as HTML.
+//
+// Interface (used by app.js):
+//   createEventLog(container, { onSelect(event) }) -> { push(events, snapshot), clear() }
+
+/** Most rows drawn at once. */
+export const ROWS = 500;
+/** Most events kept for re-filtering. */
+export const HISTORY = 5000;
+/** Least wall time between two redraws while events keep arriving. */
+export const FLUSH_MS = 100;
+
+/** Every event kind the engine emits (core's EventKind, snake_case), in a reading order. */
+export const KINDS = [
+  'produced', 'handoff', 'buffered', 'received', 'recv_closed',
+  'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'unblocked', 'select_chose',
+  'work_start', 'work_end', 'sleep', 'processed', 'filtered', 'prime', 'dropped',
+  'closed', 'panicked', 'deadlock', 'finished',
+  'wg_add', 'wg_done', 'spawned', 'removed', 'paused', 'resumed', 'capacity', 'yield',
+];
+
+const STYLE_ID = 'ql-eventlog-style';
+const CSS = `
+.ql-eventlog { display: flex; flex-direction: column; gap: 0.4rem; min-height: 0; }
+.ql-eventlog-filters { display: flex; flex-wrap: wrap; gap: 0.4rem 0.75rem; align-items: center; font-size: 0.85rem; }
+.ql-eventlog-filters label { display: inline-flex; gap: 0.3rem; align-items: center; }
+.ql-eventlog-filters select { max-width: 11rem; }
+.ql-eventlog-count { font-size: 0.8rem; opacity: 0.8; margin: 0; }
+.ql-eventlog-rows { list-style: none; margin: 0; padding: 0; overflow-y: auto; max-height: var(--eventlog-height, 18rem);
+  font: 0.8rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.ql-eventlog-rows button { all: unset; box-sizing: border-box; display: grid; grid-template-columns: 6.5em 8.5em 1fr;
+  gap: 0.5em; width: 100%; padding: 0.1rem 0.3rem; cursor: pointer; border-left: 3px solid transparent; }
+.ql-eventlog-rows button:hover { background: color-mix(in srgb, currentColor 8%, transparent); }
+.ql-eventlog-rows button:focus-visible { outline: 2px solid Highlight; outline-offset: -2px; }
+.ql-eventlog-rows button[aria-current="true"] { background: color-mix(in srgb, currentColor 14%, transparent); }
+.ql-eventlog-rows .ql-ev-time { text-align: right; opacity: 0.75; font-variant-numeric: tabular-nums; }
+.ql-eventlog-rows .ql-ev-kind { opacity: 0.9; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ql-eventlog-rows .ql-ev-text { overflow-wrap: anywhere; }
+.ql-eventlog-rows button[data-class="block"] { border-left-color: #D55E00; }
+.ql-eventlog-rows button[data-class="flow"] { border-left-color: #0072B2; }
+.ql-eventlog-rows button[data-class="bad"] { border-left-color: #CC0000; }
+.ql-eventlog-rows button[data-class="bad"] .ql-ev-kind { font-weight: 700; }
+.ql-eventlog-empty { font-size: 0.85rem; opacity: 0.8; padding: 0.3rem; }
+@media (max-width: 520px) {
+  .ql-eventlog-rows button { grid-template-columns: 5.5em 1fr; }
+  .ql-eventlog-rows .ql-ev-kind { display: none; }
+}
+`;
+
+// Colour class (backed by a border, never by colour alone: the kind is written out).
+const CLASS_OF = {
+  blocked_send: 'block', blocked_recv: 'block', blocked_select: 'block', blocked_wait: 'block',
+  handoff: 'flow', buffered: 'flow', received: 'flow', produced: 'flow', processed: 'flow',
+  panicked: 'bad', deadlock: 'bad', dropped: 'bad',
+};
+
+/**
+ * Builds the log inside `container` (its previous content is replaced).
+ * @param {HTMLElement} container
+ * @param {{ onSelect?: (event: object) => void }} [options]
+ */
+export function createEventLog(container, { onSelect } = {}) {
+  if (!(container instanceof HTMLElement)) throw new TypeError('createEventLog: container must be an HTMLElement');
+  const doc = container.ownerDocument;
+  injectStyles(doc);
+  container.classList.add('ql-eventlog');
+  container.replaceChildren();
+
+  // ---- DOM -------------------------------------------------------------
+  const filters = el(doc, 'div', 'ql-eventlog-filters');
+  filters.setAttribute('role', 'group');
+  filters.setAttribute('aria-label', 'Event log filters');
+  const gSelect = makeSelect(doc, filters, 'Goroutine', 'eventlog-goroutine', 'all goroutines');
+  const cSelect = makeSelect(doc, filters, 'Channel', 'eventlog-channel', 'all channels');
+  const kSelect = makeSelect(doc, filters, 'Kind', 'eventlog-kind', 'all kinds');
+  for (const kind of KINDS) addOption(kSelect, kind, kindWords(kind));
+
+  const count = el(doc, 'p', 'ql-eventlog-count');
+  const list = el(doc, 'ol', 'ql-eventlog-rows');
+  list.setAttribute('aria-label', 'Events, newest first');
+  list.reversed = true;
+  const empty = el(doc, 'p', 'ql-eventlog-empty');
+  empty.textContent = 'No events yet.';
+  container.append(filters, count, list, empty);
+
+  // ---- state -----------------------------------------------------------
+  let history = []; // oldest first, at most HISTORY
+  let seenTotal = 0; // events ever pushed since clear()
+  let shown = 0; // rows in the list
+  let pending = []; // pushed, not yet drawn (oldest first)
+  let lastFlush = -Infinity;
+  let timer = null;
+  let selectedSeq = null;
+  const goroutineNames = new Map(); // id -> name
+  const channelNames = new Map();
+
+  const filter = { goroutine: '', channel: '', kind: '' };
+  const matches = (e) =>
+    (filter.goroutine === '' || String(e.goroutine) === filter.goroutine) &&
+    (filter.channel === '' || String(e.channel) === filter.channel) &&
+    (filter.kind === '' || e.kind === filter.kind);
+
+  for (const [select, key] of [[gSelect, 'goroutine'], [cSelect, 'channel'], [kSelect, 'kind']]) {
+    select.addEventListener('change', () => {
+      filter[key] = select.value;
+      flush(true);
+      rerenderAll();
+    });
+  }
+
+  list.addEventListener('click', (ev) => {
+    const button = ev.target instanceof Element ? ev.target.closest('button[data-seq]') : null;
+    if (!button || !list.contains(button)) return;
+    const seq = Number(button.dataset.seq);
+    const event = findEvent(seq);
+    if (!event) return;
+    markSelected(seq);
+    if (typeof onSelect === 'function') onSelect(event);
+  });
+
+  function findEvent(seq) {
+    // history is sorted by seq; binary search.
+    let lo = 0;
+    let hi = history.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = history[mid].seq;
+      if (s === seq) return history[mid];
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return null;
+  }
+
+  function markSelected(seq) {
+    selectedSeq = seq;
+    for (const b of list.querySelectorAll('button[aria-current]')) b.removeAttribute('aria-current');
+    const b = list.querySelector(`button[data-seq="${seq}"]`);
+    if (b) b.setAttribute('aria-current', 'true');
+  }
+
+  function row(e) {
+    const li = doc.createElement('li');
+    const button = doc.createElement('button');
+    button.type = 'button';
+    button.dataset.seq = String(e.seq);
+    button.dataset.kind = String(e.kind);
+    if (CLASS_OF[e.kind]) button.dataset.class = CLASS_OF[e.kind];
+    if (e.goroutine != null) button.dataset.goroutine = String(e.goroutine);
+    if (e.channel != null) button.dataset.channel = String(e.channel);
+    if (e.seq === selectedSeq) button.setAttribute('aria-current', 'true');
+    const time = doc.createElement('span');
+    time.className = 'ql-ev-time';
+    time.textContent = fmtTime(e.t_us);
+    time.title = `${e.t_us} µs, event #${e.seq}`;
+    const kind = doc.createElement('span');
+    kind.className = 'ql-ev-kind';
+    kind.textContent = kindWords(e.kind);
+    const text = doc.createElement('span');
+    text.className = 'ql-ev-text';
+    text.textContent = e.text == null ? '' : String(e.text);
+    button.append(time, kind, text);
+    li.append(button);
+    return li;
+  }
+
+  function updateCount() {
+    const filtered = filter.goroutine !== '' || filter.channel !== '' || filter.kind !== '';
+    count.textContent = filtered
+      ? `${shown} matching rows (of the last ${history.length} events)`
+      : `${shown} newest of ${seenTotal} events`;
+    empty.hidden = shown !== 0;
+    if (shown === 0) empty.textContent = seenTotal === 0 ? 'No events yet.' : 'No event matches these filters.';
+  }
+
+  function rerenderAll() {
+    const frag = doc.createDocumentFragment();
+    let n = 0;
+    for (let i = history.length - 1; i >= 0 && n < ROWS; i -= 1) {
+      if (matches(history[i])) {
+        frag.append(row(history[i]));
+        n += 1;
+      }
+    }
+    list.replaceChildren(frag);
+    shown = n;
+    updateCount();
+  }
+
+  // Draws pending events on top of the list; keeps the reader's place when scrolled.
+  function flush(force) {
+    if (timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    lastFlush = performance.now();
+    const fresh = pending;
+    pending = [];
+    if (force) return; // the caller redraws everything
+    const rows = [];
+    for (let i = fresh.length - 1; i >= 0 && rows.length < ROWS; i -= 1) {
+      if (matches(fresh[i])) rows.push(row(fresh[i]));
+    }
+    if (rows.length > 0) {
+      const keepPlace = list.scrollTop > 0;
+      const before = list.scrollHeight;
+      const frag = doc.createDocumentFragment();
+      frag.append(...rows);
+      list.prepend(frag);
+      shown += rows.length;
+      while (shown > ROWS) {
+        list.lastElementChild.remove();
+        shown -= 1;
+      }
+      if (keepPlace) list.scrollTop += list.scrollHeight - before;
+    }
+    updateCount();
+  }
+
+  function learnNames(snapshot) {
+    if (!snapshot) return;
+    for (const g of snapshot.goroutines || []) {
+      if (!goroutineNames.has(g.id)) {
+        goroutineNames.set(g.id, String(g.name));
+        addOption(gSelect, String(g.id), String(g.name));
+      }
+    }
+    for (const c of snapshot.channels || []) {
+      if (!channelNames.has(c.id)) {
+        channelNames.set(c.id, String(c.name));
+        addOption(cSelect, String(c.id), String(c.name));
+      }
+    }
+  }
+
+  updateCount();
+
+  return {
+    /**
+     * Adds events (oldest first, as `take_events` returns them).
+     * @param {Array<{seq:number, t_us:number, kind:string, goroutine:number|null, channel:number|null, text:string}>} events
+     * @param {object} [snapshot] the current snapshot, for the filter menus' names
+     */
+    push(events, snapshot) {
+      learnNames(snapshot);
+      if (!Array.isArray(events) || events.length === 0) return;
+      const last = history.length ? history[history.length - 1].seq : -Infinity;
+      // An event older than what we hold means the run restarted without clear().
+      if (Number(events[0].seq) <= last) {
+        history = [];
+        pending = [];
+        list.replaceChildren();
+        shown = 0;
+        seenTotal = 0;
+      }
+      seenTotal += events.length;
+      const keep = events.length > HISTORY ? events.slice(events.length - HISTORY) : events;
+      history.push(...keep);
+      if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
+      pending.push(...keep);
+      if (pending.length > ROWS) pending.splice(0, pending.length - ROWS);
+      const wait = FLUSH_MS - (performance.now() - lastFlush);
+      if (wait <= 0) flush(false);
+      else if (timer === null) timer = setTimeout(() => flush(false), wait);
+    },
+
+    /** Forgets every event and name (for a new run). */
+    clear() {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      history = [];
+      pending = [];
+      seenTotal = 0;
+      shown = 0;
+      selectedSeq = null;
+      lastFlush = -Infinity;
+      goroutineNames.clear();
+      channelNames.clear();
+      for (const [select, key] of [[gSelect, 'goroutine'], [cSelect, 'channel']]) {
+        select.replaceChildren(select.options[0]);
+        filter[key] = '';
+      }
+      list.replaceChildren();
+      updateCount();
+    },
+  };
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+function injectStyles(doc) {
+  if (doc.getElementById(STYLE_ID)) return;
+  const style = doc.createElement('style');
+  style.id = STYLE_ID;
+  style.textContent = CSS;
+  doc.head.prepend(style); // before the page's stylesheets, so they can override
+}
+
+function el(doc, tag, className) {
+  const node = doc.createElement(tag);
+  if (className) node.className = className;
+  return node;
+}
+
+function makeSelect(doc, parent, labelText, id, allText) {
+  const label = doc.createElement('label');
+  const span = doc.createElement('span');
+  span.textContent = labelText;
+  const select = doc.createElement('select');
+  select.id = id;
+  select.name = id;
+  addOption(select, '', allText);
+  label.append(span, select);
+  parent.append(label);
+  return select;
+}
+
+function addOption(select, value, text) {
+  const option = select.ownerDocument.createElement('option');
+  option.value = value;
+  option.textContent = text;
+  select.append(option);
+}
+
+function kindWords(kind) {
+  return String(kind).replace(/_/g, ' ');
+}
+
+function fmtTime(t_us) {
+  const t = Number(t_us);
+  if (!Number.isFinite(t)) return '?';
+  return `${(t / 1e6).toFixed(3)}s`;
+}
