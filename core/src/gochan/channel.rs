@@ -221,13 +221,17 @@ impl Channel {
     }
 
     /// Changes the capacity. Growing admits parked senders into the buffer
-    /// in FIFO order (returned in `admitted`); shrinking drops nothing.
+    /// in FIFO order (returned in `admitted`); shrinking drops nothing. A
+    /// goroutine is admitted once: a select waiting with several send cases
+    /// on this channel completes one of them, and its other waits here are
+    /// withdrawn.
     pub fn set_cap(&mut self, cap: u32, admitted: &mut Vec<Waiter>) {
         self.cap = cap;
         while self.buf.len() < cap as usize {
             let Some(s) = self.sendq.pop_front() else { break };
             self.buf.push_back(s.value.expect("parked sender carries a value"));
             self.counters.sent += 1;
+            self.sendq.retain(|w| w.g != s.g);
             admitted.push(s);
         }
         self.counters.max_len = self.counters.max_len.max(self.buf.len() as u32);
@@ -372,6 +376,18 @@ mod tests {
         assert!(c.invariant_holds());
         // Another goroutine's sender meets the parked receiver at once.
         assert_eq!(c.try_send(9), SendOutcome::HandedOff(w(4, None)));
+    }
+
+    #[test]
+    fn growing_admits_a_select_with_two_send_cases_once() {
+        let mut c = Channel::new(0);
+        c.park_sender(Waiter { g: 1, case: 0, value: Some(7) });
+        c.park_sender(Waiter { g: 1, case: 1, value: Some(7) });
+        c.park_sender(w(2, Some(8)));
+        let mut admitted = vec![];
+        c.set_cap(3, &mut admitted);
+        assert_eq!(admitted.iter().map(|s| (s.g, s.case)).collect::<Vec<_>>(), [(1, 0), (2, 0)]);
+        assert_eq!(c.buffer().collect::<Vec<_>>(), [7, 8], "the select's value enters once");
     }
 
     #[test]

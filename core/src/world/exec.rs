@@ -83,10 +83,12 @@ impl World {
                     }
                 }
                 Op::Close { ch } => {
-                    self.gs[gi].pc += 1;
+                    // pc moves on only after the close succeeded, so a
+                    // panic ("close of closed channel") points at this line.
                     if !self.close_channel(ch, Some(g), now) {
                         return;
                     }
+                    self.gs[gi].pc += 1;
                 }
                 Op::Work { dist } | Op::Sleep { dist } => {
                     let d = prog.dists[dist as usize].sample(&mut self.rng, now);
@@ -123,16 +125,16 @@ impl World {
                     }
                 }
                 Op::WgAdd { wg, n } => {
-                    self.gs[gi].pc += 1;
                     if !self.wg_add(wg, n, g, now) {
                         return;
                     }
+                    self.gs[gi].pc += 1;
                 }
                 Op::WgDone { wg } => {
-                    self.gs[gi].pc += 1;
                     if !self.wg_add(wg, -1, g, now) {
                         return;
                     }
+                    self.gs[gi].pc += 1;
                 }
                 Op::WgWait { wg } => {
                     if self.wgs[wg as usize].counter == 0 {
@@ -469,8 +471,15 @@ impl World {
                 for r in receivers.iter() {
                     self.deliver_to_parked(*r, ch, None, now);
                 }
-                match senders.first() {
-                    // Every parked sender panics; the first one crashes the program.
+                // Every parked sender panics; the first one crashes the
+                // program. A select parked on both sides of this channel was
+                // already woken through its receive case above (Go's
+                // closechan releases receivers first and wakes a select
+                // once), so its send wait does not panic.
+                let first = senders
+                    .iter()
+                    .find(|s| matches!(self.gs[s.g as usize].state, GState::BlockedSend | GState::BlockedSelect));
+                match first {
                     Some(s) => {
                         let g = s.g;
                         self.panic(g, "send on closed channel", now);
