@@ -290,6 +290,13 @@ impl<'de> Deserialize<'de> for Dist {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist, E> {
                 Ok(Dist::Constant(SimDuration::from_micros(v)))
             }
+            // Deserializers that see every integer as signed (serde-wasm-bindgen
+            // for JS numbers) call this one.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dist, E> {
+                u64::try_from(v)
+                    .map(|us| Dist::Constant(SimDuration::from_micros(us)))
+                    .map_err(|_| E::custom(format!("expected a duration of at least 0, got {v}")))
+            }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dist, A::Error> {
                 let Some(kind) = map.next_key::<String>()? else {
                     return Err(de::Error::custom(format!("expected one of {KINDS:?}, got an empty object")));
@@ -333,6 +340,17 @@ mod tests {
 
     fn parse(s: &str) -> Result<Dist, String> {
         serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn signed_integers_are_microseconds() {
+        use serde::de::IntoDeserializer;
+        type E = serde::de::value::Error;
+        let d = Dist::deserialize(IntoDeserializer::<E>::into_deserializer(5_000i64));
+        assert_eq!(d, Ok(Dist::Constant(SimDuration::from_millis(5))));
+        let neg = Dist::deserialize(IntoDeserializer::<E>::into_deserializer(-5i64));
+        assert_eq!(neg.unwrap_err().to_string(), "expected a duration of at least 0, got -5");
+        assert_eq!(parse("-5"), Err("expected a duration of at least 0, got -5 at line 1 column 2".into()));
     }
 
     #[test]

@@ -266,6 +266,11 @@ impl<'de> serde::Deserialize<'de> for SimDuration {
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SimDuration, E> {
                 Ok(SimDuration(v))
             }
+            // Deserializers that see every integer as signed (serde-wasm-bindgen
+            // for JS numbers) call this one.
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SimDuration, E> {
+                u64::try_from(v).map(SimDuration).map_err(|_| E::custom(format!("expected a duration of at least 0, got {v}")))
+            }
         }
         d.deserialize_any(V)
     }
@@ -283,6 +288,19 @@ mod tests {
 
     fn d(s: &str) -> SimDuration {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn integers_are_microseconds_whether_signed_or_not() {
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        type E = serde::de::value::Error;
+        let signed = SimDuration::deserialize(IntoDeserializer::<E>::into_deserializer(5_000i64));
+        assert_eq!(signed, Ok(SimDuration::from_millis(5)));
+        let unsigned = SimDuration::deserialize(IntoDeserializer::<E>::into_deserializer(5_000u64));
+        assert_eq!(unsigned, Ok(SimDuration::from_millis(5)));
+        let negative = SimDuration::deserialize(IntoDeserializer::<E>::into_deserializer(-1i64));
+        assert_eq!(negative.unwrap_err().to_string(), "expected a duration of at least 0, got -1");
     }
 
     #[test]

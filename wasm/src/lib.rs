@@ -1,44 +1,33 @@
 //! The wasm-bindgen adapter: converts types between JS and the engine in
 //! `queuelab` and does nothing else. All behaviour lives in core.
+//!
+//! - [`Playground`]: one running world for the page (presets, scenario JSON,
+//!   advance/step, snapshot, events, series, listings, live commands,
+//!   share/replay, reset).
+//! - [`convert`]: total conversions of JS numbers and serde values.
+//! - [`errors`]: the messages JS sees in thrown `Error`s.
+//! - `types.d.ts`: the TypeScript interfaces of every object crossing the
+//!   boundary, appended to the generated `queuelab_wasm.d.ts`.
+//! - [`Toy`]: the first slice, kept until the page switches to `Playground`.
 
-use queuelab::time::SimDuration;
-use queuelab::toy::ToySim;
+pub mod convert;
+pub mod errors;
+mod playground;
+mod toy;
+
+pub use playground::Playground;
+pub use toy::Toy;
+
 use wasm_bindgen::prelude::*;
+
+/// The TypeScript types of the objects `Playground` takes and returns.
+pub const TS_TYPES: &str = include_str!("types.d.ts");
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_APPEND: &str = TS_TYPES;
 
 /// Installs the panic hook so a Rust panic shows its message in the console.
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-}
-
-/// The first end-to-end slice: producer -> bounded buffer -> consumer.
-#[wasm_bindgen]
-#[derive(Debug)]
-pub struct Toy {
-    sim: ToySim,
-}
-
-#[wasm_bindgen]
-impl Toy {
-    #[wasm_bindgen(constructor)]
-    pub fn new(capacity: u32, produce_every_us: u32, consume_every_us: u32) -> Toy {
-        Toy {
-            sim: ToySim::new(
-                capacity,
-                SimDuration::from_micros(u64::from(produce_every_us)),
-                SimDuration::from_micros(u64::from(consume_every_us)),
-            ),
-        }
-    }
-
-    /// Advances virtual time by `micros`, running every event due.
-    pub fn advance(&mut self, micros: f64) {
-        let us = if micros.is_finite() && micros > 0.0 { micros as u64 } else { 0 };
-        self.sim.advance(SimDuration::from_micros(us));
-    }
-
-    /// The current counters as a plain JS object.
-    pub fn snapshot(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.sim.snapshot()).map_err(|e| JsError::new(&e.to_string()))
-    }
 }

@@ -1,0 +1,126 @@
+//! Conversions between JS values and core types.
+//!
+//! JS numbers are `f64`; every conversion here is total: NaN, infinities,
+//! negative and fractional values are clamped or refused with a message,
+//! never a panic. Rust values go to JS as plain objects (maps become objects,
+//! `None` becomes `null`, integers become numbers).
+
+use queuelab::time::SimDuration;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// The most virtual time one `advance` call runs: one hour. Larger requests
+/// (including `Infinity`) are clamped, so a stray huge value cannot hang the
+/// page on a program that never ends.
+pub const MAX_ADVANCE_US: u64 = 3_600_000_000;
+
+/// Largest integer a JS number holds exactly (2^53 - 1).
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Virtual microseconds to advance: NaN and negatives are 0, fractions are
+/// truncated, anything above [`MAX_ADVANCE_US`] (or infinite) is clamped to it.
+pub fn micros(x: f64) -> SimDuration {
+    let us = if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= MAX_ADVANCE_US as f64 {
+        MAX_ADVANCE_US
+    } else {
+        x as u64
+    };
+    SimDuration::from_micros(us)
+}
+
+/// A count (`take_events(max)`): NaN and negatives are 0, huge is unbounded.
+pub fn count(x: f64) -> usize {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else {
+        // `as` saturates at usize::MAX for huge values and +Infinity.
+        x as usize
+    }
+}
+
+/// A time in microseconds used as a lower bound (`series_since(t_us)`):
+/// NaN and negatives mean "from the start".
+pub fn time_floor(x: f64) -> u64 {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else {
+        x as u64
+    }
+}
+
+/// A goroutine id: only a whole number in `0..=u32::MAX` names one.
+pub fn goroutine_id(x: f64) -> Option<u32> {
+    (x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x)).then_some(x as u32)
+}
+
+/// A seed: a whole number in `0..=2^53-1` (what a JS number holds exactly).
+pub fn seed(x: f64) -> Result<u64, String> {
+    if x.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&x) {
+        Ok(x as u64)
+    } else {
+        Err(format!("seed must be a whole number between 0 and {MAX_SAFE_INTEGER}, got {x}"))
+    }
+}
+
+/// A `u64` as a JS number (exact up to 2^53; seeds and counts beyond that
+/// are rounded, which only affects display).
+pub fn number(x: u64) -> f64 {
+    x as f64
+}
+
+/// Serializes a core value to a plain JS value: objects (not `Map`s), `null`
+/// for `None`, numbers for every integer (exact up to 2^53).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&ser).map_err(|e| JsError::new(&format!("internal error converting to JS: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advance_values_are_clamped() {
+        assert_eq!(micros(f64::NAN).as_micros(), 0);
+        assert_eq!(micros(-5.0).as_micros(), 0);
+        assert_eq!(micros(f64::NEG_INFINITY).as_micros(), 0);
+        assert_eq!(micros(1500.9).as_micros(), 1500);
+        assert_eq!(micros(1e300).as_micros(), MAX_ADVANCE_US);
+        assert_eq!(micros(f64::INFINITY).as_micros(), MAX_ADVANCE_US);
+        assert_eq!(micros(MAX_ADVANCE_US as f64 - 1.0).as_micros(), MAX_ADVANCE_US - 1);
+    }
+
+    #[test]
+    fn counts_and_floors() {
+        assert_eq!(count(f64::NAN), 0);
+        assert_eq!(count(-1.0), 0);
+        assert_eq!(count(3.7), 3);
+        assert_eq!(count(f64::INFINITY), usize::MAX);
+        assert_eq!(time_floor(-10.0), 0);
+        assert_eq!(time_floor(f64::NAN), 0);
+        assert_eq!(time_floor(250_000.0), 250_000);
+    }
+
+    #[test]
+    fn goroutine_ids_must_be_whole_and_in_range() {
+        assert_eq!(goroutine_id(3.0), Some(3));
+        assert_eq!(goroutine_id(0.0), Some(0));
+        assert_eq!(goroutine_id(3.5), None);
+        assert_eq!(goroutine_id(-1.0), None);
+        assert_eq!(goroutine_id(f64::NAN), None);
+        assert_eq!(goroutine_id(f64::INFINITY), None);
+        assert_eq!(goroutine_id(4_294_967_296.0), None);
+    }
+
+    #[test]
+    fn seeds_must_be_exact_js_integers() {
+        assert_eq!(seed(42.0), Ok(42));
+        assert_eq!(seed(MAX_SAFE_INTEGER), Ok(9_007_199_254_740_991));
+        assert!(seed(MAX_SAFE_INTEGER + 2.0).is_err());
+        assert!(seed(-1.0).is_err());
+        assert!(seed(1.5).unwrap_err().contains("whole number"));
+        assert!(seed(f64::NAN).is_err());
+    }
+}

@@ -1,0 +1,179 @@
+//! `Playground`: one running world for the page.
+//!
+//! Semantics (all of it is core's; this file only converts):
+//! - A playground holds a [`World`] built from a preset or scenario JSON.
+//!   `advance(us)` runs every event up to `now + us` (see
+//!   [`convert::micros`] for clamping); `step()` runs exactly one event or
+//!   one due command. Once the program ends (deadlock, panic, exit) the clock
+//!   stops and both do nothing.
+//! - `command(cmd)` applies a live command now; a refused command throws and
+//!   changes nothing. Applied commands are logged, so `scenario_json()`
+//!   replays this exact run when loaded.
+//! - `take_events(max)` returns each event once: those recorded since the
+//!   previous call (older ones may have left the trace ring).
+//! - `reset()` rebuilds the world from the loaded scenario (without live
+//!   edits) with the current seed; `reset_with_seed(n)` also changes the seed.
+
+use crate::convert::{self, to_js};
+use crate::errors;
+use queuelab::command::Command;
+use queuelab::presets;
+use queuelab::scenario::Scenario;
+use queuelab::world::World;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// One entry of `Playground.presets()`.
+#[derive(Debug, Serialize)]
+struct PresetInfo {
+    name: &'static str,
+    title: String,
+    description: String,
+}
+
+/// A running simulation for the page (see the module docs).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Playground {
+    world: World,
+    /// Sequence number of the first event `take_events` has not returned.
+    next_event: u64,
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// Every preset, in the order the page lists them.
+    #[wasm_bindgen(unchecked_return_type = "PresetInfo[]")]
+    pub fn presets() -> Result<JsValue, JsError> {
+        let list: Vec<PresetInfo> = presets::ALL
+            .iter()
+            .map(|p| {
+                let s = p.scenario();
+                PresetInfo { name: p.name, title: s.title, description: s.description }
+            })
+            .collect();
+        to_js(&list)
+    }
+
+    /// The preset the page opens with.
+    pub fn default_preset() -> String {
+        presets::DEFAULT.to_owned()
+    }
+
+    /// A playground running a built-in preset; throws for an unknown name.
+    pub fn from_preset(name: &str) -> Result<Playground, JsError> {
+        let preset = presets::get(name).ok_or_else(|| errors::js(&errors::unknown_preset(name)))?;
+        Playground::build(&preset.scenario())
+    }
+
+    /// A playground running scenario JSON; throws an `Error` whose message
+    /// has one `path: problem` line per problem.
+    pub fn from_json(json: &str) -> Result<Playground, JsError> {
+        let scenario = Scenario::from_json(json).map_err(|e| errors::scenario(&e))?;
+        Playground::build(&scenario)
+    }
+
+    /// Runs every event up to `now + virtual_micros` (NaN and negatives are
+    /// 0; at most one hour per call).
+    pub fn advance(&mut self, virtual_micros: f64) {
+        self.world.run_for(convert::micros(virtual_micros));
+    }
+
+    /// Applies exactly one event (or one due command); `false` if nothing
+    /// is left to do.
+    pub fn step(&mut self) -> bool {
+        self.world.step()
+    }
+
+    /// The whole visible state, as a plain object.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn snapshot(&self) -> Result<JsValue, JsError> {
+        to_js(&self.world.snapshot())
+    }
+
+    /// Events recorded since the previous call, oldest first; only the
+    /// newest `max` if there are more.
+    #[wasm_bindgen(unchecked_return_type = "EventView[]")]
+    pub fn take_events(&mut self, max: f64) -> Result<JsValue, JsError> {
+        let events = self.world.events_since(self.next_event, convert::count(max));
+        self.next_event = self.world.trace().total();
+        to_js(&events)
+    }
+
+    /// Time-series samples taken after `t_us` (oldest first).
+    #[wasm_bindgen(unchecked_return_type = "Sample[]")]
+    pub fn series_since(&self, t_us: f64) -> Result<JsValue, JsError> {
+        let after = queuelab::time::SimTime::from_micros(convert::time_floor(t_us));
+        let samples: Vec<_> = self.world.series().after(after).collect();
+        to_js(&samples)
+    }
+
+    /// The Go-like program of a goroutine with its current line, or
+    /// `undefined` if there is no such goroutine.
+    #[wasm_bindgen(unchecked_return_type = "Listing | undefined")]
+    pub fn listing(&self, goroutine: f64) -> Result<JsValue, JsError> {
+        match convert::goroutine_id(goroutine).and_then(|g| self.world.listing(g)) {
+            Some(listing) => to_js(&listing),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// Applies a live command (core's JSON form as a plain object). Throws
+    /// if it is not a command or core refuses it; then nothing changes.
+    pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "Command")] cmd: JsValue) -> Result<(), JsError> {
+        let cmd: Command =
+            serde_wasm_bindgen::from_value(cmd).map_err(errors::bad_command)?;
+        self.world.apply(&cmd).map_err(|e| errors::refused(&e))
+    }
+
+    /// The current scenario with its seed and every applied command: loading
+    /// it replays this exact run.
+    pub fn scenario_json(&self) -> String {
+        self.world.scenario_with_log().to_json()
+    }
+
+    /// Restarts the loaded scenario (without live edits) with the same seed.
+    pub fn reset(&mut self) -> Result<(), JsError> {
+        let scenario = self.world.scenario().clone();
+        *self = Playground::build(&scenario)?;
+        Ok(())
+    }
+
+    /// Restarts with another seed (a whole number up to 2^53 - 1).
+    pub fn reset_with_seed(&mut self, seed: f64) -> Result<(), JsError> {
+        let mut scenario = self.world.scenario().clone();
+        scenario.seed = convert::seed(seed).map_err(|m| errors::js(&m))?;
+        *self = Playground::build(&scenario)?;
+        Ok(())
+    }
+
+    /// Virtual time in microseconds.
+    #[wasm_bindgen(getter)]
+    pub fn time_us(&self) -> f64 {
+        convert::number(self.world.now().as_micros())
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn seed(&self) -> f64 {
+        convert::number(self.world.scenario().seed)
+    }
+
+    /// Events processed so far.
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> f64 {
+        convert::number(self.world.steps())
+    }
+
+    /// Hex hash of every event so far (as in the snapshot).
+    #[wasm_bindgen(getter)]
+    pub fn trace_hash(&self) -> String {
+        format!("{:016x}", self.world.trace_hash())
+    }
+}
+
+impl Playground {
+    fn build(scenario: &Scenario) -> Result<Playground, JsError> {
+        let world = World::new(scenario).map_err(|e| errors::scenario(&e))?;
+        Ok(Playground { world, next_event: 0 })
+    }
+}

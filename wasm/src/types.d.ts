@@ -1,0 +1,361 @@
+// Types of the plain JS objects that cross the Playground API. They mirror
+// core's serde types field for field (wasm/tests/native_types.rs checks the
+// field names against real serialized snapshots, events, samples and listings).
+// Durations are microseconds in numbers named `*_us`; human durations are
+// strings such as "150ms" or "1m30s".
+
+/** A duration: a human string ("150ms", "2s", "1m30s") or whole microseconds. */
+export type Duration = string | number;
+
+/** A distribution of durations (core `dist::Dist`). */
+export type Dist =
+  | Duration
+  | { constant: Duration }
+  | { uniform: { min: Duration; max: Duration } }
+  | { exponential: { mean: Duration } }
+  | { normal: { mean: Duration; stddev: Duration } }
+  | { lognormal: { mean: Duration; stddev: Duration } }
+  | { bursts: { on: Duration; off: Duration; interval: Dist } };
+
+/** One statement of a goroutine program (core `gochan::program::Stmt`). */
+export type Stmt =
+  | { send: string }
+  | { recv: string }
+  | { close: string }
+  | { work: Dist }
+  | { sleep: Dist }
+  | { repeat: { times: number; body: Stmt[] } }
+  | { forever: Stmt[] }
+  | { range: { ch: string; body: Stmt[] } }
+  | { select: SelectStmt }
+  | { wg_add: { wg: string; n: number } }
+  | { wg_done: string }
+  | { wg_wait: string }
+  | "take_divisor"
+  | "drop_multiples"
+  | "break";
+
+export interface SelectStmt {
+  cases: SelectCase[];
+  /** Present (even empty) makes the select non-blocking. */
+  default?: Stmt[];
+  after?: { wait: Dist; body?: Stmt[] };
+}
+
+/** Exactly one of `send` / `recv`. */
+export interface SelectCase {
+  send?: string;
+  recv?: string;
+  body?: Stmt[];
+  break_on_close?: boolean;
+}
+
+export interface ProducerSpec {
+  to: string;
+  interval?: Dist;
+  /** Absent: forever. */
+  count?: number;
+  start?: number;
+  close_when_done?: boolean;
+  wg?: string;
+  drop_when_full?: boolean;
+}
+
+export interface ConsumerSpec {
+  from: string;
+  work?: Dist;
+  wg?: string;
+  timeout?: Dist;
+}
+
+export interface StageSpec {
+  from: string;
+  to: string;
+  work?: Dist;
+  wg?: string;
+  close_when_done?: boolean;
+}
+
+/** What a goroutine group does (core `gochan::behavior::Behavior`). */
+export type Behavior =
+  | { producer: ProducerSpec }
+  | { consumer: ConsumerSpec }
+  | { stage: StageSpec }
+  | { closer: { wait: string; close: string } }
+  | { sieve_filter: { from: string; to: string } }
+  | { program: Stmt[] };
+
+/** A goroutine group: one goroutine `name`, or `name-1`..`name-N` when count > 1. */
+export interface GoroutineSpec {
+  name: string;
+  count?: number;
+  behavior: Behavior;
+}
+
+/** A live command (core `command::Command`); `command()` throws if it is refused. */
+export type Command =
+  | { op: "add_goroutine"; spec: GoroutineSpec }
+  | { op: "remove_goroutine"; goroutine: string }
+  | { op: "set_count"; group: string; count: number }
+  | { op: "set_rates"; group: string; interval?: Dist; work?: Dist }
+  | { op: "set_capacity"; channel: string; capacity: number }
+  | { op: "close_channel"; channel: string }
+  | { op: "pause"; goroutine: string }
+  | { op: "resume"; goroutine: string };
+
+export interface TimedCommand {
+  at: Duration;
+  /** Events run before it applied (live edits record it for exact replay). */
+  step?: number;
+  command: Command;
+}
+
+/** A scenario as `scenario_json()` returns it and `from_json()` takes it. */
+export interface Scenario {
+  name?: string;
+  title?: string;
+  description?: string;
+  seed?: number;
+  sample_interval?: Duration;
+  stop_at?: Duration;
+  trace_capacity?: number;
+  channels?: { name: string; capacity?: number }[];
+  waitgroups?: string[];
+  goroutines?: GoroutineSpec[];
+  commands?: TimedCommand[];
+}
+
+export interface PresetInfo {
+  name: string;
+  title: string;
+  description: string;
+}
+
+export type RunStatus = "running" | "finished" | "main_returned" | "deadlock" | "panicked" | "stopped";
+
+export type GoroutineState =
+  | "runnable"
+  | "working"
+  | "sleeping"
+  | "blocked_send"
+  | "blocked_recv"
+  | "blocked_select"
+  | "blocked_wait"
+  | "done"
+  | "panicked";
+
+export type Role = "producer" | "consumer" | "stage" | "closer" | "filter" | "custom";
+
+export interface GoroutineView {
+  id: number;
+  name: string;
+  group: string;
+  role: Role;
+  state: GoroutineState;
+  /** Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3) and no receiver waiting". */
+  state_text: string;
+  state_for_us: number;
+  /** Channel ids it is blocked on. */
+  channels: number[];
+  paused: boolean;
+  /** Provably blocked forever. */
+  stuck: boolean;
+  pc: number;
+  /** Listing line of the current operation. */
+  line: number;
+  /** Label of the value it holds ("producer#3"). */
+  held: string | null;
+  sent: number;
+  received: number;
+  blocked_send_us: number;
+  blocked_recv_us: number;
+  blocked_other_us: number;
+  working_us: number;
+  sleeping_us: number;
+  /** Working time / lifetime, 0..1. */
+  utilization: number;
+}
+
+export interface MessageView {
+  id: number;
+  label: string;
+}
+
+export interface WaiterView {
+  goroutine: number;
+  name: string;
+  /** For a parked sender: the value it offers. */
+  label: string | null;
+  /** Parked through a select. */
+  select: boolean;
+}
+
+export interface ChannelView {
+  id: number;
+  name: string;
+  cap: number;
+  len: number;
+  closed: boolean;
+  /** Buffered values, head first (at most 64; `len` is exact). */
+  buffer: MessageView[];
+  /** Parked senders, FIFO (at most 64; `sendq_len` is exact). */
+  sendq: WaiterView[];
+  /** Parked receivers, FIFO (at most 64; `recvq_len` is exact). */
+  recvq: WaiterView[];
+  sendq_len: number;
+  recvq_len: number;
+  sent: number;
+  received: number;
+  max_len: number;
+}
+
+export interface WaitGroupView {
+  name: string;
+  counter: number;
+  /** Goroutine ids blocked in Wait(). */
+  waiters: number[];
+}
+
+export interface WaitFor {
+  goroutine: number;
+  name: string;
+  /** "send on jobs", "receive from jobs", "wg.Wait() on wg", "select on jobs, quit". */
+  waits_on: string;
+  why: string;
+}
+
+export interface DeadlockReport {
+  /** Go's own message when Go would print it; null for a partial deadlock. */
+  go_message: string | null;
+  at_us: number;
+  stuck: WaitFor[];
+}
+
+export interface PanicReport {
+  goroutine: number;
+  name: string;
+  message: string;
+  at_us: number;
+  /** As Go prints it: "panic: send on closed channel\n\ngoroutine 7 [running]: ...". */
+  text: string;
+}
+
+export interface Totals {
+  produced: number;
+  delivered: number;
+  processed: number;
+  filtered: number;
+  dropped: number;
+  live: number;
+  blocked: number;
+  goroutines_alive: number;
+}
+
+export interface Percentiles {
+  count: number;
+  p50_us: number;
+  p90_us: number;
+  p99_us: number;
+  max_us: number;
+  mean_us: number;
+}
+
+export interface GroupView {
+  name: string;
+  role: Role;
+  count: number;
+  /** Producer interval in human form ("exp(mean 20ms)"), if the group has one. */
+  interval: string | null;
+  /** Work time in human form, if the group has one. */
+  work: string | null;
+  behavior: Behavior;
+}
+
+/** Everything the page draws (core `observe::snapshot::Snapshot`). */
+export interface Snapshot {
+  time_us: number;
+  /** Virtual time, human form ("1.25s"). */
+  time: string;
+  status: RunStatus;
+  status_text: string;
+  goroutines: GoroutineView[];
+  channels: ChannelView[];
+  waitgroups: WaitGroupView[];
+  deadlock: DeadlockReport | null;
+  panic: PanicReport | null;
+  totals: Totals;
+  delivery_latency: Percentiles;
+  processed_latency: Percentiles;
+  events_total: number;
+  /** Hex hash of every event so far: equal runs have equal hashes. */
+  trace_hash: string;
+  groups: GroupView[];
+}
+
+export type EventKind =
+  | "produced"
+  | "handoff"
+  | "buffered"
+  | "received"
+  | "recv_closed"
+  | "blocked_send"
+  | "blocked_recv"
+  | "blocked_select"
+  | "blocked_wait"
+  | "unblocked"
+  | "select_chose"
+  | "work_start"
+  | "work_end"
+  | "sleep"
+  | "closed"
+  | "panicked"
+  | "dropped"
+  | "processed"
+  | "filtered"
+  | "prime"
+  | "wg_add"
+  | "wg_done"
+  | "finished"
+  | "deadlock"
+  | "spawned"
+  | "removed"
+  | "paused"
+  | "resumed"
+  | "capacity"
+  | "yield";
+
+export interface EventView {
+  seq: number;
+  t_us: number;
+  kind: EventKind;
+  goroutine: number | null;
+  channel: number | null;
+  msg: number | null;
+  label: string | null;
+  /** Plain words: "producer sent producer#3 to jobs (buffered, 2 queued)". */
+  text: string;
+}
+
+export interface Sample {
+  t_us: number;
+  /** `len` of each channel, in channel order. */
+  lens: number[];
+  /** Deliveries per second of virtual time over the interval. */
+  throughput: number;
+  p50_us: number;
+  p99_us: number;
+  blocked: number;
+}
+
+export interface ListingLine {
+  indent: number;
+  text: string;
+}
+
+export interface Listing {
+  goroutine: number;
+  name: string;
+  lines: ListingLine[];
+  /** Index into `lines` of the current operation. */
+  current: number;
+}

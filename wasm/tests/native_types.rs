@@ -1,0 +1,235 @@
+//! Checks that the TypeScript interfaces in `src/types.d.ts` (appended to
+//! the generated `queuelab_wasm.d.ts`) name exactly the fields core
+//! serializes, so a field added, renamed or removed in core fails here
+//! instead of silently giving the page `undefined`.
+//!
+//! Objects are taken from real runs chosen to fill every nested type: a
+//! deadlock (forgotten-close), a panic (close-while-sending), WaitGroups,
+//! full buffers with parked senders (large), events, samples, listings.
+#![cfg(not(target_arch = "wasm32"))]
+
+use queuelab::command::Command;
+use queuelab::gochan::behavior::Role;
+use queuelab::observe::snapshot::{GState, RunStatus};
+use queuelab::observe::trace::EventKind;
+use queuelab::presets;
+use queuelab::time::SimTime;
+use queuelab::world::World;
+use queuelab_wasm::TS_TYPES;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `export interface Name { field: T; opt?: T; }` → name → (field, optional).
+fn interfaces(ts: &str) -> BTreeMap<String, Vec<(String, bool)>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, Vec<(String, bool)>)> = None;
+    for line in ts.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("export interface ") {
+            let name = rest.trim_end_matches('{').trim().to_owned();
+            current = Some((name, Vec::new()));
+            continue;
+        }
+        let Some((_, fields)) = current.as_mut() else { continue };
+        if t == "}" {
+            let (name, fields) = current.take().expect("open interface");
+            out.insert(name, fields);
+            continue;
+        }
+        if t.is_empty() || t.starts_with('/') || t.starts_with('*') {
+            continue;
+        }
+        let Some((name, _)) = t.split_once(':') else { continue };
+        let (name, optional) = match name.strip_suffix('?') {
+            Some(n) => (n, true),
+            None => (name, false),
+        };
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "unparsed line {t:?}");
+        fields.push((name.to_owned(), optional));
+    }
+    assert!(current.is_none(), "unterminated interface");
+    out
+}
+
+/// `export type Name = | "a" | "b";` (ended by a blank line) → the quoted strings.
+fn string_union(ts: &str, name: &str) -> BTreeSet<String> {
+    let start = ts.find(&format!("export type {name} =")).unwrap_or_else(|| panic!("no type {name}"));
+    let body = &ts[start..start + ts[start..].find("\n\n").unwrap_or(ts.len() - start)];
+    body.split('"').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+/// Which interface the elements/values of a field are.
+fn child(interface: &str, field: &str) -> Option<&'static str> {
+    Some(match (interface, field) {
+        ("Snapshot", "goroutines") => "GoroutineView",
+        ("Snapshot", "channels") => "ChannelView",
+        ("Snapshot", "waitgroups") => "WaitGroupView",
+        ("Snapshot", "deadlock") => "DeadlockReport",
+        ("Snapshot", "panic") => "PanicReport",
+        ("Snapshot", "totals") => "Totals",
+        ("Snapshot", "delivery_latency" | "processed_latency") => "Percentiles",
+        ("Snapshot", "groups") => "GroupView",
+        ("ChannelView", "buffer") => "MessageView",
+        ("ChannelView", "sendq" | "recvq") => "WaiterView",
+        ("DeadlockReport", "stuck") => "WaitFor",
+        ("Listing", "lines") => "ListingLine",
+        _ => return None,
+    })
+}
+
+struct Checker {
+    ifaces: BTreeMap<String, Vec<(String, bool)>>,
+    /// Interfaces seen with at least one real object.
+    seen: BTreeSet<String>,
+}
+
+impl Checker {
+    fn check(&mut self, iface: &str, v: &Value) {
+        let fields = self.ifaces.get(iface).unwrap_or_else(|| panic!("no interface {iface} in types.d.ts")).clone();
+        let obj = v.as_object().unwrap_or_else(|| panic!("{iface}: expected an object, got {v}"));
+        let declared: BTreeSet<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+        let required: BTreeSet<&str> = fields.iter().filter(|(_, o)| !o).map(|(f, _)| f.as_str()).collect();
+        let actual: BTreeSet<&str> = obj.keys().map(String::as_str).collect();
+        let undeclared: Vec<_> = actual.difference(&declared).collect();
+        let missing: Vec<_> = required.difference(&actual).collect();
+        assert!(undeclared.is_empty(), "{iface}: core serializes {undeclared:?}, types.d.ts does not declare them");
+        assert!(missing.is_empty(), "{iface}: types.d.ts declares {missing:?}, core does not serialize them");
+        self.seen.insert(iface.to_owned());
+        for (field, value) in obj {
+            let Some(c) = child(iface, field) else { continue };
+            match value {
+                Value::Array(items) => items.iter().for_each(|x| self.check(c, x)),
+                Value::Null => {}
+                other => self.check(c, other),
+            }
+        }
+    }
+}
+
+fn run(preset: &str, secs: u64) -> World {
+    let mut w = World::new(&presets::get(preset).expect("preset").scenario()).expect("valid");
+    w.run_until(SimTime::from_micros(secs * 1_000_000));
+    w
+}
+
+#[test]
+fn output_interfaces_name_exactly_the_serialized_fields() {
+    let mut c = Checker { ifaces: interfaces(TS_TYPES), seen: BTreeSet::new() };
+    for (preset, secs) in [("forgotten-close", 30), ("close-while-sending", 30), ("wait-group", 1), ("large", 15), ("select-timeout", 5)] {
+        let w = run(preset, secs);
+        c.check("Snapshot", &serde_json::to_value(w.snapshot()).expect("json"));
+        for e in w.events_since(0, 50) {
+            c.check("EventView", &serde_json::to_value(e).expect("json"));
+        }
+        for s in w.series().samples().take(3) {
+            c.check("Sample", &serde_json::to_value(s).expect("json"));
+        }
+        c.check("Listing", &serde_json::to_value(w.listing(0).expect("goroutine 0")).expect("json"));
+    }
+    let every = [
+        "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
+        "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
+        "ListingLine",
+    ];
+    for i in every {
+        assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");
+    }
+}
+
+#[test]
+fn preset_info_matches_the_interface() {
+    let f = interfaces(TS_TYPES);
+    let fields: Vec<&str> = f["PresetInfo"].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(fields, ["name", "title", "description"]);
+}
+
+/// Every variant, with an exhaustive match so a new variant fails to compile here.
+fn all_states() -> Vec<GState> {
+    use GState::*;
+    let all = vec![Runnable, Working, Sleeping, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait, Done, Panicked, Removed];
+    for s in &all {
+        match s {
+            Runnable | Working | Sleeping | BlockedSend | BlockedRecv | BlockedSelect | BlockedWait | Done | Panicked
+            | Removed => {}
+        }
+    }
+    all
+}
+
+fn all_kinds() -> Vec<EventKind> {
+    use EventKind::*;
+    let all = vec![
+        Produced, Handoff, Buffered, Received, RecvClosed, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait,
+        Unblocked, SelectChose, WorkStart, WorkEnd, Sleep, Closed, Panicked, Dropped, Processed, Filtered, Prime,
+        WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield,
+    ];
+    for k in &all {
+        match k {
+            Produced | Handoff | Buffered | Received | RecvClosed | BlockedSend | BlockedRecv | BlockedSelect
+            | BlockedWait | Unblocked | SelectChose | WorkStart | WorkEnd | Sleep | Closed | Panicked | Dropped
+            | Processed | Filtered | Prime | WgAdd | WgDone | Finished | Deadlock | Spawned | Removed | Paused
+            | Resumed | Capacity | Yield => {}
+        }
+    }
+    all
+}
+
+fn all_statuses() -> Vec<RunStatus> {
+    use RunStatus::*;
+    let all = vec![Running, Finished, MainReturned, Deadlock, Panicked, Stopped];
+    for s in &all {
+        match s {
+            Running | Finished | MainReturned | Deadlock | Panicked | Stopped => {}
+        }
+    }
+    all
+}
+
+fn all_roles() -> Vec<Role> {
+    use Role::*;
+    let all = vec![Producer, Consumer, Stage, Closer, Filter, Custom];
+    for r in &all {
+        match r {
+            Producer | Consumer | Stage | Closer | Filter | Custom => {}
+        }
+    }
+    all
+}
+
+fn names<T: serde::Serialize>(xs: &[T]) -> BTreeSet<String> {
+    xs.iter().map(|x| serde_json::to_value(x).expect("json").as_str().expect("a string").to_owned()).collect()
+}
+
+#[test]
+fn string_unions_list_every_variant() {
+    let mut states = names(&all_states());
+    // Removed goroutines never appear in a snapshot.
+    assert!(states.remove("removed"));
+    assert_eq!(string_union(TS_TYPES, "GoroutineState"), states);
+    assert_eq!(string_union(TS_TYPES, "EventKind"), names(&all_kinds()));
+    assert_eq!(string_union(TS_TYPES, "RunStatus"), names(&all_statuses()));
+    assert_eq!(string_union(TS_TYPES, "Role"), names(&all_roles()));
+}
+
+#[test]
+fn command_union_lists_every_op_and_its_examples_parse() {
+    // One example per op in the TS union's shape; each must parse as a core
+    // Command, and together they must cover every op the union names.
+    let examples = [
+        r#"{"op":"add_goroutine","spec":{"name":"p2","count":2,"behavior":{"producer":{"to":"jobs","interval":{"exponential":{"mean":"100ms"}}}}}}"#,
+        r#"{"op":"remove_goroutine","goroutine":"consumer-1"}"#,
+        r#"{"op":"set_count","group":"consumer","count":3}"#,
+        r#"{"op":"set_rates","group":"producer","interval":"50ms","work":{"uniform":{"min":"1ms","max":2000}}}"#,
+        r#"{"op":"set_capacity","channel":"jobs","capacity":5}"#,
+        r#"{"op":"close_channel","channel":"jobs"}"#,
+        r#"{"op":"pause","goroutine":"producer"}"#,
+        r#"{"op":"resume","goroutine":"producer"}"#,
+    ];
+    let mut ops = BTreeSet::new();
+    for e in examples {
+        let cmd: Command = serde_json::from_str(e).unwrap_or_else(|err| panic!("{e}: {err}"));
+        let back = serde_json::to_value(&cmd).expect("json");
+        ops.insert(back["op"].as_str().expect("op").to_owned());
+    }
+    assert_eq!(string_union(TS_TYPES, "Command"), ops);
+}
