@@ -38,7 +38,7 @@ export const WINDOW_S = 60;
 export const MAX_CHANNEL_SERIES = 8;
 /** Hard cap on points kept per chart, whatever the sample interval. */
 const MAX_POINTS = 6000;
-const CHART_HEIGHT = 150;
+const CHART_HEIGHT = 160;
 const SUMMARY_EVERY_MS = 1000;
 
 const PALETTE_LIGHT = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#8C6D00', '#444444'];
@@ -76,7 +76,7 @@ export function createCharts(container) {
     {
       key: 'lens',
       title: 'Channel buffer length',
-      yLabel: 'messages in buffer',
+      yLabel: 'messages',
       series: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((name) => ({ label: name })),
       columns: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((_, i) => data.lens[i] || []),
       fmt: (v) => fmtCount(v),
@@ -84,7 +84,7 @@ export function createCharts(container) {
     {
       key: 'throughput',
       title: 'Throughput',
-      yLabel: 'deliveries / s',
+      yLabel: 'per second',
       series: () => [{ label: 'deliveries/s' }],
       columns: () => [data.throughput],
       fmt: (v) => `${fmtNum(v)}/s`,
@@ -92,7 +92,7 @@ export function createCharts(container) {
     {
       key: 'latency',
       title: 'Delivery latency',
-      yLabel: 'latency (ms)',
+      yLabel: 'ms',
       series: () => [{ label: 'p50' }, { label: 'p99', dash: [6, 3] }],
       columns: () => [data.p50, data.p99],
       fmt: (v) => `${fmtNum(v)} ms`,
@@ -111,7 +111,7 @@ export function createCharts(container) {
   const charts = specs.map((spec) => {
     const figure = el(container.ownerDocument, 'figure', 'ql-chart');
     figure.dataset.chart = spec.key;
-    figure.setAttribute('aria-label', `${spec.title} over virtual time`);
+    figure.setAttribute('aria-label', `${spec.title} (${spec.yLabel}) over virtual time`);
     const caption = el(container.ownerDocument, 'figcaption');
     caption.textContent = spec.title;
     const plotHost = el(container.ownerDocument, 'div', 'ql-chart-plot');
@@ -141,12 +141,15 @@ export function createCharts(container) {
     const { spec } = chart;
     const { palette, fg, grid } = theme();
     const seriesDefs = spec.series();
-    const axis = (label, values) => ({
+    const axis = (label, values, size) => ({
       label,
       stroke: fg,
       grid: { stroke: grid, width: 1 },
-      ticks: { stroke: grid, width: 1 },
-      labelSize: 18,
+      ticks: { stroke: grid, width: 1, size: 4 },
+      size,
+      gap: 3,
+      labelSize: 14,
+      labelGap: 0,
       labelFont: '11px system-ui, sans-serif',
       font: '11px system-ui, sans-serif',
       values,
@@ -157,13 +160,24 @@ export function createCharts(container) {
       pxAlign: 0,
       cursor: { drag: { x: false, y: false }, points: { size: 5 } },
       legend: { show: true, live: true },
+      hooks: {
+        // While the pointer is not over the chart, the legend shows the newest values.
+        draw: [(u) => {
+          const n = u.data[0].length;
+          if (n > 0 && !(u.cursor.left >= 0)) u.setLegend({ idx: n - 1 }, false);
+        }],
+        setCursor: [(u) => {
+          const n = u.data[0].length;
+          if (n > 0 && u.cursor.idx == null) u.setLegend({ idx: n - 1 }, false);
+        }],
+      },
       scales: {
         x: { time: false, range: () => xRange() },
         y: { range: (_u, _min, max) => [0, niceMax(max)] },
       },
       axes: [
-        axis('virtual time (s)', (_u, splits) => splits.map((v) => `${fmtNum(v)}s`)),
-        Object.assign(axis(spec.yLabel, (_u, splits) => splits.map((v) => fmtNum(v))), { size: 44 }),
+        axis('virtual time (s)', (_u, splits) => splits.map((v) => `${fmtNum(v)}s`), 22),
+        axis(spec.yLabel, (_u, splits) => splits.map((v) => fmtNum(v)), 40),
       ],
       series: [
         { label: 'time', value: (_u, v) => (v == null ? '--' : `${v.toFixed(2)}s`) },
@@ -214,19 +228,38 @@ export function createCharts(container) {
     for (const key of ['throughput', 'p50', 'p99', 'blocked']) data[key].splice(0, drop);
   }
 
+  // Text summaries: at most once a second, with a trailing update so a paused run's text is current.
+  let summaryTimer = null;
   function summarize(force) {
     const now = performance.now();
-    if (!force && now - lastSummaryAt < SUMMARY_EVERY_MS) return;
+    const wait = SUMMARY_EVERY_MS - (now - lastSummaryAt);
+    if (!force && wait > 0) {
+      if (summaryTimer === null) {
+        summaryTimer = setTimeout(() => {
+          summaryTimer = null;
+          summarize(true);
+        }, wait);
+      }
+      return;
+    }
+    if (summaryTimer !== null) {
+      clearTimeout(summaryTimer);
+      summaryTimer = null;
+    }
     lastSummaryAt = now;
     const n = data.t.length;
     if (n === 0) {
       for (const c of charts) c.summary.textContent = 'No samples yet.';
       return;
     }
-    const at = `At ${fmtNum(data.t[n - 1])} s of virtual time`;
+    const [from, to] = xRange();
+    const view = `Showing ${fmtNum(Math.max(0, from))} s to ${fmtNum(to)} s of virtual time.`;
+    const now_s = `at ${fmtNum(data.t[n - 1])} s`;
     const peak = (col) => col.reduce((m, v) => (v != null && v > m ? v : m), 0);
     const caps = new Map((lastSnapshot?.channels || []).map((c) => [c.name, c.cap]));
     for (const c of charts) {
+      c.figure.dataset.fromS = String(Math.max(0, from));
+      c.figure.dataset.toS = String(to);
       let text;
       switch (c.spec.key) {
         case 'lens': {
@@ -240,23 +273,23 @@ export function createCharts(container) {
             return `${name} ${fmtCount(col[n - 1])}${cap} (peak ${fmtCount(peak(col))})`;
           });
           const more = channelNames.length > MAX_CHANNEL_SERIES
-            ? ` Showing ${MAX_CHANNEL_SERIES} of ${channelNames.length} channels.` : '';
-          text = `${at}, buffered messages: ${parts.join('; ')}.${more}`;
+            ? ` Only the first ${MAX_CHANNEL_SERIES} of ${channelNames.length} channels are drawn.` : '';
+          text = `${view} Buffered messages ${now_s}: ${parts.join('; ')}.${more}`;
           break;
         }
         case 'throughput':
-          text = `${at}: ${fmtNum(data.throughput[n - 1])} deliveries per second (peak ${fmtNum(peak(data.throughput))} in the last ${WINDOW_S} s).`;
+          text = `${view} Throughput ${now_s}: ${fmtNum(data.throughput[n - 1])} deliveries per second (peak ${fmtNum(peak(data.throughput))}).`;
           break;
         case 'latency': {
           const p50 = data.p50[n - 1];
           const p99 = data.p99[n - 1];
           text = p50 == null
-            ? `${at}: no delivery in the last sample interval.`
-            : `${at}: delivery latency p50 ${fmtNum(p50)} ms, p99 ${fmtNum(p99)} ms.`;
+            ? `${view} No delivery in the sample interval ending ${now_s}.`
+            : `${view} Delivery latency ${now_s}: p50 ${fmtNum(p50)} ms, p99 ${fmtNum(p99)} ms.`;
           break;
         }
         default:
-          text = `${at}: ${fmtCount(data.blocked[n - 1])} goroutines blocked (peak ${fmtCount(peak(data.blocked))} in the last ${WINDOW_S} s).`;
+          text = `${view} Blocked goroutines ${now_s}: ${fmtCount(data.blocked[n - 1])} (peak ${fmtCount(peak(data.blocked))}).`;
       }
       c.summary.textContent = text;
     }

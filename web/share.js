@@ -181,7 +181,7 @@ function parseTime(text) {
     throw new ShareLinkError(`Broken share link: t must be whole microseconds such as 1500000, got "${clip(text)}"`);
   }
   const t = Number(text);
-  checkTime(t, 'Broken share link');
+  if (!Number.isSafeInteger(t)) throw new ShareLinkError(`Broken share link: t is too large (${text} µs)`);
   return t;
 }
 
