@@ -1,0 +1,105 @@
+//! The reference benchmark (issue 3): 4 producers -> `jobs` (capacity 16) ->
+//! 4 consumers, exponential gaps and work times, 200,000 messages, run to
+//! the end natively.
+//!
+//! Measures delivered messages per wall second (criterion's throughput, in
+//! elements = delivered messages) and prints, after criterion, the figures
+//! from a few plain timed runs: delivered msgs/s and kernel events/s
+//! (`World::steps()`), without a trace ring (`trace_capacity: 0`, the
+//! throughput run) and with the default ring of 10,000 events.
+//!
+//! Run: `make bench` (or `cargo bench -p queuelab --bench reference`).
+//! The scenario is `benches/reference.json`, shared with `tests/alloc.rs`.
+
+use criterion::{criterion_group, BatchSize, Criterion, SamplingMode, Throughput};
+use queuelab::observe::snapshot::RunStatus;
+use queuelab::scenario::Scenario;
+use queuelab::time::SimTime;
+use queuelab::world::World;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const REFERENCE: &str = include_str!("reference.json");
+const MESSAGES: u64 = 200_000;
+/// Far beyond the end of the run (about 50 s of virtual time).
+const LIMIT: SimTime = SimTime::from_micros(3_600_000_000);
+
+/// The two configurations: (label, trace ring capacity).
+const CONFIGS: [(&str, u32); 2] = [("no_trace_ring", 0), ("trace_ring_10k", 10_000)];
+
+fn scenario(trace_capacity: u32) -> Scenario {
+    let mut s = Scenario::from_json(REFERENCE).expect("benches/reference.json is a valid scenario");
+    s.trace_capacity = trace_capacity;
+    s
+}
+
+/// Runs the reference to its end; returns (delivered, kernel events).
+fn run(s: &Scenario) -> (u64, u64) {
+    let mut w = World::new(s).expect("reference builds");
+    let status = w.run_to_end(LIMIT);
+    assert_eq!(status, RunStatus::Finished, "the reference run must end cleanly");
+    (w.snapshot().totals.delivered, w.steps())
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reference");
+    // Each iteration is a whole run (tens of ms): flat sampling, 10 samples.
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+    for (label, cap) in CONFIGS {
+        let s = scenario(cap);
+        let (delivered, _) = run(&s);
+        assert_eq!(delivered, MESSAGES, "every message is delivered");
+        g.throughput(Throughput::Elements(delivered));
+        g.bench_function(label, |b| {
+            b.iter_batched(
+                || World::new(&s).expect("reference builds"),
+                |mut w| {
+                    w.run_until(LIMIT);
+                    black_box(w.steps())
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// Plain timed runs (world construction excluded), median of `RUNS`.
+fn figures() {
+    const RUNS: usize = 7;
+    println!();
+    println!("reference: 4 producers -> jobs(16) -> 4 consumers, {MESSAGES} messages, exponential gaps/work");
+    for (label, cap) in CONFIGS {
+        let s = scenario(cap);
+        let mut secs = Vec::with_capacity(RUNS);
+        let mut out = (0, 0);
+        for _ in 0..RUNS {
+            let mut w = World::new(&s).expect("reference builds");
+            let t0 = Instant::now();
+            w.run_until(LIMIT);
+            secs.push(t0.elapsed().as_secs_f64());
+            out = (w.snapshot().totals.delivered, w.steps());
+        }
+        secs.sort_by(f64::total_cmp);
+        let median = secs[RUNS / 2];
+        let (delivered, events) = out;
+        println!(
+            "  {label:15} {:>6.2} M delivered msgs/s  {:>6.2} M kernel events/s  ({delivered} msgs, {events} events, {:.1} ms median of {RUNS}, {:.2} events/msg)",
+            delivered as f64 / median / 1e6,
+            events as f64 / median / 1e6,
+            median * 1e3,
+            events as f64 / delivered as f64,
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    figures();
+}
