@@ -23,6 +23,7 @@ mod commands;
 mod exec;
 pub mod messages;
 mod stuck;
+mod summary;
 mod view;
 
 use crate::command::{Command, CommandError, TimedCommand};
@@ -39,6 +40,7 @@ use messages::Messages;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+pub use summary::{ChannelRow, GoroutineRow, Summary, SummaryTotals};
 pub use view::EventView;
 
 /// Ops one goroutine may run at one instant before it is forced to yield

@@ -1,0 +1,565 @@
+//! The run summary: how a run went, in one value (what `queuelab run`
+//! prints, as text or JSON).
+//!
+//! # What the numbers mean
+//! - **Time** is virtual. When the program ended (main returned, every
+//!   goroutine returned, a panic, Go's deadlock verdict, `stop_at`) the clock
+//!   stopped there; a run that was cut off by a time limit has status
+//!   `running`.
+//! - **Throughput** is deliveries (values received by a sink, a goroutine
+//!   that never sends) per virtual second over the whole run, from time 0 to
+//!   the summary's time.
+//! - **Latencies** are produce → receive by a sink (`delivery_latency`) and
+//!   produce → the sink finished with the value (`processed_latency`), from
+//!   an HDR histogram with about 1 % error.
+//! - **Goroutine percentages** are shares of the goroutine's own lifetime:
+//!   from when it started (time 0, or when a live command added it) to when
+//!   it returned or panicked, or to the summary's time if it never did. They
+//!   split that lifetime into blocked on a send, blocked on a receive,
+//!   blocked otherwise (a `select` with no ready case, `wg.Wait()`),
+//!   sleeping, and working (= utilization); the rest is time spent runnable
+//!   at an instant, which is zero in virtual time. Removed goroutines are
+//!   left out, as in the snapshot.
+//! - **Events**: `events_total` counts every event of the run (the trace
+//!   hash covers all of them); the trace ring keeps only the newest
+//!   `events_kept`, so `events_total - events_kept` were forgotten.
+
+use super::World;
+use crate::gochan::behavior::Role;
+use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
+use crate::observe::stats::Percentiles;
+use crate::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::fmt::{self, Write as _};
+
+/// Goroutine rows the text form lists (the value itself has them all).
+pub const MAX_TEXT_ROWS: usize = 100;
+
+/// How a run went.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// The scenario's `name` (empty if it has none).
+    pub scenario: String,
+    pub title: String,
+    pub seed: u64,
+    pub status: RunStatus,
+    /// One sentence about the status ("fatal error: all goroutines are asleep - deadlock!").
+    pub status_text: String,
+    pub time_us: u64,
+    /// Virtual time, human form ("5.540298s").
+    pub time: String,
+    pub totals: SummaryTotals,
+    /// Deliveries per virtual second over the whole run.
+    pub throughput_per_s: f64,
+    pub delivery_latency: Percentiles,
+    pub processed_latency: Percentiles,
+    pub goroutines: Vec<GoroutineRow>,
+    pub channels: Vec<ChannelRow>,
+    /// Go's verdict, or a partial deadlock Go would never report.
+    pub deadlock: Option<DeadlockReport>,
+    pub panic: Option<PanicReport>,
+    /// Every event of the run, including forgotten ones.
+    pub events_total: u64,
+    /// Events still in the trace ring (the newest ones).
+    pub events_kept: u64,
+    /// Hex hash of every event: equal runs have equal hashes.
+    pub trace_hash: String,
+    /// Problems with scheduled commands (skipped, not fatal).
+    pub notices: Vec<String>,
+}
+
+/// Message counts over the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SummaryTotals {
+    pub produced: u64,
+    /// Received by a sink.
+    pub delivered: u64,
+    /// Finished by a sink.
+    pub processed: u64,
+    /// Discarded by a sieve filter.
+    pub filtered: u64,
+    /// Lost by a modelled cause (non-blocking send, removal, panic).
+    pub dropped: u64,
+    /// Still existing at the end (buffered, held, offered by parked senders).
+    pub live: u64,
+}
+
+/// One goroutine over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GoroutineRow {
+    pub name: String,
+    pub group: String,
+    pub role: Role,
+    pub state: GState,
+    /// Provably blocked forever.
+    pub stuck: bool,
+    pub sent: u64,
+    pub received: u64,
+    /// From start to return/panic, or to the summary's time.
+    pub lifetime_us: u64,
+    /// Shares of the lifetime, 0..100.
+    pub blocked_send_pct: f64,
+    pub blocked_recv_pct: f64,
+    /// Blocked in a `select` with no ready case or in `wg.Wait()`.
+    pub blocked_other_pct: f64,
+    pub sleeping_pct: f64,
+    /// Working share (= utilization × 100).
+    pub working_pct: f64,
+}
+
+/// One channel at the end of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChannelRow {
+    pub name: String,
+    pub cap: u32,
+    pub len: u32,
+    pub closed: bool,
+    pub sent: u64,
+    pub received: u64,
+    pub max_len: u32,
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+impl World {
+    /// Summarizes the run so far (the world can keep running afterwards).
+    pub fn summary(&self) -> Summary {
+        let snap = self.snapshot();
+        let now = self.now();
+        let goroutines = snap
+            .goroutines
+            .iter()
+            .map(|v| {
+                let gr = &self.gs[v.id as usize];
+                let end = if gr.state.is_over() {
+                    gr.since
+                } else if self.is_running() {
+                    now
+                } else {
+                    self.status_at.max(gr.since)
+                };
+                let life = end.since(gr.spawned).as_micros();
+                GoroutineRow {
+                    name: v.name.clone(),
+                    group: v.group.clone(),
+                    role: v.role,
+                    state: v.state,
+                    stuck: v.stuck,
+                    sent: v.sent,
+                    received: v.received,
+                    lifetime_us: life,
+                    blocked_send_pct: pct(v.blocked_send_us, life),
+                    blocked_recv_pct: pct(v.blocked_recv_us, life),
+                    blocked_other_pct: pct(v.blocked_other_us, life),
+                    sleeping_pct: pct(v.sleeping_us, life),
+                    working_pct: pct(v.working_us, life),
+                }
+            })
+            .collect();
+        let channels = snap
+            .channels
+            .iter()
+            .map(|c| ChannelRow {
+                name: c.name.clone(),
+                cap: c.cap,
+                len: c.len,
+                closed: c.closed,
+                sent: c.sent,
+                received: c.received,
+                max_len: c.max_len,
+            })
+            .collect();
+        let secs = now.as_secs_f64();
+        Summary {
+            scenario: self.scenario.name.clone(),
+            title: self.scenario.title.clone(),
+            seed: self.scenario.seed,
+            status: snap.status,
+            status_text: snap.status_text,
+            time_us: snap.time_us,
+            time: snap.time,
+            totals: SummaryTotals {
+                produced: snap.totals.produced,
+                delivered: snap.totals.delivered,
+                processed: snap.totals.processed,
+                filtered: snap.totals.filtered,
+                dropped: snap.totals.dropped,
+                live: snap.totals.live,
+            },
+            throughput_per_s: if secs > 0.0 { snap.totals.delivered as f64 / secs } else { 0.0 },
+            delivery_latency: snap.delivery_latency,
+            processed_latency: snap.processed_latency,
+            goroutines,
+            channels,
+            deadlock: snap.deadlock,
+            panic: snap.panic,
+            events_total: snap.events_total,
+            events_kept: self.trace.events().len() as u64,
+            trace_hash: snap.trace_hash,
+            notices: self.notices.clone(),
+        }
+    }
+}
+
+impl Summary {
+    /// Events the trace ring no longer holds.
+    pub fn events_forgotten(&self) -> u64 {
+        self.events_total.saturating_sub(self.events_kept)
+    }
+
+    /// The readable form (same as `Display`).
+    pub fn render_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A latency in µs with three significant digits (the histogram is only
+/// accurate to about 1 %, so more digits would be noise).
+fn latency(us: u64) -> String {
+    let mut scale: u64 = 1;
+    while us / scale >= 1000 {
+        scale *= 10;
+    }
+    // Round once, half up (saturating: `u64::MAX` stays representable).
+    let rounded = (us / scale + u64::from(us % scale >= scale / 2 && scale > 1)).saturating_mul(scale);
+    SimDuration::from_micros(rounded).to_string()
+}
+
+fn percentiles_line(p: &Percentiles) -> String {
+    if p.count == 0 {
+        return "none".into();
+    }
+    format!(
+        "p50 {}  p90 {}  p99 {}  max {}  ({} values)",
+        latency(p.p50_us),
+        latency(p.p90_us),
+        latency(p.p99_us),
+        latency(p.max_us),
+        p.count
+    )
+}
+
+fn snake<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Renders rows as columns: the first `left` columns left-aligned, the rest
+/// right-aligned, two spaces apart.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], left: usize) {
+    if rows.is_empty() {
+        out.push_str("  (none)\n");
+        return;
+    }
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            width[i] = width[i].max(cell.chars().count());
+        }
+    }
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut s = String::from("  ");
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let w = width[i];
+            let _ = if i < left { write!(s, "{cell:<w$}") } else { write!(s, "{cell:>w$}") };
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for r in rows {
+        line(&mut r.iter().map(String::as_str));
+    }
+}
+
+fn pct_cell(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        let name = if self.scenario.is_empty() { "(unnamed)" } else { self.scenario.as_str() };
+        if self.title.is_empty() {
+            let _ = writeln!(out, "scenario    {name} (seed {})", self.seed);
+        } else {
+            let _ = writeln!(out, "scenario    {name}: {} (seed {})", self.title, self.seed);
+        }
+        let status = snake(&self.status);
+        if status == self.status_text {
+            let _ = writeln!(out, "status      {status}");
+        } else {
+            let _ = writeln!(out, "status      {status}: {}", self.status_text);
+        }
+        let _ = writeln!(out, "time        {} (virtual)", self.time);
+        let t = &self.totals;
+        let _ = writeln!(
+            out,
+            "messages    produced {}, delivered {}, processed {}, filtered {}, dropped {}, live {}",
+            t.produced, t.delivered, t.processed, t.filtered, t.dropped, t.live
+        );
+        let _ = writeln!(out, "throughput  {:.2} deliveries per virtual second", self.throughput_per_s);
+        let _ = writeln!(out, "latency     produce -> receive:   {}", percentiles_line(&self.delivery_latency));
+        let _ = writeln!(out, "            produce -> processed: {}", percentiles_line(&self.processed_latency));
+
+        let _ = writeln!(out, "\ngoroutines ({}), % of each one's lifetime:", self.goroutines.len());
+        let rows: Vec<Vec<String>> = self
+            .goroutines
+            .iter()
+            .take(MAX_TEXT_ROWS)
+            .map(|g| {
+                vec![
+                    g.name.clone(),
+                    snake(&g.role),
+                    if g.stuck { format!("{} (stuck)", snake(&g.state)) } else { snake(&g.state) },
+                    g.sent.to_string(),
+                    g.received.to_string(),
+                    pct_cell(g.blocked_send_pct),
+                    pct_cell(g.blocked_recv_pct),
+                    pct_cell(g.blocked_other_pct),
+                    pct_cell(g.sleeping_pct),
+                    pct_cell(g.working_pct),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &["name", "role", "state", "sent", "recv", "send%", "recv%", "other%", "sleep%", "work%"],
+            &rows,
+            3,
+        );
+        if self.goroutines.len() > MAX_TEXT_ROWS {
+            let _ = writeln!(
+                out,
+                "  ... {} more goroutines (the JSON summary lists every one)",
+                self.goroutines.len() - MAX_TEXT_ROWS
+            );
+        }
+
+        let _ = writeln!(out, "\nchannels ({}):", self.channels.len());
+        let rows: Vec<Vec<String>> = self
+            .channels
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.cap.to_string(),
+                    c.len.to_string(),
+                    c.max_len.to_string(),
+                    if c.closed { "yes" } else { "no" }.to_string(),
+                    c.sent.to_string(),
+                    c.received.to_string(),
+                ]
+            })
+            .collect();
+        table(&mut out, &["name", "cap", "len", "max_len", "closed", "sent", "recv"], &rows, 1);
+
+        if let Some(d) = &self.deadlock {
+            let at = SimTime::from_micros(d.at_us);
+            match &d.go_message {
+                Some(m) => {
+                    let _ = writeln!(out, "\ndeadlock at {at}: {m}");
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "\npartial deadlock since {at} (Go would not report it): {} goroutine(s) stuck forever",
+                        d.stuck.len()
+                    );
+                }
+            }
+            let rows: Vec<Vec<String>> =
+                d.stuck.iter().map(|w| vec![w.name.clone(), w.waits_on.clone(), w.why.clone()]).collect();
+            table(&mut out, &["goroutine", "waits on", "why"], &rows, 3);
+        }
+        if let Some(p) = &self.panic {
+            let _ = writeln!(out, "\npanic in {} at {}:", p.name, SimTime::from_micros(p.at_us));
+            for l in p.text.lines() {
+                let _ = writeln!(out, "{}", format!("  {l}").trim_end());
+            }
+        }
+        if !self.notices.is_empty() {
+            let _ = writeln!(out, "\nnotices:");
+            for n in &self.notices {
+                let _ = writeln!(out, "  {n}");
+            }
+        }
+        let _ = write!(out, "\nevents      {} (trace hash {})", self.events_total, self.trace_hash);
+        if self.events_forgotten() > 0 {
+            let _ = write!(out, "; the trace ring kept the last {}", self.events_kept);
+        }
+        out.push('\n');
+        f.write_str(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::observe::snapshot::{GState, RunStatus};
+    use crate::presets;
+    use crate::time::SimTime;
+    use crate::world::World;
+
+    fn run(json: &str, secs: u64) -> World {
+        let mut w = World::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+        w.run_until(SimTime::from_micros(secs * 1_000_000));
+        w
+    }
+
+    fn preset(name: &str) -> World {
+        let mut w = World::new(&presets::get(name).unwrap().scenario()).unwrap();
+        w.run_until(SimTime::from_micros(60_000_000));
+        w
+    }
+
+    #[test]
+    fn summary_percentages_split_each_lifetime() {
+        // Producer sends 4 values 100ms apart into an unbuffered channel; the
+        // consumer works 250ms on each, so the producer spends time blocked
+        // on send and the consumer is mostly working.
+        let w = run(
+            r#"{"name":"t","seed":9,"channels":[{"name":"c"}],"goroutines":[
+                {"name":"p","behavior":{"producer":{"to":"c","count":4,"interval":"100ms","close_when_done":true}}},
+                {"name":"q","behavior":{"consumer":{"from":"c","work":"250ms"}}}]}"#,
+            10,
+        );
+        let s = w.summary();
+        assert_eq!((s.scenario.as_str(), s.seed), ("t", 9));
+        assert_eq!(s.status, RunStatus::Finished, "{}", s.status_text);
+        assert_eq!(s.totals.produced, 4);
+        assert_eq!(s.totals.delivered, 4);
+        let p = &s.goroutines[0];
+        let q = &s.goroutines[1];
+        assert_eq!((p.name.as_str(), p.sent, p.state), ("p", 4, GState::Done));
+        assert_eq!((q.name.as_str(), q.received), ("q", 4));
+        // q: receives at 100ms, works until 350, 600, 850, 1100ms, then sees
+        // the close: lifetime 1.1s, 1s of it working.
+        assert_eq!(q.lifetime_us, 1_100_000);
+        assert!((q.working_pct - 100.0 * 1.0 / 1.1).abs() < 1e-9, "{q:?}");
+        assert!((q.blocked_recv_pct - 100.0 * 0.1 / 1.1).abs() < 1e-9, "{q:?}");
+        // p: sleeps 100ms before each send and waits for q to finish the
+        // previous value; it closes after its 4th send at 850ms.
+        assert_eq!(p.lifetime_us, 850_000);
+        assert!((p.sleeping_pct - 100.0 * 0.4 / 0.85).abs() < 1e-9, "{p:?}");
+        assert!((p.blocked_send_pct - 100.0 * 0.45 / 0.85).abs() < 1e-9, "{p:?}");
+        let sum = p.blocked_send_pct + p.blocked_recv_pct + p.blocked_other_pct + p.sleeping_pct + p.working_pct;
+        assert!((sum - 100.0).abs() < 1e-9, "{sum}");
+        // Throughput over the whole 1.1s run.
+        assert!((s.throughput_per_s - 4.0 / 1.1).abs() < 1e-9);
+        assert_eq!(s.channels[0].name, "c");
+        assert!(s.channels[0].closed);
+        assert_eq!(s.channels[0].sent, 4);
+        assert_eq!(s.delivery_latency.count, 4);
+    }
+
+    #[test]
+    fn summary_of_forgotten_close_has_gos_verdict_and_wait_for_list() {
+        let s = preset("forgotten-close").summary();
+        assert_eq!(s.status, RunStatus::Deadlock);
+        let d = s.deadlock.as_ref().expect("deadlock report");
+        assert_eq!(d.go_message.as_deref(), Some("fatal error: all goroutines are asleep - deadlock!"));
+        let text = s.to_string();
+        assert!(text.contains("fatal error: all goroutines are asleep - deadlock!"), "{text}");
+        for w in &d.stuck {
+            let line = text.lines().find(|l| l.trim_start().starts_with(&w.name) && l.contains(&w.waits_on));
+            assert!(line.is_some_and(|l| l.contains(&w.why)), "no row for {w:?} in\n{text}");
+        }
+        assert!(s.goroutines.iter().filter(|g| g.stuck).count() == d.stuck.len());
+    }
+
+    #[test]
+    fn summary_of_a_panic_prints_gos_panic_text() {
+        let s = preset("close-while-sending").summary();
+        assert_eq!(s.status, RunStatus::Panicked);
+        let p = s.panic.as_ref().expect("panic report");
+        let text = s.render_text();
+        assert!(text.contains("  panic: send on closed channel"), "{text}");
+        assert!(text.contains(&format!("panic in {} at", p.name)), "{text}");
+    }
+
+    #[test]
+    fn partial_deadlock_is_labelled_as_one_go_would_not_report() {
+        let w = run(
+            r#"{"channels":[{"name":"lost"},{"name":"jobs"}],"goroutines":[
+                {"name":"orphan","behavior":{"program":[{"send":"lost"}]}},
+                {"name":"producer","behavior":{"producer":{"to":"jobs","interval":"10ms"}}},
+                {"name":"consumer","behavior":{"consumer":{"from":"jobs"}}}]}"#,
+            1,
+        );
+        let s = w.summary();
+        assert_eq!(s.status, RunStatus::Running);
+        let text = s.to_string();
+        assert!(text.contains("partial deadlock since"), "{text}");
+        assert!(text.contains("Go would not report it"), "{text}");
+        let orphan = s.goroutines.iter().find(|g| g.name == "orphan").unwrap();
+        assert!(orphan.stuck && orphan.blocked_send_pct > 99.9, "{orphan:?}");
+    }
+
+    #[test]
+    fn goroutine_table_is_aligned() {
+        let s = preset("wait-group").summary();
+        let text = s.to_string();
+        let start = text.find("goroutines (").unwrap();
+        let rows: Vec<&str> = text[start..].lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        assert_eq!(rows.len(), s.goroutines.len() + 1, "{text}");
+        // Right-aligned numeric columns: every row ends at the same column.
+        let widths: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
+        assert!(widths.iter().all(|&w| w == widths[0]), "{widths:?}\n{text}");
+        assert!(rows[1].trim_start().starts_with("producer-1"), "{text}");
+    }
+
+    #[test]
+    fn summary_json_has_every_section() {
+        let s = preset("wait-group").summary();
+        let v = serde_json::to_value(&s).unwrap();
+        for key in [
+            "scenario", "seed", "status", "status_text", "time", "totals", "throughput_per_s",
+            "delivery_latency", "processed_latency", "goroutines", "channels", "deadlock", "panic",
+            "events_total", "events_kept", "trace_hash", "notices",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["status"], "main_returned");
+        assert_eq!(v["goroutines"][0]["role"], "producer");
+    }
+
+    #[test]
+    fn forgotten_events_are_counted() {
+        let mut sc = presets::get("wait-group").unwrap().scenario();
+        sc.trace_capacity = 10;
+        let mut w = World::new(&sc).unwrap();
+        w.run_until(SimTime::from_micros(60_000_000));
+        let s = w.summary();
+        assert_eq!(s.events_kept, 10);
+        assert!(s.events_forgotten() > 0);
+        assert!(s.to_string().contains("the trace ring kept the last 10"));
+        // Same run, full ring: nothing forgotten, same hash.
+        sc.trace_capacity = crate::scenario::limits::MAX_TRACE;
+        let mut full = World::new(&sc).unwrap();
+        full.run_until(SimTime::from_micros(60_000_000));
+        let f = full.summary();
+        assert_eq!(f.events_forgotten(), 0);
+        assert_eq!(f.trace_hash, s.trace_hash);
+    }
+
+    #[test]
+    fn latency_is_rounded_to_three_digits() {
+        assert_eq!(super::latency(200_703), "201ms");
+        assert_eq!(super::latency(1_234_567), "1.23s");
+        assert_eq!(super::latency(999), "999us");
+        assert_eq!(super::latency(0), "0s");
+        assert_eq!(super::latency(999_500), "1s");
+        assert_eq!(super::latency(1_235_000), "1.24s");
+    }
+}
