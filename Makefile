@@ -12,7 +12,7 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 #   loads it in Node after every build so a broken package never gets served.
 WASM_PACK_BUILD := wasm-pack build wasm --release --target web --mode no-install --no-opt --no-pack --out-dir ../web/pkg
 
-.PHONY: setup build play test test-rust test-wasm test-e2e bench-web clean
+.PHONY: setup build play test test-rust test-wasm test-e2e bench bench-web clean
 
 setup:
 	@./scripts/setup.sh
@@ -36,6 +36,11 @@ test-wasm: setup
 
 test-e2e: build
 	npx playwright test --config tests/playwright.config.mjs
+
+# Native engine speed on the reference model (core/benches/reference.rs): criterion,
+# then delivered msgs/s and kernel events/s with and without the trace ring.
+bench:
+	cargo bench -p queuelab --bench reference
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
 bench-web: build
