@@ -16,8 +16,8 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
-    /// Adds a goroutine group (or more instances, if the group exists and
-    /// the spec's behaviour matches).
+    /// Adds a new goroutine group (a group name that exists is refused:
+    /// use `set_count` for more instances of an existing group).
     AddGoroutine { spec: GoroutineSpec },
     /// Removes one goroutine instance: its parked operation is withdrawn and
     /// a value it held is reported as dropped.

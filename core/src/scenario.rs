@@ -266,6 +266,15 @@ impl Scenario {
         if total > limits::MAX_GOROUTINES {
             push("goroutines".into(), format!("at most {} goroutines in all, got {total}", limits::MAX_GOROUTINES));
         }
+        for (i, pair) in self.commands.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            if b.at < a.at || matches!((a.step, b.step), (Some(x), Some(y)) if y < x) {
+                push(
+                    format!("commands[{}].at", i + 1),
+                    format!("commands must be in time order: {} comes after {}", b.at, a.at),
+                );
+            }
+        }
         for (i, tc) in self.commands.iter().enumerate() {
             if let Command::AddGoroutine { spec } = &tc.command {
                 for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
@@ -377,6 +386,16 @@ mod tests {
         let e = err(r#"{"channels":[{"name":"c"}],"goroutines":[{"name":"g","count":2001,"behavior":{"consumer":{"from":"c"}}}]}"#);
         assert!(e.iter().any(|m| m.contains("at most 2000")), "{e:?}");
         assert!(err(&" ".repeat(limits::MAX_JSON_BYTES + 1))[0].contains("too large"));
+    }
+
+    #[test]
+    fn timed_commands_must_be_in_order() {
+        let e = err(
+            r#"{"channels":[{"name":"c"}],"commands":[
+                {"at":"2s","command":{"op":"close_channel","channel":"c"}},
+                {"at":"1s","command":{"op":"set_capacity","channel":"c","capacity":1}}]}"#,
+        );
+        assert_eq!(e, ["commands[1].at: commands must be in time order: 1s comes after 2s"]);
     }
 
     #[test]
