@@ -1,0 +1,86 @@
+// Frame-time benchmark of the playground in Chromium (a measurement, not a test).
+//
+// Serves web/ with scripts/serve.mjs, opens `/?bench` (or `/?bench=<preset>`)
+// in Debian's Chromium through Playwright, and waits for the page's bench mode
+// to finish: it runs the preset at a fixed speed for about 10 s of wall time,
+// times each frame's work (advance + snapshot + draw) with performance.now()
+// and publishes `{ p50, p95, max, frames }` (milliseconds) as
+// `window.__benchResult` and in `#bench-result`. This script prints
+//
+//   frame time p50=1.23 ms p95=2.34 ms max=5.67 ms over 600 frames (preset large, 1280x720)
+//
+// Usage: node tests/bench/frames.mjs [preset]        (make bench-web runs it after make build)
+// Env:   BENCH_PORT (default 8125), CHROMIUM_PATH (default /usr/bin/chromium)
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const preset = process.argv[2] || '';
+const port = Number(process.env.BENCH_PORT || 8125);
+const base = `http://127.0.0.1:${port}`;
+const VIEWPORT = { width: 1280, height: 720 };
+
+function fail(message) {
+  console.error(`bench-web: ${message}`);
+  process.exitCode = 1;
+}
+
+async function waitForServer(url, ms) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`the server at ${url} did not start within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const server = spawn(process.execPath, ['scripts/serve.mjs', '--port', String(port)], {
+  cwd: repo,
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+let serverErr = '';
+server.stderr.on('data', (d) => {
+  serverErr += d;
+});
+
+let browser;
+try {
+  await waitForServer(`${base}/`, 15_000);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${base}/?bench${preset ? `=${encodeURIComponent(preset)}` : ''}`);
+  const handle = await page.waitForFunction(() => window.__benchResult, null, { timeout: 90_000, polling: 250 });
+  const r = await handle.jsonValue();
+  const ok = r && ['p50', 'p95', 'max', 'frames'].every((k) => Number.isFinite(Number(r[k])));
+  if (!ok) throw new Error(`window.__benchResult is not {p50, p95, max, frames}: ${JSON.stringify(r)}`);
+  const shown = await page.locator('#bench-result').textContent();
+  const ms = (v) => `${Number(v).toFixed(2)} ms`;
+  console.log(
+    `frame time p50=${ms(r.p50)} p95=${ms(r.p95)} max=${ms(r.max)} over ${r.frames} frames`
+      + ` (preset ${preset || r.preset || 'large'}, ${VIEWPORT.width}x${VIEWPORT.height}, headless Chromium)`,
+  );
+  if (!shown || !shown.trim()) fail('#bench-result is empty');
+  if (errors.length) fail(`the page reported errors:\n  ${errors.join('\n  ')}`);
+} catch (e) {
+  fail(e.message);
+  if (serverErr) console.error(serverErr.trim());
+} finally {
+  if (browser) await browser.close();
+  server.kill('SIGTERM');
+}
