@@ -1,36 +1,622 @@
-// Draws the simulation and sends input; all behaviour lives in the engine.
-import init, { Toy } from './pkg/queuelab_wasm.js';
+// The playground page: loads the engine (wasm), wires the controls and runs
+// the animation loop. All behaviour comes from the engine through
+// `Playground`; this file only moves time forward, sends commands and hands
+// snapshots and events to the drawing modules.
+//
+// Frame: advance(wall dt × speed) -> snapshot() -> take_events() ->
+//        stage (canvas), inspector, controls, charts, event log.
+// `?bench[=preset][&speed=N]`: runs the preset for ~10 s of wall time and
+// writes per-frame work time { p50, p95, max, frames } to #bench-result and
+// window.__benchResult.
+
+import init, { Playground } from './pkg/queuelab_wasm.js';
+import { createStage, STATES, LEGEND, iconCanvas, paintIconCanvas, fmtDuration } from './stage.js';
+import { createInspector } from './inspector.js';
+import { createControls } from './controls.js';
+import { createCharts } from './charts.js';
+import { createEventLog } from './eventlog.js';
+import { encodeShare, decodeShare } from './share.js';
 
 const $ = (id) => document.getElementById(id);
+const SPEED_MIN = 0.1;
+const SPEED_MAX = 1000;
+/** Speeds +/- step through. */
+const SPEED_STOPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+/** Longest wall time one frame may cover (a background tab must not jump minutes). */
+const MAX_FRAME_MS = 100;
+const EVENTS_PER_FRAME = 2000;
+const BENCH_MS = 10_000;
+
+const params = new URLSearchParams(location.search);
+const benchMode = params.has('bench');
+
+const state = {
+  pg: null,
+  playing: true,
+  speed: 1,
+  lastFrame: 0,
+  dirty: true, // the world changed since the last draw
+  snap: null,
+  sampleT: -1,
+  selected: null,
+  selectName: null, // select this goroutine by name once it appears (after an add)
+  presetName: null,
+  ownHash: '', // the fragment this page wrote itself
+  ended: false,
+};
+
+let stage;
+let inspector;
+let controls;
+let charts;
+let eventlog;
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+
+// --- errors ----------------------------------------------------------------
+
+function showError(message) {
+  const e = $('error');
+  e.textContent = message;
+  e.hidden = !message;
+}
+
+function errorMessage(err) {
+  if (err && typeof err.message === 'string') return err.message;
+  return String(err);
+}
+
+/** Sends a command; shows the engine's refusal in `errorEl` (next to the control). */
+function sendCommand(cmd, errorEl) {
+  try {
+    state.pg.command(cmd);
+  } catch (err) {
+    if (errorEl) errorEl.textContent = errorMessage(err);
+    else showError(errorMessage(err));
+    return false;
+  }
+  if (errorEl) errorEl.textContent = '';
+  inspector.invalidateListing();
+  state.dirty = true;
+  return true;
+}
+
+// --- speed -----------------------------------------------------------------
+
+function roundSpeed(x) {
+  const clamped = Math.min(SPEED_MAX, Math.max(SPEED_MIN, x));
+  const digits = clamped < 1 ? 1 : 2;
+  return Number(clamped.toPrecision(digits));
+}
+
+function fmtSpeed(s) {
+  return `${s}×`;
+}
+
+function setSpeed(s, { fromSlider = false } = {}) {
+  state.speed = roundSpeed(s);
+  if (!fromSlider) $('speed').value = String(Math.log10(state.speed));
+  $('speed-value').textContent = fmtSpeed(state.speed);
+  $('speed').setAttribute('aria-valuetext', fmtSpeed(state.speed));
+}
+
+function stepSpeed(dir) {
+  const i = SPEED_STOPS.findIndex((x) => x >= state.speed - 1e-9);
+  let next;
+  if (dir > 0) next = SPEED_STOPS.find((x) => x > state.speed + 1e-9) ?? SPEED_MAX;
+  else next = [...SPEED_STOPS].reverse().find((x) => x < state.speed - 1e-9) ?? SPEED_MIN;
+  if (i < 0 && dir > 0) next = SPEED_MAX;
+  setSpeed(next);
+}
+
+// --- play / step -----------------------------------------------------------
+
+function setPlaying(on) {
+  state.playing = on;
+  const b = $('play');
+  b.textContent = on ? 'Pause' : 'Play';
+  b.setAttribute('aria-pressed', String(on));
+  state.lastFrame = performance.now();
+}
+
+function stepOnce() {
+  setPlaying(false);
+  state.pg.step();
+  state.dirty = true;
+}
+
+// --- loading worlds ----------------------------------------------------------
+
+function presetList() {
+  return Playground.presets();
+}
+
+function describeScenario(json) {
+  try {
+    const s = JSON.parse(json);
+    return { name: typeof s.name === 'string' ? s.name : '', title: typeof s.title === 'string' ? s.title : '',
+      description: typeof s.description === 'string' ? s.description : '' };
+  } catch {
+    return { name: '', title: '', description: '' };
+  }
+}
+
+function syncPresetPicker(info) {
+  const sel = $('preset');
+  const known = [...sel.options].some((o) => o.value === info.name && o.dataset.preset === '1');
+  sel.querySelector('option[data-shared]')?.remove();
+  if (known) {
+    sel.value = info.name;
+  } else {
+    const o = document.createElement('option');
+    o.value = '';
+    o.dataset.shared = '1';
+    o.textContent = `Shared: ${info.title || info.name || 'custom scenario'}`;
+    sel.prepend(o);
+    sel.value = '';
+  }
+  $('preset-description').textContent = info.description;
+}
+
+/** Installs a new Playground (the old one is freed) and resets every view. */
+function install(pg) {
+  if (state.pg) state.pg.free();
+  state.pg = pg;
+  afterReset();
+  const info = describeScenario(pg.scenario_json());
+  state.presetName = info.name;
+  syncPresetPicker(info);
+}
+
+/** Views forget the old run (new world, reset, new seed). */
+function afterReset() {
+  stage.reset();
+  controls.reset();
+  eventlog.clear();
+  state.sampleT = -1;
+  state.snap = null;
+  state.dirty = true;
+  state.ended = false;
+  state.selected = null;
+  inspector.select(null);
+  stage.select(null);
+  const snap = state.pg.snapshot();
+  charts.reset(snap.channels.map((c) => c.name));
+  // Start with the first goroutine selected so the inspector explains something at once.
+  if (snap.goroutines.length) select(snap.goroutines[0].id);
+  $('seed').value = String(state.pg.seed);
+  $('seed-error').textContent = '';
+  state.lastFrame = performance.now();
+}
+
+function loadPreset(name) {
+  install(Playground.from_preset(name));
+}
+
+function clearHash() {
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  state.ownHash = '';
+}
+
+/** Opens a share link: the scenario, then exactly `t_us` of virtual time. */
+async function openShared(hash) {
+  const shared = await decodeShare(hash);
+  if (!shared) return false;
+  let pg;
+  try {
+    pg = Playground.from_json(shared.scenarioJson);
+  } catch (err) {
+    throw new Error(`The link's scenario is not valid:\n${errorMessage(err)}`);
+  }
+  install(pg);
+  let left = shared.t_us;
+  // advance() runs at most an hour per call.
+  while (left > 0 && pg.time_us < shared.t_us) {
+    const chunk = Math.min(left, 3_600_000_000);
+    pg.advance(chunk);
+    left -= chunk;
+    if (pg.snapshot().status !== 'running') break;
+  }
+  setSpeed(shared.speed);
+  setPlaying(!shared.paused);
+  state.dirty = true;
+  return true;
+}
+
+// --- selection -----------------------------------------------------------------
+
+function select(id) {
+  state.selected = id;
+  stage.select(id);
+  inspector.select(id);
+  state.dirty = true;
+}
+
+// --- share -----------------------------------------------------------------
+
+async function share() {
+  try {
+    const frag = await encodeShare({ scenarioJson: state.pg.scenario_json(), speed: state.speed, t_us: state.pg.time_us, paused: !state.playing });
+    state.ownHash = frag;
+    history.replaceState(null, '', frag);
+    const url = location.href;
+    const out = $('share-url');
+    out.value = url;
+    showError('');
+    try {
+      await navigator.clipboard.writeText(url);
+      $('share').textContent = 'Link copied';
+    } catch {
+      $('share').textContent = 'Copy link';
+      out.select();
+    }
+    setTimeout(() => { $('share').textContent = 'Copy link'; }, 2000);
+  } catch (err) {
+    showError(errorMessage(err));
+  }
+}
+
+// --- banner, totals, legend ----------------------------------------------------
+
+let bannerKey = '';
+function updateBanner(snap) {
+  const d = snap.deadlock;
+  const p = snap.panic;
+  const key = `${snap.status}|${d ? `${d.at_us}:${d.stuck.map((s) => s.goroutine).join(',')}` : ''}|${p ? p.at_us : ''}`;
+  if (key === bannerKey) return;
+  bannerKey = key;
+  const banner = $('deadlock-banner');
+  if (!d && !p) {
+    banner.hidden = true;
+    banner.replaceChildren();
+    return;
+  }
+  const parts = [];
+  const h = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    e.textContent = text;
+    return e;
+  };
+  if (p) {
+    banner.dataset.kind = 'panic';
+    parts.push(h('p', 'banner-title', `The program crashed: ${p.name} panicked`));
+    parts.push(h('pre', 'banner-go', p.text));
+  }
+  if (d) {
+    if (!p) banner.dataset.kind = d.go_message ? 'deadlock' : 'partial';
+    if (d.go_message) {
+      parts.push(h('p', 'banner-title', 'Deadlock: every goroutine is blocked and no timer is pending, so Go stops the program.'));
+      parts.push(h('pre', 'banner-go', d.go_message));
+    } else {
+      parts.push(h('p', 'banner-title', 'partial deadlock (Go would not report this)'));
+      parts.push(h('p', 'banner-sub', `These goroutines can never proceed, while others still run (found at ${fmtDuration(d.at_us)}):`));
+    }
+    const ul = document.createElement('ul');
+    ul.className = 'waitfor';
+    for (const s of d.stuck) {
+      const li = document.createElement('li');
+      const strong = h('strong', '', s.name);
+      li.append(strong, document.createTextNode(` waits on ${s.waits_on}: ${s.why}`));
+      li.dataset.goroutine = s.name;
+      ul.append(li);
+    }
+    parts.push(ul);
+  }
+  banner.replaceChildren(...parts);
+  banner.hidden = false;
+}
+
+const totalsNodes = new Map();
+function updateTotals(snap) {
+  const t = snap.totals;
+  const lat = snap.delivery_latency;
+  const items = [
+    ['produced', String(t.produced)],
+    ['delivered', String(t.delivered)],
+    ['in flight', String(t.live)],
+    ['dropped', String(t.dropped)],
+    ['blocked', `${t.blocked} of ${snap.goroutines.length}`],
+    ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
+  ];
+  if (t.filtered) items.splice(3, 0, ['filtered', String(t.filtered)]);
+  const dl = $('totals');
+  const key = items.map((x) => x[0]).join('|');
+  if (dl.dataset.key !== key) {
+    dl.dataset.key = key;
+    dl.replaceChildren();
+    totalsNodes.clear();
+    for (const [label] of items) {
+      const div = document.createElement('div');
+      const dt = document.createElement('dt');
+      dt.textContent = label;
+      const dd = document.createElement('dd');
+      div.append(dt, dd);
+      dl.append(div);
+      totalsNodes.set(label, dd);
+    }
+  }
+  for (const [label, value] of items) {
+    const dd = totalsNodes.get(label);
+    if (dd.textContent !== value) dd.textContent = value;
+  }
+}
+
+/** Short words for the status pill; the engine's full sentence is its tooltip and the banner. */
+const STATUS_WORDS = {
+  running: 'running',
+  finished: 'finished',
+  main_returned: 'exited: main returned',
+  deadlock: 'deadlock',
+  panicked: 'panicked',
+  stopped: 'stopped',
+};
+
+/** Virtual time with a steady width: "1.567s", "2m03.250s". */
+function fmtClock(us) {
+  const s = us / 1e6;
+  if (s < 60) return `${s.toFixed(3)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${(s - m * 60).toFixed(3).padStart(6, '0')}s`;
+}
+
+function updateClock(snap) {
+  const clock = $('clock');
+  const t = fmtClock(snap.time_us);
+  if (clock.textContent !== t) clock.textContent = t;
+  const st = $('status');
+  const text = snap.status === 'running' && !state.playing ? 'paused' : STATUS_WORDS[snap.status] || snap.status;
+  if (st.textContent !== text) {
+    st.textContent = text;
+    st.title = snap.status_text;
+  }
+  const kind = snap.status === 'running' && !state.playing ? 'paused' : snap.status;
+  if (st.dataset.status !== kind) st.dataset.status = kind;
+}
+
+function buildLegend() {
+  const legend = $('legend');
+  const items = LEGEND.map((k) => [STATES[k].icon, STATES[k].color, STATES[k].word]);
+  items.push(['warn', '--danger', 'stuck forever (deadlocked)']);
+  items.push(['pause', '--muted', 'paused by you']);
+  const ul = document.createElement('ul');
+  for (const [icon, color, word] of items) {
+    const li = document.createElement('li');
+    const span = document.createElement('span');
+    span.textContent = word;
+    li.append(iconCanvas(icon, color, 14), span);
+    ul.append(li);
+  }
+  const note = document.createElement('li');
+  note.className = 'legend-note';
+  note.textContent = 'Hatched cards are blocked. Channel slots fill from the right (the head); parked senders queue on the left, parked receivers on the right.';
+  ul.append(note);
+  legend.replaceChildren(ul);
+}
+
+// --- frame loop -----------------------------------------------------------------
+
+const bench = { frames: [], parts: { advance: [], snapshot: [], draw: [] }, until: 0, done: false };
+
+function pct(sorted, q) {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function finishBench() {
+  bench.done = true;
+  const sorted = [...bench.frames].sort((a, b) => a - b);
+  const r = (x) => Math.round(x * 1000) / 1000;
+  const part = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { p50: r(pct(s, 0.5)), p95: r(pct(s, 0.95)), max: r(s[s.length - 1] || 0) };
+  };
+  const result = {
+    p50: r(pct(sorted, 0.5)),
+    p95: r(pct(sorted, 0.95)),
+    max: r(sorted[sorted.length - 1] || 0),
+    frames: sorted.length,
+    preset: state.presetName,
+    speed: state.speed,
+    virtual_time: state.snap ? state.snap.time : '',
+    events: state.snap ? state.snap.events_total : 0,
+    parts: { advance: part(bench.parts.advance), snapshot: part(bench.parts.snapshot), draw: part(bench.parts.draw) },
+  };
+  window.__benchResult = result;
+  const pre = $('bench-result');
+  pre.textContent = JSON.stringify(result, null, 2);
+  pre.hidden = false;
+}
+
+function frame(now) {
+  requestAnimationFrame(frame);
+  const pg = state.pg;
+  if (!pg) return;
+  const dt = Math.min(Math.max(0, now - state.lastFrame), MAX_FRAME_MS);
+  state.lastFrame = now;
+  const t0 = performance.now();
+  if (state.playing && !state.ended) {
+    pg.advance(dt * 1000 * state.speed);
+    state.dirty = true;
+  }
+  const t1 = performance.now();
+  let events = null;
+  if (state.dirty || !state.snap) {
+    state.snap = pg.snapshot();
+    events = pg.take_events(EVENTS_PER_FRAME);
+  }
+  const t2 = performance.now();
+  const snap = state.snap;
+  const changed = state.dirty;
+  state.dirty = false;
+  state.ended = snap.status !== 'running';
+  if (state.selectName) {
+    const g = snap.goroutines.find((x) => x.name === state.selectName);
+    if (g) { state.selectName = null; select(g.id); }
+  }
+  if (state.selected !== null && !snap.goroutines.some((g) => g.id === state.selected)) select(null);
+  if (changed || stage.animating(now)) {
+    stage.render(snap, events, now, { forceList: !state.playing });
+  }
+  if (changed) {
+    inspector.update(snap, pg);
+    controls.update(snap);
+    updateBanner(snap);
+    updateTotals(snap);
+    updateClock(snap);
+    if (events && events.length) eventlog.push(events, snap);
+    const samples = pg.series_since(state.sampleT);
+    if (samples.length) {
+      state.sampleT = samples[samples.length - 1].t_us;
+      charts.push(samples, snap);
+    }
+  }
+  const t3 = performance.now();
+  if (benchMode && !bench.done && bench.until) {
+    bench.frames.push(t3 - t0);
+    bench.parts.advance.push(t1 - t0);
+    bench.parts.snapshot.push(t2 - t1);
+    bench.parts.draw.push(t3 - t2);
+    if (now >= bench.until) finishBench();
+  }
+}
+
+// --- wiring -----------------------------------------------------------------------
+
+function isTextField(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  if (target instanceof HTMLInputElement) return !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(target.type);
+  return false;
+}
+
+function wire() {
+  const sel = $('preset');
+  for (const p of presetList()) {
+    const o = document.createElement('option');
+    o.value = p.name;
+    o.dataset.preset = '1';
+    o.textContent = p.title;
+    o.title = p.description;
+    sel.append(o);
+  }
+  sel.addEventListener('change', () => {
+    if (!sel.value) return;
+    try {
+      loadPreset(sel.value);
+      clearHash();
+      showError('');
+      setPlaying(true);
+    } catch (err) {
+      showError(errorMessage(err));
+    }
+  });
+
+  $('play').addEventListener('click', () => setPlaying(!state.playing));
+  $('step').addEventListener('click', stepOnce);
+  $('reset').addEventListener('click', () => {
+    state.pg.reset();
+    afterReset();
+  });
+  $('speed').addEventListener('input', () => setSpeed(10 ** Number($('speed').value), { fromSlider: true }));
+  $('seed').addEventListener('change', () => {
+    const raw = $('seed').value.trim();
+    const n = Number(raw);
+    try {
+      if (raw === '') throw new Error('seed must be a whole number');
+      state.pg.reset_with_seed(n);
+      afterReset();
+    } catch (err) {
+      $('seed-error').textContent = errorMessage(err);
+      $('seed').setAttribute('aria-invalid', 'true');
+      return;
+    }
+    $('seed').setAttribute('aria-invalid', 'false');
+  });
+  $('share').addEventListener('click', share);
+
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (isTextField(t)) return;
+    const onButton = t instanceof HTMLButtonElement || (t instanceof HTMLElement && t.tagName === 'SUMMARY');
+    if ((e.key === ' ' || e.code === 'Space') && !onButton) {
+      e.preventDefault();
+      setPlaying(!state.playing);
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      stepOnce();
+    } else if (e.key === '+' || e.key === '=') {
+      e.preventDefault();
+      stepSpeed(1);
+    } else if (e.key === '-' || e.key === '_') {
+      e.preventDefault();
+      stepSpeed(-1);
+    }
+  });
+
+  window.addEventListener('hashchange', async () => {
+    if (location.hash === state.ownHash) return;
+    try {
+      if (await openShared(location.hash)) showError('');
+    } catch (err) {
+      showError(errorMessage(err));
+    }
+  });
+
+  reducedMotion.addEventListener('change', () => stage.setReducedMotion(reducedMotion.matches));
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    stage.refreshTheme();
+    for (const c of document.querySelectorAll('canvas.icon')) paintIconCanvas(c, c.width / (window.devicePixelRatio || 1));
+    state.dirty = true;
+  });
+  window.addEventListener('resize', () => { charts.resize(); state.dirty = true; });
+
+  // Narrow embeds start with the control panel folded.
+  if (window.matchMedia('(max-width: 700px)').matches) $('controls-panel').open = false;
+}
 
 async function main() {
   await init();
-  const sim = new Toy(3, 100_000, 250_000);
-  let playing = true;
-  let last = performance.now();
-
-  $('play').addEventListener('click', () => {
-    playing = !playing;
-    $('play').textContent = playing ? 'Pause' : 'Play';
-    $('play').setAttribute('aria-pressed', String(playing));
+  stage = createStage($('stage'), $('stage-list'), { onSelect: (id) => select(id) });
+  stage.setReducedMotion(reducedMotion.matches);
+  inspector = createInspector($('inspector'), { onCommand: sendCommand });
+  controls = createControls({ channels: $('channels'), groups: $('groups'), add: $('add') },
+    { onCommand: sendCommand, onAdded: (name) => { state.selectName = name; } });
+  charts = createCharts($('charts'));
+  eventlog = createEventLog($('eventlog'), {
+    onSelect: (ev) => {
+      if (ev.goroutine != null) select(ev.goroutine);
+      stage.flash({ goroutine: ev.goroutine, channel: ev.channel });
+      state.dirty = true;
+    },
   });
+  buildLegend();
+  wire();
+  setSpeed(1);
 
-  function frame(now) {
-    const dt = Math.min(now - last, 100);
-    last = now;
-    if (playing) sim.advance(dt * 1000);
-    const s = sim.snapshot();
-    $('time').textContent = `${(s.time_us / 1e6).toFixed(2)} s`;
-    $('sent').textContent = s.sent;
-    $('received').textContent = s.received;
-    $('buffer').textContent = `${s.buffer_len} / ${s.capacity}`;
-    $('status').textContent = s.producer_blocked ? 'producer blocked: buffer full' : '';
-    requestAnimationFrame(frame);
+  if (benchMode) {
+    const name = params.get('bench') || 'large';
+    loadPreset(name);
+    const sp = Number(params.get('speed'));
+    setSpeed(Number.isFinite(sp) && sp > 0 ? sp : 10);
+    setPlaying(true);
+    // Let the first frames (layout, fonts) settle before measuring.
+    setTimeout(() => { bench.until = performance.now() + BENCH_MS; }, 500);
+  } else {
+    let opened = false;
+    try {
+      opened = await openShared(location.hash);
+    } catch (err) {
+      showError(`${errorMessage(err)}\nLoaded the default scenario instead.`);
+      clearHash();
+    }
+    if (!opened) loadPreset(Playground.default_preset());
   }
   requestAnimationFrame(frame);
 }
 
-main().catch((e) => {
-  $('status').textContent = `Could not start the engine: ${e.message}`;
-  console.error(e);
+main().catch((err) => {
+  showError(`Could not start the engine: ${errorMessage(err)}`);
+  console.error(err);
 });

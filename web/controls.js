@@ -1,0 +1,247 @@
+// Live controls: a row per channel (capacity slider + number, close), a row
+// per goroutine group (count, interval, work time) and forms to add
+// producers, consumers and stages. Every change is a command to the engine;
+// a refused one shows the engine's message next to the control and changes
+// nothing. Names from scenarios are only ever set as text or attributes.
+//
+// createControls({ channels, groups, add }, { onCommand(cmd, errorEl) -> boolean, onAdded(name) }) -> {
+//   update(snapshot)   rebuild rows when channels/groups change; refresh values not being edited
+// }
+
+const CAP_SLIDER_MAX = 1000;
+const CAP_MAX = 1_000_000;
+const COUNT_MAX = 2000;
+const DEFAULT_RATE = 'exp(100ms)';
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'for' || k === 'id') e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+function setValue(input, value) {
+  if (document.activeElement === input) return;
+  if (input.value !== value) input.value = value;
+}
+
+/** A group name not used by any group or goroutine: producer2, producer3, ... */
+export function uniqueName(base, snap) {
+  const used = new Set([...snap.groups.map((g) => g.name), ...snap.goroutines.map((g) => g.name)]);
+  for (let n = 2; ; n++) if (!used.has(`${base}${n}`)) return `${base}${n}`;
+}
+
+export function createControls({ channels, groups, add }, { onCommand, onAdded } = {}) {
+  let chanKey = '';
+  let groupKey = '';
+  let addKey = '';
+  const chanRows = new Map(); // channel name -> { range, number, close, error }
+  const groupRows = new Map(); // group name -> { count, interval, work, error }
+  let lastSnap = null;
+
+  function command(cmd, errorEl, input) {
+    const ok = onCommand(cmd, errorEl);
+    if (input) input.setAttribute('aria-invalid', String(!ok));
+    return ok;
+  }
+
+  // --- channels ------------------------------------------------------------
+
+  function buildChannels(snap) {
+    chanRows.clear();
+    channels.replaceChildren();
+    if (!snap.channels.length) {
+      channels.append(el('p', { class: 'hint', text: 'This scenario has no channels.' }));
+      return;
+    }
+    for (const ch of snap.channels) {
+      const name = ch.name;
+      const error = el('span', { class: 'inline-error', role: 'status' });
+      const range = el('input', { type: 'range', min: 0, max: CAP_SLIDER_MAX, step: 1, 'data-capacity': name, 'aria-label': `Capacity of ${name}` });
+      const number = el('input', { type: 'number', min: 0, max: CAP_MAX, step: 1, class: 'cap-number', 'data-capacity-number': name, 'aria-label': `Capacity of ${name} (exact)` });
+      const close = el('button', { type: 'button', class: 'small', 'data-close': name, text: 'Close', title: `close(${name})` });
+      let lastSent = null;
+      let timer = 0;
+      let lastAt = 0;
+      const send = (value, input) => {
+        clearTimeout(timer);
+        timer = 0;
+        if (value === lastSent) return;
+        lastSent = value;
+        lastAt = performance.now();
+        if (command({ op: 'set_capacity', channel: name, capacity: value }, error, input)) {
+          if (input !== number) number.value = String(value);
+          if (input !== range) range.value = String(Math.min(value, CAP_SLIDER_MAX));
+        } else {
+          lastSent = null;
+        }
+      };
+      // Dragging sends at most one command per 80 ms (each one is logged for replay).
+      range.addEventListener('input', () => {
+        const v = Number(range.value);
+        number.value = String(v);
+        if (performance.now() - lastAt >= 80) send(v, range);
+        else if (!timer) timer = setTimeout(() => send(Number(range.value), range), 80);
+      });
+      range.addEventListener('change', () => send(Number(range.value), range));
+      const fromNumber = () => {
+        const raw = number.value.trim();
+        const v = Number(raw);
+        if (raw === '' || !Number.isInteger(v) || v < 0 || v > CAP_MAX) {
+          error.textContent = `capacity must be a whole number between 0 and ${CAP_MAX}`;
+          number.setAttribute('aria-invalid', 'true');
+          return;
+        }
+        send(v, number);
+      };
+      number.addEventListener('change', fromNumber);
+      number.addEventListener('keydown', (e) => { if (e.key === 'Enter') fromNumber(); });
+      close.addEventListener('click', () => command({ op: 'close_channel', channel: name }, error, null));
+      const row = el('div', { class: 'ctl-row channel-row', 'data-channel-row': name },
+        el('span', { class: 'row-name', text: name }),
+        range, number, close, error);
+      channels.append(row);
+      chanRows.set(name, { range, number, close, error, reset: () => { lastSent = null; } });
+    }
+  }
+
+  function refreshChannels(snap) {
+    for (const ch of snap.channels) {
+      const r = chanRows.get(ch.name);
+      if (!r) continue;
+      setValue(r.range, String(Math.min(ch.cap, CAP_SLIDER_MAX)));
+      setValue(r.number, String(ch.cap));
+      if (r.close.disabled !== ch.closed) {
+        r.close.disabled = ch.closed;
+        r.close.textContent = ch.closed ? 'Closed' : 'Close';
+      }
+    }
+  }
+
+  // --- groups --------------------------------------------------------------
+
+  function buildGroups(snap) {
+    groupRows.clear();
+    groups.replaceChildren();
+    for (const g of snap.groups) {
+      const name = g.name;
+      const error = el('span', { class: 'inline-error', role: 'status' });
+      const fields = el('div', { class: 'fields' });
+      const row = el('div', { class: 'ctl-row group-row', 'data-group-row': name },
+        el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: g.role })),
+        fields, error);
+      const count = el('input', { type: 'number', min: 0, max: COUNT_MAX, step: 1, 'data-count': name, 'aria-label': `Number of ${name} goroutines` });
+      fields.append(el('label', { class: 'field' }, el('span', { text: 'count' }), count));
+      const applyCount = () => {
+        const raw = count.value.trim();
+        const v = Number(raw);
+        if (raw === '' || !Number.isInteger(v) || v < 0 || v > COUNT_MAX) {
+          error.textContent = `count must be a whole number between 0 and ${COUNT_MAX}`;
+          count.setAttribute('aria-invalid', 'true');
+          return;
+        }
+        if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) return;
+        command({ op: 'set_count', group: name, count: v }, error, count);
+      };
+      count.addEventListener('change', applyCount);
+      count.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyCount(); });
+      const rateInput = (key, label) => {
+        const input = el('input', { type: 'text', spellcheck: false, autocomplete: 'off', [`data-${key}`]: name,
+          'aria-label': `${label} of ${name}`, 'aria-describedby': 'dist-help' });
+        let applied = null;
+        const apply = () => {
+          const text = input.value.trim();
+          const currentText = lastSnap?.groups.find((x) => x.name === name)?.[key];
+          if (text === applied || text === currentText) return;
+          applied = text;
+          if (!command({ op: 'set_rates', group: name, [key]: text }, error, input)) applied = null;
+        };
+        input.addEventListener('change', apply);
+        input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { applied = null; apply(); } });
+        fields.append(el('label', { class: 'field wide' }, el('span', { text: label }), input));
+        return input;
+      };
+      const interval = g.interval != null ? rateInput('interval', 'interval') : null;
+      const work = g.work != null ? rateInput('work', 'work') : null;
+      groups.append(row);
+      groupRows.set(name, { count, interval, work, error });
+    }
+  }
+
+  function refreshGroups(snap) {
+    for (const g of snap.groups) {
+      const r = groupRows.get(g.name);
+      if (!r) continue;
+      setValue(r.count, String(g.count));
+      if (r.interval && g.interval != null) setValue(r.interval, g.interval);
+      if (r.work && g.work != null) setValue(r.work, g.work);
+    }
+  }
+
+  // --- add -----------------------------------------------------------------
+
+  function channelSelect(label, key, snap, pick) {
+    const sel = el('select', { 'data-add': key, 'aria-label': label });
+    snap.channels.forEach((ch, i) => {
+      const o = el('option', { value: ch.name, text: ch.name });
+      if (i === pick) o.selected = true;
+      sel.append(o);
+    });
+    return sel;
+  }
+
+  function buildAdd(snap) {
+    add.replaceChildren();
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    if (!snap.channels.length) {
+      add.append(el('p', { class: 'hint', text: 'Add goroutines once the scenario has a channel.' }));
+      return;
+    }
+    const last = snap.channels.length - 1;
+    const pTo = channelSelect('Channel the new producer sends to', 'producer-to', snap, 0);
+    const cFrom = channelSelect('Channel the new consumer receives from', 'consumer-from', snap, last);
+    const sFrom = channelSelect('Channel the new stage receives from', 'stage-from', snap, 0);
+    const sTo = channelSelect('Channel the new stage sends to', 'stage-to', snap, Math.min(1, last));
+    const addP = el('button', { type: 'button', id: 'add-producer', text: 'Add producer' });
+    const addC = el('button', { type: 'button', id: 'add-consumer', text: 'Add consumer' });
+    const addS = el('button', { type: 'button', id: 'add-stage', text: 'Add stage' });
+    const doAdd = (base, behavior) => {
+      if (!lastSnap) return;
+      const name = uniqueName(base, lastSnap);
+      if (command({ op: 'add_goroutine', spec: { name, count: 1, behavior } }, error, null) && onAdded) onAdded(name);
+    };
+    addP.addEventListener('click', () => doAdd('producer', { producer: { to: pTo.value, interval: DEFAULT_RATE } }));
+    addC.addEventListener('click', () => doAdd('consumer', { consumer: { from: cFrom.value, work: DEFAULT_RATE } }));
+    addS.addEventListener('click', () => doAdd('stage', { stage: { from: sFrom.value, to: sTo.value, work: DEFAULT_RATE } }));
+    add.append(
+      el('div', { class: 'add-row' }, addP, el('span', { class: 'arrow', text: 'sends to' }), pTo),
+      el('div', { class: 'add-row' }, addC, el('span', { class: 'arrow', text: 'receives from' }), cFrom),
+      el('div', { class: 'add-row' }, addS, el('span', { class: 'arrow', text: 'from' }), sFrom, el('span', { class: 'arrow', text: 'to' }), sTo),
+      el('p', { class: 'hint', text: `New goroutines run forever with ${DEFAULT_RATE} between sends or per item; edit them above.` }),
+      error);
+  }
+
+  return {
+    update(snap) {
+      lastSnap = snap;
+      const ck = snap.channels.map((c) => c.name).join('\u0000');
+      if (ck !== chanKey) { chanKey = ck; buildChannels(snap); }
+      const gk = snap.groups.map((g) => `${g.name}\u0001${g.interval != null}\u0001${g.work != null}`).join('\u0000');
+      if (gk !== groupKey) { groupKey = gk; buildGroups(snap); }
+      if (ck !== addKey) { addKey = ck; buildAdd(snap); }
+      refreshChannels(snap);
+      refreshGroups(snap);
+    },
+    /** Forget rows (a new world). */
+    reset() {
+      chanKey = '';
+      groupKey = '';
+      addKey = '';
+    },
+  };
+}
