@@ -118,6 +118,17 @@ export function goroutineItem(page, name) {
   return page.locator(`#stage-list li[data-goroutine="${name}"]`);
 }
 
+/**
+ * Selects a goroutine the way a keyboard or screen-reader user does: through its
+ * button in the (visually hidden) stage list.
+ */
+export async function selectGoroutine(page, name) {
+  const button = goroutineItem(page, name).locator('button');
+  await button.focus();
+  await button.press('Enter');
+  await expect(page.locator('#inspector')).toContainText(name);
+}
+
 export function channelItem(page, name) {
   return page.locator(`#stage-list li[data-channel="${name}"]`);
 }

@@ -4,7 +4,7 @@
 // plays, pauses and steps exactly one event.
 import {
   test, expect, DEFAULT_PRESET, openPage, selectPreset, pause, play, setSpeed, clockUs, delivered,
-  goroutineItem, channelItem, logRows, settled, copyLink, decodeLink,
+  goroutineItem, channelItem, selectGoroutine, logRows, settled, copyLink, decodeLink,
 } from './helpers.mjs';
 
 test('the default scenario loads and runs: the clock advances and deliveries rise', async ({ page }) => {
@@ -61,7 +61,7 @@ test('unbuffered: stepping shows the producer blocked on send, the inspector say
   await expect(producer).toContainText('unbuffered channel and no receiver waiting');
 
   // Select it: the inspector explains, shows its program with the current line.
-  await producer.locator('button').click();
+  await selectGoroutine(page, 'producer');
   const inspector = page.locator('#inspector');
   await expect(inspector).toContainText('producer');
   await expect(inspector).toContainText('blocked on send');
@@ -82,7 +82,7 @@ test('unbuffered: stepping shows the producer blocked on send, the inspector say
   expect(added).toMatch(/consumer/);
   await play(page);
   await expect.poll(() => delivered(page), { timeout: 15_000 }).toBeGreaterThan(before + 2);
-  await goroutineItem(page, added).locator('button').click();
+  await selectGoroutine(page, added);
   await expect(inspector).toContainText(added);
   await expect
     .poll(async () => Number((await inspector.locator('dt:text-is("received") + dd').textContent()).replace(/\D/g, '')), { timeout: 15_000 })
