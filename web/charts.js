@@ -8,8 +8,9 @@
 //
 // # What is shown
 // The x axis is virtual time in seconds. The charts keep and show the last
-// 60 s of virtual time (WINDOW_S) and scroll as time advances; before 60 s
-// the axis runs from 0 to 60 s and the lines grow from the left. Every value
+// 60 s of virtual time (WINDOW_S) and scroll as time advances; before that
+// the axis runs from 0 to the current time (at least 10 s, MIN_SPAN_S), so a
+// young run fills the chart instead of hugging its left edge. Every value
 // comes from the engine's samples (`Playground.series_since`), taken at the
 // scenario's sample interval; this module only draws them. A latency sample
 // of 0/0 means "no delivery in that interval" and is drawn as a gap, not as 0.
@@ -34,6 +35,8 @@ import uPlot from './vendor/uPlot.esm.js';
 
 /** Seconds of virtual time kept and shown. */
 export const WINDOW_S = 60;
+/** The shortest x span shown, at the start of a run. */
+export const MIN_SPAN_S = 10;
 /** At most this many channel lines (the summary says when more exist). */
 export const MAX_CHANNEL_SERIES = 8;
 /** Hard cap on points kept per chart, whatever the sample interval. */
@@ -123,9 +126,10 @@ export function createCharts(container) {
     return { spec, figure, plotHost, summary, plot: null };
   });
 
+  // The window grows from [0, MIN_SPAN_S] with the run, then scrolls at WINDOW_S.
   const xRange = () => {
-    const hi = Number.isFinite(lastT) ? Math.max(lastT, WINDOW_S) : WINDOW_S;
-    return [hi - WINDOW_S, hi];
+    const hi = Number.isFinite(lastT) ? Math.max(lastT, MIN_SPAN_S) : MIN_SPAN_S;
+    return [Math.max(0, hi - WINDOW_S), hi];
   };
 
   function theme() {
