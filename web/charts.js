@@ -49,7 +49,9 @@ const PALETTE_DARK = ['#56B4E9', '#E69F00', '#3CCF9E', '#E7A3C9', '#F0E442', '#9
 
 const STYLE_ID = 'ql-charts-style';
 const CSS = `
-.ql-charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 0.75rem; }
+.ql-charts { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.75rem; container-type: inline-size; }
+@container (max-width: 1040px) { .ql-charts > .ql-chart { grid-column: span 2; } }
+@container (max-width: 520px) { .ql-charts > .ql-chart { grid-column: span 4; } }
 .ql-chart { margin: 0; min-width: 0; }
 .ql-chart > figcaption { font-size: 0.85rem; font-weight: 600; margin: 0 0 0.25rem; }
 .ql-chart .u-legend { font-size: 0.75rem; text-align: left; }
@@ -433,14 +435,14 @@ function fmtCount(v) {
   return v == null || !Number.isFinite(v) ? '-' : String(Math.round(v));
 }
 
+// Short numbers for ticks, legends and summaries: 3 significant digits, no trailing zeros.
 function fmtNum(v) {
   if (v == null || !Number.isFinite(v)) return '-';
   const a = Math.abs(v);
-  if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
-  if (a >= 1e4) return `${(v / 1e3).toFixed(a >= 1e5 ? 0 : 1)}k`;
+  if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
   if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
-  if (a >= 10) return v.toFixed(1);
-  return v.toFixed(2);
+  return String(Number(v.toPrecision(3)));
 }
 
 // `rgb(r, g, b)` (what getComputedStyle gives) -> `rgba(r, g, b, a)`; other forms pass through.

@@ -339,7 +339,7 @@ test('charts: four labelled charts that scroll with virtual time and summarize a
     + '<img src=x onerror=alert(1)> 0 of 0 (peak 0).',
   );
   await expect(summaries.nth(1)).toHaveText(/Throughput at 100 s: 10 deliveries per second \(peak 10\)\.$/);
-  await expect(summaries.nth(2)).toHaveText(/Delivery latency at 100 s: p50 2\.50 ms, p99 9 ms\.$/);
+  await expect(summaries.nth(2)).toHaveText(/Delivery latency at 100 s: p50 2\.5 ms, p99 9 ms\.$/);
   await expect(summaries.nth(3)).toHaveText('Showing 40 s to 100 s of virtual time. Blocked goroutines at 100 s: 0 (peak 1).');
   await expect(figures.first()).toHaveAttribute('data-from-s', '40');
   // The hostile channel name is a legend label, as text.
@@ -365,15 +365,21 @@ test('charts: a new channel set rebuilds the lines; resize follows the container
     const canvasW = () => host.querySelector('canvas').getBoundingClientRect().width;
     const figureW = () => host.querySelector('figure').getBoundingClientRect().width;
     const before = { canvas: canvasW(), figure: figureW() };
+    host.style.width = '1200px';
+    charts.resize();
+    await frames();
+    const wide = { canvas: canvasW(), figure: figureW() };
     charts.push([sample(2, [1, 2, 3])], { channels: [{ name: 'c0', cap: 1 }, { name: 'c1', cap: 2 }, { name: 'c2', cap: 3 }] });
     host.style.width = '400px';
     charts.resize();
     await frames();
-    return { before, after: { canvas: canvasW(), figure: figureW() } };
+    return { before, wide, after: { canvas: canvasW(), figure: figureW() } };
   });
-  // 900 px holds three 292 px columns; at 400 px the charts stack, each full width.
+  // 900 px holds two charts a row (4 at 1040 px and up); at 400 px they stack, each full width.
   expect(widths.before.canvas).toBeCloseTo(widths.before.figure, 0);
-  expect(widths.before.figure).toBeLessThan(300);
+  expect(widths.before.figure).toBeCloseTo((900 - 12) / 2, 0);
+  expect(widths.wide.figure).toBeCloseTo((1200 - 3 * 12) / 4, 0);
+  expect(widths.wide.canvas).toBeCloseTo(widths.wide.figure, 0);
   expect(widths.after.figure).toBe(400);
   expect(widths.after.canvas).toBeCloseTo(400, 0);
   // Three channel lines in the legend (plus the time column).
