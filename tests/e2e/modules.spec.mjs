@@ -249,7 +249,7 @@ test('eventlog: filters by goroutine, channel and kind, and keeps history for th
     window.log.push(window.makeEvents(0, 120), window.snap);
   });
   const rows = page.locator('#host ol li button');
-  await expect(rows).toHaveCount(120);
+  await expect(rows).toHaveCount(50); // the first page
 
   await page.getByLabel('Goroutine').selectOption({ label: 'consumer-1' });
   await expect(rows).toHaveCount(40);
@@ -269,10 +269,11 @@ test('eventlog: filters by goroutine, channel and kind, and keeps history for th
   await page.getByLabel('Kind').selectOption('');
   await page.getByLabel('Channel').selectOption('');
   await page.getByLabel('Goroutine').selectOption('');
-  await expect(rows).toHaveCount(144);
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText('event number 143');
 });
 
-test('eventlog: bounded to 500 rows, newest kept; clear empties it', async ({ page }) => {
+test('eventlog: draws 50 rows, 50 more per scroll to the bottom, at most 500; clear empties it', async ({ page }) => {
   await page.addScriptTag({ content: EVENTS_JS });
   await page.evaluate(async () => {
     const { createEventLog } = await import('/eventlog.js');
@@ -280,10 +281,22 @@ test('eventlog: bounded to 500 rows, newest kept; clear empties it', async ({ pa
     for (let i = 0; i < 30; i += 1) window.log.push(window.makeEvents(i * 100, 100), window.snap);
   });
   const rows = page.locator('#host ol li button');
-  await expect(rows).toHaveCount(500);
+  const list = page.locator('#host ol');
+  await expect(rows).toHaveCount(50);
   await expect(rows.first()).toContainText('event number 2999');
+  await expect(rows.last()).toContainText('event number 2950');
+  await expect(page.locator('#host')).toContainText('50 newest of 3000 events shown');
+  for (let want = 100; want <= 500; want += 50) {
+    await list.evaluate((ol) => { ol.scrollTop = ol.scrollHeight; });
+    await expect(rows).toHaveCount(want);
+  }
+  await list.evaluate((ol) => { ol.scrollTop = ol.scrollHeight; });
+  await page.waitForTimeout(200);
+  await expect(rows).toHaveCount(500);
   await expect(rows.last()).toContainText('event number 2500');
-  await expect(page.locator('#host')).toContainText('500 newest of 3000 events');
+  // Contiguous, newest first.
+  const seqs = await rows.evaluateAll((bs) => bs.map((b) => Number(b.dataset.seq)));
+  expect(seqs).toEqual(Array.from({ length: 500 }, (_, k) => 2999 - k));
 
   await page.evaluate(() => window.log.clear());
   await expect(rows).toHaveCount(0);
@@ -292,6 +305,27 @@ test('eventlog: bounded to 500 rows, newest kept; clear empties it', async ({ pa
   // A new run starts from seq 0 again.
   await page.evaluate(() => window.log.push(window.makeEvents(0, 3), window.snap));
   await expect(rows).toHaveCount(3);
+});
+
+test('eventlog: while the reader is scrolled down, rows stay put and new ones wait behind a button', async ({ page }) => {
+  await page.addScriptTag({ content: EVENTS_JS });
+  await page.evaluate(async () => {
+    const { createEventLog } = await import('/eventlog.js');
+    window.log = createEventLog(document.getElementById('host'), { onSelect() {} });
+    window.log.push(window.makeEvents(0, 100), window.snap);
+  });
+  const rows = page.locator('#host ol li button');
+  const list = page.locator('#host ol');
+  await expect(rows.first()).toContainText('event number 99');
+  await list.evaluate((ol) => { ol.scrollTop = 40; ol.dispatchEvent(new Event('scroll')); });
+  await page.evaluate(() => window.log.push(window.makeEvents(100, 7), window.snap));
+  const newer = page.getByRole('button', { name: '7 new events: show newest' });
+  await expect(newer).toBeVisible();
+  await expect(rows.first()).toContainText('event number 99');
+  await newer.click();
+  await expect(rows.first()).toContainText('event number 106');
+  await expect(newer).toBeHidden();
+  expect(await list.evaluate((ol) => ol.scrollTop)).toBe(0);
 });
 
 // ---- charts.js -----------------------------------------------------------

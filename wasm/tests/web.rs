@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Reflect, JSON};
-use queuelab_wasm::{Playground, Toy};
+use queuelab_wasm::Playground;
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
 
@@ -54,19 +54,6 @@ fn now_ms() -> f64 {
     let perf = get(&js_sys::global(), "performance");
     let f: js_sys::Function = get(&perf, "now").into();
     f.call0(&perf).expect("performance.now()").as_f64().expect("a number")
-}
-
-// ---------- the old slice, until the page drops it ----------
-
-#[wasm_bindgen_test]
-fn toy_advances_and_reports_counters() {
-    let mut toy = Toy::new(3, 10_000, 30_000);
-    toy.advance(1_000_000.0);
-    let snap = toy.snapshot().unwrap();
-    assert_eq!(num(&snap, "time_us"), 1_000_000.0);
-    assert_eq!(num(&snap, "received"), 33.0);
-    assert_eq!(num(&snap, "buffer_len"), 3.0);
-    assert_eq!(get(&snap, "producer_blocked"), JsValue::TRUE);
 }
 
 // ---------- presets ----------
