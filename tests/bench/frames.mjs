@@ -75,6 +75,10 @@ try {
     `frame time p50=${ms(r.p50)} p95=${ms(r.p95)} max=${ms(r.max)} over ${r.frames} frames`
       + ` (preset ${preset || r.preset || 'large'}, ${VIEWPORT.width}x${VIEWPORT.height}, headless Chromium)`,
   );
+  // Any extra detail the page reports (e.g. a split into advance / snapshot / draw).
+  for (const [key, value] of Object.entries(r)) {
+    if (!['p50', 'p95', 'max', 'frames'].includes(key)) console.log(`  ${key}: ${JSON.stringify(value)}`);
+  }
   if (!shown || !shown.trim()) fail('#bench-result is empty');
   if (errors.length) fail(`the page reported errors:\n  ${errors.join('\n  ')}`);
 } catch (e) {
