@@ -11,8 +11,10 @@
 //!   replays this exact run when loaded.
 //! - `take_events(max)` returns each event once: those recorded since the
 //!   previous call (older ones may have left the trace ring).
-//! - `reset()` rebuilds the world from the loaded scenario (without live
-//!   edits) with the current seed; `reset_with_seed(n)` also changes the seed.
+//! - `reset()` rebuilds the world from the loaded scenario with the current
+//!   seed: live edits made since loading are gone, a command log that came
+//!   with the scenario (a shared link) replays again. `reset_with_seed(n)`
+//!   does the same with another seed.
 
 use crate::convert::{self, to_js};
 use crate::errors;
