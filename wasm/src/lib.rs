@@ -8,15 +8,12 @@
 //! - [`errors`]: the messages JS sees in thrown `Error`s.
 //! - `types.d.ts`: the TypeScript interfaces of every object crossing the
 //!   boundary, appended to the generated `queuelab_wasm.d.ts`.
-//! - [`Toy`]: the first slice, kept until the page switches to `Playground`.
 
 pub mod convert;
 pub mod errors;
 mod playground;
-mod toy;
 
 pub use playground::Playground;
-pub use toy::Toy;
 
 use wasm_bindgen::prelude::*;
 
