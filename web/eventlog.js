@@ -57,7 +57,6 @@ const CSS = `
 .ql-eventlog-count { font-size: 0.8rem; opacity: 0.8; margin: 0; }
 .ql-eventlog-rows { list-style: none; margin: 0; padding: 0; overflow-y: auto; max-height: var(--eventlog-height, 18rem);
   font: 0.8rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.ql-eventlog-rows > li { content-visibility: auto; contain-intrinsic-size: auto 1.4em; }
 .ql-eventlog-rows button { all: unset; box-sizing: border-box; display: grid; grid-template-columns: 6.5em 8.5em 1fr;
   gap: 0.5em; width: 100%; padding: 0.1rem 0.3rem; cursor: pointer; border-left: 3px solid transparent; }
 .ql-eventlog-rows button:hover { background: color-mix(in srgb, currentColor 8%, transparent); }
