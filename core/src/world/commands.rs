@@ -12,6 +12,19 @@ use std::rc::Rc;
 
 impl World {
     pub(super) fn apply_inner(&mut self, cmd: &Command) -> Result<(), CommandError> {
+        self.apply_command(cmd)?;
+        // A command can release goroutines flagged stuck (room in a buffer,
+        // a new receiver, a close) or strand others: refresh the analysis
+        // now rather than at the next sample, so a running goroutine is never
+        // shown as "stuck forever" (e.g. while the page is paused).
+        if self.is_running() && (self.deadlock.is_some() || self.gs.iter().any(|g| g.state.is_blocked())) {
+            let now = self.now();
+            self.update_stuck(now);
+        }
+        Ok(())
+    }
+
+    fn apply_command(&mut self, cmd: &Command) -> Result<(), CommandError> {
         let now = self.now();
         match cmd {
             Command::AddGoroutine { spec } => {

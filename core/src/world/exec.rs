@@ -524,8 +524,25 @@ impl World {
         let line = self.gs[gi].prog.op_line[self.gs[gi].pc as usize] as usize;
         let code = self.gs[gi].prog.lines.get(line).map(|l| l.text.clone()).unwrap_or_default();
         self.record(EventKind::Panicked, g, NONE, None, 0);
+        // A select that panics on one case (its send channel was closed)
+        // no longer waits on its other channels.
+        let mut offered = std::mem::take(&mut self.scratch_msgs);
+        for c in self.chans.iter_mut() {
+            c.withdraw(g, &mut offered);
+        }
+        offered.clear();
+        self.scratch_msgs = offered;
         self.drop_held(g, DropCause::Panicked);
         self.set_state(g, GState::Panicked, now);
+        // A goroutine that panicked is not stuck (a sender flagged stuck
+        // panics when its channel is closed): drop it from the report.
+        self.gs[gi].stuck = false;
+        if let Some(d) = &mut self.deadlock {
+            d.stuck.retain(|w| w.goroutine != g);
+        }
+        if self.deadlock.as_ref().is_some_and(|d| d.stuck.is_empty()) {
+            self.deadlock = None;
+        }
         self.panic = Some(PanicReport {
             goroutine: g,
             name: name.clone(),

@@ -190,3 +190,50 @@ fn pause_holds_a_goroutine_and_resume_continues() {
 
 use crate::command::{Command, CommandError};
 use crate::dist::Dist;
+
+#[test]
+fn a_command_that_releases_a_stuck_goroutine_clears_its_stuck_flag_at_once() {
+    let mut w = world(
+        r#"{"channels":[{"name":"lost"}],
+        "goroutines":[{"name":"orphan","behavior":{"program":[{"send":"lost"},{"sleep":"1h"}]}},
+                      {"name":"idle","behavior":{"program":[{"sleep":"1h"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(150_000));
+    assert!(w.snapshot().goroutines[0].stuck, "flagged at the 100ms sample");
+    w.apply(&Command::SetCapacity { channel: "lost".into(), capacity: 1 }).unwrap();
+    let s = w.snapshot();
+    assert!(!s.goroutines[0].stuck, "released by the command: {}", s.goroutines[0].state_text);
+    assert!(w.deadlock().is_none(), "{:?}", w.deadlock());
+    assert!(!s.goroutines[0].state_text.contains("stuck forever"));
+}
+
+#[test]
+fn a_sender_flagged_stuck_that_panics_is_no_longer_reported_stuck() {
+    let mut w = world(
+        r#"{"channels":[{"name":"lost"}],
+        "goroutines":[{"name":"orphan","behavior":{"program":[{"send":"lost"}]}},
+                      {"name":"idle","behavior":{"program":[{"sleep":"1h"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(150_000));
+    assert!(w.snapshot().goroutines[0].stuck);
+    w.apply(&Command::CloseChannel { channel: "lost".into() }).unwrap();
+    assert_eq!(w.status(), RunStatus::Panicked);
+    let s = w.snapshot();
+    assert!(!s.goroutines[0].stuck, "{}", s.goroutines[0].state_text);
+    assert!(s.deadlock.is_none(), "{:?}", s.deadlock);
+}
+
+#[test]
+fn a_select_that_panics_leaves_no_wait_on_its_other_channels() {
+    let mut w = world(
+        r#"{"channels":[{"name":"out"},{"name":"quit"}],
+        "goroutines":[{"name":"sel","behavior":{"program":[{"select":{"cases":[{"recv":"quit"},{"send":"out"}]}}]}},
+                      {"name":"closer","behavior":{"program":[{"sleep":"1ms"},{"close":"out"}]}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(10_000));
+    assert_eq!(w.status(), RunStatus::Panicked);
+    assert_eq!(w.panic_report().unwrap().name, "sel");
+    let s = w.snapshot();
+    assert_eq!((s.channels[0].sendq_len, s.channels[1].recvq_len), (0, 0), "{:?}", s.channels);
+    assert_eq!(s.totals.live, 0);
+}

@@ -1,0 +1,747 @@
+//! Property tests, in the spirit of sled's model tests.
+//!
+//! 1. **Channel vs oracle.** Random operation sequences (blocking and
+//!    non-blocking sends/receives, selects parked on both sides or on two
+//!    send cases, close, capacity changes, withdrawals) are applied to
+//!    [`Channel`] and to a naive model of Go's rules written differently: the
+//!    channel is one FIFO *line* of values, buffered ones first, then those
+//!    of parked senders; a receive always takes the head of the line, and
+//!    whenever the buffer has room the first parked value moves in. Outcomes,
+//!    contents, queues and counters must agree after every operation, the
+//!    channel's invariant must hold, and `len <= cap` unless a shrink left
+//!    more items than the new capacity (which then only drain).
+//! 2. **Random worlds.** Random scenarios (1-4 channels of capacity 0-5,
+//!    1-6 groups of producers, consumers, stages and select loops with small
+//!    random times) plus random live commands at random times. Checked at
+//!    every command and every 100 ms: conservation (produced = processed +
+//!    filtered + dropped + live, and live = buffered + held), the queue
+//!    invariants, `len <= cap` after shrinks, the run status; at the end:
+//!    time never goes backwards, every channel is FIFO (values leave in the
+//!    order they entered), no message is produced or received twice per
+//!    hop; determinism (same inputs, same trace hash and snapshot) and exact
+//!    replay from `scenario_with_log()`.
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use queuelab::command::Command;
+use queuelab::gochan::channel::{AlreadyClosed, Channel, ChanCounters, MsgRef, RecvOutcome, SendOutcome, Waiter};
+use queuelab::observe::snapshot::{GState, RunStatus, Snapshot};
+use queuelab::observe::trace::EventKind;
+use queuelab::time::SimTime;
+use queuelab::world::World;
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Shrunk failures are pinned in `core/proptest-regressions/props.txt`
+/// (cargo runs tests from the crate root) and replayed first on every run.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/props.txt"))),
+        max_shrink_iters: 4096,
+        ..ProptestConfig::default()
+    }
+}
+
+// ===========================================================================
+// 1. Channel vs a naive oracle
+// ===========================================================================
+
+#[derive(Clone, Debug)]
+enum ChanOp {
+    /// `ch <- v` by goroutine `g`: parks on `WouldBlock`.
+    Send { g: u32 },
+    /// `select { case ch <- v: default: }`.
+    TrySend,
+    /// `<-ch` by goroutine `g`: parks on `WouldBlock`.
+    Recv { g: u32 },
+    /// `select { case <-ch: default: }`.
+    TryRecv,
+    /// `select { case ch <- v: case <-ch: }` that cannot proceed: parks on both sides.
+    SelectBoth { g: u32 },
+    /// `select { case ch <- v: case ch <- v: }` that cannot proceed: parks twice.
+    SelectTwoSends { g: u32 },
+    Close,
+    SetCap(u32),
+    /// A removed goroutine (or a select completed elsewhere).
+    Withdraw { g: u32 },
+}
+
+fn chan_op() -> impl Strategy<Value = ChanOp> {
+    let g = 1u32..6;
+    prop_oneof![
+        4 => g.clone().prop_map(|g| ChanOp::Send { g }),
+        2 => Just(ChanOp::TrySend),
+        4 => g.clone().prop_map(|g| ChanOp::Recv { g }),
+        2 => Just(ChanOp::TryRecv),
+        1 => g.clone().prop_map(|g| ChanOp::SelectBoth { g }),
+        1 => g.clone().prop_map(|g| ChanOp::SelectTwoSends { g }),
+        1 => Just(ChanOp::Close),
+        2 => (0u32..6).prop_map(ChanOp::SetCap),
+        1 => g.prop_map(|g| ChanOp::Withdraw { g }),
+    ]
+}
+
+/// One value in the line: buffered, or offered by a parked sender.
+#[derive(Clone, Debug)]
+struct Entry {
+    v: MsgRef,
+    sender: Option<Waiter>,
+    buffered: bool,
+}
+
+/// Go's channel as one FIFO line of values plus a queue of parked receivers.
+#[derive(Clone, Debug)]
+struct Model {
+    cap: u32,
+    line: VecDeque<Entry>,
+    recvq: VecDeque<Waiter>,
+    closed: bool,
+    counters: ChanCounters,
+}
+
+impl Model {
+    fn new(cap: u32) -> Self {
+        Model { cap, line: VecDeque::new(), recvq: VecDeque::new(), closed: false, counters: ChanCounters::default() }
+    }
+    fn len(&self) -> usize {
+        self.line.iter().take_while(|e| e.buffered).count()
+    }
+    fn buffer(&self) -> Vec<MsgRef> {
+        self.line.iter().filter(|e| e.buffered).map(|e| e.v).collect()
+    }
+    fn sendq(&self) -> Vec<Waiter> {
+        self.line.iter().filter(|e| !e.buffered).map(|e| e.sender.expect("parked entry has a sender")).collect()
+    }
+    fn parked(&self, g: u32) -> bool {
+        self.recvq.iter().any(|w| w.g == g) || self.sendq().iter().any(|w| w.g == g)
+    }
+    fn can_send(&self) -> bool {
+        self.closed || !self.recvq.is_empty() || self.len() < self.cap as usize
+    }
+    fn can_recv(&self) -> bool {
+        self.closed || !self.line.is_empty()
+    }
+    fn note_len(&mut self) {
+        self.counters.max_len = self.counters.max_len.max(self.len() as u32);
+    }
+    /// Moves parked values into the buffer while it has room. A goroutine
+    /// enters once: its other parked values (a select's other send cases) go.
+    fn admit(&mut self) -> Vec<Waiter> {
+        let mut out = Vec::new();
+        loop {
+            let n = self.len();
+            if n >= self.cap as usize || n >= self.line.len() {
+                break;
+            }
+            self.line[n].buffered = true;
+            let w = self.line[n].sender.expect("parked entry has a sender");
+            self.counters.sent += 1;
+            let mut i = 0;
+            self.line.retain(|e| {
+                i += 1;
+                i - 1 <= n || e.buffered || e.sender.map(|s| s.g) != Some(w.g)
+            });
+            out.push(w);
+        }
+        self.note_len();
+        out
+    }
+    fn send(&mut self, v: MsgRef) -> SendOutcome {
+        if self.closed {
+            return SendOutcome::Closed;
+        }
+        if let Some(r) = self.recvq.pop_front() {
+            self.counters.sent += 1;
+            self.counters.received += 1;
+            return SendOutcome::HandedOff(r);
+        }
+        if self.len() < self.cap as usize {
+            self.line.push_back(Entry { v, sender: None, buffered: true });
+            self.counters.sent += 1;
+            self.note_len();
+            return SendOutcome::Buffered;
+        }
+        SendOutcome::WouldBlock
+    }
+    fn recv(&mut self) -> RecvOutcome {
+        match self.line.pop_front() {
+            Some(e) if e.buffered => {
+                self.counters.received += 1;
+                let admitted = self.admit();
+                assert!(admitted.len() <= 1, "one freed slot admits at most one sender");
+                RecvOutcome::Got { value: e.v, from_sender: admitted.first().copied(), direct: false }
+            }
+            Some(e) => {
+                self.counters.sent += 1;
+                self.counters.received += 1;
+                RecvOutcome::Got { value: e.v, from_sender: e.sender, direct: true }
+            }
+            None if self.closed => RecvOutcome::Closed,
+            None => RecvOutcome::WouldBlock,
+        }
+    }
+    fn close(&mut self) -> Result<(Vec<Waiter>, Vec<Waiter>), AlreadyClosed> {
+        if self.closed {
+            return Err(AlreadyClosed);
+        }
+        self.closed = true;
+        let receivers = self.recvq.drain(..).collect();
+        let senders = self.sendq();
+        self.line.retain(|e| e.buffered);
+        Ok((receivers, senders))
+    }
+    fn set_cap(&mut self, cap: u32) -> Vec<Waiter> {
+        self.cap = cap;
+        self.admit()
+    }
+    fn withdraw(&mut self, g: u32) -> Vec<MsgRef> {
+        self.recvq.retain(|w| w.g != g);
+        let offered = self.line.iter().filter(|e| !e.buffered && e.sender.unwrap().g == g).map(|e| e.v).collect();
+        self.line.retain(|e| e.buffered || e.sender.unwrap().g != g);
+        offered
+    }
+}
+
+struct Harness {
+    real: Channel,
+    model: Model,
+    next_v: MsgRef,
+    /// A shrink left more items than the capacity; they may only drain.
+    overfull: bool,
+}
+
+impl Harness {
+    fn value(&mut self) -> MsgRef {
+        self.next_v += 1;
+        self.next_v
+    }
+
+    /// A woken goroutine's other waits are withdrawn (the world's
+    /// `end_select_wait`; a no-op for a plain send/receive).
+    fn woke(&mut self, g: u32) {
+        self.real.withdraw(g, &mut Vec::new());
+        self.model.withdraw(g);
+    }
+
+    fn park_sender(&mut self, w: Waiter) {
+        self.real.park_sender(w);
+        self.model.line.push_back(Entry { v: w.value.unwrap(), sender: Some(w), buffered: false });
+    }
+
+    fn park_receiver(&mut self, w: Waiter) {
+        self.real.park_receiver(w);
+        self.model.recvq.push_back(w);
+    }
+
+    fn send(&mut self, g: u32, park: bool) {
+        let v = self.value();
+        let (r, m) = (self.real.try_send(v), self.model.send(v));
+        assert_eq!(r, m, "send outcome");
+        match r {
+            SendOutcome::HandedOff(w) => self.woke(w.g),
+            SendOutcome::WouldBlock if park => self.park_sender(Waiter { g, case: 0, value: Some(v) }),
+            _ => {}
+        }
+    }
+
+    fn recv(&mut self, g: u32, park: bool) {
+        let (r, m) = (self.real.try_recv(), self.model.recv());
+        assert_eq!(r, m, "receive outcome");
+        match r {
+            RecvOutcome::Got { from_sender: Some(s), .. } => self.woke(s.g),
+            RecvOutcome::WouldBlock if park => self.park_receiver(Waiter { g, case: 0, value: None }),
+            _ => {}
+        }
+    }
+
+    fn apply(&mut self, op: &ChanOp) {
+        assert_eq!(self.real.can_send(), self.model.can_send(), "can_send");
+        assert_eq!(self.real.can_recv(), self.model.can_recv(), "can_recv");
+        match *op {
+            ChanOp::Send { g } | ChanOp::Recv { g } | ChanOp::SelectBoth { g } | ChanOp::SelectTwoSends { g }
+                if self.model.parked(g) => {} // a parked goroutine does nothing else
+            ChanOp::Send { g } => self.send(g, true),
+            ChanOp::TrySend => self.send(0, false),
+            ChanOp::Recv { g } => self.recv(g, true),
+            ChanOp::TryRecv => self.recv(0, false),
+            ChanOp::SelectBoth { g } => {
+                if !self.real.can_send() && !self.real.can_recv() {
+                    let v = self.value();
+                    self.park_sender(Waiter { g, case: 0, value: Some(v) });
+                    self.park_receiver(Waiter { g, case: 1, value: None });
+                }
+            }
+            ChanOp::SelectTwoSends { g } => {
+                if !self.real.can_send() {
+                    let v = self.value();
+                    self.park_sender(Waiter { g, case: 0, value: Some(v) });
+                    self.park_sender(Waiter { g, case: 1, value: Some(v) });
+                }
+            }
+            ChanOp::Close => {
+                let (mut rs, mut ss) = (Vec::new(), Vec::new());
+                let real = self.real.close(&mut rs, &mut ss).map(|()| (rs, ss));
+                let model = self.model.close();
+                assert_eq!(real, model, "close");
+                if let Ok((rs, ss)) = real {
+                    for w in rs.iter().chain(ss.iter()) {
+                        self.woke(w.g);
+                    }
+                }
+            }
+            ChanOp::SetCap(cap) => {
+                if (cap as usize) < self.real.len() as usize {
+                    self.overfull = true;
+                }
+                let mut admitted = Vec::new();
+                self.real.set_cap(cap, &mut admitted);
+                assert_eq!(admitted, self.model.set_cap(cap), "admitted senders");
+                for w in admitted {
+                    self.woke(w.g);
+                }
+            }
+            ChanOp::Withdraw { g } => {
+                let mut offered = Vec::new();
+                self.real.withdraw(g, &mut offered);
+                assert_eq!(offered, self.model.withdraw(g), "withdrawn values");
+            }
+        }
+        self.check();
+    }
+
+    fn check(&mut self) {
+        let (real, model) = (&self.real, &self.model);
+        assert_eq!(real.cap(), model.cap);
+        assert_eq!(real.len() as usize, model.len());
+        assert_eq!(real.buffer().collect::<Vec<_>>(), model.buffer(), "buffer contents");
+        assert_eq!(real.sendq().copied().collect::<Vec<_>>(), model.sendq(), "sendq");
+        assert_eq!(real.recvq().copied().collect::<Vec<_>>(), model.recvq.iter().copied().collect::<Vec<_>>(), "recvq");
+        assert_eq!(real.is_closed(), model.closed);
+        assert_eq!(real.counters, model.counters, "counters");
+        assert!(
+            model.line.iter().skip_while(|e| e.buffered).all(|e| !e.buffered),
+            "oracle: buffered values precede parked ones"
+        );
+        assert!(real.invariant_holds(), "invariant broken: {real:?}");
+        // Nothing duplicated: buffered values are distinct and never also
+        // offered by a parked sender; a value offered twice belongs to one
+        // select (two send cases).
+        let buffered: Vec<MsgRef> = real.buffer().collect();
+        let offered: Vec<Waiter> = real.sendq().copied().collect();
+        let distinct: HashSet<MsgRef> = buffered.iter().copied().collect();
+        assert_eq!(distinct.len(), buffered.len(), "a value buffered twice");
+        for w in &offered {
+            assert!(!distinct.contains(&w.value.unwrap()), "a value both buffered and offered");
+            assert!(offered.iter().all(|x| x.value != w.value || x.g == w.g), "two goroutines offer one value");
+        }
+        if real.len() <= real.cap() {
+            self.overfull = false;
+        }
+        assert!(real.len() <= real.cap() || self.overfull, "len {} > cap {} without a shrink", real.len(), real.cap());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(600))]
+
+    #[test]
+    fn channel_matches_the_line_oracle(cap in 0u32..5, ops in prop::collection::vec(chan_op(), 1..80)) {
+        let mut h = Harness { real: Channel::new(cap), model: Model::new(cap), next_v: 100, overfull: false };
+        for op in &ops {
+            h.apply(op);
+        }
+        // Drain what is left: everything comes out in line order.
+        let expected: Vec<MsgRef> = h.model.line.iter().map(|e| e.v).collect();
+        let mut got = Vec::new();
+        while let RecvOutcome::Got { value, from_sender, .. } = h.real.try_recv() {
+            got.push(value);
+            if let Some(s) = from_sender {
+                h.real.withdraw(s.g, &mut Vec::new());
+            }
+        }
+        let mut expected_dedup = Vec::new();
+        for v in expected {
+            if expected_dedup.last() != Some(&v) {
+                expected_dedup.push(v);
+            }
+        }
+        prop_assert_eq!(got, expected_dedup);
+    }
+}
+
+// ===========================================================================
+// 2. Random worlds
+// ===========================================================================
+
+/// A small duration distribution, in milliseconds.
+#[derive(Clone, Debug)]
+enum D {
+    Const(u8),
+    Uniform(u8, u8),
+    Exp(u8),
+}
+
+impl D {
+    fn json(&self) -> Value {
+        match *self {
+            D::Const(ms) => json!(format!("{ms}ms")),
+            D::Uniform(a, b) => json!({"uniform": {"min": format!("{a}ms"), "max": format!("{}ms", u16::from(a) + u16::from(b))}}),
+            D::Exp(mean) => json!({"exponential": {"mean": format!("{mean}ms")}}),
+        }
+    }
+}
+
+/// Never zero on average (paces a loop).
+fn pace() -> impl Strategy<Value = D> {
+    prop_oneof![(1u8..20).prop_map(D::Const), (0u8..5, 1u8..15).prop_map(|(a, b)| D::Uniform(a, b)), (1u8..20).prop_map(D::Exp)]
+}
+
+/// May be zero (work time).
+fn work() -> impl Strategy<Value = D> {
+    prop_oneof![(0u8..20).prop_map(D::Const), (0u8..5, 0u8..15).prop_map(|(a, b)| D::Uniform(a, b)), (1u8..20).prop_map(D::Exp)]
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Producer { to: usize, interval: D, count: Option<u8>, drop: bool, close: bool },
+    Consumer { from: usize, work: D, timeout: Option<D> },
+    Stage { from: usize, to: usize, work: D },
+    /// `for { select { cases...; [after]; [default] }; sleep(pause) }`.
+    Select { cases: Vec<(bool, usize, bool)>, after: Option<D>, default: bool, pause: D },
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    kind: Kind,
+    count: u32,
+}
+
+fn kind(nch: usize) -> impl Strategy<Value = Kind> {
+    let ch = 0..nch;
+    prop_oneof![
+        3 => (ch.clone(), pace(), prop::option::weighted(0.5, 1u8..30), prop::bool::weighted(0.3), prop::bool::weighted(0.1))
+            .prop_map(|(to, interval, count, drop, close)| Kind::Producer { to, interval, count, drop, close }),
+        3 => (ch.clone(), work(), prop::option::weighted(0.3, pace()))
+            .prop_map(|(from, work, timeout)| Kind::Consumer { from, work, timeout }),
+        // A stage's work is never zero: stages feeding each other in a
+        // cycle with zero work would spin forever at one instant (as in Go).
+        2 => (ch.clone(), ch.clone(), pace()).prop_map(|(from, to, work)| Kind::Stage { from, to, work }),
+        2 => (prop::collection::vec((any::<bool>(), ch, prop::bool::weighted(0.3)), 1..4),
+              prop::option::weighted(0.4, pace()), prop::bool::weighted(0.3), pace())
+            .prop_map(|(cases, after, default, pause)| Kind::Select { cases, after, default, pause }),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum Cmd {
+    SetCap { ch: usize, cap: u32 },
+    SetCount { group: usize, count: u32 },
+    Remove { target: usize },
+    Pause { target: usize },
+    Resume { target: usize },
+    Close { ch: usize },
+    SetRates { group: usize, d: D },
+}
+
+fn cmd() -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        4 => (0usize..4, 0u32..7).prop_map(|(ch, cap)| Cmd::SetCap { ch, cap }),
+        3 => (0usize..6, 1u32..4).prop_map(|(group, count)| Cmd::SetCount { group, count }),
+        2 => any::<usize>().prop_map(|target| Cmd::Remove { target }),
+        2 => any::<usize>().prop_map(|target| Cmd::Pause { target }),
+        3 => any::<usize>().prop_map(|target| Cmd::Resume { target }),
+        1 => (0usize..4).prop_map(|ch| Cmd::Close { ch }),
+        2 => (0usize..6, pace()).prop_map(|(group, d)| Cmd::SetRates { group, d }),
+    ]
+}
+
+#[derive(Clone, Debug)]
+struct WorldCase {
+    seed: u64,
+    caps: Vec<u32>,
+    groups: Vec<Group>,
+    /// (ms, command), applied in time order.
+    script: Vec<(u64, Cmd)>,
+}
+
+fn world_case() -> impl Strategy<Value = WorldCase> {
+    (1usize..=4)
+        .prop_flat_map(|nch| {
+            (
+                any::<u64>(),
+                prop::collection::vec(0u32..=5, nch),
+                prop::collection::vec((kind(nch), 1u32..=3).prop_map(|(kind, count)| Group { kind, count }), 1..=6),
+                prop::collection::vec((0u64..1500, cmd()), 0..12),
+            )
+        })
+        .prop_map(|(seed, caps, groups, mut script)| {
+            script.sort_by_key(|(t, _)| *t);
+            WorldCase { seed, caps, groups, script }
+        })
+}
+
+fn ch_name(i: usize) -> String {
+    format!("ch{i}")
+}
+
+fn scenario(case: &WorldCase) -> Value {
+    let channels: Vec<Value> =
+        case.caps.iter().enumerate().map(|(i, c)| json!({"name": ch_name(i), "capacity": c})).collect();
+    let goroutines: Vec<Value> = case
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let behavior = match &g.kind {
+                Kind::Producer { to, interval, count, drop, close } => {
+                    let mut p = json!({"to": ch_name(*to), "interval": interval.json(), "drop_when_full": drop, "close_when_done": close});
+                    if let Some(n) = count {
+                        p["count"] = json!(n);
+                    }
+                    json!({"producer": p})
+                }
+                Kind::Consumer { from, work, timeout } => {
+                    let mut c = json!({"from": ch_name(*from), "work": work.json()});
+                    if let Some(t) = timeout {
+                        c["timeout"] = t.json();
+                    }
+                    json!({"consumer": c})
+                }
+                Kind::Stage { from, to, work } => {
+                    json!({"stage": {"from": ch_name(*from), "to": ch_name(*to), "work": work.json()}})
+                }
+                Kind::Select { cases, after, default, pause } => {
+                    let cases: Vec<Value> = cases
+                        .iter()
+                        .map(|&(send, ch, brk)| {
+                            if send {
+                                json!({"send": ch_name(ch)})
+                            } else {
+                                json!({"recv": ch_name(ch), "break_on_close": brk})
+                            }
+                        })
+                        .collect();
+                    let mut sel = json!({"cases": cases});
+                    if let Some(a) = after {
+                        sel["after"] = json!({"wait": a.json()});
+                    }
+                    if *default {
+                        sel["default"] = json!([]);
+                    }
+                    json!({"program": [{"forever": [{"select": sel}, {"sleep": pause.json()}]}]})
+                }
+            };
+            json!({"name": format!("g{i}"), "count": g.count, "behavior": behavior})
+        })
+        .collect();
+    json!({
+        "seed": case.seed,
+        "trace_capacity": 1_000_000,
+        "channels": channels,
+        "goroutines": goroutines,
+    })
+}
+
+const END_MS: u64 = 2_000;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_micros(n * 1_000)
+}
+
+/// Turns a scripted command into a live command against the current world
+/// (targets are picked among the goroutines that exist now).
+fn command(c: &Cmd, s: &Snapshot, ngroups: usize) -> Option<Command> {
+    let target = |i: usize| -> Option<String> {
+        (!s.goroutines.is_empty()).then(|| s.goroutines[i % s.goroutines.len()].name.clone())
+    };
+    let nch = s.channels.len();
+    Some(match c {
+        Cmd::SetCap { ch, cap } => Command::SetCapacity { channel: ch_name(ch % nch), capacity: *cap },
+        Cmd::SetCount { group, count } => Command::SetCount { group: format!("g{}", group % ngroups), count: *count },
+        Cmd::Remove { target: t } => Command::RemoveGoroutine { goroutine: target(*t)? },
+        Cmd::Pause { target: t } => Command::Pause { goroutine: target(*t)? },
+        Cmd::Resume { target: t } => Command::Resume { goroutine: target(*t)? },
+        Cmd::Close { ch } => Command::CloseChannel { channel: ch_name(ch % nch) },
+        Cmd::SetRates { group, d } => Command::SetRates {
+            group: format!("g{}", group % ngroups),
+            interval: Some(serde_json::from_value(d.json()).unwrap()),
+            work: None,
+        },
+    })
+}
+
+/// Per channel: the most items the buffer may hold (its capacity, or more
+/// right after a shrink, never growing until it is back under capacity).
+struct Bounds {
+    allowed: Vec<u32>,
+}
+
+impl Bounds {
+    /// A capacity change may leave more items than the new capacity.
+    fn after_capacity_change(&mut self, s: &Snapshot) {
+        for (i, c) in s.channels.iter().enumerate() {
+            self.allowed[i] = c.cap.max(c.len);
+        }
+    }
+}
+
+/// Invariants that hold in every snapshot.
+fn check_snapshot(s: &Snapshot, bounds: &mut Bounds) -> Result<(), TestCaseError> {
+    let t = &s.totals;
+    prop_assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.live, "conservation: {:?}", t);
+    let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
+    let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;
+    prop_assert_eq!(t.live, buffered + held, "every live message is buffered or held by exactly one goroutine");
+    let mut labels = HashSet::new();
+    for l in s.channels.iter().flat_map(|c| c.buffer.iter().map(|m| m.label.clone())).chain(s.goroutines.iter().filter_map(|g| g.held.clone())) {
+        prop_assert!(labels.insert(l.clone()), "message {} is in two places", l);
+    }
+    let state: HashMap<u32, GState> = s.goroutines.iter().map(|g| (g.id, g.state)).collect();
+    for (i, c) in s.channels.iter().enumerate() {
+        prop_assert!(c.len <= bounds.allowed[i], "{}: len {} > cap {} (allowed {})", c.name, c.len, c.cap, bounds.allowed[i]);
+        bounds.allowed[i] = c.cap.max(c.len.min(bounds.allowed[i]));
+        if c.sendq_len > 0 && c.recvq_len > 0 {
+            let g = c.sendq[0].goroutine;
+            prop_assert!(
+                c.sendq.iter().chain(c.recvq.iter()).all(|w| w.goroutine == g && w.select),
+                "{}: senders and receivers both waiting: {:?} / {:?}", c.name, c.sendq, c.recvq
+            );
+        }
+        prop_assert!(c.len == 0 || c.recvq_len == 0, "{}: items buffered while receivers wait", c.name);
+        prop_assert!(c.len >= c.cap || c.sendq_len == 0, "{}: room in the buffer while senders wait", c.name);
+        for w in c.sendq.iter().chain(c.recvq.iter()) {
+            let st = state.get(&w.goroutine).copied();
+            prop_assert!(
+                matches!(st, Some(GState::BlockedSend | GState::BlockedRecv | GState::BlockedSelect)),
+                "{} waits on {} but is {:?}", w.name, c.name, st
+            );
+        }
+    }
+    let alive: Vec<_> = s.goroutines.iter().filter(|g| !g.state.is_over()).collect();
+    match s.status {
+        RunStatus::Running => {
+            prop_assert!(!alive.is_empty());
+            prop_assert!(
+                alive.iter().any(|g| !g.state.is_blocked() || g.state_text.contains("times out in")),
+                "running although every goroutine is asleep without a timer: {:?}",
+                alive.iter().map(|g| &g.state_text).collect::<Vec<_>>()
+            );
+        }
+        RunStatus::Deadlock => {
+            prop_assert!(alive.iter().all(|g| g.state.is_blocked() && !g.state_text.contains("times out in")));
+            let d = s.deadlock.as_ref().expect("a deadlock has a report");
+            prop_assert!(d.go_message.is_some());
+            prop_assert_eq!(d.stuck.len(), alive.len());
+        }
+        RunStatus::Finished => prop_assert!(alive.is_empty()),
+        RunStatus::Panicked => prop_assert!(s.panic.is_some()),
+        RunStatus::MainReturned | RunStatus::Stopped => prop_assert!(false, "no main and no stop_at here"),
+    }
+    if let Some(d) = &s.deadlock {
+        for st in &d.stuck {
+            prop_assert!(s.goroutines.iter().any(|g| g.id == st.goroutine && g.state.is_blocked()), "{} flagged stuck but not blocked", st.name);
+        }
+    }
+    Ok(())
+}
+
+/// Runs the case's script; with `check`, checks every snapshot on the way.
+fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
+    let mut w = World::from_json(&scenario(case).to_string()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let mut bounds = Bounds { allowed: case.caps.clone() };
+    let mut points: Vec<(u64, Option<&Cmd>)> = case.script.iter().map(|(t, c)| (*t, Some(c))).collect();
+    points.extend((1..=END_MS / 100).map(|k| (k * 100, None)));
+    points.sort_by_key(|(t, c)| (*t, c.is_none()));
+    for (t, c) in points {
+        w.run_until(ms(t));
+        if check {
+            check_snapshot(&w.snapshot(), &mut bounds)?;
+        }
+        let Some(c) = c else { continue };
+        let before = w.snapshot();
+        let Some(cmd) = command(c, &before, case.groups.len()) else { continue };
+        let hash = w.trace_hash();
+        match w.apply(&cmd) {
+            Ok(()) => {
+                if check {
+                    let after = w.snapshot();
+                    if matches!(cmd, Command::SetCapacity { .. }) {
+                        bounds.after_capacity_change(&after);
+                    }
+                    check_snapshot(&after, &mut bounds)?;
+                }
+            }
+            Err(e) => {
+                prop_assert!(!e.to_string().is_empty());
+                if check {
+                    prop_assert_eq!(w.trace_hash(), hash, "a refused command ({}) changed the trace", e);
+                    prop_assert!(w.snapshot() == before, "a refused command ({}) changed the world", e);
+                }
+            }
+        }
+    }
+    w.run_until(ms(END_MS));
+    if check {
+        check_snapshot(&w.snapshot(), &mut bounds)?;
+    }
+    Ok(w)
+}
+
+/// Checks over the whole trace.
+fn check_trace(w: &World) -> Result<(), TestCaseError> {
+    let trace = w.trace();
+    prop_assert_eq!(trace.total(), trace.events().len() as u64, "the whole trace was kept");
+    let mut last = SimTime::ZERO;
+    let mut produced = HashSet::new();
+    let mut entered: HashMap<u32, Vec<u64>> = HashMap::new();
+    let mut left: HashMap<u32, Vec<u64>> = HashMap::new();
+    for (i, e) in trace.events().enumerate() {
+        prop_assert_eq!(e.seq, i as u64);
+        prop_assert!(e.time >= last, "time went backwards at {:?}", e);
+        last = e.time;
+        match e.kind {
+            EventKind::Produced => prop_assert!(produced.insert(e.msg), "message {} produced twice", e.msg),
+            EventKind::Buffered | EventKind::Handoff => entered.entry(e.ch).or_default().push(e.msg),
+            EventKind::Unblocked if e.ch != queuelab::observe::trace::NONE => entered.entry(e.ch).or_default().push(e.msg),
+            EventKind::Received => left.entry(e.ch).or_default().push(e.msg),
+            _ => {}
+        }
+    }
+    let s = w.snapshot();
+    for c in &s.channels {
+        let mut out = left.remove(&c.id).unwrap_or_default();
+        out.extend(c.buffer.iter().map(|m| m.id));
+        let into = entered.remove(&c.id).unwrap_or_default();
+        prop_assert_eq!(&into, &out, "channel {} is not FIFO (entered vs left + still buffered)", c.name);
+        prop_assert!(into.iter().all(|m| produced.contains(m)), "{}: a value that was never produced", c.name);
+    }
+    prop_assert!(left.is_empty() && entered.is_empty());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn random_worlds_keep_every_invariant(case in world_case()) {
+        let w = run_case(&case, true)?;
+        check_trace(&w)?;
+
+        // Determinism: the same inputs give the same run.
+        let again = run_case(&case, false)?;
+        prop_assert_eq!(w.trace_hash(), again.trace_hash());
+        prop_assert!(w.snapshot() == again.snapshot(), "same inputs, different snapshot");
+
+        // Exact replay from the shared scenario (live commands in its log).
+        let shared = w.scenario_with_log();
+        let mut replay = World::new(&shared).map_err(|e| TestCaseError::fail(format!("log does not load: {e}")))?;
+        replay.run_until(ms(END_MS));
+        prop_assert_eq!(w.trace_hash(), replay.trace_hash(), "replay diverged");
+        prop_assert!(w.snapshot() == replay.snapshot(), "replay snapshot differs");
+        // And the log survives JSON.
+        let mut replay2 = World::from_json(&shared.to_json()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        replay2.run_until(ms(END_MS));
+        prop_assert_eq!(w.trace_hash(), replay2.trace_hash(), "replay through JSON diverged");
+    }
+}
