@@ -98,6 +98,11 @@ impl<E> EventQueue<E> {
             None => {
                 let i = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
                 self.slots.push(Slot { generation: 0, payload: Some(payload) });
+                // The free list never holds more than every slot: grow it
+                // with the slab so that `pop`/`cancel` never allocate.
+                if self.free.capacity() < self.slots.capacity() {
+                    self.free.reserve_exact(self.slots.capacity() - self.free.len());
+                }
                 i
             }
         };

@@ -4,7 +4,10 @@
 //!   significant digits, fixed memory): percentiles with ~1 % error.
 //! - [`Series`] keeps the last `capacity` samples taken every
 //!   `sample_interval`: channel `len`s, throughput and latency of the
-//!   interval, blocked goroutines. Bounded.
+//!   interval, blocked goroutines. Bounded, and allocation-free once built
+//!   for the number of channels: the `len`s of all samples live in one
+//!   preallocated ring; a [`Sample`] (with its own `Vec`) is made only when
+//!   read.
 
 use crate::time::SimTime;
 use hdrhistogram::Histogram;
@@ -80,31 +83,97 @@ pub struct Sample {
     pub blocked: u32,
 }
 
+/// The scalar part of a [`Sample`]: what [`Series::push_parts`] takes
+/// besides the channel `len`s.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleStats {
+    pub t_us: u64,
+    pub throughput: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub blocked: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    stats: SampleStats,
+    /// Position of the first `len` in the stream of all `len`s pushed.
+    start: u64,
+    nlens: u32,
+}
+
 /// Bounded time series.
 #[derive(Clone, Debug)]
 pub struct Series {
-    samples: VecDeque<Sample>,
+    heads: VecDeque<Head>,
+    /// The `len`s of the kept samples, oldest first; `lens[0]` is stream
+    /// position `base`.
+    lens: VecDeque<u32>,
+    base: u64,
     capacity: usize,
     taken: u64,
 }
 
 impl Series {
+    /// A series of at most `capacity` samples (at least 1).
     pub fn new(capacity: usize) -> Self {
-        Series { samples: VecDeque::with_capacity(capacity.min(4096)), capacity: capacity.max(1), taken: 0 }
+        Self::with_lens(capacity, 0)
     }
-    pub fn push(&mut self, s: Sample) {
-        if self.samples.len() == self.capacity {
-            self.samples.pop_front();
+
+    /// A series whose samples have `lens_per_sample` channel `len`s each:
+    /// room for all of them is reserved now, so pushing never allocates.
+    pub fn with_lens(capacity: usize, lens_per_sample: usize) -> Self {
+        let capacity = capacity.max(1);
+        Series {
+            heads: VecDeque::with_capacity(capacity.min(4096)),
+            lens: VecDeque::with_capacity(capacity.min(4096).saturating_mul(lens_per_sample).min(1 << 22)),
+            base: 0,
+            capacity,
+            taken: 0,
         }
-        self.samples.push_back(s);
+    }
+
+    pub fn push(&mut self, s: Sample) {
+        let Sample { t_us, lens, throughput, p50_us, p99_us, blocked } = s;
+        self.push_parts(SampleStats { t_us, throughput, p50_us, p99_us, blocked }, lens);
+    }
+
+    /// Pushes a sample given as its scalar part and its channel `len`s,
+    /// forgetting the oldest one if the series is full.
+    pub fn push_parts(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>) {
+        if self.heads.len() == self.capacity {
+            if let Some(old) = self.heads.pop_front() {
+                self.lens.drain(..old.nlens as usize);
+                self.base += u64::from(old.nlens);
+            }
+        }
+        let start = self.base + self.lens.len() as u64;
+        self.lens.extend(lens);
+        let nlens = (self.base + self.lens.len() as u64 - start) as u32;
+        self.heads.push_back(Head { stats, start, nlens });
         self.taken += 1;
     }
-    pub fn samples(&self) -> impl DoubleEndedIterator<Item = &Sample> + ExactSizeIterator {
-        self.samples.iter()
+
+    fn sample(&self, h: &Head) -> Sample {
+        let from = (h.start - self.base) as usize;
+        let SampleStats { t_us, throughput, p50_us, p99_us, blocked } = h.stats;
+        Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked }
+    }
+
+    /// Kept samples, oldest first.
+    pub fn samples(&self) -> impl DoubleEndedIterator<Item = Sample> + ExactSizeIterator + '_ {
+        self.heads.iter().map(|h| self.sample(h))
     }
     /// Samples taken strictly after `t`.
-    pub fn after(&self, t: SimTime) -> impl Iterator<Item = &Sample> {
-        self.samples.iter().filter(move |s| s.t_us > t.as_micros())
+    pub fn after(&self, t: SimTime) -> impl Iterator<Item = Sample> + '_ {
+        self.heads.iter().filter(move |h| h.stats.t_us > t.as_micros()).map(|h| self.sample(h))
+    }
+    /// Number of samples kept.
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty()
     }
     pub fn taken(&self) -> u64 {
         self.taken
@@ -130,6 +199,10 @@ mod tests {
         assert_eq!(l.percentiles(), Percentiles::default());
     }
 
+    fn stats(t_us: u64) -> SampleStats {
+        SampleStats { t_us, throughput: t_us as f64 / 2.0, p50_us: t_us + 1, p99_us: t_us + 2, blocked: t_us as u32 }
+    }
+
     #[test]
     fn series_is_bounded() {
         let mut s = Series::new(2);
@@ -139,5 +212,25 @@ mod tests {
         assert_eq!(s.samples().map(|x| x.t_us).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(s.after(SimTime::from_micros(3)).count(), 1);
         assert_eq!(s.taken(), 5);
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn samples_keep_their_own_lens_across_evictions() {
+        let mut s = Series::with_lens(3, 2);
+        for t in 0..10u64 {
+            // Lengths vary on purpose (a series is not tied to one width).
+            let n = if t == 8 { 3 } else { 2 };
+            s.push_parts(stats(t), (0..n).map(|i| (t * 10 + i) as u32));
+        }
+        let got: Vec<Sample> = s.samples().collect();
+        assert_eq!(got.iter().map(|x| x.t_us).collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(got[0].lens, [70, 71]);
+        assert_eq!(got[1].lens, [80, 81, 82]);
+        assert_eq!(got[2].lens, [90, 91]);
+        assert_eq!(got[2], Sample { t_us: 9, lens: vec![90, 91], throughput: 4.5, p50_us: 10, p99_us: 11, blocked: 9 });
+        assert_eq!(s.samples().next_back().map(|x| x.lens), Some(vec![90, 91]));
+        assert_eq!(s.after(SimTime::from_micros(7)).map(|x| x.lens).collect::<Vec<_>>(), [vec![80, 81, 82], vec![90, 91]]);
+        assert_eq!(s.taken(), 10);
     }
 }

@@ -1,5 +1,6 @@
 //! Messages in flight: a slab reused through a free list (no allocation per
-//! message once warm). A message is labelled `producer#value`, knows when it
+//! message once warm: only a new peak of live messages grows the slab, and
+//! the free list grows with it). A message is labelled `producer#value`, knows when it
 //! was produced, and remembers the first [`MAX_HOPS`] channels it crossed.
 
 use crate::gochan::channel::{GoId, MsgRef};
@@ -43,6 +44,12 @@ impl Messages {
             }
             None => {
                 self.slots.push(m);
+                // The free list never holds more than every slot: give it
+                // that room now, while the slab grows anyway, so `free`
+                // never allocates.
+                if self.free.capacity() < self.slots.capacity() {
+                    self.free.reserve_exact(self.slots.capacity() - self.free.len());
+                }
                 (self.slots.len() - 1) as MsgRef
             }
         }

@@ -159,6 +159,7 @@ pub struct World {
     scratch_waiters2: Vec<crate::gochan::channel::Waiter>,
     scratch_cases: Vec<u16>,
     scratch_msgs: Vec<MsgRef>,
+    scratch_stuck: Vec<bool>,
 }
 
 struct WorldNames<'a> {
@@ -195,7 +196,7 @@ impl World {
             delivery: Latency::new(),
             processed: Latency::new(),
             window: Latency::new(),
-            series: Series::new(SERIES_CAPACITY),
+            series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             status: RunStatus::Running,
             status_at: SimTime::ZERO,
             deadlock: None,
@@ -209,12 +210,15 @@ impl World {
             scratch_waiters2: Vec::new(),
             scratch_cases: Vec::new(),
             scratch_msgs: Vec::new(),
+            scratch_stuck: Vec::new(),
         };
         for spec in &scenario.goroutines {
             w.add_group(spec.clone()).map_err(|e| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "goroutines".into(), message: e.to_string() }],
             })?;
         }
+        // The stuck analysis at samples reuses this buffer (no allocation).
+        w.scratch_stuck.reserve(w.gs.len());
         w.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
         if let Some(stop) = scenario.stop_at {
             w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);

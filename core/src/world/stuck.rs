@@ -85,8 +85,10 @@ impl World {
     /// With `all_asleep`, every blocked goroutine is stuck (Go's verdict).
     fn stuck_report(&mut self, all_asleep: bool) -> Vec<WaitFor> {
         let n = self.gs.len();
-        let mut stuck: Vec<bool> =
-            self.gs.iter().map(|g| g.state.is_blocked() && g.timer.is_none()).collect();
+        // A reused buffer: this runs at every sample and must not allocate.
+        let mut stuck = std::mem::take(&mut self.scratch_stuck);
+        stuck.clear();
+        stuck.extend(self.gs.iter().map(|g| g.state.is_blocked() && g.timer.is_none()));
         if !all_asleep {
             loop {
                 let mut changed = false;
@@ -108,28 +110,28 @@ impl World {
                 out.push(self.explain(g as GoId));
             }
         }
+        self.scratch_stuck = stuck;
         out
     }
 
-    fn needs(&self, g: GoId) -> Vec<Need> {
+    /// What `g` waits for (an iterator: the analysis runs at every sample
+    /// and must not allocate).
+    fn needs(&self, g: GoId) -> impl Iterator<Item = Need> + '_ {
         let gr = &self.gs[g as usize];
-        match gr.state {
-            GState::BlockedSend => vec![Need::Send(gr.wait)],
-            GState::BlockedRecv => vec![Need::Recv(gr.wait)],
-            GState::BlockedWait => vec![Need::Wg(gr.wait)],
-            GState::BlockedSelect => match gr.prog.ops[gr.pc as usize] {
-                Op::Select { sel } => gr.prog.selects[sel as usize]
-                    .cases
-                    .iter()
-                    .map(|c| match c.kind {
-                        CaseKind::Send(ch) => Need::Send(ch),
-                        CaseKind::Recv(ch) => Need::Recv(ch),
-                    })
-                    .collect(),
-                _ => vec![],
-            },
-            _ => vec![],
-        }
+        let single = match gr.state {
+            GState::BlockedSend => Some(Need::Send(gr.wait)),
+            GState::BlockedRecv => Some(Need::Recv(gr.wait)),
+            GState::BlockedWait => Some(Need::Wg(gr.wait)),
+            _ => None,
+        };
+        let cases = match (gr.state, gr.prog.ops.get(gr.pc as usize)) {
+            (GState::BlockedSelect, Some(Op::Select { sel })) => gr.prog.selects[*sel as usize].cases.as_slice(),
+            _ => &[],
+        };
+        single.into_iter().chain(cases.iter().map(|c| match c.kind {
+            CaseKind::Send(ch) => Need::Send(ch),
+            CaseKind::Recv(ch) => Need::Recv(ch),
+        }))
     }
 
     /// Whether some goroutine outside `stuck` may still release `g`.
@@ -142,7 +144,7 @@ impl World {
                     && hr.prog.may[hr.pc as usize].iter().any(|c| cap.contains(c))
             })
         };
-        self.needs(g).into_iter().any(|need| match need {
+        self.needs(g).any(|need| match need {
             Need::Send(ch) => may_someone(&[Capability::Recv(ch), Capability::Close(ch)]),
             Need::Recv(ch) => may_someone(&[Capability::Send(ch), Capability::Close(ch)]),
             Need::Wg(wg) => may_someone(&[Capability::WgDecrement(wg)]),
@@ -179,10 +181,9 @@ impl World {
             GState::BlockedSelect => {
                 let names: Vec<String> = self
                     .needs(g)
-                    .iter()
                     .map(|n| match n {
-                        Need::Send(c) => format!("{} <-", ch_name(*c)),
-                        Need::Recv(c) => format!("<-{}", ch_name(*c)),
+                        Need::Send(c) => format!("{} <-", ch_name(c)),
+                        Need::Recv(c) => format!("<-{}", ch_name(c)),
                         Need::Wg(_) => String::new(),
                     })
                     .collect();
@@ -204,13 +205,14 @@ impl World {
         self.tally.delivered_at_last_sample = self.tally.delivered;
         let w = self.window.percentiles();
         self.window.reset();
-        self.series.push(crate::observe::stats::Sample {
+        let stats = crate::observe::stats::SampleStats {
             t_us: now.as_micros(),
-            lens: self.chans.iter().map(|c| c.len()).collect(),
             throughput: delivered as f64 / interval,
             p50_us: w.p50_us,
             p99_us: w.p99_us,
             blocked,
-        });
+        };
+        // No allocation: the series keeps the lens in a preallocated ring.
+        self.series.push_parts(stats, self.chans.iter().map(|c| c.len()));
     }
 }

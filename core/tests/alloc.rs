@@ -1,0 +1,72 @@
+//! The hot loop allocates nothing (issue 3, DESIGN.md "Performance rules").
+//!
+//! A counting global allocator (`stats_alloc` over `std::alloc::System`)
+//! counts every `alloc`, `alloc_zeroed` and `realloc` in the process. Each
+//! world is built and warmed up first (1 virtual second: the event queue,
+//! message slab, channel buffers and wait queues, trace ring and histograms
+//! reach their working size), then stepped [`STEPS`] more events, and the
+//! allocations made during those steps must be exactly zero. This covers
+//! every kind of kernel event in these worlds, including the time-series
+//! sample and the stuck analysis that run every `sample_interval`.
+//!
+//! The allocator counts the whole process, so this file holds a single test
+//! (the harness runs tests of one binary on parallel threads).
+
+use queuelab::presets;
+use queuelab::scenario::Scenario;
+use queuelab::time::SimTime;
+use queuelab::world::World;
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The benchmark's reference model (4 producers -> jobs(16) -> 4 consumers).
+const REFERENCE: &str = include_str!("../benches/reference.json");
+const WARM_UP: SimTime = SimTime::from_micros(1_000_000);
+/// The `large` preset's buffer of 1000 fills in about ten seconds; only then
+/// do producers park and its wait queue reach its working size.
+const WARM_UP_LARGE: SimTime = SimTime::from_micros(30_000_000);
+const STEPS: u64 = 100_000;
+
+/// Allocations (including reallocations) made while stepping `world`
+/// `STEPS` events after the warm-up, and the number of events stepped.
+fn allocations_while_stepping(mut world: World, warm_up: SimTime) -> (usize, u64) {
+    world.run_until(warm_up);
+    let region = Region::new(GLOBAL);
+    let mut steps = 0;
+    while steps < STEPS && world.step() {
+        steps += 1;
+    }
+    let change = region.change();
+    (change.allocations + change.reallocations, steps)
+}
+
+#[test]
+fn stepping_warm_worlds_allocates_nothing() {
+    let mut failures = Vec::new();
+    for trace_capacity in [0, 10_000] {
+        let mut s = Scenario::from_json(REFERENCE).expect("benches/reference.json is valid");
+        s.trace_capacity = trace_capacity;
+        let (allocations, steps) = allocations_while_stepping(World::new(&s).expect("reference builds"), WARM_UP);
+        assert_eq!(steps, STEPS, "the reference runs at least {STEPS} events past its warm-up");
+        if allocations != 0 {
+            failures.push(format!("reference (trace ring {trace_capacity}): {allocations} allocations in {steps} events"));
+        }
+    }
+    // Other hot paths: a select with default (drops) and a time.After
+    // timeout (cancelled timers, withdrawn waits); 100 goroutines on a
+    // buffer of 1000 that fills up (parked senders moved into the buffer).
+    for (name, warm_up) in [("select-timeout", WARM_UP), ("large", WARM_UP_LARGE)] {
+        let preset = presets::get(name).unwrap_or_else(|| panic!("preset {name} exists"));
+        let world = World::new(&preset.scenario()).unwrap_or_else(|e| panic!("preset {name}: {e}"));
+        let (allocations, steps) = allocations_while_stepping(world, warm_up);
+        assert_eq!(steps, STEPS, "{name} runs at least {STEPS} events past its warm-up");
+        eprintln!("{name}: {allocations} allocations in {steps} events");
+        if allocations != 0 {
+            failures.push(format!("preset {name}: {allocations} allocations in {steps} events"));
+        }
+    }
+    assert!(failures.is_empty(), "the hot loop allocated:\n{}", failures.join("\n"));
+}
