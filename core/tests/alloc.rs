@@ -2,12 +2,22 @@
 //!
 //! A counting global allocator (`stats_alloc` over `std::alloc::System`)
 //! counts every `alloc`, `alloc_zeroed` and `realloc` in the process. Each
-//! world is built and warmed up first (1 virtual second: the event queue,
-//! message slab, channel buffers and wait queues, trace ring and histograms
-//! reach their working size), then stepped [`STEPS`] more events, and the
-//! allocations made during those steps must be exactly zero. This covers
-//! every kind of kernel event in these worlds, including the time-series
-//! sample and the stuck analysis that run every `sample_interval`.
+//! world is built and warmed up first (the event queue, message slab,
+//! channel buffers and wait queues, trace ring and histograms reach their
+//! working size), then stepped [`STEPS`] more events, and the allocations
+//! made during those steps must be exactly zero. This covers every kind of
+//! kernel event in these worlds, including the time-series sample and the
+//! stuck analysis that run every `sample_interval`.
+//!
+//! Worlds: the benchmark's reference (with no trace ring and with the
+//! default ring of 10,000), `select-timeout` (select with default, dropped
+//! values, `time.After` timers cancelled and withdrawn waits) and `large`
+//! (100 goroutines; its buffer of 1000 fills and producers park).
+//!
+//! What may still allocate, by design, and is not per event: a new peak of
+//! simultaneously live messages or pending events grows the slab (and its
+//! free list with it); live commands; snapshots and other reads; the stuck
+//! analysis when something *is* stuck (its report has text).
 //!
 //! The allocator counts the whole process, so this file holds a single test
 //! (the harness runs tests of one binary on parallel threads).
