@@ -11,11 +11,14 @@ const wasmPath = `${dir}/queuelab_wasm_bg.wasm`;
 try {
   const pkg = await import(pathToFileURL(`${dir}/queuelab_wasm.js`).href);
   pkg.initSync({ module: readFileSync(wasmPath) });
-  const toy = new pkg.Toy(3, 10_000, 30_000);
-  toy.advance(1_000_000);
-  const snap = toy.snapshot();
-  if (snap.time_us !== 1_000_000) throw new Error(`snapshot.time_us is ${snap.time_us}, want 1000000`);
-  toy.free();
+  // The classic program: ten values over an unbuffered channel; main returns at 2 s.
+  const pg = pkg.Playground.from_preset('classic');
+  pg.advance(5_000_000);
+  const snap = pg.snapshot();
+  if (snap.status !== 'main_returned' || snap.totals.delivered !== 10) {
+    throw new Error(`classic ended ${snap.status} with ${snap.totals.delivered} delivered, want main_returned with 10`);
+  }
+  pg.free();
 } catch (e) {
   console.error(`check-pkg: ${dir} does not load and run: ${e.message}`);
   process.exit(1);

@@ -6,12 +6,16 @@
 //! same inputs always give the same run, natively and in WebAssembly.
 //!
 //! ```
+//! use queuelab::observe::snapshot::RunStatus;
 //! use queuelab::time::SimDuration;
-//! use queuelab::toy::ToySim;
+//! use queuelab::{presets, world::World};
 //!
-//! let mut sim = ToySim::new(3, "10ms".parse().unwrap(), "30ms".parse().unwrap());
-//! sim.advance(SimDuration::from_secs(1));
-//! assert_eq!(sim.snapshot().received, 33);
+//! // The classic program: a producer sends 0..9 on an unbuffered channel; main ranges over it.
+//! let mut world = World::new(&presets::get("classic").unwrap().scenario()).unwrap();
+//! world.run_for(SimDuration::from_secs(5));
+//! let snap = world.snapshot();
+//! assert_eq!(snap.status, RunStatus::MainReturned);
+//! assert_eq!(snap.totals.delivered, 10);
 //! ```
 
 pub mod command;
@@ -23,5 +27,4 @@ pub mod scenario;
 pub mod observe;
 pub mod presets;
 pub mod time;
-pub mod toy;
 pub mod world;
