@@ -34,9 +34,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Shrunk failures are pinned in `core/proptest-regressions/props.txt`
 /// (cargo runs tests from the crate root) and replayed first on every run.
+/// `PROPTEST_CASES=n` overrides the case count (for long stress runs).
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases,
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/props.txt"))),
         max_shrink_iters: 4096,
         ..ProptestConfig::default()
@@ -404,9 +405,14 @@ fn work() -> impl Strategy<Value = D> {
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Producer { to: usize, interval: D, count: Option<u8>, drop: bool, close: bool },
-    Consumer { from: usize, work: D, timeout: Option<D> },
-    Stage { from: usize, to: usize, work: D },
+    /// `wg`: the template's `wg.Add(1)` before start and `wg.Done()` at the end.
+    Producer { to: usize, interval: D, count: Option<u8>, drop: bool, close: bool, wg: bool },
+    Consumer { from: usize, work: D, timeout: Option<D>, wg: bool },
+    Stage { from: usize, to: usize, work: D, wg: bool },
+    /// `wg.Wait(); close(ch)`.
+    Closer { ch: usize },
+    /// Prime-sieve filter.
+    Filter { from: usize, to: usize },
     /// `for { select { cases...; [after]; [default] }; sleep(pause) }`.
     Select { cases: Vec<(bool, usize, bool)>, after: Option<D>, default: bool, pause: D },
 }
@@ -420,13 +426,22 @@ struct Group {
 fn kind(nch: usize) -> impl Strategy<Value = Kind> {
     let ch = 0..nch;
     prop_oneof![
-        3 => (ch.clone(), pace(), prop::option::weighted(0.5, 1u8..30), prop::bool::weighted(0.3), prop::bool::weighted(0.1))
-            .prop_map(|(to, interval, count, drop, close)| Kind::Producer { to, interval, count, drop, close }),
-        3 => (ch.clone(), work(), prop::option::weighted(0.3, pace()))
-            .prop_map(|(from, work, timeout)| Kind::Consumer { from, work, timeout }),
+        3 => (ch.clone(), pace(), prop::option::weighted(0.5, 1u8..30), prop::bool::weighted(0.3), prop::bool::weighted(0.1), prop::bool::weighted(0.3))
+            .prop_map(|(to, interval, count, drop, close, wg)| Kind::Producer { to, interval, count, drop, close, wg }),
+        3 => (ch.clone(), work(), prop::option::weighted(0.3, pace()), prop::bool::weighted(0.2))
+            .prop_map(|(from, work, timeout, wg)| Kind::Consumer { from, work, timeout, wg }),
+        1 => ch.clone().prop_map(|ch| Kind::Closer { ch }),
+        // Filters only feed higher-numbered channels: a filter cycle (with
+        // no work time) would spin forever at one instant, as it would in Go.
+        1 => (ch.clone(), ch.clone(), work()).prop_map(|(a, b, work)| match a.cmp(&b) {
+            std::cmp::Ordering::Less => Kind::Filter { from: a, to: b },
+            std::cmp::Ordering::Greater => Kind::Filter { from: b, to: a },
+            std::cmp::Ordering::Equal => Kind::Consumer { from: a, work, timeout: None, wg: false },
+        }),
         // A stage's work is never zero: stages feeding each other in a
         // cycle with zero work would spin forever at one instant (as in Go).
-        2 => (ch.clone(), ch.clone(), pace()).prop_map(|(from, to, work)| Kind::Stage { from, to, work }),
+        2 => (ch.clone(), ch.clone(), pace(), prop::bool::weighted(0.2))
+            .prop_map(|(from, to, work, wg)| Kind::Stage { from, to, work, wg }),
         2 => (prop::collection::vec((any::<bool>(), ch, prop::bool::weighted(0.3)), 1..4),
               prop::option::weighted(0.4, pace()), prop::bool::weighted(0.3), pace())
             .prop_map(|(cases, after, default, pause)| Kind::Select { cases, after, default, pause }),
@@ -442,6 +457,8 @@ enum Cmd {
     Resume { target: usize },
     Close { ch: usize },
     SetRates { group: usize, d: D },
+    /// A new consumer group on a channel.
+    AddConsumer { from: usize, work: D },
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -453,6 +470,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         3 => any::<usize>().prop_map(|target| Cmd::Resume { target }),
         1 => (0usize..4).prop_map(|ch| Cmd::Close { ch }),
         2 => (0usize..6, pace()).prop_map(|(group, d)| Cmd::SetRates { group, d }),
+        1 => (0usize..4, work()).prop_map(|(from, work)| Cmd::AddConsumer { from, work }),
     ]
 }
 
@@ -494,23 +512,35 @@ fn scenario(case: &WorldCase) -> Value {
         .enumerate()
         .map(|(i, g)| {
             let behavior = match &g.kind {
-                Kind::Producer { to, interval, count, drop, close } => {
+                Kind::Producer { to, interval, count, drop, close, wg } => {
                     let mut p = json!({"to": ch_name(*to), "interval": interval.json(), "drop_when_full": drop, "close_when_done": close});
                     if let Some(n) = count {
                         p["count"] = json!(n);
                     }
+                    if *wg {
+                        p["wg"] = json!("wg");
+                    }
                     json!({"producer": p})
                 }
-                Kind::Consumer { from, work, timeout } => {
+                Kind::Consumer { from, work, timeout, wg } => {
                     let mut c = json!({"from": ch_name(*from), "work": work.json()});
                     if let Some(t) = timeout {
                         c["timeout"] = t.json();
                     }
+                    if *wg {
+                        c["wg"] = json!("wg");
+                    }
                     json!({"consumer": c})
                 }
-                Kind::Stage { from, to, work } => {
-                    json!({"stage": {"from": ch_name(*from), "to": ch_name(*to), "work": work.json()}})
+                Kind::Stage { from, to, work, wg } => {
+                    let mut st = json!({"from": ch_name(*from), "to": ch_name(*to), "work": work.json()});
+                    if *wg {
+                        st["wg"] = json!("wg");
+                    }
+                    json!({"stage": st})
                 }
+                Kind::Closer { ch } => json!({"closer": {"wait": "wg", "close": ch_name(*ch)}}),
+                Kind::Filter { from, to } => json!({"sieve_filter": {"from": ch_name(*from), "to": ch_name(*to)}}),
                 Kind::Select { cases, after, default, pause } => {
                     let cases: Vec<Value> = cases
                         .iter()
@@ -539,6 +569,7 @@ fn scenario(case: &WorldCase) -> Value {
         "seed": case.seed,
         "trace_capacity": 1_000_000,
         "channels": channels,
+        "waitgroups": ["wg"],
         "goroutines": goroutines,
     })
 }
@@ -551,7 +582,7 @@ fn ms(n: u64) -> SimTime {
 
 /// Turns a scripted command into a live command against the current world
 /// (targets are picked among the goroutines that exist now).
-fn command(c: &Cmd, s: &Snapshot, ngroups: usize) -> Option<Command> {
+fn command(c: &Cmd, s: &Snapshot, ngroups: usize, index: usize) -> Option<Command> {
     let target = |i: usize| -> Option<String> {
         (!s.goroutines.is_empty()).then(|| s.goroutines[i % s.goroutines.len()].name.clone())
     };
@@ -567,6 +598,11 @@ fn command(c: &Cmd, s: &Snapshot, ngroups: usize) -> Option<Command> {
             group: format!("g{}", group % ngroups),
             interval: Some(serde_json::from_value(d.json()).unwrap()),
             work: None,
+        },
+        Cmd::AddConsumer { from, work } => Command::AddGoroutine {
+            spec: serde_json::from_value(json!({"name": format!("x{index}"), "behavior": {"consumer": {
+                "from": ch_name(from % nch), "work": work.json()}}}))
+            .unwrap(),
         },
     })
 }
@@ -650,20 +686,35 @@ fn check_snapshot(s: &Snapshot, bounds: &mut Bounds) -> Result<(), TestCaseError
 fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
     let mut w = World::from_json(&scenario(case).to_string()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     let mut bounds = Bounds { allowed: case.caps.clone() };
-    let mut points: Vec<(u64, Option<&Cmd>)> = case.script.iter().map(|(t, c)| (*t, Some(c))).collect();
-    points.extend((1..=END_MS / 100).map(|k| (k * 100, None)));
+    let mut points: Vec<(u64, Option<(usize, &Cmd)>)> =
+        case.script.iter().enumerate().map(|(i, (t, c))| (*t, Some((i, c)))).collect();
+    // Checkpoints off the 100ms sample grid too, so a stale stuck flag shows.
+    points.extend((1..=END_MS / 70).map(|k| (k * 70, None)));
     points.sort_by_key(|(t, c)| (*t, c.is_none()));
+    // Goroutines flagged stuck at the last checkpoint, with what they had
+    // done by then: without a command in between, they must not move.
+    let mut stuck: Vec<(u32, u32, GState, u64, u64)> = Vec::new();
     for (t, c) in points {
-        w.run_until(ms(t));
+        run_to(&mut w, ms(t))?;
         if check {
-            check_snapshot(&w.snapshot(), &mut bounds)?;
+            let s = w.snapshot();
+            check_snapshot(&s, &mut bounds)?;
+            for &(id, pc, state, sent, received) in &stuck {
+                let g = s.goroutines.iter().find(|g| g.id == id).expect("stuck goroutines are never removed without a command");
+                prop_assert!(
+                    (g.pc, g.state, g.sent, g.received) == (pc, state, sent, received),
+                    "{} was flagged stuck forever but moved on: {}", g.name, g.state_text
+                );
+            }
+            stuck = s.goroutines.iter().filter(|g| g.stuck).map(|g| (g.id, g.pc, g.state, g.sent, g.received)).collect();
         }
-        let Some(c) = c else { continue };
+        let Some((index, c)) = c else { continue };
         let before = w.snapshot();
-        let Some(cmd) = command(c, &before, case.groups.len()) else { continue };
+        let Some(cmd) = command(c, &before, case.groups.len(), index) else { continue };
         let hash = w.trace_hash();
         match w.apply(&cmd) {
             Ok(()) => {
+                stuck.clear();
                 if check {
                     let after = w.snapshot();
                     if matches!(cmd, Command::SetCapacity { .. }) {
@@ -681,11 +732,23 @@ fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
             }
         }
     }
-    w.run_until(ms(END_MS));
+    run_to(&mut w, ms(END_MS))?;
     if check {
         check_snapshot(&w.snapshot(), &mut bounds)?;
     }
     Ok(w)
+}
+
+/// `run_until` in 1ms slices that fails fast if a goroutine spins at one
+/// instant (the engine then yields 1µs at a time, which would take hours).
+fn run_to(w: &mut World, t: SimTime) -> Result<(), TestCaseError> {
+    while w.now() < t && w.is_running() {
+        w.run_until((w.now() + queuelab::time::SimDuration::from_micros(1_000)).min(t));
+        let spun = w.trace().events().next_back().is_some_and(|e| e.kind == EventKind::Yield);
+        prop_assert!(!spun, "a goroutine spins without waiting (generator bug)");
+    }
+    w.run_until(t);
+    Ok(())
 }
 
 /// Checks over the whole trace.
