@@ -24,7 +24,7 @@ const SPEED_MAX = 1000;
 const SPEED_STOPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 /** Longest wall time one frame may cover (a background tab must not jump minutes). */
 const MAX_FRAME_MS = 100;
-const EVENTS_PER_FRAME = 2000;
+const EVENTS_PER_FRAME = 600;
 const BENCH_MS = 10_000;
 
 const params = new URLSearchParams(location.search);
@@ -395,7 +395,7 @@ function buildLegend() {
 
 // --- frame loop -----------------------------------------------------------------
 
-const bench = { frames: [], parts: { advance: [], snapshot: [], draw: [] }, until: 0, done: false };
+const bench = { frames: [], parts: { advance: [], snapshot: [], draw: [], stage: [], panels: [], log: [], charts: [] }, until: 0, done: false };
 
 function pct(sorted, q) {
   if (!sorted.length) return 0;
@@ -419,7 +419,7 @@ function finishBench() {
     speed: state.speed,
     virtual_time: state.snap ? state.snap.time : '',
     events: state.snap ? state.snap.events_total : 0,
-    parts: { advance: part(bench.parts.advance), snapshot: part(bench.parts.snapshot), draw: part(bench.parts.draw) },
+    parts: Object.fromEntries(Object.entries(bench.parts).map(([k, xs]) => [k, part(xs)])),
   };
   window.__benchResult = result;
   const pre = $('bench-result');
@@ -457,25 +457,34 @@ function frame(now) {
   if (changed || stage.animating(now)) {
     stage.render(snap, events, now, { forceList: !state.playing });
   }
+  const t3 = performance.now();
+  let t4 = t3;
+  let t5 = t3;
   if (changed) {
     inspector.update(snap, pg);
     controls.update(snap);
     updateBanner(snap);
     updateTotals(snap);
     updateClock(snap);
+    t4 = performance.now();
     if (events && events.length) eventlog.push(events, snap);
+    t5 = performance.now();
     const samples = pg.series_since(state.sampleT);
     if (samples.length) {
       state.sampleT = samples[samples.length - 1].t_us;
       charts.push(samples, snap);
     }
   }
-  const t3 = performance.now();
+  const t6 = performance.now();
   if (benchMode && !bench.done && bench.until) {
-    bench.frames.push(t3 - t0);
+    bench.frames.push(t6 - t0);
     bench.parts.advance.push(t1 - t0);
     bench.parts.snapshot.push(t2 - t1);
-    bench.parts.draw.push(t3 - t2);
+    bench.parts.draw.push(t6 - t2);
+    bench.parts.stage.push(t3 - t2);
+    bench.parts.panels.push(t4 - t3);
+    bench.parts.log.push(t5 - t4);
+    bench.parts.charts.push(t6 - t5);
     if (now >= bench.until) finishBench();
   }
 }

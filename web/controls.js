@@ -25,9 +25,27 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
+/** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {
-  if (document.activeElement === input) return;
+  if (document.activeElement === input || input.getAttribute('aria-invalid') === 'true') return;
   if (input.value !== value) input.value = value;
+}
+
+/**
+ * Puts one row per item into `container`, in order, reusing the rows of items
+ * seen before (so a refused value and its message survive other changes).
+ */
+function reconcile(container, rows, items, keyOf, make) {
+  const next = new Map();
+  for (const it of items) {
+    const key = keyOf(it);
+    next.set(key, rows.get(key) || make(it));
+  }
+  const nodes = [...next.values()].map((r) => r.row);
+  const same = nodes.length === container.children.length && nodes.every((n, i) => container.children[i] === n);
+  if (!same) container.replaceChildren(...nodes);
+  rows.clear();
+  for (const [k, v] of next) rows.set(k, v);
 }
 
 /** A group name not used by any group or goroutine: producer2, producer3, ... */
@@ -53,61 +71,62 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   // --- channels ------------------------------------------------------------
 
   function buildChannels(snap) {
-    chanRows.clear();
-    channels.replaceChildren();
     if (!snap.channels.length) {
-      channels.append(el('p', { class: 'hint', text: 'This scenario has no channels.' }));
+      chanRows.clear();
+      channels.replaceChildren(el('p', { class: 'hint', text: 'This scenario has no channels.' }));
       return;
     }
-    for (const ch of snap.channels) {
-      const name = ch.name;
-      const error = el('span', { class: 'inline-error', role: 'status' });
-      const range = el('input', { type: 'range', min: 0, max: CAP_SLIDER_MAX, step: 1, 'data-capacity': name, 'aria-label': `Capacity of ${name}` });
-      const number = el('input', { type: 'number', min: 0, max: CAP_MAX, step: 1, class: 'cap-number', 'data-capacity-number': name, 'aria-label': `Capacity of ${name} (exact)` });
-      const close = el('button', { type: 'button', class: 'small', 'data-close': name, text: 'Close', title: `close(${name})` });
-      let lastSent = null;
-      let timer = 0;
-      let lastAt = 0;
-      const send = (value, input) => {
-        clearTimeout(timer);
-        timer = 0;
-        if (value === lastSent) return;
-        lastSent = value;
-        lastAt = performance.now();
-        if (command({ op: 'set_capacity', channel: name, capacity: value }, error, input)) {
-          if (input !== number) number.value = String(value);
-          if (input !== range) range.value = String(Math.min(value, CAP_SLIDER_MAX));
-        } else {
-          lastSent = null;
-        }
-      };
-      // Dragging sends at most one command per 80 ms (each one is logged for replay).
-      range.addEventListener('input', () => {
-        const v = Number(range.value);
-        number.value = String(v);
-        if (performance.now() - lastAt >= 80) send(v, range);
-        else if (!timer) timer = setTimeout(() => send(Number(range.value), range), 80);
-      });
-      range.addEventListener('change', () => send(Number(range.value), range));
-      const fromNumber = () => {
-        const raw = number.value.trim();
-        const v = Number(raw);
-        if (raw === '' || !Number.isInteger(v) || v < 0 || v > CAP_MAX) {
-          error.textContent = `capacity must be a whole number between 0 and ${CAP_MAX}`;
-          number.setAttribute('aria-invalid', 'true');
-          return;
-        }
-        send(v, number);
-      };
-      number.addEventListener('change', fromNumber);
-      number.addEventListener('keydown', (e) => { if (e.key === 'Enter') fromNumber(); });
-      close.addEventListener('click', () => command({ op: 'close_channel', channel: name }, error, null));
-      const row = el('div', { class: 'ctl-row channel-row', 'data-channel-row': name },
-        el('span', { class: 'row-name', text: name }),
-        range, number, close, error);
-      channels.append(row);
-      chanRows.set(name, { range, number, close, error, reset: () => { lastSent = null; } });
-    }
+    reconcile(channels, chanRows, snap.channels, (ch) => ch.name, makeChannelRow);
+  }
+
+  function makeChannelRow(ch) {
+    const name = ch.name;
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const range = el('input', { type: 'range', min: 0, max: CAP_SLIDER_MAX, step: 1, 'data-capacity': name, 'aria-label': `Capacity of ${name}` });
+    const number = el('input', { type: 'number', min: 0, max: CAP_MAX, step: 1, class: 'cap-number', 'data-capacity-number': name, 'aria-label': `Capacity of ${name} (exact)` });
+    const close = el('button', { type: 'button', class: 'small', 'data-close': name, text: 'Close', title: `close(${name})` });
+    let lastSent = null;
+    let timer = 0;
+    let lastAt = 0;
+    const send = (value, input) => {
+      clearTimeout(timer);
+      timer = 0;
+      if (value === lastSent) return;
+      lastSent = value;
+      lastAt = performance.now();
+      if (command({ op: 'set_capacity', channel: name, capacity: value }, error, input)) {
+        if (input !== number) number.value = String(value);
+        if (input !== range) range.value = String(Math.min(value, CAP_SLIDER_MAX));
+      } else {
+        lastSent = null;
+      }
+    };
+    // Dragging sends at most one command per 80 ms (each one is logged for replay).
+    range.addEventListener('input', () => {
+      const v = Number(range.value);
+      number.value = String(v);
+      if (performance.now() - lastAt >= 80) send(v, range);
+      else if (!timer) timer = setTimeout(() => send(Number(range.value), range), 80);
+    });
+    range.addEventListener('change', () => send(Number(range.value), range));
+    const fromNumber = () => {
+      const raw = number.value.trim();
+      const v = Number(raw);
+      // The engine checks the range; only a non-number is caught here.
+      if (raw === '' || !Number.isSafeInteger(v) || v < 0) {
+        error.textContent = 'capacity must be a whole number, 0 or more';
+        number.setAttribute('aria-invalid', 'true');
+        return;
+      }
+      send(v, number);
+    };
+    number.addEventListener('change', fromNumber);
+    number.addEventListener('keydown', (e) => { if (e.key === 'Enter') fromNumber(); });
+    close.addEventListener('click', () => command({ op: 'close_channel', channel: name }, error, null));
+    const row = el('div', { class: 'ctl-row channel-row', 'data-channel-row': name },
+      el('span', { class: 'row-name', text: name }),
+      range, number, close, error);
+    return { row, range, number, close, error };
   }
 
   function refreshChannels(snap) {
@@ -125,57 +144,58 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
 
   // --- groups --------------------------------------------------------------
 
+  const groupKeyOf = (g) => `${g.name}\u0001${g.interval != null}\u0001${g.work != null}`;
+
   function buildGroups(snap) {
-    groupRows.clear();
-    groups.replaceChildren();
-    for (const g of snap.groups) {
-      const name = g.name;
-      const error = el('span', { class: 'inline-error', role: 'status' });
-      const fields = el('div', { class: 'fields' });
-      const row = el('div', { class: 'ctl-row group-row', 'data-group-row': name },
-        el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: g.role })),
-        fields, error);
-      const count = el('input', { type: 'number', min: 0, max: COUNT_MAX, step: 1, 'data-count': name, 'aria-label': `Number of ${name} goroutines` });
-      fields.append(el('label', { class: 'field' }, el('span', { text: 'count' }), count));
-      const applyCount = () => {
-        const raw = count.value.trim();
-        const v = Number(raw);
-        if (raw === '' || !Number.isInteger(v) || v < 0 || v > COUNT_MAX) {
-          error.textContent = `count must be a whole number between 0 and ${COUNT_MAX}`;
-          count.setAttribute('aria-invalid', 'true');
-          return;
-        }
-        if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) return;
-        command({ op: 'set_count', group: name, count: v }, error, count);
+    reconcile(groups, groupRows, snap.groups, groupKeyOf, makeGroupRow);
+  }
+
+  function makeGroupRow(g) {
+    const name = g.name;
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const fields = el('div', { class: 'fields' });
+    const row = el('div', { class: 'ctl-row group-row', 'data-group-row': name },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: g.role })),
+      fields, error);
+    const count = el('input', { type: 'number', min: 0, max: COUNT_MAX, step: 1, 'data-count': name, 'aria-label': `Number of ${name} goroutines` });
+    fields.append(el('label', { class: 'field' }, el('span', { text: 'count' }), count));
+    const applyCount = () => {
+      const raw = count.value.trim();
+      const v = Number(raw);
+      if (raw === '' || !Number.isSafeInteger(v) || v < 0) {
+        error.textContent = 'count must be a whole number, 0 or more';
+        count.setAttribute('aria-invalid', 'true');
+        return;
+      }
+      if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) return;
+      command({ op: 'set_count', group: name, count: v }, error, count);
+    };
+    count.addEventListener('change', applyCount);
+    count.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyCount(); });
+    const rateInput = (key, label) => {
+      const input = el('input', { type: 'text', spellcheck: false, autocomplete: 'off', [`data-${key}`]: name,
+        'aria-label': `${label} of ${name}`, 'aria-describedby': 'dist-help' });
+      let applied = null;
+      const apply = () => {
+        const text = input.value.trim();
+        const currentText = lastSnap?.groups.find((x) => x.name === name)?.[key];
+        if (text === applied || text === currentText) return;
+        applied = text;
+        if (!command({ op: 'set_rates', group: name, [key]: text }, error, input)) applied = null;
       };
-      count.addEventListener('change', applyCount);
-      count.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyCount(); });
-      const rateInput = (key, label) => {
-        const input = el('input', { type: 'text', spellcheck: false, autocomplete: 'off', [`data-${key}`]: name,
-          'aria-label': `${label} of ${name}`, 'aria-describedby': 'dist-help' });
-        let applied = null;
-        const apply = () => {
-          const text = input.value.trim();
-          const currentText = lastSnap?.groups.find((x) => x.name === name)?.[key];
-          if (text === applied || text === currentText) return;
-          applied = text;
-          if (!command({ op: 'set_rates', group: name, [key]: text }, error, input)) applied = null;
-        };
-        input.addEventListener('change', apply);
-        input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { applied = null; apply(); } });
-        fields.append(el('label', { class: 'field wide' }, el('span', { text: label }), input));
-        return input;
-      };
-      const interval = g.interval != null ? rateInput('interval', 'interval') : null;
-      const work = g.work != null ? rateInput('work', 'work') : null;
-      groups.append(row);
-      groupRows.set(name, { count, interval, work, error });
-    }
+      input.addEventListener('change', apply);
+      input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { applied = null; apply(); } });
+      fields.append(el('label', { class: 'field wide' }, el('span', { text: label }), input));
+      return input;
+    };
+    const interval = g.interval != null ? rateInput('interval', 'interval') : null;
+    const work = g.work != null ? rateInput('work', 'work') : null;
+    return { row, count, interval, work, error };
   }
 
   function refreshGroups(snap) {
     for (const g of snap.groups) {
-      const r = groupRows.get(g.name);
+      const r = groupRows.get(groupKeyOf(g));
       if (!r) continue;
       setValue(r.count, String(g.count));
       if (r.interval && g.interval != null) setValue(r.interval, g.interval);
@@ -242,6 +262,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
       chanKey = '';
       groupKey = '';
       addKey = '';
+      chanRows.clear();
+      groupRows.clear();
     },
   };
 }

@@ -30,6 +30,7 @@ export const STATES = {
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 
 const TOKEN_MS = 340;
+const STUCK_WORD = { blocked_send: 'send', blocked_recv: 'receive', blocked_select: 'select', blocked_wait: 'wg.Wait' };
 const MAX_TOKENS = 60;
 const FLASH_MS = 1600;
 const SEND_KINDS = new Set(['handoff', 'buffered', 'unblocked']);
@@ -624,7 +625,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
 
   function shortStatus(g) {
     const st = STATES[g.state] || STATES.runnable;
-    if (st.blocked) return `${st.short} ${fmtDuration(g.state_for_us)}`;
+    if (st.blocked) return g.state_for_us > 0 ? `${st.short} ${fmtDuration(g.state_for_us)}` : st.short;
     if (g.state === 'working' && g.held) return `working on ${shortLabel(g.held)}`;
     return st.short;
   }
@@ -667,7 +668,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const subFont = '11px system-ui, sans-serif';
     ctx.font = subFont;
     ctx.fillStyle = theme['--muted'];
-    const sub = g.stuck ? `stuck forever · ${(STATES[g.state] || STATES.runnable).short}` : shortStatus(g);
+    const sub = g.stuck ? `stuck forever: ${STUCK_WORD[g.state] || st.short}` : shortStatus(g);
     ctx.fillText(fit(sub, subFont, p.w - 16), p.x + 11, p.y + 30);
     ctx.restore();
     if (isSel) {
@@ -731,7 +732,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const capText = ch.cap === 0 ? 'unbuffered' : `${ch.len}/${ch.cap}`;
     const closedText = ch.closed ? 'closed' : '';
     const closedFont = '700 11px system-ui, sans-serif';
-    const room = c.w + c.qW; // the title may run over the receive-queue area
+    const room = ch.recvq_len ? c.w : c.w + c.qW; // the title may run over an empty receive-queue area
     const nameText = fit(ch.name, titleFont, Math.max(24, room * 0.55));
     let tx = x;
     ctx.font = titleFont;
