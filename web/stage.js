@@ -62,7 +62,7 @@ export function readTheme() {
  * Draws a state icon centred on (cx, cy) with radius r. Shapes differ per
  * state so colour is never the only cue.
  */
-export function drawIcon(ctx, icon, cx, cy, r, color) {
+export function drawIcon(ctx, icon, cx, cy, r, color, hole = null) {
   ctx.save();
   ctx.fillStyle = color;
   ctx.strokeStyle = color;
@@ -89,7 +89,9 @@ export function drawIcon(ctx, icon, cx, cy, r, color) {
       }
       ctx.closePath();
       ctx.fill();
-      ctx.globalCompositeOperation = 'destination-out';
+      // The axle hole: painted in the background colour when known (cheap), else cut out.
+      if (hole) ctx.fillStyle = hole;
+      else ctx.globalCompositeOperation = 'destination-out';
       ctx.beginPath();
       ctx.arc(cx, cy, r * 0.32, 0, Math.PI * 2);
       ctx.fill();
@@ -656,7 +658,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     if (g.stuck) ctx.setLineDash([5, 3]);
     ctx.stroke();
     ctx.setLineDash([]);
-    drawIcon(ctx, st.icon, p.x + 17, p.y + 14, 6.5, color);
+    drawIcon(ctx, st.icon, p.x + 17, p.y + 14, 6.5, color, st.blocked ? null : theme['--card']);
     ctx.fillStyle = theme['--fg'];
     const nameFont = '600 12px system-ui, sans-serif';
     ctx.font = nameFont;
@@ -698,7 +700,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.lineWidth = g.stuck ? 2 : 1;
     ctx.strokeStyle = g.stuck ? theme['--danger'] : color;
     ctx.stroke();
-    drawIcon(ctx, st.icon, p.x + p.w / 2, p.y + p.h / 2, p.w * 0.3, color);
+    drawIcon(ctx, st.icon, p.x + p.w / 2, p.y + p.h / 2, p.w * 0.3, color, st.blocked ? null : theme['--card']);
     ctx.restore();
     if (isSel) {
       ctx.save();
