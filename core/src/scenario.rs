@@ -265,6 +265,25 @@ impl Scenario {
         }
         if total > limits::MAX_GOROUTINES {
             push("goroutines".into(), format!("at most {} goroutines in all, got {total}", limits::MAX_GOROUTINES));
+        } else {
+            // Instance names must be unique too: a group "a" of 2 is "a-1"
+            // and "a-2", so a group named "a-1" would make commands and
+            // labels ambiguous.
+            let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for (i, g) in self.goroutines.iter().enumerate() {
+                for n in Scenario::instance_names(&g.name, g.count) {
+                    match seen.insert(n.clone(), i) {
+                        Some(j) if self.goroutines[j].name != g.name => {
+                            push(
+                                format!("goroutines[{i}].name"),
+                                format!("goroutine name {n:?} is taken by an instance of goroutines[{j}] ({:?})", self.goroutines[j].name),
+                            );
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
         for (i, pair) in self.commands.windows(2).enumerate() {
             let (a, b) = (&pair[0], &pair[1]);
@@ -379,6 +398,15 @@ mod tests {
     fn raw_program_problems_have_statement_paths() {
         let e = err(r#"{"channels":[{"name":"c"}],"goroutines":[{"name":"g","behavior":{"program":[{"send":"c"},{"recv":"d"}]}}]}"#);
         assert_eq!(e, [r#"goroutines[0].behavior.program[1]: no channel named "d""#]);
+    }
+
+    #[test]
+    fn instance_names_must_be_unique_across_groups() {
+        let e = err(
+            r#"{"goroutines":[{"name":"a","count":2,"behavior":{"program":[{"sleep":"1s"}]}},
+                              {"name":"a-1","behavior":{"program":[{"sleep":"1s"}]}}]}"#,
+        );
+        assert_eq!(e, [r#"goroutines[1].name: goroutine name "a-1" is taken by an instance of goroutines[0] ("a")"#]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::gochan::channel::GoId;
 use crate::gochan::program::{self, MAX_LOOP_DEPTH};
 use crate::observe::snapshot::GState;
 use crate::observe::trace::{DropCause, EventKind, NONE};
-use crate::scenario::{check_group, limits, GoroutineSpec};
+use crate::scenario::{check_group, limits, GoroutineSpec, Scenario};
 use std::rc::Rc;
 
 impl World {
@@ -30,6 +30,10 @@ impl World {
             Command::AddGoroutine { spec } => {
                 if self.groups.iter().any(|g| g.spec.name == spec.name) {
                     return Err(CommandError::AlreadyExists(spec.name.clone()));
+                }
+                let count = spec.count.min(limits::MAX_GOROUTINES as u32);
+                if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.gs.iter().any(|g| &g.name == n)) {
+                    return Err(CommandError::NotApplicable(format!("a goroutine named {n:?} already exists")));
                 }
                 self.add_group(spec.clone())
             }
@@ -170,12 +174,19 @@ impl World {
     fn spawn(&mut self, gi: usize) {
         let now = self.now();
         let group = &mut self.groups[gi];
-        let index = group.next_index;
-        group.next_index += 1;
-        let name = if group.spec.count == 1 && index == 1 {
-            group.spec.name.clone()
-        } else {
-            format!("{}-{index}", group.spec.name)
+        // The next instance name no goroutine has had (another group may be
+        // called "p-2"): names address goroutines in commands and labels.
+        let name = loop {
+            let index = group.next_index;
+            group.next_index += 1;
+            let name = if group.spec.count == 1 && index == 1 {
+                group.spec.name.clone()
+            } else {
+                format!("{}-{index}", group.spec.name)
+            };
+            if !self.gs.iter().any(|g| g.name == name) {
+                break name;
+            }
         };
         let g = self.gs.len() as GoId;
         self.gs.push(G {

@@ -237,3 +237,21 @@ fn a_select_that_panics_leaves_no_wait_on_its_other_channels() {
     assert_eq!((s.channels[0].sendq_len, s.channels[1].recvq_len), (0, 0), "{:?}", s.channels);
     assert_eq!(s.totals.live, 0);
 }
+
+#[test]
+fn new_instances_never_reuse_a_goroutine_name() {
+    let mut w = world(
+        r#"{"goroutines":[{"name":"p","behavior":{"program":[{"sleep":"1s"}]}},
+                          {"name":"p-2","behavior":{"program":[{"sleep":"1s"}]}}]}"#,
+    );
+    w.apply(&Command::SetCount { group: "p".into(), count: 2 }).unwrap();
+    let names: Vec<String> = w.snapshot().goroutines.iter().map(|g| g.name.clone()).collect();
+    assert_eq!(names, ["p", "p-2", "p-3"]);
+    let spec: GoroutineSpec =
+        serde_json::from_str(r#"{"name":"p","count":3,"behavior":{"program":[{"sleep":"1s"}]}}"#).unwrap();
+    let spec = GoroutineSpec { name: "q".into(), ..spec };
+    w.apply(&Command::AddGoroutine { spec: spec.clone() }).unwrap();
+    // A group "p-3" (one goroutine named "p-3") would collide with p's instance.
+    let clash = GoroutineSpec { name: "p-3".into(), count: 1, ..spec };
+    assert!(matches!(w.apply(&Command::AddGoroutine { spec: clash }), Err(CommandError::NotApplicable(_))));
+}
