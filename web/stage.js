@@ -671,7 +671,10 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.font = subFont;
     ctx.fillStyle = theme['--muted'];
     const sub = g.stuck ? `stuck forever: ${STUCK_WORD[g.state] || st.short}` : shortStatus(g);
-    ctx.fillText(fit(sub, subFont, p.w - 16), p.x + 11, p.y + 30);
+    // Narrow cards drop the operation word: the icon already says send or receive.
+    const subFit = measure(sub, subFont) <= p.w - 16 || !st.blocked || g.stuck ? sub
+      : g.state_for_us > 0 ? `blocked ${fmtDuration(g.state_for_us)}` : 'blocked';
+    ctx.fillText(fit(subFit, subFont, p.w - 16), p.x + 11, p.y + 30);
     ctx.restore();
     if (isSel) {
       ctx.save();
@@ -827,6 +830,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
       c.headX = x + w;
     }
     c.midY = slotY + slotH / 2;
+    c.labels = [];
     // Parked senders (left, head of the queue nearest the channel) and receivers (right).
     drawQueue(ch.sendq, ch.sendq_len, c, 'send');
     drawQueue(ch.recvq, ch.recvq_len, c, 'recv');
@@ -836,8 +840,8 @@ export function createStage(canvas, list, { onSelect } = {}) {
     if (total === 0) return;
     const chip = 15;
     const gap = 3;
-    const room = c.qW - 6;
-    const fits = Math.max(1, Math.floor((room + gap) / (chip + gap)));
+    const chipRoom = c.qW - 6;
+    const fits = Math.max(1, Math.floor((chipRoom + gap) / (chip + gap)));
     const shown = Math.min(waiters.length, total > fits ? fits - 1 : fits);
     const color = theme[side === 'send' ? '--st-send' : '--st-recv'];
     const cy = c.midY;
@@ -864,8 +868,6 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.font = '10px system-ui, sans-serif';
     ctx.fillStyle = theme['--muted'];
     ctx.textBaseline = 'top';
-    const label = side === 'send' ? `${total} waiting to send` : `${total} waiting to receive`;
-    const lw = measure(label, '10px system-ui, sans-serif');
     const font10 = '10px system-ui, sans-serif';
     if (total > shown) {
       const off = 4 + shown * (chip + gap);
@@ -874,10 +876,33 @@ export function createStage(canvas, list, { onSelect } = {}) {
       ctx.fillText(more, side === 'send' ? c.tailX - off - measure(more, font10) : c.headX + off, cy);
       ctx.textBaseline = 'top';
     }
+    // Under the queue, in words; shorter when the column is narrow.
+    const room = c.qW + 20;
+    let label = side === 'send' ? `${total} waiting to send` : `${total} waiting to receive`;
+    if (measure(label, font10) > room) label = `${total} waiting`;
+    const lw = Math.min(measure(label, font10), room);
     const ly = cy + chip / 2 + 4;
-    if (side === 'send') ctx.fillText(fit(label, font10, c.qW + c.w / 2), Math.max(c.colX, c.tailX - lw), ly);
-    else ctx.fillText(fit(label, font10, c.qW + c.w / 2), Math.min(c.headX, c.colX + c.colW - lw), ly);
+    const lx = side === 'send' ? Math.max(c.colX - 20, c.tailX - lw) : Math.min(c.headX, c.colX + c.colW + 20 - lw);
+    // Drawn after the arrows (see draw), on a small plate so lines never cross the words.
+    c.labels.push({ text: fit(label, font10, room), x: lx, y: ly, w: lw });
     ctx.textBaseline = 'middle';
+  }
+
+  function drawQueueLabels() {
+    const font = '10px system-ui, sans-serif';
+    ctx.save();
+    ctx.font = font;
+    ctx.textBaseline = 'top';
+    for (const c of layout.chanPos.values()) {
+      for (const l of c.labels || []) {
+        roundRect(l.x - 3, l.y - 1, l.w + 6, 13, 3);
+        ctx.fillStyle = theme['--panel'];
+        ctx.fill();
+        ctx.fillStyle = theme['--muted'];
+        ctx.fillText(l.text, l.x, l.y);
+      }
+    }
+    ctx.restore();
   }
 
   function anchorOf(id, side) {
@@ -1239,6 +1264,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     }
     ctx.restore();
     drawEdges(snap);
+    drawQueueLabels();
     const byGroup = new Map();
     for (const g of snap.goroutines) {
       if (!byGroup.has(g.group)) byGroup.set(g.group, []);
