@@ -969,6 +969,30 @@ fn a_goroutine_that_will_be_released_is_never_flagged() {
     assert_eq!(w.now(), ms(30_000));
 }
 
+/// The same for releases that come from a `close` or a `wg.Done()` far in
+/// the future: consumers waiting on a channel that only a closer (itself
+/// waiting on a WaitGroup of slow workers) will close are not stuck, nor is
+/// the closer.
+#[test]
+fn goroutines_released_only_by_a_later_close_or_done_are_never_flagged() {
+    let mut w = world(json!({
+        "channels": [{"name": "jobs"}, {"name": "other", "capacity": 100}],
+        "waitgroups": ["workers"],
+        "goroutines": [
+            {"name": "worker", "count": 2, "behavior": {"producer": {"to": "other", "count": 20, "interval": "100ms", "wg": "workers"}}},
+            {"name": "closer", "behavior": {"closer": {"wait": "workers", "close": "jobs"}}},
+            {"name": "consumer", "count": 2, "behavior": {"consumer": {"from": "jobs"}}}
+        ]
+    }));
+    for t in (150..2000).step_by(100) {
+        w.run_until(ms(t));
+        assert!(w.deadlock().is_none(), "at {t}ms: {:?}", w.deadlock());
+    }
+    assert_eq!(run(&mut w, ms(60_000)), RunStatus::Finished, "{}", w.status_text());
+    assert_eq!(w.now(), ms(2000));
+    assert_eq!(events(&w, EventKind::RecvClosed).len(), 2, "both consumers released by the close");
+}
+
 /// A select with a `time.After` case has a timer pending: no Go verdict
 /// while it waits (a consumer timing out on a channel nobody sends on).
 #[test]

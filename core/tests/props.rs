@@ -633,6 +633,10 @@ fn check_snapshot(s: &Snapshot, bounds: &mut Bounds) -> Result<(), TestCaseError
     for l in s.channels.iter().flat_map(|c| c.buffer.iter().map(|m| m.label.clone())).chain(s.goroutines.iter().filter_map(|g| g.held.clone())) {
         prop_assert!(labels.insert(l.clone()), "message {} is in two places", l);
     }
+    let mut names = HashSet::new();
+    for g in &s.goroutines {
+        prop_assert!(names.insert(g.name.as_str()), "two goroutines named {}", g.name);
+    }
     let state: HashMap<u32, GState> = s.goroutines.iter().map(|g| (g.id, g.state)).collect();
     for (i, c) in s.channels.iter().enumerate() {
         prop_assert!(c.len <= bounds.allowed[i], "{}: len {} > cap {} (allowed {})", c.name, c.len, c.cap, bounds.allowed[i]);
