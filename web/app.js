@@ -120,6 +120,7 @@ function setPlaying(on) {
   b.textContent = on ? 'Pause' : 'Play';
   b.setAttribute('aria-pressed', String(on));
   state.lastFrame = performance.now();
+  state.dirty = true; // the status pill says "paused" / "running"
 }
 
 function stepOnce() {
