@@ -104,11 +104,9 @@ function setSpeed(s, { fromSlider = false } = {}) {
 }
 
 function stepSpeed(dir) {
-  const i = SPEED_STOPS.findIndex((x) => x >= state.speed - 1e-9);
-  let next;
-  if (dir > 0) next = SPEED_STOPS.find((x) => x > state.speed + 1e-9) ?? SPEED_MAX;
-  else next = [...SPEED_STOPS].reverse().find((x) => x < state.speed - 1e-9) ?? SPEED_MIN;
-  if (i < 0 && dir > 0) next = SPEED_MAX;
+  const next = dir > 0
+    ? SPEED_STOPS.find((x) => x > state.speed + 1e-9) ?? SPEED_MAX
+    : [...SPEED_STOPS].reverse().find((x) => x < state.speed - 1e-9) ?? SPEED_MIN;
   setSpeed(next);
 }
 

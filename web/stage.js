@@ -1058,13 +1058,21 @@ export function createStage(canvas, list, { onSelect } = {}) {
         if (!a) continue;
         const t = { msg: e.msg, pts: tokenPath(a.x, a.y, a.row, c.tailX, c.midY, c.row), t0: now, t1: now + TOKEN_MS };
         tokens.push(t);
-        byMsg.set(e.msg, t);
+        const prev = byMsg.get(e.msg);
+        if (prev && prev.recvOn === e.channel && prev.t0 === now) {
+          // A receiver took this value from a parked sender (its event came
+          // first): show the value reaching the channel before it leaves.
+          prev.t0 = t.t1;
+          prev.t1 = prev.t0 + TOKEN_MS;
+        } else {
+          byMsg.set(e.msg, t);
+        }
       } else {
         const a = anchorOf(e.goroutine, 'in');
         if (!a) continue;
         const prev = byMsg.get(e.msg);
         const t0 = prev ? Math.max(now, prev.t1) : now;
-        const t = { msg: e.msg, pts: tokenPath(c.headX, c.midY, c.row, a.x, a.y, a.row), t0, t1: t0 + TOKEN_MS };
+        const t = { msg: e.msg, recvOn: e.channel, pts: tokenPath(c.headX, c.midY, c.row, a.x, a.y, a.row), t0, t1: t0 + TOKEN_MS };
         tokens.push(t);
         byMsg.set(e.msg, t);
       }
