@@ -698,6 +698,9 @@ fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
     // Goroutines flagged stuck at the last checkpoint, with what they had
     // done by then: without a command in between, they must not move.
     let mut stuck: Vec<(u32, u32, GState, u64, u64)> = Vec::new();
+    // Paused goroutines: at most the operation they were parked in (or the
+    // work they were doing) completes; then they stop.
+    let mut paused: Vec<(u32, u64)> = Vec::new();
     for (t, c) in points {
         run_to(&mut w, ms(t))?;
         if check {
@@ -711,6 +714,12 @@ fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
                 );
             }
             stuck = s.goroutines.iter().filter(|g| g.stuck).map(|g| (g.id, g.pc, g.state, g.sent, g.received)).collect();
+            for &(id, ops) in &paused {
+                let g = s.goroutines.iter().find(|g| g.id == id).expect("paused goroutines are not removed without a command");
+                prop_assert!(g.paused, "{} resumed by itself", g.name);
+                prop_assert!(g.sent + g.received <= ops + 1, "{} kept running while paused: {}", g.name, g.state_text);
+            }
+            paused = s.goroutines.iter().filter(|g| g.paused).map(|g| (g.id, g.sent + g.received)).collect();
         }
         let Some((index, c)) = c else { continue };
         let before = w.snapshot();
@@ -719,6 +728,7 @@ fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
         match w.apply(&cmd) {
             Ok(()) => {
                 stuck.clear();
+                paused.clear();
                 if check {
                     let after = w.snapshot();
                     if matches!(cmd, Command::SetCapacity { .. }) {
