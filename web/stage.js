@@ -378,7 +378,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
   resize();
 
   const schemeQuery = window.matchMedia('(prefers-color-scheme: dark)');
-  schemeQuery.addEventListener('change', () => { theme = readTheme(); textWidthCache.clear(); });
+  schemeQuery.addEventListener('change', () => { theme = readTheme(); textWidthCache.clear(); tileSprites.clear(); });
 
   function measure(text, font) {
     const key = `${font}|${text}`;
@@ -686,25 +686,46 @@ export function createStage(canvas, list, { onSelect } = {}) {
     }
   }
 
-  function drawTile(g, p, isSel) {
+  // Tiles (big groups) are drawn from small pre-rendered sprites, one per
+  // state: a hundred of them cost a hundred drawImage calls, not path work.
+  const tileSprites = new Map();
+
+  function tileSprite(g, size) {
+    const dpr = window.devicePixelRatio || 1;
+    const key = `${g.state}|${g.stuck}|${size}|${dpr}`;
+    let sprite = tileSprites.get(key);
+    if (sprite) return sprite;
     const st = STATES[g.state] || STATES.runnable;
     const color = stateColor(g);
-    ctx.save();
-    if (g.state === 'done') ctx.globalAlpha = 0.55;
-    roundRect(p.x, p.y, p.w, p.h, 4);
-    ctx.fillStyle = theme['--card'];
-    ctx.fill();
+    const pad = 2;
+    sprite = document.createElement('canvas');
+    sprite.width = Math.ceil((size + pad * 2) * dpr);
+    sprite.height = sprite.width;
+    const c = sprite.getContext('2d');
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (g.state === 'done') c.globalAlpha = 0.55;
+    c.beginPath();
+    c.roundRect(pad, pad, size, size, 4);
+    c.fillStyle = theme['--card'];
+    c.fill();
     if (st.blocked) {
-      ctx.globalAlpha *= 0.25;
-      ctx.fillStyle = color;
-      ctx.fill();
-      ctx.globalAlpha = g.state === 'done' ? 0.55 : 1;
+      c.globalAlpha *= 0.25;
+      c.fillStyle = color;
+      c.fill();
+      c.globalAlpha = g.state === 'done' ? 0.55 : 1;
     }
-    ctx.lineWidth = g.stuck ? 2 : 1;
-    ctx.strokeStyle = g.stuck ? theme['--danger'] : color;
-    ctx.stroke();
-    drawIcon(ctx, st.icon, p.x + p.w / 2, p.y + p.h / 2, p.w * 0.3, color, st.blocked ? null : theme['--card']);
-    ctx.restore();
+    c.lineWidth = g.stuck ? 2 : 1;
+    c.strokeStyle = g.stuck ? theme['--danger'] : color;
+    c.stroke();
+    drawIcon(c, st.icon, pad + size / 2, pad + size / 2, size * 0.3, color, st.blocked ? null : theme['--card']);
+    sprite.pad = pad;
+    tileSprites.set(key, sprite);
+    return sprite;
+  }
+
+  function drawTile(g, p, isSel) {
+    const sprite = tileSprite(g, p.w);
+    ctx.drawImage(sprite, p.x - sprite.pad, p.y - sprite.pad, p.w + sprite.pad * 2, p.h + sprite.pad * 2);
     if (isSel) {
       ctx.save();
       roundRect(p.x - 2.5, p.y - 2.5, p.w + 5, p.h + 5, 5);
@@ -1338,6 +1359,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     },
     refreshTheme() {
       theme = readTheme();
+      tileSprites.clear();
     },
   };
 }
