@@ -833,17 +833,20 @@ export function createStage(canvas, list, { onSelect } = {}) {
         ctx.rect(x, slotY, w, slotH);
         ctx.strokeStyle = theme['--line'];
         ctx.stroke();
-        const show = Math.min(ch.buffer.length, Math.max(0, Math.floor((w * Math.max(frac, 0.3)) / 34)), 4);
+        // Boxes as wide as the longest of the first few labels (they grow with the values).
+        const heads = ch.buffer.slice(0, 4).map((m) => shortLabel(m.label));
+        const boxW = Math.min(64, Math.max(30, ...heads.map((t) => measure(t, font) + 8)));
+        const show = Math.min(heads.length, Math.max(0, Math.floor((w * Math.max(frac, 0.3)) / (boxW + 4))));
         ctx.font = font;
         ctx.textAlign = 'center';
         for (let i = 0; i < show; i++) {
-          const bx = x + w - (i + 1) * 34;
+          const bx = x + w - (i + 1) * (boxW + 4);
           ctx.beginPath();
-          ctx.rect(bx + 2, slotY + 3, 30, slotH - 6);
+          ctx.rect(bx + 2, slotY + 3, boxW, slotH - 6);
           ctx.fillStyle = theme['--slot'];
           ctx.fill();
           ctx.fillStyle = theme['--slot-text'];
-          ctx.fillText(fit(shortLabel(ch.buffer[i].label), font, 28), bx + 17, slotY + slotH / 2 + 0.5);
+          ctx.fillText(fit(heads[i], font, boxW - 2), bx + 2 + boxW / 2, slotY + slotH / 2 + 0.5);
         }
         ctx.textAlign = 'left';
       }
