@@ -482,14 +482,21 @@ export function createStage(canvas, list, { onSelect } = {}) {
       byGroup.get(g.group).push(g);
     }
     // Heights: each row gets what its tallest column needs, spare space shared out.
-    const innerOf = (c) => Math.max(30, unit * weight(c) - 10);
+    // Rows with fewer columns may use wider ones (up to 1.5x), so lone groups get roomy cards.
+    const rowOf = [];
+    const rowUnit = rows.map((r, k) => {
+      for (const i of r) rowOf[i] = k;
+      return Math.min(avail / r.reduce((n, i) => n + weight(cols[i]), 0), unit * 1.5);
+    });
+    const unitOf = (i) => rowUnit[rowOf[i]];
+    const innerOf = (i) => Math.max(30, unitOf(i) * weight(cols[i]) - 10);
     const availH = height - top - bottom - ROW_GAP * (rows.length - 1);
     const rowNeed = rows.map((r) => Math.max(CHAN_H + 20, ...r.map((i) => (cols[i].kind === 'g'
-      ? columnBlocks(cols[i], byGroup, innerOf(cols[i]), Infinity).need
+      ? columnBlocks(cols[i], byGroup, innerOf(i), Infinity).need
       : cols[i].channels.length * (CHAN_H + 12)))));
     // If cards do not fit, columns fall back to tiles: measure that too.
     const rowMin = rows.map((r, k) => Math.min(rowNeed[k], Math.max(CHAN_H + 20, ...r.map((i) => (cols[i].kind === 'g'
-      ? columnBlocks(cols[i], byGroup, innerOf(cols[i]), 0).need
+      ? columnBlocks(cols[i], byGroup, innerOf(i), 0).need
       : cols[i].channels.length * (CHAN_H + 12))))));
     const sumNeed = rowNeed.reduce((a, b) => a + b, 0);
     const sumMin = rowMin.reduce((a, b) => a + b, 0);
@@ -503,15 +510,14 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const needHeight = Math.ceil(fixed + (sumNeed <= 760 ? sumNeed : sumMin));
 
     const colBox = [];
-    const rowOf = [];
     let y0 = top;
     rows.forEach((r, k) => {
-      const rowW = r.reduce((n, i) => n + weight(cols[i]), 0) * unit;
+      const u = rowUnit[k];
+      const rowW = r.reduce((n, i) => n + weight(cols[i]), 0) * u;
       let x = pad + (avail - rowW) / 2;
       for (const i of r) {
-        colBox[i] = { x, w: unit * weight(cols[i]), top: y0, H: rowH[k] };
-        rowOf[i] = k;
-        x += unit * weight(cols[i]);
+        colBox[i] = { x, w: u * weight(cols[i]), top: y0, H: rowH[k] };
+        x += u * weight(cols[i]);
       }
       y0 += rowH[k] + ROW_GAP;
     });
@@ -523,7 +529,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     cols.forEach((col, ci) => {
       if (col.kind !== 'g') return;
       const { x: cx, w: cw, top: ctop, H } = colBox[ci];
-      const inner = innerOf(col);
+      const inner = innerOf(ci);
       const cardW = Math.min(inner, 168);
       const { blocks, need } = columnBlocks(col, byGroup, inner, H);
       let y = ctop + Math.max(0, (H - need) / 2);
@@ -600,11 +606,11 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.restore();
   }
 
-  function arrow(x1, y1, x2, y2, color, width, dashed) {
+  function arrow(x1, y1, x2, y2, color, lineW, dashed) {
     ctx.save();
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
-    ctx.lineWidth = width;
+    ctx.lineWidth = lineW;
     if (dashed) ctx.setLineDash([4, 4]);
     const mx = (x1 + x2) / 2;
     ctx.beginPath();
@@ -939,7 +945,9 @@ export function createStage(canvas, list, { onSelect } = {}) {
   function tokenPath(x1, y1, r1, x2, y2, r2) {
     if (r1 === r2 && x1 < x2 - 8) return [[x1, y1], [x2, y2]];
     const gapY = (layout.rowBottom[Math.min(r1, r2)] ?? y1) + ROW_GAP / 2;
-    return [[x1, y1], [x1 + 12, y1], [x1 + 12, gapY], [x2 - 16, gapY], [x2 - 16, y2], [x2, y2]];
+    const xa = Math.min(x1 + 12, width - 4);
+    const xb = Math.max(x2 - 16, 4);
+    return [[x1, y1], [xa, y1], [xa, gapY], [xb, gapY], [xb, y2], [x2, y2]];
   }
 
   function pointAlong(pts, k) {
@@ -958,19 +966,21 @@ export function createStage(canvas, list, { onSelect } = {}) {
   }
 
   /** An arrow that leaves rightwards, runs along the gap below a row and enters from the left. */
-  function wrapArrow(x1, y1, x2, y2, gapY, color, width, dashed) {
+  function wrapArrow(x1, y1, x2, y2, gapY, color, lineW, dashed) {
     ctx.save();
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
-    ctx.lineWidth = width;
+    ctx.lineWidth = lineW;
     if (dashed) ctx.setLineDash([4, 4]);
     const r = 8;
+    const xa = Math.min(x1 + 12, width - 4);
+    const xb = Math.max(x2 - 16, 4);
     ctx.beginPath();
     ctx.moveTo(x1, y1);
-    ctx.arcTo(x1 + 12, y1, x1 + 12, gapY, r);
-    ctx.arcTo(x1 + 12, gapY, x2 - 16, gapY, r);
-    ctx.arcTo(x2 - 16, gapY, x2 - 16, y2, r);
-    ctx.arcTo(x2 - 16, y2, x2, y2, r);
+    ctx.arcTo(xa, y1, xa, gapY, r);
+    ctx.arcTo(xa, gapY, xb, gapY, r);
+    ctx.arcTo(xb, gapY, xb, y2, r);
+    ctx.arcTo(xb, y2, x2, y2, r);
     ctx.lineTo(x2 - 6, y2);
     ctx.stroke();
     ctx.setLineDash([]);
@@ -984,13 +994,13 @@ export function createStage(canvas, list, { onSelect } = {}) {
   }
 
   /** From (x1, y1) on row r1 to (x2, y2) on row r2, entering from the left. */
-  function link(x1, y1, r1, x2, y2, r2, color, width, dashed) {
+  function link(x1, y1, r1, x2, y2, r2, color, lineW, dashed) {
     if (r1 === r2 && x1 < x2 - 8) {
-      arrow(x1, y1, x2, y2, color, width, dashed);
+      arrow(x1, y1, x2, y2, color, lineW, dashed);
     } else {
       const row = Math.min(r1, r2);
       const gapY = (layout.rowBottom[row] ?? y1) + ROW_GAP / 2;
-      wrapArrow(x1, y1, x2, y2, gapY, color, width, dashed);
+      wrapArrow(x1, y1, x2, y2, gapY, color, lineW, dashed);
     }
   }
 
