@@ -211,12 +211,9 @@ async function openShared(hash) {
     throw new Error(`The link's scenario is not valid:\n${errorMessage(err)}`);
   }
   install(pg);
-  let left = shared.t_us;
-  // advance() runs at most an hour per call.
-  while (left > 0 && pg.time_us < shared.t_us) {
-    const chunk = Math.min(left, 3_600_000_000);
-    pg.advance(chunk);
-    left -= chunk;
+  // Replay to the shared instant exactly, however many events it takes.
+  while (pg.time_us < shared.t_us) {
+    pg.advance_all(shared.t_us - pg.time_us);
     if (pg.snapshot().status !== 'running') break;
   }
   setSpeed(shared.speed);

@@ -754,7 +754,7 @@ fn run_case(case: &WorldCase, check: bool) -> Result<World, TestCaseError> {
 }
 
 /// `run_until` in 1ms slices that fails fast if a goroutine spins at one
-/// instant (the engine then yields 1µs at a time, which would take hours).
+/// instant (a generator bug: the engine would then spin 10,000 ops per ms).
 fn run_to(w: &mut World, t: SimTime) -> Result<(), TestCaseError> {
     while w.now() < t && w.is_running() {
         w.run_until((w.now() + queuelab::time::SimDuration::from_micros(1_000)).min(t));

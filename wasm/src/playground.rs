@@ -34,6 +34,10 @@ struct PresetInfo {
 }
 
 /// A running simulation for the page (see the module docs).
+/// Events one `advance` call may apply (some 10-20 ms of work in a browser),
+/// so a page frame stays short whatever the world and the speed.
+const MAX_STEPS_PER_ADVANCE: u64 = 200_000;
+
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Playground {
@@ -76,8 +80,18 @@ impl Playground {
     }
 
     /// Runs every event up to `now + virtual_micros` (NaN and negatives are
-    /// 0; at most one hour per call).
-    pub fn advance(&mut self, virtual_micros: f64) {
+    /// 0; at most one hour per call), but at most `MAX_STEPS_PER_ADVANCE`
+    /// events. Returns `true` if it got there, `false` if the world is too
+    /// busy for that much virtual time in one call (the clock then stays at
+    /// the last event; the outcome of the run does not change).
+    pub fn advance(&mut self, virtual_micros: f64) -> bool {
+        let target = self.world.now() + convert::micros(virtual_micros);
+        self.world.run_until_bounded(target, MAX_STEPS_PER_ADVANCE)
+    }
+
+    /// Runs to `now + virtual_micros` however many events it takes (for
+    /// restoring a shared link at its exact time).
+    pub fn advance_all(&mut self, virtual_micros: f64) {
         self.world.run_for(convert::micros(virtual_micros));
     }
 

@@ -31,7 +31,7 @@ impl World {
             if budget == 0 {
                 self.record(EventKind::Yield, g, NONE, None, 0);
                 self.set_state(g, GState::Runnable, now);
-                self.schedule_g(g, now + SimDuration::from_micros(1), Ev::Run(g));
+                self.schedule_g(g, now + super::SPIN_YIELD, Ev::Run(g));
                 return;
             }
             budget -= 1;

@@ -44,8 +44,12 @@ pub use summary::{ChannelRow, GoroutineRow, Summary, SummaryTotals};
 pub use view::EventView;
 
 /// Ops one goroutine may run at one instant before it is forced to yield
-/// for 1 µs (guards against programs that spin without waiting).
+/// (guards against programs that spin without waiting).
 const OP_BUDGET: u32 = 10_000;
+/// How long a goroutine that used up [`OP_BUDGET`] yields: the time those
+/// operations would take at ~100 ns each, the cost of a real Go channel
+/// operation. Without it a zero-time cycle would freeze virtual time.
+const SPIN_YIELD: SimDuration = SimDuration::from_millis(1);
 /// Samples kept in the time series.
 const SERIES_CAPACITY: usize = 3_000;
 
@@ -298,6 +302,29 @@ impl World {
         if self.is_running() {
             self.queue.advance_to(t);
         }
+    }
+
+    /// Like [`World::run_until`], but applies at most `max_steps` events.
+    /// Returns `true` if it reached `t` (then the clock is at `t`); `false`
+    /// if it stopped early (the clock stays at the last event). A page uses
+    /// this to stay responsive on a world too busy for the chosen speed;
+    /// splitting a run this way never changes its outcome.
+    pub fn run_until_bounded(&mut self, t: SimTime, max_steps: u64) -> bool {
+        for _ in 0..max_steps {
+            if !self.step_until(t) {
+                if self.is_running() {
+                    self.queue.advance_to(t);
+                }
+                return true;
+            }
+        }
+        if self.queue.peek_time().is_some_and(|next| next > t) && self.pending.is_empty() {
+            if self.is_running() {
+                self.queue.advance_to(t);
+            }
+            return true;
+        }
+        !self.is_running()
     }
 
     pub fn run_for(&mut self, d: SimDuration) {

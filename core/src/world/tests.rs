@@ -255,3 +255,33 @@ fn new_instances_never_reuse_a_goroutine_name() {
     let clash = GoroutineSpec { name: "p-3".into(), count: 1, ..spec };
     assert!(matches!(w.apply(&Command::AddGoroutine { spec: clash }), Err(CommandError::NotApplicable(_))));
 }
+
+#[test]
+fn a_zero_time_cycle_yields_and_time_moves_on() {
+    // A stage that reads and writes the same channel with no work spins.
+    let mut w = world(
+        r#"{"trace_capacity":1000000,"channels":[{"name":"loop","capacity":1}],
+        "goroutines":[{"name":"seed","behavior":{"program":[{"send":"loop"}]}},
+                      {"name":"spin","behavior":{"stage":{"from":"loop","to":"loop"}}}]}"#,
+    );
+    assert!(w.run_until_bounded(SimTime::from_micros(10_000), 10_000_000));
+    assert_eq!(w.now(), SimTime::from_micros(10_000));
+    let yields = w.trace().events().filter(|e| e.kind == EventKind::Yield).count();
+    assert!((9..=11).contains(&yields), "one yield per millisecond, got {yields}");
+}
+
+#[test]
+fn bounded_runs_stop_early_and_split_runs_are_identical() {
+    let json = crate::presets::get("wait-group").unwrap().json;
+    let mut a = world(json);
+    let mut b = world(json);
+    a.run_until(SimTime::from_micros(2_000_000));
+    let mut calls = 0;
+    while !b.run_until_bounded(SimTime::from_micros(2_000_000), 7) {
+        calls += 1;
+        assert!(b.now() <= SimTime::from_micros(2_000_000));
+    }
+    assert!(calls > 10, "seven events per call cannot reach 2s at once");
+    assert_eq!(b.now(), SimTime::from_micros(2_000_000));
+    assert_eq!((a.trace_hash(), a.snapshot()), (b.trace_hash(), b.snapshot()));
+}

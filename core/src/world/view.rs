@@ -355,7 +355,9 @@ impl World {
             EventKind::Paused => format!("{g} paused"),
             EventKind::Resumed => format!("{g} resumed"),
             EventKind::Capacity => format!("{ch} capacity set to {}", e.aux),
-            EventKind::Yield => format!("{g} ran {} steps without waiting; forced to yield 1µs", super::OP_BUDGET),
+            EventKind::Yield => {
+                format!("{g} ran {} steps without waiting (spinning); it yields for {}", super::OP_BUDGET, super::SPIN_YIELD)
+            }
         }
     }
 
