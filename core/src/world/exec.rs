@@ -8,7 +8,7 @@ use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
 use crate::observe::snapshot::{GState, PanicReport, RunStatus};
 use crate::observe::trace::{DropCause, EventKind, NONE};
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 impl World {
     /// Runs goroutine `g` from its pc until it waits.
