@@ -24,19 +24,25 @@ pub struct TimerId {
     generation: u32,
 }
 
-/// A heap entry, ordered by `(time, seq)` packed into one `u128` (time in
-/// the high half), so comparing two entries is one branch-free wide
-/// compare. `seq` is unique, so the order is total.
+/// A heap entry, ordered by `(time, seq)`, compared as one `u128` (time in
+/// the high half): a branch-free wide compare. Kept as two `u64`s so an
+/// entry is 24 bytes, not 32 (`u128` is 16-aligned). `seq` is unique, so the
+/// order is total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
-    order: u128,
+    time: u64,
+    seq: u64,
     slot: u32,
     generation: u32,
 }
 
 impl Key {
+    #[inline(always)]
+    fn order(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.seq)
+    }
     fn time(&self) -> SimTime {
-        SimTime::from_micros((self.order >> 64) as u64)
+        SimTime::from_micros(self.time)
     }
 }
 
@@ -65,7 +71,7 @@ impl Heap {
         self.v.push(k);
         while i > 0 {
             let parent = (i - 1) / 2;
-            if self.v[parent].order <= k.order {
+            if self.v[parent].order() <= k.order() {
                 break;
             }
             self.v[i] = self.v[parent];
@@ -84,7 +90,7 @@ impl Heap {
         let mut hole = 0;
         let mut child = 1;
         while child + 1 < n {
-            child += usize::from(self.v[child + 1].order < self.v[child].order);
+            child += usize::from(self.v[child + 1].order() < self.v[child].order());
             self.v[hole] = self.v[child];
             hole = child;
             child = 2 * hole + 1;
@@ -95,7 +101,7 @@ impl Heap {
         }
         while hole > 0 {
             let parent = (hole - 1) / 2;
-            if self.v[parent].order <= last.order {
+            if self.v[parent].order() <= last.order() {
                 break;
             }
             self.v[hole] = self.v[parent];
@@ -181,8 +187,7 @@ impl<E> EventQueue<E> {
         let generation = self.slots[slot as usize].generation;
         let seq = self.next_seq;
         self.next_seq += 1;
-        let order = (u128::from(time.as_micros()) << 64) | u128::from(seq);
-        self.heap.push(Key { order, slot, generation });
+        self.heap.push(Key { time: time.as_micros(), seq, slot, generation });
         self.live += 1;
         TimerId { slot, generation }
     }

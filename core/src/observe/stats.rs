@@ -53,6 +53,15 @@ impl Latency {
     pub fn count(&self) -> u64 {
         self.h.len()
     }
+    /// Just the median and the 99th percentile (what a time-series sample
+    /// keeps), the same values as [`Latency::percentiles`] gives, without
+    /// its other statistics (the mean walks the whole histogram).
+    pub fn p50_p99(&self) -> (u64, u64) {
+        if self.h.is_empty() {
+            return (0, 0);
+        }
+        (self.h.value_at_quantile(0.50), self.h.value_at_quantile(0.99))
+    }
     pub fn percentiles(&self) -> Percentiles {
         if self.h.is_empty() {
             return Percentiles::default();
@@ -195,8 +204,10 @@ mod tests {
         assert!((4_900..=5_100).contains(&p.p50_us), "{p:?}");
         assert!((9_800..=10_000).contains(&p.p99_us), "{p:?}");
         assert!((10_000..=10_100).contains(&p.max_us));
+        assert_eq!(l.p50_p99(), (p.p50_us, p.p99_us));
         l.reset();
         assert_eq!(l.percentiles(), Percentiles::default());
+        assert_eq!(l.p50_p99(), (0, 0));
     }
 
     fn stats(t_us: u64) -> SampleStats {

@@ -203,13 +203,13 @@ impl World {
         let interval = self.scenario.sample_interval.as_secs_f64();
         let delivered = self.tally.delivered - self.tally.delivered_at_last_sample;
         self.tally.delivered_at_last_sample = self.tally.delivered;
-        let w = self.window.percentiles();
+        let (p50_us, p99_us) = self.window.p50_p99();
         self.window.reset();
         let stats = crate::observe::stats::SampleStats {
             t_us: now.as_micros(),
             throughput: delivered as f64 / interval,
-            p50_us: w.p50_us,
-            p99_us: w.p99_us,
+            p50_us,
+            p99_us,
             blocked,
         };
         // No allocation: the series keeps the lens in a preallocated ring.
