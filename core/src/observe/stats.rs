@@ -83,7 +83,9 @@ pub struct Sample {
     pub t_us: u64,
     /// `len` of each channel, in channel order.
     pub lens: Vec<u32>,
-    /// Deliveries per second of virtual time over the interval.
+    /// Deliveries per second of virtual time over the last second (or
+    /// since the start, if less than a second has passed): a trailing
+    /// window, so a 100 ms sample interval does not read as spikes.
     pub throughput: f64,
     /// Delivery latency percentiles over the interval (0 when none).
     pub p50_us: u64,
@@ -189,6 +191,36 @@ impl Series {
     }
 }
 
+/// Deliveries per second over a trailing window of about one second,
+/// from running totals taken at every sample. Fixed memory, set up once.
+#[derive(Clone, Debug)]
+pub struct RateWindow {
+    /// Totals at the last `len` samples (a ring; `next` is the oldest).
+    totals: Vec<u64>,
+    next: usize,
+    filled: usize,
+    interval_s: f64,
+}
+
+impl RateWindow {
+    pub fn new(interval: crate::time::SimDuration) -> Self {
+        let us = interval.as_micros().max(1);
+        let k = 1_000_000u64.div_ceil(us).clamp(1, 1_000) as usize;
+        RateWindow { totals: vec![0; k], next: 0, filled: 0, interval_s: interval.as_secs_f64() }
+    }
+
+    /// Records the running total at a sample; returns the rate per second
+    /// over the window that ends here.
+    pub fn push(&mut self, total: u64) -> f64 {
+        let k = self.totals.len();
+        let (reference, spans) = if self.filled < k { (0, self.filled + 1) } else { (self.totals[self.next], k) };
+        self.totals[self.next] = total;
+        self.next = (self.next + 1) % k;
+        self.filled = (self.filled + 1).min(k);
+        (total - reference) as f64 / (spans as f64 * self.interval_s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +244,19 @@ mod tests {
 
     fn stats(t_us: u64) -> SampleStats {
         SampleStats { t_us, throughput: t_us as f64 / 2.0, p50_us: t_us + 1, p99_us: t_us + 2, blocked: t_us as u32 }
+    }
+
+    #[test]
+    fn rate_window_covers_the_last_second() {
+        let mut r = RateWindow::new(crate::time::SimDuration::from_millis(250));
+        // 1 delivery in the first 250 ms, then 4 per 250 ms.
+        assert_eq!(r.push(1), 4.0);
+        assert_eq!(r.push(5), 10.0);
+        assert_eq!(r.push(9), 12.0);
+        assert_eq!(r.push(13), 13.0);
+        // Window full: the total one second ago (1) is the reference.
+        assert_eq!(r.push(17), 16.0);
+        assert_eq!(r.push(17), 12.0);
     }
 
     #[test]

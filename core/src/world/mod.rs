@@ -123,7 +123,6 @@ struct Tally {
     processed: u64,
     filtered: u64,
     dropped: u64,
-    delivered_at_last_sample: u64,
 }
 
 /// A running Go-channel world.
@@ -143,6 +142,7 @@ pub struct World {
     delivery: Latency,
     processed: Latency,
     window: Latency,
+    rate: crate::observe::stats::RateWindow,
     series: Series,
     status: RunStatus,
     status_at: SimTime,
@@ -200,6 +200,7 @@ impl World {
             delivery: Latency::new(),
             processed: Latency::new(),
             window: Latency::new(),
+            rate: crate::observe::stats::RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             status: RunStatus::Running,
             status_at: SimTime::ZERO,

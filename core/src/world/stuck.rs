@@ -200,14 +200,12 @@ impl World {
         if blocked > 0 || self.deadlock.is_some() {
             self.update_stuck(now);
         }
-        let interval = self.scenario.sample_interval.as_secs_f64();
-        let delivered = self.tally.delivered - self.tally.delivered_at_last_sample;
-        self.tally.delivered_at_last_sample = self.tally.delivered;
+        let throughput = self.rate.push(self.tally.delivered);
         let (p50_us, p99_us) = self.window.p50_p99();
         self.window.reset();
         let stats = crate::observe::stats::SampleStats {
             t_us: now.as_micros(),
-            throughput: delivered as f64 / interval,
+            throughput,
             p50_us,
             p99_us,
             blocked,
