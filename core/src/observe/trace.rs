@@ -1,8 +1,11 @@
 //! The event trace: everything that happened, as small `Copy` records.
 //!
 //! Semantics: every event gets a sequence number and is folded into a
-//! running 64-bit hash (FNV-1a over its fields), so two runs are identical
-//! iff their hashes and counts match, however long they ran. Only the last
+//! running 64-bit hash of its fields (a word-at-a-time multiply-xor mixer,
+//! defined at [`fold_event`]; the same bits natively and in wasm32), so two
+//! runs are identical iff their hashes and counts match (up to a 64-bit
+//! collision), however long they ran. `seq` is implied by the order and
+//! `msg_producer` by `msg`, so neither is hashed. Only the last
 //! `capacity` events are kept (a ring), so long runs use bounded memory;
 //! `capacity == 0` keeps none but still hashes. Recording allocates nothing
 //! once the ring is full.
@@ -128,93 +131,59 @@ pub struct Trace {
     hash: u64,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// Starting value of the running hash (the first rapidhash/wyhash secret).
+const HASH_SEED: u64 = 0x2d35_8dcc_aa6c_78a5;
 
-/// `FNV_POW[k]` = `FNV_PRIME^k` (wrapping), for k = 0..=8.
-const FNV_POW: [u64; 9] = {
-    let mut p = [1u64; 9];
-    let mut k = 1;
-    while k < 9 {
-        p[k] = p[k - 1].wrapping_mul(FNV_PRIME);
-        k += 1;
-    }
-    p
-};
+/// The fixed constants xored into the words before multiplying (the
+/// wyhash/rapidhash secrets and the golden ratio): they keep small field
+/// values, and zero in particular, away from the multiplier's weak inputs.
+const K: [u64; 7] = [
+    0x8bb8_4b93_962e_acc9,
+    0x4b33_a62e_d433_d4a3,
+    0x4d5a_2da5_1de1_aa47,
+    0xa076_1d64_78bd_642f,
+    0xe703_7ed1_a0b4_28db,
+    0x8ebc_6af0_9c88_c6e3,
+    0x9e37_79b9_7f4a_7c15,
+];
 
-/// Four `0xff` bytes (a `NONE` goroutine or channel) folded into a hash
-/// whose low byte is `l` add `FNV_FF4[l]` to `h * FNV_PRIME^4`: xoring
-/// `0xff` into `h` adds `255 - 2l`, so each step is `h' = (h + 255 - 2l) * P`
-/// and only the low byte (which evolves on its own) decides what is added.
-const FNV_FF4: [u64; 256] = {
-    let mut t = [0u64; 256];
-    let mut l0 = 0;
-    while l0 < 256 {
-        let (mut acc, mut l) = (0u64, l0 as u64);
-        let mut i = 0;
-        while i < 4 {
-            let e = 255u64.wrapping_sub(2 * l);
-            acc = acc.wrapping_add(e).wrapping_mul(FNV_PRIME);
-            l = ((l ^ 0xff).wrapping_mul(FNV_PRIME)) & 0xff;
-            i += 1;
-        }
-        t[l0] = acc;
-        l0 += 1;
-    }
-    t
-};
-
-/// [`fold`] for the 4 little-endian bytes of a `u32`, with a shortcut for
-/// `NONE` (`u32::MAX`).
+/// The 64x64 -> 128-bit product folded to 64 bits (high xor low): the
+/// "mum" mixer of wyhash and rapidhash. Plain integer arithmetic, so it
+/// gives the same bits on every target (one `mul` on x86_64; wasm32 builds
+/// the 128-bit product from 64-bit multiplies).
 #[inline(always)]
-fn fold_u32(h: u64, x: u32) -> u64 {
-    if x == NONE {
-        return h.wrapping_mul(FNV_POW[4]).wrapping_add(FNV_FF4[(h & 0xff) as usize]);
-    }
-    let significant = (32 - x.leading_zeros() as usize).div_ceil(8);
-    if significant == 0 {
-        return h.wrapping_mul(FNV_POW[4]);
-    }
-    let (mut h, mut x) = (h, u64::from(x));
-    for _ in 1..significant {
-        h = (h ^ (x & 0xff)).wrapping_mul(FNV_PRIME);
-        x >>= 8;
-    }
-    // The last non-zero byte and the zero bytes above it in one multiply.
-    (h ^ x).wrapping_mul(FNV_POW[5 - significant])
+fn mum(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
 }
 
-/// Folds the 8 little-endian bytes of `x` into `h`, FNV-1a byte by byte
-/// (`h = (h ^ byte) * FNV_PRIME`), exactly as a plain byte loop does
-/// (`fold_bytes` in the tests checks it), but faster: the hash is a serial
-/// chain of xor+multiply (4 cycles a byte) and most fields are small
-/// numbers whose high bytes are zero. Xoring a zero byte changes nothing,
-/// so the last non-zero byte and the `k` zero bytes above it are one
-/// xor and one multiplication by `FNV_PRIME^(k+1)`: a value of `s`
-/// significant bytes costs `s` steps instead of 8.
+/// Folds one event into the running hash `h`. The event's six words
+/// (`time` in µs, `kind` as its `u8` discriminant, `g | ch << 32`, `msg`,
+/// `msg_value`, `aux`, the last two as two's-complement `u64`) are xored
+/// with the constants `K[0..6]` and multiplied in three independent pairs,
+/// then combined with the previous hash:
+///
+/// ```text
+/// a = mum(time ^ K0, (g | ch << 32) ^ K1)
+/// b = mum(msg ^ K2, msg_value ^ K3)
+/// c = mum(aux ^ K4, kind ^ K5)
+/// h' = mum(h ^ a, b ^ c ^ K6)
+/// ```
+///
+/// Three multiplies run in parallel and only the last one depends on the
+/// previous hash, so an event costs a few cycles (the former byte-wise
+/// FNV-1a was a serial chain of up to 48 multiplies).
 #[inline(always)]
-fn fold(mut h: u64, mut x: u64) -> u64 {
-    // Bytes up to and including the highest non-zero one (0 for x == 0).
-    let significant = (64 - x.leading_zeros() as usize).div_ceil(8);
-    if significant == 0 {
-        return h.wrapping_mul(FNV_POW[8]);
-    }
-    for _ in 1..significant {
-        h = (h ^ (x & 0xff)).wrapping_mul(FNV_PRIME);
-        x >>= 8;
-    }
-    (h ^ x).wrapping_mul(FNV_POW[9 - significant])
-}
-
-/// [`fold`] of a value below 256 (one byte, then seven zero bytes).
-#[inline(always)]
-fn fold_byte(h: u64, b: u8) -> u64 {
-    (h ^ u64::from(b)).wrapping_mul(FNV_POW[8])
+fn fold_event(h: u64, ev: &TraceEvent) -> u64 {
+    let a = mum(ev.time.as_micros() ^ K[0], (u64::from(ev.g) | (u64::from(ev.ch) << 32)) ^ K[1]);
+    let b = mum(ev.msg ^ K[2], (ev.msg_value as u64) ^ K[3]);
+    let c = mum((ev.aux as u64) ^ K[4], u64::from(ev.kind as u8) ^ K[5]);
+    mum(h ^ a, b ^ c ^ K[6])
 }
 
 impl Trace {
     pub fn new(capacity: usize) -> Self {
-        Trace { ring: VecDeque::with_capacity(capacity.min(1 << 16)), capacity, total: 0, hash: FNV_OFFSET }
+        Trace { ring: VecDeque::with_capacity(capacity.min(1 << 16)), capacity, total: 0, hash: HASH_SEED }
     }
 
     /// Records an event (its `seq` is assigned here) and returns the seq.
@@ -222,15 +191,7 @@ impl Trace {
     pub fn record(&mut self, mut ev: TraceEvent) -> u64 {
         ev.seq = self.total;
         self.total += 1;
-        let mut h = self.hash;
-        h = fold(h, ev.time.as_micros());
-        h = fold_byte(h, ev.kind as u8); // `repr(u8)`: the same as `as u64`
-        // The word `g | ch << 32`, as its two little-endian halves.
-        h = fold_u32(fold_u32(h, ev.g), ev.ch);
-        h = fold(h, ev.msg);
-        h = fold(h, ev.msg_value as u64);
-        h = fold(h, ev.aux as u64);
-        self.hash = h;
+        self.hash = fold_event(self.hash, &ev);
         if self.capacity > 0 {
             if self.ring.len() == self.capacity {
                 self.ring.pop_front();
@@ -281,65 +242,72 @@ mod tests {
         }
     }
 
-    /// The definition: FNV-1a over the 8 little-endian bytes.
-    fn fold_bytes(mut h: u64, x: u64) -> u64 {
-        for b in x.to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(FNV_PRIME);
-        }
-        h
+    /// `mum` from 32-bit halves (schoolbook), without `u128`.
+    fn mum_by_halves(a: u64, b: u64) -> u64 {
+        let (a0, a1, b0, b1) = (a & 0xffff_ffff, a >> 32, b & 0xffff_ffff, b >> 32);
+        let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+        let mid = (p00 >> 32) + (p01 & 0xffff_ffff) + (p10 & 0xffff_ffff);
+        let lo = (p00 & 0xffff_ffff) | (mid << 32);
+        let hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+        lo ^ hi
     }
 
     #[test]
-    fn fast_fold_equals_the_byte_loop() {
-        let mut words = vec![0, 1, 0xff, 0x100, u64::MAX, u64::from(NONE), u64::from(NONE) << 32, 1 << 63, (-1i64) as u64, (-2i64) as u64];
-        // Every byte width, with zero bytes inside, plus a pseudo-random spread.
-        for k in 0..64 {
-            words.push(1 << k);
-            words.push((1u64 << k).wrapping_sub(1));
-            words.push((1u64 << k) | 1);
-        }
+    fn mum_is_the_folded_128_bit_product() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut words = vec![0, 1, u64::MAX, 1 << 63, u64::from(NONE)];
         for _ in 0..10_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             words.push(x >> (x % 64));
         }
-        for k in 0..256 {
-            words.push(k);
-            words.push(u64::from(NONE) | (k << 32));
-            words.push(k | (u64::from(NONE) << 32));
+        for pair in words.windows(2) {
+            assert_eq!(mum(pair[0], pair[1]), mum_by_halves(pair[0], pair[1]), "{:#x} * {:#x}", pair[0], pair[1]);
         }
-        // The NONE table, from every low byte.
-        for l in 0..256u64 {
-            let h = (FNV_OFFSET & !0xff) | l;
-            let want = fold_bytes(h, u64::from(NONE) << 32);
-            assert_eq!(fold_u32(h.wrapping_mul(FNV_POW[4]), NONE), want, "low byte {l}");
-        }
-        let mut h = FNV_OFFSET;
-        for &w in &words {
-            assert_eq!(fold(h, w), fold_bytes(h, w), "word {w:#x} from {h:#x}");
-            if w < 256 {
-                assert_eq!(fold_byte(h, w as u8), fold_bytes(h, w), "byte {w:#x} from {h:#x}");
-            }
-            let halves = fold_u32(fold_u32(h, w as u32), (w >> 32) as u32);
-            assert_eq!(halves, fold_bytes(h, w), "halves of {w:#x} from {h:#x}");
-            h = fold_bytes(h, w);
-        }
+        assert_eq!(mum(u64::MAX, u64::MAX), 1 ^ (u64::MAX - 1), "(2^64-1)^2 = 2^128 - 2^65 + 1");
     }
 
     #[test]
     fn hash_of_a_known_event_is_pinned() {
-        // FNV-1a of the six little-endian words, computed with the byte loop.
+        // The documented definition, spelled out with the schoolbook product.
         let mut t = Trace::new(0);
-        let e = TraceEvent { aux: -1, ch: NONE, ..ev(1_234_567) };
+        let e = TraceEvent { aux: -1, ch: NONE, kind: EventKind::Received, ..ev(1_234_567) };
         t.record(e);
-        let mut h = FNV_OFFSET;
-        for w in [1_234_567, EventKind::Produced as u64, 1 | (u64::from(NONE) << 32), 1_234_567, 0, u64::MAX] {
-            h = fold_bytes(h, w);
+        let a = mum_by_halves(1_234_567 ^ K[0], (1 | (u64::from(NONE) << 32)) ^ K[1]);
+        let b = mum_by_halves(1_234_567 ^ K[2], K[3]);
+        let c = mum_by_halves(u64::MAX ^ K[4], (EventKind::Received as u64) ^ K[5]);
+        assert_eq!(t.hash(), mum_by_halves(HASH_SEED ^ a, b ^ c ^ K[6]));
+        // Pinned: every recorded hash (fixtures, links, the README) depends
+        // on these bits; changing the definition must be deliberate.
+        assert_eq!(t.hash(), PINNED, "got {:#018x}", t.hash());
+    }
+    const PINNED: u64 = 0xbd96_18b1_80a7_c78c;
+
+    #[test]
+    fn every_hashed_field_changes_the_hash() {
+        let base = TraceEvent { msg_value: 7, aux: 3, ..ev(1000) };
+        let hash = |e: TraceEvent| {
+            let mut t = Trace::new(0);
+            t.record(e);
+            t.hash()
+        };
+        let h0 = hash(base);
+        let variants = [
+            TraceEvent { time: SimTime::from_micros(1001), ..base },
+            TraceEvent { kind: EventKind::Handoff, ..base },
+            TraceEvent { g: 2, ..base },
+            TraceEvent { ch: 0, ..base },
+            TraceEvent { msg: 1001, ..base },
+            TraceEvent { msg_value: 8, ..base },
+            TraceEvent { aux: -3, ..base },
+            // g and ch swapped: they are distinct halves of one word.
+            TraceEvent { g: NONE, ch: 1, ..base },
+        ];
+        for (i, v) in variants.into_iter().enumerate() {
+            assert_ne!(hash(v), h0, "variant {i}");
         }
-        assert_eq!(t.hash(), h);
+        assert_eq!(hash(TraceEvent { seq: 99, msg_producer: 5, ..base }), h0, "seq and msg_producer are not hashed");
     }
 
     #[test]
