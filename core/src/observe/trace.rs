@@ -187,7 +187,7 @@ impl Trace {
     }
 
     /// Records an event (its `seq` is assigned here) and returns the seq.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, mut ev: TraceEvent) -> u64 {
         ev.seq = self.total;
         self.total += 1;
