@@ -45,6 +45,7 @@ const state = {
   presetName: null,
   ownHash: '', // the fragment this page wrote itself
   ended: false,
+  lastRawDt: 0, // wall time between the last two frames, ms
   panelsStale: true,
   panelsAt: 0,
 };
@@ -58,10 +59,13 @@ const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
 // --- errors ----------------------------------------------------------------
 
+/** Shows `message` in the page's error box (text only), or hides it for ''. */
 function showError(message) {
-  const e = $('error');
-  e.textContent = message;
-  e.hidden = !message;
+  const box = $('error');
+  // Focus on the dismiss button would be lost with the box: hand it to Play.
+  if (!message && !box.hidden && box.contains(document.activeElement)) $('play').focus();
+  $('error-text').textContent = message;
+  box.hidden = !message;
 }
 
 function errorMessage(err) {
@@ -110,10 +114,62 @@ function stepSpeed(dir) {
   setSpeed(next);
 }
 
+// --- can the engine keep up? ----------------------------------------------
+//
+// `advance()` runs at most a fixed number of events per call and returns
+// false when that was not enough to reach the requested virtual time (the
+// engine's clock then stays where the last event was). The page says so next
+// to the speed, with the speed actually reached, until the engine has kept up
+// for LAG_HIDE_MS again. The clock always shows the engine's own time.
+
+/** Wall time the engine must keep up before the notice goes away. */
+const LAG_HIDE_MS = 1000;
+/** Window over which the reached speed is measured. */
+const LAG_WINDOW_MS = 1000;
+
+const lag = { shown: false, lastBehind: -Infinity, samples: [], textAt: 0 };
+
+function hideLag() {
+  lag.shown = false;
+  lag.samples.length = 0;
+  lag.lastBehind = -Infinity;
+  $('speed-lag').hidden = true;
+}
+
+/** Called after every advance with whether it caught up (reached the virtual time the speed asks for). */
+function noteAdvance(caughtUp, now, timeUs) {
+  lag.samples.push([now, timeUs]);
+  while (lag.samples.length > 2 && now - lag.samples[0][0] > LAG_WINDOW_MS) lag.samples.shift();
+  if (!caughtUp) lag.lastBehind = now;
+  const behind = now - lag.lastBehind < LAG_HIDE_MS;
+  const el = $('speed-lag');
+  if (!behind) {
+    if (lag.shown) hideLag();
+    return;
+  }
+  if (!lag.shown || now - lag.textAt >= 500) {
+    const [w0, v0] = lag.samples[0];
+    const reached = now > w0 ? (timeUs - v0) / 1000 / (now - w0) : 0;
+    const text = reached > 0 && reached < state.speed
+      ? `engine can't keep up (≈${fmtSpeed(roundSpeed(reached))})`
+      : "engine can't keep up";
+    if (el.textContent !== text) el.textContent = text;
+    lag.textAt = now;
+  }
+  if (!lag.shown) {
+    lag.shown = true;
+    el.title = 'The engine cannot keep up at this speed: each frame runs at most a fixed number of events, '
+      + 'so virtual time runs slower than the speed says (≈ the speed reached). '
+      + 'The clock shows the engine\'s time; the run itself is unchanged.';
+    el.hidden = false;
+  }
+}
+
 // --- play / step -----------------------------------------------------------
 
 function setPlaying(on) {
   state.playing = on;
+  if (!on) hideLag();
   const b = $('play');
   b.textContent = on ? 'Pause' : 'Play';
   b.setAttribute('aria-pressed', String(on));
@@ -164,6 +220,7 @@ function syncPresetPicker(info) {
 function install(pg) {
   if (state.pg) state.pg.free();
   state.pg = pg;
+  showError(''); // a new scenario loaded: older messages are about something else
   afterReset();
   const info = describeScenario(pg.scenario_json());
   state.presetName = info.name;
@@ -172,6 +229,7 @@ function install(pg) {
 
 /** Views forget the old run (new world, reset, new seed). */
 function afterReset() {
+  hideLag();
   stage.reset();
   controls.reset();
   eventlog.clear();
@@ -431,12 +489,19 @@ function frame(now) {
   requestAnimationFrame(frame);
   const pg = state.pg;
   if (!pg) return;
-  const dt = Math.min(Math.max(0, now - state.lastFrame), MAX_FRAME_MS);
+  const rawDt = Math.max(0, now - state.lastFrame);
+  const dt = Math.min(rawDt, MAX_FRAME_MS);
+  // Two long frames in a row (not just a tab coming back) also mean virtual time falls behind.
+  const slowFrames = rawDt > MAX_FRAME_MS && state.lastRawDt > MAX_FRAME_MS;
+  state.lastRawDt = rawDt;
   state.lastFrame = now;
   const t0 = performance.now();
   if (state.playing && !state.ended) {
-    pg.advance(dt * 1000 * state.speed);
+    const caughtUp = pg.advance(dt * 1000 * state.speed);
+    noteAdvance(caughtUp && !slowFrames, now, pg.time_us);
     state.dirty = true;
+  } else if (lag.shown) {
+    hideLag();
   }
   const t1 = performance.now();
   let events = null;
@@ -550,9 +615,16 @@ function wire() {
     $('seed').setAttribute('aria-invalid', 'false');
   });
   $('share').addEventListener('click', share);
+  $('error-dismiss').addEventListener('click', () => showError(''));
+  // Folded panels: the charts measure themselves again when they reappear.
+  $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) charts.resize(); });
 
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'Escape' && !$('error').hidden) {
+      showError('');
+      return;
+    }
     const t = e.target;
     if (isTextField(t)) return;
     const onButton = t instanceof HTMLButtonElement || (t instanceof HTMLElement && t.tagName === 'SUMMARY');
@@ -621,13 +693,15 @@ async function main() {
     setTimeout(() => { bench.until = performance.now() + BENCH_MS; }, 500);
   } else {
     let opened = false;
+    let linkError = '';
     try {
       opened = await openShared(location.hash);
     } catch (err) {
-      showError(`${errorMessage(err)}\nLoaded the default scenario instead.`);
+      linkError = `${errorMessage(err)}\nLoaded the default scenario instead.`;
       clearHash();
     }
     if (!opened) loadPreset(Playground.default_preset());
+    if (linkError) showError(linkError);
   }
   requestAnimationFrame(frame);
 }

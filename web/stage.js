@@ -30,6 +30,12 @@ export const STATES = {
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 
 const TOKEN_MS = 340;
+/** Buffered values named in the accessible list, per channel. */
+const LIST_LABELS = 8;
+/** The stage is never shorter than this (CSS pixels)... */
+const STAGE_MIN_H = 260;
+/** ...and gets this much more than its content needs. */
+const STAGE_AIR = 48;
 const STUCK_WORD = { blocked_send: 'send', blocked_recv: 'receive', blocked_select: 'select', blocked_wait: 'wg.Wait' };
 const MAX_TOKENS = 60;
 const FLASH_MS = 1600;
@@ -44,6 +50,89 @@ export function fmtDuration(us) {
   const m = Math.floor(us / 60e6);
   const s = Math.floor((us % 60e6) / 1e6);
   return `${m}m${String(s).padStart(2, '0')}s`;
+}
+
+/** Splits an engine label `producer#value` at its last '#': [producer, '#value'] (['', label] without one). */
+export function splitLabel(label) {
+  const s = String(label);
+  const i = s.lastIndexOf('#');
+  return i > 0 ? [s.slice(0, i), s.slice(i)] : ['', s];
+}
+
+/** Short forms of a name, shortest first, ending with the name itself: "producer-1" -> p1, pr1, pro1, ..., producer1, producer-1. */
+function abbreviations(name) {
+  const words = name.match(/[A-Za-z]+/g) || [];
+  const digits = (name.match(/[0-9]+/g) || []).join('');
+  const out = [];
+  if (words.length) {
+    out.push(words.map((w) => w[0]).join('').toLowerCase() + digits);
+    const first = words[0].toLowerCase();
+    const rest = words.slice(1).map((w) => w[0].toLowerCase()).join('');
+    for (let n = 2; n <= first.length; n++) out.push(first.slice(0, n) + rest + digits);
+  }
+  out.push(name);
+  return out;
+}
+
+/**
+ * Compact message labels for narrow places, for display only: the engine's
+ * `producer-1#3` becomes `p1#3`. Every producer name gets the shortest of its
+ * abbreviations (initials + digits, then longer prefixes, then the name
+ * itself) that no earlier name took and that is not another goroutine's
+ * real name, so two different messages never read the same. Names keep
+ * their short form once given, unless a later name is exactly that form
+ * (then the forms are dealt again, in the order the names were learned).
+ *
+ * createLabeler() -> { learn(names), short(label), clear() }
+ */
+export function createLabeler() {
+  const order = []; // names, in the order they were learned
+  const known = new Set();
+  const short = new Map(); // name -> short form
+  let taken = new Set(); // short forms in use
+
+  function deal() {
+    short.clear();
+    taken = new Set();
+    for (const name of order) {
+      const pick = abbreviations(name).find((a) => a === name || (!taken.has(a) && !known.has(a))) ?? name;
+      short.set(name, pick);
+      taken.add(pick);
+    }
+  }
+
+  function learn(names) {
+    let again = false;
+    for (const name of names) {
+      if (known.has(name)) continue;
+      known.add(name);
+      order.push(name);
+      if (taken.has(name)) again = true; // an earlier name's short form is this real name
+      else {
+        const pick = abbreviations(name).find((a) => a === name || (!taken.has(a) && !known.has(a))) ?? name;
+        short.set(name, pick);
+        taken.add(pick);
+      }
+    }
+    if (again) deal();
+  }
+
+  return {
+    learn,
+    /** `p1#3` for `producer-1#3` (learning the producer's name if it is new). */
+    short(label) {
+      const [name, rest] = splitLabel(label);
+      if (!name) return String(label);
+      if (!known.has(name)) learn([name]);
+      return short.get(name) + rest;
+    },
+    clear() {
+      order.length = 0;
+      known.clear();
+      short.clear();
+      taken = new Set();
+    },
+  };
 }
 
 /** Colours from CSS custom properties, so the canvas follows the theme. */
@@ -362,7 +451,9 @@ export function createStage(canvas, list, { onSelect } = {}) {
   let listNodes = new Map();
   let lastListUpdate = 0;
   let lastAria = '';
+  let drewTokens = false; // the last frame showed tokens: the next one must wipe them
   const textWidthCache = new Map();
+  const labeler = createLabeler();
 
   function resize() {
     const rect = canvas.getBoundingClientRect();
@@ -443,7 +534,8 @@ export function createStage(canvas, list, { onSelect } = {}) {
    */
   function computeLayout(snap) {
     const pad = 12;
-    const bottom = snap.waitgroups.length ? 26 : 8;
+    const wgLines = waitGroupLines(worstWaitGroupTexts(snap));
+    const bottom = wgLines.length ? 10 + wgLines.length * WG_LINE : 8;
     const top = 8;
     const cols = topo.columns;
     // Unbuffered channels have no slots to draw: their columns can be narrower.
@@ -580,7 +672,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
         chanPos.set(it.id, { x: cx + qW, y: it.y, w: cw - qW * 2, h: CHAN_H, qW, colX: cx, colW: cw, row: rowOf[ci] });
       }
     });
-    return { pos, groupBoxes, chanPos, needHeight, rowBottom };
+    return { pos, groupBoxes, chanPos, needHeight, rowBottom, wgLines };
   }
 
   // --- drawing -------------------------------------------------------------
@@ -631,16 +723,49 @@ export function createStage(canvas, list, { onSelect } = {}) {
     return theme[(STATES[g.state] || STATES.runnable).color];
   }
 
-  function shortStatus(g) {
+  /** The card's second line: state and how long, or what it works on (full label if it fits, else the compact one). */
+  function shortStatus(g, font, maxW) {
     const st = STATES[g.state] || STATES.runnable;
     if (st.blocked) return g.state_for_us > 0 ? `${st.short} ${fmtDuration(g.state_for_us)}` : st.short;
-    if (g.state === 'working' && g.held) return `working on ${shortLabel(g.held)}`;
+    if (g.state === 'working' && g.held) {
+      const full = `working on ${g.held}`;
+      return measure(full, font) <= maxW ? full : `working on ${labeler.short(g.held)}`;
+    }
     return st.short;
   }
 
-  function shortLabel(label) {
-    const i = label.lastIndexOf('#');
-    return i >= 0 ? label.slice(i) : label;
+  /** A message label that fits `maxW`: the engine's (`producer-1#3`) if it fits, else the compact one (`p1#3`). */
+  function fitLabel(label, font, maxW) {
+    return measure(label, font) <= maxW ? label : labeler.short(label);
+  }
+
+  /**
+   * A label inside a buffer slot centred on (cx, cy): on one line if it fits,
+   * else split into name and `#value` on two lines, else the compact form cut
+   * to fit (only in slots too small for even that).
+   */
+  function drawSlotLabel(label, cx, cy, maxW, maxH) {
+    const font = '10px ui-monospace, monospace';
+    const small = '9px ui-monospace, monospace';
+    ctx.textAlign = 'center';
+    let text = fitLabel(label, font, maxW);
+    if (measure(text, font) <= maxW) {
+      ctx.font = font;
+      ctx.fillText(text, cx, cy + 0.5);
+    } else {
+      const [name, value] = splitLabel(text);
+      if (name && maxH >= 20 && measure(value, small) <= maxW) {
+        const top = measure(name, small) <= maxW ? name : fit(name, small, maxW);
+        ctx.font = small;
+        ctx.fillText(top, cx, cy - 4.5);
+        ctx.fillText(value, cx, cy + 5.5);
+      } else {
+        text = fit(text, small, maxW);
+        ctx.font = small;
+        ctx.fillText(text, cx, cy + 0.5);
+      }
+    }
+    ctx.textAlign = 'left';
   }
 
   function drawCard(g, p, isSel) {
@@ -676,7 +801,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const subFont = '11px system-ui, sans-serif';
     ctx.font = subFont;
     ctx.fillStyle = theme['--muted'];
-    const sub = g.stuck ? `stuck forever: ${STUCK_WORD[g.state] || st.short}` : shortStatus(g);
+    const sub = g.stuck ? `stuck forever: ${STUCK_WORD[g.state] || st.short}` : shortStatus(g, subFont, p.w - 16);
     // Narrow cards drop the operation word: the icon already says send or receive.
     const subFit = measure(sub, subFont) <= p.w - 16 || !st.blocked || g.stuck ? sub
       : g.state_for_us > 0 ? `blocked ${fmtDuration(g.state_for_us)}` : 'blocked';
@@ -812,15 +937,11 @@ export function createStage(canvas, list, { onSelect } = {}) {
           ctx.fill();
           ctx.strokeStyle = theme['--line'];
           ctx.stroke();
-          if (filled && slotW >= 22) {
+          if (filled && slotW >= 16) {
             const item = ch.buffer[n - 1 - i];
             if (item) {
-              const text = slotW >= 74 ? item.label : shortLabel(item.label);
-              ctx.font = font;
               ctx.fillStyle = theme['--slot-text'];
-              ctx.textAlign = 'center';
-              ctx.fillText(fit(text, font, slotW - 4), sx + slotW / 2, slotY + slotH / 2 + 0.5);
-              ctx.textAlign = 'left';
+              drawSlotLabel(item.label, sx + slotW / 2, slotY + slotH / 2, slotW - 4, slotH);
             }
           }
         }
@@ -840,7 +961,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
         ctx.strokeStyle = theme['--line'];
         ctx.stroke();
         // Boxes as wide as the longest of the first few labels (they grow with the values).
-        const heads = ch.buffer.slice(0, 4).map((m) => shortLabel(m.label));
+        const heads = ch.buffer.slice(0, 4).map((m) => labeler.short(m.label));
         const boxW = Math.min(64, Math.max(30, ...heads.map((t) => measure(t, font) + 8)));
         const show = Math.min(heads.length, Math.max(0, Math.floor((w * Math.max(frac, 0.3)) / (boxW + 4))));
         ctx.font = font;
@@ -866,7 +987,15 @@ export function createStage(canvas, list, { onSelect } = {}) {
     drawQueue(ch.recvq, ch.recvq_len, c, 'recv');
   }
 
+  /**
+   * Parked goroutines as chips in FIFO order: senders left of the channel
+   * (head of the queue nearest it), receivers right of it. Arrows end at the
+   * far end of the queue (c.sendEnd / c.recvEnd), so the chips sit on the
+   * line into the channel and no arrow crosses them; the count in words goes
+   * under the channel, where no arrow runs.
+   */
   function drawQueue(waiters, total, c, side) {
+    if (side === 'send') c.sendEnd = c.tailX; else c.recvEnd = c.headX;
     if (total === 0) return;
     const chip = 15;
     const gap = 3;
@@ -875,6 +1004,19 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const shown = Math.min(waiters.length, total > fits ? fits - 1 : fits);
     const color = theme[side === 'send' ? '--st-send' : '--st-recv'];
     const cy = c.midY;
+    const font10 = '10px system-ui, sans-serif';
+    let end = 4 + shown * (chip + gap) - gap;
+    const more = total > shown ? `+${total - shown}` : '';
+    if (more) end += gap + measure(more, font10);
+    const x0 = side === 'send' ? c.tailX - end - 2 : c.headX + end + 2;
+    if (side === 'send') c.sendEnd = x0; else c.recvEnd = x0;
+    // The lane the chips wait on.
+    ctx.beginPath();
+    ctx.moveTo(x0, cy);
+    ctx.lineTo(side === 'send' ? c.tailX : c.headX, cy);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.stroke();
     for (let i = 0; i < shown; i++) {
       const off = 4 + i * (chip + gap);
       const cx = side === 'send' ? c.tailX - off - chip : c.headX + off;
@@ -884,6 +1026,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
       const w = waiters[i];
       if (w.select) {
         ctx.strokeStyle = theme['--fg'];
+        ctx.lineWidth = 1.2;
         ctx.setLineDash([2, 2]);
         ctx.stroke();
         ctx.setLineDash([]);
@@ -895,25 +1038,24 @@ export function createStage(canvas, list, { onSelect } = {}) {
         ctx.stroke();
       }
     }
-    ctx.font = '10px system-ui, sans-serif';
-    ctx.fillStyle = theme['--muted'];
-    ctx.textBaseline = 'top';
-    const font10 = '10px system-ui, sans-serif';
-    if (total > shown) {
+    if (more) {
       const off = 4 + shown * (chip + gap);
-      const more = `+${total - shown}`;
+      ctx.font = font10;
+      ctx.fillStyle = theme['--muted'];
       ctx.textBaseline = 'middle';
       ctx.fillText(more, side === 'send' ? c.tailX - off - measure(more, font10) : c.headX + off, cy);
-      ctx.textBaseline = 'top';
     }
-    // Under the queue, in words; shorter when the column is narrow.
-    const room = c.qW + 20;
+    // The count in words, under the channel body: senders' from its tail
+    // (left) end, receivers' up to its head (right) end.
+    const room = c.w + c.qW - 4;
     let label = side === 'send' ? `${total} waiting to send` : `${total} waiting to receive`;
     if (measure(label, font10) > room) label = `${total} waiting`;
     const lw = Math.min(measure(label, font10), room);
-    const ly = cy + chip / 2 + 4;
-    const lx = side === 'send' ? Math.max(c.colX - 20, c.tailX - lw) : Math.min(c.headX, c.colX + c.colW + 20 - lw);
-    // Drawn after the arrows (see draw), on a small plate so lines never cross the words.
+    const ly = c.y + CHAN_H - 12;
+    const lx = side === 'send'
+      ? Math.min(c.tailX, c.x + c.w + c.qW - 2 - lw)
+      : Math.max(c.headX - lw, c.x - c.qW + 2);
+    // Drawn after the arrows (see draw), on a small plate.
     c.labels.push({ text: fit(label, font10, room), x: lx, y: ly, w: lw });
     ctx.textBaseline = 'middle';
   }
@@ -924,7 +1066,10 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.font = font;
     ctx.textBaseline = 'top';
     for (const c of layout.chanPos.values()) {
-      for (const l of c.labels || []) {
+      const ls = c.labels || [];
+      // Both queues busy at once (selects can do that): the second label goes one line lower.
+      if (ls.length === 2 && ls[0].x < ls[1].x + ls[1].w + 6 && ls[1].x < ls[0].x + ls[0].w + 6) ls[1].y += 13;
+      for (const l of ls) {
         roundRect(l.x - 3, l.y - 1, l.w + 6, 13, 3);
         ctx.fillStyle = theme['--panel'];
         ctx.fill();
@@ -1030,9 +1175,9 @@ export function createStage(canvas, list, { onSelect } = {}) {
             const lw = blockedHere ? 2 : 1.2;
             const py = p.y + (p.tile ? p.h / 2 : Math.min(p.h / 2, 20));
             if (dir === 'recv') {
-              link(c.headX + (ch.recvq_len ? 4 : 2), c.midY, c.row, p.x - 2, py, p.row, color, lw, false);
+              link((c.recvEnd ?? c.headX) + 2, c.midY, c.row, p.x - 2, py, p.row, color, lw, false);
             } else {
-              const toX = c.tailX - (ch.sendq_len && dir === 'send' ? 4 : 2);
+              const toX = (c.sendEnd ?? c.tailX) - 2;
               link(p.x + p.w + 2, py, p.row, toX, c.midY, c.row, color, lw, dir === 'close');
               if (dir === 'close' && (!m || m === members[0])) {
                 ctx.font = '10px system-ui, sans-serif';
@@ -1047,24 +1192,59 @@ export function createStage(canvas, list, { onSelect } = {}) {
     }
   }
 
+  const WG_FONT = '11px system-ui, sans-serif';
+  const WG_LINE = 16;
+
+  function waitGroupText(w, waiters) {
+    return `WaitGroup ${w.name}: counter ${w.counter}${waiters.length ? ` · ${waiters.join(', ')} waiting` : ''}`;
+  }
+
+  /** Each WaitGroup's line as long as it can get (every goroutine that may wait on it, a 3-digit counter), for layout. */
+  function worstWaitGroupTexts(snap) {
+    return snap.waitgroups.map((w) => {
+      const waiters = [];
+      for (const [name, g] of topo.groups) {
+        if (g.edges.waits.has(w.name)) for (const x of snap.goroutines) if (x.group === name) waiters.push(x.name);
+      }
+      return waitGroupText({ name: w.name, counter: Math.max(100, w.counter) }, waiters);
+    });
+  }
+
+  /** Flows the WaitGroup texts into lines as wide as the canvas: [[{ i, x }, ...], ...]. */
+  function waitGroupLines(texts) {
+    const lines = [];
+    let x = 12;
+    texts.forEach((text, i) => {
+      const w = 15 + measure(text, WG_FONT);
+      if (!lines.length || (lines[lines.length - 1].length && x + w > width - 12)) { lines.push([]); x = 12; }
+      lines[lines.length - 1].push({ i, x });
+      x += w + 20;
+    });
+    return lines;
+  }
+
+  /** The WaitGroups along the bottom of the canvas, in as many lines as the layout reserved. */
   function drawWaitGroups(snap) {
     if (!snap.waitgroups.length) return;
     const names = new Map(snap.goroutines.map((g) => [g.id, g.name]));
-    const font = '11px system-ui, sans-serif';
-    ctx.font = font;
+    ctx.font = WG_FONT;
     ctx.textBaseline = 'middle';
-    let x = 12;
-    const y = height - 13;
-    for (const w of snap.waitgroups) {
-      const waiters = w.waiters.map((id) => names.get(id)).filter(Boolean);
-      const text = `WaitGroup ${w.name}: counter ${w.counter}${waiters.length ? ` · ${waiters.join(', ')} waiting` : ''}`;
-      const tw = Math.min(measure(text, font), width - x - 12);
-      if (tw < 40) break;
-      drawIcon(ctx, 'hourglass', x + 6, y, 5, theme[waiters.length ? '--st-wait' : '--muted']);
-      ctx.fillStyle = theme['--muted'];
-      ctx.fillText(fit(text, font, tw), x + 15, y);
-      x += tw + 34;
-    }
+    const lines = layout.wgLines;
+    const y0 = height - lines.length * WG_LINE - 4;
+    lines.forEach((line, k) => {
+      const y = y0 + k * WG_LINE + WG_LINE / 2;
+      for (const { i, x } of line) {
+        const w = snap.waitgroups[i];
+        if (!w) continue;
+        const waiters = w.waiters.map((id) => names.get(id)).filter(Boolean);
+        const text = waitGroupText(w, waiters);
+        const tw = width - 12 - (x + 15);
+        if (tw < 30) continue;
+        drawIcon(ctx, 'hourglass', x + 6, y, 5, theme[waiters.length ? '--st-wait' : '--muted']);
+        ctx.fillStyle = theme['--muted'];
+        ctx.fillText(fit(text, WG_FONT, tw), x + 15, y);
+      }
+    });
   }
 
   // --- tokens --------------------------------------------------------------
@@ -1115,6 +1295,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
   }
 
   function drawTokens(now) {
+    drewTokens = false;
     if (!tokens.length) return;
     const keep = [];
     for (const t of tokens) {
@@ -1130,6 +1311,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = theme['--panel'];
       ctx.stroke();
+      drewTokens = true;
     }
     tokens = keep;
   }
@@ -1228,7 +1410,12 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const parts = [ch.cap === 0 ? `unbuffered, ${ch.len}/${ch.cap}` : `${ch.len}/${ch.cap} buffered`];
     if (ch.closed) parts.push('closed');
     parts.push(`${ch.sendq_len} waiting to send`, `${ch.recvq_len} waiting to receive`);
-    return `channel ${ch.name}: ${parts.join(', ')}`;
+    let text = `channel ${ch.name}: ${parts.join(', ')}`;
+    if (ch.buffer.length) {
+      const shown = ch.buffer.slice(0, LIST_LABELS).map((m) => m.label).join(', ');
+      text += `; holds ${shown}${ch.len > LIST_LABELS ? `, and ${ch.len - LIST_LABELS} more` : ''} (head first)`;
+    }
+    return text;
   }
 
   function updateList(snap, now, force) {
@@ -1288,13 +1475,15 @@ export function createStage(canvas, list, { onSelect } = {}) {
       topo = buildTopology(snap);
       topoKey = key;
       layoutDirty = true;
+      labeler.learn(snap.goroutines.map((g) => g.name));
     }
     if (layoutDirty || !layout) {
       layout = computeLayout(snap);
       layoutDirty = false;
-      // Grow the canvas when the content needs more room (narrow screens, long chains).
-      const minH = `${layout.needHeight}px`;
-      if (canvas.style.minHeight !== minH) canvas.style.minHeight = minH;
+      // The canvas is as tall as its content needs (a little air, a sensible
+      // minimum), so small scenarios leave room for the charts below.
+      const h = `${Math.round(Math.max(STAGE_MIN_H, layout.needHeight + STAGE_AIR))}px`;
+      if (canvas.style.height !== h) canvas.style.height = h;
     }
     ctx.clearRect(0, 0, width, height);
     // Channels first (they set the arrow anchors), then edges under the cards.
@@ -1346,9 +1535,19 @@ export function createStage(canvas, list, { onSelect } = {}) {
       if (events && events.length && !layout) addTokens(events, snap, now);
       updateList(snap, now, forceList);
     },
-    /** Whether anything is still animating (tokens, flash). */
+    /**
+     * Whether the stage must be drawn again though the world did not change:
+     * tokens in flight, a flash, or a last frame that still shows tokens or a
+     * flash which have since ended (so nothing stays frozen on the canvas).
+     */
     animating(now) {
-      return tokens.length > 0 || (flashTarget !== null && now <= flashUntil);
+      if (tokens.length > 0 || drewTokens) return true;
+      if (flashTarget !== null) {
+        if (now <= flashUntil) return true;
+        flashTarget = null; // one more frame, without the highlight
+        return true;
+      }
+      return false;
     },
     select(id) {
       selected = id;
@@ -1360,6 +1559,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     },
     reset() {
       tokens = [];
+      labeler.clear();
       topo = null;
       topoKey = '';
       layout = null;

@@ -1,0 +1,120 @@
+// What the page tells the user about itself: the error box (dismissable with
+// the mouse and the keyboard, cleared when a new scenario loads) and the
+// "engine can't keep up" notice next to the speed when a frame cannot run
+// all the events the chosen speed asks for.
+import { test, expect, openPage, selectPreset, setSpeed, clockUs, pause, play, DEFAULT_PRESET } from './helpers.mjs';
+
+const BAD_LINK = '/#v=1&s=!!!';
+
+test('the error box has a Dismiss button that works from the keyboard', async ({ page }) => {
+  await page.goto(BAD_LINK);
+  const error = page.locator('#error');
+  await expect(error).toBeVisible({ timeout: 15_000 });
+  await expect(error).toContainText(/not base64url/);
+  await expect(page.locator('#preset')).toHaveValue(DEFAULT_PRESET);
+  const dismiss = error.getByRole('button', { name: /dismiss/i });
+  await expect(dismiss).toBeVisible();
+  // Keyboard: focus the button, press Enter; focus moves on to a control that still exists.
+  await dismiss.focus();
+  await page.keyboard.press('Enter');
+  await expect(error).toBeHidden();
+  expect(await page.evaluate(() => document.activeElement && document.activeElement.id)).toBe('play');
+  // The simulation went on meanwhile.
+  const t0 = await clockUs(page);
+  await expect.poll(() => clockUs(page), { timeout: 10_000 }).toBeGreaterThan(t0);
+});
+
+test('Escape dismisses the error; a mouse click on Dismiss does too', async ({ page }) => {
+  await page.goto(BAD_LINK);
+  const error = page.locator('#error');
+  await expect(error).toBeVisible({ timeout: 15_000 });
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Escape');
+  await expect(error).toBeHidden();
+  // A second broken link (typed into the address bar) shows the box again.
+  await page.evaluate(() => { location.hash = '#v=1&s=AAAAAAAAAAAA'; });
+  await expect(error).toBeVisible();
+  await expect(error).toContainText(/damaged/);
+  await error.getByRole('button', { name: /dismiss/i }).click();
+  await expect(error).toBeHidden();
+});
+
+test('the error clears when another scenario loads', async ({ page }) => {
+  await page.goto(BAD_LINK);
+  const error = page.locator('#error');
+  await expect(error).toBeVisible({ timeout: 15_000 });
+  await selectPreset(page, 'classic');
+  await expect(error).toBeHidden();
+
+  // The same after a good link replaces a broken one.
+  await page.evaluate(() => { location.hash = '#v=1&s=!!!'; });
+  await expect(error).toBeVisible();
+  const good = await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const p = m.Playground.from_preset('buffered');
+    const { encodeShare } = await import('/share.js');
+    const hash = await encodeShare({ scenarioJson: p.scenario_json(), speed: 1, t_us: 0, paused: false });
+    p.free();
+    return hash;
+  });
+  await page.evaluate((h) => { location.hash = h; }, good);
+  await expect(error).toBeHidden();
+  await expect(page.locator('#stage-list li[data-goroutine="producer"]')).toBeAttached();
+});
+
+test('large at 1000x: the page keeps up or says it cannot, the clock is the engine\'s, and Pause works at once', async ({ page }) => {
+  test.setTimeout(60_000);
+  await openPage(page);
+  await selectPreset(page, 'large');
+  const lagNote = page.locator('#speed-lag');
+  await expect(lagNote).toBeHidden();
+  await setSpeed(page, 1000);
+  await expect(page.locator('#speed-value')).toHaveText('1000×');
+  await page.waitForTimeout(1500);
+  // Over two seconds of wall time: how much virtual time did the engine cover?
+  const v0 = await clockUs(page);
+  const w0 = Date.now();
+  await page.waitForTimeout(2000);
+  const v1 = await clockUs(page);
+  const w1 = Date.now();
+  const reached = (v1 - v0) / 1000 / (w1 - w0); // virtual µs per wall ms / 1000 = speed factor
+  const shown = await lagNote.isVisible();
+  console.log(`large at 1000x: the engine reached ${reached.toFixed(0)}x; notice ${shown ? 'shown' : 'hidden'}`);
+  if (reached < 900) {
+    // Behind the chosen speed: the notice must say so, with the speed reached.
+    expect(shown, `reached ${reached.toFixed(0)}x of 1000x without a notice`).toBe(true);
+    await expect(lagNote).toContainText(/can't keep up/);
+    await expect(lagNote).toContainText(/≈\s*[\d.]+×/);
+  } else if (reached > 980) {
+    expect(shown, `reached ${reached.toFixed(0)}x but says it cannot keep up`).toBe(false);
+  }
+  // Paused: the notice goes, the clock (the engine's time) stands still.
+  await pause(page);
+  const clock = await clockUs(page);
+  expect(clock).toBeGreaterThanOrEqual(v1);
+  await expect(lagNote).toBeHidden();
+  await page.waitForTimeout(300);
+  expect(await clockUs(page)).toBe(clock);
+
+  // Responsive while busy: a click on Pause takes effect within a second.
+  await play(page);
+  await page.waitForTimeout(800);
+  const t = Date.now();
+  await page.locator('#play').click();
+  await expect(page.locator('#play')).toHaveText('Play', { timeout: 1000 });
+  expect(Date.now() - t).toBeLessThan(1000);
+  const stopped = await clockUs(page);
+  await page.waitForTimeout(300);
+  expect(await clockUs(page)).toBe(stopped);
+
+  // At 1x the same world keeps up, and the notice goes away.
+  await setSpeed(page, 1);
+  await play(page);
+  await expect(lagNote).toBeHidden({ timeout: 3000 });
+  const a = await clockUs(page);
+  await page.waitForTimeout(1000);
+  const b = await clockUs(page);
+  expect(b - a).toBeGreaterThan(500_000);
+  expect(b - a).toBeLessThan(2_000_000);
+});
