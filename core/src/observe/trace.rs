@@ -12,7 +12,6 @@
 
 use crate::time::SimTime;
 use serde::Serialize;
-use std::collections::VecDeque;
 
 /// "No goroutine / channel" in an event field.
 pub const NONE: u32 = u32::MAX;
@@ -123,9 +122,15 @@ pub struct TraceEvent {
 }
 
 /// Bounded ring of events plus a running hash of all of them.
+///
+/// The ring is a `Vec` that grows to `capacity`, then is overwritten in
+/// place: `ring[head]` is the oldest kept event and the next one replaced
+/// (one store per event, instead of a deque's pop and push).
 #[derive(Clone, Debug)]
 pub struct Trace {
-    ring: VecDeque<TraceEvent>,
+    ring: Vec<TraceEvent>,
+    /// Index of the oldest kept event once the ring is full (0 before).
+    head: usize,
     capacity: usize,
     total: u64,
     hash: u64,
@@ -183,7 +188,7 @@ fn fold_event(h: u64, ev: &TraceEvent) -> u64 {
 
 impl Trace {
     pub fn new(capacity: usize) -> Self {
-        Trace { ring: VecDeque::with_capacity(capacity.min(1 << 16)), capacity, total: 0, hash: HASH_SEED }
+        Trace { ring: Vec::with_capacity(capacity.min(1 << 16)), head: 0, capacity, total: 0, hash: HASH_SEED }
     }
 
     /// Records an event (its `seq` is assigned here) and returns the seq.
@@ -194,9 +199,14 @@ impl Trace {
         self.hash = fold_event(self.hash, &ev);
         if self.capacity > 0 {
             if self.ring.len() == self.capacity {
-                self.ring.pop_front();
+                self.ring[self.head] = ev;
+                self.head += 1;
+                if self.head == self.capacity {
+                    self.head = 0;
+                }
+            } else {
+                self.ring.push(ev);
             }
-            self.ring.push_back(ev);
         }
         ev.seq
     }
@@ -213,16 +223,47 @@ impl Trace {
         self.capacity
     }
     /// Kept events, oldest first.
-    pub fn events(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> + ExactSizeIterator {
-        self.ring.iter()
+    pub fn events(&self) -> Kept<'_> {
+        let (newer, older) = self.ring.split_at(self.head);
+        Kept { older: older.iter(), newer: newer.iter() }
     }
     /// Kept events with `seq >= from`, oldest first.
     pub fn since(&self, from: u64) -> impl DoubleEndedIterator<Item = &TraceEvent> {
-        let first = self.ring.front().map_or(self.total, |e| e.seq);
+        let first = self.ring.get(self.head).map_or(self.total, |e| e.seq);
         let skip = from.saturating_sub(first) as usize;
-        self.ring.iter().skip(skip)
+        self.events().skip(skip)
     }
 }
+
+/// The kept events, oldest first: the ring from `head` to its end, then
+/// from its start to `head`.
+#[derive(Clone, Debug)]
+pub struct Kept<'a> {
+    older: std::slice::Iter<'a, TraceEvent>,
+    newer: std::slice::Iter<'a, TraceEvent>,
+}
+
+impl<'a> Iterator for Kept<'a> {
+    type Item = &'a TraceEvent;
+    #[inline]
+    fn next(&mut self) -> Option<&'a TraceEvent> {
+        self.older.next().or_else(|| self.newer.next())
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.older.len() + self.newer.len();
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for Kept<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.newer.next_back().or_else(|| self.older.next_back())
+    }
+}
+
+impl ExactSizeIterator for Kept<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -319,6 +360,24 @@ mod tests {
             b.record(ev(t));
         }
         assert_eq!(a.events().map(|e| e.seq).collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(a.events().rev().map(|e| e.seq).collect::<Vec<_>>(), [9, 8, 7]);
+        assert_eq!(a.events().len(), 3);
+        // Every fill level and wrap position, against the plain definition.
+        for cap in 1..6usize {
+            let mut r = Trace::new(cap);
+            for n in 0..20u64 {
+                let want: Vec<u64> = (n.saturating_sub(cap as u64)..n).collect();
+                assert_eq!(r.events().map(|e| e.seq).collect::<Vec<_>>(), want, "cap {cap} after {n}");
+                assert_eq!(r.events().len(), want.len());
+                let back: Vec<u64> = r.events().rev().map(|e| e.seq).collect();
+                assert_eq!(back, want.iter().rev().copied().collect::<Vec<_>>());
+                for from in 0..=n + 1 {
+                    let since: Vec<u64> = r.since(from).map(|e| e.seq).collect();
+                    assert_eq!(since, want.iter().copied().filter(|&s| s >= from).collect::<Vec<_>>(), "since {from}");
+                }
+                r.record(ev(n));
+            }
+        }
         assert_eq!(a.hash(), b.hash(), "the hash does not depend on the ring size");
         assert_eq!(a.since(8).map(|e| e.seq).collect::<Vec<_>>(), [8, 9]);
         assert_eq!(a.since(0).count(), 3);
