@@ -2,7 +2,7 @@
 //!
 //! Semantics: every event gets a sequence number and is folded into a
 //! running 64-bit hash of its fields (a word-at-a-time multiply-xor mixer,
-//! defined at [`fold_event`]; the same bits natively and in wasm32), so two
+//! defined at `fold_event`; the same bits natively and in wasm32), so two
 //! runs are identical iff their hashes and counts match (up to a 64-bit
 //! collision), however long they ran. `seq` is implied by the order and
 //! `msg_producer` by `msg`, so neither is hashed. Only the last
