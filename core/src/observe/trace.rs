@@ -16,8 +16,8 @@ use serde::Serialize;
 /// "No goroutine / channel" in an event field.
 pub const NONE: u32 = u32::MAX;
 
-/// What happened. `repr(u8)` (the discriminant is hashed as a `u64` whose
-/// value fits a byte; see `Trace::record`).
+/// What happened. `repr(u8)` (the discriminant is one of the hashed
+/// words; see `fold_event`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
