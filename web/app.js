@@ -45,6 +45,7 @@ const state = {
   presetName: null,
   ownHash: '', // the fragment this page wrote itself
   ended: false,
+  autoPaused: false, // paused because the run ended while playing (Play then starts it again)
   lastRawDt: 0, // wall time between the last two frames, ms
   panelsStale: true,
   panelsAt: 0,
@@ -167,12 +168,20 @@ function noteAdvance(caughtUp, now, timeUs) {
 
 // --- play / step -----------------------------------------------------------
 
-function setPlaying(on) {
+function setPlaying(on, { atEnd = false } = {}) {
+  // Play after the run ended by itself starts it again, like a media player.
+  // (A run that ended while paused, say by a close command, just shows its end.)
+  if (on && state.autoPaused && state.ended && state.pg) {
+    state.pg.reset();
+    afterReset();
+  }
+  state.autoPaused = atEnd;
   state.playing = on;
   if (!on) hideLag();
   const b = $('play');
   b.textContent = on ? 'Pause' : 'Play';
   b.setAttribute('aria-pressed', String(on));
+  b.title = atEnd ? 'The run has ended: play it again from the start (Space)' : 'Play / pause (Space)';
   state.lastFrame = performance.now();
   state.dirty = true; // the status pill says "paused" / "running"
 }
@@ -230,6 +239,8 @@ function install(pg) {
 /** Views forget the old run (new world, reset, new seed). */
 function afterReset() {
   hideLag();
+  state.autoPaused = false;
+  $('play').title = 'Play / pause (Space)';
   stage.reset();
   controls.reset();
   eventlog.clear();
@@ -513,7 +524,10 @@ function frame(now) {
   const snap = state.snap;
   const changed = state.dirty;
   state.dirty = false;
+  const wasEnded = state.ended;
   state.ended = snap.status !== 'running';
+  // The run just ended: nothing plays any more, so the button offers Play (which starts it again).
+  if (state.ended && !wasEnded && state.playing) setPlaying(false, { atEnd: true });
   if (state.selectName) {
     const g = snap.goroutines.find((x) => x.name === state.selectName);
     if (g) { state.selectName = null; select(g.id); }

@@ -118,3 +118,21 @@ test('large at 1000x: the page keeps up or says it cannot, the clock is the engi
   expect(b - a).toBeGreaterThan(500_000);
   expect(b - a).toBeLessThan(2_000_000);
 });
+
+test('when the run ends by itself the button offers Play, which runs it again from the start', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'classic');
+  await setSpeed(page, 10);
+  await expect(page.locator('#status')).toContainText('main returned', { timeout: 15_000 });
+  await expect(page.locator('#play')).toHaveText('Play');
+  await expect(page.locator('#play')).toHaveAttribute('aria-pressed', 'false');
+  const end = await clockUs(page);
+  expect(end).toBeGreaterThan(1_000_000);
+  await page.locator('#play').click();
+  await expect(page.locator('#play')).toHaveText('Pause');
+  await expect(page.locator('#status')).toContainText('running');
+  expect(await clockUs(page)).toBeLessThan(end);
+  // ...and it ends the same way again.
+  await expect(page.locator('#play')).toHaveText('Play', { timeout: 15_000 });
+  expect(await clockUs(page)).toBe(end);
+});
