@@ -25,6 +25,12 @@ const SPEED_STOPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 /** Longest wall time one frame may cover (a background tab must not jump minutes). */
 const MAX_FRAME_MS = 100;
 const EVENTS_PER_FRAME = 600;
+/**
+ * Wall time a frame may spend in the engine. When the speed asks for more
+ * virtual time than the engine covers in that long, the frame asks for less
+ * (the page stays smooth and responsive) and says it can't keep up.
+ */
+const ADVANCE_BUDGET_MS = 8;
 const BENCH_MS = 10_000;
 /** Least wall time between two refreshes of the text panels while playing. */
 const PANEL_MS = 100;
@@ -45,6 +51,7 @@ const state = {
   presetName: null,
   ownHash: '', // the fragment this page wrote itself
   ended: false,
+  engineRate: Infinity, // virtual µs per wall ms the engine manages (see learnEngineRate)
   autoPaused: false, // paused because the run ended while playing (Play then starts it again)
   lastRawDt: 0, // wall time between the last two frames, ms
   panelsStale: true,
@@ -166,6 +173,20 @@ function noteAdvance(caughtUp, now, timeUs) {
   }
 }
 
+/**
+ * Keeps `state.engineRate` (virtual µs the engine covers per ms of wall time,
+ * for the running world) up to date from one advance: `capped` whether the
+ * request was cut to the budget, `took` ms, `covered` virtual µs.
+ */
+function learnEngineRate(capped, took, covered) {
+  if (took >= 2 && covered > 0) {
+    const r = covered / took;
+    state.engineRate = Number.isFinite(state.engineRate) ? 0.7 * state.engineRate + 0.3 * r : r;
+  } else if (capped) {
+    state.engineRate *= 1.5; // done quickly though cut: the world got quieter
+  }
+}
+
 // --- play / step -----------------------------------------------------------
 
 function setPlaying(on, { atEnd = false } = {}) {
@@ -239,6 +260,7 @@ function install(pg) {
 /** Views forget the old run (new world, reset, new seed). */
 function afterReset() {
   hideLag();
+  state.engineRate = Infinity;
   state.autoPaused = false;
   $('play').title = 'Play / pause (Space)';
   stage.reset();
@@ -508,8 +530,14 @@ function frame(now) {
   state.lastFrame = now;
   const t0 = performance.now();
   if (state.playing && !state.ended) {
-    const caughtUp = pg.advance(dt * 1000 * state.speed);
-    noteAdvance(caughtUp && !slowFrames, now, pg.time_us);
+    const wanted = dt * 1000 * state.speed;
+    const cap = state.engineRate * ADVANCE_BUDGET_MS;
+    const ask = Math.min(wanted, cap);
+    const before = pg.time_us;
+    const reached = pg.advance(ask);
+    const took = performance.now() - t0;
+    learnEngineRate(ask >= cap, took, pg.time_us - before);
+    noteAdvance(reached && ask >= wanted && !slowFrames, now, pg.time_us);
     state.dirty = true;
   } else if (lag.shown) {
     hideLag();
