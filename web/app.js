@@ -208,6 +208,7 @@ function setPlaying(on, { atEnd = false } = {}) {
 }
 
 function stepOnce() {
+  if (state.ended) return;
   setPlaying(false);
   state.pg.step();
   state.dirty = true;
@@ -554,6 +555,12 @@ function frame(now) {
   state.dirty = false;
   const wasEnded = state.ended;
   state.ended = snap.status !== 'running';
+  const stepBtn = $('step');
+  if ((stepBtn.getAttribute('aria-disabled') === 'true') !== state.ended) {
+    // Nothing is left to step once the run is over (aria-disabled, so keyboard focus stays put).
+    stepBtn.setAttribute('aria-disabled', String(state.ended));
+    stepBtn.title = state.ended ? 'The run has ended: nothing left to step (Reset or Play starts it again)' : 'Run exactly one event (→)';
+  }
   // The run just ended: nothing plays any more, so the button offers Play (which starts it again).
   if (state.ended && !wasEnded && state.playing) setPlaying(false, { atEnd: true });
   if (state.selectName) {

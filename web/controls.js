@@ -8,6 +8,8 @@
 //   update(snapshot)   rebuild rows when channels/groups change; refresh values not being edited
 // }
 
+import { roleWord } from './stage.js';
+
 const CAP_SLIDER_MAX = 1000;
 const CAP_MAX = 1_000_000;
 const COUNT_MAX = 2000;
@@ -155,7 +157,7 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const error = el('span', { class: 'inline-error', role: 'status' });
     const fields = el('div', { class: 'fields' });
     const row = el('div', { class: 'ctl-row group-row', 'data-group-row': name },
-      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: g.role })),
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: roleWord(g.role) })),
       fields, error);
     const count = el('input', { type: 'number', min: 0, max: COUNT_MAX, step: 1, 'data-count': name, 'aria-label': `Number of ${name} goroutines` });
     fields.append(el('label', { class: 'field' }, el('span', { text: 'count' }), count));

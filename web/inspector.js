@@ -8,7 +8,7 @@
 //   invalidateListing()                      re-read the program (after a command or reset)
 // }
 
-import { STATES, fmtDuration, iconCanvas, paintIconCanvas } from './stage.js';
+import { STATES, fmtDuration, iconCanvas, paintIconCanvas, roleWord } from './stage.js';
 
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
@@ -125,7 +125,7 @@ export function createInspector(container, { onCommand } = {}) {
         paintIconCanvas(icon, 18);
       }
       setText(name, g.name);
-      setText(group, g.group === g.name ? g.role : `${g.role} · group ${g.group}`);
+      setText(group, g.group === g.name ? roleWord(g.role) : `${roleWord(g.role)} · group ${g.group}`);
       setText(stateWord, st.word);
       setText(stateFor, st.blocked || g.state === 'working' || g.state === 'sleeping' ? ` for ${fmtDuration(g.state_for_us)}` : '');
       stuck.hidden = !g.stuck;

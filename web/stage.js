@@ -26,6 +26,11 @@ export const STATES = {
   removed: { word: 'removed', short: 'removed', color: '--st-done', icon: 'cross', blocked: false },
 };
 
+/** The word shown for a goroutine's role ("custom" is the engine's name for a hand-written program). */
+export function roleWord(role) {
+  return role === 'custom' ? 'program' : String(role);
+}
+
 /** Legend order. */
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 

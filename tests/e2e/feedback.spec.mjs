@@ -128,8 +128,13 @@ test('when the run ends by itself the button offers Play, which runs it again fr
   await expect(page.locator('#play')).toHaveAttribute('aria-pressed', 'false');
   const end = await clockUs(page);
   expect(end).toBeGreaterThan(1_000_000);
+  // Nothing is left to step: Step says so and does nothing.
+  await expect(page.locator('#step')).toHaveAttribute('aria-disabled', 'true');
+  await page.locator('#step').dispatchEvent('click');
+  expect(await clockUs(page)).toBe(end);
   await page.locator('#play').click();
   await expect(page.locator('#play')).toHaveText('Pause');
+  await expect(page.locator('#step')).toHaveAttribute('aria-disabled', 'false');
   await expect(page.locator('#status')).toContainText('running');
   expect(await clockUs(page)).toBeLessThan(end);
   // ...and it ends the same way again.
