@@ -968,7 +968,8 @@ export function createStage(canvas, list, { onSelect } = {}) {
         // Boxes as wide as the longest of the first few labels (they grow with the values).
         const heads = ch.buffer.slice(0, 4).map((m) => labeler.short(m.label));
         const boxW = Math.min(64, Math.max(30, ...heads.map((t) => measure(t, font) + 8)));
-        const show = Math.min(heads.length, Math.max(0, Math.floor((w * Math.max(frac, 0.3)) / (boxW + 4))));
+        const fitBoxes = Math.floor((w * Math.max(frac, 0.3)) / (boxW + 4));
+        const show = Math.min(heads.length, Math.max(w >= boxW + 12 ? 1 : 0, fitBoxes));
         ctx.font = font;
         ctx.textAlign = 'center';
         for (let i = 0; i < show; i++) {
