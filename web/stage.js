@@ -4,12 +4,21 @@
 // pipelines run left to right. Every fact drawn comes from the engine's
 // snapshot and events; this module only decides where things go.
 //
+// The canvas is as tall as its content needs (at least STAGE_MIN_H), so a
+// small scenario leaves the charts on screen. Message labels are the
+// engine's (`producer-1#3`) where they fit and a compact form that stays
+// unique (`p1#3`, see createLabeler) where they do not. Tokens (messages in
+// flight) always run to their end, and the frame after the last one wipes
+// them, so none stays frozen when the run ends or pauses.
+//
 // createStage(canvas, list, { onSelect }) -> {
 //   render(snapshot, events, nowMs)   draw one frame (events: EventView[] since the last frame)
+//   animating(nowMs)                  whether to draw again though the world did not change
 //   select(goroutineId | null)        outline the selected goroutine
 //   flash({ goroutine, channel })     highlight the actors of an event for a moment
-//   reset()                           forget tokens, layout and highlights (new world)
+//   reset()                           forget tokens, layout, labels and highlights (new world)
 //   setReducedMotion(bool)            no token animation, state still drawn
+//   refreshTheme()                    re-read the colours (system theme changed)
 // }
 
 /** How each goroutine state is shown: a word, a colour (CSS variable) and an icon shape. */
