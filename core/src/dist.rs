@@ -188,7 +188,8 @@ impl std::str::FromStr for Dist {
                     return Ok((dur(a)?, dur(b)?));
                 }
             }
-            Err(format!("{kind}(...): expected two durations separated by {}, got {args:?}", seps.join(" or ")))
+            let quoted: Vec<String> = seps.iter().map(|s| format!("\"{s}\"")).collect();
+            Err(format!("{kind}(...): expected two durations separated by {}, got {args:?}", quoted.join(" or ")))
         };
         let dist = match kind.as_str() {
             "constant" => Dist::Constant(dur(args)?),
@@ -461,7 +462,8 @@ mod tests {
         assert!(p("poisson(1s)").ends_with(r#"got "poisson(1s)""#));
         assert!(p("exp(100ms").contains("expected a distribution"));
         assert_eq!(p("exp(fast)"), r#"exp(...): expected a duration such as "150ms", got "fast""#);
-        assert!(p("uniform(5ms)").contains("two durations separated by .. or ,"));
+        assert!(p("uniform(5ms)").contains(r#"two durations separated by ".." or ",""#));
+        assert!(p("normal(5ms)").contains(r#"separated by "±" or "+-" or ",", got "5ms""#), "{}", p("normal(5ms)"));
         assert!(p("uniform(150ms..50ms)").contains("must not exceed max"));
         assert!(p("bursts(20ms, 1s)").contains("bursts(<interval> for <on>, off <off>)"));
         assert!(p("bursts(bursts(1ms for 1s, off 1s) for 1s, off 1s)").contains("cannot itself be bursts"));
