@@ -9,23 +9,12 @@
 // }
 
 import { roleWord } from './stage.js';
+import { el } from './dom.js';
 
 const CAP_SLIDER_MAX = 1000;
 const CAP_MAX = 1_000_000;
 const COUNT_MAX = 2000;
 const DEFAULT_RATE = 'exp(100ms)';
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'for' || k === 'id') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  e.append(...children);
-  return e;
-}
 
 /** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {

@@ -9,22 +9,7 @@
 // }
 
 import { STATES, fmtDuration, iconCanvas, paintIconCanvas, roleWord } from './stage.js';
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'for' || k === 'id') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  e.append(...children);
-  return e;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
+import { el, setText } from './dom.js';
 
 function pct(x) {
   return `${Math.round(x * 100)}%`;

@@ -723,14 +723,19 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.moveTo(x1, y1);
     ctx.bezierCurveTo(mx, y1, mx, y2, x2 - 6, y2);
     ctx.stroke();
+    arrowHead(x2, y2);
+    ctx.restore();
+  }
+
+  /** Solid arrowhead pointing right, its tip at (x, y). */
+  function arrowHead(x, y) {
     ctx.setLineDash([]);
     ctx.beginPath();
-    ctx.moveTo(x2, y2);
-    ctx.lineTo(x2 - 7, y2 - 4);
-    ctx.lineTo(x2 - 7, y2 + 4);
+    ctx.moveTo(x, y);
+    ctx.lineTo(x - 7, y - 4);
+    ctx.lineTo(x - 7, y + 4);
     ctx.closePath();
     ctx.fill();
-    ctx.restore();
   }
 
   function stateColor(g) {
@@ -1143,13 +1148,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     ctx.arcTo(xb, y2, x2, y2, r);
     ctx.lineTo(x2 - 6, y2);
     ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.beginPath();
-    ctx.moveTo(x2, y2);
-    ctx.lineTo(x2 - 7, y2 - 4);
-    ctx.lineTo(x2 - 7, y2 + 4);
-    ctx.closePath();
-    ctx.fill();
+    arrowHead(x2, y2);
     ctx.restore();
   }
 

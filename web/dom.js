@@ -1,0 +1,21 @@
+// Small DOM helpers shared by the page's modules. Text always goes in through
+// textContent: nothing here ever parses HTML.
+
+/** Creates an element: `props.text` sets textContent, `class` the class name,
+ *  data-/aria-/role/for/id become attributes, anything else a property. */
+export function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'for' || k === 'id') e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+/** Sets a node's text only when it changed (no layout work otherwise). */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
