@@ -141,3 +141,16 @@ test('when the run ends by itself the button offers Play, which runs it again fr
   await expect(page.locator('#play')).toHaveText('Play', { timeout: 15_000 });
   expect(await clockUs(page)).toBe(end);
 });
+
+test('the page says where the model departs from Go', async ({ page }) => {
+  await openPage(page);
+  const about = page.locator('#about-model');
+  const summary = about.locator('summary');
+  await expect(summary).toHaveText(/where it departs from Go/);
+  await expect(about.getByText(/beyond Go/)).toBeHidden();
+  await summary.focus();
+  await page.keyboard.press('Enter');
+  await expect(about.getByText(/beyond Go/)).toBeVisible();
+  await expect(about).toContainText('Partial deadlocks');
+  await expect(about).toContainText('yields for 1 ms');
+});
