@@ -826,14 +826,17 @@ export function createStage(canvas, list, { onSelect } = {}) {
       : g.state_for_us > 0 ? `blocked ${fmtDuration(g.state_for_us)}` : 'blocked';
     ctx.fillText(fit(subFit, subFont, p.w - 16), p.x + 11, p.y + 30);
     ctx.restore();
-    if (isSel) {
-      ctx.save();
-      roundRect(p.x - 3, p.y - 3, p.w + 6, p.h + 6, 8);
-      ctx.lineWidth = 2.5;
-      ctx.strokeStyle = theme['--accent'];
-      ctx.stroke();
-      ctx.restore();
-    }
+    if (isSel) selectionRing(p, 3, 8);
+  }
+
+  /** The accent ring around the selected goroutine, `gap` px outside its box. */
+  function selectionRing(p, gap, radius) {
+    ctx.save();
+    roundRect(p.x - gap, p.y - gap, p.w + gap * 2, p.h + gap * 2, radius);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = theme['--accent'];
+    ctx.stroke();
+    ctx.restore();
   }
 
   // Tiles (big groups) are drawn from small pre-rendered sprites, one per
@@ -876,14 +879,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
   function drawTile(g, p, isSel) {
     const sprite = tileSprite(g, p.w);
     ctx.drawImage(sprite, p.x - sprite.pad, p.y - sprite.pad, p.w + sprite.pad * 2, p.h + sprite.pad * 2);
-    if (isSel) {
-      ctx.save();
-      roundRect(p.x - 2.5, p.y - 2.5, p.w + 5, p.h + 5, 5);
-      ctx.lineWidth = 2.5;
-      ctx.strokeStyle = theme['--accent'];
-      ctx.stroke();
-      ctx.restore();
-    }
+    if (isSel) selectionRing(p, 2.5, 5);
   }
 
   function drawGroupLabel(name, box, gs) {

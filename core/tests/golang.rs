@@ -52,24 +52,25 @@ fn cid(s: &Snapshot, name: &str) -> u32 {
     s.channels.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no channel {name}")).id
 }
 
-/// Labels (`producer#value`) received from channel `ch`, in order.
-fn received_from(w: &World, ch: &str) -> Vec<String> {
-    let c = cid(&w.snapshot(), ch);
+/// Labels (`producer#value`) of the receives that `keep` accepts, in order.
+fn received_where(w: &World, keep: impl Fn(&TraceEvent) -> bool) -> Vec<String> {
     events(w, EventKind::Received)
         .iter()
-        .filter(|e| e.ch == c)
+        .filter(|e| keep(e))
         .map(|e| w.label_of(e.msg_producer, e.msg_value))
         .collect()
+}
+
+/// Labels received from channel `ch`, in order.
+fn received_from(w: &World, ch: &str) -> Vec<String> {
+    let c = cid(&w.snapshot(), ch);
+    received_where(w, |e| e.ch == c)
 }
 
 /// Labels received by goroutine `g` (from any channel), in order.
 fn received_by(w: &World, g: &str) -> Vec<String> {
     let g = gid(&w.snapshot(), g);
-    events(w, EventKind::Received)
-        .iter()
-        .filter(|e| e.g == g)
-        .map(|e| w.label_of(e.msg_producer, e.msg_value))
-        .collect()
+    received_where(w, |e| e.g == g)
 }
 
 /// The select choices (`aux`) of goroutine `g`, in order.

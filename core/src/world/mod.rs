@@ -40,7 +40,7 @@ use messages::Messages;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-pub use summary::{ChannelRow, GoroutineRow, Summary, SummaryTotals};
+pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
 
 /// Ops one goroutine may run at one instant before it is forced to yield

@@ -26,7 +26,7 @@
 
 use super::World;
 use crate::gochan::behavior::Role;
-use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
+use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus, Totals};
 use crate::observe::stats::Percentiles;
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -48,7 +48,7 @@ pub struct Summary {
     pub time_us: u64,
     /// Virtual time, human form ("5.540298s").
     pub time: String,
-    pub totals: SummaryTotals,
+    pub totals: Totals,
     /// Deliveries per virtual second over the whole run.
     pub throughput_per_s: f64,
     pub delivery_latency: Percentiles,
@@ -66,22 +66,6 @@ pub struct Summary {
     pub trace_hash: String,
     /// Problems with scheduled commands (skipped, not fatal).
     pub notices: Vec<String>,
-}
-
-/// Message counts over the run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SummaryTotals {
-    pub produced: u64,
-    /// Received by a sink.
-    pub delivered: u64,
-    /// Finished by a sink.
-    pub processed: u64,
-    /// Discarded by a sieve filter.
-    pub filtered: u64,
-    /// Lost by a modelled cause (non-blocking send, removal, panic).
-    pub dropped: u64,
-    /// Still existing at the end (buffered, held, offered by parked senders).
-    pub live: u64,
 }
 
 /// One goroutine over the run.
@@ -184,14 +168,7 @@ impl World {
             status_text: snap.status_text,
             time_us: snap.time_us,
             time: snap.time,
-            totals: SummaryTotals {
-                produced: snap.totals.produced,
-                delivered: snap.totals.delivered,
-                processed: snap.totals.processed,
-                filtered: snap.totals.filtered,
-                dropped: snap.totals.dropped,
-                live: snap.totals.live,
-            },
+            totals: snap.totals,
             throughput_per_s: if secs > 0.0 { snap.totals.delivered as f64 / secs } else { 0.0 },
             delivery_latency: snap.delivery_latency,
             processed_latency: snap.processed_latency,
