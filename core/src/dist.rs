@@ -27,8 +27,12 @@
 //! Samples are whole microseconds. Bursts are anchored at time zero: the
 //! on-windows are `[k(on+off), k(on+off)+on)`; a sample that would land in an
 //! off-window is moved to the start of the next on-window. Every sample
-//! draws from the world's [`SimRng`] and uses `libm`, so runs are identical
-//! natively and in wasm.
+//! draws from the world's [`SimRng`], so a seed fixes every sample.
+//! Exponential and normal draws use `rand_distr`'s ziggurat (`Exp1`,
+//! `StandardNormal`): table lookups and plain IEEE arithmetic, the same bits
+//! natively and in wasm, and no logarithm on the common path (the inverse
+//! transform `-mean * ln(u)` cost a long-latency `ln` per draw). See
+//! [`crate::rng`] for the one rare step that uses platform math.
 
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -53,22 +57,45 @@ impl Default for Dist {
     }
 }
 
+/// Samples longer than this (about 285 years) are cut to it.
+const MAX_SAMPLE_US: f64 = (1u64 << 53) as f64;
+
+/// Rounds a sample in µs to whole µs: negative and NaN give 0, huge values
+/// [`MAX_SAMPLE_US`]. Clamping first lets the conversion be the cheap
+/// signed one (`f64 as u64` needs a long saturating sequence on x86_64).
+#[inline(always)]
 fn to_us(x: f64) -> SimDuration {
-    // Clamp at zero; `as` saturates at u64::MAX and maps NaN to 0.
-    SimDuration::from_micros(if x > 0.0 { (x + 0.5) as u64 } else { 0 })
+    let x = if x > 0.0 { x.min(MAX_SAMPLE_US) } else { 0.0 };
+    SimDuration::from_micros((x + 0.5) as i64 as u64)
 }
 
 impl Dist {
     /// Draws the delay from `now` until the next event.
+    ///
+    /// Inlined into the executor (two draws per message on the reference
+    /// model): the common distributions are a few instructions, the rare
+    /// ones are out of line.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng, now: SimTime) -> SimDuration {
+        match self {
+            Dist::Constant(d) => *d,
+            Dist::Exponential { mean } => to_us(mean.as_micros() as f64 * rng.exp1()),
+            Dist::Bursts { on, off, interval } => Self::sample_bursts(*on, *off, interval, rng, now),
+            _ => self.sample_plain(rng),
+        }
+    }
+
+    /// A sample of a distribution that does not depend on the time.
+    #[inline(never)]
+    fn sample_plain(&self, rng: &mut SimRng) -> SimDuration {
         match self {
             Dist::Constant(d) => *d,
             Dist::Uniform { min, max } => {
                 SimDuration::from_micros(rng.between(min.as_micros(), max.as_micros()))
             }
-            Dist::Exponential { mean } => to_us(-(mean.as_micros() as f64) * libm::log(rng.unit_open0())),
+            Dist::Exponential { mean } => to_us(mean.as_micros() as f64 * rng.exp1()),
             Dist::Normal { mean, stddev } => {
-                to_us(mean.as_micros() as f64 + stddev.as_micros() as f64 * standard_normal(rng))
+                to_us(mean.as_micros() as f64 + stddev.as_micros() as f64 * rng.standard_normal())
             }
             Dist::LogNormal { mean, stddev } => {
                 let m = mean.as_micros() as f64;
@@ -78,20 +105,25 @@ impl Dist {
                 let s = stddev.as_micros() as f64;
                 let sigma2 = libm::log1p((s * s) / (m * m));
                 let mu = libm::log(m) - sigma2 / 2.0;
-                to_us(libm::exp(mu + libm::sqrt(sigma2) * standard_normal(rng)))
+                to_us(libm::exp(mu + libm::sqrt(sigma2) * rng.standard_normal()))
             }
-            Dist::Bursts { on, off, interval } => {
-                let d = interval.sample(rng, now);
-                let period = on.as_micros().saturating_add(off.as_micros());
-                if period == 0 || off.is_zero() {
-                    return d;
-                }
-                let t = now.as_micros().saturating_add(d.as_micros());
-                let phase = t % period;
-                let at = if phase < on.as_micros() { t } else { t - phase + period };
-                SimDuration::from_micros(at - now.as_micros())
-            }
+            // `check` refuses bursts inside bursts.
+            Dist::Bursts { interval, .. } => interval.sample_plain(rng),
         }
+    }
+
+    /// Bursts: `interval`'s sample, moved out of an off-window.
+    #[inline(never)]
+    fn sample_bursts(on: SimDuration, off: SimDuration, interval: &Dist, rng: &mut SimRng, now: SimTime) -> SimDuration {
+        let d = interval.sample_plain(rng);
+        let period = on.as_micros().saturating_add(off.as_micros());
+        if period == 0 || off.is_zero() {
+            return d;
+        }
+        let t = now.as_micros().saturating_add(d.as_micros());
+        let phase = t % period;
+        let at = if phase < on.as_micros() { t } else { t - phase + period };
+        SimDuration::from_micros(at - now.as_micros())
     }
 
     /// The long-run mean, for display and rate summaries.
@@ -138,13 +170,6 @@ impl Dist {
             Dist::Bursts { off, interval, .. } => off.is_zero() && interval.is_zero(),
         }
     }
-}
-
-/// Box-Muller with libm: one standard normal draw (two uniforms consumed).
-fn standard_normal(rng: &mut SimRng) -> f64 {
-    let u1 = rng.unit_open0();
-    let u2 = rng.unit();
-    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(std::f64::consts::TAU * u2)
 }
 
 impl fmt::Display for Dist {
@@ -394,6 +419,28 @@ mod tests {
             let mean = sum as f64 / n as f64;
             assert!((mean - 100_000.0).abs() < 3_000.0, "{d}: mean {mean}");
         }
+    }
+
+    #[test]
+    fn exponential_and_normal_have_the_right_shape() {
+        // Beyond the mean: tail and spread, not just the mean (20,000
+        // draws: the standard error of a fraction near 0.5 is 0.0035).
+        let mut rng = SimRng::new(11);
+        let ms = SimDuration::from_millis;
+        let n = 20_000;
+        let frac = |d: &Dist, rng: &mut SimRng, keep: &dyn Fn(u64) -> bool| {
+            (0..n).filter(|_| keep(d.sample(rng, SimTime::ZERO).as_micros())).count() as f64 / n as f64
+        };
+        let exp = Dist::Exponential { mean: ms(100) };
+        let above_2_means = frac(&exp, &mut rng, &|x| x > 200_000);
+        assert!((above_2_means - (-2.0f64).exp()).abs() < 0.012, "P(X > 2 mean) = {above_2_means}");
+        let below_tenth = frac(&exp, &mut rng, &|x| x < 10_000);
+        assert!((below_tenth - (1.0 - (-0.1f64).exp())).abs() < 0.012, "P(X < mean/10) = {below_tenth}");
+        let normal = Dist::Normal { mean: ms(100), stddev: ms(10) };
+        let within_1sd = frac(&normal, &mut rng, &|x| (90_000..=110_000).contains(&x));
+        assert!((within_1sd - 0.6827).abs() < 0.015, "P(|X - mean| <= sd) = {within_1sd}");
+        let beyond_2sd = frac(&normal, &mut rng, &|x| !(80_000..=120_000).contains(&x));
+        assert!((beyond_2sd - 0.0455).abs() < 0.008, "P(|X - mean| > 2 sd) = {beyond_2sd}");
     }
 
     #[test]

@@ -17,17 +17,21 @@ impl World {
         if self.gs[gi].state.is_over() {
             return;
         }
+        if !self.is_running() {
+            return;
+        }
+        // Pausing is a command, never an op: it cannot change mid-run.
+        if self.gs[gi].paused {
+            self.gs[gi].deferred_run = true;
+            self.set_state(g, GState::Runnable, now);
+            return;
+        }
         let prog = self.gs[gi].prog.clone();
         let mut budget = OP_BUDGET;
         loop {
-            if !self.is_running() {
-                return;
-            }
-            if self.gs[gi].paused {
-                self.gs[gi].deferred_run = true;
-                self.set_state(g, GState::Runnable, now);
-                return;
-            }
+            // Every op that can end the program (a panic, `main` returning)
+            // returns right after, so the program is still running here.
+            debug_assert!(self.is_running());
             if budget == 0 {
                 self.record(EventKind::Yield, g, NONE, None, 0);
                 self.set_state(g, GState::Runnable, now);
@@ -184,15 +188,15 @@ impl World {
 
     /// The value a send offers: the held one, or a newly produced message.
     fn value_to_send(&mut self, g: GoId) -> MsgRef {
-        if let Some(m) = self.gs[g as usize].held {
+        let now = self.queue.now();
+        let gr = &mut self.gs[g as usize];
+        if let Some(m) = gr.held {
             return m;
         }
-        let now = self.now();
-        let gr = &mut self.gs[g as usize];
         let value = gr.next_value;
         gr.next_value += 1;
         let m = self.msgs.alloc(value, g, now);
-        self.gs[g as usize].held = Some(m);
+        gr.held = Some(m);
         self.tally.produced += 1;
         self.record(EventKind::Produced, g, NONE, Some(m), 0);
         m
@@ -204,7 +208,8 @@ impl World {
         gr.held = None;
         gr.c.sent += 1;
         self.msgs.hop(v, ch);
-        self.record(kind, g, ch, Some(v), i64::from(self.chans[ch as usize].len()));
+        let len = self.chans[ch as usize].len();
+        self.record(kind, g, ch, Some(v), i64::from(len));
     }
 
     /// Bookkeeping for `g` receiving `v` from `ch`: it now holds `v`.
@@ -212,7 +217,7 @@ impl World {
         let gr = &mut self.gs[g as usize];
         gr.held = Some(v);
         gr.c.received += 1;
-        if gr.prog.is_sink {
+        if gr.sink {
             let lat = (now - self.msgs.get(v).produced_at).as_micros();
             self.tally.delivered += 1;
             self.delivery.record(lat);
@@ -224,7 +229,7 @@ impl World {
     /// The held value is done with: a sink (or sieve filter) finished it.
     pub(super) fn finish_held(&mut self, g: GoId) {
         if let Some(m) = self.gs[g as usize].held.take() {
-            let lat = (self.now() - self.msgs.get(m).produced_at).as_micros();
+            let lat = (self.queue.now() - self.msgs.get(m).produced_at).as_micros();
             self.tally.processed += 1;
             self.processed.record(lat);
             self.record(EventKind::Processed, g, NONE, Some(m), lat as i64);

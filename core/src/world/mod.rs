@@ -65,15 +65,25 @@ enum Ev {
     Stop,
 }
 
+/// Number of [`GState`]s (`Removed` is the last).
+const STATES: usize = GState::Removed as usize + 1;
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Counters {
     sent: u64,
     received: u64,
-    blocked_send: u64,
-    blocked_recv: u64,
-    blocked_other: u64,
-    working: u64,
-    sleeping: u64,
+    /// µs spent in each state, indexed by `GState as usize`: charging a
+    /// state change is one indexed add, not a branch on the old state.
+    time_in: [u64; STATES],
+}
+
+impl Counters {
+    fn time_in(&self, s: GState) -> u64 {
+        self.time_in[s as usize]
+    }
+    fn blocked_other(&self) -> u64 {
+        self.time_in(GState::BlockedSelect) + self.time_in(GState::BlockedWait)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +91,8 @@ struct G {
     name: String,
     group: u32,
     prog: Rc<Program>,
+    /// `prog.is_sink`, kept here: read at every delivery.
+    sink: bool,
     pc: u32,
     state: GState,
     since: SimTime,
@@ -199,7 +211,8 @@ impl World {
             tally: Tally::default(),
             delivery: Latency::new(),
             processed: Latency::new(),
-            window: Latency::new(),
+            // Cleared at every sample: one digit keeps the clearing cheap.
+            window: Latency::with_digits(1),
             rate: crate::observe::stats::RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             status: RunStatus::Running,
@@ -418,27 +431,21 @@ impl World {
         Ok(())
     }
 
-    // Inlined: ~7 records per message, and the call overhead rivals the hash.
+    // Inlined: ~7 records per message, and the call overhead rivals the
+    // hash. The message's producer and value are read only when the ring
+    // keeps events (they are not hashed).
     #[inline(always)]
     fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
-        let (id, producer, value) = match msg {
-            Some(m) => {
+        let time = self.queue.now();
+        let id = msg.map_or(0, |m| self.msgs.get(m).id);
+        let seq = self.trace.count(time, kind, g, ch, id, aux);
+        if self.trace.keeps() {
+            let (msg_producer, msg_value) = msg.map_or((NONE, 0), |m| {
                 let m = self.msgs.get(m);
-                (m.id, m.producer, m.value)
-            }
-            None => (0, NONE, 0),
-        };
-        self.trace.record(TraceEvent {
-            seq: 0,
-            time: self.queue.now(),
-            kind,
-            g,
-            ch,
-            msg: id,
-            msg_producer: producer,
-            msg_value: value,
-            aux,
-        });
+                (m.producer, m.value)
+            });
+            self.trace.keep(TraceEvent { seq, time, kind, g, ch, msg: id, msg_producer, msg_value, aux });
+        }
     }
 
     fn names(&self) -> WorldNames<'_> {
@@ -475,15 +482,7 @@ impl World {
     /// Changes a goroutine's state, charging the time spent in the old one.
     fn set_state(&mut self, g: GoId, state: GState, now: SimTime) {
         let gr = &mut self.gs[g as usize];
-        let spent = (now - gr.since).as_micros();
-        match gr.state {
-            GState::BlockedSend => gr.c.blocked_send += spent,
-            GState::BlockedRecv => gr.c.blocked_recv += spent,
-            GState::BlockedSelect | GState::BlockedWait => gr.c.blocked_other += spent,
-            GState::Working => gr.c.working += spent,
-            GState::Sleeping => gr.c.sleeping += spent,
-            _ => {}
-        }
+        gr.c.time_in[gr.state as usize] += (now - gr.since).as_micros();
         gr.state = state;
         gr.since = now;
     }

@@ -129,14 +129,7 @@ impl World {
         let now = if self.is_running() { self.now() } else { self.status_at.max(gr.since) };
         let spent = (now - gr.since).as_micros();
         let mut c = gr.c;
-        match gr.state {
-            GState::BlockedSend => c.blocked_send += spent,
-            GState::BlockedRecv => c.blocked_recv += spent,
-            GState::BlockedSelect | GState::BlockedWait => c.blocked_other += spent,
-            GState::Working => c.working += spent,
-            GState::Sleeping => c.sleeping += spent,
-            _ => {}
-        }
+        c.time_in[gr.state as usize] += spent;
         let life = (now - gr.spawned).as_micros();
         let channels = match gr.state {
             GState::BlockedSend | GState::BlockedRecv => vec![gr.wait],
@@ -168,12 +161,12 @@ impl World {
             held: gr.held.map(|m| self.msg_label(m)),
             sent: c.sent,
             received: c.received,
-            blocked_send_us: c.blocked_send,
-            blocked_recv_us: c.blocked_recv,
-            blocked_other_us: c.blocked_other,
-            working_us: c.working,
-            sleeping_us: c.sleeping,
-            utilization: if life == 0 { 0.0 } else { c.working as f64 / life as f64 },
+            blocked_send_us: c.time_in(GState::BlockedSend),
+            blocked_recv_us: c.time_in(GState::BlockedRecv),
+            blocked_other_us: c.blocked_other(),
+            working_us: c.time_in(GState::Working),
+            sleeping_us: c.time_in(GState::Sleeping),
+            utilization: if life == 0 { 0.0 } else { c.time_in(GState::Working) as f64 / life as f64 },
         }
     }
 
