@@ -312,7 +312,19 @@ impl World {
     /// Runs every event at or before `t`, then moves the clock to `t` (the
     /// clock stops where the program ended).
     pub fn run_until(&mut self, t: SimTime) {
-        while self.step_until(t) {}
+        while !self.pending.is_empty() {
+            if !self.step_until(t) {
+                break;
+            }
+        }
+        if self.pending.is_empty() {
+            // No command left (none is added while running): events only,
+            // without `step_until`'s command checks.
+            while self.is_running() {
+                let Some((now, ev)) = self.queue.pop_until(t) else { break };
+                self.dispatch(now, ev);
+            }
+        }
         if self.is_running() {
             self.queue.advance_to(t);
         }
@@ -382,11 +394,17 @@ impl World {
                 return true;
             }
         }
-        match next_event {
-            Some(t) if t <= limit => {}
-            _ => return false,
+        if next_event.is_none_or(|t| t > limit) {
+            return false;
         }
-        let Some((now, ev)) = self.queue.pop() else { return false };
+        let Some((now, ev)) = self.queue.pop_until(limit) else { return false };
+        self.dispatch(now, ev);
+        true
+    }
+
+    /// Applies one popped event.
+    #[inline(always)]
+    fn dispatch(&mut self, now: SimTime, ev: Ev) {
         self.steps += 1;
         match ev {
             Ev::Run(g) => {
@@ -413,7 +431,6 @@ impl World {
         if self.g_pending == 0 && self.is_running() {
             self.check_quiescent(now);
         }
-        true
     }
 
     /// Applies a live command now. Invalid commands change nothing.
