@@ -38,9 +38,11 @@ test-e2e: build
 	npx playwright test --config tests/playwright.config.mjs
 
 # Native engine speed on the reference model (core/benches/reference.rs): criterion,
-# then delivered msgs/s and kernel events/s with and without the trace ring.
+# then delivered msgs/s and kernel events/s with and without the trace ring; then the
+# event queue alone (core/benches/kernel.rs: hold model at 10 / 100 / 10,000 events).
 bench:
 	cargo bench -p queuelab --bench reference
+	cargo bench -p queuelab --bench kernel
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
 bench-web: build

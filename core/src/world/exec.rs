@@ -27,6 +27,9 @@ impl World {
             return;
         }
         let prog = self.gs[gi].prog.clone();
+        // The program is immutable behind its `Rc`: borrowing its slices
+        // once keeps their pointers in registers across the loop.
+        let (ops, dists) = (&prog.ops[..], &prog.dists[..]);
         let mut budget = OP_BUDGET;
         loop {
             // Every op that can end the program (a panic, `main` returning)
@@ -40,7 +43,7 @@ impl World {
             }
             budget -= 1;
             let pc = self.gs[gi].pc;
-            match prog.ops[pc as usize] {
+            match ops[pc as usize] {
                 Op::Send { ch } => {
                     let v = self.value_to_send(g);
                     match self.chans[ch as usize].try_send(v) {
@@ -95,12 +98,12 @@ impl World {
                     self.gs[gi].pc += 1;
                 }
                 Op::Work { dist } | Op::Sleep { dist } => {
-                    let d = prog.dists[dist as usize].sample(&mut self.rng, now);
+                    let d = dists[dist as usize].sample(&mut self.rng, now);
                     if d.is_zero() {
                         self.gs[gi].pc += 1;
                         continue;
                     }
-                    let working = matches!(prog.ops[pc as usize], Op::Work { .. });
+                    let working = matches!(ops[pc as usize], Op::Work { .. });
                     let held = self.gs[gi].held;
                     self.gs[gi].until = now + d;
                     if working {
