@@ -11,7 +11,10 @@
 //!   id never cancels another event, even after its slot is reused.
 //! - Time never goes backwards: scheduling before `now` (the last popped
 //!   time, or a later time given to `advance_to`) is clamped to `now` (the
-//!   event fires "now", after those already due).
+//!   event fires "now", after those already due). Callers must not
+//!   `advance_to` past a pending event (the world never does: it advances
+//!   only once every event up to that time has popped); that event would
+//!   then pop at its own, earlier, time.
 //! - `pop_until(limit)` pops the next event only if it is due at or before
 //!   `limit` (`peek_time` and `pop` in one pass); `pop()` is
 //!   `pop_until(SimTime::MAX)`.
@@ -19,23 +22,31 @@
 //! Performance. The engine keeps about one pending event per goroutine
 //! (ten or so) and pops and schedules one per step, so the small case is
 //! the one made cheap, without giving up O(log n) for large worlds:
-//! - Entries hold their payload (`E: Copy`) inline, and their slot in a
-//!   table that says which sequence occupies each slot: cancel is O(1), and
-//!   a stale id or entry is recognised by its sequence, which is never
-//!   reused. Free slots form a list threaded through that table.
+//! - Each entry names its slot in a table that says which sequence
+//!   occupies each slot: cancel is O(1), and a stale id or entry is
+//!   recognised by its sequence, which is never reused (sequences stay
+//!   below 2^63). Free slots form a list threaded through that table.
 //! - Up to 32 entries live in a *run*: an array sorted by `(time, seq)`
-//!   whose front is the next event. `pop` takes the front (O(1));
-//!   `schedule` moves the entries on the nearer side of the new one's place
-//!   by one (a few moves for a few events; an event at `now` lands at the
-//!   front, where the run has room).
-//! - Beyond that, entries go to a binary min-heap (O(log n)), and `pop`
-//!   takes the smaller of the run's front and the heap's top. An entry that
-//!   would pop before the heap's top (an event at `now`, say) still goes to
-//!   the run if it has room: the run is then the heap's fast lane.
-//! - Cancelled entries wait in place until they surface, but when they
-//!   outnumber live ones they are swept out (amortised O(1) per cancel), so
-//!   memory stays proportional to the live events. While none are waiting,
-//!   `pop` skips the liveness check.
+//!   whose front is the next event, payloads (`E: Copy`) inline. `pop`
+//!   takes the front (O(1)); `schedule` inserts after every entry at the
+//!   same time, shifting the entries after its place right by one, or,
+//!   when the run has spent room at its front and the place is in the
+//!   front half, the entries before it left (a few moves for a few events;
+//!   an event at `now` lands just after those already due now).
+//! - Beyond that, entries go to a binary min-heap (O(log n); payloads in a
+//!   per-slot table, so heap entries are 24 bytes), and `pop` takes the
+//!   smaller of the run's front and the heap's top. An entry that would pop
+//!   before the heap's top (an event at `now`, say) still goes to the run
+//!   if it has room: the run is then the heap's fast lane. When the heap
+//!   and the run are down to 16 entries, the heap's entries move back
+//!   into the run (a merge), so a queue that shrank after a burst is fast
+//!   again.
+//! - Cancelled entries wait in place until they surface, but a cancel that
+//!   leaves more of them than live events (and more than 64) sweeps them
+//!   out (amortised O(1) per cancel; that one call is O(n)). Entries
+//!   therefore stay within about the peak of live events plus
+//!   max(64, that peak). While none are waiting, `pop` skips the liveness
+//!   check.
 //! - Once the queue has reached its working size, `schedule`, `pop`,
 //!   `pop_until`, `peek_time` and `cancel` allocate nothing.
 //!
@@ -71,6 +82,9 @@ impl<E> Entry<E> {
 
 /// The run's capacity (beyond it, entries go to the heap).
 const RUN_MAX: usize = 32;
+/// Once the heap and the run hold this many entries or fewer, the heap's
+/// entries move back into the run.
+const UNHEAP_AT: usize = RUN_MAX / 2;
 /// Cancelled entries are swept out when there are more of them than this
 /// and than live events.
 const SWEEP_MIN: usize = 64;
@@ -131,7 +145,8 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// The time of the last popped event (the queue's notion of "now").
+    /// The queue's notion of "now": the time of the last popped event, or
+    /// a later time given to [`EventQueue::advance_to`].
     pub fn now(&self) -> SimTime {
         SimTime::from_micros(self.now)
     }
@@ -173,8 +188,8 @@ impl<E: Copy> EventQueue<E> {
 
     /// Inserts into the run (after every entry at the same time: its
     /// sequence is the largest), moving the entries on the nearer side of
-    /// its place by one. Needs `head < tail` or `tail < buf.len()`, and
-    /// `tail < buf.len()` unless the place is in the front half.
+    /// its place by one. Needs `tail < buf.len()` (every caller makes sure
+    /// of it), and uses the spent `buf[head - 1]` only when `head > 0`.
     #[inline(always)]
     fn insert_run(&mut self, e: Entry<E>, head: usize, tail: usize) {
         let t = e.time;
@@ -356,7 +371,47 @@ impl<E: Copy> EventQueue<E> {
         self.remove(from_heap);
         self.free_slot(e.slot);
         self.now = e.time;
+        if from_heap && self.heap.len() + (self.tail - self.head) <= UNHEAP_AT {
+            self.unheap();
+        }
         Some((SimTime::from_micros(e.time), e.payload))
+    }
+
+    /// Moves every heap entry back into the run once few entries are left
+    /// (a queue that shrank after a burst gets its fast paths back): merges
+    /// the run and the heap in `(time, seq)` order, dropping cancelled
+    /// entries on the way. At most `UNHEAP_AT` entries, at least
+    /// `RUN_MAX - UNHEAP_AT` pops after the heap began: amortised O(1).
+    #[cold]
+    #[inline(never)]
+    fn unheap(&mut self) {
+        // The run filled `buf` (`2 * RUN_MAX` entries) before any entry
+        // went to the heap; its upper half holds the run while merging.
+        if self.buf.len() < 2 * RUN_MAX {
+            return;
+        }
+        let n = self.tail - self.head;
+        self.buf.copy_within(self.head..self.tail, RUN_MAX);
+        let (mut i, end, mut out) = (RUN_MAX, RUN_MAX + n, 0);
+        while i < end || !self.heap.is_empty() {
+            let from_run = self.heap.first().is_none_or(|h| i < end && self.buf[i].key() < h.key());
+            let e = if from_run {
+                i += 1;
+                self.buf[i - 1]
+            } else {
+                let e = self.with_payload(&self.heap[0]);
+                heap_pop(&mut self.heap);
+                e
+            };
+            if self.slots[e.slot as usize] == e.seq {
+                self.buf[out] = e;
+                out += 1;
+            } else {
+                self.dead -= 1;
+            }
+        }
+        self.head = 0;
+        self.tail = out;
     }
 
     /// Moves `now` forward to `t` without popping (used when a run stops at a
@@ -597,6 +652,32 @@ mod tests {
         assert_eq!(q.pop_until(t(6)), None);
         assert_eq!(q.pop_until(SimTime::MAX), Some((t(7), 'b')));
         assert_eq!(q.pop_until(SimTime::MAX), None);
+    }
+
+    #[test]
+    fn a_queue_that_shrinks_after_a_burst_leaves_the_heap() {
+        let mut q = EventQueue::new();
+        let ids: Vec<_> = (0..40u64).map(|i| q.schedule(t(100 + (i * 7) % 40), i)).collect();
+        assert!(!q.heap.is_empty(), "40 events overflow the run");
+        // Cancel a few (in the heap and in the run), then pop down to a
+        // handful: the rest move back into the run, still in order.
+        for &i in &[3usize, 17, 38] {
+            assert!(q.cancel(ids[i]));
+        }
+        let mut popped = Vec::new();
+        while q.len() > 8 {
+            popped.push(q.pop().unwrap());
+        }
+        assert!(q.heap.is_empty(), "back to the run");
+        assert_eq!(q.dead, 0, "cancelled entries were dropped on the way");
+        q.check();
+        while let Some(p) = q.pop() {
+            popped.push(p);
+        }
+        let mut want: Vec<(u64, u64)> =
+            (0..40u64).filter(|i| ![3, 17, 38].contains(i)).map(|i| (100 + (i * 7) % 40, i)).collect();
+        want.sort();
+        assert_eq!(popped, want.into_iter().map(|(at, i)| (t(at), i)).collect::<Vec<_>>());
     }
 
     #[test]

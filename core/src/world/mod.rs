@@ -370,11 +370,18 @@ impl World {
         }
         let next_event = self.queue.peek_time();
         if let Some(cmd) = self.pending.front() {
-            let at = SimTime::ZERO + cmd.at;
+            let mut at = SimTime::ZERO + cmd.at;
             let due = match cmd.step {
                 Some(s) => s <= self.steps,
                 None => next_event.is_none_or(|t| t > at),
             };
+            if let (Some(_), Some(t)) = (cmd.step, next_event) {
+                // A command keyed by step never takes the clock past a
+                // pending event (time would then run backwards when that
+                // event pops). A log the world recorded always has
+                // `at <= t`; only a hand-edited one can ask for more.
+                at = at.min(t);
+            }
             if due {
                 if at > limit {
                     // Due, but later than this run may go: nothing else
@@ -383,7 +390,9 @@ impl World {
                 }
                 let cmd = self.pending.pop_front().expect("front exists");
                 self.queue.advance_to(at);
-                let recorded = TimedCommand { at: cmd.at, step: Some(self.steps), command: cmd.command.clone() };
+                let at = at.max(self.queue.now());
+                let recorded =
+                    TimedCommand { at: at - SimTime::ZERO, step: Some(self.steps), command: cmd.command.clone() };
                 match self.apply_inner(&cmd.command) {
                     Ok(()) => self.applied.push(recorded),
                     Err(e) => self.notices.push(format!("command at {}: {e}", cmd.at)),

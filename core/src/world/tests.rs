@@ -160,6 +160,30 @@ fn live_commands_are_logged_and_replay_identically() {
 }
 
 #[test]
+fn a_step_keyed_command_never_moves_the_clock_past_a_pending_event() {
+    // A hand-edited log: at step 3, "at 10s", while the producer's next
+    // wake-up is due at 2ms. The command applies then; time never runs
+    // backwards, and the recorded log says when it really applied.
+    let mut s = Scenario::from_json(CLASSIC).unwrap();
+    s.commands = vec![TimedCommand {
+        at: SimDuration::from_secs(10),
+        step: Some(3),
+        command: Command::SetCapacity { channel: "ch".into(), capacity: 2 },
+    }];
+    let mut w = World::new(&s).unwrap();
+    w.run_until(SimTime::from_micros(1_000_000));
+    assert_eq!(w.status(), RunStatus::Finished, "{}", w.status_text());
+    let times: Vec<u64> = w.trace().events().map(|e| e.time.as_micros()).collect();
+    assert!(times.windows(2).all(|p| p[0] <= p[1]), "trace times go backwards: {times:?}");
+    let log = w.scenario_with_log().commands;
+    assert_eq!(log.len(), 1);
+    assert!(log[0].at < SimDuration::from_secs(10), "recorded at {}", log[0].at);
+    let mut replay = World::new(&w.scenario_with_log()).unwrap();
+    replay.run_until(SimTime::from_micros(1_000_000));
+    assert_eq!(replay.trace_hash(), w.trace_hash());
+}
+
+#[test]
 fn invalid_commands_change_nothing() {
     let mut w = world(CLASSIC);
     w.run_until(SimTime::from_micros(2_500));
