@@ -63,7 +63,6 @@ impl World {
                 }
                 let prog = Rc::new(prog);
                 for &m in &self.groups[gi].members {
-                    self.gs[m as usize].sink = prog.is_sink;
                     self.gs[m as usize].prog = prog.clone();
                 }
                 self.groups[gi].prog = prog;
@@ -193,7 +192,6 @@ impl World {
         self.gs.push(G {
             name,
             group: gi as u32,
-            sink: group.prog.is_sink,
             prog: group.prog.clone(),
             pc: 0,
             state: GState::Runnable,

@@ -220,7 +220,7 @@ impl World {
         let gr = &mut self.gs[g as usize];
         gr.held = Some(v);
         gr.c.received += 1;
-        if gr.sink {
+        if gr.prog.is_sink {
             let lat = (now - self.msgs.get(v).produced_at).as_micros();
             self.tally.delivered += 1;
             self.delivery.record(lat);

@@ -91,8 +91,6 @@ struct G {
     name: String,
     group: u32,
     prog: Rc<Program>,
-    /// `prog.is_sink`, kept here: read at every delivery.
-    sink: bool,
     pc: u32,
     state: GState,
     since: SimTime,
