@@ -2,7 +2,7 @@
 // or a compact form that stays unique where space is short), the canvas is as
 // tall as its content so the charts show on a laptop screen, and big
 // scenarios still get room.
-import { test, expect, openPage, selectPreset, pause, channelItem, goroutineItem, setSpeed } from './helpers.mjs';
+import { test, expect, openPage, selectPreset, pause, play, channelItem, goroutineItem, setSpeed } from './helpers.mjs';
 
 test('compact message labels keep the producer and never collide', async ({ page }) => {
   await openPage(page);
@@ -45,10 +45,17 @@ test('at 400 px the buffer and the cards name whose message is where', async ({ 
   await openPage(page);
   await selectPreset(page, 'wait-group');
   await setSpeed(page, 2);
-  // Three producers fill the buffer of 5: wait until it is full, then look.
-  await expect(channelItem(page, 'jobs')).toContainText('5/5', { timeout: 15_000 });
-  await pause(page);
-  const text = await channelItem(page, 'jobs').textContent();
+  // Three producers fill the buffer of 5: wait until it is full and pause. A
+  // consumer may take one between the check and the pause, so read the text
+  // once paused and try again until the paused world shows a full buffer.
+  let text = '';
+  await expect(async () => {
+    await play(page);
+    await expect(channelItem(page, 'jobs')).toContainText('5/5', { timeout: 15_000 });
+    await pause(page);
+    text = await channelItem(page, 'jobs').textContent();
+    expect(text).toContain('5/5');
+  }).toPass({ timeout: 30_000 });
   const held = text.match(/holds (.*) \(head first\)/);
   expect(held, text).not.toBeNull();
   const labels = held[1].split(', ');
