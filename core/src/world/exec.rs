@@ -44,47 +44,54 @@ impl World {
             budget -= 1;
             let pc = self.gs[gi].pc;
             match ops[pc as usize] {
+                // The hot ops hold the goroutine (`gr`) and the channel while
+                // they write the books, instead of indexing the tables again
+                // around every record.
                 Op::Send { ch } => {
-                    let v = self.value_to_send(g);
-                    match self.chans[ch as usize].try_send(v) {
+                    let gr = &mut self.gs[gi];
+                    let v = self.ledger.to_send(gr, g, now);
+                    let chan = &mut self.chans[ch as usize];
+                    match chan.try_send(v) {
                         SendOutcome::Closed => return self.panic(g, "send on closed channel", now),
                         SendOutcome::HandedOff(r) => {
-                            self.sent(g, ch, v, EventKind::Handoff);
-                            self.gs[gi].pc += 1;
+                            self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Handoff, now);
+                            gr.pc += 1;
                             self.deliver_to_parked(r, ch, Some(v), now);
                         }
                         SendOutcome::Buffered => {
-                            self.sent(g, ch, v, EventKind::Buffered);
-                            self.gs[gi].pc += 1;
+                            self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Buffered, now);
+                            gr.pc += 1;
                         }
                         SendOutcome::WouldBlock => {
-                            self.chans[ch as usize].park_sender(Waiter { g, case: 0, value: Some(v) });
-                            self.gs[gi].wait = ch;
-                            self.set_state(g, GState::BlockedSend, now);
-                            self.record(EventKind::BlockedSend, g, ch, Some(v), 0);
+                            chan.park_sender(Waiter { g, case: 0, value: Some(v) });
+                            gr.wait = ch;
+                            gr.enter(GState::BlockedSend, now);
+                            self.ledger.record(now, EventKind::BlockedSend, g, ch, Some(v), 0);
                             return;
                         }
                     }
                 }
                 Op::Recv { ch, on_closed } => {
-                    self.finish_held(g);
-                    match self.chans[ch as usize].try_recv() {
+                    let gr = &mut self.gs[gi];
+                    self.ledger.finish_held(gr, g, now);
+                    let chan = &mut self.chans[ch as usize];
+                    match chan.try_recv() {
                         RecvOutcome::Got { value, from_sender, .. } => {
-                            self.received(g, ch, value, now);
-                            self.gs[gi].pc += 1;
+                            self.ledger.received(gr, g, ch, value, now);
+                            gr.pc += 1;
                             if let Some(s) = from_sender {
                                 self.release_parked_sender(s, ch, now);
                             }
                         }
                         RecvOutcome::Closed => {
-                            self.record(EventKind::RecvClosed, g, ch, None, 0);
-                            self.gs[gi].pc = on_closed.unwrap_or(pc + 1);
+                            self.ledger.record(now, EventKind::RecvClosed, g, ch, None, 0);
+                            gr.pc = on_closed.unwrap_or(pc + 1);
                         }
                         RecvOutcome::WouldBlock => {
-                            self.chans[ch as usize].park_receiver(Waiter { g, case: 0, value: None });
-                            self.gs[gi].wait = ch;
-                            self.set_state(g, GState::BlockedRecv, now);
-                            self.record(EventKind::BlockedRecv, g, ch, None, 0);
+                            chan.park_receiver(Waiter { g, case: 0, value: None });
+                            gr.wait = ch;
+                            gr.enter(GState::BlockedRecv, now);
+                            self.ledger.record(now, EventKind::BlockedRecv, g, ch, None, 0);
                             return;
                         }
                     }
@@ -99,31 +106,35 @@ impl World {
                 }
                 Op::Work { dist } | Op::Sleep { dist } => {
                     let d = dists[dist as usize].sample(&mut self.rng, now);
+                    let gr = &mut self.gs[gi];
                     if d.is_zero() {
-                        self.gs[gi].pc += 1;
+                        gr.pc += 1;
                         continue;
                     }
                     let working = matches!(ops[pc as usize], Op::Work { .. });
-                    let held = self.gs[gi].held;
-                    self.gs[gi].until = now + d;
+                    gr.until = now + d;
                     if working {
-                        self.set_state(g, GState::Working, now);
-                        self.record(EventKind::WorkStart, g, NONE, held, d.as_micros() as i64);
+                        gr.enter(GState::Working, now);
+                        self.ledger.record(now, EventKind::WorkStart, g, NONE, gr.held, d.as_micros() as i64);
                     } else {
-                        self.set_state(g, GState::Sleeping, now);
-                        self.record(EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
+                        gr.enter(GState::Sleeping, now);
+                        self.ledger.record(now, EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
                     }
-                    self.schedule_g(g, now + d, Ev::Wake(g));
+                    debug_assert!(gr.timer.is_none(), "one pending event per goroutine");
+                    gr.timer = Some(self.queue.schedule(now + d, Ev::Wake(g)));
+                    self.g_pending += 1;
                     return;
                 }
                 Op::LoopInit { slot, times } => {
-                    self.gs[gi].loops[slot as usize] = times;
-                    self.gs[gi].pc += 1;
+                    let gr = &mut self.gs[gi];
+                    gr.loops[slot as usize] = times;
+                    gr.pc += 1;
                 }
                 Op::LoopBack { slot, to } => {
-                    let c = &mut self.gs[gi].loops[slot as usize];
+                    let gr = &mut self.gs[gi];
+                    let c = &mut gr.loops[slot as usize];
                     *c = c.saturating_sub(1);
-                    self.gs[gi].pc = if *c > 0 { to } else { pc + 1 };
+                    gr.pc = if *c > 0 { to } else { pc + 1 };
                 }
                 Op::Jump { to } => self.gs[gi].pc = to,
                 Op::Select { sel } => {
@@ -156,7 +167,7 @@ impl World {
                 }
                 Op::TakeDivisor => {
                     if let Some(m) = self.gs[gi].held {
-                        let value = self.msgs.get(m).value;
+                        let value = self.ledger.msgs.get(m).value;
                         self.gs[gi].divisor = value;
                         self.record(EventKind::Prime, g, NONE, Some(m), value);
                     }
@@ -166,11 +177,11 @@ impl World {
                 Op::DropMultiples { skip_to } => {
                     let divisor = self.gs[gi].divisor;
                     match self.gs[gi].held {
-                        Some(m) if divisor != 0 && self.msgs.get(m).value % divisor == 0 => {
+                        Some(m) if divisor != 0 && self.ledger.msgs.get(m).value % divisor == 0 => {
                             self.gs[gi].held = None;
-                            self.tally.filtered += 1;
+                            self.ledger.tally.filtered += 1;
                             self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
-                            self.msgs.free(m);
+                            self.ledger.msgs.free(m);
                             self.gs[gi].pc = skip_to;
                         }
                         _ => self.gs[gi].pc += 1,
@@ -189,63 +200,32 @@ impl World {
         }
     }
 
-    /// The value a send offers: the held one, or a newly produced message.
+    /// The value a send by `g` offers (see [`Ledger::to_send`]).
     fn value_to_send(&mut self, g: GoId) -> MsgRef {
         let now = self.queue.now();
-        let gr = &mut self.gs[g as usize];
-        if let Some(m) = gr.held {
-            return m;
-        }
-        let value = gr.next_value;
-        gr.next_value += 1;
-        let m = self.msgs.alloc(value, g, now);
-        gr.held = Some(m);
-        self.tally.produced += 1;
-        self.record(EventKind::Produced, g, NONE, Some(m), 0);
-        m
+        self.ledger.to_send(&mut self.gs[g as usize], g, now)
     }
 
     /// Bookkeeping for a completed send by `g` of `v` into `ch`.
     fn sent(&mut self, g: GoId, ch: u32, v: MsgRef, kind: EventKind) {
-        let gr = &mut self.gs[g as usize];
-        gr.held = None;
-        gr.c.sent += 1;
-        self.msgs.hop(v, ch);
-        let len = self.chans[ch as usize].len();
-        self.record(kind, g, ch, Some(v), i64::from(len));
+        let (now, len) = (self.queue.now(), self.chans[ch as usize].len());
+        self.ledger.sent(&mut self.gs[g as usize], g, ch, v, len, kind, now);
     }
 
     /// Bookkeeping for `g` receiving `v` from `ch`: it now holds `v`.
     fn received(&mut self, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
-        let gr = &mut self.gs[g as usize];
-        gr.held = Some(v);
-        gr.c.received += 1;
-        if gr.prog.is_sink {
-            let lat = (now - self.msgs.get(v).produced_at).as_micros();
-            self.tally.delivered += 1;
-            self.delivery.record(lat);
-            self.window.record(lat);
-        }
-        self.record(EventKind::Received, g, ch, Some(v), 0);
+        self.ledger.received(&mut self.gs[g as usize], g, ch, v, now);
     }
 
     /// The held value is done with: a sink (or sieve filter) finished it.
     pub(super) fn finish_held(&mut self, g: GoId) {
-        if let Some(m) = self.gs[g as usize].held.take() {
-            let lat = (self.queue.now() - self.msgs.get(m).produced_at).as_micros();
-            self.tally.processed += 1;
-            self.processed.record(lat);
-            self.record(EventKind::Processed, g, NONE, Some(m), lat as i64);
-            self.msgs.free(m);
-        }
+        let now = self.queue.now();
+        self.ledger.finish_held(&mut self.gs[g as usize], g, now);
     }
 
     pub(super) fn drop_held(&mut self, g: GoId, cause: DropCause) {
-        if let Some(m) = self.gs[g as usize].held.take() {
-            self.tally.dropped += 1;
-            self.record(EventKind::Dropped, g, NONE, Some(m), cause.aux());
-            self.msgs.free(m);
-        }
+        let now = self.queue.now();
+        self.ledger.drop_held(&mut self.gs[g as usize], g, cause, now);
     }
 
     /// A parked receiver `w` gets `value` from `ch` (`None`: closed).
@@ -445,17 +425,14 @@ impl World {
 
     /// Work or sleep finished.
     pub(super) fn wake(&mut self, g: GoId, now: SimTime) {
-        let gi = g as usize;
-        match self.gs[gi].state {
-            GState::Working => {
-                let held = self.gs[gi].held;
-                self.record(EventKind::WorkEnd, g, NONE, held, 0);
-            }
+        let gr = &mut self.gs[g as usize];
+        match gr.state {
+            GState::Working => self.ledger.record(now, EventKind::WorkEnd, g, NONE, gr.held, 0),
             GState::Sleeping => {}
             _ => return,
         }
-        self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
+        gr.pc += 1;
+        gr.enter(GState::Runnable, now);
         self.run_goroutine(g, now);
     }
 

@@ -21,6 +21,7 @@
 
 mod commands;
 mod exec;
+mod ledger;
 pub mod messages;
 mod stuck;
 mod summary;
@@ -31,12 +32,12 @@ use crate::gochan::channel::{Channel, GoId, MsgRef};
 use crate::gochan::program::{ChanId, Names, Program, WgId, MAX_LOOP_DEPTH};
 use crate::kernel::{EventQueue, TimerId};
 use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
-use crate::observe::stats::{Latency, Series};
-use crate::observe::trace::{EventKind, Trace, TraceEvent, NONE};
+use crate::observe::stats::Series;
+use crate::observe::trace::{EventKind, Trace};
 use crate::rng::SimRng;
 use crate::scenario::{GoroutineSpec, Scenario, ScenarioError};
 use crate::time::{SimDuration, SimTime};
-use messages::Messages;
+use ledger::Ledger;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -111,6 +112,16 @@ struct G {
     c: Counters,
 }
 
+impl G {
+    /// Changes the state, charging the time spent in the old one.
+    #[inline(always)]
+    fn enter(&mut self, state: GState, now: SimTime) {
+        self.c.time_in[self.state as usize] += (now - self.since).as_micros();
+        self.state = state;
+        self.since = now;
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Group {
     spec: GoroutineSpec,
@@ -146,12 +157,8 @@ pub struct World {
     wgs: Vec<Wg>,
     gs: Vec<G>,
     groups: Vec<Group>,
-    msgs: Messages,
-    trace: Trace,
-    tally: Tally,
-    delivery: Latency,
-    processed: Latency,
-    window: Latency,
+    /// Messages, trace and statistics.
+    ledger: Ledger,
     rate: crate::observe::stats::RateWindow,
     series: Series,
     status: RunStatus,
@@ -204,13 +211,7 @@ impl World {
             wgs: scenario.waitgroups.iter().map(|n| Wg { name: n.clone(), ..Wg::default() }).collect(),
             gs: Vec::new(),
             groups: Vec::new(),
-            msgs: Messages::default(),
-            trace: Trace::new(scenario.trace_capacity as usize),
-            tally: Tally::default(),
-            delivery: Latency::new(),
-            processed: Latency::new(),
-            // Cleared at every sample: one digit keeps the clearing cheap.
-            window: Latency::with_digits(1),
+            ledger: Ledger::new(scenario.trace_capacity as usize),
             rate: crate::observe::stats::RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             status: RunStatus::Running,
@@ -262,10 +263,10 @@ impl World {
     }
     /// Hash of the whole trace so far (equal runs, equal hashes).
     pub fn trace_hash(&self) -> u64 {
-        self.trace.hash()
+        self.ledger.trace.hash()
     }
     pub fn trace(&self) -> &Trace {
-        &self.trace
+        &self.ledger.trace
     }
     pub fn series(&self) -> &Series {
         &self.series
@@ -284,7 +285,7 @@ impl World {
     }
     /// Messages that exist now (buffered, held, offered by parked senders).
     pub fn live_messages(&self) -> u64 {
-        self.msgs.live()
+        self.ledger.msgs.live()
     }
 
     /// The scenario this world was built from, with every applied command
@@ -455,21 +456,10 @@ impl World {
         Ok(())
     }
 
-    // Inlined: ~7 records per message, and the call overhead rivals the
-    // hash. The message's producer and value are read only when the ring
-    // keeps events (they are not hashed).
+    /// Records one trace event now (see [`Ledger::record`]).
     #[inline(always)]
     fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
-        let time = self.queue.now();
-        let id = msg.map_or(0, |m| self.msgs.get(m).id);
-        let seq = self.trace.count(time, kind, g, ch, id, aux);
-        if self.trace.keeps() {
-            let (msg_producer, msg_value) = msg.map_or((NONE, 0), |m| {
-                let m = self.msgs.get(m);
-                (m.producer, m.value)
-            });
-            self.trace.keep(TraceEvent { seq, time, kind, g, ch, msg: id, msg_producer, msg_value, aux });
-        }
+        self.ledger.record(self.queue.now(), kind, g, ch, msg, aux);
     }
 
     fn names(&self) -> WorldNames<'_> {
@@ -505,10 +495,7 @@ impl World {
 
     /// Changes a goroutine's state, charging the time spent in the old one.
     fn set_state(&mut self, g: GoId, state: GState, now: SimTime) {
-        let gr = &mut self.gs[g as usize];
-        gr.c.time_in[gr.state as usize] += (now - gr.since).as_micros();
-        gr.state = state;
-        gr.since = now;
+        self.gs[g as usize].enter(state, now);
     }
 
     /// Ends the program (panic, deadlock, main returned, finished, stopped).

@@ -200,9 +200,9 @@ impl World {
         if blocked > 0 || self.deadlock.is_some() {
             self.update_stuck(now);
         }
-        let throughput = self.rate.push(self.tally.delivered);
-        let (p50_us, p99_us) = self.window.p50_p99();
-        self.window.reset();
+        let throughput = self.rate.push(self.ledger.tally.delivered);
+        let (p50_us, p99_us) = self.ledger.window.p50_p99();
+        self.ledger.window.reset();
         let stats = crate::observe::stats::SampleStats {
             t_us: now.as_micros(),
             throughput,

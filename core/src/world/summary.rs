@@ -177,7 +177,7 @@ impl World {
             deadlock: snap.deadlock,
             panic: snap.panic,
             events_total: snap.events_total,
-            events_kept: self.trace.events().len() as u64,
+            events_kept: self.ledger.trace.events().len() as u64,
             trace_hash: snap.trace_hash,
             notices: self.notices.clone(),
         }

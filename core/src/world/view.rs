@@ -50,7 +50,7 @@ impl World {
     }
 
     fn msg_label(&self, m: u32) -> String {
-        let msg = self.msgs.get(m);
+        let msg = self.ledger.msgs.get(m);
         self.label_of(msg.producer, msg.value)
     }
 
@@ -210,7 +210,7 @@ impl World {
                 buffer: c
                     .buffer()
                     .take(MAX_LISTED)
-                    .map(|m| MessageView { id: self.msgs.get(m).id, label: self.msg_label(m) })
+                    .map(|m| MessageView { id: self.ledger.msgs.get(m).id, label: self.msg_label(m) })
                     .collect(),
                 sendq: c.sendq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
                 recvq: c.recvq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
@@ -238,19 +238,19 @@ impl World {
             deadlock: self.deadlock.clone(),
             panic: self.panic.clone(),
             totals: Totals {
-                produced: self.tally.produced,
-                delivered: self.tally.delivered,
-                processed: self.tally.processed,
-                filtered: self.tally.filtered,
-                dropped: self.tally.dropped,
-                live: self.msgs.live(),
+                produced: self.ledger.tally.produced,
+                delivered: self.ledger.tally.delivered,
+                processed: self.ledger.tally.processed,
+                filtered: self.ledger.tally.filtered,
+                dropped: self.ledger.tally.dropped,
+                live: self.ledger.msgs.live(),
                 blocked,
                 goroutines_alive: alive,
             },
-            delivery_latency: self.delivery.percentiles(),
-            processed_latency: self.processed.percentiles(),
-            events_total: self.trace.total(),
-            trace_hash: format!("{:016x}", self.trace.hash()),
+            delivery_latency: self.ledger.delivery.percentiles(),
+            processed_latency: self.ledger.processed.percentiles(),
+            events_total: self.ledger.trace.total(),
+            trace_hash: format!("{:016x}", self.ledger.trace.hash()),
             groups: self
                 .groups
                 .iter()
@@ -284,7 +284,7 @@ impl World {
     /// Events with `seq >= from` still in the trace ring, at most `max`
     /// (the newest ones if there are more).
     pub fn events_since(&self, from: u64, max: usize) -> Vec<EventView> {
-        let all: Vec<&TraceEvent> = self.trace.since(from).collect();
+        let all: Vec<&TraceEvent> = self.ledger.trace.since(from).collect();
         let skip = all.len().saturating_sub(max);
         all[skip..].iter().map(|e| self.event_view(e)).collect()
     }
@@ -357,7 +357,7 @@ impl World {
     /// The trace as JSON lines (for `--trace`).
     pub fn trace_jsonl(&self) -> String {
         let mut out = String::new();
-        for e in self.trace.events() {
+        for e in self.ledger.trace.events() {
             let v = self.event_view(e);
             out.push_str(&serde_json::to_string(&v).expect("event serializes"));
             out.push('\n');

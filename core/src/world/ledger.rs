@@ -1,0 +1,130 @@
+//! The world's books: messages in flight, the trace and the statistics.
+//!
+//! Every message-level fact the executor establishes is written here, in
+//! this order, and nowhere else:
+//! - a send offers the goroutine's held message, or produces a new one
+//!   (`Produced`, value = the goroutine's next value);
+//! - a completed send records where it went (`Handoff`, `Buffered` or
+//!   `Unblocked`, aux = the channel's `len` after it) and the hop;
+//! - a receive makes the receiver hold the message (`Received`); a sink's
+//!   receive counts as a delivery and records produce → receive latency;
+//! - the next receive (or the end of the program) finishes the held
+//!   message (`Processed`, aux = produce → processed latency) and frees it;
+//! - a message lost to a modelled cause is `Dropped` with that cause.
+//!
+//! The ledger is a field of its own, apart from the goroutines, so the
+//! executor can hold one goroutine (`&mut G`) while it writes the books:
+//! no re-indexing of the goroutine table around every record.
+
+use super::{Tally, G};
+use crate::gochan::channel::{GoId, MsgRef};
+use crate::observe::stats::Latency;
+use crate::observe::trace::{DropCause, EventKind, Trace, TraceEvent, NONE};
+use crate::time::SimTime;
+
+use super::messages::Messages;
+
+#[derive(Debug)]
+pub(super) struct Ledger {
+    pub(super) msgs: Messages,
+    pub(super) trace: Trace,
+    pub(super) tally: Tally,
+    /// Produce → receive by a sink, over the run.
+    pub(super) delivery: Latency,
+    /// Produce → processed, over the run.
+    pub(super) processed: Latency,
+    /// Produce → receive since the last sample (the series' p50/p99).
+    pub(super) window: Latency,
+}
+
+impl Ledger {
+    pub(super) fn new(trace_capacity: usize) -> Self {
+        Ledger {
+            msgs: Messages::default(),
+            trace: Trace::new(trace_capacity),
+            tally: Tally::default(),
+            delivery: Latency::new(),
+            processed: Latency::new(),
+            // Cleared at every sample: one digit keeps the clearing cheap.
+            window: Latency::with_digits(1),
+        }
+    }
+
+    /// Records one trace event. Inlined: ~7 records per message, and the
+    /// call overhead rivals the hash. The message's producer and value are
+    /// read only when the ring keeps events (they are not hashed).
+    #[inline(always)]
+    pub(super) fn record(&mut self, time: SimTime, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
+        let id = msg.map_or(0, |m| self.msgs.get(m).id);
+        let seq = self.trace.count(time, kind, g, ch, id, aux);
+        if self.trace.keeps() {
+            let (msg_producer, msg_value) = msg.map_or((NONE, 0), |m| {
+                let m = self.msgs.get(m);
+                (m.producer, m.value)
+            });
+            self.trace.keep(TraceEvent { seq, time, kind, g, ch, msg: id, msg_producer, msg_value, aux });
+        }
+    }
+
+    /// The value a send by `g` offers: the held one, or a newly produced
+    /// message.
+    #[inline(always)]
+    pub(super) fn to_send(&mut self, gr: &mut G, g: GoId, now: SimTime) -> MsgRef {
+        if let Some(m) = gr.held {
+            return m;
+        }
+        let value = gr.next_value;
+        gr.next_value += 1;
+        let m = self.msgs.alloc(value, g, now);
+        gr.held = Some(m);
+        self.tally.produced += 1;
+        self.record(now, EventKind::Produced, g, NONE, Some(m), 0);
+        m
+    }
+
+    /// A completed send by `g` of `v` into `ch`, whose `len` is now `len`.
+    #[inline(always)]
+    pub(super) fn sent(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, len: u32, kind: EventKind, now: SimTime) {
+        gr.held = None;
+        gr.c.sent += 1;
+        self.msgs.hop(v, ch);
+        self.record(now, kind, g, ch, Some(v), i64::from(len));
+    }
+
+    /// `g` received `v` from `ch`: it now holds `v`; a sink's receive is a
+    /// delivery.
+    #[inline(always)]
+    pub(super) fn received(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
+        gr.held = Some(v);
+        gr.c.received += 1;
+        if gr.prog.is_sink {
+            let lat = (now - self.msgs.get(v).produced_at).as_micros();
+            self.tally.delivered += 1;
+            self.delivery.record(lat);
+            self.window.record(lat);
+        }
+        self.record(now, EventKind::Received, g, ch, Some(v), 0);
+    }
+
+    /// The message `g` holds is done with: a sink (or sieve filter)
+    /// finished it.
+    #[inline(always)]
+    pub(super) fn finish_held(&mut self, gr: &mut G, g: GoId, now: SimTime) {
+        if let Some(m) = gr.held.take() {
+            let lat = (now - self.msgs.get(m).produced_at).as_micros();
+            self.tally.processed += 1;
+            self.processed.record(lat);
+            self.record(now, EventKind::Processed, g, NONE, Some(m), lat as i64);
+            self.msgs.free(m);
+        }
+    }
+
+    /// The message `g` holds is lost to `cause`.
+    pub(super) fn drop_held(&mut self, gr: &mut G, g: GoId, cause: DropCause, now: SimTime) {
+        if let Some(m) = gr.held.take() {
+            self.tally.dropped += 1;
+            self.record(now, EventKind::Dropped, g, NONE, Some(m), cause.aux());
+            self.msgs.free(m);
+        }
+    }
+}
