@@ -45,8 +45,8 @@ impl Ledger {
             tally: Tally::default(),
             delivery: Latency::new(),
             processed: Latency::new(),
-            // Cleared at every sample: one digit keeps the clearing cheap.
-            window: Latency::with_digits(1),
+            // Cleared at every sample: a coarser table is cheaper to clear.
+            window: Latency::with_grouping(5),
         }
     }
 
