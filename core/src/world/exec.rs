@@ -423,7 +423,9 @@ impl World {
         self.run_goroutine(g, now);
     }
 
-    /// Work or sleep finished.
+    /// Work or sleep finished. Inlined into the event dispatch: half the
+    /// events are wakes.
+    #[inline(always)]
     pub(super) fn wake(&mut self, g: GoId, now: SimTime) {
         let gr = &mut self.gs[g as usize];
         match gr.state {

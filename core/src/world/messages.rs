@@ -33,26 +33,33 @@ pub struct Messages {
 }
 
 impl Messages {
+    #[inline]
     pub fn alloc(&mut self, value: i64, producer: GoId, now: SimTime) -> MsgRef {
         self.next_id += 1;
         self.live += 1;
-        let m = Message { id: self.next_id, value, producer, produced_at: now, hops: [0; MAX_HOPS], nhops: 0 };
+        let id = self.next_id;
         match self.free.pop() {
             Some(r) => {
-                self.slots[r as usize] = m;
+                // A reused slot: only `nhops` says how much of `hops` is
+                // meaningful, so the stale hops need no clearing.
+                let m = &mut self.slots[r as usize];
+                (m.id, m.value, m.producer, m.produced_at, m.nhops) = (id, value, producer, now, 0);
                 r
             }
-            None => {
-                self.slots.push(m);
-                // The free list never holds more than every slot: give it
-                // that room now, while the slab grows anyway, so `free`
-                // never allocates.
-                if self.free.capacity() < self.slots.capacity() {
-                    self.free.reserve_exact(self.slots.capacity() - self.free.len());
-                }
-                (self.slots.len() - 1) as MsgRef
-            }
+            None => self.grow(Message { id, value, producer, produced_at: now, hops: [0; MAX_HOPS], nhops: 0 }),
         }
+    }
+
+    /// A new slot for `m` (the slab is at a new peak of live messages).
+    #[cold]
+    fn grow(&mut self, m: Message) -> MsgRef {
+        self.slots.push(m);
+        // The free list never holds more than every slot: give it that room
+        // now, while the slab grows anyway, so `free` never allocates.
+        if self.free.capacity() < self.slots.capacity() {
+            self.free.reserve_exact(self.slots.capacity() - self.free.len());
+        }
+        (self.slots.len() - 1) as MsgRef
     }
 
     pub fn free(&mut self, r: MsgRef) {
