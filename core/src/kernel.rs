@@ -172,7 +172,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// `schedule` in the common case: no heap, a free slot, room in the run.
-    #[inline(never)]
+    #[inline(always)]
     fn schedule_run(&mut self, time: SimTime, payload: E) -> TimerId {
         let (head, tail) = (self.head, self.tail);
         let seq = self.next_seq;

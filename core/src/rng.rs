@@ -1,10 +1,14 @@
 //! The world's one source of randomness.
 //!
-//! Semantics: a [`SimRng`] is seeded from a `u64` and draws from ChaCha8
-//! (`rand_chacha`), whose output stream is documented as portable and
-//! value-stable across platforms and releases. Every random choice in a
-//! world (select among ready cases, distribution samples) comes from this
-//! one generator, drawn in event order, so a seed fixes the whole run.
+//! Semantics: a [`SimRng`] is seeded from a `u64` and draws from PCG's
+//! `pcg64_fast` (`rand_pcg::Pcg64Mcg`: a 128-bit multiplicative generator
+//! with an xorshift-rotate output), whose stream `rand_pcg` documents as
+//! deterministic and portable and tests against the reference vectors. It
+//! is plain integer arithmetic (one 128-bit multiply per `u64`; wasm builds
+//! that product from 64-bit multiplies), so native and wasm runs draw the
+//! same values. Every random choice in a world (select among ready cases,
+//! distribution samples) comes from this one generator, drawn in event
+//! order, so a seed fixes the whole run.
 //!
 //! Exponential and standard normal draws use `rand_distr`'s ziggurat
 //! (`Exp1`, `StandardNormal`): one `u64` per draw on the common path, a
@@ -19,16 +23,16 @@
 //! math on samples (log-normal's `exp`) goes through `libm`.
 
 use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand_pcg::Pcg64Mcg;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 /// Seeded, portable PRNG owned by a world.
 #[derive(Clone, Debug)]
-pub struct SimRng(ChaCha8Rng);
+pub struct SimRng(Pcg64Mcg);
 
 impl SimRng {
     pub fn new(seed: u64) -> Self {
-        SimRng(ChaCha8Rng::seed_from_u64(seed))
+        SimRng(Pcg64Mcg::seed_from_u64(seed))
     }
 
     /// A uniform `u64`.
@@ -79,7 +83,7 @@ mod tests {
         assert_eq!(SimRng::new(1).next_u64(), PINNED_FIRST_DRAW_SEED_1);
     }
 
-    const PINNED_FIRST_DRAW_SEED_1: u64 = 7_424_550_030_962_593_201;
+    const PINNED_FIRST_DRAW_SEED_1: u64 = 15_803_641_690_485_367_939;
 
     #[test]
     fn ranges_stay_in_bounds() {

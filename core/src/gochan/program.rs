@@ -172,6 +172,11 @@ pub struct Program {
     pub is_sink: bool,
     /// For each pc, what the goroutine may still do from there (sorted).
     pub may: Vec<Vec<Capability>>,
+    /// For each pc, where the goroutine goes on once the op there is done
+    /// waiting (a work or sleep): `pc + 1`, or where the jumps from there
+    /// lead (the end of a loop body goes straight back to its head, with no
+    /// dispatch of the jump in between).
+    pub resume: Vec<Pc>,
 }
 
 /// Maximum loop nesting (loop counters are a fixed array per goroutine).
@@ -220,6 +225,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
             loop_slots: 0,
             is_sink: true,
             may: Vec::new(),
+            resume: Vec::new(),
         },
         errors: Vec::new(),
         loops: Vec::new(),
@@ -236,7 +242,25 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
     c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. }))
         && !c.p.selects.iter().any(|s| s.cases.iter().any(|k| matches!(k.kind, CaseKind::Send(_))));
     c.p.may = reachability(&c.p);
+    c.p.resume = resume_points(&c.p.ops);
     Ok(c.p)
+}
+
+/// [`Program::resume`]: `pc + 1`, through every jump from there. A cycle
+/// of jumps (an empty `for {}`) stops at a jump, which then runs as an op.
+fn resume_points(ops: &[Op]) -> Vec<Pc> {
+    (0..ops.len())
+        .map(|pc| {
+            let mut next = pc + 1;
+            for _ in 0..ops.len() {
+                match ops.get(next) {
+                    Some(Op::Jump { to }) => next = *to as usize,
+                    _ => break,
+                }
+            }
+            next as Pc
+        })
+        .collect()
 }
 
 impl Compiler<'_> {
@@ -675,5 +699,28 @@ mod tests {
         let p = prog(r#"[{"repeat":{"times":0,"body":[{"send":"jobs"}]}}]"#).unwrap();
         let Op::Jump { to } = p.ops[1] else { panic!() };
         assert_eq!(p.ops[to as usize], Op::End);
+    }
+}
+
+#[cfg(test)]
+mod resume_tests {
+    use super::*;
+
+    #[test]
+    fn resume_follows_jumps_and_stops_in_a_cycle_of_jumps() {
+        let ops = [
+            Op::Recv { ch: 0, on_closed: Some(4) }, // 0
+            Op::Work { dist: 0 },                   // 1: then the jump at 2, back to 0
+            Op::Jump { to: 0 },                     // 2
+            Op::Jump { to: 3 },                     // 3: a jump to itself
+            Op::Sleep { dist: 0 },                  // 4: then the cycle at 3
+            Op::Jump { to: 3 },                     // 5
+            Op::End,                                // 6
+        ];
+        let r = resume_points(&ops);
+        assert_eq!(r[1], 0, "the end of a range body resumes at the receive");
+        assert_eq!(r[0], 1);
+        assert_eq!(r[4], 3, "a cycle of jumps is left to run as ops");
+        assert_eq!(r[6], 7, "past the end stays past the end");
     }
 }

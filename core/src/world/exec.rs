@@ -96,14 +96,6 @@ impl World {
                         }
                     }
                 }
-                Op::Close { ch } => {
-                    // pc moves on only after the close succeeded, so a
-                    // panic ("close of closed channel") points at this line.
-                    if !self.close_channel(ch, Some(g), now) {
-                        return;
-                    }
-                    self.gs[gi].pc += 1;
-                }
                 Op::Work { dist } | Op::Sleep { dist } => {
                     let d = dists[dist as usize].sample(&mut self.rng, now);
                     let gr = &mut self.gs[gi];
@@ -137,67 +129,95 @@ impl World {
                     gr.pc = if *c > 0 { to } else { pc + 1 };
                 }
                 Op::Jump { to } => self.gs[gi].pc = to,
-                Op::Select { sel } => {
-                    if !self.select(g, sel, now) {
+                // The rare ops live out of line: a smaller loop keeps the hot
+                // ops' values in registers.
+                op => {
+                    if !self.run_cold_op(g, op, now) {
                         return;
                     }
-                }
-                Op::WgAdd { wg, n } => {
-                    if !self.wg_add(wg, n, g, now) {
-                        return;
-                    }
-                    self.gs[gi].pc += 1;
-                }
-                Op::WgDone { wg } => {
-                    if !self.wg_add(wg, -1, g, now) {
-                        return;
-                    }
-                    self.gs[gi].pc += 1;
-                }
-                Op::WgWait { wg } => {
-                    if self.wgs[wg as usize].counter == 0 {
-                        self.gs[gi].pc += 1;
-                    } else {
-                        self.wgs[wg as usize].waiters.push(g);
-                        self.gs[gi].wait = wg;
-                        self.set_state(g, GState::BlockedWait, now);
-                        self.record(EventKind::BlockedWait, g, NONE, None, i64::from(wg));
-                        return;
-                    }
-                }
-                Op::TakeDivisor => {
-                    if let Some(m) = self.gs[gi].held {
-                        let value = self.ledger.msgs.get(m).value;
-                        self.gs[gi].divisor = value;
-                        self.record(EventKind::Prime, g, NONE, Some(m), value);
-                    }
-                    self.finish_held(g);
-                    self.gs[gi].pc += 1;
-                }
-                Op::DropMultiples { skip_to } => {
-                    let divisor = self.gs[gi].divisor;
-                    match self.gs[gi].held {
-                        Some(m) if divisor != 0 && self.ledger.msgs.get(m).value % divisor == 0 => {
-                            self.gs[gi].held = None;
-                            self.ledger.tally.filtered += 1;
-                            self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
-                            self.ledger.msgs.free(m);
-                            self.gs[gi].pc = skip_to;
-                        }
-                        _ => self.gs[gi].pc += 1,
-                    }
-                }
-                Op::End => {
-                    self.finish_held(g);
-                    self.set_state(g, GState::Done, now);
-                    self.record(EventKind::Finished, g, NONE, None, 0);
-                    if self.gs[gi].name == "main" {
-                        self.end(RunStatus::MainReturned, now);
-                    }
-                    return;
                 }
             }
         }
+    }
+
+    /// The ops other than send, receive, work, sleep and loops, for
+    /// [`World::run_goroutine`]. Returns whether the goroutine goes on.
+    #[inline(never)]
+    fn run_cold_op(&mut self, g: GoId, op: Op, now: SimTime) -> bool {
+        let gi = g as usize;
+        match op {
+            Op::Close { ch } => {
+                // pc moves on only after the close succeeded, so a
+                // panic ("close of closed channel") points at this line.
+                if !self.close_channel(ch, Some(g), now) {
+                    return false;
+                }
+                self.gs[gi].pc += 1;
+            }
+            Op::Select { sel } => {
+                if !self.select(g, sel, now) {
+                    return false;
+                }
+            }
+            Op::WgAdd { wg, n } => {
+                if !self.wg_add(wg, n, g, now) {
+                    return false;
+                }
+                self.gs[gi].pc += 1;
+            }
+            Op::WgDone { wg } => {
+                if !self.wg_add(wg, -1, g, now) {
+                    return false;
+                }
+                self.gs[gi].pc += 1;
+            }
+            Op::WgWait { wg } => {
+                if self.wgs[wg as usize].counter == 0 {
+                    self.gs[gi].pc += 1;
+                } else {
+                    self.wgs[wg as usize].waiters.push(g);
+                    self.gs[gi].wait = wg;
+                    self.set_state(g, GState::BlockedWait, now);
+                    self.record(EventKind::BlockedWait, g, NONE, None, i64::from(wg));
+                    return false;
+                }
+            }
+            Op::TakeDivisor => {
+                if let Some(m) = self.gs[gi].held {
+                    let value = self.ledger.msgs.get(m).value;
+                    self.gs[gi].divisor = value;
+                    self.record(EventKind::Prime, g, NONE, Some(m), value);
+                }
+                self.finish_held(g);
+                self.gs[gi].pc += 1;
+            }
+            Op::DropMultiples { skip_to } => {
+                let divisor = self.gs[gi].divisor;
+                match self.gs[gi].held {
+                    Some(m) if divisor != 0 && self.ledger.msgs.get(m).value % divisor == 0 => {
+                        self.gs[gi].held = None;
+                        self.ledger.tally.filtered += 1;
+                        self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
+                        self.ledger.msgs.free(m);
+                        self.gs[gi].pc = skip_to;
+                    }
+                    _ => self.gs[gi].pc += 1,
+                }
+            }
+            Op::End => {
+                self.finish_held(g);
+                self.set_state(g, GState::Done, now);
+                self.record(EventKind::Finished, g, NONE, None, 0);
+                if self.gs[gi].name == "main" {
+                    self.end(RunStatus::MainReturned, now);
+                }
+                return false;
+            }
+            Op::Send { .. } | Op::Recv { .. } | Op::Work { .. } | Op::Sleep { .. } | Op::LoopInit { .. } | Op::LoopBack { .. } | Op::Jump { .. } => {
+                unreachable!("run_goroutine runs the hot ops itself")
+            }
+        }
+        true
     }
 
     /// The value a send by `g` offers (see [`Ledger::to_send`]).
@@ -433,7 +453,7 @@ impl World {
             GState::Sleeping => {}
             _ => return,
         }
-        gr.pc += 1;
+        gr.pc = gr.prog.resume[gr.pc as usize];
         gr.enter(GState::Runnable, now);
         self.run_goroutine(g, now);
     }
