@@ -112,9 +112,7 @@ impl World {
                         gr.enter(GState::Sleeping, now);
                         self.ledger.record(now, EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
                     }
-                    debug_assert!(gr.timer.is_none(), "one pending event per goroutine");
-                    gr.timer = Some(self.queue.schedule(now + d, Ev::Wake(g)));
-                    self.g_pending += 1;
+                    super::schedule_for(&mut self.queue, &mut self.g_pending, gr, now + d, Ev::Wake(g));
                     return;
                 }
                 Op::LoopInit { slot, times } => {

@@ -8,7 +8,9 @@ use crate::time::SimTime;
 
 pub const MAX_HOPS: usize = 8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// No `PartialEq`: a reused slot keeps stale `hops` past `nhops`, so only
+/// [`Message::path`] is meaningful to compare.
+#[derive(Clone, Copy, Debug)]
 pub struct Message {
     pub id: u64,
     pub value: i64,

@@ -112,6 +112,15 @@ struct G {
     c: Counters,
 }
 
+/// Schedules `gr`'s one pending event (a free function over the fields it
+/// touches, so the executor can call it while it holds the goroutine).
+#[inline(always)]
+fn schedule_for(queue: &mut EventQueue<Ev>, g_pending: &mut u32, gr: &mut G, at: SimTime, ev: Ev) {
+    debug_assert!(gr.timer.is_none(), "one pending event per goroutine");
+    gr.timer = Some(queue.schedule(at, ev));
+    *g_pending += 1;
+}
+
 impl G {
     /// Changes the state, charging the time spent in the old one.
     #[inline(always)]
@@ -479,10 +488,7 @@ impl World {
     }
 
     fn schedule_g(&mut self, g: GoId, at: SimTime, ev: Ev) {
-        debug_assert!(self.gs[g as usize].timer.is_none(), "one pending event per goroutine");
-        let id = self.queue.schedule(at, ev);
-        self.gs[g as usize].timer = Some(id);
-        self.g_pending += 1;
+        schedule_for(&mut self.queue, &mut self.g_pending, &mut self.gs[g as usize], at, ev);
     }
 
     fn cancel_g(&mut self, g: GoId) {
