@@ -26,23 +26,28 @@ impl World {
             self.set_state(g, GState::Runnable, now);
             return;
         }
+        self.run_ops(g, now);
+    }
+
+    /// Runs `g`'s ops from its pc until it waits (`g` is running, not
+    /// paused, and the program goes on).
+    #[inline(never)]
+    fn run_ops(&mut self, g: GoId, now: SimTime) {
+        let gi = g as usize;
         let prog = self.gs[gi].prog.clone();
         // The program is immutable behind its `Rc`: borrowing its slices
         // once keeps their pointers in registers across the loop.
         let (ops, dists) = (&prog.ops[..], &prog.dists[..]);
         let mut budget = OP_BUDGET;
+        // The pc lives in a register while the goroutine runs (every change
+        // is also stored, so callees see it); reloading it from memory
+        // after each store would sit on the dispatch's critical path.
+        let mut pc = self.gs[gi].pc;
         loop {
             // Every op that can end the program (a panic, `main` returning)
             // returns right after, so the program is still running here.
             debug_assert!(self.is_running());
-            if budget == 0 {
-                self.record(EventKind::Yield, g, NONE, None, 0);
-                self.set_state(g, GState::Runnable, now);
-                self.schedule_g(g, now + super::SPIN_YIELD, Ev::Run(g));
-                return;
-            }
-            budget -= 1;
-            let pc = self.gs[gi].pc;
+            debug_assert_eq!(pc, self.gs[gi].pc);
             match ops[pc as usize] {
                 // The hot ops hold the goroutine (`gr`) and the channel while
                 // they write the books, instead of indexing the tables again
@@ -55,12 +60,14 @@ impl World {
                         SendOutcome::Closed => return self.panic(g, "send on closed channel", now),
                         SendOutcome::HandedOff(r) => {
                             self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Handoff, now);
-                            gr.pc += 1;
+                            pc += 1;
+                            gr.pc = pc;
                             self.deliver_to_parked(r, ch, Some(v), now);
                         }
                         SendOutcome::Buffered => {
                             self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Buffered, now);
-                            gr.pc += 1;
+                            pc += 1;
+                            gr.pc = pc;
                         }
                         SendOutcome::WouldBlock => {
                             chan.park_sender(Waiter { g, case: 0, value: Some(v) });
@@ -78,14 +85,16 @@ impl World {
                     match chan.try_recv() {
                         RecvOutcome::Got { value, from_sender, .. } => {
                             self.ledger.received(gr, g, ch, value, now);
-                            gr.pc += 1;
+                            pc += 1;
+                            gr.pc = pc;
                             if let Some(s) = from_sender {
                                 self.release_parked_sender(s, ch, now);
                             }
                         }
                         RecvOutcome::Closed => {
                             self.ledger.record(now, EventKind::RecvClosed, g, ch, None, 0);
-                            gr.pc = on_closed.unwrap_or(pc + 1);
+                            pc = on_closed.unwrap_or(pc + 1);
+                            gr.pc = pc;
                         }
                         RecvOutcome::WouldBlock => {
                             chan.park_receiver(Waiter { g, case: 0, value: None });
@@ -100,7 +109,8 @@ impl World {
                     let d = dists[dist as usize].sample(&mut self.rng, now);
                     let gr = &mut self.gs[gi];
                     if d.is_zero() {
-                        gr.pc += 1;
+                        pc += 1;
+                        gr.pc = pc;
                         continue;
                     }
                     let working = matches!(ops[pc as usize], Op::Work { .. });
@@ -115,27 +125,57 @@ impl World {
                     super::schedule_for(&mut self.queue, &mut self.g_pending, gr, now + d, Ev::Wake(g));
                     return;
                 }
+                // Every loop goes back through a `LoopBack`, a `Jump` or a
+                // rare op, so only those spend the budget: a goroutine that
+                // spins at one instant still yields after `OP_BUDGET` of them.
                 Op::LoopInit { slot, times } => {
                     let gr = &mut self.gs[gi];
                     gr.loops[slot as usize] = times;
-                    gr.pc += 1;
+                    pc += 1;
+                    gr.pc = pc;
                 }
                 Op::LoopBack { slot, to } => {
+                    if !self.spend(g, &mut budget, now) {
+                        return;
+                    }
                     let gr = &mut self.gs[gi];
                     let c = &mut gr.loops[slot as usize];
                     *c = c.saturating_sub(1);
-                    gr.pc = if *c > 0 { to } else { pc + 1 };
+                    pc = if *c > 0 { to } else { pc + 1 };
+                    gr.pc = pc;
                 }
-                Op::Jump { to } => self.gs[gi].pc = to,
+                Op::Jump { to } => {
+                    if !self.spend(g, &mut budget, now) {
+                        return;
+                    }
+                    pc = to;
+                    self.gs[gi].pc = pc;
+                }
                 // The rare ops live out of line: a smaller loop keeps the hot
                 // ops' values in registers.
                 op => {
-                    if !self.run_cold_op(g, op, now) {
+                    if !self.spend(g, &mut budget, now) || !self.run_cold_op(g, op, now) {
                         return;
                     }
+                    pc = self.gs[gi].pc;
                 }
             }
         }
+    }
+
+    /// Spends one unit of `g`'s budget for this instant. With none left,
+    /// `g` yields (it runs again [`SPIN_YIELD`](super::SPIN_YIELD) later)
+    /// and this returns `false`.
+    #[inline(always)]
+    fn spend(&mut self, g: GoId, budget: &mut u32, now: SimTime) -> bool {
+        if *budget == 0 {
+            self.record(EventKind::Yield, g, NONE, None, 0);
+            self.set_state(g, GState::Runnable, now);
+            self.schedule_g(g, now + super::SPIN_YIELD, Ev::Run(g));
+            return false;
+        }
+        *budget -= 1;
+        true
     }
 
     /// The ops other than send, receive, work, sleep and loops, for
@@ -453,7 +493,12 @@ impl World {
         }
         gr.pc = gr.prog.resume[gr.pc as usize];
         gr.enter(GState::Runnable, now);
-        self.run_goroutine(g, now);
+        // A wake pops only while the program runs, and the goroutine was
+        // working or sleeping: only a pause can hold it back.
+        if gr.paused {
+            return self.run_goroutine(g, now);
+        }
+        self.run_ops(g, now);
     }
 
     /// `close(ch)` by `by` (or by a live command when `None`). Returns

@@ -44,12 +44,14 @@ use std::rc::Rc;
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
 
-/// Ops one goroutine may run at one instant before it is forced to yield
-/// (guards against programs that spin without waiting).
+/// Loop turns (backward jumps, and the rare ops such as select) one
+/// goroutine may make at one instant before it is forced to yield (guards
+/// against programs that spin without waiting: every such spin loops).
 const OP_BUDGET: u32 = 10_000;
-/// How long a goroutine that used up [`OP_BUDGET`] yields: the time those
-/// operations would take at ~100 ns each, the cost of a real Go channel
-/// operation. Without it a zero-time cycle would freeze virtual time.
+/// How long a goroutine that used up [`OP_BUDGET`] yields: about the time
+/// that many turns would take at ~100 ns each, the cost of a real Go
+/// channel operation. Without it a zero-time cycle would freeze virtual
+/// time.
 const SPIN_YIELD: SimDuration = SimDuration::from_millis(1);
 /// Samples kept in the time series.
 const SERIES_CAPACITY: usize = 3_000;

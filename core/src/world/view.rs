@@ -349,7 +349,7 @@ impl World {
             EventKind::Resumed => format!("{g} resumed"),
             EventKind::Capacity => format!("{ch} capacity set to {}", e.aux),
             EventKind::Yield => {
-                format!("{g} ran {} steps without waiting (spinning); it yields for {}", super::OP_BUDGET, super::SPIN_YIELD)
+                format!("{g} looped {} times without waiting (spinning); it yields for {}", super::OP_BUDGET, super::SPIN_YIELD)
             }
         }
     }
