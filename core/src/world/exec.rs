@@ -54,7 +54,7 @@ impl World {
                 // around every record.
                 Op::Send { ch } => {
                     let gr = &mut self.gs[gi];
-                    let v = self.ledger.to_send(gr, g, now);
+                    let v = self.ledger.value_for_send(gr, g, now);
                     let chan = &mut self.chans[ch as usize];
                     match chan.try_send(v) {
                         SendOutcome::Closed => return self.panic(g, "send on closed channel", now),
@@ -258,10 +258,10 @@ impl World {
         true
     }
 
-    /// The value a send by `g` offers (see [`Ledger::to_send`]).
+    /// The value a send by `g` offers (see [`Ledger::value_for_send`]).
     fn value_to_send(&mut self, g: GoId) -> MsgRef {
         let now = self.queue.now();
-        self.ledger.to_send(&mut self.gs[g as usize], g, now)
+        self.ledger.value_for_send(&mut self.gs[g as usize], g, now)
     }
 
     /// Bookkeeping for a completed send by `g` of `v` into `ch`.

@@ -69,7 +69,7 @@ impl Ledger {
     /// The value a send by `g` offers: the held one, or a newly produced
     /// message.
     #[inline(always)]
-    pub(super) fn to_send(&mut self, gr: &mut G, g: GoId, now: SimTime) -> MsgRef {
+    pub(super) fn value_for_send(&mut self, gr: &mut G, g: GoId, now: SimTime) -> MsgRef {
         if let Some(m) = gr.held {
             return m;
         }
@@ -84,6 +84,7 @@ impl Ledger {
 
     /// A completed send by `g` of `v` into `ch`, whose `len` is now `len`.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // inlined: each one is a register
     pub(super) fn sent(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, len: u32, kind: EventKind, now: SimTime) {
         gr.held = None;
         gr.c.sent += 1;
