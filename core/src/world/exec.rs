@@ -125,9 +125,10 @@ impl World {
                     super::schedule_for(&mut self.queue, &mut self.g_pending, gr, now + d, Ev::Wake(g));
                     return;
                 }
-                // Every loop goes back through a `LoopBack`, a `Jump` or a
-                // rare op, so only those spend the budget: a goroutine that
-                // spins at one instant still yields after `OP_BUDGET` of them.
+                // Each turn of a loop jumps back once (a `LoopBack`, a
+                // `Jump`, or a rare op such as a select or `continue`): only
+                // those turns spend the budget, so a goroutine that spins at
+                // one instant yields after `OP_BUDGET` turns.
                 Op::LoopInit { slot, times } => {
                     let gr = &mut self.gs[gi];
                     gr.loops[slot as usize] = times;
@@ -145,7 +146,7 @@ impl World {
                     gr.pc = pc;
                 }
                 Op::Jump { to } => {
-                    if !self.spend(g, &mut budget, now) {
+                    if to <= pc && !self.spend(g, &mut budget, now) {
                         return;
                     }
                     pc = to;
@@ -154,17 +155,21 @@ impl World {
                 // The rare ops live out of line: a smaller loop keeps the hot
                 // ops' values in registers.
                 op => {
-                    if !self.spend(g, &mut budget, now) || !self.run_cold_op(g, op, now) {
+                    if !self.run_cold_op(g, op, now) {
                         return;
                     }
+                    let from = pc;
                     pc = self.gs[gi].pc;
+                    if pc <= from && !self.spend(g, &mut budget, now) {
+                        return;
+                    }
                 }
             }
         }
     }
 
-    /// Spends one unit of `g`'s budget for this instant. With none left,
-    /// `g` yields (it runs again [`SPIN_YIELD`](super::SPIN_YIELD) later)
+    /// Spends one loop turn of `g`'s budget for this instant. With none
+    /// left, `g` yields (it runs again [`SPIN_YIELD`](super::SPIN_YIELD) later)
     /// and this returns `false`.
     #[inline(always)]
     fn spend(&mut self, g: GoId, budget: &mut u32, now: SimTime) -> bool {

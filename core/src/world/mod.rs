@@ -44,9 +44,9 @@ use std::rc::Rc;
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
 
-/// Loop turns (backward jumps, and the rare ops such as select) one
-/// goroutine may make at one instant before it is forced to yield (guards
-/// against programs that spin without waiting: every such spin loops).
+/// Loop turns (jumps back) one goroutine may make at one instant before it
+/// is forced to yield (guards against programs that spin without waiting:
+/// every such spin loops).
 const OP_BUDGET: u32 = 10_000;
 /// How long a goroutine that used up [`OP_BUDGET`] yields: about the time
 /// that many turns would take at ~100 ns each, the cost of a real Go

@@ -295,6 +295,23 @@ fn a_zero_time_cycle_yields_and_time_moves_on() {
 }
 
 #[test]
+fn a_spinning_goroutine_yields_after_exactly_the_budget_of_loop_turns() {
+    // Each turn of `for v := range loop { loop <- v }` receives once and
+    // jumps back once: between two yields it turns `OP_BUDGET` times.
+    let mut w = world(
+        r#"{"trace_capacity":1000000,"channels":[{"name":"loop","capacity":1}],
+        "goroutines":[{"name":"seed","behavior":{"program":[{"send":"loop"}]}},
+                      {"name":"spin","behavior":{"stage":{"from":"loop","to":"loop"}}}]}"#,
+    );
+    w.run_until(SimTime::from_micros(2_500));
+    let kinds: Vec<EventKind> = w.trace().events().map(|e| e.kind).collect();
+    let yields: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == EventKind::Yield).collect();
+    assert!(yields.len() >= 2, "it yields once per millisecond");
+    let turns = kinds[yields[0]..yields[1]].iter().filter(|k| **k == EventKind::Received).count();
+    assert_eq!(turns, super::OP_BUDGET as usize);
+}
+
+#[test]
 fn bounded_runs_stop_early_and_split_runs_are_identical() {
     let json = crate::presets::get("wait-group").unwrap().json;
     let mut a = world(json);
