@@ -59,6 +59,19 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     return ok;
   }
 
+  /**
+   * The whole number (0 or more) typed in `input`, or null after saying so
+   * next to it. The engine checks the range; only a non-number is caught here.
+   */
+  function wholeNumber(input, errorEl, what) {
+    const raw = input.value.trim();
+    const v = Number(raw);
+    if (raw !== '' && Number.isSafeInteger(v) && v >= 0) return v;
+    errorEl.textContent = `${what} must be a whole number, 0 or more`;
+    input.setAttribute('aria-invalid', 'true');
+    return null;
+  }
+
   // --- channels ------------------------------------------------------------
 
   function buildChannels(snap) {
@@ -101,15 +114,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     });
     range.addEventListener('change', () => send(Number(range.value), range));
     const fromNumber = () => {
-      const raw = number.value.trim();
-      const v = Number(raw);
-      // The engine checks the range; only a non-number is caught here.
-      if (raw === '' || !Number.isSafeInteger(v) || v < 0) {
-        error.textContent = 'capacity must be a whole number, 0 or more';
-        number.setAttribute('aria-invalid', 'true');
-        return;
-      }
-      send(v, number);
+      const v = wholeNumber(number, error, 'capacity');
+      if (v !== null) send(v, number);
     };
     number.addEventListener('change', fromNumber);
     number.addEventListener('keydown', (e) => { if (e.key === 'Enter') fromNumber(); });
@@ -151,13 +157,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const count = el('input', { type: 'number', min: 0, max: COUNT_MAX, step: 1, 'data-count': name, 'aria-label': `Number of ${name} goroutines` });
     fields.append(el('label', { class: 'field' }, el('span', { text: 'count' }), count));
     const applyCount = () => {
-      const raw = count.value.trim();
-      const v = Number(raw);
-      if (raw === '' || !Number.isSafeInteger(v) || v < 0) {
-        error.textContent = 'count must be a whole number, 0 or more';
-        count.setAttribute('aria-invalid', 'true');
-        return;
-      }
+      const v = wholeNumber(count, error, 'count');
+      if (v === null) return;
       if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) return;
       command({ op: 'set_count', group: name, count: v }, error, count);
     };

@@ -2,7 +2,7 @@
 // the mouse and the keyboard, cleared when a new scenario loads) and the
 // "engine can't keep up" notice next to the speed when a frame cannot run
 // all the events the chosen speed asks for.
-import { test, expect, openPage, selectPreset, setSpeed, clockUs, pause, play, DEFAULT_PRESET } from './helpers.mjs';
+import { test, expect, openPage, selectPreset, setSpeed, clockUs, pause, play, presetShareHash, DEFAULT_PRESET } from './helpers.mjs';
 
 const BAD_LINK = '/#v=1&s=!!!';
 
@@ -49,15 +49,7 @@ test('the error clears when another scenario loads', async ({ page }) => {
   // The same after a good link replaces a broken one.
   await page.evaluate(() => { location.hash = '#v=1&s=!!!'; });
   await expect(error).toBeVisible();
-  const good = await page.evaluate(async () => {
-    const m = await import('/pkg/queuelab_wasm.js');
-    await m.default();
-    const p = m.Playground.from_preset('buffered');
-    const { encodeShare } = await import('/share.js');
-    const hash = await encodeShare({ scenarioJson: p.scenario_json(), speed: 1, t_us: 0, paused: false });
-    p.free();
-    return hash;
-  });
+  const good = await presetShareHash(page, 'buffered', { speed: 1, t_us: 0, paused: false });
   await page.evaluate((h) => { location.hash = h; }, good);
   await expect(error).toBeHidden();
   await expect(page.locator('#stage-list li[data-goroutine="producer"]')).toBeAttached();

@@ -78,6 +78,22 @@ export async function openPage(page, path = '/') {
   await expect(page.locator('#preset option').first()).toBeAttached();
 }
 
+/**
+ * The share fragment (`#v=1&s=...`) of a preset, built in the page by the
+ * engine and share.js themselves. `view` is `{ speed, t_us, paused }`.
+ */
+export async function presetShareHash(page, preset, view) {
+  return page.evaluate(async ({ preset, view }) => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const p = m.Playground.from_preset(preset);
+    const { encodeShare } = await import('/share.js');
+    const hash = await encodeShare({ scenarioJson: p.scenario_json(), ...view });
+    p.free();
+    return hash;
+  }, { preset, view });
+}
+
 /** Chooses a scenario in the #preset picker and waits until the stage shows it. */
 export async function selectPreset(page, name) {
   await page.locator('#preset').selectOption(name);

@@ -3,7 +3,7 @@
 // error as text and fall back to the default scenario.
 import {
   test, expect, DEFAULT_PRESET, openPage, selectPreset, pause, play, setSpeed, clockUs, copyLink, decodeLink,
-  stageListTexts, logRows, settled, goroutineItem, selectGoroutine,
+  stageListTexts, logRows, settled, goroutineItem, selectGoroutine, presetShareHash,
 } from './helpers.mjs';
 
 /** What a user can compare between two pages: clock, stage list, newest log rows, status. */
@@ -170,15 +170,8 @@ test.describe('hostile and broken links', () => {
 
 test('opening a link with t restores that moment, paused', async ({ page }) => {
   await openPage(page);
-  const link = await page.evaluate(async () => {
-    const m = await import('/pkg/queuelab_wasm.js');
-    await m.default();
-    const p = m.Playground.from_preset('buffered');
-    const { encodeShare } = await import('/share.js');
-    const hash = await encodeShare({ scenarioJson: p.scenario_json(), speed: 10, t_us: 1_234_567, paused: true });
-    p.free();
-    return `${location.origin}/${hash}`;
-  });
+  const hash = await presetShareHash(page, 'buffered', { speed: 10, t_us: 1_234_567, paused: true });
+  const link = `${new URL(page.url()).origin}/${hash}`;
   await page.goto('about:blank');
   await openPage(page, link);
   await expect.poll(async () => Math.abs((await clockUs(page)) - 1_234_567), { timeout: 15_000 }).toBeLessThan(1000);

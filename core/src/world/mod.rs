@@ -32,7 +32,7 @@ use crate::gochan::channel::{Channel, GoId, MsgRef};
 use crate::gochan::program::{ChanId, Names, Program, WgId, MAX_LOOP_DEPTH};
 use crate::kernel::{EventQueue, TimerId};
 use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
-use crate::observe::stats::Series;
+use crate::observe::stats::{RateWindow, Series};
 use crate::observe::trace::{EventKind, Trace};
 use crate::rng::SimRng;
 use crate::scenario::{GoroutineSpec, Scenario, ScenarioError};
@@ -170,7 +170,7 @@ pub struct World {
     groups: Vec<Group>,
     /// Messages, trace and statistics.
     ledger: Ledger,
-    rate: crate::observe::stats::RateWindow,
+    rate: RateWindow,
     series: Series,
     status: RunStatus,
     status_at: SimTime,
@@ -223,7 +223,7 @@ impl World {
             gs: Vec::new(),
             groups: Vec::new(),
             ledger: Ledger::new(scenario.trace_capacity as usize),
-            rate: crate::observe::stats::RateWindow::new(scenario.sample_interval),
+            rate: RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             status: RunStatus::Running,
             status_at: SimTime::ZERO,

@@ -280,14 +280,14 @@ fn new_instances_never_reuse_a_goroutine_name() {
     assert!(matches!(w.apply(&Command::AddGoroutine { spec: clash }), Err(CommandError::NotApplicable(_))));
 }
 
+/// A stage that reads and writes the same channel with no work: it spins.
+const SPIN: &str = r#"{"trace_capacity":1000000,"channels":[{"name":"loop","capacity":1}],
+    "goroutines":[{"name":"seed","behavior":{"program":[{"send":"loop"}]}},
+                  {"name":"spin","behavior":{"stage":{"from":"loop","to":"loop"}}}]}"#;
+
 #[test]
 fn a_zero_time_cycle_yields_and_time_moves_on() {
-    // A stage that reads and writes the same channel with no work spins.
-    let mut w = world(
-        r#"{"trace_capacity":1000000,"channels":[{"name":"loop","capacity":1}],
-        "goroutines":[{"name":"seed","behavior":{"program":[{"send":"loop"}]}},
-                      {"name":"spin","behavior":{"stage":{"from":"loop","to":"loop"}}}]}"#,
-    );
+    let mut w = world(SPIN);
     assert!(w.run_until_bounded(SimTime::from_micros(10_000), 10_000_000));
     assert_eq!(w.now(), SimTime::from_micros(10_000));
     let yields = w.trace().events().filter(|e| e.kind == EventKind::Yield).count();
@@ -298,11 +298,7 @@ fn a_zero_time_cycle_yields_and_time_moves_on() {
 fn a_spinning_goroutine_yields_after_exactly_the_budget_of_loop_turns() {
     // Each turn of `for v := range loop { loop <- v }` receives once and
     // jumps back once: between two yields it turns `OP_BUDGET` times.
-    let mut w = world(
-        r#"{"trace_capacity":1000000,"channels":[{"name":"loop","capacity":1}],
-        "goroutines":[{"name":"seed","behavior":{"program":[{"send":"loop"}]}},
-                      {"name":"spin","behavior":{"stage":{"from":"loop","to":"loop"}}}]}"#,
-    );
+    let mut w = world(SPIN);
     w.run_until(SimTime::from_micros(2_500));
     let kinds: Vec<EventKind> = w.trace().events().map(|e| e.kind).collect();
     let yields: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == EventKind::Yield).collect();
