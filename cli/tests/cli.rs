@@ -262,13 +262,17 @@ fn bad_input_exits_2_with_a_clear_message() {
     write("binary.json", &[0xff, 0xfe, 0x00]);
     bad(&["run", "binary.json"], d, "cannot read scenario file binary.json: not UTF-8 text");
 
-    std::fs::create_dir(d.join("dir.json")).unwrap();
-    bad(&["run", "dir.json"], d, "cannot read scenario file dir.json:");
-
     let mut huge = b"{\"name\": \"".to_vec();
     huge.resize(limits::MAX_JSON_BYTES + 10, b'x');
     write("huge.json", &huge);
-    bad(&["run", "huge.json"], d, &format!("is too large: {} bytes (limit {})", limits::MAX_JSON_BYTES + 10, limits::MAX_JSON_BYTES));
+    bad(
+        &["run", "huge.json"],
+        d,
+        &format!(
+            "error: scenario file huge.json is larger than 1 MiB (the limit for a scenario): {} bytes\n",
+            limits::MAX_JSON_BYTES + 10
+        ),
+    );
 
     write(
         "invalid.json",
@@ -297,6 +301,102 @@ fn bad_input_exits_2_with_a_clear_message() {
     // An invalid scenario does not create the trace file.
     bad(&["run", "invalid.json", "--trace", "t.jsonl"], d, "is invalid");
     assert!(!d.join("t.jsonl").exists());
+}
+
+/// Like [`bad`], but the command is killed after 20 s, so a regression that
+/// blocks (a FIFO open, an endless read, an endless run) fails instead of
+/// hanging the suite.
+fn bad_quickly(args: &[&str], dir: &Path, message: &str) -> String {
+    let out = queuelab()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap_or_else(|e| panic!("queuelab {args:?}: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "queuelab {args:?} (killed after 20 s if no code): {stderr}");
+    assert!(out.stdout.is_empty(), "queuelab {args:?} printed on stdout");
+    assert!(stderr.contains(message), "queuelab {args:?}: {message:?} not in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// Only regular files are read; anything else is refused from its `stat`,
+/// before it is opened.
+#[test]
+fn what_is_not_a_regular_file_is_refused_without_opening_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // A FIFO with no writer: opening it for reading would block forever.
+    for name in ["pipe.json", "pipe"] {
+        let status = std::process::Command::new("mkfifo").arg(d.join(name)).status().expect("mkfifo runs");
+        assert!(status.success(), "mkfifo {name}");
+        bad_quickly(
+            &["run", name],
+            d,
+            &format!("error: scenario file {name} is not a regular file: it is a named pipe (FIFO); give a .json file\n"),
+        );
+    }
+
+    // A device: /dev/zero never ends, and its metadata says 0 bytes.
+    bad_quickly(
+        &["run", "/dev/zero"],
+        d,
+        "error: scenario file /dev/zero is not a regular file: it is a character device; give a .json file\n",
+    );
+
+    // Directories, with or without .json; one named like a preset shadows it,
+    // as a file does.
+    for name in ["dir.json", "classic"] {
+        std::fs::create_dir(d.join(name)).unwrap();
+        bad_quickly(
+            &["run", name],
+            d,
+            &format!("error: scenario file {name} is not a regular file: it is a directory; give a .json file\n"),
+        );
+    }
+
+    // A symlink to a regular file is read; one to a FIFO is refused; a
+    // dangling one is nothing, so its name is looked up as a preset.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        std::fs::write(d.join("real.json"), presets::get("classic").unwrap().json).unwrap();
+        symlink(d.join("real.json"), d.join("link.json")).unwrap();
+        assert!(ok_in(d, &["run", "link.json"]).starts_with("scenario    classic: "));
+        symlink(d.join("pipe"), d.join("pipe-link.json")).unwrap();
+        bad_quickly(&["run", "pipe-link.json"], d, "is not a regular file: it is a named pipe (FIFO)");
+        symlink(d.join("gone"), d.join("wait-group")).unwrap();
+        assert!(ok_in(d, &["run", "wait-group"]).starts_with("scenario    wait-group: "));
+    }
+}
+
+/// Runs `queuelab args...` in `dir`, expecting success; returns stdout.
+fn ok_in(dir: &Path, args: &[&str]) -> String {
+    let out = queuelab().current_dir(dir).args(args).timeout(std::time::Duration::from_secs(60)).output().unwrap();
+    assert!(out.status.success(), "queuelab {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `--until` beyond 100 years is refused when parsed (core's `SimDuration`
+/// limit), with core's message, instead of running (nearly) forever.
+#[test]
+fn until_beyond_the_horizon_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (until, preset) in
+        [("18446744073709551615us", "classic"), ("5124095576h", "classic"), ("876000h1us", "large"), ("99999999999999999999h", "large")]
+    {
+        let e = bad_quickly(
+            &["run", preset, "--until", until],
+            dir.path(),
+            &format!("duration too large: {until:?} is longer than 100 years (876000h), the longest a run can last"),
+        );
+        assert!(e.starts_with(&format!("error: invalid value '{until}' for '--until <DURATION>': ")), "{e}");
+    }
+    // The horizon itself is accepted (classic ends long before it).
+    let v = json(&["run", "classic", "--until", "876000h"]);
+    assert_eq!(v["status"], "main_returned");
 }
 
 /// A fenced block after `from`: (info string, body, index after the block).
