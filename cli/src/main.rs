@@ -8,9 +8,12 @@
 //! # Exit codes
 //! - `0`: the scenario ran. A simulated deadlock or panic is a *result* of
 //!   the run (shown in the summary), not a failure of the command.
-//! - `2`: bad input: a missing or unreadable file, invalid JSON, a scenario
-//!   that fails validation (every problem on its own line with its field
-//!   path), an unknown preset, a bad argument. Nothing was run.
+//! - `2`: bad input: a missing or unreadable file, a path that is not a
+//!   regular file (directory, FIFO, device: refused before it is opened), a
+//!   file over 1 MiB, invalid JSON, a scenario that fails validation (every
+//!   problem on its own line with its field path), an unknown preset, a bad
+//!   argument (`--until` beyond 100 years is refused by the duration parser,
+//!   with its message). Nothing was run.
 //! - `1`: the run happened but its output could not be written.
 
 mod load;
@@ -47,7 +50,7 @@ enum Cmd {
     Run {
         /// A scenario JSON file (see docs/scenarios.md), or a preset name (see `queuelab presets`).
         scenario: String,
-        /// Stop at this virtual time ("500ms", "1m30s"). Default: the scenario's stop_at, else 60s.
+        /// Stop at this virtual time ("500ms", "1m30s"; at most 876000h, 100 years). Default: the scenario's stop_at, else 60s.
         #[arg(long, value_name = "DURATION")]
         until: Option<SimDuration>,
         /// Use this seed instead of the scenario's.
