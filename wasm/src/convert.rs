@@ -5,9 +5,12 @@
 //! never a panic. Rust values go to JS as plain objects (maps become objects,
 //! `None` becomes `null`, integers become numbers).
 
+use queuelab::command::Command;
+use queuelab::scenario::limits;
 use queuelab::time::SimDuration;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// The most virtual time one `advance` call runs: one hour. Larger requests
 /// (including `Infinity`) are clamped, so a stray huge value cannot hang the
@@ -68,6 +71,126 @@ pub fn seed(x: f64) -> Result<u64, String> {
 /// are rounded, which only affects display).
 pub fn number(x: u64) -> f64 {
     x as f64
+}
+
+/// Longest string `from_preset` looks up (every preset name is far
+/// shorter); a longer one is refused before it is copied into wasm memory.
+pub const MAX_PRESET_NAME: u32 = 100;
+
+/// Longest scenario or command JSON taken, in UTF-16 code units (what a JS
+/// string's `length` counts): core's limit in bytes, which no text over this
+/// many code units can meet, so a longer string is refused before it is
+/// copied into wasm memory.
+pub const MAX_JSON_UNITS: u32 = limits::MAX_JSON_BYTES as u32;
+
+/// Why a JS value is not an acceptable string argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StringArgError {
+    /// Not a string: what it is instead ("a number", "null", "an object", ...).
+    NotAString(&'static str),
+    /// A string of this many UTF-16 code units, over the limit.
+    TooLong(u32),
+}
+
+/// A JS value that must be a string, as a Rust string.
+///
+/// wasm-bindgen's own `&str` parameters trust their argument: a number, an
+/// object, a Symbol or a BigInt passed as a string makes its glue call the
+/// allocator with a bogus length and pointer (`memory access out of bounds`
+/// or `unreachable` traps, and a corrupted heap). A `JsValue` parameter
+/// checked here costs nothing and throws a clear message instead. The
+/// length is checked before the string is copied into wasm memory.
+pub fn string_arg(v: &JsValue, max_units: u32) -> Result<String, StringArgError> {
+    let s = v.dyn_ref::<js_sys::JsString>().ok_or_else(|| StringArgError::NotAString(type_name(v)))?;
+    let units = s.length();
+    if units > max_units {
+        return Err(StringArgError::TooLong(units));
+    }
+    Ok(String::from(s))
+}
+
+/// What a JS value is, in words, for messages ("a number", "null", "an
+/// array", ...). Reads nothing but `typeof` and `Array.isArray`, so no
+/// getter or Proxy trap runs.
+pub fn type_name(v: &JsValue) -> &'static str {
+    if v.is_null() {
+        return "null";
+    }
+    if v.is_undefined() {
+        return "undefined";
+    }
+    if v.is_string() {
+        return "a string";
+    }
+    if v.is_bigint() {
+        return "a BigInt";
+    }
+    if v.is_symbol() {
+        return "a Symbol";
+    }
+    if v.is_function() {
+        return "a function";
+    }
+    if v.as_bool().is_some() {
+        return "a boolean";
+    }
+    if v.as_f64().is_some() {
+        return "a number";
+    }
+    if js_sys::Array::is_array(v) {
+        return "an array";
+    }
+    "an object"
+}
+
+/// The message of a thrown JS value (an `Error`'s `message`, or a thrown
+/// string), read without letting a hostile value throw again: the
+/// `message` property is read with `Reflect.get` inside a catch.
+pub fn thrown_message(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    if e.is_object() || e.is_function() {
+        if let Some(m) = js_sys::Reflect::get(e, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()) {
+            return m;
+        }
+    }
+    format!("{} was thrown", type_name(e))
+}
+
+/// A live command from its plain-object form (core's JSON form).
+///
+/// The value goes through `JSON.stringify` (inside a catch) and then
+/// serde_json, not serde-wasm-bindgen: reading a JS object field by field
+/// from Rust runs its getters and Proxy traps while the playground is
+/// borrowed, and one that throws (or calls back into the playground) would
+/// unwind through wasm and leave it borrowed for ever ("recursive use of an
+/// object detected" on every later call); serde-wasm-bindgen also recurses
+/// without a limit, so a deeply nested object overflowed the wasm stack (a
+/// `memory access out of bounds` trap). `JSON.stringify` turns every such
+/// throw into an error here, and serde_json stops at 128 levels of nesting.
+/// `Err` is the message after "invalid command: ".
+pub fn command(v: &JsValue) -> Result<Command, String> {
+    let text = js_sys::JSON::stringify(v).map_err(|e| thrown_message(&e))?;
+    let text = match string_arg(&text, MAX_JSON_UNITS) {
+        Ok(text) => text,
+        // JSON.stringify gives undefined for undefined, functions and Symbols.
+        Err(StringArgError::NotAString(_)) => {
+            return Err(format!(
+                "expected a command object such as {{\"op\": \"pause\", \"goroutine\": \"worker-1\"}}, got {}",
+                type_name(v)
+            ))
+        }
+        Err(StringArgError::TooLong(units)) => {
+            return Err(format!("its JSON is {units} characters long, more than the limit of {MAX_JSON_UNITS}"))
+        }
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        // The position is in JSON this module made, not in anything the caller wrote.
+        let message = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message)
+    })
 }
 
 /// Serializes a core value to a plain JS value, exactly as its JSON form:

@@ -5,10 +5,11 @@
 //! command at all) and wraps everything in `JsError`, which JS sees as an
 //! `Error` whose `message` is that text.
 
+use crate::convert::StringArgError;
 use queuelab::command::CommandError;
 use queuelab::presets;
-use queuelab::scenario::ScenarioError;
-use wasm_bindgen::{JsCast, JsError, JsValue};
+use queuelab::scenario::{limits, ScenarioError};
+use wasm_bindgen::JsError;
 
 /// `unknown preset "x" (known: classic, buffered, ...)`.
 pub fn unknown_preset(name: &str) -> String {
@@ -18,14 +19,34 @@ pub fn unknown_preset(name: &str) -> String {
 
 /// A value passed to `command()` that does not deserialize to a command:
 /// `invalid command: unknown variant `explode`, expected one of ...`.
-pub fn bad_command(e: serde_wasm_bindgen::Error) -> JsError {
-    // The error is a JS `Error`; its Display would add an "Error: " prefix.
-    let v = JsValue::from(e);
-    let detail = match v.dyn_ref::<js_sys::Error>() {
-        Some(err) => String::from(err.message()),
-        None => v.as_string().unwrap_or_else(|| format!("{v:?}")),
-    };
+pub fn bad_command(detail: &str) -> JsError {
     JsError::new(&format!("invalid command: {detail}"))
+}
+
+/// A `from_preset` argument that cannot name a preset.
+pub fn preset_name(e: &StringArgError) -> JsError {
+    match e {
+        StringArgError::NotAString(what) => {
+            JsError::new(&format!("from_preset expects a preset name (a string), got {what}"))
+        }
+        StringArgError::TooLong(units) => {
+            let known: Vec<&str> = presets::ALL.iter().map(|p| p.name).collect();
+            JsError::new(&format!("unknown preset: a name of {units} characters (known: {})", known.join(", ")))
+        }
+    }
+}
+
+/// A `from_json` argument that is not scenario JSON text.
+pub fn scenario_text(e: &StringArgError) -> JsError {
+    match e {
+        StringArgError::NotAString(what) => JsError::new(&format!(
+            "from_json expects scenario JSON text (a string), got {what}; pass JSON.stringify(scenario)"
+        )),
+        StringArgError::TooLong(units) => JsError::new(&format!(
+            "scenario too large: {units} characters, more than the limit of {} bytes",
+            limits::MAX_JSON_BYTES
+        )),
+    }
 }
 
 /// A command core refused (nothing changed): core's sentence as is, so the

@@ -66,16 +66,23 @@ impl Playground {
         presets::DEFAULT.to_owned()
     }
 
-    /// A playground running a built-in preset; throws for an unknown name.
-    pub fn from_preset(name: &str) -> Result<Playground, JsError> {
-        let preset = presets::get(name).ok_or_else(|| errors::js(&errors::unknown_preset(name)))?;
+    /// A playground running a built-in preset; throws for an unknown name
+    /// (or a value that is not a string).
+    ///
+    /// The string parameters are `JsValue`s checked by
+    /// [`convert::string_arg`]: wasm-bindgen's `&str` glue traps on a
+    /// non-string argument.
+    pub fn from_preset(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<Playground, JsError> {
+        let name = convert::string_arg(&name, convert::MAX_PRESET_NAME).map_err(|e| errors::preset_name(&e))?;
+        let preset = presets::get(&name).ok_or_else(|| errors::js(&errors::unknown_preset(&name)))?;
         Playground::build(&preset.scenario())
     }
 
     /// A playground running scenario JSON; throws an `Error` whose message
     /// has one `path: problem` line per problem.
-    pub fn from_json(json: &str) -> Result<Playground, JsError> {
-        let scenario = Scenario::from_json(json).map_err(|e| errors::scenario(&e))?;
+    pub fn from_json(#[wasm_bindgen(unchecked_param_type = "string")] json: JsValue) -> Result<Playground, JsError> {
+        let json = convert::string_arg(&json, convert::MAX_JSON_UNITS).map_err(|e| errors::scenario_text(&e))?;
+        let scenario = Scenario::from_json(&json).map_err(|e| errors::scenario(&e))?;
         Playground::build(&scenario)
     }
 
@@ -137,8 +144,7 @@ impl Playground {
     /// Applies a live command (core's JSON form as a plain object). Throws
     /// if it is not a command or core refuses it; then nothing changes.
     pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "Command")] cmd: JsValue) -> Result<(), JsError> {
-        let cmd: Command =
-            serde_wasm_bindgen::from_value(cmd).map_err(errors::bad_command)?;
+        let cmd: Command = convert::command(&cmd).map_err(|e| errors::bad_command(&e))?;
         self.world.apply(&cmd).map_err(|e| errors::refused(&e))
     }
 

@@ -39,7 +39,7 @@ fn message(e: JsError) -> String {
     string(&v, "message")
 }
 fn preset(name: &str) -> Playground {
-    Playground::from_preset(name).unwrap_or_else(|e| panic!("{name}: {}", message(e)))
+    Playground::from_preset(name.into()).unwrap_or_else(|e| panic!("{name}: {}", message(e)))
 }
 fn snap(p: &Playground) -> JsValue {
     p.snapshot().unwrap_or_else(|e| panic!("snapshot: {}", message(e)))
@@ -99,7 +99,7 @@ fn every_preset_loads_and_runs_ten_virtual_seconds() {
 
 #[wasm_bindgen_test]
 fn unknown_preset_names_the_known_ones() {
-    let e = message(Playground::from_preset("nope").unwrap_err());
+    let e = message(Playground::from_preset("nope".into()).unwrap_err());
     assert!(e.starts_with(r#"unknown preset "nope" (known: classic, buffered, wait-group"#), "{e}");
     assert!(e.contains("large)"), "{e}");
 }
@@ -126,9 +126,9 @@ fn deadlock_and_panic_reports_reach_js() {
 
 #[wasm_bindgen_test]
 fn invalid_json_gives_the_parser_position() {
-    let e = message(Playground::from_json("{\"channels\": [").unwrap_err());
+    let e = message(Playground::from_json("{\"channels\": [".into()).unwrap_err());
     assert_eq!(e, "channels: EOF while parsing a list at line 1 column 14");
-    let e = message(Playground::from_json("").unwrap_err());
+    let e = message(Playground::from_json("".into()).unwrap_err());
     assert!(e.contains("EOF"), "{e}");
 }
 
@@ -136,7 +136,8 @@ fn invalid_json_gives_the_parser_position() {
 fn bad_duration_names_its_path() {
     let e = message(
         Playground::from_json(
-            r#"{"channels":[{"name":"jobs"}],"goroutines":[{"name":"p","behavior":{"producer":{"to":"jobs","interval":"fast"}}}]}"#,
+            r#"{"channels":[{"name":"jobs"}],"goroutines":[{"name":"p","behavior":{"producer":{"to":"jobs","interval":"fast"}}}]}"#
+                .into(),
         )
         .unwrap_err(),
     );
@@ -148,7 +149,8 @@ fn every_validation_problem_is_one_line_with_its_path() {
     let e = message(
         Playground::from_json(
             r#"{"channels":[{"name":"jobs","capacity":2000000}],
-                "goroutines":[{"name":"c","behavior":{"consumer":{"from":"nope"}}}]}"#,
+                "goroutines":[{"name":"c","behavior":{"consumer":{"from":"nope"}}}]}"#
+                .into(),
         )
         .unwrap_err(),
     );
@@ -181,7 +183,8 @@ fn huge_advance_is_clamped_to_one_hour() {
     // A slow endless producer: few events, so an hour of virtual time is quick.
     let mut p = Playground::from_json(
         r#"{"channels":[{"name":"c","capacity":1000000}],
-            "goroutines":[{"name":"p","behavior":{"producer":{"to":"c","interval":"10m"}}}]}"#,
+            "goroutines":[{"name":"p","behavior":{"producer":{"to":"c","interval":"10m"}}}]}"#
+            .into(),
     )
     .unwrap();
     p.advance(f64::INFINITY);
@@ -346,6 +349,99 @@ fn invalid_commands_throw_and_change_nothing() {
     assert_eq!(p.scenario_json(), shared, "refused commands are not logged");
 }
 
+/// A JS value made by JS code (getters, Proxies, BigInts: what Rust cannot build directly).
+fn js(code: &str) -> JsValue {
+    js_sys::Function::new_no_args(&format!("return ({code});")).call0(&JsValue::NULL).expect(code)
+}
+
+/// Values that are not strings, passed where a string is expected: before,
+/// wasm-bindgen's `&str` glue called the allocator with a bogus length
+/// (`memory access out of bounds` / `unreachable` traps).
+#[wasm_bindgen_test]
+fn non_string_names_and_json_throw_clear_errors() {
+    for (code, what) in [
+        ("12345", "a number"),
+        ("null", "null"),
+        ("undefined", "undefined"),
+        ("({})", "an object"),
+        ("({length: 3e9, charCodeAt: () => 65})", "an object"),
+        ("['classic']", "an array"),
+        ("Symbol('classic')", "a Symbol"),
+        ("1n", "a BigInt"),
+        ("true", "a boolean"),
+        ("() => 'classic'", "a function"),
+    ] {
+        let e = message(Playground::from_preset(js(code)).unwrap_err());
+        assert_eq!(e, format!("from_preset expects a preset name (a string), got {what}"), "{code}");
+        let e = message(Playground::from_json(js(code)).unwrap_err());
+        assert!(e.starts_with(&format!("from_json expects scenario JSON text (a string), got {what}")), "{code}: {e}");
+    }
+    // Too long: refused before it is copied into wasm memory.
+    let e = message(Playground::from_preset(js("'x'.repeat(100000)")).unwrap_err());
+    assert!(e.starts_with("unknown preset: a name of 100000 characters (known: classic, "), "{e}");
+    let e = message(Playground::from_json(js("' '.repeat(2 ** 21)")).unwrap_err());
+    assert_eq!(e, "scenario too large: 2097152 characters, more than the limit of 1048576 bytes");
+    // A string still works, and a string object is not a string.
+    assert_eq!(preset("classic").time_us(), 0.0);
+    assert!(message(Playground::from_preset(js("new String('classic')")).unwrap_err()).ends_with("got an object"));
+}
+
+/// Commands whose getters throw, call back into the playground, or nest too
+/// deep: a clean error, and the playground keeps working (before, the
+/// exception unwound through wasm with the playground borrowed, and every
+/// later call threw "recursive use of an object detected").
+#[wasm_bindgen_test]
+fn hostile_command_objects_leave_the_playground_usable() {
+    let mut p = preset("select-timeout");
+    let pg = JsValue::from(preset("classic"));
+    let deep = |n: usize| {
+        format!("(() => {{ let s = {{send: 'jobs'}}; for (let i = 0; i < {n}; i++) s = {{repeat: {{times: 1, body: [s]}}}}; return {{op: 'add_goroutine', spec: {{name: 'x', behavior: {{program: [s]}}}}}}; }})()")
+    };
+    let cases = [
+        ("({ get op() { throw new Error('boom') } })".to_owned(), "invalid command: boom"),
+        ("({ op: 'set_capacity', get channel() { throw 'thrown string' }, capacity: 1 })".to_owned(), "invalid command: thrown string"),
+        ("({ get op() { throw 42 } })".to_owned(), "invalid command: a number was thrown"),
+        (
+            "({ get op() { const e = new Error(); Object.defineProperty(e, 'message', { get() { throw 1 } }); throw e; } })".to_owned(),
+            "invalid command: an object was thrown",
+        ),
+        ("new Proxy({}, { get() { throw new Error('trap') }, ownKeys() { throw new Error('keys') } })".to_owned(), "invalid command: "),
+        ("(() => { const o = { op: 'pause' }; o.self = o; return o; })()".to_owned(), "invalid command: Converting circular structure"),
+        ("({ op: 'set_capacity', channel: 'jobs', capacity: 1n })".to_owned(), "invalid command: Do not know how to serialize a BigInt"),
+        ("({ op: 'set_capacity', channel: 'jobs', capacity: NaN })".to_owned(), "invalid command: invalid type: null"),
+        ("Symbol('x')".to_owned(), "invalid command: expected a command object"),
+        ("() => 1".to_owned(), "invalid command: expected a command object"),
+        ("({ op: 'close_channel', channel: 'x'.repeat(2 ** 21) })".to_owned(), "more than the limit of 1048576"),
+        (deep(200), "invalid command: recursion limit exceeded"),
+        // JSON.stringify may overflow the JS stack, or make more than 1 MiB of JSON.
+        (deep(100_000), "invalid command: "),
+    ];
+    for (code, want) in &cases {
+        let e = p.command(js(code)).map_err(message).expect_err(code);
+        assert!(e.contains(want), "{code}: got {e:?}, want {want:?}");
+        assert!(e.len() < 300, "{code}: a long message: {e}");
+        p.advance(1000.0);
+        snap(&p);
+    }
+    // A getter that calls back into the playground being commanded: the
+    // inner call is refused, and so is the command; both stay usable.
+    let global = js_sys::global();
+    Reflect::set(&global, &"__pg_under_test".into(), &pg).unwrap();
+    let mut inner = Playground::from_preset("classic".into()).unwrap();
+    let e = inner
+        .command(js("({ get op() { return globalThis.__pg_under_test.snapshot() && 'pause' }, goroutine: 'main' })"))
+        .map_err(message);
+    // (The getter reads another playground: no conflict, the command then runs.)
+    assert!(e.is_ok(), "{e:?}");
+    let reentrant = js("({ get op() { globalThis.__pg_under_test.advance(5); return 'pause'; }, goroutine: 'main' })");
+    let f = js_sys::Function::new_with_args("pg, cmd", "try { pg.command(cmd); return 'ok'; } catch (e) { return e.message; }");
+    let got = f.call2(&JsValue::NULL, &pg, &reentrant).unwrap().as_string().unwrap();
+    assert!(got.starts_with("invalid command: recursive use of an object"), "{got}");
+    let works = js_sys::Function::new_with_args("pg", "pg.advance(1000); return pg.snapshot().time_us;");
+    assert_eq!(works.call1(&JsValue::NULL, &pg).unwrap().as_f64(), Some(1000.0));
+    p.command(obj(r#"{"op":"set_capacity","channel":"jobs","capacity":7}"#)).map_err(message).unwrap();
+}
+
 #[wasm_bindgen_test]
 fn commands_after_the_end_are_refused() {
     let mut p = preset("forgotten-close");
@@ -397,7 +493,7 @@ fn scenario_json_with_live_edits_replays_exactly() {
     a.advance(1_234_567.0);
 
     let shared = a.scenario_json();
-    let mut b = Playground::from_json(&shared).unwrap_or_else(|e| panic!("{}", message(e)));
+    let mut b = Playground::from_json(shared.as_str().into()).unwrap_or_else(|e| panic!("{}", message(e)));
     b.advance(a.time_us());
     assert_eq!(b.time_us(), a.time_us());
     assert_eq!(b.trace_hash(), a.trace_hash());
