@@ -8,7 +8,7 @@
 
 use crate::dist::Dist;
 use crate::scenario::GoroutineSpec;
-use crate::time::SimDuration;
+use crate::time::{echo, SimDuration};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -75,11 +75,11 @@ pub enum CommandError {
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CommandError::NoSuchGoroutine(n) => write!(f, "no goroutine named {n:?}"),
-            CommandError::NoSuchGroup(n) => write!(f, "no goroutine group named {n:?}"),
-            CommandError::NoSuchChannel(n) => write!(f, "no channel named {n:?}"),
-            CommandError::AlreadyClosed(n) => write!(f, "channel {n:?} is already closed"),
-            CommandError::AlreadyExists(n) => write!(f, "a goroutine group named {n:?} already exists"),
+            CommandError::NoSuchGoroutine(n) => write!(f, "no goroutine named {}", echo(n)),
+            CommandError::NoSuchGroup(n) => write!(f, "no goroutine group named {}", echo(n)),
+            CommandError::NoSuchChannel(n) => write!(f, "no channel named {}", echo(n)),
+            CommandError::AlreadyClosed(n) => write!(f, "channel {} is already closed", echo(n)),
+            CommandError::AlreadyExists(n) => write!(f, "a goroutine group named {} already exists", echo(n)),
             CommandError::OutOfRange { what, value, max } => {
                 write!(f, "{what} must be between 0 and {max}, got {value}")
             }

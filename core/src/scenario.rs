@@ -12,7 +12,7 @@
 use crate::command::{Command, TimedCommand};
 use crate::gochan::behavior::Behavior;
 use crate::gochan::program::{self, ChanId, Names, WgId};
-use crate::time::SimDuration;
+use crate::time::{echo, SimDuration};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -29,6 +29,10 @@ pub mod limits {
     pub const MAX_NAME_LEN: usize = 32;
     pub const MIN_SAMPLE_INTERVAL_US: u64 = 1_000;
     pub const MAX_JSON_BYTES: usize = 1 << 20;
+    /// Largest magnitude of a producer's `start`: values stay exact as
+    /// JavaScript numbers (2^53 - 1), and counting up from there cannot
+    /// reach the end of i64 within the 100-year horizon.
+    pub const MAX_START: i64 = (1 << 53) - 1;
 }
 
 fn one_u64() -> u64 {
@@ -152,10 +156,40 @@ fn name_problem(path: String, name: &str) -> Problem {
     Problem {
         path,
         message: format!(
-            "expected a name of 1-{} letters, digits, '_', '-' or '.', got {name:?}",
-            limits::MAX_NAME_LEN
+            "expected a name of 1-{} letters, digits, '_', '-' or '.', got {}",
+            limits::MAX_NAME_LEN,
+            echo(name)
         ),
     }
+}
+
+/// A field path cut to 120 characters (a path names the input's own keys).
+fn cap_path(path: &str) -> String {
+    match path.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &path[..cut], path.len()),
+        None => path.to_owned(),
+    }
+}
+
+/// A parser's message with every backtick-quoted piece of input cut to
+/// [`ECHO_MAX`](crate::time::ECHO_MAX) characters (serde quotes unknown
+/// fields and variants that way; a 100 KB field name must not come back
+/// whole).
+fn cap_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    for (i, piece) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        match piece.char_indices().nth(crate::time::ECHO_MAX) {
+            Some((cut, _)) if i % 2 == 1 => {
+                out.push_str(&piece[..cut]);
+                out.push_str(&format!("… ({} bytes)", piece.len()));
+            }
+            _ => out.push_str(piece),
+        }
+    }
+    out
 }
 
 impl Scenario {
@@ -167,8 +201,16 @@ impl Scenario {
                 format!("scenario too large: {} bytes (limit {})", text.len(), limits::MAX_JSON_BYTES),
             ));
         }
+        // Only an object: serde would also take an array as a positional
+        // struct (`[]` as an empty scenario), which has no field names to
+        // check.
+        let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
+        if first.is_some() && first != Some('{') {
+            let got = if first == Some('[') { "an array" } else { "something else" };
+            return Err(ScenarioError::one("", format!("expected a scenario object {{...}} at the top, got {got}")));
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
             let inner = e.into_inner();
@@ -181,7 +223,11 @@ impl Scenario {
                     message = stripped.to_owned();
                 }
             }
-            ScenarioError::one(&path, message)
+            ScenarioError::one(&cap_path(&path), cap_quoted(&message))
+        })?;
+        // Nothing may follow the scenario (not even a second object).
+        de.end().map_err(|e| {
+            ScenarioError::one("", format!("unexpected text after the scenario object (line {} column {})", e.line(), e.column()))
         })?;
         scenario.validate()?;
         Ok(scenario)
@@ -229,7 +275,7 @@ impl Scenario {
                 let p = name_problem(format!("channels[{i}].name"), &c.name);
                 push(p.path, p.message);
             } else if chan_names.contains(&c.name.as_str()) {
-                push(format!("channels[{i}].name"), format!("duplicate channel name {:?}", c.name));
+                push(format!("channels[{i}].name"), format!("duplicate channel name {}", echo(&c.name)));
             }
             chan_names.push(&c.name);
             if c.capacity > limits::MAX_CAPACITY {
@@ -245,7 +291,7 @@ impl Scenario {
                 let p = name_problem(format!("waitgroups[{i}]"), w);
                 push(p.path, p.message);
             } else if wg_names.contains(&w.as_str()) {
-                push(format!("waitgroups[{i}]"), format!("duplicate WaitGroup name {w:?}"));
+                push(format!("waitgroups[{i}]"), format!("duplicate WaitGroup name {}", echo(w)));
             }
             wg_names.push(w);
         }
@@ -258,7 +304,7 @@ impl Scenario {
                 push(p.path, p.message);
             }
             if group_names.contains(&g.name.as_str()) {
-                push(format!("{base}.name"), format!("duplicate goroutine name {:?}", g.name));
+                push(format!("{base}.name"), format!("duplicate goroutine name {}", echo(&g.name)));
             }
             group_names.push(&g.name);
             total += u64::from(g.count);
@@ -315,6 +361,14 @@ pub(crate) fn check_group(g: &GoroutineSpec, base: &str, names: &dyn Names) -> V
     if !valid_name(&g.name) {
         out.push(name_problem(format!("{base}.name"), &g.name));
     }
+    if let Behavior::Producer(p) = &g.behavior {
+        if p.start.unsigned_abs() > limits::MAX_START as u64 {
+            out.push(Problem {
+                path: format!("{base}.behavior.producer.start"),
+                message: format!("must be between -{0} and {0} (2^53 - 1), got {1}", limits::MAX_START, p.start),
+            });
+        }
+    }
     if g.count == 0 || u64::from(g.count) > limits::MAX_GOROUTINES {
         out.push(Problem {
             path: format!("{base}.count"),
@@ -335,7 +389,7 @@ pub(crate) fn check_group(g: &GoroutineSpec, base: &str, names: &dyn Names) -> V
     }
     if let Some(wg) = g.behavior.spawn_wg() {
         if names.waitgroup(wg).is_none() {
-            out.push(Problem { path: format!("{base}.behavior"), message: format!("no WaitGroup named {wg:?}") });
+            out.push(Problem { path: format!("{base}.behavior"), message: format!("no WaitGroup named {}", echo(wg)) });
         }
     }
     out.dedup();

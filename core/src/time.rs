@@ -7,6 +7,17 @@
 //! Durations parse from and print to the human forms people type:
 //! `"150ms"`, `"2s"`, `"1m30s"`, `"1.5s"`, `"250us"` (or `"250µs"`), `"1h"`.
 //! Printing always round-trips: `d.to_string().parse() == Ok(d)`.
+//!
+//! # The end of time
+//! No run lasts longer than [`SimDuration::HORIZON`] (100 years of virtual
+//! time). Every duration that comes from input (a scenario, a command, the
+//! CLI's `--until`) is refused beyond it when it is parsed, with a message
+//! that says so; a world stops itself at the horizon. Together with the
+//! 2^53 µs cap on samples (`dist`), every instant the engine computes stays
+//! far below `u64::MAX`, so time arithmetic never saturates in practice and
+//! an event that reschedules itself a positive delay later always lands
+//! later (nothing can repeat "at the same instant forever" at the end of
+//! the clock).
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
@@ -28,6 +39,9 @@ const MICROS_PER_H: u64 = 60 * MICROS_PER_MIN;
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     pub const MAX: SimDuration = SimDuration(u64::MAX);
+    /// The longest a run may last, and the longest duration input may give:
+    /// 100 years of 365 days.
+    pub const HORIZON: SimDuration = SimDuration(100 * 365 * 24 * MICROS_PER_H);
 
     pub const fn from_micros(us: u64) -> Self {
         SimDuration(us)
@@ -111,11 +125,45 @@ impl AddAssign for SimDuration {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DurationParseError {
     pub input: String,
+    /// Well formed, but longer than [`SimDuration::HORIZON`].
+    pub too_large: bool,
+}
+
+/// Echoed input is cut to this many characters (a 100 KB string in an
+/// error message helps nobody).
+pub const ECHO_MAX: usize = 40;
+
+/// `input` quoted for an error message, cut to [`ECHO_MAX`] characters with
+/// its length said when it is longer: `"aaaa…" (100000 bytes)`.
+pub fn echo(input: &str) -> String {
+    match input.char_indices().nth(ECHO_MAX) {
+        None => format!("{input:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+    }
 }
 
 impl fmt::Display for DurationParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected a duration such as \"150ms\", got {:?}", self.input)
+        if self.too_large {
+            write!(
+                f,
+                "duration too large: {} is longer than {}, the longest a run can last",
+                echo(&self.input),
+                HORIZON_TEXT
+            )
+        } else {
+            write!(f, "expected a duration such as \"150ms\", got {}", echo(&self.input))
+        }
+    }
+}
+
+/// [`SimDuration::HORIZON`] in words.
+pub const HORIZON_TEXT: &str = "100 years (876000h)";
+
+impl SimDuration {
+    /// `Ok(d)` if `d` is within [`SimDuration::HORIZON`].
+    pub fn within_horizon(d: u64) -> Option<SimDuration> {
+        (d <= Self::HORIZON.0).then_some(SimDuration(d))
     }
 }
 impl std::error::Error for DurationParseError {}
@@ -126,7 +174,8 @@ impl FromStr for SimDuration {
     /// Parses one or more `<number><unit>` parts (`h`, `m`, `s`, `ms`, `us`,
     /// `µs`); a part may have a decimal fraction. A bare `0` is allowed.
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = || DurationParseError { input: input.to_owned() };
+        let err = || DurationParseError { input: input.to_owned(), too_large: false };
+        let too_large = || DurationParseError { input: input.to_owned(), too_large: true };
         let s = input.trim();
         if s == "0" {
             return Ok(SimDuration::ZERO);
@@ -156,41 +205,53 @@ impl FromStr for SimDuration {
                 "us" | "µs" => 1,
                 _ => return Err(err()),
             };
-            let part = scaled_decimal(number, scale).ok_or_else(err)?;
-            total = total.checked_add(part).ok_or_else(err)?;
+            let part = match scaled_decimal(number, scale) {
+                Ok(p) => p,
+                Err(Overflow) => return Err(too_large()),
+                Err(Malformed) => return Err(err()),
+            };
+            total = total.checked_add(part).ok_or_else(too_large)?;
         }
-        Ok(SimDuration(total))
+        SimDuration::within_horizon(total).ok_or_else(too_large)
     }
 }
 
-/// `number * scale` exactly, for a decimal string; `None` if malformed, if
-/// it overflows, or if the fraction is finer than one microsecond.
-fn scaled_decimal(number: &str, scale: u64) -> Option<u64> {
+/// Why a decimal part was refused.
+enum PartError {
+    /// Not a number, or a fraction finer than one microsecond.
+    Malformed,
+    /// A number, but too big for `u64` microseconds.
+    Overflow,
+}
+use PartError::{Malformed, Overflow};
+
+/// `number * scale` exactly, for a decimal string.
+fn scaled_decimal(number: &str, scale: u64) -> Result<u64, PartError> {
     let (int_part, frac_part) = match number.split_once('.') {
         Some((a, b)) => (a, b),
         None => (number, ""),
     };
     if int_part.is_empty() && frac_part.is_empty() {
-        return None;
+        return Err(Malformed);
     }
     if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return Err(Malformed);
     }
-    let int: u64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
-    let mut value = int.checked_mul(scale)?;
+    let int: u64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| Overflow)? };
+    let mut value = int.checked_mul(scale).ok_or(Overflow)?;
     let mut place = scale;
     for digit in frac_part.bytes() {
         if place % 10 != 0 {
             // Finer than a microsecond: only zeros are acceptable.
             if digit != b'0' {
-                return None;
+                return Err(Malformed);
             }
             continue;
         }
         place /= 10;
-        value = value.checked_add(u64::from(digit - b'0') * place)?;
+        value = value.checked_add(u64::from(digit - b'0') * place).ok_or(Overflow)?;
     }
-    Some(value)
+    Ok(value)
 }
 
 impl fmt::Display for SimDuration {
@@ -264,12 +325,15 @@ impl<'de> serde::Deserialize<'de> for SimDuration {
                 v.parse().map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SimDuration, E> {
-                Ok(SimDuration(v))
+                SimDuration::within_horizon(v).ok_or_else(|| {
+                    E::custom(format!("duration too large: {v}us is longer than {HORIZON_TEXT}, the longest a run can last"))
+                })
             }
             // Deserializers that see every integer as signed (serde-wasm-bindgen
             // for JS numbers) call this one.
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SimDuration, E> {
-                u64::try_from(v).map(SimDuration).map_err(|_| E::custom(format!("expected a duration of at least 0, got {v}")))
+                let v = u64::try_from(v).map_err(|_| E::custom(format!("expected a duration of at least 0, got {v}")))?;
+                self.visit_u64(v)
             }
         }
         d.deserialize_any(V)
@@ -318,11 +382,38 @@ mod tests {
 
     #[test]
     fn refuses_garbage_with_the_input_in_the_message() {
-        for bad in ["fast", "", "10", "1.2.3s", "-1s", "1x", "0.5us", "ms", "99999999999999999999h"] {
+        for bad in ["fast", "", "10", "1.2.3s", "-1s", "1x", "0.5us", "ms"] {
             let e = bad.parse::<SimDuration>().unwrap_err();
             assert_eq!(e.input, bad);
             assert!(e.to_string().contains("expected a duration such as \"150ms\""));
         }
+    }
+
+    #[test]
+    fn durations_beyond_the_horizon_are_too_large_not_malformed() {
+        assert_eq!(d("876000h"), SimDuration::HORIZON);
+        for big in ["876000h1us", "9999999999999h", "99999999999999999999h", "18446744073709551615us", "1000000000000000000000s"] {
+            let e = big.parse::<SimDuration>().unwrap_err();
+            assert!(e.too_large, "{big}");
+            assert_eq!(
+                e.to_string(),
+                format!("duration too large: {big:?} is longer than 100 years (876000h), the longest a run can last")
+            );
+        }
+        use serde::de::IntoDeserializer;
+        use serde::Deserialize;
+        type E = serde::de::value::Error;
+        let e = SimDuration::deserialize(IntoDeserializer::<E>::into_deserializer(u64::MAX)).unwrap_err();
+        assert!(e.to_string().starts_with("duration too large: 18446744073709551615us"), "{e}");
+    }
+
+    #[test]
+    fn echoed_input_is_cut_and_its_length_said() {
+        let long = "x".repeat(100_000);
+        let e = long.parse::<SimDuration>().unwrap_err().to_string();
+        assert!(e.len() < 120, "{e}");
+        assert!(e.ends_with(&format!("\"{}\"… (100000 bytes)", "x".repeat(ECHO_MAX))), "{e}");
+        assert_eq!(echo("short"), "\"short\"");
     }
 
     #[test]

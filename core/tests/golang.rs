@@ -1044,3 +1044,68 @@ fn value_events_name_their_goroutine_and_channel() {
     }
     assert_eq!(received_by(&w, "main").len(), 20);
 }
+
+// ---------------------------------------------------------------------------
+// Fidelity cases found by running real Go programs beside their scenarios
+// (issue 9, item 8). Each names the Go program it mirrors.
+// ---------------------------------------------------------------------------
+
+/// A producer that retries a send with a timeout keeps its value:
+/// ```go
+/// v := 0
+/// for {
+///     select {
+///     case out <- v:
+///         v++
+///     case <-time.After(100 * time.Millisecond): // retry the same v
+///     }
+/// }
+/// ```
+/// with a consumer that takes one value every 250 ms. Go delivers 0, 1, 2:
+/// when the timeout wins, `v` stays in its variable. (queuelab used to drop
+/// the offered value and deliver #2, #3, #4.)
+#[test]
+fn a_select_send_that_times_out_keeps_its_value_for_the_retry() {
+    let mut w = world(json!({
+        "channels": [{"name": "out"}],
+        "goroutines": [
+            {"name": "producer", "behavior": {"program": [{"forever": [
+                {"select": {"cases": [{"send": "out"}], "after": {"wait": "100ms"}}}]}]}},
+            {"name": "main", "behavior": {"program": [{"repeat": {"times": 3, "body": [
+                {"sleep": "250ms"}, {"recv": "out"}]}}]}}
+        ]
+    }));
+    assert_eq!(run(&mut w, ms(10_000)), RunStatus::MainReturned, "{}", w.status_text());
+    assert_eq!(received_by(&w, "main"), ["producer#0", "producer#1", "producer#2"]);
+    assert_eq!(w.snapshot().totals.dropped, 0, "a timed-out send drops nothing");
+    assert!(choices(&w, "producer").contains(&-2), "the timeout did fire in between");
+}
+
+/// The same with `default:` (a non-blocking send in a polling loop): the
+/// value stays held until a send succeeds; dropping it is the program's
+/// own `drop` (`v = nil`), as in the `drop_when_full` producer.
+#[test]
+fn a_select_send_that_takes_default_keeps_its_value_unless_the_program_drops_it() {
+    let poll = |default: Value| {
+        world(json!({
+            "channels": [{"name": "out"}],
+            "goroutines": [
+                {"name": "producer", "behavior": {"program": [{"forever": [
+                    {"select": {"cases": [{"send": "out"}], "default": default}}, {"sleep": "40ms"}]}]}},
+                {"name": "main", "behavior": {"program": [{"repeat": {"times": 3, "body": [
+                    {"sleep": "250ms"}, {"recv": "out"}]}}]}}
+            ]
+        }))
+    };
+    // An empty default: every value is delivered, in order.
+    let mut keep = poll(json!([]));
+    assert_eq!(run(&mut keep, ms(10_000)), RunStatus::MainReturned);
+    assert_eq!(received_by(&keep, "main"), ["producer#0", "producer#1", "producer#2"]);
+    // `default: v = nil`: each failed poll drops its value.
+    let mut drop = poll(json!(["drop"]));
+    assert_eq!(run(&mut drop, ms(10_000)), RunStatus::MainReturned);
+    let got = received_by(&drop, "main");
+    assert_eq!(got.len(), 3);
+    assert_ne!(got, ["producer#0", "producer#1", "producer#2"], "dropped values are skipped");
+    assert!(drop.snapshot().totals.dropped > 0);
+}

@@ -3,7 +3,7 @@
 //!
 //! | template | Go it stands for |
 //! |---|---|
-//! | `producer` | `for i := 0; i < count; i++ { time.Sleep(interval); to <- v }` then optional `close(to)`, `wg.Done()`; with `drop_when_full` the send is `select { case to <- v: default: /* drop */ }` |
+//! | `producer` | `for i := 0; i < count; i++ { time.Sleep(interval); to <- v }` then optional `close(to)`, `wg.Done()`; with `drop_when_full` the send is `select { case to <- v: default: v = nil /* dropped */ }` |
 //! | `consumer` | `for v := range from { process(v) }` then `wg.Done()`; with `timeout` a `select` on `<-from` and `<-time.After(timeout)` |
 //! | `stage` | `for v := range from { process(v); to <- v }` then optional `close(to)`, `wg.Done()` (a worker pool is a stage with `count > 1`) |
 //! | `closer` | `wg.Wait(); close(ch)` |
@@ -170,7 +170,7 @@ impl Behavior {
                 let send = if p.drop_when_full {
                     Stmt::Select(SelectStmt {
                         cases: vec![SelectCase { send: Some(p.to.clone()), recv: None, body: vec![], break_on_close: false }],
-                        default: Some(vec![]),
+                        default: Some(vec![Stmt::Drop]),
                         after: None,
                     })
                 } else {

@@ -7,12 +7,24 @@
 //! of channel and WaitGroup operations the goroutine may still perform (used
 //! to prove goroutines stuck).
 //!
-//! Values: a goroutine holds at most one value `v`. `recv` puts the received
-//! value in `v` (the previous one is finished: "processed"); `send` sends `v`
-//! if the goroutine holds one, otherwise it produces a new message whose
-//! value is the goroutine's counter (`start`, `start+1`, ...).
+//! # Values
+//! A goroutine holds at most one value `v` (one variable, as in
+//! `v := <-ch` / `ch <- v`):
+//! - `send` (or a select's send case) offers `v` if the goroutine holds
+//!   one, otherwise it produces a new message whose value is the
+//!   goroutine's counter (`start`, `start+1`, ...). A completed send hands
+//!   `v` over: the goroutine holds nothing after it.
+//! - A select whose send case is *not* chosen (its `time.After` fired, or
+//!   it took `default`) keeps `v`, as Go keeps it in its variable: a retry
+//!   loop sends the same value again.
+//! - `recv` (or a select's receive case) puts the received value in `v`.
+//!   The value it replaces is finished ("processed") if it had been
+//!   received; one that was never sent is dropped ("never sent").
+//! - `drop` (`v = nil`) drops `v` on purpose: the `drop_when_full`
+//!   producer's `default:` does this.
 
 use crate::dist::Dist;
+use crate::observe::trace::DropCause;
 use serde::{Deserialize, Serialize};
 
 /// One statement of a goroutine program (JSON, externally tagged).
@@ -49,6 +61,10 @@ pub enum Stmt {
     DropMultiples,
     /// `break` out of the innermost loop.
     Break,
+    /// `v = nil`: drop the held value (it is counted as dropped). In a
+    /// select's `default:` that has a send case this is the non-blocking
+    /// send's "no room, drop it".
+    Drop,
 }
 
 /// `select { case ...: body; case <-time.After(d): body; default: body }`.
@@ -113,6 +129,8 @@ pub enum Op {
     WgWait { wg: WgId },
     TakeDivisor,
     DropMultiples { skip_to: Pc },
+    /// Drop the held value, for this cause.
+    Drop { cause: DropCause },
     End,
 }
 
@@ -205,6 +223,9 @@ struct Compiler<'a> {
     loops: Vec<LoopCtx>,
     /// Whether the current innermost loop body has an op that waits.
     waits: Vec<bool>,
+    /// Compiling the `default:` body of a select that has a send case: a
+    /// `drop` there is "no room".
+    in_send_default: bool,
 }
 
 struct LoopCtx {
@@ -230,6 +251,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
         errors: Vec::new(),
         loops: Vec::new(),
         waits: vec![false],
+        in_send_default: false,
     };
     c.block(stmts, "", 0);
     c.emit_line(Op::End, 0, "return");
@@ -290,14 +312,14 @@ impl Compiler<'_> {
 
     fn chan(&mut self, path: &str, name: &str) -> ChanId {
         self.names.channel(name).unwrap_or_else(|| {
-            self.err(path, format!("no channel named {name:?}"));
+            self.err(path, format!("no channel named {}", crate::time::echo(name)));
             0
         })
     }
 
     fn wg(&mut self, path: &str, name: &str) -> WgId {
         self.names.waitgroup(name).unwrap_or_else(|| {
-            self.err(path, format!("no WaitGroup named {name:?}"));
+            self.err(path, format!("no WaitGroup named {}", crate::time::echo(name)));
             0
         })
     }
@@ -437,6 +459,12 @@ impl Compiler<'_> {
             Stmt::Select(sel) => self.select(sel, path, ind),
             Stmt::WgAdd { wg, n } => {
                 let id = self.wg(path, wg);
+                if i32::try_from(*n).is_err() {
+                    self.err(
+                        &format!("{path}.wg_add.n"),
+                        format!("must be between {} and {} (a WaitGroup's counter is 32 bits), got {n}", i32::MIN, i32::MAX),
+                    );
+                }
                 self.emit_line(Op::WgAdd { wg: id, n: *n }, ind, &format!("{wg}.Add({n})"));
             }
             Stmt::WgDone(wg) => {
@@ -460,6 +488,14 @@ impl Compiler<'_> {
                     l.continues.push(at);
                 }
             }
+            Stmt::Drop => {
+                let (cause, text) = if self.in_send_default {
+                    (DropCause::SelectDefault, "v = nil // no room: dropped")
+                } else {
+                    (DropCause::Discarded, "v = nil // dropped")
+                };
+                self.emit_line(Op::Drop { cause }, ind, text);
+            }
             Stmt::Break => {
                 if self.loops.is_empty() {
                     self.err(path, "break outside a loop".into());
@@ -473,6 +509,12 @@ impl Compiler<'_> {
     }
 
     fn select(&mut self, sel: &SelectStmt, path: &str, ind: u8) {
+        let outer_send_default = std::mem::replace(&mut self.in_send_default, false);
+        self.select_inner(sel, path, ind);
+        self.in_send_default = outer_send_default;
+    }
+
+    fn select_inner(&mut self, sel: &SelectStmt, path: &str, ind: u8) {
         let path = format!("{path}.select");
         if sel.cases.is_empty() && sel.after.is_none() && sel.default.is_none() {
             self.err(&path, "an empty select blocks forever; give it at least one case".into());
@@ -533,7 +575,9 @@ impl Compiler<'_> {
         if let Some(body) = &sel.default {
             let l = self.line(ind, "default:".into());
             let target = self.pc();
+            self.in_send_default = sel.cases.iter().any(|c| c.send.is_some());
             self.block(body, &format!("{path}.default"), ind + 1);
+            self.in_send_default = false;
             ends.push(self.emit(Op::Jump { to: 0 }, l));
             default = Some(target);
         }

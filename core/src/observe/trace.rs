@@ -80,8 +80,11 @@ pub enum DropCause {
     Removed,
     /// The goroutine holding it panicked.
     Panicked,
-    /// A select completed another case while a value was ready to send.
+    /// Never sent: the goroutine offered it in a select that took another
+    /// case, then received a new value (which replaces it) or returned.
     NotSent,
+    /// The program dropped it (a `drop` statement: `v = nil`).
+    Discarded,
 }
 
 impl DropCause {
@@ -90,7 +93,8 @@ impl DropCause {
             0 => DropCause::SelectDefault,
             1 => DropCause::Removed,
             2 => DropCause::Panicked,
-            _ => DropCause::NotSent,
+            3 => DropCause::NotSent,
+            _ => DropCause::Discarded,
         }
     }
     pub fn aux(self) -> i64 {
@@ -101,7 +105,8 @@ impl DropCause {
             DropCause::SelectDefault => "non-blocking send found no room (select default)",
             DropCause::Removed => "its goroutine was removed",
             DropCause::Panicked => "its goroutine panicked",
-            DropCause::NotSent => "select took another case",
+            DropCause::NotSent => "it was never sent (its goroutine received another value or returned first)",
+            DropCause::Discarded => "the program dropped it",
         }
     }
 }

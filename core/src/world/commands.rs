@@ -205,6 +205,8 @@ impl World {
             next_value: group.spec.behavior.start_value(),
             loops: [0; MAX_LOOP_DEPTH],
             paused: false,
+            budget: super::OP_BUDGET,
+            budget_at: now,
             deferred_run: false,
             stuck: false,
             c: Default::default(),
@@ -213,7 +215,7 @@ impl World {
         // `wg.Add(1)` happens before `go f()`, in the spawner.
         if let Some(wg) = group.spec.behavior.spawn_wg() {
             if let Some(w) = self.wgs.iter_mut().find(|w| w.name == wg) {
-                w.counter += 1;
+                w.counter = w.counter.saturating_add(1);
                 let counter = w.counter;
                 self.record(EventKind::WgAdd, g, NONE, None, counter);
             }

@@ -31,14 +31,40 @@ impl World {
 
     /// Runs `g`'s ops from its pc until it waits (`g` is running, not
     /// paused, and the program goes on).
+    ///
+    /// # The spin guard
+    /// Each goroutine has a budget of [`OP_BUDGET`] *steps* per instant of
+    /// virtual time: starting to run is a step, and so is every turn of a
+    /// loop (a jump back). The budget belongs to the goroutine and the
+    /// instant, not to this call, so goroutines that block and wake each
+    /// other at one instant spend it as surely as one that loops alone. A
+    /// goroutine with no step left yields: it runs again
+    /// [`SPIN_YIELD`](super::SPIN_YIELD) later. See [`World`]'s progress
+    /// guarantee.
     #[inline(never)]
     fn run_ops(&mut self, g: GoId, now: SimTime) {
+        let gr = &mut self.gs[g as usize];
+        if gr.budget_at != now {
+            gr.budget_at = now;
+            gr.budget = OP_BUDGET;
+        }
+        let mut budget = gr.budget;
+        // Starting to run is a step.
+        if self.spend(g, &mut budget, now) {
+            self.run_loop(g, now, &mut budget);
+        }
+        self.gs[g as usize].budget = budget;
+    }
+
+    /// [`World::run_ops`]' loop, with the instant's budget in a register.
+    #[inline(always)]
+    fn run_loop(&mut self, g: GoId, now: SimTime, budget: &mut u32) {
+        let budget = &mut *budget;
         let gi = g as usize;
         let prog = self.gs[gi].prog.clone();
         // The program is immutable behind its `Rc`: borrowing its slices
         // once keeps their pointers in registers across the loop.
         let (ops, dists) = (&prog.ops[..], &prog.dists[..]);
-        let mut budget = OP_BUDGET;
         // The pc lives in a register while the goroutine runs (every change
         // is also stored, so callees see it); reloading it from memory
         // after each store would sit on the dispatch's critical path.
@@ -136,7 +162,7 @@ impl World {
                     gr.pc = pc;
                 }
                 Op::LoopBack { slot, to } => {
-                    if !self.spend(g, &mut budget, now) {
+                    if !self.spend(g, budget, now) {
                         return;
                     }
                     let gr = &mut self.gs[gi];
@@ -146,7 +172,7 @@ impl World {
                     gr.pc = pc;
                 }
                 Op::Jump { to } => {
-                    if to <= pc && !self.spend(g, &mut budget, now) {
+                    if to <= pc && !self.spend(g, budget, now) {
                         return;
                     }
                     pc = to;
@@ -160,7 +186,7 @@ impl World {
                     }
                     let from = pc;
                     pc = self.gs[gi].pc;
-                    if pc <= from && !self.spend(g, &mut budget, now) {
+                    if pc <= from && !self.spend(g, budget, now) {
                         return;
                     }
                 }
@@ -168,7 +194,7 @@ impl World {
         }
     }
 
-    /// Spends one loop turn of `g`'s budget for this instant. With none
+    /// Spends one step of `g`'s budget for this instant. With none
     /// left, `g` yields (it runs again [`SPIN_YIELD`](super::SPIN_YIELD) later)
     /// and this returns `false`.
     #[inline(always)]
@@ -237,7 +263,9 @@ impl World {
             Op::DropMultiples { skip_to } => {
                 let divisor = self.gs[gi].divisor;
                 match self.gs[gi].held {
-                    Some(m) if divisor != 0 && self.ledger.msgs.get(m).value % divisor == 0 => {
+                    // `wrapping_rem`: Go's `%` never overflows (the spec:
+                    // `math.MinInt64 % -1 == 0`); Rust's `%` panics there.
+                    Some(m) if divisor != 0 && self.ledger.msgs.get(m).value.wrapping_rem(divisor) == 0 => {
                         self.gs[gi].held = None;
                         self.ledger.tally.filtered += 1;
                         self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
@@ -246,6 +274,10 @@ impl World {
                     }
                     _ => self.gs[gi].pc += 1,
                 }
+            }
+            Op::Drop { cause } => {
+                self.drop_held(g, cause);
+                self.gs[gi].pc += 1;
             }
             Op::End => {
                 self.finish_held(g);
@@ -307,7 +339,9 @@ impl World {
                 _ => unreachable!("a select waiter sits on a select op"),
             };
             let case = prog.selects[sel as usize].cases[w.case as usize];
-            // A value the select offered on a send case was not sent.
+            // A receive replaces the held value (a goroutine holds one): a
+            // value the select offered on a send case and did not send is
+            // lost with it.
             self.drop_held(g, DropCause::NotSent);
             self.record(EventKind::SelectChose, g, ch, None, i64::from(w.case));
             self.gs[gi].pc = match (value, case.on_closed) {
@@ -422,6 +456,7 @@ impl World {
                     }
                 }
                 CaseKind::Recv(ch) => {
+                    // As above: the receive replaces an unsent offered value.
                     self.drop_held(g, DropCause::NotSent);
                     match self.chans[ch as usize].try_recv() {
                         RecvOutcome::Got { value, from_sender, .. } => {
@@ -442,8 +477,9 @@ impl World {
             return true;
         }
         if let Some(target) = s.default {
+            // The offered value stays held, as in Go it stays in its
+            // variable: dropping it is the program's own `drop`.
             self.record(EventKind::SelectChose, g, NONE, None, -1);
-            self.drop_held(g, DropCause::SelectDefault);
             self.gs[gi].pc = target;
             return true;
         }
@@ -479,7 +515,7 @@ impl World {
         let prog = self.gs[gi].prog.clone();
         let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] else { return };
         let Some((_, target)) = prog.selects[sel as usize].after else { return };
-        self.drop_held(g, DropCause::NotSent);
+        // An offered value stays held: a retry sends the same one.
         self.record(EventKind::SelectChose, g, NONE, None, -2);
         self.gs[gi].pc = target;
         self.set_state(g, GState::Runnable, now);
@@ -550,13 +586,22 @@ impl World {
     }
 
     /// `wg.Add(n)` by `g`. Returns `false` if it panicked.
+    ///
+    /// Go keeps the counter in 32 bits (`sync.WaitGroup`'s state word): a
+    /// counter pushed past `MaxInt32` wraps negative there and panics with
+    /// "negative WaitGroup counter". The model checks instead of wrapping
+    /// and panics with Go's message and the reason.
     fn wg_add(&mut self, wg: u32, n: i64, g: GoId, now: SimTime) -> bool {
         let w = &mut self.wgs[wg as usize];
-        w.counter += n;
+        w.counter = w.counter.saturating_add(n);
         let counter = w.counter;
         self.record(if n < 0 { EventKind::WgDone } else { EventKind::WgAdd }, g, NONE, None, counter);
         if counter < 0 {
             self.panic(g, "sync: negative WaitGroup counter", now);
+            return false;
+        }
+        if counter > i64::from(i32::MAX) {
+            self.panic(g, "sync: negative WaitGroup counter (the 32-bit counter overflowed and wrapped)", now);
             return false;
         }
         if counter == 0 {

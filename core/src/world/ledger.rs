@@ -74,7 +74,9 @@ impl Ledger {
             return m;
         }
         let value = gr.next_value;
-        gr.next_value += 1;
+        // `start` is within ±2^53 (validated), so this cannot reach the end
+        // of i64 in any run; saturating all the same (no wrap, ever).
+        gr.next_value = value.saturating_add(1);
         let m = self.msgs.alloc(value, g, now);
         gr.held = Some(m);
         self.tally.produced += 1;
@@ -108,10 +110,16 @@ impl Ledger {
     }
 
     /// The message `g` holds is done with: a sink (or sieve filter)
-    /// finished it.
+    /// finished it. A value that was never sent (its producer offered it
+    /// in a select that took another case, then received or returned) is
+    /// not processed: it is dropped, never sent.
     #[inline(always)]
     pub(super) fn finish_held(&mut self, gr: &mut G, g: GoId, now: SimTime) {
         if let Some(m) = gr.held.take() {
+            if self.msgs.get(m).nhops == 0 {
+                gr.held = Some(m);
+                return self.drop_held(gr, g, DropCause::NotSent, now);
+            }
             let lat = (now - self.msgs.get(m).produced_at).as_micros();
             self.tally.processed += 1;
             self.processed.record(lat);

@@ -15,6 +15,27 @@
 //! never reports, are detected at every sample and flagged on the stuck
 //! goroutines without ending the run.
 //!
+//! # Progress: virtual time always moves on
+//! A goroutine takes at most [`OP_BUDGET`] (10,000) *steps* at one instant
+//! of virtual time, where a step is starting to run (an event) or going
+//! round a loop (a jump back). One that has used them yields and runs again
+//! [`SPIN_YIELD`] (1 ms) later. The budget belongs to the goroutine and the
+//! instant, so goroutines that wake each other at one instant (a zero-time
+//! ping-pong) spend it as surely as one goroutine looping alone.
+//!
+//! Guarantee: **at one instant at most `G × (OP_BUDGET + 1) + 2` events
+//! happen, plus the commands due there** (`G`: the goroutines that exist at
+//! that instant; the `+ 1` is the event at which a goroutine finds its
+//! budget spent and yields; the `+ 2` are the sample and stop events).
+//! Then the clock advances to the next pending event, which is later. A
+//! goroutine runs at most [`MAX_OPS`](crate::gochan::program::MAX_OPS)
+//! operations between two steps, so the work at one instant is bounded
+//! too. `core/tests/progress.rs` checks the bound over random programs.
+//!
+//! # The end of time
+//! A world stops itself at [`SimDuration::HORIZON`] (100 years): no run is
+//! longer, and no input can ask for a longer duration (see [`crate::time`]).
+//!
 //! # Determinism
 //! Same scenario (including its command log) and seed give a byte-identical
 //! trace ([`World::trace_hash`]), natively and in wasm.
@@ -44,15 +65,15 @@ use std::rc::Rc;
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
 
-/// Loop turns (jumps back) one goroutine may make at one instant before it
-/// is forced to yield (guards against programs that spin without waiting:
-/// every such spin loops).
-const OP_BUDGET: u32 = 10_000;
+/// Steps (starting to run, or a loop turn) one goroutine may take at one
+/// instant before it is forced to yield (guards against programs that spin
+/// without waiting, alone or with others: see the progress guarantee).
+pub const OP_BUDGET: u32 = 10_000;
 /// How long a goroutine that used up [`OP_BUDGET`] yields: about the time
 /// that many turns would take at ~100 ns each, the cost of a real Go
 /// channel operation. Without it a zero-time cycle would freeze virtual
 /// time.
-const SPIN_YIELD: SimDuration = SimDuration::from_millis(1);
+pub const SPIN_YIELD: SimDuration = SimDuration::from_millis(1);
 /// Samples kept in the time series.
 const SERIES_CAPACITY: usize = 3_000;
 
@@ -108,6 +129,9 @@ struct G {
     next_value: i64,
     loops: [u64; MAX_LOOP_DEPTH],
     paused: bool,
+    /// Steps left at the instant `budget_at` (see the progress guarantee).
+    budget: u32,
+    budget_at: SimTime,
     /// A run arrived while paused: run on resume.
     deferred_run: bool,
     stuck: bool,
@@ -248,9 +272,10 @@ impl World {
         // The stuck analysis at samples reuses this buffer (no allocation).
         w.scratch_stuck.reserve(w.gs.len());
         w.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
-        if let Some(stop) = scenario.stop_at {
-            w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
-        }
+        // Every run stops at the horizon at the latest (durations from input
+        // never exceed it, so `stop_at` is within it).
+        let stop = scenario.stop_at.map_or(SimDuration::HORIZON, |s| s.min(SimDuration::HORIZON));
+        w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
         if w.g_pending == 0 && w.pending.is_empty() {
             // No goroutine at all: the program is over before it starts.
             w.check_quiescent(SimTime::ZERO);
@@ -459,12 +484,31 @@ impl World {
         }
         let recorded = TimedCommand { at: self.now() - SimTime::ZERO, step: Some(self.steps), command: cmd.clone() };
         self.apply_inner(cmd)?;
+        self.pending_after(&recorded);
         self.applied.push(recorded);
         if self.g_pending == 0 && self.is_running() {
             let now = self.now();
             self.check_quiescent(now);
         }
         Ok(())
+    }
+
+    /// Commands still pending come after a live command applied now: their
+    /// times and steps are raised to at least its own, so the command log
+    /// (`applied` then `pending`) stays in order and loads. A pending
+    /// command whose time or step had passed was due at once and held back
+    /// only by the run's limit, so raising them changes nothing it does:
+    /// this world and a replay of its log both run the raised values.
+    fn pending_after(&mut self, live: &TimedCommand) {
+        let (mut at, mut step) = (live.at, live.step.unwrap_or(0));
+        for c in self.pending.iter_mut() {
+            c.at = c.at.max(at);
+            at = c.at;
+            if let Some(s) = &mut c.step {
+                *s = (*s).max(step);
+                step = *s;
+            }
+        }
     }
 
     /// Records one trace event now (see [`Ledger::record`]).

@@ -6,7 +6,7 @@ use crate::gochan::behavior::Role;
 use crate::gochan::program::{CaseKind, Line, Op};
 use crate::observe::snapshot::*;
 use crate::observe::trace::{DropCause, EventKind, TraceEvent, NONE};
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
 
 /// An event for the page's log and animation.
@@ -189,6 +189,9 @@ impl World {
                 Some(p) => format!("panic: {} (in {})", p.message, p.name),
                 None => "panic".into(),
             },
+            RunStatus::Stopped if self.status_at == SimTime::ZERO + SimDuration::HORIZON && self.scenario.stop_at.is_none_or(|s| s >= SimDuration::HORIZON) => {
+                format!("stopped at {}: the end of simulated time (no run lasts longer than {})", self.status_at, crate::time::HORIZON_TEXT)
+            }
             RunStatus::Stopped => format!("stopped at {} (the scenario's stop_at)", self.status_at),
         }
     }
