@@ -1,0 +1,389 @@
+//! The fuzzer's generator: random scenarios and live-command sequences as
+//! JSON, structure-aware (they mostly parse and validate, so the engine
+//! runs them) with extreme and broken values in the mix (so the loader and
+//! the command checks are exercised too).
+//!
+//! It covers every statement, behaviour template, distribution form (JSON
+//! and text) and live command. Names come from small pools (`c0`..`c3`,
+//! `w0`, `w1`, `g0`..`g5`) so programs meet each other on channels; now and
+//! then a name is missing, too long, or HTML.
+
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use serde_json::{json, Value};
+
+pub const CHANNELS: usize = 4;
+pub const GROUPS: usize = 6;
+
+fn ch() -> impl Strategy<Value = String> {
+    prop_oneof![
+        300 => (0..CHANNELS).prop_map(|i| format!("c{i}")),
+        1 => Just("nope".to_owned()),
+    ]
+}
+
+fn wg() -> impl Strategy<Value = String> {
+    prop_oneof![200 => (0..2usize).prop_map(|i| format!("w{i}")), 1 => Just("w9".to_owned())]
+}
+
+/// A goroutine or group name as a command might give it.
+fn target() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => (0..GROUPS).prop_map(|i| format!("g{i}")),
+        4 => (0..GROUPS, 1..4usize).prop_map(|(i, k)| format!("g{i}-{k}")),
+        2 => (0..4usize).prop_map(|i| format!("x{i}")),
+        1 => Just("main".to_owned()),
+        1 => Just("<img src=x onerror=alert(1)>".to_owned()),
+        1 => Just("n".repeat(200)),
+    ]
+}
+
+/// A duration: mostly short (so things happen), sometimes zero, the
+/// horizon, beyond it, or malformed.
+pub fn duration() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        200 => (1u64..50).prop_map(|n| json!(format!("{n}ms"))),
+        80 => (0u64..3000).prop_map(|n| json!(n)), // integer microseconds
+        60 => Just(json!("0")),
+        40 => Just(json!("0s")),
+        40 => (1u64..5).prop_map(|n| json!(format!("{n}s"))),
+        20 => Just(json!("1us")),
+        10 => Just(json!("876000h")),
+        1 => Just(json!("876000h1us")),
+        1 => Just(json!(u64::MAX)),
+        1 => Just(json!(-1)),
+        1 => Just(json!("fast")),
+        1 => Just(json!(1.5)),
+    ]
+}
+
+/// A distribution that is not bursts (bursts cannot nest).
+fn plain_dist() -> impl Strategy<Value = Value> {
+    let d = duration;
+    prop_oneof![
+        80 => d(),
+        20 => d().prop_map(|x| json!({"constant": x})),
+        20 => (0u64..20_000, 0u64..20_000).prop_map(|(a, b)| json!({"uniform": {"min": a, "max": a + b}})),
+        1 => (d(), d()).prop_map(|(a, b)| json!({"uniform": {"min": a, "max": b}})),
+        30 => d().prop_map(|m| json!({"exponential": {"mean": m}})),
+        20 => (d(), d()).prop_map(|(m, s)| json!({"normal": {"mean": m, "stddev": s}})),
+        20 => (d(), d()).prop_map(|(m, s)| json!({"lognormal": {"mean": m, "stddev": s}})),
+        // Text forms.
+        20 => (1u64..40).prop_map(|n| json!(format!("exp({n}ms)"))),
+        10 => (0u64..10, 1u64..30).prop_map(|(a, b)| json!(format!("uniform({a}ms..{}ms)", a + b))),
+        10 => (1u64..30, 0u64..10).prop_map(|(m, s)| json!(format!("normal({m}ms ± {s}ms)"))),
+        10 => (1u64..30, 0u64..10).prop_map(|(m, s)| json!(format!("lognormal({m}ms +- {s}ms)"))),
+        1 => Just(json!("exp(")),
+    ]
+}
+
+pub fn dist() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        60 => plain_dist(),
+        8 => (duration(), duration(), plain_dist()).prop_map(|(on, off, i)| json!({"bursts": {"on": on, "off": off, "interval": i}})),
+        4 => (1u64..40, 1u64..40, 1u64..10).prop_map(|(on, off, i)| json!(format!("bursts(exp({i}ms) for {on}ms, off {off}ms)"))),
+        1 => plain_dist().prop_map(|i| json!({"bursts": {"on": "10ms", "off": "5ms", "interval": {"bursts": {"on": "1ms", "off": "1ms", "interval": i}}}})),
+    ]
+}
+
+/// Loop counts: small, zero, or absurd.
+fn times() -> impl Strategy<Value = Value> {
+    prop_oneof![80 => (1u64..5).prop_map(|n| json!(n)), 10 => Just(json!(0)), 10 => Just(json!(u64::MAX)), 1 => Just(json!(-1))]
+}
+
+/// WaitGroup deltas: within int32 mostly, sometimes at or beyond its ends.
+fn wg_n() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        60 => (-2i64..4).prop_map(|n| json!(n)),
+        5 => Just(json!(i32::MAX)),
+        5 => Just(json!(i32::MIN)),
+        1 => Just(json!(i64::MAX)),
+        1 => Just(json!(i64::MIN)),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        24 => ch().prop_map(|c| json!({"send": c})),
+        24 => ch().prop_map(|c| json!({"recv": c})),
+        3 => ch().prop_map(|c| json!({"close": c})),
+        16 => dist().prop_map(|d| json!({"work": d})),
+        16 => dist().prop_map(|d| json!({"sleep": d})),
+        4 => (wg(), wg_n()).prop_map(|(w, n)| json!({"wg_add": {"wg": w, "n": n}})),
+        4 => wg().prop_map(|w| json!({"wg_done": w})),
+        3 => wg().prop_map(|w| json!({"wg_wait": w})),
+        2 => Just(json!("take_divisor")),
+        1 => Just(json!("drop_multiples")),
+        1 => Just(json!("break")),
+        4 => Just(json!("drop")),
+    ]
+}
+
+/// A statement list (nesting at most three deep).
+pub fn stmts() -> impl Strategy<Value = Value> {
+    let stmt = leaf().prop_recursive(3, 24, 4, |inner| {
+        // Most loop bodies wait somewhere (one that never does is refused,
+        // which the loader's tests cover; running programs is the point).
+        let waits = prop_oneof![
+            ch().prop_map(|c| json!({"send": c})),
+            ch().prop_map(|c| json!({"recv": c})),
+            dist().prop_map(|d| json!({"sleep": d})),
+        ];
+        let body = (prop::collection::vec(inner, 0..4), prop::option::weighted(0.7, waits), any::<usize>()).prop_map(|(mut b, w, at)| {
+            if let Some(w) = w {
+                b.insert(at % (b.len() + 1), w);
+            }
+            Value::from(b)
+        });
+        let case = (prop::bool::ANY, ch(), body.clone(), prop::bool::weighted(0.1)).prop_map(|(send, c, body, brk)| {
+            if send {
+                json!({"send": c, "body": body})
+            } else {
+                json!({"recv": c, "body": body, "break_on_close": brk})
+            }
+        });
+        prop_oneof![
+            2 => (times(), body.clone()).prop_map(|(t, b)| json!({"repeat": {"times": t, "body": b}})),
+            2 => body.clone().prop_map(|b| json!({"forever": b})),
+            2 => (ch(), body.clone()).prop_map(|(c, b)| json!({"range": {"ch": c, "body": b}})),
+            3 => (prop::collection::vec(case, 1..3), prop::option::weighted(0.3, body.clone()), prop::option::weighted(0.4, (dist(), body)))
+                .prop_map(|(cases, default, after)| {
+                    let mut s = json!({"cases": cases});
+                    if let Some(d) = default {
+                        s["default"] = json!(d);
+                    }
+                    if let Some((wait, body)) = after {
+                        s["after"] = json!({"wait": wait, "body": body});
+                    }
+                    json!({"select": s})
+                }),
+        ]
+    });
+    prop::collection::vec(stmt, 1..5).prop_map(Value::from)
+}
+
+/// A producer's `start`: ordinary, at the edge of what is allowed, beyond.
+fn start() -> impl Strategy<Value = Value> {
+    let max = (1i64 << 53) - 1;
+    prop_oneof![
+        100 => (-5i64..100).prop_map(|n| json!(n)),
+        5 => Just(json!(max)),
+        5 => Just(json!(-max)),
+        1 => Just(json!(max + 1)),
+        1 => Just(json!(i64::MIN)),
+        1 => Just(json!(i64::MAX)),
+    ]
+}
+
+fn opt_wg() -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(0.3, wg())
+}
+
+pub fn behavior() -> impl Strategy<Value = Value> {
+    let producer = (ch(), dist(), prop::option::weighted(0.5, times()), start(), prop::bool::weighted(0.2), opt_wg(), prop::bool::weighted(0.3))
+        .prop_map(|(to, interval, count, start, close, wg, drop)| {
+            let mut p = json!({"to": to, "interval": interval, "start": start, "close_when_done": close, "drop_when_full": drop});
+            if let Some(c) = count {
+                p["count"] = c;
+            }
+            if let Some(w) = wg {
+                p["wg"] = json!(w);
+            }
+            json!({"producer": p})
+        });
+    let consumer = (ch(), dist(), opt_wg(), prop::option::weighted(0.3, dist())).prop_map(|(from, work, wg, timeout)| {
+        let mut c = json!({"from": from, "work": work});
+        if let Some(w) = wg {
+            c["wg"] = json!(w);
+        }
+        if let Some(t) = timeout {
+            c["timeout"] = t;
+        }
+        json!({"consumer": c})
+    });
+    let stage = (ch(), ch(), dist(), opt_wg(), prop::bool::weighted(0.2)).prop_map(|(from, to, work, wg, close)| {
+        let mut s = json!({"from": from, "to": to, "work": work, "close_when_done": close});
+        if let Some(w) = wg {
+            s["wg"] = json!(w);
+        }
+        json!({"stage": s})
+    });
+    prop_oneof![
+        4 => producer,
+        4 => consumer,
+        2 => stage,
+        1 => (wg(), ch()).prop_map(|(w, c)| json!({"closer": {"wait": w, "close": c}})),
+        1 => (ch(), ch()).prop_map(|(from, to)| json!({"sieve_filter": {"from": from, "to": to}})),
+        4 => stmts().prop_map(|p| json!({"program": p})),
+    ]
+}
+
+fn count() -> impl Strategy<Value = Value> {
+    prop_oneof![200 => (1u32..4).prop_map(|n| json!(n)), 1 => Just(json!(0)), 1 => Just(json!(3000)), 1 => Just(json!(-1))]
+}
+
+/// One goroutine group (`name` chosen by the caller).
+pub fn group(name: String) -> impl Strategy<Value = Value> {
+    (count(), behavior()).prop_map(move |(count, behavior)| json!({"name": name, "count": count, "behavior": behavior}))
+}
+
+/// A live command as JSON (`{"op": ...}`): every command, and now and then
+/// one that is not a command at all.
+pub fn command() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        20 => shaped_command(),
+        1 => Just(json!({"op": "explode"})),
+        1 => Just(json!({"op": "set_capacity", "channel": "c0", "capacity": "lots"})),
+    ]
+}
+
+/// A command of a real kind, with fields of the right types (values may
+/// still be refused: unknown names, absurd counts).
+fn shaped_command() -> impl Strategy<Value = Value> {
+    let capacity = prop_oneof![8 => (0u64..8).prop_map(|n| json!(n)), 1 => Just(json!(1_000_000)), 1 => Just(json!(1_000_001)), 1 => Just(json!(u32::MAX))];
+    let set_count = prop_oneof![8 => (0u64..5).prop_map(|n| json!(n)), 1 => Just(json!(2000)), 1 => Just(json!(u32::MAX))];
+    Union::new_weighted(vec![
+        (3, (0..4usize, count(), behavior()).prop_map(|(i, count, behavior)| json!({"op": "add_goroutine", "spec": {"name": format!("x{i}"), "count": count, "behavior": behavior}})).boxed()),
+        (3, target().prop_map(|g| json!({"op": "remove_goroutine", "goroutine": g})).boxed()),
+        (3, (target(), set_count).prop_map(|(g, n)| json!({"op": "set_count", "group": g, "count": n})).boxed()),
+        (3, (target(), prop::option::weighted(0.6, dist()), prop::option::weighted(0.6, dist())).prop_map(|(g, i, w)| {
+            let mut c = json!({"op": "set_rates", "group": g});
+            if let Some(i) = i {
+                c["interval"] = i;
+            }
+            if let Some(w) = w {
+                c["work"] = w;
+            }
+            c
+        }).boxed()),
+        (4, (ch(), capacity).prop_map(|(c, n)| json!({"op": "set_capacity", "channel": c, "capacity": n})).boxed()),
+        (1, ch().prop_map(|c| json!({"op": "close_channel", "channel": c})).boxed()),
+        (3, target().prop_map(|g| json!({"op": "pause", "goroutine": g})).boxed()),
+        (3, target().prop_map(|g| json!({"op": "resume", "goroutine": g})).boxed()),
+    ])
+}
+
+/// What the fuzzer does to a world, in order.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Run this many microseconds of virtual time.
+    Advance(u64),
+    /// Apply a live command (JSON; it may not even parse).
+    Live(Value),
+    /// Take the shared scenario (`scenario_with_log`): it must load and
+    /// replay to the identical state.
+    Link,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        8 => prop_oneof![6 => 1u64..300_000, 1 => Just(0u64), 1 => 1_000_000u64..20_000_000, 1 => Just(u64::MAX)].prop_map(Action::Advance),
+        6 => command().prop_map(Action::Live),
+        2 => Just(Action::Link),
+    ]
+}
+
+/// A scenario's timed commands: mostly in order, with and without steps.
+fn timed_commands() -> impl Strategy<Value = Value> {
+    let one = (0u64..2_000_000, prop::option::weighted(0.3, 0u64..50_000), shaped_command())
+        .prop_map(|(at, step, c)| (at, step, c));
+    prop::collection::vec(one, 0..4).prop_map(|mut v| {
+        // In order (the loader's tests cover the refusal of disorder).
+        v.sort_by_key(|(at, step, _)| (*at, *step));
+        Value::from(
+            v.into_iter()
+                .map(|(at, step, c)| {
+                    let mut t = json!({"at": at, "command": c});
+                    if let Some(s) = step {
+                        t["step"] = json!(s);
+                    }
+                    t
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+}
+
+/// A whole fuzz case: scenario JSON plus what to do with it.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub scenario: Value,
+    pub actions: Vec<Action>,
+}
+
+pub fn case() -> impl Strategy<Value = Case> {
+    let channels = prop::collection::vec(prop_oneof![200 => 0u64..6, 2 => Just(1_000_000u64), 1 => Just(1_000_001u64)], CHANNELS);
+    let groups = (1..=GROUPS).prop_flat_map(|n| {
+        (0..n).map(|i| group(if i == 0 && n > 2 { "main".to_owned() } else { format!("g{i}") })).collect::<Vec<_>>()
+    });
+    let top = (
+        prop_oneof![4 => any::<u64>(), 1 => Just(0u64), 1 => Just(u64::MAX)],
+        prop::option::weighted(0.15, prop_oneof![10 => Just(json!("1ms")), 5 => Just(json!("876000h")), 1 => Just(json!("0.5ms")), 10 => Just(json!("10ms"))]),
+        prop::option::weighted(0.15, duration()),
+        prop_oneof![4 => 0u64..2_000, 1 => Just(100_000u64)],
+    );
+    (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12)).prop_map(
+        |((seed, sample, stop, trace), caps, groups, commands, actions)| {
+            let channels: Vec<Value> = caps.iter().enumerate().map(|(i, c)| json!({"name": format!("c{i}"), "capacity": c})).collect();
+            let mut s = json!({
+                "seed": seed,
+                "trace_capacity": trace,
+                "channels": channels,
+                "waitgroups": ["w0", "w1"],
+                "goroutines": groups,
+                "commands": commands,
+            });
+            if let Some(i) = sample {
+                s["sample_interval"] = i;
+            }
+            if let Some(t) = stop {
+                s["stop_at"] = t;
+            }
+            Case { scenario: s, actions }
+        },
+    )
+}
+
+/// Byte-level mutation of a valid scenario text (a preset): flips, inserts,
+/// deletes, duplicates, and numbers or strings swapped for extreme ones.
+pub fn mutate(text: &str, edits: &[(u8, usize, usize)]) -> String {
+    const SPLICES: &[&str] = &[
+        "18446744073709551615", "-9223372036854775808", "1e308", "NaN", "-1", "0", "\"876000h\"", "\"9999999999999h\"",
+        "null", "[]", "{}", "\"<img src=x onerror=alert(1)>\"", "\"\u{0}\"", "\"\\ud800\"", ",", "}", "]", "\"",
+    ];
+    let mut bytes = text.as_bytes().to_vec();
+    for &(kind, a, b) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let i = a % bytes.len();
+        match kind % 6 {
+            0 => bytes[i] ^= 1 << (b % 8),
+            1 => bytes.insert(i, (b % 256) as u8),
+            2 => {
+                let end = (i + b % 16).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            3 => {
+                let end = (i + b % 32).min(bytes.len());
+                let piece = bytes[i..end].to_vec();
+                let at = b % (bytes.len() + 1);
+                bytes.splice(at..at, piece);
+            }
+            4 => {
+                // Replace the number or word at i with an extreme value.
+                let start = i;
+                let mut end = i;
+                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'.' | b'-')) {
+                    end += 1;
+                }
+                bytes.splice(start..end, SPLICES[b % SPLICES.len()].bytes());
+            }
+            _ => {
+                let long = "z".repeat(1 + b % 5000);
+                bytes.splice(i..i, long.into_bytes());
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}

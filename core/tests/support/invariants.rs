@@ -1,0 +1,136 @@
+//! Invariants every world keeps, checked by the property tests
+//! (`props.rs`) and the fuzzer (`fuzz.rs`) alike.
+
+use proptest::prelude::*;
+use queuelab::observe::snapshot::{GState, RunStatus, Snapshot};
+use queuelab::observe::trace::EventKind;
+use queuelab::time::SimTime;
+use queuelab::world::World;
+use std::collections::{HashMap, HashSet};
+
+/// Which ends besides a panic, a deadlock and every goroutine returning a
+/// world may reach.
+#[derive(Clone, Copy, Debug)]
+pub struct Ends {
+    /// A goroutine named `main` exists: its return ends the program.
+    pub main_returns: bool,
+    /// A `stop_at`, or the end of simulated time, can be reached.
+    pub stops: bool,
+}
+
+impl Ends {
+    pub const NEVER: Ends = Ends { main_returns: false, stops: false };
+}
+
+/// Per channel: the most items the buffer may hold (its capacity, or more
+/// right after a shrink, never growing until it is back under capacity).
+pub struct Bounds {
+    pub allowed: Vec<u32>,
+}
+
+impl Bounds {
+    /// A capacity change may leave more items than the new capacity.
+    pub fn after_capacity_change(&mut self, s: &Snapshot) {
+        for (i, c) in s.channels.iter().enumerate() {
+            self.allowed[i] = c.cap.max(c.len);
+        }
+    }
+}
+
+/// Invariants that hold in every snapshot.
+pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(), TestCaseError> {
+    let t = &s.totals;
+    prop_assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.live, "conservation: {:?}", t);
+    let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
+    let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;
+    prop_assert_eq!(t.live, buffered + held, "every live message is buffered or held by exactly one goroutine");
+    let mut labels = HashSet::new();
+    for l in s.channels.iter().flat_map(|c| c.buffer.iter().map(|m| m.label.clone())).chain(s.goroutines.iter().filter_map(|g| g.held.clone())) {
+        prop_assert!(labels.insert(l.clone()), "message {} is in two places", l);
+    }
+    let mut names = HashSet::new();
+    for g in &s.goroutines {
+        prop_assert!(names.insert(g.name.as_str()), "two goroutines named {}", g.name);
+    }
+    let state: HashMap<u32, GState> = s.goroutines.iter().map(|g| (g.id, g.state)).collect();
+    for (i, c) in s.channels.iter().enumerate() {
+        prop_assert!(c.len <= bounds.allowed[i], "{}: len {} > cap {} (allowed {})", c.name, c.len, c.cap, bounds.allowed[i]);
+        bounds.allowed[i] = c.cap.max(c.len.min(bounds.allowed[i]));
+        if c.sendq_len > 0 && c.recvq_len > 0 {
+            let g = c.sendq[0].goroutine;
+            prop_assert!(
+                c.sendq.iter().chain(c.recvq.iter()).all(|w| w.goroutine == g && w.select),
+                "{}: senders and receivers both waiting: {:?} / {:?}", c.name, c.sendq, c.recvq
+            );
+        }
+        prop_assert!(c.len == 0 || c.recvq_len == 0, "{}: items buffered while receivers wait", c.name);
+        prop_assert!(c.len >= c.cap || c.sendq_len == 0, "{}: room in the buffer while senders wait", c.name);
+        for w in c.sendq.iter().chain(c.recvq.iter()) {
+            let st = state.get(&w.goroutine).copied();
+            prop_assert!(
+                matches!(st, Some(GState::BlockedSend | GState::BlockedRecv | GState::BlockedSelect)),
+                "{} waits on {} but is {:?}", w.name, c.name, st
+            );
+        }
+    }
+    let alive: Vec<_> = s.goroutines.iter().filter(|g| !g.state.is_over()).collect();
+    match s.status {
+        RunStatus::Running => {
+            prop_assert!(!alive.is_empty());
+            prop_assert!(
+                alive.iter().any(|g| !g.state.is_blocked() || g.state_text.contains("times out in")),
+                "running although every goroutine is asleep without a timer: {:?}",
+                alive.iter().map(|g| &g.state_text).collect::<Vec<_>>()
+            );
+        }
+        RunStatus::Deadlock => {
+            prop_assert!(alive.iter().all(|g| g.state.is_blocked() && !g.state_text.contains("times out in")));
+            let d = s.deadlock.as_ref().expect("a deadlock has a report");
+            prop_assert!(d.go_message.is_some());
+            prop_assert_eq!(d.stuck.len(), alive.len());
+        }
+        RunStatus::Finished => prop_assert!(alive.is_empty()),
+        RunStatus::Panicked => prop_assert!(s.panic.is_some()),
+        RunStatus::MainReturned => prop_assert!(ends.main_returns, "no main here"),
+        RunStatus::Stopped => prop_assert!(ends.stops, "no stop_at here"),
+    }
+    if let Some(d) = &s.deadlock {
+        for st in &d.stuck {
+            prop_assert!(s.goroutines.iter().any(|g| g.id == st.goroutine && g.state.is_blocked()), "{} flagged stuck but not blocked", st.name);
+        }
+    }
+    Ok(())
+}
+
+/// Checks over the whole trace.
+pub fn check_trace(w: &World) -> Result<(), TestCaseError> {
+    let trace = w.trace();
+    prop_assert_eq!(trace.total(), trace.events().len() as u64, "the whole trace was kept");
+    let mut last = SimTime::ZERO;
+    let mut produced = HashSet::new();
+    let mut entered: HashMap<u32, Vec<u64>> = HashMap::new();
+    let mut left: HashMap<u32, Vec<u64>> = HashMap::new();
+    for (i, e) in trace.events().enumerate() {
+        prop_assert_eq!(e.seq, i as u64);
+        prop_assert!(e.time >= last, "time went backwards at {:?}", e);
+        last = e.time;
+        match e.kind {
+            EventKind::Produced => prop_assert!(produced.insert(e.msg), "message {} produced twice", e.msg),
+            EventKind::Buffered | EventKind::Handoff => entered.entry(e.ch).or_default().push(e.msg),
+            EventKind::Unblocked if e.ch != queuelab::observe::trace::NONE => entered.entry(e.ch).or_default().push(e.msg),
+            EventKind::Received => left.entry(e.ch).or_default().push(e.msg),
+            _ => {}
+        }
+    }
+    let s = w.snapshot();
+    for c in &s.channels {
+        let mut out = left.remove(&c.id).unwrap_or_default();
+        out.extend(c.buffer.iter().map(|m| m.id));
+        let into = entered.remove(&c.id).unwrap_or_default();
+        prop_assert_eq!(&into, &out, "channel {} is not FIFO (entered vs left + still buffered)", c.name);
+        prop_assert!(into.iter().all(|m| produced.contains(m)), "{}: a value that was never produced", c.name);
+    }
+    prop_assert!(left.is_empty() && entered.is_empty());
+    Ok(())
+}
+
