@@ -194,6 +194,32 @@ fn huge_advance_is_clamped_to_one_hour() {
     assert_eq!(string(&snap(&p), "status"), "running");
 }
 
+/// A producer with a zero interval that drops into a full channel goes round
+/// its loop 10,000 times in one kernel event (the spin budget), recording a
+/// "produced" and a "dropped" event each time: 200,000 kernel events were
+/// billions of loop turns, minutes in one advance() call.
+#[wasm_bindgen_test]
+fn advance_bounds_the_work_of_spinning_goroutines() {
+    let mut p = Playground::from_json(
+        r#"{"channels":[{"name":"jobs","capacity":3}],"goroutines":[
+            {"name":"producer","behavior":{"producer":{"to":"jobs","drop_when_full":true,
+                "interval":"bursts(exp(0s) for 1s, off 1.5s)"}}},
+            {"name":"consumer","behavior":{"consumer":{"from":"jobs","work":"100ms"}}}]}"#
+            .into(),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let (t0, steps0) = (now_ms(), p.steps());
+        assert!(!p.advance(1e308), "a spinning world cannot run an hour in one call");
+        let ms = now_ms() - t0;
+        // Kernel events of 10,000 turns (20,000 trace events) each, until the
+        // 1,000,000 trace-event limit stops it (checked every 16).
+        assert!(p.steps() - steps0 <= 100.0, "{} kernel events", p.steps() - steps0);
+        assert!(ms < 2_000.0, "advance took {ms} ms");
+    }
+    assert_eq!(string(&snap(&p), "status"), "running");
+}
+
 // ---------- stepping, events, series, listings ----------
 
 #[wasm_bindgen_test]
