@@ -33,7 +33,9 @@ export type Stmt =
   | { wg_wait: string }
   | "take_divisor"
   | "drop_multiples"
-  | "break";
+  | "break"
+  /** `v = nil`: drop the held value. */
+  | "drop";
 
 export interface SelectStmt {
   cases: SelectCase[];
