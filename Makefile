@@ -12,7 +12,7 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 #   loads it in Node after every build so a broken package never gets served.
 WASM_PACK_BUILD := wasm-pack build wasm --release --target web --mode no-install --no-opt --no-pack --out-dir ../web/pkg
 
-.PHONY: setup build play test test-rust test-wasm test-e2e bench bench-web clean
+.PHONY: setup build play test test-rust test-wasm test-e2e test-node bench bench-web fuzz clean
 
 setup:
 	@./scripts/setup.sh
@@ -26,7 +26,7 @@ build: setup
 play: build
 	@node scripts/serve.mjs --port $(PORT)
 
-test: setup test-rust test-wasm test-e2e
+test: setup test-rust test-wasm test-e2e test-node
 
 test-rust:
 	cargo test --workspace
@@ -36,6 +36,19 @@ test-wasm: setup
 
 test-e2e: build
 	npx playwright test --config tests/playwright.config.mjs
+
+# The built package in Node: hostile input to every Playground method (seeded;
+# HOSTILE_SEED=n HOSTILE_CALLS=n for another run). Ends with node's summary.
+test-node: build
+	node --test --test-reporter=spec tests/node/*.test.mjs
+
+# The fuzzer (core/tests/fuzz.rs) for SECONDS seconds on every core, with fresh
+# seeds: random scenarios with live commands, and byte-mutated presets. Prints
+# cases run and failures; failures are shrunk and written to target/fuzz-failures/.
+# (`make test` runs a short fixed-seed pass of the same fuzzer.)
+SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(SECONDS) cargo test --profile fuzz -p queuelab --test fuzz -- --nocapture
 
 # Native engine speed on the reference model (core/benches/reference.rs): criterion,
 # then delivered msgs/s and kernel events/s with and without the trace ring; then the
