@@ -35,7 +35,7 @@
 //! [`crate::rng`] for the one rare step that uses platform math.
 
 use crate::rng::SimRng;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{echo, SimDuration, SimTime};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -199,7 +199,7 @@ impl std::str::FromStr for Dist {
         let Some(open) = s.find('(') else {
             return input.parse().map(Dist::Constant).map_err(|e: crate::time::DurationParseError| e.to_string());
         };
-        let bad = || format!("expected a distribution such as {TEXT_FORMS}, got {input:?}");
+        let bad = || format!("expected a distribution such as {TEXT_FORMS}, got {}", echo(input));
         let Some(inner) = s.strip_suffix(')') else { return Err(bad()) };
         let kind = s[..open].trim().to_ascii_lowercase();
         let args = inner[open + 1..].trim();
@@ -214,7 +214,7 @@ impl std::str::FromStr for Dist {
                 }
             }
             let quoted: Vec<String> = seps.iter().map(|s| format!("\"{s}\"")).collect();
-            Err(format!("{kind}(...): expected two durations separated by {}, got {args:?}", quoted.join(" or ")))
+            Err(format!("{kind}(...): expected two durations separated by {}, got {}", quoted.join(" or "), echo(args)))
         };
         let dist = match kind.as_str() {
             "constant" => Dist::Constant(dur(args)?),
@@ -235,7 +235,7 @@ impl std::str::FromStr for Dist {
                 }
             }
             "bursts" => {
-                let form = || format!("bursts(...): expected \"bursts(<interval> for <on>, off <off>)\", got {input:?}");
+                let form = || format!("bursts(...): expected \"bursts(<interval> for <on>, off <off>)\", got {}", echo(input));
                 let (interval, rest) = args.rsplit_once(" for ").ok_or_else(form)?;
                 let (on, off) = rest.split_once(',').ok_or_else(form)?;
                 let off = off.trim().strip_prefix("off").ok_or_else(form)?;
@@ -313,15 +313,13 @@ impl<'de> Deserialize<'de> for Dist {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {
                 v.parse().map_err(E::custom)
             }
+            // Integers are microseconds, checked as any duration is (at
+            // least 0, at most the horizon): `SimDuration`'s own rules.
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dist, E> {
-                Ok(Dist::Constant(SimDuration::from_micros(v)))
+                SimDuration::deserialize(de::value::U64Deserializer::<E>::new(v)).map(Dist::Constant)
             }
-            // Deserializers that see every integer as signed (serde-wasm-bindgen
-            // for JS numbers) call this one.
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dist, E> {
-                u64::try_from(v)
-                    .map(|us| Dist::Constant(SimDuration::from_micros(us)))
-                    .map_err(|_| E::custom(format!("expected a duration of at least 0, got {v}")))
+                SimDuration::deserialize(de::value::I64Deserializer::<E>::new(v)).map(Dist::Constant)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dist, A::Error> {
                 let Some(kind) = map.next_key::<String>()? else {
@@ -350,7 +348,7 @@ impl<'de> Deserialize<'de> for Dist {
                 };
                 if let Some(extra) = map.next_key::<String>()? {
                     return Err(de::Error::custom(format!(
-                        "a distribution has exactly one kind, got a second key {extra:?}"
+                        "a distribution has exactly one kind, got a second key {}", echo(&extra)
                     )));
                 }
                 Ok(dist)

@@ -171,25 +171,30 @@ fn cap_path(path: &str) -> String {
     }
 }
 
-/// A parser's message with every backtick-quoted piece of input cut to
-/// [`ECHO_MAX`](crate::time::ECHO_MAX) characters (serde quotes unknown
-/// fields and variants that way; a 100 KB field name must not come back
-/// whole).
+/// A parser's message with the input it quotes cut short: serde quotes
+/// unknown fields, variants and strings whole (`unknown field `…``,
+/// `invalid type: string "…"`), and a 100 KB one must not come back whole.
+/// Any run of more than 60 characters without a space is cut to
+/// [`ECHO_MAX`](crate::time::ECHO_MAX) with its length said, and the whole
+/// message to 600 characters.
 fn cap_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len().min(512));
-    for (i, piece) in message.split('`').enumerate() {
+    let mut out = String::with_capacity(message.len().min(640));
+    for (i, word) in message.split(' ').enumerate() {
         if i > 0 {
-            out.push('`');
+            out.push(' ');
         }
-        match piece.char_indices().nth(crate::time::ECHO_MAX) {
-            Some((cut, _)) if i % 2 == 1 => {
-                out.push_str(&piece[..cut]);
-                out.push_str(&format!("… ({} bytes)", piece.len()));
+        match word.char_indices().nth(60) {
+            Some(_) => {
+                let cut = word.char_indices().nth(crate::time::ECHO_MAX).map_or(word.len(), |(c, _)| c);
+                out.push_str(&format!("{}… ({} bytes)", &word[..cut], word.len()));
             }
-            _ => out.push_str(piece),
+            None => out.push_str(word),
         }
     }
-    out
+    match out.char_indices().nth(600) {
+        Some((cut, _)) => format!("{}… (message cut at 600 characters)", &out[..cut]),
+        None => out,
+    }
 }
 
 impl Scenario {
@@ -322,7 +327,7 @@ impl Scenario {
                         Some(j) if self.goroutines[j].name != g.name => {
                             push(
                                 format!("goroutines[{i}].name"),
-                                format!("goroutine name {n:?} is taken by an instance of goroutines[{j}] ({:?})", self.goroutines[j].name),
+                                format!("goroutine name {} is taken by an instance of goroutines[{j}] ({})", echo(&n), echo(&self.goroutines[j].name)),
                             );
                             break;
                         }

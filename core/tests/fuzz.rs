@@ -100,7 +100,7 @@ fn load(text: &str) -> Result<Option<Scenario>, TestCaseError> {
                 eprintln!("refused: {}", m.lines().next().unwrap_or(""));
             }
             prop_assert!(!m.is_empty());
-            prop_assert!(m.len() <= 400 * e.problems.len().max(1), "a {} byte error message", m.len());
+            prop_assert!(m.len() <= 1_000 * e.problems.len().max(1), "a {} byte error message: {}", m.len(), m);
             Ok(None)
         }
     }
@@ -248,6 +248,9 @@ fn fuzz() {
         None => 0,
     });
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
+    // A panic is a failure proptest reports (with its message) and shrinks;
+    // the default hook would print it again for every shrinking step.
+    std::panic::set_hook(Box::new(|_| {}));
     let threads = if seconds.is_some() { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { 1 };
     let tally = Tally::default();
     let next = AtomicU64::new(0);

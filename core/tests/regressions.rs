@@ -210,3 +210,39 @@ fn a_100_kb_name_is_not_echoed_in_full() {
     let e = w.apply(&Command::CloseChannel { channel: long }).unwrap_err().to_string();
     assert!(e.len() < 120, "{e}");
 }
+
+// --- Found by the fuzzer. ---------------------------------------------------
+
+/// A distribution given as an integer (microseconds) skipped the duration
+/// bound: `u64::MAX` loaded, its shared link did not ("duration too
+/// large"), and a bursts sample overflowed (`t - phase + period`).
+#[test]
+fn fuzz_an_integer_distribution_is_bounded_like_any_duration() {
+    let e = problems(&json!({"channels": [{"name": "c"}], "goroutines": [
+        {"name": "p", "behavior": {"producer": {"to": "c", "interval": u64::MAX}}}]}).to_string());
+    assert!(e.contains("producer.interval: duration too large: 18446744073709551615us"), "{e}");
+    let e = problems(&json!({"channels": [{"name": "c"}], "goroutines": [
+        {"name": "p", "behavior": {"producer": {"to": "c", "interval": -5}}}]}).to_string());
+    assert!(e.contains("expected a duration of at least 0, got -5"), "{e}");
+    let e = problems(&json!({"channels": [{"name": "c"}], "goroutines": [
+        {"name": "p", "behavior": {"producer": {"to": "c", "interval": {"bursts": {"on": "1ms", "off": "1ms", "interval": u64::MAX}}}}}]}).to_string());
+    assert!(e.contains("duration too large"), "{e}");
+}
+
+/// Mutated presets found three more places that echoed input whole: a
+/// distribution's second key, a string where an object belongs, and an
+/// unknown field whose name holds a backtick (which defeated quoting).
+#[test]
+fn fuzz_every_echo_of_input_is_capped() {
+    let z = "z".repeat(5_000);
+    for text in [
+        format!(r#"{{"channels":[{{"name":"c"}}],"goroutines":[{{"name":"p","behavior":{{"producer":{{"to":"c","interval":{{"exponential":{{"mean":"1s"}},"{z}":1}}}}}}}}]}}"#),
+        format!(r#"{{"goroutines":["{z}"]}}"#),
+        format!(r#"{{"{z}`{z}": 1}}"#),
+        format!(r#"{{"channels":[{{"name":"c"}}],"goroutines":[{{"name":"p","behavior":{{"producer":{{"to":"c","interval":"exp({z})"}}}}}}]}}"#),
+    ] {
+        let e = problems(&text);
+        assert!(!e.is_empty() && e.len() < 800, "{} bytes: {}", e.len(), &e[..e.len().min(300)]);
+        assert!(e.contains("bytes)"), "{e}");
+    }
+}

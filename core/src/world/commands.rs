@@ -33,7 +33,7 @@ impl World {
                 }
                 let count = spec.count.min(limits::MAX_GOROUTINES as u32);
                 if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.gs.iter().any(|g| &g.name == n)) {
-                    return Err(CommandError::NotApplicable(format!("a goroutine named {n:?} already exists")));
+                    return Err(CommandError::NotApplicable(format!("a goroutine named {} already exists", crate::time::echo(&n))));
                 }
                 self.add_group(spec.clone())
             }
