@@ -33,6 +33,7 @@
 //! This type is a pure state machine: it moves values and returns which
 //! waiters were woken; the world decides what waking means.
 
+use super::waitq::{Iter, Ticket, WaitQueue};
 use std::collections::VecDeque;
 
 /// Identifies a goroutine (index in the world).
@@ -94,8 +95,8 @@ pub struct ChanCounters {
 pub struct Channel {
     cap: u32,
     buf: VecDeque<MsgRef>,
-    sendq: VecDeque<Waiter>,
-    recvq: VecDeque<Waiter>,
+    sendq: WaitQueue,
+    recvq: WaitQueue,
     closed: bool,
     pub counters: ChanCounters,
 }
@@ -105,8 +106,8 @@ impl Channel {
         Channel {
             cap,
             buf: VecDeque::with_capacity(cap.min(4096) as usize),
-            sendq: VecDeque::new(),
-            recvq: VecDeque::new(),
+            sendq: WaitQueue::default(),
+            recvq: WaitQueue::default(),
             closed: false,
             counters: ChanCounters::default(),
         }
@@ -128,10 +129,10 @@ impl Channel {
     pub fn buffer(&self) -> impl ExactSizeIterator<Item = MsgRef> + '_ {
         self.buf.iter().copied()
     }
-    pub fn sendq(&self) -> impl ExactSizeIterator<Item = &Waiter> + '_ {
+    pub fn sendq(&self) -> Iter<'_> {
         self.sendq.iter()
     }
-    pub fn recvq(&self) -> impl ExactSizeIterator<Item = &Waiter> + '_ {
+    pub fn recvq(&self) -> Iter<'_> {
         self.recvq.iter()
     }
 
@@ -195,17 +196,18 @@ impl Channel {
     }
 
     /// Parks a sender at the tail of `sendq`. Call only after `WouldBlock`.
-    pub fn park_sender(&mut self, w: Waiter) {
+    /// The ticket withdraws it in O(1) ([`Channel::withdraw_one`]).
+    pub fn park_sender(&mut self, w: Waiter) -> Ticket {
         // Only the same goroutine (a select on both sides of this channel)
         // may be waiting to receive.
         debug_assert!(w.value.is_some() && self.recvq.iter().all(|r| r.g == w.g));
-        self.sendq.push_back(w);
+        self.sendq.push_back(w)
     }
 
     /// Parks a receiver at the tail of `recvq`. Call only after `WouldBlock`.
-    pub fn park_receiver(&mut self, w: Waiter) {
+    pub fn park_receiver(&mut self, w: Waiter) -> Ticket {
         debug_assert!(self.buf.is_empty() && self.sendq.iter().all(|s| s.g == w.g));
-        self.recvq.push_back(w);
+        self.recvq.push_back(w)
     }
 
     /// Closes the channel, moving every parked receiver and sender into the
@@ -215,8 +217,8 @@ impl Channel {
             return Err(AlreadyClosed);
         }
         self.closed = true;
-        woken_receivers.extend(self.recvq.drain(..));
-        woken_senders.extend(self.sendq.drain(..));
+        self.recvq.drain_into(woken_receivers);
+        self.sendq.drain_into(woken_senders);
         Ok(())
     }
 
@@ -231,25 +233,30 @@ impl Channel {
             let Some(s) = self.sendq.pop_front() else { break };
             self.buf.push_back(s.value.expect("parked sender carries a value"));
             self.counters.sent += 1;
-            self.sendq.retain(|w| w.g != s.g);
+            self.sendq.remove_goroutine(s.g, |_| {});
             admitted.push(s);
         }
         self.counters.max_len = self.counters.max_len.max(self.buf.len() as u32);
     }
 
-    /// Withdraws every wait of goroutine `g` (a select that completed
-    /// elsewhere, or a removed goroutine). Returns the values withdrawn
+    /// Withdraws every wait of goroutine `g` (a removed goroutine, or one
+    /// that panicked): O(queue length). Returns the values withdrawn
     /// senders were offering.
     pub fn withdraw(&mut self, g: GoId, offered: &mut Vec<MsgRef>) {
-        self.recvq.retain(|w| w.g != g);
-        self.sendq.retain(|w| {
-            if w.g == g {
-                offered.extend(w.value);
-                false
-            } else {
-                true
-            }
-        });
+        self.recvq.remove_goroutine(g, |_| {});
+        self.sendq.remove_goroutine(g, |w| offered.extend(w.value));
+    }
+
+    /// Withdraws one parked wait by its ticket (a select that completed on
+    /// another case): O(1), as Go unlinks a `sudog`. A wait that already
+    /// left (it was the one that completed, or a close drained it) is left
+    /// alone.
+    pub fn withdraw_one(&mut self, send: bool, t: Ticket) {
+        if send {
+            self.sendq.remove(t);
+        } else {
+            self.recvq.remove(t);
+        }
     }
 
     /// Checks the invariant in the module docs (used by tests). The one
@@ -258,7 +265,7 @@ impl Channel {
     pub fn invariant_holds(&self) -> bool {
         let one_queue = self.sendq.is_empty()
             || self.recvq.is_empty()
-            || self.sendq.iter().chain(self.recvq.iter()).all(|w| w.g == self.sendq[0].g);
+            || self.sendq.iter().chain(self.recvq.iter()).all(|w| Some(w.g) == self.sendq.front().map(|f| f.g));
         let items_no_receivers = self.buf.is_empty() || self.recvq.is_empty();
         let room_no_senders = self.buf.len() >= self.cap as usize || self.sendq.is_empty();
         one_queue && items_no_receivers && room_no_senders

@@ -9,3 +9,4 @@
 pub mod behavior;
 pub mod channel;
 pub mod program;
+pub mod waitq;

@@ -32,7 +32,7 @@ impl World {
                     return Err(CommandError::AlreadyExists(spec.name.clone()));
                 }
                 let count = spec.count.min(limits::MAX_GOROUTINES as u32);
-                if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.gs.iter().any(|g| &g.name == n)) {
+                if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.g_names.contains_key(n)) {
                     return Err(CommandError::NotApplicable(format!("a goroutine named {} already exists", crate::time::echo(&n))));
                 }
                 self.add_group(spec.clone())
@@ -184,11 +184,12 @@ impl World {
             } else {
                 format!("{}-{index}", group.spec.name)
             };
-            if !self.gs.iter().any(|g| g.name == name) {
+            if !self.g_names.contains_key(&name) {
                 break name;
             }
         };
         let g = self.gs.len() as GoId;
+        self.g_names.insert(name.clone(), g);
         self.gs.push(G {
             name,
             group: gi as u32,
@@ -201,6 +202,7 @@ impl World {
             until: now,
             timer: None,
             held: None,
+            parked: Vec::new(),
             divisor: 0,
             next_value: group.spec.behavior.start_value(),
             loops: [0; MAX_LOOP_DEPTH],
@@ -261,6 +263,7 @@ impl World {
         }
         offered.clear();
         self.scratch_msgs = offered;
+        self.gs[g as usize].parked.clear();
         for w in self.wgs.iter_mut() {
             w.waiters.retain(|&x| x != g);
         }

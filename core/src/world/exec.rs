@@ -388,20 +388,16 @@ impl World {
     }
 
     /// Withdraws a parked select from every channel it waits on and cancels
-    /// its timeout.
+    /// its timeout: one O(1) unlink per case (the case that completed has
+    /// left its queue already; its ticket is stale and changes nothing).
     fn end_select_wait(&mut self, g: GoId) {
         self.cancel_g(g);
-        let gi = g as usize;
-        let prog = self.gs[gi].prog.clone();
-        if let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] {
-            let mut offered = std::mem::take(&mut self.scratch_msgs);
-            for case in &prog.selects[sel as usize].cases {
-                let (CaseKind::Send(ch) | CaseKind::Recv(ch)) = case.kind;
-                self.chans[ch as usize].withdraw(g, &mut offered);
-            }
-            offered.clear();
-            self.scratch_msgs = offered;
+        let mut parked = std::mem::take(&mut self.gs[g as usize].parked);
+        for &(ch, send, t) in &parked {
+            self.chans[ch as usize].withdraw_one(send, t);
         }
+        parked.clear();
+        self.gs[g as usize].parked = parked;
     }
 
     /// Evaluates a select. Returns `true` if the goroutine goes on running.
@@ -483,18 +479,17 @@ impl World {
             self.gs[gi].pc = target;
             return true;
         }
-        // Park on every case at once.
+        // Park on every case at once, keeping each wait's ticket.
         let offered = self.gs[gi].held;
+        let mut parked = std::mem::take(&mut self.gs[gi].parked);
+        parked.clear();
         for (i, c) in s.cases.iter().enumerate() {
-            match c.kind {
-                CaseKind::Send(ch) => {
-                    self.chans[ch as usize].park_sender(Waiter { g, case: i as u16, value: offered });
-                }
-                CaseKind::Recv(ch) => {
-                    self.chans[ch as usize].park_receiver(Waiter { g, case: i as u16, value: None });
-                }
-            }
+            parked.push(match c.kind {
+                CaseKind::Send(ch) => (ch, true, self.chans[ch as usize].park_sender(Waiter { g, case: i as u16, value: offered })),
+                CaseKind::Recv(ch) => (ch, false, self.chans[ch as usize].park_receiver(Waiter { g, case: i as u16, value: None })),
+            });
         }
+        self.gs[gi].parked = parked;
         if let Some((d, _)) = s.after {
             let wait = prog.dists[d as usize].sample(&mut self.rng, now);
             self.gs[gi].until = now + wait;
@@ -632,6 +627,7 @@ impl World {
         }
         offered.clear();
         self.scratch_msgs = offered;
+        self.gs[g as usize].parked.clear();
         self.drop_held(g, DropCause::Panicked);
         self.set_state(g, GState::Panicked, now);
         // A goroutine that panicked is not stuck (a sender flagged stuck

@@ -125,6 +125,9 @@ struct G {
     until: SimTime,
     timer: Option<TimerId>,
     held: Option<MsgRef>,
+    /// Where a select parked on each of its cases (channel, send side,
+    /// ticket): withdrawing the others when one completes is O(1) each.
+    parked: Vec<(u32, bool, crate::gochan::waitq::Ticket)>,
     divisor: i64,
     next_value: i64,
     loops: [u64; MAX_LOOP_DEPTH],
@@ -191,6 +194,9 @@ pub struct World {
     chan_names: Vec<String>,
     wgs: Vec<Wg>,
     gs: Vec<G>,
+    /// Every goroutine name ever given (names are never reused) and its id:
+    /// spawning and commands look names up here, not by scanning `gs`.
+    g_names: std::collections::BTreeMap<String, GoId>,
     groups: Vec<Group>,
     /// Messages, trace and statistics.
     ledger: Ledger,
@@ -215,7 +221,7 @@ pub struct World {
     scratch_waiters2: Vec<crate::gochan::channel::Waiter>,
     scratch_cases: Vec<u16>,
     scratch_msgs: Vec<MsgRef>,
-    scratch_stuck: Vec<bool>,
+    scratch_stuck: stuck::StuckScratch,
 }
 
 struct WorldNames<'a> {
@@ -245,6 +251,7 @@ impl World {
             chan_names: scenario.channels.iter().map(|c| c.name.clone()).collect(),
             wgs: scenario.waitgroups.iter().map(|n| Wg { name: n.clone(), ..Wg::default() }).collect(),
             gs: Vec::new(),
+            g_names: std::collections::BTreeMap::new(),
             groups: Vec::new(),
             ledger: Ledger::new(scenario.trace_capacity as usize),
             rate: RateWindow::new(scenario.sample_interval),
@@ -262,15 +269,15 @@ impl World {
             scratch_waiters2: Vec::new(),
             scratch_cases: Vec::new(),
             scratch_msgs: Vec::new(),
-            scratch_stuck: Vec::new(),
+            scratch_stuck: stuck::StuckScratch::default(),
         };
         for spec in &scenario.goroutines {
             w.add_group(spec.clone()).map_err(|e| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "goroutines".into(), message: e.to_string() }],
             })?;
         }
-        // The stuck analysis at samples reuses this buffer (no allocation).
-        w.scratch_stuck.reserve(w.gs.len());
+        // The stuck analysis at samples reuses these buffers (no allocation).
+        w.reserve_stuck_scratch();
         w.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
         // Every run stops at the horizon at the latest (durations from input
         // never exceed it, so `stop_at` is within it).
@@ -526,10 +533,10 @@ impl World {
     }
 
     pub(crate) fn goroutine_id(&self, name: &str) -> Result<GoId, CommandError> {
-        self.gs
-            .iter()
-            .position(|g| g.name == name && g.state != GState::Removed)
-            .map(|i| i as GoId)
+        self.g_names
+            .get(name)
+            .copied()
+            .filter(|&g| self.gs[g as usize].state != GState::Removed)
             .ok_or_else(|| CommandError::NoSuchGoroutine(name.to_owned()))
     }
 

@@ -12,8 +12,12 @@
 //! on which channels/WaitGroups). Starting from "every parked goroutine
 //! without a timer is stuck", a goroutine is released if some goroutine
 //! outside the stuck set may still do the complementary operation (a
-//! receive or close for a blocked send... see [`World::releasable`]); this
-//! repeats until nothing changes. The analysis is conservative: it may miss
+//! receive or close for a blocked send, a send or close for a blocked
+//! receive, a `Done` for a `Wait`); this repeats until nothing changes. It
+//! runs in time linear in the goroutines and what their programs may still
+//! do: a need, once some free goroutine may meet it, releases every
+//! goroutine waiting on it at once (a worklist over needs, not repeated
+//! scans of every goroutine). The analysis is conservative: it may miss
 //! a stuck goroutine (a program path that is reachable but never taken),
 //! never flag one that could proceed. Live commands (adding a goroutine,
 //! raising a capacity) can of course release anyone.
@@ -26,10 +30,40 @@ use crate::observe::trace::{EventKind, NONE};
 use crate::time::SimTime;
 
 /// What a parked goroutine waits for.
+#[derive(Clone, Copy)]
 enum Need {
     Send(u32),
     Recv(u32),
     Wg(u32),
+}
+
+/// Reused buffers of the stuck analysis (it runs at every sample and must
+/// not allocate once warm).
+#[derive(Clone, Debug, Default)]
+pub(super) struct StuckScratch {
+    stuck: Vec<bool>,
+    /// Per need: some goroutine outside the stuck set may meet it.
+    met: Vec<bool>,
+    /// Stuck goroutines grouped by need (CSR: `start[n]..start[n + 1]`).
+    start: Vec<u32>,
+    fill: Vec<u32>,
+    waiting: Vec<GoId>,
+    /// Needs newly met, to release their waiters.
+    queue: Vec<u32>,
+}
+
+impl StuckScratch {
+    /// Room for a world of `goroutines` whose waits, all together, name at
+    /// most `waits` needs out of `needs`: the first sample that finds a
+    /// goroutine parked then allocates nothing.
+    pub(super) fn reserve(&mut self, goroutines: usize, needs: usize, waits: usize) {
+        self.stuck.reserve(goroutines);
+        self.met.reserve(needs);
+        self.start.reserve(needs + 1);
+        self.fill.reserve(needs);
+        self.queue.reserve(needs);
+        self.waiting.reserve(waits);
+    }
 }
 
 impl World {
@@ -84,34 +118,111 @@ impl World {
     /// Computes the stuck set, flags it on the goroutines and explains it.
     /// With `all_asleep`, every blocked goroutine is stuck (Go's verdict).
     fn stuck_report(&mut self, all_asleep: bool) -> Vec<WaitFor> {
-        let n = self.gs.len();
-        // A reused buffer: this runs at every sample and must not allocate.
-        let mut stuck = std::mem::take(&mut self.scratch_stuck);
-        stuck.clear();
-        stuck.extend(self.gs.iter().map(|g| g.state.is_blocked() && g.timer.is_none()));
+        let mut sc = std::mem::take(&mut self.scratch_stuck);
+        sc.stuck.clear();
+        sc.stuck.extend(self.gs.iter().map(|g| g.state.is_blocked() && g.timer.is_none()));
         if !all_asleep {
-            loop {
-                let mut changed = false;
-                for g in 0..n {
-                    if stuck[g] && self.releasable(g as GoId, &stuck) {
-                        stuck[g] = false;
-                        changed = true;
-                    }
-                }
-                if !changed {
-                    break;
-                }
-            }
+            self.release(&mut sc);
         }
         let mut out = Vec::new();
-        for (g, &s) in stuck.iter().enumerate() {
+        for (g, &s) in sc.stuck.iter().enumerate() {
             self.gs[g].stuck = s;
             if s {
                 out.push(self.explain(g as GoId));
             }
         }
-        self.scratch_stuck = stuck;
+        self.scratch_stuck = sc;
         out
+    }
+
+    /// Sizes [`StuckScratch`] for this world (see [`StuckScratch::reserve`]).
+    pub(super) fn reserve_stuck_scratch(&mut self) {
+        let needs = 2 * self.chans.len() + self.wgs.len();
+        // Every goroutine's largest wait: one need, or a select's cases.
+        let waits = self.gs.iter().map(|g| g.prog.selects.iter().map(|s| s.cases.len()).max().unwrap_or(0).max(1)).sum();
+        self.scratch_stuck.reserve(self.gs.len(), needs, waits);
+    }
+
+    /// Need indices: `Send(ch)` is `2ch`, `Recv(ch)` `2ch + 1`, `Wg(w)`
+    /// `2·channels + w`.
+    fn need_index(&self, n: Need) -> usize {
+        match n {
+            Need::Send(ch) => 2 * ch as usize,
+            Need::Recv(ch) => 2 * ch as usize + 1,
+            Need::Wg(w) => 2 * self.chans.len() + w as usize,
+        }
+    }
+
+    /// The needs a goroutine that may still do `c` can meet.
+    fn meets(&self, c: Capability) -> [Option<usize>; 2] {
+        match c {
+            Capability::Recv(ch) => [Some(self.need_index(Need::Send(ch))), None],
+            Capability::Send(ch) => [Some(self.need_index(Need::Recv(ch))), None],
+            Capability::Close(ch) => [Some(self.need_index(Need::Send(ch))), Some(self.need_index(Need::Recv(ch)))],
+            Capability::WgDecrement(w) => [Some(self.need_index(Need::Wg(w))), None],
+        }
+    }
+
+    /// Marks the needs goroutine `h` (free to run) may meet; new ones go on
+    /// the queue.
+    fn free_goroutine(&self, h: usize, sc: &mut StuckScratch) {
+        let hr = &self.gs[h];
+        for &c in &hr.prog.may[hr.pc as usize] {
+            for n in self.meets(c).into_iter().flatten() {
+                if !sc.met[n] {
+                    sc.met[n] = true;
+                    sc.queue.push(n as u32);
+                }
+            }
+        }
+    }
+
+    /// Releases from `sc.stuck` every goroutine some free goroutine may
+    /// still release, directly or through others it releases.
+    fn release(&self, sc: &mut StuckScratch) {
+        let needs = 2 * self.chans.len() + self.wgs.len();
+        sc.met.clear();
+        sc.met.resize(needs, false);
+        sc.queue.clear();
+        // Stuck goroutines by need (CSR).
+        sc.start.clear();
+        sc.start.resize(needs + 1, 0);
+        for g in (0..self.gs.len()).filter(|&g| sc.stuck[g]) {
+            for n in self.needs(g as GoId) {
+                sc.start[self.need_index(n) + 1] += 1;
+            }
+        }
+        for i in 0..needs {
+            sc.start[i + 1] += sc.start[i];
+        }
+        sc.fill.clear();
+        sc.fill.extend_from_slice(&sc.start[..needs]);
+        sc.waiting.clear();
+        sc.waiting.resize(sc.start[needs] as usize, 0);
+        for g in (0..self.gs.len()).filter(|&g| sc.stuck[g]) {
+            for n in self.needs(g as GoId) {
+                let i = self.need_index(n);
+                sc.waiting[sc.fill[i] as usize] = g as GoId;
+                sc.fill[i] += 1;
+            }
+        }
+        // Free goroutines meet needs; a met need releases its waiters,
+        // which are then free too.
+        for h in 0..self.gs.len() {
+            if !sc.stuck[h] && !self.gs[h].state.is_over() {
+                self.free_goroutine(h, sc);
+            }
+        }
+        while let Some(n) = sc.queue.pop() {
+            let (from, to) = (sc.start[n as usize] as usize, sc.start[n as usize + 1] as usize);
+            for k in from..to {
+                let g = sc.waiting[k] as usize;
+                if sc.stuck[g] {
+                    sc.stuck[g] = false;
+                    self.free_goroutine(g, sc);
+                }
+            }
+        }
     }
 
     /// What `g` waits for (an iterator: the analysis runs at every sample
@@ -132,23 +243,6 @@ impl World {
             CaseKind::Send(ch) => Need::Send(ch),
             CaseKind::Recv(ch) => Need::Recv(ch),
         }))
-    }
-
-    /// Whether some goroutine outside `stuck` may still release `g`.
-    fn releasable(&self, g: GoId, stuck: &[bool]) -> bool {
-        let may_someone = |cap: &[Capability]| {
-            self.gs.iter().enumerate().any(|(h, hr)| {
-                h != g as usize
-                    && !stuck[h]
-                    && !hr.state.is_over()
-                    && hr.prog.may[hr.pc as usize].iter().any(|c| cap.contains(c))
-            })
-        };
-        self.needs(g).any(|need| match need {
-            Need::Send(ch) => may_someone(&[Capability::Recv(ch), Capability::Close(ch)]),
-            Need::Recv(ch) => may_someone(&[Capability::Send(ch), Capability::Close(ch)]),
-            Need::Wg(wg) => may_someone(&[Capability::WgDecrement(wg)]),
-        })
     }
 
     fn explain(&self, g: GoId) -> WaitFor {
