@@ -246,3 +246,26 @@ fn fuzz_every_echo_of_input_is_capped() {
         assert!(e.contains("bytes)"), "{e}");
     }
 }
+
+/// A step-keyed scenario command whose step came later than its time (it
+/// took effect at 1s although it said 100ms) made the next pending
+/// command's time (150ms) fall before it: the shared link did not load
+/// ("commands must be in time order"). Both a step-keyed and a time-keyed
+/// follower; the link must load and replay.
+#[test]
+fn fuzz_a_command_applied_later_than_its_time_keeps_the_log_in_order() {
+    for follower in [json!({"at": "150ms", "step": 999_999, "command": {"op": "set_capacity", "channel": "c", "capacity": 3}}),
+                     json!({"at": "150ms", "command": {"op": "set_capacity", "channel": "c", "capacity": 3}})] {
+        let v = json!({"channels": [{"name": "c", "capacity": 1}], "goroutines": [
+            {"name": "p", "behavior": {"producer": {"to": "c", "interval": "1ms"}}},
+            {"name": "q", "behavior": {"consumer": {"from": "c", "work": "2ms"}}}],
+            "commands": [{"at": "100ms", "step": 2000, "command": {"op": "set_capacity", "channel": "c", "capacity": 2}}, follower]});
+        let mut w = world(&v);
+        w.run_until(ms(3_000));
+        let log = w.scenario_with_log();
+        assert!(log.commands[0].at > SimDuration::from_millis(150), "the first took effect late: {:?}", log.commands[0]);
+        let mut replay = World::from_json(&log.to_json()).unwrap_or_else(|e| panic!("the link does not load: {e}"));
+        replay.run_until(ms(3_000));
+        assert_eq!((replay.trace_hash(), replay.snapshot()), (w.trace_hash(), w.snapshot()));
+    }
+}

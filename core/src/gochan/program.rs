@@ -345,7 +345,8 @@ impl Compiler<'_> {
     }
 
     fn open_loop(&mut self, path: &str) -> u8 {
-        if self.loops.len() >= MAX_LOOP_DEPTH {
+        // Said once, at the first loop too deep (not once per deeper loop).
+        if self.loops.len() == MAX_LOOP_DEPTH {
             self.err(path, format!("loops nested deeper than {MAX_LOOP_DEPTH}"));
         }
         let slot = self.loops.len() as u8;
@@ -736,6 +737,16 @@ mod tests {
     fn non_blocking_loop_is_refused_but_a_waiting_one_is_fine() {
         assert!(prog(r#"[{"forever":[{"select":{"cases":[{"send":"jobs"}],"default":[]}}]}]"#).is_err());
         assert!(prog(r#"[{"forever":[{"select":{"cases":[{"send":"jobs"}],"default":[]}},{"sleep":"1ms"}]}]"#).is_ok());
+    }
+
+    #[test]
+    fn loops_nested_too_deep_are_reported_once() {
+        let mut json = r#"[{"send":"jobs"}]"#.to_string();
+        for _ in 0..30 {
+            json = format!(r#"[{{"forever":{json}}}]"#);
+        }
+        let errs = prog(&json).unwrap_err();
+        assert_eq!(errs.iter().filter(|e| e.message.contains("nested deeper")).count(), 1, "{errs:?}");
     }
 
     #[test]

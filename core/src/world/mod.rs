@@ -436,7 +436,10 @@ impl World {
                 let recorded =
                     TimedCommand { at: at - SimTime::ZERO, step: Some(self.steps), command: cmd.command.clone() };
                 match self.apply_inner(&cmd.command) {
-                    Ok(()) => self.applied.push(recorded),
+                    Ok(()) => {
+                        self.pending_after(&recorded);
+                        self.applied.push(recorded);
+                    }
                     Err(e) => self.notices.push(format!("command at {}: {e}", cmd.at)),
                 }
                 if self.g_pending == 0 && self.is_running() {
@@ -500,20 +503,30 @@ impl World {
         Ok(())
     }
 
-    /// Commands still pending come after a live command applied now: their
-    /// times and steps are raised to at least its own, so the command log
-    /// (`applied` then `pending`) stays in order and loads. A pending
-    /// command whose time or step had passed was due at once and held back
-    /// only by the run's limit, so raising them changes nothing it does:
-    /// this world and a replay of its log both run the raised values.
-    fn pending_after(&mut self, live: &TimedCommand) {
-        let (mut at, mut step) = (live.at, live.step.unwrap_or(0));
+    /// Commands still pending come after the command just applied (`last`,
+    /// recorded with the time and step it took effect): the command log
+    /// (`applied` then `pending`) must stay in order to load. A pending
+    /// command's time can lie before `last`'s when `last` was keyed by a
+    /// step reached later than its time said, or was applied live.
+    ///
+    /// Such a command is due as soon as it reaches the front of the queue
+    /// (time-keyed: every event before its time is done; step-keyed: its
+    /// step has passed), so it is rewritten to say exactly that: the time
+    /// of `last` and a step no earlier than `last`'s. Steps of later
+    /// step-keyed commands are raised to a running maximum, which changes
+    /// nothing either: a command reaches the front only once the ones
+    /// before it were applied, at or past their steps. This world and a
+    /// replay of its log both run the rewritten values.
+    fn pending_after(&mut self, last: &TimedCommand) {
+        let (at, mut step) = (last.at, last.step.unwrap_or(0));
         for c in self.pending.iter_mut() {
-            c.at = c.at.max(at);
-            at = c.at;
-            if let Some(s) = &mut c.step {
-                *s = (*s).max(step);
-                step = *s;
+            if c.at < at {
+                c.at = at;
+                c.step = Some(c.step.unwrap_or(0));
+            }
+            if let Some(k) = &mut c.step {
+                *k = (*k).max(step);
+                step = *k;
             }
         }
     }
