@@ -4,7 +4,8 @@
 // A link's fragment (the part after `#`, which browsers never send to a
 // server) holds, as `key=value` pairs joined by `&`:
 //
-//   v=1                       format version (only 1 exists)
+//   v=2                       format version (see below: a link of another
+//                             version is refused with a message that says so)
 //   s=<base64url>             the scenario JSON from `Playground.scenario_json()`
 //                             (scenario + seed + the log of live commands, so
 //                             loading it replays the exact same run), compressed
@@ -14,7 +15,14 @@
 //   t=<integer>               virtual time of the shared moment, in microseconds
 //   p=0|1                     1 when the run was paused at that moment
 //
-// e.g. `#v=1&s=q1YqSS0u...&speed=10&t=1234567&p=1`.
+// e.g. `#v=2&s=q1YqSS0u...&speed=10&t=1234567&p=1`.
+//
+// # Versions
+// The version changes whenever the same scenario and seed would replay
+// differently: v=2 came with the engine's 64-bit random generator and
+// trace hash, the per-instant step budget and a select that keeps its
+// unsent value. A v=1 link is refused as "made by an older version of
+// queuelab" rather than silently replaying a different run.
 //
 // # Trust
 // A link is untrusted input. Decoding only decompresses bytes and checks that
@@ -34,7 +42,7 @@
 // Works in browsers and in Node 18+ (no DOM use).
 
 /** Format version written into every link. */
-export const SHARE_VERSION = 1;
+export const SHARE_VERSION = 2;
 /** Largest scenario JSON a link may carry, in bytes (UTF-8, decompressed). */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
 /** Largest `s=` value accepted, in characters (no deflate output of a 1 MiB input is near this). */
@@ -111,9 +119,15 @@ export async function decodeShare(hash) {
     if (value === null) throw new ShareLinkError(`Broken share link: "${key}" has no value (expected ${key}=...)`);
   }
   const v = fields.get('v');
-  if (v === undefined) throw new ShareLinkError('Broken share link: the format version (v=1) is missing');
+  if (v === undefined) throw new ShareLinkError(`Broken share link: the format version (v=${SHARE_VERSION}) is missing`);
+  if (/^[0-9]+$/.test(v) && Number(v) < SHARE_VERSION) {
+    throw new ShareLinkError(
+      `This link was made by an older version of queuelab (link format v=${clip(v)}; this page reads v=${SHARE_VERSION}). ` +
+        'Its run would replay differently with today\'s engine, so it is not loaded: ask for a new link.',
+    );
+  }
   if (v !== String(SHARE_VERSION)) {
-    throw new ShareLinkError(`Broken share link: format version "${clip(v)}" is not supported (this page reads v=1)`);
+    throw new ShareLinkError(`Broken share link: format version "${clip(v)}" is not supported (this page reads v=${SHARE_VERSION})`);
   }
   const s = fields.get('s');
   if (s === undefined || s === '') throw new ShareLinkError('Broken share link: the scenario (s=...) is missing');

@@ -4,7 +4,7 @@
 // all the events the chosen speed asks for.
 import { test, expect, openPage, selectPreset, setSpeed, clockUs, pause, play, presetShareHash, DEFAULT_PRESET } from './helpers.mjs';
 
-const BAD_LINK = '/#v=1&s=!!!';
+const BAD_LINK = '/#v=2&s=!!!';
 
 test('the error box has a Dismiss button that works from the keyboard', async ({ page }) => {
   await page.goto(BAD_LINK);
@@ -32,11 +32,25 @@ test('Escape dismisses the error; a mouse click on Dismiss does too', async ({ p
   await page.keyboard.press('Escape');
   await expect(error).toBeHidden();
   // A second broken link (typed into the address bar) shows the box again.
-  await page.evaluate(() => { location.hash = '#v=1&s=AAAAAAAAAAAA'; });
+  await page.evaluate(() => { location.hash = '#v=2&s=AAAAAAAAAAAA'; });
   await expect(error).toBeVisible();
   await expect(error).toContainText(/damaged/);
   await error.getByRole('button', { name: /dismiss/i }).click();
   await expect(error).toBeHidden();
+});
+
+test('a link from an older version of queuelab says so instead of replaying another run', async ({ page }) => {
+  const good = await (async () => {
+    await openPage(page);
+    return presetShareHash(page, 'buffered', { speed: 1, t_us: 0, paused: false });
+  })();
+  // The same link, as the previous format version wrote it.
+  await page.goto(`/${good.replace('#v=2&', '#v=1&')}`);
+  const error = page.locator('#error');
+  await expect(error).toBeVisible({ timeout: 15_000 });
+  await expect(error).toContainText('made by an older version of queuelab');
+  await expect(error).toContainText('ask for a new link');
+  await expect(page.locator('#preset')).toHaveValue(DEFAULT_PRESET);
 });
 
 test('the error clears when another scenario loads', async ({ page }) => {
@@ -47,7 +61,7 @@ test('the error clears when another scenario loads', async ({ page }) => {
   await expect(error).toBeHidden();
 
   // The same after a good link replaces a broken one.
-  await page.evaluate(() => { location.hash = '#v=1&s=!!!'; });
+  await page.evaluate(() => { location.hash = '#v=2&s=!!!'; });
   await expect(error).toBeVisible();
   const good = await presetShareHash(page, 'buffered', { speed: 1, t_us: 0, paused: false });
   await page.evaluate((h) => { location.hash = h; }, good);

@@ -79,7 +79,7 @@ export async function openPage(page, path = '/') {
 }
 
 /**
- * The share fragment (`#v=1&s=...`) of a preset, built in the page by the
+ * The share fragment (`#v=2&s=...`) of a preset, built in the page by the
  * engine and share.js themselves. `view` is `{ speed, t_us, paused }`.
  */
 export async function presetShareHash(page, preset, view) {
@@ -178,7 +178,7 @@ export const delivered = (page) => totalOf(page, /deliver/i);
 /** The share link currently in #share-url after clicking #share. */
 export async function copyLink(page) {
   await page.locator('#share').click();
-  await expect(page.locator('#share-url')).toHaveValue(/#v=1&s=[A-Za-z0-9_-]+/);
+  await expect(page.locator('#share-url')).toHaveValue(/#v=2&s=[A-Za-z0-9_-]+/);
   return page.locator('#share-url').inputValue();
 }
 

@@ -56,7 +56,7 @@ test('share: encode then decode gives back the same run, unicode and markup incl
     return out;
   });
   for (const { hash, back, backNoHash, want } of result) {
-    expect(hash).toMatch(/^#v=1&s=[A-Za-z0-9_-]+&speed=[0-9.]+&t=\d+&p=[01]$/);
+    expect(hash).toMatch(/^#v=2&s=[A-Za-z0-9_-]+&speed=[0-9.]+&t=\d+&p=[01]$/);
     expect(back).toEqual(want);
     expect(backNoHash).toEqual(want);
   }
@@ -89,29 +89,30 @@ test('share: malformed links are refused with a clear message', async ({ page })
     const array = await deflate('[1,2,3]');
     const bomb = await deflate(`{"a":"${'a'.repeat(1024 * 1024 + 10)}"}`);
     const cases = {
-      badBase64: '#v=1&s=!!!',
-      truncatedBase64: '#v=1&s=A',
-      notDeflate: '#v=1&s=AAAAAAAA',
-      truncatedDeflate: `#v=1&s=${s.slice(0, s.length - 4)}`,
-      notJson: `#v=1&s=${notJson}`,
-      jsonArray: `#v=1&s=${array}`,
-      bomb: `#v=1&s=${bomb}`,
-      missingS: '#v=1&speed=10',
-      emptyS: '#v=1&s=',
+      badBase64: '#v=2&s=!!!',
+      truncatedBase64: '#v=2&s=A',
+      notDeflate: '#v=2&s=AAAAAAAA',
+      truncatedDeflate: `#v=2&s=${s.slice(0, s.length - 4)}`,
+      notJson: `#v=2&s=${notJson}`,
+      jsonArray: `#v=2&s=${array}`,
+      bomb: `#v=2&s=${bomb}`,
+      missingS: '#v=2&speed=10',
+      emptyS: '#v=2&s=',
       missingV: `#s=${s}`,
-      futureV: `#v=2&s=${s}`,
-      speedWord: `#v=1&s=${s}&speed=fast`,
-      speedExp: `#v=1&s=${s}&speed=1e3`,
-      speedZero: `#v=1&s=${s}&speed=0`,
-      speedHuge: `#v=1&s=${s}&speed=5000`,
-      timeNegative: `#v=1&s=${s}&t=-5`,
-      timeFraction: `#v=1&s=${s}&t=1.5`,
-      timeHuge: `#v=1&s=${s}&t=9999999999999999`,
-      timeTooLong: `#v=1&s=${s}&t=99999999999999999`,
-      pausedWord: `#v=1&s=${s}&p=yes`,
-      unknownKey: `#v=1&s=${s}&eval=1`,
-      duplicate: `#v=1&s=${s}&s=${s}`,
-      badEscape: `#v=1&s=${s}&t=%E0%A4%A`,
+      futureV: `#v=3&s=${s}`,
+      oldV: `#v=1&s=${s}`,
+      speedWord: `#v=2&s=${s}&speed=fast`,
+      speedExp: `#v=2&s=${s}&speed=1e3`,
+      speedZero: `#v=2&s=${s}&speed=0`,
+      speedHuge: `#v=2&s=${s}&speed=5000`,
+      timeNegative: `#v=2&s=${s}&t=-5`,
+      timeFraction: `#v=2&s=${s}&t=1.5`,
+      timeHuge: `#v=2&s=${s}&t=9999999999999999`,
+      timeTooLong: `#v=2&s=${s}&t=99999999999999999`,
+      pausedWord: `#v=2&s=${s}&p=yes`,
+      unknownKey: `#v=2&s=${s}&eval=1`,
+      duplicate: `#v=2&s=${s}&s=${s}`,
+      badEscape: `#v=2&s=${s}&t=%E0%A4%A`,
     };
     const out = {};
     for (const [name, hash] of Object.entries(cases)) {
@@ -134,8 +135,9 @@ test('share: malformed links are refused with a clear message', async ({ page })
     bomb: /expands to more than 1048576 bytes/,
     missingS: /scenario \(s=\.\.\.\) is missing/,
     emptyS: /scenario \(s=\.\.\.\) is missing/,
-    missingV: /format version \(v=1\) is missing/,
-    futureV: /format version "2" is not supported/,
+    missingV: /format version \(v=2\) is missing/,
+    futureV: /format version "3" is not supported/,
+    oldV: /made by an older version of queuelab \(link format v=1; this page reads v=2\)/,
     speedWord: /speed must be a number such as 10 or 0\.5, got "fast"/,
     speedExp: /speed must be a number/,
     speedZero: /speed must be a number from 0\.1 to 1000, got 0/,
@@ -151,7 +153,8 @@ test('share: malformed links are refused with a clear message', async ({ page })
   };
   for (const [name, re] of Object.entries(expected)) {
     expect(messages[name], name).toMatchObject({ name: 'ShareLinkError' });
-    expect(messages[name].message, name).toMatch(/^Broken share link: /);
+    // An old link is not broken: it says where it comes from instead.
+    if (name !== 'oldV') expect(messages[name].message, name).toMatch(/^Broken share link: /);
     expect(messages[name].message, name).toMatch(re);
   }
 });

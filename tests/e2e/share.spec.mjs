@@ -133,10 +133,10 @@ test.describe('hostile and broken links', () => {
   });
 
   for (const [what, hash, message] of [
-    ['malformed base64', '#v=1&s=!!!', /not base64url/],
-    ['bad compressed data', '#v=1&s=AAAAAAAAAAAA', /damaged/],
+    ['malformed base64', '#v=2&s=!!!', /not base64url/],
+    ['bad compressed data', '#v=2&s=AAAAAAAAAAAA', /damaged/],
     ['a future format', '#v=9&s=AAAA', /version/],
-    ['a bad speed', '#v=1&s=AAAA&speed=Infinity', /speed/],
+    ['a bad speed', '#v=2&s=AAAA&speed=Infinity', /speed/],
   ]) {
     test(`a link with ${what} shows a clear error and loads the default scenario`, async ({ page }) => {
       await page.goto(`/${hash}`);

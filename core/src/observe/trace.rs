@@ -1,8 +1,9 @@
 //! The event trace: everything that happened, as small `Copy` records.
 //!
 //! Semantics: every event gets a sequence number and is folded into a
-//! running 64-bit hash of its fields (a word-at-a-time multiply-xor mixer,
-//! defined at `fold`; the same bits natively and in wasm32), so two runs
+//! running 64-bit hash of its fields (a word-at-a-time multiply-xor mixer
+//! of 64-bit operations only, defined at `fold`; the same bits natively
+//! and in wasm32, and as cheap in both), so two runs
 //! are identical iff their hashes and counts match (up to a 64-bit
 //! collision), however long they ran. `seq` is implied by the order, and
 //! `msg_producer` and `msg_value` by `msg` (a message's producer and value
@@ -145,39 +146,31 @@ pub struct Trace {
 /// Starting value of the running hash (the first rapidhash/wyhash secret).
 const HASH_SEED: u64 = 0x2d35_8dcc_aa6c_78a5;
 
-/// The fixed constants xored into the words before multiplying (the
-/// wyhash/rapidhash secrets and the golden ratio): they keep small field
-/// values, and zero in particular, away from the multiplier's weak inputs.
-const K: [u64; 2] = [0x8bb8_4b93_962e_acc9, 0x4b33_a62e_d433_d4a3];
+/// Odd 64-bit multipliers (the wyhash/rapidhash secrets and the golden
+/// ratio), with good bit dispersion.
+const K: [u64; 3] = [0x8bb8_4b93_962e_acc9, 0x4b33_a62e_d433_d4a3, 0x9e37_79b9_7f4a_7c15];
 
-/// The 64x64 -> 128-bit product folded to 64 bits (high xor low): the
-/// "mum" mixer of wyhash and rapidhash. Plain integer arithmetic, so it
-/// gives the same bits on every target (one `mul` on x86_64; wasm32 builds
-/// the 128-bit product from 64-bit multiplies).
-#[inline(always)]
-fn mum(a: u64, b: u64) -> u64 {
-    let r = u128::from(a) * u128::from(b);
-    (r as u64) ^ ((r >> 64) as u64)
-}
-
-/// Folds one event into the running hash `h`: one multiply per event. The
-/// event's words are `time` in µs, `msg | kind << 56` (`kind` as its `u8`
-/// discriminant; message ids stay far below 2^56), `g | ch << 32` and
-/// `aux` (as two's-complement `u64`), paired up with rotations so that no
-/// field lines up with another's low bits:
+/// Folds one event into the running hash `h`. The event's words are
+/// `time` in µs, `msg | kind << 56` (`kind` as its `u8` discriminant;
+/// message ids stay far below 2^56), `g | ch << 32` and `aux` (as
+/// two's-complement `u64`):
 ///
 /// ```text
-/// h' = mum(h ^ time ^ rotl(msg | kind << 56, 32) ^ K0,
-///          (g | ch << 32) ^ rotl(aux, 17) ^ K1)
+/// m  = ((g | ch << 32) ^ rotl(aux, 17) ^ K0) * K1      (not on the chain)
+/// x  = (h ^ time ^ rotl(msg | kind << 56, 32) ^ m) * K2
+/// h' = x ^ (x >> 31)
 /// ```
 ///
-/// A fingerprint, not a cryptographic hash: two runs that diverge differ
-/// in many events, and each one reshuffles every later state.
+/// 64-bit wrapping multiplies only: wasm has no 64x64 -> 128-bit product
+/// (the `mum` mixer this replaced cost wasm a library call per event).
+/// Only one multiply sits on the chain from `h` to `h'`, as before. A
+/// fingerprint, not a cryptographic hash: two runs that diverge differ in
+/// many events, and each one reshuffles every later state.
 #[inline(always)]
 fn fold(h: u64, time: SimTime, kind: EventKind, g: u32, ch: u32, msg: u64, aux: i64) -> u64 {
-    let a = h ^ time.as_micros() ^ (msg | (u64::from(kind as u8) << 56)).rotate_left(32) ^ K[0];
-    let b = (u64::from(g) | (u64::from(ch) << 32)) ^ (aux as u64).rotate_left(17) ^ K[1];
-    mum(a, b)
+    let m = ((u64::from(g) | (u64::from(ch) << 32)) ^ (aux as u64).rotate_left(17) ^ K[0]).wrapping_mul(K[1]);
+    let x = (h ^ time.as_micros() ^ (msg | (u64::from(kind as u8) << 56)).rotate_left(32) ^ m).wrapping_mul(K[2]);
+    x ^ (x >> 31)
 }
 
 impl Trace {
@@ -299,47 +292,21 @@ mod tests {
         }
     }
 
-    /// `mum` from 32-bit halves (schoolbook), without `u128`.
-    fn mum_by_halves(a: u64, b: u64) -> u64 {
-        let (a0, a1, b0, b1) = (a & 0xffff_ffff, a >> 32, b & 0xffff_ffff, b >> 32);
-        let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
-        let mid = (p00 >> 32) + (p01 & 0xffff_ffff) + (p10 & 0xffff_ffff);
-        let lo = (p00 & 0xffff_ffff) | (mid << 32);
-        let hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
-        lo ^ hi
-    }
-
-    #[test]
-    fn mum_is_the_folded_128_bit_product() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut words = vec![0, 1, u64::MAX, 1 << 63, u64::from(NONE)];
-        for _ in 0..10_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            words.push(x >> (x % 64));
-        }
-        for pair in words.windows(2) {
-            assert_eq!(mum(pair[0], pair[1]), mum_by_halves(pair[0], pair[1]), "{:#x} * {:#x}", pair[0], pair[1]);
-        }
-        assert_eq!(mum(u64::MAX, u64::MAX), 1 ^ (u64::MAX - 1), "(2^64-1)^2 = 2^128 - 2^65 + 1");
-    }
-
     #[test]
     fn hash_of_a_known_event_is_pinned() {
-        // The documented definition, spelled out with the schoolbook product.
+        // The documented definition, spelled out.
         let mut t = Trace::new(0);
         let e = TraceEvent { aux: -1, ch: NONE, kind: EventKind::Received, ..ev(1_234_567) };
         t.record(e);
         let msg = 1_234_567 | ((EventKind::Received as u64) << 56);
-        let a = HASH_SEED ^ 1_234_567 ^ msg.rotate_left(32) ^ K[0];
-        let b = (1 | (u64::from(NONE) << 32)) ^ u64::MAX.rotate_left(17) ^ K[1];
-        assert_eq!(t.hash(), mum_by_halves(a, b));
+        let m = ((1 | (u64::from(NONE) << 32)) ^ u64::MAX.rotate_left(17) ^ K[0]).wrapping_mul(K[1]);
+        let x = (HASH_SEED ^ 1_234_567 ^ msg.rotate_left(32) ^ m).wrapping_mul(K[2]);
+        assert_eq!(t.hash(), x ^ (x >> 31));
         // Pinned: every recorded hash (fixtures, links, the README) depends
         // on these bits; changing the definition must be deliberate.
         assert_eq!(t.hash(), PINNED, "got {:#018x}", t.hash());
     }
-    const PINNED: u64 = 0x9e5a_0a63_db71_60dc;
+    const PINNED: u64 = 0x9262_7d0f_6d38_ff2f;
 
     #[test]
     fn every_hashed_field_changes_the_hash() {
