@@ -8,8 +8,18 @@
 //! (`World::steps()`), without a trace ring (`trace_capacity: 0`, the
 //! throughput run) and with the default ring of 10,000 events.
 //!
+//! Next to each, the same figure for the minimal DES (`baseline/mod.rs`: the
+//! same model as a bare heap-of-events simulation, no tracing, no
+//! statistics), timed in the same runs (one engine run, one baseline run, in
+//! turn), and queuelab's throughput as a ratio to it
+//! (`queuelab / minimal DES = 0.46x`): a figure that other load on the
+//! machine and the machine itself cancel out of.
+//!
 //! Run: `make bench` (or `cargo bench -p queuelab --bench reference`).
 //! The scenario is `benches/reference.json`, shared with `tests/alloc.rs`.
+
+#[path = "baseline/mod.rs"]
+mod baseline;
 
 use criterion::{criterion_group, BatchSize, Criterion, SamplingMode, Throughput};
 use queuelab::observe::snapshot::RunStatus;
@@ -67,26 +77,38 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// Plain timed runs (world construction excluded): median and best of
-/// `RUNS` (the best is the least disturbed by other processes).
+/// Plain timed runs (world construction excluded), each followed by a
+/// run of the minimal DES: median and best of `RUNS` (the best is the least
+/// disturbed by other processes), and the ratio of the medians.
 fn figures() {
     const RUNS: usize = 9;
+    let base_params = baseline::Params::REFERENCE;
     println!();
     println!("reference: 4 producers -> jobs(16) -> 4 consumers, {MESSAGES} messages, exponential gaps/work");
     for (label, cap) in CONFIGS {
         let s = scenario(cap);
         let mut secs = Vec::with_capacity(RUNS);
-        let mut out = (0, 0);
+        let mut base_secs = Vec::with_capacity(RUNS);
+        let mut out = (0, 0, 0);
+        let mut base = baseline::Outcome::default();
         for _ in 0..RUNS {
             let mut w = World::new(&s).expect("reference builds");
             let t0 = Instant::now();
             w.run_until(LIMIT);
             secs.push(t0.elapsed().as_secs_f64());
-            out = (w.snapshot().totals.delivered, w.steps());
+            out = (w.snapshot().totals.delivered, w.steps(), w.now().as_micros());
+            let t0 = Instant::now();
+            base = black_box(baseline::run(black_box(&base_params)));
+            base_secs.push(t0.elapsed().as_secs_f64());
         }
         secs.sort_by(f64::total_cmp);
+        base_secs.sort_by(f64::total_cmp);
         let (median, best) = (secs[RUNS / 2], secs[0]);
-        let (delivered, events) = out;
+        let (base_median, base_best) = (base_secs[RUNS / 2], base_secs[0]);
+        let (delivered, events, end_us) = out;
+        assert_eq!(base.delivered, MESSAGES, "the minimal DES delivers every message");
+        let end_diff = base.end_us as f64 / end_us as f64 - 1.0;
+        assert!(end_diff.abs() < 0.05, "the minimal DES ends at {} us, queuelab at {end_us} us", base.end_us);
         println!(
             "  {label:15} {:>5.2} M delivered msgs/s  {:>5.2} M kernel events/s  (median of {RUNS}: {:.1} ms; best {:.1} ms = {:.2} M msgs/s)",
             delivered as f64 / median / 1e6,
@@ -95,7 +117,30 @@ fn figures() {
             best * 1e3,
             delivered as f64 / best / 1e6,
         );
-        println!("  {:15} {delivered} msgs, {events} kernel events ({:.2} per msg)", "", events as f64 / delivered as f64);
+        println!("  {:15} {delivered} msgs, {events} kernel events ({:.2} per msg), ends at {:.3} s virtual", "", events as f64 / delivered as f64, end_us as f64 / 1e6);
+        println!(
+            "  {:15} {:>5.2} M delivered msgs/s  {:>5.2} M heap events/s    (median of {RUNS}: {:.1} ms; best {:.1} ms = {:.2} M msgs/s)",
+            "minimal DES",
+            base.delivered as f64 / base_median / 1e6,
+            base.events as f64 / base_median / 1e6,
+            base_median * 1e3,
+            base_best * 1e3,
+            base.delivered as f64 / base_best / 1e6,
+        );
+        println!(
+            "  {:15} {} msgs, {} heap events, ends at {:.3} s virtual ({:+.2}% against queuelab; other random streams)",
+            "",
+            base.delivered,
+            base.events,
+            base.end_us as f64 / 1e6,
+            end_diff * 100.0,
+        );
+        println!(
+            "  {:15} queuelab / minimal DES = {:.2}x  (msgs/s, medians; best against best {:.2}x)",
+            "",
+            (delivered as f64 / median) / (base.delivered as f64 / base_median),
+            (delivered as f64 / best) / (base.delivered as f64 / base_best),
+        );
     }
 }
 
