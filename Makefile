@@ -51,11 +51,15 @@ fuzz:
 	FUZZ_SECONDS=$(SECONDS) cargo test --profile fuzz -p queuelab --test fuzz -- --nocapture
 
 # Native engine speed on the reference model (core/benches/reference.rs): criterion,
-# then delivered msgs/s and kernel events/s with and without the trace ring; then the
-# event queue alone (core/benches/kernel.rs: hold model at 10 / 100 / 10,000 events).
+# then delivered msgs/s and kernel events/s with and without the trace ring, each next
+# to the minimal DES (core/benches/baseline/) timed in the same runs, as a ratio; then
+# the event queue alone (core/benches/kernel.rs: hold model at 10 / 100 / 10,000 events);
+# then scaling (core/benches/scaling.rs: ns per message at 8 / 80 / 800 / 2000 goroutines,
+# plain and select, against the minimal DES; growth over 8 and its target).
 bench:
 	cargo bench -p queuelab --bench reference
 	cargo bench -p queuelab --bench kernel
+	cargo bench -p queuelab --bench scaling
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
 bench-web: build
