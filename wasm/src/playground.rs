@@ -36,8 +36,9 @@ struct PresetInfo {
 /// Kernel events one `advance` call may apply (some 10-20 ms of work in a
 /// browser), so a page frame stays short whatever the world and the speed.
 const MAX_STEPS_PER_ADVANCE: u64 = 200_000;
-/// Trace events one `advance` call may record. One kernel event can be a
-/// whole spin budget of work (a goroutine going round its loop up to
+/// Trace events one `advance` call may record (core's
+/// `World::run_until_limited`). One kernel event can be a whole spin
+/// budget of work (a goroutine going round its loop up to
 /// `OP_BUDGET` = 10,000 times at one instant, e.g. a producer with a zero
 /// interval that drops into a full channel: 200,000 kernel events were
 /// 2 billion loop turns, minutes in Node); what a loop turn does is
@@ -45,9 +46,6 @@ const MAX_STEPS_PER_ADVANCE: u64 = 200_000;
 /// about 3 per kernel event (the `large` preset: 524,000 in 30 s, 168,000
 /// kernel events), so they still meet `MAX_STEPS_PER_ADVANCE` first.
 const MAX_TRACE_EVENTS_PER_ADVANCE: u64 = 1_000_000;
-/// Kernel events run between two checks of the trace count: at most 16
-/// spin budgets (a few tens of ms) past the limit.
-const ADVANCE_BATCH: u64 = 16;
 
 /// A running simulation for the page (see the module docs).
 #[wasm_bindgen]
@@ -107,18 +105,7 @@ impl Playground {
     /// `run_until_bounded` may be split anywhere).
     pub fn advance(&mut self, virtual_micros: f64) -> bool {
         let target = self.world.now() + convert::micros(virtual_micros);
-        let first_event = self.world.trace().total();
-        let mut steps = 0;
-        while steps < MAX_STEPS_PER_ADVANCE {
-            if self.world.run_until_bounded(target, ADVANCE_BATCH) {
-                return true;
-            }
-            steps += ADVANCE_BATCH;
-            if self.world.trace().total() - first_event >= MAX_TRACE_EVENTS_PER_ADVANCE {
-                break;
-            }
-        }
-        false
+        self.world.run_until_limited(target, MAX_STEPS_PER_ADVANCE, MAX_TRACE_EVENTS_PER_ADVANCE)
     }
 
     /// Runs to `now + virtual_micros` however many events it takes (for

@@ -395,6 +395,31 @@ impl World {
         !self.is_running()
     }
 
+    /// Like [`World::run_until_bounded`] with a bound on work as well as on
+    /// events: stops once `max_events` kernel events ran or about
+    /// `max_records` trace events were recorded, whichever comes first
+    /// (checked every 16 kernel events). One kernel event can be a whole
+    /// step budget of work (a goroutine going round its loop up to
+    /// [`OP_BUDGET`] times at one instant), and every loop turn records
+    /// what it does, so this bounds a page frame's work whatever the world.
+    /// Returns `true` if it reached `t`; splitting a run this way never
+    /// changes its outcome.
+    pub fn run_until_limited(&mut self, t: SimTime, max_events: u64, max_records: u64) -> bool {
+        const BATCH: u64 = 16;
+        let first = self.ledger.trace.total();
+        let mut events = 0;
+        while events < max_events {
+            if self.run_until_bounded(t, BATCH.min(max_events - events)) {
+                return true;
+            }
+            events += BATCH;
+            if self.ledger.trace.total() - first >= max_records {
+                break;
+            }
+        }
+        false
+    }
+
     pub fn run_for(&mut self, d: SimDuration) {
         self.run_until(self.now() + d);
     }

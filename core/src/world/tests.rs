@@ -323,3 +323,22 @@ fn bounded_runs_stop_early_and_split_runs_are_identical() {
     assert_eq!(b.now(), SimTime::from_micros(2_000_000));
     assert_eq!((a.trace_hash(), a.snapshot()), (b.trace_hash(), b.snapshot()));
 }
+
+#[test]
+fn a_limited_run_stops_on_work_as_well_as_on_events_and_splits_exactly() {
+    // A producer that never waits, dropping into a full channel: each kernel
+    // event is a whole step budget of loop turns.
+    let json = r#"{"trace_capacity":0,"channels":[{"name":"c","capacity":1}],"goroutines":[
+        {"name":"p","behavior":{"producer":{"to":"c","drop_when_full":true,
+            "interval":{"bursts":{"on":"1s","off":"1ms","interval":"0"}}}}}]}"#;
+    let mut a = world(json);
+    let before = a.trace().total();
+    assert!(!a.run_until_limited(SimTime::from_micros(1_000_000), 200_000, 50_000));
+    let recorded = a.trace().total() - before;
+    assert!((50_000..50_000 + 16 * 3 * super::OP_BUDGET as u64).contains(&recorded), "{recorded}");
+    // Split anywhere, the run is the same.
+    while !a.run_until_limited(SimTime::from_micros(20_000), 200_000, 50_000) {}
+    let mut b = world(json);
+    b.run_until(SimTime::from_micros(20_000));
+    assert_eq!((a.trace_hash(), a.snapshot()), (b.trace_hash(), b.snapshot()));
+}
