@@ -62,6 +62,8 @@ bench:
 	cargo bench -p queuelab --bench scaling
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
+# Then engine speed in the browser against native (tests/bench/engine.mjs, which builds and
+# runs core/examples/native_speed.rs): delivered msgs/s and wasm / native, reference and large.
 bench-web: build
 	node tests/bench/frames.mjs
 

@@ -9,12 +9,20 @@
 //
 //   frame time p50=1.23 ms p95=2.34 ms max=5.67 ms over 600 frames (preset large, 1280x720)
 //
+// Then it measures the engine's speed in the browser against native
+// (tests/bench/engine.mjs): the reference model run to its end and the large
+// preset for 60 s of virtual time, through the wasm package in a blank page and
+// natively (cargo run --release --example native_speed, in this same run);
+// delivered msgs/s and the ratio wasm / native for each.
+//
 // Usage: node tests/bench/frames.mjs [preset]        (make bench-web runs it after make build)
-// Env:   BENCH_PORT (default 8125), CHROMIUM_PATH (default /usr/bin/chromium)
+// Env:   BENCH_PORT (default 8125), CHROMIUM_PATH (default /usr/bin/chromium),
+//        ENGINE_BENCH_RUNS (timed runs of each engine measurement, default 5)
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { nativeSpeed, report, wasmSpeed } from './engine.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const preset = process.argv[2] || '';
@@ -81,6 +89,17 @@ try {
   }
   if (!shown || !shown.trim()) fail('#bench-result is empty');
   if (errors.length) fail(`the page reported errors:\n  ${errors.join('\n  ')}`);
+  // The page stops drawing before the engine is timed.
+  await page.close();
+
+  console.log();
+  try {
+    const native = await nativeSpeed(repo);
+    const wasm = await wasmSpeed(browser, base, repo);
+    for (const problem of report(native, wasm)) fail(problem);
+  } catch (e) {
+    fail(`engine speed: ${e.message}`);
+  }
 } catch (e) {
   fail(e.message);
   if (serverErr) console.error(serverErr.trim());
