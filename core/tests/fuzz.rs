@@ -120,7 +120,15 @@ fn run_case(case: &Case) -> Result<Option<u64>, TestCaseError> {
     let mut bounds = Bounds { allowed: scenario.channels.iter().map(|c| cap(c.capacity)).collect() };
     let mut commands = scenario.commands.len() as u64;
     let mut events = 0;
-    check_snapshot(&w.snapshot(), &mut bounds, ends)?;
+    let mut check = |w: &World, bounds: &mut Bounds| -> Result<(), TestCaseError> {
+        check_snapshot(&w.snapshot(), bounds, ends)?;
+        if timed_caps {
+            // A timed command may raise a capacity before the next check.
+            bounds.allowed.iter_mut().for_each(|a| *a = limits::MAX_CAPACITY);
+        }
+        Ok(())
+    };
+    check(&w, &mut bounds)?;
     let mut at_boundary = true;
     for a in &case.actions {
         match a {
@@ -160,11 +168,7 @@ fn run_case(case: &Case) -> Result<Option<u64>, TestCaseError> {
                 link(&w)?;
             }
         }
-        check_snapshot(&w.snapshot(), &mut bounds, ends)?;
-        if timed_caps {
-            // A timed command may raise a capacity between two checks.
-            bounds.allowed.iter_mut().for_each(|a| *a = limits::MAX_CAPACITY);
-        }
+        check(&w, &mut bounds)?;
     }
     let now = w.now();
     if at_boundary && advance(&mut w, now, &mut events, commands)? {
@@ -210,7 +214,8 @@ static EVENTS: AtomicU64 = AtomicU64::new(0);
 /// One batch: `BATCH` cases of one kind from `seed`. Returns the shrunk
 /// failure, if any, as text.
 fn batch(kind: u64, seed: u64, tally: &Tally) -> Option<String> {
-    let config = Config { cases: BATCH, failure_persistence: None, max_shrink_iters: 1024, ..Config::default() };
+    // Shrinking stops after 60 s: a failure is reported, smallest so far.
+    let config = Config { cases: BATCH, failure_persistence: None, max_shrink_iters: 1024, max_shrink_time: 60_000, ..Config::default() };
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     bytes[8..16].copy_from_slice(&kind.to_le_bytes());

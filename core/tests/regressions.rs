@@ -269,3 +269,16 @@ fn fuzz_a_command_applied_later_than_its_time_keeps_the_log_in_order() {
         assert_eq!((replay.trace_hash(), replay.snapshot()), (w.trace_hash(), w.snapshot()));
     }
 }
+
+/// The fuzzer's own false alarm, pinned so its bound tracking stays right:
+/// a timed `set_capacity` at 0 raises the capacity before the first
+/// check after the start; the engine was right all along.
+#[test]
+fn fuzz_a_timed_capacity_raise_at_time_zero_fills_the_new_room() {
+    let mut w = world(&json!({"channels": [{"name": "c0"}], "goroutines": [
+        {"name": "p", "behavior": {"producer": {"to": "c0", "interval": "1us"}}}],
+        "commands": [{"at": 0, "command": {"op": "set_capacity", "channel": "c0", "capacity": 1}}]}));
+    w.run_until(SimTime::from_micros(428));
+    let c = &w.snapshot().channels[0];
+    assert_eq!((c.len, c.cap), (1, 1));
+}
