@@ -1,4 +1,5 @@
-//! The Go channel model: channels ([`channel`]), goroutine programs
+//! The Go channel model: channels ([`channel`]) with their wait queues of
+//! parked goroutines ([`waitq`]: FIFO, O(1) withdrawal), goroutine programs
 //! ([`program`]) and the behaviour templates that expand to programs
 //! ([`behavior`]). The world ([`crate::world`]) runs them on virtual time.
 //!
