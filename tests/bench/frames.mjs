@@ -12,17 +12,18 @@
 // Then it measures the engine's speed in the browser against native
 // (tests/bench/engine.mjs): the reference model run to its end and the large
 // preset for 60 s of virtual time, through the wasm package in a blank page and
-// natively (cargo run --release --example native_speed, in this same run);
-// delivered msgs/s and the ratio wasm / native for each.
+// natively (cargo run --release --example native_speed, in this same run), in
+// interleaved rounds; delivered msgs/s and the ratio wasm / native for each.
 //
 // Usage: node tests/bench/frames.mjs [preset]        (make bench-web runs it after make build)
 // Env:   BENCH_PORT (default 8125), CHROMIUM_PATH (default /usr/bin/chromium),
-//        ENGINE_BENCH_RUNS (timed runs of each engine measurement, default 5)
+//        ENGINE_BENCH_RUNS (timed runs per round and side, default 5), ENGINE_BENCH_ROUNDS
+//        (default 3), ENGINE_BENCH_WARMUP_MS (untimed runs in the page first, default 2000)
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
-import { nativeSpeed, report, wasmSpeed } from './engine.mjs';
+import { compare, report } from './engine.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const preset = process.argv[2] || '';
@@ -94,9 +95,7 @@ try {
 
   console.log();
   try {
-    const native = await nativeSpeed(repo);
-    const wasm = await wasmSpeed(browser, base, repo);
-    for (const problem of report(native, wasm)) fail(problem);
+    for (const problem of report(await compare(browser, base, repo))) fail(problem);
   } catch (e) {
     fail(`engine speed: ${e.message}`);
   }
