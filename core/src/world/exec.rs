@@ -59,7 +59,6 @@ impl World {
     /// [`World::run_ops`]' loop, with the instant's budget in a register.
     #[inline(always)]
     fn run_loop(&mut self, g: GoId, now: SimTime, budget: &mut u32) {
-        let budget = &mut *budget;
         let gi = g as usize;
         let prog = self.gs[gi].prog.clone();
         // The program is immutable behind its `Rc`: borrowing its slices
