@@ -20,15 +20,18 @@
 //!   (`"timeout": "10ms"`).
 //!
 //! For each, queuelab's ns per delivered message and the minimal DES's
-//! (`baseline/mod.rs`, the same model as a bare heap of events, timed in
-//! turn with queuelab), each one's growth over its `N = 8` figure, and
-//! queuelab's throughput as a ratio to the minimal DES. Medians of `RUNS`
-//! runs; world construction is timed apart (the line for 2000 goroutines).
+//! (`baseline/mod.rs`, the same model as a bare heap of events), each one's
+//! growth over its `N = 8` figure, and queuelab's throughput as a ratio to
+//! the minimal DES. A round times queuelab and the minimal DES in turn at
+//! every size; figures are medians over the rounds, and growth and ratio
+//! are computed within each round before the median, so load that comes
+//! and goes on the machine cancels out. World construction is timed apart
+//! (the line for 2000 goroutines).
 //! Targets printed with the figures: growth at 2000 at most 2x (plain) and
 //! 2.5x (select).
 //!
 //! Run: `make bench` (or `cargo bench -p queuelab --bench scaling`).
-//! `SCALING_RUNS=n` for another number of runs (default 5).
+//! `SCALING_RUNS=n` for another number of rounds (default 7).
 
 #[path = "baseline/mod.rs"]
 mod baseline;
@@ -140,8 +143,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
 #[derive(Debug)]
 struct Row {
     n: u32,
+    /// Medians over the rounds.
     ql_ns: f64,
     des_ns: f64,
+    /// Medians over the rounds of the figure against the round's `N = 8` one.
+    ql_growth: f64,
+    des_growth: f64,
+    /// Median over the rounds of the round's queuelab / DES throughput.
+    ratio: f64,
     delivered: u64,
     dropped: u64,
     events: u64,
@@ -152,43 +161,74 @@ struct Row {
     des_events: u64,
 }
 
-fn measure(n: u32, v: Variant, runs: usize) -> Row {
-    let s = scenario(n, v);
-    let p = params(n, v);
-    let end = end_of(&s);
-    let mut ql = Vec::with_capacity(runs);
-    let mut des = Vec::with_capacity(runs);
-    let mut out = (0, 0, 0);
-    let mut base = baseline::Outcome::default();
-    for _ in 0..runs {
-        let mut w = World::new(&s).expect("builds");
-        let t0 = Instant::now();
-        w.run_until(end);
-        let secs = t0.elapsed().as_secs_f64();
-        let (delivered, dropped) = settled(&w).expect("the timed run settles where the untimed one did");
-        out = (delivered, dropped, w.steps());
-        ql.push(secs * 1e9 / delivered as f64);
+/// Every size of a variant, in `runs` rounds: each round times queuelab
+/// and the minimal DES once at every size, so load that comes and goes on
+/// the machine falls on every size and both simulators alike.
+fn measure(v: Variant, runs: usize) -> Vec<Row> {
+    struct Setup {
+        n: u32,
+        s: Scenario,
+        p: baseline::Params,
+        end: SimTime,
+    }
+    let setups: Vec<Setup> = SIZES
+        .iter()
+        .map(|&n| {
+            let s = scenario(n, v);
+            let end = end_of(&s);
+            Setup { n, s, p: params(n, v), end }
+        })
+        .collect();
+    let k = setups.len();
+    // [round][size] ns per delivered message.
+    let mut ql = vec![vec![0.0; k]; runs];
+    let mut des = vec![vec![0.0; k]; runs];
+    let mut outs = vec![(0, 0, 0); k];
+    let mut bases = vec![baseline::Outcome::default(); k];
+    for r in 0..runs {
+        for (i, su) in setups.iter().enumerate() {
+            let mut w = World::new(&su.s).expect("builds");
+            let t0 = Instant::now();
+            w.run_until(su.end);
+            let secs = t0.elapsed().as_secs_f64();
+            let (delivered, dropped) = settled(&w).expect("the timed run settles where the untimed one did");
+            outs[i] = (delivered, dropped, w.steps());
+            ql[r][i] = secs * 1e9 / delivered as f64;
+            drop(w);
 
-        let t0 = Instant::now();
-        base = black_box(baseline::run(black_box(&p)));
-        let secs = t0.elapsed().as_secs_f64();
-        assert_eq!(base.delivered + base.dropped, TOTAL, "the minimal DES delivers or drops every message");
-        des.push(secs * 1e9 / base.delivered as f64);
+            let t0 = Instant::now();
+            let base = black_box(baseline::run(black_box(&su.p)));
+            let secs = t0.elapsed().as_secs_f64();
+            assert_eq!(base.delivered + base.dropped, TOTAL, "the minimal DES delivers or drops every message");
+            des[r][i] = secs * 1e9 / base.delivered as f64;
+            bases[i] = base;
+        }
     }
-    let (delivered, dropped, events) = out;
-    Row {
-        n,
-        ql_ns: median(ql),
-        des_ns: median(des),
-        delivered,
-        dropped,
-        events,
-        end_us: end.as_micros(),
-        des_delivered: base.delivered,
-        des_dropped: base.dropped,
-        des_end_us: base.end_us,
-        des_events: base.events,
-    }
+    let over_rounds = |f: &dyn Fn(usize) -> f64| median((0..runs).map(f).collect());
+    setups
+        .iter()
+        .enumerate()
+        .map(|(i, su)| {
+            let (delivered, dropped, events) = outs[i];
+            let base = &bases[i];
+            Row {
+                n: su.n,
+                ql_ns: over_rounds(&|r| ql[r][i]),
+                des_ns: over_rounds(&|r| des[r][i]),
+                ql_growth: over_rounds(&|r| ql[r][i] / ql[r][0]),
+                des_growth: over_rounds(&|r| des[r][i] / des[r][0]),
+                ratio: over_rounds(&|r| des[r][i] / ql[r][i]),
+                delivered,
+                dropped,
+                events,
+                end_us: su.end.as_micros(),
+                des_delivered: base.delivered,
+                des_dropped: base.dropped,
+                des_end_us: base.end_us,
+                des_events: base.events,
+            }
+        })
+        .collect()
 }
 
 fn table(v: Variant, runs: usize) {
@@ -206,37 +246,37 @@ fn table(v: Variant, runs: usize) {
         "  {:>5}  {:>15} {:>7}  {:>18} {:>7}  {:>14}  {:>13}  {:>15}  {:>11}  {:>15}",
         "N", "queuelab ns/msg", "growth", "minimal DES ns/msg", "growth", "queuelab / DES", "events/msg", "delivered", "dropped", "virtual end (s)"
     );
-    let mut first: Option<Row> = None;
-    let mut last = None;
-    for n in SIZES {
-        let r = measure(n, v, runs);
-        let (g_ql, g_des) = match &first {
-            Some(f) => (r.ql_ns / f.ql_ns, r.des_ns / f.des_ns),
-            None => (1.0, 1.0),
-        };
+    let rows = measure(v, runs);
+    for r in &rows {
         println!(
             "  {:>5}  {:>15.1} {:>6.2}x  {:>18.1} {:>6.2}x  {:>13.2}x  {:>13}  {:>15}  {:>11}  {:>15}",
             r.n,
             r.ql_ns,
-            g_ql,
+            r.ql_growth,
             r.des_ns,
-            g_des,
-            r.des_ns / r.ql_ns,
+            r.des_growth,
+            r.ratio,
             format!("{:.2} / {:.2}", r.events as f64 / r.delivered as f64, r.des_events as f64 / r.des_delivered as f64),
             format!("{} / {}", r.delivered, r.des_delivered),
             format!("{} / {}", r.dropped, r.des_dropped),
             format!("{:.2} / {:.2}", r.end_us as f64 / 1e6, r.des_end_us as f64 / 1e6),
         );
-        last = Some((g_ql, g_des));
-        if first.is_none() {
-            first = Some(r);
-        }
     }
-    let (g_ql, g_des) = last.expect("sizes");
+    let last = rows.last().expect("sizes");
     println!(
-        "  growth at {}: queuelab {g_ql:.2}x (target at most {target}x: {}), minimal DES {g_des:.2}x",
-        SIZES[SIZES.len() - 1],
-        if g_ql <= target { "met" } else { "NOT met" },
+        "  growth at {}: queuelab {:.2}x (target at most {target}x: {}), minimal DES {:.2}x",
+        last.n,
+        last.ql_growth,
+        if last.ql_growth <= target { "met" } else { "NOT met" },
+        last.des_growth,
+    );
+    let first = &rows[0];
+    let per_event = |r: &Row| (r.ql_ns * r.delivered as f64 / r.events as f64, r.des_ns * r.des_delivered as f64 / r.des_events as f64);
+    let ((q0, d0), (q1, d1)) = (per_event(first), per_event(last));
+    println!(
+        "  per event (the model's events per message grow too): queuelab {q0:.1} -> {q1:.1} ns per kernel event ({:.2}x), minimal DES {d0:.1} -> {d1:.1} ns per heap event ({:.2}x)",
+        q1 / q0,
+        d1 / d0,
     );
 }
 
@@ -260,9 +300,9 @@ fn construction(runs: usize) {
 
 fn main() {
     // `cargo bench` passes `--bench` (and any filter): nothing to parse.
-    let runs = std::env::var("SCALING_RUNS").ok().and_then(|s| s.parse().ok()).filter(|&n: &usize| n > 0).unwrap_or(5);
+    let runs = std::env::var("SCALING_RUNS").ok().and_then(|s| s.parse().ok()).filter(|&n: &usize| n > 0).unwrap_or(7);
     println!(
-        "scaling: P = C = N/2 -> jobs({CAPACITY}), {TOTAL} messages in all, utilisation 0.9 (producer gap exp(P x {GAP_PER_PRODUCER_US}us), work exp(C x {WORK_PER_CONSUMER_US}us)), trace ring off, seed {SEED}; ns per delivered message, median of {runs} runs; growth = over N = {}",
+        "scaling: P = C = N/2 -> jobs({CAPACITY}), {TOTAL} messages in all, utilisation 0.9 (producer gap exp(P x {GAP_PER_PRODUCER_US}us), work exp(C x {WORK_PER_CONSUMER_US}us)), trace ring off, seed {SEED}; ns per delivered message, median of {runs} rounds (each round runs every size once); growth = over N = {} in the same round",
         SIZES[0]
     );
     table(Variant::Plain, runs);
