@@ -102,7 +102,7 @@ impl Playground {
     /// Returns `true` if it got there, `false` if the world is too busy for
     /// that much virtual time in one call (the clock then stays at the last
     /// event; the outcome of the run does not change: core's
-    /// `run_until_bounded` may be split anywhere).
+    /// `run_until_limited` may be split anywhere).
     pub fn advance(&mut self, virtual_micros: f64) -> bool {
         let target = self.world.now() + convert::micros(virtual_micros);
         self.world.run_until_limited(target, MAX_STEPS_PER_ADVANCE, MAX_TRACE_EVENTS_PER_ADVANCE)
