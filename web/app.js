@@ -15,6 +15,7 @@ import { createInspector } from './inspector.js';
 import { createControls } from './controls.js';
 import { createCharts } from './charts.js';
 import { createEventLog } from './eventlog.js';
+import { createTimeline } from './timeline.js';
 import { encodeShare, decodeShare } from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -56,6 +57,10 @@ const state = {
   lastRawDt: 0, // wall time between the last two frames, ms
   panelsStale: true,
   panelsAt: 0,
+  seekTo: null, // a seek asked for (drag, click, key): done at the next frame, one per frame
+  stashed: null, // events a step took, for the next frame's stage and log
+  tlView: null, // the last pg.timeline()
+  replaying: false, // a shared link is being replayed (the frame loop waits)
 };
 
 let stage;
@@ -63,6 +68,7 @@ let inspector;
 let controls;
 let charts;
 let eventlog;
+let timeline;
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
 // --- errors ----------------------------------------------------------------
@@ -83,8 +89,9 @@ function errorMessage(err) {
 
 /** Sends a command; shows the engine's refusal in `errorEl` (next to the control). */
 function sendCommand(cmd, errorEl) {
+  let forked = false;
   try {
-    state.pg.command(cmd);
+    forked = state.pg.command(cmd);
   } catch (err) {
     if (errorEl) errorEl.textContent = errorMessage(err);
     else showError(errorMessage(err));
@@ -92,6 +99,10 @@ function sendCommand(cmd, errorEl) {
   }
   if (errorEl) errorEl.textContent = '';
   inspector.invalidateListing();
+  if (forked) {
+    timeline.note(`Your change forked the run at ${fmtClock(state.pg.time_us)}: the history after it was dropped, and a new future starts here.`);
+  }
+  refreshTimeline();
   state.dirty = true;
   return true;
 }
@@ -127,32 +138,53 @@ function stepSpeed(dir) {
 // `advance()` runs at most a fixed number of events per call and returns
 // false when that was not enough to reach the requested virtual time (the
 // engine's clock then stays where the last event was). The page says so next
-// to the speed, with the speed actually reached, until the engine has kept up
-// for LAG_HIDE_MS again. The clock always shows the engine's own time.
+// under the speed, with the speed actually reached, once the engine has been
+// behind for LAG_SHOW_MS without a break (frames that keep up count as a
+// break only when they last LAG_GAP_MS), until it has kept up for
+// LAG_HIDE_MS again. So a short hiccup shows nothing, and at a speed the
+// engine just about manages the notice does not come and go. Its place under
+// the speed is kept while it is hidden (visibility, not display), so the
+// toolbar never moves. The clock always shows the engine's own time.
 
+/** Wall time the engine must be behind, without a break, before the notice shows. */
+const LAG_SHOW_MS = 1000;
+/** Wall time of keeping up that breaks a stretch of lag (before the notice shows). */
+const LAG_GAP_MS = 250;
 /** Wall time the engine must keep up before the notice goes away. */
 const LAG_HIDE_MS = 1000;
 /** Window over which the reached speed is measured. */
 const LAG_WINDOW_MS = 1000;
 
-const lag = { shown: false, lastBehind: -Infinity, samples: [], textAt: 0 };
+const lag = { shown: false, lastBehind: -Infinity, behindSince: null, samples: [], textAt: 0 };
+
+function setLagShown(on) {
+  const el = $('speed-lag');
+  if (el.dataset.shown !== String(on)) el.dataset.shown = String(on);
+}
 
 function hideLag() {
   lag.shown = false;
   lag.samples.length = 0;
   lag.lastBehind = -Infinity;
-  $('speed-lag').hidden = true;
+  lag.behindSince = null;
+  setLagShown(false);
 }
 
 /** Called after every advance with whether it caught up (reached the virtual time the speed asks for). */
 function noteAdvance(caughtUp, now, timeUs) {
   lag.samples.push([now, timeUs]);
   while (lag.samples.length > 2 && now - lag.samples[0][0] > LAG_WINDOW_MS) lag.samples.shift();
-  if (!caughtUp) lag.lastBehind = now;
-  const behind = now - lag.lastBehind < LAG_HIDE_MS;
+  if (!caughtUp) {
+    if (now - lag.lastBehind > LAG_GAP_MS) lag.behindSince = now; // a new stretch of lag starts
+    lag.lastBehind = now;
+  }
   const el = $('speed-lag');
-  if (!behind) {
-    if (lag.shown) hideLag();
+  if (lag.shown) {
+    if (now - lag.lastBehind >= LAG_HIDE_MS) {
+      hideLag();
+      return;
+    }
+  } else if (now - lag.lastBehind > LAG_GAP_MS || now - lag.behindSince < LAG_SHOW_MS) {
     return;
   }
   if (!lag.shown || now - lag.textAt >= 500) {
@@ -169,7 +201,7 @@ function noteAdvance(caughtUp, now, timeUs) {
     el.title = 'The engine cannot keep up at this speed: each frame runs at most a fixed number of events, '
       + 'so virtual time runs slower than the speed says (≈ the speed reached). '
       + 'The clock shows the engine\'s time; the run itself is unchanged.';
-    el.hidden = false;
+    setLagShown(true);
   }
 }
 
@@ -207,11 +239,79 @@ function setPlaying(on, { atEnd = false } = {}) {
   state.dirty = true; // the status pill says "paused" / "running"
 }
 
+/** Longest step description shown under the timeline. */
+const NOTE_MAX = 400;
+
+/** Step: on to the next visible change, described in one line. */
 function stepOnce() {
+  flushSeek();
   if (state.ended) return;
   setPlaying(false);
-  state.pg.step();
+  const n = state.pg.step_visible();
+  const events = state.pg.take_events(EVENTS_PER_FRAME);
+  state.stashed = state.stashed ? state.stashed.concat(events) : events;
+  const text = events.map((e) => e.text).join('; ');
+  timeline.note(n === 0 ? 'Nothing left to happen.'
+    : `${fmtClock(state.pg.time_us)}: ${text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX)}…` : text}`);
+  refreshTimeline();
   state.dirty = true;
+}
+
+/** Back: to just before the last visible change. */
+function stepBack() {
+  flushSeek();
+  setPlaying(false);
+  if (!state.pg.step_back()) {
+    timeline.note('This is the start: nothing earlier to go back to.');
+    return;
+  }
+  afterSeek();
+  timeline.note(`Back to ${fmtClock(state.pg.time_us)}, just before the last change (→ replays it).`);
+}
+
+/** Does a seek asked for and not yet done (a key pressed right after Home). */
+function flushSeek() {
+  if (state.seekTo === null) return;
+  state.pg.seek(state.seekTo);
+  state.seekTo = null;
+  afterSeek();
+}
+
+/** Asks for a seek to `t` (µs); the next frame does it. */
+function seekTo(t, { pause = false } = {}) {
+  if (pause) setPlaying(false);
+  state.seekTo = Math.max(0, Math.round(t));
+  state.dirty = true;
+}
+
+/** Views follow a jump in time (seek, step back): the stage, log and charts show the new present. */
+function afterSeek() {
+  const pg = state.pg;
+  stage.reset();
+  eventlog.clear();
+  state.stashed = pg.recent_events(EVENTS_PER_FRAME);
+  state.snap = null;
+  charts.reset(pg.snapshot().channels.map((c) => c.name));
+  state.sampleT = -1;
+  state.ended = false;
+  state.autoPaused = false;
+  refreshTimeline();
+  state.dirty = true;
+  state.panelsStale = true;
+}
+
+function fork() {
+  if (state.pg.fork()) {
+    timeline.note(`Forked at ${fmtClock(state.pg.time_us)}: the history after it is gone. Change something, then play a new future.`);
+  }
+  refreshTimeline();
+  state.dirty = true;
+}
+
+function refreshTimeline() {
+  state.tlView = state.pg.timeline();
+  timeline.update(state.tlView, state.pg.time_us);
+  $('revert').disabled = !state.pg.edited;
 }
 
 // --- loading worlds ----------------------------------------------------------
@@ -278,9 +378,42 @@ function afterReset() {
   charts.reset(snap.channels.map((c) => c.name));
   // Start with the first goroutine selected so the inspector explains something at once.
   if (snap.goroutines.length) select(snap.goroutines[0].id);
-  $('seed').value = String(state.pg.seed);
+  state.seekTo = null;
+  state.stashed = null;
+  refreshTimeline();
+  timeline.note('Drag the timeline or press ← to go back in time.');
+  $('seed').value = exactSeed(state.pg);
   $('seed-error').textContent = '';
+  $('seed').setAttribute('aria-invalid', 'false');
   state.lastFrame = performance.now();
+}
+
+/**
+ * The world's seed, exactly. `pg.seed` is a JS number (rounded above 2^53);
+ * a scenario (say from a link) may carry any u64, which its JSON has in full:
+ * the first `"seed":` there is the top-level key (inside a JSON string every
+ * quote is escaped, so `seed"` cannot occur in one).
+ */
+function exactSeed(pg) {
+  const m = /"seed":(\d+)/.exec(pg.scenario_json());
+  return m ? m[1] : String(pg.seed);
+}
+
+/** Largest seed the Seed field takes: what a JS number holds exactly (2^53 - 1). */
+const SEED_MAX = 2n ** 53n - 1n;
+
+/**
+ * The seed typed in the Seed field as a number, or an Error that quotes the
+ * text as typed (never a rounded number).
+ */
+function typedSeed(raw) {
+  if (!/^\d+$/.test(raw)) {
+    return new Error(`seed must be a whole number from 0 to ${SEED_MAX}${raw ? `, got "${raw.slice(0, 40)}"` : ''}`);
+  }
+  if (BigInt(raw) > SEED_MAX) {
+    return new Error(`seed too large: ${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw} is above ${SEED_MAX} (2^53 - 1), the largest seed the page takes`);
+  }
+  return Number(raw);
 }
 
 function loadPreset(name) {
@@ -292,7 +425,73 @@ function clearHash() {
   state.ownHash = '';
 }
 
-/** Opens a share link: the scenario, then exactly `t_us` of virtual time. */
+/** Kernel events one replay slice runs (a few ms), before checking the clock. */
+const REPLAY_SLICE_EVENTS = 20_000;
+/** Wall time the replay runs between two yields to the browser. */
+const REPLAY_BUSY_MS = 30;
+/**
+ * Most kernel events a shared link may ask the page to replay (some 10-20 s of
+ * work, with progress and Cancel; the large preset at 3 h is about 60 M). A link
+ * beyond it opens where the bound stopped it, with a message.
+ * `?link-max-events=N` sets another bound (the tests use a small one).
+ */
+const LINK_MAX_EVENTS = (() => {
+  const n = Number(params.get('link-max-events'));
+  return Number.isInteger(n) && n > 0 ? n : 100_000_000;
+})();
+
+let replayCancel = null;
+
+/** Lets the browser paint and handle input (the Cancel button) between slices. */
+function yieldToBrowser() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    requestAnimationFrame(() => ch.port2.postMessage(null));
+  });
+}
+
+/**
+ * Replays `pg` to `t_us` in slices that yield to the browser, showing progress
+ * with Cancel. Resolves to 'done', 'cancelled' or 'bounded' (the work bound was
+ * reached first; the world stays where it got to).
+ */
+async function replaySliced(pg, t_us) {
+  const box = $('replay');
+  const bar = $('replay-progress');
+  const text = $('replay-text');
+  let cancelled = false;
+  replayCancel = () => { cancelled = true; };
+  state.replaying = true;
+  const startSteps = pg.steps;
+  let shownAt = performance.now();
+  const showAfter = shownAt + 200; // quick replays never flash the box
+  try {
+    for (;;) {
+      const t0 = performance.now();
+      let done = false;
+      while (!(done = pg.replay_to(t_us, REPLAY_SLICE_EVENTS)) && performance.now() - t0 < REPLAY_BUSY_MS) { /* next slice */ }
+      if (done) return 'done';
+      if (pg.steps - startSteps >= LINK_MAX_EVENTS) return 'bounded';
+      const now = performance.now();
+      if (now >= showAfter && now - shownAt >= 100) {
+        shownAt = now;
+        box.hidden = false;
+        const f = Math.min(1, pg.time_us / Math.max(1, t_us));
+        bar.value = f;
+        text.textContent = `Opening the link: replaying ${fmtClock(pg.time_us)} of ${fmtClock(t_us)} (${Math.round(100 * f)} %)`;
+      }
+      await yieldToBrowser();
+      if (cancelled) return 'cancelled';
+    }
+  } finally {
+    state.replaying = false;
+    replayCancel = null;
+    box.hidden = true;
+  }
+}
+
+/** Opens a share link: the scenario, then exactly `t_us` of virtual time (replayed in slices). */
 async function openShared(hash) {
   const shared = await decodeShare(hash);
   if (!shared) return false;
@@ -302,13 +501,24 @@ async function openShared(hash) {
   } catch (err) {
     throw new Error(`The link's scenario is not valid:\n${errorMessage(err)}`);
   }
+  replayCancel?.(); // a replay still running gives way to the newer link
   install(pg);
-  // Replay to the shared instant exactly, however many events it takes.
-  while (pg.time_us < shared.t_us) {
-    pg.advance_all(shared.t_us - pg.time_us);
-    if (pg.snapshot().status !== 'running') break;
-  }
   setSpeed(shared.speed);
+  const outcome = await replaySliced(pg, shared.t_us);
+  if (state.pg !== pg) return true; // another link or preset took over meanwhile
+  if (outcome === 'cancelled') {
+    install(Playground.from_json(shared.scenarioJson));
+    setPlaying(false);
+    timeline.note('Opening the link was cancelled: its scenario is loaded at 0s instead.');
+    return true;
+  }
+  afterSeek();
+  if (outcome === 'bounded') {
+    setPlaying(false);
+    showError(`This link asks for ${fmtClock(shared.t_us)} of virtual time, which takes more than ${LINK_MAX_EVENTS.toLocaleString('en')} events to replay: `
+      + `it was opened at ${fmtClock(pg.time_us)} instead. Press Play to go on from there.`);
+    return true;
+  }
   setPlaying(!shared.paused);
   state.dirty = true;
   return true;
@@ -455,6 +665,8 @@ function updateClock(snap) {
   const clock = $('clock');
   const t = fmtClock(snap.time_us);
   if (clock.textContent !== t) clock.textContent = t;
+  // The run's fingerprint (equal runs, equal hashes): tests compare it with a straight run.
+  if (clock.dataset.hash !== snap.trace_hash) clock.dataset.hash = snap.trace_hash;
   const st = $('status');
   const text = snap.status === 'running' && !state.playing ? 'paused' : STATUS_WORDS[snap.status] || snap.status;
   if (st.textContent !== text) {
@@ -522,7 +734,8 @@ function finishBench() {
 function frame(now) {
   requestAnimationFrame(frame);
   const pg = state.pg;
-  if (!pg) return;
+  if (!pg || state.replaying) return;
+  flushSeek();
   const rawDt = Math.max(0, now - state.lastFrame);
   const dt = Math.min(rawDt, MAX_FRAME_MS);
   // Two long frames in a row (not just a tab coming back) also mean virtual time falls behind.
@@ -530,7 +743,7 @@ function frame(now) {
   state.lastRawDt = rawDt;
   state.lastFrame = now;
   const t0 = performance.now();
-  if (state.playing && !state.ended) {
+  if (state.playing && !state.ended && !timeline.dragging) {
     const wanted = dt * 1000 * state.speed;
     const cap = state.engineRate * ADVANCE_BUDGET_MS;
     const ask = Math.min(wanted, cap);
@@ -548,6 +761,10 @@ function frame(now) {
   if (state.dirty || !state.snap) {
     state.snap = pg.snapshot();
     events = pg.take_events(EVENTS_PER_FRAME);
+    if (state.stashed) {
+      events = state.stashed.concat(events);
+      state.stashed = null;
+    }
   }
   const t2 = performance.now();
   const snap = state.snap;
@@ -583,8 +800,12 @@ function frame(now) {
     controls.update(snap);
     updateBanner(snap);
     updateTotals(snap);
+    refreshTimeline();
   }
-  if (changed) updateClock(snap);
+  if (changed) {
+    updateClock(snap);
+    if (state.tlView) timeline.update(state.tlView, snap.time_us);
+  }
   const t4 = performance.now();
   t5 = t4;
   if (changed) {
@@ -648,12 +869,17 @@ function wire() {
     state.pg.reset();
     afterReset();
   });
+  $('revert').addEventListener('click', () => {
+    state.pg.revert();
+    afterReset();
+    timeline.note('Back to the scenario as it was loaded, without your changes.');
+  });
   $('speed').addEventListener('input', () => setSpeed(10 ** Number($('speed').value), { fromSlider: true }));
   $('seed').addEventListener('change', () => {
     const raw = $('seed').value.trim();
-    const n = Number(raw);
     try {
-      if (raw === '') throw new Error('seed must be a whole number');
+      const n = typedSeed(raw);
+      if (n instanceof Error) throw n;
       state.pg.reset_with_seed(n);
       afterReset();
     } catch (err) {
@@ -664,6 +890,7 @@ function wire() {
     $('seed').setAttribute('aria-invalid', 'false');
   });
   $('share').addEventListener('click', share);
+  $('replay-cancel').addEventListener('click', () => replayCancel?.());
   $('error-dismiss').addEventListener('click', () => showError(''));
   // Folded panels: the charts measure themselves again when they reappear.
   $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) charts.resize(); });
@@ -683,6 +910,15 @@ function wire() {
     } else if (e.key === 'ArrowRight') {
       e.preventDefault();
       stepOnce();
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      stepBack();
+    } else if (e.key === 'Home') {
+      e.preventDefault();
+      seekTo(0, { pause: true });
+    } else if (e.key === 'End') {
+      e.preventDefault();
+      seekTo(state.tlView ? state.tlView.end_us : state.pg.time_us, { pause: true });
     } else if (e.key === '+' || e.key === '=') {
       e.preventDefault();
       stepSpeed(1);
@@ -695,7 +931,7 @@ function wire() {
   window.addEventListener('hashchange', async () => {
     if (location.hash === state.ownHash) return;
     try {
-      if (await openShared(location.hash)) showError('');
+      await openShared(location.hash); // (install() clears older messages)
     } catch (err) {
       showError(errorMessage(err));
     }
@@ -728,6 +964,12 @@ async function main() {
       state.dirty = true;
     },
   });
+  timeline = createTimeline($('timeline'), {
+    onSeek: (t) => seekTo(t),
+    onBack: stepBack,
+    onFork: fork,
+    onScrub: () => { state.dirty = true; },
+  });
   buildLegend();
   wire();
   setSpeed(1);
@@ -741,6 +983,7 @@ async function main() {
     // Let the first frames (layout, fonts) settle before measuring.
     setTimeout(() => { bench.until = performance.now() + BENCH_MS; }, 500);
   } else {
+    requestAnimationFrame(frame); // a long link replays in slices: the page keeps drawing meanwhile
     let opened = false;
     let linkError = '';
     try {
@@ -751,6 +994,7 @@ async function main() {
     }
     if (!opened) loadPreset(Playground.default_preset());
     if (linkError) showError(linkError);
+    return;
   }
   requestAnimationFrame(frame);
 }

@@ -95,7 +95,7 @@ const NIL: u32 = u32::MAX;
 const FREE: u64 = 1 << 63;
 
 /// A queue of events on `(time, insertion sequence)` with O(1) cancel.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct EventQueue<E> {
     /// The run, `buf[head..tail]`, sorted by `(time, seq)`. The rest of
     /// `buf` holds spent copies (it is filled once, so that entries are
@@ -149,6 +149,14 @@ impl<E: Copy> EventQueue<E> {
     /// a later time given to [`EventQueue::advance_to`].
     pub fn now(&self) -> SimTime {
         SimTime::from_micros(self.now)
+    }
+
+    /// Bytes the queue takes on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity() * std::mem::size_of::<Entry<E>>()
+            + self.heap.capacity() * std::mem::size_of::<Entry<()>>()
+            + self.slots.capacity() * 8
+            + self.payloads.capacity() * std::mem::size_of::<E>()
     }
 
     /// Number of scheduled, not cancelled, not yet popped events.

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod command;
+pub mod design;
 pub mod dist;
 pub mod gochan;
 pub mod kernel;
@@ -27,4 +28,5 @@ pub mod scenario;
 pub mod observe;
 pub mod presets;
 pub mod time;
+pub mod timeline;
 pub mod world;

@@ -11,17 +11,24 @@
 //!   replays this exact run when loaded.
 //! - `take_events(max)` returns each event once: those recorded since the
 //!   previous call (older ones may have left the trace ring).
-//! - `reset()` rebuilds the world from the loaded scenario with the current
-//!   seed: live edits made since loading are gone, a command log that came
-//!   with the scenario (a shared link) replays again. `reset_with_seed(n)`
-//!   does the same with another seed.
+//! - The world lives in a core [`Timeline`]: `seek(t)`, `step_back()`,
+//!   `step_visible()` and `fork()` move through its history (seek gives
+//!   exactly the state of a straight run to `t`); `timeline()` describes it
+//!   (present, frontier, marks). A command applied in the past forks.
+//! - `reset()` restarts the user's *design* from t = 0: the loaded scenario
+//!   with their edits folded in (core's `design`), same seed.
+//!   `reset_with_seed(n)` does the same with another seed. `revert()`
+//!   restarts the scenario as it was loaded, without the edits.
+//! - `replay_to(t, max_events)` runs toward an absolute time in bounded
+//!   slices (opening a shared link without freezing the page).
 
 use crate::convert::{self, to_js};
 use crate::errors;
 use queuelab::command::Command;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
-use queuelab::world::World;
+use queuelab::time::SimTime;
+use queuelab::timeline::Timeline;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -51,7 +58,9 @@ const MAX_TRACE_EVENTS_PER_ADVANCE: u64 = 1_000_000;
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Playground {
-    world: World,
+    tl: Timeline,
+    /// The scenario as loaded (preset or JSON), for `revert`.
+    original: Scenario,
     /// Sequence number of the first event `take_events` has not returned.
     next_event: u64,
 }
@@ -104,34 +113,90 @@ impl Playground {
     /// event; the outcome of the run does not change: core's
     /// `run_until_limited` may be split anywhere).
     pub fn advance(&mut self, virtual_micros: f64) -> bool {
-        let target = self.world.now() + convert::micros(virtual_micros);
-        self.world.run_until_limited(target, MAX_STEPS_PER_ADVANCE, MAX_TRACE_EVENTS_PER_ADVANCE)
+        let target = self.tl.world().now() + convert::micros(virtual_micros);
+        self.tl.run_until_limited(target, MAX_STEPS_PER_ADVANCE, MAX_TRACE_EVENTS_PER_ADVANCE)
+    }
+
+    /// Runs toward the absolute time `t_us` (clamped to the horizon), at
+    /// most `max_events` kernel events (and a proportional number of trace
+    /// events) in this call. Returns `true` once the world is at `t_us` (or
+    /// ended). Used to open a shared link in slices.
+    pub fn replay_to(&mut self, t_us: f64, max_events: f64) -> bool {
+        let t = SimTime::from_micros(convert::time_floor(t_us));
+        let max = convert::count(max_events).max(1) as u64;
+        self.tl.run_until_limited(t, max, max.saturating_mul(5))
     }
 
     /// Runs to `now + virtual_micros` however many events it takes (for
     /// restoring a shared link at its exact time).
     pub fn advance_all(&mut self, virtual_micros: f64) {
-        self.world.run_for(convert::micros(virtual_micros));
+        let t = self.tl.world().now() + convert::micros(virtual_micros);
+        self.tl.run_until(t);
     }
 
     /// Applies exactly one event (or one due command); `false` if nothing
     /// is left to do.
     pub fn step(&mut self) -> bool {
-        self.world.step()
+        self.tl.step()
+    }
+
+    /// Moves on to just after the next visible change (an event that
+    /// records something); returns how many events it recorded (0: nothing
+    /// left to do).
+    pub fn step_visible(&mut self) -> f64 {
+        convert::number(self.tl.step_visible())
+    }
+
+    /// Goes back to just before the latest visible change; `false` at the
+    /// start. The event log should be reloaded (`recent_events`).
+    pub fn step_back(&mut self) -> bool {
+        let moved = self.tl.step_back();
+        self.rewound();
+        moved
+    }
+
+    /// Goes to virtual time `t_us` (clamped between 0 and the furthest time
+    /// reached): exactly the state of a straight run there. The event log
+    /// should be reloaded (`recent_events`).
+    pub fn seek(&mut self, t_us: f64) {
+        self.tl.seek(SimTime::from_micros(convert::time_floor(t_us)));
+        self.rewound();
+    }
+
+    /// Drops the future after the present (the user's later commands and
+    /// the explored time beyond); `false` if the present is the frontier.
+    pub fn fork(&mut self) -> bool {
+        self.tl.fork()
+    }
+
+    /// The timeline: present, frontier, marks, checkpoints.
+    #[wasm_bindgen(unchecked_return_type = "TimelineView")]
+    pub fn timeline(&self) -> Result<JsValue, JsError> {
+        to_js(&self.tl.view())
+    }
+
+    /// The newest `max` events up to the present, oldest first (after a
+    /// seek: what the event log shows). `take_events` continues after them.
+    #[wasm_bindgen(unchecked_return_type = "EventView[]")]
+    pub fn recent_events(&mut self, max: f64) -> Result<JsValue, JsError> {
+        let total = self.tl.world().trace().total();
+        let events = self.tl.world().events_since(0, convert::count(max));
+        self.next_event = total;
+        to_js(&events)
     }
 
     /// The whole visible state, as a plain object.
     #[wasm_bindgen(unchecked_return_type = "Snapshot")]
     pub fn snapshot(&self) -> Result<JsValue, JsError> {
-        to_js(&self.world.snapshot())
+        to_js(&self.tl.world().snapshot())
     }
 
     /// Events recorded since the previous call, oldest first; only the
     /// newest `max` if there are more.
     #[wasm_bindgen(unchecked_return_type = "EventView[]")]
     pub fn take_events(&mut self, max: f64) -> Result<JsValue, JsError> {
-        let events = self.world.events_since(self.next_event, convert::count(max));
-        self.next_event = self.world.trace().total();
+        let events = self.tl.world().events_since(self.next_event, convert::count(max));
+        self.next_event = self.tl.world().trace().total();
         to_js(&events)
     }
 
@@ -139,7 +204,7 @@ impl Playground {
     #[wasm_bindgen(unchecked_return_type = "Sample[]")]
     pub fn series_since(&self, t_us: f64) -> Result<JsValue, JsError> {
         let after = queuelab::time::SimTime::from_micros(convert::time_floor(t_us));
-        let samples: Vec<_> = self.world.series().after(after).collect();
+        let samples: Vec<_> = self.tl.world().series().after(after).collect();
         to_js(&samples)
     }
 
@@ -147,7 +212,7 @@ impl Playground {
     /// `undefined` if there is no such goroutine.
     #[wasm_bindgen(unchecked_return_type = "Listing | undefined")]
     pub fn listing(&self, goroutine: f64) -> Result<JsValue, JsError> {
-        match convert::goroutine_id(goroutine).and_then(|g| self.world.listing(g)) {
+        match convert::goroutine_id(goroutine).and_then(|g| self.tl.world().listing(g)) {
             Some(listing) => to_js(&listing),
             None => Ok(JsValue::UNDEFINED),
         }
@@ -155,59 +220,85 @@ impl Playground {
 
     /// Applies a live command (core's JSON form as a plain object). Throws
     /// if it is not a command or core refuses it; then nothing changes.
-    pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "Command")] cmd: JsValue) -> Result<(), JsError> {
+    /// Returns `true` if it forked (the present was behind the frontier: the
+    /// later history was dropped).
+    pub fn command(&mut self, #[wasm_bindgen(unchecked_param_type = "Command")] cmd: JsValue) -> Result<bool, JsError> {
         let cmd: Command = convert::command(&cmd).map_err(|e| errors::bad_command(&e))?;
-        self.world.apply(&cmd).map_err(|e| errors::refused(&e))
+        self.tl.apply(&cmd).map_err(|e| errors::refused(&e))
     }
 
     /// The current scenario with its seed and every applied command: loading
     /// it replays this exact run.
     pub fn scenario_json(&self) -> String {
-        self.world.scenario_with_log().to_json()
+        self.tl.scenario_with_log().to_json()
     }
 
-    /// Restarts the loaded scenario (without live edits) with the same seed.
+    /// Restarts the user's design (the loaded scenario with their edits
+    /// folded in) from t = 0 with the same seed.
     pub fn reset(&mut self) -> Result<(), JsError> {
-        let scenario = self.world.scenario().clone();
-        *self = Playground::build(&scenario)?;
-        Ok(())
+        let design = self.tl.design();
+        self.rebuild(&design)
     }
 
-    /// Restarts with another seed (a whole number up to 2^53 - 1).
+    /// Restarts the design with another seed (a whole number up to 2^53 - 1).
     pub fn reset_with_seed(&mut self, seed: f64) -> Result<(), JsError> {
-        let mut scenario = self.world.scenario().clone();
-        scenario.seed = convert::seed(seed).map_err(|m| errors::js(&m))?;
-        *self = Playground::build(&scenario)?;
-        Ok(())
+        let mut design = self.tl.design();
+        design.seed = convert::seed(seed).map_err(|m| errors::js(&m))?;
+        self.rebuild(&design)
+    }
+
+    /// Restarts the scenario as it was loaded (no edits), with the current seed.
+    pub fn revert(&mut self) -> Result<(), JsError> {
+        let mut scenario = self.original.clone();
+        scenario.seed = self.tl.world().scenario().seed;
+        self.rebuild(&scenario)
+    }
+
+    /// Whether the user has edits that `reset` keeps and `revert` drops.
+    #[wasm_bindgen(getter)]
+    pub fn edited(&self) -> bool {
+        self.tl.design().goroutines != self.original.goroutines || self.tl.design().channels != self.original.channels
     }
 
     /// Virtual time in microseconds.
     #[wasm_bindgen(getter)]
     pub fn time_us(&self) -> f64 {
-        convert::number(self.world.now().as_micros())
+        convert::number(self.tl.world().now().as_micros())
     }
 
     #[wasm_bindgen(getter)]
     pub fn seed(&self) -> f64 {
-        convert::number(self.world.scenario().seed)
+        convert::number(self.tl.world().scenario().seed)
     }
 
     /// Events processed so far.
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> f64 {
-        convert::number(self.world.steps())
+        convert::number(self.tl.world().steps())
     }
 
     /// Hex hash of every event so far (as in the snapshot).
     #[wasm_bindgen(getter)]
     pub fn trace_hash(&self) -> String {
-        format!("{:016x}", self.world.trace_hash())
+        format!("{:016x}", self.tl.world().trace_hash())
     }
 }
 
 impl Playground {
     fn build(scenario: &Scenario) -> Result<Playground, JsError> {
-        let world = World::new(scenario).map_err(|e| errors::scenario(&e))?;
-        Ok(Playground { world, next_event: 0 })
+        let tl = Timeline::new(scenario).map_err(|e| errors::scenario(&e))?;
+        Ok(Playground { tl, original: scenario.clone(), next_event: 0 })
+    }
+
+    /// A fresh timeline from `scenario`, keeping `original` (for `revert`).
+    fn rebuild(&mut self, scenario: &Scenario) -> Result<(), JsError> {
+        self.tl = Timeline::new(scenario).map_err(|e| errors::scenario(&e))?;
+        self.next_event = 0;
+        Ok(())
+    }
+
+    /// After going back: `take_events` continues from the present.
+    fn rewound(&mut self) {
+        self.next_event = self.tl.world().trace().total();
     }
 }

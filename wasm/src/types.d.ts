@@ -361,3 +361,28 @@ export interface Listing {
   /** Index into `lines` of the current operation. */
   current: number;
 }
+
+export type MarkKind = "command" | "first_block" | "deadlock" | "ended";
+
+/** A point of interest on the timeline (core's `timeline::Mark`). */
+export interface Mark {
+  t_us: number;
+  kind: MarkKind;
+  text: string;
+}
+
+/** The timeline (core's `timeline::TimelineView`). */
+export interface TimelineView {
+  /** The present. */
+  now_us: number;
+  /** The furthest time reached. */
+  end_us: number;
+  /** The present is behind the furthest time (playing replays history). */
+  behind: boolean;
+  marks: Mark[];
+  checkpoints: number;
+  /** Kernel events between checkpoints: at most this many are replayed by a seek. */
+  interval: number;
+  /** Memory the checkpoints take, about (bytes). */
+  checkpoint_bytes: number;
+}

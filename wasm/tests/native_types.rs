@@ -73,6 +73,7 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("ChannelView", "sendq" | "recvq") => "WaiterView",
         ("DeadlockReport", "stuck") => "WaitFor",
         ("Listing", "lines") => "ListingLine",
+        ("TimelineView", "marks") => "Mark",
         _ => return None,
     })
 }
@@ -125,11 +126,15 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
             c.check("Sample", &serde_json::to_value(s).expect("json"));
         }
         c.check("Listing", &serde_json::to_value(w.listing(0).expect("goroutine 0")).expect("json"));
+        let mut tl = queuelab::timeline::Timeline::new(&presets::get(preset).expect("preset").scenario()).expect("valid");
+        tl.run_until(SimTime::from_micros(secs * 1_000_000));
+        tl.seek(SimTime::from_micros(secs * 500_000));
+        c.check("TimelineView", &serde_json::to_value(tl.view()).expect("json"));
     }
     let every = [
         "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
-        "ListingLine",
+        "ListingLine", "TimelineView", "Mark",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");

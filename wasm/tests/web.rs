@@ -45,7 +45,7 @@ fn snap(p: &Playground) -> JsValue {
     p.snapshot().unwrap_or_else(|e| panic!("snapshot: {}", message(e)))
 }
 fn command(p: &mut Playground, text: &str) -> Result<(), String> {
-    p.command(obj(text)).map_err(message)
+    p.command(obj(text)).map(|_| ()).map_err(message)
 }
 fn goroutine_names(s: &JsValue) -> Vec<String> {
     array(&get(s, "goroutines")).iter().map(|g| string(g, "name")).collect()
@@ -534,7 +534,7 @@ fn scenario_json_with_live_edits_replays_exactly() {
 }
 
 #[wasm_bindgen_test]
-fn reset_restarts_without_live_edits_and_seed_changes_the_run() {
+fn revert_restarts_without_live_edits_and_seed_changes_the_run() {
     let mut fresh = preset("large");
     fresh.advance(1_000_000.0);
 
@@ -545,7 +545,7 @@ fn reset_restarts_without_live_edits_and_seed_changes_the_run() {
     assert_ne!(p.trace_hash(), fresh.trace_hash());
     p.take_events(10.0).unwrap();
 
-    p.reset().unwrap();
+    p.revert().unwrap();
     assert_eq!((p.time_us(), p.steps()), (0.0, 0.0));
     assert_eq!(num(&channel(&snap(&p), "jobs"), "cap"), 1000.0);
     assert!(!p.scenario_json().contains("set_capacity"));
@@ -661,4 +661,93 @@ fn snapshot_cost_on_the_large_preset() {
     if !cfg!(debug_assertions) {
         assert!(t_snapshot / (N as f64) < 2.0, "snapshot() must leave room for drawing in an 8ms frame");
     }
+}
+
+// ---------- the timeline ----------
+
+#[wasm_bindgen_test]
+fn seek_gives_the_state_of_a_straight_run() {
+    let mut p = preset("select-timeout");
+    for _ in 0..60 {
+        p.advance(100_000.0);
+    }
+    command(&mut p, r#"{"op":"set_capacity","channel":"jobs","capacity":7}"#).unwrap();
+    for _ in 0..30 {
+        p.advance(100_000.0);
+    }
+    let end_hash = p.trace_hash();
+    for t in [2_345_678.0, 7_500_000.0, 0.0, 8_999_999.0] {
+        p.seek(t);
+        assert_eq!(p.time_us(), t);
+        let mut straight = Playground::from_json(p.scenario_json().into()).unwrap();
+        straight.advance_all(t);
+        assert_eq!(p.trace_hash(), straight.trace_hash(), "seek to {t}");
+        assert_eq!(json(&snap(&p)), json(&snap(&straight)), "seek to {t}");
+        let tl = p.timeline().unwrap();
+        assert_eq!(num(&tl, "end_us"), 9_000_000.0);
+        assert_eq!(get(&tl, "behind").as_bool(), Some(t < 9_000_000.0));
+    }
+    // Playing on replays the same future (the command included).
+    p.seek(1_000_000.0);
+    p.advance_all(8_000_000.0);
+    assert_eq!(p.trace_hash(), end_hash);
+    let marks = array(&get(&p.timeline().unwrap(), "marks"));
+    assert!(marks.iter().any(|m| string(m, "kind") == "command" && num(m, "t_us") == 6_000_000.0), "{marks:?}");
+}
+
+#[wasm_bindgen_test]
+fn a_command_in_the_past_forks_and_step_back_undoes_a_visible_step() {
+    let mut p = preset("select-timeout");
+    p.advance_all(3_000_000.0);
+    p.seek(1_000_000.0);
+    let forked = p.command(obj(r#"{"op":"set_capacity","channel":"jobs","capacity":9}"#)).unwrap();
+    assert!(forked);
+    assert_eq!(num(&p.timeline().unwrap(), "end_us"), 1_000_000.0);
+    assert!(!p.fork(), "nothing left to drop");
+
+    let (hash, total) = (p.trace_hash(), num(&snap(&p), "events_total"));
+    let recorded = p.step_visible();
+    assert!(recorded >= 1.0);
+    assert_eq!(num(&snap(&p), "events_total"), total + recorded);
+    assert!(p.step_back());
+    assert_eq!(p.trace_hash(), hash);
+    let recent = array(&p.recent_events(5.0).unwrap());
+    assert_eq!(recent.len(), 5);
+    assert!(array(&p.take_events(1e9).unwrap()).is_empty(), "take_events continues after recent_events");
+}
+
+#[wasm_bindgen_test]
+fn reset_keeps_the_design_and_revert_goes_back_to_the_preset() {
+    let mut p = preset("select-timeout");
+    p.advance(1_000_000.0);
+    command(&mut p, r#"{"op":"set_capacity","channel":"jobs","capacity":50}"#).unwrap();
+    command(&mut p, r#"{"op":"set_count","group":"consumer","count":3}"#).unwrap();
+    assert!(p.edited());
+    let count = goroutine_names(&snap(&p)).len();
+    p.reset().unwrap();
+    assert_eq!(p.time_us(), 0.0);
+    assert_eq!(num(&channel(&snap(&p), "jobs"), "cap"), 50.0);
+    assert_eq!(goroutine_names(&snap(&p)).len(), count);
+    p.reset_with_seed(99.0).unwrap();
+    assert_eq!(num(&channel(&snap(&p), "jobs"), "cap"), 50.0);
+    assert_eq!(p.seed(), 99.0);
+    p.revert().unwrap();
+    assert!(!p.edited());
+    assert_eq!(num(&channel(&snap(&p), "jobs"), "cap"), 3.0);
+    assert_eq!(p.seed(), 99.0, "revert keeps the seed");
+}
+
+#[wasm_bindgen_test]
+fn replay_to_runs_in_bounded_slices() {
+    let mut p = preset("large");
+    let mut calls = 0;
+    while !p.replay_to(5_000_000.0, 2_000.0) {
+        calls += 1;
+        assert!(calls < 10_000);
+    }
+    assert!(calls > 3, "large needs several slices for 5 s: {calls}");
+    let mut straight = preset("large");
+    straight.advance_all(5_000_000.0);
+    assert_eq!(p.trace_hash(), straight.trace_hash());
+    assert_eq!(p.time_us(), 5_000_000.0);
 }

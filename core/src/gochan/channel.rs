@@ -102,6 +102,11 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// Bytes the buffer and wait queues take on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity() * std::mem::size_of::<MsgRef>() + self.sendq.heap_bytes() + self.recvq.heap_bytes()
+    }
+
     pub fn new(cap: u32) -> Self {
         Channel {
             cap,

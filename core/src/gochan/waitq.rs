@@ -51,6 +51,11 @@ impl Default for WaitQueue {
 }
 
 impl WaitQueue {
+    /// Bytes the queue takes on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4
+    }
+
     pub fn len(&self) -> usize {
         self.len as usize
     }

@@ -159,6 +159,11 @@ pub struct Series {
 }
 
 impl Series {
+    /// Bytes the kept samples take on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.heads.capacity() * std::mem::size_of::<Head>() + self.lens.capacity() * 4
+    }
+
     /// A series of at most `capacity` samples (at least 1).
     pub fn new(capacity: usize) -> Self {
         Self::with_lens(capacity, 0)

@@ -224,6 +224,11 @@ impl Trace {
     pub fn total(&self) -> u64 {
         self.total
     }
+
+    /// Bytes the kept events take on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.ring.capacity() * std::mem::size_of::<TraceEvent>()
+    }
     /// Hash of every event recorded so far.
     pub fn hash(&self) -> u64 {
         self.hash

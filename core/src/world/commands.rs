@@ -229,7 +229,9 @@ impl World {
     fn set_count(&mut self, group: &str, count: u32) -> Result<(), CommandError> {
         let gi = self.group_index(group)?;
         let current = self.groups[gi].members.len() as u32;
-        if count == 0 || u64::from(count) > limits::MAX_GOROUTINES {
+        // 0 is allowed: the group stays (its row, its program) with no
+        // running instances, and a later count brings new ones back.
+        if u64::from(count) > limits::MAX_GOROUTINES {
             return Err(CommandError::OutOfRange {
                 what: "count",
                 value: u64::from(count),
@@ -247,7 +249,7 @@ impl World {
             self.spawn(gi);
         }
         for _ in count..current {
-            let newest = *self.groups[gi].members.last().expect("count > 0");
+            let newest = *self.groups[gi].members.last().expect("current > count members");
             self.remove_goroutine(newest);
         }
         Ok(())

@@ -24,7 +24,7 @@ use crate::time::SimTime;
 
 use super::messages::Messages;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Ledger {
     pub(super) msgs: Messages,
     pub(super) trace: Trace,
@@ -35,6 +35,10 @@ pub(super) struct Ledger {
     pub(super) processed: Latency,
     /// Produce → receive since the last sample (the series' p50/p99).
     pub(super) window: Latency,
+    /// When a goroutine first blocked (and which): a timeline mark.
+    pub(super) first_block: Option<(SimTime, u32)>,
+    /// When a deadlock (partial or whole) was first found: a timeline mark.
+    pub(super) first_deadlock: Option<SimTime>,
 }
 
 impl Ledger {
@@ -47,6 +51,8 @@ impl Ledger {
             processed: Latency::new(),
             // Cleared at every sample: a coarser table is cheaper to clear.
             window: Latency::with_grouping(5),
+            first_block: None,
+            first_deadlock: None,
         }
     }
 
@@ -55,6 +61,16 @@ impl Ledger {
     /// read only when the ring keeps events (they are not hashed).
     #[inline(always)]
     pub(super) fn record(&mut self, time: SimTime, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
+        // `kind` is a constant at every (inlined) call site: these tests
+        // vanish from all but the blocking and deadlock records.
+        if matches!(kind, EventKind::BlockedSend | EventKind::BlockedRecv | EventKind::BlockedSelect | EventKind::BlockedWait)
+            && self.first_block.is_none()
+        {
+            self.first_block = Some((time, g));
+        }
+        if kind == EventKind::Deadlock && self.first_deadlock.is_none() {
+            self.first_deadlock = Some(time);
+        }
         let id = msg.map_or(0, |m| self.msgs.get(m).id);
         let seq = self.trace.count(time, kind, g, ch, id, aux);
         if self.trace.keeps() {

@@ -35,6 +35,11 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// Bytes the message slab takes on the heap (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Message>() + self.free.capacity() * 4
+    }
+
     #[inline]
     pub fn alloc(&mut self, value: i64, producer: GoId, now: SimTime) -> MsgRef {
         self.next_id += 1;

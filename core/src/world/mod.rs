@@ -42,6 +42,7 @@
 
 mod commands;
 mod exec;
+mod history;
 mod ledger;
 pub mod messages;
 mod stuck;
@@ -184,8 +185,9 @@ struct Tally {
     dropped: u64,
 }
 
-/// A running Go-channel world.
-#[derive(Debug)]
+/// A running Go-channel world. Cloning one gives an independent world in
+/// the same state (the timeline keeps clones as checkpoints).
+#[derive(Clone, Debug)]
 pub struct World {
     scenario: Scenario,
     queue: EventQueue<Ev>,

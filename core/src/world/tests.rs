@@ -191,7 +191,7 @@ fn invalid_commands_change_nothing() {
     for cmd in [
         Command::SetRates { group: "consumer".into(), interval: Some(Dist::Constant(SimDuration::ZERO)), work: None },
         Command::SetCount { group: "nope".into(), count: 2 },
-        Command::SetCount { group: "consumer".into(), count: 0 },
+        Command::SetCount { group: "consumer".into(), count: 2001 },
         Command::Pause { goroutine: "ghost".into() },
         Command::AddGoroutine { spec: GoroutineSpec { name: "producer".into(), count: 1, behavior: crate::gochan::behavior::Behavior::Program(vec![]) } },
     ] {
