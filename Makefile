@@ -55,11 +55,13 @@ fuzz:
 # to the minimal DES (core/benches/baseline/) timed in the same runs, as a ratio; then
 # the event queue alone (core/benches/kernel.rs: hold model at 10 / 100 / 10,000 events);
 # then scaling (core/benches/scaling.rs: ns per message at 8 / 80 / 800 / 2000 goroutines,
-# plain and select, against the minimal DES; growth over 8 and its target).
+# plain and select, against the minimal DES; growth over 8 and its target); then the
+# timeline's seek cost (core/benches/timeline.rs: large for 1 h, worst and random seeks).
 bench:
 	cargo bench -p queuelab --bench reference
 	cargo bench -p queuelab --bench kernel
 	cargo bench -p queuelab --bench scaling
+	cargo bench -p queuelab --bench timeline
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
 # Then engine speed in the browser against native (tests/bench/engine.mjs, which builds and

@@ -345,6 +345,7 @@ function syncPresetPicker(info) {
     sel.value = '';
   }
   $('preset-description').textContent = info.description;
+  sel.dataset.loaded = sel.value; // what the picker shows is what is loaded
 }
 
 /** Installs a new Playground (the old one is freed) and resets every view. */
@@ -376,8 +377,13 @@ function afterReset() {
   stage.select(null);
   const snap = state.pg.snapshot();
   charts.reset(snap.channels.map((c) => c.name));
-  // Start with the first goroutine selected so the inspector explains something at once.
-  if (snap.goroutines.length) select(snap.goroutines[0].id);
+  // Start with a goroutine selected so the inspector explains something at
+  // once; until the user picks one, the selection follows what is most
+  // informative (see autoSelect).
+  state.autoSelect = true;
+  state.sawBlock = false;
+  const first = snap.goroutines.find((g) => g.name !== 'main') || snap.goroutines[0];
+  if (first) select(first.id, { auto: true });
   state.seekTo = null;
   state.stashed = null;
   refreshTimeline();
@@ -526,11 +532,33 @@ async function openShared(hash) {
 
 // --- selection -----------------------------------------------------------------
 
-function select(id) {
+function select(id, { auto = false } = {}) {
+  if (!auto) state.autoSelect = false; // the user chose: keep their choice
   state.selected = id;
   stage.select(id);
   inspector.select(id);
   state.dirty = true;
+}
+
+/**
+ * Until the user selects a goroutine, the inspector shows the most informative
+ * one: a stuck goroutine (deadlock) over a blocked one over one still running;
+ * it moves only when the current one has less to say (finished, or not stuck
+ * while another is), or once, to the first goroutine that blocks.
+ */
+function autoSelect(snap) {
+  if (!state.autoSelect) return;
+  const gs = snap.goroutines;
+  const cur = gs.find((g) => g.id === state.selected);
+  const stuck = gs.find((g) => g.stuck);
+  const blocked = gs.find((g) => g.state.startsWith('blocked'));
+  const alive = gs.find((g) => !['done', 'panicked', 'removed'].includes(g.state));
+  let next = null;
+  if (stuck && !(cur && cur.stuck)) next = stuck;
+  else if (!cur || ['done', 'removed'].includes(cur.state)) next = stuck || blocked || alive;
+  else if (!state.sawBlock && blocked && !cur.state.startsWith('blocked')) next = blocked;
+  if (blocked) state.sawBlock = true;
+  if (next && next.id !== state.selected) select(next.id, { auto: true });
 }
 
 // --- share -----------------------------------------------------------------
@@ -612,15 +640,21 @@ const totalsNodes = new Map();
 function updateTotals(snap) {
   const t = snap.totals;
   const lat = snap.delivery_latency;
+  // Named so they add up: produced = finished + processing + in buffers +
+  // held by senders + dropped (+ filtered). Delivered (received by a sink)
+  // spans finished and processing.
   const items = [
     ['produced', String(t.produced)],
-    ['delivered', String(t.delivered)],
-    ['in flight', String(t.live)],
+    ['finished', String(t.processed)],
+    ['processing', String(t.processing)],
+    ['in buffers', String(t.buffered)],
+    ['held by senders', String(t.in_transit)],
     ['dropped', String(t.dropped)],
+    ['delivered', String(t.delivered)],
     ['blocked', `${t.blocked} of ${snap.goroutines.length}`],
     ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
   ];
-  if (t.filtered) items.splice(3, 0, ['filtered', String(t.filtered)]);
+  if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
   const dl = $('totals');
   const key = items.map((x) => x[0]).join('|');
   if (dl.dataset.key !== key) {
@@ -699,7 +733,23 @@ function buildLegend() {
 
 // --- frame loop -----------------------------------------------------------------
 
-const bench = { frames: [], parts: { advance: [], snapshot: [], draw: [], stage: [], panels: [], log: [], charts: [] }, until: 0, done: false };
+const bench = {
+  frames: [], parts: { advance: [], snapshot: [], draw: [], stage: [], panels: [], log: [], charts: [] }, until: 0, done: false,
+  // Whole frames: requestAnimationFrame to requestAnimationFrame (JS, style,
+  // layout, paint and whatever else the browser did), and long tasks (> 50 ms).
+  intervals: [], lastRaf: 0, longTasks: 0, longTaskMs: 0, startedAt: 0,
+};
+if (benchMode && typeof PerformanceObserver === 'function') {
+  try {
+    new PerformanceObserver((list) => {
+      if (!bench.until || bench.done) return;
+      for (const e of list.getEntries()) {
+        bench.longTasks += 1;
+        bench.longTaskMs += e.duration;
+      }
+    }).observe({ type: 'longtask', buffered: false });
+  } catch { /* no long-task timing in this browser: reported as null */ bench.longTasks = null; }
+}
 
 function pct(sorted, q) {
   if (!sorted.length) return 0;
@@ -714,7 +764,19 @@ function finishBench() {
     const s = [...xs].sort((a, b) => a - b);
     return { p50: r(pct(s, 0.5)), p95: r(pct(s, 0.95)), max: r(s[s.length - 1] || 0) };
   };
+  const iv = [...bench.intervals].sort((a, b) => a - b);
+  const wall = (performance.now() - bench.startedAt) / 1000;
   const result = {
+    whole_frame: {
+      fps: r(bench.intervals.length / Math.max(1e-9, wall)),
+      p50: r(pct(iv, 0.5)),
+      p95: r(pct(iv, 0.95)),
+      max: r(iv[iv.length - 1] || 0),
+      over_20ms: iv.filter((x) => x > 20).length,
+      long_tasks: bench.longTasks,
+      long_task_ms: bench.longTasks === null ? null : r(bench.longTaskMs),
+      seconds: r(wall),
+    },
     p50: r(pct(sorted, 0.5)),
     p95: r(pct(sorted, 0.95)),
     max: r(sorted[sorted.length - 1] || 0),
@@ -780,11 +842,15 @@ function frame(now) {
   }
   // The run just ended: nothing plays any more, so the button offers Play (which starts it again).
   if (state.ended && !wasEnded && state.playing) setPlaying(false, { atEnd: true });
+  if (state.ended && !wasEnded) {
+    timeline.note(`${snap.status_text}. Press Play to run it again, or drag the timeline to look back.`);
+  }
+  autoSelect(snap);
   if (state.selectName) {
     const g = snap.goroutines.find((x) => x.name === state.selectName);
     if (g) { state.selectName = null; select(g.id); }
   }
-  if (state.selected !== null && !snap.goroutines.some((g) => g.id === state.selected)) select(null);
+  if (state.selected !== null && !snap.goroutines.some((g) => g.id === state.selected)) select(null, { auto: state.autoSelect });
   if (changed || stage.animating(now)) {
     stage.render(snap, events, now, { forceList: !state.playing });
   }
@@ -799,10 +865,11 @@ function frame(now) {
     inspector.update(snap, pg);
     controls.update(snap);
     updateBanner(snap);
-    updateTotals(snap);
     refreshTimeline();
   }
   if (changed) {
+    // Numbers that sit beside the stage change with it, in the same frame.
+    updateTotals(snap);
     updateClock(snap);
     if (state.tlView) timeline.update(state.tlView, snap.time_us);
   }
@@ -819,6 +886,9 @@ function frame(now) {
   }
   const t6 = performance.now();
   if (benchMode && !bench.done && bench.until) {
+    if (!bench.startedAt) bench.startedAt = now;
+    else bench.intervals.push(now - bench.lastRaf);
+    bench.lastRaf = now;
     bench.frames.push(t6 - t0);
     bench.parts.advance.push(t1 - t0);
     bench.parts.snapshot.push(t2 - t1);
@@ -851,8 +921,13 @@ function wire() {
     o.title = p.description;
     sel.append(o);
   }
-  sel.addEventListener('change', () => {
-    if (!sel.value) return;
+  // Arrow keys on the closed picker change its value (and fire `change`) at
+  // every option they pass: load on commit instead (Enter, or leaving the
+  // picker), not on every preset passed on the way.
+  let browsing = false;
+  const commit = () => {
+    browsing = false;
+    if (!sel.value || sel.value === sel.dataset.loaded) return;
     try {
       loadPreset(sel.value);
       clearHash();
@@ -861,7 +936,20 @@ function wire() {
     } catch (err) {
       showError(errorMessage(err));
     }
+  };
+  sel.addEventListener('keydown', (e) => {
+    if (['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key)) browsing = true;
+    else if (e.key === 'Enter') commit();
   });
+  sel.addEventListener('change', () => {
+    if (browsing) {
+      $('preset-description').textContent = `${sel.selectedOptions[0]?.title || ''} (press Enter to open)`;
+      return;
+    }
+    commit();
+  });
+  sel.addEventListener('blur', () => { if (browsing) commit(); });
+  sel.addEventListener('pointerdown', () => { browsing = false; });
 
   $('play').addEventListener('click', () => setPlaying(!state.playing));
   $('step').addEventListener('click', stepOnce);

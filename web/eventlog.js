@@ -16,9 +16,15 @@
 // Chromium). New events are drawn at most every FLUSH_MS of wall time.
 //
 // # Reading while it runs
-// While the reader has scrolled away from the top, new rows are not inserted
-// (the rows being read stay still); a "N new events: show newest" button
-// appears instead, and scrolling back to the top shows them.
+// While the reader has scrolled away from the top, or has focus in the list,
+// new rows are not inserted (the rows being read stay still); a "N new events:
+// show newest" button appears instead, and scrolling back to the top (or
+// leaving the list) shows them.
+//
+// # Keyboard
+// The list is one tab stop (a roving tabindex: the selected row, else the
+// newest); ArrowUp / ArrowDown move between rows, Home / End to the first /
+// last drawn row, Enter / Space select.
 //
 // # Filters
 // Three selects built inside the container narrow the rows to one goroutine,
@@ -157,6 +163,46 @@ export function createEventLog(container, { onSelect } = {}) {
     if (typeof onSelect === 'function') onSelect(event);
   });
 
+  let focusInside = false;
+  list.addEventListener('focusin', () => { focusInside = true; });
+  list.addEventListener('focusout', (ev) => {
+    if (ev.relatedTarget instanceof Node && list.contains(ev.relatedTarget)) return;
+    focusInside = false;
+    if (atTop && held > 0) {
+      flush(true);
+      rerenderAll();
+    }
+  });
+  list.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const buttons = [...list.querySelectorAll('button[data-seq]')];
+    if (!buttons.length) return;
+    const i = buttons.indexOf(doc.activeElement);
+    let next = -1;
+    if (ev.key === 'ArrowDown') next = Math.min(buttons.length - 1, i + 1);
+    else if (ev.key === 'ArrowUp') next = Math.max(0, i - 1);
+    else if (ev.key === 'Home') next = 0;
+    else if (ev.key === 'End') next = buttons.length - 1;
+    else return;
+    ev.preventDefault();
+    ev.stopPropagation(); // not the page's Home / End (timeline)
+    if (ev.key === 'ArrowDown' && i === buttons.length - 1) loadMore();
+    setRoving(buttons[next]);
+    buttons[next].focus();
+  });
+
+  /** Makes `button` the list's one tab stop. */
+  function setRoving(button) {
+    for (const b of list.querySelectorAll('button[tabindex="0"]')) if (b !== button) b.tabIndex = -1;
+    if (button) button.tabIndex = 0;
+  }
+
+  /** After a redraw: exactly one row is the tab stop (the focused, the selected, else the newest). */
+  function fixRoving() {
+    const focused = list.contains(doc.activeElement) ? doc.activeElement.closest('button[data-seq]') : null;
+    setRoving(focused || list.querySelector('button[aria-current="true"]') || list.querySelector('button[data-seq]'));
+  }
+
   list.addEventListener('scroll', () => {
     atTop = list.scrollTop <= 2;
     if (atTop && held > 0) {
@@ -193,12 +239,14 @@ export function createEventLog(container, { onSelect } = {}) {
     for (const b of list.querySelectorAll('button[aria-current]')) b.removeAttribute('aria-current');
     const b = list.querySelector(`button[data-seq="${seq}"]`);
     if (b) b.setAttribute('aria-current', 'true');
+    if (b) setRoving(b);
   }
 
   function row(e) {
     const li = doc.createElement('li');
     const button = doc.createElement('button');
     button.type = 'button';
+    button.tabIndex = -1;
     button.dataset.seq = String(e.seq);
     button.dataset.kind = String(e.kind);
     if (CLASS_OF[e.kind]) button.dataset.class = CLASS_OF[e.kind];
@@ -221,6 +269,7 @@ export function createEventLog(container, { onSelect } = {}) {
   }
 
   function updateCount() {
+    fixRoving();
     const filtered = filter.goroutine !== '' || filter.channel !== '' || filter.kind !== '';
     count.textContent = filtered
       ? `${shown} matching rows shown (searching the last ${history.length} events)`
@@ -275,7 +324,7 @@ export function createEventLog(container, { onSelect } = {}) {
     const fresh = pending;
     pending = [];
     if (force) return; // the caller redraws everything
-    if (!atTop) {
+    if (!atTop || focusInside) {
       for (const e of fresh) if (matches(e)) held += 1;
       updateCount();
       return;

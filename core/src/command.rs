@@ -35,6 +35,13 @@ pub enum Command {
     },
     /// Changes a channel's capacity (see the channel docs: beyond Go).
     SetCapacity { channel: String, capacity: u32 },
+    /// Makes a new channel (`make(chan T, capacity)`), for goroutines added
+    /// later to use. A name that exists is refused.
+    AddChannel {
+        name: String,
+        #[serde(default)]
+        capacity: u32,
+    },
     /// `close(ch)` from outside any goroutine (a double close is refused).
     CloseChannel { channel: String },
     /// Stops a goroutine before its next operation (a parked operation may
@@ -53,6 +60,7 @@ impl Command {
             Command::SetCount { group, count } => format!("{} set to {count} running", echo(group)),
             Command::SetRates { group, .. } => format!("rates of {} changed", echo(group)),
             Command::SetCapacity { channel, capacity } => format!("capacity of {} set to {capacity}", echo(channel)),
+            Command::AddChannel { name, capacity } => format!("added channel {} (capacity {capacity})", echo(name)),
             Command::CloseChannel { channel } => format!("closed {}", echo(channel)),
             Command::Pause { goroutine } => format!("paused {}", echo(goroutine)),
             Command::Resume { goroutine } => format!("resumed {}", echo(goroutine)),

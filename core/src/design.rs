@@ -8,7 +8,7 @@
 //!   group's count by one (a group brought to 0 has no instance at the
 //!   start; if the scenario format cannot say that, the group is left out);
 //! - `set_rates` changes the group's interval or work time;
-//! - `set_capacity` changes the channel's capacity.
+//! - `set_capacity` changes the channel's capacity, `add_channel` adds one.
 //!
 //! Edits that are moments of a run rather than the design (`close_channel`,
 //! `pause`, `resume`) are not carried over: restarting the design starts
@@ -57,6 +57,11 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             Command::SetCapacity { channel, capacity } => {
                 if let Some(c) = s.channels.iter_mut().find(|c| &c.name == channel) {
                     c.capacity = *capacity;
+                }
+            }
+            Command::AddChannel { name, capacity } => {
+                if !s.channels.iter().any(|c| &c.name == name) {
+                    s.channels.push(crate::scenario::ChannelSpec { name: name.clone(), capacity: *capacity });
                 }
             }
             Command::CloseChannel { .. } | Command::Pause { .. } | Command::Resume { .. } => {}

@@ -345,11 +345,21 @@ impl Scenario {
                 );
             }
         }
+        // A goroutine added by a command may use a channel an earlier
+        // command added.
+        let mut later_chans = chan_names.clone();
         for (i, tc) in self.commands.iter().enumerate() {
-            if let Command::AddGoroutine { spec } = &tc.command {
-                for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
-                    push(p.path, p.message);
+            match &tc.command {
+                Command::AddGoroutine { spec } => {
+                    let names = NameTable { channels: &later_chans, waitgroups: &wg_names };
+                    for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
+                        push(p.path, p.message);
+                    }
                 }
+                Command::AddChannel { name, .. } if valid_name(name) && !later_chans.contains(&name.as_str()) => {
+                    later_chans.push(name);
+                }
+                _ => {}
             }
         }
         if problems.is_empty() {

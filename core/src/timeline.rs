@@ -25,7 +25,8 @@
 //!   the past cannot change without dropping its future. A refused command
 //!   forks nothing.
 //! - **Checkpoints** are clones of the world taken every `interval` kernel
-//!   events of new time (the first at time 0). They live within a memory
+//!   events of new time (the first at time 0), keeping only the newest
+//!   1,000 events of the trace ring (its hash and count stay whole). They live within a memory
 //!   budget: when there are more than fit, every other one is dropped and
 //!   the interval doubles, so consecutive checkpoints are never more than
 //!   one interval apart and a seek replays at most one interval of events
@@ -45,6 +46,10 @@ use serde::Serialize;
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 /// Kernel events between checkpoints at the start (a few ms of replay).
 pub const FIRST_INTERVAL: u64 = 20_000;
+/// Trace events a checkpoint keeps (what the page's event log shows after a
+/// seek, with the events replayed since): the rest of the ring is the
+/// biggest part of a world and is not needed to go on from there.
+const CHECKPOINT_TRACE: usize = 1_000;
 /// At least this many checkpoints are kept whatever the budget says.
 const MIN_CHECKPOINTS: usize = 8;
 /// `step_visible` gives up after this many moves without a visible change.
@@ -117,6 +122,8 @@ pub struct Timeline {
     /// Indices in the frontier's log of the commands applied through this
     /// timeline (a fork drops those after the present).
     user: Vec<usize>,
+    /// Kernel events the last seek (or step back) replayed.
+    replayed: u64,
 }
 
 impl Timeline {
@@ -145,11 +152,12 @@ impl Timeline {
                 ended: None,
             },
             sizes: vec![world.approx_bytes()],
-            checkpoints: vec![world.clone()],
+            checkpoints: vec![world.checkpoint_copy(CHECKPOINT_TRACE)],
             world,
             interval: interval.max(1),
             budget,
             user: Vec::new(),
+            replayed: 0,
         };
         t.update_frontier();
         t
@@ -237,8 +245,21 @@ impl Timeline {
         if !forward {
             self.world = self.restore(i);
         }
+        let from = self.world.steps();
         self.world.run_until(t);
+        self.replayed = self.world.steps() - from;
         self.after_run();
+    }
+
+    /// Kernel events the last seek replayed (at most about one checkpoint
+    /// interval, plus the events of the instant sought).
+    pub fn last_replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// The times of the checkpoints, oldest first.
+    pub fn checkpoint_times(&self) -> Vec<SimTime> {
+        self.checkpoints.iter().map(World::now).collect()
     }
 
     /// Goes to just before the latest visible change (see the module docs);
@@ -413,8 +434,9 @@ impl Timeline {
     }
 
     fn checkpoint(&mut self) {
-        let size = self.world.approx_bytes();
-        self.checkpoints.push(self.world.clone());
+        let copy = self.world.checkpoint_copy(CHECKPOINT_TRACE);
+        let size = copy.approx_bytes();
+        self.checkpoints.push(copy);
         self.sizes.push(size);
         let fit = (self.budget / size.max(1)).max(MIN_CHECKPOINTS);
         if self.checkpoints.len() > fit {

@@ -217,11 +217,12 @@ fn marks_show_blocks_deadlocks_commands_and_the_end() {
 fn checkpoints_stay_within_the_budget() {
     let p = presets::get("large").unwrap();
     let w = World::new(&p.scenario()).unwrap();
-    let one = w.approx_bytes();
-    let mut tl = Timeline::from_world_with(w, one * 12, 1_000);
+    let budget = w.approx_bytes() * 12;
+    let mut tl = Timeline::from_world_with(w, budget, 1_000);
     tl.run_until(ms(30_000));
     let v = tl.view();
-    assert!(v.checkpoints <= 12 + 1, "{v:?}");
+    let one = v.checkpoint_bytes / v.checkpoints;
+    assert!(v.checkpoint_bytes <= budget + 2 * one, "{v:?}");
     assert!(v.interval > 1_000, "the interval doubled: {v:?}");
     tl.seek(ms(12_345));
     same(tl.world(), &straight(&tl, ms(12_345)), "large after thinning");

@@ -217,3 +217,25 @@ test.describe('opening a link never freezes the page', () => {
     await expect(page.locator('#play')).toHaveText('Play');
   });
 });
+
+test('on every preset, a seek lands on the state of a straight run', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openPage(page);
+  const presets = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  expect(presets.length).toBeGreaterThanOrEqual(9);
+  for (const name of presets) {
+    await selectPreset(page, name);
+    await setSpeed(page, 20);
+    await play(page).catch(() => {}); // a preset may end before Play shows "Pause"
+    await page.waitForTimeout(1500);
+    if (await page.locator('#play').getAttribute('aria-pressed') === 'true') await pause(page);
+    const end = Number(await track(page).getAttribute('aria-valuemax'));
+    expect(end, name).toBeGreaterThan(0);
+    const box = await track(page).boundingBox();
+    await page.mouse.click(box.x + box.width * 0.55, box.y + box.height / 2);
+    await expect.poll(() => nowUs(page), { message: name }).toBeLessThan(end);
+    const t = await nowUs(page);
+    const url = await copyLink(page);
+    await expect.poll(() => hashOf(page), { message: name }).toBe(await straightHash(page, url, t));
+  }
+});

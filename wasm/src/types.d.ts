@@ -101,6 +101,7 @@ export type Command =
   | { op: "set_count"; group: string; count: number }
   | { op: "set_rates"; group: string; interval?: Dist; work?: Dist }
   | { op: "set_capacity"; channel: string; capacity: number }
+  | { op: "add_channel"; name: string; capacity?: number }
   | { op: "close_channel"; channel: string }
   | { op: "pause"; goroutine: string }
   | { op: "resume"; goroutine: string };
@@ -249,6 +250,12 @@ export interface Totals {
   filtered: number;
   dropped: number;
   live: number;
+  /** Of live: in channel buffers. */
+  buffered: number;
+  /** Of live: held by a sink that received it (delivered, being worked on). */
+  processing: number;
+  /** Of live: held by senders (made, not yet sent; offered by a parked send; held by a stage). */
+  in_transit: number;
   blocked: number;
   goroutines_alive: number;
 }

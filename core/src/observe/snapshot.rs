@@ -190,6 +190,13 @@ pub struct Totals {
     pub dropped: u64,
     /// Messages that exist now (buffered, held, offered by parked senders).
     pub live: u64,
+    /// Of `live`: in channel buffers.
+    pub buffered: u64,
+    /// Of `live`: held by a sink that received it (delivered, being worked on).
+    pub processing: u64,
+    /// Of `live`: held by senders (made and not yet sent, offered by a parked
+    /// send, or held by a stage between its receive and its send).
+    pub in_transit: u64,
     pub blocked: u32,
     pub goroutines_alive: u32,
 }

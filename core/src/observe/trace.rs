@@ -225,6 +225,17 @@ impl Trace {
         self.total
     }
 
+    /// Forgets all but the newest `n` kept events (the hash and the count
+    /// stay): a smaller copy of the trace for a checkpoint.
+    pub fn keep_last(&mut self, n: usize) {
+        if self.ring.len() <= n {
+            return;
+        }
+        let kept: Vec<TraceEvent> = self.events().skip(self.ring.len() - n).copied().collect();
+        self.ring = kept;
+        self.head = 0;
+    }
+
     /// Bytes the kept events take on the heap (for memory budgets).
     pub fn heap_bytes(&self) -> usize {
         self.ring.capacity() * std::mem::size_of::<TraceEvent>()

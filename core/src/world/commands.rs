@@ -89,6 +89,38 @@ impl World {
                 self.scratch_waiters = admitted;
                 Ok(())
             }
+            Command::AddChannel { name, capacity } => {
+                if !crate::scenario::valid_name(name) {
+                    return Err(CommandError::Invalid(vec![format!(
+                        "a channel name is 1-{} letters, digits, '_', '-' or '.', got {}",
+                        limits::MAX_NAME_LEN,
+                        crate::time::echo(name)
+                    )]));
+                }
+                if self.chan_names.iter().any(|n| n == name) {
+                    return Err(CommandError::NotApplicable(format!("a channel named {} already exists", crate::time::echo(name))));
+                }
+                if *capacity > limits::MAX_CAPACITY {
+                    return Err(CommandError::OutOfRange {
+                        what: "capacity",
+                        value: u64::from(*capacity),
+                        max: u64::from(limits::MAX_CAPACITY),
+                    });
+                }
+                if self.chans.len() >= limits::MAX_CHANNELS {
+                    return Err(CommandError::OutOfRange {
+                        what: "channels",
+                        value: self.chans.len() as u64 + 1,
+                        max: limits::MAX_CHANNELS as u64,
+                    });
+                }
+                self.chans.push(crate::gochan::channel::Channel::new(*capacity));
+                self.chan_names.push(name.clone());
+                self.reserve_stuck_scratch();
+                let ch = (self.chans.len() - 1) as u32;
+                self.record(EventKind::Capacity, NONE, ch, None, i64::from(*capacity));
+                Ok(())
+            }
             Command::CloseChannel { channel } => {
                 let ch = self.chan_id(channel)?;
                 if self.chans[ch as usize].is_closed() {

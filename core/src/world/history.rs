@@ -41,6 +41,16 @@ impl World {
         self.steps + self.applied.len() as u64 + self.notices.len() as u64
     }
 
+    /// A copy of this world for a checkpoint: the same state, with only the
+    /// newest `trace_events` events kept in the trace ring (the hash and
+    /// count are whole; a world restored from it keeps fewer old events to
+    /// list, nothing else differs).
+    pub fn checkpoint_copy(&self, trace_events: usize) -> World {
+        let mut c = self.clone();
+        c.ledger.trace.keep_last(trace_events);
+        c
+    }
+
     /// Commands applied so far (the past part of the command log).
     pub fn applied_commands(&self) -> &[TimedCommand] {
         &self.applied

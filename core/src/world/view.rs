@@ -225,6 +225,13 @@ impl World {
             })
             .collect();
         let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;
+        // Every message is, at any moment, exactly one of: processed,
+        // dropped, filtered, or live; and a live one is in a buffer, held by
+        // a sink that received it, or held by a sender (see `Totals`).
+        let buffered: u64 = self.chans.iter().map(|c| u64::from(c.len())).sum();
+        let processing =
+            self.gs.iter().filter(|g| g.held.is_some() && g.prog.is_sink && g.c.received > 0 && !g.state.is_over()).count() as u64;
+        let live = self.ledger.msgs.live();
         let alive = goroutines.iter().filter(|g| !g.state.is_over()).count() as u32;
         Snapshot {
             time_us: self.now().as_micros(),
@@ -246,7 +253,10 @@ impl World {
                 processed: self.ledger.tally.processed,
                 filtered: self.ledger.tally.filtered,
                 dropped: self.ledger.tally.dropped,
-                live: self.ledger.msgs.live(),
+                live,
+                buffered,
+                processing,
+                in_transit: live.saturating_sub(buffered + processing),
                 blocked,
                 goroutines_alive: alive,
             },

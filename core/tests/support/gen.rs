@@ -258,6 +258,7 @@ fn shaped_command() -> impl Strategy<Value = Value> {
         }).boxed()),
         (4, (ch(), capacity).prop_map(|(c, n)| json!({"op": "set_capacity", "channel": c, "capacity": n})).boxed()),
         (1, ch().prop_map(|c| json!({"op": "close_channel", "channel": c})).boxed()),
+        (2, (0..6usize, 0u64..4).prop_map(|(i, n)| json!({"op": "add_channel", "name": format!("c{i}"), "capacity": n})).boxed()),
         (3, target().prop_map(|g| json!({"op": "pause", "goroutine": g})).boxed()),
         (3, target().prop_map(|g| json!({"op": "resume", "goroutine": g})).boxed()),
     ])
