@@ -352,6 +352,7 @@ function syncPresetPicker(info) {
 function install(pg) {
   if (state.pg) state.pg.free();
   state.pg = pg;
+  state.userPick = null; // another scenario: pick afresh
   showError(''); // a new scenario loaded: older messages are about something else
   afterReset();
   const info = describeScenario(pg.scenario_json());
@@ -381,9 +382,14 @@ function afterReset() {
   // once; until the user picks one, the selection follows what is most
   // informative (see autoSelect).
   state.autoSelect = true;
-  state.sawBlock = false;
+  const picked = state.userPick && snap.goroutines.find((g) => g.name === state.userPick);
   const first = snap.goroutines.find((g) => g.name !== 'main') || snap.goroutines[0];
-  if (first) select(first.id, { auto: true });
+  if (picked) {
+    select(picked.id, { auto: true });
+    state.autoSelect = false;
+  } else if (first) {
+    select(first.id, { auto: true });
+  }
   state.seekTo = null;
   state.stashed = null;
   refreshTimeline();
@@ -533,7 +539,11 @@ async function openShared(hash) {
 // --- selection -----------------------------------------------------------------
 
 function select(id, { auto = false } = {}) {
-  if (!auto) state.autoSelect = false; // the user chose: keep their choice
+  if (!auto) {
+    // The user chose: keep their choice (through a reset too, by name).
+    state.autoSelect = false;
+    state.userPick = id === null ? null : (state.snap?.goroutines.find((g) => g.id === id)?.name ?? state.userPick);
+  }
   state.selected = id;
   stage.select(id);
   inspector.select(id);
@@ -542,22 +552,25 @@ function select(id, { auto = false } = {}) {
 
 /**
  * Until the user selects a goroutine, the inspector shows the most informative
- * one: a stuck goroutine (deadlock) over a blocked one over one still running;
- * it moves only when the current one has less to say (finished, or not stuck
- * while another is), or once, to the first goroutine that blocks.
+ * one: a stuck goroutine (deadlock) over one blocked for a while over one still
+ * running. It moves only when the current one has less to say: it finished,
+ * another is stuck and it is not, or it has not been blocked for a whole
+ * virtual second while another has been blocked for at least 300 ms (so a
+ * goroutine that blocks now and then keeps the inspector).
  */
 function autoSelect(snap) {
   if (!state.autoSelect) return;
   const gs = snap.goroutines;
   const cur = gs.find((g) => g.id === state.selected);
   const stuck = gs.find((g) => g.stuck);
-  const blocked = gs.find((g) => g.state.startsWith('blocked'));
+  const isBlocked = (g) => g.state.startsWith('blocked');
+  let longest = null;
+  for (const g of gs) if (isBlocked(g) && (!longest || g.state_for_us > longest.state_for_us)) longest = g;
   const alive = gs.find((g) => !['done', 'panicked', 'removed'].includes(g.state));
   let next = null;
   if (stuck && !(cur && cur.stuck)) next = stuck;
-  else if (!cur || ['done', 'removed'].includes(cur.state)) next = stuck || blocked || alive;
-  else if (!state.sawBlock && blocked && !cur.state.startsWith('blocked')) next = blocked;
-  if (blocked) state.sawBlock = true;
+  else if (!cur || ['done', 'removed', 'panicked'].includes(cur.state)) next = stuck || longest || alive;
+  else if (!isBlocked(cur) && cur.state_for_us >= 1e6 && longest && longest.state_for_us >= 3e5) next = longest;
   if (next && next.id !== state.selected) select(next.id, { auto: true });
 }
 

@@ -47,8 +47,9 @@ fn bad(args: &[&str], dir: &Path, message: &str) -> String {
 #[test]
 fn every_preset_runs_to_its_expected_status() {
     // What each preset is about (see presets/*.json): the programs that end
-    // do so when main returns; select-timeout and large run forever.
+    // do so when main returns; backpressure, select-timeout and large run forever.
     let expected = [
+        ("backpressure", "running"),
         ("classic", "main_returned"),
         ("buffered", "main_returned"),
         ("wait-group", "main_returned"),

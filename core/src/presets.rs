@@ -18,6 +18,7 @@ macro_rules! presets {
 
 /// Every preset, in the order the page lists them.
 pub const ALL: &[Preset] = presets![
+    "backpressure",
     "classic",
     "buffered",
     "wait-group",
@@ -30,7 +31,9 @@ pub const ALL: &[Preset] = presets![
 ];
 
 /// The preset the page opens with.
-pub const DEFAULT: &str = "wait-group";
+/// It keeps running and shows a lesson at once (a full buffer blocks its
+/// senders), where the shorter programs end within seconds.
+pub const DEFAULT: &str = "backpressure";
 
 impl Preset {
     /// The parsed scenario (presets are tested to be valid).

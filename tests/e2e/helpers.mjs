@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const RESULTS_DIR = fileURLToPath(new URL('../../test-results/', import.meta.url));
 mkdirSync(RESULTS_DIR, { recursive: true });
 
-export const DEFAULT_PRESET = 'wait-group';
+export const DEFAULT_PRESET = 'backpressure';
 
 /**
  * `test` with a `problems` list filled by every page of the test's context;

@@ -26,7 +26,7 @@ test('the default scenario loads and runs: the clock advances and deliveries ris
   await expect.poll(() => clockUs(page), { timeout: 10_000 }).toBeGreaterThan(t0 + 200_000);
   await expect.poll(() => delivered(page), { timeout: 15_000 }).toBeGreaterThan(d0);
   // The stage list names every goroutine with its state in words, and each channel with len/cap.
-  await expect(goroutineItem(page, 'main')).toContainText('main');
+  await expect(goroutineItem(page, 'producer-1')).toContainText('producer-1');
   await expect(page.locator('#stage-list li[data-channel]').first()).toHaveText(/\d+\/\d+/);
   await expect(page.locator('#stage')).toHaveAttribute('role', 'img');
   await expect(page.locator('#stage')).toHaveAttribute('aria-label', /goroutine/i);

@@ -96,7 +96,7 @@ test.describe('hostile and broken links', () => {
     await expect(error).toContainText('goroutines[0].name');
     await expect(error).toContainText(HOSTILE);
     await expect(page.locator('#preset')).toHaveValue(DEFAULT_PRESET);
-    await expect(page.locator('#stage-list li[data-goroutine="main"]')).toBeAttached();
+    await expect(page.locator('#stage-list li[data-goroutine="producer-1"]')).toBeAttached();
     // Let it draw for a while; nothing may have turned the name into markup.
     await page.waitForTimeout(1000);
     expect(await page.locator('img[src="x"], [onerror]').count()).toBe(0);
