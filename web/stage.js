@@ -58,6 +58,7 @@ const SEND_KINDS = new Set(['handoff', 'buffered', 'unblocked']);
 /** "1.2s", "350ms", "2m05s" for a duration in microseconds (display only). */
 export function fmtDuration(us) {
   if (!Number.isFinite(us) || us < 0) return '';
+  if (Math.round(us) === 0) return '0s'; // as the engine prints it ("for 0s"), whatever the unit
   if (us < 1000) return `${Math.round(us)}µs`;
   if (us < 1e6) return `${Math.round(us / 1000)}ms`;
   if (us < 60e6) return `${(us / 1e6).toFixed(us < 10e6 ? 1 : 0)}s`;
@@ -1102,10 +1103,19 @@ export function createStage(canvas, list, { onSelect } = {}) {
     return { x: side === 'out' ? p.x + p.w : p.x, y: p.y + (p.tile ? p.h / 2 : Math.min(p.h / 2, 20)), row: p.row };
   }
 
+  /**
+   * Where an arrow between rows `r1` and `r2` runs: along the gap below the
+   * upper row, but never below the canvas (a loop from the last row, e.g. a
+   * stage reading and writing one channel).
+   */
+  function gapBelow(r1, r2, y1) {
+    return Math.min((layout.rowBottom[Math.min(r1, r2)] ?? y1) + ROW_GAP / 2, height - 6);
+  }
+
   /** The points a token follows: straight within a row, around the row gap otherwise. */
   function tokenPath(x1, y1, r1, x2, y2, r2) {
     if (r1 === r2 && x1 < x2 - 8) return [[x1, y1], [x2, y2]];
-    const gapY = (layout.rowBottom[Math.min(r1, r2)] ?? y1) + ROW_GAP / 2;
+    const gapY = gapBelow(r1, r2, y1);
     const xa = Math.min(x1 + 12, width - 4);
     const xb = Math.max(x2 - 16, 4);
     return [[x1, y1], [xa, y1], [xa, gapY], [xb, gapY], [xb, y2], [x2, y2]];
@@ -1153,9 +1163,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     if (r1 === r2 && x1 < x2 - 8) {
       arrow(x1, y1, x2, y2, color, lineW, dashed);
     } else {
-      const row = Math.min(r1, r2);
-      const gapY = (layout.rowBottom[row] ?? y1) + ROW_GAP / 2;
-      wrapArrow(x1, y1, x2, y2, gapY, color, lineW, dashed);
+      wrapArrow(x1, y1, x2, y2, gapBelow(r1, r2, y1), color, lineW, dashed);
     }
   }
 

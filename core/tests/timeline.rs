@@ -10,6 +10,9 @@
 //! command log) and run straight there. Step back, step forward and fork are
 //! checked the same way.
 
+mod support;
+
+use proptest::prelude::*;
 use queuelab::command::Command;
 use queuelab::presets::{self, Preset};
 use queuelab::rng::SimRng;
@@ -226,4 +229,51 @@ fn checkpoints_stay_within_the_budget() {
     assert!(v.interval > 1_000, "the interval doubled: {v:?}");
     tl.seek(ms(12_345));
     same(tl.world(), &straight(&tl, ms(12_345)), "large after thinning");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random scenarios and live commands (the fuzzer's generators), with
+    /// seeks back, forks and steps back among them: every seek lands on the
+    /// state of a straight run of the timeline's own link.
+    #[test]
+    fn random_histories_seek_to_straight_runs(case in support::gen::case()) {
+        let Ok(scenario) = Scenario::from_json(&case.scenario.to_string()) else { return Ok(()) };
+        let Ok(world) = World::new(&scenario) else { return Ok(()) };
+        let mut tl = Timeline::from_world_with(world, 1 << 20, 300);
+        let mut budget: u64 = 60_000;
+        for (i, action) in case.actions.iter().enumerate() {
+            match action {
+                support::gen::Action::Advance(us) => {
+                    let before = tl.world().steps();
+                    let t = tl.world().now() + SimDuration::from_micros((*us).min(2_000_000));
+                    tl.run_until_limited(t, budget.min(20_000), 100_000);
+                    budget = budget.saturating_sub(tl.world().steps() - before);
+                }
+                support::gen::Action::Live(cmd) => {
+                    if let Ok(cmd) = serde_json::from_value::<Command>(cmd.clone()) {
+                        let _ = tl.apply(&cmd);
+                    }
+                }
+                support::gen::Action::Link => {
+                    let end = tl.end().as_micros();
+                    let t = SimTime::from_micros(end - end / (2 + i as u64));
+                    tl.seek(t);
+                    same(tl.world(), &straight(&tl, t), "seek");
+                    match i % 3 {
+                        0 => { tl.fork(); }
+                        1 => { tl.step_back(); }
+                        _ => {}
+                    }
+                }
+            }
+            if budget == 0 {
+                break;
+            }
+        }
+        let end = tl.end();
+        tl.seek(end);
+        same(tl.world(), &straight(&tl, end), "seek to the end");
+    }
 }
