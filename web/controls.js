@@ -15,6 +15,8 @@ const CAP_SLIDER_MAX = 1000;
 const CAP_MAX = 1_000_000;
 const COUNT_MAX = 2000;
 const DEFAULT_RATE = 'exp(100ms)';
+/** Why a control that changes the world is off once the run is over. */
+export const ENDED_REASON = 'The run has ended: nothing can change it now (Reset starts it again)';
 
 /** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {
@@ -39,10 +41,22 @@ function reconcile(container, rows, items, keyOf, make) {
   for (const [k, v] of next) rows.set(k, v);
 }
 
-/** A group name not used by any group or goroutine: producer2, producer3, ... */
-export function uniqueName(base, snap) {
-  const used = new Set([...snap.groups.map((g) => g.name), ...snap.goroutines.map((g) => g.name)]);
-  for (let n = 2; ; n++) if (!used.has(`${base}${n}`)) return `${base}${n}`;
+/**
+ * The name of a goroutine added from the page, numbered like the engine
+ * numbers a group's instances: `consumer-1`, `consumer-2`, ... after the
+ * highest `base-N` in `names` (a lone `base` counts as number 1, as in
+ * `consumer`, `consumer-2`). It is also the new group's name (a group of one
+ * goroutine is named after its group).
+ */
+export function uniqueName(base, names) {
+  const used = new Set(names);
+  const re = new RegExp(`^${base}-(\\d+)$`);
+  let n = used.has(base) ? 1 : 0;
+  for (const name of used) {
+    const m = re.exec(name);
+    if (m) n = Math.max(n, Number(m[1]));
+  }
+  for (n += 1; ; n++) if (!used.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
 export function createControls({ channels, groups, add }, { onCommand, onAdded } = {}) {
@@ -52,11 +66,24 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   const chanRows = new Map(); // channel name -> { range, number, close, error }
   const groupRows = new Map(); // group name -> { count, interval, work, error }
   let lastSnap = null;
+  // Every goroutine and group name seen since the world was loaded (removed
+  // goroutines keep their names: the engine never reuses one).
+  const seenNames = new Set();
 
   function command(cmd, errorEl, input) {
     const ok = onCommand(cmd, errorEl);
     if (input) input.setAttribute('aria-invalid', String(!ok));
     return ok;
+  }
+
+  /**
+   * `input` holds what the engine already has (nothing to send): a refusal
+   * shown for it no longer stands, so its red border and message go.
+   */
+  function unchanged(input, errorEl) {
+    if (input.getAttribute('aria-invalid') !== 'true') return;
+    input.setAttribute('aria-invalid', 'false');
+    errorEl.textContent = '';
   }
 
   /**
@@ -95,7 +122,10 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const send = (value, input) => {
       clearTimeout(timer);
       timer = 0;
-      if (value === lastSent) return;
+      if (value === lastSent) {
+        unchanged(input, error);
+        return;
+      }
       lastSent = value;
       lastAt = performance.now();
       if (command({ op: 'set_capacity', channel: name, capacity: value }, error, input)) {
@@ -119,7 +149,10 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     };
     number.addEventListener('change', fromNumber);
     number.addEventListener('keydown', (e) => { if (e.key === 'Enter') fromNumber(); });
-    close.addEventListener('click', () => command({ op: 'close_channel', channel: name }, error, null));
+    close.addEventListener('click', () => {
+      if (close.getAttribute('aria-disabled') === 'true') return;
+      command({ op: 'close_channel', channel: name }, error, null);
+    });
     const row = el('div', { class: 'ctl-row channel-row', 'data-channel-row': name },
       el('span', { class: 'row-name', text: name }),
       range, number, close, error);
@@ -127,6 +160,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   }
 
   function refreshChannels(snap) {
+    // Once the run is over nothing can be closed: the button says why (aria-disabled, so focus stays put).
+    const ended = snap.status !== 'running';
     for (const ch of snap.channels) {
       const r = chanRows.get(ch.name);
       if (!r) continue;
@@ -135,6 +170,11 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
       if (r.close.disabled !== ch.closed) {
         r.close.disabled = ch.closed;
         r.close.textContent = ch.closed ? 'Closed' : 'Close';
+      }
+      const off = ended && !ch.closed;
+      if ((r.close.getAttribute('aria-disabled') === 'true') !== off) {
+        r.close.setAttribute('aria-disabled', String(off));
+        r.close.title = off ? ENDED_REASON : `close(${ch.name})`;
       }
     }
   }
@@ -159,7 +199,10 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const applyCount = () => {
       const v = wholeNumber(count, error, 'count');
       if (v === null) return;
-      if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) return;
+      if (lastSnap && lastSnap.groups.find((x) => x.name === name)?.count === v) {
+        unchanged(count, error);
+        return;
+      }
       command({ op: 'set_count', group: name, count: v }, error, count);
     };
     count.addEventListener('change', applyCount);
@@ -171,7 +214,10 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
       const apply = () => {
         const text = input.value.trim();
         const currentText = lastSnap?.groups.find((x) => x.name === name)?.[key];
-        if (text === applied || text === currentText) return;
+        if (text === applied || text === currentText) {
+          unchanged(input, error);
+          return;
+        }
         applied = text;
         if (!command({ op: 'set_rates', group: name, [key]: text }, error, input)) applied = null;
       };
@@ -224,8 +270,10 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const addS = el('button', { type: 'button', id: 'add-stage', text: 'Add stage' });
     const doAdd = (base, behavior) => {
       if (!lastSnap) return;
-      const name = uniqueName(base, lastSnap);
-      if (command({ op: 'add_goroutine', spec: { name, count: 1, behavior } }, error, null) && onAdded) onAdded(name);
+      const name = uniqueName(base, seenNames);
+      if (!command({ op: 'add_goroutine', spec: { name, count: 1, behavior } }, error, null)) return;
+      seenNames.add(name);
+      if (onAdded) onAdded(name);
     };
     addP.addEventListener('click', () => doAdd('producer', { producer: { to: pTo.value, interval: DEFAULT_RATE } }));
     addC.addEventListener('click', () => doAdd('consumer', { consumer: { from: cFrom.value, work: DEFAULT_RATE } }));
@@ -241,6 +289,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   return {
     update(snap) {
       lastSnap = snap;
+      for (const g of snap.goroutines) seenNames.add(g.name);
+      for (const g of snap.groups) seenNames.add(g.name);
       const ck = snap.channels.map((c) => c.name).join('\u0000');
       if (ck !== chanKey) { chanKey = ck; buildChannels(snap); }
       const gk = snap.groups.map((g) => `${g.name}\u0001${g.interval != null}\u0001${g.work != null}`).join('\u0000');
@@ -256,6 +306,7 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
       addKey = '';
       chanRows.clear();
       groupRows.clear();
+      seenNames.clear();
     },
   };
 }

@@ -10,6 +10,7 @@
 
 import { STATES, fmtDuration, iconCanvas, paintIconCanvas, roleWord } from './stage.js';
 import { el, setText } from './dom.js';
+import { ENDED_REASON } from './controls.js';
 
 function pct(x) {
   return `${Math.round(x * 100)}%`;
@@ -53,12 +54,20 @@ export function createInspector(container, { onCommand } = {}) {
   let listingLines = [];
   let currentLine = -1;
 
+  const off = (b) => b.getAttribute('aria-disabled') === 'true';
+  /** Once the run is over these buttons change nothing: off (aria-disabled, so focus stays put), with the reason as their description. */
+  function setEnded(b, ended, title) {
+    if (off(b) !== ended) b.setAttribute('aria-disabled', String(ended));
+    const t = ended ? ENDED_REASON : title;
+    if (b.title !== t) b.title = t;
+  }
+
   pauseBtn.addEventListener('click', () => {
-    if (!current) return;
+    if (!current || off(pauseBtn)) return;
     onCommand({ op: current.paused ? 'resume' : 'pause', goroutine: current.name }, actionError);
   });
   removeBtn.addEventListener('click', () => {
-    if (!current) return;
+    if (!current || off(removeBtn)) return;
     onCommand({ op: 'remove_goroutine', goroutine: current.name }, actionError);
   });
 
@@ -76,6 +85,9 @@ export function createInspector(container, { onCommand } = {}) {
       listing.append(li);
       listingLines.push(li);
     }
+    // A long program scrolls: keyboard users reach it too.
+    if (listing.scrollHeight > listing.clientHeight + 1) listing.tabIndex = 0;
+    else listing.removeAttribute('tabindex');
   }
 
   return {
@@ -129,6 +141,9 @@ export function createInspector(container, { onCommand } = {}) {
       setText(pauseBtn, g.paused ? 'Resume' : 'Pause goroutine');
       pauseBtn.setAttribute('aria-pressed', String(g.paused));
       pauseBtn.disabled = over;
+      const ended = snap.status !== 'running';
+      setEnded(pauseBtn, ended, g.paused ? 'Let this goroutine go on' : 'Stop this goroutine before its next operation');
+      setEnded(removeBtn, ended, 'Remove this goroutine (a value it holds is dropped)');
       if (listingFor !== g.id) renderListing(pg, g.id);
       if (g.line !== currentLine) {
         if (listingLines[currentLine]) listingLines[currentLine].removeAttribute('aria-current');

@@ -388,3 +388,13 @@ fn add_channel_then_a_stage_through_it_replays() {
     let d = crate::design::fold(w.scenario(), &[Command::AddChannel { name: "out".into(), capacity: 2 }]);
     assert!(d.channels.iter().any(|c| c.name == "out" && c.capacity == 2));
 }
+
+#[test]
+fn add_channel_then_samples_and_snapshot() {
+    use crate::command::Command;
+    let mut w = World::new(&crate::presets::get("buffered").unwrap().scenario()).unwrap();
+    w.apply(&Command::AddChannel { name: "c9".into(), capacity: 1 }).unwrap();
+    w.run_until(SimTime::from_micros(3_000_000));
+    let _ = w.snapshot();
+    let _: Vec<_> = w.series().samples().collect();
+}

@@ -44,6 +44,8 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
     let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
     let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;
     prop_assert_eq!(t.live, buffered + held, "every live message is buffered or held by exactly one goroutine");
+    prop_assert_eq!(t.live, t.buffered + t.processing + t.in_transit, "the totals' parts of live add up");
+    prop_assert_eq!(t.buffered, buffered, "totals.buffered is what the buffers hold");
     let mut labels = HashSet::new();
     for l in s.channels.iter().flat_map(|c| c.buffer.iter().map(|m| m.label.clone())).chain(s.goroutines.iter().filter_map(|g| g.held.clone())) {
         prop_assert!(labels.insert(l.clone()), "message {} is in two places", l);
@@ -54,6 +56,11 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
     }
     let state: HashMap<u32, GState> = s.goroutines.iter().map(|g| (g.id, g.state)).collect();
     for (i, c) in s.channels.iter().enumerate() {
+        if bounds.allowed.len() <= i {
+            // A channel made by `add_channel` since the last check: it was
+            // made empty, with this capacity at most since.
+            bounds.allowed.push(c.cap);
+        }
         prop_assert!(c.len <= bounds.allowed[i], "{}: len {} > cap {} (allowed {})", c.name, c.len, c.cap, bounds.allowed[i]);
         bounds.allowed[i] = c.cap.max(c.len.min(bounds.allowed[i]));
         if c.sendq_len > 0 && c.recvq_len > 0 {

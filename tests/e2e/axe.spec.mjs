@@ -1,0 +1,66 @@
+// Accessibility: axe-core (the npm package, injected into the page) finds no
+// violation on any preset, in the light and the dark colour scheme, in every
+// state the status pill shows: running, paused, and each way a run ends
+// (deadlock, panicked, main returned / finished). Each violation is printed
+// with the elements it names, so a failure says what to fix.
+import { createRequire } from 'node:module';
+import { test, expect, openPage, selectPreset, setSpeed, pause, play } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+
+/** axe's violations on the page as it is now: [{ id, impact, help, nodes: ['selector: why'] }]. */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
+    }));
+  });
+}
+
+const statusOf = async (page) => page.locator('#status').getAttribute('data-status');
+
+for (const scheme of ['light', 'dark']) {
+  test(`axe: no violations on any preset, ${scheme} scheme, running, paused and ended`, async ({ page }) => {
+    test.setTimeout(240_000);
+    await page.emulateMedia({ colorScheme: scheme });
+    await openPage(page);
+    const presets = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    expect(presets.length).toBeGreaterThanOrEqual(9);
+    const found = [];
+    const seen = new Set();
+    const check = async (what) => {
+      const status = await statusOf(page);
+      seen.add(status);
+      for (const v of await axeViolations(page)) found.push({ where: `${what} (status ${status})`, ...v });
+    };
+    for (const name of presets) {
+      await selectPreset(page, name);
+      // Running: slowly, so the page changes little while axe reads it.
+      await setSpeed(page, 0.1);
+      await play(page);
+      await expect(page.locator('#status')).toHaveAttribute('data-status', 'running');
+      await check(`${name}, running`);
+      await pause(page);
+      await check(`${name}, paused`);
+      // Then as far as it goes in a few seconds of wall time: presets that end show their end.
+      await setSpeed(page, 1000);
+      await page.locator('#play').click(); // (a short run may end before "Pause" shows)
+      await expect.poll(() => statusOf(page), { timeout: 4000 }).not.toBe('running').catch(() => {});
+      if ((await statusOf(page)) !== 'running') {
+        await page.waitForTimeout(300); // the banner and panels catch up
+        await check(`${name}, ended`);
+      } else {
+        await pause(page);
+      }
+    }
+    console.log(`axe ${scheme}: ${presets.length} presets, statuses seen: ${[...seen].sort().join(', ')}`);
+    expect(found, JSON.stringify(found, null, 2)).toEqual([]);
+    expect([...seen]).toEqual(expect.arrayContaining(['running', 'paused', 'deadlock', 'panicked', 'main_returned']));
+  });
+}
