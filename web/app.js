@@ -378,6 +378,7 @@ function afterReset() {
   stage.select(null);
   const snap = state.pg.snapshot();
   charts.reset(snap.channels.map((c) => c.name));
+  state.chartKey = snap.channels.map((c) => c.name).join('\u0000');
   // Start with a goroutine selected so the inspector explains something at
   // once; until the user picks one, the selection follows what is most
   // informative (see autoSelect).
@@ -891,6 +892,16 @@ function frame(now) {
   if (changed) {
     if (events && events.length) eventlog.push(events, snap);
     t5 = performance.now();
+    // A channel added live: the charts start over with every sample kept
+    // (older samples have no value for it), not just the ones after it.
+    const chartKey = snap.channels.map((c) => c.name).join('\u0000');
+    if (chartKey !== state.chartKey) {
+      if (state.chartKey !== undefined) {
+        charts.reset(snap.channels.map((c) => c.name));
+        state.sampleT = -1;
+      }
+      state.chartKey = chartKey;
+    }
     const samples = pg.series_since(state.sampleT);
     if (samples.length) {
       state.sampleT = samples[samples.length - 1].t_us;

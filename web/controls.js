@@ -15,6 +15,8 @@ const CAP_SLIDER_MAX = 1000;
 const CAP_MAX = 1_000_000;
 const COUNT_MAX = 2000;
 const DEFAULT_RATE = 'exp(100ms)';
+/** The "a new channel" choice of a stage's output. */
+const NEW_CHANNEL = '';
 /** Why a control that changes the world is off once the run is over. */
 export const ENDED_REASON = 'The run has ended: nothing can change it now (Reset starts it again)';
 
@@ -50,7 +52,7 @@ function reconcile(container, rows, items, keyOf, make) {
  */
 export function uniqueName(base, names) {
   const used = new Set(names);
-  const re = new RegExp(`^${base}-(\\d+)$`);
+  const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`);
   let n = used.has(base) ? 1 : 0;
   for (const name of used) {
     const m = re.exec(name);
@@ -256,15 +258,44 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   function buildAdd(snap) {
     add.replaceChildren();
     const error = el('span', { class: 'inline-error', role: 'status' });
+    const chCap = el('input', {
+      type: 'number', min: '0', max: String(CAP_MAX), step: '1', value: '3', inputmode: 'numeric',
+      'data-add': 'channel-capacity', 'aria-label': 'Capacity of the new channel',
+    });
+    const addCh = el('button', { type: 'button', id: 'add-channel', text: 'Add channel' });
+    /** Makes a channel named like `ch-1`, `ch-2`, ...; its name, or null if refused. */
+    const newChannel = (capacity) => {
+      const name = uniqueName('ch', snap.channels.map((c) => c.name));
+      return command({ op: 'add_channel', name, capacity }, error, null) ? name : null;
+    };
+    addCh.addEventListener('click', () => {
+      const cap = wholeNumber(chCap, error, 'capacity');
+      if (cap !== null) newChannel(cap);
+    });
+    const channelRow = el('div', { class: 'add-row' }, addCh, el('span', { class: 'arrow', text: 'capacity' }), chCap);
     if (!snap.channels.length) {
-      add.append(el('p', { class: 'hint', text: 'Add goroutines once the scenario has a channel.' }));
+      add.append(channelRow, el('p', { class: 'hint', text: 'Add goroutines once the scenario has a channel.' }), error);
       return;
     }
     const last = snap.channels.length - 1;
     const pTo = channelSelect('Channel the new producer sends to', 'producer-to', snap, 0);
     const cFrom = channelSelect('Channel the new consumer receives from', 'consumer-from', snap, last);
     const sFrom = channelSelect('Channel the new stage receives from', 'stage-from', snap, 0);
-    const sTo = channelSelect('Channel the new stage sends to', 'stage-to', snap, Math.min(1, last));
+    // A stage writes to another channel than it reads (the same one would
+    // feed itself): the others, or a new one, which is the default when the
+    // scenario has a single channel.
+    const sTo = el('select', { 'data-add': 'stage-to', 'aria-label': 'Channel the new stage sends to' });
+    const fillTo = () => {
+      const others = snap.channels.map((c) => c.name).filter((n) => n !== sFrom.value);
+      const keep = sTo.value;
+      sTo.replaceChildren(...others.map((n) => el('option', { value: n, text: n })),
+        el('option', { value: NEW_CHANNEL, text: 'a new channel' }));
+      const after = snap.channels.findIndex((c) => c.name === sFrom.value) + 1;
+      const pick = others.includes(keep) ? keep : (snap.channels[after]?.name ?? NEW_CHANNEL);
+      sTo.value = others.includes(pick) ? pick : NEW_CHANNEL;
+    };
+    fillTo();
+    sFrom.addEventListener('change', fillTo);
     const addP = el('button', { type: 'button', id: 'add-producer', text: 'Add producer' });
     const addC = el('button', { type: 'button', id: 'add-consumer', text: 'Add consumer' });
     const addS = el('button', { type: 'button', id: 'add-stage', text: 'Add stage' });
@@ -277,11 +308,20 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     };
     addP.addEventListener('click', () => doAdd('producer', { producer: { to: pTo.value, interval: DEFAULT_RATE } }));
     addC.addEventListener('click', () => doAdd('consumer', { consumer: { from: cFrom.value, work: DEFAULT_RATE } }));
-    addS.addEventListener('click', () => doAdd('stage', { stage: { from: sFrom.value, to: sTo.value, work: DEFAULT_RATE } }));
+    addS.addEventListener('click', () => {
+      let to = sTo.value;
+      if (to === NEW_CHANNEL) {
+        // The new channel gets the capacity of the one the stage reads.
+        to = newChannel((lastSnap || snap).channels.find((c) => c.name === sFrom.value)?.cap ?? 0);
+        if (to === null) return;
+      }
+      doAdd('stage', { stage: { from: sFrom.value, to, work: DEFAULT_RATE } });
+    });
     add.append(
       el('div', { class: 'add-row' }, addP, el('span', { class: 'arrow', text: 'sends to' }), pTo),
       el('div', { class: 'add-row' }, addC, el('span', { class: 'arrow', text: 'receives from' }), cFrom),
       el('div', { class: 'add-row' }, addS, el('span', { class: 'arrow', text: 'from' }), sFrom, el('span', { class: 'arrow', text: 'to' }), sTo),
+      channelRow,
       el('p', { class: 'hint', text: `New goroutines run forever with ${DEFAULT_RATE} between sends or per item; edit them above.` }),
       error);
   }

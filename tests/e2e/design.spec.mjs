@@ -128,3 +128,35 @@ test('the default scenario keeps running and shows a producer blocked by the ful
   await page.waitForTimeout(3000);
   await expect(page.locator('#status')).toHaveText('running');
 });
+
+test('Add stage on a one-channel scenario writes to a new channel (never back into the one it reads); Add channel makes one', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'buffered');
+  await pause(page);
+  const to = page.locator('select[data-add="stage-to"]');
+  // The channel it reads is not offered as its output; a new channel is the default.
+  expect(await to.locator('option').evaluateAll((os) => os.map((o) => o.value))).toEqual(['']);
+  await expect(to.locator('option:checked')).toHaveText('a new channel');
+  await page.locator('#add-stage').click();
+  // Named like instances: "ch" counts as the first, so the new one is ch-2.
+  await expect(page.locator('#stage-list li[data-channel]')).toHaveCount(2);
+  await expect(page.locator('#stage-list li[data-channel="ch-2"]')).toContainText('channel ch-2: 0/3');
+  await expect(page.locator('#stage-list li[data-goroutine="stage-1"]')).toBeAttached();
+  // Now the other channel is offered, and chosen as the one after the one read.
+  await expect(to.locator('option:checked')).toHaveText('ch-2');
+  // Add channel, with a capacity.
+  await page.locator('input[data-add="channel-capacity"]').fill('7');
+  await page.locator('#add-channel').click();
+  await expect(page.locator('#stage-list li[data-channel="ch-3"]')).toContainText('0/7');
+  // A consumer of the stage's channel drains what the stage passes on.
+  await page.locator('select[data-add="consumer-from"]').selectOption('ch-2');
+  await page.locator('#add-consumer').click();
+  await setSpeed(page, 10);
+  await page.locator('#play').click();
+  await expect(page.locator('#stage-list li[data-goroutine="consumer-1"]')).toContainText(/working on|received|blocked/);
+  await expect(page.locator('#timeline .tl-mark-command').first()).toBeAttached();
+  // Reset keeps the added channels and goroutines (they are the design now).
+  await page.locator('#reset').click();
+  await expect(page.locator('#stage-list li[data-channel]')).toHaveCount(3);
+  await expect(page.locator('#stage-list li[data-goroutine="stage-1"]')).toBeAttached();
+});
