@@ -231,14 +231,24 @@ fn checkpoints_stay_within_the_budget() {
     same(tl.world(), &straight(&tl, ms(12_345)), "large after thinning");
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+/// Random scenarios and live commands (the fuzzer's generators), with
+/// seeks back, forks and steps back among them: every seek lands on the
+/// state of a straight run of the timeline's own link. (On a thread with a
+/// large stack, as the fuzzer runs: generated programs nest deeply, and a
+/// debug build recurses through them with big frames.)
+#[test]
+fn random_histories_seek_to_straight_runs() {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(random_histories)
+        .expect("spawn")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}
 
-    /// Random scenarios and live commands (the fuzzer's generators), with
-    /// seeks back, forks and steps back among them: every seek lands on the
-    /// state of a straight run of the timeline's own link.
-    #[test]
-    fn random_histories_seek_to_straight_runs(case in support::gen::case()) {
+fn random_histories() {
+    let config = ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |(case in support::gen::case())| {
         let Ok(scenario) = Scenario::from_json(&case.scenario.to_string()) else { return Ok(()) };
         let Ok(world) = World::new(&scenario) else { return Ok(()) };
         let mut tl = Timeline::from_world_with(world, 1 << 20, 300);
@@ -275,5 +285,5 @@ proptest! {
         let end = tl.end();
         tl.seek(end);
         same(tl.world(), &straight(&tl, end), "seek to the end");
-    }
+    });
 }
