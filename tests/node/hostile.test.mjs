@@ -578,7 +578,7 @@ test('non-string names and scenario text throw clear errors', async () => {
     assert.match(e2.message, /^from_json expects scenario JSON text \(a string\), got /);
   }
   const [, long] = h.call('from_preset(100 KB)', () => Playground.from_preset(LONG));
-  assert.match(long.message, /^unknown preset: a name of 100000 characters \(known: classic, /);
+  assert.match(long.message, /^unknown preset: a name of 100000 characters \(known: backpressure, classic, /);
   const [, big] = h.call('from_json(2 MB)', () => Playground.from_json(' '.repeat(2 ** 21)));
   assert.equal(big.message, 'scenario too large: 2097152 characters, more than the limit of 1048576 bytes');
   for (const name of ['<img src=x onerror=alert(1)>', '\uD800', 'ünïcödé', '']) {

@@ -11,7 +11,7 @@ use queuelab::presets;
 use queuelab::scenario::{limits, ScenarioError};
 use wasm_bindgen::JsError;
 
-/// `unknown preset "x" (known: classic, buffered, ...)`.
+/// `unknown preset "x" (known: backpressure, classic, ...)`.
 pub fn unknown_preset(name: &str) -> String {
     let known: Vec<&str> = presets::ALL.iter().map(|p| p.name).collect();
     format!("unknown preset {name:?} (known: {})", known.join(", "))
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn unknown_preset_lists_every_known_name_in_page_order() {
         let m = unknown_preset("nope");
-        assert!(m.starts_with(r#"unknown preset "nope" (known: classic, buffered, "#), "{m}");
+        assert!(m.starts_with(r#"unknown preset "nope" (known: backpressure, classic, buffered, "#), "{m}");
         for p in presets::ALL {
             assert!(m.contains(p.name), "{m} lacks {}", p.name);
         }

@@ -100,7 +100,7 @@ fn every_preset_loads_and_runs_ten_virtual_seconds() {
 #[wasm_bindgen_test]
 fn unknown_preset_names_the_known_ones() {
     let e = message(Playground::from_preset("nope".into()).unwrap_err());
-    assert!(e.starts_with(r#"unknown preset "nope" (known: classic, buffered, wait-group"#), "{e}");
+    assert!(e.starts_with(r#"unknown preset "nope" (known: backpressure, classic, buffered, wait-group"#), "{e}");
     assert!(e.contains("large)"), "{e}");
 }
 
@@ -406,7 +406,7 @@ fn non_string_names_and_json_throw_clear_errors() {
     }
     // Too long: refused before it is copied into wasm memory.
     let e = message(Playground::from_preset(js("'x'.repeat(100000)")).unwrap_err());
-    assert!(e.starts_with("unknown preset: a name of 100000 characters (known: classic, "), "{e}");
+    assert!(e.starts_with("unknown preset: a name of 100000 characters (known: backpressure, classic, "), "{e}");
     let e = message(Playground::from_json(js("' '.repeat(2 ** 21)")).unwrap_err());
     assert_eq!(e, "scenario too large: 2097152 characters, more than the limit of 1048576 bytes");
     // A string still works, and a string object is not a string.
