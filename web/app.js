@@ -275,6 +275,10 @@ function flushSeek() {
   state.pg.seek(state.seekTo);
   state.seekTo = null;
   afterSeek();
+  const v = state.tlView;
+  timeline.note(v && v.behind
+    ? `At ${fmtClock(v.now_us)} of ${fmtClock(v.end_us)} explored: Play replays what happened next (your changes too); change something, or Fork here, for a new future.`
+    : `At ${fmtClock(state.pg.time_us)}, the furthest point reached.`);
 }
 
 /** Asks for a seek to `t` (µs); the next frame does it. */
@@ -857,7 +861,7 @@ function frame(now) {
   // The run just ended: nothing plays any more, so the button offers Play (which starts it again).
   if (state.ended && !wasEnded && state.playing) setPlaying(false, { atEnd: true });
   if (state.ended && !wasEnded) {
-    timeline.note(`${snap.status_text}. Press Play to run it again, or drag the timeline to look back.`);
+    timeline.note(`${snap.status_text.replace(/[.!]+$/, '')}. Press Play to run it again, or drag the timeline to look back.`);
   }
   autoSelect(snap);
   if (state.selectName) {
