@@ -226,6 +226,7 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"set_count","group":"consumer","count":3}"#,
         r#"{"op":"set_rates","group":"producer","interval":"50ms","work":{"uniform":{"min":"1ms","max":2000}}}"#,
         r#"{"op":"set_capacity","channel":"jobs","capacity":5}"#,
+        r#"{"op":"add_channel","name":"out","capacity":2}"#,
         r#"{"op":"close_channel","channel":"jobs"}"#,
         r#"{"op":"pause","goroutine":"producer"}"#,
         r#"{"op":"resume","goroutine":"producer"}"#,
