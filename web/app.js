@@ -756,7 +756,22 @@ const bench = {
   // Whole frames: requestAnimationFrame to requestAnimationFrame (JS, style,
   // layout, paint and whatever else the browser did), and long tasks (> 50 ms).
   intervals: [], lastRaf: 0, longTasks: 0, longTaskMs: 0, startedAt: 0,
+  // All script in animation-frame callbacks, per frame: frame() and the
+  // callbacks the charts and the event log schedule for themselves (a chart's
+  // turn to redraw, the log's rows below the visible ones).
+  callbacks: new Map(),
 };
+if (benchMode) {
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (cb) => raf((t) => {
+    const t0 = performance.now();
+    try {
+      cb(t);
+    } finally {
+      if (bench.until && !bench.done) bench.callbacks.set(t, (bench.callbacks.get(t) || 0) + performance.now() - t0);
+    }
+  });
+}
 if (benchMode && typeof PerformanceObserver === 'function') {
   try {
     new PerformanceObserver((list) => {
@@ -804,6 +819,7 @@ function finishBench() {
     virtual_time: state.snap ? state.snap.time : '',
     events: state.snap ? state.snap.events_total : 0,
     parts: Object.fromEntries(Object.entries(bench.parts).map(([k, xs]) => [k, part(xs)])),
+    all_callbacks: part([...bench.callbacks.values()]),
   };
   window.__benchResult = result;
   const pre = $('bench-result');

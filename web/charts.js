@@ -17,6 +17,21 @@
 // When virtual time goes backwards (the page reset the run without calling
 // `reset`), the charts clear themselves.
 //
+// # Cost
+// A chart redraw (axes, grid, up to 600 points a line, painted in software in
+// headless Chromium) costs a few ms, most of it the line strokes. So each
+// chart is redrawn at most every REDRAW_MS of wall time while samples keep
+// coming, and at most one chart per animation frame (the one waiting
+// longest): at high speed the four charts take turns, and no frame pays for
+// all four. New samples are always drawn: the last redraws follow within a
+// few frames once samples stop (a paused run shows every sample). Each plot
+// gets its own copy of the columns, so a chart waiting for its turn shows
+// (and its legend reads) one consistent moment. The charts per row (4, 2 or
+// 1 by the container's width) are set as an attribute from a ResizeObserver,
+// not with a container query: inside a size container every canvas text
+// draw needs the page's layout to be up to date, which made each chart's
+// redraw force a whole-page layout.
+//
 // # Accessibility
 // Each chart is a <figure> with a visible caption and an aria-label; the
 // canvas is hidden from assistive technology and replaced by a visually
@@ -39,6 +54,13 @@ export const WINDOW_S = 60;
 export const MIN_SPAN_S = 10;
 /** At most this many channel lines (the summary says when more exist). */
 export const MAX_CHANNEL_SERIES = 8;
+/** Least wall time between two redraws of one chart while samples keep coming (ms). */
+export const REDRAW_MS = 100;
+/** Least wall time between two chart redraws (ms): at most one chart per animation frame. */
+const REDRAW_GAP_MS = 10;
+/** The container's content width (px) above which 4 charts share a row, and above which 2 do (else 1). */
+const FOUR_PER_ROW_ABOVE = 1040;
+const TWO_PER_ROW_ABOVE = 520;
 /** Hard cap on points kept per chart, whatever the sample interval. */
 const MAX_POINTS = 6000;
 const CHART_HEIGHT = 160;
@@ -49,9 +71,9 @@ const PALETTE_DARK = ['#56B4E9', '#E69F00', '#3CCF9E', '#E7A3C9', '#F0E442', '#9
 
 const STYLE_ID = 'ql-charts-style';
 const CSS = `
-.ql-charts { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.75rem; container-type: inline-size; }
-@container (max-width: 1040px) { .ql-charts > .ql-chart { grid-column: span 2; } }
-@container (max-width: 520px) { .ql-charts > .ql-chart { grid-column: span 4; } }
+.ql-charts { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.75rem; contain: layout inline-size; }
+.ql-charts[data-per-row="2"] > .ql-chart { grid-column: span 2; }
+.ql-charts[data-per-row="1"] > .ql-chart { grid-column: span 4; }
 .ql-chart { margin: 0; min-width: 0; }
 .ql-chart > figcaption { font-size: 0.85rem; font-weight: 600; margin: 0 0 0.25rem; }
 .ql-chart .u-legend { font-size: 0.75rem; text-align: left; }
@@ -125,8 +147,22 @@ export function createCharts(container) {
     summary.textContent = 'No samples yet.';
     figure.append(caption, plotHost, summary);
     container.append(figure);
-    return { spec, figure, plotHost, summary, plot: null };
+    // stale: samples arrived since the last redraw; drawnAt: performance.now() of that redraw.
+    return { spec, figure, plotHost, summary, plot: null, stale: false, drawnAt: -Infinity };
   });
+
+  /** Charts per row for a container `width` px wide (content box), as the attribute the CSS reads. */
+  function fitRow(width) {
+    const perRow = width > FOUR_PER_ROW_ABOVE ? '4' : width > TWO_PER_ROW_ABOVE ? '2' : '1';
+    if (container.dataset.perRow !== perRow) container.dataset.perRow = perRow;
+  }
+
+  function contentWidth(node) {
+    const cs = getComputedStyle(node);
+    const edges = ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth'].reduce((n, k) => n + (parseFloat(cs[k]) || 0), 0);
+    return node.getBoundingClientRect().width - edges;
+  }
+  fitRow(contentWidth(container));
 
   // The window grows from [0, MIN_SPAN_S] with the run, then scrolls at WINDOW_S.
   const xRange = () => {
@@ -201,11 +237,50 @@ export function createCharts(container) {
     };
     if (chart.plot) chart.plot.destroy();
     chart.plotHost.replaceChildren();
-    chart.plot = new uPlot(opts, [data.t, ...spec.columns()], chart.plotHost);
+    chart.plot = new uPlot(opts, columnsOf(chart), chart.plotHost);
+    chart.stale = false;
+    chart.drawnAt = -Infinity; // the next samples are drawn without waiting REDRAW_MS
   }
 
+  /** A copy of the chart's columns (x first): the plot keeps it until its next redraw. */
+  function columnsOf(chart) {
+    return [data.t.slice(), ...chart.spec.columns().map((col) => col.slice())];
+  }
+
+  let lastDrawAt = -Infinity;
+  let pumpQueued = false;
+
+  /** New samples: every chart is redrawn, in turns (see "Cost" above). */
   function redraw() {
-    for (const chart of charts) chart.plot.setData([data.t, ...chart.spec.columns()]);
+    for (const chart of charts) chart.stale = true;
+    pump();
+  }
+
+  /**
+   * Redraws the stale chart that was drawn longest ago, if it is due and no
+   * chart was redrawn in this frame; comes back next frame while any is stale.
+   */
+  function pump() {
+    const now = performance.now();
+    if (now - lastDrawAt >= REDRAW_GAP_MS) {
+      let next = null;
+      for (const chart of charts) if (chart.stale && (!next || chart.drawnAt < next.drawnAt)) next = chart;
+      if (next && now - next.drawnAt >= REDRAW_MS) {
+        next.stale = false;
+        next.drawnAt = now;
+        lastDrawAt = now;
+        // Drawn now rather than in uPlot's microtask, with its hooks (the
+        // legend's text) deferred until after the canvas work.
+        next.plot.batch((u) => u.setData(columnsOf(next)), true);
+      }
+    }
+    if (!pumpQueued && charts.some((chart) => chart.stale)) {
+      pumpQueued = true;
+      requestAnimationFrame(() => {
+        pumpQueued = false;
+        pump();
+      });
+    }
   }
 
   function rebuildAll() {
@@ -363,6 +438,7 @@ export function createCharts(container) {
 
     /** Fits the charts to their container's current width. */
     resize() {
+      fitRow(contentWidth(container));
       for (const c of charts) {
         if (c.plot) c.plot.setSize({ width: widthOf(c.plotHost), height: CHART_HEIGHT });
       }
@@ -374,7 +450,9 @@ export function createCharts(container) {
   // Follow layout and theme changes by themselves as well.
   if (typeof ResizeObserver === 'function') {
     let pending = false;
-    new ResizeObserver(() => {
+    new ResizeObserver((entries) => {
+      // Charts per row follow at once (this frame's layout runs again); sizes next frame.
+      fitRow(entries[entries.length - 1].contentRect.width);
       if (pending) return;
       pending = true;
       requestAnimationFrame(() => {

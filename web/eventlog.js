@@ -13,7 +13,14 @@
 // draws PAGE more each time the reader scrolls to the bottom, up to ROWS:
 // rows are DOM elements, and laying out hundreds of them every frame costs
 // more than the simulation (measured: ~30 ms for 500 rows in headless
-// Chromium). New events are drawn at most every FLUSH_MS of wall time.
+// Chromium). New events are drawn at most every FLUSH_MS of wall time, into
+// the rows already there where possible (their text changed in place: new
+// elements cost the browser more to style and lay out). At high speed every
+// redraw replaces all PAGE rows; then the rows the list shows without
+// scrolling change at once and the ones below them over the next two or
+// three frames (REFILL_ROWS a frame), so no single frame lays out fifty rows.
+// Anything that could reveal or use those rows (scrolling, focus, keys, a
+// click, filters, the next redraw) first brings them all up to date.
 //
 // # Reading while it runs
 // While the reader has scrolled away from the top, or has focus in the list,
@@ -44,6 +51,8 @@ export const PAGE = 50;
 export const HISTORY = 5000;
 /** Least wall time between two redraws while events keep arriving. */
 export const FLUSH_MS = 100;
+/** Rows below the visible part of the list refilled per animation frame after a redraw that replaced them all. */
+const REFILL_ROWS = 18;
 
 /** Every event kind the engine emits (core's EventKind, snake_case), in a reading order. */
 export const KINDS = [
@@ -133,6 +142,9 @@ export function createEventLog(container, { onSelect } = {}) {
   let lastFlush = -Infinity;
   let timer = null;
   let selectedSeq = null;
+  let visibleRows = 16; // rows the list shows without scrolling, and one more (kept up to date below)
+  let refill = null; // { rows, evs, next, end }: rows still to show newer events (below the visible ones)
+  let refillFrame = 0;
   const goroutineNames = new Map(); // id -> name
   const channelNames = new Map();
 
@@ -156,7 +168,8 @@ export function createEventLog(container, { onSelect } = {}) {
   list.addEventListener('click', (ev) => {
     const button = ev.target instanceof Element ? ev.target.closest('button[data-seq]') : null;
     if (!button || !list.contains(button)) return;
-    const seq = Number(button.dataset.seq);
+    const seq = Number(button.dataset.seq); // the row as it was clicked
+    finishRefill();
     const event = findEvent(seq);
     if (!event) return;
     markSelected(seq);
@@ -164,7 +177,10 @@ export function createEventLog(container, { onSelect } = {}) {
   });
 
   let focusInside = false;
-  list.addEventListener('focusin', () => { focusInside = true; });
+  list.addEventListener('focusin', () => {
+    finishRefill();
+    focusInside = true;
+  });
   list.addEventListener('focusout', (ev) => {
     if (ev.relatedTarget instanceof Node && list.contains(ev.relatedTarget)) return;
     focusInside = false;
@@ -175,6 +191,7 @@ export function createEventLog(container, { onSelect } = {}) {
   });
   list.addEventListener('keydown', (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    finishRefill();
     const buttons = [...list.querySelectorAll('button[data-seq]')];
     if (!buttons.length) return;
     const i = buttons.indexOf(doc.activeElement);
@@ -204,6 +221,7 @@ export function createEventLog(container, { onSelect } = {}) {
   }
 
   list.addEventListener('scroll', () => {
+    finishRefill();
     atTop = list.scrollTop <= 2;
     if (atTop && held > 0) {
       flush(true);
@@ -246,25 +264,39 @@ export function createEventLog(container, { onSelect } = {}) {
     const li = doc.createElement('li');
     const button = doc.createElement('button');
     button.type = 'button';
-    button.tabIndex = -1;
-    button.dataset.seq = String(e.seq);
-    button.dataset.kind = String(e.kind);
-    if (CLASS_OF[e.kind]) button.dataset.class = CLASS_OF[e.kind];
-    if (e.goroutine != null) button.dataset.goroutine = String(e.goroutine);
-    if (e.channel != null) button.dataset.channel = String(e.channel);
-    if (e.seq === selectedSeq) button.setAttribute('aria-current', 'true');
     const time = doc.createElement('span');
     time.className = 'ql-ev-time';
-    time.textContent = fmtTime(e.t_us);
-    time.title = `${e.t_us} µs, event #${e.seq}`;
     const kind = doc.createElement('span');
     kind.className = 'ql-ev-kind';
-    kind.textContent = kindWords(e.kind);
     const text = doc.createElement('span');
     text.className = 'ql-ev-text';
-    text.textContent = e.text == null ? '' : String(e.text);
     button.append(time, kind, text);
     li.append(button);
+    return fill(li, e);
+  }
+
+  /**
+   * Makes the row `li` (made by row()) show event `e`. Rows are reused for
+   * newer events: changing a row's text costs the browser much less than
+   * making, styling and laying out a new one (at high speed every redraw
+   * replaces all PAGE rows).
+   */
+  function fill(li, e) {
+    const button = li.firstElementChild;
+    const [time, kind, text] = button.children;
+    if (button.tabIndex !== -1) button.tabIndex = -1;
+    const d = button.dataset;
+    d.seq = String(e.seq);
+    d.kind = String(e.kind);
+    setData(d, 'class', CLASS_OF[e.kind]);
+    setData(d, 'goroutine', e.goroutine != null ? String(e.goroutine) : null);
+    setData(d, 'channel', e.channel != null ? String(e.channel) : null);
+    if (e.seq === selectedSeq) button.setAttribute('aria-current', 'true');
+    else button.removeAttribute('aria-current');
+    setText(time, fmtTime(e.t_us));
+    time.title = `${e.t_us} µs, event #${e.seq}`;
+    setText(kind, kindWords(e.kind));
+    setText(text, e.text == null ? '' : String(e.text));
     return li;
   }
 
@@ -282,6 +314,7 @@ export function createEventLog(container, { onSelect } = {}) {
 
   // Draws the newest `target` matching rows from history.
   function rerenderAll() {
+    finishRefill();
     held = 0;
     const frag = doc.createDocumentFragment();
     let n = 0;
@@ -298,6 +331,7 @@ export function createEventLog(container, { onSelect } = {}) {
 
   // Appends the next PAGE older matching rows (the reader reached the bottom).
   function loadMore() {
+    finishRefill();
     if (shown < target || target >= ROWS) return; // nothing older left, or at the bound
     const last = list.lastElementChild && Number(list.lastElementChild.firstElementChild.dataset.seq);
     target = Math.min(ROWS, target + PAGE);
@@ -316,6 +350,7 @@ export function createEventLog(container, { onSelect } = {}) {
 
   // Draws pending events on top of the list, or counts them while the reader is scrolled down.
   function flush(force) {
+    finishRefill();
     if (timer !== null) {
       clearTimeout(timer);
       timer = null;
@@ -329,22 +364,68 @@ export function createEventLog(container, { onSelect } = {}) {
       updateCount();
       return;
     }
-    const rows = [];
-    for (let i = fresh.length - 1; i >= 0 && rows.length < target; i -= 1) {
-      if (matches(fresh[i])) rows.push(row(fresh[i]));
+    const evs = []; // newest first
+    for (let i = fresh.length - 1; i >= 0 && evs.length < target; i -= 1) {
+      if (matches(fresh[i])) evs.push(fresh[i]);
     }
-    if (rows.length >= target) {
-      list.replaceChildren(...rows);
+    if (evs.length >= target) {
+      // Every row changes: the rows drawn become the newest (reused in place,
+      // the visible ones now, the others in the next frames), extra ones go.
+      const old = [...list.children];
+      const now = Math.min(visibleRows, evs.length);
+      const rows = evs.map((e, k) => (k >= old.length ? row(e) : k < now ? fill(old[k], e) : old[k]));
+      for (let k = rows.length; k < old.length; k += 1) old[k].remove();
+      for (let k = old.length; k < rows.length; k += 1) list.append(rows[k]);
       shown = rows.length;
-    } else if (rows.length > 0) {
-      list.prepend(...rows);
-      shown += rows.length;
-      while (shown > target) {
-        list.lastElementChild.remove();
-        shown -= 1;
+      const end = Math.min(old.length, rows.length);
+      if (end > now) {
+        refill = { rows, evs, next: now, end };
+        refillFrame = requestAnimationFrame(refillStep);
       }
+    } else if (evs.length > 0) {
+      // New rows on top; the oldest ones beyond `target` drop off the bottom (and are reused on top).
+      const spare = [];
+      while (shown + evs.length - spare.length > target && list.lastElementChild) {
+        spare.push(list.lastElementChild);
+        list.lastElementChild.remove();
+      }
+      list.prepend(...evs.map((e) => (spare.length ? fill(spare.pop(), e) : row(e))));
+      shown = list.children.length;
     }
     updateCount();
+  }
+
+  /** Refills the next REFILL_ROWS rows left by a redraw; again next frame until none is left. */
+  function refillStep() {
+    const r = refill;
+    if (!r) return;
+    const end = Math.min(r.end, r.next + REFILL_ROWS);
+    for (let k = r.next; k < end; k += 1) fill(r.rows[k], r.evs[k]);
+    r.next = end;
+    if (end < r.end) {
+      refillFrame = requestAnimationFrame(refillStep);
+    } else {
+      refill = null;
+      fixRoving();
+    }
+  }
+
+  /** Brings every row up to date at once (before anything reads or reveals them). */
+  function finishRefill() {
+    if (!refill) return;
+    cancelAnimationFrame(refillFrame);
+    const r = refill;
+    refill = null;
+    for (let k = r.next; k < r.end; k += 1) fill(r.rows[k], r.evs[k]);
+    fixRoving();
+  }
+
+  // How many rows the list shows without scrolling: at least its height over one line.
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => {
+      const line = parseFloat(getComputedStyle(list).lineHeight);
+      if (line > 0) visibleRows = Math.max(1, Math.ceil(list.clientHeight / line) + 1);
+    }).observe(list);
   }
 
   function learnNames(snapshot) {
@@ -377,6 +458,8 @@ export function createEventLog(container, { onSelect } = {}) {
       const last = history.length ? history[history.length - 1].seq : -Infinity;
       // An event older than what we hold means the run restarted without clear().
       if (Number(events[0].seq) <= last) {
+        if (refill) cancelAnimationFrame(refillFrame);
+        refill = null;
         history = [];
         pending = [];
         list.replaceChildren();
@@ -399,6 +482,8 @@ export function createEventLog(container, { onSelect } = {}) {
 
     /** Forgets every event and name (for a new run). */
     clear() {
+      if (refill) cancelAnimationFrame(refillFrame);
+      refill = null;
       if (timer !== null) clearTimeout(timer);
       timer = null;
       history = [];
@@ -457,6 +542,22 @@ function addOption(select, value, text) {
   option.value = value;
   option.textContent = text;
   select.append(option);
+}
+
+/** Sets an element's text, changing its one text node in place when it has one. */
+function setText(el, text) {
+  const t = el.firstChild;
+  if (t && t.nodeType === 3 && !t.nextSibling) {
+    if (t.data !== text) t.data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
+}
+
+/** Sets (a string) or removes (null / undefined) one data-* attribute. */
+function setData(dataset, key, value) {
+  if (value == null) delete dataset[key];
+  else if (dataset[key] !== value) dataset[key] = value;
 }
 
 function kindWords(kind) {

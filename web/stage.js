@@ -44,6 +44,13 @@ export function roleWord(role) {
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 
 const TOKEN_MS = 340;
+/**
+ * While playing, the accessible list is refreshed once over every LIST_MS of
+ * wall time, a slice of it each frame (so its text is never older than that,
+ * and no frame pays for laying out a hundred changed lines at once); while
+ * it has focus (and so is shown), all of it at once every LIST_MS.
+ */
+const LIST_MS = 250;
 /** Buffered values named in the accessible list, per channel. */
 const LIST_LABELS = 8;
 /** The stage is never shorter than this (CSS pixels)... */
@@ -464,7 +471,9 @@ export function createStage(canvas, list, { onSelect } = {}) {
   let lastSnap = null;
   let listKey = '';
   let listNodes = new Map();
-  let lastListUpdate = 0;
+  let listCursor = 0; // the next list item to refresh (goroutines, then channels)
+  let listTickAt = 0; // when the list's last slice was refreshed
+  let listForce = true; // refresh every item at the next render (the selection changed)
   let lastAria = '';
   let drewTokens = false; // the last frame showed tokens: the next one must wipe them
   const textWidthCache = new Map();
@@ -484,7 +493,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
   resize();
 
   const schemeQuery = window.matchMedia('(prefers-color-scheme: dark)');
-  schemeQuery.addEventListener('change', () => { theme = readTheme(); textWidthCache.clear(); tileSprites.clear(); });
+  schemeQuery.addEventListener('change', () => { theme = readTheme(); textWidthCache.clear(); clearSprites(); });
 
   function measure(text, font) {
     const key = `${font}|${text}`;
@@ -842,6 +851,8 @@ export function createStage(canvas, list, { onSelect } = {}) {
 
   // Tiles (big groups) are drawn from small pre-rendered sprites, one per
   // state: a hundred of them cost a hundred drawImage calls, not path work.
+  // A sprite is an ImageBitmap where the browser has OffscreenCanvas (drawing
+  // a canvas element makes the browser snapshot it at every drawImage).
   const tileSprites = new Map();
 
   function tileSprite(g, size) {
@@ -852,10 +863,16 @@ export function createStage(canvas, list, { onSelect } = {}) {
     const st = STATES[g.state] || STATES.runnable;
     const color = stateColor(g);
     const pad = 2;
-    sprite = document.createElement('canvas');
-    sprite.width = Math.ceil((size + pad * 2) * dpr);
-    sprite.height = sprite.width;
-    const c = sprite.getContext('2d');
+    const side = Math.ceil((size + pad * 2) * dpr);
+    let surface;
+    if (typeof OffscreenCanvas === 'function') {
+      surface = new OffscreenCanvas(side, side);
+    } else {
+      surface = document.createElement('canvas');
+      surface.width = side;
+      surface.height = side;
+    }
+    const c = surface.getContext('2d');
     c.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (g.state === 'done') c.globalAlpha = 0.55;
     c.beginPath();
@@ -872,14 +889,19 @@ export function createStage(canvas, list, { onSelect } = {}) {
     c.strokeStyle = g.stuck ? theme['--danger'] : color;
     c.stroke();
     drawIcon(c, st.icon, pad + size / 2, pad + size / 2, size * 0.3, color, st.blocked ? null : theme['--card']);
-    sprite.pad = pad;
+    sprite = { image: surface.transferToImageBitmap ? surface.transferToImageBitmap() : surface, pad };
     tileSprites.set(key, sprite);
     return sprite;
   }
 
+  function clearSprites() {
+    for (const sprite of tileSprites.values()) sprite.image.close?.();
+    tileSprites.clear();
+  }
+
   function drawTile(g, p, isSel) {
     const sprite = tileSprite(g, p.w);
-    ctx.drawImage(sprite, p.x - sprite.pad, p.y - sprite.pad, p.w + sprite.pad * 2, p.h + sprite.pad * 2);
+    ctx.drawImage(sprite.image, p.x - sprite.pad, p.y - sprite.pad, p.w + sprite.pad * 2, p.h + sprite.pad * 2);
     if (isSel) selectionRing(p, 2.5, 5);
   }
 
@@ -1316,6 +1338,10 @@ export function createStage(canvas, list, { onSelect } = {}) {
     drewTokens = false;
     if (!tokens.length) return;
     const keep = [];
+    // One style for all (set once: parsing a colour string per token costs more than the token).
+    ctx.fillStyle = theme['--accent'];
+    ctx.strokeStyle = theme['--panel'];
+    ctx.lineWidth = 1.5;
     for (const t of tokens) {
       if (now >= t.t1) continue;
       keep.push(t);
@@ -1324,10 +1350,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
       const [x, y] = pointAlong(t.pts, k);
       ctx.beginPath();
       ctx.arc(x, y, 4.5, 0, Math.PI * 2);
-      ctx.fillStyle = theme['--accent'];
       ctx.fill();
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = theme['--panel'];
       ctx.stroke();
       drewTokens = true;
     }
@@ -1436,6 +1459,16 @@ export function createStage(canvas, list, { onSelect } = {}) {
     return text;
   }
 
+  /** Sets an element's text, changing its one text node in place when it has one (cheaper to lay out). */
+  function setText(el, text) {
+    const t = el.firstChild;
+    if (t && t.nodeType === 3 && !t.nextSibling) {
+      if (t.data !== text) t.data = text;
+    } else if (el.textContent !== text) {
+      el.textContent = text;
+    }
+  }
+
   function updateList(snap, now, force) {
     const key = `${snap.goroutines.map((g) => g.id).join(',')}|${snap.channels.length}`;
     if (key !== listKey) {
@@ -1460,21 +1493,37 @@ export function createStage(canvas, list, { onSelect } = {}) {
       }
       force = true;
     }
-    if (!force && now - lastListUpdate < 250) return;
-    lastListUpdate = now;
-    for (const g of snap.goroutines) {
-      const b = listNodes.get(`g${g.id}`);
-      const st = STATES[g.state] || STATES.runnable;
-      const text = `${g.name} (${st.word}${g.stuck ? ', stuck' : ''}): ${g.state_text}`;
-      if (b.textContent !== text) b.textContent = text;
-      const pressed = String(g.id === selected);
-      if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
+    if (listForce) force = true;
+    listForce = false;
+    const gs = snap.goroutines;
+    const n = gs.length + snap.channels.length;
+    // All of it when forced (paused, new items, selection) or shown (focused, every LIST_MS),
+    // else this frame's share of a pass.
+    if (!force && list.contains(document.activeElement)) {
+      if (now - listTickAt < LIST_MS) return;
+      force = true;
     }
-    for (const ch of snap.channels) {
-      const li = listNodes.get(`c${ch.id}`);
-      const text = channelText(ch);
-      if (li.textContent !== text) li.textContent = text;
+    const count = force ? n : Math.min(n, Math.ceil((n * Math.max(0, now - listTickAt)) / LIST_MS));
+    if (force) listCursor = 0;
+    listTickAt = now;
+    for (let k = 0; k < count; k++) {
+      const i = (listCursor + k) % n;
+      if (i < gs.length) {
+        const g = gs[i];
+        const b = listNodes.get(`g${g.id}`);
+        const st = STATES[g.state] || STATES.runnable;
+        setText(b, `${g.name} (${st.word}${g.stuck ? ', stuck' : ''}): ${g.state_text}`);
+        const pressed = String(g.id === selected);
+        if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
+      } else {
+        const ch = snap.channels[i - gs.length];
+        setText(listNodes.get(`c${ch.id}`), channelText(ch));
+      }
     }
+    const passDone = force || listCursor + count >= n;
+    listCursor = n ? (listCursor + count) % n : 0;
+    if (!passDone) return;
+    // The canvas's own label: once a pass.
     const counts = {};
     for (const g of snap.goroutines) {
       const w = (STATES[g.state] || STATES.runnable).word;
@@ -1569,7 +1618,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     },
     select(id) {
       selected = id;
-      lastListUpdate = 0;
+      listForce = true;
     },
     flash(target) {
       flashTarget = target;
@@ -1590,7 +1639,7 @@ export function createStage(canvas, list, { onSelect } = {}) {
     },
     refreshTheme() {
       theme = readTheme();
-      tileSprites.clear();
+      clearSprites();
     },
   };
 }

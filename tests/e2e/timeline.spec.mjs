@@ -236,6 +236,9 @@ test('on every preset, a seek lands on the state of a straight run', async ({ pa
     await page.mouse.click(box.x + box.width * 0.55, box.y + box.height / 2);
     await expect.poll(() => nowUs(page), { message: name }).toBeLessThan(end);
     const t = await nowUs(page);
+    // The link field still holds the previous preset's link until the new one
+    // is encoded (asynchronously): empty it, so copyLink waits for this one.
+    await page.locator('#share-url').evaluate((e) => { e.value = ''; });
     const url = await copyLink(page);
     await expect.poll(() => hashOf(page), { message: name }).toBe(await straightHash(page, url, t));
   }
