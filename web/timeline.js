@@ -85,8 +85,16 @@ export function createTimeline(root, { onSeek, onBack, onFork, onScrub }) {
 
   function drawMarks() {
     const marks = view.marks.length > MAX_MARKS ? view.marks.slice(view.marks.length - MAX_MARKS) : view.marks;
-    const key = `${view.end_us}|${marks.map((m) => `${m.kind}${m.t_us}`).join(',')}`;
-    if (key === marksKey) return;
+    const key = marks.map((m) => `${m.kind}${m.t_us}`).join(',');
+    if (key === marksKey) {
+      // Same marks, a longer run: move them in place (no DOM rebuild per frame).
+      marks.forEach((m, i) => {
+        const b = marksEl.children[i];
+        const left = `${(100 * m.t_us) / span()}%`;
+        if (b && b.style.left !== left) b.style.left = left;
+      });
+      return;
+    }
     marksKey = key;
     const nodes = marks.map((m) => {
       const info = MARKS[m.kind] || { glyph: '•', word: m.kind };
