@@ -15,7 +15,16 @@ export function el(tag, props = {}, ...children) {
   return e;
 }
 
-/** Sets a node's text only when it changed (no layout work otherwise). */
+/**
+ * Sets a node's text only when it changed (no layout work otherwise),
+ * changing its one text node in place when it has one (cheaper to lay out
+ * than replacing it).
+ */
 export function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
+  const t = node.firstChild;
+  if (t && t.nodeType === 3 && !t.nextSibling) {
+    if (t.data !== text) t.data = text;
+  } else if (node.textContent !== text) {
+    node.textContent = text;
+  }
 }

@@ -43,6 +43,8 @@
 // Interface (used by app.js):
 //   createEventLog(container, { onSelect(event) }) -> { push(events, snapshot), clear() }
 
+import { setText } from './dom.js';
+
 /** Most rows drawn at once. */
 export const ROWS = 500;
 /** Rows drawn at first, and added per scroll to the bottom. */
@@ -542,16 +544,6 @@ function addOption(select, value, text) {
   option.value = value;
   option.textContent = text;
   select.append(option);
-}
-
-/** Sets an element's text, changing its one text node in place when it has one. */
-function setText(el, text) {
-  const t = el.firstChild;
-  if (t && t.nodeType === 3 && !t.nextSibling) {
-    if (t.data !== text) t.data = text;
-  } else if (el.textContent !== text) {
-    el.textContent = text;
-  }
 }
 
 /** Sets (a string) or removes (null / undefined) one data-* attribute. */

@@ -21,6 +21,8 @@
 //   refreshTheme()                    re-read the colours (system theme changed)
 // }
 
+import { setText } from './dom.js';
+
 /** How each goroutine state is shown: a word, a colour (CSS variable) and an icon shape. */
 export const STATES = {
   runnable: { word: 'running', short: 'running', color: '--st-run', icon: 'play', blocked: false },
@@ -1457,16 +1459,6 @@ export function createStage(canvas, list, { onSelect } = {}) {
       text += `; holds ${shown}${ch.len > LIST_LABELS ? `, and ${ch.len - LIST_LABELS} more` : ''} (head first)`;
     }
     return text;
-  }
-
-  /** Sets an element's text, changing its one text node in place when it has one (cheaper to lay out). */
-  function setText(el, text) {
-    const t = el.firstChild;
-    if (t && t.nodeType === 3 && !t.nextSibling) {
-      if (t.data !== text) t.data = text;
-    } else if (el.textContent !== text) {
-      el.textContent = text;
-    }
   }
 
   function updateList(snap, now, force) {

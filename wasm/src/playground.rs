@@ -257,7 +257,8 @@ impl Playground {
     /// Whether the user has edits that `reset` keeps and `revert` drops.
     #[wasm_bindgen(getter)]
     pub fn edited(&self) -> bool {
-        self.tl.design().goroutines != self.original.goroutines || self.tl.design().channels != self.original.channels
+        let design = self.tl.design();
+        design.goroutines != self.original.goroutines || design.channels != self.original.channels
     }
 
     /// Virtual time in microseconds.
