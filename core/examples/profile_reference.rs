@@ -8,6 +8,9 @@
 //! perf record ./target/release/examples/profile_reference 30
 //! valgrind --tool=cachegrind --cache-sim=no ./target/release/examples/profile_reference 2
 //! ```
+//!
+//! A second argument names another scenario file to run instead (to
+//! profile, say, the scaling bench's 2000-goroutine model).
 
 use queuelab::scenario::Scenario;
 use queuelab::time::SimTime;
@@ -15,12 +18,24 @@ use queuelab::world::World;
 use std::time::Instant;
 
 fn main() {
-    let scenario = Scenario::from_json(include_str!("../benches/reference.json")).expect("reference.json is valid");
+    let scenario = match std::env::args().nth(2) {
+        None => Scenario::from_json(include_str!("../benches/reference.json")).expect("reference.json is valid"),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                eprintln!("{path}: {e}");
+                std::process::exit(2);
+            });
+            Scenario::from_json(&text).unwrap_or_else(|e| {
+                eprintln!("{path}: {e}");
+                std::process::exit(2);
+            })
+        }
+    };
     let runs: u32 = match std::env::args().nth(1).map(|a| a.parse()) {
         None => 20,
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
-            eprintln!("usage: profile_reference [RUNS > 0]");
+            eprintln!("usage: profile_reference [RUNS > 0] [SCENARIO.json]");
             std::process::exit(2);
         }
     };

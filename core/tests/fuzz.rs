@@ -120,7 +120,7 @@ fn run_case(case: &Case) -> Result<Option<u64>, TestCaseError> {
     let mut bounds = Bounds { allowed: scenario.channels.iter().map(|c| cap(c.capacity)).collect() };
     let mut commands = scenario.commands.len() as u64;
     let mut events = 0;
-    let mut check = |w: &World, bounds: &mut Bounds| -> Result<(), TestCaseError> {
+    let check = |w: &World, bounds: &mut Bounds| -> Result<(), TestCaseError> {
         check_snapshot(&w.snapshot(), bounds, ends)?;
         if timed_caps {
             // A timed command may raise a capacity before the next check.

@@ -48,6 +48,8 @@ pub(super) struct StuckScratch {
     start: Vec<u32>,
     fill: Vec<u32>,
     waiting: Vec<GoId>,
+    /// Goroutines parked without a timer (the first guess at the stuck set).
+    candidates: Vec<GoId>,
     /// Needs newly met, to release their waiters.
     queue: Vec<u32>,
 }
@@ -63,6 +65,7 @@ impl StuckScratch {
         self.fill.reserve(needs);
         self.queue.reserve(needs);
         self.waiting.reserve(waits);
+        self.candidates.reserve(goroutines);
     }
 }
 
@@ -86,7 +89,7 @@ impl World {
         if alive == 0 {
             self.end(RunStatus::Finished, now);
         } else if blocked == alive {
-            let stuck = self.stuck_report(true);
+            let stuck = self.asleep_report();
             self.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
             self.deadlock = Some(DeadlockReport {
                 go_message: Some("fatal error: all goroutines are asleep - deadlock!".into()),
@@ -99,8 +102,7 @@ impl World {
 
     /// Re-runs the partial-deadlock analysis (at every sample).
     pub(super) fn update_stuck(&mut self, now: SimTime) {
-        let before = self.gs.iter().filter(|g| g.stuck).count();
-        let stuck = self.stuck_report(false);
+        let (stuck, before) = self.partial_report();
         if stuck.len() > before {
             self.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
         }
@@ -115,15 +117,77 @@ impl World {
         };
     }
 
-    /// Computes the stuck set, flags it on the goroutines and explains it.
-    /// With `all_asleep`, every blocked goroutine is stuck (Go's verdict).
-    fn stuck_report(&mut self, all_asleep: bool) -> Vec<WaitFor> {
+    /// Go's verdict: every blocked goroutine is stuck; flags and explains them.
+    fn asleep_report(&mut self) -> Vec<WaitFor> {
         let mut sc = std::mem::take(&mut self.scratch_stuck);
         sc.stuck.clear();
         sc.stuck.extend(self.gs.iter().map(|g| g.state.is_blocked() && g.timer.is_none()));
-        if !all_asleep {
-            self.release(&mut sc);
+        let out = self.flag_and_explain(&sc);
+        self.scratch_stuck = sc;
+        out
+    }
+
+    /// The partial-deadlock analysis, and how many goroutines were flagged
+    /// before it. One pass over the goroutines finds the candidates (parked
+    /// without a timer) and marks the needs the free ones may meet
+    /// (goroutines of one group at one pc share a program and meet the same
+    /// needs: marked once). When every candidate has a need met directly,
+    /// nobody is stuck and the analysis ends there: the fixpoint
+    /// ([`World::release`]) could only release more. Otherwise the fixpoint
+    /// runs. Either way the result is the fixpoint's.
+    fn partial_report(&mut self) -> (Vec<WaitFor>, usize) {
+        let mut sc = std::mem::take(&mut self.scratch_stuck);
+        let needs = 2 * self.chans.len() + self.wgs.len();
+        sc.met.clear();
+        sc.met.resize(needs, false);
+        sc.stuck.clear();
+        sc.candidates.clear();
+        let mut before = 0;
+        let mut last: (*const crate::gochan::program::Program, u32) = (std::ptr::null(), u32::MAX);
+        for (i, g) in self.gs.iter().enumerate() {
+            before += usize::from(g.stuck);
+            let candidate = g.state.is_blocked() && g.timer.is_none();
+            sc.stuck.push(candidate);
+            if candidate {
+                sc.candidates.push(i as GoId);
+            } else if !g.state.is_over() {
+                let key = (std::rc::Rc::as_ptr(&g.prog), g.pc);
+                if key != last {
+                    last = key;
+                    for &c in &g.prog.may[g.pc as usize] {
+                        for n in self.meets(c).into_iter().flatten() {
+                            sc.met[n] = true;
+                        }
+                    }
+                }
+            }
         }
+        let direct = sc.candidates.iter().all(|&g| self.needs(g).any(|n| sc.met[self.need_index(n)]));
+        let out = if direct {
+            #[cfg(debug_assertions)]
+            {
+                // The shortcut agrees with the fixpoint (checked in every
+                // debug-build test, the fuzzer's and property tests' included;
+                // in the scratch buffers, so it allocates nothing either).
+                self.release(&mut sc);
+                debug_assert!(!sc.stuck.iter().any(|&s| s), "the direct check released a goroutine the fixpoint keeps stuck");
+            }
+            if before > 0 {
+                for g in &mut self.gs {
+                    g.stuck = false;
+                }
+            }
+            Vec::new()
+        } else {
+            self.release(&mut sc);
+            self.flag_and_explain(&sc)
+        };
+        self.scratch_stuck = sc;
+        (out, before)
+    }
+
+    /// Sets each goroutine's stuck flag from `sc.stuck` and explains the stuck ones.
+    fn flag_and_explain(&mut self, sc: &StuckScratch) -> Vec<WaitFor> {
         let mut out = Vec::new();
         for (g, &s) in sc.stuck.iter().enumerate() {
             self.gs[g].stuck = s;
@@ -131,7 +195,6 @@ impl World {
                 out.push(self.explain(g as GoId));
             }
         }
-        self.scratch_stuck = sc;
         out
     }
 
