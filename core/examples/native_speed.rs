@@ -8,8 +8,11 @@
 //! - `large`: the `large` preset (50 producers, 50 consumers, capacity
 //!   1000, as the page loads it) for `LARGE_SECONDS` of virtual time.
 //!
-//! World construction is not timed. One untimed run of each first, then
-//! the median of `RUNS` timed runs.
+//! Both run through a [`Timeline`], as the page's `Playground` does (the
+//! run keeps its checkpoints for seeking back: that work is the page's
+//! too, so it is on both sides of the ratio). World construction is not
+//! timed. One untimed run of each first, then the median of `RUNS` timed
+//! runs.
 //!
 //! ```sh
 //! cargo run --release -p queuelab --example native_speed            # 5 runs, text
@@ -20,6 +23,7 @@ use queuelab::observe::snapshot::RunStatus;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
 use queuelab::time::SimDuration;
+use queuelab::timeline::Timeline;
 use queuelab::world::World;
 use std::time::Instant;
 
@@ -38,17 +42,19 @@ struct Figure {
     status: RunStatus,
 }
 
-fn run(scenario: &Scenario, to_end: bool) -> (f64, World) {
-    let mut w = World::new(scenario).expect("the scenario builds");
+fn run(scenario: &Scenario, to_end: bool) -> (f64, Timeline) {
+    let mut tl = Timeline::new(scenario).expect("the scenario builds");
     let t0 = Instant::now();
     if to_end {
-        while w.status() == RunStatus::Running {
-            w.run_for(HOUR);
+        while tl.world().status() == RunStatus::Running {
+            let t = tl.world().now() + HOUR;
+            tl.run_until(t);
         }
     } else {
-        w.run_for(SimDuration::from_secs(LARGE_SECONDS));
+        let t = tl.world().now() + SimDuration::from_secs(LARGE_SECONDS);
+        tl.run_until(t);
     }
-    (t0.elapsed().as_secs_f64() * 1e3, w)
+    (t0.elapsed().as_secs_f64() * 1e3, tl)
 }
 
 fn measure(name: &'static str, scenario: &Scenario, to_end: bool, runs: usize) -> Figure {
@@ -61,7 +67,8 @@ fn measure(name: &'static str, scenario: &Scenario, to_end: bool, runs: usize) -
         last = Some(w);
     }
     ms.sort_by(f64::total_cmp);
-    let w = last.expect("runs > 0");
+    let tl = last.expect("runs > 0");
+    let w: &World = tl.world();
     Figure {
         name,
         ms: ms[runs / 2],
