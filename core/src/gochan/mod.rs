@@ -9,5 +9,8 @@
 
 pub mod behavior;
 pub mod channel;
+pub(crate) mod exec;
 pub mod program;
+pub(crate) mod runtime;
+pub(crate) mod stuck;
 pub mod waitq;

@@ -17,9 +17,10 @@ impl World {
         // a new receiver, a close) or strand others: refresh the analysis
         // now rather than at the next sample, so a running goroutine is never
         // shown as "stuck forever" (e.g. while the page is paused).
-        if self.is_running() && (self.deadlock.is_some() || self.gs.iter().any(|g| g.state.is_blocked())) {
+        if self.is_running() && (self.kit.run.deadlock.is_some() || self.go.gs.iter().any(|g| g.state.is_blocked())) {
             let now = self.now();
-            self.update_stuck(now);
+            let (go, k) = self.go_kit();
+            go.update_stuck(k, now);
         }
         Ok(())
     }
@@ -28,11 +29,11 @@ impl World {
         let now = self.now();
         match cmd {
             Command::AddGoroutine { spec } => {
-                if self.groups.iter().any(|g| g.spec.name == spec.name) {
+                if self.go.groups.iter().any(|g| g.spec.name == spec.name) {
                     return Err(CommandError::AlreadyExists(spec.name.clone()));
                 }
                 let count = spec.count.min(limits::MAX_GOROUTINES as u32);
-                if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.g_names.contains_key(n)) {
+                if let Some(n) = Scenario::instance_names(&spec.name, count).find(|n| self.go.g_names.contains_key(n)) {
                     return Err(CommandError::NotApplicable(format!("a goroutine named {} already exists", crate::time::echo(&n))));
                 }
                 self.add_group(spec.clone())
@@ -45,7 +46,7 @@ impl World {
             Command::SetCount { group, count } => self.set_count(group, *count),
             Command::SetRates { group, interval, work } => {
                 let gi = self.group_index(group)?;
-                let mut spec = self.groups[gi].spec.clone();
+                let mut spec = self.go.groups[gi].spec.clone();
                 if let Some(d) = interval {
                     *spec.behavior.interval_mut().ok_or_else(|| {
                         CommandError::NotApplicable(format!("{group} has no send interval (it is not a producer)"))
@@ -57,16 +58,16 @@ impl World {
                     })? = d.clone();
                 }
                 let prog = self.compile_spec(&spec)?;
-                let old = &self.groups[gi].prog;
+                let old = &self.go.groups[gi].prog;
                 if prog.ops != old.ops || prog.selects != old.selects {
                     return Err(CommandError::NotApplicable("that change alters the program's shape".into()));
                 }
                 let prog = Rc::new(prog);
-                for &m in &self.groups[gi].members {
-                    self.gs[m as usize].prog = prog.clone();
+                for &m in &self.go.groups[gi].members {
+                    self.go.gs[m as usize].prog = prog.clone();
                 }
-                self.groups[gi].prog = prog;
-                self.groups[gi].spec = spec;
+                self.go.groups[gi].prog = prog;
+                self.go.groups[gi].spec = spec;
                 Ok(())
             }
             Command::SetCapacity { channel, capacity } => {
@@ -78,15 +79,15 @@ impl World {
                         max: u64::from(limits::MAX_CAPACITY),
                     });
                 }
-                let mut admitted = std::mem::take(&mut self.scratch_waiters);
+                let mut admitted = std::mem::take(&mut self.go.scratch_waiters);
                 admitted.clear();
-                self.chans[ch as usize].set_cap(*capacity, &mut admitted);
+                self.go.chans[ch as usize].set_cap(*capacity, &mut admitted);
                 self.record(EventKind::Capacity, NONE, ch, None, i64::from(*capacity));
                 for s in admitted.iter() {
-                    self.release_parked_sender(*s, ch, now);
+                    { let (go, k) = self.go_kit(); go.release_parked_sender(k, *s, ch, now); }
                 }
                 admitted.clear();
-                self.scratch_waiters = admitted;
+                self.go.scratch_waiters = admitted;
                 Ok(())
             }
             Command::AddChannel { name, capacity } => {
@@ -97,7 +98,7 @@ impl World {
                         crate::time::echo(name)
                     )]));
                 }
-                if self.chan_names.iter().any(|n| n == name) {
+                if self.go.chan_names.iter().any(|n| n == name) {
                     return Err(CommandError::NotApplicable(format!("a channel named {} already exists", crate::time::echo(name))));
                 }
                 if *capacity > limits::MAX_CAPACITY {
@@ -107,45 +108,45 @@ impl World {
                         max: u64::from(limits::MAX_CAPACITY),
                     });
                 }
-                if self.chans.len() >= limits::MAX_CHANNELS {
+                if self.go.chans.len() >= limits::MAX_CHANNELS {
                     return Err(CommandError::OutOfRange {
                         what: "channels",
-                        value: self.chans.len() as u64 + 1,
+                        value: self.go.chans.len() as u64 + 1,
                         max: limits::MAX_CHANNELS as u64,
                     });
                 }
-                self.chans.push(crate::gochan::channel::Channel::new(*capacity));
-                self.chan_names.push(name.clone());
-                self.reserve_stuck_scratch();
-                let ch = (self.chans.len() - 1) as u32;
+                self.go.chans.push(crate::gochan::channel::Channel::new(*capacity));
+                self.go.chan_names.push(name.clone());
+                self.go.reserve_stuck_scratch();
+                let ch = (self.go.chans.len() - 1) as u32;
                 self.record(EventKind::Capacity, NONE, ch, None, i64::from(*capacity));
                 Ok(())
             }
             Command::CloseChannel { channel } => {
                 let ch = self.chan_id(channel)?;
-                if self.chans[ch as usize].is_closed() {
+                if self.go.chans[ch as usize].is_closed() {
                     return Err(CommandError::AlreadyClosed(channel.clone()));
                 }
-                self.close_channel(ch, None, now);
+                { let (go, k) = self.go_kit(); go.close_channel(k, ch, None, now); }
                 Ok(())
             }
             Command::Pause { goroutine } => {
                 let g = self.live_goroutine(goroutine)?;
-                if !self.gs[g as usize].paused {
-                    self.gs[g as usize].paused = true;
+                if !self.go.gs[g as usize].paused {
+                    self.go.gs[g as usize].paused = true;
                     self.record(EventKind::Paused, g, NONE, None, 0);
                 }
                 Ok(())
             }
             Command::Resume { goroutine } => {
                 let g = self.live_goroutine(goroutine)?;
-                let gr = &mut self.gs[g as usize];
+                let gr = &mut self.go.gs[g as usize];
                 if gr.paused {
                     gr.paused = false;
                     let run = std::mem::take(&mut gr.deferred_run);
                     self.record(EventKind::Resumed, g, NONE, None, 0);
                     if run {
-                        self.schedule_g(g, now, Ev::Run(g));
+                        { let (go, k) = self.go_kit(); go.schedule_g(k, g, now, Ev::Run(g)); }
                     }
                 }
                 Ok(())
@@ -155,14 +156,14 @@ impl World {
 
     fn live_goroutine(&self, name: &str) -> Result<GoId, CommandError> {
         let g = self.goroutine_id(name)?;
-        if self.gs[g as usize].state.is_over() {
+        if self.go.gs[g as usize].state.is_over() {
             return Err(CommandError::NotApplicable(format!("{name} has already ended")));
         }
         Ok(g)
     }
 
     fn group_index(&self, name: &str) -> Result<usize, CommandError> {
-        self.groups
+        self.go.groups
             .iter()
             .position(|g| g.spec.name == name)
             .ok_or_else(|| CommandError::NoSuchGroup(name.to_owned()))
@@ -178,12 +179,12 @@ impl World {
     }
 
     fn alive_total(&self) -> u64 {
-        self.gs.iter().filter(|g| g.state != GState::Removed).count() as u64
+        self.go.gs.iter().filter(|g| g.state != GState::Removed).count() as u64
     }
 
     /// Adds a group and spawns its instances.
     pub(super) fn add_group(&mut self, spec: GoroutineSpec) -> Result<(), CommandError> {
-        if self.groups.len() >= limits::MAX_GROUPS {
+        if self.go.groups.len() >= limits::MAX_GROUPS {
             return Err(CommandError::NotApplicable(format!("at most {} goroutine groups", limits::MAX_GROUPS)));
         }
         if self.alive_total() + u64::from(spec.count) > limits::MAX_GOROUTINES {
@@ -195,8 +196,8 @@ impl World {
         }
         let prog = Rc::new(self.compile_spec(&spec)?);
         let count = spec.count;
-        self.groups.push(Group { spec, prog, members: Vec::new(), next_index: 1 });
-        let gi = self.groups.len() - 1;
+        self.go.groups.push(Group { spec, prog, members: Vec::new(), next_index: 1 });
+        let gi = self.go.groups.len() - 1;
         for _ in 0..count {
             self.spawn(gi);
         }
@@ -205,7 +206,7 @@ impl World {
 
     fn spawn(&mut self, gi: usize) {
         let now = self.now();
-        let group = &mut self.groups[gi];
+        let group = &mut self.go.groups[gi];
         // The next instance name no goroutine has had (another group may be
         // called "p-2"): names address goroutines in commands and labels.
         let name = loop {
@@ -216,13 +217,13 @@ impl World {
             } else {
                 format!("{}-{index}", group.spec.name)
             };
-            if !self.g_names.contains_key(&name) {
+            if !self.go.g_names.contains_key(&name) {
                 break name;
             }
         };
-        let g = self.gs.len() as GoId;
-        self.g_names.insert(name.clone(), g);
-        self.gs.push(G {
+        let g = self.go.gs.len() as GoId;
+        self.go.g_names.insert(name.clone(), g);
+        self.go.gs.push(G {
             name,
             group: gi as u32,
             prog: group.prog.clone(),
@@ -248,19 +249,19 @@ impl World {
         group.members.push(g);
         // `wg.Add(1)` happens before `go f()`, in the spawner.
         if let Some(wg) = group.spec.behavior.spawn_wg() {
-            if let Some(w) = self.wgs.iter_mut().find(|w| w.name == wg) {
+            if let Some(w) = self.go.wgs.iter_mut().find(|w| w.name == wg) {
                 w.counter = w.counter.saturating_add(1);
                 let counter = w.counter;
                 self.record(EventKind::WgAdd, g, NONE, None, counter);
             }
         }
         self.record(EventKind::Spawned, g, NONE, None, 0);
-        self.schedule_g(g, now, Ev::Run(g));
+        { let (go, k) = self.go_kit(); go.schedule_g(k, g, now, Ev::Run(g)); }
     }
 
     fn set_count(&mut self, group: &str, count: u32) -> Result<(), CommandError> {
         let gi = self.group_index(group)?;
-        let current = self.groups[gi].members.len() as u32;
+        let current = self.go.groups[gi].members.len() as u32;
         // 0 is allowed: the group stays (its row, its program) with no
         // running instances, and a later count brings new ones back.
         if u64::from(count) > limits::MAX_GOROUTINES {
@@ -281,7 +282,7 @@ impl World {
             self.spawn(gi);
         }
         for _ in count..current {
-            let newest = *self.groups[gi].members.last().expect("current > count members");
+            let newest = *self.go.groups[gi].members.last().expect("current > count members");
             self.remove_goroutine(newest);
         }
         Ok(())
@@ -290,23 +291,23 @@ impl World {
     /// Removes a goroutine: withdraws its parked op, drops what it held.
     pub(super) fn remove_goroutine(&mut self, g: GoId) {
         let gi = g as usize;
-        self.cancel_g(g);
-        let mut offered = std::mem::take(&mut self.scratch_msgs);
-        for c in self.chans.iter_mut() {
+        { let (go, k) = self.go_kit(); go.cancel_g(k, g); }
+        let mut offered = std::mem::take(&mut self.go.scratch_msgs);
+        for c in self.go.chans.iter_mut() {
             c.withdraw(g, &mut offered);
         }
         offered.clear();
-        self.scratch_msgs = offered;
-        self.gs[g as usize].parked.clear();
-        for w in self.wgs.iter_mut() {
+        self.go.scratch_msgs = offered;
+        self.go.gs[g as usize].parked.clear();
+        for w in self.go.wgs.iter_mut() {
             w.waiters.retain(|&x| x != g);
         }
-        self.drop_held(g, DropCause::Removed);
+        { let (go, k) = self.go_kit(); go.drop_held(k, g, DropCause::Removed); }
         let now = self.now();
-        self.set_state(g, GState::Removed, now);
-        self.gs[gi].stuck = false;
+        self.go.set_state(g, GState::Removed, now);
+        self.go.gs[gi].stuck = false;
         self.record(EventKind::Removed, g, NONE, None, 0);
-        let group = self.gs[gi].group as usize;
-        self.groups[group].members.retain(|&m| m != g);
+        let group = self.go.gs[gi].group as usize;
+        self.go.groups[group].members.retain(|&m| m != g);
     }
 }

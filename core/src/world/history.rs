@@ -16,16 +16,16 @@ impl World {
     /// on the heap): what a checkpoint of it costs.
     pub fn approx_bytes(&self) -> usize {
         let gs: usize = self
-            .gs
+            .go.gs
             .iter()
             .map(|g| std::mem::size_of_val(g) + g.name.capacity() + g.parked.capacity() * 12)
             .sum();
-        let chans: usize = self.chans.iter().map(|c| std::mem::size_of_val(c) + c.heap_bytes()).sum();
-        let names: usize = self.g_names.keys().map(|k| k.capacity() + 48).sum();
+        let chans: usize = self.go.chans.iter().map(|c| std::mem::size_of_val(c) + c.heap_bytes()).sum();
+        let names: usize = self.go.g_names.keys().map(|k| k.capacity() + 48).sum();
         std::mem::size_of::<World>()
-            + self.queue.heap_bytes()
-            + self.ledger.trace.heap_bytes()
-            + self.ledger.msgs.heap_bytes()
+            + self.kit.queue.heap_bytes()
+            + self.kit.ledger.trace.heap_bytes()
+            + self.kit.ledger.msgs.heap_bytes()
             + self.series.heap_bytes()
             + gs
             + chans
@@ -47,7 +47,7 @@ impl World {
     /// list, nothing else differs).
     pub fn checkpoint_copy(&self, trace_events: usize) -> World {
         let mut c = self.clone();
-        c.ledger.trace.keep_last(trace_events);
+        c.kit.ledger.trace.keep_last(trace_events);
         c
     }
 
@@ -69,21 +69,21 @@ impl World {
 
     /// When a goroutine first blocked, and which one.
     pub fn first_block(&self) -> Option<(SimTime, u32)> {
-        self.ledger.first_block
+        self.kit.ledger.first_block
     }
 
     /// When a deadlock (partial, or Go's verdict) was first found.
     pub fn first_deadlock(&self) -> Option<SimTime> {
-        self.ledger.first_deadlock
+        self.kit.ledger.first_deadlock
     }
 
     /// When the program ended (meaningful once it is not running).
     pub fn ended_at(&self) -> SimTime {
-        self.status_at
+        self.kit.run.status_at
     }
 
     /// The name of goroutine `g` (`"?"` if there is none).
     pub fn goroutine_name(&self, g: u32) -> &str {
-        self.gs.get(g as usize).map_or("?", |x| x.name.as_str())
+        self.go.gs.get(g as usize).map_or("?", |x| x.name.as_str())
     }
 }

@@ -25,24 +25,24 @@ use crate::time::SimTime;
 use super::messages::Messages;
 
 #[derive(Clone, Debug)]
-pub(super) struct Ledger {
-    pub(super) msgs: Messages,
-    pub(super) trace: Trace,
-    pub(super) tally: Tally,
+pub(crate) struct Ledger {
+    pub(crate) msgs: Messages,
+    pub(crate) trace: Trace,
+    pub(crate) tally: Tally,
     /// Produce → receive by a sink, over the run.
-    pub(super) delivery: Latency,
+    pub(crate) delivery: Latency,
     /// Produce → processed, over the run.
-    pub(super) processed: Latency,
+    pub(crate) processed: Latency,
     /// Produce → receive since the last sample (the series' p50/p99).
-    pub(super) window: Latency,
+    pub(crate) window: Latency,
     /// When a goroutine first blocked (and which): a timeline mark.
-    pub(super) first_block: Option<(SimTime, u32)>,
+    pub(crate) first_block: Option<(SimTime, u32)>,
     /// When a deadlock (partial or whole) was first found: a timeline mark.
-    pub(super) first_deadlock: Option<SimTime>,
+    pub(crate) first_deadlock: Option<SimTime>,
 }
 
 impl Ledger {
-    pub(super) fn new(trace_capacity: usize) -> Self {
+    pub(crate) fn new(trace_capacity: usize) -> Self {
         Ledger {
             msgs: Messages::default(),
             trace: Trace::new(trace_capacity),
@@ -60,7 +60,7 @@ impl Ledger {
     /// call overhead rivals the hash. The message's producer and value are
     /// read only when the ring keeps events (they are not hashed).
     #[inline(always)]
-    pub(super) fn record(&mut self, time: SimTime, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
+    pub(crate) fn record(&mut self, time: SimTime, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
         // `kind` is a constant at every (inlined) call site: these tests
         // vanish from all but the blocking and deadlock records.
         if matches!(kind, EventKind::BlockedSend | EventKind::BlockedRecv | EventKind::BlockedSelect | EventKind::BlockedWait)
@@ -85,7 +85,7 @@ impl Ledger {
     /// The value a send by `g` offers: the held one, or a newly produced
     /// message.
     #[inline(always)]
-    pub(super) fn value_for_send(&mut self, gr: &mut G, g: GoId, now: SimTime) -> MsgRef {
+    pub(crate) fn value_for_send(&mut self, gr: &mut G, g: GoId, now: SimTime) -> MsgRef {
         if let Some(m) = gr.held {
             return m;
         }
@@ -103,7 +103,7 @@ impl Ledger {
     /// A completed send by `g` of `v` into `ch`, whose `len` is now `len`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)] // inlined: each one is a register
-    pub(super) fn sent(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, len: u32, kind: EventKind, now: SimTime) {
+    pub(crate) fn sent(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, len: u32, kind: EventKind, now: SimTime) {
         gr.held = None;
         gr.c.sent += 1;
         self.msgs.hop(v, ch);
@@ -113,7 +113,7 @@ impl Ledger {
     /// `g` received `v` from `ch`: it now holds `v`; a sink's receive is a
     /// delivery.
     #[inline(always)]
-    pub(super) fn received(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
+    pub(crate) fn received(&mut self, gr: &mut G, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
         gr.held = Some(v);
         gr.c.received += 1;
         if gr.prog.is_sink {
@@ -130,7 +130,7 @@ impl Ledger {
     /// in a select that took another case, then received or returned) is
     /// not processed: it is dropped, never sent.
     #[inline(always)]
-    pub(super) fn finish_held(&mut self, gr: &mut G, g: GoId, now: SimTime) {
+    pub(crate) fn finish_held(&mut self, gr: &mut G, g: GoId, now: SimTime) {
         if let Some(m) = gr.held.take() {
             if self.msgs.get(m).nhops == 0 {
                 gr.held = Some(m);
@@ -145,7 +145,7 @@ impl Ledger {
     }
 
     /// The message `g` holds is lost to `cause`.
-    pub(super) fn drop_held(&mut self, gr: &mut G, g: GoId, cause: DropCause, now: SimTime) {
+    pub(crate) fn drop_held(&mut self, gr: &mut G, g: GoId, cause: DropCause, now: SimTime) {
         if let Some(m) = gr.held.take() {
             self.tally.dropped += 1;
             self.record(now, EventKind::Dropped, g, NONE, Some(m), cause.aux());

@@ -41,27 +41,26 @@
 //! trace ([`World::trace_hash`]), natively and in wasm.
 
 mod commands;
-mod exec;
 mod history;
-mod ledger;
+pub(crate) mod ledger;
 pub mod messages;
-mod stuck;
 mod summary;
 mod view;
 
 use crate::command::{Command, CommandError, TimedCommand};
-use crate::gochan::channel::{Channel, GoId, MsgRef};
-use crate::gochan::program::{ChanId, Names, Program, WgId, MAX_LOOP_DEPTH};
-use crate::kernel::{EventQueue, TimerId};
+use crate::gochan::channel::{GoId, MsgRef};
+use crate::gochan::runtime::GoRuntime;
+pub(crate) use crate::gochan::runtime::{Group, Wg, G};
+use crate::gochan::program::{ChanId, Names, WgId};
+use crate::kernel::EventQueue;
 use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
 use crate::observe::stats::{RateWindow, Series};
 use crate::observe::trace::{EventKind, Trace};
 use crate::rng::SimRng;
-use crate::scenario::{GoroutineSpec, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::time::{SimDuration, SimTime};
 use ledger::Ledger;
 use std::collections::VecDeque;
-use std::rc::Rc;
 
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
@@ -79,7 +78,7 @@ pub const SPIN_YIELD: SimDuration = SimDuration::from_millis(1);
 const SERIES_CAPACITY: usize = 3_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ev {
+pub(crate) enum Ev {
     /// Run the goroutine's next operations.
     Run(GoId),
     /// A work/sleep finished.
@@ -90,99 +89,58 @@ enum Ev {
     Stop,
 }
 
-/// Number of [`GState`]s (`Removed` is the last).
-const STATES: usize = GState::Removed as usize + 1;
-
 #[derive(Clone, Copy, Debug, Default)]
-struct Counters {
-    sent: u64,
-    received: u64,
-    /// µs spent in each state, indexed by `GState as usize`: charging a
-    /// state change is one indexed add, not a branch on the old state.
-    time_in: [u64; STATES],
+pub(crate) struct Tally {
+    pub(crate) produced: u64,
+    pub(crate) delivered: u64,
+    pub(crate) processed: u64,
+    pub(crate) filtered: u64,
+    pub(crate) dropped: u64,
 }
 
-impl Counters {
-    fn time_in(&self, s: GState) -> u64 {
-        self.time_in[s as usize]
-    }
-    fn blocked_other(&self) -> u64 {
-        self.time_in(GState::BlockedSelect) + self.time_in(GState::BlockedWait)
-    }
-}
-
+/// How a run stands: running, or ended with a status at a time, and the
+/// reports a Go program leaves (deadlock, panic).
 #[derive(Clone, Debug)]
-struct G {
-    name: String,
-    group: u32,
-    prog: Rc<Program>,
-    pc: u32,
-    state: GState,
-    since: SimTime,
-    spawned: SimTime,
-    /// Channel (blocked send/recv) or WaitGroup (blocked wait).
-    wait: u32,
-    /// Wake time of work/sleep, or the select timeout.
-    until: SimTime,
-    timer: Option<TimerId>,
-    held: Option<MsgRef>,
-    /// Where a select parked on each of its cases (channel, send side,
-    /// ticket): withdrawing the others when one completes is O(1) each.
-    parked: Vec<(u32, bool, crate::gochan::waitq::Ticket)>,
-    divisor: i64,
-    next_value: i64,
-    loops: [u64; MAX_LOOP_DEPTH],
-    paused: bool,
-    /// Steps left at the instant `budget_at` (see the progress guarantee).
-    budget: u32,
-    budget_at: SimTime,
-    /// A run arrived while paused: run on resume.
-    deferred_run: bool,
-    stuck: bool,
-    c: Counters,
+pub(crate) struct RunState {
+    pub(crate) status: RunStatus,
+    pub(crate) status_at: SimTime,
+    pub(crate) deadlock: Option<DeadlockReport>,
+    pub(crate) panic: Option<PanicReport>,
 }
 
-/// Schedules `gr`'s one pending event (a free function over the fields it
-/// touches, so the executor can call it while it holds the goroutine).
-#[inline(always)]
-fn schedule_for(queue: &mut EventQueue<Ev>, g_pending: &mut u32, gr: &mut G, at: SimTime, ev: Ev) {
-    debug_assert!(gr.timer.is_none(), "one pending event per goroutine");
-    gr.timer = Some(queue.schedule(at, ev));
-    *g_pending += 1;
+impl Default for RunState {
+    fn default() -> Self {
+        RunState { status: RunStatus::Running, status_at: SimTime::ZERO, deadlock: None, panic: None }
+    }
 }
 
-impl G {
-    /// Changes the state, charging the time spent in the old one.
+impl RunState {
     #[inline(always)]
-    fn enter(&mut self, state: GState, now: SimTime) {
-        self.c.time_in[self.state as usize] += (now - self.since).as_micros();
-        self.state = state;
-        self.since = now;
+    pub(crate) fn is_running(&self) -> bool {
+        self.status == RunStatus::Running
     }
 }
 
+/// The world's shared machinery, which every system uses while it handles
+/// an event or a command: the event queue (and with it the clock), the
+/// RNG, the ledger and the run's state. The world owns it and lends it
+/// (`&mut Kit`) beside the system's own state; systems schedule and record
+/// through it, and nothing else holds the queue.
 #[derive(Clone, Debug)]
-struct Group {
-    spec: GoroutineSpec,
-    prog: Rc<Program>,
-    members: Vec<GoId>,
-    next_index: u32,
+pub(crate) struct Kit {
+    pub(crate) queue: EventQueue<Ev>,
+    pub(crate) rng: SimRng,
+    /// Messages, trace and statistics.
+    pub(crate) ledger: Ledger,
+    pub(crate) run: RunState,
 }
 
-#[derive(Clone, Debug, Default)]
-struct Wg {
-    name: String,
-    counter: i64,
-    waiters: Vec<GoId>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Tally {
-    produced: u64,
-    delivered: u64,
-    processed: u64,
-    filtered: u64,
-    dropped: u64,
+impl Kit {
+    /// Records one trace event now (see [`Ledger::record`]).
+    #[inline(always)]
+    pub(crate) fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
+        self.ledger.record(self.queue.now(), kind, g, ch, msg, aux);
+    }
 }
 
 /// A running Go-channel world. Cloning one gives an independent world in
@@ -190,24 +148,12 @@ struct Tally {
 #[derive(Clone, Debug)]
 pub struct World {
     scenario: Scenario,
-    queue: EventQueue<Ev>,
-    rng: SimRng,
-    chans: Vec<Channel>,
-    chan_names: Vec<String>,
-    wgs: Vec<Wg>,
-    gs: Vec<G>,
-    /// Every goroutine name ever given (names are never reused) and its id:
-    /// spawning and commands look names up here, not by scanning `gs`.
-    g_names: std::collections::BTreeMap<String, GoId>,
-    groups: Vec<Group>,
-    /// Messages, trace and statistics.
-    ledger: Ledger,
+    /// Queue, RNG, ledger and run state, lent to the systems.
+    kit: Kit,
+    /// The Go runtime: goroutines, channels, WaitGroups.
+    go: GoRuntime,
     rate: RateWindow,
     series: Series,
-    status: RunStatus,
-    status_at: SimTime,
-    deadlock: Option<DeadlockReport>,
-    panic: Option<PanicReport>,
     /// Commands not yet applied, in order.
     pending: VecDeque<TimedCommand>,
     /// Every command applied so far (scenario's and live), for sharing.
@@ -216,14 +162,6 @@ pub struct World {
     notices: Vec<String>,
     /// Events processed (the `step` of live commands).
     steps: u64,
-    /// Goroutine events pending (runs, wakes, select timeouts).
-    g_pending: u32,
-    // Scratch buffers reused by the hot path (no allocation per event).
-    scratch_waiters: Vec<crate::gochan::channel::Waiter>,
-    scratch_waiters2: Vec<crate::gochan::channel::Waiter>,
-    scratch_cases: Vec<u16>,
-    scratch_msgs: Vec<MsgRef>,
-    scratch_stuck: stuck::StuckScratch,
 }
 
 struct WorldNames<'a> {
@@ -247,31 +185,19 @@ impl World {
         scenario.validate()?;
         let mut w = World {
             scenario: scenario.clone(),
-            queue: EventQueue::with_capacity(1024),
-            rng: SimRng::new(scenario.seed),
-            chans: scenario.channels.iter().map(|c| Channel::new(c.capacity)).collect(),
-            chan_names: scenario.channels.iter().map(|c| c.name.clone()).collect(),
-            wgs: scenario.waitgroups.iter().map(|n| Wg { name: n.clone(), ..Wg::default() }).collect(),
-            gs: Vec::new(),
-            g_names: std::collections::BTreeMap::new(),
-            groups: Vec::new(),
-            ledger: Ledger::new(scenario.trace_capacity as usize),
+            kit: Kit {
+                queue: EventQueue::with_capacity(1024),
+                rng: SimRng::new(scenario.seed),
+                ledger: Ledger::new(scenario.trace_capacity as usize),
+                run: RunState::default(),
+            },
+            go: GoRuntime::new(scenario),
             rate: RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
-            status: RunStatus::Running,
-            status_at: SimTime::ZERO,
-            deadlock: None,
-            panic: None,
             pending: scenario.commands.iter().cloned().collect(),
             applied: Vec::new(),
             notices: Vec::new(),
             steps: 0,
-            g_pending: 0,
-            scratch_waiters: Vec::new(),
-            scratch_waiters2: Vec::new(),
-            scratch_cases: Vec::new(),
-            scratch_msgs: Vec::new(),
-            scratch_stuck: stuck::StuckScratch::default(),
         };
         for spec in &scenario.goroutines {
             w.add_group(spec.clone()).map_err(|e| ScenarioError {
@@ -279,13 +205,13 @@ impl World {
             })?;
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
-        w.reserve_stuck_scratch();
-        w.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
+        w.go.reserve_stuck_scratch();
+        w.kit.queue.schedule(SimTime::ZERO + scenario.sample_interval, Ev::Sample);
         // Every run stops at the horizon at the latest (durations from input
         // never exceed it, so `stop_at` is within it).
         let stop = scenario.stop_at.map_or(SimDuration::HORIZON, |s| s.min(SimDuration::HORIZON));
-        w.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
-        if w.g_pending == 0 && w.pending.is_empty() {
+        w.kit.queue.schedule(SimTime::ZERO + stop, Ev::Stop);
+        if w.go.g_pending == 0 && w.pending.is_empty() {
             // No goroutine at all: the program is over before it starts.
             w.check_quiescent(SimTime::ZERO);
         }
@@ -298,20 +224,20 @@ impl World {
     }
 
     pub fn now(&self) -> SimTime {
-        self.queue.now()
+        self.kit.queue.now()
     }
     pub fn status(&self) -> RunStatus {
-        self.status
+        self.kit.run.status
     }
     pub fn is_running(&self) -> bool {
-        self.status == RunStatus::Running
+        self.kit.run.status == RunStatus::Running
     }
     /// Hash of the whole trace so far (equal runs, equal hashes).
     pub fn trace_hash(&self) -> u64 {
-        self.ledger.trace.hash()
+        self.kit.ledger.trace.hash()
     }
     pub fn trace(&self) -> &Trace {
-        &self.ledger.trace
+        &self.kit.ledger.trace
     }
     pub fn series(&self) -> &Series {
         &self.series
@@ -323,14 +249,14 @@ impl World {
         &self.notices
     }
     pub fn deadlock(&self) -> Option<&DeadlockReport> {
-        self.deadlock.as_ref()
+        self.kit.run.deadlock.as_ref()
     }
     pub fn panic_report(&self) -> Option<&PanicReport> {
-        self.panic.as_ref()
+        self.kit.run.panic.as_ref()
     }
     /// Messages that exist now (buffered, held, offered by parked senders).
     pub fn live_messages(&self) -> u64 {
-        self.ledger.msgs.live()
+        self.kit.ledger.msgs.live()
     }
 
     /// The scenario this world was built from, with every applied command
@@ -365,12 +291,12 @@ impl World {
             // No command left (none is added while running): events only,
             // without `step_until`'s command checks.
             while self.is_running() {
-                let Some((now, ev)) = self.queue.pop_until(t) else { break };
+                let Some((now, ev)) = self.kit.queue.pop_until(t) else { break };
                 self.dispatch(now, ev);
             }
         }
         if self.is_running() {
-            self.queue.advance_to(t);
+            self.kit.queue.advance_to(t);
         }
     }
 
@@ -383,14 +309,14 @@ impl World {
         for _ in 0..max_steps {
             if !self.step_until(t) {
                 if self.is_running() {
-                    self.queue.advance_to(t);
+                    self.kit.queue.advance_to(t);
                 }
                 return true;
             }
         }
-        if self.queue.peek_time().is_some_and(|next| next > t) && self.pending.is_empty() {
+        if self.kit.queue.peek_time().is_some_and(|next| next > t) && self.pending.is_empty() {
             if self.is_running() {
-                self.queue.advance_to(t);
+                self.kit.queue.advance_to(t);
             }
             return true;
         }
@@ -408,14 +334,14 @@ impl World {
     /// changes its outcome.
     pub fn run_until_limited(&mut self, t: SimTime, max_events: u64, max_records: u64) -> bool {
         const BATCH: u64 = 16;
-        let first = self.ledger.trace.total();
+        let first = self.kit.ledger.trace.total();
         let mut events = 0;
         while events < max_events {
             if self.run_until_bounded(t, BATCH.min(max_events - events)) {
                 return true;
             }
             events += BATCH;
-            if self.ledger.trace.total() - first >= max_records {
+            if self.kit.ledger.trace.total() - first >= max_records {
                 break;
             }
         }
@@ -429,7 +355,7 @@ impl World {
     /// Runs until the program ends or `limit` is reached; returns the status.
     pub fn run_to_end(&mut self, limit: SimTime) -> RunStatus {
         self.run_until(limit);
-        self.status
+        self.kit.run.status
     }
 
     /// One step, only if it happens at or before `limit`.
@@ -437,7 +363,7 @@ impl World {
         if !self.is_running() {
             return false;
         }
-        let next_event = self.queue.peek_time();
+        let next_event = self.kit.queue.peek_time();
         if let Some(cmd) = self.pending.front() {
             let mut at = SimTime::ZERO + cmd.at;
             let due = match cmd.step {
@@ -458,8 +384,8 @@ impl World {
                     return false;
                 }
                 let cmd = self.pending.pop_front().expect("front exists");
-                self.queue.advance_to(at);
-                let at = at.max(self.queue.now());
+                self.kit.queue.advance_to(at);
+                let at = at.max(self.kit.queue.now());
                 let recorded =
                     TimedCommand { at: at - SimTime::ZERO, step: Some(self.steps), command: cmd.command.clone() };
                 match self.apply_inner(&cmd.command) {
@@ -469,7 +395,7 @@ impl World {
                     }
                     Err(e) => self.notices.push(format!("command at {}: {e}", cmd.at)),
                 }
-                if self.g_pending == 0 && self.is_running() {
+                if self.go.g_pending == 0 && self.is_running() {
                     self.check_quiescent(at);
                 }
                 return true;
@@ -478,7 +404,7 @@ impl World {
         if next_event.is_none_or(|t| t > limit) {
             return false;
         }
-        let Some((now, ev)) = self.queue.pop_until(limit) else { return false };
+        let Some((now, ev)) = self.kit.queue.pop_until(limit) else { return false };
         self.dispatch(now, ev);
         true
     }
@@ -489,27 +415,27 @@ impl World {
         self.steps += 1;
         match ev {
             Ev::Run(g) => {
-                self.gs[g as usize].timer = None;
-                self.g_pending -= 1;
-                self.run_goroutine(g, now);
+                let (go, k) = self.go_kit();
+                go.event_fired(g);
+                go.run_goroutine(k, g, now);
             }
             Ev::Wake(g) => {
-                self.gs[g as usize].timer = None;
-                self.g_pending -= 1;
-                self.wake(g, now);
+                let (go, k) = self.go_kit();
+                go.event_fired(g);
+                go.wake(k, g, now);
             }
             Ev::SelectTimeout(g) => {
-                self.gs[g as usize].timer = None;
-                self.g_pending -= 1;
-                self.select_timeout(g, now);
+                let (go, k) = self.go_kit();
+                go.event_fired(g);
+                go.select_timeout(k, g, now);
             }
             Ev::Sample => {
                 self.sample(now);
-                self.queue.schedule(now + self.scenario.sample_interval, Ev::Sample);
+                self.kit.queue.schedule(now + self.scenario.sample_interval, Ev::Sample);
             }
             Ev::Stop => self.end(RunStatus::Stopped, now),
         }
-        if self.g_pending == 0 && self.is_running() {
+        if self.go.g_pending == 0 && self.is_running() {
             self.check_quiescent(now);
         }
     }
@@ -523,7 +449,7 @@ impl World {
         self.apply_inner(cmd)?;
         self.pending_after(&recorded);
         self.applied.push(recorded);
-        if self.g_pending == 0 && self.is_running() {
+        if self.go.g_pending == 0 && self.is_running() {
             let now = self.now();
             self.check_quiescent(now);
         }
@@ -561,11 +487,11 @@ impl World {
     /// Records one trace event now (see [`Ledger::record`]).
     #[inline(always)]
     fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
-        self.ledger.record(self.queue.now(), kind, g, ch, msg, aux);
+        self.kit.ledger.record(self.kit.queue.now(), kind, g, ch, msg, aux);
     }
 
     fn names(&self) -> WorldNames<'_> {
-        WorldNames { chans: &self.chan_names, wgs: &self.wgs }
+        WorldNames { chans: &self.go.chan_names, wgs: &self.go.wgs }
     }
 
     pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {
@@ -573,40 +499,51 @@ impl World {
     }
 
     pub(crate) fn goroutine_id(&self, name: &str) -> Result<GoId, CommandError> {
-        self.g_names
+        self.go.g_names
             .get(name)
             .copied()
-            .filter(|&g| self.gs[g as usize].state != GState::Removed)
+            .filter(|&g| self.go.gs[g as usize].state != GState::Removed)
             .ok_or_else(|| CommandError::NoSuchGoroutine(name.to_owned()))
     }
 
-    fn schedule_g(&mut self, g: GoId, at: SimTime, ev: Ev) {
-        schedule_for(&mut self.queue, &mut self.g_pending, &mut self.gs[g as usize], at, ev);
+    /// The Go runtime and the kit it runs with (disjoint borrows of the world).
+    #[inline(always)]
+    pub(crate) fn go_kit(&mut self) -> (&mut GoRuntime, &mut Kit) {
+        (&mut self.go, &mut self.kit)
     }
 
-    fn cancel_g(&mut self, g: GoId) {
-        if let Some(id) = self.gs[g as usize].timer.take() {
-            if self.queue.cancel(id) {
-                self.g_pending -= 1;
-            }
+    /// Called when no goroutine event is pending: the program may be over
+    /// (see [`GoRuntime::check_quiescent`]).
+    fn check_quiescent(&mut self, now: SimTime) {
+        let (go, k) = self.go_kit();
+        go.check_quiescent(k, now);
+    }
+
+    /// Takes a time-series sample and refreshes the stuck analysis.
+    fn sample(&mut self, now: SimTime) {
+        let blocked = self.go.gs.iter().filter(|g| g.state.is_blocked()).count() as u32;
+        if blocked > 0 || self.kit.run.deadlock.is_some() {
+            let (go, k) = self.go_kit();
+            go.update_stuck(k, now);
         }
-    }
-
-    /// Changes a goroutine's state, charging the time spent in the old one.
-    fn set_state(&mut self, g: GoId, state: GState, now: SimTime) {
-        self.gs[g as usize].enter(state, now);
+        let throughput = self.rate.push(self.kit.ledger.tally.delivered);
+        let (p50_us, p99_us) = self.kit.ledger.window.p50_p99();
+        self.kit.ledger.window.reset();
+        let stats = crate::observe::stats::SampleStats {
+            t_us: now.as_micros(),
+            throughput,
+            p50_us,
+            p99_us,
+            blocked,
+        };
+        // No allocation: the series keeps the lens in a preallocated ring.
+        self.series.push_parts(stats, self.go.chans.iter().map(|c| c.len()));
     }
 
     /// Ends the program (panic, deadlock, main returned, finished, stopped).
     fn end(&mut self, status: RunStatus, now: SimTime) {
-        self.status = status;
-        self.status_at = now;
-        for g in 0..self.gs.len() as GoId {
-            let s = self.gs[g as usize].state;
-            if !s.is_over() {
-                self.set_state(g, s, now);
-            }
-        }
+        let (go, k) = self.go_kit();
+        go.end(k, status, now);
     }
 }
 

@@ -120,13 +120,13 @@ impl World {
             .goroutines
             .iter()
             .map(|v| {
-                let gr = &self.gs[v.id as usize];
+                let gr = &self.go.gs[v.id as usize];
                 let end = if gr.state.is_over() {
                     gr.since
                 } else if self.is_running() {
                     now
                 } else {
-                    self.status_at.max(gr.since)
+                    self.kit.run.status_at.max(gr.since)
                 };
                 let life = end.since(gr.spawned).as_micros();
                 GoroutineRow {
@@ -177,7 +177,7 @@ impl World {
             deadlock: snap.deadlock,
             panic: snap.panic,
             events_total: snap.events_total,
-            events_kept: self.ledger.trace.events().len() as u64,
+            events_kept: self.kit.ledger.trace.events().len() as u64,
             trace_hash: snap.trace_hash,
             notices: self.notices.clone(),
         }

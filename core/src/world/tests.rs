@@ -1,5 +1,6 @@
 use super::*;
 use crate::observe::snapshot::RunStatus;
+use crate::scenario::GoroutineSpec;
 
 fn world(json: &str) -> World {
     World::from_json(json).unwrap_or_else(|e| panic!("{e}"))

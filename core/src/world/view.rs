@@ -38,10 +38,10 @@ fn opt(x: u32) -> Option<u32> {
 
 impl World {
     fn gname(&self, g: u32) -> &str {
-        self.gs.get(g as usize).map_or("?", |x| x.name.as_str())
+        self.go.gs.get(g as usize).map_or("?", |x| x.name.as_str())
     }
     fn cname(&self, c: u32) -> &str {
-        self.chan_names.get(c as usize).map_or("?", |x| x.as_str())
+        self.go.chan_names.get(c as usize).map_or("?", |x| x.as_str())
     }
 
     /// `producer#value` for a message.
@@ -50,13 +50,13 @@ impl World {
     }
 
     fn msg_label(&self, m: u32) -> String {
-        let msg = self.ledger.msgs.get(m);
+        let msg = self.kit.ledger.msgs.get(m);
         self.label_of(msg.producer, msg.value)
     }
 
     /// Describes a goroutine's state in plain words.
     fn state_text(&self, g: u32) -> String {
-        let gr = &self.gs[g as usize];
+        let gr = &self.go.gs[g as usize];
         let now = self.now();
         let dur = now - gr.since;
         let mut text = match gr.state {
@@ -67,7 +67,7 @@ impl World {
             },
             GState::Sleeping => format!("sleeping (wakes in {})", gr.until - now),
             GState::BlockedSend => {
-                let c = &self.chans[gr.wait as usize];
+                let c = &self.go.chans[gr.wait as usize];
                 let why = if c.is_closed() {
                     "channel closed".to_string()
                 } else if c.cap() == 0 {
@@ -78,7 +78,7 @@ impl World {
                 format!("blocked on send to {} for {dur}: {why}", self.cname(gr.wait))
             }
             GState::BlockedRecv => {
-                let c = &self.chans[gr.wait as usize];
+                let c = &self.go.chans[gr.wait as usize];
                 let why = if c.cap() == 0 {
                     "unbuffered channel and no sender waiting".to_string()
                 } else {
@@ -92,7 +92,7 @@ impl World {
                     for c in &gr.prog.selects[sel as usize].cases {
                         parts.push(match c.kind {
                             CaseKind::Send(ch) => {
-                                let k = &self.chans[ch as usize];
+                                let k = &self.go.chans[ch as usize];
                                 format!("{} <- ({})", self.cname(ch), if k.cap() == 0 { "no receiver".into() } else { format!("full {}/{}", k.len(), k.cap()) })
                             }
                             CaseKind::Recv(ch) => format!("<-{} (empty)", self.cname(ch)),
@@ -103,11 +103,11 @@ impl World {
                 format!("blocked in select for {dur}: no case can proceed [{}]{timeout}", parts.join(", "))
             }
             GState::BlockedWait => {
-                let w = &self.wgs[gr.wait as usize];
+                let w = &self.go.wgs[gr.wait as usize];
                 format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
             }
             GState::Done => "finished (returned)".to_string(),
-            GState::Panicked => match &self.panic {
+            GState::Panicked => match &self.kit.run.panic {
                 Some(p) if p.goroutine == g => format!("panicked: {}", p.message),
                 _ => "panicked".to_string(),
             },
@@ -117,7 +117,7 @@ impl World {
             text = format!("paused; {text}");
         }
         if gr.stuck {
-            if let Some(w) = self.deadlock.as_ref().and_then(|d| d.stuck.iter().find(|w| w.goroutine == g)) {
+            if let Some(w) = self.kit.run.deadlock.as_ref().and_then(|d| d.stuck.iter().find(|w| w.goroutine == g)) {
                 text.push_str(&format!(" — stuck forever: {}", w.why));
             }
         }
@@ -125,8 +125,8 @@ impl World {
     }
 
     fn goroutine_view(&self, g: u32) -> GoroutineView {
-        let gr = &self.gs[g as usize];
-        let now = if self.is_running() { self.now() } else { self.status_at.max(gr.since) };
+        let gr = &self.go.gs[g as usize];
+        let now = if self.is_running() { self.now() } else { self.kit.run.status_at.max(gr.since) };
         let spent = (now - gr.since).as_micros();
         let mut c = gr.c;
         c.time_in[gr.state as usize] += spent;
@@ -148,8 +148,8 @@ impl World {
         GoroutineView {
             id: g,
             name: gr.name.clone(),
-            group: self.groups[gr.group as usize].spec.name.clone(),
-            role: self.groups[gr.group as usize].spec.behavior.role(),
+            group: self.go.groups[gr.group as usize].spec.name.clone(),
+            role: self.go.groups[gr.group as usize].spec.behavior.role(),
             state: gr.state,
             state_text: self.state_text(g),
             state_for_us: spent,
@@ -175,45 +175,45 @@ impl World {
             goroutine: w.g,
             name: self.gname(w.g).to_owned(),
             label: w.value.map(|m| self.msg_label(m)),
-            select: self.gs[w.g as usize].state == GState::BlockedSelect,
+            select: self.go.gs[w.g as usize].state == GState::BlockedSelect,
         }
     }
 
     pub fn status_text(&self) -> String {
-        match self.status {
+        match self.kit.run.status {
             RunStatus::Running => "running".into(),
-            RunStatus::Finished => format!("every goroutine returned at {}", self.status_at),
-            RunStatus::MainReturned => format!("main returned at {}: the program exited", self.status_at),
+            RunStatus::Finished => format!("every goroutine returned at {}", self.kit.run.status_at),
+            RunStatus::MainReturned => format!("main returned at {}: the program exited", self.kit.run.status_at),
             RunStatus::Deadlock => "fatal error: all goroutines are asleep - deadlock!".into(),
-            RunStatus::Panicked => match &self.panic {
+            RunStatus::Panicked => match &self.kit.run.panic {
                 Some(p) => format!("panic: {} (in {})", p.message, p.name),
                 None => "panic".into(),
             },
-            RunStatus::Stopped if self.status_at == SimTime::ZERO + SimDuration::HORIZON && self.scenario.stop_at.is_none_or(|s| s >= SimDuration::HORIZON) => {
-                format!("stopped at {}: the end of simulated time (no run lasts longer than {})", self.status_at, crate::time::HORIZON_TEXT)
+            RunStatus::Stopped if self.kit.run.status_at == SimTime::ZERO + SimDuration::HORIZON && self.scenario.stop_at.is_none_or(|s| s >= SimDuration::HORIZON) => {
+                format!("stopped at {}: the end of simulated time (no run lasts longer than {})", self.kit.run.status_at, crate::time::HORIZON_TEXT)
             }
-            RunStatus::Stopped => format!("stopped at {} (the scenario's stop_at)", self.status_at),
+            RunStatus::Stopped => format!("stopped at {} (the scenario's stop_at)", self.kit.run.status_at),
         }
     }
 
     /// Everything the page draws, bounded in size.
     pub fn snapshot(&self) -> Snapshot {
         let goroutines: Vec<GoroutineView> =
-            (0..self.gs.len() as u32).filter(|&g| self.gs[g as usize].state != GState::Removed).map(|g| self.goroutine_view(g)).collect();
+            (0..self.go.gs.len() as u32).filter(|&g| self.go.gs[g as usize].state != GState::Removed).map(|g| self.goroutine_view(g)).collect();
         let channels = self
-            .chans
+            .go.chans
             .iter()
             .enumerate()
             .map(|(i, c)| ChannelView {
                 id: i as u32,
-                name: self.chan_names[i].clone(),
+                name: self.go.chan_names[i].clone(),
                 cap: c.cap(),
                 len: c.len(),
                 closed: c.is_closed(),
                 buffer: c
                     .buffer()
                     .take(MAX_LISTED)
-                    .map(|m| MessageView { id: self.ledger.msgs.get(m).id, label: self.msg_label(m) })
+                    .map(|m| MessageView { id: self.kit.ledger.msgs.get(m).id, label: self.msg_label(m) })
                     .collect(),
                 sendq: c.sendq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
                 recvq: c.recvq().take(MAX_LISTED).map(|w| self.waiter_view(w)).collect(),
@@ -228,31 +228,31 @@ impl World {
         // Every message is, at any moment, exactly one of: processed,
         // dropped, filtered, or live; and a live one is in a buffer, held by
         // a sink that received it, or held by a sender (see `Totals`).
-        let buffered: u64 = self.chans.iter().map(|c| u64::from(c.len())).sum();
+        let buffered: u64 = self.go.chans.iter().map(|c| u64::from(c.len())).sum();
         let processing =
-            self.gs.iter().filter(|g| g.held.is_some() && g.prog.is_sink && g.c.received > 0 && !g.state.is_over()).count() as u64;
-        let live = self.ledger.msgs.live();
+            self.go.gs.iter().filter(|g| g.held.is_some() && g.prog.is_sink && g.c.received > 0 && !g.state.is_over()).count() as u64;
+        let live = self.kit.ledger.msgs.live();
         let alive = goroutines.iter().filter(|g| !g.state.is_over()).count() as u32;
         Snapshot {
             time_us: self.now().as_micros(),
             time: self.now().to_string(),
-            status: self.status,
+            status: self.kit.run.status,
             status_text: self.status_text(),
             goroutines,
             channels,
             waitgroups: self
-                .wgs
+                .go.wgs
                 .iter()
                 .map(|w| WaitGroupView { name: w.name.clone(), counter: w.counter, waiters: w.waiters.clone() })
                 .collect(),
-            deadlock: self.deadlock.clone(),
-            panic: self.panic.clone(),
+            deadlock: self.kit.run.deadlock.clone(),
+            panic: self.kit.run.panic.clone(),
             totals: Totals {
-                produced: self.ledger.tally.produced,
-                delivered: self.ledger.tally.delivered,
-                processed: self.ledger.tally.processed,
-                filtered: self.ledger.tally.filtered,
-                dropped: self.ledger.tally.dropped,
+                produced: self.kit.ledger.tally.produced,
+                delivered: self.kit.ledger.tally.delivered,
+                processed: self.kit.ledger.tally.processed,
+                filtered: self.kit.ledger.tally.filtered,
+                dropped: self.kit.ledger.tally.dropped,
                 live,
                 buffered,
                 processing,
@@ -260,12 +260,12 @@ impl World {
                 blocked,
                 goroutines_alive: alive,
             },
-            delivery_latency: self.ledger.delivery.percentiles(),
-            processed_latency: self.ledger.processed.percentiles(),
-            events_total: self.ledger.trace.total(),
-            trace_hash: format!("{:016x}", self.ledger.trace.hash()),
+            delivery_latency: self.kit.ledger.delivery.percentiles(),
+            processed_latency: self.kit.ledger.processed.percentiles(),
+            events_total: self.kit.ledger.trace.total(),
+            trace_hash: format!("{:016x}", self.kit.ledger.trace.hash()),
             groups: self
-                .groups
+                .go.groups
                 .iter()
                 .map(|g| {
                     let mut b = g.spec.behavior.clone();
@@ -285,7 +285,7 @@ impl World {
     /// The Go-like listing of goroutine `g` with its current line, or `None`
     /// if there is no such goroutine.
     pub fn listing(&self, g: u32) -> Option<Listing> {
-        let gr = self.gs.get(g as usize)?;
+        let gr = self.go.gs.get(g as usize)?;
         Some(Listing {
             goroutine: g,
             name: gr.name.clone(),
@@ -297,7 +297,7 @@ impl World {
     /// Events with `seq >= from` still in the trace ring, at most `max`
     /// (the newest ones if there are more).
     pub fn events_since(&self, from: u64, max: usize) -> Vec<EventView> {
-        let all: Vec<&TraceEvent> = self.ledger.trace.since(from).collect();
+        let all: Vec<&TraceEvent> = self.kit.ledger.trace.since(from).collect();
         let skip = all.len().saturating_sub(max);
         all[skip..].iter().map(|e| self.event_view(e)).collect()
     }
@@ -344,7 +344,7 @@ impl World {
             EventKind::Sleep => format!("{g} sleeps {}", SimDuration::from_micros(e.aux as u64)),
             EventKind::Closed if e.g == NONE => format!("{ch} closed (by you)"),
             EventKind::Closed => format!("{g} closed {ch}"),
-            EventKind::Panicked => match &self.panic {
+            EventKind::Panicked => match &self.kit.run.panic {
                 Some(p) => format!("{g} panicked: {}", p.message),
                 None => format!("{g} panicked"),
             },
@@ -370,7 +370,7 @@ impl World {
     /// The trace as JSON lines (for `--trace`).
     pub fn trace_jsonl(&self) -> String {
         let mut out = String::new();
-        for e in self.ledger.trace.events() {
+        for e in self.kit.ledger.trace.events() {
             let v = self.event_view(e);
             out.push_str(&serde_json::to_string(&v).expect("event serializes"));
             out.push('\n');
@@ -380,7 +380,7 @@ impl World {
 
     /// Roles by goroutine id (for summaries).
     pub fn role_of(&self, g: u32) -> Option<Role> {
-        let gr = self.gs.get(g as usize)?;
-        Some(self.groups[gr.group as usize].spec.behavior.role())
+        let gr = self.go.gs.get(g as usize)?;
+        Some(self.go.groups[gr.group as usize].spec.behavior.role())
     }
 }

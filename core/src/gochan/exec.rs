@@ -3,21 +3,22 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::{Ev, World, OP_BUDGET};
+use super::runtime::{schedule_for, GoRuntime};
+use crate::world::{Ev, Kit, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
 use crate::observe::snapshot::{GState, PanicReport, RunStatus};
 use crate::observe::trace::{DropCause, EventKind, NONE};
 use crate::time::SimTime;
 
-impl World {
+impl GoRuntime {
     /// Runs goroutine `g` from its pc until it waits.
-    pub(super) fn run_goroutine(&mut self, g: GoId, now: SimTime) {
+    pub(crate) fn run_goroutine(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
         let gi = g as usize;
         if self.gs[gi].state.is_over() {
             return;
         }
-        if !self.is_running() {
+        if !k.run.is_running() {
             return;
         }
         // Pausing is a command, never an op: it cannot change mid-run.
@@ -26,7 +27,7 @@ impl World {
             self.set_state(g, GState::Runnable, now);
             return;
         }
-        self.run_ops(g, now);
+        self.run_ops(k, g, now);
     }
 
     /// Runs `g`'s ops from its pc until it waits (`g` is running, not
@@ -39,10 +40,10 @@ impl World {
     /// instant, not to this call, so goroutines that block and wake each
     /// other at one instant spend it as surely as one that loops alone. A
     /// goroutine with no step left yields: it runs again
-    /// [`SPIN_YIELD`](super::SPIN_YIELD) later. See [`World`]'s progress
+    /// [`SPIN_YIELD`](SPIN_YIELD) later. See [`World`]'s progress
     /// guarantee.
     #[inline(never)]
-    fn run_ops(&mut self, g: GoId, now: SimTime) {
+    fn run_ops(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
         let gr = &mut self.gs[g as usize];
         if gr.budget_at != now {
             gr.budget_at = now;
@@ -50,15 +51,15 @@ impl World {
         }
         let mut budget = gr.budget;
         // Starting to run is a step.
-        if self.spend(g, &mut budget, now) {
-            self.run_loop(g, now, &mut budget);
+        if self.spend(k, g, &mut budget, now) {
+            self.run_loop(k, g, now, &mut budget);
         }
         self.gs[g as usize].budget = budget;
     }
 
     /// [`World::run_ops`]' loop, with the instant's budget in a register.
     #[inline(always)]
-    fn run_loop(&mut self, g: GoId, now: SimTime, budget: &mut u32) {
+    fn run_loop(&mut self, k: &mut Kit, g: GoId, now: SimTime, budget: &mut u32) {
         let gi = g as usize;
         let prog = self.gs[gi].prog.clone();
         // The program is immutable behind its `Rc`: borrowing its slices
@@ -71,7 +72,7 @@ impl World {
         loop {
             // Every op that can end the program (a panic, `main` returning)
             // returns right after, so the program is still running here.
-            debug_assert!(self.is_running());
+            debug_assert!(k.run.is_running());
             debug_assert_eq!(pc, self.gs[gi].pc);
             match ops[pc as usize] {
                 // The hot ops hold the goroutine (`gr`) and the channel while
@@ -79,18 +80,18 @@ impl World {
                 // around every record.
                 Op::Send { ch } => {
                     let gr = &mut self.gs[gi];
-                    let v = self.ledger.value_for_send(gr, g, now);
+                    let v = k.ledger.value_for_send(gr, g, now);
                     let chan = &mut self.chans[ch as usize];
                     match chan.try_send(v) {
-                        SendOutcome::Closed => return self.panic(g, "send on closed channel", now),
+                        SendOutcome::Closed => return self.panic(k, g, "send on closed channel", now),
                         SendOutcome::HandedOff(r) => {
-                            self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Handoff, now);
+                            k.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Handoff, now);
                             pc += 1;
                             gr.pc = pc;
-                            self.deliver_to_parked(r, ch, Some(v), now);
+                            self.deliver_to_parked(k, r, ch, Some(v), now);
                         }
                         SendOutcome::Buffered => {
-                            self.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Buffered, now);
+                            k.ledger.sent(gr, g, ch, v, chan.len(), EventKind::Buffered, now);
                             pc += 1;
                             gr.pc = pc;
                         }
@@ -98,26 +99,26 @@ impl World {
                             chan.park_sender(Waiter { g, case: 0, value: Some(v) });
                             gr.wait = ch;
                             gr.enter(GState::BlockedSend, now);
-                            self.ledger.record(now, EventKind::BlockedSend, g, ch, Some(v), 0);
+                            k.ledger.record(now, EventKind::BlockedSend, g, ch, Some(v), 0);
                             return;
                         }
                     }
                 }
                 Op::Recv { ch, on_closed } => {
                     let gr = &mut self.gs[gi];
-                    self.ledger.finish_held(gr, g, now);
+                    k.ledger.finish_held(gr, g, now);
                     let chan = &mut self.chans[ch as usize];
                     match chan.try_recv() {
                         RecvOutcome::Got { value, from_sender, .. } => {
-                            self.ledger.received(gr, g, ch, value, now);
+                            k.ledger.received(gr, g, ch, value, now);
                             pc += 1;
                             gr.pc = pc;
                             if let Some(s) = from_sender {
-                                self.release_parked_sender(s, ch, now);
+                                self.release_parked_sender(k, s, ch, now);
                             }
                         }
                         RecvOutcome::Closed => {
-                            self.ledger.record(now, EventKind::RecvClosed, g, ch, None, 0);
+                            k.ledger.record(now, EventKind::RecvClosed, g, ch, None, 0);
                             pc = on_closed.unwrap_or(pc + 1);
                             gr.pc = pc;
                         }
@@ -125,13 +126,13 @@ impl World {
                             chan.park_receiver(Waiter { g, case: 0, value: None });
                             gr.wait = ch;
                             gr.enter(GState::BlockedRecv, now);
-                            self.ledger.record(now, EventKind::BlockedRecv, g, ch, None, 0);
+                            k.ledger.record(now, EventKind::BlockedRecv, g, ch, None, 0);
                             return;
                         }
                     }
                 }
                 Op::Work { dist } | Op::Sleep { dist } => {
-                    let d = dists[dist as usize].sample(&mut self.rng, now);
+                    let d = dists[dist as usize].sample(&mut k.rng, now);
                     let gr = &mut self.gs[gi];
                     if d.is_zero() {
                         pc += 1;
@@ -142,12 +143,12 @@ impl World {
                     gr.until = now + d;
                     if working {
                         gr.enter(GState::Working, now);
-                        self.ledger.record(now, EventKind::WorkStart, g, NONE, gr.held, d.as_micros() as i64);
+                        k.ledger.record(now, EventKind::WorkStart, g, NONE, gr.held, d.as_micros() as i64);
                     } else {
                         gr.enter(GState::Sleeping, now);
-                        self.ledger.record(now, EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
+                        k.ledger.record(now, EventKind::Sleep, g, NONE, None, d.as_micros() as i64);
                     }
-                    super::schedule_for(&mut self.queue, &mut self.g_pending, gr, now + d, Ev::Wake(g));
+                    schedule_for(&mut k.queue, &mut self.g_pending, gr, now + d, Ev::Wake(g));
                     return;
                 }
                 // Each turn of a loop jumps back once (a `LoopBack`, a
@@ -161,7 +162,7 @@ impl World {
                     gr.pc = pc;
                 }
                 Op::LoopBack { slot, to } => {
-                    if !self.spend(g, budget, now) {
+                    if !self.spend(k, g, budget, now) {
                         return;
                     }
                     let gr = &mut self.gs[gi];
@@ -171,7 +172,7 @@ impl World {
                     gr.pc = pc;
                 }
                 Op::Jump { to } => {
-                    if to <= pc && !self.spend(g, budget, now) {
+                    if to <= pc && !self.spend(k, g, budget, now) {
                         return;
                     }
                     pc = to;
@@ -180,12 +181,12 @@ impl World {
                 // The rare ops live out of line: a smaller loop keeps the hot
                 // ops' values in registers.
                 op => {
-                    if !self.run_cold_op(g, op, now) {
+                    if !self.run_cold_op(k, g, op, now) {
                         return;
                     }
                     let from = pc;
                     pc = self.gs[gi].pc;
-                    if pc <= from && !self.spend(g, budget, now) {
+                    if pc <= from && !self.spend(k, g, budget, now) {
                         return;
                     }
                 }
@@ -194,14 +195,14 @@ impl World {
     }
 
     /// Spends one step of `g`'s budget for this instant. With none
-    /// left, `g` yields (it runs again [`SPIN_YIELD`](super::SPIN_YIELD) later)
+    /// left, `g` yields (it runs again [`SPIN_YIELD`](SPIN_YIELD) later)
     /// and this returns `false`.
     #[inline(always)]
-    fn spend(&mut self, g: GoId, budget: &mut u32, now: SimTime) -> bool {
+    fn spend(&mut self, k: &mut Kit, g: GoId, budget: &mut u32, now: SimTime) -> bool {
         if *budget == 0 {
-            self.record(EventKind::Yield, g, NONE, None, 0);
+            k.record(EventKind::Yield, g, NONE, None, 0);
             self.set_state(g, GState::Runnable, now);
-            self.schedule_g(g, now + super::SPIN_YIELD, Ev::Run(g));
+            self.schedule_g(k, g, now + SPIN_YIELD, Ev::Run(g));
             return false;
         }
         *budget -= 1;
@@ -211,30 +212,30 @@ impl World {
     /// The ops other than send, receive, work, sleep and loops, for
     /// [`World::run_goroutine`]. Returns whether the goroutine goes on.
     #[inline(never)]
-    fn run_cold_op(&mut self, g: GoId, op: Op, now: SimTime) -> bool {
+    fn run_cold_op(&mut self, k: &mut Kit, g: GoId, op: Op, now: SimTime) -> bool {
         let gi = g as usize;
         match op {
             Op::Close { ch } => {
                 // pc moves on only after the close succeeded, so a
                 // panic ("close of closed channel") points at this line.
-                if !self.close_channel(ch, Some(g), now) {
+                if !self.close_channel(k, ch, Some(g), now) {
                     return false;
                 }
                 self.gs[gi].pc += 1;
             }
             Op::Select { sel } => {
-                if !self.select(g, sel, now) {
+                if !self.select(k, g, sel, now) {
                     return false;
                 }
             }
             Op::WgAdd { wg, n } => {
-                if !self.wg_add(wg, n, g, now) {
+                if !self.wg_add(k, wg, n, g, now) {
                     return false;
                 }
                 self.gs[gi].pc += 1;
             }
             Op::WgDone { wg } => {
-                if !self.wg_add(wg, -1, g, now) {
+                if !self.wg_add(k, wg, -1, g, now) {
                     return false;
                 }
                 self.gs[gi].pc += 1;
@@ -246,17 +247,17 @@ impl World {
                     self.wgs[wg as usize].waiters.push(g);
                     self.gs[gi].wait = wg;
                     self.set_state(g, GState::BlockedWait, now);
-                    self.record(EventKind::BlockedWait, g, NONE, None, i64::from(wg));
+                    k.record(EventKind::BlockedWait, g, NONE, None, i64::from(wg));
                     return false;
                 }
             }
             Op::TakeDivisor => {
                 if let Some(m) = self.gs[gi].held {
-                    let value = self.ledger.msgs.get(m).value;
+                    let value = k.ledger.msgs.get(m).value;
                     self.gs[gi].divisor = value;
-                    self.record(EventKind::Prime, g, NONE, Some(m), value);
+                    k.record(EventKind::Prime, g, NONE, Some(m), value);
                 }
-                self.finish_held(g);
+                self.finish_held(k, g);
                 self.gs[gi].pc += 1;
             }
             Op::DropMultiples { skip_to } => {
@@ -264,26 +265,26 @@ impl World {
                 match self.gs[gi].held {
                     // `wrapping_rem`: Go's `%` never overflows (the spec:
                     // `math.MinInt64 % -1 == 0`); Rust's `%` panics there.
-                    Some(m) if divisor != 0 && self.ledger.msgs.get(m).value.wrapping_rem(divisor) == 0 => {
+                    Some(m) if divisor != 0 && k.ledger.msgs.get(m).value.wrapping_rem(divisor) == 0 => {
                         self.gs[gi].held = None;
-                        self.ledger.tally.filtered += 1;
-                        self.record(EventKind::Filtered, g, NONE, Some(m), divisor);
-                        self.ledger.msgs.free(m);
+                        k.ledger.tally.filtered += 1;
+                        k.record(EventKind::Filtered, g, NONE, Some(m), divisor);
+                        k.ledger.msgs.free(m);
                         self.gs[gi].pc = skip_to;
                     }
                     _ => self.gs[gi].pc += 1,
                 }
             }
             Op::Drop { cause } => {
-                self.drop_held(g, cause);
+                self.drop_held(k, g, cause);
                 self.gs[gi].pc += 1;
             }
             Op::End => {
-                self.finish_held(g);
+                self.finish_held(k, g);
                 self.set_state(g, GState::Done, now);
-                self.record(EventKind::Finished, g, NONE, None, 0);
+                k.record(EventKind::Finished, g, NONE, None, 0);
                 if self.gs[gi].name == "main" {
-                    self.end(RunStatus::MainReturned, now);
+                    self.end(k, RunStatus::MainReturned, now);
                 }
                 return false;
             }
@@ -295,35 +296,35 @@ impl World {
     }
 
     /// The value a send by `g` offers (see [`Ledger::value_for_send`]).
-    fn value_to_send(&mut self, g: GoId) -> MsgRef {
-        let now = self.queue.now();
-        self.ledger.value_for_send(&mut self.gs[g as usize], g, now)
+    fn value_to_send(&mut self, k: &mut Kit, g: GoId) -> MsgRef {
+        let now = k.queue.now();
+        k.ledger.value_for_send(&mut self.gs[g as usize], g, now)
     }
 
     /// Bookkeeping for a completed send by `g` of `v` into `ch`.
-    fn sent(&mut self, g: GoId, ch: u32, v: MsgRef, kind: EventKind) {
-        let (now, len) = (self.queue.now(), self.chans[ch as usize].len());
-        self.ledger.sent(&mut self.gs[g as usize], g, ch, v, len, kind, now);
+    fn sent(&mut self, k: &mut Kit, g: GoId, ch: u32, v: MsgRef, kind: EventKind) {
+        let (now, len) = (k.queue.now(), self.chans[ch as usize].len());
+        k.ledger.sent(&mut self.gs[g as usize], g, ch, v, len, kind, now);
     }
 
     /// Bookkeeping for `g` receiving `v` from `ch`: it now holds `v`.
-    fn received(&mut self, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
-        self.ledger.received(&mut self.gs[g as usize], g, ch, v, now);
+    fn received(&mut self, k: &mut Kit, g: GoId, ch: u32, v: MsgRef, now: SimTime) {
+        k.ledger.received(&mut self.gs[g as usize], g, ch, v, now);
     }
 
     /// The held value is done with: a sink (or sieve filter) finished it.
-    pub(super) fn finish_held(&mut self, g: GoId) {
-        let now = self.queue.now();
-        self.ledger.finish_held(&mut self.gs[g as usize], g, now);
+    pub(crate) fn finish_held(&mut self, k: &mut Kit, g: GoId) {
+        let now = k.queue.now();
+        k.ledger.finish_held(&mut self.gs[g as usize], g, now);
     }
 
-    pub(super) fn drop_held(&mut self, g: GoId, cause: DropCause) {
-        let now = self.queue.now();
-        self.ledger.drop_held(&mut self.gs[g as usize], g, cause, now);
+    pub(crate) fn drop_held(&mut self, k: &mut Kit, g: GoId, cause: DropCause) {
+        let now = k.queue.now();
+        k.ledger.drop_held(&mut self.gs[g as usize], g, cause, now);
     }
 
     /// A parked receiver `w` gets `value` from `ch` (`None`: closed).
-    fn deliver_to_parked(&mut self, w: Waiter, ch: u32, value: Option<MsgRef>, now: SimTime) {
+    fn deliver_to_parked(&mut self, k: &mut Kit, w: Waiter, ch: u32, value: Option<MsgRef>, now: SimTime) {
         let g = w.g;
         let gi = g as usize;
         // A select may wait twice on one channel; close wakes it only once.
@@ -332,7 +333,7 @@ impl World {
         }
         let prog = self.gs[gi].prog.clone();
         if self.gs[gi].state == GState::BlockedSelect {
-            self.end_select_wait(g);
+            self.end_select_wait(k, g);
             let sel = match prog.ops[self.gs[gi].pc as usize] {
                 Op::Select { sel } => sel,
                 _ => unreachable!("a select waiter sits on a select op"),
@@ -341,8 +342,8 @@ impl World {
             // A receive replaces the held value (a goroutine holds one): a
             // value the select offered on a send case and did not send is
             // lost with it.
-            self.drop_held(g, DropCause::NotSent);
-            self.record(EventKind::SelectChose, g, ch, None, i64::from(w.case));
+            self.drop_held(k, g, DropCause::NotSent);
+            k.record(EventKind::SelectChose, g, ch, None, i64::from(w.case));
             self.gs[gi].pc = match (value, case.on_closed) {
                 (None, Some(t)) => t,
                 _ => case.target,
@@ -354,43 +355,43 @@ impl World {
             };
         }
         match value {
-            Some(v) => self.received(g, ch, v, now),
-            None => self.record(EventKind::RecvClosed, g, ch, None, 0),
+            Some(v) => self.received(k, g, ch, v, now),
+            None => k.record(EventKind::RecvClosed, g, ch, None, 0),
         }
-        self.make_runnable(g, now);
+        self.make_runnable(k, g, now);
     }
 
     /// A parked sender `s` on `ch` completed its send (its value was taken
     /// directly or moved into the buffer).
-    pub(super) fn release_parked_sender(&mut self, s: Waiter, ch: u32, now: SimTime) {
+    pub(crate) fn release_parked_sender(&mut self, k: &mut Kit, s: Waiter, ch: u32, now: SimTime) {
         let g = s.g;
         let gi = g as usize;
         if self.gs[gi].state == GState::BlockedSelect {
-            self.end_select_wait(g);
+            self.end_select_wait(k, g);
             let prog = self.gs[gi].prog.clone();
             let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] else {
                 unreachable!("a select waiter sits on a select op")
             };
-            self.record(EventKind::SelectChose, g, ch, None, i64::from(s.case));
+            k.record(EventKind::SelectChose, g, ch, None, i64::from(s.case));
             self.gs[gi].pc = prog.selects[sel as usize].cases[s.case as usize].target;
         } else {
             self.gs[gi].pc += 1;
         }
         let v = s.value.expect("a parked sender offers a value");
-        self.sent(g, ch, v, EventKind::Unblocked);
-        self.make_runnable(g, now);
+        self.sent(k, g, ch, v, EventKind::Unblocked);
+        self.make_runnable(k, g, now);
     }
 
-    fn make_runnable(&mut self, g: GoId, now: SimTime) {
+    fn make_runnable(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
         self.set_state(g, GState::Runnable, now);
-        self.schedule_g(g, now, Ev::Run(g));
+        self.schedule_g(k, g, now, Ev::Run(g));
     }
 
     /// Withdraws a parked select from every channel it waits on and cancels
     /// its timeout: one O(1) unlink per case (the case that completed has
     /// left its queue already; its ticket is stale and changes nothing).
-    fn end_select_wait(&mut self, g: GoId) {
-        self.cancel_g(g);
+    fn end_select_wait(&mut self, k: &mut Kit, g: GoId) {
+        self.cancel_g(k, g);
         let mut parked = std::mem::take(&mut self.gs[g as usize].parked);
         for &(ch, send, t) in &parked {
             self.chans[ch as usize].withdraw_one(send, t);
@@ -400,15 +401,15 @@ impl World {
     }
 
     /// Evaluates a select. Returns `true` if the goroutine goes on running.
-    fn select(&mut self, g: GoId, sel: u16, now: SimTime) -> bool {
+    fn select(&mut self, k: &mut Kit, g: GoId, sel: u16, now: SimTime) -> bool {
         let gi = g as usize;
         let prog = self.gs[gi].prog.clone();
         let s = &prog.selects[sel as usize];
         let has_send = s.cases.iter().any(|c| matches!(c.kind, CaseKind::Send(_)));
         if has_send {
-            self.value_to_send(g);
+            self.value_to_send(k, g);
         } else {
-            self.finish_held(g);
+            self.finish_held(k, g);
         }
         let mut ready = std::mem::take(&mut self.scratch_cases);
         ready.clear();
@@ -424,27 +425,27 @@ impl World {
         let pick = match ready.len() {
             0 => None,
             1 => Some(ready[0]),
-            n => Some(ready[self.rng.below(n as u64) as usize]),
+            n => Some(ready[k.rng.below(n as u64) as usize]),
         };
         self.scratch_cases = ready;
         if let Some(i) = pick {
             let case = s.cases[i as usize];
-            self.record(EventKind::SelectChose, g, NONE, None, i64::from(i));
+            k.record(EventKind::SelectChose, g, NONE, None, i64::from(i));
             match case.kind {
                 CaseKind::Send(ch) => {
                     let v = self.gs[gi].held.expect("send value prepared");
                     match self.chans[ch as usize].try_send(v) {
                         SendOutcome::Closed => {
-                            self.panic(g, "send on closed channel", now);
+                            self.panic(k, g, "send on closed channel", now);
                             return false;
                         }
                         SendOutcome::HandedOff(r) => {
-                            self.sent(g, ch, v, EventKind::Handoff);
+                            self.sent(k, g, ch, v, EventKind::Handoff);
                             self.gs[gi].pc = case.target;
-                            self.deliver_to_parked(r, ch, Some(v), now);
+                            self.deliver_to_parked(k, r, ch, Some(v), now);
                         }
                         SendOutcome::Buffered => {
-                            self.sent(g, ch, v, EventKind::Buffered);
+                            self.sent(k, g, ch, v, EventKind::Buffered);
                             self.gs[gi].pc = case.target;
                         }
                         SendOutcome::WouldBlock => unreachable!("case was ready"),
@@ -452,17 +453,17 @@ impl World {
                 }
                 CaseKind::Recv(ch) => {
                     // As above: the receive replaces an unsent offered value.
-                    self.drop_held(g, DropCause::NotSent);
+                    self.drop_held(k, g, DropCause::NotSent);
                     match self.chans[ch as usize].try_recv() {
                         RecvOutcome::Got { value, from_sender, .. } => {
-                            self.received(g, ch, value, now);
+                            self.received(k, g, ch, value, now);
                             self.gs[gi].pc = case.target;
                             if let Some(sw) = from_sender {
-                                self.release_parked_sender(sw, ch, now);
+                                self.release_parked_sender(k, sw, ch, now);
                             }
                         }
                         RecvOutcome::Closed => {
-                            self.record(EventKind::RecvClosed, g, ch, None, 0);
+                            k.record(EventKind::RecvClosed, g, ch, None, 0);
                             self.gs[gi].pc = case.on_closed.unwrap_or(case.target);
                         }
                         RecvOutcome::WouldBlock => unreachable!("case was ready"),
@@ -474,7 +475,7 @@ impl World {
         if let Some(target) = s.default {
             // The offered value stays held, as in Go it stays in its
             // variable: dropping it is the program's own `drop`.
-            self.record(EventKind::SelectChose, g, NONE, None, -1);
+            k.record(EventKind::SelectChose, g, NONE, None, -1);
             self.gs[gi].pc = target;
             return true;
         }
@@ -490,39 +491,39 @@ impl World {
         }
         self.gs[gi].parked = parked;
         if let Some((d, _)) = s.after {
-            let wait = prog.dists[d as usize].sample(&mut self.rng, now);
+            let wait = prog.dists[d as usize].sample(&mut k.rng, now);
             self.gs[gi].until = now + wait;
-            self.schedule_g(g, now + wait, Ev::SelectTimeout(g));
+            self.schedule_g(k, g, now + wait, Ev::SelectTimeout(g));
         }
         self.set_state(g, GState::BlockedSelect, now);
-        self.record(EventKind::BlockedSelect, g, NONE, offered, 0);
+        k.record(EventKind::BlockedSelect, g, NONE, offered, 0);
         false
     }
 
     /// A select's `time.After` fired: it takes the timeout case.
-    pub(super) fn select_timeout(&mut self, g: GoId, now: SimTime) {
+    pub(crate) fn select_timeout(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
         let gi = g as usize;
         if self.gs[gi].state != GState::BlockedSelect {
             return;
         }
-        self.end_select_wait(g);
+        self.end_select_wait(k, g);
         let prog = self.gs[gi].prog.clone();
         let Op::Select { sel } = prog.ops[self.gs[gi].pc as usize] else { return };
         let Some((_, target)) = prog.selects[sel as usize].after else { return };
         // An offered value stays held: a retry sends the same one.
-        self.record(EventKind::SelectChose, g, NONE, None, -2);
+        k.record(EventKind::SelectChose, g, NONE, None, -2);
         self.gs[gi].pc = target;
         self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(g, now);
+        self.run_goroutine(k, g, now);
     }
 
     /// Work or sleep finished. Inlined into the event dispatch: half the
     /// events are wakes.
     #[inline(always)]
-    pub(super) fn wake(&mut self, g: GoId, now: SimTime) {
+    pub(crate) fn wake(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
         let gr = &mut self.gs[g as usize];
         match gr.state {
-            GState::Working => self.ledger.record(now, EventKind::WorkEnd, g, NONE, gr.held, 0),
+            GState::Working => k.ledger.record(now, EventKind::WorkEnd, g, NONE, gr.held, 0),
             GState::Sleeping => {}
             _ => return,
         }
@@ -531,14 +532,14 @@ impl World {
         // A wake pops only while the program runs, and the goroutine was
         // working or sleeping: only a pause can hold it back.
         if gr.paused {
-            return self.run_goroutine(g, now);
+            return self.run_goroutine(k, g, now);
         }
-        self.run_ops(g, now);
+        self.run_ops(k, g, now);
     }
 
     /// `close(ch)` by `by` (or by a live command when `None`). Returns
     /// `false` if the program crashed (double close, or a parked sender).
-    pub(super) fn close_channel(&mut self, ch: u32, by: Option<GoId>, now: SimTime) -> bool {
+    pub(crate) fn close_channel(&mut self, k: &mut Kit, ch: u32, by: Option<GoId>, now: SimTime) -> bool {
         let mut receivers = std::mem::take(&mut self.scratch_waiters);
         let mut senders = std::mem::take(&mut self.scratch_waiters2);
         receivers.clear();
@@ -547,14 +548,14 @@ impl World {
         let result = match closed {
             Err(_) => {
                 if let Some(g) = by {
-                    self.panic(g, "close of closed channel", now);
+                    self.panic(k, g, "close of closed channel", now);
                 }
                 false
             }
             Ok(()) => {
-                self.record(EventKind::Closed, by.unwrap_or(NONE), ch, None, 0);
+                k.record(EventKind::Closed, by.unwrap_or(NONE), ch, None, 0);
                 for r in receivers.iter() {
-                    self.deliver_to_parked(*r, ch, None, now);
+                    self.deliver_to_parked(k, *r, ch, None, now);
                 }
                 // Every parked sender panics; the first one crashes the
                 // program. A select parked on both sides of this channel was
@@ -567,7 +568,7 @@ impl World {
                 match first {
                     Some(s) => {
                         let g = s.g;
-                        self.panic(g, "send on closed channel", now);
+                        self.panic(k, g, "send on closed channel", now);
                         false
                     }
                     None => true,
@@ -585,39 +586,39 @@ impl World {
     /// counter pushed past `MaxInt32` wraps negative there and panics with
     /// "negative WaitGroup counter". The model checks instead of wrapping
     /// and panics with Go's message and the reason.
-    fn wg_add(&mut self, wg: u32, n: i64, g: GoId, now: SimTime) -> bool {
+    fn wg_add(&mut self, k: &mut Kit, wg: u32, n: i64, g: GoId, now: SimTime) -> bool {
         let w = &mut self.wgs[wg as usize];
         w.counter = w.counter.saturating_add(n);
         let counter = w.counter;
-        self.record(if n < 0 { EventKind::WgDone } else { EventKind::WgAdd }, g, NONE, None, counter);
+        k.record(if n < 0 { EventKind::WgDone } else { EventKind::WgAdd }, g, NONE, None, counter);
         if counter < 0 {
-            self.panic(g, "sync: negative WaitGroup counter", now);
+            self.panic(k, g, "sync: negative WaitGroup counter", now);
             return false;
         }
         if counter > i64::from(i32::MAX) {
-            self.panic(g, "sync: negative WaitGroup counter (the 32-bit counter overflowed and wrapped)", now);
+            self.panic(k, g, "sync: negative WaitGroup counter (the 32-bit counter overflowed and wrapped)", now);
             return false;
         }
         if counter == 0 {
             let waiters = std::mem::take(&mut self.wgs[wg as usize].waiters);
             for w in waiters {
                 self.gs[w as usize].pc += 1;
-                self.record(EventKind::Unblocked, w, NONE, None, i64::from(wg));
-                self.make_runnable(w, now);
+                k.record(EventKind::Unblocked, w, NONE, None, i64::from(wg));
+                self.make_runnable(k, w, now);
             }
         }
         true
     }
 
     /// An unrecovered panic in `g`: Go crashes the whole program.
-    pub(super) fn panic(&mut self, g: GoId, message: &str, now: SimTime) {
+    pub(crate) fn panic(&mut self, k: &mut Kit, g: GoId, message: &str, now: SimTime) {
         let gi = g as usize;
-        self.cancel_g(g);
+        self.cancel_g(k, g);
         let id = g + 1;
         let name = self.gs[gi].name.clone();
         let line = self.gs[gi].prog.op_line[self.gs[gi].pc as usize] as usize;
         let code = self.gs[gi].prog.lines.get(line).map(|l| l.text.clone()).unwrap_or_default();
-        self.record(EventKind::Panicked, g, NONE, None, 0);
+        k.record(EventKind::Panicked, g, NONE, None, 0);
         // A select that panics on one case (its send channel was closed)
         // no longer waits on its other channels.
         let mut offered = std::mem::take(&mut self.scratch_msgs);
@@ -627,24 +628,24 @@ impl World {
         offered.clear();
         self.scratch_msgs = offered;
         self.gs[g as usize].parked.clear();
-        self.drop_held(g, DropCause::Panicked);
+        self.drop_held(k, g, DropCause::Panicked);
         self.set_state(g, GState::Panicked, now);
         // A goroutine that panicked is not stuck (a sender flagged stuck
         // panics when its channel is closed): drop it from the report.
         self.gs[gi].stuck = false;
-        if let Some(d) = &mut self.deadlock {
+        if let Some(d) = &mut k.run.deadlock {
             d.stuck.retain(|w| w.goroutine != g);
         }
-        if self.deadlock.as_ref().is_some_and(|d| d.stuck.is_empty()) {
-            self.deadlock = None;
+        if k.run.deadlock.as_ref().is_some_and(|d| d.stuck.is_empty()) {
+            k.run.deadlock = None;
         }
-        self.panic = Some(PanicReport {
+        k.run.panic = Some(PanicReport {
             goroutine: g,
             name: name.clone(),
             message: message.to_owned(),
             at_us: now.as_micros(),
             text: format!("panic: {message}\n\ngoroutine {id} [running]:\nmain.{name}()\n\t{code}\nexit status 2"),
         });
-        self.end(RunStatus::Panicked, now);
+        self.end(k, RunStatus::Panicked, now);
     }
 }

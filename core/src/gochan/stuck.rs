@@ -22,7 +22,8 @@
 //! never flag one that could proceed. Live commands (adding a goroutine,
 //! raising a capacity) can of course release anyone.
 
-use super::World;
+use super::runtime::GoRuntime;
+use crate::world::Kit;
 use crate::gochan::channel::GoId;
 use crate::gochan::program::{CaseKind, Capability, Op};
 use crate::observe::snapshot::{DeadlockReport, GState, RunStatus, WaitFor};
@@ -40,7 +41,7 @@ enum Need {
 /// Reused buffers of the stuck analysis (it runs at every sample and must
 /// not allocate once warm).
 #[derive(Clone, Debug, Default)]
-pub(super) struct StuckScratch {
+pub(crate) struct StuckScratch {
     stuck: Vec<bool>,
     /// Per need: some goroutine outside the stuck set may meet it.
     met: Vec<bool>,
@@ -58,7 +59,7 @@ impl StuckScratch {
     /// Room for a world of `goroutines` whose waits, all together, name at
     /// most `waits` needs out of `needs`: the first sample that finds a
     /// goroutine parked then allocates nothing.
-    pub(super) fn reserve(&mut self, goroutines: usize, needs: usize, waits: usize) {
+    pub(crate) fn reserve(&mut self, goroutines: usize, needs: usize, waits: usize) {
         self.stuck.reserve(goroutines);
         self.met.reserve(needs);
         self.start.reserve(needs + 1);
@@ -69,10 +70,10 @@ impl StuckScratch {
     }
 }
 
-impl World {
+impl GoRuntime {
     /// Called when no goroutine event is pending: either every goroutine
     /// returned, or Go's deadlock verdict holds.
-    pub(super) fn check_quiescent(&mut self, now: SimTime) {
+    pub(crate) fn check_quiescent(&mut self, k: &mut Kit, now: SimTime) {
         let mut alive = 0;
         let mut blocked = 0;
         for g in &self.gs {
@@ -87,29 +88,29 @@ impl World {
             }
         }
         if alive == 0 {
-            self.end(RunStatus::Finished, now);
+            self.end(k, RunStatus::Finished, now);
         } else if blocked == alive {
             let stuck = self.asleep_report();
-            self.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
-            self.deadlock = Some(DeadlockReport {
+            k.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
+            k.run.deadlock = Some(DeadlockReport {
                 go_message: Some("fatal error: all goroutines are asleep - deadlock!".into()),
                 at_us: now.as_micros(),
                 stuck,
             });
-            self.end(RunStatus::Deadlock, now);
+            self.end(k, RunStatus::Deadlock, now);
         }
     }
 
     /// Re-runs the partial-deadlock analysis (at every sample).
-    pub(super) fn update_stuck(&mut self, now: SimTime) {
+    pub(crate) fn update_stuck(&mut self, k: &mut Kit, now: SimTime) {
         let (stuck, before) = self.partial_report();
         if stuck.len() > before {
-            self.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
+            k.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
         }
-        self.deadlock = if stuck.is_empty() {
+        k.run.deadlock = if stuck.is_empty() {
             None
         } else {
-            let at_us = match &self.deadlock {
+            let at_us = match &k.run.deadlock {
                 Some(d) if d.stuck.len() == stuck.len() => d.at_us,
                 _ => now.as_micros(),
             };
@@ -199,7 +200,7 @@ impl World {
     }
 
     /// Sizes [`StuckScratch`] for this world (see [`StuckScratch::reserve`]).
-    pub(super) fn reserve_stuck_scratch(&mut self) {
+    pub(crate) fn reserve_stuck_scratch(&mut self) {
         let needs = 2 * self.chans.len() + self.wgs.len();
         // Every goroutine's largest wait: one need, or a select's cases.
         let waits = self.gs.iter().map(|g| g.prog.selects.iter().map(|s| s.cases.len()).max().unwrap_or(0).max(1)).sum();
@@ -349,25 +350,5 @@ impl World {
             _ => (String::new(), String::new()),
         };
         WaitFor { goroutine: g, name: gr.name.clone(), waits_on, why }
-    }
-
-    /// Takes a time-series sample and refreshes the stuck analysis.
-    pub(super) fn sample(&mut self, now: SimTime) {
-        let blocked = self.gs.iter().filter(|g| g.state.is_blocked()).count() as u32;
-        if blocked > 0 || self.deadlock.is_some() {
-            self.update_stuck(now);
-        }
-        let throughput = self.rate.push(self.ledger.tally.delivered);
-        let (p50_us, p99_us) = self.ledger.window.p50_p99();
-        self.ledger.window.reset();
-        let stats = crate::observe::stats::SampleStats {
-            t_us: now.as_micros(),
-            throughput,
-            p50_us,
-            p99_us,
-            blocked,
-        };
-        // No allocation: the series keeps the lens in a preallocated ring.
-        self.series.push_parts(stats, self.chans.iter().map(|c| c.len()));
     }
 }
