@@ -4,8 +4,10 @@
 //! # Running
 //! [`World::step`] applies one event (or one due command) and returns
 //! whether anything happened; [`World::run_until`] and [`World::run_for`] loop
-//! over it. The world owns the clock, the event queue, the RNG and every
-//! model; models never schedule themselves.
+//! over it. The world owns the clock, the event queue, the RNG and the
+//! ledger (together its `Kit`) and every system (today the Go runtime,
+//! `gochan::runtime::GoRuntime`); it routes each event to its system and
+//! lends that system the kit for the call. Systems never hold the queue.
 //!
 //! # Ending
 //! A Go program ends when `main` returns, when a goroutine panics (an

@@ -1,0 +1,276 @@
+//! What the page and the CLI see of the Go runtime: goroutines and their
+//! states in plain words ("blocked on send to jobs for 2s: buffer full
+//! (16/16) and no receiver waiting"), channels with their buffers and wait
+//! queues, program listings, and Go's events described in words. The
+//! world's [`Snapshot`](crate::observe::snapshot::Snapshot) puts these
+//! beside the time, the status and the totals.
+
+use super::runtime::GoRuntime;
+use crate::gochan::program::{CaseKind, Op};
+use crate::observe::snapshot::*;
+use crate::observe::trace::{DropCause, EventKind, TraceEvent, NONE};
+use crate::time::SimDuration;
+use crate::world::{Kit, OP_BUDGET, SPIN_YIELD};
+use crate::gochan::program::Line;
+use serde::Serialize;
+use crate::gochan::behavior::Role;
+
+/// A program listing with the current line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listing {
+    pub goroutine: u32,
+    pub name: String,
+    pub lines: Vec<Line>,
+    pub current: u32,
+}
+
+impl GoRuntime {
+    pub(crate) fn gname(&self, g: u32) -> &str {
+        self.gs.get(g as usize).map_or("?", |x| x.name.as_str())
+    }
+    pub(crate) fn cname(&self, c: u32) -> &str {
+        self.chan_names.get(c as usize).map_or("?", |x| x.as_str())
+    }
+
+    /// `producer#value` for a message.
+    pub(crate) fn label_of(&self, producer: u32, value: i64) -> String {
+        format!("{}#{value}", self.gname(producer))
+    }
+
+    pub(crate) fn msg_label(&self, kit: &Kit, m: u32) -> String {
+        let msg = kit.ledger.msgs.get(m);
+        self.label_of(msg.producer, msg.value)
+    }
+
+    /// Describes a goroutine's state in plain words.
+    pub(crate) fn state_text(&self, kit: &Kit, g: u32) -> String {
+        let gr = &self.gs[g as usize];
+        let now = kit.queue.now();
+        let dur = now - gr.since;
+        let mut text = match gr.state {
+            GState::Runnable => "runnable: about to run its next step".to_string(),
+            GState::Working => match gr.held {
+                Some(m) => format!("working on {} (done in {})", self.msg_label(kit, m), gr.until - now),
+                None => format!("working (done in {})", gr.until - now),
+            },
+            GState::Sleeping => format!("sleeping (wakes in {})", gr.until - now),
+            GState::BlockedSend => {
+                let c = &self.chans[gr.wait as usize];
+                let why = if c.is_closed() {
+                    "channel closed".to_string()
+                } else if c.cap() == 0 {
+                    "unbuffered channel and no receiver waiting".to_string()
+                } else {
+                    format!("buffer full ({}/{}) and no receiver waiting", c.len(), c.cap())
+                };
+                format!("blocked on send to {} for {dur}: {why}", self.cname(gr.wait))
+            }
+            GState::BlockedRecv => {
+                let c = &self.chans[gr.wait as usize];
+                let why = if c.cap() == 0 {
+                    "unbuffered channel and no sender waiting".to_string()
+                } else {
+                    format!("buffer empty (0/{}) and no sender waiting", c.cap())
+                };
+                format!("blocked on receive from {} for {dur}: {why}", self.cname(gr.wait))
+            }
+            GState::BlockedSelect => {
+                let mut parts = Vec::new();
+                if let Op::Select { sel } = gr.prog.ops[gr.pc as usize] {
+                    for c in &gr.prog.selects[sel as usize].cases {
+                        parts.push(match c.kind {
+                            CaseKind::Send(ch) => {
+                                let k = &self.chans[ch as usize];
+                                format!("{} <- ({})", self.cname(ch), if k.cap() == 0 { "no receiver".into() } else { format!("full {}/{}", k.len(), k.cap()) })
+                            }
+                            CaseKind::Recv(ch) => format!("<-{} (empty)", self.cname(ch)),
+                        });
+                    }
+                }
+                let timeout = if gr.timer.is_some() { format!("; times out in {}", gr.until - now) } else { String::new() };
+                format!("blocked in select for {dur}: no case can proceed [{}]{timeout}", parts.join(", "))
+            }
+            GState::BlockedWait => {
+                let w = &self.wgs[gr.wait as usize];
+                format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
+            }
+            GState::Done => "finished (returned)".to_string(),
+            GState::Panicked => match &kit.run.panic {
+                Some(p) if p.goroutine == g => format!("panicked: {}", p.message),
+                _ => "panicked".to_string(),
+            },
+            GState::Removed => "removed".to_string(),
+        };
+        if gr.paused {
+            text = format!("paused; {text}");
+        }
+        if gr.stuck {
+            if let Some(w) = kit.run.deadlock.as_ref().and_then(|d| d.stuck.iter().find(|w| w.goroutine == g)) {
+                text.push_str(&format!(" — stuck forever: {}", w.why));
+            }
+        }
+        text
+    }
+
+    pub(crate) fn goroutine_view(&self, kit: &Kit, g: u32) -> GoroutineView {
+        let gr = &self.gs[g as usize];
+        let now = if kit.run.is_running() { kit.queue.now() } else { kit.run.status_at.max(gr.since) };
+        let spent = (now - gr.since).as_micros();
+        let mut c = gr.c;
+        c.time_in[gr.state as usize] += spent;
+        let life = (now - gr.spawned).as_micros();
+        let channels = match gr.state {
+            GState::BlockedSend | GState::BlockedRecv => vec![gr.wait],
+            GState::BlockedSelect => match gr.prog.ops[gr.pc as usize] {
+                Op::Select { sel } => gr.prog.selects[sel as usize]
+                    .cases
+                    .iter()
+                    .map(|c| match c.kind {
+                        CaseKind::Send(ch) | CaseKind::Recv(ch) => ch,
+                    })
+                    .collect(),
+                _ => vec![],
+            },
+            _ => vec![],
+        };
+        GoroutineView {
+            id: g,
+            name: gr.name.clone(),
+            group: self.groups[gr.group as usize].spec.name.clone(),
+            role: self.groups[gr.group as usize].spec.behavior.role(),
+            state: gr.state,
+            state_text: self.state_text(kit, g),
+            state_for_us: spent,
+            channels,
+            paused: gr.paused,
+            stuck: gr.stuck,
+            pc: gr.pc,
+            line: gr.prog.op_line[gr.pc as usize],
+            held: gr.held.map(|m| self.msg_label(kit, m)),
+            sent: c.sent,
+            received: c.received,
+            blocked_send_us: c.time_in(GState::BlockedSend),
+            blocked_recv_us: c.time_in(GState::BlockedRecv),
+            blocked_other_us: c.blocked_other(),
+            working_us: c.time_in(GState::Working),
+            sleeping_us: c.time_in(GState::Sleeping),
+            utilization: if life == 0 { 0.0 } else { c.time_in(GState::Working) as f64 / life as f64 },
+        }
+    }
+
+    fn waiter_view(&self, kit: &Kit, w: &crate::gochan::channel::Waiter) -> WaiterView {
+        WaiterView {
+            goroutine: w.g,
+            name: self.gname(w.g).to_owned(),
+            label: w.value.map(|m| self.msg_label(kit, m)),
+            select: self.gs[w.g as usize].state == GState::BlockedSelect,
+        }
+    }
+
+    /// Every channel as the page draws it (buffer, wait queues), bounded.
+    pub(crate) fn channel_views(&self, kit: &Kit) -> Vec<ChannelView> {
+        self
+            .chans
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChannelView {
+                id: i as u32,
+                name: self.chan_names[i].clone(),
+                cap: c.cap(),
+                len: c.len(),
+                closed: c.is_closed(),
+                buffer: c
+                    .buffer()
+                    .take(MAX_LISTED)
+                    .map(|m| MessageView { id: kit.ledger.msgs.get(m).id, label: self.msg_label(kit, m) })
+                    .collect(),
+                sendq: c.sendq().take(MAX_LISTED).map(|w| self.waiter_view(kit, w)).collect(),
+                recvq: c.recvq().take(MAX_LISTED).map(|w| self.waiter_view(kit, w)).collect(),
+                sendq_len: c.sendq().len() as u32,
+                recvq_len: c.recvq().len() as u32,
+                sent: c.counters.sent,
+                received: c.counters.received,
+                max_len: c.counters.max_len,
+            })
+            .collect()
+    }
+
+    /// The Go-like listing of goroutine `g` with its current line, or `None`
+    /// if there is no such goroutine.
+    pub(crate) fn listing(&self, g: u32) -> Option<Listing> {
+        let gr = self.gs.get(g as usize)?;
+        Some(Listing {
+            goroutine: g,
+            name: gr.name.clone(),
+            lines: gr.prog.lines.clone(),
+            current: gr.prog.op_line[gr.pc as usize],
+        })
+    }
+
+    /// One event in plain words.
+    pub(crate) fn describe(&self, kit: &Kit, e: &TraceEvent, label: &str) -> String {
+        let g = self.gname(e.g);
+        let ch = self.cname(e.ch);
+        match e.kind {
+            EventKind::Produced => format!("{g} produced {label}"),
+            EventKind::Handoff => format!("{g} handed {label} straight to a waiting receiver on {ch}"),
+            EventKind::Buffered => format!("{g} sent {label} to {ch} (buffered, {} queued)", e.aux),
+            EventKind::Received => format!("{g} received {label} from {ch}"),
+            EventKind::RecvClosed => format!("{g} received from {ch}: closed and drained (ok == false)"),
+            EventKind::BlockedSend => format!("{g} blocked sending {label} to {ch}"),
+            EventKind::BlockedRecv => format!("{g} blocked receiving from {ch}"),
+            EventKind::BlockedSelect => format!("{g} blocked in select: no case ready"),
+            EventKind::BlockedWait => format!("{g} blocked in wg.Wait()"),
+            EventKind::Unblocked if e.ch != NONE => format!("{g} unblocked: its send of {label} to {ch} completed"),
+            EventKind::Unblocked => format!("{g} unblocked: WaitGroup counter reached 0"),
+            EventKind::SelectChose => match e.aux {
+                -1 => format!("{g} select took default"),
+                -2 => format!("{g} select timed out (time.After fired)"),
+                i => format!("{g} select chose case {i}"),
+            },
+            EventKind::WorkStart => {
+                format!("{g} started work on {label} ({})", SimDuration::from_micros(e.aux as u64))
+            }
+            EventKind::WorkEnd => format!("{g} finished work on {label}"),
+            EventKind::Sleep => format!("{g} sleeps {}", SimDuration::from_micros(e.aux as u64)),
+            EventKind::Closed if e.g == NONE => format!("{ch} closed (by you)"),
+            EventKind::Closed => format!("{g} closed {ch}"),
+            EventKind::Panicked => match &kit.run.panic {
+                Some(p) => format!("{g} panicked: {}", p.message),
+                None => format!("{g} panicked"),
+            },
+            EventKind::Dropped => format!("{label} dropped: {}", DropCause::from_aux(e.aux).describe()),
+            EventKind::Processed => format!("{g} finished {label}"),
+            EventKind::Filtered => format!("{g} discarded {label} (multiple of {})", e.aux),
+            EventKind::Prime => format!("{g} found prime {}", e.aux),
+            EventKind::WgAdd => format!("{g}: wg.Add(1), counter {}", e.aux),
+            EventKind::WgDone => format!("{g}: wg.Done(), counter {}", e.aux),
+            EventKind::Finished => format!("{g} returned"),
+            EventKind::Deadlock => format!("{} goroutine(s) stuck forever", e.aux),
+            EventKind::Spawned => format!("{g} started"),
+            EventKind::Removed => format!("{g} removed"),
+            EventKind::Paused => format!("{g} paused"),
+            EventKind::Resumed => format!("{g} resumed"),
+            EventKind::Capacity => format!("{ch} capacity set to {}", e.aux),
+            EventKind::Yield => {
+                format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
+            }
+        }
+    }
+
+    /// Roles by goroutine id (for summaries).
+    pub(crate) fn role_of(&self, g: u32) -> Option<Role> {
+        let gr = self.gs.get(g as usize)?;
+        Some(self.groups[gr.group as usize].spec.behavior.role())
+    }
+
+    /// Messages in channel buffers now.
+    pub(crate) fn buffered(&self) -> u64 {
+        self.chans.iter().map(|c| u64::from(c.len())).sum()
+    }
+
+    /// Messages held by sinks that received them and are still on them.
+    pub(crate) fn processing(&self) -> u64 {
+        self.gs.iter().filter(|g| g.held.is_some() && g.prog.is_sink && g.c.received > 0 && !g.state.is_over()).count() as u64
+    }
+}
