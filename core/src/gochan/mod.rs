@@ -13,6 +13,7 @@
 
 pub mod behavior;
 pub mod channel;
+pub(crate) mod commands;
 pub(crate) mod exec;
 pub mod program;
 pub(crate) mod runtime;

@@ -52,10 +52,9 @@ mod view;
 use crate::command::{Command, CommandError, TimedCommand};
 use crate::gochan::channel::{GoId, MsgRef};
 use crate::gochan::runtime::GoRuntime;
-pub(crate) use crate::gochan::runtime::{Group, Wg, G};
-use crate::gochan::program::{ChanId, Names, WgId};
+pub(crate) use crate::gochan::runtime::G;
 use crate::kernel::EventQueue;
-use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus};
+use crate::observe::snapshot::{DeadlockReport, PanicReport, RunStatus};
 use crate::observe::stats::{RateWindow, Series};
 use crate::observe::trace::{EventKind, Trace};
 use crate::rng::SimRng;
@@ -166,20 +165,6 @@ pub struct World {
     steps: u64,
 }
 
-struct WorldNames<'a> {
-    chans: &'a [String],
-    wgs: &'a [Wg],
-}
-
-impl Names for WorldNames<'_> {
-    fn channel(&self, name: &str) -> Option<ChanId> {
-        self.chans.iter().position(|n| n == name).map(|i| i as ChanId)
-    }
-    fn waitgroup(&self, name: &str) -> Option<WgId> {
-        self.wgs.iter().position(|w| w.name == name).map(|i| i as WgId)
-    }
-}
-
 impl World {
     /// Builds a world from a scenario (validated again here, so a world can
     /// never be built from a broken scenario).
@@ -202,7 +187,8 @@ impl World {
             steps: 0,
         };
         for spec in &scenario.goroutines {
-            w.add_group(spec.clone()).map_err(|e| ScenarioError {
+            let (go, k) = w.go_kit();
+            go.add_group(k, spec.clone()).map_err(|e| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "goroutines".into(), message: e.to_string() }],
             })?;
         }
@@ -484,28 +470,6 @@ impl World {
                 step = *k;
             }
         }
-    }
-
-    /// Records one trace event now (see [`Ledger::record`]).
-    #[inline(always)]
-    fn record(&mut self, kind: EventKind, g: u32, ch: u32, msg: Option<MsgRef>, aux: i64) {
-        self.kit.ledger.record(self.kit.queue.now(), kind, g, ch, msg, aux);
-    }
-
-    fn names(&self) -> WorldNames<'_> {
-        WorldNames { chans: &self.go.chan_names, wgs: &self.go.wgs }
-    }
-
-    pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {
-        self.names().channel(name).ok_or_else(|| CommandError::NoSuchChannel(name.to_owned()))
-    }
-
-    pub(crate) fn goroutine_id(&self, name: &str) -> Result<GoId, CommandError> {
-        self.go.g_names
-            .get(name)
-            .copied()
-            .filter(|&g| self.go.gs[g as usize].state != GState::Removed)
-            .ok_or_else(|| CommandError::NoSuchGoroutine(name.to_owned()))
     }
 
     /// The Go runtime and the kit it runs with (disjoint borrows of the world).
