@@ -23,6 +23,8 @@ pub mod design;
 pub mod dist;
 pub mod gochan;
 pub mod kernel;
+pub mod net;
+pub mod nsq;
 pub mod rng;
 pub mod scenario;
 pub mod observe;

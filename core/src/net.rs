@@ -1,0 +1,374 @@
+//! Network links between processes (a client and an nsqd, an nsqd and a
+//! lookupd, a Kafka client and a broker): what a TCP connection does to the
+//! frames sent over it.
+//!
+//! # Semantics
+//! - **While up, a link is reliable and ordered.** A frame sent at `t`
+//!   arrives at `t + latency`, where the latency is drawn from the link's
+//!   distribution for each frame, but never before a frame sent earlier on
+//!   the same link: TCP delivers a byte stream in order, so a fast frame
+//!   waits behind a slow one (head-of-line blocking).
+//! - **A cut link passes nothing**, in either direction, and neither side
+//!   is told: frames already on their way and frames sent while cut wait
+//!   (TCP retransmits them). Each side notices only through its own
+//!   timeouts (nsqd closes a client it has not heard from for 60 s; a
+//!   client misses heartbeats), as with real TCP.
+//! - **Healing** a link sends every waiting frame on, in order, each with a
+//!   fresh latency from the moment of healing.
+//! - **Closing** the connection (either side gave up, or a process
+//!   crashed) drops every frame still on the link; [`Link::close`] returns
+//!   them so the ledger can say what was lost and why. A closed link
+//!   carries nothing until it is opened again by a new connection.
+//!
+//! # Simplifications
+//! A link carries whole frames (no byte stream, no bandwidth, no window):
+//! a frame's size never delays it. Latency is one draw per frame; the
+//! in-order rule keeps a burst's frames in order.
+//!
+//! # How the world drives it
+//! A link never holds the event queue. [`Link::send`] returns the instant
+//! the frame should arrive if it is moving (the world schedules an arrival
+//! event for that instant carrying the frame's [`Ticket`]); at that event
+//! the world calls [`Link::arrive`], which hands over the frame if the
+//! ticket is still current (the link was not cut or closed since) and
+//! `None` otherwise: a stale event changes nothing. [`Link::heal`] returns
+//! the new arrival instants of the frames that were waiting.
+
+use crate::dist::Dist;
+use crate::rng::SimRng;
+use crate::time::SimTime;
+use std::collections::VecDeque;
+
+/// Names one frame's journey: the world's arrival event carries it. A
+/// ticket goes stale when the link is cut, healed or closed (its
+/// generation changes), so an old arrival event finds nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket {
+    generation: u32,
+    seq: u64,
+}
+
+/// Whether a link passes frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Up,
+    /// Cut: frames wait on the link, nobody is told.
+    Cut,
+    /// No connection: nothing is carried.
+    Closed,
+}
+
+/// One frame on the link, with its arrival time while moving.
+#[derive(Clone, Debug)]
+struct OnLink<F> {
+    seq: u64,
+    /// When it arrives (`None` while the link is cut).
+    at: Option<SimTime>,
+    frame: F,
+}
+
+/// A connection's path between two processes, one direction. (A TCP
+/// connection is two links, one per direction; cutting the network cuts
+/// both.)
+#[derive(Clone, Debug)]
+pub struct Link<F> {
+    latency: Dist,
+    state: LinkState,
+    generation: u32,
+    next_seq: u64,
+    /// Frames sent and not yet arrived, oldest first.
+    frames: VecDeque<OnLink<F>>,
+    /// Arrival time of the newest moving frame (the in-order floor).
+    last_at: SimTime,
+    /// Frames carried to the other end, in all.
+    pub delivered: u64,
+    /// Frames dropped when the connection closed, in all.
+    pub dropped: u64,
+}
+
+impl<F> Link<F> {
+    /// An open link whose frames take `latency` each.
+    pub fn new(latency: Dist) -> Link<F> {
+        Link {
+            latency,
+            state: LinkState::Up,
+            generation: 0,
+            next_seq: 0,
+            frames: VecDeque::new(),
+            last_at: SimTime::ZERO,
+            delivered: 0,
+            dropped: 0,
+        }
+    }
+
+    pub fn state(&self) -> LinkState {
+        self.state
+    }
+
+    /// Frames on the link now (moving or waiting).
+    pub fn in_transit(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// The frames on the link, oldest first.
+    pub fn frames(&self) -> impl Iterator<Item = &F> {
+        self.frames.iter().map(|f| &f.frame)
+    }
+
+    /// Changes the latency for frames sent from now on.
+    pub fn set_latency(&mut self, latency: Dist) {
+        self.latency = latency;
+    }
+
+    fn ticket(&self, seq: u64) -> Ticket {
+        Ticket { generation: self.generation, seq }
+    }
+
+    /// The arrival of a frame sent now: a fresh latency, never before the
+    /// frame ahead of it.
+    fn arrival(&mut self, now: SimTime, rng: &mut SimRng) -> SimTime {
+        let at = (now + self.latency.sample(rng, now)).max(self.last_at).max(now);
+        self.last_at = at;
+        at
+    }
+
+    /// Sends `frame` at `now`. Returns when it arrives and its ticket if it
+    /// is moving (the world schedules the arrival); `None` if it waits on a
+    /// cut link. On a closed link the frame is refused and given back.
+    pub fn send(&mut self, now: SimTime, frame: F, rng: &mut SimRng) -> Result<Option<(SimTime, Ticket)>, F> {
+        if self.state == LinkState::Closed {
+            return Err(frame);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let at = (self.state == LinkState::Up).then(|| self.arrival(now, rng));
+        self.frames.push_back(OnLink { seq, at, frame });
+        Ok(at.map(|at| (at, self.ticket(seq))))
+    }
+
+    /// The arrival event of `ticket` fired at `now`: the frame, if the
+    /// ticket is current and the frame is the oldest on the link (arrivals
+    /// are in order, so it always is when the ticket is current).
+    pub fn arrive(&mut self, now: SimTime, ticket: Ticket) -> Option<F> {
+        if ticket.generation != self.generation || self.state != LinkState::Up {
+            return None;
+        }
+        let head = self.frames.front()?;
+        if head.seq != ticket.seq || head.at.is_none_or(|at| at > now) {
+            return None;
+        }
+        self.delivered += 1;
+        self.frames.pop_front().map(|f| f.frame)
+    }
+
+    /// Cuts the link: nothing passes until [`Link::heal`]. Pending arrival
+    /// events go stale. Returns `false` if it was not up.
+    pub fn cut(&mut self) -> bool {
+        if self.state != LinkState::Up {
+            return false;
+        }
+        self.state = LinkState::Cut;
+        self.generation = self.generation.wrapping_add(1);
+        for f in self.frames.iter_mut() {
+            f.at = None;
+        }
+        true
+    }
+
+    /// Heals a cut link at `now`: every waiting frame moves on, in order,
+    /// each with a fresh latency. Returns their arrivals for the world to
+    /// schedule (empty if the link was not cut).
+    pub fn heal(&mut self, now: SimTime, rng: &mut SimRng) -> Vec<(SimTime, Ticket)> {
+        if self.state != LinkState::Cut {
+            return Vec::new();
+        }
+        self.state = LinkState::Up;
+        self.generation = self.generation.wrapping_add(1);
+        self.last_at = now;
+        let mut out = Vec::with_capacity(self.frames.len());
+        for i in 0..self.frames.len() {
+            let at = self.arrival(now, rng);
+            let f = &mut self.frames[i];
+            f.at = Some(at);
+            out.push((at, Ticket { generation: self.generation, seq: f.seq }));
+        }
+        out
+    }
+
+    /// Closes the connection: every frame still on the link is dropped and
+    /// returned, oldest first. Pending arrival events go stale.
+    pub fn close(&mut self) -> Vec<F> {
+        self.state = LinkState::Closed;
+        self.generation = self.generation.wrapping_add(1);
+        let lost: Vec<F> = self.frames.drain(..).map(|f| f.frame).collect();
+        self.dropped += lost.len() as u64;
+        lost
+    }
+
+    /// Opens a closed link for a new connection (a cut one stays cut: the
+    /// network is still down). Returns `false` if it was not closed.
+    pub fn open(&mut self, now: SimTime) -> bool {
+        if self.state != LinkState::Closed {
+            return false;
+        }
+        self.state = LinkState::Up;
+        self.generation = self.generation.wrapping_add(1);
+        self.last_at = now;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimDuration;
+    use proptest::prelude::*;
+
+    fn ms(x: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(x)
+    }
+
+    fn constant(ms: u64) -> Dist {
+        Dist::Constant(SimDuration::from_millis(ms))
+    }
+
+    #[test]
+    fn frames_arrive_after_the_latency() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<&str> = Link::new(constant(5));
+        let (at, t) = l.send(ms(10), "a", &mut rng).unwrap().unwrap();
+        assert_eq!(at, ms(15));
+        assert_eq!(l.arrive(ms(14), t), None, "not yet");
+        assert_eq!(l.arrive(ms(15), t), Some("a"));
+        assert_eq!(l.delivered, 1);
+        assert_eq!(l.arrive(ms(15), t), None, "once");
+    }
+
+    #[test]
+    fn a_fast_frame_waits_behind_a_slow_one() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<u32> = Link::new(constant(50));
+        let (a, _) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        l.set_latency(constant(1));
+        let (b, _) = l.send(ms(10), 2, &mut rng).unwrap().unwrap();
+        assert_eq!(a, ms(50));
+        assert_eq!(b, ms(50), "in order: not before the frame ahead");
+    }
+
+    #[test]
+    fn a_cut_holds_frames_and_a_heal_sends_them_on_in_order() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<u32> = Link::new(constant(5));
+        let (_, t1) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        assert!(l.cut());
+        assert_eq!(l.arrive(ms(5), t1), None, "stale: the link was cut");
+        assert_eq!(l.send(ms(6), 2, &mut rng).unwrap(), None, "waits on the cut link");
+        assert_eq!(l.in_transit(), 2);
+        let arrivals = l.heal(ms(100), &mut rng);
+        assert_eq!(arrivals.len(), 2);
+        assert_eq!(arrivals[0].0, ms(105));
+        assert!(arrivals[1].0 >= arrivals[0].0);
+        assert_eq!(l.arrive(ms(105), arrivals[0].1), Some(1));
+        assert_eq!(l.arrive(ms(105), arrivals[1].1), Some(2));
+        assert!(l.cut());
+        assert!(!l.cut(), "already cut");
+        assert_eq!(l.state(), LinkState::Cut);
+    }
+
+    #[test]
+    fn closing_drops_and_returns_what_was_on_the_link() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<u32> = Link::new(constant(5));
+        let (_, t) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        l.send(ms(1), 2, &mut rng).unwrap();
+        assert_eq!(l.close(), vec![1, 2]);
+        assert_eq!(l.dropped, 2);
+        assert_eq!(l.arrive(ms(5), t), None);
+        assert_eq!(l.send(ms(2), 3, &mut rng), Err(3), "a closed link refuses");
+        assert!(l.open(ms(3)));
+        assert!(l.send(ms(3), 4, &mut rng).unwrap().is_some());
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send,
+        Advance(u8),
+        Cut,
+        Heal,
+        Close,
+        Open,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Send),
+            4 => any::<u8>().prop_map(Op::Advance),
+            1 => Just(Op::Cut),
+            1 => Just(Op::Heal),
+            1 => Just(Op::Close),
+            1 => Just(Op::Open),
+        ]
+    }
+
+    proptest! {
+        /// Every frame sent is delivered exactly once, in send order, or
+        /// dropped by a close; never both, never twice; never before it was
+        /// sent plus the minimum latency.
+        #[test]
+        fn frames_arrive_once_in_order_or_are_dropped(ops in prop::collection::vec(op(), 0..200), seed in any::<u64>()) {
+            let mut rng = SimRng::new(seed);
+            let lat = Dist::Uniform { min: SimDuration::from_millis(1), max: SimDuration::from_millis(20) };
+            let mut l: Link<u64> = Link::new(lat);
+            let mut now = SimTime::ZERO;
+            let mut events: Vec<(SimTime, Ticket)> = Vec::new();
+            let mut next = 0u64;
+            let mut sent_at = std::collections::BTreeMap::new();
+            let mut got = Vec::new();
+            let mut dropped = Vec::new();
+            let mut refused = 0u64;
+            let deliver = |now: SimTime, l: &mut Link<u64>, events: &mut Vec<(SimTime, Ticket)>, got: &mut Vec<(u64, SimTime)>| {
+                events.sort();
+                let (due, later): (Vec<_>, Vec<_>) = events.drain(..).partition(|e| e.0 <= now);
+                *events = later;
+                for (at, t) in due {
+                    if let Some(f) = l.arrive(at, t) { got.push((f, at)); }
+                }
+            };
+            for o in ops {
+                match o {
+                    Op::Send => {
+                        sent_at.insert(next, now);
+                        match l.send(now, next, &mut rng) {
+                            Ok(Some(e)) => events.push(e),
+                            Ok(None) => {}
+                            Err(_) => refused += 1,
+                        }
+                        next += 1;
+                    }
+                    Op::Advance(d) => {
+                        now += SimDuration::from_millis(u64::from(d));
+                        deliver(now, &mut l, &mut events, &mut got);
+                    }
+                    Op::Cut => { l.cut(); }
+                    Op::Heal => { events.extend(l.heal(now, &mut rng)); }
+                    Op::Close => { dropped.extend(l.close()); }
+                    Op::Open => { l.open(now); }
+                }
+            }
+            events.extend(l.heal(now, &mut rng));
+            deliver(SimTime::MAX, &mut l, &mut events, &mut got);
+            let ids: Vec<u64> = got.iter().map(|g| g.0).collect();
+            let mut sorted = ids.clone();
+            sorted.sort();
+            prop_assert_eq!(&ids, &sorted, "in order");
+            for (f, at) in &got {
+                prop_assert!(*at >= sent_at[f] + SimDuration::from_millis(1));
+            }
+            let mut all: Vec<u64> = ids.iter().chain(dropped.iter()).copied().collect();
+            all.sort();
+            all.dedup();
+            prop_assert_eq!(all.len() as u64 + refused, next, "each frame arrived, was dropped or was refused, once");
+            prop_assert_eq!(ids.len() + dropped.len() + l.in_transit(), (next - refused) as usize);
+        }
+    }
+}
