@@ -27,26 +27,21 @@
 //!
 //! # How the world drives it
 //! A link never holds the event queue. [`Link::send`] returns the instant
-//! the frame should arrive if it is moving (the world schedules an arrival
-//! event for that instant carrying the frame's [`Ticket`]); at that event
-//! the world calls [`Link::arrive`], which hands over the frame if the
-//! ticket is still current (the link was not cut or closed since) and
-//! `None` otherwise: a stale event changes nothing. [`Link::heal`] returns
-//! the new arrival instants of the frames that were waiting.
+//! the frame should arrive if it is moving; the world schedules an arrival
+//! event for that instant naming only the link (so an event stays small).
+//! At that event the world calls [`Link::arrive`], which hands over the
+//! oldest frame if it is due and `None` otherwise. Arrival times on a link
+//! never decrease, so each frame is handed over by the first arrival event
+//! at or after its time, which is its own or an earlier-scheduled one at
+//! the same or a later instant, never before it is due; an event left over
+//! from before a cut or a close finds nothing due and changes nothing.
+//! [`Link::heal`] returns the new arrival instants of the frames that were
+//! waiting, one event each.
 
 use crate::dist::Dist;
 use crate::rng::SimRng;
 use crate::time::SimTime;
 use std::collections::VecDeque;
-
-/// Names one frame's journey: the world's arrival event carries it. A
-/// ticket goes stale when the link is cut, healed or closed (its
-/// generation changes), so an old arrival event finds nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ticket {
-    generation: u32,
-    seq: u64,
-}
 
 /// Whether a link passes frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +56,6 @@ pub enum LinkState {
 /// One frame on the link, with its arrival time while moving.
 #[derive(Clone, Debug)]
 struct OnLink<F> {
-    seq: u64,
     /// When it arrives (`None` while the link is cut).
     at: Option<SimTime>,
     frame: F,
@@ -74,8 +68,6 @@ struct OnLink<F> {
 pub struct Link<F> {
     latency: Dist,
     state: LinkState,
-    generation: u32,
-    next_seq: u64,
     /// Frames sent and not yet arrived, oldest first.
     frames: VecDeque<OnLink<F>>,
     /// Arrival time of the newest moving frame (the in-order floor).
@@ -92,8 +84,6 @@ impl<F> Link<F> {
         Link {
             latency,
             state: LinkState::Up,
-            generation: 0,
-            next_seq: 0,
             frames: VecDeque::new(),
             last_at: SimTime::ZERO,
             delivered: 0,
@@ -120,10 +110,6 @@ impl<F> Link<F> {
         self.latency = latency;
     }
 
-    fn ticket(&self, seq: u64) -> Ticket {
-        Ticket { generation: self.generation, seq }
-    }
-
     /// The arrival of a frame sent now: a fresh latency, never before the
     /// frame ahead of it.
     fn arrival(&mut self, now: SimTime, rng: &mut SimRng) -> SimTime {
@@ -132,29 +118,25 @@ impl<F> Link<F> {
         at
     }
 
-    /// Sends `frame` at `now`. Returns when it arrives and its ticket if it
-    /// is moving (the world schedules the arrival); `None` if it waits on a
-    /// cut link. On a closed link the frame is refused and given back.
-    pub fn send(&mut self, now: SimTime, frame: F, rng: &mut SimRng) -> Result<Option<(SimTime, Ticket)>, F> {
+    /// Sends `frame` at `now`. Returns when it arrives if it is moving (the
+    /// world schedules an arrival event then); `None` if it waits on a cut
+    /// link. On a closed link the frame is refused and given back.
+    pub fn send(&mut self, now: SimTime, frame: F, rng: &mut SimRng) -> Result<Option<SimTime>, F> {
         if self.state == LinkState::Closed {
             return Err(frame);
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
         let at = (self.state == LinkState::Up).then(|| self.arrival(now, rng));
-        self.frames.push_back(OnLink { seq, at, frame });
-        Ok(at.map(|at| (at, self.ticket(seq))))
+        self.frames.push_back(OnLink { at, frame });
+        Ok(at)
     }
 
-    /// The arrival event of `ticket` fired at `now`: the frame, if the
-    /// ticket is current and the frame is the oldest on the link (arrivals
-    /// are in order, so it always is when the ticket is current).
-    pub fn arrive(&mut self, now: SimTime, ticket: Ticket) -> Option<F> {
-        if ticket.generation != self.generation || self.state != LinkState::Up {
+    /// An arrival event of this link fired at `now`: the oldest frame if it
+    /// is due, else `None` (a stale event).
+    pub fn arrive(&mut self, now: SimTime) -> Option<F> {
+        if self.state != LinkState::Up {
             return None;
         }
-        let head = self.frames.front()?;
-        if head.seq != ticket.seq || head.at.is_none_or(|at| at > now) {
+        if self.frames.front()?.at.is_none_or(|at| at > now) {
             return None;
         }
         self.delivered += 1;
@@ -168,7 +150,6 @@ impl<F> Link<F> {
             return false;
         }
         self.state = LinkState::Cut;
-        self.generation = self.generation.wrapping_add(1);
         for f in self.frames.iter_mut() {
             f.at = None;
         }
@@ -178,19 +159,17 @@ impl<F> Link<F> {
     /// Heals a cut link at `now`: every waiting frame moves on, in order,
     /// each with a fresh latency. Returns their arrivals for the world to
     /// schedule (empty if the link was not cut).
-    pub fn heal(&mut self, now: SimTime, rng: &mut SimRng) -> Vec<(SimTime, Ticket)> {
+    pub fn heal(&mut self, now: SimTime, rng: &mut SimRng) -> Vec<SimTime> {
         if self.state != LinkState::Cut {
             return Vec::new();
         }
         self.state = LinkState::Up;
-        self.generation = self.generation.wrapping_add(1);
         self.last_at = now;
         let mut out = Vec::with_capacity(self.frames.len());
         for i in 0..self.frames.len() {
             let at = self.arrival(now, rng);
-            let f = &mut self.frames[i];
-            f.at = Some(at);
-            out.push((at, Ticket { generation: self.generation, seq: f.seq }));
+            self.frames[i].at = Some(at);
+            out.push(at);
         }
         out
     }
@@ -199,7 +178,6 @@ impl<F> Link<F> {
     /// returned, oldest first. Pending arrival events go stale.
     pub fn close(&mut self) -> Vec<F> {
         self.state = LinkState::Closed;
-        self.generation = self.generation.wrapping_add(1);
         let lost: Vec<F> = self.frames.drain(..).map(|f| f.frame).collect();
         self.dropped += lost.len() as u64;
         lost
@@ -212,7 +190,6 @@ impl<F> Link<F> {
             return false;
         }
         self.state = LinkState::Up;
-        self.generation = self.generation.wrapping_add(1);
         self.last_at = now;
         true
     }
@@ -236,21 +213,21 @@ mod tests {
     fn frames_arrive_after_the_latency() {
         let mut rng = SimRng::new(1);
         let mut l: Link<&str> = Link::new(constant(5));
-        let (at, t) = l.send(ms(10), "a", &mut rng).unwrap().unwrap();
+        let at = l.send(ms(10), "a", &mut rng).unwrap().unwrap();
         assert_eq!(at, ms(15));
-        assert_eq!(l.arrive(ms(14), t), None, "not yet");
-        assert_eq!(l.arrive(ms(15), t), Some("a"));
+        assert_eq!(l.arrive(ms(14)), None, "not yet");
+        assert_eq!(l.arrive(ms(15)), Some("a"));
         assert_eq!(l.delivered, 1);
-        assert_eq!(l.arrive(ms(15), t), None, "once");
+        assert_eq!(l.arrive(ms(15)), None, "once");
     }
 
     #[test]
     fn a_fast_frame_waits_behind_a_slow_one() {
         let mut rng = SimRng::new(1);
         let mut l: Link<u32> = Link::new(constant(50));
-        let (a, _) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        let a = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
         l.set_latency(constant(1));
-        let (b, _) = l.send(ms(10), 2, &mut rng).unwrap().unwrap();
+        let b = l.send(ms(10), 2, &mut rng).unwrap().unwrap();
         assert_eq!(a, ms(50));
         assert_eq!(b, ms(50), "in order: not before the frame ahead");
     }
@@ -259,17 +236,17 @@ mod tests {
     fn a_cut_holds_frames_and_a_heal_sends_them_on_in_order() {
         let mut rng = SimRng::new(1);
         let mut l: Link<u32> = Link::new(constant(5));
-        let (_, t1) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        l.send(ms(0), 1, &mut rng).unwrap().unwrap();
         assert!(l.cut());
-        assert_eq!(l.arrive(ms(5), t1), None, "stale: the link was cut");
+        assert_eq!(l.arrive(ms(5)), None, "stale: the link was cut");
         assert_eq!(l.send(ms(6), 2, &mut rng).unwrap(), None, "waits on the cut link");
         assert_eq!(l.in_transit(), 2);
         let arrivals = l.heal(ms(100), &mut rng);
         assert_eq!(arrivals.len(), 2);
-        assert_eq!(arrivals[0].0, ms(105));
-        assert!(arrivals[1].0 >= arrivals[0].0);
-        assert_eq!(l.arrive(ms(105), arrivals[0].1), Some(1));
-        assert_eq!(l.arrive(ms(105), arrivals[1].1), Some(2));
+        assert_eq!(arrivals[0], ms(105));
+        assert!(arrivals[1] >= arrivals[0]);
+        assert_eq!(l.arrive(arrivals[0]), Some(1));
+        assert_eq!(l.arrive(arrivals[1]), Some(2));
         assert!(l.cut());
         assert!(!l.cut(), "already cut");
         assert_eq!(l.state(), LinkState::Cut);
@@ -279,11 +256,11 @@ mod tests {
     fn closing_drops_and_returns_what_was_on_the_link() {
         let mut rng = SimRng::new(1);
         let mut l: Link<u32> = Link::new(constant(5));
-        let (_, t) = l.send(ms(0), 1, &mut rng).unwrap().unwrap();
+        l.send(ms(0), 1, &mut rng).unwrap().unwrap();
         l.send(ms(1), 2, &mut rng).unwrap();
         assert_eq!(l.close(), vec![1, 2]);
         assert_eq!(l.dropped, 2);
-        assert_eq!(l.arrive(ms(5), t), None);
+        assert_eq!(l.arrive(ms(5)), None);
         assert_eq!(l.send(ms(2), 3, &mut rng), Err(3), "a closed link refuses");
         assert!(l.open(ms(3)));
         assert!(l.send(ms(3), 4, &mut rng).unwrap().is_some());
@@ -320,18 +297,19 @@ mod tests {
             let lat = Dist::Uniform { min: SimDuration::from_millis(1), max: SimDuration::from_millis(20) };
             let mut l: Link<u64> = Link::new(lat);
             let mut now = SimTime::ZERO;
-            let mut events: Vec<(SimTime, Ticket)> = Vec::new();
+            let mut events: Vec<SimTime> = Vec::new();
             let mut next = 0u64;
             let mut sent_at = std::collections::BTreeMap::new();
             let mut got = Vec::new();
             let mut dropped = Vec::new();
             let mut refused = 0u64;
-            let deliver = |now: SimTime, l: &mut Link<u64>, events: &mut Vec<(SimTime, Ticket)>, got: &mut Vec<(u64, SimTime)>| {
+            // The kernel fires every scheduled arrival in time order, stale or not.
+            let deliver = |now: SimTime, l: &mut Link<u64>, events: &mut Vec<SimTime>, got: &mut Vec<(u64, SimTime)>| {
                 events.sort();
-                let (due, later): (Vec<_>, Vec<_>) = events.drain(..).partition(|e| e.0 <= now);
+                let (due, later): (Vec<_>, Vec<_>) = events.drain(..).partition(|&e| e <= now);
                 *events = later;
-                for (at, t) in due {
-                    if let Some(f) = l.arrive(at, t) { got.push((f, at)); }
+                for at in due {
+                    if let Some(f) = l.arrive(at) { got.push((f, at)); }
                 }
             };
             for o in ops {
