@@ -10,22 +10,32 @@
 //!
 //! # Determinism
 //! Go's heap breaks ties between equal times arbitrarily; here entries with
-//! equal times come out in insertion order. Everything is kept in
-//! `BTreeMap`/`BTreeSet`, so iteration never depends on hashing.
+//! equal times come out in insertion order (a sequence number breaks ties).
+//! Lookup by id is a `BTreeMap`, so iteration never depends on hashing.
+//!
+//! # Cost
+//! The order by time is a binary heap with lazy deletion: FIN, REQ and
+//! TOUCH only touch the map, and the heap's stale entries are skipped when
+//! they reach the top (the top is always live) or swept in one pass when
+//! they outnumber the live ones, so every operation is O(log n) amortised
+//! and a FIN does no tree rebalancing of a second index.
 //!
 //! [`TimedSet`] is that structure once (nsqd's own TODO: "these can be DRYd
 //! up"); [`InFlightSet`] and [`DeferredSet`] are its two uses.
 
 use crate::nsq::message::{InFlight, Message, MessageId};
 use crate::time::SimTime;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Values keyed by message id, ordered by a due time: O(log n) insert,
-/// remove, reschedule and next-due.
+/// remove, reschedule and next-due (amortised).
 #[derive(Clone, Debug)]
 pub struct TimedSet<T> {
     by_id: BTreeMap<MessageId, (SimTime, u64, T)>,
-    by_time: BTreeSet<(SimTime, u64, MessageId)>,
+    /// `(time, seq, id)`, earliest first; an entry is live iff `by_id`
+    /// holds `id` with this `seq`. The top is always live.
+    by_time: BinaryHeap<Reverse<(SimTime, u64, MessageId)>>,
     next_seq: u64,
 }
 
@@ -33,7 +43,7 @@ impl<T> Default for TimedSet<T> {
     fn default() -> Self {
         TimedSet {
             by_id: BTreeMap::new(),
-            by_time: BTreeSet::new(),
+            by_time: BinaryHeap::new(),
             next_seq: 0,
         }
     }
@@ -63,6 +73,26 @@ impl<T> TimedSet<T> {
         self.by_id.get(&id).map(|(t, _, _)| *t)
     }
 
+    fn live(&self, e: &(SimTime, u64, MessageId)) -> bool {
+        self.by_id.get(&e.2).is_some_and(|x| x.1 == e.1)
+    }
+
+    /// Restores "the top is live", and sweeps the heap when stale entries
+    /// outnumber live ones.
+    fn settle(&mut self) {
+        if self.by_time.len() > 2 * self.by_id.len() + 32 {
+            let live: Vec<_> = self.by_id.iter().map(|(&id, &(at, seq, _))| Reverse((at, seq, id))).collect();
+            self.by_time = BinaryHeap::from(live);
+            return;
+        }
+        while let Some(Reverse(top)) = self.by_time.peek() {
+            if self.live(top) {
+                break;
+            }
+            self.by_time.pop();
+        }
+    }
+
     /// Add `value` due at `at`; an id already present is refused and the
     /// value handed back.
     pub fn insert(&mut self, id: MessageId, at: SimTime, value: T) -> Result<(), T> {
@@ -71,49 +101,57 @@ impl<T> TimedSet<T> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_time.insert((at, seq, id));
+        self.by_time.push(Reverse((at, seq, id)));
         self.by_id.insert(id, (at, seq, value));
         Ok(())
     }
 
     /// Remove `id`, returning its due time and value.
     pub fn remove(&mut self, id: MessageId) -> Option<(SimTime, T)> {
-        let (at, seq, v) = self.by_id.remove(&id)?;
-        self.by_time.remove(&(at, seq, id));
+        let (at, _, v) = self.by_id.remove(&id)?;
+        self.settle();
         Some((at, v))
     }
 
     /// Move `id` to a new due time (it goes behind others with that time).
     pub fn reschedule(&mut self, id: MessageId, at: SimTime) -> bool {
-        let next_seq = &mut self.next_seq;
+        let seq = self.next_seq;
         let Some(entry) = self.by_id.get_mut(&id) else {
             return false;
         };
-        self.by_time.remove(&(entry.0, entry.1, id));
+        self.next_seq += 1;
         entry.0 = at;
-        entry.1 = *next_seq;
-        *next_seq += 1;
-        self.by_time.insert((at, entry.1, id));
+        entry.1 = seq;
+        self.by_time.push(Reverse((at, seq, id)));
+        self.settle();
         true
     }
 
     /// The earliest due time (what the world's timer waits for).
     pub fn next_due(&self) -> Option<SimTime> {
-        self.by_time.first().map(|(t, _, _)| *t)
+        self.by_time.peek().map(|Reverse((t, _, _))| *t)
     }
 
     /// Pop the earliest entry if it is due at `now` (`PeekAndShift`).
     pub fn pop_due(&mut self, now: SimTime) -> Option<(MessageId, SimTime, T)> {
-        let &(at, _, id) = self.by_time.first()?;
+        let &Reverse((at, _, id)) = self.by_time.peek()?;
         if at > now {
             return None;
         }
         self.remove(id).map(|(at, v)| (id, at, v))
     }
 
+    /// The live entries' ids in due order.
+    fn order(&self) -> Vec<(SimTime, u64, MessageId)> {
+        let mut v: Vec<_> = self.by_id.iter().map(|(&id, &(at, seq, _))| (at, seq, id)).collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Remove everything, in due order.
     pub fn drain(&mut self) -> Vec<(MessageId, SimTime, T)> {
-        let order: Vec<_> = std::mem::take(&mut self.by_time).into_iter().collect();
+        let order = self.order();
+        self.by_time.clear();
         let mut by_id = std::mem::take(&mut self.by_id);
         order
             .into_iter()
@@ -123,9 +161,9 @@ impl<T> TimedSet<T> {
 
     /// Entries in due order.
     pub fn iter(&self) -> impl Iterator<Item = (MessageId, SimTime, &T)> {
-        self.by_time
-            .iter()
-            .filter_map(|&(at, _, id)| self.by_id.get(&id).map(|(_, _, v)| (id, at, v)))
+        self.order()
+            .into_iter()
+            .filter_map(|(at, _, id)| self.by_id.get(&id).map(|(_, _, v)| (id, at, v)))
     }
 }
 
@@ -162,5 +200,73 @@ mod tests {
         let ids: Vec<_> = s.drain().into_iter().map(|(id, _, _)| id).collect();
         assert_eq!(ids, [5, 4]);
         assert_eq!(s.len(), 0);
+    }
+
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u8, u8),
+        Remove(u8),
+        Reschedule(u8, u8),
+        PopDue(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (any::<u8>(), any::<u8>()).prop_map(|(i, t)| Op::Insert(i % 32, t)),
+            any::<u8>().prop_map(|i| Op::Remove(i % 32)),
+            (any::<u8>(), any::<u8>()).prop_map(|(i, t)| Op::Reschedule(i % 32, t)),
+            any::<u8>().prop_map(Op::PopDue),
+        ]
+    }
+
+    proptest! {
+        /// Against a naive model (a list kept in (time, insertion) order):
+        /// the same answers to every operation, the same next due time and
+        /// the same order, through any mix of removals and reschedules
+        /// (the lazy heap's stale entries never show).
+        #[test]
+        fn agrees_with_a_sorted_list(ops in prop::collection::vec(op(), 0..400)) {
+            let t = |x: u8| SimTime::from_micros(u64::from(x));
+            let mut s: TimedSet<u8> = TimedSet::new();
+            // (time, seq, id, value)
+            let mut m: Vec<(SimTime, u64, u64, u8)> = Vec::new();
+            let mut seq = 0u64;
+            for o in ops {
+                match o {
+                    Op::Insert(id, at) => {
+                        let exists = m.iter().any(|e| e.2 == u64::from(id));
+                        prop_assert_eq!(s.insert(u64::from(id), t(at), id).is_err(), exists);
+                        if !exists { m.push((t(at), seq, u64::from(id), id)); seq += 1; }
+                    }
+                    Op::Remove(id) => {
+                        let pos = m.iter().position(|e| e.2 == u64::from(id));
+                        let want = pos.map(|p| { let e = m.remove(p); (e.0, e.3) });
+                        prop_assert_eq!(s.remove(u64::from(id)), want);
+                    }
+                    Op::Reschedule(id, at) => {
+                        let pos = m.iter().position(|e| e.2 == u64::from(id));
+                        prop_assert_eq!(s.reschedule(u64::from(id), t(at)), pos.is_some());
+                        if let Some(p) = pos { m[p].0 = t(at); m[p].1 = seq; seq += 1; }
+                    }
+                    Op::PopDue(now) => {
+                        m.sort();
+                        let want = match m.first() {
+                            Some(e) if e.0 <= t(now) => { let e = m.remove(0); Some((e.2, e.0, e.3)) }
+                            _ => None,
+                        };
+                        prop_assert_eq!(s.pop_due(t(now)), want);
+                    }
+                }
+                m.sort();
+                prop_assert_eq!(s.next_due(), m.first().map(|e| e.0));
+                prop_assert_eq!(s.len(), m.len());
+                let order: Vec<u64> = s.iter().map(|(id, _, _)| id).collect();
+                let want: Vec<u64> = m.iter().map(|e| e.2).collect();
+                prop_assert_eq!(order, want);
+                prop_assert!(s.by_time.len() <= 2 * s.by_id.len() + 33, "stale entries are swept");
+            }
+        }
     }
 }
