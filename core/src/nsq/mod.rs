@@ -1,6 +1,8 @@
 //! NSQ: the nsqd server model ([`nsqd`]), its messages ([`message`]) and
-//! topic/channel names ([`names`]). Lookupd, the go-nsq client and the world
-//! integration come later and build on these state machines.
+//! topic/channel names ([`names`]); nsqlookupd ([`lookupd`]); the go-nsq
+//! consumer's internals ([`client`]: RDY distribution, backoff, discovery).
+//! All are plain state machines (time passed in, decisions returned); the
+//! world integration builds on them.
 //!
 //! # Semantics (nsqio/nsq v1.3, `nsqd/`)
 //! A **topic** copies every published message to each of its **channels**;
@@ -19,6 +21,8 @@
 //! `E_INVALID`, ...). A refused command changes nothing. Whether nsqd would
 //! close the connection is [`NsqError::is_fatal`]. No input panics.
 
+pub mod client;
+pub mod lookupd;
 pub mod message;
 pub mod names;
 pub mod nsqd;
