@@ -78,6 +78,9 @@ pub struct Scenario {
     pub waitgroups: Vec<String>,
     #[serde(default)]
     pub goroutines: Vec<GoroutineSpec>,
+    /// NSQ nodes and the network to them (none: a pure Go world).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsq: Option<crate::nsq::spec::NsqSpec>,
     /// Commands applied at given virtual times (also the live-edit log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<TimedCommand>,
@@ -300,7 +303,12 @@ impl Scenario {
             }
             wg_names.push(w);
         }
-        let names = NameTable { channels: &chan_names, waitgroups: &wg_names };
+        let nsqd_names: Vec<&str> = self.nsq.iter().flat_map(|n| n.nsqd.iter().map(|d| d.name.as_str())).collect();
+        if let Some(n) = &self.nsq {
+            problems.extend(n.problems());
+        }
+        let mut push = |path: String, message: String| problems.push(Problem { path, message });
+        let names = NameTable { channels: &chan_names, waitgroups: &wg_names, nsqd: &nsqd_names };
         let mut total: u64 = 0;
         let mut group_names: Vec<&str> = Vec::new();
         for (i, g) in self.goroutines.iter().enumerate() {
@@ -351,7 +359,7 @@ impl Scenario {
         for (i, tc) in self.commands.iter().enumerate() {
             match &tc.command {
                 Command::AddGoroutine { spec } => {
-                    let names = NameTable { channels: &later_chans, waitgroups: &wg_names };
+                    let names = NameTable { channels: &later_chans, waitgroups: &wg_names, nsqd: &nsqd_names };
                     for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
                         push(p.path, p.message);
                     }
@@ -415,6 +423,7 @@ pub(crate) fn check_group(g: &GoroutineSpec, base: &str, names: &dyn Names) -> V
 pub(crate) struct NameTable<'a> {
     pub channels: &'a [&'a str],
     pub waitgroups: &'a [&'a str],
+    pub nsqd: &'a [&'a str],
 }
 
 impl Names for NameTable<'_> {
@@ -423,6 +432,9 @@ impl Names for NameTable<'_> {
     }
     fn waitgroup(&self, name: &str) -> Option<WgId> {
         self.waitgroups.iter().position(|n| *n == name).map(|i| i as WgId)
+    }
+    fn nsqd(&self, name: &str) -> Option<u32> {
+        self.nsqd.iter().position(|n| *n == name).map(|i| i as u32)
     }
 }
 

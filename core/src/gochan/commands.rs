@@ -18,6 +18,7 @@ use std::rc::Rc;
 struct RuntimeNames<'a> {
     chans: &'a [String],
     wgs: &'a [super::runtime::Wg],
+    nsqd: &'a [String],
 }
 
 impl Names for RuntimeNames<'_> {
@@ -27,11 +28,14 @@ impl Names for RuntimeNames<'_> {
     fn waitgroup(&self, name: &str) -> Option<WgId> {
         self.wgs.iter().position(|w| w.name == name).map(|i| i as WgId)
     }
+    fn nsqd(&self, name: &str) -> Option<u32> {
+        self.nsqd.iter().position(|n| n == name).map(|i| i as u32)
+    }
 }
 
 impl GoRuntime {
     fn names(&self) -> RuntimeNames<'_> {
-        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs }
+        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs, nsqd: &self.nsqd_names }
     }
 
     pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {

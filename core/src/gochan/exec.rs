@@ -4,7 +4,7 @@
 //! at the same instant, after the events already scheduled for it (FIFO).
 
 use super::runtime::{schedule_for, GoRuntime};
-use crate::world::{Ev, Kit, OP_BUDGET, SPIN_YIELD};
+use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
 use crate::observe::snapshot::{GState, PanicReport, RunStatus};
@@ -278,6 +278,16 @@ impl GoRuntime {
             Op::Drop { cause } => {
                 self.drop_held(k, g, cause);
                 self.gs[gi].pc += 1;
+            }
+            Op::Publish { node, topic } => {
+                // The pc moves on when the response comes back
+                // (`net_reply`); until then the goroutine holds its value.
+                let v = self.value_to_send(k, g);
+                self.gs[gi].wait = u32::from(node);
+                self.set_state(g, GState::BlockedNet, now);
+                k.record(EventKind::NsqPublish, g, NONE, Some(v), i64::from(node));
+                k.syscalls.push(Syscall::Publish { g, node, topic });
+                return false;
             }
             Op::End => {
                 self.finish_held(k, g);
@@ -608,6 +618,24 @@ impl GoRuntime {
             }
         }
         true
+    }
+
+    /// The response to `g`'s network request came back: a `Publish`
+    /// returns (its value was accepted: the message's Go journey ends in
+    /// NSQ) and the goroutine runs on.
+    pub(crate) fn net_reply(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || !k.run.is_running() {
+            return;
+        }
+        let held = self.gs[gi].held.take();
+        k.record(EventKind::NsqPublishOk, g, NONE, held, i64::from(node));
+        if let Some(m) = held {
+            k.ledger.published(m);
+        }
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
     }
 
     /// An unrecovered panic in `g`: Go crashes the whole program.

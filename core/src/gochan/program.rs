@@ -65,6 +65,18 @@ pub enum Stmt {
     /// select's `default:` that has a send case this is the non-blocking
     /// send's "no room, drop it".
     Drop,
+    /// go-nsq's `producer.Publish(topic, v)` to an nsqd of the scenario's
+    /// `nsq` section: blocks until the node's response comes back over the
+    /// network.
+    Publish(PublishStmt),
+}
+
+/// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishStmt {
+    pub nsqd: String,
+    pub topic: String,
 }
 
 /// `select { case ...: body; case <-time.After(d): body; default: body }`.
@@ -131,6 +143,9 @@ pub enum Op {
     DropMultiples { skip_to: Pc },
     /// Drop the held value, for this cause.
     Drop { cause: DropCause },
+    /// Publish the held value (or a new one) to nsqd `node`, topic
+    /// `topics[topic]`, and wait for the response.
+    Publish { node: u16, topic: u16 },
     End,
 }
 
@@ -190,6 +205,8 @@ pub struct Program {
     pub is_sink: bool,
     /// For each pc, what the goroutine may still do from there (sorted).
     pub may: Vec<Vec<Capability>>,
+    /// NSQ topic names the program publishes to (`Op::Publish` indexes it).
+    pub topics: Vec<String>,
     /// For each pc, where the goroutine goes on once the op there is done
     /// waiting (a work or sleep): `pc + 1`, or where the jumps from there
     /// lead (the end of a loop body goes straight back to its head, with no
@@ -213,6 +230,10 @@ pub struct CompileError {
 pub trait Names {
     fn channel(&self, name: &str) -> Option<ChanId>;
     fn waitgroup(&self, name: &str) -> Option<WgId>;
+    /// The index of nsqd node `name` in the scenario's `nsq` section.
+    fn nsqd(&self, _name: &str) -> Option<u32> {
+        None
+    }
 }
 
 struct Compiler<'a> {
@@ -246,6 +267,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
             loop_slots: 0,
             is_sink: true,
             may: Vec::new(),
+            topics: Vec::new(),
             resume: Vec::new(),
         },
         errors: Vec::new(),
@@ -261,7 +283,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. }))
+    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. } | Op::Publish { .. }))
         && !c.p.selects.iter().any(|s| s.cases.iter().any(|k| matches!(k.kind, CaseKind::Send(_))));
     c.p.may = reachability(&c.p);
     c.p.resume = resume_points(&c.p.ops);
@@ -488,6 +510,25 @@ impl Compiler<'_> {
                 if let Some(l) = self.loops.last_mut() {
                     l.continues.push(at);
                 }
+            }
+            Stmt::Publish(p) => {
+                let node = self.names.nsqd(&p.nsqd).unwrap_or_else(|| {
+                    self.err(&format!("{path}.publish.nsqd"), format!("no nsqd named {} (the scenario's nsq.nsqd lists the nodes)", crate::time::echo(&p.nsqd)));
+                    0
+                });
+                if let Err(e) = crate::nsq::names::check_topic_name(&p.topic) {
+                    self.err(&format!("{path}.publish.topic"), e.to_string());
+                }
+                let topic = match self.p.topics.iter().position(|t| *t == p.topic) {
+                    Some(i) => i,
+                    None => {
+                        self.p.topics.push(p.topic.clone());
+                        self.p.topics.len() - 1
+                    }
+                };
+                let op = Op::Publish { node: node as u16, topic: topic.min(usize::from(u16::MAX)) as u16 };
+                self.emit_line(op, ind, &format!("producer.Publish({:?}, v) // to {}, waits for its response", p.topic, p.nsqd));
+                self.mark_waits();
             }
             Stmt::Drop => {
                 let (cause, text) = if self.in_send_default {

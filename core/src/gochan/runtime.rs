@@ -30,7 +30,7 @@ impl Counters {
         self.time_in[s as usize]
     }
     pub(crate) fn blocked_other(&self) -> u64 {
-        self.time_in(GState::BlockedSelect) + self.time_in(GState::BlockedWait)
+        self.time_in(GState::BlockedSelect) + self.time_in(GState::BlockedWait) + self.time_in(GState::BlockedNet)
     }
 }
 
@@ -111,6 +111,8 @@ pub(crate) struct GoRuntime {
     /// spawning and commands look names up here, not by scanning `gs`.
     pub(crate) g_names: std::collections::BTreeMap<String, GoId>,
     pub(crate) groups: Vec<Group>,
+    /// The scenario's nsqd nodes, by index (`publish` names them).
+    pub(crate) nsqd_names: Vec<String>,
     /// Goroutine events pending (runs, wakes, select timeouts).
     pub(crate) g_pending: u32,
     // Scratch buffers reused by the hot path (no allocation per event).
@@ -132,6 +134,7 @@ impl GoRuntime {
             gs: Vec::new(),
             g_names: std::collections::BTreeMap::new(),
             groups: Vec::new(),
+            nsqd_names: scenario.nsq.iter().flat_map(|n| n.nsqd.iter().map(|d| d.name.clone())).collect(),
             g_pending: 0,
             scratch_waiters: Vec::new(),
             scratch_waiters2: Vec::new(),

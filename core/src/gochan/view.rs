@@ -28,6 +28,11 @@ impl GoRuntime {
     pub(crate) fn gname(&self, g: u32) -> &str {
         self.gs.get(g as usize).map_or("?", |x| x.name.as_str())
     }
+    /// The name of nsqd node `n`.
+    pub(crate) fn nsqd_name(&self, n: u32) -> &str {
+        self.nsqd_names.get(n as usize).map_or("?", |x| x.as_str())
+    }
+
     pub(crate) fn cname(&self, c: u32) -> &str {
         self.chan_names.get(c as usize).map_or("?", |x| x.as_str())
     }
@@ -93,6 +98,13 @@ impl GoRuntime {
             GState::BlockedWait => {
                 let w = &self.wgs[gr.wait as usize];
                 format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
+            }
+            GState::BlockedNet => {
+                let node = self.nsqd_name(gr.wait);
+                match gr.held {
+                    Some(m) => format!("waiting for {node}'s response for {dur}: publishing {}", self.msg_label(kit, m)),
+                    None => format!("waiting for {node}'s response for {dur}"),
+                }
             }
             GState::Done => "finished (returned)".to_string(),
             GState::Panicked => match &kit.run.panic {
@@ -252,6 +264,9 @@ impl GoRuntime {
             EventKind::Paused => format!("{g} paused"),
             EventKind::Resumed => format!("{g} resumed"),
             EventKind::Capacity => format!("{ch} capacity set to {}", e.aux),
+            EventKind::NsqPublish => format!("{g} sent PUB {label} to {}", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqPublished => format!("{} put {label} into its topic", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqPublishOk => format!("{g}: Publish of {label} returned OK from {}", self.nsqd_name(e.aux as u32)),
             EventKind::Yield => {
                 format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
             }

@@ -26,6 +26,7 @@ pub mod lookupd;
 pub mod message;
 pub mod names;
 pub mod nsqd;
+pub mod spec;
 
 use crate::time::SimDuration;
 use message::{ClientId, MessageId};

@@ -21,6 +21,9 @@ pub enum GState {
     BlockedRecv,
     BlockedSelect,
     BlockedWait,
+    /// Waiting for a server's response over the network (go-nsq's
+    /// `Publish`). Not asleep in Go's sense: the network will answer.
+    BlockedNet,
     Done,
     Panicked,
     Removed,
@@ -188,6 +191,10 @@ pub struct Totals {
     pub processed: u64,
     pub filtered: u64,
     pub dropped: u64,
+    /// Handed to NSQ by a `Publish` that returned OK (absent when 0: a
+    /// pure Go world).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub published: u64,
     /// Messages that exist now (buffered, held, offered by parked senders).
     pub live: u64,
     /// Of `live`: in channel buffers.
@@ -212,4 +219,8 @@ pub struct GroupView {
     pub work: Option<String>,
     /// The group's behaviour as scenario JSON.
     pub behavior: serde_json::Value,
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
 }

@@ -69,6 +69,12 @@ pub enum EventKind {
     Capacity,
     /// A goroutine spun too long at one instant and was forced to yield.
     Yield,
+    /// A goroutine sent `PUB` with its value to an nsqd (`aux` = node).
+    NsqPublish,
+    /// An nsqd put a published message into its topic (`aux` = node).
+    NsqPublished,
+    /// A `Publish` returned: the node's `OK` came back (`aux` = node).
+    NsqPublishOk,
 }
 
 /// Why a message was dropped.

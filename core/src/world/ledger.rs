@@ -144,6 +144,12 @@ impl Ledger {
         }
     }
 
+    /// Message `m` left the Go world into NSQ (a `Publish` returned OK).
+    pub(crate) fn published(&mut self, m: MsgRef) {
+        self.tally.published += 1;
+        self.msgs.free(m);
+    }
+
     /// The message `g` holds is lost to `cause`.
     pub(crate) fn drop_held(&mut self, gr: &mut G, g: GoId, cause: DropCause, now: SimTime) {
         if let Some(m) = gr.held.take() {

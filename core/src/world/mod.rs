@@ -97,6 +97,8 @@ pub(crate) struct Tally {
     pub(crate) processed: u64,
     pub(crate) filtered: u64,
     pub(crate) dropped: u64,
+    /// Handed to NSQ by a `Publish` that returned OK.
+    pub(crate) published: u64,
 }
 
 /// How a run stands: running, or ended with a status at a time, and the
@@ -134,6 +136,18 @@ pub(crate) struct Kit {
     /// Messages, trace and statistics.
     pub(crate) ledger: Ledger,
     pub(crate) run: RunState,
+    /// Requests a system made of another during this event (a goroutine's
+    /// `Publish` for NSQ): the world carries them out after the event.
+    pub(crate) syscalls: Vec<Syscall>,
+}
+
+/// A request from the Go runtime to another system, carried out by the
+/// world once the Go event is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Syscall {
+    /// Goroutine `g` publishes its held value to nsqd `node`, topic
+    /// `topics[topic]` of its program, and waits for the response.
+    Publish { g: GoId, node: u16, topic: u16 },
 }
 
 impl Kit {
@@ -177,6 +191,7 @@ impl World {
                 rng: SimRng::new(scenario.seed),
                 ledger: Ledger::new(scenario.trace_capacity as usize),
                 run: RunState::default(),
+                syscalls: Vec::new(),
             },
             go: GoRuntime::new(scenario),
             rate: RateWindow::new(scenario.sample_interval),

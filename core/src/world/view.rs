@@ -83,6 +83,7 @@ impl World {
                 processed: self.kit.ledger.tally.processed,
                 filtered: self.kit.ledger.tally.filtered,
                 dropped: self.kit.ledger.tally.dropped,
+                published: self.kit.ledger.tally.published,
                 live,
                 buffered,
                 processing,

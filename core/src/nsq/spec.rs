@@ -1,0 +1,132 @@
+//! The scenario's `nsq` section: the nsqd nodes of the world and the
+//! network latency between clients and nodes.
+//!
+//! ```json
+//! "nsq": {
+//!   "latency": "exp(250us)",
+//!   "nsqd": [{ "name": "nsqd-1", "mem_queue_size": 10000, "msg_timeout": "60s" }]
+//! }
+//! ```
+//!
+//! Goroutines reach a node by name: the `publish` statement and the
+//! `nsq_producer` template (`{"nsqd": "nsqd-1", "topic": "events"}`).
+//! Every option has nsqd's default; each one given is checked against
+//! nsqd's own bounds.
+
+use super::names::is_valid_name;
+use crate::dist::Dist;
+use crate::scenario::Problem;
+use crate::time::{echo, SimDuration};
+use serde::{Deserialize, Serialize};
+
+/// At most this many nsqd nodes in a world.
+pub const MAX_NODES: usize = 32;
+
+fn default_latency() -> Dist {
+    Dist::Constant(SimDuration::from_micros(250))
+}
+
+/// The `nsq` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsqSpec {
+    /// One-way latency of each frame between a client and a node.
+    #[serde(default = "default_latency")]
+    pub latency: Dist,
+    #[serde(default)]
+    pub nsqd: Vec<NsqdSpec>,
+}
+
+/// One nsqd node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsqdSpec {
+    pub name: String,
+    /// Messages a topic or channel keeps in memory before the disk queue
+    /// (nsqd `--mem-queue-size`, default 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_queue_size: Option<u64>,
+    /// Default time a delivered message may stay in flight (nsqd
+    /// `--msg-timeout`, default 60s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_timeout: Option<SimDuration>,
+}
+
+impl NsqdSpec {
+    /// nsqd's options for this node: its defaults with this spec's values.
+    pub fn options(&self) -> super::nsqd::NsqdOptions {
+        let mut o = super::nsqd::NsqdOptions::default();
+        if let Some(m) = self.mem_queue_size {
+            o.mem_queue_size = m;
+        }
+        if let Some(t) = self.msg_timeout {
+            o.msg_timeout = t;
+        }
+        o
+    }
+}
+
+/// Largest `mem_queue_size` accepted (nsqd takes any int64; a world keeps
+/// its queues in memory, so a bound keeps a link from asking for absurd
+/// ones).
+pub const MAX_MEM_QUEUE: u64 = 1_000_000;
+
+impl NsqSpec {
+    /// Every problem, with paths under `nsq`.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut push = |path: String, message: String| out.push(Problem { path, message });
+        if self.nsqd.len() > MAX_NODES {
+            push("nsq.nsqd".into(), format!("at most {MAX_NODES} nodes, got {}", self.nsqd.len()));
+        }
+        let defaults = super::nsqd::NsqdOptions::default();
+        for (i, n) in self.nsqd.iter().enumerate() {
+            if !is_valid_name(&n.name) || n.name.ends_with("#ephemeral") {
+                push(
+                    format!("nsq.nsqd[{i}].name"),
+                    format!("a node name is 1-64 letters, digits, '.', '_' or '-', got {}", echo(&n.name)),
+                );
+            } else if self.nsqd[..i].iter().any(|m| m.name == n.name) {
+                push(format!("nsq.nsqd[{i}].name"), format!("duplicate node name {}", echo(&n.name)));
+            }
+            if let Some(m) = n.mem_queue_size {
+                if m > MAX_MEM_QUEUE {
+                    push(format!("nsq.nsqd[{i}].mem_queue_size"), format!("at most {MAX_MEM_QUEUE}, got {m}"));
+                }
+            }
+            if let Some(t) = n.msg_timeout {
+                if t < SimDuration::from_millis(1) || t > defaults.max_msg_timeout {
+                    push(
+                        format!("nsq.nsqd[{i}].msg_timeout"),
+                        format!("must be between 1ms and {} (nsqd's max-msg-timeout), got {t}", defaults.max_msg_timeout),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The index of node `name`.
+    pub fn node(&self, name: &str) -> Option<u32> {
+        self.nsqd.iter().position(|n| n.name == name).map(|i| i as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_problems() {
+        let s: NsqSpec = serde_json::from_str(r#"{"nsqd": [{"name": "nsqd-1"}, {"name": "nsqd-1", "msg_timeout": "1h"}, {"name": "a#ephemeral"}]}"#).unwrap();
+        assert_eq!(s.latency, Dist::Constant(SimDuration::from_micros(250)));
+        let p: Vec<String> = s.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].starts_with("nsq.nsqd[1].name: duplicate node name"));
+        assert!(p[1].starts_with("nsq.nsqd[1].msg_timeout: must be between 1ms and 15m"), "{}", p[1]);
+        assert!(p[2].starts_with("nsq.nsqd[2].name: a node name"));
+        assert_eq!(s.node("nsqd-1"), Some(0));
+        assert_eq!(s.nsqd[0].options().mem_queue_size, 10_000);
+        assert!(serde_json::from_str::<NsqSpec>(r#"{"nodes": []}"#).is_err(), "unknown fields are refused");
+    }
+}
