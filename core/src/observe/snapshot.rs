@@ -79,6 +79,50 @@ pub struct Snapshot {
     pub trace_hash: String,
     /// Group names with their roles and editable parameters.
     pub groups: Vec<GroupView>,
+    /// The NSQ nodes, topics and channels (absent in a pure Go world).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsq: Option<NsqView>,
+}
+
+/// NSQ as nsqadmin shows it: nodes, their topics and channels.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqView {
+    pub nodes: Vec<NsqdView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqdView {
+    pub name: String,
+    pub topics: Vec<NsqTopicView>,
+}
+
+/// A topic's counters (nsqadmin's vocabulary).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqTopicView {
+    pub name: String,
+    /// Messages the topic holds (no channel yet, or paused): memory + disk.
+    pub depth: u64,
+    pub memory_depth: u64,
+    pub backend_depth: u64,
+    pub message_count: u64,
+    pub paused: bool,
+    pub channels: Vec<NsqChannelView>,
+}
+
+/// A channel's counters (nsqadmin's vocabulary).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqChannelView {
+    pub name: String,
+    pub depth: u64,
+    pub memory_depth: u64,
+    pub backend_depth: u64,
+    pub in_flight: u64,
+    pub deferred: u64,
+    pub message_count: u64,
+    pub requeue_count: u64,
+    pub timeout_count: u64,
+    pub client_count: u64,
+    pub paused: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

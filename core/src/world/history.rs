@@ -30,6 +30,7 @@ impl World {
             + gs
             + chans
             + names
+            + self.nsq.as_ref().map_or(0, |n| n.approx_bytes())
             + (self.applied.len() + self.pending.len()) * std::mem::size_of::<TimedCommand>()
     }
 

@@ -46,6 +46,7 @@ mod commands;
 mod history;
 pub(crate) mod ledger;
 pub mod messages;
+mod nsq;
 mod summary;
 mod view;
 
@@ -88,6 +89,8 @@ pub(crate) enum Ev {
     SelectTimeout(GoId),
     Sample,
     Stop,
+    /// A frame may have arrived on NSQ link `n`.
+    Net(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -167,6 +170,8 @@ pub struct World {
     kit: Kit,
     /// The Go runtime: goroutines, channels, WaitGroups.
     go: GoRuntime,
+    /// The NSQ system, if the scenario has an `nsq` section.
+    nsq: Option<Box<nsq::NsqWorld>>,
     rate: RateWindow,
     series: Series,
     /// Commands not yet applied, in order.
@@ -194,6 +199,7 @@ impl World {
                 syscalls: Vec::new(),
             },
             go: GoRuntime::new(scenario),
+            nsq: scenario.nsq.as_ref().map(|n| Box::new(nsq::NsqWorld::new(n))),
             rate: RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             pending: scenario.commands.iter().cloned().collect(),
@@ -437,6 +443,10 @@ impl World {
                 self.kit.queue.schedule(now + self.scenario.sample_interval, Ev::Sample);
             }
             Ev::Stop => self.end(RunStatus::Stopped, now),
+            Ev::Net(link) => self.net_arrival(link, now),
+        }
+        if !self.kit.syscalls.is_empty() {
+            self.run_syscalls(now);
         }
         if self.go.g_pending == 0 && self.is_running() {
             self.check_quiescent(now);

@@ -110,6 +110,7 @@ impl World {
                     }
                 })
                 .collect(),
+            nsq: self.nsq_view(),
         }
     }
 
