@@ -659,7 +659,7 @@ function updateTotals(snap) {
   const t = snap.totals;
   const lat = snap.delivery_latency;
   // Named so they add up: produced = finished + processing + in buffers +
-  // held by senders + dropped (+ filtered). Delivered (received by a sink)
+  // held by senders + dropped (+ filtered) (+ published to NSQ). Delivered (received by a sink)
   // spans finished and processing.
   const items = [
     ['produced', String(t.produced)],
@@ -673,6 +673,8 @@ function updateTotals(snap) {
     ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
   ];
   if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
+  // Handed to NSQ by a Publish that returned OK: part of the sum too.
+  if (t.published) items.splice(6, 0, ['published to NSQ', String(t.published)]);
   const dl = $('totals');
   const key = items.map((x) => x[0]).join('|');
   if (dl.dataset.key !== key) {

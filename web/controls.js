@@ -62,9 +62,11 @@ export function uniqueName(base, names) {
 }
 
 export function createControls({ channels, groups, add }, { onCommand, onAdded } = {}) {
-  let chanKey = '';
-  let groupKey = '';
-  let addKey = '';
+  // null, never equal to a key: a world with no channels (key '') still
+  // rebuilds its rows instead of keeping the previous world's.
+  let chanKey = null;
+  let groupKey = null;
+  let addKey = null;
   const chanRows = new Map(); // channel name -> { range, number, close, error }
   const groupRows = new Map(); // group name -> { count, interval, work, error }
   let lastSnap = null;
@@ -341,9 +343,9 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     },
     /** Forget rows (a new world). */
     reset() {
-      chanKey = '';
-      groupKey = '';
-      addKey = '';
+      chanKey = null;
+      groupKey = null;
+      addKey = null;
       chanRows.clear();
       groupRows.clear();
       seenNames.clear();

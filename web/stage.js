@@ -32,6 +32,8 @@ export const STATES = {
   blocked_recv: { word: 'blocked on receive', short: 'recv blocked', color: '--st-recv', icon: 'recv', blocked: true },
   blocked_select: { word: 'blocked in select', short: 'select blocked', color: '--st-select', icon: 'select', blocked: true },
   blocked_wait: { word: 'waiting on a WaitGroup', short: 'wg.Wait', color: '--st-wait', icon: 'hourglass', blocked: true },
+  // Waiting for a server's response (go-nsq's Publish): not stuck, the network will answer.
+  blocked_net: { word: 'waiting for the network', short: 'net wait', color: '--st-sleep', icon: 'hourglass', blocked: false },
   done: { word: 'done', short: 'done', color: '--st-done', icon: 'check', blocked: false },
   panicked: { word: 'panicked', short: 'panicked', color: '--st-panic', icon: 'cross', blocked: false },
   removed: { word: 'removed', short: 'removed', color: '--st-done', icon: 'cross', blocked: false },

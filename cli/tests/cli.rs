@@ -463,3 +463,18 @@ fn readme_example_output_is_real() {
     let end = start + readme[start..].find("```").expect("end of the example block");
     assert_eq!(ok(&["run", "wait-group"]), &readme[start..end]);
 }
+
+#[test]
+fn an_nsq_scenario_prints_nsqadmins_counters() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/examples/nsq-publish.json");
+    let out = ok(&["run", path]);
+    assert!(out.contains("published to NSQ 100"), "{out}");
+    assert!(out.contains("nsq topics and channels (nsqadmin's counters):"), "{out}");
+    let row = out.lines().find(|l| l.contains("archive")).unwrap_or_else(|| panic!("{out}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[..6], &["nsqd-1", "events", "archive", "100", "(40", "+"], "{row}");
+    let v = json(&["run", path]);
+    assert_eq!(v["totals"]["published"], 100);
+    assert_eq!(v["nsq"]["nodes"][0]["topics"][0]["channels"][1]["name"], "metrics");
+    assert_eq!(v["nsq"]["nodes"][0]["topics"][0]["channels"][1]["depth"], 100);
+}

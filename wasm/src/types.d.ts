@@ -125,6 +125,16 @@ export interface Scenario {
   channels?: { name: string; capacity?: number }[];
   waitgroups?: string[];
   goroutines?: GoroutineSpec[];
+  /** NSQ nodes (goroutines reach them with the `publish` statement). */
+  nsq?: {
+    latency?: Dist;
+    nsqd: {
+      name: string;
+      mem_queue_size?: number;
+      msg_timeout?: Duration;
+      topics?: { name: string; channels?: string[] }[];
+    }[];
+  };
   commands?: TimedCommand[];
 }
 
@@ -144,6 +154,7 @@ export type GoroutineState =
   | "blocked_recv"
   | "blocked_select"
   | "blocked_wait"
+  | "blocked_net"
   | "done"
   | "panicked";
 
@@ -249,6 +260,8 @@ export interface Totals {
   processed: number;
   filtered: number;
   dropped: number;
+  /** Handed to NSQ by a Publish that returned OK (absent when 0). */
+  published?: number;
   live: number;
   /** Of live: in channel buffers. */
   buffered: number;
@@ -299,6 +312,44 @@ export interface Snapshot {
   /** Hex hash of every event so far: equal runs have equal hashes. */
   trace_hash: string;
   groups: GroupView[];
+  /** NSQ nodes, topics and channels (absent in a pure Go world). */
+  nsq?: NsqView;
+}
+
+export interface NsqView {
+  nodes: NsqdView[];
+}
+
+export interface NsqdView {
+  name: string;
+  topics: NsqTopicView[];
+}
+
+/** A topic's counters in nsqadmin's vocabulary. */
+export interface NsqTopicView {
+  name: string;
+  /** Messages the topic holds (no channel yet, or paused): memory + disk. */
+  depth: number;
+  memory_depth: number;
+  backend_depth: number;
+  message_count: number;
+  paused: boolean;
+  channels: NsqChannelView[];
+}
+
+/** A channel's counters in nsqadmin's vocabulary. */
+export interface NsqChannelView {
+  name: string;
+  depth: number;
+  memory_depth: number;
+  backend_depth: number;
+  in_flight: number;
+  deferred: number;
+  message_count: number;
+  requeue_count: number;
+  timeout_count: number;
+  client_count: number;
+  paused: boolean;
 }
 
 export type EventKind =
@@ -331,7 +382,10 @@ export type EventKind =
   | "paused"
   | "resumed"
   | "capacity"
-  | "yield";
+  | "yield"
+  | "nsq_publish"
+  | "nsq_published"
+  | "nsq_publish_ok";
 
 export interface EventView {
   seq: number;

@@ -74,6 +74,10 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("DeadlockReport", "stuck") => "WaitFor",
         ("Listing", "lines") => "ListingLine",
         ("TimelineView", "marks") => "Mark",
+        ("Snapshot", "nsq") => "NsqView",
+        ("NsqView", "nodes") => "NsqdView",
+        ("NsqdView", "topics") => "NsqTopicView",
+        ("NsqTopicView", "channels") => "NsqChannelView",
         _ => return None,
     })
 }
@@ -107,6 +111,13 @@ impl Checker {
     }
 }
 
+const NSQ_PUBLISH: &str = r#"{
+  "nsq": { "nsqd": [{ "name": "nsqd-1", "topics": [{ "name": "events", "channels": ["archive"] }] }] },
+  "goroutines": [{ "name": "p", "behavior": { "program": [
+    { "forever": [{ "sleep": "10ms" }, { "publish": { "nsqd": "nsqd-1", "topic": "events" } }] }
+  ] } }]
+}"#;
+
 fn run(preset: &str, secs: u64) -> World {
     let mut w = World::new(&presets::get(preset).expect("preset").scenario()).expect("valid");
     w.run_until(SimTime::from_micros(secs * 1_000_000));
@@ -131,10 +142,18 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         tl.seek(SimTime::from_micros(secs * 500_000));
         c.check("TimelineView", &serde_json::to_value(tl.view()).expect("json"));
     }
+    // An NSQ world: goroutines publishing to a node whose topic has channels.
+    let nsq = World::from_json(NSQ_PUBLISH).expect("valid");
+    let mut nsq = nsq;
+    nsq.run_until(SimTime::from_micros(200_000));
+    c.check("Snapshot", &serde_json::to_value(nsq.snapshot()).expect("json"));
+    for e in nsq.events_since(0, 50) {
+        c.check("EventView", &serde_json::to_value(e).expect("json"));
+    }
     let every = [
         "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
-        "ListingLine", "TimelineView", "Mark",
+        "ListingLine", "TimelineView", "Mark", "NsqView", "NsqdView", "NsqTopicView", "NsqChannelView",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");
@@ -151,11 +170,11 @@ fn preset_info_matches_the_interface() {
 /// Every variant, with an exhaustive match so a new variant fails to compile here.
 fn all_states() -> Vec<GState> {
     use GState::*;
-    let all = vec![Runnable, Working, Sleeping, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait, Done, Panicked, Removed];
+    let all = vec![Runnable, Working, Sleeping, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait, BlockedNet, Done, Panicked, Removed];
     for s in &all {
         match s {
-            Runnable | Working | Sleeping | BlockedSend | BlockedRecv | BlockedSelect | BlockedWait | Done | Panicked
-            | Removed => {}
+            Runnable | Working | Sleeping | BlockedSend | BlockedRecv | BlockedSelect | BlockedWait | BlockedNet | Done
+            | Panicked | Removed => {}
         }
     }
     all
@@ -166,14 +185,15 @@ fn all_kinds() -> Vec<EventKind> {
     let all = vec![
         Produced, Handoff, Buffered, Received, RecvClosed, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait,
         Unblocked, SelectChose, WorkStart, WorkEnd, Sleep, Closed, Panicked, Dropped, Processed, Filtered, Prime,
-        WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield,
+        WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield, NsqPublish,
+        NsqPublished, NsqPublishOk,
     ];
     for k in &all {
         match k {
             Produced | Handoff | Buffered | Received | RecvClosed | BlockedSend | BlockedRecv | BlockedSelect
             | BlockedWait | Unblocked | SelectChose | WorkStart | WorkEnd | Sleep | Closed | Panicked | Dropped
             | Processed | Filtered | Prime | WgAdd | WgDone | Finished | Deadlock | Spawned | Removed | Paused
-            | Resumed | Capacity | Yield => {}
+            | Resumed | Capacity | Yield | NsqPublish | NsqPublished | NsqPublishOk => {}
         }
     }
     all

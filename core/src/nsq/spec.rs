@@ -4,7 +4,8 @@
 //! ```json
 //! "nsq": {
 //!   "latency": "exp(250us)",
-//!   "nsqd": [{ "name": "nsqd-1", "mem_queue_size": 10000, "msg_timeout": "60s" }]
+//!   "nsqd": [{ "name": "nsqd-1", "mem_queue_size": 10000, "msg_timeout": "60s",
+//!              "topics": [{ "name": "events", "channels": ["archive", "metrics"] }] }]
 //! }
 //! ```
 //!
@@ -50,7 +51,24 @@ pub struct NsqdSpec {
     /// `--msg-timeout`, default 60s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_timeout: Option<SimDuration>,
+    /// Topics and channels an operator created before the run
+    /// (nsqadmin's or the HTTP API's `/topic/create`, `/channel/create`):
+    /// a published message goes into each channel that exists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<TopicSpec>,
 }
+
+/// A topic created at the start, with its channels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+}
+
+/// At most this many topics per node, and channels per topic.
+pub const MAX_TOPICS: usize = 64;
 
 impl NsqdSpec {
     /// nsqd's options for this node: its defaults with this spec's values.
@@ -92,6 +110,26 @@ impl NsqSpec {
             if let Some(m) = n.mem_queue_size {
                 if m > MAX_MEM_QUEUE {
                     push(format!("nsq.nsqd[{i}].mem_queue_size"), format!("at most {MAX_MEM_QUEUE}, got {m}"));
+                }
+            }
+            if n.topics.len() > MAX_TOPICS {
+                push(format!("nsq.nsqd[{i}].topics"), format!("at most {MAX_TOPICS} topics, got {}", n.topics.len()));
+            }
+            for (j, t) in n.topics.iter().enumerate() {
+                if let Err(e) = super::names::check_topic_name(&t.name) {
+                    push(format!("nsq.nsqd[{i}].topics[{j}].name"), e.to_string());
+                } else if n.topics[..j].iter().any(|u| u.name == t.name) {
+                    push(format!("nsq.nsqd[{i}].topics[{j}].name"), format!("duplicate topic name {}", echo(&t.name)));
+                }
+                if t.channels.len() > MAX_TOPICS {
+                    push(format!("nsq.nsqd[{i}].topics[{j}].channels"), format!("at most {MAX_TOPICS} channels, got {}", t.channels.len()));
+                }
+                for (k, c) in t.channels.iter().enumerate() {
+                    if let Err(e) = super::names::check_channel_name(c) {
+                        push(format!("nsq.nsqd[{i}].topics[{j}].channels[{k}]"), e.to_string());
+                    } else if t.channels[..k].contains(c) {
+                        push(format!("nsq.nsqd[{i}].topics[{j}].channels[{k}]"), format!("duplicate channel name {}", echo(c)));
+                    }
                 }
             }
             if let Some(t) = n.msg_timeout {

@@ -199,7 +199,7 @@ impl World {
                 syscalls: Vec::new(),
             },
             go: GoRuntime::new(scenario),
-            nsq: scenario.nsq.as_ref().map(|n| Box::new(nsq::NsqWorld::new(n))),
+            nsq: None,
             rate: RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             pending: scenario.commands.iter().cloned().collect(),
@@ -212,6 +212,9 @@ impl World {
             go.add_group(k, spec.clone()).map_err(|e| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "goroutines".into(), message: e.to_string() }],
             })?;
+        }
+        if let Some(n) = &scenario.nsq {
+            w.nsq = Some(Box::new(nsq::NsqWorld::new(n, &mut w.kit.rng)));
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
         w.go.reserve_stuck_scratch();

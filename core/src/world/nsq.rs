@@ -51,10 +51,27 @@ pub(crate) struct NsqWorld {
 }
 
 impl NsqWorld {
-    pub(crate) fn new(spec: &NsqSpec) -> NsqWorld {
+    /// The nodes of `spec`, with the topics and channels it creates.
+    pub(crate) fn new(spec: &NsqSpec, rng: &mut crate::rng::SimRng) -> NsqWorld {
+        let nodes = spec
+            .nsqd
+            .iter()
+            .map(|n| {
+                let mut node = Nsqd::new(n.options());
+                for t in &n.topics {
+                    // Names were checked with the scenario.
+                    if let Ok(topic) = node.get_topic(&t.name) {
+                        for c in &t.channels {
+                            let _ = topic.get_channel(c, SimTime::ZERO, rng);
+                        }
+                    }
+                }
+                node
+            })
+            .collect();
         NsqWorld {
             latency: spec.latency.clone(),
-            nodes: spec.nsqd.iter().map(|n| Nsqd::new(n.options())).collect(),
+            nodes,
             names: spec.nsqd.iter().map(|n| n.name.clone()).collect(),
             links: Vec::new(),
             link_node: Vec::new(),

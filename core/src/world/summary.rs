@@ -26,7 +26,7 @@
 
 use super::World;
 use crate::gochan::behavior::Role;
-use crate::observe::snapshot::{DeadlockReport, GState, PanicReport, RunStatus, Totals};
+use crate::observe::snapshot::{DeadlockReport, GState, NsqView, PanicReport, RunStatus, Totals};
 use crate::observe::stats::Percentiles;
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -66,6 +66,9 @@ pub struct Summary {
     pub trace_hash: String,
     /// Problems with scheduled commands (skipped, not fatal).
     pub notices: Vec<String>,
+    /// NSQ nodes, topics and channels at the end (absent in a pure Go world).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsq: Option<NsqView>,
 }
 
 /// One goroutine over the run.
@@ -180,6 +183,7 @@ impl World {
             events_kept: self.kit.ledger.trace.events().len() as u64,
             trace_hash: snap.trace_hash,
             notices: self.notices.clone(),
+            nsq: snap.nsq,
         }
     }
 }
@@ -283,8 +287,14 @@ impl fmt::Display for Summary {
         let t = &self.totals;
         let _ = writeln!(
             out,
-            "messages    produced {}, delivered {}, processed {}, filtered {}, dropped {}, live {}",
-            t.produced, t.delivered, t.processed, t.filtered, t.dropped, t.live
+            "messages    produced {}, delivered {}, processed {}, filtered {}, dropped {}, live {}{}",
+            t.produced,
+            t.delivered,
+            t.processed,
+            t.filtered,
+            t.dropped,
+            t.live,
+            if t.published > 0 { format!(", published to NSQ {}", t.published) } else { String::new() }
         );
         let _ = writeln!(out, "throughput  {:.2} deliveries per virtual second", self.throughput_per_s);
         let _ = writeln!(out, "latency     produce -> receive:   {}", percentiles_line(&self.delivery_latency));
@@ -342,6 +352,46 @@ impl fmt::Display for Summary {
             .collect();
         table(&mut out, &["name", "cap", "len", "max_len", "closed", "sent", "recv"], &rows, 1);
 
+        if let Some(nsq) = &self.nsq {
+            let _ = writeln!(out, "\nnsq topics and channels (nsqadmin's counters):");
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for n in &nsq.nodes {
+                for t in &n.topics {
+                    rows.push(vec![
+                        n.name.clone(),
+                        t.name.clone(),
+                        String::new(),
+                        format!("{} ({} + {})", t.depth, t.memory_depth, t.backend_depth),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        t.message_count.to_string(),
+                        String::new(),
+                    ]);
+                    for c in &t.channels {
+                        rows.push(vec![
+                            n.name.clone(),
+                            t.name.clone(),
+                            c.name.clone(),
+                            format!("{} ({} + {})", c.depth, c.memory_depth, c.backend_depth),
+                            c.in_flight.to_string(),
+                            c.deferred.to_string(),
+                            c.requeue_count.to_string(),
+                            c.timeout_count.to_string(),
+                            c.message_count.to_string(),
+                            c.client_count.to_string(),
+                        ]);
+                    }
+                }
+            }
+            table(
+                &mut out,
+                &["nsqd", "topic", "channel", "depth (mem + disk)", "in flight", "deferred", "requeued", "timed out", "messages", "clients"],
+                &rows,
+                3,
+            );
+        }
         if let Some(d) = &self.deadlock {
             let at = SimTime::from_micros(d.at_us);
             match &d.go_message {

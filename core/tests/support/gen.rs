@@ -116,6 +116,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         1 => Just(json!("drop_multiples")),
         1 => Just(json!("break")),
         4 => Just(json!("drop")),
+        6 => (prop_oneof![8 => Just("n0"), 4 => Just("n1"), 1 => Just("nX")], prop_oneof![8 => Just("events"), 2 => Just("t.1#ephemeral"), 1 => Just("bad topic")])
+            .prop_map(|(n, t)| json!({"publish": {"nsqd": n, "topic": t}})),
     ]
 }
 
@@ -323,8 +325,9 @@ pub fn case() -> impl Strategy<Value = Case> {
         prop::option::weighted(0.15, duration()),
         prop_oneof![4 => 0u64..2_000, 1 => Just(100_000u64)],
     );
-    (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12)).prop_map(
-        |((seed, sample, stop, trace), caps, groups, commands, actions)| {
+    let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2));
+    (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq).prop_map(
+        |((seed, sample, stop, trace), caps, groups, commands, actions, nsq)| {
             let channels: Vec<Value> = caps.iter().enumerate().map(|(i, c)| json!({"name": format!("c{i}"), "capacity": c})).collect();
             let mut s = json!({
                 "seed": seed,
@@ -339,6 +342,10 @@ pub fn case() -> impl Strategy<Value = Case> {
             }
             if let Some(t) = stop {
                 s["stop_at"] = t;
+            }
+            if let Some((latency, nodes)) = nsq {
+                let nodes: Vec<Value> = (0..nodes).map(|i| json!({"name": format!("n{i}")})).collect();
+                s["nsq"] = json!({"latency": latency, "nsqd": nodes});
             }
             Case { scenario: s, actions }
         },

@@ -40,7 +40,13 @@ impl Bounds {
 /// Invariants that hold in every snapshot.
 pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(), TestCaseError> {
     let t = &s.totals;
-    prop_assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.live, "conservation: {:?}", t);
+    prop_assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.published + t.live, "conservation: {:?}", t);
+    // Every published value is in some topic; a PUB accepted whose OK is
+    // still on its way back is in a topic and live at once.
+    if let Some(nsq) = &s.nsq {
+        let in_topics: u64 = nsq.nodes.iter().flat_map(|n| &n.topics).map(|t| t.message_count).sum();
+        prop_assert!(in_topics >= t.published && in_topics <= t.published + t.live, "nsq: {in_topics} in topics, {} published, {} live", t.published, t.live);
+    }
     let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
     let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;
     prop_assert_eq!(t.live, buffered + held, "every live message is buffered or held by exactly one goroutine");
