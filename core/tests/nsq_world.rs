@@ -87,3 +87,80 @@ fn publish_names_are_checked() {
     assert!(err.contains(r#"publish.nsqd: no nsqd named "nsqd-9""#), "{err}");
     assert!(err.contains("E_BAD_TOPIC"), "{err}");
 }
+
+/// One producer publishing 200 values to `events`; a consumer on channel
+/// `archive` with max_in_flight 4 and 2 handlers working 20 ms each.
+const CONSUME: &str = r#"{
+  "name": "nsq-consume",
+  "seed": 5,
+  "nsq": { "latency": "exp(300us)", "nsqd": [{ "name": "nsqd-1" }],
+           "consumers": [{ "name": "archiver", "topic": "events", "channel": "archive", "nsqd": ["nsqd-1"],
+                           "max_in_flight": 4, "handlers": 2, "work": "exp(20ms)" }] },
+  "goroutines": [
+    { "name": "producer", "behavior": { "program": [
+      { "repeat": { "times": 200, "body": [
+        { "sleep": "exp(15ms)" },
+        { "publish": { "nsqd": "nsqd-1", "topic": "events" } }
+      ] } }
+    ] } }
+  ]
+}"#;
+
+#[test]
+fn a_consumer_handles_every_message_once() {
+    let mut w = World::new(&Scenario::from_json(CONSUME).expect("valid")).expect("builds");
+    w.run_until(SimTime::ZERO + SimDuration::from_secs(60));
+    let s = w.snapshot();
+    assert_eq!(s.status, RunStatus::Running, "readers wait on the network forever: the program never ends by itself");
+    assert!(s.deadlock.is_none(), "nobody is stuck: {:?}", s.deadlock);
+    assert_eq!(s.totals.published, 200);
+    // Each copy came into Go once and was finished by a handler.
+    assert_eq!(s.totals.produced, 400);
+    assert_eq!(s.totals.processed, 200);
+    assert_eq!(s.totals.delivered, 200, "the handlers received each one");
+    assert_eq!(s.totals.live, 0);
+    let c = &s.nsq.as_ref().unwrap().nodes[0].topics[0].channels[0];
+    assert_eq!((c.name.as_str(), c.message_count, c.depth, c.in_flight, c.timeout_count), ("archive", 200, 0, 0, 0));
+    assert_eq!(c.client_count, 1);
+    // The consumer is Go: its channel, its reader and its handlers.
+    assert!(s.channels.iter().any(|ch| ch.name == "archiver.incoming" && ch.cap == 0));
+    let names: Vec<&str> = s.goroutines.iter().map(|g| g.name.as_str()).collect();
+    for n in ["archiver.conn1", "archiver.handler-1", "archiver.handler-2"] {
+        assert!(names.contains(&n), "{names:?}");
+    }
+    // End-to-end latency: publish to handler done.
+    assert!(s.processed_latency.count == 200 && s.processed_latency.p50_us > 20_000, "{:?}", s.processed_latency);
+}
+
+#[test]
+fn a_handler_slower_than_the_msg_timeout_sees_timeouts_and_duplicates() {
+    let slow = CONSUME
+        .replace(r#""nsqd": [{ "name": "nsqd-1" }]"#, r#""nsqd": [{ "name": "nsqd-1", "msg_timeout": "50ms" }]"#)
+        .replace(r#""work": "exp(20ms)""#, r#""work": "80ms""#)
+        .replace(r#""times": 200"#, r#""times": 20"#);
+    let mut w = World::new(&Scenario::from_json(&slow).expect("valid")).expect("builds");
+    w.run_until(SimTime::ZERO + SimDuration::from_secs(3));
+    let s = w.snapshot();
+    let c = &s.nsq.as_ref().unwrap().nodes[0].topics[0].channels[0];
+    assert!(c.timeout_count > 0, "{c:?}");
+    let kinds: Vec<_> = w.trace().events().map(|e| e.kind).collect();
+    use queuelab::observe::trace::EventKind::*;
+    assert!(kinds.contains(&NsqTimeout));
+    assert!(kinds.contains(&NsqFinFailed), "a FIN after the timeout is refused");
+    let again = w.trace().events().filter(|e| e.kind == NsqMessage && e.aux > 1).count();
+    assert!(again > 0, "messages delivered again (attempt 2+)");
+    assert!(s.totals.processed > 20, "more handlings than messages: duplicates ({} for 20)", s.totals.processed);
+}
+
+#[test]
+fn consuming_seek_is_a_straight_run() {
+    let sc = Scenario::from_json(CONSUME).unwrap();
+    let t = SimTime::ZERO + SimDuration::from_millis(1_700);
+    let mut a = World::new(&sc).unwrap();
+    a.run_until(t);
+    let mut tl = Timeline::new(&sc).unwrap();
+    tl.run_until(SimTime::ZERO + SimDuration::from_secs(4));
+    tl.seek(t);
+    assert_eq!(tl.world().trace_hash(), a.trace_hash());
+    assert_eq!(tl.world().snapshot(), a.snapshot());
+}

@@ -101,6 +101,35 @@ pub enum Behavior {
     Closer(Closer),
     SieveFilter(SieveFilter),
     Program(Vec<Stmt>),
+    /// go-nsq's `conn.readLoop` for one connection of a consumer of the
+    /// scenario's `nsq` section: `for { m := read(conn); incoming <- m }`.
+    /// Made by the world from the `nsq` section, never written in a
+    /// scenario.
+    #[serde(skip_deserializing)]
+    NsqReader(NsqReader),
+    /// A go-nsq handler goroutine (`AddConcurrentHandlers`):
+    /// `for m := range incoming { process(m); m.Finish() }`. Made by the
+    /// world from the `nsq` section.
+    #[serde(skip_deserializing)]
+    NsqHandler(NsqHandler),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsqReader {
+    pub consumer: String,
+    pub nsqd: String,
+    /// The channel it pushes into (`<consumer>.incoming`).
+    pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsqHandler {
+    pub consumer: String,
+    pub from: String,
+    #[serde(default)]
+    pub work: Dist,
 }
 
 /// The role a template plays, for drawing.
@@ -124,6 +153,8 @@ impl Behavior {
             Behavior::Closer(_) => Role::Closer,
             Behavior::SieveFilter(_) => Role::Filter,
             Behavior::Program(_) => Role::Custom,
+            Behavior::NsqReader(_) => Role::Producer,
+            Behavior::NsqHandler(_) => Role::Consumer,
         }
     }
 
@@ -158,6 +189,7 @@ impl Behavior {
         match self {
             Behavior::Consumer(c) => Some(&mut c.work),
             Behavior::Stage(s) => Some(&mut s.work),
+            Behavior::NsqHandler(h) => Some(&mut h.work),
             _ => None,
         }
     }
@@ -213,6 +245,15 @@ impl Behavior {
                 prog
             }
             Behavior::Closer(c) => vec![Stmt::WgWait(c.wait.clone()), Stmt::Close(c.close.clone())],
+            Behavior::NsqReader(r) => vec![Stmt::Forever(vec![
+                Stmt::NsqRead { consumer: r.consumer.clone(), nsqd: r.nsqd.clone() },
+                Stmt::Send(r.to.clone()),
+            ])],
+            Behavior::NsqHandler(h) => {
+                let mut body = work_stmts(&h.work);
+                body.push(Stmt::NsqFinish);
+                vec![Stmt::Range { ch: h.from.clone(), body }]
+            }
             Behavior::SieveFilter(f) => vec![
                 Stmt::Recv(f.from.clone()),
                 Stmt::TakeDivisor,

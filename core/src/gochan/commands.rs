@@ -19,6 +19,7 @@ struct RuntimeNames<'a> {
     chans: &'a [String],
     wgs: &'a [super::runtime::Wg],
     nsqd: &'a [String],
+    conns: &'a [(String, u32)],
 }
 
 impl Names for RuntimeNames<'_> {
@@ -31,11 +32,15 @@ impl Names for RuntimeNames<'_> {
     fn nsqd(&self, name: &str) -> Option<u32> {
         self.nsqd.iter().position(|n| n == name).map(|i| i as u32)
     }
+    fn nsq_conn(&self, consumer: &str, nsqd: &str) -> Option<u32> {
+        let node = self.nsqd(nsqd)?;
+        self.conns.iter().position(|(c, n)| c == consumer && *n == node).map(|i| i as u32)
+    }
 }
 
 impl GoRuntime {
     fn names(&self) -> RuntimeNames<'_> {
-        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs, nsqd: &self.nsqd_names }
+        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs, nsqd: &self.nsqd_names, conns: &self.nsq_conns }
     }
 
     pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {

@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime};
+use super::runtime::{schedule_for, GoRuntime, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -288,6 +288,24 @@ impl GoRuntime {
                 k.record(EventKind::NsqPublish, g, NONE, Some(v), i64::from(node));
                 k.syscalls.push(Syscall::Publish { g, node, topic });
                 return false;
+            }
+            Op::NsqRead { conn } => {
+                // What it held was pushed into `incoming` already; anything
+                // else is finished, as a receive would.
+                self.finish_held(k, g);
+                self.gs[gi].wait = NSQ_READ | u32::from(conn);
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::NsqRead { g, conn });
+                return false;
+            }
+            Op::NsqFinish => {
+                // go-nsq writes FIN and goes on: the world sends it and
+                // counts the message processed.
+                if let Some(m) = self.gs[gi].held.take() {
+                    k.record(EventKind::NsqFinish, g, NONE, Some(m), 0);
+                    k.syscalls.push(Syscall::NsqFinish { g, msg: m });
+                }
+                self.gs[gi].pc += 1;
             }
             Op::End => {
                 self.finish_held(k, g);
@@ -636,6 +654,25 @@ impl GoRuntime {
         self.gs[gi].pc += 1;
         self.set_state(g, GState::Runnable, now);
         self.run_goroutine(k, g, now);
+    }
+
+    /// A message arrived for `g`, a connection reader waiting in
+    /// `NsqRead`: it holds it as a new Go value (labelled after its
+    /// publisher, timed from its publish) and runs on. Returns the value,
+    /// or `None` if `g` was not waiting.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn net_message(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, published: SimTime, attempts: u16, now: SimTime) -> Option<MsgRef> {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & NSQ_READ == 0 || !k.run.is_running() {
+            return None;
+        }
+        let m = k.ledger.arrived(value, producer, published);
+        k.record(EventKind::NsqMessage, g, NONE, Some(m), i64::from(attempts));
+        self.gs[gi].held = Some(m);
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+        Some(m)
     }
 
     /// An unrecovered panic in `g`: Go crashes the whole program.

@@ -69,6 +69,14 @@ pub enum Stmt {
     /// `nsq` section: blocks until the node's response comes back over the
     /// network.
     Publish(PublishStmt),
+    /// go-nsq's connection reader waiting for the next message frame of
+    /// `consumer`'s connection to `nsqd` (made by the world, never written).
+    #[serde(skip_deserializing)]
+    NsqRead { consumer: String, nsqd: String },
+    /// `m.Finish()`: `FIN` for the held message over its connection (go-nsq
+    /// writes it and goes on; made by the world, never written).
+    #[serde(skip_deserializing)]
+    NsqFinish,
 }
 
 /// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`.
@@ -146,6 +154,10 @@ pub enum Op {
     /// Publish the held value (or a new one) to nsqd `node`, topic
     /// `topics[topic]`, and wait for the response.
     Publish { node: u16, topic: u16 },
+    /// Wait for the next message on NSQ connection `conn`.
+    NsqRead { conn: u16 },
+    /// `FIN` the held message.
+    NsqFinish,
     End,
 }
 
@@ -232,6 +244,10 @@ pub trait Names {
     fn waitgroup(&self, name: &str) -> Option<WgId>;
     /// The index of nsqd node `name` in the scenario's `nsq` section.
     fn nsqd(&self, _name: &str) -> Option<u32> {
+        None
+    }
+    /// The index of `consumer`'s connection to `nsqd`.
+    fn nsq_conn(&self, _consumer: &str, _nsqd: &str) -> Option<u32> {
         None
     }
 }
@@ -529,6 +545,17 @@ impl Compiler<'_> {
                 let op = Op::Publish { node: node as u16, topic: topic.min(usize::from(u16::MAX)) as u16 };
                 self.emit_line(op, ind, &format!("producer.Publish({:?}, v) // to {}, waits for its response", p.topic, p.nsqd));
                 self.mark_waits();
+            }
+            Stmt::NsqRead { consumer, nsqd } => {
+                let conn = self.names.nsq_conn(consumer, nsqd).unwrap_or_else(|| {
+                    self.err(path, format!("no connection of consumer {} to {}", crate::time::echo(consumer), crate::time::echo(nsqd)));
+                    0
+                });
+                self.emit_line(Op::NsqRead { conn: conn as u16 }, ind, &format!("m := readMessage(conn) // from {nsqd}"));
+                self.mark_waits();
+            }
+            Stmt::NsqFinish => {
+                self.emit_line(Op::NsqFinish, ind, "m.Finish() // FIN");
             }
             Stmt::Drop => {
                 let (cause, text) = if self.in_send_default {

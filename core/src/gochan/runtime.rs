@@ -99,6 +99,11 @@ pub(crate) struct Wg {
     pub(crate) waiters: Vec<GoId>,
 }
 
+/// In a goroutine's `wait` while it is in `BlockedNet`: set when it waits
+/// for a message on a connection (the low bits name the connection),
+/// clear when it waits for a node's response (the low bits name the node).
+pub(crate) const NSQ_READ: u32 = 1 << 31;
+
 /// Everything of a world that is Go's: channels, WaitGroups, goroutines
 /// and their groups, plus the executor's scratch buffers.
 #[derive(Clone, Debug)]
@@ -113,6 +118,8 @@ pub(crate) struct GoRuntime {
     pub(crate) groups: Vec<Group>,
     /// The scenario's nsqd nodes, by index (`publish` names them).
     pub(crate) nsqd_names: Vec<String>,
+    /// NSQ consumer connections, by index: (consumer, node index).
+    pub(crate) nsq_conns: Vec<(String, u32)>,
     /// Goroutine events pending (runs, wakes, select timeouts).
     pub(crate) g_pending: u32,
     // Scratch buffers reused by the hot path (no allocation per event).
@@ -135,6 +142,11 @@ impl GoRuntime {
             g_names: std::collections::BTreeMap::new(),
             groups: Vec::new(),
             nsqd_names: scenario.nsq.iter().flat_map(|n| n.nsqd.iter().map(|d| d.name.clone())).collect(),
+            nsq_conns: scenario
+                .nsq
+                .iter()
+                .flat_map(|n| n.connections().into_iter().map(|(c, node)| (n.consumers[c].name.clone(), node)))
+                .collect(),
             g_pending: 0,
             scratch_waiters: Vec::new(),
             scratch_waiters2: Vec::new(),

@@ -99,6 +99,11 @@ impl GoRuntime {
                 let w = &self.wgs[gr.wait as usize];
                 format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
             }
+            GState::BlockedNet if gr.wait & super::runtime::NSQ_READ != 0 => {
+                let conn = (gr.wait & !super::runtime::NSQ_READ) as usize;
+                let node = self.nsq_conns.get(conn).map_or("?", |c| self.nsqd_name(c.1));
+                format!("waiting for a message from {node} for {dur}")
+            }
             GState::BlockedNet => {
                 let node = self.nsqd_name(gr.wait);
                 match gr.held {
@@ -267,6 +272,10 @@ impl GoRuntime {
             EventKind::NsqPublish => format!("{g} sent PUB {label} to {}", self.nsqd_name(e.aux as u32)),
             EventKind::NsqPublished => format!("{} put {label} into its topic", self.nsqd_name(e.aux as u32)),
             EventKind::NsqPublishOk => format!("{g}: Publish of {label} returned OK from {}", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqMessage => format!("{g} got {label} (attempt {})", e.aux),
+            EventKind::NsqFinish => format!("{g}: {label}.Finish(), FIN goes back"),
+            EventKind::NsqTimeout => format!("{} timed out {label} in flight: it goes back to the queue", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqFinFailed => format!("{} refused FIN of {label} (E_FIN_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
             EventKind::Yield => {
                 format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
             }

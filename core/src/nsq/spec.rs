@@ -36,6 +36,65 @@ pub struct NsqSpec {
     pub latency: Dist,
     #[serde(default)]
     pub nsqd: Vec<NsqdSpec>,
+    /// go-nsq consumers: each subscribes to a topic's channel on its nodes
+    /// and hands messages to its handler goroutines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<ConsumerSpec>,
+}
+
+fn one() -> u64 {
+    1
+}
+fn one_u32() -> u32 {
+    1
+}
+
+/// A go-nsq `Consumer` with `AddConcurrentHandlers(handler, handlers)`,
+/// connected to `nsqd` (`ConnectToNSQDs`).
+///
+/// In the world it is Go, as in a Go program: an unbuffered channel
+/// `<name>.incoming`, one reader goroutine per connection (`<name>.conn<i>`,
+/// go-nsq's `conn.readLoop`, which pushes each message into `incoming`) and
+/// `handlers` handler goroutines (`<name>.handler`: take a message, work,
+/// `Finish()`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    pub name: String,
+    pub topic: String,
+    pub channel: String,
+    /// The nodes it connects to.
+    pub nsqd: Vec<String>,
+    /// go-nsq's `MaxInFlight` (default 1), split over the connections.
+    #[serde(default = "one")]
+    pub max_in_flight: u64,
+    /// Handler goroutines (default 1).
+    #[serde(default = "one_u32")]
+    pub handlers: u32,
+    /// How long the handler works on a message.
+    #[serde(default)]
+    pub work: Dist,
+}
+
+/// Longest consumer name: its goroutines are `<name>.handler-<n>`, and
+/// goroutine and channel names are at most 32 characters.
+pub const MAX_CONSUMER_NAME: usize = 18;
+/// At most this many handler goroutines per consumer.
+pub const MAX_HANDLERS: u32 = 256;
+
+impl ConsumerSpec {
+    /// The Go channel between its readers and its handlers.
+    pub fn incoming(&self) -> String {
+        format!("{}.incoming", self.name)
+    }
+    /// The reader goroutine of its `i`-th connection (from 1).
+    pub fn reader(&self, i: usize) -> String {
+        format!("{}.conn{i}", self.name)
+    }
+    /// Its handler goroutines' group.
+    pub fn handler_group(&self) -> String {
+        format!("{}.handler", self.name)
+    }
 }
 
 /// One nsqd node.
@@ -141,7 +200,46 @@ impl NsqSpec {
                 }
             }
         }
+        for (i, c) in self.consumers.iter().enumerate() {
+            let base = format!("nsq.consumers[{i}]");
+            if c.name.is_empty() || c.name.len() > MAX_CONSUMER_NAME || !c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+                push(format!("{base}.name"), format!("a consumer name is 1-{MAX_CONSUMER_NAME} letters, digits, '_' or '-', got {}", echo(&c.name)));
+            } else if self.consumers[..i].iter().any(|d| d.name == c.name) {
+                push(format!("{base}.name"), format!("duplicate consumer name {}", echo(&c.name)));
+            }
+            if let Err(e) = super::names::check_topic_name(&c.topic) {
+                push(format!("{base}.topic"), e.to_string());
+            }
+            if let Err(e) = super::names::check_channel_name(&c.channel) {
+                push(format!("{base}.channel"), e.to_string());
+            }
+            if c.nsqd.is_empty() || c.nsqd.len() > MAX_NODES {
+                push(format!("{base}.nsqd"), format!("1 to {MAX_NODES} node names, got {}", c.nsqd.len()));
+            }
+            for (j, n) in c.nsqd.iter().enumerate() {
+                if self.node(n).is_none() {
+                    push(format!("{base}.nsqd[{j}]"), format!("no nsqd named {} (nsq.nsqd lists the nodes)", echo(n)));
+                } else if c.nsqd[..j].contains(n) {
+                    push(format!("{base}.nsqd[{j}]"), format!("{} is listed twice", echo(n)));
+                }
+            }
+            if c.max_in_flight > defaults.max_rdy_count {
+                push(format!("{base}.max_in_flight"), format!("at most {} (nsqd's max-rdy-count), got {}", defaults.max_rdy_count, c.max_in_flight));
+            }
+            if c.handlers == 0 || c.handlers > MAX_HANDLERS {
+                push(format!("{base}.handlers"), format!("between 1 and {MAX_HANDLERS}, got {}", c.handlers));
+            }
+        }
         out
+    }
+
+    /// Every connection of every consumer, in order: (consumer, node).
+    pub fn connections(&self) -> Vec<(usize, u32)> {
+        self.consumers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.nsqd.iter().filter_map(move |n| self.node(n).map(|n| (i, n))))
+            .collect()
     }
 
     /// The index of node `name`.

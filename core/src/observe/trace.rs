@@ -75,6 +75,16 @@ pub enum EventKind {
     NsqPublished,
     /// A `Publish` returned: the node's `OK` came back (`aux` = node).
     NsqPublishOk,
+    /// A consumer's connection reader got a message (`aux` = its attempts).
+    NsqMessage,
+    /// A handler finished a message: `FIN` goes back to the node.
+    NsqFinish,
+    /// A node put an in-flight message back: its deadline passed
+    /// (`aux` = node).
+    NsqTimeout,
+    /// A node refused a `FIN` (E_FIN_FAILED: the message had timed out and
+    /// was requeued or delivered again; `aux` = node).
+    NsqFinFailed,
 }
 
 /// Why a message was dropped.

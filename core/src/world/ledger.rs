@@ -144,6 +144,22 @@ impl Ledger {
         }
     }
 
+    /// A message came in from NSQ (a consumer's connection reader got it):
+    /// a new Go value, timed from its publish so latencies are end to end.
+    pub(crate) fn arrived(&mut self, value: i64, producer: GoId, published: SimTime) -> MsgRef {
+        self.tally.produced += 1;
+        self.msgs.alloc(value, producer, published)
+    }
+
+    /// A handler finished message `m` (its `FIN` is on the way).
+    pub(crate) fn finished_by(&mut self, m: MsgRef, g: GoId, now: SimTime) {
+        let lat = (now - self.msgs.get(m).produced_at).as_micros();
+        self.tally.processed += 1;
+        self.processed.record(lat);
+        self.record(now, EventKind::Processed, g, NONE, Some(m), lat as i64);
+        self.msgs.free(m);
+    }
+
     /// Message `m` left the Go world into NSQ (a `Publish` returned OK).
     pub(crate) fn published(&mut self, m: MsgRef) {
         self.tally.published += 1;

@@ -91,6 +91,8 @@ pub(crate) enum Ev {
     Stop,
     /// A frame may have arrived on NSQ link `n`.
     Net(u32),
+    /// nsqd node `n`'s expiry scan (in-flight deadlines, deferred messages).
+    NsqNode(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -151,6 +153,11 @@ pub(crate) enum Syscall {
     /// Goroutine `g` publishes its held value to nsqd `node`, topic
     /// `topics[topic]` of its program, and waits for the response.
     Publish { g: GoId, node: u16, topic: u16 },
+    /// Goroutine `g` (a consumer's connection reader) waits for the next
+    /// message on NSQ connection `conn`.
+    NsqRead { g: GoId, conn: u16 },
+    /// Goroutine `g` (a handler) finished message `msg`: `FIN` it.
+    NsqFinish { g: GoId, msg: crate::gochan::channel::MsgRef },
 }
 
 impl Kit {
@@ -214,7 +221,44 @@ impl World {
             })?;
         }
         if let Some(n) = &scenario.nsq {
-            w.nsq = Some(Box::new(nsq::NsqWorld::new(n, &mut w.kit.rng)));
+            // Each consumer is Go, as go-nsq is: its `incoming` channel,
+            // one reader goroutine per connection, its handler goroutines.
+            for c in &n.consumers {
+                w.go.chans.push(crate::gochan::channel::Channel::new(0));
+                w.go.chan_names.push(c.incoming());
+            }
+            let problem = |e: CommandError| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "nsq.consumers".into(), message: e.to_string() }],
+            };
+            for c in &n.consumers {
+                for (i, node) in c.nsqd.iter().enumerate() {
+                    let spec = crate::scenario::GoroutineSpec {
+                        name: c.reader(i + 1),
+                        count: 1,
+                        behavior: crate::gochan::behavior::Behavior::NsqReader(crate::gochan::behavior::NsqReader {
+                            consumer: c.name.clone(),
+                            nsqd: node.clone(),
+                            to: c.incoming(),
+                        }),
+                    };
+                    let (go, k) = w.go_kit();
+                    go.add_group(k, spec).map_err(problem)?;
+                }
+                let spec = crate::scenario::GoroutineSpec {
+                    name: c.handler_group(),
+                    count: c.handlers,
+                    behavior: crate::gochan::behavior::Behavior::NsqHandler(crate::gochan::behavior::NsqHandler {
+                        consumer: c.name.clone(),
+                        from: c.incoming(),
+                        work: c.work.clone(),
+                    }),
+                };
+                let (go, k) = w.go_kit();
+                go.add_group(k, spec).map_err(problem)?;
+            }
+            let mut nsq = nsq::NsqWorld::new(n, &mut w.kit.rng);
+            nsq.open(&mut w.kit.rng, &mut w.kit.queue);
+            w.nsq = Some(Box::new(nsq));
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
         w.go.reserve_stuck_scratch();
@@ -447,6 +491,7 @@ impl World {
             }
             Ev::Stop => self.end(RunStatus::Stopped, now),
             Ev::Net(link) => self.net_arrival(link, now),
+            Ev::NsqNode(node) => self.nsq_timer(node, now),
         }
         if !self.kit.syscalls.is_empty() {
             self.run_syscalls(now);

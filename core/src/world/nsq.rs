@@ -19,9 +19,15 @@ use super::{Ev, Syscall, World};
 use crate::dist::Dist;
 use crate::gochan::channel::GoId;
 use crate::net::Link;
-use crate::nsq::message::Body;
+use crate::gochan::channel::MsgRef;
+use crate::kernel::EventQueue;
+use crate::nsq::client::rdy::per_conn_max_in_flight;
+use crate::nsq::message::{Body, MessageId};
+use crate::nsq::nsqd::channel::Returned;
 use crate::nsq::nsqd::Nsqd;
-use crate::nsq::spec::NsqSpec;
+use crate::nsq::spec::{ConsumerSpec, NsqSpec};
+use crate::rng::SimRng;
+use std::collections::VecDeque;
 use crate::observe::snapshot::{NsqChannelView, NsqTopicView, NsqView, NsqdView};
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::SimTime;
@@ -35,6 +41,36 @@ pub(crate) enum Frame {
     Pub { g: GoId, topic: u16, value: i64 },
     /// The node's `OK` to `g`'s `PUB`.
     PubOk { g: GoId },
+    /// `SUB topic channel` on consumer connection `conn`.
+    Sub { conn: u16 },
+    /// `RDY count` on connection `conn`.
+    Rdy { conn: u16, count: u64 },
+    /// A message pushed to connection `conn`.
+    Msg { conn: u16, msg: Incoming },
+    /// `FIN id` on connection `conn`.
+    Fin { conn: u16, id: MessageId },
+}
+
+/// A message as a consumer's connection receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Incoming {
+    id: MessageId,
+    producer: GoId,
+    value: i64,
+    published: SimTime,
+    attempts: u16,
+}
+
+/// One consumer connection to one node.
+#[derive(Clone, Debug)]
+struct Conn {
+    consumer: usize,
+    up: u32,
+    down: u32,
+    /// Messages received and not yet taken by the reader goroutine.
+    inbox: VecDeque<Incoming>,
+    /// The reader goroutine, while it waits in `NsqRead`.
+    reader: Option<GoId>,
 }
 
 /// The NSQ system of a world.
@@ -48,6 +84,16 @@ pub(crate) struct NsqWorld {
     link_node: Vec<u16>,
     /// A goroutine's connection to a node: (link to the node, link back).
     conns: BTreeMap<(GoId, u16), (u32, u32)>,
+    consumers: Vec<ConsumerSpec>,
+    /// Consumer connections; a connection's index is its client id at the
+    /// node.
+    clients: Vec<Conn>,
+    /// Which connection and node message id a Go value came in as.
+    owner: BTreeMap<MsgRef, (u16, MessageId)>,
+    /// The earliest node timer scheduled (in-flight and deferred expiry).
+    timer: Vec<Option<SimTime>>,
+    /// Reused by the expiry scan.
+    returned: Vec<Returned>,
 }
 
 impl NsqWorld {
@@ -69,13 +115,92 @@ impl NsqWorld {
                 node
             })
             .collect();
-        NsqWorld {
+        let mut w = NsqWorld {
             latency: spec.latency.clone(),
+            timer: vec![None; spec.nsqd.len()],
             nodes,
             names: spec.nsqd.iter().map(|n| n.name.clone()).collect(),
             links: Vec::new(),
             link_node: Vec::new(),
             conns: BTreeMap::new(),
+            consumers: spec.consumers.clone(),
+            clients: Vec::new(),
+            owner: BTreeMap::new(),
+            returned: Vec::new(),
+        };
+        for (consumer, node) in spec.connections() {
+            let (up, down) = w.new_link_pair(node as u16);
+            w.clients.push(Conn { consumer, up, down, inbox: VecDeque::new(), reader: None });
+        }
+        w
+    }
+
+    fn new_link_pair(&mut self, node: u16) -> (u32, u32) {
+        let up = self.links.len() as u32;
+        self.links.push(Link::new(self.latency.clone()));
+        self.links.push(Link::new(self.latency.clone()));
+        self.link_node.extend([node, node]);
+        (up, up + 1)
+    }
+
+    /// Sends `frame` on `link` now; the world's queue gets its arrival.
+    fn send(&mut self, link: u32, frame: Frame, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+        if let Ok(Some(at)) = self.links[link as usize].send(now, frame, rng) {
+            queue.schedule(at, Ev::Net(link));
+        }
+    }
+
+    /// Each connection's opening: `SUB`, then `RDY` with its share of
+    /// the consumer's max_in_flight (go-nsq's split over its connections).
+    pub(crate) fn open(&mut self, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+        for conn in 0..self.clients.len() {
+            let c = &self.clients[conn];
+            let spec = &self.consumers[c.consumer];
+            let conns = self.clients.iter().filter(|d| d.consumer == c.consumer).count();
+            let count = per_conn_max_in_flight(spec.max_in_flight, conns);
+            let up = c.up;
+            self.send(up, Frame::Sub { conn: conn as u16 }, SimTime::ZERO, rng, queue);
+            self.send(up, Frame::Rdy { conn: conn as u16, count }, SimTime::ZERO, rng, queue);
+        }
+    }
+
+    /// The node pushes what it can to the ready clients of `topic` /
+    /// `channel` (round robin), then its expiry timer is brought forward if
+    /// needed.
+    fn pump(&mut self, node: u16, topic: &str, channel: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+        loop {
+            let Some(ch) = self.nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)) else { break };
+            let Ok(Some(d)) = ch.deliver_next(now, rng) else { break };
+            let conn = d.client as u16;
+            let msg = Incoming {
+                id: d.message.id,
+                producer: d.message.body.producer,
+                value: d.message.body.value as i64,
+                published: d.message.timestamp,
+                attempts: d.message.attempts,
+            };
+            let down = self.clients[usize::from(conn)].down;
+            self.send(down, Frame::Msg { conn, msg }, now, rng, queue);
+        }
+        self.arm(node, queue);
+    }
+
+    /// Every channel of `topic` on `node` pumps.
+    fn pump_topic(&mut self, node: u16, topic: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+        let names: Vec<String> = self.nodes[usize::from(node)].topic(topic).map(|t| t.channels().map(|c| c.name().to_string()).collect()).unwrap_or_default();
+        for c in names {
+            self.pump(node, topic, &c, now, rng, queue);
+        }
+    }
+
+    /// Schedules the node's expiry scan at its next deadline if that is
+    /// earlier than the one scheduled.
+    fn arm(&mut self, node: u16, queue: &mut EventQueue<Ev>) {
+        let Some(next) = self.nodes[usize::from(node)].next_deadline() else { return };
+        let t = &mut self.timer[usize::from(node)];
+        if t.is_none_or(|at| next < at) {
+            *t = Some(next);
+            queue.schedule(next, Ev::NsqNode(u32::from(node)));
         }
     }
 
@@ -84,11 +209,7 @@ impl NsqWorld {
         if let Some(&c) = self.conns.get(&(g, node)) {
             return c;
         }
-        let up = self.links.len() as u32;
-        self.links.push(Link::new(self.latency.clone()));
-        self.links.push(Link::new(self.latency.clone()));
-        self.link_node.extend([node, node]);
-        let c = (up, up + 1);
+        let c = self.new_link_pair(node);
         self.conns.insert((g, node), c);
         c
     }
@@ -157,23 +278,91 @@ impl World {
     /// Carries out the requests the Go runtime made during the event just
     /// handled.
     pub(super) fn run_syscalls(&mut self, now: SimTime) {
-        let mut calls = std::mem::take(&mut self.kit.syscalls);
-        for call in calls.drain(..) {
-            match call {
-                Syscall::Publish { g, node, topic } => {
-                    let Some(nsq) = self.nsq.as_deref_mut() else { continue };
-                    let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
-                    let (up, _) = nsq.conn(g, node);
-                    if let Ok(Some(at)) = nsq.links[up as usize].send(now, Frame::Pub { g, topic, value }, &mut self.kit.rng) {
-                        self.kit.queue.schedule(at, Ev::Net(up));
-                    }
+        // A call can run goroutines that make more calls: until none is left.
+        while !self.kit.syscalls.is_empty() {
+            let mut calls = std::mem::take(&mut self.kit.syscalls);
+            for call in calls.drain(..) {
+                self.syscall(call, now);
+            }
+            // Keep the buffer's allocation (no allocation per event once warm).
+            if self.kit.syscalls.is_empty() {
+                self.kit.syscalls = calls;
+            }
+        }
+    }
+
+    fn syscall(&mut self, call: Syscall, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        match call {
+            Syscall::Publish { g, node, topic } => {
+                let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
+                let (up, _) = nsq.conn(g, node);
+                nsq.send(up, Frame::Pub { g, topic, value }, now, &mut self.kit.rng, &mut self.kit.queue);
+            }
+            Syscall::NsqRead { g, conn } => {
+                if let Some(c) = nsq.clients.get_mut(usize::from(conn)) {
+                    c.reader = Some(g);
+                }
+                self.hand_over(conn, now);
+            }
+            Syscall::NsqFinish { g, msg } => {
+                let owner = nsq.owner.remove(&msg);
+                self.kit.ledger.finished_by(msg, g, now);
+                if let Some((conn, id)) = owner {
+                    let up = nsq.clients[usize::from(conn)].up;
+                    nsq.send(up, Frame::Fin { conn, id }, now, &mut self.kit.rng, &mut self.kit.queue);
                 }
             }
         }
-        // Keep the buffer's allocation (no allocation per event once warm).
-        if self.kit.syscalls.is_empty() {
-            self.kit.syscalls = calls;
+    }
+
+    /// The reader of `conn`, if it waits, takes the oldest message received.
+    fn hand_over(&mut self, conn: u16, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let Some(c) = nsq.clients.get_mut(usize::from(conn)) else { return };
+        let (Some(g), Some(msg)) = (c.reader, c.inbox.front().copied()) else { return };
+        c.inbox.pop_front();
+        c.reader = None;
+        let (go, k) = (&mut self.go, &mut self.kit);
+        if let Some(m) = go.net_message(k, g, msg.producer, msg.value, msg.published, msg.attempts, now) {
+            if let Some(nsq) = self.nsq.as_deref_mut() {
+                nsq.owner.insert(m, (conn, msg.id));
+            }
         }
+    }
+
+    /// The expiry scan of `node` is due: in-flight messages past their
+    /// deadline and deferred ones due go back to their queues, then the
+    /// node pushes again.
+    pub(super) fn nsq_timer(&mut self, node: u32, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let n = node as u16;
+        if nsq.timer[node as usize].is_some_and(|t| t <= now) {
+            nsq.timer[node as usize] = None;
+        }
+        let mut returned = std::mem::take(&mut nsq.returned);
+        let mut names: Vec<(String, String)> = Vec::new();
+        for t in nsq.nodes[node as usize].topics_mut() {
+            let topic = t.name().to_string();
+            for c in t.channels_mut() {
+                returned.clear();
+                c.process_in_flight(now, &mut returned);
+                for r in &returned {
+                    if r.client.is_some() {
+                        self.kit.ledger.record(now, EventKind::NsqTimeout, r.message.body.producer, NONE, None, i64::from(node));
+                    }
+                }
+                returned.clear();
+                c.process_deferred(now, &mut returned);
+                names.push((topic.clone(), c.name().to_string()));
+            }
+        }
+        returned.clear();
+        nsq.returned = returned;
+        for (t, c) in names {
+            nsq.pump(n, &t, &c, now, &mut self.kit.rng, &mut self.kit.queue);
+        }
+        nsq.arm(n, &mut self.kit.queue);
     }
 
     /// A frame may have arrived on `link`.
@@ -181,7 +370,37 @@ impl World {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         let Some(frame) = nsq.links[link as usize].arrive(now) else { return };
         let node = nsq.link_node[link as usize];
+        let (rng, queue) = (&mut self.kit.rng, &mut self.kit.queue);
         match frame {
+            Frame::Sub { conn } => {
+                let c = &nsq.clients[usize::from(conn)];
+                let spec = &nsq.consumers[c.consumer];
+                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
+                // Names were checked with the scenario: nsqd accepts.
+                let _ = nsq.nodes[usize::from(node)].subscribe(&topic, &channel, u64::from(conn), None, now, rng);
+            }
+            Frame::Rdy { conn, count } => {
+                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
+                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
+                if let Some(ch) = nsq.nodes[usize::from(node)].topic_mut(&topic).and_then(|t| t.channel_mut(&channel)) {
+                    let _ = ch.ready(u64::from(conn), count as i64);
+                }
+                nsq.pump(node, &topic, &channel, now, rng, queue);
+            }
+            Frame::Msg { conn, msg } => {
+                nsq.clients[usize::from(conn)].inbox.push_back(msg);
+                self.hand_over(conn, now);
+            }
+            Frame::Fin { conn, id } => {
+                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
+                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
+                if let Some(ch) = nsq.nodes[usize::from(node)].topic_mut(&topic).and_then(|t| t.channel_mut(&channel)) {
+                    if ch.finish(u64::from(conn), id, now).is_err() {
+                        self.kit.ledger.record(now, EventKind::NsqFinFailed, NONE, NONE, None, i64::from(node));
+                    }
+                }
+                nsq.pump(node, &topic, &channel, now, rng, queue);
+            }
             Frame::Pub { g, topic, value } => {
                 let name = self.go.gs[g as usize].prog.topics.get(usize::from(topic)).cloned().unwrap_or_default();
                 let held = self.go.gs[g as usize].held;
@@ -191,9 +410,8 @@ impl World {
                 debug_assert!(accepted, "a checked topic name is accepted");
                 self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, held, i64::from(node));
                 let (_, down) = nsq.conn(g, node);
-                if let Ok(Some(at)) = nsq.links[down as usize].send(now, Frame::PubOk { g }, &mut self.kit.rng) {
-                    self.kit.queue.schedule(at, Ev::Net(down));
-                }
+                nsq.send(down, Frame::PubOk { g }, now, rng, queue);
+                nsq.pump_topic(node, &name, now, rng, queue);
             }
             Frame::PubOk { g } => {
                 let (go, k) = self.go_kit();
