@@ -63,7 +63,7 @@ export const KINDS = [
   'work_start', 'work_end', 'sleep', 'processed', 'filtered', 'prime', 'dropped',
   'closed', 'panicked', 'deadlock', 'finished',
   'wg_add', 'wg_done', 'spawned', 'removed', 'paused', 'resumed', 'capacity', 'yield',
-  'nsq_publish', 'nsq_published', 'nsq_publish_ok',
+  'nsq_publish', 'nsq_published', 'nsq_publish_ok', 'nsq_message', 'nsq_finish', 'nsq_timeout', 'nsq_fin_failed',
 ];
 
 const STYLE_ID = 'ql-eventlog-style';
@@ -99,7 +99,8 @@ const CSS = `
 const CLASS_OF = {
   blocked_send: 'block', blocked_recv: 'block', blocked_select: 'block', blocked_wait: 'block',
   handoff: 'flow', buffered: 'flow', received: 'flow', produced: 'flow', processed: 'flow',
-  nsq_publish: 'flow', nsq_published: 'flow',
+  nsq_publish: 'flow', nsq_published: 'flow', nsq_message: 'flow', nsq_finish: 'flow',
+  nsq_timeout: 'bad', nsq_fin_failed: 'bad',
   panicked: 'bad', deadlock: 'bad', dropped: 'bad',
 };
 

@@ -478,3 +478,17 @@ fn an_nsq_scenario_prints_nsqadmins_counters() {
     assert_eq!(v["nsq"]["nodes"][0]["topics"][0]["channels"][1]["name"], "metrics");
     assert_eq!(v["nsq"]["nodes"][0]["topics"][0]["channels"][1]["depth"], 100);
 }
+
+#[test]
+fn an_nsq_consumer_slower_than_the_timeout_handles_messages_again() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/examples/nsq-consume.json");
+    let v = json(&["run", path]);
+    assert_eq!(v["totals"]["published"], 20);
+    let processed = v["totals"]["processed"].as_u64().unwrap();
+    assert!(processed > 20, "duplicates: {processed} handlings of 20 messages");
+    let archive = &v["nsq"]["nodes"][0]["topics"][0]["channels"][0];
+    assert_eq!(archive["name"], "archive");
+    assert!(archive["timeout_count"].as_u64().unwrap() > 0, "{archive}");
+    let names: Vec<&str> = v["goroutines"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["producer", "archiver.conn1", "archiver.handler"]);
+}

@@ -8,6 +8,8 @@
 //!   group's count by one (a group brought to 0 has no instance at the
 //!   start; if the scenario format cannot say that, the group is left out);
 //! - `set_rates` changes the group's interval or work time;
+//! - for an NSQ consumer's handler group, `set_count` and `set_rates` change
+//!   the consumer's `handlers` and `work`;
 //! - `set_capacity` changes the channel's capacity, `add_channel` adds one.
 //!
 //! Edits that are moments of a run rather than the design (`close_channel`,
@@ -19,6 +21,11 @@
 
 use crate::command::Command;
 use crate::scenario::Scenario;
+
+/// The NSQ consumer whose handler group is `group`.
+fn nsq_consumer<'a>(s: &'a mut Scenario, group: &str) -> Option<&'a mut crate::nsq::spec::ConsumerSpec> {
+    s.nsq.as_mut()?.consumers.iter_mut().find(|c| c.handler_group() == group)
+}
 
 /// `base` with `edits` folded in (see the module docs).
 pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
@@ -33,6 +40,10 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             Command::SetCount { group, count } => {
                 if let Some(g) = s.goroutines.iter_mut().find(|g| &g.name == group) {
                     g.count = *count;
+                } else if let Some(c) = nsq_consumer(&mut s, group) {
+                    // An NSQ consumer's handlers (at least one: a consumer
+                    // is made with its handlers).
+                    c.handlers = (*count).max(1);
                 }
             }
             Command::RemoveGoroutine { goroutine } => {
@@ -52,6 +63,8 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     if let (Some(d), Some(slot)) = (work, g.behavior.work_mut()) {
                         *slot = d.clone();
                     }
+                } else if let (Some(d), Some(c)) = (work, nsq_consumer(&mut s, group)) {
+                    c.work = d.clone();
                 }
             }
             Command::SetCapacity { channel, capacity } => {

@@ -265,14 +265,22 @@ impl Scenario {
         if self.trace_capacity > limits::MAX_TRACE {
             push("trace_capacity".into(), format!("at most {}, got {}", limits::MAX_TRACE, self.trace_capacity));
         }
-        if self.channels.len() > limits::MAX_CHANNELS {
-            push("channels".into(), format!("at most {} channels, got {}", limits::MAX_CHANNELS, self.channels.len()));
+        let nsq_chans = self.nsq.as_ref().map_or(0, |n| n.consumers.len());
+        if self.channels.len() + nsq_chans > limits::MAX_CHANNELS {
+            push(
+                "channels".into(),
+                format!("at most {} channels (one per NSQ consumer included), got {}", limits::MAX_CHANNELS, self.channels.len() + nsq_chans),
+            );
         }
         if self.waitgroups.len() > limits::MAX_WAITGROUPS {
             push("waitgroups".into(), format!("at most {}, got {}", limits::MAX_WAITGROUPS, self.waitgroups.len()));
         }
-        if self.goroutines.len() > limits::MAX_GROUPS {
-            push("goroutines".into(), format!("at most {} groups, got {}", limits::MAX_GROUPS, self.goroutines.len()));
+        let nsq_groups: usize = self.nsq.iter().flat_map(|n| n.consumers.iter()).map(|c| c.nsqd.len() + 1).sum();
+        if self.goroutines.len() + nsq_groups > limits::MAX_GROUPS {
+            push(
+                "goroutines".into(),
+                format!("at most {} groups (NSQ consumers' readers and handlers included), got {}", limits::MAX_GROUPS, self.goroutines.len() + nsq_groups),
+            );
         }
         if self.commands.len() > limits::MAX_COMMANDS {
             push("commands".into(), format!("at most {}, got {}", limits::MAX_COMMANDS, self.commands.len()));
@@ -322,8 +330,10 @@ impl Scenario {
             group_names.push(&g.name);
             total += u64::from(g.count);
         }
+        // NSQ consumers' readers and handlers are goroutines too.
+        total += self.nsq.iter().flat_map(|n| n.consumers.iter()).map(|c| c.nsqd.len() as u64 + u64::from(c.handlers)).sum::<u64>();
         if total > limits::MAX_GOROUTINES {
-            push("goroutines".into(), format!("at most {} goroutines in all, got {total}", limits::MAX_GOROUTINES));
+            push("goroutines".into(), format!("at most {} goroutines in all (NSQ consumers' included), got {total}", limits::MAX_GOROUTINES));
         } else {
             // Instance names must be unique too: a group "a" of 2 is "a-1"
             // and "a-2", so a group named "a-1" would make commands and
@@ -341,6 +351,22 @@ impl Scenario {
                         }
                         _ => {}
                     }
+                }
+            }
+        }
+        // A consumer's Go parts (its channel, readers and handlers) take
+        // names a scenario's own channels and goroutines must not use.
+        for (i, c) in self.nsq.iter().flat_map(|n| n.consumers.iter()).enumerate() {
+            let mut taken: Vec<String> = vec![c.handler_group()];
+            taken.extend((1..=c.nsqd.len()).map(|k| c.reader(k)));
+            taken.extend(Scenario::instance_names(&c.handler_group(), c.handlers.min(crate::nsq::spec::MAX_HANDLERS)));
+            if chan_names.contains(&c.incoming().as_str()) {
+                push(format!("nsq.consumers[{i}].name"), format!("its channel {} is already a channel of the scenario", echo(&c.incoming())));
+            }
+            for g in &self.goroutines {
+                if taken.contains(&g.name) || Scenario::instance_names(&g.name, g.count.min(limits::MAX_GOROUTINES as u32)).any(|n| taken.contains(&n)) {
+                    push(format!("nsq.consumers[{i}].name"), format!("its goroutines' names are taken by goroutine group {}", echo(&g.name)));
+                    break;
                 }
             }
         }

@@ -164,3 +164,22 @@ fn consuming_seek_is_a_straight_run() {
     assert_eq!(tl.world().trace_hash(), a.trace_hash());
     assert_eq!(tl.world().snapshot(), a.snapshot());
 }
+
+#[test]
+fn live_edits_of_handlers_fold_into_the_consumer() {
+    use queuelab::command::Command;
+    let base = Scenario::from_json(CONSUME).unwrap();
+    let edits = [
+        Command::SetCount { group: "archiver.handler".into(), count: 5 },
+        Command::SetRates { group: "archiver.handler".into(), interval: None, work: Some("3ms".parse().unwrap()) },
+    ];
+    let mut w = World::new(&base).unwrap();
+    for e in &edits {
+        w.apply(e).expect("a live edit of the handlers applies");
+    }
+    assert_eq!(w.snapshot().goroutines.iter().filter(|g| g.name.starts_with("archiver.handler")).count(), 5);
+    let d = queuelab::design::fold(&base, &edits);
+    let c = &d.nsq.as_ref().unwrap().consumers[0];
+    assert_eq!((c.handlers, c.work.to_string().as_str()), (5, "3ms"));
+    assert!(d.validate().is_ok());
+}

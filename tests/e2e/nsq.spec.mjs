@@ -1,6 +1,7 @@
 // NSQ, first part: a scenario whose goroutines publish to nsqd runs in the
 // page (the goroutines are drawn; the NSQ view comes with issue 13), with
 // the publish steps in the event log and no page errors.
+import { readFileSync } from 'node:fs';
 import { test, expect, openPage, play, pause, setSpeed, logRows, totalOf } from './helpers.mjs';
 
 const PUBLISH = {
@@ -43,5 +44,27 @@ test('a publishing scenario plays: goroutines wait for nsqd, the log shows PUB a
   expect(finished + processing + buffered + held + dropped + published).toBe(produced);
   // No channel in this world: the controls say so (not the previous preset's rows).
   await expect(page.locator('#channels')).toContainText('This scenario has no channels.');
+  expect(errors).toEqual([]);
+});
+
+test('a go-nsq consumer is Go on the stage: its reader, its incoming channel, its handler working on a message; timeouts show in the log', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await openPage(page);
+  const json = readFileSync(new URL('../../docs/examples/nsq-consume.json', import.meta.url), 'utf8');
+  const hash = await page.evaluate(async (text) => {
+    const { encodeShare } = await import('/share.js');
+    return encodeShare({ scenarioJson: text, speed: 1, t_us: 0, paused: true });
+  }, json);
+  await page.goto('/' + hash);
+  await expect(page.locator('#stage-list li[data-goroutine="archiver.handler"]')).toBeAttached({ timeout: 15_000 });
+  await expect(page.locator('#stage-list li[data-channel="archiver.incoming"]')).toBeAttached();
+  await setSpeed(page, 10);
+  await play(page);
+  await expect
+    .poll(async () => page.locator('#stage-list li[data-goroutine="archiver.handler"]').textContent(), { timeout: 10_000 })
+    .toMatch(/working on producer#\d+/);
+  await expect.poll(async () => (await logRows(page)).map((r) => r.kind), { timeout: 15_000 }).toContain('nsq_timeout');
+  await pause(page);
   expect(errors).toEqual([]);
 });

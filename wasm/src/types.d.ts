@@ -134,6 +134,16 @@ export interface Scenario {
       msg_timeout?: Duration;
       topics?: { name: string; channels?: string[] }[];
     }[];
+    /** go-nsq consumers (each is Go: an incoming channel, readers, handlers). */
+    consumers?: {
+      name: string;
+      topic: string;
+      channel: string;
+      nsqd: string[];
+      max_in_flight?: number;
+      handlers?: number;
+      work?: Dist;
+    }[];
   };
   commands?: TimedCommand[];
 }
@@ -385,7 +395,11 @@ export type EventKind =
   | "yield"
   | "nsq_publish"
   | "nsq_published"
-  | "nsq_publish_ok";
+  | "nsq_publish_ok"
+  | "nsq_message"
+  | "nsq_finish"
+  | "nsq_timeout"
+  | "nsq_fin_failed";
 
 export interface EventView {
   seq: number;

@@ -112,7 +112,8 @@ impl Checker {
 }
 
 const NSQ_PUBLISH: &str = r#"{
-  "nsq": { "nsqd": [{ "name": "nsqd-1", "topics": [{ "name": "events", "channels": ["archive"] }] }] },
+  "nsq": { "nsqd": [{ "name": "nsqd-1", "topics": [{ "name": "events", "channels": ["archive"] }] }],
+           "consumers": [{ "name": "c", "topic": "events", "channel": "metrics", "nsqd": ["nsqd-1"], "work": "5ms" }] },
   "goroutines": [{ "name": "p", "behavior": { "program": [
     { "forever": [{ "sleep": "10ms" }, { "publish": { "nsqd": "nsqd-1", "topic": "events" } }] }
   ] } }]
@@ -186,14 +187,15 @@ fn all_kinds() -> Vec<EventKind> {
         Produced, Handoff, Buffered, Received, RecvClosed, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait,
         Unblocked, SelectChose, WorkStart, WorkEnd, Sleep, Closed, Panicked, Dropped, Processed, Filtered, Prime,
         WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield, NsqPublish,
-        NsqPublished, NsqPublishOk,
+        NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed,
     ];
     for k in &all {
         match k {
             Produced | Handoff | Buffered | Received | RecvClosed | BlockedSend | BlockedRecv | BlockedSelect
             | BlockedWait | Unblocked | SelectChose | WorkStart | WorkEnd | Sleep | Closed | Panicked | Dropped
             | Processed | Filtered | Prime | WgAdd | WgDone | Finished | Deadlock | Spawned | Removed | Paused
-            | Resumed | Capacity | Yield | NsqPublish | NsqPublished | NsqPublishOk => {}
+            | Resumed | Capacity | Yield | NsqPublish | NsqPublished | NsqPublishOk | NsqMessage | NsqFinish | NsqTimeout
+            | NsqFinFailed => {}
         }
     }
     all

@@ -153,6 +153,9 @@ impl NsqSpec {
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut push = |path: String, message: String| out.push(Problem { path, message });
+        if let Err(m) = self.latency.check() {
+            push("nsq.latency".into(), m);
+        }
         if self.nsqd.len() > MAX_NODES {
             push("nsq.nsqd".into(), format!("at most {MAX_NODES} nodes, got {}", self.nsqd.len()));
         }
@@ -225,6 +228,9 @@ impl NsqSpec {
             }
             if c.max_in_flight > defaults.max_rdy_count {
                 push(format!("{base}.max_in_flight"), format!("at most {} (nsqd's max-rdy-count), got {}", defaults.max_rdy_count, c.max_in_flight));
+            }
+            if let Err(m) = c.work.check() {
+                push(format!("{base}.work"), m);
             }
             if c.handlers == 0 || c.handlers > MAX_HANDLERS {
                 push(format!("{base}.handlers"), format!("between 1 and {MAX_HANDLERS}, got {}", c.handlers));

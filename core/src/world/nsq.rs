@@ -168,9 +168,9 @@ impl NsqWorld {
     /// `channel` (round robin), then its expiry timer is brought forward if
     /// needed.
     fn pump(&mut self, node: u16, topic: &str, channel: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        loop {
-            let Some(ch) = self.nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)) else { break };
-            let Ok(Some(d)) = ch.deliver_next(now, rng) else { break };
+        while let Some(Ok(Some(d))) =
+            self.nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)).map(|ch| ch.deliver_next(now, rng))
+        {
             let conn = d.client as u16;
             let msg = Incoming {
                 id: d.message.id,

@@ -325,7 +325,9 @@ pub fn case() -> impl Strategy<Value = Case> {
         prop::option::weighted(0.15, duration()),
         prop_oneof![4 => 0u64..2_000, 1 => Just(100_000u64)],
     );
-    let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2));
+    let consumer = (prop_oneof![4 => Just("events"), 1 => Just("t.1#ephemeral")], prop_oneof![3 => Just("archive"), 1 => Just("c#ephemeral")], 0u64..6, 1u32..4, dist(), prop_oneof![3 => Just(vec!["n0"]), 1 => Just(vec!["n0", "n1"])])
+        .prop_map(|(t, c, mif, h, work, nodes)| json!({"topic": t, "channel": c, "max_in_flight": mif, "handlers": h, "work": work, "nsqd": nodes}));
+    let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2, prop::collection::vec(consumer, 0..3), prop_oneof![3 => Just(None), 1 => Just(Some("20ms"))]));
     (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq).prop_map(
         |((seed, sample, stop, trace), caps, groups, commands, actions, nsq)| {
             let channels: Vec<Value> = caps.iter().enumerate().map(|(i, c)| json!({"name": format!("c{i}"), "capacity": c})).collect();
@@ -343,9 +345,22 @@ pub fn case() -> impl Strategy<Value = Case> {
             if let Some(t) = stop {
                 s["stop_at"] = t;
             }
-            if let Some((latency, nodes)) = nsq {
-                let nodes: Vec<Value> = (0..nodes).map(|i| json!({"name": format!("n{i}")})).collect();
-                s["nsq"] = json!({"latency": latency, "nsqd": nodes});
+            if let Some((latency, nodes, consumers, timeout)) = nsq {
+                let nodes: Vec<Value> = (0..nodes)
+                    .map(|i| match timeout {
+                        Some(t) => json!({"name": format!("n{i}"), "msg_timeout": t, "mem_queue_size": 3}),
+                        None => json!({"name": format!("n{i}")}),
+                    })
+                    .collect();
+                let consumers: Vec<Value> = consumers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, mut c)| {
+                        c["name"] = json!(format!("k{i}"));
+                        c
+                    })
+                    .collect();
+                s["nsq"] = json!({"latency": latency, "nsqd": nodes, "consumers": consumers});
             }
             Case { scenario: s, actions }
         },

@@ -128,7 +128,8 @@ pub fn check_trace(w: &World) -> Result<(), TestCaseError> {
         prop_assert!(e.time >= last, "time went backwards at {:?}", e);
         last = e.time;
         match e.kind {
-            EventKind::Produced => prop_assert!(produced.insert(e.msg), "message {} produced twice", e.msg),
+            // A message comes into Go made by a goroutine, or received from NSQ.
+            EventKind::Produced | EventKind::NsqMessage => prop_assert!(produced.insert(e.msg), "message {} produced twice", e.msg),
             EventKind::Buffered | EventKind::Handoff => entered.entry(e.ch).or_default().push(e.msg),
             EventKind::Unblocked if e.ch != queuelab::observe::trace::NONE => entered.entry(e.ch).or_default().push(e.msg),
             EventKind::Received => left.entry(e.ch).or_default().push(e.msg),
