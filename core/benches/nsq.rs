@@ -1,0 +1,91 @@
+//! The NSQ reference model, whole: goroutines publishing over links to one
+//! nsqd, a topic copying to 2 channels, 4 go-nsq consumers per channel
+//! (each with its reader goroutine, `incoming` channel and 2 handler
+//! goroutines, max_in_flight 8), 200,000 messages published. Prints
+//! FINished channel copies per wall second (the handlers' `Finish`, which
+//! the engine issue's target counts: at least 3 million per second) and
+//! kernel events per second, median of 5 runs.
+//!
+//! Load: 4 producers publishing every exp(1ms) (4,000 per second together);
+//! each channel's 8 handlers work exp(1.8ms) (4,444 per second together:
+//! utilisation 0.9); links exp(100us) one way. The run is timed to the
+//! instant every copy is finished (found by an untimed run).
+//!
+//! Run: `make bench` (or `cargo bench -p queuelab --bench nsq`).
+
+use queuelab::scenario::Scenario;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::World;
+use std::time::Instant;
+
+const MESSAGES: u64 = 200_000;
+const COPIES: u64 = 2 * MESSAGES;
+
+fn scenario() -> Scenario {
+    let consumer = |name: &str, channel: &str| {
+        format!(
+            r#"{{ "name": "{name}", "topic": "events", "channel": "{channel}", "nsqd": ["nsqd-1"], "max_in_flight": 8, "handlers": 2, "work": "exp(1800us)" }}"#
+        )
+    };
+    let consumers: Vec<String> = (1..=4).flat_map(|i| [consumer(&format!("a{i}"), "archive"), consumer(&format!("m{i}"), "metrics")]).collect();
+    let json = format!(
+        r#"{{
+  "name": "nsq-reference", "seed": 7, "trace_capacity": 0,
+  "nsq": {{ "latency": "exp(100us)", "nsqd": [{{ "name": "nsqd-1", "topics": [{{ "name": "events", "channels": ["archive", "metrics"] }}] }}],
+            "consumers": [{}] }},
+  "goroutines": [{{ "name": "producer", "count": 4, "behavior": {{ "program": [
+    {{ "repeat": {{ "times": {}, "body": [{{ "sleep": "exp(1ms)" }}, {{ "publish": {{ "nsqd": "nsqd-1", "topic": "events" }} }}] }} }}
+  ] }} }}]
+}}"#,
+        consumers.join(", "),
+        MESSAGES / 4
+    );
+    Scenario::from_json(&json).expect("the NSQ reference scenario is valid")
+}
+
+fn finished(w: &World) -> u64 {
+    w.snapshot().totals.processed
+}
+
+/// The instant the last copy is finished, in 10 ms steps.
+fn end_of(s: &Scenario) -> SimTime {
+    let mut w = World::new(s).expect("builds");
+    let mut t = SimTime::ZERO;
+    while finished(&w) < COPIES {
+        t += SimDuration::from_millis(10);
+        w.run_until(t);
+        assert!(t < SimTime::ZERO + SimDuration::from_secs(600), "the NSQ reference never finishes ({} of {COPIES})", finished(&w));
+    }
+    t
+}
+
+fn main() {
+    let s = scenario();
+    let end = end_of(&s);
+    let runs = 5;
+    let mut ms = Vec::new();
+    let mut events = 0;
+    let mut fins = 0;
+    for _ in 0..runs {
+        let mut w = World::new(&s).expect("builds");
+        let t0 = Instant::now();
+        w.run_until(end);
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        events = w.steps();
+        fins = finished(&w);
+    }
+    ms.sort_by(f64::total_cmp);
+    let med = ms[runs / 2];
+    println!(
+        "nsq reference: 4 producers -> nsqd-1/events -> 2 channels x 4 consumers (max_in_flight 8, 2 handlers each), {MESSAGES} messages"
+    );
+    println!(
+        "  {:.2} M FINs/s ({fins} copies finished, {:.2} per message), {:.2} M kernel events/s ({events} events, {:.1} per FIN); median of {runs}: {med:.1} ms, best {:.1} ms; ends at {end} virtual",
+        fins as f64 / med / 1e3,
+        fins as f64 / MESSAGES as f64,
+        events as f64 / med / 1e3,
+        events as f64 / fins as f64,
+        ms[0]
+    );
+    println!("  target: at least 3 M FINs/s natively");
+}
