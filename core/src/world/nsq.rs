@@ -23,7 +23,7 @@ use crate::gochan::channel::MsgRef;
 use crate::kernel::EventQueue;
 use crate::nsq::client::rdy::per_conn_max_in_flight;
 use crate::nsq::message::{Body, MessageId};
-use crate::nsq::nsqd::channel::Returned;
+use crate::nsq::nsqd::channel::{Channel, Returned};
 use crate::nsq::nsqd::Nsqd;
 use crate::nsq::spec::{ConsumerSpec, NsqSpec};
 use crate::rng::SimRng;
@@ -145,9 +145,7 @@ impl NsqWorld {
 
     /// Sends `frame` on `link` now; the world's queue gets its arrival.
     fn send(&mut self, link: u32, frame: Frame, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        if let Ok(Some(at)) = self.links[link as usize].send(now, frame, rng) {
-            queue.schedule(at, Ev::Net(link));
-        }
+        send_on(&mut self.links, link, frame, now, rng, queue);
     }
 
     /// Each connection's opening: `SUB`, then `RDY` with its share of
@@ -168,29 +166,22 @@ impl NsqWorld {
     /// `channel` (round robin), then its expiry timer is brought forward if
     /// needed.
     fn pump(&mut self, node: u16, topic: &str, channel: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        while let Some(Ok(Some(d))) =
-            self.nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)).map(|ch| ch.deliver_next(now, rng))
-        {
-            let conn = d.client as u16;
-            let msg = Incoming {
-                id: d.message.id,
-                producer: d.message.body.producer,
-                value: d.message.body.value as i64,
-                published: d.message.timestamp,
-                attempts: d.message.attempts,
-            };
-            let down = self.clients[usize::from(conn)].down;
-            self.send(down, Frame::Msg { conn, msg }, now, rng, queue);
+        let NsqWorld { nodes, clients, links, .. } = self;
+        if let Some(ch) = nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)) {
+            push_ready(ch, clients, links, now, rng, queue);
         }
         self.arm(node, queue);
     }
 
     /// Every channel of `topic` on `node` pumps.
     fn pump_topic(&mut self, node: u16, topic: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        let names: Vec<String> = self.nodes[usize::from(node)].topic(topic).map(|t| t.channels().map(|c| c.name().to_string()).collect()).unwrap_or_default();
-        for c in names {
-            self.pump(node, topic, &c, now, rng, queue);
+        let NsqWorld { nodes, clients, links, .. } = self;
+        if let Some(t) = nodes[usize::from(node)].topic_mut(topic) {
+            for ch in t.channels_mut() {
+                push_ready(ch, clients, links, now, rng, queue);
+            }
         }
+        self.arm(node, queue);
     }
 
     /// Schedules the node's expiry scan at its next deadline if that is
@@ -271,6 +262,29 @@ impl NsqWorld {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Sends `frame` on `link` now; `queue` gets its arrival.
+fn send_on(links: &mut [Link<Frame>], link: u32, frame: Frame, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+    if let Ok(Some(at)) = links[link as usize].send(now, frame, rng) {
+        queue.schedule(at, Ev::Net(link));
+    }
+}
+
+/// A channel pushes what it can to its ready clients (round robin), each
+/// message over its connection's link.
+fn push_ready(ch: &mut Channel, clients: &[Conn], links: &mut [Link<Frame>], now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+    while let Ok(Some(d)) = ch.deliver_next(now, rng) {
+        let conn = d.client as u16;
+        let msg = Incoming {
+            id: d.message.id,
+            producer: d.message.body.producer,
+            value: d.message.body.value as i64,
+            published: d.message.timestamp,
+            attempts: d.message.attempts,
+        };
+        send_on(links, clients[usize::from(conn)].down, Frame::Msg { conn, msg }, now, rng, queue);
     }
 }
 
@@ -373,45 +387,46 @@ impl World {
         let (rng, queue) = (&mut self.kit.rng, &mut self.kit.queue);
         match frame {
             Frame::Sub { conn } => {
-                let c = &nsq.clients[usize::from(conn)];
-                let spec = &nsq.consumers[c.consumer];
-                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
+                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
                 // Names were checked with the scenario: nsqd accepts.
-                let _ = nsq.nodes[usize::from(node)].subscribe(&topic, &channel, u64::from(conn), None, now, rng);
+                let _ = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), None, now, rng);
             }
             Frame::Rdy { conn, count } => {
-                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
-                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
-                if let Some(ch) = nsq.nodes[usize::from(node)].topic_mut(&topic).and_then(|t| t.channel_mut(&channel)) {
+                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+                let spec = &consumers[clients[usize::from(conn)].consumer];
+                if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
                     let _ = ch.ready(u64::from(conn), count as i64);
+                    push_ready(ch, clients, links, now, rng, queue);
                 }
-                nsq.pump(node, &topic, &channel, now, rng, queue);
+                nsq.arm(node, queue);
             }
             Frame::Msg { conn, msg } => {
                 nsq.clients[usize::from(conn)].inbox.push_back(msg);
                 self.hand_over(conn, now);
             }
             Frame::Fin { conn, id } => {
-                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
-                let (topic, channel) = (spec.topic.clone(), spec.channel.clone());
-                if let Some(ch) = nsq.nodes[usize::from(node)].topic_mut(&topic).and_then(|t| t.channel_mut(&channel)) {
+                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+                let spec = &consumers[clients[usize::from(conn)].consumer];
+                if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
                     if ch.finish(u64::from(conn), id, now).is_err() {
                         self.kit.ledger.record(now, EventKind::NsqFinFailed, NONE, NONE, None, i64::from(node));
                     }
+                    push_ready(ch, clients, links, now, rng, queue);
                 }
-                nsq.pump(node, &topic, &channel, now, rng, queue);
+                nsq.arm(node, queue);
             }
             Frame::Pub { g, topic, value } => {
-                let name = self.go.gs[g as usize].prog.topics.get(usize::from(topic)).cloned().unwrap_or_default();
+                let prog = &self.go.gs[g as usize].prog;
+                let name = prog.topics.get(usize::from(topic)).map_or("", |t| t.as_str());
                 let held = self.go.gs[g as usize].held;
                 // Topic names were checked when the program was compiled,
                 // so nsqd accepts the PUB.
-                let accepted = nsq.nodes[usize::from(node)].publish(&name, Body { producer: g, value: value as u64 }, now).is_ok();
+                let accepted = nsq.nodes[usize::from(node)].publish(name, Body { producer: g, value: value as u64 }, now).is_ok();
                 debug_assert!(accepted, "a checked topic name is accepted");
                 self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, held, i64::from(node));
                 let (_, down) = nsq.conn(g, node);
                 nsq.send(down, Frame::PubOk { g }, now, rng, queue);
-                nsq.pump_topic(node, &name, now, rng, queue);
+                nsq.pump_topic(node, name, now, rng, queue);
             }
             Frame::PubOk { g } => {
                 let (go, k) = self.go_kit();
