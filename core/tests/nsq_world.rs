@@ -183,3 +183,18 @@ fn live_edits_of_handlers_fold_into_the_consumer() {
     assert_eq!((c.handlers, c.work.to_string().as_str()), (5, "3ms"));
     assert!(d.validate().is_ok());
 }
+
+#[test]
+fn removing_a_connection_reader_leaves_its_messages_in_flight_at_the_node() {
+    use queuelab::command::Command;
+    let mut w = World::new(&Scenario::from_json(CONSUME).unwrap()).unwrap();
+    w.run_until(SimTime::ZERO + SimDuration::from_millis(500));
+    w.apply(&Command::RemoveGoroutine { goroutine: "archiver.conn1".into() }).expect("removable");
+    w.run_until(SimTime::ZERO + SimDuration::from_secs(5));
+    let s = w.snapshot();
+    let t = s.totals;
+    assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.published + t.live, "{t:?}");
+    let c = &s.nsq.as_ref().unwrap().nodes[0].topics[0].channels[0];
+    assert!(c.in_flight > 0 && c.in_flight <= 4, "nobody reads: the node's window stays full ({c:?})");
+    assert!(c.depth > 0, "the rest waits in the channel");
+}

@@ -335,14 +335,19 @@ impl World {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         let Some(c) = nsq.clients.get_mut(usize::from(conn)) else { return };
         let (Some(g), Some(msg)) = (c.reader, c.inbox.front().copied()) else { return };
-        c.inbox.pop_front();
-        c.reader = None;
         let (go, k) = (&mut self.go, &mut self.kit);
-        if let Some(m) = go.net_message(k, g, msg.producer, msg.value, msg.published, msg.attempts, now) {
-            if let Some(nsq) = self.nsq.as_deref_mut() {
-                nsq.owner.insert(m, (conn, msg.id));
-            }
+        // The reader runs on at once; its next read is a later syscall, so
+        // the books below are settled before it.
+        let handed = go.net_message(k, g, msg.producer, msg.value, msg.published, msg.attempts, now);
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let c = &mut nsq.clients[usize::from(conn)];
+        c.reader = None;
+        if let Some(m) = handed {
+            c.inbox.pop_front();
+            nsq.owner.insert(m, (conn, msg.id));
         }
+        // Not handed (the reader was removed, or the program ended): the
+        // message stays received; at the node it waits for its deadline.
     }
 
     /// The expiry scan of `node` is due: in-flight messages past their
