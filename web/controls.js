@@ -106,12 +106,15 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   // --- channels ------------------------------------------------------------
 
   function buildChannels(snap) {
-    if (!snap.channels.length) {
+    // A client library's channels (go-nsq's incomingMessages) are not for live edits.
+    const editable = snap.channels.filter((c) => !c.library);
+    if (!editable.length) {
       chanRows.clear();
-      channels.replaceChildren(el('p', { class: 'hint', text: 'This scenario has no channels.' }));
+      const text = snap.channels.length ? 'This scenario has no channels you can change (go-nsq makes its own).' : 'This scenario has no channels.';
+      channels.replaceChildren(el('p', { class: 'hint', text }));
       return;
     }
-    reconcile(channels, chanRows, snap.channels, (ch) => ch.name, makeChannelRow);
+    reconcile(channels, chanRows, editable, (ch) => ch.name, makeChannelRow);
   }
 
   function makeChannelRow(ch) {

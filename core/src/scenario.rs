@@ -301,6 +301,15 @@ impl Scenario {
                 );
             }
         }
+        // NSQ consumers' channels (go-nsq's incomingMessages) exist from the
+        // start, after the scenario's own: programs may name them.
+        let incoming: Vec<String> = self.nsq.iter().flat_map(|n| n.consumers.iter().map(|c| c.incoming())).collect();
+        for (i, name) in incoming.iter().enumerate() {
+            if chan_names.contains(&name.as_str()) {
+                push(format!("nsq.consumers[{i}].name"), format!("its channel {} is already a channel of the scenario", echo(name)));
+            }
+        }
+        chan_names.extend(incoming.iter().map(String::as_str));
         let mut wg_names: Vec<&str> = Vec::new();
         for (i, w) in self.waitgroups.iter().enumerate() {
             if !valid_name(w) {
@@ -360,9 +369,6 @@ impl Scenario {
             let mut taken: Vec<String> = vec![c.handler_group()];
             taken.extend((1..=c.nsqd.len()).map(|k| c.reader(k)));
             taken.extend(Scenario::instance_names(&c.handler_group(), c.handlers.min(crate::nsq::spec::MAX_HANDLERS)));
-            if chan_names.contains(&c.incoming().as_str()) {
-                push(format!("nsq.consumers[{i}].name"), format!("its channel {} is already a channel of the scenario", echo(&c.incoming())));
-            }
             for g in &self.goroutines {
                 if taken.contains(&g.name) || Scenario::instance_names(&g.name, g.count.min(limits::MAX_GOROUTINES as u32)).any(|n| taken.contains(&n)) {
                     push(format!("nsq.consumers[{i}].name"), format!("its goroutines' names are taken by goroutine group {}", echo(&g.name)));

@@ -198,3 +198,19 @@ fn removing_a_connection_reader_leaves_its_messages_in_flight_at_the_node() {
     assert!(c.in_flight > 0 && c.in_flight <= 4, "nobody reads: the node's window stays full ({c:?})");
     assert!(c.depth > 0, "the rest waits in the channel");
 }
+
+#[test]
+fn go_nsqs_incoming_channel_cannot_be_closed_or_resized() {
+    use queuelab::command::Command;
+    let mut w = World::new(&Scenario::from_json(CONSUME).unwrap()).unwrap();
+    w.run_until(SimTime::ZERO + SimDuration::from_millis(100));
+    let before = w.trace_hash();
+    for cmd in [
+        Command::CloseChannel { channel: "archiver.incoming".into() },
+        Command::SetCapacity { channel: "archiver.incoming".into(), capacity: 10 },
+    ] {
+        let err = w.apply(&cmd).unwrap_err().to_string();
+        assert!(err.contains("go-nsq's incomingMessages channel"), "{err}");
+    }
+    assert_eq!(w.trace_hash(), before, "a refused command changes nothing");
+}

@@ -66,5 +66,8 @@ test('a go-nsq consumer is Go on the stage: its reader, its incoming channel, it
     .toMatch(/working on producer#\d+/);
   await expect.poll(async () => (await logRows(page)).map((r) => r.kind), { timeout: 15_000 }).toContain('nsq_timeout');
   await pause(page);
+  // go-nsq's channel is the library's: no capacity slider or Close for it.
+  await expect(page.locator('#channels')).toContainText('no channels you can change');
+  await expect(page.locator('[data-close="archiver.incoming"]')).toHaveCount(0);
   expect(errors).toEqual([]);
 });

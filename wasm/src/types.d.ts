@@ -231,6 +231,8 @@ export interface ChannelView {
   sent: number;
   received: number;
   max_len: number;
+  /** Made by a client library (go-nsq's incomingMessages): not for live edits. */
+  library?: boolean;
 }
 
 export interface WaitGroupView {

@@ -47,6 +47,19 @@ impl GoRuntime {
         self.names().channel(name).ok_or_else(|| CommandError::NoSuchChannel(name.to_owned()))
     }
 
+    /// Refuses a change to a channel of a client library (go-nsq's
+    /// unbuffered `incomingMessages`): the library makes it, and closing it
+    /// would crash its readers.
+    fn not_library(&self, ch: ChanId, name: &str) -> Result<(), CommandError> {
+        if self.library_chans.contains(&ch) {
+            return Err(CommandError::NotApplicable(format!(
+                "{} is go-nsq's incomingMessages channel (unbuffered, made by the library): it cannot be resized or closed",
+                crate::time::echo(name)
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn goroutine_id(&self, name: &str) -> Result<GoId, CommandError> {
         self.g_names
             .get(name)
@@ -102,6 +115,7 @@ impl GoRuntime {
             }
             Command::SetCapacity { channel, capacity } => {
                 let ch = self.chan_id(channel)?;
+                self.not_library(ch, channel)?;
                 if *capacity > limits::MAX_CAPACITY {
                     return Err(CommandError::OutOfRange {
                         what: "capacity",
@@ -154,6 +168,7 @@ impl GoRuntime {
             }
             Command::CloseChannel { channel } => {
                 let ch = self.chan_id(channel)?;
+                self.not_library(ch, channel)?;
                 if self.chans[ch as usize].is_closed() {
                     return Err(CommandError::AlreadyClosed(channel.clone()));
                 }

@@ -120,6 +120,9 @@ pub(crate) struct GoRuntime {
     pub(crate) nsqd_names: Vec<String>,
     /// NSQ consumer connections, by index: (consumer, node index).
     pub(crate) nsq_conns: Vec<(String, u32)>,
+    /// Channels a client library made (go-nsq's `incomingMessages`): not
+    /// for live edits.
+    pub(crate) library_chans: Vec<u32>,
     /// Goroutine events pending (runs, wakes, select timeouts).
     pub(crate) g_pending: u32,
     // Scratch buffers reused by the hot path (no allocation per event).
@@ -147,6 +150,7 @@ impl GoRuntime {
                 .iter()
                 .flat_map(|n| n.connections().into_iter().map(|(c, node)| (n.consumers[c].name.clone(), node)))
                 .collect(),
+            library_chans: Vec::new(),
             g_pending: 0,
             scratch_waiters: Vec::new(),
             scratch_waiters2: Vec::new(),

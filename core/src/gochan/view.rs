@@ -208,6 +208,7 @@ impl GoRuntime {
                 sent: c.counters.sent,
                 received: c.counters.received,
                 max_len: c.counters.max_len,
+                library: self.library_chans.contains(&(i as u32)),
             })
             .collect()
     }

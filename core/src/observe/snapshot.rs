@@ -189,6 +189,14 @@ pub struct ChannelView {
     pub sent: u64,
     pub received: u64,
     pub max_len: u32,
+    /// Made by a client library (go-nsq's `incomingMessages`): not for
+    /// live edits. Absent when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub library: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -214,6 +214,13 @@ impl World {
             notices: Vec::new(),
             steps: 0,
         };
+        // NSQ consumers' channels (go-nsq's incomingMessages) come right
+        // after the scenario's own, before any program is compiled.
+        for c in scenario.nsq.iter().flat_map(|n| n.consumers.iter()) {
+            w.go.library_chans.push(w.go.chans.len() as u32);
+            w.go.chans.push(crate::gochan::channel::Channel::new(0));
+            w.go.chan_names.push(c.incoming());
+        }
         for spec in &scenario.goroutines {
             let (go, k) = w.go_kit();
             go.add_group(k, spec.clone()).map_err(|e| ScenarioError {
@@ -223,10 +230,6 @@ impl World {
         if let Some(n) = &scenario.nsq {
             // Each consumer is Go, as go-nsq is: its `incoming` channel,
             // one reader goroutine per connection, its handler goroutines.
-            for c in &n.consumers {
-                w.go.chans.push(crate::gochan::channel::Channel::new(0));
-                w.go.chan_names.push(c.incoming());
-            }
             let problem = |e: CommandError| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "nsq.consumers".into(), message: e.to_string() }],
             };
