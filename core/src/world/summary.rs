@@ -16,7 +16,7 @@
 //!   from when it started (time 0, or when a live command added it) to when
 //!   it returned or panicked, or to the summary's time if it never did. They
 //!   split that lifetime into blocked on a send, blocked on a receive,
-//!   blocked otherwise (a `select` with no ready case, `wg.Wait()`),
+//!   blocked otherwise (a `select` with no ready case, `wg.Wait()`, waiting on the network),
 //!   sleeping, and working (= utilization); the rest is time spent runnable
 //!   at an instant, which is zero in virtual time. Removed goroutines are
 //!   left out, as in the snapshot.
