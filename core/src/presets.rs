@@ -28,6 +28,8 @@ pub const ALL: &[Preset] = presets![
     "select-timeout",
     "prime-sieve",
     "large",
+    "nsq-single",
+    "nsq-slow-handler",
 ];
 
 /// The preset the page opens with.

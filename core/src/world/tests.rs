@@ -345,7 +345,8 @@ fn a_limited_run_stops_on_work_as_well_as_on_events_and_splits_exactly() {
 }
 
 /// The totals add up at every moment, on every preset: produced = processed
-/// + dropped + filtered + live, and live = buffered + processing + in transit.
+/// + dropped + filtered + published + live, and live = buffered +
+/// processing + in transit.
 #[test]
 fn totals_add_up_on_every_preset() {
     for p in crate::presets::ALL {
@@ -353,7 +354,7 @@ fn totals_add_up_on_every_preset() {
         for i in 1..=60 {
             w.run_until(SimTime::from_micros(i * 250_000));
             let t = w.snapshot().totals;
-            assert_eq!(t.produced, t.processed + t.dropped + t.filtered + t.live, "{} at {}: {t:?}", p.name, w.now());
+            assert_eq!(t.produced, t.processed + t.dropped + t.filtered + t.published + t.live, "{} at {}: {t:?}", p.name, w.now());
             assert_eq!(t.live, t.buffered + t.processing + t.in_transit, "{} at {}: {t:?}", p.name, w.now());
         }
     }
