@@ -337,13 +337,7 @@ impl GoRuntime {
     pub(crate) fn remove_goroutine(&mut self, k: &mut Kit, g: GoId) {
         let gi = g as usize;
         self.cancel_g(k, g);
-        let mut offered = std::mem::take(&mut self.scratch_msgs);
-        for c in self.chans.iter_mut() {
-            c.withdraw(g, &mut offered);
-        }
-        offered.clear();
-        self.scratch_msgs = offered;
-        self.gs[g as usize].parked.clear();
+        self.withdraw_everywhere(g);
         for w in self.wgs.iter_mut() {
             w.waiters.retain(|&x| x != g);
         }

@@ -675,6 +675,18 @@ impl GoRuntime {
         Some(m)
     }
 
+    /// `g` leaves every channel's wait queues (a removed or panicked
+    /// goroutine); the values it offered there stay its own (held).
+    pub(crate) fn withdraw_everywhere(&mut self, g: GoId) {
+        let mut offered = std::mem::take(&mut self.scratch_msgs);
+        for c in self.chans.iter_mut() {
+            c.withdraw(g, &mut offered);
+        }
+        offered.clear();
+        self.scratch_msgs = offered;
+        self.gs[g as usize].parked.clear();
+    }
+
     /// An unrecovered panic in `g`: Go crashes the whole program.
     pub(crate) fn panic(&mut self, k: &mut Kit, g: GoId, message: &str, now: SimTime) {
         let gi = g as usize;
@@ -686,13 +698,7 @@ impl GoRuntime {
         k.record(EventKind::Panicked, g, NONE, None, 0);
         // A select that panics on one case (its send channel was closed)
         // no longer waits on its other channels.
-        let mut offered = std::mem::take(&mut self.scratch_msgs);
-        for c in self.chans.iter_mut() {
-            c.withdraw(g, &mut offered);
-        }
-        offered.clear();
-        self.scratch_msgs = offered;
-        self.gs[g as usize].parked.clear();
+        self.withdraw_everywhere(g);
         self.drop_held(k, g, DropCause::Panicked);
         self.set_state(g, GState::Panicked, now);
         // A goroutine that panicked is not stuck (a sender flagged stuck

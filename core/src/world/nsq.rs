@@ -162,17 +162,6 @@ impl NsqWorld {
         }
     }
 
-    /// The node pushes what it can to the ready clients of `topic` /
-    /// `channel` (round robin), then its expiry timer is brought forward if
-    /// needed.
-    fn pump(&mut self, node: u16, topic: &str, channel: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        let NsqWorld { nodes, clients, links, .. } = self;
-        if let Some(ch) = nodes[usize::from(node)].topic_mut(topic).and_then(|t| t.channel_mut(channel)) {
-            push_ready(ch, clients, links, now, rng, queue);
-        }
-        self.arm(node, queue);
-    }
-
     /// Every channel of `topic` on `node` pumps.
     fn pump_topic(&mut self, node: u16, topic: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
         let NsqWorld { nodes, clients, links, .. } = self;
@@ -360,9 +349,8 @@ impl World {
             nsq.timer[node as usize] = None;
         }
         let mut returned = std::mem::take(&mut nsq.returned);
-        let mut names: Vec<(String, String)> = Vec::new();
-        for t in nsq.nodes[node as usize].topics_mut() {
-            let topic = t.name().to_string();
+        let NsqWorld { nodes, clients, links, .. } = &mut *nsq;
+        for t in nodes[node as usize].topics_mut() {
             for c in t.channels_mut() {
                 returned.clear();
                 c.process_in_flight(now, &mut returned);
@@ -373,14 +361,11 @@ impl World {
                 }
                 returned.clear();
                 c.process_deferred(now, &mut returned);
-                names.push((topic.clone(), c.name().to_string()));
+                push_ready(c, clients, links, now, &mut self.kit.rng, &mut self.kit.queue);
             }
         }
         returned.clear();
         nsq.returned = returned;
-        for (t, c) in names {
-            nsq.pump(n, &t, &c, now, &mut self.kit.rng, &mut self.kit.queue);
-        }
         nsq.arm(n, &mut self.kit.queue);
     }
 

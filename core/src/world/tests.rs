@@ -344,9 +344,9 @@ fn a_limited_run_stops_on_work_as_well_as_on_events_and_splits_exactly() {
     assert_eq!((a.trace_hash(), a.snapshot()), (b.trace_hash(), b.snapshot()));
 }
 
-/// The totals add up at every moment, on every preset: produced = processed
-/// + dropped + filtered + published + live, and live = buffered +
-/// processing + in transit.
+/// The totals add up at every moment, on every preset: `produced =
+/// processed + dropped + filtered + published + live` and `live = buffered
+/// + processing + in_transit`.
 #[test]
 fn totals_add_up_on_every_preset() {
     for p in crate::presets::ALL {

@@ -624,22 +624,16 @@ impl Channel {
         for c in self.clients.values_mut() {
             c.in_flight_count = 0;
         }
-        Emptied {
-            memory,
-            disk,
-            in_flight: self
-                .in_flight
-                .drain()
-                .into_iter()
-                .map(|(_, _, f)| f)
-                .collect(),
-            deferred: self
-                .deferred
-                .drain()
-                .into_iter()
-                .map(|(_, _, m)| m)
-                .collect(),
-        }
+        let (in_flight, deferred) = self.drain_timed();
+        Emptied { memory, disk, in_flight, deferred }
+    }
+
+    /// Takes every in-flight (deadline order) and deferred (due order)
+    /// message out.
+    fn drain_timed(&mut self) -> (Vec<InFlight>, Vec<Message>) {
+        let in_flight = self.in_flight.drain().into_iter().map(|(_, _, f)| f).collect();
+        let deferred = self.deferred.drain().into_iter().map(|(_, _, m)| m).collect();
+        (in_flight, deferred)
     }
 
     /// Close every client connection (delete, crash, stop); returns them.
@@ -682,22 +676,8 @@ impl Channel {
     pub fn crash(&mut self) -> Shutdown {
         let closed_clients = self.close_clients();
         let (memory, disk) = self.backend.crash();
-        let lost = Emptied {
-            memory,
-            disk,
-            in_flight: self
-                .in_flight
-                .drain()
-                .into_iter()
-                .map(|(_, _, f)| f)
-                .collect(),
-            deferred: self
-                .deferred
-                .drain()
-                .into_iter()
-                .map(|(_, _, m)| m)
-                .collect(),
-        };
+        let (in_flight, deferred) = self.drain_timed();
+        let lost = Emptied { memory, disk, in_flight, deferred };
         Shutdown {
             closed_clients,
             lost,
