@@ -365,7 +365,11 @@ export function groupEdges(behavior) {
       if (b.close_when_done) acc.closes.add(b.to);
       break;
     case 'consumer':
+    case 'nsq_handler': // a go-nsq handler ranges over the consumer's incoming channel
       acc.recvs.add(b.from);
+      break;
+    case 'nsq_reader': // go-nsq's connection reader pushes into it
+      acc.sends.add(b.to);
       break;
     case 'stage':
     case 'sieve_filter':

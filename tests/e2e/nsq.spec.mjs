@@ -59,6 +59,13 @@ test('a go-nsq consumer is Go on the stage: its reader, its incoming channel, it
   await page.goto('/' + hash);
   await expect(page.locator('#stage-list li[data-goroutine="archiver.handler"]')).toBeAttached({ timeout: 15_000 });
   await expect(page.locator('#stage-list li[data-channel="archiver.incoming"]')).toBeAttached();
+  // Laid out as the pipeline it is: reader, then go-nsq's channel, then the handler.
+  const edges = await page.evaluate(async () => {
+    const { groupEdges } = await import('/stage.js');
+    return [groupEdges({ nsq_reader: { consumer: 'a', nsqd: 'n', to: 'a.incoming' } }), groupEdges({ nsq_handler: { consumer: 'a', from: 'a.incoming' } })]
+      .map((e) => ({ sends: [...e.sends], recvs: [...e.recvs] }));
+  });
+  expect(edges).toEqual([{ sends: ['a.incoming'], recvs: [] }, { sends: [], recvs: ['a.incoming'] }]);
   await setSpeed(page, 10);
   await play(page);
   await expect
