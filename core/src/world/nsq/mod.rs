@@ -15,6 +15,8 @@
 //! 4. At `OK`'s arrival the `Publish` returns: the value's Go journey ends
 //!    ("published") and the goroutine runs on.
 
+mod view;
+
 use super::{Ev, Syscall, World};
 use crate::dist::Dist;
 use crate::gochan::channel::GoId;
@@ -28,7 +30,7 @@ use crate::nsq::nsqd::Nsqd;
 use crate::nsq::spec::{ConsumerSpec, NsqSpec};
 use crate::rng::SimRng;
 use std::collections::VecDeque;
-use crate::observe::snapshot::{NsqChannelView, NsqTopicView, NsqView, NsqdView};
+use crate::observe::snapshot::NsqView;
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::SimTime;
 use std::collections::BTreeMap;
@@ -204,53 +206,6 @@ impl NsqWorld {
             .map(|t| t.depth() + t.channels().map(|c| c.depth() + c.stats().in_flight_count + c.stats().deferred_count).sum::<u64>())
             .sum();
         queued as usize * per_message + self.links.iter().map(|l| l.in_transit() * 48 + 64).sum::<usize>()
-    }
-
-    /// nsqadmin's view: nodes, their topics and channels with counters.
-    pub(crate) fn view(&self) -> NsqView {
-        NsqView {
-            nodes: self
-                .nodes
-                .iter()
-                .zip(&self.names)
-                .map(|(n, name)| NsqdView {
-                    name: name.clone(),
-                    topics: n
-                        .topics()
-                        .map(|t| {
-                            let s = t.stats();
-                            NsqTopicView {
-                                name: t.name().to_string(),
-                                depth: s.depth,
-                                memory_depth: s.memory_depth,
-                                backend_depth: s.backend_depth,
-                                message_count: s.message_count,
-                                paused: s.paused,
-                                channels: t
-                                    .channels()
-                                    .map(|c| {
-                                        let s = c.stats();
-                                        NsqChannelView {
-                                            name: c.name().to_string(),
-                                            depth: s.depth,
-                                            memory_depth: s.memory_depth,
-                                            backend_depth: s.backend_depth,
-                                            in_flight: s.in_flight_count,
-                                            deferred: s.deferred_count,
-                                            message_count: s.message_count,
-                                            requeue_count: s.requeue_count,
-                                            timeout_count: s.timeout_count,
-                                            client_count: s.client_count,
-                                            paused: s.paused,
-                                        }
-                                    })
-                                    .collect(),
-                            }
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
     }
 }
 
