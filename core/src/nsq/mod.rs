@@ -22,6 +22,7 @@
 //! close the connection is [`NsqError::is_fatal`]. No input panics.
 
 pub mod client;
+pub mod guarantees;
 pub mod lookupd;
 pub mod message;
 pub mod names;
