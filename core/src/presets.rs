@@ -29,7 +29,12 @@ pub const ALL: &[Preset] = presets![
     "prime-sieve",
     "large",
     "nsq-single",
+    "nsq-multicast",
+    "nsq-load-balancing",
     "nsq-slow-handler",
+    "nsq-failing-handler",
+    "nsq-poison",
+    "nsq-max-in-flight",
 ];
 
 /// The preset the page opens with.

@@ -55,6 +55,12 @@ impl SimRng {
         StandardNormal.sample(&mut self.0)
     }
 
+    /// True with probability `p` (0 to 1): a uniform draw in `[0, 1)`
+    /// below `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)) < p
+    }
+
     /// Uniform integer in `[0, n)`; `n` must be positive.
     pub fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);

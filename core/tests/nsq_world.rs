@@ -214,3 +214,102 @@ fn go_nsqs_incoming_channel_cannot_be_closed_or_resized() {
     }
     assert_eq!(w.trace_hash(), before, "a refused command changes nothing");
 }
+
+fn preset_world(name: &str) -> World {
+    let p = queuelab::presets::get(name).expect("a preset");
+    World::new(&p.scenario()).expect("builds")
+}
+
+fn run_for(w: &mut World, secs: u64) {
+    w.run_to_end(SimTime::ZERO + SimDuration::from_secs(secs));
+}
+
+fn count(w: &World, k: queuelab::observe::trace::EventKind) -> usize {
+    w.trace().events().filter(|e| e.kind == k).count()
+}
+
+/// go-nsq `consumer.go` `handlerLoop`/`shouldFailMessage`: a message whose
+/// attempts exceed MaxAttempts (5) is FINed without calling the handler.
+#[test]
+fn a_poison_message_is_fined_unhandled_after_max_attempts() {
+    use queuelab::observe::trace::EventKind::*;
+    let mut w = preset_world("nsq-poison");
+    run_for(&mut w, 10);
+    let poisoned: Vec<_> = w.trace().events().filter(|e| e.kind == NsqRequeue).collect();
+    assert_eq!(poisoned.len(), 5, "attempts 1 to 5 fail and are requeued");
+    // The REQ delay is requeue_delay (200ms) times the attempts.
+    let delays: Vec<i64> = poisoned.iter().map(|e| e.aux / 1000).collect();
+    assert_eq!(delays, vec![200, 400, 600, 800, 1000]);
+    let failed: Vec<_> = w.trace().events().filter(|e| e.kind == NsqMaxAttempts).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].aux, 6, "the 6th delivery is FINed unhandled");
+    assert!(count(&w, NsqBackoff) >= 1, "each failure backs the consumer off");
+    let ch = &w.snapshot().nsq.expect("nsq").nodes[0].topics[0].channels[0];
+    assert_eq!(ch.requeue_count, 5);
+    assert_eq!(ch.deferred, 0);
+}
+
+/// go-nsq `consumer.go` `startStopContinueBackoff`: an error sets RDY 0
+/// everywhere for multiplier * 2^level, then one connection gets RDY 1.
+#[test]
+fn a_failing_handler_backs_off_then_probes_with_rdy_1() {
+    use queuelab::observe::trace::EventKind::*;
+    let mut w = preset_world("nsq-failing-handler");
+    run_for(&mut w, 5);
+    assert!(count(&w, NsqRequeue) > 0);
+    assert!(count(&w, NsqBackoff) > 0);
+    let probes = w.trace().events().filter(|e| e.kind == NsqBackoffOver && e.aux > 0).count();
+    assert!(probes > 0, "a backoff wait ends with an RDY 1 probe");
+    // The first backoff waits multiplier (200ms) * 2^1.
+    let first = w.trace().events().find(|e| e.kind == NsqBackoff).expect("a backoff");
+    assert_eq!(first.aux, 400_000);
+    // Messages requeued with a delay are deferred at the node, not lost.
+    let s = w.snapshot();
+    let nsq = s.nsq.expect("nsq");
+    let requeued: u64 = nsq.nodes.iter().map(|n| n.topics[0].channels[0].requeue_count).sum();
+    assert_eq!(requeued as usize, count(&w, NsqRequeue) - count(&w, NsqReqFailed));
+}
+
+/// go-nsq `consumer.go` `perConnMaxInFlight`: 10 over 3 connections is 3
+/// each (9 in all); 2 over 3 leaves one connection at RDY 0 until
+/// `redistributeRDY` moves it (RDY older than low_rdy_timeout, 30s).
+#[test]
+fn max_in_flight_is_split_over_connections() {
+    let mut w = preset_world("nsq-max-in-flight");
+    run_for(&mut w, 20);
+    let nsq = w.snapshot().nsq.expect("nsq");
+    let rdy = |channel: &str| -> Vec<u64> {
+        nsq.nodes.iter().map(|n| n.topics[0].channels.iter().find(|c| c.name == channel).expect("channel").clients[0].ready_count).collect()
+    };
+    assert_eq!(rdy("b"), vec![3, 3, 3], "10 over 3 connections gives 9");
+    let mut a = rdy("a");
+    a.sort();
+    assert_eq!(a, vec![0, 1, 1], "2 over 3 connections starves one");
+    let starved = nsq.nodes.iter().map(|n| &n.topics[0].channels.iter().find(|c| c.name == "a").expect("a").clients[0]).find(|c| c.ready_count == 0).expect("a starved connection");
+    assert_eq!(starved.message_count, 0);
+    run_for(&mut w, 60);
+    let nsq = w.snapshot().nsq.expect("nsq");
+    assert!(nsq.nodes.iter().all(|n| n.topics[0].channels.iter().find(|c| c.name == "a").expect("a").clients[0].message_count > 0), "redistribution moved the RDY");
+}
+
+/// nsqd `topic.go` `messagePump`: every channel gets a copy; within a
+/// channel each message goes to one client.
+#[test]
+fn multicast_copies_and_load_balancing_splits() {
+    let mut w = preset_world("nsq-multicast");
+    run_for(&mut w, 20);
+    let nsq = w.snapshot().nsq.expect("nsq");
+    let t = &nsq.nodes[0].topics[0];
+    assert_eq!(t.channels.len(), 3);
+    for c in &t.channels {
+        assert_eq!(c.message_count, t.message_count, "channel {} gets every message", c.name);
+    }
+    let mut w = preset_world("nsq-load-balancing");
+    run_for(&mut w, 30);
+    let nsq = w.snapshot().nsq.expect("nsq");
+    let ch = &nsq.nodes[0].topics[0].channels[0];
+    assert_eq!(ch.clients.len(), 2);
+    let (a, b) = (ch.clients[0].message_count, ch.clients[1].message_count);
+    assert_eq!(a + b, ch.message_count - ch.depth);
+    assert!(a.abs_diff(b) * 5 < a + b, "about half each: {a} and {b}");
+}

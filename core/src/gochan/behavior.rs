@@ -250,7 +250,8 @@ impl Behavior {
                 Stmt::Send(r.to.clone()),
             ])],
             Behavior::NsqHandler(h) => {
-                let mut body = work_stmts(&h.work);
+                let mut body = vec![Stmt::NsqTake];
+                body.extend(work_stmts(&h.work));
                 body.push(Stmt::NsqFinish);
                 vec![Stmt::Range { ch: h.from.clone(), body }]
             }

@@ -298,12 +298,24 @@ impl GoRuntime {
                 k.syscalls.push(Syscall::NsqRead { g, conn });
                 return false;
             }
+            Op::NsqTake { skip_to } => {
+                // The world marked the messages to fail unhandled when it
+                // handed them over (rare: a linear scan of a short list).
+                match self.gs[gi].held {
+                    Some(m) if k.doomed.contains(&m) => {
+                        k.doomed.retain(|d| *d != m);
+                        self.gs[gi].held = None;
+                        k.syscalls.push(Syscall::NsqAnswer { g, msg: m, handled: false });
+                        self.gs[gi].pc = skip_to;
+                    }
+                    _ => self.gs[gi].pc += 1,
+                }
+            }
             Op::NsqFinish => {
-                // go-nsq writes FIN and goes on: the world sends it and
-                // counts the message processed.
+                // go-nsq writes FIN (or REQ) and goes on: the world decides
+                // the handler's result, sends the answer and records it.
                 if let Some(m) = self.gs[gi].held.take() {
-                    k.record(EventKind::NsqFinish, g, NONE, Some(m), 0);
-                    k.syscalls.push(Syscall::NsqFinish { g, msg: m });
+                    k.syscalls.push(Syscall::NsqAnswer { g, msg: m, handled: true });
                 }
                 self.gs[gi].pc += 1;
             }

@@ -73,8 +73,14 @@ pub enum Stmt {
     /// `consumer`'s connection to `nsqd` (made by the world, never written).
     #[serde(skip_deserializing)]
     NsqRead { consumer: String, nsqd: String },
-    /// `m.Finish()`: `FIN` for the held message over its connection (go-nsq
-    /// writes it and goes on; made by the world, never written).
+    /// go-nsq's `handlerLoop` check before calling the handler: a message
+    /// delivered more than `MaxAttempts` times is FINed unhandled
+    /// (`continue`). Made by the world, never written.
+    #[serde(skip_deserializing)]
+    NsqTake,
+    /// The handler returned: go-nsq answers `FIN` (success) or `REQ`
+    /// (error) for the held message over its connection and goes on (made
+    /// by the world, never written).
     #[serde(skip_deserializing)]
     NsqFinish,
 }
@@ -156,7 +162,10 @@ pub enum Op {
     Publish { node: u16, topic: u16 },
     /// Wait for the next message on NSQ connection `conn`.
     NsqRead { conn: u16 },
-    /// `FIN` the held message.
+    /// Skip the handler (to `skip_to`) if the world doomed the held
+    /// message (attempts > MaxAttempts).
+    NsqTake { skip_to: Pc },
+    /// The handler returned: the world answers FIN or REQ.
     NsqFinish,
     End,
 }
@@ -418,7 +427,7 @@ impl Compiler<'_> {
 
     fn patch(&mut self, at: usize, to: Pc) {
         match &mut self.p.ops[at] {
-            Op::Jump { to: t } | Op::DropMultiples { skip_to: t } => *t = to,
+            Op::Jump { to: t } | Op::DropMultiples { skip_to: t } | Op::NsqTake { skip_to: t } => *t = to,
             Op::Recv { on_closed: Some(t), .. } => *t = to,
             _ => {}
         }
@@ -554,8 +563,14 @@ impl Compiler<'_> {
                 self.emit_line(Op::NsqRead { conn: conn as u16 }, ind, &format!("m := readMessage(conn) // from {nsqd}"));
                 self.mark_waits();
             }
+            Stmt::NsqTake => {
+                let at = self.emit_line(Op::NsqTake { skip_to: 0 }, ind, "if m.Attempts > MaxAttempts { m.Finish(); continue }");
+                if let Some(l) = self.loops.last_mut() {
+                    l.continues.push(at);
+                }
+            }
             Stmt::NsqFinish => {
-                self.emit_line(Op::NsqFinish, ind, "m.Finish() // FIN");
+                self.emit_line(Op::NsqFinish, ind, "err := h.HandleMessage(m) // then FIN, or REQ on error");
             }
             Stmt::Drop => {
                 let (cause, text) = if self.in_send_default {
@@ -670,7 +685,7 @@ fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
         Op::Jump { to } => out.push(to as usize),
         Op::LoopBack { to, .. } => out.extend([to as usize, next]),
         Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
-        Op::DropMultiples { skip_to } => out.extend([next, skip_to as usize]),
+        Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } => out.extend([next, skip_to as usize]),
         Op::Select { sel } => {
             let s = &p.selects[sel as usize];
             for c in &s.cases {

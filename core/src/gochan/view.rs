@@ -277,6 +277,25 @@ impl GoRuntime {
             EventKind::NsqFinish => format!("{g}: {label}.Finish(), FIN goes back"),
             EventKind::NsqTimeout => format!("{} timed out {label} in flight: it goes back to the queue", self.nsqd_name(e.aux as u32)),
             EventKind::NsqFinFailed => format!("{} refused FIN of {label} (E_FIN_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqRequeue => {
+                format!("{g}: the handler failed on {label}: REQ with delay {}", SimDuration::from_micros(e.aux.max(0) as u64))
+            }
+            EventKind::NsqReqFailed => format!("{} refused REQ of {label} (E_REQ_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqMaxAttempts => {
+                format!("{g}: {label} was delivered {} times (more than MaxAttempts): FIN without handling it", e.aux)
+            }
+            EventKind::NsqBackoff => format!(
+                "{}: backoff, RDY 0 on every connection for {}",
+                consumer_of(&ch),
+                SimDuration::from_micros(e.aux.max(0) as u64)
+            ),
+            EventKind::NsqBackoffOver => {
+                if e.aux == 0 {
+                    format!("{}: backoff over, every connection gets its RDY back", consumer_of(&ch))
+                } else {
+                    format!("{}: backoff wait over (level {}): RDY 1 to one connection to probe", consumer_of(&ch), e.aux)
+                }
+            }
             EventKind::Yield => {
                 format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
             }
@@ -298,4 +317,9 @@ impl GoRuntime {
     pub(crate) fn processing(&self) -> u64 {
         self.gs.iter().filter(|g| g.held.is_some() && g.prog.is_sink && g.c.received > 0 && !g.state.is_over()).count() as u64
     }
+}
+
+/// The consumer a library channel belongs to: `worker` for `worker.incoming`.
+fn consumer_of(ch: &str) -> &str {
+    ch.strip_suffix(".incoming").unwrap_or(ch)
 }

@@ -15,6 +15,7 @@
 //! nsqd's own bounds.
 
 use super::names::is_valid_name;
+use super::client::config::ConsumerConfig;
 use crate::dist::Dist;
 use crate::scenario::Problem;
 use crate::time::{echo, SimDuration};
@@ -74,11 +75,50 @@ pub struct ConsumerSpec {
     /// How long the handler works on a message.
     #[serde(default)]
     pub work: Dist,
+    /// The share of handlings that return an error (0 to 1, default 0):
+    /// go-nsq then REQs the message with its default delay and backs off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failure_rate: f64,
+    /// Values the handler always fails on (a poison message): a
+    /// publisher's values count 0, 1, 2... (labels `producer#3`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poison: Vec<i64>,
+    /// go-nsq's `MaxAttempts` (default 5; 0 = unlimited): a message
+    /// delivered more often is FINed without calling the handler.
+    #[serde(default = "five")]
+    pub max_attempts: u16,
+    /// go-nsq's `DefaultRequeueDelay` (90s): a failed message's REQ delay
+    /// is this times its attempts, at most `max_requeue_delay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requeue_delay: Option<SimDuration>,
+    /// go-nsq's `MaxRequeueDelay` (15m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requeue_delay: Option<SimDuration>,
+    /// go-nsq's `BackoffMultiplier` (1s): backoff level n waits
+    /// multiplier * 2^n.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_multiplier: Option<SimDuration>,
+    /// go-nsq's `MaxBackoffDuration` (2m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff_duration: Option<SimDuration>,
+    /// The `msg_timeout` the consumer asks for in IDENTIFY (default:
+    /// the node's `msg_timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_timeout: Option<SimDuration>,
+}
+
+fn five() -> u16 {
+    5
+}
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// Longest consumer name: its goroutines are `<name>.handler-<n>`, and
 /// goroutine and channel names are at most 32 characters.
 pub const MAX_CONSUMER_NAME: usize = 18;
+/// At most this many poison values per consumer.
+pub const MAX_POISON: usize = 64;
 /// At most this many handler goroutines per consumer.
 pub const MAX_HANDLERS: u32 = 256;
 
@@ -94,6 +134,26 @@ impl ConsumerSpec {
     /// Its handler goroutines' group.
     pub fn handler_group(&self) -> String {
         format!("{}.handler", self.name)
+    }
+    /// go-nsq's `Config` for it: go-nsq's defaults with this spec's values.
+    pub fn config(&self) -> ConsumerConfig {
+        let mut c = ConsumerConfig { max_in_flight: self.max_in_flight, max_attempts: self.max_attempts, ..ConsumerConfig::default() };
+        if let Some(d) = self.requeue_delay {
+            c.default_requeue_delay = d;
+        }
+        if let Some(d) = self.max_requeue_delay {
+            c.max_requeue_delay = d;
+        }
+        if let Some(d) = self.backoff_multiplier {
+            c.backoff_multiplier = d;
+        }
+        if let Some(d) = self.max_backoff_duration {
+            c.max_backoff_duration = d;
+        }
+        if let Some(d) = self.msg_timeout {
+            c.msg_timeout = d;
+        }
+        c
     }
 }
 
@@ -231,6 +291,28 @@ impl NsqSpec {
             }
             if let Err(m) = c.work.check() {
                 push(format!("{base}.work"), m);
+            }
+            if !(0.0..=1.0).contains(&c.failure_rate) {
+                push(format!("{base}.failure_rate"), format!("a share between 0 and 1, got {}", c.failure_rate));
+            }
+            if c.poison.len() > MAX_POISON {
+                push(format!("{base}.poison"), format!("at most {MAX_POISON} values, got {}", c.poison.len()));
+            }
+            let hour = SimDuration::from_secs(3600);
+            for (field, v) in [
+                ("requeue_delay", c.requeue_delay),
+                ("max_requeue_delay", c.max_requeue_delay),
+                ("backoff_multiplier", c.backoff_multiplier),
+                ("max_backoff_duration", c.max_backoff_duration),
+            ] {
+                if v.is_some_and(|v| v > hour) {
+                    push(format!("{base}.{field}"), format!("at most 1h (go-nsq's bound), got {}", v.unwrap_or_default()));
+                }
+            }
+            if let Some(t) = c.msg_timeout {
+                if t < SimDuration::from_millis(1) || t > defaults.max_msg_timeout {
+                    push(format!("{base}.msg_timeout"), format!("must be between 1ms and {} (nsqd's max-msg-timeout), got {t}", defaults.max_msg_timeout));
+                }
             }
             if c.handlers == 0 || c.handlers > MAX_HANDLERS {
                 push(format!("{base}.handlers"), format!("between 1 and {MAX_HANDLERS}, got {}", c.handlers));

@@ -85,6 +85,20 @@ pub enum EventKind {
     /// A node refused a `FIN` (E_FIN_FAILED: the message had timed out and
     /// was requeued or delivered again; `aux` = node).
     NsqFinFailed,
+    /// A handler returned an error: `REQ` goes back (`aux` = its delay, µs).
+    NsqRequeue,
+    /// A node refused a `REQ` (E_REQ_FAILED; `aux` = node).
+    NsqReqFailed,
+    /// A message delivered more than MaxAttempts times was FINed without
+    /// calling the handler (`aux` = its attempts).
+    NsqMaxAttempts,
+    /// A consumer backs off: RDY 0 everywhere (`ch` = its incoming
+    /// channel, `aux` = the wait, µs).
+    NsqBackoff,
+    /// A consumer's backoff wait is over (`ch` = its incoming channel,
+    /// `aux` = the backoff level: 0 = every connection gets its share back,
+    /// more = one connection gets RDY 1 to probe).
+    NsqBackoffOver,
 }
 
 /// Why a message was dropped.

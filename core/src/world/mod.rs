@@ -93,6 +93,8 @@ pub(crate) enum Ev {
     Net(u32),
     /// nsqd node `n`'s expiry scan (in-flight deadlines, deferred messages).
     NsqNode(u32),
+    /// A go-nsq library timer (index into the NSQ world's timer table).
+    NsqClient(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -144,6 +146,9 @@ pub(crate) struct Kit {
     /// Requests a system made of another during this event (a goroutine's
     /// `Publish` for NSQ): the world carries them out after the event.
     pub(crate) syscalls: Vec<Syscall>,
+    /// Go values of NSQ messages delivered more than their consumer's
+    /// `MaxAttempts`: the handler loop FINs them without handling.
+    pub(crate) doomed: Vec<MsgRef>,
 }
 
 /// A request from the Go runtime to another system, carried out by the
@@ -156,8 +161,10 @@ pub(crate) enum Syscall {
     /// Goroutine `g` (a consumer's connection reader) waits for the next
     /// message on NSQ connection `conn`.
     NsqRead { g: GoId, conn: u16 },
-    /// Goroutine `g` (a handler) finished message `msg`: `FIN` it.
-    NsqFinish { g: GoId, msg: crate::gochan::channel::MsgRef },
+    /// Goroutine `g` (a handler) is done with message `msg`: the handler
+    /// returned (`handled`; the world draws its result and answers FIN or
+    /// REQ) or it was FINed unhandled after too many attempts.
+    NsqAnswer { g: GoId, msg: crate::gochan::channel::MsgRef, handled: bool },
 }
 
 impl Kit {
@@ -204,6 +211,7 @@ impl World {
                 ledger: Ledger::new(scenario.trace_capacity as usize),
                 run: RunState::default(),
                 syscalls: Vec::new(),
+                doomed: Vec::new(),
             },
             go: GoRuntime::new(scenario),
             nsq: None,
@@ -259,8 +267,11 @@ impl World {
                 let (go, k) = w.go_kit();
                 go.add_group(k, spec).map_err(problem)?;
             }
-            let mut nsq = nsq::NsqWorld::new(n, &mut w.kit.rng);
-            nsq.open(&mut w.kit.rng, &mut w.kit.queue);
+            let incoming: Vec<u32> = w.go.library_chans.clone();
+            let mut nsq = nsq::NsqWorld::new(n, &incoming, &mut w.kit.rng).map_err(|e| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "nsq.consumers".into(), message: e.to_string() }],
+            })?;
+            nsq.open(&mut w.kit);
             w.nsq = Some(Box::new(nsq));
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
@@ -495,6 +506,11 @@ impl World {
             Ev::Stop => self.end(RunStatus::Stopped, now),
             Ev::Net(link) => self.net_arrival(link, now),
             Ev::NsqNode(node) => self.nsq_timer(node, now),
+            Ev::NsqClient(t) => {
+                if let Some(nsq) = self.nsq.as_deref_mut() {
+                    nsq.on_timer(t, &mut self.kit);
+                }
+            }
         }
         if !self.kit.syscalls.is_empty() {
             self.run_syscalls(now);

@@ -14,7 +14,19 @@
 //!    `OK` back.
 //! 4. At `OK`'s arrival the `Publish` returns: the value's Go journey ends
 //!    ("published") and the goroutine runs on.
+//!
+//! # A consumer, step by step
+//! go-nsq's library state (RDY, backoff, in-flight bookkeeping) is the
+//! [`Consumer`](crate::nsq::client::consumer::Consumer) state machine, one
+//! per consumer ([`consumer`]); what it asks for is done here: `SUB` on each
+//! connection, and at the node's answer the `RDY` it computes; each
+//! message frame goes to the connection's reader goroutine, which pushes it
+//! into the unbuffered `incoming` channel; a handler goroutine takes it,
+//! works and returns, and the library answers `FIN` (or `REQ` on an error,
+//! with its backoff), its `RDY` changes first, as go-nsq's `writeLoop`
+//! writes them.
 
+mod consumer;
 mod view;
 
 use super::{Ev, Syscall, World};
@@ -23,7 +35,8 @@ use crate::gochan::channel::GoId;
 use crate::net::Link;
 use crate::gochan::channel::MsgRef;
 use crate::kernel::EventQueue;
-use crate::nsq::client::rdy::per_conn_max_in_flight;
+use crate::nsq::client::{ClientError, Timer};
+use crate::time::SimDuration;
 use crate::nsq::message::{Body, MessageId};
 use crate::nsq::nsqd::channel::{Channel, Returned};
 use crate::nsq::nsqd::Nsqd;
@@ -43,14 +56,19 @@ pub(crate) enum Frame {
     Pub { g: GoId, topic: u16, value: i64 },
     /// The node's `OK` to `g`'s `PUB`.
     PubOk { g: GoId },
-    /// `SUB topic channel` on consumer connection `conn`.
+    /// `SUB topic channel` on consumer connection `conn` (with IDENTIFY's
+    /// msg_timeout, if the consumer asks for one).
     Sub { conn: u16 },
+    /// The node's `OK` to a `SUB`.
+    SubOk { conn: u16 },
     /// `RDY count` on connection `conn`.
     Rdy { conn: u16, count: u64 },
     /// A message pushed to connection `conn`.
     Msg { conn: u16, msg: Incoming },
     /// `FIN id` on connection `conn`.
     Fin { conn: u16, id: MessageId },
+    /// `REQ id delay` on connection `conn`.
+    Req { conn: u16, id: MessageId, delay: SimDuration },
 }
 
 /// A message as a consumer's connection receives it.
@@ -67,6 +85,8 @@ pub(crate) struct Incoming {
 #[derive(Clone, Debug)]
 struct Conn {
     consumer: usize,
+    /// The node it leads to.
+    node: u16,
     up: u32,
     down: u32,
     /// Messages received and not yet taken by the reader goroutine.
@@ -87,6 +107,11 @@ pub(crate) struct NsqWorld {
     /// A goroutine's connection to a node: (link to the node, link back).
     conns: BTreeMap<(GoId, u16), (u32, u32)>,
     consumers: Vec<ConsumerSpec>,
+    /// go-nsq's state of each consumer (same order).
+    libs: Vec<consumer::Lib>,
+    /// Timers the libraries asked for, by `Ev::NsqClient` index.
+    timers: Vec<Option<(u16, Timer)>>,
+    free_timers: Vec<u32>,
     /// Consumer connections; a connection's index is its client id at the
     /// node.
     clients: Vec<Conn>,
@@ -100,7 +125,8 @@ pub(crate) struct NsqWorld {
 
 impl NsqWorld {
     /// The nodes of `spec`, with the topics and channels it creates.
-    pub(crate) fn new(spec: &NsqSpec, rng: &mut crate::rng::SimRng) -> NsqWorld {
+    /// `incoming[i]` is the Go channel of consumer `i`.
+    pub(crate) fn new(spec: &NsqSpec, incoming: &[u32], rng: &mut crate::rng::SimRng) -> Result<NsqWorld, ClientError> {
         let nodes = spec
             .nsqd
             .iter()
@@ -126,15 +152,23 @@ impl NsqWorld {
             link_node: Vec::new(),
             conns: BTreeMap::new(),
             consumers: spec.consumers.clone(),
+            libs: Vec::with_capacity(spec.consumers.len()),
+            timers: Vec::new(),
+            free_timers: Vec::new(),
             clients: Vec::new(),
             owner: BTreeMap::new(),
             returned: Vec::new(),
         };
+        for (i, c) in spec.consumers.iter().enumerate() {
+            w.libs.push(consumer::Lib::new(c, incoming.get(i).copied().unwrap_or(NONE))?);
+        }
         for (consumer, node) in spec.connections() {
             let (up, down) = w.new_link_pair(node as u16);
-            w.clients.push(Conn { consumer, up, down, inbox: VecDeque::new(), reader: None });
+            let conn = w.clients.len() as u16;
+            w.libs[consumer].conns.push((node as u16, conn));
+            w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None });
         }
-        w
+        Ok(w)
     }
 
     fn new_link_pair(&mut self, node: u16) -> (u32, u32) {
@@ -148,20 +182,6 @@ impl NsqWorld {
     /// Sends `frame` on `link` now; the world's queue gets its arrival.
     fn send(&mut self, link: u32, frame: Frame, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
         send_on(&mut self.links, link, frame, now, rng, queue);
-    }
-
-    /// Each connection's opening: `SUB`, then `RDY` with its share of
-    /// the consumer's max_in_flight (go-nsq's split over its connections).
-    pub(crate) fn open(&mut self, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        for conn in 0..self.clients.len() {
-            let c = &self.clients[conn];
-            let spec = &self.consumers[c.consumer];
-            let conns = self.clients.iter().filter(|d| d.consumer == c.consumer).count();
-            let count = per_conn_max_in_flight(spec.max_in_flight, conns);
-            let up = c.up;
-            self.send(up, Frame::Sub { conn: conn as u16 }, SimTime::ZERO, rng, queue);
-            self.send(up, Frame::Rdy { conn: conn as u16, count }, SimTime::ZERO, rng, queue);
-        }
     }
 
     /// Every channel of `topic` on `node` pumps.
@@ -263,13 +283,11 @@ impl World {
                 }
                 self.hand_over(conn, now);
             }
-            Syscall::NsqFinish { g, msg } => {
-                let owner = nsq.owner.remove(&msg);
-                self.kit.ledger.finished_by(msg, g, now);
-                if let Some((conn, id)) = owner {
-                    let up = nsq.clients[usize::from(conn)].up;
-                    nsq.send(up, Frame::Fin { conn, id }, now, &mut self.kit.rng, &mut self.kit.queue);
+            Syscall::NsqAnswer { g, msg, handled } => {
+                if let Some((conn, id)) = nsq.owner.remove(&msg) {
+                    nsq.answer(g, msg, conn, id, handled, &mut self.kit);
                 }
+                self.kit.ledger.finished_by(msg, g, now);
             }
         }
     }
@@ -284,11 +302,15 @@ impl World {
         // the books below are settled before it.
         let handed = go.net_message(k, g, msg.producer, msg.value, msg.published, msg.attempts, now);
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let doomed = nsq.too_many_attempts(conn, msg.attempts);
         let c = &mut nsq.clients[usize::from(conn)];
         c.reader = None;
         if let Some(m) = handed {
             c.inbox.pop_front();
             nsq.owner.insert(m, (conn, msg.id));
+            if doomed {
+                self.kit.doomed.push(m);
+            }
         }
         // Not handed (the reader was removed, or the program ended): the
         // message stays received; at the node it waits for its deadline.
@@ -334,7 +356,13 @@ impl World {
             Frame::Sub { conn } => {
                 let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
                 // Names were checked with the scenario: nsqd accepts.
-                let _ = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), None, now, rng);
+                let _ = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), spec.msg_timeout, now, rng);
+                let down = nsq.clients[usize::from(conn)].down;
+                nsq.send(down, Frame::SubOk { conn }, now, rng, queue);
+            }
+            Frame::SubOk { conn } => {
+                let max_rdy = nsq.nodes[usize::from(node)].options().max_rdy_count;
+                nsq.on_subscribed(conn, max_rdy, &mut self.kit);
             }
             Frame::Rdy { conn, count } => {
                 let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
@@ -347,7 +375,19 @@ impl World {
             }
             Frame::Msg { conn, msg } => {
                 nsq.clients[usize::from(conn)].inbox.push_back(msg);
+                nsq.on_message(conn, msg.id, msg.attempts, &mut self.kit);
                 self.hand_over(conn, now);
+            }
+            Frame::Req { conn, id, delay } => {
+                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+                let spec = &consumers[clients[usize::from(conn)].consumer];
+                if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
+                    if ch.requeue(u64::from(conn), id, delay, now).is_err() {
+                        self.kit.ledger.record(now, EventKind::NsqReqFailed, NONE, NONE, None, i64::from(node));
+                    }
+                    push_ready(ch, clients, links, now, rng, queue);
+                }
+                nsq.arm(node, queue);
             }
             Frame::Fin { conn, id } => {
                 let NsqWorld { nodes, consumers, clients, links, .. } = nsq;

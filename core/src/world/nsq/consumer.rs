@@ -1,0 +1,198 @@
+//! go-nsq's library inside a world: each consumer's
+//! [`Consumer`] state machine, and the world doing what it asks.
+//!
+//! # What the library decides (go-nsq `consumer.go`)
+//! - **RDY**: after each `SUB` is answered the connection gets its share of
+//!   `MaxInFlight` (`max(1, MaxInFlight / conns)`, so 10 over 3
+//!   connections is 3 + 3 + 3); every 5 s `redistributeRDY` may move it.
+//! - **Handler result**: the handler goroutine returns; it failed if its
+//!   value is poison or a draw under the consumer's `failure_rate` says
+//!   so. Success -> `FIN`; failure -> `REQ` with delay
+//!   `min(DefaultRequeueDelay * attempts, MaxRequeueDelay)` and a backoff
+//!   signal: `RDY 0` on every connection for `multiplier * 2^level`, then
+//!   `RDY 1` to one random connection (the probe); a success lowers the
+//!   level, at 0 every connection gets its share back.
+//! - **MaxAttempts**: a message delivered more than `MaxAttempts` times is
+//!   FINed when a handler takes it, unhandled (`LogFailedMessage`).
+//!
+//! The RDY, FIN and REQ commands go over the connection's link in the
+//! order go-nsq writes them; timers come back as `Ev::NsqClient` events.
+
+use super::{Frame, NsqWorld};
+use crate::gochan::channel::{GoId, MsgRef};
+use crate::nsq::client::consumer::{Consumer, HandlerOutcome, Taken};
+use crate::nsq::client::{Action, ClientError, NodeId};
+use crate::nsq::spec::ConsumerSpec;
+use crate::observe::trace::{EventKind, NONE};
+use crate::time::SimTime;
+use crate::world::{Ev, Kit};
+
+/// One go-nsq consumer: the library's state and its connections.
+#[derive(Clone, Debug)]
+pub(super) struct Lib {
+    pub(super) client: Consumer,
+    /// Its connections: (node, connection index), in connection order.
+    pub(super) conns: Vec<(u16, u16)>,
+    /// The Go channel between its readers and handlers (events name the
+    /// consumer through it).
+    pub(super) incoming: u32,
+    /// Actions before the first event (the first redistribution tick).
+    boot: Vec<Action>,
+}
+
+impl Lib {
+    pub(super) fn new(spec: &ConsumerSpec, incoming: u32) -> Result<Lib, ClientError> {
+        let (mut client, boot) = Consumer::new(spec.config(), SimTime::ZERO)?;
+        client.add_handlers(spec.handlers)?;
+        Ok(Lib { client, conns: Vec::new(), incoming, boot })
+    }
+
+    fn conn(&self, node: NodeId) -> Option<u16> {
+        self.conns.iter().find(|(n, _)| u32::from(*n) == node.0).map(|(_, c)| *c)
+    }
+}
+
+impl NsqWorld {
+    /// Every consumer starts: its first timers, then `ConnectToNSQD` for
+    /// each of its nodes (`SUB` goes out).
+    pub(crate) fn open(&mut self, k: &mut Kit) {
+        for i in 0..self.libs.len() {
+            let boot = std::mem::take(&mut self.libs[i].boot);
+            self.act(i, boot, k);
+            let nodes: Vec<u16> = self.libs[i].conns.iter().map(|(n, _)| *n).collect();
+            for node in nodes {
+                if let Ok(a) = self.libs[i].client.connect_to_nsqd(NodeId(u32::from(node))) {
+                    self.act(i, a, k);
+                }
+            }
+        }
+    }
+
+    /// Does what consumer `ci`'s library asked, in order.
+    pub(super) fn act(&mut self, ci: usize, actions: Vec<Action>, k: &mut Kit) {
+        let now = k.queue.now();
+        for a in actions {
+            let frame = match a {
+                Action::Rdy { conn, count } => self.libs[ci].conn(conn).map(|c| Frame::Rdy { conn: c, count }),
+                Action::Fin { conn, id } => self.libs[ci].conn(conn).map(|c| Frame::Fin { conn: c, id }),
+                Action::Req { conn, id, delay } => self.libs[ci].conn(conn).map(|c| Frame::Req { conn: c, id, delay }),
+                Action::Connect { node } => self.libs[ci].conn(node).map(|c| Frame::Sub { conn: c }),
+                Action::At { at, timer } => {
+                    let entry = Some((ci as u16, timer));
+                    let idx = match self.free_timers.pop() {
+                        Some(i) => {
+                            self.timers[i as usize] = entry;
+                            i
+                        }
+                        None => {
+                            self.timers.push(entry);
+                            (self.timers.len() - 1) as u32
+                        }
+                    };
+                    k.queue.schedule(at, Ev::NsqClient(idx));
+                    None
+                }
+                // The frame's message is in the connection's inbox already;
+                // the handler's take and LogFailed are recorded by the
+                // caller, which knows the Go value.
+                Action::Handle { .. } | Action::LogFailed { .. } => None,
+                // Not reached yet: no TOUCH, stop, close or lookupd in the
+                // scenario format so far.
+                Action::Touch { .. }
+                | Action::StartClose { .. }
+                | Action::Close { .. }
+                | Action::QueryLookupd { .. }
+                | Action::StopHandlers
+                | Action::Exited => None,
+            };
+            if let Some(f) = frame {
+                let conn = match f {
+                    Frame::Rdy { conn, .. } | Frame::Fin { conn, .. } | Frame::Req { conn, .. } | Frame::Sub { conn } => conn,
+                    _ => continue,
+                };
+                let up = self.clients[usize::from(conn)].up;
+                self.send(up, f, now, &mut k.rng, &mut k.queue);
+            }
+        }
+    }
+
+    /// The node answered `SUB` on `conn`: the library adds the connection
+    /// and sets RDY (`maybeUpdateRDY` on every connection).
+    pub(super) fn on_subscribed(&mut self, conn: u16, max_rdy_count: u64, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        if let Ok(a) = self.libs[ci].client.on_connected(node, Some(max_rdy_count), k.queue.now()) {
+            self.act(ci, a, k);
+        }
+    }
+
+    /// A message frame arrived on `conn`: the library counts it in flight.
+    pub(super) fn on_message(&mut self, conn: u16, id: crate::nsq::message::MessageId, attempts: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        if let Ok(a) = self.libs[ci].client.on_message(node, id, attempts, k.queue.now()) {
+            self.act(ci, a, k);
+        }
+    }
+
+    /// Whether a message with `attempts` on `conn` is FINed unhandled.
+    pub(super) fn too_many_attempts(&self, conn: u16, attempts: u16) -> bool {
+        let max = self.libs[self.clients[usize::from(conn)].consumer].client.config().max_attempts;
+        max > 0 && attempts > max
+    }
+
+    /// A library timer is due.
+    pub(crate) fn on_timer(&mut self, idx: u32, k: &mut Kit) {
+        let Some((ci, timer)) = self.timers.get_mut(idx as usize).and_then(Option::take) else { return };
+        self.free_timers.push(idx);
+        let ci = usize::from(ci);
+        let was = self.libs[ci].client.backoff().in_backoff_timeout();
+        let a = self.libs[ci].client.on_timer(timer, k.queue.now(), &mut k.rng);
+        if was && !self.libs[ci].client.backoff().in_backoff_timeout() {
+            let level = self.libs[ci].client.backoff().level();
+            k.record(EventKind::NsqBackoffOver, NONE, self.libs[ci].incoming, None, i64::from(level));
+        }
+        self.act(ci, a, k);
+    }
+
+    /// Handler `g` is done with `msg`, delivered on `conn` as `id`:
+    /// `handled` (the handler returned; its result is drawn here) or
+    /// FINed unhandled after too many attempts.
+    pub(super) fn answer(&mut self, g: GoId, msg: MsgRef, conn: u16, id: crate::nsq::message::MessageId, handled: bool, k: &mut Kit) {
+        let now = k.queue.now();
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        let lib = &mut self.libs[ci];
+        if !handled {
+            if let Ok(Taken::Failed(a)) = lib.client.take_message(node, id, now, &mut k.rng) {
+                let attempts = a.iter().find_map(|a| match a {
+                    Action::LogFailed { attempts, .. } => Some(*attempts),
+                    _ => None,
+                });
+                k.record(EventKind::NsqMaxAttempts, g, NONE, Some(msg), attempts.map_or(0, i64::from));
+                self.act(ci, a, k);
+            }
+            return;
+        }
+        let spec = &self.consumers[ci];
+        let value = k.ledger.msgs.get(msg).value;
+        // Draw only when failures are possible: runs without them keep
+        // their random stream.
+        let failed = spec.poison.contains(&value) || (spec.failure_rate > 0.0 && k.rng.chance(spec.failure_rate));
+        let outcome = if failed { HandlerOutcome::Error } else { HandlerOutcome::Success };
+        let was = lib.client.backoff().in_backoff_timeout();
+        let Ok(a) = lib.client.on_handler_result(node, id, outcome, now, &mut k.rng) else { return };
+        match a.iter().find_map(|a| match a {
+            Action::Req { delay, .. } => Some(*delay),
+            _ => None,
+        }) {
+            Some(delay) => k.record(EventKind::NsqRequeue, g, NONE, Some(msg), delay.as_micros() as i64),
+            None => k.record(EventKind::NsqFinish, g, NONE, Some(msg), 0),
+        }
+        let backoff = lib.client.backoff();
+        if !was && backoff.in_backoff_timeout() {
+            k.record(EventKind::NsqBackoff, g, lib.incoming, None, backoff.wait().as_micros() as i64);
+        }
+        self.act(ci, a, k);
+    }
+}
