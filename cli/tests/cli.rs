@@ -61,7 +61,12 @@ fn every_preset_runs_to_its_expected_status() {
         ("large", "running"),
         // NSQ consumers' readers wait on the network: these run on.
         ("nsq-single", "running"),
+        ("nsq-multicast", "running"),
+        ("nsq-load-balancing", "running"),
         ("nsq-slow-handler", "running"),
+        ("nsq-failing-handler", "running"),
+        ("nsq-poison", "running"),
+        ("nsq-max-in-flight", "running"),
     ];
     assert_eq!(expected.len(), presets::ALL.len(), "a preset without an expectation");
     for (name, status) in expected {
@@ -494,4 +499,63 @@ fn an_nsq_consumer_slower_than_the_timeout_handles_messages_again() {
     assert!(archive["timeout_count"].as_u64().unwrap() > 0, "{archive}");
     let names: Vec<&str> = v["goroutines"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["producer", "archiver.conn1", "archiver.handler"]);
+}
+
+/// The whitespace-separated cells of the table under the line that starts
+/// with `title` (header first), up to the blank line.
+fn table_after(out: &str, title: &str) -> Vec<Vec<String>> {
+    let start = out.find(title).unwrap_or_else(|| panic!("no {title:?} in\n{out}"));
+    out[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn nsq_presets_print_nsqadmins_channel_and_client_rows() {
+    // nsq-single: one consumer connection, max_in_flight 1, every message
+    // finished about 60ms after it was published.
+    let out = ok(&["run", "nsq-single"]);
+    let channels = table_after(&out, "nsq topics and channels (nsqadmin's counters):");
+    let header = channels[0].join(" ");
+    assert!(header.ends_with("messages connections e2e p50 e2e p99"), "{out}");
+    let jobs = channels.iter().find(|r| r.get(2).is_some_and(|c| c == "jobs")).unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(jobs[12], "1", "one connection: {out}");
+    assert!(jobs[13].ends_with("ms") && jobs[14].ends_with('s'), "e2e p50/p99: {out}");
+    let clients = table_after(&out, "nsq clients (one row per connection):");
+    assert_eq!(clients[0].join(" "), "nsqd topic channel client RDY in flight finished requeued messages");
+    assert_eq!(clients.len(), 2, "{out}");
+    assert_eq!(clients[1][..6], ["nsqd-1", "events", "jobs", "worker", "conn1", "1"], "{out}");
+    let finished: u64 = clients[1][7].parse().unwrap();
+    assert!(finished > 100, "{out}");
+    assert!(!out.contains("nsq guarantees"), "no book kept yet: {out}");
+
+    // The JSON has the same rows.
+    let v = json(&["run", "nsq-single"]);
+    let jobs = &v["nsq"]["nodes"][0]["topics"][0]["channels"][0];
+    assert_eq!(jobs["clients"][0]["name"], "worker conn1");
+    assert_eq!(jobs["clients"][0]["ready_count"], 1);
+    assert_eq!(jobs["clients"][0]["finish_count"], finished);
+    let p50 = jobs["e2e_p50_us"].as_u64().unwrap();
+    assert!((10_000..1_000_000).contains(&p50), "{jobs}");
+    assert!(jobs["e2e_p99_us"].as_u64().unwrap() >= p50, "{jobs}");
+    assert_eq!(v["nsq"]["guarantees"], serde_json::json!([]));
+
+    // nsq-slow-handler: the handler is slower than msg_timeout, so the
+    // connection is sent far more messages than it finishes.
+    let v = json(&["run", "nsq-slow-handler"]);
+    let archive = &v["nsq"]["nodes"][0]["topics"][0]["channels"][0];
+    let c = &archive["clients"][0];
+    assert_eq!((c["name"].as_str(), c["ready_count"].as_u64()), (Some("archiver conn1"), Some(2)), "{archive}");
+    let (sent, fin) = (c["message_count"].as_u64().unwrap(), c["finish_count"].as_u64().unwrap());
+    assert!(fin > 0 && sent > 2 * fin, "{c}");
+    assert_eq!(sent, archive["timeout_count"].as_u64().unwrap() + fin + c["in_flight_count"].as_u64().unwrap(), "{archive}");
+    // Messages wait behind the backlog: seconds from publish to FIN.
+    assert!(archive["e2e_p50_us"].as_u64().unwrap() > 1_000_000, "{archive}");
+    let out = ok(&["run", "nsq-slow-handler"]);
+    let clients = table_after(&out, "nsq clients (one row per connection):");
+    assert_eq!(clients[1][..5], ["nsqd-1", "events", "archive", "archiver", "conn1"], "{out}");
+    assert_eq!(clients[1][5..], [2, 2, fin, 0, sent].map(|n| n.to_string()), "{out}");
 }

@@ -48,6 +48,77 @@ pub enum Command {
     /// still complete).
     Pause { goroutine: String },
     Resume { goroutine: String },
+    /// nsqd `nsqd` crashes (kill -9, power loss): its memory queues, in
+    /// flight and deferred messages and its unsynced disk writes are lost;
+    /// its connections close.
+    NsqdCrash { nsqd: String },
+    /// nsqd `nsqd` stops cleanly (SIGTERM): memory, in-flight and deferred
+    /// messages are written to disk (deferred ones lose their delay); its
+    /// connections close.
+    NsqdStop { nsqd: String },
+    /// A crashed or stopped nsqd starts again with what its disk holds.
+    NsqdRestart { nsqd: String },
+    /// An operator action on a topic, or on one of its channels
+    /// (nsqadmin's buttons, nsqd's HTTP API).
+    Nsq {
+        action: NsqAction,
+        nsqd: String,
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
+    },
+    /// A go-nsq consumer's process crashes: its connections close at once,
+    /// its goroutines are gone, and the messages it had in flight wait for
+    /// their msg timeout at the nodes.
+    ConsumerCrash { consumer: String },
+    /// go-nsq's `Stop()`: CLS on every connection, in-flight messages are
+    /// finished, then the connections close and the handlers return.
+    ConsumerStop { consumer: String },
+    /// A crashed or stopped consumer starts again: a new process with the
+    /// same settings connects and subscribes.
+    ConsumerStart { consumer: String },
+    /// Changes a consumer's `max_in_flight` (go-nsq `ChangeMaxInFlight`)
+    /// and/or its handler's failure rate, live.
+    SetConsumer {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_in_flight: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure_rate: Option<f64>,
+    },
+    /// Cuts the network between a client (a consumer, or a publishing
+    /// goroutine) and nsqd: frames wait, nobody is told.
+    CutLink { client: String, nsqd: String },
+    /// Heals a cut: waiting frames move on.
+    HealLink { client: String, nsqd: String },
+}
+
+/// nsqadmin's actions on a topic or channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NsqAction {
+    /// Create it (`/topic/create`, `/channel/create`).
+    Create,
+    /// Stop delivery (channel) or the fan-out to channels (topic).
+    Pause,
+    Unpause,
+    /// Drop every queued message (a channel also drops its in-flight and
+    /// deferred ones).
+    Empty,
+    /// Delete it with its messages; its consumers are disconnected.
+    Delete,
+}
+
+impl NsqAction {
+    fn verb(self) -> &'static str {
+        match self {
+            NsqAction::Create => "created",
+            NsqAction::Pause => "paused",
+            NsqAction::Unpause => "unpaused",
+            NsqAction::Empty => "emptied",
+            NsqAction::Delete => "deleted",
+        }
+    }
 }
 
 impl Command {
@@ -64,7 +135,37 @@ impl Command {
             Command::CloseChannel { channel } => format!("closed {}", echo(channel)),
             Command::Pause { goroutine } => format!("paused {}", echo(goroutine)),
             Command::Resume { goroutine } => format!("resumed {}", echo(goroutine)),
+            Command::NsqdCrash { nsqd } => format!("{} crashed", echo(nsqd)),
+            Command::NsqdStop { nsqd } => format!("{} stopped", echo(nsqd)),
+            Command::NsqdRestart { nsqd } => format!("{} restarted", echo(nsqd)),
+            Command::Nsq { action, nsqd, topic, channel } => match channel {
+                Some(c) => format!("{} {}/{} on {}", action.verb(), echo(topic), echo(c), echo(nsqd)),
+                None => format!("{} topic {} on {}", action.verb(), echo(topic), echo(nsqd)),
+            },
+            Command::ConsumerCrash { consumer } => format!("consumer {} crashed", echo(consumer)),
+            Command::ConsumerStop { consumer } => format!("consumer {} stopped", echo(consumer)),
+            Command::ConsumerStart { consumer } => format!("consumer {} started", echo(consumer)),
+            Command::SetConsumer { consumer, .. } => format!("consumer {} changed", echo(consumer)),
+            Command::CutLink { client, nsqd } => format!("link {} - {} cut", echo(client), echo(nsqd)),
+            Command::HealLink { client, nsqd } => format!("link {} - {} healed", echo(client), echo(nsqd)),
         }
+    }
+
+    /// Whether the command acts on the NSQ part of a world.
+    pub fn is_nsq(&self) -> bool {
+        matches!(
+            self,
+            Command::NsqdCrash { .. }
+                | Command::NsqdStop { .. }
+                | Command::NsqdRestart { .. }
+                | Command::Nsq { .. }
+                | Command::ConsumerCrash { .. }
+                | Command::ConsumerStop { .. }
+                | Command::ConsumerStart { .. }
+                | Command::SetConsumer { .. }
+                | Command::CutLink { .. }
+                | Command::HealLink { .. }
+        )
     }
 }
 

@@ -77,7 +77,27 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     s.channels.push(crate::scenario::ChannelSpec { name: name.clone(), capacity: *capacity });
                 }
             }
+            Command::SetConsumer { consumer, max_in_flight, failure_rate } => {
+                if let Some(c) = s.nsq.as_mut().and_then(|n| n.consumers.iter_mut().find(|c| c.name == *consumer)) {
+                    if let Some(m) = max_in_flight {
+                        c.max_in_flight = *m;
+                    }
+                    if let Some(f) = failure_rate {
+                        c.failure_rate = *f;
+                    }
+                }
+            }
             Command::CloseChannel { .. } | Command::Pause { .. } | Command::Resume { .. } => {}
+            // Faults and operator actions are events of a run, not design.
+            Command::NsqdCrash { .. }
+            | Command::NsqdStop { .. }
+            | Command::NsqdRestart { .. }
+            | Command::Nsq { .. }
+            | Command::ConsumerCrash { .. }
+            | Command::ConsumerStop { .. }
+            | Command::ConsumerStart { .. }
+            | Command::CutLink { .. }
+            | Command::HealLink { .. } => {}
         }
     }
     if s.validate().is_err() {

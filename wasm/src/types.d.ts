@@ -330,6 +330,8 @@ export interface Snapshot {
 
 export interface NsqView {
   nodes: NsqdView[];
+  /** What each channel did with the messages published to its topic (empty until the book is kept). */
+  guarantees: ChannelGuarantees[];
 }
 
 export interface NsqdView {
@@ -360,8 +362,55 @@ export interface NsqChannelView {
   message_count: number;
   requeue_count: number;
   timeout_count: number;
+  /** nsqadmin's "Connections". */
   client_count: number;
   paused: boolean;
+  /** E2E processing latency (publish -> FIN) percentiles in µs; null until a FIN. */
+  e2e_p50_us: number | null;
+  e2e_p99_us: number | null;
+  /** The subscribed connections, in client id order. */
+  clients: NsqClientView[];
+}
+
+/** One consumer connection of a channel (nsqadmin's client row). */
+export interface NsqClientView {
+  /** Client id at the node. */
+  id: number;
+  /** The consumer and which of its connections: "worker conn1". */
+  name: string;
+  /** RDY. */
+  ready_count: number;
+  in_flight_count: number;
+  /** Messages sent to it, redeliveries included. */
+  message_count: number;
+  finish_count: number;
+  requeue_count: number;
+}
+
+/** Why a message was lost. */
+export type LossCause =
+  | "unclean_crash"
+  | "ephemeral_overflow"
+  | "ephemeral_gone"
+  | "emptied"
+  | "deleted"
+  | "max_attempts"
+  | "publish_failed";
+
+/** What one channel (over every node) did with the messages published to its topic. */
+export interface ChannelGuarantees {
+  topic: string;
+  channel: string;
+  published: number;
+  finished: number;
+  handled_once: number;
+  /** Duplicates. */
+  handled_more_than_once: number;
+  /** Messages lost, by cause: [cause, count] pairs. */
+  lost: [LossCause, number][];
+  reordered: number;
+  /** Still queued, deferred or in flight somewhere. */
+  live: number;
 }
 
 export type EventKind =
@@ -401,7 +450,21 @@ export type EventKind =
   | "nsq_message"
   | "nsq_finish"
   | "nsq_timeout"
-  | "nsq_fin_failed";
+  | "nsq_fin_failed"
+  | "nsq_requeue"
+  | "nsq_req_failed"
+  | "nsq_max_attempts"
+  | "nsq_backoff"
+  | "nsq_backoff_over"
+  | "nsq_node_crash"
+  | "nsq_node_stop"
+  | "nsq_node_restart"
+  | "nsq_conn_closed"
+  | "nsq_connected"
+  | "nsq_consumer_crash"
+  | "nsq_consumer_stop"
+  | "nsq_consumer_start"
+  | "nsq_publish_failed";
 
 export interface EventView {
   seq: number;

@@ -196,6 +196,8 @@ impl GoRuntime {
                 }
                 Ok(())
             }
+            // The world routes NSQ commands to the NSQ system.
+            _ => Err(CommandError::NotApplicable("not a Go command".into())),
         }
     }
 

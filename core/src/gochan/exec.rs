@@ -668,6 +668,20 @@ impl GoRuntime {
         self.run_goroutine(k, g, now);
     }
 
+    /// `g`'s `Publish` to `node` failed (connection closed or refused):
+    /// it returns an error, the value is lost, the goroutine runs on.
+    pub(crate) fn net_fail(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+            return;
+        }
+        k.record(EventKind::NsqPublishFailed, g, NONE, self.gs[gi].held, i64::from(node));
+        k.ledger.drop_held(&mut self.gs[gi], g, DropCause::PublishFailed, now);
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
     /// A message arrived for `g`, a connection reader waiting in
     /// `NsqRead`: it holds it as a new Go value (labelled after its
     /// publisher, timed from its publish) and runs on. Returns the value,

@@ -286,14 +286,32 @@ impl GoRuntime {
             }
             EventKind::NsqBackoff => format!(
                 "{}: backoff, RDY 0 on every connection for {}",
-                consumer_of(&ch),
+                consumer_of(ch),
                 SimDuration::from_micros(e.aux.max(0) as u64)
             ),
+            EventKind::NsqNodeCrash => format!(
+                "{} crashed: its memory queues, in-flight and deferred messages and unsynced disk writes are lost",
+                self.nsqd_name(e.aux as u32)
+            ),
+            EventKind::NsqNodeStop => {
+                format!("{} stopped cleanly: memory, in-flight and deferred messages are written to disk", self.nsqd_name(e.aux as u32))
+            }
+            EventKind::NsqNodeRestart => format!("{} started again with what its disk holds", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqConnClosed => format!("{}: connection to {} closed", consumer_of(ch), self.nsqd_name(e.aux as u32)),
+            EventKind::NsqConnected => format!("{}: connected to {} (SUB answered)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
+            EventKind::NsqConsumerCrash => {
+                format!("consumer {} crashed: its messages in flight wait for their msg timeout at the nodes", consumer_of(ch))
+            }
+            EventKind::NsqConsumerStop => format!("consumer {}: Stop(), CLS on every connection", consumer_of(ch)),
+            EventKind::NsqConsumerStart => format!("consumer {} started", consumer_of(ch)),
+            EventKind::NsqPublishFailed => {
+                format!("{g}: Publish of {label} to {} failed (connection closed or refused): the value is lost", self.nsqd_name(e.aux as u32))
+            }
             EventKind::NsqBackoffOver => {
                 if e.aux == 0 {
-                    format!("{}: backoff over, every connection gets its RDY back", consumer_of(&ch))
+                    format!("{}: backoff over, every connection gets its RDY back", consumer_of(ch))
                 } else {
-                    format!("{}: backoff wait over (level {}): RDY 1 to one connection to probe", consumer_of(&ch), e.aux)
+                    format!("{}: backoff wait over (level {}): RDY 1 to one connection to probe", consumer_of(ch), e.aux)
                 }
             }
             EventKind::Yield => {

@@ -1,9 +1,68 @@
 //! The guarantees book: what happened to every channel copy of every
-//! published message (SEMANTICS 2.x, issue 12 "the ledger").
+//! published message (SEMANTICS 2.2, 2.7; issue 12 "the ledger").
 //!
-//! (Skeleton: the shared vocabulary. The book itself lands next.)
+//! # Semantics (what counts as what)
+//! - A **logical message** ([`Logical`], chosen by the caller) is what a
+//!   producer meant to send once; publishing it to two nsqd nodes makes two
+//!   physical messages with one `Logical`. Its `order` is the caller's global
+//!   publish sequence number; every record of one `Logical` must carry the
+//!   same order (else [`BookError::OrderMismatch`]).
+//! - A **copy** is one channel's copy of one physical message, keyed by
+//!   ([`ChanKey`], [`MessageId`]). It is always in exactly one [`Place`]:
+//!   `Queued` (memory or disk), `Deferred`, `InFlight`, or settled:
+//!   `Finished` or `Lost(cause)`. Settled copies never move again. A message
+//!   a topic holds before any channel exists (or while paused) is
+//!   `TopicHeld` at topic level until [`Guarantees::released`] turns it into
+//!   copies or [`Guarantees::topic_lost`] loses it.
+//! - A **logical channel** is (topic name, channel name) over every node;
+//!   [`ChannelGuarantees`] counts logical messages per logical channel. Its
+//!   **entries** for a message are its copies in that channel name on every
+//!   node, plus lost-without-a-copy entries: a [`Guarantees::publish_failed`]
+//!   or a [`Guarantees::topic_lost`] puts one `Lost` entry into every logical
+//!   channel already known (registered on any node, ever) with that topic
+//!   name: those channels were owed a copy. If none is known, only the
+//!   topic-level count ([`Guarantees::topic_losses`]) or the return value
+//!   records it.
+//! - `published`: messages with at least one entry. They split exactly into
+//!   `finished` (an entry finished), else `live` (an entry queued, deferred
+//!   or in flight), else `lost` (every entry lost; the cause is that of the
+//!   **latest** loss). So `finished + live + sum(lost) == published`; a
+//!   finished message whose redundant copy is still queued counts finished.
+//! - `handled_once` / `handled_more_than_once`: by the number of
+//!   [`Guarantees::handled`] calls (a handler started) over all the
+//!   message's copies in that channel name; 0 handlings is neither.
+//!   A duplicate comes from a redelivery (timeout, REQ) or a redundant pair.
+//! - `reordered`: messages whose first handling in that channel name came
+//!   after the first handling of a message with a higher `order`.
+//! - [`Guarantees::report`] has a row for every logical channel ever
+//!   registered (all zero until it gets an entry), sorted by names.
+//!
+//! # Verbs
+//! Each verb names the copy and checks its place; a verb on a copy in the
+//! wrong place (or an unknown key) returns a [`BookError`] and changes
+//! nothing. Transitions: `copied` -> Queued; `delivered`: Queued ->
+//! InFlight; `requeued`, `timed_out`: InFlight -> Queued; `deferred`:
+//! InFlight (REQ d) or Queued (a DPUB copy just made) -> Deferred;
+//! `undeferred`: Deferred -> Queued; `handled`: InFlight, once per delivery;
+//! `finished`: InFlight -> Finished; `lost`: any live place -> Lost
+//! (`MaxAttempts` only from InFlight; `PublishFailed` never: a copy exists).
+//!
+//! # Keys and memory
+//! [`Guarantees::channel`] / [`Guarantees::topic`] are idempotent. nsqd
+//! restarts a re-created topic's ids at 0, so a deleted channel or topic must
+//! be **retired** ([`Guarantees::retire_channel`], `retire_topic`; refused
+//! while it holds a live copy): the next registration of the same names gets
+//! a new key, in the same logical channel. Nothing is forgotten: the book
+//! keeps one small record per copy, per (logical channel, logical message)
+//! and per lost-without-copy entry for the whole run (no compaction), so a
+//! clone costs O(copies). Counters are kept incrementally, O(log n) per
+//! verb; [`Guarantees::recount`] recomputes them from the records and
+//! [`Guarantees::check`] compares the two.
 
+use crate::nsq::message::{ClientId, MessageId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
 
 /// Why a channel copy (or a message still held by its topic) was lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -26,26 +85,1012 @@ pub enum LossCause {
     PublishFailed,
 }
 
+impl LossCause {
+    /// Every cause, in order.
+    pub const ALL: [LossCause; 7] = [
+        LossCause::UncleanCrash,
+        LossCause::EphemeralOverflow,
+        LossCause::EphemeralGone,
+        LossCause::Emptied,
+        LossCause::Deleted,
+        LossCause::MaxAttempts,
+        LossCause::PublishFailed,
+    ];
+}
+
 /// What one channel (by topic and channel name, over every node) did with
 /// the messages published to its topic: nsqadmin cannot tell you this; the
-/// book can.
+/// book can. See the module docs for the exact rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ChannelGuarantees {
     pub topic: String,
     pub channel: String,
     /// Messages (logical: the same message published to two nodes counts
-    /// once) of which this channel got a copy.
+    /// once) of which this channel got a copy, or was owed one (publish
+    /// failed, lost in the topic).
     pub published: u64,
-    /// Messages whose copy was finished after a successful handling.
+    /// Messages with a copy finished after a successful handling.
     pub finished: u64,
     /// Messages handled exactly once.
     pub handled_once: u64,
     /// Messages handled more than once (duplicates).
     pub handled_more_than_once: u64,
-    /// Messages lost, by cause (no copy finished, none live).
+    /// Messages lost, by cause of the latest loss (no copy finished, none
+    /// live); sorted by cause, zero counts omitted.
     pub lost: Vec<(LossCause, u64)>,
     /// Messages first handled after a later-published one was.
     pub reordered: u64,
-    /// Messages still queued, deferred or in flight somewhere.
+    /// Messages not finished with a copy queued, deferred or in flight.
     pub live: u64,
+}
+
+/// A logical message: the same id for every physical publish of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Logical(pub u64);
+
+/// A registered channel on one node (see [`Guarantees::channel`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChanKey(u32);
+
+/// A registered topic on one node (see [`Guarantees::topic`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicKey(u32);
+
+/// Where a copy is. `TopicHeld` is only ever a topic-level place
+/// ([`Guarantees::topic_place`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    TopicHeld,
+    /// In the channel's memory or disk queue.
+    Queued,
+    Deferred,
+    InFlight {
+        client: ClientId,
+        attempt: u16,
+    },
+    Finished,
+    Lost(LossCause),
+}
+
+impl Place {
+    /// Queued, deferred or in flight (a copy that can still move).
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            Place::Queued | Place::Deferred | Place::InFlight { .. }
+        )
+    }
+}
+
+/// One copy as the book sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyInfo {
+    pub logical: Logical,
+    pub order: u64,
+    pub place: Place,
+    /// Handlings of this copy (one per delivery at most).
+    pub handled: u32,
+}
+
+/// A refused verb (nothing changed). The world treats it as its own bug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BookError {
+    UnknownTopic(TopicKey),
+    UnknownChannel(ChanKey),
+    /// The key was retired; register the names again for a new one.
+    RetiredTopic(TopicKey),
+    RetiredChannel(ChanKey),
+    NoSuchCopy {
+        chan: ChanKey,
+        id: MessageId,
+    },
+    CopyExists {
+        chan: ChanKey,
+        id: MessageId,
+    },
+    NotHeld {
+        topic: TopicKey,
+        id: MessageId,
+    },
+    /// The topic holds this id (or, for `topic_held`, a channel has it).
+    AlreadyHeld {
+        topic: TopicKey,
+        id: MessageId,
+    },
+    WrongPlace {
+        verb: &'static str,
+        chan: ChanKey,
+        id: MessageId,
+        place: Place,
+    },
+    /// `handled` twice for one delivery.
+    AlreadyHandled {
+        chan: ChanKey,
+        id: MessageId,
+    },
+    BadCause {
+        verb: &'static str,
+        cause: LossCause,
+    },
+    /// A record of this logical message already has another order.
+    OrderMismatch {
+        logical: Logical,
+        order: u64,
+        expected: u64,
+    },
+    /// `released` to a channel of another topic, twice to one, or to none.
+    BadRelease {
+        topic: TopicKey,
+    },
+    /// Retiring a channel or topic that still holds live copies.
+    StillLive {
+        live: u64,
+    },
+}
+
+impl fmt::Display for BookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "guarantees book refused: {self:?}")
+    }
+}
+
+impl std::error::Error for BookError {}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TopicInfo {
+    node: u16,
+    name: String,
+    retired: bool,
+    /// Current (not retired) channels by name.
+    chans: BTreeMap<String, ChanKey>,
+    held: u64,
+    lost: [u64; 7],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ChanInfo {
+    topic: TopicKey,
+    lc: u32,
+    retired: bool,
+    live: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counters {
+    published: u64,
+    finished: u64,
+    handled_once: u64,
+    handled_more: u64,
+    lost: [u64; 7],
+    reordered: u64,
+    live: u64,
+}
+
+/// One logical message in one logical channel: its entries summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MsgRec {
+    order: u64,
+    live: u32,
+    finished: u32,
+    lost: u32,
+    /// (event seq, cause) of the latest loss.
+    last_loss: Option<(u64, LossCause)>,
+    handled: u32,
+    /// Event seq of the first handling, 0: none.
+    first_handled: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cat {
+    None,
+    Finished,
+    Live,
+    Lost(LossCause),
+}
+
+impl MsgRec {
+    fn new(order: u64) -> MsgRec {
+        MsgRec {
+            order,
+            ..MsgRec::default()
+        }
+    }
+    fn cat(&self) -> Cat {
+        match self.last_loss {
+            _ if self.finished > 0 => Cat::Finished,
+            _ if self.live > 0 => Cat::Live,
+            Some((_, c)) => Cat::Lost(c),
+            None => Cat::None,
+        }
+    }
+    fn settle(&mut self, to: Place, seq: u64) {
+        match to {
+            Place::Finished => self.finished += 1,
+            Place::Lost(c) => {
+                self.lost += 1;
+                if self.last_loss.is_none_or(|(s, _)| seq > s) {
+                    self.last_loss = Some((seq, c));
+                }
+            }
+            _ => self.live += 1,
+        }
+    }
+}
+
+impl Counters {
+    fn slot(&mut self, c: Cat) -> Option<&mut u64> {
+        match c {
+            Cat::None => None,
+            Cat::Finished => Some(&mut self.finished),
+            Cat::Live => Some(&mut self.live),
+            Cat::Lost(c) => Some(&mut self.lost[c as usize]),
+        }
+    }
+    fn hslot(&mut self, handled: u32) -> Option<&mut u64> {
+        match handled {
+            0 => None,
+            1 => Some(&mut self.handled_once),
+            _ => Some(&mut self.handled_more),
+        }
+    }
+    fn to_report(self, topic: &str, channel: &str) -> ChannelGuarantees {
+        ChannelGuarantees {
+            topic: topic.to_string(),
+            channel: channel.to_string(),
+            published: self.published,
+            finished: self.finished,
+            handled_once: self.handled_once,
+            handled_more_than_once: self.handled_more,
+            lost: LossCause::ALL
+                .iter()
+                .map(|&c| (c, self.lost[c as usize]))
+                .filter(|&(_, n)| n > 0)
+                .collect(),
+            reordered: self.reordered,
+            live: self.live,
+        }
+    }
+}
+
+/// A logical channel: its messages and counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Lc {
+    topic: String,
+    channel: String,
+    msgs: BTreeMap<Logical, MsgRec>,
+    n: Counters,
+    /// Highest order among messages already handled at least once.
+    max_handled_order: Option<u64>,
+}
+
+impl Lc {
+    fn order_ok(&self, logical: Logical, order: u64) -> Result<(), BookError> {
+        match self.msgs.get(&logical) {
+            Some(m) if m.order != order => Err(BookError::OrderMismatch {
+                logical,
+                order,
+                expected: m.order,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies `f` to the message's record (created if new) and moves the
+    /// counters from its old categories to its new ones.
+    fn update(&mut self, logical: Logical, order: u64, f: impl FnOnce(&mut MsgRec)) {
+        let m = self
+            .msgs
+            .entry(logical)
+            .or_insert_with(|| MsgRec::new(order));
+        let (c0, h0, fh0) = (m.cat(), m.handled, m.first_handled);
+        f(m);
+        let (c1, h1, fh1, order) = (m.cat(), m.handled, m.first_handled, m.order);
+        if c0 != c1 {
+            if c0 == Cat::None {
+                self.n.published += 1;
+            }
+            if let Some(s) = self.n.slot(c0) {
+                *s -= 1;
+            }
+            if let Some(s) = self.n.slot(c1) {
+                *s += 1;
+            }
+        }
+        if h0.min(2) != h1.min(2) {
+            if let Some(s) = self.n.hslot(h0) {
+                *s -= 1;
+            }
+            if let Some(s) = self.n.hslot(h1) {
+                *s += 1;
+            }
+        }
+        if fh0 == 0 && fh1 != 0 {
+            if self.max_handled_order.is_some_and(|mx| mx > order) {
+                self.n.reordered += 1;
+            }
+            self.max_handled_order = Some(self.max_handled_order.map_or(order, |mx| mx.max(order)));
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CopyRec {
+    logical: Logical,
+    order: u64,
+    place: Place,
+    handled: u32,
+    handled_now: bool,
+    first_handled: u64,
+    lost_seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HeldRec {
+    logical: Logical,
+    order: u64,
+}
+
+/// A lost entry without a copy (publish failed, lost in the topic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ghost {
+    lc: u32,
+    logical: Logical,
+    order: u64,
+    cause: LossCause,
+    seq: u64,
+}
+
+/// The book. See the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Guarantees {
+    /// Event sequence number (one per accepted verb).
+    seq: u64,
+    topics: Vec<TopicInfo>,
+    /// Current topic keys by node and name.
+    topic_index: BTreeMap<u16, BTreeMap<String, TopicKey>>,
+    chans: Vec<ChanInfo>,
+    lcs: Vec<Lc>,
+    /// Logical channels by topic name, then channel name.
+    lc_index: BTreeMap<String, BTreeMap<String, u32>>,
+    held: BTreeMap<(TopicKey, MessageId), HeldRec>,
+    copies: BTreeMap<(ChanKey, MessageId), CopyRec>,
+    ghosts: Vec<Ghost>,
+}
+
+impl Guarantees {
+    pub fn new() -> Guarantees {
+        Guarantees::default()
+    }
+
+    // ---- registration ----------------------------------------------------
+
+    /// The current key of `topic` on `node` (a new one after a retire).
+    pub fn topic(&mut self, node: u16, topic: &str) -> TopicKey {
+        if let Some(&k) = self.topic_index.get(&node).and_then(|m| m.get(topic)) {
+            return k;
+        }
+        let k = TopicKey(self.topics.len() as u32);
+        self.topics.push(TopicInfo {
+            node,
+            name: topic.to_string(),
+            retired: false,
+            chans: BTreeMap::new(),
+            held: 0,
+            lost: [0; 7],
+        });
+        self.topic_index
+            .entry(node)
+            .or_default()
+            .insert(topic.to_string(), k);
+        k
+    }
+
+    /// The current key of `channel` of `topic` on `node` (registers the
+    /// topic too; a new key after a retire, same logical channel).
+    pub fn channel(&mut self, node: u16, topic: &str, channel: &str) -> ChanKey {
+        let t = self.topic(node, topic);
+        if let Some(&k) = self.topics[t.0 as usize].chans.get(channel) {
+            return k;
+        }
+        let lcs = &mut self.lcs;
+        let by_chan = self.lc_index.entry(topic.to_string()).or_default();
+        let lc = *by_chan.entry(channel.to_string()).or_insert_with(|| {
+            lcs.push(Lc {
+                topic: topic.to_string(),
+                channel: channel.to_string(),
+                msgs: BTreeMap::new(),
+                n: Counters::default(),
+                max_handled_order: None,
+            });
+            (lcs.len() - 1) as u32
+        });
+        let k = ChanKey(self.chans.len() as u32);
+        self.chans.push(ChanInfo {
+            topic: t,
+            lc,
+            retired: false,
+            live: 0,
+        });
+        self.topics[t.0 as usize]
+            .chans
+            .insert(channel.to_string(), k);
+        k
+    }
+
+    /// The channel's node, topic name and channel name.
+    pub fn channel_names(&self, chan: ChanKey) -> Option<(u16, &str, &str)> {
+        let c = self.chans.get(chan.0 as usize)?;
+        let t = &self.topics[c.topic.0 as usize];
+        let lc = &self.lcs[c.lc as usize];
+        Some((t.node, &t.name, &lc.channel))
+    }
+
+    /// A deleted (or vanished ephemeral) channel: later registrations of
+    /// its names get a new key. Refused while it has live copies.
+    pub fn retire_channel(&mut self, chan: ChanKey) -> Result<(), BookError> {
+        let c = self.live_chan(chan)?;
+        if c.live > 0 {
+            return Err(BookError::StillLive { live: c.live });
+        }
+        let t = c.topic.0 as usize;
+        let name = self.lcs[c.lc as usize].channel.clone();
+        self.chans[chan.0 as usize].retired = true;
+        self.topics[t].chans.remove(&name);
+        Ok(())
+    }
+
+    /// A deleted topic: retires it and its channels. Refused while it holds
+    /// a message or one of its channels a live copy.
+    pub fn retire_topic(&mut self, topic: TopicKey) -> Result<(), BookError> {
+        let t = self.live_topic(topic)?;
+        let live = t.held
+            + t.chans
+                .values()
+                .map(|c| self.chans[c.0 as usize].live)
+                .sum::<u64>();
+        if live > 0 {
+            return Err(BookError::StillLive { live });
+        }
+        let t = &mut self.topics[topic.0 as usize];
+        t.retired = true;
+        for (_, c) in std::mem::take(&mut t.chans) {
+            self.chans[c.0 as usize].retired = true;
+        }
+        if let Some(m) = self.topic_index.get_mut(&t.node) {
+            m.remove(&t.name);
+        }
+        Ok(())
+    }
+
+    fn live_topic(&self, topic: TopicKey) -> Result<&TopicInfo, BookError> {
+        match self.topics.get(topic.0 as usize) {
+            None => Err(BookError::UnknownTopic(topic)),
+            Some(t) if t.retired => Err(BookError::RetiredTopic(topic)),
+            Some(t) => Ok(t),
+        }
+    }
+
+    fn live_chan(&self, chan: ChanKey) -> Result<&ChanInfo, BookError> {
+        match self.chans.get(chan.0 as usize) {
+            None => Err(BookError::UnknownChannel(chan)),
+            Some(c) if c.retired => Err(BookError::RetiredChannel(chan)),
+            Some(c) => Ok(c),
+        }
+    }
+
+    /// Logical channels known for a topic name.
+    fn lcs_of(&self, topic: &str) -> Vec<u32> {
+        self.lc_index
+            .get(topic)
+            .map_or(Vec::new(), |m| m.values().copied().collect())
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    // ---- topic level -----------------------------------------------------
+
+    /// A message stays in its topic (no channel yet, or paused).
+    pub fn topic_held(
+        &mut self,
+        topic: TopicKey,
+        id: MessageId,
+        logical: Logical,
+        order: u64,
+    ) -> Result<(), BookError> {
+        let t = self.live_topic(topic)?;
+        let in_chan = t
+            .chans
+            .values()
+            .any(|&c| self.copies.contains_key(&(c, id)));
+        if in_chan || self.held.contains_key(&(topic, id)) {
+            return Err(BookError::AlreadyHeld { topic, id });
+        }
+        self.next_seq();
+        self.held.insert((topic, id), HeldRec { logical, order });
+        self.topics[topic.0 as usize].held += 1;
+        Ok(())
+    }
+
+    /// The topic hands a held message to `chans` (its first channel, or
+    /// every channel on unpause): one queued copy each.
+    pub fn released(
+        &mut self,
+        topic: TopicKey,
+        id: MessageId,
+        chans: &[ChanKey],
+    ) -> Result<(), BookError> {
+        self.live_topic(topic)?;
+        let h = *self
+            .held
+            .get(&(topic, id))
+            .ok_or(BookError::NotHeld { topic, id })?;
+        if chans.is_empty() {
+            return Err(BookError::BadRelease { topic });
+        }
+        for (i, &chan) in chans.iter().enumerate() {
+            let c = self.live_chan(chan)?;
+            if c.topic != topic || chans[..i].contains(&chan) {
+                return Err(BookError::BadRelease { topic });
+            }
+            if self.copies.contains_key(&(chan, id)) {
+                return Err(BookError::CopyExists { chan, id });
+            }
+            self.lcs[c.lc as usize].order_ok(h.logical, h.order)?;
+        }
+        self.held.remove(&(topic, id));
+        self.topics[topic.0 as usize].held -= 1;
+        for &chan in chans {
+            self.insert_copy(chan, id, h.logical, h.order);
+        }
+        Ok(())
+    }
+
+    /// A held message is lost in its topic: a lost entry in every known
+    /// logical channel of that topic name (returns how many).
+    pub fn topic_lost(
+        &mut self,
+        topic: TopicKey,
+        id: MessageId,
+        cause: LossCause,
+    ) -> Result<usize, BookError> {
+        let t = self.live_topic(topic)?;
+        if matches!(cause, LossCause::PublishFailed | LossCause::MaxAttempts) {
+            return Err(BookError::BadCause {
+                verb: "topic_lost",
+                cause,
+            });
+        }
+        let h = *self
+            .held
+            .get(&(topic, id))
+            .ok_or(BookError::NotHeld { topic, id })?;
+        let lcs = self.lcs_of(&t.name);
+        for &lc in &lcs {
+            self.lcs[lc as usize].order_ok(h.logical, h.order)?;
+        }
+        self.held.remove(&(topic, id));
+        let t = &mut self.topics[topic.0 as usize];
+        t.held -= 1;
+        t.lost[cause as usize] += 1;
+        self.add_ghosts(&lcs, h.logical, h.order, cause);
+        Ok(lcs.len())
+    }
+
+    /// A publish that never reached an nsqd: a lost entry (PublishFailed)
+    /// in every known logical channel of that topic name (returns how many).
+    pub fn publish_failed(
+        &mut self,
+        topic: &str,
+        logical: Logical,
+        order: u64,
+    ) -> Result<usize, BookError> {
+        let lcs = self.lcs_of(topic);
+        for &lc in &lcs {
+            self.lcs[lc as usize].order_ok(logical, order)?;
+        }
+        self.add_ghosts(&lcs, logical, order, LossCause::PublishFailed);
+        Ok(lcs.len())
+    }
+
+    fn add_ghosts(&mut self, lcs: &[u32], logical: Logical, order: u64, cause: LossCause) {
+        let seq = self.next_seq();
+        for &lc in lcs {
+            self.ghosts.push(Ghost {
+                lc,
+                logical,
+                order,
+                cause,
+                seq,
+            });
+            self.lcs[lc as usize].update(logical, order, |m| m.settle(Place::Lost(cause), seq));
+        }
+    }
+
+    /// Messages the topic holds now, and its losses by cause.
+    pub fn topic_losses(&self, topic: TopicKey) -> Option<(u64, Vec<(LossCause, u64)>)> {
+        let t = self.topics.get(topic.0 as usize)?;
+        let lost = LossCause::ALL
+            .iter()
+            .map(|&c| (c, t.lost[c as usize]))
+            .filter(|x| x.1 > 0);
+        Some((t.held, lost.collect()))
+    }
+
+    // ---- channel copies --------------------------------------------------
+
+    /// A copy enters the channel's queue (publish fan-out). For a DPUB copy
+    /// call [`Guarantees::deferred`] next.
+    pub fn copied(
+        &mut self,
+        chan: ChanKey,
+        id: MessageId,
+        logical: Logical,
+        order: u64,
+    ) -> Result<(), BookError> {
+        let c = self.live_chan(chan)?;
+        if self.copies.contains_key(&(chan, id)) {
+            return Err(BookError::CopyExists { chan, id });
+        }
+        if self.held.contains_key(&(c.topic, id)) {
+            return Err(BookError::AlreadyHeld { topic: c.topic, id });
+        }
+        self.lcs[c.lc as usize].order_ok(logical, order)?;
+        self.insert_copy(chan, id, logical, order);
+        Ok(())
+    }
+
+    fn insert_copy(&mut self, chan: ChanKey, id: MessageId, logical: Logical, order: u64) {
+        let seq = self.next_seq();
+        let (handled, handled_now, first_handled, lost_seq) = (0, false, 0, 0);
+        let place = Place::Queued;
+        let rec = CopyRec {
+            logical,
+            order,
+            place,
+            handled,
+            handled_now,
+            first_handled,
+            lost_seq,
+        };
+        self.copies.insert((chan, id), rec);
+        let c = &mut self.chans[chan.0 as usize];
+        c.live += 1;
+        self.lcs[c.lc as usize].update(logical, order, |m| m.settle(Place::Queued, seq));
+    }
+
+    /// Queued -> in flight to `client` (`attempt`: nsqd's attempts after
+    /// the increment).
+    pub fn delivered(
+        &mut self,
+        chan: ChanKey,
+        id: MessageId,
+        client: ClientId,
+        attempt: u16,
+    ) -> Result<(), BookError> {
+        let to = Place::InFlight { client, attempt };
+        self.step(
+            "delivered",
+            chan,
+            id,
+            |p| p == Place::Queued,
+            Some(to),
+            false,
+        )
+    }
+
+    /// In flight -> queued (REQ with delay 0).
+    pub fn requeued(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        self.step("requeued", chan, id, in_flight, Some(Place::Queued), false)
+    }
+
+    /// In flight -> queued (the deadline passed).
+    pub fn timed_out(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        self.step("timed_out", chan, id, in_flight, Some(Place::Queued), false)
+    }
+
+    /// In flight (REQ with a delay) or queued (DPUB copy) -> deferred.
+    pub fn deferred(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        let from = |p| in_flight(p) || p == Place::Queued;
+        self.step("deferred", chan, id, from, Some(Place::Deferred), false)
+    }
+
+    /// Deferred -> queued (due, or written to disk by a clean stop).
+    pub fn undeferred(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        let from = |p| p == Place::Deferred;
+        self.step("undeferred", chan, id, from, Some(Place::Queued), false)
+    }
+
+    /// A handler started on this in-flight copy (once per delivery).
+    pub fn handled(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        self.step("handled", chan, id, in_flight, None, true)
+    }
+
+    /// In flight -> finished (FIN accepted).
+    pub fn finished(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        self.step(
+            "finished",
+            chan,
+            id,
+            in_flight,
+            Some(Place::Finished),
+            false,
+        )
+    }
+
+    /// A live copy is lost. `MaxAttempts` (go-nsq's auto-FIN) only from in
+    /// flight; `PublishFailed` is refused (see [`Guarantees::publish_failed`]).
+    pub fn lost(
+        &mut self,
+        chan: ChanKey,
+        id: MessageId,
+        cause: LossCause,
+    ) -> Result<(), BookError> {
+        let from: fn(Place) -> bool = match cause {
+            LossCause::PublishFailed => {
+                return Err(BookError::BadCause {
+                    verb: "lost",
+                    cause,
+                })
+            }
+            LossCause::MaxAttempts => in_flight,
+            _ => Place::is_live,
+        };
+        self.step("lost", chan, id, from, Some(Place::Lost(cause)), false)
+    }
+
+    fn step(
+        &mut self,
+        verb: &'static str,
+        chan: ChanKey,
+        id: MessageId,
+        from: impl Fn(Place) -> bool,
+        to: Option<Place>,
+        handle: bool,
+    ) -> Result<(), BookError> {
+        let lc = self
+            .chans
+            .get(chan.0 as usize)
+            .ok_or(BookError::UnknownChannel(chan))?
+            .lc;
+        let rec = self
+            .copies
+            .get_mut(&(chan, id))
+            .ok_or(BookError::NoSuchCopy { chan, id })?;
+        let was = rec.place;
+        if !from(was) {
+            return Err(BookError::WrongPlace {
+                verb,
+                chan,
+                id,
+                place: was,
+            });
+        }
+        if handle && rec.handled_now {
+            return Err(BookError::AlreadyHandled { chan, id });
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        if let Some(to) = to {
+            rec.place = to;
+            rec.handled_now &= !matches!(to, Place::InFlight { .. });
+            if let Place::Lost(_) = to {
+                rec.lost_seq = seq;
+            }
+        }
+        if handle {
+            rec.handled += 1;
+            rec.handled_now = true;
+            if rec.first_handled == 0 {
+                rec.first_handled = seq;
+            }
+        }
+        let (logical, order) = (rec.logical, rec.order);
+        let settles = to.filter(|t| !t.is_live());
+        if settles.is_some() {
+            self.chans[chan.0 as usize].live -= 1;
+        }
+        self.lcs[lc as usize].update(logical, order, |m| {
+            if let Some(t) = settles {
+                m.live -= 1;
+                m.settle(t, seq);
+            }
+            if handle {
+                m.handled += 1;
+                if m.first_handled == 0 {
+                    m.first_handled = seq;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    // ---- inspection ------------------------------------------------------
+
+    /// Where a copy is (None: no such copy).
+    pub fn place(&self, chan: ChanKey, id: MessageId) -> Option<Place> {
+        self.copies.get(&(chan, id)).map(|r| r.place)
+    }
+
+    /// `Some(TopicHeld)` while the topic holds the message.
+    pub fn topic_place(&self, topic: TopicKey, id: MessageId) -> Option<Place> {
+        self.held.get(&(topic, id)).map(|_| Place::TopicHeld)
+    }
+
+    /// Every copy ever made, by channel key and id.
+    pub fn copies(&self) -> impl Iterator<Item = (ChanKey, MessageId, CopyInfo)> + '_ {
+        self.copies.iter().map(|(&(c, id), r)| {
+            let info = CopyInfo {
+                logical: r.logical,
+                order: r.order,
+                place: r.place,
+                handled: r.handled,
+            };
+            (c, id, info)
+        })
+    }
+
+    /// Lost entries without a copy: (topic, channel, logical, order, cause).
+    pub fn unreached(&self) -> impl Iterator<Item = (&str, &str, Logical, u64, LossCause)> + '_ {
+        self.ghosts.iter().map(|g| {
+            let lc = &self.lcs[g.lc as usize];
+            (
+                lc.topic.as_str(),
+                lc.channel.as_str(),
+                g.logical,
+                g.order,
+                g.cause,
+            )
+        })
+    }
+
+    /// The incremental counters, by (topic, channel).
+    pub fn report(&self) -> Vec<ChannelGuarantees> {
+        self.sorted_lcs()
+            .map(|i| {
+                let lc = &self.lcs[i as usize];
+                lc.n.to_report(&lc.topic, &lc.channel)
+            })
+            .collect()
+    }
+
+    /// The same figures recomputed from the per-copy records (slow).
+    pub fn recount(&self) -> Vec<ChannelGuarantees> {
+        let (_, counters) = self.rebuild();
+        self.sorted_lcs()
+            .map(|i| {
+                let lc = &self.lcs[i as usize];
+                counters[i as usize].0.to_report(&lc.topic, &lc.channel)
+            })
+            .collect()
+    }
+
+    fn sorted_lcs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lc_index.values().flat_map(|m| m.values().copied())
+    }
+
+    /// Per logical channel: message records and (counters, max handled
+    /// order), from the copies and lost entries alone.
+    #[allow(clippy::type_complexity)]
+    fn rebuild(&self) -> (Vec<BTreeMap<Logical, MsgRec>>, Vec<(Counters, Option<u64>)>) {
+        let mut msgs: Vec<BTreeMap<Logical, MsgRec>> = vec![BTreeMap::new(); self.lcs.len()];
+        for (&(chan, _), r) in &self.copies {
+            let lc = self.chans[chan.0 as usize].lc as usize;
+            let m = msgs[lc]
+                .entry(r.logical)
+                .or_insert_with(|| MsgRec::new(r.order));
+            if r.place.is_live() {
+                m.live += 1;
+            } else {
+                m.settle(r.place, r.lost_seq);
+            }
+            m.handled += r.handled;
+            if r.first_handled != 0 && (m.first_handled == 0 || r.first_handled < m.first_handled) {
+                m.first_handled = r.first_handled;
+            }
+        }
+        for g in &self.ghosts {
+            let m = msgs[g.lc as usize]
+                .entry(g.logical)
+                .or_insert_with(|| MsgRec::new(g.order));
+            m.settle(Place::Lost(g.cause), g.seq);
+        }
+        let counters = msgs
+            .iter()
+            .map(|ms| {
+                let mut n = Counters::default();
+                let mut firsts = Vec::new();
+                for m in ms.values() {
+                    n.published += 1;
+                    if let Some(s) = n.slot(m.cat()) {
+                        *s += 1;
+                    }
+                    if let Some(s) = n.hslot(m.handled) {
+                        *s += 1;
+                    }
+                    if m.first_handled != 0 {
+                        firsts.push((m.first_handled, m.order));
+                    }
+                }
+                firsts.sort_unstable();
+                let mut max = None;
+                for (_, order) in firsts {
+                    if max.is_some_and(|mx| mx > order) {
+                        n.reordered += 1;
+                    }
+                    max = Some(max.map_or(order, |mx: u64| mx.max(order)));
+                }
+                (n, max)
+            })
+            .collect();
+        (msgs, counters)
+    }
+
+    /// Every copy in exactly one place, the incremental records and
+    /// counters equal to a recount, and finished + live + lost = published.
+    pub fn check(&self) -> Result<(), String> {
+        let (msgs, counters) = self.rebuild();
+        let mut chan_live = vec![0u64; self.chans.len()];
+        for (&(chan, id), r) in &self.copies {
+            let c = self
+                .chans
+                .get(chan.0 as usize)
+                .ok_or(format!("copy of unknown {chan:?}"))?;
+            if r.place == Place::TopicHeld {
+                return Err(format!("copy {chan:?}/{id} is TopicHeld"));
+            }
+            if r.place.is_live() {
+                chan_live[chan.0 as usize] += 1;
+            }
+            if !c.retired && self.held.contains_key(&(c.topic, id)) {
+                return Err(format!(
+                    "{id} is both held by {:?} and in {chan:?}",
+                    c.topic
+                ));
+            }
+        }
+        for (i, c) in self.chans.iter().enumerate() {
+            if c.live != chan_live[i] {
+                return Err(format!(
+                    "channel {i}: live {} != {} copies",
+                    c.live, chan_live[i]
+                ));
+            }
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            let held = self
+                .held
+                .range((TopicKey(i as u32), 0)..=(TopicKey(i as u32), u64::MAX))
+                .count();
+            if t.held != held as u64 {
+                return Err(format!("topic {}: held {} != {held}", t.name, t.held));
+            }
+        }
+        for (i, lc) in self.lcs.iter().enumerate() {
+            let name = format!("{}/{}", lc.topic, lc.channel);
+            if lc.msgs != msgs[i] {
+                return Err(format!("{name}: message records differ from a recount"));
+            }
+            if (lc.n, lc.max_handled_order) != counters[i] {
+                return Err(format!(
+                    "{name}: counters {:?} != recount {:?}",
+                    lc.n, counters[i].0
+                ));
+            }
+            let n = &lc.n;
+            if n.finished + n.live + n.lost.iter().sum::<u64>() != n.published {
+                return Err(format!("{name}: finished + live + lost != published"));
+            }
+            if n.handled_once + n.handled_more > n.published {
+                return Err(format!("{name}: more handled than published"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn in_flight(p: Place) -> bool {
+    matches!(p, Place::InFlight { .. })
 }

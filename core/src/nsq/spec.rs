@@ -105,6 +105,10 @@ pub struct ConsumerSpec {
     /// the node's `msg_timeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_timeout: Option<SimDuration>,
+    /// go-nsq's `LookupdPollInterval` (60s): without nsqlookupd, a lost
+    /// connection is retried this often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookupd_poll_interval: Option<SimDuration>,
 }
 
 fn five() -> u16 {
@@ -152,6 +156,9 @@ impl ConsumerSpec {
         }
         if let Some(d) = self.msg_timeout {
             c.msg_timeout = d;
+        }
+        if let Some(d) = self.lookupd_poll_interval {
+            c.lookupd_poll_interval = d;
         }
         c
     }
@@ -307,6 +314,11 @@ impl NsqSpec {
             ] {
                 if v.is_some_and(|v| v > hour) {
                     push(format!("{base}.{field}"), format!("at most 1h (go-nsq's bound), got {}", v.unwrap_or_default()));
+                }
+            }
+            if let Some(t) = c.lookupd_poll_interval {
+                if t < SimDuration::from_millis(10) || t > SimDuration::from_secs(300) {
+                    push(format!("{base}.lookupd_poll_interval"), format!("must be between 10ms and 5m (go-nsq's bounds), got {t}"));
                 }
             }
             if let Some(t) = c.msg_timeout {

@@ -88,6 +88,9 @@ pub struct Snapshot {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NsqView {
     pub nodes: Vec<NsqdView>,
+    /// What each channel did with the messages published to its topic
+    /// (the guarantees book; empty until it is kept).
+    pub guarantees: Vec<crate::nsq::guarantees::ChannelGuarantees>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,8 +124,31 @@ pub struct NsqChannelView {
     pub message_count: u64,
     pub requeue_count: u64,
     pub timeout_count: u64,
+    /// nsqadmin's "Connections".
     pub client_count: u64,
     pub paused: bool,
+    /// E2E processing latency (publish -> FIN) percentiles, µs; None until
+    /// a message was finished.
+    pub e2e_p50_us: Option<u64>,
+    pub e2e_p99_us: Option<u64>,
+    /// The subscribed connections, in client id order.
+    pub clients: Vec<NsqClientView>,
+}
+
+/// One consumer connection of a channel (nsqadmin's client row).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqClientView {
+    /// Client id at the node.
+    pub id: u64,
+    /// The consumer and which of its connections: "worker conn1".
+    pub name: String,
+    /// RDY.
+    pub ready_count: u64,
+    pub in_flight_count: u64,
+    /// Messages sent to it (deliveries, redeliveries included).
+    pub message_count: u64,
+    pub finish_count: u64,
+    pub requeue_count: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

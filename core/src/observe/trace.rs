@@ -99,6 +99,27 @@ pub enum EventKind {
     /// `aux` = the backoff level: 0 = every connection gets its share back,
     /// more = one connection gets RDY 1 to probe).
     NsqBackoffOver,
+    /// An nsqd crashed (`aux` = node).
+    NsqNodeCrash,
+    /// An nsqd stopped cleanly (`aux` = node).
+    NsqNodeStop,
+    /// An nsqd started again (`aux` = node).
+    NsqNodeRestart,
+    /// A consumer's connection closed (`ch` = its incoming channel, `aux` =
+    /// node).
+    NsqConnClosed,
+    /// A consumer's connection is up again: SUB answered (`ch` = its
+    /// incoming channel, `aux` = node).
+    NsqConnected,
+    /// A consumer's process crashed (`ch` = its incoming channel).
+    NsqConsumerCrash,
+    /// A consumer stopped (`Stop()`; `ch` = its incoming channel).
+    NsqConsumerStop,
+    /// A consumer started again (`ch` = its incoming channel).
+    NsqConsumerStart,
+    /// A `Publish` returned an error: the node was down or the connection
+    /// closed (`aux` = node); the value is lost.
+    NsqPublishFailed,
 }
 
 /// Why a message was dropped.
@@ -116,6 +137,9 @@ pub enum DropCause {
     NotSent,
     /// The program dropped it (a `drop` statement: `v = nil`).
     Discarded,
+    /// Its `Publish` to nsqd failed (the node was down or the connection
+    /// closed); the program goes on without it.
+    PublishFailed,
 }
 
 impl DropCause {
@@ -138,6 +162,7 @@ impl DropCause {
             DropCause::Panicked => "its goroutine panicked",
             DropCause::NotSent => "it was never sent (its goroutine received another value or returned first)",
             DropCause::Discarded => "the program dropped it",
+            DropCause::PublishFailed => "its Publish to nsqd failed",
         }
     }
 }

@@ -6,7 +6,10 @@ use crate::command::{Command, CommandError};
 
 impl World {
     pub(super) fn apply_inner(&mut self, cmd: &Command) -> Result<(), CommandError> {
-        {
+        if cmd.is_nsq() {
+            self.nsq_apply(cmd)?;
+            self.settle_nsq();
+        } else {
             let (go, k) = self.go_kit();
             go.apply(k, cmd)?;
         }

@@ -95,6 +95,8 @@ pub(crate) enum Ev {
     NsqNode(u32),
     /// A go-nsq library timer (index into the NSQ world's timer table).
     NsqClient(u32),
+    /// nsqd node `n`'s disk-sync tick.
+    NsqSync(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -511,9 +513,17 @@ impl World {
                     nsq.on_timer(t, &mut self.kit);
                 }
             }
+            Ev::NsqSync(n) => {
+                if let Some(nsq) = self.nsq.as_deref_mut() {
+                    nsq.sync_tick(n, &mut self.kit);
+                }
+            }
         }
         if !self.kit.syscalls.is_empty() {
             self.run_syscalls(now);
+        }
+        if self.nsq.as_ref().is_some_and(|n| n.has_pending()) {
+            self.settle_nsq();
         }
         if self.go.g_pending == 0 && self.is_running() {
             self.check_quiescent(now);

@@ -26,6 +26,7 @@
 
 use super::World;
 use crate::gochan::behavior::Role;
+use crate::nsq::guarantees::LossCause;
 use crate::observe::snapshot::{DeadlockReport, GState, NsqView, PanicReport, RunStatus, Totals};
 use crate::observe::stats::Percentiles;
 use crate::time::{SimDuration, SimTime};
@@ -268,6 +269,117 @@ fn pct_cell(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// An E2E percentile cell: "-" before the first FIN.
+fn e2e_cell(us: Option<u64>) -> String {
+    us.map_or_else(|| "-".into(), latency)
+}
+
+/// "3 unclean_crash, 1 emptied", or "0".
+fn lost_cell(lost: &[(LossCause, u64)]) -> String {
+    let parts: Vec<String> = lost.iter().filter(|(_, n)| *n > 0).map(|(cause, n)| format!("{n} {}", snake(cause))).collect();
+    if parts.is_empty() {
+        "0".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The NSQ part: nsqadmin's topic and channel rows, the client rows, and
+/// the guarantees book when it is kept.
+fn render_nsq(out: &mut String, nsq: &NsqView) {
+    let _ = writeln!(out, "\nnsq topics and channels (nsqadmin's counters):");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for n in &nsq.nodes {
+        for t in &n.topics {
+            let mut row = vec![
+                n.name.clone(),
+                t.name.clone(),
+                String::new(),
+                format!("{} ({} + {})", t.depth, t.memory_depth, t.backend_depth),
+            ];
+            row.extend(std::iter::repeat_n(String::new(), 4));
+            row.push(t.message_count.to_string());
+            row.extend(std::iter::repeat_n(String::new(), 3));
+            rows.push(row);
+            for c in &t.channels {
+                rows.push(vec![
+                    n.name.clone(),
+                    t.name.clone(),
+                    c.name.clone(),
+                    format!("{} ({} + {})", c.depth, c.memory_depth, c.backend_depth),
+                    c.in_flight.to_string(),
+                    c.deferred.to_string(),
+                    c.requeue_count.to_string(),
+                    c.timeout_count.to_string(),
+                    c.message_count.to_string(),
+                    c.client_count.to_string(),
+                    e2e_cell(c.e2e_p50_us),
+                    e2e_cell(c.e2e_p99_us),
+                ]);
+            }
+        }
+    }
+    table(
+        out,
+        &[
+            "nsqd", "topic", "channel", "depth (mem + disk)", "in flight", "deferred", "requeued", "timed out", "messages",
+            "connections", "e2e p50", "e2e p99",
+        ],
+        &rows,
+        3,
+    );
+
+    let _ = writeln!(out, "\nnsq clients (one row per connection):");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for n in &nsq.nodes {
+        for t in &n.topics {
+            for c in &t.channels {
+                for cl in &c.clients {
+                    rows.push(vec![
+                        n.name.clone(),
+                        t.name.clone(),
+                        c.name.clone(),
+                        cl.name.clone(),
+                        cl.ready_count.to_string(),
+                        cl.in_flight_count.to_string(),
+                        cl.finish_count.to_string(),
+                        cl.requeue_count.to_string(),
+                        cl.message_count.to_string(),
+                    ]);
+                }
+            }
+        }
+    }
+    table(out, &["nsqd", "topic", "channel", "client", "RDY", "in flight", "finished", "requeued", "messages"], &rows, 4);
+
+    if !nsq.guarantees.is_empty() {
+        let _ = writeln!(out, "\nnsq guarantees (per channel, over every node; messages, not copies):");
+        let rows: Vec<Vec<String>> = nsq
+            .guarantees
+            .iter()
+            .map(|g| {
+                vec![
+                    g.topic.clone(),
+                    g.channel.clone(),
+                    g.published.to_string(),
+                    g.finished.to_string(),
+                    g.handled_once.to_string(),
+                    g.handled_more_than_once.to_string(),
+                    lost_cell(&g.lost),
+                    g.reordered.to_string(),
+                    g.live.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["topic", "channel", "published", "finished", "handled once", "duplicates", "lost", "reordered", "live"],
+            &rows,
+            2,
+        );
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
@@ -353,44 +465,7 @@ impl fmt::Display for Summary {
         table(&mut out, &["name", "cap", "len", "max_len", "closed", "sent", "recv"], &rows, 1);
 
         if let Some(nsq) = &self.nsq {
-            let _ = writeln!(out, "\nnsq topics and channels (nsqadmin's counters):");
-            let mut rows: Vec<Vec<String>> = Vec::new();
-            for n in &nsq.nodes {
-                for t in &n.topics {
-                    rows.push(vec![
-                        n.name.clone(),
-                        t.name.clone(),
-                        String::new(),
-                        format!("{} ({} + {})", t.depth, t.memory_depth, t.backend_depth),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        t.message_count.to_string(),
-                        String::new(),
-                    ]);
-                    for c in &t.channels {
-                        rows.push(vec![
-                            n.name.clone(),
-                            t.name.clone(),
-                            c.name.clone(),
-                            format!("{} ({} + {})", c.depth, c.memory_depth, c.backend_depth),
-                            c.in_flight.to_string(),
-                            c.deferred.to_string(),
-                            c.requeue_count.to_string(),
-                            c.timeout_count.to_string(),
-                            c.message_count.to_string(),
-                            c.client_count.to_string(),
-                        ]);
-                    }
-                }
-            }
-            table(
-                &mut out,
-                &["nsqd", "topic", "channel", "depth (mem + disk)", "in flight", "deferred", "requeued", "timed out", "messages", "clients"],
-                &rows,
-                3,
-            );
+            render_nsq(&mut out, nsq);
         }
         if let Some(d) = &self.deadlock {
             let at = SimTime::from_micros(d.at_us);
@@ -433,7 +508,8 @@ impl fmt::Display for Summary {
 
 #[cfg(test)]
 mod tests {
-    use crate::observe::snapshot::{GState, RunStatus};
+    use crate::nsq::guarantees::{ChannelGuarantees, LossCause};
+    use crate::observe::snapshot::{GState, NsqChannelView, NsqClientView, NsqTopicView, NsqView, NsqdView, RunStatus};
     use crate::presets;
     use crate::time::SimTime;
     use crate::world::World;
@@ -578,6 +654,164 @@ mod tests {
         let f = full.summary();
         assert_eq!(f.events_forgotten(), 0);
         assert_eq!(f.trace_hash, s.trace_hash);
+    }
+
+    /// A hand-built NSQ view: one node, a topic with a channel with two
+    /// connections, and a guarantees book.
+    fn nsq_view() -> NsqView {
+        let client = |id: u64, name: &str, finished: u64| NsqClientView {
+            id,
+            name: name.into(),
+            ready_count: 2,
+            in_flight_count: 1,
+            message_count: finished + 3,
+            finish_count: finished,
+            requeue_count: 2,
+        };
+        NsqView {
+            nodes: vec![NsqdView {
+                name: "nsqd-1".into(),
+                topics: vec![NsqTopicView {
+                    name: "events".into(),
+                    depth: 0,
+                    memory_depth: 0,
+                    backend_depth: 0,
+                    message_count: 40,
+                    paused: false,
+                    channels: vec![
+                        NsqChannelView {
+                            name: "jobs".into(),
+                            depth: 7,
+                            memory_depth: 5,
+                            backend_depth: 2,
+                            in_flight: 2,
+                            deferred: 1,
+                            message_count: 40,
+                            requeue_count: 4,
+                            timeout_count: 3,
+                            client_count: 2,
+                            paused: false,
+                            e2e_p50_us: Some(61_234),
+                            e2e_p99_us: Some(1_234_567),
+                            clients: vec![client(0, "worker conn1", 20), client(1, "worker conn2", 10)],
+                        },
+                        NsqChannelView {
+                            name: "idle".into(),
+                            depth: 40,
+                            memory_depth: 40,
+                            backend_depth: 0,
+                            in_flight: 0,
+                            deferred: 0,
+                            message_count: 40,
+                            requeue_count: 0,
+                            timeout_count: 0,
+                            client_count: 0,
+                            paused: false,
+                            e2e_p50_us: None,
+                            e2e_p99_us: None,
+                            clients: vec![],
+                        },
+                    ],
+                }],
+            }],
+            guarantees: vec![
+                ChannelGuarantees {
+                    topic: "events".into(),
+                    channel: "jobs".into(),
+                    published: 40,
+                    finished: 30,
+                    handled_once: 28,
+                    handled_more_than_once: 2,
+                    lost: vec![(LossCause::UncleanCrash, 3), (LossCause::Emptied, 1)],
+                    reordered: 5,
+                    live: 6,
+                },
+                ChannelGuarantees {
+                    topic: "events".into(),
+                    channel: "idle".into(),
+                    published: 40,
+                    live: 40,
+                    ..ChannelGuarantees::default()
+                },
+            ],
+        }
+    }
+
+    /// The whitespace-separated cells of the rows of the table that follows
+    /// the line starting with `title`, header included.
+    fn table_rows(text: &str, title: &str) -> Vec<Vec<String>> {
+        let start = text.find(title).unwrap_or_else(|| panic!("no {title:?} in\n{text}"));
+        text[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split_whitespace().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn nsq_tables_show_channels_clients_and_guarantees() {
+        let mut text = String::new();
+        super::render_nsq(&mut text, &nsq_view());
+        let channels = table_rows(&text, "nsq topics and channels");
+        assert!(channels[0].ends_with(&["messages", "connections", "e2e", "p50", "e2e", "p99"].map(String::from)), "{text}");
+        assert_eq!(channels[1], ["nsqd-1", "events", "0", "(0", "+", "0)", "40"], "{text}");
+        assert_eq!(
+            channels[2],
+            ["nsqd-1", "events", "jobs", "7", "(5", "+", "2)", "2", "1", "4", "3", "40", "2", "61.2ms", "1.23s"],
+            "{text}"
+        );
+        assert_eq!(channels[3][11..], ["40", "0", "-", "-"], "{text}");
+        let clients = table_rows(&text, "nsq clients");
+        assert_eq!(clients[0], ["nsqd", "topic", "channel", "client", "RDY", "in", "flight", "finished", "requeued", "messages"]);
+        assert_eq!(clients[1], ["nsqd-1", "events", "jobs", "worker", "conn1", "2", "1", "20", "2", "23"], "{text}");
+        assert_eq!(clients[2], ["nsqd-1", "events", "jobs", "worker", "conn2", "2", "1", "10", "2", "13"], "{text}");
+        assert_eq!(clients.len(), 3, "{text}");
+        let book = table_rows(&text, "nsq guarantees");
+        assert_eq!(
+            book[0],
+            ["topic", "channel", "published", "finished", "handled", "once", "duplicates", "lost", "reordered", "live"]
+        );
+        assert_eq!(book[1], ["events", "jobs", "40", "30", "28", "2", "3", "unclean_crash,", "1", "emptied", "5", "6"], "{text}");
+        assert_eq!(book[2], ["events", "idle", "40", "0", "0", "0", "0", "0", "40"], "{text}");
+        // Right-aligned numbers: the rows of each table end at one column.
+        for title in ["nsq clients", "nsq guarantees"] {
+            let start = text.find(title).unwrap();
+            let widths: Vec<usize> =
+                text[start..].lines().skip(1).take_while(|l| !l.is_empty()).map(|l| l.chars().count()).collect();
+            assert!(widths.iter().all(|&w| w == widths[0]), "{title}: {widths:?}\n{text}");
+        }
+        // No book kept: no guarantees table.
+        let mut view = nsq_view();
+        view.guarantees.clear();
+        let mut text = String::new();
+        super::render_nsq(&mut text, &view);
+        assert!(!text.contains("nsq guarantees"), "{text}");
+    }
+
+    #[test]
+    fn nsq_single_shows_e2e_latency_and_the_consumers_connection() {
+        let s = preset("nsq-single").summary();
+        let nsq = s.nsq.as_ref().expect("an NSQ view");
+        let jobs = &nsq.nodes[0].topics[0].channels[0];
+        assert_eq!(jobs.name, "jobs");
+        let (p50, p99) = (jobs.e2e_p50_us.expect("FINs happened"), jobs.e2e_p99_us.expect("p99"));
+        // Publish -> FIN: about 60ms of work plus the links, never less
+        // than the time on the wire.
+        assert!(p50 > 1_000 && p50 <= p99, "{p50} {p99}");
+        assert_eq!(jobs.clients.len(), 1);
+        let c = &jobs.clients[0];
+        assert_eq!((c.id, c.name.as_str(), c.ready_count), (0, "worker conn1", 1));
+        assert!(c.finish_count > 0 && c.message_count >= c.finish_count + c.in_flight_count, "{c:?}");
+        assert!(nsq.guarantees.is_empty());
+        let text = s.to_string();
+        let clients = table_rows(&text, "nsq clients");
+        assert_eq!(clients[1][..6], ["nsqd-1", "events", "jobs", "worker", "conn1", "1"], "{text}");
+        let v = serde_json::to_value(&s).unwrap();
+        let jobs = &v["nsq"]["nodes"][0]["topics"][0]["channels"][0];
+        assert_eq!(jobs["e2e_p50_us"], p50);
+        assert_eq!(jobs["clients"][0]["name"], "worker conn1");
+        assert_eq!(v["nsq"]["guarantees"], serde_json::json!([]));
     }
 
     #[test]

@@ -41,6 +41,7 @@ use super::NsqdOptions;
 use crate::nsq::message::{ClientId, InFlight, Message, MessageId};
 use crate::nsq::names::is_ephemeral;
 use crate::nsq::{NotInFlight, NsqError};
+use crate::observe::stats::Latency;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -143,6 +144,10 @@ pub struct Channel {
     message_count: u64,
     requeue_count: u64,
     timeout_count: u64,
+    /// E2E processing latency (`e2eProcessingLatencyStream`): publish
+    /// timestamp -> successful FIN, over the whole run (nsqd keeps a
+    /// rolling window, `e2e-processing-latency-window-time`).
+    e2e: Latency,
     msg_timeout: SimDuration,
     max_msg_timeout: SimDuration,
     max_req_timeout: SimDuration,
@@ -168,6 +173,9 @@ impl Channel {
             message_count: 0,
             requeue_count: 0,
             timeout_count: 0,
+            // Buckets within 3 % (7 KB per channel, cloned with every
+            // checkpoint); nsqd's quantile stream is approximate too.
+            e2e: Latency::with_grouping(5),
             msg_timeout: opts.msg_timeout,
             max_msg_timeout: opts.max_msg_timeout,
             max_req_timeout: opts.max_req_timeout,
@@ -210,6 +218,12 @@ impl Channel {
             client_count: self.clients.len() as u64,
             paused: self.paused,
         }
+    }
+
+    /// E2E processing latency of the successful FINs (publish timestamp
+    /// -> FIN), nsqadmin's "E2E" percentiles.
+    pub fn e2e_latency(&self) -> &Latency {
+        &self.e2e
     }
 
     pub fn client(&self, client: ClientId) -> Option<&ClientState> {
@@ -493,7 +507,9 @@ impl Channel {
             c.finish_count += 1;
             c.in_flight_count = c.in_flight_count.saturating_sub(1);
         }
-        Ok(now - f.message.timestamp)
+        let e2e = now - f.message.timestamp;
+        self.e2e.record(e2e.as_micros());
+        Ok(e2e)
     }
 
     /// `REQ`: the owner puts `id` back; `delay` 0 = tail of the queue now,

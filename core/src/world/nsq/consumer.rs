@@ -18,6 +18,7 @@
 //! The RDY, FIN and REQ commands go over the connection's link in the
 //! order go-nsq writes them; timers come back as `Ev::NsqClient` events.
 
+use super::faults::LibState;
 use super::{Frame, NsqWorld};
 use crate::gochan::channel::{GoId, MsgRef};
 use crate::nsq::client::consumer::{Consumer, HandlerOutcome, Taken};
@@ -38,13 +39,14 @@ pub(super) struct Lib {
     pub(super) incoming: u32,
     /// Actions before the first event (the first redistribution tick).
     boot: Vec<Action>,
+    pub(super) state: LibState,
 }
 
 impl Lib {
     pub(super) fn new(spec: &ConsumerSpec, incoming: u32) -> Result<Lib, ClientError> {
         let (mut client, boot) = Consumer::new(spec.config(), SimTime::ZERO)?;
         client.add_handlers(spec.handlers)?;
-        Ok(Lib { client, conns: Vec::new(), incoming, boot })
+        Ok(Lib { client, conns: Vec::new(), incoming, boot, state: LibState::Running })
     }
 
     fn conn(&self, node: NodeId) -> Option<u16> {
@@ -56,14 +58,23 @@ impl NsqWorld {
     /// Every consumer starts: its first timers, then `ConnectToNSQD` for
     /// each of its nodes (`SUB` goes out).
     pub(crate) fn open(&mut self, k: &mut Kit) {
+        for n in 0..self.nodes.len() as u16 {
+            self.arm_sync(n, k);
+        }
         for i in 0..self.libs.len() {
-            let boot = std::mem::take(&mut self.libs[i].boot);
-            self.act(i, boot, k);
-            let nodes: Vec<u16> = self.libs[i].conns.iter().map(|(n, _)| *n).collect();
-            for node in nodes {
-                if let Ok(a) = self.libs[i].client.connect_to_nsqd(NodeId(u32::from(node))) {
-                    self.act(i, a, k);
-                }
+            self.start_lib(i, k);
+        }
+    }
+
+    /// Consumer `ci`'s library starts: its first timers, then
+    /// `ConnectToNSQD` for each of its nodes.
+    pub(super) fn start_lib(&mut self, ci: usize, k: &mut Kit) {
+        let boot = std::mem::take(&mut self.libs[ci].boot);
+        self.act(ci, boot, k);
+        let nodes: Vec<u16> = self.libs[ci].conns.iter().map(|(n, _)| *n).collect();
+        for node in nodes {
+            if let Ok(a) = self.libs[ci].client.connect_to_nsqd(NodeId(u32::from(node))) {
+                self.act(ci, a, k);
             }
         }
     }
@@ -76,7 +87,28 @@ impl NsqWorld {
                 Action::Rdy { conn, count } => self.libs[ci].conn(conn).map(|c| Frame::Rdy { conn: c, count }),
                 Action::Fin { conn, id } => self.libs[ci].conn(conn).map(|c| Frame::Fin { conn: c, id }),
                 Action::Req { conn, id, delay } => self.libs[ci].conn(conn).map(|c| Frame::Req { conn: c, id, delay }),
-                Action::Connect { node } => self.libs[ci].conn(node).map(|c| Frame::Sub { conn: c }),
+                Action::Connect { node } => self.libs[ci].conn(node).map(|c| {
+                    // A new TCP connection.
+                    self.reopen_conn(c, k);
+                    Frame::Sub { conn: c }
+                }),
+                Action::StartClose { conn } => self.libs[ci].conn(conn).map(|c| Frame::Cls { conn: c }),
+                Action::Close { conn } => {
+                    if let Some(c) = self.libs[ci].conn(conn) {
+                        self.close_conn(c, k);
+                        k.record(EventKind::NsqConnClosed, NONE, self.libs[ci].incoming, None, i64::from(conn.0));
+                        if let Ok(a) = self.libs[ci].client.on_conn_closed(conn, now) {
+                            self.act(ci, a, k);
+                        }
+                    }
+                    None
+                }
+                Action::StopHandlers | Action::Exited => {
+                    if self.libs[ci].state == LibState::Stopping && !self.pending_down.contains(&ci) {
+                        self.pending_down.push(ci);
+                    }
+                    None
+                }
                 Action::At { at, timer } => {
                     let entry = Some((ci as u16, timer));
                     let idx = match self.free_timers.pop() {
@@ -96,18 +128,13 @@ impl NsqWorld {
                 // the handler's take and LogFailed are recorded by the
                 // caller, which knows the Go value.
                 Action::Handle { .. } | Action::LogFailed { .. } => None,
-                // Not reached yet: no TOUCH, stop, close or lookupd in the
-                // scenario format so far.
-                Action::Touch { .. }
-                | Action::StartClose { .. }
-                | Action::Close { .. }
-                | Action::QueryLookupd { .. }
-                | Action::StopHandlers
-                | Action::Exited => None,
+                // Not reached yet: no TOUCH or lookupd in the scenario
+                // format so far.
+                Action::Touch { .. } | Action::QueryLookupd { .. } => None,
             };
             if let Some(f) = frame {
                 let conn = match f {
-                    Frame::Rdy { conn, .. } | Frame::Fin { conn, .. } | Frame::Req { conn, .. } | Frame::Sub { conn } => conn,
+                    Frame::Rdy { conn, .. } | Frame::Fin { conn, .. } | Frame::Req { conn, .. } | Frame::Sub { conn } | Frame::Cls { conn } => conn,
                     _ => continue,
                 };
                 let up = self.clients[usize::from(conn)].up;
@@ -122,6 +149,26 @@ impl NsqWorld {
         let c = &self.clients[usize::from(conn)];
         let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
         if let Ok(a) = self.libs[ci].client.on_connected(node, Some(max_rdy_count), k.queue.now()) {
+            k.record(EventKind::NsqConnected, NONE, self.libs[ci].incoming, None, i64::from(c.node));
+            self.act(ci, a, k);
+        }
+    }
+
+    /// The node refused `conn`'s connection (it is down).
+    pub(super) fn on_refused(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        if let Ok(a) = self.libs[ci].client.on_connect_failed(node, k.queue.now()) {
+            self.act(ci, a, k);
+        }
+    }
+
+    /// The node answered `CLS` with `CLOSE_WAIT`: the connection closes
+    /// once nothing is in flight on it.
+    pub(super) fn on_close_wait(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        if let Ok(a) = self.libs[ci].client.close_conn(node) {
             self.act(ci, a, k);
         }
     }

@@ -27,6 +27,7 @@
 //! writes them.
 
 mod consumer;
+mod faults;
 mod view;
 
 use super::{Ev, Syscall, World};
@@ -69,6 +70,14 @@ pub(crate) enum Frame {
     Fin { conn: u16, id: MessageId },
     /// `REQ id delay` on connection `conn`.
     Req { conn: u16, id: MessageId, delay: SimDuration },
+    /// `CLS` on connection `conn` (go-nsq's `Stop()`).
+    Cls { conn: u16 },
+    /// The node's `CLOSE_WAIT`: it sends nothing more on `conn`.
+    CloseWait { conn: u16 },
+    /// The connection was refused (the node is down): for `g`'s `PUB`.
+    PubRefused { g: GoId },
+    /// The connection was refused: for consumer connection `conn`'s `SUB`.
+    SubRefused { conn: u16 },
 }
 
 /// A message as a consumer's connection receives it.
@@ -121,6 +130,13 @@ pub(crate) struct NsqWorld {
     timer: Vec<Option<SimTime>>,
     /// Reused by the expiry scan.
     returned: Vec<Returned>,
+    /// Nodes crashed or stopped.
+    down: Vec<bool>,
+    /// Whether a node's disk-sync tick is scheduled.
+    sync_armed: Vec<bool>,
+    /// Consumers whose library finished stopping (or gave up): the world
+    /// removes their goroutines after the event.
+    pending_down: Vec<usize>,
 }
 
 impl NsqWorld {
@@ -158,6 +174,9 @@ impl NsqWorld {
             clients: Vec::new(),
             owner: BTreeMap::new(),
             returned: Vec::new(),
+            down: vec![false; spec.nsqd.len()],
+            sync_armed: vec![false; spec.nsqd.len()],
+            pending_down: Vec::new(),
         };
         for (i, c) in spec.consumers.iter().enumerate() {
             w.libs.push(consumer::Lib::new(c, incoming.get(i).copied().unwrap_or(NONE))?);
@@ -203,6 +222,32 @@ impl NsqWorld {
         if t.is_none_or(|at| next < at) {
             *t = Some(next);
             queue.schedule(next, Ev::NsqNode(u32::from(node)));
+        }
+    }
+
+    /// Whether the world has consumers to take down after the event.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending_down.is_empty()
+    }
+
+    /// Schedules node `n`'s next disk-sync tick (nsqd's `sync-timeout`,
+    /// 2 s) unless one is scheduled.
+    pub(super) fn arm_sync(&mut self, n: u16, k: &mut super::Kit) {
+        if !self.sync_armed[usize::from(n)] {
+            self.sync_armed[usize::from(n)] = true;
+            let at = k.queue.now() + self.nodes[usize::from(n)].options().sync_timeout;
+            k.queue.schedule(at, Ev::NsqSync(u32::from(n)));
+        }
+    }
+
+    /// Node `n`'s disk-sync tick: unsynced writes reach the disk (a crash
+    /// loses only what came after).
+    pub(crate) fn sync_tick(&mut self, n: u32, k: &mut super::Kit) {
+        let i = n as usize;
+        self.sync_armed[i] = false;
+        if !self.down[i] {
+            self.nodes[i].sync_tick();
+            self.arm_sync(n as u16, k);
         }
     }
 
@@ -274,7 +319,11 @@ impl World {
         match call {
             Syscall::Publish { g, node, topic } => {
                 let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
-                let (up, _) = nsq.conn(g, node);
+                let (up, down) = nsq.conn(g, node);
+                // After a node went down, the next Publish opens a new
+                // connection.
+                nsq.links[up as usize].open(now);
+                nsq.links[down as usize].open(now);
                 nsq.send(up, Frame::Pub { g, topic, value }, now, &mut self.kit.rng, &mut self.kit.queue);
             }
             Syscall::NsqRead { g, conn } => {
@@ -321,6 +370,9 @@ impl World {
     /// node pushes again.
     pub(super) fn nsq_timer(&mut self, node: u32, now: SimTime) {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        if nsq.down[node as usize] {
+            return;
+        }
         let n = node as u16;
         if nsq.timer[node as usize].is_some_and(|t| t <= now) {
             nsq.timer[node as usize] = None;
@@ -352,7 +404,40 @@ impl World {
         let Some(frame) = nsq.links[link as usize].arrive(now) else { return };
         let node = nsq.link_node[link as usize];
         let (rng, queue) = (&mut self.kit.rng, &mut self.kit.queue);
+        if nsq.down[usize::from(node)] && link % 2 == 0 {
+            // A frame to a node that is down: a new connection is refused
+            // (the host answers with a reset); anything else was on a
+            // connection that is gone.
+            match frame {
+                Frame::Pub { g, .. } => {
+                    let (_, down) = nsq.conn(g, node);
+                    nsq.send(down, Frame::PubRefused { g }, now, rng, queue);
+                }
+                Frame::Sub { conn } => {
+                    let down = nsq.clients[usize::from(conn)].down;
+                    nsq.send(down, Frame::SubRefused { conn }, now, rng, queue);
+                }
+                _ => {}
+            }
+            return;
+        }
         match frame {
+            Frame::Cls { conn } => {
+                let NsqWorld { nodes, consumers, clients, .. } = &mut *nsq;
+                let spec = &consumers[clients[usize::from(conn)].consumer];
+                if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
+                    // nsqd's CLS: the client is closing, nothing more is sent.
+                    let _ = ch.ready(u64::from(conn), 0);
+                }
+                let down = nsq.clients[usize::from(conn)].down;
+                nsq.send(down, Frame::CloseWait { conn }, now, rng, queue);
+            }
+            Frame::CloseWait { conn } => nsq.on_close_wait(conn, &mut self.kit),
+            Frame::SubRefused { conn } => nsq.on_refused(conn, &mut self.kit),
+            Frame::PubRefused { g } => {
+                let (go, k) = self.go_kit();
+                go.net_fail(k, g, u32::from(node), now);
+            }
             Frame::Sub { conn } => {
                 let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
                 // Names were checked with the scenario: nsqd accepts.
@@ -417,6 +502,14 @@ impl World {
                 let (go, k) = self.go_kit();
                 go.net_reply(k, g, u32::from(node), now);
             }
+        }
+    }
+
+    /// Consumers whose library finished stopping lose their goroutines
+    /// (after the event, when no goroutine is borrowed).
+    pub(super) fn settle_nsq(&mut self) {
+        while let Some(ci) = self.nsq.as_deref_mut().and_then(|n| n.pending_down.pop()) {
+            self.consumer_down(ci, faults::LibState::Stopped);
         }
     }
 

@@ -1,0 +1,370 @@
+//! Live commands on the NSQ part of a world: nsqd crash, clean stop and
+//! restart; a consumer's crash, `Stop()` and start; its `max_in_flight`
+//! and failure rate; cutting and healing a link; nsqadmin's actions on a
+//! topic or channel (create, pause, unpause, empty, delete).
+//!
+//! # What each does (SEMANTICS 2.7, go-nsq `consumer.go`)
+//! - **nsqd crash**: memory queues, in-flight and deferred messages and
+//!   the disk writes not yet synced are lost; every connection to the node
+//!   closes (frames on the way are lost). Consumers notice and retry every
+//!   `lookupd_poll_interval` (go-nsq's reconnect loop without lookupd);
+//!   a `Publish` waiting for the node returns an error (its value is
+//!   lost), and one sent while it is down is refused.
+//! - **clean stop**: the same, except that memory, in-flight and deferred
+//!   messages are written to disk first (deferred ones lose their delay).
+//! - **restart**: the node accepts connections again with what its disk
+//!   holds; consumers reconnect at their next retry.
+//! - **consumer crash**: its connections close at once (nsqd sees the
+//!   socket close); the messages it had in flight stay in flight at the
+//!   nodes until their msg timeout, then go to other consumers. Its
+//!   goroutines are gone (values they held are dropped).
+//! - **consumer `Stop()`**: `CLS` on every connection (nsqd answers
+//!   `CLOSE_WAIT` and sends no more), in-flight messages are still
+//!   handled and FINed, then each connection closes; once all are closed
+//!   the handlers return.
+//! - **cut link**: frames wait on the link, in both directions; neither
+//!   side is told. (Heartbeats, which would close the connection after
+//!   60 s of silence, are not modelled yet: a cut link waits until healed.)
+//!
+//! Every command is checked completely before anything changes.
+
+use super::NsqWorld;
+use crate::command::{Command, CommandError, NsqAction};
+use crate::nsq::client::NodeId;
+use crate::observe::trace::{EventKind, NONE};
+use crate::time::echo;
+use crate::world::{Ev, Kit, World};
+
+/// Where a consumer's process stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LibState {
+    Running,
+    /// `Stop()` was called; connections drain.
+    Stopping,
+    Stopped,
+    Crashed,
+}
+
+impl NsqWorld {
+    fn node_index(&self, name: &str) -> Result<u16, CommandError> {
+        self.names.iter().position(|n| n == name).map(|i| i as u16).ok_or_else(|| CommandError::NotApplicable(format!("no nsqd named {}", echo(name))))
+    }
+
+    fn consumer_index(&self, name: &str) -> Result<usize, CommandError> {
+        self.consumers.iter().position(|c| c.name == name).ok_or_else(|| CommandError::NotApplicable(format!("no NSQ consumer named {}", echo(name))))
+    }
+
+    /// Closes connection `conn` (both links; frames on them are lost) and,
+    /// if its node is up, removes the client there. Returns whether it was
+    /// open.
+    pub(super) fn close_conn(&mut self, conn: u16, k: &mut Kit) -> bool {
+        let c = &mut self.clients[usize::from(conn)];
+        let (up, down, node) = (c.up, c.down, c.node);
+        if self.links[up as usize].state() == crate::net::LinkState::Closed {
+            return false;
+        }
+        c.inbox.clear();
+        self.links[up as usize].close();
+        self.links[down as usize].close();
+        if !self.down[usize::from(node)] {
+            let spec = &self.consumers[c.consumer];
+            let _ = self.nodes[usize::from(node)].unsubscribe(&spec.topic, &spec.channel, u64::from(conn));
+        }
+        let _ = k;
+        true
+    }
+
+    /// Reopens connection `conn`'s links for a new connection.
+    pub(super) fn reopen_conn(&mut self, conn: u16, k: &mut Kit) {
+        let now = k.queue.now();
+        let c = &self.clients[usize::from(conn)];
+        let (up, down) = (c.up, c.down);
+        self.links[up as usize].open(now);
+        self.links[down as usize].open(now);
+    }
+
+    /// Connection `conn` closed under a running library: it notices.
+    fn conn_lost(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, c.node);
+        k.record(EventKind::NsqConnClosed, NONE, self.libs[ci].incoming, None, i64::from(node));
+        if matches!(self.libs[ci].state, LibState::Running | LibState::Stopping) {
+            if let Ok(a) = self.libs[ci].client.on_conn_closed(NodeId(u32::from(node)), k.queue.now()) {
+                self.act(ci, a, k);
+            }
+        }
+    }
+
+    /// Drops the timers of consumer `ci` (its process is gone).
+    fn cancel_timers(&mut self, ci: usize) {
+        for (i, t) in self.timers.iter_mut().enumerate() {
+            if t.is_some_and(|(c, _)| usize::from(c) == ci) {
+                *t = None;
+                self.free_timers.push(i as u32);
+            }
+        }
+    }
+}
+
+impl World {
+    /// Applies an NSQ command (see the module docs).
+    pub(crate) fn nsq_apply(&mut self, cmd: &Command) -> Result<(), CommandError> {
+        let Some(nsq) = self.nsq.as_deref() else {
+            return Err(CommandError::NotApplicable("this scenario has no nsq section".into()));
+        };
+        match cmd {
+            Command::NsqdCrash { nsqd } | Command::NsqdStop { nsqd } => {
+                let n = nsq.node_index(nsqd)?;
+                if nsq.down[usize::from(n)] {
+                    return Err(CommandError::NotApplicable(format!("{} is already down", echo(nsqd))));
+                }
+                self.node_down(n, matches!(cmd, Command::NsqdStop { .. }));
+            }
+            Command::NsqdRestart { nsqd } => {
+                let n = nsq.node_index(nsqd)?;
+                if !nsq.down[usize::from(n)] {
+                    return Err(CommandError::NotApplicable(format!("{} is running", echo(nsqd))));
+                }
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                nsq.down[usize::from(n)] = false;
+                self.kit.record(EventKind::NsqNodeRestart, NONE, NONE, None, i64::from(n));
+                nsq.arm(n, &mut self.kit.queue);
+                nsq.arm_sync(n, &mut self.kit);
+            }
+            Command::ConsumerCrash { consumer } => {
+                let ci = nsq.consumer_index(consumer)?;
+                if !matches!(nsq.libs[ci].state, LibState::Running | LibState::Stopping) {
+                    return Err(CommandError::NotApplicable(format!("consumer {} is not running", echo(consumer))));
+                }
+                self.consumer_down(ci, LibState::Crashed);
+            }
+            Command::ConsumerStop { consumer } => {
+                let ci = nsq.consumer_index(consumer)?;
+                if nsq.libs[ci].state != LibState::Running {
+                    return Err(CommandError::NotApplicable(format!("consumer {} is not running", echo(consumer))));
+                }
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                nsq.libs[ci].state = LibState::Stopping;
+                self.kit.record(EventKind::NsqConsumerStop, NONE, nsq.libs[ci].incoming, None, 0);
+                let a = nsq.libs[ci].client.stop(self.kit.queue.now());
+                nsq.act(ci, a, &mut self.kit);
+            }
+            Command::ConsumerStart { consumer } => {
+                let ci = nsq.consumer_index(consumer)?;
+                if !matches!(nsq.libs[ci].state, LibState::Stopped | LibState::Crashed) {
+                    return Err(CommandError::NotApplicable(format!("consumer {} is running", echo(consumer))));
+                }
+                self.consumer_up(ci)?;
+            }
+            Command::SetConsumer { consumer, max_in_flight, failure_rate } => {
+                let ci = nsq.consumer_index(consumer)?;
+                let max_rdy = crate::nsq::nsqd::NsqdOptions::default().max_rdy_count;
+                if let Some(m) = *max_in_flight {
+                    if m > max_rdy {
+                        return Err(CommandError::OutOfRange { what: "max_in_flight", value: m, max: max_rdy });
+                    }
+                }
+                if let Some(f) = *failure_rate {
+                    if !(0.0..=1.0).contains(&f) {
+                        return Err(CommandError::NotApplicable(format!("failure_rate is a share between 0 and 1, got {f}")));
+                    }
+                }
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                if let Some(f) = *failure_rate {
+                    nsq.consumers[ci].failure_rate = f;
+                }
+                if let Some(m) = *max_in_flight {
+                    nsq.consumers[ci].max_in_flight = m;
+                    let a = nsq.libs[ci].client.change_max_in_flight(m, self.kit.queue.now());
+                    nsq.act(ci, a, &mut self.kit);
+                }
+            }
+            Command::CutLink { client, nsqd } | Command::HealLink { client, nsqd } => {
+                let n = nsq.node_index(nsqd)?;
+                let links = self.client_links(client, n)?;
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                let now = self.kit.queue.now();
+                for l in links {
+                    if matches!(cmd, Command::CutLink { .. }) {
+                        nsq.links[l as usize].cut();
+                    } else {
+                        for at in nsq.links[l as usize].heal(now, &mut self.kit.rng) {
+                            self.kit.queue.schedule(at, Ev::Net(l));
+                        }
+                    }
+                }
+            }
+            Command::Nsq { action, nsqd, topic, channel } => {
+                let n = nsq.node_index(nsqd)?;
+                if nsq.down[usize::from(n)] {
+                    return Err(CommandError::NotApplicable(format!("{} is down", echo(nsqd))));
+                }
+                self.nsq_admin(n, *action, topic, channel.as_deref())?;
+            }
+            _ => return Err(CommandError::NotApplicable("not an NSQ command".into())),
+        }
+        Ok(())
+    }
+
+    /// The links of `client`'s connection(s) to node `n`: a consumer's
+    /// connection, or a goroutine's publishing connection.
+    fn client_links(&self, client: &str, n: u16) -> Result<Vec<u32>, CommandError> {
+        let nsq = self.nsq.as_deref().expect("an nsq world");
+        if let Ok(ci) = nsq.consumer_index(client) {
+            let conn = nsq.libs[ci].conns.iter().find(|(node, _)| *node == n).map(|(_, c)| *c);
+            let Some(conn) = conn else {
+                return Err(CommandError::NotApplicable(format!("consumer {} does not connect to {}", echo(client), echo(&nsq.names[usize::from(n)]))));
+            };
+            let c = &nsq.clients[usize::from(conn)];
+            return Ok(vec![c.up, c.down]);
+        }
+        let g = self.go.goroutine_id(client)?;
+        match nsq.conns.get(&(g, n)) {
+            Some(&(up, down)) => Ok(vec![up, down]),
+            None => Err(CommandError::NotApplicable(format!(
+                "{} has no connection to {} yet (it opens at its first Publish there)",
+                echo(client),
+                echo(&nsq.names[usize::from(n)])
+            ))),
+        }
+    }
+
+    /// Node `n` crashes (or stops cleanly): see the module docs.
+    fn node_down(&mut self, n: u16, clean: bool) {
+        let now = self.kit.queue.now();
+        let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        let node = &mut nsq.nodes[usize::from(n)];
+        let _shutdown = if clean { node.stop_clean() } else { node.crash() };
+        nsq.down[usize::from(n)] = true;
+        nsq.timer[usize::from(n)] = None;
+        self.kit.record(if clean { EventKind::NsqNodeStop } else { EventKind::NsqNodeCrash }, NONE, NONE, None, i64::from(n));
+        // Consumer connections close; running libraries notice.
+        for conn in 0..nsq.clients.len() as u16 {
+            if nsq.clients[usize::from(conn)].node == n && nsq.close_conn(conn, &mut self.kit) {
+                nsq.conn_lost(conn, &mut self.kit);
+            }
+        }
+        // Publishing connections close; a Publish waiting for the node fails.
+        let producers: Vec<(u32, (u32, u32))> = nsq.conns.iter().filter(|((_, node), _)| *node == n).map(|(&(g, _), &l)| (g, l)).collect();
+        for (_, (up, down)) in &producers {
+            nsq.links[*up as usize].close();
+            nsq.links[*down as usize].close();
+        }
+        for (g, _) in producers {
+            let (go, k) = (&mut self.go, &mut self.kit);
+            go.net_fail(k, g, u32::from(n), now);
+        }
+    }
+
+    /// Consumer `ci`'s process is gone (crash, or the end of a `Stop()`).
+    pub(super) fn consumer_down(&mut self, ci: usize, state: LibState) {
+        let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        let conns: Vec<u16> = nsq.libs[ci].conns.iter().map(|(_, c)| *c).collect();
+        for &conn in &conns {
+            nsq.close_conn(conn, &mut self.kit);
+        }
+        nsq.cancel_timers(ci);
+        nsq.libs[ci].state = state;
+        let incoming = nsq.libs[ci].incoming;
+        // The values its goroutines held are gone with them.
+        nsq.owner.retain(|_, (conn, _)| !conns.contains(conn));
+        if state == LibState::Crashed {
+            self.kit.record(EventKind::NsqConsumerCrash, NONE, incoming, None, 0);
+        }
+        let spec = nsq.consumers[ci].clone();
+        let mut groups: Vec<String> = (1..=conns.len()).map(|i| spec.reader(i)).collect();
+        groups.push(spec.handler_group());
+        for group in groups {
+            let (go, k) = self.go_kit();
+            let _ = go.apply(k, &Command::SetCount { group, count: 0 });
+        }
+        let nsq = self.nsq.as_deref().expect("an nsq world");
+        let owner = &nsq.owner;
+        self.kit.doomed.retain(|m| owner.contains_key(m));
+    }
+
+    /// Consumer `ci` starts again: new goroutines, a new library, `SUB` on
+    /// every connection.
+    fn consumer_up(&mut self, ci: usize) -> Result<(), CommandError> {
+        let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        let spec = nsq.consumers[ci].clone();
+        let mut lib = super::consumer::Lib::new(&spec, nsq.libs[ci].incoming).map_err(|e| CommandError::NotApplicable(e.to_string()))?;
+        lib.conns = std::mem::take(&mut nsq.libs[ci].conns);
+        nsq.libs[ci] = lib;
+        let conns: Vec<u16> = nsq.libs[ci].conns.iter().map(|(_, c)| *c).collect();
+        for &conn in &conns {
+            nsq.clients[usize::from(conn)].reader = None;
+            nsq.reopen_conn(conn, &mut self.kit);
+        }
+        self.kit.record(EventKind::NsqConsumerStart, NONE, nsq.libs[ci].incoming, None, 0);
+        let mut groups: Vec<(String, u32)> = (1..=conns.len()).map(|i| (spec.reader(i), 1)).collect();
+        groups.push((spec.handler_group(), spec.handlers));
+        for (group, count) in groups {
+            let (go, k) = self.go_kit();
+            go.apply(k, &Command::SetCount { group, count })?;
+        }
+        let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        nsq.start_lib(ci, &mut self.kit);
+        Ok(())
+    }
+
+    /// nsqadmin's action on a topic or channel of node `n` (up).
+    fn nsq_admin(&mut self, n: u16, action: NsqAction, topic: &str, channel: Option<&str>) -> Result<(), CommandError> {
+        let now = self.kit.queue.now();
+        let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        let node = &mut nsq.nodes[usize::from(n)];
+        let refused = |e: crate::nsq::NsqError| CommandError::NotApplicable(e.to_string());
+        let missing_topic = || CommandError::NotApplicable(format!("no topic {} on {}", echo(topic), echo(&nsq.names[usize::from(n)])));
+        // Check everything first: names, existence.
+        crate::nsq::names::check_topic_name(topic).map_err(refused)?;
+        if let Some(c) = channel {
+            crate::nsq::names::check_channel_name(c).map_err(refused)?;
+        }
+        if action != NsqAction::Create {
+            let t = node.topic(topic).ok_or_else(missing_topic)?;
+            if let Some(c) = channel {
+                if t.channel(c).is_none() {
+                    return Err(CommandError::NotApplicable(format!("no channel {} in topic {}", echo(c), echo(topic))));
+                }
+            }
+        }
+        let mut closed = Vec::new();
+        match (action, channel) {
+            (NsqAction::Create, None) => {
+                node.get_topic(topic).map_err(refused)?;
+            }
+            (NsqAction::Create, Some(c)) => {
+                node.get_topic(topic).map_err(refused)?.get_channel(c, now, &mut self.kit.rng).map_err(refused)?;
+            }
+            (NsqAction::Pause, None) => node.topic_mut(topic).ok_or_else(missing_topic)?.pause(),
+            (NsqAction::Pause, Some(c)) => node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.pause(),
+            (NsqAction::Unpause, None) => {
+                node.topic_mut(topic).ok_or_else(missing_topic)?.unpause(now, &mut self.kit.rng);
+            }
+            (NsqAction::Unpause, Some(c)) => node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.unpause(),
+            (NsqAction::Empty, None) => {
+                node.topic_mut(topic).ok_or_else(missing_topic)?.empty();
+            }
+            (NsqAction::Empty, Some(c)) => {
+                node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.empty();
+            }
+            (NsqAction::Delete, None) => {
+                let gone = node.delete_topic(topic).map_err(refused)?;
+                closed.extend(gone.channels.iter().flat_map(|(_, s)| s.closed_clients.iter().copied()));
+            }
+            (NsqAction::Delete, Some(c)) => {
+                let gone = node.delete_channel(topic, c).map_err(refused)?;
+                closed.extend(gone.closed_clients);
+            }
+        }
+        // nsqd closes the connections of a deleted channel's consumers.
+        for client in closed {
+            let conn = client as u16;
+            if nsq.close_conn(conn, &mut self.kit) {
+                nsq.conn_lost(conn, &mut self.kit);
+            }
+        }
+        nsq.pump_topic(n, topic, now, &mut self.kit.rng, &mut self.kit.queue);
+        Ok(())
+    }
+}
