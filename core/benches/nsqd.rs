@@ -47,7 +47,7 @@ fn run() -> u64 {
     let mut fins = 0;
     for v in 0..MESSAGES {
         now += SimDuration::from_micros(250);
-        node.publish("events", Body { producer: 0, value: v }, now).expect("publish");
+        node.publish("events", Body { producer: 0, value: v, seq: v }, now).expect("publish");
         let topic = node.topic_mut("events").expect("topic");
         for ch in CHANNELS {
             let chan = topic.channel_mut(ch).expect("channel");

@@ -58,6 +58,9 @@ fn advance(w: &mut World, t: SimTime, events: &mut u64, commands: u64) -> Result
     while w.is_running() {
         let reached = w.run_until_bounded(t, 1);
         *events += 1;
+        if *events % 257 == 0 {
+            w.check_nsq_book().map_err(|e| fail(format!("the guarantees book at {}: {e}", w.now())))?;
+        }
         if w.now() != instant {
             instant = w.now();
             at_instant = 0;
@@ -122,6 +125,7 @@ fn run_case(case: &Case) -> Result<Option<u64>, TestCaseError> {
     let mut events = 0;
     let check = |w: &World, bounds: &mut Bounds| -> Result<(), TestCaseError> {
         check_snapshot(&w.snapshot(), bounds, ends)?;
+        w.check_nsq_book().map_err(|e| fail(format!("the guarantees book: {e}")))?;
         if timed_caps {
             // A timed command may raise a capacity before the next check.
             bounds.allowed.iter_mut().for_each(|a| *a = limits::MAX_CAPACITY);

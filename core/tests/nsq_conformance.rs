@@ -35,6 +35,7 @@ fn body(v: u64) -> Body {
     Body {
         producer: 0,
         value: v,
+        seq: v,
     }
 }
 fn msg(id: MessageId) -> Message {

@@ -239,6 +239,7 @@ fn nsq_commands_replay_exactly() {
     for (t, c) in script {
         w.run_until(at(t));
         w.apply(&cmd(c)).unwrap_or_else(|e| panic!("{c}: {e}"));
+        w.check_nsq_book().unwrap_or_else(|e| panic!("after {c}: {e}"));
     }
     w.run_until(at(3_000));
     let mut replay = World::from_json(&w.scenario_with_log().to_json()).unwrap();

@@ -43,7 +43,7 @@
 //! nothing. Transitions: `copied` -> Queued; `delivered`: Queued ->
 //! InFlight; `requeued`, `timed_out`: InFlight -> Queued; `deferred`:
 //! InFlight (REQ d) or Queued (a DPUB copy just made) -> Deferred;
-//! `undeferred`: Deferred -> Queued; `handled`: InFlight, once per delivery;
+//! `undeferred`: Deferred -> Queued; `handled`: any place (the handler ran on a delivery, whatever happened since);
 //! `finished`: InFlight -> Finished; `lost`: any live place -> Lost
 //! (`MaxAttempts` only from InFlight; `PublishFailed` never: a copy exists).
 //!
@@ -202,11 +202,6 @@ pub enum BookError {
         chan: ChanKey,
         id: MessageId,
         place: Place,
-    },
-    /// `handled` twice for one delivery.
-    AlreadyHandled {
-        chan: ChanKey,
-        id: MessageId,
     },
     BadCause {
         verb: &'static str,
@@ -419,7 +414,6 @@ struct CopyRec {
     order: u64,
     place: Place,
     handled: u32,
-    handled_now: bool,
     first_handled: u64,
     lost_seq: u64,
 }
@@ -515,6 +509,17 @@ impl Guarantees {
             .chans
             .insert(channel.to_string(), k);
         k
+    }
+
+    /// The current key of `channel` of `topic` on `node`, if registered.
+    pub fn find_channel(&self, node: u16, topic: &str, channel: &str) -> Option<ChanKey> {
+        let t = *self.topic_index.get(&node)?.get(topic)?;
+        self.topics[t.0 as usize].chans.get(channel).copied()
+    }
+
+    /// The current key of `topic` on `node`, if registered.
+    pub fn find_topic(&self, node: u16, topic: &str) -> Option<TopicKey> {
+        self.topic_index.get(&node)?.get(topic).copied()
     }
 
     /// The channel's node, topic name and channel name.
@@ -744,14 +749,13 @@ impl Guarantees {
 
     fn insert_copy(&mut self, chan: ChanKey, id: MessageId, logical: Logical, order: u64) {
         let seq = self.next_seq();
-        let (handled, handled_now, first_handled, lost_seq) = (0, false, 0, 0);
+        let (handled, first_handled, lost_seq) = (0, 0, 0);
         let place = Place::Queued;
         let rec = CopyRec {
             logical,
             order,
             place,
             handled,
-            handled_now,
             first_handled,
             lost_seq,
         };
@@ -803,9 +807,12 @@ impl Guarantees {
         self.step("undeferred", chan, id, from, Some(Place::Queued), false)
     }
 
-    /// A handler started on this in-flight copy (once per delivery).
+    /// A handler started on this copy (it got it from a delivery; the copy
+    /// may have moved since).
     pub fn handled(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
-        self.step("handled", chan, id, in_flight, None, true)
+        // Whatever happened at the node since the delivery (a timeout, a
+        // redelivery, even another copy's FIN), the handler ran on it.
+        self.step("handled", chan, id, |_| true, None, true)
     }
 
     /// In flight -> finished (FIN accepted).
@@ -868,21 +875,16 @@ impl Guarantees {
                 place: was,
             });
         }
-        if handle && rec.handled_now {
-            return Err(BookError::AlreadyHandled { chan, id });
-        }
         self.seq += 1;
         let seq = self.seq;
         if let Some(to) = to {
             rec.place = to;
-            rec.handled_now &= !matches!(to, Place::InFlight { .. });
             if let Place::Lost(_) = to {
                 rec.lost_seq = seq;
             }
         }
         if handle {
             rec.handled += 1;
-            rec.handled_now = true;
             if rec.first_handled == 0 {
                 rec.first_handled = seq;
             }

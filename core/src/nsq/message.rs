@@ -29,6 +29,9 @@ pub type ClientId = u64;
 pub struct Body {
     pub producer: u32,
     pub value: u64,
+    /// The world's publish sequence number: the guarantees book's logical
+    /// message and its publish order.
+    pub seq: u64,
 }
 
 /// One copy of a message as nsqd holds it in a queue.

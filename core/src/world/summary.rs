@@ -803,15 +803,20 @@ mod tests {
         let c = &jobs.clients[0];
         assert_eq!((c.id, c.name.as_str(), c.ready_count), (0, "worker conn1", 1));
         assert!(c.finish_count > 0 && c.message_count >= c.finish_count + c.in_flight_count, "{c:?}");
-        assert!(nsq.guarantees.is_empty());
+        let g = &nsq.guarantees[0];
+        let lost: u64 = g.lost.iter().map(|(_, n)| n).sum();
+        assert_eq!((g.topic.as_str(), g.channel.as_str()), ("events", "jobs"));
+        assert_eq!(g.finished + g.live + lost, g.published);
+        assert_eq!((g.handled_more_than_once, lost), (0, 0), "one consumer, no faults: once each");
         let text = s.to_string();
+        assert!(text.contains("nsq guarantees"), "{text}");
         let clients = table_rows(&text, "nsq clients");
         assert_eq!(clients[1][..6], ["nsqd-1", "events", "jobs", "worker", "conn1", "1"], "{text}");
         let v = serde_json::to_value(&s).unwrap();
         let jobs = &v["nsq"]["nodes"][0]["topics"][0]["channels"][0];
         assert_eq!(jobs["e2e_p50_us"], p50);
         assert_eq!(jobs["clients"][0]["name"], "worker conn1");
-        assert_eq!(v["nsq"]["guarantees"], serde_json::json!([]));
+        assert_eq!(v["nsq"]["guarantees"][0]["published"], g.published);
     }
 
     #[test]

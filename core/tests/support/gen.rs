@@ -265,7 +265,40 @@ fn shaped_command() -> impl Strategy<Value = Value> {
         (2, (0..6usize, 0u64..4).prop_map(|(i, n)| json!({"op": "add_channel", "name": format!("c{i}"), "capacity": n})).boxed()),
         (3, target().prop_map(|g| json!({"op": "pause", "goroutine": g})).boxed()),
         (3, target().prop_map(|g| json!({"op": "resume", "goroutine": g})).boxed()),
+        (5, nsq_command().boxed()),
     ])
+}
+
+/// An NSQ command on the nodes (n0, n1), consumers (k0, k1), topics and
+/// channels the generated scenarios use, or on names that do not exist.
+fn nsq_command() -> impl Strategy<Value = Value> {
+    let node = prop_oneof![4 => Just("n0"), 2 => Just("n1"), 1 => Just("nope")];
+    let consumer = prop_oneof![4 => Just("k0"), 2 => Just("k1"), 1 => Just("g1")];
+    let topic = prop_oneof![4 => Just("events"), 1 => Just("t.1#ephemeral"), 1 => Just("bad topic!")];
+    let channel = prop::option::weighted(0.7, prop_oneof![3 => Just("archive"), 1 => Just("c#ephemeral"), 1 => Just("other")]);
+    let action = prop_oneof![Just("create"), Just("pause"), Just("unpause"), Just("empty"), Just("delete")];
+    prop_oneof![
+        (0..3usize, node.clone()).prop_map(|(i, n)| json!({"op": (["nsqd_crash", "nsqd_stop", "nsqd_restart"][i]), "nsqd": n})),
+        (0..3usize, consumer.clone()).prop_map(|(i, c)| json!({"op": (["consumer_crash", "consumer_stop", "consumer_start"][i]), "consumer": c})),
+        (consumer.clone(), prop::option::of(0u64..5), prop::option::of(prop_oneof![Just(0.0), Just(0.5), Just(1.0), Just(2.0)])).prop_map(|(c, m, f)| {
+            let mut v = json!({"op": "set_consumer", "consumer": c});
+            if let Some(m) = m {
+                v["max_in_flight"] = json!(m);
+            }
+            if let Some(f) = f {
+                v["failure_rate"] = json!(f);
+            }
+            v
+        }),
+        (any::<bool>(), prop_oneof![Just("k0"), Just("g1"), Just("g0")], node.clone()).prop_map(|(cut, c, n)| json!({"op": if cut { "cut_link" } else { "heal_link" }, "client": c, "nsqd": n})),
+        (action, node, topic, channel).prop_map(|(a, n, t, c)| {
+            let mut v = json!({"op": "nsq", "action": a, "nsqd": n, "topic": t});
+            if let Some(c) = c {
+                v["channel"] = json!(c);
+            }
+            v
+        }),
+    ]
 }
 
 /// What the fuzzer does to a world, in order.
@@ -328,7 +361,7 @@ pub fn case() -> impl Strategy<Value = Case> {
         prop_oneof![4 => 0u64..2_000, 1 => Just(100_000u64)],
     );
     let consumer = (prop_oneof![4 => Just("events"), 1 => Just("t.1#ephemeral")], prop_oneof![3 => Just("archive"), 1 => Just("c#ephemeral")], 0u64..6, 1u32..4, dist(), prop_oneof![3 => Just(vec!["n0"]), 1 => Just(vec!["n0", "n1"])])
-        .prop_map(|(t, c, mif, h, work, nodes)| json!({"topic": t, "channel": c, "max_in_flight": mif, "handlers": h, "work": work, "nsqd": nodes}));
+        .prop_map(|(t, c, mif, h, work, nodes)| json!({"topic": t, "channel": c, "max_in_flight": mif, "handlers": h, "work": work, "nsqd": nodes, "failure_rate": 0.2, "requeue_delay": "30ms", "backoff_multiplier": "10ms", "lookupd_poll_interval": "50ms"}));
     let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2, prop::collection::vec(consumer, 0..3), prop_oneof![3 => Just(None), 1 => Just(Some("20ms"))]));
     (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq).prop_map(
         |((seed, sample, stop, trace), caps, groups, commands, actions, nsq)| {

@@ -41,11 +41,17 @@ impl Bounds {
 pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(), TestCaseError> {
     let t = &s.totals;
     prop_assert_eq!(t.produced, t.processed + t.filtered + t.dropped + t.published + t.live, "conservation: {:?}", t);
-    // Every published value is in some topic; a PUB accepted whose OK is
-    // still on its way back is in a topic and live at once.
+    // Every value in a topic was published or is live (a PUB accepted
+    // whose OK is still on its way back, or lost with a closed connection,
+    // is in a topic and live or dropped); deleted topics forget theirs.
     if let Some(nsq) = &s.nsq {
         let in_topics: u64 = nsq.nodes.iter().flat_map(|n| &n.topics).map(|t| t.message_count).sum();
-        prop_assert!(in_topics >= t.published && in_topics <= t.published + t.live, "nsq: {in_topics} in topics, {} published, {} live", t.published, t.live);
+        prop_assert!(in_topics <= t.published + t.live + t.dropped, "nsq: {in_topics} in topics, {} published, {} live", t.published, t.live);
+        // The guarantees partition what was published, channel by channel.
+        for g in &nsq.guarantees {
+            let lost: u64 = g.lost.iter().map(|(_, n)| n).sum();
+            prop_assert_eq!(g.finished + g.live + lost, g.published, "guarantees of {}/{}", g.topic, g.channel);
+        }
     }
     let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
     let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;

@@ -82,10 +82,16 @@ impl NsqWorld {
     /// Does what consumer `ci`'s library asked, in order.
     pub(super) fn act(&mut self, ci: usize, actions: Vec<Action>, k: &mut Kit) {
         let now = k.queue.now();
+        // The FIN that follows a LogFailed is go-nsq's FIN after
+        // MaxAttempts (the book counts that copy lost, not finished).
+        let mut failed = None;
         for a in actions {
             let frame = match a {
                 Action::Rdy { conn, count } => self.libs[ci].conn(conn).map(|c| Frame::Rdy { conn: c, count }),
-                Action::Fin { conn, id } => self.libs[ci].conn(conn).map(|c| Frame::Fin { conn: c, id }),
+                Action::Fin { conn, id } => {
+                    let unhandled = failed == Some((conn, id));
+                    self.libs[ci].conn(conn).map(|c| Frame::Fin { conn: c, id, unhandled })
+                }
                 Action::Req { conn, id, delay } => self.libs[ci].conn(conn).map(|c| Frame::Req { conn: c, id, delay }),
                 Action::Connect { node } => self.libs[ci].conn(node).map(|c| {
                     // A new TCP connection.
@@ -127,7 +133,11 @@ impl NsqWorld {
                 // The frame's message is in the connection's inbox already;
                 // the handler's take and LogFailed are recorded by the
                 // caller, which knows the Go value.
-                Action::Handle { .. } | Action::LogFailed { .. } => None,
+                Action::LogFailed { conn, id, .. } => {
+                    failed = Some((conn, id));
+                    None
+                }
+                Action::Handle { .. } => None,
                 // Not reached yet: no TOUCH or lookupd in the scenario
                 // format so far.
                 Action::Touch { .. } | Action::QueryLookupd { .. } => None,
@@ -205,7 +215,8 @@ impl NsqWorld {
     /// Handler `g` is done with `msg`, delivered on `conn` as `id`:
     /// `handled` (the handler returned; its result is drawn here) or
     /// FINed unhandled after too many attempts.
-    pub(super) fn answer(&mut self, g: GoId, msg: MsgRef, conn: u16, id: crate::nsq::message::MessageId, handled: bool, k: &mut Kit) {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn answer(&mut self, g: GoId, msg: MsgRef, conn: u16, id: crate::nsq::message::MessageId, key: crate::nsq::guarantees::ChanKey, handled: bool, k: &mut Kit) {
         let now = k.queue.now();
         let c = &self.clients[usize::from(conn)];
         let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
@@ -222,6 +233,7 @@ impl NsqWorld {
             return;
         }
         let spec = &self.consumers[ci];
+        super::book::debug_ok(self.book.handled(key, id));
         let value = k.ledger.msgs.get(msg).value;
         // Draw only when failures are possible: runs without them keep
         // their random stream.

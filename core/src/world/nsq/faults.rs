@@ -31,6 +31,7 @@
 use super::NsqWorld;
 use crate::command::{Command, CommandError, NsqAction};
 use crate::nsq::client::NodeId;
+use crate::nsq::guarantees::LossCause;
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::echo;
 use crate::world::{Ev, Kit, World};
@@ -68,7 +69,17 @@ impl NsqWorld {
         self.links[down as usize].close();
         if !self.down[usize::from(node)] {
             let spec = &self.consumers[c.consumer];
-            let _ = self.nodes[usize::from(node)].unsubscribe(&spec.topic, &spec.channel, u64::from(conn));
+            let key = self.book.find_channel(node, &spec.topic, &spec.channel);
+            // The last consumer of an ephemeral channel leaves: it goes.
+            if let (Some(gone), Some(key)) = (self.nodes[usize::from(node)].unsubscribe(&spec.topic, &spec.channel, u64::from(conn)), key) {
+                super::book::lost(&mut self.book, key, &gone.emptied, LossCause::EphemeralGone);
+                let _ = self.book.retire_channel(key);
+                if gone.delete_topic {
+                    if let Some(t) = self.book.find_topic(node, &spec.topic) {
+                        let _ = self.book.retire_topic(t);
+                    }
+                }
+            }
         }
         let _ = k;
         true
@@ -233,8 +244,26 @@ impl World {
     fn node_down(&mut self, n: u16, clean: bool) {
         let now = self.kit.queue.now();
         let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+        if clean {
+            for t in nsq.nodes[usize::from(n)].topics() {
+                for c in t.channels() {
+                    super::book::before_clean_stop(&mut nsq.book, n, c);
+                }
+            }
+        }
         let node = &mut nsq.nodes[usize::from(n)];
-        let _shutdown = if clean { node.stop_clean() } else { node.crash() };
+        let shutdown = if clean { node.stop_clean() } else { node.crash() };
+        // A clean stop loses only what has no disk (ephemeral).
+        let cause = if clean { LossCause::EphemeralGone } else { LossCause::UncleanCrash };
+        for (topic, s) in &shutdown {
+            super::book::shutdown(&mut nsq.book, n, topic, s, cause);
+            if nsq.nodes[usize::from(n)].topic(topic).is_none() {
+                // An ephemeral topic is gone with the process.
+                if let Some(t) = nsq.book.find_topic(n, topic) {
+                    let _ = nsq.book.retire_topic(t);
+                }
+            }
+        }
         nsq.down[usize::from(n)] = true;
         nsq.timer[usize::from(n)] = None;
         self.kit.record(if clean { EventKind::NsqNodeStop } else { EventKind::NsqNodeCrash }, NONE, NONE, None, i64::from(n));
@@ -251,8 +280,7 @@ impl World {
             nsq.links[*down as usize].close();
         }
         for (g, _) in producers {
-            let (go, k) = (&mut self.go, &mut self.kit);
-            go.net_fail(k, g, u32::from(n), now);
+            self.publish_failed(g, n, now);
         }
     }
 
@@ -267,7 +295,7 @@ impl World {
         nsq.libs[ci].state = state;
         let incoming = nsq.libs[ci].incoming;
         // The values its goroutines held are gone with them.
-        nsq.owner.retain(|_, (conn, _)| !conns.contains(conn));
+        nsq.owner.retain(|_, (conn, _, _)| !conns.contains(conn));
         if state == LibState::Crashed {
             self.kit.record(EventKind::NsqConsumerCrash, NONE, incoming, None, 0);
         }
@@ -329,32 +357,58 @@ impl World {
             }
         }
         let mut closed = Vec::new();
+        let book = &mut nsq.book;
         match (action, channel) {
             (NsqAction::Create, None) => {
                 node.get_topic(topic).map_err(refused)?;
+                book.topic(n, topic);
             }
             (NsqAction::Create, Some(c)) => {
-                node.get_topic(topic).map_err(refused)?.get_channel(c, now, &mut self.kit.rng).map_err(refused)?;
+                let t = node.get_topic(topic).map_err(refused)?;
+                let (_, report) = t.get_channel(c, now, &mut self.kit.rng).map_err(refused)?;
+                book.channel(n, topic, c);
+                super::book::put(book, n, t, &report, None, &mut nsq.keys);
             }
             (NsqAction::Pause, None) => node.topic_mut(topic).ok_or_else(missing_topic)?.pause(),
             (NsqAction::Pause, Some(c)) => node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.pause(),
             (NsqAction::Unpause, None) => {
-                node.topic_mut(topic).ok_or_else(missing_topic)?.unpause(now, &mut self.kit.rng);
+                let t = node.topic_mut(topic).ok_or_else(missing_topic)?;
+                let report = t.unpause(now, &mut self.kit.rng);
+                super::book::put(book, n, t, &report, None, &mut nsq.keys);
             }
             (NsqAction::Unpause, Some(c)) => node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.unpause(),
             (NsqAction::Empty, None) => {
-                node.topic_mut(topic).ok_or_else(missing_topic)?.empty();
+                let (memory, disk) = node.topic_mut(topic).ok_or_else(missing_topic)?.empty();
+                if let Some(t) = book.find_topic(n, topic) {
+                    for m in memory.iter().chain(&disk) {
+                        let _ = book.topic_lost(t, m.id, LossCause::Emptied);
+                    }
+                }
             }
             (NsqAction::Empty, Some(c)) => {
-                node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.empty();
+                let emptied = node.topic_mut(topic).and_then(|t| t.channel_mut(c)).ok_or_else(missing_topic)?.empty();
+                let key = book.channel(n, topic, c);
+                super::book::lost(book, key, &emptied, LossCause::Emptied);
             }
             (NsqAction::Delete, None) => {
                 let gone = node.delete_topic(topic).map_err(refused)?;
                 closed.extend(gone.channels.iter().flat_map(|(_, s)| s.closed_clients.iter().copied()));
+                super::book::shutdown(book, n, topic, &gone, LossCause::Deleted);
+                if let Some(t) = book.find_topic(n, topic) {
+                    super::book::debug_ok(book.retire_topic(t));
+                }
             }
             (NsqAction::Delete, Some(c)) => {
                 let gone = node.delete_channel(topic, c).map_err(refused)?;
-                closed.extend(gone.closed_clients);
+                closed.extend(gone.closed_clients.iter().copied());
+                let key = book.channel(n, topic, c);
+                super::book::lost(book, key, &gone.emptied, LossCause::Deleted);
+                super::book::debug_ok(book.retire_channel(key));
+                if gone.delete_topic {
+                    if let Some(t) = book.find_topic(n, topic) {
+                        super::book::debug_ok(book.retire_topic(t));
+                    }
+                }
             }
         }
         // nsqd closes the connections of a deleted channel's consumers.

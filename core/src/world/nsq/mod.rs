@@ -26,6 +26,7 @@
 //! with its backoff), its `RDY` changes first, as go-nsq's `writeLoop`
 //! writes them.
 
+mod book;
 mod consumer;
 mod faults;
 mod view;
@@ -37,6 +38,9 @@ use crate::net::Link;
 use crate::gochan::channel::MsgRef;
 use crate::kernel::EventQueue;
 use crate::nsq::client::{ClientError, Timer};
+use crate::nsq::guarantees::{ChanKey, Guarantees, Logical, LossCause};
+use crate::nsq::nsqd::backend::Stored;
+use crate::nsq::nsqd::channel::Requeued;
 use crate::time::SimDuration;
 use crate::nsq::message::{Body, MessageId};
 use crate::nsq::nsqd::channel::{Channel, Returned};
@@ -53,8 +57,9 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Frame {
     /// `PUB <topic>` from goroutine `g` with its value (`topic` indexes the
-    /// goroutine's program's topic names).
-    Pub { g: GoId, topic: u16, value: i64 },
+    /// goroutine's program's topic names; `seq` is the world's publish
+    /// sequence number).
+    Pub { g: GoId, topic: u16, value: i64, seq: u64 },
     /// The node's `OK` to `g`'s `PUB`.
     PubOk { g: GoId },
     /// `SUB topic channel` on consumer connection `conn` (with IDENTIFY's
@@ -66,8 +71,9 @@ pub(crate) enum Frame {
     Rdy { conn: u16, count: u64 },
     /// A message pushed to connection `conn`.
     Msg { conn: u16, msg: Incoming },
-    /// `FIN id` on connection `conn`.
-    Fin { conn: u16, id: MessageId },
+    /// `FIN id` on connection `conn` (`unhandled`: go-nsq's FIN after
+    /// MaxAttempts, for the guarantees book).
+    Fin { conn: u16, id: MessageId, unhandled: bool },
     /// `REQ id delay` on connection `conn`.
     Req { conn: u16, id: MessageId, delay: SimDuration },
     /// `CLS` on connection `conn` (go-nsq's `Stop()`).
@@ -88,6 +94,9 @@ pub(crate) struct Incoming {
     value: i64,
     published: SimTime,
     attempts: u16,
+    /// The channel copy's key in the guarantees book (the channel may be
+    /// deleted and re-created before the handler is done).
+    key: ChanKey,
 }
 
 /// One consumer connection to one node.
@@ -125,7 +134,7 @@ pub(crate) struct NsqWorld {
     /// node.
     clients: Vec<Conn>,
     /// Which connection and node message id a Go value came in as.
-    owner: BTreeMap<MsgRef, (u16, MessageId)>,
+    owner: BTreeMap<MsgRef, (u16, MessageId, ChanKey)>,
     /// The earliest node timer scheduled (in-flight and deferred expiry).
     timer: Vec<Option<SimTime>>,
     /// Reused by the expiry scan.
@@ -137,6 +146,14 @@ pub(crate) struct NsqWorld {
     /// Consumers whose library finished stopping (or gave up): the world
     /// removes their goroutines after the event.
     pending_down: Vec<usize>,
+    /// What happened to every channel copy.
+    pub(crate) book: Guarantees,
+    /// Reused for a topic's channel keys.
+    keys: Vec<ChanKey>,
+    /// The last publish sequence number given.
+    pub_seq: u64,
+    /// Publishes on their way: goroutine -> (node, topic index, seq).
+    publishing: BTreeMap<GoId, (u16, u16, u64)>,
 }
 
 impl NsqWorld {
@@ -177,7 +194,19 @@ impl NsqWorld {
             down: vec![false; spec.nsqd.len()],
             sync_armed: vec![false; spec.nsqd.len()],
             pending_down: Vec::new(),
+            book: Guarantees::new(),
+            keys: Vec::new(),
+            pub_seq: 0,
+            publishing: BTreeMap::new(),
         };
+        for (n, node) in w.nodes.iter().enumerate() {
+            for t in node.topics() {
+                w.book.topic(n as u16, t.name());
+                for c in t.channels() {
+                    w.book.channel(n as u16, t.name(), c.name());
+                }
+            }
+        }
         for (i, c) in spec.consumers.iter().enumerate() {
             w.libs.push(consumer::Lib::new(c, incoming.get(i).copied().unwrap_or(NONE))?);
         }
@@ -203,12 +232,19 @@ impl NsqWorld {
         send_on(&mut self.links, link, frame, now, rng, queue);
     }
 
+    /// Writes a put or pump report of `topic` on `node` into the book.
+    pub(super) fn book_put(&mut self, node: u16, topic: &str, report: &crate::nsq::nsqd::topic::PutReport, fresh: Option<u64>) {
+        if let Some(t) = self.nodes[usize::from(node)].topic(topic) {
+            book::put(&mut self.book, node, t, report, fresh, &mut self.keys);
+        }
+    }
+
     /// Every channel of `topic` on `node` pumps.
     fn pump_topic(&mut self, node: u16, topic: &str, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
-        let NsqWorld { nodes, clients, links, .. } = self;
+        let NsqWorld { nodes, clients, links, book, .. } = self;
         if let Some(t) = nodes[usize::from(node)].topic_mut(topic) {
             for ch in t.channels_mut() {
-                push_ready(ch, clients, links, now, rng, queue);
+                push_ready(node, ch, clients, links, book, now, rng, queue);
             }
         }
         self.arm(node, queue);
@@ -283,8 +319,12 @@ fn send_on(links: &mut [Link<Frame>], link: u32, frame: Frame, now: SimTime, rng
 
 /// A channel pushes what it can to its ready clients (round robin), each
 /// message over its connection's link.
-fn push_ready(ch: &mut Channel, clients: &[Conn], links: &mut [Link<Frame>], now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+#[allow(clippy::too_many_arguments)]
+fn push_ready(node: u16, ch: &mut Channel, clients: &[Conn], links: &mut [Link<Frame>], book: &mut Guarantees, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
+    let mut key = None;
     while let Ok(Some(d)) = ch.deliver_next(now, rng) {
+        let k = *key.get_or_insert_with(|| book.channel(node, ch.topic(), ch.name()));
+        let _ = book.delivered(k, d.message.id, d.client, d.message.attempts);
         let conn = d.client as u16;
         let msg = Incoming {
             id: d.message.id,
@@ -292,6 +332,7 @@ fn push_ready(ch: &mut Channel, clients: &[Conn], links: &mut [Link<Frame>], now
             value: d.message.body.value as i64,
             published: d.message.timestamp,
             attempts: d.message.attempts,
+            key: k,
         };
         send_on(links, clients[usize::from(conn)].down, Frame::Msg { conn, msg }, now, rng, queue);
     }
@@ -324,7 +365,10 @@ impl World {
                 // connection.
                 nsq.links[up as usize].open(now);
                 nsq.links[down as usize].open(now);
-                nsq.send(up, Frame::Pub { g, topic, value }, now, &mut self.kit.rng, &mut self.kit.queue);
+                nsq.pub_seq += 1;
+                let seq = nsq.pub_seq;
+                nsq.publishing.insert(g, (node, topic, seq));
+                nsq.send(up, Frame::Pub { g, topic, value, seq }, now, &mut self.kit.rng, &mut self.kit.queue);
             }
             Syscall::NsqRead { g, conn } => {
                 if let Some(c) = nsq.clients.get_mut(usize::from(conn)) {
@@ -333,8 +377,8 @@ impl World {
                 self.hand_over(conn, now);
             }
             Syscall::NsqAnswer { g, msg, handled } => {
-                if let Some((conn, id)) = nsq.owner.remove(&msg) {
-                    nsq.answer(g, msg, conn, id, handled, &mut self.kit);
+                if let Some((conn, id, key)) = nsq.owner.remove(&msg) {
+                    nsq.answer(g, msg, conn, id, key, handled, &mut self.kit);
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
@@ -356,7 +400,7 @@ impl World {
         c.reader = None;
         if let Some(m) = handed {
             c.inbox.pop_front();
-            nsq.owner.insert(m, (conn, msg.id));
+            nsq.owner.insert(m, (conn, msg.id, msg.key));
             if doomed {
                 self.kit.doomed.push(m);
             }
@@ -378,19 +422,27 @@ impl World {
             nsq.timer[node as usize] = None;
         }
         let mut returned = std::mem::take(&mut nsq.returned);
-        let NsqWorld { nodes, clients, links, .. } = &mut *nsq;
+        let NsqWorld { nodes, clients, links, book, .. } = &mut *nsq;
         for t in nodes[node as usize].topics_mut() {
             for c in t.channels_mut() {
                 returned.clear();
                 c.process_in_flight(now, &mut returned);
-                for r in &returned {
-                    if r.client.is_some() {
-                        self.kit.ledger.record(now, EventKind::NsqTimeout, r.message.body.producer, NONE, None, i64::from(node));
+                c.process_deferred(now, &mut returned);
+                if !returned.is_empty() {
+                    let key = book.channel(n, c.topic(), c.name());
+                    for r in &returned {
+                        if r.client.is_some() {
+                            self.kit.ledger.record(now, EventKind::NsqTimeout, r.message.body.producer, NONE, None, i64::from(node));
+                            book::debug_ok(book.timed_out(key, r.message.id));
+                        } else {
+                            book::debug_ok(book.undeferred(key, r.message.id));
+                        }
+                        if r.stored == Stored::Dropped {
+                            book::debug_ok(book.lost(key, r.message.id, LossCause::EphemeralOverflow));
+                        }
                     }
                 }
-                returned.clear();
-                c.process_deferred(now, &mut returned);
-                push_ready(c, clients, links, now, &mut self.kit.rng, &mut self.kit.queue);
+                push_ready(n, c, clients, links, book, now, &mut self.kit.rng, &mut self.kit.queue);
             }
         }
         returned.clear();
@@ -434,14 +486,14 @@ impl World {
             }
             Frame::CloseWait { conn } => nsq.on_close_wait(conn, &mut self.kit),
             Frame::SubRefused { conn } => nsq.on_refused(conn, &mut self.kit),
-            Frame::PubRefused { g } => {
-                let (go, k) = self.go_kit();
-                go.net_fail(k, g, u32::from(node), now);
-            }
+            Frame::PubRefused { g } => self.publish_failed(g, node, now),
             Frame::Sub { conn } => {
                 let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
-                // Names were checked with the scenario: nsqd accepts.
-                let _ = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), spec.msg_timeout, now, rng);
+                // Names were checked with the scenario: nsqd accepts. A new
+                // channel takes the topic's backlog.
+                if let Ok(report) = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), spec.msg_timeout, now, rng) {
+                    nsq.book_put(node, &spec.topic.clone(), &report, None);
+                }
                 let down = nsq.clients[usize::from(conn)].down;
                 nsq.send(down, Frame::SubOk { conn }, now, rng, queue);
             }
@@ -450,11 +502,11 @@ impl World {
                 nsq.on_subscribed(conn, max_rdy, &mut self.kit);
             }
             Frame::Rdy { conn, count } => {
-                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+                let NsqWorld { nodes, consumers, clients, links, book, .. } = nsq;
                 let spec = &consumers[clients[usize::from(conn)].consumer];
                 if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
                     let _ = ch.ready(u64::from(conn), count as i64);
-                    push_ready(ch, clients, links, now, rng, queue);
+                    push_ready(node, ch, clients, links, book, now, rng, queue);
                 }
                 nsq.arm(node, queue);
             }
@@ -464,45 +516,82 @@ impl World {
                 self.hand_over(conn, now);
             }
             Frame::Req { conn, id, delay } => {
-                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+                let NsqWorld { nodes, consumers, clients, links, book, .. } = nsq;
                 let spec = &consumers[clients[usize::from(conn)].consumer];
                 if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
-                    if ch.requeue(u64::from(conn), id, delay, now).is_err() {
-                        self.kit.ledger.record(now, EventKind::NsqReqFailed, NONE, NONE, None, i64::from(node));
+                    match ch.requeue(u64::from(conn), id, delay, now) {
+                        Err(_) => self.kit.ledger.record(now, EventKind::NsqReqFailed, NONE, NONE, None, i64::from(node)),
+                        Ok(r) => {
+                            let key = book.channel(node, &spec.topic, &spec.channel);
+                            match r {
+                                Requeued::Queued(stored) => {
+                                    book::debug_ok(book.requeued(key, id));
+                                    if stored == Stored::Dropped {
+                                        book::debug_ok(book.lost(key, id, LossCause::EphemeralOverflow));
+                                    }
+                                }
+                                Requeued::Deferred { .. } => book::debug_ok(book.deferred(key, id)),
+                            }
+                        }
                     }
-                    push_ready(ch, clients, links, now, rng, queue);
+                    push_ready(node, ch, clients, links, book, now, rng, queue);
                 }
                 nsq.arm(node, queue);
             }
-            Frame::Fin { conn, id } => {
-                let NsqWorld { nodes, consumers, clients, links, .. } = nsq;
+            Frame::Fin { conn, id, unhandled } => {
+                let NsqWorld { nodes, consumers, clients, links, book, .. } = nsq;
                 let spec = &consumers[clients[usize::from(conn)].consumer];
                 if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
                     if ch.finish(u64::from(conn), id, now).is_err() {
                         self.kit.ledger.record(now, EventKind::NsqFinFailed, NONE, NONE, None, i64::from(node));
+                    } else {
+                        let key = book.channel(node, &spec.topic, &spec.channel);
+                        // go-nsq's FIN after MaxAttempts: nsqd forgets it,
+                        // but it was never handled.
+                        book::debug_ok(if unhandled { book.lost(key, id, LossCause::MaxAttempts) } else { book.finished(key, id) });
                     }
-                    push_ready(ch, clients, links, now, rng, queue);
+                    push_ready(node, ch, clients, links, book, now, rng, queue);
                 }
                 nsq.arm(node, queue);
             }
-            Frame::Pub { g, topic, value } => {
+            Frame::Pub { g, topic, value, seq } => {
                 let prog = &self.go.gs[g as usize].prog;
                 let name = prog.topics.get(usize::from(topic)).map_or("", |t| t.as_str());
                 let held = self.go.gs[g as usize].held;
                 // Topic names were checked when the program was compiled,
                 // so nsqd accepts the PUB.
-                let accepted = nsq.nodes[usize::from(node)].publish(name, Body { producer: g, value: value as u64 }, now).is_ok();
-                debug_assert!(accepted, "a checked topic name is accepted");
+                let put = nsq.nodes[usize::from(node)].publish(name, Body { producer: g, value: value as u64, seq }, now);
+                debug_assert!(put.is_ok(), "a checked topic name is accepted");
+                if let Ok(report) = put {
+                    nsq.book_put(node, name, &report, Some(seq));
+                }
                 self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, held, i64::from(node));
                 let (_, down) = nsq.conn(g, node);
                 nsq.send(down, Frame::PubOk { g }, now, rng, queue);
                 nsq.pump_topic(node, name, now, rng, queue);
             }
             Frame::PubOk { g } => {
+                nsq.publishing.remove(&g);
                 let (go, k) = self.go_kit();
                 go.net_reply(k, g, u32::from(node), now);
             }
         }
+    }
+
+    /// `g`'s `Publish` to `node` failed (refused, or the connection
+    /// closed): the book counts the message lost if it never reached a
+    /// topic; the goroutine gets its error.
+    pub(super) fn publish_failed(&mut self, g: GoId, node: u16, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        if let Some(&(n, topic, seq)) = nsq.publishing.get(&g) {
+            if n == node {
+                nsq.publishing.remove(&g);
+                let name = self.go.gs[g as usize].prog.topics.get(usize::from(topic)).map_or("", |t| t.as_str());
+                let _ = nsq.book.publish_failed(name, Logical(seq), seq);
+            }
+        }
+        let (go, k) = self.go_kit();
+        go.net_fail(k, g, u32::from(node), now);
     }
 
     /// Consumers whose library finished stopping lose their goroutines
@@ -511,6 +600,14 @@ impl World {
         while let Some(ci) = self.nsq.as_deref_mut().and_then(|n| n.pending_down.pop()) {
             self.consumer_down(ci, faults::LibState::Stopped);
         }
+    }
+
+    /// Checks the guarantees book against nsqd's queues (for tests): every
+    /// copy in exactly one place, counters equal to a recount, and the
+    /// book's queued / in-flight / deferred copies equal to each channel's.
+    #[doc(hidden)]
+    pub fn check_nsq_book(&self) -> Result<(), String> {
+        self.nsq.as_ref().map_or(Ok(()), |n| n.check_book())
     }
 
     /// The NSQ section of the snapshot, if the world has one.

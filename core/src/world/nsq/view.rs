@@ -33,8 +33,7 @@ impl NsqWorld {
                         .collect(),
                 })
                 .collect(),
-            // The guarantees book is not kept yet.
-            guarantees: Vec::new(),
+            guarantees: self.book.report(),
         }
     }
 
