@@ -64,7 +64,8 @@ export const KINDS = [
   'closed', 'panicked', 'deadlock', 'finished',
   'wg_add', 'wg_done', 'spawned', 'removed', 'paused', 'resumed', 'capacity', 'yield',
   'nsq_publish', 'nsq_published', 'nsq_publish_ok', 'nsq_message', 'nsq_finish', 'nsq_timeout', 'nsq_fin_failed',
-  'nsq_requeue', 'nsq_req_failed', 'nsq_max_attempts', 'nsq_backoff', 'nsq_backoff_over', 'nsq_node_crash', 'nsq_node_stop', 'nsq_node_restart', 'nsq_conn_closed', 'nsq_connected', 'nsq_consumer_crash', 'nsq_consumer_stop', 'nsq_consumer_start', 'nsq_publish_failed',
+  'nsq_requeue', 'nsq_req_failed', 'nsq_max_attempts', 'nsq_backoff', 'nsq_backoff_over', 'nsq_node_crash', 'nsq_node_stop', 'nsq_node_restart', 'nsq_conn_closed', 'nsq_connected', 'nsq_consumer_crash', 'nsq_consumer_stop', 'nsq_consumer_start', 'nsq_publish_failed', 'nsq_touch_failed',
+  'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered',
 ];
 
 const STYLE_ID = 'ql-eventlog-style';
@@ -102,8 +103,9 @@ const CLASS_OF = {
   handoff: 'flow', buffered: 'flow', received: 'flow', produced: 'flow', processed: 'flow',
   nsq_publish: 'flow', nsq_published: 'flow', nsq_message: 'flow', nsq_finish: 'flow',
   nsq_timeout: 'bad', nsq_fin_failed: 'bad', nsq_req_failed: 'bad', nsq_requeue: 'bad', nsq_max_attempts: 'bad',
-  nsq_node_crash: 'bad', nsq_conn_closed: 'bad', nsq_consumer_crash: 'bad', nsq_publish_failed: 'bad',
+  nsq_node_crash: 'bad', nsq_conn_closed: 'bad', nsq_consumer_crash: 'bad', nsq_publish_failed: 'bad', nsq_touch_failed: 'bad',
   nsq_backoff: 'block',
+  nsq_discovered: 'flow', nsq_unregister: 'bad',
   panicked: 'bad', deadlock: 'bad', dropped: 'bad',
 };
 

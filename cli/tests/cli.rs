@@ -67,6 +67,13 @@ fn every_preset_runs_to_its_expected_status() {
         ("nsq-failing-handler", "running"),
         ("nsq-poison", "running"),
         ("nsq-max-in-flight", "running"),
+        ("nsq-touch", "running"),
+        ("nsq-deferred", "running"),
+        ("nsq-consumer-crash", "running"),
+        ("nsq-disk-overflow", "running"),
+        ("nsq-ephemeral", "running"),
+        ("nsq-crash", "running"),
+        ("nsq-cluster", "running"),
     ];
     assert_eq!(expected.len(), presets::ALL.len(), "a preset without an expectation");
     for (name, status) in expected {

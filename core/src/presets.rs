@@ -31,10 +31,17 @@ pub const ALL: &[Preset] = presets![
     "nsq-single",
     "nsq-multicast",
     "nsq-load-balancing",
+    "nsq-cluster",
     "nsq-slow-handler",
     "nsq-failing-handler",
     "nsq-poison",
     "nsq-max-in-flight",
+    "nsq-touch",
+    "nsq-deferred",
+    "nsq-consumer-crash",
+    "nsq-disk-overflow",
+    "nsq-ephemeral",
+    "nsq-crash",
 ];
 
 /// The preset the page opens with.

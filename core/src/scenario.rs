@@ -275,7 +275,7 @@ impl Scenario {
         if self.waitgroups.len() > limits::MAX_WAITGROUPS {
             push("waitgroups".into(), format!("at most {}, got {}", limits::MAX_WAITGROUPS, self.waitgroups.len()));
         }
-        let nsq_groups: usize = self.nsq.iter().flat_map(|n| n.consumers.iter()).map(|c| c.nsqd.len() + 1).sum();
+        let nsq_groups: usize = self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| n.consumer_nodes(c).len() + 1)).sum();
         if self.goroutines.len() + nsq_groups > limits::MAX_GROUPS {
             push(
                 "goroutines".into(),
@@ -340,7 +340,7 @@ impl Scenario {
             total += u64::from(g.count);
         }
         // NSQ consumers' readers and handlers are goroutines too.
-        total += self.nsq.iter().flat_map(|n| n.consumers.iter()).map(|c| c.nsqd.len() as u64 + u64::from(c.handlers)).sum::<u64>();
+        total += self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| n.consumer_nodes(c).len() as u64 + u64::from(c.handlers))).sum::<u64>();
         if total > limits::MAX_GOROUTINES {
             push("goroutines".into(), format!("at most {} goroutines in all (NSQ consumers' included), got {total}", limits::MAX_GOROUTINES));
         } else {
@@ -365,9 +365,9 @@ impl Scenario {
         }
         // A consumer's Go parts (its channel, readers and handlers) take
         // names a scenario's own channels and goroutines must not use.
-        for (i, c) in self.nsq.iter().flat_map(|n| n.consumers.iter()).enumerate() {
+        for (i, (n, c)) in self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| (n, c))).enumerate() {
             let mut taken: Vec<String> = vec![c.handler_group()];
-            taken.extend((1..=c.nsqd.len()).map(|k| c.reader(k)));
+            taken.extend((1..=n.consumer_nodes(c).len()).map(|k| c.reader(k)));
             taken.extend(Scenario::instance_names(&c.handler_group(), c.handlers.min(crate::nsq::spec::MAX_HANDLERS)));
             for g in &self.goroutines {
                 if taken.contains(&g.name) || Scenario::instance_names(&g.name, g.count.min(limits::MAX_GOROUTINES as u32)).any(|n| taken.contains(&n)) {

@@ -12,7 +12,8 @@
 //! Worlds: the benchmark's reference (with no trace ring and with the
 //! default ring of 10,000), `select-timeout` (select with default, dropped
 //! values, `time.After` timers cancelled and withdrawn waits) and `large`
-//! (100 goroutines; its buffer of 1000 fills and producers park).
+//! (100 goroutines; its buffer of 1000 fills and producers park). The NSQ
+//! preset `nsq-single` is measured against a bound, not zero (see the test).
 //!
 //! What may still allocate, by design, and is not per event: a new peak of
 //! simultaneously live messages or pending events grows the slab (and its
@@ -78,5 +79,18 @@ fn stepping_warm_worlds_allocates_nothing() {
             failures.push(format!("preset {name}: {allocations} allocations in {steps} events"));
         }
     }
+    // NSQ (issue 12): not allocation-free yet. go-nsq's library returns
+    // its actions as Vecs, and the guarantees book keeps a record per copy
+    // for the whole run, so each message costs a few allocations. The bound
+    // pins today's figure so it cannot grow unnoticed; the goal is 0.
+    let preset = presets::get("nsq-single").expect("preset nsq-single exists");
+    let world = World::new(&preset.scenario()).expect("nsq-single builds");
+    let (allocations, steps) = allocations_while_stepping(world, WARM_UP);
+    let per_event = allocations as f64 / steps as f64;
+    eprintln!("nsq-single: {allocations} allocations in {steps} events ({per_event:.2} per event)");
+    assert!(per_event < NSQ_ALLOCATIONS_PER_EVENT, "nsq-single: {per_event:.2} allocations per event (bound {NSQ_ALLOCATIONS_PER_EVENT})");
     assert!(failures.is_empty(), "the hot loop allocated:\n{}", failures.join("\n"));
 }
+
+/// Today's bound for the NSQ hot path (see the test).
+const NSQ_ALLOCATIONS_PER_EVENT: f64 = 0.75;

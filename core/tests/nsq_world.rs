@@ -313,3 +313,35 @@ fn multicast_copies_and_load_balancing_splits() {
     assert_eq!(a + b, ch.message_count - ch.depth);
     assert!(a.abs_diff(b) * 5 < a + b, "about half each: {a} and {b}");
 }
+
+/// nsqd `nsqd.go` `queueScanLoop`: with `expiry: sampled` a deadline is
+/// seen at the next 100 ms scan tick, and a channel created after the last
+/// 5 s refresh of the channel list is not scanned until the next one.
+#[test]
+fn sampled_expiry_scans_every_100ms_over_the_channels_listed_every_5s() {
+    use queuelab::observe::trace::EventKind::NsqTimeout;
+    let json = |expiry: &str| {
+        format!(
+            r#"{{"name": "scan", "seed": 2,
+            "nsq": {{ "latency": "1ms", "nsqd": [{{ "name": "nsqd-1", "msg_timeout": "250ms" {expiry} }}],
+              "consumers": [{{ "name": "slow", "topic": "events", "channel": "c", "nsqd": ["nsqd-1"], "work": "10s" }}] }},
+            "goroutines": [{{ "name": "p", "behavior": {{ "program": [{{ "forever": [{{ "sleep": "50ms" }}, {{ "publish": {{ "nsqd": "nsqd-1", "topic": "events" }} }}] }}] }} }}]}}"#
+        )
+    };
+    let timeouts = |w: &World| -> Vec<u64> { w.trace().events().filter(|e| e.kind == NsqTimeout).map(|e| e.time.as_micros()).collect() };
+    let mut exact = World::new(&Scenario::from_json(&json("")).unwrap()).unwrap();
+    exact.run_until(SimTime::ZERO + SimDuration::from_secs(7));
+    let t = timeouts(&exact);
+    assert!(!t.is_empty() && t[0] < 1_000_000, "exact: the first deadline expires on time: {t:?}");
+    assert!(t.iter().any(|us| us % 100_000 != 0), "exact: not on a grid");
+    let mut sampled = World::new(&Scenario::from_json(&json(r#", "expiry": "sampled""#)).unwrap()).unwrap();
+    sampled.run_until(SimTime::ZERO + SimDuration::from_secs(7));
+    let t = timeouts(&sampled);
+    // The channel appears at the consumer's SUB (after 0): the scan lists
+    // it at its 5 s refresh.
+    assert!(!t.is_empty() && t[0] >= 5_000_000, "sampled: nothing expires before the channel is listed: {t:?}");
+    assert!(t.iter().all(|us| us % 100_000 == 0), "sampled: only at scan ticks: {t:?}");
+    let s = sampled.summary().to_string();
+    assert!(s.contains("nsqd-1: expiry by nsqd's sampled scan"), "{s}");
+    assert!(exact.summary().to_string().contains("expire exactly at their deadline"));
+}

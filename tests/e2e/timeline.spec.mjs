@@ -232,6 +232,8 @@ test('on every preset, a seek lands on the state of a straight run', async ({ pa
     await expect(page.locator('#play')).toHaveText('Play');
     const end = Number(await track(page).getAttribute('aria-valuemax'));
     expect(end, name).toBeGreaterThan(0);
+    // A tall stage (many goroutines) can push the timeline below the fold.
+    await track(page).scrollIntoViewIfNeeded();
     const box = await track(page).boundingBox();
     await page.mouse.click(box.x + box.width * 0.55, box.y + box.height / 2);
     await expect.poll(() => nowUs(page), { message: name }).toBeLessThan(end);

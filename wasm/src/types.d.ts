@@ -134,12 +134,17 @@ export interface Scenario {
       msg_timeout?: Duration;
       topics?: { name: string; channels?: string[] }[];
     }[];
+    /** nsqlookupd instances (names unique across nsqd and nsqlookupd; at most 8). */
+    nsqlookupd?: { name: string }[];
     /** go-nsq consumers (each is Go: an incoming channel, readers, handlers). */
     consumers?: {
       name: string;
       topic: string;
       channel: string;
-      nsqd: string[];
+      /** ConnectToNSQDs (a consumer lists nsqd, lookupd or both). */
+      nsqd?: string[];
+      /** ConnectToNSQLookupds: discovers nodes by polling these. */
+      lookupd?: string[];
       max_in_flight?: number;
       handlers?: number;
       work?: Dist;
@@ -332,10 +337,32 @@ export interface NsqView {
   nodes: NsqdView[];
   /** What each channel did with the messages published to its topic (empty until the book is kept). */
   guarantees: ChannelGuarantees[];
+  /** What each nsqlookupd knows (absent without lookupds). */
+  lookupd?: NsqLookupdView[];
+}
+
+/** One nsqlookupd's registration DB. */
+export interface NsqLookupdView {
+  name: string;
+  /** nsqd nodes connected and identified, in connection order. */
+  producers: string[];
+  topics: NsqLookupdTopicView[];
+}
+
+/** A topic as one nsqlookupd knows it. */
+export interface NsqLookupdTopicView {
+  topic: string;
+  channels: string[];
+  /** Nodes registered under the topic (before /lookup's filters). */
+  producers: string[];
 }
 
 export interface NsqdView {
   name: string;
+  /** When in-flight and deferred messages expire: at their deadline, or at nsqd's 100 ms scan. */
+  expiry: "exact" | "sampled";
+  /** Crashed or stopped. */
+  down: boolean;
   topics: NsqTopicView[];
 }
 
@@ -464,7 +491,12 @@ export type EventKind =
   | "nsq_consumer_crash"
   | "nsq_consumer_stop"
   | "nsq_consumer_start"
-  | "nsq_publish_failed";
+  | "nsq_publish_failed"
+  | "nsq_touch_failed"
+  | "nsq_register"
+  | "nsq_unregister"
+  | "nsq_lookup"
+  | "nsq_discovered";
 
 export interface EventView {
   seq: number;

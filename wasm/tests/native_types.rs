@@ -81,6 +81,8 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("NsqTopicView", "channels") => "NsqChannelView",
         ("NsqChannelView", "clients") => "NsqClientView",
         ("NsqView", "guarantees") => "ChannelGuarantees",
+        ("NsqView", "lookupd") => "NsqLookupdView",
+        ("NsqLookupdView", "topics") => "NsqLookupdTopicView",
         _ => return None,
     })
 }
@@ -131,7 +133,7 @@ fn run(preset: &str, secs: u64) -> World {
 #[test]
 fn output_interfaces_name_exactly_the_serialized_fields() {
     let mut c = Checker { ifaces: interfaces(TS_TYPES), seen: BTreeSet::new() };
-    for (preset, secs) in [("forgotten-close", 30), ("close-while-sending", 30), ("wait-group", 1), ("large", 15), ("select-timeout", 5)] {
+    for (preset, secs) in [("forgotten-close", 30), ("close-while-sending", 30), ("wait-group", 1), ("large", 15), ("select-timeout", 5), ("nsq-cluster", 20)] {
         let w = run(preset, secs);
         c.check("Snapshot", &serde_json::to_value(w.snapshot()).expect("json"));
         for e in w.events_since(0, 50) {
@@ -166,7 +168,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
         "ListingLine", "TimelineView", "Mark", "NsqView", "NsqdView", "NsqTopicView", "NsqChannelView",
-        "NsqClientView", "ChannelGuarantees",
+        "NsqClientView", "ChannelGuarantees", "NsqLookupdView", "NsqLookupdTopicView",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");
@@ -199,7 +201,8 @@ fn all_kinds() -> Vec<EventKind> {
         Produced, Handoff, Buffered, Received, RecvClosed, BlockedSend, BlockedRecv, BlockedSelect, BlockedWait,
         Unblocked, SelectChose, WorkStart, WorkEnd, Sleep, Closed, Panicked, Dropped, Processed, Filtered, Prime,
         WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield, NsqPublish,
-        NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed,
+        NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed, NsqTouchFailed,
+        NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered,
     ];
     for k in &all {
         match k {
@@ -207,7 +210,8 @@ fn all_kinds() -> Vec<EventKind> {
             | BlockedWait | Unblocked | SelectChose | WorkStart | WorkEnd | Sleep | Closed | Panicked | Dropped
             | Processed | Filtered | Prime | WgAdd | WgDone | Finished | Deadlock | Spawned | Removed | Paused
             | Resumed | Capacity | Yield | NsqPublish | NsqPublished | NsqPublishOk | NsqMessage | NsqFinish | NsqTimeout
-            | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed => {}
+            | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed | NsqTouchFailed
+            | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered => {}
         }
     }
     all

@@ -308,7 +308,13 @@ impl GoRuntime {
                         k.syscalls.push(Syscall::NsqAnswer { g, msg: m, handled: false });
                         self.gs[gi].pc = skip_to;
                     }
-                    _ => self.gs[gi].pc += 1,
+                    Some(m) => {
+                        // The handler starts on it (the world counts the
+                        // handling and starts its TOUCH ticks).
+                        k.syscalls.push(Syscall::NsqTake { g, msg: m });
+                        self.gs[gi].pc += 1;
+                    }
+                    None => self.gs[gi].pc += 1,
                 }
             }
             Op::NsqFinish => {

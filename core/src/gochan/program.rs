@@ -85,12 +85,16 @@ pub enum Stmt {
     NsqFinish,
 }
 
-/// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`.
+/// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`; with `"delay":
+/// "2s"` it is go-nsq's `DeferredPublish` (nsqd's `DPUB`): each channel's
+/// copy is deferred that long (0 to 1h, nsqd's max-req-timeout).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishStmt {
     pub nsqd: String,
     pub topic: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<crate::time::SimDuration>,
 }
 
 /// `select { case ...: body; case <-time.After(d): body; default: body }`.
@@ -226,8 +230,11 @@ pub struct Program {
     pub is_sink: bool,
     /// For each pc, what the goroutine may still do from there (sorted).
     pub may: Vec<Vec<Capability>>,
-    /// NSQ topic names the program publishes to (`Op::Publish` indexes it).
+    /// NSQ topic names the program publishes to (`Op::Publish` indexes it
+    /// and `delays`).
     pub topics: Vec<String>,
+    /// The DPUB delay of each `topics` entry (None: a plain PUB).
+    pub delays: Vec<Option<crate::time::SimDuration>>,
     /// For each pc, where the goroutine goes on once the op there is done
     /// waiting (a work or sleep): `pc + 1`, or where the jumps from there
     /// lead (the end of a loop body goes straight back to its head, with no
@@ -293,6 +300,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
             is_sink: true,
             may: Vec::new(),
             topics: Vec::new(),
+            delays: Vec::new(),
             resume: Vec::new(),
         },
         errors: Vec::new(),
@@ -544,15 +552,25 @@ impl Compiler<'_> {
                 if let Err(e) = crate::nsq::names::check_topic_name(&p.topic) {
                     self.err(&format!("{path}.publish.topic"), e.to_string());
                 }
-                let topic = match self.p.topics.iter().position(|t| *t == p.topic) {
+                if let Some(d) = p.delay {
+                    if d > crate::time::SimDuration::from_secs(3600) {
+                        self.err(&format!("{path}.publish.delay"), format!("a DPUB delay is at most 1h (nsqd's max-req-timeout), got {d}"));
+                    }
+                }
+                let topic = match self.p.topics.iter().zip(&self.p.delays).position(|(t, d)| *t == p.topic && *d == p.delay) {
                     Some(i) => i,
                     None => {
                         self.p.topics.push(p.topic.clone());
+                        self.p.delays.push(p.delay);
                         self.p.topics.len() - 1
                     }
                 };
                 let op = Op::Publish { node: node as u16, topic: topic.min(usize::from(u16::MAX)) as u16 };
-                self.emit_line(op, ind, &format!("producer.Publish({:?}, v) // to {}, waits for its response", p.topic, p.nsqd));
+                let line = match p.delay {
+                    Some(d) => format!("producer.DeferredPublish({:?}, {d}, v) // to {}, waits for its response", p.topic, p.nsqd),
+                    None => format!("producer.Publish({:?}, v) // to {}, waits for its response", p.topic, p.nsqd),
+                };
+                self.emit_line(op, ind, &line);
                 self.mark_waits();
             }
             Stmt::NsqRead { consumer, nsqd } => {

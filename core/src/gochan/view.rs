@@ -307,6 +307,7 @@ impl GoRuntime {
             EventKind::NsqPublishFailed => {
                 format!("{g}: Publish of {label} to {} failed (connection closed or refused): the value is lost", self.nsqd_name(e.aux as u32))
             }
+            EventKind::NsqTouchFailed => format!("{} refused TOUCH (E_TOUCH_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
             EventKind::NsqBackoffOver => {
                 if e.aux == 0 {
                     format!("{}: backoff over, every connection gets its RDY back", consumer_of(ch))
@@ -317,6 +318,19 @@ impl GoRuntime {
             EventKind::Yield => {
                 format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
             }
+            EventKind::NsqRegister => format!(
+                "nsqlookupd #{} registered {} (REGISTER: a topic or channel it has)",
+                (e.aux >> 16) + 1,
+                self.nsqd_name((e.aux & 0xffff) as u32)
+            ),
+            EventKind::NsqUnregister => format!(
+                "nsqlookupd #{} dropped registrations of {} (UNREGISTER, or its connection closed)",
+                (e.aux >> 16) + 1,
+                self.nsqd_name((e.aux & 0xffff) as u32)
+            ),
+            EventKind::NsqLookup if e.aux < 0 => format!("{}: lookup answered TOPIC_NOT_FOUND (no nsqd registered the topic)", consumer_of(ch)),
+            EventKind::NsqLookup => format!("{}: lookup answered, {} nsqd have the topic", consumer_of(ch), e.aux),
+            EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
         }
     }
 

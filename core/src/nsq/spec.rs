@@ -9,8 +9,8 @@
 //! }
 //! ```
 //!
-//! Goroutines reach a node by name: the `publish` statement and the
-//! `nsq_producer` template (`{"nsqd": "nsqd-1", "topic": "events"}`).
+//! Goroutines reach a node by name with the `publish` statement
+//! (`{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`).
 //! Every option has nsqd's default; each one given is checked against
 //! nsqd's own bounds.
 
@@ -37,6 +37,10 @@ pub struct NsqSpec {
     pub latency: Dist,
     #[serde(default)]
     pub nsqd: Vec<NsqdSpec>,
+    /// nsqlookupd instances: every nsqd registers its topics and channels
+    /// with each; consumers that list them discover nodes through them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nsqlookupd: Vec<LookupdSpec>,
     /// go-nsq consumers: each subscribes to a topic's channel on its nodes
     /// and hands messages to its handler goroutines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -50,8 +54,25 @@ fn one_u32() -> u32 {
     1
 }
 
+/// One nsqlookupd.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupdSpec {
+    pub name: String,
+}
+
+/// At most this many nsqlookupd instances in a world.
+pub const MAX_LOOKUPDS: usize = 8;
+
 /// A go-nsq `Consumer` with `AddConcurrentHandlers(handler, handlers)`,
-/// connected to `nsqd` (`ConnectToNSQDs`).
+/// connected to `nsqd` (`ConnectToNSQDs`) and/or discovering nodes through
+/// `lookupd` (`ConnectToNSQLookupds`: go-nsq's polling).
+///
+/// A consumer that lists lookupds has a connection slot (and a reader
+/// goroutine) for every node of the scenario: the listed ones first, then
+/// the others in scenario order; a slot's connection opens only when the
+/// library connects (a listed node at start, any node once a lookup names
+/// it).
 ///
 /// In the world it is Go, as in a Go program: an unbuffered channel
 /// `<name>.incoming`, one reader goroutine per connection (`<name>.conn<i>`,
@@ -64,8 +85,12 @@ pub struct ConsumerSpec {
     pub name: String,
     pub topic: String,
     pub channel: String,
-    /// The nodes it connects to.
+    /// The nodes it connects to (`ConnectToNSQDs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nsqd: Vec<String>,
+    /// The nsqlookupds it polls (`ConnectToNSQLookupds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookupd: Vec<String>,
     /// go-nsq's `MaxInFlight` (default 1), split over the connections.
     #[serde(default = "one")]
     pub max_in_flight: u64,
@@ -105,8 +130,13 @@ pub struct ConsumerSpec {
     /// the node's `msg_timeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_timeout: Option<SimDuration>,
-    /// go-nsq's `LookupdPollInterval` (60s): without nsqlookupd, a lost
-    /// connection is retried this often.
+    /// The handler calls `msg.Touch()` this often while it works on a
+    /// message (none by default): nsqd moves the message's deadline to
+    /// now + msg_timeout (at most max-msg-timeout after its delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub touch_every: Option<SimDuration>,
+    /// go-nsq's `LookupdPollInterval` (60s): how often it asks a lookupd;
+    /// without nsqlookupd, a lost connection is retried this often.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookupd_poll_interval: Option<SimDuration>,
 }
@@ -169,6 +199,11 @@ impl ConsumerSpec {
 #[serde(deny_unknown_fields)]
 pub struct NsqdSpec {
     pub name: String,
+    /// When in-flight and deferred messages expire: `exact` (default: at
+    /// their deadline) or `sampled` (nsqd's own `queueScanLoop`: a scan
+    /// every 100 ms over the channels it listed at its last 5 s refresh).
+    #[serde(default, skip_serializing_if = "Expiry::is_exact")]
+    pub expiry: Expiry,
     /// Messages a topic or channel keeps in memory before the disk queue
     /// (nsqd `--mem-queue-size`, default 10000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +217,26 @@ pub struct NsqdSpec {
     /// a published message goes into each channel that exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<TopicSpec>,
+}
+
+/// How a node expires in-flight and deferred messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// At each deadline exactly (the model's default: easier to read).
+    #[default]
+    Exact,
+    /// nsqd's real scan: every 100 ms (`scan-interval`), over the channel
+    /// list it refreshes every 5 s (`scan-refresh-interval`); up to 20
+    /// channels per pass (`scan-selection-count`), again at once while more
+    /// than 25 % of them had expired messages (`scan-dirty-percent`).
+    Sampled,
+}
+
+impl Expiry {
+    fn is_exact(&self) -> bool {
+        *self == Expiry::Exact
+    }
 }
 
 /// A topic created at the start, with its channels.
@@ -225,6 +280,19 @@ impl NsqSpec {
         }
         if self.nsqd.len() > MAX_NODES {
             push("nsq.nsqd".into(), format!("at most {MAX_NODES} nodes, got {}", self.nsqd.len()));
+        }
+        if self.nsqlookupd.len() > MAX_LOOKUPDS {
+            push("nsq.nsqlookupd".into(), format!("at most {MAX_LOOKUPDS} nsqlookupd, got {}", self.nsqlookupd.len()));
+        }
+        for (i, l) in self.nsqlookupd.iter().enumerate() {
+            if !is_valid_name(&l.name) || l.name.ends_with("#ephemeral") {
+                push(
+                    format!("nsq.nsqlookupd[{i}].name"),
+                    format!("a lookupd name is 1-64 letters, digits, '.', '_' or '-', got {}", echo(&l.name)),
+                );
+            } else if self.nsqlookupd[..i].iter().any(|m| m.name == l.name) || self.node(&l.name).is_some() {
+                push(format!("nsq.nsqlookupd[{i}].name"), format!("duplicate node name {} (nsqd and nsqlookupd names are unique)", echo(&l.name)));
+            }
         }
         let defaults = super::nsqd::NsqdOptions::default();
         for (i, n) in self.nsqd.iter().enumerate() {
@@ -283,8 +351,21 @@ impl NsqSpec {
             if let Err(e) = super::names::check_channel_name(&c.channel) {
                 push(format!("{base}.channel"), e.to_string());
             }
-            if c.nsqd.is_empty() || c.nsqd.len() > MAX_NODES {
-                push(format!("{base}.nsqd"), format!("1 to {MAX_NODES} node names, got {}", c.nsqd.len()));
+            if c.nsqd.is_empty() && c.lookupd.is_empty() {
+                push(format!("{base}.nsqd"), "a consumer needs nodes: list some in nsqd, or nsqlookupd names in lookupd".into());
+            }
+            if c.nsqd.len() > MAX_NODES {
+                push(format!("{base}.nsqd"), format!("at most {MAX_NODES} node names, got {}", c.nsqd.len()));
+            }
+            if c.lookupd.len() > MAX_LOOKUPDS {
+                push(format!("{base}.lookupd"), format!("at most {MAX_LOOKUPDS} lookupd names, got {}", c.lookupd.len()));
+            }
+            for (j, l) in c.lookupd.iter().enumerate() {
+                if self.lookupd(l).is_none() {
+                    push(format!("{base}.lookupd[{j}]"), format!("no nsqlookupd named {} (nsq.nsqlookupd lists them)", echo(l)));
+                } else if c.lookupd[..j].contains(l) {
+                    push(format!("{base}.lookupd[{j}]"), format!("{} is listed twice", echo(l)));
+                }
             }
             for (j, n) in c.nsqd.iter().enumerate() {
                 if self.node(n).is_none() {
@@ -316,6 +397,9 @@ impl NsqSpec {
                     push(format!("{base}.{field}"), format!("at most 1h (go-nsq's bound), got {}", v.unwrap_or_default()));
                 }
             }
+            if c.touch_every.is_some_and(|t| t < SimDuration::from_millis(1)) {
+                push(format!("{base}.touch_every"), "at least 1ms".into());
+            }
             if let Some(t) = c.lookupd_poll_interval {
                 if t < SimDuration::from_millis(10) || t > SimDuration::from_secs(300) {
                     push(format!("{base}.lookupd_poll_interval"), format!("must be between 10ms and 5m (go-nsq's bounds), got {t}"));
@@ -338,8 +422,27 @@ impl NsqSpec {
         self.consumers
             .iter()
             .enumerate()
-            .flat_map(|(i, c)| c.nsqd.iter().filter_map(move |n| self.node(n).map(|n| (i, n))))
+            .flat_map(|(i, c)| self.consumer_nodes(c).into_iter().map(move |n| (i, n)))
             .collect()
+    }
+
+    /// The nodes of `c`'s connection slots, in order: its `nsqd` list, then
+    /// (if it uses lookupd) every other node of the scenario.
+    pub fn consumer_nodes(&self, c: &ConsumerSpec) -> Vec<u32> {
+        let mut nodes: Vec<u32> = c.nsqd.iter().filter_map(|n| self.node(n)).collect();
+        if !c.lookupd.is_empty() {
+            for n in 0..self.nsqd.len() as u32 {
+                if !nodes.contains(&n) {
+                    nodes.push(n);
+                }
+            }
+        }
+        nodes
+    }
+
+    /// The index of nsqlookupd `name`.
+    pub fn lookupd(&self, name: &str) -> Option<u32> {
+        self.nsqlookupd.iter().position(|n| n.name == name).map(|i| i as u32)
     }
 
     /// The index of node `name`.
@@ -364,5 +467,50 @@ mod tests {
         assert_eq!(s.node("nsqd-1"), Some(0));
         assert_eq!(s.nsqd[0].options().mem_queue_size, 10_000);
         assert!(serde_json::from_str::<NsqSpec>(r#"{"nodes": []}"#).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn lookupd_consumers() {
+        let s: NsqSpec = serde_json::from_str(
+            r#"{"nsqd": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+                "nsqlookupd": [{"name": "l1"}, {"name": "l2"}],
+                "consumers": [
+                  {"name": "w", "topic": "t", "channel": "x", "lookupd": ["l1", "l2"]},
+                  {"name": "v", "topic": "t", "channel": "y", "nsqd": ["b"], "lookupd": ["l2"]},
+                  {"name": "u", "topic": "t", "channel": "z", "nsqd": ["c"]}]}"#,
+        )
+        .unwrap();
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        assert_eq!(s.lookupd("l2"), Some(1));
+        // A lookupd consumer has a slot per node, its listed ones first.
+        assert_eq!(s.consumer_nodes(&s.consumers[0]), vec![0, 1, 2]);
+        assert_eq!(s.consumer_nodes(&s.consumers[1]), vec![1, 0, 2]);
+        assert_eq!(s.consumer_nodes(&s.consumers[2]), vec![2]);
+        assert_eq!(s.connections().len(), 7);
+        // Round trip: empty lists are left out, defaults come back.
+        let back: NsqSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        assert!(!serde_json::to_string(&s.consumers[0]).unwrap().contains("\"nsqd\""));
+
+        let bad: NsqSpec = serde_json::from_str(
+            r#"{"nsqd": [{"name": "a"}],
+                "nsqlookupd": [{"name": "a"}, {"name": "l"}, {"name": "l"}, {"name": "bad name"}],
+                "consumers": [
+                  {"name": "w", "topic": "t", "channel": "x"},
+                  {"name": "v", "topic": "t", "channel": "y", "lookupd": ["l", "nope", "l"]}]}"#,
+        )
+        .unwrap();
+        let p: Vec<String> = bad.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(p.len(), 6, "{p:?}");
+        assert!(p[0].starts_with("nsq.nsqlookupd[0].name: duplicate node name"), "{}", p[0]);
+        assert!(p[1].starts_with("nsq.nsqlookupd[2].name: duplicate node name"), "{}", p[1]);
+        assert!(p[2].starts_with("nsq.nsqlookupd[3].name: a lookupd name"), "{}", p[2]);
+        assert!(p[3].starts_with("nsq.consumers[0].nsqd: a consumer needs nodes"), "{}", p[3]);
+        assert!(p[4].starts_with("nsq.consumers[1].lookupd[1]: no nsqlookupd named"), "{}", p[4]);
+        assert!(p[5].starts_with("nsq.consumers[1].lookupd[2]: "), "{}", p[5]);
+        let nine = (0..9).map(|i| format!(r#"{{"name": "l{i}"}}"#)).collect::<Vec<_>>().join(",");
+        let many: NsqSpec = serde_json::from_str(&format!(r#"{{"nsqlookupd": [{nine}]}}"#)).unwrap();
+        assert!(many.problems()[0].to_string().starts_with("nsq.nsqlookupd: at most 8"));
+        assert!(serde_json::from_str::<NsqSpec>(r#"{"nsqlookupd": [{"name": "l", "port": 4160}]}"#).is_err());
     }
 }

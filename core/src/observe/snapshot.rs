@@ -91,11 +91,39 @@ pub struct NsqView {
     /// What each channel did with the messages published to its topic
     /// (the guarantees book; empty until it is kept).
     pub guarantees: Vec<crate::nsq::guarantees::ChannelGuarantees>,
+    /// What each nsqlookupd knows (absent without lookupds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookupd: Vec<NsqLookupdView>,
+}
+
+/// One nsqlookupd's registration DB.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqLookupdView {
+    pub name: String,
+    /// The nsqd nodes connected and identified (`/nodes`, without the
+    /// inactivity filter), in connection order.
+    pub producers: Vec<String>,
+    /// Every topic key (`/topics`) with its channels and producers.
+    pub topics: Vec<NsqLookupdTopicView>,
+}
+
+/// A topic as one nsqlookupd knows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqLookupdTopicView {
+    pub topic: String,
+    /// Its channel keys (`/channels?topic=`).
+    pub channels: Vec<String>,
+    /// The nodes registered under the topic (before `/lookup`'s filters).
+    pub producers: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NsqdView {
     pub name: String,
+    /// How it expires in-flight and deferred messages (exact or sampled).
+    pub expiry: crate::nsq::spec::Expiry,
+    /// Crashed or stopped.
+    pub down: bool,
     pub topics: Vec<NsqTopicView>,
 }
 

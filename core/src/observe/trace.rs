@@ -120,6 +120,23 @@ pub enum EventKind {
     /// A `Publish` returned an error: the node was down or the connection
     /// closed (`aux` = node); the value is lost.
     NsqPublishFailed,
+    /// A node refused a `TOUCH` (E_TOUCH_FAILED: the message had timed
+    /// out; `aux` = node).
+    NsqTouchFailed,
+    /// An nsqlookupd took a REGISTER from an nsqd: a topic or channel of
+    /// the node, or all of them after its IDENTIFY (`aux` = node + 65536 *
+    /// lookupd).
+    NsqRegister,
+    /// An nsqlookupd dropped registrations of an nsqd: an UNREGISTER, or
+    /// all of them when its connection closed (`aux` = node + 65536 *
+    /// lookupd).
+    NsqUnregister,
+    /// A consumer's lookup was answered (`ch` = its incoming channel, `aux`
+    /// = producers listed, -1 = TOPIC_NOT_FOUND).
+    NsqLookup,
+    /// A consumer connects to an nsqd a lookup named (`ch` = its incoming
+    /// channel, `aux` = node).
+    NsqDiscovered,
 }
 
 /// Why a message was dropped.
@@ -149,6 +166,7 @@ impl DropCause {
             1 => DropCause::Removed,
             2 => DropCause::Panicked,
             3 => DropCause::NotSent,
+            5 => DropCause::PublishFailed,
             _ => DropCause::Discarded,
         }
     }

@@ -24,6 +24,9 @@ use crate::time::SimTime;
 
 use super::messages::Messages;
 
+/// Marks the message id of an event about an NSQ copy at a node.
+pub(crate) const NSQ_COPY: u64 = 1 << 63;
+
 #[derive(Clone, Debug)]
 pub(crate) struct Ledger {
     pub(crate) msgs: Messages,
@@ -79,6 +82,17 @@ impl Ledger {
                 (m.producer, m.value)
             });
             self.trace.keep(TraceEvent { seq, time, kind, g, ch, msg: id, msg_producer, msg_value, aux });
+        }
+    }
+
+    /// Records an event about an NSQ message copy at a node (not a Go
+    /// value): labelled by its publisher and value, identified by its
+    /// publish sequence number (high bit set, apart from Go message ids).
+    pub(crate) fn record_copy(&mut self, time: SimTime, kind: EventKind, producer: u32, value: i64, seq: u64, aux: i64) {
+        let id = seq | NSQ_COPY;
+        let seq = self.trace.count(time, kind, NONE, NONE, id, aux);
+        if self.trace.keeps() {
+            self.trace.keep(TraceEvent { seq, time, kind, g: NONE, ch: NONE, msg: id, msg_producer: producer, msg_value: value, aux });
         }
     }
 

@@ -97,6 +97,10 @@ pub(crate) enum Ev {
     NsqClient(u32),
     /// nsqd node `n`'s disk-sync tick.
     NsqSync(u32),
+    /// A handler's next `Touch()` (index into the NSQ world's touch table).
+    NsqTouch(u32),
+    /// nsqd node `n` PINGs its nsqlookupds (every 15 s).
+    NsqLookupdPing(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -163,6 +167,9 @@ pub(crate) enum Syscall {
     /// Goroutine `g` (a consumer's connection reader) waits for the next
     /// message on NSQ connection `conn`.
     NsqRead { g: GoId, conn: u16 },
+    /// Handler `g` starts on message `msg` (it passed the MaxAttempts
+    /// check).
+    NsqTake { g: GoId, msg: crate::gochan::channel::MsgRef },
     /// Goroutine `g` (a handler) is done with message `msg`: the handler
     /// returned (`handled`; the world draws its result and answers FIN or
     /// REQ) or it was FINed unhandled after too many attempts.
@@ -244,13 +251,15 @@ impl World {
                 problems: vec![crate::scenario::Problem { path: "nsq.consumers".into(), message: e.to_string() }],
             };
             for c in &n.consumers {
-                for (i, node) in c.nsqd.iter().enumerate() {
+                // One reader per connection slot (a lookupd consumer has
+                // one for every node).
+                for (i, node) in n.consumer_nodes(c).into_iter().enumerate() {
                     let spec = crate::scenario::GoroutineSpec {
                         name: c.reader(i + 1),
                         count: 1,
                         behavior: crate::gochan::behavior::Behavior::NsqReader(crate::gochan::behavior::NsqReader {
                             consumer: c.name.clone(),
-                            nsqd: node.clone(),
+                            nsqd: n.nsqd[node as usize].name.clone(),
                             to: c.incoming(),
                         }),
                     };
@@ -513,9 +522,19 @@ impl World {
                     nsq.on_timer(t, &mut self.kit);
                 }
             }
+            Ev::NsqTouch(t) => {
+                if let Some(nsq) = self.nsq.as_deref_mut() {
+                    nsq.on_touch(t, &mut self.kit);
+                }
+            }
             Ev::NsqSync(n) => {
                 if let Some(nsq) = self.nsq.as_deref_mut() {
                     nsq.sync_tick(n, &mut self.kit);
+                }
+            }
+            Ev::NsqLookupdPing(n) => {
+                if let Some(nsq) = self.nsq.as_deref_mut() {
+                    nsq.lookupd_ping(n, &mut self.kit);
                 }
             }
         }

@@ -287,6 +287,14 @@ fn lost_cell(lost: &[(LossCause, u64)]) -> String {
 /// The NSQ part: nsqadmin's topic and channel rows, the client rows, and
 /// the guarantees book when it is kept.
 fn render_nsq(out: &mut String, nsq: &NsqView) {
+    let _ = writeln!(out, "\nnsq nodes:");
+    for n in &nsq.nodes {
+        let expiry = match n.expiry {
+            crate::nsq::spec::Expiry::Exact => "in-flight and deferred messages expire exactly at their deadline",
+            crate::nsq::spec::Expiry::Sampled => "expiry by nsqd's sampled scan (every 100ms, channel list refreshed every 5s)",
+        };
+        let _ = writeln!(out, "  {}{}: {expiry}", n.name, if n.down { " (down)" } else { "" });
+    }
     let _ = writeln!(out, "\nnsq topics and channels (nsqadmin's counters):");
     let mut rows: Vec<Vec<String>> = Vec::new();
     for n in &nsq.nodes {
@@ -377,6 +385,24 @@ fn render_nsq(out: &mut String, nsq: &NsqView) {
             &rows,
             2,
         );
+    }
+
+    if !nsq.lookupd.is_empty() {
+        let _ = writeln!(out, "\nnsqlookupd registrations (per lookupd and topic):");
+        let dash = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(",") };
+        let rows: Vec<Vec<String>> = nsq
+            .lookupd
+            .iter()
+            .flat_map(|l| {
+                let mut rows: Vec<Vec<String>> =
+                    l.topics.iter().map(|t| vec![l.name.clone(), t.topic.clone(), dash(&t.channels), dash(&t.producers)]).collect();
+                if rows.is_empty() {
+                    rows.push(vec![l.name.clone(), "-".into(), "-".into(), dash(&l.producers)]);
+                }
+                rows
+            })
+            .collect();
+        table(out, &["lookupd", "topic", "channels", "producers"], &rows, 4);
     }
 }
 
@@ -509,7 +535,7 @@ impl fmt::Display for Summary {
 #[cfg(test)]
 mod tests {
     use crate::nsq::guarantees::{ChannelGuarantees, LossCause};
-    use crate::observe::snapshot::{GState, NsqChannelView, NsqClientView, NsqTopicView, NsqView, NsqdView, RunStatus};
+    use crate::observe::snapshot::{GState, NsqChannelView, NsqClientView, NsqLookupdTopicView, NsqLookupdView, NsqTopicView, NsqView, NsqdView, RunStatus};
     use crate::presets;
     use crate::time::SimTime;
     use crate::world::World;
@@ -671,6 +697,8 @@ mod tests {
         NsqView {
             nodes: vec![NsqdView {
                 name: "nsqd-1".into(),
+                expiry: crate::nsq::spec::Expiry::Exact,
+                down: false,
                 topics: vec![NsqTopicView {
                     name: "events".into(),
                     depth: 0,
@@ -734,6 +762,18 @@ mod tests {
                     ..ChannelGuarantees::default()
                 },
             ],
+            lookupd: vec![
+                NsqLookupdView {
+                    name: "lookupd-1".into(),
+                    producers: vec!["nsqd-1".into()],
+                    topics: vec![NsqLookupdTopicView {
+                        topic: "events".into(),
+                        channels: vec!["idle".into(), "jobs".into()],
+                        producers: vec!["nsqd-1".into()],
+                    }],
+                },
+                NsqLookupdView { name: "lookupd-2".into(), producers: vec![], topics: vec![] },
+            ],
         }
     }
 
@@ -753,6 +793,9 @@ mod tests {
     fn nsq_tables_show_channels_clients_and_guarantees() {
         let mut text = String::new();
         super::render_nsq(&mut text, &nsq_view());
+        let lookupd = table_rows(&text, "nsqlookupd registrations");
+        assert_eq!(lookupd[1], ["lookupd-1", "events", "idle,jobs", "nsqd-1"], "{text}");
+        assert_eq!(lookupd[2], ["lookupd-2", "-", "-", "-"], "{text}");
         let channels = table_rows(&text, "nsq topics and channels");
         assert!(channels[0].ends_with(&["messages", "connections", "e2e", "p50", "e2e", "p99"].map(String::from)), "{text}");
         assert_eq!(channels[1], ["nsqd-1", "events", "0", "(0", "+", "0)", "40"], "{text}");

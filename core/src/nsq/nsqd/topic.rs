@@ -55,6 +55,8 @@ pub struct PutReport {
     pub copies_each: u32,
     /// Ephemeral overflow, in the topic or in a channel.
     pub dropped: Vec<Dropped>,
+    /// Fanned-out messages whose copies were deferred (a DPUB).
+    pub deferred: Vec<MessageId>,
 }
 
 /// The counters nsqadmin shows for a topic.
@@ -224,6 +226,9 @@ impl Topic {
 
     fn fan_out(&mut self, msg: Message, now: SimTime, report: &mut PutReport) {
         report.fanned_out.push(msg.id);
+        if !msg.deferred.is_zero() {
+            report.deferred.push(msg.id);
+        }
         report.copies_each = self.channels.len() as u32;
         for (name, ch) in self.channels.iter_mut() {
             let copy = Message {

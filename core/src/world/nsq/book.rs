@@ -35,6 +35,14 @@ pub(super) fn put(book: &mut Guarantees, node: u16, topic: &Topic, report: &PutR
             None => debug_ok(book.released(tkey, id, keys)),
         }
     }
+    // A DPUB's copies wait in the channels' deferred queues.
+    for &id in &report.deferred {
+        for &k in keys.iter() {
+            if book.place(k, id) == Some(crate::nsq::guarantees::Place::Queued) {
+                debug_ok(book.deferred(k, id));
+            }
+        }
+    }
     for d in &report.dropped {
         match &d.channel {
             Some(c) => {

@@ -61,22 +61,27 @@ impl NsqWorld {
         for n in 0..self.nodes.len() as u16 {
             self.arm_sync(n, k);
         }
+        // Nodes connect to their nsqlookupds first.
+        self.lookupd_open(k);
         for i in 0..self.libs.len() {
             self.start_lib(i, k);
         }
     }
 
     /// Consumer `ci`'s library starts: its first timers, then
-    /// `ConnectToNSQD` for each of its nodes.
+    /// `ConnectToNSQD` for each of its `nsqd` nodes (the first slots), then
+    /// `ConnectToNSQLookupd` for each of its lookupds.
     pub(super) fn start_lib(&mut self, ci: usize, k: &mut Kit) {
         let boot = std::mem::take(&mut self.libs[ci].boot);
         self.act(ci, boot, k);
-        let nodes: Vec<u16> = self.libs[ci].conns.iter().map(|(n, _)| *n).collect();
+        let listed = self.consumers[ci].nsqd.len();
+        let nodes: Vec<u16> = self.libs[ci].conns.iter().take(listed).map(|(n, _)| *n).collect();
         for node in nodes {
             if let Ok(a) = self.libs[ci].client.connect_to_nsqd(NodeId(u32::from(node))) {
                 self.act(ci, a, k);
             }
         }
+        self.lookupd_start(ci, k);
     }
 
     /// Does what consumer `ci`'s library asked, in order.
@@ -138,13 +143,16 @@ impl NsqWorld {
                     None
                 }
                 Action::Handle { .. } => None,
-                // Not reached yet: no TOUCH or lookupd in the scenario
-                // format so far.
-                Action::Touch { .. } | Action::QueryLookupd { .. } => None,
+                Action::Touch { conn, id } => self.libs[ci].conn(conn).map(|c| Frame::Touch { conn: c, id }),
+                // `GET /lookup` to that nsqlookupd (see `lookupd.rs`).
+                Action::QueryLookupd { lookupd, attempt } => {
+                    self.lookupd_query(ci, lookupd, attempt, k);
+                    None
+                }
             };
             if let Some(f) = frame {
                 let conn = match f {
-                    Frame::Rdy { conn, .. } | Frame::Fin { conn, .. } | Frame::Req { conn, .. } | Frame::Sub { conn } | Frame::Cls { conn } => conn,
+                    Frame::Rdy { conn, .. } | Frame::Fin { conn, .. } | Frame::Req { conn, .. } | Frame::Touch { conn, .. } | Frame::Sub { conn } | Frame::Cls { conn } => conn,
                     _ => continue,
                 };
                 let up = self.clients[usize::from(conn)].up;
@@ -198,6 +206,47 @@ impl NsqWorld {
         max > 0 && attempts > max
     }
 
+    /// A handler starts on `msg` (delivered on `conn` as `id`): one more
+    /// handling of that copy; its TOUCH ticks start if the consumer
+    /// touches.
+    pub(super) fn on_take(&mut self, msg: MsgRef, conn: u16, id: crate::nsq::message::MessageId, key: crate::nsq::guarantees::ChanKey, k: &mut Kit) {
+        super::book::debug_ok(self.book.handled(key, id));
+        let ci = self.clients[usize::from(conn)].consumer;
+        if let Some(every) = self.consumers[ci].touch_every {
+            let entry = Some((msg, conn, id));
+            let idx = match self.free_touches.pop() {
+                Some(i) => {
+                    self.touches[i as usize] = entry;
+                    i
+                }
+                None => {
+                    self.touches.push(entry);
+                    (self.touches.len() - 1) as u32
+                }
+            };
+            k.queue.schedule(k.queue.now() + every, Ev::NsqTouch(idx));
+        }
+    }
+
+    /// A handler's TOUCH tick: if it still works on that delivery, go-nsq
+    /// writes `TOUCH` and the next tick is set.
+    pub(crate) fn on_touch(&mut self, idx: u32, k: &mut Kit) {
+        let Some((msg, conn, id)) = self.touches.get(idx as usize).copied().flatten() else { return };
+        let still = self.owner.get(&msg).is_some_and(|&(c, i, _)| c == conn && i == id);
+        if !still {
+            self.touches[idx as usize] = None;
+            self.free_touches.push(idx);
+            return;
+        }
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        if let Ok(a) = self.libs[ci].client.touch(node, id) {
+            self.act(ci, a, k);
+        }
+        let every = self.consumers[ci].touch_every.unwrap_or(crate::time::SimDuration::from_secs(1));
+        k.queue.schedule(k.queue.now() + every, Ev::NsqTouch(idx));
+    }
+
     /// A library timer is due.
     pub(crate) fn on_timer(&mut self, idx: u32, k: &mut Kit) {
         let Some((ci, timer)) = self.timers.get_mut(idx as usize).and_then(Option::take) else { return };
@@ -233,7 +282,7 @@ impl NsqWorld {
             return;
         }
         let spec = &self.consumers[ci];
-        super::book::debug_ok(self.book.handled(key, id));
+        let _ = key;
         let value = k.ledger.msgs.get(msg).value;
         // Draw only when failures are possible: runs without them keep
         // their random stream.

@@ -80,8 +80,9 @@ impl NsqWorld {
                     }
                 }
             }
+            // An ephemeral channel (or topic) gone: UNREGISTER.
+            self.lookupd_sync(node, k);
         }
-        let _ = k;
         true
     }
 
@@ -138,9 +139,15 @@ impl World {
                 }
                 let nsq = self.nsq.as_deref_mut().expect("checked");
                 nsq.down[usize::from(n)] = false;
+                if nsq.scans[usize::from(n)].is_some() {
+                    // A new process lists the channels it loaded.
+                    nsq.scans[usize::from(n)] = Some(super::Scan::start(&nsq.nodes[usize::from(n)], self.kit.queue.now()));
+                }
                 self.kit.record(EventKind::NsqNodeRestart, NONE, NONE, None, i64::from(n));
                 nsq.arm(n, &mut self.kit.queue);
                 nsq.arm_sync(n, &mut self.kit);
+                // It connects to its nsqlookupds again and registers.
+                nsq.lookupd_node_up(n, &mut self.kit);
             }
             Command::ConsumerCrash { consumer } => {
                 let ci = nsq.consumer_index(consumer)?;
@@ -267,6 +274,8 @@ impl World {
         nsq.down[usize::from(n)] = true;
         nsq.timer[usize::from(n)] = None;
         self.kit.record(if clean { EventKind::NsqNodeStop } else { EventKind::NsqNodeCrash }, NONE, NONE, None, i64::from(n));
+        // Its nsqlookupd connections close: the lookupds drop its registrations.
+        nsq.lookupd_node_down(n, &mut self.kit);
         // Consumer connections close; running libraries notice.
         for conn in 0..nsq.clients.len() as u16 {
             if nsq.clients[usize::from(conn)].node == n && nsq.close_conn(conn, &mut self.kit) {
@@ -419,6 +428,8 @@ impl World {
             }
         }
         nsq.pump_topic(n, topic, now, &mut self.kit.rng, &mut self.kit.queue);
+        // REGISTER / UNREGISTER what the action created or deleted.
+        nsq.lookupd_sync(n, &mut self.kit);
         Ok(())
     }
 }

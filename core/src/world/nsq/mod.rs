@@ -29,6 +29,7 @@
 mod book;
 mod consumer;
 mod faults;
+mod lookupd;
 mod view;
 
 use super::{Ev, Syscall, World};
@@ -76,6 +77,8 @@ pub(crate) enum Frame {
     Fin { conn: u16, id: MessageId, unhandled: bool },
     /// `REQ id delay` on connection `conn`.
     Req { conn: u16, id: MessageId, delay: SimDuration },
+    /// `TOUCH id` on connection `conn`.
+    Touch { conn: u16, id: MessageId },
     /// `CLS` on connection `conn` (go-nsq's `Stop()`).
     Cls { conn: u16 },
     /// The node's `CLOSE_WAIT`: it sends nothing more on `conn`.
@@ -84,6 +87,9 @@ pub(crate) enum Frame {
     PubRefused { g: GoId },
     /// The connection was refused: for consumer connection `conn`'s `SUB`.
     SubRefused { conn: u16 },
+    /// nsqd <-> nsqlookupd and consumer <-> nsqlookupd traffic
+    /// ([`lookupd`]).
+    Lookupd(Box<lookupd::LookupdFrame>),
 }
 
 /// A message as a consumer's connection receives it.
@@ -97,6 +103,36 @@ pub(crate) struct Incoming {
     /// The channel copy's key in the guarantees book (the channel may be
     /// deleted and re-created before the handler is done).
     key: ChanKey,
+}
+
+/// nsqd's `queueScanLoop` state of one node: the channels it listed at its
+/// last refresh, and when it refreshes next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scan {
+    listed: std::collections::BTreeSet<(String, String)>,
+    next_refresh: SimTime,
+}
+
+impl Scan {
+    /// The scan loop of a node (re)started at `now`: it lists the channels
+    /// there are now, and refreshes the list every 5 s.
+    pub(crate) fn start(node: &Nsqd, now: SimTime) -> Scan {
+        Scan { listed: Self::channels(node), next_refresh: now + SCAN_REFRESH }
+    }
+
+    fn channels(node: &Nsqd) -> std::collections::BTreeSet<(String, String)> {
+        node.topics().flat_map(|t| t.channels().map(|c| (t.name().to_string(), c.name().to_string()))).collect()
+    }
+}
+
+/// nsqd's `--scan-interval` (100 ms) and `--scan-refresh-interval` (5 s).
+const SCAN_INTERVAL: SimDuration = SimDuration::from_millis(100);
+const SCAN_REFRESH: SimDuration = SimDuration::from_secs(5);
+
+/// The first scan tick after `t` (ticks every 100 ms from 0).
+fn next_tick(t: SimTime) -> SimTime {
+    let step = SCAN_INTERVAL.as_micros();
+    SimTime::from_micros((t.as_micros() / step + 1) * step)
 }
 
 /// One consumer connection to one node.
@@ -130,6 +166,10 @@ pub(crate) struct NsqWorld {
     /// Timers the libraries asked for, by `Ev::NsqClient` index.
     timers: Vec<Option<(u16, Timer)>>,
     free_timers: Vec<u32>,
+    /// Handlers' TOUCH ticks, by `Ev::NsqTouch` index: the Go value and
+    /// the delivery it touches.
+    touches: Vec<Option<(MsgRef, u16, MessageId)>>,
+    free_touches: Vec<u32>,
     /// Consumer connections; a connection's index is its client id at the
     /// node.
     clients: Vec<Conn>,
@@ -141,6 +181,8 @@ pub(crate) struct NsqWorld {
     returned: Vec<Returned>,
     /// Nodes crashed or stopped.
     down: Vec<bool>,
+    /// Per node: nsqd's sampled expiry scan (None: exact expiry).
+    scans: Vec<Option<Scan>>,
     /// Whether a node's disk-sync tick is scheduled.
     sync_armed: Vec<bool>,
     /// Consumers whose library finished stopping (or gave up): the world
@@ -154,6 +196,8 @@ pub(crate) struct NsqWorld {
     pub_seq: u64,
     /// Publishes on their way: goroutine -> (node, topic index, seq).
     publishing: BTreeMap<GoId, (u16, u16, u64)>,
+    /// The nsqlookupds and every node's connections to them.
+    lk: lookupd::Lookupds,
 }
 
 impl NsqWorld {
@@ -188,17 +232,22 @@ impl NsqWorld {
             libs: Vec::with_capacity(spec.consumers.len()),
             timers: Vec::new(),
             free_timers: Vec::new(),
+            touches: Vec::new(),
+            free_touches: Vec::new(),
             clients: Vec::new(),
             owner: BTreeMap::new(),
             returned: Vec::new(),
             down: vec![false; spec.nsqd.len()],
+            scans: Vec::new(),
             sync_armed: vec![false; spec.nsqd.len()],
             pending_down: Vec::new(),
             book: Guarantees::new(),
             keys: Vec::new(),
             pub_seq: 0,
             publishing: BTreeMap::new(),
+            lk: lookupd::Lookupds::new(spec),
         };
+        w.scans = spec.nsqd.iter().enumerate().map(|(i, n)| (n.expiry == crate::nsq::spec::Expiry::Sampled).then(|| Scan::start(&w.nodes[i], SimTime::ZERO))).collect();
         for (n, node) in w.nodes.iter().enumerate() {
             for t in node.topics() {
                 w.book.topic(n as u16, t.name());
@@ -253,7 +302,13 @@ impl NsqWorld {
     /// Schedules the node's expiry scan at its next deadline if that is
     /// earlier than the one scheduled.
     fn arm(&mut self, node: u16, queue: &mut EventQueue<Ev>) {
-        let Some(next) = self.nodes[usize::from(node)].next_deadline() else { return };
+        let Some(mut next) = self.nodes[usize::from(node)].next_deadline() else { return };
+        if self.scans[usize::from(node)].is_some() {
+            // The scan sees a deadline at its first tick at or after it
+            // (and never again at this instant).
+            let at = next.max(queue.now());
+            next = if at.as_micros() % SCAN_INTERVAL.as_micros() == 0 && at > queue.now() { at } else { next_tick(at) };
+        }
         let t = &mut self.timer[usize::from(node)];
         if t.is_none_or(|at| next < at) {
             *t = Some(next);
@@ -376,6 +431,11 @@ impl World {
                 }
                 self.hand_over(conn, now);
             }
+            Syscall::NsqTake { msg, .. } => {
+                if let Some(&(conn, id, key)) = nsq.owner.get(&msg) {
+                    nsq.on_take(msg, conn, id, key, &mut self.kit);
+                }
+            }
             Syscall::NsqAnswer { g, msg, handled } => {
                 if let Some((conn, id, key)) = nsq.owner.remove(&msg) {
                     nsq.answer(g, msg, conn, id, key, handled, &mut self.kit);
@@ -422,9 +482,24 @@ impl World {
             nsq.timer[node as usize] = None;
         }
         let mut returned = std::mem::take(&mut nsq.returned);
-        let NsqWorld { nodes, clients, links, book, .. } = &mut *nsq;
+        let NsqWorld { nodes, clients, links, book, scans, .. } = &mut *nsq;
+        if let Some(s) = scans[node as usize].as_mut() {
+            // nsqd's queueScanLoop: the channel list is refreshed every 5s;
+            // a channel created since is not scanned yet.
+            // (Taken at the first tick at or after each refresh point.)
+            if now >= s.next_refresh {
+                s.listed = Scan::channels(&nodes[node as usize]);
+                while s.next_refresh <= now {
+                    s.next_refresh += SCAN_REFRESH;
+                }
+            }
+        }
+        let listed = scans[node as usize].as_ref().map(|s| &s.listed);
         for t in nodes[node as usize].topics_mut() {
             for c in t.channels_mut() {
+                if listed.is_some_and(|l| !l.contains(&(c.topic().to_string(), c.name().to_string()))) {
+                    continue;
+                }
                 returned.clear();
                 c.process_in_flight(now, &mut returned);
                 c.process_deferred(now, &mut returned);
@@ -432,7 +507,8 @@ impl World {
                     let key = book.channel(n, c.topic(), c.name());
                     for r in &returned {
                         if r.client.is_some() {
-                            self.kit.ledger.record(now, EventKind::NsqTimeout, r.message.body.producer, NONE, None, i64::from(node));
+                            let b = r.message.body;
+                            self.kit.ledger.record_copy(now, EventKind::NsqTimeout, b.producer, b.value as i64, b.seq, i64::from(node));
                             book::debug_ok(book.timed_out(key, r.message.id));
                         } else {
                             book::debug_ok(book.undeferred(key, r.message.id));
@@ -454,6 +530,10 @@ impl World {
     pub(super) fn net_arrival(&mut self, link: u32, now: SimTime) {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         let Some(frame) = nsq.links[link as usize].arrive(now) else { return };
+        let frame = match frame {
+            Frame::Lookupd(f) => return nsq.lookupd_arrival(*f, &mut self.kit),
+            f => f,
+        };
         let node = nsq.link_node[link as usize];
         let (rng, queue) = (&mut self.kit.rng, &mut self.kit.queue);
         if nsq.down[usize::from(node)] && link % 2 == 0 {
@@ -488,7 +568,10 @@ impl World {
             Frame::SubRefused { conn } => nsq.on_refused(conn, &mut self.kit),
             Frame::PubRefused { g } => self.publish_failed(g, node, now),
             Frame::Sub { conn } => {
-                let spec = &nsq.consumers[nsq.clients[usize::from(conn)].consumer];
+                let ci = nsq.clients[usize::from(conn)].consumer;
+                let (t, c) = (nsq.consumers[ci].topic.clone(), nsq.consumers[ci].channel.clone());
+                nsq.lookupd_precreate(node, &t, now, rng);
+                let spec = &nsq.consumers[ci];
                 // Names were checked with the scenario: nsqd accepts. A new
                 // channel takes the topic's backlog.
                 if let Ok(report) = nsq.nodes[usize::from(node)].subscribe(&spec.topic, &spec.channel, u64::from(conn), spec.msg_timeout, now, rng) {
@@ -496,6 +579,7 @@ impl World {
                 }
                 let down = nsq.clients[usize::from(conn)].down;
                 nsq.send(down, Frame::SubOk { conn }, now, rng, queue);
+                nsq.lookupd_sync_channel(node, &t, &c, &mut self.kit);
             }
             Frame::SubOk { conn } => {
                 let max_rdy = nsq.nodes[usize::from(node)].options().max_rdy_count;
@@ -514,6 +598,15 @@ impl World {
                 nsq.clients[usize::from(conn)].inbox.push_back(msg);
                 nsq.on_message(conn, msg.id, msg.attempts, &mut self.kit);
                 self.hand_over(conn, now);
+            }
+            Frame::Touch { conn, id } => {
+                let NsqWorld { nodes, consumers, clients, .. } = &mut *nsq;
+                let spec = &consumers[clients[usize::from(conn)].consumer];
+                if let Some(ch) = nodes[usize::from(node)].topic_mut(&spec.topic).and_then(|t| t.channel_mut(&spec.channel)) {
+                    if ch.touch(u64::from(conn), id, now).is_err() {
+                        self.kit.ledger.record(now, EventKind::NsqTouchFailed, NONE, NONE, None, i64::from(node));
+                    }
+                }
             }
             Frame::Req { conn, id, delay } => {
                 let NsqWorld { nodes, consumers, clients, links, book, .. } = nsq;
@@ -560,7 +653,13 @@ impl World {
                 let held = self.go.gs[g as usize].held;
                 // Topic names were checked when the program was compiled,
                 // so nsqd accepts the PUB.
-                let put = nsq.nodes[usize::from(node)].publish(name, Body { producer: g, value: value as u64, seq }, now);
+                nsq.lookupd_precreate(node, name, now, rng);
+                let body = Body { producer: g, value: value as u64, seq };
+                let put = match prog.delays.get(usize::from(topic)).copied().flatten() {
+                    // The delay was checked (0 to 1h) with the program.
+                    Some(d) => nsq.nodes[usize::from(node)].deferred_publish(name, body, (d.as_micros() / 1000) as i64, now),
+                    None => nsq.nodes[usize::from(node)].publish(name, body, now),
+                };
                 debug_assert!(put.is_ok(), "a checked topic name is accepted");
                 if let Ok(report) = put {
                     nsq.book_put(node, name, &report, Some(seq));
@@ -569,12 +668,15 @@ impl World {
                 let (_, down) = nsq.conn(g, node);
                 nsq.send(down, Frame::PubOk { g }, now, rng, queue);
                 nsq.pump_topic(node, name, now, rng, queue);
+                nsq.lookupd_sync_topic(node, name, &mut self.kit);
             }
             Frame::PubOk { g } => {
                 nsq.publishing.remove(&g);
                 let (go, k) = self.go_kit();
                 go.net_reply(k, g, u32::from(node), now);
             }
+            // Handled above.
+            Frame::Lookupd(_) => {}
         }
     }
 

@@ -14,8 +14,11 @@ impl NsqWorld {
                 .nodes
                 .iter()
                 .zip(&self.names)
-                .map(|(n, name)| NsqdView {
+                .enumerate()
+                .map(|(i, (n, name))| NsqdView {
                     name: name.clone(),
+                    expiry: if self.scans[i].is_some() { crate::nsq::spec::Expiry::Sampled } else { crate::nsq::spec::Expiry::Exact },
+                    down: self.down[i],
                     topics: n
                         .topics()
                         .map(|t| {
@@ -34,6 +37,7 @@ impl NsqWorld {
                 })
                 .collect(),
             guarantees: self.book.report(),
+            lookupd: self.lookupd_view(),
         }
     }
 

@@ -1,0 +1,185 @@
+//! nsqlookupd in the world (SEMANTICS 2.4 discovery, 2.5 nsqlookupd):
+//! nsqd nodes register with every lookupd, a consumer that lists only
+//! lookupds finds the nodes with its topic by polling (go-nsq
+//! `ConnectToNSQLookupds`), crashes drop registrations, restarts bring
+//! them back; the guarantees book stays consistent and runs replay exactly.
+
+use queuelab::command::{Command, NsqAction};
+use queuelab::observe::snapshot::NsqLookupdTopicView;
+use queuelab::observe::trace::EventKind;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::World;
+
+/// Three nodes, two lookupds. producer-1 publishes to nsqd-1 from the
+/// start, producer-3 to nsqd-3 from 5s; nsqd-2 never has the topic.
+/// Consumer w knows only the lookupds and polls every 1s.
+const CLUSTER: &str = r#"{
+  "name": "lookupd", "seed": 7,
+  "nsq": {
+    "latency": "exp(1ms)",
+    "nsqd": [{ "name": "nsqd-1" }, { "name": "nsqd-2" }, { "name": "nsqd-3" }],
+    "nsqlookupd": [{ "name": "lookupd-1" }, { "name": "lookupd-2" }],
+    "consumers": [
+      { "name": "w", "topic": "events", "channel": "jobs", "lookupd": ["lookupd-1", "lookupd-2"], "max_in_flight": 4, "handlers": 2, "work": "exp(20ms)", "lookupd_poll_interval": "1s" }
+    ]
+  },
+  "goroutines": [
+    { "name": "producer-1", "behavior": { "program": [
+      { "forever": [{ "sleep": "exp(50ms)" }, { "publish": { "nsqd": "nsqd-1", "topic": "events" } }] }
+    ] } },
+    { "name": "producer-3", "behavior": { "program": [
+      { "sleep": "5s" },
+      { "forever": [{ "sleep": "exp(50ms)" }, { "publish": { "nsqd": "nsqd-3", "topic": "events" } }] }
+    ] } }
+  ]
+}"#;
+
+fn at(ms: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_millis(ms)
+}
+
+fn count(w: &World, k: EventKind) -> usize {
+    w.trace().events().filter(|e| e.kind == k).count()
+}
+
+fn step(w: &mut World, ms: u64) {
+    w.run_until(at(ms));
+    w.check_nsq_book().unwrap_or_else(|e| panic!("book at {ms}ms: {e}"));
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn topic_view(w: &World, lookupd: &str) -> Option<NsqLookupdTopicView> {
+    let v = w.snapshot().nsq.expect("nsq");
+    v.lookupd.iter().find(|l| l.name == lookupd).expect("lookupd").topics.iter().find(|t| t.topic == "events").cloned()
+}
+
+fn cmd(json: &str) -> Command {
+    serde_json::from_str(json).expect("a command")
+}
+
+/// Discovery end to end: nsqlookupd_test.go `TestBasicLookupd` (REGISTER
+/// makes the producer listed; closing the nsqd's connection removes it at
+/// once, the topic key stays), nsqd `lookup.go`'s connect callback
+/// (re-register everything on a new connection) and go-nsq's
+/// `queryLookupd` (connect to every producer named; never drop one).
+#[test]
+fn lookupd_consumer_finds_every_node_with_the_topic() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 3_000);
+    // Only nsqd-1 has the topic: both lookupds list it alone.
+    for l in ["lookupd-1", "lookupd-2"] {
+        assert_eq!(w.nsq_lookup(l, "events"), Some(vec!["nsqd-1".to_string()]), "{l}");
+    }
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"]);
+    assert!(count(&w, EventKind::NsqLookup) > 0);
+
+    // producer-3's first PUB (at 5s) creates the topic on nsqd-3: the next
+    // poll (every 1s, after a jitter under 300ms) finds it.
+    step(&mut w, 5_000);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), Some(vec!["nsqd-1".to_string()]), "not yet");
+    step(&mut w, 7_500);
+    for l in ["lookupd-1", "lookupd-2"] {
+        assert_eq!(w.nsq_lookup(l, "events").map(sorted), Some(vec!["nsqd-1".to_string(), "nsqd-3".to_string()]), "{l}");
+    }
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"], "nsqd-2 has no such topic: no connection");
+    assert!(count(&w, EventKind::NsqDiscovered) >= 2);
+    let v = topic_view(&w, "lookupd-2").expect("registered");
+    assert_eq!(v.channels, ["jobs"]);
+
+    // nsqd-3 crashes: its lookupd connections close, both lookupds drop
+    // its registrations at once (the topic key stays: TestBasicLookupd).
+    let unregs = count(&w, EventKind::NsqUnregister);
+    w.apply(&cmd(r#"{"op":"nsqd_crash","nsqd":"nsqd-3"}"#)).expect("crash");
+    w.check_nsq_book().expect("book after the crash");
+    for l in ["lookupd-1", "lookupd-2"] {
+        assert_eq!(w.nsq_lookup(l, "events"), Some(vec!["nsqd-1".to_string()]), "{l}");
+    }
+    assert_eq!(count(&w, EventKind::NsqUnregister), unregs + 2, "one per lookupd");
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"], "the connection closed");
+    step(&mut w, 9_500);
+    // Lookups go on, and never name the node that is down.
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"]);
+    assert_eq!(topic_view(&w, "lookupd-1").expect("key stays").producers, ["nsqd-1"]);
+
+    // Restart: a new connection to each lookupd, IDENTIFY and REGISTER;
+    // the next poll reconnects the consumer.
+    w.apply(&cmd(r#"{"op":"nsqd_restart","nsqd":"nsqd-3"}"#)).expect("restart");
+    step(&mut w, 12_000);
+    for l in ["lookupd-1", "lookupd-2"] {
+        assert_eq!(w.nsq_lookup(l, "events").map(sorted), Some(vec!["nsqd-1".to_string(), "nsqd-3".to_string()]), "{l}");
+    }
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"]);
+    let v = w.snapshot().nsq.expect("nsq");
+    assert_eq!(v.lookupd[0].producers.len(), 3, "every node is connected to every lookupd");
+
+    // Replays exactly, commands included.
+    let json = w.scenario_with_log().to_json();
+    let mut r = World::from_json(&json).expect("replays");
+    r.run_until(w.now());
+    assert_eq!(r.trace_hash(), w.trace_hash());
+    r.check_nsq_book().expect("replayed book");
+}
+
+/// nsqlookupd_test.go `TestChannelUnregister`: UNREGISTER of a channel
+/// (here nsqadmin's channel delete on the node) leaves the channel key
+/// and the topic's producer; deleting the topic removes the producer.
+#[test]
+fn operator_deletes_unregister() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 3_000);
+    w.apply(&Command::Nsq { action: NsqAction::Create, nsqd: "nsqd-2".into(), topic: "other".into(), channel: Some("c".into()) })
+        .expect("create");
+    step(&mut w, 3_100);
+    let v = w.snapshot().nsq.expect("nsq");
+    let other = v.lookupd[0].topics.iter().find(|t| t.topic == "other").expect("registered").clone();
+    assert_eq!((other.channels, other.producers), (vec!["c".to_string()], vec!["nsqd-2".to_string()]));
+    w.apply(&Command::Nsq { action: NsqAction::Delete, nsqd: "nsqd-2".into(), topic: "other".into(), channel: Some("c".into()) })
+        .expect("delete channel");
+    step(&mut w, 3_200);
+    assert_eq!(w.nsq_lookup("lookupd-1", "other"), Some(vec!["nsqd-2".to_string()]), "the topic stays registered");
+    w.apply(&Command::Nsq { action: NsqAction::Delete, nsqd: "nsqd-2".into(), topic: "other".into(), channel: None }).expect("delete topic");
+    step(&mut w, 3_300);
+    assert_eq!(w.nsq_lookup("lookupd-1", "other"), Some(vec![]), "no producer; nsqlookupd keeps the key");
+    assert_eq!(w.nsq_lookup("lookupd-1", "missing"), None, "TOPIC_NOT_FOUND");
+    // w never connected to nsqd-2 (no topic events there): its crash
+    // closes none of w's connections.
+    let closed = count(&w, EventKind::NsqConnClosed);
+    w.apply(&cmd(r#"{"op":"nsqd_crash","nsqd":"nsqd-2"}"#)).expect("crash");
+    assert_eq!(count(&w, EventKind::NsqConnClosed), closed);
+    step(&mut w, 5_000);
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"]);
+}
+
+/// nsqd `NSQD.GetTopic`: a topic created by a PUB first gets the channels
+/// the lookupds know, so messages published before any consumer connects
+/// to the node wait in the consumer's channel, not in the topic.
+#[test]
+fn a_new_topic_gets_the_channels_lookupd_knows() {
+    // w also connects to nsqd-1 directly (so the lookupds learn its
+    // channel) and polls at go-nsq's default 60s: it does not find nsqd-3
+    // before 60s.
+    let json = CLUSTER.replace(r#", "lookupd_poll_interval": "1s""#, "").replace(r#""lookupd": ["#, r#""nsqd": ["nsqd-1"], "lookupd": ["#);
+    let mut w = World::from_json(&json).expect("valid");
+    step(&mut w, 10_000);
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"]);
+    let v = w.snapshot().nsq.expect("nsq");
+    let t = v.nodes[2].topics.iter().find(|t| t.name == "events").expect("producer-3 created it");
+    assert_eq!(t.depth, 0, "nothing waits in the topic");
+    let jobs = t.channels.iter().find(|c| c.name == "jobs").expect("pre-created");
+    assert!(jobs.depth > 10, "messages wait in jobs: {}", jobs.depth);
+}
+
+/// A consumer needs nsqd or lookupd; lookupd names must exist.
+#[test]
+fn scenario_checks() {
+    let none = CLUSTER.replace(r#""lookupd": ["lookupd-1", "lookupd-2"], "#, "");
+    let e = World::from_json(&none).expect_err("refused").to_string();
+    assert!(e.contains("nsq.consumers[0].nsqd"), "{e}");
+    let bad = CLUSTER.replace(r#"["lookupd-1", "lookupd-2"]"#, r#"["lookupd-9"]"#);
+    let e = World::from_json(&bad).expect_err("refused").to_string();
+    assert!(e.contains("no nsqlookupd named"), "{e}");
+}
