@@ -175,12 +175,18 @@ test('count and rate inputs read as editable: the text colour, not the muted lab
   await selectPreset(page, 'wait-group');
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
-    const colours = await page.locator('[data-group-row="producer"]').evaluate((row) => ({
-      count: getComputedStyle(row.querySelector('input[data-count]')).color,
-      interval: getComputedStyle(row.querySelector('input[data-interval]')).color,
-      name: getComputedStyle(row.querySelector('.row-name')).color,
-      label: getComputedStyle(row.querySelector('.field span')).color,
-    }));
+    // The sidebar may re-render on a scheme change; a row read while detached has
+    // no computed style, so read until the row is attached.
+    let colours;
+    await expect.poll(async () => {
+      colours = await page.locator('[data-group-row="producer"]').evaluate((row) => ({
+        count: getComputedStyle(row.querySelector('input[data-count]')).color,
+        interval: getComputedStyle(row.querySelector('input[data-interval]')).color,
+        name: getComputedStyle(row.querySelector('.row-name')).color,
+        label: getComputedStyle(row.querySelector('.field span')).color,
+      }));
+      return colours.name;
+    }, { message: `${scheme}: the row has computed colours` }).not.toBe('');
     expect(colours.label, `${scheme}: the label is muted`).not.toBe(colours.name);
     expect(colours.count, `${scheme}: count input`).toBe(colours.name);
     expect(colours.interval, `${scheme}: interval input`).toBe(colours.name);
