@@ -1,0 +1,828 @@
+// The NSQ view: a world with an `nsq` section, drawn as its operators see
+// it. Publishing goroutines on the left (the Go view's cards), the nsqd
+// nodes in the middle, each holding its topics and each topic's channels
+// (the fan-out: one published message becomes a copy per channel), the
+// nsqlookupds above them, and the go-nsq consumers on the right, each with
+// its connections (RDY and in flight per connection), its backoff state and
+// its handler goroutines inside it.
+//
+// What each mark means (shape, not only colour):
+// - a channel row: depth as a bar split into memory (solid) and disk
+//   (hatched), then in flight and deferred counts; a pause sign when paused,
+//   "#ephemeral" in its name says it has no disk.
+// - a node that is down: hatched, a dashed red outline and a cross.
+// - a consumer: stopped = dashed outline and a pause sign; crashed = hatched
+//   with a cross; in backoff = the line "backoff level 2: RDY 0 for 3.1s,
+//   then an RDY 1 probe".
+// - a link: solid when open, dashed while connecting, dotted when closed,
+//   broken with a cross when the network between the two is cut.
+// - tokens: a publish (producer -> topic), a delivery (channel -> consumer;
+//   a redelivery carries its attempt number), FIN (green, back), REQ ("R",
+//   back), a timeout (a clock mark, flying back to the queue), MaxAttempts
+//   ("×").
+//
+// A scenario that also has Go channels of its own draws them above with
+// the Go view (its goroutines stay there; their links run down to nsqd).
+//
+// createNsqView(S, P) has the Go view's interface (see views/go.js), plus
+// hitMessage(x, y) (the message id of a token there), listItems(snap) and
+// ariaText(snap) for the accessible list.
+
+import { drawIcon, fmtDuration } from '../draw.js';
+import { createGoView } from './go.js';
+
+const TOKEN_MS = 420;
+const MAX_TOKENS = 80;
+const CARD_H = 40;
+const TILE = 18;
+const HEAD_H = 26; // a node's or consumer's title bar
+const TOPIC_H = 22;
+const CHAN_H = 40;
+const CONN_H = 17;
+const LINE_H = 16;
+const GAP = 12;
+
+/** The `publish` statements' nodes and topics of one behaviour. */
+function publishTargets(behavior) {
+  const out = [];
+  const walk = (stmts) => {
+    if (!Array.isArray(stmts)) return;
+    for (const s of stmts) {
+      if (!s || typeof s !== 'object') continue;
+      if (s.publish && typeof s.publish === 'object') {
+        const nodes = Array.isArray(s.publish.nsqd) ? s.publish.nsqd : [s.publish.nsqd];
+        for (const n of nodes) if (typeof n === 'string') out.push({ nsqd: n, topic: String(s.publish.topic ?? '') });
+      }
+      if (s.repeat) walk(s.repeat.body);
+      if (s.forever) walk(s.forever);
+      if (s.range) walk(s.range.body);
+      if (s.select) {
+        for (const c of s.select.cases || []) walk(c.body);
+        walk(s.select.default);
+        if (s.select.after) walk(s.select.after.body);
+      }
+    }
+  };
+  if (behavior && behavior.program) walk(behavior.program);
+  return out;
+}
+
+/** The consumers as the view draws them: from the engine's consumer views, or (older engines) from the groups. */
+function consumersOf(snap) {
+  if (Array.isArray(snap.nsq.consumers)) return snap.nsq.consumers;
+  return snap.groups.filter((g) => g.behavior && g.behavior.nsq_handler).map((g) => {
+    const name = g.name.replace(/\.handler$/, '');
+    return { name, topic: '', channel: '', state: 'running', max_in_flight: 0, in_flight: 0,
+      backoff: { level: 0, phase: 'none', until_us: null }, handler_group: g.name, incoming: `${name}.incoming`,
+      finished: 0, requeued: 0, connections: [] };
+  });
+}
+
+export function createNsqView(S, P) {
+  const ctx = S.ctx;
+  const { measure, fit, roundRect, hatch, drawCard, drawTile, pointAlong } = P;
+  const goView = createGoView(S, P);
+  let layout = null;
+  let layoutKey = '';
+  let tokens = [];
+  let drewTokens = false;
+  let goBand = false; // the scenario's own Go channels are drawn above
+
+  // --- what belongs to whom --------------------------------------------------
+
+  function parts(snap) {
+    const consumers = consumersOf(snap);
+    const libGroups = new Set();
+    for (const c of consumers) libGroups.add(c.handler_group);
+    for (const g of snap.groups) if (g.behavior && (g.behavior.nsq_reader || g.behavior.nsq_handler)) libGroups.add(g.name);
+    const libChannels = new Set(snap.channels.filter((c) => c.library).map((c) => c.id));
+    const userChannels = snap.channels.filter((c) => !libChannels.has(c.id));
+    const others = snap.goroutines.filter((g) => !libGroups.has(g.group));
+    return { consumers, libGroups, userChannels, others };
+  }
+
+  function structureKey(snap, pt) {
+    let k = `${S.width}|${S.layoutEpoch}|${pt.userChannels.length}|`;
+    for (const g of pt.others) k += `${g.id},`;
+    k += '|';
+    for (const n of snap.nsq.nodes) {
+      k += `${n.name}:`;
+      for (const t of n.topics) k += `${t.name}(${t.channels.map((c) => c.name).join(',')})`;
+      k += ';';
+    }
+    for (const l of snap.nsq.lookupd || []) k += `L${l.name};`;
+    for (const c of pt.consumers) {
+      k += `C${c.name}:${c.connections.length}:${c.backoff.phase !== 'none'}:`;
+      for (const g of snap.goroutines) if (g.group === c.handler_group) k += `${g.id}.`;
+    }
+    return k;
+  }
+
+  // --- layout ------------------------------------------------------------------
+
+  function nodeHeight(n) {
+    let h = HEAD_H + 6;
+    for (const t of n.topics) h += TOPIC_H + t.channels.length * CHAN_H + 4;
+    if (!n.topics.length) h += LINE_H + 4;
+    return h;
+  }
+
+  function handlerGrid(count, w) {
+    const cols = Math.max(1, Math.min(count, Math.floor((w + 6) / 112)));
+    const rows = Math.ceil(count / cols);
+    if (count <= 8) return { tile: false, cols, h: rows * (CARD_H + 6) - 6 };
+    const per = Math.max(1, Math.floor((w + 4) / (TILE + 4)));
+    return { tile: true, per, h: Math.ceil(count / per) * (TILE + 4) };
+  }
+
+  function consumerHeight(c, handlers, w) {
+    let h = HEAD_H + LINE_H + 4;
+    if (c.backoff.phase !== 'none') h += LINE_H;
+    h += Math.max(1, c.connections.length) * CONN_H + 6;
+    if (handlers > 0) h += handlerGrid(handlers, w - 16).h + 8;
+    return h;
+  }
+
+  function computeLayout(snap, pt) {
+    const W = S.width;
+    const nodes = snap.nsq.nodes;
+    const lookupds = snap.nsq.lookupd || [];
+    const wide = W >= 620;
+    const pad = 10;
+    const top = S.top + 8;
+    const pos = new Map(); // goroutine id -> card box
+    const nodeBox = new Map(); // node name -> { x, y, w, h, topics: Map(topic -> { y, channels: Map(channel -> row) }) }
+    const lookBox = new Map();
+    const consBox = new Map(); // consumer name -> { x, y, w, h, conns: [y], handlers }
+    const pubs = goBand ? [] : pt.others;
+    // Columns (wide) or bands (narrow).
+    let px; let pw; let nx; let nw; let cx; let cw;
+    if (wide) {
+      pw = pubs.length ? Math.min(170, Math.max(110, W * 0.2)) : 0;
+      cw = Math.min(270, Math.max(180, W * 0.3));
+      px = pad;
+      cx = W - pad - cw;
+      nx = px + pw + (pw ? 44 : 0);
+      nw = Math.max(160, cx - 44 - nx);
+    } else {
+      px = pad; pw = W - pad * 2;
+      nx = pad; nw = W - pad * 2;
+      cx = pad; cw = W - pad * 2;
+    }
+    let y = top;
+    // Publishers.
+    let pubBottom = top;
+    if (pubs.length) {
+      const cols = wide ? 1 : Math.max(1, Math.min(pubs.length, Math.floor((pw + 8) / 130)));
+      const w = wide ? pw : (pw - (cols - 1) * 8) / cols;
+      pubs.forEach((g, i) => {
+        const r = Math.floor(i / cols);
+        const c = i % cols;
+        pos.set(g.id, { x: px + c * (w + 8), y: top + 16 + r * (CARD_H + 8), w, h: CARD_H, tile: false });
+      });
+      pubBottom = top + 16 + Math.ceil(pubs.length / cols) * (CARD_H + 8);
+    }
+    if (!wide) y = pubs.length ? pubBottom + 26 : top;
+    // lookupds: a row above the nodes.
+    if (lookupds.length) {
+      const lw = Math.min(150, (nw - (lookupds.length - 1) * 8) / lookupds.length);
+      lookupds.forEach((l, i) => {
+        lookBox.set(l.name, { x: nx + i * (lw + 8), y, w: lw, h: 36 });
+      });
+      y += 36 + 26;
+    }
+    // Nodes, stacked.
+    const nodesTop = y;
+    for (const n of nodes) {
+      const h = nodeHeight(n);
+      const box = { x: nx, y, w: nw, h, topics: new Map() };
+      let ty = y + HEAD_H + 4;
+      for (const t of n.topics) {
+        const tb = { y: ty, channels: new Map() };
+        ty += TOPIC_H;
+        for (const c of t.channels) { tb.channels.set(c.name, { y: ty, h: CHAN_H }); ty += CHAN_H; }
+        ty += 4;
+        box.topics.set(t.name, tb);
+      }
+      nodeBox.set(n.name, box);
+      y += h + GAP;
+    }
+    const nodesBottom = y - GAP;
+    // Consumers.
+    let cy = wide ? (lookupds.length ? nodesTop : top) : nodesBottom + 30;
+    const handlersOf = new Map();
+    for (const g of snap.goroutines) {
+      if (!handlersOf.has(g.group)) handlersOf.set(g.group, []);
+      handlersOf.get(g.group).push(g);
+    }
+    for (const c of pt.consumers) {
+      const hs = handlersOf.get(c.handler_group) || [];
+      const h = consumerHeight(c, hs.length, cw);
+      const box = { x: cx, y: cy, w: cw, h, conns: [], handlers: hs };
+      let ry = cy + HEAD_H + LINE_H + 4 + (c.backoff.phase !== 'none' ? LINE_H : 0);
+      for (let i = 0; i < Math.max(1, c.connections.length); i++) { box.conns.push(ry + CONN_H / 2); ry += CONN_H; }
+      ry += 6;
+      const grid = handlerGrid(hs.length, cw - 16);
+      if (!grid.tile) {
+        const w = (cw - 16 - (grid.cols - 1) * 6) / grid.cols;
+        hs.forEach((g, i) => {
+          pos.set(g.id, { x: cx + 8 + (i % grid.cols) * (w + 6), y: ry + Math.floor(i / grid.cols) * (CARD_H + 6), w, h: CARD_H, tile: false });
+        });
+      } else {
+        hs.forEach((g, i) => {
+          pos.set(g.id, { x: cx + 8 + (i % grid.per) * (TILE + 4), y: ry + Math.floor(i / grid.per) * (TILE + 4), w: TILE, h: TILE, tile: true });
+        });
+      }
+      consBox.set(c.name, box);
+      cy += h + GAP;
+    }
+    const bottom = Math.max(pubBottom, nodesBottom, cy - GAP);
+    return { pos, nodeBox, lookBox, consBox, wide, needHeight: Math.ceil(bottom - S.top + 10) };
+  }
+
+  // --- geometry helpers -----------------------------------------------------------
+
+  function channelRow(nodeName, topic, channel) {
+    const b = layout.nodeBox.get(nodeName);
+    const t = b && b.topics.get(topic);
+    const r = t && t.channels.get(channel);
+    if (!r) return null;
+    return { b, y: r.y + 13 };
+  }
+
+  function topicAnchor(nodeName, topic) {
+    const b = layout.nodeBox.get(nodeName);
+    if (!b) return null;
+    const t = b.topics.get(topic);
+    return { x: b.x, y: t ? t.y + TOPIC_H / 2 : b.y + HEAD_H / 2, b };
+  }
+
+  function cardAnchor(id, side) {
+    const p = layout.pos.get(id);
+    if (p) return { x: side === 'out' ? p.x + p.w : p.x, y: p.y + Math.min(p.h / 2, 20) };
+    if (goBand) {
+      const a = goView.anchor(id, side);
+      if (a) return { x: a.x, y: a.y, fromAbove: true };
+    }
+    return null;
+  }
+
+  /** A link's path from a to b: a curve right-to-left-facing in columns, down-facing in bands. */
+  function linkPath(a, b) {
+    if (layout.wide && !a.fromAbove && b.x > a.x + 8) {
+      const mx = (a.x + b.x) / 2;
+      return { pts: [[a.x, a.y], [b.x, b.y]], curve: [mx, a.y, mx, b.y] };
+    }
+    // Down then across: leave a's bottom or side, enter b from the left.
+    const x1 = a.x;
+    const y1 = a.y;
+    const ex = b.x - 14;
+    return { pts: [[x1, y1], [Math.max(4, Math.min(x1, ex)), y1 + 12], [ex, b.y], [b.x, b.y]], curve: null };
+  }
+
+  function strokeLink(path, style) {
+    ctx.save();
+    ctx.strokeStyle = S.theme[style.color || '--line'];
+    ctx.lineWidth = style.width || 1.2;
+    if (style.dash) ctx.setLineDash(style.dash);
+    ctx.beginPath();
+    const [[x0, y0]] = path.pts;
+    ctx.moveTo(x0, y0);
+    if (path.curve) {
+      const [[, ], [x1, y1]] = path.pts;
+      ctx.bezierCurveTo(path.curve[0], path.curve[1], path.curve[2], path.curve[3], x1, y1);
+    } else {
+      for (const [x, y] of path.pts.slice(1)) ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+    ctx.restore();
+    if (style.cut) {
+      // A cut: a cross at the middle, on a plate.
+      const [mx, my] = pointAlong(path.pts, 0.5);
+      ctx.save();
+      ctx.fillStyle = S.theme['--panel'];
+      ctx.beginPath();
+      ctx.arc(mx, my, 7, 0, Math.PI * 2);
+      ctx.fill();
+      drawIcon(ctx, 'cross', mx, my, 5.5, S.theme['--danger']);
+      ctx.restore();
+    }
+  }
+
+  function text(str, x, y, font, color, maxW) {
+    ctx.font = font;
+    ctx.fillStyle = S.theme[color] || color;
+    ctx.fillText(maxW ? fit(str, font, maxW) : str, x, y);
+  }
+
+  // --- drawing ------------------------------------------------------------------
+
+  const TITLE = '600 12px system-ui, sans-serif';
+  const SMALL = '11px system-ui, sans-serif';
+  const TINY = '10px system-ui, sans-serif';
+
+  function drawBox(b, { down = false, dashed = false } = {}) {
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.fillStyle = S.theme['--card'];
+    ctx.fill();
+    if (down) hatch(b.x, b.y, b.w, b.h, S.theme['--danger']);
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.lineWidth = down ? 2 : 1.2;
+    ctx.strokeStyle = S.theme[down ? '--danger' : '--line'];
+    if (down || dashed) ctx.setLineDash([5, 3]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  function depthBar(x, y, w, h, mem, disk) {
+    const total = mem + disk;
+    ctx.beginPath();
+    ctx.rect(x, y, w, h);
+    ctx.fillStyle = S.theme['--slot'];
+    ctx.fill();
+    if (total > 0) {
+      // Scale: full at 100 messages or the depth, whichever is more (log beyond).
+      const scale = total <= 100 ? 100 : 100 * (1 + Math.log10(total / 100));
+      const full = Math.min(1, total / scale);
+      const mw = (w * full * mem) / total;
+      const dw = (w * full * disk) / total;
+      ctx.beginPath();
+      ctx.rect(x, y, mw, h);
+      ctx.fillStyle = S.theme['--slot-fill'];
+      ctx.fill();
+      if (dw > 0) {
+        ctx.beginPath();
+        ctx.rect(x + mw, y, dw, h);
+        ctx.fillStyle = S.theme['--slot'];
+        ctx.fill();
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x + mw, y, dw, h);
+        ctx.clip();
+        ctx.strokeStyle = S.theme['--slot-fill'];
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        for (let d = -h; d < dw; d += 5) { ctx.moveTo(x + mw + d, y + h); ctx.lineTo(x + mw + d + h, y); }
+        ctx.stroke();
+        ctx.restore();
+      }
+    }
+    ctx.beginPath();
+    ctx.rect(x, y, w, h);
+    ctx.strokeStyle = S.theme['--line'];
+    ctx.lineWidth = 1;
+    ctx.stroke();
+  }
+
+  function drawNode(n) {
+    const b = layout.nodeBox.get(n.name);
+    if (!b) return;
+    drawBox(b, { down: n.down });
+    ctx.textBaseline = 'middle';
+    let x = b.x + 10;
+    if (n.down) { drawIcon(ctx, 'cross', x + 4, b.y + 13, 6, S.theme['--danger']); x += 16; }
+    text(n.name, x, b.y + 13, TITLE, '--fg', b.w * 0.5);
+    x += Math.min(measure(n.name, TITLE), b.w * 0.5) + 8;
+    const marks = [n.down ? 'down' : 'nsqd', n.expiry === 'sampled' ? 'sampled expiry (100ms scan)' : ''].filter(Boolean).join(' · ');
+    text(marks, x, b.y + 13, SMALL, n.down ? '--danger' : '--muted', b.x + b.w - 8 - x);
+    if (!n.topics.length) text('no topics yet', b.x + 10, b.y + HEAD_H + 10, SMALL, '--muted');
+    for (const t of n.topics) {
+      const tb = b.topics.get(t.name);
+      if (!tb) continue;
+      let tx = b.x + 10;
+      if (t.paused) { drawIcon(ctx, 'pause', tx + 4, tb.y + TOPIC_H / 2, 5, S.theme['--muted']); tx += 12; }
+      text(`topic ${t.name}`, tx, tb.y + TOPIC_H / 2, '600 11px system-ui, sans-serif', '--fg', b.w * 0.45);
+      tx += Math.min(measure(`topic ${t.name}`, '600 11px system-ui, sans-serif'), b.w * 0.45) + 8;
+      const held = t.depth ? `holds ${t.depth}${t.paused ? ' (paused)' : t.channels.length ? '' : ' (no channel yet)'} · ` : '';
+      text(`${held}${t.message_count} msgs`, tx, tb.y + TOPIC_H / 2, TINY, '--muted', b.x + b.w - 8 - tx);
+      // Fan-out: a branch from the topic to each channel.
+      const rows = [...tb.channels.values()];
+      if (rows.length) {
+        ctx.strokeStyle = S.theme['--line'];
+        ctx.lineWidth = 1.2;
+        ctx.beginPath();
+        ctx.moveTo(b.x + 14, tb.y + TOPIC_H - 4);
+        ctx.lineTo(b.x + 14, rows[rows.length - 1].y + 13);
+        for (const r of rows) { ctx.moveTo(b.x + 14, r.y + 13); ctx.lineTo(b.x + 22, r.y + 13); }
+        ctx.stroke();
+      }
+      for (const c of t.channels) {
+        const r = tb.channels.get(c.name);
+        if (r) drawChannelRow(b, r, c);
+      }
+    }
+  }
+
+  function drawChannelRow(b, r, c) {
+    const x = b.x + 26;
+    const w = b.w - 36;
+    const y = r.y;
+    let tx = x;
+    if (c.paused) { drawIcon(ctx, 'pause', tx + 4, y + 7, 5, S.theme['--st-send']); tx += 12; }
+    text(c.name, tx, y + 7, '600 11px system-ui, sans-serif', '--fg', w * 0.4);
+    tx += Math.min(measure(c.name, '600 11px system-ui, sans-serif'), w * 0.4) + 6;
+    const parts = [`depth ${c.depth}`];
+    if (c.backend_depth) parts.push(`disk ${c.backend_depth}`);
+    parts.push(`in flight ${c.in_flight}`);
+    if (c.deferred) parts.push(`deferred ${c.deferred}`);
+    if (c.paused) parts.push('paused');
+    text(parts.join(' · '), tx, y + 7, TINY, '--muted', x + w - tx);
+    // Depth bar (memory solid, disk hatched) then in-flight dots.
+    const barW = Math.max(40, w * 0.55);
+    depthBar(x, y + 17, barW, 10, c.memory_depth, c.backend_depth);
+    const dots = Math.min(c.in_flight, Math.floor((w - barW - 12) / 7));
+    ctx.fillStyle = S.theme['--st-work'];
+    for (let i = 0; i < dots; i++) {
+      ctx.beginPath();
+      ctx.arc(x + barW + 10 + i * 7, y + 22, 2.6, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    if (c.deferred) {
+      const dx = x + barW + 10 + dots * 7 + 4;
+      if (dx < x + w - 10) drawIcon(ctx, 'hourglass', dx + 4, y + 22, 4.5, S.theme['--st-sleep']);
+    }
+  }
+
+  function backoffText(c, nowUs) {
+    const b = c.backoff;
+    if (b.phase === 'waiting') {
+      const left = b.until_us != null ? Math.max(0, b.until_us - nowUs) : null;
+      return `backoff level ${b.level}: RDY 0${left != null ? ` for ${fmtDuration(left)}` : ''}, then an RDY 1 probe`;
+    }
+    if (b.phase === 'probing') return `backoff level ${b.level}: probing with RDY 1 on one connection`;
+    return '';
+  }
+
+  function drawConsumer(c, snap) {
+    const b = layout.consBox.get(c.name);
+    if (!b) return;
+    const crashed = c.state === 'crashed';
+    const stopped = c.state === 'stopped' || c.state === 'stopping';
+    drawBox(b, { down: crashed, dashed: stopped });
+    ctx.textBaseline = 'middle';
+    let x = b.x + 10;
+    if (crashed) { drawIcon(ctx, 'cross', x + 4, b.y + 13, 6, S.theme['--danger']); x += 16; }
+    if (stopped) { drawIcon(ctx, 'pause', x + 4, b.y + 13, 6, S.theme['--muted']); x += 16; }
+    text(c.name, x, b.y + 13, TITLE, '--fg', b.w * 0.45);
+    x += Math.min(measure(c.name, TITLE), b.w * 0.45) + 8;
+    const where = c.topic ? `${c.topic}/${c.channel}` : '';
+    const state = c.state === 'running' ? where : `${c.state}${where ? ` · ${where}` : ''}`;
+    text(state, x, b.y + 13, SMALL, crashed ? '--danger' : '--muted', b.x + b.w - 8 - x);
+    let y = b.y + HEAD_H + LINE_H / 2;
+    text(`max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN ${c.finished} · REQ ${c.requeued}`, b.x + 10, y, TINY, '--muted', b.w - 20);
+    y += LINE_H;
+    if (c.backoff.phase !== 'none') {
+      drawIcon(ctx, 'hourglass', b.x + 14, y, 5, S.theme['--st-send']);
+      text(backoffText(c, snap.time_us), b.x + 24, y, TINY, '--st-send', b.w - 34);
+    }
+    if (!c.connections.length) text(c.state === 'running' ? 'no connection yet' : 'no connection', b.x + 10, b.conns[0], TINY, '--muted');
+    c.connections.forEach((cn, i) => {
+      const cy = b.conns[i];
+      if (cy == null) return;
+      const mark = cn.cut ? 'cut' : cn.state === 'open' ? '' : cn.state;
+      const line = `${cn.nsqd}: RDY ${cn.rdy} · ${cn.in_flight} in flight${mark ? ` · ${mark}` : ''}`;
+      ctx.beginPath();
+      ctx.arc(b.x + 12, cy, 3, 0, Math.PI * 2);
+      ctx.fillStyle = S.theme[cn.cut || cn.state === 'closed' ? '--danger' : cn.rdy > 0 ? '--st-run' : '--muted'];
+      ctx.fill();
+      text(line, b.x + 20, cy, TINY, cn.cut || cn.state === 'closed' ? '--danger' : '--fg', b.w - 30);
+    });
+    // Handler goroutines, named inside their consumer without its prefix ("handler-2").
+    const prefix = `${c.name}.`;
+    for (const g of b.handlers) {
+      const p = layout.pos.get(g.id);
+      if (!p) continue;
+      if (p.tile) drawTile(g, p, g.id === S.selected);
+      else drawCard(g.name.startsWith(prefix) ? { ...g, name: g.name.slice(prefix.length) } : g, p, g.id === S.selected);
+    }
+  }
+
+  function drawLookupds(snap) {
+    for (const l of snap.nsq.lookupd || []) {
+      const b = layout.lookBox.get(l.name);
+      if (!b) continue;
+      drawBox(b);
+      ctx.textBaseline = 'middle';
+      text(l.name, b.x + 8, b.y + 11, '600 11px system-ui, sans-serif', '--fg', b.w - 16);
+      const topics = l.topics.map((t) => `${t.topic}: ${t.producers.length}`).join(', ');
+      text(`${l.producers.length} nsqd${topics ? ` · ${topics}` : ''}`, b.x + 8, b.y + 26, TINY, '--muted', b.w - 16);
+      // Registrations: a dotted line to each registered node.
+      for (const name of l.producers) {
+        const nb = layout.nodeBox.get(name);
+        if (!nb) continue;
+        ctx.save();
+        ctx.strokeStyle = S.theme['--line'];
+        ctx.setLineDash([2, 3]);
+        ctx.beginPath();
+        ctx.moveTo(b.x + b.w / 2, b.y + b.h);
+        ctx.lineTo(nb.x + Math.min(nb.w - 10, 40 + (b.x - nb.x) + b.w / 2), nb.y);
+        ctx.stroke();
+        ctx.restore();
+      }
+    }
+  }
+
+  function drawLinks(snap, pt) {
+    // Publishers -> the topic they publish to.
+    const pubConns = new Map();
+    for (const p of snap.nsq.publishers || []) pubConns.set(`${p.goroutine}|${p.nsqd}`, p);
+    const groupOf = new Map(snap.groups.map((g) => [g.name, g]));
+    for (const g of pt.others) {
+      const spec = groupOf.get(g.group);
+      if (!spec) continue;
+      const seen = new Set();
+      for (const t of publishTargets(spec.behavior)) {
+        const k = `${t.nsqd}|${t.topic}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const a = cardAnchor(g.id, 'out');
+        const to = topicAnchor(t.nsqd, t.topic);
+        if (!a || !to) continue;
+        const conn = pubConns.get(`${g.name}|${t.nsqd}`);
+        const waiting = conn ? conn.waiting : g.state === 'blocked_net';
+        strokeLink(linkPath(a, to), { color: waiting ? '--st-sleep' : '--line', width: waiting ? 2 : 1.2, cut: conn && conn.cut, dash: conn && conn.cut ? [4, 4] : null });
+      }
+    }
+    // Channels -> consumer connections.
+    for (const c of pt.consumers) {
+      const b = layout.consBox.get(c.name);
+      if (!b) continue;
+      c.connections.forEach((cn, i) => {
+        const row = channelRow(cn.nsqd, c.topic, c.channel);
+        if (!row || b.conns[i] == null) return;
+        const a = { x: row.b.x + row.b.w, y: row.y };
+        const to = { x: b.x, y: b.conns[i] };
+        const style = cn.cut ? { color: '--danger', dash: [4, 4], cut: true }
+          : cn.state === 'closed' ? { color: '--muted', dash: [1, 4] }
+            : cn.state === 'connecting' || cn.state === 'closing' ? { color: '--line', dash: [5, 3] }
+              : { color: cn.rdy > 0 ? '--st-run' : '--line', width: cn.rdy > 0 ? 1.6 : 1.2 };
+        strokeLink(linkPathSide(a, to), style);
+      });
+    }
+  }
+
+  /** Node right edge -> consumer left edge (or, stacked, down the left margin). */
+  function linkPathSide(a, b) {
+    if (layout.wide && b.x > a.x + 8) {
+      const mx = (a.x + b.x) / 2;
+      return { pts: [[a.x, a.y], [b.x, b.y]], curve: [mx, a.y, mx, b.y] };
+    }
+    const gx = Math.max(3, b.x - 6);
+    return { pts: [[a.x, a.y], [Math.min(S.width - 3, a.x + 5), a.y], [Math.min(S.width - 3, a.x + 5), a.y + 10], [gx, a.y + 10], [gx, b.y], [b.x, b.y]], curve: null };
+  }
+
+  // --- tokens ----------------------------------------------------------------------
+
+  function consumerOfGroup(group, pt) {
+    const name = group.replace(/\.(handler|conn\d+)$/, '');
+    return pt.consumers.find((c) => c.name === name) || null;
+  }
+
+  function addTokens(events, snap) {
+    if (S.reducedMotion || !layout) return;
+    const now = performance.now();
+    const pt = parts(snap);
+    const byId = new Map(snap.goroutines.map((g) => [g.id, g]));
+    const start = Math.max(0, events.length - 3 * MAX_TOKENS);
+    for (let i = start; i < events.length; i++) {
+      const e = events[i];
+      const t = tokenFor(e, snap, pt, byId);
+      if (!t) continue;
+      if (tokens.length >= MAX_TOKENS) tokens.shift();
+      tokens.push({ ...t, msg: e.msg, t0: now, t1: now + TOKEN_MS });
+    }
+  }
+
+  function tokenFor(e, snap, pt, byId) {
+    const g = e.goroutine != null ? byId.get(e.goroutine) : null;
+    const where = e.nsq || {};
+    switch (e.kind) {
+      case 'nsq_publish': {
+        if (!g) return null;
+        const spec = snap.groups.find((q) => q.name === g.group);
+        const targets = spec ? publishTargets(spec.behavior) : [];
+        const t = targets.find((x) => !where.nsqd || x.nsqd === where.nsqd) || targets[0];
+        const a = cardAnchor(g.id, 'out');
+        const to = t && topicAnchor(where.nsqd || t.nsqd, where.topic || t.topic);
+        if (!a || !to) return null;
+        return { pts: linkPath(a, to).pts };
+      }
+      case 'nsq_message': {
+        if (!g) return null;
+        const c = consumerOfGroup(g.group, pt);
+        if (!c) return null;
+        const k = Number((g.group.match(/\.conn(\d+)$/) || [])[1] || 1) - 1;
+        const conn = c.connections.find((x) => x.nsqd === where.nsqd) || c.connections[k];
+        const b = layout.consBox.get(c.name);
+        const row = conn && channelRow(conn.nsqd, c.topic, c.channel);
+        if (!row || !b) return null;
+        const ci = c.connections.indexOf(conn);
+        const attempt = Number((String(e.text).match(/attempt (\d+)/) || [])[1] || 1);
+        const pts = linkPathSide({ x: row.b.x + row.b.w, y: row.y }, { x: b.x, y: b.conns[ci] ?? b.conns[0] }).pts;
+        return attempt > 1 ? { pts, color: '--st-send', mark: String(Math.min(attempt, 9)), r: 5.5 } : { pts };
+      }
+      case 'nsq_finish':
+      case 'nsq_requeue':
+      case 'nsq_max_attempts': {
+        if (!g) return null;
+        const c = consumerOfGroup(g.group, pt);
+        const p = layout.pos.get(g.id);
+        if (!c || !p) return null;
+        const conn = c.connections.find((x) => x.nsqd === where.nsqd) || c.connections[0];
+        const row = conn && channelRow(conn.nsqd, c.topic, c.channel);
+        if (!row) return null;
+        const pts = [[p.x, p.y + p.h / 2], [row.b.x + row.b.w, row.y]];
+        if (e.kind === 'nsq_finish') return { pts, color: '--st-run', r: 3.5 };
+        if (e.kind === 'nsq_requeue') return { pts, color: '--st-send', mark: 'R', r: 5.5 };
+        return { pts, color: '--danger', mark: '×', r: 5.5 };
+      }
+      case 'nsq_timeout': {
+        // The copy flies back from its owner (if the event names it) to the queue, with a clock mark.
+        const nodeName = where.nsqd;
+        let c = where.client ? pt.consumers.find((x) => where.client.startsWith(x.name)) : null;
+        if (!c && where.topic) c = pt.consumers.find((x) => x.topic === where.topic && (!where.channel || x.channel === where.channel));
+        if (!c) c = pt.consumers.find((x) => x.connections.some((cn) => cn.nsqd === nodeName));
+        if (!c) return null;
+        const b = layout.consBox.get(c.name);
+        const row = channelRow(nodeName || (c.connections[0] || {}).nsqd, where.topic || c.topic, where.channel || c.channel);
+        if (!b || !row) return null;
+        return { pts: [[b.x, b.y + HEAD_H / 2], [row.b.x + row.b.w, row.y]], color: '--danger', mark: 'clock', r: 6 };
+      }
+      default:
+        return null;
+    }
+  }
+
+  function drawTokenMarks(now) {
+    // Clock marks are drawn as icons over their token (the painter draws letters only).
+    for (const t of tokens) {
+      if (t.mark !== 'clock' || now < t.t0 || now >= t.t1) continue;
+      const [x, y] = pointAlong(t.pts, (now - t.t0) / (t.t1 - t.t0));
+      ctx.save();
+      ctx.strokeStyle = S.theme['--panel'];
+      ctx.lineWidth = 1.3;
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x, y - 3.5);
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 2.5, y + 1);
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+
+  // --- hit tests, tooltip, list -----------------------------------------------------------
+
+  function hitGoroutine(x, y) {
+    if (!layout) return null;
+    for (const [id, p] of layout.pos) {
+      if (x >= p.x - 2 && x <= p.x + p.w + 2 && y >= p.y - 2 && y <= p.y + p.h + 2) return id;
+    }
+    return goBand ? goView.hitGoroutine(x, y) : null;
+  }
+
+  function hitMessage(x, y) {
+    const now = performance.now();
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      const t = tokens[i];
+      if (t.msg == null || now < t.t0 || now >= t.t1) continue;
+      const [tx, ty] = pointAlong(t.pts, (now - t.t0) / (t.t1 - t.t0));
+      if (Math.hypot(tx - x, ty - y) <= 8) return t.msg;
+    }
+    return null;
+  }
+
+  function inBox(b, x, y) { return b && x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h; }
+
+  function tooltipLines(x, y, snap) {
+    const gid = hitGoroutine(x, y);
+    if (gid !== null) {
+      const g = snap.goroutines.find((q) => q.id === gid);
+      return g ? [g.name, g.state_text] : null;
+    }
+    for (const n of snap.nsq.nodes) {
+      const b = layout.nodeBox.get(n.name);
+      if (!inBox(b, x, y)) continue;
+      for (const t of n.topics) {
+        for (const c of t.channels) {
+          const r = b.topics.get(t.name)?.channels.get(c.name);
+          if (r && y >= r.y && y < r.y + r.h) {
+            return [`${n.name} · ${t.name}/${c.name}`,
+              `depth ${c.depth} (memory ${c.memory_depth} + disk ${c.backend_depth}), in flight ${c.in_flight}, deferred ${c.deferred}`,
+              `messages ${c.message_count}, requeued ${c.requeue_count}, timed out ${c.timeout_count}, connections ${c.client_count}${c.paused ? '; paused' : ''}`];
+          }
+        }
+      }
+      return [`${n.name}${n.down ? ' (down)' : ''}`, `${n.topics.length} topic(s); expiry ${n.expiry === 'sampled' ? 'at the 100ms scan' : 'exactly on time'}`];
+    }
+    for (const c of consumersOf(snap)) {
+      const b = layout.consBox.get(c.name);
+      if (!inBox(b, x, y)) continue;
+      const lines = [`consumer ${c.name} (${c.state}) on ${c.topic}/${c.channel}`, `max_in_flight ${c.max_in_flight}, ${c.in_flight} in flight`];
+      const bt = backoffText(c, snap.time_us);
+      if (bt) lines.push(bt);
+      for (const cn of c.connections) lines.push(`${cn.nsqd}: ${cn.state}${cn.cut ? ', cut' : ''}, RDY ${cn.rdy}, ${cn.in_flight} in flight`);
+      return lines;
+    }
+    return goBand ? goView.tooltipLines(x, y, snap) : null;
+  }
+
+  function flashRects(target) {
+    const out = [];
+    if (!layout) return out;
+    if (target.goroutine != null) {
+      const p = layout.pos.get(target.goroutine);
+      if (p) out.push({ x: p.x - 5, y: p.y - 5, w: p.w + 10, h: p.h + 10, r: 9 });
+    }
+    if (goBand) out.push(...goView.flashRects(target));
+    return out;
+  }
+
+  function listItems(snap) {
+    const out = [];
+    for (const n of snap.nsq.nodes) {
+      out.push({ key: `n:${n.name}`, text: `nsqd ${n.name}${n.down ? ' (down)' : ''}: ${n.topics.length} topic(s)` });
+      for (const t of n.topics) {
+        for (const c of t.channels) {
+          out.push({ key: `c:${n.name}/${t.name}/${c.name}`,
+            text: `channel ${t.name}/${c.name} on ${n.name}: depth ${c.depth} (memory ${c.memory_depth}, disk ${c.backend_depth}), in flight ${c.in_flight}, deferred ${c.deferred}${c.paused ? ', paused' : ''}, ${c.client_count} connection(s)` });
+        }
+      }
+    }
+    for (const c of consumersOf(snap)) {
+      const bt = backoffText(c, snap.time_us);
+      out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}; `
+        + `${c.connections.map((cn) => `${cn.nsqd} ${cn.state}${cn.cut ? ' cut' : ''} RDY ${cn.rdy}`).join(', ') || 'no connection'}${bt ? `; ${bt}` : ''}` });
+    }
+    return out;
+  }
+
+  function ariaText(snap) {
+    const down = snap.nsq.nodes.filter((n) => n.down).map((n) => n.name);
+    return `NSQ: ${snap.nsq.nodes.length} nsqd${down.length ? ` (${down.join(', ')} down)` : ''}, ${consumersOf(snap).length} consumer(s). `;
+  }
+
+  return {
+    prepare(snap, maxH) {
+      const pt = parts(snap);
+      goBand = pt.userChannels.length > 0;
+      let goH = 0;
+      if (goBand) {
+        S.top = 0;
+        goH = goView.prepare(goSnap(snap, pt), Math.min(maxH, 320)) + 8;
+      }
+      const key = `${structureKey(snap, pt)}|${goH}`;
+      if (!layout || key !== layoutKey) {
+        S.top = goH;
+        layout = computeLayout(snap, pt);
+        layoutKey = key;
+        S.top = 0;
+      }
+      return goH + layout.needHeight;
+    },
+    draw(snap, now) {
+      const pt = parts(snap);
+      if (goBand) goView.draw(goSnap(snap, pt), now);
+      drawLookupds(snap);
+      drawLinks(snap, pt);
+      for (const n of snap.nsq.nodes) drawNode(n);
+      ctx.textBaseline = 'middle';
+      if (!goBand && pt.others.length) text('publishers', layout.pos.get(pt.others[0].id)?.x ?? 10, S.top + 14, TINY, '--muted');
+      for (const g of goBand ? [] : pt.others) {
+        const p = layout.pos.get(g.id);
+        if (p) drawCard(g, p, g.id === S.selected);
+      }
+      for (const c of pt.consumers) drawConsumer(c, snap);
+      drewTokens = tokens.length > 0;
+      tokens = P.drawTokens(tokens, now);
+      drawTokenMarks(now);
+    },
+    addTokens(events, snap) {
+      if (goBand) goView.addTokens(events, goSnap(snap, parts(snap)), performance.now());
+      addTokens(events, snap);
+    },
+    animating(now) { return tokens.length > 0 || drewTokens || (goBand && goView.animating(now)); },
+    hitGoroutine,
+    hitChannel: (x, y) => (goBand ? goView.hitChannel(x, y) : null),
+    hitMessage,
+    tooltipLines,
+    flashRects,
+    listItems,
+    ariaText,
+    get layout() { return layout; },
+    reset() {
+      tokens = [];
+      layout = null;
+      layoutKey = '';
+      goView.reset();
+    },
+    clearTokens() { tokens = []; goView.clearTokens(); },
+  };
+}
+
+/** The part of the snapshot the Go view draws above: the scenario's own goroutines and channels. */
+function goSnap(snap, pt) {
+  const keep = new Set(pt.others.map((g) => g.group));
+  return { ...snap, goroutines: pt.others, channels: pt.userChannels, groups: snap.groups.filter((g) => keep.has(g.name)) };
+}
+
