@@ -5,7 +5,7 @@
 // above 2^53, zero durations written two ways, how added goroutines are
 // named, and what a 400 px embed cut off.
 import {
-  test, expect, openPage, selectPreset, setSpeed, pause, clockUs, goroutineItem, selectGoroutine,
+  test, expect, openPage, selectPreset, setSpeed, pause, clockUs, goroutineItem, selectGoroutine, presetShareHash,
 } from './helpers.mjs';
 
 const goroutineNames = (page) =>
@@ -19,8 +19,9 @@ async function enter(input, value) {
 
 test('count 0 is taken (the group stays, with no goroutines); a refusal clears once a valid count is typed back', async ({ page }) => {
   await openPage(page);
-  await selectPreset(page, 'wait-group');
-  await pause(page);
+  // Opened paused at 0s: the program (which ends within seconds) cannot end before the edits.
+  await page.goto('/' + await presetShareHash(page, 'wait-group', { speed: 1, t_us: 0, paused: true }));
+  await expect(page.locator('input[data-count="consumer"]')).toBeVisible({ timeout: 15_000 });
   const count = page.locator('input[data-count="consumer"]');
   const error = page.locator('[data-group-row="consumer"] .inline-error');
   // The input, the engine and its message agree on the range.
