@@ -4,7 +4,9 @@
 // snapshots and events to the drawing modules.
 //
 // Frame: advance(wall dt × speed) -> snapshot() -> take_events() ->
-//        stage (canvas), inspector, controls, charts, event log.
+//        stage (canvas), inspector, controls, charts, event log; for NSQ
+//        runs (`snapshot.nsq`) also the nsqadmin and guarantees panels, the
+//        NSQ controls and the NSQ charts.
 // `?bench[=preset][&speed=N]`: runs the preset for ~10 s of wall time and
 // writes per-frame work time { p50, p95, max, frames } to #bench-result and
 // window.__benchResult.
@@ -16,6 +18,10 @@ import { createControls } from './controls.js';
 import { createCharts } from './charts.js';
 import { createEventLog } from './eventlog.js';
 import { createTimeline } from './timeline.js';
+import { createNsqAdmin } from './nsqadmin.js';
+import { createGuarantees } from './guarantees.js';
+import { createNsqControls } from './nsq-controls.js';
+import { createNsqCharts } from './nsq-charts.js';
 import { encodeShare, decodeShare } from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -69,6 +75,10 @@ let controls;
 let charts;
 let eventlog;
 let timeline;
+let nsqadmin;
+let guarantees;
+let nsqControls;
+let nsqCharts;
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
 // --- errors ----------------------------------------------------------------
@@ -296,6 +306,7 @@ function afterSeek() {
   state.stashed = pg.recent_events(EVENTS_PER_FRAME);
   state.snap = null;
   charts.reset(pg.snapshot().channels.map((c) => c.name));
+  nsqCharts.reset();
   state.sampleT = -1;
   state.ended = false;
   state.autoPaused = false;
@@ -359,7 +370,13 @@ function install(pg) {
   state.userPick = null; // another scenario: pick afresh
   showError(''); // a new scenario loaded: older messages are about something else
   afterReset();
-  const info = describeScenario(pg.scenario_json());
+  const json = pg.scenario_json();
+  try {
+    state.scenario = JSON.parse(json);
+  } catch {
+    state.scenario = null;
+  }
+  const info = describeScenario(json);
   state.presetName = info.name;
   syncPresetPicker(info);
 }
@@ -373,6 +390,10 @@ function afterReset() {
   stage.reset();
   controls.reset();
   eventlog.clear();
+  nsqadmin.reset();
+  guarantees.reset();
+  nsqControls.reset();
+  nsqCharts.reset();
   state.sampleT = -1;
   state.snap = null;
   state.dirty = true;
@@ -381,6 +402,7 @@ function afterReset() {
   inspector.select(null);
   stage.select(null);
   const snap = state.pg.snapshot();
+  showNsq(Boolean(snap.nsq));
   charts.reset(snap.channels.map((c) => c.name));
   state.chartKey = snap.channels.map((c) => c.name).join('\u0000');
   // Start with a goroutine selected so the inspector explains something at
@@ -539,6 +561,29 @@ async function openShared(hash) {
   setPlaying(!shared.paused);
   state.dirty = true;
   return true;
+}
+
+// --- NSQ panels ------------------------------------------------------------------
+
+/** The NSQ panels, controls and charts show only for a run with NSQ. */
+function showNsq(on) {
+  const area = $('nsq-area');
+  if (area.hidden === !on) return;
+  area.hidden = !on;
+  document.querySelector('.layout').dataset.nsq = String(on);
+  $('nsq-controls').hidden = !on;
+  $('nsq-charts').hidden = !on;
+  const legendNsq = $('legend-nsq');
+  if (legendNsq) legendNsq.hidden = !on;
+}
+
+/** Picker groups, in this order; a preset's `system` (or, from older engines, its name) picks one. */
+const SYSTEM_GROUPS = [['go', 'Go channels'], ['nsq', 'NSQ'], ['kafka', 'Kafka']];
+function systemOf(p) {
+  if (typeof p.system === 'string' && p.system) return p.system;
+  if (p.name.startsWith('nsq-')) return 'nsq';
+  if (p.name.startsWith('kafka-')) return 'kafka';
+  return 'go';
 }
 
 // --- selection -----------------------------------------------------------------
@@ -748,6 +793,15 @@ function buildLegend() {
   note.className = 'legend-note';
   note.textContent = 'Hatched cards are blocked. Channel slots fill from the right (the head); parked senders queue on the left, parked receivers on the right.';
   ul.append(note);
+  // What the NSQ view's marks mean (shown for a run with NSQ).
+  const nsqNote = document.createElement('li');
+  nsqNote.className = 'legend-note';
+  nsqNote.id = 'legend-nsq';
+  nsqNote.hidden = true;
+  nsqNote.textContent = 'NSQ: a channel\'s depth bar is memory (solid) then disk (hatched); dots are messages in flight, ⧖ deferred ones. '
+    + 'Tokens: a number is the attempt of a redelivery, R a requeue (REQ), × a MaxAttempts FIN, a clock a timeout flying back to the queue; green ones are FINs. '
+    + 'A hatched box with a cross is down or crashed, a dashed one stopped; a link with a cross is cut.';
+  ul.append(nsqNote);
   legend.replaceChildren(ul);
 }
 
@@ -900,6 +954,12 @@ function frame(now) {
     state.panelsAt = now;
     inspector.update(snap, pg);
     controls.update(snap);
+    showNsq(Boolean(snap.nsq));
+    if (snap.nsq) {
+      nsqadmin.update(snap);
+      guarantees.update(snap, pg);
+      nsqControls.update(snap, state.scenario);
+    }
     updateBanner(snap);
     refreshTimeline();
   }
@@ -928,6 +988,7 @@ function frame(now) {
     if (samples.length) {
       state.sampleT = samples[samples.length - 1].t_us;
       charts.push(samples, snap);
+      if (snap.nsq) nsqCharts.push(samples, snap);
     }
   }
   const t6 = performance.now();
@@ -959,14 +1020,24 @@ function isTextField(target) {
 
 function wire() {
   const sel = $('preset');
+  const groups = new Map();
   for (const p of presetList()) {
+    const sys = systemOf(p);
+    if (!groups.has(sys)) {
+      const g = document.createElement('optgroup');
+      g.label = SYSTEM_GROUPS.find(([k]) => k === sys)?.[1] ?? sys;
+      groups.set(sys, g);
+    }
     const o = document.createElement('option');
     o.value = p.name;
     o.dataset.preset = '1';
     o.textContent = p.title;
     o.title = p.description;
-    sel.append(o);
+    groups.get(sys).append(o);
   }
+  const order = SYSTEM_GROUPS.map(([k]) => k);
+  const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
+  sel.append(...[...groups].sort((a, b) => rank(a[0]) - rank(b[0])).map(([, g]) => g));
   // Arrow keys on the closed picker change its value (and fire `change`) at
   // every option they pass: load on commit instead (Enter, or leaving the
   // picker), not on every preset passed on the way.
@@ -1027,7 +1098,7 @@ function wire() {
   $('replay-cancel').addEventListener('click', () => replayCancel?.());
   $('error-dismiss').addEventListener('click', () => showError(''));
   // Folded panels: the charts measure themselves again when they reappear.
-  $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) charts.resize(); });
+  $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); nsqCharts.resize(); } });
 
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -1077,7 +1148,7 @@ function wire() {
     for (const c of document.querySelectorAll('canvas.icon')) paintIconCanvas(c, c.width / (window.devicePixelRatio || 1));
     state.dirty = true;
   });
-  window.addEventListener('resize', () => { charts.resize(); state.dirty = true; });
+  window.addEventListener('resize', () => { charts.resize(); nsqCharts.resize(); state.dirty = true; });
 
   // Narrow embeds start with the control panel folded.
   if (window.matchMedia('(max-width: 700px)').matches) $('controls-panel').open = false;
@@ -1085,7 +1156,11 @@ function wire() {
 
 async function main() {
   await init();
-  stage = createStage($('stage'), $('stage-list'), { onSelect: (id) => select(id) });
+  stage = createStage($('stage'), $('stage-list'), {
+    onSelect: (id) => select(id),
+    // A message token on the NSQ stage: its life in the guarantees panel.
+    onSelectMessage: (label) => guarantees.showMessage(label),
+  });
   stage.setReducedMotion(reducedMotion.matches);
   inspector = createInspector($('inspector'), { onCommand: sendCommand });
   controls = createControls({ channels: $('channels'), groups: $('groups'), add: $('add') },
@@ -1095,9 +1170,15 @@ async function main() {
     onSelect: (ev) => {
       if (ev.goroutine != null) select(ev.goroutine);
       stage.flash({ goroutine: ev.goroutine, channel: ev.channel });
+      // An NSQ event about a message: its life too (focus stays in the log).
+      if (ev.nsq && ev.label) guarantees.showMessage(ev.label, { focus: false });
       state.dirty = true;
     },
   });
+  nsqadmin = createNsqAdmin($('nsqadmin'), { onCommand: sendCommand });
+  guarantees = createGuarantees($('guarantees'));
+  nsqControls = createNsqControls($('nsq-controls'), { onCommand: sendCommand });
+  nsqCharts = createNsqCharts($('nsq-charts'));
   timeline = createTimeline($('timeline'), {
     onSeek: (t) => seekTo(t),
     onBack: stepBack,

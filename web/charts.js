@@ -496,7 +496,7 @@ function widthOf(node) {
   return w > 50 ? w : 300;
 }
 
-function niceMax(max) {
+export function niceMax(max) {
   if (!Number.isFinite(max) || max <= 0) return 1;
   const padded = max * 1.1;
   const mag = 10 ** Math.floor(Math.log10(padded));
@@ -514,7 +514,7 @@ function fmtCount(v) {
 }
 
 // Short numbers for ticks, legends and summaries: 3 significant digits, no trailing zeros.
-function fmtNum(v) {
+export function fmtNum(v) {
   if (v == null || !Number.isFinite(v)) return '-';
   const a = Math.abs(v);
   if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
@@ -524,7 +524,7 @@ function fmtNum(v) {
 }
 
 // `rgb(r, g, b)` (what getComputedStyle gives) -> `rgba(r, g, b, a)`; other forms pass through.
-function withAlpha(color, alpha) {
+export function withAlpha(color, alpha) {
   const m = /^rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/.exec(color);
   return m ? `rgba(${m[1]}, ${m[2]}, ${m[3]}, ${alpha})` : color;
 }

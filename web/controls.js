@@ -103,6 +103,13 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     return null;
   }
 
+  /** The scenario's own groups and channels, without a client library's. */
+  function userPart(snap) {
+    const lib = (g) => g.behavior && (g.behavior.nsq_reader || g.behavior.nsq_handler);
+    if (!snap.channels.some((c) => c.library) && !snap.groups.some(lib)) return snap;
+    return { ...snap, channels: snap.channels.filter((c) => !c.library), groups: snap.groups.filter((g) => !lib(g)) };
+  }
+
   // --- channels ------------------------------------------------------------
 
   function buildChannels(snap) {
@@ -332,16 +339,21 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
   }
 
   return {
-    update(snap) {
-      lastSnap = snap;
-      for (const g of snap.goroutines) seenNames.add(g.name);
-      for (const g of snap.groups) seenNames.add(g.name);
-      const ck = snap.channels.map((c) => c.name).join('\u0000');
-      if (ck !== chanKey) { chanKey = ck; buildChannels(snap); }
+    update(full) {
+      lastSnap = full;
+      for (const g of full.goroutines) seenNames.add(g.name);
+      for (const g of full.groups) seenNames.add(g.name);
+      const ck = full.channels.map((c) => c.name).join('\u0000');
+      if (ck !== chanKey) { chanKey = ck; buildChannels(full); }
+      // A client library's goroutines and channels (go-nsq's readers, handlers
+      // and incomingMessages) are the library's: the NSQ controls change
+      // handlers; nothing here offers them.
+      const snap = userPart(full);
       const gk = snap.groups.map((g) => `${g.name}\u0001${g.interval != null}\u0001${g.work != null}`).join('\u0000');
       if (gk !== groupKey) { groupKey = gk; buildGroups(snap); }
-      if (ck !== addKey) { addKey = ck; buildAdd(snap); }
-      refreshChannels(snap);
+      const ak = snap.channels.map((c) => c.name).join('\u0000');
+      if (ak !== addKey) { addKey = ak; buildAdd(snap); }
+      refreshChannels(full);
       refreshGroups(snap);
     },
     /** Forget rows (a new world). */

@@ -37,6 +37,8 @@
 // Three selects built inside the container narrow the rows to one goroutine,
 // one channel and/or one kind. Their options grow as names appear in
 // snapshots (a goroutine that was removed keeps its option until `clear`).
+// When events carry `nsq` (where an NSQ event happened), four more selects
+// appear: node, topic, NSQ channel and client, with the values seen in events.
 // Names come from the scenario, which may come from a shared link: every
 // piece of text is set with textContent, never parsed as HTML.
 //
@@ -65,13 +67,15 @@ export const KINDS = [
   'wg_add', 'wg_done', 'spawned', 'removed', 'paused', 'resumed', 'capacity', 'yield',
   'nsq_publish', 'nsq_published', 'nsq_publish_ok', 'nsq_message', 'nsq_finish', 'nsq_timeout', 'nsq_fin_failed',
   'nsq_requeue', 'nsq_req_failed', 'nsq_max_attempts', 'nsq_backoff', 'nsq_backoff_over', 'nsq_node_crash', 'nsq_node_stop', 'nsq_node_restart', 'nsq_conn_closed', 'nsq_connected', 'nsq_consumer_crash', 'nsq_consumer_stop', 'nsq_consumer_start', 'nsq_publish_failed', 'nsq_touch_failed',
-  'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered',
+  'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered', 'nsq_heartbeat_timeout',
 ];
 
 const STYLE_ID = 'ql-eventlog-style';
 const CSS = `
 .ql-eventlog { display: flex; flex-direction: column; gap: 0.4rem; min-height: 0; }
 .ql-eventlog-filters { display: flex; flex-wrap: wrap; gap: 0.4rem 0.75rem; align-items: center; font-size: 0.85rem; }
+.ql-eventlog-nsq { display: contents; }
+.ql-eventlog-nsq[hidden] { display: none; }
 .ql-eventlog-filters label { display: inline-flex; gap: 0.3rem; align-items: center; }
 .ql-eventlog-filters select { max-width: 11rem; }
 .ql-eventlog-count { font-size: 0.8rem; opacity: 0.8; margin: 0; }
@@ -105,7 +109,7 @@ const CLASS_OF = {
   nsq_timeout: 'bad', nsq_fin_failed: 'bad', nsq_req_failed: 'bad', nsq_requeue: 'bad', nsq_max_attempts: 'bad',
   nsq_node_crash: 'bad', nsq_conn_closed: 'bad', nsq_consumer_crash: 'bad', nsq_publish_failed: 'bad', nsq_touch_failed: 'bad',
   nsq_backoff: 'block',
-  nsq_discovered: 'flow', nsq_unregister: 'bad',
+  nsq_discovered: 'flow', nsq_unregister: 'bad', nsq_heartbeat_timeout: 'bad',
   panicked: 'bad', deadlock: 'bad', dropped: 'bad',
 };
 
@@ -129,6 +133,14 @@ export function createEventLog(container, { onSelect } = {}) {
   const cSelect = makeSelect(doc, filters, 'Channel', 'eventlog-channel', 'all channels');
   const kSelect = makeSelect(doc, filters, 'Kind', 'eventlog-kind', 'all kinds');
   for (const kind of KINDS) addOption(kSelect, kind, kindWords(kind));
+  // NSQ filters: made when the first event says where in NSQ it happened
+  // (a Go run has none), hidden again by clear().
+  const nsqFilters = el(doc, 'span', 'ql-eventlog-nsq');
+  nsqFilters.hidden = true;
+  filters.append(nsqFilters);
+  const NSQ_KEYS = [['nsqd', 'Node', 'all nodes'], ['topic', 'Topic', 'all topics'], ['channel', 'NSQ channel', 'all NSQ channels'], ['client', 'Client', 'all clients']];
+  const nsqSelects = new Map();
+  const nsqSeen = new Map(NSQ_KEYS.map(([key]) => [key, new Set()]));
 
   const count = el(doc, 'p', 'ql-eventlog-count');
   const list = el(doc, 'ol', 'ql-eventlog-rows');
@@ -159,20 +171,40 @@ export function createEventLog(container, { onSelect } = {}) {
   const channelNames = new Map();
 
   const filter = { goroutine: '', channel: '', kind: '' };
+  const nsqFilter = { nsqd: '', topic: '', channel: '', client: '' };
+  const nsqMatches = (e) => {
+    for (const key in nsqFilter) if (nsqFilter[key] !== '' && !(e.nsq && e.nsq[key] === nsqFilter[key])) return false;
+    return true;
+  };
   const matches = (e) =>
     (filter.goroutine === '' || String(e.goroutine) === filter.goroutine) &&
     (filter.channel === '' || String(e.channel) === filter.channel) &&
-    (filter.kind === '' || e.kind === filter.kind);
+    (filter.kind === '' || e.kind === filter.kind) &&
+    nsqMatches(e);
+  const anyNsqFilter = () => Object.values(nsqFilter).some((v) => v !== '');
 
-  for (const [select, key] of [[gSelect, 'goroutine'], [cSelect, 'channel'], [kSelect, 'kind']]) {
+  function onFilter(select, into, key) {
     select.addEventListener('change', () => {
-      filter[key] = select.value;
+      into[key] = select.value;
       target = PAGE;
       list.scrollTop = 0;
       atTop = true;
       flush(true);
       rerenderAll();
     });
+  }
+  onFilter(gSelect, filter, 'goroutine');
+  onFilter(cSelect, filter, 'channel');
+  onFilter(kSelect, filter, 'kind');
+
+  /** The NSQ selects, made once. */
+  function makeNsqSelects() {
+    if (nsqSelects.size) return;
+    for (const [key, label, all] of NSQ_KEYS) {
+      const select = makeSelect(doc, nsqFilters, label, `eventlog-nsq-${key}`, all);
+      nsqSelects.set(key, select);
+      onFilter(select, nsqFilter, key);
+    }
   }
 
   list.addEventListener('click', (ev) => {
@@ -312,7 +344,7 @@ export function createEventLog(container, { onSelect } = {}) {
 
   function updateCount() {
     fixRoving();
-    const filtered = filter.goroutine !== '' || filter.channel !== '' || filter.kind !== '';
+    const filtered = filter.goroutine !== '' || filter.channel !== '' || filter.kind !== '' || anyNsqFilter();
     count.textContent = filtered
       ? `${shown} matching rows shown (searching the last ${history.length} events)`
       : `${shown} newest of ${seenTotal} events shown`;
@@ -454,6 +486,22 @@ export function createEventLog(container, { onSelect } = {}) {
     }
   }
 
+  /** Adds the NSQ places events name to the NSQ selects (shown from the first one). */
+  function learnNsq(events) {
+    for (const e of events) {
+      const n = e.nsq;
+      if (!n || typeof n !== 'object') continue;
+      for (const [key, seen] of nsqSeen) {
+        const v = n[key];
+        if (typeof v !== 'string' || seen.has(v)) continue;
+        makeNsqSelects();
+        seen.add(v);
+        addOption(nsqSelects.get(key), v, v);
+        nsqFilters.hidden = false;
+      }
+    }
+  }
+
   updateCount();
 
   return {
@@ -478,6 +526,7 @@ export function createEventLog(container, { onSelect } = {}) {
         target = PAGE;
         seenTotal = 0;
       }
+      learnNsq(events);
       seenTotal += events.length;
       const keep = events.length > HISTORY ? events.slice(events.length - HISTORY) : events;
       history.push(...keep);
@@ -510,6 +559,14 @@ export function createEventLog(container, { onSelect } = {}) {
         select.replaceChildren(select.options[0]);
         filter[key] = '';
       }
+      // The NSQ selects go with the run (a Go run that follows has none).
+      for (const key of Object.keys(nsqFilter)) {
+        nsqFilter[key] = '';
+        nsqSeen.get(key).clear();
+      }
+      nsqSelects.clear();
+      nsqFilters.replaceChildren();
+      nsqFilters.hidden = true;
       list.replaceChildren();
       list.scrollTop = 0;
       atTop = true;

@@ -14,7 +14,7 @@
 // flight) always run to their end, and the frame after the last one wipes
 // them, so none stays frozen when the run ends or pauses.
 //
-// createStage(canvas, list, { onSelect, onSelectMessage }) -> {
+// createStage(canvas, list, { onSelect(goroutineId), onSelectMessage(label) }) -> {
 //   render(snapshot, events, nowMs)   draw one frame (events: EventView[] since the last frame)
 //   animating(nowMs)                  whether to draw again though the world did not change
 //   select(goroutineId | null)        outline the selected goroutine
@@ -63,6 +63,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   let listTickAt = 0; // when the list's last slice was refreshed
   let listForce = true; // refresh every item at the next render (the selection changed)
   let lastAria = '';
+  let listPending = false; // a pass over the list is under way: paused, the next frame finishes it
 
   function resize() {
     const rect = canvas.getBoundingClientRect();
@@ -168,6 +169,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     }
     const passDone = force || listCursor + count >= n;
     listCursor = n ? (listCursor + count) % n : 0;
+    listPending = !passDone;
     if (!passDone) return;
     // The canvas's own label: once a pass.
     const counts = {};
@@ -241,7 +243,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
      * flash which have since ended (so nothing stays frozen on the canvas).
      */
     animating(now) {
-      if (view.animating(now)) return true;
+      if (view.animating(now) || listPending) return true;
       if (flashTarget !== null) {
         if (now <= flashUntil) return true;
         flashTarget = null; // one more frame, without the highlight

@@ -73,6 +73,7 @@ fn every_preset_runs_to_its_expected_status() {
         ("nsq-disk-overflow", "running"),
         ("nsq-ephemeral", "running"),
         ("nsq-crash", "running"),
+        ("nsq-redundant-pair", "running"),
         ("nsq-cluster", "running"),
     ];
     assert_eq!(expected.len(), presets::ALL.len(), "a preset without an expectation");

@@ -91,6 +91,11 @@ pub enum Command {
     CutLink { client: String, nsqd: String },
     /// Heals a cut: waiting frames move on.
     HealLink { client: String, nsqd: String },
+    /// nsqadmin's "tombstone topic producer": every nsqlookupd hides nsqd
+    /// `nsqd` from `/lookup?topic=<topic>` for its tombstone lifetime
+    /// (45 s), so consumers polling lookupd do not discover that node for
+    /// that topic meanwhile (their existing connections stay).
+    NsqTombstone { topic: String, nsqd: String },
 }
 
 /// nsqadmin's actions on a topic or channel.
@@ -148,6 +153,7 @@ impl Command {
             Command::SetConsumer { consumer, .. } => format!("consumer {} changed", echo(consumer)),
             Command::CutLink { client, nsqd } => format!("link {} - {} cut", echo(client), echo(nsqd)),
             Command::HealLink { client, nsqd } => format!("link {} - {} healed", echo(client), echo(nsqd)),
+            Command::NsqTombstone { topic, nsqd } => format!("topic {} tombstoned on {}", echo(topic), echo(nsqd)),
         }
     }
 
@@ -165,6 +171,7 @@ impl Command {
                 | Command::SetConsumer { .. }
                 | Command::CutLink { .. }
                 | Command::HealLink { .. }
+                | Command::NsqTombstone { .. }
         )
     }
 }

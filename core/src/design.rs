@@ -97,7 +97,8 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             | Command::ConsumerStop { .. }
             | Command::ConsumerStart { .. }
             | Command::CutLink { .. }
-            | Command::HealLink { .. } => {}
+            | Command::HealLink { .. }
+            | Command::NsqTombstone { .. } => {}
         }
     }
     if s.validate().is_err() {

@@ -42,6 +42,7 @@ pub const ALL: &[Preset] = presets![
     "nsq-disk-overflow",
     "nsq-ephemeral",
     "nsq-crash",
+    "nsq-redundant-pair",
 ];
 
 /// The preset the page opens with.
@@ -53,6 +54,27 @@ impl Preset {
     /// The parsed scenario (presets are tested to be valid).
     pub fn scenario(&self) -> Scenario {
         Scenario::from_json(self.json).unwrap_or_else(|e| panic!("preset {} is invalid: {e}", self.name))
+    }
+}
+
+/// Which system a scenario shows (the page groups its presets by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum System {
+    /// Go channels only.
+    Go,
+    /// An `nsq` section: nsqd nodes, consumers (and Go around them).
+    Nsq,
+}
+
+impl System {
+    /// The system `s` shows: NSQ when it has an `nsq` section.
+    pub fn of(s: &Scenario) -> System {
+        if s.nsq.is_some() {
+            System::Nsq
+        } else {
+            System::Go
+        }
     }
 }
 
@@ -73,5 +95,15 @@ mod tests {
             assert!(!s.title.is_empty() && !s.description.is_empty(), "{}", p.name);
         }
         assert!(get(DEFAULT).is_some());
+    }
+
+    #[test]
+    fn nsq_presets_are_nsq_and_the_rest_go() {
+        for p in ALL {
+            let want = if p.name.starts_with("nsq-") { System::Nsq } else { System::Go };
+            assert_eq!(System::of(&p.scenario()), want, "{}", p.name);
+        }
+        assert_eq!(serde_json::to_value(System::Nsq).unwrap(), "nsq");
+        assert_eq!(serde_json::to_value(System::Go).unwrap(), "go");
     }
 }

@@ -11,7 +11,9 @@
 //! - `TestClientTimeout`, `TestClientHeartbeat*`, `TestMaxHeartbeatInterval*`,
 //!   `TestOutputBuffering*`, TLS, deflate, snappy, auth, `TestSampling`,
 //!   `TestSameZoneConsumerV2`: connection-level features outside the server
-//!   state machines (heartbeats belong to the world's connection model).
+//!   state machines. Heartbeats belong to the world's connection model
+//!   (`world/nsq/beat.rs`, with nsqd's default 30 s interval and 60 s read
+//!   deadline; tested across cut links in `nsq_heartbeats.rs`).
 //! - `TestGetTopic` is ported against [`Nsqd`]; nsqd's metadata tests
 //!   (`nsqd_test.go`) are replaced by the stop/crash cases below.
 

@@ -183,3 +183,49 @@ fn scenario_checks() {
     let e = World::from_json(&bad).expect_err("refused").to_string();
     assert!(e.contains("no nsqlookupd named"), "{e}");
 }
+
+/// nsqadmin's "tombstone topic producer" (`nsq_tombstone`; nsqlookupd
+/// `http.go` `doTombstoneTopicProducer` on every lookupd,
+/// `FilterByActive`): a consumer polling within the 45 s tombstone
+/// lifetime does not discover the node for that topic; after it, it does.
+#[test]
+fn a_tombstoned_node_is_not_discovered_for_45s() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 10_000);
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"]);
+    // Refused, checked before anything changes.
+    let before = w.trace_hash();
+    for bad in [
+        r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nope"}"#,
+        r#"{"op":"nsq_tombstone","topic":"unknown","nsqd":"nsqd-3"}"#,
+        r#"{"op":"nsq_tombstone","topic":"bad topic!","nsqd":"nsqd-3"}"#,
+    ] {
+        assert!(w.apply(&cmd(bad)).is_err(), "{bad}");
+    }
+    assert_eq!(w.trace_hash(), before);
+    w.apply(&cmd(r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nsqd-3"}"#)).expect("tombstone");
+    for l in ["lookupd-1", "lookupd-2"] {
+        assert_eq!(w.nsq_lookup(l, "events"), Some(vec!["nsqd-1".to_string()]), "{l} hides nsqd-3");
+    }
+    // Existing connections stay; a new consumer process polls at once and
+    // every second after.
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"]);
+    w.apply(&cmd(r#"{"op":"consumer_crash","consumer":"w"}"#)).expect("crash");
+    w.apply(&cmd(r#"{"op":"consumer_start","consumer":"w"}"#)).expect("start");
+    step(&mut w, 54_000);
+    assert_eq!(w.nsq_consumer_nodes("w"), ["nsqd-1"], "not discovered within 45 s");
+    step(&mut w, 57_000);
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"], "discovered after the tombstone lifetime");
+    // Replays exactly.
+    let mut r = World::from_json(&w.scenario_with_log().to_json()).expect("replays");
+    r.run_until(w.now());
+    assert_eq!(r.trace_hash(), w.trace_hash());
+}
+
+#[test]
+fn tombstone_needs_a_lookupd() {
+    let json = r#"{"name":"x","seed":1,"nsq":{"nsqd":[{"name":"nsqd-1","topics":[{"name":"events"}]}]},"goroutines":[{"name":"idle","behavior":{"program":[{"forever":[{"sleep":"1s"}]}]}}]}"#;
+    let mut w = World::from_json(json).expect("valid");
+    let e = w.apply(&cmd(r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nsqd-1"}"#)).unwrap_err();
+    assert!(e.to_string().contains("no nsqlookupd"), "{e}");
+}

@@ -155,3 +155,53 @@ fn an_unclean_crash_loses_and_a_clean_stop_does_not() {
     assert_eq!((lost(&g, LossCause::UncleanCrash), g.lost.len()), before, "the clean stop lost nothing more: {g:?}");
     assert!(g.finished > 100);
 }
+
+/// SEMANTICS 2.7's mitigation, the redundant pair: every message is
+/// published to two nsqds (one logical message); an unclean crash of one
+/// loses its copies, but the other's remain: the book (counting by logical
+/// message) shows duplicates and no loss.
+#[test]
+fn a_redundant_pair_shows_duplicates_and_no_loss() {
+    let mut w = preset_world("nsq-redundant-pair");
+    run_checked(&mut w, 4_999);
+    let g = guarantees(&nsq(&w), "jobs");
+    assert_eq!(g.lost, vec![]);
+    assert!(g.handled_more_than_once > 40, "each copy handled once per node: {g:?}");
+    // Logical messages: one per value published, whatever the copies.
+    let published = w.snapshot().totals.published;
+    assert!(g.published.abs_diff(published) <= 2, "book {} vs published values {published}", g.published);
+    run_checked(&mut w, 5_001);
+    let crashed = nsq(&w).nodes[0].topics[0].channels[0].clone();
+    assert_eq!(crashed.depth, 0, "nsqd-a lost its memory");
+    run_checked(&mut w, 7_999);
+    assert!(count(&w, EventKind::NsqPublishFailed) > 5, "publishes to nsqd-a failed while it was down");
+    assert_eq!(w.snapshot().totals.dropped, 0, "yet every value was published (to nsqd-b)");
+    run_checked(&mut w, 20_000);
+    let g = guarantees(&nsq(&w), "jobs");
+    assert_eq!(g.lost, vec![], "no logical message lost: {g:?}");
+    assert!(g.handled_more_than_once > g.handled_once, "mostly duplicates: {g:?}");
+    assert_eq!(g.finished + g.live, g.published);
+    let totals = w.snapshot().totals;
+    assert_eq!(totals.dropped, 0);
+}
+
+/// A `publish` to a list of nodes names each node once, and only nodes of
+/// the scenario.
+#[test]
+fn a_redundant_publish_checks_its_nodes() {
+    let scenario = |nodes: &str| {
+        format!(
+            r#"{{"name":"x","seed":1,"nsq":{{"nsqd":[{{"name":"a"}},{{"name":"b"}}]}},
+            "goroutines":[{{"name":"p","behavior":{{"program":[{{"publish":{{"nsqd":{nodes},"topic":"t"}}}}]}}}}]}}"#
+        )
+    };
+    for bad in [r#"["a","a"]"#, r#"["a","nope"]"#, "[]"] {
+        let built = queuelab::scenario::Scenario::from_json(&scenario(bad)).map_err(|e| e.to_string()).and_then(|s| World::new(&s).map(|_| ()).map_err(|e| e.to_string()));
+        assert!(built.is_err(), "{bad}");
+    }
+    let mut w = World::from_json(&scenario(r#"["a","b"]"#)).expect("valid");
+    w.run_until(SimTime::ZERO + SimDuration::from_millis(100));
+    let v = nsq(&w);
+    assert_eq!(v.nodes.iter().map(|n| n.topics[0].message_count).collect::<Vec<_>>(), [1, 1], "one PUB to each");
+    assert_eq!(w.snapshot().totals.published, 1, "one value");
+}

@@ -345,3 +345,86 @@ fn sampled_expiry_scans_every_100ms_over_the_channels_listed_every_5s() {
     assert!(s.contains("nsqd-1: expiry by nsqd's sampled scan"), "{s}");
     assert!(exact.summary().to_string().contains("expire exactly at their deadline"));
 }
+
+/// go-nsq mock_test.go `TestConsumerRequeueNoBackoff` (MaxInFlight 1,
+/// BackoffMultiplier 10 ms), in the world: a handler that calls
+/// `RequeueWithoutBackoff` (`on_failure: "requeue_without_backoff"`) makes
+/// go-nsq write `REQ` with no `RDY 0` and no backoff wait (a continue
+/// signal), so the good messages behind it flow on at once; the same
+/// failures returned as errors (`Requeue(-1)`) back the consumer off.
+#[test]
+fn requeue_without_backoff_requeues_and_does_not_back_off() {
+    use queuelab::observe::trace::EventKind::*;
+    let scenario = |on_failure: &str| {
+        format!(
+            r#"{{"name":"rnb","seed":3,"nsq":{{"latency":"1ms",
+              "nsqd":[{{"name":"nsqd-1","topics":[{{"name":"test","channels":["ch"]}}]}}],
+              "consumers":[{{"name":"c","topic":"test","channel":"ch","nsqd":["nsqd-1"],"max_in_flight":1,
+                "work":"1ms","poison":[0],"requeue_delay":"0s","max_attempts":3,"backoff_multiplier":"10ms"{on_failure}}}]}},
+              "goroutines":[{{"name":"p","behavior":{{"program":[
+                {{"repeat":{{"times":3,"body":[{{"sleep":"20ms"}},{{"publish":{{"nsqd":"nsqd-1","topic":"test"}}}}]}}}},
+                {{"forever":[{{"sleep":"1s"}}]}}]}}}}]}}"#
+        )
+    };
+    let mut nb = World::from_json(&scenario(r#","on_failure":"requeue_without_backoff""#)).expect("valid");
+    nb.run_until(SimTime::ZERO + SimDuration::from_millis(200));
+    assert_eq!(count(&nb, NsqRequeue), 3, "p#0 is requeued at each of its 3 attempts");
+    assert_eq!(count(&nb, NsqBackoff), 0, "RequeueWithoutBackoff never backs off");
+    assert_eq!(count(&nb, NsqMaxAttempts), 1, "its 4th delivery is FINed unhandled");
+    assert_eq!(count(&nb, NsqFinish), 2, "p#1 and p#2 are finished");
+    let mut b = World::from_json(&scenario("")).expect("valid");
+    b.run_until(SimTime::ZERO + SimDuration::from_millis(200));
+    assert!(count(&b, NsqBackoff) > 0, "an error backs off");
+    // The spec option round-trips (a shared link keeps it).
+    let mut replay = World::from_json(&nb.scenario_with_log().to_json()).expect("replays");
+    replay.run_until(SimTime::ZERO + SimDuration::from_millis(200));
+    assert_eq!(replay.trace_hash(), nb.trace_hash());
+}
+
+/// go-nsq `producer.go` `MultiPublish` (nsqd `protocol_v2.go` `MPUB`): a
+/// batch of values in one frame and one round trip; every message of it is
+/// in the topic, each its own logical message, and all count as published
+/// when the `OK` comes back (all dropped if the node is down).
+#[test]
+fn multi_publish_sends_a_batch_in_one_round_trip() {
+    use queuelab::observe::trace::EventKind::*;
+    let scenario = |batch: u32| {
+        format!(
+            r#"{{"name":"mpub","seed":3,"nsq":{{"latency":"1ms",
+              "nsqd":[{{"name":"nsqd-1","topics":[{{"name":"events","channels":["jobs"]}}]}}],
+              "consumers":[{{"name":"c","topic":"events","channel":"jobs","nsqd":["nsqd-1"],"max_in_flight":10,"handlers":2,"work":"1ms"}}]}},
+              "goroutines":[{{"name":"p","behavior":{{"program":[
+                {{"repeat":{{"times":3,"body":[{{"sleep":"20ms"}},{{"publish":{{"nsqd":"nsqd-1","topic":"events","batch":{batch}}}}}]}}}},
+                {{"forever":[{{"sleep":"1s"}}]}}]}}}}]}}"#
+        )
+    };
+    let mut w = World::from_json(&scenario(5)).expect("valid");
+    w.run_until(SimTime::ZERO + SimDuration::from_millis(500));
+    w.check_nsq_book().unwrap();
+    assert_eq!(count(&w, NsqPublish), 3, "three MPUB frames");
+    assert_eq!(count(&w, NsqPublishOk), 3, "three round trips");
+    assert_eq!(count(&w, NsqPublished), 15, "fifteen messages in the topic");
+    let s = w.snapshot();
+    assert_eq!(s.totals.published, 15);
+    assert_eq!(s.totals.produced, s.totals.processed + s.totals.filtered + s.totals.dropped + s.totals.published + s.totals.live);
+    let nsq = s.nsq.expect("nsq");
+    assert_eq!(nsq.nodes[0].topics[0].message_count, 15);
+    let g = &nsq.guarantees[0];
+    assert_eq!((g.published, g.finished, g.handled_once), (15, 15, 15));
+    // Values are distinct (labels p#0 .. p#14).
+    let mut values: Vec<i64> = w.trace().events().filter(|e| e.kind == NsqMessage).map(|e| e.msg_value).collect();
+    values.sort();
+    assert_eq!(values, (0..15).collect::<Vec<_>>());
+    // Refused: a batch out of range, to several nodes, or with a delay.
+    for bad in [r#""batch":0"#, r#""batch":1001"#, r#""batch":2,"delay":"1s""#] {
+        let json = scenario(2).replace(r#""batch":2"#, bad);
+        assert!(World::from_json(&json).is_err(), "{bad}");
+    }
+    // The node down: the whole batch fails.
+    let mut down = World::from_json(&scenario(4)).expect("valid");
+    down.apply(&serde_json::from_str(r#"{"op":"nsqd_crash","nsqd":"nsqd-1"}"#).unwrap()).unwrap();
+    down.run_until(SimTime::ZERO + SimDuration::from_millis(500));
+    let t = down.snapshot().totals;
+    assert_eq!((t.published, t.dropped), (0, 12));
+    down.check_nsq_book().unwrap();
+}

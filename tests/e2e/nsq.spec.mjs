@@ -76,5 +76,9 @@ test('a go-nsq consumer is Go on the stage: its reader, its incoming channel, it
   // go-nsq's channel is the library's: no capacity slider or Close for it.
   await expect(page.locator('#channels')).toContainText('no channels you can change');
   await expect(page.locator('[data-close="archiver.incoming"]')).toHaveCount(0);
+  // Nor are its reader and handler goroutines Go groups to edit (the NSQ controls set handlers),
+  // nor its channel one to add goroutines on.
+  await expect(page.locator('[data-group-row="archiver.handler"], [data-group-row="archiver.conn1"]')).toHaveCount(0);
+  await expect(page.locator('#add option[value="archiver.incoming"]')).toHaveCount(0);
   expect(errors).toEqual([]);
 });

@@ -538,8 +538,21 @@ test(`random hostile calls to every method (seed ${SEED}, ${CALLS} calls)`, { ti
         break;
       }
       default: {
-        const which = rng.int(4);
-        if (which === 0) h.call(`presets() ${at}`, () => P.presets(anyArg(rng)));
+        const which = rng.int(6);
+        if (which === 4) {
+          // The guarantees book's queries: names the world has, or anything.
+          const figure = rng.chance(0.6)
+            ? rng.pick(['published', 'finished', 'handled_once', 'handled_more_than_once', 'lost', 'reordered', 'live'])
+            : anyArg(rng);
+          const name = () => (rng.chance(0.5) ? rng.pick(['events', 'jobs', 'archive', 'metrics', ...STRINGS]) : anyArg(rng));
+          const [t, c, x] = [name(), name(), timeArg()];
+          h.call(`nsq_messages(${describe(t)}, ${describe(c)}, ${describe(figure)}, ${describe(x)}) ${at}`, () => pg.nsq_messages(t, c, figure, x));
+        } else if (which === 5) {
+          const x = rng.chance(0.5) ? rng.int(500) : timeArg();
+          h.call(`nsq_message_life(${describe(x)}) ${at}`, () => pg.nsq_message_life(x));
+          const label = rng.chance(0.5) ? `producer#${rng.int(50)}` : anyArg(rng);
+          h.call(`nsq_find_message(${describe(label)}) ${at}`, () => pg.nsq_find_message(label));
+        } else if (which === 0) h.call(`presets() ${at}`, () => P.presets(anyArg(rng)));
         else if (which === 1) h.call(`default_preset() ${at}`, () => P.default_preset());
         else if (which === 2) {
           // A method called on something that is not a playground.

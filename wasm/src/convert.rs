@@ -73,6 +73,33 @@ pub fn number(x: u64) -> f64 {
     x as f64
 }
 
+/// Longest topic or channel name `nsq_messages` looks up: nsqd's limit is
+/// 64 characters, so a longer one names nothing (refused before it is
+/// copied into wasm memory).
+pub const MAX_NAME_UNITS: u32 = 1_000;
+
+/// A message id (`nsq_message_life`): only a whole number in
+/// `0..=2^53-1` names one.
+pub fn message_id(x: f64) -> Option<u64> {
+    (x.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&x)).then_some(x as u64)
+}
+
+/// A `GuaranteeFigure` ("published", "finished", "handled_once",
+/// "handled_more_than_once", "lost", "reordered", "live").
+pub fn figure(v: &JsValue) -> Result<queuelab::nsq::guarantees::Figure, String> {
+    let expected = "published, finished, handled_once, handled_more_than_once, lost, reordered or live";
+    let s = string_arg(v, 100).map_err(|e| match e {
+        StringArgError::NotAString(what) => format!("figure must be a string ({expected}), got {what}"),
+        StringArgError::TooLong(_) => format!("figure must be one of {expected}"),
+    })?;
+    figure_named(&s).ok_or_else(|| format!("figure must be one of {expected}, got {:?}", s))
+}
+
+/// The figure named `s` (its JSON name).
+pub fn figure_named(s: &str) -> Option<queuelab::nsq::guarantees::Figure> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
+
 /// Longest string `from_preset` looks up (every preset name is far
 /// shorter); a longer one is refused before it is copied into wasm memory.
 pub const MAX_PRESET_NAME: u32 = 100;
@@ -244,6 +271,25 @@ mod tests {
         assert_eq!(goroutine_id(f64::NAN), None);
         assert_eq!(goroutine_id(f64::INFINITY), None);
         assert_eq!(goroutine_id(4_294_967_296.0), None);
+    }
+
+    #[test]
+    fn message_ids_must_be_exact_js_integers() {
+        assert_eq!(message_id(7.0), Some(7));
+        assert_eq!(message_id(0.0), Some(0));
+        assert_eq!(message_id(MAX_SAFE_INTEGER), Some(9_007_199_254_740_991));
+        for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, MAX_SAFE_INTEGER + 2.0] {
+            assert_eq!(message_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn figures_are_named_as_in_json() {
+        use queuelab::nsq::guarantees::Figure;
+        assert_eq!(figure_named("handled_more_than_once"), Some(Figure::HandledMoreThanOnce));
+        assert_eq!(figure_named("live"), Some(Figure::Live));
+        assert_eq!(figure_named("Live"), None);
+        assert_eq!(figure_named(""), None);
     }
 
     #[test]

@@ -49,6 +49,14 @@ pub fn scenario_text(e: &StringArgError) -> JsError {
     }
 }
 
+/// A topic or channel argument that is not a name (`nsq_messages`).
+pub fn name_arg(what: &str, e: &StringArgError) -> JsError {
+    match e {
+        StringArgError::NotAString(got) => JsError::new(&format!("{what} must be a string, got {got}")),
+        StringArgError::TooLong(units) => JsError::new(&format!("{what} name too long: {units} characters (nsqd allows 64)")),
+    }
+}
+
 /// A command core refused (nothing changed): core's sentence as is, so the
 /// page can show it next to the control.
 pub fn refused(e: &CommandError) -> JsError {

@@ -21,6 +21,10 @@
 //!   restarts the scenario as it was loaded, without the edits.
 //! - `replay_to(t, max_events)` runs toward an absolute time in bounded
 //!   slices (opening a shared link without freezing the page).
+//! - `nsq_messages(topic, channel, figure, max)` and `nsq_message_life(msg)`
+//!   read the NSQ guarantees book (core's `World::nsq_messages` and
+//!   `World::nsq_message_life`): the messages behind a figure of the
+//!   snapshot's `nsq.guarantees`, and one message's copies.
 
 use crate::convert::{self, to_js};
 use crate::errors;
@@ -38,6 +42,8 @@ struct PresetInfo {
     name: &'static str,
     title: String,
     description: String,
+    /// Which system it shows, for the picker's groups.
+    system: presets::System,
 }
 
 /// Kernel events one `advance` call may apply (some 10-20 ms of work in a
@@ -74,7 +80,7 @@ impl Playground {
             .iter()
             .map(|p| {
                 let s = p.scenario();
-                PresetInfo { name: p.name, title: s.title, description: s.description }
+                PresetInfo { name: p.name, system: presets::System::of(&s), title: s.title, description: s.description }
             })
             .collect();
         to_js(&list)
@@ -216,6 +222,45 @@ impl Playground {
             Some(listing) => to_js(&listing),
             None => Ok(JsValue::UNDEFINED),
         }
+    }
+
+    /// The logical messages behind one figure of a channel's guarantees row
+    /// (`topic`/`channel` as in `NsqView.guarantees`), in publish order, at
+    /// most `max` (the earliest). Empty for an unknown row or a pure Go
+    /// world; throws if `figure` is not a `GuaranteeFigure` or a name is not
+    /// a string.
+    #[wasm_bindgen(unchecked_return_type = "NsqMessageRef[]")]
+    pub fn nsq_messages(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] topic: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] channel: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GuaranteeFigure")] figure: JsValue,
+        max: f64,
+    ) -> Result<JsValue, JsError> {
+        let topic = convert::string_arg(&topic, convert::MAX_NAME_UNITS).map_err(|e| errors::name_arg("topic", &e))?;
+        let channel = convert::string_arg(&channel, convert::MAX_NAME_UNITS).map_err(|e| errors::name_arg("channel", &e))?;
+        let figure = convert::figure(&figure).map_err(|m| errors::js(&m))?;
+        to_js(&self.tl.world().nsq_messages(&topic, &channel, figure, convert::count(max)))
+    }
+
+    /// The life of message `msg` (an `NsqMessageRef.msg`) from the
+    /// guarantees book: each channel copy's node, attempts, place and
+    /// handlings; `undefined` if the book does not know it.
+    #[wasm_bindgen(unchecked_return_type = "NsqMessageLife | undefined")]
+    pub fn nsq_message_life(&self, msg: f64) -> Result<JsValue, JsError> {
+        match convert::message_id(msg).and_then(|m| self.tl.world().nsq_message_life(m)) {
+            Some(life) => to_js(&life),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// The `NsqMessageRef.msg` of the message labelled `label`
+    /// (`producer-1#7`: events, tokens and the stage show labels), or
+    /// `undefined` if the guarantees book does not know it.
+    #[wasm_bindgen(unchecked_return_type = "number | undefined")]
+    pub fn nsq_find_message(&self, #[wasm_bindgen(unchecked_param_type = "string")] label: JsValue) -> Result<JsValue, JsError> {
+        let label = convert::string_arg(&label, convert::MAX_NAME_UNITS).map_err(|e| errors::name_arg("label", &e))?;
+        Ok(self.tl.world().nsq_find_message(&label).map_or(JsValue::UNDEFINED, |m| JsValue::from_f64(m as f64)))
     }
 
     /// Applies a live command (core's JSON form as a plain object). Throws

@@ -31,6 +31,8 @@ export type Stmt =
   | { wg_add: { wg: string; n: number } }
   | { wg_done: string }
   | { wg_wait: string }
+  /** go-nsq `Publish` to one node, or to each of a list (a redundant pair: one logical message); `batch`: `MultiPublish` of that many values. */
+  | { publish: { nsqd: string | string[]; topic: string; delay?: Duration; batch?: number } }
   | "take_divisor"
   | "drop_multiples"
   | "break"
@@ -104,7 +106,21 @@ export type Command =
   | { op: "add_channel"; name: string; capacity?: number }
   | { op: "close_channel"; channel: string }
   | { op: "pause"; goroutine: string }
-  | { op: "resume"; goroutine: string };
+  | { op: "resume"; goroutine: string }
+  | { op: "nsqd_crash"; nsqd: string }
+  | { op: "nsqd_stop"; nsqd: string }
+  | { op: "nsqd_restart"; nsqd: string }
+  | { op: "nsq"; action: NsqAction; nsqd: string; topic: string; channel?: string }
+  | { op: "consumer_crash"; consumer: string }
+  | { op: "consumer_stop"; consumer: string }
+  | { op: "consumer_start"; consumer: string }
+  | { op: "set_consumer"; consumer: string; max_in_flight?: number; failure_rate?: number }
+  | { op: "cut_link"; client: string; nsqd: string }
+  | { op: "heal_link"; client: string; nsqd: string }
+  | { op: "nsq_tombstone"; topic: string; nsqd: string };
+
+/** nsqadmin's actions on a topic or channel. */
+export type NsqAction = "create" | "pause" | "unpause" | "empty" | "delete";
 
 export interface TimedCommand {
   at: Duration;
@@ -157,6 +173,8 @@ export interface PresetInfo {
   name: string;
   title: string;
   description: string;
+  /** Which system it shows, for the picker's groups. */
+  system: "go" | "nsq" | "kafka";
 }
 
 export type RunStatus = "running" | "finished" | "main_returned" | "deadlock" | "panicked" | "stopped";
@@ -339,6 +357,114 @@ export interface NsqView {
   guarantees: ChannelGuarantees[];
   /** What each nsqlookupd knows (absent without lookupds). */
   lookupd?: NsqLookupdView[];
+  /** go-nsq consumers as their library sees them, in scenario order. */
+  consumers: NsqConsumerView[];
+  /** Publishing goroutines' connections to nodes (opened on first Publish). */
+  publishers: NsqPublisherConnView[];
+}
+
+/** A go-nsq consumer: its process state, RDY, backoff and connections. */
+export interface NsqConsumerView {
+  name: string;
+  topic: string;
+  channel: string;
+  /** "stopping": Stop() called, connections drain. */
+  state: "running" | "stopping" | "stopped" | "crashed";
+  max_in_flight: number;
+  /** Messages the library holds (delivered, not yet answered), over all connections. */
+  in_flight: number;
+  backoff: NsqBackoffView;
+  /** The goroutine group of its handlers (`<name>.handler`). */
+  handler_group: string;
+  /** The Go channel between its readers and handlers (go-nsq's incomingMessages). */
+  incoming: string;
+  /** The library's counters since its process (re)started. */
+  finished: number;
+  requeued: number;
+  /**
+   * Its connection slots, in connection order; a slot the library never
+   * opened (a node its lookups never named) is left out. A crashed or
+   * stopped consumer has no library running: every connection "closed",
+   * nothing in flight, backoff "none".
+   */
+  connections: NsqConnView[];
+}
+
+/** go-nsq's backoff state machine. */
+export interface NsqBackoffView {
+  level: number;
+  /** "none": every connection has its RDY share; "waiting": RDY 0 everywhere until `until_us`; "probing": RDY 1 on one connection. */
+  phase: "none" | "waiting" | "probing";
+  /** When the wait ends (virtual µs), in "waiting". */
+  until_us: number | null;
+}
+
+/** One consumer connection as the library sees it. */
+export interface NsqConnView {
+  nsqd: string;
+  /** "connecting": SUB sent, not answered; "closing": CLS sent; "closed": dropped, a retry may follow. */
+  state: "connecting" | "open" | "closing" | "closed";
+  /** The RDY count the library last sent. */
+  rdy: number;
+  /** Messages the library holds from this connection. */
+  in_flight: number;
+  /** The network between the consumer and the node is cut. */
+  cut: boolean;
+}
+
+/** A publishing goroutine's connection to a node (removed goroutines left out), by goroutine id, then node. */
+export interface NsqPublisherConnView {
+  /** The goroutine's name ("producer-1"). */
+  goroutine: string;
+  /** Its group. */
+  group: string;
+  nsqd: string;
+  cut: boolean;
+  /** A Publish waiting for this node's answer. */
+  waiting: boolean;
+}
+
+/** Which figure of a channel's guarantees `nsq_messages` lists. */
+export type GuaranteeFigure = "published" | "finished" | "handled_once" | "handled_more_than_once" | "lost" | "reordered" | "live";
+
+/** One logical message behind a guarantees figure (`nsq_messages`, publish order, the earliest `max`). */
+export interface NsqMessageRef {
+  /**
+   * Its publish sequence number (the guarantees book's logical id), for
+   * `nsq_message_life`. Not `EventView.msg`: the publisher's, the node's and
+   * each consumer's events about one message carry different ids (each
+   * delivery is a new Go value); they share its `label`.
+   */
+  msg: number;
+  /** "producer-1#7" (the `label` of every event about it). */
+  label: string;
+  /** What happened to it in this channel, in words ("handled 2 times", "lost: unclean crash of nsqd-1"). */
+  detail: string;
+}
+
+/** A message's life in every channel of its topic, from the guarantees book (`nsq_message_life`). */
+export interface NsqMessageLife {
+  msg: number;
+  label: string;
+  topic: string;
+  /** When its `Publish` was called. */
+  published_us: number;
+  /** By node, then channel. */
+  copies: NsqCopyLife[];
+}
+
+/** One channel copy of a message (or an entry without a copy: held by its topic, or lost before it reached a channel). */
+export interface NsqCopyLife {
+  /** "" for a publish that never reached a node. */
+  nsqd: string;
+  /** "" while the topic holds the message (no channel yet, or the topic paused). */
+  channel: string;
+  /** Deliveries so far (nsqd's attempts at the latest delivery). */
+  attempts: number;
+  /** Where the copy is now, in words ("in flight to worker conn1", "finished", "lost: unclean crash of nsqd-1"). */
+  place: string;
+  /** Times the handler started on it. */
+  handled: number;
 }
 
 /** One nsqlookupd's registration DB. */
@@ -496,7 +622,8 @@ export type EventKind =
   | "nsq_register"
   | "nsq_unregister"
   | "nsq_lookup"
-  | "nsq_discovered";
+  | "nsq_discovered"
+  | "nsq_heartbeat_timeout";
 
 export interface EventView {
   seq: number;
@@ -508,6 +635,24 @@ export interface EventView {
   label: string | null;
   /** Plain words: "producer sent producer#3 to jobs (buffered, 2 queued)". */
   text: string;
+  /** For NSQ events, where it happened, as far as the event says (absent for Go events). */
+  nsq?: NsqEventPlace;
+}
+
+/**
+ * Where an NSQ event happened. `nsqd` where the kind names the node; the
+ * consumer (with its topic and channel) from its incoming channel, reader or
+ * handler goroutines; for a node-side copy event (`nsq_timeout`) the topic,
+ * and the channel when only one channel of that node has the message. (Such
+ * an event's `msg` is 2^63 + the publish sequence number, beyond a JS
+ * number's precision: use its `label`.)
+ */
+export interface NsqEventPlace {
+  nsqd?: string;
+  topic?: string;
+  channel?: string;
+  /** The consumer, or the publishing goroutine (the names `cut_link` takes). */
+  client?: string;
 }
 
 export interface Sample {
@@ -519,6 +664,28 @@ export interface Sample {
   p50_us: number;
   p99_us: number;
   blocked: number;
+  /** Per NSQ channel (every node's, in view order); absent in a pure Go world. */
+  nsq?: NsqChannelSample[];
+}
+
+/** One NSQ channel at a sample: gauges, and cumulative counters (the page derives rates). Counters are the channel's own: they start again at 0 when a deleted (or ephemeral) channel is made anew. */
+export interface NsqChannelSample {
+  nsqd: string;
+  topic: string;
+  channel: string;
+  memory_depth: number;
+  backend_depth: number;
+  in_flight: number;
+  deferred: number;
+  /** Cumulative. */
+  requeue_count: number;
+  /** Cumulative. */
+  timeout_count: number;
+  /** Cumulative FINs. */
+  finish_count: number;
+  /** Since the channel was created; null before the first FIN. */
+  e2e_p50_us: number | null;
+  e2e_p99_us: number | null;
 }
 
 export interface ListingLine {

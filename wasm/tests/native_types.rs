@@ -10,7 +10,8 @@
 
 use queuelab::command::Command;
 use queuelab::gochan::behavior::Role;
-use queuelab::nsq::guarantees::{ChannelGuarantees, LossCause};
+use queuelab::nsq::guarantees::{ChannelGuarantees, Figure, LossCause};
+use queuelab::presets::System;
 use queuelab::observe::snapshot::{GState, RunStatus};
 use queuelab::observe::trace::EventKind;
 use queuelab::presets;
@@ -83,6 +84,13 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("NsqView", "guarantees") => "ChannelGuarantees",
         ("NsqView", "lookupd") => "NsqLookupdView",
         ("NsqLookupdView", "topics") => "NsqLookupdTopicView",
+        ("NsqView", "consumers") => "NsqConsumerView",
+        ("NsqView", "publishers") => "NsqPublisherConnView",
+        ("NsqConsumerView", "backoff") => "NsqBackoffView",
+        ("NsqConsumerView", "connections") => "NsqConnView",
+        ("NsqMessageLife", "copies") => "NsqCopyLife",
+        ("EventView", "nsq") => "NsqEventPlace",
+        ("Sample", "nsq") => "NsqChannelSample",
         _ => return None,
     })
 }
@@ -156,7 +164,10 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
     for e in nsq.events_since(0, 50) {
         c.check("EventView", &serde_json::to_value(e).expect("json"));
     }
-    // The guarantees book is not kept by a run yet: a hand-built row.
+    for s in nsq.series().samples().take(3) {
+        c.check("Sample", &serde_json::to_value(s).expect("json"));
+    }
+    // A hand-built row with a loss (the runs above lose nothing).
     let book = ChannelGuarantees {
         topic: "events".into(),
         channel: "archive".into(),
@@ -164,11 +175,23 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         ..ChannelGuarantees::default()
     };
     c.check("ChannelGuarantees", &serde_json::to_value(book).expect("json"));
+    // The messages behind a figure, and a life: every copy of a message
+    // finished in `metrics` and still queued in `archive` (no consumer).
+    let refs = nsq.nsq_messages("events", "metrics", Figure::Finished, 3);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        c.check("NsqMessageRef", &serde_json::to_value(r).expect("json"));
+    }
+    let life = nsq.nsq_message_life(refs[0].msg).expect("a life");
+    assert_eq!(life.copies.len(), 2, "{life:?}");
+    c.check("NsqMessageLife", &serde_json::to_value(life).expect("json"));
     let every = [
         "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
         "ListingLine", "TimelineView", "Mark", "NsqView", "NsqdView", "NsqTopicView", "NsqChannelView",
-        "NsqClientView", "ChannelGuarantees", "NsqLookupdView", "NsqLookupdTopicView",
+        "NsqClientView", "ChannelGuarantees", "NsqLookupdView", "NsqLookupdTopicView", "NsqConsumerView",
+        "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "NsqChannelSample",
+        "NsqMessageRef", "NsqMessageLife", "NsqCopyLife",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");
@@ -179,7 +202,38 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
 fn preset_info_matches_the_interface() {
     let f = interfaces(TS_TYPES);
     let fields: Vec<&str> = f["PresetInfo"].iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(fields, ["name", "title", "description"]);
+    assert_eq!(fields, ["name", "title", "description", "system"]);
+    // Every system a preset shows is one the union names ("kafka" comes later).
+    let start = TS_TYPES.find("export interface PresetInfo").expect("PresetInfo");
+    let line = TS_TYPES[start..].lines().find(|l| l.trim().starts_with("system:")).expect("system field");
+    let union: BTreeSet<&str> = line.split('"').skip(1).step_by(2).collect();
+    assert_eq!(union, BTreeSet::from(["go", "nsq", "kafka"]));
+    for p in presets::ALL {
+        let system = serde_json::to_value(System::of(&p.scenario())).expect("json");
+        assert!(union.contains(system.as_str().expect("a string")), "{}: {system}", p.name);
+    }
+}
+
+#[test]
+fn guarantee_figures_are_named_as_in_core() {
+    let all = [
+        Figure::Published,
+        Figure::Finished,
+        Figure::HandledOnce,
+        Figure::HandledMoreThanOnce,
+        Figure::Lost,
+        Figure::Reordered,
+        Figure::Live,
+    ];
+    for f in &all {
+        match f {
+            Figure::Published | Figure::Finished | Figure::HandledOnce | Figure::HandledMoreThanOnce | Figure::Lost | Figure::Reordered | Figure::Live => {}
+        }
+    }
+    assert_eq!(string_union(TS_TYPES, "GuaranteeFigure"), names(&all));
+    for name in names(&all) {
+        assert!(queuelab_wasm::convert::figure_named(&name).is_some(), "{name}");
+    }
 }
 
 /// Every variant, with an exhaustive match so a new variant fails to compile here.
@@ -202,7 +256,7 @@ fn all_kinds() -> Vec<EventKind> {
         Unblocked, SelectChose, WorkStart, WorkEnd, Sleep, Closed, Panicked, Dropped, Processed, Filtered, Prime,
         WgAdd, WgDone, Finished, Deadlock, Spawned, Removed, Paused, Resumed, Capacity, Yield, NsqPublish,
         NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed, NsqTouchFailed,
-        NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered,
+        NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
     ];
     for k in &all {
         match k {
@@ -211,7 +265,7 @@ fn all_kinds() -> Vec<EventKind> {
             | Processed | Filtered | Prime | WgAdd | WgDone | Finished | Deadlock | Spawned | Removed | Paused
             | Resumed | Capacity | Yield | NsqPublish | NsqPublished | NsqPublishOk | NsqMessage | NsqFinish | NsqTimeout
             | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed | NsqTouchFailed
-            | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered => {}
+            | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout => {}
         }
     }
     all
@@ -280,12 +334,103 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"close_channel","channel":"jobs"}"#,
         r#"{"op":"pause","goroutine":"producer"}"#,
         r#"{"op":"resume","goroutine":"producer"}"#,
+        r#"{"op":"nsqd_crash","nsqd":"nsqd-1"}"#,
+        r#"{"op":"nsqd_stop","nsqd":"nsqd-1"}"#,
+        r#"{"op":"nsqd_restart","nsqd":"nsqd-1"}"#,
+        r#"{"op":"nsq","action":"create","nsqd":"nsqd-1","topic":"events"}"#,
+        r#"{"op":"nsq","action":"pause","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#,
+        r#"{"op":"nsq","action":"unpause","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#,
+        r#"{"op":"nsq","action":"empty","nsqd":"nsqd-1","topic":"events"}"#,
+        r#"{"op":"nsq","action":"delete","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#,
+        r#"{"op":"consumer_crash","consumer":"worker"}"#,
+        r#"{"op":"consumer_stop","consumer":"worker"}"#,
+        r#"{"op":"consumer_start","consumer":"worker"}"#,
+        r#"{"op":"set_consumer","consumer":"worker"}"#,
+        r#"{"op":"set_consumer","consumer":"worker","max_in_flight":8,"failure_rate":0.25}"#,
+        r#"{"op":"cut_link","client":"worker","nsqd":"nsqd-1"}"#,
+        r#"{"op":"heal_link","client":"producer","nsqd":"nsqd-1"}"#,
+        r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nsqd-1"}"#,
     ];
+    let declared = command_fields(TS_TYPES);
     let mut ops = BTreeSet::new();
+    let mut actions = BTreeSet::new();
     for e in examples {
         let cmd: Command = serde_json::from_str(e).unwrap_or_else(|err| panic!("{e}: {err}"));
+        // Core's serde gives back the TS shape it was given (the same
+        // fields; durations come back in human form) and reads it again.
         let back = serde_json::to_value(&cmd).expect("json");
-        ops.insert(back["op"].as_str().expect("op").to_owned());
+        let given: Value = serde_json::from_str(e).expect("json");
+        let top = |v: &Value| v.as_object().expect("object").keys().cloned().collect::<BTreeSet<_>>();
+        assert_eq!(top(&back), top(&given), "{e} does not round-trip");
+        let again: Command = serde_json::from_value(back.clone()).expect("reads its own output");
+        assert_eq!(again, cmd, "{e} does not round-trip");
+        let op = back["op"].as_str().expect("op").to_owned();
+        let fields = declared.get(&op).unwrap_or_else(|| panic!("no {op} in the TS Command union"));
+        let keys: BTreeSet<&str> = back.as_object().expect("object").keys().map(String::as_str).filter(|k| *k != "op").collect();
+        let all: BTreeSet<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+        let required: BTreeSet<&str> = fields.iter().filter(|(_, opt)| !opt).map(|(f, _)| f.as_str()).collect();
+        assert!(keys.is_subset(&all), "{op}: core takes {keys:?}, TS declares {all:?}");
+        assert!(required.is_subset(&keys), "{op}: TS requires {required:?}, the example has {keys:?}");
+        if let Some(a) = back.get("action") {
+            actions.insert(a.as_str().expect("action").to_owned());
+        }
+        ops.insert(op);
     }
     assert_eq!(string_union(TS_TYPES, "Command"), ops);
+    assert_eq!(string_union(TS_TYPES, "NsqAction"), actions);
+    // Every field the TS union declares was in some example (optional ones
+    // included), so core accepts each (it denies unknown fields).
+    for (op, fields) in &declared {
+        for (f, _) in fields {
+            let seen = examples.iter().any(|e| {
+                let v: Value = serde_json::from_str(e).expect("json");
+                v["op"] == op.as_str() && v.get(f).is_some()
+            });
+            assert!(seen, "{op}.{f}: no example uses it");
+        }
+    }
+}
+
+/// `| { op: "x"; a: T; b?: T }` lines of the TS `Command` union → op →
+/// (field, optional), `op` itself left out.
+fn command_fields(ts: &str) -> BTreeMap<String, Vec<(String, bool)>> {
+    let start = ts.find("export type Command =").expect("Command");
+    let body = &ts[start..start + ts[start..].find("\n\n").expect("end")];
+    let mut out = BTreeMap::new();
+    for line in body.lines().filter_map(|l| l.trim().strip_prefix("| {")) {
+        let inner = line.trim().trim_end_matches(';').trim_end_matches('}').trim();
+        let mut op = None;
+        let mut fields = Vec::new();
+        // Split on "; " at depth 0 (a field type may be an object type).
+        let mut depth = 0;
+        let mut part = String::new();
+        let mut parts = Vec::new();
+        for ch in inner.chars() {
+            match ch {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ';' if depth == 0 => {
+                    parts.push(std::mem::take(&mut part));
+                    continue;
+                }
+                _ => {}
+            }
+            part.push(ch);
+        }
+        parts.push(part);
+        for p in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let (name, ty) = p.split_once(':').unwrap_or_else(|| panic!("unparsed {p:?}"));
+            let (name, optional) = match name.trim().strip_suffix('?') {
+                Some(n) => (n, true),
+                None => (name.trim(), false),
+            };
+            if name == "op" {
+                op = Some(ty.trim().trim_matches('"').to_owned());
+            } else {
+                fields.push((name.to_owned(), optional));
+            }
+        }
+        out.insert(op.expect("op"), fields);
+    }
+    out
 }

@@ -25,58 +25,18 @@
 // the Go view (its goroutines stay there; their links run down to nsqd).
 //
 // createNsqView(S, P) has the Go view's interface (see views/go.js), plus
-// hitMessage(x, y) (the message id of a token there), listItems(snap) and
+// hitMessage(x, y) (the label of the message a token there carries), listItems(snap) and
 // ariaText(snap) for the accessible list.
 
 import { drawIcon, fmtDuration } from '../draw.js';
 import { createGoView } from './go.js';
+import {
+  HEAD_H, TOPIC_H, LINE_H, publishTargets, consumersOf, parts, structureKey, computeLayout,
+  channelRow as channelRowIn, topicAnchor as topicAnchorIn, goSnap,
+} from './nsq-layout.js';
 
 const TOKEN_MS = 420;
 const MAX_TOKENS = 80;
-const CARD_H = 40;
-const TILE = 18;
-const HEAD_H = 26; // a node's or consumer's title bar
-const TOPIC_H = 22;
-const CHAN_H = 40;
-const CONN_H = 17;
-const LINE_H = 16;
-const GAP = 12;
-
-/** The `publish` statements' nodes and topics of one behaviour. */
-function publishTargets(behavior) {
-  const out = [];
-  const walk = (stmts) => {
-    if (!Array.isArray(stmts)) return;
-    for (const s of stmts) {
-      if (!s || typeof s !== 'object') continue;
-      if (s.publish && typeof s.publish === 'object') {
-        const nodes = Array.isArray(s.publish.nsqd) ? s.publish.nsqd : [s.publish.nsqd];
-        for (const n of nodes) if (typeof n === 'string') out.push({ nsqd: n, topic: String(s.publish.topic ?? '') });
-      }
-      if (s.repeat) walk(s.repeat.body);
-      if (s.forever) walk(s.forever);
-      if (s.range) walk(s.range.body);
-      if (s.select) {
-        for (const c of s.select.cases || []) walk(c.body);
-        walk(s.select.default);
-        if (s.select.after) walk(s.select.after.body);
-      }
-    }
-  };
-  if (behavior && behavior.program) walk(behavior.program);
-  return out;
-}
-
-/** The consumers as the view draws them: from the engine's consumer views, or (older engines) from the groups. */
-function consumersOf(snap) {
-  if (Array.isArray(snap.nsq.consumers)) return snap.nsq.consumers;
-  return snap.groups.filter((g) => g.behavior && g.behavior.nsq_handler).map((g) => {
-    const name = g.name.replace(/\.handler$/, '');
-    return { name, topic: '', channel: '', state: 'running', max_in_flight: 0, in_flight: 0,
-      backoff: { level: 0, phase: 'none', until_us: null }, handler_group: g.name, incoming: `${name}.incoming`,
-      finished: 0, requeued: 0, connections: [] };
-  });
-}
 
 export function createNsqView(S, P) {
   const ctx = S.ctx;
@@ -88,174 +48,10 @@ export function createNsqView(S, P) {
   let drewTokens = false;
   let goBand = false; // the scenario's own Go channels are drawn above
 
-  // --- what belongs to whom --------------------------------------------------
-
-  function parts(snap) {
-    const consumers = consumersOf(snap);
-    const libGroups = new Set();
-    for (const c of consumers) libGroups.add(c.handler_group);
-    for (const g of snap.groups) if (g.behavior && (g.behavior.nsq_reader || g.behavior.nsq_handler)) libGroups.add(g.name);
-    const libChannels = new Set(snap.channels.filter((c) => c.library).map((c) => c.id));
-    const userChannels = snap.channels.filter((c) => !libChannels.has(c.id));
-    const others = snap.goroutines.filter((g) => !libGroups.has(g.group));
-    return { consumers, libGroups, userChannels, others };
-  }
-
-  function structureKey(snap, pt) {
-    let k = `${S.width}|${S.layoutEpoch}|${pt.userChannels.length}|`;
-    for (const g of pt.others) k += `${g.id},`;
-    k += '|';
-    for (const n of snap.nsq.nodes) {
-      k += `${n.name}:`;
-      for (const t of n.topics) k += `${t.name}(${t.channels.map((c) => c.name).join(',')})`;
-      k += ';';
-    }
-    for (const l of snap.nsq.lookupd || []) k += `L${l.name};`;
-    for (const c of pt.consumers) {
-      k += `C${c.name}:${c.connections.length}:${c.backoff.phase !== 'none'}:`;
-      for (const g of snap.goroutines) if (g.group === c.handler_group) k += `${g.id}.`;
-    }
-    return k;
-  }
-
-  // --- layout ------------------------------------------------------------------
-
-  function nodeHeight(n) {
-    let h = HEAD_H + 6;
-    for (const t of n.topics) h += TOPIC_H + t.channels.length * CHAN_H + 4;
-    if (!n.topics.length) h += LINE_H + 4;
-    return h;
-  }
-
-  function handlerGrid(count, w) {
-    const cols = Math.max(1, Math.min(count, Math.floor((w + 6) / 112)));
-    const rows = Math.ceil(count / cols);
-    if (count <= 8) return { tile: false, cols, h: rows * (CARD_H + 6) - 6 };
-    const per = Math.max(1, Math.floor((w + 4) / (TILE + 4)));
-    return { tile: true, per, h: Math.ceil(count / per) * (TILE + 4) };
-  }
-
-  function consumerHeight(c, handlers, w) {
-    let h = HEAD_H + LINE_H + 4;
-    if (c.backoff.phase !== 'none') h += LINE_H;
-    h += Math.max(1, c.connections.length) * CONN_H + 6;
-    if (handlers > 0) h += handlerGrid(handlers, w - 16).h + 8;
-    return h;
-  }
-
-  function computeLayout(snap, pt) {
-    const W = S.width;
-    const nodes = snap.nsq.nodes;
-    const lookupds = snap.nsq.lookupd || [];
-    const wide = W >= 620;
-    const pad = 10;
-    const top = S.top + 8;
-    const pos = new Map(); // goroutine id -> card box
-    const nodeBox = new Map(); // node name -> { x, y, w, h, topics: Map(topic -> { y, channels: Map(channel -> row) }) }
-    const lookBox = new Map();
-    const consBox = new Map(); // consumer name -> { x, y, w, h, conns: [y], handlers }
-    const pubs = goBand ? [] : pt.others;
-    // Columns (wide) or bands (narrow).
-    let px; let pw; let nx; let nw; let cx; let cw;
-    if (wide) {
-      pw = pubs.length ? Math.min(170, Math.max(110, W * 0.2)) : 0;
-      cw = Math.min(270, Math.max(180, W * 0.3));
-      px = pad;
-      cx = W - pad - cw;
-      nx = px + pw + (pw ? 44 : 0);
-      nw = Math.max(160, cx - 44 - nx);
-    } else {
-      px = pad; pw = W - pad * 2;
-      nx = pad; nw = W - pad * 2;
-      cx = pad; cw = W - pad * 2;
-    }
-    let y = top;
-    // Publishers.
-    let pubBottom = top;
-    if (pubs.length) {
-      const cols = wide ? 1 : Math.max(1, Math.min(pubs.length, Math.floor((pw + 8) / 130)));
-      const w = wide ? pw : (pw - (cols - 1) * 8) / cols;
-      pubs.forEach((g, i) => {
-        const r = Math.floor(i / cols);
-        const c = i % cols;
-        pos.set(g.id, { x: px + c * (w + 8), y: top + 16 + r * (CARD_H + 8), w, h: CARD_H, tile: false });
-      });
-      pubBottom = top + 16 + Math.ceil(pubs.length / cols) * (CARD_H + 8);
-    }
-    if (!wide) y = pubs.length ? pubBottom + 26 : top;
-    // lookupds: a row above the nodes.
-    if (lookupds.length) {
-      const lw = Math.min(150, (nw - (lookupds.length - 1) * 8) / lookupds.length);
-      lookupds.forEach((l, i) => {
-        lookBox.set(l.name, { x: nx + i * (lw + 8), y, w: lw, h: 36 });
-      });
-      y += 36 + 26;
-    }
-    // Nodes, stacked.
-    const nodesTop = y;
-    for (const n of nodes) {
-      const h = nodeHeight(n);
-      const box = { x: nx, y, w: nw, h, topics: new Map() };
-      let ty = y + HEAD_H + 4;
-      for (const t of n.topics) {
-        const tb = { y: ty, channels: new Map() };
-        ty += TOPIC_H;
-        for (const c of t.channels) { tb.channels.set(c.name, { y: ty, h: CHAN_H }); ty += CHAN_H; }
-        ty += 4;
-        box.topics.set(t.name, tb);
-      }
-      nodeBox.set(n.name, box);
-      y += h + GAP;
-    }
-    const nodesBottom = y - GAP;
-    // Consumers.
-    let cy = wide ? (lookupds.length ? nodesTop : top) : nodesBottom + 30;
-    const handlersOf = new Map();
-    for (const g of snap.goroutines) {
-      if (!handlersOf.has(g.group)) handlersOf.set(g.group, []);
-      handlersOf.get(g.group).push(g);
-    }
-    for (const c of pt.consumers) {
-      const hs = handlersOf.get(c.handler_group) || [];
-      const h = consumerHeight(c, hs.length, cw);
-      const box = { x: cx, y: cy, w: cw, h, conns: [], handlers: hs };
-      let ry = cy + HEAD_H + LINE_H + 4 + (c.backoff.phase !== 'none' ? LINE_H : 0);
-      for (let i = 0; i < Math.max(1, c.connections.length); i++) { box.conns.push(ry + CONN_H / 2); ry += CONN_H; }
-      ry += 6;
-      const grid = handlerGrid(hs.length, cw - 16);
-      if (!grid.tile) {
-        const w = (cw - 16 - (grid.cols - 1) * 6) / grid.cols;
-        hs.forEach((g, i) => {
-          pos.set(g.id, { x: cx + 8 + (i % grid.cols) * (w + 6), y: ry + Math.floor(i / grid.cols) * (CARD_H + 6), w, h: CARD_H, tile: false });
-        });
-      } else {
-        hs.forEach((g, i) => {
-          pos.set(g.id, { x: cx + 8 + (i % grid.per) * (TILE + 4), y: ry + Math.floor(i / grid.per) * (TILE + 4), w: TILE, h: TILE, tile: true });
-        });
-      }
-      consBox.set(c.name, box);
-      cy += h + GAP;
-    }
-    const bottom = Math.max(pubBottom, nodesBottom, cy - GAP);
-    return { pos, nodeBox, lookBox, consBox, wide, needHeight: Math.ceil(bottom - S.top + 10) };
-  }
-
   // --- geometry helpers -----------------------------------------------------------
 
-  function channelRow(nodeName, topic, channel) {
-    const b = layout.nodeBox.get(nodeName);
-    const t = b && b.topics.get(topic);
-    const r = t && t.channels.get(channel);
-    if (!r) return null;
-    return { b, y: r.y + 13 };
-  }
-
-  function topicAnchor(nodeName, topic) {
-    const b = layout.nodeBox.get(nodeName);
-    if (!b) return null;
-    const t = b.topics.get(topic);
-    return { x: b.x, y: t ? t.y + TOPIC_H / 2 : b.y + HEAD_H / 2, b };
-  }
+  const channelRow = (nodeName, topic, channel) => channelRowIn(layout, nodeName, topic, channel);
+  const topicAnchor = (nodeName, topic) => topicAnchorIn(layout, nodeName, topic);
 
   function cardAnchor(id, side) {
     const p = layout.pos.get(id);
@@ -443,15 +239,20 @@ export function createNsqView(S, P) {
     }
   }
 
-  function backoffText(c, nowUs) {
+  function backoffLines(c, nowUs) {
     const b = c.backoff;
     if (b.phase === 'waiting') {
       const left = b.until_us != null ? Math.max(0, b.until_us - nowUs) : null;
-      return `backoff level ${b.level}: RDY 0${left != null ? ` for ${fmtDuration(left)}` : ''}, then an RDY 1 probe`;
+      return [`backoff level ${b.level}: RDY 0${left != null ? ` for ${fmtDuration(left)}` : ''},`, 'then an RDY 1 probe'];
     }
-    if (b.phase === 'probing') return `backoff level ${b.level}: probing with RDY 1 on one connection`;
-    return '';
+    if (b.phase === 'probing') return [`backoff level ${b.level}: probing,`, 'RDY 1 on one connection'];
+    return ['', ''];
   }
+
+  function backoffText(c, nowUs) {
+    return backoffLines(c, nowUs).join(' ').trim();
+  }
+
 
   function drawConsumer(c, snap) {
     const b = layout.consBox.get(c.name);
@@ -472,8 +273,11 @@ export function createNsqView(S, P) {
     text(`max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN ${c.finished} · REQ ${c.requeued}`, b.x + 10, y, TINY, '--muted', b.w - 20);
     y += LINE_H;
     if (c.backoff.phase !== 'none') {
+      // Two lines: the state, then what comes next.
+      const [now, next] = backoffLines(c, snap.time_us);
       drawIcon(ctx, 'hourglass', b.x + 14, y, 5, S.theme['--st-send']);
-      text(backoffText(c, snap.time_us), b.x + 24, y, TINY, '--st-send', b.w - 34);
+      text(now, b.x + 24, y, TINY, '--st-send', b.w - 34);
+      if (next) text(next, b.x + 24, y + LINE_H, TINY, '--st-send', b.w - 34);
     }
     if (!c.connections.length) text(c.state === 'running' ? 'no connection yet' : 'no connection', b.x + 10, b.conns[0], TINY, '--muted');
     c.connections.forEach((cn, i) => {
@@ -589,7 +393,7 @@ export function createNsqView(S, P) {
       const t = tokenFor(e, snap, pt, byId);
       if (!t) continue;
       if (tokens.length >= MAX_TOKENS) tokens.shift();
-      tokens.push({ ...t, msg: e.msg, t0: now, t1: now + TOKEN_MS });
+      tokens.push({ ...t, label: e.label, t0: now, t1: now + TOKEN_MS });
     }
   }
 
@@ -639,7 +443,7 @@ export function createNsqView(S, P) {
       case 'nsq_timeout': {
         // The copy flies back from its owner (if the event names it) to the queue, with a clock mark.
         const nodeName = where.nsqd;
-        let c = where.client ? pt.consumers.find((x) => where.client.startsWith(x.name)) : null;
+        let c = where.client ? pt.consumers.find((x) => x.name === where.client) : null;
         if (!c && where.topic) c = pt.consumers.find((x) => x.topic === where.topic && (!where.channel || x.channel === where.channel));
         if (!c) c = pt.consumers.find((x) => x.connections.some((cn) => cn.nsqd === nodeName));
         if (!c) return null;
@@ -685,9 +489,9 @@ export function createNsqView(S, P) {
     const now = performance.now();
     for (let i = tokens.length - 1; i >= 0; i--) {
       const t = tokens[i];
-      if (t.msg == null || now < t.t0 || now >= t.t1) continue;
+      if (t.label == null || now < t.t0 || now >= t.t1) continue;
       const [tx, ty] = pointAlong(t.pts, (now - t.t0) / (t.t1 - t.t0));
-      if (Math.hypot(tx - x, ty - y) <= 8) return t.msg;
+      if (Math.hypot(tx - x, ty - y) <= 8) return t.label;
     }
     return null;
   }
@@ -771,10 +575,10 @@ export function createNsqView(S, P) {
         S.top = 0;
         goH = goView.prepare(goSnap(snap, pt), Math.min(maxH, 320)) + 8;
       }
-      const key = `${structureKey(snap, pt)}|${goH}`;
+      const key = `${structureKey(snap, pt, S)}|${goH}`;
       if (!layout || key !== layoutKey) {
         S.top = goH;
-        layout = computeLayout(snap, pt);
+        layout = computeLayout(snap, pt, S, goBand);
         layoutKey = key;
         S.top = 0;
       }
@@ -818,11 +622,5 @@ export function createNsqView(S, P) {
     },
     clearTokens() { tokens = []; goView.clearTokens(); },
   };
-}
-
-/** The part of the snapshot the Go view draws above: the scenario's own goroutines and channels. */
-function goSnap(snap, pt) {
-  const keep = new Set(pt.others.map((g) => g.group));
-  return { ...snap, goroutines: pt.others, channels: pt.userChannels, groups: snap.groups.filter((g) => keep.has(g.name)) };
 }
 

@@ -279,14 +279,20 @@ impl GoRuntime {
                 self.drop_held(k, g, cause);
                 self.gs[gi].pc += 1;
             }
-            Op::Publish { node, topic } => {
+            Op::Publish { node, topic, fresh, settle, batch } => {
                 // The pc moves on when the response comes back
                 // (`net_reply`); until then the goroutine holds its value.
                 let v = self.value_to_send(k, g);
+                // An MPUB's other values: the next ones (they enter the
+                // ledger with the answer).
+                let extra_from = self.gs[gi].next_value;
+                if batch > 1 {
+                    self.gs[gi].next_value = extra_from.saturating_add(i64::from(batch) - 1);
+                }
                 self.gs[gi].wait = u32::from(node);
                 self.set_state(g, GState::BlockedNet, now);
                 k.record(EventKind::NsqPublish, g, NONE, Some(v), i64::from(node));
-                k.syscalls.push(Syscall::Publish { g, node, topic });
+                k.syscalls.push(Syscall::Publish { g, node, topic, fresh, settle, batch, extra_from });
                 return false;
             }
             Op::NsqRead { conn } => {
@@ -666,6 +672,38 @@ impl GoRuntime {
         }
         let held = self.gs[gi].held.take();
         k.record(EventKind::NsqPublishOk, g, NONE, held, i64::from(node));
+        if let Some(m) = held {
+            k.ledger.published(m);
+        }
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// A `Publish` of a redundant group that does not settle the value
+    /// returned (`ok`: `OK`, else an error): `g` keeps its value for the
+    /// next node and runs on.
+    pub(crate) fn net_reply_keep(&mut self, k: &mut Kit, g: GoId, node: u32, ok: bool, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+            return;
+        }
+        let kind = if ok { EventKind::NsqPublishOk } else { EventKind::NsqPublishFailed };
+        k.record(kind, g, NONE, self.gs[gi].held, i64::from(node));
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// The last `Publish` of a redundant group failed, but an earlier one
+    /// returned `OK`: the value is published all the same.
+    pub(crate) fn net_fail_published(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+            return;
+        }
+        let held = self.gs[gi].held.take();
+        k.record(EventKind::NsqPublishFailed, g, NONE, held, i64::from(node));
         if let Some(m) = held {
             k.ledger.published(m);
         }

@@ -88,13 +88,56 @@ pub enum Stmt {
 /// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`; with `"delay":
 /// "2s"` it is go-nsq's `DeferredPublish` (nsqd's `DPUB`): each channel's
 /// copy is deferred that long (0 to 1h, nsqd's max-req-timeout).
+///
+/// With a list of nodes (`"nsqd": ["nsqd-a", "nsqd-b"]`) it is the
+/// redundant pair (SEMANTICS 2.7's mitigation): one producer per node,
+/// `Publish` to each in turn with the same value, as one logical message
+/// (one publish sequence number). The value counts as published if any of
+/// them returned `OK`; dropped only if every one failed.
+///
+/// With `"batch": n` (2 to 1000) it is go-nsq's `MultiPublish` (nsqd's
+/// `MPUB`): the held value (or a new one) and the goroutine's next `n - 1`
+/// values go in one frame and one round trip, as `n` messages; all are
+/// published on `OK`, all dropped on an error. (The `n - 1` extra values
+/// enter the Go ledger when the answer comes: their labels are taken when
+/// the batch is sent.) Not with a list of nodes, nor with a delay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishStmt {
-    pub nsqd: String,
+    pub nsqd: PublishNodes,
     pub topic: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<crate::time::SimDuration>,
+    /// `MPUB` of this many messages (see above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
+}
+
+/// Largest `MPUB` batch of a `publish`.
+pub const MAX_BATCH: u32 = 1000;
+
+/// The node, or nodes, of a `publish`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PublishNodes {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl PublishNodes {
+    /// The node names, in publish order.
+    pub fn names(&self) -> &[String] {
+        match self {
+            PublishNodes::One(n) => std::slice::from_ref(n),
+            PublishNodes::Many(v) => v,
+        }
+    }
+}
+
+impl From<&str> for PublishNodes {
+    fn from(n: &str) -> Self {
+        PublishNodes::One(n.to_string())
+    }
 }
 
 /// `select { case ...: body; case <-time.After(d): body; default: body }`.
@@ -162,8 +205,11 @@ pub enum Op {
     /// Drop the held value, for this cause.
     Drop { cause: DropCause },
     /// Publish the held value (or a new one) to nsqd `node`, topic
-    /// `topics[topic]`, and wait for the response.
-    Publish { node: u16, topic: u16 },
+    /// `topics[topic]`, and wait for the response. `fresh`: a new logical
+    /// message (else the same as the previous publish: a redundant pair);
+    /// `settle`: the last publish of the value (it is then published, or
+    /// dropped if every publish of it failed).
+    Publish { node: u16, topic: u16, fresh: bool, settle: bool, batch: u16 },
     /// Wait for the next message on NSQ connection `conn`.
     NsqRead { conn: u16 },
     /// Skip the handler (to `skip_to`) if the world doomed the held
@@ -545,10 +591,20 @@ impl Compiler<'_> {
                 }
             }
             Stmt::Publish(p) => {
-                let node = self.names.nsqd(&p.nsqd).unwrap_or_else(|| {
-                    self.err(&format!("{path}.publish.nsqd"), format!("no nsqd named {} (the scenario's nsq.nsqd lists the nodes)", crate::time::echo(&p.nsqd)));
-                    0
-                });
+                let names = p.nsqd.names();
+                if names.is_empty() {
+                    self.err(&format!("{path}.publish.nsqd"), "a publish needs at least one nsqd".into());
+                }
+                let mut nodes = Vec::with_capacity(names.len());
+                for (i, n) in names.iter().enumerate() {
+                    if names[..i].contains(n) {
+                        self.err(&format!("{path}.publish.nsqd"), format!("nsqd {} is listed twice", crate::time::echo(n)));
+                    }
+                    nodes.push(self.names.nsqd(n).unwrap_or_else(|| {
+                        self.err(&format!("{path}.publish.nsqd"), format!("no nsqd named {} (the scenario's nsq.nsqd lists the nodes)", crate::time::echo(n)));
+                        0
+                    }));
+                }
                 if let Err(e) = crate::nsq::names::check_topic_name(&p.topic) {
                     self.err(&format!("{path}.publish.topic"), e.to_string());
                 }
@@ -565,13 +621,25 @@ impl Compiler<'_> {
                         self.p.topics.len() - 1
                     }
                 };
-                let op = Op::Publish { node: node as u16, topic: topic.min(usize::from(u16::MAX)) as u16 };
-                let line = match p.delay {
-                    Some(d) => format!("producer.DeferredPublish({:?}, {d}, v) // to {}, waits for its response", p.topic, p.nsqd),
-                    None => format!("producer.Publish({:?}, v) // to {}, waits for its response", p.topic, p.nsqd),
-                };
-                self.emit_line(op, ind, &line);
-                self.mark_waits();
+                let batch = p.batch.unwrap_or(1);
+                if !(1..=MAX_BATCH).contains(&batch) {
+                    self.err(&format!("{path}.publish.batch"), format!("a batch is 1 to {MAX_BATCH} messages, got {batch}"));
+                } else if batch > 1 && (nodes.len() > 1 || p.delay.is_some()) {
+                    self.err(&format!("{path}.publish.batch"), "MPUB goes to one node and has no delay".into());
+                }
+                let batch = batch.clamp(1, MAX_BATCH) as u16;
+                let last = nodes.len().saturating_sub(1);
+                for (i, node) in nodes.into_iter().enumerate() {
+                    let op = Op::Publish { node: node as u16, topic: topic.min(usize::from(u16::MAX)) as u16, fresh: i == 0, settle: i == last, batch };
+                    let name = &names[i];
+                    let line = match p.delay {
+                        Some(d) => format!("producer.DeferredPublish({:?}, {d}, v) // to {name}, waits for its response", p.topic),
+                        None if batch > 1 => format!("producer.MultiPublish({:?}, batch) // {batch} values to {name}, one response", p.topic),
+                        None => format!("producer.Publish({:?}, v) // to {name}, waits for its response", p.topic),
+                    };
+                    self.emit_line(op, ind, &line);
+                    self.mark_waits();
+                }
             }
             Stmt::NsqRead { consumer, nsqd } => {
                 let conn = self.names.nsq_conn(consumer, nsqd).unwrap_or_else(|| {

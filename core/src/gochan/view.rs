@@ -331,6 +331,15 @@ impl GoRuntime {
             EventKind::NsqLookup if e.aux < 0 => format!("{}: lookup answered TOPIC_NOT_FOUND (no nsqd registered the topic)", consumer_of(ch)),
             EventKind::NsqLookup => format!("{}: lookup answered, {} nsqd have the topic", consumer_of(ch), e.aux),
             EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
+            EventKind::NsqHeartbeatTimeout => {
+                let node = self.nsqd_name((e.aux & 0xffff) as u32);
+                let who = if e.ch != NONE { consumer_of(ch).to_string() } else { g.to_string() };
+                if e.aux >> 16 == 0 {
+                    format!("{node} heard nothing from {who} for 60s (2 heartbeats): it closes the connection; messages in flight wait for their msg timeout")
+                } else {
+                    format!("{who} heard nothing from {node} for 60s (read timeout): it closes the connection")
+                }
+            }
         }
     }
 

@@ -60,6 +60,7 @@
 //! [`Guarantees::check`] compares the two.
 
 use crate::nsq::message::{ClientId, MessageId};
+use crate::time::SimTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -170,6 +171,9 @@ pub struct CopyInfo {
     pub place: Place,
     /// Handlings of this copy (one per delivery at most).
     pub handled: u32,
+    /// Deliveries so far: nsqd's attempts at the latest delivery (0 until
+    /// the first).
+    pub attempts: u16,
 }
 
 /// A refused verb (nothing changed). The world treats it as its own bug.
@@ -416,6 +420,8 @@ struct CopyRec {
     handled: u32,
     first_handled: u64,
     lost_seq: u64,
+    /// nsqd's attempts at the latest delivery.
+    attempts: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -428,6 +434,8 @@ struct HeldRec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Ghost {
     lc: u32,
+    /// The node whose topic lost it (None: the publish never reached one).
+    node: Option<u16>,
     logical: Logical,
     order: u64,
     cause: LossCause,
@@ -449,6 +457,9 @@ pub struct Guarantees {
     held: BTreeMap<(TopicKey, MessageId), HeldRec>,
     copies: BTreeMap<(ChanKey, MessageId), CopyRec>,
     ghosts: Vec<Ghost>,
+    /// Who published each logical message, and when (for the page; see
+    /// [`Guarantees::set_origin`]).
+    origins: BTreeMap<Logical, Origin>,
 }
 
 impl Guarantees {
@@ -680,7 +691,8 @@ impl Guarantees {
         let t = &mut self.topics[topic.0 as usize];
         t.held -= 1;
         t.lost[cause as usize] += 1;
-        self.add_ghosts(&lcs, h.logical, h.order, cause);
+        let node = Some(t.node);
+        self.add_ghosts(&lcs, node, h.logical, h.order, cause);
         Ok(lcs.len())
     }
 
@@ -696,15 +708,16 @@ impl Guarantees {
         for &lc in &lcs {
             self.lcs[lc as usize].order_ok(logical, order)?;
         }
-        self.add_ghosts(&lcs, logical, order, LossCause::PublishFailed);
+        self.add_ghosts(&lcs, None, logical, order, LossCause::PublishFailed);
         Ok(lcs.len())
     }
 
-    fn add_ghosts(&mut self, lcs: &[u32], logical: Logical, order: u64, cause: LossCause) {
+    fn add_ghosts(&mut self, lcs: &[u32], node: Option<u16>, logical: Logical, order: u64, cause: LossCause) {
         let seq = self.next_seq();
         for &lc in lcs {
             self.ghosts.push(Ghost {
                 lc,
+                node,
                 logical,
                 order,
                 cause,
@@ -758,6 +771,7 @@ impl Guarantees {
             handled,
             first_handled,
             lost_seq,
+            attempts: 0,
         };
         self.copies.insert((chan, id), rec);
         let c = &mut self.chans[chan.0 as usize];
@@ -879,8 +893,10 @@ impl Guarantees {
         let seq = self.seq;
         if let Some(to) = to {
             rec.place = to;
-            if let Place::Lost(_) = to {
-                rec.lost_seq = seq;
+            match to {
+                Place::Lost(_) => rec.lost_seq = seq,
+                Place::InFlight { attempt, .. } => rec.attempts = attempt,
+                _ => {}
             }
         }
         if handle {
@@ -929,6 +945,7 @@ impl Guarantees {
                 order: r.order,
                 place: r.place,
                 handled: r.handled,
+                attempts: r.attempts,
             };
             (c, id, info)
         })
@@ -1093,6 +1110,352 @@ impl Guarantees {
     }
 }
 
+/// Who published a logical message, and when (the page labels it
+/// `producer#value`). The book only keeps it; see [`Guarantees::set_origin`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The publishing goroutine.
+    pub producer: u32,
+    pub value: i64,
+    /// When its `Publish` was called.
+    pub at: SimTime,
+}
+
+/// One figure of a [`ChannelGuarantees`] row: which messages
+/// [`Guarantees::messages`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    Published,
+    Finished,
+    HandledOnce,
+    HandledMoreThanOnce,
+    Lost,
+    Reordered,
+    Live,
+}
+
+/// Where a logical message stands in one logical channel (the split of
+/// `published`: finished, else live, else lost to its latest cause).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Finished,
+    Live,
+    Lost(LossCause),
+}
+
+/// One logical message behind a figure (see [`Guarantees::messages`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    pub logical: Logical,
+    pub order: u64,
+    pub standing: Standing,
+    /// Handlings over all its copies in the channel.
+    pub handled: u32,
+    /// First handled after a later-published message was.
+    pub reordered: bool,
+    /// For a lost message: the node where its latest loss happened (None:
+    /// the publish never reached a node).
+    pub lost_on: Option<u16>,
+}
+
+/// One entry of a message's life (see [`Guarantees::life`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyLife {
+    /// The node (None: a publish that never reached one).
+    pub node: Option<u16>,
+    /// The channel name; empty while the topic holds the message.
+    pub channel: String,
+    /// `TopicHeld` while the topic holds it; a lost entry without a copy
+    /// is `Lost`.
+    pub place: Place,
+    /// nsqd's attempts at the latest delivery.
+    pub attempts: u16,
+    /// Handlings of this copy.
+    pub handled: u32,
+}
+
+/// Everything the book knows of one logical message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageLife {
+    pub logical: Logical,
+    /// Its topic name, if any record names one.
+    pub topic: Option<String>,
+    pub origin: Option<Origin>,
+    /// Its copies (and topic-held and lost-without-a-copy entries), by
+    /// node, then channel name.
+    pub copies: Vec<CopyLife>,
+}
+
+impl Guarantees {
+    // ---- the page's queries (read-only; linear in the book's size) --------
+
+    /// Notes who published `logical` and when (kept for the whole run, one
+    /// record per message; the figures do not depend on it).
+    pub fn set_origin(&mut self, logical: Logical, origin: Origin) {
+        self.origins.insert(logical, origin);
+    }
+
+    /// Who published `logical`, if noted.
+    pub fn origin(&self, logical: Logical) -> Option<Origin> {
+        self.origins.get(&logical).copied()
+    }
+
+    /// The messages published with value `value`, with their origins, in
+    /// publish order (a label names a producer and a value: the caller
+    /// picks the producer).
+    pub fn with_value(&self, value: i64) -> impl Iterator<Item = (Logical, Origin)> + '_ {
+        self.origins.iter().filter(move |(_, o)| o.value == value).map(|(l, o)| (*l, *o))
+    }
+
+    /// The logical messages behind `figure` of the `topic`/`channel` row, in
+    /// publish order (by `order`), at most `max` (the earliest). Empty for
+    /// an unknown channel. `Lost` lists every lost message, whatever the
+    /// cause; `Published` lists them all.
+    pub fn messages(&self, topic: &str, channel: &str, figure: Figure, max: usize) -> Vec<MessageRow> {
+        let Some(&lc) = self.lc_index.get(topic).and_then(|m| m.get(channel)) else {
+            return Vec::new();
+        };
+        let l = &self.lcs[lc as usize];
+        let reordered = reordered_in(&l.msgs);
+        let mut rows: Vec<MessageRow> = l
+            .msgs
+            .iter()
+            .filter_map(|(&logical, m)| {
+                let standing = match m.cat() {
+                    Cat::None => return None,
+                    Cat::Finished => Standing::Finished,
+                    Cat::Live => Standing::Live,
+                    Cat::Lost(c) => Standing::Lost(c),
+                };
+                let row = MessageRow {
+                    logical,
+                    order: m.order,
+                    standing,
+                    handled: m.handled,
+                    reordered: reordered.contains(&logical),
+                    lost_on: None,
+                };
+                let keep = match figure {
+                    Figure::Published => true,
+                    Figure::Finished => standing == Standing::Finished,
+                    Figure::Live => standing == Standing::Live,
+                    Figure::Lost => matches!(standing, Standing::Lost(_)),
+                    Figure::HandledOnce => m.handled == 1,
+                    Figure::HandledMoreThanOnce => m.handled > 1,
+                    Figure::Reordered => row.reordered,
+                };
+                keep.then_some(row)
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.order, r.logical));
+        rows.truncate(max);
+        // Where each lost one was lost last: the entry with its latest loss.
+        let wanted: BTreeMap<Logical, u64> = rows
+            .iter()
+            .filter(|r| matches!(r.standing, Standing::Lost(_)))
+            .filter_map(|r| l.msgs.get(&r.logical).and_then(|m| m.last_loss).map(|(seq, _)| (r.logical, seq)))
+            .collect();
+        if !wanted.is_empty() {
+            let mut found = BTreeMap::new();
+            for (&(chan, _), r) in &self.copies {
+                let c = &self.chans[chan.0 as usize];
+                if c.lc == lc && r.lost_seq != 0 && wanted.get(&r.logical) == Some(&r.lost_seq) {
+                    found.insert(r.logical, Some(self.topics[c.topic.0 as usize].node));
+                }
+            }
+            for g in self.ghosts.iter().filter(|g| g.lc == lc) {
+                if wanted.get(&g.logical) == Some(&g.seq) {
+                    found.insert(g.logical, g.node);
+                }
+            }
+            for r in &mut rows {
+                r.lost_on = found.get(&r.logical).copied().flatten();
+            }
+        }
+        rows
+    }
+
+    /// The logical channels (topic, channel) with an entry for `logical`.
+    pub fn channels_of(&self, logical: Logical) -> Vec<(&str, &str)> {
+        self.sorted_lcs()
+            .map(|i| &self.lcs[i as usize])
+            .filter(|lc| lc.msgs.contains_key(&logical))
+            .map(|lc| (lc.topic.as_str(), lc.channel.as_str()))
+            .collect()
+    }
+
+    /// Everything the book knows of `logical`: its origin, and each of its
+    /// copies with node, channel, place, attempts and handlings (plus the
+    /// topic-held and lost-without-a-copy entries). None if the book never
+    /// heard of it.
+    pub fn life(&self, logical: Logical) -> Option<MessageLife> {
+        let mut topic = None;
+        let mut copies = Vec::new();
+        for (&(chan, _), r) in self.copies.iter().filter(|(_, r)| r.logical == logical) {
+            let c = &self.chans[chan.0 as usize];
+            let t = &self.topics[c.topic.0 as usize];
+            topic.get_or_insert_with(|| t.name.clone());
+            copies.push(CopyLife {
+                node: Some(t.node),
+                channel: self.lcs[c.lc as usize].channel.clone(),
+                place: r.place,
+                attempts: r.attempts,
+                handled: r.handled,
+            });
+        }
+        for (&(tk, _), _) in self.held.iter().filter(|(_, h)| h.logical == logical) {
+            let t = &self.topics[tk.0 as usize];
+            topic.get_or_insert_with(|| t.name.clone());
+            copies.push(CopyLife { node: Some(t.node), channel: String::new(), place: Place::TopicHeld, attempts: 0, handled: 0 });
+        }
+        for g in self.ghosts.iter().filter(|g| g.logical == logical) {
+            let lc = &self.lcs[g.lc as usize];
+            topic.get_or_insert_with(|| lc.topic.clone());
+            copies.push(CopyLife { node: g.node, channel: lc.channel.clone(), place: Place::Lost(g.cause), attempts: 0, handled: 0 });
+        }
+        let origin = self.origin(logical);
+        if copies.is_empty() && origin.is_none() {
+            return None;
+        }
+        copies.sort_by(|a, b| (a.node, &a.channel).cmp(&(b.node, &b.channel)));
+        Some(MessageLife { logical, topic, origin, copies })
+    }
+}
+
+/// The messages of one logical channel first handled after a
+/// later-published one was (the `reordered` figure, message by message).
+fn reordered_in(msgs: &BTreeMap<Logical, MsgRec>) -> std::collections::BTreeSet<Logical> {
+    let mut firsts: Vec<(u64, u64, Logical)> =
+        msgs.iter().filter(|(_, m)| m.first_handled != 0).map(|(&l, m)| (m.first_handled, m.order, l)).collect();
+    firsts.sort_unstable();
+    let mut max: Option<u64> = None;
+    let mut out = std::collections::BTreeSet::new();
+    for (_, order, l) in firsts {
+        if max.is_some_and(|mx| mx > order) {
+            out.insert(l);
+        }
+        max = Some(max.map_or(order, |mx| mx.max(order)));
+    }
+    out
+}
+
 fn in_flight(p: Place) -> bool {
     matches!(p, Place::InFlight { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `t/c` on nodes 0 and 1, `t/d` on node 0; messages 1..=5 (order =
+    /// id) in `t/c` on node 0: 1 finished (handled after 2: reordered), 2
+    /// finished after a timeout (handled twice), 3 lost in a crash, 4 never
+    /// reached a node, 5 queued.
+    fn book() -> (Guarantees, ChanKey) {
+        let mut b = Guarantees::new();
+        let c = b.channel(0, "t", "c");
+        b.channel(1, "t", "c");
+        b.channel(0, "t", "d");
+        for id in [1, 2, 3, 5] {
+            b.copied(c, id, Logical(id), id).unwrap();
+        }
+        b.delivered(c, 2, 9, 1).unwrap();
+        b.handled(c, 2).unwrap();
+        b.timed_out(c, 2).unwrap();
+        b.delivered(c, 2, 9, 2).unwrap();
+        b.handled(c, 2).unwrap();
+        b.finished(c, 2).unwrap();
+        b.delivered(c, 1, 9, 1).unwrap();
+        b.handled(c, 1).unwrap();
+        b.finished(c, 1).unwrap();
+        b.lost(c, 3, LossCause::UncleanCrash).unwrap();
+        b.publish_failed("t", Logical(4), 4).unwrap();
+        b.check().unwrap();
+        (b, c)
+    }
+
+    fn ids(rows: &[MessageRow]) -> Vec<u64> {
+        rows.iter().map(|r| r.logical.0).collect()
+    }
+
+    #[test]
+    fn messages_list_each_figure_in_publish_order() {
+        let (b, _) = book();
+        let row = b.report().into_iter().find(|r| r.channel == "c").unwrap();
+        let list = |f| b.messages("t", "c", f, usize::MAX);
+        assert_eq!(ids(&list(Figure::Published)), [1, 2, 3, 4, 5]);
+        assert_eq!(ids(&list(Figure::Finished)), [1, 2]);
+        assert_eq!(ids(&list(Figure::HandledOnce)), [1]);
+        assert_eq!(ids(&list(Figure::HandledMoreThanOnce)), [2]);
+        assert_eq!(ids(&list(Figure::Lost)), [3, 4]);
+        assert_eq!(ids(&list(Figure::Reordered)), [1]);
+        assert_eq!(ids(&list(Figure::Live)), [5]);
+        // Each list is as long as its figure.
+        assert_eq!(list(Figure::Published).len() as u64, row.published);
+        assert_eq!(list(Figure::Finished).len() as u64, row.finished);
+        assert_eq!(list(Figure::HandledOnce).len() as u64, row.handled_once);
+        assert_eq!(list(Figure::HandledMoreThanOnce).len() as u64, row.handled_more_than_once);
+        assert_eq!(list(Figure::Lost).len() as u64, row.lost.iter().map(|x| x.1).sum::<u64>());
+        assert_eq!(list(Figure::Reordered).len() as u64, row.reordered);
+        assert_eq!(list(Figure::Live).len() as u64, row.live);
+        let lost = list(Figure::Lost);
+        assert_eq!(lost[0].standing, Standing::Lost(LossCause::UncleanCrash));
+        assert_eq!(lost[0].lost_on, Some(0));
+        assert_eq!(lost[1].standing, Standing::Lost(LossCause::PublishFailed));
+        assert_eq!(lost[1].lost_on, None);
+        let two = list(Figure::HandledMoreThanOnce)[0];
+        assert_eq!((two.handled, two.standing, two.reordered), (2, Standing::Finished, false));
+        // `d` only ever got the failed publish.
+        assert_eq!(ids(&b.messages("t", "d", Figure::Published, 10)), [4]);
+        assert_eq!(b.channels_of(Logical(4)), [("t", "c"), ("t", "d")]);
+        assert_eq!(b.channels_of(Logical(2)), [("t", "c")]);
+        assert!(b.channels_of(Logical(99)).is_empty());
+    }
+
+    #[test]
+    fn messages_are_bounded_and_unknown_channels_are_empty() {
+        let (b, _) = book();
+        assert_eq!(ids(&b.messages("t", "c", Figure::Published, 2)), [1, 2]);
+        assert!(b.messages("t", "c", Figure::Published, 0).is_empty());
+        assert!(b.messages("t", "nope", Figure::Published, 10).is_empty());
+        assert!(b.messages("nope", "c", Figure::Live, 10).is_empty());
+    }
+
+    #[test]
+    fn life_names_every_copy_with_its_place() {
+        let (mut b, _) = book();
+        let origin = Origin { producer: 3, value: 7, at: SimTime::from_micros(1_500) };
+        b.set_origin(Logical(2), origin);
+        let life = b.life(Logical(2)).unwrap();
+        assert_eq!((life.topic.as_deref(), life.origin), (Some("t"), Some(origin)));
+        assert_eq!(
+            life.copies,
+            [CopyLife { node: Some(0), channel: "c".into(), place: Place::Finished, attempts: 2, handled: 2 }]
+        );
+        // A failed publish: a lost entry in every known channel, no node.
+        let life = b.life(Logical(4)).unwrap();
+        assert_eq!(life.origin, None);
+        let places: Vec<_> = life.copies.iter().map(|c| (c.node, c.channel.as_str(), c.place)).collect();
+        let lost = Place::Lost(LossCause::PublishFailed);
+        assert_eq!(places, [(None, "c", lost), (None, "d", lost)]);
+        // Held by a topic without channels.
+        let u = b.topic(1, "u");
+        b.topic_held(u, 1, Logical(10), 10).unwrap();
+        let life = b.life(Logical(10)).unwrap();
+        assert_eq!(life.topic.as_deref(), Some("u"));
+        assert_eq!(life.copies[0].place, Place::TopicHeld);
+        assert_eq!(life.copies[0].channel, "");
+        assert_eq!(b.life(Logical(99)), None);
+        // Only an origin: known, without copies.
+        b.set_origin(Logical(99), origin);
+        assert_eq!(b.life(Logical(99)).map(|l| l.copies.len()), Some(0));
+    }
+
+    #[test]
+    fn attempts_follow_deliveries() {
+        let (b, c) = book();
+        let attempts: BTreeMap<u64, u16> = b.copies().filter(|x| x.0 == c).map(|(_, id, i)| (id, i.attempts)).collect();
+        assert_eq!(attempts, BTreeMap::from([(1, 1), (2, 2), (3, 0), (5, 0)]));
+    }
 }

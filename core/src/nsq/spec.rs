@@ -108,6 +108,10 @@ pub struct ConsumerSpec {
     /// publisher's values count 0, 1, 2... (labels `producer#3`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poison: Vec<i64>,
+    /// What the handler does with a message it fails on (default
+    /// `requeue`): see [`OnFailure`].
+    #[serde(default, skip_serializing_if = "OnFailure::is_default")]
+    pub on_failure: OnFailure,
     /// go-nsq's `MaxAttempts` (default 5; 0 = unlimited): a message
     /// delivered more often is FINed without calling the handler.
     #[serde(default = "five")]
@@ -139,6 +143,25 @@ pub struct ConsumerSpec {
     /// without nsqlookupd, a lost connection is retried this often.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookupd_poll_interval: Option<SimDuration>,
+}
+
+/// What a consumer's handler does with a message it fails on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Returns an error: go-nsq's `Requeue(-1)`, REQ with the default
+    /// delay and a backoff signal (the level rises, RDY 0 everywhere).
+    #[default]
+    Requeue,
+    /// Calls `msg.RequeueWithoutBackoff(-1)`: REQ with the same delay and
+    /// a continue signal (the backoff level stays as it is).
+    RequeueWithoutBackoff,
+}
+
+impl OnFailure {
+    fn is_default(&self) -> bool {
+        *self == OnFailure::Requeue
+    }
 }
 
 fn five() -> u16 {

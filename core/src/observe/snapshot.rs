@@ -94,6 +94,158 @@ pub struct NsqView {
     /// What each nsqlookupd knows (absent without lookupds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lookupd: Vec<NsqLookupdView>,
+    /// go-nsq consumers as their library sees them, in scenario order.
+    pub consumers: Vec<NsqConsumerView>,
+    /// Publishing goroutines' connections to nodes (opened on first
+    /// `Publish`), by goroutine id, then node.
+    pub publishers: Vec<NsqPublisherConnView>,
+}
+
+/// Where an NSQ event happened, as far as the event says (`EventView::nsq`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NsqEventPlace {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsqd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The consumer, or the publishing goroutine (the names `cut_link`
+    /// takes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+}
+
+/// Where a go-nsq consumer's process stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NsqConsumerState {
+    Running,
+    /// `Stop()` was called; connections drain.
+    Stopping,
+    Stopped,
+    Crashed,
+}
+
+/// A go-nsq consumer: its process state, RDY, backoff and connections.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqConsumerView {
+    pub name: String,
+    pub topic: String,
+    pub channel: String,
+    pub state: NsqConsumerState,
+    pub max_in_flight: u64,
+    /// Messages the library holds (delivered, not yet answered), over all
+    /// connections.
+    pub in_flight: u64,
+    pub backoff: NsqBackoffView,
+    /// The goroutine group of its handlers (`<name>.handler`).
+    pub handler_group: String,
+    /// The Go channel between its readers and handlers (go-nsq's
+    /// `incomingMessages`).
+    pub incoming: String,
+    /// The library's counters since its process (re)started.
+    pub finished: u64,
+    pub requeued: u64,
+    pub connections: Vec<NsqConnView>,
+}
+
+/// The phase of go-nsq's backoff state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NsqBackoffPhase {
+    /// Level 0: every connection has its RDY share.
+    None,
+    /// RDY 0 everywhere until the wait ends.
+    Waiting,
+    /// Level > 0 after the wait: RDY 1 on one connection.
+    Probing,
+}
+
+/// go-nsq's backoff state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqBackoffView {
+    pub level: u32,
+    pub phase: NsqBackoffPhase,
+    /// When the wait ends (virtual µs), in `Waiting`.
+    pub until_us: Option<u64>,
+}
+
+/// A consumer connection's state as the library sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NsqConnState {
+    /// SUB sent, not answered.
+    Connecting,
+    Open,
+    /// CLS sent (or the connection is closing): RDY can no longer change.
+    Closing,
+    /// Dropped; a retry may follow.
+    Closed,
+}
+
+/// One consumer connection as the library sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqConnView {
+    pub nsqd: String,
+    pub state: NsqConnState,
+    /// The RDY count the library last sent.
+    pub rdy: u64,
+    /// Messages the library holds from this connection.
+    pub in_flight: u64,
+    /// The network between the consumer and the node is cut.
+    pub cut: bool,
+}
+
+/// A publishing goroutine's connection to a node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqPublisherConnView {
+    /// The goroutine's name ("producer-1").
+    pub goroutine: String,
+    /// Its group.
+    pub group: String,
+    pub nsqd: String,
+    pub cut: bool,
+    /// A `Publish` waits for this node's answer.
+    pub waiting: bool,
+}
+
+/// One logical message behind a guarantees figure.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqMessageRef {
+    /// Its publish sequence number (the guarantees book's logical id), for
+    /// `nsq_message_life`.
+    pub msg: u64,
+    /// "producer-1#7" (every event about the message carries this label).
+    pub label: String,
+    /// What happened to it in this channel, in words.
+    pub detail: String,
+}
+
+/// A message's life, from the guarantees book.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqMessageLife {
+    pub msg: u64,
+    pub label: String,
+    pub topic: String,
+    /// When its `Publish` was called (virtual µs).
+    pub published_us: u64,
+    pub copies: Vec<NsqCopyLife>,
+}
+
+/// One channel copy of a message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NsqCopyLife {
+    /// Empty for a publish that never reached a node.
+    pub nsqd: String,
+    /// Empty while the topic holds the message (no channel yet, or paused).
+    pub channel: String,
+    /// Deliveries so far.
+    pub attempts: u16,
+    /// Where the copy is now, in words.
+    pub place: String,
+    /// Times a handler started on it.
+    pub handled: u32,
 }
 
 /// One nsqlookupd's registration DB.

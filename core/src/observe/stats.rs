@@ -15,7 +15,9 @@
 //!   interval, blocked goroutines. Bounded, and allocation-free once built
 //!   for the number of channels: the `len`s of all samples live in one
 //!   preallocated ring; a [`Sample`] (with its own `Vec`) is made only when
-//!   read.
+//!   read. In an NSQ world each sample also keeps every nsqd channel's
+//!   counters ([`NsqCounters`]) in a second ring, the channel's names
+//!   interned once; a pure Go world's samples have none (`nsq` absent).
 
 use crate::time::SimTime;
 use histogram::Histogram;
@@ -125,6 +127,76 @@ pub struct Sample {
     pub p99_us: u64,
     /// Goroutines blocked at the sample instant.
     pub blocked: u32,
+    /// Every NSQ channel (every node's, in the snapshot's order); absent
+    /// in a pure Go world.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsq: Option<Vec<NsqChannelSample>>,
+}
+
+/// One NSQ channel's counters at a sample: gauges, and counters
+/// cumulative since the channel was created (the channel's own: they start
+/// again at 0 when a deleted or ephemeral channel is made anew).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NsqCounters {
+    pub memory_depth: u64,
+    pub backend_depth: u64,
+    pub in_flight: u64,
+    pub deferred: u64,
+    pub requeue_count: u64,
+    pub timeout_count: u64,
+    /// Successful FINs.
+    pub finish_count: u64,
+    /// E2E processing latency (publish -> FIN) percentiles so far; None
+    /// before the first FIN.
+    pub e2e_p50_us: Option<u64>,
+    pub e2e_p99_us: Option<u64>,
+}
+
+/// One NSQ channel in a [`Sample`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NsqChannelSample {
+    pub nsqd: String,
+    pub topic: String,
+    pub channel: String,
+    pub memory_depth: u64,
+    pub backend_depth: u64,
+    pub in_flight: u64,
+    pub deferred: u64,
+    pub requeue_count: u64,
+    pub timeout_count: u64,
+    pub finish_count: u64,
+    pub e2e_p50_us: Option<u64>,
+    pub e2e_p99_us: Option<u64>,
+}
+
+/// The NSQ rows of the sample being pushed (see [`Series::push_with_nsq`]).
+#[derive(Debug)]
+pub struct NsqRows<'a> {
+    names: &'a mut Vec<[String; 3]>,
+    rows: &'a mut VecDeque<(u32, NsqCounters)>,
+    /// The name index of the previous row, for the next lookup
+    /// (`usize::MAX` before the first).
+    last: usize,
+}
+
+impl NsqRows<'_> {
+    /// One channel's row. Allocates only for a channel never seen before.
+    pub fn push(&mut self, nsqd: &str, topic: &str, channel: &str, counters: NsqCounters) {
+        let is = |n: &[String; 3]| n[0] == nsqd && n[1] == topic && n[2] == channel;
+        // Channels come in the same order at every sample: the name after
+        // the previous row's is almost always the one.
+        let next = self.last.wrapping_add(1);
+        let id = if self.names.get(next).is_some_and(is) {
+            next
+        } else if let Some(i) = self.names.iter().position(is) {
+            i
+        } else {
+            self.names.push([nsqd.to_string(), topic.to_string(), channel.to_string()]);
+            self.names.len() - 1
+        };
+        self.last = id;
+        self.rows.push_back((id as u32, counters));
+    }
 }
 
 /// The scalar part of a [`Sample`]: what [`Series::push_parts`] takes
@@ -144,7 +216,13 @@ struct Head {
     /// Position of the first `len` in the stream of all `len`s pushed.
     start: u64,
     nlens: u32,
+    /// Position of the first NSQ row in the stream of all rows pushed, and
+    /// how many (`NO_NSQ`: a sample without an `nsq` part).
+    nsq_start: u64,
+    nnsq: u32,
 }
+
+const NO_NSQ: u32 = u32::MAX;
 
 /// Bounded time series.
 #[derive(Clone, Debug)]
@@ -156,12 +234,21 @@ pub struct Series {
     base: u64,
     capacity: usize,
     taken: u64,
+    /// The NSQ rows of the kept samples, oldest first; `nsq[0]` is stream
+    /// position `nsq_base`. Each names its channel by index in `nsq_names`.
+    nsq: VecDeque<(u32, NsqCounters)>,
+    nsq_base: u64,
+    /// (nsqd, topic, channel) of every channel ever sampled.
+    nsq_names: Vec<[String; 3]>,
 }
 
 impl Series {
     /// Bytes the kept samples take on the heap (for memory budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.heads.capacity() * std::mem::size_of::<Head>() + self.lens.capacity() * 4
+        self.heads.capacity() * std::mem::size_of::<Head>()
+            + self.lens.capacity() * 4
+            + self.nsq.capacity() * std::mem::size_of::<(u32, NsqCounters)>()
+            + self.nsq_names.iter().map(|n| 72 + n.iter().map(String::capacity).sum::<usize>()).sum::<usize>()
     }
 
     /// A series of at most `capacity` samples (at least 1).
@@ -179,34 +266,103 @@ impl Series {
             base: 0,
             capacity,
             taken: 0,
+            nsq: VecDeque::new(),
+            nsq_base: 0,
+            nsq_names: Vec::new(),
         }
     }
 
     pub fn push(&mut self, s: Sample) {
-        let Sample { t_us, lens, throughput, p50_us, p99_us, blocked } = s;
-        self.push_parts(SampleStats { t_us, throughput, p50_us, p99_us, blocked }, lens);
+        let Sample { t_us, lens, throughput, p50_us, p99_us, blocked, nsq } = s;
+        let stats = SampleStats { t_us, throughput, p50_us, p99_us, blocked };
+        match nsq {
+            None => self.push_parts(stats, lens),
+            Some(rows) => self.push_with_nsq(stats, lens, |out| {
+                for r in rows {
+                    let c = NsqCounters {
+                        memory_depth: r.memory_depth,
+                        backend_depth: r.backend_depth,
+                        in_flight: r.in_flight,
+                        deferred: r.deferred,
+                        requeue_count: r.requeue_count,
+                        timeout_count: r.timeout_count,
+                        finish_count: r.finish_count,
+                        e2e_p50_us: r.e2e_p50_us,
+                        e2e_p99_us: r.e2e_p99_us,
+                    };
+                    out.push(&r.nsqd, &r.topic, &r.channel, c);
+                }
+            }),
+        }
     }
 
     /// Pushes a sample given as its scalar part and its channel `len`s,
     /// forgetting the oldest one if the series is full.
     pub fn push_parts(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>) {
+        self.push_inner(stats, lens, None::<fn(&mut NsqRows<'_>)>);
+    }
+
+    /// [`Series::push_parts`] with an `nsq` part: `rows` pushes one row per
+    /// NSQ channel. Allocation-free once the rings reached their working
+    /// size (a new channel's names are interned once).
+    pub fn push_with_nsq(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: impl FnOnce(&mut NsqRows<'_>)) {
+        self.push_inner(stats, lens, Some(rows));
+    }
+
+    fn push_inner(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: Option<impl FnOnce(&mut NsqRows<'_>)>) {
         if self.heads.len() == self.capacity {
             if let Some(old) = self.heads.pop_front() {
                 self.lens.drain(..old.nlens as usize);
                 self.base += u64::from(old.nlens);
+                if old.nnsq != NO_NSQ {
+                    self.nsq.drain(..old.nnsq as usize);
+                    self.nsq_base += u64::from(old.nnsq);
+                }
             }
         }
         let start = self.base + self.lens.len() as u64;
         self.lens.extend(lens);
         let nlens = (self.base + self.lens.len() as u64 - start) as u32;
-        self.heads.push_back(Head { stats, start, nlens });
+        let nsq_start = self.nsq_base + self.nsq.len() as u64;
+        let nnsq = match rows {
+            None => NO_NSQ,
+            Some(f) => {
+                let before = self.nsq.len();
+                f(&mut NsqRows { names: &mut self.nsq_names, rows: &mut self.nsq, last: usize::MAX });
+                (self.nsq.len() - before) as u32
+            }
+        };
+        self.heads.push_back(Head { stats, start, nlens, nsq_start, nnsq });
         self.taken += 1;
     }
 
     fn sample(&self, h: &Head) -> Sample {
         let from = (h.start - self.base) as usize;
         let SampleStats { t_us, throughput, p50_us, p99_us, blocked } = h.stats;
-        Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked }
+        let nsq = (h.nnsq != NO_NSQ).then(|| {
+            let from = (h.nsq_start - self.nsq_base) as usize;
+            self.nsq
+                .range(from..from + h.nnsq as usize)
+                .map(|&(name, c)| {
+                    let [nsqd, topic, channel] = self.nsq_names[name as usize].clone();
+                    NsqChannelSample {
+                        nsqd,
+                        topic,
+                        channel,
+                        memory_depth: c.memory_depth,
+                        backend_depth: c.backend_depth,
+                        in_flight: c.in_flight,
+                        deferred: c.deferred,
+                        requeue_count: c.requeue_count,
+                        timeout_count: c.timeout_count,
+                        finish_count: c.finish_count,
+                        e2e_p50_us: c.e2e_p50_us,
+                        e2e_p99_us: c.e2e_p99_us,
+                    }
+                })
+                .collect()
+        });
+        Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked, nsq }
     }
 
     /// Kept samples, oldest first.
@@ -332,7 +488,7 @@ mod tests {
     fn series_is_bounded() {
         let mut s = Series::new(2);
         for t in 0..5 {
-            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0 });
+            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None });
         }
         assert_eq!(s.samples().map(|x| x.t_us).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(s.after(SimTime::from_micros(3)).count(), 1);
@@ -353,9 +509,55 @@ mod tests {
         assert_eq!(got[0].lens, [70, 71]);
         assert_eq!(got[1].lens, [80, 81, 82]);
         assert_eq!(got[2].lens, [90, 91]);
-        assert_eq!(got[2], Sample { t_us: 9, lens: vec![90, 91], throughput: 4.5, p50_us: 10, p99_us: 11, blocked: 9 });
+        assert_eq!(got[2], Sample { t_us: 9, lens: vec![90, 91], throughput: 4.5, p50_us: 10, p99_us: 11, blocked: 9, nsq: None });
         assert_eq!(s.samples().next_back().map(|x| x.lens), Some(vec![90, 91]));
         assert_eq!(s.after(SimTime::from_micros(7)).map(|x| x.lens).collect::<Vec<_>>(), [vec![80, 81, 82], vec![90, 91]]);
         assert_eq!(s.taken(), 10);
+    }
+
+    fn row(nsqd: &str, channel: &str, n: u64) -> NsqChannelSample {
+        NsqChannelSample {
+            nsqd: nsqd.into(),
+            topic: "t".into(),
+            channel: channel.into(),
+            memory_depth: n,
+            backend_depth: n + 1,
+            in_flight: n + 2,
+            deferred: n + 3,
+            requeue_count: n + 4,
+            timeout_count: n + 5,
+            finish_count: n + 6,
+            e2e_p50_us: (n > 0).then_some(n * 10),
+            e2e_p99_us: (n > 0).then_some(n * 20),
+        }
+    }
+
+    #[test]
+    fn nsq_rows_are_kept_per_sample_and_evicted_with_it() {
+        let mut s = Series::with_lens(3, 1);
+        for t in 0..6u64 {
+            let sample = |nsq| Sample { t_us: t, lens: vec![t as u32], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq };
+            // A Go-only sample between NSQ ones; a channel appears at t = 4
+            // and the order of channels changes at t = 5.
+            let rows = match t {
+                2 => None,
+                4 => Some(vec![row("n1", "a", t), row("n1", "b", t), row("n2", "a", t)]),
+                5 => Some(vec![row("n2", "a", t), row("n1", "a", t)]),
+                _ => Some(vec![row("n1", "a", t), row("n1", "b", t)]),
+            };
+            s.push(sample(rows.clone()));
+            assert_eq!(s.samples().next_back().map(|x| x.nsq), Some(rows));
+        }
+        let got: Vec<Sample> = s.samples().collect();
+        assert_eq!(got.iter().map(|x| x.t_us).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(got[0].nsq, Some(vec![row("n1", "a", 3), row("n1", "b", 3)]));
+        assert_eq!(got[1].nsq.as_ref().map(Vec::len), Some(3));
+        assert_eq!(got[2].nsq, Some(vec![row("n2", "a", 5), row("n1", "a", 5)]));
+        assert_eq!(got[2].lens, [5]);
+        // Three channels interned once each.
+        assert_eq!(s.nsq_names.len(), 3);
+        // A pure Go sample serializes without `nsq`.
+        let go = Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None };
+        assert!(!serde_json::to_string(&go).unwrap().contains("nsq"));
     }
 }

@@ -137,6 +137,11 @@ pub enum EventKind {
     /// A consumer connects to an nsqd a lookup named (`ch` = its incoming
     /// channel, `aux` = node).
     NsqDiscovered,
+    /// A side of a client's connection to an nsqd heard nothing for 60 s
+    /// (a cut link) and closed it (`ch` = the consumer's incoming channel,
+    /// or `g` = the publishing goroutine; `aux` = node + 65536 * side:
+    /// side 0 = nsqd closed the client, 1 = the client's read timeout).
+    NsqHeartbeatTimeout,
 }
 
 /// Why a message was dropped.

@@ -180,6 +180,21 @@ impl Ledger {
         self.msgs.free(m);
     }
 
+    /// One of the extra values of `g`'s MPUB batch, at its answer: made,
+    /// then published (`OK`) or dropped (an error).
+    pub(crate) fn batch_extra(&mut self, value: i64, g: GoId, published: bool, now: SimTime) {
+        let m = self.msgs.alloc(value, g, now);
+        self.tally.produced += 1;
+        self.record(now, EventKind::Produced, g, NONE, Some(m), 0);
+        if published {
+            self.tally.published += 1;
+        } else {
+            self.tally.dropped += 1;
+            self.record(now, EventKind::Dropped, g, NONE, Some(m), DropCause::PublishFailed.aux());
+        }
+        self.msgs.free(m);
+    }
+
     /// The message `g` holds is lost to `cause`.
     pub(crate) fn drop_held(&mut self, gr: &mut G, g: GoId, cause: DropCause, now: SimTime) {
         if let Some(m) = gr.held.take() {

@@ -101,6 +101,8 @@ pub(crate) enum Ev {
     NsqTouch(u32),
     /// nsqd node `n` PINGs its nsqlookupds (every 15 s).
     NsqLookupdPing(u32),
+    /// A cut NSQ connection's read deadlines (link pair `n`).
+    NsqBeat(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -163,7 +165,7 @@ pub(crate) struct Kit {
 pub(crate) enum Syscall {
     /// Goroutine `g` publishes its held value to nsqd `node`, topic
     /// `topics[topic]` of its program, and waits for the response.
-    Publish { g: GoId, node: u16, topic: u16 },
+    Publish { g: GoId, node: u16, topic: u16, fresh: bool, settle: bool, batch: u16, extra_from: i64 },
     /// Goroutine `g` (a consumer's connection reader) waits for the next
     /// message on NSQ connection `conn`.
     NsqRead { g: GoId, conn: u16 },
@@ -537,6 +539,7 @@ impl World {
                     nsq.lookupd_ping(n, &mut self.kit);
                 }
             }
+            Ev::NsqBeat(p) => self.nsq_beat(p, now),
         }
         if !self.kit.syscalls.is_empty() {
             self.run_syscalls(now);
@@ -623,8 +626,13 @@ impl World {
             p99_us,
             blocked,
         };
-        // No allocation: the series keeps the lens in a preallocated ring.
-        self.series.push_parts(stats, self.go.chans.iter().map(|c| c.len()));
+        // No allocation: the series keeps the lens in a preallocated ring
+        // (and an NSQ world's channel rows in another).
+        let lens = self.go.chans.iter().map(|c| c.len());
+        match self.nsq.as_deref() {
+            None => self.series.push_parts(stats, lens),
+            Some(nsq) => self.series.push_with_nsq(stats, lens, |rows| nsq.sample_rows(rows)),
+        }
     }
 
     /// Ends the program (panic, deadlock, main returned, finished, stopped).

@@ -774,6 +774,8 @@ mod tests {
                 },
                 NsqLookupdView { name: "lookupd-2".into(), producers: vec![], topics: vec![] },
             ],
+            consumers: vec![],
+            publishers: vec![],
         }
     }
 

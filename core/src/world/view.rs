@@ -21,6 +21,10 @@ pub struct EventView {
     pub label: Option<String>,
     /// Plain words: "producer sent producer#3 to jobs (buffered, 2 queued)".
     pub text: String,
+    /// For NSQ events, where it happened, as far as the event says
+    /// (computed when the view is made; absent for Go events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsq: Option<NsqEventPlace>,
 }
 
 fn opt(x: u32) -> Option<u32> {
@@ -139,6 +143,7 @@ impl World {
             msg: (e.msg != 0).then_some(e.msg),
             text: self.describe(e, label.as_deref().unwrap_or("")),
             label,
+            nsq: self.nsq_event_place(e),
         }
     }
 

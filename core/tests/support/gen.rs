@@ -120,6 +120,9 @@ fn leaf() -> impl Strategy<Value = Value> {
         4 => Just(json!("drop")),
         6 => (prop_oneof![8 => Just("n0"), 4 => Just("n1"), 1 => Just("nX")], prop_oneof![8 => Just("events"), 2 => Just("t.1#ephemeral"), 1 => Just("bad topic")])
             .prop_map(|(n, t)| json!({"publish": {"nsqd": n, "topic": t}})),
+        // A redundant pair, and an MPUB batch.
+        1 => prop_oneof![Just(json!(["n0", "n1"])), Just(json!(["n1", "n0"])), Just(json!(["n0", "n0"]))].prop_map(|n| json!({"publish": {"nsqd": n, "topic": "events"}})),
+        1 => (prop_oneof![Just("n0"), Just("n1")], 0u32..6).prop_map(|(n, b)| json!({"publish": {"nsqd": n, "topic": "events", "batch": b}})),
     ]
 }
 
@@ -291,6 +294,7 @@ fn nsq_command() -> impl Strategy<Value = Value> {
             v
         }),
         (any::<bool>(), prop_oneof![Just("k0"), Just("g1"), Just("g0")], node.clone()).prop_map(|(cut, c, n)| json!({"op": if cut { "cut_link" } else { "heal_link" }, "client": c, "nsqd": n})),
+        (topic.clone(), node.clone()).prop_map(|(t, n)| json!({"op": "nsq_tombstone", "topic": t, "nsqd": n})),
         (action, node, topic, channel).prop_map(|(a, n, t, c)| {
             let mut v = json!({"op": "nsq", "action": a, "nsqd": n, "topic": t});
             if let Some(c) = c {

@@ -153,6 +153,11 @@ impl Consumer {
     pub fn has_exited(&self) -> bool {
         self.exited
     }
+    /// Whether a connection to `node` was asked for and not yet answered
+    /// (`Connect` sent; neither `on_connected` nor `on_connect_failed`).
+    pub fn is_connecting(&self, node: NodeId) -> bool {
+        self.pending.contains(&node)
+    }
     /// Connected nsqds, oldest first.
     pub fn connections(&self) -> Vec<NodeId> {
         self.book.conns().iter().map(|c| c.node).collect()

@@ -11,7 +11,10 @@
 //!   `min(DefaultRequeueDelay * attempts, MaxRequeueDelay)` and a backoff
 //!   signal: `RDY 0` on every connection for `multiplier * 2^level`, then
 //!   `RDY 1` to one random connection (the probe); a success lowers the
-//!   level, at 0 every connection gets its share back.
+//!   level, at 0 every connection gets its share back. With the spec's
+//!   `on_failure: "requeue_without_backoff"` the handler calls
+//!   `RequeueWithoutBackoff(-1)` instead: the same REQ, a continue signal
+//!   (no backoff; a wait under way at level n > 0 simply repeats).
 //! - **MaxAttempts**: a message delivered more than `MaxAttempts` times is
 //!   FINed when a handler takes it, unhandled (`LogFailedMessage`).
 //!
@@ -98,10 +101,13 @@ impl NsqWorld {
                     self.libs[ci].conn(conn).map(|c| Frame::Fin { conn: c, id, unhandled })
                 }
                 Action::Req { conn, id, delay } => self.libs[ci].conn(conn).map(|c| Frame::Req { conn: c, id, delay }),
-                Action::Connect { node } => self.libs[ci].conn(node).map(|c| {
-                    // A new TCP connection.
+                Action::Connect { node } => self.libs[ci].conn(node).and_then(|c| {
+                    // A new TCP connection (across a cut the dial waits).
+                    if self.dial_waits(super::beat::pair(self.clients[usize::from(c)].up), k) {
+                        return None;
+                    }
                     self.reopen_conn(c, k);
-                    Frame::Sub { conn: c }
+                    Some(Frame::Sub { conn: c })
                 }),
                 Action::StartClose { conn } => self.libs[ci].conn(conn).map(|c| Frame::Cls { conn: c }),
                 Action::Close { conn } => {
@@ -287,7 +293,11 @@ impl NsqWorld {
         // Draw only when failures are possible: runs without them keep
         // their random stream.
         let failed = spec.poison.contains(&value) || (spec.failure_rate > 0.0 && k.rng.chance(spec.failure_rate));
-        let outcome = if failed { HandlerOutcome::Error } else { HandlerOutcome::Success };
+        let outcome = match (failed, spec.on_failure) {
+            (false, _) => HandlerOutcome::Success,
+            (true, crate::nsq::spec::OnFailure::Requeue) => HandlerOutcome::Error,
+            (true, crate::nsq::spec::OnFailure::RequeueWithoutBackoff) => HandlerOutcome::RequeueWithoutBackoff(None),
+        };
         let was = lib.client.backoff().in_backoff_timeout();
         let Ok(a) = lib.client.on_handler_result(node, id, outcome, now, &mut k.rng) else { return };
         match a.iter().find_map(|a| match a {

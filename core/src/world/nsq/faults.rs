@@ -1,7 +1,10 @@
 //! Live commands on the NSQ part of a world: nsqd crash, clean stop and
 //! restart; a consumer's crash, `Stop()` and start; its `max_in_flight`
 //! and failure rate; cutting and healing a link; nsqadmin's actions on a
-//! topic or channel (create, pause, unpause, empty, delete).
+//! topic or channel (create, pause, unpause, empty, delete); nsqadmin's
+//! "tombstone topic producer" on every nsqlookupd (hides the node from
+//! `/lookup` for that topic for 45 s; nsqadmin then deletes the topic on
+//! the node, here a separate `nsq` `delete` command).
 //!
 //! # What each does (SEMANTICS 2.7, go-nsq `consumer.go`)
 //! - **nsqd crash**: memory queues, in-flight and deferred messages and
@@ -23,8 +26,13 @@
 //!   handled and FINed, then each connection closes; once all are closed
 //!   the handlers return.
 //! - **cut link**: frames wait on the link, in both directions; neither
-//!   side is told. (Heartbeats, which would close the connection after
-//!   60 s of silence, are not modelled yet: a cut link waits until healed.)
+//!   side is told. Each side notices only by its own read deadline: nsqd
+//!   closes a client it has heard nothing from for 60 s (2 heartbeat
+//!   intervals), go-nsq closes a connection that received nothing for
+//!   60 s (`ReadTimeout`) and reconnects; a dial across the cut fails
+//!   after 1 s ([`super::beat`]).
+//! - **heal link**: waiting frames move on; a side whose peer closed
+//!   during the cut learns it now (EOF).
 //!
 //! Every command is checked completely before anything changes.
 
@@ -34,7 +42,7 @@ use crate::nsq::client::NodeId;
 use crate::nsq::guarantees::LossCause;
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::echo;
-use crate::world::{Ev, Kit, World};
+use crate::world::{Kit, World};
 
 /// Where a consumer's process stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,18 +63,48 @@ impl NsqWorld {
         self.consumers.iter().position(|c| c.name == name).ok_or_else(|| CommandError::NotApplicable(format!("no NSQ consumer named {}", echo(name))))
     }
 
-    /// Closes connection `conn` (both links; frames on them are lost) and,
-    /// if its node is up, removes the client there. Returns whether it was
-    /// open.
+    /// The client closes connection `conn`: both links close (frames on
+    /// them are lost) and, if its node is up, nsqd removes the client.
+    /// Across a cut nsqd is not told: the client's close waits on the link
+    /// behind what it wrote ([`super::beat`]). Returns whether it was open.
     pub(super) fn close_conn(&mut self, conn: u16, k: &mut Kit) -> bool {
         let c = &mut self.clients[usize::from(conn)];
-        let (up, down, node) = (c.up, c.down, c.node);
+        let (up, down) = (c.up, c.down);
+        let p = super::beat::pair(up);
+        let b = &mut self.beats[p];
+        let was = std::mem::replace(&mut b.cli_open, false);
+        b.dial = None;
+        if b.cut {
+            b.deadline[1] = None;
+            if !was {
+                return false;
+            }
+            c.inbox.clear();
+            self.links[down as usize].close();
+            if self.beats[p].srv_open {
+                let now = k.queue.now();
+                self.send(up, super::Frame::Bye { conn }, now, &mut k.rng, &mut k.queue);
+            } else {
+                self.links[up as usize].close();
+            }
+            return true;
+        }
         if self.links[up as usize].state() == crate::net::LinkState::Closed {
             return false;
         }
         c.inbox.clear();
         self.links[up as usize].close();
         self.links[down as usize].close();
+        self.beats[p].srv_open = false;
+        self.unsubscribe(conn, k);
+        true
+    }
+
+    /// nsqd removes consumer connection `conn`'s client (if its node is
+    /// up): an ephemeral channel left without consumers goes.
+    pub(super) fn unsubscribe(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let node = c.node;
         if !self.down[usize::from(node)] {
             let spec = &self.consumers[c.consumer];
             let key = self.book.find_channel(node, &spec.topic, &spec.channel);
@@ -83,20 +121,25 @@ impl NsqWorld {
             // An ephemeral channel (or topic) gone: UNREGISTER.
             self.lookupd_sync(node, k);
         }
-        true
     }
 
-    /// Reopens connection `conn`'s links for a new connection.
+    /// Reopens connection `conn`'s links for a new connection (not across
+    /// a cut: see [`NsqWorld::dial_waits`]).
     pub(super) fn reopen_conn(&mut self, conn: u16, k: &mut Kit) {
         let now = k.queue.now();
         let c = &self.clients[usize::from(conn)];
         let (up, down) = (c.up, c.down);
+        let p = super::beat::pair(up);
+        if self.beats[p].cut {
+            return;
+        }
         self.links[up as usize].open(now);
         self.links[down as usize].open(now);
+        self.beat_dialed(p, now);
     }
 
     /// Connection `conn` closed under a running library: it notices.
-    fn conn_lost(&mut self, conn: u16, k: &mut Kit) {
+    pub(super) fn conn_lost(&mut self, conn: u16, k: &mut Kit) {
         let c = &self.clients[usize::from(conn)];
         let (ci, node) = (c.consumer, c.node);
         k.record(EventKind::NsqConnClosed, NONE, self.libs[ci].incoming, None, i64::from(node));
@@ -200,17 +243,20 @@ impl World {
             Command::CutLink { client, nsqd } | Command::HealLink { client, nsqd } => {
                 let n = nsq.node_index(nsqd)?;
                 let links = self.client_links(client, n)?;
-                let nsq = self.nsq.as_deref_mut().expect("checked");
-                let now = self.kit.queue.now();
-                for l in links {
-                    if matches!(cmd, Command::CutLink { .. }) {
-                        nsq.links[l as usize].cut();
-                    } else {
-                        for at in nsq.links[l as usize].heal(now, &mut self.kit.rng) {
-                            self.kit.queue.schedule(at, Ev::Net(l));
-                        }
-                    }
+                let p = super::beat::pair(links[0]);
+                if matches!(cmd, Command::CutLink { .. }) {
+                    let nsq = self.nsq.as_deref_mut().expect("checked");
+                    nsq.cut_pair(p, &mut self.kit);
+                } else {
+                    self.heal_pair(p);
                 }
+            }
+            Command::NsqTombstone { topic, nsqd } => {
+                let n = nsq.node_index(nsqd)?;
+                let now = self.kit.queue.now();
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                // Checks everything before it tombstones anything.
+                nsq.lookupd_tombstone(topic, n, now)?;
             }
             Command::Nsq { action, nsqd, topic, channel } => {
                 let n = nsq.node_index(nsqd)?;
@@ -276,19 +322,29 @@ impl World {
         self.kit.record(if clean { EventKind::NsqNodeStop } else { EventKind::NsqNodeCrash }, NONE, NONE, None, i64::from(n));
         // Its nsqlookupd connections close: the lookupds drop its registrations.
         nsq.lookupd_node_down(n, &mut self.kit);
-        // Consumer connections close; running libraries notice.
+        // Consumer connections close; running libraries notice (across a
+        // cut, later).
         for conn in 0..nsq.clients.len() as u16 {
-            if nsq.clients[usize::from(conn)].node == n && nsq.close_conn(conn, &mut self.kit) {
-                nsq.conn_lost(conn, &mut self.kit);
+            if nsq.clients[usize::from(conn)].node == n {
+                nsq.srv_closes(conn, &mut self.kit);
             }
         }
-        // Publishing connections close; a Publish waiting for the node fails.
+        // Publishing connections close; a Publish waiting for the node
+        // fails (across a cut, when the producer learns it).
         let producers: Vec<(u32, (u32, u32))> = nsq.conns.iter().filter(|((_, node), _)| *node == n).map(|(&(g, _), &l)| (g, l)).collect();
-        for (_, (up, down)) in &producers {
-            nsq.links[*up as usize].close();
-            nsq.links[*down as usize].close();
+        let mut told = Vec::new();
+        for (g, (up, down)) in producers {
+            nsq.links[up as usize].close();
+            nsq.links[down as usize].close();
+            let b = &mut nsq.beats[super::beat::pair(up)];
+            b.srv_open = false;
+            b.deadline[0] = None;
+            if !b.cut {
+                b.cli_open = false;
+                told.push(g);
+            }
         }
-        for (g, _) in producers {
+        for g in told {
             self.publish_failed(g, n, now);
         }
     }
@@ -422,10 +478,7 @@ impl World {
         }
         // nsqd closes the connections of a deleted channel's consumers.
         for client in closed {
-            let conn = client as u16;
-            if nsq.close_conn(conn, &mut self.kit) {
-                nsq.conn_lost(conn, &mut self.kit);
-            }
+            nsq.srv_closes(client as u16, &mut self.kit);
         }
         nsq.pump_topic(n, topic, now, &mut self.kit.rng, &mut self.kit.queue);
         // REGISTER / UNREGISTER what the action created or deleted.

@@ -435,6 +435,21 @@ impl NsqWorld {
             .collect()
     }
 
+    /// nsqadmin's "tombstone topic producer": `/topic/tombstone?topic=&node=`
+    /// on every lookupd (checked first: lookupds exist and one of them
+    /// knows the topic). Returns the producer entries tombstoned.
+    pub(super) fn lookupd_tombstone(&mut self, topic: &str, node: u16, now: SimTime) -> Result<usize, crate::command::CommandError> {
+        use crate::command::CommandError;
+        if self.lk.is_empty() {
+            return Err(CommandError::NotApplicable("this scenario has no nsqlookupd to tombstone on".into()));
+        }
+        crate::nsq::names::check_topic_name(topic).map_err(|e| CommandError::NotApplicable(e.to_string()))?;
+        if !self.lk.dbs.iter().any(|d| d.topics().iter().any(|t| t == topic)) {
+            return Err(CommandError::NotApplicable(format!("no nsqlookupd knows topic {}", crate::time::echo(topic))));
+        }
+        Ok(self.lk.dbs.iter_mut().map(|d| d.tombstone_topic_producer(topic, NodeId(u32::from(node)), now)).sum())
+    }
+
     /// The answer lookupd `l` would give to `/lookup?topic=` now (tests).
     pub(super) fn lookupd_lookup(&self, l: &str, topic: &str, now: SimTime) -> Option<Vec<String>> {
         let i = self.lk.names.iter().position(|n| n == l)?;

@@ -26,10 +26,12 @@
 //! with its backoff), its `RDY` changes first, as go-nsq's `writeLoop`
 //! writes them.
 
+mod beat;
 mod book;
 mod consumer;
 mod faults;
 mod lookupd;
+mod publish;
 mod view;
 
 use super::{Ev, Syscall, World};
@@ -60,7 +62,9 @@ pub(crate) enum Frame {
     /// `PUB <topic>` from goroutine `g` with its value (`topic` indexes the
     /// goroutine's program's topic names; `seq` is the world's publish
     /// sequence number).
-    Pub { g: GoId, topic: u16, value: i64, seq: u64 },
+    /// With `batch > 1` it is `MPUB`: values `value`, then `extra_from`,
+    /// `extra_from + 1`, ...; seqs `seq`, `seq + 1`, ...
+    Pub { g: GoId, topic: u16, value: i64, seq: u64, batch: u16, extra_from: i64 },
     /// The node's `OK` to `g`'s `PUB`.
     PubOk { g: GoId },
     /// `SUB topic channel` on consumer connection `conn` (with IDENTIFY's
@@ -79,6 +83,9 @@ pub(crate) enum Frame {
     Req { conn: u16, id: MessageId, delay: SimDuration },
     /// `TOUCH id` on connection `conn`.
     Touch { conn: u16, id: MessageId },
+    /// The client closed connection `conn` across a cut: nsqd reads EOF
+    /// when this arrives, after what the client wrote before ([`beat`]).
+    Bye { conn: u16 },
     /// `CLS` on connection `conn` (go-nsq's `Stop()`).
     Cls { conn: u16 },
     /// The node's `CLOSE_WAIT`: it sends nothing more on `conn`.
@@ -196,8 +203,16 @@ pub(crate) struct NsqWorld {
     pub_seq: u64,
     /// Publishes on their way: goroutine -> (node, topic index, seq).
     publishing: BTreeMap<GoId, (u16, u16, u64)>,
+    /// Redundant publishes under way (a `publish` to several nodes):
+    /// goroutine -> (seq, whether this publish settles the value, whether
+    /// one returned OK).
+    redundant: BTreeMap<GoId, (u64, bool, bool)>,
+    /// MPUBs under way: goroutine -> (batch size, its first extra value).
+    batches: BTreeMap<GoId, (u16, i64)>,
     /// The nsqlookupds and every node's connections to them.
     lk: lookupd::Lookupds,
+    /// Heartbeat state of each link pair (`link / 2`; see [`beat`]).
+    beats: Vec<beat::Beat>,
 }
 
 impl NsqWorld {
@@ -245,7 +260,10 @@ impl NsqWorld {
             keys: Vec::new(),
             pub_seq: 0,
             publishing: BTreeMap::new(),
+            redundant: BTreeMap::new(),
+            batches: BTreeMap::new(),
             lk: lookupd::Lookupds::new(spec),
+            beats: Vec::new(),
         };
         w.scans = spec.nsqd.iter().enumerate().map(|(i, n)| (n.expiry == crate::nsq::spec::Expiry::Sampled).then(|| Scan::start(&w.nodes[i], SimTime::ZERO))).collect();
         for (n, node) in w.nodes.iter().enumerate() {
@@ -263,6 +281,7 @@ impl NsqWorld {
             let (up, down) = w.new_link_pair(node as u16);
             let conn = w.clients.len() as u16;
             w.libs[consumer].conns.push((node as u16, conn));
+            w.beats[beat::pair(up)].owner = beat::Owner::Consumer(conn);
             w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None });
         }
         Ok(w)
@@ -273,6 +292,7 @@ impl NsqWorld {
         self.links.push(Link::new(self.latency.clone()));
         self.links.push(Link::new(self.latency.clone()));
         self.link_node.extend([node, node]);
+        self.beats.push(beat::Beat::new(node));
         (up, up + 1)
     }
 
@@ -348,6 +368,7 @@ impl NsqWorld {
             return c;
         }
         let c = self.new_link_pair(node);
+        self.beats[beat::pair(c.0)].owner = beat::Owner::Producer(g);
         self.conns.insert((g, node), c);
         c
     }
@@ -413,17 +434,52 @@ impl World {
     fn syscall(&mut self, call: Syscall, now: SimTime) {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         match call {
-            Syscall::Publish { g, node, topic } => {
+            Syscall::Publish { g, node, topic, fresh, settle, batch, extra_from } => {
                 let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
                 let (up, down) = nsq.conn(g, node);
-                // After a node went down, the next Publish opens a new
-                // connection.
-                nsq.links[up as usize].open(now);
-                nsq.links[down as usize].open(now);
-                nsq.pub_seq += 1;
-                let seq = nsq.pub_seq;
+                let seq = match nsq.redundant.get_mut(&g) {
+                    // The next node of a redundant pair: the same message.
+                    Some(r) if !fresh => {
+                        r.1 = settle;
+                        r.0
+                    }
+                    _ => {
+                        nsq.pub_seq += 1;
+                        nsq.pub_seq
+                    }
+                };
+                if batch > 1 {
+                    // MPUB: the next seqs are the batch's other messages.
+                    nsq.pub_seq += u64::from(batch) - 1;
+                    nsq.batches.insert(g, (batch, extra_from));
+                } else if !nsq.batches.is_empty() {
+                    nsq.batches.remove(&g);
+                }
+                if fresh && !settle {
+                    nsq.redundant.insert(g, (seq, false, false));
+                } else if fresh && !nsq.redundant.is_empty() {
+                    nsq.redundant.remove(&g);
+                }
                 nsq.publishing.insert(g, (node, topic, seq));
-                nsq.send(up, Frame::Pub { g, topic, value, seq }, now, &mut self.kit.rng, &mut self.kit.queue);
+                // Who published it, for the page's message lists (`view.rs`).
+                nsq.book.set_origin(Logical(seq), crate::nsq::guarantees::Origin { producer: g, value, at: now });
+                for i in 1..u64::from(batch) {
+                    let value = extra_from.saturating_add(i as i64 - 1);
+                    nsq.book.set_origin(Logical(seq + i), crate::nsq::guarantees::Origin { producer: g, value, at: now });
+                }
+                let p = beat::pair(up);
+                if nsq.links[up as usize].state() == crate::net::LinkState::Closed || !nsq.beats[p].cli_open {
+                    // A new connection (the first, or after one closed);
+                    // across a cut it waits for the dial timeout.
+                    if nsq.dial_waits(p, &mut self.kit) {
+                        return;
+                    }
+                    nsq.links[up as usize].open(now);
+                    nsq.links[down as usize].open(now);
+                    nsq.beat_dialed(p, now);
+                }
+                let (batch, extra_from) = nsq.batches.get(&g).copied().unwrap_or((1, 0));
+                nsq.send(up, Frame::Pub { g, topic, value, seq, batch, extra_from }, now, &mut self.kit.rng, &mut self.kit.queue);
             }
             Syscall::NsqRead { g, conn } => {
                 if let Some(c) = nsq.clients.get_mut(usize::from(conn)) {
@@ -535,6 +591,8 @@ impl World {
             f => f,
         };
         let node = nsq.link_node[link as usize];
+        // What each side last heard (its read deadline; see `beat`).
+        nsq.beats[beat::pair(link)].heard[link as usize % 2] = now;
         let (rng, queue) = (&mut self.kit.rng, &mut self.kit.queue);
         if nsq.down[usize::from(node)] && link % 2 == 0 {
             // A frame to a node that is down: a new connection is refused
@@ -565,10 +623,12 @@ impl World {
                 nsq.send(down, Frame::CloseWait { conn }, now, rng, queue);
             }
             Frame::CloseWait { conn } => nsq.on_close_wait(conn, &mut self.kit),
+            Frame::Bye { conn } => nsq.srv_drop(conn, &mut self.kit),
             Frame::SubRefused { conn } => nsq.on_refused(conn, &mut self.kit),
             Frame::PubRefused { g } => self.publish_failed(g, node, now),
             Frame::Sub { conn } => {
                 let ci = nsq.clients[usize::from(conn)].consumer;
+                nsq.beat_accepted(beat::pair(link), now);
                 let (t, c) = (nsq.consumers[ci].topic.clone(), nsq.consumers[ci].channel.clone());
                 nsq.lookupd_precreate(node, &t, now, rng);
                 let spec = &nsq.consumers[ci];
@@ -647,24 +707,29 @@ impl World {
                 }
                 nsq.arm(node, queue);
             }
-            Frame::Pub { g, topic, value, seq } => {
+            Frame::Pub { g, topic, value, seq, batch, extra_from } => {
                 let prog = &self.go.gs[g as usize].prog;
                 let name = prog.topics.get(usize::from(topic)).map_or("", |t| t.as_str());
                 let held = self.go.gs[g as usize].held;
+                nsq.beat_accepted(beat::pair(link), now);
                 // Topic names were checked when the program was compiled,
                 // so nsqd accepts the PUB.
                 nsq.lookupd_precreate(node, name, now, rng);
-                let body = Body { producer: g, value: value as u64, seq };
-                let put = match prog.delays.get(usize::from(topic)).copied().flatten() {
-                    // The delay was checked (0 to 1h) with the program.
-                    Some(d) => nsq.nodes[usize::from(node)].deferred_publish(name, body, (d.as_micros() / 1000) as i64, now),
-                    None => nsq.nodes[usize::from(node)].publish(name, body, now),
-                };
-                debug_assert!(put.is_ok(), "a checked topic name is accepted");
-                if let Ok(report) = put {
-                    nsq.book_put(node, name, &report, Some(seq));
+                // (MPUB: nsqd queues the batch's messages in order.)
+                for i in 0..u64::from(batch.max(1)) {
+                    let value = if i == 0 { value } else { extra_from.saturating_add(i as i64 - 1) };
+                    let body = Body { producer: g, value: value as u64, seq: seq + i };
+                    let put = match prog.delays.get(usize::from(topic)).copied().flatten() {
+                        // The delay was checked (0 to 1h) with the program.
+                        Some(d) => nsq.nodes[usize::from(node)].deferred_publish(name, body, (d.as_micros() / 1000) as i64, now),
+                        None => nsq.nodes[usize::from(node)].publish(name, body, now),
+                    };
+                    debug_assert!(put.is_ok(), "a checked topic name is accepted");
+                    if let Ok(report) = put {
+                        nsq.book_put(node, name, &report, Some(seq + i));
+                    }
+                    self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, if i == 0 { held } else { None }, i64::from(node));
                 }
-                self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, held, i64::from(node));
                 let (_, down) = nsq.conn(g, node);
                 nsq.send(down, Frame::PubOk { g }, now, rng, queue);
                 nsq.pump_topic(node, name, now, rng, queue);
@@ -672,28 +737,26 @@ impl World {
             }
             Frame::PubOk { g } => {
                 nsq.publishing.remove(&g);
+                if let Some((batch, extra_from)) = nsq.batches.remove(&g) {
+                    // MPUB's OK: the batch's other values are published.
+                    for i in 0..i64::from(batch) - 1 {
+                        self.kit.ledger.batch_extra(extra_from.saturating_add(i), g, true, now);
+                    }
+                }
+                if let Some(r) = nsq.redundant.get_mut(&g) {
+                    r.2 = true;
+                    if !r.1 {
+                        let (go, k) = self.go_kit();
+                        return go.net_reply_keep(k, g, u32::from(node), true, now);
+                    }
+                    nsq.redundant.remove(&g);
+                }
                 let (go, k) = self.go_kit();
                 go.net_reply(k, g, u32::from(node), now);
             }
             // Handled above.
             Frame::Lookupd(_) => {}
         }
-    }
-
-    /// `g`'s `Publish` to `node` failed (refused, or the connection
-    /// closed): the book counts the message lost if it never reached a
-    /// topic; the goroutine gets its error.
-    pub(super) fn publish_failed(&mut self, g: GoId, node: u16, now: SimTime) {
-        let Some(nsq) = self.nsq.as_deref_mut() else { return };
-        if let Some(&(n, topic, seq)) = nsq.publishing.get(&g) {
-            if n == node {
-                nsq.publishing.remove(&g);
-                let name = self.go.gs[g as usize].prog.topics.get(usize::from(topic)).map_or("", |t| t.as_str());
-                let _ = nsq.book.publish_failed(name, Logical(seq), seq);
-            }
-        }
-        let (go, k) = self.go_kit();
-        go.net_fail(k, g, u32::from(node), now);
     }
 
     /// Consumers whose library finished stopping lose their goroutines
@@ -714,6 +777,6 @@ impl World {
 
     /// The NSQ section of the snapshot, if the world has one.
     pub(super) fn nsq_view(&self) -> Option<NsqView> {
-        self.nsq.as_ref().map(|n| n.view())
+        self.nsq.as_ref().map(|n| n.view(&self.go))
     }
 }

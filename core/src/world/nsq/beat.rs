@@ -1,0 +1,414 @@
+//! Heartbeats and read deadlines of the client <-> nsqd connections: how
+//! each side of a cut connection notices, on its own, that nothing comes
+//! any more (nsqd `protocol_v2.go` `IOLoop` and `messagePump`, go-nsq
+//! `conn.go` `Read`, `readLoop`, `consumer.go` `onConnIOError`).
+//!
+//! # What the real code does
+//! - nsqd's `messagePump` sends a `_heartbeat_` response frame every
+//!   heartbeat interval (30 s, a ticker started with the connection),
+//!   whatever else it sends; go-nsq's `readLoop` answers each with `NOP`.
+//! - nsqd's `IOLoop` sets a read deadline of 2 x the heartbeat interval
+//!   (60 s) before reading each command: a client it hears no command from
+//!   (`NOP`, `RDY`, `FIN`, ...) for 60 s is closed (`RemoveClient`). Its
+//!   in-flight messages stay until their msg timeout, as on any close.
+//! - go-nsq sets a read deadline of `ReadTimeout` (60 s) before each read:
+//!   a connection that receives nothing for 60 s gets an IO error and is
+//!   closed (`Conn.Close`: torn down once no message is in flight on it);
+//!   the consumer reconnects as after any close (a lookupd re-poll, or a
+//!   retry every `LookupdPollInterval`). A producer's `Publish` waiting on
+//!   the connection returns an error.
+//! - Dialing a node the client cannot reach fails after go-nsq's
+//!   `DialTimeout` (1 s).
+//! - A side that closes sends a FIN; the other side reads EOF and closes
+//!   too, but only once the FIN can get through.
+//!
+//! # What the model does
+//! While the network between a client and a node is up, heartbeats always
+//! arrive and are always answered well inside the deadlines, so neither
+//! side can time out: the model carries no heartbeat frames and schedules
+//! nothing for them (runs without cuts are unchanged, and cost nothing).
+//! It only records, per connection, when each side last received a frame.
+//! When a connection is **cut** (`cut_link`), nothing passes; each side's
+//! deadline is 60 s after the later of the last frame it received and the
+//! last heartbeat tick before the cut, and one check event
+//! (`Ev::NsqBeat`) is scheduled per cut connection at its earliest
+//! deadline:
+//! - **nsqd's deadline** passes: it drops the client (event
+//!   `nsq_heartbeat_timeout`, side 0); frames on the connection are lost.
+//!   The client learns when the link heals (nsqd's FIN arrives: EOF) or at
+//!   its own deadline.
+//! - **the client's deadline** passes (event `nsq_heartbeat_timeout`, side
+//!   1): a consumer's library closes the connection (once nothing is in
+//!   flight on it) and reconnects per its usual rules; a producer closes
+//!   it, and a `Publish` waiting on it fails. nsqd learns at the heal (the
+//!   client's close arrives after the frames it wrote before) or at its own
+//!   deadline.
+//! - A node crash, a channel delete or a consumer crash during a cut is
+//!   learnt by the other side the same way (at the heal, or by timeout).
+//! - A new connection to a node across a cut waits: if the link heals
+//!   within the 1 s dial timeout it goes through, else the dial fails.
+//!
+//! # Simplifications
+//! - Heartbeat frames are virtual: a heartbeat and its `NOP` take no time,
+//!   so a tick answered before the cut counts at the tick's instant.
+//! - A go-nsq reader blocked handing a message to a busy handler still
+//!   counts as reading (real go-nsq misses heartbeats then, and nsqd can
+//!   close it with the link up); not modelled.
+//! - A producer that gives up drops the `PUB` still on the link with the
+//!   connection (it never reaches nsqd).
+
+use super::{Frame, NsqWorld};
+use crate::gochan::channel::GoId;
+use crate::nsq::client::NodeId;
+use crate::observe::trace::{EventKind, NONE};
+use crate::time::{SimDuration, SimTime};
+use crate::world::{Ev, Kit, World};
+
+/// nsqd's heartbeat interval (the default `ClientTimeout / 2`).
+pub(crate) const HEARTBEAT_INTERVAL: SimDuration = SimDuration::from_secs(30);
+/// nsqd's read deadline: 2 heartbeat intervals.
+pub(crate) const NSQD_READ_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+/// go-nsq's `ReadTimeout`.
+pub(crate) const CLIENT_READ_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+/// go-nsq's `DialTimeout`.
+pub(crate) const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(1);
+
+/// Who uses a link pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Owner {
+    /// nsqd <-> nsqlookupd, consumer <-> nsqlookupd: no heartbeats here.
+    Other,
+    /// Consumer connection `conn`.
+    Consumer(u16),
+    /// Goroutine `g`'s publishing connection.
+    Producer(GoId),
+}
+
+/// The heartbeat state of one link pair (one TCP connection at a time).
+#[derive(Clone, Debug)]
+pub(super) struct Beat {
+    pub(super) owner: Owner,
+    node: u16,
+    /// When nsqd took the connection (its heartbeat ticker starts).
+    epoch: SimTime,
+    /// The last frame each side received: [nsqd, client] (link parity).
+    pub(super) heard: [SimTime; 2],
+    /// nsqd holds the connection.
+    pub(super) srv_open: bool,
+    /// The client holds the connection (dialed, not yet closed).
+    pub(super) cli_open: bool,
+    /// The network between them is cut.
+    pub(super) cut: bool,
+    /// While cut: nsqd's and the client's read deadlines.
+    pub(super) deadline: [Option<SimTime>; 2],
+    /// While cut: a dial waits, failing at this instant.
+    pub(super) dial: Option<SimTime>,
+    /// The earliest check event scheduled.
+    armed: Option<SimTime>,
+}
+
+impl Beat {
+    pub(super) fn new(node: u16) -> Beat {
+        Beat {
+            owner: Owner::Other,
+            node,
+            epoch: SimTime::ZERO,
+            heard: [SimTime::ZERO; 2],
+            srv_open: false,
+            cli_open: false,
+            cut: false,
+            deadline: [None; 2],
+            dial: None,
+            armed: None,
+        }
+    }
+
+    /// The last heartbeat tick at or before `t` (none before the first).
+    fn last_tick(&self, t: SimTime) -> Option<SimTime> {
+        let since = t.since(self.epoch).as_micros();
+        let step = HEARTBEAT_INTERVAL.as_micros();
+        (t >= self.epoch && since >= step).then(|| self.epoch + SimDuration::from_micros(since / step * step))
+    }
+
+    fn next_due(&self) -> Option<SimTime> {
+        [self.deadline[0], self.deadline[1], self.dial].into_iter().flatten().min()
+    }
+}
+
+/// The pair index of a link.
+pub(super) fn pair(link: u32) -> usize {
+    link as usize / 2
+}
+
+impl NsqWorld {
+    /// Schedules pair `p`'s check at its earliest pending deadline unless
+    /// one is scheduled earlier.
+    fn arm_beat(&mut self, p: usize, k: &mut Kit) {
+        let b = &mut self.beats[p];
+        if let Some(at) = b.next_due() {
+            if b.armed.is_none_or(|a| at < a) {
+                b.armed = Some(at);
+                k.queue.schedule(at, Ev::NsqBeat(p as u32));
+            }
+        }
+    }
+
+    /// nsqd took the connection of pair `p` (a `SUB` or a producer's
+    /// first `PUB` arrived): its heartbeat ticker starts.
+    pub(super) fn beat_accepted(&mut self, p: usize, now: SimTime) {
+        let b = &mut self.beats[p];
+        if !b.srv_open {
+            b.srv_open = true;
+            b.epoch = now;
+        }
+    }
+
+    /// The client dialed the connection of pair `p` (not cut).
+    pub(super) fn beat_dialed(&mut self, p: usize, now: SimTime) {
+        let b = &mut self.beats[p];
+        b.cli_open = true;
+        b.heard[1] = now;
+    }
+
+    /// The client wants a new connection on pair `p` while it is cut: the
+    /// dial waits (see the module docs). Returns whether it waits.
+    pub(super) fn dial_waits(&mut self, p: usize, k: &mut Kit) -> bool {
+        if !self.beats[p].cut {
+            return false;
+        }
+        if self.beats[p].dial.is_none() {
+            self.beats[p].dial = Some(k.queue.now() + DIAL_TIMEOUT);
+            self.arm_beat(p, k);
+        }
+        true
+    }
+
+    /// Cuts the network of pair `p`: its links hold their frames and each
+    /// side's read deadline is set.
+    pub(super) fn cut_pair(&mut self, p: usize, k: &mut Kit) {
+        let now = k.queue.now();
+        if self.beats[p].cut {
+            return;
+        }
+        for l in [2 * p, 2 * p + 1] {
+            self.links[l].cut();
+        }
+        let b = &mut self.beats[p];
+        b.cut = true;
+        // The last heartbeat before the cut went both ways.
+        let tick = (b.srv_open && b.cli_open).then(|| b.last_tick(now)).flatten();
+        let srv_last = b.heard[0].max(tick.unwrap_or(SimTime::ZERO));
+        let cli_last = b.heard[1].max(tick.unwrap_or(SimTime::ZERO));
+        b.deadline = [b.srv_open.then(|| srv_last + NSQD_READ_TIMEOUT), b.cli_open.then(|| cli_last + CLIENT_READ_TIMEOUT)];
+        self.arm_beat(p, k);
+    }
+
+    /// nsqd forgets consumer connection `conn` (its side closed): the
+    /// client is removed from its channel (if the node is up).
+    pub(super) fn srv_drop(&mut self, conn: u16, k: &mut Kit) {
+        let p = pair(self.clients[usize::from(conn)].up);
+        if !std::mem::replace(&mut self.beats[p].srv_open, false) {
+            return;
+        }
+        self.beats[p].deadline[0] = None;
+        self.unsubscribe(conn, k);
+    }
+
+    /// nsqd closes consumer connection `conn` (a node crash, a channel
+    /// delete): with the link up the client notices at once; across a cut
+    /// it learns later (module docs).
+    pub(super) fn srv_closes(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (up, down) = (c.up, c.down);
+        let p = pair(up);
+        if self.beats[p].cut {
+            self.srv_drop(conn, k);
+            self.links[up as usize].close();
+            self.links[down as usize].close();
+        } else if self.close_conn(conn, k) {
+            self.conn_lost(conn, k);
+        }
+    }
+}
+
+impl World {
+    /// Heals the network of pair `p`: waiting frames move on, a waiting
+    /// dial goes through, and a side whose peer closed during the cut
+    /// learns it now.
+    pub(super) fn heal_pair(&mut self, p: usize) {
+        let now = self.kit.queue.now();
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        if !nsq.beats[p].cut {
+            return;
+        }
+        for l in [2 * p, 2 * p + 1] {
+            for at in nsq.links[l].heal(now, &mut self.kit.rng) {
+                self.kit.queue.schedule(at, Ev::Net(l as u32));
+            }
+        }
+        let b = &mut nsq.beats[p];
+        b.cut = false;
+        b.deadline = [None; 2];
+        let dial = b.dial.take().is_some();
+        let (owner, node, srv, cli) = (b.owner, b.node, b.srv_open, b.cli_open);
+        match owner {
+            Owner::Consumer(conn) => {
+                if dial {
+                    nsq.dial_through(conn, &mut self.kit);
+                } else if cli && !srv {
+                    // nsqd's FIN arrives: the reader gets EOF.
+                    nsq.client_gives_up(conn, &mut self.kit);
+                }
+                // (srv && !cli: the client's close is on its way.)
+            }
+            Owner::Producer(g) => {
+                if !cli && srv {
+                    nsq.beats[p].srv_open = false;
+                }
+                if dial {
+                    self.producer_dial_through(g, node, now);
+                } else if cli && !srv {
+                    self.producer_gives_up(g, node, now);
+                }
+            }
+            Owner::Other => {}
+        }
+    }
+
+    /// Pair `p`'s check: the deadlines due now pass (module docs).
+    pub(crate) fn nsq_beat(&mut self, p: u32, now: SimTime) {
+        let p = p as usize;
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let Some(b) = nsq.beats.get_mut(p) else { return };
+        if b.armed == Some(now) {
+            b.armed = None;
+        }
+        if !b.cut {
+            return;
+        }
+        let (owner, node) = (b.owner, b.node);
+        let due = |t: Option<SimTime>| t.is_some_and(|t| t <= now);
+        let dial_failed = due(b.dial);
+        if dial_failed {
+            b.dial = None;
+        }
+        let srv = due(b.deadline[0]);
+        if srv {
+            b.deadline[0] = None;
+        }
+        let cli = due(b.deadline[1]);
+        if cli {
+            b.deadline[1] = None;
+        }
+        let ch = match owner {
+            Owner::Consumer(conn) => nsq.libs[nsq.clients[usize::from(conn)].consumer].incoming,
+            _ => NONE,
+        };
+        let g = match owner {
+            Owner::Producer(g) => g,
+            _ => NONE,
+        };
+        if dial_failed {
+            match owner {
+                Owner::Consumer(conn) => nsq.on_refused(conn, &mut self.kit),
+                Owner::Producer(g) => self.publish_failed(g, node, now),
+                Owner::Other => {}
+            }
+        }
+        if srv {
+            self.kit.record(EventKind::NsqHeartbeatTimeout, g, ch, None, i64::from(node));
+            let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+            match owner {
+                Owner::Consumer(conn) => nsq.srv_drop(conn, &mut self.kit),
+                _ => nsq.beats[p].srv_open = false,
+            }
+            // nsqd's socket is gone: what either side wrote is lost.
+            nsq.links[2 * p].close();
+            nsq.links[2 * p + 1].close();
+        }
+        if cli {
+            self.kit.record(EventKind::NsqHeartbeatTimeout, g, ch, None, i64::from(node) + 65536);
+            let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+            match owner {
+                Owner::Consumer(conn) => nsq.client_gives_up(conn, &mut self.kit),
+                Owner::Producer(g) => self.producer_gives_up(g, node, now),
+                Owner::Other => {}
+            }
+        }
+        if let Some(nsq) = self.nsq.as_deref_mut() {
+            nsq.arm_beat(p, &mut self.kit);
+        }
+    }
+
+    /// Producer `g`'s connection to `node` is gone on its side (read
+    /// timeout, or EOF after a heal): a `Publish` waiting on it fails.
+    fn producer_gives_up(&mut self, g: GoId, node: u16, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        if let Some(&(up, down)) = nsq.conns.get(&(g, node)) {
+            let p = pair(up);
+            nsq.beats[p].cli_open = false;
+            nsq.beats[p].deadline[1] = None;
+            if !nsq.beats[p].cut {
+                nsq.beats[p].srv_open = false;
+            }
+            nsq.links[up as usize].close();
+            nsq.links[down as usize].close();
+        }
+        if nsq.publishing.get(&g).is_some_and(|&(n, _, _)| n == node) {
+            self.publish_failed(g, node, now);
+        }
+    }
+
+    /// Producer `g`'s dial to `node` waited across a cut that healed in
+    /// time: the connection opens and its `PUB` goes out.
+    fn producer_dial_through(&mut self, g: GoId, node: u16, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let Some(&(n, topic, seq)) = nsq.publishing.get(&g) else { return };
+        if n != node {
+            return;
+        }
+        let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
+        let (up, down) = nsq.conn(g, node);
+        nsq.links[up as usize].open(now);
+        nsq.links[down as usize].open(now);
+        nsq.beat_dialed(pair(up), now);
+        let (batch, extra_from) = nsq.batches.get(&g).copied().unwrap_or((1, 0));
+        nsq.send(up, Frame::Pub { g, topic, value, seq, batch, extra_from }, now, &mut self.kit.rng, &mut self.kit.queue);
+    }
+}
+
+impl NsqWorld {
+    /// The client side of consumer connection `conn` gives up (read
+    /// timeout, or EOF): go-nsq's `Conn.Close`, or a failed connect if the
+    /// `SUB` was never answered.
+    fn client_gives_up(&mut self, conn: u16, k: &mut Kit) {
+        let c = &self.clients[usize::from(conn)];
+        let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        let p = pair(c.up);
+        self.beats[p].deadline[1] = None;
+        let running = matches!(self.libs[ci].state, super::faults::LibState::Running | super::faults::LibState::Stopping);
+        if !running {
+            self.close_conn(conn, k);
+            return;
+        }
+        match self.libs[ci].client.close_conn(node) {
+            Ok(a) => self.act(ci, a, k),
+            Err(_) => {
+                // Still connecting: the connect fails.
+                self.close_conn(conn, k);
+                if let Ok(a) = self.libs[ci].client.on_connect_failed(node, k.queue.now()) {
+                    self.act(ci, a, k);
+                }
+            }
+        }
+    }
+
+    /// A consumer's dial waited across a cut that healed in time: the
+    /// connection opens and `SUB` goes out.
+    fn dial_through(&mut self, conn: u16, k: &mut Kit) {
+        let now = k.queue.now();
+        self.reopen_conn(conn, k);
+        let up = self.clients[usize::from(conn)].up;
+        self.send(up, Frame::Sub { conn }, now, &mut k.rng, &mut k.queue);
+    }
+}

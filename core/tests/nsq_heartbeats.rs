@@ -1,0 +1,205 @@
+//! Heartbeats and read deadlines across a cut link (nsqd
+//! `protocol_v2.go` `IOLoop`: read deadline 2 x heartbeat interval = 60 s;
+//! go-nsq `conn.go`: `ReadTimeout` 60 s, reconnect after a close): while a
+//! link is cut nothing passes and each side notices only by its own
+//! timeouts.
+
+use queuelab::observe::trace::EventKind;
+use queuelab::scenario::Scenario;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::World;
+
+/// Consumers a and b on channel jobs of nsqd-1 (no lookupd: a closed
+/// connection is retried every 5 s); a producer publishes every ~100 ms.
+/// msg_timeout 2 min, so in-flight messages outlive nsqd's 60 s deadline.
+const TWO: &str = r#"{
+  "name": "heartbeats", "seed": 11,
+  "nsq": {
+    "latency": "exp(1ms)",
+    "nsqd": [{ "name": "nsqd-1", "msg_timeout": "2m", "topics": [{ "name": "events", "channels": ["jobs"] }] }],
+    "consumers": [
+      { "name": "a", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": 3, "handlers": 1, "work": "exp(20ms)", "lookupd_poll_interval": "5s" },
+      { "name": "b", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": 3, "handlers": 1, "work": "exp(20ms)", "lookupd_poll_interval": "5s" }
+    ]
+  },
+  "goroutines": [
+    { "name": "producer", "behavior": { "program": [
+      { "forever": [{ "sleep": "exp(100ms)" }, { "publish": { "nsqd": "nsqd-1", "topic": "events" } }] }
+    ] } }
+  ]
+}"#;
+
+fn world() -> World {
+    World::new(&Scenario::from_json(TWO).expect("valid")).expect("builds")
+}
+
+fn at(s: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs(s)
+}
+
+fn cmd(json: &str) -> queuelab::command::Command {
+    serde_json::from_str(json).expect("a command")
+}
+
+/// (time, aux) of every heartbeat timeout.
+fn timeouts(w: &World) -> Vec<(SimTime, i64)> {
+    w.trace().events().filter(|e| e.kind == EventKind::NsqHeartbeatTimeout).map(|e| (e.time, e.aux)).collect()
+}
+
+fn clients(w: &World) -> Vec<String> {
+    let v = w.snapshot().nsq.expect("nsq");
+    let ch = v.nodes[0].topics[0].channels.iter().find(|c| c.name == "jobs").expect("jobs").clone();
+    ch.clients.iter().map(|c| c.name.split(' ').next().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn without_a_cut_nothing_times_out() {
+    let mut w = world();
+    w.run_until(at(300));
+    assert!(timeouts(&w).is_empty());
+    assert_eq!(clients(&w).len(), 2);
+}
+
+#[test]
+fn a_cut_shorter_than_the_deadlines_closes_nothing() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(50));
+    w.apply(&cmd(r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(200));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+    assert_eq!(w.trace().events().filter(|e| e.kind == EventKind::NsqConnClosed).count(), 0);
+    w.check_nsq_book().unwrap();
+}
+
+#[test]
+fn a_cut_consumer_is_closed_by_nsqd_after_60s_and_its_messages_go_to_another() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(39));
+    assert!(timeouts(&w).is_empty(), "nobody notices within 30 s");
+    assert_eq!(clients(&w).len(), 2, "nsqd still holds a");
+    w.run_until(at(75));
+    let t = timeouts(&w);
+    // nsqd (side 0) and the client (side 1) each closed within 60 s of
+    // the last thing heard, so within [10 s + 30 s, 10 s + 60 s].
+    let srv: Vec<_> = t.iter().filter(|(_, aux)| aux >> 16 == 0).collect();
+    let cli: Vec<_> = t.iter().filter(|(_, aux)| aux >> 16 == 1).collect();
+    assert_eq!(srv.len(), 1, "{t:?}");
+    assert_eq!(cli.len(), 1, "{t:?}");
+    for (time, _) in &t {
+        assert!(*time >= at(40) && *time <= at(70), "{t:?}");
+    }
+    assert_eq!(clients(&w), ["b"], "nsqd dropped a");
+    w.check_nsq_book().unwrap();
+    // a's in-flight messages wait for their 2 min msg timeout, then b gets them.
+    let timed_out_before = w.trace().events().filter(|e| e.kind == EventKind::NsqTimeout).count();
+    assert_eq!(timed_out_before, 0);
+    w.run_until(at(135));
+    let timed_out: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqTimeout).map(|e| e.time).collect();
+    assert!(!timed_out.is_empty(), "a's in-flight messages timed out");
+    assert!(timed_out.iter().all(|t| *t >= at(120) && *t <= at(131)), "{timed_out:?}");
+    w.run_until(at(140));
+    // Heal: a reconnects at its next retry (every 5 s).
+    w.apply(&cmd(r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(147));
+    let mut c = clients(&w);
+    c.sort();
+    assert_eq!(c, ["a", "b"], "a reconnected");
+    w.check_nsq_book().unwrap();
+    w.run_until(at(200));
+    let g = &w.snapshot().nsq.expect("nsq").guarantees[0];
+    assert!(g.lost.is_empty(), "{g:?}");
+    // The messages nsqd pushed to a during the cut never arrived: b
+    // handled them once each, after their timeout.
+    assert!(g.published - g.finished <= 3, "{g:?}");
+}
+
+#[test]
+fn nsqd_learns_of_a_consumer_that_crashed_across_a_cut_only_by_its_deadline() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.apply(&cmd(r#"{"op":"consumer_crash","consumer":"a"}"#)).unwrap();
+    w.run_until(at(30));
+    assert_eq!(clients(&w).len(), 2, "nsqd did not hear the close");
+    w.run_until(at(75));
+    assert_eq!(clients(&w), ["b"]);
+    let t = timeouts(&w);
+    assert_eq!(t.len(), 1, "only nsqd's side: the client is gone {t:?}");
+    w.check_nsq_book().unwrap();
+}
+
+#[test]
+fn a_heal_tells_nsqd_of_a_close_it_had_not_heard() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.apply(&cmd(r#"{"op":"consumer_crash","consumer":"a"}"#)).unwrap();
+    w.run_until(at(20));
+    w.apply(&cmd(r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(21));
+    assert_eq!(clients(&w), ["b"], "the client's close arrived");
+    assert!(timeouts(&w).is_empty());
+    // Restarted while healed: it connects at once.
+    w.apply(&cmd(r#"{"op":"consumer_start","consumer":"a"}"#)).unwrap();
+    w.run_until(at(22));
+    assert_eq!(clients(&w).len(), 2);
+    w.check_nsq_book().unwrap();
+}
+
+#[test]
+fn a_node_crash_across_a_cut_is_learnt_at_the_heal() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.apply(&cmd(r#"{"op":"nsqd_crash","nsqd":"nsqd-1"}"#)).unwrap();
+    let closed = |w: &World| w.trace().events().filter(|e| e.kind == EventKind::NsqConnClosed).count();
+    let before = closed(&w);
+    assert_eq!(before, 1, "b noticed at once, a did not");
+    w.run_until(at(20));
+    w.apply(&cmd(r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(22));
+    assert_eq!(closed(&w), 2, "a read EOF at the heal");
+    assert!(timeouts(&w).is_empty());
+}
+
+#[test]
+fn a_cut_producer_gets_an_error_after_its_read_timeout() {
+    let mut w = world();
+    w.run_until(at(10));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"producer","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(at(80));
+    let failed: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqPublishFailed).map(|e| e.time).collect();
+    assert!(!failed.is_empty(), "the waiting Publish failed");
+    assert!(failed[0] >= at(40) && failed[0] <= at(70), "{failed:?}");
+    // Later publishes dial across the cut and fail after 1 s each.
+    assert!(failed.len() > 3, "{failed:?}");
+    w.apply(&cmd(r#"{"op":"heal_link","client":"producer","nsqd":"nsqd-1"}"#)).unwrap();
+    let published = w.snapshot().nsq.expect("nsq").nodes[0].topics[0].message_count;
+    w.run_until(at(90));
+    assert!(w.snapshot().nsq.expect("nsq").nodes[0].topics[0].message_count > published + 10, "publishing again");
+    w.check_nsq_book().unwrap();
+}
+
+/// A shared link replays a run with cuts, timeouts and heals exactly.
+#[test]
+fn heartbeat_timeouts_replay_exactly() {
+    let mut w = world();
+    for (t, c) in [
+        (10, r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#),
+        (20, r#"{"op":"cut_link","client":"producer","nsqd":"nsqd-1"}"#),
+        (100, r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#),
+        (110, r#"{"op":"heal_link","client":"producer","nsqd":"nsqd-1"}"#),
+    ] {
+        w.run_until(at(t));
+        w.apply(&cmd(c)).unwrap();
+    }
+    w.run_until(at(150));
+    assert!(!timeouts(&w).is_empty());
+    let mut replay = World::from_json(&w.scenario_with_log().to_json()).unwrap();
+    replay.run_until(at(150));
+    assert_eq!(replay.trace_hash(), w.trace_hash());
+}

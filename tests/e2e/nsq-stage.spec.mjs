@@ -1,0 +1,123 @@
+// The NSQ view on the stage: every NSQ preset draws its nodes, channels and
+// consumers (in the canvas and, in words, in the stage list) without page
+// errors at 1280x720 and at 400 px; a crashed consumer is drawn crashed and
+// its in-flight messages wait for the msg timeout before they are delivered
+// again; a slow handler's messages time out and come back with a higher
+// attempt. Screenshots: test-results/nsq-<preset>-1280.png and -400.png.
+import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows } from './helpers.mjs';
+
+test.describe.configure({ timeout: 180_000 });
+
+async function nsqPresets(page) {
+  return page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v.startsWith('nsq-')));
+}
+
+/** Plays until virtual time `us` (or the run ends), then pauses. */
+async function runTo(page, us, speed = 2) {
+  await setSpeed(page, speed);
+  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
+  await expect
+    .poll(async () => {
+      const t = await clockUs(page);
+      const status = await page.locator('#status').textContent();
+      return t >= us || !/running/i.test(status || 'running');
+    }, { timeout: 60_000 })
+    .toBe(true);
+  await pause(page);
+  await page.waitForTimeout(350); // the last frame and the 250 ms list refresh
+}
+
+/** The event log's rows of one kind (through its kind filter: the log draws only the newest rows). */
+async function rowsOfKind(page, kind) {
+  await page.locator('#eventlog-kind').selectOption(kind);
+  const rows = await logRows(page);
+  await page.locator('#eventlog-kind').selectOption('');
+  return rows;
+}
+
+/** The stage list's words for NSQ items: nodes (n:), channels (c:) and consumers (k:). */
+async function nsqItems(page) {
+  return page.locator('#stage-list li[data-item]').evaluateAll((lis) => Object.fromEntries(lis.map((li) => [li.dataset.item, li.textContent])));
+}
+
+for (const width of [1280, 400]) {
+  test(`every NSQ preset draws its nodes, channels and consumers at ${width} px, with no page errors`, async ({ page }) => {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.setViewportSize({ width, height: width === 400 ? 860 : 720 });
+    await openPage(page);
+    const names = await nsqPresets(page);
+    expect(names.length).toBeGreaterThanOrEqual(14);
+    for (const name of names) {
+      await selectPreset(page, name);
+      await runTo(page, 3_000_000);
+      const items = await nsqItems(page);
+      const keys = Object.keys(items);
+      expect(keys.some((k) => k.startsWith('n:')), `${name}: an nsqd in the stage list`).toBe(true);
+      expect(keys.some((k) => k.startsWith('k:')), `${name}: a consumer in the stage list`).toBe(true);
+      // The canvas is as tall as the nodes and consumers need, and none is cut off: the page does not scroll sideways.
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(scroll, `${name}: no sideways scroll`).toBeLessThanOrEqual(0);
+      await page.locator('#stage').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${RESULTS_DIR}nsq-${name}-${width}.png`, fullPage: width === 400 });
+    }
+    expect(errors).toEqual([]);
+  });
+}
+
+test('consumer crash: drawn crashed; its in-flight copies wait for the msg timeout, then time out and are delivered again', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await openPage(page);
+  await selectPreset(page, 'nsq-consumer-crash');
+  // worker-a crashes at 5s; the msg timeout is 2s.
+  await runTo(page, 5_300_000, 1);
+  let items = await nsqItems(page);
+  expect(items['k:worker-a']).toMatch(/\(crashed\)/);
+  // Its copies are still in flight at nsqd (worker-b has at most 3).
+  const inFlight = Number((items['c:nsqd-1/events/jobs'].match(/in flight (\d+)/) || [])[1]);
+  expect(inFlight).toBeGreaterThan(0);
+  expect(await rowsOfKind(page, 'nsq_timeout')).toEqual([]);
+  // After the msg timeout they time out and go to worker-b as attempt 2.
+  await runTo(page, 7_600_000, 1);
+  expect((await rowsOfKind(page, 'nsq_timeout')).length).toBeGreaterThan(0);
+  expect((await rowsOfKind(page, 'nsq_message')).some((r) => /^worker-b.* \(attempt [2-9]\)$/.test(r.text))).toBe(true);
+  items = await nsqItems(page);
+  expect(items['k:worker-a']).toMatch(/\(crashed\)/);
+  expect(items['k:worker-b']).toMatch(/\(running\)/);
+});
+
+test('slow handler: messages time out in flight and come back with a higher attempt', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-slow-handler');
+  await runTo(page, 4_000_000);
+  expect((await rowsOfKind(page, 'nsq_timeout')).length).toBeGreaterThan(0);
+  expect((await rowsOfKind(page, 'nsq_message')).some((r) => /\(attempt [2-9]\)$/.test(r.text))).toBe(true);
+  expect((await rowsOfKind(page, 'nsq_fin_failed')).length).toBeGreaterThan(0);
+});
+
+test('a crashed nsqd is drawn down and said so in words; a restart brings it back', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-cluster');
+  await runTo(page, 31_000_000, 10);
+  expect((await nsqItems(page))['n:nsqd-2']).toMatch(/nsqd nsqd-2 \(down\)/);
+  await runTo(page, 46_000_000, 10);
+  expect((await nsqItems(page))['n:nsqd-2']).not.toMatch(/down/);
+  await play(page);
+});
+
+test('selecting an NSQ event in the log opens its message\'s life in the guarantees panel', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-single');
+  await runTo(page, 2_000_000);
+  await page.locator('#eventlog-kind').selectOption('nsq_finish');
+  const row = page.locator('#eventlog ol button[data-seq]').first();
+  const text = await row.locator('.ql-ev-text').textContent();
+  const label = text.match(/(\S+#\d+)/)[1];
+  await row.click();
+  await expect(page.locator('#guarantees-life-heading')).toHaveText(`Life of ${label}`);
+  // The copy in channel jobs was finished, handled once.
+  await expect(page.locator('#guarantees .nsq-life')).toContainText('finished');
+  // Focus stays in the log (a keyboard reader goes on through the rows).
+  expect(await page.evaluate(() => !!document.activeElement.closest('#eventlog'))).toBe(true);
+});
