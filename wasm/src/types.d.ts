@@ -653,6 +653,8 @@ export interface NsqEventPlace {
   channel?: string;
   /** The consumer, or the publishing goroutine (the names `cut_link` takes). */
   client?: string;
+  /** The nsqlookupd that answered (`nsq_lookup`). */
+  lookupd?: string;
 }
 
 export interface Sample {

@@ -19,7 +19,8 @@
 // - tokens: a publish (producer -> topic), a delivery (channel -> consumer;
 //   a redelivery carries its attempt number), FIN (green, back), REQ ("R",
 //   back), a timeout (a clock mark, flying back to the queue), MaxAttempts
-//   ("×").
+//   ("×"); discovery: a lookupd's answer ("L") and the connection it
+//   leads to ("+"), along dashed lines.
 //
 // A scenario that also has Go channels of its own draws them above with
 // the Go view (its goroutines stay there; their links run down to nsqd).
@@ -393,7 +394,7 @@ export function createNsqView(S, P) {
       const t = tokenFor(e, snap, pt, byId);
       if (!t) continue;
       if (tokens.length >= MAX_TOKENS) tokens.shift();
-      tokens.push({ ...t, label: e.label, t0: now, t1: now + TOKEN_MS });
+      tokens.push({ ...t, label: e.label, t0: now, t1: now + (t.ms || TOKEN_MS) });
     }
   }
 
@@ -452,9 +453,41 @@ export function createNsqView(S, P) {
         if (!b || !row) return null;
         return { pts: [[b.x, b.y + HEAD_H / 2], [row.b.x + row.b.w, row.y]], color: '--danger', mark: 'clock', r: 6 };
       }
+      case 'nsq_lookup': {
+        // Discovery: the lookupd's answer comes back to the consumer that polled it.
+        const c = where.client ? pt.consumers.find((x) => x.name === where.client) : null;
+        const l = where.lookupd && layout.lookBox.get(where.lookupd);
+        const b = c && layout.consBox.get(c.name);
+        if (!l || !b) return null;
+        return { pts: [[l.x + l.w / 2, l.y + l.h], [b.x + 10, b.y]], color: '--muted', mark: 'L', r: 5.5, discovery: true, ms: 1200 };
+      }
+      case 'nsq_discovered': {
+        // It connects to the node the lookup named (SUB goes out).
+        const c = where.client ? pt.consumers.find((x) => x.name === where.client) : null;
+        const b = c && layout.consBox.get(c.name);
+        const nb = where.nsqd && layout.nodeBox.get(where.nsqd);
+        if (!b || !nb) return null;
+        return { pts: [[b.x, b.y + HEAD_H / 2], [nb.x + nb.w, nb.y + HEAD_H / 2]], color: '--muted', mark: '+', r: 5.5, discovery: true, ms: 1200 };
+      }
       default:
         return null;
     }
+  }
+
+  /** The path of a discovery token, dashed, while it moves: the poll and the connection it leads to. */
+  function drawDiscoveryLines(now) {
+    ctx.save();
+    ctx.strokeStyle = S.theme['--muted'];
+    ctx.setLineDash([3, 3]);
+    ctx.lineWidth = 1;
+    for (const t of tokens) {
+      if (!t.discovery || now >= t.t1) continue;
+      ctx.beginPath();
+      ctx.moveTo(t.pts[0][0], t.pts[0][1]);
+      for (const [x, y] of t.pts.slice(1)) ctx.lineTo(x, y);
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   function drawTokenMarks(now) {
@@ -549,7 +582,7 @@ export function createNsqView(S, P) {
       for (const t of n.topics) {
         for (const c of t.channels) {
           out.push({ key: `c:${n.name}/${t.name}/${c.name}`,
-            text: `channel ${t.name}/${c.name} on ${n.name}: depth ${c.depth} (memory ${c.memory_depth}, disk ${c.backend_depth}), in flight ${c.in_flight}, deferred ${c.deferred}${c.paused ? ', paused' : ''}, ${c.client_count} connection(s)` });
+            text: `channel ${t.name}/${c.name} on ${n.name}: depth ${c.depth} (memory ${c.memory_depth}, disk ${c.backend_depth}), in flight ${c.in_flight}, deferred ${c.deferred}, timed out ${c.timeout_count}, requeued ${c.requeue_count}${c.paused ? ', paused' : ''}, ${c.client_count} connection(s)` });
         }
       }
     }
@@ -598,6 +631,7 @@ export function createNsqView(S, P) {
       }
       for (const c of pt.consumers) drawConsumer(c, snap);
       drewTokens = tokens.length > 0;
+      drawDiscoveryLines(now);
       tokens = P.drawTokens(tokens, now);
       drawTokenMarks(now);
     },

@@ -329,7 +329,13 @@ impl GoRuntime {
                 self.nsqd_name((e.aux & 0xffff) as u32)
             ),
             EventKind::NsqLookup if e.aux < 0 => format!("{}: lookup answered TOPIC_NOT_FOUND (no nsqd registered the topic)", consumer_of(ch)),
-            EventKind::NsqLookup => format!("{}: lookup answered, {} nsqd have the topic", consumer_of(ch), e.aux),
+            EventKind::NsqLookup => {
+                let who = format!("nsqlookupd #{}", (e.aux >> 32) + 1);
+                match (e.aux & 0xffff_ffff) - 1 {
+                    -1 => format!("{}: {who} answered the lookup: TOPIC_NOT_FOUND (no nsqd has the topic yet)", consumer_of(ch)),
+                    n => format!("{}: {who} answered the lookup: {n} nsqd have the topic", consumer_of(ch)),
+                }
+            }
             EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
             EventKind::NsqHeartbeatTimeout => {
                 let node = self.nsqd_name((e.aux & 0xffff) as u32);

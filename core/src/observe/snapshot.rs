@@ -114,6 +114,9 @@ pub struct NsqEventPlace {
     /// takes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
+    /// The nsqlookupd that answered (a lookup).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookupd: Option<String>,
 }
 
 /// Where a go-nsq consumer's process stands.

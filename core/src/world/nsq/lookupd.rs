@@ -85,7 +85,7 @@ struct Peer {
 /// The lookupds of a world and every node's connections to them.
 #[derive(Clone, Debug)]
 pub(crate) struct Lookupds {
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     dbs: Vec<Lookupd>,
     /// `node * dbs.len() + lookupd`.
     peers: Vec<Peer>,
@@ -388,7 +388,7 @@ impl NsqWorld {
                 let down = self.lk.queries[&(consumer, lookupd)].1;
                 self.lk_send(down, LookupdFrame::Answer { consumer, lookupd, attempt, epoch, producers }, k);
             }
-            LookupdFrame::Answer { consumer, attempt, epoch, producers, .. } => {
+            LookupdFrame::Answer { consumer, lookupd, attempt, epoch, producers } => {
                 let ci = usize::from(consumer);
                 let running = matches!(self.libs[ci].state, super::faults::LibState::Running | super::faults::LibState::Stopping);
                 if !running || epoch != self.lk.epoch[ci] {
@@ -397,7 +397,9 @@ impl NsqWorld {
                 let incoming = self.libs[ci].incoming;
                 let nodes: Vec<NodeId> = producers.iter().flatten().map(|n| NodeId(*n)).collect();
                 let answer = producers.as_ref().map(|_| nodes.as_slice()).ok_or(());
-                k.record(EventKind::NsqLookup, NONE, incoming, None, producers.as_ref().map_or(-1, |p| p.len() as i64));
+                // aux: which lookupd answered (high 32 bits) and 1 + how many nodes it named (0: TOPIC_NOT_FOUND).
+                let named = producers.as_ref().map_or(0, |p| p.len() as i64 + 1);
+                k.record(EventKind::NsqLookup, NONE, incoming, None, (i64::from(lookupd) << 32) | named);
                 let a = self.libs[ci].client.on_lookup_response(attempt, answer);
                 for act in &a {
                     if let Action::Connect { node } = act {

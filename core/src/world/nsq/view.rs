@@ -305,6 +305,11 @@ impl NsqWorld {
     }
 
     /// Node `aux & 0xffff`, the node of events that name one.
+    /// The name of nsqlookupd `i`.
+    fn lookupd_name(&self, i: usize) -> Option<String> {
+        self.lk.names.get(i).cloned()
+    }
+
     fn aux_node(&self, aux: i64) -> Option<String> {
         usize::try_from(aux & 0xffff).ok().and_then(|n| self.names.get(n)).cloned()
     }
@@ -367,6 +372,9 @@ impl World {
             NsqBackoff | NsqBackoffOver | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqLookup => {
                 if let Some(ci) = nsq.consumer_of_chan(e.ch) {
                     nsq.place_consumer(ci, &mut p);
+                }
+                if e.kind == NsqLookup {
+                    p.lookupd = usize::try_from(e.aux >> 32).ok().and_then(|i| nsq.lookupd_name(i));
                 }
             }
             NsqConnClosed | NsqConnected | NsqDiscovered => {
@@ -580,6 +588,25 @@ mod tests {
         // Go events have none.
         assert!(events.iter().filter(|e| !format!("{:?}", e.kind).starts_with("Nsq")).all(|e| e.nsq.is_none()));
         assert!(events.iter().filter(|e| format!("{:?}", e.kind).starts_with("Nsq")).all(|e| e.nsq.is_some()));
+    }
+
+    #[test]
+    fn a_lookup_says_which_lookupd_answered() {
+        let w = world(crate::presets::get("nsq-cluster").expect("preset").json, 12_000);
+        let lookups: Vec<_> = w.events_since(0, usize::MAX).into_iter().filter(|e| e.kind == EventKind::NsqLookup).collect();
+        assert!(lookups.len() >= 2, "{lookups:?}");
+        // The consumers poll their two lookupds in turn; each answer names the one that gave it.
+        let named: std::collections::BTreeSet<_> = lookups.iter().filter_map(|e| e.nsq.as_ref().and_then(|p| p.lookupd.clone())).collect();
+        assert_eq!(named.into_iter().collect::<Vec<_>>(), ["lookupd-1", "lookupd-2"]);
+        for e in &lookups {
+            let p = e.nsq.as_ref().expect("a place");
+            let k = if p.lookupd.as_deref() == Some("lookupd-1") { 1 } else { 2 };
+            assert!(e.text.contains(&format!("nsqlookupd #{k} answered the lookup: ")), "{}", e.text);
+            assert!(p.client.is_some(), "{p:?}");
+        }
+        // Before any producer published, the answer is TOPIC_NOT_FOUND.
+        assert!(lookups[0].text.ends_with("TOPIC_NOT_FOUND (no nsqd has the topic yet)"), "{}", lookups[0].text);
+        assert!(lookups.iter().any(|e| e.text.ends_with("2 nsqd have the topic")), "{lookups:?}");
     }
 
     #[test]
