@@ -2,9 +2,12 @@
 // consumers (in the canvas and, in words, in the stage list) without page
 // errors at 1280x720 and at 400 px; a crashed consumer is drawn crashed and
 // its in-flight messages wait for the msg timeout before they are delivered
-// again; a slow handler's messages time out and come back with a higher
-// attempt. Screenshots: test-results/nsq-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows } from './helpers.mjs';
+// again, counted by the nsqadmin and guarantees panels; a slow handler's
+// messages time out and are handled twice, and with TOUCH they are not; a
+// log row opens its message's life; a share link with a live NSQ command
+// reopens the same run. Screenshots: test-results/nsq-<preset>-1280.png
+// and -400.png.
+import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -42,6 +45,22 @@ async function rowsOfKind(page, kind) {
   }, { timeout: 5_000 }).toBe(true);
   await page.locator('#eventlog-kind').selectOption('');
   return rows;
+}
+
+/** One cell of the nsqadmin panel's Channels table. */
+async function channelCell(page, channel, column) {
+  return page.locator('#nsqadmin').evaluate((box, [channel, column]) => {
+    const table = [...box.querySelectorAll('table')].find((t) => t.caption && t.caption.textContent === 'Channels');
+    const heads = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    const row = [...table.tBodies[0].rows].find((tr) => tr.cells[0].textContent === channel);
+    return row ? row.cells[heads.indexOf(column)].textContent : null;
+  }, [channel, column]);
+}
+
+/** A figure of the guarantees panel's first channel row, as a number. */
+async function figure(page, name) {
+  const text = await page.locator(`#guarantees button[data-figure="${name}"]`).first().textContent();
+  return Number(text.match(/\d+/)[0]);
 }
 
 /** The stage list's words for NSQ items: nodes (n:), channels (c:) and consumers (k:). */
@@ -91,15 +110,24 @@ test('consumer crash: drawn crashed; its in-flight copies wait for the msg timeo
   await runTo(page, 7_600_000, 1);
   items = await nsqItems(page);
   expect(Number(items['c:nsqd-1/events/jobs'].match(/timed out (\d+),/)[1])).toBeGreaterThan(0);
+  // The nsqadmin panel counts them, and the guarantees panel the messages handled twice.
+  expect(Number(await channelCell(page, 'events / jobs', 'Timed Out'))).toBeGreaterThan(0);
+  expect(await figure(page, 'handled_more_than_once')).toBeGreaterThan(0);
+  expect(await figure(page, 'lost')).toBe(0);
   expect((await rowsOfKind(page, 'nsq_message')).some((r) => /^worker-b.* \(attempt [2-9]\)$/.test(r.text))).toBe(true);
   expect(items['k:worker-a']).toMatch(/\(crashed\)/);
   expect(items['k:worker-b']).toMatch(/\(running\)/);
 });
 
-test('slow handler: messages time out in flight and come back with a higher attempt', async ({ page }) => {
+test('slow handler: messages time out in flight and come back with a higher attempt; handled twice, and with TOUCH not', async ({ page }) => {
   await openPage(page);
+  await selectPreset(page, 'nsq-touch');
+  await runTo(page, 4_000_000);
+  expect(await figure(page, 'handled_more_than_once')).toBe(0);
+  expect(await figure(page, 'finished')).toBeGreaterThan(5);
   await selectPreset(page, 'nsq-slow-handler');
   await runTo(page, 4_000_000);
+  expect(await figure(page, 'handled_more_than_once')).toBeGreaterThan(0);
   expect((await rowsOfKind(page, 'nsq_timeout')).length).toBeGreaterThan(0);
   expect((await rowsOfKind(page, 'nsq_message')).some((r) => /\(attempt [2-9]\)$/.test(r.text))).toBe(true);
   expect((await rowsOfKind(page, 'nsq_fin_failed')).length).toBeGreaterThan(0);
@@ -129,4 +157,23 @@ test('selecting an NSQ event in the log opens its message\'s life in the guarant
   await expect(page.locator('#guarantees .nsq-life')).toContainText('finished');
   // Focus stays in the log (a keyboard reader goes on through the rows).
   expect(await page.evaluate(() => !!document.activeElement.closest('#eventlog'))).toBe(true);
+});
+
+test('share round trip on an NSQ preset with a live NSQ command: the link opens the same run, nodes and guarantees', async ({ page, context }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-load-balancing');
+  await runTo(page, 1_500_000);
+  // A live fault from the controls, so the link carries the command log.
+  await page.getByRole('button', { name: /^Crash consumer / }).first().click();
+  await runTo(page, 3_000_000);
+  const original = { clock: await page.locator('#clock').textContent(), items: await nsqItems(page), dup: await figure(page, 'handled_more_than_once'), fin: await figure(page, 'finished') };
+  expect(Object.values(original.items).some((t) => /\(crashed\)/.test(t))).toBe(true);
+  const link = await copyLink(page);
+  const other = await context.newPage();
+  await openPage(other, link);
+  await expect(other.locator('#clock')).toHaveText(original.clock, { timeout: 20_000 });
+  await other.waitForTimeout(400);
+  expect(await nsqItems(other)).toEqual(original.items);
+  expect(await figure(other, 'handled_more_than_once')).toBe(original.dup);
+  expect(await figure(other, 'finished')).toBe(original.fin);
 });
