@@ -130,6 +130,11 @@ test('slow handler: messages time out in flight and come back with a higher atte
   expect(await figure(page, 'handled_more_than_once')).toBeGreaterThan(0);
   expect((await rowsOfKind(page, 'nsq_timeout')).length).toBeGreaterThan(0);
   expect((await rowsOfKind(page, 'nsq_message')).some((r) => /\(attempt [2-9]\)$/.test(r.text))).toBe(true);
+  // A handler working on a redelivered message says which attempt (the card, and in words the stage list).
+  await setSpeed(page, 1);
+  await page.locator('#play').click();
+  await expect.poll(async () => (await nsqItems(page))['k:archiver'], { timeout: 15_000 }).toMatch(/handling again: \S+#\d+ \(attempt [2-9]\)/);
+  await pause(page);
   expect((await rowsOfKind(page, 'nsq_fin_failed')).length).toBeGreaterThan(0);
 });
 

@@ -4,7 +4,8 @@
 // (the fan-out: one published message becomes a copy per channel), the
 // nsqlookupds above them, and the go-nsq consumers on the right, each with
 // its connections (RDY and in flight per connection), its backoff state and
-// its handler goroutines inside it.
+// its handler goroutines inside it, each with its message and, from the
+// second delivery on, the attempt ("working on p#7 (attempt 2)").
 //
 // What each mark means (shape, not only colour):
 // - a channel row: depth as a bar split into memory (solid) and disk
@@ -48,6 +49,7 @@ export function createNsqView(S, P) {
   let tokens = [];
   let drewTokens = false;
   let goBand = false; // the scenario's own Go channels are drawn above
+  const attempts = new Map(); // message label -> the attempt of its latest delivery (from nsq_message events)
 
   // --- geometry helpers -----------------------------------------------------------
 
@@ -298,7 +300,11 @@ export function createNsqView(S, P) {
       const p = layout.pos.get(g.id);
       if (!p) continue;
       if (p.tile) drawTile(g, p, g.id === S.selected);
-      else drawCard(g.name.startsWith(prefix) ? { ...g, name: g.name.slice(prefix.length) } : g, p, g.id === S.selected);
+      else {
+        const n = g.held ? attempts.get(g.held) : 0;
+        const held = n > 1 ? `${g.held} (attempt ${n})` : g.held;
+        drawCard({ ...g, name: g.name.startsWith(prefix) ? g.name.slice(prefix.length) : g.name, held }, p, g.id === S.selected);
+      }
     }
   }
 
@@ -383,7 +389,19 @@ export function createNsqView(S, P) {
     return pt.consumers.find((c) => c.name === name) || null;
   }
 
+  /** Notes each message's latest delivery attempt (its handler card says it). */
+  function noteAttempts(events) {
+    for (const e of events) {
+      if (e.kind !== 'nsq_message' || !e.label) continue;
+      const n = Number((String(e.text).match(/\(attempt (\d+)\)$/) || [])[1] || 0);
+      if (!n) continue;
+      if (attempts.size > 4096) attempts.clear();
+      attempts.set(e.label, n);
+    }
+  }
+
   function addTokens(events, snap) {
+    noteAttempts(events);
     if (S.reducedMotion || !layout) return;
     const now = performance.now();
     const pt = parts(snap);
@@ -588,8 +606,13 @@ export function createNsqView(S, P) {
     }
     for (const c of consumersOf(snap)) {
       const bt = backoffText(c, snap.time_us);
+      // Redelivered messages its handlers work on, with their attempt.
+      const again = snap.goroutines
+        .filter((g) => g.group === c.handler_group && g.held && attempts.get(g.held) > 1)
+        .map((g) => `${g.held} (attempt ${attempts.get(g.held)})`);
       out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}; `
-        + `${c.connections.map((cn) => `${cn.nsqd} ${cn.state}${cn.cut ? ' cut' : ''} RDY ${cn.rdy}`).join(', ') || 'no connection'}${bt ? `; ${bt}` : ''}` });
+        + `${c.connections.map((cn) => `${cn.nsqd} ${cn.state}${cn.cut ? ' cut' : ''} RDY ${cn.rdy}`).join(', ') || 'no connection'}${bt ? `; ${bt}` : ''}`
+        + `${again.length ? `; handling again: ${again.join(', ')}` : ''}` });
     }
     return out;
   }
@@ -650,6 +673,7 @@ export function createNsqView(S, P) {
     get layout() { return layout; },
     reset() {
       tokens = [];
+      attempts.clear();
       layout = null;
       layoutKey = '';
       goView.reset();
