@@ -291,6 +291,11 @@ export function paintIconCanvas(c, size = 16) {
   drawIcon(ctx, c.dataset.icon, size / 2, size / 2, size * 0.38, color);
 }
 
+/** The highlight ring around a card or tile box `p` (the stage's flash). */
+export function cardRing(p) {
+  return { x: p.x - 5, y: p.y - 5, w: p.w + 10, h: p.h + 10, r: 9 };
+}
+
 /** The painter of one canvas: primitives drawn in the stage's theme. */
 export function createPainter(S) {
   const ctx = S.ctx;

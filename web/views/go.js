@@ -20,7 +20,7 @@
 // S is the stage's surface ({ ctx, theme, width, height, selected,
 // reducedMotion, labeler, top }): the view draws from y = S.top down.
 
-import { STATES, drawIcon } from '../draw.js';
+import { STATES, drawIcon, cardRing } from '../draw.js';
 import { groupEdges, buildTopology, topologyKey } from './go-topology.js';
 
 export { groupEdges };
@@ -676,7 +676,7 @@ export function createGoView(S, P) {
     if (!layout) return out;
     if (target.goroutine != null) {
       const p = layout.pos.get(target.goroutine);
-      if (p) out.push({ x: p.x - 5, y: p.y - 5, w: p.w + 10, h: p.h + 10, r: 9 });
+      if (p) out.push(cardRing(p));
     }
     if (target.channel != null) {
       const c = layout.chanPos.get(target.channel);

@@ -30,7 +30,7 @@
 // hitMessage(x, y) (the label of the message a token there carries), listItems(snap) and
 // ariaText(snap) for the accessible list.
 
-import { drawIcon, fmtDuration } from '../draw.js';
+import { drawIcon, fmtDuration, cardRing } from '../draw.js';
 import { createGoView } from './go.js';
 import {
   HEAD_H, TOPIC_H, LINE_H, publishTargets, consumersOf, parts, structureKey, computeLayout,
@@ -587,7 +587,7 @@ export function createNsqView(S, P) {
     if (!layout) return out;
     if (target.goroutine != null) {
       const p = layout.pos.get(target.goroutine);
-      if (p) out.push({ x: p.x - 5, y: p.y - 5, w: p.w + 10, h: p.h + 10, r: 9 });
+      if (p) out.push(cardRing(p));
     }
     if (goBand) out.push(...goView.flashRects(target));
     return out;

@@ -66,13 +66,7 @@ impl NsqWorld {
 
     fn channel_view(&self, c: &Channel) -> NsqChannelView {
         let s = c.stats();
-        let e2e = c.e2e_latency();
-        let (p50, p99) = if e2e.count() > 0 {
-            let (p50, p99) = e2e.p50_p99();
-            (Some(p50), Some(p99))
-        } else {
-            (None, None)
-        };
+        let (p50, p99) = e2e_p50_p99(c);
         NsqChannelView {
             name: c.name().to_string(),
             depth: s.depth,
@@ -210,13 +204,7 @@ impl NsqWorld {
             for t in n.topics() {
                 for c in t.channels() {
                     let s = c.stats();
-                    let e2e = c.e2e_latency();
-                    let (p50, p99) = if e2e.count() > 0 {
-                        let (p50, p99) = e2e.p50_p99();
-                        (Some(p50), Some(p99))
-                    } else {
-                        (None, None)
-                    };
+                    let (p50, p99) = e2e_p50_p99(c);
                     let counters = NsqCounters {
                         memory_depth: s.memory_depth,
                         backend_depth: s.backend_depth,
@@ -224,7 +212,7 @@ impl NsqWorld {
                         deferred: s.deferred_count,
                         requeue_count: s.requeue_count,
                         timeout_count: s.timeout_count,
-                        finish_count: e2e.count(),
+                        finish_count: c.e2e_latency().count(),
                         e2e_p50_us: p50,
                         e2e_p99_us: p99,
                     };
@@ -313,6 +301,17 @@ impl NsqWorld {
     fn aux_node(&self, aux: i64) -> Option<String> {
         usize::try_from(aux & 0xffff).ok().and_then(|n| self.names.get(n)).cloned()
     }
+}
+
+/// A channel's E2E processing latency p50 and p99 in µs; `None` before its
+/// first FIN.
+fn e2e_p50_p99(c: &Channel) -> (Option<u64>, Option<u64>) {
+    let e2e = c.e2e_latency();
+    if e2e.count() == 0 {
+        return (None, None);
+    }
+    let (p50, p99) = e2e.p50_p99();
+    (Some(p50), Some(p99))
 }
 
 impl World {
