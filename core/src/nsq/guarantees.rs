@@ -528,6 +528,23 @@ impl Guarantees {
         self.topics[t.0 as usize].chans.get(channel).copied()
     }
 
+    /// Whether `chan` is a registered key not yet retired: then it is the
+    /// current key of its names (what [`Guarantees::channel`] returns for
+    /// them), so a caller may cache it and check it with this, O(1).
+    pub fn is_current(&self, chan: ChanKey) -> bool {
+        self.chans.get(chan.0 as usize).is_some_and(|c| !c.retired)
+    }
+
+    /// What [`Guarantees::channel`] returns, without looking the names up
+    /// when `hint` is already their current key (checked in O(1) plus
+    /// comparing the names).
+    pub fn channel_hinted(&mut self, hint: Option<ChanKey>, node: u16, topic: &str, channel: &str) -> ChanKey {
+        match hint {
+            Some(k) if self.is_current(k) && self.channel_names(k) == Some((node, topic, channel)) => k,
+            _ => self.channel(node, topic, channel),
+        }
+    }
+
     /// The current key of `topic` on `node`, if registered.
     pub fn find_topic(&self, node: u16, topic: &str) -> Option<TopicKey> {
         self.topic_index.get(&node)?.get(topic).copied()

@@ -15,11 +15,11 @@ use crate::nsq::nsqd::topic::{PutReport, Topic, TopicShutdown};
 /// Writes a put or pump `report` of `topic` on `node`: messages the topic
 /// holds, one copy per channel of each message fanned out (`fresh`: a new
 /// publish with this sequence number; `None`: the topic's backlog), and
-/// ephemeral overflow.
+/// ephemeral overflow. `keys` gets the topic's channel keys (what it held
+/// before serves as hints: see [`Guarantees::channel_hinted`]).
 pub(super) fn put(book: &mut Guarantees, node: u16, topic: &Topic, report: &PutReport, fresh: Option<u64>, keys: &mut Vec<ChanKey>) {
     let tkey = book.topic(node, topic.name());
-    keys.clear();
-    keys.extend(topic.channels().map(|c| book.channel(node, topic.name(), c.name())));
+    channel_keys(book, node, topic, keys);
     for &(id, _) in &report.held {
         if let Some(seq) = fresh {
             debug_ok(book.topic_held(tkey, id, Logical(seq), seq));
@@ -58,6 +58,21 @@ pub(super) fn put(book: &mut Guarantees, node: u16, topic: &Topic, report: &PutR
             }
         }
     }
+}
+
+/// `keys` becomes the current keys of `topic`'s channels, in order; its
+/// old entries are hints (the same topic's keys, usually).
+fn channel_keys(book: &mut Guarantees, node: u16, topic: &Topic, keys: &mut Vec<ChanKey>) {
+    let mut n = 0;
+    for c in topic.channels() {
+        let k = book.channel_hinted(keys.get(n).copied(), node, topic.name(), c.name());
+        match keys.get_mut(n) {
+            Some(slot) => *slot = k,
+            None => keys.push(k),
+        }
+        n += 1;
+    }
+    keys.truncate(n);
 }
 
 /// Everything `emptied` names is lost to `cause`.

@@ -50,6 +50,7 @@ use crate::nsq::nsqd::channel::{Channel, Returned};
 use crate::nsq::nsqd::Nsqd;
 use crate::nsq::spec::{ConsumerSpec, NsqSpec};
 use crate::rng::SimRng;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use crate::observe::snapshot::NsqView;
 use crate::observe::trace::{EventKind, NONE};
@@ -154,6 +155,26 @@ struct Conn {
     inbox: VecDeque<Incoming>,
     /// The reader goroutine, while it waits in `NsqRead`.
     reader: Option<GoId>,
+    /// The book's key of this connection's channel, as last looked up (a
+    /// cache: used only while [`Guarantees::is_current`]).
+    key: Cell<Option<ChanKey>>,
+}
+
+impl Conn {
+    /// The book's current key of this connection's channel (`topic` /
+    /// `channel` of its consumer), registered if new: what
+    /// `book.channel(self.node, topic, channel)` returns, without looking
+    /// names up while the cached key is current.
+    fn chan_key(&self, book: &mut Guarantees, topic: &str, channel: &str) -> ChanKey {
+        match self.key.get() {
+            Some(k) if book.is_current(k) => k,
+            _ => {
+                let k = book.channel(self.node, topic, channel);
+                self.key.set(Some(k));
+                k
+            }
+        }
+    }
 }
 
 /// The NSQ system of a world.
@@ -282,7 +303,7 @@ impl NsqWorld {
             let conn = w.clients.len() as u16;
             w.libs[consumer].conns.push((node as u16, conn));
             w.beats[beat::pair(up)].owner = beat::Owner::Consumer(conn);
-            w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None });
+            w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None, key: Cell::new(None) });
         }
         Ok(w)
     }
@@ -399,7 +420,11 @@ fn send_on(links: &mut [Link<Frame>], link: u32, frame: Frame, now: SimTime, rng
 fn push_ready(node: u16, ch: &mut Channel, clients: &[Conn], links: &mut [Link<Frame>], book: &mut Guarantees, now: SimTime, rng: &mut SimRng, queue: &mut EventQueue<Ev>) {
     let mut key = None;
     while let Ok(Some(d)) = ch.deliver_next(now, rng) {
-        let k = *key.get_or_insert_with(|| book.channel(node, ch.topic(), ch.name()));
+        let k = *key.get_or_insert_with(|| match clients.get(d.client as usize) {
+            // The client is a connection to this channel on this node.
+            Some(c) if c.node == node => c.chan_key(book, ch.topic(), ch.name()),
+            _ => book.channel(node, ch.topic(), ch.name()),
+        });
         let _ = book.delivered(k, d.message.id, d.client, d.message.attempts);
         let conn = d.client as u16;
         let msg = Incoming {
@@ -675,7 +700,7 @@ impl World {
                     match ch.requeue(u64::from(conn), id, delay, now) {
                         Err(_) => self.kit.ledger.record(now, EventKind::NsqReqFailed, NONE, NONE, None, i64::from(node)),
                         Ok(r) => {
-                            let key = book.channel(node, &spec.topic, &spec.channel);
+                            let key = clients[usize::from(conn)].chan_key(book, &spec.topic, &spec.channel);
                             match r {
                                 Requeued::Queued(stored) => {
                                     book::debug_ok(book.requeued(key, id));
@@ -698,7 +723,7 @@ impl World {
                     if ch.finish(u64::from(conn), id, now).is_err() {
                         self.kit.ledger.record(now, EventKind::NsqFinFailed, NONE, NONE, None, i64::from(node));
                     } else {
-                        let key = book.channel(node, &spec.topic, &spec.channel);
+                        let key = clients[usize::from(conn)].chan_key(book, &spec.topic, &spec.channel);
                         // go-nsq's FIN after MaxAttempts: nsqd forgets it,
                         // but it was never handled.
                         book::debug_ok(if unhandled { book.lost(key, id, LossCause::MaxAttempts) } else { book.finished(key, id) });
