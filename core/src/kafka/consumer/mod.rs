@@ -1,0 +1,2 @@
+//! sarama's consumer side.
+pub mod assignor;

@@ -1,0 +1,2 @@
+//! sarama's producer side.
+pub mod partitioner;
