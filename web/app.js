@@ -371,11 +371,6 @@ function install(pg) {
   showError(''); // a new scenario loaded: older messages are about something else
   afterReset();
   const json = pg.scenario_json();
-  try {
-    state.scenario = JSON.parse(json);
-  } catch {
-    state.scenario = null;
-  }
   const info = describeScenario(json);
   state.presetName = info.name;
   syncPresetPicker(info);
@@ -577,14 +572,8 @@ function showNsq(on) {
   if (legendNsq) legendNsq.hidden = !on;
 }
 
-/** Picker groups, in this order; a preset's `system` (or, from older engines, its name) picks one. */
+/** Picker groups, in this order; a preset's `system` picks one. */
 const SYSTEM_GROUPS = [['go', 'Go channels'], ['nsq', 'NSQ'], ['kafka', 'Kafka']];
-function systemOf(p) {
-  if (typeof p.system === 'string' && p.system) return p.system;
-  if (p.name.startsWith('nsq-')) return 'nsq';
-  if (p.name.startsWith('kafka-')) return 'kafka';
-  return 'go';
-}
 
 // --- selection -----------------------------------------------------------------
 
@@ -958,7 +947,7 @@ function frame(now) {
     if (snap.nsq) {
       nsqadmin.update(snap);
       guarantees.update(snap, pg);
-      nsqControls.update(snap, state.scenario);
+      nsqControls.update(snap);
     }
     updateBanner(snap);
     refreshTimeline();
@@ -1022,7 +1011,7 @@ function wire() {
   const sel = $('preset');
   const groups = new Map();
   for (const p of presetList()) {
-    const sys = systemOf(p);
+    const sys = p.system;
     if (!groups.has(sys)) {
       const g = document.createElement('optgroup');
       g.label = SYSTEM_GROUPS.find(([k]) => k === sys)?.[1] ?? sys;

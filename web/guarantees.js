@@ -61,10 +61,6 @@ export function createGuarantees(container) {
     lifeBox.hidden = true;
     setText(listHead, `Messages ${what} in ${topic} / ${channel}`);
     list.replaceChildren();
-    if (!pg || typeof pg.nsq_messages !== 'function') {
-      setText(listNote, 'This build of the engine cannot list messages yet (Playground.nsq_messages is missing).');
-      return;
-    }
     let refs;
     try {
       refs = pg.nsq_messages(topic, channel, figure, LIST_MAX);
@@ -89,12 +85,6 @@ export function createGuarantees(container) {
 
   function showLife(msg, { focus = true } = {}) {
     lifeBox.hidden = false;
-    if (!pg || typeof pg.nsq_message_life !== 'function') {
-      setText(lifeHead, 'Message life');
-      setText(lifeMeta, 'This build of the engine cannot show a message\'s life yet (Playground.nsq_message_life is missing).');
-      copies.update([], () => '', () => []);
-      return;
-    }
     let life;
     try {
       life = pg.nsq_message_life(msg);
@@ -121,7 +111,7 @@ export function createGuarantees(container) {
    * an event log row names it so). Returns whether the book knew it.
    */
   function showMessage(label, { focus = true } = {}) {
-    if (!pg || typeof pg.nsq_find_message !== 'function') return false;
+    if (!pg) return false;
     let msg;
     try {
       msg = pg.nsq_find_message(label);

@@ -6,10 +6,9 @@
 // cut and heal. Buttons that do not apply now are aria-disabled with the
 // reason as their title; a refusal shows next to the control. Text only.
 //
-// Reads `Snapshot.nsq` (consumers and publishers when the engine gives them;
-// otherwise the scenario's consumers and `publish` statements).
+// Reads `Snapshot.nsq` (its nodes, consumers and publishers).
 //
-// createNsqControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot, scenario), reset() }
+// createNsqControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
 import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
@@ -21,39 +20,11 @@ function setValue(input, value) {
   if (input.value !== value) input.value = value;
 }
 
-/** nsqd names a goroutine program publishes to (its `publish` statements, at any depth). */
-function publishTargets(node, out = new Set()) {
-  if (Array.isArray(node)) for (const x of node) publishTargets(x, out);
-  else if (node && typeof node === 'object') {
-    if (node.publish && typeof node.publish.nsqd === 'string') out.add(node.publish.nsqd);
-    for (const v of Object.values(node)) publishTargets(v, out);
-  }
-  return out;
-}
-
-/** The consumers, as the engine shows them or (older engines) as the scenario declares them. */
-function consumersOf(snap, scenario) {
-  if (Array.isArray(snap.nsq.consumers)) return snap.nsq.consumers;
-  const nodes = snap.nsq.nodes.map((n) => n.name);
-  return (scenario?.nsq?.consumers || []).map((c) => ({
-    name: c.name, topic: c.topic, channel: c.channel, state: null, max_in_flight: c.max_in_flight ?? 1, handler_group: `${c.name}.handler`,
-    connections: (c.lookupd?.length ? nodes : c.nsqd || []).map((nsqd) => ({ nsqd, cut: null })),
-  }));
-}
-
-/** Links: [client, nsqd, cut (true/false, or null when unknown)]. */
-function linksOf(snap, scenario, consumers) {
+/** Links: every consumer connection and publishing goroutine connection, with its cut state. */
+function linksOf(snap) {
   const links = [];
-  for (const c of consumers) for (const k of c.connections) links.push({ client: c.name, nsqd: k.nsqd, cut: k.cut ?? null, kind: 'consumer' });
-  if (Array.isArray(snap.nsq.publishers)) {
-    for (const p of snap.nsq.publishers) links.push({ client: p.goroutine, nsqd: p.nsqd, cut: p.cut, kind: 'publisher' });
-  } else {
-    const targets = new Map();
-    for (const g of scenario?.goroutines || []) targets.set(g.name, publishTargets(g.behavior));
-    for (const g of snap.goroutines) {
-      for (const nsqd of targets.get(g.group) || []) links.push({ client: g.name, nsqd, cut: null, kind: 'publisher' });
-    }
-  }
+  for (const c of snap.nsq.consumers) for (const k of c.connections) links.push({ client: c.name, nsqd: k.nsqd, cut: k.cut, kind: 'consumer' });
+  for (const p of snap.nsq.publishers) links.push({ client: p.goroutine, nsqd: p.nsqd, cut: p.cut, kind: 'publisher' });
   return links;
 }
 
@@ -173,11 +144,11 @@ export function createNsqControls(container, { onCommand }) {
     return next;
   }
 
-  function update(snap, scenario) {
+  function update(snap) {
     if (!snap.nsq) return;
     const ended = snap.status !== 'running';
-    const consumers = consumersOf(snap, scenario);
-    const links = linksOf(snap, scenario, consumers);
+    const consumers = snap.nsq.consumers;
+    const links = linksOf(snap);
     const linkKey = (l) => `${l.client}\u0000${l.nsqd}`;
     const k = [snap.nsq.nodes.map((n) => n.name), consumers.map((c) => c.name), links.map(linkKey)].map((x) => x.join('\u0001')).join('\u0002');
     if (k !== key) {

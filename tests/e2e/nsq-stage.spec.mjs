@@ -7,7 +7,7 @@
 // log row opens its message's life; a share link with a live NSQ command
 // reopens the same run. Screenshots: test-results/nsq-<preset>-1280.png
 // and -400.png.
-import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -24,7 +24,7 @@ async function runTo(page, us, speed = 2) {
       const t = await clockUs(page);
       const status = await page.locator('#status').textContent();
       return t >= us || !/running/i.test(status || 'running');
-    }, { timeout: 60_000 })
+    }, { timeout: 60_000, intervals: [50] })
     .toBe(true);
   await pause(page);
   await page.waitForTimeout(350); // the last frame and the 250 ms list refresh
@@ -97,9 +97,11 @@ for (const width of [1280, 400]) {
 test('consumer crash: drawn crashed; its in-flight copies wait for the msg timeout, then time out and are delivered again', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await openPage(page);
-  await selectPreset(page, 'nsq-consumer-crash');
-  // worker-a crashes at 5s; the msg timeout is 2s.
-  await runTo(page, 5_300_000, 1);
+  // worker-a crashes at 5s; the msg timeout is 2s. Opened exactly at 5.3s (a link to that instant:
+  // playing there could overshoot into the first timeouts on a slow machine).
+  await page.goto('/' + await presetShareHash(page, 'nsq-consumer-crash', { speed: 1, t_us: 5_300_000, paused: true }));
+  await expect(page.locator('#clock')).toHaveText('5.300s', { timeout: 20_000 });
+  await page.waitForTimeout(400);
   let items = await nsqItems(page);
   expect(items['k:worker-a']).toMatch(/\(crashed\)/);
   // Its copies are still in flight at nsqd (worker-b has at most 3).

@@ -40,15 +40,9 @@ export function publishTargets(behavior) {
   return out;
 }
 
-/** The consumers as the view draws them: from the engine's consumer views, or (older engines) from the groups. */
+/** The consumers as the view draws them (the engine's consumer views). */
 export function consumersOf(snap) {
-  if (Array.isArray(snap.nsq.consumers)) return snap.nsq.consumers;
-  return snap.groups.filter((g) => g.behavior && g.behavior.nsq_handler).map((g) => {
-    const name = g.name.replace(/\.handler$/, '');
-    return { name, topic: '', channel: '', state: 'running', max_in_flight: 0, in_flight: 0,
-      backoff: { level: 0, phase: 'none', until_us: null }, handler_group: g.name, incoming: `${name}.incoming`,
-      finished: 0, requeued: 0, connections: [] };
-  });
+  return snap.nsq.consumers;
 }
 
 /** Which goroutines and channels are a client library's, and the consumers. */
