@@ -96,6 +96,27 @@ pub enum Command {
     /// (45 s), so consumers polling lookupd do not discover that node for
     /// that topic meanwhile (their existing connections stay).
     NsqTombstone { topic: String, nsqd: String },
+    /// Kafka broker `broker` (its number, 1 to n) crashes: its connections
+    /// close, requests in flight to it fail, and the controller elects new
+    /// leaders for the partitions it led.
+    KafkaBrokerCrash { broker: u32 },
+    /// A crashed Kafka broker starts again: each of its replicas truncates
+    /// to the high watermark and catches up from the leader.
+    KafkaBrokerRestart { broker: u32 },
+    /// A consumer group member's process: `crash` (no more heartbeats or
+    /// commits; what it marked since its last commit is reprocessed by the
+    /// next owner), `leave` (`Close()`: final commit, LeaveGroup) or
+    /// `start` (a new process joins). `member` counts from 1.
+    KafkaMember { group: String, member: u32, action: KafkaMemberAction },
+}
+
+/// What happens to a group member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KafkaMemberAction {
+    Crash,
+    Leave,
+    Start,
 }
 
 /// nsqadmin's actions on a topic or channel.
@@ -154,7 +175,15 @@ impl Command {
             Command::CutLink { client, nsqd } => format!("link {} - {} cut", echo(client), echo(nsqd)),
             Command::HealLink { client, nsqd } => format!("link {} - {} healed", echo(client), echo(nsqd)),
             Command::NsqTombstone { topic, nsqd } => format!("topic {} tombstoned on {}", echo(topic), echo(nsqd)),
+            Command::KafkaBrokerCrash { broker } => format!("broker-{broker} crashed"),
+            Command::KafkaBrokerRestart { broker } => format!("broker-{broker} restarted"),
+            Command::KafkaMember { group, member, action } => format!("{}-{member}: {action:?}", echo(group)).to_lowercase(),
         }
+    }
+
+    /// Whether the command acts on the Kafka part of a world.
+    pub fn is_kafka(&self) -> bool {
+        matches!(self, Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. })
     }
 
     /// Whether the command acts on the NSQ part of a world.

@@ -98,7 +98,10 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             | Command::ConsumerStart { .. }
             | Command::CutLink { .. }
             | Command::HealLink { .. }
-            | Command::NsqTombstone { .. } => {}
+            | Command::NsqTombstone { .. }
+            | Command::KafkaBrokerCrash { .. }
+            | Command::KafkaBrokerRestart { .. }
+            | Command::KafkaMember { .. } => {}
         }
     }
     if s.validate().is_err() {

@@ -81,6 +81,9 @@ pub struct Scenario {
     /// NSQ nodes and the network to them (none: a pure Go world).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsq: Option<crate::nsq::spec::NsqSpec>,
+    /// Kafka brokers, topics and sarama clients (none: no Kafka).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<crate::kafka::spec::KafkaSpec>,
     /// Commands applied at given virtual times (also the live-edit log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<TimedCommand>,
@@ -265,7 +268,10 @@ impl Scenario {
         if self.trace_capacity > limits::MAX_TRACE {
             push("trace_capacity".into(), format!("at most {}, got {}", limits::MAX_TRACE, self.trace_capacity));
         }
-        let nsq_chans = self.nsq.as_ref().map_or(0, |n| n.consumers.len());
+        let kafka_ok = self.kafka.as_ref().is_none_or(|k| k.problems().is_empty());
+        let kafka_chans: Vec<(String, u32)> = self.kafka.iter().filter(|_| kafka_ok).flat_map(|k| k.go_channels()).collect();
+        let kafka_groups: Vec<GoroutineSpec> = self.kafka.iter().filter(|_| kafka_ok).flat_map(|k| k.go_groups()).collect();
+        let nsq_chans = self.nsq.as_ref().map_or(0, |n| n.consumers.len()) + kafka_chans.len();
         if self.channels.len() + nsq_chans > limits::MAX_CHANNELS {
             push(
                 "channels".into(),
@@ -275,7 +281,7 @@ impl Scenario {
         if self.waitgroups.len() > limits::MAX_WAITGROUPS {
             push("waitgroups".into(), format!("at most {}, got {}", limits::MAX_WAITGROUPS, self.waitgroups.len()));
         }
-        let nsq_groups: usize = self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| n.consumer_nodes(c).len() + 1)).sum();
+        let nsq_groups: usize = self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| n.consumer_nodes(c).len() + 1)).sum::<usize>() + kafka_groups.len();
         if self.goroutines.len() + nsq_groups > limits::MAX_GROUPS {
             push(
                 "goroutines".into(),
@@ -310,6 +316,12 @@ impl Scenario {
             }
         }
         chan_names.extend(incoming.iter().map(String::as_str));
+        for (name, _) in &kafka_chans {
+            if chan_names.contains(&name.as_str()) {
+                push("kafka".into(), format!("sarama's channel {} is already a channel of the scenario", echo(name)));
+            }
+        }
+        chan_names.extend(kafka_chans.iter().map(|(n, _)| n.as_str()));
         let mut wg_names: Vec<&str> = Vec::new();
         for (i, w) in self.waitgroups.iter().enumerate() {
             if !valid_name(w) {
@@ -324,8 +336,12 @@ impl Scenario {
         if let Some(n) = &self.nsq {
             problems.extend(n.problems());
         }
+        if let Some(k) = &self.kafka {
+            problems.extend(k.problems());
+        }
+        let kafka_names = self.kafka.as_ref().filter(|_| kafka_ok).map(|k| crate::kafka::spec::KafkaNames::new(k, &|n| chan_names.iter().position(|c| *c == n).map(|i| i as u32)));
         let mut push = |path: String, message: String| problems.push(Problem { path, message });
-        let names = NameTable { channels: &chan_names, waitgroups: &wg_names, nsqd: &nsqd_names };
+        let names = NameTable { channels: &chan_names, waitgroups: &wg_names, nsqd: &nsqd_names, kafka: kafka_names.as_ref() };
         let mut total: u64 = 0;
         let mut group_names: Vec<&str> = Vec::new();
         for (i, g) in self.goroutines.iter().enumerate() {
@@ -341,6 +357,17 @@ impl Scenario {
         }
         // NSQ consumers' readers and handlers are goroutines too.
         total += self.nsq.iter().flat_map(|n| n.consumers.iter().map(move |c| n.consumer_nodes(c).len() as u64 + u64::from(c.handlers))).sum::<u64>();
+        total += kafka_groups.len() as u64;
+        // sarama's goroutines are compiled like any other (their names
+        // must not clash with the scenario's).
+        for (i, g) in kafka_groups.iter().enumerate() {
+            for p in check_group(g, &format!("kafka.goroutines[{i}]"), &names) {
+                push(p.path, p.message);
+            }
+            if self.goroutines.iter().any(|o| o.name == g.name || Scenario::instance_names(&o.name, o.count.min(limits::MAX_GOROUTINES as u32)).any(|n| n == g.name)) {
+                push("kafka".into(), format!("sarama's goroutine {} is already a goroutine of the scenario", echo(&g.name)));
+            }
+        }
         if total > limits::MAX_GOROUTINES {
             push("goroutines".into(), format!("at most {} goroutines in all (NSQ consumers' included), got {total}", limits::MAX_GOROUTINES));
         } else {
@@ -391,7 +418,7 @@ impl Scenario {
         for (i, tc) in self.commands.iter().enumerate() {
             match &tc.command {
                 Command::AddGoroutine { spec } => {
-                    let names = NameTable { channels: &later_chans, waitgroups: &wg_names, nsqd: &nsqd_names };
+                    let names = NameTable { channels: &later_chans, waitgroups: &wg_names, nsqd: &nsqd_names, kafka: kafka_names.as_ref() };
                     for p in check_group(spec, &format!("commands[{i}].command.spec"), &names) {
                         push(p.path, p.message);
                     }
@@ -456,6 +483,7 @@ pub(crate) struct NameTable<'a> {
     pub channels: &'a [&'a str],
     pub waitgroups: &'a [&'a str],
     pub nsqd: &'a [&'a str],
+    pub kafka: Option<&'a crate::kafka::spec::KafkaNames>,
 }
 
 impl Names for NameTable<'_> {
@@ -467,6 +495,9 @@ impl Names for NameTable<'_> {
     }
     fn nsqd(&self, name: &str) -> Option<u32> {
         self.nsqd.iter().position(|n| *n == name).map(|i| i as u32)
+    }
+    fn kafka(&self) -> Option<&crate::kafka::spec::KafkaNames> {
+        self.kafka
     }
 }
 

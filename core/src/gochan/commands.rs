@@ -20,6 +20,7 @@ struct RuntimeNames<'a> {
     wgs: &'a [super::runtime::Wg],
     nsqd: &'a [String],
     conns: &'a [(String, u32)],
+    kafka: Option<&'a crate::kafka::spec::KafkaNames>,
 }
 
 impl Names for RuntimeNames<'_> {
@@ -36,11 +37,14 @@ impl Names for RuntimeNames<'_> {
         let node = self.nsqd(nsqd)?;
         self.conns.iter().position(|(c, n)| c == consumer && *n == node).map(|i| i as u32)
     }
+    fn kafka(&self) -> Option<&crate::kafka::spec::KafkaNames> {
+        self.kafka
+    }
 }
 
 impl GoRuntime {
     fn names(&self) -> RuntimeNames<'_> {
-        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs, nsqd: &self.nsqd_names, conns: &self.nsq_conns }
+        RuntimeNames { chans: &self.chan_names, wgs: &self.wgs, nsqd: &self.nsqd_names, conns: &self.nsq_conns, kafka: self.kafka_names.as_deref() }
     }
 
     pub(crate) fn chan_id(&self, name: &str) -> Result<ChanId, CommandError> {

@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime, NSQ_READ};
+use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_WAIT, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -329,6 +329,34 @@ impl GoRuntime {
                 if let Some(m) = self.gs[gi].held.take() {
                     k.syscalls.push(Syscall::NsqAnswer { g, msg: m, handled: true });
                 }
+                self.gs[gi].pc += 1;
+            }
+            Op::KafkaProduce { producer, topic, .. } => {
+                // The pc moves on when the response comes back
+                // (`kafka_reply`); until then the goroutine holds its value.
+                let v = self.value_to_send(k, g);
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_PRODUCE;
+                self.set_state(g, GState::BlockedNet, now);
+                k.record(EventKind::KafkaSend, g, NONE, Some(v), i64::from(producer));
+                k.syscalls.push(Syscall::KafkaProduce { g, producer, topic });
+                return false;
+            }
+            Op::KafkaSettle => {
+                if let Some(m) = self.gs[gi].held.take() {
+                    k.ledger.published(m);
+                }
+                self.gs[gi].pc += 1;
+            }
+            Op::KafkaFetch { fetcher } => {
+                // What it held went into `Messages()` already.
+                self.finish_held(k, g);
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_FETCH;
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::KafkaFetch { g, fetcher });
+                return false;
+            }
+            Op::KafkaMark { fetcher } => {
+                k.syscalls.push(Syscall::KafkaMark { g, fetcher });
                 self.gs[gi].pc += 1;
             }
             Op::End => {
@@ -738,6 +766,59 @@ impl GoRuntime {
         }
         let m = k.ledger.arrived(value, producer, published);
         k.record(EventKind::NsqMessage, g, NONE, Some(m), i64::from(attempts));
+        self.gs[gi].held = Some(m);
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+        Some(m)
+    }
+
+    /// The response to `g`'s Kafka produce request came back (`ok`, or an
+    /// error): a `SendMessage` returns (the value is acked, or dropped); an
+    /// async producer's stage keeps the value and goes on to its success
+    /// or error branch.
+    pub(crate) fn kafka_reply(&mut self, k: &mut Kit, g: GoId, ok: bool, aux: i64, partition: u32, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WAIT == 0 || self.gs[gi].wait & NSQ_READ != 0 || !k.run.is_running() {
+            return;
+        }
+        let pc = self.gs[gi].pc as usize;
+        let Some(Op::KafkaProduce { on_err, .. }) = self.gs[gi].prog.ops.get(pc).copied() else { return };
+        let held = self.gs[gi].held;
+        if ok {
+            k.record(EventKind::KafkaAcked, g, partition, held, aux);
+            if on_err.is_none() {
+                if let Some(m) = self.gs[gi].held.take() {
+                    k.ledger.published(m);
+                }
+            }
+            self.gs[gi].pc += 1;
+        } else {
+            k.record(EventKind::KafkaSendFailed, g, partition, held, aux);
+            match on_err {
+                Some(to) => self.gs[gi].pc = to,
+                None => {
+                    k.ledger.drop_held(&mut self.gs[gi], g, DropCause::ProduceFailed, now);
+                    self.gs[gi].pc += 1;
+                }
+            }
+        }
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// A record came for `g`, a fetcher waiting in `KafkaFetch`: it holds
+    /// it as a new Go value (labelled after its producer, timed from its
+    /// produce) and runs on. `None` if `g` was not waiting.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn kafka_record(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, produced: SimTime, partition: u32, offset: u64, now: SimTime) -> Option<MsgRef> {
+        let gi = g as usize;
+        let w = self.gs[gi].wait;
+        if self.gs[gi].state != GState::BlockedNet || w & KAFKA_WAIT == 0 || w & 0x3_0000 != KAFKA_FETCH || w & NSQ_READ != 0 || !k.run.is_running() {
+            return None;
+        }
+        let m = k.ledger.arrived(value, producer, produced);
+        k.record(EventKind::KafkaFetched, g, partition, Some(m), offset as i64);
         self.gs[gi].held = Some(m);
         self.gs[gi].pc += 1;
         self.set_state(g, GState::Runnable, now);

@@ -83,6 +83,33 @@ pub enum Stmt {
     /// by the world, never written).
     #[serde(skip_deserializing)]
     NsqFinish,
+    /// sarama's `SyncProducer.SendMessage(&ProducerMessage{Topic: topic,
+    /// Value: v})` with a producer of the scenario's `kafka` section:
+    /// blocks until the broker's ack (or error) comes back over the
+    /// network (`{"kafka_send": {"producer": "sp", "topic": "events"}}`).
+    KafkaSend(KafkaSendStmt),
+    /// An async producer's broker stage (made by the world, never
+    /// written): send the held message to the partition leader, wait for
+    /// the response, then hand it to `Successes()` or `Errors()` when
+    /// those are on.
+    #[serde(skip_deserializing)]
+    KafkaStage { producer: String },
+    /// A partition consumer's fetcher waiting for the next record of its
+    /// partition (made by the world, never written).
+    #[serde(skip_deserializing)]
+    KafkaFetch { consumer: String, partition: u32 },
+    /// A group member's `ConsumeClaim` marks the record it handled
+    /// (`session.MarkMessage(msg, "")`; made by the world).
+    #[serde(skip_deserializing)]
+    KafkaMark { consumer: String, partition: u32 },
+}
+
+/// `{"kafka_send": {"producer": "sp", "topic": "events"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSendStmt {
+    pub producer: String,
+    pub topic: String,
 }
 
 /// `{"publish": {"nsqd": "nsqd-1", "topic": "events"}}`; with `"delay":
@@ -217,6 +244,19 @@ pub enum Op {
     NsqTake { skip_to: Pc },
     /// The handler returned: the world answers FIN or REQ.
     NsqFinish,
+    /// Produce the held value (or a new one) with Kafka producer
+    /// `producer` to topic `topic` (indexes of the `kafka` section) and
+    /// wait for the response. `on_err`: where to go on an error, the value
+    /// still held (an async producer's stage); `None`: a `SendMessage`,
+    /// whose value ends with the response (acked, or dropped on error).
+    KafkaProduce { producer: u16, topic: u16, on_err: Option<Pc> },
+    /// The held message's journey ends here: acked, and no one asked for
+    /// it on `Successes()`.
+    KafkaSettle,
+    /// Wait for the next record of fetcher `fetcher`'s partition.
+    KafkaFetch { fetcher: u16 },
+    /// Mark the record fetcher `fetcher` handed over as consumed.
+    KafkaMark { fetcher: u16 },
     End,
 }
 
@@ -312,6 +352,10 @@ pub trait Names {
     fn nsq_conn(&self, _consumer: &str, _nsqd: &str) -> Option<u32> {
         None
     }
+    /// The scenario's Kafka names (producers, topics, fetchers).
+    fn kafka(&self) -> Option<&crate::kafka::spec::KafkaNames> {
+        None
+    }
 }
 
 struct Compiler<'a> {
@@ -362,7 +406,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. } | Op::Publish { .. }))
+    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. } | Op::Publish { .. } | Op::KafkaProduce { .. }))
         && !c.p.selects.iter().any(|s| s.cases.iter().any(|k| matches!(k.kind, CaseKind::Send(_))));
     c.p.may = reachability(&c.p);
     c.p.resume = resume_points(&c.p.ops);
@@ -387,6 +431,61 @@ fn resume_points(ops: &[Op]) -> Vec<Pc> {
 }
 
 impl Compiler<'_> {
+    /// `SendMessage`: the producer must be a sync one of the scenario.
+    fn kafka_send(&mut self, k: &KafkaSendStmt, path: &str, ind: u8) {
+        let names = self.names.kafka();
+        let producer = match names.and_then(|n| n.producer(&k.producer)) {
+            Some((i, false)) => i,
+            Some((_, true)) => {
+                self.err(&format!("{path}.kafka_send.producer"), format!("{} is an async producer: send to {}.input instead", crate::time::echo(&k.producer), k.producer));
+                0
+            }
+            None => {
+                self.err(&format!("{path}.kafka_send.producer"), format!("no Kafka producer named {} (the scenario's kafka.producers lists them)", crate::time::echo(&k.producer)));
+                0
+            }
+        };
+        let topic = names.and_then(|n| n.topic(&k.topic)).unwrap_or_else(|| {
+            self.err(&format!("{path}.kafka_send.topic"), format!("no Kafka topic named {}", crate::time::echo(&k.topic)));
+            0
+        });
+        let op = Op::KafkaProduce { producer: producer as u16, topic: topic as u16, on_err: None };
+        self.emit_line(op, ind, &format!("partition, offset, err := {}.SendMessage(&sarama.ProducerMessage{{Topic: {:?}, Value: v}}) // waits for the ack", k.producer, k.topic));
+        self.mark_waits();
+    }
+
+    /// An async producer's broker stage: produce, then the result to
+    /// `Successes()` / `Errors()` (or nowhere, when those are off).
+    fn kafka_stage(&mut self, producer: &str, path: &str, ind: u8) {
+        let Some((p, topic, succ, errs)) = self.names.kafka().and_then(|n| n.async_stage(producer)) else {
+            self.err(path, format!("no async producer named {}", crate::time::echo(producer)));
+            return;
+        };
+        let produce = self.emit_line(Op::KafkaProduce { producer: p as u16, topic: topic as u16, on_err: Some(0) }, ind, "resp := broker.Produce(msg) // waits for the response");
+        self.mark_waits();
+        match succ {
+            Some(ch) => {
+                self.emit_line(Op::Send { ch }, ind, &format!("{producer}.successes <- msg // Return.Successes"));
+            }
+            None => {
+                self.emit_line(Op::KafkaSettle, ind, "// acked (Return.Successes is off: nobody is told)");
+            }
+        }
+        let jump = self.emit_line(Op::Jump { to: 0 }, ind, "continue");
+        let err_at = self.pc();
+        match errs {
+            Some(ch) => {
+                self.emit_line(Op::Send { ch }, ind, &format!("{producer}.errors <- &ProducerError{{msg, err}} // Return.Errors"));
+            }
+            None => {
+                self.emit_line(Op::Drop { cause: DropCause::ProduceFailed }, ind, "// failed (Return.Errors is off: only logged)");
+            }
+        }
+        let end = self.pc();
+        self.p.ops[produce] = Op::KafkaProduce { producer: p as u16, topic: topic as u16, on_err: Some(err_at) };
+        self.p.ops[jump] = Op::Jump { to: end };
+    }
+
     fn err(&mut self, path: &str, message: String) {
         self.errors.push(CompileError { path: path.to_owned(), message });
     }
@@ -657,6 +756,28 @@ impl Compiler<'_> {
             }
             Stmt::NsqFinish => {
                 self.emit_line(Op::NsqFinish, ind, "err := h.HandleMessage(m) // then FIN, or REQ on error");
+            }
+            Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
+            Stmt::KafkaStage { producer } => self.kafka_stage(producer, path, ind),
+            Stmt::KafkaFetch { consumer, partition } => {
+                let f = self.names.kafka().and_then(|k| k.fetcher(consumer, *partition)).unwrap_or_else(|| {
+                    self.err(path, format!("no partition consumer {} of partition {partition}", crate::time::echo(consumer)));
+                    0
+                });
+                let text = if consumer.contains('-') && self.names.kafka().is_some_and(|k| k.is_member(consumer)) {
+                    "msg := <-claim.Messages() // waits for a record of its claimed partition".to_string()
+                } else {
+                    format!("msg := pc.fetch() // partition {partition}: waits for a record below the high watermark")
+                };
+                self.emit_line(Op::KafkaFetch { fetcher: f as u16 }, ind, &text);
+                self.mark_waits();
+            }
+            Stmt::KafkaMark { consumer, partition } => {
+                let f = self.names.kafka().and_then(|k| k.fetcher(consumer, *partition)).unwrap_or_else(|| {
+                    self.err(path, format!("no claim {partition} of group member {}", crate::time::echo(consumer)));
+                    0
+                });
+                self.emit_line(Op::KafkaMark { fetcher: f as u16 }, ind, "session.MarkMessage(msg, \"\") // committed with the next auto-commit");
             }
             Stmt::Drop => {
                 let (cause, text) = if self.in_send_default {

@@ -103,6 +103,13 @@ pub(crate) struct Wg {
 /// for a message on a connection (the low bits name the connection),
 /// clear when it waits for a node's response (the low bits name the node).
 pub(crate) const NSQ_READ: u32 = 1 << 31;
+/// In a goroutine's `wait` while it is in `BlockedNet` on Kafka: bits
+/// 0-15 the broker id it waits for (0: none known yet), bits 16-17 what
+/// for ([`KAFKA_PRODUCE`] with the acks in bits 18-19, or
+/// [`KAFKA_FETCH`]).
+pub(crate) const KAFKA_WAIT: u32 = 1 << 30;
+pub(crate) const KAFKA_PRODUCE: u32 = 1 << 16;
+pub(crate) const KAFKA_FETCH: u32 = 2 << 16;
 
 /// Everything of a world that is Go's: channels, WaitGroups, goroutines
 /// and their groups, plus the executor's scratch buffers.
@@ -123,6 +130,12 @@ pub(crate) struct GoRuntime {
     /// Channels a client library made (go-nsq's `incomingMessages`): not
     /// for live edits.
     pub(crate) library_chans: Vec<u32>,
+    /// The `kafka` section's names, for compiling programs that use them.
+    pub(crate) kafka_names: Option<std::rc::Rc<crate::kafka::spec::KafkaNames>>,
+    /// Goroutines of a client library the model does not run, which keep
+    /// a Go program from being "all asleep" (sarama's client: its
+    /// metadata updater ticks every 10 minutes).
+    pub(crate) background: u32,
     /// Goroutine events pending (runs, wakes, select timeouts).
     pub(crate) g_pending: u32,
     // Scratch buffers reused by the hot path (no allocation per event).
@@ -151,6 +164,8 @@ impl GoRuntime {
                 .flat_map(|n| n.connections().into_iter().map(|(c, node)| (n.consumers[c].name.clone(), node)))
                 .collect(),
             library_chans: Vec::new(),
+            kafka_names: None,
+            background: u32::from(scenario.kafka.as_ref().is_some_and(|k| !k.producers.is_empty() || !k.consumers.is_empty() || !k.groups.is_empty())),
             g_pending: 0,
             scratch_waiters: Vec::new(),
             scratch_waiters2: Vec::new(),

@@ -74,7 +74,11 @@ impl GoRuntime {
     /// Called when no goroutine event is pending: either every goroutine
     /// returned, or Go's deadlock verdict holds.
     pub(crate) fn check_quiescent(&mut self, k: &mut Kit, now: SimTime) {
-        let mut alive = 0;
+        // A client library's background goroutines (sarama's metadata
+        // updater waits on a 10-minute ticker) are never all asleep: Go
+        // then never declares a deadlock, the program just hangs (the
+        // partial analysis still flags who is stuck).
+        let mut alive = self.background;
         let mut blocked = 0;
         for g in &self.gs {
             if g.state.is_over() {

@@ -99,6 +99,23 @@ impl GoRuntime {
                 let w = &self.wgs[gr.wait as usize];
                 format!("blocked in {}.Wait() for {dur}: counter is {}", w.name, w.counter)
             }
+            GState::BlockedNet if gr.wait & super::runtime::KAFKA_WAIT != 0 && gr.wait & super::runtime::NSQ_READ == 0 => {
+                let broker = gr.wait & 0xffff;
+                let who = if broker == 0 { "the partition leader".to_string() } else { format!("broker-{broker}") };
+                if gr.wait & 0x3_0000 == super::runtime::KAFKA_FETCH {
+                    format!("fetching from {who} for {dur}: waits for a record below the high watermark")
+                } else {
+                    let acks = match (gr.wait >> 18) & 3 {
+                        2 => "acks=all: every in-sync replica must have it",
+                        1 => "acks=1: the leader's write",
+                        _ => "acks=0",
+                    };
+                    match gr.held {
+                        Some(m) => format!("waiting for {who}'s ack for {dur} ({acks}): producing {}", self.msg_label(kit, m)),
+                        None => format!("waiting for {who}'s ack for {dur} ({acks})"),
+                    }
+                }
+            }
             GState::BlockedNet if gr.wait & super::runtime::NSQ_READ != 0 => {
                 let conn = (gr.wait & !super::runtime::NSQ_READ) as usize;
                 let node = self.nsq_conns.get(conn).map_or("?", |c| self.nsqd_name(c.1));
@@ -337,6 +354,18 @@ impl GoRuntime {
                 }
             }
             EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
+            // Kafka events are described by the world's Kafka part.
+            EventKind::KafkaSend
+            | EventKind::KafkaAcked
+            | EventKind::KafkaSendFailed
+            | EventKind::KafkaFetched
+            | EventKind::KafkaBrokerCrash
+            | EventKind::KafkaBrokerRestart
+            | EventKind::KafkaElection
+            | EventKind::KafkaIsr
+            | EventKind::KafkaLost
+            | EventKind::KafkaGroup
+            | EventKind::KafkaOutOfRange => String::new(),
             EventKind::NsqHeartbeatTimeout => {
                 let node = self.nsqd_name((e.aux & 0xffff) as u32);
                 let who = if e.ch != NONE { consumer_of(ch).to_string() } else { g.to_string() };

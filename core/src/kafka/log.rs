@@ -251,6 +251,15 @@ impl Log {
         Ok(())
     }
 
+    /// Empties the log and starts it again at `offset` (a follower whose
+    /// leader deleted what it lacked).
+    pub fn restart_at(&mut self, offset: u64) {
+        self.segments = vec![Segment::new(offset)];
+        self.log_start = offset;
+        self.leo = offset;
+        self.bytes = 0;
+    }
+
     /// Applies `retention.ms` and `retention.bytes` at `now`, deleting only
     /// segments wholly below `high_watermark`. Returns the number of records
     /// deleted; the log start offset moves past them.

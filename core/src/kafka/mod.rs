@@ -8,8 +8,12 @@
 //!   high watermark, acks, elections (clean and unclean).
 //! - [`producer::partitioner`]: sarama's partitioners.
 //! - [`consumer::assignor`]: sarama's group balance strategies.
+//! - [`group::coordinator`]: a consumer group on its coordinator: joins,
+//!   rebalances, generations, heartbeats and session expiry, commits.
 
 pub mod consumer;
+pub mod group;
 pub mod log;
 pub mod producer;
 pub mod replication;
+pub mod spec;

@@ -82,6 +82,9 @@ pub struct Snapshot {
     /// The NSQ nodes, topics and channels (absent in a pure Go world).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsq: Option<NsqView>,
+    /// Kafka brokers, partitions and clients (absent without Kafka).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<crate::world::KafkaView>,
 }
 
 /// NSQ as nsqadmin shows it: nodes, their topics and channels.

@@ -142,6 +142,33 @@ pub enum EventKind {
     /// or `g` = the publishing goroutine; `aux` = node + 65536 * side:
     /// side 0 = nsqd closed the client, 1 = the client's read timeout).
     NsqHeartbeatTimeout,
+    /// A goroutine sent a Kafka produce request with its value (`aux` =
+    /// producer index of the `kafka` section, `ch` = partition).
+    KafkaSend,
+    /// A produce request was answered OK (`aux` = offset, -1 for acks=0;
+    /// `ch` = partition).
+    KafkaAcked,
+    /// A produce request failed (`aux` = [`crate::kafka::KafkaError`] code).
+    KafkaSendFailed,
+    /// A fetcher took a record (`aux` = offset, `ch` = partition).
+    KafkaFetched,
+    /// A broker crashed (`aux` = broker id).
+    KafkaBrokerCrash,
+    /// A broker came back (`aux` = broker id).
+    KafkaBrokerRestart,
+    /// A partition got a new leader (`aux` = broker id, or 0 for none;
+    /// `ch` = partition key).
+    KafkaElection,
+    /// The ISR of a partition changed (`aux` = broker id, negative when it
+    /// left; `ch` = partition key).
+    KafkaIsr,
+    /// Records were lost (`aux` = count; `ch` = partition key).
+    KafkaLost,
+    /// A group event (`aux` = generation; `ch` = group index; `g` = member).
+    KafkaGroup,
+    /// A fetch was answered OFFSET_OUT_OF_RANGE (`aux` = offset; `ch` =
+    /// partition key).
+    KafkaOutOfRange,
 }
 
 /// Why a message was dropped.
@@ -162,6 +189,8 @@ pub enum DropCause {
     /// Its `Publish` to nsqd failed (the node was down or the connection
     /// closed); the program goes on without it.
     PublishFailed,
+    /// Its Kafka produce request failed; the program goes on without it.
+    ProduceFailed,
 }
 
 impl DropCause {
@@ -172,6 +201,7 @@ impl DropCause {
             2 => DropCause::Panicked,
             3 => DropCause::NotSent,
             5 => DropCause::PublishFailed,
+            6 => DropCause::ProduceFailed,
             _ => DropCause::Discarded,
         }
     }
@@ -186,6 +216,7 @@ impl DropCause {
             DropCause::NotSent => "it was never sent (its goroutine received another value or returned first)",
             DropCause::Discarded => "the program dropped it",
             DropCause::PublishFailed => "its Publish to nsqd failed",
+            DropCause::ProduceFailed => "its Kafka produce request failed",
         }
     }
 }

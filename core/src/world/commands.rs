@@ -9,6 +9,8 @@ impl World {
         if cmd.is_nsq() {
             self.nsq_apply(cmd)?;
             self.settle_nsq();
+        } else if cmd.is_kafka() {
+            self.kafka_apply(cmd)?;
         } else {
             let (go, k) = self.go_kit();
             go.apply(k, cmd)?;

@@ -44,6 +44,7 @@
 
 mod commands;
 mod history;
+pub(crate) mod kafka;
 pub(crate) mod ledger;
 pub mod messages;
 mod nsq;
@@ -66,6 +67,8 @@ use std::collections::VecDeque;
 
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
+pub use kafka::view::{KafkaBrokerView, KafkaConsumerView, KafkaGroupRow, KafkaGroupView, KafkaMemberView, KafkaPartitionView, KafkaProducerView, KafkaView};
+pub use kafka::book::KafkaCounts;
 
 /// Steps (starting to run, or a loop turn) one goroutine may take at one
 /// instant before it is forced to yield (guards against programs that spin
@@ -103,6 +106,10 @@ pub(crate) enum Ev {
     NsqLookupdPing(u32),
     /// A cut NSQ connection's read deadlines (link pair `n`).
     NsqBeat(u32),
+    /// A frame may have arrived on Kafka link `n`.
+    KafkaNet(u32),
+    /// A Kafka timer (`world::kafka::KTimer`, encoded).
+    Kafka(u32),
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -176,6 +183,14 @@ pub(crate) enum Syscall {
     /// returned (`handled`; the world draws its result and answers FIN or
     /// REQ) or it was FINed unhandled after too many attempts.
     NsqAnswer { g: GoId, msg: crate::gochan::channel::MsgRef, handled: bool },
+    /// Goroutine `g` produces its held value with Kafka producer
+    /// `producer` to topic `topic` and waits for the response.
+    KafkaProduce { g: GoId, producer: u16, topic: u16 },
+    /// Goroutine `g` (a partition consumer's fetcher) waits for its next
+    /// record.
+    KafkaFetch { g: GoId, fetcher: u16 },
+    /// Goroutine `g` (a group member's claim) marked the record it holds.
+    KafkaMark { g: GoId, fetcher: u16 },
 }
 
 impl Kit {
@@ -197,6 +212,8 @@ pub struct World {
     go: GoRuntime,
     /// The NSQ system, if the scenario has an `nsq` section.
     nsq: Option<Box<nsq::NsqWorld>>,
+    /// The Kafka system, if the scenario has a `kafka` section.
+    kafka: Option<Box<kafka::KafkaWorld>>,
     rate: RateWindow,
     series: Series,
     /// Commands not yet applied, in order.
@@ -226,6 +243,7 @@ impl World {
             },
             go: GoRuntime::new(scenario),
             nsq: None,
+            kafka: None,
             rate: RateWindow::new(scenario.sample_interval),
             series: Series::with_lens(SERIES_CAPACITY, scenario.channels.len()),
             pending: scenario.commands.iter().cloned().collect(),
@@ -239,6 +257,17 @@ impl World {
             w.go.library_chans.push(w.go.chans.len() as u32);
             w.go.chans.push(crate::gochan::channel::Channel::new(0));
             w.go.chan_names.push(c.incoming());
+        }
+        // sarama's channels (an async producer's, a partition consumer's
+        // `Messages()`) come next: programs may name them.
+        if let Some(kspec) = &scenario.kafka {
+            for (name, cap) in kspec.go_channels() {
+                w.go.library_chans.push(w.go.chans.len() as u32);
+                w.go.chans.push(crate::gochan::channel::Channel::new(cap));
+                w.go.chan_names.push(name);
+            }
+            let names = &w.go.chan_names;
+            w.go.kafka_names = Some(std::rc::Rc::new(crate::kafka::spec::KafkaNames::new(kspec, &|n| names.iter().position(|c| c == n).map(|i| i as u32))));
         }
         for spec in &scenario.goroutines {
             let (go, k) = w.go_kit();
@@ -286,6 +315,18 @@ impl World {
             })?;
             nsq.open(&mut w.kit);
             w.nsq = Some(Box::new(nsq));
+        }
+        if let Some(kspec) = &scenario.kafka {
+            let problem = |e: CommandError| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "kafka".into(), message: e.to_string() }],
+            };
+            for spec in kspec.go_groups() {
+                let (go, k) = w.go_kit();
+                go.add_group(k, spec).map_err(problem)?;
+            }
+            let mut kw = kafka::KafkaWorld::new(kspec, SimTime::ZERO);
+            kw.open(&mut w.kit);
+            w.kafka = Some(Box::new(kw));
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
         w.go.reserve_stuck_scratch();
@@ -540,6 +581,8 @@ impl World {
                 }
             }
             Ev::NsqBeat(p) => self.nsq_beat(p, now),
+            Ev::KafkaNet(l) => self.kafka_arrival(l, now),
+            Ev::Kafka(t) => self.kafka_timer(t, now),
         }
         if !self.kit.syscalls.is_empty() {
             self.run_syscalls(now);

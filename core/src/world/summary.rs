@@ -70,6 +70,9 @@ pub struct Summary {
     /// NSQ nodes, topics and channels at the end (absent in a pure Go world).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsq: Option<NsqView>,
+    /// Kafka partitions, producers, consumers and guarantees at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<super::KafkaView>,
 }
 
 /// One goroutine over the run.
@@ -185,6 +188,7 @@ impl World {
             trace_hash: snap.trace_hash,
             notices: self.notices.clone(),
             nsq: snap.nsq,
+            kafka: snap.kafka,
         }
     }
 }
@@ -281,6 +285,93 @@ fn lost_cell(lost: &[(LossCause, u64)]) -> String {
         "0".into()
     } else {
         parts.join(", ")
+    }
+}
+
+/// The Kafka part: `kafka-topics.sh --describe` with the offsets, the
+/// producers, the partition consumers and the guarantees.
+fn render_kafka(out: &mut String, k: &super::KafkaView) {
+    let ids = |v: &[u32]| v.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
+    let _ = writeln!(out, "\nkafka brokers:");
+    let rows: Vec<Vec<String>> = k.brokers.iter().map(|b| vec![b.name.clone(), if b.up { "up" } else { "DOWN" }.into(), b.leads.to_string()]).collect();
+    table(out, &["broker", "state", "leads"], &rows, 2);
+    let _ = writeln!(out, "\nkafka partitions (unclean leader election {}):", if k.unclean_leader_election { "on" } else { "off" });
+    let rows: Vec<Vec<String>> = k
+        .partitions
+        .iter()
+        .map(|p| {
+            vec![
+                p.topic.clone(),
+                p.partition.to_string(),
+                p.leader.map_or("none".into(), |l| l.to_string()),
+                ids(&p.replicas),
+                ids(&p.isr),
+                p.log_start.to_string(),
+                p.high_watermark.to_string(),
+                p.log_end.to_string(),
+            ]
+        })
+        .collect();
+    table(out, &["topic", "partition", "leader", "replicas", "isr", "log start", "high watermark", "log end"], &rows, 1);
+    if !k.producers.is_empty() {
+        let _ = writeln!(out, "\nkafka producers:");
+        let rows: Vec<Vec<String>> =
+            k.producers.iter().map(|p| vec![p.name.clone(), p.kind.clone(), p.acks.clone(), p.sent.to_string(), p.acked.to_string(), p.failed.to_string()]).collect();
+        table(out, &["producer", "kind", "acks", "sent", "acked", "failed"], &rows, 3);
+    }
+    if !k.consumers.is_empty() {
+        let _ = writeln!(out, "\nkafka partition consumers:");
+        let rows: Vec<Vec<String>> = k
+            .consumers
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.topic.clone(),
+                    c.partition.to_string(),
+                    c.offset.map_or("-".into(), |o| o.to_string()),
+                    c.high_watermark.to_string(),
+                    c.lag.to_string(),
+                    c.consumed.to_string(),
+                    if c.stopped { "OFFSET_OUT_OF_RANGE" } else { "" }.into(),
+                ]
+            })
+            .collect();
+        table(out, &["consumer", "topic", "partition", "offset", "high watermark", "lag", "consumed", "stopped"], &rows, 2);
+    }
+    for gv in &k.groups {
+        let _ = writeln!(
+            out,
+            "\nkafka group {} (generation {}, {}, {} rebalance(s), coordinator broker-{}, assignor {}):",
+            gv.name, gv.generation, gv.state, gv.rebalances, gv.coordinator, gv.assignor
+        );
+        let rows: Vec<Vec<String>> = gv
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.topic.clone(),
+                    r.partition.to_string(),
+                    r.current_offset.map_or("-".into(), |o| o.to_string()),
+                    r.log_end_offset.to_string(),
+                    r.lag.map_or("-".into(), |o| o.to_string()),
+                    r.consumer_id.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        table(out, &["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID"], &rows, 1);
+        let rows: Vec<Vec<String>> = gv.members.iter().map(|m| vec![m.id.clone(), m.state.clone(), m.partitions.join(" "), m.consumed.to_string()]).collect();
+        table(out, &["member", "state", "partitions", "consumed"], &rows, 3);
+    }
+    let g = &k.guarantees;
+    let _ = writeln!(out, "\nkafka guarantees (records produced by goroutines):");
+    let _ = writeln!(
+        out,
+        "  produced {}, acked {}, failed {}, waiting {}; lost: {} acked then truncated (leader died before a follower copied them), {} committed but lost to an unclean election, {} never acked; deleted by retention unread {}; skipped by an offset reset {}; consumed {}, read again (duplicates) {}",
+        g.produced, g.acked, g.failed, g.sending, g.lost_after_ack, g.lost_unclean, g.lost_unacked, g.deleted_by_retention, g.skipped, g.consumed, g.duplicates
+    );
+    for s in &k.simplifications {
+        let _ = writeln!(out, "  model: {s}");
     }
 }
 
@@ -492,6 +583,9 @@ impl fmt::Display for Summary {
 
         if let Some(nsq) = &self.nsq {
             render_nsq(&mut out, nsq);
+        }
+        if let Some(k) = &self.kafka {
+            render_kafka(&mut out, k);
         }
         if let Some(d) = &self.deadlock {
             let at = SimTime::from_micros(d.at_us);

@@ -115,6 +115,7 @@ impl World {
                 })
                 .collect(),
             nsq: self.nsq_view(),
+            kafka: self.kafka.as_deref().map(|k| k.view()),
         }
     }
 
@@ -149,6 +150,12 @@ impl World {
 
     /// One event in plain words.
     pub fn describe(&self, e: &TraceEvent, label: &str) -> String {
+        if let Some(kw) = self.kafka.as_deref() {
+            let text = kw.describe(e, self.go.gname(e.g), label);
+            if !text.is_empty() {
+                return text;
+            }
+        }
         self.go.describe(&self.kit, e, label)
     }
 

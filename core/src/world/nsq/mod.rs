@@ -457,6 +457,12 @@ impl World {
     }
 
     fn syscall(&mut self, call: Syscall, now: SimTime) {
+        match call {
+            Syscall::KafkaProduce { g, producer, topic } => return self.kafka_produce(g, producer, topic, now),
+            Syscall::KafkaFetch { g, fetcher } => return self.kafka_fetch_wait(g, fetcher, now),
+            Syscall::KafkaMark { g, fetcher } => return self.kafka_mark(g, fetcher, now),
+            _ => {}
+        }
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         match call {
             Syscall::Publish { g, node, topic, fresh, settle, batch, extra_from } => {
@@ -523,6 +529,7 @@ impl World {
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
+            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } => {}
         }
     }
 

@@ -1,0 +1,2 @@
+//! Kafka's classic consumer-group coordinator as a sarama group sees it.
+pub mod coordinator;

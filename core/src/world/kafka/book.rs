@@ -1,0 +1,196 @@
+//! The Kafka guarantees book: what happened to every record a goroutine
+//! produced, and who consumed it how often.
+//!
+//! Every produced record is, at any moment, in exactly one state:
+//! `sending` (no answer yet, maybe in a log), `acked` (the producer got
+//! its offset), `failed` (the producer got an error after its retries;
+//! it may still sit in a log if the error came after the append), or
+//! `lost` with one cause: truncated after an ack (acks=1 or 0, the leader
+//! died before a follower copied it), truncated by an unclean election
+//! (it was committed), truncated before any ack, or deleted by retention
+//! before a consumer read it. Consumers count each record they read;
+//! a record read twice by the same consumer is a duplicate.
+
+use std::ops::Range;
+
+/// A record's state (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RecState {
+    Sending,
+    Acked,
+    Failed,
+    LostAfterAck,
+    LostUnclean,
+    LostUnacked,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KafkaBook {
+    pub(crate) state: Vec<RecState>,
+    /// Where each record was last appended by a leader: (partition,
+    /// offset).
+    pub(crate) place: Vec<(u32, u64)>,
+    /// Per consumer, how often it read each record.
+    pub(crate) reads: Vec<Vec<u8>>,
+    pub(crate) duplicates: u64,
+    /// Records retention deleted before any consumer of the partition
+    /// passed them.
+    pub(crate) deleted_unread: u64,
+    pub(crate) deleted: u64,
+    /// Records a group skipped when its out-of-range offset was reset.
+    pub(crate) skipped: u64,
+    /// Per partition, the lowest offset any consumer still needs (for
+    /// `deleted_unread`): set by the world.
+    parts: usize,
+}
+
+/// The figures of the book.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KafkaCounts {
+    pub produced: u64,
+    pub sending: u64,
+    pub acked: u64,
+    pub failed: u64,
+    pub lost_after_ack: u64,
+    pub lost_unclean: u64,
+    pub lost_unacked: u64,
+    pub deleted_by_retention: u64,
+    pub consumed: u64,
+    pub duplicates: u64,
+    /// Skipped by a group's offset reset (OFFSET_OUT_OF_RANGE).
+    pub skipped: u64,
+}
+
+impl KafkaBook {
+    pub(crate) fn new(parts: usize) -> KafkaBook {
+        KafkaBook { parts, ..KafkaBook::default() }
+    }
+
+    pub(crate) fn produced(&mut self, rec: u32) {
+        debug_assert_eq!(rec as usize, self.state.len());
+        self.state.push(RecState::Sending);
+        self.place.push((u32::MAX, 0));
+    }
+
+    pub(crate) fn appended(&mut self, rec: u32, part: u32, offset: u64) {
+        if let Some(p) = self.place.get_mut(rec as usize) {
+            *p = (part, offset);
+        }
+    }
+
+    pub(crate) fn acked(&mut self, rec: u32, part: u32, offset: u64) {
+        self.appended(rec, part, offset);
+        if let Some(s) = self.state.get_mut(rec as usize) {
+            if *s == RecState::Sending {
+                *s = RecState::Acked;
+            }
+        }
+    }
+
+    pub(crate) fn failed(&mut self, rec: u32) {
+        if let Some(s) = self.state.get_mut(rec as usize) {
+            if *s == RecState::Sending {
+                *s = RecState::Failed;
+            }
+        }
+    }
+
+    /// Record `rec` at `offset` of `part` was truncated away by an election
+    /// (`unclean`: it was below the old high watermark, i.e. committed).
+    pub(crate) fn truncated(&mut self, rec: u32, part: u32, offset: u64, unclean: bool) {
+        if self.place.get(rec as usize) != Some(&(part, offset)) {
+            return; // a retry put it elsewhere since
+        }
+        if let Some(s) = self.state.get_mut(rec as usize) {
+            *s = match (*s, unclean) {
+                (_, true) => RecState::LostUnclean,
+                (RecState::Acked, false) => RecState::LostAfterAck,
+                (RecState::Sending, false) => RecState::Sending, // its producer will be told and retry
+                (other, false) => match other {
+                    RecState::Failed => RecState::LostUnacked,
+                    o => o,
+                },
+            };
+        }
+    }
+
+    /// Retention deleted offsets `range` of `part`.
+    pub(crate) fn deleted(&mut self, part: u32, range: Range<u64>) {
+        let _ = (part, self.parts);
+        self.deleted += range.end - range.start;
+    }
+
+    /// Retention deleted `n` records some consumer had not read yet.
+    pub(crate) fn deleted_unread(&mut self, n: u64) {
+        self.deleted_unread += n;
+    }
+
+    pub(crate) fn skipped(&mut self, n: u64) {
+        self.skipped += n;
+    }
+
+    pub(crate) fn consumed(&mut self, consumer: usize, rec: u32) {
+        while self.reads.len() <= consumer {
+            self.reads.push(Vec::new());
+        }
+        let r = &mut self.reads[consumer];
+        if r.len() <= rec as usize {
+            r.resize(rec as usize + 1, 0);
+        }
+        r[rec as usize] = r[rec as usize].saturating_add(1);
+        if r[rec as usize] > 1 {
+            self.duplicates += 1;
+        }
+    }
+
+    pub(crate) fn counts(&self) -> KafkaCounts {
+        let mut c = KafkaCounts { produced: self.state.len() as u64, ..KafkaCounts::default() };
+        for s in &self.state {
+            match s {
+                RecState::Sending => c.sending += 1,
+                RecState::Acked => c.acked += 1,
+                RecState::Failed => c.failed += 1,
+                RecState::LostAfterAck => c.lost_after_ack += 1,
+                RecState::LostUnclean => c.lost_unclean += 1,
+                RecState::LostUnacked => c.lost_unacked += 1,
+            }
+        }
+        c.deleted_by_retention = self.deleted_unread;
+        c.consumed = self.reads.iter().map(|r| r.iter().map(|&n| u64::from(n)).sum::<u64>()).sum();
+        c.duplicates = self.duplicates;
+        c.skipped = self.skipped;
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_in_one_state() {
+        let mut b = KafkaBook::new(1);
+        for r in 0..4 {
+            b.produced(r);
+        }
+        b.acked(0, 0, 0);
+        b.acked(1, 0, 1);
+        b.truncated(1, 0, 1, false);
+        b.failed(2);
+        b.truncated(0, 0, 0, true);
+        let c = b.counts();
+        assert_eq!((c.produced, c.acked, c.failed, c.lost_after_ack, c.lost_unclean, c.sending), (4, 0, 1, 1, 1, 1));
+        assert_eq!(c.sending + c.acked + c.failed + c.lost_after_ack + c.lost_unclean + c.lost_unacked, c.produced);
+    }
+
+    #[test]
+    fn a_second_read_is_a_duplicate() {
+        let mut b = KafkaBook::new(1);
+        b.produced(0);
+        b.consumed(0, 0);
+        b.consumed(1, 0);
+        assert_eq!(b.counts().duplicates, 0);
+        b.consumed(0, 0);
+        assert_eq!(b.counts().duplicates, 1);
+    }
+}

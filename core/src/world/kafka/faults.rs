@@ -1,0 +1,181 @@
+//! Broker faults: a crash and a restart (live commands).
+//!
+//! - **Crash**: the broker's connections close, so every frame to or from
+//!   it is lost and requests waiting for it fail (sarama retries them).
+//!   Its replicas leave the ISR (Kafka keeps the last member), and the
+//!   controller elects a new leader for each partition it led: the first
+//!   live ISR member in replica order, or with
+//!   `unclean_leader_election` the first live replica. Every record the
+//!   new leader lacks is truncated on every replica: lost, with its cause
+//!   (acked with acks=1 or 0 and never copied; committed but lost to an
+//!   unclean election; never acked).
+//! - **Restart**: each replica truncates to the high watermark and its
+//!   fetch loop starts again (it rejoins the ISR once caught up); a
+//!   partition that had no live replica elects one now.
+
+use super::{KafkaWorld, KTimer};
+use crate::command::{Command, CommandError};
+use crate::kafka::replication::BrokerId;
+use crate::observe::trace::{EventKind, NONE};
+use crate::world::{Kit, World};
+
+impl World {
+    pub(in crate::world) fn kafka_apply(&mut self, cmd: &Command) -> Result<(), CommandError> {
+        let Some(kw) = self.kafka.as_deref_mut() else {
+            return Err(CommandError::NotApplicable("this scenario has no kafka section".into()));
+        };
+        let now = self.kit.queue.now();
+        match *cmd {
+            Command::KafkaBrokerCrash { broker } => {
+                kw.check_broker(broker, true)?;
+                kw.crash(broker, &mut self.kit);
+                // Requests waiting for it fail now (their connection broke).
+                let waiting: Vec<(u32, u32)> = kw.in_flight.iter().map(|(&g, f)| (g, f.part)).collect();
+                for (g, part) in waiting {
+                    if self.go.gs[g as usize].wait & 0xffff == broker {
+                        self.kafka_produce_resp(g, part, Err(super::KafkaError::NotLeader), now);
+                    }
+                }
+                let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
+                for f in 0..kw.fetchers.len() {
+                    let fe = &mut kw.fetchers[f];
+                    if fe.in_flight && !fe.stopped {
+                        // Its fetch may have gone to the dead broker: retry.
+                        fe.in_flight = true;
+                        kw.schedule(&mut self.kit, now + super::CONSUMER_RETRY, KTimer::FetchRetry(f as u16));
+                    }
+                }
+            }
+            Command::KafkaBrokerRestart { broker } => {
+                kw.check_broker(broker, false)?;
+                kw.restart(broker, &mut self.kit);
+            }
+            Command::KafkaMember { ref group, member, action } => {
+                use crate::command::KafkaMemberAction as A;
+                let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {
+                    return Err(CommandError::NotApplicable(format!("no consumer group named {}", crate::time::echo(group))));
+                };
+                let n = kw.groups[g].members.len() as u32;
+                if member == 0 || member > n {
+                    return Err(CommandError::NotApplicable(format!("group {} has members 1 to {n}, got {member}", crate::time::echo(group))));
+                }
+                let m = member as usize - 1;
+                let up = kw.groups[g].members[m].up;
+                match (action, up) {
+                    (A::Start, true) => return Err(CommandError::NotApplicable(format!("{} is running", kw.groups[g].members[m].id))),
+                    (A::Crash | A::Leave, false) => return Err(CommandError::NotApplicable(format!("{} is not running", kw.groups[g].members[m].id))),
+                    _ => {}
+                }
+                self.kafka_member(g, m, action, now);
+            }
+            _ => return Err(CommandError::NotApplicable("not a Kafka command".into())),
+        }
+        Ok(())
+    }
+}
+
+impl KafkaWorld {
+    fn check_broker(&self, broker: u32, must_be_up: bool) -> Result<(), CommandError> {
+        if broker == 0 || broker > self.spec.brokers {
+            return Err(CommandError::NotApplicable(format!("no broker-{broker}: the brokers are broker-1 to broker-{}", self.spec.brokers)));
+        }
+        match (must_be_up, self.broker_up(broker)) {
+            (true, false) => Err(CommandError::NotApplicable(format!("broker-{broker} is already down"))),
+            (false, true) => Err(CommandError::NotApplicable(format!("broker-{broker} is running"))),
+            _ => Ok(()),
+        }
+    }
+
+    fn close_links_of(&mut self, b: BrokerId, now: crate::time::SimTime) {
+        let ids: Vec<u32> = self.link_ids.iter().filter(|((s, d), _)| *s == b || *d == b).map(|(_, &l)| l).collect();
+        for l in ids {
+            let link = &mut self.links[l as usize];
+            let _ = link.close();
+            link.open(now);
+        }
+    }
+
+    pub(super) fn crash(&mut self, b: BrokerId, kit: &mut Kit) {
+        let now = kit.queue.now();
+        self.up[b as usize - 1] = false;
+        self.close_links_of(b, now);
+        kit.record(EventKind::KafkaBrokerCrash, NONE, NONE, None, i64::from(b));
+        for part in 0..self.parts.len() as u32 {
+            let ps = &mut self.parts[part as usize];
+            let Some(i) = ps.slot(b) else { continue };
+            ps.fetching[i] = false;
+            let was_leader = ps.repl.leader() == Some(b);
+            let _ = ps.repl.broker_failed(b);
+            ps.parked_followers.retain(|p| p.who != b);
+            if was_leader {
+                ps.parked_followers.clear();
+                ps.parked_fetches.clear();
+                ps.pending.clear();
+                self.elect(part, kit);
+            } else {
+                // The HW may move (a smaller ISR).
+                self.complete_acks(part, kit);
+            }
+        }
+    }
+
+    /// The controller elects a leader for `part`; lost records are counted.
+    pub(super) fn elect(&mut self, part: u32, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let unclean = self.spec.unclean_leader_election;
+        let ps = &mut self.parts[part as usize];
+        let old_hw = ps.repl.high_watermark();
+        let Ok(e) = ps.repl.elect(unclean, now) else {
+            kit.record(EventKind::KafkaElection, NONE, part, None, 0);
+            return;
+        };
+        kit.record(EventKind::KafkaElection, NONE, part, None, i64::from(e.leader));
+        // Every replica keeps only what the new leader has.
+        let new_leo = ps.repl.leader_leo().unwrap_or(0);
+        let mut lost: Vec<(u64, u32)> = Vec::new();
+        for i in 0..ps.logs.len() {
+            let log = &mut ps.logs[i];
+            if log.leo() > new_leo {
+                if let Ok(it) = log.records_from(new_leo.max(log.log_start_offset())) {
+                    for r in it {
+                        if !lost.iter().any(|(o, _)| *o == r.offset) {
+                            lost.push((r.offset, r.payload as u32));
+                        }
+                    }
+                }
+                let _ = log.truncate_to(new_leo);
+            }
+        }
+        let n = lost.len();
+        for (offset, rec) in lost {
+            self.book.truncated(rec, part, offset, offset < old_hw && e.unclean);
+        }
+        if n > 0 {
+            kit.record(EventKind::KafkaLost, NONE, part, None, n as i64);
+        }
+        for f in self.parts[part as usize].fetching.iter_mut() {
+            *f = false;
+        }
+        self.start_followers(part, now, kit);
+    }
+
+    pub(super) fn restart(&mut self, b: BrokerId, kit: &mut Kit) {
+        let now = kit.queue.now();
+        self.up[b as usize - 1] = true;
+        kit.record(EventKind::KafkaBrokerRestart, NONE, NONE, None, i64::from(b));
+        for part in 0..self.parts.len() as u32 {
+            let ps = &mut self.parts[part as usize];
+            let Some(i) = ps.slot(b) else { continue };
+            if let Ok(leo) = ps.repl.broker_returned(b, now) {
+                if ps.logs[i].leo() > leo {
+                    let _ = ps.logs[i].truncate_to(leo);
+                }
+            }
+            if ps.repl.leader().is_none() {
+                self.elect(part, kit);
+            } else {
+                self.start_followers(part, now, kit);
+            }
+        }
+    }
+}

@@ -1,0 +1,534 @@
+//! Consumer groups: sarama's `ConsumerGroup` members talking to their
+//! group's coordinator ([`GroupCoordinator`], the classic protocol, eager
+//! rebalancing) over the network.
+//!
+//! # A member, step by step (sarama `consumer_group.go`)
+//! 1. `Consume` joins: `JoinGroup` to the coordinator broker. When the join
+//!    phase ends the coordinator hands every member its generation and its
+//!    partitions (SyncGroup folded in; see the coordinator's doc).
+//! 2. The session starts (`Setup`): each assigned partition gets one of the
+//!    member's claim slots, which fetches from the committed offset (or
+//!    `Consumer.Offsets.Initial` without one) and hands records to its
+//!    `ConsumeClaim` goroutine; the goroutine works, then `MarkMessage`s.
+//!    A member with no partition is idle (it still heartbeats).
+//! 3. Every `Heartbeat.Interval` (3 s) a heartbeat; every
+//!    `AutoCommit.Interval` (1 s) the marked offsets are committed.
+//! 4. A heartbeat answered `REBALANCE_IN_PROGRESS` (or an unknown member
+//!    or old generation) ends the session: the claims stop taking new
+//!    records and give up their partitions (eager), the member waits until
+//!    every `ConsumeClaim` has finished the record it holds, commits what
+//!    was marked (`Cleanup`, final commit) and, when its code calls
+//!    `Consume` in a loop, joins again. A member kicked out of the
+//!    generation commits nothing (the commit would fail).
+//!
+//! # Faults (live commands)
+//! - A member **crash**: no more heartbeats, commits or marks; what it
+//!   marked since its last commit is lost, so the next owner reprocesses
+//!   it (at-least-once). The coordinator removes it after the session
+//!   timeout (10 s).
+//! - A member **leave** (`Close()`): final commit and `LeaveGroup`, so the
+//!   rebalance starts at once.
+//! - A member **start**: a new process joins.
+//!
+//! # Simplifications
+//! The coordinator broker does not fail (its role would move to another
+//! broker); the group protocol ignores broker crashes.
+
+use super::{KFrame, KTimer, KafkaWorld};
+use crate::kafka::group::coordinator::{GroupConfig, GroupCoordinator, GroupError, GroupEvent, RebalanceReason};
+use crate::kafka::spec::{AssignorSpec, GroupSpec, TopicSpec};
+use crate::observe::trace::{EventKind, NONE};
+use crate::time::{SimDuration, SimTime};
+use crate::world::{Kit, World};
+
+/// Endpoint of a group member (group `g`, member `m`).
+fn member_end(g: usize, m: usize) -> u32 {
+    2_000_000 + (g as u32) * 256 + m as u32
+}
+
+/// A member's timer key: `life << 16 | group << 8 | member` (the life, 8
+/// bits, tells a restarted member's timers from its old ones).
+fn member_timer(g: usize, m: usize, life: u32) -> u32 {
+    ((life & 0xff) << 16) | ((g as u32) << 8) | m as u32
+}
+
+/// A group protocol frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum GroupFrame {
+    Join { g: u16, m: u16 },
+    Heartbeat { g: u16, m: u16, generation: u32 },
+    HeartbeatResp { g: u16, m: u16, error: Option<u8> },
+    /// Marked offsets: (partition key, next offset).
+    Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)> },
+    Leave { g: u16, m: u16 },
+    /// The end of a join phase for member `m`: its generation and
+    /// partitions (partition keys).
+    Assigned { g: u16, m: u16, generation: u32, parts: Vec<u32> },
+}
+
+/// What the trace says about a group (`aux` of `EventKind::KafkaGroup`:
+/// `sub << 40 | member << 24 | generation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GroupNote {
+    Join = 1,
+    RebalanceStarted = 2,
+    Assigned = 3,
+    SessionEnd = 4,
+    Commit = 5,
+    CommitFailed = 6,
+    Expired = 7,
+    Removed = 8,
+    Crash = 9,
+    Leave = 10,
+    Kicked = 11,
+}
+
+impl GroupNote {
+    pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
+        use GroupNote::*;
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked].into_iter().find(|n| *n as i64 == c)
+    }
+}
+
+/// One member as its sarama process sees itself.
+#[derive(Clone, Debug)]
+pub(crate) struct MemberState {
+    pub(crate) id: String,
+    /// The process runs.
+    pub(crate) up: bool,
+    /// In a session with this generation.
+    pub(crate) session: Option<u32>,
+    /// Waiting for its claims to finish before the session ends.
+    pub(crate) ending: bool,
+    /// Joined, waiting for the assignment.
+    pub(crate) joining: bool,
+    /// `Consume` returned and is not called again (`consume_loop` off).
+    pub(crate) done: bool,
+    /// Its claim slots (fetcher indexes).
+    pub(crate) slots: Vec<u16>,
+    /// Marked offsets of this session: (partition key, next offset).
+    pub(crate) marked: Vec<(u32, u64)>,
+    /// Marked since the last commit.
+    pub(crate) dirty: bool,
+    /// Bumped at every (re)start: older timers are stale.
+    pub(crate) life: u32,
+    pub(crate) sessions: u32,
+}
+
+impl MemberState {
+    pub(crate) fn new(id: String, slots: Vec<u16>, up: bool) -> MemberState {
+        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0 }
+    }
+}
+
+/// A group: its coordinator and its members.
+#[derive(Clone, Debug)]
+pub(crate) struct GroupState {
+    pub(crate) coord: GroupCoordinator,
+    pub(crate) broker: u32,
+    pub(crate) members: Vec<MemberState>,
+    pub(crate) topics: Vec<String>,
+    pub(crate) heartbeat: SimDuration,
+    pub(crate) commit_every: SimDuration,
+    pub(crate) consume_loop: bool,
+    pub(crate) rebalances: u32,
+    /// The coordinator's timer is set for this instant.
+    pub(crate) timer_at: Option<SimTime>,
+    pub(crate) events: Vec<GroupEvent>,
+}
+
+impl GroupState {
+    pub(crate) fn new(spec: &GroupSpec, broker: u32, members: Vec<MemberState>, topics: &[TopicSpec]) -> GroupState {
+        let config = GroupConfig {
+            session_timeout: spec.session_timeout.unwrap_or(SimDuration::from_secs(10)),
+            rebalance_timeout: spec.rebalance_timeout.unwrap_or(SimDuration::from_secs(60)),
+            strategy: match spec.assignor {
+                AssignorSpec::Range => crate::kafka::consumer::assignor::Strategy::Range,
+                AssignorSpec::Roundrobin => crate::kafka::consumer::assignor::Strategy::RoundRobin,
+            },
+            ..GroupConfig::default()
+        };
+        let mut coord = GroupCoordinator::new(config);
+        for t in topics {
+            let _ = coord.set_partitions(&t.name, t.partitions);
+        }
+        GroupState {
+            coord,
+            broker,
+            members,
+            topics: spec.topics.clone(),
+            heartbeat: spec.heartbeat_interval.unwrap_or(SimDuration::from_secs(3)),
+            commit_every: spec.auto_commit_interval.unwrap_or(SimDuration::from_secs(1)),
+            consume_loop: spec.consume_loop,
+            rebalances: 0,
+            timer_at: None,
+            events: Vec::new(),
+        }
+    }
+}
+
+fn note(kit: &mut Kit, g: usize, m: usize, what: GroupNote, generation: u32) {
+    let aux = ((what as i64) << 40) | ((m as i64) << 24) | i64::from(generation);
+    kit.record(EventKind::KafkaGroup, NONE, g as u32, None, aux);
+}
+
+impl KafkaWorld {
+    fn to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
+        let b = self.groups[g].broker;
+        self.send(member_end(g, m), b, KFrame::Group(Box::new(frame)), kit);
+    }
+
+    fn to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
+        let b = self.groups[g].broker;
+        self.send(b, member_end(g, m), KFrame::Group(Box::new(frame)), kit);
+    }
+
+    /// Member `m` calls `Consume`: it joins.
+    pub(super) fn member_join(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let ms = &mut self.groups[g].members[m];
+        ms.joining = true;
+        note(kit, g, m, GroupNote::Join, self.groups[g].coord.generation());
+        self.to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16 }, kit);
+    }
+
+    pub(super) fn start_member_timers(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let key = member_timer(g, m, self.groups[g].members[m].life);
+        let (hb, ci) = (self.groups[g].heartbeat, self.groups[g].commit_every);
+        self.schedule(kit, now + hb, KTimer::Heartbeat(key));
+        self.schedule(kit, now + ci, KTimer::AutoCommit(key));
+    }
+
+    /// The coordinator's timer: applies its deadlines.
+    fn coordinator_tick(&mut self, g: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let mut out = std::mem::take(&mut self.groups[g].events);
+        self.groups[g].coord.tick(now, &mut out);
+        self.coordinator_events(g, &mut out, kit);
+        self.groups[g].events = out;
+    }
+
+    /// Acts on the coordinator's events and sets its next timer.
+    fn coordinator_events(&mut self, g: usize, out: &mut Vec<GroupEvent>, kit: &mut Kit) {
+        let now = kit.queue.now();
+        for e in out.drain(..) {
+            match e {
+                GroupEvent::RebalanceStarted { generation, reason } => {
+                    self.groups[g].rebalances += 1;
+                    let who = match &reason {
+                        RebalanceReason::Join { member } | RebalanceReason::Leave { member } | RebalanceReason::Expired { member } => member.clone(),
+                    };
+                    let m = self.groups[g].members.iter().position(|x| x.id == who).unwrap_or(0);
+                    note(kit, g, m, GroupNote::RebalanceStarted, generation);
+                }
+                GroupEvent::MemberExpired { member } => {
+                    let m = self.groups[g].members.iter().position(|x| x.id == member).unwrap_or(0);
+                    note(kit, g, m, GroupNote::Expired, self.groups[g].coord.generation());
+                }
+                GroupEvent::MemberRemoved { member } => {
+                    let m = self.groups[g].members.iter().position(|x| x.id == member).unwrap_or(0);
+                    note(kit, g, m, GroupNote::Removed, self.groups[g].coord.generation());
+                }
+                GroupEvent::Assigned { generation, assignments, .. } => {
+                    for (member, parts) in assignments {
+                        let Some(m) = self.groups[g].members.iter().position(|x| x.id == member) else { continue };
+                        let keys: Vec<u32> = parts
+                            .iter()
+                            .filter_map(|(t, p)| self.spec.topic(t).map(|(ti, _)| self.part_key(ti, *p as u32)))
+                            .collect();
+                        self.to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts: keys }, kit);
+                    }
+                }
+                GroupEvent::GroupEmpty { .. } => {}
+            }
+        }
+        if let Some(at) = self.groups[g].coord.next_deadline() {
+            if self.groups[g].timer_at != Some(at) && at > now {
+                self.groups[g].timer_at = Some(at);
+                self.schedule(kit, at, KTimer::Coordinator(g as u32));
+            }
+        }
+    }
+
+    /// The member's marked offsets as a commit request (if any changed).
+    fn commit_request(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let ms = &mut self.groups[g].members[m];
+        let (Some(generation), true) = (ms.session, ms.dirty) else { return };
+        ms.dirty = false;
+        let offsets = ms.marked.clone();
+        self.to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets }, kit);
+    }
+}
+
+impl World {
+    /// The Kafka world and the kit (disjoint borrows).
+    fn kafka_kit(&mut self) -> Option<(&mut KafkaWorld, &mut Kit)> {
+        Some((self.kafka.as_deref_mut()?, &mut self.kit))
+    }
+
+    /// A group frame arrived (at the coordinator or at a member).
+    pub(super) fn kafka_group_frame(&mut self, frame: GroupFrame, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        match frame {
+            GroupFrame::Join { g, m } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                kw.coordinator_tick(g, kit);
+                let gs = &mut kw.groups[g];
+                let id = gs.members[m].id.clone();
+                let topics: Vec<&str> = gs.topics.iter().map(String::as_str).collect();
+                let mut out = std::mem::take(&mut gs.events);
+                let outcome = gs.coord.join(now, &id, &topics, &mut out);
+                kw.coordinator_events(g, &mut out, kit);
+                kw.groups[g].events = out;
+                if let Ok(crate::kafka::group::coordinator::JoinOutcome::Current { generation }) = outcome {
+                    // Rejoined a stable group unchanged: same assignment.
+                    let parts: Vec<u32> = kw.groups[g]
+                        .coord
+                        .member(&id)
+                        .map(|x| x.assignment.iter().filter_map(|(t, p)| kw.spec.topic(t).map(|(ti, _)| kw.topic_base[ti] + *p as u32)).collect())
+                        .unwrap_or_default();
+                    kw.to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
+                }
+            }
+            GroupFrame::Heartbeat { g, m, generation } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                kw.coordinator_tick(g, kit);
+                let id = kw.groups[g].members[m].id.clone();
+                let error = kw.groups[g].coord.heartbeat(now, &id, generation).err().map(|e| match e {
+                    GroupError::RebalanceInProgress => 1u8,
+                    _ => 2u8,
+                });
+                kw.to_member(g, m, GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error }, kit);
+            }
+            GroupFrame::Commit { g, m, generation, offsets } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                kw.coordinator_tick(g, kit);
+                let id = kw.groups[g].members[m].id.clone();
+                let mut ok = true;
+                for (part, offset) in offsets {
+                    let ps = &kw.parts[part as usize];
+                    let topic = kw.spec.topics[usize::from(ps.topic)].name.clone();
+                    ok &= kw.groups[g].coord.commit(now, &id, generation, &topic, ps.index as i32, offset).is_ok();
+                }
+                note(kit, g, m, if ok { GroupNote::Commit } else { GroupNote::CommitFailed }, generation);
+            }
+            GroupFrame::Leave { g, m } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                kw.coordinator_tick(g, kit);
+                let id = kw.groups[g].members[m].id.clone();
+                let mut out = std::mem::take(&mut kw.groups[g].events);
+                let _ = kw.groups[g].coord.leave(now, &id, &mut out);
+                kw.coordinator_events(g, &mut out, kit);
+                kw.groups[g].events = out;
+            }
+            GroupFrame::HeartbeatResp { g, m, error } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                let ms = &kw.groups[g].members[m];
+                if !ms.up || error.is_none() || ms.session.is_none() || ms.ending {
+                    return;
+                }
+                let kicked = error == Some(2);
+                if kicked {
+                    // Out of the generation: its commits would fail.
+                    kw.groups[g].members[m].dirty = false;
+                    note(kit, g, m, GroupNote::Kicked, kw.groups[g].members[m].session.unwrap_or(0));
+                }
+                self.kafka_session_end(g, m, now);
+            }
+            GroupFrame::Assigned { g, m, generation, parts } => {
+                let (g, m) = (usize::from(g), usize::from(m));
+                self.kafka_session_start(g, m, generation, &parts, now);
+            }
+        }
+    }
+
+    /// The session of member `m` starts with `parts`.
+    fn kafka_session_start(&mut self, g: usize, m: usize, generation: u32, parts: &[u32], now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let ms = &mut kw.groups[g].members[m];
+        if !ms.up || !ms.joining {
+            return;
+        }
+        ms.joining = false;
+        ms.session = Some(generation);
+        ms.sessions += 1;
+        ms.marked.clear();
+        ms.dirty = false;
+        note(kit, g, m, GroupNote::Assigned, generation);
+        let slots = kw.groups[g].members[m].slots.clone();
+        let mut start = Vec::new();
+        for (i, &f) in slots.iter().enumerate() {
+            let fe = &mut kw.fetchers[usize::from(f)];
+            fe.session += 1;
+            fe.buffer.clear();
+            fe.in_flight = false;
+            match parts.get(i) {
+                Some(&part) => {
+                    let ps = &kw.parts[part as usize];
+                    let topic = &kw.spec.topics[usize::from(ps.topic)].name;
+                    fe.part = part;
+                    fe.active = true;
+                    fe.stopped = false;
+                    // sarama's OffsetFetch: the committed offset, else
+                    // Consumer.Offsets.Initial at the first fetch.
+                    fe.offset = kw.groups[g].coord.committed(topic, ps.index as i32);
+                    start.push(f);
+                }
+                None => fe.active = false,
+            }
+        }
+        for f in start {
+            self.kafka_fetch_next(f, now);
+        }
+    }
+
+    /// Member `m`'s session ends (a rebalance): its claims stop; once
+    /// none holds a record it commits and rejoins.
+    pub(super) fn kafka_session_end(&mut self, g: usize, m: usize, now: SimTime) {
+        let Some((kw, _)) = self.kafka_kit() else { return };
+        let ms = &mut kw.groups[g].members[m];
+        if ms.session.is_none() || ms.ending {
+            return;
+        }
+        ms.ending = true;
+        for f in ms.slots.clone() {
+            let fe = &mut kw.fetchers[usize::from(f)];
+            fe.active = false;
+            fe.session += 1;
+            fe.buffer.clear();
+            fe.in_flight = false;
+        }
+        self.kafka_claim_idle(g, m, now);
+    }
+
+    /// A claim of member `m` finished its record: if the session is ending
+    /// and no claim holds one, `Cleanup`, final commit, and `Consume` again.
+    pub(super) fn kafka_claim_idle(&mut self, g: usize, m: usize, _now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let ms = &kw.groups[g].members[m];
+        if !ms.ending || !ms.up || ms.slots.iter().any(|&f| kw.fetchers[usize::from(f)].working) {
+            return;
+        }
+        let generation = ms.session.unwrap_or(0);
+        kw.commit_request(g, m, kit);
+        let loops = kw.groups[g].consume_loop;
+        let ms = &mut kw.groups[g].members[m];
+        ms.ending = false;
+        ms.session = None;
+        note(kit, g, m, GroupNote::SessionEnd, generation);
+        if loops {
+            kw.member_join(g, m, kit);
+        } else {
+            // `Consume` returned and nobody calls it again: no heartbeats
+            // from here on (the coordinator removes it).
+            kw.groups[g].members[m].done = true;
+        }
+    }
+
+    /// Claim goroutine `g` marked the record its slot handed over.
+    pub(in crate::world) fn kafka_mark(&mut self, _g: crate::gochan::channel::GoId, f: u16, _now: SimTime) {
+        let Some((kw, _)) = self.kafka_kit() else { return };
+        let fe = &kw.fetchers[usize::from(f)];
+        let (Some((gi, m)), Some(offset)) = (fe.member, fe.held) else { return };
+        let part = fe.part;
+        let ms = &mut kw.groups[usize::from(gi)].members[usize::from(m)];
+        if !ms.up || ms.session.is_none() {
+            return;
+        }
+        // MarkOffset is forward-only.
+        match ms.marked.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, o)) if *o > offset => {}
+            Some((_, o)) => *o = offset + 1,
+            None => ms.marked.push((part, offset + 1)),
+        }
+        ms.dirty = true;
+    }
+
+    pub(super) fn kafka_coordinator_due(&mut self, g: u32, _now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let g = g as usize;
+        kw.groups[g].timer_at = None;
+        kw.coordinator_tick(g, kit);
+    }
+
+    pub(super) fn kafka_heartbeat(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let Some(ms) = kw.groups.get(g).and_then(|gs| gs.members.get(m)) else { return };
+        if !ms.up || ms.life & 0xff != life || ms.done {
+            return;
+        }
+        let interval = kw.groups[g].heartbeat;
+        if let Some(generation) = ms.session {
+            kw.to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation }, kit);
+        }
+        kw.schedule(kit, now + interval, KTimer::Heartbeat(key));
+    }
+
+    pub(super) fn kafka_auto_commit(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let Some(ms) = kw.groups.get(g).and_then(|gs| gs.members.get(m)) else { return };
+        if !ms.up || ms.life & 0xff != life {
+            return;
+        }
+        let interval = kw.groups[g].commit_every;
+        if !ms.ending {
+            kw.commit_request(g, m, kit);
+        }
+        kw.schedule(kit, now + interval, KTimer::AutoCommit(key));
+    }
+
+    /// Live commands on members: crash, leave (`Close()`), start.
+    pub(super) fn kafka_member(&mut self, g: usize, m: usize, action: crate::command::KafkaMemberAction, now: SimTime) {
+        use crate::command::KafkaMemberAction as A;
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let generation = kw.groups[g].coord.generation();
+        match action {
+            A::Crash => {
+                note(kit, g, m, GroupNote::Crash, generation);
+                let ms = &mut kw.groups[g].members[m];
+                ms.up = false;
+                ms.session = None;
+                ms.ending = false;
+                ms.joining = false;
+                ms.marked.clear();
+                ms.dirty = false;
+                for f in ms.slots.clone() {
+                    let fe = &mut kw.fetchers[usize::from(f)];
+                    fe.active = false;
+                    fe.session += 1;
+                    fe.buffer.clear();
+                    fe.in_flight = false;
+                    fe.working = false;
+                }
+            }
+            A::Leave => {
+                note(kit, g, m, GroupNote::Leave, generation);
+                kw.commit_request(g, m, kit);
+                kw.to_coordinator(g, m, GroupFrame::Leave { g: g as u16, m: m as u16 }, kit);
+                let ms = &mut kw.groups[g].members[m];
+                ms.up = false;
+                ms.session = None;
+                ms.ending = false;
+                ms.joining = false;
+                for f in ms.slots.clone() {
+                    let fe = &mut kw.fetchers[usize::from(f)];
+                    fe.active = false;
+                    fe.session += 1;
+                    fe.buffer.clear();
+                    fe.in_flight = false;
+                }
+            }
+            A::Start => {
+                let ms = &mut kw.groups[g].members[m];
+                ms.up = true;
+                ms.done = false;
+                ms.life += 1;
+                kw.member_join(g, m, kit);
+                kw.start_member_timers(g, m, kit);
+            }
+        }
+        let _ = now;
+    }
+}

@@ -1,0 +1,596 @@
+//! The Kafka part of a world: the brokers of the scenario's `kafka`
+//! section with their partition replicas, the network between clients and
+//! brokers, and what crosses it. Producers and consumers are Go (sarama's
+//! API is Go channels and blocking calls): the world carries out their
+//! requests ([`Syscall::KafkaProduce`], [`Syscall::KafkaFetch`]).
+//!
+//! # A produce, step by step
+//! 1. The goroutine (a `SendMessage`, or an async producer's broker stage)
+//!    enters `BlockedNet`; the producer's partitioner picks the partition
+//!    (sarama's own partitioners, the world's RNG).
+//! 2. The request travels to the partition's leader (one latency draw).
+//! 3. The leader appends the record ([`Partition::append`]): acks=0 was
+//!    answered when sent; acks=1 is answered now; acks=all when the high
+//!    watermark passes the record, which needs every in-sync follower to
+//!    fetch past it, or with `REQUEST_TIMED_OUT` after `Producer.Timeout`
+//!    (10 s). acks=all with the ISR below `min.insync.replicas` is refused
+//!    with `NOT_ENOUGH_REPLICAS`.
+//! 4. The response travels back; the goroutine runs on. An error is
+//!    retried (`Producer.Retry.Max` 3, `Retry.Backoff` 100 ms) and then
+//!    returned.
+//!
+//! # Replication
+//! Each follower fetches from its leader in a loop (Kafka's
+//! `ReplicaFetcherThread`): the leader answers with what it has from the
+//! follower's offset, or holds the fetch until it has more or
+//! `replica.fetch.wait.max.ms` (500 ms) passed. A fetch at offset X tells
+//! the leader the follower has everything below X: that moves the high
+//! watermark and completes acks=all requests. The ISR shrinks when a
+//! follower has not caught up for `replica.lag.time.max.ms` (checked every
+//! half of it, as Kafka's `isr-expiration` task).
+//!
+//! # Consumers
+//! A partition consumer's fetcher asks the leader for records from its
+//! offset; the leader answers with records below the high watermark (up to
+//! 500), or holds the fetch until there are some or `MaxWaitTime`
+//! (500 ms) passed. The fetcher goroutine pushes each record into the
+//! partition's `Messages()` channel, which a handler goroutine ranges over.
+//!
+//! # Faults
+//! A broker crash closes its connections (requests in flight fail, and are
+//! retried) and the controller elects new leaders at once from the ISR
+//! (or, with unclean election, from any live replica). Every record the
+//! new leader does not have is truncated everywhere and counted lost, with
+//! its cause: acked with acks=1 and never copied, lost to an unclean
+//! election, or never acked. A returning broker truncates to the high
+//! watermark and catches up.
+//!
+//! # Simplifications (said in the UI too)
+//! - One record per request (no `Flush` batching); one request at a time
+//!   per producing goroutine (`Net.MaxOpenRequests` 1), so retries never
+//!   reorder.
+//! - The controller notices a dead broker at once (real: the broker
+//!   session timeout, about 9 s with KRaft).
+//! - Consumers fetch from the leader only, and fetch again once they have
+//!   handed over what they got (sarama prefetches).
+
+pub(crate) mod book;
+mod faults;
+mod fetch;
+mod group;
+mod produce;
+pub(crate) mod view;
+
+pub(crate) use book::KafkaBook;
+
+use super::World;
+use crate::kafka::log::{Log, LogConfig};
+use crate::kafka::producer::partitioner::Partitioner;
+use crate::kafka::replication::{Acks, BrokerId, Partition, ReplicationConfig};
+use crate::kafka::spec::KafkaSpec;
+use crate::gochan::channel::GoId;
+use crate::net::Link;
+use crate::time::{SimDuration, SimTime};
+use crate::world::{Ev, Kit};
+use std::collections::BTreeMap;
+
+/// `replica.fetch.wait.max.ms` and sarama's `Consumer.MaxWaitTime`.
+const FETCH_WAIT: SimDuration = SimDuration::from_millis(500);
+/// sarama's `Producer.Retry.Backoff`.
+const RETRY_BACKOFF: SimDuration = SimDuration::from_millis(100);
+/// sarama's `Producer.Retry.Max`.
+const RETRY_MAX: u8 = 3;
+/// sarama's `Producer.Timeout` (the broker's wait for acks=all).
+const PRODUCE_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+/// sarama's `Consumer.Retry.Backoff`.
+const CONSUMER_RETRY: SimDuration = SimDuration::from_secs(2);
+/// Records per fetch response.
+const FETCH_MAX: usize = 500;
+/// How often retention runs (`log.retention.check.interval.ms`, 5 min).
+const RETENTION_CHECK: SimDuration = SimDuration::from_secs(300);
+
+/// Errors a client sees (Kafka's error codes, as sarama names them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum KafkaError {
+    /// `ErrNotEnoughReplicas` (19).
+    NotEnoughReplicas = 1,
+    /// `ErrLeaderNotAvailable` (5): no leader for the partition.
+    LeaderNotAvailable = 2,
+    /// `ErrNotLeaderForPartition` (6), or the connection broke.
+    NotLeader = 3,
+    /// `ErrRequestTimedOut` (7): acks=all not reached in time.
+    RequestTimedOut = 4,
+    /// `ErrOffsetOutOfRange` (1).
+    OffsetOutOfRange = 5,
+    /// `ErrNotEnoughReplicasAfterAppend` (20): written, but the ISR shrank
+    /// below `min.insync.replicas` before acks=all.
+    NotEnoughReplicasAfterAppend = 6,
+}
+
+impl KafkaError {
+    pub fn from_code(c: i64) -> Option<KafkaError> {
+        use KafkaError::*;
+        [NotEnoughReplicas, LeaderNotAvailable, NotLeader, RequestTimedOut, OffsetOutOfRange, NotEnoughReplicasAfterAppend].into_iter().find(|e| *e as i64 == c)
+    }
+    /// sarama's error text.
+    pub fn text(self) -> &'static str {
+        match self {
+            KafkaError::NotEnoughReplicas => "kafka server: Messages are rejected since there are fewer in-sync replicas than required",
+            KafkaError::LeaderNotAvailable => "kafka server: In the middle of a leadership election, there is currently no leader for this partition and hence it is unavailable for writes",
+            KafkaError::NotLeader => "kafka server: Tried to send a message to a replica that is not the leader for some partition. Your metadata is out of date",
+            KafkaError::RequestTimedOut => "kafka server: Request exceeded the user-specified time limit in the request",
+            KafkaError::OffsetOutOfRange => "kafka server: The requested offset is outside the range of offsets maintained by the server for the given topic/partition",
+            KafkaError::NotEnoughReplicasAfterAppend => "kafka server: Messages are written to the log, but to fewer in-sync replicas than required",
+        }
+    }
+}
+
+/// A record's origin: who produced which value when (indexed by record
+/// id, the log's payload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RecInfo {
+    pub(crate) producer: GoId,
+    pub(crate) value: i64,
+    pub(crate) at: SimTime,
+    pub(crate) part: u32,
+}
+
+/// What travels between processes. Endpoints: broker `b` is `b` (from 1);
+/// a client is [`client`] of its goroutine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum KFrame {
+    /// A produce request of one record (`rec`) for partition `part`.
+    Produce { g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks },
+    /// The answer: the offset, or an error code.
+    ProduceResp { g: GoId, part: u32, result: Result<u64, KafkaError> },
+    /// A follower's fetch from offset `offset`.
+    ReplicaFetch { follower: BrokerId, leader: BrokerId, part: u32, offset: u64, epoch: u32 },
+    /// The leader's answer: records (ids) from `from`.
+    ReplicaData { follower: BrokerId, part: u32, from: u64, recs: Vec<u32>, epoch: u32 },
+    /// A consumer fetch of fetcher `f` from `offset`.
+    Fetch { f: u16, session: u32, leader: BrokerId, part: u32, offset: u64 },
+    /// The answer: records (ids) from `from`, or an error.
+    FetchData { f: u16, session: u32, part: u32, from: u64, recs: Vec<u32>, error: Option<KafkaError> },
+    /// Group protocol, member -> coordinator and back ([`group`]).
+    Group(Box<group::GroupFrame>),
+}
+
+/// The endpoint of goroutine `g`'s connections (brokers are 1 to 16).
+fn client(g: GoId) -> u32 {
+    1000 + g
+}
+
+/// A produce waiting for acks=all at its leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PendingAck {
+    g: GoId,
+    offset: u64,
+    deadline: SimTime,
+}
+
+/// A fetch held at a leader: who (a follower broker, or a fetcher), from
+/// which offset, in which leader epoch, since when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Parked {
+    pub(crate) who: u32,
+    pub(crate) offset: u64,
+    pub(crate) epoch: u32,
+    pub(crate) since: SimTime,
+}
+
+/// One partition: its replication state, one log per replica (in replica
+/// order) and what waits at its leader.
+#[derive(Clone, Debug)]
+pub(crate) struct PartState {
+    pub(crate) topic: u16,
+    pub(crate) index: u32,
+    pub(crate) repl: Partition,
+    pub(crate) replicas: Vec<BrokerId>,
+    pub(crate) logs: Vec<Log>,
+    /// acks=all requests waiting for the HW, oldest first.
+    pub(crate) pending: Vec<PendingAck>,
+    /// Followers' fetches held at the leader (no new data yet).
+    pub(crate) parked_followers: Vec<Parked>,
+    /// Consumer fetches held at the leader (nothing below the HW yet).
+    pub(crate) parked_fetches: Vec<Parked>,
+    /// Whether a follower's fetch loop is running, per replica.
+    pub(crate) fetching: Vec<bool>,
+}
+
+impl PartState {
+    fn slot(&self, b: BrokerId) -> Option<usize> {
+        self.replicas.iter().position(|r| *r == b)
+    }
+    pub(crate) fn leader_log(&self) -> Option<&Log> {
+        let l = self.repl.leader()?;
+        self.slot(l).map(|i| &self.logs[i])
+    }
+}
+
+/// A producer's state: its partitioner (round robin keeps a counter per
+/// topic) and counters.
+#[derive(Clone, Debug)]
+pub(crate) struct ProducerState {
+    pub(crate) partitioners: Vec<Partitioner>,
+    pub(crate) acks: Acks,
+    pub(crate) keys: Option<u32>,
+    pub(crate) sent: u64,
+    pub(crate) acked: u64,
+    pub(crate) failed: u64,
+}
+
+/// A goroutine's produce in progress: which record, where, and retries.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InFlight {
+    pub(crate) producer: u16,
+    pub(crate) part: u32,
+    pub(crate) rec: u32,
+    pub(crate) tries: u8,
+}
+
+/// A partition consumer's fetcher: its partition, offset and what it got.
+#[derive(Clone, Debug)]
+pub(crate) struct Fetcher {
+    pub(crate) part: u32,
+    /// The next offset to fetch (`None`: not resolved yet, or stopped).
+    pub(crate) offset: Option<u64>,
+    pub(crate) initial: crate::kafka::spec::OffsetSpec,
+    pub(crate) buffer: std::collections::VecDeque<(u32, u64)>,
+    pub(crate) waiting: Option<GoId>,
+    pub(crate) in_flight: bool,
+    /// Stopped by `ErrOffsetOutOfRange` (sarama shuts the partition
+    /// consumer down).
+    pub(crate) stopped: bool,
+    pub(crate) consumed: u64,
+    /// The book's consumer: a partition consumer's index, or the number of
+    /// partition consumers plus a group's index.
+    pub(crate) consumer: u16,
+    /// A group member's claim slot: (group, member index).
+    pub(crate) member: Option<(u16, u16)>,
+    /// Whether it reads now (always for a partition consumer; for a claim
+    /// slot, while its member's session has assigned it a partition).
+    pub(crate) active: bool,
+    /// Bumped whenever the slot is (re)assigned: answers to older fetches
+    /// are stale.
+    pub(crate) session: u32,
+    /// The offset of the record its goroutine holds (for `MarkMessage`).
+    pub(crate) held: Option<u64>,
+    /// Its goroutine is handling a record (between hand-over and its next
+    /// wait).
+    pub(crate) working: bool,
+}
+
+/// Timers of the Kafka world (`Ev::Kafka(n)`: kind in the top byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KTimer {
+    /// A parked follower fetch of partition `part` may be due.
+    FollowerWait(u32),
+    /// A parked consumer fetch of partition `part` may be due.
+    FetchWait(u32),
+    /// acks=all deadlines of partition `part`.
+    AckTimeout(u32),
+    /// The ISR expiration check (all partitions).
+    IsrCheck,
+    /// Retention (all partitions).
+    Retention,
+    /// A produce retry of goroutine `g`.
+    Retry(GoId),
+    /// A fetcher's retry after an error.
+    FetchRetry(u16),
+    /// Group `g`'s coordinator deadline.
+    Coordinator(u32),
+    /// A member's heartbeat (`group << 8 | member`).
+    Heartbeat(u32),
+    /// A member's auto-commit tick (`group << 8 | member`).
+    AutoCommit(u32),
+}
+
+impl KTimer {
+    fn encode(self) -> u32 {
+        let (k, v) = match self {
+            KTimer::FollowerWait(p) => (0, p),
+            KTimer::FetchWait(p) => (1, p),
+            KTimer::AckTimeout(p) => (2, p),
+            KTimer::IsrCheck => (3, 0),
+            KTimer::Retention => (4, 0),
+            KTimer::Retry(g) => (5, g),
+            KTimer::FetchRetry(f) => (6, u32::from(f)),
+            KTimer::Coordinator(g) => (7, g),
+            KTimer::Heartbeat(m) => (8, m),
+            KTimer::AutoCommit(m) => (9, m),
+        };
+        (k << 24) | (v & 0x00ff_ffff)
+    }
+    fn decode(n: u32) -> KTimer {
+        let v = n & 0x00ff_ffff;
+        match n >> 24 {
+            0 => KTimer::FollowerWait(v),
+            1 => KTimer::FetchWait(v),
+            2 => KTimer::AckTimeout(v),
+            3 => KTimer::IsrCheck,
+            4 => KTimer::Retention,
+            5 => KTimer::Retry(v),
+            6 => KTimer::FetchRetry(v as u16),
+            7 => KTimer::Coordinator(v),
+            8 => KTimer::Heartbeat(v),
+            _ => KTimer::AutoCommit(v),
+        }
+    }
+}
+
+/// The Kafka system of a world.
+#[derive(Clone, Debug)]
+pub(crate) struct KafkaWorld {
+    pub(crate) spec: KafkaSpec,
+    pub(crate) up: Vec<bool>,
+    pub(crate) parts: Vec<PartState>,
+    /// First partition key of each topic.
+    pub(crate) topic_base: Vec<u32>,
+    pub(crate) links: Vec<Link<KFrame>>,
+    pub(crate) link_ids: BTreeMap<(u32, u32), u32>,
+    pub(crate) recs: Vec<RecInfo>,
+    pub(crate) producers: Vec<ProducerState>,
+    pub(crate) in_flight: BTreeMap<GoId, InFlight>,
+    pub(crate) fetchers: Vec<Fetcher>,
+    pub(crate) book: KafkaBook,
+    /// Every fetcher's goroutine, once it first asked (for replies).
+    pub(crate) isr_scratch: Vec<crate::kafka::replication::IsrChange>,
+    /// Consumer groups (coordinator and members).
+    pub(crate) groups: Vec<group::GroupState>,
+}
+
+impl KafkaWorld {
+    pub(crate) fn new(spec: &KafkaSpec, now: SimTime) -> KafkaWorld {
+        let mut parts = Vec::new();
+        let mut topic_base = Vec::new();
+        for (ti, t) in spec.topics.iter().enumerate() {
+            topic_base.push(parts.len() as u32);
+            let config = ReplicationConfig {
+                replica_lag_max: spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
+                min_insync: t.min_insync_replicas as usize,
+            };
+            let log_config = LogConfig {
+                segment_bytes: t.segment_bytes.unwrap_or(LogConfig::default().segment_bytes),
+                retention: t.retention.or(LogConfig::default().retention),
+                retention_bytes: t.retention_bytes,
+            };
+            for p in 0..t.partitions {
+                let replicas = spec.replicas(p, t.replication_factor);
+                let repl = Partition::new(&replicas, config, now).expect("validated: distinct replicas");
+                parts.push(PartState {
+                    topic: ti as u16,
+                    index: p,
+                    repl,
+                    logs: replicas.iter().map(|_| Log::new(log_config)).collect(),
+                    fetching: vec![false; replicas.len()],
+                    replicas,
+                    pending: Vec::new(),
+                    parked_followers: Vec::new(),
+                    parked_fetches: Vec::new(),
+                });
+            }
+        }
+        let producers = spec
+            .producers
+            .iter()
+            .map(|p| ProducerState {
+                partitioners: spec.topics.iter().map(|_| p.partitioner.partitioner()).collect(),
+                acks: p.acks.acks(),
+                keys: p.keys,
+                sent: 0,
+                acked: 0,
+                failed: 0,
+            })
+            .collect();
+        let mut fetchers = Vec::new();
+        for (ci, c) in spec.consumers.iter().enumerate() {
+            let base = spec.topic(&c.topic).map_or(0, |(i, _)| topic_base[i]);
+            for p in spec.consumer_partitions(c) {
+                fetchers.push(Fetcher {
+                    part: base + p,
+                    offset: None,
+                    initial: c.offset,
+                    buffer: Default::default(),
+                    waiting: None,
+                    in_flight: false,
+                    stopped: false,
+                    consumed: 0,
+                    consumer: ci as u16,
+                    member: None,
+                    active: true,
+                    session: 0,
+                    held: None,
+                    working: false,
+                });
+            }
+        }
+        let mut groups = Vec::new();
+        for (gi, g) in spec.groups.iter().enumerate() {
+            let mut members = Vec::new();
+            for m in 0..g.members {
+                let mut slots = Vec::new();
+                for _ in 0..spec.group_slots(g) {
+                    slots.push(fetchers.len() as u16);
+                    fetchers.push(Fetcher {
+                        part: 0,
+                        offset: None,
+                        initial: g.initial,
+                        buffer: Default::default(),
+                        waiting: None,
+                        in_flight: false,
+                        stopped: false,
+                        consumed: 0,
+                        consumer: (spec.consumers.len() + gi) as u16,
+                        member: Some((gi as u16, m as u16)),
+                        active: false,
+                        session: 0,
+                        held: None,
+                        working: false,
+                    });
+                }
+                members.push(group::MemberState::new(g.member(m + 1), slots, m < g.start_members.unwrap_or(g.members)));
+            }
+            groups.push(group::GroupState::new(g, gi as u32 % spec.brokers + 1, members, &spec.topics));
+        }
+        let nparts = parts.len();
+        KafkaWorld {
+            spec: spec.clone(),
+            up: vec![true; spec.brokers as usize],
+            parts,
+            topic_base,
+            links: Vec::new(),
+            link_ids: BTreeMap::new(),
+            recs: Vec::new(),
+            producers,
+            in_flight: BTreeMap::new(),
+            fetchers,
+            book: KafkaBook::new(nparts),
+            isr_scratch: Vec::new(),
+            groups,
+        }
+    }
+
+    /// Starts the followers' fetch loops and the periodic checks.
+    pub(crate) fn open(&mut self, kit: &mut Kit) {
+        let now = kit.queue.now();
+        // Members running from the start join (sarama's first `Consume`).
+        for gi in 0..self.groups.len() {
+            for m in 0..self.groups[gi].members.len() {
+                if self.groups[gi].members[m].up {
+                    self.member_join(gi, m, kit);
+                    self.start_member_timers(gi, m, kit);
+                }
+            }
+        }
+        for p in 0..self.parts.len() as u32 {
+            self.start_followers(p, now, kit);
+        }
+        let lag = self.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX);
+        kit.queue.schedule(now + SimDuration::from_micros(lag.as_micros() / 2), Ev::Kafka(KTimer::IsrCheck.encode()));
+        kit.queue.schedule(now + RETENTION_CHECK, Ev::Kafka(KTimer::Retention.encode()));
+    }
+
+    pub(crate) fn broker_up(&self, b: BrokerId) -> bool {
+        self.up.get(b as usize - 1).copied().unwrap_or(false)
+    }
+
+    /// The link from `src` to `dst`, made on first use.
+    fn link(&mut self, src: u32, dst: u32) -> u32 {
+        if let Some(&l) = self.link_ids.get(&(src, dst)) {
+            return l;
+        }
+        let l = self.links.len() as u32;
+        self.links.push(Link::new(self.spec.latency.clone()));
+        self.link_ids.insert((src, dst), l);
+        l
+    }
+
+    /// Sends `frame` from `src` to `dst`. A frame to or from a dead broker
+    /// is lost (its connections are closed).
+    pub(crate) fn send(&mut self, src: u32, dst: u32, frame: KFrame, kit: &mut Kit) {
+        let l = self.link(src, dst);
+        let now = kit.queue.now();
+        if let Ok(Some(at)) = self.links[l as usize].send(now, frame, &mut kit.rng) {
+            kit.queue.schedule(at, Ev::KafkaNet(l));
+        }
+    }
+
+    pub(crate) fn schedule(&self, kit: &mut Kit, at: SimTime, t: KTimer) {
+        kit.queue.schedule(at, Ev::Kafka(t.encode()));
+    }
+
+    /// The partition key of `topic`'s partition `p`.
+    pub(crate) fn part_key(&self, topic: usize, p: u32) -> u32 {
+        self.topic_base[topic] + p
+    }
+
+    /// `topic-p` of a partition key.
+    pub(crate) fn part_name(&self, part: u32) -> String {
+        let ps = &self.parts[part as usize];
+        format!("{}-{}", self.spec.topics[usize::from(ps.topic)].name, ps.index)
+    }
+
+    /// Starts the fetch loop of every live follower of `part` that has no
+    /// loop running.
+    fn start_followers(&mut self, part: u32, now: SimTime, kit: &mut Kit) {
+        let ps = &self.parts[part as usize];
+        let Some(leader) = ps.repl.leader() else { return };
+        let epoch = ps.repl.leader_epoch();
+        let starts: Vec<(BrokerId, u64)> = ps
+            .replicas
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b != leader && !ps.fetching[i] && self.broker_up(b))
+            .map(|(i, &b)| (b, ps.logs[i].leo()))
+            .collect();
+        for (b, offset) in starts {
+            let i = self.parts[part as usize].slot(b).expect("a replica");
+            self.parts[part as usize].fetching[i] = true;
+            self.send(b, leader, KFrame::ReplicaFetch { follower: b, leader, part, offset, epoch }, kit);
+        }
+        let _ = now;
+    }
+}
+
+impl World {
+    /// A frame may have arrived on Kafka link `l`.
+    pub(super) fn kafka_arrival(&mut self, l: u32, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let Some(frame) = kw.links.get_mut(l as usize).and_then(|link| link.arrive(now)) else { return };
+        match frame {
+            KFrame::Produce { g, leader, part, rec, acks } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.on_produce(g, leader, part, rec, acks, &mut self.kit);
+                self.kafka_wake_fetches(part, now);
+            }
+            KFrame::ProduceResp { g, part, result } => self.kafka_produce_resp(g, part, result, now),
+            KFrame::ReplicaFetch { follower, leader, part, offset, epoch } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.on_replica_fetch(follower, leader, part, offset, epoch, &mut self.kit);
+                self.kafka_wake_fetches(part, now);
+            }
+            KFrame::ReplicaData { follower, part, from, recs, epoch } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.on_replica_data(follower, part, from, &recs, epoch, &mut self.kit);
+            }
+            KFrame::Fetch { f, session, leader, part, offset } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.on_fetch(f, session, leader, part, offset, &mut self.kit);
+            }
+            KFrame::FetchData { f, session, part, from, recs, error } => self.kafka_fetch_data(f, session, part, from, recs, error, now),
+            KFrame::Group(frame) => self.kafka_group_frame(*frame, now),
+        }
+    }
+
+    /// A Kafka timer fired.
+    pub(super) fn kafka_timer(&mut self, n: u32, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        match KTimer::decode(n) {
+            KTimer::FollowerWait(p) => kw.follower_wait_due(p, &mut self.kit),
+            KTimer::FetchWait(p) => kw.fetch_wait_due(p, &mut self.kit),
+            KTimer::AckTimeout(p) => kw.ack_timeouts(p, &mut self.kit),
+            KTimer::IsrCheck => {
+                kw.isr_check(&mut self.kit);
+                let lag = kw.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX);
+                kw.schedule(&mut self.kit, now + SimDuration::from_micros(lag.as_micros() / 2), KTimer::IsrCheck);
+            }
+            KTimer::Retention => {
+                kw.retention(&mut self.kit);
+                kw.schedule(&mut self.kit, now + RETENTION_CHECK, KTimer::Retention);
+            }
+            KTimer::Retry(g) => self.kafka_retry(g, now),
+            KTimer::FetchRetry(f) => {
+                if let Some(fe) = kw.fetchers.get_mut(usize::from(f)) {
+                    fe.in_flight = false;
+                }
+                self.kafka_fetch_next(f, now);
+            }
+            KTimer::Coordinator(g) => self.kafka_coordinator_due(g, now),
+            KTimer::Heartbeat(key) => self.kafka_heartbeat(key, now),
+            KTimer::AutoCommit(key) => self.kafka_auto_commit(key, now),
+        }
+        // acks=all answers or consumer data may be due after a timer.
+        let _ = now;
+    }
+}

@@ -1,0 +1,302 @@
+//! Producing: a goroutine's request, the leader's append, acks, retries;
+//! and the followers' fetch loop that moves the high watermark (see the
+//! module doc of `world::kafka` for the steps).
+
+use super::{client, InFlight, KFrame, KTimer, KafkaError, KafkaWorld, Parked, PendingAck, RecInfo, FETCH_MAX, FETCH_WAIT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
+use crate::gochan::channel::GoId;
+use crate::gochan::runtime::{KAFKA_PRODUCE, KAFKA_WAIT};
+use crate::kafka::replication::{Acks, BrokerId, IsrChange, ReplicationError};
+use crate::observe::trace::{EventKind, NONE};
+use crate::time::SimTime;
+use crate::world::{Kit, World};
+
+impl World {
+    /// `g` asked to produce its held value with `producer` to `topic`.
+    pub(in crate::world) fn kafka_produce(&mut self, g: GoId, producer: u16, topic: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let (value, born) = self.go.gs[g as usize].held.map_or((0, now), |m| {
+            let msg = self.kit.ledger.msgs.get(m);
+            (msg.value, msg.produced_at)
+        });
+        let n = kw.spec.topics[usize::from(topic)].partitions as i32;
+        let ps = &mut kw.producers[usize::from(producer)];
+        let key = ps.keys.map(|k| format!("key-{}", value.rem_euclid(i64::from(k))));
+        let manual = value.rem_euclid(i64::from(n)) as i32;
+        let p = ps.partitioners[usize::from(topic)].partition(key.as_deref().map(str::as_bytes), manual, n, &mut self.kit.rng).unwrap_or(0);
+        ps.sent += 1;
+        let part = kw.part_key(usize::from(topic), p as u32);
+        let rec = kw.recs.len() as u32;
+        kw.recs.push(RecInfo { producer: self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer), value, at: born, part });
+        kw.book.produced(rec);
+        kw.in_flight.insert(g, InFlight { producer, part, rec, tries: 0 });
+        self.kafka_send_produce(g, now);
+    }
+
+    /// Sends `g`'s produce request (first try or a retry) to the leader.
+    fn kafka_send_produce(&mut self, g: GoId, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let Some(&fl) = kw.in_flight.get(&g) else { return };
+        let acks = kw.producers[usize::from(fl.producer)].acks;
+        let leader = kw.parts[fl.part as usize].repl.leader().filter(|&b| kw.broker_up(b));
+        let acks_bits = match acks {
+            Acks::None => 0,
+            Acks::Leader => 1,
+            Acks::All => 2,
+        };
+        self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_PRODUCE | (acks_bits << 18) | leader.unwrap_or(0);
+        let Some(leader) = leader else {
+            // No leader (an election found nobody): sarama's metadata says
+            // LEADER_NOT_AVAILABLE; it retries after its backoff.
+            return self.kafka_produce_resp(g, fl.part, Err(KafkaError::LeaderNotAvailable), now);
+        };
+        kw.send(client(g), leader, KFrame::Produce { g, leader, part: fl.part, rec: fl.rec, acks }, &mut self.kit);
+        if acks == Acks::None {
+            // acks=0: fire and forget, SendMessage returns offset -1 now.
+            kw.in_flight.remove(&g);
+            kw.producers[usize::from(fl.producer)].acked += 1;
+            let (go, k) = (&mut self.go, &mut self.kit);
+            go.kafka_reply(k, g, true, -1, fl.part, now);
+        }
+    }
+
+    /// The response to `g`'s produce request arrived (or an error was
+    /// decided locally).
+    pub(super) fn kafka_produce_resp(&mut self, g: GoId, part: u32, result: Result<u64, KafkaError>, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let Some(fl) = kw.in_flight.get(&g).copied().filter(|f| f.part == part) else { return };
+        match result {
+            Ok(offset) => {
+                kw.in_flight.remove(&g);
+                kw.producers[usize::from(fl.producer)].acked += 1;
+                kw.book.acked(fl.rec, part, offset);
+                let (go, k) = (&mut self.go, &mut self.kit);
+                go.kafka_reply(k, g, true, offset as i64, part, now);
+            }
+            Err(e) if fl.tries < RETRY_MAX && e != KafkaError::NotEnoughReplicasAfterAppend => {
+                // sarama retries after `Retry.Backoff` (same partition, to
+                // whoever leads it then).
+                kw.in_flight.insert(g, InFlight { tries: fl.tries + 1, ..fl });
+                kw.schedule(&mut self.kit, now + RETRY_BACKOFF, KTimer::Retry(g));
+            }
+            Err(e) => {
+                kw.in_flight.remove(&g);
+                kw.producers[usize::from(fl.producer)].failed += 1;
+                kw.book.failed(fl.rec);
+                let (go, k) = (&mut self.go, &mut self.kit);
+                go.kafka_reply(k, g, false, e as i64, part, now);
+            }
+        }
+    }
+
+    /// A produce retry of `g` is due.
+    pub(super) fn kafka_retry(&mut self, g: GoId, now: SimTime) {
+        self.kafka_send_produce(g, now);
+    }
+}
+
+impl KafkaWorld {
+    fn respond(&mut self, leader: BrokerId, g: GoId, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
+        self.send(leader, client(g), KFrame::ProduceResp { g, part, result }, kit);
+    }
+
+    /// A produce request arrived at `leader` (as the client saw it).
+    pub(super) fn on_produce(&mut self, g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let record_bytes = self.spec.record_bytes;
+        if !self.broker_up(leader) {
+            return;
+        }
+        let ps = &mut self.parts[part as usize];
+        if ps.repl.leader() != Some(leader) {
+            return self.respond(leader, g, part, Err(KafkaError::NotLeader), kit);
+        }
+        match ps.repl.append(acks, 1, now) {
+            Err(ReplicationError::NotEnoughReplicas { .. }) => return self.respond(leader, g, part, Err(KafkaError::NotEnoughReplicas), kit),
+            Err(_) => return self.respond(leader, g, part, Err(KafkaError::NotLeader), kit),
+            Ok(range) => {
+                let i = ps.slot(leader).expect("leader is a replica");
+                let offset = ps.logs[i].append(record_bytes, now, u64::from(rec));
+                debug_assert_eq!(offset, range.start);
+                self.book.appended(rec, part, offset);
+                match acks {
+                    Acks::None => {}
+                    Acks::Leader => self.respond(leader, g, part, Ok(offset), kit),
+                    Acks::All => {
+                        if self.parts[part as usize].repl.is_committed(offset) {
+                            self.respond(leader, g, part, Ok(offset), kit);
+                        } else {
+                            self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT });
+                            self.schedule(kit, now + PRODUCE_TIMEOUT, KTimer::AckTimeout(part));
+                        }
+                    }
+                }
+            }
+        }
+        // New data: held follower fetches are answered now.
+        self.answer_followers(part, true, kit);
+    }
+
+    /// Answers acks=all requests the HW now covers.
+    pub(super) fn complete_acks(&mut self, part: u32, kit: &mut Kit) {
+        let ps = &mut self.parts[part as usize];
+        let Some(leader) = ps.repl.leader() else { return };
+        if ps.pending.is_empty() {
+            return;
+        }
+        let hw = ps.repl.high_watermark();
+        let done: Vec<PendingAck> = ps.pending.iter().copied().filter(|a| a.offset < hw).collect();
+        ps.pending.retain(|a| a.offset >= hw);
+        for a in done {
+            self.respond(leader, a.g, part, Ok(a.offset), kit);
+        }
+    }
+
+    /// acks=all requests past their deadline fail with REQUEST_TIMED_OUT.
+    pub(super) fn ack_timeouts(&mut self, part: u32, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let ps = &mut self.parts[part as usize];
+        let Some(leader) = ps.repl.leader() else { return };
+        let late: Vec<PendingAck> = ps.pending.iter().copied().filter(|a| a.deadline <= now).collect();
+        ps.pending.retain(|a| a.deadline > now);
+        for a in late {
+            self.respond(leader, a.g, part, Err(KafkaError::RequestTimedOut), kit);
+        }
+    }
+
+    /// A follower's fetch arrived at `leader`.
+    pub(super) fn on_replica_fetch(&mut self, follower: BrokerId, leader: BrokerId, part: u32, offset: u64, epoch: u32, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let live = self.broker_up(leader) && self.broker_up(follower);
+        let ps = &mut self.parts[part as usize];
+        if ps.repl.leader() != Some(leader) || ps.repl.leader_epoch() != epoch || !live {
+            // A stale loop (the leader changed): the election starts a new one.
+            if let Some(i) = ps.slot(follower) {
+                ps.fetching[i] = false;
+            }
+            return;
+        }
+        let before_hw = ps.repl.high_watermark();
+        if let Ok(out) = ps.repl.follower_fetch(follower, offset, now) {
+            if let Some(IsrChange::Expanded(b)) = out.isr_change {
+                kit.record(EventKind::KafkaIsr, NONE, part, None, i64::from(b));
+            }
+        }
+        let hw_moved = self.parts[part as usize].repl.high_watermark() != before_hw;
+        if hw_moved {
+            self.complete_acks(part, kit);
+        }
+        let ps = &mut self.parts[part as usize];
+        let leo = ps.repl.leader_leo().unwrap_or(0);
+        if offset < leo {
+            self.send_replica_data(follower, leader, part, offset, kit);
+        } else {
+            ps.parked_followers.push(Parked { who: follower, offset, epoch, since: now });
+            self.schedule(kit, now + FETCH_WAIT, KTimer::FollowerWait(part));
+        }
+    }
+
+    fn send_replica_data(&mut self, follower: BrokerId, leader: BrokerId, part: u32, offset: u64, kit: &mut Kit) {
+        let ps = &self.parts[part as usize];
+        let epoch = ps.repl.leader_epoch();
+        let Some(log) = ps.leader_log() else { return };
+        let from = offset.max(log.log_start_offset());
+        let recs: Vec<u32> = match log.read(from, FETCH_MAX) {
+            Ok(it) => it.map(|r| r.payload as u32).collect(),
+            Err(_) => Vec::new(),
+        };
+        self.send(leader, follower, KFrame::ReplicaData { follower, part, from, recs, epoch }, kit);
+    }
+
+    /// Held follower fetches: all of them when new data came (`all`),
+    /// else those held for `replica.fetch.wait.max.ms`.
+    pub(super) fn answer_followers(&mut self, part: u32, all: bool, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let ps = &mut self.parts[part as usize];
+        let Some(leader) = ps.repl.leader() else { return };
+        if ps.parked_followers.is_empty() {
+            return;
+        }
+        let due: Vec<Parked> = ps.parked_followers.iter().copied().filter(|p| all || p.since + FETCH_WAIT <= now).collect();
+        ps.parked_followers.retain(|p| !(all || p.since + FETCH_WAIT <= now));
+        for p in due {
+            self.send_replica_data(p.who, leader, part, p.offset, kit);
+        }
+    }
+
+    pub(super) fn follower_wait_due(&mut self, part: u32, kit: &mut Kit) {
+        self.answer_followers(part, false, kit);
+    }
+
+    /// Records arrived at `follower`: it appends them and fetches again.
+    pub(super) fn on_replica_data(&mut self, follower: BrokerId, part: u32, from: u64, recs: &[u32], epoch: u32, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let record_bytes = self.spec.record_bytes;
+        if !self.broker_up(follower) {
+            return;
+        }
+        let ps = &mut self.parts[part as usize];
+        let Some(i) = ps.slot(follower) else { return };
+        let Some(leader) = ps.repl.leader().filter(|_| ps.repl.leader_epoch() == epoch) else {
+            ps.fetching[i] = false;
+            return;
+        };
+        let log = &mut ps.logs[i];
+        if from > log.leo() {
+            // The leader deleted what the follower lacked (retention):
+            // it restarts at the leader's log start.
+            log.restart_at(from);
+        }
+        let skip = log.leo().saturating_sub(from) as usize;
+        for &r in recs.iter().skip(skip) {
+            log.append(record_bytes, now, u64::from(r));
+        }
+        let offset = log.leo();
+        self.send(follower, leader, KFrame::ReplicaFetch { follower, leader, part, offset, epoch }, kit);
+    }
+
+    /// Kafka's ISR expiration check on every partition.
+    pub(super) fn isr_check(&mut self, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let mut changes = std::mem::take(&mut self.isr_scratch);
+        for part in 0..self.parts.len() as u32 {
+            let ps = &mut self.parts[part as usize];
+            if ps.repl.leader().is_none() {
+                continue;
+            }
+            if ps.repl.check_isr(now, &mut changes) > 0 {
+                for c in &changes {
+                    if let IsrChange::Shrunk(b) = c {
+                        kit.record(EventKind::KafkaIsr, NONE, part, None, -i64::from(*b));
+                    }
+                }
+                self.complete_acks(part, kit);
+            }
+        }
+        self.isr_scratch = changes;
+    }
+
+    /// Retention on every partition's replicas; records deleted before any
+    /// consumer read them are counted.
+    pub(super) fn retention(&mut self, kit: &mut Kit) {
+        let now = kit.queue.now();
+        for part in 0..self.parts.len() {
+            let hw = self.parts[part].repl.high_watermark();
+            let leader = self.parts[part].repl.leader();
+            for i in 0..self.parts[part].logs.len() {
+                let before = self.parts[part].logs[i].log_start_offset();
+                let n = self.parts[part].logs[i].apply_retention(now, hw);
+                if n > 0 && leader == Some(self.parts[part].replicas[i]) {
+                    let after = self.parts[part].logs[i].log_start_offset();
+                    self.book.deleted(part as u32, before..after);
+                    // Unread: at or above the lowest offset a consumer of
+                    // the partition still had to read.
+                    let need = self.fetchers.iter().filter(|f| f.part == part as u32 && !f.stopped).filter_map(|f| f.offset.map(|o| o - f.buffer.len() as u64)).min();
+                    if let Some(o) = need.filter(|&o| o < after) {
+                        self.book.deleted_unread(after - o.max(before));
+                    }
+                    kit.record(EventKind::KafkaLost, NONE, part as u32, None, n as i64);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! What the page and the CLI show of Kafka: per partition its leader,
+//! replicas, ISR, log start, high watermark and log end (as
+//! `kafka-topics.sh --describe` plus the offsets); per producer sent,
+//! acked and failed; per partition consumer its offset and what it read;
+//! and the guarantees book's figures.
+
+use super::book::KafkaCounts;
+use super::{KafkaError, KafkaWorld};
+use crate::observe::trace::{EventKind, TraceEvent};
+use serde::Serialize;
+
+/// One partition.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaPartitionView {
+    pub topic: String,
+    pub partition: u32,
+    /// Broker id of the leader (absent: none, all replicas down).
+    pub leader: Option<u32>,
+    pub replicas: Vec<u32>,
+    pub isr: Vec<u32>,
+    /// Replicas whose broker is up.
+    pub live: Vec<u32>,
+    pub log_start: u64,
+    pub high_watermark: u64,
+    pub log_end: u64,
+    /// Each replica's log end offset, in replica order.
+    pub replica_leo: Vec<u64>,
+    pub leader_epoch: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaProducerView {
+    pub name: String,
+    pub kind: String,
+    pub acks: String,
+    pub sent: u64,
+    pub acked: u64,
+    pub failed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaConsumerView {
+    pub name: String,
+    pub topic: String,
+    pub partition: u32,
+    /// The next offset it fetches (absent before its first fetch).
+    pub offset: Option<u64>,
+    pub high_watermark: u64,
+    /// HW - offset.
+    pub lag: u64,
+    pub consumed: u64,
+    /// Shut down by OFFSET_OUT_OF_RANGE.
+    pub stopped: bool,
+}
+
+/// One row of `kafka-consumer-groups.sh --describe`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaGroupRow {
+    pub topic: String,
+    pub partition: u32,
+    /// The committed offset (absent: none yet).
+    pub current_offset: Option<u64>,
+    /// The high watermark (what the tool prints as LOG-END-OFFSET).
+    pub log_end_offset: u64,
+    pub lag: Option<u64>,
+    /// The member that owns it in this generation.
+    pub consumer_id: Option<String>,
+}
+
+/// A group member.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaMemberView {
+    pub id: String,
+    /// running, joining, rebalancing, idle, crashed, left, stopped
+    pub state: String,
+    /// Its partitions in this session (`topic-p`).
+    pub partitions: Vec<String>,
+    /// Marked but not yet committed: (`topic-p`, next offset).
+    pub marked: Vec<(String, u64)>,
+    pub consumed: u64,
+}
+
+/// A consumer group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaGroupView {
+    pub name: String,
+    pub generation: u32,
+    pub state: String,
+    pub rebalances: u32,
+    pub coordinator: u32,
+    pub assignor: String,
+    pub members: Vec<KafkaMemberView>,
+    pub rows: Vec<KafkaGroupRow>,
+}
+
+/// The Kafka part of a snapshot and a summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaView {
+    pub brokers: Vec<KafkaBrokerView>,
+    pub partitions: Vec<KafkaPartitionView>,
+    pub producers: Vec<KafkaProducerView>,
+    pub consumers: Vec<KafkaConsumerView>,
+    pub groups: Vec<KafkaGroupView>,
+    pub guarantees: KafkaCounts,
+    pub unclean_leader_election: bool,
+    /// Where the model simplifies Kafka and sarama.
+    pub simplifications: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaBrokerView {
+    pub id: u32,
+    pub name: String,
+    pub up: bool,
+    /// Partitions it leads.
+    pub leads: u32,
+}
+
+/// Where the model simplifies (shown with every Kafka run).
+pub const SIMPLIFICATIONS: &[&str] = &[
+    "one record per produce request (no Flush batching) and one request at a time per producing goroutine (Net.MaxOpenRequests 1), so retries never reorder",
+    "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
+    "consumers fetch from the leader and fetch again once they have handed over what they got",
+];
+
+impl KafkaWorld {
+    pub(crate) fn view(&self) -> KafkaView {
+        let partitions: Vec<KafkaPartitionView> = self
+            .parts
+            .iter()
+            .map(|ps| {
+                let leader_log = ps.leader_log();
+                KafkaPartitionView {
+                    topic: self.spec.topics[usize::from(ps.topic)].name.clone(),
+                    partition: ps.index,
+                    leader: ps.repl.leader(),
+                    replicas: ps.replicas.clone(),
+                    isr: ps.repl.isr().collect(),
+                    live: ps.replicas.iter().copied().filter(|&b| self.broker_up(b)).collect(),
+                    log_start: leader_log.map_or(0, |l| l.log_start_offset()),
+                    high_watermark: ps.repl.high_watermark(),
+                    log_end: leader_log.map_or(0, |l| l.leo()),
+                    replica_leo: ps.logs.iter().map(|l| l.leo()).collect(),
+                    leader_epoch: ps.repl.leader_epoch(),
+                }
+            })
+            .collect();
+        KafkaView {
+            brokers: (1..=self.spec.brokers)
+                .map(|id| KafkaBrokerView {
+                    id,
+                    name: crate::kafka::spec::KafkaSpec::broker_name(id),
+                    up: self.broker_up(id),
+                    leads: self.parts.iter().filter(|p| p.repl.leader() == Some(id)).count() as u32,
+                })
+                .collect(),
+            producers: self
+                .spec
+                .producers
+                .iter()
+                .zip(&self.producers)
+                .map(|(s, p)| KafkaProducerView {
+                    name: s.name.clone(),
+                    kind: format!("{:?}", s.kind).to_lowercase(),
+                    acks: s.acks.sarama().to_string(),
+                    sent: p.sent,
+                    acked: p.acked,
+                    failed: p.failed,
+                })
+                .collect(),
+            consumers: self
+                .fetchers
+                .iter()
+                .filter(|f| f.member.is_none())
+                .map(|f| {
+                    let ps = &self.parts[f.part as usize];
+                    let hw = ps.repl.high_watermark();
+                    KafkaConsumerView {
+                        name: self.spec.consumers[usize::from(f.consumer)].name.clone(),
+                        topic: self.spec.topics[usize::from(ps.topic)].name.clone(),
+                        partition: ps.index,
+                        offset: f.offset.map(|o| o - f.buffer.len() as u64),
+                        high_watermark: hw,
+                        lag: f.offset.map_or(0, |o| hw.saturating_sub(o - f.buffer.len() as u64)),
+                        consumed: f.consumed,
+                        stopped: f.stopped,
+                    }
+                })
+                .collect(),
+            groups: self.group_views(),
+            partitions,
+            guarantees: self.book.counts(),
+            unclean_leader_election: self.spec.unclean_leader_election,
+            simplifications: SIMPLIFICATIONS.to_vec(),
+        }
+    }
+
+    fn group_views(&self) -> Vec<KafkaGroupView> {
+        self.groups
+            .iter()
+            .zip(&self.spec.groups)
+            .map(|(gs, spec)| {
+                let members = gs
+                    .members
+                    .iter()
+                    .map(|ms| {
+                        let parts: Vec<String> = ms
+                            .slots
+                            .iter()
+                            .map(|&f| &self.fetchers[usize::from(f)])
+                            .filter(|fe| fe.active)
+                            .map(|fe| self.part_name(fe.part))
+                            .collect();
+                        let state = if !ms.up {
+                            "down"
+                        } else if ms.done {
+                            "stopped (Consume returned)"
+                        } else if ms.ending {
+                            "rebalancing"
+                        } else if ms.joining {
+                            "joining"
+                        } else if parts.is_empty() {
+                            "idle"
+                        } else {
+                            "running"
+                        };
+                        KafkaMemberView {
+                            id: ms.id.clone(),
+                            state: state.into(),
+                            partitions: parts,
+                            marked: if ms.dirty { ms.marked.iter().map(|&(p, o)| (self.part_name(p), o)).collect() } else { Vec::new() },
+                            consumed: ms.slots.iter().map(|&f| self.fetchers[usize::from(f)].consumed).sum(),
+                        }
+                    })
+                    .collect();
+                let mut rows = Vec::new();
+                for t in &spec.topics {
+                    let Some((ti, ts)) = self.spec.topic(t) else { continue };
+                    for p in 0..ts.partitions {
+                        let ps = &self.parts[self.part_key(ti, p) as usize];
+                        let committed = gs.coord.committed(t, p as i32);
+                        let hw = ps.repl.high_watermark();
+                        rows.push(KafkaGroupRow {
+                            topic: t.clone(),
+                            partition: p,
+                            current_offset: committed,
+                            log_end_offset: hw,
+                            lag: committed.map(|c| hw.saturating_sub(c)),
+                            consumer_id: gs.coord.owner(t, p as i32).map(str::to_string),
+                        });
+                    }
+                }
+                KafkaGroupView {
+                    name: spec.name.clone(),
+                    generation: gs.coord.generation(),
+                    state: format!("{:?}", gs.coord.state()),
+                    rebalances: gs.rebalances,
+                    coordinator: gs.broker,
+                    assignor: format!("{:?}", spec.assignor).to_lowercase(),
+                    members,
+                    rows,
+                }
+            })
+            .collect()
+    }
+
+    /// Plain words for a Kafka event.
+    pub(crate) fn describe(&self, e: &TraceEvent, g: &str, label: &str) -> String {
+        let part = |k: u32| if (k as usize) < self.parts.len() { self.part_name(k) } else { "?".into() };
+        let producer = |i: i64| self.spec.producers.get(i as usize).map_or("?", |p| p.name.as_str());
+        match e.kind {
+            EventKind::KafkaSend => format!("{g}: {} sends {label}", producer(e.aux)),
+            EventKind::KafkaAcked if e.aux < 0 => format!("{g}: {label} sent with acks=0 (no response, offset unknown)"),
+            EventKind::KafkaAcked => format!("{g}: {label} acked at {} offset {}", part(e.ch), e.aux),
+            EventKind::KafkaSendFailed => {
+                let why = KafkaError::from_code(e.aux).map_or("error", |k| k.text());
+                format!("{g}: producing {label} failed after its retries: {why}")
+            }
+            EventKind::KafkaFetched => format!("{g} read {label} from {} offset {}", part(e.ch), e.aux),
+            EventKind::KafkaBrokerCrash => format!("broker-{} crashed: its connections close, the controller elects new leaders", e.aux),
+            EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
+            EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
+            EventKind::KafkaElection => format!("{}: broker-{} elected leader", part(e.ch), e.aux),
+            EventKind::KafkaIsr if e.aux < 0 => format!("{}: broker-{} left the ISR (not caught up within replica.lag.time.max.ms)", part(e.ch), -e.aux),
+            EventKind::KafkaIsr => format!("{}: broker-{} joined the ISR (caught up to the high watermark)", part(e.ch), e.aux),
+            EventKind::KafkaLost => format!("{}: {} record(s) gone from the log", part(e.ch), e.aux),
+            EventKind::KafkaOutOfRange => {
+                format!("{}: fetch at offset {} answered OFFSET_OUT_OF_RANGE: the partition consumer shuts down", part(e.ch), e.aux)
+            }
+            EventKind::KafkaGroup => {
+                use super::group::GroupNote as N;
+                let gs = self.spec.groups.get(e.ch as usize);
+                let group = gs.map_or("?", |g| g.name.as_str());
+                let member = gs.map_or("?".to_string(), |g| g.member(((e.aux >> 24) & 0xffff) as u32 + 1));
+                let generation = e.aux & 0xff_ffff;
+                match N::from_code(e.aux >> 40) {
+                    Some(N::Join) => format!("{member}: Consume() joins group {group} (JoinGroup)"),
+                    Some(N::RebalanceStarted) => format!("group {group}: rebalance after generation {generation} (because of {member}): every member stops and gives up its partitions"),
+                    Some(N::Assigned) => format!("{member}: generation {generation} starts (Setup): its partitions are assigned"),
+                    Some(N::SessionEnd) => format!("{member}: session of generation {generation} ends (Cleanup, final commit)"),
+                    Some(N::Commit) => format!("{member}: offsets committed (generation {generation})"),
+                    Some(N::CommitFailed) => format!("{member}: commit refused: member not known in the current generation ({generation})"),
+                    Some(N::Expired) => format!("group {group}: {member} missed its heartbeats for the session timeout: removed"),
+                    Some(N::Removed) => format!("group {group}: {member} did not rejoin within the rebalance timeout: removed"),
+                    Some(N::Crash) => format!("{member} crashed: what it marked since its last commit will be read again"),
+                    Some(N::Leave) => format!("{member}: Close(): final commit, LeaveGroup"),
+                    Some(N::Kicked) => format!("{member}: heartbeat refused (not in generation {generation} any more): its session ends without a commit"),
+                    None => format!("group {group} event"),
+                }
+            }
+            _ => String::new(),
+        }
+    }
+}
