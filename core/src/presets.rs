@@ -43,6 +43,19 @@ pub const ALL: &[Preset] = presets![
     "nsq-ephemeral",
     "nsq-crash",
     "nsq-redundant-pair",
+    "kafka-sync-producer",
+    "kafka-partition-consumer",
+    "kafka-async-producer",
+    "kafka-async-hang",
+    "kafka-consumer-group",
+    "kafka-rebalance",
+    "kafka-idle-members",
+    "kafka-acks1-loss",
+    "kafka-acks-all",
+    "kafka-unclean-election",
+    "kafka-slow-handler",
+    "kafka-retention",
+    "kafka-keys",
 ];
 
 /// The preset the page opens with.
@@ -65,6 +78,8 @@ pub enum System {
     Go,
     /// An `nsq` section: nsqd nodes, consumers (and Go around them).
     Nsq,
+    /// A `kafka` section: brokers, sarama clients (and Go around them).
+    Kafka,
 }
 
 impl System {
@@ -72,6 +87,8 @@ impl System {
     pub fn of(s: &Scenario) -> System {
         if s.nsq.is_some() {
             System::Nsq
+        } else if s.kafka.is_some() {
+            System::Kafka
         } else {
             System::Go
         }
@@ -98,9 +115,15 @@ mod tests {
     }
 
     #[test]
-    fn nsq_presets_are_nsq_and_the_rest_go() {
+    fn nsq_and_kafka_presets_are_theirs_and_the_rest_go() {
         for p in ALL {
-            let want = if p.name.starts_with("nsq-") { System::Nsq } else { System::Go };
+            let want = if p.name.starts_with("nsq-") {
+                System::Nsq
+            } else if p.name.starts_with("kafka-") {
+                System::Kafka
+            } else {
+                System::Go
+            };
             assert_eq!(System::of(&p.scenario()), want, "{}", p.name);
         }
         assert_eq!(serde_json::to_value(System::Nsq).unwrap(), "nsq");

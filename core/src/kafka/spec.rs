@@ -94,6 +94,10 @@ pub struct KafkaSpec {
     /// `replica.lag.time.max.ms` (default 30s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_lag_max: Option<SimDuration>,
+    /// `log.retention.check.interval.ms` (default 5m): how often brokers
+    /// delete segments past retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_check_interval: Option<SimDuration>,
     /// Size of every record on the log (for `segment_bytes` and
     /// `retention_bytes`; default 100).
     #[serde(default = "record_bytes")]
@@ -371,6 +375,9 @@ impl KafkaSpec {
         let mut push = |path: String, message: String| out.push(Problem { path: format!("kafka.{path}"), message });
         if !(1..=MAX_BROKERS).contains(&self.brokers) {
             push("brokers".into(), format!("must be between 1 and {MAX_BROKERS}, got {}", self.brokers));
+        }
+        if self.retention_check_interval.is_some_and(|d| d < SimDuration::from_millis(100)) {
+            push("retention_check_interval".into(), "must be at least 100ms".into());
         }
         if !(1..=1_000_000).contains(&self.record_bytes) {
             push("record_bytes".into(), format!("must be between 1 and 1000000, got {}", self.record_bytes));

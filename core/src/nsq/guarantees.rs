@@ -55,11 +55,17 @@
 //! a new key, in the same logical channel. Nothing is forgotten: the book
 //! keeps one small record per copy, per (logical channel, logical message)
 //! and per lost-without-copy entry for the whole run (no compaction), so a
-//! clone costs O(copies). Counters are kept incrementally, O(log n) per
-//! verb; [`Guarantees::recount`] recomputes them from the records and
-//! [`Guarantees::check`] compares the two.
+//! clone costs O(copies). Records are index-addressed (per channel key and
+//! per logical channel, a `SeqMap`: values in a vector, keys in a sorted
+//! run): a verb on a copy is O(1) while message ids and logical messages
+//! arrive in increasing order (the usual case), O(log n) otherwise, and
+//! allocates nothing beyond the vectors' amortised growth. Counters are
+//! kept incrementally; [`Guarantees::recount`] recomputes them from the
+//! records and [`Guarantees::check`] compares the two. Every listing is in
+//! key order, whatever order the records were made in.
 
 use crate::nsq::message::{ClientId, MessageId};
+use crate::nsq::seq_map::SeqMap;
 use crate::time::SimTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -356,7 +362,8 @@ impl Counters {
 struct Lc {
     topic: String,
     channel: String,
-    msgs: BTreeMap<Logical, MsgRec>,
+    /// By logical message.
+    msgs: SeqMap<MsgRec>,
     n: Counters,
     /// Highest order among messages already handled at least once.
     max_handled_order: Option<u64>,
@@ -364,7 +371,7 @@ struct Lc {
 
 impl Lc {
     fn order_ok(&self, logical: Logical, order: u64) -> Result<(), BookError> {
-        match self.msgs.get(&logical) {
+        match self.msgs.get(logical.0) {
             Some(m) if m.order != order => Err(BookError::OrderMismatch {
                 logical,
                 order,
@@ -376,11 +383,16 @@ impl Lc {
 
     /// Applies `f` to the message's record (created if new) and moves the
     /// counters from its old categories to its new ones.
-    fn update(&mut self, logical: Logical, order: u64, f: impl FnOnce(&mut MsgRec)) {
-        let m = self
-            .msgs
-            .entry(logical)
-            .or_insert_with(|| MsgRec::new(order));
+    fn update(&mut self, logical: Logical, order: u64, f: impl FnOnce(&mut MsgRec)) -> u32 {
+        let slot = self.msgs.slot_or_insert_with(logical.0, || MsgRec::new(order));
+        self.update_at(slot, f);
+        slot
+    }
+
+    /// [`Lc::update`] of the message in `slot` of `msgs`.
+    #[inline]
+    fn update_at(&mut self, slot: u32, f: impl FnOnce(&mut MsgRec)) {
+        let m = self.msgs.at_mut(slot);
         let (c0, h0, fh0) = (m.cat(), m.handled, m.first_handled);
         f(m);
         let (c1, h1, fh1, order) = (m.cat(), m.handled, m.first_handled, m.order);
@@ -415,6 +427,8 @@ impl Lc {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct CopyRec {
     logical: Logical,
+    /// The slot of its logical message's record in its logical channel.
+    msg: u32,
     order: u64,
     place: Place,
     handled: u32,
@@ -455,11 +469,12 @@ pub struct Guarantees {
     /// Logical channels by topic name, then channel name.
     lc_index: BTreeMap<String, BTreeMap<String, u32>>,
     held: BTreeMap<(TopicKey, MessageId), HeldRec>,
-    copies: BTreeMap<(ChanKey, MessageId), CopyRec>,
+    /// Copies by channel key, then message id.
+    copies: Vec<SeqMap<CopyRec>>,
     ghosts: Vec<Ghost>,
     /// Who published each logical message, and when (for the page; see
     /// [`Guarantees::set_origin`]).
-    origins: BTreeMap<Logical, Origin>,
+    origins: SeqMap<Origin>,
 }
 
 impl Guarantees {
@@ -503,13 +518,14 @@ impl Guarantees {
             lcs.push(Lc {
                 topic: topic.to_string(),
                 channel: channel.to_string(),
-                msgs: BTreeMap::new(),
+                msgs: SeqMap::new(),
                 n: Counters::default(),
                 max_handled_order: None,
             });
             (lcs.len() - 1) as u32
         });
         let k = ChanKey(self.chans.len() as u32);
+        self.copies.push(SeqMap::new());
         self.chans.push(ChanInfo {
             topic: t,
             lc,
@@ -637,7 +653,7 @@ impl Guarantees {
         let in_chan = t
             .chans
             .values()
-            .any(|&c| self.copies.contains_key(&(c, id)));
+            .any(|&c| self.copies[c.0 as usize].contains_key(id));
         if in_chan || self.held.contains_key(&(topic, id)) {
             return Err(BookError::AlreadyHeld { topic, id });
         }
@@ -668,7 +684,7 @@ impl Guarantees {
             if c.topic != topic || chans[..i].contains(&chan) {
                 return Err(BookError::BadRelease { topic });
             }
-            if self.copies.contains_key(&(chan, id)) {
+            if self.copies[chan.0 as usize].contains_key(id) {
                 return Err(BookError::CopyExists { chan, id });
             }
             self.lcs[c.lc as usize].order_ok(h.logical, h.order)?;
@@ -766,10 +782,10 @@ impl Guarantees {
         order: u64,
     ) -> Result<(), BookError> {
         let c = self.live_chan(chan)?;
-        if self.copies.contains_key(&(chan, id)) {
+        if self.copies[chan.0 as usize].contains_key(id) {
             return Err(BookError::CopyExists { chan, id });
         }
-        if self.held.contains_key(&(c.topic, id)) {
+        if !self.held.is_empty() && self.held.contains_key(&(c.topic, id)) {
             return Err(BookError::AlreadyHeld { topic: c.topic, id });
         }
         self.lcs[c.lc as usize].order_ok(logical, order)?;
@@ -779,21 +795,20 @@ impl Guarantees {
 
     fn insert_copy(&mut self, chan: ChanKey, id: MessageId, logical: Logical, order: u64) {
         let seq = self.next_seq();
-        let (handled, first_handled, lost_seq) = (0, 0, 0);
-        let place = Place::Queued;
-        let rec = CopyRec {
-            logical,
-            order,
-            place,
-            handled,
-            first_handled,
-            lost_seq,
-            attempts: 0,
-        };
-        self.copies.insert((chan, id), rec);
         let c = &mut self.chans[chan.0 as usize];
         c.live += 1;
-        self.lcs[c.lc as usize].update(logical, order, |m| m.settle(Place::Queued, seq));
+        let msg = self.lcs[c.lc as usize].update(logical, order, |m| m.settle(Place::Queued, seq));
+        let rec = CopyRec {
+            logical,
+            msg,
+            order,
+            place: Place::Queued,
+            handled: 0,
+            first_handled: 0,
+            lost_seq: 0,
+            attempts: 0,
+        };
+        self.copies[chan.0 as usize].insert(id, rec);
     }
 
     /// Queued -> in flight to `client` (`attempt`: nsqd's attempts after
@@ -895,7 +910,8 @@ impl Guarantees {
             .lc;
         let rec = self
             .copies
-            .get_mut(&(chan, id))
+            .get_mut(chan.0 as usize)
+            .and_then(|m| m.get_mut(id))
             .ok_or(BookError::NoSuchCopy { chan, id })?;
         let was = rec.place;
         if !from(was) {
@@ -922,12 +938,12 @@ impl Guarantees {
                 rec.first_handled = seq;
             }
         }
-        let (logical, order) = (rec.logical, rec.order);
+        let msg = rec.msg;
         let settles = to.filter(|t| !t.is_live());
         if settles.is_some() {
             self.chans[chan.0 as usize].live -= 1;
         }
-        self.lcs[lc as usize].update(logical, order, |m| {
+        self.lcs[lc as usize].update_at(msg, |m| {
             if let Some(t) = settles {
                 m.live -= 1;
                 m.settle(t, seq);
@@ -946,7 +962,7 @@ impl Guarantees {
 
     /// Where a copy is (None: no such copy).
     pub fn place(&self, chan: ChanKey, id: MessageId) -> Option<Place> {
-        self.copies.get(&(chan, id)).map(|r| r.place)
+        self.copies.get(chan.0 as usize)?.get(id).map(|r| r.place)
     }
 
     /// `Some(TopicHeld)` while the topic holds the message.
@@ -956,7 +972,7 @@ impl Guarantees {
 
     /// Every copy ever made, by channel key and id.
     pub fn copies(&self) -> impl Iterator<Item = (ChanKey, MessageId, CopyInfo)> + '_ {
-        self.copies.iter().map(|(&(c, id), r)| {
+        self.all_copies().map(|(c, id, r)| {
             let info = CopyInfo {
                 logical: r.logical,
                 order: r.order,
@@ -966,6 +982,14 @@ impl Guarantees {
             };
             (c, id, info)
         })
+    }
+
+    /// Every copy record, by channel key and id.
+    fn all_copies(&self) -> impl Iterator<Item = (ChanKey, MessageId, &CopyRec)> + '_ {
+        self.copies
+            .iter()
+            .enumerate()
+            .flat_map(|(c, m)| m.iter().map(move |(id, r)| (ChanKey(c as u32), id, r)))
     }
 
     /// Lost entries without a copy: (topic, channel, logical, order, cause).
@@ -1010,13 +1034,12 @@ impl Guarantees {
     /// Per logical channel: message records and (counters, max handled
     /// order), from the copies and lost entries alone.
     #[allow(clippy::type_complexity)]
-    fn rebuild(&self) -> (Vec<BTreeMap<Logical, MsgRec>>, Vec<(Counters, Option<u64>)>) {
-        let mut msgs: Vec<BTreeMap<Logical, MsgRec>> = vec![BTreeMap::new(); self.lcs.len()];
-        for (&(chan, _), r) in &self.copies {
+    fn rebuild(&self) -> (Vec<SeqMap<MsgRec>>, Vec<(Counters, Option<u64>)>) {
+        let mut msgs: Vec<SeqMap<MsgRec>> = (0..self.lcs.len()).map(|_| SeqMap::new()).collect();
+        for (chan, _, r) in self.all_copies() {
             let lc = self.chans[chan.0 as usize].lc as usize;
-            let m = msgs[lc]
-                .entry(r.logical)
-                .or_insert_with(|| MsgRec::new(r.order));
+            let slot = msgs[lc].slot_or_insert_with(r.logical.0, || MsgRec::new(r.order));
+            let m = msgs[lc].at_mut(slot);
             if r.place.is_live() {
                 m.live += 1;
             } else {
@@ -1028,9 +1051,8 @@ impl Guarantees {
             }
         }
         for g in &self.ghosts {
-            let m = msgs[g.lc as usize]
-                .entry(g.logical)
-                .or_insert_with(|| MsgRec::new(g.order));
+            let slot = msgs[g.lc as usize].slot_or_insert_with(g.logical.0, || MsgRec::new(g.order));
+            let m = msgs[g.lc as usize].at_mut(slot);
             m.settle(Place::Lost(g.cause), g.seq);
         }
         let counters = msgs
@@ -1038,7 +1060,7 @@ impl Guarantees {
             .map(|ms| {
                 let mut n = Counters::default();
                 let mut firsts = Vec::new();
-                for m in ms.values() {
+                for (_, m) in ms.iter() {
                     n.published += 1;
                     if let Some(s) = n.slot(m.cat()) {
                         *s += 1;
@@ -1069,7 +1091,7 @@ impl Guarantees {
     pub fn check(&self) -> Result<(), String> {
         let (msgs, counters) = self.rebuild();
         let mut chan_live = vec![0u64; self.chans.len()];
-        for (&(chan, id), r) in &self.copies {
+        for (chan, id, r) in self.all_copies() {
             let c = self
                 .chans
                 .get(chan.0 as usize)
@@ -1210,19 +1232,19 @@ impl Guarantees {
     /// Notes who published `logical` and when (kept for the whole run, one
     /// record per message; the figures do not depend on it).
     pub fn set_origin(&mut self, logical: Logical, origin: Origin) {
-        self.origins.insert(logical, origin);
+        self.origins.insert(logical.0, origin);
     }
 
     /// Who published `logical`, if noted.
     pub fn origin(&self, logical: Logical) -> Option<Origin> {
-        self.origins.get(&logical).copied()
+        self.origins.get(logical.0).copied()
     }
 
     /// The messages published with value `value`, with their origins, in
     /// publish order (a label names a producer and a value: the caller
     /// picks the producer).
     pub fn with_value(&self, value: i64) -> impl Iterator<Item = (Logical, Origin)> + '_ {
-        self.origins.iter().filter(move |(_, o)| o.value == value).map(|(l, o)| (*l, *o))
+        self.origins.iter().filter(move |(_, o)| o.value == value).map(|(l, o)| (Logical(l), *o))
     }
 
     /// The logical messages behind `figure` of the `topic`/`channel` row, in
@@ -1238,7 +1260,8 @@ impl Guarantees {
         let mut rows: Vec<MessageRow> = l
             .msgs
             .iter()
-            .filter_map(|(&logical, m)| {
+            .filter_map(|(logical, m)| {
+                let logical = Logical(logical);
                 let standing = match m.cat() {
                     Cat::None => return None,
                     Cat::Finished => Standing::Finished,
@@ -1271,11 +1294,11 @@ impl Guarantees {
         let wanted: BTreeMap<Logical, u64> = rows
             .iter()
             .filter(|r| matches!(r.standing, Standing::Lost(_)))
-            .filter_map(|r| l.msgs.get(&r.logical).and_then(|m| m.last_loss).map(|(seq, _)| (r.logical, seq)))
+            .filter_map(|r| l.msgs.get(r.logical.0).and_then(|m| m.last_loss).map(|(seq, _)| (r.logical, seq)))
             .collect();
         if !wanted.is_empty() {
             let mut found = BTreeMap::new();
-            for (&(chan, _), r) in &self.copies {
+            for (chan, _, r) in self.all_copies() {
                 let c = &self.chans[chan.0 as usize];
                 if c.lc == lc && r.lost_seq != 0 && wanted.get(&r.logical) == Some(&r.lost_seq) {
                     found.insert(r.logical, Some(self.topics[c.topic.0 as usize].node));
@@ -1297,7 +1320,7 @@ impl Guarantees {
     pub fn channels_of(&self, logical: Logical) -> Vec<(&str, &str)> {
         self.sorted_lcs()
             .map(|i| &self.lcs[i as usize])
-            .filter(|lc| lc.msgs.contains_key(&logical))
+            .filter(|lc| lc.msgs.contains_key(logical.0))
             .map(|lc| (lc.topic.as_str(), lc.channel.as_str()))
             .collect()
     }
@@ -1309,7 +1332,7 @@ impl Guarantees {
     pub fn life(&self, logical: Logical) -> Option<MessageLife> {
         let mut topic = None;
         let mut copies = Vec::new();
-        for (&(chan, _), r) in self.copies.iter().filter(|(_, r)| r.logical == logical) {
+        for (chan, _, r) in self.all_copies().filter(|(_, _, r)| r.logical == logical) {
             let c = &self.chans[chan.0 as usize];
             let t = &self.topics[c.topic.0 as usize];
             topic.get_or_insert_with(|| t.name.clone());
@@ -1342,9 +1365,9 @@ impl Guarantees {
 
 /// The messages of one logical channel first handled after a
 /// later-published one was (the `reordered` figure, message by message).
-fn reordered_in(msgs: &BTreeMap<Logical, MsgRec>) -> std::collections::BTreeSet<Logical> {
+fn reordered_in(msgs: &SeqMap<MsgRec>) -> std::collections::BTreeSet<Logical> {
     let mut firsts: Vec<(u64, u64, Logical)> =
-        msgs.iter().filter(|(_, m)| m.first_handled != 0).map(|(&l, m)| (m.first_handled, m.order, l)).collect();
+        msgs.iter().filter(|(_, m)| m.first_handled != 0).map(|(l, m)| (m.first_handled, m.order, Logical(l))).collect();
     firsts.sort_unstable();
     let mut max: Option<u64> = None;
     let mut out = std::collections::BTreeSet::new();

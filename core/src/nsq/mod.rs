@@ -27,6 +27,7 @@ pub mod lookupd;
 pub mod message;
 pub mod names;
 pub mod nsqd;
+pub(crate) mod seq_map;
 pub mod spec;
 
 use crate::time::SimDuration;

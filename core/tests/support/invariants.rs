@@ -104,8 +104,12 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
     match s.status {
         RunStatus::Running => {
             prop_assert!(!alive.is_empty());
+            // sarama's client keeps background goroutines the model does
+            // not run (its metadata updater): a program with a Kafka
+            // client hangs instead of getting Go's deadlock verdict.
+            let sarama = s.kafka.as_ref().is_some_and(|k| !k.producers.is_empty() || !k.consumers.is_empty() || !k.groups.is_empty());
             prop_assert!(
-                alive.iter().any(|g| !g.state.is_blocked() || g.state_text.contains("times out in")),
+                sarama || alive.iter().any(|g| !g.state.is_blocked() || g.state_text.contains("times out in")),
                 "running although every goroutine is asleep without a timer: {:?}",
                 alive.iter().map(|g| &g.state_text).collect::<Vec<_>>()
             );

@@ -71,6 +71,30 @@ pub struct ConsumerStats {
     pub messages_failed: u64,
 }
 
+/// The attempts of each unanswered copy of one id on one connection,
+/// oldest first: the first inline (no allocation for the usual single
+/// copy), later ones in `more`.
+#[derive(Clone, Debug, Default)]
+struct Copies {
+    first: u16,
+    more: Vec<u16>,
+}
+
+impl Copies {
+    /// The oldest copy's attempts.
+    fn first(&self) -> u16 {
+        self.first
+    }
+    /// Drops the oldest copy; false when none is left.
+    fn pop_first(&mut self) -> bool {
+        if self.more.is_empty() {
+            return false;
+        }
+        self.first = self.more.remove(0);
+        true
+    }
+}
+
 /// One go-nsq consumer of one topic/channel.
 #[derive(Clone, Debug)]
 pub struct Consumer {
@@ -82,7 +106,7 @@ pub struct Consumer {
     nsqd_addrs: Vec<NodeId>,
     /// Deliveries not yet answered, per connection: id -> attempts of each
     /// copy (a timed-out message can come again on the same connection).
-    in_flight: BTreeMap<NodeId, BTreeMap<MessageId, Vec<u16>>>,
+    in_flight: BTreeMap<NodeId, BTreeMap<MessageId, Copies>>,
     discovery: Discovery,
     reconnecting: BTreeSet<NodeId>,
     running_handlers: u32,
@@ -317,11 +341,32 @@ impl Consumer {
         attempts: u16,
         now: SimTime,
     ) -> Result<Vec<Action>, ClientError> {
+        let mut out = Vec::new();
+        self.on_message_into(conn, id, attempts, now, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Consumer::on_message`], appending its actions to `out` (nothing on
+    /// an error).
+    pub fn on_message_into(
+        &mut self,
+        conn: NodeId,
+        id: MessageId,
+        attempts: u16,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ClientError> {
         self.book.on_message(conn, now)?;
         let copies = self.in_flight.entry(conn).or_default();
-        copies.entry(id).or_default().push(attempts);
+        match copies.entry(id) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Copies { first: attempts, more: Vec::new() });
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().more.push(attempts),
+        }
         self.stats.messages_received += 1;
-        Ok(vec![Action::Handle { conn, id, attempts }])
+        out.push(Action::Handle { conn, id, attempts });
+        Ok(())
     }
 
     /// A handler goroutine took the message (`handlerLoop`,
@@ -338,7 +383,7 @@ impl Consumer {
         if max > 0 && attempts > max {
             self.stats.messages_failed += 1;
             let mut out = vec![Action::LogFailed { conn, id, attempts }];
-            out.extend(self.on_finish(conn, id, now, rng)?);
+            self.on_finish_into(conn, id, now, rng, &mut out)?;
             return Ok(Taken::Failed(out));
         }
         Ok(Taken::CallHandler)
@@ -348,7 +393,7 @@ impl Consumer {
         self.in_flight
             .get(&conn)
             .and_then(|m| m.get(&id))
-            .and_then(|v| v.first().copied())
+            .map(Copies::first)
             .ok_or(ClientError::UnknownMessage { conn, id })
     }
 
@@ -361,16 +406,32 @@ impl Consumer {
         now: SimTime,
         rng: &mut SimRng,
     ) -> Result<Vec<Action>, ClientError> {
+        let mut out = Vec::new();
+        self.on_handler_result_into(conn, id, outcome, now, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Consumer::on_handler_result`], appending its actions to `out`
+    /// (nothing on an error).
+    pub fn on_handler_result_into(
+        &mut self,
+        conn: NodeId,
+        id: MessageId,
+        outcome: HandlerOutcome,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ClientError> {
         match outcome {
-            HandlerOutcome::Success => self.on_finish(conn, id, now, rng),
-            HandlerOutcome::Error => self.on_requeue(conn, id, None, true, now, rng),
-            HandlerOutcome::Requeue(d) => self.on_requeue(conn, id, d, true, now, rng),
+            HandlerOutcome::Success => self.on_finish_into(conn, id, now, rng, out),
+            HandlerOutcome::Error => self.on_requeue_into(conn, id, None, true, now, rng, out),
+            HandlerOutcome::Requeue(d) => self.on_requeue_into(conn, id, d, true, now, rng, out),
             HandlerOutcome::RequeueWithoutBackoff(d) => {
-                self.on_requeue(conn, id, d, false, now, rng)
+                self.on_requeue_into(conn, id, d, false, now, rng, out)
             }
             HandlerOutcome::NoAutoResponse => {
                 self.attempts_of(conn, id)?;
-                Ok(Vec::new())
+                Ok(())
             }
         }
     }
@@ -380,8 +441,7 @@ impl Consumer {
         let attempts = self.attempts_of(conn, id)?;
         if let Some(m) = self.in_flight.get_mut(&conn) {
             if let Some(v) = m.get_mut(&id) {
-                v.remove(0);
-                if v.is_empty() {
+                if !v.pop_first() {
                     m.remove(&id);
                 }
             }
@@ -406,14 +466,27 @@ impl Consumer {
         now: SimTime,
         rng: &mut SimRng,
     ) -> Result<Vec<Action>, ClientError> {
+        let mut out = Vec::new();
+        self.on_finish_into(conn, id, now, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Consumer::on_finish`], appending its actions to `out`.
+    fn on_finish_into(
+        &mut self,
+        conn: NodeId,
+        id: MessageId,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ClientError> {
         self.respond(conn, id)?;
         self.stats.messages_finished += 1;
-        let mut out = Vec::new();
         self.backoff
-            .on_signal(Signal::Resume, &mut self.book, now, rng, &mut out);
+            .on_signal(Signal::Resume, &mut self.book, now, rng, out);
         out.push(Action::Fin { conn, id });
-        self.close_if_drained(conn, &mut out);
-        Ok(out)
+        self.close_if_drained(conn, out);
+        Ok(())
     }
 
     /// `Message.Requeue(delay)` (`backoff`) or `RequeueWithoutBackoff`:
@@ -428,20 +501,36 @@ impl Consumer {
         now: SimTime,
         rng: &mut SimRng,
     ) -> Result<Vec<Action>, ClientError> {
+        let mut out = Vec::new();
+        self.on_requeue_into(conn, id, delay, backoff, now, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Consumer::on_requeue`], appending its actions to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn on_requeue_into(
+        &mut self,
+        conn: NodeId,
+        id: MessageId,
+        delay: Option<SimDuration>,
+        backoff: bool,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ClientError> {
         let attempts = self.respond(conn, id)?;
         let delay = delay.unwrap_or_else(|| self.default_requeue_delay(attempts));
         self.stats.messages_requeued += 1;
-        let mut out = Vec::new();
         let signal = if backoff {
             Signal::Backoff
         } else {
             Signal::Continue
         };
         self.backoff
-            .on_signal(signal, &mut self.book, now, rng, &mut out);
+            .on_signal(signal, &mut self.book, now, rng, out);
         out.push(Action::Req { conn, id, delay });
-        self.close_if_drained(conn, &mut out);
-        Ok(out)
+        self.close_if_drained(conn, out);
+        Ok(())
     }
 
     /// `min(DefaultRequeueDelay * attempts, MaxRequeueDelay)`.
@@ -517,26 +606,32 @@ impl Consumer {
     /// A timer asked for earlier is due.
     pub fn on_timer(&mut self, timer: Timer, now: SimTime, rng: &mut SimRng) -> Vec<Action> {
         let mut out = Vec::new();
+        self.on_timer_into(timer, now, rng, &mut out);
+        out
+    }
+
+    /// [`Consumer::on_timer`], appending its actions to `out`.
+    pub fn on_timer_into(&mut self, timer: Timer, now: SimTime, rng: &mut SimRng, out: &mut Vec<Action>) {
         if self.exited {
-            return out;
+            return;
         }
         match timer {
             Timer::Backoff => {
                 self.backoff
-                    .on_backoff_timer(&mut self.book, self.stopped, now, rng, &mut out);
+                    .on_backoff_timer(&mut self.book, self.stopped, now, rng, out);
             }
-            Timer::RdyRetry(node) => self.book.on_retry_timer(node, now, &mut out),
+            Timer::RdyRetry(node) => self.book.on_retry_timer(node, now, out),
             Timer::Redistribute => {
                 let (b, t) = (self.backoff.in_backoff(), self.backoff.in_backoff_timeout());
-                self.book.redistribute(b, t, now, rng, &mut out);
+                self.book.redistribute(b, t, now, rng, out);
                 let at = now + self.config.rdy_redistribute_interval;
                 out.push(Action::At {
                     at,
                     timer: Timer::Redistribute,
                 });
             }
-            Timer::LookupdJitter => self.discovery.on_jitter_timer(now, &mut out),
-            Timer::LookupdPoll => self.discovery.on_poll_timer(now, &mut out),
+            Timer::LookupdJitter => self.discovery.on_jitter_timer(now, out),
+            Timer::LookupdPoll => self.discovery.on_poll_timer(now, out),
             Timer::Reconnect(node) => {
                 if self.stopped || !self.nsqd_addrs.contains(&node) {
                     self.reconnecting.remove(&node);
@@ -557,9 +652,8 @@ impl Consumer {
                     }
                 }
             }
-            Timer::StopDeadline => self.exit(&mut out),
+            Timer::StopDeadline => self.exit(out),
         }
-        out
     }
 
     /// `Stop()`: CLS on every connection and a 30 s deadline; without

@@ -43,7 +43,10 @@
 //! order go-nsq would do it: commands to write on a connection, messages
 //! to hand to a handler goroutine, connections to open, lookups to send,
 //! and timers ([`Action::At`]) that the world schedules and later reports
-//! back with [`consumer::Consumer::on_timer`].
+//! back with [`consumer::Consumer::on_timer`]. The methods of the message
+//! path (`on_message`, `on_handler_result`, `on_timer`) also come as
+//! `*_into` variants that append the same actions to a caller's buffer, so
+//! a warm world allocates nothing per message.
 //!
 //! # Simplifications
 //! - go-nsq iterates its connection *map* (random order); the model uses

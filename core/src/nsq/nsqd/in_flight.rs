@@ -11,14 +11,18 @@
 //! # Determinism
 //! Go's heap breaks ties between equal times arbitrarily; here entries with
 //! equal times come out in insertion order (a sequence number breaks ties).
-//! Lookup by id is a `BTreeMap`, so iteration never depends on hashing.
+//! Lookup by id is a hash map with a fixed (unseeded) hash, used for lookup
+//! only: everything that lists entries sorts them by (time, sequence
+//! number), which is unique, so nothing observable depends on hashing.
 //!
 //! # Cost
 //! The order by time is a binary heap with lazy deletion: FIN, REQ and
 //! TOUCH only touch the map, and the heap's stale entries are skipped when
 //! they reach the top (the top is always live) or swept in one pass when
 //! they outnumber the live ones, so every operation is O(log n) amortised
-//! and a FIN does no tree rebalancing of a second index.
+//! and a FIN does no tree rebalancing of a second index. Once both reach
+//! their working size nothing allocates (the sweep rebuilds the heap in
+//! its own buffer).
 //!
 //! [`TimedSet`] is that structure once (nsqd's own TODO: "these can be DRYd
 //! up"); [`InFlightSet`] and [`DeferredSet`] are its two uses.
@@ -26,13 +30,36 @@
 use crate::nsq::message::{InFlight, Message, MessageId};
 use crate::time::SimTime;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fixed multiplicative hash of a message id (no random seed: the same
+/// run hashes the same way, though nothing observable depends on it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+type ById<T> = HashMap<MessageId, (SimTime, u64, T), BuildHasherDefault<IdHasher>>;
 
 /// Values keyed by message id, ordered by a due time: O(log n) insert,
 /// remove, reschedule and next-due (amortised).
 #[derive(Clone, Debug)]
 pub struct TimedSet<T> {
-    by_id: BTreeMap<MessageId, (SimTime, u64, T)>,
+    by_id: ById<T>,
     /// `(time, seq, id)`, earliest first; an entry is live iff `by_id`
     /// holds `id` with this `seq`. The top is always live.
     by_time: BinaryHeap<Reverse<(SimTime, u64, MessageId)>>,
@@ -42,7 +69,7 @@ pub struct TimedSet<T> {
 impl<T> Default for TimedSet<T> {
     fn default() -> Self {
         TimedSet {
-            by_id: BTreeMap::new(),
+            by_id: ById::default(),
             by_time: BinaryHeap::new(),
             next_seq: 0,
         }
@@ -81,7 +108,9 @@ impl<T> TimedSet<T> {
     /// outnumber live ones.
     fn settle(&mut self) {
         if self.by_time.len() > 2 * self.by_id.len() + 32 {
-            let live: Vec<_> = self.by_id.iter().map(|(&id, &(at, seq, _))| Reverse((at, seq, id))).collect();
+            let mut live = std::mem::take(&mut self.by_time).into_vec();
+            live.clear();
+            live.extend(self.by_id.iter().map(|(&id, &(at, seq, _))| Reverse((at, seq, id))));
             self.by_time = BinaryHeap::from(live);
             return;
         }

@@ -160,6 +160,19 @@ impl Nsqd {
         Ok(self.get_topic(topic)?.publish(body, now))
     }
 
+    /// [`Nsqd::publish`] into `report` (cleared first; its allocations are
+    /// reused).
+    pub fn publish_into(
+        &mut self,
+        topic: &str,
+        body: Body,
+        now: SimTime,
+        report: &mut PutReport,
+    ) -> Result<(), NsqError> {
+        self.get_topic(topic)?.publish_into(body, now, report);
+        Ok(())
+    }
+
     /// `DPUB topic ms`: name checked, then the delay (refused outside
     /// `[0, max-req-timeout]`, fatal `E_INVALID`), then the topic is
     /// created if missing; a refused DPUB creates nothing.

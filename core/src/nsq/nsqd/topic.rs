@@ -59,6 +59,17 @@ pub struct PutReport {
     pub deferred: Vec<MessageId>,
 }
 
+impl PutReport {
+    /// Empty again, keeping the vectors' allocations.
+    pub fn clear(&mut self) {
+        self.held.clear();
+        self.fanned_out.clear();
+        self.copies_each = 0;
+        self.dropped.clear();
+        self.deferred.clear();
+    }
+}
+
 /// The counters nsqadmin shows for a topic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TopicStats {
@@ -182,8 +193,16 @@ impl Topic {
 
     /// `PUB`: a new message with the next id, published at `now`.
     pub fn publish(&mut self, body: Body, now: SimTime) -> PutReport {
+        let mut report = PutReport::default();
+        self.publish_into(body, now, &mut report);
+        report
+    }
+
+    /// [`Topic::publish`] into `report` (cleared first; its allocations
+    /// are reused).
+    pub fn publish_into(&mut self, body: Body, now: SimTime, report: &mut PutReport) {
         let id = self.generate_id();
-        self.put(Message::new(id, body, now), now)
+        self.put_into(Message::new(id, body, now), now, report);
     }
 
     /// `DPUB <topic> <ms>`: like PUB, but each channel's copy is deferred by
@@ -205,10 +224,17 @@ impl Topic {
     /// `PutMessage`: `message_count + 1`, then to the channels if the pump
     /// can run, else into the topic's queue.
     pub fn put(&mut self, msg: Message, now: SimTime) -> PutReport {
-        self.message_count += 1;
         let mut report = PutReport::default();
+        self.put_into(msg, now, &mut report);
+        report
+    }
+
+    /// [`Topic::put`] into `report` (cleared first).
+    pub fn put_into(&mut self, msg: Message, now: SimTime, report: &mut PutReport) {
+        report.clear();
+        self.message_count += 1;
         if self.can_pump() {
-            self.fan_out(msg, now, &mut report);
+            self.fan_out(msg, now, report);
         } else {
             // mem-queue-size 0: the memory channel is unbuffered and no pump
             // waits, so a DPUB or ephemeral message falls through to the
@@ -221,7 +247,6 @@ impl Topic {
                 }),
             }
         }
-        report
     }
 
     fn fan_out(&mut self, msg: Message, now: SimTime, report: &mut PutReport) {

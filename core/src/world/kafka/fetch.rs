@@ -42,6 +42,11 @@ impl World {
         }
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let fe = &mut kw.fetchers[usize::from(f)];
+        if fe.stopped && fe.member.is_none() && fe.buffer.is_empty() {
+            // Shut down (OFFSET_OUT_OF_RANGE): the fetcher closes
+            // `Messages()` as it leaves.
+            return self.kafka_close_messages(f);
+        }
         if fe.buffer.is_empty() {
             self.kafka_fetch_next(f, now);
         } else {
@@ -120,9 +125,12 @@ impl World {
                 fe.stopped = true;
                 let offset = fe.offset.unwrap_or(0);
                 self.kit.record(EventKind::KafkaOutOfRange, NONE, part, None, offset as i64);
-                // sarama shuts the partition consumer down: `Messages()`
-                // closes, and the handler's range ends.
-                self.kafka_close_messages(f);
+                // sarama shuts the partition consumer down: its goroutine
+                // closes `Messages()` (once it is back from pushing the
+                // record it holds) and the handler's range ends.
+                if fe.waiting.is_some() {
+                    self.kafka_close_messages(f);
+                }
                 return;
             }
             Some(_) => {
@@ -182,7 +190,10 @@ impl World {
     /// Closes fetcher `f`'s `Messages()` channel (its partition consumer
     /// shut down).
     fn kafka_close_messages(&mut self, f: u16) {
-        let Some(kw) = self.kafka.as_deref() else { return };
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        if std::mem::replace(&mut kw.fetchers[usize::from(f)].closed, true) {
+            return;
+        }
         let fe = &kw.fetchers[usize::from(f)];
         let c = &kw.spec.consumers[usize::from(fe.consumer)];
         let p = kw.parts[fe.part as usize].index;

@@ -173,12 +173,12 @@ fn note(kit: &mut Kit, g: usize, m: usize, what: GroupNote, generation: u32) {
 }
 
 impl KafkaWorld {
-    fn to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
+    fn send_to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
         let b = self.groups[g].broker;
         self.send(member_end(g, m), b, KFrame::Group(Box::new(frame)), kit);
     }
 
-    fn to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
+    fn send_to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
         let b = self.groups[g].broker;
         self.send(b, member_end(g, m), KFrame::Group(Box::new(frame)), kit);
     }
@@ -188,7 +188,7 @@ impl KafkaWorld {
         let ms = &mut self.groups[g].members[m];
         ms.joining = true;
         note(kit, g, m, GroupNote::Join, self.groups[g].coord.generation());
-        self.to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16 }, kit);
+        self.send_to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16 }, kit);
     }
 
     pub(super) fn start_member_timers(&mut self, g: usize, m: usize, kit: &mut Kit) {
@@ -236,7 +236,7 @@ impl KafkaWorld {
                             .iter()
                             .filter_map(|(t, p)| self.spec.topic(t).map(|(ti, _)| self.part_key(ti, *p as u32)))
                             .collect();
-                        self.to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts: keys }, kit);
+                        self.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts: keys }, kit);
                     }
                 }
                 GroupEvent::GroupEmpty { .. } => {}
@@ -256,7 +256,7 @@ impl KafkaWorld {
         let (Some(generation), true) = (ms.session, ms.dirty) else { return };
         ms.dirty = false;
         let offsets = ms.marked.clone();
-        self.to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets }, kit);
+        self.send_to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets }, kit);
     }
 }
 
@@ -287,7 +287,7 @@ impl World {
                         .member(&id)
                         .map(|x| x.assignment.iter().filter_map(|(t, p)| kw.spec.topic(t).map(|(ti, _)| kw.topic_base[ti] + *p as u32)).collect())
                         .unwrap_or_default();
-                    kw.to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
+                    kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
                 }
             }
             GroupFrame::Heartbeat { g, m, generation } => {
@@ -298,7 +298,7 @@ impl World {
                     GroupError::RebalanceInProgress => 1u8,
                     _ => 2u8,
                 });
-                kw.to_member(g, m, GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error }, kit);
+                kw.send_to_member(g, m, GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error }, kit);
             }
             GroupFrame::Commit { g, m, generation, offsets } => {
                 let (g, m) = (usize::from(g), usize::from(m));
@@ -460,7 +460,7 @@ impl World {
         }
         let interval = kw.groups[g].heartbeat;
         if let Some(generation) = ms.session {
-            kw.to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation }, kit);
+            kw.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation }, kit);
         }
         kw.schedule(kit, now + interval, KTimer::Heartbeat(key));
     }
@@ -506,7 +506,7 @@ impl World {
             A::Leave => {
                 note(kit, g, m, GroupNote::Leave, generation);
                 kw.commit_request(g, m, kit);
-                kw.to_coordinator(g, m, GroupFrame::Leave { g: g as u16, m: m as u16 }, kit);
+                kw.send_to_coordinator(g, m, GroupFrame::Leave { g: g as u16, m: m as u16 }, kit);
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = false;
                 ms.session = None;

@@ -259,6 +259,8 @@ pub(crate) struct Fetcher {
     /// Its goroutine is handling a record (between hand-over and its next
     /// wait).
     pub(crate) working: bool,
+    /// Its `Messages()` channel was closed (shut down).
+    pub(crate) closed: bool,
 }
 
 /// Timers of the Kafka world (`Ev::Kafka(n)`: kind in the top byte).
@@ -402,6 +404,7 @@ impl KafkaWorld {
                     session: 0,
                     held: None,
                     working: false,
+                    closed: false,
                 });
             }
         }
@@ -427,6 +430,7 @@ impl KafkaWorld {
                         session: 0,
                         held: None,
                         working: false,
+                        closed: false,
                     });
                 }
                 members.push(group::MemberState::new(g.member(m + 1), slots, m < g.start_members.unwrap_or(g.members)));
@@ -468,7 +472,7 @@ impl KafkaWorld {
         }
         let lag = self.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX);
         kit.queue.schedule(now + SimDuration::from_micros(lag.as_micros() / 2), Ev::Kafka(KTimer::IsrCheck.encode()));
-        kit.queue.schedule(now + RETENTION_CHECK, Ev::Kafka(KTimer::Retention.encode()));
+        kit.queue.schedule(now + self.spec.retention_check_interval.unwrap_or(RETENTION_CHECK), Ev::Kafka(KTimer::Retention.encode()));
     }
 
     pub(crate) fn broker_up(&self, b: BrokerId) -> bool {
@@ -577,7 +581,8 @@ impl World {
             }
             KTimer::Retention => {
                 kw.retention(&mut self.kit);
-                kw.schedule(&mut self.kit, now + RETENTION_CHECK, KTimer::Retention);
+                let every = kw.spec.retention_check_interval.unwrap_or(RETENTION_CHECK);
+                kw.schedule(&mut self.kit, now + every, KTimer::Retention);
             }
             KTimer::Retry(g) => self.kafka_retry(g, now),
             KTimer::FetchRetry(f) => {

@@ -87,13 +87,26 @@ impl NsqWorld {
         self.lookupd_start(ci, k);
     }
 
+    /// An empty action list for a library call (a reused one when any).
+    fn action_list(&mut self) -> Vec<Action> {
+        self.spare_actions.pop().unwrap_or_default()
+    }
+
+    /// Keeps an action list's allocation for the next call.
+    fn recycle(&mut self, mut actions: Vec<Action>) {
+        if actions.capacity() > 0 && self.spare_actions.len() < 8 {
+            actions.clear();
+            self.spare_actions.push(actions);
+        }
+    }
+
     /// Does what consumer `ci`'s library asked, in order.
-    pub(super) fn act(&mut self, ci: usize, actions: Vec<Action>, k: &mut Kit) {
+    pub(super) fn act(&mut self, ci: usize, mut actions: Vec<Action>, k: &mut Kit) {
         let now = k.queue.now();
         // The FIN that follows a LogFailed is go-nsq's FIN after
         // MaxAttempts (the book counts that copy lost, not finished).
         let mut failed = None;
-        for a in actions {
+        for a in actions.drain(..) {
             let frame = match a {
                 Action::Rdy { conn, count } => self.libs[ci].conn(conn).map(|c| Frame::Rdy { conn: c, count }),
                 Action::Fin { conn, id } => {
@@ -165,6 +178,7 @@ impl NsqWorld {
                 self.send(up, f, now, &mut k.rng, &mut k.queue);
             }
         }
+        self.recycle(actions);
     }
 
     /// The node answered `SUB` on `conn`: the library adds the connection
@@ -201,8 +215,10 @@ impl NsqWorld {
     pub(super) fn on_message(&mut self, conn: u16, id: crate::nsq::message::MessageId, attempts: u16, k: &mut Kit) {
         let c = &self.clients[usize::from(conn)];
         let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
-        if let Ok(a) = self.libs[ci].client.on_message(node, id, attempts, k.queue.now()) {
-            self.act(ci, a, k);
+        let mut a = self.action_list();
+        match self.libs[ci].client.on_message_into(node, id, attempts, k.queue.now(), &mut a) {
+            Ok(()) => self.act(ci, a, k),
+            Err(_) => self.recycle(a),
         }
     }
 
@@ -238,7 +254,7 @@ impl NsqWorld {
     /// writes `TOUCH` and the next tick is set.
     pub(crate) fn on_touch(&mut self, idx: u32, k: &mut Kit) {
         let Some((msg, conn, id)) = self.touches.get(idx as usize).copied().flatten() else { return };
-        let still = self.owner.get(&msg).is_some_and(|&(c, i, _)| c == conn && i == id);
+        let still = self.owner.get(msg).is_some_and(|&(c, i, _)| c == conn && i == id);
         if !still {
             self.touches[idx as usize] = None;
             self.free_touches.push(idx);
@@ -259,7 +275,8 @@ impl NsqWorld {
         self.free_timers.push(idx);
         let ci = usize::from(ci);
         let was = self.libs[ci].client.backoff().in_backoff_timeout();
-        let a = self.libs[ci].client.on_timer(timer, k.queue.now(), &mut k.rng);
+        let mut a = self.action_list();
+        self.libs[ci].client.on_timer_into(timer, k.queue.now(), &mut k.rng, &mut a);
         if was && !self.libs[ci].client.backoff().in_backoff_timeout() {
             let level = self.libs[ci].client.backoff().level();
             k.record(EventKind::NsqBackoffOver, NONE, self.libs[ci].incoming, None, i64::from(level));
@@ -299,7 +316,12 @@ impl NsqWorld {
             (true, crate::nsq::spec::OnFailure::RequeueWithoutBackoff) => HandlerOutcome::RequeueWithoutBackoff(None),
         };
         let was = lib.client.backoff().in_backoff_timeout();
-        let Ok(a) = lib.client.on_handler_result(node, id, outcome, now, &mut k.rng) else { return };
+        let mut a = self.spare_actions.pop().unwrap_or_default();
+        let lib = &mut self.libs[ci];
+        if lib.client.on_handler_result_into(node, id, outcome, now, &mut k.rng, &mut a).is_err() {
+            self.recycle(a);
+            return;
+        }
         match a.iter().find_map(|a| match a {
             Action::Req { delay, .. } => Some(*delay),
             _ => None,

@@ -360,7 +360,7 @@ impl World {
         nsq.libs[ci].state = state;
         let incoming = nsq.libs[ci].incoming;
         // The values its goroutines held are gone with them.
-        nsq.owner.retain(|_, (conn, _, _)| !conns.contains(conn));
+        nsq.owner.retain(|(conn, _, _)| !conns.contains(conn));
         if state == LibState::Crashed {
             self.kit.record(EventKind::NsqConsumerCrash, NONE, incoming, None, 0);
         }

@@ -177,6 +177,46 @@ impl Conn {
     }
 }
 
+/// Values by Go value (`MsgRef`, an index into the ledger's message slab,
+/// so dense): a vector of slots, no allocation once it reached the slab's
+/// size. Only looked up by key; `retain` visits keys in increasing order.
+#[derive(Clone, Debug)]
+struct ByMsg<T> {
+    slots: Vec<Option<T>>,
+}
+
+impl<T> Default for ByMsg<T> {
+    fn default() -> Self {
+        ByMsg { slots: Vec::new() }
+    }
+}
+
+impl<T> ByMsg<T> {
+    fn get(&self, m: MsgRef) -> Option<&T> {
+        self.slots.get(m as usize)?.as_ref()
+    }
+    fn contains_key(&self, m: &MsgRef) -> bool {
+        self.get(*m).is_some()
+    }
+    fn insert(&mut self, m: MsgRef, v: T) {
+        let i = m as usize;
+        if i >= self.slots.len() {
+            self.slots.resize_with(i + 1, || None);
+        }
+        self.slots[i] = Some(v);
+    }
+    fn remove(&mut self, m: MsgRef) -> Option<T> {
+        self.slots.get_mut(m as usize)?.take()
+    }
+    fn retain(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
+        for s in &mut self.slots {
+            if s.as_mut().is_some_and(|v| !keep(v)) {
+                *s = None;
+            }
+        }
+    }
+}
+
 /// The NSQ system of a world.
 #[derive(Clone, Debug)]
 pub(crate) struct NsqWorld {
@@ -194,6 +234,9 @@ pub(crate) struct NsqWorld {
     /// Timers the libraries asked for, by `Ev::NsqClient` index.
     timers: Vec<Option<(u16, Timer)>>,
     free_timers: Vec<u32>,
+    /// Emptied action lists of the libraries, reused (see
+    /// [`NsqWorld::act`]): the message path allocates none.
+    spare_actions: Vec<Vec<crate::nsq::client::Action>>,
     /// Handlers' TOUCH ticks, by `Ev::NsqTouch` index: the Go value and
     /// the delivery it touches.
     touches: Vec<Option<(MsgRef, u16, MessageId)>>,
@@ -202,7 +245,9 @@ pub(crate) struct NsqWorld {
     /// node.
     clients: Vec<Conn>,
     /// Which connection and node message id a Go value came in as.
-    owner: BTreeMap<MsgRef, (u16, MessageId, ChanKey)>,
+    owner: ByMsg<(u16, MessageId, ChanKey)>,
+    /// Reused for a PUB's put report.
+    put_report: crate::nsq::nsqd::topic::PutReport,
     /// The earliest node timer scheduled (in-flight and deferred expiry).
     timer: Vec<Option<SimTime>>,
     /// Reused by the expiry scan.
@@ -268,10 +313,12 @@ impl NsqWorld {
             libs: Vec::with_capacity(spec.consumers.len()),
             timers: Vec::new(),
             free_timers: Vec::new(),
+            spare_actions: Vec::new(),
             touches: Vec::new(),
             free_touches: Vec::new(),
             clients: Vec::new(),
-            owner: BTreeMap::new(),
+            owner: ByMsg::default(),
+            put_report: Default::default(),
             returned: Vec::new(),
             down: vec![false; spec.nsqd.len()],
             scans: Vec::new(),
@@ -519,12 +566,12 @@ impl World {
                 self.hand_over(conn, now);
             }
             Syscall::NsqTake { msg, .. } => {
-                if let Some(&(conn, id, key)) = nsq.owner.get(&msg) {
+                if let Some(&(conn, id, key)) = nsq.owner.get(msg) {
                     nsq.on_take(msg, conn, id, key, &mut self.kit);
                 }
             }
             Syscall::NsqAnswer { g, msg, handled } => {
-                if let Some((conn, id, key)) = nsq.owner.remove(&msg) {
+                if let Some((conn, id, key)) = nsq.owner.remove(msg) {
                     nsq.answer(g, msg, conn, id, key, handled, &mut self.kit);
                 }
                 self.kit.ledger.finished_by(msg, g, now);
@@ -751,15 +798,17 @@ impl World {
                 for i in 0..u64::from(batch.max(1)) {
                     let value = if i == 0 { value } else { extra_from.saturating_add(i as i64 - 1) };
                     let body = Body { producer: g, value: value as u64, seq: seq + i };
+                    let mut report = std::mem::take(&mut nsq.put_report);
                     let put = match prog.delays.get(usize::from(topic)).copied().flatten() {
                         // The delay was checked (0 to 1h) with the program.
-                        Some(d) => nsq.nodes[usize::from(node)].deferred_publish(name, body, (d.as_micros() / 1000) as i64, now),
-                        None => nsq.nodes[usize::from(node)].publish(name, body, now),
+                        Some(d) => nsq.nodes[usize::from(node)].deferred_publish(name, body, (d.as_micros() / 1000) as i64, now).map(|r| report = r),
+                        None => nsq.nodes[usize::from(node)].publish_into(name, body, now, &mut report),
                     };
                     debug_assert!(put.is_ok(), "a checked topic name is accepted");
-                    if let Ok(report) = put {
+                    if put.is_ok() {
                         nsq.book_put(node, name, &report, Some(seq + i));
                     }
+                    nsq.put_report = report;
                     self.kit.ledger.record(now, EventKind::NsqPublished, g, NONE, if i == 0 { held } else { None }, i64::from(node));
                 }
                 let (_, down) = nsq.conn(g, node);
