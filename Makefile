@@ -58,7 +58,8 @@ fuzz:
 # plain and select, against the minimal DES; growth over 8 and its target); then the
 # timeline's seek cost (core/benches/timeline.rs: large for 1 h, worst and random seeks);
 # then the nsqd server model alone (core/benches/nsqd.rs: FINs per second, a ceiling for NSQ);
-# then the whole NSQ reference model (core/benches/nsq.rs: FINs and kernel events per second).
+# then the whole NSQ reference model (core/benches/nsq.rs: FINs and kernel events per second);
+# then the whole Kafka reference model (core/benches/kafka.rs: records consumed and kernel events per second).
 bench:
 	cargo bench -p queuelab --bench reference
 	cargo bench -p queuelab --bench kernel
@@ -66,6 +67,7 @@ bench:
 	cargo bench -p queuelab --bench timeline
 	cargo bench -p queuelab --bench nsqd
 	cargo bench -p queuelab --bench nsq
+	cargo bench -p queuelab --bench kafka
 
 # Frame time (advance + snapshot + draw) of the page's ?bench mode in Chromium; prints p50/p95/max.
 # Then engine speed in the browser against native (tests/bench/engine.mjs, which builds and

@@ -117,7 +117,13 @@ export type Command =
   | { op: "set_consumer"; consumer: string; max_in_flight?: number; failure_rate?: number }
   | { op: "cut_link"; client: string; nsqd: string }
   | { op: "heal_link"; client: string; nsqd: string }
-  | { op: "nsq_tombstone"; topic: string; nsqd: string };
+  | { op: "nsq_tombstone"; topic: string; nsqd: string }
+  | { op: "kafka_broker_crash"; broker: number }
+  | { op: "kafka_broker_restart"; broker: number }
+  | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction };
+
+/** What happens to a consumer group member (`kafka_member`). */
+export type KafkaMemberAction = "start" | "crash" | "leave";
 
 /** nsqadmin's actions on a topic or channel. */
 export type NsqAction = "create" | "pause" | "unpause" | "empty" | "delete";
@@ -349,6 +355,116 @@ export interface Snapshot {
   groups: GroupView[];
   /** NSQ nodes, topics and channels (absent in a pure Go world). */
   nsq?: NsqView;
+  /** Kafka brokers, partitions and sarama clients (absent without Kafka). */
+  kafka?: KafkaView;
+}
+
+/** The Kafka part of a snapshot (core/src/world/kafka/view.rs). */
+export interface KafkaView {
+  brokers: KafkaBrokerView[];
+  partitions: KafkaPartitionView[];
+  producers: KafkaProducerView[];
+  /** Partition consumers, one row per partition read. */
+  consumers: KafkaConsumerView[];
+  groups: KafkaGroupView[];
+  guarantees: KafkaCounts;
+  unclean_leader_election: boolean;
+  /** Where the model simplifies Kafka and sarama, in words. */
+  simplifications: string[];
+}
+
+export interface KafkaBrokerView {
+  id: number;
+  name: string;
+  up: boolean;
+  /** Partitions it leads. */
+  leads: number;
+}
+
+export interface KafkaPartitionView {
+  topic: string;
+  partition: number;
+  /** Broker id of the leader (null: none, every replica down). */
+  leader: number | null;
+  replicas: number[];
+  isr: number[];
+  /** Replicas whose broker is up. */
+  live: number[];
+  log_start: number;
+  high_watermark: number;
+  log_end: number;
+  /** Each replica's log end offset, in replica order. */
+  replica_leo: number[];
+  leader_epoch: number;
+}
+
+export interface KafkaProducerView {
+  name: string;
+  kind: string;
+  acks: string;
+  sent: number;
+  acked: number;
+  failed: number;
+}
+
+export interface KafkaConsumerView {
+  name: string;
+  topic: string;
+  partition: number;
+  /** The next offset it fetches (null before its first fetch). */
+  offset: number | null;
+  high_watermark: number;
+  lag: number;
+  consumed: number;
+  /** Shut down by OFFSET_OUT_OF_RANGE. */
+  stopped: boolean;
+}
+
+export interface KafkaGroupView {
+  name: string;
+  generation: number;
+  state: string;
+  rebalances: number;
+  coordinator: number;
+  assignor: string;
+  members: KafkaMemberView[];
+  /** kafka-consumer-groups.sh --describe rows. */
+  rows: KafkaGroupRow[];
+}
+
+export interface KafkaMemberView {
+  id: string;
+  /** running, joining, rebalancing, idle, down, stopped (Consume returned) */
+  state: string;
+  /** Its partitions in this session ("topic-p"). */
+  partitions: string[];
+  /** Marked but not yet committed: ["topic-p", next offset]. */
+  marked: [string, number][];
+  consumed: number;
+}
+
+export interface KafkaGroupRow {
+  topic: string;
+  partition: number;
+  /** The committed offset (null: none yet). */
+  current_offset: number | null;
+  log_end_offset: number;
+  lag: number | null;
+  consumer_id: string | null;
+}
+
+export interface KafkaCounts {
+  produced: number;
+  sending: number;
+  acked: number;
+  failed: number;
+  lost_after_ack: number;
+  lost_unclean: number;
+  lost_unacked: number;
+  deleted_by_retention: number;
+  consumed: number;
+  duplicates: number;
+  skipped: number;
 }
 
 export interface NsqView {
@@ -623,7 +739,18 @@ export type EventKind =
   | "nsq_unregister"
   | "nsq_lookup"
   | "nsq_discovered"
-  | "nsq_heartbeat_timeout";
+  | "nsq_heartbeat_timeout"
+  | "kafka_send"
+  | "kafka_acked"
+  | "kafka_send_failed"
+  | "kafka_fetched"
+  | "kafka_broker_crash"
+  | "kafka_broker_restart"
+  | "kafka_election"
+  | "kafka_isr"
+  | "kafka_lost"
+  | "kafka_group"
+  | "kafka_out_of_range";
 
 export interface EventView {
   seq: number;

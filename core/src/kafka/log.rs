@@ -215,10 +215,13 @@ impl Log {
             .segments
             .partition_point(|s| s.base_offset <= from)
             .saturating_sub(1);
-        Ok(self.segments[i..]
+        // Offsets are contiguous within a segment: start at `from`'s index
+        // directly (no walk from the segment's base).
+        let first = &self.segments[i];
+        let skip = (from.saturating_sub(first.base_offset) as usize).min(first.records.len());
+        Ok(first.records[skip..]
             .iter()
-            .flat_map(|s| s.records.iter())
-            .skip_while(move |r| r.offset < from))
+            .chain(self.segments[i + 1..].iter().flat_map(|s| s.records.iter())))
     }
 
     /// Drops every record at or above `offset` (KIP-101 truncation). Below
