@@ -104,4 +104,4 @@ fn stepping_warm_worlds_allocates_nothing() {
 /// Today's bound for the NSQ hot path (see the test).
 const NSQ_ALLOCATIONS_PER_EVENT: f64 = 0.02;
 /// Today's bound for the Kafka hot path (see the test).
-const KAFKA_ALLOCATIONS_PER_EVENT: f64 = 0.6;
+const KAFKA_ALLOCATIONS_PER_EVENT: f64 = 0.35;

@@ -259,11 +259,14 @@ impl KafkaWorld {
         let Some(leader) = ps.repl.leader() else { return };
         let hw = ps.repl.high_watermark();
         let ready = |p: &Parked| p.offset < hw || (expired && p.since + FETCH_WAIT <= now);
-        let due: Vec<Parked> = ps.parked_fetches.iter().copied().filter(ready).collect();
+        let mut due = std::mem::take(&mut self.parked_scratch);
+        due.clear();
+        due.extend(ps.parked_fetches.iter().copied().filter(ready));
         ps.parked_fetches.retain(|p| !ready(p));
-        for p in due {
+        for p in &due {
             self.fetch_reply(leader, p.who as u16, p.epoch, part, p.offset, None, kit);
         }
+        self.parked_scratch = due;
     }
 
     pub(super) fn fetch_wait_due(&mut self, part: u32, kit: &mut Kit) {

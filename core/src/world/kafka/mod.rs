@@ -340,6 +340,9 @@ pub(crate) struct KafkaWorld {
     pub(crate) isr_scratch: Vec<crate::kafka::replication::IsrChange>,
     /// Consumer groups (coordinator and members).
     pub(crate) groups: Vec<group::GroupState>,
+    /// Reused buffers of the hot path (no allocation per event).
+    pub(crate) ack_scratch: Vec<PendingAck>,
+    pub(crate) parked_scratch: Vec<Parked>,
 }
 
 impl KafkaWorld {
@@ -452,6 +455,8 @@ impl KafkaWorld {
             book: KafkaBook::new(nparts),
             isr_scratch: Vec::new(),
             groups,
+            ack_scratch: Vec::new(),
+            parked_scratch: Vec::new(),
         }
     }
 

@@ -144,11 +144,14 @@ impl KafkaWorld {
             return;
         }
         let hw = ps.repl.high_watermark();
-        let done: Vec<PendingAck> = ps.pending.iter().copied().filter(|a| a.offset < hw).collect();
+        let mut done = std::mem::take(&mut self.ack_scratch);
+        done.clear();
+        done.extend(ps.pending.iter().copied().filter(|a| a.offset < hw));
         ps.pending.retain(|a| a.offset >= hw);
-        for a in done {
+        for a in &done {
             self.respond(leader, a.g, part, Ok(a.offset), kit);
         }
+        self.ack_scratch = done;
     }
 
     /// acks=all requests past their deadline fail with REQUEST_TIMED_OUT.
@@ -216,11 +219,14 @@ impl KafkaWorld {
         if ps.parked_followers.is_empty() {
             return;
         }
-        let due: Vec<Parked> = ps.parked_followers.iter().copied().filter(|p| all || p.since + FETCH_WAIT <= now).collect();
+        let mut due = std::mem::take(&mut self.parked_scratch);
+        due.clear();
+        due.extend(ps.parked_followers.iter().copied().filter(|p| all || p.since + FETCH_WAIT <= now));
         ps.parked_followers.retain(|p| !(all || p.since + FETCH_WAIT <= now));
-        for p in due {
+        for p in &due {
             self.send_replica_data(p.who, leader, part, p.offset, kit);
         }
+        self.parked_scratch = due;
     }
 
     pub(super) fn follower_wait_due(&mut self, part: u32, kit: &mut Kit) {
