@@ -108,6 +108,18 @@ pub enum Command {
     /// next owner), `leave` (`Close()`: final commit, LeaveGroup) or
     /// `start` (a new process joins). `member` counts from 1.
     KafkaMember { group: String, member: u32, action: KafkaMemberAction },
+    /// Changes a topic's retention (`retention.ms` and/or
+    /// `retention.bytes`, as `kafka-configs.sh --alter` does); it applies
+    /// at the brokers' next retention check.
+    KafkaRetention {
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retention: Option<SimDuration>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retention_bytes: Option<u64>,
+    },
+    /// Changes a producer's `RequiredAcks` for its next requests.
+    KafkaAcks { producer: String, acks: crate::kafka::spec::AcksSpec },
 }
 
 /// What happens to a group member.
@@ -178,12 +190,22 @@ impl Command {
             Command::KafkaBrokerCrash { broker } => format!("broker-{broker} crashed"),
             Command::KafkaBrokerRestart { broker } => format!("broker-{broker} restarted"),
             Command::KafkaMember { group, member, action } => format!("{}-{member}: {action:?}", echo(group)).to_lowercase(),
+            Command::KafkaRetention { topic, retention, retention_bytes } => format!(
+                "topic {} retention set to {}{}",
+                echo(topic),
+                retention.map_or("unchanged".to_string(), |d| d.to_string()),
+                retention_bytes.map_or(String::new(), |b| format!(", {b} bytes"))
+            ),
+            Command::KafkaAcks { producer, acks } => format!("producer {} now uses {}", echo(producer), acks.sarama()),
         }
     }
 
     /// Whether the command acts on the Kafka part of a world.
     pub fn is_kafka(&self) -> bool {
-        matches!(self, Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. })
+        matches!(
+            self,
+            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. }
+        )
     }
 
     /// Whether the command acts on the NSQ part of a world.

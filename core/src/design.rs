@@ -101,7 +101,9 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             | Command::NsqTombstone { .. }
             | Command::KafkaBrokerCrash { .. }
             | Command::KafkaBrokerRestart { .. }
-            | Command::KafkaMember { .. } => {}
+            | Command::KafkaMember { .. }
+            | Command::KafkaRetention { .. }
+            | Command::KafkaAcks { .. } => {}
         }
     }
     if s.validate().is_err() {

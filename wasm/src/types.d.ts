@@ -120,7 +120,12 @@ export type Command =
   | { op: "nsq_tombstone"; topic: string; nsqd: string }
   | { op: "kafka_broker_crash"; broker: number }
   | { op: "kafka_broker_restart"; broker: number }
-  | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction };
+  | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
+  | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
+  | { op: "kafka_acks"; producer: string; acks: KafkaAcks };
+
+/** sarama's RequiredAcks: NoResponse, WaitForLocal, WaitForAll. */
+export type KafkaAcks = "none" | "local" | "all";
 
 /** What happens to a consumer group member (`kafka_member`). */
 export type KafkaMemberAction = "start" | "crash" | "leave";

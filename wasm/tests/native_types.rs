@@ -367,6 +367,8 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"kafka_broker_crash","broker":1}"#,
         r#"{"op":"kafka_broker_restart","broker":1}"#,
         r#"{"op":"kafka_member","group":"workers","member":3,"action":"start"}"#,
+        r#"{"op":"kafka_retention","topic":"events","retention":"20s","retention_bytes":5000}"#,
+        r#"{"op":"kafka_acks","producer":"producer","acks":"all"}"#,
     ];
     let declared = command_fields(TS_TYPES);
     let mut ops = BTreeSet::new();

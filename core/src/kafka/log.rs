@@ -141,6 +141,12 @@ impl Log {
     pub fn config(&self) -> &LogConfig {
         &self.config
     }
+    /// Changes retention (`kafka-configs.sh --alter`); segments already
+    /// written keep their size.
+    pub fn set_retention(&mut self, retention: Option<SimDuration>, retention_bytes: Option<u64>) {
+        self.config.retention = retention;
+        self.config.retention_bytes = retention_bytes;
+    }
     /// Log end offset: the next offset to write.
     pub fn leo(&self) -> u64 {
         self.leo

@@ -68,6 +68,30 @@ impl World {
                 }
                 self.kafka_member(g, m, action, now);
             }
+            Command::KafkaRetention { ref topic, retention, retention_bytes } => {
+                let Some((ti, _)) = kw.spec.topic(topic) else {
+                    return Err(CommandError::NotApplicable(format!("no Kafka topic named {}", crate::time::echo(topic))));
+                };
+                if retention.is_none() && retention_bytes.is_none() {
+                    return Err(CommandError::NotApplicable("give retention and/or retention_bytes".into()));
+                }
+                if retention == Some(crate::time::SimDuration::ZERO) {
+                    return Err(CommandError::NotApplicable("retention must be longer than 0".into()));
+                }
+                for ps in kw.parts.iter_mut().filter(|p| usize::from(p.topic) == ti) {
+                    for log in &mut ps.logs {
+                        let c = *log.config();
+                        log.set_retention(retention.or(c.retention), retention_bytes.or(c.retention_bytes));
+                    }
+                }
+            }
+            Command::KafkaAcks { ref producer, acks } => {
+                let Some(i) = kw.spec.producers.iter().position(|p| &p.name == producer) else {
+                    return Err(CommandError::NotApplicable(format!("no Kafka producer named {}", crate::time::echo(producer))));
+                };
+                kw.producers[i].acks = acks.acks();
+                kw.spec.producers[i].acks = acks;
+            }
             _ => return Err(CommandError::NotApplicable("not a Kafka command".into())),
         }
         Ok(())
