@@ -21,6 +21,9 @@ fn ch() -> impl Strategy<Value = String> {
         1 => Just("nope".to_owned()),
         // An NSQ consumer's channel (go-nsq's): live edits of it are refused.
         4 => Just("k0.incoming".to_owned()),
+        // A Kafka async producer's channels (sarama's Input(), Successes()).
+        2 => Just("ap.input".to_owned()),
+        1 => Just("ap.successes".to_owned()),
     ]
 }
 
@@ -123,6 +126,9 @@ fn leaf() -> impl Strategy<Value = Value> {
         // A redundant pair, and an MPUB batch.
         1 => prop_oneof![Just(json!(["n0", "n1"])), Just(json!(["n1", "n0"])), Just(json!(["n0", "n0"]))].prop_map(|n| json!({"publish": {"nsqd": n, "topic": "events"}})),
         1 => (prop_oneof![Just("n0"), Just("n1")], 0u32..6).prop_map(|(n, b)| json!({"publish": {"nsqd": n, "topic": "events", "batch": b}})),
+        // sarama's SyncProducer.SendMessage (the names of `kafka()`).
+        1 => (prop_oneof![8 => Just("sp"), 1 => Just("ap"), 1 => Just("nope")], prop_oneof![6 => Just("kt0"), 3 => Just("kt1"), 1 => Just("bad topic")])
+            .prop_map(|(p, t)| json!({"kafka_send": {"producer": p, "topic": t}})),
     ]
 }
 
@@ -269,7 +275,101 @@ fn shaped_command() -> impl Strategy<Value = Value> {
         (3, target().prop_map(|g| json!({"op": "pause", "goroutine": g})).boxed()),
         (3, target().prop_map(|g| json!({"op": "resume", "goroutine": g})).boxed()),
         (5, nsq_command().boxed()),
+        (4, kafka_command().boxed()),
     ])
+}
+
+/// A Kafka command on the brokers (1-3) and the group (`kg`, members 1-3)
+/// of `kafka()`, or on ones that do not exist.
+fn kafka_command() -> impl Strategy<Value = Value> {
+    let broker = prop_oneof![8 => 1u32..=3, 1 => Just(0u32), 1 => Just(9u32)];
+    let group = prop_oneof![8 => Just("kg"), 1 => Just("nope")];
+    let member = prop_oneof![8 => 1u32..=3, 1 => Just(0u32), 1 => Just(40u32)];
+    let action = prop_oneof![Just("crash"), Just("leave"), Just("start"), Just("explode")];
+    prop_oneof![
+        3 => broker.clone().prop_map(|b| json!({"op": "kafka_broker_crash", "broker": b})),
+        3 => broker.prop_map(|b| json!({"op": "kafka_broker_restart", "broker": b})),
+        4 => (group, member, action).prop_map(|(g, m, a)| json!({"op": "kafka_member", "group": g, "member": m, "action": a})),
+    ]
+}
+
+/// A small `kafka` section: 1-3 brokers, topics `kt0` (and `kt1`), the
+/// sync producer `sp` (used by `kafka_send`), sometimes the async producer
+/// `ap` (on `kt0`), a partition consumer `pc` and a group `kg`; plus the
+/// goroutines that use them. Values are mostly valid, now and then not.
+pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
+    let topic = (prop_oneof![10 => 1u32..=3, 1 => Just(0u32), 1 => Just(65u32)], 1u32..=3, 1u32..=3);
+    let asyncp = prop::option::weighted(0.4, (prop_oneof![4 => 0u32..4, 2 => Just(256u32), 1 => Just(5000u32)], any::<bool>(), any::<bool>(), any::<bool>()));
+    let consumer = prop::option::weighted(0.6, (prop_oneof![Just(json!("newest")), Just(json!("oldest")), Just(json!(3)), Just(json!(u64::MAX))], dist(), 0u32..4));
+    let group = prop::option::weighted(0.6, (prop_oneof![10 => 1u32..=3, 1 => Just(0u32), 1 => Just(40u32)], any::<bool>(), prop::option::of(0u32..=3), any::<bool>(), dist()));
+    (
+        prop_oneof![10 => 1u32..=3, 1 => Just(0u32)],
+        prop::collection::vec(topic, 1..=2),
+        prop_oneof![Just("none"), Just("local"), Just("all")],
+        prop_oneof![Just("hash"), Just("random"), Just("round_robin"), Just("manual")],
+        prop_oneof![3 => Just(json!("exp(1ms)")), 1 => Just(json!("250us")), 1 => Just(json!(0))],
+        asyncp,
+        consumer,
+        group,
+        (any::<bool>(), prop::option::weighted(0.3, prop_oneof![Just("1s"), Just("100ms")]), prop::option::weighted(0.3, (1u64..20, 100u64..5_000))),
+        (dist(), 1u32..3),
+    )
+        .prop_map(|(brokers, topics, acks, partitioner, latency, asyncp, consumer, group, (unclean, lag, retention), (interval, senders))| {
+            let b = brokers.max(1);
+            let topics: Vec<Value> = topics
+                .into_iter()
+                .enumerate()
+                .map(|(i, (p, rf, isr))| {
+                    let rf = rf.min(b);
+                    let mut t = json!({"name": format!("kt{i}"), "partitions": p, "replication_factor": rf, "min_insync_replicas": isr.min(rf)});
+                    if let Some((secs, seg)) = retention {
+                        t["retention"] = json!(format!("{secs}s"));
+                        t["segment_bytes"] = json!(seg);
+                    }
+                    t
+                })
+                .collect();
+            let mut producers = vec![json!({"name": "sp", "acks": acks, "partitioner": partitioner, "keys": 4})];
+            let mut goroutines = vec![json!({"name": "ks", "count": senders, "behavior": {"program": [
+                {"forever": [{"sleep": interval.clone()}, {"kafka_send": {"producer": "sp", "topic": "kt0"}}]}
+            ]}})];
+            if let Some((buf, successes, errors, reader)) = asyncp {
+                producers.push(json!({"name": "ap", "kind": "async", "topic": "kt0", "acks": acks, "channel_buffer_size": buf,
+                                      "return_successes": successes, "return_errors": errors}));
+                goroutines.push(json!({"name": "ka", "behavior": {"program": [{"forever": [{"sleep": interval}, {"send": "ap.input"}]}]}}));
+                if reader {
+                    let mut cases = vec![];
+                    if successes {
+                        cases.push(json!({"recv": "ap.successes"}));
+                    }
+                    if errors {
+                        cases.push(json!({"recv": "ap.errors"}));
+                    }
+                    if !cases.is_empty() {
+                        goroutines.push(json!({"name": "kr", "behavior": {"program": [{"forever": [{"select": {"cases": cases}}]}]}}));
+                    }
+                }
+            }
+            let mut k = json!({"brokers": brokers, "latency": latency, "unclean_leader_election": unclean, "topics": topics, "producers": producers});
+            if let Some(l) = lag {
+                k["replica_lag_max"] = json!(l);
+            }
+            if retention.is_some() {
+                k["retention_check_interval"] = json!("500ms");
+            }
+            if let Some((offset, work, buf)) = consumer {
+                k["consumers"] = json!([{"name": "pc", "topic": "kt0", "offset": offset, "work": work, "channel_buffer_size": buf}]);
+            }
+            if let Some((members, two, start, lp, work)) = group {
+                let mut g = json!({"name": "kg", "topics": if two { json!(["kt0", "kt1"]) } else { json!(["kt0"]) }, "members": members,
+                                   "work": work, "consume_loop": lp, "session_timeout": "2s", "heartbeat_interval": "500ms", "auto_commit_interval": "200ms"});
+                if let Some(s) = start {
+                    g["start_members"] = json!(s);
+                }
+                k["groups"] = json!([g]);
+            }
+            (k, goroutines)
+        })
 }
 
 /// An NSQ command on the nodes (n0, n1), consumers (k0, k1), topics and
@@ -367,8 +467,11 @@ pub fn case() -> impl Strategy<Value = Case> {
     let consumer = (prop_oneof![4 => Just("events"), 1 => Just("t.1#ephemeral")], prop_oneof![3 => Just("archive"), 1 => Just("c#ephemeral")], 0u64..6, 1u32..4, dist(), prop_oneof![3 => Just(vec!["n0"]), 1 => Just(vec!["n0", "n1"])])
         .prop_map(|(t, c, mif, h, work, nodes)| json!({"topic": t, "channel": c, "max_in_flight": mif, "handlers": h, "work": work, "nsqd": nodes, "failure_rate": 0.2, "requeue_delay": "30ms", "backoff_multiplier": "10ms", "lookupd_poll_interval": "50ms"}));
     let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2, prop::collection::vec(consumer, 0..3), prop_oneof![3 => Just(None), 1 => Just(Some("20ms"))]));
-    (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq).prop_map(
-        |((seed, sample, stop, trace), caps, groups, commands, actions, nsq)| {
+    (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq, prop::option::weighted(0.3, kafka())).prop_map(
+        |((seed, sample, stop, trace), caps, mut groups, commands, actions, nsq, kafka)| {
+            if let Some((_, extra)) = &kafka {
+                groups.extend(extra.iter().cloned());
+            }
             let channels: Vec<Value> = caps.iter().enumerate().map(|(i, c)| json!({"name": format!("c{i}"), "capacity": c})).collect();
             let mut s = json!({
                 "seed": seed,
@@ -400,6 +503,9 @@ pub fn case() -> impl Strategy<Value = Case> {
                     })
                     .collect();
                 s["nsq"] = json!({"latency": latency, "nsqd": nodes, "consumers": consumers});
+            }
+            if let Some((k, _)) = kafka {
+                s["kafka"] = k;
             }
             Case { scenario: s, actions }
         },

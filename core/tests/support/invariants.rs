@@ -57,6 +57,9 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
             prop_assert_eq!(g.finished + g.live + lost, g.published, "guarantees of {}/{}", g.topic, g.channel);
         }
     }
+    if let Some(k) = &s.kafka {
+        check_kafka(k)?;
+    }
     let buffered: u64 = s.channels.iter().map(|c| u64::from(c.len)).sum();
     let held = s.goroutines.iter().filter(|g| g.held.is_some()).count() as u64;
     prop_assert_eq!(t.live, buffered + held, "every live message is buffered or held by exactly one goroutine");
@@ -128,6 +131,49 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
     if let Some(d) = &s.deadlock {
         for st in &d.stuck {
             prop_assert!(s.goroutines.iter().any(|g| g.id == st.goroutine && g.state.is_blocked()), "{} flagged stuck but not blocked", st.name);
+        }
+    }
+    Ok(())
+}
+
+/// Kafka invariants that hold in every snapshot: every produced record in
+/// exactly one state; per partition log start <= HW <= log end, the ISR
+/// within the replicas, a leader only on a live broker; partition
+/// consumers never past the HW; per group each partition owned by at most
+/// one member, committed offsets never past the HW.
+pub fn check_kafka(k: &queuelab::world::KafkaView) -> Result<(), TestCaseError> {
+    let g = k.guarantees;
+    prop_assert_eq!(g.sending + g.acked + g.failed + g.lost_after_ack + g.lost_unclean + g.lost_unacked, g.produced, "kafka records: {:?}", g);
+    for p in &k.partitions {
+        // log_start and log_end are the leader's log's (0 when offline).
+        if p.leader.is_some() {
+            prop_assert!(p.log_start <= p.high_watermark && p.high_watermark <= p.log_end, "kafka offsets: {:?}", p);
+        }
+        prop_assert!(p.isr.iter().all(|b| p.replicas.contains(b)), "kafka ISR outside the replicas: {:?}", p);
+        if let Some(l) = p.leader {
+            prop_assert!(p.live.contains(&l), "kafka: a dead leader: {:?}", p);
+        }
+    }
+    for c in &k.consumers {
+        if let (Some(o), Some(p)) = (c.offset, k.partitions.iter().find(|p| p.topic == c.topic && p.partition == c.partition)) {
+            // An absolute start offset is shown before the first fetch
+            // answers it (out of range: the consumer stops); an unclean
+            // election may pull the HW below what was read.
+            let fresh = c.consumed == 0;
+            prop_assert!(o <= p.high_watermark || c.stopped || fresh || k.unclean_leader_election, "kafka: {:?} past the HW of {:?}", c, p);
+        }
+    }
+    for grp in &k.groups {
+        let mut owners = HashMap::new();
+        for m in &grp.members {
+            for p in &m.partitions {
+                prop_assert!(owners.insert(p.clone(), m.id.clone()).is_none(), "kafka group {}: {} has two owners", grp.name, p);
+            }
+        }
+        for r in &grp.rows {
+            if let Some(o) = r.current_offset {
+                prop_assert!(o <= r.log_end_offset, "kafka group {}: committed past the HW: {:?}", grp.name, r);
+            }
         }
     }
     Ok(())

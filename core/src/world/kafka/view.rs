@@ -71,7 +71,7 @@ pub struct KafkaGroupRow {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaMemberView {
     pub id: String,
-    /// running, joining, rebalancing, idle, crashed, left, stopped
+    /// running, joining, rebalancing, idle, down (crashed or left), stopped (Consume returned)
     pub state: String,
     /// Its partitions in this session (`topic-p`).
     pub partitions: Vec<String>,
@@ -129,7 +129,9 @@ impl KafkaWorld {
             .parts
             .iter()
             .map(|ps| {
-                let leader_log = ps.leader_log();
+                // Without a leader (every replica down), the longest log
+                // still says what the partition holds.
+                let leader_log = ps.leader_log().or_else(|| ps.logs.iter().max_by_key(|l| l.leo()));
                 KafkaPartitionView {
                     topic: self.spec.topics[usize::from(ps.topic)].name.clone(),
                     partition: ps.index,
