@@ -6,7 +6,8 @@
 // Frame: advance(wall dt × speed) -> snapshot() -> take_events() ->
 //        stage (canvas), inspector, controls, charts, event log; for NSQ
 //        runs (`snapshot.nsq`) also the nsqadmin and guarantees panels, the
-//        NSQ controls and the NSQ charts.
+//        NSQ controls and the NSQ charts; for Kafka runs (`snapshot.kafka`)
+//        the consumer-groups, topics and guarantees panels and the Kafka controls.
 // `?bench[=preset][&speed=N]`: runs the preset for ~10 s of wall time and
 // writes per-frame work time { p50, p95, max, frames } to #bench-result and
 // window.__benchResult.
@@ -22,6 +23,8 @@ import { createNsqAdmin } from './nsqadmin.js';
 import { createGuarantees } from './guarantees.js';
 import { createNsqControls } from './nsq-controls.js';
 import { createNsqCharts } from './nsq-charts.js';
+import { createKafkaPanels } from './kafka-panels.js';
+import { createKafkaControls } from './kafka-controls.js';
 import { encodeShare, decodeShare } from './share.js';
 
 const $ = (id) => document.getElementById(id);
@@ -79,6 +82,8 @@ let nsqadmin;
 let guarantees;
 let nsqControls;
 let nsqCharts;
+let kafkaPanels;
+let kafkaControls;
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
 // --- errors ----------------------------------------------------------------
@@ -389,6 +394,8 @@ function afterReset() {
   guarantees.reset();
   nsqControls.reset();
   nsqCharts.reset();
+  kafkaPanels.reset();
+  kafkaControls.reset();
   state.sampleT = -1;
   state.snap = null;
   state.dirty = true;
@@ -398,6 +405,7 @@ function afterReset() {
   stage.select(null);
   const snap = state.pg.snapshot();
   showNsq(Boolean(snap.nsq));
+  showKafka(Boolean(snap.kafka));
   charts.reset(snap.channels.map((c) => c.name));
   state.chartKey = snap.channels.map((c) => c.name).join('\u0000');
   // Start with a goroutine selected so the inspector explains something at
@@ -572,6 +580,17 @@ function showNsq(on) {
   if (legendNsq) legendNsq.hidden = !on;
 }
 
+/** The Kafka panels and controls show only for a run with Kafka. */
+function showKafka(on) {
+  const area = $('kafka-area');
+  if (area.hidden === !on) return;
+  area.hidden = !on;
+  document.querySelector('.layout').dataset.kafka = String(on);
+  $('kafka-controls').hidden = !on;
+  const legend = $('legend-kafka');
+  if (legend) legend.hidden = !on;
+}
+
 /** Picker groups, in this order; a preset's `system` picks one. */
 const SYSTEM_GROUPS = [['go', 'Go channels'], ['nsq', 'NSQ'], ['kafka', 'Kafka']];
 
@@ -707,8 +726,9 @@ function updateTotals(snap) {
     ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
   ];
   if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
-  // Handed to NSQ by a Publish that returned OK: part of the sum too.
-  if (t.published) items.splice(6, 0, ['published to NSQ', String(t.published)]);
+  // Handed to NSQ by a Publish that returned OK (or acked by Kafka): part
+  // of the sum too.
+  if (t.published) items.splice(6, 0, [snap.kafka ? 'acked by Kafka' : 'published to NSQ', String(t.published)]);
   const dl = $('totals');
   const key = items.map((x) => x[0]).join('|');
   if (dl.dataset.key !== key) {
@@ -791,6 +811,15 @@ function buildLegend() {
     + 'Tokens: a number is the attempt of a redelivery, R a requeue (REQ), × a MaxAttempts FIN, a clock a timeout flying back to the queue; green ones are FINs. '
     + 'A hatched box with a cross is down or crashed, a dashed one stopped; a link with a cross is cut.';
   ul.append(nsqNote);
+  // What the Kafka view's marks mean (shown for a run with Kafka).
+  const kafkaNote = document.createElement('li');
+  kafkaNote.className = 'legend-note';
+  kafkaNote.id = 'legend-kafka';
+  kafkaNote.hidden = true;
+  kafkaNote.textContent = 'Kafka: each replica\'s log strip is dotted below the log start (deleted), solid up to the high watermark (committed, the tick), '
+    + 'striped from the HW to its log end (written, not committed yet). The leader has a bar on its left; a dashed red strip is out of the ISR. '
+    + 'A hatched broker or member with a cross is down; a dashed member with a pause sign is idle (no partition).';
+  ul.append(kafkaNote);
   legend.replaceChildren(ul);
 }
 
@@ -948,6 +977,11 @@ function frame(now) {
       nsqadmin.update(snap);
       guarantees.update(snap, pg);
       nsqControls.update(snap);
+    }
+    showKafka(Boolean(snap.kafka));
+    if (snap.kafka) {
+      kafkaPanels.update(snap);
+      kafkaControls.update(snap);
     }
     updateBanner(snap);
     refreshTimeline();
@@ -1168,6 +1202,8 @@ async function main() {
   guarantees = createGuarantees($('guarantees'));
   nsqControls = createNsqControls($('nsq-controls'), { onCommand: sendCommand });
   nsqCharts = createNsqCharts($('nsq-charts'));
+  kafkaPanels = createKafkaPanels({ groups: $('kafka-groups'), topics: $('kafka-topics'), guarantees: $('kafka-guarantees') });
+  kafkaControls = createKafkaControls($('kafka-controls'), { onCommand: sendCommand });
   timeline = createTimeline($('timeline'), {
     onSeek: (t) => seekTo(t),
     onBack: stepBack,

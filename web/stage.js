@@ -2,7 +2,9 @@
 // world is drawn by the Go view (views/go.js: goroutines and channels as a
 // pipeline); a world with NSQ by the NSQ view (views/nsq.js: publishers,
 // nsqd nodes with their topics and channels, consumers with their handler
-// goroutines), which draws goroutines with the same cards. The look of
+// goroutines), which draws goroutines with the same cards; a world with
+// Kafka by the Kafka view (views/kafka.js: the Go parts above, then
+// producers, brokers with their partition logs, consumer groups). The look of
 // things (cards, icons, slots, tokens, tooltips) is draw.js's; this module
 // owns the canvas: its size, theme, selection, hover, highlight and the
 // accessible list that says in words what the canvas shows.
@@ -28,6 +30,7 @@ import { setText } from './dom.js';
 import { STATES, createLabeler, readTheme, createPainter } from './draw.js';
 import { createGoView } from './views/go.js';
 import { createNsqView } from './views/nsq.js';
+import { createKafkaView } from './views/kafka.js';
 
 export { STATES, roleWord, LEGEND, fmtDuration, splitLabel, createLabeler, readTheme, drawIcon, iconCanvas, paintIconCanvas } from './draw.js';
 export { groupEdges } from './views/go.js';
@@ -52,6 +55,9 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   const P = createPainter(S);
   const goView = createGoView(S, P);
   const nsqView = createNsqView(S, P);
+  const kafkaView = createKafkaView(S, P);
+  /** The view that draws a snapshot: Kafka's, NSQ's, or Go's. */
+  const viewFor = (snap) => (snap.kafka ? kafkaView : snap.nsq ? nsqView : goView);
   let view = goView; // the view of the last frame
   let hover = null; // { x, y }
   let flashUntil = 0;
@@ -186,7 +192,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   // --- frame ---------------------------------------------------------------
 
   function draw(snap, now) {
-    const next = snap.nsq ? nsqView : goView;
+    const next = viewFor(snap);
     if (next !== view) { view.reset(); view = next; }
     S.top = 0;
     let need = view.prepare(snap, S.height);
@@ -230,7 +236,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   return {
     render(snap, events, now, { forceList = false } = {}) {
       lastSnap = snap;
-      const next = snap.nsq ? nsqView : goView;
+      const next = viewFor(snap);
       if (next !== view) { view.reset(); view = next; }
       // Tokens need a layout: the first frame of a world only lays out.
       if (events && events.length && view.layout) view.addTokens(events, snap, now);
@@ -262,13 +268,14 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     reset() {
       goView.reset();
       nsqView.reset();
+      kafkaView.reset();
       S.labeler.clear();
       flashTarget = null;
       listKey = '';
     },
     setReducedMotion(on) {
       S.reducedMotion = on;
-      if (on) { goView.clearTokens(); nsqView.clearTokens(); }
+      if (on) { goView.clearTokens(); nsqView.clearTokens(); kafkaView.clearTokens(); }
     },
     refreshTheme() {
       S.theme = readTheme();

@@ -32,7 +32,7 @@ test('an NSQ preset shows the nsqadmin and guarantees panels, NSQ controls and c
   await openPage(page);
   // Presets are grouped by system.
   const groups = await page.locator('#preset optgroup').evaluateAll((gs) => gs.map((g) => [g.label, g.querySelectorAll('option').length]));
-  expect(groups.map((g) => g[0])).toEqual(['Go channels', 'NSQ']);
+  expect(groups.map((g) => g[0])).toEqual(['Go channels', 'NSQ', 'Kafka']);
   await expect(page.locator('#preset optgroup[label="NSQ"] option[value="nsq-single"]')).toHaveCount(1);
   await expect(page.locator('#preset optgroup[label="Go channels"] option[value="backpressure"]')).toHaveCount(1);
   await expect(page.locator('#nsq-area')).toBeHidden();

@@ -356,7 +356,12 @@ impl GoRuntime {
                 return false;
             }
             Op::KafkaMark { fetcher } => {
+                // `ConsumeClaim` is done with the record: marked, and its
+                // Go journey ends (handled).
                 k.syscalls.push(Syscall::KafkaMark { g, fetcher });
+                if let Some(m) = self.gs[gi].held.take() {
+                    k.ledger.finished_by(m, g, now);
+                }
                 self.gs[gi].pc += 1;
             }
             Op::End => {

@@ -523,7 +523,11 @@ impl fmt::Display for Summary {
             t.filtered,
             t.dropped,
             t.live,
-            if t.published > 0 { format!(", published to NSQ {}", t.published) } else { String::new() }
+            match (t.published, self.kafka.is_some()) {
+                (0, _) => String::new(),
+                (n, true) => format!(", acked by Kafka {n}"),
+                (n, false) => format!(", published to NSQ {n}"),
+            }
         );
         let _ = writeln!(out, "throughput  {:.2} deliveries per virtual second", self.throughput_per_s);
         let _ = writeln!(out, "latency     produce -> receive:   {}", percentiles_line(&self.delivery_latency));

@@ -1,0 +1,294 @@
+// Kafka in the playground (issue 15): every Kafka preset is drawn by the
+// Kafka view (brokers, partitions and members in the canvas and, in words,
+// in the stage list) with its panels and controls, and runs without page
+// errors; the AsyncProducer hang shows main stuck on producer.input and
+// names producer.successes; acks=1 loses acknowledged records when the
+// leader dies and acks=all does not; a rebalance raises the generation;
+// members beyond the partition count are idle; a broker crashed from the
+// controls is drawn down and listed down; hostile names are text; every
+// control has an accessible name. Screenshots:
+// test-results/kafka-<preset>-1280.png and -400.png.
+import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem } from './helpers.mjs';
+
+test.describe.configure({ timeout: 180_000 });
+
+async function kafkaPresets(page) {
+  return page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v.startsWith('kafka-')));
+}
+
+/** Plays until virtual time `us` (or the run ends), then pauses. */
+async function runTo(page, us, speed = 4) {
+  await setSpeed(page, speed);
+  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
+  await expect
+    .poll(async () => {
+      const t = await clockUs(page);
+      const status = await page.locator('#status').textContent();
+      return t >= us || !/running/i.test(status || 'running');
+    }, { timeout: 90_000, intervals: [50] })
+    .toBe(true);
+  await pause(page);
+  await page.waitForTimeout(350); // the last frame, the panels and the 250 ms list refresh
+}
+
+/** The rows of the Kafka table captioned `caption` (in #kafka-area), as { header: cell text } objects. */
+async function tableRows(page, caption) {
+  return page.locator('#kafka-area').evaluate((box, cap) => {
+    const table = [...box.querySelectorAll('table')].find((t) => t.caption && t.caption.textContent === cap);
+    if (!table || table.hidden) return [];
+    const heads = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    return [...table.tBodies[0].rows].map((tr) => Object.fromEntries(heads.map((h, i) => [h, tr.cells[i] ? tr.cells[i].textContent : ''])));
+  }, caption);
+}
+
+async function figure(page, key) {
+  const text = await page.locator(`[data-kafka-figure="${key}"]`).textContent();
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new Error(`figure ${key} is not a number: ${text}`);
+  return n;
+}
+
+async function openKafka(page, preset) {
+  await openPage(page);
+  await selectPreset(page, preset);
+  await expect(page.locator('#kafka-area')).toBeVisible();
+}
+
+test('every Kafka preset is drawn by the Kafka view, with its panels and controls, and runs without errors', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await openPage(page);
+  const presets = await kafkaPresets(page);
+  expect(presets.length).toBeGreaterThanOrEqual(10);
+  for (const name of presets) {
+    await selectPreset(page, name);
+    await expect(page.locator('#kafka-area'), name).toBeVisible();
+    await expect(page.locator('#kafka-controls'), name).toBeVisible();
+    await expect(page.locator('#nsq-area'), name).toBeHidden();
+    await runTo(page, 1_500_000, 5);
+    // The canvas says what it shows, and the list has brokers and partitions in words.
+    await expect(page.locator('#stage')).toHaveAttribute('aria-label', /Kafka: \d+ broker\(s\)/);
+    await expect.poll(async () => (await stageListTexts(page)).some((t) => /^broker broker-\d: (up, leader of \d+ partition\(s\)|down)$/.test(t)), name).toBe(true);
+    await expect.poll(async () => (await stageListTexts(page)).some((t) => /^partition \S+-0: leader broker-\d/.test(t)), name).toBe(true);
+    const rows = await tableRows(page, 'Partitions (kafka-topics.sh --describe)');
+    expect(rows.length, name).toBeGreaterThan(0);
+    expect(rows[0].Leader, name).toMatch(/^broker-\d$/);
+    expect(Number(rows[0].LEO), name).toBeGreaterThanOrEqual(Number(rows[0].HW));
+  }
+  // Back to a Go preset: the Kafka parts go away.
+  await selectPreset(page, 'backpressure');
+  await expect(page.locator('#kafka-area')).toBeHidden();
+  await expect(page.locator('#kafka-controls')).toBeHidden();
+});
+
+test('AsyncProducer without a Successes reader: main is stuck on producer.input and the wait-for list names producer.successes', async ({ page }) => {
+  await openKafka(page, 'kafka-async-hang');
+  await runTo(page, 3_000_000, 5);
+  const main = goroutineItem(page, 'main');
+  await expect(main).toContainText('producer.input');
+  await expect(main).toContainText(/stuck|blocked/);
+  const banner = page.locator('#deadlock-banner');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('producer.successes');
+  await expect(banner).toContainText('main');
+  // The producer's channels are drawn (and listed) with their buffers: input full.
+  const input = page.locator('#stage-list li[data-channel="producer.input"]');
+  await expect(input).toHaveCount(1);
+  // The producer sent what fit and nothing was acked back to anyone reading.
+  const prod = (await tableRows(page, 'Producers'))[0];
+  expect(prod.Producer).toBe('producer');
+  expect(Number(prod.Sent)).toBeGreaterThan(0);
+});
+
+test('acks=1: the leader dies and acknowledged records are lost; acks=all: none', async ({ page }) => {
+  await openKafka(page, 'kafka-acks1-loss');
+  await runTo(page, 6_500_000, 5);
+  const lost = await figure(page, 'lost_after_ack');
+  expect(lost).toBeGreaterThan(0);
+  await expect(page.locator('[data-kafka-figure="lost_after_ack"]')).toHaveAttribute('data-bad', 'true');
+  expect(await figure(page, 'acked')).toBeGreaterThan(lost);
+  // broker-1 led events-0 and crashed at 5s: a new leader was elected (a higher epoch).
+  const part = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0];
+  expect(part.Leader).not.toBe('broker-1');
+  expect(Number(part.Epoch)).toBeGreaterThan(0);
+
+  await selectPreset(page, 'kafka-acks-all');
+  await runTo(page, 6_500_000, 5);
+  expect(await figure(page, 'acked')).toBeGreaterThan(0);
+  expect(await figure(page, 'lost_after_ack')).toBe(0);
+  expect(await figure(page, 'lost_unclean')).toBe(0);
+});
+
+test('kafka-rebalance: a member joins and the generation goes up; the assignment covers every partition', async ({ page }) => {
+  await openKafka(page, 'kafka-rebalance');
+  await runTo(page, 9_000_000, 5);
+  const groups = await tableRows(page, 'Consumer groups');
+  expect(groups.map((g) => g.GROUP)).toEqual(['workers']);
+  expect(Number(groups[0].GENERATION)).toBeGreaterThan(1);
+  expect(Number(groups[0].REBALANCES)).toBeGreaterThan(0);
+  // The stage list says the generation too.
+  const list = await stageListTexts(page);
+  const line = list.find((t) => t.startsWith('group workers:'));
+  expect(line).toMatch(new RegExp(`generation ${groups[0].GENERATION}\\b`));
+  // --describe: one row per partition.
+  const rows = (await tableRows(page, 'Offsets and lag (kafka-consumer-groups.sh --describe)')).filter((r) => r.GROUP === 'workers');
+  expect(rows.map((r) => r.PARTITION).sort()).toEqual(['0', '1', '2', '3']);
+  for (const r of rows) expect(Number(r['LOG-END-OFFSET'])).toBeGreaterThan(0);
+});
+
+test('kafka-idle-members: members beyond the partition count are shown idle', async ({ page }) => {
+  await openKafka(page, 'kafka-idle-members');
+  // Five members joining together: the coordinator's 3s initial delay is
+  // extended once (a member joined during it), so generation 1 is at 6s.
+  await runTo(page, 8_000_000, 5);
+  const members = await tableRows(page, 'Members');
+  const idleRange = members.filter((m) => m.GROUP === 'range' && /^idle/.test(m.STATE));
+  expect(idleRange.length).toBe(2);
+  for (const m of idleRange) expect(m.PARTITIONS).toBe('-');
+  const busyRange = members.filter((m) => m.GROUP === 'range' && !/^idle/.test(m.STATE));
+  for (const m of busyRange) expect(m.PARTITIONS.split(', ').length).toBe(2);
+  // In words on the stage, and as a badge in the controls.
+  const list = await stageListTexts(page);
+  expect(list.filter((t) => /^group range member \S+ \(idle\): no partition/.test(t)).length).toBe(2);
+  await expect(page.locator('#kafka-controls .badge', { hasText: /^idle$/ })).not.toHaveCount(0);
+});
+
+test('crashing a broker from the controls draws it down and lists it down; its buttons follow its state', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 1_000_000, 5);
+  const crash = page.getByRole('button', { name: 'Crash broker-2', exact: true });
+  const restart = page.getByRole('button', { name: 'Restart broker-2', exact: true });
+  await expect(restart).toHaveAttribute('aria-disabled', 'true');
+  await expect(crash).not.toHaveAttribute('aria-disabled', 'true');
+  await crash.click();
+  await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toBe('down');
+  await expect(crash).toHaveAttribute('aria-disabled', 'true');
+  await expect(restart).not.toHaveAttribute('aria-disabled', 'true');
+  await expect.poll(async () => (await stageListTexts(page)).includes('broker broker-2: down')).toBe(true);
+  await expect(page.locator('#stage')).toHaveAttribute('aria-label', /broker-2 down/);
+  // No partition keeps broker-2 as leader or in its ISR.
+  await runTo(page, 1_500_000, 5);
+  for (const p of await tableRows(page, 'Partitions (kafka-topics.sh --describe)')) {
+    expect(p.Leader).not.toBe('broker-2');
+    expect(p.Isr.split(', ')).not.toContain('broker-2');
+  }
+  // A refused command shows next to the control (the engine's words).
+  await page.locator('[data-kafka-broker-row="broker-2"] button', { hasText: 'Crash' }).evaluate((b) => b.setAttribute('aria-disabled', 'false'));
+  await crash.click();
+  await expect(page.locator('[data-kafka-broker-row="broker-2"] .inline-error')).toContainText('already down');
+  // Restart brings it back.
+  await restart.click();
+  await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toBe('up');
+  await expect(page.locator('[data-kafka-broker-row="broker-2"] .inline-error')).toHaveText('');
+});
+
+test('a member that leaves from the controls gives up its partitions, and the generation goes up', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 2_000_000, 5);
+  const before = Number((await tableRows(page, 'Consumer groups'))[0].GENERATION);
+  const rows = page.locator('[data-kafka-member-row]');
+  await expect(rows).toHaveCount(3);
+  const first = await rows.first().getAttribute('data-kafka-member-row');
+  const id = first.split(' ').slice(1).join(' ');
+  await page.getByRole('button', { name: `member ${id} of group workers leaves the group`, exact: true }).click();
+  await runTo(page, 6_000_000, 5);
+  const members = await tableRows(page, 'Members');
+  const gone = members.find((m) => m.MEMBER === id);
+  expect(gone.PARTITIONS).toBe('-');
+  expect(Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(before);
+  await expect(page.getByRole('button', { name: `Start member ${id} of group workers`, exact: true })).not.toHaveAttribute('aria-disabled', 'true');
+});
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+test('hostile names show as text: in the Kafka panels, controls and stage list', async ({ page }) => {
+  await openPage(page);
+  const drawn = await page.evaluate(async (bad) => {
+    const { createKafkaPanels } = await import('/kafka-panels.js');
+    const { createKafkaControls } = await import('/kafka-controls.js');
+    const host = document.createElement('div');
+    document.body.append(host);
+    const [g, t, u, c] = [0, 1, 2, 3].map(() => host.appendChild(document.createElement('div')));
+    const key = `${bad}-0`;
+    const snap = {
+      status: 'running', groups: [], goroutines: [], channels: [],
+      kafka: {
+        brokers: [{ id: 1, name: bad, up: false, leads: 0 }],
+        partitions: [{ topic: bad, partition: 0, leader: null, replicas: [1], isr: [], live: [], log_start: 0, high_watermark: 1, log_end: 2, replica_leo: [2], leader_epoch: 1 }],
+        producers: [{ name: bad, kind: 'async', acks: bad, sent: 1, acked: 0, failed: 0 }],
+        consumers: [{ name: bad, topic: bad, partition: 0, offset: 0, high_watermark: 1, lag: 1, consumed: 0, stopped: false }],
+        groups: [{ name: bad, generation: 2, state: bad, rebalances: 1, coordinator: 1, assignor: bad,
+          members: [{ id: bad, state: 'running', partitions: [key], marked: [[key, 1]], consumed: 0 }],
+          rows: [{ topic: bad, partition: 0, current_offset: 0, log_end_offset: 2, lag: 2, consumer_id: bad }] }],
+        guarantees: { produced: 1, sending: 0, acked: 0, failed: 0, lost_after_ack: 0, lost_unclean: 0, lost_unacked: 0, deleted_by_retention: 0, skipped: 0, consumed: 0, duplicates: 0 },
+        unclean_leader_election: false,
+        simplifications: [bad],
+      },
+    };
+    createKafkaPanels({ groups: g, topics: t, guarantees: u }).update(snap);
+    createKafkaControls(c, { onCommand: () => true }).update(snap);
+    const out = { imgs: host.querySelectorAll('img').length, text: host.textContent.split(bad).length - 1 };
+    host.remove();
+    return out;
+  }, HOSTILE);
+  expect(drawn.imgs).toBe(0);
+  expect(drawn.text).toBeGreaterThan(10);
+
+  // A Kafka scenario with hostile names, opened from a link: accepted or refused, never markup.
+  const scenario = {
+    name: 'kafka-hostile', seed: 1, stop_at: '5s',
+    kafka: { brokers: 1, topics: [{ name: 'events' }], producers: [{ name: 'producer', acks: 'all' }],
+      groups: [{ name: HOSTILE, topics: ['events'], members: 2 }] },
+    goroutines: [{ name: 'sender', behavior: { program: [{ forever: [{ sleep: '10ms' }, { kafka_send: { producer: 'producer', topic: 'events' } }] }] } }],
+  };
+  const hash = await page.evaluate(async (json) => {
+    const { encodeShare } = await import('/share.js');
+    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: false });
+  }, JSON.stringify(scenario));
+  await page.goto(`/${hash}`);
+  await expect.poll(async () => {
+    const err = await page.locator('#error-text').textContent();
+    if (err && err.includes(HOSTILE)) return 'refused as text';
+    const groups = await tableRows(page, 'Consumer groups');
+    return groups.some((r) => r.GROUP === HOSTILE) ? 'shown as text' : 'not yet';
+  }, { timeout: 15_000 }).not.toBe('not yet');
+  await page.waitForTimeout(500);
+  await expect(page.locator('img')).toHaveCount(0);
+});
+
+test('every Kafka control and panel widget has an accessible name', async ({ page }) => {
+  await openKafka(page, 'kafka-rebalance');
+  await runTo(page, 1_000_000, 5);
+  const unnamed = await page.locator('#kafka-controls, #kafka-area').evaluateAll((roots) => {
+    const out = [];
+    for (const root of roots) {
+      for (const e of root.querySelectorAll('button, input, select, [role="region"]')) {
+        const name = (e.getAttribute('aria-label') || e.textContent || '').trim();
+        if (!name) out.push(e.outerHTML.slice(0, 80));
+      }
+    }
+    return out;
+  });
+  expect(unnamed).toEqual([]);
+  const labels = await page.locator('#kafka-controls button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label')));
+  expect(labels).toContain('Crash broker-1');
+  expect(labels).toContain('Start member workers-3 of group workers');
+  expect(new Set(labels).size).toBe(labels.length);
+  // Buttons that do not apply say why.
+  const off = page.locator('#kafka-controls button[aria-disabled="true"]');
+  expect(await off.count()).toBeGreaterThan(0);
+  for (const title of await off.evaluateAll((bs) => bs.map((b) => b.title))) expect(title.length).toBeGreaterThan(5);
+});
+
+test('screenshots: Kafka presets at 1280x720 and 400 px', async ({ page }) => {
+  for (const name of ['kafka-consumer-group', 'kafka-acks1-loss', 'kafka-async-hang']) {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await openKafka(page, name);
+    await runTo(page, name === 'kafka-acks1-loss' ? 6_500_000 : 4_000_000, 5);
+    await page.screenshot({ path: `${RESULTS_DIR}kafka-${name}-1280.png` });
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: `${RESULTS_DIR}kafka-${name}-400.png` });
+    // Nothing wider than the page at 400 px.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+  }
+});

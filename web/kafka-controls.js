@@ -1,0 +1,114 @@
+// Live controls for Kafka scenarios (in the Live controls panel): per broker
+// crash and restart (`kafka_broker_crash` / `kafka_broker_restart`, brokers
+// by number from 1); per consumer-group member start, crash and leave
+// (`kafka_member`, members by their place in the group from 1). Buttons
+// that do not apply now are aria-disabled with the reason as their title;
+// a refusal shows next to the control. Text only.
+//
+// Reads `Snapshot.kafka` (its brokers and groups).
+//
+// createKafkaControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
+
+import { el, setText } from './dom.js';
+import { ENDED_REASON } from './controls.js';
+import { actionButton, setOff } from './nsq-table.js';
+
+/** Whether a member is up (the engine refuses start for an up member, crash and leave for a down one). */
+export function memberUp(m) {
+  return !(m.state === 'down' || String(m.state).startsWith('stopped'));
+}
+
+export function createKafkaControls(container, { onCommand }) {
+  const brokersBox = el('div');
+  const membersBox = el('div');
+  const membersHead = el('h3', { text: 'Kafka group members' });
+  container.replaceChildren(
+    el('h3', { text: 'Kafka brokers' }), brokersBox,
+    membersHead,
+    el('p', { class: 'hint', text: 'Crash: the member dies without leaving (the group waits for its session timeout). Leave: it closes cleanly (a rebalance at once).' }),
+    membersBox);
+
+  let key = null;
+  let brokerRows = new Map();
+  let memberRows = new Map();
+
+  function brokerRow(b) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const state = el('span', { class: 'badge' });
+    const crash = actionButton('Crash', `Crash ${b.name}`, onCommand, error, () => ({ op: 'kafka_broker_crash', broker: b.id }));
+    const restart = actionButton('Restart', `Restart ${b.name}`, onCommand, error, () => ({ op: 'kafka_broker_restart', broker: b.id }));
+    crash.classList.add('danger-outline');
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-broker-row': b.name },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: b.name }), state),
+      el('div', { class: 'nsq-actions' }, crash, restart), error);
+    return { row, state, crash, restart };
+  }
+
+  function memberRow({ g, m, n }) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const state = el('span', { class: 'badge' });
+    const who = `member ${m.id} of group ${g.name}`;
+    const cmd = (action) => () => ({ op: 'kafka_member', group: g.name, member: n, action });
+    const start = actionButton('Start', `Start ${who}`, onCommand, error, cmd('start'));
+    const crash = actionButton('Crash', `Crash ${who}`, onCommand, error, cmd('crash'));
+    const leave = actionButton('Leave', `${who} leaves the group`, onCommand, error, cmd('leave'));
+    crash.classList.add('danger-outline');
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-member-row': `${g.name} ${m.id}` },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: String(m.id) }), el('span', { class: 'role', text: `group ${g.name}` }), state),
+      el('div', { class: 'nsq-actions' }, start, crash, leave), error);
+    return { row, state, start, crash, leave };
+  }
+
+  function rebuild(box, old, items, keyOf, make) {
+    const next = new Map();
+    for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
+    box.replaceChildren(...[...next.values()].map((r) => r.row));
+    if (!items.length) box.append(el('p', { class: 'hint', text: 'None.' }));
+    return next;
+  }
+
+  function update(snap) {
+    const k = snap.kafka;
+    if (!k) return;
+    const ended = snap.status !== 'running';
+    const members = [];
+    for (const g of k.groups) g.members.forEach((m, i) => members.push({ g, m, n: i + 1 }));
+    const mKey = (x) => `${x.g.name}\u0000${x.n}`;
+    const kk = `${k.brokers.map((b) => b.id).join(',')}|${members.map(mKey).join('\u0001')}`;
+    if (kk !== key) {
+      key = kk;
+      brokerRows = rebuild(brokersBox, brokerRows, k.brokers, (b) => String(b.id), brokerRow);
+      memberRows = rebuild(membersBox, memberRows, members, mKey, memberRow);
+      membersHead.hidden = !k.groups.length;
+      membersBox.hidden = !k.groups.length;
+      membersHead.nextElementSibling.hidden = !k.groups.length;
+    }
+    for (const b of k.brokers) {
+      const r = brokerRows.get(String(b.id));
+      setText(r.state, b.up ? `up · leads ${b.leads}` : 'down');
+      r.state.classList.toggle('danger', !b.up);
+      setOff(r.crash, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Crash ${b.name}: its partitions elect new leaders from the ISR`);
+      setOff(r.restart, ended ? ENDED_REASON : b.up ? `${b.name} is running: crash it first` : '', `Start ${b.name} again: its replicas truncate to the HW and catch up`);
+    }
+    for (const x of members) {
+      const r = memberRows.get(mKey(x));
+      const up = memberUp(x.m);
+      const idle = x.m.state === 'running' && !x.m.partitions.length;
+      setText(r.state, idle ? 'idle' : x.m.state);
+      r.state.classList.toggle('danger', x.m.state === 'down');
+      setOff(r.start, ended ? ENDED_REASON : up ? `${x.m.id} is already running` : '', `Start ${x.m.id}: it joins the group (a rebalance)`);
+      const downWhy = ended ? ENDED_REASON : up ? '' : `${x.m.id} is not running`;
+      setOff(r.crash, downWhy, `Crash ${x.m.id}: no LeaveGroup; its partitions move after the session timeout`);
+      setOff(r.leave, downWhy, `${x.m.id} leaves cleanly: a rebalance at once`);
+    }
+  }
+
+  return {
+    update,
+    reset() {
+      key = null;
+      brokerRows = new Map();
+      memberRows = new Map();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// The Kafka panels: what a Kafka operator looks at, in Kafka's words.
+// - Consumer groups, as `kafka-consumer-groups.sh --describe --state`
+//   prints them (GROUP, STATE, GENERATION, REBALANCES, MEMBERS, ASSIGNOR,
+//   COORDINATOR), then `--describe` (GROUP, TOPIC, PARTITION,
+//   CURRENT-OFFSET, LOG-END-OFFSET, LAG, CONSUMER-ID); partition consumers
+//   (no group) are listed there too, with "-" as their group.
+// - Topics, as `kafka-topics.sh --describe` (Topic, Partition, Leader,
+//   Replicas, Isr) plus the log start, high watermark and log end offset.
+// - Guarantees: what became of the records (produced, acked, lost by
+//   cause, deleted unread by retention, skipped, consumed, duplicates), and
+//   the engine's simplifications in words.
+// Everything from `Snapshot.kafka`; all text set with textContent.
+//
+// createKafkaPanels({ groups, topics, guarantees }) -> { update(snapshot), reset() }
+
+import { el, setText } from './dom.js';
+import { keyedTable } from './nsq-table.js';
+
+/** [key in kafka.guarantees, label, what it means]. */
+export const KAFKA_FIGURES = [
+  ['produced', 'Produced', 'records the producers handed to sarama'],
+  ['sending', 'Sending', 'on their way: not acked or failed yet'],
+  ['acked', 'Acked', 'the producer got a success'],
+  ['failed', 'Failed', 'the producer got an error (never acked)'],
+  ['lost_after_ack', 'Acked then lost', 'acked, then gone: the leader that acked them died before followers copied them (acks=1)'],
+  ['lost_unclean', 'Lost in unclean election', 'truncated when an out-of-sync replica became leader'],
+  ['lost_unacked', 'Lost unacked', 'written but never acked, then truncated'],
+  ['deleted_by_retention', 'Deleted unread', 'retention deleted them before any consumer read them'],
+  ['skipped', 'Skipped', 'a consumer jumped over them (offset out of range, reset)'],
+  ['consumed', 'Consumed', 'handled by a consumer at least once'],
+  ['duplicates', 'Duplicates', 'handled again (a rebalance or crash before the offset was committed)'],
+];
+
+const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'deleted_by_retention', 'skipped', 'failed']);
+
+export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarantees: guarEl }) {
+  const groupState = keyedTable({
+    caption: 'Consumer groups',
+    empty: 'No consumer group.',
+    columns: [{ label: 'GROUP' }, { label: 'STATE' }, { label: 'GENERATION', num: true }, { label: 'REBALANCES', num: true },
+      { label: 'MEMBERS', num: true }, { label: 'ASSIGNOR' }, { label: 'COORDINATOR' }],
+  });
+  const describe = keyedTable({
+    caption: 'Offsets and lag (kafka-consumer-groups.sh --describe)',
+    empty: 'No consumer yet.',
+    columns: [{ label: 'GROUP' }, { label: 'TOPIC' }, { label: 'PARTITION', num: true }, { label: 'CURRENT-OFFSET', num: true },
+      { label: 'LOG-END-OFFSET', num: true }, { label: 'LAG', num: true }, { label: 'CONSUMER-ID' }],
+  });
+  const members = keyedTable({
+    caption: 'Members',
+    empty: 'No member.',
+    columns: [{ label: 'GROUP' }, { label: 'MEMBER' }, { label: 'STATE' }, { label: 'PARTITIONS' }, { label: 'MARKED' }, { label: 'CONSUMED', num: true }],
+  });
+  groupsEl.replaceChildren(groupState.box, describe.box, members.box);
+
+  const topics = keyedTable({
+    caption: 'Partitions (kafka-topics.sh --describe)',
+    empty: 'No topic.',
+    columns: [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Leader' }, { label: 'Replicas' }, { label: 'Isr' },
+      { label: 'Epoch', num: true }, { label: 'Log start', num: true }, { label: 'HW', num: true }, { label: 'LEO', num: true }],
+  });
+  const brokers = keyedTable({
+    caption: 'Brokers',
+    columns: [{ label: 'Broker' }, { label: 'State' }, { label: 'Leader of', num: true }],
+  });
+  const unclean = el('p', { class: 'hint' });
+  topicsEl.replaceChildren(brokers.box, topics.box, unclean);
+
+  const figures = el('dl', { class: 'kafka-figures' });
+  const figureDd = new Map();
+  for (const [key, label, what] of KAFKA_FIGURES) {
+    const dd = el('dd', { 'data-kafka-figure': key });
+    figures.append(el('div', { class: 'kafka-figure', title: what }, el('dt', { text: label }), dd));
+    figureDd.set(key, dd);
+  }
+  const producers = keyedTable({
+    caption: 'Producers',
+    empty: 'No producer.',
+    columns: [{ label: 'Producer' }, { label: 'Kind' }, { label: 'Acks' }, { label: 'Sent', num: true }, { label: 'Acked', num: true }, { label: 'Failed', num: true }],
+  });
+  const simpHead = el('h3', { text: 'Simplifications' });
+  const simp = el('ul', { class: 'kafka-simplifications' });
+  guarEl.replaceChildren(figures, el('p', { class: 'hint', text: 'Hover a figure for what it counts. Losses are counted by cause.' }), producers.box, simpHead, simp);
+  let simpKey = '';
+
+  const brokerName = (k, id) => (id == null ? 'none' : (k.brokers.find((b) => b.id === id)?.name ?? String(id)));
+
+  return {
+    update(snap) {
+      const k = snap.kafka;
+      if (!k) return;
+      groupState.update(k.groups, (g) => g.name, (g) => [g.name, g.state, String(g.generation), String(g.rebalances),
+        String(g.members.length), g.assignor, brokerName(k, g.coordinator)]);
+      const rows = [];
+      for (const g of k.groups) for (const r of g.rows) rows.push({ group: g.name, ...r });
+      for (const c of k.consumers) {
+        rows.push({ group: '-', topic: c.topic, partition: c.partition, current_offset: c.offset, log_end_offset: c.high_watermark, lag: c.lag, consumer_id: c.name });
+      }
+      describe.update(rows, (r) => `${r.group}\u0000${r.topic}\u0000${r.partition}\u0000${r.group === '-' ? r.consumer_id : ''}`,
+        (r) => [r.group, r.topic, String(r.partition), r.current_offset == null ? '-' : String(r.current_offset),
+          String(r.log_end_offset), r.lag == null ? '-' : String(r.lag), r.consumer_id == null || r.consumer_id === '' ? '-' : String(r.consumer_id)]);
+      const ms = [];
+      for (const g of k.groups) for (const m of g.members) ms.push({ g, m });
+      members.update(ms, ({ g, m }) => `${g.name}\u0000${m.id}`, ({ g, m }) => [g.name, String(m.id),
+        m.state === 'running' && !m.partitions.length ? 'idle (no partition)' : m.state,
+        m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed)]);
+
+      brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, b.up ? 'up' : 'down', String(b.leads)]);
+      topics.update(k.partitions, (p) => `${p.topic}\u0000${p.partition}`, (p) => [p.topic, String(p.partition),
+        p.leader == null ? 'none (offline)' : brokerName(k, p.leader),
+        p.replicas.map((id) => brokerName(k, id)).join(', '), p.isr.map((id) => brokerName(k, id)).join(', ') || '-',
+        String(p.leader_epoch), String(p.log_start), String(p.high_watermark), String(p.log_end)]);
+      setText(unclean, k.unclean_leader_election
+        ? 'unclean.leader.election.enable=true: an out-of-sync replica may become leader (and what only the old leader had is lost).'
+        : 'unclean.leader.election.enable=false: only an in-sync replica can become leader (a partition stays offline otherwise).');
+
+      const gu = k.guarantees || {};
+      for (const [key] of KAFKA_FIGURES) {
+        const v = gu[key] ?? 0;
+        const dd = figureDd.get(key);
+        setText(dd, String(v));
+        const bad = LOSS_KEYS.has(key) || key === 'duplicates' ? String(v > 0) : 'false';
+        if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
+      }
+      producers.update(k.producers, (p) => p.name, (p) => [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed)]);
+      const sk = (k.simplifications || []).join('\u0000');
+      if (sk !== simpKey) {
+        simpKey = sk;
+        simp.replaceChildren(...(k.simplifications || []).map((s) => el('li', { text: s })));
+        simpHead.hidden = !(k.simplifications || []).length;
+      }
+    },
+    reset() {
+      simpKey = '';
+      simp.replaceChildren();
+    },
+  };
+}

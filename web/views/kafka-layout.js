@@ -1,0 +1,132 @@
+// Where the Kafka view puts things: producers on the left, the brokers as
+// columns in the middle (each holding one log strip per partition replica
+// it stores), consumer groups and partition consumers on the right; in
+// bands (brokers stacked) on a narrow stage. The Go parts (sarama's
+// goroutines and channels and the scenario's own) are drawn below by the Go
+// view. Pure functions of the snapshot and the stage's size; views/kafka.js
+// draws.
+
+export const HEAD_H = 26; // a box's title bar
+export const REPLICA_H = 46; // one replica row in a broker: label, strip, numbers
+export const LINE_H = 16;
+export const MEMBER_H = 36;
+export const GAP = 12;
+
+/** Categorical colours for partitions (each is also labelled in words). */
+export const PART_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#c9a227', '#b07aa1', '#ff7f9f', '#9c755f', '#7f7f7f'];
+
+/** "topic-p", the way sarama and kafka-consumer-groups.sh name a partition. */
+export const partKey = (topic, p) => `${topic}-${p}`;
+
+/** Partition key -> colour, in the order the engine lists partitions. */
+export function partColors(k) {
+  const m = new Map();
+  k.partitions.forEach((p, i) => m.set(partKey(p.topic, p.partition), PART_COLORS[i % PART_COLORS.length]));
+  return m;
+}
+
+/** The replicas each broker stores: broker id -> [{ part, idx }] (idx into part.replicas). */
+export function replicasByBroker(k) {
+  const m = new Map(k.brokers.map((b) => [b.id, []]));
+  for (const part of k.partitions) {
+    part.replicas.forEach((id, idx) => {
+      if (!m.has(id)) m.set(id, []);
+      m.get(id).push({ part, idx });
+    });
+  }
+  return m;
+}
+
+export function producerHeight(p) {
+  return HEAD_H + 2 * LINE_H + 8;
+}
+
+export function groupHeight(g) {
+  return HEAD_H + LINE_H + Math.max(1, g.members.length) * MEMBER_H + 6;
+}
+
+export const CONSUMER_H = HEAD_H + 2 * LINE_H + 6;
+
+/** Changes when the layout must be computed again. */
+export function structureKey(snap, S) {
+  const k = snap.kafka;
+  let s = `${S.width}|${S.layoutEpoch}|${S.top}|`;
+  for (const b of k.brokers) s += `${b.id},`;
+  s += '|';
+  for (const p of k.partitions) s += `${p.topic}/${p.partition}:${p.replicas.join('.')};`;
+  for (const p of k.producers) s += `P${p.name};`;
+  for (const g of k.groups) s += `G${g.name}:${g.members.length};`;
+  for (const c of k.consumers) s += `C${c.name}/${c.partition};`;
+  return s;
+}
+
+export function computeLayout(snap, S) {
+  const k = snap.kafka;
+  const W = S.width;
+  const wide = W >= 620;
+  const pad = 10;
+  const top = S.top + 8;
+  const byBroker = replicasByBroker(k);
+  const prodBox = new Map();
+  const brokerBox = new Map(); // id -> { x, y, w, h, rows: [{ part, idx, y }] }
+  const groupBox = new Map();
+  const consBox = new Map();
+  let px; let pw; let bx; let bw; let cx; let cw;
+  const hasRight = k.groups.length + k.consumers.length > 0;
+  if (wide) {
+    pw = k.producers.length ? Math.min(200, Math.max(140, W * 0.17)) : 0;
+    cw = hasRight ? Math.min(300, Math.max(200, W * 0.25)) : 0;
+    px = pad;
+    cx = W - pad - cw;
+    bx = px + pw + (pw ? 24 : 0);
+    bw = Math.max(160, (hasRight ? cx - 24 : W - pad) - bx);
+  } else {
+    px = pad; pw = W - pad * 2;
+    bx = pad; bw = W - pad * 2;
+    cx = pad; cw = W - pad * 2;
+  }
+  const label = 16; // a column's caption
+  let y = top;
+  // Producers.
+  let prodBottom = top;
+  if (k.producers.length) {
+    let py = top + label;
+    for (const p of k.producers) {
+      const h = producerHeight(p);
+      prodBox.set(p.name, { x: px, y: py, w: pw, h });
+      py += h + GAP;
+    }
+    prodBottom = py - GAP;
+  }
+  if (!wide) y = k.producers.length ? prodBottom + 18 : top;
+  // Brokers: side by side when each gets 150 px, else stacked.
+  const n = Math.max(1, k.brokers.length);
+  const side = wide && (bw - (n - 1) * 10) / n >= 120;
+  const colW = side ? (bw - (n - 1) * 10) / n : bw;
+  let by = y + label;
+  let brokBottom = by;
+  k.brokers.forEach((b, i) => {
+    const reps = byBroker.get(b.id) || [];
+    const h = HEAD_H + Math.max(1, reps.length) * REPLICA_H + 6;
+    const x = side ? bx + i * (colW + 10) : bx;
+    const box = { x, y: by, w: colW, h, rows: [] };
+    reps.forEach((r, j) => box.rows.push({ ...r, y: by + HEAD_H + j * REPLICA_H }));
+    brokerBox.set(b.id, box);
+    if (side) brokBottom = Math.max(brokBottom, by + h);
+    else { by += h + GAP; brokBottom = by - GAP; }
+  });
+  // Groups and partition consumers.
+  let cy = wide ? top + label : brokBottom + 18 + label;
+  for (const g of k.groups) {
+    const h = groupHeight(g);
+    groupBox.set(g.name, { x: cx, y: cy, w: cw, h });
+    cy += h + GAP;
+  }
+  for (const c of k.consumers) {
+    const key = `${c.name}/${c.topic}/${c.partition}`;
+    consBox.set(key, { x: cx, y: cy, w: cw, h: CONSUMER_H });
+    cy += CONSUMER_H + GAP;
+  }
+  const bottom = Math.max(prodBottom, brokBottom, cy - GAP);
+  return { wide, prodBox, brokerBox, groupBox, consBox, cols: { px, bx, cx, brokersTop: y }, needHeight: Math.ceil(bottom - S.top + 10) };
+}

@@ -1,0 +1,449 @@
+// The Kafka view: a world with a `kafka` section, drawn as its operators
+// see it. Below, the Go view draws the goroutines and channels (sarama's
+// producer pipeline P.input -> dispatcher -> P.tp -> ... -> P.successes,
+// consumers' fetch and handler goroutines, group members' ConsumeClaim
+// goroutines, and the scenario's own), so a hang shows where it happens: a
+// full buffer with a parked sender. Above it, the cluster: producers on the
+// left (kind, acks, sent / acked / failed, and what a goroutine blocked on
+// the network waits for), brokers as columns in the middle, consumer
+// groups and partition consumers on the right.
+//
+// What each mark means (shape and words, not only colour):
+// - a broker that is down: hatched, dashed red outline and a cross.
+// - a replica row: the partition's name with its colour chip, its role
+//   ("leader", "follower", "out of ISR", "offline"), then its log strip:
+//   the part below the log start is deleted (dotted), log start..HW is
+//   committed (solid), HW..LEO is written but not committed (striped), and
+//   a tick marks the HW; numbers below ("start 0 · HW 12 · LEO 14").
+//   The leader's row has an accent bar on its left; a replica out of the
+//   ISR has a dashed strip outline.
+// - a group member: its partitions as colour chips with their names; an
+//   idle member (no partition) is dashed and says "idle"; a down member is
+//   hatched with a cross.
+//
+// createKafkaView(S, P) has the Go view's interface (see views/go.js), plus
+// listItems(snap) and ariaText(snap) for the accessible list.
+
+import { drawIcon } from '../draw.js';
+import { createGoView } from './go.js';
+import {
+  HEAD_H, REPLICA_H, LINE_H, MEMBER_H, partKey, partColors, structureKey, computeLayout,
+} from './kafka-layout.js';
+
+const TITLE = '600 12px system-ui, sans-serif';
+const BOLD = '600 11px system-ui, sans-serif';
+const SMALL = '11px system-ui, sans-serif';
+const TINY = '10px system-ui, sans-serif';
+const GO_BAND_MAX = 380;
+
+/** A replica's role in words. */
+export function replicaRole(part, id, brokerUp) {
+  if (!brokerUp) return 'offline';
+  if (part.leader === id) return 'leader';
+  if (!part.isr.includes(id)) return 'out of ISR';
+  return 'follower';
+}
+
+/** A group member's state in short words. */
+export function memberWord(m) {
+  if (m.state === 'running' && !m.partitions.length) return 'idle';
+  return String(m.state).replace(/\s*\(.*\)$/, '');
+}
+
+export function isIdle(m) {
+  return m.state === 'idle' || (m.state === 'running' && m.partitions.length === 0);
+}
+
+export function createKafkaView(S, P) {
+  const ctx = S.ctx;
+  const { measure, fit, roundRect, hatch } = P;
+  const goView = createGoView(S, P);
+  let layout = null;
+  let layoutKey = '';
+  let goBand = false;
+  let clusterH = 0;
+  let colors = new Map();
+
+  /** The Go parts drawn below the cluster: all but the group members' ConsumeClaim goroutines. */
+  let goCache = { snap: null, out: null };
+  function goSnap(snap) {
+    if (goCache.snap === snap) return goCache.out;
+    const claims = new Set();
+    for (const g of snap.kafka.groups) for (const m of g.members) claims.add(`${m.id}.claim`);
+    const isClaim = (name) => { const i = name.lastIndexOf('.claim'); return i > 0 && claims.has(name.slice(0, i + 6)); };
+    const goroutines = snap.goroutines.filter((g) => !isClaim(g.name));
+    const keep = new Set(goroutines.map((g) => g.group));
+    const out = goroutines.length === snap.goroutines.length ? snap : { ...snap, goroutines, groups: snap.groups.filter((g) => keep.has(g.name)) };
+    goCache = { snap, out };
+    return out;
+  }
+
+  function text(str, x, y, font, color, maxW) {
+    ctx.font = font;
+    ctx.fillStyle = S.theme[color] || color;
+    ctx.fillText(maxW ? fit(String(str), font, Math.max(0, maxW)) : String(str), x, y);
+  }
+
+  function drawBox(b, { down = false, dashed = false } = {}) {
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.fillStyle = S.theme['--card'];
+    ctx.fill();
+    if (down) hatch(b.x, b.y, b.w, b.h, S.theme['--danger']);
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.lineWidth = down ? 2 : 1.2;
+    ctx.strokeStyle = S.theme[down ? '--danger' : '--line'];
+    if (down || dashed) ctx.setLineDash([5, 3]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  function chip(x, y, color) {
+    ctx.beginPath();
+    ctx.rect(x, y - 5, 10, 10);
+    ctx.fillStyle = color;
+    ctx.fill();
+  }
+
+  // --- brokers ------------------------------------------------------------------
+
+  function drawStrip(x, y, w, h, part, leo, outOfIsr) {
+    const max = Math.max(1, part.log_end, ...part.replica_leo);
+    const sx = (o) => x + (w * Math.max(0, Math.min(o, max))) / max;
+    ctx.beginPath();
+    ctx.rect(x, y, w, h);
+    ctx.fillStyle = S.theme['--slot'];
+    ctx.fill();
+    // Deleted (below the log start): dotted.
+    if (part.log_start > 0) {
+      ctx.save();
+      ctx.fillStyle = S.theme['--muted'];
+      for (let dx = x + 2; dx < sx(part.log_start); dx += 4) { ctx.fillRect(dx, y + h / 2 - 0.5, 1.5, 1.5); }
+      ctx.restore();
+    }
+    const start = sx(part.log_start);
+    const hw = sx(Math.min(part.high_watermark, leo));
+    const end = sx(leo);
+    if (hw > start) {
+      ctx.beginPath();
+      ctx.rect(start, y, hw - start, h);
+      ctx.fillStyle = S.theme['--slot-fill'];
+      ctx.fill();
+    }
+    if (end > hw) {
+      // Written, not committed: stripes.
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(hw, y, end - hw, h);
+      ctx.clip();
+      ctx.fillStyle = S.theme['--slot'];
+      ctx.fill();
+      ctx.strokeStyle = S.theme['--st-send'];
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (let d = -h; d < end - hw; d += 5) { ctx.moveTo(hw + d, y + h); ctx.lineTo(hw + d + h, y); }
+      ctx.stroke();
+      ctx.restore();
+    }
+    ctx.beginPath();
+    ctx.rect(x, y, w, h);
+    ctx.strokeStyle = S.theme[outOfIsr ? '--danger' : '--line'];
+    ctx.lineWidth = 1;
+    if (outOfIsr) ctx.setLineDash([3, 2]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // The HW tick.
+    const t = sx(part.high_watermark);
+    ctx.beginPath();
+    ctx.moveTo(t, y - 3);
+    ctx.lineTo(t, y + h + 3);
+    ctx.strokeStyle = S.theme['--fg'];
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+  }
+
+  function drawBroker(b, k) {
+    const box = layout.brokerBox.get(b.id);
+    if (!box) return;
+    const down = !b.up;
+    drawBox(box, { down });
+    ctx.textBaseline = 'middle';
+    let x = box.x + 10;
+    if (down) { drawIcon(ctx, 'cross', x + 4, box.y + 13, 6, S.theme['--danger']); x += 16; }
+    text(b.name, x, box.y + 13, TITLE, '--fg', box.w * 0.5);
+    x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
+    text(down ? 'down' : `leads ${b.leads}`, x, box.y + 13, SMALL, down ? '--danger' : '--muted', box.x + box.w - 8 - x);
+    if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
+    const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
+    for (const r of box.rows) {
+      const part = cur.get(partKey(r.part.topic, r.part.partition)) || r.part; // the layout's rows are from an older snapshot
+      const key = partKey(part.topic, part.partition);
+      const role = replicaRole(part, b.id, b.up);
+      const leo = part.replica_leo[r.idx] ?? part.log_end;
+      const rx = box.x + 10;
+      const rw = box.w - 20;
+      if (role === 'leader') {
+        ctx.fillStyle = S.theme['--accent'];
+        ctx.fillRect(box.x + 3, r.y + 2, 3, REPLICA_H - 6);
+      }
+      chip(rx, r.y + 9, colors.get(key) || '#888');
+      text(key, rx + 14, r.y + 9, BOLD, '--fg', rw * 0.6 - 14);
+      const roleColor = role === 'leader' ? '--accent' : role === 'follower' ? '--muted' : '--danger';
+      const narrow = rw < 190;
+      const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`) : role;
+      ctx.textAlign = 'right';
+      text(roleText, rx + rw, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, rw * 0.4);
+      ctx.textAlign = 'left';
+      drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR');
+      const nums = narrow ? `${part.log_start ? `start ${part.log_start} · ` : ''}HW ${part.high_watermark} · LEO ${leo}` : `start ${part.log_start} · HW ${part.high_watermark} · LEO ${leo}`;
+      text(nums, rx, r.y + 36, TINY, '--muted', rw);
+    }
+  }
+
+  // --- producers ----------------------------------------------------------------
+
+  /** What a producer's goroutines wait for on the network (a blocked_net state text), if any. */
+  function waiting(p, snap) {
+    const g = snap.goroutines.find((q) => q.state === 'blocked_net' && (q.name.startsWith(`${p.name}.`) || q.name === p.name || (q.state_text || '').includes(p.name)));
+    return g ? g.state_text : '';
+  }
+
+  function drawProducer(p, snap) {
+    const b = layout.prodBox.get(p.name);
+    if (!b) return;
+    drawBox(b);
+    ctx.textBaseline = 'middle';
+    text(p.name, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.55);
+    const x = b.x + 14 + Math.min(measure(p.name, TITLE), b.w * 0.55);
+    text(`${p.kind} · acks ${acksWord(p.acks)}`, x, b.y + 13, TINY, '--muted', b.x + b.w - 8 - x);
+    text(`sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`, b.x + 10, b.y + HEAD_H + 6, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
+    const w = waiting(p, snap);
+    if (w) {
+      drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + LINE_H, 4.5, S.theme['--st-send']);
+      text(w, b.x + 22, b.y + HEAD_H + 6 + LINE_H, TINY, '--st-send', b.w - 30);
+    }
+  }
+
+  // --- consumers ----------------------------------------------------------------
+
+  function drawGroup(g) {
+    const b = layout.groupBox.get(g.name);
+    if (!b) return;
+    const rebalancing = /rebalanc|join|sync|prepar|complet/i.test(g.state) && !/stable/i.test(g.state);
+    drawBox(b, { dashed: rebalancing });
+    ctx.textBaseline = 'middle';
+    text(`group ${g.name}`, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.5);
+    const x = b.x + 14 + Math.min(measure(`group ${g.name}`, TITLE), b.w * 0.5);
+    text(`generation ${g.generation} · ${g.state}`, x, b.y + 13, SMALL, rebalancing ? '--st-send' : '--muted', b.x + b.w - 8 - x);
+    text(`rebalances ${g.rebalances} · assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4, TINY, '--muted', b.w - 20);
+    let y = b.y + HEAD_H + LINE_H;
+    for (const m of g.members) {
+      const mb = { x: b.x + 8, y: y + 2, w: b.w - 16, h: MEMBER_H - 6 };
+      const idle = isIdle(m);
+      const down = m.state === 'down';
+      roundRect(mb.x, mb.y, mb.w, mb.h, 5);
+      ctx.fillStyle = S.theme['--panel'];
+      ctx.fill();
+      if (down) hatch(mb.x, mb.y, mb.w, mb.h, S.theme['--danger']);
+      roundRect(mb.x, mb.y, mb.w, mb.h, 5);
+      ctx.strokeStyle = S.theme[down ? '--danger' : idle ? '--muted' : '--line'];
+      ctx.lineWidth = 1;
+      if (idle || down || m.state !== 'running') ctx.setLineDash([4, 3]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      let mx = mb.x + 8;
+      if (down) { drawIcon(ctx, 'cross', mx + 4, mb.y + 9, 5, S.theme['--danger']); mx += 14; } else if (idle) { drawIcon(ctx, 'pause', mx + 4, mb.y + 9, 5, S.theme['--muted']); mx += 14; }
+      const name = String(m.id);
+      text(name, mx, mb.y + 9, BOLD, '--fg', mb.w * 0.45);
+      mx += Math.min(measure(name, BOLD), mb.w * 0.45) + 6;
+      const word = idle ? 'idle: no partition' : memberWord(m);
+      text(`${word} · consumed ${m.consumed}`, mx, mb.y + 9, TINY, down ? '--danger' : idle ? '--muted' : '--muted', mb.x + mb.w - 6 - mx);
+      // Partitions owned: chips with names.
+      let px = mb.x + 8;
+      for (const key of m.partitions) {
+        const w = Math.min(measure(key, TINY) + 18, mb.x + mb.w - 6 - px);
+        if (w < 16) break;
+        chip(px, mb.y + 22, colors.get(key) || '#888');
+        text(key, px + 13, mb.y + 22, TINY, '--fg', w - 16);
+        px += w + 4;
+      }
+      if (!m.partitions.length && !down) text(idle ? 'more members than partitions' : 'no partition now', mb.x + 8, mb.y + 22, TINY, '--muted', mb.w - 16);
+      y += MEMBER_H;
+    }
+    if (!g.members.length) text('no members', b.x + 10, y + 10, TINY, '--muted');
+  }
+
+  function drawConsumer(c) {
+    const b = layout.consBox.get(`${c.name}/${c.topic}/${c.partition}`);
+    if (!b) return;
+    drawBox(b, { dashed: c.stopped });
+    ctx.textBaseline = 'middle';
+    let x = b.x + 10;
+    if (c.stopped) { drawIcon(ctx, 'pause', x + 4, b.y + 13, 5, S.theme['--muted']); x += 14; }
+    text(c.name, x, b.y + 13, TITLE, '--fg', b.w * 0.45);
+    x += Math.min(measure(c.name, TITLE), b.w * 0.45) + 8;
+    const key = partKey(c.topic, c.partition);
+    chip(x, b.y + 13, colors.get(key) || '#888');
+    text(`${key}${c.stopped ? ' · stopped' : ''}`, x + 14, b.y + 13, SMALL, '--muted', b.x + b.w - 8 - x - 14);
+    text(`offset ${c.offset} · HW ${c.high_watermark} · lag ${c.lag}`, b.x + 10, b.y + HEAD_H + 4, TINY, c.lag > 0 ? '--st-send' : '--fg', b.w - 20);
+    text(`consumed ${c.consumed}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
+  }
+
+  // --- hit tests, tooltip, list ---------------------------------------------------
+
+  function inBox(b, x, y) { return b && x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h; }
+
+  function tooltipLines(x, y, snap) {
+    if (!layout) return null;
+    const k = snap.kafka;
+    for (const b of k.brokers) {
+      const box = layout.brokerBox.get(b.id);
+      if (!inBox(box, x, y)) continue;
+      for (const r of box.rows) {
+        const part = k.partitions.find((q) => q.topic === r.part.topic && q.partition === r.part.partition) || r.part;
+        if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
+      }
+      return [`${b.name}${b.up ? '' : ' (down)'}`, `leader of ${b.leads} partition(s)`];
+    }
+    for (const p of k.producers) {
+      if (inBox(layout.prodBox.get(p.name), x, y)) {
+        const w = waiting(p, snap);
+        return [`producer ${p.name} (${p.kind}, acks ${acksWord(p.acks)})`, `sent ${p.sent}, acked ${p.acked}, failed ${p.failed}`, ...(w ? [w] : [])];
+      }
+    }
+    for (const g of k.groups) {
+      if (inBox(layout.groupBox.get(g.name), x, y)) return [groupText(g), ...g.members.map(memberText)];
+    }
+    for (const c of k.consumers) {
+      if (inBox(layout.consBox.get(`${c.name}/${c.topic}/${c.partition}`), x, y)) return [consumerText(c)];
+    }
+    return goBand ? goView.tooltipLines(x, y, snap) : null;
+  }
+
+  function replicaLines(part, idx, b) {
+    const id = part.replicas[idx];
+    const leo = part.replica_leo[idx] ?? part.log_end;
+    return [`${partKey(part.topic, part.partition)} on ${b.name}: ${replicaRole(part, id, b.up)}`,
+      `log start ${part.log_start}, high watermark ${part.high_watermark}, log end ${leo}`,
+      `leader ${part.leader == null ? 'none' : `broker-${part.leader}`}, ISR [${part.isr.map((i) => `broker-${i}`).join(', ')}], epoch ${part.leader_epoch}`];
+  }
+
+  function listItems(snap) {
+    const k = snap.kafka;
+    const out = [];
+    const name = new Map(k.brokers.map((b) => [b.id, b.name]));
+    for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${b.up ? `up, leader of ${b.leads} partition(s)` : 'down'}` });
+    for (const p of k.partitions) {
+      const reps = p.replicas.map((id, i) => `${name.get(id) || id} LEO ${p.replica_leo[i]}${p.isr.includes(id) ? '' : ' (out of ISR)'}`).join(', ');
+      out.push({ key: `p:${p.topic}/${p.partition}`,
+        text: `partition ${partKey(p.topic, p.partition)}: leader ${p.leader == null ? 'none (offline)' : name.get(p.leader) || p.leader}, epoch ${p.leader_epoch}; `
+          + `log start ${p.log_start}, high watermark ${p.high_watermark}, log end ${p.log_end}; replicas ${reps}; ISR [${p.isr.map((id) => name.get(id) || id).join(', ')}]` });
+    }
+    for (const p of k.producers) {
+      const w = waiting(p, snap);
+      out.push({ key: `pr:${p.name}`, text: `producer ${p.name} (${p.kind}, acks ${acksWord(p.acks)}): sent ${p.sent}, acked ${p.acked}, failed ${p.failed}${w ? `; ${w}` : ''}` });
+    }
+    for (const g of k.groups) {
+      out.push({ key: `g:${g.name}`, text: groupText(g) });
+      for (const m of g.members) out.push({ key: `m:${g.name}/${m.id}`, text: `group ${g.name} member ${memberText(m)}` });
+    }
+    for (const c of k.consumers) out.push({ key: `c:${c.name}/${c.topic}/${c.partition}`, text: consumerText(c) });
+    return out;
+  }
+
+  function ariaText(snap) {
+    const k = snap.kafka;
+    const down = k.brokers.filter((b) => !b.up).map((b) => b.name);
+    return `Kafka: ${k.brokers.length} broker(s)${down.length ? ` (${down.join(', ')} down)` : ''}, ${k.partitions.length} partition(s), `
+      + `${k.groups.length} consumer group(s), ${k.consumers.length} partition consumer(s). `;
+  }
+
+  return {
+    prepare(snap, maxH) {
+      // The cluster on top, the Go parts below it (without the members' ConsumeClaim goroutines: a member row says what they do).
+      S.top = 0;
+      const key = structureKey(snap, S);
+      if (!layout || key !== layoutKey) {
+        layout = computeLayout(snap, S);
+        layoutKey = key;
+        colors = partColors(snap.kafka);
+      }
+      clusterH = layout.needHeight;
+      const gs = goSnap(snap);
+      goBand = gs.goroutines.length > 0 || gs.channels.length > 0;
+      let goH = 0;
+      if (goBand) {
+        S.top = clusterH + 8;
+        goH = goView.prepare(gs, Math.min(maxH, GO_BAND_MAX)) + 8;
+        S.top = 0;
+      }
+      return clusterH + goH;
+    },
+    draw(snap, now) {
+      const k = snap.kafka;
+      if (goBand) goView.draw(goSnap(snap), now);
+      ctx.textBaseline = 'middle';
+      const goH = 0;
+      // A rule between the cluster and the Go parts.
+      if (goBand) {
+        ctx.beginPath();
+        ctx.moveTo(10, clusterH + 4);
+        ctx.lineTo(S.width - 10, clusterH + 4);
+        ctx.strokeStyle = S.theme['--line'];
+        ctx.setLineDash([2, 4]);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      const c = layout.cols;
+      if (k.producers.length) text('producers', c.px, goH + 14, TINY, '--muted');
+      text(`brokers${k.unclean_leader_election ? ' · unclean leader election on' : ''}`, c.bx, c.brokersTop + 6, TINY, k.unclean_leader_election ? '--danger' : '--muted');
+      if (k.groups.length + k.consumers.length) {
+        const y = layout.wide ? goH + 14 : Math.min(...[...layout.groupBox.values(), ...layout.consBox.values()].map((b) => b.y)) - 10;
+        text('consumers', c.cx, y, TINY, '--muted');
+      }
+      for (const b of k.brokers) drawBroker(b, k);
+      for (const p of k.producers) drawProducer(p, snap);
+      for (const g of k.groups) drawGroup(g);
+      for (const cn of k.consumers) drawConsumer(cn);
+    },
+    addTokens(events, snap) {
+      if (goBand) goView.addTokens(events, goSnap(snap), performance.now());
+    },
+    animating(now) { return goBand && goView.animating(now); },
+    hitGoroutine: (x, y) => (goBand ? goView.hitGoroutine(x, y) : null),
+    hitChannel: (x, y) => (goBand ? goView.hitChannel(x, y) : null),
+    tooltipLines,
+    flashRects: (target) => (goBand ? goView.flashRects(target) : []),
+    listItems,
+    ariaText,
+    get layout() { return layout; },
+    reset() {
+      layout = null;
+      layoutKey = '';
+      goView.reset();
+    },
+    clearTokens() { goView.clearTokens(); },
+  };
+}
+
+/** sarama's RequiredAcks in Kafka's words. */
+export function acksWord(a) {
+  const s = String(a);
+  if (/all/i.test(s) || s === '-1') return 'all';
+  if (/local|one/i.test(s) || s === '1') return '1';
+  if (/no|none/i.test(s) || s === '0') return '0';
+  return s;
+}
+
+export function groupText(g) {
+  return `group ${g.name}: generation ${g.generation}, ${g.state}, ${g.rebalances} rebalance(s), ${g.members.length} member(s), assignor ${g.assignor}`;
+}
+
+export function memberText(m) {
+  const idle = isIdle(m);
+  return `${m.id} (${idle ? 'idle' : m.state}): ${m.partitions.length ? `owns ${m.partitions.join(', ')}` : 'no partition'}`
+    + `${m.marked && m.marked.length ? `; marked ${m.marked.map(([p, o]) => `${p}@${o}`).join(', ')}` : ''}; consumed ${m.consumed}`;
+}
+
+export function consumerText(c) {
+  return `partition consumer ${c.name} on ${partKey(c.topic, c.partition)}${c.stopped ? ' (stopped)' : ''}: offset ${c.offset}, high watermark ${c.high_watermark}, lag ${c.lag}, consumed ${c.consumed}`;
+}
