@@ -51,7 +51,7 @@ export function createKafkaControls(container, { onCommand }) {
     const cmd = (action) => () => ({ op: 'kafka_member', group: g.name, member: n, action });
     const start = actionButton('Start', `Start ${who}`, onCommand, error, cmd('start'));
     const crash = actionButton('Crash', `Crash ${who}`, onCommand, error, cmd('crash'));
-    const leave = actionButton('Leave', `${who} leaves the group`, onCommand, error, cmd('leave'));
+    const leave = actionButton('Leave', `Leave: ${who} leaves the group`, onCommand, error, cmd('leave'));
     crash.classList.add('danger-outline');
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-member-row': `${g.name} ${m.id}` },
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: String(m.id) }), el('span', { class: 'role', text: `group ${g.name}` }), state),

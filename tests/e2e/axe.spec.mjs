@@ -27,7 +27,7 @@ const statusOf = async (page) => page.locator('#status').getAttribute('data-stat
 
 for (const scheme of ['light', 'dark']) {
   test(`axe: no violations on any preset, ${scheme} scheme, running, paused and ended`, async ({ page }) => {
-    test.setTimeout(240_000);
+    test.setTimeout(480_000);
     await page.emulateMedia({ colorScheme: scheme });
     await openPage(page);
     const presets = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));

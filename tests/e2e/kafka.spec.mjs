@@ -189,7 +189,7 @@ test('a member that leaves from the controls gives up its partitions, and the ge
   await expect(rows).toHaveCount(3);
   const first = await rows.first().getAttribute('data-kafka-member-row');
   const id = first.split(' ').slice(1).join(' ');
-  await page.getByRole('button', { name: `member ${id} of group workers leaves the group`, exact: true }).click();
+  await page.getByRole('button', { name: `Leave: member ${id} of group workers leaves the group`, exact: true }).click();
   await runTo(page, 6_000_000, 5);
   const members = await tableRows(page, 'Members');
   const gone = members.find((m) => m.MEMBER === id);
