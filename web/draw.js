@@ -329,6 +329,21 @@ export function createPainter(S) {
     ctx.roundRect(x, y, w, h, r);
   }
 
+  /** A system's box (a node, a broker, a group): a card, hatched with a
+   * dashed red outline when `down`, dashed when `dashed`. */
+  function drawBox(b, { down = false, dashed = false } = {}) {
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.fillStyle = S.theme['--card'];
+    ctx.fill();
+    if (down) hatch(b.x, b.y, b.w, b.h, S.theme['--danger']);
+    roundRect(b.x, b.y, b.w, b.h, 8);
+    ctx.lineWidth = down ? 2 : 1.2;
+    ctx.strokeStyle = S.theme[down ? '--danger' : '--line'];
+    if (down || dashed) ctx.setLineDash([5, 3]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
   function hatch(x, y, w, h, color) {
     ctx.save();
     roundRect(x, y, w, h, 6);
@@ -628,6 +643,6 @@ export function createPainter(S) {
     return keep;
   }
 
-  return { measure, fit, roundRect, hatch, arrow, arrowHead, stateColor, shortStatus, fitLabel, drawSlotLabel, drawCard,
+  return { measure, fit, roundRect, hatch, drawBox, arrow, arrowHead, stateColor, shortStatus, fitLabel, drawSlotLabel, drawCard,
     selectionRing, drawTile, clearSprites, drawGroupLabel, pointAlong, tooltip, drawTokens };
 }

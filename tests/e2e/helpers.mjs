@@ -210,3 +210,19 @@ export async function settled(fn, ms = 300, timeout = 10_000) {
     prev = s;
   }
 }
+
+/** Plays at `speed` until virtual time `us` (or the run ends), then pauses
+ * and waits for the last frame, the panels and the 250 ms list refresh. */
+export async function runUntil(page, us, speed, timeout) {
+  await setSpeed(page, speed);
+  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
+  await expect
+    .poll(async () => {
+      const t = await clockUs(page);
+      const status = await page.locator('#status').textContent();
+      return t >= us || !/running/i.test(status || 'running');
+    }, { timeout, intervals: [50] })
+    .toBe(true);
+  await pause(page);
+  await page.waitForTimeout(350);
+}

@@ -8,7 +8,7 @@
 // controls is drawn down and listed down; hostile names are text; every
 // control has an accessible name. Screenshots:
 // test-results/kafka-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -16,20 +16,7 @@ async function kafkaPresets(page) {
   return page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v.startsWith('kafka-')));
 }
 
-/** Plays until virtual time `us` (or the run ends), then pauses. */
-async function runTo(page, us, speed = 4) {
-  await setSpeed(page, speed);
-  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
-  await expect
-    .poll(async () => {
-      const t = await clockUs(page);
-      const status = await page.locator('#status').textContent();
-      return t >= us || !/running/i.test(status || 'running');
-    }, { timeout: 90_000, intervals: [50] })
-    .toBe(true);
-  await pause(page);
-  await page.waitForTimeout(350); // the last frame, the panels and the 250 ms list refresh
-}
+const runTo = (page, us, speed = 4) => runUntil(page, us, speed, 90000);
 
 /** The rows of the Kafka table captioned `caption` (in #kafka-area), as { header: cell text } objects. */
 async function tableRows(page, caption) {

@@ -7,7 +7,7 @@
 // log row opens its message's life; a share link with a live NSQ command
 // reopens the same run. Screenshots: test-results/nsq-<preset>-1280.png
 // and -400.png.
-import { test, expect, RESULTS_DIR, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -15,20 +15,7 @@ async function nsqPresets(page) {
   return page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v.startsWith('nsq-')));
 }
 
-/** Plays until virtual time `us` (or the run ends), then pauses. */
-async function runTo(page, us, speed = 2) {
-  await setSpeed(page, speed);
-  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
-  await expect
-    .poll(async () => {
-      const t = await clockUs(page);
-      const status = await page.locator('#status').textContent();
-      return t >= us || !/running/i.test(status || 'running');
-    }, { timeout: 60_000, intervals: [50] })
-    .toBe(true);
-  await pause(page);
-  await page.waitForTimeout(350); // the last frame and the 250 ms list refresh
-}
+const runTo = (page, us, speed = 2) => runUntil(page, us, speed, 60000);
 
 /**
  * The event log's rows of one kind, through its kind filter (the log draws

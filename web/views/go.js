@@ -37,6 +37,8 @@ export function createGoView(S, P) {
   const ctx = S.ctx;
   const { measure, fit, roundRect, arrow, arrowHead, stateColor, drawSlotLabel, drawCard, drawTile, drawGroupLabel, pointAlong } = P;
   let topo = null;
+  /** The height last used by prepareBand. */
+  let band = null;
   let topoKey = '';
   let layout = null;
   let layoutKey = '';
@@ -702,6 +704,17 @@ export function createGoView(S, P) {
       }
       return layout.needHeight;
     },
+    /** As a band inside another view (from S.top): laid out in exactly the
+     * height it needs, at most `maxH`, so its rows are not stretched past
+     * what the host view reserved. Returns that height. */
+    prepareBand(snap, maxH) {
+      const need = Math.min(this.prepare(snap, band ?? maxH), maxH);
+      if (need !== band) {
+        band = need;
+        this.prepare(snap, band);
+      }
+      return band;
+    },
     draw(snap, now) {
       // Channels first (they set the arrow anchors), then edges under the cards.
       const byId = new Map(snap.channels.map((c) => [c.id, c]));
@@ -744,6 +757,7 @@ export function createGoView(S, P) {
       topo = null;
       topoKey = '';
       layout = null;
+      band = null;
     },
     clearTokens() { tokens = []; },
   };

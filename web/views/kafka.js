@@ -56,7 +56,7 @@ export function isIdle(m) {
 
 export function createKafkaView(S, P) {
   const ctx = S.ctx;
-  const { measure, fit, roundRect, hatch } = P;
+  const { measure, fit, roundRect, hatch, drawBox } = P;
   const goView = createGoView(S, P);
   let layout = null;
   let layoutKey = '';
@@ -84,18 +84,6 @@ export function createKafkaView(S, P) {
     ctx.fillText(maxW ? fit(String(str), font, Math.max(0, maxW)) : String(str), x, y);
   }
 
-  function drawBox(b, { down = false, dashed = false } = {}) {
-    roundRect(b.x, b.y, b.w, b.h, 8);
-    ctx.fillStyle = S.theme['--card'];
-    ctx.fill();
-    if (down) hatch(b.x, b.y, b.w, b.h, S.theme['--danger']);
-    roundRect(b.x, b.y, b.w, b.h, 8);
-    ctx.lineWidth = down ? 2 : 1.2;
-    ctx.strokeStyle = S.theme[down ? '--danger' : '--line'];
-    if (down || dashed) ctx.setLineDash([5, 3]);
-    ctx.stroke();
-    ctx.setLineDash([]);
-  }
 
   function chip(x, y, color) {
     ctx.beginPath();
@@ -373,7 +361,7 @@ export function createKafkaView(S, P) {
       let goH = 0;
       if (goBand) {
         S.top = clusterH + 8;
-        goH = goView.prepare(gs, Math.min(maxH, GO_BAND_MAX)) + 8;
+        goH = goView.prepareBand(gs, Math.min(maxH, GO_BAND_MAX)) + 8;
         S.top = 0;
       }
       return clusterH + goH;

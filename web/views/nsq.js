@@ -42,7 +42,7 @@ const MAX_TOKENS = 80;
 
 export function createNsqView(S, P) {
   const ctx = S.ctx;
-  const { measure, fit, roundRect, hatch, drawCard, drawTile, pointAlong } = P;
+  const { measure, fit, roundRect, hatch, drawBox, drawCard, drawTile, pointAlong } = P;
   const goView = createGoView(S, P);
   let layout = null;
   let layoutKey = '';
@@ -120,18 +120,6 @@ export function createNsqView(S, P) {
   const SMALL = '11px system-ui, sans-serif';
   const TINY = '10px system-ui, sans-serif';
 
-  function drawBox(b, { down = false, dashed = false } = {}) {
-    roundRect(b.x, b.y, b.w, b.h, 8);
-    ctx.fillStyle = S.theme['--card'];
-    ctx.fill();
-    if (down) hatch(b.x, b.y, b.w, b.h, S.theme['--danger']);
-    roundRect(b.x, b.y, b.w, b.h, 8);
-    ctx.lineWidth = down ? 2 : 1.2;
-    ctx.strokeStyle = S.theme[down ? '--danger' : '--line'];
-    if (down || dashed) ctx.setLineDash([5, 3]);
-    ctx.stroke();
-    ctx.setLineDash([]);
-  }
 
   function depthBar(x, y, w, h, mem, disk) {
     const total = mem + disk;
@@ -629,7 +617,7 @@ export function createNsqView(S, P) {
       let goH = 0;
       if (goBand) {
         S.top = 0;
-        goH = goView.prepare(goSnap(snap, pt), Math.min(maxH, 320)) + 8;
+        goH = goView.prepareBand(goSnap(snap, pt), Math.min(maxH, 320)) + 8;
       }
       const key = `${structureKey(snap, pt, S)}|${goH}`;
       if (!layout || key !== layoutKey) {

@@ -250,6 +250,18 @@ impl KafkaWorld {
         }
     }
 
+    /// Member `m` gives up its partitions (eager): its claim slots stop,
+    /// drop what they fetched, and ignore answers to older fetches.
+    fn release_slots(&mut self, g: usize, m: usize) {
+        for i in 0..self.groups[g].members[m].slots.len() {
+            let fe = &mut self.fetchers[usize::from(self.groups[g].members[m].slots[i])];
+            fe.active = false;
+            fe.session += 1;
+            fe.buffer.clear();
+            fe.in_flight = false;
+        }
+    }
+
     /// The member's marked offsets as a commit request (if any changed).
     fn commit_request(&mut self, g: usize, m: usize, kit: &mut Kit) {
         let ms = &mut self.groups[g].members[m];
@@ -391,13 +403,7 @@ impl World {
             return;
         }
         ms.ending = true;
-        for f in ms.slots.clone() {
-            let fe = &mut kw.fetchers[usize::from(f)];
-            fe.active = false;
-            fe.session += 1;
-            fe.buffer.clear();
-            fe.in_flight = false;
-        }
+        kw.release_slots(g, m);
         self.kafka_claim_idle(g, m, now);
     }
 
@@ -494,13 +500,10 @@ impl World {
                 ms.joining = false;
                 ms.marked.clear();
                 ms.dirty = false;
-                for f in ms.slots.clone() {
-                    let fe = &mut kw.fetchers[usize::from(f)];
-                    fe.active = false;
-                    fe.session += 1;
-                    fe.buffer.clear();
-                    fe.in_flight = false;
-                    fe.working = false;
+                kw.release_slots(g, m);
+                // Its claims die with the process: none is handling a record.
+                for f in kw.groups[g].members[m].slots.clone() {
+                    kw.fetchers[usize::from(f)].working = false;
                 }
             }
             A::Leave => {
@@ -512,13 +515,7 @@ impl World {
                 ms.session = None;
                 ms.ending = false;
                 ms.joining = false;
-                for f in ms.slots.clone() {
-                    let fe = &mut kw.fetchers[usize::from(f)];
-                    fe.active = false;
-                    fe.session += 1;
-                    fe.buffer.clear();
-                    fe.in_flight = false;
-                }
+                kw.release_slots(g, m);
             }
             A::Start => {
                 let ms = &mut kw.groups[g].members[m];
