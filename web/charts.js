@@ -88,7 +88,7 @@ const CSS = `
  */
 export function createCharts(container) {
   if (!(container instanceof HTMLElement)) throw new TypeError('createCharts: container must be an HTMLElement');
-  injectStyles(container.ownerDocument);
+  injectStyles(container);
   container.classList.add('ql-charts');
   container.replaceChildren();
 
@@ -385,6 +385,11 @@ export function createCharts(container) {
   }
 
   const api = {
+    /** Re-reads the colours (the theme changed). */
+    refreshTheme() {
+      rebuildAll();
+    },
+
     /** Forgets all samples and starts over with these channels (in the engine's channel order). */
     reset(names) {
       channelNames = Array.isArray(names) ? names.map(String) : [];
@@ -470,19 +475,23 @@ export function createCharts(container) {
 
 // ---- helpers ---------------------------------------------------------------
 
-function injectStyles(doc) {
-  if (doc.getElementById(STYLE_ID)) return;
-  if (!doc.querySelector('link[href$="uPlot.min.css"]')) {
+/** Into the container's root: the document's head, or a `<queue-lab>`'s shadow root. */
+function injectStyles(container) {
+  const root = container.getRootNode();
+  const doc = container.ownerDocument;
+  const into = root.head || root;
+  if (root.getElementById(STYLE_ID)) return;
+  if (!root.querySelector('link[href$="uPlot.min.css"]')) {
     const link = doc.createElement('link');
     link.rel = 'stylesheet';
     link.href = new URL('./vendor/uPlot.min.css', import.meta.url).href;
-    doc.head.prepend(link);
+    into.prepend(link);
   }
   const style = doc.createElement('style');
   style.id = STYLE_ID;
   style.textContent = CSS;
   // Before the page's own stylesheets, so they can override these defaults.
-  doc.head.prepend(style);
+  into.prepend(style);
 }
 
 function el(doc, tag, className) {

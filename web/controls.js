@@ -22,7 +22,7 @@ export const ENDED_REASON = 'The run has ended: nothing can change it now (Reset
 
 /** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {
-  if (document.activeElement === input || input.getAttribute('aria-invalid') === 'true') return;
+  if (input.getRootNode().activeElement === input || input.getAttribute('aria-invalid') === 'true') return;
   if (input.value !== value) input.value = value;
 }
 

@@ -129,9 +129,13 @@ export function createLabeler() {
   };
 }
 
-/** Colours from CSS custom properties, so the canvas follows the theme. */
-export function readTheme() {
-  const cs = getComputedStyle(document.documentElement);
+/**
+ * Colours from CSS custom properties, so the canvas follows the theme. Read
+ * from `node` (the canvas: inside a `<queue-lab>` the properties are set on
+ * the element's own root, not on the document).
+ */
+export function readTheme(node = document.documentElement) {
+  const cs = getComputedStyle(node);
   const v = (name) => cs.getPropertyValue(name).trim() || '#888';
   const theme = {};
   for (const name of ['--bg', '--panel', '--fg', '--muted', '--line', '--accent', '--slot', '--slot-fill', '--slot-text', '--danger',
@@ -287,7 +291,10 @@ export function paintIconCanvas(c, size = 16) {
   const ctx = c.getContext('2d');
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, size, size);
-  const color = getComputedStyle(document.documentElement).getPropertyValue(c.dataset.color).trim() || '#888';
+  // The canvas's own style (the properties are inherited); until it is in the
+  // page there is none, and the playground repaints it once it is.
+  const style = c.isConnected ? getComputedStyle(c) : null;
+  const color = (style && style.getPropertyValue(c.dataset.color).trim()) || '#888';
   drawIcon(ctx, c.dataset.icon, size / 2, size / 2, size * 0.38, color);
 }
 

@@ -16,7 +16,7 @@ import { actionButton, setOff } from './nsq-table.js';
 
 /** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {
-  if (document.activeElement === input || input.getAttribute('aria-invalid') === 'true') return;
+  if (input.getRootNode().activeElement === input || input.getAttribute('aria-invalid') === 'true') return;
   if (input.value !== value) input.value = value;
 }
 

@@ -51,7 +51,7 @@ const FLASH_MS = 1600;
 export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   const ctx = canvas.getContext('2d');
   /** The surface the views draw on (updated in place). */
-  const S = { ctx, theme: readTheme(), width: 0, height: 0, selected: null, reducedMotion: false, labeler: createLabeler(), top: 0, layoutEpoch: 0 };
+  const S = { ctx, theme: readTheme(canvas), width: 0, height: 0, selected: null, reducedMotion: false, labeler: createLabeler(), top: 0, layoutEpoch: 0 };
   const P = createPainter(S);
   const goView = createGoView(S, P);
   const nsqView = createNsqView(S, P);
@@ -85,7 +85,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
   resize();
 
   const schemeQuery = window.matchMedia('(prefers-color-scheme: dark)');
-  schemeQuery.addEventListener('change', () => { S.theme = readTheme(); P.clearSprites(); });
+  schemeQuery.addEventListener('change', () => { S.theme = readTheme(canvas); P.clearSprites(); });
 
   // --- highlight, tooltip --------------------------------------------------
 
@@ -149,7 +149,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     const n = gs.length + nc + extra.length;
     // All of it when forced (paused, new items, selection) or shown (focused, every LIST_MS),
     // else this frame's share of a pass.
-    if (!force && list.contains(document.activeElement)) {
+    if (!force && list.contains(list.getRootNode().activeElement)) {
       if (now - listTickAt < LIST_MS) return;
       force = true;
     }
@@ -278,7 +278,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
       if (on) { goView.clearTokens(); nsqView.clearTokens(); kafkaView.clearTokens(); }
     },
     refreshTheme() {
-      S.theme = readTheme();
+      S.theme = readTheme(canvas);
       P.clearSprites();
     },
   };

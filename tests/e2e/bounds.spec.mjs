@@ -68,7 +68,7 @@ function recordStageBounds() {
 async function bounds(page) {
   return page.evaluate(() => {
     const b = window.__stageBounds;
-    const c = document.getElementById('stage');
+    const c = document.querySelector('queue-lab').shadowRoot.getElementById('stage');
     return { ...b, outside: [...b.outside], width: c.width, height: c.height };
   });
 }

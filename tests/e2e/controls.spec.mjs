@@ -117,13 +117,13 @@ test('every control on the page has an accessible name', async ({ page }) => {
     const name = (el) => {
       if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
       const by = el.getAttribute('aria-labelledby');
-      if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+      if (by) return by.split(/\s+/).map((id) => document.querySelector('queue-lab').shadowRoot.getElementById(id)?.textContent || '').join(' ').trim();
       if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(' ').trim();
       if (el.tagName === 'BUTTON' || el.tagName === 'SUMMARY') return el.textContent.trim();
       return el.getAttribute('title') || '';
     };
     const visible = (el) => !el.closest('[hidden]') && el.type !== 'hidden';
-    const all = [...document.querySelectorAll('button, input, select, textarea, summary')].filter(visible);
+    const all = [...document.querySelector('queue-lab').shadowRoot.querySelectorAll('button, input, select, textarea, summary')].filter(visible);
     return { checked: all.length, unnamed: all.filter((el) => !name(el)).map((el) => el.outerHTML.slice(0, 120)) };
   });
   expect(checked).toBeGreaterThan(25); // toolbar, channel and group rows, add buttons, inspector, log filters and rows

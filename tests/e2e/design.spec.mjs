@@ -86,9 +86,9 @@ test('keyboard: the event log is one tab stop with arrow keys, frozen while focu
   const tabbable = await page.locator('#eventlog ol button[data-seq]').evaluateAll((bs) => bs.filter((b) => b.tabIndex === 0).length);
   expect(tabbable).toBe(1);
   await page.locator('#eventlog ol button[tabindex="0"]').focus();
-  const first = await page.evaluate(() => document.activeElement.dataset.seq);
+  const first = await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).dataset.seq);
   await page.keyboard.press('ArrowDown');
-  const second = await page.evaluate(() => document.activeElement.dataset.seq);
+  const second = await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).dataset.seq);
   expect(Number(second)).toBeLessThan(Number(first));
   // Playing on while focused: the rows under focus stay put.
   const top = (await logRows(page))[0].seq;
@@ -97,7 +97,7 @@ test('keyboard: the event log is one tab stop with arrow keys, frozen while focu
   await expect(page.locator('#eventlog')).toContainText(/new events?: show newest/);
   // Tab leaves the list in one press.
   await page.keyboard.press('Tab');
-  expect(await page.evaluate(() => !!document.activeElement.closest('#eventlog ol'))).toBe(false);
+  expect(await page.evaluate(() => !!(document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).closest('#eventlog ol'))).toBe(false);
 });
 
 test('keyboard: the stage list opens below the stage, never over it; the picker loads on Enter, not on every arrow', async ({ page }) => {

@@ -18,7 +18,7 @@ test('the error box has a Dismiss button that works from the keyboard', async ({
   await dismiss.focus();
   await page.keyboard.press('Enter');
   await expect(error).toBeHidden();
-  expect(await page.evaluate(() => document.activeElement && document.activeElement.id)).toBe('play');
+  expect(await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).id)).toBe('play');
   // The simulation went on meanwhile.
   const t0 = await clockUs(page);
   await expect.poll(() => clockUs(page), { timeout: 10_000 }).toBeGreaterThan(t0);

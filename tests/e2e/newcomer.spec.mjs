@@ -88,9 +88,9 @@ async function startRecording(page) {
     window.__rec = rec;
     window.__recStart = performance.now();
     const f = () => {
-      const b = document.getElementById('share').getBoundingClientRect();
-      const u = document.getElementById('share-url').getBoundingClientRect();
-      const lag = document.getElementById('speed-lag');
+      const b = document.querySelector('queue-lab').shadowRoot.getElementById('share').getBoundingClientRect();
+      const u = document.querySelector('queue-lab').shadowRoot.getElementById('share-url').getBoundingClientRect();
+      const lag = document.querySelector('queue-lab').shadowRoot.getElementById('speed-lag');
       rec.push({ t: performance.now() - window.__recStart, x: b.x, y: b.y, w: b.width, urlW: u.width,
         shown: lag.checkVisibility({ visibilityProperty: true }) });
       window.__recRaf = requestAnimationFrame(f);
@@ -341,7 +341,7 @@ test('at 400 px the scenario title and the rate fields are not cut', async ({ pa
   test.setTimeout(60_000);
   await page.setViewportSize({ width: 400, height: 800 });
   await openPage(page);
-  await page.evaluate(() => { document.getElementById('controls-panel').open = true; });
+  await page.evaluate(() => { document.querySelector('queue-lab').shadowRoot.getElementById('controls-panel').open = true; });
   const presets = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
   const cut = [];
   for (const name of presets) {

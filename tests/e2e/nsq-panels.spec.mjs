@@ -225,7 +225,7 @@ test('the guarantees panel lists what nsq_messages returns and draws nsq_message
     const listed = [...host.querySelectorAll('.nsq-msg')].map((b) => b.textContent);
     host.querySelector('.nsq-msg[data-msg="7"]').click();
     const life = host.querySelector('#guarantees-life-heading').textContent;
-    const focused = document.activeElement === host.querySelector('#guarantees-life-heading');
+    const focused = (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) === host.querySelector('#guarantees-life-heading');
     const copies = [...host.querySelectorAll('.nsq-life tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent));
     g.update(snap, pg); // a refresh keeps the list and the life open
     const stillOpen = !host.querySelector('.nsq-life').hidden && host.querySelectorAll('.nsq-msg').length === 2;

@@ -150,7 +150,7 @@ test('selecting an NSQ event in the log opens its message\'s life in the guarant
   // The copy in channel jobs was finished, handled once.
   await expect(page.locator('#guarantees .nsq-life')).toContainText('finished');
   // Focus stays in the log (a keyboard reader goes on through the rows).
-  expect(await page.evaluate(() => !!document.activeElement.closest('#eventlog'))).toBe(true);
+  expect(await page.evaluate(() => !!(document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).closest('#eventlog'))).toBe(true);
 });
 
 test('share round trip on an NSQ preset with a live NSQ command: the link opens the same run, nodes and guarantees', async ({ page, context }) => {

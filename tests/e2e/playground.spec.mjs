@@ -140,7 +140,7 @@ test('close while sending: the banner shows the panic', async ({ page }) => {
 
 test('keyboard: Space pauses and resumes, ArrowRight steps to exactly the next visible change, +/- change speed', async ({ page }) => {
   await openPage(page);
-  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).blur());
 
   // Space pauses: the clock stops.
   await page.keyboard.press('Space');
@@ -159,11 +159,11 @@ test('keyboard: Space pauses and resumes, ArrowRight steps to exactly the next v
   await expect(page.locator('#play')).toHaveText('Play');
   await page.waitForTimeout(300);
   await expect(page.locator('#play')).toHaveText('Play');
-  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).blur());
 
   // The engine's own record of this run, replayed step by step in the page with the wasm package.
   const link = await copyLink(page);
-  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).blur());
   const shared = await decodeLink(page, link);
   const rows = await settled(() => logRows(page), 300);
   const seen = rows.length ? Math.max(...rows.map((r) => r.seq)) + 1 : 0;

@@ -79,7 +79,7 @@ test('the README screenshot: wait-group mid-run, a blocked producer explained', 
   expect(name, 'no producer blocked on a full buffer within 300 events').not.toBeNull();
   await page.locator(`#stage-list li[data-goroutine="${name}"] button`).evaluate((b) => b.click());
   await expect(page.locator('#inspector')).toContainText('buffer full');
-  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).blur());
   await page.mouse.move(0, 0);
   await page.waitForTimeout(900); // tokens in flight land
   await noSidewaysScroll(page);

@@ -56,7 +56,7 @@ test('share round trip: the link opens the same run at the same virtual time', a
 
   // Both continue identically: step each five times.
   for (const p of [page, other]) {
-    await p.evaluate(() => document.activeElement && document.activeElement.blur());
+    await p.evaluate(() => (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement) && (document.querySelector('queue-lab')?.shadowRoot?.activeElement ?? document.activeElement).blur());
     for (let i = 0; i < 5; i += 1) await p.locator('#step').click();
   }
   const a = await visibleState(page);

@@ -1,0 +1,213 @@
+// Embedding (issue 16): the <queue-lab> element on a docs-like page with four
+// of them (web/examples/embeds.html), its attributes, methods and events,
+// hostile input, and the iframe mode with its postMessage API
+// (web/embed.html, driven from web/examples/iframe.html).
+import { test, expect, RESULTS_DIR } from './helpers.mjs';
+
+/** id -> { ready, status, timeUs } of every <queue-lab> on the page. */
+function labs(page) {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('queue-lab')]
+    .map((q) => [q.id, { ready: q.ready, status: q.status, timeUs: q.timeUs }])));
+}
+
+/** Virtual time of one element, read twice `ms` apart. */
+async function advancing(page, id, ms = 600) {
+  const t0 = await page.evaluate((i) => document.getElementById(i).timeUs, id);
+  await page.waitForTimeout(ms);
+  const t1 = await page.evaluate((i) => document.getElementById(i).timeUs, id);
+  return t1 > t0;
+}
+
+test('four elements on one page: lazy, one wasm fetch, each runs only while on screen, independent', async ({ page }) => {
+  const wasm = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await page.goto('/examples/embeds.html');
+  await expect.poll(async () => (await labs(page)).go.ready, { timeout: 15_000 }).toBe(true);
+  // Only the first is near the viewport: the others have built nothing.
+  let s = await labs(page);
+  expect(s.nsq.ready).toBe(false);
+  expect(s.kafka.ready).toBe(false);
+  expect(s.full.ready).toBe(false);
+  expect(await advancing(page, 'go')).toBe(true);
+
+  // Scroll to the NSQ one: it comes alive and runs; the Go one, off-screen, stops where it was.
+  await page.locator('#nsq').scrollIntoViewIfNeeded();
+  await expect.poll(async () => (await labs(page)).nsq.ready, { timeout: 15_000 }).toBe(true);
+  expect(await advancing(page, 'nsq')).toBe(true);
+  expect(await advancing(page, 'go')).toBe(false);
+
+  for (const id of ['kafka', 'full']) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    await expect.poll(async () => (await labs(page))[id].ready, { timeout: 15_000 }).toBe(true);
+    expect(await advancing(page, id)).toBe(true);
+  }
+  await page.screenshot({ path: `${RESULTS_DIR}/embed-four.png`, fullPage: true });
+  // The full-view one runs its own world: pausing it leaves the Kafka one (also on screen) running.
+  await page.setViewportSize({ width: 1000, height: 2400 });
+  await page.locator('#kafka').scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.getElementById('full').pause());
+  expect(await advancing(page, 'full')).toBe(false);
+  if ((await labs(page)).kafka.status === 'running') expect(await advancing(page, 'kafka')).toBe(true);
+  // Back to the Go one: it goes on from where it stopped, not from the wall time it was away.
+  const before = (await labs(page)).go.timeUs;
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await page.locator('#go').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  const after = (await labs(page)).go.timeUs;
+  expect(after).toBeGreaterThan(before);
+  expect(after - before).toBeLessThan(3_000_000);
+  // Each system drew in its own view.
+  const kinds = await page.evaluate(() => [...document.querySelectorAll('queue-lab')].map((q) => Boolean(q.snapshot().nsq) + '/' + Boolean(q.snapshot().kafka)));
+  expect(kinds).toEqual(['false/false', 'true/false', 'false/true', 'false/false']);
+  expect(new Set(wasm).size).toBe(1);
+  expect(wasm.length).toBe(1);
+});
+
+test('attributes reconfigure the live element; methods and events work', async ({ page }) => {
+  await page.goto('/examples/embeds.html');
+  const go = page.locator('#go');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  // Events: status and ticks reach the host page.
+  await page.evaluate(() => {
+    window.events = [];
+    const q = document.getElementById('go');
+    for (const t of ['ql-status', 'ql-tick', 'ql-error']) q.addEventListener(t, (e) => window.events.push([t, e.detail]));
+  });
+  await page.evaluate(() => document.getElementById('go').pause());
+  await expect.poll(() => page.evaluate(() => window.events.filter(([t]) => t === 'ql-status').map(([, d]) => d.status).pop())).toBe('paused');
+  // step / seek / reset / snapshot
+  const t0 = await page.evaluate(() => document.getElementById('go').timeUs);
+  await page.evaluate(() => document.getElementById('go').step());
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBeGreaterThanOrEqual(t0);
+  await page.evaluate(() => document.getElementById('go').seek(500_000));
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').snapshot().time_us)).toBe(500_000);
+  await page.evaluate(() => document.getElementById('go').reset());
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBe(0);
+  // command(): the engine's refusal is thrown; an accepted one changes the world.
+  const refused = await page.evaluate(() => { try { document.getElementById('go').command({ op: 'set_capacity', channel: 'nope', capacity: 1 }); return ''; } catch (e) { return e.message; } });
+  expect(refused).toMatch(/nope/);
+  await page.evaluate(() => document.getElementById('go').command({ op: 'set_capacity', channel: 'jobs', capacity: 9 }));
+  expect(await page.evaluate(() => document.getElementById('go').snapshot().channels.find((c) => c.name === 'jobs').cap)).toBe(9);
+  // Attributes: speed and until; play runs to `until` and stops there, saying 'ended'.
+  await page.evaluate(() => { const q = document.getElementById('go'); q.setAttribute('speed', '20'); q.setAttribute('until', '3s'); q.play(); });
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').status), { timeout: 10_000 }).toBe('ended');
+  expect(await page.evaluate(() => document.getElementById('go').timeUs)).toBe(3_000_000);
+  const ticks = await page.evaluate(() => window.events.filter(([t]) => t === 'ql-tick').length);
+  expect(ticks).toBeGreaterThan(0);
+  // view: compact -> full shows the header; panels adds the log to compact.
+  await expect(go.locator('.top')).toBeHidden();
+  await page.evaluate(() => document.getElementById('go').setAttribute('view', 'full'));
+  await expect(go.locator('.top')).toBeVisible();
+  await page.evaluate(() => { const q = document.getElementById('go'); q.setAttribute('view', 'compact'); q.setAttribute('panels', 'log'); });
+  await expect(go.locator('.top')).toBeHidden();
+  await expect(go.locator('.log-panel')).toBeVisible();
+  await expect(go.locator('.charts-panel')).toBeHidden();
+  // preset: another world, loaded live.
+  await page.evaluate(() => document.getElementById('go').setAttribute('preset', 'classic'));
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').snapshot().channels.map((c) => c.name).join())).toBe('ch');
+  // theme
+  await page.evaluate(() => document.getElementById('go').setAttribute('theme', 'dark'));
+  await expect(go).toHaveAttribute('data-resolved-theme', 'dark');
+  // The link to the full playground carries this exact run.
+  await go.locator('#open-full').hover();
+  await expect(go.locator('#open-full')).toHaveAttribute('href', /index\.html#v=2&s=/);
+});
+
+test.describe(() => {
+  test.use({ allowConsoleErrors: true });
+  test('hostile input shows as text: an inline scenario, a preset name, a link, absurd attributes', async ({ page }) => {
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    await page.goto('/examples/embeds.html');
+    // The test's own page markup (the element is defined already: these upgrade at once).
+    await page.evaluate((h) => {
+      const lab = (id, attrs, inline) => {
+        const q = document.createElement('queue-lab');
+        q.id = id;
+        q.setAttribute('view', 'compact');
+        for (const [k, v] of Object.entries(attrs)) q.setAttribute(k, v);
+        if (inline) q.append(Object.assign(document.createElement('script'), { type: 'application/json', textContent: inline }));
+        return q;
+      };
+      document.body.replaceChildren(
+        lab('a', {}, JSON.stringify({ name: h, channels: 5 })),
+        lab('b', { preset: h }),
+        lab('c', { link: `#v=2&s=!!!${encodeURIComponent(h)}` }),
+        lab('d', { preset: 'classic', speed: '1e99', seed: '-1', until: 'forever', height: 'url(javascript:alert(1))' }),
+      );
+    }, hostile);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await page.locator(`#${id}`).scrollIntoViewIfNeeded(); // (lazy: each starts near the viewport)
+      await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 15_000 }).toBe(true);
+      const err = page.locator(`#${id} #error-text`);
+      await expect(err).not.toHaveText('');
+    }
+    await expect(page.locator('#a #error-text')).toContainText('not valid');
+    await expect(page.locator('#b #error-text')).toContainText('Loaded the default scenario instead');
+    await expect(page.locator('#c #error-text')).toContainText(/link/i);
+    await expect(page.locator('#d #error-text')).toContainText(/speed|seed|until/);
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+    const imgs = await page.evaluate(() => [...document.querySelectorAll('queue-lab')].map((q) => q.shadowRoot.querySelectorAll('img').length));
+    expect(imgs).toEqual([0, 0, 0, 0]);
+    expect(await page.evaluate(() => document.getElementById('d').style.height)).toBe('');
+  });
+});
+
+
+test('keys inside an embed drive it and do not reach the host page', async ({ page }) => {
+  await page.goto('/examples/embeds.html');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  await page.evaluate(() => { window.hostKeys = []; document.addEventListener('keydown', (e) => window.hostKeys.push(e.key)); });
+  await page.locator('#go #play').focus();
+  await page.evaluate(() => document.getElementById('go').pause());
+  const t0 = await page.evaluate(() => document.getElementById('go').timeUs);
+  await page.locator('#go #stage').click();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBeGreaterThan(t0);
+  expect(await page.evaluate(() => window.hostKeys)).not.toContain('ArrowRight');
+  // A key outside any embed is the host's: no element moves.
+  await page.getByRole('heading', { name: 'Four embeds' }).click();
+  const t1 = await page.evaluate(() => document.getElementById('go').timeUs);
+  await page.keyboard.press('ArrowRight');
+  expect(await page.evaluate(() => window.hostKeys)).toContain('ArrowRight');
+  expect(await page.evaluate(() => document.getElementById('go').timeUs)).toBe(t1);
+});
+
+test('the iframe answers PING with PONG, obeys its parent only, and reports its height', async ({ page }) => {
+  await page.goto('/examples/iframe.html');
+  await expect.poll(() => page.evaluate(() => window.received.map((m) => m.type)), { timeout: 15_000 }).toContain('PONG');
+  await expect.poll(() => page.evaluate(() => window.received.map((m) => m.type)), { timeout: 15_000 }).toContain('ready');
+  await expect.poll(() => page.evaluate(() => window.received.some((m) => m.type === 'height' && m.height > 100))).toBe(true);
+  const frame = page.frameLocator('#lab');
+  await expect(frame.locator('#status')).toHaveText('running');
+  const origin = await page.evaluate(() => location.origin);
+  const send = (msg) => page.evaluate(([m, o]) => document.getElementById('lab').contentWindow.postMessage(m, o), [msg, origin]);
+  // A message from another window (a sibling frame) is ignored.
+  await page.evaluate(() => {
+    const f = document.createElement('iframe');
+    f.id = 'other';
+    f.srcdoc = '<p>other</p>';
+    document.body.append(f);
+    return new Promise((r) => { f.onload = r; });
+  });
+  await page.evaluate(() => document.getElementById('other').contentWindow.eval("parent.frames[0].postMessage({type:'pause', id:'x'}, '*')"));
+  await page.waitForTimeout(500);
+  await expect(frame.locator('#status')).toHaveText('running');
+  expect(await page.evaluate(() => window.received.some((m) => m.id === 'x'))).toBe(false);
+  // The parent's commands: pause, step, seek, speed, command, load; each answered.
+  await send({ type: 'pause', id: 1 });
+  await expect(frame.locator('#status')).toHaveText('paused');
+  await send({ type: 'seek', t_us: 1_000_000, id: 2 });
+  await expect(frame.locator('#clock')).toHaveText('1.000s');
+  await send({ type: 'command', command: { op: 'set_capacity', channel: 'nope', capacity: 1 }, id: 3 });
+  await send({ type: 'bogus', id: 4 });
+  await send({ type: 'load', preset: 'kafka-acks1-loss', id: 5 });
+  await expect.poll(() => page.evaluate(() => window.received.filter((m) => m.id >= 1).map((m) => `${m.id}:${m.type}`))).toEqual(['1:ok', '2:ok', '3:error', '4:error', '5:ok']);
+  const errs = await page.evaluate(() => window.received.filter((m) => m.type === 'error').map((m) => m.message));
+  expect(errs[0]).toMatch(/nope/);
+  expect(errs[1]).toMatch(/unknown message type/);
+  await expect(frame.locator('#stage-list')).toContainText('broker');
+  await send({ type: 'play', id: 6 });
+  await expect.poll(() => page.evaluate(() => window.received.filter((m) => m.type === 'status').map((m) => m.status).pop())).toBe('running');
+  await page.screenshot({ path: `${RESULTS_DIR}/embed-iframe.png`, fullPage: true });
+});

@@ -1,0 +1,85 @@
+// The guide (book/, built by `make docs` to book/build/, served at /guide/):
+// every chapter listed in book/src/SUMMARY.md loads with no console or page
+// error, and every <queue-lab> embed on it becomes ready and runs: its
+// virtual time advances, or it reaches a final status (a deadlock, a panic,
+// the end of the run or of its `until`). A screenshot of each chapter lands
+// in test-results/guide-<chapter>.png.
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test, expect, RESULTS_DIR } from './helpers.mjs';
+
+const BOOK = fileURLToPath(new URL('../../book/', import.meta.url));
+const FINAL = ['deadlock', 'panic', 'ended'];
+
+/** Chapter page names (without .html), in SUMMARY.md's order. */
+function chapters() {
+  const summary = readFileSync(`${BOOK}src/SUMMARY.md`, 'utf8');
+  return [...summary.matchAll(/\]\(([^)#\s]+)\.md\)/g)].map((m) => m[1]);
+}
+
+test.describe('guide', () => {
+  test.beforeAll(() => {
+    if (!existsSync(`${BOOK}build/index.html`)) throw new Error('the guide is not built: run make docs');
+  });
+
+  test('SUMMARY.md lists the chapters', () => {
+    expect(chapters()).toEqual(['introduction', 'go-channels', 'nsq', 'kafka', 'embedding', 'scenario-format']);
+  });
+
+  for (const chapter of chapters()) {
+    test(`chapter ${chapter}: loads, and every embed becomes ready and runs`, async ({ page }) => {
+      test.setTimeout(240_000);
+      await page.addInitScript(() => {
+        window.__qlErrors = [];
+        document.addEventListener('ql-error', (e) => window.__qlErrors.push(String(e.detail && e.detail.message)));
+      });
+      const res = await page.goto(`/guide/${chapter}.html`);
+      expect(res.status()).toBe(200);
+      await expect(page.locator('main h1').first()).toBeVisible();
+
+      const embeds = page.locator('queue-lab');
+      const n = await embeds.count();
+      expect(n, 'every chapter has live embeds').toBeGreaterThan(0);
+      await page.waitForFunction(() => customElements.get('queue-lab') !== undefined, null, { timeout: 30_000 });
+
+      for (let i = 0; i < n; i++) {
+        const el = embeds.nth(i);
+        const what = `${chapter} embed #${i + 1} (${(await el.getAttribute('preset')) || 'inline scenario'})`;
+        await el.scrollIntoViewIfNeeded();
+        // Ready: the ql-ready event has fired, or el.ready was already true.
+        await page.waitForFunction((k) => document.querySelectorAll('queue-lab')[k].ready === true, i, { timeout: 60_000 })
+          .catch(() => { throw new Error(`${what} never became ready`); });
+        const t0 = await el.evaluate((e) => e.timeUs);
+        // Runs: its virtual time advances, or it has reached a final status.
+        await page.waitForFunction(
+          ({ k, t, final }) => {
+            const e = document.querySelectorAll('queue-lab')[k];
+            return e.timeUs > t || final.includes(e.status);
+          },
+          { k: i, t: t0, final: FINAL },
+          { timeout: 60_000 },
+        ).catch(async () => {
+          const s = await el.evaluate((e) => `status ${e.status}, timeUs ${e.timeUs}`);
+          throw new Error(`${what} does not run: ${s}`);
+        });
+        const errorShown = await el.evaluate((e) => {
+          const box = e.shadowRoot && e.shadowRoot.getElementById('error');
+          return box && !box.hidden ? box.textContent.trim() : '';
+        });
+        expect(errorShown, `${what} shows an error`).toBe('');
+      }
+      expect(await page.evaluate(() => window.__qlErrors), 'ql-error events').toEqual([]);
+
+      // Facts the guide states about an embed, checked in the browser too.
+      if (chapter === 'embedding') {
+        const demo = page.locator('#api-demo');
+        await demo.scrollIntoViewIfNeeded();
+        await page.waitForFunction(() => document.getElementById('api-demo').status === 'ended', null, { timeout: 60_000 });
+        expect(await demo.evaluate((e) => e.timeUs)).toBe(1_100_000);
+      }
+
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${RESULTS_DIR}guide-${chapter}.png`, fullPage: true });
+    });
+  }
+});

@@ -1,0 +1,313 @@
+// <queue-lab-compare>: A/B. Two playgrounds side by side, the same scenario
+// and seed with one difference, clocks in lock-step (one loop moves both to
+// the same virtual time), the charts overlaid (A solid, B dashed) and the
+// guarantees side by side, so "p99 with buffer 0 versus 10" or "what acks=1
+// loses versus acks=all" reads off one picture.
+//
+//   <queue-lab-compare preset="backpressure"
+//     b='[{"at": "0s", "command": {"op": "set_capacity", "channel": "jobs", "capacity": 20}}]'
+//     label-a="buffer 5" label-b="buffer 20" speed="5" until="60s"></queue-lab-compare>
+//
+// Attributes: preset | scenario (URL) | link (share fragment) for A; b: a
+// JSON list of timed commands (a scenario's `commands` form) that B adds to
+// A's; label-a, label-b; seed; speed; until; autoplay. B's live controls
+// stay open (panel "controls"): change B while both run, or Reset both to
+// replay the pair from 0 with B's changes. Data for tests and hosts:
+// `data()` -> { a: samples, b: samples } (what the charts drew).
+//
+// The difference is applied through the engine's own command log, so B is
+// exactly "A plus these commands": with no commands the two runs are the
+// same run (equal trace hashes), which the tests check.
+
+import { loadEngine, parseDuration } from './queue-lab.js';
+import uPlot from './vendor/uPlot.esm.js';
+import { withAlpha, fmtNum } from './charts.js';
+import { el } from './dom.js';
+
+const BASE = new URL('./', import.meta.url);
+const MAX_FRAME_MS = 100;
+const MAX_POINTS = 4000;
+const REDRAW_MS = 250;
+
+/** The totals and guarantees compared, from a snapshot: [label, value] (numbers or text). */
+function figures(snap) {
+  const t = snap.totals;
+  const lat = snap.delivery_latency;
+  const ms = (us) => `${fmtNum(us / 1000)} ms`;
+  const rows = [
+    ['virtual time', snap.time],
+    ['status', snap.status],
+    ['produced', t.produced],
+    ['delivered', t.delivered],
+    ['dropped', t.dropped],
+    ['latency p50', lat.count ? ms(lat.p50_us) : '–'],
+    ['latency p99', lat.count ? ms(lat.p99_us) : '–'],
+    ['blocked goroutines', t.blocked],
+  ];
+  const k = snap.kafka && snap.kafka.counts;
+  if (k) for (const [key, v] of Object.entries(k)) if (typeof v === 'number') rows.push([`Kafka: ${key.replace(/_/g, ' ')}`, v]);
+  const n = snap.nsq && snap.nsq.guarantees;
+  if (n) for (const [key, v] of Object.entries(n)) if (typeof v === 'number') rows.push([`NSQ: ${key.replace(/_/g, ' ')}`, v]);
+  return rows;
+}
+
+const CSS = `
+:host { display: block; }
+.cmp { container: cmp / inline-size; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg, #1b1f24); }
+.bar { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; padding: 0.4rem 0; }
+.bar button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid #c3c9d2; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; }
+.bar button.primary { background: #3451c6; border-color: #3451c6; color: #fff; font-weight: 600; min-width: 5.2rem; }
+.bar .clock { font: 600 1rem ui-monospace, monospace; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6rem; }
+@container cmp (max-width: 700px) { .pair { grid-template-columns: 1fr; } }
+.side h3 { margin: 0.2rem 0; font-size: 0.95rem; }
+.side h3 .tag { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 4px; color: #fff; margin-right: 0.4rem; }
+.a .tag { background: #0072b2; } .b .tag { background: #d55e00; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 0.8rem; margin-top: 0.8rem; }
+.charts figure { margin: 0; }
+.charts figcaption { font-weight: 600; font-size: 0.9rem; }
+table { border-collapse: collapse; margin-top: 0.8rem; font-size: 0.88rem; min-width: 60%; }
+caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
+th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #c3c9d2; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr[data-differs="true"] td { font-weight: 700; }
+.error { color: #c0392b; white-space: pre-line; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+`;
+
+export class QueueLabCompare extends HTMLElement {
+  static get observedAttributes() { return ['speed', 'until']; }
+
+  constructor() {
+    super();
+    const shadow = this.attachShadow({ mode: 'open' });
+    const uplotCss = el('link', { rel: 'stylesheet', href: new URL('vendor/uPlot.min.css', BASE).href });
+    this._play = el('button', { type: 'button', class: 'primary', text: 'Play', 'aria-pressed': 'false' });
+    this._reset = el('button', { type: 'button', text: 'Reset both', title: 'Both from 0s, B with its changes, in lock-step' });
+    this._clock = el('span', { class: 'clock', text: '0.000s', 'aria-live': 'off' });
+    this._err = el('p', { class: 'error', role: 'alert', hidden: true });
+    this._a = el('queue-lab', { view: 'stage' });
+    this._b = el('queue-lab', { view: 'stage' });
+    this._a.setAttribute('view', 'stage');
+    this._b.setAttribute('view', 'stage');
+    this._b.setAttribute('panels', 'controls');
+    this._labelA = el('span');
+    this._labelB = el('span');
+    const side = (cls, tag, label, lab) => el('section', { class: `side ${cls}` },
+      el('h3', {}, el('span', { class: 'tag', text: tag, 'aria-hidden': 'true' }), label), lab);
+    this._charts = el('div', { class: 'charts' });
+    this._table = el('table');
+    this._summary = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+    shadow.append(uplotCss, el('style', { text: CSS }), el('div', { class: 'cmp' },
+      el('div', { class: 'bar', role: 'group', 'aria-label': 'Both runs' }, this._play, this._reset,
+        el('span', { text: 'virtual time' }), this._clock),
+      this._err,
+      el('div', { class: 'pair' }, side('a', 'A', this._labelA, this._a), side('b', 'B', this._labelB, this._b)),
+      this._charts, this._table, this._summary));
+    this._playing = false;
+    this._samples = { a: [], b: [] };
+    this._sampleT = { a: -1, b: -1 };
+    this._plots = [];
+    this._raf = 0;
+    this._redrawAt = 0;
+    this._play.addEventListener('click', () => this._setPlaying(!this._playing));
+    this._reset.addEventListener('click', () => this.reset());
+  }
+
+  connectedCallback() {
+    this._labelA.textContent = this.getAttribute('label-a') || 'as loaded';
+    this._labelB.textContent = this.getAttribute('label-b') || 'with the difference';
+    if (!this._started) this._started = this._boot().catch((err) => this._fail(err));
+  }
+
+  disconnectedCallback() {
+    cancelAnimationFrame(this._raf);
+    this._raf = 0;
+  }
+
+  attributeChangedCallback() { /* speed and until are read every frame */ }
+
+  _fail(err) {
+    this._err.textContent = err && err.message ? err.message : String(err);
+    this._err.hidden = false;
+    this.dispatchEvent(new CustomEvent('ql-error', { detail: { message: this._err.textContent }, bubbles: true, composed: true }));
+  }
+
+  /** A's scenario (JSON text) from the attributes. */
+  async _scenarioA(Playground) {
+    const link = this.getAttribute('link');
+    if (link) {
+      const { decodeShare } = await import('./share.js');
+      const shared = await decodeShare(link);
+      if (!shared) throw new Error('The link holds no scenario');
+      return shared.scenarioJson;
+    }
+    const url = this.getAttribute('scenario');
+    if (url) {
+      const res = await fetch(new URL(url, document.baseURI));
+      if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
+      return res.text();
+    }
+    const pg = Playground.from_preset(this.getAttribute('preset') || Playground.default_preset());
+    try { return pg.scenario_json(); } finally { pg.free(); }
+  }
+
+  /** B: A's scenario with the `b` commands merged into its command log (in time order). */
+  _scenarioB(jsonA) {
+    const raw = this.getAttribute('b');
+    if (!raw) return jsonA;
+    let extra;
+    try {
+      extra = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`b must be a JSON list of timed commands: ${err.message}`);
+    }
+    if (!Array.isArray(extra)) throw new Error('b must be a JSON list of timed commands, like [{"at": "0s", "command": {...}}]');
+    const s = JSON.parse(jsonA);
+    const at = (c) => {
+      const us = parseDuration(c && c.at);
+      return typeof us === 'number' ? us : 0;
+    };
+    // Stable: A's own commands keep their order, B's go in by time.
+    s.commands = [...(s.commands || []), ...extra].map((c, i) => [c, i]).sort((x, y) => at(x[0]) - at(y[0]) || x[1] - y[1]).map(([c]) => c);
+    return JSON.stringify(s);
+  }
+
+  async _boot() {
+    await loadEngine();
+    const { Playground } = await import('./pkg/queuelab_wasm.js');
+    const jsonA = await this._scenarioA(Playground);
+    const jsonB = this._scenarioB(jsonA);
+    await Promise.all([this._a.load({ scenario: jsonA }), this._b.load({ scenario: jsonB })]);
+    const seed = this.getAttribute('seed');
+    for (const lab of [this._a, this._b]) {
+      lab.lab.setDriven(true);
+      lab.lab.play(); // drawn as running; time moves only by this element's loop
+      if (seed !== null && /^\d+$/.test(seed)) lab.lab.setSeed(Number(seed));
+    }
+    this._buildCharts();
+    this.ready = true;
+    this.dispatchEvent(new CustomEvent('ql-ready', { bubbles: true, composed: true }));
+    if (this.hasAttribute('autoplay')) this._setPlaying(true);
+    this._draw(true);
+  }
+
+  _setPlaying(on) {
+    this._playing = on;
+    this._play.textContent = on ? 'Pause' : 'Play';
+    this._play.setAttribute('aria-pressed', String(on));
+    this._last = performance.now();
+    if (on && !this._raf) this._raf = requestAnimationFrame((t) => this._frame(t));
+  }
+
+  play() { this._setPlaying(true); }
+
+  pause() { this._setPlaying(false); }
+
+  reset() {
+    for (const lab of [this._a, this._b]) lab.lab?.reset();
+    this._samples = { a: [], b: [] };
+    this._sampleT = { a: -1, b: -1 };
+    this._draw(true);
+  }
+
+  /** What the charts drew: { a: samples, b: samples } (series_since's samples). */
+  data() { return { a: this._samples.a.slice(), b: this._samples.b.slice() }; }
+
+  _frame(now) {
+    this._raf = 0;
+    if (!this._playing || !this._a.lab || !this._b.lab) return;
+    const dt = Math.min(MAX_FRAME_MS, Math.max(0, now - this._last));
+    this._last = now;
+    const speed = Number(this.getAttribute('speed')) || 1;
+    const until = parseDuration(this.getAttribute('until'));
+    const a = this._a.lab;
+    const b = this._b.lab;
+    // Lock-step: both go to the same target from the one that is behind.
+    let target = Math.min(a.timeUs, b.timeUs) + dt * 1000 * Math.min(1000, Math.max(0.1, speed));
+    if (typeof until === 'number') target = Math.min(target, until);
+    a.advanceTo(target);
+    b.advanceTo(target);
+    const done = (typeof until === 'number' && a.timeUs >= until && b.timeUs >= until)
+      || (a.status === 'ended' && b.status === 'ended');
+    this._draw(false);
+    if (done) this._setPlaying(false);
+    else this._raf = requestAnimationFrame((t) => this._frame(t));
+  }
+
+  _collect() {
+    for (const k of ['a', 'b']) {
+      const lab = (k === 'a' ? this._a : this._b).lab;
+      const s = lab.seriesSince(this._sampleT[k]);
+      if (s.length) {
+        this._sampleT[k] = s[s.length - 1].t_us;
+        this._samples[k].push(...s);
+        if (this._samples[k].length > MAX_POINTS) this._samples[k].splice(0, this._samples[k].length - MAX_POINTS);
+      }
+    }
+  }
+
+  _buildCharts() {
+    const cs = getComputedStyle(this);
+    const fg = cs.color || '#1b1f24';
+    const specs = [
+      { title: 'Delivered per second', unit: 'per second', pick: (x) => x.throughput },
+      { title: 'Delivery latency p99', unit: 'ms', pick: (x) => (x.p99_us > 0 ? x.p99_us / 1000 : null) },
+      { title: 'Blocked goroutines', unit: 'goroutines', pick: (x) => x.blocked },
+    ];
+    this._charts.replaceChildren();
+    this._plots = specs.map((spec) => {
+      const fig = el('figure', {}, el('figcaption', { text: `${spec.title}: A solid blue, B dashed orange` }));
+      this._charts.append(fig);
+      const width = Math.max(240, Math.floor(fig.getBoundingClientRect().width || 300));
+      const plot = new uPlot({
+        width, height: 170,
+        scales: { x: { time: false } },
+        legend: { show: false }, // the caption says which line is which
+        axes: [{ stroke: fg, grid: { stroke: withAlpha(fg, 0.12) }, label: 'virtual seconds' },
+          { stroke: fg, grid: { stroke: withAlpha(fg, 0.12) }, label: spec.unit }],
+        series: [{}, { label: `A: ${this._labelA.textContent}`, stroke: '#0072b2', width: 2, spanGaps: true },
+          { label: `B: ${this._labelB.textContent}`, stroke: '#d55e00', width: 2, dash: [6, 4], spanGaps: true }],
+      }, [[], [], []], fig);
+      return { spec, plot, fig };
+    });
+    new ResizeObserver(() => {
+      for (const { plot, fig } of this._plots) plot.setSize({ width: Math.max(240, Math.floor(fig.getBoundingClientRect().width)), height: 170 });
+    }).observe(this._charts);
+  }
+
+  /** The overlaid charts (A and B on one x axis: the samples' virtual times) and the side-by-side table. */
+  _draw(force) {
+    const now = performance.now();
+    if (!force && now - this._redrawAt < REDRAW_MS) return;
+    this._redrawAt = now;
+    const a = this._a.lab;
+    const b = this._b.lab;
+    if (!a || !b) return;
+    this._collect();
+    this._clock.textContent = `${(a.timeUs / 1e6).toFixed(3)}s`;
+    // Both sample on the same clock (same scenario): join on t_us.
+    const byT = new Map(this._samples.b.map((x) => [x.t_us, x]));
+    const rows = this._samples.a.filter((x) => byT.has(x.t_us));
+    for (const { spec, plot } of this._plots) {
+      plot.setData([rows.map((x) => x.t_us / 1e6), rows.map(spec.pick), rows.map((x) => spec.pick(byT.get(x.t_us)))]);
+    }
+    const fa = figures(a.snapshot());
+    const fb = new Map(figures(b.snapshot()));
+    const body = el('tbody');
+    let differ = 0;
+    for (const [label, va] of fa) {
+      const vb = fb.has(label) ? fb.get(label) : '–';
+      const d = String(va) !== String(vb);
+      if (d && label !== 'virtual time') differ += 1;
+      body.append(el('tr', { 'data-differs': String(d) }, el('th', { scope: 'row', text: label }),
+        el('td', { class: 'num', text: String(va) }), el('td', { class: 'num', text: String(vb) })));
+    }
+    this._table.replaceChildren(el('caption', { text: 'Side by side' }),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '' }), el('th', { scope: 'col', text: `A: ${this._labelA.textContent}` }),
+        el('th', { scope: 'col', text: `B: ${this._labelB.textContent}` }))), body);
+    this._summary.textContent = `${differ} figures differ between A and B at ${this._clock.textContent}.`;
+  }
+}
+
+if (!customElements.get('queue-lab-compare')) customElements.define('queue-lab-compare', QueueLabCompare);

@@ -1,0 +1,354 @@
+// <queue-lab>: the playground as a custom element, for docs pages, blog
+// posts and courses; the full page (index.html) is this element too, in
+// `full` view. One `<script type="module" src=".../queue-lab.js">` and
+//
+//   <queue-lab preset="go-unbuffered" view="compact" autoplay until="10s"></queue-lab>
+//
+// Attributes (each may change on the live element):
+//   preset | scenario  a preset name, or a scenario: a URL to a JSON file, or
+//                      an inline <script type="application/json"> child
+//   link               a share fragment ("#v=2&s=..."): that exact run (its
+//                      scenario, time, speed and pause), as the full page opens it
+//   seed               the world's seed (a whole number up to 2^53 - 1)
+//   speed              virtual seconds per wall second (0.1 to 1000; default 1)
+//   autoplay           play as soon as it is loaded (else it waits for Play)
+//   until              stop playing at this virtual time ("10s", "500ms", "2m")
+//   view               full | compact (the stage, Play / Step / Reset and a
+//                      one-line status; the default) | stage (the stage only)
+//   panels             which panels show, from: charts log inspector
+//                      controls admin (comma or space separated; full view
+//                      default: all; compact and stage: none)
+//   height             the element's height, any CSS length ("420px", "60vh");
+//                      what does not fit scrolls inside it
+//   theme              light | dark (default: the system's)
+// Methods: play(), pause(), step(), seek(t_us), reset(), command(obj),
+//   snapshot(); properties ready, status, timeUs.
+// Events (bubbling, composed): ql-ready, ql-status {status}, ql-tick
+//   {timeUs, status} (at most 4 a second), ql-error {message}.
+//
+// Cost: the wasm module is fetched and compiled once per page and shared;
+// each element has its own world. Nothing is fetched or built until the
+// element first comes near the viewport; it stops drawing (and running)
+// while off-screen or in a hidden tab, and goes on where it was.
+// Styles live in the shadow root (style.css), so the host page's CSS does not
+// leak in; they are themable through the custom properties style.css
+// declares on `:host`, which the host page may set on the element:
+//   queue-lab { --accent: #c0392b; --panel: #fffdf5; }
+
+import { MARKUP } from './lab-markup.js';
+import { SPEED_MIN, SPEED_MAX } from './lag-notice.js';
+
+const BASE = new URL('./', import.meta.url);
+const VIEWS = ['full', 'compact', 'stage'];
+const PANELS = ['charts', 'log', 'inspector', 'controls', 'admin'];
+const SEED_MAX = 2 ** 53 - 1;
+/** Largest inline or fetched scenario taken (the engine's own bound is the same). */
+const SCENARIO_MAX_BYTES = 1024 * 1024;
+
+let engine = null;
+/** The wasm module and the lab code: fetched and compiled once, shared by every element. */
+export function loadEngine() {
+  if (!engine) {
+    engine = Promise.all([import('./pkg/queuelab_wasm.js').then((glue) => glue.default()), import('./lab.js')])
+      .then(([, lab]) => lab);
+    engine.catch(() => { engine = null; }); // a failed fetch may be retried by the next element
+  }
+  return engine;
+}
+
+/** "10s", "500ms", "2m", "1.5s", "250us" -> µs; null for empty; Error otherwise. */
+export function parseDuration(text) {
+  const t = String(text ?? '').trim();
+  if (!t) return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)$/.exec(t);
+  if (!m) return new Error(`until must be a duration like 10s, 500ms or 2m, got "${t.slice(0, 40)}"`);
+  const scale = { us: 1, 'µs': 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 }[m[2]];
+  const us = Math.round(Number(m[1]) * scale);
+  if (!Number.isSafeInteger(us)) return new Error(`until is too large: "${t.slice(0, 40)}"`);
+  return us;
+}
+
+function panelsFor(view, attr) {
+  if (attr === null) return view === 'full' ? PANELS : [];
+  return attr.split(/[\s,]+/).filter((p) => PANELS.includes(p));
+}
+
+export class QueueLab extends HTMLElement {
+  static get observedAttributes() {
+    return ['preset', 'scenario', 'link', 'seed', 'speed', 'autoplay', 'until', 'view', 'panels', 'height', 'theme'];
+  }
+
+  constructor() {
+    super();
+    this.lab = null;
+    this.ready = false;
+    this._starting = null;
+    this._visible = false;
+    this._observer = null;
+    this._override = null; // a source given to load(), until an attribute names another
+    const shadow = this.attachShadow({ mode: 'open' });
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = new URL('style.css', BASE).href;
+    const tpl = document.createElement('template');
+    tpl.innerHTML = MARKUP; // a constant: no data from the page or the engine
+    shadow.append(css, tpl.content.cloneNode(true));
+    this._shell = shadow.querySelector('.ql');
+    this._onVisibility = () => this._syncActive();
+  }
+
+  connectedCallback() {
+    this._applyLayout();
+    if (this._page) {
+      this._start();
+      return;
+    }
+    if (!this.hasAttribute('tabindex')) this.tabIndex = -1; // focusable by script; its controls are in the tab order
+    // Lazy: build when the element first nears the viewport; run only while visible.
+    this._observer = new IntersectionObserver((entries) => {
+      this._visible = entries[entries.length - 1].isIntersecting;
+      if (this._visible) this._start();
+      this._syncActive();
+    }, { rootMargin: '200px 0px' });
+    this._observer.observe(this);
+    document.addEventListener('visibilitychange', this._onVisibility);
+  }
+
+  disconnectedCallback() {
+    this._observer?.disconnect();
+    this._observer = null;
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    this.lab?.setActive(false);
+  }
+
+  /** True for the full page (index.html): it owns the address bar and the document's keys. */
+  get _page() {
+    return this.hasAttribute('page');
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value) return;
+    if (name === 'view' || name === 'panels' || name === 'height') {
+      this._applyLayout();
+      return;
+    }
+    if (!this.lab) return; // read at start
+    if (name === 'theme') this.lab.setTheme(value);
+    else if (name === 'speed') this._applySpeed();
+    else if (name === 'until') this._applyUntil();
+    else if (name === 'autoplay') { if (value !== null) this.lab.play(); }
+    else if (name === 'seed') this._applySeed();
+    else if (name === 'preset' || name === 'scenario' || name === 'link') {
+      this._override = null;
+      this._load();
+    }
+  }
+
+  _applyLayout() {
+    const raw = (this.getAttribute('view') || (this._page ? 'full' : 'compact')).trim();
+    const view = VIEWS.includes(raw) ? raw : 'compact';
+    this._shell.dataset.view = view;
+    this._shell.dataset.panels = panelsFor(view, this.getAttribute('panels')).join(' ');
+    const h = this.getAttribute('height');
+    // A CSS length only (no url(), no expressions): anything else is ignored.
+    const ok = h && /^\d+(\.\d+)?(px|em|rem|vh|%)$/.test(h.trim());
+    this.style.height = ok ? h.trim() : '';
+    this._shell.dataset.fixedHeight = String(Boolean(ok));
+  }
+
+  _syncActive() {
+    if (!this.lab) return;
+    this.lab.setActive(this._page || (this._visible && document.visibilityState === 'visible'));
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  _error(message) {
+    this._emit('ql-error', { message });
+  }
+
+  _start() {
+    if (!this._starting) this._starting = this._boot();
+    return this._starting;
+  }
+
+  async _boot() {
+    let lab;
+    try {
+      const mod = await loadEngine();
+      lab = mod.createLab(this.shadowRoot, {
+        page: this._page,
+        keyTarget: this._page ? document : this,
+        onStatus: (status) => this._emit('ql-status', { status }),
+        onTick: () => this._emit('ql-tick', { timeUs: this.lab.timeUs, status: this.lab.status }),
+        onError: (message) => this._error(message),
+      });
+    } catch (err) {
+      const message = `Could not start the engine: ${err && err.message ? err.message : err}`;
+      const box = this.shadowRoot.getElementById('error');
+      this.shadowRoot.getElementById('error-text').textContent = message;
+      box.hidden = false;
+      this._error(message);
+      return;
+    }
+    this.lab = lab;
+    const theme = this.getAttribute('theme');
+    if (theme) lab.setTheme(theme);
+    if (this._page) {
+      this._wireOpenFull();
+      await lab.startPage();
+    } else {
+      this._wireOpenFull();
+      await this._load();
+    }
+    this._syncActive();
+    this.ready = true;
+    performance.mark('ql-first-frame-requested');
+    requestAnimationFrame(() => {
+      performance.mark('ql-first-frame');
+      this._emit('ql-ready', {});
+    });
+  }
+
+  /** The scenario source the attributes name: { hash }, { json } or { preset }. */
+  async _source() {
+    if (this._override) return this._override;
+    const link = this.getAttribute('link');
+    if (link) return { hash: link };
+    const inline = this.querySelector('script[type="application/json"]');
+    const url = this.getAttribute('scenario');
+    if (url) {
+      const res = await fetch(new URL(url, document.baseURI));
+      if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
+      const text = await res.text();
+      if (text.length > SCENARIO_MAX_BYTES) throw new Error(`The scenario ${url} is larger than ${SCENARIO_MAX_BYTES} bytes`);
+      return { json: text };
+    }
+    if (inline) {
+      const text = inline.textContent;
+      if (text.length > SCENARIO_MAX_BYTES) throw new Error(`The inline scenario is larger than ${SCENARIO_MAX_BYTES} bytes`);
+      return { json: text };
+    }
+    return { preset: this.getAttribute('preset') || undefined };
+  }
+
+  /** Loads what the attributes (or load()) name; `rethrow` for the API (the error is shown too). */
+  async _load({ rethrow = false } = {}) {
+    const lab = this.lab;
+    let source;
+    try {
+      source = await this._source();
+      await lab.load(source);
+    } catch (err) {
+      const message = err && err.message ? err.message : String(err);
+      if (lab.pg) {
+        lab.showError(message); // the world already there stays
+      } else {
+        await lab.load({}); // something to show: the default scenario
+        lab.pause();
+        lab.showError(`${message}\nLoaded the default scenario instead.`);
+      }
+      if (rethrow) throw err;
+      return;
+    }
+    if (!source.hash) this._applySeed(); // a link's run has its own seed, time and speed
+    if (!source.hash || this.hasAttribute('speed')) this._applySpeed();
+    this._applyUntil();
+    if (this.hasAttribute('autoplay')) lab.play();
+    else if (!source.hash) lab.pause();
+  }
+
+  _applySeed() {
+    const raw = this.getAttribute('seed');
+    if (raw === null || raw.trim() === '') return;
+    const n = Number(raw.trim());
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > SEED_MAX) {
+      this.lab.showError(`seed must be a whole number from 0 to ${SEED_MAX}, got "${raw.slice(0, 40)}"`);
+      return;
+    }
+    this.lab.setSeed(n);
+  }
+
+  _applySpeed() {
+    const raw = this.getAttribute('speed');
+    if (raw === null) return;
+    const s = Number(raw);
+    if (!Number.isFinite(s) || s < SPEED_MIN || s > SPEED_MAX) {
+      this.lab.showError(`speed must be a number from ${SPEED_MIN} to ${SPEED_MAX}, got "${raw.slice(0, 40)}"`);
+      return;
+    }
+    this.lab.setSpeed(s);
+  }
+
+  _applyUntil() {
+    const us = parseDuration(this.getAttribute('until'));
+    if (us instanceof Error) {
+      this.lab.showError(us.message);
+      return;
+    }
+    this.lab.setUntil(us);
+  }
+
+  /** "Open in the full playground": its address carries this exact run, made just before it is used. */
+  _wireOpenFull() {
+    for (const [id, page] of [['open-full', 'index.html'], ['compare-link', 'compare.html']]) {
+      const a = this.shadowRoot.getElementById(id);
+      const refresh = async () => {
+        try {
+          a.href = await this.lab.playgroundLink(page);
+        } catch { /* too large to share: the link opens the page as it is */ }
+      };
+      for (const type of ['pointerenter', 'focus', 'touchstart']) a.addEventListener(type, refresh, { passive: true });
+    }
+  }
+
+  // --- the API --------------------------------------------------------------
+
+  get status() { return this.lab ? this.lab.status : 'loading'; }
+
+  get timeUs() { return this.lab ? this.lab.timeUs : 0; }
+
+  play() { this.lab?.play(); }
+
+  pause() { this.lab?.pause(); }
+
+  step() { this.lab?.step(); }
+
+  seek(tUs) {
+    const t = Number(tUs);
+    if (!Number.isFinite(t) || t < 0) throw new RangeError(`seek: a time in µs from 0 up, got ${String(tUs).slice(0, 40)}`);
+    this.lab?.seek(t);
+  }
+
+  reset() { this.lab?.reset(); }
+
+  /** A live command (as in a scenario's `commands`); throws the engine's refusal. */
+  command(obj) {
+    if (!this.lab) throw new Error('queue-lab: not ready yet (wait for ql-ready)');
+    return this.lab.command(obj);
+  }
+
+  snapshot() { return this.lab ? this.lab.snapshot() : null; }
+
+  /**
+   * Loads another run: { preset: name } | { scenario: JSON text } | { link: '#v=2&...' }.
+   * Rejects with the engine's or the link's message (also shown in the element).
+   */
+  async load(source) {
+    const src = source || {};
+    let next;
+    if (typeof src.link === 'string') next = { hash: src.link };
+    else if (typeof src.scenario === 'string') next = { json: src.scenario };
+    else if (typeof src.preset === 'string') next = { preset: src.preset };
+    else throw new TypeError('load: give { preset }, { scenario } or { link }');
+    if (next.json !== undefined && next.json.length > SCENARIO_MAX_BYTES) throw new RangeError(`load: the scenario is larger than ${SCENARIO_MAX_BYTES} bytes`);
+    await this._start();
+    if (!this.lab) throw new Error('queue-lab: the engine did not start');
+    this._override = next;
+    await this._load({ rethrow: true });
+  }
+}
+
+if (!customElements.get('queue-lab')) customElements.define('queue-lab', QueueLab);

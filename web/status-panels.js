@@ -1,0 +1,187 @@
+// What sits around the stage and says how the run stands: the deadlock /
+// panic banner (the engine's verdict and its wait-for list), the totals row,
+// the clock and status pill (plus a one-line status text for the compact
+// views), and the legend. Text only: every string from the engine goes in
+// through textContent.
+//
+// createStatusPanels($, root) -> {
+//   updateBanner(snap), updateTotals(snap), updateClock(snap, playing),
+//   buildLegend(), fmtClock(us) }
+// `$` finds an element of the playground by id; `root` is its document or
+// shadow root (icon canvases are repainted there after a theme change).
+
+import { STATES, LEGEND, iconCanvas, fmtDuration } from './stage.js';
+
+/** Short words for the status pill; the engine's full sentence is its tooltip and the banner. */
+export const STATUS_WORDS = {
+  running: 'running',
+  finished: 'finished',
+  main_returned: 'exited: main returned',
+  deadlock: 'deadlock',
+  panicked: 'panicked',
+  stopped: 'stopped',
+};
+
+/** Virtual time with a steady width: "1.567s", "2m03.250s". */
+export function fmtClock(us) {
+  const s = us / 1e6;
+  if (s < 60) return `${s.toFixed(3)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${(s - m * 60).toFixed(3).padStart(6, '0')}s`;
+}
+
+export function createStatusPanels($) {
+  let bannerKey = '';
+  const totalsNodes = new Map();
+
+  function updateBanner(snap) {
+    const d = snap.deadlock;
+    const p = snap.panic;
+    const key = `${snap.status}|${d ? `${d.at_us}:${d.stuck.map((s) => s.goroutine).join(',')}` : ''}|${p ? p.at_us : ''}`;
+    if (key === bannerKey) return;
+    bannerKey = key;
+    const banner = $('deadlock-banner');
+    if (!d && !p) {
+      banner.hidden = true;
+      banner.replaceChildren();
+      return;
+    }
+    const parts = [];
+    const h = (tag, cls, text) => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      e.textContent = text;
+      return e;
+    };
+    if (p) {
+      banner.dataset.kind = 'panic';
+      parts.push(h('p', 'banner-title', `The program crashed: ${p.name} panicked`));
+      parts.push(h('pre', 'banner-go', p.text));
+    }
+    if (d) {
+      if (!p) banner.dataset.kind = d.go_message ? 'deadlock' : 'partial';
+      if (d.go_message) {
+        parts.push(h('p', 'banner-title', 'Deadlock: every goroutine is blocked and no timer is pending, so Go stops the program.'));
+        parts.push(h('pre', 'banner-go', d.go_message));
+      } else {
+        parts.push(h('p', 'banner-title', 'partial deadlock (Go would not report this)'));
+        parts.push(h('p', 'banner-sub', `These goroutines can never proceed, while others still run (found at ${fmtDuration(d.at_us)}):`));
+      }
+      const ul = document.createElement('ul');
+      ul.className = 'waitfor';
+      for (const s of d.stuck) {
+        const li = document.createElement('li');
+        const strong = h('strong', '', s.name);
+        li.append(strong, document.createTextNode(` waits on ${s.waits_on}: ${s.why}`));
+        li.dataset.goroutine = s.name;
+        ul.append(li);
+      }
+      parts.push(ul);
+    }
+    banner.replaceChildren(...parts);
+    banner.hidden = false;
+  }
+
+  function updateTotals(snap) {
+    const t = snap.totals;
+    const lat = snap.delivery_latency;
+    // Named so they add up: produced = finished + processing + in buffers +
+    // held by senders + dropped (+ filtered) (+ published to NSQ). Delivered (received by a sink)
+    // spans finished and processing.
+    const items = [
+      ['produced', String(t.produced)],
+      ['finished', String(t.processed)],
+      ['processing', String(t.processing)],
+      ['in buffers', String(t.buffered)],
+      ['held by senders', String(t.in_transit)],
+      ['dropped', String(t.dropped)],
+      ['delivered', String(t.delivered)],
+      ['blocked', `${t.blocked} of ${snap.goroutines.length}`],
+      ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
+    ];
+    if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
+    // Handed to NSQ by a Publish that returned OK (or acked by Kafka): part
+    // of the sum too.
+    if (t.published) items.splice(6, 0, [snap.kafka ? 'acked by Kafka' : 'published to NSQ', String(t.published)]);
+    const dl = $('totals');
+    const key = items.map((x) => x[0]).join('|');
+    if (dl.dataset.key !== key) {
+      dl.dataset.key = key;
+      dl.replaceChildren();
+      totalsNodes.clear();
+      for (const [label] of items) {
+        const div = document.createElement('div');
+        const dt = document.createElement('dt');
+        dt.textContent = label;
+        const dd = document.createElement('dd');
+        div.append(dt, dd);
+        dl.append(div);
+        totalsNodes.set(label, dd);
+      }
+    }
+    for (const [label, value] of items) {
+      const dd = totalsNodes.get(label);
+      if (dd.textContent !== value) dd.textContent = value;
+    }
+  }
+
+  function updateClock(snap, playing) {
+    const clock = $('clock');
+    const t = fmtClock(snap.time_us);
+    if (clock.textContent !== t) clock.textContent = t;
+    // The run's fingerprint (equal runs, equal hashes): tests compare it with a straight run.
+    if (clock.dataset.hash !== snap.trace_hash) clock.dataset.hash = snap.trace_hash;
+    const st = $('status');
+    const paused = snap.status === 'running' && !playing;
+    const text = paused ? 'paused' : STATUS_WORDS[snap.status] || snap.status;
+    if (st.textContent !== text) {
+      st.textContent = text;
+      st.title = snap.status_text;
+    }
+    const kind = paused ? 'paused' : snap.status;
+    if (st.dataset.status !== kind) st.dataset.status = kind;
+    // The compact views' one line: the engine's sentence.
+    const line = $('status-text');
+    if (line.textContent !== snap.status_text) line.textContent = snap.status_text;
+  }
+
+  function buildLegend() {
+    const legend = $('legend');
+    const items = LEGEND.map((k) => [STATES[k].icon, STATES[k].color, STATES[k].word]);
+    items.push(['warn', '--danger', 'stuck forever (deadlocked)']);
+    items.push(['pause', '--muted', 'paused by you']);
+    const ul = document.createElement('ul');
+    for (const [icon, color, word] of items) {
+      const li = document.createElement('li');
+      const span = document.createElement('span');
+      span.textContent = word;
+      li.append(iconCanvas(icon, color, 14), span);
+      ul.append(li);
+    }
+    const note = document.createElement('li');
+    note.className = 'legend-note';
+    note.textContent = 'Hatched cards are blocked. Channel slots fill from the right (the head); parked senders queue on the left, parked receivers on the right.';
+    ul.append(note);
+    // What the NSQ view's marks mean (shown for a run with NSQ).
+    const nsqNote = document.createElement('li');
+    nsqNote.className = 'legend-note';
+    nsqNote.id = 'legend-nsq';
+    nsqNote.hidden = true;
+    nsqNote.textContent = 'NSQ: a channel\'s depth bar is memory (solid) then disk (hatched); dots are messages in flight, ⧖ deferred ones. '
+      + 'Tokens: a number is the attempt of a redelivery, R a requeue (REQ), × a MaxAttempts FIN, a clock a timeout flying back to the queue; green ones are FINs. '
+      + 'A hatched box with a cross is down or crashed, a dashed one stopped; a link with a cross is cut.';
+    ul.append(nsqNote);
+    // What the Kafka view's marks mean (shown for a run with Kafka).
+    const kafkaNote = document.createElement('li');
+    kafkaNote.className = 'legend-note';
+    kafkaNote.id = 'legend-kafka';
+    kafkaNote.hidden = true;
+    kafkaNote.textContent = 'Kafka: each replica\'s log strip is dotted below the log start (deleted), solid up to the high watermark (committed, the tick), '
+      + 'striped from the HW to its log end (written, not committed yet). The leader has a bar on its left; a dashed red strip is out of the ISR. '
+      + 'A hatched broker or member with a cross is down; a dashed member with a pause sign is idle (no partition).';
+    ul.append(kafkaNote);
+    legend.replaceChildren(ul);
+  }
+
+  return { updateBanner, updateTotals, updateClock, buildLegend };
+}
