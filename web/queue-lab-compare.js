@@ -230,7 +230,7 @@ export class QueueLabCompare extends HTMLElement {
     b.advanceTo(target);
     const done = (typeof until === 'number' && a.timeUs >= until && b.timeUs >= until)
       || (a.status === 'ended' && b.status === 'ended');
-    this._draw(false);
+    this._draw(done); // the last frame always draws (and collects the last samples)
     if (done) this._setPlaying(false);
     else this._raf = requestAnimationFrame((t) => this._frame(t));
   }

@@ -211,3 +211,40 @@ test('the iframe answers PING with PONG, obeys its parent only, and reports its 
   await expect.poll(() => page.evaluate(() => window.received.filter((m) => m.type === 'status').map((m) => m.status).pop())).toBe('running');
   await page.screenshot({ path: `${RESULTS_DIR}/embed-iframe.png`, fullPage: true });
 });
+
+test('compare: overlaid charts differ where the scenarios differ and match where they do not', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto('/examples/compare.html');
+  for (const id of ['buffer', 'same']) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+  }
+  await page.evaluate(() => { for (const c of document.querySelectorAll('queue-lab-compare')) { c.setAttribute('speed', '50'); c.play(); } });
+  // Both pairs run to `until` (30 s) in lock-step.
+  for (const id of ['buffer', 'same']) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(30_000_000);
+    await expect.poll(() => page.evaluate((i) => { const d = document.getElementById(i).data(); return d.a.length === d.b.length && d.a.at(-1).t_us === d.b.at(-1).t_us; }, id), { timeout: 30_000 }).toBe(true);
+  }
+  const same = await page.evaluate(() => document.getElementById('same').data());
+  expect(JSON.stringify(same.b)).toBe(JSON.stringify(same.a)); // same scenario and seed: the same run
+  const diff = await page.evaluate(() => document.getElementById('buffer').data());
+  // Buffer 50: the channel holds more than 5 at some point, which buffer 5 never can.
+  expect(Math.max(...diff.a.map((x) => x.lens[0]))).toBeLessThanOrEqual(5);
+  expect(Math.max(...diff.b.map((x) => x.lens[0]))).toBeGreaterThan(5);
+  expect(JSON.stringify(diff.b)).not.toBe(JSON.stringify(diff.a));
+  // The side-by-side table marks figures that differ.
+  await expect(page.locator('#buffer tr[data-differs="true"]').first()).toBeAttached();
+  await page.locator('#buffer').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${RESULTS_DIR}/compare.png`, fullPage: true });
+});
+
+test('the full page opens the compare view of this run ("Compare with…")', async ({ page, context }) => {
+  await page.goto('/');
+  await expect(page.locator('#stage-list li').first()).toBeAttached({ timeout: 15_000 });
+  const link = page.locator('#compare-link');
+  await link.hover();
+  await expect(link).toHaveAttribute('href', /compare\.html#v=2&s=/);
+  const [popup] = await Promise.all([context.waitForEvent('page'), link.click()]);
+  await popup.waitForLoadState();
+  await expect.poll(() => popup.evaluate(() => document.querySelector('queue-lab-compare')?.ready), { timeout: 20_000 }).toBe(true);
+  await expect(popup.locator('queue-lab-compare #stage-list li').first()).toBeAttached();
+});
