@@ -5,28 +5,39 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 
 # --out-dir is relative to the crate (wasm/), so ../web/pkg is web/pkg.
 # --mode no-install: use the wasm-bindgen that `make setup` installed; never download one.
-# --no-opt: Debian's binaryen (wasm-opt 108, and binaryen up to at least 120)
-#   rebinds the `__wbindgen_externrefs` export onto the funcref table, and the
-#   page then dies at start-up with "WebAssembly.Table.set(): Argument 1 is
-#   invalid for table". The unoptimised output is correct; scripts/check-pkg.mjs
-#   loads it in Node after every build so a broken package never gets served.
-WASM_PACK_BUILD := wasm-pack build wasm --release --target web --mode no-install --no-opt --no-pack --out-dir ../web/pkg
+# wasm-opt: wasm-pack runs the first `wasm-opt` on PATH with the flags in
+#   wasm/Cargo.toml ([package.metadata.wasm-pack.profile.release]). That must be
+#   the npm package binaryen@132.0.0 (package.json, pinned exactly), so
+#   node_modules/.bin goes first on PATH. Debian's binaryen (wasm-opt 108, and
+#   binaryen up to at least 120) rebinds the `__wbindgen_externrefs` export onto
+#   the funcref table, and the page then dies at start-up with
+#   "WebAssembly.Table.set(): Argument 1 is invalid for table".
+#   scripts/check-pkg.mjs loads the package in Node after every build, so a
+#   broken package never gets served.
+NPM_BIN := $(CURDIR)/node_modules/.bin
+WASM_PACK_BUILD := PATH="$(NPM_BIN):$$PATH" wasm-pack build wasm --release --target web --mode no-install --no-pack --out-dir ../web/pkg
 
-.PHONY: setup build play test test-rust test-wasm test-e2e test-node bench bench-web fuzz clean
+.PHONY: setup build docs play test test-rust test-wasm test-e2e test-node test-budget budget bench bench-web fuzz clean
 
 setup:
 	@./scripts/setup.sh
 
 build: setup
+	@test -x $(NPM_BIN)/wasm-opt || { echo "build: $(NPM_BIN)/wasm-opt is missing: run make setup (npm ci installs binaryen)" >&2; exit 1; }
 	$(WASM_PACK_BUILD)
 	@rm -f web/pkg/.gitignore web/pkg/package.json web/pkg/README.md
 	@node scripts/check-pkg.mjs web/pkg
 	@node scripts/vendor.mjs
 
-play: build
+# The guide (an mdBook in book/, chapters with live embeds) to book/build/;
+# `make play` serves it at /guide/.
+docs: setup
+	mdbook build book
+
+play: build docs
 	@node scripts/serve.mjs --port $(PORT)
 
-test: setup test-rust test-wasm test-e2e test-node
+test: setup test-rust test-wasm test-e2e test-node test-budget
 
 test-rust:
 	cargo test --workspace
@@ -34,13 +45,25 @@ test-rust:
 test-wasm: setup
 	wasm-pack test --headless --chrome wasm
 
-test-e2e: build
+test-e2e: build docs
 	npx playwright test --config tests/playwright.config.mjs
 
 # The built package in Node: hostile input to every Playground method (seeded;
 # HOSTILE_SEED=n HOSTILE_CALLS=n for another run). Ends with node's summary.
 test-node: build
 	node --test --test-reporter=spec tests/node/*.test.mjs
+
+# What an embed costs (scripts/budget.mjs, on web/examples/embeds.html): every file
+# it loads, raw, gzip -9 and brotli 11 bytes and the total; median time to first
+# frame over 5 fresh loads in Chromium. Prints the target (300 KB gzip, 500 ms:
+# not met yet) and fails only above the ceiling (900 KB, 4000 ms), a ratchet.
+# `make budget BUDGET_URL=/some/page` for another page.
+BUDGET_URL ?= /examples/embeds.html
+budget: build
+	node scripts/budget.mjs $(BUDGET_URL)
+
+test-budget: build
+	node scripts/budget.mjs $(BUDGET_URL)
 
 # The fuzzer (core/tests/fuzz.rs) for SECONDS seconds on every core, with fresh
 # seeds: random scenarios with live commands, and byte-mutated presets. Prints
@@ -74,6 +97,10 @@ bench:
 # runs core/examples/native_speed.rs): delivered msgs/s and wasm / native, reference and large.
 bench-web: build
 	node tests/bench/frames.mjs
+
+# The npm package (element, wasm, glue, types, README) as target/npm/queuelab-<version>.tgz.
+pack: build
+	node scripts/pack.mjs
 
 clean:
 	cargo clean

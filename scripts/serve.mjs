@@ -1,20 +1,39 @@
 // A small static file server for web/ on node:http: serves .wasm as
 // application/wasm, refuses paths outside the root, stops cleanly on Ctrl-C.
-// Usage: node scripts/serve.mjs [--port 8080] [--root web]
+//
+// Compression: text files and .wasm go out brotli- or gzip-compressed when the
+// request's Accept-Encoding allows it (brotli preferred), with
+// `Vary: Accept-Encoding`. They are compressed on the first request and kept in
+// memory, keyed by the file's path, size and mtime: a rebuilt file has a new
+// key, so it is compressed again and never served stale.
+//
+// Caching: `Cache-Control: no-cache` with a weak ETag (size and mtime) and
+// Last-Modified, so a reload revalidates every file (304 when unchanged) and
+// picks up a rebuild at once.
+//
+// /guide/ serves the mdBook guide from book/build/ (`make docs` builds it);
+// /guide redirects to /guide/.
+//
+// Usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root web] [--guide book/build]
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { brotliCompress, constants as zc, gzip } from 'node:zlib';
 
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT || '8080' },
     host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
-    root: { type: 'string', default: 'web' },
+    root: { type: 'string', default: join(repo, 'web') },
+    guide: { type: 'string', default: join(repo, 'book', 'build') },
   },
 });
 const root = resolve(values.root);
+const guideRoot = resolve(values.guide);
 const port = Number(values.port);
 
 const TYPES = {
@@ -26,49 +45,197 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.gif': 'image/gif',
   '.ico': 'image/x-icon',
   '.map': 'application/json; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+  '.eot': 'application/vnd.ms-fontobject',
+};
+/** Extensions sent compressed when the client accepts it. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.svg', '.map', '.ts', '.txt']);
+
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+/**
+ * Brotli at quality 5: on this 2-core machine quality 11 takes seconds per
+ * 100 KB (a minute and more for the wasm), 5 takes milliseconds and is within
+ * ~10% of it. A static host would serve files precompressed at 11;
+ * scripts/budget.mjs reports those sizes.
+ */
+const ENCODERS = {
+  br: (buf) =>
+    brotli(buf, {
+      params: {
+        [zc.BROTLI_PARAM_QUALITY]: 5,
+        [zc.BROTLI_PARAM_SIZE_HINT]: buf.length,
+      },
+    }),
+  gzip: (buf) => gz(buf, { level: 9 }),
 };
 
-async function resolveFile(urlPath) {
-  let rel;
+/**
+ * Compressed bodies: path -> { key, enc: { br?: Promise<Buffer>, gzip?: Promise<Buffer> } }.
+ * The key is size and mtime; a file whose key changed is compressed again.
+ */
+const compressed = new Map();
+
+function compressedBody(file, st, encoding) {
+  const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  let entry = compressed.get(file);
+  if (!entry || entry.key !== key) {
+    entry = { key, enc: {} };
+    compressed.set(file, entry);
+  }
+  if (!entry.enc[encoding]) {
+    entry.enc[encoding] = (async () => {
+      const raw = await readFile(file);
+      const after = await stat(file);
+      // Written to while we read it: serve what we read, but do not keep it.
+      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) entry.key = 'stale';
+      return ENCODERS[encoding](raw);
+    })();
+    entry.enc[encoding].catch(() => {
+      if (compressed.get(file) === entry) compressed.delete(file);
+    });
+  }
+  return entry.enc[encoding];
+}
+
+/** The best encoding the request accepts: 'br', 'gzip' or null (identity). */
+function negotiate(header) {
+  if (!header) return null;
+  const q = {};
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (!name) continue;
+    let weight = 1;
+    for (const p of params) {
+      const m = p.trim().match(/^q=([0-9.]+)$/);
+      if (m) weight = Number(m[1]);
+    }
+    q[name] = weight;
+  }
+  const accepts = (name) => (name in q ? q[name] > 0 : '*' in q && q['*'] > 0);
+  if (accepts('br')) return 'br';
+  if (accepts('gzip')) return 'gzip';
+  return null;
+}
+
+/**
+ * Maps a URL path under a root to a file. Returns { file, st }, { redirect }
+ * (a directory asked for without its trailing slash) or null.
+ */
+async function resolveFile(base, rel, urlPath) {
+  let decoded;
   try {
-    rel = decodeURIComponent(urlPath.split('?')[0]);
+    decoded = decodeURIComponent(rel);
   } catch {
     return null;
   }
-  const full = normalize(join(root, rel));
-  if (full !== root && !full.startsWith(root + sep)) return null;
+  if (decoded.includes('\0')) return null;
+  const full = normalize(join(base, decoded));
+  if (full !== base && !full.startsWith(base + sep)) return null;
   try {
     const s = await stat(full);
     if (s.isDirectory()) {
+      if (!urlPath.endsWith('/')) return { redirect: `${urlPath}/` };
       const index = join(full, 'index.html');
-      return (await stat(index)).isFile() ? index : null;
+      const si = await stat(index);
+      return si.isFile() ? { file: index, st: si } : null;
     }
-    return s.isFile() ? full : null;
+    return s.isFile() ? { file: full, st: s } : null;
   } catch {
     return null;
   }
 }
 
-const server = createServer(async (req, res) => {
+function notFound(res, text = 'not found') {
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' }).end(`${text}\n`);
+}
+
+function redirect(res, location) {
+  res.writeHead(301, { Location: location, 'Content-Type': 'text/plain; charset=utf-8' }).end(`see ${location}\n`);
+}
+
+/** True when the request's validators match the file (answer 304). */
+function notModified(req, etag, st) {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    return inm
+      .split(',')
+      .map((t) => t.trim().replace(/^W\//, ''))
+      .some((t) => t === '*' || t === etag.replace(/^W\//, ''));
+  }
+  const ims = Date.parse(req.headers['if-modified-since'] || '');
+  return Number.isFinite(ims) && Math.floor(st.mtimeMs / 1000) * 1000 <= ims;
+}
+
+async function handle(req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const file = await resolveFile(new URL(req.url, 'http://x').pathname);
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+  let url;
+  try {
+    url = new URL(req.url, 'http://x');
+  } catch {
+    return notFound(res);
+  }
+  const path = url.pathname;
+  let found;
+  if (path === '/guide') {
+    return redirect(res, `/guide/${url.search}`);
+  } else if (path.startsWith('/guide/')) {
+    const built = await stat(join(guideRoot, 'index.html')).catch(() => null);
+    if (!built) return notFound(res, 'The guide is not built: run make docs');
+    found = await resolveFile(guideRoot, path.slice('/guide'.length), path);
+  } else {
+    found = await resolveFile(root, path, path);
+  }
+  if (found?.redirect) return redirect(res, found.redirect + url.search);
+  if (!found) return notFound(res);
+  const { file, st } = found;
+  const ext = extname(file).toLowerCase();
+  const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  const headers = {
+    'Content-Type': TYPES[ext] || 'application/octet-stream',
+    'Cache-Control': 'no-cache',
+    ETag: etag,
+    'Last-Modified': new Date(st.mtimeMs).toUTCString(),
+    'X-Content-Type-Options': 'nosniff',
+  };
+  const compressible = COMPRESSIBLE.has(ext);
+  if (compressible) headers.Vary = 'Accept-Encoding';
+  if (notModified(req, etag, st)) {
+    res.writeHead(304, headers).end();
     return;
   }
-  res.writeHead(200, {
-    'Content-Type': TYPES[extname(file)] || 'application/octet-stream',
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  if (req.method === 'HEAD') return res.end();
+  const encoding = compressible ? negotiate(req.headers['accept-encoding']) : null;
+  if (encoding) {
+    const body = await compressedBody(file, st, encoding);
+    headers['Content-Encoding'] = encoding;
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    return res.end(req.method === 'HEAD' ? undefined : body);
+  }
+  // No Content-Length on a streamed body: the file may be rewritten mid-stream.
+  if (req.method === 'HEAD') return res.writeHead(200, { ...headers, 'Content-Length': st.size }).end();
+  res.writeHead(200, headers);
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+const server = createServer((req, res) => {
+  handle(req, res).catch((e) => {
+    console.error(`serve: ${req.url}: ${e.message}`);
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('server error\n');
+  });
 });
 
 server.on('error', (e) => {
@@ -76,7 +243,7 @@ server.on('error', (e) => {
   process.exit(1);
 });
 server.listen(port, values.host, () => {
-  console.log(`queuelab playground: http://${values.host}:${port}/  (Ctrl-C to stop)`);
+  console.log(`queuelab playground: http://${values.host}:${port}/  (guide: /guide/)  (Ctrl-C to stop)`);
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {

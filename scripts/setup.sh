@@ -49,13 +49,14 @@ else
   cargo install wasm-pack
 fi
 
-# 4. Debian packages: chromium, chromedriver, binaryen (wasm-opt)
+# 4. Debian packages: chromium, chromedriver. (wasm-opt is not Debian's binaryen,
+#    whose output breaks wasm-bindgen's externref table: it is the npm package
+#    binaryen, pinned in package.json, installed in step 5.)
 missing=()
 have chromium || missing+=(chromium)
 have chromedriver || missing+=(chromium-driver)
-have wasm-opt || missing+=(binaryen)
 if [ ${#missing[@]} -eq 0 ]; then
-  ok "chromium, chromedriver, wasm-opt"
+  ok "chromium, chromedriver"
 else
   if [ "$(id -u)" -eq 0 ] && have apt-get; then
     doing "${missing[*]} (apt)"
@@ -70,7 +71,8 @@ else
   fi
 fi
 
-# 5. npm dev dependencies (Playwright test runner, chart library)
+# 5. npm dev dependencies (Playwright test runner, chart library, binaryen's
+#    wasm-opt, esbuild to minify the vendored chart library)
 # "Present" means every package pinned in package-lock.json is installed in
 # node_modules at exactly the locked version (file timestamps are not trusted:
 # a git checkout or an editor can make them say anything).
@@ -96,6 +98,17 @@ elif [ -f package-lock.json ]; then
 else
   doing "npm packages (npm install; writes package-lock.json)"
   npm install --no-audit --no-fund --loglevel=error
+fi
+
+# 6. mdBook (the guide in book/, `make docs`) at exactly this version
+mdbook_want=0.5.4
+mdbook_got=$(mdbook --version 2>/dev/null | awk '{print $2}' | sed 's/^v//' || true)
+if [ "$mdbook_got" = "$mdbook_want" ]; then
+  ok "mdbook $mdbook_want"
+else
+  doing "mdbook $mdbook_want (found: ${mdbook_got:-none}; takes ~2.5 minutes)"
+  cargo install mdbook --version "$mdbook_want" --locked --force \
+    || cargo install mdbook --version "$mdbook_want" --force # the registry mirror may lack a locked version
 fi
 
 echo "setup: everything is present"

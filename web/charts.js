@@ -47,6 +47,7 @@
 // Interface (used by app.js):
 //   createCharts(container) -> { reset(channelNames), push(samples, snapshot), resize() }
 import uPlot from './vendor/uPlot.esm.js';
+import { injectStyle } from './dom.js';
 
 /** Seconds of virtual time kept and shown. */
 export const WINDOW_S = 60;
@@ -475,23 +476,16 @@ export function createCharts(container) {
 
 // ---- helpers ---------------------------------------------------------------
 
-/** Into the container's root: the document's head, or a `<queue-lab>`'s shadow root. */
+/** uPlot's stylesheet and ours, into the container's root (the document, or a `<queue-lab>`'s shadow root). */
 function injectStyles(container) {
   const root = container.getRootNode();
-  const doc = container.ownerDocument;
-  const into = root.head || root;
-  if (root.getElementById(STYLE_ID)) return;
   if (!root.querySelector('link[href$="uPlot.min.css"]')) {
-    const link = doc.createElement('link');
+    const link = container.ownerDocument.createElement('link');
     link.rel = 'stylesheet';
     link.href = new URL('./vendor/uPlot.min.css', import.meta.url).href;
-    into.prepend(link);
+    (root.head || root).prepend(link);
   }
-  const style = doc.createElement('style');
-  style.id = STYLE_ID;
-  style.textContent = CSS;
-  // Before the page's own stylesheets, so they can override these defaults.
-  into.prepend(style);
+  injectStyle(container, STYLE_ID, CSS);
 }
 
 function el(doc, tag, className) {

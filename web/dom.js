@@ -28,3 +28,17 @@ export function setText(node, text) {
     node.textContent = text;
   }
 }
+
+/**
+ * A module's own stylesheet, once per root: into the container's root, the
+ * document's head or a `<queue-lab>`'s shadow root (a shadow root sees only
+ * the styles inside it). First in it, so the page's own styles can override.
+ */
+export function injectStyle(container, id, css) {
+  const root = container.getRootNode();
+  if (root.getElementById(id)) return;
+  const style = container.ownerDocument.createElement('style');
+  style.id = id;
+  style.textContent = css;
+  (root.head || root).prepend(style);
+}

@@ -45,7 +45,7 @@
 // Interface (used by app.js):
 //   createEventLog(container, { onSelect(event) }) -> { push(events, snapshot), clear() }
 
-import { setText } from './dom.js';
+import { setText, injectStyle } from './dom.js';
 
 /** Most rows drawn at once. */
 export const ROWS = 500;
@@ -125,7 +125,7 @@ const CLASS_OF = {
 export function createEventLog(container, { onSelect } = {}) {
   if (!(container instanceof HTMLElement)) throw new TypeError('createEventLog: container must be an HTMLElement');
   const doc = container.ownerDocument;
-  injectStyles(doc);
+  injectStyle(container, STYLE_ID, CSS);
   container.classList.add('ql-eventlog');
   container.replaceChildren();
 
@@ -240,7 +240,7 @@ export function createEventLog(container, { onSelect } = {}) {
     finishRefill();
     const buttons = [...list.querySelectorAll('button[data-seq]')];
     if (!buttons.length) return;
-    const i = buttons.indexOf(doc.activeElement);
+    const i = buttons.indexOf(list.getRootNode().activeElement);
     let next = -1;
     if (ev.key === 'ArrowDown') next = Math.min(buttons.length - 1, i + 1);
     else if (ev.key === 'ArrowUp') next = Math.max(0, i - 1);
@@ -262,7 +262,8 @@ export function createEventLog(container, { onSelect } = {}) {
 
   /** After a redraw: exactly one row is the tab stop (the focused, the selected, else the newest). */
   function fixRoving() {
-    const focused = list.contains(doc.activeElement) ? doc.activeElement.closest('button[data-seq]') : null;
+    const active = list.getRootNode().activeElement; // the document's, or a <queue-lab>'s shadow root's
+    const focused = list.contains(active) ? active.closest('button[data-seq]') : null;
     setRoving(focused || list.querySelector('button[aria-current="true"]') || list.querySelector('button[data-seq]'));
   }
 
@@ -580,14 +581,6 @@ export function createEventLog(container, { onSelect } = {}) {
 }
 
 // ---- helpers ---------------------------------------------------------------
-
-function injectStyles(doc) {
-  if (doc.getElementById(STYLE_ID)) return;
-  const style = doc.createElement('style');
-  style.id = STYLE_ID;
-  style.textContent = CSS;
-  doc.head.prepend(style); // before the page's stylesheets, so they can override
-}
 
 function el(doc, tag, className) {
   const node = doc.createElement(tag);

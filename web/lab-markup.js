@@ -14,6 +14,8 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
       <select id="preset"></select>
       <p id="preset-description" class="description"></p>
     </div>
+    <a id="compare-link" class="compare-link" href="compare.html" target="_blank" rel="noopener"
+       title="Open this scenario twice, side by side in lock-step: change B, then Reset both">Compare with…</a>
   </header>
 
   <nav class="toolbar" aria-label="Simulation controls">
@@ -47,8 +49,6 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
       <button id="share" type="button" title="Put this exact run in the address bar and copy the link">Copy link</button>
       <label class="visually-hidden" for="share-url">Link to this run</label>
       <input id="share-url" type="text" readonly placeholder="link to this run appears here">
-      <a id="compare-link" class="compare-link" href="compare.html" target="_blank" rel="noopener"
-         title="Open this scenario twice, side by side in lock-step: change B, then Reset both">Compare with…</a>
     </div>
   </nav>
 

@@ -138,7 +138,7 @@ test('a stage that reads and writes one channel at 400 px stays on the canvas to
 });
 
 test('every preset draws on the stage only', async ({ page }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000); // 38 presets, each played for 0.7 s: minutes on a loaded 2-core machine
   await page.setViewportSize({ width: 1280, height: 720 });
   await openPage(page);
   const names = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value));

@@ -80,8 +80,9 @@ test('attributes reconfigure the live element; methods and events work', async (
   const t0 = await page.evaluate(() => document.getElementById('go').timeUs);
   await page.evaluate(() => document.getElementById('go').step());
   await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBeGreaterThanOrEqual(t0);
-  await page.evaluate(() => document.getElementById('go').seek(500_000));
-  await expect.poll(() => page.evaluate(() => document.getElementById('go').snapshot().time_us)).toBe(500_000);
+  const half = Math.floor((await page.evaluate(() => document.getElementById('go').timeUs)) / 2);
+  await page.evaluate((t) => document.getElementById('go').seek(t), half);
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').snapshot().time_us)).toBe(half);
   await page.evaluate(() => document.getElementById('go').reset());
   await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBe(0);
   // command(): the engine's refusal is thrown; an accepted one changes the world.
@@ -247,4 +248,20 @@ test('the full page opens the compare view of this run ("Compare with…")', asy
   await popup.waitForLoadState();
   await expect.poll(() => popup.evaluate(() => document.querySelector('queue-lab-compare')?.ready), { timeout: 20_000 }).toBe(true);
   await expect(popup.locator('queue-lab-compare #stage-list li').first()).toBeAttached();
+});
+
+test('an embed follows its container down to 320 px: nothing sticks out, the controls stay usable', async ({ page }) => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  await page.goto('/examples/embeds.html');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  await page.waitForTimeout(500);
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  expect(scroll).toBeLessThanOrEqual(client);
+  const box = await page.locator('#go').boundingBox();
+  for (const id of ['play', 'step', 'reset', 'stage']) {
+    const b = await page.locator(`#go #${id}`).boundingBox();
+    expect(b.x, id).toBeGreaterThanOrEqual(box.x - 1);
+    expect(b.x + b.width, id).toBeLessThanOrEqual(box.x + box.width + 1);
+  }
+  await page.screenshot({ path: `${RESULTS_DIR}/embed-320.png` });
 });

@@ -8,7 +8,7 @@
 // controls is drawn down and listed down; hostile names are text; every
 // control has an accessible name. Screenshots:
 // test-results/kafka-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, copyLink } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -183,6 +183,35 @@ test('a member that leaves from the controls gives up its partitions, and the ge
   expect(gone.PARTITIONS).toBe('-');
   expect(Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(before);
   await expect(page.getByRole('button', { name: `Start member ${id} of group workers`, exact: true })).not.toHaveAttribute('aria-disabled', 'true');
+});
+
+test('a member that crashes before committing: its records are handled again, and the guarantees panel counts the duplicates', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 6_000_000, 5);
+  expect(await figure(page, 'duplicates')).toBe(0);
+  const first = await page.locator('[data-kafka-member-row]').first().getAttribute('data-kafka-member-row');
+  const id = first.split(' ').slice(1).join(' ');
+  // Crash (not leave): what it handled since the last auto-commit (1 s) was never committed.
+  await page.getByRole('button', { name: `Crash member ${id} of group workers`, exact: true }).click();
+  // The group notices after the session timeout (10 s), rebalances, and the new owner starts from the committed offset.
+  await runTo(page, 30_000_000, 10);
+  await expect.poll(() => figure(page, 'duplicates'), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.locator('[data-kafka-figure="duplicates"]')).toHaveAttribute('data-bad', 'true');
+});
+
+test('share round trip on a Kafka preset: the link opens the same run, to the event', async ({ page, context }) => {
+  await openKafka(page, 'kafka-acks1-loss');
+  await runTo(page, 7_000_000, 5);
+  await pause(page);
+  const hash = await page.locator('#clock').getAttribute('data-hash');
+  const t = await clockUs(page);
+  const url = await copyLink(page);
+  const other = await context.newPage();
+  await other.goto(url);
+  await expect.poll(() => clockUs(other), { timeout: 30_000 }).toBe(t);
+  await expect(other.locator('#clock')).toHaveAttribute('data-hash', hash);
+  await expect(other.locator('#kafka-area')).toBeVisible();
+  expect(await other.locator('[data-kafka-figure]').allTextContents()).toEqual(await page.locator('[data-kafka-figure]').allTextContents());
 });
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
