@@ -72,12 +72,12 @@ const PALETTE_DARK = ['#56B4E9', '#E69F00', '#3CCF9E', '#E7A3C9', '#F0E442', '#9
 
 const STYLE_ID = 'ql-charts-style';
 const CSS = `
-.ql-charts { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.75rem; contain: layout inline-size; }
+.ql-charts { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: calc(0.75 * var(--ql-rem, 1rem)); contain: layout inline-size; }
 .ql-charts[data-per-row="2"] > .ql-chart { grid-column: span 2; }
 .ql-charts[data-per-row="1"] > .ql-chart { grid-column: span 4; }
 .ql-chart { margin: 0; min-width: 0; }
-.ql-chart > figcaption { font-size: 0.85rem; font-weight: 600; margin: 0 0 0.25rem; }
-.ql-chart .u-legend { font-size: 0.75rem; text-align: left; }
+.ql-chart > figcaption { font-size: calc(0.85 * var(--ql-rem, 1rem)); font-weight: 600; margin: 0 0 calc(0.25 * var(--ql-rem, 1rem)); }
+.ql-chart .u-legend { font-size: calc(0.75 * var(--ql-rem, 1rem)); text-align: left; }
 .ql-chart .u-legend .u-marker { width: 0.8em; height: 0.8em; }
 .ql-visually-hidden { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }

@@ -74,17 +74,17 @@ export const KINDS = [
 
 const STYLE_ID = 'ql-eventlog-style';
 const CSS = `
-.ql-eventlog { display: flex; flex-direction: column; gap: 0.4rem; min-height: 0; }
-.ql-eventlog-filters { display: flex; flex-wrap: wrap; gap: 0.4rem 0.75rem; align-items: center; font-size: 0.85rem; }
+.ql-eventlog { display: flex; flex-direction: column; gap: calc(0.4 * var(--ql-rem, 1rem)); min-height: 0; }
+.ql-eventlog-filters { display: flex; flex-wrap: wrap; gap: calc(0.4 * var(--ql-rem, 1rem)) calc(0.75 * var(--ql-rem, 1rem)); align-items: center; font-size: calc(0.85 * var(--ql-rem, 1rem)); }
 .ql-eventlog-nsq { display: contents; }
 .ql-eventlog-nsq[hidden] { display: none; }
-.ql-eventlog-filters label { display: inline-flex; gap: 0.3rem; align-items: center; }
-.ql-eventlog-filters select { max-width: 11rem; }
-.ql-eventlog-count { font-size: 0.8rem; opacity: 0.8; margin: 0; }
-.ql-eventlog-rows { list-style: none; margin: 0; padding: 0; overflow-y: auto; max-height: var(--eventlog-height, 18rem);
-  font: 0.8rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.ql-eventlog-filters label { display: inline-flex; gap: calc(0.3 * var(--ql-rem, 1rem)); align-items: center; }
+.ql-eventlog-filters select { max-width: calc(11 * var(--ql-rem, 1rem)); }
+.ql-eventlog-count { font-size: calc(0.8 * var(--ql-rem, 1rem)); opacity: 0.8; margin: 0; }
+.ql-eventlog-rows { list-style: none; margin: 0; padding: 0; overflow-y: auto; max-height: var(--eventlog-height, calc(18 * var(--ql-rem, 1rem)));
+  font: calc(0.8 * var(--ql-rem, 1rem))/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .ql-eventlog-rows button { all: unset; box-sizing: border-box; display: grid; grid-template-columns: 6.5em 8.5em 1fr;
-  gap: 0.5em; width: 100%; padding: 0.1rem 0.3rem; cursor: pointer; border-left: 3px solid transparent; }
+  gap: 0.5em; width: 100%; padding: calc(0.1 * var(--ql-rem, 1rem)) calc(0.3 * var(--ql-rem, 1rem)); cursor: pointer; border-left: 3px solid transparent; }
 .ql-eventlog-rows button:hover { background: color-mix(in srgb, currentColor 8%, transparent); }
 .ql-eventlog-rows button:focus-visible { outline: 2px solid Highlight; outline-offset: -2px; }
 .ql-eventlog-rows button[aria-current="true"] { background: color-mix(in srgb, currentColor 14%, transparent); }
@@ -95,8 +95,8 @@ const CSS = `
 .ql-eventlog-rows button[data-class="flow"] { border-left-color: #0072B2; }
 .ql-eventlog-rows button[data-class="bad"] { border-left-color: #CC0000; }
 .ql-eventlog-rows button[data-class="bad"] .ql-ev-kind { font-weight: 700; }
-.ql-eventlog-empty { font-size: 0.85rem; opacity: 0.8; padding: 0.3rem; }
-.ql-eventlog-new { align-self: flex-start; font-size: 0.8rem; }
+.ql-eventlog-empty { font-size: calc(0.85 * var(--ql-rem, 1rem)); opacity: 0.8; padding: calc(0.3 * var(--ql-rem, 1rem)); }
+.ql-eventlog-new { align-self: flex-start; font-size: calc(0.8 * var(--ql-rem, 1rem)); }
 @media (max-width: 520px) {
   .ql-eventlog-rows button { grid-template-columns: 5.5em 1fr; }
   .ql-eventlog-rows .ql-ev-kind { display: none; }

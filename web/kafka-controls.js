@@ -1,7 +1,9 @@
 // Live controls for Kafka scenarios (in the Live controls panel): per broker
 // crash and restart (`kafka_broker_crash` / `kafka_broker_restart`, brokers
 // by number from 1); per consumer-group member start, crash and leave
-// (`kafka_member`, members by their place in the group from 1). Buttons
+// (`kafka_member`, members by their place in the group from 1); per group the
+// handler's work per record (`kafka_group_work`: slow it down or speed it
+// up, and watch the lag chart). Buttons
 // that do not apply now are aria-disabled with the reason as their title;
 // a refusal shows next to the control. Text only.
 //
@@ -22,15 +24,36 @@ export function createKafkaControls(container, { onCommand }) {
   const brokersBox = el('div');
   const membersBox = el('div');
   const membersHead = el('h3', { text: 'Kafka group members' });
+  const workBox = el('div');
   container.replaceChildren(
     el('h3', { text: 'Kafka brokers' }), brokersBox,
     membersHead,
     el('p', { class: 'hint', text: 'Crash: the member dies without leaving (the group waits for its session timeout). Leave: it closes cleanly (a rebalance at once).' }),
-    membersBox);
+    membersBox, workBox);
 
   let key = null;
   let brokerRows = new Map();
   let memberRows = new Map();
+  let workRows = new Map();
+
+  /** A group's handler work per record: a duration or a distribution, applied on Enter or Apply. */
+  function workRow(g) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const id = `kafka-work-${Math.random().toString(36).slice(2)}`;
+    const input = el('input', { type: 'text', id, placeholder: 'e.g. 200ms or exp(50ms)', spellcheck: false });
+    const apply = () => {
+      const work = input.value.trim();
+      if (!work) { error.textContent = 'type a duration, like 200ms or exp(50ms)'; return; }
+      if (onCommand({ op: 'kafka_group_work', group: g.name, work }, error)) input.setAttribute('aria-invalid', 'false');
+      else input.setAttribute('aria-invalid', 'true');
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
+    const button = actionButton('Apply', `Apply the handler work of group ${g.name}`, onCommand, error, () => { apply(); return null; });
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-work-row': g.name },
+      el('label', { class: 'field wide', for: id, text: `Group ${g.name}: handler work per record ` }, input),
+      el('div', { class: 'nsq-actions' }, button), error);
+    return { row, apply: button, input };
+  }
 
   function brokerRow(b) {
     const error = el('span', { class: 'inline-error', role: 'status' });
@@ -82,7 +105,10 @@ export function createKafkaControls(container, { onCommand }) {
       membersHead.hidden = !k.groups.length;
       membersBox.hidden = !k.groups.length;
       membersHead.nextElementSibling.hidden = !k.groups.length;
+      workRows = rebuild(workBox, workRows, k.groups, (g) => g.name, workRow);
+      workBox.hidden = !k.groups.length;
     }
+    for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');
     for (const b of k.brokers) {
       const r = brokerRows.get(String(b.id));
       setText(r.state, b.up ? `up · leads ${b.leads}` : 'down');
@@ -109,6 +135,7 @@ export function createKafkaControls(container, { onCommand }) {
       key = null;
       brokerRows = new Map();
       memberRows = new Map();
+      workRows = new Map();
     },
   };
 }

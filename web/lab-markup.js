@@ -172,6 +172,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
       <details id="charts-details" class="fold" open>
         <summary><h2 id="charts-heading">Over time</h2></summary>
         <div id="nsq-charts" class="nsq-charts" hidden></div>
+        <div id="kafka-charts" class="nsq-charts kafka-charts" hidden></div>
         <div id="charts"></div>
       </details>
     </section>

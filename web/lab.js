@@ -34,6 +34,7 @@ import { createNsqAdmin } from './nsqadmin.js';
 import { createGuarantees } from './guarantees.js';
 import { createNsqControls } from './nsq-controls.js';
 import { createNsqCharts } from './nsq-charts.js';
+import { createKafkaCharts } from './kafka-charts.js';
 import { createKafkaPanels } from './kafka-panels.js';
 import { createKafkaControls } from './kafka-controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
@@ -147,6 +148,7 @@ export function createLab(root, opts = {}) {
   let guarantees;
   let nsqControls;
   let nsqCharts;
+  let kafkaCharts;
   let kafkaPanels;
   let kafkaControls;
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
@@ -297,6 +299,7 @@ export function createLab(root, opts = {}) {
     state.snap = null;
     charts.reset(pg.snapshot().channels.map((c) => c.name));
     nsqCharts.reset();
+    kafkaCharts.reset();
     state.sampleT = -1;
     state.ended = false;
     state.autoPaused = false;
@@ -381,6 +384,7 @@ export function createLab(root, opts = {}) {
     guarantees.reset();
     nsqControls.reset();
     nsqCharts.reset();
+    kafkaCharts.reset();
     kafkaPanels.reset();
     kafkaControls.reset();
     state.sampleT = -1;
@@ -575,6 +579,7 @@ export function createLab(root, opts = {}) {
     area.hidden = !on;
     root.querySelector('.layout').dataset.kafka = String(on);
     $('kafka-controls').hidden = !on;
+    $('kafka-charts').hidden = !on;
     const legend = $('legend-kafka');
     if (legend) legend.hidden = !on;
   }
@@ -780,6 +785,7 @@ export function createLab(root, opts = {}) {
         state.sampleT = samples[samples.length - 1].t_us;
         charts.push(samples, snap);
         if (snap.nsq) nsqCharts.push(samples, snap);
+        if (snap.kafka) kafkaCharts.push(samples, snap);
       }
     }
     const t6 = performance.now();
@@ -876,7 +882,7 @@ export function createLab(root, opts = {}) {
     $('replay-cancel').addEventListener('click', () => replayCancel?.());
     $('error-dismiss').addEventListener('click', () => showError(''));
     // Folded panels: the charts measure themselves again when they reappear.
-    $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); nsqCharts.resize(); } });
+    $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); nsqCharts.resize(); kafkaCharts.resize(); } });
 
     listen(keyTarget, 'keydown', (e) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -957,7 +963,7 @@ export function createLab(root, opts = {}) {
 
   function onResize() {
     charts.resize();
-    nsqCharts.resize();
+    nsqCharts.resize(); kafkaCharts.resize();
     state.dirty = true;
   }
 
@@ -988,6 +994,7 @@ export function createLab(root, opts = {}) {
     guarantees = createGuarantees($('guarantees'));
     nsqControls = createNsqControls($('nsq-controls'), { onCommand: sendCommand });
     nsqCharts = createNsqCharts($('nsq-charts'));
+    kafkaCharts = createKafkaCharts($('kafka-charts'));
     kafkaPanels = createKafkaPanels({ groups: $('kafka-groups'), topics: $('kafka-topics'), guarantees: $('kafka-guarantees') });
     kafkaControls = createKafkaControls($('kafka-controls'), { onCommand: sendCommand });
     timeline = createTimeline($('timeline'), {

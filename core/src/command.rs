@@ -120,6 +120,11 @@ pub enum Command {
     },
     /// Changes a producer's `RequiredAcks` for its next requests.
     KafkaAcks { producer: String, acks: crate::kafka::spec::AcksSpec },
+    /// Changes the work time of a consumer group's handler
+    /// (`ConsumeClaim`'s processing of each message) in every member, live:
+    /// a handler busy with a record finishes it at the old pace, the next
+    /// records take `work`.
+    KafkaGroupWork { group: String, work: Dist },
 }
 
 /// What happens to a group member.
@@ -197,6 +202,7 @@ impl Command {
                 retention_bytes.map_or(String::new(), |b| format!(", {b} bytes"))
             ),
             Command::KafkaAcks { producer, acks } => format!("producer {} now uses {}", echo(producer), acks.sarama()),
+            Command::KafkaGroupWork { group, work } => format!("handler of group {} now takes {work}", echo(group)),
         }
     }
 
@@ -204,7 +210,7 @@ impl Command {
     pub fn is_kafka(&self) -> bool {
         matches!(
             self,
-            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. }
+            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. } | Command::KafkaGroupWork { .. }
         )
     }
 

@@ -10,6 +10,7 @@
 //! - `set_rates` changes the group's interval or work time;
 //! - for an NSQ consumer's handler group, `set_count` and `set_rates` change
 //!   the consumer's `handlers` and `work`;
+//! - `kafka_group_work` changes the Kafka consumer group's `work`;
 //! - `set_capacity` changes the channel's capacity, `add_channel` adds one.
 //!
 //! Edits that are moments of a run rather than the design (`close_channel`,
@@ -85,6 +86,11 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     if let Some(f) = failure_rate {
                         c.failure_rate = *f;
                     }
+                }
+            }
+            Command::KafkaGroupWork { group, work } => {
+                if let Some(g) = s.kafka.as_mut().and_then(|k| k.groups.iter_mut().find(|g| &g.name == group)) {
+                    g.work = work.clone();
                 }
             }
             Command::CloseChannel { .. } | Command::Pause { .. } | Command::Resume { .. } => {}

@@ -9,6 +9,9 @@
 //! - Consumers below the high watermark, OffsetNewest, OffsetOutOfRange.
 //! - Groups: the 3 s initial delay, idle members, generations, duplicates,
 //!   range and roundrobin as sarama computes them.
+//! - The time series' Kafka part: offsets, lag and latency as the
+//!   snapshot says; slowing a group's handler (`kafka_group_work`) makes
+//!   its lag grow.
 //! - A property test over random small Kafka worlds with random faults.
 
 use proptest::prelude::*;
@@ -133,6 +136,128 @@ fn refused_kafka_commands_change_nothing() {
         assert_eq!(w.trace_hash(), hash, "{c:?}");
         assert!(w.snapshot() == snap, "{c:?}");
     }
+}
+
+// ===========================================================================
+// The time series' Kafka part, and slowing a group's handler
+// ===========================================================================
+
+fn last_kafka_sample(w: &World) -> queuelab::observe::stats::KafkaSample {
+    w.series().samples().next_back().and_then(|s| s.kafka).expect("a kafka sample")
+}
+
+#[test]
+fn samples_carry_offsets_lag_and_latency_as_the_snapshot_says() {
+    let mut w = World::new(&presets::get("kafka-consumer-group").unwrap().scenario()).unwrap();
+    // Stop right after a sample (every 100 ms), so the snapshot and the
+    // last sample see the same instant.
+    w.run_until(ms(12_000));
+    let s = w.snapshot();
+    let k = kafka(&s);
+    let last = w.series().samples().next_back().expect("samples");
+    assert_eq!(last.t_us, 12_000_000);
+    let ks = last.kafka.expect("kafka part");
+    assert_eq!(ks.partitions.len(), k.partitions.len());
+    for (a, b) in ks.partitions.iter().zip(&k.partitions) {
+        assert_eq!((&a.topic, a.partition, a.log_start, a.log_end_offset, a.high_watermark), (&b.topic, b.partition, b.log_start, b.log_end, b.high_watermark));
+    }
+    assert_eq!(ks.groups.len(), 1);
+    let g = &ks.groups[0];
+    assert_eq!(g.name, "workers");
+    let rows = &k.groups[0].rows;
+    assert_eq!(g.partitions.len(), rows.len());
+    for (a, r) in g.partitions.iter().zip(rows) {
+        assert_eq!((&a.topic, a.partition, a.offset, a.lag), (&r.topic, r.partition, r.current_offset, r.lag));
+    }
+    assert_eq!(g.lag, Some(rows.iter().filter_map(|r| r.lag).sum()));
+    assert_eq!(g.consumed, k.groups[0].members.iter().map(|m| m.consumed).sum::<u64>());
+    assert_eq!(ks.produced, k.guarantees.produced);
+    assert_eq!(ks.acked, k.producers.iter().map(|p| p.acked).sum::<u64>());
+    assert_eq!(ks.consumed, k.guarantees.consumed);
+    // Records arrive every ~10 ms and are handled in ~20 ms: each window
+    // has latencies, small ones.
+    let (p50, p99) = (g.e2e_p50_us.expect("p50"), g.e2e_p99_us.expect("p99"));
+    assert!(0 < p50 && p50 <= p99 && p99 < 2_000_000, "{p50} {p99}");
+    // Cumulative counts never decrease.
+    let all: Vec<_> = w.series().samples().filter_map(|s| s.kafka).collect();
+    assert!(all.len() > 100);
+    assert!(all.windows(2).all(|p| p[0].produced <= p[1].produced && p[0].consumed <= p[1].consumed && p[0].acked <= p[1].acked));
+    // Before the first generation (3 s) nothing is committed: no lag.
+    assert_eq!(all[0].groups[0].lag, None);
+    // A partition consumer's rows: its position and lag, as its table.
+    let mut pc = World::new(&presets::get("kafka-partition-consumer").unwrap().scenario()).unwrap();
+    pc.run_until(ms(5_000));
+    let ks = last_kafka_sample(&pc);
+    let s = pc.snapshot();
+    let k = kafka(&s);
+    let rows: Vec<(u32, Option<u64>, Option<u64>)> = ks.consumers.iter().flat_map(|c| c.partitions.iter().map(|o| (o.partition, o.offset, o.lag))).collect();
+    let view: Vec<(u32, Option<u64>, Option<u64>)> = k.consumers.iter().map(|c| (c.partition, c.offset, c.offset.map(|_| c.lag))).collect();
+    assert_eq!(rows, view);
+    // A Go world has no Kafka part.
+    let mut go = World::new(&presets::get("classic").unwrap().scenario()).unwrap();
+    go.run_until(ms(1_000));
+    assert!(go.series().samples().all(|s| s.kafka.is_none()));
+}
+
+/// The group's total lag at each sample from `from` ms to `to` ms.
+fn lags(w: &World, from: u64, to: u64) -> Vec<u64> {
+    w.series()
+        .samples()
+        .filter(|s| (from * 1_000..=to * 1_000).contains(&s.t_us))
+        .filter_map(|s| s.kafka.and_then(|k| k.groups[0].lag))
+        .collect()
+}
+
+#[test]
+fn slowing_a_group_handler_makes_its_lag_grow() {
+    let mut w = World::new(&presets::get("kafka-consumer-group").unwrap().scenario()).unwrap();
+    w.run_until(ms(10_000));
+    // Keeping up: ~100 records/s over 6 handlers of ~20 ms each; the lag
+    // is what arrived since the last commit (1 s), at most.
+    let before = lags(&w, 6_000, 10_000);
+    let max_before = *before.iter().max().expect("lags");
+    assert!(max_before < 250, "{before:?}");
+    let cmd: Command = serde_json::from_str(r#"{"op":"kafka_group_work","group":"workers","work":"200ms"}"#).unwrap();
+    w.apply(&cmd).unwrap();
+    assert_eq!(cmd.summary(), "handler of group \"workers\" now takes 200ms");
+    w.run_until(ms(20_000));
+    // 6 handlers of 200 ms take 30 records/s of the ~100 produced.
+    let after = lags(&w, 15_000, 20_000);
+    assert!(after.iter().all(|&l| l > max_before), "{before:?} then {after:?}");
+    assert!(after.last() > after.first(), "{after:?}");
+    assert!(*after.last().unwrap() > 500, "{after:?}");
+    // End-to-end latency follows.
+    // (Handlers of a constant 200 ms in step: every other 100 ms window
+    // receives nothing and has no latency.)
+    let p99s: Vec<u64> = w.series().samples().filter(|s| s.t_us > 18_000_000).filter_map(|s| s.kafka.and_then(|k| k.groups[0].e2e_p99_us)).collect();
+    assert!(p99s.len() >= 5 && p99s.windows(2).all(|p| p[0] < p[1]) && p99s[0] > 2_000_000, "{p99s:?}");
+    // The handlers' listing says the new work time.
+    let snap = w.snapshot();
+    let claim = snap.goroutines.iter().position(|g| g.name == "workers-1.claim0").expect("claim goroutine");
+    let listing = serde_json::to_string(&w.listing(claim as u32).expect("listing")).unwrap();
+    assert!(listing.contains("takes 200ms"), "{listing}");
+    // The shared link replays it.
+    let mut r = World::new(&Scenario::from_json(&w.scenario_with_log().to_json()).unwrap()).unwrap();
+    r.run_until(ms(20_000));
+    assert_eq!(r.trace_hash(), w.trace_hash());
+    assert_eq!(lags(&r, 0, 20_000), lags(&w, 0, 20_000));
+    // Restarting the design keeps the slow handler from the start.
+    let design = queuelab::design::fold(&presets::get("kafka-consumer-group").unwrap().scenario(), &[cmd]);
+    assert_eq!(design.kafka.as_ref().unwrap().groups[0].work.to_string(), "200ms");
+}
+
+#[test]
+fn a_refused_group_work_change_changes_nothing() {
+    let mut w = World::new(&presets::get("kafka-consumer-group").unwrap().scenario()).unwrap();
+    w.run_until(ms(2_000));
+    let (hash, snap) = (w.trace_hash(), w.snapshot());
+    let e = w.apply(&Command::KafkaGroupWork { group: "nope".into(), work: "5ms".parse().unwrap() }).unwrap_err();
+    assert_eq!(e.to_string(), "no consumer group named \"nope\"");
+    assert_eq!(w.trace_hash(), hash);
+    assert!(w.snapshot() == snap);
+    // A world without Kafka refuses it too.
+    let mut go = World::new(&presets::get("classic").unwrap().scenario()).unwrap();
+    assert!(go.apply(&Command::KafkaGroupWork { group: "workers".into(), work: "5ms".parse().unwrap() }).is_err());
 }
 
 // ===========================================================================
@@ -585,7 +710,7 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
     let topic = (1u32..=3, 1u32..=3, 1u32..=2);
     let producer = (0usize..3, 0usize..3, prop::option::of(1u32..4));
     let group = (1u32..=4, 0usize..2, prop::option::of(1u32..=4), prop::bool::ANY, 0usize..2);
-    let cmd = (0u64..12_000, 0usize..5, 1u32..=4);
+    let cmd = (0u64..12_000, 0usize..6, 1u32..=4);
     (
         any::<u64>(),
         1u32..=3,
@@ -664,6 +789,8 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
                 .map(|(at, op, n)| {
                     let c = if op < 2 {
                         json!({ "op": ops[op], "broker": (n - 1) % brokers + 1 })
+                    } else if op == 5 {
+                        json!({ "op": "kafka_group_work", "group": "grp", "work": format!("exp({}ms)", n * n * 10) })
                     } else {
                         json!({ "op": "kafka_member", "group": "grp", "member": n, "action": ops[op] })
                     };

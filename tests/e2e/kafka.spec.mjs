@@ -214,6 +214,33 @@ test('share round trip on a Kafka preset: the link opens the same run, to the ev
   expect(await other.locator('[data-kafka-figure]').allTextContents()).toEqual(await page.locator('[data-kafka-figure]').allTextContents());
 });
 
+/** The total lag the page's Kafka lag chart states in its text summary. */
+async function chartLag(page) {
+  const text = await page.locator('#kafka-charts [data-chart="kafka-lag-partitions"] .visually-hidden').textContent();
+  const m = /total lag (\d+(?:\.\d+)?)(k?) records/.exec(text);
+  if (!m) throw new Error(`no total lag in: ${text}`);
+  return Number(m[1]) * (m[2] ? 1000 : 1);
+}
+
+test('lag grows in the page\'s lag chart when the handler is slowed from the controls', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await expect(page.locator('#kafka-charts')).toBeVisible();
+  await runTo(page, 8_000_000, 5);
+  await expect.poll(() => chartLag(page), { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
+  const before = await chartLag(page);
+  const field = page.getByLabel('Group workers: handler work per record');
+  await field.fill('300ms');
+  await field.press('Enter');
+  await expect(page.locator('[data-kafka-work-row="workers"] .inline-error')).toHaveText('');
+  await runTo(page, 25_000_000, 5);
+  await expect.poll(() => chartLag(page), { timeout: 10_000 }).toBeGreaterThan(before + 50);
+  // A bad value is refused next to the field, and changes nothing.
+  await field.fill('soon');
+  await field.press('Enter');
+  await expect(page.locator('[data-kafka-work-row="workers"] .inline-error')).not.toHaveText('');
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+});
+
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 test('hostile names show as text: in the Kafka panels, controls and stage list', async ({ page }) => {

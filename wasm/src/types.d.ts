@@ -122,7 +122,8 @@ export type Command =
   | { op: "kafka_broker_restart"; broker: number }
   | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
   | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
-  | { op: "kafka_acks"; producer: string; acks: KafkaAcks };
+  | { op: "kafka_acks"; producer: string; acks: KafkaAcks }
+  | { op: "kafka_group_work"; group: string; work: Dist };
 
 /** sarama's RequiredAcks: NoResponse, WaitForLocal, WaitForAll. */
 export type KafkaAcks = "none" | "local" | "all";
@@ -800,6 +801,52 @@ export interface Sample {
   blocked: number;
   /** Per NSQ channel (every node's, in view order); absent in a pure Go world. */
   nsq?: NsqChannelSample[];
+  /** The Kafka system at the sample; absent in a world without Kafka. */
+  kafka?: KafkaSample;
+}
+
+/** Kafka at a sample. Counts are cumulative since the start (the page derives rates). */
+export interface KafkaSample {
+  /** Records handed to sarama by producers. */
+  produced: number;
+  /** Of those, acknowledged to their producer. */
+  acked: number;
+  /** Records handed to consumers' code (all consumers and groups). */
+  consumed: number;
+  partitions: KafkaPartitionSample[];
+  /** Every consumer group, in scenario order. */
+  groups: KafkaLagSample[];
+  /** Every partition consumer, in scenario order. */
+  consumers: KafkaLagSample[];
+}
+
+export interface KafkaPartitionSample {
+  topic: string;
+  partition: number;
+  log_start: number;
+  log_end_offset: number;
+  high_watermark: number;
+}
+
+/** A consumer group (or partition consumer) at a sample. Lag = high watermark - committed offset (kafka-consumer-groups.sh). */
+export interface KafkaLagSample {
+  name: string;
+  /** Sum over its partitions that have a lag; null before any commit. */
+  lag: number | null;
+  /** Cumulative records handed to its handlers. */
+  consumed: number;
+  /** Produce call to handler receipt over the sample interval; null when nothing was received in it. */
+  e2e_p50_us: number | null;
+  e2e_p99_us: number | null;
+  partitions: KafkaOffsetSample[];
+}
+
+/** A group's committed offset (or a partition consumer's position) on one partition. */
+export interface KafkaOffsetSample {
+  topic: string;
+  partition: number;
+  offset: number | null;
+  lag: number | null;
 }
 
 /** One NSQ channel at a sample: gauges, and cumulative counters (the page derives rates). Counters are the channel's own: they start again at 0 when a deleted (or ephemeral) channel is made anew. */

@@ -91,6 +91,10 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("NsqMessageLife", "copies") => "NsqCopyLife",
         ("EventView", "nsq") => "NsqEventPlace",
         ("Sample", "nsq") => "NsqChannelSample",
+        ("Sample", "kafka") => "KafkaSample",
+        ("KafkaSample", "partitions") => "KafkaPartitionSample",
+        ("KafkaSample", "groups" | "consumers") => "KafkaLagSample",
+        ("KafkaLagSample", "partitions") => "KafkaOffsetSample",
         ("Snapshot", "kafka") => "KafkaView",
         ("KafkaView", "brokers") => "KafkaBrokerView",
         ("KafkaView", "partitions") => "KafkaPartitionView",
@@ -202,6 +206,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "NsqChannelSample",
         "NsqMessageRef", "NsqMessageLife", "NsqCopyLife", "KafkaView", "KafkaBrokerView", "KafkaPartitionView",
         "KafkaProducerView", "KafkaConsumerView", "KafkaGroupView", "KafkaMemberView", "KafkaGroupRow", "KafkaCounts",
+        "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");
@@ -369,6 +374,7 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"kafka_member","group":"workers","member":3,"action":"start"}"#,
         r#"{"op":"kafka_retention","topic":"events","retention":"20s","retention_bytes":5000}"#,
         r#"{"op":"kafka_acks","producer":"producer","acks":"all"}"#,
+        r#"{"op":"kafka_group_work","group":"workers","work":"50ms"}"#,
     ];
     let declared = command_fields(TS_TYPES);
     let mut ops = BTreeSet::new();

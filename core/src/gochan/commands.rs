@@ -220,6 +220,30 @@ impl GoRuntime {
             .ok_or_else(|| CommandError::NoSuchGroup(name.to_owned()))
     }
 
+    /// Group `group`'s program recompiled from `spec`, refused unless it
+    /// has the same shape (ops and selects): what a live change of a
+    /// library's goroutines (a Kafka group's handler work) checks before
+    /// anything changes. [`GoRuntime::install_program`] applies it.
+    pub(crate) fn recompile_same_shape(&self, group: &str, spec: &GoroutineSpec) -> Result<(usize, program::Program), CommandError> {
+        let gi = self.group_index(group)?;
+        let prog = self.compile_spec(spec)?;
+        let old = &self.groups[gi].prog;
+        if prog.ops != old.ops || prog.selects != old.selects {
+            return Err(CommandError::NotApplicable("that change alters the program's shape".into()));
+        }
+        Ok((gi, prog))
+    }
+
+    /// Gives group `gi` (and each of its goroutines) `spec` and `prog`.
+    pub(crate) fn install_program(&mut self, gi: usize, spec: GoroutineSpec, prog: program::Program) {
+        let prog = Rc::new(prog);
+        for &m in &self.groups[gi].members {
+            self.gs[m as usize].prog = prog.clone();
+        }
+        self.groups[gi].prog = prog;
+        self.groups[gi].spec = spec;
+    }
+
     fn compile_spec(&self, spec: &GoroutineSpec) -> Result<program::Program, CommandError> {
         let problems = check_group(spec, "", &self.names());
         if !problems.is_empty() {

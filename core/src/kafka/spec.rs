@@ -332,6 +332,23 @@ impl GroupSpec {
     pub fn claim(&self, m: u32, j: u32) -> String {
         format!("{}.claim{j}", self.member(m))
     }
+    /// Member `m`'s claim goroutine `j` (sarama's `ConsumeClaim` loop),
+    /// handling each message for `work`: take the next record, handle it,
+    /// `MarkMessage`.
+    pub fn claim_goroutine(&self, m: u32, j: u32, work: &Dist) -> crate::scenario::GoroutineSpec {
+        use crate::gochan::behavior::Behavior;
+        use crate::gochan::program::Stmt;
+        let (consumer, partition) = (self.member(m), j);
+        crate::scenario::GoroutineSpec {
+            name: self.claim(m, j),
+            count: 1,
+            behavior: Behavior::Program(vec![Stmt::Forever(vec![
+                Stmt::KafkaFetch { consumer: consumer.clone(), partition },
+                Stmt::Work(work.clone()),
+                Stmt::KafkaMark { consumer, partition },
+            ])]),
+        }
+    }
 }
 
 /// At most this many claim goroutines over all groups (members times the
@@ -569,15 +586,7 @@ impl KafkaSpec {
         for gs in &self.groups {
             for m in 1..=gs.members {
                 for j in 0..self.group_slots(gs) {
-                    let (consumer, partition) = (gs.member(m), j);
-                    out.push(g(
-                        gs.claim(m, j),
-                        Behavior::Program(vec![Stmt::Forever(vec![
-                            Stmt::KafkaFetch { consumer: consumer.clone(), partition },
-                            Stmt::Work(gs.work.clone()),
-                            Stmt::KafkaMark { consumer, partition },
-                        ])]),
-                    ));
+                    out.push(gs.claim_goroutine(m, j, &gs.work));
                 }
             }
         }

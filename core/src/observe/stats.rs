@@ -18,6 +18,10 @@
 //!   read. In an NSQ world each sample also keeps every nsqd channel's
 //!   counters ([`NsqCounters`]) in a second ring, the channel's names
 //!   interned once; a pure Go world's samples have none (`nsq` absent).
+//!   A Kafka world's samples likewise keep a third ring of fixed-size rows
+//!   ([`KafkaRows`]): cumulative totals, every partition's offsets and
+//!   every consumer group's (and partition consumer's) offsets, lag and
+//!   end-to-end latency; see [`KafkaSample`].
 
 use crate::time::SimTime;
 use histogram::Histogram;
@@ -131,6 +135,159 @@ pub struct Sample {
     /// in a pure Go world.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsq: Option<Vec<NsqChannelSample>>,
+    /// The Kafka system at the sample; absent in a world without Kafka.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaSample>,
+}
+
+/// The Kafka part of a [`Sample`].
+///
+/// Lag is `kafka-consumer-groups.sh`'s: the high watermark (what the tool
+/// prints as LOG-END-OFFSET, the end a consumer can read to) minus the
+/// group's committed offset (CURRENT-OFFSET); none while the group has
+/// committed nothing for the partition. Counters are cumulative since the
+/// start (the page derives rates); latencies cover the sample interval.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KafkaSample {
+    /// Records producers handed to sarama (`SendMessage` calls and
+    /// `Input()` sends that reached the broker stage), cumulative.
+    pub produced: u64,
+    /// Of those, acknowledged to their producer (acks=0: when sent).
+    pub acked: u64,
+    /// Records handed to consumers' code (every consumer and group;
+    /// a record read twice counts twice), cumulative.
+    pub consumed: u64,
+    /// Every partition, in topic then partition order.
+    pub partitions: Vec<KafkaPartitionSample>,
+    /// Every consumer group, in scenario order.
+    pub groups: Vec<KafkaLagSample>,
+    /// Every partition consumer (`ConsumePartition`), in scenario order.
+    pub consumers: Vec<KafkaLagSample>,
+}
+
+/// One partition's offsets at a sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KafkaPartitionSample {
+    pub topic: String,
+    pub partition: u32,
+    pub log_start: u64,
+    /// The leader's log end offset (next offset to write).
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+}
+
+/// A consumer group (or a partition consumer) at a sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KafkaLagSample {
+    pub name: String,
+    /// The sum of its partitions' lags (those that have one); none when
+    /// no partition has one.
+    pub lag: Option<u64>,
+    /// Records handed to its handlers, cumulative.
+    pub consumed: u64,
+    /// Produce call to handler receipt over the sample interval; none when
+    /// no record was received in it.
+    pub e2e_p50_us: Option<u64>,
+    pub e2e_p99_us: Option<u64>,
+    /// Its partitions, in topic then partition order.
+    pub partitions: Vec<KafkaOffsetSample>,
+}
+
+/// A consumer's offset on one partition: a group's committed offset, or a
+/// partition consumer's position (the next offset its handler gets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KafkaOffsetSample {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: Option<u64>,
+    /// High watermark minus `offset`.
+    pub lag: Option<u64>,
+}
+
+/// What a Kafka row is about (the world's own indexes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KafkaKey {
+    /// `[produced, acked, consumed]`.
+    Totals,
+    /// Partition key: `[log_start, log_end_offset, high_watermark]`.
+    Partition(u32),
+    /// Group index: `[consumed, lag, e2e]` (see [`pack_p50_p99`]).
+    Group(u16),
+    /// (group, partition key): `[offset, lag, 0]`.
+    GroupOffset(u16, u32),
+    /// Partition consumer index: as `Group`.
+    Consumer(u16),
+    /// (consumer, partition key): as `GroupOffset`.
+    ConsumerOffset(u16, u32),
+}
+
+/// "No value" in a Kafka row.
+pub const KAFKA_NONE: u64 = u64::MAX;
+
+/// A p50/p99 pair in one row value (each below 2^32 µs, 71 minutes, or
+/// none).
+pub fn pack_p50_p99(p: Option<(u64, u64)>) -> u64 {
+    match p {
+        None => KAFKA_NONE,
+        Some((a, b)) => (a.min(u64::from(u32::MAX - 1)) << 32) | b.min(u64::from(u32::MAX - 1)),
+    }
+}
+
+fn unpack_p50_p99(v: u64) -> (Option<u64>, Option<u64>) {
+    if v == KAFKA_NONE {
+        (None, None)
+    } else {
+        (Some(v >> 32), Some(v & 0xffff_ffff))
+    }
+}
+
+fn opt(v: u64) -> Option<u64> {
+    (v != KAFKA_NONE).then_some(v)
+}
+
+/// The names of a Kafka row (interned once per key): the group or
+/// consumer name, and the topic and partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaName {
+    pub name: String,
+    pub topic: String,
+    pub partition: u32,
+}
+
+/// At most this many Kafka rows per sample (a bound on the series'
+/// memory); rows past it (the last consumers' per-partition offsets) are
+/// left out of that sample.
+pub const MAX_KAFKA_ROWS: usize = 256;
+
+/// The Kafka rows of the sample being pushed (see
+/// [`Series::push_with`]).
+#[derive(Debug)]
+pub struct KafkaRows<'a> {
+    names: &'a mut Vec<(KafkaKey, KafkaName)>,
+    rows: &'a mut VecDeque<(u32, [u64; 3])>,
+    last: usize,
+    n: usize,
+}
+
+impl KafkaRows<'_> {
+    /// One row; `name` is called only for a key never seen before.
+    pub fn push(&mut self, key: KafkaKey, name: impl FnOnce() -> KafkaName, v: [u64; 3]) {
+        if self.n >= MAX_KAFKA_ROWS {
+            return;
+        }
+        let next = self.last.wrapping_add(1);
+        let id = if self.names.get(next).is_some_and(|n| n.0 == key) {
+            next
+        } else if let Some(i) = self.names.iter().position(|n| n.0 == key) {
+            i
+        } else {
+            self.names.push((key, name()));
+            self.names.len() - 1
+        };
+        self.last = id;
+        self.n += 1;
+        self.rows.push_back((id as u32, v));
+    }
 }
 
 /// One NSQ channel's counters at a sample: gauges, and counters
@@ -220,6 +377,9 @@ struct Head {
     /// how many (`NO_NSQ`: a sample without an `nsq` part).
     nsq_start: u64,
     nnsq: u32,
+    /// The same for the Kafka rows (`NO_NSQ`: no `kafka` part).
+    kafka_start: u64,
+    nkafka: u32,
 }
 
 const NO_NSQ: u32 = u32::MAX;
@@ -240,6 +400,10 @@ pub struct Series {
     nsq_base: u64,
     /// (nsqd, topic, channel) of every channel ever sampled.
     nsq_names: Vec<[String; 3]>,
+    /// The Kafka rows of the kept samples, as the NSQ ones.
+    kafka: VecDeque<(u32, [u64; 3])>,
+    kafka_base: u64,
+    kafka_names: Vec<(KafkaKey, KafkaName)>,
 }
 
 impl Series {
@@ -249,6 +413,8 @@ impl Series {
             + self.lens.capacity() * 4
             + self.nsq.capacity() * std::mem::size_of::<(u32, NsqCounters)>()
             + self.nsq_names.iter().map(|n| 72 + n.iter().map(String::capacity).sum::<usize>()).sum::<usize>()
+            + self.kafka.capacity() * std::mem::size_of::<(u32, [u64; 3])>()
+            + self.kafka_names.iter().map(|(_, n)| 72 + n.name.capacity() + n.topic.capacity()).sum::<usize>()
     }
 
     /// A series of at most `capacity` samples (at least 1).
@@ -269,15 +435,17 @@ impl Series {
             nsq: VecDeque::new(),
             nsq_base: 0,
             nsq_names: Vec::new(),
+            kafka: VecDeque::new(),
+            kafka_base: 0,
+            kafka_names: Vec::new(),
         }
     }
 
     pub fn push(&mut self, s: Sample) {
-        let Sample { t_us, lens, throughput, p50_us, p99_us, blocked, nsq } = s;
+        let Sample { t_us, lens, throughput, p50_us, p99_us, blocked, nsq, kafka } = s;
         let stats = SampleStats { t_us, throughput, p50_us, p99_us, blocked };
-        match nsq {
-            None => self.push_parts(stats, lens),
-            Some(rows) => self.push_with_nsq(stats, lens, |out| {
+        let nsq = nsq.map(|rows| {
+            move |out: &mut NsqRows<'_>| {
                 for r in rows {
                     let c = NsqCounters {
                         memory_depth: r.memory_depth,
@@ -292,24 +460,40 @@ impl Series {
                     };
                     out.push(&r.nsqd, &r.topic, &r.channel, c);
                 }
-            }),
-        }
+            }
+        });
+        let kafka = kafka.map(|k| move |out: &mut KafkaRows<'_>| k.to_rows(out));
+        self.push_inner(stats, lens, nsq, kafka);
     }
 
     /// Pushes a sample given as its scalar part and its channel `len`s,
     /// forgetting the oldest one if the series is full.
     pub fn push_parts(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>) {
-        self.push_inner(stats, lens, None::<fn(&mut NsqRows<'_>)>);
+        self.push_inner(stats, lens, None::<fn(&mut NsqRows<'_>)>, None::<fn(&mut KafkaRows<'_>)>);
     }
 
     /// [`Series::push_parts`] with an `nsq` part: `rows` pushes one row per
     /// NSQ channel. Allocation-free once the rings reached their working
     /// size (a new channel's names are interned once).
     pub fn push_with_nsq(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: impl FnOnce(&mut NsqRows<'_>)) {
-        self.push_inner(stats, lens, Some(rows));
+        self.push_inner(stats, lens, Some(rows), None::<fn(&mut KafkaRows<'_>)>);
     }
 
-    fn push_inner(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: Option<impl FnOnce(&mut NsqRows<'_>)>) {
+    /// [`Series::push_parts`] with an optional `nsq` part and an optional
+    /// `kafka` part (`kafka` pushes the Kafka rows, at most
+    /// [`MAX_KAFKA_ROWS`]). Allocation-free once the rings reached their
+    /// working size.
+    pub fn push_with(
+        &mut self,
+        stats: SampleStats,
+        lens: impl IntoIterator<Item = u32>,
+        nsq: Option<impl FnOnce(&mut NsqRows<'_>)>,
+        kafka: Option<impl FnOnce(&mut KafkaRows<'_>)>,
+    ) {
+        self.push_inner(stats, lens, nsq, kafka);
+    }
+
+    fn push_inner(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: Option<impl FnOnce(&mut NsqRows<'_>)>, kafka: Option<impl FnOnce(&mut KafkaRows<'_>)>) {
         if self.heads.len() == self.capacity {
             if let Some(old) = self.heads.pop_front() {
                 self.lens.drain(..old.nlens as usize);
@@ -317,6 +501,10 @@ impl Series {
                 if old.nnsq != NO_NSQ {
                     self.nsq.drain(..old.nnsq as usize);
                     self.nsq_base += u64::from(old.nnsq);
+                }
+                if old.nkafka != NO_NSQ {
+                    self.kafka.drain(..old.nkafka as usize);
+                    self.kafka_base += u64::from(old.nkafka);
                 }
             }
         }
@@ -332,7 +520,16 @@ impl Series {
                 (self.nsq.len() - before) as u32
             }
         };
-        self.heads.push_back(Head { stats, start, nlens, nsq_start, nnsq });
+        let kafka_start = self.kafka_base + self.kafka.len() as u64;
+        let nkafka = match kafka {
+            None => NO_NSQ,
+            Some(f) => {
+                let before = self.kafka.len();
+                f(&mut KafkaRows { names: &mut self.kafka_names, rows: &mut self.kafka, last: usize::MAX, n: 0 });
+                (self.kafka.len() - before) as u32
+            }
+        };
+        self.heads.push_back(Head { stats, start, nlens, nsq_start, nnsq, kafka_start, nkafka });
         self.taken += 1;
     }
 
@@ -362,7 +559,14 @@ impl Series {
                 })
                 .collect()
         });
-        Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked, nsq }
+        let kafka = (h.nkafka != NO_NSQ).then(|| {
+            let from = (h.kafka_start - self.kafka_base) as usize;
+            KafkaSample::from_rows(self.kafka.range(from..from + h.nkafka as usize).map(|&(id, v)| {
+                let (key, name) = &self.kafka_names[id as usize];
+                (*key, name, v)
+            }))
+        });
+        Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked, nsq, kafka }
     }
 
     /// Kept samples, oldest first.
@@ -382,6 +586,66 @@ impl Series {
     }
     pub fn taken(&self) -> u64 {
         self.taken
+    }
+}
+
+impl KafkaSample {
+    /// The sample from its rows, in the order [`KafkaSample::to_rows`]
+    /// (and the world) push them.
+    fn from_rows<'a>(rows: impl Iterator<Item = (KafkaKey, &'a KafkaName, [u64; 3])>) -> KafkaSample {
+        let mut k = KafkaSample::default();
+        let lagger = |n: &KafkaName, v: [u64; 3]| {
+            let (e2e_p50_us, e2e_p99_us) = unpack_p50_p99(v[2]);
+            KafkaLagSample { name: n.name.clone(), lag: opt(v[1]), consumed: v[0], e2e_p50_us, e2e_p99_us, partitions: Vec::new() }
+        };
+        let offset = |n: &KafkaName, v: [u64; 3]| KafkaOffsetSample { topic: n.topic.clone(), partition: n.partition, offset: opt(v[0]), lag: opt(v[1]) };
+        for (key, n, v) in rows {
+            match key {
+                KafkaKey::Totals => [k.produced, k.acked, k.consumed] = v,
+                KafkaKey::Partition(_) => k.partitions.push(KafkaPartitionSample {
+                    topic: n.topic.clone(),
+                    partition: n.partition,
+                    log_start: v[0],
+                    log_end_offset: v[1],
+                    high_watermark: v[2],
+                }),
+                KafkaKey::Group(_) => k.groups.push(lagger(n, v)),
+                KafkaKey::Consumer(_) => k.consumers.push(lagger(n, v)),
+                KafkaKey::GroupOffset(..) => {
+                    if let Some(g) = k.groups.last_mut() {
+                        g.partitions.push(offset(n, v));
+                    }
+                }
+                KafkaKey::ConsumerOffset(..) => {
+                    if let Some(c) = k.consumers.last_mut() {
+                        c.partitions.push(offset(n, v));
+                    }
+                }
+            }
+        }
+        k
+    }
+
+    /// Its rows (keys numbered by position), as a world pushes them.
+    fn to_rows(&self, out: &mut KafkaRows<'_>) {
+        let name = |name: &str, topic: &str, partition: u32| KafkaName { name: name.to_string(), topic: topic.to_string(), partition };
+        out.push(KafkaKey::Totals, || name("", "", 0), [self.produced, self.acked, self.consumed]);
+        for (i, p) in self.partitions.iter().enumerate() {
+            out.push(KafkaKey::Partition(i as u32), || name("", &p.topic, p.partition), [p.log_start, p.log_end_offset, p.high_watermark]);
+        }
+        for (lags, group) in [(&self.groups, true), (&self.consumers, false)] {
+            for (i, g) in lags.iter().enumerate() {
+                let e2e = pack_p50_p99(g.e2e_p50_us.zip(g.e2e_p99_us));
+                let v = [g.consumed, g.lag.unwrap_or(KAFKA_NONE), e2e];
+                let key = if group { KafkaKey::Group(i as u16) } else { KafkaKey::Consumer(i as u16) };
+                out.push(key, || name(&g.name, "", 0), v);
+                for (j, o) in g.partitions.iter().enumerate() {
+                    // Keys by position: unique per row of this sample.
+                    let key = if group { KafkaKey::GroupOffset(i as u16, j as u32) } else { KafkaKey::ConsumerOffset(i as u16, j as u32) };
+                    out.push(key, || name(&g.name, &o.topic, o.partition), [o.offset.unwrap_or(KAFKA_NONE), o.lag.unwrap_or(KAFKA_NONE), 0]);
+                }
+            }
+        }
     }
 }
 
@@ -488,7 +752,7 @@ mod tests {
     fn series_is_bounded() {
         let mut s = Series::new(2);
         for t in 0..5 {
-            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None });
+            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: None });
         }
         assert_eq!(s.samples().map(|x| x.t_us).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(s.after(SimTime::from_micros(3)).count(), 1);
@@ -509,7 +773,7 @@ mod tests {
         assert_eq!(got[0].lens, [70, 71]);
         assert_eq!(got[1].lens, [80, 81, 82]);
         assert_eq!(got[2].lens, [90, 91]);
-        assert_eq!(got[2], Sample { t_us: 9, lens: vec![90, 91], throughput: 4.5, p50_us: 10, p99_us: 11, blocked: 9, nsq: None });
+        assert_eq!(got[2], Sample { t_us: 9, lens: vec![90, 91], throughput: 4.5, p50_us: 10, p99_us: 11, blocked: 9, nsq: None, kafka: None });
         assert_eq!(s.samples().next_back().map(|x| x.lens), Some(vec![90, 91]));
         assert_eq!(s.after(SimTime::from_micros(7)).map(|x| x.lens).collect::<Vec<_>>(), [vec![80, 81, 82], vec![90, 91]]);
         assert_eq!(s.taken(), 10);
@@ -536,7 +800,7 @@ mod tests {
     fn nsq_rows_are_kept_per_sample_and_evicted_with_it() {
         let mut s = Series::with_lens(3, 1);
         for t in 0..6u64 {
-            let sample = |nsq| Sample { t_us: t, lens: vec![t as u32], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq };
+            let sample = |nsq| Sample { t_us: t, lens: vec![t as u32], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq, kafka: None };
             // A Go-only sample between NSQ ones; a channel appears at t = 4
             // and the order of channels changes at t = 5.
             let rows = match t {
@@ -557,7 +821,55 @@ mod tests {
         // Three channels interned once each.
         assert_eq!(s.nsq_names.len(), 3);
         // A pure Go sample serializes without `nsq`.
-        let go = Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None };
+        let go = Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: None };
         assert!(!serde_json::to_string(&go).unwrap().contains("nsq"));
+    }
+
+    fn kafka_sample(n: u64) -> KafkaSample {
+        let off = |p: u32, o: Option<u64>| KafkaOffsetSample { topic: "t".into(), partition: p, offset: o, lag: o.map(|o| 10 * n - o) };
+        KafkaSample {
+            produced: 10 * n,
+            acked: 9 * n,
+            consumed: 8 * n,
+            partitions: (0..2).map(|p| KafkaPartitionSample { topic: "t".into(), partition: p, log_start: 0, log_end_offset: 10 * n + 1, high_watermark: 10 * n }).collect(),
+            groups: vec![KafkaLagSample {
+                name: "g".into(),
+                lag: (n > 0).then_some(3),
+                consumed: 8 * n,
+                e2e_p50_us: (n > 0).then_some(n * 100),
+                e2e_p99_us: (n > 0).then_some(n * 900),
+                partitions: vec![off(0, (n > 0).then_some(n)), off(1, None)],
+            }],
+            consumers: vec![KafkaLagSample { name: "pc".into(), lag: None, consumed: 0, e2e_p50_us: None, e2e_p99_us: None, partitions: vec![off(1, None)] }],
+        }
+    }
+
+    #[test]
+    fn kafka_rows_come_back_as_pushed_and_are_evicted_with_their_sample() {
+        let mut s = Series::with_lens(3, 0);
+        for t in 0..6u64 {
+            let kafka = (t != 2).then(|| kafka_sample(t));
+            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: kafka.clone() });
+            assert_eq!(s.samples().next_back().and_then(|x| x.kafka), kafka);
+        }
+        let got: Vec<Sample> = s.samples().collect();
+        assert_eq!(got.iter().map(|x| x.kafka.as_ref().map(|k| k.produced)).collect::<Vec<_>>(), [Some(30), Some(40), Some(50)]);
+        // Rows of 1 totals + 2 partitions + group + 2 offsets + consumer + 1 offset, names interned once.
+        assert_eq!(s.kafka.len(), 3 * 8);
+        assert_eq!(s.kafka_names.len(), 8);
+        let json = serde_json::to_value(&got[2]).unwrap();
+        assert_eq!(json["kafka"]["groups"][0]["partitions"][1]["offset"], serde_json::Value::Null);
+        assert_eq!(json["kafka"]["groups"][0]["e2e_p99_us"], 4500);
+    }
+
+    #[test]
+    fn kafka_rows_are_bounded_per_sample() {
+        let mut s = Series::with_lens(2, 0);
+        let mut k = kafka_sample(1);
+        k.partitions = (0..1000).map(|p| KafkaPartitionSample { topic: "t".into(), partition: p, log_start: 0, log_end_offset: 1, high_watermark: 1 }).collect();
+        s.push(Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: Some(k) });
+        let back = s.samples().next().and_then(|x| x.kafka).unwrap();
+        assert_eq!(back.partitions.len(), MAX_KAFKA_ROWS - 1);
+        assert!(back.groups.is_empty());
     }
 }

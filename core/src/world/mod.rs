@@ -672,10 +672,9 @@ impl World {
         // No allocation: the series keeps the lens in a preallocated ring
         // (and an NSQ world's channel rows in another).
         let lens = self.go.chans.iter().map(|c| c.len());
-        match self.nsq.as_deref() {
-            None => self.series.push_parts(stats, lens),
-            Some(nsq) => self.series.push_with_nsq(stats, lens, |rows| nsq.sample_rows(rows)),
-        }
+        let nsq = self.nsq.as_deref().map(|nsq| move |rows: &mut crate::observe::stats::NsqRows<'_>| nsq.sample_rows(rows));
+        let kafka = self.kafka.as_deref_mut().map(|kw| move |rows: &mut crate::observe::stats::KafkaRows<'_>| kw.sample_rows(rows));
+        self.series.push_with(stats, lens, nsq, kafka);
     }
 
     /// Ends the program (panic, deadlock, main returned, finished, stopped).

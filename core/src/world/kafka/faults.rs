@@ -1,4 +1,11 @@
-//! Broker faults: a crash and a restart (live commands).
+//! Broker faults: a crash and a restart (live commands); and the other
+//! Kafka live commands (group members, retention, acks, a group handler's
+//! work time).
+//!
+//! - **Handler work** (`kafka_group_work`): every claim goroutine of the
+//!   group gets the new work time (its program recompiled, same shape);
+//!   a handler busy with a record finishes it at the old pace. Slowing a
+//!   group below the produce rate makes its lag grow.
 //!
 //! - **Crash**: the broker's connections close, so every frame to or from
 //!   it is lost and requests waiting for it fail (sarama retries them).
@@ -91,6 +98,29 @@ impl World {
                 };
                 kw.producers[i].acks = acks.acks();
                 kw.spec.producers[i].acks = acks;
+            }
+            Command::KafkaGroupWork { ref group, ref work } => {
+                let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {
+                    return Err(CommandError::NotApplicable(format!("no consumer group named {}", crate::time::echo(group))));
+                };
+                // Every member's claim goroutines, all checked before any
+                // changes.
+                let gs = kw.spec.groups[g].clone();
+                let slots = kw.spec.group_slots(&gs);
+                let mut progs = Vec::new();
+                for m in 1..=gs.members {
+                    for j in 0..slots {
+                        let spec = gs.claim_goroutine(m, j, work);
+                        let (gi, prog) = self.go.recompile_same_shape(&spec.name, &spec)?;
+                        progs.push((gi, spec, prog));
+                    }
+                }
+                for (gi, spec, prog) in progs {
+                    self.go.install_program(gi, spec, prog);
+                }
+                if let Some(kw) = self.kafka.as_deref_mut() {
+                    kw.spec.groups[g].work = work.clone();
+                }
             }
             _ => return Err(CommandError::NotApplicable("not a Kafka command".into())),
         }

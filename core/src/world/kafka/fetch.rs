@@ -180,6 +180,9 @@ impl World {
             fe.held = Some(offset);
             fe.working = true;
             kw.book.consumed(usize::from(consumer), rec);
+            if let Some(l) = kw.e2e_window.get_mut(usize::from(consumer)) {
+                l.record((now - info.at).as_micros());
+            }
             if kw.fetchers[usize::from(f)].buffer.is_empty() {
                 // Prefetch the next batch while the record is handled.
                 self.kafka_fetch_next(f, now);

@@ -343,6 +343,9 @@ pub(crate) struct KafkaWorld {
     /// Reused buffers of the hot path (no allocation per event).
     pub(crate) ack_scratch: Vec<PendingAck>,
     pub(crate) parked_scratch: Vec<Parked>,
+    /// Produce call to handler receipt since the last time-series sample,
+    /// per book consumer (partition consumers, then groups).
+    pub(crate) e2e_window: Vec<crate::observe::stats::Latency>,
 }
 
 impl KafkaWorld {
@@ -457,6 +460,8 @@ impl KafkaWorld {
             groups,
             ack_scratch: Vec::new(),
             parked_scratch: Vec::new(),
+            // Cleared at every sample: the coarser table (3 %).
+            e2e_window: (0..spec.consumers.len() + spec.groups.len()).map(|_| crate::observe::stats::Latency::with_grouping(5)).collect(),
         }
     }
 

@@ -2,10 +2,30 @@
 //! replicas, ISR, log start, high watermark and log end (as
 //! `kafka-topics.sh --describe` plus the offsets); per producer sent,
 //! acked and failed; per partition consumer its offset and what it read;
-//! and the guarantees book's figures.
+//! and the guarantees book's figures. Also the Kafka rows of the time
+//! series ([`KafkaWorld::sample_rows`], read back as
+//! [`crate::observe::stats::KafkaSample`]).
+//!
+//! # The series' figures
+//! - **Lag** is `kafka-consumer-groups.sh`'s (and SEMANTICS 3.4): high
+//!   watermark minus the group's committed offset, per partition; none
+//!   before the group's first commit of that partition. A group's total
+//!   is the sum over its partitions that have one. For a partition
+//!   consumer (no commits) the offset is its position: the next offset its
+//!   code gets (records fetched but not yet handed over do not count as
+//!   read), the same figure the consumer table shows.
+//! - **End-to-end latency** runs from the produce call (the value's birth
+//!   in the producing goroutine) to the hand-over of the record to the
+//!   consumer's code: a group's `ConsumeClaim` handler, or a partition
+//!   consumer's fetcher goroutine (its handler then reads it from
+//!   `Messages()`). p50 and p99 over the sample interval (since the
+//!   previous sample), not since the start, so a slowdown shows at once.
+//! - **Counts** (produced, acked, consumed) are cumulative; the page
+//!   derives rates from successive samples.
 
 use super::book::KafkaCounts;
 use super::{KafkaError, KafkaWorld};
+use crate::observe::stats::{pack_p50_p99, KafkaKey, KafkaName, KafkaRows, KAFKA_NONE};
 use crate::observe::trace::{EventKind, TraceEvent};
 use serde::Serialize;
 
@@ -194,6 +214,69 @@ impl KafkaWorld {
             guarantees: self.book.counts(),
             unclean_leader_election: self.spec.unclean_leader_election,
             simplifications: SIMPLIFICATIONS.to_vec(),
+        }
+    }
+
+    /// The Kafka rows of a time-series sample (see the module doc), and
+    /// the latency windows start again. Allocation-free (names are made
+    /// once, on a row's first sample).
+    pub(crate) fn sample_rows(&mut self, out: &mut KafkaRows<'_>) {
+        let name = |name: &str, topic: &str, partition: u32| KafkaName { name: name.to_string(), topic: topic.to_string(), partition };
+        let produced = self.recs.len() as u64;
+        let acked = self.producers.iter().map(|p| p.acked).sum();
+        let consumed = self.fetchers.iter().map(|f| f.consumed).sum();
+        out.push(KafkaKey::Totals, || name("", "", 0), [produced, acked, consumed]);
+        for (i, ps) in self.parts.iter().enumerate() {
+            let log = ps.leader_log().or_else(|| ps.logs.iter().max_by_key(|l| l.leo()));
+            let topic = &self.spec.topics[usize::from(ps.topic)].name;
+            let v = [log.map_or(0, |l| l.log_start_offset()), log.map_or(0, |l| l.leo()), ps.repl.high_watermark()];
+            out.push(KafkaKey::Partition(i as u32), || name("", topic, ps.index), v);
+        }
+        let nconsumers = self.spec.consumers.len();
+        for (gi, (gs, spec)) in self.groups.iter().zip(&self.spec.groups).enumerate() {
+            let book = nconsumers + gi;
+            let consumed = self.fetchers.iter().filter(|f| usize::from(f.consumer) == book).map(|f| f.consumed).sum();
+            let mut lag: Option<u64> = None;
+            for t in &spec.topics {
+                let Some((ti, ts)) = self.spec.topic(t) else { continue };
+                for p in 0..ts.partitions {
+                    let hw = self.parts[self.part_key(ti, p) as usize].repl.high_watermark();
+                    if let Some(c) = gs.coord.committed(t, p as i32) {
+                        lag = Some(lag.unwrap_or(0) + hw.saturating_sub(c));
+                    }
+                }
+            }
+            let e2e = self.e2e_window.get(book).filter(|l| l.count() > 0).map(|l| l.p50_p99());
+            out.push(KafkaKey::Group(gi as u16), || name(&spec.name, "", 0), [consumed, lag.unwrap_or(KAFKA_NONE), pack_p50_p99(e2e)]);
+            for t in &spec.topics {
+                let Some((ti, ts)) = self.spec.topic(t) else { continue };
+                for p in 0..ts.partitions {
+                    let key = self.part_key(ti, p);
+                    let hw = self.parts[key as usize].repl.high_watermark();
+                    let c = gs.coord.committed(t, p as i32);
+                    let v = [c.unwrap_or(KAFKA_NONE), c.map_or(KAFKA_NONE, |c| hw.saturating_sub(c)), 0];
+                    out.push(KafkaKey::GroupOffset(gi as u16, key), || name(&spec.name, t, p), v);
+                }
+            }
+        }
+        for (ci, spec) in self.spec.consumers.iter().enumerate() {
+            let mine = || self.fetchers.iter().filter(move |f| f.member.is_none() && usize::from(f.consumer) == ci);
+            let consumed = mine().map(|f| f.consumed).sum();
+            let position = |f: &super::Fetcher| f.offset.map(|o| o - f.buffer.len() as u64);
+            let lags = mine().filter_map(|f| position(f).map(|o| self.parts[f.part as usize].repl.high_watermark().saturating_sub(o)));
+            let lag = lags.fold(None, |acc: Option<u64>, l| Some(acc.unwrap_or(0) + l));
+            let e2e = self.e2e_window.get(ci).filter(|l| l.count() > 0).map(|l| l.p50_p99());
+            out.push(KafkaKey::Consumer(ci as u16), || name(&spec.name, "", 0), [consumed, lag.unwrap_or(KAFKA_NONE), pack_p50_p99(e2e)]);
+            for f in mine() {
+                let ps = &self.parts[f.part as usize];
+                let o = position(f);
+                let v = [o.unwrap_or(KAFKA_NONE), o.map_or(KAFKA_NONE, |o| ps.repl.high_watermark().saturating_sub(o)), 0];
+                let topic = &self.spec.topics[usize::from(ps.topic)].name;
+                out.push(KafkaKey::ConsumerOffset(ci as u16, f.part), || name(&spec.name, topic, ps.index), v);
+            }
+        }
+        for l in &mut self.e2e_window {
+            l.reset();
         }
     }
 
