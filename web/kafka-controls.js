@@ -40,7 +40,7 @@ export function createKafkaControls(container, { onCommand }) {
   function workRow(g) {
     const error = el('span', { class: 'inline-error', role: 'status' });
     const id = `kafka-work-${Math.random().toString(36).slice(2)}`;
-    const input = el('input', { type: 'text', id, placeholder: 'e.g. 200ms or exp(50ms)', spellcheck: false });
+    const input = el('input', { type: 'text', id, placeholder: 'e.g. 200ms or exp(50ms)', spellcheck: false, 'aria-label': `Group ${g.name}: handler work per record` });
     const apply = () => {
       const work = input.value.trim();
       if (!work) { error.textContent = 'type a duration, like 200ms or exp(50ms)'; return; }
