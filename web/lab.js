@@ -38,7 +38,6 @@ import { createKafkaCharts } from './kafka-charts.js';
 import { createKafkaPanels } from './kafka-panels.js';
 import { createKafkaControls } from './kafka-controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
-import { createBench } from './bench.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
 import { encodeShare, decodeShare } from './share.js';
 
@@ -76,12 +75,7 @@ export function createLab(root, opts = {}) {
   const keyTarget = opts.keyTarget || root;
   const params = opts.page ? new URLSearchParams(location.search) : new URLSearchParams();
   const benchMode = opts.page && params.has('bench');
-  const bench = benchMode ? createBench($, () => ({
-    preset: state.presetName,
-    speed: state.speed,
-    virtual_time: state.snap ? state.snap.time : '',
-    events: state.snap ? state.snap.events_total : 0,
-  })) : null;
+  let bench = null; // ?bench: the frame-time benchmark (bench.js, loaded only then)
   const status = createStatusPanels($);
   const lag = createLagNotice($('speed-lag'), () => state.speed);
   const schemeQuery = window.matchMedia('(prefers-color-scheme: dark)');
@@ -1022,6 +1016,13 @@ export function createLab(root, opts = {}) {
   /** The full page: a shared link in the address bar, else the default preset (or `?bench`). */
   async function startPage() {
     if (benchMode) {
+      const { createBench } = await import('./bench.js');
+      bench = createBench($, () => ({
+        preset: state.presetName,
+        speed: state.speed,
+        virtual_time: state.snap ? state.snap.time : '',
+        events: state.snap ? state.snap.events_total : 0,
+      }));
       loadPreset(params.get('bench') || 'large');
       const sp = Number(params.get('speed'));
       setSpeed(Number.isFinite(sp) && sp > 0 ? sp : 10);
