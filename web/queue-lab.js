@@ -86,15 +86,20 @@ export class QueueLab extends HTMLElement {
     this._visible = false;
     this._observer = null;
     this._override = null; // a source given to load(), until an attribute names another
-    const shadow = this.attachShadow({ mode: 'open' });
+    this.attachShadow({ mode: 'open' });
+    this._stamp();
+    this._onVisibility = () => this._syncActive();
+  }
+
+  /** The shadow root's content, fresh: the stylesheet and the playground's markup. */
+  _stamp() {
     const css = document.createElement('link');
     css.rel = 'stylesheet';
     css.href = new URL('style.css', BASE).href;
     const tpl = document.createElement('template');
     tpl.innerHTML = MARKUP; // a constant: no data from the page or the engine
-    shadow.append(css, tpl.content.cloneNode(true));
-    this._shell = shadow.querySelector('.ql');
-    this._onVisibility = () => this._syncActive();
+    this.shadowRoot.replaceChildren(css, tpl.content.cloneNode(true));
+    this._shell = this.shadowRoot.querySelector('.ql');
   }
 
   connectedCallback() {
@@ -119,6 +124,17 @@ export class QueueLab extends HTMLElement {
     this._observer = null;
     document.removeEventListener('visibilitychange', this._onVisibility);
     this.lab?.setActive(false);
+    // Removed for good (not just moved): free the world. Put back later, it
+    // starts afresh from its attributes.
+    setTimeout(() => {
+      if (this.isConnected || !this.lab) return;
+      this.lab.destroy();
+      this.lab = null;
+      this.ready = false;
+      this._starting = null;
+      this._stamp(); // new nodes: the old ones carry the old playground's listeners
+      this._applyLayout();
+    }, 0);
   }
 
   /** True for the full page (index.html): it owns the address bar and the document's keys. */
@@ -196,13 +212,9 @@ export class QueueLab extends HTMLElement {
     this.lab = lab;
     const theme = this.getAttribute('theme');
     if (theme) lab.setTheme(theme);
-    if (this._page) {
-      this._wireOpenFull();
-      await lab.startPage();
-    } else {
-      this._wireOpenFull();
-      await this._load();
-    }
+    this._wireOpenFull();
+    if (this._page) await lab.startPage();
+    else await this._load();
     this._syncActive();
     this.ready = true;
     performance.mark('ql-first-frame-requested');

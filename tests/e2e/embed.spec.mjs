@@ -265,3 +265,17 @@ test('an embed follows its container down to 320 px: nothing sticks out, the con
   }
   await page.screenshot({ path: `${RESULTS_DIR}/embed-320.png` });
 });
+
+test('an element removed from the page frees its world; put back, it starts afresh and its buttons act once', async ({ page }) => {
+  await page.goto('/examples/embeds.html');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  await page.evaluate(() => { window.kept = document.getElementById('go'); window.kept.remove(); });
+  await expect.poll(() => page.evaluate(() => window.kept.ready)).toBe(false);
+  await page.evaluate(() => document.body.prepend(window.kept));
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  // One click on Pause pauses (a second set of listeners would toggle it back).
+  await expect(page.locator('#go #play')).toHaveText('Pause');
+  await page.locator('#go #play').click();
+  await expect(page.locator('#go #play')).toHaveText('Play');
+  await expect(page.locator('#go #status')).toHaveText('paused');
+});
