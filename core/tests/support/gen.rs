@@ -289,7 +289,8 @@ fn kafka_command() -> impl Strategy<Value = Value> {
     prop_oneof![
         3 => broker.clone().prop_map(|b| json!({"op": "kafka_broker_crash", "broker": b})),
         3 => broker.prop_map(|b| json!({"op": "kafka_broker_restart", "broker": b})),
-        4 => (group, member, action).prop_map(|(g, m, a)| json!({"op": "kafka_member", "group": g, "member": m, "action": a})),
+        4 => (group.clone(), member, action).prop_map(|(g, m, a)| json!({"op": "kafka_member", "group": g, "member": m, "action": a})),
+        2 => (group, dist()).prop_map(|(g, d)| json!({"op": "kafka_group_work", "group": g, "work": d})),
     ]
 }
 

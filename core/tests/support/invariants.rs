@@ -68,8 +68,11 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
     let mut labels = HashSet::new();
     // NSQ hands out copies: every channel of a topic gets one (and a
     // timed-out message comes again), each a Go value with the published
-    // value's label; so labels are unique only without NSQ.
-    let copies = s.nsq.is_some();
+    // value's label. So does Kafka: every reader of a partition (a
+    // partition consumer, each group) fetches its own copy of a record,
+    // and a rebalance hands uncommitted records out again. So labels are
+    // unique only without NSQ and Kafka.
+    let copies = s.nsq.is_some() || s.kafka.is_some();
     for l in s.channels.iter().flat_map(|c| c.buffer.iter().map(|m| m.label.clone())).chain(s.goroutines.iter().filter_map(|g| g.held.clone())) {
         prop_assert!(labels.insert(l.clone()) || copies, "message {} is in two places", l);
     }
