@@ -474,6 +474,32 @@ export function createCharts(container) {
   return api;
 }
 
+/**
+ * uPlot options of one small over-time chart (the NSQ and Kafka charts): x is
+ * virtual seconds over `xRange()`, y from 0 to a round maximum in `unit`;
+ * while the pointer is not over it, the legend shows the newest values.
+ * `series` are uPlot series after the time one.
+ */
+export function smallChartOptions({ width, height, fg, grid, xRange, unit, series }) {
+  const axis = (label, fmt, size) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1, size: 4 },
+    size, gap: 3, labelSize: 14, labelGap: 0, labelFont: '11px system-ui, sans-serif', font: '11px system-ui, sans-serif',
+    values: (_u, splits) => splits.map(fmt) });
+  return {
+    width,
+    height,
+    pxAlign: 0,
+    cursor: { drag: { x: false, y: false }, points: { size: 5 } },
+    legend: { show: true, live: true },
+    hooks: {
+      draw: [(u) => { const n = u.data[0].length; if (n > 0 && !(u.cursor.left >= 0)) u.setLegend({ idx: n - 1 }, false); }],
+      setCursor: [(u) => { const n = u.data[0].length; if (n > 0 && u.cursor.idx == null) u.setLegend({ idx: n - 1 }, false); }],
+    },
+    scales: { x: { time: false, range: () => xRange() }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
+    axes: [axis('virtual time (s)', (v) => `${fmtNum(v)}s`, 22), axis(unit, (v) => fmtNum(v), 40)],
+    series: [{ label: 'time', value: (_u, v) => (v == null ? '--' : `${v.toFixed(2)}s`) }, ...series],
+  };
+}
+
 // ---- helpers ---------------------------------------------------------------
 
 /** uPlot's stylesheet and ours, into the container's root (the document, or a `<queue-lab>`'s shadow root). */

@@ -20,7 +20,7 @@
 // createKafkaCharts(container) -> { reset(), push(samples, snapshot), resize() }
 
 import uPlot from './vendor/uPlot.esm.js';
-import { WINDOW_S, MIN_SPAN_S, REDRAW_MS, niceMax, fmtNum, withAlpha } from './charts.js';
+import { WINDOW_S, MIN_SPAN_S, REDRAW_MS, fmtNum, withAlpha, smallChartOptions } from './charts.js';
 import { el } from './dom.js';
 
 const HEIGHT = 140;
@@ -143,30 +143,14 @@ export function createKafkaCharts(container) {
   }
 
   function build(c) {
-    const { palette, fg, grid: gridColor } = theme();
-    const axis = (label, fmt, size) => ({ label, stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1, size: 4 },
-      size, gap: 3, labelSize: 14, labelGap: 0, labelFont: '11px system-ui, sans-serif', font: '11px system-ui, sans-serif',
-      values: (_u, splits) => splits.map(fmt) });
+    const { palette, fg, grid } = theme();
     c.lines = lines(c).map(([label]) => label);
-    const opts = {
-      width: Math.max(160, Math.floor(c.host.clientWidth || 240)),
-      height: HEIGHT,
-      pxAlign: 0,
-      cursor: { drag: { x: false, y: false }, points: { size: 5 } },
-      legend: { show: true, live: true },
-      // While the pointer is not over the chart, the legend shows the newest values.
-      hooks: {
-        draw: [(u) => { const n = u.data[0].length; if (n > 0 && !(u.cursor.left >= 0)) u.setLegend({ idx: n - 1 }, false); }],
-        setCursor: [(u) => { const n = u.data[0].length; if (n > 0 && u.cursor.idx == null) u.setLegend({ idx: n - 1 }, false); }],
-      },
-      scales: { x: { time: false, range: () => xRange() }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
-      axes: [axis('virtual time (s)', (v) => `${fmtNum(v)}s`, 22), axis(c.spec.unit === 'records per second' ? 'per second' : c.spec.unit, (v) => fmtNum(v), 40)],
-      series: [
-        { label: 'time', value: (_u, v) => (v == null ? '--' : `${v.toFixed(2)}s`) },
-        ...c.lines.map((label, i) => ({ label, stroke: palette[i % palette.length], width: 1.5, dash: DASHES[Math.floor(i / palette.length) % DASHES.length],
-          spanGaps: c.spec.key === 'e2e', points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
-      ],
-    };
+    const opts = smallChartOptions({
+      width: Math.max(160, Math.floor(c.host.clientWidth || 240)), height: HEIGHT, fg, grid, xRange,
+      unit: c.spec.unit === 'records per second' ? 'per second' : c.spec.unit,
+      series: c.lines.map((label, i) => ({ label, stroke: palette[i % palette.length], width: 1.5, dash: DASHES[Math.floor(i / palette.length) % DASHES.length],
+        spanGaps: c.spec.key === 'e2e', points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
+    });
     if (c.plot) c.plot.destroy();
     c.host.replaceChildren();
     c.plot = new uPlot(opts, cols(c), c.host);

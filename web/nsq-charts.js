@@ -16,7 +16,7 @@
 // createNsqCharts(container) -> { reset(), push(samples, snapshot), resize() }
 
 import uPlot from './vendor/uPlot.esm.js';
-import { WINDOW_S, MIN_SPAN_S, REDRAW_MS, niceMax, fmtNum, withAlpha } from './charts.js';
+import { WINDOW_S, MIN_SPAN_S, REDRAW_MS, fmtNum, withAlpha, smallChartOptions } from './charts.js';
 import { el } from './dom.js';
 
 const MAX_GROUPS = 4;
@@ -107,28 +107,11 @@ export function createNsqCharts(container) {
 
   function build(g, c) {
     const { palette, fg, grid } = theme();
-    const axis = (label, fmt, size) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1, size: 4 },
-      size, gap: 3, labelSize: 14, labelGap: 0, labelFont: '11px system-ui, sans-serif', font: '11px system-ui, sans-serif',
-      values: (_u, splits) => splits.map(fmt) });
-    const opts = {
-      width: Math.max(160, Math.floor(c.host.clientWidth || 240)),
-      height: HEIGHT,
-      pxAlign: 0,
-      cursor: { drag: { x: false, y: false }, points: { size: 5 } },
-      legend: { show: true, live: true },
-      // While the pointer is not over the chart, the legend shows the newest values.
-      hooks: {
-        draw: [(u) => { const n = u.data[0].length; if (n > 0 && !(u.cursor.left >= 0)) u.setLegend({ idx: n - 1 }, false); }],
-        setCursor: [(u) => { const n = u.data[0].length; if (n > 0 && u.cursor.idx == null) u.setLegend({ idx: n - 1 }, false); }],
-      },
-      scales: { x: { time: false, range: () => xRange() }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
-      axes: [axis('virtual time (s)', (v) => `${fmtNum(v)}s`, 22), axis(c.spec.unit, (v) => fmtNum(v), 40)],
-      series: [
-        { label: 'time', value: (_u, v) => (v == null ? '--' : `${v.toFixed(2)}s`) },
-        ...c.spec.series.map(([label], i) => ({ label, stroke: palette[i], width: 1.5, dash: i ? [6, 3] : undefined,
-          spanGaps: Boolean(c.spec.gaps), points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
-      ],
-    };
+    const opts = smallChartOptions({
+      width: Math.max(160, Math.floor(c.host.clientWidth || 240)), height: HEIGHT, fg, grid, xRange, unit: c.spec.unit,
+      series: c.spec.series.map(([label], i) => ({ label, stroke: palette[i], width: 1.5, dash: i ? [6, 3] : undefined,
+        spanGaps: Boolean(c.spec.gaps), points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
+    });
     if (c.plot) c.plot.destroy();
     c.host.replaceChildren();
     c.plot = new uPlot(opts, cols(g, c), c.host);
