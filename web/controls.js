@@ -103,9 +103,14 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     return null;
   }
 
-  /** The scenario's own groups and channels, without a client library's. */
+  /** The scenario's own groups and channels, without a client library's
+   *  (go-nsq's readers and handlers; sarama's goroutines, named after their
+   *  producer, partition consumer or group member: `workers-1.claim0`). */
   function userPart(snap) {
-    const lib = (g) => g.behavior && (g.behavior.nsq_reader || g.behavior.nsq_handler);
+    const k = snap.kafka;
+    const owners = k ? [...k.producers.map((p) => p.name), ...k.consumers.map((c) => c.name), ...k.groups.flatMap((g) => g.members.map((m) => m.id))] : [];
+    const sarama = (name) => owners.some((o) => name.startsWith(`${o}.`));
+    const lib = (g) => (g.behavior && (g.behavior.nsq_reader || g.behavior.nsq_handler)) || (k && sarama(g.name));
     if (!snap.channels.some((c) => c.library) && !snap.groups.some(lib)) return snap;
     return { ...snap, channels: snap.channels.filter((c) => !c.library), groups: snap.groups.filter((g) => !lib(g)) };
   }

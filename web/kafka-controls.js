@@ -3,17 +3,32 @@
 // by number from 1); per consumer-group member start, crash and leave
 // (`kafka_member`, members by their place in the group from 1); per group the
 // handler's work per record (`kafka_group_work`: slow it down or speed it
-// up, and watch the lag chart). Buttons
+// up, and watch the lag chart) and its balance strategy for the next
+// rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); and
+// network cuts between processes (`kafka-links.js`). Buttons
 // that do not apply now are aria-disabled with the reason as their title;
 // a refusal shows next to the control. Text only.
 //
-// Reads `Snapshot.kafka` (its brokers and groups).
+// Reads `Snapshot.kafka` (its brokers, producers, groups and cuts).
 //
 // createKafkaControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
 import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
 import { actionButton, setOff } from './nsq-table.js';
+import { createKafkaLinks } from './kafka-links.js';
+
+/** The view's sarama names of acks, and the command's. */
+const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
+const ASSIGNORS = [['range', 'BalanceStrategyRange'], ['roundrobin', 'BalanceStrategyRoundRobin']];
+
+/** A labelled select whose change sends `command(value)`; the current value is set by `update`. */
+function commandSelect(label, options, onCommand, error, command) {
+  const id = `kafka-sel-${Math.random().toString(36).slice(2)}`;
+  const select = el('select', { id, 'aria-label': label }, ...options.map(([value, text]) => el('option', { value, text })));
+  select.addEventListener('change', () => onCommand(command(select.value), error));
+  return { select, id };
+}
 
 /** Whether a member is up (the engine refuses start for an up member, crash and leave for a down one). */
 export function memberUp(m) {
@@ -25,16 +40,24 @@ export function createKafkaControls(container, { onCommand }) {
   const membersBox = el('div');
   const membersHead = el('h3', { text: 'Kafka group members' });
   const workBox = el('div');
+  const producersHead = el('h3', { text: 'Kafka producers' });
+  const producersBox = el('div');
+  const linksBox = el('div');
   container.replaceChildren(
     el('h3', { text: 'Kafka brokers' }), brokersBox,
     membersHead,
     el('p', { class: 'hint', text: 'Crash: the member dies without leaving (the group waits for its session timeout). Leave: it closes cleanly (a rebalance at once).' }),
-    membersBox, workBox);
+    membersBox, workBox,
+    producersHead,
+    el('p', { class: 'hint', text: 'acks applies to the producer\'s next requests. To add or remove producing goroutines or change their rate, use their rows under Goroutines.' }),
+    producersBox, linksBox);
+  const links = createKafkaLinks(linksBox, { onCommand });
 
   let key = null;
   let brokerRows = new Map();
   let memberRows = new Map();
   let workRows = new Map();
+  let producerRows = new Map();
 
   /** A group's handler work per record: a duration or a distribution, applied on Enter or Apply. */
   function workRow(g) {
@@ -49,10 +72,26 @@ export function createKafkaControls(container, { onCommand }) {
     };
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
     const button = actionButton('Apply', `Apply the handler work of group ${g.name}`, onCommand, error, () => { apply(); return null; });
+    const assignor = commandSelect(`Group ${g.name}: balance strategy from the next rebalance`, ASSIGNORS.map(([v]) => [v, v]), onCommand, error,
+      (value) => ({ op: 'kafka_assignor', group: g.name, assignor: value }));
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-work-row': g.name },
       el('label', { class: 'field wide', for: id, text: `Group ${g.name}: handler work per record ` }, input),
-      el('div', { class: 'nsq-actions' }, button), error);
-    return { row, apply: button, input };
+      el('div', { class: 'nsq-actions' }, button),
+      el('label', { class: 'field', for: assignor.id, text: 'Assignor (next rebalance) ' }, assignor.select),
+      error);
+    return { row, apply: button, input, assignor: assignor.select };
+  }
+
+  /** A producer's acks, switched for its next requests. */
+  function producerRow(p) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const acks = commandSelect(`Producer ${p.name}: RequiredAcks`, ACKS.map(([v, sarama, short]) => [v, `${short} (${sarama})`]), onCommand, error,
+      (value) => ({ op: 'kafka_acks', producer: p.name, acks: value }));
+    const counts = el('span', { class: 'badge' });
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-producer-row': p.name },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: p.name }), el('span', { class: 'role', text: `${p.kind} producer` }), counts),
+      el('label', { class: 'field', for: acks.id, text: 'acks ' }, acks.select), error);
+    return { row, acks: acks.select, counts };
   }
 
   function brokerRow(b) {
@@ -97,7 +136,7 @@ export function createKafkaControls(container, { onCommand }) {
     const members = [];
     for (const g of k.groups) g.members.forEach((m, i) => members.push({ g, m, n: i + 1 }));
     const mKey = (x) => `${x.g.name}\u0000${x.n}`;
-    const kk = `${k.brokers.map((b) => b.id).join(',')}|${members.map(mKey).join('\u0001')}`;
+    const kk = `${k.brokers.map((b) => b.id).join(',')}|${members.map(mKey).join('\u0001')}|${k.producers.map((p) => p.name).join('\u0001')}`;
     if (kk !== key) {
       key = kk;
       brokerRows = rebuild(brokersBox, brokerRows, k.brokers, (b) => String(b.id), brokerRow);
@@ -107,7 +146,25 @@ export function createKafkaControls(container, { onCommand }) {
       membersHead.nextElementSibling.hidden = !k.groups.length;
       workRows = rebuild(workBox, workRows, k.groups, (g) => g.name, workRow);
       workBox.hidden = !k.groups.length;
+      producerRows = rebuild(producersBox, producerRows, k.producers, (p) => p.name, producerRow);
+      producersHead.hidden = !k.producers.length;
+      producersHead.nextElementSibling.hidden = !k.producers.length;
+      producersBox.hidden = !k.producers.length;
     }
+    for (const g of k.groups) {
+      const r = workRows.get(g.name);
+      if (r && r.assignor.value !== g.assignor && r.assignor.getRootNode().activeElement !== r.assignor) r.assignor.value = g.assignor;
+      if (r) r.assignor.disabled = ended;
+    }
+    for (const p of k.producers) {
+      const r = producerRows.get(p.name);
+      if (!r) continue;
+      const v = (ACKS.find(([, sarama]) => sarama === p.acks) || ACKS[1])[0];
+      if (r.acks.value !== v && r.acks.getRootNode().activeElement !== r.acks) r.acks.value = v;
+      r.acks.disabled = ended;
+      setText(r.counts, `sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`);
+    }
+    links.update(snap);
     for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');
     for (const b of k.brokers) {
       const r = brokerRows.get(String(b.id));
@@ -136,6 +193,8 @@ export function createKafkaControls(container, { onCommand }) {
       brokerRows = new Map();
       memberRows = new Map();
       workRows = new Map();
+      producerRows = new Map();
+      links.reset();
     },
   };
 }

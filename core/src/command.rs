@@ -125,6 +125,20 @@ pub enum Command {
     /// a handler busy with a record finishes it at the old pace, the next
     /// records take `work`.
     KafkaGroupWork { group: String, work: Dist },
+    /// Cuts the network between two Kafka processes, both directions: a
+    /// broker (`broker-N`) and another broker, a producer, a partition
+    /// consumer or a group member (by name). Frames wait on the cut, and
+    /// nobody is told: a follower cut from its leader stops copying and
+    /// leaves the ISR after `replica.lag.time.max.ms`; a member cut from
+    /// its coordinator misses heartbeats and is removed after the session
+    /// timeout; a producer's request waits.
+    KafkaCutLink { a: String, b: String },
+    /// Heals a cut: the waiting frames move on.
+    KafkaHealLink { a: String, b: String },
+    /// Switches a consumer group's balance strategy
+    /// (`Consumer.Group.Rebalance.Strategy`); it applies at the group's
+    /// next rebalance (the current assignment stays).
+    KafkaAssignor { group: String, assignor: crate::kafka::spec::AssignorSpec },
 }
 
 /// What happens to a group member.
@@ -203,6 +217,9 @@ impl Command {
             ),
             Command::KafkaAcks { producer, acks } => format!("producer {} now uses {}", echo(producer), acks.sarama()),
             Command::KafkaGroupWork { group, work } => format!("handler of group {} now takes {work}", echo(group)),
+            Command::KafkaCutLink { a, b } => format!("link {} - {} cut", echo(a), echo(b)),
+            Command::KafkaHealLink { a, b } => format!("link {} - {} healed", echo(a), echo(b)),
+            Command::KafkaAssignor { group, assignor } => format!("group {} uses {} from its next rebalance", echo(group), assignor.sarama()),
         }
     }
 
@@ -210,7 +227,11 @@ impl Command {
     pub fn is_kafka(&self) -> bool {
         matches!(
             self,
-            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. } | Command::KafkaGroupWork { .. }
+            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. }
+                | Command::KafkaGroupWork { .. }
+                | Command::KafkaCutLink { .. }
+                | Command::KafkaHealLink { .. }
+                | Command::KafkaAssignor { .. }
         )
     }
 

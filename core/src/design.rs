@@ -93,6 +93,11 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     g.work = work.clone();
                 }
             }
+            Command::KafkaAssignor { group, assignor } => {
+                if let Some(g) = s.kafka.as_mut().and_then(|k| k.groups.iter_mut().find(|g| &g.name == group)) {
+                    g.assignor = *assignor;
+                }
+            }
             Command::CloseChannel { .. } | Command::Pause { .. } | Command::Resume { .. } => {}
             // Faults and operator actions are events of a run, not design.
             Command::NsqdCrash { .. }
@@ -109,7 +114,9 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             | Command::KafkaBrokerRestart { .. }
             | Command::KafkaMember { .. }
             | Command::KafkaRetention { .. }
-            | Command::KafkaAcks { .. } => {}
+            | Command::KafkaAcks { .. }
+            | Command::KafkaCutLink { .. }
+            | Command::KafkaHealLink { .. } => {}
         }
     }
     if s.validate().is_err() {

@@ -123,7 +123,13 @@ export type Command =
   | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
   | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
   | { op: "kafka_acks"; producer: string; acks: KafkaAcks }
-  | { op: "kafka_group_work"; group: string; work: Dist };
+  | { op: "kafka_group_work"; group: string; work: Dist }
+  | { op: "kafka_cut_link"; a: string; b: string }
+  | { op: "kafka_heal_link"; a: string; b: string }
+  | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor };
+
+/** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin). */
+export type KafkaAssignor = "range" | "roundrobin";
 
 /** sarama's RequiredAcks: NoResponse, WaitForLocal, WaitForAll. */
 export type KafkaAcks = "none" | "local" | "all";
@@ -375,6 +381,8 @@ export interface KafkaView {
   groups: KafkaGroupView[];
   guarantees: KafkaCounts;
   unclean_leader_election: boolean;
+  /** Network cuts in place: pairs of process names (broker-N, a producer, a partition consumer, a group member). */
+  cuts: [string, string][];
   /** Where the model simplifies Kafka and sarama, in words. */
   simplifications: string[];
 }

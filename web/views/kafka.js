@@ -9,7 +9,8 @@
 // groups and partition consumers on the right.
 //
 // What each mark means (shape and words, not only colour):
-// - a broker that is down: hatched, dashed red outline and a cross.
+// - a broker that is down: hatched, dashed red outline and a cross; a broker
+//   on a network cut says "cut from" whom, in red.
 // - a replica row: the partition's name with its colour chip, its role
 //   ("leader", "follower", "out of ISR", "offline"), then its log strip:
 //   the part below the log start is deleted (dotted), log start..HW is
@@ -159,7 +160,9 @@ export function createKafkaView(S, P) {
     if (down) { drawIcon(ctx, 'cross', x + 4, box.y + 13, 6, S.theme['--danger']); x += 16; }
     text(b.name, x, box.y + 13, TITLE, '--fg', box.w * 0.5);
     x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
-    text(down ? 'down' : `leads ${b.leads}`, x, box.y + 13, SMALL, down ? '--danger' : '--muted', box.x + box.w - 8 - x);
+    const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
+    const state = down ? 'down' : cutFrom.length ? `leads ${b.leads} · cut from ${cutFrom.join(', ')}` : `leads ${b.leads}`;
+    text(state, x, box.y + 13, SMALL, down || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
     const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
     for (const r of box.rows) {
@@ -342,7 +345,8 @@ export function createKafkaView(S, P) {
     const k = snap.kafka;
     const down = k.brokers.filter((b) => !b.up).map((b) => b.name);
     return `Kafka: ${k.brokers.length} broker(s)${down.length ? ` (${down.join(', ')} down)` : ''}, ${k.partitions.length} partition(s), `
-      + `${k.groups.length} consumer group(s), ${k.consumers.length} partition consumer(s). `;
+      + `${k.groups.length} consumer group(s), ${k.consumers.length} partition consumer(s). `
+      + ((k.cuts || []).length ? `Network cut: ${k.cuts.map((c) => c.join(' – ')).join(', ')}. ` : '');
   }
 
   return {

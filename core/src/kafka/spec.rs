@@ -283,6 +283,23 @@ pub enum AssignorSpec {
     Roundrobin,
 }
 
+impl AssignorSpec {
+    /// The assignor's plan.
+    pub fn strategy(self) -> crate::kafka::consumer::assignor::Strategy {
+        match self {
+            AssignorSpec::Range => crate::kafka::consumer::assignor::Strategy::Range,
+            AssignorSpec::Roundrobin => crate::kafka::consumer::assignor::Strategy::RoundRobin,
+        }
+    }
+    /// sarama's name for it.
+    pub fn sarama(self) -> &'static str {
+        match self {
+            AssignorSpec::Range => "BalanceStrategyRange",
+            AssignorSpec::Roundrobin => "BalanceStrategyRoundRobin",
+        }
+    }
+}
+
 /// A sarama `ConsumerGroup`: `members` processes, each calling
 /// `Consume(ctx, topics, handler)` (in a loop unless `consume_loop` is
 /// false), whose `ConsumeClaim` handles each message for `work` and marks

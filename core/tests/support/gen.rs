@@ -290,7 +290,20 @@ fn kafka_command() -> impl Strategy<Value = Value> {
         3 => broker.clone().prop_map(|b| json!({"op": "kafka_broker_crash", "broker": b})),
         3 => broker.prop_map(|b| json!({"op": "kafka_broker_restart", "broker": b})),
         4 => (group.clone(), member, action).prop_map(|(g, m, a)| json!({"op": "kafka_member", "group": g, "member": m, "action": a})),
-        2 => (group, dist()).prop_map(|(g, d)| json!({"op": "kafka_group_work", "group": g, "work": d})),
+        2 => (group.clone(), dist()).prop_map(|(g, d)| json!({"op": "kafka_group_work", "group": g, "work": d})),
+        4 => (any::<bool>(), process(), process()).prop_map(|(c, a, b)| json!({"op": if c { "kafka_cut_link" } else { "kafka_heal_link" }, "a": a, "b": b})),
+        1 => (group, prop_oneof![Just("range"), Just("roundrobin"), Just("sticky")]).prop_map(|(g, a)| json!({"op": "kafka_assignor", "group": g, "assignor": a})),
+    ]
+}
+
+/// A process of `kafka()` for a cut: a broker, the producers, the
+/// partition consumer, a group member, or none of them.
+fn process() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => (1u32..=3).prop_map(|b| format!("broker-{b}")),
+        2 => prop_oneof![Just("sp"), Just("ap"), Just("pc")].prop_map(String::from),
+        2 => (1u32..=3).prop_map(|m| format!("kg-{m}")),
+        1 => prop_oneof![Just("broker-0"), Just("broker-9"), Just("ks-1")].prop_map(String::from),
     ]
 }
 

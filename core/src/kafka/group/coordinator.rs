@@ -256,6 +256,12 @@ impl GroupCoordinator {
         }
     }
 
+    /// Switches the balance strategy: the next rebalance's plan uses it
+    /// (the members' `Consumer.Group.Rebalance.Strategy`, changed in all).
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        self.config.strategy = strategy;
+    }
+
     pub fn config(&self) -> &GroupConfig {
         &self.config
     }

@@ -122,6 +122,15 @@ impl World {
                     kw.spec.groups[g].work = work.clone();
                 }
             }
+            Command::KafkaCutLink { ref a, ref b } => kw.cut_link(a, b)?,
+            Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
+            Command::KafkaAssignor { ref group, assignor } => {
+                let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {
+                    return Err(CommandError::NotApplicable(format!("no consumer group named {}", crate::time::echo(group))));
+                };
+                kw.groups[g].coord.set_strategy(assignor.strategy());
+                kw.spec.groups[g].assignor = assignor;
+            }
             _ => return Err(CommandError::NotApplicable("not a Kafka command".into())),
         }
         Ok(())
@@ -146,6 +155,11 @@ impl KafkaWorld {
             let link = &mut self.links[l as usize];
             let _ = link.close();
             link.open(now);
+        }
+        // A cut outlives the crash.
+        let cut: Vec<u32> = self.link_ids.iter().filter(|((s, d), _)| (*s == b || *d == b) && self.is_cut(*s, *d)).map(|(_, &l)| l).collect();
+        for l in cut {
+            self.links[l as usize].cut();
         }
     }
 

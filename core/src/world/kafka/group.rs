@@ -36,13 +36,13 @@
 
 use super::{KFrame, KTimer, KafkaWorld};
 use crate::kafka::group::coordinator::{GroupConfig, GroupCoordinator, GroupError, GroupEvent, RebalanceReason};
-use crate::kafka::spec::{AssignorSpec, GroupSpec, TopicSpec};
+use crate::kafka::spec::{GroupSpec, TopicSpec};
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::{SimDuration, SimTime};
 use crate::world::{Kit, World};
 
 /// Endpoint of a group member (group `g`, member `m`).
-fn member_end(g: usize, m: usize) -> u32 {
+pub(super) fn member_end(g: usize, m: usize) -> u32 {
     2_000_000 + (g as u32) * 256 + m as u32
 }
 
@@ -142,10 +142,7 @@ impl GroupState {
         let config = GroupConfig {
             session_timeout: spec.session_timeout.unwrap_or(SimDuration::from_secs(10)),
             rebalance_timeout: spec.rebalance_timeout.unwrap_or(SimDuration::from_secs(60)),
-            strategy: match spec.assignor {
-                AssignorSpec::Range => crate::kafka::consumer::assignor::Strategy::Range,
-                AssignorSpec::Roundrobin => crate::kafka::consumer::assignor::Strategy::RoundRobin,
-            },
+            strategy: spec.assignor.strategy(),
             ..GroupConfig::default()
         };
         let mut coord = GroupCoordinator::new(config);

@@ -58,6 +58,7 @@ pub(crate) mod book;
 mod faults;
 mod fetch;
 mod group;
+mod network;
 mod produce;
 pub(crate) mod view;
 
@@ -331,6 +332,10 @@ pub(crate) struct KafkaWorld {
     pub(crate) topic_base: Vec<u32>,
     pub(crate) links: Vec<Link<KFrame>>,
     pub(crate) link_ids: BTreeMap<(u32, u32), u32>,
+    /// Process pairs whose network is cut ([`network`]).
+    pub(crate) cuts: Vec<(u32, u32)>,
+    /// The producer each producing goroutine's endpoint sends for.
+    pub(crate) client_producer: BTreeMap<u32, u16>,
     pub(crate) recs: Vec<RecInfo>,
     pub(crate) producers: Vec<ProducerState>,
     pub(crate) in_flight: BTreeMap<GoId, InFlight>,
@@ -451,6 +456,8 @@ impl KafkaWorld {
             topic_base,
             links: Vec::new(),
             link_ids: BTreeMap::new(),
+            cuts: Vec::new(),
+            client_producer: BTreeMap::new(),
             recs: Vec::new(),
             producers,
             in_flight: BTreeMap::new(),
@@ -497,6 +504,9 @@ impl KafkaWorld {
         let l = self.links.len() as u32;
         self.links.push(Link::new(self.spec.latency.clone()));
         self.link_ids.insert((src, dst), l);
+        if self.is_cut(src, dst) {
+            self.links[l as usize].cut();
+        }
         l
     }
 

@@ -29,6 +29,7 @@ impl World {
         kw.recs.push(RecInfo { producer: self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer), value, at: born, part });
         kw.book.produced(rec);
         kw.in_flight.insert(g, InFlight { producer, part, rec, tries: 0 });
+        kw.client_producer.entry(client(g)).or_insert(producer);
         self.kafka_send_produce(g, now);
     }
 

@@ -123,6 +123,9 @@ pub struct KafkaView {
     pub groups: Vec<KafkaGroupView>,
     pub guarantees: KafkaCounts,
     pub unclean_leader_election: bool,
+    /// Network cuts in place: pairs of process names (`broker-N`, a
+    /// producer, a partition consumer, a group member).
+    pub cuts: Vec<[String; 2]>,
     /// Where the model simplifies Kafka and sarama.
     pub simplifications: Vec<&'static str>,
 }
@@ -141,6 +144,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "one record per produce request (no Flush batching) and one request at a time per producing goroutine (Net.MaxOpenRequests 1), so retries never reorder",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
+    "across a cut link a request waits for the heal (sarama's Net.ReadTimeout, 30s, is not modelled), and a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
@@ -213,6 +217,7 @@ impl KafkaWorld {
             partitions,
             guarantees: self.book.counts(),
             unclean_leader_election: self.spec.unclean_leader_election,
+            cuts: self.cut_names(),
             simplifications: SIMPLIFICATIONS.to_vec(),
         }
     }

@@ -1,0 +1,175 @@
+//! Network cuts between Kafka processes (`kafka_cut_link`,
+//! `kafka_heal_link`).
+//!
+//! # Semantics
+//! A cut separates two processes in both directions, as a network
+//! partition does to a TCP connection ([`crate::net`]): frames already on
+//! the way and frames sent meanwhile wait, and neither side is told. A
+//! process is a broker, a producer (every goroutine producing through it),
+//! a partition consumer (its fetchers) or a group member (its group
+//! traffic and its claims' fetches). One side is a broker: clients talk
+//! only to brokers. What follows is each side's own timeouts, as in Kafka:
+//! - **follower / leader**: the follower's fetches wait; once it has not
+//!   caught up for `replica.lag.time.max.ms` the leader drops it from the
+//!   ISR and the high watermark moves on without it (so acks=all needs
+//!   `min.insync.replicas` of what is left). Healed, it catches up and
+//!   rejoins the ISR.
+//! - **member / coordinator**: heartbeats and commits wait; after the
+//!   session timeout the coordinator removes the member and rebalances,
+//!   while the member goes on processing what it fetched (a zombie) until
+//!   an answer reaches it. Healed, its next heartbeat learns it is out
+//!   and it joins again.
+//! - **consumer or member / leader**: fetches wait, lag grows.
+//! - **producer / leader**: the request waits until healed.
+//! - A cut outlives a crash: a broker that restarts behind a cut is still
+//!   cut off.
+//!
+//! # Simplifications
+//! sarama's client-side timeouts (`Net.ReadTimeout`, 30 s) are not
+//! modelled: a request waits for the heal. The controller is not a
+//! process here, so a cut never triggers an election (in Kafka a broker
+//! cut from the controller loses its leaderships after its session
+//! timeout).
+
+use super::group::member_end;
+use super::KafkaWorld;
+use crate::command::CommandError;
+use crate::time::echo;
+use crate::world::{Ev, Kit};
+
+/// Process codes: brokers are 1 to 16; goroutine endpoints (`client(g)`)
+/// and member endpoints are their own codes; these two ranges name
+/// producers and partition consumers.
+const PRODUCER: u32 = 4_000_000;
+const CONSUMER: u32 = 3_000_000;
+/// First fetcher endpoint (`client(1_000_000 + f)`).
+const FETCHER: u32 = 1_001_000;
+/// Last broker number.
+const MAX_BROKER: u32 = 999;
+
+/// A cut between two processes, the smaller code first.
+pub(crate) fn pair(a: u32, b: u32) -> (u32, u32) {
+    (a.min(b), a.max(b))
+}
+
+impl KafkaWorld {
+    /// The process endpoint `end` belongs to.
+    fn proc_of(&self, end: u32) -> u32 {
+        if (1000..FETCHER).contains(&end) {
+            return self.client_producer.get(&end).map_or(end, |&p| PRODUCER + u32::from(p));
+        }
+        if (FETCHER..2_000_000).contains(&end) {
+            let Some(fe) = self.fetchers.get((end - FETCHER) as usize) else { return end };
+            return match fe.member {
+                Some((g, m)) => member_end(usize::from(g), usize::from(m)),
+                None => CONSUMER + u32::from(fe.consumer),
+            };
+        }
+        end
+    }
+
+    /// Whether the link from `src` to `dst` crosses a cut.
+    pub(super) fn is_cut(&self, src: u32, dst: u32) -> bool {
+        !self.cuts.is_empty() && self.cuts.contains(&pair(self.proc_of(src), self.proc_of(dst)))
+    }
+
+    /// The links between the two processes of `p`, both directions.
+    fn links_between(&self, p: (u32, u32)) -> Vec<u32> {
+        self.link_ids.iter().filter(|((s, d), _)| pair(self.proc_of(*s), self.proc_of(*d)) == p).map(|(_, &l)| l).collect()
+    }
+
+    /// The process named `name`: `broker-N`, a producer, a partition
+    /// consumer or a group member.
+    fn proc_named(&self, name: &str) -> Result<u32, CommandError> {
+        if let Some(n) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
+            if n >= 1 && n <= self.spec.brokers {
+                return Ok(n);
+            }
+        }
+        if let Some(i) = self.spec.producers.iter().position(|p| p.name == name) {
+            return Ok(PRODUCER + i as u32);
+        }
+        if let Some(i) = self.spec.consumers.iter().position(|c| c.name == name) {
+            return Ok(CONSUMER + i as u32);
+        }
+        for (g, gs) in self.groups.iter().enumerate() {
+            if let Some(m) = gs.members.iter().position(|m| m.id == name) {
+                return Ok(member_end(g, m));
+            }
+        }
+        Err(CommandError::NotApplicable(format!(
+            "no Kafka process named {}: name a broker (broker-1 to broker-{}), a producer, a partition consumer or a group member",
+            echo(name),
+            self.spec.brokers
+        )))
+    }
+
+    /// The name of process `p` (for the view).
+    pub(super) fn proc_name(&self, p: u32) -> String {
+        if p <= MAX_BROKER {
+            return format!("broker-{p}");
+        }
+        if p >= PRODUCER {
+            return self.spec.producers.get((p - PRODUCER) as usize).map_or_else(String::new, |x| x.name.clone());
+        }
+        if p >= CONSUMER {
+            return self.spec.consumers.get((p - CONSUMER) as usize).map_or_else(String::new, |x| x.name.clone());
+        }
+        let (g, m) = (((p - 2_000_000) / 256) as usize, ((p - 2_000_000) % 256) as usize);
+        self.groups.get(g).and_then(|gs| gs.members.get(m)).map_or_else(String::new, |x| x.id.clone())
+    }
+
+    /// Checks a cut or heal of `a` and `b` and returns its pair.
+    fn cut_pair(&self, a: &str, b: &str) -> Result<(u32, u32), CommandError> {
+        let (pa, pb) = (self.proc_named(a)?, self.proc_named(b)?);
+        if pa == pb {
+            return Err(CommandError::NotApplicable(format!("{} cannot be cut from itself", echo(a))));
+        }
+        if pa > MAX_BROKER && pb > MAX_BROKER {
+            return Err(CommandError::NotApplicable(format!(
+                "{} and {} do not talk to each other: clients talk only to brokers, so one side must be a broker",
+                echo(a),
+                echo(b)
+            )));
+        }
+        Ok(pair(pa, pb))
+    }
+
+    /// `kafka_cut_link`: every link between the two processes, now and
+    /// later, passes nothing until healed.
+    pub(super) fn cut_link(&mut self, a: &str, b: &str) -> Result<(), CommandError> {
+        let p = self.cut_pair(a, b)?;
+        if self.cuts.contains(&p) {
+            return Err(CommandError::NotApplicable(format!("the link {} - {} is already cut", echo(a), echo(b))));
+        }
+        self.cuts.push(p);
+        let ids = self.links_between(p);
+        for l in ids {
+            self.links[l as usize].cut();
+        }
+        Ok(())
+    }
+
+    /// `kafka_heal_link`: the waiting frames move on, each with a fresh
+    /// latency.
+    pub(super) fn heal_link(&mut self, a: &str, b: &str, kit: &mut Kit) -> Result<(), CommandError> {
+        let p = self.cut_pair(a, b)?;
+        let Some(i) = self.cuts.iter().position(|c| *c == p) else {
+            return Err(CommandError::NotApplicable(format!("the link {} - {} is not cut", echo(a), echo(b))));
+        };
+        let ids = self.links_between(p);
+        self.cuts.remove(i);
+        let now = kit.queue.now();
+        for l in ids {
+            for at in self.links[l as usize].heal(now, &mut kit.rng) {
+                kit.queue.schedule(at, Ev::KafkaNet(l));
+            }
+        }
+        Ok(())
+    }
+
+    /// The cuts by name, for the view.
+    pub(super) fn cut_names(&self) -> Vec<[String; 2]> {
+        self.cuts.iter().map(|&(a, b)| [self.proc_name(a), self.proc_name(b)]).collect()
+    }
+}

@@ -1,0 +1,284 @@
+//! Kafka live commands on the network and the group strategy (issue 14):
+//! `kafka_cut_link`, `kafka_heal_link`, `kafka_assignor`.
+//!
+//! - A follower cut from its leader stays in the ISR (acks=all stalls)
+//!   until `replica.lag.time.max.ms`, then leaves it (acks=all goes on
+//!   with `min.insync.replicas` 2), and rejoins once healed.
+//! - A member cut from its coordinator is removed after the session
+//!   timeout (a rebalance hands its partitions to the others) and joins
+//!   again once healed.
+//! - A producer cut from its leader waits; healed, it goes on.
+//! - A cut outlives a crash and restart of one side.
+//! - Refused commands change nothing; the view lists the cuts by name.
+//! - Switching the assignor applies at the next rebalance.
+//! - The shared link replays cuts, heals and switches exactly.
+
+use queuelab::command::{Command, KafkaMemberAction};
+use queuelab::kafka::spec::AssignorSpec;
+use queuelab::observe::snapshot::Snapshot;
+use queuelab::presets;
+use queuelab::scenario::Scenario;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::{KafkaView, World};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_millis(n)
+}
+
+fn world(v: &Value) -> World {
+    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
+}
+
+fn kafka(s: &Snapshot) -> &KafkaView {
+    s.kafka.as_ref().expect("a kafka section")
+}
+
+fn cut(a: &str, b: &str) -> Command {
+    Command::KafkaCutLink { a: a.into(), b: b.into() }
+}
+
+fn heal(a: &str, b: &str) -> Command {
+    Command::KafkaHealLink { a: a.into(), b: b.into() }
+}
+
+fn apply(w: &mut World, c: &Command) {
+    w.apply(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+}
+
+/// Three brokers, one partition replicated 3 times with
+/// `min.insync.replicas` 2, `replica.lag.time.max.ms` 5 s; one acks=all
+/// sender every 100 ms; a group `g` of `members` on `parts` partitions of
+/// topic `t` (when `members` > 0).
+fn cluster(members: u32, parts: u32) -> Value {
+    let mut groups = vec![];
+    if members > 0 {
+        groups.push(json!({ "name": "g", "topics": ["t"], "members": members, "work": "1ms" }));
+    }
+    json!({
+        "seed": 7,
+        "kafka": { "brokers": 3, "latency": "1ms", "replica_lag_max": "5s",
+                   "topics": [{ "name": "events", "replication_factor": 3, "min_insync_replicas": 2 },
+                              { "name": "t", "partitions": parts, "replication_factor": 1 }],
+                   "producers": [{ "name": "p", "acks": "all" }, { "name": "q", "acks": "local", "partitioner": "round_robin" }],
+                   "groups": groups },
+        "goroutines": [
+            { "name": "sender", "behavior": { "program": [
+                { "forever": [{ "sleep": "100ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] } ] } },
+            { "name": "feeder", "behavior": { "program": [
+                { "forever": [{ "sleep": "20ms" }, { "kafka_send": { "producer": "q", "topic": "t" } }] } ] } }
+        ]
+    })
+}
+
+fn acked(w: &World, producer: &str) -> u64 {
+    kafka(&w.snapshot()).producers.iter().find(|p| p.name == producer).expect("producer").acked
+}
+
+#[test]
+fn a_follower_cut_from_its_leader_stalls_acks_all_then_leaves_the_isr_and_rejoins_when_healed() {
+    let mut w = world(&cluster(0, 1));
+    w.run_until(ms(2_000));
+    let p = kafka(&w.snapshot()).partitions[0].clone();
+    let leader = p.leader.expect("a leader");
+    let follower = *p.replicas.iter().find(|&&b| b != leader).expect("a follower");
+    let (l, f) = (format!("broker-{leader}"), format!("broker-{follower}"));
+    apply(&mut w, &cut(&f, &l));
+    assert_eq!(kafka(&w.snapshot()).cuts, vec![[l.clone(), f.clone()]].into_iter().map(|[a, b]| if a < b { [a, b] } else { [b, a] }).collect::<Vec<_>>());
+    let at_cut = acked(&w, "p");
+    // Before replica.lag.time.max.ms, the cut follower is still in the
+    // ISR: the high watermark cannot pass it, acks=all waits.
+    w.run_until(ms(6_000));
+    let s = w.snapshot();
+    assert!(kafka(&s).partitions[0].isr.contains(&follower), "{:?}", kafka(&s).partitions[0]);
+    assert!(acked(&w, "p") <= at_cut + 1, "acks=all stalled: {} then {}", at_cut, acked(&w, "p"));
+    // Then the leader drops it; two in sync are enough (min.insync 2).
+    w.run_until(ms(9_000));
+    let s = w.snapshot();
+    let p = &kafka(&s).partitions[0];
+    assert!(!p.isr.contains(&follower), "{p:?}");
+    assert_eq!(p.isr.len(), 2, "{p:?}");
+    let after_shrink = acked(&w, "p");
+    assert!(after_shrink > at_cut + 10, "acks=all went on: {at_cut} then {after_shrink}");
+    // Healed: it catches up and rejoins.
+    apply(&mut w, &heal(&l, &f));
+    assert!(kafka(&w.snapshot()).cuts.is_empty());
+    w.run_until(ms(13_000));
+    let s = w.snapshot();
+    let p = &kafka(&s).partitions[0];
+    assert!(p.isr.contains(&follower), "rejoined: {p:?}");
+    assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+}
+
+fn owners(k: &KafkaView) -> BTreeMap<String, Vec<String>> {
+    k.groups[0].members.iter().map(|m| (m.id.clone(), m.partitions.clone())).collect()
+}
+
+#[test]
+fn a_member_cut_from_its_coordinator_is_removed_after_the_session_timeout_and_rejoins_when_healed() {
+    let mut w = world(&cluster(2, 4));
+    // Two members joining an empty group: the 3 s initial delay, extended
+    // once by the second join.
+    w.run_until(ms(8_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!(g.generation, 1, "{g:?}");
+    assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
+    let coordinator = format!("broker-{}", g.coordinator);
+    apply(&mut w, &cut("g-1", &coordinator));
+    // Within the session timeout (10 s) nothing happens at the coordinator.
+    w.run_until(ms(14_000));
+    assert_eq!(kafka(&w.snapshot()).groups[0].generation, 1);
+    // After it, g-1 is out and g-2 owns every partition.
+    w.run_until(ms(26_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert!(g.generation >= 2, "{g:?}");
+    assert_eq!(owners(kafka(&s))["g-2"].len(), 4, "{:?}", owners(kafka(&s)));
+    // Healed: g-1's next heartbeat learns it is out, and it joins again.
+    apply(&mut w, &heal(&coordinator, "g-1"));
+    w.run_until(ms(45_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert!(g.generation >= 3, "{g:?}");
+    assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
+}
+
+#[test]
+fn a_producer_cut_from_its_leader_waits_and_goes_on_when_healed() {
+    let mut w = world(&cluster(0, 1));
+    w.run_until(ms(1_000));
+    let leader = kafka(&w.snapshot()).partitions[0].leader.expect("a leader");
+    let l = format!("broker-{leader}");
+    apply(&mut w, &cut("p", &l));
+    let at_cut = acked(&w, "p");
+    w.run_until(ms(4_000));
+    assert!(acked(&w, "p") <= at_cut + 1, "the request waits: {at_cut} then {}", acked(&w, "p"));
+    // The other producer is not cut off.
+    let q = acked(&w, "q");
+    assert!(q > 100, "{q}");
+    apply(&mut w, &heal("p", &l));
+    w.run_until(ms(6_000));
+    assert!(acked(&w, "p") > at_cut + 10, "healed: {at_cut} then {}", acked(&w, "p"));
+}
+
+#[test]
+fn a_cut_outlives_a_crash_and_restart() {
+    let mut w = world(&cluster(0, 1));
+    w.run_until(ms(1_000));
+    let p = kafka(&w.snapshot()).partitions[0].clone();
+    let leader = p.leader.expect("a leader");
+    let follower = *p.replicas.iter().find(|&&b| b != leader).expect("a follower");
+    apply(&mut w, &cut(&format!("broker-{follower}"), &format!("broker-{leader}")));
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: follower });
+    w.run_until(ms(2_000));
+    apply(&mut w, &Command::KafkaBrokerRestart { broker: follower });
+    w.run_until(ms(12_000));
+    let s = w.snapshot();
+    let p = &kafka(&s).partitions[0];
+    assert_eq!(p.leader, Some(leader));
+    assert!(!p.isr.contains(&follower), "still cut off, it cannot catch up: {p:?}");
+    apply(&mut w, &heal(&format!("broker-{leader}"), &format!("broker-{follower}")));
+    w.run_until(ms(15_000));
+    let s = w.snapshot();
+    assert!(kafka(&s).partitions[0].isr.contains(&follower), "{:?}", kafka(&s).partitions[0]);
+}
+
+#[test]
+fn refused_cuts_and_heals_change_nothing() {
+    let mut w = world(&cluster(2, 2));
+    w.run_until(ms(2_000));
+    apply(&mut w, &cut("broker-1", "broker-2"));
+    let (hash, snap) = (w.trace_hash(), w.snapshot());
+    for (c, says) in [
+        (cut("p", "q"), "one side must be a broker"),
+        (cut("g-1", "p"), "one side must be a broker"),
+        (cut("broker-1", "broker-1"), "itself"),
+        (cut("broker-4", "p"), "no Kafka process named"),
+        (cut("broker-0", "p"), "no Kafka process named"),
+        (cut("nobody", "broker-1"), "no Kafka process named"),
+        (cut("<b>x</b>", "broker-1"), "no Kafka process named"),
+        (cut("broker-2", "broker-1"), "already cut"),
+        (heal("broker-1", "broker-3"), "not cut"),
+        (Command::KafkaAssignor { group: "nope".into(), assignor: AssignorSpec::Roundrobin }, "no consumer group"),
+    ] {
+        let e = w.apply(&c).expect_err(&format!("{c:?} accepted")).to_string();
+        assert!(e.contains(says), "{c:?}: {e}");
+        assert_eq!(w.trace_hash(), hash, "{c:?}");
+        assert!(w.snapshot() == snap, "{c:?}");
+    }
+    // Without a kafka section, refused too.
+    let mut go = World::new(&presets::get("classic").unwrap().scenario()).unwrap();
+    assert!(go.apply(&cut("broker-1", "broker-2")).is_err());
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_switched_assignor_applies_at_the_next_rebalance() {
+    let mut w = World::new(&presets::get("kafka-idle-members").unwrap().scenario()).unwrap();
+    w.run_until(ms(10_000));
+    apply(&mut w, &Command::KafkaAssignor { group: "range".into(), assignor: AssignorSpec::Roundrobin });
+    let s = w.snapshot();
+    let g = kafka(&s).groups.iter().find(|g| g.name == "range").unwrap();
+    assert_eq!(g.assignor, "roundrobin");
+    // The current assignment stays: range's skew.
+    let mut r1 = g.members.iter().find(|m| m.id == "range-1").unwrap().partitions.clone();
+    r1.sort();
+    assert_eq!(r1, sorted(&["orders-0", "payments-0"]));
+    // A leave rebalances with roundrobin over the four left.
+    apply(&mut w, &Command::KafkaMember { group: "range".into(), member: 5, action: KafkaMemberAction::Leave });
+    w.run_until(ms(20_000));
+    let s = w.snapshot();
+    let g = kafka(&s).groups.iter().find(|g| g.name == "range").unwrap();
+    for (m, want) in [
+        ("range-1", sorted(&["orders-0", "payments-1"])),
+        ("range-2", sorted(&["orders-1", "payments-2"])),
+        ("range-3", sorted(&["orders-2"])),
+        ("range-4", sorted(&["payments-0"])),
+    ] {
+        let mut got = g.members.iter().find(|x| x.id == m).unwrap().partitions.clone();
+        got.sort();
+        assert_eq!(got, want, "{m}: {:?}", g.members);
+    }
+    // "Save as scenario" keeps the switch.
+    let log: Vec<Command> = w.scenario_with_log().commands.into_iter().map(|c| c.command).collect();
+    let design = queuelab::design::fold(&presets::get("kafka-idle-members").unwrap().scenario(), &log);
+    let gs = design.kafka.as_ref().unwrap().groups.iter().find(|g| g.name == "range").unwrap();
+    assert_eq!(gs.assignor, AssignorSpec::Roundrobin);
+}
+
+#[test]
+fn the_shared_link_replays_cuts_heals_and_switches_exactly() {
+    let mut w = world(&cluster(3, 4));
+    let cmds: Vec<(u64, Command)> = vec![
+        (4_000, cut("broker-2", "broker-1")),
+        (6_000, cut("p", "broker-3")),
+        (7_500, cut("g-2", "broker-1")),
+        (7_500, Command::KafkaAssignor { group: "g".into(), assignor: AssignorSpec::Roundrobin }),
+        (9_000, heal("broker-1", "broker-2")),
+        (17_000, heal("p", "broker-3")),
+        (24_000, heal("broker-1", "g-2")),
+    ];
+    for (at, c) in &cmds {
+        w.run_until(ms(*at));
+        apply(&mut w, c);
+    }
+    w.run_until(ms(20_000));
+    // Healing broker-1 - broker-2 left g-2 cut off: it was removed.
+    let s = w.snapshot();
+    assert!(kafka(&s).groups[0].generation >= 2, "{:?}", kafka(&s).groups[0]);
+    w.run_until(ms(40_000));
+    let text = w.scenario_with_log().to_json();
+    let mut r = World::new(&Scenario::from_json(&text).unwrap()).unwrap();
+    r.run_until(ms(40_000));
+    assert_eq!(r.trace_hash(), w.trace_hash());
+    assert!(r.snapshot() == w.snapshot());
+    let s = r.snapshot();
+    assert!(kafka(&s).groups[0].rebalances >= 2, "{:?}", kafka(&s).groups[0]);
+}

@@ -1,0 +1,121 @@
+// Kafka's network, acks and assignor controls (issue 15's "cut / heal a
+// link, set acks, switch the assignor"): a cut from the controls is listed
+// with its Heal button and drawn on the broker; a follower cut from its
+// leader leaves the ISR after replica.lag.time.max.ms (30 s) and rejoins
+// once healed; a refused cut says why next to the control; the acks and
+// assignor selects change what the Producers and Consumer groups tables
+// say; sarama's own goroutines (the members' ConsumeClaim loops) are not
+// offered as editable goroutines. Screenshot: test-results/kafka-network.png.
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts } from './helpers.mjs';
+
+test.describe.configure({ timeout: 180_000 });
+
+const runTo = (page, us, speed = 5) => runUntil(page, us, speed, 90000);
+
+async function tableRows(page, caption) {
+  return page.locator('#kafka-area').evaluate((box, cap) => {
+    const table = [...box.getRootNode().querySelectorAll('table')].find((t) => t.caption && t.caption.textContent === cap);
+    if (!table || table.hidden) return [];
+    const heads = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+    return [...table.tBodies[0].rows].map((tr) => Object.fromEntries(heads.map((h, i) => [h, tr.cells[i] ? tr.cells[i].textContent : ''])));
+  }, caption);
+}
+
+async function openKafka(page, preset) {
+  await openPage(page);
+  await selectPreset(page, preset);
+  await expect(page.locator('#kafka-controls')).toBeVisible();
+}
+
+/** Partitions led by `leader` and replicated on `follower`. */
+async function ledWith(page, leader, follower) {
+  return (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).filter((p) => p.Leader === leader && p.Replicas.split(', ').includes(follower));
+}
+
+const acked = async (page) => Number((await tableRows(page, 'Producers'))[0].Acked);
+
+test('a follower cut from its leader stalls acks=all while it is in the ISR; healed, the producer goes on', async ({ page }) => {
+  // (The ISR shrinking after replica.lag.time.max.ms is checked in
+  // core/tests/kafka_network.rs: this preset stops at 30 s, the default lag.)
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 1_000_000);
+  const a = page.getByLabel('Cut the network of this process');
+  const b = page.getByLabel('from this broker');
+  await a.selectOption('broker-2');
+  await b.selectOption('broker-1');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  const cut = page.locator('[data-kafka-cut="broker-1 broker-2"]');
+  await expect(cut).toBeVisible();
+  await expect(cut).toContainText('broker-1 ⇹ broker-2');
+  await expect(page.locator('#stage')).toHaveAttribute('aria-label', /Network cut: broker-1 – broker-2/);
+  // broker-2 stays in the ISR of broker-1's partitions for now, so acks=all
+  // cannot complete there: the one producing goroutine waits.
+  await runTo(page, 8_000_000, 10);
+  const stalled = await acked(page);
+  await runTo(page, 20_000_000, 10);
+  expect(await acked(page)).toBeLessThanOrEqual(stalled + 1);
+  const led = await ledWith(page, 'broker-1', 'broker-2');
+  expect(led.length).toBeGreaterThan(0);
+  for (const p of led) expect(p.Isr.split(', ')).toContain('broker-2');
+  await page.screenshot({ path: `${RESULTS_DIR}kafka-network.png` });
+  // A second cut of the same pair is refused next to the control, in the engine's words.
+  await a.selectOption('broker-1');
+  await b.selectOption('broker-2');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut-row] .inline-error')).toContainText('already cut');
+  // Heal: the cut goes away, the waiting frames move on, acks come back.
+  await page.getByRole('button', { name: 'Heal the link broker-1 – broker-2', exact: true }).click();
+  await expect(cut).toHaveCount(0);
+  await expect(page.locator('.kafka-cuts')).toContainText('No cuts');
+  await runTo(page, 26_000_000, 10);
+  await expect.poll(() => acked(page)).toBeGreaterThan(stalled + 50);
+});
+
+test('a cut between two clients is refused with the reason; a member cut from its coordinator is removed and the others take its partitions', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 5_000_000);
+  const a = page.getByLabel('Cut the network of this process');
+  const b = page.getByLabel('from this broker');
+  // The second select lists brokers only; a process cannot be cut from itself.
+  expect(await b.locator('option').allTextContents()).toEqual(['broker-1', 'broker-2', 'broker-3']);
+  await a.selectOption('broker-3');
+  await b.selectOption('broker-3');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut-row] .inline-error')).toContainText('cannot be cut from itself');
+  // Cut workers-1 from its coordinator.
+  const coordinator = (await tableRows(page, 'Consumer groups'))[0];
+  const gen = Number(coordinator.GENERATION);
+  const coord = Object.values(coordinator).find((v) => /^broker-\d$/.test(v));
+  await a.selectOption('workers-1');
+  await b.selectOption(coord);
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut-row] .inline-error')).toHaveText('');
+  await expect(page.locator('.kafka-cuts [role="listitem"]')).toHaveCount(1);
+  // After the session timeout (10 s) and the rebalance, the others own every partition.
+  await runTo(page, 35_000_000, 10);
+  await expect.poll(async () => Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(gen);
+  const rows = await tableRows(page, 'Offsets and lag (kafka-consumer-groups.sh --describe)');
+  expect(rows.length).toBe(6);
+  for (const r of rows) expect(r['CONSUMER-ID']).not.toBe('workers-1');
+});
+
+test('acks and the assignor are switched from the controls; sarama\'s goroutines are not offered as editable', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 2_000_000);
+  const acks = page.getByLabel('Producer producer: RequiredAcks');
+  await expect(acks).toHaveValue('all');
+  await acks.selectOption('local');
+  await expect.poll(async () => (await tableRows(page, 'Producers'))[0]?.Acks).toBe('WaitForLocal');
+  const assignor = page.getByLabel('Group workers: balance strategy from the next rebalance');
+  await expect(assignor).toHaveValue('range');
+  await assignor.selectOption('roundrobin');
+  await expect.poll(async () => Object.values((await tableRows(page, 'Consumer groups'))[0])).toContain('roundrobin');
+  // The Go controls list the scenario's goroutines (main, the producing
+  // loop), not the members' ConsumeClaim loops.
+  const goRows = await page.locator('#groups').evaluate((c) => c.textContent);
+  expect(goRows).toContain('main');
+  expect(goRows).not.toMatch(/workers-\d\.claim/);
+  // The stage list still has the members in words.
+  expect((await stageListTexts(page)).some((t) => t.startsWith('group workers member'))).toBe(true);
+});
