@@ -4,8 +4,9 @@
 // (`kafka_member`, members by their place in the group from 1); per group the
 // handler's work per record (`kafka_group_work`: slow it down or speed it
 // up, and watch the lag chart) and its balance strategy for the next
-// rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); and
-// network cuts between processes (`kafka-links.js`). Buttons
+// rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); per
+// topic more partitions (`kafka_add_partitions`); and network cuts between
+// processes (`kafka-links.js`). Buttons
 // that do not apply now are aria-disabled with the reason as their title;
 // a refusal shows next to the control. Text only.
 //
@@ -43,6 +44,7 @@ export function createKafkaControls(container, { onCommand }) {
   const producersHead = el('h3', { text: 'Kafka producers' });
   const producersBox = el('div');
   const linksBox = el('div');
+  const topicsBox = el('div');
   container.replaceChildren(
     el('h3', { text: 'Kafka brokers' }), brokersBox,
     membersHead,
@@ -50,14 +52,19 @@ export function createKafkaControls(container, { onCommand }) {
     membersBox, workBox,
     producersHead,
     el('p', { class: 'hint', text: 'acks applies to the producer\'s next requests. To add or remove producing goroutines or change their rate, use their rows under Goroutines.' }),
-    producersBox, linksBox);
+    producersBox,
+    el('h3', { text: 'Kafka topics' }),
+    el('p', { class: 'hint', text: 'kafka-topics.sh --alter --partitions N: producers spread over the new count from their next record (keys move), groups rebalance and start the new partitions at their initial offset; partition consumers keep the partitions they had.' }),
+    topicsBox, linksBox);
   const links = createKafkaLinks(linksBox, { onCommand });
 
   let key = null;
+  let topicsKey = null;
   let brokerRows = new Map();
   let memberRows = new Map();
   let workRows = new Map();
   let producerRows = new Map();
+  let topicRows = new Map();
 
   /** A group's handler work per record: a duration or a distribution, applied on Enter or Apply. */
   function workRow(g) {
@@ -80,6 +87,26 @@ export function createKafkaControls(container, { onCommand }) {
       el('label', { class: 'field', for: assignor.id, text: 'Assignor (next rebalance) ' }, assignor.select),
       error);
     return { row, apply: button, input, assignor: assignor.select };
+  }
+
+  /** A topic's partition count, raised on Enter or Add. */
+  function topicRow(t) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const id = `kafka-parts-${Math.random().toString(36).slice(2)}`;
+    const input = el('input', { type: 'number', id, min: '1', max: '64', step: '1', 'aria-label': `Topic ${t.name}: new partition count` });
+    const count = el('span', { class: 'badge' });
+    const add = () => {
+      const n = Number(input.value);
+      if (!Number.isSafeInteger(n) || n < 1) { error.textContent = 'type the new partition count, a whole number'; input.setAttribute('aria-invalid', 'true'); return; }
+      input.setAttribute('aria-invalid', String(!onCommand({ op: 'kafka_add_partitions', topic: t.name, partitions: n }, error)));
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') add(); });
+    const button = actionButton('Add partitions', `Add partitions to topic ${t.name}`, onCommand, error, () => { add(); return null; });
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-topic-row': t.name },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: t.name }), count),
+      el('label', { class: 'field', for: id, text: 'partitions ' }, input),
+      el('div', { class: 'nsq-actions' }, button), error);
+    return { row, input, count, button };
   }
 
   /** A producer's acks, switched for its next requests. */
@@ -164,6 +191,19 @@ export function createKafkaControls(container, { onCommand }) {
       r.acks.disabled = ended;
       setText(r.counts, `sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`);
     }
+    const topics = new Map();
+    for (const p of k.partitions) topics.set(p.topic, (topics.get(p.topic) || 0) + 1);
+    const tk = [...topics.keys()].join('\u0001');
+    if (tk !== topicsKey) {
+      topicsKey = tk;
+      topicRows = rebuild(topicsBox, topicRows, [...topics.keys()].map((name) => ({ name })), (t) => t.name, topicRow);
+    }
+    for (const [name, n] of topics) {
+      const r = topicRows.get(name);
+      setText(r.count, `${n} partition${n === 1 ? '' : 's'}`);
+      if (r.input.getRootNode().activeElement !== r.input && Number(r.input.value) <= n) r.input.value = String(Math.min(64, n + 1));
+      setOff(r.button, ended ? ENDED_REASON : n >= 64 ? 'At most 64 partitions per topic here' : '', `Raise ${name} to the count in the field (Kafka never removes partitions)`);
+    }
     links.update(snap);
     for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');
     for (const b of k.brokers) {
@@ -194,6 +234,8 @@ export function createKafkaControls(container, { onCommand }) {
       memberRows = new Map();
       workRows = new Map();
       producerRows = new Map();
+      topicRows = new Map();
+      topicsKey = null;
       links.reset();
     },
   };

@@ -29,6 +29,7 @@ export const KAFKA_FIGURES = [
   ['skipped', 'Skipped', 'a consumer jumped over them (offset out of range, reset)'],
   ['consumed', 'Consumed', 'handled by a consumer at least once'],
   ['duplicates', 'Duplicates', 'handled again (a rebalance or crash before the offset was committed)'],
+  ['out_of_order', 'Out of order per key', 'keyed records handled after a later record of the same key from the same producer (a key moved partitions: partitions were added)'],
 ];
 
 const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'deleted_by_retention', 'skipped', 'failed']);
@@ -119,7 +120,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         const v = gu[key] ?? 0;
         const dd = figureDd.get(key);
         setText(dd, String(v));
-        const bad = LOSS_KEYS.has(key) || key === 'duplicates' ? String(v > 0) : 'false';
+        const bad = LOSS_KEYS.has(key) || key === 'duplicates' || key === 'out_of_order' ? String(v > 0) : 'false';
         if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
       }
       producers.update(k.producers, (p) => p.name, (p) => [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed)]);

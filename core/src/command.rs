@@ -139,6 +139,12 @@ pub enum Command {
     /// (`Consumer.Group.Rebalance.Strategy`); it applies at the group's
     /// next rebalance (the current assignment stays).
     KafkaAssignor { group: String, assignor: crate::kafka::spec::AssignorSpec },
+    /// `kafka-topics.sh --alter --partitions N`: the topic gets more
+    /// partitions (`partitions` is the new count; Kafka never removes
+    /// any). Producers spread over them from their next record (keys move:
+    /// `hash mod n`), groups reading the topic rebalance; partition
+    /// consumers keep the partitions they had.
+    KafkaAddPartitions { topic: String, partitions: u32 },
 }
 
 /// What happens to a group member.
@@ -220,6 +226,7 @@ impl Command {
             Command::KafkaCutLink { a, b } => format!("link {} - {} cut", echo(a), echo(b)),
             Command::KafkaHealLink { a, b } => format!("link {} - {} healed", echo(a), echo(b)),
             Command::KafkaAssignor { group, assignor } => format!("group {} uses {} from its next rebalance", echo(group), assignor.sarama()),
+            Command::KafkaAddPartitions { topic, partitions } => format!("topic {} now has {partitions} partitions", echo(topic)),
         }
     }
 
@@ -232,6 +239,7 @@ impl Command {
                 | Command::KafkaCutLink { .. }
                 | Command::KafkaHealLink { .. }
                 | Command::KafkaAssignor { .. }
+                | Command::KafkaAddPartitions { .. }
         )
     }
 

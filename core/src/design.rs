@@ -98,6 +98,11 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     g.assignor = *assignor;
                 }
             }
+            Command::KafkaAddPartitions { topic, partitions } => {
+                if let Some(t) = s.kafka.as_mut().and_then(|k| k.topics.iter_mut().find(|t| &t.name == topic)) {
+                    t.partitions = *partitions;
+                }
+            }
             Command::CloseChannel { .. } | Command::Pause { .. } | Command::Resume { .. } => {}
             // Faults and operator actions are events of a run, not design.
             Command::NsqdCrash { .. }

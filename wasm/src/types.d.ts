@@ -126,7 +126,8 @@ export type Command =
   | { op: "kafka_group_work"; group: string; work: Dist }
   | { op: "kafka_cut_link"; a: string; b: string }
   | { op: "kafka_heal_link"; a: string; b: string }
-  | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor };
+  | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor }
+  | { op: "kafka_add_partitions"; topic: string; partitions: number };
 
 /** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin). */
 export type KafkaAssignor = "range" | "roundrobin";
@@ -479,6 +480,8 @@ export interface KafkaCounts {
   consumed: number;
   duplicates: number;
   skipped: number;
+  /** Keyed records read after a later record of the same key from the same producing goroutine (per consumer). */
+  out_of_order: number;
 }
 
 export interface NsqView {

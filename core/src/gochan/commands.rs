@@ -253,7 +253,7 @@ impl GoRuntime {
             .map_err(|errs| CommandError::Invalid(errs.into_iter().map(|e| e.message).collect()))
     }
 
-    fn alive_total(&self) -> u64 {
+    pub(crate) fn alive_total(&self) -> u64 {
         self.gs.iter().filter(|g| g.state != GState::Removed).count() as u64
     }
 

@@ -10,6 +10,13 @@
 //! (it was committed), truncated before any ack, or deleted by retention
 //! before a consumer read it. Consumers count each record they read;
 //! a record read twice by the same consumer is a duplicate.
+//!
+//! Order per key: a consumer (a group, or a partition consumer) that reads
+//! a keyed record for the first time after a later record of the same key
+//! from the same producing goroutine has read it out of order. Kafka keeps
+//! a key's order only while the key stays on one partition: adding
+//! partitions moves keys (`hash mod n`), and the new partition's records
+//! can be handled before the old one's backlog.
 
 use std::ops::Range;
 
@@ -39,6 +46,9 @@ pub(crate) struct KafkaBook {
     pub(crate) deleted: u64,
     /// Records a group skipped when its out-of-range offset was reset.
     pub(crate) skipped: u64,
+    /// Per (consumer, producing goroutine, key): the newest record read.
+    key_last: std::collections::BTreeMap<(usize, u32, u32), u32>,
+    pub(crate) out_of_order: u64,
     /// Per partition, the lowest offset any consumer still needs (for
     /// `deleted_unread`): set by the world.
     parts: usize,
@@ -59,6 +69,9 @@ pub struct KafkaCounts {
     pub duplicates: u64,
     /// Skipped by a group's offset reset (OFFSET_OUT_OF_RANGE).
     pub skipped: u64,
+    /// Keyed records read after a later record of the same key from the
+    /// same producing goroutine (per consumer).
+    pub out_of_order: u64,
 }
 
 impl KafkaBook {
@@ -143,6 +156,20 @@ impl KafkaBook {
         }
     }
 
+    /// `consumer` read keyed record `rec` (called after [`Self::consumed`]).
+    pub(crate) fn key_order(&mut self, consumer: usize, producer: u32, key: u32, rec: u32) {
+        if self.reads.get(consumer).and_then(|r| r.get(rec as usize)).is_some_and(|&n| n > 1) {
+            return; // a duplicate: counted as such
+        }
+        match self.key_last.get_mut(&(consumer, producer, key)) {
+            Some(last) if rec < *last => self.out_of_order += 1,
+            Some(last) => *last = rec,
+            None => {
+                self.key_last.insert((consumer, producer, key), rec);
+            }
+        }
+    }
+
     pub(crate) fn counts(&self) -> KafkaCounts {
         let mut c = KafkaCounts { produced: self.state.len() as u64, ..KafkaCounts::default() };
         for s in &self.state {
@@ -159,6 +186,7 @@ impl KafkaBook {
         c.consumed = self.reads.iter().map(|r| r.iter().map(|&n| u64::from(n)).sum::<u64>()).sum();
         c.duplicates = self.duplicates;
         c.skipped = self.skipped;
+        c.out_of_order = self.out_of_order;
         c
     }
 }
@@ -191,6 +219,31 @@ mod tests {
         b.consumed(1, 0);
         assert_eq!(b.counts().duplicates, 0);
         b.consumed(0, 0);
+        assert_eq!(b.counts().duplicates, 1);
+    }
+
+    #[test]
+    fn a_key_read_after_a_later_record_of_it_is_out_of_order() {
+        let mut b = KafkaBook::new(2);
+        for r in 0..5 {
+            b.produced(r);
+        }
+        // Consumer 0 reads key 1's records 0, 2, then 1: out of order.
+        for rec in [0, 2, 1] {
+            b.consumed(0, rec);
+            b.key_order(0, 7, 1, rec);
+        }
+        assert_eq!(b.counts().out_of_order, 1);
+        // Another key, another producer or another consumer keeps its own order.
+        for (c, p, k, rec) in [(0, 7, 2, 3), (0, 8, 1, 1), (1, 7, 1, 1), (1, 7, 1, 2)] {
+            b.consumed(c, rec);
+            b.key_order(c, p, k, rec);
+        }
+        assert_eq!(b.counts().out_of_order, 1);
+        // A duplicate read is a duplicate, not out of order.
+        b.consumed(0, 0);
+        b.key_order(0, 7, 1, 0);
+        assert_eq!(b.counts().out_of_order, 1);
         assert_eq!(b.counts().duplicates, 1);
     }
 }

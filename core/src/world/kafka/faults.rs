@@ -122,6 +122,7 @@ impl World {
                     kw.spec.groups[g].work = work.clone();
                 }
             }
+            Command::KafkaAddPartitions { ref topic, partitions } => self.kafka_add_partitions(topic, partitions)?,
             Command::KafkaCutLink { ref a, ref b } => kw.cut_link(a, b)?,
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
             Command::KafkaAssignor { ref group, assignor } => {

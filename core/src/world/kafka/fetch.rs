@@ -180,6 +180,9 @@ impl World {
             fe.held = Some(offset);
             fe.working = true;
             kw.book.consumed(usize::from(consumer), rec);
+            if info.key != super::NO_KEY {
+                kw.book.key_order(usize::from(consumer), info.producer, info.key, rec);
+            }
             if let Some(l) = kw.e2e_window.get_mut(usize::from(consumer)) {
                 l.record((now - info.at).as_micros());
             }

@@ -294,7 +294,7 @@ impl World {
                     let parts: Vec<u32> = kw.groups[g]
                         .coord
                         .member(&id)
-                        .map(|x| x.assignment.iter().filter_map(|(t, p)| kw.spec.topic(t).map(|(ti, _)| kw.topic_base[ti] + *p as u32)).collect())
+                        .map(|x| x.assignment.iter().filter_map(|(t, p)| kw.spec.topic(t).map(|(ti, _)| kw.part_key(ti, *p as u32))).collect())
                         .unwrap_or_default();
                     kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
                 }

@@ -59,6 +59,7 @@ mod faults;
 mod fetch;
 mod group;
 mod network;
+mod partitions;
 mod produce;
 pub(crate) mod view;
 
@@ -85,6 +86,9 @@ const RETRY_MAX: u8 = 3;
 const PRODUCE_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 /// sarama's `Consumer.Retry.Backoff`.
 const CONSUMER_RETRY: SimDuration = SimDuration::from_secs(2);
+/// A record without a key.
+pub(crate) const NO_KEY: u32 = u32::MAX;
+
 /// Records per fetch response.
 const FETCH_MAX: usize = 500;
 /// How often retention runs (`log.retention.check.interval.ms`, 5 min).
@@ -132,6 +136,8 @@ impl KafkaError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RecInfo {
     pub(crate) producer: GoId,
+    /// Its key's number (`key-<n>`), or [`NO_KEY`].
+    pub(crate) key: u32,
     pub(crate) value: i64,
     pub(crate) at: SimTime,
     pub(crate) part: u32,
@@ -328,8 +334,9 @@ pub(crate) struct KafkaWorld {
     pub(crate) spec: KafkaSpec,
     pub(crate) up: Vec<bool>,
     pub(crate) parts: Vec<PartState>,
-    /// First partition key of each topic.
-    pub(crate) topic_base: Vec<u32>,
+    /// Each topic's partition keys, by partition (a topic's first keys
+    /// are consecutive; partitions added live get the next free keys).
+    pub(crate) topic_parts: Vec<Vec<u32>>,
     pub(crate) links: Vec<Link<KFrame>>,
     pub(crate) link_ids: BTreeMap<(u32, u32), u32>,
     /// Process pairs whose network is cut ([`network`]).
@@ -356,9 +363,9 @@ pub(crate) struct KafkaWorld {
 impl KafkaWorld {
     pub(crate) fn new(spec: &KafkaSpec, now: SimTime) -> KafkaWorld {
         let mut parts = Vec::new();
-        let mut topic_base = Vec::new();
+        let mut topic_parts = Vec::new();
         for (ti, t) in spec.topics.iter().enumerate() {
-            topic_base.push(parts.len() as u32);
+            topic_parts.push((parts.len() as u32..parts.len() as u32 + t.partitions).collect::<Vec<u32>>());
             let config = ReplicationConfig {
                 replica_lag_max: spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
                 min_insync: t.min_insync_replicas as usize,
@@ -398,10 +405,10 @@ impl KafkaWorld {
             .collect();
         let mut fetchers = Vec::new();
         for (ci, c) in spec.consumers.iter().enumerate() {
-            let base = spec.topic(&c.topic).map_or(0, |(i, _)| topic_base[i]);
+            let keys = spec.topic(&c.topic).map(|(i, _)| &topic_parts[i]);
             for p in spec.consumer_partitions(c) {
                 fetchers.push(Fetcher {
-                    part: base + p,
+                    part: keys.and_then(|k| k.get(p as usize).copied()).unwrap_or(0),
                     offset: None,
                     initial: c.offset,
                     buffer: Default::default(),
@@ -426,23 +433,7 @@ impl KafkaWorld {
                 let mut slots = Vec::new();
                 for _ in 0..spec.group_slots(g) {
                     slots.push(fetchers.len() as u16);
-                    fetchers.push(Fetcher {
-                        part: 0,
-                        offset: None,
-                        initial: g.initial,
-                        buffer: Default::default(),
-                        waiting: None,
-                        in_flight: false,
-                        stopped: false,
-                        consumed: 0,
-                        consumer: (spec.consumers.len() + gi) as u16,
-                        member: Some((gi as u16, m as u16)),
-                        active: false,
-                        session: 0,
-                        held: None,
-                        working: false,
-                        closed: false,
-                    });
+                    fetchers.push(Fetcher::claim_slot(g.initial, (spec.consumers.len() + gi) as u16, (gi as u16, m as u16)));
                 }
                 members.push(group::MemberState::new(g.member(m + 1), slots, m < g.start_members.unwrap_or(g.members)));
             }
@@ -453,7 +444,7 @@ impl KafkaWorld {
             spec: spec.clone(),
             up: vec![true; spec.brokers as usize],
             parts,
-            topic_base,
+            topic_parts,
             links: Vec::new(),
             link_ids: BTreeMap::new(),
             cuts: Vec::new(),
@@ -526,7 +517,12 @@ impl KafkaWorld {
 
     /// The partition key of `topic`'s partition `p`.
     pub(crate) fn part_key(&self, topic: usize, p: u32) -> u32 {
-        self.topic_base[topic] + p
+        self.topic_parts[topic][p as usize]
+    }
+
+    /// Every partition key, in topic then partition order.
+    pub(crate) fn keys_in_order(&self) -> impl Iterator<Item = u32> + '_ {
+        self.topic_parts.iter().flatten().copied()
     }
 
     /// `topic-p` of a partition key.

@@ -20,13 +20,15 @@ impl World {
         });
         let n = kw.spec.topics[usize::from(topic)].partitions as i32;
         let ps = &mut kw.producers[usize::from(producer)];
-        let key = ps.keys.map(|k| format!("key-{}", value.rem_euclid(i64::from(k))));
+        let key_n = ps.keys.map(|k| value.rem_euclid(i64::from(k.max(1))) as u32);
+        let key = key_n.map(|n| format!("key-{n}"));
         let manual = value.rem_euclid(i64::from(n)) as i32;
         let p = ps.partitioners[usize::from(topic)].partition(key.as_deref().map(str::as_bytes), manual, n, &mut self.kit.rng).unwrap_or(0);
         ps.sent += 1;
         let part = kw.part_key(usize::from(topic), p as u32);
         let rec = kw.recs.len() as u32;
-        kw.recs.push(RecInfo { producer: self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer), value, at: born, part });
+        let producer_g = self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer);
+        kw.recs.push(RecInfo { producer: producer_g, key: key_n.unwrap_or(super::NO_KEY), value, at: born, part });
         kw.book.produced(rec);
         kw.in_flight.insert(g, InFlight { producer, part, rec, tries: 0 });
         kw.client_producer.entry(client(g)).or_insert(producer);

@@ -150,8 +150,8 @@ pub const SIMPLIFICATIONS: &[&str] = &[
 impl KafkaWorld {
     pub(crate) fn view(&self) -> KafkaView {
         let partitions: Vec<KafkaPartitionView> = self
-            .parts
-            .iter()
+            .keys_in_order()
+            .map(|key| &self.parts[key as usize])
             .map(|ps| {
                 // Without a leader (every replica down), the longest log
                 // still says what the partition holds.
@@ -231,11 +231,12 @@ impl KafkaWorld {
         let acked = self.producers.iter().map(|p| p.acked).sum();
         let consumed = self.fetchers.iter().map(|f| f.consumed).sum();
         out.push(KafkaKey::Totals, || name("", "", 0), [produced, acked, consumed]);
-        for (i, ps) in self.parts.iter().enumerate() {
+        for i in self.keys_in_order() {
+            let ps = &self.parts[i as usize];
             let log = ps.leader_log().or_else(|| ps.logs.iter().max_by_key(|l| l.leo()));
             let topic = &self.spec.topics[usize::from(ps.topic)].name;
             let v = [log.map_or(0, |l| l.log_start_offset()), log.map_or(0, |l| l.leo()), ps.repl.high_watermark()];
-            out.push(KafkaKey::Partition(i as u32), || name("", topic, ps.index), v);
+            out.push(KafkaKey::Partition(i), || name("", topic, ps.index), v);
         }
         let nconsumers = self.spec.consumers.len();
         for (gi, (gs, spec)) in self.groups.iter().zip(&self.spec.groups).enumerate() {

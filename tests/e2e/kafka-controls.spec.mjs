@@ -1,5 +1,8 @@
-// Kafka's network, acks and assignor controls (issue 15's "cut / heal a
-// link, set acks, switch the assignor"): a cut from the controls is listed
+// Kafka's network, acks, assignor and partition controls (issue 15's "cut /
+// heal a link, set acks, switch the assignor, add partitions"): adding
+// partitions from the controls grows the topic and the group rebalances
+// over them; kafka-keys' timed addition counts keys read out of order;
+// a cut from the controls is listed
 // with its Heal button and drawn on the broker; a follower cut from its
 // leader leaves the ISR after replica.lag.time.max.ms (30 s) and rejoins
 // once healed; a refused cut says why next to the control; the acks and
@@ -118,4 +121,39 @@ test('acks and the assignor are switched from the controls; sarama\'s goroutines
   expect(goRows).not.toMatch(/workers-\d\.claim/);
   // The stage list still has the members in words.
   expect((await stageListTexts(page)).some((t) => t.startsWith('group workers member'))).toBe(true);
+});
+
+test('adding partitions from the controls grows the topic and the group rebalances over them', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 12_000_000);
+  const gen = Number((await tableRows(page, 'Consumer groups'))[0].GENERATION);
+  const field = page.getByLabel('Topic events: new partition count');
+  await expect(field).toHaveValue('7');
+  await field.fill('8');
+  await field.press('Enter');
+  await expect(page.locator('[data-kafka-topic-row="events"] .inline-error')).toHaveText('');
+  await expect(page.locator('[data-kafka-topic-row="events"] .badge')).toHaveText('8 partitions');
+  await expect.poll(async () => (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).length).toBe(8);
+  await expect.poll(async () => (await stageListTexts(page)).some((t) => t.startsWith('partition events-7: leader broker-'))).toBe(true);
+  await runTo(page, 24_000_000, 10);
+  await expect.poll(async () => Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(gen);
+  const rows = await tableRows(page, 'Offsets and lag (kafka-consumer-groups.sh --describe)');
+  expect(rows.length).toBe(8);
+  expect(rows.filter((r) => r.PARTITION === '7')[0]['CONSUMER-ID']).toMatch(/^workers-\d$/);
+  // Fewer is refused next to the field, in the engine's words.
+  await field.fill('3');
+  await field.press('Enter');
+  await expect(page.locator('[data-kafka-topic-row="events"] .inline-error')).toContainText('never removes partitions');
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+});
+
+test('kafka-keys: the timed addition of partitions moves keys, and the guarantees panel counts records read out of order', async ({ page }) => {
+  await openKafka(page, 'kafka-keys');
+  await runTo(page, 9_000_000);
+  await expect(page.locator('[data-kafka-figure="out_of_order"]')).toHaveText('0');
+  await runTo(page, 20_000_000, 10);
+  await expect.poll(async () => Number(await page.locator('[data-kafka-figure="out_of_order"]').textContent())).toBeGreaterThan(0);
+  await expect(page.locator('[data-kafka-figure="out_of_order"]')).toHaveAttribute('data-bad', 'true');
+  expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).length).toBe(5);
+  await page.screenshot({ path: `${RESULTS_DIR}kafka-keys-added-partitions.png`, fullPage: false });
 });

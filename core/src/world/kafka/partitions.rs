@@ -1,0 +1,180 @@
+//! Adding partitions to a topic live (`kafka_add_partitions`, what
+//! `kafka-topics.sh --alter --partitions N` does).
+//!
+//! # Semantics
+//! - Kafka only ever adds partitions: the new count must be larger. The
+//!   new partitions start empty, with replicas placed as the topic's first
+//!   ones were (round robin over the brokers) and their followers fetching.
+//! - **Producers** spread over the new count from their next record: the
+//!   hash partitioner maps a key to `hash(key) mod n`, so most keys move
+//!   to another partition, and a key's records produced before and after
+//!   the change can be read out of order (the guarantees panel counts it).
+//! - **Consumer groups** reading the topic rebalance: sarama's group
+//!   leader notices the new count (`loopCheckPartitionNumbers`), ends its
+//!   session and joins again, and the plan hands out the new partitions.
+//!   Each member gets claim goroutines for them (`<member>.claim<j>`).
+//! - **Partition consumers** (`ConsumePartition`) do not read the new
+//!   partitions: the seed's consumer asked `Partitions()` once, at start.
+//!
+//! # Simplifications
+//! sarama learns of new partitions at its next metadata refresh
+//! (`Metadata.RefreshFrequency`, 10 min by default, for the producers and
+//! the group leader's check); here every client learns at once.
+
+use super::{Fetcher, PartState};
+use crate::command::CommandError;
+use crate::kafka::log::{Log, LogConfig};
+use crate::kafka::replication::{Partition, ReplicationConfig};
+use crate::kafka::spec::MAX_PARTITIONS;
+use crate::time::echo;
+use crate::world::World;
+use std::rc::Rc;
+
+impl World {
+    /// `kafka_add_partitions`: checked completely, then applied.
+    pub(in crate::world) fn kafka_add_partitions(&mut self, topic: &str, count: u32) -> Result<(), CommandError> {
+        let Some(kw) = self.kafka.as_deref() else {
+            return Err(CommandError::NotApplicable("this scenario has no kafka section".into()));
+        };
+        let Some((ti, t)) = kw.spec.topic(topic) else {
+            return Err(CommandError::NotApplicable(format!("no Kafka topic named {}", echo(topic))));
+        };
+        let old = t.partitions;
+        if count <= old {
+            return Err(CommandError::NotApplicable(format!(
+                "topic {} has {old} partitions: give a larger count (Kafka never removes partitions)",
+                echo(topic)
+            )));
+        }
+        if count > MAX_PARTITIONS {
+            return Err(CommandError::OutOfRange { what: "partitions of a topic", value: u64::from(count), max: u64::from(MAX_PARTITIONS) });
+        }
+        let mut spec = kw.spec.clone();
+        spec.topics[ti].partitions = count;
+        if let Some(p) = spec.problems().into_iter().next() {
+            return Err(CommandError::NotApplicable(format!("{}: {}", p.path, p.message)));
+        }
+        // The new claim goroutines of every member of every group reading
+        // the topic, by (group, member, slot), checked before any change.
+        let mut claims = Vec::new();
+        for (gi, gs) in spec.groups.iter().enumerate() {
+            if !gs.topics.iter().any(|x| x == topic) {
+                continue;
+            }
+            let (from, to) = (kw.spec.group_slots(gs), spec.group_slots(gs));
+            for m in 0..gs.members {
+                for j in from..to {
+                    let name = gs.claim(m + 1, j);
+                    if self.go.goroutine_id(&name).is_ok() {
+                        return Err(CommandError::NotApplicable(format!("a goroutine named {} already exists", echo(&name))));
+                    }
+                    claims.push((gi, m as usize, j));
+                }
+            }
+        }
+        let limits = crate::scenario::limits::MAX_GOROUTINES;
+        if self.go.alive_total() + claims.len() as u64 > limits || self.go.groups.len() + claims.len() > crate::scenario::limits::MAX_GROUPS {
+            return Err(CommandError::NotApplicable(format!(
+                "{} more claim goroutines would pass the limits on goroutines ({limits}) and goroutine groups ({})",
+                claims.len(),
+                crate::scenario::limits::MAX_GROUPS
+            )));
+        }
+        let now = self.kit.queue.now();
+        let kw = self.kafka.as_deref_mut().expect("checked");
+        kw.spec = spec;
+        // The partitions.
+        let t = kw.spec.topics[ti].clone();
+        let config = ReplicationConfig {
+            replica_lag_max: kw.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
+            min_insync: t.min_insync_replicas as usize,
+        };
+        let log_config = LogConfig {
+            segment_bytes: t.segment_bytes.unwrap_or(LogConfig::default().segment_bytes),
+            retention: t.retention.or(LogConfig::default().retention),
+            retention_bytes: t.retention_bytes,
+        };
+        for p in old..count {
+            let replicas = kw.spec.replicas(p, t.replication_factor);
+            let mut repl = Partition::new(&replicas, config, now).expect("validated: distinct replicas");
+            // A broker that is down does not lead the new partition.
+            for &b in &replicas {
+                if !kw.broker_up(b) {
+                    let _ = repl.broker_failed(b);
+                }
+            }
+            let key = kw.parts.len() as u32;
+            kw.parts.push(PartState {
+                topic: ti as u16,
+                index: p,
+                repl,
+                logs: replicas.iter().map(|_| Log::new(log_config)).collect(),
+                fetching: vec![false; replicas.len()],
+                replicas,
+                pending: Vec::new(),
+                parked_followers: Vec::new(),
+                parked_fetches: Vec::new(),
+            });
+            kw.topic_parts[ti].push(key);
+            if kw.parts[key as usize].repl.leader().is_none() {
+                kw.elect(key, &mut self.kit);
+            }
+            kw.start_followers(key, now, &mut self.kit);
+        }
+        // The groups: coordinator metadata, claim slots and goroutines.
+        let mut names = self.go.kafka_names.as_deref().cloned().unwrap_or_default();
+        let nconsumers = kw.spec.consumers.len();
+        let mut spawn = Vec::new();
+        for &(gi, m, j) in &claims {
+            let gs = &kw.spec.groups[gi];
+            let f = kw.fetchers.len() as u16;
+            kw.fetchers.push(Fetcher::claim_slot(gs.initial, (nconsumers + gi) as u16, (gi as u16, m as u16)));
+            kw.groups[gi].members[m].slots.push(f);
+            names.fetchers.push((gs.member(m as u32 + 1), j));
+            spawn.push(gs.claim_goroutine(m as u32 + 1, j, &gs.work));
+        }
+        let mut leaders = Vec::new();
+        for (gi, gs) in kw.spec.groups.iter().enumerate() {
+            if gs.topics.iter().any(|x| x == topic) {
+                let _ = kw.groups[gi].coord.set_partitions(topic, count);
+                let leader = kw.groups[gi].coord.leader().and_then(|id| kw.groups[gi].members.iter().position(|m| m.id == id));
+                leaders.extend(leader.map(|m| (gi, m)));
+            }
+        }
+        self.go.kafka_names = Some(Rc::new(names));
+        for spec in spawn {
+            // Checked above: the names are free and the counts within the
+            // limits the scenario's own validation allows.
+            self.go.add_group(&mut self.kit, spec)?;
+        }
+        // The leader's partition check ends its session: it joins again,
+        // and the coordinator rebalances.
+        for (gi, m) in leaders {
+            self.kafka_session_end(gi, m, now);
+        }
+        Ok(())
+    }
+}
+
+impl Fetcher {
+    /// A group member's claim slot, not assigned yet.
+    pub(crate) fn claim_slot(initial: crate::kafka::spec::OffsetSpec, consumer: u16, member: (u16, u16)) -> Fetcher {
+        Fetcher {
+            part: 0,
+            offset: None,
+            initial,
+            buffer: Default::default(),
+            waiting: None,
+            in_flight: false,
+            stopped: false,
+            consumed: 0,
+            consumer,
+            member: Some(member),
+            active: false,
+            session: 0,
+            held: None,
+            working: false,
+            closed: false,
+        }
+    }
+}
