@@ -235,7 +235,7 @@ mod tests {
         }
         assert_eq!(b.counts().out_of_order, 1);
         // Another key, another producer or another consumer keeps its own order.
-        for (c, p, k, rec) in [(0, 7, 2, 3), (0, 8, 1, 1), (1, 7, 1, 1), (1, 7, 1, 2)] {
+        for (c, p, k, rec) in [(0, 7, 2, 3), (0, 8, 1, 4), (1, 7, 1, 1), (1, 7, 1, 2)] {
             b.consumed(c, rec);
             b.key_order(c, p, k, rec);
         }
