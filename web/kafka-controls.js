@@ -21,7 +21,7 @@ import { createKafkaLinks } from './kafka-links.js';
 
 /** The view's sarama names of acks, and the command's. */
 const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
-const ASSIGNORS = [['range', 'BalanceStrategyRange'], ['roundrobin', 'BalanceStrategyRoundRobin']];
+const ASSIGNORS = [['range', 'BalanceStrategyRange'], ['roundrobin', 'BalanceStrategyRoundRobin'], ['sticky', 'BalanceStrategySticky']];
 
 /** A labelled select whose change sends `command(value)`; the current value is set by `update`. */
 function commandSelect(label, options, onCommand, error, command) {

@@ -10,7 +10,9 @@
 //! - A producer cut from its leader waits; healed, it goes on.
 //! - A cut outlives a crash and restart of one side.
 //! - Refused commands change nothing; the view lists the cuts by name.
-//! - Switching the assignor applies at the next rebalance.
+//! - Switching the assignor applies at the next rebalance; after a leave
+//!   roundrobin reshuffles while sticky moves only the leaver's
+//!   partitions (kafka-idle-members).
 //! - The shared link replays cuts, heals and switches exactly.
 
 use queuelab::command::{Command, KafkaMemberAction};
@@ -281,4 +283,44 @@ fn the_shared_link_replays_cuts_heals_and_switches_exactly() {
     assert!(r.snapshot() == w.snapshot());
     let s = r.snapshot();
     assert!(kafka(&s).groups[0].rebalances >= 2, "{:?}", kafka(&s).groups[0]);
+}
+
+fn owned_by(k: &KafkaView, group: &str) -> BTreeMap<String, Vec<String>> {
+    let g = k.groups.iter().find(|g| g.name == group).expect("the group");
+    g.members.iter().map(|m| (m.id.clone(), { let mut p = m.partitions.clone(); p.sort(); p })).collect()
+}
+
+#[test]
+fn after_a_leave_roundrobin_reshuffles_and_sticky_moves_only_the_leavers_partitions() {
+    // kafka-idle-members: rr-2 and sticky-2 leave at 12s.
+    let mut w = World::new(&presets::get("kafka-idle-members").unwrap().scenario()).unwrap();
+    w.run_until(ms(11_900));
+    let s = w.snapshot();
+    let (rr0, st0) = (owned_by(kafka(&s), "rr"), owned_by(kafka(&s), "sticky"));
+    // Before: sticky is balanced like roundrobin (one member has two).
+    let mut counts: Vec<usize> = st0.values().map(Vec::len).collect();
+    counts.sort();
+    assert_eq!(counts, [1, 1, 1, 1, 2], "{st0:?}");
+    w.run_until(ms(20_000));
+    let s = w.snapshot();
+    let (rr1, st1) = (owned_by(kafka(&s), "rr"), owned_by(kafka(&s), "sticky"));
+    for g in ["rr", "sticky"] {
+        assert!(kafka(&s).groups.iter().find(|x| x.name == g).unwrap().generation >= 2);
+    }
+    // Sticky: everyone else kept what it had, and took the leaver's.
+    for (m, ps) in &st0 {
+        if m != "sticky-2" {
+            assert!(ps.iter().all(|p| st1[m].contains(p)), "{m}: {st0:?} -> {st1:?}");
+        }
+    }
+    assert!(st1["sticky-2"].is_empty());
+    let mut counts: Vec<usize> = st1.iter().filter(|(m, _)| *m != "sticky-2").map(|(_, p)| p.len()).collect();
+    counts.sort();
+    assert_eq!(counts, [1, 1, 2, 2], "{st1:?}");
+    // Roundrobin dealt anew: more of the others' partitions changed owner.
+    let moved = |a: &BTreeMap<String, Vec<String>>, b: &BTreeMap<String, Vec<String>>, leaver: &str| {
+        a.iter().filter(|(m, _)| *m != leaver).map(|(m, ps)| ps.iter().filter(|p| !b[m].contains(p)).count()).sum::<usize>()
+    };
+    assert_eq!(moved(&st0, &st1, "sticky-2"), 0);
+    assert!(moved(&rr0, &rr1, "rr-2") >= 2, "{rr0:?} -> {rr1:?}");
 }

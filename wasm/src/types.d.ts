@@ -129,8 +129,8 @@ export type Command =
   | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor }
   | { op: "kafka_add_partitions"; topic: string; partitions: number };
 
-/** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin). */
-export type KafkaAssignor = "range" | "roundrobin";
+/** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin, BalanceStrategySticky). */
+export type KafkaAssignor = "range" | "roundrobin" | "sticky";
 
 /** sarama's RequiredAcks: NoResponse, WaitForLocal, WaitForAll. */
 export type KafkaAcks = "none" | "local" | "all";

@@ -281,6 +281,7 @@ pub enum AssignorSpec {
     Range,
     #[serde(alias = "round_robin")]
     Roundrobin,
+    Sticky,
 }
 
 impl AssignorSpec {
@@ -289,6 +290,7 @@ impl AssignorSpec {
         match self {
             AssignorSpec::Range => crate::kafka::consumer::assignor::Strategy::Range,
             AssignorSpec::Roundrobin => crate::kafka::consumer::assignor::Strategy::RoundRobin,
+            AssignorSpec::Sticky => crate::kafka::consumer::assignor::Strategy::Sticky,
         }
     }
     /// sarama's name for it.
@@ -296,6 +298,7 @@ impl AssignorSpec {
         match self {
             AssignorSpec::Range => "BalanceStrategyRange",
             AssignorSpec::Roundrobin => "BalanceStrategyRoundRobin",
+            AssignorSpec::Sticky => "BalanceStrategySticky",
         }
     }
 }

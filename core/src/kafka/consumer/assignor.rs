@@ -32,9 +32,14 @@
 //!   is [`AssignError::InvalidPartition`] / [`AssignError::DuplicatePartition`]
 //!   (sarama would hand a repeated partition out twice).
 //!
+//! - [`Strategy::Sticky`] (`NewBalanceStrategySticky`): balanced, and each
+//!   member keeps what it owned before as far as balance allows (its
+//!   previous assignment is its `owned`, sarama's user data); see
+//!   [`super::sticky`].
+//!
 //! # Not modelled
-//! Sticky and cooperative-sticky (they need the previous assignment from
-//! the members' user data).
+//! Cooperative-sticky (sarama ships it, but its group runs the eager
+//! protocol).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -48,6 +53,9 @@ pub type Plan = BTreeMap<String, BTreeMap<String, Vec<i32>>>;
 pub struct Member {
     pub id: String,
     pub topics: Vec<String>,
+    /// What it owned in the previous generation (sticky's user data;
+    /// the other strategies ignore it).
+    pub owned: Vec<(String, i32)>,
 }
 
 impl Member {
@@ -55,6 +63,7 @@ impl Member {
         Member {
             id: id.to_string(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
+            owned: Vec::new(),
         }
     }
 }
@@ -67,6 +76,8 @@ pub enum Strategy {
     Range,
     /// `roundrobin`.
     RoundRobin,
+    /// `sticky`.
+    Sticky,
 }
 
 impl Strategy {
@@ -75,6 +86,7 @@ impl Strategy {
         match self {
             Strategy::Range => "range",
             Strategy::RoundRobin => "roundrobin",
+            Strategy::Sticky => "sticky",
         }
     }
 }
@@ -148,6 +160,7 @@ pub fn plan(
     match strategy {
         Strategy::Range => Ok(plan_range(members, topics)),
         Strategy::RoundRobin => plan_round_robin(members, topics),
+        Strategy::Sticky => Ok(super::sticky::plan_sticky(members, topics)),
     }
 }
 
@@ -185,7 +198,7 @@ fn validate(members: &[Member], topics: &[(String, Vec<i32>)]) -> Result<(), Ass
 }
 
 /// `BalanceStrategyPlan.Add`: nothing for an empty list.
-fn add(plan: &mut Plan, member: &str, topic: &str, partitions: &[i32]) {
+pub(super) fn add(plan: &mut Plan, member: &str, topic: &str, partitions: &[i32]) {
     if partitions.is_empty() {
         return;
     }

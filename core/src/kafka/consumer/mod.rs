@@ -1,2 +1,3 @@
 //! sarama's consumer side.
 pub mod assignor;
+pub mod sticky;

@@ -671,6 +671,7 @@ impl GroupCoordinator {
                 .map(|m| Member {
                     id: m.id.clone(),
                     topics: m.topics.clone(),
+                    owned: m.assignment.clone(),
                 })
                 .collect();
             let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
