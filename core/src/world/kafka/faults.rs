@@ -85,6 +85,10 @@ impl World {
                 if retention == Some(crate::time::SimDuration::ZERO) {
                     return Err(CommandError::NotApplicable("retention must be longer than 0".into()));
                 }
+                // Partitions added later get it too.
+                let t = &mut kw.spec.topics[ti];
+                t.retention = retention.or(t.retention);
+                t.retention_bytes = retention_bytes.or(t.retention_bytes);
                 for ps in kw.parts.iter_mut().filter(|p| usize::from(p.topic) == ti) {
                     for log in &mut ps.logs {
                         let c = *log.config();

@@ -206,6 +206,34 @@ pub(crate) struct PartState {
 }
 
 impl PartState {
+    /// Partition `p` of topic `ti`, empty, with its replicas placed round
+    /// robin and every replica in the ISR.
+    pub(crate) fn new(spec: &KafkaSpec, ti: usize, p: u32, now: SimTime) -> PartState {
+        let t = &spec.topics[ti];
+        let config = ReplicationConfig {
+            replica_lag_max: spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
+            min_insync: t.min_insync_replicas as usize,
+        };
+        let log_config = LogConfig {
+            segment_bytes: t.segment_bytes.unwrap_or(LogConfig::default().segment_bytes),
+            retention: t.retention.or(LogConfig::default().retention),
+            retention_bytes: t.retention_bytes,
+        };
+        let replicas = spec.replicas(p, t.replication_factor);
+        let repl = Partition::new(&replicas, config, now).expect("validated: distinct replicas");
+        PartState {
+            topic: ti as u16,
+            index: p,
+            repl,
+            logs: replicas.iter().map(|_| Log::new(log_config)).collect(),
+            fetching: vec![false; replicas.len()],
+            replicas,
+            pending: Vec::new(),
+            parked_followers: Vec::new(),
+            parked_fetches: Vec::new(),
+        }
+    }
+
     fn slot(&self, b: BrokerId) -> Option<usize> {
         self.replicas.iter().position(|r| *r == b)
     }
@@ -366,29 +394,8 @@ impl KafkaWorld {
         let mut topic_parts = Vec::new();
         for (ti, t) in spec.topics.iter().enumerate() {
             topic_parts.push((parts.len() as u32..parts.len() as u32 + t.partitions).collect::<Vec<u32>>());
-            let config = ReplicationConfig {
-                replica_lag_max: spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
-                min_insync: t.min_insync_replicas as usize,
-            };
-            let log_config = LogConfig {
-                segment_bytes: t.segment_bytes.unwrap_or(LogConfig::default().segment_bytes),
-                retention: t.retention.or(LogConfig::default().retention),
-                retention_bytes: t.retention_bytes,
-            };
             for p in 0..t.partitions {
-                let replicas = spec.replicas(p, t.replication_factor);
-                let repl = Partition::new(&replicas, config, now).expect("validated: distinct replicas");
-                parts.push(PartState {
-                    topic: ti as u16,
-                    index: p,
-                    repl,
-                    logs: replicas.iter().map(|_| Log::new(log_config)).collect(),
-                    fetching: vec![false; replicas.len()],
-                    replicas,
-                    pending: Vec::new(),
-                    parked_followers: Vec::new(),
-                    parked_fetches: Vec::new(),
-                });
+                parts.push(PartState::new(spec, ti, p, now));
             }
         }
         let producers = spec

@@ -115,7 +115,10 @@ impl KafkaWorld {
         if p >= CONSUMER {
             return self.spec.consumers.get((p - CONSUMER) as usize).map_or_else(String::new, |x| x.name.clone());
         }
-        let (g, m) = (((p - 2_000_000) / 256) as usize, ((p - 2_000_000) % 256) as usize);
+        // A member's endpoint (cuts name only brokers, producers, partition
+        // consumers and members).
+        let Some(k) = p.checked_sub(2_000_000) else { return String::new() };
+        let (g, m) = ((k / 256) as usize, (k % 256) as usize);
         self.groups.get(g).and_then(|gs| gs.members.get(m)).map_or_else(String::new, |x| x.id.clone())
     }
 

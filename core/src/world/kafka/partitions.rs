@@ -23,8 +23,6 @@
 
 use super::{Fetcher, PartState};
 use crate::command::CommandError;
-use crate::kafka::log::{Log, LogConfig};
-use crate::kafka::replication::{Partition, ReplicationConfig};
 use crate::kafka::spec::MAX_PARTITIONS;
 use crate::time::echo;
 use crate::world::World;
@@ -84,37 +82,16 @@ impl World {
         let kw = self.kafka.as_deref_mut().expect("checked");
         kw.spec = spec;
         // The partitions.
-        let t = kw.spec.topics[ti].clone();
-        let config = ReplicationConfig {
-            replica_lag_max: kw.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX),
-            min_insync: t.min_insync_replicas as usize,
-        };
-        let log_config = LogConfig {
-            segment_bytes: t.segment_bytes.unwrap_or(LogConfig::default().segment_bytes),
-            retention: t.retention.or(LogConfig::default().retention),
-            retention_bytes: t.retention_bytes,
-        };
         for p in old..count {
-            let replicas = kw.spec.replicas(p, t.replication_factor);
-            let mut repl = Partition::new(&replicas, config, now).expect("validated: distinct replicas");
+            let mut ps = PartState::new(&kw.spec, ti, p, now);
             // A broker that is down does not lead the new partition.
-            for &b in &replicas {
+            for b in ps.replicas.clone() {
                 if !kw.broker_up(b) {
-                    let _ = repl.broker_failed(b);
+                    let _ = ps.repl.broker_failed(b);
                 }
             }
             let key = kw.parts.len() as u32;
-            kw.parts.push(PartState {
-                topic: ti as u16,
-                index: p,
-                repl,
-                logs: replicas.iter().map(|_| Log::new(log_config)).collect(),
-                fetching: vec![false; replicas.len()],
-                replicas,
-                pending: Vec::new(),
-                parked_followers: Vec::new(),
-                parked_fetches: Vec::new(),
-            });
+            kw.parts.push(ps);
             kw.topic_parts[ti].push(key);
             if kw.parts[key as usize].repl.leader().is_none() {
                 kw.elect(key, &mut self.kit);
