@@ -6,6 +6,11 @@
 //   3. delivery latency (produce -> receive by a sink), p50 and p99, in ms
 //   4. number of blocked goroutines
 //
+// The first three read channels: a run without any Go channel of its own (an
+// NSQ or Kafka preset, whose client libraries' channels are not in the list)
+// shows only the fourth, not three empty frames; a channel added live brings
+// them back.
+//
 // # What is shown
 // The x axis is virtual time in seconds. The charts keep and show the last
 // 60 s of virtual time (WINDOW_S) and scroll as time advances; before that
@@ -253,7 +258,7 @@ export function createCharts(container) {
 
   /** New samples: every chart is redrawn, in turns (see "Cost" above). */
   function redraw() {
-    for (const chart of charts) chart.stale = true;
+    for (const chart of charts) chart.stale = !chart.figure.hidden;
     pump();
   }
 
@@ -284,7 +289,11 @@ export function createCharts(container) {
     }
   }
 
+  /** Charts that read channels; hidden (not drawn) while the run has none. */
+  const needsChannels = (chart) => chart.spec.key !== 'blocked';
+
   function rebuildAll() {
+    for (const chart of charts) chart.figure.hidden = needsChannels(chart) && channelNames.length === 0;
     for (const chart of charts) build(chart);
   }
 

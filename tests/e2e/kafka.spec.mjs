@@ -225,6 +225,9 @@ async function chartLag(page) {
 test('lag grows in the page\'s lag chart when the handler is slowed from the controls', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
   await expect(page.locator('#kafka-charts')).toBeVisible();
+  // No Go channel of the scenario's own: of the Go charts only blocked goroutines shows.
+  await expect(page.locator('#charts figure[data-chart="lens"]')).toBeHidden();
+  await expect(page.locator('#charts figure[data-chart="blocked"]')).toBeVisible();
   await runTo(page, 8_000_000, 5);
   await expect.poll(() => chartLag(page), { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
   const before = await chartLag(page);

@@ -395,9 +395,9 @@ test('charts: a new channel set rebuilds the lines; resize follows the container
     const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const host = document.getElementById('host');
     const charts = createCharts(host);
-    charts.reset([]);
+    charts.reset(['c0']);
     const sample = (t, lens) => ({ t_us: t * 1e6, lens, throughput: 0, p50_us: 0, p99_us: 0, blocked: 0 });
-    charts.push([sample(1, [])], { channels: [] });
+    charts.push([sample(1, [0])], { channels: [{ name: 'c0', cap: 1 }] });
     await frames();
     const canvasW = () => host.querySelector('canvas').getBoundingClientRect().width;
     const figureW = () => host.querySelector('figure').getBoundingClientRect().width;
@@ -424,4 +424,28 @@ test('charts: a new channel set rebuilds the lines; resize follows the container
   await expect(page.locator('#host figure').first().locator('.u-legend .u-label')).toHaveText(['time', 'c0', 'c1', 'c2']);
   // Latency with no deliveries is "no delivery", not 0 ms.
   await expect(page.locator('#host .ql-chart-summary').nth(2)).toHaveText(/No delivery in the sample interval ending at 2 s\.$/);
+});
+
+test('charts: a run without channels (NSQ, Kafka) shows only blocked goroutines; a channel added live brings the rest back', async ({ page }) => {
+  await page.evaluate(async () => {
+    const { createCharts } = await import('/charts.js');
+    window.charts = createCharts(document.getElementById('host'));
+    window.sample = (t, lens) => ({ t_us: t * 1e6, lens, throughput: 0, p50_us: 0, p99_us: 0, blocked: 2 });
+    window.charts.reset([]);
+    window.charts.push([window.sample(1, [])], { channels: [] });
+  });
+  const visible = page.locator('#host figure:not([hidden])');
+  await expect(visible).toHaveCount(1);
+  await expect(visible.locator('figcaption')).toHaveText('Blocked goroutines');
+  await expect(visible.locator('canvas')).toHaveCount(1);
+  expect((await visible.locator('canvas').boundingBox()).width).toBeGreaterThan(100);
+  await expect(page.locator('#host .ql-chart-summary').nth(3)).toContainText('Blocked goroutines at 1 s: 2');
+  await page.evaluate(() => window.charts.push([window.sample(2, [3])], { channels: [{ name: 'added', cap: 4 }] }));
+  await expect(visible).toHaveCount(4);
+  await expect(page.locator('#host .ql-chart-summary').nth(0)).toContainText('added');
+  // Every visible chart is drawn at its figure's width (a chart built while hidden is rebuilt).
+  for (const fig of await visible.all()) {
+    const [f, c] = [await fig.boundingBox(), await fig.locator('canvas').boundingBox()];
+    expect(c.width).toBeCloseTo(f.width, 0);
+  }
 });
