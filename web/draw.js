@@ -25,6 +25,10 @@ export const STATES = {
 };
 
 /** The word shown for a goroutine's role ("custom" is the engine's name for a hand-written program). */
+
+/** An identifier with dots and no spaces: `fit` keeps its last part. */
+const DOTTED_NAME = /^[A-Za-z_][\w-]*(\.[\w-]+)+$/;
+
 export function roleWord(role) {
   return role === 'custom' ? 'program' : String(role);
 }
@@ -320,8 +324,28 @@ export function createPainter(S) {
     return w;
   }
 
+  /**
+   * `text` cut to `maxW` px with an ellipsis. A dotted name (`producer.dispatcher`,
+   * `workers-1.claim0`) keeps its last part, which is what tells siblings apart:
+   * `prod…dispatcher`, not `producer.…` (just `dispat…` when even `…dispatcher`
+   * does not fit); other text keeps its start.
+   */
   function fit(text, font, maxW) {
     if (measure(text, font) <= maxW) return text;
+    const dot = DOTTED_NAME.test(text) ? text.lastIndexOf('.') : -1;
+    if (dot > 0) {
+      const tail = text.slice(dot + 1);
+      if (measure(`…${tail}`, font) <= maxW) {
+        let lo = 0;
+        let hi = dot;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (measure(`${text.slice(0, mid)}…${tail}`, font) <= maxW) lo = mid; else hi = mid - 1;
+        }
+        return `${text.slice(0, lo)}…${tail}`;
+      }
+      return fit(tail, font, maxW);
+    }
     let lo = 0;
     let hi = text.length;
     while (lo < hi) {

@@ -219,8 +219,10 @@ export async function runUntil(page, us, speed, timeout) {
   await expect
     .poll(async () => {
       const t = await clockUs(page);
-      const status = await page.locator('#status').textContent();
-      return t >= us || !/running/i.test(status || 'running');
+      // Early only when the run itself is over (deadlock, panic, ended): "paused"
+      // may still be showing for a frame after Play was clicked.
+      const status = await page.locator('#status').getAttribute('data-status');
+      return t >= us || !/^(running|paused)?$/.test(status || '');
     }, { timeout, intervals: [50] })
     .toBe(true);
   await pause(page);

@@ -170,14 +170,17 @@ test('crashing a broker from the controls draws it down and lists it down; its b
 
 test('a member that leaves from the controls gives up its partitions, and the generation goes up', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
-  await runTo(page, 2_000_000, 5);
+  // The first generation forms a little after 6 s (3 s initial rebalance delay after the joins).
+  await runTo(page, 8_000_000, 5);
   const before = Number((await tableRows(page, 'Consumer groups'))[0].GENERATION);
+  expect(before).toBeGreaterThan(0);
   const rows = page.locator('[data-kafka-member-row]');
   await expect(rows).toHaveCount(3);
   const first = await rows.first().getAttribute('data-kafka-member-row');
   const id = first.split(' ').slice(1).join(' ');
   await page.getByRole('button', { name: `Leave: member ${id} of group workers leaves the group`, exact: true }).click();
-  await runTo(page, 6_000_000, 5);
+  // The others rejoin at their next heartbeat (3 s).
+  await runTo(page, 14_000_000, 5);
   const members = await tableRows(page, 'Members');
   const gone = members.find((m) => m.MEMBER === id);
   expect(gone.PARTITIONS).toBe('-');
@@ -187,7 +190,8 @@ test('a member that leaves from the controls gives up its partitions, and the ge
 
 test('a member that crashes before committing: its records are handled again, and the guarantees panel counts the duplicates', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
-  await runTo(page, 6_000_000, 5);
+  // Past the first generation (a little after 6 s) and its first auto-commit.
+  await runTo(page, 8_000_000, 5);
   expect(await figure(page, 'duplicates')).toBe(0);
   const first = await page.locator('[data-kafka-member-row]').first().getAttribute('data-kafka-member-row');
   const id = first.split(' ').slice(1).join(' ');

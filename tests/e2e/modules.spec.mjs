@@ -449,3 +449,31 @@ test('charts: a run without channels (NSQ, Kafka) shows only blocked goroutines;
     expect(c.width).toBeCloseTo(f.width, 0);
   }
 });
+
+// ---- draw.js -------------------------------------------------------------
+
+test('draw: fit cuts text to a width; a dotted name keeps its last part, other text its start', async ({ page }) => {
+  const out = await page.evaluate(async () => {
+    const { createPainter } = await import('/draw.js');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const P = createPainter({ ctx });
+    const font = '12px sans-serif';
+    const w = (t) => P.measure(t, font);
+    return {
+      short: P.fit('producer.input', font, 1000),
+      dotted: P.fit('producer.dispatcher', font, w('produ…dispatcher')),
+      claim: P.fit('workers-1.claim0', font, w('work…claim0')),
+      plain: P.fit('unbuffered channel', font, w('unbuffer…')),
+      number: P.fit('1.25s of 30s', font, w('1.2…')),
+      tiny: P.fit('producer.dispatcher', font, w('…dis')),
+    };
+  });
+  expect(out.short).toBe('producer.input');
+  expect(out.dotted).toBe('produ…dispatcher');
+  expect(out.claim).toBe('work…claim0');
+  expect(out.plain).toBe('unbuffer…');
+  // Numbers are not names: "1.25s" keeps its start.
+  expect(out.number).toBe('1.2…');
+  // Too narrow for "…dispatcher": the last part's start.
+  expect(out.tiny).toMatch(/^d?i?s?…$|^$/);
+});

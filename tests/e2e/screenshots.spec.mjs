@@ -27,8 +27,8 @@ test('a screenshot of every preset at 1280x720', async ({ page }) => {
     await expect
       .poll(async () => {
         const t = await clockUs(page);
-        const status = await page.locator('#status').textContent();
-        return t >= 3_000_000 || !/running/i.test(status || 'running');
+        const status = await page.locator('#status').getAttribute('data-status');
+        return t >= 3_000_000 || !/^(running|paused)?$/.test(status || '');
       }, { timeout: 20_000 })
       .toBe(true);
     await pause(page);

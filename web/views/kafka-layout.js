@@ -38,11 +38,12 @@ export function replicasByBroker(k) {
 }
 
 export function producerHeight(p) {
-  return HEAD_H + 2 * LINE_H + 8;
+  // Kind and acks, the counts, what it waits for.
+  return HEAD_H + 3 * LINE_H + 8;
 }
 
 export function groupHeight(g) {
-  return HEAD_H + LINE_H + Math.max(1, g.members.length) * MEMBER_H + 6;
+  return HEAD_H + 2 * LINE_H + Math.max(1, g.members.length) * MEMBER_H + 6;
 }
 
 export const CONSUMER_H = HEAD_H + 2 * LINE_H + 6;

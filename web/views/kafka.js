@@ -203,14 +203,15 @@ export function createKafkaView(S, P) {
     if (!b) return;
     drawBox(b);
     ctx.textBaseline = 'middle';
-    text(p.name, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.55);
-    const x = b.x + 14 + Math.min(measure(p.name, TITLE), b.w * 0.55);
-    text(`${p.kind} · acks ${acksWord(p.acks)}`, x, b.y + 13, TINY, '--muted', b.x + b.w - 8 - x);
-    text(`sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`, b.x + 10, b.y + HEAD_H + 6, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
+    // The name has the header to itself; kind and acks, then the counts, then what it waits for.
+    text(p.name, b.x + 10, b.y + 13, TITLE, '--fg', b.w - 20);
+    text(`${p.kind} producer · acks ${acksWord(p.acks)}`, b.x + 10, b.y + HEAD_H + 6, TINY, '--muted', b.w - 20);
+    // "failed 0" is left out (the producers table has it): the line fits a narrow column.
+    text(`sent ${p.sent} · acked ${p.acked}${p.failed ? ` · failed ${p.failed}` : ''}`, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
     const w = waiting(p, snap);
     if (w) {
-      drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + LINE_H, 4.5, S.theme['--st-send']);
-      text(w, b.x + 22, b.y + HEAD_H + 6 + LINE_H, TINY, '--st-send', b.w - 30);
+      drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);
+      text(w, b.x + 22, b.y + HEAD_H + 6 + 2 * LINE_H, TINY, '--st-send', b.w - 30);
     }
   }
 
@@ -222,11 +223,13 @@ export function createKafkaView(S, P) {
     const rebalancing = /rebalanc|join|sync|prepar|complet/i.test(g.state) && !/stable/i.test(g.state);
     drawBox(b, { dashed: rebalancing });
     ctx.textBaseline = 'middle';
-    text(`group ${g.name}`, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.5);
-    const x = b.x + 14 + Math.min(measure(`group ${g.name}`, TITLE), b.w * 0.5);
-    text(`generation ${g.generation} · ${g.state}`, x, b.y + 13, SMALL, rebalancing ? '--st-send' : '--muted', b.x + b.w - 8 - x);
-    text(`rebalances ${g.rebalances} · assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4, TINY, '--muted', b.w - 20);
-    let y = b.y + HEAD_H + LINE_H;
+    // Name and state in the header; generation and rebalances, then assignor and coordinator.
+    text(`group ${g.name}`, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.6);
+    const x = b.x + 14 + Math.min(measure(`group ${g.name}`, TITLE), b.w * 0.6);
+    text(g.state, x, b.y + 13, SMALL, rebalancing ? '--st-send' : '--muted', b.x + b.w - 8 - x);
+    text(`generation ${g.generation} · rebalances ${g.rebalances}`, b.x + 10, b.y + HEAD_H + 4, TINY, rebalancing ? '--st-send' : '--fg', b.w - 20);
+    text(`assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
+    let y = b.y + HEAD_H + 2 * LINE_H;
     for (const m of g.members) {
       const mb = { x: b.x + 8, y: y + 2, w: b.w - 16, h: MEMBER_H - 6 };
       const idle = isIdle(m);
