@@ -185,6 +185,26 @@ impl NsqAction {
 }
 
 impl Command {
+    /// Parses one command from JSON text; `Err` is serde's message, without
+    /// the position (the text is usually JSON a program made, not a file).
+    ///
+    /// It goes through `serde_path_to_error` over `serde_json`, exactly as
+    /// [`Scenario::from_json`](crate::scenario::Scenario::from_json) reads
+    /// the commands of a scenario, so both share one compiled copy of every
+    /// command's deserializer (a second path cost the wasm module about a
+    /// tenth of its code). Nothing may follow the command.
+    pub fn from_json(text: &str) -> Result<Command, String> {
+        let strip = |e: serde_json::Error| {
+            let message = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message)
+        };
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let command: Command = serde_path_to_error::deserialize(&mut *de).map_err(|e| strip(e.into_inner()))?;
+        de.end().map_err(strip)?;
+        Ok(command)
+    }
+
     /// What the command does, in a few plain words ("capacity of jobs set
     /// to 50"): the label of its mark on the timeline.
     pub fn summary(&self) -> String {
@@ -322,6 +342,26 @@ mod tests {
         "goroutines":[
           {"name":"p","behavior":{"producer":{"to":"jobs","interval":{"exponential":{"mean":"3ms"}}}}},
           {"name":"c","count":2,"behavior":{"consumer":{"from":"jobs","work":{"exponential":{"mean":"5ms"}}}}}]}"#;
+
+    #[test]
+    fn from_json_reads_one_command_and_says_what_is_wrong_without_a_position() {
+        let c = Command::from_json(r#"{"op":"set_capacity","channel":"jobs","capacity":5}"#).unwrap();
+        assert_eq!(c, Command::SetCapacity { channel: "jobs".into(), capacity: 5 });
+        // The same value as serde_json's own reading.
+        let text = r#"{"op":"add_goroutine","spec":{"name":"x","behavior":{"consumer":{"from":"jobs"}}}}"#;
+        assert_eq!(Command::from_json(text).unwrap(), serde_json::from_str::<Command>(text).unwrap());
+        for (text, want) in [
+            (r#"{"op":"explode"}"#, "unknown variant `explode`"),
+            (r#"{"op":"set_capacity","channel":"jobs","capacity":5,"extra":1}"#, "unknown field `extra`"),
+            (r#"{"op":"set_capacity","channel":"jobs"}"#, "missing field `capacity`"),
+            (r#"{"op":"pause","goroutine":"a"} {"op":"pause","goroutine":"b"}"#, "trailing characters"),
+            (r#"{"op":"pause""#, "EOF while parsing"),
+        ] {
+            let e = Command::from_json(text).unwrap_err();
+            assert!(e.starts_with(want), "{text}: {e}");
+            assert!(!e.contains(" at line "), "{text}: no position in {e}");
+        }
+    }
 
     fn names(w: &World) -> Vec<String> {
         w.snapshot().goroutines.iter().map(|g| g.name.clone()).collect()
