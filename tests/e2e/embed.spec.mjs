@@ -197,10 +197,12 @@ test('the iframe answers PING with PONG, obeys its parent only, and reports its 
   await expect(frame.locator('#status')).toHaveText('running');
   expect(await page.evaluate(() => window.received.some((m) => m.id === 'x'))).toBe(false);
   // The parent's commands: pause, step, seek, speed, command, load; each answered.
+  // (A seek goes back within what has run, so the run gets past 0.6 s first.)
+  await expect.poll(async () => parseFloat(await frame.locator('#clock').textContent()), { timeout: 15_000 }).toBeGreaterThan(0.6);
   await send({ type: 'pause', id: 1 });
   await expect(frame.locator('#status')).toHaveText('paused');
-  await send({ type: 'seek', t_us: 1_000_000, id: 2 });
-  await expect(frame.locator('#clock')).toHaveText('1.000s');
+  await send({ type: 'seek', t_us: 500_000, id: 2 });
+  await expect(frame.locator('#clock')).toHaveText('0.500s');
   await send({ type: 'command', command: { op: 'set_capacity', channel: 'nope', capacity: 1 }, id: 3 });
   await send({ type: 'bogus', id: 4 });
   await send({ type: 'load', preset: 'kafka-acks1-loss', id: 5 });
