@@ -20,8 +20,9 @@
 // natively (cargo run --release --example native_speed, in this same run), in
 // interleaved rounds; delivered msgs/s and the ratio wasm / native for each.
 //
-// Usage: node tests/bench/frames.mjs [preset]        (make bench-web runs it after make build)
-// Env:   BENCH_PORT (default 8125), BENCH_SPEED (default 100), CHROMIUM_PATH (default /usr/bin/chromium),
+// Usage: node tests/bench/frames.mjs [preset[@speed] ...]   (make bench-web runs it after make build;
+//        default: large@100 kafka-idle-members@1.5 kafka-slow-handler@5 nsq-cluster@10)
+// Env:   BENCH_PORT (default 8125), BENCH_SPEED (overrides every speed), CHROMIUM_PATH (default /usr/bin/chromium),
 //        ENGINE_BENCH_RUNS (timed runs per round and side, default 5), ENGINE_BENCH_ROUNDS
 //        (default 3), ENGINE_BENCH_WARMUP_MS (untimed runs in the page first, default 2000)
 import { spawn } from 'node:child_process';
@@ -31,10 +32,20 @@ import { chromium } from '@playwright/test';
 import { compare, report } from './engine.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const preset = process.argv[2] || '';
 const port = Number(process.env.BENCH_PORT || 8125);
-/** Speed the page plays at (the issue's case: large at 100x). */
-const speed = Number(process.env.BENCH_SPEED || 100);
+/**
+ * Presets timed, each at its speed: Go's largest (the issue's case: large at
+ * 100x); the largest Kafka view (kafka-idle-members: 15 members in 3 groups;
+ * it stops at 20 s, so 1.5x keeps it running through the ~10 s measured); a
+ * busy Kafka run (kafka-slow-handler: 2 groups, rebalances; it stops at 60 s, so 5x); the
+ * largest NSQ one at 10x. Arguments `preset[@speed]` replace the list;
+ * BENCH_SPEED overrides every speed.
+ */
+const DEFAULT_RUNS = ['large@100', 'kafka-idle-members@1.5', 'kafka-slow-handler@5', 'nsq-cluster@10'];
+const runs = (process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_RUNS).map((arg) => {
+  const [name, at] = arg.split('@');
+  return { name, speed: Number(process.env.BENCH_SPEED || at || 100) };
+});
 const base = `http://127.0.0.1:${port}`;
 const VIEWPORT = { width: 1280, height: 720 };
 
@@ -76,39 +87,8 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  const page = await browser.newPage({ viewport: VIEWPORT });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${base}/?bench=${encodeURIComponent(preset || 'large')}&speed=${speed}`);
-  const handle = await page.waitForFunction(() => window.__benchResult, null, { timeout: 90_000, polling: 250 });
-  const r = await handle.jsonValue();
-  const ok = r && ['p50', 'p95', 'max', 'frames'].every((k) => Number.isFinite(Number(r[k])));
-  if (!ok) throw new Error(`window.__benchResult is not {p50, p95, max, frames}: ${JSON.stringify(r)}`);
-  const shown = await page.locator('#bench-result').textContent();
-  const ms = (v) => `${Number(v).toFixed(2)} ms`;
-  console.log(
-    `frame time p50=${ms(r.p50)} p95=${ms(r.p95)} max=${ms(r.max)} over ${r.frames} frames`
-      + ` (preset ${preset || r.preset || 'large'} at ${speed}x, ${VIEWPORT.width}x${VIEWPORT.height}, headless Chromium)`,
-  );
-  const w = r.whole_frame;
-  if (w) {
-    console.log(
-      `whole frame (requestAnimationFrame to requestAnimationFrame: JS, style, layout, paint): ${w.fps} fps,`
-        + ` p50=${ms(w.p50)} p95=${ms(w.p95)} max=${ms(w.max)}, ${w.over_20ms} frames over 20 ms,`
-        + ` ${w.long_tasks ?? 'n/a'} long tasks (${w.long_task_ms ?? 'n/a'} ms) in ${w.seconds} s`,
-    );
-  }
-  // Any extra detail the page reports (e.g. a split into advance / snapshot / draw).
-  for (const [key, value] of Object.entries(r)) {
-    if (!['p50', 'p95', 'max', 'frames', 'whole_frame'].includes(key)) console.log(`  ${key}: ${JSON.stringify(value)}`);
-  }
-  if (!shown || !shown.trim()) fail('#bench-result is empty');
-  if (errors.length) fail(`the page reported errors:\n  ${errors.join('\n  ')}`);
-  // The page stops drawing before the engine is timed.
-  await page.close();
+  for (const { name, speed } of runs) await measureFrames(browser, name, speed);
 
-  console.log();
   try {
     for (const problem of report(await compare(browser, base, repo))) fail(problem);
   } catch (e) {
@@ -120,4 +100,40 @@ try {
 } finally {
   if (browser) await browser.close();
   server.kill('SIGTERM');
+}
+
+/** Frame times of the page's bench mode on one preset at one speed, printed. */
+async function measureFrames(browser, name, speed) {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${base}/?bench=${encodeURIComponent(name)}&speed=${speed}`);
+  const handle = await page.waitForFunction(() => window.__benchResult, null, { timeout: 90_000, polling: 250 });
+  const r = await handle.jsonValue();
+  const ok = r && ['p50', 'p95', 'max', 'frames'].every((k) => Number.isFinite(Number(r[k])));
+  if (!ok) throw new Error(`window.__benchResult is not {p50, p95, max, frames}: ${JSON.stringify(r)}`);
+  const shown = await page.locator('#bench-result').textContent();
+  const ms = (v) => `${Number(v).toFixed(2)} ms`;
+  console.log(
+    `frame time p50=${ms(r.p50)} p95=${ms(r.p95)} max=${ms(r.max)} over ${r.frames} frames`
+      + ` (preset ${name} at ${speed}x, ${VIEWPORT.width}x${VIEWPORT.height}, headless Chromium)`,
+  );
+  const w = r.whole_frame;
+  if (w) {
+    console.log(
+      `whole frame (requestAnimationFrame to requestAnimationFrame: JS, style, layout, paint): ${w.fps} fps,`
+        + ` p50=${ms(w.p50)} p95=${ms(w.p95)} max=${ms(w.max)}, ${w.over_20ms} frames over 20 ms,`
+        + ` ${w.long_tasks ?? 'n/a'} long tasks (${w.long_task_ms ?? 'n/a'} ms) in ${w.seconds} s`,
+    );
+  }
+  // Any extra detail the page reports (e.g. a split into advance / snapshot / draw).
+  for (const [key, value] of Object.entries(r)) {
+    if (!['p50', 'p95', 'max', 'frames', 'whole_frame', 'preset', 'speed'].includes(key)) console.log(`  ${key}: ${JSON.stringify(value)}`);
+  }
+  if (!shown || !shown.trim()) fail(`${name}: #bench-result is empty`);
+  if (errors.length) fail(`${name}: the page reported errors:\n  ${errors.join('\n  ')}`);
+  // The page stops drawing before the next preset or the engine is timed.
+  await page.close();
+  console.log();
 }
