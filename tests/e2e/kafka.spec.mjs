@@ -8,7 +8,7 @@
 // controls is drawn down and listed down; hostile names are text; every
 // control has an accessible name. Screenshots:
 // test-results/kafka-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, copyLink } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, copyLink, logRows } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -342,4 +342,33 @@ test('screenshots: Kafka presets at 1280x720 and 400 px', async ({ page }) => {
     // Nothing wider than the page at 400 px.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
   }
+});
+
+/** The Kafka view's record-token tallies (the stage's data-kafka-tokens: "produce:3 replicate:6 ..."). */
+async function tokenCounts(page) {
+  const s = (await page.locator('#stage').getAttribute('data-kafka-tokens')) || '';
+  return Object.fromEntries(s.split(' ').filter(Boolean).map((kv) => { const [k, v] = kv.split(':'); return [k, Number(v)]; }));
+}
+
+test('records move as tokens: produced to the leader, replicated to the ISR, fetched by members; a reprocessed record is a red duplicate', async ({ page }) => {
+  await openKafka(page, 'kafka-rebalance');
+  await runTo(page, 9_000_000, 2);
+  const early = await tokenCounts(page);
+  expect(early.produce).toBeGreaterThan(0);
+  expect(early.replicate).toBeGreaterThan(0); // replication factor 3: the followers in the ISR get each record
+  expect(early.fetch).toBeGreaterThan(0);
+  expect(early.duplicate ?? 0).toBe(0);
+  // workers-1 crashes at 20.5 s; at 32 s its partitions' new owner reads again what it had not committed.
+  await runTo(page, 31_000_000, 10);
+  await runTo(page, 33_000_000, 1);
+  expect((await tokenCounts(page)).duplicate).toBeGreaterThan(0);
+  await page.locator('#eventlog-kind').selectOption('kafka_duplicate');
+  await expect.poll(async () => (await logRows(page)).filter((r) => r.kind === 'kafka_duplicate').map((r) => r.text).join('\n'))
+    .toMatch(/workers-\d\.claim\d: events-\d offset \d+ is read again .*a duplicate, reprocessed/);
+});
+
+test('a leader election shows as an L badge on the new leader', async ({ page }) => {
+  await openKafka(page, 'kafka-acks1-loss');
+  await runTo(page, 8_000_000, 2);
+  expect((await tokenCounts(page)).election).toBeGreaterThan(0);
 });

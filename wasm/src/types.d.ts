@@ -767,7 +767,8 @@ export type EventKind =
   | "kafka_isr"
   | "kafka_lost"
   | "kafka_group"
-  | "kafka_out_of_range";
+  | "kafka_out_of_range"
+  | "kafka_duplicate";
 
 export interface EventView {
   seq: number;
@@ -781,6 +782,19 @@ export interface EventView {
   text: string;
   /** For NSQ events, where it happened, as far as the event says (absent for Go events). */
   nsq?: NsqEventPlace;
+  /** For Kafka events about a partition: which one, and the offset or broker the event carries. */
+  kafka?: KafkaEventPlace;
+}
+
+/** The partition a Kafka event is about (`kafka_acked`, `kafka_fetched`, `kafka_duplicate`, `kafka_election`, ...). */
+export interface KafkaEventPlace {
+  topic: string;
+  /** The partition number within the topic. */
+  partition: number;
+  /** The record's offset (acked, fetched, duplicate, out of range). */
+  offset?: number;
+  /** The elected leader, or the broker joining or leaving the ISR. */
+  broker?: number;
 }
 
 /**

@@ -90,6 +90,7 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("NsqConsumerView", "connections") => "NsqConnView",
         ("NsqMessageLife", "copies") => "NsqCopyLife",
         ("EventView", "nsq") => "NsqEventPlace",
+        ("EventView", "kafka") => "KafkaEventPlace",
         ("Sample", "nsq") => "NsqChannelSample",
         ("Sample", "kafka") => "KafkaSample",
         ("KafkaSample", "partitions") => "KafkaPartitionSample",
@@ -203,7 +204,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
         "ListingLine", "TimelineView", "Mark", "NsqView", "NsqdView", "NsqTopicView", "NsqChannelView",
         "NsqClientView", "ChannelGuarantees", "NsqLookupdView", "NsqLookupdTopicView", "NsqConsumerView",
-        "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "NsqChannelSample",
+        "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "KafkaEventPlace", "NsqChannelSample",
         "NsqMessageRef", "NsqMessageLife", "NsqCopyLife", "KafkaView", "KafkaBrokerView", "KafkaPartitionView",
         "KafkaProducerView", "KafkaConsumerView", "KafkaGroupView", "KafkaMemberView", "KafkaGroupRow", "KafkaCounts",
         "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample",
@@ -273,7 +274,7 @@ fn all_kinds() -> Vec<EventKind> {
         NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed, NsqTouchFailed,
         NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
         KafkaSend, KafkaAcked, KafkaSendFailed, KafkaFetched, KafkaBrokerCrash, KafkaBrokerRestart, KafkaElection,
-        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange,
+        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate,
     ];
     for k in &all {
         match k {
@@ -284,7 +285,7 @@ fn all_kinds() -> Vec<EventKind> {
             | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed | NsqTouchFailed
             | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout
             | KafkaSend | KafkaAcked | KafkaSendFailed | KafkaFetched | KafkaBrokerCrash | KafkaBrokerRestart
-            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange => {}
+            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate => {}
         }
     }
     all

@@ -21,12 +21,16 @@
 // - a group member: its partitions as colour chips with their names; an
 //   idle member (no partition) is dashed and says "idle"; a down member is
 //   hatched with a cross.
+// - records as tokens (views/kafka-tokens.js): produce to the leader,
+//   replicate to the followers, fetch by a member; a duplicate in red with
+//   "D"; an "L" badge on a newly elected leader.
 //
 // createKafkaView(S, P) has the Go view's interface (see views/go.js), plus
 // listItems(snap) and ariaText(snap) for the accessible list.
 
 import { drawIcon } from '../draw.js';
 import { createGoView } from './go.js';
+import { createKafkaTokens } from './kafka-tokens.js';
 import {
   HEAD_H, REPLICA_H, LINE_H, MEMBER_H, partKey, partColors, structureKey, computeLayout,
 } from './kafka-layout.js';
@@ -59,6 +63,7 @@ export function createKafkaView(S, P) {
   const ctx = S.ctx;
   const { measure, fit, roundRect, hatch, drawBox } = P;
   const goView = createGoView(S, P);
+  const tokens = createKafkaTokens(P);
   let layout = null;
   let layoutKey = '';
   let goBand = false;
@@ -182,7 +187,9 @@ export function createKafkaView(S, P) {
       const narrow = rw < 190;
       const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`) : role;
       ctx.textAlign = 'right';
-      text(roleText, rx + rw, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, rw * 0.4);
+      // The role gets what the partition's name leaves (at least 40 %).
+      const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14));
+      text(roleText, rx + rw, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
       ctx.textAlign = 'left';
       drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR');
       const nums = narrow ? `${part.log_start ? `start ${part.log_start} · ` : ''}HW ${part.high_watermark} · LEO ${leo}` : `start ${part.log_start} · HW ${part.high_watermark} · LEO ${leo}`;
@@ -399,11 +406,15 @@ export function createKafkaView(S, P) {
       for (const p of k.producers) drawProducer(p, snap);
       for (const g of k.groups) drawGroup(g);
       for (const cn of k.consumers) drawConsumer(cn);
+      tokens.draw(now);
     },
     addTokens(events, snap) {
+      tokens.add(events, snap, layout, S.reducedMotion);
       if (goBand) goView.addTokens(events, goSnap(snap), performance.now());
     },
-    animating(now) { return goBand && goView.animating(now); },
+    animating(now) { return tokens.active() || (goBand && goView.animating(now)); },
+    /** Record tokens started by kind since the last reset (the stage shows them to tests). */
+    get tokenCounts() { return tokens.counts; },
     hitGoroutine: (x, y) => (goBand ? goView.hitGoroutine(x, y) : null),
     hitChannel: (x, y) => (goBand ? goView.hitChannel(x, y) : null),
     tooltipLines,
@@ -414,9 +425,10 @@ export function createKafkaView(S, P) {
     reset() {
       layout = null;
       layoutKey = '';
+      tokens.clear();
       goView.reset();
     },
-    clearTokens() { goView.clearTokens(); },
+    clearTokens() { tokens.clear(); goView.clearTokens(); },
   };
 }
 

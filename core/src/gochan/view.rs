@@ -365,7 +365,8 @@ impl GoRuntime {
             | EventKind::KafkaIsr
             | EventKind::KafkaLost
             | EventKind::KafkaGroup
-            | EventKind::KafkaOutOfRange => String::new(),
+            | EventKind::KafkaOutOfRange
+            | EventKind::KafkaDuplicate => String::new(),
             EventKind::NsqHeartbeatTimeout => {
                 let node = self.nsqd_name((e.aux & 0xffff) as u32);
                 let who = if e.ch != NONE { consumer_of(ch).to_string() } else { g.to_string() };

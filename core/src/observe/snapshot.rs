@@ -122,6 +122,22 @@ pub struct NsqEventPlace {
     pub lookupd: Option<String>,
 }
 
+/// Where a Kafka event happened (`EventView::kafka`): the partition its
+/// `ch` names, and the offset or broker its `aux` carries for that kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KafkaEventPlace {
+    pub topic: String,
+    /// The partition number within the topic.
+    pub partition: u32,
+    /// The record's offset (acked, fetched, duplicate, out of range).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The broker the event is about (the elected leader; one joining or
+    /// leaving the ISR).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<u32>,
+}
+
 /// Where a go-nsq consumer's process stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -25,6 +25,10 @@ pub struct EventView {
     /// (computed when the view is made; absent for Go events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsq: Option<NsqEventPlace>,
+    /// For Kafka events about a partition, which one (and the offset or
+    /// broker the event carries); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaEventPlace>,
 }
 
 fn opt(x: u32) -> Option<u32> {
@@ -145,6 +149,7 @@ impl World {
             text: self.describe(e, label.as_deref().unwrap_or("")),
             label,
             nsq: self.nsq_event_place(e),
+            kafka: self.kafka.as_deref().and_then(|kw| kw.event_place(e)),
         }
     }
 

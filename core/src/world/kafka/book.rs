@@ -142,7 +142,8 @@ impl KafkaBook {
         self.skipped += n;
     }
 
-    pub(crate) fn consumed(&mut self, consumer: usize, rec: u32) {
+    /// `consumer` read `rec`; true when it had read it before (a duplicate).
+    pub(crate) fn consumed(&mut self, consumer: usize, rec: u32) -> bool {
         while self.reads.len() <= consumer {
             self.reads.push(Vec::new());
         }
@@ -151,9 +152,11 @@ impl KafkaBook {
             r.resize(rec as usize + 1, 0);
         }
         r[rec as usize] = r[rec as usize].saturating_add(1);
-        if r[rec as usize] > 1 {
+        let again = r[rec as usize] > 1;
+        if again {
             self.duplicates += 1;
         }
+        again
     }
 
     /// `consumer` read keyed record `rec` (called after [`Self::consumed`]).

@@ -179,7 +179,10 @@ impl World {
             fe.consumed += 1;
             fe.held = Some(offset);
             fe.working = true;
-            kw.book.consumed(usize::from(consumer), rec);
+            if kw.book.consumed(usize::from(consumer), rec) {
+                self.kit.record(EventKind::KafkaDuplicate, g, part, None, offset as i64);
+            }
+            let Some(kw) = self.kafka.as_deref_mut() else { return };
             if info.key != super::NO_KEY {
                 kw.book.key_order(usize::from(consumer), info.producer, info.key, rec);
             }

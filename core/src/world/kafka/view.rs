@@ -26,6 +26,7 @@
 use super::book::KafkaCounts;
 use super::{KafkaError, KafkaWorld};
 use crate::observe::stats::{pack_p50_p99, KafkaKey, KafkaName, KafkaRows, KAFKA_NONE};
+use crate::observe::snapshot::KafkaEventPlace;
 use crate::observe::trace::{EventKind, TraceEvent};
 use serde::Serialize;
 
@@ -355,6 +356,20 @@ impl KafkaWorld {
             .collect()
     }
 
+    /// The partition a Kafka event is about, with its offset or broker.
+    pub(crate) fn event_place(&self, e: &TraceEvent) -> Option<KafkaEventPlace> {
+        use EventKind::*;
+        let (offset, broker) = match e.kind {
+            KafkaAcked | KafkaFetched | KafkaDuplicate | KafkaOutOfRange => (u64::try_from(e.aux).ok(), None),
+            KafkaElection => (None, u32::try_from(e.aux).ok().filter(|&b| b > 0)),
+            KafkaIsr => (None, u32::try_from(e.aux.unsigned_abs()).ok()),
+            KafkaSend | KafkaSendFailed | KafkaLost => (None, None),
+            _ => return None,
+        };
+        let ps = self.parts.get(e.ch as usize)?;
+        Some(KafkaEventPlace { topic: self.spec.topics[usize::from(ps.topic)].name.clone(), partition: ps.index, offset, broker })
+    }
+
     /// Plain words for a Kafka event.
     pub(crate) fn describe(&self, e: &TraceEvent, g: &str, label: &str) -> String {
         let part = |k: u32| if (k as usize) < self.parts.len() { self.part_name(k) } else { "?".into() };
@@ -368,6 +383,9 @@ impl KafkaWorld {
                 format!("{g}: producing {label} failed after its retries: {why}")
             }
             EventKind::KafkaFetched => format!("{g} read {label} from {} offset {}", part(e.ch), e.aux),
+            EventKind::KafkaDuplicate => {
+                format!("{g}: {} offset {} is read again (its group or consumer had read it): a duplicate, reprocessed", part(e.ch), e.aux)
+            }
             EventKind::KafkaBrokerCrash => format!("broker-{} crashed: its connections close, the controller elects new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
