@@ -282,3 +282,28 @@ fn fuzz_a_timed_capacity_raise_at_time_zero_fills_the_new_room() {
     let c = &w.snapshot().channels[0];
     assert_eq!((c.len, c.cap), (1, 1));
 }
+
+/// Fuzz seed 29 (mutated nsq-multicast, nsq-max-in-flight, nsq-cluster): a
+/// topic or channel name of ~900 characters was echoed whole by nsqd's
+/// E_BAD_TOPIC / E_BAD_CHANNEL, so the refusal ran past 1000 bytes. Names
+/// are now echoed capped, as every other refused value is.
+#[test]
+fn a_very_long_bad_nsq_name_is_echoed_capped() {
+    let long = "z".repeat(900);
+    let topic = json!({
+        "nsq": { "nsqd": [{ "name": "nsqd-1" }] },
+        "goroutines": [{ "name": "p", "behavior": { "program": [
+            { "forever": [{ "sleep": "100ms" }, { "publish": { "nsqd": "nsqd-1", "topic": long } }] }
+        ] } }]
+    });
+    let channel = json!({
+        "nsq": { "nsqd": [{ "name": "nsqd-1" }],
+                 "consumers": [{ "name": "c", "topic": "events", "channel": long, "nsqd": ["nsqd-1"] }] }
+    });
+    for (what, v) in [("topic", topic), ("channel", channel)] {
+        let m = problems(&v.to_string());
+        assert!(m.contains(&format!("{what} name \"zzz")), "{m}");
+        assert!(m.contains("(900 bytes)"), "the length is said: {m}");
+        assert!(m.len() < 400, "{} bytes: {m}", m.len());
+    }
+}

@@ -32,7 +32,7 @@
 //! peer id, not in Go's map order.
 
 use crate::nsq::names::{is_ephemeral, is_valid_name};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{echo, SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -267,9 +267,9 @@ impl fmt::Display for LookupdError {
         match self {
             LookupdError::MustIdentify => f.write_str("E_INVALID client must IDENTIFY"),
             LookupdError::AlreadyIdentified => f.write_str("E_INVALID cannot IDENTIFY again"),
-            LookupdError::BadTopic(t) => write!(f, "E_BAD_TOPIC topic name {t:?} is not valid"),
+            LookupdError::BadTopic(t) => write!(f, "E_BAD_TOPIC topic name {} is not valid", echo(t)),
             LookupdError::BadChannel(c) => {
-                write!(f, "E_BAD_CHANNEL channel name {c:?} is not valid")
+                write!(f, "E_BAD_CHANNEL channel name {} is not valid", echo(c))
             }
             LookupdError::UnknownPeer(p) => write!(f, "unknown connection {p}"),
             LookupdError::DuplicatePeer(p) => write!(f, "connection {p} already open"),

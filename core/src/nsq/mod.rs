@@ -30,7 +30,7 @@ pub mod nsqd;
 pub(crate) mod seq_map;
 pub mod spec;
 
-use crate::time::SimDuration;
+use crate::time::{echo, SimDuration};
 use message::{ClientId, MessageId};
 use std::fmt;
 
@@ -155,9 +155,10 @@ impl fmt::Display for NsqError {
             NsqError::NotSubscribed { verb, client } => {
                 write!(f, "{code} cannot {verb} in current state (client {client})")
             }
-            NsqError::BadTopic { name } => write!(f, "{code} topic name {name:?} is not valid"),
+            // Names echoed capped (a 64-character limit is what makes them bad, often).
+            NsqError::BadTopic { name } => write!(f, "{code} topic name {} is not valid", echo(name)),
             NsqError::BadChannel { name } => {
-                write!(f, "{code} channel name {name:?} is not valid")
+                write!(f, "{code} channel name {} is not valid", echo(name))
             }
             NsqError::BadMsgTimeout { ms, max_ms } => {
                 write!(
