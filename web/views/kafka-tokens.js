@@ -8,6 +8,9 @@
 //                    record is in the log), then leader -> each in-sync
 //                    follower a moment later (replication; acks=all waited
 //                    for exactly these)
+//
+// In the narrow (stacked) layout produce and replicate tokens run down the
+// left margin and fetches down the right one, instead of across the cards.
 //   kafka_fetched    leader replica -> the member (or partition consumer)
 //                    whose goroutine took it
 //   kafka_duplicate  the same path in red, marked "D": a record its group had
@@ -52,17 +55,29 @@ export function createKafkaTokens(P) {
       || (k.producers.length === 1 ? k.producers[0] : null);
   }
 
-  /** Where the goroutine `name` that read from `place` is drawn: its group member's row, or its partition consumer's box. */
+  /**
+   * Where the goroutine `name` that read from `place` is drawn: its group
+   * member's row, or its partition consumer's box; its left end (the wide
+   * layout: consumers are a column right of the brokers) or its right end
+   * (the narrow one: everything is stacked, and fetches run down the right
+   * margin).
+   */
   function readerPoint(k, layout, name, place) {
+    const right = !layout.wide;
     for (const g of k.groups) {
       const i = g.members.findIndex((m) => name === m.id || name.startsWith(`${m.id}.`));
       const b = i >= 0 && layout.groupBox.get(g.name);
-      if (b) return [b.x + 8, b.y + HEAD_H + 2 * LINE_H + i * MEMBER_H + MEMBER_H / 2];
+      if (b) return [right ? b.x + b.w - 8 : b.x + 8, b.y + HEAD_H + 2 * LINE_H + i * MEMBER_H + MEMBER_H / 2];
     }
     const c = k.consumers.find((x) => x.topic === place.topic && x.partition === place.partition && (name === x.name || name.startsWith(`${x.name}.`)))
       || k.consumers.find((x) => x.topic === place.topic && x.partition === place.partition);
     const b = c && layout.consBox.get(`${c.name}/${c.topic}/${c.partition}`);
-    return b ? [b.x, b.y + HEAD_H / 2] : null;
+    return b ? [right ? b.x + b.w : b.x, b.y + HEAD_H / 2] : null;
+  }
+
+  /** Where a produced record leaves its producer's card: its right edge beside the brokers, or its bottom-left corner above them (narrow). */
+  function producerPoint(layout, pb) {
+    return layout.wide ? [pb.x + pb.w, pb.y + HEAD_H / 2] : [pb.x + 10, pb.y + pb.h];
   }
 
   function add(events, snap, layout, reducedMotion) {
@@ -87,9 +102,10 @@ export function createKafkaTokens(P) {
           const pb = p && layout.prodBox.get(p.name);
           const to = rowPoint(layout, part.leader, key, 'left');
           if (!pb || !to) break;
-          push({ pts: [[pb.x + pb.w, pb.y + HEAD_H / 2], to], t0: now, t1: now + TOKEN_MS });
+          push({ pts: [producerPoint(layout, pb), to], t0: now, t1: now + TOKEN_MS });
           counts.produce += 1;
-          const from = rowPoint(layout, part.leader, key, 'right');
+          // Wide: brokers side by side, leader's right end to a follower's left. Narrow: down the left margin.
+          const from = rowPoint(layout, part.leader, key, layout.wide ? 'right' : 'left');
           for (const id of part.isr) {
             if (id === part.leader) continue;
             const f = rowPoint(layout, id, key, 'left');
