@@ -28,6 +28,8 @@ export const STATES = {
 
 /** An identifier with dots and no spaces: `fit` keeps its last part. */
 const DOTTED_NAME = /^[A-Za-z_][\w-]*(\.[\w-]+)+$/;
+/** A name ending in "-N" (a partition `payments-0`, an instance `range-4`): `fit` keeps the "-N". */
+const NUMBERED_NAME = /^[A-Za-z_][\w-]*-\d+$/;
 
 export function roleWord(role) {
   return role === 'custom' ? 'program' : String(role);
@@ -328,16 +330,25 @@ export function createPainter(S) {
    * `text` cut to `maxW` px with an ellipsis. A dotted name (`producer.dispatcher`,
    * `workers-1.claim0`) keeps its last part, which is what tells siblings apart:
    * `prod…dispatcher`, not `producer.…` (just `dispat…` when even `…dispatcher`
-   * does not fit); other text keeps its start.
+   * does not fit); a numbered one keeps its number (`paym…-0`, so partitions
+   * stay apart); other text keeps its start.
    */
   function fit(text, font, maxW) {
     if (measure(text, font) <= maxW) return text;
-    const dot = DOTTED_NAME.test(text) ? text.lastIndexOf('.') : -1;
-    if (dot > 0) {
-      const tail = text.slice(dot + 1);
+    // The part kept: after the last dot of a dotted name; a numbered name's "-N".
+    let cut = -1;
+    let tail = '';
+    if (DOTTED_NAME.test(text)) {
+      cut = text.lastIndexOf('.');
+      tail = text.slice(cut + 1);
+    } else if (NUMBERED_NAME.test(text)) {
+      cut = text.lastIndexOf('-');
+      tail = text.slice(cut);
+    }
+    if (cut > 0) {
       if (measure(`…${tail}`, font) <= maxW) {
         let lo = 0;
-        let hi = dot;
+        let hi = cut;
         while (lo < hi) {
           const mid = (lo + hi + 1) >> 1;
           if (measure(`${text.slice(0, mid)}…${tail}`, font) <= maxW) lo = mid; else hi = mid - 1;

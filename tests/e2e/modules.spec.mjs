@@ -466,6 +466,8 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
       plain: P.fit('unbuffered channel', font, w('unbuffer…')),
       number: P.fit('1.25s of 30s', font, w('1.2…')),
       tiny: P.fit('producer.dispatcher', font, w('…dis')),
+      partition: P.fit('payments-0', font, w('paym…-0')),
+      instance: P.fit('range-12', font, w('ra…-12')),
     };
   });
   expect(out.short).toBe('producer.input');
@@ -474,6 +476,9 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
   expect(out.plain).toBe('unbuffer…');
   // Numbers are not names: "1.25s" keeps its start.
   expect(out.number).toBe('1.2…');
+  // A numbered name keeps its number: partitions of one topic stay apart.
+  expect(out.partition).toBe('paym…-0');
+  expect(out.instance).toBe('ra…-12');
   // Too narrow for "…dispatcher": the last part's start.
   expect(out.tiny).toMatch(/^d?i?s?…$|^$/);
 });
