@@ -665,10 +665,17 @@ export function createPainter(S) {
       if (now < t.t0) continue;
       const k = (now - t.t0) / (t.t1 - t.t0);
       const [x, y] = pointAlong(t.pts, k);
+      // A token laid out before the stage changed size can be off it now (a
+      // consumer's card went away and the canvas shrank): it is dropped, not drawn.
+      const r = t.r || 4.5;
+      if (x < r || y < r || x > S.width - r || y > S.height - r) {
+        keep.pop();
+        continue;
+      }
       const want = t.color || '--accent';
       if (want !== style) { style = want; ctx.fillStyle = S.theme[want] || want; }
       ctx.beginPath();
-      ctx.arc(x, y, t.r || 4.5, 0, Math.PI * 2);
+      ctx.arc(x, y, r, 0, Math.PI * 2);
       ctx.fill();
       ctx.stroke();
       if (t.mark && t.mark.length <= 2) {
