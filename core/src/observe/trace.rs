@@ -169,10 +169,11 @@ pub enum EventKind {
     /// A fetch was answered OFFSET_OUT_OF_RANGE (`aux` = offset; `ch` =
     /// partition key).
     KafkaOutOfRange,
-    /// The record a fetcher just took (the [`EventKind::KafkaFetched`]
-    /// before it) had already been read by its group or partition consumer:
-    /// a reprocessed record, counted as a duplicate (`aux` = offset, `ch` =
-    /// partition, `g` = the fetching goroutine).
+    /// The record a fetcher just took (its [`EventKind::KafkaFetched`] comes
+    /// first; the goroutine's own next events may come between) had already
+    /// been read by its group or partition consumer: a reprocessed record,
+    /// counted as a duplicate (`aux` = offset, `ch` = partition, `g` = the
+    /// fetching goroutine).
     KafkaDuplicate,
 }
 
