@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn reassignment_after_one_consumer_leaves() {
         // Test_stickyBalanceStrategy_Plan_ReassignmentAfterOneConsumerLeaves:
-        // 20 topics of i partitions, consumer i subscribes topics 1..=i.
+        // topic01..topic19 with i partitions, consumer i subscribes topics 1..=i.
         let ts: Vec<(String, Vec<i32>)> = (1..20).map(|i| (format!("topic{i:02}"), (0..i).collect())).collect();
         let names: Vec<String> = ts.iter().map(|(t, _)| t.clone()).collect();
         let none = Plan::new();
@@ -291,8 +291,8 @@ mod tests {
 
     #[test]
     fn same_subscriptions() {
-        // Test_stickyBalanceStrategy_Plan_SameSubscriptions: 15 topics of
-        // i partitions, 9 consumers of all; then consumer05 leaves.
+        // Test_stickyBalanceStrategy_Plan_SameSubscriptions: topic01..topic14
+        // with i partitions, consumer01..consumer08 on all; then consumer05 leaves.
         let ts: Vec<(String, Vec<i32>)> = (1..15).map(|i| (format!("topic{i:02}"), (0..i).collect())).collect();
         let all: Vec<&str> = ts.iter().map(|(t, _)| t.as_str()).collect();
         let none = Plan::new();
