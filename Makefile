@@ -15,8 +15,8 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 #   scripts/check-pkg.mjs loads the package in Node after every build, so a
 #   broken package never gets served.
 # opt-level "s" for the wasm build only (native benchmarks and the CLI keep the
-#   release profile's 3): measured on 2026-12-04, the module goes from 2041 KB /
-#   724 KB gzip to 1720 KB / 598 KB, the embed page's first frame from ~500 ms to
+#   release profile's 3): measured on 2026-12-04, the module goes from 1994 KiB /
+#   707 KiB gzip to 1680 KiB / 584 KiB, the embed page's first frame from ~500 ms to
 #   ~420 ms, and the engine in Chromium loses ~3.5 % (reference 7.60 -> 7.33 M
 #   msgs/s); frame times did not move. ("z" halves engine speed: not that.)
 NPM_BIN := $(CURDIR)/node_modules/.bin
