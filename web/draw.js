@@ -650,8 +650,9 @@ export function createPainter(S) {
 
   /**
    * Draws the tokens that are moving at `now` (each `{ pts, t0, t1 }` runs
-   * along its points from t0 to t1, `color` optional, `mark` an optional
-   * one-character badge) and returns those not yet arrived.
+   * along its points from t0 to t1, `color` optional (a theme variable or a
+   * colour), `mark` an optional badge of one or two characters, `r` its
+   * radius, `square` for a square) and returns those not yet arrived.
    */
   function drawTokens(tokens, now) {
     const keep = [];
@@ -675,7 +676,9 @@ export function createPainter(S) {
       const want = t.color || '--accent';
       if (want !== style) { style = want; ctx.fillStyle = S.theme[want] || want; }
       ctx.beginPath();
-      ctx.arc(x, y, r, 0, Math.PI * 2);
+      // A square is a thing handed over (a Kafka partition), a dot a record.
+      if (t.square) ctx.rect(x - r, y - r, 2 * r, 2 * r);
+      else ctx.arc(x, y, r, 0, Math.PI * 2);
       ctx.fill();
       ctx.stroke();
       if (t.mark && t.mark.length <= 2) {

@@ -239,13 +239,11 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
       const next = viewFor(snap);
       if (next !== view) { view.reset(); view = next; }
       // Tokens need a layout: the first frame of a world only lays out.
-      if (events && events.length && view.layout) {
-        view.addTokens(events, snap, now);
-        // The Kafka view's tallies of record tokens, for tests ("produce:3 replicate:6 ...").
-        const counts = view.tokenCounts;
-        if (counts) canvas.dataset.kafkaTokens = Object.entries(counts).map(([kind, n]) => `${kind}:${n}`).join(' ');
-      }
+      if (events && events.length && view.layout) view.addTokens(events, snap, now);
       draw(snap, now);
+      // The Kafka view's tallies of tokens (drawing a snapshot starts some), for tests ("produce:3 replicate:6 ...").
+      const counts = view.tokenCounts;
+      if (counts) canvas.dataset.kafkaTokens = Object.entries(counts).map(([kind, n]) => `${kind}:${n}`).join(' ');
       updateList(snap, now, forceList);
     },
     /**

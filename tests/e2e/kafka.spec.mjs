@@ -367,6 +367,29 @@ test('records move as tokens: produced to the leader, replicated to the ISR, fet
     .toMatch(/workers-\d\.claim\d: events-\d offset \d+ is read again .*a duplicate, reprocessed/);
 });
 
+test('a rebalance hands partitions around: released to the group, then given to the members; a crashed member\'s partitions show unread', async ({ page }) => {
+  await openKafka(page, 'kafka-rebalance');
+  // Generation 1 before 7 s (after the coordinator's initial delay of 3 s): the four partitions go out of the group to two members.
+  await runTo(page, 7_000_000, 2);
+  const first = await tokenCounts(page);
+  expect(first.assign).toBe(4);
+  expect(first.release ?? 0).toBe(0);
+  expect(first.hw).toBeGreaterThan(0); // the high watermark moved up as records were acked
+  // workers-3 starts at 8 s: an eager rebalance takes all four back and gives them out again, over three members.
+  await runTo(page, 12_000_000, 2);
+  const second = await tokenCounts(page);
+  expect(second.release).toBe(4);
+  expect(second.assign).toBe(8);
+  // workers-1 crashes at 20.5 s: its partitions are read by no one until the session timeout (10 s) ends it.
+  await runTo(page, 22_000_000, 4);
+  expect((await tokenCounts(page)).release).toBe(6);
+  const unread = page.locator('#stage-list li', { hasText: 'read by no member now' });
+  await expect(unread).toHaveCount(1);
+  await expect(unread).toHaveText(/group workers: read by no member now: events-\d, events-\d$/);
+  await runTo(page, 34_000_000, 10);
+  await expect(unread).toHaveCount(0);
+});
+
 test('a leader election shows as an L badge on the new leader', async ({ page }) => {
   await openKafka(page, 'kafka-acks1-loss');
   await runTo(page, 8_000_000, 2);

@@ -18,9 +18,24 @@
 //   kafka_election   an "L" badge that stays on the new leader's replica row
 //                    while the election is news
 //
-// createKafkaTokens(P) -> { add(events, snap, layout, reducedMotion), draw(now),
-//   clear(), active(), counts } where counts tallies the tokens started by
-//   kind since the last clear (the stage puts them on the canvas for tests).
+// Two more follow the state from one snapshot to the next rather than an
+// event:
+//   hand-over        a partition whose owner changed: a square in its colour,
+//                    marked with its number, moves from where its chip was to
+//                    where it is now: from a member's row to the group's
+//                    "released" line when a rebalance (or a crash) takes it
+//                    away, from there to the member the new generation gives
+//                    it to (or straight across when both happened between
+//                    two frames); the chip it lands on is drawn hollow until
+//                    it arrives
+//   HW advance       a partition's high watermark moved up: its tick on each
+//                    replica's strip is marked for a moment
+//
+// createKafkaTokens(P) -> { add(events, snap, layout, reducedMotion),
+//   handOver(chips, now, reducedMotion), arriving(key, now),
+//   hwAdvance(k, now), hwMoved(key, now), draw(now), clear(), active(),
+//   counts } where counts tallies the tokens started by kind since the last
+//   clear (the stage puts them on the canvas for tests).
 
 import { partKey, HEAD_H, LINE_H, MEMBER_H, REPLICA_H } from './kafka-layout.js';
 
@@ -28,13 +43,25 @@ const MAX_TOKENS = 80;
 const TOKEN_MS = 650;
 const REPLICATE_DELAY_MS = 300;
 const BADGE_MS = 1500;
+const HANDOVER_MS = 900;
+const HOLD_MS = 400;
+const HW_MS = 450;
 
 export function createKafkaTokens(P) {
   let tokens = [];
   // Election badges apart: a busy producer's tokens must not push them out.
   let badges = [];
+  // Partition hand-overs apart too, and what they need: where each chip was
+  // in the last snapshot ("group|topic-p" -> { x, y, owner }), and until
+  // when the chip a square flies to is drawn hollow.
+  let moves = [];
+  let chipsBefore = null;
+  const landing = new Map();
+  // Each partition's high watermark in the last snapshot, and until when its tick is marked.
+  let hwBefore = null;
+  const hwUntil = new Map();
   let drewLast = false;
-  const counts = { produce: 0, replicate: 0, fetch: 0, duplicate: 0, election: 0 };
+  const counts = { produce: 0, replicate: 0, fetch: 0, duplicate: 0, election: 0, release: 0, assign: 0, hw: 0 };
 
   function push(t) {
     if (tokens.length >= MAX_TOKENS) tokens.shift();
@@ -144,18 +171,105 @@ export function createKafkaTokens(P) {
     }
   }
 
+  function move(t) {
+    if (moves.length >= MAX_TOKENS) moves.shift();
+    moves.push(t);
+  }
+
+  /**
+   * Partition `key`'s square from `a` to `b` (points), in colour `c`. If it
+   * is still on its way somewhere (released a moment ago), it waits there a
+   * little and then goes on, so a rebalance reads as two steps.
+   */
+  function step(key, a, b, c, now) {
+    const busy = landing.get(key) ?? 0;
+    const t0 = busy > now && busy < now + 3 * HANDOVER_MS ? busy + HOLD_MS : now;
+    const look = { color: c.color, square: true, r: 6, mark: c.mark };
+    if (t0 > now) move({ pts: [[a.x, a.y], [a.x, a.y]], t0: busy, t1: t0, ...look });
+    move({ pts: [[a.x, a.y], [b.x, b.y]], t0, t1: t0 + HANDOVER_MS, ...look });
+    landing.set(key, t0 + HANDOVER_MS);
+  }
+
+  /**
+   * Partitions that changed hands since the last snapshot. `chips` maps
+   * "group|topic-p" to where its chip is drawn now: { x, y, group, owner (a
+   * member id, or '' for the group's released line), gen (the group's
+   * generation), color, mark, via (its square on the released line, if
+   * drawn) }.
+   */
+  function handOver(chips, now, reducedMotion) {
+    const before = chipsBefore;
+    chipsBefore = chips;
+    if (!before || reducedMotion) return;
+    for (const [key, c] of chips) {
+      const p = before.get(key);
+      if (!p) continue;
+      if (p.owner && c.owner && p.gen !== c.gen) {
+        // A new generation, and the snapshots in between were not drawn: an
+        // eager rebalance took every partition away and gave it out again
+        // (to the same member or not), so it goes by its released square.
+        const at = c.via;
+        if (at) {
+          step(key, p, at, c, now);
+          counts.release += 1;
+          step(key, at, c, c, now);
+          counts.assign += 1;
+        }
+        continue;
+      }
+      if (p.owner === c.owner) continue;
+      step(key, p, c, c, now);
+      if (c.owner === '') counts.release += 1; else counts.assign += 1;
+    }
+  }
+
+  /** High watermarks that moved up since the last snapshot (`k`: the snapshot's kafka part). */
+  function hwAdvance(k, now) {
+    const before = hwBefore;
+    hwBefore = new Map(k.partitions.map((p) => [partKey(p.topic, p.partition), p.high_watermark]));
+    if (!before) return;
+    for (const [key, hw] of hwBefore) {
+      if (hw > (before.get(key) ?? hw)) {
+        hwUntil.set(key, now + HW_MS);
+        counts.hw += 1;
+      }
+    }
+  }
+
+  function pending(map, now) {
+    for (const [key, t] of map) if (now >= t) map.delete(key);
+    return map.size > 0;
+  }
+
   return {
     add,
+    handOver,
+    /** Whether a square is still flying to the chip "group|topic-p". */
+    arriving: (key, now) => (landing.get(key) ?? 0) > now,
+    /** Whether squares of `group`'s partitions are on their way. */
+    busy(group, now) {
+      for (const [key, t] of landing) if (t > now && key.startsWith(`${group}|`)) return true;
+      return false;
+    },
+    hwAdvance,
+    /** Whether partition `key`'s high watermark moved up a moment ago. */
+    hwMoved: (key, now) => (hwUntil.get(key) ?? 0) > now,
     draw(now) {
-      drewLast = tokens.length + badges.length > 0;
+      drewLast = tokens.length + badges.length + moves.length > 0 || pending(landing, now) || pending(hwUntil, now);
       tokens = P.drawTokens(tokens, now);
       badges = P.drawTokens(badges, now);
+      moves = P.drawTokens(moves, now);
     },
-    /** Tokens to move, or a last frame that still shows some. */
-    active() { return tokens.length + badges.length > 0 || drewLast; },
+    /** Tokens to move, marks to take off, or a last frame that still shows some. */
+    active() { return tokens.length + badges.length + moves.length > 0 || landing.size > 0 || hwUntil.size > 0 || drewLast; },
     clear() {
       tokens = [];
       badges = [];
+      moves = [];
+      chipsBefore = null;
+      hwBefore = null;
+      landing.clear();
+      hwUntil.clear();
       for (const key of Object.keys(counts)) counts[key] = 0;
     },
     counts,

@@ -21,6 +21,15 @@
 // - a group member: its partitions as colour chips with their names; an
 //   idle member (no partition) is dashed and says "idle"; a down member is
 //   hatched with a cross.
+// - a group's partitions no member reads: squares with their numbers on the
+//   group's second line: "not assigned yet:" before the first generation,
+//   "released:" while the group rebalances (eager: every member gave up
+//   everything), "unread:" in red otherwise (their owner is down and the
+//   coordinator does not know yet). A partition changing hands moves there,
+//   waits a moment and goes on to its new owner as a square
+//   (views/kafka-tokens.js); the chip it lands on is hollow until it
+//   arrives.
+// - a high watermark that just moved up: a triangle over its tick.
 // - records as tokens (views/kafka-tokens.js): produce to the leader,
 //   replicate to the followers, fetch by a member; a duplicate in red with
 //   "D"; an "L" badge on a newly elected leader.
@@ -69,6 +78,8 @@ export function createKafkaView(S, P) {
   let goBand = false;
   let clusterH = 0;
   let colors = new Map();
+  let lastSnap = null;
+  let lastK = null;
 
   /** The Go parts drawn below the cluster: all but the group members' ConsumeClaim goroutines. */
   let goCache = { snap: null, out: null };
@@ -98,9 +109,20 @@ export function createKafkaView(S, P) {
     ctx.fill();
   }
 
+  /** A chip's outline: where a partition handed over is about to land. */
+  function hollowChip(x, y, color) {
+    ctx.beginPath();
+    ctx.rect(x + 0.5, y - 4.5, 9, 9);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([2, 2]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
   // --- brokers ------------------------------------------------------------------
 
-  function drawStrip(x, y, w, h, part, leo, outOfIsr) {
+  function drawStrip(x, y, w, h, part, leo, outOfIsr, hwMoved) {
     const max = Math.max(1, part.log_end, ...part.replica_leo);
     const sx = (o) => x + (w * Math.max(0, Math.min(o, max))) / max;
     ctx.beginPath();
@@ -145,7 +167,7 @@ export function createKafkaView(S, P) {
     if (outOfIsr) ctx.setLineDash([3, 2]);
     ctx.stroke();
     ctx.setLineDash([]);
-    // The HW tick.
+    // The HW tick; a moment after it moved up, a triangle above it (the HW advanced).
     const t = sx(part.high_watermark);
     ctx.beginPath();
     ctx.moveTo(t, y - 3);
@@ -153,9 +175,18 @@ export function createKafkaView(S, P) {
     ctx.strokeStyle = S.theme['--fg'];
     ctx.lineWidth = 1.5;
     ctx.stroke();
+    if (hwMoved) {
+      ctx.beginPath();
+      ctx.moveTo(t - 4, y - 8);
+      ctx.lineTo(t + 4, y - 8);
+      ctx.lineTo(t, y - 3);
+      ctx.closePath();
+      ctx.fillStyle = S.theme['--accent'];
+      ctx.fill();
+    }
   }
 
-  function drawBroker(b, k) {
+  function drawBroker(b, k, now) {
     const box = layout.brokerBox.get(b.id);
     if (!box) return;
     const down = !b.up;
@@ -191,7 +222,7 @@ export function createKafkaView(S, P) {
       const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14));
       text(roleText, rx + rw, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
       ctx.textAlign = 'left';
-      drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR');
+      drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
       const nums = narrow ? `${part.log_start ? `start ${part.log_start} · ` : ''}HW ${part.high_watermark} · LEO ${leo}` : `start ${part.log_start} · HW ${part.high_watermark} · LEO ${leo}`;
       text(nums, rx, r.y + 36, TINY, '--muted', rw);
     }
@@ -224,10 +255,89 @@ export function createKafkaView(S, P) {
 
   // --- consumers ----------------------------------------------------------------
 
-  function drawGroup(g) {
+  /** Where a member's row is drawn: the `i`-th of group box `b`. */
+  function memberBox(b, i) {
+    return { x: b.x + 8, y: b.y + HEAD_H + 2 * LINE_H + i * MEMBER_H + 2, w: b.w - 16, h: MEMBER_H - 6 };
+  }
+
+  /**
+   * Where group `g`'s partition chips go in box `b`: each member's on its
+   * row (as many as fit), the partitions nobody reads on the released line.
+   * [{ key, owner (member id, '' = released), x, y (the chip's left end and
+   * middle), w }].
+   */
+  function chipsOf(g, b) {
+    const out = [];
+    g.members.forEach((m, i) => {
+      const mb = memberBox(b, i);
+      let px = mb.x + 8;
+      for (const key of m.partitions) {
+        const w = Math.min(measure(key, TINY) + 18, mb.x + mb.w - 6 - px);
+        if (w < 16) break;
+        out.push({ key, owner: m.id, x: px, y: mb.y + 22, w });
+        px += w + 4;
+      }
+    });
+    const slots = poolSlots(g, b);
+    for (const key of unread(g)) {
+      const at = slots.get(key);
+      if (at) out.push({ key, owner: '', x: at.x, y: at.y, w: 12, slot: at });
+    }
+    for (const c of out) c.slot = slots.get(c.key);
+    return out;
+  }
+
+  /**
+   * Where each partition of `g` sits on the released line, in the panel's
+   * order (one square each, the same place whoever had it; as many as fit
+   * in two thirds of the line): key -> { x, y } (the square's left end and
+   * middle).
+   */
+  function poolSlots(g, b) {
+    const slots = new Map();
+    let px = b.x + 10;
+    for (const r of g.rows || []) {
+      if (px + 14 > b.x + b.w * 0.66) break;
+      slots.set(partKey(r.topic, r.partition), { x: px, y: b.y + HEAD_H + 4 + LINE_H });
+      px += 16;
+    }
+    return slots;
+  }
+
+  /** A released partition: a square in its colour with its number. */
+  function poolChip(c, group, now) {
+    const color = colors.get(c.key) || '#888';
+    if (tokens.arriving(`${group}|${c.key}`, now)) { hollowChip(c.x + 1, c.y, color); return; }
+    ctx.fillStyle = color;
+    ctx.fillRect(c.x, c.y - 6, 12, 12);
+    ctx.font = '700 8px system-ui, sans-serif';
+    ctx.fillStyle = '#fff';
+    ctx.textAlign = 'center';
+    ctx.fillText(partNumber(c.key), c.x + 6, c.y + 0.5);
+    ctx.textAlign = 'left';
+  }
+
+  /** The chips of every group, where they are in this snapshot (for the hand-over squares). */
+  function allChips() {
+    const out = new Map();
+    for (const g of lastK.groups) {
+      const b = layout.groupBox.get(g.name);
+      if (!b) continue;
+      for (const c of chipsOf(g, b)) {
+        const n = partNumber(c.key);
+        out.set(`${g.name}|${c.key}`, {
+          x: c.x + (c.owner ? 5 : 6), y: c.y, group: g.name, owner: c.owner, gen: g.generation, color: colors.get(c.key) || '#888', mark: n.length <= 2 ? n : '',
+          via: c.slot ? { x: c.slot.x + 6, y: c.slot.y } : null,
+        });
+      }
+    }
+    return out;
+  }
+
+  function drawGroup(g, now) {
     const b = layout.groupBox.get(g.name);
     if (!b) return;
-    const rebalancing = /rebalanc|join|sync|prepar|complet/i.test(g.state) && !/stable/i.test(g.state);
+    const rebalancing = isRebalancing(g);
     drawBox(b, { dashed: rebalancing });
     ctx.textBaseline = 'middle';
     // Name and state in the header; generation and rebalances, then assignor and coordinator.
@@ -235,10 +345,31 @@ export function createKafkaView(S, P) {
     const x = b.x + 14 + Math.min(measure(`group ${g.name}`, TITLE), b.w * 0.6);
     text(g.state, x, b.y + 13, SMALL, rebalancing ? '--st-send' : '--muted', b.x + b.w - 8 - x);
     text(`generation ${g.generation} · rebalances ${g.rebalances}`, b.x + 10, b.y + HEAD_H + 4, TINY, rebalancing ? '--st-send' : '--fg', b.w - 20);
-    text(`assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
+    const chips = chipsOf(g, b);
+    const nUnread = unread(g).length;
+    if (nUnread || tokens.busy(g.name, now)) {
+      // Partitions nobody reads now (released by a rebalance, not assigned
+      // yet, or their owner is down), or on their way through: a square
+      // each in its place, then what they are, then the assignor.
+      const y0 = b.y + HEAD_H + 4 + LINE_H;
+      const slots = poolSlots(g, b);
+      for (const at of slots.values()) {
+        ctx.strokeStyle = S.theme['--line'];
+        ctx.lineWidth = 1;
+        ctx.strokeRect(at.x + 0.5, at.y - 5.5, 11, 11);
+      }
+      for (const c of chips) if (c.owner === '') poolChip(c, g.name, now);
+      const word = poolWord(g, rebalancing, nUnread);
+      let x = b.x + 10 + 16 * slots.size + (slots.size ? 2 : 0);
+      text(word, x, y0, TINY, !g.generation ? '--muted' : word === 'unread' ? '--danger' : '--st-send', b.x + b.w - 8 - x);
+      x += measure(word, TINY) + 4;
+      text(`· assignor ${g.assignor}`, x, y0, TINY, '--muted', b.x + b.w - 8 - x);
+    } else {
+      text(`assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
+    }
     let y = b.y + HEAD_H + 2 * LINE_H;
-    for (const m of g.members) {
-      const mb = { x: b.x + 8, y: y + 2, w: b.w - 16, h: MEMBER_H - 6 };
+    for (const [i, m] of g.members.entries()) {
+      const mb = memberBox(b, i);
       const idle = isIdle(m);
       const down = m.state === 'down';
       roundRect(mb.x, mb.y, mb.w, mb.h, 5);
@@ -258,14 +389,12 @@ export function createKafkaView(S, P) {
       mx += Math.min(measure(name, BOLD), mb.w * 0.45) + 6;
       const word = idle ? 'idle: no partition' : memberWord(m);
       text(`${word} · consumed ${m.consumed}`, mx, mb.y + 9, TINY, down ? '--danger' : idle ? '--muted' : '--muted', mb.x + mb.w - 6 - mx);
-      // Partitions owned: chips with names.
-      let px = mb.x + 8;
-      for (const key of m.partitions) {
-        const w = Math.min(measure(key, TINY) + 18, mb.x + mb.w - 6 - px);
-        if (w < 16) break;
-        chip(px, mb.y + 22, colors.get(key) || '#888');
-        text(key, px + 13, mb.y + 22, TINY, '--fg', w - 16);
-        px += w + 4;
+      // Partitions owned: chips with names (hollow while the square handing one over is on its way).
+      for (const c of chips) {
+        if (c.owner !== m.id) continue;
+        if (tokens.arriving(`${g.name}|${c.key}`, now)) hollowChip(c.x, c.y, colors.get(c.key) || '#888');
+        else chip(c.x, c.y, colors.get(c.key) || '#888');
+        text(c.key, c.x + 13, c.y, TINY, '--fg', c.w - 16);
       }
       if (!m.partitions.length && !down) text(idle ? 'more members than partitions' : 'no partition now', mb.x + 8, mb.y + 22, TINY, '--muted', mb.w - 16);
       y += MEMBER_H;
@@ -312,7 +441,10 @@ export function createKafkaView(S, P) {
       }
     }
     for (const g of k.groups) {
-      if (inBox(layout.groupBox.get(g.name), x, y)) return [groupText(g), ...g.members.map(memberText)];
+      if (inBox(layout.groupBox.get(g.name), x, y)) {
+        const pool = unread(g);
+        return [groupText(g), ...(pool.length ? [`${poolWord(g, isRebalancing(g), pool.length)}: ${pool.join(', ')}`] : []), ...g.members.map(memberText)];
+      }
     }
     for (const c of k.consumers) {
       if (inBox(layout.consBox.get(`${c.name}/${c.topic}/${c.partition}`), x, y)) return [consumerText(c)];
@@ -345,6 +477,8 @@ export function createKafkaView(S, P) {
     }
     for (const g of k.groups) {
       out.push({ key: `g:${g.name}`, text: groupText(g) });
+      const pool = unread(g);
+      if (pool.length) out.push({ key: `u:${g.name}`, text: `group ${g.name}: ${isRebalancing(g) ? 'released by the rebalance, waiting for the next assignment' : 'read by no member now'}: ${pool.join(', ')}` });
       for (const m of g.members) out.push({ key: `m:${g.name}/${m.id}`, text: `group ${g.name} member ${memberText(m)}` });
     }
     for (const c of k.consumers) out.push({ key: `c:${c.name}/${c.topic}/${c.partition}`, text: consumerText(c) });
@@ -402,9 +536,16 @@ export function createKafkaView(S, P) {
         const y = layout.wide ? goH + 14 : Math.min(...[...layout.groupBox.values(), ...layout.consBox.values()].map((b) => b.y)) - 10;
         text('consumers', c.cx, y, TINY, '--muted');
       }
-      for (const b of k.brokers) drawBroker(b, k);
+      if (snap !== lastSnap) {
+        // What changed since the last snapshot: partitions handed over, high watermarks moved up.
+        lastSnap = snap;
+        lastK = k;
+        tokens.handOver(allChips(), now, S.reducedMotion);
+        tokens.hwAdvance(k, now);
+      }
+      for (const b of k.brokers) drawBroker(b, k, now);
       for (const p of k.producers) drawProducer(p, snap);
-      for (const g of k.groups) drawGroup(g);
+      for (const g of k.groups) drawGroup(g, now);
       for (const cn of k.consumers) drawConsumer(cn);
       tokens.draw(now);
     },
@@ -425,11 +566,34 @@ export function createKafkaView(S, P) {
     reset() {
       layout = null;
       layoutKey = '';
+      lastSnap = null;
       tokens.clear();
       goView.reset();
     },
     clearTokens() { tokens.clear(); goView.clearTokens(); },
   };
+}
+
+/** Whether group `g` is between generations (the coordinator's state). */
+export function isRebalancing(g) {
+  return /rebalanc|join|sync|prepar|complet/i.test(g.state) && !/stable/i.test(g.state);
+}
+
+/** The partitions of `g`'s topics no member reads now ("topic-p", in the panel's order). */
+export function unread(g) {
+  const owned = new Set(g.members.flatMap((m) => m.partitions));
+  return (g.rows || []).map((r) => partKey(r.topic, r.partition)).filter((key) => !owned.has(key));
+}
+
+/** What the partitions no member reads are called: not assigned yet (before the first generation), released (by a rebalance, or on their way through to a new owner), or unread (their owner is down and the coordinator does not know yet). */
+export function poolWord(g, rebalancing, nUnread) {
+  if (!g.generation) return 'not assigned yet';
+  return rebalancing || !nUnread ? 'released' : 'unread';
+}
+
+/** "events-12" -> "12". */
+export function partNumber(key) {
+  return key.slice(key.lastIndexOf('-') + 1);
 }
 
 /** sarama's RequiredAcks in Kafka's words. */
