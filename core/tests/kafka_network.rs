@@ -1,8 +1,9 @@
 //! Kafka live commands on the network and the group strategy (issue 14):
 //! `kafka_cut_link`, `kafka_heal_link`, `kafka_assignor`.
 //!
-//! - A follower cut from its leader stays in the ISR (acks=all stalls)
-//!   until `replica.lag.time.max.ms`, then leaves it (acks=all goes on
+//! - A follower cut from its leader stays in the ISR (acks=all stalls,
+//!   and the sender blocked in SendMessage names it as the replica it
+//!   waits for) until `replica.lag.time.max.ms`, then leaves it (acks=all goes on
 //!   with `min.insync.replicas` 2), and rejoins once healed.
 //! - A member cut from its coordinator is removed after the session
 //!   timeout (a rebalance hands its partitions to the others) and joins
@@ -95,6 +96,12 @@ fn a_follower_cut_from_its_leader_stalls_acks_all_then_leaves_the_isr_and_rejoin
     let s = w.snapshot();
     assert!(kafka(&s).partitions[0].isr.contains(&follower), "{:?}", kafka(&s).partitions[0]);
     assert!(acked(&w, "p") <= at_cut + 1, "acks=all stalled: {} then {}", at_cut, acked(&w, "p"));
+    // The sender blocked in SendMessage says which replica it waits for: the cut follower, not the one in step.
+    let sender = s.goroutines.iter().find(|g| g.name == "sender").expect("sender");
+    let waits = &sender.state_text;
+    assert!(waits.contains("acks=all") && waits.contains(&format!("is on {l}, not yet on {f}")), "{waits}");
+    let other = p.replicas.iter().find(|&&b| b != leader && b != follower).expect("a third replica");
+    assert!(!waits.contains(&format!("broker-{other}")), "the follower in step is not waited for: {waits}");
     // Then the leader drops it; two in sync are enough (min.insync 2).
     w.run_until(ms(9_000));
     let s = w.snapshot();

@@ -61,6 +61,9 @@ test('a follower cut from its leader stalls acks=all while it is in the ISR; hea
   const led = await ledWith(page, 'broker-1', 'broker-2');
   expect(led.length).toBeGreaterThan(0);
   for (const p of led) expect(p.Isr.split(', ')).toContain('broker-2');
+  // The producer stuck in SendMessage says which replica it waits for: the one cut off (not broker-3).
+  const waits = page.locator('#stage-list li', { hasText: /acks=all.*is on broker-1, not yet on broker-2$/ });
+  await expect(waits.first()).toBeAttached();
   await page.screenshot({ path: `${RESULTS_DIR}kafka-network.png` });
   // A second cut of the same pair is refused next to the control, in the engine's words.
   await a.selectOption('broker-1');

@@ -384,8 +384,25 @@ export interface KafkaView {
   unclean_leader_election: boolean;
   /** Network cuts in place: pairs of process names (broker-N, a producer, a partition consumer, a group member). */
   cuts: [string, string][];
+  /** acks=all produces waiting at their leaders for the high watermark: what a blocked sender waits for. */
+  ack_waits: KafkaAckWait[];
   /** Where the model simplifies Kafka and sarama, in words. */
   simplifications: string[];
+}
+
+/** An acks=all produce waiting at its leader for the high watermark. */
+export interface KafkaAckWait {
+  /** The goroutine blocked in SendMessage (or sarama's producer goroutine). */
+  goroutine: number;
+  /** The producer (of the scenario's kafka section) it produces with. */
+  producer: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The leader's broker id: it has the record. */
+  leader: number;
+  /** The in-sync followers whose log does not reach the record yet (empty: the HW is about to pass it). */
+  missing: number[];
 }
 
 export interface KafkaBrokerView {

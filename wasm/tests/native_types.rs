@@ -103,6 +103,7 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("KafkaView", "consumers") => "KafkaConsumerView",
         ("KafkaView", "groups") => "KafkaGroupView",
         ("KafkaView", "guarantees") => "KafkaCounts",
+        ("KafkaView", "ack_waits") => "KafkaAckWait",
         ("KafkaGroupView", "members") => "KafkaMemberView",
         ("KafkaGroupView", "rows") => "KafkaGroupRow",
         _ => return None,
@@ -181,6 +182,19 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
     for s in nsq.series().samples().take(3) {
         c.check("Sample", &serde_json::to_value(s).expect("json"));
     }
+    // A sender waiting for acks=all, caught while its leader holds the record.
+    let mut w = run("kafka-acks-all", 1);
+    let mut t = 1_000_000;
+    loop {
+        let s = w.snapshot();
+        if s.kafka.as_ref().is_some_and(|k| !k.ack_waits.is_empty()) {
+            c.check("Snapshot", &serde_json::to_value(s).expect("json"));
+            break;
+        }
+        t += 500;
+        assert!(t < 10_000_000, "no acks=all wait caught in kafka-acks-all");
+        w.run_until(SimTime::from_micros(t));
+    }
     // A hand-built row with a loss (the runs above lose nothing).
     let book = ChannelGuarantees {
         topic: "events".into(),
@@ -207,7 +221,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "KafkaEventPlace", "NsqChannelSample",
         "NsqMessageRef", "NsqMessageLife", "NsqCopyLife", "KafkaView", "KafkaBrokerView", "KafkaPartitionView",
         "KafkaProducerView", "KafkaConsumerView", "KafkaGroupView", "KafkaMemberView", "KafkaGroupRow", "KafkaCounts",
-        "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample",
+        "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample", "KafkaAckWait",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");

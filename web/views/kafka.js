@@ -230,10 +230,28 @@ export function createKafkaView(S, P) {
 
   // --- producers ----------------------------------------------------------------
 
+  /** The goroutine of producer `p` blocked on the network, if any. */
+  function waiter(p, snap) {
+    return snap.goroutines.find((q) => q.state === 'blocked_net' && (q.name.startsWith(`${p.name}.`) || q.name === p.name || (q.state_text || '').includes(p.name)));
+  }
+
   /** What a producer's goroutines wait for on the network (a blocked_net state text), if any. */
   function waiting(p, snap) {
-    const g = snap.goroutines.find((q) => q.state === 'blocked_net' && (q.name.startsWith(`${p.name}.`) || q.name === p.name || (q.state_text || '').includes(p.name)));
+    const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
+    const g = w ? snap.goroutines.find((q) => q.id === w.goroutine) : waiter(p, snap);
     return g ? g.state_text : '';
+  }
+
+  /**
+   * The card's short line for it: which in-sync replicas an acks=all
+   * record waits for ("waits for broker-3 · events-0@41"), else the state
+   * text.
+   */
+  function waitingShort(p, snap) {
+    const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
+    if (!w) return waiting(p, snap);
+    const at = `${partKey(w.topic, w.partition)}@${w.offset}`;
+    return w.missing.length ? `waits for ${w.missing.map((b) => `broker-${b}`).join(', ')} · ${at}` : `HW about to pass ${at}`;
   }
 
   function drawProducer(p, snap) {
@@ -246,7 +264,7 @@ export function createKafkaView(S, P) {
     text(`${p.kind} producer · acks ${acksWord(p.acks)}`, b.x + 10, b.y + HEAD_H + 6, TINY, '--muted', b.w - 20);
     // "failed 0" is left out (the producers table has it): the line fits a narrow column.
     text(`sent ${p.sent} · acked ${p.acked}${p.failed ? ` · failed ${p.failed}` : ''}`, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
-    const w = waiting(p, snap);
+    const w = waitingShort(p, snap);
     if (w) {
       drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);
       text(w, b.x + 22, b.y + HEAD_H + 6 + 2 * LINE_H, TINY, '--st-send', b.w - 30);

@@ -60,8 +60,16 @@ impl World {
 
     /// Everything the page draws, bounded in size.
     pub fn snapshot(&self) -> Snapshot {
-        let goroutines: Vec<GoroutineView> =
+        let mut goroutines: Vec<GoroutineView> =
             (0..self.go.gs.len() as u32).filter(|&g| self.go.gs[g as usize].state != GState::Removed).map(|g| self.go.goroutine_view(&self.kit, g)).collect();
+        let kafka = self.kafka.as_deref().map(|k| k.view());
+        // A goroutine waiting for an acks=all answer says which replicas do not have its record yet.
+        for w in kafka.iter().flat_map(|k| &k.ack_waits) {
+            if let Some(gv) = goroutines.iter_mut().find(|gv| gv.id == w.goroutine && gv.state == GState::BlockedNet) {
+                gv.state_text.push_str("; ");
+                gv.state_text.push_str(&w.text());
+            }
+        }
         let channels = self.go.channel_views(&self.kit);
         let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;
         // Every message is, at any moment, exactly one of: processed,
@@ -119,7 +127,7 @@ impl World {
                 })
                 .collect(),
             nsq: self.nsq_view(),
-            kafka: self.kafka.as_deref().map(|k| k.view()),
+            kafka,
         }
     }
 

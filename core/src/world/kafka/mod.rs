@@ -171,8 +171,8 @@ fn client(g: GoId) -> u32 {
 /// A produce waiting for acks=all at its leader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PendingAck {
-    g: GoId,
-    offset: u64,
+    pub(crate) g: GoId,
+    pub(crate) offset: u64,
     deadline: SimTime,
 }
 
@@ -234,7 +234,7 @@ impl PartState {
         }
     }
 
-    fn slot(&self, b: BrokerId) -> Option<usize> {
+    pub(crate) fn slot(&self, b: BrokerId) -> Option<usize> {
         self.replicas.iter().position(|r| *r == b)
     }
     pub(crate) fn leader_log(&self) -> Option<&Log> {

@@ -114,6 +114,35 @@ pub struct KafkaGroupView {
     pub rows: Vec<KafkaGroupRow>,
 }
 
+/// An acks=all produce waiting at its leader for the high watermark.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaAckWait {
+    /// The goroutine blocked in `SendMessage` (or sarama's producer goroutine).
+    pub goroutine: u32,
+    /// The producer (of the scenario's `kafka` section) it produces with.
+    pub producer: String,
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    pub leader: u32,
+    /// The in-sync followers whose log does not reach the record yet (empty:
+    /// the high watermark is about to pass it).
+    pub missing: Vec<u32>,
+}
+
+impl KafkaAckWait {
+    /// "events-1 offset 41 is on broker-1, not yet on broker-3".
+    pub fn text(&self) -> String {
+        let name = crate::kafka::spec::KafkaSpec::broker_name;
+        if self.missing.is_empty() {
+            format!("{}-{} offset {} is on every in-sync replica; the high watermark is about to pass it", self.topic, self.partition, self.offset)
+        } else {
+            let missing: Vec<String> = self.missing.iter().map(|&b| name(b)).collect();
+            format!("{}-{} offset {} is on {}, not yet on {}", self.topic, self.partition, self.offset, name(self.leader), missing.join(", "))
+        }
+    }
+}
+
 /// The Kafka part of a snapshot and a summary.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaView {
@@ -127,6 +156,8 @@ pub struct KafkaView {
     /// Network cuts in place: pairs of process names (`broker-N`, a
     /// producer, a partition consumer, a group member).
     pub cuts: Vec<[String; 2]>,
+    /// acks=all produces waiting at their leaders (what a blocked sender waits for).
+    pub ack_waits: Vec<KafkaAckWait>,
     /// Where the model simplifies Kafka and sarama.
     pub simplifications: Vec<&'static str>,
 }
@@ -219,8 +250,32 @@ impl KafkaWorld {
             guarantees: self.book.counts(),
             unclean_leader_election: self.spec.unclean_leader_election,
             cuts: self.cut_names(),
+            ack_waits: self.ack_waits(),
             simplifications: SIMPLIFICATIONS.to_vec(),
         }
+    }
+
+    /// The acks=all produces waiting at their leaders: the leader has the
+    /// record, the high watermark has not reached it (oldest first per
+    /// partition).
+    fn ack_waits(&self) -> Vec<KafkaAckWait> {
+        let mut out = Vec::new();
+        for ps in self.keys_in_order().map(|key| &self.parts[key as usize]) {
+            let Some(leader) = ps.repl.leader() else { continue };
+            for a in &ps.pending {
+                let producer = self.in_flight.get(&a.g).and_then(|f| self.spec.producers.get(usize::from(f.producer)));
+                out.push(KafkaAckWait {
+                    goroutine: a.g,
+                    producer: producer.map_or_else(String::new, |p| p.name.clone()),
+                    topic: self.spec.topics[usize::from(ps.topic)].name.clone(),
+                    partition: ps.index,
+                    offset: a.offset,
+                    leader,
+                    missing: ps.repl.isr().filter(|&b| b != leader && ps.slot(b).is_some_and(|i| ps.logs[i].leo() <= a.offset)).collect(),
+                });
+            }
+        }
+        out
     }
 
     /// The Kafka rows of a time-series sample (see the module doc), and
