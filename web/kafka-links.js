@@ -31,7 +31,7 @@ export function createKafkaLinks(container, { onCommand }) {
   const list = el('div', { class: 'kafka-cuts', 'aria-label': 'Network cuts in place', role: 'list' });
   container.replaceChildren(
     el('h3', { text: 'Kafka network' }),
-    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing until it hears so (a zombie).' }),
+    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing until it hears so (a zombie); a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails.' }),
     el('div', { class: 'ctl-row nsq-row', 'data-kafka-cut-row': '' },
       el('label', { class: 'field', for: a.id, text: 'Cut ' }, a),
       el('label', { class: 'field', for: b.id, text: 'from ' }, b),

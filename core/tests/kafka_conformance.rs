@@ -468,7 +468,10 @@ fn plan(assignor: &str, members: u32, topics: &[(&str, u32)]) -> BTreeMap<String
     out
 }
 
-fn expect(e: &[(&str, &[(&str, &[u32])])]) -> BTreeMap<String, BTreeMap<String, Vec<u32>>> {
+/// A plan as sarama's tests write it: member -> [(topic, partitions)].
+type PlanTable<'a> = [(&'a str, &'a [(&'a str, &'a [u32])])];
+
+fn expect(e: &PlanTable<'_>) -> BTreeMap<String, BTreeMap<String, Vec<u32>>> {
     e.iter().map(|(m, ts)| (m.to_string(), ts.iter().map(|(t, ps)| (t.to_string(), ps.to_vec())).collect())).collect()
 }
 

@@ -8,7 +8,10 @@
 //! - A member cut from its coordinator is removed after the session
 //!   timeout (a rebalance hands its partitions to the others) and joins
 //!   again once healed.
-//! - A producer cut from its leader waits; healed, it goes on.
+//! - A producer cut from its leader waits; healed, it goes on. Cut for
+//!   longer than sarama's `Net.ReadTimeout` (30 s), its request times out,
+//!   is retried 3 times 30.1 s apart and then fails; what was held on the
+//!   closed connections never arrives after the heal.
 //! - A cut outlives a crash and restart of one side.
 //! - Refused commands change nothing; the view lists the cuts by name.
 //! - Switching the assignor applies at the next rebalance; after a leave
@@ -19,6 +22,7 @@
 use queuelab::command::{Command, KafkaMemberAction};
 use queuelab::kafka::spec::AssignorSpec;
 use queuelab::observe::snapshot::Snapshot;
+use queuelab::observe::trace::EventKind;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
 use queuelab::time::{SimDuration, SimTime};
@@ -170,6 +174,85 @@ fn a_producer_cut_from_its_leader_waits_and_goes_on_when_healed() {
     apply(&mut w, &heal("p", &l));
     w.run_until(ms(6_000));
     assert!(acked(&w, "p") > at_cut + 10, "healed: {at_cut} then {}", acked(&w, "p"));
+}
+
+/// Runs `w` to `until` ms a second at a time (the trace keeps only the
+/// newest events) and returns the events of `kinds` on the way: (kind,
+/// time, text).
+fn run_collecting(w: &mut World, until: u64, kinds: &[EventKind]) -> Vec<(EventKind, u64, String)> {
+    let mut out = Vec::new();
+    let mut from = w.snapshot().events_total;
+    let mut t = w.now().as_micros() / 1000;
+    while t < until {
+        t = (t + 1000).min(until);
+        w.run_until(ms(t));
+        for e in w.events_since(from, 1_000_000) {
+            from = e.seq + 1;
+            if kinds.contains(&e.kind) {
+                out.push((e.kind, e.t_us, e.text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_producer_cut_for_longer_than_net_read_timeout_retries_every_30s_then_fails_and_goes_on() {
+    // sarama: Net.ReadTimeout 30 s, Retry.Max 3, Retry.Backoff 100 ms.
+    let mut w = world(&cluster(0, 1));
+    w.run_until(ms(1_000));
+    let leader = kafka(&w.snapshot()).partitions[0].leader.expect("a leader");
+    let l = format!("broker-{leader}");
+    apply(&mut w, &cut("p", &l));
+    let at_cut = acked(&w, "p");
+    let cut_at = 1_000_000;
+    let kinds = [EventKind::KafkaReadTimeout, EventKind::KafkaSendFailed];
+    let seen = run_collecting(&mut w, 29_000, &kinds);
+    assert!(seen.is_empty(), "no timeout before 30 s: {seen:?}");
+    // The sender's request (written within 100 ms of the cut, before or
+    // after it) times out 30 s after it was written, then each retry 30 s
+    // after its own write, 100 ms after the timeout before.
+    let seen = run_collecting(&mut w, 125_000, &kinds);
+    let t: Vec<_> = seen.iter().filter(|e| e.0 == EventKind::KafkaReadTimeout).map(|e| (e.1, e.2.clone())).collect();
+    assert_eq!(t.len(), 4, "{t:#?}");
+    assert!(t[0].0 >= cut_at + 29_900_000 && t[0].0 <= cut_at + 30_100_000, "{t:?}");
+    for i in 1..4 {
+        assert_eq!(t[i].0 - t[i - 1].0, 30_100_000, "{t:?}");
+    }
+    assert!(t[0].1.contains(&format!("no answer from {l} for events-0 within Net.ReadTimeout (30s)")) && t[0].1.contains("retry 1 of 3"), "{}", t[0].1);
+    assert!(t[3].1.ends_with("it gives up: producing fails"), "{}", t[3].1);
+    let failed: Vec<_> = seen.iter().filter(|e| e.0 == EventKind::KafkaSendFailed).collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(failed[0].2.contains("i/o timeout"), "{}", failed[0].2);
+    let s = w.snapshot();
+    let p = kafka(&s).producers.iter().find(|p| p.name == "p").expect("p");
+    assert_eq!((p.acked, p.failed), (at_cut, 1), "{p:?}");
+    // The sender went on with its next record, which waits in turn.
+    let sender = s.goroutines.iter().find(|g| g.name == "sender").expect("sender");
+    assert!(sender.state_text.contains(&format!("waiting for {l}'s ack")), "{}", sender.state_text);
+    // Healed: what was held on the closed connections never arrives (no
+    // second copy of anything in the log); producing goes on.
+    apply(&mut w, &heal("p", &l));
+    w.run_until(ms(130_000));
+    let s = w.snapshot();
+    let p = kafka(&s).producers.iter().find(|p| p.name == "p").expect("p");
+    assert!(p.acked > at_cut + 20, "{p:?}");
+    let part = &kafka(&s).partitions[0];
+    assert_eq!(part.log_end, p.acked + 1, "one copy of each acked record, and the one in flight: {part:?} {p:?}");
+}
+
+#[test]
+fn a_cut_healed_within_net_read_timeout_costs_no_retry() {
+    let mut w = world(&cluster(0, 1));
+    w.run_until(ms(1_000));
+    let l = format!("broker-{}", kafka(&w.snapshot()).partitions[0].leader.expect("a leader"));
+    apply(&mut w, &cut("p", &l));
+    let mut seen = run_collecting(&mut w, 25_000, &[EventKind::KafkaReadTimeout]);
+    apply(&mut w, &heal("p", &l));
+    seen.extend(run_collecting(&mut w, 60_000, &[EventKind::KafkaReadTimeout]));
+    assert!(seen.is_empty(), "{seen:?}");
+    let p = kafka(&w.snapshot()).producers.iter().find(|p| p.name == "p").cloned().expect("p");
+    assert_eq!(p.failed, 0, "{p:?}");
 }
 
 #[test]

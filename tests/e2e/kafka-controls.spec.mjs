@@ -5,11 +5,12 @@
 // a cut from the controls is listed
 // with its Heal button and drawn on the broker; a follower cut from its
 // leader leaves the ISR after replica.lag.time.max.ms (30 s) and rejoins
-// once healed; a refused cut says why next to the control; the acks and
+// once healed; a producer cut from a leader times out after Net.ReadTimeout
+// (30 s) and retries; a refused cut says why next to the control; the acks and
 // assignor selects change what the Producers and Consumer groups tables
 // say; sarama's own goroutines (the members' ConsumeClaim loops) are not
 // offered as editable goroutines. Screenshot: test-results/kafka-network.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts, logRows } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -76,6 +77,22 @@ test('a follower cut from its leader stalls acks=all while it is in the ISR; hea
   await expect(page.locator('.kafka-cuts')).toContainText('No cuts');
   await runTo(page, 26_000_000, 10);
   await expect.poll(() => acked(page)).toBeGreaterThan(stalled + 50);
+});
+
+test('a producer cut from a leader gets no answer: after Net.ReadTimeout (30 s) its request times out and is retried', async ({ page }) => {
+  await openKafka(page, 'kafka-rebalance');
+  await runTo(page, 1_000_000);
+  await page.getByLabel('Cut the network of this process').selectOption('producer');
+  await page.getByLabel('from this broker').selectOption('broker-1');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut="broker-1 producer"]')).toBeVisible();
+  // Nothing before 30 s; the request stuck at the cut times out about 30 s after it was written.
+  await runTo(page, 30_000_000, 10);
+  await page.locator('#eventlog-kind').selectOption('kafka_read_timeout');
+  expect((await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout')).toHaveLength(0);
+  await runTo(page, 31_500_000, 2);
+  await expect.poll(async () => (await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout').map((r) => r.text).join('\n'))
+    .toMatch(/^main: no answer from broker-1 for events-\d within Net\.ReadTimeout \(30s\): the connection closes; retry 1 of 3 after 100ms$/);
 });
 
 test('a cut between two clients is refused with the reason; a member cut from its coordinator is removed and the others take its partitions', async ({ page }) => {

@@ -785,7 +785,8 @@ export type EventKind =
   | "kafka_lost"
   | "kafka_group"
   | "kafka_out_of_range"
-  | "kafka_duplicate";
+  | "kafka_duplicate"
+  | "kafka_read_timeout";
 
 export interface EventView {
   seq: number;

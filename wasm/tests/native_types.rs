@@ -288,7 +288,7 @@ fn all_kinds() -> Vec<EventKind> {
         NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed, NsqTouchFailed,
         NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
         KafkaSend, KafkaAcked, KafkaSendFailed, KafkaFetched, KafkaBrokerCrash, KafkaBrokerRestart, KafkaElection,
-        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate,
+        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate, KafkaReadTimeout,
     ];
     for k in &all {
         match k {
@@ -299,7 +299,7 @@ fn all_kinds() -> Vec<EventKind> {
             | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed | NsqTouchFailed
             | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout
             | KafkaSend | KafkaAcked | KafkaSendFailed | KafkaFetched | KafkaBrokerCrash | KafkaBrokerRestart
-            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate => {}
+            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate | KafkaReadTimeout => {}
         }
     }
     all

@@ -366,7 +366,8 @@ impl GoRuntime {
             | EventKind::KafkaLost
             | EventKind::KafkaGroup
             | EventKind::KafkaOutOfRange
-            | EventKind::KafkaDuplicate => String::new(),
+            | EventKind::KafkaDuplicate
+            | EventKind::KafkaReadTimeout => String::new(),
             EventKind::NsqHeartbeatTimeout => {
                 let node = self.nsqd_name((e.aux & 0xffff) as u32);
                 let who = if e.ch != NONE { consumer_of(ch).to_string() } else { g.to_string() };

@@ -175,6 +175,11 @@ pub enum EventKind {
     /// counted as a duplicate (`aux` = offset, `ch` = partition, `g` = the
     /// fetching goroutine).
     KafkaDuplicate,
+    /// A produce request got no answer within sarama's `Net.ReadTimeout`
+    /// (a cut link): the connection closes, the request is tried again or
+    /// given up (`g` = the producing goroutine, `ch` = partition, `aux` =
+    /// broker + 65536 * try (1 first) + 2^24 if it was the last).
+    KafkaReadTimeout,
 }
 
 /// Why a message was dropped.

@@ -40,7 +40,7 @@ impl World {
                 let waiting: Vec<(u32, u32)> = kw.in_flight.iter().map(|(&g, f)| (g, f.part)).collect();
                 for (g, part) in waiting {
                     if self.go.gs[g as usize].wait & 0xffff == broker {
-                        self.kafka_produce_resp(g, part, Err(super::KafkaError::NotLeader), now);
+                        self.kafka_produce_resp(g, part, None, Err(super::KafkaError::NotLeader), now);
                     }
                 }
                 let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
@@ -127,7 +127,10 @@ impl World {
                 }
             }
             Command::KafkaAddPartitions { ref topic, partitions } => self.kafka_add_partitions(topic, partitions)?,
-            Command::KafkaCutLink { ref a, ref b } => kw.cut_link(a, b)?,
+            Command::KafkaCutLink { ref a, ref b } => {
+                kw.cut_link(a, b)?;
+                self.kafka_cut_deadlines();
+            }
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
             Command::KafkaAssignor { ref group, assignor } => {
                 let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {

@@ -84,6 +84,9 @@ const RETRY_BACKOFF: SimDuration = SimDuration::from_millis(100);
 const RETRY_MAX: u8 = 3;
 /// sarama's `Producer.Timeout` (the broker's wait for acks=all).
 const PRODUCE_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+/// sarama's `Net.ReadTimeout` (and `Net.DialTimeout`): how long a client
+/// waits for an answer before it closes the connection.
+pub(crate) const NET_READ_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// sarama's `Consumer.Retry.Backoff`.
 const CONSUMER_RETRY: SimDuration = SimDuration::from_secs(2);
 /// A record without a key.
@@ -111,12 +114,15 @@ pub enum KafkaError {
     /// `ErrNotEnoughReplicasAfterAppend` (20): written, but the ISR shrank
     /// below `min.insync.replicas` before acks=all.
     NotEnoughReplicasAfterAppend = 6,
+    /// No answer within `Net.ReadTimeout` (a network cut): Go's
+    /// `i/o timeout`; sarama closes the connection.
+    NetTimeout = 7,
 }
 
 impl KafkaError {
     pub fn from_code(c: i64) -> Option<KafkaError> {
         use KafkaError::*;
-        [NotEnoughReplicas, LeaderNotAvailable, NotLeader, RequestTimedOut, OffsetOutOfRange, NotEnoughReplicasAfterAppend].into_iter().find(|e| *e as i64 == c)
+        [NotEnoughReplicas, LeaderNotAvailable, NotLeader, RequestTimedOut, OffsetOutOfRange, NotEnoughReplicasAfterAppend, NetTimeout].into_iter().find(|e| *e as i64 == c)
     }
     /// sarama's error text.
     pub fn text(self) -> &'static str {
@@ -127,6 +133,7 @@ impl KafkaError {
             KafkaError::RequestTimedOut => "kafka server: Request exceeded the user-specified time limit in the request",
             KafkaError::OffsetOutOfRange => "kafka server: The requested offset is outside the range of offsets maintained by the server for the given topic/partition",
             KafkaError::NotEnoughReplicasAfterAppend => "kafka server: Messages are written to the log, but to fewer in-sync replicas than required",
+            KafkaError::NetTimeout => "read tcp: i/o timeout (no answer within Net.ReadTimeout, 30s: the connection was closed)",
         }
     }
 }
@@ -147,10 +154,11 @@ pub(crate) struct RecInfo {
 /// a client is [`client`] of its goroutine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum KFrame {
-    /// A produce request of one record (`rec`) for partition `part`.
-    Produce { g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks },
+    /// A produce request of one record (`rec`) for partition `part`, try
+    /// `tries` (0 first) of the goroutine's request.
+    Produce { g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks, tries: u8 },
     /// The answer: the offset, or an error code.
-    ProduceResp { g: GoId, part: u32, result: Result<u64, KafkaError> },
+    ProduceResp { g: GoId, part: u32, result: Result<u64, KafkaError>, tries: u8 },
     /// A follower's fetch from offset `offset`.
     ReplicaFetch { follower: BrokerId, leader: BrokerId, part: u32, offset: u64, epoch: u32 },
     /// The leader's answer: records (ids) from `from`.
@@ -174,6 +182,8 @@ pub(crate) struct PendingAck {
     pub(crate) g: GoId,
     pub(crate) offset: u64,
     deadline: SimTime,
+    /// Which try of the goroutine's request it answers.
+    tries: u8,
 }
 
 /// A fetch held at a leader: who (a follower broker, or a fetcher), from
@@ -262,6 +272,10 @@ pub(crate) struct InFlight {
     pub(crate) part: u32,
     pub(crate) rec: u32,
     pub(crate) tries: u8,
+    /// When this try was written and to whom (its read deadline is
+    /// `NET_READ_TIMEOUT` later); `leader` 0 before the first send.
+    pub(crate) sent_at: SimTime,
+    pub(crate) leader: BrokerId,
 }
 
 /// A partition consumer's fetcher: its partition, offset and what it got.
@@ -321,6 +335,8 @@ pub(crate) enum KTimer {
     Heartbeat(u32),
     /// A member's auto-commit tick (`group << 8 | member`).
     AutoCommit(u32),
+    /// Goroutine `g`'s produce request may have passed its read deadline.
+    ReadTimeout(GoId),
 }
 
 impl KTimer {
@@ -336,6 +352,7 @@ impl KTimer {
             KTimer::Coordinator(g) => (7, g),
             KTimer::Heartbeat(m) => (8, m),
             KTimer::AutoCommit(m) => (9, m),
+            KTimer::ReadTimeout(g) => (10, g),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -351,7 +368,8 @@ impl KTimer {
             6 => KTimer::FetchRetry(v as u16),
             7 => KTimer::Coordinator(v),
             8 => KTimer::Heartbeat(v),
-            _ => KTimer::AutoCommit(v),
+            9 => KTimer::AutoCommit(v),
+            _ => KTimer::ReadTimeout(v),
         }
     }
 }
@@ -566,12 +584,12 @@ impl World {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let Some(frame) = kw.links.get_mut(l as usize).and_then(|link| link.arrive(now)) else { return };
         match frame {
-            KFrame::Produce { g, leader, part, rec, acks } => {
+            KFrame::Produce { g, leader, part, rec, acks, tries } => {
                 let kw = self.kafka.as_deref_mut().expect("checked");
-                kw.on_produce(g, leader, part, rec, acks, &mut self.kit);
+                kw.on_produce(g, leader, part, rec, acks, tries, &mut self.kit);
                 self.kafka_wake_fetches(part, now);
             }
-            KFrame::ProduceResp { g, part, result } => self.kafka_produce_resp(g, part, result, now),
+            KFrame::ProduceResp { g, part, result, tries } => self.kafka_produce_resp(g, part, Some(tries), result, now),
             KFrame::ReplicaFetch { follower, leader, part, offset, epoch } => {
                 let kw = self.kafka.as_deref_mut().expect("checked");
                 kw.on_replica_fetch(follower, leader, part, offset, epoch, &mut self.kit);
@@ -617,6 +635,7 @@ impl World {
             KTimer::Coordinator(g) => self.kafka_coordinator_due(g, now),
             KTimer::Heartbeat(key) => self.kafka_heartbeat(key, now),
             KTimer::AutoCommit(key) => self.kafka_auto_commit(key, now),
+            KTimer::ReadTimeout(g) => self.kafka_read_timeout(g, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

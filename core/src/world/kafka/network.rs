@@ -20,16 +20,25 @@
 //!   an answer reaches it. Healed, its next heartbeat learns it is out
 //!   and it joins again.
 //! - **consumer or member / leader**: fetches wait, lag grows.
-//! - **producer / leader**: the request waits until healed.
+//! - **producer / leader**: sarama's `Net.ReadTimeout` (30 s): a request
+//!   with no answer 30 s after it was written fails with an i/o timeout,
+//!   the connection closes (what was on its way on it, either direction,
+//!   never arrives) and the request is tried again after `Retry.Backoff`
+//!   (100 ms), up to `Retry.Max` (3) times; then producing the record
+//!   fails (`SendMessage` returns the error). A retry written into the cut
+//!   waits the same 30 s (sarama's `Net.DialTimeout` is 30 s too). A cut
+//!   healed in time: the request goes on.
 //! - A cut outlives a crash: a broker that restarts behind a cut is still
 //!   cut off.
 //!
 //! # Simplifications
-//! sarama's client-side timeouts (`Net.ReadTimeout`, 30 s) are not
-//! modelled: a request waits for the heal. The controller is not a
-//! process here, so a cut never triggers an election (in Kafka a broker
-//! cut from the controller loses its leaderships after its session
-//! timeout).
+//! Only producers time out: consumers' fetches and group requests across a
+//! cut wait for the heal (sarama's consumer would time out after 30 s and
+//! retry after `Consumer.Retry.Backoff`; lag grows either way, and group
+//! membership already follows the coordinator's session timeout). The
+//! controller is not a process here, so a cut never triggers an election
+//! (in Kafka a broker cut from the controller loses its leaderships after
+//! its session timeout).
 
 use super::group::member_end;
 use super::KafkaWorld;

@@ -2,7 +2,7 @@
 //! and the followers' fetch loop that moves the high watermark (see the
 //! module doc of `world::kafka` for the steps).
 
-use super::{client, InFlight, KFrame, KTimer, KafkaError, KafkaWorld, Parked, PendingAck, RecInfo, FETCH_MAX, FETCH_WAIT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
+use super::{client, InFlight, KFrame, KTimer, KafkaError, KafkaWorld, Parked, PendingAck, RecInfo, FETCH_MAX, FETCH_WAIT, NET_READ_TIMEOUT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
 use crate::gochan::channel::GoId;
 use crate::gochan::runtime::{KAFKA_PRODUCE, KAFKA_WAIT};
 use crate::kafka::replication::{Acks, BrokerId, IsrChange, ReplicationError};
@@ -30,7 +30,7 @@ impl World {
         let producer_g = self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer);
         kw.recs.push(RecInfo { producer: producer_g, key: key_n.unwrap_or(super::NO_KEY), value, at: born, part });
         kw.book.produced(rec);
-        kw.in_flight.insert(g, InFlight { producer, part, rec, tries: 0 });
+        kw.in_flight.insert(g, InFlight { producer, part, rec, tries: 0, sent_at: now, leader: 0 });
         kw.client_producer.entry(client(g)).or_insert(producer);
         self.kafka_send_produce(g, now);
     }
@@ -50,9 +50,14 @@ impl World {
         let Some(leader) = leader else {
             // No leader (an election found nobody): sarama's metadata says
             // LEADER_NOT_AVAILABLE; it retries after its backoff.
-            return self.kafka_produce_resp(g, fl.part, Err(KafkaError::LeaderNotAvailable), now);
+            return self.kafka_produce_resp(g, fl.part, None, Err(KafkaError::LeaderNotAvailable), now);
         };
-        kw.send(client(g), leader, KFrame::Produce { g, leader, part: fl.part, rec: fl.rec, acks }, &mut self.kit);
+        kw.in_flight.insert(g, InFlight { sent_at: now, leader, ..fl });
+        kw.send(client(g), leader, KFrame::Produce { g, leader, part: fl.part, rec: fl.rec, acks, tries: fl.tries }, &mut self.kit);
+        if acks != Acks::None && kw.is_cut(client(g), leader) {
+            // Written into a cut: no answer will come before its read deadline.
+            kw.schedule(&mut self.kit, now + NET_READ_TIMEOUT, KTimer::ReadTimeout(g));
+        }
         if acks == Acks::None {
             // acks=0: fire and forget, SendMessage returns offset -1 now.
             kw.in_flight.remove(&g);
@@ -62,11 +67,12 @@ impl World {
         }
     }
 
-    /// The response to `g`'s produce request arrived (or an error was
-    /// decided locally).
-    pub(super) fn kafka_produce_resp(&mut self, g: GoId, part: u32, result: Result<u64, KafkaError>, now: SimTime) {
+    /// The response to try `tries` of `g`'s produce request arrived (or,
+    /// with `tries` `None`, an error was decided locally). An answer to an
+    /// earlier try is dropped: that connection was closed.
+    pub(super) fn kafka_produce_resp(&mut self, g: GoId, part: u32, tries: Option<u8>, result: Result<u64, KafkaError>, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
-        let Some(fl) = kw.in_flight.get(&g).copied().filter(|f| f.part == part) else { return };
+        let Some(fl) = kw.in_flight.get(&g).copied().filter(|f| f.part == part && tries.is_none_or(|t| t == f.tries)) else { return };
         match result {
             Ok(offset) => {
                 kw.in_flight.remove(&g);
@@ -95,27 +101,58 @@ impl World {
     pub(super) fn kafka_retry(&mut self, g: GoId, now: SimTime) {
         self.kafka_send_produce(g, now);
     }
+
+    /// `g`'s read deadline may have passed: no answer for
+    /// `Net.ReadTimeout` since its request was written (a cut link). sarama
+    /// closes the connection (what was on its way on it never arrives) and
+    /// retries, or gives up after `Retry.Max`.
+    pub(super) fn kafka_read_timeout(&mut self, g: GoId, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let Some(fl) = kw.in_flight.get(&g).copied().filter(|f| f.leader != 0 && f.sent_at + NET_READ_TIMEOUT <= now) else { return };
+        let last = fl.tries >= RETRY_MAX;
+        self.kit.record(EventKind::KafkaReadTimeout, g, fl.part, None, i64::from(fl.leader) | i64::from(fl.tries + 1) << 16 | i64::from(last) << 24);
+        self.kafka_produce_resp(g, fl.part, None, Err(KafkaError::NetTimeout), now);
+    }
+
+    /// A cut between processes was made: the produce requests it stops
+    /// (their goroutine's link to the broker they were written to) get
+    /// their read deadline.
+    pub(super) fn kafka_cut_deadlines(&mut self) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let now = self.kit.queue.now();
+        for (&g, fl) in &kw.in_flight {
+            if fl.leader != 0 && kw.is_cut(client(g), fl.leader) {
+                kw.schedule(&mut self.kit, (fl.sent_at + NET_READ_TIMEOUT).max(now), KTimer::ReadTimeout(g));
+            }
+        }
+    }
 }
 
 impl KafkaWorld {
-    fn respond(&mut self, leader: BrokerId, g: GoId, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
-        self.send(leader, client(g), KFrame::ProduceResp { g, part, result }, kit);
+    fn respond(&mut self, leader: BrokerId, g: GoId, part: u32, result: Result<u64, KafkaError>, tries: u8, kit: &mut Kit) {
+        self.send(leader, client(g), KFrame::ProduceResp { g, part, result, tries }, kit);
     }
 
     /// A produce request arrived at `leader` (as the client saw it).
-    pub(super) fn on_produce(&mut self, g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks, kit: &mut Kit) {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_produce(&mut self, g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks, tries: u8, kit: &mut Kit) {
         let now = kit.queue.now();
         let record_bytes = self.spec.record_bytes;
         if !self.broker_up(leader) {
             return;
         }
+        if acks != Acks::None && self.in_flight.get(&g).is_none_or(|f| f.tries != tries) {
+            // Its client timed out and closed the connection it came on
+            // (a cut): a closed TCP connection delivers nothing more.
+            return;
+        }
         let ps = &mut self.parts[part as usize];
         if ps.repl.leader() != Some(leader) {
-            return self.respond(leader, g, part, Err(KafkaError::NotLeader), kit);
+            return self.respond(leader, g, part, Err(KafkaError::NotLeader), tries, kit);
         }
         match ps.repl.append(acks, 1, now) {
-            Err(ReplicationError::NotEnoughReplicas { .. }) => return self.respond(leader, g, part, Err(KafkaError::NotEnoughReplicas), kit),
-            Err(_) => return self.respond(leader, g, part, Err(KafkaError::NotLeader), kit),
+            Err(ReplicationError::NotEnoughReplicas { .. }) => return self.respond(leader, g, part, Err(KafkaError::NotEnoughReplicas), tries, kit),
+            Err(_) => return self.respond(leader, g, part, Err(KafkaError::NotLeader), tries, kit),
             Ok(range) => {
                 let i = ps.slot(leader).expect("leader is a replica");
                 let offset = ps.logs[i].append(record_bytes, now, u64::from(rec));
@@ -123,12 +160,12 @@ impl KafkaWorld {
                 self.book.appended(rec, part, offset);
                 match acks {
                     Acks::None => {}
-                    Acks::Leader => self.respond(leader, g, part, Ok(offset), kit),
+                    Acks::Leader => self.respond(leader, g, part, Ok(offset), tries, kit),
                     Acks::All => {
                         if self.parts[part as usize].repl.is_committed(offset) {
-                            self.respond(leader, g, part, Ok(offset), kit);
+                            self.respond(leader, g, part, Ok(offset), tries, kit);
                         } else {
-                            self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT });
+                            self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT, tries });
                             self.schedule(kit, now + PRODUCE_TIMEOUT, KTimer::AckTimeout(part));
                         }
                     }
@@ -152,7 +189,7 @@ impl KafkaWorld {
         done.extend(ps.pending.iter().copied().filter(|a| a.offset < hw));
         ps.pending.retain(|a| a.offset >= hw);
         for a in &done {
-            self.respond(leader, a.g, part, Ok(a.offset), kit);
+            self.respond(leader, a.g, part, Ok(a.offset), a.tries, kit);
         }
         self.ack_scratch = done;
     }
@@ -165,7 +202,7 @@ impl KafkaWorld {
         let late: Vec<PendingAck> = ps.pending.iter().copied().filter(|a| a.deadline <= now).collect();
         ps.pending.retain(|a| a.deadline > now);
         for a in late {
-            self.respond(leader, a.g, part, Err(KafkaError::RequestTimedOut), kit);
+            self.respond(leader, a.g, part, Err(KafkaError::RequestTimedOut), a.tries, kit);
         }
     }
 

@@ -176,7 +176,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "one record per produce request (no Flush batching) and one request at a time per producing goroutine (Net.MaxOpenRequests 1), so retries never reorder",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a request waits for the heal (sarama's Net.ReadTimeout, 30s, is not modelled), and a broker cut off never loses its leaderships (the controller is not a process here)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), but consumers' fetches and group requests wait for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
@@ -416,6 +416,7 @@ impl KafkaWorld {
         use EventKind::*;
         let (offset, broker) = match e.kind {
             KafkaAcked | KafkaFetched | KafkaDuplicate | KafkaOutOfRange => (u64::try_from(e.aux).ok(), None),
+            KafkaReadTimeout => (None, Some((e.aux & 0xffff) as u32)),
             KafkaElection => (None, u32::try_from(e.aux).ok().filter(|&b| b > 0)),
             KafkaIsr => (None, u32::try_from(e.aux.unsigned_abs()).ok()),
             KafkaSend | KafkaSendFailed | KafkaLost => (None, None),
@@ -440,6 +441,11 @@ impl KafkaWorld {
             EventKind::KafkaFetched => format!("{g} read {label} from {} offset {}", part(e.ch), e.aux),
             EventKind::KafkaDuplicate => {
                 format!("{g}: {} offset {} is read again (its group or consumer had read it): a duplicate, reprocessed", part(e.ch), e.aux)
+            }
+            EventKind::KafkaReadTimeout => {
+                let (broker, try_no, last) = (e.aux & 0xffff, (e.aux >> 16) & 0xff, e.aux >> 24 & 1 == 1);
+                let then = if last { "it gives up: producing fails".to_string() } else { format!("retry {try_no} of {} after {}", super::RETRY_MAX, super::RETRY_BACKOFF) };
+                format!("{g}: no answer from broker-{broker} for {} within Net.ReadTimeout (30s): the connection closes; {then}", part(e.ch))
             }
             EventKind::KafkaBrokerCrash => format!("broker-{} crashed: its connections close, the controller elects new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
