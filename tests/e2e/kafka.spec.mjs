@@ -380,6 +380,9 @@ test('a rebalance hands partitions around: released to the group, then given to 
   const second = await tokenCounts(page);
   expect(second.release).toBe(4);
   expect(second.assign).toBe(8);
+  // Each member says what its ConsumeClaim goroutines do, one per partition it owns.
+  const member = page.locator('#stage-list li', { hasText: /^group workers member workers-3 \(running\): owns events-\d/ });
+  await expect(member).toHaveText(/; consumed \d+; claim0 (working on main#\d+|fetching)$/);
   // workers-1 crashes at 20.5 s: its partitions are read by no one until the session timeout (10 s) ends it.
   await runTo(page, 22_000_000, 4);
   expect((await tokenCounts(page)).release).toBe(6);

@@ -9,7 +9,7 @@
 export const HEAD_H = 26; // a box's title bar
 export const REPLICA_H = 46; // one replica row in a broker: label, strip, numbers
 export const LINE_H = 16;
-export const MEMBER_H = 36;
+export const MEMBER_H = 50; // a member: name and state, its partitions with offsets, its ConsumeClaim goroutines
 export const GAP = 12;
 
 /** Categorical colours for partitions (each is also labelled in words). */

@@ -18,8 +18,10 @@
 //   a tick marks the HW; numbers below ("start 0 · HW 12 · LEO 14").
 //   The leader's row has an accent bar on its left; a replica out of the
 //   ISR has a dashed strip outline.
-// - a group member: its partitions as colour chips with their names; an
-//   idle member (no partition) is dashed and says "idle"; a down member is
+// - a group member: its partitions as colour chips with their names, the
+//   group's committed offset ("c41") and the member's marked one when it is
+//   further ("m45"), and what its ConsumeClaim goroutines do; an idle
+//   member (no partition) is dashed and says "idle"; a down member is
 //   hatched with a cross.
 // - a group's partitions no member reads: squares with their numbers on the
 //   group's second line: "not assigned yet:" before the first generation,
@@ -290,9 +292,10 @@ export function createKafkaView(S, P) {
       const mb = memberBox(b, i);
       let px = mb.x + 8;
       for (const key of m.partitions) {
-        const w = Math.min(measure(key, TINY) + 18, mb.x + mb.w - 6 - px);
+        const label = chipLabel(g, m, key);
+        const w = Math.min(measure(label, TINY) + 18, mb.x + mb.w - 6 - px);
         if (w < 16) break;
-        out.push({ key, owner: m.id, x: px, y: mb.y + 22, w });
+        out.push({ key, label, owner: m.id, x: px, y: mb.y + 22, w });
         px += w + 4;
       }
     });
@@ -352,7 +355,7 @@ export function createKafkaView(S, P) {
     return out;
   }
 
-  function drawGroup(g, now) {
+  function drawGroup(g, snap, now) {
     const b = layout.groupBox.get(g.name);
     if (!b) return;
     const rebalancing = isRebalancing(g);
@@ -412,9 +415,12 @@ export function createKafkaView(S, P) {
         if (c.owner !== m.id) continue;
         if (tokens.arriving(`${g.name}|${c.key}`, now)) hollowChip(c.x, c.y, colors.get(c.key) || '#888');
         else chip(c.x, c.y, colors.get(c.key) || '#888');
-        text(c.key, c.x + 13, c.y, TINY, '--fg', c.w - 16);
+        text(c.label, c.x + 13, c.y, TINY, '--fg', c.w - 16);
       }
       if (!m.partitions.length && !down) text(idle ? 'more members than partitions' : 'no partition now', mb.x + 8, mb.y + 22, TINY, '--muted', mb.w - 16);
+      // Its ConsumeClaim goroutines: what each works on.
+      const claims = claimsText(m, snap);
+      if (claims) text(claims, mb.x + 8, mb.y + 36, TINY, '--muted', mb.w - 16);
       y += MEMBER_H;
     }
     if (!g.members.length) text('no members', b.x + 10, y + 10, TINY, '--muted');
@@ -497,7 +503,10 @@ export function createKafkaView(S, P) {
       out.push({ key: `g:${g.name}`, text: groupText(g) });
       const pool = unread(g);
       if (pool.length) out.push({ key: `u:${g.name}`, text: `group ${g.name}: ${isRebalancing(g) ? 'released by the rebalance, waiting for the next assignment' : 'read by no member now'}: ${pool.join(', ')}` });
-      for (const m of g.members) out.push({ key: `m:${g.name}/${m.id}`, text: `group ${g.name} member ${memberText(m)}` });
+      for (const m of g.members) {
+        const claims = claimsText(m, snap);
+        out.push({ key: `m:${g.name}/${m.id}`, text: `group ${g.name} member ${memberText(m)}${claims ? `; ${claims}` : ''}` });
+      }
     }
     for (const c of k.consumers) out.push({ key: `c:${c.name}/${c.topic}/${c.partition}`, text: consumerText(c) });
     return out;
@@ -563,7 +572,7 @@ export function createKafkaView(S, P) {
       }
       for (const b of k.brokers) drawBroker(b, k, now);
       for (const p of k.producers) drawProducer(p, snap);
-      for (const g of k.groups) drawGroup(g, now);
+      for (const g of k.groups) drawGroup(g, snap, now);
       for (const cn of k.consumers) drawConsumer(cn);
       tokens.draw(now);
     },
@@ -607,6 +616,34 @@ export function unread(g) {
 export function poolWord(g, rebalancing, nUnread) {
   if (!g.generation) return 'not assigned yet';
   return rebalancing || !nUnread ? 'released' : 'unread';
+}
+
+/**
+ * A member's chip: the partition, its committed offset (the group's, "c")
+ * and, when the member has marked past it, the offset it marked ("m"):
+ * what a crash now would make the next owner read again.
+ */
+export function chipLabel(g, m, key) {
+  const row = (g.rows || []).find((r) => partKey(r.topic, r.partition) === key);
+  const committed = row && row.current_offset != null ? row.current_offset : null;
+  const mark = (m.marked || []).find(([p]) => p === key);
+  const marked = mark ? mark[1] : null;
+  return `${key}${committed != null ? ` c${committed}` : ''}${marked != null && marked !== committed ? ` m${marked}` : ''}`;
+}
+
+/**
+ * What a member's ConsumeClaim goroutines do, in one line: "claim0 working
+ * on main#42 · claim1 fetching". A generation fills a member's claim slots
+ * in order, so its first claims (as many as it has partitions) are the
+ * ones running; the others wait for a partition and are left out.
+ */
+export function claimsText(m, snap) {
+  const prefix = `${m.id}.`;
+  return snap.goroutines
+    .filter((q) => q.name.startsWith(prefix) && /^claim\d+$/.test(q.name.slice(prefix.length)) && q.state !== 'finished')
+    .filter((q) => Number(q.name.slice(prefix.length + 5)) < m.partitions.length)
+    .map((q) => `${q.name.slice(prefix.length)} ${q.state === 'blocked_net' ? 'fetching' : String(q.state_text || q.state).replace(/\s*\(.*$/, '')}`)
+    .join(' · ');
 }
 
 /** "events-12" -> "12". */
