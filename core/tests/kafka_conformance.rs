@@ -29,9 +29,11 @@
 //!   `TestAsyncProducerMultipleRetriesWithBackoffFunc`,
 //!   `TestAsyncProducerWithExponentialBackoffDurations`: `Retry.Max` and
 //!   `Retry.Backoff` are fixed at sarama's defaults (3, 100ms).
-//! - `TestAsyncProducerRetryOrdering`,
-//!   `TestAsyncProducerMultipleRetriesWithConcurrentRequests`:
-//!   `Net.MaxOpenRequests` is 1 here, so retries never reorder.
+//! - `TestAsyncProducerMultipleRetriesWithConcurrentRequests`:
+//!   `Net.MaxOpenRequests` is 1 here (one request in flight per producer;
+//!   sarama since v1.48 keeps one batch in flight per partition, so its
+//!   retries do not reorder a partition either: `TestAsyncProducerRetryOrdering`
+//!   is ported below).
 //! - `consumer_test.go` tests of fetch API versions, read replicas,
 //!   timestamps, transactions (`TestExcludeUncommitted`), pause/resume,
 //!   interceptors: not modelled.
@@ -176,6 +178,36 @@ fn async_producer_failure_retry_on_a_new_leader() {
     assert_eq!(chan(&s, "producer.successes").received, 20);
     assert_eq!(chan(&s, "producer.errors").received, 0);
     assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+}
+
+/// async_producer_test.go `TestAsyncProducerRetryOrdering` (sarama
+/// v1.48+, partition muting): msg-0's first attempt fails with
+/// `ErrNotLeaderForPartition` (here: its leader crashes while the request
+/// is on its way), it is retried, and only then does msg-1 go: the leader
+/// sees msg-0, msg-0, msg-1, and the log holds them in send order. sarama
+/// checks it with `MaxOpenRequests` 1 and 5: since v1.48 a partition with
+/// a batch in flight is muted, so both keep the order; here a producer has
+/// one request in flight, which is the same for one partition.
+#[test]
+fn async_producer_retry_ordering() {
+    let k = json!({ "brokers": 2, "latency": "5ms",
+                    "topics": [{ "name": "my_topic", "replication_factor": 2 }],
+                    "producers": [producer(json!({ "partitioner": "manual" }))] });
+    let cmds = json!([{ "at": "2ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]);
+    let mut w = async_world(k, 2, cmds);
+    w.run_until(ms(1_000));
+    let s = w.snapshot();
+    assert_eq!(kafka(&s).partitions[0].leader, Some(2));
+    assert_eq!(chan(&s, "producer.successes").received, 2);
+    assert_eq!(chan(&s, "producer.errors").received, 0);
+    let sent = received(&w, "producer.input");
+    assert_eq!(received(&w, "producer.successes"), sent, "successes in send order");
+    // Each value's offset on the new leader: msg-0 first.
+    let acked: Vec<(i64, i64)> = w.trace().events().filter(|e| e.kind == EventKind::KafkaAcked).map(|e| (e.msg_value, e.aux)).collect();
+    assert_eq!(acked, vec![(sent[0], 0), (sent[1], 1)], "the log holds them in send order");
+    // msg-0 was retried (after Retry.Backoff, 100 ms): its ack came after that.
+    let first_ack = w.trace().events().find(|e| e.kind == EventKind::KafkaAcked).expect("an ack").time;
+    assert!(first_ack >= ms(100), "{first_ack}");
 }
 
 /// async_producer_test.go `TestAsyncProducerBrokerBounce`: after one

@@ -173,7 +173,7 @@ pub struct KafkaBrokerView {
 
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
-    "one record per produce request (no Flush batching) and one request at a time per producing goroutine (Net.MaxOpenRequests 1), so retries never reorder",
+    "one record per produce request (no Flush batching) and one request at a time per producing goroutine (sarama pipelines up to Net.MaxOpenRequests 5 per broker, but since v1.48 only one batch per partition, so there as here a retry never reorders a partition)",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), but consumers' fetches and group requests wait for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
