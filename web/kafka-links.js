@@ -3,8 +3,9 @@
 // a broker, Cut (`kafka_cut_link`); every cut in place is listed with its
 // Heal button (`kafka_heal_link`). The engine decides what follows (see
 // core/src/world/kafka/network.rs): frames wait and nobody is told, so a
-// follower leaves the ISR after replica.lag.time.max.ms and a member is
-// removed after its session timeout. Text only.
+// follower leaves the ISR after replica.lag.time.max.ms, a member is
+// removed after its session timeout, and a producer's request times out
+// after Net.ReadTimeout (30 s) and is retried. Text only.
 //
 // createKafkaLinks(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 

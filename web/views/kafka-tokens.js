@@ -24,10 +24,11 @@
 //                    marked with its number, moves from where its chip was to
 //                    where it is now: from a member's row to the group's
 //                    "released" line when a rebalance (or a crash) takes it
-//                    away, from there to the member the new generation gives
-//                    it to (or straight across when both happened between
-//                    two frames); the chip it lands on is drawn hollow until
-//                    it arrives
+//                    away, waits there a moment, then goes on to the member
+//                    the new generation gives it to (the same way when both
+//                    happened between two frames, or it stays with the same
+//                    member: eager rebalancing takes everything back); the
+//                    chip it lands on is drawn hollow until it arrives
 //   HW advance       a partition's high watermark moved up: its tick on each
 //                    replica's strip is marked for a moment
 //

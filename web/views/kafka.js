@@ -24,10 +24,10 @@
 //   member (no partition) is dashed and says "idle"; a down member is
 //   hatched with a cross.
 // - a group's partitions no member reads: squares with their numbers on the
-//   group's second line: "not assigned yet:" before the first generation,
-//   "released:" while the group rebalances (eager: every member gave up
-//   everything), "unread:" in red otherwise (their owner is down and the
-//   coordinator does not know yet). A partition changing hands moves there,
+//   group's second line, then a word: "not assigned yet" before the first
+//   generation, "released" while the group rebalances (eager: every member
+//   gave up everything), "unread" in red otherwise (their owner is down and
+//   the coordinator does not know yet). A partition changing hands moves there,
 //   waits a moment and goes on to its new owner as a square
 //   (views/kafka-tokens.js); the chip it lands on is hollow until it
 //   arrives.
@@ -502,7 +502,10 @@ export function createKafkaView(S, P) {
     for (const g of k.groups) {
       out.push({ key: `g:${g.name}`, text: groupText(g) });
       const pool = unread(g);
-      if (pool.length) out.push({ key: `u:${g.name}`, text: `group ${g.name}: ${isRebalancing(g) ? 'released by the rebalance, waiting for the next assignment' : 'read by no member now'}: ${pool.join(', ')}` });
+      if (pool.length) {
+        const why = !g.generation ? 'not assigned yet (no generation has started)' : isRebalancing(g) ? 'released by the rebalance, waiting for the next assignment' : 'read by no member now';
+        out.push({ key: `u:${g.name}`, text: `group ${g.name}: ${why}: ${pool.join(', ')}` });
+      }
       for (const m of g.members) {
         const claims = claimsText(m, snap);
         out.push({ key: `m:${g.name}/${m.id}`, text: `group ${g.name} member ${memberText(m)}${claims ? `; ${claims}` : ''}` });
