@@ -52,7 +52,10 @@ impl World {
             // LEADER_NOT_AVAILABLE; it retries after its backoff.
             return self.kafka_produce_resp(g, fl.part, None, Err(KafkaError::LeaderNotAvailable), now);
         };
-        kw.in_flight.insert(g, InFlight { sent_at: now, leader, ..fl });
+        if let Some(f) = kw.in_flight.get_mut(&g) {
+            f.sent_at = now;
+            f.leader = leader;
+        }
         kw.send(client(g), leader, KFrame::Produce { g, leader, part: fl.part, rec: fl.rec, acks, tries: fl.tries }, &mut self.kit);
         if acks != Acks::None && kw.is_cut(client(g), leader) {
             // Written into a cut: no answer will come before its read deadline.
