@@ -2,8 +2,8 @@
 // crash and restart (`kafka_broker_crash` / `kafka_broker_restart`, brokers
 // by number from 1); per consumer-group member start, crash and leave
 // (`kafka_member`, members by their place in the group from 1); per group the
-// handler's work per record (`kafka_group_work`: slow it down or speed it
-// up, and watch the lag chart) and its balance strategy for the next
+// handler's work per record, for every member or one (`kafka_group_work`:
+// slow it down or speed it up, and watch the lag chart) and its balance strategy for the next
 // rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); per
 // topic more partitions (`kafka_add_partitions`); and network cuts between
 // processes (`kafka-links.js`). Buttons
@@ -71,10 +71,16 @@ export function createKafkaControls(container, { onCommand }) {
     const error = el('span', { class: 'inline-error', role: 'status' });
     const id = `kafka-work-${Math.random().toString(36).slice(2)}`;
     const input = el('input', { type: 'text', id, placeholder: 'e.g. 200ms or exp(50ms)', spellcheck: false, 'aria-label': `Group ${g.name}: handler work per record` });
+    // Whose handlers: every member's, or one member's (a slow consumer).
+    const whoId = `${id}-who`;
+    const who = el('select', { id: whoId, 'aria-label': `Group ${g.name}: whose handlers take it` },
+      el('option', { value: '', text: 'every member' }),
+      ...g.members.map((m, i) => el('option', { value: String(i + 1), text: m.id })));
     const apply = () => {
       const work = input.value.trim();
       if (!work) { error.textContent = 'type a duration, like 200ms or exp(50ms)'; return; }
-      if (onCommand({ op: 'kafka_group_work', group: g.name, work }, error)) input.setAttribute('aria-invalid', 'false');
+      const cmd = { op: 'kafka_group_work', group: g.name, ...(who.value ? { member: Number(who.value) } : {}), work };
+      if (onCommand(cmd, error)) input.setAttribute('aria-invalid', 'false');
       else input.setAttribute('aria-invalid', 'true');
     };
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
@@ -83,10 +89,11 @@ export function createKafkaControls(container, { onCommand }) {
       (value) => ({ op: 'kafka_assignor', group: g.name, assignor: value }));
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-work-row': g.name },
       el('label', { class: 'field wide', for: id, text: `Group ${g.name}: handler work per record ` }, input),
+      el('label', { class: 'field', for: whoId, text: 'for ' }, who),
       el('div', { class: 'nsq-actions' }, button),
       el('label', { class: 'field', for: assignor.id, text: 'Assignor (next rebalance) ' }, assignor.select),
       error);
-    return { row, apply: button, input, assignor: assignor.select };
+    return { row, apply: button, input, who, assignor: assignor.select };
   }
 
   /** A topic's partition count, raised on Enter or Add. */

@@ -50,7 +50,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
   const members = keyedTable({
     caption: 'Members',
     empty: 'No member.',
-    columns: [{ label: 'GROUP' }, { label: 'MEMBER' }, { label: 'STATE' }, { label: 'PARTITIONS' }, { label: 'MARKED' }, { label: 'CONSUMED', num: true }],
+    columns: [{ label: 'GROUP' }, { label: 'MEMBER' }, { label: 'STATE' }, { label: 'PARTITIONS' }, { label: 'MARKED' }, { label: 'CONSUMED', num: true }, { label: 'HANDLER WORK' }],
   });
   groupsEl.replaceChildren(groupState.box, describe.box, members.box);
 
@@ -104,7 +104,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
       for (const g of k.groups) for (const m of g.members) ms.push({ g, m });
       members.update(ms, ({ g, m }) => `${g.name}\u0000${m.id}`, ({ g, m }) => [g.name, String(m.id),
         m.state === 'running' && !m.partitions.length ? 'idle (no partition)' : m.state,
-        m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed)]);
+        m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed), m.work || 'the group\'s']);
 
       brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, b.up ? 'up' : 'down', String(b.leads)]);
       topics.update(k.partitions, (p) => `${p.topic}\u0000${p.partition}`, (p) => [p.topic, String(p.partition),

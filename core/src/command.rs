@@ -121,10 +121,16 @@ pub enum Command {
     /// Changes a producer's `RequiredAcks` for its next requests.
     KafkaAcks { producer: String, acks: crate::kafka::spec::AcksSpec },
     /// Changes the work time of a consumer group's handler
-    /// (`ConsumeClaim`'s processing of each message) in every member, live:
+    /// (`ConsumeClaim`'s processing of each message) in every member, or
+    /// with `member` (from 1) in that member only (a slow consumer), live:
     /// a handler busy with a record finishes it at the old pace, the next
     /// records take `work`.
-    KafkaGroupWork { group: String, work: Dist },
+    KafkaGroupWork {
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<u32>,
+        work: Dist,
+    },
     /// Cuts the network between two Kafka processes, both directions: a
     /// broker (`broker-N`) and another broker, a producer, a partition
     /// consumer or a group member (by name). Frames wait on the cut, and
@@ -242,7 +248,8 @@ impl Command {
                 retention_bytes.map_or(String::new(), |b| format!(", {b} bytes"))
             ),
             Command::KafkaAcks { producer, acks } => format!("producer {} now uses {}", echo(producer), acks.sarama()),
-            Command::KafkaGroupWork { group, work } => format!("handler of group {} now takes {work}", echo(group)),
+            Command::KafkaGroupWork { group, member: None, work } => format!("handler of group {} now takes {work}", echo(group)),
+            Command::KafkaGroupWork { group, member: Some(m), work } => format!("handler of {}-{m} now takes {work}", echo(group)),
             Command::KafkaCutLink { a, b } => format!("link {} - {} cut", echo(a), echo(b)),
             Command::KafkaHealLink { a, b } => format!("link {} - {} healed", echo(a), echo(b)),
             Command::KafkaAssignor { group, assignor } => format!("group {} uses {} from its next rebalance", echo(group), assignor.sarama()),

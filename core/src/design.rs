@@ -88,7 +88,9 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     }
                 }
             }
-            Command::KafkaGroupWork { group, work } => {
+            // One member's work is not a field of the scenario: the commands keep it.
+            Command::KafkaGroupWork { member: Some(_), .. } => {}
+            Command::KafkaGroupWork { group, member: None, work } => {
                 if let Some(g) = s.kafka.as_mut().and_then(|k| k.groups.iter_mut().find(|g| &g.name == group)) {
                     g.work = work.clone();
                 }

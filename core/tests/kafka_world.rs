@@ -251,13 +251,13 @@ fn a_refused_group_work_change_changes_nothing() {
     let mut w = World::new(&presets::get("kafka-consumer-group").unwrap().scenario()).unwrap();
     w.run_until(ms(2_000));
     let (hash, snap) = (w.trace_hash(), w.snapshot());
-    let e = w.apply(&Command::KafkaGroupWork { group: "nope".into(), work: "5ms".parse().unwrap() }).unwrap_err();
+    let e = w.apply(&Command::KafkaGroupWork { group: "nope".into(), member: None, work: "5ms".parse().unwrap() }).unwrap_err();
     assert_eq!(e.to_string(), "no consumer group named \"nope\"");
     assert_eq!(w.trace_hash(), hash);
     assert!(w.snapshot() == snap);
     // A world without Kafka refuses it too.
     let mut go = World::new(&presets::get("classic").unwrap().scenario()).unwrap();
-    assert!(go.apply(&Command::KafkaGroupWork { group: "workers".into(), work: "5ms".parse().unwrap() }).is_err());
+    assert!(go.apply(&Command::KafkaGroupWork { group: "workers".into(), member: None, work: "5ms".parse().unwrap() }).is_err());
 }
 
 // ===========================================================================

@@ -123,7 +123,7 @@ export type Command =
   | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
   | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
   | { op: "kafka_acks"; producer: string; acks: KafkaAcks }
-  | { op: "kafka_group_work"; group: string; work: Dist }
+  | { op: "kafka_group_work"; group: string; member?: number; work: Dist }
   | { op: "kafka_cut_link"; a: string; b: string }
   | { op: "kafka_heal_link"; a: string; b: string }
   | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor }
@@ -473,6 +473,8 @@ export interface KafkaMemberView {
   /** Marked but not yet committed: ["topic-p", next offset]. */
   marked: [string, number][];
   consumed: number;
+  /** Its own handler work per record, set by kafka_group_work with a member (null: the group's). */
+  work: string | null;
 }
 
 export interface KafkaGroupRow {

@@ -390,6 +390,7 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"kafka_retention","topic":"events","retention":"20s","retention_bytes":5000}"#,
         r#"{"op":"kafka_acks","producer":"producer","acks":"all"}"#,
         r#"{"op":"kafka_group_work","group":"workers","work":"50ms"}"#,
+        r#"{"op":"kafka_group_work","group":"workers","member":2,"work":"200ms"}"#,
         r#"{"op":"kafka_cut_link","a":"broker-2","b":"broker-1"}"#,
         r#"{"op":"kafka_heal_link","a":"workers-1","b":"broker-1"}"#,
         r#"{"op":"kafka_assignor","group":"workers","assignor":"roundrobin"}"#,

@@ -409,7 +409,7 @@ export function createKafkaView(S, P) {
       text(name, mx, mb.y + 9, BOLD, '--fg', mb.w * 0.45);
       mx += Math.min(measure(name, BOLD), mb.w * 0.45) + 6;
       const word = idle ? 'idle: no partition' : memberWord(m);
-      text(`${word} · consumed ${m.consumed}`, mx, mb.y + 9, TINY, down ? '--danger' : idle ? '--muted' : '--muted', mb.x + mb.w - 6 - mx);
+      text(`${word} · consumed ${m.consumed}${m.work ? ` · work ${m.work}` : ''}`, mx, mb.y + 9, TINY, down ? '--danger' : idle ? '--muted' : '--muted', mb.x + mb.w - 6 - mx);
       // Partitions owned: chips with names (hollow while the square handing one over is on its way).
       for (const c of chips) {
         if (c.owner !== m.id) continue;
@@ -670,7 +670,8 @@ export function groupText(g) {
 export function memberText(m) {
   const idle = isIdle(m);
   return `${m.id} (${idle ? 'idle' : m.state}): ${m.partitions.length ? `owns ${m.partitions.join(', ')}` : 'no partition'}`
-    + `${m.marked && m.marked.length ? `; marked ${m.marked.map(([p, o]) => `${p}@${o}`).join(', ')}` : ''}; consumed ${m.consumed}`;
+    + `${m.marked && m.marked.length ? `; marked ${m.marked.map(([p, o]) => `${p}@${o}`).join(', ')}` : ''}; consumed ${m.consumed}`
+    + `${m.work ? `; its handlers take ${m.work} per record` : ''}`;
 }
 
 export function consumerText(c) {

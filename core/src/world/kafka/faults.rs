@@ -103,16 +103,19 @@ impl World {
                 kw.producers[i].acks = acks.acks();
                 kw.spec.producers[i].acks = acks;
             }
-            Command::KafkaGroupWork { ref group, ref work } => {
+            Command::KafkaGroupWork { ref group, member, ref work } => {
                 let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {
                     return Err(CommandError::NotApplicable(format!("no consumer group named {}", crate::time::echo(group))));
                 };
-                // Every member's claim goroutines, all checked before any
-                // changes.
                 let gs = kw.spec.groups[g].clone();
+                if let Some(m) = member.filter(|&m| m == 0 || m > gs.members) {
+                    return Err(CommandError::NotApplicable(format!("group {} has members 1 to {}, not {m}", crate::time::echo(group), gs.members)));
+                }
+                // Every member's claim goroutines (or the one member's),
+                // all checked before any changes.
                 let slots = kw.spec.group_slots(&gs);
                 let mut progs = Vec::new();
-                for m in 1..=gs.members {
+                for m in member.map_or(1..=gs.members, |m| m..=m) {
                     for j in 0..slots {
                         let spec = gs.claim_goroutine(m, j, work);
                         let (gi, prog) = self.go.recompile_same_shape(&spec.name, &spec)?;
@@ -123,7 +126,15 @@ impl World {
                     self.go.install_program(gi, spec, prog);
                 }
                 if let Some(kw) = self.kafka.as_deref_mut() {
-                    kw.spec.groups[g].work = work.clone();
+                    match member {
+                        Some(m) => kw.groups[g].members[m as usize - 1].work = Some(work.clone()),
+                        None => {
+                            kw.spec.groups[g].work = work.clone();
+                            for ms in &mut kw.groups[g].members {
+                                ms.work = None;
+                            }
+                        }
+                    }
                 }
             }
             Command::KafkaAddPartitions { ref topic, partitions } => self.kafka_add_partitions(topic, partitions)?,

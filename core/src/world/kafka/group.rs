@@ -113,11 +113,14 @@ pub(crate) struct MemberState {
     /// Bumped at every (re)start: older timers are stale.
     pub(crate) life: u32,
     pub(crate) sessions: u32,
+    /// Its own handler work (`kafka_group_work` with a member), else the
+    /// group's.
+    pub(crate) work: Option<crate::dist::Dist>,
 }
 
 impl MemberState {
     pub(crate) fn new(id: String, slots: Vec<u16>, up: bool) -> MemberState {
-        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0 }
+        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0, work: None }
     }
 }
 

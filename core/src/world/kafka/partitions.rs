@@ -108,7 +108,8 @@ impl World {
             kw.fetchers.push(Fetcher::claim_slot(gs.initial, (nconsumers + gi) as u16, (gi as u16, m as u16)));
             kw.groups[gi].members[m].slots.push(f);
             names.fetchers.push((gs.member(m as u32 + 1), j));
-            spawn.push(gs.claim_goroutine(m as u32 + 1, j, &gs.work));
+            let work = kw.groups[gi].members[m].work.as_ref().unwrap_or(&gs.work);
+            spawn.push(gs.claim_goroutine(m as u32 + 1, j, work));
         }
         let mut leaders = Vec::new();
         for (gi, gs) in kw.spec.groups.iter().enumerate() {

@@ -99,6 +99,9 @@ pub struct KafkaMemberView {
     /// Marked but not yet committed: (`topic-p`, next offset).
     pub marked: Vec<(String, u64)>,
     pub consumed: u64,
+    /// Its own handler work (`kafka_group_work` with a member); `None`:
+    /// the group's.
+    pub work: Option<String>,
 }
 
 /// A consumer group.
@@ -377,6 +380,7 @@ impl KafkaWorld {
                             partitions: parts,
                             marked: if ms.dirty { ms.marked.iter().map(|&(p, o)| (self.part_name(p), o)).collect() } else { Vec::new() },
                             consumed: ms.slots.iter().map(|&f| self.fetchers[usize::from(f)].consumed).sum(),
+                            work: ms.work.as_ref().map(ToString::to_string),
                         }
                     })
                     .collect();
