@@ -254,7 +254,7 @@ impl KafkaWorld {
             return self.fetch_reply(leader, f, session, part, offset, None, kit);
         }
         ps.parked_fetches.push(Parked { who: u32::from(f), offset, epoch: session, since: now });
-        self.schedule(kit, now + FETCH_WAIT, KTimer::FetchWait(part));
+        self.rearm(part, super::FETCH_TIMER, Some(now + FETCH_WAIT), kit);
     }
 
     /// Held consumer fetches: those the HW now covers, and with `expired`

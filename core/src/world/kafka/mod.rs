@@ -213,7 +213,18 @@ pub(crate) struct PartState {
     pub(crate) parked_fetches: Vec<Parked>,
     /// Whether a follower's fetch loop is running, per replica.
     pub(crate) fetching: Vec<bool>,
+    /// Whether a timer is set for the oldest of `pending`, of
+    /// `parked_followers` and of `parked_fetches` ([`ACK_TIMER`],
+    /// [`FOLLOWER_TIMER`], [`FETCH_TIMER`]). One per list: when it fires, the
+    /// entries due are handled and it is set again for the oldest left, so
+    /// each entry is still handled exactly at its deadline, and the event
+    /// queue holds three timers per partition rather than one per record.
+    pub(crate) timers: [bool; 3],
 }
+
+pub(crate) const ACK_TIMER: usize = 0;
+pub(crate) const FOLLOWER_TIMER: usize = 1;
+pub(crate) const FETCH_TIMER: usize = 2;
 
 impl PartState {
     /// Partition `p` of topic `ti`, empty, with its replicas placed round
@@ -241,6 +252,7 @@ impl PartState {
             pending: Vec::new(),
             parked_followers: Vec::new(),
             parked_fetches: Vec::new(),
+            timers: [false; 3],
         }
     }
 
@@ -540,6 +552,21 @@ impl KafkaWorld {
         kit.queue.schedule(at, Ev::Kafka(t.encode()));
     }
 
+    /// Sets partition `part`'s timer `which` for `at` (the oldest waiting
+    /// entry's deadline) unless one is set already; a deadline not in the
+    /// future is left alone (its entry could not be handled: no leader).
+    pub(crate) fn rearm(&mut self, part: u32, which: usize, at: Option<SimTime>, kit: &mut Kit) {
+        let ps = &mut self.parts[part as usize];
+        let Some(at) = at.filter(|&at| at > kit.queue.now() && !ps.timers[which]) else { return };
+        ps.timers[which] = true;
+        let t = match which {
+            ACK_TIMER => KTimer::AckTimeout(part),
+            FOLLOWER_TIMER => KTimer::FollowerWait(part),
+            _ => KTimer::FetchWait(part),
+        };
+        self.schedule(kit, at, t);
+    }
+
     /// The partition key of `topic`'s partition `p`.
     pub(crate) fn part_key(&self, topic: usize, p: u32) -> u32 {
         self.topic_parts[topic][p as usize]
@@ -612,9 +639,24 @@ impl World {
     pub(super) fn kafka_timer(&mut self, n: u32, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         match KTimer::decode(n) {
-            KTimer::FollowerWait(p) => kw.follower_wait_due(p, &mut self.kit),
-            KTimer::FetchWait(p) => kw.fetch_wait_due(p, &mut self.kit),
-            KTimer::AckTimeout(p) => kw.ack_timeouts(p, &mut self.kit),
+            KTimer::FollowerWait(p) => {
+                kw.parts[p as usize].timers[FOLLOWER_TIMER] = false;
+                kw.follower_wait_due(p, &mut self.kit);
+                let next = kw.parts[p as usize].parked_followers.first().map(|w| w.since + FETCH_WAIT);
+                kw.rearm(p, FOLLOWER_TIMER, next, &mut self.kit);
+            }
+            KTimer::FetchWait(p) => {
+                kw.parts[p as usize].timers[FETCH_TIMER] = false;
+                kw.fetch_wait_due(p, &mut self.kit);
+                let next = kw.parts[p as usize].parked_fetches.first().map(|w| w.since + FETCH_WAIT);
+                kw.rearm(p, FETCH_TIMER, next, &mut self.kit);
+            }
+            KTimer::AckTimeout(p) => {
+                kw.parts[p as usize].timers[ACK_TIMER] = false;
+                kw.ack_timeouts(p, &mut self.kit);
+                let next = kw.parts[p as usize].pending.first().map(|a| a.deadline);
+                kw.rearm(p, ACK_TIMER, next, &mut self.kit);
+            }
             KTimer::IsrCheck => {
                 kw.isr_check(&mut self.kit);
                 let lag = kw.spec.replica_lag_max.unwrap_or(crate::kafka::replication::DEFAULT_REPLICA_LAG_MAX);

@@ -2,7 +2,10 @@
 //! and the followers' fetch loop that moves the high watermark (see the
 //! module doc of `world::kafka` for the steps).
 
-use super::{client, InFlight, KFrame, KTimer, KafkaError, KafkaWorld, Parked, PendingAck, RecInfo, FETCH_MAX, FETCH_WAIT, NET_READ_TIMEOUT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
+use super::{
+    client, InFlight, KFrame, KTimer, KafkaError, KafkaWorld, Parked, PendingAck, RecInfo, ACK_TIMER, FETCH_MAX, FETCH_WAIT, FOLLOWER_TIMER, NET_READ_TIMEOUT, PRODUCE_TIMEOUT,
+    RETRY_BACKOFF, RETRY_MAX,
+};
 use crate::gochan::channel::GoId;
 use crate::gochan::runtime::{KAFKA_PRODUCE, KAFKA_WAIT};
 use crate::kafka::replication::{Acks, BrokerId, IsrChange, ReplicationError};
@@ -169,7 +172,7 @@ impl KafkaWorld {
                             self.respond(leader, g, part, Ok(offset), tries, kit);
                         } else {
                             self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT, tries });
-                            self.schedule(kit, now + PRODUCE_TIMEOUT, KTimer::AckTimeout(part));
+                            self.rearm(part, ACK_TIMER, Some(now + PRODUCE_TIMEOUT), kit);
                         }
                     }
                 }
@@ -237,7 +240,7 @@ impl KafkaWorld {
             self.send_replica_data(follower, leader, part, offset, kit);
         } else {
             ps.parked_followers.push(Parked { who: follower, offset, epoch, since: now });
-            self.schedule(kit, now + FETCH_WAIT, KTimer::FollowerWait(part));
+            self.rearm(part, FOLLOWER_TIMER, Some(now + FETCH_WAIT), kit);
         }
     }
 
