@@ -5,7 +5,8 @@
 // handler's work per record, for every member or one (`kafka_group_work`:
 // slow it down or speed it up, and watch the lag chart) and its balance strategy for the next
 // rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); per
-// topic more partitions (`kafka_add_partitions`); and network cuts between
+// topic more partitions (`kafka_add_partitions`) and its retention
+// (`kafka_retention`); and network cuts between
 // processes (`kafka-links.js`). Buttons
 // that do not apply now are aria-disabled with the reason as their title;
 // a refusal shows next to the control. Text only.
@@ -101,7 +102,7 @@ export function createKafkaControls(container, { onCommand }) {
     const error = el('span', { class: 'inline-error', role: 'status' });
     const id = `kafka-parts-${Math.random().toString(36).slice(2)}`;
     const input = el('input', { type: 'number', id, min: '1', max: '64', step: '1', 'aria-label': `Topic ${t.name}: new partition count` });
-    const count = el('span', { class: 'badge' });
+    const count = el('span', { class: 'badge', 'data-kafka-partitions': '' });
     const add = () => {
       const n = Number(input.value);
       if (!Number.isSafeInteger(n) || n < 1) { error.textContent = 'type the new partition count, a whole number'; input.setAttribute('aria-invalid', 'true'); return; }
@@ -109,11 +110,33 @@ export function createKafkaControls(container, { onCommand }) {
     };
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') add(); });
     const button = actionButton('Add partitions', `Add partitions to topic ${t.name}`, onCommand, error, () => { add(); return null; });
+    // Retention (kafka-configs.sh --alter): by time and/or by bytes per partition; what is left empty stays.
+    const rId = `${id}-ret`;
+    const bId = `${id}-bytes`;
+    const retention = el('input', { type: 'text', id: rId, placeholder: 'e.g. 20s', spellcheck: false, 'aria-label': `Topic ${t.name}: retention.ms (a duration)` });
+    const bytes = el('input', { type: 'number', id: bId, min: '1', step: '1', placeholder: 'bytes', 'aria-label': `Topic ${t.name}: retention.bytes per partition` });
+    const current = el('span', { class: 'badge', 'data-kafka-retention': '' });
+    const setRetention = () => {
+      const r = retention.value.trim();
+      const b = bytes.value.trim();
+      if (!r && !b) { error.textContent = 'type a retention (like 20s) and/or a size in bytes'; return; }
+      const n = Number(b);
+      if (b && (!Number.isSafeInteger(n) || n < 1)) { error.textContent = 'retention.bytes is a whole number of bytes, 1 or more'; bytes.setAttribute('aria-invalid', 'true'); return; }
+      const ok = onCommand({ op: 'kafka_retention', topic: t.name, ...(r ? { retention: r } : {}), ...(b ? { retention_bytes: n } : {}) }, error);
+      retention.setAttribute('aria-invalid', String(!ok && Boolean(r)));
+      bytes.setAttribute('aria-invalid', String(!ok && Boolean(b)));
+    };
+    for (const f of [retention, bytes]) f.addEventListener('keydown', (e) => { if (e.key === 'Enter') setRetention(); });
+    const retButton = actionButton('Set retention', `Set the retention of topic ${t.name}`, onCommand, error, () => { setRetention(); return null; });
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-topic-row': t.name },
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: t.name }), count),
       el('label', { class: 'field', for: id, text: 'partitions ' }, input),
-      el('div', { class: 'nsq-actions' }, button), error);
-    return { row, input, count, button };
+      el('div', { class: 'nsq-actions' }, button),
+      el('div', { class: 'row-head' }, el('span', { class: 'role', text: 'retention' }), current),
+      el('label', { class: 'field', for: rId, text: 'retention.ms ' }, retention),
+      el('label', { class: 'field', for: bId, text: 'retention.bytes ' }, bytes),
+      el('div', { class: 'nsq-actions' }, retButton), error);
+    return { row, input, count, button, current, retButton };
   }
 
   /** A producer's acks, switched for its next requests. */
@@ -210,6 +233,9 @@ export function createKafkaControls(container, { onCommand }) {
       setText(r.count, `${n} partition${n === 1 ? '' : 's'}`);
       if (r.input.getRootNode().activeElement !== r.input && Number(r.input.value) <= n) r.input.value = String(Math.min(64, n + 1));
       setOff(r.button, ended ? ENDED_REASON : n >= 64 ? 'At most 64 partitions per topic here' : '', `Raise ${name} to the count in the field (Kafka never removes partitions)`);
+      const t = (k.topics || []).find((x) => x.name === name);
+      if (t) setText(r.current, `${t.retention}${t.retention_bytes != null ? ` · ${t.retention_bytes} bytes` : ' · no size limit'}`);
+      setOff(r.retButton, ended ? ENDED_REASON : '', `Applies at the brokers' next retention check (log.retention.check.interval.ms): whole segments past it are deleted`);
     }
     links.update(snap);
     for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');

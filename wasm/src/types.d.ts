@@ -375,6 +375,8 @@ export interface Snapshot {
 /** The Kafka part of a snapshot (core/src/world/kafka/view.rs). */
 export interface KafkaView {
   brokers: KafkaBrokerView[];
+  /** Each topic's configuration now (partition count, retention). */
+  topics: KafkaTopicView[];
   partitions: KafkaPartitionView[];
   producers: KafkaProducerView[];
   /** Partition consumers, one row per partition read. */
@@ -388,6 +390,16 @@ export interface KafkaView {
   ack_waits: KafkaAckWait[];
   /** Where the model simplifies Kafka and sarama, in words. */
   simplifications: string[];
+}
+
+/** A topic's configuration now (kafka-configs.sh --describe). */
+export interface KafkaTopicView {
+  name: string;
+  partitions: number;
+  /** retention.ms as a duration ("7d" by default). */
+  retention: string;
+  /** retention.bytes per partition (null: unlimited). */
+  retention_bytes: number | null;
 }
 
 /** An acks=all produce waiting at its leader for the high watermark. */

@@ -104,6 +104,7 @@ fn child(interface: &str, field: &str) -> Option<&'static str> {
         ("KafkaView", "groups") => "KafkaGroupView",
         ("KafkaView", "guarantees") => "KafkaCounts",
         ("KafkaView", "ack_waits") => "KafkaAckWait",
+        ("KafkaView", "topics") => "KafkaTopicView",
         ("KafkaGroupView", "members") => "KafkaMemberView",
         ("KafkaGroupView", "rows") => "KafkaGroupRow",
         _ => return None,
@@ -221,7 +222,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "NsqBackoffView", "NsqConnView", "NsqPublisherConnView", "NsqEventPlace", "KafkaEventPlace", "NsqChannelSample",
         "NsqMessageRef", "NsqMessageLife", "NsqCopyLife", "KafkaView", "KafkaBrokerView", "KafkaPartitionView",
         "KafkaProducerView", "KafkaConsumerView", "KafkaGroupView", "KafkaMemberView", "KafkaGroupRow", "KafkaCounts",
-        "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample", "KafkaAckWait",
+        "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample", "KafkaAckWait", "KafkaTopicView",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");

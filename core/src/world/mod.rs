@@ -67,7 +67,7 @@ use std::collections::VecDeque;
 
 pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
-pub use kafka::view::{KafkaAckWait, KafkaBrokerView, KafkaConsumerView, KafkaGroupRow, KafkaGroupView, KafkaMemberView, KafkaPartitionView, KafkaProducerView, KafkaView};
+pub use kafka::view::{KafkaAckWait, KafkaBrokerView, KafkaTopicView, KafkaConsumerView, KafkaGroupRow, KafkaGroupView, KafkaMemberView, KafkaPartitionView, KafkaProducerView, KafkaView};
 pub use kafka::book::KafkaCounts;
 
 /// Steps (starting to run, or a loop turn) one goroutine may take at one

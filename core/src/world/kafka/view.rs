@@ -146,10 +146,22 @@ impl KafkaAckWait {
     }
 }
 
+/// A topic's configuration now (`kafka-configs.sh --describe`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KafkaTopicView {
+    pub name: String,
+    pub partitions: u32,
+    /// `retention.ms` ("7d" by default).
+    pub retention: String,
+    /// `retention.bytes` per partition (`None`: unlimited).
+    pub retention_bytes: Option<u64>,
+}
+
 /// The Kafka part of a snapshot and a summary.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaView {
     pub brokers: Vec<KafkaBrokerView>,
+    pub topics: Vec<KafkaTopicView>,
     pub partitions: Vec<KafkaPartitionView>,
     pub producers: Vec<KafkaProducerView>,
     pub consumers: Vec<KafkaConsumerView>,
@@ -207,6 +219,17 @@ impl KafkaWorld {
             })
             .collect();
         KafkaView {
+            topics: self
+                .spec
+                .topics
+                .iter()
+                .map(|t| KafkaTopicView {
+                    name: t.name.clone(),
+                    partitions: t.partitions,
+                    retention: t.retention.or(crate::kafka::log::LogConfig::default().retention).map_or_else(|| "unlimited".into(), |d| d.to_string()),
+                    retention_bytes: t.retention_bytes,
+                })
+                .collect(),
             brokers: (1..=self.spec.brokers)
                 .map(|id| KafkaBrokerView {
                     id,
