@@ -94,7 +94,7 @@ impl World {
 
     /// A fetch response arrived for fetcher `f`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn kafka_fetch_data(&mut self, f: u16, session: u32, part: u32, from: u64, recs: Vec<u32>, error: Option<KafkaError>, now: SimTime) {
+    pub(super) fn kafka_fetch_data(&mut self, f: u16, session: u32, part: u32, from: u64, recs: &[u32], error: Option<KafkaError>, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let Some(fe) = kw.fetchers.get_mut(usize::from(f)) else { return };
         if fe.part != part || fe.session != session {
@@ -225,14 +225,14 @@ impl World {
 impl KafkaWorld {
     #[allow(clippy::too_many_arguments)]
     fn fetch_reply(&mut self, leader: BrokerId, f: u16, session: u32, part: u32, from: u64, error: Option<KafkaError>, kit: &mut Kit) {
-        let recs: Vec<u32> = match (error, self.parts[part as usize].leader_log()) {
-            (None, Some(log)) => {
-                let hw = self.parts[part as usize].repl.high_watermark();
-                let n = (hw.saturating_sub(from) as usize).min(FETCH_MAX);
-                log.read(from, n).map(|it| it.map(|r| r.payload as u32).collect()).unwrap_or_default()
+        let mut recs = self.take_recs();
+        if let (None, Some(log)) = (error, self.parts[part as usize].leader_log()) {
+            let hw = self.parts[part as usize].repl.high_watermark();
+            let n = (hw.saturating_sub(from) as usize).min(FETCH_MAX);
+            if let Ok(it) = log.read(from, n) {
+                recs.extend(it.map(|r| r.payload as u32));
             }
-            _ => Vec::new(),
-        };
+        }
         self.send(leader, client(1_000_000 + u32::from(f)), KFrame::FetchData { f, session, part, from, recs, error }, kit);
     }
 

@@ -413,6 +413,9 @@ pub(crate) struct KafkaWorld {
     /// Reused buffers of the hot path (no allocation per event).
     pub(crate) ack_scratch: Vec<PendingAck>,
     pub(crate) parked_scratch: Vec<Parked>,
+    /// Emptied record lists of handled `ReplicaData` and `FetchData`
+    /// frames, for the next ones.
+    pub(crate) rec_lists: Vec<Vec<u32>>,
     /// Produce call to handler receipt since the last time-series sample,
     /// per book consumer (partition consumers, then groups).
     pub(crate) e2e_window: Vec<crate::observe::stats::Latency>,
@@ -495,6 +498,7 @@ impl KafkaWorld {
             groups,
             ack_scratch: Vec::new(),
             parked_scratch: Vec::new(),
+            rec_lists: Vec::new(),
             // Cleared at every sample: the coarser table (3 %).
             e2e_window: (0..spec.consumers.len() + spec.groups.len()).map(|_| crate::observe::stats::Latency::with_grouping(5)).collect(),
         }
@@ -545,6 +549,19 @@ impl KafkaWorld {
         let now = kit.queue.now();
         if let Ok(Some(at)) = self.links[l as usize].send(now, frame, &mut kit.rng) {
             kit.queue.schedule(at, Ev::KafkaNet(l));
+        }
+    }
+
+    /// An empty record list for a frame (a reused one when there is one).
+    pub(crate) fn take_recs(&mut self) -> Vec<u32> {
+        self.rec_lists.pop().unwrap_or_default()
+    }
+
+    /// A handled frame's record list, kept for the next frame.
+    pub(crate) fn give_recs(&mut self, mut recs: Vec<u32>) {
+        if self.rec_lists.len() < 64 {
+            recs.clear();
+            self.rec_lists.push(recs);
         }
     }
 
@@ -625,12 +642,18 @@ impl World {
             KFrame::ReplicaData { follower, part, from, recs, epoch } => {
                 let kw = self.kafka.as_deref_mut().expect("checked");
                 kw.on_replica_data(follower, part, from, &recs, epoch, &mut self.kit);
+                kw.give_recs(recs);
             }
             KFrame::Fetch { f, session, leader, part, offset } => {
                 let kw = self.kafka.as_deref_mut().expect("checked");
                 kw.on_fetch(f, session, leader, part, offset, &mut self.kit);
             }
-            KFrame::FetchData { f, session, part, from, recs, error } => self.kafka_fetch_data(f, session, part, from, recs, error, now),
+            KFrame::FetchData { f, session, part, from, recs, error } => {
+                self.kafka_fetch_data(f, session, part, from, &recs, error, now);
+                if let Some(kw) = self.kafka.as_deref_mut() {
+                    kw.give_recs(recs);
+                }
+            }
             KFrame::Group(frame) => self.kafka_group_frame(*frame, now),
         }
     }

@@ -245,14 +245,14 @@ impl KafkaWorld {
     }
 
     fn send_replica_data(&mut self, follower: BrokerId, leader: BrokerId, part: u32, offset: u64, kit: &mut Kit) {
+        let mut recs = self.take_recs();
         let ps = &self.parts[part as usize];
         let epoch = ps.repl.leader_epoch();
         let Some(log) = ps.leader_log() else { return };
         let from = offset.max(log.log_start_offset());
-        let recs: Vec<u32> = match log.read(from, FETCH_MAX) {
-            Ok(it) => it.map(|r| r.payload as u32).collect(),
-            Err(_) => Vec::new(),
-        };
+        if let Ok(it) = log.read(from, FETCH_MAX) {
+            recs.extend(it.map(|r| r.payload as u32));
+        }
         self.send(leader, follower, KFrame::ReplicaData { follower, part, from, recs, epoch }, kit);
     }
 
