@@ -78,7 +78,10 @@ impl GoRuntime {
         // updater waits on a 10-minute ticker) are never all asleep: Go
         // then never declares a deadlock, the program just hangs (the
         // partial analysis still flags who is stuck).
-        let mut alive = self.background;
+        if self.background > 0 {
+            return;
+        }
+        let mut alive = 0;
         let mut blocked = 0;
         for g in &self.gs {
             if g.state.is_over() {
@@ -87,8 +90,11 @@ impl GoRuntime {
             alive += 1;
             if g.state.is_blocked() {
                 blocked += 1;
-            } else if g.paused && g.deferred_run {
-                return; // runnable once resumed: not asleep
+            } else {
+                // Asleep on a timer, working, or paused: not all blocked,
+                // and someone is alive (the common case, answered at the
+                // first such goroutine rather than after all of them).
+                return;
             }
         }
         if alive == 0 {
