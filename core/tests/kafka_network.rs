@@ -158,14 +158,21 @@ fn a_member_cut_from_its_coordinator_is_removed_after_the_session_timeout_and_re
     assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
 }
 
-#[test]
-fn a_producer_cut_from_its_leader_waits_and_goes_on_when_healed() {
+/// `cluster(0, 1)` run to 1 s, then producer `p` cut from its partition's
+/// leader: the world, the leader's name and what `p` had acked.
+fn producer_cut_at_1s() -> (World, String, u64) {
     let mut w = world(&cluster(0, 1));
     w.run_until(ms(1_000));
     let leader = kafka(&w.snapshot()).partitions[0].leader.expect("a leader");
     let l = format!("broker-{leader}");
     apply(&mut w, &cut("p", &l));
     let at_cut = acked(&w, "p");
+    (w, l, at_cut)
+}
+
+#[test]
+fn a_producer_cut_from_its_leader_waits_and_goes_on_when_healed() {
+    let (mut w, l, at_cut) = producer_cut_at_1s();
     w.run_until(ms(4_000));
     assert!(acked(&w, "p") <= at_cut + 1, "the request waits: {at_cut} then {}", acked(&w, "p"));
     // The other producer is not cut off.
@@ -199,12 +206,7 @@ fn run_collecting(w: &mut World, until: u64, kinds: &[EventKind]) -> Vec<(EventK
 #[test]
 fn a_producer_cut_for_longer_than_net_read_timeout_retries_every_30s_then_fails_and_goes_on() {
     // sarama: Net.ReadTimeout 30 s, Retry.Max 3, Retry.Backoff 100 ms.
-    let mut w = world(&cluster(0, 1));
-    w.run_until(ms(1_000));
-    let leader = kafka(&w.snapshot()).partitions[0].leader.expect("a leader");
-    let l = format!("broker-{leader}");
-    apply(&mut w, &cut("p", &l));
-    let at_cut = acked(&w, "p");
+    let (mut w, l, at_cut) = producer_cut_at_1s();
     let cut_at = 1_000_000;
     let kinds = [EventKind::KafkaReadTimeout, EventKind::KafkaSendFailed];
     let seen = run_collecting(&mut w, 29_000, &kinds);
@@ -243,10 +245,7 @@ fn a_producer_cut_for_longer_than_net_read_timeout_retries_every_30s_then_fails_
 
 #[test]
 fn a_cut_healed_within_net_read_timeout_costs_no_retry() {
-    let mut w = world(&cluster(0, 1));
-    w.run_until(ms(1_000));
-    let l = format!("broker-{}", kafka(&w.snapshot()).partitions[0].leader.expect("a leader"));
-    apply(&mut w, &cut("p", &l));
+    let (mut w, l, _) = producer_cut_at_1s();
     let mut seen = run_collecting(&mut w, 25_000, &[EventKind::KafkaReadTimeout]);
     apply(&mut w, &heal("p", &l));
     seen.extend(run_collecting(&mut w, 60_000, &[EventKind::KafkaReadTimeout]));
