@@ -127,7 +127,7 @@ export function createKafkaControls(container, { onCommand }) {
       bytes.setAttribute('aria-invalid', String(!ok && Boolean(b)));
     };
     for (const f of [retention, bytes]) f.addEventListener('keydown', (e) => { if (e.key === 'Enter') setRetention(); });
-    const retButton = actionButton('Set retention', `Set the retention of topic ${t.name}`, onCommand, error, () => { setRetention(); return null; });
+    const retButton = actionButton('Set retention', `Set retention of topic ${t.name}`, onCommand, error, () => { setRetention(); return null; });
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-topic-row': t.name },
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: t.name }), count),
       el('label', { class: 'field', for: id, text: 'partitions ' }, input),
