@@ -59,3 +59,28 @@ fn acks_elections_and_go_events_carry_what_they_say() {
     assert_ne!(b, 1, "not the dead broker");
     assert!(events.iter().filter(|e| e.kind == EventKind::Sleep).all(|e| e.kafka.is_none()));
 }
+
+/// What the page draws tokens from besides events: each producer lists
+/// the goroutines that produce through it (a token starts at its card),
+/// and a group says when it is between generations (its partitions go to
+/// the released line): kafka-rebalance's join at 8 s, stable again after.
+#[test]
+fn producers_name_their_goroutines_and_groups_say_when_they_rebalance() {
+    let mut w = run("kafka-rebalance", 7);
+    let s = w.snapshot();
+    let k = s.kafka.as_ref().expect("kafka");
+    let main = s.goroutines.iter().find(|g| g.name == "main").expect("main").id;
+    assert_eq!(k.producers[0].goroutines, vec![main]);
+    assert!(!k.groups[0].rebalancing && k.groups[0].state == "Stable", "{:?}", k.groups[0].state);
+    let mut seen = Vec::new();
+    for ms in (7_000..12_000).step_by(5) {
+        w.run_until(SimTime::from_micros(ms * 1_000));
+        let s = w.snapshot();
+        let g = &s.kafka.as_ref().expect("kafka").groups[0];
+        assert_eq!(g.rebalancing, g.state.contains("Rebalance"), "{}", g.state);
+        if seen.last() != Some(&g.rebalancing) {
+            seen.push(g.rebalancing);
+        }
+    }
+    assert_eq!(seen, [false, true, false], "stable, rebalancing, stable again");
+}

@@ -449,6 +449,8 @@ export interface KafkaProducerView {
   sent: number;
   acked: number;
   failed: number;
+  /** The goroutines that have produced through it (a SyncProducer's callers, an AsyncProducer's broker stage). */
+  goroutines: number[];
 }
 
 export interface KafkaConsumerView {
@@ -468,6 +470,8 @@ export interface KafkaGroupView {
   name: string;
   generation: number;
   state: string;
+  /** Between generations (PreparingRebalance or CompletingRebalance). */
+  rebalancing: boolean;
   rebalances: number;
   coordinator: number;
   assignor: string;

@@ -77,10 +77,9 @@ export function createKafkaTokens(P) {
     return [side === 'right' ? box.x + box.w - 10 : box.x + 10, row.y + REPLICA_H / 2];
   }
 
-  /** The producer whose goroutine `name` is (its own name, or one of its sarama goroutines). */
-  function producerOf(k, name) {
-    return k.producers.find((p) => name === p.name || name.startsWith(`${p.name}.`))
-      || (k.producers.length === 1 ? k.producers[0] : null);
+  /** The producer goroutine `g` produces through (core lists each producer's goroutines). */
+  function producerOf(k, g) {
+    return k.producers.find((p) => (p.goroutines || []).includes(g)) || null;
   }
 
   /**
@@ -126,7 +125,7 @@ export function createKafkaTokens(P) {
       switch (e.kind) {
         case 'kafka_acked': {
           if (place.offset == null) break; // acks=0: no answer, nothing known of where it went
-          const p = producerOf(k, who);
+          const p = producerOf(k, e.goroutine);
           const pb = p && layout.prodBox.get(p.name);
           const to = rowPoint(layout, part.leader, key, 'left');
           if (!pb || !to) break;

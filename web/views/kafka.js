@@ -232,9 +232,9 @@ export function createKafkaView(S, P) {
 
   // --- producers ----------------------------------------------------------------
 
-  /** The goroutine of producer `p` blocked on the network, if any. */
+  /** The goroutine of producer `p` blocked on the network, if any (core lists who produces through it). */
   function waiter(p, snap) {
-    return snap.goroutines.find((q) => q.state === 'blocked_net' && (q.name.startsWith(`${p.name}.`) || q.name === p.name || (q.state_text || '').includes(p.name)));
+    return snap.goroutines.find((q) => q.state === 'blocked_net' && (p.goroutines || []).includes(q.id));
   }
 
   /** What a producer's goroutines wait for on the network (a blocked_net state text), if any. */
@@ -604,9 +604,9 @@ export function createKafkaView(S, P) {
   };
 }
 
-/** Whether group `g` is between generations (the coordinator's state). */
+/** Whether group `g` is between generations (core says so). */
 export function isRebalancing(g) {
-  return /rebalanc|join|sync|prepar|complet/i.test(g.state) && !/stable/i.test(g.state);
+  return Boolean(g.rebalancing);
 }
 
 /** The partitions of `g`'s topics no member reads now ("topic-p", in the panel's order). */

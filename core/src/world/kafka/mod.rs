@@ -172,7 +172,7 @@ pub(crate) enum KFrame {
 }
 
 /// The endpoint of goroutine `g`'s connections (brokers are 1 to 16).
-fn client(g: GoId) -> u32 {
+pub(crate) fn client(g: GoId) -> u32 {
     1000 + g
 }
 

@@ -29,6 +29,7 @@ use crate::observe::stats::{pack_p50_p99, KafkaKey, KafkaName, KafkaRows, KAFKA_
 use crate::observe::snapshot::KafkaEventPlace;
 use crate::observe::trace::{EventKind, TraceEvent};
 use serde::Serialize;
+use crate::kafka::group::coordinator::GroupState;
 
 /// One partition.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,6 +58,9 @@ pub struct KafkaProducerView {
     pub sent: u64,
     pub acked: u64,
     pub failed: u64,
+    /// The goroutines that have produced through it (a SyncProducer's
+    /// callers, an AsyncProducer's broker stage), in id order.
+    pub goroutines: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -110,6 +114,9 @@ pub struct KafkaGroupView {
     pub name: String,
     pub generation: u32,
     pub state: String,
+    /// Between generations: the coordinator prepares or completes a
+    /// rebalance.
+    pub rebalancing: bool,
     pub rebalances: u32,
     pub coordinator: u32,
     pub assignor: String,
@@ -243,13 +250,15 @@ impl KafkaWorld {
                 .producers
                 .iter()
                 .zip(&self.producers)
-                .map(|(s, p)| KafkaProducerView {
+                .enumerate()
+                .map(|(i, (s, p))| KafkaProducerView {
                     name: s.name.clone(),
                     kind: format!("{:?}", s.kind).to_lowercase(),
                     acks: s.acks.sarama().to_string(),
                     sent: p.sent,
                     acked: p.acked,
                     failed: p.failed,
+                    goroutines: self.client_producer.iter().filter(|&(_, &q)| usize::from(q) == i).map(|(&end, _)| end - super::client(0)).collect(),
                 })
                 .collect(),
             consumers: self
@@ -428,6 +437,7 @@ impl KafkaWorld {
                     name: spec.name.clone(),
                     generation: gs.coord.generation(),
                     state: format!("{:?}", gs.coord.state()),
+                    rebalancing: matches!(gs.coord.state(), GroupState::PreparingRebalance | GroupState::CompletingRebalance),
                     rebalances: gs.rebalances,
                     coordinator: gs.broker,
                     assignor: format!("{:?}", spec.assignor).to_lowercase(),
