@@ -34,7 +34,7 @@ function commandSelect(label, options, onCommand, error, command) {
 
 /** Whether a member is up (the engine refuses start for an up member, crash and leave for a down one). */
 export function memberUp(m) {
-  return !(m.state === 'down' || String(m.state).startsWith('stopped'));
+  return !(m.state === 'down' || m.state === 'not started' || String(m.state).startsWith('stopped'));
 }
 
 export function createKafkaControls(container, { onCommand }) {

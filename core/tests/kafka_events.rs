@@ -64,6 +64,7 @@ fn acks_elections_and_go_events_carry_what_they_say() {
 /// the goroutines that produce through it (a token starts at its card),
 /// and a group says when it is between generations (its partitions go to
 /// the released line): kafka-rebalance's join at 8 s, stable again after.
+/// A member that has not started yet says so (it is not drawn as crashed).
 #[test]
 fn producers_name_their_goroutines_and_groups_say_when_they_rebalance() {
     let mut w = run("kafka-rebalance", 7);
@@ -72,6 +73,9 @@ fn producers_name_their_goroutines_and_groups_say_when_they_rebalance() {
     let main = s.goroutines.iter().find(|g| g.name == "main").expect("main").id;
     assert_eq!(k.producers[0].goroutines, vec![main]);
     assert!(!k.groups[0].rebalancing && k.groups[0].state == "Stable", "{:?}", k.groups[0].state);
+    // workers-3 starts at 8 s: before that it has not run (not a crash).
+    let states: Vec<_> = k.groups[0].members.iter().map(|m| m.state.as_str()).collect();
+    assert_eq!(states, ["running", "running", "not started"]);
     let mut seen = Vec::new();
     for ms in (7_000..12_000).step_by(5) {
         w.run_until(SimTime::from_micros(ms * 1_000));

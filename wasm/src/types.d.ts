@@ -482,7 +482,7 @@ export interface KafkaGroupView {
 
 export interface KafkaMemberView {
   id: string;
-  /** running, joining, rebalancing, idle, down, stopped (Consume returned) */
+  /** running, joining, rebalancing, idle, down, not started, stopped (Consume returned) */
   state: string;
   /** Its partitions in this session ("topic-p"). */
   partitions: string[];

@@ -116,11 +116,14 @@ pub(crate) struct MemberState {
     /// Its own handler work (`kafka_group_work` with a member), else the
     /// group's.
     pub(crate) work: Option<crate::dist::Dist>,
+    /// Its process has run at some point (a member beyond `start_members`
+    /// has not, until its first start).
+    pub(crate) started: bool,
 }
 
 impl MemberState {
     pub(crate) fn new(id: String, slots: Vec<u16>, up: bool) -> MemberState {
-        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0, work: None }
+        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0, work: None, started: up }
     }
 }
 
@@ -520,6 +523,7 @@ impl World {
             A::Start => {
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = true;
+                ms.started = true;
                 ms.done = false;
                 ms.life += 1;
                 kw.member_join(g, m, kit);

@@ -96,7 +96,7 @@ pub struct KafkaGroupRow {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaMemberView {
     pub id: String,
-    /// running, joining, rebalancing, idle, down (crashed or left), stopped (Consume returned)
+    /// running, joining, rebalancing, idle, down (crashed or left), not started (beyond start_members, before its first start), stopped (Consume returned)
     pub state: String,
     /// Its partitions in this session (`topic-p`).
     pub partitions: Vec<String>,
@@ -393,7 +393,9 @@ impl KafkaWorld {
                             .filter(|fe| fe.active)
                             .map(|fe| self.part_name(fe.part))
                             .collect();
-                        let state = if !ms.up {
+                        let state = if !ms.up && !ms.started {
+                            "not started"
+                        } else if !ms.up {
                             "down"
                         } else if ms.done {
                             "stopped (Consume returned)"
