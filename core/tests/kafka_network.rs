@@ -12,6 +12,10 @@
 //!   longer than sarama's `Net.ReadTimeout` (30 s), its request times out,
 //!   is retried 3 times 30.1 s apart and then fails; what was held on the
 //!   closed connections never arrives after the heal.
+//! - A partition consumer cut from its leader: its fetch times out after
+//!   `Net.ReadTimeout` and is tried again after `Consumer.Retry.Backoff`
+//!   (2 s), so once every 32 s across the cut; healed, it catches up with
+//!   nothing read twice.
 //! - A cut outlives a crash and restart of one side.
 //! - Refused commands change nothing; the view lists the cuts by name.
 //! - Switching the assignor applies at the next rebalance; after a leave
@@ -252,6 +256,50 @@ fn a_cut_healed_within_net_read_timeout_costs_no_retry() {
     assert!(seen.is_empty(), "{seen:?}");
     let p = kafka(&w.snapshot()).producers.iter().find(|p| p.name == "p").cloned().expect("p");
     assert_eq!(p.failed, 0, "{p:?}");
+}
+
+#[test]
+fn a_consumer_cut_from_its_leader_times_out_every_32s_and_catches_up_when_healed() {
+    // sarama: the fetch fails after Net.ReadTimeout (30 s), the connection
+    // closes, and the partition consumer fetches again after
+    // Consumer.Retry.Backoff (2 s), into the same cut.
+    let mut v = cluster(0, 1);
+    v["kafka"]["consumers"] = json!([{ "name": "c", "topic": "events", "partitions": [0], "offset": "oldest" }]);
+    v["goroutines"][1] = json!({ "name": "idle", "behavior": { "program": [{ "sleep": "1h" }] } });
+    let mut w = world(&v);
+    w.run_until(ms(1_000));
+    let s = w.snapshot();
+    let leader = format!("broker-{}", kafka(&s).partitions[0].leader.expect("a leader"));
+    let c = &kafka(&s).consumers[0];
+    assert!(c.consumed >= 8 && c.lag <= 1, "reads along before the cut: {c:?}");
+    apply(&mut w, &cut("c", &leader));
+    let cut_at = 1_000_000;
+    let seen = run_collecting(&mut w, 30_000, &[EventKind::KafkaReadTimeout]);
+    assert!(seen.is_empty(), "no timeout within 30 s of the fetch: {seen:?}");
+    let seen = run_collecting(&mut w, 100_000, &[EventKind::KafkaReadTimeout]);
+    let t: Vec<u64> = seen.iter().map(|e| e.1).collect();
+    assert_eq!(t.len(), 3, "{seen:#?}");
+    // The fetch out at the cut was written within its wait (500 ms) before.
+    assert!(t[0] > cut_at + 29_400_000 && t[0] <= cut_at + 30_000_000, "{t:?}");
+    assert_eq!((t[1] - t[0], t[2] - t[1]), (32_000_000, 32_000_000), "{t:?}");
+    assert_eq!(
+        seen[0].2,
+        format!("c.fetch0: no answer from {leader} to its fetch of events-0 within Net.ReadTimeout (30s): the connection closes; it fetches again after Consumer.Retry.Backoff (2s)")
+    );
+    let s = w.snapshot();
+    let c = &kafka(&s).consumers[0];
+    assert!(c.lag > 900, "the lag grows across the cut: {c:?}");
+    // Healed: the next fetch goes through and it catches up; the answers
+    // held on the closed connections never arrive (nothing read twice).
+    apply(&mut w, &heal("c", &leader));
+    w.run_until(ms(108_000));
+    let s = w.snapshot();
+    let k = kafka(&s);
+    let c = &k.consumers[0];
+    assert!(c.lag <= 1 && c.consumed + 1 >= k.partitions[0].high_watermark, "caught up: {c:?}");
+    assert_eq!(k.guarantees.duplicates, 0, "{:?}", k.guarantees);
+    let seen = run_collecting(&mut w, 110_000, &[EventKind::KafkaReadTimeout]);
+    assert!(seen.is_empty(), "{seen:?}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 // read out of order; a cut from the controls is listed with its Heal button
 // and drawn on the broker; a follower cut from its leader leaves the ISR
 // after replica.lag.time.max.ms (30 s) and rejoins once healed; a producer
-// cut from a leader times out after Net.ReadTimeout (30 s) and retries; a
+// cut from a leader times out after Net.ReadTimeout (30 s) and retries, and so
+// does a partition consumer's fetch; a
 // refused cut says why next to the control; the acks and assignor selects
 // change what the Producers and Consumer groups tables say; one member made
 // slow falls behind alone; sarama's own goroutines (the members'
@@ -97,6 +98,20 @@ test('a producer cut from a leader gets no answer: after Net.ReadTimeout (30 s) 
   await runTo(page, 34_000_000, 2);
   await expect.poll(async () => (await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout').map((r) => r.text).join('\n'))
     .toMatch(/^main: no answer from broker-1 for events-\d within Net\.ReadTimeout \(30s\): the connection closes; retry 1 of 3 after 100ms$/);
+});
+
+test('a partition consumer cut from its leader: its fetch times out after Net.ReadTimeout and is tried again 2 s later', async ({ page }) => {
+  await openKafka(page, 'kafka-retention');
+  await runTo(page, 1_000_000);
+  await page.getByLabel('Cut the network of this process').selectOption('archive');
+  await page.getByLabel('from this broker').selectOption('broker-1');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut="broker-1 archive"]')).toBeVisible();
+  // Its next fetch goes into the cut once it has handed over what it had (a second or so).
+  await runTo(page, 36_000_000, 10);
+  await page.locator('#eventlog-kind').selectOption('kafka_read_timeout');
+  await expect.poll(async () => (await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout').map((r) => r.text).join('\n'))
+    .toBe('archive.fetch0: no answer from broker-1 to its fetch of events-0 within Net.ReadTimeout (30s): the connection closes; it fetches again after Consumer.Retry.Backoff (2s)');
 });
 
 test('one member made slow from the controls falls behind alone; the members table and the stage say its handler work', async ({ page }) => {

@@ -178,7 +178,10 @@ pub enum EventKind {
     /// A produce request got no answer within sarama's `Net.ReadTimeout`
     /// (a cut link): the connection closes, the request is tried again or
     /// given up (`g` = the producing goroutine, `ch` = partition, `aux` =
-    /// broker + 65536 * try (1 first) + 2^24 if it was the last).
+    /// broker + 65536 * try (1 first) + 2^24 if it was the last). Or, with
+    /// 2^25 in `aux`, a consumer's fetch did (`g` = its fetching goroutine,
+    /// `aux` = broker + 2^25): it is tried again after
+    /// `Consumer.Retry.Backoff`.
     KafkaReadTimeout,
 }
 

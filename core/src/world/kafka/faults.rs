@@ -141,6 +141,7 @@ impl World {
             Command::KafkaCutLink { ref a, ref b } => {
                 kw.cut_link(a, b)?;
                 self.kafka_cut_deadlines();
+                self.kafka_fetch_cut_deadlines();
             }
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
             Command::KafkaAssignor { ref group, assignor } => {

@@ -12,7 +12,7 @@
 //!   the fetcher retries after `Consumer.Retry.Backoff` (2 s) with the
 //!   leader of then.
 
-use super::{client, KFrame, KTimer, KafkaError, KafkaWorld, Parked, CONSUMER_RETRY, FETCH_MAX, FETCH_WAIT};
+use super::{client, KFrame, KTimer, KafkaError, KafkaWorld, Parked, CONSUMER_RETRY, FETCHER_END, FETCH_MAX, FETCH_WAIT, NET_READ_TIMEOUT};
 use crate::gochan::channel::GoId;
 use crate::gochan::runtime::{KAFKA_FETCH, KAFKA_WAIT};
 use crate::kafka::replication::BrokerId;
@@ -27,6 +27,7 @@ impl World {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let Some(fe) = kw.fetchers.get_mut(usize::from(f)) else { return };
         fe.waiting = Some(g);
+        fe.goroutine = Some(g);
         fe.held = None;
         if fe.working {
             fe.working = false;
@@ -87,9 +88,46 @@ impl World {
                 o
             }
         };
-        kw.fetchers[usize::from(f)].in_flight = true;
-        let session = kw.fetchers[usize::from(f)].session;
-        kw.send(client(1_000_000 + u32::from(f)), leader, KFrame::Fetch { f, session, leader, part, offset }, &mut self.kit);
+        let fe = &mut kw.fetchers[usize::from(f)];
+        fe.in_flight = true;
+        fe.sent = Some((now, leader));
+        let session = fe.session;
+        let from = client(FETCHER_END + u32::from(f));
+        kw.send(from, leader, KFrame::Fetch { f, session, leader, part, offset }, &mut self.kit);
+        if kw.is_cut(from, leader) {
+            kw.schedule(&mut self.kit, now + NET_READ_TIMEOUT, KTimer::FetchTimeout(f));
+        }
+    }
+
+    /// Fetcher `f`'s fetch may have passed its read deadline: no answer
+    /// for `Net.ReadTimeout` since it was written (a cut link). sarama's
+    /// broker consumer closes the connection (the answer on its way never
+    /// arrives) and the partition consumer tries again, with the leader of
+    /// then, after `Consumer.Retry.Backoff`.
+    pub(super) fn kafka_fetch_timeout(&mut self, f: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let Some(fe) = kw.fetchers.get_mut(usize::from(f)) else { return };
+        let Some((_, leader)) = fe.sent.filter(|&(at, _)| at + NET_READ_TIMEOUT <= now) else { return };
+        fe.sent = None;
+        if !fe.in_flight || !fe.active || fe.stopped {
+            return;
+        }
+        fe.session += 1;
+        let (g, part) = (fe.goroutine.unwrap_or(NONE), fe.part);
+        self.kit.record(EventKind::KafkaReadTimeout, g, part, None, i64::from(leader) | super::READ_TIMEOUT_FETCH);
+        kw.schedule(&mut self.kit, now + CONSUMER_RETRY, KTimer::FetchRetry(f));
+    }
+
+    /// A cut was made: fetches it stops get their read deadline.
+    pub(super) fn kafka_fetch_cut_deadlines(&mut self) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let now = self.kit.queue.now();
+        for f in 0..kw.fetchers.len() {
+            let Some((at, leader)) = kw.fetchers[f].sent else { continue };
+            if kw.is_cut(client(FETCHER_END + f as u32), leader) {
+                kw.schedule(&mut self.kit, (at + NET_READ_TIMEOUT).max(now), KTimer::FetchTimeout(f as u16));
+            }
+        }
     }
 
     /// A fetch response arrived for fetcher `f`.
@@ -101,6 +139,7 @@ impl World {
             return;
         }
         fe.in_flight = false;
+        fe.sent = None;
         if !fe.active {
             return;
         }
@@ -233,7 +272,7 @@ impl KafkaWorld {
                 recs.extend(it.map(|r| r.payload as u32));
             }
         }
-        self.send(leader, client(1_000_000 + u32::from(f)), KFrame::FetchData { f, session, part, from, recs, error }, kit);
+        self.send(leader, client(FETCHER_END + u32::from(f)), KFrame::FetchData { f, session, part, from, recs, error }, kit);
     }
 
     /// A consumer fetch arrived at `leader`.

@@ -87,6 +87,11 @@ const PRODUCE_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 /// sarama's `Net.ReadTimeout` (and `Net.DialTimeout`): how long a client
 /// waits for an answer before it closes the connection.
 pub(crate) const NET_READ_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+/// `aux` flag of a `KafkaReadTimeout` event: a consumer's fetch timed out
+/// (else a produce request).
+pub(crate) const READ_TIMEOUT_FETCH: i64 = 1 << 25;
+/// Fetcher `f`'s connections are those of client endpoint `FETCHER_END + f`.
+pub(crate) const FETCHER_END: u32 = 1_000_000;
 /// sarama's `Consumer.Retry.Backoff`.
 const CONSUMER_RETRY: SimDuration = SimDuration::from_secs(2);
 /// A record without a key.
@@ -322,6 +327,11 @@ pub(crate) struct Fetcher {
     pub(crate) working: bool,
     /// Its `Messages()` channel was closed (shut down).
     pub(crate) closed: bool,
+    /// The fetch written and not answered yet: when, and to which broker
+    /// (its read deadline is `NET_READ_TIMEOUT` later).
+    pub(crate) sent: Option<(SimTime, BrokerId)>,
+    /// Its goroutine (once it first waited), for the trace.
+    pub(crate) goroutine: Option<GoId>,
 }
 
 /// Timers of the Kafka world (`Ev::Kafka(n)`: kind in the top byte).
@@ -349,6 +359,8 @@ pub(crate) enum KTimer {
     AutoCommit(u32),
     /// Goroutine `g`'s produce request may have passed its read deadline.
     ReadTimeout(GoId),
+    /// Fetcher `f`'s fetch may have passed its read deadline.
+    FetchTimeout(u16),
 }
 
 impl KTimer {
@@ -365,6 +377,7 @@ impl KTimer {
             KTimer::Heartbeat(m) => (8, m),
             KTimer::AutoCommit(m) => (9, m),
             KTimer::ReadTimeout(g) => (10, g),
+            KTimer::FetchTimeout(f) => (11, u32::from(f)),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -381,7 +394,8 @@ impl KTimer {
             7 => KTimer::Coordinator(v),
             8 => KTimer::Heartbeat(v),
             9 => KTimer::AutoCommit(v),
-            _ => KTimer::ReadTimeout(v),
+            10 => KTimer::ReadTimeout(v),
+            _ => KTimer::FetchTimeout(v as u16),
         }
     }
 }
@@ -463,6 +477,8 @@ impl KafkaWorld {
                     held: None,
                     working: false,
                     closed: false,
+                    sent: None,
+                    goroutine: None,
                 });
             }
         }
@@ -701,6 +717,7 @@ impl World {
             KTimer::Heartbeat(key) => self.kafka_heartbeat(key, now),
             KTimer::AutoCommit(key) => self.kafka_auto_commit(key, now),
             KTimer::ReadTimeout(g) => self.kafka_read_timeout(g, now),
+            KTimer::FetchTimeout(f) => self.kafka_fetch_timeout(f, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

@@ -19,7 +19,12 @@
 //!   while the member goes on processing what it fetched (a zombie) until
 //!   an answer reaches it. Healed, its next heartbeat learns it is out
 //!   and it joins again.
-//! - **consumer or member / leader**: fetches wait, lag grows.
+//! - **consumer or member / leader**: fetches wait and lag grows; after
+//!   sarama's `Net.ReadTimeout` (30 s) without an answer the fetch fails
+//!   with an i/o timeout, the connection closes (its answer never
+//!   arrives) and the partition consumer fetches again, from the leader of
+//!   then, after `Consumer.Retry.Backoff` (2 s): across a lasting cut, one
+//!   timeout every 32 s. Healed, the next fetch goes through.
 //! - **producer / leader**: sarama's `Net.ReadTimeout` (30 s): a request
 //!   with no answer 30 s after it was written fails with an i/o timeout,
 //!   the connection closes (what was on its way on it, either direction,
@@ -32,10 +37,11 @@
 //!   cut off.
 //!
 //! # Simplifications
-//! Only producers time out: consumers' fetches and group requests across a
-//! cut wait for the heal (sarama's consumer would time out after 30 s and
-//! retry after `Consumer.Retry.Backoff`; lag grows either way, and group
-//! membership already follows the coordinator's session timeout). The
+//! Group requests (heartbeats, commits, joins) across a cut wait for the
+//! heal: sarama's heartbeat loop would time out after 30 s, try again
+//! `Metadata.Retry.Max` (3) times and then end the session itself, about
+//! 2 minutes in; here the member goes on as a zombie until the heal
+//! (membership already follows the coordinator's session timeout). The
 //! controller is not a process here, so a cut never triggers an election
 //! (in Kafka a broker cut from the controller loses its leaderships after
 //! its session timeout).
@@ -51,7 +57,7 @@ use crate::world::{Ev, Kit};
 /// producers and partition consumers.
 const PRODUCER: u32 = 4_000_000;
 const CONSUMER: u32 = 3_000_000;
-/// First fetcher endpoint (`client(1_000_000 + f)`).
+/// First fetcher endpoint (`client(FETCHER_END + f)`).
 const FETCHER: u32 = 1_001_000;
 /// Last broker number.
 const MAX_BROKER: u32 = 999;

@@ -153,6 +153,8 @@ impl Fetcher {
             held: None,
             working: false,
             closed: false,
+            sent: None,
+            goroutine: None,
         }
     }
 }

@@ -198,7 +198,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "one record per produce request (no Flush batching) and one request at a time per producing goroutine (sarama pipelines up to Net.MaxOpenRequests 5 per broker, but since v1.48 only one batch per partition, so there as here a retry never reorders a partition)",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), but consumers' fetches and group requests wait for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s), but group requests (heartbeats, commits) wait for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
@@ -481,6 +481,12 @@ impl KafkaWorld {
             EventKind::KafkaDuplicate => {
                 format!("{g}: {} offset {} is read again (its group or consumer had read it): a duplicate, reprocessed", part(e.ch), e.aux)
             }
+            EventKind::KafkaReadTimeout if e.aux & super::READ_TIMEOUT_FETCH != 0 => format!(
+                "{g}: no answer from broker-{} to its fetch of {} within Net.ReadTimeout (30s): the connection closes; it fetches again after Consumer.Retry.Backoff ({})",
+                e.aux & 0xffff,
+                part(e.ch),
+                super::CONSUMER_RETRY
+            ),
             EventKind::KafkaReadTimeout => {
                 let (broker, try_no, last) = (e.aux & 0xffff, (e.aux >> 16) & 0xff, e.aux >> 24 & 1 == 1);
                 let then = if last { "it gives up: producing fails".to_string() } else { format!("retry {try_no} of {} after {}", super::RETRY_MAX, super::RETRY_BACKOFF) };
