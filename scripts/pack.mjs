@@ -1,11 +1,13 @@
 // Builds the npm package from the built playground (run `make build` first):
 // web/ (the element, its modules, the wasm package, uPlot, the full page,
 // the iframe page, the examples) plus npm/README.md and npm/queue-lab.d.ts
-// and a package.json, staged in target/npm/queuelab/, then `npm pack`.
+// and a package.json, staged in target/npm/queuelab/ (scripts and styles
+// minified, scripts/minify.mjs), then `npm pack`.
 // Prints the tarball's path. Usage: node scripts/pack.mjs
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { minifier, shouldMinify } from './minify.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +21,23 @@ const stage = join(out, 'queuelab');
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 cpSync(web, stage, { recursive: true, filter: (src) => !src.endsWith('.gitignore') });
+// The page's own scripts and styles, minified as `make play` serves them.
+const minify = await minifier();
+if (!minify) {
+  console.error('pack: esbuild is missing: run make setup');
+  process.exit(1);
+}
+let before = 0;
+let after = 0;
+for (const rel of readdirSync(stage, { recursive: true })) {
+  const file = join(stage, rel);
+  if (!shouldMinify(rel) || !statSync(file).isFile()) continue;
+  const text = readFileSync(file, 'utf8');
+  const code = await minify(text, extname(file).toLowerCase());
+  writeFileSync(file, code);
+  before += Buffer.byteLength(text);
+  after += Buffer.byteLength(code);
+}
 cpSync(join(root, 'npm', 'README.md'), join(stage, 'README.md'));
 cpSync(join(root, 'npm', 'queue-lab.d.ts'), join(stage, 'queue-lab.d.ts'));
 
@@ -44,4 +63,4 @@ writeFileSync(join(stage, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: stage, encoding: 'utf8' });
 const [info] = JSON.parse(json);
 const tarball = join(out, info.filename);
-console.log(`pack: ${tarball} (${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KB packed, ${(info.unpackedSize / 1024).toFixed(0)} KB unpacked)`);
+console.log(`pack: ${tarball} (${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KB packed, ${(info.unpackedSize / 1024).toFixed(0)} KB unpacked; scripts and styles minified ${(before / 1024).toFixed(0)} -> ${(after / 1024).toFixed(0)} KB)`);

@@ -7,6 +7,13 @@
 // memory, keyed by the file's path, size and mtime: a rebuilt file has a new
 // key, so it is compressed again and never served stale.
 //
+// Minification: the playground's own .js, .mjs and .css files are sent
+// minified by esbuild (scripts/minify.mjs: one file at a time, modules and
+// names kept), made on the first request and kept like the compressed
+// bodies. --no-minify (or MINIFY=0) sends the sources as they are, for
+// reading them in the browser's developer tools. Without esbuild installed
+// the sources are sent, with a notice at startup.
+//
 // Caching: `Cache-Control: no-cache` with a weak ETag (size and mtime) and
 // Last-Modified, so a reload revalidates every file (304 when unchanged) and
 // picks up a rebuild at once.
@@ -14,7 +21,7 @@
 // /guide/ serves the mdBook guide from book/build/ (`make docs` builds it);
 // /guide redirects to /guide/.
 //
-// Usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root web] [--guide book/build]
+// Usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root web] [--guide book/build] [--no-minify]
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -22,6 +29,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { brotliCompress, constants as zc, gzip } from 'node:zlib';
+import { minifier, shouldMinify } from './minify.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -30,11 +38,14 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
     root: { type: 'string', default: join(repo, 'web') },
     guide: { type: 'string', default: join(repo, 'book', 'build') },
+    'no-minify': { type: 'boolean', default: process.env.MINIFY === '0' },
   },
 });
 const root = resolve(values.root);
 const guideRoot = resolve(values.guide);
 const port = Number(values.port);
+const minify = values['no-minify'] ? null : await minifier();
+const minifyNote = values['no-minify'] ? '  (sources not minified)' : minify ? '' : '  (esbuild missing: sources not minified; run make setup)';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -80,29 +91,61 @@ const ENCODERS = {
 };
 
 /**
- * Compressed bodies: path -> { key, enc: { br?: Promise<Buffer>, gzip?: Promise<Buffer> } }.
- * The key is size and mtime; a file whose key changed is compressed again.
+ * Bodies: path -> { key, body?: Promise<Buffer>, enc: { br?: Promise<Buffer>, gzip?: Promise<Buffer> } }.
+ * `body` is what is sent before compression (the file, or it minified); the
+ * key is size and mtime; a file whose key changed is read again.
  */
-const compressed = new Map();
+const bodies = new Map();
 
-function compressedBody(file, st, encoding) {
+function entryOf(file, st) {
   const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
-  let entry = compressed.get(file);
+  let entry = bodies.get(file);
   if (!entry || entry.key !== key) {
     entry = { key, enc: {} };
-    compressed.set(file, entry);
+    bodies.set(file, entry);
   }
+  return entry;
+}
+
+/** Drops a failed entry, so the next request tries again. */
+function forgetOnError(file, entry, promise) {
+  promise.catch(() => {
+    if (bodies.get(file) === entry) bodies.delete(file);
+  });
+  return promise;
+}
+
+/** Whether `file` goes out minified (one of the page's scripts or styles). */
+function minifies(file) {
+  return minify !== null && file.startsWith(root + sep) && shouldMinify(file);
+}
+
+/** The body sent for `file` before compression: the file, or it minified (kept). */
+function plainBody(file, st) {
+  const entry = entryOf(file, st);
+  if (entry.body) return entry.body;
+  const body = (async () => {
+    const raw = await readFile(file);
+    const after = await stat(file);
+    // Written to while we read it: serve what we read, but do not keep it.
+    if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) entry.key = 'stale';
+    if (!minifies(file)) return raw;
+    try {
+      return Buffer.from(await minify(raw.toString('utf8'), extname(file).toLowerCase()));
+    } catch (e) {
+      // A syntax error: send the source, so the browser reports it where it is.
+      console.error(`serve: not minified: ${file}: ${e.message.split('\n')[0]}`);
+      return raw;
+    }
+  })();
+  if (minifies(file)) entry.body = forgetOnError(file, entry, body);
+  return body;
+}
+
+function compressedBody(file, st, encoding) {
+  const entry = entryOf(file, st);
   if (!entry.enc[encoding]) {
-    entry.enc[encoding] = (async () => {
-      const raw = await readFile(file);
-      const after = await stat(file);
-      // Written to while we read it: serve what we read, but do not keep it.
-      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) entry.key = 'stale';
-      return ENCODERS[encoding](raw);
-    })();
-    entry.enc[encoding].catch(() => {
-      if (compressed.get(file) === entry) compressed.delete(file);
-    });
+    entry.enc[encoding] = forgetOnError(file, entry, plainBody(file, st).then((b) => ENCODERS[encoding](b)));
   }
   return entry.enc[encoding];
 }
@@ -202,7 +245,8 @@ async function handle(req, res) {
   if (!found) return notFound(res);
   const { file, st } = found;
   const ext = extname(file).toLowerCase();
-  const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  const minified = minifies(file);
+  const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}${minified ? '-m' : ''}"`;
   const headers = {
     'Content-Type': TYPES[ext] || 'application/octet-stream',
     'Cache-Control': 'no-cache',
@@ -220,6 +264,12 @@ async function handle(req, res) {
   if (encoding) {
     const body = await compressedBody(file, st, encoding);
     headers['Content-Encoding'] = encoding;
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    return res.end(req.method === 'HEAD' ? undefined : body);
+  }
+  if (minified) {
+    const body = await plainBody(file, st);
     headers['Content-Length'] = body.length;
     res.writeHead(200, headers);
     return res.end(req.method === 'HEAD' ? undefined : body);
@@ -243,7 +293,7 @@ server.on('error', (e) => {
   process.exit(1);
 });
 server.listen(port, values.host, () => {
-  console.log(`queuelab playground: http://${values.host}:${port}/  (guide: /guide/)  (Ctrl-C to stop)`);
+  console.log(`queuelab playground: http://${values.host}:${port}/  (guide: /guide/)  (Ctrl-C to stop)${minifyNote}`);
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {

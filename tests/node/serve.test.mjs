@@ -3,7 +3,9 @@
 // rewritten file served fresh at once (the compressed cache is keyed by size
 // and mtime), path traversal refused, directories redirected to their slash,
 // and the /guide/ route (redirect, 404 while the guide is not built, the book
-// once it is).
+// once it is), and the page's own scripts and styles sent minified (the
+// module's exports unchanged; vendored and guide files as they are;
+// --no-minify sends the sources).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,11 +16,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { minifier } from '../../scripts/minify.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir;
 let server;
 let base;
+let minify;
+/** What the server sends for the JavaScript source `src`. */
+const sent = (src) => minify(src, '.js');
 
 function freePort() {
   return new Promise((ok) => {
@@ -50,17 +56,27 @@ before(async () => {
   writeFileSync(join(dir, 'web', 'sub', 'index.html'), 'sub');
   writeFileSync(join(dir, 'web', 'img.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   writeFileSync(join(dir, 'secret.txt'), 'outside the root');
+  mkdirSync(join(dir, 'web', 'vendor'), { recursive: true });
+  writeFileSync(join(dir, 'web', 'vendor', 'lib.js'), 'export const lib   =   1;');
+  writeFileSync(join(dir, 'web', 'style.css'), ':host {  color : red ;  }');
+  minify = await minifier();
+  assert.ok(minify, 'esbuild is installed (make setup)');
+  ({ server, base } = await start([]));
+});
+
+/** Starts serve.mjs on the throwaway root with `args`: { server, base }. */
+async function start(args) {
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [
+  const child = spawn(process.execPath, [
     join(repo, 'scripts', 'serve.mjs'), '--port', String(port),
-    '--root', join(dir, 'web'), '--guide', join(dir, 'book', 'build'),
+    '--root', join(dir, 'web'), '--guide', join(dir, 'book', 'build'), ...args,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((ok, fail) => {
-    server.stdout.on('data', (d) => String(d).includes('http://') && ok());
-    server.on('exit', (code) => fail(new Error(`serve.mjs exited with ${code}`)));
+    child.stdout.on('data', (d) => String(d).includes('http://') && ok());
+    child.on('exit', (code) => fail(new Error(`serve.mjs exited with ${code}`)));
   });
-});
+  return { server: child, base: `http://127.0.0.1:${port}` };
+}
 
 after(() => {
   server?.kill('SIGTERM');
@@ -73,16 +89,18 @@ test('brotli, gzip or identity as Accept-Encoding allows, with Vary', async () =
   assert.equal(br.headers['content-encoding'], 'br');
   assert.equal(br.headers.vary, 'Accept-Encoding');
   assert.equal(br.headers['content-type'], 'text/javascript; charset=utf-8');
-  assert.match(brotliDecompressSync(br.body).toString(), /^export const v = 1;/);
+  const src = `export const v = 1; // ${'padding '.repeat(200)}`;
+  assert.equal(brotliDecompressSync(br.body).toString(), await sent(src));
   assert.ok(br.body.length < 200, `brotli body is ${br.body.length} bytes`);
 
   const gz = await get('/app.js', { 'accept-encoding': 'gzip, br;q=0' });
   assert.equal(gz.headers['content-encoding'], 'gzip');
-  assert.match(gunzipSync(gz.body).toString(), /^export const v = 1;/);
+  assert.equal(gunzipSync(gz.body).toString(), await sent(src));
 
   const plain = await get('/app.js');
   assert.equal(plain.headers['content-encoding'], undefined);
-  assert.match(plain.body.toString(), /^export const v = 1;/);
+  assert.equal(plain.body.toString(), await sent(src));
+  assert.equal(Number(plain.headers['content-length']), plain.body.length);
 
   const png = await get('/img.png', { 'accept-encoding': 'br' });
   assert.equal(png.headers['content-encoding'], undefined, 'images are sent as they are');
@@ -107,15 +125,17 @@ test('a rewritten file is served fresh at once, compressed or not', async () => 
   // New size and mtime; the browser's old ETag no longer matches.
   const fresh = await get('/app.js', { 'accept-encoding': 'br', 'if-none-match': before.headers.etag });
   assert.equal(fresh.status, 200);
-  assert.equal(brotliDecompressSync(fresh.body).toString(), 'export const v = 2;');
+  assert.equal(brotliDecompressSync(fresh.body).toString(), await sent('export const v = 2;'));
   // Same size, new mtime.
   writeFileSync(file, 'export const v = 3;');
   const t = new Date(Date.now() + 5000);
   utimesSync(file, t, t);
   const gz = await get('/app.js', { 'accept-encoding': 'gzip' });
-  assert.equal(gunzipSync(gz.body).toString(), 'export const v = 3;');
+  assert.equal(gunzipSync(gz.body).toString(), await sent('export const v = 3;'));
   const br = await get('/app.js', { 'accept-encoding': 'br' });
-  assert.equal(brotliDecompressSync(br.body).toString(), 'export const v = 3;');
+  assert.equal(brotliDecompressSync(br.body).toString(), await sent('export const v = 3;'));
+  const plain = await get('/app.js');
+  assert.equal(plain.body.toString(), await sent('export const v = 3;'));
 });
 
 test('paths outside the root are refused; a directory redirects to its slash', async () => {
@@ -150,4 +170,21 @@ test('/guide/: redirect, a plain 404 until built, then the book', async () => {
   assert.equal(gunzipSync(css.body).toString(), 'h1{color:red}');
   assert.equal((await get('/guide/css')).headers.location, '/guide/css/');
   assert.equal((await get('/guide/nope.html')).status, 404);
+});
+
+test('the page\'s scripts and styles go out minified, modules intact; vendored files and --no-minify as they are', async () => {
+  writeFileSync(join(dir, 'web', 'mod.js'), 'export function add(first, second) {\n  const total = first + second;\n  return total;\n}\n');
+  const js = (await get('/mod.js')).body.toString();
+  assert.ok(js.length < 60, js);
+  const mod = await import(`data:text/javascript,${encodeURIComponent(js)}`);
+  assert.equal(mod.add(2, 3), 5);
+  assert.equal((await get('/style.css')).body.toString().trim(), ':host{color:red}');
+  assert.equal((await get('/vendor/lib.js')).body.toString(), 'export const lib   =   1;');
+  const { server: raw, base: rawBase } = await start(['--no-minify']);
+  try {
+    const res = await fetch(`${rawBase}/mod.js`);
+    assert.equal(await res.text(), 'export function add(first, second) {\n  const total = first + second;\n  return total;\n}\n');
+  } finally {
+    raw.kill('SIGTERM');
+  }
 });
