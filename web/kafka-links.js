@@ -4,7 +4,8 @@
 // Heal button (`kafka_heal_link`). The engine decides what follows (see
 // core/src/world/kafka/network.rs): frames wait and nobody is told, so a
 // follower leaves the ISR after replica.lag.time.max.ms, a member is
-// removed after its session timeout, and a producer's request or a
+// removed after its session timeout (and stops by itself after 4 heartbeat
+// timeouts), and a producer's request or a
 // consumer's fetch times out after Net.ReadTimeout (30 s) and is retried.
 // Text only.
 //
@@ -33,7 +34,7 @@ export function createKafkaLinks(container, { onCommand }) {
   const list = el('div', { class: 'kafka-cuts', 'aria-label': 'Network cuts in place', role: 'list' });
   container.replaceChildren(
     el('h3', { text: 'Kafka network' }),
-    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing until it hears so (a zombie); a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later.' }),
+    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing (a zombie) until its heartbeat has timed out 4 times (about 2 minutes), then it stops and joins again; a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later.' }),
     el('div', { class: 'ctl-row nsq-row', 'data-kafka-cut-row': '' },
       el('label', { class: 'field', for: a.id, text: 'Cut ' }, a),
       el('label', { class: 'field', for: b.id, text: 'from ' }, b),

@@ -7,7 +7,10 @@
 //!   with `min.insync.replicas` 2), and rejoins once healed.
 //! - A member cut from its coordinator is removed after the session
 //!   timeout (a rebalance hands its partitions to the others) and joins
-//!   again once healed.
+//!   again once healed. Cut for minutes, its heartbeats time out after
+//!   `Net.ReadTimeout` 4 times in a row, 30 s apart, and sarama's heartbeat
+//!   loop ends its session: it stops processing and joins again (the join
+//!   waits at the cut), and gets its share once healed.
 //! - A producer cut from its leader waits; healed, it goes on. Cut for
 //!   longer than sarama's `Net.ReadTimeout` (30 s), its request times out,
 //!   is retried 3 times 30.1 s apart and then fails; what was held on the
@@ -160,6 +163,71 @@ fn a_member_cut_from_its_coordinator_is_removed_after_the_session_timeout_and_re
     let g = &kafka(&s).groups[0];
     assert!(g.generation >= 3, "{g:?}");
     assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
+}
+
+fn member<'a>(k: &'a KafkaView, id: &str) -> &'a queuelab::world::KafkaMemberView {
+    k.groups[0].members.iter().find(|m| m.id == id).expect("a member")
+}
+
+#[test]
+fn a_member_cut_from_its_coordinator_for_minutes_gives_up_after_4_heartbeat_timeouts_and_stops_processing() {
+    // sarama's heartbeat loop: no answer within Net.ReadTimeout (30 s),
+    // the connection closes and the next heartbeat goes at once, up to
+    // Metadata.Retry.Max (3) more; then it ends the session itself.
+    let mut w = world(&cluster(2, 4));
+    w.run_until(ms(8_000));
+    let coordinator = format!("broker-{}", kafka(&w.snapshot()).groups[0].coordinator);
+    apply(&mut w, &cut("g-1", &coordinator));
+    let seen = run_collecting(&mut w, 200_000, &[EventKind::KafkaGroup]);
+    let mine: Vec<&(EventKind, u64, String)> = seen.iter().filter(|e| e.2.starts_with("g-1: ")).collect();
+    let timeouts: Vec<&&(EventKind, u64, String)> = mine.iter().filter(|e| e.2.contains("to its heartbeat within Net.ReadTimeout")).collect();
+    assert_eq!(timeouts.len(), 4, "{mine:#?}");
+    // The first: 30 s after the heartbeat written last before the cut, or
+    // first after it (every 3 s); then each retry 30 s after the one before.
+    assert!(timeouts[0].1 >= 8_000_000 + 27_000_000 && timeouts[0].1 <= 8_000_000 + 33_000_000, "{timeouts:?}");
+    for i in 1..4 {
+        assert_eq!(timeouts[i].1 - timeouts[i - 1].1, 30_000_000, "{timeouts:?}");
+    }
+    assert!(timeouts[0].2.ends_with("try 1 of 4: it writes the next one at once"), "{}", timeouts[0].2);
+    assert_eq!(
+        timeouts[3].2,
+        format!("g-1: no answer from {coordinator} to its heartbeat within Net.ReadTimeout (30s): the connection closes; 4 tries failed: the heartbeat loop ends its session (its claims stop, Cleanup), and Consume() joins again")
+    );
+    // Then the session ends (Cleanup) and Consume() joins again (the join
+    // waits at the cut).
+    let end = timeouts[3].1;
+    let after: Vec<&str> = mine.iter().filter(|e| e.1 >= end).map(|e| e.2.as_str()).collect();
+    assert!(after.iter().any(|t| t.contains("session of generation") && t.contains("ends")), "{after:#?}");
+    assert!(after.iter().any(|t| t.contains("Consume() joins group g")), "{after:#?}");
+    // A zombie until then (it went on with what it had fetched), idle after.
+    let consumed = member(kafka(&w.snapshot()), "g-1").consumed;
+    w.run_until(ms(230_000));
+    let s = w.snapshot();
+    assert_eq!(member(kafka(&s), "g-1").consumed, consumed, "no processing after its session ended");
+    assert_eq!(owners(kafka(&s))["g-2"].len(), 4, "{:?}", owners(kafka(&s)));
+    // Healed: the join gets through and the partitions are shared again.
+    apply(&mut w, &heal(&coordinator, "g-1"));
+    w.run_until(ms(250_000));
+    let s = w.snapshot();
+    assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
+    assert_eq!(member(kafka(&s), "g-1").state, "running", "{:?}", member(kafka(&s), "g-1"));
+}
+
+#[test]
+fn a_member_whose_heartbeat_loop_gave_up_heartbeats_no_more_while_its_claims_finish() {
+    // kafka-consumer-group: workers-1's claims are busy when its session
+    // ends, so the session takes a moment to end; sarama's heartbeat loop
+    // has returned by then: no fifth timeout, before or after the heal.
+    let p = presets::get("kafka-consumer-group").expect("preset");
+    let mut v: Value = serde_json::from_str(p.json).unwrap();
+    v["stop_at"] = json!("5m");
+    let mut w = world(&v);
+    w.run_until(ms(8_000));
+    apply(&mut w, &cut("workers-1", "broker-1"));
+    let seen = run_collecting(&mut w, 240_000, &[EventKind::KafkaGroup]);
+    let t: Vec<u64> = seen.iter().filter(|e| e.2.starts_with("workers-1: no answer from broker-1 to its heartbeat")).map(|e| e.1).collect();
+    assert_eq!(t, vec![39_000_000, 69_000_000, 99_000_000, 129_000_000], "{seen:#?}");
+    assert_eq!(member(kafka(&w.snapshot()), "workers-1").state, "joining");
 }
 
 /// `cluster(0, 1)` run to 1 s, then producer `p` cut from its partition's

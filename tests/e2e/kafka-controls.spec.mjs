@@ -8,7 +8,8 @@
 // after replica.lag.time.max.ms (30 s) and rejoins once healed; a producer
 // cut from a leader times out after Net.ReadTimeout (30 s) and retries, and so
 // does a partition consumer's fetch; a
-// refused cut says why next to the control; the acks and assignor selects
+// member cut from its coordinator for minutes ends its session after 4
+// heartbeat timeouts and joins again; a refused cut says why next to the control; the acks and assignor selects
 // change what the Producers and Consumer groups tables say; one member made
 // slow falls behind alone; sarama's own goroutines (the members'
 // ConsumeClaim loops) are not offered as editable goroutines. Screenshot:
@@ -112,6 +113,32 @@ test('a partition consumer cut from its leader: its fetch times out after Net.Re
   await page.locator('#eventlog-kind').selectOption('kafka_read_timeout');
   await expect.poll(async () => (await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout').map((r) => r.text).join('\n'))
     .toBe('archive.fetch0: no answer from broker-1 to its fetch of events-0 within Net.ReadTimeout (30s): the connection closes; it fetches again after Consumer.Retry.Backoff (2s)');
+});
+
+test('a member cut from its coordinator for minutes: its heartbeat times out 4 times, then its session ends and it joins again', async ({ page }) => {
+  // kafka-consumer-group, run for 3 minutes, with workers-1 cut from its coordinator (broker-1) at 8 s.
+  await openPage(page);
+  const hash = await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const p = m.Playground.from_preset('kafka-consumer-group');
+    const s = JSON.parse(p.scenario_json());
+    p.free();
+    s.stop_at = '3m';
+    s.commands = [...(s.commands || []), { at: '8s', command: { op: 'kafka_cut_link', a: 'workers-1', b: 'broker-1' } }];
+    const { encodeShare } = await import('/share.js');
+    return encodeShare({ scenarioJson: JSON.stringify(s), speed: 1, t_us: 0, paused: true });
+  });
+  await page.goto(`/${hash}`);
+  await expect(page.locator('#kafka-controls')).toBeVisible({ timeout: 15_000 });
+  await runTo(page, 130_000_000, 10);
+  await page.locator('#eventlog-kind').selectOption('kafka_group');
+  const rows = (await logRows(page)).filter((r) => r.text.startsWith('workers-1: '));
+  const timeouts = rows.filter((r) => r.text.includes('to its heartbeat within Net.ReadTimeout'));
+  expect(timeouts.map((r) => r.text)).toContain('workers-1: no answer from broker-1 to its heartbeat within Net.ReadTimeout (30s): the connection closes; 4 tries failed: the heartbeat loop ends its session (its claims stop, Cleanup), and Consume() joins again');
+  expect(rows.map((r) => r.text)).toContain('workers-1: Consume() joins group workers (JoinGroup)');
+  const members = await tableRows(page, 'Members');
+  expect(members.find((m) => m.MEMBER === 'workers-1').STATE).toBe('joining');
 });
 
 test('one member made slow from the controls falls behind alone; the members table and the stage say its handler work', async ({ page }) => {

@@ -11,8 +11,12 @@
 //!    `Consumer.Offsets.Initial` without one) and hands records to its
 //!    `ConsumeClaim` goroutine; the goroutine works, then `MarkMessage`s.
 //!    A member with no partition is idle (it still heartbeats).
-//! 3. Every `Heartbeat.Interval` (3 s) a heartbeat; every
-//!    `AutoCommit.Interval` (1 s) the marked offsets are committed.
+//! 3. Every `Heartbeat.Interval` (3 s) a heartbeat, the next one only
+//!    once the last is answered (sarama's heartbeat loop); every
+//!    `AutoCommit.Interval` (1 s) the marked offsets are committed. A
+//!    heartbeat with no answer for `Net.ReadTimeout` (30 s, a cut) is
+//!    written again at once, up to `Metadata.Retry.Max` (3) times; the
+//!    fourth timeout ends the session as in step 4.
 //! 4. A heartbeat answered `REBALANCE_IN_PROGRESS` (or an unknown member
 //!    or old generation) ends the session: the claims stop taking new
 //!    records and give up their partitions (eager), the member waits until
@@ -56,7 +60,9 @@ fn member_timer(g: usize, m: usize, life: u32) -> u32 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum GroupFrame {
     Join { g: u16, m: u16 },
-    Heartbeat { g: u16, m: u16, generation: u32 },
+    /// `seq`: which of the member's heartbeats (a timed-out one's
+    /// connection is closed: it never arrives).
+    Heartbeat { g: u16, m: u16, generation: u32, seq: u32 },
     HeartbeatResp { g: u16, m: u16, error: Option<u8> },
     /// Marked offsets: (partition key, next offset).
     Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)> },
@@ -81,12 +87,15 @@ pub(crate) enum GroupNote {
     Crash = 9,
     Leave = 10,
     Kicked = 11,
+    /// A heartbeat got no answer within `Net.ReadTimeout` (the
+    /// generation field holds the try, 1 to 4).
+    HeartbeatTimeout = 12,
 }
 
 impl GroupNote {
     pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
         use GroupNote::*;
-        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked].into_iter().find(|n| *n as i64 == c)
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout].into_iter().find(|n| *n as i64 == c)
     }
 }
 
@@ -119,11 +128,50 @@ pub(crate) struct MemberState {
     /// Its process has run at some point (a member beyond `start_members`
     /// has not, until its first start).
     pub(crate) started: bool,
+    /// The heartbeat waiting for its answer: (written at, seq). sarama's
+    /// heartbeat loop sends the next one only after the answer.
+    pub(crate) hb: Option<(SimTime, u32)>,
+    /// Heartbeats written so far (the next one's `seq`).
+    pub(crate) hb_seq: u32,
+    /// Heartbeats in a row that got no answer within `Net.ReadTimeout`.
+    pub(crate) hb_fails: u8,
+    /// A heartbeat tick came while one was waiting: send at its answer.
+    pub(crate) hb_due: bool,
+    /// The heartbeat loop of this session gave up (4 timeouts): no more
+    /// heartbeats until the next session.
+    pub(crate) hb_stopped: bool,
 }
 
 impl MemberState {
     pub(crate) fn new(id: String, slots: Vec<u16>, up: bool) -> MemberState {
-        MemberState { id, up, session: None, ending: false, joining: false, done: false, slots, marked: Vec::new(), dirty: false, life: 0, sessions: 0, work: None, started: up }
+        MemberState {
+            id,
+            up,
+            session: None,
+            ending: false,
+            joining: false,
+            done: false,
+            slots,
+            marked: Vec::new(),
+            dirty: false,
+            life: 0,
+            sessions: 0,
+            work: None,
+            started: up,
+            hb: None,
+            hb_seq: 0,
+            hb_fails: 0,
+            hb_due: false,
+            hb_stopped: false,
+        }
+    }
+
+    /// The process stopped or (re)started: no heartbeat of its is waiting.
+    fn forget_heartbeats(&mut self) {
+        self.hb = None;
+        self.hb_fails = 0;
+        self.hb_due = false;
+        self.hb_stopped = false;
     }
 }
 
@@ -184,6 +232,46 @@ impl KafkaWorld {
     fn send_to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
         let b = self.groups[g].broker;
         self.send(b, member_end(g, m), KFrame::Group(Box::new(frame)), kit);
+    }
+
+    /// Member `m` writes a heartbeat; across a cut it gets a read deadline.
+    fn send_heartbeat(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let ms = &mut self.groups[g].members[m];
+        let Some(generation) = ms.session.filter(|_| !ms.hb_stopped) else { return };
+        let seq = ms.hb_seq;
+        ms.hb_seq = ms.hb_seq.wrapping_add(1);
+        ms.hb = Some((now, seq));
+        let key = member_timer(g, m, ms.life);
+        self.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq }, kit);
+        if self.is_cut(member_end(g, m), self.groups[g].broker) {
+            self.schedule(kit, now + super::NET_READ_TIMEOUT, KTimer::HeartbeatTimeout(key));
+        }
+    }
+
+    /// A cut was made: heartbeats it stops get their read deadline.
+    pub(super) fn heartbeat_cut_deadlines(&mut self, kit: &mut Kit) {
+        let now = kit.queue.now();
+        for g in 0..self.groups.len() {
+            for m in 0..self.groups[g].members.len() {
+                let ms = &self.groups[g].members[m];
+                let Some((at, _)) = ms.hb else { continue };
+                if ms.up && self.is_cut(member_end(g, m), self.groups[g].broker) {
+                    let key = member_timer(g, m, ms.life);
+                    self.schedule(kit, (at + super::NET_READ_TIMEOUT).max(now), KTimer::HeartbeatTimeout(key));
+                }
+            }
+        }
+    }
+
+    /// Broker `b` crashed: heartbeats written to it are lost with its
+    /// connections (the ticker writes the next one as before).
+    pub(super) fn heartbeats_lost_to(&mut self, b: u32) {
+        for gs in self.groups.iter_mut().filter(|gs| gs.broker == b) {
+            for ms in &mut gs.members {
+                ms.forget_heartbeats();
+            }
+        }
     }
 
     /// Member `m` calls `Consume`: it joins.
@@ -305,8 +393,13 @@ impl World {
                     kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
                 }
             }
-            GroupFrame::Heartbeat { g, m, generation } => {
+            GroupFrame::Heartbeat { g, m, generation, seq } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                if kw.groups[g].members[m].hb.map(|h| h.1) != Some(seq) {
+                    // Its member gave up on it and closed the connection
+                    // (Net.ReadTimeout): a closed connection delivers nothing.
+                    return;
+                }
                 kw.coordinator_tick(g, kit);
                 let id = kw.groups[g].members[m].id.clone();
                 let error = kw.groups[g].coord.heartbeat(now, &id, generation).err().map(|e| match e {
@@ -338,6 +431,13 @@ impl World {
             }
             GroupFrame::HeartbeatResp { g, m, error } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                let ms = &mut kw.groups[g].members[m];
+                ms.hb = None;
+                ms.hb_fails = 0;
+                if std::mem::take(&mut ms.hb_due) && error.is_none() {
+                    // The tick that came meanwhile (sarama's ticker keeps one).
+                    kw.send_heartbeat(g, m, kit);
+                }
                 let ms = &kw.groups[g].members[m];
                 if !ms.up || error.is_none() || ms.session.is_none() || ms.ending {
                     return;
@@ -367,6 +467,7 @@ impl World {
         ms.joining = false;
         ms.session = Some(generation);
         ms.sessions += 1;
+        ms.hb_stopped = false;
         ms.marked.clear();
         ms.dirty = false;
         note(kit, g, m, GroupNote::Assigned, generation);
@@ -468,10 +569,41 @@ impl World {
             return;
         }
         let interval = kw.groups[g].heartbeat;
-        if let Some(generation) = ms.session {
-            kw.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation }, kit);
+        if ms.session.is_some() {
+            if ms.hb.is_some() {
+                kw.groups[g].members[m].hb_due = true;
+            } else {
+                kw.send_heartbeat(g, m, kit);
+            }
         }
         kw.schedule(kit, now + interval, KTimer::Heartbeat(key));
+    }
+
+    /// Member `m`'s heartbeat may have passed its read deadline (a cut):
+    /// sarama closes the connection and tries again at once, up to
+    /// `Metadata.Retry.Max` (3) more times; then the heartbeat loop ends
+    /// the session itself (its claims stop, `Cleanup`, and `Consume` joins
+    /// again).
+    pub(super) fn kafka_heartbeat_timeout(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
+        if !ms.up || ms.life & 0xff != life || ms.hb.is_none_or(|(at, _)| at + super::NET_READ_TIMEOUT > now) {
+            return;
+        }
+        ms.hb = None;
+        ms.hb_due = false;
+        ms.hb_fails += 1;
+        let tries = ms.hb_fails;
+        note(kit, g, m, GroupNote::HeartbeatTimeout, u32::from(tries));
+        if tries > super::RETRY_MAX {
+            let ms = &mut kw.groups[g].members[m];
+            ms.hb_fails = 0;
+            ms.hb_stopped = true;
+            self.kafka_session_end(g, m, now);
+        } else if kw.groups[g].members[m].session.is_some() && !kw.groups[g].members[m].ending {
+            kw.send_heartbeat(g, m, kit);
+        }
     }
 
     pub(super) fn kafka_auto_commit(&mut self, key: u32, now: SimTime) {
@@ -498,6 +630,7 @@ impl World {
                 note(kit, g, m, GroupNote::Crash, generation);
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = false;
+                ms.forget_heartbeats();
                 ms.session = None;
                 ms.ending = false;
                 ms.joining = false;
@@ -515,6 +648,7 @@ impl World {
                 kw.send_to_coordinator(g, m, GroupFrame::Leave { g: g as u16, m: m as u16 }, kit);
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = false;
+                ms.forget_heartbeats();
                 ms.session = None;
                 ms.ending = false;
                 ms.joining = false;
@@ -523,6 +657,7 @@ impl World {
             A::Start => {
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = true;
+                ms.forget_heartbeats();
                 ms.started = true;
                 ms.done = false;
                 ms.life += 1;

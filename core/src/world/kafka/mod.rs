@@ -361,6 +361,9 @@ pub(crate) enum KTimer {
     ReadTimeout(GoId),
     /// Fetcher `f`'s fetch may have passed its read deadline.
     FetchTimeout(u16),
+    /// A member's heartbeat may have passed its read deadline (key as for
+    /// `Heartbeat`).
+    HeartbeatTimeout(u32),
 }
 
 impl KTimer {
@@ -378,6 +381,7 @@ impl KTimer {
             KTimer::AutoCommit(m) => (9, m),
             KTimer::ReadTimeout(g) => (10, g),
             KTimer::FetchTimeout(f) => (11, u32::from(f)),
+            KTimer::HeartbeatTimeout(m) => (12, m),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -395,7 +399,8 @@ impl KTimer {
             8 => KTimer::Heartbeat(v),
             9 => KTimer::AutoCommit(v),
             10 => KTimer::ReadTimeout(v),
-            _ => KTimer::FetchTimeout(v as u16),
+            11 => KTimer::FetchTimeout(v as u16),
+            _ => KTimer::HeartbeatTimeout(v),
         }
     }
 }
@@ -718,6 +723,7 @@ impl World {
             KTimer::AutoCommit(key) => self.kafka_auto_commit(key, now),
             KTimer::ReadTimeout(g) => self.kafka_read_timeout(g, now),
             KTimer::FetchTimeout(f) => self.kafka_fetch_timeout(f, now),
+            KTimer::HeartbeatTimeout(key) => self.kafka_heartbeat_timeout(key, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

@@ -16,9 +16,15 @@
 //!   rejoins the ISR.
 //! - **member / coordinator**: heartbeats and commits wait; after the
 //!   session timeout the coordinator removes the member and rebalances,
-//!   while the member goes on processing what it fetched (a zombie) until
-//!   an answer reaches it. Healed, its next heartbeat learns it is out
-//!   and it joins again.
+//!   while the member goes on processing what it fetched (a zombie). Its
+//!   heartbeat gets no answer: after `Net.ReadTimeout` (30 s) sarama closes
+//!   the connection and writes the next one at once, up to
+//!   `Metadata.Retry.Max` (3) more times; after the fourth timeout (about
+//!   2 minutes in) the heartbeat loop ends the session itself: the claims
+//!   stop, `Cleanup`, and `Consume` joins again. Healed within that time,
+//!   the heartbeat waiting at the cut learns the member is out; healed
+//!   later, the join waiting at the cut gets through; either way it joins
+//!   again.
 //! - **consumer or member / leader**: fetches wait and lag grows; after
 //!   sarama's `Net.ReadTimeout` (30 s) without an answer the fetch fails
 //!   with an i/o timeout, the connection closes (its answer never
@@ -37,11 +43,9 @@
 //!   cut off.
 //!
 //! # Simplifications
-//! Group requests (heartbeats, commits, joins) across a cut wait for the
-//! heal: sarama's heartbeat loop would time out after 30 s, try again
-//! `Metadata.Retry.Max` (3) times and then end the session itself, about
-//! 2 minutes in; here the member goes on as a zombie until the heal
-//! (membership already follows the coordinator's session timeout). The
+//! Commits and joins across a cut wait for the heal (sarama's would time
+//! out after 30 s and be retried; the coordinator's session timeout and
+//! the heartbeats decide membership either way). The
 //! controller is not a process here, so a cut never triggers an election
 //! (in Kafka a broker cut from the controller loses its leaderships after
 //! its session timeout).
