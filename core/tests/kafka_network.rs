@@ -150,12 +150,17 @@ fn a_member_cut_from_its_coordinator_is_removed_after_the_session_timeout_and_re
     // Within the session timeout (10 s) nothing happens at the coordinator.
     w.run_until(ms(14_000));
     assert_eq!(kafka(&w.snapshot()).groups[0].generation, 1);
-    // After it, g-1 is out and g-2 owns every partition.
+    assert_eq!(member(kafka(&w.snapshot()), "g-1").state, "running");
+    // After it, g-1 is out and g-2 owns every partition, while g-1, which
+    // has not heard, goes on with its two: a zombie.
     w.run_until(ms(26_000));
     let s = w.snapshot();
     let g = &kafka(&s).groups[0];
     assert!(g.generation >= 2, "{g:?}");
     assert_eq!(owners(kafka(&s))["g-2"].len(), 4, "{:?}", owners(kafka(&s)));
+    let zombie = member(kafka(&s), "g-1");
+    assert_eq!(zombie.state, "zombie (removed by the coordinator, still processing what it fetched)");
+    assert_eq!(zombie.partitions.len(), 2, "{zombie:?}");
     // Healed: g-1's next heartbeat learns it is out, and it joins again.
     apply(&mut w, &heal(&coordinator, "g-1"));
     w.run_until(ms(45_000));

@@ -131,6 +131,13 @@ test('a member cut from its coordinator for minutes: its heartbeat times out 4 t
   });
   await page.goto(`/${hash}`);
   await expect(page.locator('#kafka-controls')).toBeVisible({ timeout: 15_000 });
+  // Removed by the coordinator after its session timeout, workers-1 has not heard (its heartbeat waits at
+  // the cut): it reads on, a zombie, and its partitions are read twice.
+  await runTo(page, 30_000_000, 10);
+  const zombie = (await tableRows(page, 'Members')).find((m) => m.MEMBER === 'workers-1');
+  expect(zombie.STATE).toBe('zombie (removed by the coordinator, still processing what it fetched)');
+  expect(zombie.PARTITIONS).toBe('events-0, events-1');
+  await expect(page.locator('[data-kafka-figure="duplicates"]')).toHaveAttribute('data-bad', 'true');
   await runTo(page, 130_000_000, 10);
   await page.locator('#eventlog-kind').selectOption('kafka_group');
   const rows = (await logRows(page)).filter((r) => r.text.startsWith('workers-1: '));

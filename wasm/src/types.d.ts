@@ -482,7 +482,7 @@ export interface KafkaGroupView {
 
 export interface KafkaMemberView {
   id: string;
-  /** running, joining, rebalancing, idle, down, not started, stopped (Consume returned) */
+  /** running, joining, rebalancing, idle, down, not started, stopped (Consume returned), zombie (removed by the coordinator, still processing: cut from it) */
   state: string;
   /** Its partitions in this session ("topic-p"). */
   partitions: string[];

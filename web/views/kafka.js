@@ -393,12 +393,14 @@ export function createKafkaView(S, P) {
       const mb = memberBox(b, i);
       const idle = isIdle(m);
       const down = m.state === 'down';
+      // Removed by the coordinator while cut from it, it reads on: its partitions are read twice.
+      const zombie = String(m.state).startsWith('zombie');
       roundRect(mb.x, mb.y, mb.w, mb.h, 5);
       ctx.fillStyle = S.theme['--panel'];
       ctx.fill();
       if (down) hatch(mb.x, mb.y, mb.w, mb.h, S.theme['--danger']);
       roundRect(mb.x, mb.y, mb.w, mb.h, 5);
-      ctx.strokeStyle = S.theme[down ? '--danger' : idle ? '--muted' : '--line'];
+      ctx.strokeStyle = S.theme[down || zombie ? '--danger' : idle ? '--muted' : '--line'];
       ctx.lineWidth = 1;
       if (idle || down || m.state !== 'running') ctx.setLineDash([4, 3]);
       ctx.stroke();
@@ -408,8 +410,8 @@ export function createKafkaView(S, P) {
       const name = String(m.id);
       text(name, mx, mb.y + 9, BOLD, '--fg', mb.w * 0.45);
       mx += Math.min(measure(name, BOLD), mb.w * 0.45) + 6;
-      const word = idle ? 'idle: no partition' : memberWord(m);
-      text(`${word} · consumed ${m.consumed}${m.work ? ` · work ${m.work}` : ''}`, mx, mb.y + 9, TINY, down ? '--danger' : idle ? '--muted' : '--muted', mb.x + mb.w - 6 - mx);
+      const word = idle ? 'idle: no partition' : zombie ? 'zombie: removed' : memberWord(m);
+      text(`${word} · consumed ${m.consumed}${m.work ? ` · work ${m.work}` : ''}`, mx, mb.y + 9, TINY, down || zombie ? '--danger' : '--muted', mb.x + mb.w - 6 - mx);
       // Partitions owned: chips with names (hollow while the square handing one over is on its way).
       for (const c of chips) {
         if (c.owner !== m.id) continue;

@@ -96,7 +96,7 @@ pub struct KafkaGroupRow {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KafkaMemberView {
     pub id: String,
-    /// running, joining, rebalancing, idle, down (crashed or left), not started (beyond start_members, before its first start), stopped (Consume returned)
+    /// running, joining, rebalancing, idle, down (crashed or left), not started (beyond start_members, before its first start), stopped (Consume returned), zombie (removed by the coordinator, which it has not heard yet: still processing)
     pub state: String,
     /// Its partitions in this session (`topic-p`).
     pub partitions: Vec<String>,
@@ -401,6 +401,9 @@ impl KafkaWorld {
                             "stopped (Consume returned)"
                         } else if ms.ending {
                             "rebalancing"
+                        } else if ms.session.is_some() && gs.coord.member(&ms.id).is_none() {
+                            // Cut from its coordinator, it has not heard yet.
+                            "zombie (removed by the coordinator, still processing what it fetched)"
                         } else if ms.joining {
                             "joining"
                         } else if parts.is_empty() {
