@@ -22,7 +22,8 @@ import { createKafkaLinks } from './kafka-links.js';
 
 /** The view's sarama names of acks, and the command's. */
 const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
-const ASSIGNORS = [['range', 'BalanceStrategyRange'], ['roundrobin', 'BalanceStrategyRoundRobin'], ['sticky', 'BalanceStrategySticky']];
+/** The assignors: the command's name and what the select shows (cooperative-sticky says what sarama's eager group makes of it). */
+const ASSIGNORS = [['range', 'range'], ['roundrobin', 'roundrobin'], ['sticky', 'sticky'], ['cooperative_sticky', 'cooperative-sticky (eager in sarama: keeps no owner)']];
 
 /** A labelled select whose change sends `command(value)`; the current value is set by `update`. */
 function commandSelect(label, options, onCommand, error, command) {
@@ -86,7 +87,7 @@ export function createKafkaControls(container, { onCommand }) {
     };
     input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
     const button = actionButton('Apply', `Apply the handler work of group ${g.name}`, onCommand, error, () => { apply(); return null; });
-    const assignor = commandSelect(`Group ${g.name}: balance strategy from the next rebalance`, ASSIGNORS.map(([v]) => [v, v]), onCommand, error,
+    const assignor = commandSelect(`Group ${g.name}: balance strategy from the next rebalance`, ASSIGNORS, onCommand, error,
       (value) => ({ op: 'kafka_assignor', group: g.name, assignor: value }));
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-work-row': g.name },
       el('label', { class: 'field wide', for: id, text: `Group ${g.name}: handler work per record ` }, input),

@@ -23,7 +23,8 @@
 //! - Refused commands change nothing; the view lists the cuts by name.
 //! - Switching the assignor applies at the next rebalance; after a leave
 //!   roundrobin reshuffles while sticky moves only the leaver's
-//!   partitions (kafka-idle-members).
+//!   partitions (kafka-idle-members); cooperative-sticky, in sarama's
+//!   eager group, keeps no owner (a fresh balanced plan).
 //! - The shared link replays cuts, heals and switches exactly.
 
 use queuelab::command::{Command, KafkaMemberAction};
@@ -533,4 +534,31 @@ fn after_a_leave_roundrobin_reshuffles_and_sticky_moves_only_the_leavers_partiti
     };
     assert_eq!(moved(&st0, &st1, "sticky-2"), 0);
     assert!(moved(&rr0, &rr1, "rr-2") >= 2, "{rr0:?} -> {rr1:?}");
+}
+
+#[test]
+fn cooperative_sticky_in_saramas_eager_group_keeps_no_owner_through_a_leave() {
+    // kafka-idle-members with group 'sticky' switched to cooperative-sticky
+    // before its first generation: sarama's eager group joins owning
+    // nothing, so every generation is planned afresh (balanced, no
+    // partition withheld) and a leave moves the others' partitions too,
+    // where sticky moved only the leaver's.
+    let mut w = World::new(&presets::get("kafka-idle-members").unwrap().scenario()).unwrap();
+    apply(&mut w, &Command::KafkaAssignor { group: "sticky".into(), assignor: AssignorSpec::CooperativeSticky });
+    w.run_until(ms(11_900));
+    let s = w.snapshot();
+    assert_eq!(kafka(&s).groups.iter().find(|g| g.name == "sticky").unwrap().assignor, "cooperative_sticky");
+    let before = owned_by(kafka(&s), "sticky");
+    let mut counts: Vec<usize> = before.values().map(Vec::len).collect();
+    counts.sort();
+    assert_eq!(counts, [1, 1, 1, 1, 2], "balanced, every partition assigned: {before:?}");
+    w.run_until(ms(20_000));
+    let s = w.snapshot();
+    let after = owned_by(kafka(&s), "sticky");
+    assert!(after["sticky-2"].is_empty());
+    let mut counts: Vec<usize> = after.iter().filter(|(m, _)| *m != "sticky-2").map(|(_, p)| p.len()).collect();
+    counts.sort();
+    assert_eq!(counts, [1, 1, 2, 2], "balanced, nothing withheld: {after:?}");
+    let moved: usize = before.iter().filter(|(m, _)| *m != "sticky-2").map(|(m, ps)| ps.iter().filter(|p| !after[m].contains(p)).count()).sum();
+    assert!(moved >= 1, "a fresh plan moves others' partitions too: {before:?} -> {after:?}");
 }

@@ -709,7 +709,7 @@ fn a_clean_leave_gives_no_duplicates() {
 fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
     let topic = (1u32..=3, 1u32..=3, 1u32..=2);
     let producer = (0usize..3, 0usize..3, prop::option::of(1u32..4));
-    let group = (1u32..=4, 0usize..2, prop::option::of(1u32..=4), prop::bool::ANY, 0usize..2);
+    let group = (1u32..=4, 0usize..4, prop::option::of(1u32..=4), prop::bool::ANY, 0usize..2);
     let cmd = (0u64..12_000, 0usize..6, 1u32..=4);
     (
         any::<u64>(),
@@ -771,7 +771,7 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
             });
             if let Some((members, assignor, start, lp, initial)) = group {
                 let mut g = json!({
-                    "name": "grp", "topics": ["t0"], "members": members, "assignor": (["range", "roundrobin"][assignor]),
+                    "name": "grp", "topics": ["t0"], "members": members, "assignor": (["range", "roundrobin", "sticky", "cooperative_sticky"][assignor]),
                     "work": "exp(3ms)", "session_timeout": "3s", "heartbeat_interval": "1s", "consume_loop": lp,
                     "initial": (["newest", "oldest"][initial]),
                 });

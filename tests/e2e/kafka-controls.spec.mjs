@@ -233,6 +233,9 @@ test('acks and the assignor are switched from the controls; sarama\'s goroutines
   await expect(assignor).toHaveValue('range');
   await assignor.selectOption('roundrobin');
   await expect.poll(async () => Object.values((await tableRows(page, 'Consumer groups'))[0])).toContain('roundrobin');
+  // cooperative-sticky, offered with what sarama's eager group makes of it.
+  await assignor.selectOption({ label: 'cooperative-sticky (eager in sarama: keeps no owner)' });
+  await expect.poll(async () => Object.values((await tableRows(page, 'Consumer groups'))[0])).toContain('cooperative_sticky');
   // The Go controls list the scenario's goroutines (main, the producing
   // loop), not the members' ConsumeClaim loops.
   const goRows = await page.locator('#groups').evaluate((c) => c.textContent);

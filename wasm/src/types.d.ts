@@ -130,7 +130,7 @@ export type Command =
   | { op: "kafka_add_partitions"; topic: string; partitions: number };
 
 /** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin, BalanceStrategySticky). */
-export type KafkaAssignor = "range" | "roundrobin" | "sticky";
+export type KafkaAssignor = "range" | "roundrobin" | "sticky" | "cooperative_sticky";
 
 /** sarama's RequiredAcks: NoResponse, WaitForLocal, WaitForAll. */
 export type KafkaAcks = "none" | "local" | "all";

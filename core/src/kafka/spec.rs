@@ -282,6 +282,11 @@ pub enum AssignorSpec {
     #[serde(alias = "round_robin")]
     Roundrobin,
     Sticky,
+    /// `NewBalanceStrategyCooperativeSticky`: in sarama's eager group, a
+    /// fresh balanced plan every generation (see
+    /// [`crate::kafka::consumer::sticky`]).
+    #[serde(alias = "cooperative-sticky")]
+    CooperativeSticky,
 }
 
 impl AssignorSpec {
@@ -291,6 +296,16 @@ impl AssignorSpec {
             AssignorSpec::Range => crate::kafka::consumer::assignor::Strategy::Range,
             AssignorSpec::Roundrobin => crate::kafka::consumer::assignor::Strategy::RoundRobin,
             AssignorSpec::Sticky => crate::kafka::consumer::assignor::Strategy::Sticky,
+            AssignorSpec::CooperativeSticky => crate::kafka::consumer::assignor::Strategy::CooperativeSticky,
+        }
+    }
+    /// Its name in scenarios and commands.
+    pub fn key(self) -> &'static str {
+        match self {
+            AssignorSpec::Range => "range",
+            AssignorSpec::Roundrobin => "roundrobin",
+            AssignorSpec::Sticky => "sticky",
+            AssignorSpec::CooperativeSticky => "cooperative_sticky",
         }
     }
     /// sarama's name for it.
@@ -299,6 +314,7 @@ impl AssignorSpec {
             AssignorSpec::Range => "BalanceStrategyRange",
             AssignorSpec::Roundrobin => "BalanceStrategyRoundRobin",
             AssignorSpec::Sticky => "BalanceStrategySticky",
+            AssignorSpec::CooperativeSticky => "NewBalanceStrategyCooperativeSticky()",
         }
     }
 }

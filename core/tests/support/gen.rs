@@ -293,7 +293,7 @@ fn kafka_command() -> impl Strategy<Value = Value> {
         2 => (group.clone(), dist()).prop_map(|(g, d)| json!({"op": "kafka_group_work", "group": g, "work": d})),
         2 => (group.clone(), member, dist()).prop_map(|(g, m, d)| json!({"op": "kafka_group_work", "group": g, "member": m, "work": d})),
         4 => (any::<bool>(), process(), process()).prop_map(|(c, a, b)| json!({"op": if c { "kafka_cut_link" } else { "kafka_heal_link" }, "a": a, "b": b})),
-        1 => (group, prop_oneof![Just("range"), Just("roundrobin"), Just("sticky")]).prop_map(|(g, a)| json!({"op": "kafka_assignor", "group": g, "assignor": a})),
+        1 => (group, prop_oneof![Just("range"), Just("roundrobin"), Just("sticky"), Just("cooperative_sticky")]).prop_map(|(g, a)| json!({"op": "kafka_assignor", "group": g, "assignor": a})),
         2 => (prop_oneof![Just("kt0"), Just("kt1"), Just("nope")], prop_oneof![4 => 1u32..=6, 1 => Just(0u32), 1 => Just(70u32)])
             .prop_map(|(t, n)| json!({"op": "kafka_add_partitions", "topic": t, "partitions": n})),
     ]

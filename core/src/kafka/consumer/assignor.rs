@@ -78,6 +78,10 @@ pub enum Strategy {
     RoundRobin,
     /// `sticky`.
     Sticky,
+    /// `cooperative-sticky` (KIP-429): the sticky plan, then partitions
+    /// that would change hands are withheld until their owner gave them up
+    /// ([`super::sticky::plan_cooperative_sticky`]).
+    CooperativeSticky,
 }
 
 impl Strategy {
@@ -87,6 +91,7 @@ impl Strategy {
             Strategy::Range => "range",
             Strategy::RoundRobin => "roundrobin",
             Strategy::Sticky => "sticky",
+            Strategy::CooperativeSticky => "cooperative-sticky",
         }
     }
 }
@@ -161,6 +166,7 @@ pub fn plan(
         Strategy::Range => Ok(plan_range(members, topics)),
         Strategy::RoundRobin => plan_round_robin(members, topics),
         Strategy::Sticky => Ok(super::sticky::plan_sticky(members, topics)),
+        Strategy::CooperativeSticky => Ok(super::sticky::plan_cooperative_sticky(members, topics)),
     }
 }
 

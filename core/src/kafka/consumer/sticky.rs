@@ -1,6 +1,20 @@
 //! sarama's sticky balance strategy (`NewBalanceStrategySticky`, KIP-54):
 //! a balanced plan that keeps each member's previous partitions as far as
-//! balance allows, so a rebalance moves only what it must.
+//! balance allows, so a rebalance moves only what it must; and its
+//! cooperative variant (`NewBalanceStrategyCooperativeSticky`, KIP-429).
+//!
+//! # Cooperative-sticky (sarama `balance_strategy_cooperative_sticky.go`)
+//! The same plan, computed from the partitions each member says it owns
+//! (`OwnedPartitions` of its JoinGroup), then `adjustCooperativeAssignment`:
+//! a partition that one member owns and the plan gives to another is left
+//! out of the plan (withheld), so its owner revokes it first and a
+//! follow-up rebalance hands it over. sarama's `ConsumerGroup` still
+//! rebalances eagerly: every session ends before the member joins again
+//! (`newSession` joins with no held assignment), so its members own
+//! nothing when they join, nothing is withheld, and nothing is kept
+//! either: in a sarama group cooperative-sticky deals a fresh balanced
+//! plan every generation (the world's coordinator passes empty ownership
+//! for it).
 //!
 //! # Semantics
 //! 1. **Keep**: members, sorted by id, keep the partitions they owned
@@ -93,6 +107,28 @@ pub fn plan_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
             add(&mut plan, &m.id, t, &ps);
         }
     }
+    plan
+}
+
+/// The cooperative-sticky plan: the sticky plan from what each member owns,
+/// less the partitions that would move from one member to another (sarama's
+/// `adjustCooperativeAssignment`).
+pub fn plan_cooperative_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
+    let mut plan = plan_sticky(members, topics);
+    let owner: BTreeMap<(&str, i32), &str> = members.iter().flat_map(|m| m.owned.iter().map(move |(t, p)| ((t.as_str(), *p), m.id.as_str()))).collect();
+    let moving: BTreeSet<(String, i32)> = plan
+        .iter()
+        .flat_map(|(id, ts)| ts.iter().flat_map(move |(t, ps)| ps.iter().map(move |&p| (id, t, p))))
+        .filter(|(id, t, p)| owner.get(&(t.as_str(), *p)).is_some_and(|o| o != id))
+        .map(|(_, t, p)| (t.clone(), p))
+        .collect();
+    for ts in plan.values_mut() {
+        for (t, ps) in ts.iter_mut() {
+            ps.retain(|&p| !moving.contains(&(t.clone(), p)));
+        }
+        ts.retain(|_, ps| !ps.is_empty());
+    }
+    plan.retain(|_, ts| !ts.is_empty());
     plan
 }
 
@@ -388,5 +424,80 @@ mod tests {
             sticky_to(&ms, &ts, &p);
             fully_balanced(&p, &ms);
         }
+
+        #[test]
+        fn cooperative_sticky_hands_out_the_sticky_plan_less_what_changes_hands((ms, ts) in groups()) {
+            let all = sticky(&ms, &ts);
+            let coop = plan(Balance::CooperativeSticky, &ms, &ts).expect("a plan");
+            let owner = |t: &str, p: i32| ms.iter().find(|m| m.owned.iter().any(|(ot, op)| ot == t && *op == p)).map(|m| m.id.clone());
+            for (id, tps) in &all {
+                for (t, ps) in tps {
+                    for &p in ps {
+                        let withheld = owner(t, p).is_some_and(|o| &o != id);
+                        let given = coop.get(id).and_then(|x| x.get(t)).is_some_and(|x| x.contains(&p));
+                        prop_assert_eq!(given, !withheld, "{}-{} for {}: {:?} vs {:?}", t, p, id, all, coop);
+                    }
+                }
+            }
+            // Nothing else: the cooperative plan is a part of the sticky one.
+            for (id, tps) in &coop {
+                for (t, ps) in tps {
+                    for p in ps {
+                        prop_assert!(all.get(id).and_then(|x| x.get(t)).is_some_and(|x| x.contains(p)));
+                    }
+                }
+            }
+        }
+    }
+
+    // Ported from IBM/sarama `balance_strategy_cooperative_sticky_test.go`
+    // (`TestBalanceStrategyCooperativeSticky`, the subtests named below).
+
+    fn owned(id: &str, ps: &[i32]) -> Member {
+        let mut m = Member::new(id, &["t"]);
+        m.owned = ps.iter().map(|&p| ("t".to_string(), p)).collect();
+        m
+    }
+
+    fn parts(plan: &Plan, id: &str) -> Vec<i32> {
+        plan.get(id).and_then(|ts| ts.get("t")).cloned().unwrap_or_default()
+    }
+
+    fn coop(members: &[Member], n: i32) -> Plan {
+        plan(Balance::CooperativeSticky, members, &topics(&[("t", n)])).expect("a plan")
+    }
+
+    /// "advertises the protocol name java recognizes"
+    #[test]
+    fn cooperative_sticky_is_named_as_java_names_it() {
+        assert_eq!(Balance::CooperativeSticky.name(), "cooperative-sticky");
+    }
+
+    /// "partitions changing hands are withheld then reassigned"
+    #[test]
+    fn cooperative_sticky_withholds_partitions_changing_hands_then_reassigns_them() {
+        let p = coop(&[owned("m1", &[0, 1, 2, 3]), owned("m2", &[])], 4);
+        assert_eq!(parts(&p, "m1").len(), 2, "m1 should retain 2 partitions: {p:?}");
+        assert!(parts(&p, "m2").is_empty(), "m2 should get nothing until m1 has revoked: {p:?}");
+        let retained = parts(&p, "m1");
+        let p = coop(&[owned("m1", &retained), owned("m2", &[])], 4);
+        assert_eq!(parts(&p, "m1"), retained, "m1 should keep its partitions across the rebalance");
+        assert_eq!(parts(&p, "m2").len(), 2, "m2 should get the 2 freed partitions");
+        let mut all = [parts(&p, "m1"), parts(&p, "m2")].concat();
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 2, 3]);
+    }
+
+    /// "unowned partitions are assigned immediately"
+    #[test]
+    fn cooperative_sticky_assigns_unowned_partitions_at_once() {
+        assert_eq!(parts(&coop(&[owned("m1", &[])], 2), "m1"), vec![0, 1]);
+    }
+
+    /// "an unchanged assignment is left alone"
+    #[test]
+    fn cooperative_sticky_leaves_an_unchanged_assignment_alone() {
+        let p = coop(&[owned("m1", &[0]), owned("m2", &[1])], 2);
+        assert_eq!((parts(&p, "m1"), parts(&p, "m2")), (vec![0], vec![1]));
     }
 }

@@ -671,7 +671,11 @@ impl GroupCoordinator {
                 .map(|m| Member {
                     id: m.id.clone(),
                     topics: m.topics.clone(),
-                    owned: m.assignment.clone(),
+                    // sticky: what the member had (sarama's user data).
+                    // cooperative-sticky reads OwnedPartitions, which
+                    // sarama's eager group leaves empty (each session
+                    // ends before the member joins again).
+                    owned: if self.config.strategy == Strategy::CooperativeSticky { Vec::new() } else { m.assignment.clone() },
                 })
                 .collect();
             let mut counts: BTreeMap<&str, u32> = BTreeMap::new();

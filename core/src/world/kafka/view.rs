@@ -445,7 +445,7 @@ impl KafkaWorld {
                     rebalancing: matches!(gs.coord.state(), GroupState::PreparingRebalance | GroupState::CompletingRebalance),
                     rebalances: gs.rebalances,
                     coordinator: gs.broker,
-                    assignor: format!("{:?}", spec.assignor).to_lowercase(),
+                    assignor: spec.assignor.key().to_string(),
                     members,
                     rows,
                 }
