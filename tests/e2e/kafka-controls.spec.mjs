@@ -14,7 +14,7 @@
 // slow falls behind alone; sarama's own goroutines (the members'
 // ConsumeClaim loops) are not offered as editable goroutines. Screenshot:
 // test-results/kafka-network.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts, logRows } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts, logRows, clockUs } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -243,6 +243,30 @@ test('acks and the assignor are switched from the controls; sarama\'s goroutines
   expect(goRows).not.toMatch(/workers-\d\.claim/);
   // The stage list still has the members in words.
   expect((await stageListTexts(page)).some((t) => t.startsWith('group workers member'))).toBe(true);
+});
+
+test('a producer\'s rate is set from the Goroutines controls: the producing loop\'s pause is its interval', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 2_000_000);
+  // main: for { time.Sleep(exp(10ms)); producer.SendMessage(...) }.
+  const interval = page.locator('input[data-interval="main"]');
+  await expect(interval).toHaveValue('exp(mean 10ms)');
+  const sent = async () => Number((await tableRows(page, 'Producers'))[0].Sent);
+  // Sends per virtual second from here to `us` (the clock may run past it).
+  const rate = async (us) => {
+    const [n0, t0] = [await sent(), await clockUs(page)];
+    await runTo(page, us);
+    return ((await sent()) - n0) / (((await clockUs(page)) - t0) / 1e6);
+  };
+  const slow = await rate(4_000_000);
+  await interval.fill('100ms');
+  await interval.press('Enter');
+  await expect(page.locator('[data-group-row="main"] .inline-error')).toBeEmpty();
+  const fast = await rate(6_000_000);
+  // exp(10ms) plus the acks=all round trip: about 90 a second; 100ms plus the round trip: under 10.
+  expect(slow).toBeGreaterThan(60);
+  expect(fast).toBeGreaterThan(8);
+  expect(fast).toBeLessThan(11); // (one send more or less in a 2 s window)
 });
 
 test('adding partitions from the controls grows the topic and the group rebalances over them', async ({ page }) => {

@@ -144,6 +144,18 @@ pub enum Role {
     Custom,
 }
 
+/// The pause of a program that is one producing loop, `for { time.Sleep(d);
+/// send }` (or `for i := 0; i < n; i++ { ... }`), where the send is a
+/// channel send, an NSQ `Publish` or a Kafka `SendMessage`: `d` is its send
+/// interval, which `set_rates` changes as a producer template's.
+fn loop_interval(program: &mut [Stmt]) -> Option<&mut Dist> {
+    let [Stmt::Forever(body) | Stmt::Repeat { body, .. }] = program else { return None };
+    match body.as_mut_slice() {
+        [Stmt::Sleep(d), Stmt::Send(_) | Stmt::Publish(_) | Stmt::KafkaSend(_)] => Some(d),
+        _ => None,
+    }
+}
+
 impl Behavior {
     pub fn role(&self) -> Role {
         match self {
@@ -176,10 +188,13 @@ impl Behavior {
         }
     }
 
-    /// The pacing distribution (producer interval), if any.
+    /// The pacing distribution (producer interval), if any: a producer
+    /// template's `interval`, or the pause of a program that is a producing
+    /// loop ([`loop_interval`]).
     pub fn interval_mut(&mut self) -> Option<&mut Dist> {
         match self {
             Behavior::Producer(p) => Some(&mut p.interval),
+            Behavior::Program(p) => loop_interval(p),
             _ => None,
         }
     }
@@ -268,4 +283,42 @@ impl Behavior {
 /// Work is always present (even 0s) so live edits keep the layout.
 fn work_stmts(d: &Dist) -> Vec<Stmt> {
     vec![Stmt::Work(d.clone())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(json: &str) -> Behavior {
+        Behavior::Program(serde_json::from_str(json).expect("a program"))
+    }
+
+    #[test]
+    fn a_producing_loop_program_has_its_pause_as_interval() {
+        for json in [
+            r#"[{"forever": [{"sleep": "50ms"}, {"kafka_send": {"producer": "p", "topic": "t"}}]}]"#,
+            r#"[{"repeat": {"times": 9, "body": [{"sleep": "50ms"}, {"publish": {"nsqd": "nsqd-1", "topic": "t"}}]}}]"#,
+            r#"[{"forever": [{"sleep": "50ms"}, {"send": "jobs"}]}]"#,
+        ] {
+            let mut b = program(json);
+            assert_eq!(b.interval_mut().map(|d| d.to_string()), Some("50ms".to_string()), "{json}");
+            *b.interval_mut().unwrap() = "5ms".parse().unwrap();
+            let Behavior::Program(p) = &b else { unreachable!() };
+            let text = serde_json::to_string(p).unwrap();
+            assert!(text.contains("\"sleep\":\"5ms\""), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_programs_have_no_interval() {
+        for json in [
+            r#"[{"forever": [{"send": "jobs"}, {"sleep": "50ms"}]}]"#,
+            r#"[{"forever": [{"sleep": "50ms"}, {"recv": "jobs"}]}]"#,
+            r#"[{"forever": [{"sleep": "50ms"}, {"send": "a"}, {"send": "b"}]}]"#,
+            r#"[{"sleep": "1s"}, {"forever": [{"sleep": "50ms"}, {"send": "jobs"}]}]"#,
+            r#"[{"range": {"ch": "jobs", "body": [{"sleep": "50ms"}, {"send": "out"}]}}]"#,
+        ] {
+            assert!(program(json).interval_mut().is_none(), "{json}");
+        }
+    }
 }
