@@ -22,8 +22,10 @@ import { createKafkaLinks } from './kafka-links.js';
 
 /** The view's sarama names of acks, and the command's. */
 const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
-/** The assignors: the command's name and what the select shows (cooperative-sticky says what sarama's eager group makes of it). */
-const ASSIGNORS = [['range', 'range'], ['roundrobin', 'roundrobin'], ['sticky', 'sticky'], ['cooperative_sticky', 'cooperative-sticky (eager in sarama: keeps no owner)']];
+/** The assignors: the command's name and what the select shows. */
+const ASSIGNORS = [['range', 'range'], ['roundrobin', 'roundrobin'], ['sticky', 'sticky'], ['cooperative_sticky', 'cooperative-sticky']];
+/** What an assignor does in sarama's group, said next to the select when it is not plain. */
+const ASSIGNOR_HINT = { cooperative_sticky: "sarama's group rebalances eagerly: its members join owning nothing, so no partition is kept or withheld" };
 
 /** A labelled select whose change sends `command(value)`; the current value is set by `update`. */
 function commandSelect(label, options, onCommand, error, command) {
@@ -89,13 +91,15 @@ export function createKafkaControls(container, { onCommand }) {
     const button = actionButton('Apply', `Apply the handler work of group ${g.name}`, onCommand, error, () => { apply(); return null; });
     const assignor = commandSelect(`Group ${g.name}: balance strategy from the next rebalance`, ASSIGNORS, onCommand, error,
       (value) => ({ op: 'kafka_assignor', group: g.name, assignor: value }));
+    const hint = el('span', { class: 'hint', 'data-kafka-assignor-hint': g.name });
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-work-row': g.name },
       el('label', { class: 'field wide', for: id, text: `Group ${g.name}: handler work per record ` }, input),
       el('label', { class: 'field', for: whoId, text: 'for ' }, who),
       el('div', { class: 'nsq-actions' }, button),
       el('label', { class: 'field', for: assignor.id, text: 'Assignor (next rebalance) ' }, assignor.select),
+      hint,
       error);
-    return { row, apply: button, input, who, assignor: assignor.select };
+    return { row, apply: button, input, who, assignor: assignor.select, hint };
   }
 
   /** A topic's partition count, raised on Enter or Add. */
@@ -213,6 +217,7 @@ export function createKafkaControls(container, { onCommand }) {
       const r = workRows.get(g.name);
       if (r && r.assignor.value !== g.assignor && r.assignor.getRootNode().activeElement !== r.assignor) r.assignor.value = g.assignor;
       if (r) r.assignor.disabled = ended;
+      if (r) setText(r.hint, ASSIGNOR_HINT[g.assignor] || '');
     }
     for (const p of k.producers) {
       const r = producerRows.get(p.name);

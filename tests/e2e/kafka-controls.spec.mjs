@@ -233,9 +233,11 @@ test('acks and the assignor are switched from the controls; sarama\'s goroutines
   await expect(assignor).toHaveValue('range');
   await assignor.selectOption('roundrobin');
   await expect.poll(async () => Object.values((await tableRows(page, 'Consumer groups'))[0])).toContain('roundrobin');
-  // cooperative-sticky, offered with what sarama's eager group makes of it.
-  await assignor.selectOption({ label: 'cooperative-sticky (eager in sarama: keeps no owner)' });
+  // cooperative-sticky, with what sarama's eager group makes of it said next to it.
+  await expect(page.locator('[data-kafka-assignor-hint="workers"]')).toHaveText('');
+  await assignor.selectOption({ label: 'cooperative-sticky' });
   await expect.poll(async () => Object.values((await tableRows(page, 'Consumer groups'))[0])).toContain('cooperative_sticky');
+  await expect(page.locator('[data-kafka-assignor-hint="workers"]')).toHaveText("sarama's group rebalances eagerly: its members join owning nothing, so no partition is kept or withheld");
   // The Go controls list the scenario's goroutines (main, the producing
   // loop), not the members' ConsumeClaim loops.
   const goRows = await page.locator('#groups').evaluate((c) => c.textContent);

@@ -486,6 +486,8 @@ export interface KafkaMemberView {
   state: string;
   /** Its partitions in this session ("topic-p"). */
   partitions: string[];
+  /** The generation of its session as it knows it (a zombie's is older than the group's); null out of a session. */
+  generation: number | null;
   /** Marked but not yet committed: ["topic-p", next offset]. */
   marked: [string, number][];
   consumed: number;

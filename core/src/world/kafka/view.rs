@@ -100,6 +100,9 @@ pub struct KafkaMemberView {
     pub state: String,
     /// Its partitions in this session (`topic-p`).
     pub partitions: Vec<String>,
+    /// The generation of its session, as it knows it (a zombie's is older
+    /// than the group's); `None` out of a session.
+    pub generation: Option<u32>,
     /// Marked but not yet committed: (`topic-p`, next offset).
     pub marked: Vec<(String, u64)>,
     pub consumed: u64,
@@ -415,6 +418,7 @@ impl KafkaWorld {
                             id: ms.id.clone(),
                             state: state.into(),
                             partitions: parts,
+                            generation: ms.session,
                             marked: if ms.dirty { ms.marked.iter().map(|&(p, o)| (self.part_name(p), o)).collect() } else { Vec::new() },
                             consumed: ms.slots.iter().map(|&f| self.fetchers[usize::from(f)].consumed).sum(),
                             work: ms.work.as_ref().map(ToString::to_string),
