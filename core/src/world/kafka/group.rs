@@ -269,7 +269,8 @@ impl KafkaWorld {
     pub(super) fn heartbeats_lost_to(&mut self, b: u32) {
         for gs in self.groups.iter_mut().filter(|gs| gs.broker == b) {
             for ms in &mut gs.members {
-                ms.forget_heartbeats();
+                ms.hb = None;
+                ms.hb_due = false;
             }
         }
     }
