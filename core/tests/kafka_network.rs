@@ -10,7 +10,9 @@
 //!   again once healed. Cut for minutes, its heartbeats time out after
 //!   `Net.ReadTimeout` 4 times in a row, 30 s apart, and sarama's heartbeat
 //!   loop ends its session: it stops processing and joins again (the join
-//!   waits at the cut), and gets its share once healed.
+//!   waits at the cut), and gets its share once healed. Its commits go
+//!   one at a time and time out every 30 s (its final one too); healed,
+//!   none of them arrives, not one per second of the cut.
 //! - A producer cut from its leader waits; healed, it goes on. Cut for
 //!   longer than sarama's `Net.ReadTimeout` (30 s), its request times out,
 //!   is retried 3 times 30.1 s apart and then fails; what was held on the
@@ -220,7 +222,7 @@ fn a_member_cut_from_its_coordinator_for_minutes_gives_up_after_4_heartbeat_time
 }
 
 #[test]
-fn a_member_whose_heartbeat_loop_gave_up_heartbeats_no_more_while_its_claims_finish() {
+fn a_member_whose_heartbeat_loop_gave_up_heartbeats_no_more_while_its_claims_finish_and_its_commits_time_out_one_at_a_time() {
     // kafka-consumer-group: workers-1's claims are busy when its session
     // ends, so the session takes a moment to end; sarama's heartbeat loop
     // has returned by then: no fifth timeout, before or after the heal.
@@ -234,6 +236,25 @@ fn a_member_whose_heartbeat_loop_gave_up_heartbeats_no_more_while_its_claims_fin
     let t: Vec<u64> = seen.iter().filter(|e| e.2.starts_with("workers-1: no answer from broker-1 to its heartbeat")).map(|e| e.1).collect();
     assert_eq!(t, vec![39_000_000, 69_000_000, 99_000_000, 129_000_000], "{seen:#?}");
     assert_eq!(member(kafka(&w.snapshot()), "workers-1").state, "joining");
+    // Its commits: one at a time (sarama's offset manager waits for each),
+    // so the one written at the first tick after the cut times out at
+    // 38 s, and the marked offsets go again with the next tick: every 30 s.
+    let c: Vec<&(EventKind, u64, String)> = seen.iter().filter(|e| e.2.starts_with("workers-1: no answer from broker-1 to its offset commit")).collect();
+    let times: Vec<u64> = c.iter().map(|e| e.1).collect();
+    assert_eq!(times[..4], [38_000_000, 68_000_000, 98_000_000, 128_000_000], "{seen:#?}");
+    assert!(c[0].2.ends_with("the marked offsets go again with the next auto-commit"), "{}", c[0].2);
+    // The final commit of the session's end (at 129 s, once its claims
+    // finished) times out 30 s later: its marks stay uncommitted.
+    assert_eq!(c.len(), 5, "{seen:#?}");
+    assert!(c[4].1 > 159_000_000 && c[4].1 < 160_000_000, "{:?}", c[4]);
+    assert!(c[4].2.ends_with("its session has ended, so what it marked stays uncommitted (the next owner reads it again)"), "{}", c[4].2);
+    // Healed: none of the commits written into the cut arrives (their
+    // connections were closed), not one per second of the cut.
+    apply(&mut w, &heal("workers-1", "broker-1"));
+    let seen = run_collecting(&mut w, 250_000, &[EventKind::KafkaGroup]);
+    let refused = seen.iter().filter(|e| e.2.starts_with("workers-1: commit refused")).count();
+    assert_eq!(refused, 0, "{seen:#?}");
+    assert_eq!(member(kafka(&w.snapshot()), "workers-1").state, "running");
 }
 
 /// `cluster(0, 1)` run to 1 s, then producer `p` cut from its partition's

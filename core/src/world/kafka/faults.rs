@@ -143,7 +143,7 @@ impl World {
                 self.kafka_cut_deadlines();
                 self.kafka_fetch_cut_deadlines();
                 if let Some(kw) = self.kafka.as_deref_mut() {
-                    kw.heartbeat_cut_deadlines(&mut self.kit);
+                    kw.group_cut_deadlines(&mut self.kit);
                 }
             }
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
@@ -190,7 +190,7 @@ impl KafkaWorld {
         let now = kit.queue.now();
         self.up[b as usize - 1] = false;
         self.close_links_of(b, now);
-        self.heartbeats_lost_to(b);
+        self.group_requests_lost_to(b);
         kit.record(EventKind::KafkaBrokerCrash, NONE, NONE, None, i64::from(b));
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];

@@ -52,7 +52,7 @@ pub(super) fn member_end(g: usize, m: usize) -> u32 {
 
 /// A member's timer key: `life << 16 | group << 8 | member` (the life, 8
 /// bits, tells a restarted member's timers from its old ones).
-fn member_timer(g: usize, m: usize, life: u32) -> u32 {
+pub(super) fn member_timer(g: usize, m: usize, life: u32) -> u32 {
     ((life & 0xff) << 16) | ((g as u32) << 8) | m as u32
 }
 
@@ -64,8 +64,9 @@ pub(crate) enum GroupFrame {
     /// connection is closed: it never arrives).
     Heartbeat { g: u16, m: u16, generation: u32, seq: u32 },
     HeartbeatResp { g: u16, m: u16, error: Option<u8> },
-    /// Marked offsets: (partition key, next offset).
-    Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)> },
+    /// Marked offsets: (partition key, next offset). `seq`: which of the
+    /// member's commits (one closed by a read timeout never arrives).
+    Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)>, seq: u32 },
     Leave { g: u16, m: u16 },
     /// The end of a join phase for member `m`: its generation and
     /// partitions (partition keys).
@@ -90,12 +91,14 @@ pub(crate) enum GroupNote {
     /// A heartbeat got no answer within `Net.ReadTimeout` (the
     /// generation field holds the try, 1 to 4).
     HeartbeatTimeout = 12,
+    /// A commit got no answer within `Net.ReadTimeout`.
+    CommitTimeout = 13,
 }
 
 impl GroupNote {
     pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
         use GroupNote::*;
-        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout].into_iter().find(|n| *n as i64 == c)
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout].into_iter().find(|n| *n as i64 == c)
     }
 }
 
@@ -140,6 +143,13 @@ pub(crate) struct MemberState {
     /// The heartbeat loop of this session gave up (4 timeouts): no more
     /// heartbeats until the next session.
     pub(crate) hb_stopped: bool,
+    /// The commit waiting for its answer: (written at, seq). sarama's
+    /// offset manager writes no other meanwhile.
+    pub(crate) commit_out: Option<(SimTime, u32)>,
+    /// Commits written so far (the next one's `seq`).
+    pub(crate) commit_seq: u32,
+    /// Commits below this `seq` were on connections a read timeout closed.
+    pub(crate) commit_closed_below: u32,
 }
 
 impl MemberState {
@@ -163,15 +173,19 @@ impl MemberState {
             hb_fails: 0,
             hb_due: false,
             hb_stopped: false,
+            commit_out: None,
+            commit_seq: 0,
+            commit_closed_below: 0,
         }
     }
 
     /// The process stopped or (re)started: no heartbeat of its is waiting.
-    fn forget_heartbeats(&mut self) {
+    pub(super) fn forget_heartbeats(&mut self) {
         self.hb = None;
         self.hb_fails = 0;
         self.hb_due = false;
         self.hb_stopped = false;
+        self.commit_out = None;
     }
 }
 
@@ -218,13 +232,13 @@ impl GroupState {
     }
 }
 
-fn note(kit: &mut Kit, g: usize, m: usize, what: GroupNote, generation: u32) {
+pub(super) fn note(kit: &mut Kit, g: usize, m: usize, what: GroupNote, generation: u32) {
     let aux = ((what as i64) << 40) | ((m as i64) << 24) | i64::from(generation);
     kit.record(EventKind::KafkaGroup, NONE, g as u32, None, aux);
 }
 
 impl KafkaWorld {
-    fn send_to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
+    pub(super) fn send_to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
         let b = self.groups[g].broker;
         self.send(member_end(g, m), b, KFrame::Group(Box::new(frame)), kit);
     }
@@ -232,47 +246,6 @@ impl KafkaWorld {
     fn send_to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
         let b = self.groups[g].broker;
         self.send(b, member_end(g, m), KFrame::Group(Box::new(frame)), kit);
-    }
-
-    /// Member `m` writes a heartbeat; across a cut it gets a read deadline.
-    fn send_heartbeat(&mut self, g: usize, m: usize, kit: &mut Kit) {
-        let now = kit.queue.now();
-        let ms = &mut self.groups[g].members[m];
-        let Some(generation) = ms.session.filter(|_| !ms.hb_stopped) else { return };
-        let seq = ms.hb_seq;
-        ms.hb_seq = ms.hb_seq.wrapping_add(1);
-        ms.hb = Some((now, seq));
-        let key = member_timer(g, m, ms.life);
-        self.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq }, kit);
-        if self.is_cut(member_end(g, m), self.groups[g].broker) {
-            self.schedule(kit, now + super::NET_READ_TIMEOUT, KTimer::HeartbeatTimeout(key));
-        }
-    }
-
-    /// A cut was made: heartbeats it stops get their read deadline.
-    pub(super) fn heartbeat_cut_deadlines(&mut self, kit: &mut Kit) {
-        let now = kit.queue.now();
-        for g in 0..self.groups.len() {
-            for m in 0..self.groups[g].members.len() {
-                let ms = &self.groups[g].members[m];
-                let Some((at, _)) = ms.hb else { continue };
-                if ms.up && self.is_cut(member_end(g, m), self.groups[g].broker) {
-                    let key = member_timer(g, m, ms.life);
-                    self.schedule(kit, (at + super::NET_READ_TIMEOUT).max(now), KTimer::HeartbeatTimeout(key));
-                }
-            }
-        }
-    }
-
-    /// Broker `b` crashed: heartbeats written to it are lost with its
-    /// connections (the ticker writes the next one as before).
-    pub(super) fn heartbeats_lost_to(&mut self, b: u32) {
-        for gs in self.groups.iter_mut().filter(|gs| gs.broker == b) {
-            for ms in &mut gs.members {
-                ms.hb = None;
-                ms.hb_due = false;
-            }
-        }
     }
 
     /// Member `m` calls `Consume`: it joins.
@@ -354,19 +327,11 @@ impl KafkaWorld {
         }
     }
 
-    /// The member's marked offsets as a commit request (if any changed).
-    fn commit_request(&mut self, g: usize, m: usize, kit: &mut Kit) {
-        let ms = &mut self.groups[g].members[m];
-        let (Some(generation), true) = (ms.session, ms.dirty) else { return };
-        ms.dirty = false;
-        let offsets = ms.marked.clone();
-        self.send_to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets }, kit);
-    }
 }
 
 impl World {
     /// The Kafka world and the kit (disjoint borrows).
-    fn kafka_kit(&mut self) -> Option<(&mut KafkaWorld, &mut Kit)> {
+    pub(super) fn kafka_kit(&mut self) -> Option<(&mut KafkaWorld, &mut Kit)> {
         Some((self.kafka.as_deref_mut()?, &mut self.kit))
     }
 
@@ -409,8 +374,16 @@ impl World {
                 });
                 kw.send_to_member(g, m, GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error }, kit);
             }
-            GroupFrame::Commit { g, m, generation, offsets } => {
+            GroupFrame::Commit { g, m, generation, offsets, seq } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                let ms = &mut kw.groups[g].members[m];
+                if seq < ms.commit_closed_below {
+                    // Its member's read timeout closed the connection.
+                    return;
+                }
+                if ms.commit_out.is_some_and(|(_, s)| s == seq) {
+                    ms.commit_out = None;
+                }
                 kw.coordinator_tick(g, kit);
                 let id = kw.groups[g].members[m].id.clone();
                 let mut ok = true;
@@ -580,33 +553,6 @@ impl World {
         kw.schedule(kit, now + interval, KTimer::Heartbeat(key));
     }
 
-    /// Member `m`'s heartbeat may have passed its read deadline (a cut):
-    /// sarama closes the connection and tries again at once, up to
-    /// `Metadata.Retry.Max` (3) more times; then the heartbeat loop ends
-    /// the session itself (its claims stop, `Cleanup`, and `Consume` joins
-    /// again).
-    pub(super) fn kafka_heartbeat_timeout(&mut self, key: u32, now: SimTime) {
-        let Some((kw, kit)) = self.kafka_kit() else { return };
-        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
-        let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
-        if !ms.up || ms.life & 0xff != life || ms.hb.is_none_or(|(at, _)| at + super::NET_READ_TIMEOUT > now) {
-            return;
-        }
-        ms.hb = None;
-        ms.hb_due = false;
-        ms.hb_fails += 1;
-        let tries = ms.hb_fails;
-        note(kit, g, m, GroupNote::HeartbeatTimeout, u32::from(tries));
-        if tries > super::RETRY_MAX {
-            let ms = &mut kw.groups[g].members[m];
-            ms.hb_fails = 0;
-            ms.hb_stopped = true;
-            self.kafka_session_end(g, m, now);
-        } else if kw.groups[g].members[m].session.is_some() && !kw.groups[g].members[m].ending {
-            kw.send_heartbeat(g, m, kit);
-        }
-    }
-
     pub(super) fn kafka_auto_commit(&mut self, key: u32, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
         let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
@@ -615,7 +561,9 @@ impl World {
             return;
         }
         let interval = kw.groups[g].commit_every;
-        if !ms.ending {
+        // While a commit waits for its answer the offset manager's loop is
+        // blocked: this tick is dropped.
+        if !ms.ending && ms.commit_out.is_none() {
             kw.commit_request(g, m, kit);
         }
         kw.schedule(kit, now + interval, KTimer::AutoCommit(key));

@@ -58,6 +58,7 @@ pub(crate) mod book;
 mod faults;
 mod fetch;
 mod group;
+mod group_timeouts;
 mod network;
 mod partitions;
 mod produce;
@@ -364,6 +365,9 @@ pub(crate) enum KTimer {
     /// A member's heartbeat may have passed its read deadline (key as for
     /// `Heartbeat`).
     HeartbeatTimeout(u32),
+    /// A member's commit may have passed its read deadline (key as for
+    /// `Heartbeat`).
+    CommitTimeout(u32),
 }
 
 impl KTimer {
@@ -382,6 +386,7 @@ impl KTimer {
             KTimer::ReadTimeout(g) => (10, g),
             KTimer::FetchTimeout(f) => (11, u32::from(f)),
             KTimer::HeartbeatTimeout(m) => (12, m),
+            KTimer::CommitTimeout(m) => (13, m),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -400,7 +405,8 @@ impl KTimer {
             9 => KTimer::AutoCommit(v),
             10 => KTimer::ReadTimeout(v),
             11 => KTimer::FetchTimeout(v as u16),
-            _ => KTimer::HeartbeatTimeout(v),
+            12 => KTimer::HeartbeatTimeout(v),
+            _ => KTimer::CommitTimeout(v),
         }
     }
 }
@@ -724,6 +730,7 @@ impl World {
             KTimer::ReadTimeout(g) => self.kafka_read_timeout(g, now),
             KTimer::FetchTimeout(f) => self.kafka_fetch_timeout(f, now),
             KTimer::HeartbeatTimeout(key) => self.kafka_heartbeat_timeout(key, now),
+            KTimer::CommitTimeout(key) => self.kafka_commit_timeout(key, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

@@ -43,9 +43,10 @@
 //!   cut off.
 //!
 //! # Simplifications
-//! Commits and joins across a cut wait for the heal (sarama's would time
-//! out after 30 s and be retried; the coordinator's session timeout and
-//! the heartbeats decide membership either way). The
+//! A join across a cut waits for the heal (sarama's would time out after
+//! 30 s and be retried every `Rebalance.Retry.Backoff`; either way the
+//! member joins once the network lets it). Heartbeats and commits time
+//! out ([`super::group_timeouts`]). The
 //! controller is not a process here, so a cut never triggers an election
 //! (in Kafka a broker cut from the controller loses its leaderships after
 //! its session timeout).

@@ -201,7 +201,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "one record per produce request (no Flush batching) and one request at a time per producing goroutine (sarama pipelines up to Net.MaxOpenRequests 5 per broker, but since v1.48 only one batch per partition, so there as here a retry never reorders a partition)",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), but commits and joins wait for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends) and commit (one at a time, again at the next tick), but a join waits for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
@@ -535,6 +535,15 @@ impl KafkaWorld {
                             format!("try {generation} of 4: it writes the next one at once")
                         };
                         format!("{member}: no answer from broker-{coordinator} to its heartbeat within Net.ReadTimeout (30s): the connection closes; {then}")
+                    }
+                    Some(N::CommitTimeout) => {
+                        let coordinator = self.groups.get(e.ch as usize).map_or(0, |gs| gs.broker);
+                        let then = if generation == 0 {
+                            "its session has ended, so what it marked stays uncommitted (the next owner reads it again)"
+                        } else {
+                            "the marked offsets go again with the next auto-commit"
+                        };
+                        format!("{member}: no answer from broker-{coordinator} to its offset commit within Net.ReadTimeout (30s): the connection closes; {then}")
                     }
                     None => format!("group {group} event"),
                 }

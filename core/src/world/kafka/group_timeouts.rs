@@ -1,0 +1,144 @@
+//! A group member's requests across a cut: sarama's `Net.ReadTimeout`
+//! (30 s) for its heartbeats and its offset commits.
+//!
+//! # Semantics
+//! - **Heartbeats** (sarama `consumer_group_session.go`, `heartbeatLoop`):
+//!   one at a time, the next tick only after the answer. A heartbeat with
+//!   no answer for 30 s fails: the connection closes (the heartbeat never
+//!   arrives) and the next one is written at once, up to
+//!   `Metadata.Retry.Max` (3) more times; after the fourth timeout the loop
+//!   ends the session itself (the claims stop, `Cleanup`, and `Consume`
+//!   joins again) and writes no more heartbeats in it.
+//! - **Commits** (sarama `offset_manager.go`, `mainLoop` and
+//!   `flushToBroker`): the offset manager commits from its loop and waits
+//!   for the answer, so while a commit waits no other auto-commit is
+//!   written (the ticks meanwhile are dropped). With no answer for 30 s
+//!   the connection closes (the commit never arrives: the coordinator
+//!   drops it) and the marked offsets stay to commit, so the next tick
+//!   writes them again: across a lasting cut, one commit every 30 s.
+//! - Timers are set only for requests written into a cut or stopped by
+//!   one, so runs without cuts are unchanged. A commit counts as answered
+//!   when it reaches the coordinator (the model sends no commit response).
+//! - A crash of the coordinator's broker loses what was on its way (the
+//!   coordinator's role does not move here; the next ticks go on).
+
+use super::group::{member_end, member_timer, note, GroupFrame, GroupNote};
+use super::{KTimer, KafkaWorld, NET_READ_TIMEOUT, RETRY_MAX};
+use crate::time::SimTime;
+use crate::world::{Kit, World};
+
+impl KafkaWorld {
+    /// Member `m` writes a heartbeat; across a cut it gets a read deadline.
+    pub(super) fn send_heartbeat(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let ms = &mut self.groups[g].members[m];
+        let Some(generation) = ms.session.filter(|_| !ms.hb_stopped) else { return };
+        let seq = ms.hb_seq;
+        ms.hb_seq = ms.hb_seq.wrapping_add(1);
+        ms.hb = Some((now, seq));
+        let key = member_timer(g, m, ms.life);
+        self.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq }, kit);
+        if self.is_cut(member_end(g, m), self.groups[g].broker) {
+            self.schedule(kit, now + NET_READ_TIMEOUT, KTimer::HeartbeatTimeout(key));
+        }
+    }
+
+    /// A cut was made: the heartbeats and commits it stops get their read
+    /// deadline.
+    pub(super) fn group_cut_deadlines(&mut self, kit: &mut Kit) {
+        let now = kit.queue.now();
+        for g in 0..self.groups.len() {
+            for m in 0..self.groups[g].members.len() {
+                let ms = &self.groups[g].members[m];
+                if !ms.up || !self.is_cut(member_end(g, m), self.groups[g].broker) {
+                    continue;
+                }
+                let key = member_timer(g, m, ms.life);
+                let (hb, commit) = (ms.hb, ms.commit_out);
+                if let Some((at, _)) = hb {
+                    self.schedule(kit, (at + NET_READ_TIMEOUT).max(now), KTimer::HeartbeatTimeout(key));
+                }
+                if let Some((at, _)) = commit {
+                    self.schedule(kit, (at + NET_READ_TIMEOUT).max(now), KTimer::CommitTimeout(key));
+                }
+            }
+        }
+    }
+
+    /// Broker `b` crashed: the heartbeats and commits on their way to or
+    /// from it are lost with its connections (the next ticks write new
+    /// ones, as before the crash).
+    pub(super) fn group_requests_lost_to(&mut self, b: u32) {
+        for gs in self.groups.iter_mut().filter(|gs| gs.broker == b) {
+            for ms in &mut gs.members {
+                ms.hb = None;
+                ms.hb_due = false;
+                ms.commit_out = None;
+            }
+        }
+    }
+
+    /// Member `m` writes a commit of what it marked (if anything changed
+    /// since its last one); across a cut it gets a read deadline.
+    pub(super) fn commit_request(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let ms = &mut self.groups[g].members[m];
+        let (Some(generation), true) = (ms.session, ms.dirty) else { return };
+        ms.dirty = false;
+        let seq = ms.commit_seq;
+        ms.commit_seq = ms.commit_seq.wrapping_add(1);
+        ms.commit_out = Some((now, seq));
+        let key = member_timer(g, m, ms.life);
+        let offsets = ms.marked.clone();
+        self.send_to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets, seq }, kit);
+        if self.is_cut(member_end(g, m), self.groups[g].broker) {
+            self.schedule(kit, now + NET_READ_TIMEOUT, KTimer::CommitTimeout(key));
+        }
+    }
+}
+
+impl World {
+    /// Member `m`'s heartbeat may have passed its read deadline (a cut):
+    /// sarama closes the connection and tries again at once, up to
+    /// `Metadata.Retry.Max` (3) more times; then the heartbeat loop ends
+    /// the session itself (its claims stop, `Cleanup`, and `Consume` joins
+    /// again).
+    pub(super) fn kafka_heartbeat_timeout(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
+        if !ms.up || ms.life & 0xff != life || ms.hb.is_none_or(|(at, _)| at + NET_READ_TIMEOUT > now) {
+            return;
+        }
+        ms.hb = None;
+        ms.hb_due = false;
+        ms.hb_fails += 1;
+        let tries = ms.hb_fails;
+        note(kit, g, m, GroupNote::HeartbeatTimeout, u32::from(tries));
+        if tries > RETRY_MAX {
+            let ms = &mut kw.groups[g].members[m];
+            ms.hb_fails = 0;
+            ms.hb_stopped = true;
+            self.kafka_session_end(g, m, now);
+        } else if kw.groups[g].members[m].session.is_some() && !kw.groups[g].members[m].ending {
+            kw.send_heartbeat(g, m, kit);
+        }
+    }
+
+    /// Member `m`'s commit may have passed its read deadline (a cut): the
+    /// connection closes, so it never arrives, and its offsets go again
+    /// with the next auto-commit.
+    pub(super) fn kafka_commit_timeout(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
+        let Some((_, seq)) = ms.commit_out.filter(|&(at, _)| ms.up && ms.life & 0xff == life && at + NET_READ_TIMEOUT <= now) else { return };
+        ms.commit_out = None;
+        ms.commit_closed_below = seq.wrapping_add(1);
+        ms.dirty = true;
+        // Generation 0: out of a session (its final commit): the marks go
+        // with the session.
+        let generation = ms.session.unwrap_or(0);
+        note(kit, g, m, GroupNote::CommitTimeout, generation);
+    }
+}
