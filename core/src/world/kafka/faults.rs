@@ -140,11 +140,7 @@ impl World {
             Command::KafkaAddPartitions { ref topic, partitions } => self.kafka_add_partitions(topic, partitions)?,
             Command::KafkaCutLink { ref a, ref b } => {
                 kw.cut_link(a, b)?;
-                self.kafka_cut_deadlines();
-                self.kafka_fetch_cut_deadlines();
-                if let Some(kw) = self.kafka.as_deref_mut() {
-                    kw.group_cut_deadlines(&mut self.kit);
-                }
+                kw.cut_deadlines(&mut self.kit);
             }
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
             Command::KafkaAssignor { ref group, assignor } => {

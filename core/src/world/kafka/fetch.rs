@@ -94,9 +94,7 @@ impl World {
         let session = fe.session;
         let from = client(FETCHER_END + u32::from(f));
         kw.send(from, leader, KFrame::Fetch { f, session, leader, part, offset }, &mut self.kit);
-        if kw.is_cut(from, leader) {
-            kw.schedule(&mut self.kit, now + NET_READ_TIMEOUT, KTimer::FetchTimeout(f));
-        }
+        kw.read_deadline(&mut self.kit, from, leader, now, KTimer::FetchTimeout(f));
     }
 
     /// Fetcher `f`'s fetch may have passed its read deadline: no answer
@@ -118,17 +116,6 @@ impl World {
         kw.schedule(&mut self.kit, now + CONSUMER_RETRY, KTimer::FetchRetry(f));
     }
 
-    /// A cut was made: fetches it stops get their read deadline.
-    pub(super) fn kafka_fetch_cut_deadlines(&mut self) {
-        let Some(kw) = self.kafka.as_deref_mut() else { return };
-        let now = self.kit.queue.now();
-        for f in 0..kw.fetchers.len() {
-            let Some((at, leader)) = kw.fetchers[f].sent else { continue };
-            if kw.is_cut(client(FETCHER_END + f as u32), leader) {
-                kw.schedule(&mut self.kit, (at + NET_READ_TIMEOUT).max(now), KTimer::FetchTimeout(f as u16));
-            }
-        }
-    }
 
     /// A fetch response arrived for fetcher `f`.
     #[allow(clippy::too_many_arguments)]

@@ -56,6 +56,11 @@ pub(super) fn member_timer(g: usize, m: usize, life: u32) -> u32 {
     ((life & 0xff) << 16) | ((g as u32) << 8) | m as u32
 }
 
+/// (group, member, life) of a member's timer key ([`member_timer`]).
+pub(super) fn member_of_timer(key: u32) -> (usize, usize, u32) {
+    ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16)
+}
+
 /// A group protocol frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum GroupFrame {
@@ -537,7 +542,7 @@ impl World {
 
     pub(super) fn kafka_heartbeat(&mut self, key: u32, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
-        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let (g, m, life) = member_of_timer(key);
         let Some(ms) = kw.groups.get(g).and_then(|gs| gs.members.get(m)) else { return };
         if !ms.up || ms.life & 0xff != life || ms.done {
             return;
@@ -555,7 +560,7 @@ impl World {
 
     pub(super) fn kafka_auto_commit(&mut self, key: u32, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
-        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let (g, m, life) = member_of_timer(key);
         let Some(ms) = kw.groups.get(g).and_then(|gs| gs.members.get(m)) else { return };
         if !ms.up || ms.life & 0xff != life {
             return;

@@ -22,7 +22,7 @@
 //! - A crash of the coordinator's broker loses what was on its way (the
 //!   coordinator's role does not move here; the next ticks go on).
 
-use super::group::{member_end, member_timer, note, GroupFrame, GroupNote};
+use super::group::{member_end, member_of_timer, member_timer, note, GroupFrame, GroupNote};
 use super::{KTimer, KafkaWorld, NET_READ_TIMEOUT, RETRY_MAX};
 use crate::time::SimTime;
 use crate::world::{Kit, World};
@@ -38,31 +38,7 @@ impl KafkaWorld {
         ms.hb = Some((now, seq));
         let key = member_timer(g, m, ms.life);
         self.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq }, kit);
-        if self.is_cut(member_end(g, m), self.groups[g].broker) {
-            self.schedule(kit, now + NET_READ_TIMEOUT, KTimer::HeartbeatTimeout(key));
-        }
-    }
-
-    /// A cut was made: the heartbeats and commits it stops get their read
-    /// deadline.
-    pub(super) fn group_cut_deadlines(&mut self, kit: &mut Kit) {
-        let now = kit.queue.now();
-        for g in 0..self.groups.len() {
-            for m in 0..self.groups[g].members.len() {
-                let ms = &self.groups[g].members[m];
-                if !ms.up || !self.is_cut(member_end(g, m), self.groups[g].broker) {
-                    continue;
-                }
-                let key = member_timer(g, m, ms.life);
-                let (hb, commit) = (ms.hb, ms.commit_out);
-                if let Some((at, _)) = hb {
-                    self.schedule(kit, (at + NET_READ_TIMEOUT).max(now), KTimer::HeartbeatTimeout(key));
-                }
-                if let Some((at, _)) = commit {
-                    self.schedule(kit, (at + NET_READ_TIMEOUT).max(now), KTimer::CommitTimeout(key));
-                }
-            }
-        }
+        self.read_deadline(kit, member_end(g, m), self.groups[g].broker, now, KTimer::HeartbeatTimeout(key));
     }
 
     /// Broker `b` crashed: the heartbeats and commits on their way to or
@@ -91,9 +67,7 @@ impl KafkaWorld {
         let key = member_timer(g, m, ms.life);
         let offsets = ms.marked.clone();
         self.send_to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets, seq }, kit);
-        if self.is_cut(member_end(g, m), self.groups[g].broker) {
-            self.schedule(kit, now + NET_READ_TIMEOUT, KTimer::CommitTimeout(key));
-        }
+        self.read_deadline(kit, member_end(g, m), self.groups[g].broker, now, KTimer::CommitTimeout(key));
     }
 }
 
@@ -105,7 +79,7 @@ impl World {
     /// again).
     pub(super) fn kafka_heartbeat_timeout(&mut self, key: u32, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
-        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let (g, m, life) = member_of_timer(key);
         let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
         if !ms.up || ms.life & 0xff != life || ms.hb.is_none_or(|(at, _)| at + NET_READ_TIMEOUT > now) {
             return;
@@ -130,7 +104,7 @@ impl World {
     /// with the next auto-commit.
     pub(super) fn kafka_commit_timeout(&mut self, key: u32, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
-        let (g, m, life) = ((key >> 8 & 0xff) as usize, (key & 0xff) as usize, key >> 16);
+        let (g, m, life) = member_of_timer(key);
         let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
         let Some((_, seq)) = ms.commit_out.filter(|&(at, _)| ms.up && ms.life & 0xff == life && at + NET_READ_TIMEOUT <= now) else { return };
         ms.commit_out = None;

@@ -51,8 +51,9 @@
 //! (in Kafka a broker cut from the controller loses its leaderships after
 //! its session timeout).
 
-use super::group::member_end;
-use super::KafkaWorld;
+use super::group::{member_end, member_timer};
+use super::{client, KTimer, KafkaWorld, FETCHER_END, NET_READ_TIMEOUT};
+use crate::time::SimTime;
 use crate::command::CommandError;
 use crate::time::echo;
 use crate::world::{Ev, Kit};
@@ -189,6 +190,44 @@ impl KafkaWorld {
             }
         }
         Ok(())
+    }
+
+    /// A request from endpoint `from` to `to`, written at `written_at`,
+    /// gets its read deadline (`Net.ReadTimeout` later, not before now)
+    /// if the link between them is cut: only then can its answer fail to
+    /// come. Timers are set for nothing else, so runs without cuts are as
+    /// they were.
+    pub(crate) fn read_deadline(&self, kit: &mut Kit, from: u32, to: u32, written_at: SimTime, t: KTimer) {
+        if self.is_cut(from, to) {
+            self.schedule(kit, (written_at + NET_READ_TIMEOUT).max(kit.queue.now()), t);
+        }
+    }
+
+    /// A cut was made: every request waiting for an answer across it (a
+    /// producer's, a fetch, a member's heartbeat or commit) gets its read
+    /// deadline.
+    pub(super) fn cut_deadlines(&self, kit: &mut Kit) {
+        for (&g, fl) in &self.in_flight {
+            if fl.leader != 0 {
+                self.read_deadline(kit, client(g), fl.leader, fl.sent_at, KTimer::ReadTimeout(g));
+            }
+        }
+        for (f, fe) in self.fetchers.iter().enumerate() {
+            if let Some((at, leader)) = fe.sent {
+                self.read_deadline(kit, client(FETCHER_END + f as u32), leader, at, KTimer::FetchTimeout(f as u16));
+            }
+        }
+        for (g, gs) in self.groups.iter().enumerate() {
+            for (m, ms) in gs.members.iter().enumerate().filter(|(_, ms)| ms.up) {
+                let key = member_timer(g, m, ms.life);
+                if let Some((at, _)) = ms.hb {
+                    self.read_deadline(kit, member_end(g, m), gs.broker, at, KTimer::HeartbeatTimeout(key));
+                }
+                if let Some((at, _)) = ms.commit_out {
+                    self.read_deadline(kit, member_end(g, m), gs.broker, at, KTimer::CommitTimeout(key));
+                }
+            }
+        }
     }
 
     /// The cuts by name, for the view.

@@ -60,9 +60,8 @@ impl World {
             f.leader = leader;
         }
         kw.send(client(g), leader, KFrame::Produce { g, leader, part: fl.part, rec: fl.rec, acks, tries: fl.tries }, &mut self.kit);
-        if acks != Acks::None && kw.is_cut(client(g), leader) {
-            // Written into a cut: no answer will come before its read deadline.
-            kw.schedule(&mut self.kit, now + NET_READ_TIMEOUT, KTimer::ReadTimeout(g));
+        if acks != Acks::None {
+            kw.read_deadline(&mut self.kit, client(g), leader, now, KTimer::ReadTimeout(g));
         }
         if acks == Acks::None {
             // acks=0: fire and forget, SendMessage returns offset -1 now.
@@ -118,19 +117,6 @@ impl World {
         let last = fl.tries >= RETRY_MAX;
         self.kit.record(EventKind::KafkaReadTimeout, g, fl.part, None, i64::from(fl.leader) | i64::from(fl.tries + 1) << 16 | i64::from(last) << 24);
         self.kafka_produce_resp(g, fl.part, None, Err(KafkaError::NetTimeout), now);
-    }
-
-    /// A cut between processes was made: the produce requests it stops
-    /// (their goroutine's link to the broker they were written to) get
-    /// their read deadline.
-    pub(super) fn kafka_cut_deadlines(&mut self) {
-        let Some(kw) = self.kafka.as_deref_mut() else { return };
-        let now = self.kit.queue.now();
-        for (&g, fl) in &kw.in_flight {
-            if fl.leader != 0 && kw.is_cut(client(g), fl.leader) {
-                kw.schedule(&mut self.kit, (fl.sent_at + NET_READ_TIMEOUT).max(now), KTimer::ReadTimeout(g));
-            }
-        }
     }
 }
 
