@@ -77,7 +77,8 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
   const producers = keyedTable({
     caption: 'Producers',
     empty: 'No producer.',
-    columns: [{ label: 'Producer' }, { label: 'Kind' }, { label: 'Acks' }, { label: 'Sent', num: true }, { label: 'Acked', num: true }, { label: 'Failed', num: true }],
+    columns: [{ label: 'Producer' }, { label: 'Kind' }, { label: 'Acks' }, { label: 'Sent', num: true }, { label: 'Acked', num: true }, { label: 'Failed', num: true },
+      { label: 'Requests', num: true }, { label: 'Records/request', num: true }, { label: 'In batch', num: true }, { label: 'In flight', num: true }, { label: 'Flush' }],
   });
   const simpHead = el('h3', { text: 'Simplifications' });
   const simp = el('ul', { class: 'kafka-simplifications' });
@@ -123,7 +124,12 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         const bad = LOSS_KEYS.has(key) || key === 'duplicates' || key === 'out_of_order' ? String(v > 0) : 'false';
         if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
       }
-      producers.update(k.producers, (p) => p.name, (p) => [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed)]);
+      producers.update(k.producers, (p) => p.name, (p) => {
+        const async = p.kind === 'async';
+        return [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed),
+          async ? String(p.requests) : '-', async && p.requests ? (p.requested / p.requests).toFixed(1) : '-',
+          async ? String(p.batched) : '-', async ? String(p.open_requests) : '-', p.flush];
+      });
       const sk = (k.simplifications || []).join('\u0000');
       if (sk !== simpKey) {
         simpKey = sk;

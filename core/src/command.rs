@@ -120,6 +120,16 @@ pub enum Command {
     },
     /// Changes a producer's `RequiredAcks` for its next requests.
     KafkaAcks { producer: String, acks: crate::kafka::spec::AcksSpec },
+    /// Changes an async producer's `Flush` settings (all of them: a field
+    /// left out is 0) and, if given, `Net.MaxOpenRequests`, from now on:
+    /// what waits in its batches goes as the new settings say.
+    KafkaFlush {
+        producer: String,
+        #[serde(default)]
+        flush: crate::kafka::spec::FlushSpec,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_open_requests: Option<u32>,
+    },
     /// Changes the work time of a consumer group's handler
     /// (`ConsumeClaim`'s processing of each message) in every member, or
     /// with `member` (from 1) in that member only (a slow consumer), live:
@@ -248,6 +258,10 @@ impl Command {
                 retention_bytes.map_or(String::new(), |b| format!(", {b} bytes"))
             ),
             Command::KafkaAcks { producer, acks } => format!("producer {} now uses {}", echo(producer), acks.sarama()),
+            Command::KafkaFlush { producer, flush, max_open_requests } => {
+                let open = max_open_requests.map_or(String::new(), |n| format!(" and {n} open requests"));
+                format!("producer {} now flushes {}{open}", echo(producer), flush.triggers())
+            }
             Command::KafkaGroupWork { group, member: None, work } => format!("handler of group {} now takes {work}", echo(group)),
             Command::KafkaGroupWork { group, member: Some(m), work } => format!("handler of {}-{m} now takes {work}", echo(group)),
             Command::KafkaCutLink { a, b } => format!("link {} - {} cut", echo(a), echo(b)),
@@ -261,7 +275,7 @@ impl Command {
     pub fn is_kafka(&self) -> bool {
         matches!(
             self,
-            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. }
+            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. } | Command::KafkaFlush { .. }
                 | Command::KafkaGroupWork { .. }
                 | Command::KafkaCutLink { .. }
                 | Command::KafkaHealLink { .. }

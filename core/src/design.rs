@@ -100,6 +100,14 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
                     g.assignor = *assignor;
                 }
             }
+            Command::KafkaFlush { producer, flush, max_open_requests } => {
+                if let Some(p) = s.kafka.as_mut().and_then(|k| k.producers.iter_mut().find(|p| &p.name == producer)) {
+                    p.flush = *flush;
+                    if let Some(n) = max_open_requests {
+                        p.max_open_requests = *n;
+                    }
+                }
+            }
             Command::KafkaAddPartitions { topic, partitions } => {
                 if let Some(t) = s.kafka.as_mut().and_then(|k| k.topics.iter_mut().find(|t| &t.name == topic)) {
                     t.partitions = *partitions;

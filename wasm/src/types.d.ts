@@ -123,11 +123,24 @@ export type Command =
   | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
   | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
   | { op: "kafka_acks"; producer: string; acks: KafkaAcks }
+  | { op: "kafka_flush"; producer: string; flush?: KafkaFlush; max_open_requests?: number }
   | { op: "kafka_group_work"; group: string; member?: number; work: Dist }
   | { op: "kafka_cut_link"; a: string; b: string }
   | { op: "kafka_heal_link"; a: string; b: string }
   | { op: "kafka_assignor"; group: string; assignor: KafkaAssignor }
   | { op: "kafka_add_partitions"; topic: string; partitions: number };
+
+/** An async producer's sarama Producer.Flush settings (all 0: every message at once). */
+export interface KafkaFlush {
+  /** Flush.Messages: send once the batch has this many. */
+  messages?: number;
+  /** Flush.Bytes: send once the batch has this many bytes. */
+  bytes?: number;
+  /** Flush.Frequency: send what there is this long after the batch's first message. */
+  frequency?: string;
+  /** Flush.MaxMessages: at most this many per request (the stage waits for room beyond). */
+  max_messages?: number;
+}
 
 /** sarama's balance strategies the model has (BalanceStrategyRange, BalanceStrategyRoundRobin, BalanceStrategySticky). */
 export type KafkaAssignor = "range" | "roundrobin" | "sticky" | "cooperative_sticky";
@@ -451,6 +464,16 @@ export interface KafkaProducerView {
   failed: number;
   /** The goroutines that have produced through it (a SyncProducer's callers, an AsyncProducer's broker stage). */
   goroutines: number[];
+  /** An async producer's Flush settings in words ("at once; 5 open requests"); "one message per SendMessage" for a sync producer. */
+  flush: string;
+  /** Produce requests an async producer wrote (its batches). */
+  requests: number;
+  /** Records those requests carried. */
+  requested: number;
+  /** Records waiting in its batches now. */
+  batched: number;
+  /** Its requests written and not answered now. */
+  open_requests: number;
 }
 
 export interface KafkaConsumerView {

@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_WAIT, NSQ_READ};
+use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -341,6 +341,31 @@ impl GoRuntime {
                 k.syscalls.push(Syscall::KafkaProduce { g, producer, topic });
                 return false;
             }
+            Op::KafkaBatchAdd { producer, topic } => {
+                // The world adds it to the batch and lets the stage go on
+                // (`kafka_added`), at once unless the batch is full.
+                let v = self.value_to_send(k, g);
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_ROOM;
+                self.set_state(g, GState::BlockedNet, now);
+                k.record(EventKind::KafkaSend, g, NONE, Some(v), i64::from(producer));
+                k.syscalls.push(Syscall::KafkaBatchAdd { g, producer, topic });
+                return false;
+            }
+            Op::KafkaResult { producer } => {
+                // What it held went into `responses` already.
+                self.finish_held(k, g);
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_RESULT;
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::KafkaResult { g, producer });
+                return false;
+            }
+            Op::KafkaOutcome { on_err } => match self.gs[gi].held {
+                Some(m) if k.failed_produce.contains(&m) => {
+                    k.failed_produce.retain(|d| *d != m);
+                    self.gs[gi].pc = on_err;
+                }
+                _ => self.gs[gi].pc += 1,
+            },
             Op::KafkaSettle => {
                 if let Some(m) = self.gs[gi].held.take() {
                     k.ledger.published(m);
@@ -808,6 +833,41 @@ impl GoRuntime {
                 }
             }
         }
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// The world took the message async producer stage `g` holds into a
+    /// batch (it left Go for Kafka): the stage goes on.
+    pub(crate) fn kafka_added(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_ROOM || !k.run.is_running() {
+            return;
+        }
+        if let Some(m) = self.gs[gi].held.take() {
+            k.ledger.published(m);
+        }
+        self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// A message of a produce response came for `g`, an async producer's
+    /// bridge waiting in `KafkaResult`: it holds it as a new Go value
+    /// (labelled after its producer, timed from its send), marked failed
+    /// unless `ok`, and runs on.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn kafka_result(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, sent: SimTime, ok: bool, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_RESULT || !k.run.is_running() {
+            return;
+        }
+        let m = k.ledger.arrived(value, producer, sent);
+        if !ok {
+            k.failed_produce.push(m);
+        }
+        self.gs[gi].held = Some(m);
+        self.gs[gi].pc += 1;
         self.set_state(g, GState::Runnable, now);
         self.run_goroutine(k, g, now);
     }

@@ -88,12 +88,21 @@ pub enum Stmt {
     /// blocks until the broker's ack (or error) comes back over the
     /// network (`{"kafka_send": {"producer": "sp", "topic": "events"}}`).
     KafkaSend(KafkaSendStmt),
-    /// An async producer's broker stage (made by the world, never
-    /// written): send the held message to the partition leader, wait for
-    /// the response, then hand it to `Successes()` or `Errors()` when
-    /// those are on.
+    /// An async producer's broker stage took a message from its input
+    /// (made by the world, never written): add it to the accumulating
+    /// batch of the partition leader's broker producer (sent per the
+    /// `Flush` settings); waits for room when the batch is full.
     #[serde(skip_deserializing)]
-    KafkaStage { producer: String },
+    KafkaBatchAdd { producer: String },
+    /// An async producer's broker stage took a message of a response (made
+    /// by the world, never written): hand it to `Successes()` or
+    /// `Errors()` when those are on.
+    #[serde(skip_deserializing)]
+    KafkaReturn { producer: String },
+    /// An async producer's bridge waiting for the next message of a
+    /// produce response (made by the world, never written).
+    #[serde(skip_deserializing)]
+    KafkaResult { producer: String },
     /// A partition consumer's fetcher waiting for the next record of its
     /// partition (made by the world, never written).
     #[serde(skip_deserializing)]
@@ -253,6 +262,13 @@ pub enum Op {
     /// The held message's journey ends here: acked, and no one asked for
     /// it on `Successes()`.
     KafkaSettle,
+    /// Add the held message to async producer `producer`'s batch for topic
+    /// `topic` (it leaves Go); waits only while the batch is full.
+    KafkaBatchAdd { producer: u16, topic: u16 },
+    /// Wait for the next message of a produce response of `producer`.
+    KafkaResult { producer: u16 },
+    /// Go on to `on_err` if the held message's produce failed.
+    KafkaOutcome { on_err: Pc },
     /// Wait for the next record of fetcher `fetcher`'s partition.
     KafkaFetch { fetcher: u16 },
     /// Mark the record fetcher `fetcher` handed over as consumed.
@@ -406,7 +422,7 @@ pub fn compile(stmts: &[Stmt], names: &dyn Names) -> Result<Program, Vec<Compile
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. } | Op::Publish { .. } | Op::KafkaProduce { .. }))
+    c.p.is_sink = !c.p.ops.iter().any(|op| matches!(op, Op::Send { .. } | Op::Publish { .. } | Op::KafkaProduce { .. } | Op::KafkaBatchAdd { .. }))
         && !c.p.selects.iter().any(|s| s.cases.iter().any(|k| matches!(k.kind, CaseKind::Send(_))));
     c.p.may = reachability(&c.p);
     c.p.resume = resume_points(&c.p.ops);
@@ -456,13 +472,30 @@ impl Compiler<'_> {
 
     /// An async producer's broker stage: produce, then the result to
     /// `Successes()` / `Errors()` (or nowhere, when those are off).
-    fn kafka_stage(&mut self, producer: &str, path: &str, ind: u8) {
-        let Some((p, topic, succ, errs)) = self.names.kafka().and_then(|n| n.async_stage(producer)) else {
+    /// An async producer's stage, or an error.
+    fn async_stage(&mut self, producer: &str, path: &str) -> Option<(usize, usize, Option<u32>, Option<u32>)> {
+        let stage = self.names.kafka().and_then(|n| n.async_stage(producer));
+        if stage.is_none() {
             self.err(path, format!("no async producer named {}", crate::time::echo(producer)));
-            return;
-        };
-        let produce = self.emit_line(Op::KafkaProduce { producer: p as u16, topic: topic as u16, on_err: Some(0) }, ind, "resp := broker.Produce(msg) // waits for the response");
+        }
+        stage
+    }
+
+    fn kafka_batch_add(&mut self, producer: &str, path: &str, ind: u8) {
+        let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
+        self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16 }, ind, "bp.accumulatingBatch.add(msg) // sent per Flush; waits only while the batch is full");
+    }
+
+    fn kafka_result(&mut self, producer: &str, path: &str, ind: u8) {
+        let Some((p, _, _, _)) = self.async_stage(producer, path) else { return };
+        self.emit_line(Op::KafkaResult { producer: p as u16 }, ind, "msg := <-pending // the next message of a produce response");
         self.mark_waits();
+    }
+
+    fn kafka_return(&mut self, producer: &str, path: &str, ind: u8) {
+        let Some((_, _, succ, errs)) = self.async_stage(producer, path) else { return };
+        let outcome = self.emit_line(Op::KafkaOutcome { on_err: 0 }, ind, "if msg.err == nil {");
+        let ind = ind + 1;
         match succ {
             Some(ch) => {
                 self.emit_line(Op::Send { ch }, ind, &format!("{producer}.successes <- msg // Return.Successes"));
@@ -471,7 +504,7 @@ impl Compiler<'_> {
                 self.emit_line(Op::KafkaSettle, ind, "// acked (Return.Successes is off: nobody is told)");
             }
         }
-        let jump = self.emit_line(Op::Jump { to: 0 }, ind, "continue");
+        let jump = self.emit_line(Op::Jump { to: 0 }, ind - 1, "} else {");
         let err_at = self.pc();
         match errs {
             Some(ch) => {
@@ -481,8 +514,9 @@ impl Compiler<'_> {
                 self.emit_line(Op::Drop { cause: DropCause::ProduceFailed }, ind, "// failed (Return.Errors is off: only logged)");
             }
         }
+        self.line(ind - 1, "}".into());
         let end = self.pc();
-        self.p.ops[produce] = Op::KafkaProduce { producer: p as u16, topic: topic as u16, on_err: Some(err_at) };
+        self.p.ops[outcome] = Op::KafkaOutcome { on_err: err_at };
         self.p.ops[jump] = Op::Jump { to: end };
     }
 
@@ -758,7 +792,9 @@ impl Compiler<'_> {
                 self.emit_line(Op::NsqFinish, ind, "err := h.HandleMessage(m) // then FIN, or REQ on error");
             }
             Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
-            Stmt::KafkaStage { producer } => self.kafka_stage(producer, path, ind),
+            Stmt::KafkaBatchAdd { producer } => self.kafka_batch_add(producer, path, ind),
+            Stmt::KafkaReturn { producer } => self.kafka_return(producer, path, ind),
+            Stmt::KafkaResult { producer } => self.kafka_result(producer, path, ind),
             Stmt::KafkaFetch { consumer, partition } => {
                 let f = self.names.kafka().and_then(|k| k.fetcher(consumer, *partition)).unwrap_or_else(|| {
                     self.err(path, format!("no partition consumer {} of partition {partition}", crate::time::echo(consumer)));
@@ -892,7 +928,7 @@ fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
         Op::Jump { to } => out.push(to as usize),
         Op::LoopBack { to, .. } => out.extend([to as usize, next]),
         Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
-        Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } => out.extend([next, skip_to as usize]),
+        Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } | Op::KafkaOutcome { on_err: skip_to } => out.extend([next, skip_to as usize]),
         Op::Select { sel } => {
             let s = &p.selects[sel as usize];
             for c in &s.cases {

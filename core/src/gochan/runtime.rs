@@ -110,6 +110,13 @@ pub(crate) const NSQ_READ: u32 = 1 << 31;
 pub(crate) const KAFKA_WAIT: u32 = 1 << 30;
 pub(crate) const KAFKA_PRODUCE: u32 = 1 << 16;
 pub(crate) const KAFKA_FETCH: u32 = 2 << 16;
+/// An async producer's stage waiting for room in its batch (bits 16-18;
+/// bits 0-15 the broker).
+pub(crate) const KAFKA_ROOM: u32 = 3 << 16;
+/// An async producer's bridge waiting for a response (bits 16-18).
+pub(crate) const KAFKA_RESULT: u32 = 3 << 16 | 1 << 18;
+/// The bits of a Kafka wait that say what for.
+pub(crate) const KAFKA_WHAT: u32 = 7 << 16;
 
 /// Everything of a world that is Go's: channels, WaitGroups, goroutines
 /// and their groups, plus the executor's scratch buffers.

@@ -114,6 +114,13 @@ impl GoRuntime {
     /// Re-runs the partial-deadlock analysis (at every sample).
     pub(crate) fn update_stuck(&mut self, k: &mut Kit, now: SimTime) {
         let (stuck, before) = self.partial_report();
+        // The same goroutines as flagged already: the report stands (and
+        // the sample allocates nothing).
+        let reported = |d: &DeadlockReport| {
+            let mut flagged = self.gs.iter().enumerate().filter(|(_, g)| g.stuck).map(|(i, _)| i as GoId);
+            d.stuck.iter().all(|w| flagged.next() == Some(w.goroutine)) && flagged.next().is_none()
+        };
+        let Some(stuck) = stuck.or_else(|| (!k.run.deadlock.as_ref().is_some_and(reported)).then(|| self.explain_flagged())) else { return };
         if stuck.len() > before {
             k.record(EventKind::Deadlock, NONE, NONE, None, stuck.len() as i64);
         }
@@ -146,7 +153,7 @@ impl GoRuntime {
     /// nobody is stuck and the analysis ends there: the fixpoint
     /// ([`World::release`]) could only release more. Otherwise the fixpoint
     /// runs. Either way the result is the fixpoint's.
-    fn partial_report(&mut self) -> (Vec<WaitFor>, usize) {
+    fn partial_report(&mut self) -> (Option<Vec<WaitFor>>, usize) {
         let mut sc = std::mem::take(&mut self.scratch_stuck);
         let needs = 2 * self.chans.len() + self.wgs.len();
         sc.met.clear();
@@ -188,13 +195,22 @@ impl GoRuntime {
                     g.stuck = false;
                 }
             }
-            Vec::new()
+            Some(Vec::new())
         } else {
             self.release(&mut sc);
-            self.flag_and_explain(&sc)
+            if before > 0 && sc.stuck.iter().zip(&self.gs).all(|(&s, g)| s == g.stuck) {
+                None
+            } else {
+                Some(self.flag_and_explain(&sc))
+            }
         };
         self.scratch_stuck = sc;
         (out, before)
+    }
+
+    /// The explanations of the goroutines flagged stuck now.
+    fn explain_flagged(&self) -> Vec<WaitFor> {
+        (0..self.gs.len() as GoId).filter(|&g| self.gs[g as usize].stuck).map(|g| self.explain(g)).collect()
     }
 
     /// Sets each goroutine's stuck flag from `sc.stuck` and explains the stuck ones.

@@ -102,8 +102,16 @@ impl GoRuntime {
             GState::BlockedNet if gr.wait & super::runtime::KAFKA_WAIT != 0 && gr.wait & super::runtime::NSQ_READ == 0 => {
                 let broker = gr.wait & 0xffff;
                 let who = if broker == 0 { "the partition leader".to_string() } else { format!("broker-{broker}") };
-                if gr.wait & 0x3_0000 == super::runtime::KAFKA_FETCH {
+                let what = gr.wait & super::runtime::KAFKA_WHAT;
+                if what == super::runtime::KAFKA_FETCH {
                     format!("fetching from {who} for {dur}: waits for a record below the high watermark")
+                } else if what == super::runtime::KAFKA_RESULT {
+                    format!("waiting for a produce response for {dur}")
+                } else if what == super::runtime::KAFKA_ROOM {
+                    match gr.held {
+                        Some(m) => format!("waiting for room in the batch for {who} for {dur} (Flush.MaxMessages or MaxMessageBytes reached): holds {}", self.msg_label(kit, m)),
+                        None => format!("waiting for room in the batch for {who} for {dur}"),
+                    }
                 } else {
                     let acks = match (gr.wait >> 18) & 3 {
                         2 => "acks=all: every in-sync replica must have it",

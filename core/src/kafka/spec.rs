@@ -52,6 +52,12 @@ pub const MAX_ITEMS: usize = 16;
 pub const MAX_NAME: usize = 18;
 /// Largest `channel_buffer_size`.
 pub const MAX_BUFFER: u32 = 4096;
+/// Largest `max_open_requests`.
+pub const MAX_OPEN_REQUESTS: u32 = 64;
+/// Largest `flush.messages` and `flush.max_messages`.
+pub const MAX_FLUSH_MESSAGES: u32 = 100_000;
+/// Largest `flush.bytes` (sarama's `MaxRequestSize`, 100 MB).
+pub const MAX_FLUSH_BYTES: u32 = 100 * 1024 * 1024;
 /// At most this many members per group.
 pub const MAX_MEMBERS: u32 = 32;
 
@@ -237,6 +243,89 @@ pub struct ProducerSpec {
     /// `Producer.Timeout` (10s): how long the leader waits for acks=all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<SimDuration>,
+    /// Async only: `Producer.Flush` (all 0: every message is sent at once).
+    #[serde(default, skip_serializing_if = "FlushSpec::is_default")]
+    pub flush: FlushSpec,
+    /// Async only: `Net.MaxOpenRequests` (5): produce requests in flight
+    /// per broker connection.
+    #[serde(default = "max_open_requests")]
+    pub max_open_requests: u32,
+}
+
+fn max_open_requests() -> u32 {
+    5
+}
+
+/// sarama's `Producer.Flush` settings of an async producer: when the
+/// broker producer's accumulating batch is sent. All zero (the default):
+/// at once, as soon as the partition has no batch in flight.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlushSpec {
+    /// `Flush.Messages`: send once the batch has this many messages.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub messages: u32,
+    /// `Flush.Bytes`: send once the batch has this many bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bytes: u32,
+    /// `Flush.Frequency`: send what there is this long after the batch's
+    /// first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<SimDuration>,
+    /// `Flush.MaxMessages`: at most this many messages in one request (the
+    /// broker producer waits for room beyond it); 0 is unlimited.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_messages: u32,
+}
+
+impl FlushSpec {
+    fn is_default(&self) -> bool {
+        *self == FlushSpec::default()
+    }
+    /// The settings in words, with `Net.MaxOpenRequests`.
+    pub fn describe(&self, max_open_requests: u32) -> String {
+        format!("{}; {max_open_requests} open requests", self.triggers())
+    }
+
+    /// When a batch goes, in words ("at once", or its triggers, and
+    /// `MaxMessages`).
+    pub fn triggers(&self) -> String {
+        let mut parts = Vec::new();
+        if self.messages > 0 {
+            parts.push(format!("Messages {}", self.messages));
+        }
+        if self.bytes > 0 {
+            parts.push(format!("Bytes {}", self.bytes));
+        }
+        if let Some(f) = self.frequency.filter(|f| f.as_micros() > 0) {
+            parts.push(format!("Frequency {f}"));
+        }
+        let when = if parts.is_empty() { "at once".to_string() } else { parts.join(", ") };
+        let max = if self.max_messages > 0 { format!(", MaxMessages {}", self.max_messages) } else { String::new() };
+        format!("{when}{max}")
+    }
+
+    /// Bounds: `(field, problem)` for each value out of them.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (field, v, max) in [("messages", self.messages, MAX_FLUSH_MESSAGES), ("max_messages", self.max_messages, MAX_FLUSH_MESSAGES), ("bytes", self.bytes, MAX_FLUSH_BYTES)] {
+            if v > max {
+                out.push((field, format!("at most {max}, got {v}")));
+            }
+        }
+        if self.frequency.is_some_and(|d| d > SimDuration::from_secs(3600)) {
+            out.push(("frequency", "at most 1h".into()));
+        }
+        out
+    }
+    /// All three triggers off: every message is sent as soon as it can be.
+    pub fn at_once(&self) -> bool {
+        self.messages == 0 && self.bytes == 0 && self.frequency.is_none_or(|f| f.as_micros() == 0)
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Where a consumer starts reading.
@@ -497,11 +586,19 @@ impl KafkaSpec {
             if p.keys == Some(0) {
                 named.push((format!("producers[{i}].keys"), "must be at least 1 (leave it out for nil keys)".into()));
             }
-            if p.kind == ProducerKind::Sync && (p.return_successes || !p.return_errors || p.channel_buffer_size != 256) {
+            if p.kind == ProducerKind::Sync
+                && (p.return_successes || !p.return_errors || p.channel_buffer_size != 256 || p.flush != FlushSpec::default() || p.max_open_requests != 5)
+            {
                 named.push((
                     format!("producers[{i}]"),
-                    "return_successes, return_errors and channel_buffer_size are async producer settings (a SyncProducer returns both by itself)".into(),
+                    "return_successes, return_errors, channel_buffer_size, flush and max_open_requests are async producer settings (a SyncProducer sends one message at a time and returns both results by itself)".into(),
                 ));
+            }
+            if !(1..=MAX_OPEN_REQUESTS).contains(&p.max_open_requests) {
+                named.push((format!("producers[{i}].max_open_requests"), format!("must be between 1 and {MAX_OPEN_REQUESTS}, got {}", p.max_open_requests)));
+            }
+            for (field, m) in p.flush.problems() {
+                named.push((format!("producers[{i}].flush.{field}"), m));
             }
         }
         for (i, c) in self.consumers.iter().enumerate() {
@@ -605,9 +702,22 @@ impl KafkaSpec {
             out.push(g(format!("{n}.dispatcher"), stage(p.input(), format!("{n}.tp"))));
             out.push(g(format!("{n}.topic"), stage(format!("{n}.tp"), format!("{n}.pp"))));
             out.push(g(format!("{n}.partition"), stage(format!("{n}.pp"), format!("{n}.bp"))));
+            // sarama's brokerProducer.run: a select over its input and the
+            // responses, so it keeps batching while requests are in flight.
+            let case = |ch: String, body: Stmt| crate::gochan::program::SelectCase { send: None, recv: Some(ch), body: vec![body], break_on_close: false };
+            let select = crate::gochan::program::SelectStmt {
+                cases: vec![
+                    case(format!("{n}.bp"), Stmt::KafkaBatchAdd { producer: n.clone() }),
+                    case(p.responses(), Stmt::KafkaReturn { producer: n.clone() }),
+                ],
+                default: None,
+                after: None,
+            };
+            out.push(g(format!("{n}.broker"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::Select(select)])])));
+            // The goroutine that makes the network's responses selectable.
             out.push(g(
-                format!("{n}.broker"),
-                Behavior::Program(vec![Stmt::Forever(vec![Stmt::Recv(format!("{n}.bp")), Stmt::KafkaStage { producer: n.clone() }])]),
+                format!("{n}.bridge"),
+                Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaResult { producer: n.clone() }, Stmt::Send(p.responses())])]),
             ));
         }
         for c in &self.consumers {
@@ -640,10 +750,15 @@ impl ProducerSpec {
     pub fn errors(&self) -> String {
         format!("{}.errors", self.name)
     }
+    /// The broker producer's `responses` (internal): each message of a
+    /// produce response, on its way to `Successes()` or `Errors()`.
+    pub fn responses(&self) -> String {
+        format!("{}.responses", self.name)
+    }
     /// The async producer's Go channels, in order, with their capacities:
     /// `input`, `successes`, `errors` (unbuffered, as sarama's), then the
-    /// internal stages' `tp`, `pp` (`ChannelBufferSize`) and `bp`
-    /// (unbuffered).
+    /// internal stages' `tp`, `pp` (`ChannelBufferSize`), `bp` and
+    /// `responses` (unbuffered).
     pub fn channels(&self) -> Vec<(String, u32)> {
         let n = self.channel_buffer_size;
         vec![
@@ -653,6 +768,7 @@ impl ProducerSpec {
             (format!("{}.tp", self.name), n),
             (format!("{}.pp", self.name), n),
             (format!("{}.bp", self.name), 0),
+            (self.responses(), 0),
         ]
     }
 }

@@ -89,10 +89,17 @@ impl Ledger {
     /// value): labelled by its publisher and value, identified by its
     /// publish sequence number (high bit set, apart from Go message ids).
     pub(crate) fn record_copy(&mut self, time: SimTime, kind: EventKind, producer: u32, value: i64, seq: u64, aux: i64) {
-        let id = seq | NSQ_COPY;
-        let seq = self.trace.count(time, kind, NONE, NONE, id, aux);
+        self.record_label(time, kind, NONE, NONE, producer, value, seq | NSQ_COPY, aux);
+    }
+
+    /// Records an event about something that is not a Go value (an NSQ
+    /// copy, a Kafka record) but carries one's label: its producer and
+    /// value, identified by `id` (flagged apart from Go message ids).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_label(&mut self, time: SimTime, kind: EventKind, g: u32, ch: u32, producer: u32, value: i64, id: u64, aux: i64) {
+        let seq = self.trace.count(time, kind, g, ch, id, aux);
         if self.trace.keeps() {
-            self.trace.keep(TraceEvent { seq, time, kind, g: NONE, ch: NONE, msg: id, msg_producer: producer, msg_value: value, aux });
+            self.trace.keep(TraceEvent { seq, time, kind, g, ch, msg: id, msg_producer: producer, msg_value: value, aux });
         }
     }
 

@@ -161,9 +161,14 @@ pub(crate) struct Kit {
     /// Requests a system made of another during this event (a goroutine's
     /// `Publish` for NSQ): the world carries them out after the event.
     pub(crate) syscalls: Vec<Syscall>,
+    /// The other buffer of `syscalls` (see `run_syscalls`).
+    pub(crate) syscall_spare: Vec<Syscall>,
     /// Go values of NSQ messages delivered more than their consumer's
     /// `MaxAttempts`: the handler loop FINs them without handling.
     pub(crate) doomed: Vec<MsgRef>,
+    /// Go values of Kafka produce responses that are errors (an async
+    /// producer's stage sends them to `Errors()`).
+    pub(crate) failed_produce: Vec<MsgRef>,
 }
 
 /// A request from the Go runtime to another system, carried out by the
@@ -191,6 +196,12 @@ pub(crate) enum Syscall {
     KafkaFetch { g: GoId, fetcher: u16 },
     /// Goroutine `g` (a group member's claim) marked the record it holds.
     KafkaMark { g: GoId, fetcher: u16 },
+    /// Goroutine `g` (an async producer's stage) adds its held message to
+    /// the producer's batch for `topic`.
+    KafkaBatchAdd { g: GoId, producer: u16, topic: u16 },
+    /// Goroutine `g` (an async producer's bridge) waits for the next
+    /// message of a response.
+    KafkaResult { g: GoId, producer: u16 },
 }
 
 impl Kit {
@@ -239,7 +250,9 @@ impl World {
                 ledger: Ledger::new(scenario.trace_capacity as usize),
                 run: RunState::default(),
                 syscalls: Vec::new(),
+                syscall_spare: Vec::new(),
                 doomed: Vec::new(),
+                failed_produce: Vec::new(),
             },
             go: GoRuntime::new(scenario),
             nsq: None,

@@ -315,9 +315,15 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
     table(out, &["topic", "partition", "leader", "replicas", "isr", "log start", "high watermark", "log end"], &rows, 1);
     if !k.producers.is_empty() {
         let _ = writeln!(out, "\nkafka producers:");
-        let rows: Vec<Vec<String>> =
-            k.producers.iter().map(|p| vec![p.name.clone(), p.kind.clone(), p.acks.clone(), p.sent.to_string(), p.acked.to_string(), p.failed.to_string()]).collect();
-        table(out, &["producer", "kind", "acks", "sent", "acked", "failed"], &rows, 3);
+        let rows: Vec<Vec<String>> = k
+            .producers
+            .iter()
+            .map(|p| {
+                let per = if p.requests > 0 { format!("{:.1}", p.requested as f64 / p.requests as f64) } else { "-".into() };
+                vec![p.name.clone(), p.kind.clone(), p.acks.clone(), p.sent.to_string(), p.acked.to_string(), p.failed.to_string(), p.requests.to_string(), per, p.flush.clone()]
+            })
+            .collect();
+        table(out, &["producer", "kind", "acks", "sent", "acked", "failed", "requests", "records/request", "flush"], &rows, 3);
     }
     if !k.consumers.is_empty() {
         let _ = writeln!(out, "\nkafka partition consumers:");

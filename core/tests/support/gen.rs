@@ -296,7 +296,28 @@ fn kafka_command() -> impl Strategy<Value = Value> {
         1 => (group, prop_oneof![Just("range"), Just("roundrobin"), Just("sticky"), Just("cooperative_sticky")]).prop_map(|(g, a)| json!({"op": "kafka_assignor", "group": g, "assignor": a})),
         2 => (prop_oneof![Just("kt0"), Just("kt1"), Just("nope")], prop_oneof![4 => 1u32..=6, 1 => Just(0u32), 1 => Just(70u32)])
             .prop_map(|(t, n)| json!({"op": "kafka_add_partitions", "topic": t, "partitions": n})),
+        2 => (prop_oneof![4 => Just("ap"), 1 => Just("sp"), 1 => Just("nope")], flush())
+            .prop_map(|(p, (f, open))| json!({"op": "kafka_flush", "producer": p, "flush": f, "max_open_requests": open})),
     ]
+}
+
+/// An async producer's `flush` settings (mostly valid) and
+/// `max_open_requests` (now and then out of bounds).
+fn flush() -> impl Strategy<Value = (Value, u32)> {
+    (
+        prop_oneof![3 => Just(0u32), 2 => 1u32..6, 1 => Just(200_000u32)],
+        prop_oneof![3 => Just(None), 1 => Just(Some("1ms")), 1 => Just(Some("50ms")), 1 => Just(Some("2h"))],
+        prop_oneof![3 => Just(0u32), 1 => 1u32..4],
+        prop_oneof![2 => Just(0u32), 1 => 1u32..3_000],
+        prop_oneof![8 => 1u32..=5, 1 => Just(0u32), 1 => Just(99u32)],
+    )
+        .prop_map(|(messages, frequency, max_messages, bytes, open)| {
+            let mut f = json!({"messages": messages, "max_messages": max_messages, "bytes": bytes});
+            if let Some(d) = frequency {
+                f["frequency"] = json!(d);
+            }
+            (f, open)
+        })
 }
 
 /// A process of `kafka()` for a cut: a broker, the producers, the
@@ -316,7 +337,7 @@ fn process() -> impl Strategy<Value = String> {
 /// goroutines that use them. Values are mostly valid, now and then not.
 pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
     let topic = (prop_oneof![10 => 1u32..=3, 1 => Just(0u32), 1 => Just(65u32)], 1u32..=3, 1u32..=3);
-    let asyncp = prop::option::weighted(0.4, (prop_oneof![4 => 0u32..4, 2 => Just(256u32), 1 => Just(5000u32)], any::<bool>(), any::<bool>(), any::<bool>()));
+    let asyncp = prop::option::weighted(0.4, (prop_oneof![4 => 0u32..4, 2 => Just(256u32), 1 => Just(5000u32)], any::<bool>(), any::<bool>(), any::<bool>(), flush()));
     let consumer = prop::option::weighted(0.6, (prop_oneof![Just(json!("newest")), Just(json!("oldest")), Just(json!(3)), Just(json!(u64::MAX))], dist(), 0u32..4));
     let group = prop::option::weighted(0.6, (prop_oneof![10 => 1u32..=3, 1 => Just(0u32), 1 => Just(40u32)], any::<bool>(), prop::option::of(0u32..=3), any::<bool>(), dist()));
     (
@@ -350,9 +371,9 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
             let mut goroutines = vec![json!({"name": "ks", "count": senders, "behavior": {"program": [
                 {"forever": [{"sleep": interval.clone()}, {"kafka_send": {"producer": "sp", "topic": "kt0"}}]}
             ]}})];
-            if let Some((buf, successes, errors, reader)) = asyncp {
+            if let Some((buf, successes, errors, reader, (flush, open))) = asyncp {
                 producers.push(json!({"name": "ap", "kind": "async", "topic": "kt0", "acks": acks, "channel_buffer_size": buf,
-                                      "return_successes": successes, "return_errors": errors}));
+                                      "return_successes": successes, "return_errors": errors, "flush": flush, "max_open_requests": open}));
                 goroutines.push(json!({"name": "ka", "behavior": {"program": [{"forever": [{"sleep": interval}, {"send": "ap.input"}]}]}}));
                 if reader {
                     let mut cases = vec![];

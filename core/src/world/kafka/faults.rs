@@ -44,6 +44,9 @@ impl World {
                     }
                 }
                 let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
+                kw.batches_lost_to(broker, &mut self.kit);
+                self.kafka_deliver_all(now);
+                let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
                 for f in 0..kw.fetchers.len() {
                     let fe = &mut kw.fetchers[f];
                     if fe.in_flight && !fe.stopped {
@@ -102,6 +105,27 @@ impl World {
                 };
                 kw.producers[i].acks = acks.acks();
                 kw.spec.producers[i].acks = acks;
+            }
+            Command::KafkaFlush { ref producer, flush, max_open_requests } => {
+                let Some(i) = kw.spec.producers.iter().position(|p| &p.name == producer) else {
+                    return Err(CommandError::NotApplicable(format!("no Kafka producer named {}", crate::time::echo(producer))));
+                };
+                if kw.spec.producers[i].kind != crate::kafka::spec::ProducerKind::Async {
+                    return Err(CommandError::NotApplicable(format!("{} is a SyncProducer: it sends each message on its own (Flush settings are an AsyncProducer's)", crate::time::echo(producer))));
+                }
+                if let Some((field, m)) = flush.problems().into_iter().next() {
+                    return Err(CommandError::NotApplicable(format!("flush.{field}: {m}")));
+                }
+                let max = crate::kafka::spec::MAX_OPEN_REQUESTS;
+                if let Some(n) = max_open_requests.filter(|n| !(1..=max).contains(n)) {
+                    return Err(CommandError::NotApplicable(format!("max_open_requests must be between 1 and {max}, got {n}")));
+                }
+                kw.spec.producers[i].flush = flush;
+                if let Some(n) = max_open_requests {
+                    kw.spec.producers[i].max_open_requests = n;
+                }
+                kw.reflush(i as u16, &mut self.kit);
+                self.kafka_deliver_all(now);
             }
             Command::KafkaGroupWork { ref group, member, ref work } => {
                 let Some(g) = kw.spec.groups.iter().position(|x| &x.name == group) else {

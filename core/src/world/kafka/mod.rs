@@ -54,6 +54,7 @@
 //! - Consumers fetch from the leader only, and fetch again once they have
 //!   handed over what they got (sarama prefetches).
 
+mod batch;
 pub(crate) mod book;
 mod faults;
 mod fetch;
@@ -97,6 +98,9 @@ pub(crate) const FETCHER_END: u32 = 1_000_000;
 const CONSUMER_RETRY: SimDuration = SimDuration::from_secs(2);
 /// A record without a key.
 pub(crate) const NO_KEY: u32 = u32::MAX;
+/// Marks the message id of an event about a Kafka record (not a Go
+/// value): the record id below it.
+pub(crate) const REC_ID: u64 = 1 << 62;
 
 /// Records per fetch response.
 const FETCH_MAX: usize = 500;
@@ -165,6 +169,11 @@ pub(crate) enum KFrame {
     Produce { g: GoId, leader: BrokerId, part: u32, rec: u32, acks: Acks, tries: u8 },
     /// The answer: the offset, or an error code.
     ProduceResp { g: GoId, part: u32, result: Result<u64, KafkaError>, tries: u8 },
+    /// An async producer's request `req` from its stage goroutine: records
+    /// (partition, record id), grouped by partition ([`batch`]).
+    ProduceBatch { req: u32, stage: GoId, leader: BrokerId, acks: Acks, recs: Vec<(u32, u32)> },
+    /// The answer: per partition its base offset, or an error.
+    BatchResp { req: u32, results: Vec<(u32, Result<u64, KafkaError>)> },
     /// A follower's fetch from offset `offset`.
     ReplicaFetch { follower: BrokerId, leader: BrokerId, part: u32, offset: u64, epoch: u32 },
     /// The leader's answer: records (ids) from `from`.
@@ -185,11 +194,14 @@ pub(crate) fn client(g: GoId) -> u32 {
 /// A produce waiting for acks=all at its leader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PendingAck {
+    /// The goroutine waiting (an async producer's stage for a batch).
     pub(crate) g: GoId,
     pub(crate) offset: u64,
     deadline: SimTime,
     /// Which try of the goroutine's request it answers.
     tries: u8,
+    /// The batch request it is part of (0: a `SendMessage`'s).
+    pub(crate) req: u32,
 }
 
 /// A fetch held at a leader: who (a follower broker, or a fetcher), from
@@ -281,6 +293,8 @@ pub(crate) struct ProducerState {
     pub(crate) sent: u64,
     pub(crate) acked: u64,
     pub(crate) failed: u64,
+    /// An async producer's batches ([`batch`]).
+    pub(crate) batcher: batch::Batcher,
 }
 
 /// A goroutine's produce in progress: which record, where, and retries.
@@ -368,6 +382,13 @@ pub(crate) enum KTimer {
     /// A member's commit may have passed its read deadline (key as for
     /// `Heartbeat`).
     CommitTimeout(u32),
+    /// An async producer's `Flush.Frequency` for one broker
+    /// (`batch::flush_key`).
+    Flush(u32),
+    /// Records of a failed batch request go again.
+    BatchRetry(u32),
+    /// Batch request `req` may have passed its read deadline.
+    BatchTimeout(u32),
 }
 
 impl KTimer {
@@ -387,6 +408,9 @@ impl KTimer {
             KTimer::FetchTimeout(f) => (11, u32::from(f)),
             KTimer::HeartbeatTimeout(m) => (12, m),
             KTimer::CommitTimeout(m) => (13, m),
+            KTimer::Flush(k) => (14, k),
+            KTimer::BatchRetry(r) => (15, r),
+            KTimer::BatchTimeout(r) => (16, r),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -406,7 +430,10 @@ impl KTimer {
             10 => KTimer::ReadTimeout(v),
             11 => KTimer::FetchTimeout(v as u16),
             12 => KTimer::HeartbeatTimeout(v),
-            _ => KTimer::CommitTimeout(v),
+            13 => KTimer::CommitTimeout(v),
+            14 => KTimer::Flush(v),
+            15 => KTimer::BatchRetry(v),
+            _ => KTimer::BatchTimeout(v),
         }
     }
 }
@@ -429,6 +456,16 @@ pub(crate) struct KafkaWorld {
     pub(crate) recs: Vec<RecInfo>,
     pub(crate) producers: Vec<ProducerState>,
     pub(crate) in_flight: BTreeMap<GoId, InFlight>,
+    /// Async producers' requests written and not answered, by id
+    /// ([`batch`]); ids below 2^24 (timer keys), never 0.
+    pub(crate) batches: Vec<batch::BatchReq>,
+    /// Batch requests held at their leaders for acks=all.
+    pub(crate) delayed: Vec<batch::Delayed>,
+    /// Records of failed batch requests waiting for their retry.
+    pub(crate) retrying: BTreeMap<u32, batch::Retrying>,
+    pub(crate) next_batch: u32,
+    /// Emptied lists of answered batch requests, for the next ones.
+    pub(crate) batch_lists: batch::Lists,
     pub(crate) fetchers: Vec<Fetcher>,
     pub(crate) book: KafkaBook,
     /// Every fetcher's goroutine, once it first asked (for replies).
@@ -466,6 +503,7 @@ impl KafkaWorld {
                 sent: 0,
                 acked: 0,
                 failed: 0,
+                batcher: Default::default(),
             })
             .collect();
         let mut fetchers = Vec::new();
@@ -519,6 +557,11 @@ impl KafkaWorld {
             recs: Vec::new(),
             producers,
             in_flight: BTreeMap::new(),
+            batches: Vec::new(),
+            delayed: Vec::new(),
+            retrying: BTreeMap::new(),
+            next_batch: 1,
+            batch_lists: Default::default(),
             fetchers,
             book: KafkaBook::new(nparts),
             isr_scratch: Vec::new(),
@@ -661,6 +704,25 @@ impl World {
                 self.kafka_wake_fetches(part, now);
             }
             KFrame::ProduceResp { g, part, result, tries } => self.kafka_produce_resp(g, part, Some(tries), result, now),
+            KFrame::ProduceBatch { req, stage, leader, acks, recs } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.on_produce_batch(req, stage, leader, acks, &recs, &mut self.kit);
+                let mut last = u32::MAX;
+                for &(part, _) in &recs {
+                    if part != last {
+                        self.kafka_wake_fetches(part, now);
+                        last = part;
+                    }
+                }
+                if let Some(kw) = self.kafka.as_deref_mut() {
+                    kw.batch_lists.give_pairs(recs);
+                }
+            }
+            KFrame::BatchResp { req, results } => {
+                let kw = self.kafka.as_deref_mut().expect("checked");
+                kw.batch_resp(req, results, &mut self.kit);
+                self.kafka_deliver_all(now);
+            }
             KFrame::ReplicaFetch { follower, leader, part, offset, epoch } => {
                 let kw = self.kafka.as_deref_mut().expect("checked");
                 kw.on_replica_fetch(follower, leader, part, offset, epoch, &mut self.kit);
@@ -731,6 +793,18 @@ impl World {
             KTimer::FetchTimeout(f) => self.kafka_fetch_timeout(f, now),
             KTimer::HeartbeatTimeout(key) => self.kafka_heartbeat_timeout(key, now),
             KTimer::CommitTimeout(key) => self.kafka_commit_timeout(key, now),
+            KTimer::Flush(key) => {
+                kw.flush_timer(key, &mut self.kit);
+                self.kafka_deliver_all(now);
+            }
+            KTimer::BatchRetry(id) => {
+                kw.batch_retry(id, &mut self.kit);
+                self.kafka_deliver_all(now);
+            }
+            KTimer::BatchTimeout(req) => {
+                kw.batch_timeout(req, &mut self.kit);
+                self.kafka_deliver_all(now);
+            }
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

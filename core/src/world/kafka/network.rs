@@ -212,6 +212,7 @@ impl KafkaWorld {
                 self.read_deadline(kit, client(g), fl.leader, fl.sent_at, KTimer::ReadTimeout(g));
             }
         }
+        self.batch_cut_deadlines(kit);
         for (f, fe) in self.fetchers.iter().enumerate() {
             if let Some((at, leader)) = fe.sent {
                 self.read_deadline(kit, client(FETCHER_END + f as u32), leader, at, KTimer::FetchTimeout(f as u16));

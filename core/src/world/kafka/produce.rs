@@ -21,14 +21,10 @@ impl World {
             let msg = self.kit.ledger.msgs.get(m);
             (msg.value, msg.produced_at)
         });
-        let n = kw.spec.topics[usize::from(topic)].partitions as i32;
+        let part = kw.choose_partition(producer, topic, value, &mut self.kit);
         let ps = &mut kw.producers[usize::from(producer)];
         let key_n = ps.keys.map(|k| value.rem_euclid(i64::from(k.max(1))) as u32);
-        let key = key_n.map(|n| format!("key-{n}"));
-        let manual = value.rem_euclid(i64::from(n)) as i32;
-        let p = ps.partitioners[usize::from(topic)].partition(key.as_deref().map(str::as_bytes), manual, n, &mut self.kit.rng).unwrap_or(0);
         ps.sent += 1;
-        let part = kw.part_key(usize::from(topic), p as u32);
         let rec = kw.recs.len() as u32;
         let producer_g = self.go.gs[g as usize].held.map_or(g, |m| self.kit.ledger.msgs.get(m).producer);
         kw.recs.push(RecInfo { producer: producer_g, key: key_n.unwrap_or(super::NO_KEY), value, at: born, part });
@@ -121,6 +117,32 @@ impl World {
 }
 
 impl KafkaWorld {
+    /// The partition (key) `producer`'s partitioner picks for `value` on
+    /// `topic`: keyed `key-<value mod keys>` if the producer has keys.
+    pub(super) fn choose_partition(&mut self, producer: u16, topic: u16, value: i64, kit: &mut Kit) -> u32 {
+        let n = self.spec.topics[usize::from(topic)].partitions as i32;
+        let ps = &mut self.producers[usize::from(producer)];
+        let key = ps.keys.map(|k| format!("key-{}", value.rem_euclid(i64::from(k.max(1)))));
+        let manual = value.rem_euclid(i64::from(n)) as i32;
+        let p = ps.partitioners[usize::from(topic)].partition(key.as_deref().map(str::as_bytes), manual, n, &mut kit.rng).unwrap_or(0);
+        self.part_key(usize::from(topic), p as u32)
+    }
+
+    /// The topic (index) of partition key `part`.
+    pub(super) fn topic_of_part(&self, part: u32) -> u16 {
+        self.parts[part as usize].topic
+    }
+
+    /// A waiter's answer: a `SendMessage`'s response, or one partition of
+    /// a held batch request.
+    fn answer(&mut self, leader: BrokerId, a: PendingAck, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
+        if a.req != 0 {
+            self.delayed_part(a.req, part, result, kit);
+        } else {
+            self.respond(leader, a.g, part, result, a.tries, kit);
+        }
+    }
+
     fn respond(&mut self, leader: BrokerId, g: GoId, part: u32, result: Result<u64, KafkaError>, tries: u8, kit: &mut Kit) {
         self.send(leader, client(g), KFrame::ProduceResp { g, part, result, tries }, kit);
     }
@@ -157,7 +179,7 @@ impl KafkaWorld {
                         if self.parts[part as usize].repl.is_committed(offset) {
                             self.respond(leader, g, part, Ok(offset), tries, kit);
                         } else {
-                            self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT, tries });
+                            self.parts[part as usize].pending.push(PendingAck { g, offset, deadline: now + PRODUCE_TIMEOUT, tries, req: 0 });
                             self.rearm(part, ACK_TIMER, Some(now + PRODUCE_TIMEOUT), kit);
                         }
                     }
@@ -181,7 +203,7 @@ impl KafkaWorld {
         done.extend(ps.pending.iter().copied().filter(|a| a.offset < hw));
         ps.pending.retain(|a| a.offset >= hw);
         for a in &done {
-            self.respond(leader, a.g, part, Ok(a.offset), a.tries, kit);
+            self.answer(leader, *a, part, Ok(a.offset), kit);
         }
         self.ack_scratch = done;
     }
@@ -194,7 +216,7 @@ impl KafkaWorld {
         let late: Vec<PendingAck> = ps.pending.iter().copied().filter(|a| a.deadline <= now).collect();
         ps.pending.retain(|a| a.deadline > now);
         for a in late {
-            self.respond(leader, a.g, part, Err(KafkaError::RequestTimedOut), a.tries, kit);
+            self.answer(leader, a, part, Err(KafkaError::RequestTimedOut), kit);
         }
     }
 

@@ -61,6 +61,18 @@ pub struct KafkaProducerView {
     /// The goroutines that have produced through it (a SyncProducer's
     /// callers, an AsyncProducer's broker stage), in id order.
     pub goroutines: Vec<u32>,
+    /// An async producer's `Flush` settings in words ("at once", or its
+    /// triggers); "one message per SendMessage" for a sync producer.
+    pub flush: String,
+    /// Produce requests written (an async producer's batches; a sync
+    /// producer's sends and retries are not counted).
+    pub requests: u64,
+    /// Records those requests carried.
+    pub requested: u64,
+    /// Records waiting in its batches now (not yet in a request).
+    pub batched: u64,
+    /// Its requests written and not answered now.
+    pub open_requests: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -198,7 +210,7 @@ pub struct KafkaBrokerView {
 
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
-    "one record per produce request (no Flush batching) and one request at a time per producing goroutine (sarama pipelines up to Net.MaxOpenRequests 5 per broker, but since v1.48 only one batch per partition, so there as here a retry never reorders a partition)",
+    "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but hands a response's messages to its select one at a time, and a request to a dead broker fails at once",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends) and commit (one at a time, again at the next tick), but a join waits for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
@@ -262,6 +274,14 @@ impl KafkaWorld {
                     acked: p.acked,
                     failed: p.failed,
                     goroutines: self.client_producer.iter().filter(|&(_, &q)| usize::from(q) == i).map(|(&end, _)| end - super::client(0)).collect(),
+                    flush: match s.kind {
+                        crate::kafka::spec::ProducerKind::Sync => "one message per SendMessage".into(),
+                        crate::kafka::spec::ProducerKind::Async => s.flush.describe(s.max_open_requests),
+                    },
+                    requests: p.batcher.requests,
+                    requested: p.batcher.requested,
+                    batched: self.batched(i) as u64,
+                    open_requests: self.open_requests(i),
                 })
                 .collect(),
             consumers: self
@@ -301,7 +321,11 @@ impl KafkaWorld {
         for ps in self.keys_in_order().map(|key| &self.parts[key as usize]) {
             let Some(leader) = ps.repl.leader() else { continue };
             for a in &ps.pending {
-                let producer = self.in_flight.get(&a.g).and_then(|f| self.spec.producers.get(usize::from(f.producer)));
+                let producer = match a.req {
+                    0 => self.in_flight.get(&a.g).map(|f| f.producer),
+                    req => self.batches.iter().find(|b| b.req == req).map(|b| b.producer),
+                }
+                .and_then(|p| self.spec.producers.get(usize::from(p)));
                 out.push(KafkaAckWait {
                     goroutine: a.g,
                     producer: producer.map_or_else(String::new, |p| p.name.clone()),

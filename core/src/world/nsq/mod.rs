@@ -491,15 +491,15 @@ impl World {
     /// handled.
     pub(super) fn run_syscalls(&mut self, now: SimTime) {
         // A call can run goroutines that make more calls: until none is left.
+        // Two buffers take turns: the calls being carried out, and the one
+        // they add to (no allocation per event once warm).
         while !self.kit.syscalls.is_empty() {
-            let mut calls = std::mem::take(&mut self.kit.syscalls);
+            let spare = std::mem::take(&mut self.kit.syscall_spare);
+            let mut calls = std::mem::replace(&mut self.kit.syscalls, spare);
             for call in calls.drain(..) {
                 self.syscall(call, now);
             }
-            // Keep the buffer's allocation (no allocation per event once warm).
-            if self.kit.syscalls.is_empty() {
-                self.kit.syscalls = calls;
-            }
+            self.kit.syscall_spare = calls;
         }
     }
 
@@ -508,6 +508,8 @@ impl World {
             Syscall::KafkaProduce { g, producer, topic } => return self.kafka_produce(g, producer, topic, now),
             Syscall::KafkaFetch { g, fetcher } => return self.kafka_fetch_wait(g, fetcher, now),
             Syscall::KafkaMark { g, fetcher } => return self.kafka_mark(g, fetcher, now),
+            Syscall::KafkaBatchAdd { g, producer, topic } => return self.kafka_batch_add(g, producer, topic, now),
+            Syscall::KafkaResult { g, producer } => return self.kafka_result_wait(g, producer, now),
             _ => {}
         }
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
@@ -576,7 +578,7 @@ impl World {
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
-            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } => {}
+            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } => {}
         }
     }
 

@@ -1,0 +1,688 @@
+//! An async producer's batches: sarama's `brokerProducer` (one per broker)
+//! and its partition muter, with the network's responses handed back to Go.
+//!
+//! # What sarama does (async_producer.go, read at bd98b3ae)
+//! - The broker stage adds each message to the **accumulating batch** of
+//!   the broker that leads its partition (`accumulatingBatch.add`).
+//! - The batch is sent when it is **ready to flush** (`readyToFlush`): at
+//!   once when `Flush.Messages`, `Flush.Bytes` and `Flush.Frequency` are
+//!   all 0 (the default); otherwise once it holds `Flush.Messages`
+//!   messages or `Flush.Bytes` bytes, or `Flush.Frequency` after its first
+//!   message (`timerFired`).
+//! - **One batch in flight per partition** (`partitionMuter`, mirroring
+//!   Java's `RecordAccumulator`): a flush takes only the partitions with
+//!   no batch in flight or waiting to be retried; the others stay in the
+//!   accumulating batch. So a retry never reorders a partition.
+//! - Requests are **pipelined**: up to `Net.MaxOpenRequests` (5) per
+//!   broker connection (`AsyncProduce`); one request carries every
+//!   partition taken for that broker.
+//! - A message that would **overflow** the batch (`wouldOverflow`: the
+//!   partition's part reaching `MaxMessageBytes`, 1 MB, or the batch
+//!   holding `Flush.MaxMessages`) makes the stage flush what it can and
+//!   wait for room (`waitForSpace`): only then does it take its next
+//!   input.
+//! - A **response** answers each partition of the request: its records
+//!   are acked at `base offset + i`, or retried after `Retry.Backoff`
+//!   (100 ms, up to `Retry.Max` 3 times, to whoever leads then, ahead of
+//!   the newer records of the partition), or failed. Each message then
+//!   goes to `Successes()` (if `Return.Successes`) or `Errors()` (if
+//!   `Return.Errors`): the stage goroutine sends it there itself, so an
+//!   unread `Successes()` blocks the stage, and everything behind it.
+//! - The network's responses reach the stage's `select` through a bridge
+//!   goroutine (sarama's forwarder of `pending` to `responses`): here
+//!   `<name>.bridge` takes the next message of a response (the op
+//!   `KafkaResult`) and sends it on the unbuffered `<name>.responses`.
+//!
+//! # Simplifications
+//! - The messages of a response go to the stage one by one over
+//!   `responses` (sarama hands over the whole response and the stage
+//!   returns each message in turn): the stage may take an input between
+//!   two of them.
+//! - A request to a broker that is down fails at once (sarama: the
+//!   connection is refused) and is retried.
+//! - `MaxRequestSize` (100 MB) is not checked (`MaxMessageBytes` per
+//!   partition comes first in every world a tab can run).
+
+use super::{client, KFrame, KTimer, KafkaError, KafkaWorld, PendingAck, RecInfo, ACK_TIMER, NET_READ_TIMEOUT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
+use crate::gochan::channel::GoId;
+use crate::gochan::runtime::{KAFKA_ROOM, KAFKA_WAIT};
+use crate::kafka::replication::{Acks, BrokerId, ReplicationError};
+use crate::kafka::spec::FlushSpec;
+use crate::observe::trace::EventKind;
+use crate::time::SimTime;
+use crate::world::{Kit, World};
+use std::collections::{BTreeSet, VecDeque};
+
+/// sarama's `Producer.MaxMessageBytes` (1,000,000): the most one
+/// partition's part of a batch may hold.
+pub(crate) const MAX_MESSAGE_BYTES: u64 = 1_000_000;
+
+/// A record waiting in a batch, in a request or for its retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Queued {
+    pub(crate) part: u32,
+    pub(crate) rec: u32,
+    /// Retries so far.
+    pub(crate) tries: u8,
+}
+
+/// One broker producer's accumulating batch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accumulator {
+    pub(crate) recs: Vec<Queued>,
+    /// `Flush.Frequency` timer: its generation (a timer of an older one is
+    /// stale) and whether it is set and has fired.
+    pub(crate) timer_gen: u16,
+    pub(crate) timer_set: bool,
+    pub(crate) fired: bool,
+    /// Requests written to this broker and not answered.
+    pub(crate) open: u32,
+    /// How many of `recs` each partition (key) has.
+    pub(crate) per_part: Vec<u32>,
+}
+
+impl Accumulator {
+    fn push(&mut self, q: Queued) {
+        let i = q.part as usize;
+        if self.per_part.len() <= i {
+            self.per_part.resize(i + 1, 0);
+        }
+        self.per_part[i] += 1;
+        self.recs.push(q);
+    }
+
+    /// Keeps the records `keep` says to, recounting; a batch left empty
+    /// rolls over (sarama's `rollOver`: a new batch, a new timer).
+    fn retain(&mut self, keep: impl Fn(&Queued) -> bool) {
+        let before = self.recs.len();
+        self.recs.retain(|q| keep(q));
+        if self.recs.len() == before {
+            return;
+        }
+        self.per_part.iter_mut().for_each(|c| *c = 0);
+        for q in &self.recs {
+            self.per_part[q.part as usize] += 1;
+        }
+        if self.recs.is_empty() {
+            self.timer_set = false;
+            self.fired = false;
+            self.timer_gen = self.timer_gen.wrapping_add(1);
+        }
+    }
+
+    fn in_part(&self, part: u32) -> u64 {
+        u64::from(self.per_part.get(part as usize).copied().unwrap_or(0))
+    }
+}
+
+/// An async producer's batching state: its broker producers (by broker,
+/// index `b - 1`), the partitions muted, the responses waiting for the
+/// bridge.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Batcher {
+    /// The broker stage goroutine (its endpoint writes the requests).
+    pub(crate) stage: Option<GoId>,
+    /// The bridge goroutine while it waits for a response.
+    pub(crate) bridge: Option<GoId>,
+    pub(crate) accs: Vec<Accumulator>,
+    /// Partitions (by key) with a batch in flight or waiting for its
+    /// retry.
+    pub(crate) muted: Vec<bool>,
+    /// Messages of responses for the bridge, oldest first: the record and
+    /// its offset or error.
+    pub(crate) results: VecDeque<(u32, Result<u64, KafkaError>)>,
+    /// The partition of the message the stage holds while it waits for
+    /// room (`waitForSpace`).
+    pub(crate) waiting: Option<u32>,
+    /// Requests written, and the records they carried.
+    pub(crate) requests: u64,
+    pub(crate) requested: u64,
+}
+
+impl Batcher {
+    fn set_muted(&mut self, part: u32, muted: bool) {
+        let i = part as usize;
+        if self.muted.len() <= i {
+            self.muted.resize(i + 1, false);
+        }
+        self.muted[i] = muted;
+    }
+}
+
+/// A produce request written and not answered yet.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchReq {
+    pub(crate) req: u32,
+    pub(crate) producer: u16,
+    pub(crate) broker: BrokerId,
+    pub(crate) sent_at: SimTime,
+    /// Grouped by partition, each partition's records in order.
+    pub(crate) recs: Vec<Queued>,
+}
+
+/// A request held at its leader until acks=all is reached for each of its
+/// partitions (Kafka's `DelayedProduce`).
+#[derive(Clone, Debug)]
+pub(crate) struct Delayed {
+    pub(crate) req: u32,
+    pub(crate) leader: BrokerId,
+    pub(crate) to: u32,
+    pub(crate) results: Vec<(u32, Result<u64, KafkaError>)>,
+    pub(crate) waiting: u32,
+}
+
+/// Emptied lists of answered requests and frames, kept for the next ones
+/// (no allocation per request once warm).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lists {
+    queued: Vec<Vec<Queued>>,
+    pairs: Vec<Vec<(u32, u32)>>,
+    results: Vec<Vec<(u32, Result<u64, KafkaError>)>>,
+}
+
+impl Lists {
+    fn queued(&mut self) -> Vec<Queued> {
+        self.queued.pop().unwrap_or_default()
+    }
+    fn give_queued(&mut self, mut v: Vec<Queued>) {
+        if self.queued.len() < 64 {
+            v.clear();
+            self.queued.push(v);
+        }
+    }
+    fn pairs(&mut self) -> Vec<(u32, u32)> {
+        self.pairs.pop().unwrap_or_default()
+    }
+    pub(crate) fn give_pairs(&mut self, mut v: Vec<(u32, u32)>) {
+        if self.pairs.len() < 64 {
+            v.clear();
+            self.pairs.push(v);
+        }
+    }
+    fn results(&mut self) -> Vec<(u32, Result<u64, KafkaError>)> {
+        self.results.pop().unwrap_or_default()
+    }
+    pub(crate) fn give_results(&mut self, mut v: Vec<(u32, Result<u64, KafkaError>)>) {
+        if self.results.len() < 64 {
+            v.clear();
+            self.results.push(v);
+        }
+    }
+}
+
+/// Records of a failed request waiting for their retry.
+#[derive(Clone, Debug)]
+pub(crate) struct Retrying {
+    pub(crate) producer: u16,
+    pub(crate) recs: Vec<Queued>,
+}
+
+/// The Flush timer key of producer `p`'s broker `b`, generation `gen`.
+fn flush_key(p: u16, b: BrokerId, gen: u16) -> u32 {
+    u32::from(p) << 20 | (b & 0x1f) << 15 | u32::from(gen & 0x7fff)
+}
+
+/// sarama's `readyToFlush`.
+fn ready_to_flush(flush: &FlushSpec, acc: &Accumulator, record_bytes: u64) -> bool {
+    let n = acc.recs.len() as u64;
+    n > 0
+        && (flush.at_once()
+            || (flush.messages > 0 && n >= u64::from(flush.messages))
+            || (flush.bytes > 0 && n * record_bytes >= u64::from(flush.bytes)))
+}
+
+impl KafkaWorld {
+    /// A fresh request (or retry) id: below 2^24 (a timer key), never 0.
+    fn next_req(&mut self) -> u32 {
+        let id = self.next_batch;
+        self.next_batch = ((id + 1) & 0x00ff_ffff).max(1);
+        id
+    }
+
+    fn batcher(&mut self, p: u16) -> &mut Batcher {
+        let n = self.spec.brokers as usize;
+        let b = &mut self.producers[usize::from(p)].batcher;
+        if b.accs.len() < n {
+            b.accs.resize_with(n, Default::default);
+        }
+        b
+    }
+
+    /// sarama's `wouldOverflow` for one more record of `part` in producer
+    /// `p`'s batch for broker `b`.
+    fn would_overflow(&self, p: u16, b: BrokerId, part: u32) -> bool {
+        let spec = &self.spec.producers[usize::from(p)];
+        let acc = &self.producers[usize::from(p)].batcher.accs[b as usize - 1];
+        (acc.in_part(part) + 1) * self.spec.record_bytes >= MAX_MESSAGE_BYTES.max(self.spec.record_bytes + 1)
+            || (spec.flush.max_messages > 0 && acc.recs.len() >= spec.flush.max_messages as usize)
+    }
+
+    /// The broker producer a record of `part` goes to: its leader's (or,
+    /// with no leader, the first replica's: the request fails there and
+    /// is retried).
+    fn batch_broker(&self, part: u32) -> BrokerId {
+        let ps = &self.parts[part as usize];
+        ps.repl.leader().unwrap_or(ps.replicas[0])
+    }
+
+    /// Adds record `q` to producer `p`'s batch for its partition's broker,
+    /// setting the Flush timer for the batch's first record.
+    fn enqueue(&mut self, p: u16, q: Queued, kit: &mut Kit) {
+        let b = self.batch_broker(q.part);
+        let frequency = self.spec.producers[usize::from(p)].flush.frequency.filter(|f| f.as_micros() > 0);
+        let acc = &mut self.batcher(p).accs[b as usize - 1];
+        acc.push(q);
+        if let Some(f) = frequency.filter(|_| !acc.timer_set) {
+            acc.timer_set = true;
+            let key = flush_key(p, b, acc.timer_gen);
+            self.schedule(kit, kit.queue.now() + f, KTimer::Flush(key));
+        }
+    }
+
+    /// Sends what producer `p`'s batch for broker `b` may send: when it is
+    /// ready (or `force`d by a full batch), a connection slot is free, and
+    /// some of its partitions have no batch in flight.
+    fn flush(&mut self, p: u16, b: BrokerId, force: bool, kit: &mut Kit) {
+        let (flush, max_open, acks) = {
+            let s = &self.spec.producers[usize::from(p)];
+            (s.flush, s.max_open_requests, self.producers[usize::from(p)].acks)
+        };
+        let rb = self.spec.record_bytes;
+        let Some(stage) = self.producers[usize::from(p)].batcher.stage else { return };
+        let bt = self.batcher(p);
+        let acc = &bt.accs[b as usize - 1];
+        if acc.recs.is_empty() || acc.open >= max_open || !(force || acc.fired || ready_to_flush(&flush, acc, rb)) {
+            return;
+        }
+        let muted = &bt.muted;
+        let is_muted = |part: u32| muted.get(part as usize).copied().unwrap_or(false);
+        if !acc.per_part.iter().enumerate().any(|(part, &n)| n > 0 && !is_muted(part as u32)) {
+            return;
+        }
+        let mut take = self.batch_lists.queued();
+        let bt = &mut self.producers[usize::from(p)].batcher;
+        let acc = &bt.accs[b as usize - 1];
+        let muted = &bt.muted;
+        take.extend(acc.recs.iter().copied().filter(|q| !muted.get(q.part as usize).copied().unwrap_or(false)));
+        let acc = &mut bt.accs[b as usize - 1];
+        let muted = &bt.muted;
+        acc.retain(|q| muted.get(q.part as usize).copied().unwrap_or(false));
+        acc.open += 1;
+        take.sort_by_key(|q| q.part);
+        for q in &take {
+            bt.set_muted(q.part, true);
+        }
+        bt.requests += 1;
+        bt.requested += take.len() as u64;
+        let now = kit.queue.now();
+        let req = self.next_req();
+        let mut frame_recs = self.batch_lists.pairs();
+        frame_recs.extend(take.iter().map(|q| (q.part, q.rec)));
+        self.batches.push(BatchReq { req, producer: p, broker: b, sent_at: now, recs: take });
+        if !self.broker_up(b) {
+            // Connection refused: the request fails at once.
+            return self.batch_failed(req, KafkaError::NotLeader, kit);
+        }
+        self.send(client(stage), b, KFrame::ProduceBatch { req, stage, leader: b, acks, recs: frame_recs }, kit);
+        if acks == Acks::None {
+            // NoResponse: sarama provides the expected nil response.
+            return self.batch_all(req, Ok(u64::MAX), kit);
+        }
+        self.read_deadline(kit, client(stage), b, now, KTimer::BatchTimeout(req));
+    }
+
+    /// Tries every broker producer of `p` (a slot or a partition was freed).
+    fn flush_all(&mut self, p: u16, kit: &mut Kit) {
+        for b in 1..=self.spec.brokers {
+            self.flush(p, b, false, kit);
+        }
+    }
+
+    /// Request `req` failed as a whole with `e` (refused, timed out, its
+    /// broker died).
+    pub(super) fn batch_failed(&mut self, req: u32, e: KafkaError, kit: &mut Kit) {
+        self.batch_all(req, Err(e), kit);
+    }
+
+    /// Request `req` is answered with `result` for each of its partitions.
+    fn batch_all(&mut self, req: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
+        let Some(br) = self.batches.iter().find(|b| b.req == req) else { return };
+        let mut results = self.batch_lists.results();
+        for q in &br.recs {
+            if results.last().is_none_or(|r: &(u32, _)| r.0 != q.part) {
+                results.push((q.part, result));
+            }
+        }
+        self.batch_resp(req, results, kit);
+    }
+
+    /// The response to request `req` came back: each partition's records
+    /// are acked, retried or failed, the partitions unmuted (unless
+    /// retried), and what may be sent now is.
+    pub(super) fn batch_resp(&mut self, req: u32, results: Vec<(u32, Result<u64, KafkaError>)>, kit: &mut Kit) {
+        let Some(i) = self.batches.iter().position(|b| b.req == req) else {
+            return self.batch_lists.give_results(results);
+        };
+        let br = self.batches.swap_remove(i);
+        let p = br.producer;
+        let pi = usize::from(p);
+        let stage = self.producers[pi].batcher.stage.unwrap_or(0);
+        let (succ, errs) = {
+            let s = &self.spec.producers[pi];
+            (s.return_successes, s.return_errors)
+        };
+        let acc = &mut self.batcher(p).accs[br.broker as usize - 1];
+        acc.open = acc.open.saturating_sub(1);
+        let mut retry = Vec::new();
+        let mut i = 0;
+        while i < br.recs.len() {
+            let part = br.recs[i].part;
+            let n = br.recs[i..].iter().take_while(|q| q.part == part).count();
+            let group = &br.recs[i..i + n];
+            i += n;
+            let result = results.iter().find(|r| r.0 == part).map_or(Err(KafkaError::NotLeader), |r| r.1);
+            match result {
+                Ok(base) => {
+                    for (j, q) in group.iter().enumerate() {
+                        let offset = if base == u64::MAX { None } else { Some(base + j as u64) };
+                        self.producers[pi].acked += 1;
+                        if let Some(o) = offset {
+                            self.book.acked(q.rec, part, o);
+                        }
+                        self.record_rec(kit, EventKind::KafkaAcked, stage, q.rec, offset.map_or(-1, |o| o as i64));
+                        if succ {
+                            self.producers[pi].batcher.results.push_back((q.rec, Ok(offset.unwrap_or(u64::MAX))));
+                        }
+                    }
+                    self.producers[pi].batcher.set_muted(part, false);
+                }
+                Err(e) if e != KafkaError::NotEnoughReplicasAfterAppend && group.iter().all(|q| q.tries < RETRY_MAX) => {
+                    retry.extend(group.iter().map(|q| Queued { tries: q.tries + 1, ..*q }));
+                }
+                Err(e) => {
+                    for q in group {
+                        self.producers[pi].failed += 1;
+                        self.book.failed(q.rec);
+                        self.record_rec(kit, EventKind::KafkaSendFailed, stage, q.rec, e as i64);
+                        if errs {
+                            self.producers[pi].batcher.results.push_back((q.rec, Err(e)));
+                        }
+                    }
+                    self.producers[pi].batcher.set_muted(part, false);
+                }
+            }
+        }
+        self.batch_lists.give_results(results);
+        self.batch_lists.give_queued(br.recs);
+        if !retry.is_empty() {
+            // The partitions stay muted until their records go again.
+            let id = self.next_req();
+            self.retrying.insert(id, Retrying { producer: p, recs: retry });
+            self.schedule(kit, kit.queue.now() + RETRY_BACKOFF, KTimer::BatchRetry(id));
+        }
+        self.flush_all(p, kit);
+    }
+
+    /// Records `rec`'s event (labelled with its producing goroutine and
+    /// value) for goroutine `g`.
+    fn record_rec(&self, kit: &mut Kit, kind: EventKind, g: GoId, rec: u32, aux: i64) {
+        let r: RecInfo = self.recs[rec as usize];
+        let now = kit.queue.now();
+        kit.ledger.record_label(now, kind, g, r.part, r.producer, r.value, u64::from(rec) | super::REC_ID, aux);
+    }
+
+    /// A retry is due: its records go back to the front of their
+    /// partitions' batches, for whoever leads them now.
+    ///
+    /// The newer records of those partitions, waiting in any of the
+    /// producer's batches, move behind them (sarama's partition producer
+    /// sends everything of a partition to its new broker producer after
+    /// the retried ones), so the partition keeps its order.
+    pub(super) fn batch_retry(&mut self, id: u32, kit: &mut Kit) {
+        let Some(r) = self.retrying.remove(&id) else { return };
+        let p = r.producer;
+        let parts: BTreeSet<u32> = r.recs.iter().map(|q| q.part).collect();
+        let mut all = r.recs;
+        for acc in &mut self.producers[usize::from(p)].batcher.accs {
+            all.extend(acc.recs.iter().copied().filter(|q| parts.contains(&q.part)));
+            acc.retain(|q| !parts.contains(&q.part));
+        }
+        for &part in &parts {
+            self.producers[usize::from(p)].batcher.set_muted(part, false);
+        }
+        for q in all {
+            self.enqueue(p, q, kit);
+        }
+        self.flush_all(p, kit);
+    }
+
+    /// A produce request of several records arrived at `leader`.
+    pub(super) fn on_produce_batch(&mut self, req: u32, stage: GoId, leader: BrokerId, acks: Acks, recs: &[(u32, u32)], kit: &mut Kit) {
+        if !self.broker_up(leader) || (acks != Acks::None && !self.batches.iter().any(|b| b.req == req)) {
+            // Lost with the broker, or its client timed out and closed the
+            // connection it came on.
+            return;
+        }
+        let now = kit.queue.now();
+        let rb = self.spec.record_bytes;
+        let mut results = self.batch_lists.results();
+        let mut waiting = 0;
+        let mut i = 0;
+        while i < recs.len() {
+            let part = recs[i].0;
+            let n = recs[i..].iter().take_while(|r| r.0 == part).count();
+            let group = &recs[i..i + n];
+            i += n;
+            let ps = &mut self.parts[part as usize];
+            if ps.repl.leader() != Some(leader) {
+                results.push((part, Err(KafkaError::NotLeader)));
+                continue;
+            }
+            match ps.repl.append(acks, n as u64, now) {
+                Err(ReplicationError::NotEnoughReplicas { .. }) => results.push((part, Err(KafkaError::NotEnoughReplicas))),
+                Err(_) => results.push((part, Err(KafkaError::NotLeader))),
+                Ok(range) => {
+                    let s = ps.slot(leader).expect("leader is a replica");
+                    for &(_, rec) in group {
+                        let offset = ps.logs[s].append(rb, now, u64::from(rec));
+                        self.book.appended(rec, part, offset);
+                    }
+                    results.push((part, Ok(range.start)));
+                    let last = range.end - 1;
+                    if acks == Acks::All && !self.parts[part as usize].repl.is_committed(last) {
+                        waiting += 1;
+                        self.parts[part as usize].pending.push(PendingAck { g: stage, offset: last, deadline: now + PRODUCE_TIMEOUT, tries: 0, req });
+                        self.rearm(part, ACK_TIMER, Some(now + PRODUCE_TIMEOUT), kit);
+                    }
+                }
+            }
+            self.answer_followers(part, true, kit);
+        }
+        if acks == Acks::None {
+            return self.batch_lists.give_results(results);
+        }
+        if waiting == 0 {
+            self.send(leader, client(stage), KFrame::BatchResp { req, results }, kit);
+        } else {
+            self.delayed.push(Delayed { req, leader, to: client(stage), results, waiting });
+        }
+    }
+
+    /// Partition `part` of held request `req` is answered (acks=all reached,
+    /// or timed out): the request's response goes once all its partitions
+    /// are.
+    pub(super) fn delayed_part(&mut self, req: u32, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
+        let Some(i) = self.delayed.iter().position(|d| d.req == req) else { return };
+        let d = &mut self.delayed[i];
+        if result.is_err() {
+            if let Some(r) = d.results.iter_mut().find(|r| r.0 == part) {
+                r.1 = result;
+            }
+        }
+        d.waiting -= 1;
+        if d.waiting == 0 {
+            let d = self.delayed.swap_remove(i);
+            self.send(d.leader, d.to, KFrame::BatchResp { req, results: d.results }, kit);
+        }
+    }
+
+    /// Request `req` may have passed its read deadline (a cut).
+    pub(super) fn batch_timeout(&mut self, req: u32, kit: &mut Kit) {
+        let now = kit.queue.now();
+        let Some(br) = self.batches.iter().find(|br| br.req == req && br.sent_at + NET_READ_TIMEOUT <= now) else { return };
+        let stage = self.producers[usize::from(br.producer)].batcher.stage.unwrap_or(0);
+        let tries = br.recs.iter().map(|q| q.tries).max().unwrap_or(0);
+        let last = tries >= RETRY_MAX;
+        let part = br.recs.first().map_or(0, |q| q.part);
+        kit.record(EventKind::KafkaReadTimeout, stage, part, None, i64::from(br.broker) | i64::from(tries + 1) << 16 | i64::from(last) << 24);
+        self.batch_failed(req, KafkaError::NetTimeout, kit);
+    }
+
+    /// Broker `b` crashed: requests written to it fail (their connection
+    /// broke), and what it held for acks=all is gone.
+    pub(super) fn batches_lost_to(&mut self, b: BrokerId, kit: &mut Kit) {
+        self.delayed.retain(|d| d.leader != b);
+        let reqs: Vec<u32> = self.batches.iter().filter(|br| br.broker == b).map(|br| br.req).collect();
+        for req in reqs {
+            self.batch_failed(req, KafkaError::NotLeader, kit);
+        }
+    }
+
+    /// A cut was made: requests across it get their read deadlines.
+    pub(super) fn batch_cut_deadlines(&self, kit: &mut Kit) {
+        for br in &self.batches {
+            let req = br.req;
+            if let Some(stage) = self.producers[usize::from(br.producer)].batcher.stage {
+                self.read_deadline(kit, client(stage), br.broker, br.sent_at, KTimer::BatchTimeout(req));
+            }
+        }
+    }
+
+    /// Producer `p`'s Flush settings changed: its batches start their
+    /// timers again under the new `Frequency` and go if they are ready.
+    pub(super) fn reflush(&mut self, p: u16, kit: &mut Kit) {
+        let frequency = self.spec.producers[usize::from(p)].flush.frequency.filter(|f| f.as_micros() > 0);
+        let now = kit.queue.now();
+        for b in 1..=self.spec.brokers {
+            let acc = &mut self.batcher(p).accs[b as usize - 1];
+            acc.timer_gen = acc.timer_gen.wrapping_add(1);
+            acc.timer_set = false;
+            if let Some(f) = frequency.filter(|_| !acc.recs.is_empty() && !acc.fired) {
+                acc.timer_set = true;
+                let key = flush_key(p, b, acc.timer_gen);
+                self.schedule(kit, now + f, KTimer::Flush(key));
+            }
+        }
+        self.flush_all(p, kit);
+    }
+
+    /// Producer `p`'s Flush timer `key` fired.
+    pub(super) fn flush_timer(&mut self, key: u32, kit: &mut Kit) {
+        let (p, b, gen) = ((key >> 20) as u16, (key >> 15) & 0x1f, (key & 0x7fff) as u16);
+        let Some(acc) = self.producers.get_mut(usize::from(p)).and_then(|ps| ps.batcher.accs.get_mut(b as usize - 1)) else { return };
+        if !acc.timer_set || acc.timer_gen & 0x7fff != gen {
+            return;
+        }
+        acc.fired = true;
+        self.flush(p, b, false, kit);
+    }
+
+    /// Records in producer `p`'s batches, not yet sent.
+    pub(crate) fn batched(&self, p: usize) -> usize {
+        self.producers[p].batcher.accs.iter().map(|a| a.recs.len()).sum()
+    }
+
+    /// Requests of producer `p` written and not answered.
+    pub(crate) fn open_requests(&self, p: usize) -> u32 {
+        self.producers[p].batcher.accs.iter().map(|a| a.open).sum()
+    }
+}
+
+impl World {
+    /// Async producer `producer`'s stage `g` adds the message it holds to
+    /// the batch (the message leaves Go), unless the batch is full: then it
+    /// flushes what it can and waits for room.
+    pub(in crate::world) fn kafka_batch_add(&mut self, g: GoId, producer: u16, topic: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        kw.batcher(producer).stage = Some(g);
+        kw.client_producer.entry(client(g)).or_insert(producer);
+        let part = match kw.producers[usize::from(producer)].batcher.waiting {
+            Some(part) => part,
+            None => {
+                let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
+                let part = kw.choose_partition(producer, topic, value, &mut self.kit);
+                kw.producers[usize::from(producer)].batcher.waiting = Some(part);
+                part
+            }
+        };
+        let b = kw.batch_broker(part);
+        if kw.would_overflow(producer, b, part) {
+            // waitForSpace: send what can go; wait for room.
+            kw.flush(producer, b, true, &mut self.kit);
+            let Some(kw) = self.kafka.as_deref_mut() else { return };
+            if kw.would_overflow(producer, kw.batch_broker(part), part) {
+                self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_ROOM | b;
+                return;
+            }
+        }
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        kw.producers[usize::from(producer)].batcher.waiting = None;
+        let (value, born, producer_g) = self.go.gs[g as usize].held.map_or((0, now, g), |m| {
+            let msg = self.kit.ledger.msgs.get(m);
+            (msg.value, msg.produced_at, msg.producer)
+        });
+        let key = kw.producers[usize::from(producer)].keys.map(|k| value.rem_euclid(i64::from(k.max(1))) as u32);
+        let rec = kw.recs.len() as u32;
+        kw.recs.push(RecInfo { producer: producer_g, key: key.unwrap_or(super::NO_KEY), value, at: born, part });
+        kw.book.produced(rec);
+        kw.producers[usize::from(producer)].sent += 1;
+        kw.enqueue(producer, Queued { part, rec, tries: 0 }, &mut self.kit);
+        kw.flush(producer, kw.batch_broker(part), false, &mut self.kit);
+        let (go, k) = (&mut self.go, &mut self.kit);
+        go.kafka_added(k, g, now);
+        self.kafka_deliver(producer, now);
+    }
+
+    /// The bridge `g` of `producer` waits for the next message of a
+    /// response.
+    pub(in crate::world) fn kafka_result_wait(&mut self, g: GoId, producer: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        kw.batcher(producer).bridge = Some(g);
+        self.kafka_deliver(producer, now);
+    }
+
+    /// Hands the next response messages of `producer` to its bridge (if it
+    /// waits), and lets a stage waiting for room go on once there is room.
+    pub(super) fn kafka_deliver(&mut self, producer: u16, now: SimTime) {
+        loop {
+            let Some(kw) = self.kafka.as_deref_mut() else { return };
+            let bt = &mut kw.producers[usize::from(producer)].batcher;
+            let Some(g) = bt.bridge else { break };
+            let Some((rec, result)) = bt.results.pop_front() else { break };
+            bt.bridge = None;
+            let r = kw.recs[rec as usize];
+            let (go, k) = (&mut self.go, &mut self.kit);
+            go.kafka_result(k, g, r.producer, r.value, r.at, result.is_ok(), now);
+        }
+        let Some(kw) = self.kafka.as_deref() else { return };
+        let bt = &kw.producers[usize::from(producer)].batcher;
+        if let (Some(part), Some(g)) = (bt.waiting, bt.stage) {
+            let gr = &self.go.gs[g as usize];
+            if gr.state == crate::observe::snapshot::GState::BlockedNet && gr.wait & crate::gochan::runtime::KAFKA_WHAT == KAFKA_ROOM && !kw.would_overflow(producer, kw.batch_broker(part), part) {
+                let topic = kw.topic_of_part(part);
+                self.kafka_batch_add(g, producer, topic, now);
+            }
+        }
+    }
+
+    /// Batch responses (or local failures) were handled: every async
+    /// producer's results and room may be waiting.
+    pub(super) fn kafka_deliver_all(&mut self, now: SimTime) {
+        let n = self.kafka.as_deref().map_or(0, |kw| kw.producers.len());
+        for p in 0..n as u16 {
+            if self.kafka.as_deref().is_some_and(|kw| kw.producers[usize::from(p)].batcher.stage.is_some()) {
+                self.kafka_deliver(p, now);
+            }
+        }
+    }
+}
