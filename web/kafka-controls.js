@@ -4,7 +4,8 @@
 // (`kafka_member`, members by their place in the group from 1); per group the
 // handler's work per record, for every member or one (`kafka_group_work`:
 // slow it down or speed it up, and watch the lag chart) and its balance strategy for the next
-// rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`); per
+// rebalance (`kafka_assignor`); per producer its acks (`kafka_acks`) and,
+// for an async producer, when its batches go (`kafka_flush`); per
 // topic more partitions (`kafka_add_partitions`) and its retention
 // (`kafka_retention`); and network cuts between
 // processes (`kafka-links.js`). Buttons
@@ -22,6 +23,19 @@ import { createKafkaLinks } from './kafka-links.js';
 
 /** The view's sarama names of acks, and the command's. */
 const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
+/**
+ * An async producer's Flush settings the select offers: the engine's words
+ * for them (the view's `flush` before its ';'), the command's settings, and
+ * what the select shows.
+ */
+const FLUSH = [
+  ['at once', {}, 'at once (sarama default)'],
+  ['Frequency 10ms', { frequency: '10ms' }, 'every 10ms (Flush.Frequency)'],
+  ['Frequency 100ms', { frequency: '100ms' }, 'every 100ms (Flush.Frequency)'],
+  ['Frequency 1s', { frequency: '1s' }, 'every 1s (Flush.Frequency)'],
+  ['Messages 10', { messages: 10 }, 'every 10 messages (Flush.Messages)'],
+  ['Messages 100', { messages: 100 }, 'every 100 messages (Flush.Messages)'],
+];
 /** The assignors: the command's name and what the select shows. */
 const ASSIGNORS = [['range', 'range'], ['roundrobin', 'roundrobin'], ['sticky', 'sticky'], ['cooperative_sticky', 'cooperative-sticky']];
 /** What an assignor does in sarama's group, said next to the select when it is not plain. */
@@ -150,10 +164,18 @@ export function createKafkaControls(container, { onCommand }) {
     const acks = commandSelect(`Producer ${p.name}: RequiredAcks`, ACKS.map(([v, sarama, short]) => [v, `${short} (${sarama})`]), onCommand, error,
       (value) => ({ op: 'kafka_acks', producer: p.name, acks: value }));
     const counts = el('span', { class: 'badge' });
+    let flush = null;
+    if (p.kind === 'async') {
+      flush = commandSelect(`Producer ${p.name}: when a batch is sent (Flush)`, FLUSH.map(([v, , text]) => [v, text]), onCommand, error,
+        (value) => ({ op: 'kafka_flush', producer: p.name, flush: (FLUSH.find(([v]) => v === value) || FLUSH[0])[1] }));
+      flush.select.dataset.kafkaFlush = p.name;
+    }
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-producer-row': p.name },
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: p.name }), el('span', { class: 'role', text: `${p.kind} producer` }), counts),
-      el('label', { class: 'field', for: acks.id, text: 'acks ' }, acks.select), error);
-    return { row, acks: acks.select, counts };
+      el('label', { class: 'field', for: acks.id, text: 'acks ' }, acks.select),
+      ...(flush ? [el('label', { class: 'field', for: flush.id, text: 'batches go ' }, flush.select)] : []),
+      error);
+    return { row, acks: acks.select, counts, flush: flush && flush.select };
   }
 
   function brokerRow(b) {
@@ -225,7 +247,23 @@ export function createKafkaControls(container, { onCommand }) {
       const v = (ACKS.find(([, sarama]) => sarama === p.acks) || ACKS[1])[0];
       if (r.acks.value !== v && r.acks.getRootNode().activeElement !== r.acks) r.acks.value = v;
       r.acks.disabled = ended;
-      setText(r.counts, `sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`);
+      setText(r.counts, p.kind === 'async' && p.requests
+        ? `sent ${p.sent} · acked ${p.acked} · failed ${p.failed} · ${(p.requested / p.requests).toFixed(1)} per request`
+        : `sent ${p.sent} · acked ${p.acked} · failed ${p.failed}`);
+      if (r.flush) {
+        // The scenario's own settings may be none of the select's: shown as
+        // the current choice, not offered again.
+        const now = String(p.flush).split(';')[0];
+        let opt = [...r.flush.options].find((o) => o.value === now);
+        if (!opt) {
+          [...r.flush.options].filter((o) => o.dataset.current).forEach((o) => o.remove());
+          opt = el('option', { value: now, text: `${now} (current)`, disabled: true });
+          opt.dataset.current = 'true';
+          r.flush.prepend(opt);
+        }
+        if (r.flush.value !== now && r.flush.getRootNode().activeElement !== r.flush) r.flush.value = now;
+        r.flush.disabled = ended;
+      }
     }
     const topics = new Map();
     for (const p of k.partitions) topics.set(p.topic, (topics.get(p.topic) || 0) + 1);

@@ -47,6 +47,7 @@ pub const ALL: &[Preset] = presets![
     "kafka-partition-consumer",
     "kafka-async-producer",
     "kafka-async-hang",
+    "kafka-batching",
     "kafka-consumer-group",
     "kafka-rebalance",
     "kafka-idle-members",

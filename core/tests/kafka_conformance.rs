@@ -13,12 +13,14 @@
 //! and the members' sessions) to check the world uses them as sarama does.
 //!
 //! # Skipped (the model has no such feature)
-//! - `async_producer_test.go` `TestAsyncProducerMultipleFlushes`,
-//!   `TestPartitionProducerFlushRetryBuffersAssignsSequence`,
-//!   `TestAsyncProducerFlusherRetryCondition`, `TestBrokerProducer*`,
-//!   `TestProducerRetryBufferLimits`, `TestRetryBatch*`,
-//!   `TestAsyncProducerPartitionUnmuting`: batching (`Flush.*`), the
-//!   broker producer's buffers and muting: one record per request here.
+//! - `async_producer_test.go` `TestPartitionProducerFlushRetryBuffersAssignsSequence`,
+//!   `TestAsyncProducerFlusherRetryCondition`, `TestProducerRetryBufferLimits`,
+//!   `TestRetryBatch*`, most `TestBrokerProducer*`: they drive the broker
+//!   producer's internals (its retry buffers, shutdown, a muter shared with
+//!   another broker producer) with mock responses the model has no way to
+//!   script; the batching they rest on is ported below
+//!   (`TestAsyncProducer`'s `Flush.Messages`, `TestAsyncProducerMultipleFlushes`,
+//!   `TestAsyncProducerPartitionUnmuting`, `TestBrokerProducerTryBuildFlushingBatch`).
 //! - `TestAsyncProducerIdempotent*`, `TestTxn*`,
 //!   `TestTxmngInitProducerId`: idempotence and transactions.
 //! - `TestAsyncProducerEncoderFailures`, `TestAsyncProducerInterceptors`:
@@ -29,11 +31,10 @@
 //!   `TestAsyncProducerMultipleRetriesWithBackoffFunc`,
 //!   `TestAsyncProducerWithExponentialBackoffDurations`: `Retry.Max` and
 //!   `Retry.Backoff` are fixed at sarama's defaults (3, 100ms).
-//! - `TestAsyncProducerMultipleRetriesWithConcurrentRequests`:
-//!   `Net.MaxOpenRequests` is 1 here (one request in flight per producer;
-//!   sarama since v1.48 keeps one batch in flight per partition, so its
-//!   retries do not reorder a partition either: `TestAsyncProducerRetryOrdering`
-//!   is ported below).
+//! - `TestAsyncProducerMultipleRetriesWithConcurrentRequests`: it checks
+//!   that nothing hangs with mock responses in any order; with one batch in
+//!   flight per partition (the muter) the model's retries keep a
+//!   partition's order (`TestAsyncProducerRetryOrdering`, ported below).
 //! - `consumer_test.go` tests of fetch API versions, read replicas,
 //!   timestamps, transactions (`TestExcludeUncommitted`), pause/resume,
 //!   interceptors: not modelled.
@@ -355,6 +356,159 @@ fn async_producer_unread_errors_block_it() {
     let main = s.goroutines.iter().find(|g| g.name == "main").unwrap();
     assert_eq!(main.state, GState::BlockedSend, "{}", main.state_text);
     assert!(main.stuck, "{}", main.state_text);
+}
+
+// ===========================================================================
+// async_producer_test.go: batching (Flush, the muter, pipelining)
+// ===========================================================================
+
+/// async_producer_test.go `TestAsyncProducer` (with its
+/// `Flush.Messages = 10`): ten messages go in one request, and come back
+/// on Successes() in the order they were sent.
+#[test]
+fn flush_messages_ten_in_one_request() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }], "producers": [producer(json!({ "flush": { "messages": 10 } }))] });
+    let mut w = async_world(k, 10, json!([]));
+    w.run_until(ms(2_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 10);
+    let p = &kafka(&s).producers[0];
+    assert_eq!((p.requests, p.requested), (1, 10), "one request of ten records");
+    assert_eq!(received(&w, "producer.successes"), received(&w, "producer.input"), "in send order");
+}
+
+/// async_producer_test.go `TestAsyncProducerMultipleFlushes`:
+/// `Flush.Messages = 5`, three rounds of five messages, each round waited
+/// for (`expectResults(t, producer, 5, 0)`): three requests of five.
+#[test]
+fn flush_messages_multiple_flushes() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }], "producers": [producer(json!({ "flush": { "messages": 5 } }))] });
+    let round = json!({ "repeat": { "times": 5, "body": [{ "send": "producer.input" }] } });
+    let wait = json!({ "repeat": { "times": 5, "body": [{ "recv": "producer.successes" }] } });
+    let v = json!({
+        "seed": 11, "kafka": k,
+        "goroutines": [{ "name": "main", "behavior": { "program": [round, wait, round, wait, round, wait, { "sleep": "100s" }] } }]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(2_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 15);
+    let p = &kafka(&s).producers[0];
+    assert_eq!((p.requests, p.requested), (3, 15));
+}
+
+/// async_producer_test.go `TestAsyncProducerPartitionUnmuting`, "NoResponse
+/// acks unmute partitions": with `NoResponse` there is no response to
+/// unmute a partition by; sarama provides the expected nil response, so
+/// three messages to one partition, one per request (`Flush.Messages = 1`),
+/// all come back as successes.
+#[test]
+fn no_response_acks_unmute_partitions() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }],
+                    "producers": [producer(json!({ "acks": "none", "partitioner": "manual", "flush": { "messages": 1 } }))] });
+    let mut w = async_world(k, 3, json!([]));
+    w.run_until(ms(1_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 3);
+    assert_eq!(chan(&s, "producer.errors").received, 0);
+    assert_eq!(kafka(&s).producers[0].requests, 3);
+}
+
+/// async_producer_test.go `TestBrokerProducerTryBuildFlushingBatch`,
+/// "builds a partial batch from unmuted partitions": while partition 0 has
+/// a batch in flight, a flush takes partition 1's records and leaves
+/// partition 0's in the accumulating batch. Here: two partitions on one
+/// broker, slow links; the first message (partition 0) goes alone, the
+/// next ones for partition 1 go while partition 0 waits, and partition 0's
+/// second record goes only once the first is answered.
+#[test]
+fn a_flush_takes_only_unmuted_partitions() {
+    let k = json!({ "brokers": 1, "latency": "50ms", "topics": [{ "name": "my_topic", "partitions": 2 }],
+                    "producers": [producer(json!({ "partitioner": "round_robin" }))] });
+    let mut w = async_world(k, 3, json!([]));
+    // Sent at 0: msg 0 to p0 (request 1), msg 1 to p1 (request 2), msg 2 to
+    // p0 (waits: p0 is muted).
+    w.run_until(ms(20));
+    let p = kafka(&w.snapshot()).producers[0].clone();
+    assert_eq!((p.requests, p.requested, p.batched, p.open_requests), (2, 2, 1, 2), "{p:?}");
+    w.run_until(ms(150));
+    let p = kafka(&w.snapshot()).producers[0].clone();
+    assert_eq!((p.requests, p.requested, p.batched), (3, 3, 0), "p0's second record went after its first was answered: {p:?}");
+    w.run_until(ms(1_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 3);
+    assert_eq!(kafka(&s).partitions.iter().map(|p| p.log_end).collect::<Vec<_>>(), [2, 1]);
+}
+
+/// `Flush.Frequency` (sarama's `bp.timer`): a batch goes that long after
+/// its first message. One message every 10 ms with a 100 ms frequency:
+/// each request carries about ten, and the first success comes after
+/// 100 ms.
+#[test]
+fn flush_frequency_batches_by_time() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }], "producers": [producer(json!({ "flush": { "frequency": "100ms" } }))] });
+    let v = json!({
+        "seed": 11, "kafka": k,
+        "goroutines": [
+            { "name": "main", "behavior": { "program": [{ "forever": [{ "sleep": "10ms" }, { "send": "producer.input" }] }] } },
+            { "name": "results", "behavior": { "program": [{ "forever": [{ "recv": "producer.successes" }] }] } }
+        ]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(2_005));
+    let s = w.snapshot();
+    let p = &kafka(&s).producers[0];
+    assert!(p.requests >= 18 && p.requests <= 21, "{p:?}");
+    let per = p.requested as f64 / p.requests as f64;
+    assert!((9.0..=11.0).contains(&per), "about ten records per request: {per}");
+    let first = w.trace().events().find(|e| e.kind == EventKind::KafkaAcked).expect("an ack").time;
+    assert!(first >= ms(110), "the first batch waited for the frequency: {first}");
+}
+
+/// `Flush.MaxMessages` (sarama's `wouldOverflow` and `waitForSpace`): a
+/// batch holds at most that many; the stage waits for room, and with it
+/// everything behind it. Two per request, the partition muted for 100 ms
+/// round trips: the stage holds the third message and waits.
+#[test]
+fn flush_max_messages_makes_the_stage_wait_for_room() {
+    let k = json!({ "brokers": 1, "latency": "50ms", "topics": [{ "name": "my_topic" }],
+                    "producers": [producer(json!({ "flush": { "max_messages": 2 } }))] });
+    let mut w = async_world(k, 10, json!([]));
+    w.run_until(ms(20));
+    let s = w.snapshot();
+    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    assert_eq!(stage.state, GState::BlockedNet, "{}", stage.state_text);
+    assert!(stage.state_text.contains("room in the batch"), "{}", stage.state_text);
+    let p = &kafka(&s).producers[0];
+    // One in flight (the first), two waiting in the batch.
+    assert_eq!((p.requested, p.batched), (1, 2), "{p:?}");
+    w.run_until(ms(2_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 10);
+    let p = &kafka(&s).producers[0];
+    assert!(p.requested / p.requests <= 2, "at most two per request: {p:?}");
+    assert_eq!(received(&w, "producer.successes"), received(&w, "producer.input"), "in send order");
+}
+
+/// `kafka_flush` changes the settings live: a batch waiting for
+/// `Flush.Messages` goes at once when the trigger is lowered.
+#[test]
+fn kafka_flush_command_applies_to_what_waits() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }], "producers": [producer(json!({ "flush": { "messages": 100 } }))] });
+    let cmds = json!([{ "at": "1s", "command": { "op": "kafka_flush", "producer": "producer", "flush": { "messages": 2 } } }]);
+    let mut w = async_world(k, 7, cmds);
+    w.run_until(ms(900));
+    let s = w.snapshot();
+    assert_eq!((kafka(&s).producers[0].requests, kafka(&s).producers[0].batched), (0, 7));
+    w.run_until(ms(2_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 7, "{:?}", kafka(&s).producers[0]);
+    assert_eq!(kafka(&s).producers[0].flush, "Messages 2; 5 open requests");
+    // A sync producer has no Flush settings.
+    let v = json!({ "kafka": { "brokers": 1, "topics": [{ "name": "t" }], "producers": [{ "name": "sp" }] }, "goroutines": [{ "name": "main", "behavior": { "program": [{ "sleep": "1s" }] } }] });
+    let mut w = world(&v);
+    let e = w.apply(&serde_json::from_value(json!({ "op": "kafka_flush", "producer": "sp", "flush": { "messages": 2 } })).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("SyncProducer"), "{e}");
 }
 
 // ===========================================================================

@@ -305,3 +305,28 @@ test('kafka-keys: the timed addition of partitions moves keys, and the guarantee
   expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).length).toBe(5);
   await page.screenshot({ path: `${RESULTS_DIR}kafka-keys-added-partitions.png`, fullPage: false });
 });
+
+test('an async producer batches per Flush: records per request in the Producers table, and the Flush select changes it live', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openKafka(page, 'kafka-batching');
+  const flush = page.locator('[data-kafka-flush="batcher"]');
+  await expect(flush).toHaveValue('Frequency 100ms');
+  await runTo(page, 4_000_000, 10);
+  const before = (await tableRows(page, 'Producers'))[0];
+  expect(before.Flush).toBe('Frequency 100ms; 5 open requests');
+  // About 500 messages a second over three brokers, a batch every 100 ms: about 17 per request.
+  expect(Number(before['Records/request'])).toBeGreaterThan(10);
+  const requests0 = Number(before.Requests);
+  const sent0 = Number(before.Sent);
+  await page.screenshot({ path: `${RESULTS_DIR}kafka-batching.png` });
+  // At once: every message goes as soon as its partition has no batch in flight.
+  await flush.selectOption('at once');
+  await runTo(page, 8_000_000, 10);
+  const after = (await tableRows(page, 'Producers'))[0];
+  expect(after.Flush).toBe('at once; 5 open requests');
+  const perRequest = (Number(after.Sent) - sent0) / (Number(after.Requests) - requests0);
+  expect(perRequest).toBeLessThan(3);
+  await expect(page.locator('[data-kafka-producer-row="batcher"] .badge')).toContainText('per request');
+  // The broker stage is sarama's select: it shows as such in the goroutine list.
+  expect((await stageListTexts(page)).some((t) => /batcher\.bridge/.test(t))).toBe(true);
+});
