@@ -24,8 +24,10 @@
 //!   stages are four goroutines (`<name>.dispatcher`, `.topic`,
 //!   `.partition`, `.broker`) joined by the channels `<name>.tp` and
 //!   `<name>.pp` of `channel_buffer_size` (256) and the unbuffered
-//!   `<name>.bp`. Programs send values to `<name>.input` and read the
-//!   results from the other two.
+//!   `<name>.bp`, and a fifth, `<name>.bridge`, bringing each message of
+//!   each response back to `.broker` over the unbuffered
+//!   `<name>.responses`. `.broker` batches as `flush` says. Programs send
+//!   values to `<name>.input` and read the results from the other two.
 //! - A **partition consumer** (`ConsumePartition`) has, per partition, a
 //!   fetcher goroutine (`<name>.fetch<p>`) feeding the Go channel
 //!   `<name>.p<p>` (`Messages()`, buffered 256), and one handler goroutine

@@ -5,9 +5,11 @@
 //! requests ([`Syscall::KafkaProduce`], [`Syscall::KafkaFetch`]).
 //!
 //! # A produce, step by step
-//! 1. The goroutine (a `SendMessage`, or an async producer's broker stage)
-//!    enters `BlockedNet`; the producer's partitioner picks the partition
-//!    (sarama's own partitioners, the world's RNG).
+//! 1. The goroutine (a `SendMessage`) enters `BlockedNet`; the producer's
+//!    partitioner picks the partition (sarama's own partitioners, the
+//!    world's RNG). An async producer's stage instead adds the message to
+//!    a batch and goes on; batches go as its `Flush` settings say
+//!    ([`batch`]), several records and partitions per request.
 //! 2. The request travels to the partition's leader (one latency draw).
 //! 3. The leader appends the record ([`Partition::append`]): acks=0 was
 //!    answered when sent; acks=1 is answered now; acks=all when the high
@@ -46,9 +48,9 @@
 //! watermark and catches up.
 //!
 //! # Simplifications (said in the UI too)
-//! - One record per request (no `Flush` batching); one request at a time
-//!   per producing goroutine (`Net.MaxOpenRequests` 1), so retries never
-//!   reorder.
+//! - A SyncProducer's `SendMessage` is one record per request, one at a
+//!   time. An AsyncProducer batches as sarama does ([`batch`]), but takes
+//!   a response's messages one at a time.
 //! - The controller notices a dead broker at once (real: the broker
 //!   session timeout, about 9 s with KRaft).
 //! - Consumers fetch from the leader only, and fetch again once they have
