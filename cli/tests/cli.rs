@@ -81,6 +81,7 @@ fn every_preset_runs_to_its_expected_status() {
         ("kafka-partition-consumer", "stopped"),
         ("kafka-async-producer", "stopped"),
         ("kafka-async-hang", "stopped"),
+        ("kafka-batching", "stopped"),
         ("kafka-consumer-group", "stopped"),
         ("kafka-rebalance", "stopped"),
         ("kafka-idle-members", "stopped"),

@@ -396,6 +396,7 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"kafka_heal_link","a":"workers-1","b":"broker-1"}"#,
         r#"{"op":"kafka_assignor","group":"workers","assignor":"roundrobin"}"#,
         r#"{"op":"kafka_add_partitions","topic":"events","partitions":9}"#,
+        r#"{"op":"kafka_flush","producer":"batcher","flush":{"frequency":"10ms","messages":100},"max_open_requests":1}"#,
     ];
     let declared = command_fields(TS_TYPES);
     let mut ops = BTreeSet::new();
