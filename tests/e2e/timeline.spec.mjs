@@ -73,6 +73,8 @@ test('playing from an earlier moment replays the same future', async ({ page }) 
   await runTo(page, 3_000_000);
   const end = Number(await track(page).getAttribute('aria-valuemax'));
   await page.keyboard.press('End');
+  // The hash at `end` once the seek got there (read before, it is of wherever the page was).
+  await expect.poll(() => nowUs(page)).toBe(end);
   const endHash = await hashOf(page);
   await page.keyboard.press('Home');
   await expect.poll(() => nowUs(page)).toBe(0);
