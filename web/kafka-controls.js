@@ -69,7 +69,7 @@ export function createKafkaControls(container, { onCommand }) {
     el('p', { class: 'hint', text: 'Crash: the member dies without leaving (the group waits for its session timeout). Leave: it closes cleanly (a rebalance at once).' }),
     membersBox, workBox,
     producersHead,
-    el('p', { class: 'hint', text: 'acks applies to the producer\'s next requests. To add or remove producing goroutines or change their rate, use their rows under Goroutines.' }),
+    el('p', { class: 'hint', text: 'acks applies to the producer\'s next requests; "batches go" is an async producer\'s Flush: when its broker producer sends what it collected. To add or remove producing goroutines or change their rate, use their rows under Goroutines.' }),
     producersBox,
     el('h3', { text: 'Kafka topics' }),
     el('p', { class: 'hint', text: 'kafka-topics.sh --alter --partitions N: producers spread over the new count from their next record (keys move), groups rebalance and start the new partitions at their initial offset; partition consumers keep the partitions they had.' }),
