@@ -11,6 +11,12 @@ impl World {
             self.settle_nsq();
         } else if cmd.is_kafka() {
             self.kafka_apply(cmd)?;
+            // Goroutines the command woke (a produce failing at a crash, a
+            // response handed to a bridge) made their requests now.
+            if !self.kit.syscalls.is_empty() {
+                let now = self.now();
+                self.run_syscalls(now);
+            }
         } else {
             let (go, k) = self.go_kit();
             go.apply(k, cmd)?;
