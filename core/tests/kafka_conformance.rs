@@ -488,6 +488,19 @@ fn flush_max_messages_makes_the_stage_wait_for_room() {
     let p = &kafka(&s).producers[0];
     assert!(p.requested / p.requests <= 2, "at most two per request: {p:?}");
     assert_eq!(received(&w, "producer.successes"), received(&w, "producer.input"), "in send order");
+    // A cap below the Messages trigger: a full batch goes all the same
+    // (waitForSpace sends what it can, ready or not), two by two; the last
+    // two wait for eight more messages (Flush.Messages is the trigger,
+    // MaxMessages the cap), as in sarama until Close.
+    let k = json!({ "brokers": 1, "latency": "50ms", "topics": [{ "name": "my_topic" }],
+                    "producers": [producer(json!({ "flush": { "max_messages": 2, "messages": 10 } }))] });
+    let mut w = async_world(k, 10, json!([]));
+    w.run_until(ms(3_000));
+    let s = w.snapshot();
+    let p = &kafka(&s).producers[0];
+    assert_eq!((chan(&s, "producer.successes").received, p.requests, p.batched), (8, 4, 2), "{p:?}");
+    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    assert_eq!(stage.state, GState::BlockedSelect, "the stage took all ten: {}", stage.state_text);
 }
 
 /// `kafka_flush` changes the settings live: a batch waiting for

@@ -38,6 +38,9 @@
 //!   `responses` (sarama hands over the whole response and the stage
 //!   returns each message in turn): the stage may take an input between
 //!   two of them.
+//! - While the stage waits for room it takes no response (sarama's
+//!   `waitForSpace` handles them as it waits); each response that frees
+//!   room wakes it, and it takes the rest once its message is in.
 //! - A request to a broker that is down fails at once (sarama: the
 //!   connection is refused) and is retried.
 //! - `MaxRequestSize` (100 MB) is not checked (`MaxMessageBytes` per
@@ -321,6 +324,7 @@ impl KafkaWorld {
         self.batches.push(BatchReq { req, producer: p, broker: b, sent_at: now, recs: take });
         if !self.broker_up(b) {
             // Connection refused: the request fails at once.
+            self.batch_lists.give_pairs(frame_recs);
             return self.batch_failed(req, KafkaError::NotLeader, kit);
         }
         self.send(client(stage), b, KFrame::ProduceBatch { req, stage, leader: b, acks, recs: frame_recs }, kit);
@@ -664,11 +668,13 @@ impl World {
             let (go, k) = (&mut self.go, &mut self.kit);
             go.kafka_result(k, g, r.producer, r.value, r.at, result.is_ok(), now);
         }
+        // A stage waiting for room tries again (waitForSpace: it sends what
+        // it can, ready or not, and adds once the message fits).
         let Some(kw) = self.kafka.as_deref() else { return };
         let bt = &kw.producers[usize::from(producer)].batcher;
         if let (Some(part), Some(g)) = (bt.waiting, bt.stage) {
             let gr = &self.go.gs[g as usize];
-            if gr.state == crate::observe::snapshot::GState::BlockedNet && gr.wait & crate::gochan::runtime::KAFKA_WHAT == KAFKA_ROOM && !kw.would_overflow(producer, kw.batch_broker(part), part) {
+            if gr.state == crate::observe::snapshot::GState::BlockedNet && gr.wait & crate::gochan::runtime::KAFKA_WHAT == KAFKA_ROOM {
                 let topic = kw.topic_of_part(part);
                 self.kafka_batch_add(g, producer, topic, now);
             }
