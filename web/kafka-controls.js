@@ -254,9 +254,9 @@ export function createKafkaControls(container, { onCommand }) {
         // The scenario's own settings may be none of the select's: shown as
         // the current choice, not offered again.
         const now = String(p.flush).split(';')[0];
+        [...r.flush.options].filter((o) => o.dataset.current && o.value !== now).forEach((o) => o.remove());
         let opt = [...r.flush.options].find((o) => o.value === now);
         if (!opt) {
-          [...r.flush.options].filter((o) => o.dataset.current).forEach((o) => o.remove());
           opt = el('option', { value: now, text: `${now} (current)`, disabled: true });
           opt.dataset.current = 'true';
           r.flush.prepend(opt);

@@ -327,6 +327,12 @@ test('an async producer batches per Flush: records per request in the Producers 
   const perRequest = (Number(after.Sent) - sent0) / (Number(after.Requests) - requests0);
   expect(perRequest).toBeLessThan(3);
   await expect(page.locator('[data-kafka-producer-row="batcher"] .badge')).toContainText('per request');
+  // Settings the select does not offer (from a scenario or a command) show as the current choice, and go once left.
+  await page.locator('queue-lab').evaluate((q) => { q.command({ op: 'kafka_flush', producer: 'batcher', flush: { messages: 5 } }); });
+  await expect(flush).toHaveValue('Messages 5');
+  await expect(flush.locator('option', { hasText: 'Messages 5 (current)' })).toHaveCount(1);
+  await flush.selectOption('Messages 10');
+  await expect(flush.locator('option', { hasText: '(current)' })).toHaveCount(0);
   // The broker stage is sarama's select: it shows as such in the goroutine list.
   expect((await stageListTexts(page)).some((t) => /batcher\.bridge/.test(t))).toBe(true);
 });
