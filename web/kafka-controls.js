@@ -25,8 +25,8 @@ import { createKafkaLinks } from './kafka-links.js';
 const ACKS = [['none', 'NoResponse', 'acks=0'], ['local', 'WaitForLocal', 'acks=1'], ['all', 'WaitForAll', 'acks=all']];
 /**
  * An async producer's Flush settings the select offers: the engine's words
- * for them (the view's `flush` before its ';'), the command's settings, and
- * what the select shows.
+ * for them (the view's `flush`), the command's settings, and what the
+ * select shows.
  */
 const FLUSH = [
   ['at once', {}, 'at once (sarama default)'],
@@ -253,7 +253,7 @@ export function createKafkaControls(container, { onCommand }) {
       if (r.flush) {
         // The scenario's own settings may be none of the select's: shown as
         // the current choice, not offered again.
-        const now = String(p.flush).split(';')[0];
+        const now = p.flush;
         [...r.flush.options].filter((o) => o.dataset.current && o.value !== now).forEach((o) => o.remove());
         let opt = [...r.flush.options].find((o) => o.value === now);
         if (!opt) {

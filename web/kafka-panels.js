@@ -128,7 +128,8 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         const async = p.kind === 'async';
         return [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed),
           async ? String(p.requests) : '-', async && p.requests ? (p.requested / p.requests).toFixed(1) : '-',
-          async ? String(p.batched) : '-', async ? String(p.open_requests) : '-', p.flush];
+          async ? String(p.batched) : '-', async ? String(p.open_requests) : '-',
+          p.max_open_requests == null ? p.flush : `${p.flush}; ${p.max_open_requests} open requests`];
       });
       const sk = (k.simplifications || []).join('\u0000');
       if (sk !== simpKey) {

@@ -516,7 +516,7 @@ fn kafka_flush_command_applies_to_what_waits() {
     w.run_until(ms(2_000));
     let s = w.snapshot();
     assert_eq!(chan(&s, "producer.successes").received, 7, "{:?}", kafka(&s).producers[0]);
-    assert_eq!(kafka(&s).producers[0].flush, "Messages 2; 5 open requests");
+    assert_eq!((kafka(&s).producers[0].flush.as_str(), kafka(&s).producers[0].max_open_requests), ("Messages 2", Some(5)));
     // A sync producer has no Flush settings.
     let v = json!({ "kafka": { "brokers": 1, "topics": [{ "name": "t" }], "producers": [{ "name": "sp" }] }, "goroutines": [{ "name": "main", "behavior": { "program": [{ "sleep": "1s" }] } }] });
     let mut w = world(&v);

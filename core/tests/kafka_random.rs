@@ -219,7 +219,7 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24),
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/kafka_world.txt"))),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/kafka_random.txt"))),
         max_shrink_iters: 256,
         ..ProptestConfig::default()
     })]

@@ -464,8 +464,10 @@ export interface KafkaProducerView {
   failed: number;
   /** The goroutines that have produced through it (a SyncProducer's callers, an AsyncProducer's broker stage). */
   goroutines: number[];
-  /** An async producer's Flush settings in words ("at once; 5 open requests"); "one message per SendMessage" for a sync producer. */
+  /** An async producer's Flush settings in words ("at once", "Frequency 100ms", "Messages 10, MaxMessages 2"); "one message per SendMessage" for a sync producer. */
   flush: string;
+  /** An async producer's Net.MaxOpenRequests (null for a sync producer). */
+  max_open_requests: number | null;
   /** Produce requests an async producer wrote (its batches). */
   requests: number;
   /** Records those requests carried. */

@@ -258,6 +258,11 @@ fn max_open_requests() -> u32 {
     5
 }
 
+/// What is wrong with a `max_open_requests` of `n`, if anything.
+pub fn max_open_requests_problem(n: u32) -> Option<String> {
+    (!(1..=MAX_OPEN_REQUESTS).contains(&n)).then(|| format!("must be between 1 and {MAX_OPEN_REQUESTS}, got {n}"))
+}
+
 /// sarama's `Producer.Flush` settings of an async producer: when the
 /// broker producer's accumulating batch is sent. All zero (the default):
 /// at once, as soon as the partition has no batch in flight.
@@ -284,11 +289,6 @@ impl FlushSpec {
     fn is_default(&self) -> bool {
         *self == FlushSpec::default()
     }
-    /// The settings in words, with `Net.MaxOpenRequests`.
-    pub fn describe(&self, max_open_requests: u32) -> String {
-        format!("{}; {max_open_requests} open requests", self.triggers())
-    }
-
     /// When a batch goes, in words ("at once", or its triggers, and
     /// `MaxMessages`).
     pub fn triggers(&self) -> String {
@@ -596,8 +596,8 @@ impl KafkaSpec {
                     "return_successes, return_errors, channel_buffer_size, flush and max_open_requests are async producer settings (a SyncProducer sends one message at a time and returns both results by itself)".into(),
                 ));
             }
-            if !(1..=MAX_OPEN_REQUESTS).contains(&p.max_open_requests) {
-                named.push((format!("producers[{i}].max_open_requests"), format!("must be between 1 and {MAX_OPEN_REQUESTS}, got {}", p.max_open_requests)));
+            if let Some(m) = max_open_requests_problem(p.max_open_requests) {
+                named.push((format!("producers[{i}].max_open_requests"), m));
             }
             for (field, m) in p.flush.problems() {
                 named.push((format!("producers[{i}].flush.{field}"), m));

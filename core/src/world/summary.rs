@@ -320,7 +320,8 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
             .iter()
             .map(|p| {
                 let per = if p.requests > 0 { format!("{:.1}", p.requested as f64 / p.requests as f64) } else { "-".into() };
-                vec![p.name.clone(), p.kind.clone(), p.acks.clone(), p.sent.to_string(), p.acked.to_string(), p.failed.to_string(), p.requests.to_string(), per, p.flush.clone()]
+                let flush = p.max_open_requests.map_or(p.flush.clone(), |n| format!("{}; {n} open requests", p.flush));
+                vec![p.name.clone(), p.kind.clone(), p.acks.clone(), p.sent.to_string(), p.acked.to_string(), p.failed.to_string(), p.requests.to_string(), per, flush]
             })
             .collect();
         table(out, &["producer", "kind", "acks", "sent", "acked", "failed", "requests", "records/request", "flush"], &rows, 3);

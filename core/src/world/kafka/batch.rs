@@ -46,7 +46,7 @@
 //! - `MaxRequestSize` (100 MB) is not checked (`MaxMessageBytes` per
 //!   partition comes first in every world a tab can run).
 
-use super::{client, KFrame, KTimer, KafkaError, KafkaWorld, PendingAck, RecInfo, ACK_TIMER, NET_READ_TIMEOUT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
+use super::{client, KFrame, Pool, KTimer, KafkaError, KafkaWorld, PendingAck, RecInfo, ACK_TIMER, NET_READ_TIMEOUT, PRODUCE_TIMEOUT, RETRY_BACKOFF, RETRY_MAX};
 use crate::gochan::channel::GoId;
 use crate::gochan::runtime::{KAFKA_ROOM, KAFKA_WAIT};
 use crate::kafka::replication::{Acks, BrokerId, ReplicationError};
@@ -143,6 +143,11 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
+    /// A broker producer per broker (`brokers` of them), nothing muted.
+    pub(crate) fn new(brokers: u32) -> Batcher {
+        Batcher { accs: vec![Accumulator::default(); brokers as usize], ..Batcher::default() }
+    }
+
     fn set_muted(&mut self, part: u32, muted: bool) {
         let i = part as usize;
         if self.muted.len() <= i {
@@ -174,43 +179,12 @@ pub(crate) struct Delayed {
     pub(crate) waiting: u32,
 }
 
-/// Emptied lists of answered requests and frames, kept for the next ones
-/// (no allocation per request once warm).
+/// Emptied lists of answered requests and frames, kept for the next ones.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lists {
-    queued: Vec<Vec<Queued>>,
-    pairs: Vec<Vec<(u32, u32)>>,
-    results: Vec<Vec<(u32, Result<u64, KafkaError>)>>,
-}
-
-impl Lists {
-    fn queued(&mut self) -> Vec<Queued> {
-        self.queued.pop().unwrap_or_default()
-    }
-    fn give_queued(&mut self, mut v: Vec<Queued>) {
-        if self.queued.len() < 64 {
-            v.clear();
-            self.queued.push(v);
-        }
-    }
-    fn pairs(&mut self) -> Vec<(u32, u32)> {
-        self.pairs.pop().unwrap_or_default()
-    }
-    pub(crate) fn give_pairs(&mut self, mut v: Vec<(u32, u32)>) {
-        if self.pairs.len() < 64 {
-            v.clear();
-            self.pairs.push(v);
-        }
-    }
-    fn results(&mut self) -> Vec<(u32, Result<u64, KafkaError>)> {
-        self.results.pop().unwrap_or_default()
-    }
-    pub(crate) fn give_results(&mut self, mut v: Vec<(u32, Result<u64, KafkaError>)>) {
-        if self.results.len() < 64 {
-            v.clear();
-            self.results.push(v);
-        }
-    }
+    queued: Pool<Queued>,
+    pub(crate) pairs: Pool<(u32, u32)>,
+    results: Pool<(u32, Result<u64, KafkaError>)>,
 }
 
 /// Records of a failed request waiting for their retry.
@@ -243,12 +217,7 @@ impl KafkaWorld {
     }
 
     fn batcher(&mut self, p: u16) -> &mut Batcher {
-        let n = self.spec.brokers as usize;
-        let b = &mut self.producers[usize::from(p)].batcher;
-        if b.accs.len() < n {
-            b.accs.resize_with(n, Default::default);
-        }
-        b
+        &mut self.producers[usize::from(p)].batcher
     }
 
     /// sarama's `wouldOverflow` for one more record of `part` in producer
@@ -302,7 +271,7 @@ impl KafkaWorld {
         if !acc.per_part.iter().enumerate().any(|(part, &n)| n > 0 && !is_muted(part as u32)) {
             return;
         }
-        let mut take = self.batch_lists.queued();
+        let mut take = self.batch_lists.queued.take();
         let bt = &mut self.producers[usize::from(p)].batcher;
         let acc = &bt.accs[b as usize - 1];
         let muted = &bt.muted;
@@ -319,12 +288,12 @@ impl KafkaWorld {
         bt.requested += take.len() as u64;
         let now = kit.queue.now();
         let req = self.next_req();
-        let mut frame_recs = self.batch_lists.pairs();
+        let mut frame_recs = self.batch_lists.pairs.take();
         frame_recs.extend(take.iter().map(|q| (q.part, q.rec)));
         self.batches.push(BatchReq { req, producer: p, broker: b, sent_at: now, recs: take });
         if !self.broker_up(b) {
             // Connection refused: the request fails at once.
-            self.batch_lists.give_pairs(frame_recs);
+            self.batch_lists.pairs.give(frame_recs);
             return self.batch_failed(req, KafkaError::NotLeader, kit);
         }
         self.send(client(stage), b, KFrame::ProduceBatch { req, stage, leader: b, acks, recs: frame_recs }, kit);
@@ -351,7 +320,7 @@ impl KafkaWorld {
     /// Request `req` is answered with `result` for each of its partitions.
     fn batch_all(&mut self, req: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
         let Some(br) = self.batches.iter().find(|b| b.req == req) else { return };
-        let mut results = self.batch_lists.results();
+        let mut results = self.batch_lists.results.take();
         for q in &br.recs {
             if results.last().is_none_or(|r: &(u32, _)| r.0 != q.part) {
                 results.push((q.part, result));
@@ -365,7 +334,7 @@ impl KafkaWorld {
     /// retried), and what may be sent now is.
     pub(super) fn batch_resp(&mut self, req: u32, results: Vec<(u32, Result<u64, KafkaError>)>, kit: &mut Kit) {
         let Some(i) = self.batches.iter().position(|b| b.req == req) else {
-            return self.batch_lists.give_results(results);
+            return self.batch_lists.results.give(results);
         };
         let br = self.batches.swap_remove(i);
         let p = br.producer;
@@ -416,8 +385,8 @@ impl KafkaWorld {
                 }
             }
         }
-        self.batch_lists.give_results(results);
-        self.batch_lists.give_queued(br.recs);
+        self.batch_lists.results.give(results);
+        self.batch_lists.queued.give(br.recs);
         if !retry.is_empty() {
             // The partitions stay muted until their records go again.
             let id = self.next_req();
@@ -469,7 +438,7 @@ impl KafkaWorld {
         }
         let now = kit.queue.now();
         let rb = self.spec.record_bytes;
-        let mut results = self.batch_lists.results();
+        let mut results = self.batch_lists.results.take();
         let mut waiting = 0;
         let mut i = 0;
         while i < recs.len() {
@@ -503,7 +472,7 @@ impl KafkaWorld {
             self.answer_followers(part, true, kit);
         }
         if acks == Acks::None {
-            return self.batch_lists.give_results(results);
+            return self.batch_lists.results.give(results);
         }
         if waiting == 0 {
             self.send(leader, client(stage), KFrame::BatchResp { req, results }, kit);
@@ -608,8 +577,9 @@ impl World {
     /// flushes what it can and waits for room.
     pub(in crate::world) fn kafka_batch_add(&mut self, g: GoId, producer: u16, topic: u16, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
-        kw.batcher(producer).stage = Some(g);
-        kw.client_producer.entry(client(g)).or_insert(producer);
+        if kw.batcher(producer).stage.replace(g).is_none() {
+            kw.client_producer.insert(client(g), producer);
+        }
         let part = match kw.producers[usize::from(producer)].batcher.waiting {
             Some(part) => part,
             None => {

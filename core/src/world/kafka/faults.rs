@@ -116,9 +116,8 @@ impl World {
                 if let Some((field, m)) = flush.problems().into_iter().next() {
                     return Err(CommandError::NotApplicable(format!("flush.{field}: {m}")));
                 }
-                let max = crate::kafka::spec::MAX_OPEN_REQUESTS;
-                if let Some(n) = max_open_requests.filter(|n| !(1..=max).contains(n)) {
-                    return Err(CommandError::NotApplicable(format!("max_open_requests must be between 1 and {max}, got {n}")));
+                if let Some(m) = max_open_requests.and_then(crate::kafka::spec::max_open_requests_problem) {
+                    return Err(CommandError::NotApplicable(format!("max_open_requests {m}")));
                 }
                 kw.spec.producers[i].flush = flush;
                 if let Some(n) = max_open_requests {

@@ -188,6 +188,31 @@ pub(crate) enum KFrame {
     Group(Box<group::GroupFrame>),
 }
 
+/// Emptied lists kept for the next frame or request (no allocation per
+/// frame once warm); at most 64 are kept.
+#[derive(Clone, Debug)]
+pub(crate) struct Pool<T>(Vec<Vec<T>>);
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool(Vec::new())
+    }
+}
+
+impl<T> Pool<T> {
+    /// An empty list (a kept one when there is one).
+    pub(crate) fn take(&mut self) -> Vec<T> {
+        self.0.pop().unwrap_or_default()
+    }
+    /// A list done with, emptied and kept.
+    pub(crate) fn give(&mut self, mut v: Vec<T>) {
+        if self.0.len() < 64 {
+            v.clear();
+            self.0.push(v);
+        }
+    }
+}
+
 /// The endpoint of goroutine `g`'s connections (brokers are 1 to 16).
 pub(crate) fn client(g: GoId) -> u32 {
     1000 + g
@@ -479,7 +504,7 @@ pub(crate) struct KafkaWorld {
     pub(crate) parked_scratch: Vec<Parked>,
     /// Emptied record lists of handled `ReplicaData` and `FetchData`
     /// frames, for the next ones.
-    pub(crate) rec_lists: Vec<Vec<u32>>,
+    pub(crate) rec_lists: Pool<u32>,
     /// Produce call to handler receipt since the last time-series sample,
     /// per book consumer (partition consumers, then groups).
     pub(crate) e2e_window: Vec<crate::observe::stats::Latency>,
@@ -505,7 +530,7 @@ impl KafkaWorld {
                 sent: 0,
                 acked: 0,
                 failed: 0,
-                batcher: Default::default(),
+                batcher: batch::Batcher::new(spec.brokers),
             })
             .collect();
         let mut fetchers = Vec::new();
@@ -570,7 +595,7 @@ impl KafkaWorld {
             groups,
             ack_scratch: Vec::new(),
             parked_scratch: Vec::new(),
-            rec_lists: Vec::new(),
+            rec_lists: Pool::default(),
             // Cleared at every sample: the coarser table (3 %).
             e2e_window: (0..spec.consumers.len() + spec.groups.len()).map(|_| crate::observe::stats::Latency::with_grouping(5)).collect(),
         }
@@ -626,15 +651,12 @@ impl KafkaWorld {
 
     /// An empty record list for a frame (a reused one when there is one).
     pub(crate) fn take_recs(&mut self) -> Vec<u32> {
-        self.rec_lists.pop().unwrap_or_default()
+        self.rec_lists.take()
     }
 
     /// A handled frame's record list, kept for the next frame.
-    pub(crate) fn give_recs(&mut self, mut recs: Vec<u32>) {
-        if self.rec_lists.len() < 64 {
-            recs.clear();
-            self.rec_lists.push(recs);
-        }
+    pub(crate) fn give_recs(&mut self, recs: Vec<u32>) {
+        self.rec_lists.give(recs);
     }
 
     pub(crate) fn schedule(&self, kit: &mut Kit, at: SimTime, t: KTimer) {
@@ -717,7 +739,7 @@ impl World {
                     }
                 }
                 if let Some(kw) = self.kafka.as_deref_mut() {
-                    kw.batch_lists.give_pairs(recs);
+                    kw.batch_lists.pairs.give(recs);
                 }
             }
             KFrame::BatchResp { req, results } => {

@@ -62,8 +62,11 @@ pub struct KafkaProducerView {
     /// callers, an AsyncProducer's broker stage), in id order.
     pub goroutines: Vec<u32>,
     /// An async producer's `Flush` settings in words ("at once", or its
-    /// triggers); "one message per SendMessage" for a sync producer.
+    /// triggers, as [`crate::kafka::spec::FlushSpec::triggers`] says);
+    /// "one message per SendMessage" for a sync producer.
     pub flush: String,
+    /// An async producer's `Net.MaxOpenRequests` (none for a sync one).
+    pub max_open_requests: Option<u32>,
     /// Produce requests written (an async producer's batches; a sync
     /// producer's sends and retries are not counted).
     pub requests: u64,
@@ -276,8 +279,9 @@ impl KafkaWorld {
                     goroutines: self.client_producer.iter().filter(|&(_, &q)| usize::from(q) == i).map(|(&end, _)| end - super::client(0)).collect(),
                     flush: match s.kind {
                         crate::kafka::spec::ProducerKind::Sync => "one message per SendMessage".into(),
-                        crate::kafka::spec::ProducerKind::Async => s.flush.describe(s.max_open_requests),
+                        crate::kafka::spec::ProducerKind::Async => s.flush.triggers(),
                     },
+                    max_open_requests: (s.kind == crate::kafka::spec::ProducerKind::Async).then_some(s.max_open_requests),
                     requests: p.batcher.requests,
                     requested: p.batcher.requested,
                     batched: self.batched(i) as u64,
