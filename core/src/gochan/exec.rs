@@ -804,35 +804,27 @@ impl GoRuntime {
     }
 
     /// The response to `g`'s Kafka produce request came back (`ok`, or an
-    /// error): a `SendMessage` returns (the value is acked, or dropped); an
-    /// async producer's stage keeps the value and goes on to its success
-    /// or error branch.
+    /// error): its `SendMessage` returns, the value acked, or dropped.
     pub(crate) fn kafka_reply(&mut self, k: &mut Kit, g: GoId, ok: bool, aux: i64, partition: u32, now: SimTime) {
         let gi = g as usize;
         if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WAIT == 0 || self.gs[gi].wait & NSQ_READ != 0 || !k.run.is_running() {
             return;
         }
         let pc = self.gs[gi].pc as usize;
-        let Some(Op::KafkaProduce { on_err, .. }) = self.gs[gi].prog.ops.get(pc).copied() else { return };
+        if !matches!(self.gs[gi].prog.ops.get(pc), Some(Op::KafkaProduce { .. })) {
+            return;
+        }
         let held = self.gs[gi].held;
         if ok {
             k.record(EventKind::KafkaAcked, g, partition, held, aux);
-            if on_err.is_none() {
-                if let Some(m) = self.gs[gi].held.take() {
-                    k.ledger.published(m);
-                }
+            if let Some(m) = self.gs[gi].held.take() {
+                k.ledger.published(m);
             }
-            self.gs[gi].pc += 1;
         } else {
             k.record(EventKind::KafkaSendFailed, g, partition, held, aux);
-            match on_err {
-                Some(to) => self.gs[gi].pc = to,
-                None => {
-                    k.ledger.drop_held(&mut self.gs[gi], g, DropCause::ProduceFailed, now);
-                    self.gs[gi].pc += 1;
-                }
-            }
+            k.ledger.drop_held(&mut self.gs[gi], g, DropCause::ProduceFailed, now);
         }
+        self.gs[gi].pc += 1;
         self.set_state(g, GState::Runnable, now);
         self.run_goroutine(k, g, now);
     }

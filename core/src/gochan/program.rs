@@ -255,10 +255,9 @@ pub enum Op {
     NsqFinish,
     /// Produce the held value (or a new one) with Kafka producer
     /// `producer` to topic `topic` (indexes of the `kafka` section) and
-    /// wait for the response. `on_err`: where to go on an error, the value
-    /// still held (an async producer's stage); `None`: a `SendMessage`,
-    /// whose value ends with the response (acked, or dropped on error).
-    KafkaProduce { producer: u16, topic: u16, on_err: Option<Pc> },
+    /// wait for the response (a `SendMessage`): the value ends with it,
+    /// acked, or dropped on an error.
+    KafkaProduce { producer: u16, topic: u16 },
     /// The held message's journey ends here: acked, and no one asked for
     /// it on `Successes()`.
     KafkaSettle,
@@ -465,7 +464,7 @@ impl Compiler<'_> {
             self.err(&format!("{path}.kafka_send.topic"), format!("no Kafka topic named {}", crate::time::echo(&k.topic)));
             0
         });
-        let op = Op::KafkaProduce { producer: producer as u16, topic: topic as u16, on_err: None };
+        let op = Op::KafkaProduce { producer: producer as u16, topic: topic as u16 };
         self.emit_line(op, ind, &format!("partition, offset, err := {}.SendMessage(&sarama.ProducerMessage{{Topic: {:?}, Value: v}}) // waits for the ack", k.producer, k.topic));
         self.mark_waits();
     }
