@@ -469,9 +469,8 @@ impl Compiler<'_> {
         self.mark_waits();
     }
 
-    /// An async producer's broker stage: produce, then the result to
-    /// `Successes()` / `Errors()` (or nowhere, when those are off).
-    /// An async producer's stage, or an error.
+    /// An async producer's stage (its index, topic and the channel ids of
+    /// `Successes()` / `Errors()` when returned), or a compile error.
     fn async_stage(&mut self, producer: &str, path: &str) -> Option<(usize, usize, Option<u32>, Option<u32>)> {
         let stage = self.names.kafka().and_then(|n| n.async_stage(producer));
         if stage.is_none() {
