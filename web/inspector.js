@@ -38,6 +38,9 @@ export function createInspector(container, { onCommand } = {}) {
   const pauseBtn = el('button', { type: 'button', id: 'pause-goroutine', text: 'Pause goroutine' });
   const removeBtn = el('button', { type: 'button', id: 'remove-goroutine', class: 'danger-outline', text: 'Remove' });
   const actionError = el('span', { class: 'inline-error', role: 'status' });
+  // A client library's goroutine (sarama's stages, go-nsq's read loop): say so,
+  // and why Remove is off.
+  const libraryNote = el('p', { class: 'g-library', hidden: true });
   const body = el('div', { class: 'inspector-body', hidden: true },
     el('div', { class: 'g-head' }, icon, name, group),
     el('p', { class: 'g-state' }, stateWord, stateFor, stuck, paused),
@@ -45,6 +48,7 @@ export function createInspector(container, { onCommand } = {}) {
     dl,
     el('h3', { text: 'Program' }),
     listing,
+    libraryNote,
     el('div', { class: 'actions' }, pauseBtn, removeBtn, actionError));
   container.replaceChildren(heading, hint, body);
 
@@ -55,10 +59,12 @@ export function createInspector(container, { onCommand } = {}) {
   let currentLine = -1;
 
   const off = (b) => b.getAttribute('aria-disabled') === 'true';
-  /** Once the run is over these buttons change nothing: off (aria-disabled, so focus stays put), with the reason as their description. */
-  function setEnded(b, ended, title) {
-    if (off(b) !== ended) b.setAttribute('aria-disabled', String(ended));
-    const t = ended ? ENDED_REASON : title;
+  /** A button that would change nothing (the run is over, or the goroutine is a
+   *  library's) is off: aria-disabled, so focus stays put, with the reason as its
+   *  description. `reason` null means on, described by `title`. */
+  function setOff(b, reason, title) {
+    if (off(b) !== (reason !== null)) b.setAttribute('aria-disabled', String(reason !== null));
+    const t = reason ?? title;
     if (b.title !== t) b.title = t;
   }
 
@@ -142,8 +148,11 @@ export function createInspector(container, { onCommand } = {}) {
       pauseBtn.setAttribute('aria-pressed', String(g.paused));
       pauseBtn.disabled = over;
       const ended = snap.status !== 'running';
-      setEnded(pauseBtn, ended, g.paused ? 'Let this goroutine go on' : 'Stop this goroutine before its next operation');
-      setEnded(removeBtn, ended, 'Remove this goroutine (a value it holds is dropped)');
+      setOff(pauseBtn, ended ? ENDED_REASON : null, g.paused ? 'Let this goroutine go on' : 'Stop this goroutine before its next operation');
+      const libraryText = g.library ? `Run by ${g.library}, not by the scenario's code: it can be paused, not removed.` : '';
+      setText(libraryNote, libraryText);
+      libraryNote.hidden = !g.library;
+      setOff(removeBtn, ended ? ENDED_REASON : g.library ? libraryText : null, 'Remove this goroutine (a value it holds is dropped)');
       if (listingFor !== g.id) renderListing(pg, g.id);
       if (g.line !== currentLine) {
         if (listingLines[currentLine]) listingLines[currentLine].removeAttribute('aria-current');

@@ -270,7 +270,7 @@ impl Scenario {
         }
         let kafka_ok = self.kafka.as_ref().is_none_or(|k| k.problems().is_empty());
         let kafka_chans: Vec<(String, u32)> = self.kafka.iter().filter(|_| kafka_ok).flat_map(|k| k.go_channels()).collect();
-        let kafka_groups: Vec<GoroutineSpec> = self.kafka.iter().filter(|_| kafka_ok).flat_map(|k| k.go_groups()).collect();
+        let kafka_groups: Vec<(GoroutineSpec, Option<&str>)> = self.kafka.iter().filter(|_| kafka_ok).flat_map(|k| k.go_groups()).collect();
         let nsq_chans = self.nsq.as_ref().map_or(0, |n| n.consumers.len()) + kafka_chans.len();
         if self.channels.len() + nsq_chans > limits::MAX_CHANNELS {
             push(
@@ -360,7 +360,7 @@ impl Scenario {
         total += kafka_groups.len() as u64;
         // sarama's goroutines are compiled like any other (their names
         // must not clash with the scenario's).
-        for (i, g) in kafka_groups.iter().enumerate() {
+        for (i, (g, _)) in kafka_groups.iter().enumerate() {
             for p in check_group(g, &format!("kafka.goroutines[{i}]"), &names) {
                 push(p.path, p.message);
             }

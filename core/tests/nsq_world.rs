@@ -185,11 +185,14 @@ fn live_edits_of_handlers_fold_into_the_consumer() {
 }
 
 #[test]
-fn removing_a_connection_reader_leaves_its_messages_in_flight_at_the_node() {
+fn pausing_a_connection_reader_leaves_its_messages_in_flight_at_the_node() {
     use queuelab::command::Command;
     let mut w = World::new(&Scenario::from_json(CONSUME).unwrap()).unwrap();
     w.run_until(SimTime::ZERO + SimDuration::from_millis(500));
-    w.apply(&Command::RemoveGoroutine { goroutine: "archiver.conn1".into() }).expect("removable");
+    // go-nsq's read loop is the library's: it can be paused, not removed.
+    let err = w.apply(&Command::RemoveGoroutine { goroutine: "archiver.conn1".into() }).unwrap_err().to_string();
+    assert!(err.contains("go-nsq") && err.contains("cannot be removed"), "{err}");
+    w.apply(&Command::Pause { goroutine: "archiver.conn1".into() }).expect("pausable");
     w.run_until(SimTime::ZERO + SimDuration::from_secs(5));
     let s = w.snapshot();
     let t = s.totals;

@@ -66,6 +66,28 @@ test('the inspector pauses, resumes and removes one goroutine', async ({ page })
   expect((await goroutineNames(page)).length).toBe(before.length - 1);
 });
 
+test('a client library\'s goroutine can be paused from the inspector, not removed, and the inspector says whose it is', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'kafka-async-producer');
+  await pause(page);
+  await selectGoroutine(page, 'producer.broker');
+  const inspector = page.locator('#inspector');
+  await expect(inspector.locator('.g-library')).toBeVisible();
+  await expect(inspector.locator('.g-library')).toContainText("sarama's AsyncProducer");
+  const remove = inspector.getByRole('button', { name: 'Remove' });
+  await expect(remove).toHaveAttribute('aria-disabled', 'true');
+  await expect(remove).toHaveAttribute('title', /not removed/);
+  const before = await goroutineNames(page);
+  await remove.click({ force: true });
+  await inspector.getByRole('button', { name: 'Pause goroutine' }).click();
+  await expect(inspector.getByRole('button', { name: 'Resume' })).toBeVisible();
+  expect(await goroutineNames(page)).toEqual(before);
+  // The scenario's own goroutine: no such note, and Remove is on.
+  await selectGoroutine(page, 'main');
+  await expect(inspector.locator('.g-library')).toBeHidden();
+  await expect(remove).not.toHaveAttribute('aria-disabled', 'true');
+});
+
 test('closing a channel from its row closes it for everyone', async ({ page }) => {
   await openPage(page);
   await selectPreset(page, 'buffered');

@@ -230,6 +230,9 @@ export interface GoroutineView {
   name: string;
   group: string;
   role: Role;
+  /** The client library that runs it ("sarama's AsyncProducer"), absent for the
+   *  scenario's own code: it can be paused but not removed. */
+  library?: string;
   state: GoroutineState;
   /** Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3) and no receiver waiting". */
   state_text: string;
@@ -352,6 +355,9 @@ export interface Percentiles {
 export interface GroupView {
   name: string;
   role: Role;
+  /** The client library that runs the group, absent for the scenario's own:
+   *  set_count and set_rates refuse it. */
+  library?: string;
   count: number;
   /** Producer interval in human form ("exp(mean 20ms)"), if the group has one. */
   interval: string | null;

@@ -87,12 +87,17 @@ impl GoRuntime {
             }
             Command::RemoveGoroutine { goroutine } => {
                 let g = self.goroutine_id(goroutine)?;
+                self.not_library_group(self.gs[g as usize].group as usize, "it cannot be removed (pause it instead, to see what stalls)")?;
                 self.remove_goroutine(k, g);
                 Ok(())
             }
-            Command::SetCount { group, count } => self.set_count(k, group, *count),
+            Command::SetCount { group, count } => {
+                self.not_library_group(self.group_index(group)?, "its count cannot be changed")?;
+                self.set_count(k, group, *count)
+            }
             Command::SetRates { group, interval, work } => {
                 let gi = self.group_index(group)?;
+                self.not_library_group(gi, "its timing cannot be changed")?;
                 let mut spec = self.groups[gi].spec.clone();
                 if let Some(d) = interval {
                     *spec.behavior.interval_mut().ok_or_else(|| {
@@ -258,6 +263,29 @@ impl GoRuntime {
     }
 
     /// Adds a group and spawns its instances.
+    /// Adds a group a client library runs (go-nsq's read loops, sarama's
+    /// stages): commands may pause its goroutines but not remove, count or
+    /// re-time them.
+    pub(crate) fn add_library_group(&mut self, k: &mut Kit, spec: GoroutineSpec, library: &'static str) -> Result<(), CommandError> {
+        self.add_group(k, spec)?;
+        if let Some(g) = self.groups.last_mut() {
+            g.library = Some(library);
+        }
+        Ok(())
+    }
+
+    /// Refuses a command that would remove, count or re-time goroutines of
+    /// group `gi` when a client library runs it.
+    fn not_library_group(&self, gi: usize, what: &str) -> Result<(), CommandError> {
+        match self.groups[gi].library {
+            Some(lib) => Err(CommandError::NotApplicable(format!(
+                "{} is run by {lib}, not by the scenario's code: {what}",
+                crate::time::echo(&self.groups[gi].spec.name)
+            ))),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn add_group(&mut self, k: &mut Kit, spec: GoroutineSpec) -> Result<(), CommandError> {
         if self.groups.len() >= limits::MAX_GROUPS {
             return Err(CommandError::NotApplicable(format!("at most {} goroutine groups", limits::MAX_GROUPS)));
@@ -271,7 +299,7 @@ impl GoRuntime {
         }
         let prog = Rc::new(self.compile_spec(&spec)?);
         let count = spec.count;
-        self.groups.push(Group { spec, prog, members: Vec::new(), next_index: 1 });
+        self.groups.push(Group { spec, prog, members: Vec::new(), next_index: 1, library: None });
         let gi = self.groups.len() - 1;
         for _ in 0..count {
             self.spawn(k, gi);
@@ -334,7 +362,9 @@ impl GoRuntime {
         self.schedule_g(k, g, now, Ev::Run(g));
     }
 
-    fn set_count(&mut self, k: &mut Kit, group: &str, count: u32) -> Result<(), CommandError> {
+    /// Group `group` runs `count` goroutines: new ones start, the newest go.
+    /// (Also how a library stops and restarts its own goroutines.)
+    pub(crate) fn set_count(&mut self, k: &mut Kit, group: &str, count: u32) -> Result<(), CommandError> {
         let gi = self.group_index(group)?;
         let current = self.groups[gi].members.len() as u32;
         // 0 is allowed: the group stays (its row, its program) with no

@@ -180,6 +180,7 @@ impl GoRuntime {
             name: gr.name.clone(),
             group: self.groups[gr.group as usize].spec.name.clone(),
             role: self.groups[gr.group as usize].spec.behavior.role(),
+            library: self.groups[gr.group as usize].library,
             state: gr.state,
             state_text: self.state_text(kit, g),
             state_for_us: spent,

@@ -691,19 +691,27 @@ impl KafkaSpec {
     }
 
     /// The goroutines sarama runs (and the consumers' handlers), as
-    /// goroutine groups: an async producer's four stages; per partition
-    /// consumer and partition, its fetcher and its handler.
-    pub fn go_groups(&self) -> Vec<crate::scenario::GoroutineSpec> {
+    /// goroutine groups, each with the library that runs it (`None` for the
+    /// user's code: a partition consumer's handler): an async producer's
+    /// five goroutines (dispatcher, topic, partition and broker producers,
+    /// and the bridge from the network); per partition consumer and
+    /// partition, its fetcher (sarama's) and its handler; per group member,
+    /// its claim slots (sarama starts a `ConsumeClaim` in each per
+    /// generation, so the group, not a command, decides they run).
+    pub fn go_groups(&self) -> Vec<(crate::scenario::GoroutineSpec, Option<&'static str>)> {
         use crate::gochan::behavior::{Behavior, Consumer, Stage};
         use crate::gochan::program::Stmt;
+        const ASYNC: Option<&str> = Some("sarama's AsyncProducer");
+        const CONSUMER: Option<&str> = Some("sarama's partition consumer");
+        const GROUP: Option<&str> = Some("sarama's ConsumerGroup (it starts a ConsumeClaim per claim each generation)");
         let g = |name: String, behavior: Behavior| crate::scenario::GoroutineSpec { name, count: 1, behavior };
         let stage = |from: String, to: String| Behavior::Stage(Stage { from, to, work: Dist::default(), wg: None, close_when_done: false });
         let mut out = Vec::new();
         for p in self.producers.iter().filter(|p| p.kind == ProducerKind::Async) {
             let n = &p.name;
-            out.push(g(format!("{n}.dispatcher"), stage(p.input(), format!("{n}.tp"))));
-            out.push(g(format!("{n}.topic"), stage(format!("{n}.tp"), format!("{n}.pp"))));
-            out.push(g(format!("{n}.partition"), stage(format!("{n}.pp"), format!("{n}.bp"))));
+            out.push((g(format!("{n}.dispatcher"), stage(p.input(), format!("{n}.tp"))), ASYNC));
+            out.push((g(format!("{n}.topic"), stage(format!("{n}.tp"), format!("{n}.pp"))), ASYNC));
+            out.push((g(format!("{n}.partition"), stage(format!("{n}.pp"), format!("{n}.bp"))), ASYNC));
             // sarama's brokerProducer.run: a select over its input and the
             // responses, so it keeps batching while requests are in flight.
             let case = |ch: String, body: Stmt| crate::gochan::program::SelectCase { send: None, recv: Some(ch), body: vec![body], break_on_close: false };
@@ -715,26 +723,26 @@ impl KafkaSpec {
                 default: None,
                 after: None,
             };
-            out.push(g(format!("{n}.broker"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::Select(select)])])));
+            out.push((g(format!("{n}.broker"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::Select(select)])])), ASYNC));
             // The goroutine that makes the network's responses selectable.
-            out.push(g(
-                format!("{n}.bridge"),
-                Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaResult { producer: n.clone() }, Stmt::Send(p.responses())])]),
+            out.push((
+                g(format!("{n}.bridge"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaResult { producer: n.clone() }, Stmt::Send(p.responses())])])),
+                ASYNC,
             ));
         }
         for c in &self.consumers {
             for p in self.consumer_partitions(c) {
-                out.push(g(
-                    c.fetcher(p),
-                    Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaFetch { consumer: c.name.clone(), partition: p }, Stmt::Send(c.messages(p))])]),
+                out.push((
+                    g(c.fetcher(p), Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaFetch { consumer: c.name.clone(), partition: p }, Stmt::Send(c.messages(p))])])),
+                    CONSUMER,
                 ));
-                out.push(g(c.handler(p), Behavior::Consumer(Consumer { from: c.messages(p), work: c.work.clone(), wg: None, timeout: None })));
+                out.push((g(c.handler(p), Behavior::Consumer(Consumer { from: c.messages(p), work: c.work.clone(), wg: None, timeout: None })), None));
             }
         }
         for gs in &self.groups {
             for m in 1..=gs.members {
                 for j in 0..self.group_slots(gs) {
-                    out.push(gs.claim_goroutine(m, j, &gs.work));
+                    out.push((gs.claim_goroutine(m, j, &gs.work), GROUP));
                 }
             }
         }

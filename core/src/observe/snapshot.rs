@@ -359,6 +359,11 @@ pub struct GoroutineView {
     pub name: String,
     pub group: String,
     pub role: Role,
+    /// The client library that runs it (`sarama's AsyncProducer`), absent
+    /// for the scenario's own code: such a goroutine can be paused but not
+    /// removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<&'static str>,
     pub state: GState,
     /// Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3), no receiver waiting".
     pub state_text: String,
@@ -492,6 +497,10 @@ pub struct Totals {
 pub struct GroupView {
     pub name: String,
     pub role: Role,
+    /// The client library that runs the group, absent for the scenario's
+    /// own: its count and timing cannot be changed by commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<&'static str>,
     pub count: u32,
     /// Producer interval, human form, if the group has one.
     pub interval: Option<String>,

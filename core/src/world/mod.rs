@@ -308,7 +308,7 @@ impl World {
                         }),
                     };
                     let (go, k) = w.go_kit();
-                    go.add_group(k, spec).map_err(problem)?;
+                    go.add_library_group(k, spec, "go-nsq (the connection's read loop)").map_err(problem)?;
                 }
                 let spec = crate::scenario::GoroutineSpec {
                     name: c.handler_group(),
@@ -333,9 +333,13 @@ impl World {
             let problem = |e: CommandError| ScenarioError {
                 problems: vec![crate::scenario::Problem { path: "kafka".into(), message: e.to_string() }],
             };
-            for spec in kspec.go_groups() {
+            for (spec, library) in kspec.go_groups() {
                 let (go, k) = w.go_kit();
-                go.add_group(k, spec).map_err(problem)?;
+                match library {
+                    Some(lib) => go.add_library_group(k, spec, lib),
+                    None => go.add_group(k, spec),
+                }
+                .map_err(problem)?;
             }
             let mut kw = kafka::KafkaWorld::new(kspec, SimTime::ZERO);
             kw.open(&mut w.kit);

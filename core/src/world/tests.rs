@@ -400,3 +400,54 @@ fn add_channel_then_samples_and_snapshot() {
     let _ = w.snapshot();
     let _: Vec<_> = w.series().samples().collect();
 }
+
+/// A client library's goroutines (go-nsq's read loops; sarama's async
+/// producer stages, partition consumer fetchers and group claim slots) are
+/// the library's, not the scenario's: `remove_goroutine`, `set_count` and
+/// `set_rates` refuse them, saying whose they are, and change nothing;
+/// `pause` works on them as on any goroutine. The scenario's own goroutines
+/// (a partition consumer's handler, go-nsq's handlers) stay editable.
+#[test]
+fn a_librarys_goroutines_can_be_paused_but_not_removed_counted_or_retimed() {
+    let cases = [
+        ("nsq-single", "go-nsq", 1),
+        ("kafka-async-producer", "sarama's AsyncProducer", 5),
+        ("kafka-partition-consumer", "sarama's partition consumer", 1),
+        ("kafka-consumer-group", "sarama's ConsumerGroup", 1),
+    ];
+    for (preset, library, at_least) in cases {
+        let mut w = World::new(&crate::presets::get(preset).unwrap().scenario()).unwrap();
+        w.run_until(SimTime::from_micros(2_000_000));
+        let s = w.snapshot();
+        let groups: Vec<_> = s.groups.iter().filter(|g| g.library.is_some()).cloned().collect();
+        assert!(groups.len() >= at_least, "{preset}: library groups {groups:?}");
+        assert!(s.groups.iter().any(|g| g.library.is_none()), "{preset}: the scenario's own goroutines are not the library's");
+        for g in &groups {
+            assert!(g.library.unwrap().starts_with(library), "{preset}: {} is run by {:?}", g.name, g.library);
+            let member = s.goroutines.iter().find(|x| x.group == g.name).expect("a running member");
+            assert_eq!(member.library, g.library);
+            let before = w.snapshot();
+            for cmd in [
+                Command::RemoveGoroutine { goroutine: member.name.clone() },
+                Command::SetCount { group: g.name.clone(), count: 3 },
+                Command::SetRates { group: g.name.clone(), interval: None, work: Some("1ms".parse().unwrap()) },
+            ] {
+                match w.apply(&cmd) {
+                    Err(CommandError::NotApplicable(m)) => {
+                        assert!(m.contains(library) && m.contains(&g.name), "{preset}: {cmd:?} said {m}")
+                    }
+                    other => panic!("{preset}: {cmd:?} gave {other:?}"),
+                }
+            }
+            assert_eq!(w.snapshot(), before, "{preset}: refused commands on {} changed nothing", g.name);
+            w.apply(&Command::Pause { goroutine: member.name.clone() }).expect("a library goroutine can be paused");
+            assert!(w.snapshot().goroutines.iter().find(|x| x.id == member.id).unwrap().paused);
+            w.apply(&Command::Resume { goroutine: member.name.clone() }).expect("and resumed");
+        }
+    }
+    // The scenario's own code in a Kafka world: a partition consumer's handler.
+    let mut w = World::new(&crate::presets::get("kafka-partition-consumer").unwrap().scenario()).unwrap();
+    let s = w.snapshot();
+    let own = s.goroutines.iter().find(|g| g.library.is_none() && g.name.contains(".handler")).expect("a handler goroutine");
+    w.apply(&Command::RemoveGoroutine { goroutine: own.name.clone() }).expect("the scenario's goroutine can be removed");
+}

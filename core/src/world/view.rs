@@ -119,6 +119,7 @@ impl World {
                     GroupView {
                         name: g.spec.name.clone(),
                         role: b.role(),
+                        library: g.library,
                         count: g.members.len() as u32,
                         interval: b.interval_mut().map(|d| d.to_string()),
                         work: b.work_mut().map(|d| d.to_string()),

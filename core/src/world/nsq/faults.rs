@@ -369,7 +369,7 @@ impl World {
         groups.push(spec.handler_group());
         for group in groups {
             let (go, k) = self.go_kit();
-            let _ = go.apply(k, &Command::SetCount { group, count: 0 });
+            let _ = go.set_count(k, &group, 0);
         }
         let nsq = self.nsq.as_deref().expect("an nsq world");
         let owner = &nsq.owner;
@@ -394,7 +394,7 @@ impl World {
         groups.push((spec.handler_group(), spec.handlers));
         for (group, count) in groups {
             let (go, k) = self.go_kit();
-            go.apply(k, &Command::SetCount { group, count })?;
+            go.set_count(k, &group, count)?;
         }
         let nsq = self.nsq.as_deref_mut().expect("an nsq world");
         nsq.start_lib(ci, &mut self.kit);
