@@ -9,10 +9,18 @@
 //!   timeout (a rebalance hands its partitions to the others) and joins
 //!   again once healed. Cut for minutes, its heartbeats time out after
 //!   `Net.ReadTimeout` 4 times in a row, 30 s apart, and sarama's heartbeat
-//!   loop ends its session: it stops processing and joins again (the join
-//!   waits at the cut), and gets its share once healed. Its commits go
+//!   loop ends its session: it stops processing and joins again; each
+//!   JoinGroup written into the cut times out after `Net.ReadTimeout`
+//!   too, so `Consume` returns the i/o timeout every 30 s and the member's
+//!   loop joins again; healed, the last join gets through (none of the
+//!   closed ones arrives) and it gets its share. Its commits go
 //!   one at a time and time out every 30 s (its final one too); healed,
 //!   none of them arrives, not one per second of the cut.
+//! - With no cut at all, a JoinGroup held by the coordinator for longer
+//!   than `Net.ReadTimeout` (a member slow to rejoin, the rebalance
+//!   timeout 60 s) times out the same way (sarama issue #2820): the
+//!   waiting members' `Consume` returns the i/o timeout and they join
+//!   again; the generation still forms once the slow member rejoins.
 //! - A producer cut from its leader waits; healed, it goes on. Cut for
 //!   longer than sarama's `Net.ReadTimeout` (30 s), its request times out,
 //!   is retried 3 times 30.1 s apart and then fails; what was held on the
@@ -201,24 +209,75 @@ fn a_member_cut_from_its_coordinator_for_minutes_gives_up_after_4_heartbeat_time
         timeouts[3].2,
         format!("g-1: no answer from {coordinator} to its heartbeat within Net.ReadTimeout (30s): the connection closes; 4 tries failed: the heartbeat loop ends its session (its claims stop, Cleanup), and Consume() joins again")
     );
-    // Then the session ends (Cleanup) and Consume() joins again (the join
-    // waits at the cut).
+    // Then the session ends (Cleanup) and Consume() joins again; the join
+    // written into the cut gets no answer either: every 30 s Consume()
+    // returns the i/o timeout and the member's loop joins again.
     let end = timeouts[3].1;
     let after: Vec<&str> = mine.iter().filter(|e| e.1 >= end).map(|e| e.2.as_str()).collect();
     assert!(after.iter().any(|t| t.contains("session of generation") && t.contains("ends")), "{after:#?}");
     assert!(after.iter().any(|t| t.contains("Consume() joins group g")), "{after:#?}");
+    let joins: Vec<u64> = mine.iter().filter(|e| e.1 >= end && e.2.contains("Consume() joins group g")).map(|e| e.1).collect();
+    let join_timeouts: Vec<&&(EventKind, u64, String)> = mine.iter().filter(|e| e.2.contains("to its JoinGroup within Net.ReadTimeout")).collect();
+    assert!(!join_timeouts.is_empty(), "{mine:#?}");
+    for (i, t) in join_timeouts.iter().enumerate() {
+        assert_eq!(t.1, joins[i] + 30_000_000, "each join times out 30 s after it is written: {joins:?} {join_timeouts:#?}");
+        assert_eq!(
+            t.2,
+            format!("g-1: no answer from {coordinator} to its JoinGroup within Net.ReadTimeout (30s): the connection closes and Consume() returns the i/o timeout; its loop calls Consume() again: a new JoinGroup (a join may wait up to the rebalance timeout, so sarama users set Net.ReadTimeout above it)")
+        );
+    }
+    assert_eq!(joins.len(), join_timeouts.len() + 1, "after each timeout a new join, the last one still waiting: {joins:?}");
     // A zombie until then (it went on with what it had fetched), idle after.
     let consumed = member(kafka(&w.snapshot()), "g-1").consumed;
     w.run_until(ms(230_000));
     let s = w.snapshot();
     assert_eq!(member(kafka(&s), "g-1").consumed, consumed, "no processing after its session ended");
     assert_eq!(owners(kafka(&s))["g-2"].len(), 4, "{:?}", owners(kafka(&s)));
-    // Healed: the join gets through and the partitions are shared again.
+    // Healed: the last join gets through and the partitions are shared
+    // again; the joins whose connections were closed never arrive (one
+    // rebalance for g-1's return, not one per join written into the cut).
+    let before = kafka(&w.snapshot()).groups[0].rebalances;
     apply(&mut w, &heal(&coordinator, "g-1"));
     w.run_until(ms(250_000));
     let s = w.snapshot();
     assert!(owners(kafka(&s)).values().all(|p| p.len() == 2), "{:?}", owners(kafka(&s)));
     assert_eq!(member(kafka(&s), "g-1").state, "running", "{:?}", member(kafka(&s), "g-1"));
+    assert_eq!(kafka(&s).groups[0].rebalances, before + 1, "{:?}", kafka(&s).groups[0]);
+}
+
+#[test]
+fn a_join_held_by_the_coordinator_longer_than_net_read_timeout_times_out_and_the_member_joins_again() {
+    // sarama issue #2820: Net.ReadTimeout (30 s) is below the rebalance
+    // timeout (60 s). g-1 holds a 45 s record when g-3 starts: g-2 and g-3
+    // rejoin within a heartbeat and wait at the coordinator for g-1; 30 s
+    // after writing their joins, Consume() returns the i/o timeout and they
+    // join again; once g-1 has finished its record and rejoined, the
+    // generation forms with all three.
+    let mut v = cluster(3, 3);
+    v["kafka"]["groups"][0]["start_members"] = json!(2);
+    let mut w = world(&v);
+    w.run_until(ms(8_000));
+    assert_eq!(kafka(&w.snapshot()).groups[0].generation, 1);
+    apply(&mut w, &Command::KafkaGroupWork { group: "g".into(), member: Some(1), work: "45s".parse().unwrap() });
+    w.run_until(ms(9_000));
+    apply(&mut w, &Command::KafkaMember { group: "g".into(), member: 3, action: KafkaMemberAction::Start });
+    let seen = run_collecting(&mut w, 100_000, &[EventKind::KafkaGroup]);
+    let timeouts: Vec<&(EventKind, u64, String)> = seen.iter().filter(|e| e.2.contains("to its JoinGroup within Net.ReadTimeout")).collect();
+    let who = |id: &str| timeouts.iter().filter(|e| e.2.starts_with(&format!("{id}: "))).count();
+    assert!(who("g-2") >= 1 && who("g-3") >= 1, "{seen:#?}");
+    assert_eq!(who("g-1"), 0, "g-1 joins only after its record, and is answered at once: {seen:#?}");
+    for t in &timeouts {
+        // 30 s after a join written at 9 s (g-3) or within a heartbeat of it (g-2).
+        assert!(t.1 >= 39_000_000 && t.1 <= 43_000_000, "{t:?}");
+        assert!(t.2.ends_with("its loop calls Consume() again: a new JoinGroup (a join may wait up to the rebalance timeout, so sarama users set Net.ReadTimeout above it)"), "{}", t.2);
+    }
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!(g.generation, 2, "one rebalance, however many joins timed out: {g:?}");
+    assert!(owners(kafka(&s)).values().all(|p| p.len() == 1), "{:?}", owners(kafka(&s)));
+    for id in ["g-1", "g-2", "g-3"] {
+        assert_eq!(member(kafka(&s), id).state, "running", "{:?}", member(kafka(&s), id));
+    }
 }
 
 #[test]

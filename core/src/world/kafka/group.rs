@@ -5,7 +5,13 @@
 //! # A member, step by step (sarama `consumer_group.go`)
 //! 1. `Consume` joins: `JoinGroup` to the coordinator broker. When the join
 //!    phase ends the coordinator hands every member its generation and its
-//!    partitions (SyncGroup folded in; see the coordinator's doc).
+//!    partitions (SyncGroup folded in; see the coordinator's doc). The join
+//!    has sarama's read deadline, `Net.ReadTimeout` (30 s), whatever holds
+//!    it up: a cut, or the coordinator waiting up to the rebalance timeout
+//!    (60 s) for a member slow to rejoin (sarama issue #2820). Then the
+//!    connection closes (the join, or its answer, is lost), `Consume`
+//!    returns the i/o timeout and a member whose code loops joins again at
+//!    once.
 //! 2. The session starts (`Setup`): each assigned partition gets one of the
 //!    member's claim slots, which fetches from the committed offset (or
 //!    `Consumer.Offsets.Initial` without one) and hands records to its
@@ -64,7 +70,9 @@ pub(super) fn member_of_timer(key: u32) -> (usize, usize, u32) {
 /// A group protocol frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum GroupFrame {
-    Join { g: u16, m: u16 },
+    /// `seq`: which of the member's joins (one whose connection a read
+    /// timeout closed never arrives, and its answer is lost).
+    Join { g: u16, m: u16, seq: u32 },
     /// `seq`: which of the member's heartbeats (a timed-out one's
     /// connection is closed: it never arrives).
     Heartbeat { g: u16, m: u16, generation: u32, seq: u32 },
@@ -74,8 +82,8 @@ pub(crate) enum GroupFrame {
     Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)>, seq: u32 },
     Leave { g: u16, m: u16 },
     /// The end of a join phase for member `m`: its generation and
-    /// partitions (partition keys).
-    Assigned { g: u16, m: u16, generation: u32, parts: Vec<u32> },
+    /// partitions (partition keys), the answer to its join `seq`.
+    Assigned { g: u16, m: u16, generation: u32, parts: Vec<u32>, seq: u32 },
 }
 
 /// What the trace says about a group (`aux` of `EventKind::KafkaGroup`:
@@ -98,12 +106,15 @@ pub(crate) enum GroupNote {
     HeartbeatTimeout = 12,
     /// A commit got no answer within `Net.ReadTimeout`.
     CommitTimeout = 13,
+    /// A JoinGroup got no answer within `Net.ReadTimeout`: `Consume`
+    /// returns the i/o timeout.
+    JoinTimeout = 14,
 }
 
 impl GroupNote {
     pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
         use GroupNote::*;
-        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout].into_iter().find(|n| *n as i64 == c)
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout, JoinTimeout].into_iter().find(|n| *n as i64 == c)
     }
 }
 
@@ -155,6 +166,15 @@ pub(crate) struct MemberState {
     pub(crate) commit_seq: u32,
     /// Commits below this `seq` were on connections a read timeout closed.
     pub(crate) commit_closed_below: u32,
+    /// The JoinGroup waiting for its answer: (written at, seq).
+    pub(crate) join_out: Option<(SimTime, u32)>,
+    /// JoinGroups written so far (the next one's `seq`).
+    pub(crate) join_seq: u32,
+    /// Joins below this `seq` were on connections a read timeout closed.
+    pub(crate) join_closed_below: u32,
+    /// The coordinator's side: the `seq` of the last join it received from
+    /// this member, which its `Assigned` answers.
+    pub(crate) coord_join_seq: u32,
 }
 
 impl MemberState {
@@ -181,16 +201,22 @@ impl MemberState {
             commit_out: None,
             commit_seq: 0,
             commit_closed_below: 0,
+            join_out: None,
+            join_seq: 0,
+            join_closed_below: 0,
+            coord_join_seq: 0,
         }
     }
 
-    /// The process stopped or (re)started: no heartbeat of its is waiting.
+    /// The process stopped or (re)started: no heartbeat, commit or join of
+    /// its is waiting.
     pub(super) fn forget_heartbeats(&mut self) {
         self.hb = None;
         self.hb_fails = 0;
         self.hb_due = false;
         self.hb_stopped = false;
         self.commit_out = None;
+        self.join_out = None;
     }
 }
 
@@ -253,12 +279,21 @@ impl KafkaWorld {
         self.send(b, member_end(g, m), KFrame::Group(Box::new(frame)), kit);
     }
 
-    /// Member `m` calls `Consume`: it joins.
+    /// Member `m` calls `Consume`: it joins. The JoinGroup has sarama's
+    /// read deadline, `Net.ReadTimeout` after it is written, whatever holds
+    /// it up: a cut, or the coordinator waiting for the other members
+    /// (up to the rebalance timeout, 60 s by default).
     pub(super) fn member_join(&mut self, g: usize, m: usize, kit: &mut Kit) {
+        let now = kit.queue.now();
         let ms = &mut self.groups[g].members[m];
         ms.joining = true;
+        let seq = ms.join_seq;
+        ms.join_seq = ms.join_seq.wrapping_add(1);
+        ms.join_out = Some((now, seq));
+        let key = member_timer(g, m, ms.life);
         note(kit, g, m, GroupNote::Join, self.groups[g].coord.generation());
-        self.send_to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16 }, kit);
+        self.send_to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16, seq }, kit);
+        self.schedule(kit, now + super::NET_READ_TIMEOUT, KTimer::JoinTimeout(key));
     }
 
     pub(super) fn start_member_timers(&mut self, g: usize, m: usize, kit: &mut Kit) {
@@ -306,7 +341,8 @@ impl KafkaWorld {
                             .iter()
                             .filter_map(|(t, p)| self.spec.topic(t).map(|(ti, _)| self.part_key(ti, *p as u32)))
                             .collect();
-                        self.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts: keys }, kit);
+                        let seq = self.groups[g].members[m].coord_join_seq;
+                        self.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts: keys, seq }, kit);
                     }
                 }
                 GroupEvent::GroupEmpty { .. } => {}
@@ -344,8 +380,13 @@ impl World {
     pub(super) fn kafka_group_frame(&mut self, frame: GroupFrame, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
         match frame {
-            GroupFrame::Join { g, m } => {
+            GroupFrame::Join { g, m, seq } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                if seq < kw.groups[g].members[m].join_closed_below {
+                    // Its member's read timeout closed the connection.
+                    return;
+                }
+                kw.groups[g].members[m].coord_join_seq = seq;
                 kw.coordinator_tick(g, kit);
                 let gs = &mut kw.groups[g];
                 let id = gs.members[m].id.clone();
@@ -361,7 +402,7 @@ impl World {
                         .member(&id)
                         .map(|x| x.assignment.iter().filter_map(|(t, p)| kw.spec.topic(t).map(|(ti, _)| kw.part_key(ti, *p as u32))).collect())
                         .unwrap_or_default();
-                    kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts }, kit);
+                    kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts, seq }, kit);
                 }
             }
             GroupFrame::Heartbeat { g, m, generation, seq } => {
@@ -429,8 +470,15 @@ impl World {
                 }
                 self.kafka_session_end(g, m, now);
             }
-            GroupFrame::Assigned { g, m, generation, parts } => {
+            GroupFrame::Assigned { g, m, generation, parts, seq } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                let ms = &mut kw.groups[g].members[m];
+                if ms.join_out.map(|(_, s)| s) != Some(seq) {
+                    // The answer to a join its member gave up on: the
+                    // connection it would come back on is closed.
+                    return;
+                }
+                ms.join_out = None;
                 self.kafka_session_start(g, m, generation, &parts, now);
             }
         }

@@ -99,6 +99,27 @@ impl World {
         }
     }
 
+    /// Member `m`'s JoinGroup may have passed its read deadline: the
+    /// connection closes (the join never arrives if it had not; its answer
+    /// never comes back if it had) and `Consume` returns the i/o timeout.
+    /// A member whose code calls `Consume` in a loop joins again at once;
+    /// otherwise it stays out of the group.
+    pub(super) fn kafka_join_timeout(&mut self, key: u32, now: SimTime) {
+        let Some((kw, kit)) = self.kafka_kit() else { return };
+        let (g, m, life) = member_of_timer(key);
+        let Some(ms) = kw.groups.get_mut(g).and_then(|gs| gs.members.get_mut(m)) else { return };
+        let Some((_, seq)) = ms.join_out.filter(|&(at, _)| ms.up && ms.joining && ms.life & 0xff == life && at + NET_READ_TIMEOUT <= now) else { return };
+        ms.join_out = None;
+        ms.join_closed_below = seq.wrapping_add(1);
+        ms.joining = false;
+        note(kit, g, m, GroupNote::JoinTimeout, kw.groups[g].coord.generation());
+        if kw.groups[g].consume_loop {
+            kw.member_join(g, m, kit);
+        } else {
+            kw.groups[g].members[m].done = true;
+        }
+    }
+
     /// Member `m`'s commit may have passed its read deadline (a cut): the
     /// connection closes, so it never arrives, and its offsets go again
     /// with the next auto-commit.

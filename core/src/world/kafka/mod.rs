@@ -416,6 +416,9 @@ pub(crate) enum KTimer {
     BatchRetry(u32),
     /// Batch request `req` may have passed its read deadline.
     BatchTimeout(u32),
+    /// A member's JoinGroup may have passed its read deadline (key as for
+    /// `Heartbeat`).
+    JoinTimeout(u32),
 }
 
 impl KTimer {
@@ -438,6 +441,7 @@ impl KTimer {
             KTimer::Flush(k) => (14, k),
             KTimer::BatchRetry(r) => (15, r),
             KTimer::BatchTimeout(r) => (16, r),
+            KTimer::JoinTimeout(m) => (17, m),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -460,7 +464,8 @@ impl KTimer {
             13 => KTimer::CommitTimeout(v),
             14 => KTimer::Flush(v),
             15 => KTimer::BatchRetry(v),
-            _ => KTimer::BatchTimeout(v),
+            16 => KTimer::BatchTimeout(v),
+            _ => KTimer::JoinTimeout(v),
         }
     }
 }
@@ -817,6 +822,7 @@ impl World {
             KTimer::FetchTimeout(f) => self.kafka_fetch_timeout(f, now),
             KTimer::HeartbeatTimeout(key) => self.kafka_heartbeat_timeout(key, now),
             KTimer::CommitTimeout(key) => self.kafka_commit_timeout(key, now),
+            KTimer::JoinTimeout(key) => self.kafka_join_timeout(key, now),
             KTimer::Flush(key) => {
                 kw.flush_timer(key, &mut self.kit);
                 self.kafka_deliver_all(now);

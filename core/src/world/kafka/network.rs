@@ -24,7 +24,10 @@
 //!   stop, `Cleanup`, and `Consume` joins again. Healed within that time,
 //!   the heartbeat waiting at the cut learns the member is out; healed
 //!   later, the join waiting at the cut gets through; either way it joins
-//!   again.
+//!   again. A join too gets no answer for 30 s across the cut: `Consume`
+//!   returns the i/o timeout and the member's loop joins again, every
+//!   30 s, until one of them is written into a healed network (or healed
+//!   in time).
 //! - **consumer or member / leader**: fetches wait and lag grows; after
 //!   sarama's `Net.ReadTimeout` (30 s) without an answer the fetch fails
 //!   with an i/o timeout, the connection closes (its answer never
@@ -43,11 +46,7 @@
 //!   cut off.
 //!
 //! # Simplifications
-//! A join across a cut waits for the heal (sarama's would time out after
-//! 30 s and be retried every `Rebalance.Retry.Backoff`; either way the
-//! member joins once the network lets it). Heartbeats and commits time
-//! out ([`super::group_timeouts`]). The
-//! controller is not a process here, so a cut never triggers an election
+//! The controller is not a process here, so a cut never triggers an election
 //! (in Kafka a broker cut from the controller loses its leaderships after
 //! its session timeout).
 

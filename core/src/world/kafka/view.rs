@@ -216,7 +216,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but hands a response's messages to its select one at a time, and a request to a dead broker fails at once",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends) and commit (one at a time, again at the next tick), but a join waits for the heal, and a broker cut off never loses its leaderships (the controller is not a process here)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
@@ -572,6 +572,18 @@ impl KafkaWorld {
                             "the marked offsets go again with the next auto-commit"
                         };
                         format!("{member}: no answer from broker-{coordinator} to its offset commit within Net.ReadTimeout (30s): the connection closes; {then}")
+                    }
+                    Some(N::JoinTimeout) => {
+                        let gs = self.groups.get(e.ch as usize);
+                        let coordinator = gs.map_or(0, |gs| gs.broker);
+                        let then = if gs.is_some_and(|gs| gs.consume_loop) {
+                            "its loop calls Consume() again: a new JoinGroup"
+                        } else {
+                            "nothing calls Consume() again: it stays out of the group"
+                        };
+                        format!(
+                            "{member}: no answer from broker-{coordinator} to its JoinGroup within Net.ReadTimeout (30s): the connection closes and Consume() returns the i/o timeout; {then} (a join may wait up to the rebalance timeout, so sarama users set Net.ReadTimeout above it)"
+                        )
                     }
                     None => format!("group {group} event"),
                 }

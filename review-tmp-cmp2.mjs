@@ -1,0 +1,24 @@
+import { chromium } from '@playwright/test';
+const B = 'http://127.0.0.1:8177';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const ctx = await browser.newContext({ viewport:{width:400,height:900} });
+const page = await ctx.newPage();
+await page.goto(B+'/');
+await page.waitForFunction(() => document.querySelector('queue-lab')?.ready);
+await page.locator('queue-lab').locator('#preset').selectOption('kafka-rebalance');
+await page.waitForTimeout(800);
+await page.locator('queue-lab').locator('#compare-link').hover(); await page.waitForTimeout(500);
+const href = await page.locator('queue-lab').locator('#compare-link').getAttribute('href');
+const cp = await ctx.newPage();
+await cp.goto(href);
+await cp.waitForTimeout(3000);
+await cp.locator('queue-lab-compare').getByRole('button', {name: 'Play'}).first().click();
+await cp.waitForTimeout(5000);
+await cp.locator('queue-lab-compare').getByRole('button', {name: 'Pause'}).first().click();
+const labs = cp.locator('queue-lab-compare queue-lab');
+console.log('labs', await labs.count());
+const n = await labs.count();
+for (let i=0;i<n;i++){ await labs.nth(i).scrollIntoViewIfNeeded(); await cp.waitForTimeout(1500); await labs.nth(i).screenshot({path:`/tmp/review/compare-kr-400-lab${i}.png`}); }
+const info = await cp.evaluate(() => [...document.querySelectorAll('queue-lab-compare queue-lab')].map(q => { const s = q.snapshot(); return { t: q.timeUs, keys: Object.keys(s||{}).slice(0,30), totals: s?.totals ?? s?.stats }; }));
+console.log(JSON.stringify(info).slice(0,1500));
+await browser.close();
