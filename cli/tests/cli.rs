@@ -89,6 +89,7 @@ fn every_preset_runs_to_its_expected_status() {
         ("kafka-acks-all", "stopped"),
         ("kafka-unclean-election", "stopped"),
         ("kafka-slow-handler", "stopped"),
+        ("kafka-join-timeout", "stopped"),
         ("kafka-retention", "stopped"),
         ("kafka-keys", "stopped"),
     ];

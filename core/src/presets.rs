@@ -57,6 +57,7 @@ pub static ALL: &[Preset] = presets![
     "kafka-acks-all",
     "kafka-unclean-election",
     "kafka-slow-handler",
+    "kafka-join-timeout",
     "kafka-retention",
     "kafka-keys",
 ];

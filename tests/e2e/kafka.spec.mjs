@@ -86,6 +86,23 @@ test('AsyncProducer without a Successes reader: main is stuck on producer.input 
   expect(Number(prod.Sent)).toBeGreaterThan(0);
 });
 
+test('kafka-join-timeout: a JoinGroup held past Net.ReadTimeout shows in the log as Consume returning the i/o timeout; generation 2 forms later', async ({ page }) => {
+  await openKafka(page, 'kafka-join-timeout');
+  await runTo(page, 40_000_000, 20);
+  await pause(page);
+  // The group's events only (the producer's fill the log).
+  await page.locator('#eventlog-kind').selectOption('kafka_group');
+  const texts = (await logRows(page)).map((r) => r.text);
+  const timeouts = texts.filter((t) => t.includes('to its JoinGroup within Net.ReadTimeout (30s)'));
+  expect(timeouts.length, texts.slice(-30).join('\n')).toBeGreaterThanOrEqual(1);
+  expect(timeouts[0]).toMatch(/^workers-[23]: .*Consume\(\) returns the i\/o timeout; its loop calls Consume\(\) again/);
+  // Still in the join phase: generation 1 until workers-1 rejoins at about 46 s.
+  const members = await tableRows(page, 'Members');
+  expect(members.length).toBe(3);
+  await runTo(page, 50_000_000, 20);
+  await expect.poll(async () => (await tableRows(page, 'Members')).every((m) => m.STATE === 'running')).toBe(true);
+});
+
 test('acks=1: the leader dies and acknowledged records are lost; acks=all: none', async ({ page }) => {
   await openKafka(page, 'kafka-acks1-loss');
   await runTo(page, 6_500_000, 5);
