@@ -122,7 +122,8 @@ export function createControls({ channels, groups, add }, { onCommand, onAdded }
     const editable = snap.channels.filter((c) => !c.library);
     if (!editable.length) {
       chanRows.clear();
-      const text = snap.channels.length ? 'This scenario has no channels you can change (go-nsq makes its own).' : 'This scenario has no channels.';
+      const who = [snap.nsq && 'go-nsq', snap.kafka && 'sarama'].filter(Boolean).join(' and ') || 'the client library';
+      const text = snap.channels.length ? `This scenario has no channels you can change (its channels are ${who}'s own).` : 'This scenario has no channels.';
       channels.replaceChildren(el('p', { class: 'hint', text }));
       return;
     }

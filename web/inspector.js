@@ -139,7 +139,7 @@ export function createInspector(container, { onCommand } = {}) {
       const blocked = g.blocked_send_us + g.blocked_recv_us + g.blocked_other_us;
       const lived = blocked + g.working_us + g.sleeping_us;
       setText(counters.blocked, lived > 0
-        ? `${pct(blocked / lived)} (send ${pct(g.blocked_send_us / lived)}, receive ${pct(g.blocked_recv_us / lived)})`
+        ? `${pct(blocked / lived)} (send ${pct(g.blocked_send_us / lived)}, receive ${pct(g.blocked_recv_us / lived)}${g.blocked_other_us ? `, select, Wait or network ${pct(g.blocked_other_us / lived)}` : ''})`
         : '0%');
       setText(counters.util, pct(g.utilization));
       setText(counters.held, g.held ?? 'nothing');

@@ -31,9 +31,12 @@ const DASHES = [undefined, [6, 3], [2, 2], [8, 2, 2, 2]];
 const SPECS = [
   { key: 'lag-partitions', title: 'Lag per partition', unit: 'records' },
   { key: 'lag-groups', title: 'Total lag per group', unit: 'records' },
-  { key: 'throughput', title: 'Throughput', unit: 'records per second' },
+  { key: 'throughput', title: 'Kafka throughput', unit: 'records per second' },
   { key: 'e2e', title: 'End-to-end latency', unit: 'ms' },
 ];
+
+/** The charts about consumers (hidden when there is none). */
+const LAGGER_CHARTS = ['lag-partitions', 'lag-groups', 'e2e'];
 
 /** The laggers of a sample: groups, then partition consumers, keyed by kind and name. */
 function laggers(k) {
@@ -149,7 +152,7 @@ export function createKafkaCharts(container) {
       width: Math.max(160, Math.floor(c.host.clientWidth || 240)), height: HEIGHT, fg, grid, xRange,
       unit: c.spec.unit === 'records per second' ? 'per second' : c.spec.unit,
       series: c.lines.map((label, i) => ({ label, stroke: palette[i % palette.length], width: 1.5, dash: DASHES[Math.floor(i / palette.length) % DASHES.length],
-        spanGaps: c.spec.key === 'e2e', points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
+        spanGaps: c.spec.key === 'e2e', points: { show: false }, value: (_u, v) => (v == null ? '--' : c.spec.unit === 'ms' ? `${fmtNum(v)} ms` : fmtNum(v)) })),
     });
     if (c.plot) c.plot.destroy();
     c.host.replaceChildren();
@@ -294,6 +297,7 @@ export function createKafkaCharts(container) {
       data = emptyData();
       chosen = null;
       picker.replaceChildren();
+      for (const c of charts) c.caption.textContent = c.spec.title;
       head.hidden = true;
       more.hidden = true;
       container.replaceChildren(head, grid, more);
@@ -302,6 +306,16 @@ export function createKafkaCharts(container) {
     },
     push(samples, snap) {
       if (!snap || !snap.kafka) return;
+      // Lag and latency charts only where something consumes (a group or a
+      // partition consumer): no empty charts next to "No consumer group".
+      const consumes = snap.kafka.groups.length + snap.kafka.consumers.length > 0;
+      for (const key of LAGGER_CHARTS) {
+        const c = byKey[key];
+        if (c.figure.hidden === consumes) {
+          c.figure.hidden = !consumes;
+          if (consumes) build(c);
+        }
+      }
       const list = Array.isArray(samples) ? samples : [];
       if (!list.length) return;
       if (list[0].t_us / 1e6 < lastT) api.reset(); // time went backwards

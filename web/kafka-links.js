@@ -34,7 +34,7 @@ export function createKafkaLinks(container, { onCommand }) {
   const list = el('div', { class: 'kafka-cuts', 'aria-label': 'Network cuts in place', role: 'list' });
   container.replaceChildren(
     el('h3', { text: 'Kafka network' }),
-    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing (a zombie) until its heartbeat has timed out 4 times (about 2 minutes), then it stops and joins again; a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later.' }),
+    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing (a zombie) until its heartbeat has timed out 4 times (about 2 minutes), then it stops and joins again (a join with no answer for 30 s makes Consume return an i/o timeout, and it joins again); a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later.' }),
     el('div', { class: 'ctl-row nsq-row', 'data-kafka-cut-row': '' },
       el('label', { class: 'field', for: a.id, text: 'Cut ' }, a),
       el('label', { class: 'field', for: b.id, text: 'from ' }, b),
@@ -61,8 +61,14 @@ export function createKafkaLinks(container, { onCommand }) {
       key = kk;
       fill(a, procs);
       fill(b, k.brokers.map((x) => x.name));
-      // A second broker by default, so the first pick is a real link.
-      if (b.value === a.value && b.options.length > 1) b.selectedIndex = 1;
+      // A real link by default: a second broker, or with one broker a client.
+      if (b.value === a.value) {
+        if (b.options.length > 1) b.selectedIndex = 1;
+        else {
+          const other = procs.find((n) => n !== b.value);
+          if (other) a.value = other;
+        }
+      }
     }
     setOff(cut, ended ? ENDED_REASON : '', 'Cut the network between the two processes (both directions)');
     const ck = k.cuts.map((c) => c.join('\u0000')).join('\u0001');

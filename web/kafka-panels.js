@@ -18,7 +18,7 @@ import { keyedTable } from './nsq-table.js';
 
 /** [key in kafka.guarantees, label, what it means]. */
 export const KAFKA_FIGURES = [
-  ['produced', 'Produced', 'records the producers handed to sarama'],
+  ['produced', 'Sent to Kafka', 'records a producer took on: a SendMessage, or an AsyncProducer message added to a batch (messages still in its Go channels are not counted yet; the header counts every Go value)'],
   ['sending', 'Sending', 'on their way: not acked or failed yet'],
   ['acked', 'Acked', 'the producer got a success'],
   ['failed', 'Failed', 'the producer got an error (never acked)'],

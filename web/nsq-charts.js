@@ -110,7 +110,7 @@ export function createNsqCharts(container) {
     const opts = smallChartOptions({
       width: Math.max(160, Math.floor(c.host.clientWidth || 240)), height: HEIGHT, fg, grid, xRange, unit: c.spec.unit,
       series: c.spec.series.map(([label], i) => ({ label, stroke: palette[i], width: 1.5, dash: i ? [6, 3] : undefined,
-        spanGaps: Boolean(c.spec.gaps), points: { show: false }, value: (_u, v) => (v == null ? '--' : fmtNum(v)) })),
+        spanGaps: Boolean(c.spec.gaps), points: { show: false }, value: (_u, v) => (v == null ? '--' : c.spec.unit === 'ms' ? `${fmtNum(v)} ms` : fmtNum(v)) })),
     });
     if (c.plot) c.plot.destroy();
     c.host.replaceChildren();

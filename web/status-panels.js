@@ -140,9 +140,11 @@ export function createStatusPanels($) {
     }
     const kind = paused ? 'paused' : snap.status;
     if (st.dataset.status !== kind) st.dataset.status = kind;
-    // The compact views' one line: the engine's sentence.
+    // The compact views' one line: the engine's sentence, unless it only
+    // repeats the pill ("running" next to "running" or "paused").
     const line = $('status-text');
-    if (line.textContent !== snap.status_text) line.textContent = snap.status_text;
+    const sentence = snap.status_text === snap.status || snap.status_text === text ? '' : snap.status_text;
+    if (line.textContent !== sentence) line.textContent = sentence;
   }
 
   function buildLegend() {
@@ -167,7 +169,7 @@ export function createStatusPanels($) {
     nsqNote.className = 'legend-note';
     nsqNote.id = 'legend-nsq';
     nsqNote.hidden = true;
-    nsqNote.textContent = 'NSQ: a channel\'s depth bar is memory (solid) then disk (hatched); dots are messages in flight, ⧖ deferred ones. '
+    nsqNote.textContent = 'NSQ: a channel\'s depth bar is memory (solid) then disk (hatched); dots are messages in flight, an hourglass after them means deferred ones. '
       + 'Tokens: a number is the attempt of a redelivery, R a requeue (REQ), × a MaxAttempts FIN, a clock a timeout flying back to the queue; green ones are FINs. '
       + 'A hatched box with a cross is down or crashed, a dashed one stopped; a link with a cross is cut.';
     ul.append(nsqNote);

@@ -56,7 +56,7 @@ test('kafka charts: lag per partition and per group, throughput, latency; lag gr
   const figures = page.locator('#host figure.ql-chart');
   await expect(figures).toHaveCount(4);
   await expect(page.locator('#host figcaption')).toHaveText([
-    'Lag per partition: group workers', 'Total lag per group', 'Throughput', 'End-to-end latency: group workers',
+    'Lag per partition: group workers', 'Total lag per group', 'Kafka throughput', 'End-to-end latency: group workers',
   ]);
   // One line per partition (6) plus the x series; the legend names them.
   await expect(page.locator('[data-chart="kafka-lag-partitions"] .u-legend .u-series')).toHaveCount(7);
@@ -119,4 +119,25 @@ test('kafka charts: several groups and partition consumers get a picker; names s
   await picker.selectOption('consumer archive');
   await expect(page.locator('[data-chart="kafka-lag-partitions"] figcaption')).toHaveText('Lag per partition: consumer archive');
   await expect(page.locator('[data-chart="kafka-lag-partitions"] .visually-hidden')).toContainText('consumer archive: total lag');
+});
+
+test('kafka charts: a world with no consumer shows no lag or latency charts, and a reset forgets the last group\'s captions', async ({ page }) => {
+  await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const { createKafkaCharts } = await import('/kafka-charts.js');
+    const kc = createKafkaCharts(document.getElementById('host'));
+    const a = m.Playground.from_preset('kafka-consumer-group');
+    a.advance(10e6);
+    kc.push(a.series_since(-1), a.snapshot());
+    a.free();
+    kc.reset();
+    const b = m.Playground.from_preset('kafka-async-hang');
+    b.advance(3e6);
+    kc.push(b.series_since(-1), b.snapshot());
+    b.free();
+  });
+  for (const key of ['lag-partitions', 'lag-groups', 'e2e']) await expect(page.locator(`[data-chart="kafka-${key}"]`)).toBeHidden();
+  await expect(page.locator('[data-chart="kafka-throughput"]')).toBeVisible();
+  await expect(page.locator('[data-chart="kafka-lag-partitions"] figcaption')).toHaveText('Lag per partition');
 });

@@ -245,6 +245,17 @@ export function createNsqView(S, P) {
   }
 
 
+  let byIdOf = null;
+  let byIdMap = null;
+  /** Snapshot `snap`'s goroutines by id (made once per snapshot). */
+  function goroutinesById(snap) {
+    if (byIdOf !== snap) {
+      byIdOf = snap;
+      byIdMap = new Map(snap.goroutines.map((g) => [g.id, g]));
+    }
+    return byIdMap;
+  }
+
   function drawConsumer(c, snap) {
     const b = layout.consBox.get(c.name);
     if (!b) return;
@@ -284,7 +295,11 @@ export function createNsqView(S, P) {
     });
     // Handler goroutines, named inside their consumer without its prefix ("handler-2").
     const prefix = `${c.name}.`;
-    for (const g of b.handlers) {
+    // The layout keeps the goroutines of the snapshot it was made from: draw
+    // each handler as this snapshot has it (its state, what it holds).
+    const now = goroutinesById(snap);
+    for (const laid of b.handlers) {
+      const g = now.get(laid.id) || laid;
       const p = layout.pos.get(g.id);
       if (!p) continue;
       if (p.tile) drawTile(g, p, g.id === S.selected);
