@@ -322,6 +322,74 @@ fn async_producer_hang_scales_with_the_buffer() {
     }
 }
 
+/// The hang on a topic of `partitions` partitions with the round-robin
+/// partitioner and `ChannelBufferSize` `n`.
+fn hang_on_partitions(partitions: u32, n: u32) -> World {
+    let mut v = preset_json("kafka-async-hang");
+    v["kafka"]["topics"][0]["partitions"] = json!(partitions);
+    v["kafka"]["producers"][0]["partitioner"] = json!("round_robin");
+    v["kafka"]["producers"][0]["channel_buffer_size"] = json!(n);
+    let mut w = world(&v);
+    w.run_until(ms(9_900));
+    w
+}
+
+#[test]
+fn async_producer_hang_counts_one_partition_producer_per_partition() {
+    // sarama's topic producer hands each message to its partition's own
+    // partition producer (`newPartitionProducer`, input buffered
+    // ChannelBufferSize): the first success blocks the broker producer,
+    // each partition producer then holds one message and its full input,
+    // and the topic producer blocks on the next full one. Round robin fills
+    // them in turn: 2n + 4 for the first partition, n + 1 for each other.
+    for (partitions, n) in [(1, 256), (2, 256), (4, 100), (3, 7)] {
+        let w = hang_on_partitions(partitions, n);
+        let expected = 2 * u64::from(n) + 4 + u64::from(partitions - 1) * (u64::from(n) + 1);
+        check_hang(&w, expected);
+        let s = w.snapshot();
+        for p in 0..partitions {
+            let pp = s.channels.iter().find(|c| c.name == format!("producer.pp{p}")).expect("a partition producer's input");
+            assert_eq!(pp.len, n, "producer.pp{p} is full");
+            let g = s.goroutines.iter().find(|g| g.name == format!("producer.partition{p}")).expect("a partition producer");
+            assert_eq!(g.state, GState::BlockedSend, "{}", g.state_text);
+        }
+    }
+}
+
+#[test]
+fn partitions_added_live_get_partition_producers_and_records() {
+    // kafka_add_partitions on the async producer's topic: a partition
+    // producer (input and goroutine) per new partition, and the topic
+    // producer's switch grows; records go to the new partitions.
+    let mut v = preset_json("kafka-async-producer");
+    v["kafka"]["producers"][0]["partitioner"] = json!("round_robin");
+    v["stop_at"] = json!("20s");
+    let mut w = world(&v);
+    w.run_until(ms(3_000));
+    let before = kafka(&w.snapshot()).partitions.len() as u32;
+    w.apply(&Command::KafkaAddPartitions { topic: "events".into(), partitions: before + 2 }).expect("partitions added");
+    let s = w.snapshot();
+    for p in before..before + 2 {
+        assert!(s.channels.iter().any(|c| c.name == format!("producer.pp{p}")), "producer.pp{p}");
+        let g = s.goroutines.iter().find(|g| g.name == format!("producer.partition{p}")).expect("the new partition producer");
+        assert_eq!(g.library, Some("sarama's AsyncProducer"));
+    }
+    w.run_until(ms(10_000));
+    let s = w.snapshot();
+    for p in before..before + 2 {
+        let part = kafka(&s).partitions.iter().find(|x| x.partition == p).expect("the new partition");
+        assert!(part.log_end > 0, "round robin writes to the new partition {p}: {part:?}");
+        let pp = s.channels.iter().find(|c| c.name == format!("producer.pp{p}")).unwrap();
+        assert!(pp.sent > 0, "through its partition producer: {pp:?}");
+    }
+    // Deterministic: the same commands replay to the same run.
+    let mut again = world(&v);
+    again.run_until(ms(3_000));
+    again.apply(&Command::KafkaAddPartitions { topic: "events".into(), partitions: before + 2 }).unwrap();
+    again.run_until(ms(10_000));
+    assert_eq!(again.trace_hash(), w.trace_hash());
+}
+
 #[test]
 fn reading_successes_prevents_the_hang() {
     let w = hang(None, true);

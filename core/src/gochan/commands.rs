@@ -218,7 +218,7 @@ impl GoRuntime {
         Ok(g)
     }
 
-    fn group_index(&self, name: &str) -> Result<usize, CommandError> {
+    pub(crate) fn group_index(&self, name: &str) -> Result<usize, CommandError> {
         self.groups
             .iter()
             .position(|g| g.spec.name == name)
@@ -249,7 +249,7 @@ impl GoRuntime {
         self.groups[gi].spec = spec;
     }
 
-    fn compile_spec(&self, spec: &GoroutineSpec) -> Result<program::Program, CommandError> {
+    pub(crate) fn compile_spec(&self, spec: &GoroutineSpec) -> Result<program::Program, CommandError> {
         let problems = check_group(spec, "", &self.names());
         if !problems.is_empty() {
             return Err(CommandError::Invalid(problems.iter().map(|p| p.message.clone()).collect()));
@@ -263,6 +263,17 @@ impl GoRuntime {
     }
 
     /// Adds a group and spawns its instances.
+    /// Adds a channel a client library makes (not for live edits), with
+    /// `capacity`; the caller checks the channel limit.
+    pub(crate) fn add_library_chan(&mut self, name: String, capacity: u32) -> ChanId {
+        let ch = self.chans.len() as u32;
+        self.library_chans.push(ch);
+        self.chans.push(crate::gochan::channel::Channel::new(capacity));
+        self.chan_names.push(name);
+        self.reserve_stuck_scratch();
+        ch
+    }
+
     /// Adds a group a client library runs (go-nsq's read loops, sarama's
     /// stages): commands may pause its goroutines but not remove, count or
     /// re-time them.

@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
+use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_ROUTE, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -349,6 +349,14 @@ impl GoRuntime {
                 self.set_state(g, GState::BlockedNet, now);
                 k.record(EventKind::KafkaSend, g, NONE, Some(v), i64::from(producer));
                 k.syscalls.push(Syscall::KafkaBatchAdd { g, producer, topic });
+                return false;
+            }
+            Op::KafkaRoute { producer, topic, .. } => {
+                // The world's partitioner picks the partition and the
+                // goroutine goes on at that case (`kafka_routed`), at once.
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_ROUTE;
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::KafkaRoute { g, producer, topic });
                 return false;
             }
             Op::KafkaResult { producer } => {
@@ -840,6 +848,18 @@ impl GoRuntime {
             k.ledger.published(m);
         }
         self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// The partitioner gave the message topic producer `g` holds to
+    /// partition case `case`: it goes on at that case's send.
+    pub(crate) fn kafka_routed(&mut self, k: &mut Kit, g: GoId, case: u32, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_ROUTE || !k.run.is_running() {
+            return;
+        }
+        self.gs[gi].pc += 1 + 2 * case;
         self.set_state(g, GState::Runnable, now);
         self.run_goroutine(k, g, now);
     }

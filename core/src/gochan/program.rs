@@ -103,6 +103,12 @@ pub enum Stmt {
     /// produce response (made by the world, never written).
     #[serde(skip_deserializing)]
     KafkaResult { producer: String },
+    /// An async producer's topic producer with a message (made by the
+    /// world, never written): the partitioner sets its partition, and it
+    /// goes to that partition's producer, `<producer>.pp<p>`, one of
+    /// `partitions` (a send that blocks while that input is full).
+    #[serde(skip_deserializing)]
+    KafkaRoute { producer: String, partitions: u32 },
     /// A partition consumer's fetcher waiting for the next record of its
     /// partition (made by the world, never written).
     #[serde(skip_deserializing)]
@@ -266,6 +272,12 @@ pub enum Op {
     KafkaBatchAdd { producer: u16, topic: u16 },
     /// Wait for the next message of a produce response of `producer`.
     KafkaResult { producer: u16 },
+    /// The partitioner of async producer `producer` picks the held
+    /// message's partition `p` on topic `topic`; the goroutine goes on at
+    /// the next op + 2p: the send to that partition producer's input (each
+    /// followed by a jump past the last), so partitions added later append
+    /// cases without moving any op. `cases`: how many (the partitions).
+    KafkaRoute { producer: u16, topic: u16, cases: u16 },
     /// Go on to `on_err` if the held message's produce failed.
     KafkaOutcome { on_err: Pc },
     /// Wait for the next record of fetcher `fetcher`'s partition.
@@ -482,6 +494,26 @@ impl Compiler<'_> {
     fn kafka_batch_add(&mut self, producer: &str, path: &str, ind: u8) {
         let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
         self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16 }, ind, "bp.accumulatingBatch.add(msg) // sent per Flush; waits only while the batch is full");
+    }
+
+    fn kafka_route(&mut self, producer: &str, partitions: u32, path: &str, ind: u8) {
+        let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
+        let cases = partitions.min(u32::from(u16::MAX)) as u16;
+        self.emit_line(Op::KafkaRoute { producer: p as u16, topic: topic as u16, cases }, ind, "tp.partitionMessage(msg) // the partitioner sets msg.Partition");
+        self.line(ind, "switch msg.Partition { // tp.handlers[msg.Partition] <- msg".into());
+        let mut jumps = Vec::with_capacity(partitions as usize);
+        for i in 0..u32::from(cases) {
+            let name = format!("{producer}.pp{i}");
+            let ch = self.chan(path, &name);
+            let l = self.line(ind + 1, format!("case {i}: {name} <- msg // partition producer {i}, buffered Producer.ChannelBufferSize"));
+            self.emit(Op::Send { ch }, l);
+            jumps.push(self.emit(Op::Jump { to: 0 }, l));
+        }
+        self.line(ind, "}".into());
+        let end = self.pc();
+        for j in jumps {
+            self.patch(j, end);
+        }
     }
 
     fn kafka_result(&mut self, producer: &str, path: &str, ind: u8) {
@@ -793,6 +825,7 @@ impl Compiler<'_> {
             Stmt::KafkaBatchAdd { producer } => self.kafka_batch_add(producer, path, ind),
             Stmt::KafkaReturn { producer } => self.kafka_return(producer, path, ind),
             Stmt::KafkaResult { producer } => self.kafka_result(producer, path, ind),
+            Stmt::KafkaRoute { producer, partitions } => self.kafka_route(producer, *partitions, path, ind),
             Stmt::KafkaFetch { consumer, partition } => {
                 let f = self.names.kafka().and_then(|k| k.fetcher(consumer, *partition)).unwrap_or_else(|| {
                     self.err(path, format!("no partition consumer {} of partition {partition}", crate::time::echo(consumer)));
@@ -927,6 +960,8 @@ fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
         Op::LoopBack { to, .. } => out.extend([to as usize, next]),
         Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
         Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } | Op::KafkaOutcome { on_err: skip_to } => out.extend([next, skip_to as usize]),
+        // Each case of the partition switch: its send, then a jump on.
+        Op::KafkaRoute { cases, .. } => out.extend((0..usize::from(cases)).map(|i| next + 2 * i)),
         Op::Select { sel } => {
             let s = &p.selects[sel as usize];
             for c in &s.cases {

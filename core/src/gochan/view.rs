@@ -105,6 +105,8 @@ impl GoRuntime {
                 let what = gr.wait & super::runtime::KAFKA_WHAT;
                 if what == super::runtime::KAFKA_FETCH {
                     format!("fetching from {who} for {dur}: waits for a record below the high watermark")
+                } else if what == super::runtime::KAFKA_ROUTE {
+                    "choosing the partition (the partitioner)".to_string()
                 } else if what == super::runtime::KAFKA_RESULT {
                     format!("waiting for a produce response for {dur}")
                 } else if what == super::runtime::KAFKA_ROOM {

@@ -673,14 +673,19 @@ fn check_name(name: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// Who runs an async producer's goroutines (see [`KafkaSpec::go_groups`]).
+pub const ASYNC_LIBRARY: &str = "sarama's AsyncProducer";
+
 impl KafkaSpec {
     /// The Go channels sarama makes (before any program compiles), in
-    /// order: each async producer's six, then each partition consumer's
-    /// `Messages()` per partition. All are library channels.
+    /// order: each async producer's six and its partition producers'
+    /// inputs (one per partition of its topic), then each partition
+    /// consumer's `Messages()` per partition. All are library channels.
     pub fn go_channels(&self) -> Vec<(String, u32)> {
         let mut out = Vec::new();
         for p in self.producers.iter().filter(|p| p.kind == ProducerKind::Async) {
             out.extend(p.channels());
+            out.extend((0..self.async_partitions(p)).map(|i| (p.pp(i), p.channel_buffer_size)));
         }
         for c in &self.consumers {
             for p in self.consumer_partitions(c) {
@@ -690,18 +695,26 @@ impl KafkaSpec {
         out
     }
 
+    /// The partitions of an async producer's topic: one partition producer
+    /// each (1 if the topic is missing: the scenario is refused then).
+    pub fn async_partitions(&self, p: &ProducerSpec) -> u32 {
+        p.topic.as_deref().and_then(|t| self.topic(t)).map_or(1, |(_, t)| t.partitions.clamp(1, MAX_PARTITIONS))
+    }
+
     /// The goroutines sarama runs (and the consumers' handlers), as
     /// goroutine groups, each with the library that runs it (`None` for the
     /// user's code: a partition consumer's handler): an async producer's
-    /// five goroutines (dispatcher, topic, partition and broker producers,
-    /// and the bridge from the network); per partition consumer and
+    /// dispatcher, topic producer, one partition producer per partition of
+    /// its topic, broker producer, and the bridge from the network (sarama
+    /// starts a partition producer at its partition's first message; here
+    /// they start with the producer); per partition consumer and
     /// partition, its fetcher (sarama's) and its handler; per group member,
     /// its claim slots (sarama starts a `ConsumeClaim` in each per
     /// generation, so the group, not a command, decides they run).
     pub fn go_groups(&self) -> Vec<(crate::scenario::GoroutineSpec, Option<&'static str>)> {
         use crate::gochan::behavior::{Behavior, Consumer, Stage};
         use crate::gochan::program::Stmt;
-        const ASYNC: Option<&str> = Some("sarama's AsyncProducer");
+        const ASYNC: Option<&str> = Some(ASYNC_LIBRARY);
         const CONSUMER: Option<&str> = Some("sarama's partition consumer");
         const GROUP: Option<&str> = Some("sarama's ConsumerGroup (it starts a ConsumeClaim per claim each generation)");
         let g = |name: String, behavior: Behavior| crate::scenario::GoroutineSpec { name, count: 1, behavior };
@@ -710,8 +723,11 @@ impl KafkaSpec {
         for p in self.producers.iter().filter(|p| p.kind == ProducerKind::Async) {
             let n = &p.name;
             out.push((g(format!("{n}.dispatcher"), stage(p.input(), format!("{n}.tp"))), ASYNC));
-            out.push((g(format!("{n}.topic"), stage(format!("{n}.tp"), format!("{n}.pp"))), ASYNC));
-            out.push((g(format!("{n}.partition"), stage(format!("{n}.pp"), format!("{n}.bp"))), ASYNC));
+            let parts = self.async_partitions(p);
+            out.push((p.topic_goroutine(parts), ASYNC));
+            for i in 0..parts {
+                out.push((p.partition_goroutine(i), ASYNC));
+            }
             // sarama's brokerProducer.run: a select over its input and the
             // responses, so it keeps batching while requests are in flight.
             let case = |ch: String, body: Stmt| crate::gochan::program::SelectCase { send: None, recv: Some(ch), body: vec![body], break_on_close: false };
@@ -767,8 +783,9 @@ impl ProducerSpec {
     }
     /// The async producer's Go channels, in order, with their capacities:
     /// `input`, `successes`, `errors` (unbuffered, as sarama's), then the
-    /// internal stages' `tp`, `pp` (`ChannelBufferSize`), `bp` and
-    /// `responses` (unbuffered).
+    /// internal stages' `tp` (`ChannelBufferSize`), `bp` and `responses`
+    /// (unbuffered). Each partition producer's input ([`Self::pp`]) comes
+    /// with the partitions of the topic.
     pub fn channels(&self) -> Vec<(String, u32)> {
         let n = self.channel_buffer_size;
         vec![
@@ -776,10 +793,43 @@ impl ProducerSpec {
             (self.successes(), 0),
             (self.errors(), 0),
             (format!("{}.tp", self.name), n),
-            (format!("{}.pp", self.name), n),
             (format!("{}.bp", self.name), 0),
             (self.responses(), 0),
         ]
+    }
+
+    /// The input of partition `p`'s partition producer (sarama's
+    /// `newPartitionProducer`: buffered `ChannelBufferSize`).
+    pub fn pp(&self, p: u32) -> String {
+        format!("{}.pp{p}", self.name)
+    }
+
+    /// sarama's topic producer (`topicProducer.dispatch`): takes each
+    /// message from `tp`, has the partitioner set its partition, and hands
+    /// it to that partition's partition producer: a `switch` over the
+    /// `partitions` inputs, which grows as partitions are added.
+    pub fn topic_goroutine(&self, partitions: u32) -> crate::scenario::GoroutineSpec {
+        use crate::gochan::behavior::Behavior;
+        use crate::gochan::program::Stmt;
+        crate::scenario::GoroutineSpec {
+            name: format!("{}.topic", self.name),
+            count: 1,
+            behavior: Behavior::Program(vec![Stmt::Forever(vec![
+                Stmt::Recv(format!("{}.tp", self.name)),
+                Stmt::KafkaRoute { producer: self.name.clone(), partitions },
+            ])]),
+        }
+    }
+
+    /// Partition `p`'s partition producer (`partitionProducer.dispatch`):
+    /// from its input to the broker producer's.
+    pub fn partition_goroutine(&self, p: u32) -> crate::scenario::GoroutineSpec {
+        use crate::gochan::behavior::{Behavior, Stage};
+        crate::scenario::GoroutineSpec {
+            name: format!("{}.partition{p}", self.name),
+            count: 1,
+            behavior: Behavior::Stage(Stage { from: self.pp(p), to: format!("{}.bp", self.name), work: Dist::default(), wg: None, close_when_done: false }),
+        }
     }
 }
 

@@ -202,6 +202,9 @@ pub(crate) enum Syscall {
     /// Goroutine `g` (an async producer's bridge) waits for the next
     /// message of a response.
     KafkaResult { g: GoId, producer: u16 },
+    /// Goroutine `g` (an async producer's topic producer) has the
+    /// partitioner pick its held message's partition on `topic`.
+    KafkaRoute { g: GoId, producer: u16, topic: u16 },
 }
 
 impl Kit {
@@ -267,17 +270,13 @@ impl World {
         // NSQ consumers' channels (go-nsq's incomingMessages) come right
         // after the scenario's own, before any program is compiled.
         for c in scenario.nsq.iter().flat_map(|n| n.consumers.iter()) {
-            w.go.library_chans.push(w.go.chans.len() as u32);
-            w.go.chans.push(crate::gochan::channel::Channel::new(0));
-            w.go.chan_names.push(c.incoming());
+            w.go.add_library_chan(c.incoming(), 0);
         }
         // sarama's channels (an async producer's, a partition consumer's
         // `Messages()`) come next: programs may name them.
         if let Some(kspec) = &scenario.kafka {
             for (name, cap) in kspec.go_channels() {
-                w.go.library_chans.push(w.go.chans.len() as u32);
-                w.go.chans.push(crate::gochan::channel::Channel::new(cap));
-                w.go.chan_names.push(name);
+                w.go.add_library_chan(name, cap);
             }
             let names = &w.go.chan_names;
             w.go.kafka_names = Some(std::rc::Rc::new(crate::kafka::spec::KafkaNames::new(kspec, &|n| names.iter().position(|c| c == n).map(|i| i as u32))));

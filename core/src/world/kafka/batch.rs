@@ -84,6 +84,10 @@ pub(crate) struct Accumulator {
     pub(crate) per_part: Vec<u32>,
 }
 
+/// `KafkaWorld::routed` of a message slot no topic producer routed (or
+/// whose message the broker producer took already).
+pub(super) const NO_ROUTE: u32 = u32::MAX;
+
 impl Accumulator {
     fn push(&mut self, q: Queued) {
         let i = q.part as usize;
@@ -583,8 +587,19 @@ impl World {
         let part = match kw.producers[usize::from(producer)].batcher.waiting {
             Some(part) => part,
             None => {
-                let value = self.go.gs[g as usize].held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
-                let part = kw.choose_partition(producer, topic, value, &mut self.kit);
+                // The topic producer routed it (a message that was not, as
+                // after a live change, gets a partition now).
+                let held = self.go.gs[g as usize].held;
+                let part = match held.and_then(|m| kw.routed.get(m as usize)) {
+                    Some(&p) if p != NO_ROUTE => p,
+                    _ => {
+                        let value = held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
+                        kw.choose_partition(producer, topic, value, &mut self.kit)
+                    }
+                };
+                if let Some(slot) = held.and_then(|m| kw.routed.get_mut(m as usize)) {
+                    *slot = NO_ROUTE;
+                }
                 kw.producers[usize::from(producer)].batcher.waiting = Some(part);
                 part
             }
@@ -615,6 +630,26 @@ impl World {
         let (go, k) = (&mut self.go, &mut self.kit);
         go.kafka_added(k, g, now);
         self.kafka_deliver(producer, now);
+    }
+
+    /// Topic producer `g` of `producer` has a message: the partitioner
+    /// picks its partition (remembered for the broker producer, which
+    /// batches it), and `g` goes on to that partition producer's input.
+    pub(in crate::world) fn kafka_route(&mut self, g: GoId, producer: u16, topic: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let held = self.go.gs[g as usize].held;
+        let value = held.map_or(0, |m| self.kit.ledger.msgs.get(m).value);
+        let key = kw.choose_partition(producer, topic, value, &mut self.kit);
+        let index = kw.parts[key as usize].index;
+        if let Some(m) = held {
+            let m = m as usize;
+            if kw.routed.len() <= m {
+                kw.routed.resize(m + 1, NO_ROUTE);
+            }
+            kw.routed[m] = key;
+        }
+        let (go, k) = (&mut self.go, &mut self.kit);
+        go.kafka_routed(k, g, index, now);
     }
 
     /// The bridge `g` of `producer` waits for the next message of a

@@ -485,6 +485,11 @@ pub(crate) struct KafkaWorld {
     pub(crate) cuts: Vec<(u32, u32)>,
     /// The producer each producing goroutine's endpoint sends for.
     pub(crate) client_producer: BTreeMap<u32, u16>,
+    /// The partition an async producer's topic producer routed each Go
+    /// message to, by the message's slot (`MsgRef`; a reused slot is
+    /// routed again before the broker producer reads it). Grows with the
+    /// message slab's peak, so no allocation per message.
+    pub(crate) routed: Vec<u32>,
     pub(crate) recs: Vec<RecInfo>,
     pub(crate) producers: Vec<ProducerState>,
     pub(crate) in_flight: BTreeMap<GoId, InFlight>,
@@ -586,6 +591,7 @@ impl KafkaWorld {
             link_ids: BTreeMap::new(),
             cuts: Vec::new(),
             client_producer: BTreeMap::new(),
+            routed: Vec::new(),
             recs: Vec::new(),
             producers,
             in_flight: BTreeMap::new(),

@@ -23,7 +23,7 @@
 
 use super::{Fetcher, PartState};
 use crate::command::CommandError;
-use crate::kafka::spec::MAX_PARTITIONS;
+use crate::kafka::spec::{ProducerKind, ASYNC_LIBRARY, MAX_PARTITIONS};
 use crate::time::echo;
 use crate::world::World;
 use std::rc::Rc;
@@ -70,12 +70,31 @@ impl World {
                 }
             }
         }
+        // The async producers of the topic: one partition producer (its
+        // input channel and its goroutine) per new partition.
+        let producers: Vec<usize> = spec
+            .producers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == ProducerKind::Async && p.topic.as_deref() == Some(topic))
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &producers {
+            let ps = &spec.producers[i];
+            for p in old..count {
+                if self.go.chan_id(&ps.pp(p)).is_ok() || self.go.group_index(&ps.partition_goroutine(p).name).is_ok() {
+                    return Err(CommandError::NotApplicable(format!("a channel or goroutine named {} already exists", echo(&ps.pp(p)))));
+                }
+            }
+        }
+        let stages = producers.len() * (count - old) as usize;
         let limits = crate::scenario::limits::MAX_GOROUTINES;
-        if self.go.alive_total() + claims.len() as u64 > limits || self.go.groups.len() + claims.len() > crate::scenario::limits::MAX_GROUPS {
+        let (max_groups, max_chans) = (crate::scenario::limits::MAX_GROUPS, crate::scenario::limits::MAX_CHANNELS);
+        let more = claims.len() + stages;
+        if self.go.alive_total() + more as u64 > limits || self.go.groups.len() + more > max_groups || self.go.chans.len() + stages > max_chans {
             return Err(CommandError::NotApplicable(format!(
-                "{} more claim goroutines would pass the limits on goroutines ({limits}) and goroutine groups ({})",
+                "{} more claim goroutines and {stages} more partition producers would pass the limits on goroutines ({limits}), goroutine groups ({max_groups}) and channels ({max_chans})",
                 claims.len(),
-                crate::scenario::limits::MAX_GROUPS
             )));
         }
         let now = self.kit.queue.now();
@@ -124,6 +143,22 @@ impl World {
             // Checked above: the names are free and the counts within the
             // limits the scenario's own validation allows.
             self.go.add_group(&mut self.kit, spec)?;
+        }
+        // The async producers: new partition producers, and the topic
+        // producer's switch grown to the new count (its ops so far keep
+        // their places: a goroutine parked in it stays where it is).
+        for i in producers {
+            let ps = kw.spec.producers[i].clone();
+            for p in old..count {
+                self.go.add_library_chan(ps.pp(p), ps.channel_buffer_size);
+            }
+            for p in old..count {
+                self.go.add_library_group(&mut self.kit, ps.partition_goroutine(p), ASYNC_LIBRARY)?;
+            }
+            let topic_spec = ps.topic_goroutine(count);
+            let prog = self.go.compile_spec(&topic_spec)?;
+            let gi = self.go.group_index(&topic_spec.name)?;
+            self.go.install_program(gi, topic_spec, prog);
         }
         // The leader's partition check ends its session: it joins again,
         // and the coordinator rebalances.

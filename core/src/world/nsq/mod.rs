@@ -510,6 +510,7 @@ impl World {
             Syscall::KafkaMark { g, fetcher } => return self.kafka_mark(g, fetcher, now),
             Syscall::KafkaBatchAdd { g, producer, topic } => return self.kafka_batch_add(g, producer, topic, now),
             Syscall::KafkaResult { g, producer } => return self.kafka_result_wait(g, producer, now),
+            Syscall::KafkaRoute { g, producer, topic } => return self.kafka_route(g, producer, topic, now),
             _ => {}
         }
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
@@ -578,7 +579,7 @@ impl World {
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
-            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } => {}
+            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } | Syscall::KafkaRoute { .. } => {}
         }
     }
 
