@@ -348,6 +348,8 @@ export function createLab(root, opts = {}) {
     }
     $('preset-description').textContent = info.description;
     sel.dataset.loaded = sel.value; // what the picker shows is what is loaded
+    // A long title may be cut in the closed picker: the whole of it on hover.
+    sel.title = sel.selectedOptions[0]?.textContent || '';
   }
 
   /** Installs a new Playground (the old one is freed) and resets every view. */

@@ -23,6 +23,21 @@ export const STATUS_WORDS = {
 };
 
 /** Virtual time with a steady width: "1.567s", "2m03.250s". */
+/** What each figure of the totals counts (the labels' descriptions). */
+const TOTAL_MEANS = {
+  produced: 'Every Go value a goroutine made. Adds up: finished + processing + in buffers + held by senders + dropped (+ filtered, published, acked).',
+  'produced (Go values)': 'Every Go value a goroutine made: a producer\'s message, and each message or record a consumer received (it becomes a new value in the consumer\'s goroutines). Adds up: finished + processing + in buffers + held by senders + dropped + published to NSQ / acked by Kafka.',
+  finished: 'Values whose journey ended: received and handled by a goroutine that sends nothing on.',
+  processing: 'Values a goroutine holds while it works on them.',
+  'in buffers': 'Values waiting in channel buffers.',
+  'held by senders': 'Values a goroutine holds while it waits to send them.',
+  dropped: 'Values that were lost before their journey ended (the event log says why, for each).',
+  delivered: 'Values received by a goroutine that ends their journey (finished and processing).',
+  blocked: 'Goroutines blocked on a channel, a select or a WaitGroup, of all goroutines.',
+  'published to NSQ': 'Messages a Publish handed to nsqd (it answered OK): their Go journey ends there.',
+  'acked by Kafka': 'Records a producer got an ack for: their Go journey ends there.',
+};
+
 export function fmtClock(us) {
   const s = us / 1e6;
   if (s < 60) return `${s.toFixed(3)}s`;
@@ -88,8 +103,11 @@ export function createStatusPanels($) {
     // Named so they add up: produced = finished + processing + in buffers +
     // held by senders + dropped (+ filtered) (+ published to NSQ). Delivered (received by a sink)
     // spans finished and processing.
+    // With NSQ or Kafka, a message a consumer receives is a new Go value in
+    // its goroutines: "produced" counts those too, which the label says.
+    const produced = snap.nsq || snap.kafka ? 'produced (Go values)' : 'produced';
     const items = [
-      ['produced', String(t.produced)],
+      [produced, String(t.produced)],
       ['finished', String(t.processed)],
       ['processing', String(t.processing)],
       ['in buffers', String(t.buffered)],
@@ -113,6 +131,8 @@ export function createStatusPanels($) {
         const div = document.createElement('div');
         const dt = document.createElement('dt');
         dt.textContent = label;
+        const what = TOTAL_MEANS[label];
+        if (what) dt.title = what;
         const dd = document.createElement('dd');
         div.append(dt, dd);
         dl.append(div);
