@@ -22,6 +22,7 @@
 import { loadEngine, parseDuration } from './queue-lab.js';
 import uPlot from './vendor/uPlot.esm.js';
 import { withAlpha, fmtNum } from './charts.js';
+import { KAFKA_FIGURES } from './kafka-panels.js';
 import { el } from './dom.js';
 
 const BASE = new URL('./', import.meta.url);
@@ -44,10 +45,17 @@ function figures(snap) {
     ['latency p99', lat.count ? ms(lat.p99_us) : '–'],
     ['blocked goroutines', t.blocked],
   ];
-  const k = snap.kafka && snap.kafka.counts;
-  if (k) for (const [key, v] of Object.entries(k)) if (typeof v === 'number') rows.push([`Kafka: ${key.replace(/_/g, ' ')}`, v]);
-  const n = snap.nsq && snap.nsq.guarantees;
-  if (n) for (const [key, v] of Object.entries(n)) if (typeof v === 'number') rows.push([`NSQ: ${key.replace(/_/g, ' ')}`, v]);
+  // Kafka's guarantees, labelled as the Kafka panel labels them.
+  const k = snap.kafka && snap.kafka.guarantees;
+  if (k) for (const [key, label] of KAFKA_FIGURES) if (typeof k[key] === 'number') rows.push([`Kafka: ${label}`, k[key]]);
+  // NSQ's, per channel: what it did with its messages.
+  for (const g of (snap.nsq && snap.nsq.guarantees) || []) {
+    const lost = (g.lost || []).reduce((n, [, c]) => n + c, 0);
+    for (const [label, v] of [['published', g.published], ['finished', g.finished], ['handled more than once', g.handled_more_than_once],
+      ['lost', lost], ['out of order', g.reordered], ['live', g.live]]) {
+      rows.push([`NSQ ${g.topic}/${g.channel}: ${label}`, v]);
+    }
+  }
   return rows;
 }
 

@@ -241,6 +241,30 @@ test('compare: overlaid charts differ where the scenarios differ and match where
   await page.screenshot({ path: `${RESULTS_DIR}/compare.png`, fullPage: true });
 });
 
+test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees side by side show what acks=1 lost', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto('/examples/compare.html');
+  await page.evaluate(() => {
+    const c = document.createElement('queue-lab-compare');
+    c.id = 'acks';
+    c.setAttribute('preset', 'kafka-acks1-loss');
+    c.setAttribute('b', JSON.stringify([{ at: '0s', command: { op: 'kafka_acks', producer: 'producer', acks: 'all' } }]));
+    c.setAttribute('label-a', 'acks=1');
+    c.setAttribute('label-b', 'acks=all');
+    c.setAttribute('speed', '50');
+    c.setAttribute('until', '14s');
+    document.body.prepend(c);
+  });
+  await expect.poll(() => page.evaluate(() => document.getElementById('acks').ready), { timeout: 20_000 }).toBe(true);
+  await page.evaluate(() => document.getElementById('acks').play());
+  await expect.poll(() => page.evaluate(() => document.getElementById('acks').data().a.at(-1)?.t_us), { timeout: 60_000 }).toBe(14_000_000);
+  const row = page.locator('#acks tr', { has: page.locator('th', { hasText: /^Kafka: Acked then lost$/ }) });
+  await expect(row).toHaveCount(1);
+  await expect.poll(async () => Number(await row.locator('td').nth(0).textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect(row.locator('td').nth(1)).toHaveText('0');
+  await expect(row).toHaveAttribute('data-differs', 'true');
+});
+
 test('the full page opens the compare view of this run ("Compare with…")', async ({ page, context }) => {
   await page.goto('/');
   await expect(page.locator('#stage-list li').first()).toBeAttached({ timeout: 15_000 });
