@@ -262,7 +262,6 @@ impl GoRuntime {
         self.gs.iter().filter(|g| g.state != GState::Removed).count() as u64
     }
 
-    /// Adds a group and spawns its instances.
     /// Adds a channel a client library makes (not for live edits), with
     /// `capacity`; the caller checks the channel limit.
     pub(crate) fn add_library_chan(&mut self, name: String, capacity: u32) -> ChanId {
@@ -297,6 +296,7 @@ impl GoRuntime {
         }
     }
 
+    /// Adds a group and spawns its instances.
     pub(crate) fn add_group(&mut self, k: &mut Kit, spec: GoroutineSpec) -> Result<(), CommandError> {
         if self.groups.len() >= limits::MAX_GROUPS {
             return Err(CommandError::NotApplicable(format!("at most {} goroutine groups", limits::MAX_GROUPS)));

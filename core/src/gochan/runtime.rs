@@ -90,7 +90,7 @@ pub(crate) struct Group {
     pub(crate) prog: Rc<Program>,
     pub(crate) members: Vec<GoId>,
     pub(crate) next_index: u32,
-    /// The client library that runs this group (`sarama's async producer`),
+    /// The client library that runs this group ("sarama's AsyncProducer"),
     /// or `None` for the scenario's own code. A library's goroutines cannot
     /// be removed, counted or re-timed by commands: the library makes them.
     pub(crate) library: Option<&'static str>,
