@@ -541,7 +541,14 @@ export function createKafkaView(S, P) {
       let goH = 0;
       if (goBand) {
         S.top = clusterH + 8;
-        goH = goView.prepareBand(gs, Math.min(maxH, GO_BAND_MAX)) + 8;
+        // At most GO_BAND_MAX (groups beyond it are drawn as tiles), unless
+        // the Go parts cannot fit in it at all (many one-goroutine groups,
+        // as sarama's partition producers on a topic of many partitions):
+        // then the band takes what they need, so nothing is drawn past it.
+        let band = goView.prepareBand(gs, Math.min(maxH, GO_BAND_MAX));
+        const need = goView.prepare(gs, band);
+        if (need > band) band = goView.prepareBand(gs, need);
+        goH = band + 8;
         S.top = 0;
       }
       return clusterH + goH;
