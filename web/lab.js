@@ -905,7 +905,9 @@ export function createLab(root, opts = {}) {
         seekTo(0, { pause: true });
       } else if (e.key === 'End') {
         e.preventDefault();
-        seekTo(state.tlView ? state.tlView.end_us : state.pg.time_us, { pause: true });
+        // The end the timeline shows: the engine's explored end, or the
+        // clock when that is newer (the timeline view may be a frame old).
+        seekTo(Math.max(state.tlView ? state.tlView.end_us : 0, state.pg.time_us), { pause: true });
       } else if (e.key === '+' || e.key === '=') {
         e.preventDefault();
         stepSpeed(1);
