@@ -42,3 +42,18 @@ export function injectStyle(container, id, css) {
   style.textContent = css;
   (root.head || root).prepend(style);
 }
+
+/**
+ * Puts `nodes` into `box` as its children. When they already are, in that
+ * order, nothing moves; otherwise the element that had focus inside `box`
+ * gets it back (moving a node takes focus from it, and a field being typed
+ * in would then take an update meant for it while its edit is on its way).
+ */
+export function setChildrenKeepingFocus(box, nodes) {
+  const kids = box.children;
+  if (kids.length === nodes.length && nodes.every((n, i) => kids[i] === n)) return;
+  const root = box.getRootNode();
+  const active = root.activeElement;
+  box.replaceChildren(...nodes);
+  if (active && active !== root.activeElement && box.contains(active)) active.focus({ preventScroll: true });
+}

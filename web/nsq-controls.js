@@ -10,7 +10,7 @@
 //
 // createNsqControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
-import { el, setText } from './dom.js';
+import { el, setChildrenKeepingFocus, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
 import { actionButton, setOff } from './nsq-table.js';
 
@@ -139,8 +139,8 @@ export function createNsqControls(container, { onCommand }) {
   function rebuild(box, old, items, keyOf, make) {
     const next = new Map();
     for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
-    box.replaceChildren(...[...next.values()].map((r) => r.row));
-    if (!items.length) box.append(el('p', { class: 'hint', text: 'None.' }));
+    const rows = [...next.values()].map((r) => r.row);
+    setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: 'None.' })]);
     return next;
   }
 

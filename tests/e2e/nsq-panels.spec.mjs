@@ -309,6 +309,35 @@ test('hostile names and refusals show as text: a refused scenario, a refused cha
   await expect(page.locator('img')).toHaveCount(0);
 });
 
+test('a field being typed in keeps its focus and its value when the controls gain a row (a new publisher link)', async ({ page }) => {
+  // The rows are rebuilt when nodes, consumers or links come and go. Moving a
+  // focused field used to take its focus, and the next update then wrote the
+  // engine's old value into it (CI saw max in flight 7 sent, then 1).
+  await openNsq(page, 'nsq-single');
+  const r = await page.evaluate(async () => {
+    const { createNsqControls } = await import('/nsq-controls.js');
+    const host = document.body.appendChild(document.createElement('div'));
+    const sent = [];
+    const controls = createNsqControls(host, { onCommand: (cmd) => { sent.push(cmd); return true; } });
+    const consumer = { name: 'w', topic: 't', channel: 'c', state: 'running', max_in_flight: 1, in_flight: 0, backoff: { level: 0, phase: 'none', until_us: null },
+      handler_group: 'w.handler', incoming: 'w.incoming', finished: 0, requeued: 0, connections: [{ nsqd: 'n', state: 'open', rdy: 1, in_flight: 0, cut: false }] };
+    const snap = (publishers) => ({ status: 'running', groups: [], goroutines: [],
+      nsq: { nodes: [{ name: 'n', expiry: 'exact', down: false, topics: [] }], guarantees: [], lookupd: [], consumers: [consumer], publishers } });
+    controls.update(snap([]));
+    const mif = host.querySelector('input[aria-label="Max in flight of w"]');
+    mif.focus();
+    mif.value = '7';
+    mif.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    // The engine has not answered yet (max_in_flight still 1), and a publisher's link appears.
+    controls.update(snap([{ goroutine: 'p', group: 'p', nsqd: 'n', cut: false, waiting: false }]));
+    mif.dispatchEvent(new Event('change', { bubbles: true }));
+    const out = { focused: document.activeElement === mif, value: mif.value, sent: sent.map((c) => c.max_in_flight) };
+    host.remove();
+    return out;
+  });
+  expect(r).toEqual({ focused: true, value: '7', sent: [7] });
+});
+
 test('the event log gets node, topic, NSQ channel and client filters once events say where in NSQ they happened', async ({ page }) => {
   await openPage(page);
   // Go events only: no NSQ filters.
