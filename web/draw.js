@@ -331,7 +331,8 @@ export function createPainter(S) {
    * `workers-1.claim0`) keeps its last part, which is what tells siblings apart:
    * `prod…dispatcher`, not `producer.…` (just `dispat…` when even `…dispatcher`
    * does not fit); a numbered one keeps its number (`paym…-0`, so partitions
-   * stay apart); other text keeps its start.
+   * stay apart); other text keeps its start, and its trailing number if it has
+   * one (`respo…1`, so `responses1` and `responses2` stay apart).
    */
   function fit(text, font, maxW) {
     if (measure(text, font) <= maxW) return text;
@@ -357,13 +358,15 @@ export function createPainter(S) {
       }
       return fit(tail, font, maxW);
     }
+    const digits = /[^\d]\d{1,4}$/.test(text) ? text.match(/\d+$/)[0] : '';
+    const end = digits && measure(`${text[0]}…${digits}`, font) <= maxW ? digits : '';
     let lo = 0;
-    let hi = text.length;
+    let hi = text.length - end.length;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (measure(`${text.slice(0, mid)}…`, font) <= maxW) lo = mid; else hi = mid - 1;
+      if (measure(`${text.slice(0, mid)}…${end}`, font) <= maxW) lo = mid; else hi = mid - 1;
     }
-    return lo > 0 ? `${text.slice(0, lo)}…` : '';
+    return lo > 0 ? `${text.slice(0, lo)}…${end}` : '';
   }
 
   function roundRect(x, y, w, h, r) {

@@ -147,7 +147,10 @@ fn async_producer_multiple_brokers() {
 /// while messages are in flight (there: `ErrNotLeaderForPartition` and
 /// new metadata; here: the leader broker crashes and the controller moves
 /// the partition); the producer retries on the new leader and every
-/// message succeeds, none reaches Errors(). Then ten more succeed.
+/// message succeeds, none reaches Errors(). Then ten more succeed. The
+/// partition producer sent the first ten to broker-1's broker producer
+/// (the leader at its first message); the retries came back and it asked
+/// for the leader again (`updateLeader`): the next ten go to broker-2's.
 #[test]
 fn async_producer_failure_retry_on_a_new_leader() {
     let k = json!({ "brokers": 2, "latency": "5ms",
@@ -174,10 +177,53 @@ fn async_producer_failure_retry_on_a_new_leader() {
     assert_eq!(kafka(&s).partitions[0].leader, Some(2));
     assert_eq!(chan(&s, "producer.successes").received, 10, "{:?}", kafka(&s).producers);
     assert_eq!(chan(&s, "producer.errors").received, 0);
+    assert_eq!((chan(&s, "producer.bp1").sent, chan(&s, "producer.bp2").sent), (10, 0));
     w.run_until(ms(4_000));
     let s = w.snapshot();
     assert_eq!(chan(&s, "producer.successes").received, 20);
     assert_eq!(chan(&s, "producer.errors").received, 0);
+    assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+    assert_eq!((chan(&s, "producer.bp1").sent, chan(&s, "producer.bp2").sent), (10, 10), "the partition producer follows the retry to broker-2");
+}
+
+/// async_producer.go, `partitionProducer.dispatch` and `brokerProducer.run`
+/// (no sarama test drives this): a partition producer keeps its broker
+/// producer until a retried message comes back. When broker-1 dies, what
+/// its broker producer takes next fails (sarama: `bp.closing`, every input
+/// retried) until the first retry, 100 ms later, sends the partition
+/// producer to the new leader. Nothing is lost or reordered.
+#[test]
+fn a_partition_producer_keeps_its_broker_producer_until_a_retry() {
+    let k = json!({ "brokers": 2, "latency": "1ms",
+                    "topics": [{ "name": "my_topic", "replication_factor": 2 }],
+                    "producers": [producer(json!({ "acks": "all" }))] });
+    let v = json!({
+        "seed": 11, "kafka": k,
+        "commands": [{ "at": "50ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }],
+        "goroutines": [
+            { "name": "main", "behavior": { "program": [
+                { "repeat": { "times": 400, "body": [{ "sleep": "1ms" }, { "send": "producer.input" }] } },
+                { "sleep": "100s" }
+            ] } },
+            { "name": "results", "behavior": { "program": [
+                { "forever": [{ "select": { "cases": [{ "recv": "producer.successes" }, { "recv": "producer.errors" }] } }] }
+            ] } }
+        ]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(50));
+    let before = chan(&w.snapshot(), "producer.bp1").sent;
+    w.run_until(ms(3_000));
+    let s = w.snapshot();
+    let (bp1, bp2) = (chan(&s, "producer.bp1").sent, chan(&s, "producer.bp2").sent);
+    assert!(bp1 >= before + 90 && bp1 <= before + 115, "about 100 ms more to the dead broker's producer: {before} then {bp1}");
+    assert_eq!(bp1 + bp2, 400);
+    assert_eq!(chan(&s, "producer.successes").received, 400);
+    assert_eq!(chan(&s, "producer.errors").received, 0);
+    // In send order (main sends 0, 1, 2, ...; the trace ring keeps the
+    // last events).
+    let succ = received(&w, "producer.successes");
+    assert!(succ.windows(2).all(|p| p[1] == p[0] + 1) && succ.last() == Some(&399), "in send order: {succ:?}");
     assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
 }
 
@@ -350,7 +396,7 @@ fn async_producer_unread_errors_block_it() {
     let mut w = world(&v);
     w.run_until(ms(20_000));
     let s = w.snapshot();
-    let broker = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    let broker = s.goroutines.iter().find(|g| g.name == "producer.broker1").unwrap();
     assert_eq!(broker.state, GState::BlockedSend, "{}", broker.state_text);
     assert!(broker.state_text.contains("producer.errors"), "{}", broker.state_text);
     let main = s.goroutines.iter().find(|g| g.name == "main").unwrap();
@@ -476,7 +522,7 @@ fn flush_max_messages_makes_the_stage_wait_for_room() {
     let mut w = async_world(k, 10, json!([]));
     w.run_until(ms(20));
     let s = w.snapshot();
-    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker1").unwrap();
     assert_eq!(stage.state, GState::BlockedNet, "{}", stage.state_text);
     assert!(stage.state_text.contains("room in the batch"), "{}", stage.state_text);
     let p = &kafka(&s).producers[0];
@@ -499,7 +545,7 @@ fn flush_max_messages_makes_the_stage_wait_for_room() {
     let s = w.snapshot();
     let p = &kafka(&s).producers[0];
     assert_eq!((chan(&s, "producer.successes").received, p.requests, p.batched), (8, 4, 2), "{p:?}");
-    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    let stage = s.goroutines.iter().find(|g| g.name == "producer.broker1").unwrap();
     assert_eq!(stage.state, GState::BlockedSelect, "the stage took all ten: {}", stage.state_text);
 }
 

@@ -296,7 +296,7 @@ fn check_hang(w: &World, expected: u64) {
     assert!(main.state_for_us > 5_000_000, "blocked for seconds: {}", main.state_for_us);
     let named = s.deadlock.as_ref().is_some_and(|d| d.stuck.iter().any(|st| st.waits_on.contains("producer.successes") || st.why.contains("producer.successes")));
     assert!(main.stuck || named, "the stuck analysis flags it: {:?}", s.deadlock);
-    let broker = s.goroutines.iter().find(|g| g.name == "producer.broker").unwrap();
+    let broker = s.goroutines.iter().find(|g| g.name == "producer.broker1").unwrap();
     assert_eq!(broker.state, GState::BlockedSend, "the broker stage waits on Successes(): {}", broker.state_text);
     // Its first result was acked; nobody took it.
     let k = kafka(&s);
@@ -768,4 +768,62 @@ fn a_clean_leave_gives_no_duplicates() {
     let k = kafka(&s);
     assert_eq!(k.guarantees.duplicates, 0, "final commit on Close(): {:?}", k.guarantees);
     assert!(k.groups[0].generation >= 3, "{:?}", k.groups[0]);
+}
+
+#[test]
+fn async_producer_hang_blocks_each_broker_producer_on_its_own_success() {
+    // sarama runs one broker producer per broker (`getBrokerProducer`);
+    // each blocks on Successes() with its own first result. In: n + 3 (the
+    // dispatcher, tp, the topic producer), n + 1 per partition producer
+    // (its input and the message it holds), and one success per broker
+    // producer leading a partition: 2n + 4 + (P - 1)(n + 1) on one broker,
+    // plus one per other leading broker.
+    for (brokers, partitions, n) in [(3u32, 3u32, 7u32), (3, 3, 256), (2, 4, 100), (3, 6, 10), (4, 2, 5)] {
+        let mut v = preset_json("kafka-async-hang");
+        v["kafka"]["brokers"] = json!(brokers);
+        v["kafka"]["topics"][0]["partitions"] = json!(partitions);
+        v["kafka"]["producers"][0]["partitioner"] = json!("round_robin");
+        v["kafka"]["producers"][0]["channel_buffer_size"] = json!(n);
+        let mut w = world(&v);
+        w.run_until(ms(9_900));
+        let leading = brokers.min(partitions);
+        check_hang(&w, 2 * u64::from(n) + 4 + u64::from(partitions - 1) * (u64::from(n) + 1) + u64::from(leading - 1));
+        let s = w.snapshot();
+        assert_eq!(kafka(&s).producers[0].acked, u64::from(leading), "one success each");
+        for b in 1..=brokers {
+            let g = s.goroutines.iter().find(|g| g.name == format!("producer.broker{b}")).expect("a broker producer per broker");
+            assert_eq!(g.library, Some("sarama's AsyncProducer"));
+            if b <= leading {
+                assert_eq!(g.state, GState::BlockedSend, "{}", g.state_text);
+                assert!(g.state_text.contains("producer.successes"), "{}", g.state_text);
+            } else {
+                // A broker leading nothing: its broker producer waits for
+                // input (sarama would not have started it).
+                assert_eq!(g.state, GState::BlockedSelect, "{}", g.state_text);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unclaimed_claim_slot_says_it_is_idle_not_fetching() {
+    // kafka-idle-members: group 'range' has 5 members on two topics of 3
+    // partitions; range-4 and range-5 get nothing, range-1 to range-3 two
+    // each (two slots busy).
+    let mut w = world(&preset_json("kafka-idle-members"));
+    w.run_until(ms(1_000));
+    let text = |s: &Snapshot, name: &str| s.goroutines.iter().find(|g| g.name == name).unwrap_or_else(|| panic!("{name}")).state_text.clone();
+    // Before the first generation (the 3 s initial rebalance delay).
+    let s = w.snapshot();
+    let t = text(&s, "range-1.claim0");
+    assert!(t.starts_with("idle for 1s: its member is between generations"), "{t}");
+    w.run_until(ms(10_000));
+    let s = w.snapshot();
+    for m in [4, 5] {
+        let t = text(&s, &format!("range-{m}.claim0"));
+        assert!(t.starts_with("idle for ") && t.contains("no partition for this slot"), "{t}");
+    }
+    // A claimed slot fetches or works.
+    let t = text(&s, "range-1.claim0");
+    assert!(!t.starts_with("idle"), "{t}");
 }

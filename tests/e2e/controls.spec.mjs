@@ -70,7 +70,7 @@ test('a client library\'s goroutine can be paused from the inspector, not remove
   await openPage(page);
   await selectPreset(page, 'kafka-async-producer');
   await pause(page);
-  await selectGoroutine(page, 'producer.broker');
+  await selectGoroutine(page, 'producer.broker1');
   const inspector = page.locator('#inspector');
   await expect(inspector.locator('.g-library')).toBeVisible();
   await expect(inspector.locator('.g-library')).toContainText("sarama's AsyncProducer");

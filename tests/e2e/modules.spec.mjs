@@ -468,6 +468,7 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
       tiny: P.fit('producer.dispatcher', font, w('…dis')),
       partition: P.fit('payments-0', font, w('paym…-0')),
       instance: P.fit('range-12', font, w('ra…-12')),
+      siblings: [1, 2].map((b) => P.fit(`batcher.responses${b}`, font, w('respo…1'))),
     };
   });
   expect(out.short).toBe('producer.input');
@@ -479,6 +480,8 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
   // A numbered name keeps its number: partitions of one topic stay apart.
   expect(out.partition).toBe('paym…-0');
   expect(out.instance).toBe('ra…-12');
+  // Too narrow for "…responses1": its start and its number, so siblings stay apart.
+  expect(out.siblings).toEqual(['respo…1', 'respo…2']);
   // Too narrow for "…dispatcher": the last part's start.
   expect(out.tiny).toMatch(/^d?i?s?…$|^$/);
 });

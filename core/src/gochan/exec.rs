@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_ROUTE, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
+use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_LEAD, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_ROUTE, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -341,14 +341,14 @@ impl GoRuntime {
                 k.syscalls.push(Syscall::KafkaProduce { g, producer, topic });
                 return false;
             }
-            Op::KafkaBatchAdd { producer, topic } => {
+            Op::KafkaBatchAdd { producer, topic, broker } => {
                 // The world adds it to the batch and lets the stage go on
                 // (`kafka_added`), at once unless the batch is full.
                 let v = self.value_to_send(k, g);
                 self.gs[gi].wait = KAFKA_WAIT | KAFKA_ROOM;
                 self.set_state(g, GState::BlockedNet, now);
                 k.record(EventKind::KafkaSend, g, NONE, Some(v), i64::from(producer));
-                k.syscalls.push(Syscall::KafkaBatchAdd { g, producer, topic });
+                k.syscalls.push(Syscall::KafkaBatchAdd { g, producer, topic, broker });
                 return false;
             }
             Op::KafkaRoute { producer, topic, .. } => {
@@ -359,12 +359,20 @@ impl GoRuntime {
                 k.syscalls.push(Syscall::KafkaRoute { g, producer, topic });
                 return false;
             }
-            Op::KafkaResult { producer } => {
+            Op::KafkaLead { producer, topic, index, .. } => {
+                // The world names the broker producer it goes to and the
+                // goroutine goes on at that case (`kafka_routed`), at once.
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_LEAD;
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::KafkaLead { g, producer, topic, index });
+                return false;
+            }
+            Op::KafkaResult { producer, broker } => {
                 // What it held went into `responses` already.
                 self.finish_held(k, g);
                 self.gs[gi].wait = KAFKA_WAIT | KAFKA_RESULT;
                 self.set_state(g, GState::BlockedNet, now);
-                k.syscalls.push(Syscall::KafkaResult { g, producer });
+                k.syscalls.push(Syscall::KafkaResult { g, producer, broker });
                 return false;
             }
             Op::KafkaOutcome { on_err } => match self.gs[gi].held {
@@ -856,7 +864,7 @@ impl GoRuntime {
     /// partition case `case`: it goes on at that case's send.
     pub(crate) fn kafka_routed(&mut self, k: &mut Kit, g: GoId, case: u32, now: SimTime) {
         let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_ROUTE || !k.run.is_running() {
+        if self.gs[gi].state != GState::BlockedNet || !matches!(self.gs[gi].wait & KAFKA_WHAT, KAFKA_ROUTE | KAFKA_LEAD) || !k.run.is_running() {
             return;
         }
         self.gs[gi].pc += 1 + 2 * case;

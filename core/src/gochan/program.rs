@@ -88,27 +88,35 @@ pub enum Stmt {
     /// blocks until the broker's ack (or error) comes back over the
     /// network (`{"kafka_send": {"producer": "sp", "topic": "events"}}`).
     KafkaSend(KafkaSendStmt),
-    /// An async producer's broker stage took a message from its input
-    /// (made by the world, never written): add it to the accumulating
-    /// batch of the partition leader's broker producer (sent per the
-    /// `Flush` settings); waits for room when the batch is full.
+    /// An async producer's broker producer for broker `broker` took a
+    /// message from its input (made by the world, never written): add it to
+    /// its accumulating batch (sent per the `Flush` settings); waits for
+    /// room when the batch is full.
     #[serde(skip_deserializing)]
-    KafkaBatchAdd { producer: String },
+    KafkaBatchAdd { producer: String, broker: u32 },
     /// An async producer's broker stage took a message of a response (made
     /// by the world, never written): hand it to `Successes()` or
     /// `Errors()` when those are on.
     #[serde(skip_deserializing)]
     KafkaReturn { producer: String },
-    /// An async producer's bridge waiting for the next message of a
-    /// produce response (made by the world, never written).
+    /// An async producer's bridge for broker `broker` waiting for the next
+    /// message of a produce response (made by the world, never written).
     #[serde(skip_deserializing)]
-    KafkaResult { producer: String },
+    KafkaResult { producer: String, broker: u32 },
     /// An async producer's topic producer with a message (made by the
     /// world, never written): the partitioner sets its partition, and it
     /// goes to that partition's producer, `<producer>.pp<p>`, one of
     /// `partitions` (a send that blocks while that input is full).
     #[serde(skip_deserializing)]
     KafkaRoute { producer: String, partitions: u32 },
+    /// An async producer's partition producer for partition `partition` of
+    /// its topic with a message (made by the world, never written): it goes
+    /// to the broker producer of the broker it sends to,
+    /// `<producer>.bp<b>`, one of `brokers` (sarama keeps that broker
+    /// until a retried message of the partition comes back, then asks for
+    /// the leader again).
+    #[serde(skip_deserializing)]
+    KafkaLead { producer: String, partition: u32, brokers: u32 },
     /// A partition consumer's fetcher waiting for the next record of its
     /// partition (made by the world, never written).
     #[serde(skip_deserializing)]
@@ -267,17 +275,23 @@ pub enum Op {
     /// The held message's journey ends here: acked, and no one asked for
     /// it on `Successes()`.
     KafkaSettle,
-    /// Add the held message to async producer `producer`'s batch for topic
-    /// `topic` (it leaves Go); waits only while the batch is full.
-    KafkaBatchAdd { producer: u16, topic: u16 },
-    /// Wait for the next message of a produce response of `producer`.
-    KafkaResult { producer: u16 },
+    /// Add the held message to async producer `producer`'s batch for
+    /// broker `broker` (it leaves Go); waits only while the batch is full.
+    KafkaBatchAdd { producer: u16, topic: u16, broker: u16 },
+    /// Wait for the next message of a produce response of `producer` from
+    /// broker `broker`.
+    KafkaResult { producer: u16, broker: u16 },
     /// The partitioner of async producer `producer` picks the held
     /// message's partition `p` on topic `topic`; the goroutine goes on at
     /// the next op + 2p: the send to that partition producer's input (each
     /// followed by a jump past the last), so partitions added later append
     /// cases without moving any op. `cases`: how many (the partitions).
     KafkaRoute { producer: u16, topic: u16, cases: u16 },
+    /// Partition `index` (of topic `topic`)'s partition producer of async
+    /// producer `producer` picks the broker producer `b` it sends to; the
+    /// goroutine goes on at the next op + 2(b - 1): the send to that
+    /// broker producer's input, as in `KafkaRoute`. `cases`: the brokers.
+    KafkaLead { producer: u16, topic: u16, index: u16, cases: u16 },
     /// Go on to `on_err` if the held message's produce failed.
     KafkaOutcome { on_err: Pc },
     /// Wait for the next record of fetcher `fetcher`'s partition.
@@ -491,9 +505,10 @@ impl Compiler<'_> {
         stage
     }
 
-    fn kafka_batch_add(&mut self, producer: &str, path: &str, ind: u8) {
+    fn kafka_batch_add(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
         let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
-        self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16 }, ind, "bp.accumulatingBatch.add(msg) // sent per Flush; waits only while the batch is full");
+        let broker = broker.min(u32::from(u16::MAX)) as u16;
+        self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16, broker }, ind, "bp.accumulatingBatch.add(msg) // sent per Flush; waits only while the batch is full");
     }
 
     fn kafka_route(&mut self, producer: &str, partitions: u32, path: &str, ind: u8) {
@@ -501,11 +516,30 @@ impl Compiler<'_> {
         let cases = partitions.min(u32::from(u16::MAX)) as u16;
         self.emit_line(Op::KafkaRoute { producer: p as u16, topic: topic as u16, cases }, ind, "tp.partitionMessage(msg) // the partitioner sets msg.Partition");
         self.line(ind, "switch msg.Partition { // tp.handlers[msg.Partition] <- msg".into());
-        let mut jumps = Vec::with_capacity(partitions as usize);
-        for i in 0..u32::from(cases) {
-            let name = format!("{producer}.pp{i}");
+        self.switch_sends(path, ind, (0..u32::from(cases)).map(|i| (i, format!("{producer}.pp{i}"), format!("partition producer {i}, buffered Producer.ChannelBufferSize"))));
+    }
+
+    fn kafka_lead(&mut self, producer: &str, partition: u32, brokers: u32, path: &str, ind: u8) {
+        let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
+        let cases = brokers.min(u32::from(u16::MAX)) as u16;
+        let index = partition.min(u32::from(u16::MAX)) as u16;
+        self.emit_line(
+            Op::KafkaLead { producer: p as u16, topic: topic as u16, index, cases },
+            ind,
+            "pp.updateLeaderIfBrokerProducerIsNil(msg) // the leader's broker producer; kept until a retry comes back",
+        );
+        self.line(ind, "switch pp.leader { // pp.brokerProducer.input <- msg".into());
+        self.switch_sends(path, ind, (1..=u32::from(cases)).map(|b| (b, format!("{producer}.bp{b}"), format!("broker-{b}'s broker producer, unbuffered"))));
+    }
+
+    /// A `switch` whose cases `(label, channel, comment)` each send the
+    /// held value on their channel and jump past the last: case `i` starts
+    /// at the next op + 2i.
+    fn switch_sends(&mut self, path: &str, ind: u8, cases: impl Iterator<Item = (u32, String, String)>) {
+        let mut jumps = Vec::new();
+        for (label, name, comment) in cases {
             let ch = self.chan(path, &name);
-            let l = self.line(ind + 1, format!("case {i}: {name} <- msg // partition producer {i}, buffered Producer.ChannelBufferSize"));
+            let l = self.line(ind + 1, format!("case {label}: {name} <- msg // {comment}"));
             self.emit(Op::Send { ch }, l);
             jumps.push(self.emit(Op::Jump { to: 0 }, l));
         }
@@ -516,9 +550,10 @@ impl Compiler<'_> {
         }
     }
 
-    fn kafka_result(&mut self, producer: &str, path: &str, ind: u8) {
+    fn kafka_result(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
         let Some((p, _, _, _)) = self.async_stage(producer, path) else { return };
-        self.emit_line(Op::KafkaResult { producer: p as u16 }, ind, "msg := <-pending // the next message of a produce response");
+        let broker = broker.min(u32::from(u16::MAX)) as u16;
+        self.emit_line(Op::KafkaResult { producer: p as u16, broker }, ind, "msg := <-pending // the next message of a produce response");
         self.mark_waits();
     }
 
@@ -822,10 +857,11 @@ impl Compiler<'_> {
                 self.emit_line(Op::NsqFinish, ind, "err := h.HandleMessage(m) // then FIN, or REQ on error");
             }
             Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
-            Stmt::KafkaBatchAdd { producer } => self.kafka_batch_add(producer, path, ind),
+            Stmt::KafkaBatchAdd { producer, broker } => self.kafka_batch_add(producer, *broker, path, ind),
             Stmt::KafkaReturn { producer } => self.kafka_return(producer, path, ind),
-            Stmt::KafkaResult { producer } => self.kafka_result(producer, path, ind),
+            Stmt::KafkaResult { producer, broker } => self.kafka_result(producer, *broker, path, ind),
             Stmt::KafkaRoute { producer, partitions } => self.kafka_route(producer, *partitions, path, ind),
+            Stmt::KafkaLead { producer, partition, brokers } => self.kafka_lead(producer, *partition, *brokers, path, ind),
             Stmt::KafkaFetch { consumer, partition } => {
                 let f = self.names.kafka().and_then(|k| k.fetcher(consumer, *partition)).unwrap_or_else(|| {
                     self.err(path, format!("no partition consumer {} of partition {partition}", crate::time::echo(consumer)));
@@ -961,7 +997,7 @@ fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
         Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
         Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } | Op::KafkaOutcome { on_err: skip_to } => out.extend([next, skip_to as usize]),
         // Each case of the partition switch: its send, then a jump on.
-        Op::KafkaRoute { cases, .. } => out.extend((0..usize::from(cases)).map(|i| next + 2 * i)),
+        Op::KafkaRoute { cases, .. } | Op::KafkaLead { cases, .. } => out.extend((0..usize::from(cases)).map(|i| next + 2 * i)),
         Op::Select { sel } => {
             let s = &p.selects[sel as usize];
             for c in &s.cases {

@@ -21,13 +21,15 @@
 //! - An **async producer** is Go, as sarama is: its `Input()`,
 //!   `Successes()` and `Errors()` are the unbuffered Go channels
 //!   `<name>.input`, `<name>.successes`, `<name>.errors`; its internal
-//!   stages are four goroutines (`<name>.dispatcher`, `.topic`,
-//!   `.partition`, `.broker`) joined by the channels `<name>.tp` and
-//!   `<name>.pp` of `channel_buffer_size` (256) and the unbuffered
-//!   `<name>.bp`, and a fifth, `<name>.bridge`, bringing each message of
-//!   each response back to `.broker` over the unbuffered
-//!   `<name>.responses`. `.broker` batches as `flush` says. Programs send
-//!   values to `<name>.input` and read the results from the other two.
+//!   stages are sarama's goroutines: `<name>.dispatcher`, the topic
+//!   producer `.topic`, a partition producer `.partition<p>` per
+//!   partition, and per broker `b` a broker producer `.broker<b>` with its
+//!   bridge `.bridge<b>` (bringing each message of each response back to
+//!   `.broker<b>` over the unbuffered `<name>.responses<b>`). They are
+//!   joined by the channels `<name>.tp` and `<name>.pp<p>` of
+//!   `channel_buffer_size` (256) and the unbuffered `<name>.bp<b>`. Each
+//!   `.broker<b>` batches as `flush` says. Programs send values to
+//!   `<name>.input` and read the results from the other two.
 //! - A **partition consumer** (`ConsumePartition`) has, per partition, a
 //!   fetcher goroutine (`<name>.fetch<p>`) feeding the Go channel
 //!   `<name>.p<p>` (`Messages()`, buffered 256), and one handler goroutine
@@ -678,14 +680,19 @@ pub const ASYNC_LIBRARY: &str = "sarama's AsyncProducer";
 
 impl KafkaSpec {
     /// The Go channels sarama makes (before any program compiles), in
-    /// order: each async producer's six and its partition producers'
-    /// inputs (one per partition of its topic), then each partition
+    /// order: each async producer's four, its partition producers' inputs
+    /// (one per partition of its topic) and its broker producers' input
+    /// and responses (one each per broker), then each partition
     /// consumer's `Messages()` per partition. All are library channels.
     pub fn go_channels(&self) -> Vec<(String, u32)> {
         let mut out = Vec::new();
         for p in self.producers.iter().filter(|p| p.kind == ProducerKind::Async) {
             out.extend(p.channels());
             out.extend((0..self.async_partitions(p)).map(|i| (p.pp(i), p.channel_buffer_size)));
+            for b in 1..=self.brokers {
+                out.push((p.bp(b), 0));
+                out.push((p.responses(b), 0));
+            }
         }
         for c in &self.consumers {
             for p in self.consumer_partitions(c) {
@@ -705,9 +712,10 @@ impl KafkaSpec {
     /// goroutine groups, each with the library that runs it (`None` for the
     /// user's code: a partition consumer's handler): an async producer's
     /// dispatcher, topic producer, one partition producer per partition of
-    /// its topic, broker producer, and the bridge from the network (sarama
-    /// starts a partition producer at its partition's first message; here
-    /// they start with the producer); per partition consumer and
+    /// its topic, and per broker a broker producer and the bridge from the
+    /// network (sarama starts a partition producer at its partition's first
+    /// message and a broker producer at the first message for its broker;
+    /// here they start with the producer); per partition consumer and
     /// partition, its fetcher (sarama's) and its handler; per group member,
     /// its claim slots (sarama starts a `ConsumeClaim` in each per
     /// generation, so the group, not a command, decides they run).
@@ -726,25 +734,28 @@ impl KafkaSpec {
             let parts = self.async_partitions(p);
             out.push((p.topic_goroutine(parts), ASYNC));
             for i in 0..parts {
-                out.push((p.partition_goroutine(i), ASYNC));
+                out.push((p.partition_goroutine(i, self.brokers), ASYNC));
             }
-            // sarama's brokerProducer.run: a select over its input and the
-            // responses, so it keeps batching while requests are in flight.
-            let case = |ch: String, body: Stmt| crate::gochan::program::SelectCase { send: None, recv: Some(ch), body: vec![body], break_on_close: false };
-            let select = crate::gochan::program::SelectStmt {
-                cases: vec![
-                    case(format!("{n}.bp"), Stmt::KafkaBatchAdd { producer: n.clone() }),
-                    case(p.responses(), Stmt::KafkaReturn { producer: n.clone() }),
-                ],
-                default: None,
-                after: None,
-            };
-            out.push((g(format!("{n}.broker"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::Select(select)])])), ASYNC));
-            // The goroutine that makes the network's responses selectable.
-            out.push((
-                g(format!("{n}.bridge"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaResult { producer: n.clone() }, Stmt::Send(p.responses())])])),
-                ASYNC,
-            ));
+            for b in 1..=self.brokers {
+                // sarama's brokerProducer.run: a select over its input and
+                // the responses, so it keeps batching while requests are in
+                // flight.
+                let case = |ch: String, body: Stmt| crate::gochan::program::SelectCase { send: None, recv: Some(ch), body: vec![body], break_on_close: false };
+                let select = crate::gochan::program::SelectStmt {
+                    cases: vec![
+                        case(p.bp(b), Stmt::KafkaBatchAdd { producer: n.clone(), broker: b }),
+                        case(p.responses(b), Stmt::KafkaReturn { producer: n.clone() }),
+                    ],
+                    default: None,
+                    after: None,
+                };
+                out.push((g(p.broker_goroutine(b), Behavior::Program(vec![Stmt::Forever(vec![Stmt::Select(select)])])), ASYNC));
+                // The goroutine that makes the network's responses selectable.
+                out.push((
+                    g(format!("{n}.bridge{b}"), Behavior::Program(vec![Stmt::Forever(vec![Stmt::KafkaResult { producer: n.clone(), broker: b }, Stmt::Send(p.responses(b))])])),
+                    ASYNC,
+                ));
+            }
         }
         for c in &self.consumers {
             for p in self.consumer_partitions(c) {
@@ -776,26 +787,28 @@ impl ProducerSpec {
     pub fn errors(&self) -> String {
         format!("{}.errors", self.name)
     }
-    /// The broker producer's `responses` (internal): each message of a
-    /// produce response, on its way to `Successes()` or `Errors()`.
-    pub fn responses(&self) -> String {
-        format!("{}.responses", self.name)
+    /// Broker `b`'s broker producer's `responses` (internal): each message
+    /// of a produce response, on its way to `Successes()` or `Errors()`.
+    pub fn responses(&self, b: u32) -> String {
+        format!("{}.responses{b}", self.name)
     }
-    /// The async producer's Go channels, in order, with their capacities:
-    /// `input`, `successes`, `errors` (unbuffered, as sarama's), then the
-    /// internal stages' `tp` (`ChannelBufferSize`), `bp` and `responses`
-    /// (unbuffered). Each partition producer's input ([`Self::pp`]) comes
-    /// with the partitions of the topic.
+    /// Broker `b`'s broker producer's input (sarama's `bp.input`,
+    /// unbuffered).
+    pub fn bp(&self, b: u32) -> String {
+        format!("{}.bp{b}", self.name)
+    }
+    /// Broker `b`'s broker producer goroutine (`brokerProducer.run`).
+    pub fn broker_goroutine(&self, b: u32) -> String {
+        format!("{}.broker{b}", self.name)
+    }
+    /// The async producer's own Go channels, in order, with their
+    /// capacities: `input`, `successes`, `errors` (unbuffered, as
+    /// sarama's), then the internal stage `tp` (`ChannelBufferSize`). Each
+    /// partition producer's input ([`Self::pp`]) comes with the partitions
+    /// of the topic, each broker producer's ([`Self::bp`],
+    /// [`Self::responses`]) with the brokers.
     pub fn channels(&self) -> Vec<(String, u32)> {
-        let n = self.channel_buffer_size;
-        vec![
-            (self.input(), 0),
-            (self.successes(), 0),
-            (self.errors(), 0),
-            (format!("{}.tp", self.name), n),
-            (format!("{}.bp", self.name), 0),
-            (self.responses(), 0),
-        ]
+        vec![(self.input(), 0), (self.successes(), 0), (self.errors(), 0), (format!("{}.tp", self.name), self.channel_buffer_size)]
     }
 
     /// The input of partition `p`'s partition producer (sarama's
@@ -822,13 +835,18 @@ impl ProducerSpec {
     }
 
     /// Partition `p`'s partition producer (`partitionProducer.dispatch`):
-    /// from its input to the broker producer's.
-    pub fn partition_goroutine(&self, p: u32) -> crate::scenario::GoroutineSpec {
-        use crate::gochan::behavior::{Behavior, Stage};
+    /// from its input to the input of the broker producer it sends to, one
+    /// of `brokers` (a `switch` by broker).
+    pub fn partition_goroutine(&self, p: u32, brokers: u32) -> crate::scenario::GoroutineSpec {
+        use crate::gochan::behavior::Behavior;
+        use crate::gochan::program::Stmt;
         crate::scenario::GoroutineSpec {
             name: format!("{}.partition{p}", self.name),
             count: 1,
-            behavior: Behavior::Stage(Stage { from: self.pp(p), to: format!("{}.bp", self.name), work: Dist::default(), wg: None, close_when_done: false }),
+            behavior: Behavior::Program(vec![Stmt::Forever(vec![
+                Stmt::Recv(self.pp(p)),
+                Stmt::KafkaLead { producer: self.name.clone(), partition: p, brokers },
+            ])]),
         }
     }
 }

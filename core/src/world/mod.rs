@@ -196,15 +196,18 @@ pub(crate) enum Syscall {
     KafkaFetch { g: GoId, fetcher: u16 },
     /// Goroutine `g` (a group member's claim) marked the record it holds.
     KafkaMark { g: GoId, fetcher: u16 },
-    /// Goroutine `g` (an async producer's stage) adds its held message to
-    /// the producer's batch for `topic`.
-    KafkaBatchAdd { g: GoId, producer: u16, topic: u16 },
-    /// Goroutine `g` (an async producer's bridge) waits for the next
-    /// message of a response.
-    KafkaResult { g: GoId, producer: u16 },
+    /// Goroutine `g` (an async producer's broker producer for `broker`)
+    /// adds its held message, of `topic`, to its batch.
+    KafkaBatchAdd { g: GoId, producer: u16, topic: u16, broker: u16 },
+    /// Goroutine `g` (an async producer's bridge for `broker`) waits for
+    /// the next message of a response.
+    KafkaResult { g: GoId, producer: u16, broker: u16 },
     /// Goroutine `g` (an async producer's topic producer) has the
     /// partitioner pick its held message's partition on `topic`.
     KafkaRoute { g: GoId, producer: u16, topic: u16 },
+    /// Goroutine `g` (an async producer's partition producer for partition
+    /// `index` of `topic`) picks the broker producer it sends to.
+    KafkaLead { g: GoId, producer: u16, topic: u16, index: u16 },
 }
 
 impl Kit {
@@ -341,6 +344,7 @@ impl World {
                 .map_err(problem)?;
             }
             let mut kw = kafka::KafkaWorld::new(kspec, SimTime::ZERO);
+            kw.bind_broker_producers(&w.go.g_names);
             kw.open(&mut w.kit);
             w.kafka = Some(Box::new(kw));
         }

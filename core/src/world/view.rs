@@ -70,6 +70,12 @@ impl World {
                 gv.state_text.push_str(&w.text());
             }
         }
+        // A claim slot with no partition is idle, not fetching.
+        for (g, why) in self.kafka.iter().flat_map(|k| k.idle_claims()) {
+            if let Some(gv) = goroutines.iter_mut().find(|gv| gv.id == g && gv.state == GState::BlockedNet) {
+                gv.state_text = format!("idle for {}: {why}", SimDuration::from_micros(gv.state_for_us));
+            }
+        }
         let channels = self.go.channel_views(&self.kit);
         let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;
         // Every message is, at any moment, exactly one of: processed,

@@ -28,10 +28,18 @@
 //!   goes to `Successes()` (if `Return.Successes`) or `Errors()` (if
 //!   `Return.Errors`): the stage goroutine sends it there itself, so an
 //!   unread `Successes()` blocks the stage, and everything behind it.
+//! - Each broker has its own **broker producer** (`getBrokerProducer`):
+//!   `<name>.broker<b>` with its input `<name>.bp<b>`. A partition
+//!   producer sends to its partition's leader's at its first message and
+//!   keeps it (`pp.brokerProducer`) until a retried message of the
+//!   partition comes back (`updateLeader`). Meanwhile a new leader's
+//!   partition still goes to the old broker producer, is refused and
+//!   retried. A stage blocked on `Successes()` holds up its own broker's
+//!   partitions only (until their partition producers' inputs fill).
 //! - The network's responses reach the stage's `select` through a bridge
 //!   goroutine (sarama's forwarder of `pending` to `responses`): here
-//!   `<name>.bridge` takes the next message of a response (the op
-//!   `KafkaResult`) and sends it on the unbuffered `<name>.responses`.
+//!   `<name>.bridge<b>` takes the next message of a response (the op
+//!   `KafkaResult`) and sends it on the unbuffered `<name>.responses<b>`.
 //!
 //! # Simplifications
 //! - The messages of a response go to the stage one by one over
@@ -43,6 +51,10 @@
 //!   room wakes it, and it takes the rest once its message is in.
 //! - A request to a broker that is down fails at once (sarama: the
 //!   connection is refused) and is retried.
+//! - A retried message does not travel the Go channels again (sarama's
+//!   `retryHandler` sends it back through `Input()`'s stages): after
+//!   `Retry.Backoff` it goes straight into the batch of its partition's
+//!   leader's broker producer, and its partition producer follows.
 //! - `MaxRequestSize` (100 MB) is not checked (`MaxMessageBytes` per
 //!   partition comes first in every world a tab can run).
 
@@ -122,25 +134,40 @@ impl Accumulator {
     }
 }
 
-/// An async producer's batching state: its broker producers (by broker,
-/// index `b - 1`), the partitions muted, the responses waiting for the
-/// bridge.
+/// One broker producer (sarama's `brokerProducer`, one per broker): its
+/// goroutines, its accumulating batch, the messages of responses waiting
+/// for its bridge.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Batcher {
-    /// The broker stage goroutine (its endpoint writes the requests).
+pub(crate) struct BrokerProducer {
+    /// Its `run` goroutine, `<producer>.broker<b>` (its endpoint writes the
+    /// requests).
     pub(crate) stage: Option<GoId>,
-    /// The bridge goroutine while it waits for a response.
+    /// Its bridge goroutine while it waits for a response.
     pub(crate) bridge: Option<GoId>,
-    pub(crate) accs: Vec<Accumulator>,
-    /// Partitions (by key) with a batch in flight or waiting for its
-    /// retry.
-    pub(crate) muted: Vec<bool>,
+    pub(crate) acc: Accumulator,
     /// Messages of responses for the bridge, oldest first: the record and
     /// its offset or error.
     pub(crate) results: VecDeque<(u32, Result<u64, KafkaError>)>,
     /// The partition of the message the stage holds while it waits for
     /// room (`waitForSpace`).
     pub(crate) waiting: Option<u32>,
+}
+
+/// An async producer's batching state: its broker producers (by broker,
+/// index `b - 1`), the partitions muted, the broker producer each
+/// partition producer sends to.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Batcher {
+    pub(crate) bps: Vec<BrokerProducer>,
+    /// Partitions (by key) with a batch in flight or waiting for its
+    /// retry.
+    pub(crate) muted: Vec<bool>,
+    /// The broker each partition's (by key) partition producer sends to
+    /// (0: none yet). sarama's partition producer asks for the leader at
+    /// its first message and again only when a retried message comes back
+    /// (`updateLeader`); meanwhile a new leader's partition goes to the
+    /// old broker producer, is refused (NotLeaderForPartition) and retried.
+    pub(crate) leads: Vec<BrokerId>,
     /// Requests written, and the records they carried.
     pub(crate) requests: u64,
     pub(crate) requested: u64,
@@ -149,7 +176,7 @@ pub(crate) struct Batcher {
 impl Batcher {
     /// A broker producer per broker (`brokers` of them), nothing muted.
     pub(crate) fn new(brokers: u32) -> Batcher {
-        Batcher { accs: vec![Accumulator::default(); brokers as usize], ..Batcher::default() }
+        Batcher { bps: vec![BrokerProducer::default(); brokers as usize], ..Batcher::default() }
     }
 
     fn set_muted(&mut self, part: u32, muted: bool) {
@@ -158,6 +185,24 @@ impl Batcher {
             self.muted.resize(i + 1, false);
         }
         self.muted[i] = muted;
+    }
+
+    fn set_lead(&mut self, part: u32, b: BrokerId) {
+        let i = part as usize;
+        if self.leads.len() <= i {
+            self.leads.resize(i + 1, 0);
+        }
+        self.leads[i] = b;
+    }
+
+    /// Broker `b`'s broker producer (1-based).
+    pub(crate) fn bp(&mut self, b: BrokerId) -> &mut BrokerProducer {
+        &mut self.bps[b as usize - 1]
+    }
+
+    /// Broker `b`'s broker producer's goroutine (0 before it is known).
+    fn stage(&self, b: BrokerId) -> GoId {
+        self.bps.get(b as usize - 1).and_then(|bp| bp.stage).unwrap_or(0)
     }
 }
 
@@ -228,7 +273,7 @@ impl KafkaWorld {
     /// `p`'s batch for broker `b`.
     fn would_overflow(&self, p: u16, b: BrokerId, part: u32) -> bool {
         let spec = &self.spec.producers[usize::from(p)];
-        let acc = &self.producers[usize::from(p)].batcher.accs[b as usize - 1];
+        let acc = &self.producers[usize::from(p)].batcher.bps[b as usize - 1].acc;
         (acc.in_part(part) + 1) * self.spec.record_bytes >= MAX_MESSAGE_BYTES.max(self.spec.record_bytes + 1)
             || (spec.flush.max_messages > 0 && acc.recs.len() >= spec.flush.max_messages as usize)
     }
@@ -241,12 +286,11 @@ impl KafkaWorld {
         ps.repl.leader().unwrap_or(ps.replicas[0])
     }
 
-    /// Adds record `q` to producer `p`'s batch for its partition's broker,
-    /// setting the Flush timer for the batch's first record.
-    fn enqueue(&mut self, p: u16, q: Queued, kit: &mut Kit) {
-        let b = self.batch_broker(q.part);
+    /// Adds record `q` to producer `p`'s batch for broker `b`, setting the
+    /// Flush timer for the batch's first record.
+    fn enqueue(&mut self, p: u16, b: BrokerId, q: Queued, kit: &mut Kit) {
         let frequency = self.spec.producers[usize::from(p)].flush.frequency.filter(|f| f.as_micros() > 0);
-        let acc = &mut self.batcher(p).accs[b as usize - 1];
+        let acc = &mut self.batcher(p).bp(b).acc;
         acc.push(q);
         if let Some(f) = frequency.filter(|_| !acc.timer_set) {
             acc.timer_set = true;
@@ -264,9 +308,9 @@ impl KafkaWorld {
             (s.flush, s.max_open_requests, self.producers[usize::from(p)].acks)
         };
         let rb = self.spec.record_bytes;
-        let Some(stage) = self.producers[usize::from(p)].batcher.stage else { return };
+        let Some(stage) = self.producers[usize::from(p)].batcher.bps[b as usize - 1].stage else { return };
         let bt = self.batcher(p);
-        let acc = &bt.accs[b as usize - 1];
+        let acc = &bt.bps[b as usize - 1].acc;
         if acc.recs.is_empty() || acc.open >= max_open || !(force || acc.fired || ready_to_flush(&flush, acc, rb)) {
             return;
         }
@@ -277,10 +321,10 @@ impl KafkaWorld {
         }
         let mut take = self.batch_lists.queued.take();
         let bt = &mut self.producers[usize::from(p)].batcher;
-        let acc = &bt.accs[b as usize - 1];
+        let acc = &bt.bps[b as usize - 1].acc;
         let muted = &bt.muted;
         take.extend(acc.recs.iter().copied().filter(|q| !muted.get(q.part as usize).copied().unwrap_or(false)));
-        let acc = &mut bt.accs[b as usize - 1];
+        let acc = &mut bt.bps[b as usize - 1].acc;
         let muted = &bt.muted;
         acc.retain(|q| muted.get(q.part as usize).copied().unwrap_or(false));
         acc.open += 1;
@@ -343,12 +387,12 @@ impl KafkaWorld {
         let br = self.batches.swap_remove(i);
         let p = br.producer;
         let pi = usize::from(p);
-        let stage = self.producers[pi].batcher.stage.unwrap_or(0);
+        let stage = self.producers[pi].batcher.stage(br.broker);
         let (succ, errs) = {
             let s = &self.spec.producers[pi];
             (s.return_successes, s.return_errors)
         };
-        let acc = &mut self.batcher(p).accs[br.broker as usize - 1];
+        let acc = &mut self.batcher(p).bp(br.broker).acc;
         acc.open = acc.open.saturating_sub(1);
         let mut retry = Vec::new();
         let mut i = 0;
@@ -368,7 +412,7 @@ impl KafkaWorld {
                         }
                         self.record_rec(kit, EventKind::KafkaAcked, stage, q.rec, offset.map_or(-1, |o| o as i64));
                         if succ {
-                            self.producers[pi].batcher.results.push_back((q.rec, Ok(offset.unwrap_or(u64::MAX))));
+                            self.producers[pi].batcher.bp(br.broker).results.push_back((q.rec, Ok(offset.unwrap_or(u64::MAX))));
                         }
                     }
                     self.producers[pi].batcher.set_muted(part, false);
@@ -382,7 +426,7 @@ impl KafkaWorld {
                         self.book.failed(q.rec);
                         self.record_rec(kit, EventKind::KafkaSendFailed, stage, q.rec, e as i64);
                         if errs {
-                            self.producers[pi].batcher.results.push_back((q.rec, Err(e)));
+                            self.producers[pi].batcher.bp(br.broker).results.push_back((q.rec, Err(e)));
                         }
                     }
                     self.producers[pi].batcher.set_muted(part, false);
@@ -409,7 +453,9 @@ impl KafkaWorld {
     }
 
     /// A retry is due: its records go back to the front of their
-    /// partitions' batches, for whoever leads them now.
+    /// partitions' batches, for whoever leads them now, and their partition
+    /// producers send to that broker's broker producer from now on
+    /// (sarama's `updateLeader` when a retried message comes back).
     ///
     /// The newer records of those partitions, waiting in any of the
     /// producer's batches, move behind them (sarama's partition producer
@@ -420,15 +466,19 @@ impl KafkaWorld {
         let p = r.producer;
         let parts: BTreeSet<u32> = r.recs.iter().map(|q| q.part).collect();
         let mut all = r.recs;
-        for acc in &mut self.producers[usize::from(p)].batcher.accs {
-            all.extend(acc.recs.iter().copied().filter(|q| parts.contains(&q.part)));
-            acc.retain(|q| !parts.contains(&q.part));
+        for bp in &mut self.producers[usize::from(p)].batcher.bps {
+            all.extend(bp.acc.recs.iter().copied().filter(|q| parts.contains(&q.part)));
+            bp.acc.retain(|q| !parts.contains(&q.part));
         }
         for &part in &parts {
-            self.producers[usize::from(p)].batcher.set_muted(part, false);
+            let lead = self.batch_broker(part);
+            let bt = &mut self.producers[usize::from(p)].batcher;
+            bt.set_muted(part, false);
+            bt.set_lead(part, lead);
         }
         for q in all {
-            self.enqueue(p, q, kit);
+            let b = self.batch_broker(q.part);
+            self.enqueue(p, b, q, kit);
         }
         self.flush_all(p, kit);
     }
@@ -507,7 +557,7 @@ impl KafkaWorld {
     pub(super) fn batch_timeout(&mut self, req: u32, kit: &mut Kit) {
         let now = kit.queue.now();
         let Some(br) = self.batches.iter().find(|br| br.req == req && br.sent_at + NET_READ_TIMEOUT <= now) else { return };
-        let stage = self.producers[usize::from(br.producer)].batcher.stage.unwrap_or(0);
+        let stage = self.producers[usize::from(br.producer)].batcher.stage(br.broker);
         let tries = br.recs.iter().map(|q| q.tries).max().unwrap_or(0);
         let last = tries >= RETRY_MAX;
         let part = br.recs.first().map_or(0, |q| q.part);
@@ -529,7 +579,7 @@ impl KafkaWorld {
     pub(super) fn batch_cut_deadlines(&self, kit: &mut Kit) {
         for br in &self.batches {
             let req = br.req;
-            if let Some(stage) = self.producers[usize::from(br.producer)].batcher.stage {
+            if let Some(stage) = self.producers[usize::from(br.producer)].batcher.bps[br.broker as usize - 1].stage {
                 self.read_deadline(kit, client(stage), br.broker, br.sent_at, KTimer::BatchTimeout(req));
             }
         }
@@ -541,7 +591,7 @@ impl KafkaWorld {
         let frequency = self.spec.producers[usize::from(p)].flush.frequency.filter(|f| f.as_micros() > 0);
         let now = kit.queue.now();
         for b in 1..=self.spec.brokers {
-            let acc = &mut self.batcher(p).accs[b as usize - 1];
+            let acc = &mut self.batcher(p).bp(b).acc;
             acc.timer_gen = acc.timer_gen.wrapping_add(1);
             acc.timer_set = false;
             if let Some(f) = frequency.filter(|_| !acc.recs.is_empty() && !acc.fired) {
@@ -556,7 +606,7 @@ impl KafkaWorld {
     /// Producer `p`'s Flush timer `key` fired.
     pub(super) fn flush_timer(&mut self, key: u32, kit: &mut Kit) {
         let (p, b, gen) = ((key >> 20) as u16, (key >> 15) & 0x1f, (key & 0x7fff) as u16);
-        let Some(acc) = self.producers.get_mut(usize::from(p)).and_then(|ps| ps.batcher.accs.get_mut(b as usize - 1)) else { return };
+        let Some(acc) = self.producers.get_mut(usize::from(p)).and_then(|ps| ps.batcher.bps.get_mut((b as usize).wrapping_sub(1))).map(|bp| &mut bp.acc) else { return };
         if !acc.timer_set || acc.timer_gen & 0x7fff != gen {
             return;
         }
@@ -564,27 +614,44 @@ impl KafkaWorld {
         self.flush(p, b, false, kit);
     }
 
+    /// Names each async producer's broker producers' goroutines (by their
+    /// names in `g_names`), whose endpoints write its requests: before any
+    /// message, since a retry may fill a broker producer's batch before it
+    /// took any input.
+    pub(crate) fn bind_broker_producers(&mut self, g_names: &std::collections::BTreeMap<String, GoId>) {
+        for (i, spec) in self.spec.producers.iter().enumerate().filter(|(_, p)| p.kind == crate::kafka::spec::ProducerKind::Async) {
+            for b in 1..=self.spec.brokers {
+                if let Some(&g) = g_names.get(&spec.broker_goroutine(b)) {
+                    self.producers[i].batcher.bp(b).stage = Some(g);
+                    self.client_producer.insert(client(g), i as u16);
+                }
+            }
+        }
+    }
+
     /// Records in producer `p`'s batches, not yet sent.
     pub(crate) fn batched(&self, p: usize) -> usize {
-        self.producers[p].batcher.accs.iter().map(|a| a.recs.len()).sum()
+        self.producers[p].batcher.bps.iter().map(|bp| bp.acc.recs.len()).sum()
     }
 
     /// Requests of producer `p` written and not answered.
     pub(crate) fn open_requests(&self, p: usize) -> u32 {
-        self.producers[p].batcher.accs.iter().map(|a| a.open).sum()
+        self.producers[p].batcher.bps.iter().map(|bp| bp.acc.open).sum()
     }
 }
 
 impl World {
-    /// Async producer `producer`'s stage `g` adds the message it holds to
-    /// the batch (the message leaves Go), unless the batch is full: then it
-    /// flushes what it can and waits for room.
-    pub(in crate::world) fn kafka_batch_add(&mut self, g: GoId, producer: u16, topic: u16, now: SimTime) {
+    /// Broker `broker`'s broker producer `g` of `producer` adds the message
+    /// it holds to its batch (the message leaves Go), unless the batch is
+    /// full: then it flushes what it can and waits for room.
+    pub(in crate::world) fn kafka_batch_add(&mut self, g: GoId, producer: u16, topic: u16, broker: u16, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
-        if kw.batcher(producer).stage.replace(g).is_none() {
-            kw.client_producer.insert(client(g), producer);
+        let b = BrokerId::from(broker);
+        if b == 0 || b > kw.spec.brokers {
+            return;
         }
-        let part = match kw.producers[usize::from(producer)].batcher.waiting {
+        kw.batcher(producer).bp(b).stage = Some(g);
+        let part = match kw.producers[usize::from(producer)].batcher.bps[b as usize - 1].waiting {
             Some(part) => part,
             None => {
                 // The topic producer routed it (a message that was not, as
@@ -600,22 +667,21 @@ impl World {
                 if let Some(slot) = held.and_then(|m| kw.routed.get_mut(m as usize)) {
                     *slot = NO_ROUTE;
                 }
-                kw.producers[usize::from(producer)].batcher.waiting = Some(part);
+                kw.batcher(producer).bp(b).waiting = Some(part);
                 part
             }
         };
-        let b = kw.batch_broker(part);
         if kw.would_overflow(producer, b, part) {
             // waitForSpace: send what can go; wait for room.
             kw.flush(producer, b, true, &mut self.kit);
             let Some(kw) = self.kafka.as_deref_mut() else { return };
-            if kw.would_overflow(producer, kw.batch_broker(part), part) {
+            if kw.would_overflow(producer, b, part) {
                 self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_ROOM | b;
                 return;
             }
         }
         let Some(kw) = self.kafka.as_deref_mut() else { return };
-        kw.producers[usize::from(producer)].batcher.waiting = None;
+        kw.batcher(producer).bp(b).waiting = None;
         let (value, born, producer_g) = self.go.gs[g as usize].held.map_or((0, now, g), |m| {
             let msg = self.kit.ledger.msgs.get(m);
             (msg.value, msg.produced_at, msg.producer)
@@ -625,8 +691,8 @@ impl World {
         kw.recs.push(RecInfo { producer: producer_g, key: key.unwrap_or(super::NO_KEY), value, at: born, part });
         kw.book.produced(rec);
         kw.producers[usize::from(producer)].sent += 1;
-        kw.enqueue(producer, Queued { part, rec, tries: 0 }, &mut self.kit);
-        kw.flush(producer, kw.batch_broker(part), false, &mut self.kit);
+        kw.enqueue(producer, b, Queued { part, rec, tries: 0 }, &mut self.kit);
+        kw.flush(producer, b, false, &mut self.kit);
         let (go, k) = (&mut self.go, &mut self.kit);
         go.kafka_added(k, g, now);
         self.kafka_deliver(producer, now);
@@ -652,36 +718,63 @@ impl World {
         go.kafka_routed(k, g, index, now);
     }
 
-    /// The bridge `g` of `producer` waits for the next message of a
-    /// response.
-    pub(in crate::world) fn kafka_result_wait(&mut self, g: GoId, producer: u16, now: SimTime) {
+    /// Partition producer `g` of `producer`, for partition `index` of
+    /// `topic`, has a message: it goes on to the input of the broker
+    /// producer it sends to (its partition's leader's at its first message,
+    /// then the one a retry last named).
+    pub(in crate::world) fn kafka_lead(&mut self, g: GoId, producer: u16, topic: u16, index: u16, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
-        kw.batcher(producer).bridge = Some(g);
+        let Some(&key) = kw.topic_parts.get(usize::from(topic)).and_then(|t| t.get(usize::from(index))) else { return };
+        let lead = kw.producers[usize::from(producer)].batcher.leads.get(key as usize).copied().unwrap_or(0);
+        let b = if lead == 0 {
+            let b = kw.batch_broker(key);
+            kw.batcher(producer).set_lead(key, b);
+            b
+        } else {
+            lead
+        };
+        let (go, k) = (&mut self.go, &mut self.kit);
+        go.kafka_routed(k, g, b - 1, now);
+    }
+
+    /// The bridge `g` of `producer`'s broker producer for `broker` waits
+    /// for the next message of a response.
+    pub(in crate::world) fn kafka_result_wait(&mut self, g: GoId, producer: u16, broker: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let b = BrokerId::from(broker);
+        if b == 0 || b > kw.spec.brokers {
+            return;
+        }
+        kw.batcher(producer).bp(b).bridge = Some(g);
         self.kafka_deliver(producer, now);
     }
 
-    /// Hands the next response messages of `producer` to its bridge (if it
-    /// waits), and lets a stage waiting for room go on once there is room.
+    /// Hands the next response messages of each of `producer`'s broker
+    /// producers to its bridge (if it waits), and lets a stage waiting for
+    /// room go on once there is room.
     pub(super) fn kafka_deliver(&mut self, producer: u16, now: SimTime) {
-        loop {
-            let Some(kw) = self.kafka.as_deref_mut() else { return };
-            let bt = &mut kw.producers[usize::from(producer)].batcher;
-            let Some(g) = bt.bridge else { break };
-            let Some((rec, result)) = bt.results.pop_front() else { break };
-            bt.bridge = None;
-            let r = kw.recs[rec as usize];
-            let (go, k) = (&mut self.go, &mut self.kit);
-            go.kafka_result(k, g, r.producer, r.value, r.at, result.is_ok(), now);
-        }
-        // A stage waiting for room tries again (waitForSpace: it sends what
-        // it can, ready or not, and adds once the message fits).
-        let Some(kw) = self.kafka.as_deref() else { return };
-        let bt = &kw.producers[usize::from(producer)].batcher;
-        if let (Some(part), Some(g)) = (bt.waiting, bt.stage) {
-            let gr = &self.go.gs[g as usize];
-            if gr.state == crate::observe::snapshot::GState::BlockedNet && gr.wait & crate::gochan::runtime::KAFKA_WHAT == KAFKA_ROOM {
-                let topic = kw.topic_of_part(part);
-                self.kafka_batch_add(g, producer, topic, now);
+        let brokers = self.kafka.as_deref().map_or(0, |kw| kw.spec.brokers);
+        for b in 1..=brokers {
+            loop {
+                let Some(kw) = self.kafka.as_deref_mut() else { return };
+                let bp = kw.producers[usize::from(producer)].batcher.bp(b);
+                let Some(g) = bp.bridge else { break };
+                let Some((rec, result)) = bp.results.pop_front() else { break };
+                bp.bridge = None;
+                let r = kw.recs[rec as usize];
+                let (go, k) = (&mut self.go, &mut self.kit);
+                go.kafka_result(k, g, r.producer, r.value, r.at, result.is_ok(), now);
+            }
+            // A stage waiting for room tries again (waitForSpace: it sends
+            // what it can, ready or not, and adds once the message fits).
+            let Some(kw) = self.kafka.as_deref() else { return };
+            let bp = &kw.producers[usize::from(producer)].batcher.bps[b as usize - 1];
+            if let (Some(part), Some(g)) = (bp.waiting, bp.stage) {
+                let gr = &self.go.gs[g as usize];
+                if gr.state == crate::observe::snapshot::GState::BlockedNet && gr.wait & crate::gochan::runtime::KAFKA_WHAT == KAFKA_ROOM {
+                    let topic = kw.topic_of_part(part);
+                    self.kafka_batch_add(g, producer, topic, b as u16, now);
+                }
             }
         }
     }
@@ -691,7 +784,7 @@ impl World {
     pub(super) fn kafka_deliver_all(&mut self, now: SimTime) {
         let n = self.kafka.as_deref().map_or(0, |kw| kw.producers.len());
         for p in 0..n as u16 {
-            if self.kafka.as_deref().is_some_and(|kw| kw.producers[usize::from(p)].batcher.stage.is_some()) {
+            if self.kafka.as_deref().is_some_and(|kw| kw.producers[usize::from(p)].batcher.bps.iter().any(|bp| bp.stage.is_some())) {
                 self.kafka_deliver(p, now);
             }
         }

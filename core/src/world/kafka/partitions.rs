@@ -82,7 +82,7 @@ impl World {
         for &i in &producers {
             let ps = &spec.producers[i];
             for p in old..count {
-                if self.go.chan_id(&ps.pp(p)).is_ok() || self.go.group_index(&ps.partition_goroutine(p).name).is_ok() {
+                if self.go.chan_id(&ps.pp(p)).is_ok() || self.go.group_index(&ps.partition_goroutine(p, kw.spec.brokers).name).is_ok() {
                     return Err(CommandError::NotApplicable(format!("a channel or goroutine named {} already exists", echo(&ps.pp(p)))));
                 }
             }
@@ -153,7 +153,7 @@ impl World {
                 self.go.add_library_chan(ps.pp(p), ps.channel_buffer_size);
             }
             for p in old..count {
-                self.go.add_library_group(&mut self.kit, ps.partition_goroutine(p), ASYNC_LIBRARY)?;
+                self.go.add_library_group(&mut self.kit, ps.partition_goroutine(p, kw.spec.brokers), ASYNC_LIBRARY)?;
             }
             let topic_spec = ps.topic_goroutine(count);
             let prog = self.go.compile_spec(&topic_spec)?;

@@ -213,13 +213,33 @@ pub struct KafkaBrokerView {
 
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
-    "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but hands a response's messages to its select one at a time, and a request to a dead broker fails at once",
+    "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but hands a response's messages to its select one at a time, a request to a dead broker fails at once, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
 
 impl KafkaWorld {
+    /// The claim slots with no partition, waiting: their goroutine and why
+    /// (sarama runs a `ConsumeClaim` only per claimed partition; such a
+    /// slot stands for one that is not running).
+    pub(crate) fn idle_claims(&self) -> impl Iterator<Item = (crate::gochan::channel::GoId, &'static str)> + '_ {
+        self.fetchers.iter().filter(|fe| !fe.active).filter_map(|fe| {
+            let (g, m) = fe.member?;
+            let ms = &self.groups[usize::from(g)].members[usize::from(m)];
+            let why = if !ms.up {
+                "its member is down"
+            } else if ms.done {
+                "Consume returned and is not called again"
+            } else if ms.session.is_none() || ms.ending {
+                "its member is between generations (a rebalance): no ConsumeClaim runs"
+            } else {
+                "no partition for this slot in this generation (the member claims fewer partitions than it has slots)"
+            };
+            Some((fe.waiting?, why))
+        })
+    }
+
     pub(crate) fn view(&self) -> KafkaView {
         let partitions: Vec<KafkaPartitionView> = self
             .keys_in_order()

@@ -508,9 +508,10 @@ impl World {
             Syscall::KafkaProduce { g, producer, topic } => return self.kafka_produce(g, producer, topic, now),
             Syscall::KafkaFetch { g, fetcher } => return self.kafka_fetch_wait(g, fetcher, now),
             Syscall::KafkaMark { g, fetcher } => return self.kafka_mark(g, fetcher, now),
-            Syscall::KafkaBatchAdd { g, producer, topic } => return self.kafka_batch_add(g, producer, topic, now),
-            Syscall::KafkaResult { g, producer } => return self.kafka_result_wait(g, producer, now),
+            Syscall::KafkaBatchAdd { g, producer, topic, broker } => return self.kafka_batch_add(g, producer, topic, broker, now),
+            Syscall::KafkaResult { g, producer, broker } => return self.kafka_result_wait(g, producer, broker, now),
             Syscall::KafkaRoute { g, producer, topic } => return self.kafka_route(g, producer, topic, now),
+            Syscall::KafkaLead { g, producer, topic, index } => return self.kafka_lead(g, producer, topic, index, now),
             _ => {}
         }
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
@@ -579,7 +580,7 @@ impl World {
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
-            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } | Syscall::KafkaRoute { .. } => {}
+            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } | Syscall::KafkaRoute { .. } | Syscall::KafkaLead { .. } => {}
         }
     }
 
