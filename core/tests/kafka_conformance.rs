@@ -423,6 +423,55 @@ fn flush_messages_ten_in_one_request() {
     assert_eq!(received(&w, "producer.successes"), received(&w, "producer.input"), "in send order");
 }
 
+/// async_producer.go `brokerProducer.run` and `handleResponse`: the broker
+/// producer takes a whole response from its bridge and returns each of its
+/// messages in turn, taking no input in between. Ten per request, a
+/// `results` goroutine that takes 1 ms per success, and main sending
+/// without pause: each response goes over `responses1` once, and the stage
+/// sends its ten successes back to back.
+#[test]
+fn a_response_is_returned_whole() {
+    let k = json!({ "brokers": 1, "topics": [{ "name": "my_topic" }], "producers": [producer(json!({ "flush": { "messages": 10 } }))] });
+    let v = json!({
+        "seed": 11, "kafka": k,
+        "goroutines": [
+            { "name": "main", "behavior": { "program": [
+                { "repeat": { "times": 100, "body": [{ "sleep": "500us" }, { "send": "producer.input" }] } },
+                { "sleep": "100s" }
+            ] } },
+            { "name": "results", "behavior": { "program": [
+                { "forever": [{ "recv": "producer.successes" }, { "sleep": "1ms" }] }
+            ] } }
+        ]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(5_000));
+    let s = w.snapshot();
+    assert_eq!(chan(&s, "producer.successes").received, 100);
+    let p = &kafka(&s).producers[0];
+    assert_eq!(p.requested, 100, "{p:?}");
+    assert!(p.requests >= 5, "{p:?}");
+    assert_eq!(chan(&s, "producer.responses1").sent, p.requests, "one hand-over per response");
+    // What the stage takes and gives, in order (each value received from
+    // the stage's input, from its bridge, and by `results`): a response,
+    // then its ten successes before any input.
+    let (bp, resp, succ) = (chan(&s, "producer.bp1").id, chan(&s, "producer.responses1").id, chan(&s, "producer.successes").id);
+    let steps: Vec<char> = w
+        .trace()
+        .events()
+        .filter(|e| e.kind == EventKind::Received && [bp, resp, succ].contains(&e.ch))
+        .map(|e| if e.ch == bp { 'i' } else if e.ch == resp { 'r' } else { 's' })
+        .collect();
+    let text: String = steps.iter().collect();
+    let responses: Vec<&str> = text.split('r').skip(1).collect();
+    assert!(responses.len() >= 5, "{text}");
+    for r in &responses {
+        assert!(r.starts_with('s') && r.trim_end_matches('i').chars().all(|c| c == 's'), "a response's successes, no input between: {text}");
+    }
+    assert!(text.contains("ir") && text.contains("si"), "inputs came between responses: {text}");
+    assert_eq!(text.chars().filter(|&c| c == 's').count(), 100);
+}
+
 /// async_producer_test.go `TestAsyncProducerMultipleFlushes`:
 /// `Flush.Messages = 5`, three rounds of five messages, each round waited
 /// for (`expectResults(t, producer, 5, 0)`): three requests of five.

@@ -3,7 +3,7 @@
 //! back to back at the same instant; a goroutine woken by another one runs
 //! at the same instant, after the events already scheduled for it (FIFO).
 
-use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_LEAD, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_ROUTE, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
+use super::runtime::{schedule_for, GoRuntime, KAFKA_FETCH, KAFKA_LEAD, KAFKA_NEXT, KAFKA_PRODUCE, KAFKA_RESULT, KAFKA_ROOM, KAFKA_ROUTE, KAFKA_WAIT, KAFKA_WHAT, NSQ_READ};
 use crate::world::{Ev, Kit, Syscall, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::channel::{GoId, MsgRef, RecvOutcome, SendOutcome, Waiter};
 use crate::gochan::program::{CaseKind, Op};
@@ -373,6 +373,15 @@ impl GoRuntime {
                 self.gs[gi].wait = KAFKA_WAIT | KAFKA_RESULT;
                 self.set_state(g, GState::BlockedNet, now);
                 k.syscalls.push(Syscall::KafkaResult { g, producer, broker });
+                return false;
+            }
+            Op::KafkaNext { producer, broker, .. } => {
+                // The world hands over the response's next message, or
+                // lets the goroutine go on (`kafka_next`), at once.
+                self.finish_held(k, g);
+                self.gs[gi].wait = KAFKA_WAIT | KAFKA_NEXT;
+                self.set_state(g, GState::BlockedNet, now);
+                k.syscalls.push(Syscall::KafkaNext { g, producer, broker });
                 return false;
             }
             Op::KafkaOutcome { on_err } => match self.gs[gi].held {
@@ -888,6 +897,31 @@ impl GoRuntime {
         }
         self.gs[gi].held = Some(m);
         self.gs[gi].pc += 1;
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// `g`, a broker producer in `KafkaNext`, returns the next message of
+    /// its response (`Some`: held as a new Go value, labelled after its
+    /// producer and timed from its send, marked failed unless ok; it goes
+    /// back to the op's `again`), or the response is done (`None`: it goes
+    /// on).
+    pub(crate) fn kafka_next(&mut self, k: &mut Kit, g: GoId, next: Option<(GoId, i64, SimTime, bool)>, now: SimTime) {
+        let gi = g as usize;
+        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_NEXT || !k.run.is_running() {
+            return;
+        }
+        match (next, &self.gs[gi].prog.ops[self.gs[gi].pc as usize]) {
+            (Some((producer, value, sent, ok)), &Op::KafkaNext { again, .. }) => {
+                let m = k.ledger.arrived(value, producer, sent);
+                if !ok {
+                    k.failed_produce.push(m);
+                }
+                self.gs[gi].held = Some(m);
+                self.gs[gi].pc = again;
+            }
+            _ => self.gs[gi].pc += 1,
+        }
         self.set_state(g, GState::Runnable, now);
         self.run_goroutine(k, g, now);
     }

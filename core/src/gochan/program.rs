@@ -94,11 +94,12 @@ pub enum Stmt {
     /// room when the batch is full.
     #[serde(skip_deserializing)]
     KafkaBatchAdd { producer: String, broker: u32 },
-    /// An async producer's broker stage took a message of a response (made
-    /// by the world, never written): hand it to `Successes()` or
-    /// `Errors()` when those are on.
+    /// An async producer's broker producer for broker `broker` took a
+    /// response (made by the world, never written): hand each of its
+    /// messages in turn to `Successes()` or `Errors()` when those are on
+    /// (sarama's `handleResponse`).
     #[serde(skip_deserializing)]
-    KafkaReturn { producer: String },
+    KafkaReturn { producer: String, broker: u32 },
     /// An async producer's bridge for broker `broker` waiting for the next
     /// message of a produce response (made by the world, never written).
     #[serde(skip_deserializing)]
@@ -294,6 +295,10 @@ pub enum Op {
     KafkaLead { producer: u16, topic: u16, index: u16, cases: u16 },
     /// Go on to `on_err` if the held message's produce failed.
     KafkaOutcome { on_err: Pc },
+    /// The broker producer for `broker` of async producer `producer` is
+    /// returning a response: hold its next message and go back to `again`,
+    /// or go on once the response has none left.
+    KafkaNext { producer: u16, broker: u16, again: Pc },
     /// Wait for the next record of fetcher `fetcher`'s partition.
     KafkaFetch { fetcher: u16 },
     /// Mark the record fetcher `fetcher` handed over as consumed.
@@ -557,8 +562,10 @@ impl Compiler<'_> {
         self.mark_waits();
     }
 
-    fn kafka_return(&mut self, producer: &str, path: &str, ind: u8) {
-        let Some((_, _, succ, errs)) = self.async_stage(producer, path) else { return };
+    fn kafka_return(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
+        let Some((p, _, succ, errs)) = self.async_stage(producer, path) else { return };
+        self.line(ind, "for _, msg := range response.set.msgs { // bp.handleResponse: each message of the response in turn".into());
+        let ind = ind + 1;
         let outcome = self.emit_line(Op::KafkaOutcome { on_err: 0 }, ind, "if msg.err == nil {");
         let ind = ind + 1;
         match succ {
@@ -581,6 +588,8 @@ impl Compiler<'_> {
         }
         self.line(ind - 1, "}".into());
         let end = self.pc();
+        let broker = broker.min(u32::from(u16::MAX)) as u16;
+        self.emit_line(Op::KafkaNext { producer: p as u16, broker, again: outcome as Pc }, ind - 2, "} // the next message of the response, if any");
         self.p.ops[outcome] = Op::KafkaOutcome { on_err: err_at };
         self.p.ops[jump] = Op::Jump { to: end };
     }
@@ -858,7 +867,7 @@ impl Compiler<'_> {
             }
             Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
             Stmt::KafkaBatchAdd { producer, broker } => self.kafka_batch_add(producer, *broker, path, ind),
-            Stmt::KafkaReturn { producer } => self.kafka_return(producer, path, ind),
+            Stmt::KafkaReturn { producer, broker } => self.kafka_return(producer, *broker, path, ind),
             Stmt::KafkaResult { producer, broker } => self.kafka_result(producer, *broker, path, ind),
             Stmt::KafkaRoute { producer, partitions } => self.kafka_route(producer, *partitions, path, ind),
             Stmt::KafkaLead { producer, partition, brokers } => self.kafka_lead(producer, *partition, *brokers, path, ind),
@@ -995,7 +1004,7 @@ fn successors(p: &Program, pc: usize, out: &mut Vec<usize>) {
         Op::Jump { to } => out.push(to as usize),
         Op::LoopBack { to, .. } => out.extend([to as usize, next]),
         Op::Recv { on_closed: Some(t), .. } => out.extend([next, t as usize]),
-        Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } | Op::KafkaOutcome { on_err: skip_to } => out.extend([next, skip_to as usize]),
+        Op::DropMultiples { skip_to } | Op::NsqTake { skip_to } | Op::KafkaOutcome { on_err: skip_to } | Op::KafkaNext { again: skip_to, .. } => out.extend([next, skip_to as usize]),
         // Each case of the partition switch: its send, then a jump on.
         Op::KafkaRoute { cases, .. } | Op::KafkaLead { cases, .. } => out.extend((0..usize::from(cases)).map(|i| next + 2 * i)),
         Op::Select { sel } => {

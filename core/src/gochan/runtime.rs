@@ -125,6 +125,9 @@ pub(crate) const KAFKA_ROUTE: u32 = 4 << 16;
 /// An async producer's partition producer while it picks its broker
 /// producer (bits 16-18; resolved in the same instant).
 pub(crate) const KAFKA_LEAD: u32 = 5 << 16;
+/// An async producer's broker producer asking for the next message of the
+/// response it returns (bits 16-18; resolved in the same instant).
+pub(crate) const KAFKA_NEXT: u32 = 6 << 16;
 /// The bits of a Kafka wait that say what for.
 pub(crate) const KAFKA_WHAT: u32 = 7 << 16;
 

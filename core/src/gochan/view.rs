@@ -107,6 +107,8 @@ impl GoRuntime {
                     format!("fetching from {who} for {dur}: waits for a record below the high watermark")
                 } else if what == super::runtime::KAFKA_ROUTE {
                     "choosing the partition (the partitioner)".to_string()
+                } else if what == super::runtime::KAFKA_NEXT {
+                    "taking the next message of the response it returns".to_string()
                 } else if what == super::runtime::KAFKA_LEAD {
                     "looking up the partition's broker producer".to_string()
                 } else if what == super::runtime::KAFKA_RESULT {

@@ -24,8 +24,9 @@
 //!   stages are sarama's goroutines: `<name>.dispatcher`, the topic
 //!   producer `.topic`, a partition producer `.partition<p>` per
 //!   partition, and per broker `b` a broker producer `.broker<b>` with its
-//!   bridge `.bridge<b>` (bringing each message of each response back to
-//!   `.broker<b>` over the unbuffered `<name>.responses<b>`). They are
+//!   bridge `.bridge<b>` (bringing each response back to `.broker<b>`
+//!   over the unbuffered `<name>.responses<b>`; the stage returns its
+//!   messages in turn). They are
 //!   joined by the channels `<name>.tp` and `<name>.pp<p>` of
 //!   `channel_buffer_size` (256) and the unbuffered `<name>.bp<b>`. Each
 //!   `.broker<b>` batches as `flush` says. Programs send values to
@@ -744,7 +745,7 @@ impl KafkaSpec {
                 let select = crate::gochan::program::SelectStmt {
                     cases: vec![
                         case(p.bp(b), Stmt::KafkaBatchAdd { producer: n.clone(), broker: b }),
-                        case(p.responses(b), Stmt::KafkaReturn { producer: n.clone() }),
+                        case(p.responses(b), Stmt::KafkaReturn { producer: n.clone(), broker: b }),
                     ],
                     default: None,
                     after: None,

@@ -208,6 +208,9 @@ pub(crate) enum Syscall {
     /// Goroutine `g` (an async producer's partition producer for partition
     /// `index` of `topic`) picks the broker producer it sends to.
     KafkaLead { g: GoId, producer: u16, topic: u16, index: u16 },
+    /// Goroutine `g` (an async producer's broker producer for `broker`)
+    /// asks for the next message of the response it returns.
+    KafkaNext { g: GoId, producer: u16, broker: u16 },
 }
 
 impl Kit {

@@ -38,14 +38,14 @@
 //!   partitions only (until their partition producers' inputs fill).
 //! - The network's responses reach the stage's `select` through a bridge
 //!   goroutine (sarama's forwarder of `pending` to `responses`): here
-//!   `<name>.bridge<b>` takes the next message of a response (the op
-//!   `KafkaResult`) and sends it on the unbuffered `<name>.responses<b>`.
+//!   `<name>.bridge<b>` takes the next response (the op `KafkaResult`; the
+//!   Go value it holds is the response's first message) and sends it on
+//!   the unbuffered `<name>.responses<b>`. The stage returns that message,
+//!   then takes each next one of the same response itself (`KafkaNext`)
+//!   and returns it, before its next `select` (`handleResponse`): no input
+//!   comes between two messages of a response.
 //!
 //! # Simplifications
-//! - The messages of a response go to the stage one by one over
-//!   `responses` (sarama hands over the whole response and the stage
-//!   returns each message in turn): the stage may take an input between
-//!   two of them.
 //! - While the stage waits for room it takes no response (sarama's
 //!   `waitForSpace` handles them as it waits); each response that frees
 //!   room wakes it, and it takes the rest once its message is in.
@@ -145,12 +145,22 @@ pub(crate) struct BrokerProducer {
     /// Its bridge goroutine while it waits for a response.
     pub(crate) bridge: Option<GoId>,
     pub(crate) acc: Accumulator,
-    /// Messages of responses for the bridge, oldest first: the record and
-    /// its offset or error.
-    pub(crate) results: VecDeque<(u32, Result<u64, KafkaError>)>,
+    /// Messages of responses, oldest first: the bridge takes a response's
+    /// first, the stage the rest as it returns them.
+    pub(crate) results: VecDeque<Returned>,
     /// The partition of the message the stage holds while it waits for
     /// room (`waitForSpace`).
     pub(crate) waiting: Option<u32>,
+}
+
+/// A message of a response, waiting to be returned to Go.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Returned {
+    pub(crate) rec: u32,
+    /// Its offset (`u64::MAX` unknown, acks=0) or error.
+    pub(crate) result: Result<u64, KafkaError>,
+    /// The first of its response.
+    pub(crate) first: bool,
 }
 
 /// An async producer's batching state: its broker producers (by broker,
@@ -395,6 +405,11 @@ impl KafkaWorld {
         let acc = &mut self.batcher(p).bp(br.broker).acc;
         acc.open = acc.open.saturating_sub(1);
         let mut retry = Vec::new();
+        let mut first = true;
+        let mut ret = |bt: &mut Batcher, rec: u32, result: Result<u64, KafkaError>| {
+            bt.bp(br.broker).results.push_back(Returned { rec, result, first });
+            first = false;
+        };
         let mut i = 0;
         while i < br.recs.len() {
             let part = br.recs[i].part;
@@ -412,7 +427,7 @@ impl KafkaWorld {
                         }
                         self.record_rec(kit, EventKind::KafkaAcked, stage, q.rec, offset.map_or(-1, |o| o as i64));
                         if succ {
-                            self.producers[pi].batcher.bp(br.broker).results.push_back((q.rec, Ok(offset.unwrap_or(u64::MAX))));
+                            ret(&mut self.producers[pi].batcher, q.rec, Ok(offset.unwrap_or(u64::MAX)));
                         }
                     }
                     self.producers[pi].batcher.set_muted(part, false);
@@ -426,7 +441,7 @@ impl KafkaWorld {
                         self.book.failed(q.rec);
                         self.record_rec(kit, EventKind::KafkaSendFailed, stage, q.rec, e as i64);
                         if errs {
-                            self.producers[pi].batcher.bp(br.broker).results.push_back((q.rec, Err(e)));
+                            ret(&mut self.producers[pi].batcher, q.rec, Err(e));
                         }
                     }
                     self.producers[pi].batcher.set_muted(part, false);
@@ -738,7 +753,7 @@ impl World {
     }
 
     /// The bridge `g` of `producer`'s broker producer for `broker` waits
-    /// for the next message of a response.
+    /// for the next response.
     pub(in crate::world) fn kafka_result_wait(&mut self, g: GoId, producer: u16, broker: u16, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let b = BrokerId::from(broker);
@@ -759,11 +774,14 @@ impl World {
                 let Some(kw) = self.kafka.as_deref_mut() else { return };
                 let bp = kw.producers[usize::from(producer)].batcher.bp(b);
                 let Some(g) = bp.bridge else { break };
-                let Some((rec, result)) = bp.results.pop_front() else { break };
+                // A response's first message stands for the response: the
+                // stage takes the rest itself.
+                let Some(ret) = bp.results.front().copied().filter(|r| r.first) else { break };
+                bp.results.pop_front();
                 bp.bridge = None;
-                let r = kw.recs[rec as usize];
+                let r = kw.recs[ret.rec as usize];
                 let (go, k) = (&mut self.go, &mut self.kit);
-                go.kafka_result(k, g, r.producer, r.value, r.at, result.is_ok(), now);
+                go.kafka_result(k, g, r.producer, r.value, r.at, ret.result.is_ok(), now);
             }
             // A stage waiting for room tries again (waitForSpace: it sends
             // what it can, ready or not, and adds once the message fits).
@@ -776,6 +794,31 @@ impl World {
                     self.kafka_batch_add(g, producer, topic, b as u16, now);
                 }
             }
+        }
+    }
+
+    /// Broker `broker`'s broker producer `g` of `producer` is returning a
+    /// response: it takes the response's next message, or goes on once it
+    /// has none left (then the bridge may hand over the next response).
+    pub(in crate::world) fn kafka_next(&mut self, g: GoId, producer: u16, broker: u16, now: SimTime) {
+        let Some(kw) = self.kafka.as_deref_mut() else { return };
+        let b = BrokerId::from(broker);
+        if b == 0 || b > kw.spec.brokers {
+            return;
+        }
+        let bp = kw.batcher(producer).bp(b);
+        let next = bp.results.front().copied().filter(|r| !r.first);
+        if next.is_some() {
+            bp.results.pop_front();
+        }
+        let next = next.map(|ret| {
+            let r = kw.recs[ret.rec as usize];
+            (r.producer, r.value, r.at, ret.result.is_ok())
+        });
+        let (go, k) = (&mut self.go, &mut self.kit);
+        go.kafka_next(k, g, next, now);
+        if next.is_none() {
+            self.kafka_deliver(producer, now);
         }
     }
 

@@ -512,6 +512,7 @@ impl World {
             Syscall::KafkaResult { g, producer, broker } => return self.kafka_result_wait(g, producer, broker, now),
             Syscall::KafkaRoute { g, producer, topic } => return self.kafka_route(g, producer, topic, now),
             Syscall::KafkaLead { g, producer, topic, index } => return self.kafka_lead(g, producer, topic, index, now),
+            Syscall::KafkaNext { g, producer, broker } => return self.kafka_next(g, producer, broker, now),
             _ => {}
         }
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
@@ -580,7 +581,7 @@ impl World {
                 }
                 self.kit.ledger.finished_by(msg, g, now);
             }
-            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } | Syscall::KafkaRoute { .. } | Syscall::KafkaLead { .. } => {}
+            Syscall::KafkaProduce { .. } | Syscall::KafkaFetch { .. } | Syscall::KafkaMark { .. } | Syscall::KafkaBatchAdd { .. } | Syscall::KafkaResult { .. } | Syscall::KafkaRoute { .. } | Syscall::KafkaLead { .. } | Syscall::KafkaNext { .. } => {}
         }
     }
 
