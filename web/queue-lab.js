@@ -109,6 +109,7 @@ export class QueueLab extends HTMLElement {
       return;
     }
     if (!this.hasAttribute('tabindex')) this.tabIndex = -1; // focusable by script; its controls are in the tab order
+    if (!this.lab) this._showNotLoaded();
     // Lazy: build when the element first nears the viewport; run only while visible.
     this._observer = new IntersectionObserver((entries) => {
       this._visible = entries[entries.length - 1].isIntersecting;
@@ -135,6 +136,19 @@ export class QueueLab extends HTMLElement {
       this._stamp(); // new nodes: the old ones carry the old playground's listeners
       this._applyLayout();
     }, 0);
+  }
+
+  /**
+   * Before the element first nears the viewport nothing is loaded: its
+   * toolbar says so (the markup is the full page's, which plays at once).
+   */
+  _showNotLoaded() {
+    const q = (id) => this.shadowRoot.getElementById(id);
+    q('play').textContent = 'Play';
+    q('play').setAttribute('aria-pressed', 'false');
+    q('status').textContent = 'not loaded';
+    q('status').dataset.status = 'paused';
+    q('status').title = 'It loads when it scrolls into view';
   }
 
   /** True for the full page (index.html): it owns the address bar and the document's keys. */

@@ -29,12 +29,18 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(s.nsq.ready).toBe(false);
   expect(s.kafka.ready).toBe(false);
   expect(s.full.ready).toBe(false);
+  // Not loaded says so: Play and "not loaded", not Pause and "running".
+  const nsqBar = page.locator('#nsq');
+  await expect(nsqBar.locator('#status')).toHaveText('not loaded');
+  await expect(nsqBar.locator('#play')).toHaveText('Play');
   expect(await advancing(page, 'go')).toBe(true);
 
   // Scroll to the NSQ one: it comes alive and runs; the Go one, off-screen, stops where it was.
   await page.locator('#nsq').scrollIntoViewIfNeeded();
   await expect.poll(async () => (await labs(page)).nsq.ready, { timeout: 15_000 }).toBe(true);
   expect(await advancing(page, 'nsq')).toBe(true);
+  await expect(nsqBar.locator('#status')).toHaveText('running');
+  await expect(nsqBar.locator('#play')).toHaveText('Pause');
   expect(await advancing(page, 'go')).toBe(false);
 
   for (const id of ['kafka', 'full']) {
