@@ -51,7 +51,9 @@
 //
 // Interface (used by app.js):
 //   createCharts(container) -> { reset(channelNames), push(samples, snapshot), resize() }
-import uPlot from './vendor/uPlot.esm.js';
+/** uPlot's module, fetched when charts are first shown (an embed without them never loads it). */
+let uPlot = null;
+let uPlotLoad = null;
 import { injectStyle } from './dom.js';
 
 /** Seconds of virtual time kept and shown. */
@@ -185,7 +187,31 @@ export function createCharts(container) {
     return { palette, fg, grid: withAlpha(fg, 0.15) };
   }
 
+  /**
+   * Fetches uPlot if the charts are on screen and it is not here yet; every
+   * chart is built once it arrives. Hidden charts (an embed's compact view, a
+   * folded panel) wait: `push` and `resize` ask again.
+   */
+  let plotsPending = false;
+  function needPlots() {
+    if (uPlot || plotsPending || !container.isConnected || container.getClientRects().length === 0) return;
+    plotsPending = true;
+    uPlotLoad ||= import('./vendor/uPlot.esm.js').then((m) => { uPlot = m.default; });
+    uPlotLoad.then(() => {
+      plotsPending = false;
+      rebuildAll();
+      redraw();
+    }, () => {
+      plotsPending = false;
+      uPlotLoad = null; // asked again at the next push
+    });
+  }
+
   function build(chart) {
+    if (!uPlot) {
+      needPlots();
+      return;
+    }
     const { spec } = chart;
     const { palette, fg, grid } = theme();
     const seriesDefs = spec.series();
@@ -258,7 +284,8 @@ export function createCharts(container) {
 
   /** New samples: every chart is redrawn, in turns (see "Cost" above). */
   function redraw() {
-    for (const chart of charts) chart.stale = !chart.figure.hidden;
+    if (!uPlot) needPlots();
+    for (const chart of charts) chart.stale = Boolean(chart.plot) && !chart.figure.hidden;
     pump();
   }
 
@@ -453,6 +480,7 @@ export function createCharts(container) {
 
     /** Fits the charts to their container's current width. */
     resize() {
+      if (!uPlot) needPlots();
       fitRow(contentWidth(container));
       for (const c of charts) {
         if (c.plot) c.plot.setSize({ width: widthOf(c.plotHost), height: CHART_HEIGHT });

@@ -31,6 +31,11 @@ const DOTTED_NAME = /^[A-Za-z_][\w-]*(\.[\w-]+)+$/;
 /** A name ending in "-N" (a partition `payments-0`, an instance `range-4`): `fit` keeps the "-N". */
 const NUMBERED_NAME = /^[A-Za-z_][\w-]*-\d+$/;
 
+/** The word for what goroutine `g` is doing (its state's, or "idle" for a slot its library runs nothing in). */
+export function stateWord(g) {
+  return g.idle ? 'idle (not running)' : (STATES[g.state] || STATES.runnable).word;
+}
+
 export function roleWord(role) {
   return role === 'custom' ? 'program' : String(role);
 }
@@ -331,8 +336,10 @@ export function createPainter(S) {
    * `workers-1.claim0`) keeps its last part, which is what tells siblings apart:
    * `prod…dispatcher`, not `producer.…` (just `dispat…` when even `…dispatcher`
    * does not fit); a numbered one keeps its number (`paym…-0`, so partitions
-   * stay apart); other text keeps its start, and its trailing number if it has
-   * one (`respo…1`, so `responses1` and `responses2` stay apart).
+   * stay apart); other text keeps its start, and a name (no spaces) its
+   * trailing number too (`respo…1`, so `responses1` and `responses2` stay
+   * apart; a sentence ending in a number does not: "claim1 fetchi…6992"
+   * would misread).
    */
   function fit(text, font, maxW) {
     if (measure(text, font) <= maxW) return text;
@@ -358,7 +365,8 @@ export function createPainter(S) {
       }
       return fit(tail, font, maxW);
     }
-    const digits = /[^\d]\d{1,4}$/.test(text) ? text.match(/\d+$/)[0] : '';
+    // A name (no spaces) keeps its number; a sentence keeps its start only.
+    const digits = /^\S+[^\d\s]\d{1,4}$/.test(text) ? text.match(/\d+$/)[0] : '';
     const end = digits && measure(`${text[0]}…${digits}`, font) <= maxW ? digits : '';
     let lo = 0;
     let hi = text.length - end.length;

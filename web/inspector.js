@@ -8,7 +8,7 @@
 //   invalidateListing()                      re-read the program (after a command or reset)
 // }
 
-import { STATES, fmtDuration, iconCanvas, paintIconCanvas, roleWord } from './stage.js';
+import { STATES, fmtDuration, iconCanvas, paintIconCanvas, roleWord, stateWord as wordOf } from './stage.js';
 import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
 
@@ -129,8 +129,8 @@ export function createInspector(container, { onCommand } = {}) {
       }
       setText(name, g.name);
       setText(group, g.group === g.name ? roleWord(g.role) : `${roleWord(g.role)} · group ${g.group}`);
-      setText(stateWord, st.word);
-      setText(stateFor, st.blocked || g.state === 'working' || g.state === 'sleeping' ? ` for ${fmtDuration(g.state_for_us)}` : '');
+      setText(stateWord, wordOf(g));
+      setText(stateFor, !g.idle && (st.blocked || g.state === 'working' || g.state === 'sleeping') ? ` for ${fmtDuration(g.state_for_us)}` : '');
       stuck.hidden = !g.stuck;
       paused.hidden = !g.paused;
       setText(stateText, g.state_text);

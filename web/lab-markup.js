@@ -61,7 +61,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
     <section class="stage-area" aria-labelledby="stage-heading">
       <h2 id="stage-heading" class="visually-hidden">Stage</h2>
       <div id="deadlock-banner" role="alert" class="banner" hidden></div>
-      <dl id="totals" class="totals" aria-label="Totals" title="produced = finished + processing + in buffers + held by senders + dropped (+ filtered); delivered = received by a sink (finished or processing)"></dl>
+      <dl id="totals" class="totals" aria-label="Totals" title="produced = finished + processing + in buffers + held by senders + dropped (+ filtered, + published to NSQ or acked by Kafka: a value handed back by a client library, such as a success on Successes(), is a new value); delivered = received by a sink (finished or processing)"></dl>
       <div class="stage-wrap">
         <canvas id="stage" role="img" aria-label="The simulation stage"></canvas>
         <ul id="stage-list" class="stage-list" aria-label="Goroutines and channels on the stage"></ul>

@@ -10,6 +10,8 @@
 //        runs (`snapshot.nsq`) also the nsqadmin and guarantees panels, the
 //        NSQ controls and the NSQ charts; for Kafka runs (`snapshot.kafka`)
 //        the consumer-groups, topics and guarantees panels and the Kafka controls.
+//        Their code (and the NSQ and Kafka stage views') is fetched with the
+//        first snapshot that needs it: a Go-only embed never loads it.
 // The loop runs only while the playground is active (`setActive`): an embed
 // scrolled out of view or in a hidden tab costs nothing, and resumes where
 // it was (the wall time it was away is not played).
@@ -30,13 +32,6 @@ import { createControls } from './controls.js';
 import { createCharts } from './charts.js';
 import { createEventLog } from './eventlog.js';
 import { createTimeline } from './timeline.js';
-import { createNsqAdmin } from './nsqadmin.js';
-import { createGuarantees } from './guarantees.js';
-import { createNsqControls } from './nsq-controls.js';
-import { createNsqCharts } from './nsq-charts.js';
-import { createKafkaCharts } from './kafka-charts.js';
-import { createKafkaPanels } from './kafka-panels.js';
-import { createKafkaControls } from './kafka-controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
 import { encodeShare, decodeShare } from './share.js';
@@ -86,6 +81,7 @@ export function createLab(root, opts = {}) {
     disposers.push(() => target.removeEventListener(type, fn));
   }
   const loop = { active: false, raf: 0 };
+  let destroyed = false;
   const report = (() => {
     let last = '';
     let tickAt = -Infinity;
@@ -138,13 +134,13 @@ export function createLab(root, opts = {}) {
   let charts;
   let eventlog;
   let timeline;
-  let nsqadmin;
-  let guarantees;
-  let nsqControls;
-  let nsqCharts;
-  let kafkaCharts;
-  let kafkaPanels;
-  let kafkaControls;
+  /**
+   * NSQ's and Kafka's panels (admin tables, guarantees, controls, charts),
+   * made when their code has loaded: it is fetched with the first snapshot
+   * that needs it, so a Go-only embed never loads it. `null` until then.
+   */
+  const systems = { nsq: null, kafka: null };
+  const systemLoads = { nsq: null, kafka: null };
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
   // --- errors ----------------------------------------------------------------
@@ -292,8 +288,8 @@ export function createLab(root, opts = {}) {
     state.stashed = pg.recent_events(EVENTS_PER_FRAME);
     state.snap = null;
     charts.reset(pg.snapshot().channels.map((c) => c.name));
-    nsqCharts.reset();
-    kafkaCharts.reset();
+    systems.nsq?.charts.reset();
+    systems.kafka?.charts.reset();
     state.sampleT = -1;
     state.ended = false;
     state.autoPaused = false;
@@ -376,13 +372,8 @@ export function createLab(root, opts = {}) {
     stage.reset();
     controls.reset();
     eventlog.clear();
-    nsqadmin.reset();
-    guarantees.reset();
-    nsqControls.reset();
-    nsqCharts.reset();
-    kafkaCharts.reset();
-    kafkaPanels.reset();
-    kafkaControls.reset();
+    for (const panel of Object.values(systems.nsq || {})) panel.reset();
+    for (const panel of Object.values(systems.kafka || {})) panel.reset();
     state.sampleT = -1;
     state.snap = null;
     state.dirty = true;
@@ -557,6 +548,48 @@ export function createLab(root, opts = {}) {
   // --- NSQ panels ------------------------------------------------------------------
 
   /** The NSQ panels, controls and charts show only for a run with NSQ. */
+  /**
+   * The panels of `kind` ('nsq' or 'kafka'), or null while their code loads
+   * (the load starts here, once). Once they are made, the next frame updates
+   * them and their charts get every sample so far.
+   */
+  function system(kind) {
+    if (systems[kind]) return systems[kind];
+    systemLoads[kind] ||= loadSystem(kind).then((made) => {
+      if (destroyed) return;
+      systems[kind] = made;
+      const pg = state.pg;
+      // The samples the other charts have had (later ones come with the next frames).
+      const samples = pg && state.sampleT >= 0 ? pg.series_since(-1).filter((x) => x.t_us <= state.sampleT) : [];
+      const snap = state.snap;
+      if (samples.length && snap && snap[kind]) made.charts.push(samples, snap);
+      state.panelsStale = true;
+      state.dirty = true;
+    }, (e) => {
+      systemLoads[kind] = null; // tried again at the next frame that needs it
+      showError(`The ${kind === 'nsq' ? 'NSQ' : 'Kafka'} panels could not be loaded: ${e.message}`);
+    });
+    return null;
+  }
+
+  async function loadSystem(kind) {
+    if (kind === 'nsq') {
+      const [admin, guar, ctl, ch] = await Promise.all([import('./nsqadmin.js'), import('./guarantees.js'), import('./nsq-controls.js'), import('./nsq-charts.js')]);
+      return {
+        admin: admin.createNsqAdmin($('nsqadmin'), { onCommand: sendCommand }),
+        guarantees: guar.createGuarantees($('guarantees')),
+        controls: ctl.createNsqControls($('nsq-controls'), { onCommand: sendCommand }),
+        charts: ch.createNsqCharts($('nsq-charts')),
+      };
+    }
+    const [ch, pan, ctl] = await Promise.all([import('./kafka-charts.js'), import('./kafka-panels.js'), import('./kafka-controls.js')]);
+    return {
+      charts: ch.createKafkaCharts($('kafka-charts')),
+      panels: pan.createKafkaPanels({ groups: $('kafka-groups'), topics: $('kafka-topics'), guarantees: $('kafka-guarantees') }),
+      controls: ctl.createKafkaControls($('kafka-controls'), { onCommand: sendCommand }),
+    };
+  }
+
   function showNsq(on) {
     const area = $('nsq-area');
     if (area.hidden === !on) return;
@@ -740,16 +773,18 @@ export function createLab(root, opts = {}) {
       state.panelsAt = now;
       inspector.update(snap, pg);
       controls.update(snap);
-      showNsq(Boolean(snap.nsq));
-      if (snap.nsq) {
-        nsqadmin.update(snap);
-        guarantees.update(snap, pg);
-        nsqControls.update(snap);
+      const nsq = snap.nsq ? system('nsq') : null;
+      showNsq(Boolean(nsq));
+      if (nsq) {
+        nsq.admin.update(snap);
+        nsq.guarantees.update(snap, pg);
+        nsq.controls.update(snap);
       }
-      showKafka(Boolean(snap.kafka));
-      if (snap.kafka) {
-        kafkaPanels.update(snap);
-        kafkaControls.update(snap);
+      const kafka = snap.kafka ? system('kafka') : null;
+      showKafka(Boolean(kafka));
+      if (kafka) {
+        kafka.panels.update(snap);
+        kafka.controls.update(snap);
       }
       status.updateBanner(snap);
       refreshTimeline();
@@ -780,8 +815,8 @@ export function createLab(root, opts = {}) {
       if (samples.length) {
         state.sampleT = samples[samples.length - 1].t_us;
         charts.push(samples, snap);
-        if (snap.nsq) nsqCharts.push(samples, snap);
-        if (snap.kafka) kafkaCharts.push(samples, snap);
+        if (snap.nsq) systems.nsq?.charts.push(samples, snap);
+        if (snap.kafka) systems.kafka?.charts.push(samples, snap);
       }
     }
     const t6 = performance.now();
@@ -878,7 +913,7 @@ export function createLab(root, opts = {}) {
     $('replay-cancel').addEventListener('click', () => replayCancel?.());
     $('error-dismiss').addEventListener('click', () => showError(''));
     // Folded panels: the charts measure themselves again when they reappear.
-    $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); nsqCharts.resize(); kafkaCharts.resize(); } });
+    $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); systems.nsq?.charts.resize(); systems.kafka?.charts.resize(); } });
 
     listen(keyTarget, 'keydown', (e) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -961,7 +996,7 @@ export function createLab(root, opts = {}) {
 
   function onResize() {
     charts.resize();
-    nsqCharts.resize(); kafkaCharts.resize();
+    systems.nsq?.charts.resize(); systems.kafka?.charts.resize();
     state.dirty = true;
   }
 
@@ -971,8 +1006,9 @@ export function createLab(root, opts = {}) {
     applyTheme();
     stage = createStage($('stage'), $('stage-list'), {
       onSelect: (id) => select(id),
+      onViewLoaded: () => { state.dirty = true; },
       // A message token on the NSQ stage: its life in the guarantees panel.
-      onSelectMessage: (label) => guarantees.showMessage(label),
+      onSelectMessage: (label) => systems.nsq?.guarantees.showMessage(label),
     });
     stage.setReducedMotion(reducedMotion.matches);
     inspector = createInspector($('inspector'), { onCommand: sendCommand });
@@ -984,17 +1020,10 @@ export function createLab(root, opts = {}) {
         if (ev.goroutine != null) select(ev.goroutine);
         stage.flash({ goroutine: ev.goroutine, channel: ev.channel });
         // An NSQ event about a message: its life too (focus stays in the log).
-        if (ev.nsq && ev.label) guarantees.showMessage(ev.label, { focus: false });
+        if (ev.nsq && ev.label) systems.nsq?.guarantees.showMessage(ev.label, { focus: false });
         state.dirty = true;
       },
     });
-    nsqadmin = createNsqAdmin($('nsqadmin'), { onCommand: sendCommand });
-    guarantees = createGuarantees($('guarantees'));
-    nsqControls = createNsqControls($('nsq-controls'), { onCommand: sendCommand });
-    nsqCharts = createNsqCharts($('nsq-charts'));
-    kafkaCharts = createKafkaCharts($('kafka-charts'));
-    kafkaPanels = createKafkaPanels({ groups: $('kafka-groups'), topics: $('kafka-topics'), guarantees: $('kafka-guarantees') });
-    kafkaControls = createKafkaControls($('kafka-controls'), { onCommand: sendCommand });
     timeline = createTimeline($('timeline'), {
       onSeek: (t) => seekTo(t),
       onBack: stepBack,
@@ -1119,6 +1148,7 @@ export function createLab(root, opts = {}) {
     playgroundLink,
     showError,
     destroy() {
+      destroyed = true;
       loop.active = false;
       if (loop.raf) cancelAnimationFrame(loop.raf);
       loop.raf = 0;

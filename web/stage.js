@@ -16,7 +16,8 @@
 // flight) always run to their end, and the frame after the last one wipes
 // them, so none stays frozen when the run ends or pauses.
 //
-// createStage(canvas, list, { onSelect(goroutineId), onSelectMessage(label) }) -> {
+// createStage(canvas, list, { onSelect(goroutineId), onSelectMessage(label),
+//   onViewLoaded() (the NSQ or Kafka view's code arrived: draw again) }) -> {
 //   render(snapshot, events, nowMs)   draw one frame (events: EventView[] since the last frame)
 //   animating(nowMs)                  whether to draw again though the world did not change
 //   select(goroutineId | null)        outline the selected goroutine
@@ -27,12 +28,10 @@
 // }
 
 import { setText } from './dom.js';
-import { STATES, createLabeler, readTheme, createPainter } from './draw.js';
+import { STATES, createLabeler, readTheme, createPainter, stateWord } from './draw.js';
 import { createGoView } from './views/go.js';
-import { createNsqView } from './views/nsq.js';
-import { createKafkaView } from './views/kafka.js';
 
-export { STATES, roleWord, LEGEND, fmtDuration, splitLabel, createLabeler, readTheme, drawIcon, iconCanvas, paintIconCanvas } from './draw.js';
+export { STATES, roleWord, stateWord, LEGEND, fmtDuration, splitLabel, createLabeler, readTheme, drawIcon, iconCanvas, paintIconCanvas } from './draw.js';
 export { groupEdges } from './views/go.js';
 
 /**
@@ -48,16 +47,58 @@ const STAGE_MIN_H = 260;
 const STAGE_AIR = 48;
 const FLASH_MS = 1600;
 
-export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
+export function createStage(canvas, list, { onSelect, onSelectMessage, onViewLoaded } = {}) {
   const ctx = canvas.getContext('2d');
   /** The surface the views draw on (updated in place). */
   const S = { ctx, theme: readTheme(canvas), width: 0, height: 0, selected: null, reducedMotion: false, labeler: createLabeler(), top: 0, layoutEpoch: 0 };
   const P = createPainter(S);
   const goView = createGoView(S, P);
-  const nsqView = createNsqView(S, P);
-  const kafkaView = createKafkaView(S, P);
+  /**
+   * NSQ's and Kafka's views, made when their code has loaded: it is fetched
+   * with the first snapshot that needs it (a Go-only embed never loads it).
+   * Meanwhile the stage says it is loading.
+   */
+  const systemViews = { nsq: null, kafka: null };
+  const viewLoads = { nsq: null, kafka: null };
+  function systemView(kind) {
+    if (systemViews[kind]) return systemViews[kind];
+    viewLoads[kind] ||= (kind === 'kafka' ? import('./views/kafka.js').then((m) => m.createKafkaView(S, P)) : import('./views/nsq.js').then((m) => m.createNsqView(S, P)))
+      .then((v) => {
+        systemViews[kind] = v;
+        if (S.reducedMotion) v.clearTokens();
+        onViewLoaded?.();
+      }, () => { viewLoads[kind] = null; }); // tried again at the next frame
+    return loadingView(kind);
+  }
+  /**
+   * What the stage draws while the NSQ or Kafka view's code loads (a frame or
+   * two on a fast connection): one line saying so, nothing to hit or hover.
+   */
+  const loadingViews = {};
+  function loadingView(kind) {
+    const text = `Loading the ${kind === 'kafka' ? 'Kafka' : 'NSQ'} view…`;
+    loadingViews[kind] ||= {
+      reset() {},
+      clearTokens() {},
+      prepare() { return 0; },
+      draw() {
+        ctx.save();
+        ctx.fillStyle = S.theme['--muted'];
+        ctx.font = '14px system-ui, sans-serif';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(text, 16, 32);
+        ctx.restore();
+      },
+      animating() { return true; },
+      hitGoroutine() { return null; },
+      flashRects() { return []; },
+      tooltipLines() { return null; },
+      ariaText() { return `${text} `; },
+    };
+    return loadingViews[kind];
+  }
   /** The view that draws a snapshot: Kafka's, NSQ's, or Go's. */
-  const viewFor = (snap) => (snap.kafka ? kafkaView : snap.nsq ? nsqView : goView);
+  const viewFor = (snap) => (snap.kafka ? systemView('kafka') : snap.nsq ? systemView('nsq') : goView);
   let view = goView; // the view of the last frame
   let hover = null; // { x, y }
   let flashUntil = 0;
@@ -161,8 +202,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
       if (i < gs.length) {
         const g = gs[i];
         const b = listNodes.get(`g${g.id}`);
-        const st = STATES[g.state] || STATES.runnable;
-        setText(b, `${g.name} (${st.word}${g.stuck ? ', stuck' : ''}): ${g.state_text}`);
+        setText(b, `${g.name} (${stateWord(g)}${g.stuck ? ', stuck' : ''}): ${g.state_text}`);
         const pressed = String(g.id === S.selected);
         if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
       } else if (i < gs.length + nc) {
@@ -180,7 +220,7 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     // The canvas's own label: once a pass.
     const counts = {};
     for (const g of snap.goroutines) {
-      const w = (STATES[g.state] || STATES.runnable).word;
+      const w = stateWord(g);
       counts[w] = (counts[w] || 0) + 1;
     }
     const aria = `Stage: ${snap.goroutines.length} goroutines (${Object.entries(counts).map(([w, n]) => `${n} ${w}`).join(', ')}); `
@@ -270,15 +310,15 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     },
     reset() {
       goView.reset();
-      nsqView.reset();
-      kafkaView.reset();
+      systemViews.nsq?.reset();
+      systemViews.kafka?.reset();
       S.labeler.clear();
       flashTarget = null;
       listKey = '';
     },
     setReducedMotion(on) {
       S.reducedMotion = on;
-      if (on) { goView.clearTokens(); nsqView.clearTokens(); kafkaView.clearTokens(); }
+      if (on) { goView.clearTokens(); systemViews.nsq?.clearTokens(); systemViews.kafka?.clearTokens(); }
     },
     refreshTheme() {
       S.theme = readTheme(canvas);
@@ -286,3 +326,4 @@ export function createStage(canvas, list, { onSelect, onSelectMessage } = {}) {
     },
   };
 }
+

@@ -277,8 +277,7 @@ fn hang(buffer: Option<u32>, reader: bool) -> World {
         ));
     }
     let mut w = world(&v);
-    // Just before the preset's stop_at (a stopped world shows blocked
-    // times of 0).
+    // Just before the preset's stop_at.
     w.run_until(ms(9_900));
     w
 }
@@ -821,9 +820,31 @@ fn an_unclaimed_claim_slot_says_it_is_idle_not_fetching() {
     let s = w.snapshot();
     for m in [4, 5] {
         let t = text(&s, &format!("range-{m}.claim0"));
-        assert!(t.starts_with("idle for ") && t.contains("no partition for this slot"), "{t}");
+        assert!(t.starts_with("idle for ") && t.contains("owns no partition in this generation (more members than partitions)"), "{t}");
+        assert!(s.goroutines.iter().find(|g| g.name == format!("range-{m}.claim0")).unwrap().idle);
     }
+    // range-1 owns two partitions: its slots beyond them are idle too.
+    let spare = s.goroutines.iter().find(|g| g.name.starts_with("range-1.claim") && g.idle).expect("an idle slot of range-1");
+    assert!(spare.state_text.contains("fewer partitions than it has claim slots"), "{}", spare.state_text);
     // A claimed slot fetches or works.
     let t = text(&s, "range-1.claim0");
     assert!(!t.starts_with("idle"), "{t}");
+    assert!(!s.goroutines.iter().find(|g| g.name == "range-1.claim0").unwrap().idle);
+}
+
+#[test]
+fn a_stopped_world_still_says_how_long_each_goroutine_was_blocked() {
+    // kafka-async-hang stops at 10 s (its stop_at): main has been blocked on
+    // producer.input since about 0.5 s, and still says so, not "for 0s".
+    let mut w = world(&preset_json("kafka-async-hang"));
+    w.run_until(ms(9_900));
+    let before = w.snapshot().goroutines.iter().find(|g| g.name == "main").unwrap().state_for_us;
+    w.run_until(ms(20_000));
+    let s = w.snapshot();
+    assert_eq!(s.status, queuelab::observe::snapshot::RunStatus::Stopped);
+    let main = s.goroutines.iter().find(|g| g.name == "main").unwrap();
+    assert_eq!(main.state_for_us, before + 100_000, "blocked until the stop, 100 ms after 9.9 s");
+    assert!(main.state_text.contains(&format!("for {}", SimDuration::from_micros(main.state_for_us))), "{}", main.state_text);
+    // Its time shares still add up to its life.
+    assert!(main.blocked_send_us >= main.state_for_us);
 }

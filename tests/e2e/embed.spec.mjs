@@ -20,7 +20,9 @@ async function advancing(page, id, ms = 600) {
 
 test('four elements on one page: lazy, one wasm fetch, each runs only while on screen, independent', async ({ page }) => {
   const wasm = [];
+  const modules = [];
   page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
+  page.on('request', (r) => modules.push(new URL(r.url()).pathname));
   await page.setViewportSize({ width: 1000, height: 700 });
   await page.goto('/examples/embeds.html');
   await expect.poll(async () => (await labs(page)).go.ready, { timeout: 15_000 }).toBe(true);
@@ -29,6 +31,9 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(s.nsq.ready).toBe(false);
   expect(s.kafka.ready).toBe(false);
   expect(s.full.ready).toBe(false);
+  // The Go embed (compact, no charts) fetched neither NSQ's nor Kafka's code, nor uPlot.
+  const systemCode = /\/(views\/(nsq|kafka)|nsqadmin|guarantees|nsq-|kafka-)[\w-]*\.js$|uPlot\.esm\.js$/;
+  expect(modules.filter((m) => systemCode.test(m))).toEqual([]);
   // Not loaded says so: Play and "not loaded", not Pause and "running".
   const nsqBar = page.locator('#nsq');
   await expect(nsqBar.locator('#status')).toHaveText('not loaded');
@@ -41,6 +46,10 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(await advancing(page, 'nsq')).toBe(true);
   await expect(nsqBar.locator('#status')).toHaveText('running');
   await expect(nsqBar.locator('#play')).toHaveText('Pause');
+  // The NSQ embed brought NSQ's view and admin table, still no Kafka code.
+  expect(modules).toContain('/views/nsq.js');
+  expect(modules).toContain('/nsqadmin.js');
+  expect(modules.filter((m) => /kafka/.test(m))).toEqual([]);
   expect(await advancing(page, 'go')).toBe(false);
 
   for (const id of ['kafka', 'full']) {

@@ -86,6 +86,30 @@ test('AsyncProducer without a Successes reader: main is stuck on producer.input 
   expect(Number(prod.Sent)).toBeGreaterThan(0);
 });
 
+test('the Go band links sarama\'s stages as they send: topic to pp<n>, partition producer to bp<b>, broker producer to Successes() and Errors()', async ({ page }) => {
+  await openPage(page);
+  const edges = await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const { groupEdges } = await import('/stage.js');
+    const out = {};
+    for (const preset of ['kafka-async-hang', 'kafka-batching']) {
+      const p = m.Playground.from_preset(preset);
+      for (const g of p.snapshot().groups) out[`${preset}:${g.name}`] = [...groupEdges(g.behavior).sends].sort();
+      p.free();
+    }
+    return out;
+  });
+  expect(edges['kafka-async-hang:producer.topic']).toEqual(['producer.pp0']);
+  expect(edges['kafka-async-hang:producer.partition0']).toEqual(['producer.bp1']);
+  expect(edges['kafka-async-hang:producer.broker1']).toEqual(['producer.errors', 'producer.successes']);
+  expect(edges['kafka-async-hang:producer.bridge1']).toEqual(['producer.responses1']);
+  // Six partitions on three brokers; Return.Successes and Return.Errors as the preset sets them.
+  expect(edges['kafka-batching:batcher.topic']).toEqual([0, 1, 2, 3, 4, 5].map((i) => `batcher.pp${i}`));
+  expect(edges['kafka-batching:batcher.partition5']).toEqual(['batcher.bp1', 'batcher.bp2', 'batcher.bp3']);
+  expect(edges['kafka-batching:batcher.broker2'].length).toBeGreaterThan(0);
+});
+
 test('kafka-join-timeout: a JoinGroup held past Net.ReadTimeout shows in the log as Consume returning the i/o timeout; generation 2 forms later', async ({ page }) => {
   await openKafka(page, 'kafka-join-timeout');
   await runTo(page, 40_000_000, 20);
@@ -154,6 +178,11 @@ test('kafka-idle-members: members beyond the partition count are shown idle', as
   const list = await stageListTexts(page);
   expect(list.filter((t) => /^group range member \S+ \(idle\): no partition/.test(t)).length).toBe(2);
   await expect(page.locator('#kafka-controls .badge', { hasText: /^idle$/ })).not.toHaveCount(0);
+  // An idle member's claim slot is idle too, and says why (not "waiting for the network").
+  const slot = idleRange[0].MEMBER;
+  const item = goroutineItem(page, `${slot}.claim0`);
+  await expect(item).toContainText('(idle (not running)): idle for');
+  await expect(item).toContainText('owns no partition in this generation (more members than partitions)');
 });
 
 test('crashing a broker from the controls draws it down and lists it down; its buttons follow its state', async ({ page }) => {

@@ -398,6 +398,8 @@ test('charts: a new channel set rebuilds the lines; resize follows the container
     charts.reset(['c0']);
     const sample = (t, lens) => ({ t_us: t * 1e6, lens, throughput: 0, p50_us: 0, p99_us: 0, blocked: 0 });
     charts.push([sample(1, [0])], { channels: [{ name: 'c0', cap: 1 }] });
+    // uPlot is fetched when charts are first shown: the plots come once it is here.
+    for (let i = 0; i < 300 && !host.querySelector('canvas'); i++) await frames();
     await frames();
     const canvasW = () => host.querySelector('canvas').getBoundingClientRect().width;
     const figureW = () => host.querySelector('figure').getBoundingClientRect().width;
@@ -469,6 +471,7 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
       partition: P.fit('payments-0', font, w('paym…-0')),
       instance: P.fit('range-12', font, w('ra…-12')),
       siblings: [1, 2].map((b) => P.fit(`batcher.responses${b}`, font, w('respo…1'))),
+      sentence: P.fit('claim0 fetching · claim2 working on main#6992', font, w('claim0 fetching · cl…')),
     };
   });
   expect(out.short).toBe('producer.input');
@@ -482,6 +485,8 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
   expect(out.instance).toBe('ra…-12');
   // Too narrow for "…responses1": its start and its number, so siblings stay apart.
   expect(out.siblings).toEqual(['respo…1', 'respo…2']);
+  // A sentence keeps its start only: a number at its end belongs to its last words.
+  expect(out.sentence).toBe('claim0 fetching · cl…');
   // Too narrow for "…dispatcher": the last part's start.
   expect(out.tiny).toMatch(/^d?i?s?…$|^$/);
 });

@@ -233,6 +233,9 @@ export interface GoroutineView {
   /** The client library that runs it ("sarama's AsyncProducer"), absent for the
    *  scenario's own code: it can be paused but not removed. */
   library?: string;
+  /** It stands for a goroutine its library is not running now (a group
+   *  member's claim slot with no partition); `state_text` says why. */
+  idle?: boolean;
   state: GoroutineState;
   /** Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3) and no receiver waiting". */
   state_text: string;

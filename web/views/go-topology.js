@@ -10,6 +10,17 @@ function walkStmts(stmts, acc) {
     if (typeof s.recv === 'string') acc.recvs.add(s.recv);
     if (typeof s.close === 'string') acc.closes.add(s.close);
     if (typeof s.wg_wait === 'string') acc.waits.add(s.wg_wait);
+    // sarama's stages (programs the engine writes): the topic producer's
+    // switch over partition producers, a partition producer's over broker
+    // producers, a broker producer returning responses.
+    const lib = s.kafka_route || s.kafka_lead || s.kafka_return;
+    if (lib && typeof lib.producer === 'string') {
+      const n = Math.min(Number(s.kafka_route ? lib.partitions : lib.brokers) || 0, 64);
+      if (s.kafka_route) for (let i = 0; i < n; i++) acc.sends.add(`${lib.producer}.pp${i}`);
+      if (s.kafka_lead) for (let b = 1; b <= n; b++) acc.sends.add(`${lib.producer}.bp${b}`);
+      if (s.kafka_return && lib.successes) acc.sends.add(`${lib.producer}.successes`);
+      if (s.kafka_return && lib.errors) acc.sends.add(`${lib.producer}.errors`);
+    }
     if (s.repeat) walkStmts(s.repeat.body, acc);
     if (s.forever) walkStmts(s.forever, acc);
     if (s.range) {

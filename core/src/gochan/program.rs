@@ -97,9 +97,11 @@ pub enum Stmt {
     /// An async producer's broker producer for broker `broker` took a
     /// response (made by the world, never written): hand each of its
     /// messages in turn to `Successes()` or `Errors()` when those are on
-    /// (sarama's `handleResponse`).
+    /// (sarama's `handleResponse`). `successes` and `errors`: whether it
+    /// sends there (`Return.Successes`, `Return.Errors`), for the page's
+    /// drawing of who sends where.
     #[serde(skip_deserializing)]
-    KafkaReturn { producer: String, broker: u32 },
+    KafkaReturn { producer: String, broker: u32, successes: bool, errors: bool },
     /// An async producer's bridge for broker `broker` waiting for the next
     /// message of a produce response (made by the world, never written).
     #[serde(skip_deserializing)]
@@ -513,14 +515,14 @@ impl Compiler<'_> {
     fn kafka_batch_add(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
         let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
         let broker = broker.min(u32::from(u16::MAX)) as u16;
-        self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16, broker }, ind, "bp.accumulatingBatch.add(msg) // sent per Flush; waits only while the batch is full");
+        self.emit_line(Op::KafkaBatchAdd { producer: p as u16, topic: topic as u16, broker }, ind, "bp.accumulatingBatch.add(v) // sent per Flush; waits only while the batch is full");
     }
 
     fn kafka_route(&mut self, producer: &str, partitions: u32, path: &str, ind: u8) {
         let Some((p, topic, _, _)) = self.async_stage(producer, path) else { return };
         let cases = partitions.min(u32::from(u16::MAX)) as u16;
-        self.emit_line(Op::KafkaRoute { producer: p as u16, topic: topic as u16, cases }, ind, "tp.partitionMessage(msg) // the partitioner sets msg.Partition");
-        self.line(ind, "switch msg.Partition { // tp.handlers[msg.Partition] <- msg".into());
+        self.emit_line(Op::KafkaRoute { producer: p as u16, topic: topic as u16, cases }, ind, "tp.partitionMessage(v) // the partitioner sets v.Partition");
+        self.line(ind, "switch v.Partition { // tp.handlers[v.Partition] <- v".into());
         self.switch_sends(path, ind, (0..u32::from(cases)).map(|i| (i, format!("{producer}.pp{i}"), format!("partition producer {i}, buffered Producer.ChannelBufferSize"))));
     }
 
@@ -531,9 +533,9 @@ impl Compiler<'_> {
         self.emit_line(
             Op::KafkaLead { producer: p as u16, topic: topic as u16, index, cases },
             ind,
-            "pp.updateLeaderIfBrokerProducerIsNil(msg) // the leader's broker producer; kept until a retry comes back",
+            "pp.updateLeaderIfBrokerProducerIsNil(v) // the leader's broker producer; kept until a retry comes back",
         );
-        self.line(ind, "switch pp.leader { // pp.brokerProducer.input <- msg".into());
+        self.line(ind, "switch pp.leader { // pp.brokerProducer.input <- v".into());
         self.switch_sends(path, ind, (1..=u32::from(cases)).map(|b| (b, format!("{producer}.bp{b}"), format!("broker-{b}'s broker producer, unbuffered"))));
     }
 
@@ -544,7 +546,7 @@ impl Compiler<'_> {
         let mut jumps = Vec::new();
         for (label, name, comment) in cases {
             let ch = self.chan(path, &name);
-            let l = self.line(ind + 1, format!("case {label}: {name} <- msg // {comment}"));
+            let l = self.line(ind + 1, format!("case {label}: {name} <- v // {comment}"));
             self.emit(Op::Send { ch }, l);
             jumps.push(self.emit(Op::Jump { to: 0 }, l));
         }
@@ -558,13 +560,13 @@ impl Compiler<'_> {
     fn kafka_result(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
         let Some((p, _, _, _)) = self.async_stage(producer, path) else { return };
         let broker = broker.min(u32::from(u16::MAX)) as u16;
-        self.emit_line(Op::KafkaResult { producer: p as u16, broker }, ind, "msg := <-pending // the next message of a produce response");
+        self.emit_line(Op::KafkaResult { producer: p as u16, broker }, ind, "v := <-pending // the next produce response, handed over whole");
         self.mark_waits();
     }
 
     fn kafka_return(&mut self, producer: &str, broker: u32, path: &str, ind: u8) {
         let Some((p, _, succ, errs)) = self.async_stage(producer, path) else { return };
-        self.line(ind, "for _, msg := range response.set.msgs { // bp.handleResponse: each message of the response in turn".into());
+        self.line(ind, "for _, msg := range v.set.msgs { // bp.handleResponse(v): each message of the response in turn".into());
         let ind = ind + 1;
         let outcome = self.emit_line(Op::KafkaOutcome { on_err: 0 }, ind, "if msg.err == nil {");
         let ind = ind + 1;
@@ -867,7 +869,7 @@ impl Compiler<'_> {
             }
             Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
             Stmt::KafkaBatchAdd { producer, broker } => self.kafka_batch_add(producer, *broker, path, ind),
-            Stmt::KafkaReturn { producer, broker } => self.kafka_return(producer, *broker, path, ind),
+            Stmt::KafkaReturn { producer, broker, .. } => self.kafka_return(producer, *broker, path, ind),
             Stmt::KafkaResult { producer, broker } => self.kafka_result(producer, *broker, path, ind),
             Stmt::KafkaRoute { producer, partitions } => self.kafka_route(producer, *partitions, path, ind),
             Stmt::KafkaLead { producer, partition, brokers } => self.kafka_lead(producer, *partition, *brokers, path, ind),
@@ -877,9 +879,9 @@ impl Compiler<'_> {
                     0
                 });
                 let text = if consumer.contains('-') && self.names.kafka().is_some_and(|k| k.is_member(consumer)) {
-                    "msg := <-claim.Messages() // waits for a record of its claimed partition".to_string()
+                    "v := <-claim.Messages() // waits for a record of its claimed partition".to_string()
                 } else {
-                    format!("msg := pc.fetch() // partition {partition}: waits for a record below the high watermark")
+                    format!("v := pc.fetch() // partition {partition}: waits for a record below the high watermark")
                 };
                 self.emit_line(Op::KafkaFetch { fetcher: f as u16 }, ind, &text);
                 self.mark_waits();
@@ -889,7 +891,7 @@ impl Compiler<'_> {
                     self.err(path, format!("no claim {partition} of group member {}", crate::time::echo(consumer)));
                     0
                 });
-                self.emit_line(Op::KafkaMark { fetcher: f as u16 }, ind, "session.MarkMessage(msg, \"\") // committed with the next auto-commit");
+                self.emit_line(Op::KafkaMark { fetcher: f as u16 }, ind, "session.MarkMessage(v, \"\") // committed with the next auto-commit");
             }
             Stmt::Drop => {
                 let (cause, text) = if self.in_send_default {

@@ -222,16 +222,11 @@ impl GoRuntime {
     }
 
     /// Ends the program (panic, deadlock, main returned, finished,
-    /// stopped): the run's status, and every live goroutine's time charged
-    /// up to `now`.
+    /// stopped): the run's status and when. Each live goroutine keeps the
+    /// moment it entered its state: the views charge its time up to the end
+    /// (`status_at`), and say how long it had been blocked then, not 0s.
     pub(crate) fn end(&mut self, k: &mut Kit, status: RunStatus, now: SimTime) {
         k.run.status = status;
         k.run.status_at = now;
-        for g in 0..self.gs.len() as GoId {
-            let s = self.gs[g as usize].state;
-            if !s.is_over() {
-                self.set_state(g, s, now);
-            }
-        }
     }
 }

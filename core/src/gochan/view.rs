@@ -50,7 +50,8 @@ impl GoRuntime {
     /// Describes a goroutine's state in plain words.
     pub(crate) fn state_text(&self, kit: &Kit, g: u32) -> String {
         let gr = &self.gs[g as usize];
-        let now = kit.queue.now();
+        // After the end, durations stop there.
+        let now = if kit.run.is_running() { kit.queue.now() } else { kit.run.status_at.max(gr.since) };
         let dur = now - gr.since;
         let mut text = match gr.state {
             GState::Runnable => "runnable: about to run its next step".to_string(),
@@ -187,6 +188,7 @@ impl GoRuntime {
             group: self.groups[gr.group as usize].spec.name.clone(),
             role: self.groups[gr.group as usize].spec.behavior.role(),
             library: self.groups[gr.group as usize].library,
+            idle: false,
             state: gr.state,
             state_text: self.state_text(kit, g),
             state_for_us: spent,

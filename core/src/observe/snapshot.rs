@@ -364,6 +364,12 @@ pub struct GoroutineView {
     /// removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub library: Option<&'static str>,
+    /// It stands for a goroutine its library is not running now (a
+    /// consumer group member's claim slot with no partition: sarama runs a
+    /// `ConsumeClaim` per claimed partition): `state` is how the model parks
+    /// it, `state_text` says why it is idle.
+    #[serde(skip_serializing_if = "is_false")]
+    pub idle: bool,
     pub state: GState,
     /// Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3), no receiver waiting".
     pub state_text: String,

@@ -74,6 +74,7 @@ impl World {
         for (g, why) in self.kafka.iter().flat_map(|k| k.idle_claims()) {
             if let Some(gv) = goroutines.iter_mut().find(|gv| gv.id == g && gv.state == GState::BlockedNet) {
                 gv.state_text = format!("idle for {}: {why}", SimDuration::from_micros(gv.state_for_us));
+                gv.idle = true;
             }
         }
         let channels = self.go.channel_views(&self.kit);

@@ -233,8 +233,10 @@ impl KafkaWorld {
                 "Consume returned and is not called again"
             } else if ms.session.is_none() || ms.ending {
                 "its member is between generations (a rebalance): no ConsumeClaim runs"
+            } else if self.fetchers.iter().any(|o| o.active && o.member == fe.member) {
+                "its member owns fewer partitions than it has claim slots in this generation: no ConsumeClaim runs here"
             } else {
-                "no partition for this slot in this generation (the member claims fewer partitions than it has slots)"
+                "its member owns no partition in this generation (more members than partitions): no ConsumeClaim runs"
             };
             Some((fe.waiting?, why))
         })
