@@ -51,6 +51,8 @@ const BOLD = '600 11px system-ui, sans-serif';
 const SMALL = '11px system-ui, sans-serif';
 const TINY = '10px system-ui, sans-serif';
 const GO_BAND_MAX = 380;
+/** Room left at a replica row's right end for the log-end marker above its strip (px). */
+const MARK_ROOM = 7;
 
 /** A replica's role in words. */
 export function replicaRole(part, id, brokerUp) {
@@ -221,8 +223,9 @@ export function createKafkaView(S, P) {
       const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`) : role;
       ctx.textAlign = 'right';
       // The role gets what the partition's name leaves (at least 40 %).
-      const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14));
-      text(roleText, rx + rw, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
+      // It ends short of the strip's end, where the log-end marker rises.
+      const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14)) - MARK_ROOM;
+      text(roleText, rx + rw - MARK_ROOM, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
       ctx.textAlign = 'left';
       drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
       const nums = narrow ? `${part.log_start ? `start ${part.log_start} · ` : ''}HW ${part.high_watermark} · LEO ${leo}` : `start ${part.log_start} · HW ${part.high_watermark} · LEO ${leo}`;
