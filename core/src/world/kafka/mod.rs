@@ -65,6 +65,7 @@ mod group_timeouts;
 mod network;
 mod partitions;
 mod produce;
+mod stages;
 pub(crate) mod view;
 
 pub(crate) use book::KafkaBook;
