@@ -1,5 +1,7 @@
 // Four small time-series charts under the stage, drawn with uPlot
-// (web/vendor/uPlot.esm.js, copied from npm by scripts/vendor.mjs):
+// (web/vendor/uPlot.esm.js, copied from npm by scripts/vendor.mjs, and
+// fetched when the charts are first on screen: until then, and in an embed
+// that never shows them, only their text summaries are kept):
 //
 //   1. buffer length of each channel (`len`, one line per channel)
 //   2. throughput: deliveries per second of virtual time
@@ -51,10 +53,11 @@
 //
 // Interface (used by app.js):
 //   createCharts(container) -> { reset(channelNames), push(samples, snapshot), resize() }
+import { injectStyle } from './dom.js';
+
 /** uPlot's module, fetched when charts are first shown (an embed without them never loads it). */
 let uPlot = null;
 let uPlotLoad = null;
-import { injectStyle } from './dom.js';
 
 /** Seconds of virtual time kept and shown. */
 export const WINDOW_S = 60;

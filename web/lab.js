@@ -547,7 +547,6 @@ export function createLab(root, opts = {}) {
 
   // --- NSQ panels ------------------------------------------------------------------
 
-  /** The NSQ panels, controls and charts show only for a run with NSQ. */
   /**
    * The panels of `kind` ('nsq' or 'kafka'), or null while their code loads
    * (the load starts here, once). Once they are made, the next frame updates
@@ -590,6 +589,7 @@ export function createLab(root, opts = {}) {
     };
   }
 
+  /** The NSQ panels, controls and charts show only for a run with NSQ. */
   function showNsq(on) {
     const area = $('nsq-area');
     if (area.hidden === !on) return;

@@ -28,7 +28,7 @@
 // }
 
 import { setText } from './dom.js';
-import { STATES, createLabeler, readTheme, createPainter, stateWord } from './draw.js';
+import { createLabeler, readTheme, createPainter, stateWord } from './draw.js';
 import { createGoView } from './views/go.js';
 
 export { STATES, roleWord, stateWord, LEGEND, fmtDuration, splitLabel, createLabeler, readTheme, drawIcon, iconCanvas, paintIconCanvas } from './draw.js';
@@ -326,4 +326,3 @@ export function createStage(canvas, list, { onSelect, onSelectMessage, onViewLoa
     },
   };
 }
-
