@@ -103,7 +103,8 @@ pub enum Stmt {
     #[serde(skip_deserializing)]
     KafkaReturn { producer: String, broker: u32, successes: bool, errors: bool },
     /// An async producer's bridge for broker `broker` waiting for the next
-    /// message of a produce response (made by the world, never written).
+    /// produce response, handed over whole (made by the world, never
+    /// written).
     #[serde(skip_deserializing)]
     KafkaResult { producer: String, broker: u32 },
     /// An async producer's topic producer with a message (made by the
@@ -281,8 +282,8 @@ pub enum Op {
     /// Add the held message to async producer `producer`'s batch for
     /// broker `broker` (it leaves Go); waits only while the batch is full.
     KafkaBatchAdd { producer: u16, topic: u16, broker: u16 },
-    /// Wait for the next message of a produce response of `producer` from
-    /// broker `broker`.
+    /// Wait for the next produce response of `producer` from broker
+    /// `broker` (the held value is its first message).
     KafkaResult { producer: u16, broker: u16 },
     /// The partitioner of async producer `producer` picks the held
     /// message's partition `p` on topic `topic`; the goroutine goes on at
