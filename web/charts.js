@@ -197,7 +197,12 @@ export function createCharts(container) {
    */
   let plotsPending = false;
   function needPlots() {
-    if (uPlot || plotsPending || !container.isConnected || container.getClientRects().length === 0) return;
+    if (uPlot || plotsPending || !container.isConnected) return;
+    // Whether they are shown is known once the stylesheets are in (before,
+    // a compact embed's hidden charts would look shown).
+    const root = container.getRootNode();
+    if (![...root.querySelectorAll('link[rel="stylesheet"]')].every((l) => l.sheet)) return;
+    if (container.getClientRects().length === 0) return;
     plotsPending = true;
     uPlotLoad ||= import('./vendor/uPlot.esm.js').then((m) => { uPlot = m.default; });
     uPlotLoad.then(() => {
