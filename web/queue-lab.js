@@ -149,6 +149,7 @@ export class QueueLab extends HTMLElement {
     q('status').textContent = 'not loaded';
     q('status').dataset.status = 'paused';
     q('status').title = 'It loads when it scrolls into view';
+    this._shell.dataset.loaded = 'false'; // the stage says so too (a stage-only view has no toolbar)
   }
 
   /** True for the full page (index.html): it owns the address bar and the document's keys. */
@@ -224,6 +225,7 @@ export class QueueLab extends HTMLElement {
       return;
     }
     this.lab = lab;
+    delete this._shell.dataset.loaded;
     const theme = this.getAttribute('theme');
     if (theme) lab.setTheme(theme);
     this._wireOpenFull();

@@ -38,6 +38,9 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   const nsqBar = page.locator('#nsq');
   await expect(nsqBar.locator('#status')).toHaveText('not loaded');
   await expect(nsqBar.locator('#play')).toHaveText('Play');
+  // A stage-only embed (no toolbar) says it on its stage.
+  const notLoaded = (id) => page.locator(`#${id}`).evaluate((q) => getComputedStyle(q.shadowRoot.querySelector('.stage-wrap'), '::after').content);
+  expect(await notLoaded('kafka')).toBe('"Loads when it scrolls into view"');
   expect(await advancing(page, 'go')).toBe(true);
 
   // Scroll to the NSQ one: it comes alive and runs; the Go one, off-screen, stops where it was.
@@ -46,6 +49,7 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(await advancing(page, 'nsq')).toBe(true);
   await expect(nsqBar.locator('#status')).toHaveText('running');
   await expect(nsqBar.locator('#play')).toHaveText('Pause');
+  expect(await notLoaded('nsq')).toBe('none');
   // The NSQ embed brought NSQ's view and admin table, still no Kafka code.
   expect(modules).toContain('/views/nsq.js');
   expect(modules).toContain('/nsqadmin.js');
