@@ -200,7 +200,7 @@ pub(crate) enum Syscall {
     /// adds its held message, of `topic`, to its batch.
     KafkaBatchAdd { g: GoId, producer: u16, topic: u16, broker: u16 },
     /// Goroutine `g` (an async producer's bridge for `broker`) waits for
-    /// the next message of a response.
+    /// the next response (handed over whole).
     KafkaResult { g: GoId, producer: u16, broker: u16 },
     /// Goroutine `g` (an async producer's topic producer) has the
     /// partitioner pick its held message's partition on `topic`.

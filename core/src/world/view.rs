@@ -70,9 +70,10 @@ impl World {
                 gv.state_text.push_str(&w.text());
             }
         }
-        // A claim slot with no partition is idle, not fetching.
+        // A claim slot with no partition is idle, not fetching (`goroutines`
+        // is in id order).
         for (g, why) in self.kafka.iter().flat_map(|k| k.idle_claims()) {
-            if let Some(gv) = goroutines.iter_mut().find(|gv| gv.id == g && gv.state == GState::BlockedNet) {
+            if let Some(gv) = goroutines.binary_search_by_key(&g, |gv| gv.id).ok().map(|i| &mut goroutines[i]).filter(|gv| gv.state == GState::BlockedNet) {
                 gv.state_text = format!("idle for {}: {why}", SimDuration::from_micros(gv.state_for_us));
                 gv.idle = true;
             }

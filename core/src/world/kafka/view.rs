@@ -233,7 +233,7 @@ impl KafkaWorld {
                 "Consume returned and is not called again"
             } else if ms.session.is_none() || ms.ending {
                 "its member is between generations (a rebalance): no ConsumeClaim runs"
-            } else if self.fetchers.iter().any(|o| o.active && o.member == fe.member) {
+            } else if ms.slots.iter().any(|&f| self.fetchers.get(usize::from(f)).is_some_and(|o| o.active)) {
                 "its member owns fewer partitions than it has claim slots in this generation: no ConsumeClaim runs here"
             } else {
                 "its member owns no partition in this generation (more members than partitions): no ConsumeClaim runs"
