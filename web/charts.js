@@ -58,6 +58,8 @@ import { injectStyle } from './dom.js';
 /** uPlot's module, fetched when charts are first shown (an embed without them never loads it). */
 let uPlot = null;
 let uPlotLoad = null;
+/** Stylesheets that failed to load (they will not load later: not waited for). */
+const failedSheets = new WeakSet();
 
 /** Seconds of virtual time kept and shown. */
 export const WINDOW_S = 60;
@@ -196,12 +198,25 @@ export function createCharts(container) {
    * folded panel) wait: `push` and `resize` ask again.
    */
   let plotsPending = false;
+  let sheetsWait = false;
   function needPlots() {
-    if (uPlot || plotsPending || !container.isConnected) return;
+    if (uPlot || plotsPending || sheetsWait || !container.isConnected) return;
     // Whether they are shown is known once the stylesheets are in (before,
-    // a compact embed's hidden charts would look shown).
+    // a compact embed's hidden charts would look shown): ask again then.
     const root = container.getRootNode();
-    if (![...root.querySelectorAll('link[rel="stylesheet"]')].every((l) => l.sheet)) return;
+    const pending = [...root.querySelectorAll('link[rel="stylesheet"]')].filter((l) => !l.sheet && !failedSheets.has(l));
+    if (pending.length) {
+      sheetsWait = true;
+      const settled = (l) => new Promise((done) => {
+        l.addEventListener('load', done, { once: true });
+        l.addEventListener('error', () => { failedSheets.add(l); done(); }, { once: true });
+      });
+      Promise.all(pending.map(settled)).then(() => {
+        sheetsWait = false;
+        needPlots();
+      });
+      return;
+    }
     if (container.getClientRects().length === 0) return;
     plotsPending = true;
     uPlotLoad ||= import('./vendor/uPlot.esm.js').then((m) => { uPlot = m.default; });
