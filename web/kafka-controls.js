@@ -16,9 +16,9 @@
 //
 // createKafkaControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
-import { el, setChildrenKeepingFocus, setText } from './dom.js';
+import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
-import { actionButton, setOff } from './nsq-table.js';
+import { actionButton, rebuildRows, setOff } from './nsq-table.js';
 import { createKafkaLinks } from './kafka-links.js';
 
 /** The view's sarama names of acks, and the command's. */
@@ -205,14 +205,6 @@ export function createKafkaControls(container, { onCommand }) {
     return { row, state, start, crash, leave };
   }
 
-  function rebuild(box, old, items, keyOf, make) {
-    const next = new Map();
-    for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
-    const rows = [...next.values()].map((r) => r.row);
-    setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: 'None.' })]);
-    return next;
-  }
-
   function update(snap) {
     const k = snap.kafka;
     if (!k) return;
@@ -223,14 +215,14 @@ export function createKafkaControls(container, { onCommand }) {
     const kk = `${k.brokers.map((b) => b.id).join(',')}|${members.map(mKey).join('\u0001')}|${k.producers.map((p) => p.name).join('\u0001')}`;
     if (kk !== key) {
       key = kk;
-      brokerRows = rebuild(brokersBox, brokerRows, k.brokers, (b) => String(b.id), brokerRow);
-      memberRows = rebuild(membersBox, memberRows, members, mKey, memberRow);
+      brokerRows = rebuildRows(brokersBox, brokerRows, k.brokers, (b) => String(b.id), brokerRow);
+      memberRows = rebuildRows(membersBox, memberRows, members, mKey, memberRow);
       membersHead.hidden = !k.groups.length;
       membersBox.hidden = !k.groups.length;
       membersHead.nextElementSibling.hidden = !k.groups.length;
-      workRows = rebuild(workBox, workRows, k.groups, (g) => g.name, workRow);
+      workRows = rebuildRows(workBox, workRows, k.groups, (g) => g.name, workRow);
       workBox.hidden = !k.groups.length;
-      producerRows = rebuild(producersBox, producerRows, k.producers, (p) => p.name, producerRow);
+      producerRows = rebuildRows(producersBox, producerRows, k.producers, (p) => p.name, producerRow);
       producersHead.hidden = !k.producers.length;
       producersHead.nextElementSibling.hidden = !k.producers.length;
       producersBox.hidden = !k.producers.length;
@@ -270,7 +262,7 @@ export function createKafkaControls(container, { onCommand }) {
     const tk = [...topics.keys()].join('\u0001');
     if (tk !== topicsKey) {
       topicsKey = tk;
-      topicRows = rebuild(topicsBox, topicRows, [...topics.keys()].map((name) => ({ name })), (t) => t.name, topicRow);
+      topicRows = rebuildRows(topicsBox, topicRows, [...topics.keys()].map((name) => ({ name })), (t) => t.name, topicRow);
     }
     for (const [name, n] of topics) {
       const r = topicRows.get(name);

@@ -10,9 +10,9 @@
 //
 // createNsqControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
-import { el, setChildrenKeepingFocus, setText } from './dom.js';
+import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
-import { actionButton, setOff } from './nsq-table.js';
+import { actionButton, rebuildRows, setOff } from './nsq-table.js';
 
 /** Shows the engine's value unless the user is editing the field or it holds a refused entry. */
 function setValue(input, value) {
@@ -136,14 +136,6 @@ export function createNsqControls(container, { onCommand }) {
   }
 
   /** Rebuilds `box` from `items` reusing rows by key (refusals and focus survive). */
-  function rebuild(box, old, items, keyOf, make) {
-    const next = new Map();
-    for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
-    const rows = [...next.values()].map((r) => r.row);
-    setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: 'None.' })]);
-    return next;
-  }
-
   function update(snap) {
     if (!snap.nsq) return;
     const ended = snap.status !== 'running';
@@ -153,9 +145,9 @@ export function createNsqControls(container, { onCommand }) {
     const k = [snap.nsq.nodes.map((n) => n.name), consumers.map((c) => c.name), links.map(linkKey)].map((x) => x.join('\u0001')).join('\u0002');
     if (k !== key) {
       key = k;
-      nodeRows = rebuild(nodesBox, nodeRows, snap.nsq.nodes.map((n) => n.name), (n) => n, nodeRow);
-      consumerRows = rebuild(consumersBox, consumerRows, consumers, (c) => c.name, consumerRow);
-      linkRows = rebuild(linksBox, linkRows, links, linkKey, linkRow);
+      nodeRows = rebuildRows(nodesBox, nodeRows, snap.nsq.nodes.map((n) => n.name), (n) => n, nodeRow);
+      consumerRows = rebuildRows(consumersBox, consumerRows, consumers, (c) => c.name, consumerRow);
+      linkRows = rebuildRows(linksBox, linkRows, links, linkKey, linkRow);
     }
     const down = new Map(snap.nsq.nodes.map((n) => [n.name, n.down]));
     const clientNames = snap.nsq.nodes.flatMap((n) => n.topics.flatMap((t) => t.channels.flatMap((ch) => ch.clients.map((cl) => cl.name))));

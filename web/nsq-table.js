@@ -11,7 +11,7 @@
 //                  (a null cell is left as it is: the caller puts something else there)
 // }
 
-import { el, setText } from './dom.js';
+import { el, setChildrenKeepingFocus, setText } from './dom.js';
 
 export function keyedTable({ caption, columns, actions = null, actionsAfter = columns.length, empty = 'None yet.' }) {
   const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '', text: c.label })));
@@ -54,6 +54,20 @@ export function keyedTable({ caption, columns, actions = null, actionsAfter = co
 }
 
 /** A button whose refusal shows next to it: `run()` returns a command (or null). */
+/**
+ * The live controls' rows (NSQ's and Kafka's): one per item, kept by key
+ * across updates (`make(item)` for a new key, `{ row }` each), put in `box`
+ * in the items' order without moving a focused field, "None." when empty.
+ * Returns the new key -> row map, for the next update.
+ */
+export function rebuildRows(box, old, items, keyOf, make) {
+  const next = new Map();
+  for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
+  const rows = [...next.values()].map((r) => r.row);
+  setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: 'None.' })]);
+  return next;
+}
+
 export function actionButton(text, label, onCommand, errorEl, run) {
   const b = el('button', { type: 'button', class: 'small', text, 'aria-label': label });
   b.addEventListener('click', () => {
