@@ -32,7 +32,7 @@ import { createLabeler, readTheme, createPainter, stateWord } from './draw.js';
 import { createGoView } from './views/go.js';
 
 export { STATES, roleWord, stateWord, LEGEND, fmtDuration, splitLabel, createLabeler, readTheme, drawIcon, iconCanvas, paintIconCanvas } from './draw.js';
-export { groupEdges } from './views/go.js';
+export { groupEdges, edgesOfGroup } from './views/go.js';
 
 /**
  * While playing, the accessible list is refreshed once over every LIST_MS of

@@ -91,11 +91,11 @@ test('the Go band links sarama\'s stages as they send: topic to pp<n>, partition
   const edges = await page.evaluate(async () => {
     const m = await import('/pkg/queuelab_wasm.js');
     await m.default();
-    const { groupEdges } = await import('/stage.js');
+    const { edgesOfGroup } = await import('/stage.js');
     const out = {};
     for (const preset of ['kafka-async-hang', 'kafka-batching']) {
       const p = m.Playground.from_preset(preset);
-      for (const g of p.snapshot().groups) out[`${preset}:${g.name}`] = [...groupEdges(g.behavior).sends].sort();
+      for (const g of p.snapshot().groups) out[`${preset}:${g.name}`] = [...edgesOfGroup(g).sends].sort();
       p.free();
     }
     return out;

@@ -367,6 +367,9 @@ export interface GroupView {
   /** Work time in human form, if the group has one. */
   work: string | null;
   behavior: Behavior;
+  /** A client library's group: the channels its compiled program sends to
+   *  (its statements, such as sarama's partition switch, name none). */
+  sends?: string[];
 }
 
 /** Everything the page draws (core `observe::snapshot::Snapshot`). */

@@ -10,17 +10,6 @@ function walkStmts(stmts, acc) {
     if (typeof s.recv === 'string') acc.recvs.add(s.recv);
     if (typeof s.close === 'string') acc.closes.add(s.close);
     if (typeof s.wg_wait === 'string') acc.waits.add(s.wg_wait);
-    // sarama's stages (programs the engine writes): the topic producer's
-    // switch over partition producers, a partition producer's over broker
-    // producers, a broker producer returning responses.
-    const lib = s.kafka_route || s.kafka_lead || s.kafka_return;
-    if (lib && typeof lib.producer === 'string') {
-      const n = Math.min(Number(s.kafka_route ? lib.partitions : lib.brokers) || 0, 64);
-      if (s.kafka_route) for (let i = 0; i < n; i++) acc.sends.add(`${lib.producer}.pp${i}`);
-      if (s.kafka_lead) for (let b = 1; b <= n; b++) acc.sends.add(`${lib.producer}.bp${b}`);
-      if (s.kafka_return && lib.successes) acc.sends.add(`${lib.producer}.successes`);
-      if (s.kafka_return && lib.errors) acc.sends.add(`${lib.producer}.errors`);
-    }
     if (s.repeat) walkStmts(s.repeat.body, acc);
     if (s.forever) walkStmts(s.forever, acc);
     if (s.range) {
@@ -77,13 +66,24 @@ export function groupEdges(behavior) {
 }
 
 /**
+ * The channel edges of a snapshot group: its behaviour's, plus the sends
+ * core read from a client library's compiled program (`sends`: sarama's
+ * partition and broker switches name no channel in the behaviour).
+ */
+export function edgesOfGroup(g) {
+  const acc = groupEdges(g.behavior);
+  for (const ch of Array.isArray(g.sends) ? g.sends : []) if (typeof ch === 'string') acc.sends.add(ch);
+  return acc;
+}
+
+/**
  * Columns left to right: even columns hold goroutine groups, odd columns
  * channels. A group sits one column right of the channels it receives from;
  * a channel one column right of the groups that send to it.
  */
 export function buildTopology(snap) {
   const chanByName = new Map(snap.channels.map((c) => [c.name, c]));
-  const groups = snap.groups.map((g) => ({ name: g.name, role: g.role, edges: groupEdges(g.behavior) }));
+  const groups = snap.groups.map((g) => ({ name: g.name, role: g.role, edges: edgesOfGroup(g) }));
   for (const g of groups) {
     for (const set of [g.edges.sends, g.edges.recvs, g.edges.closes]) {
       for (const ch of [...set]) if (!chanByName.has(ch)) set.delete(ch);

@@ -21,9 +21,9 @@
 // reducedMotion, labeler, top }): the view draws from y = S.top down.
 
 import { STATES, drawIcon, cardRing } from '../draw.js';
-import { groupEdges, buildTopology, topologyKey } from './go-topology.js';
+import { groupEdges, edgesOfGroup, buildTopology, topologyKey } from './go-topology.js';
 
-export { groupEdges };
+export { groupEdges, edgesOfGroup };
 
 const TOKEN_MS = 340;
 const MAX_TOKENS = 60;

@@ -97,11 +97,9 @@ pub enum Stmt {
     /// An async producer's broker producer for broker `broker` took a
     /// response (made by the world, never written): hand each of its
     /// messages in turn to `Successes()` or `Errors()` when those are on
-    /// (sarama's `handleResponse`). `successes` and `errors`: whether it
-    /// sends there (`Return.Successes`, `Return.Errors`), for the page's
-    /// drawing of who sends where.
+    /// (sarama's `handleResponse`).
     #[serde(skip_deserializing)]
-    KafkaReturn { producer: String, broker: u32, successes: bool, errors: bool },
+    KafkaReturn { producer: String, broker: u32 },
     /// An async producer's bridge for broker `broker` waiting for the next
     /// produce response, handed over whole (made by the world, never
     /// written).
@@ -870,7 +868,7 @@ impl Compiler<'_> {
             }
             Stmt::KafkaSend(k) => self.kafka_send(k, path, ind),
             Stmt::KafkaBatchAdd { producer, broker } => self.kafka_batch_add(producer, *broker, path, ind),
-            Stmt::KafkaReturn { producer, broker, .. } => self.kafka_return(producer, *broker, path, ind),
+            Stmt::KafkaReturn { producer, broker } => self.kafka_return(producer, *broker, path, ind),
             Stmt::KafkaResult { producer, broker } => self.kafka_result(producer, *broker, path, ind),
             Stmt::KafkaRoute { producer, partitions } => self.kafka_route(producer, *partitions, path, ind),
             Stmt::KafkaLead { producer, partition, brokers } => self.kafka_lead(producer, *partition, *brokers, path, ind),

@@ -47,6 +47,26 @@ impl GoRuntime {
         self.label_of(msg.producer, msg.value)
     }
 
+    /// The names of the channels `prog` sends to (its sends and select send
+    /// cases), each once, in channel order.
+    pub(crate) fn sends_of(&self, prog: &super::program::Program) -> Vec<String> {
+        let mut ids: Vec<u32> = prog
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Send { ch } => Some(*ch),
+                _ => None,
+            })
+            .chain(prog.selects.iter().flat_map(|s| s.cases.iter()).filter_map(|c| match c.kind {
+                CaseKind::Send(ch) => Some(ch),
+                CaseKind::Recv(_) => None,
+            }))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(|ch| self.cname(ch).to_string()).collect()
+    }
+
     /// Describes a goroutine's state in plain words.
     pub(crate) fn state_text(&self, kit: &Kit, g: u32) -> String {
         let gr = &self.gs[g as usize];

@@ -745,7 +745,7 @@ impl KafkaSpec {
                 let select = crate::gochan::program::SelectStmt {
                     cases: vec![
                         case(p.bp(b), Stmt::KafkaBatchAdd { producer: n.clone(), broker: b }),
-                        case(p.responses(b), Stmt::KafkaReturn { producer: n.clone(), broker: b, successes: p.return_successes, errors: p.return_errors }),
+                        case(p.responses(b), Stmt::KafkaReturn { producer: n.clone(), broker: b }),
                     ],
                     default: None,
                     after: None,

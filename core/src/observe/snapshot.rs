@@ -514,6 +514,11 @@ pub struct GroupView {
     pub work: Option<String>,
     /// The group's behaviour as scenario JSON.
     pub behavior: serde_json::Value,
+    /// A client library's group: the channels its program sends to, from
+    /// the compiled program (the library's statements, such as sarama's
+    /// partition switch, name no channel in `behavior`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sends: Vec<String>,
 }
 
 fn is_zero_u64(v: &u64) -> bool {

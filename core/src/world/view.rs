@@ -132,6 +132,7 @@ impl World {
                         interval: b.interval_mut().map(|d| d.to_string()),
                         work: b.work_mut().map(|d| d.to_string()),
                         behavior: serde_json::to_value(&g.spec.behavior).unwrap_or_default(),
+                        sends: if g.library.is_some() { self.go.sends_of(&g.prog) } else { Vec::new() },
                     }
                 })
                 .collect(),
