@@ -291,7 +291,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     assert!(e.contains(&format!("known presets: {known}")), "{e}");
 
     write("syntax.json", br#"{"channels": [{"name": "jobs"}"#);
-    bad(&["run", "syntax.json"], d, "error: scenario syntax.json is invalid (1 problem):\n  channels: EOF while parsing");
+    bad(&["run", "syntax.json"], d, "error: scenario syntax.json is invalid (1 problem):\n  channels[0]: EOF while parsing a list at line 1 column 30");
 
     write("binary.json", &[0xff, 0xfe, 0x00]);
     bad(&["run", "binary.json"], d, "cannot read scenario file binary.json: not UTF-8 text");

@@ -204,11 +204,11 @@ impl Command {
     /// Parses one command from JSON text; `Err` is serde's message, without
     /// the position (the text is usually JSON a program made, not a file).
     ///
-    /// It goes through `serde_path_to_error` over `serde_json`, exactly as
-    /// [`Scenario::from_json`](crate::scenario::Scenario::from_json) reads
-    /// the commands of a scenario, so both share one compiled copy of every
-    /// command's deserializer (a second path cost the wasm module about a
-    /// tenth of its code). Nothing may follow the command.
+    /// It goes through `serde_json`'s deserializer over a `&str`, exactly
+    /// as [`Scenario::from_json`](crate::scenario::Scenario::from_json)
+    /// reads the commands of a scenario, so both share one compiled copy of
+    /// every command's deserializer (a second path cost the wasm module
+    /// about a tenth of its code). Nothing may follow the command.
     pub fn from_json(text: &str) -> Result<Command, String> {
         let strip = |e: serde_json::Error| {
             let message = e.to_string();
@@ -216,7 +216,7 @@ impl Command {
             message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message)
         };
         let de = &mut serde_json::Deserializer::from_str(text);
-        let command: Command = serde_path_to_error::deserialize(&mut *de).map_err(|e| strip(e.into_inner()))?;
+        let command = Command::deserialize(&mut *de).map_err(strip)?;
         de.end().map_err(strip)?;
         Ok(command)
     }

@@ -22,6 +22,7 @@ pub mod command;
 pub mod design;
 pub mod dist;
 pub mod gochan;
+pub mod json_path;
 pub mod kafka;
 pub mod kernel;
 pub mod net;

@@ -221,10 +221,8 @@ impl Scenario {
             return Err(ScenarioError::one("", format!("expected a scenario object {{...}} at the top, got {got}")));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            let inner = e.into_inner();
+        let scenario = Scenario::deserialize(&mut *de).map_err(|inner| {
+            let path = crate::json_path::error_path(text, &inner);
             let mut message = inner.to_string();
             // Data errors already have a field path; the position only helps
             // for syntax errors, where there is no path.

@@ -168,12 +168,35 @@ pub struct PublishStmt {
 /// Largest `MPUB` batch of a `publish`.
 pub const MAX_BATCH: u32 = 1000;
 
-/// The node, or nodes, of a `publish`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The node, or nodes, of a `publish`: `"nsqd-1"` or `["nsqd-1", "nsqd-2"]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PublishNodes {
     One(String),
     Many(Vec<String>),
+}
+
+/// Read by hand, not `#[serde(untagged)]`: an untagged enum buffers its
+/// input before trying each variant, which adds a compiled copy of the
+/// deserializers it reaches and reports its errors after the enclosing
+/// object (see `json_path`).
+impl<'de> Deserialize<'de> for PublishNodes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Nodes;
+        impl<'de> serde::de::Visitor<'de> for Nodes {
+            type Value = PublishNodes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a node name or a list of node names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PublishNodes, E> {
+                Ok(PublishNodes::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<PublishNodes, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(PublishNodes::Many)
+            }
+        }
+        d.deserialize_any(Nodes)
+    }
 }
 
 impl PublishNodes {

@@ -333,8 +333,8 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// Where a consumer starts reading.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a consumer starts reading: `"newest"`, `"oldest"` or an offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OffsetSpec {
     /// `OffsetNewest`: only records produced from now on (the default).
@@ -345,6 +345,32 @@ pub enum OffsetSpec {
     /// An absolute offset.
     #[serde(untagged)]
     At(u64),
+}
+
+/// Read by hand, not with an untagged variant: that buffers the input
+/// before trying each variant (a compiled copy of the deserializers, and
+/// errors reported after the enclosing object; see `json_path`).
+impl<'de> Deserialize<'de> for OffsetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Offset;
+        impl serde::de::Visitor<'_> for Offset {
+            type Value = OffsetSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"newest\", \"oldest\" or an offset (a whole number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OffsetSpec, E> {
+                match v {
+                    "newest" => Ok(OffsetSpec::Newest),
+                    "oldest" => Ok(OffsetSpec::Oldest),
+                    _ => Err(E::unknown_variant(v, &["newest", "oldest"])),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<OffsetSpec, E> {
+                Ok(OffsetSpec::At(v))
+            }
+        }
+        d.deserialize_any(Offset)
+    }
 }
 
 /// A sarama `Consumer` with `ConsumePartition` on partitions of a topic,
