@@ -300,7 +300,7 @@ test('a zero duration reads "0s" everywhere, as the engine writes it', async ({ 
   for (let i = 0; i < 5 && !/blocked/.test(await goroutineItem(page, 'p').textContent()); i++) {
     await page.locator('#step').click();
   }
-  expect(await clockUs(page)).toBe(0);
+  await expect.poll(() => clockUs(page)).toBe(0);
   await selectGoroutine(page, 'p');
   const inspector = page.locator('#inspector');
   await expect(inspector.locator('.g-state-word')).toContainText('blocked');
