@@ -138,7 +138,9 @@ export function createInspector(container, { onCommand } = {}) {
       setText(counters.received, String(g.received));
       const blocked = g.blocked_send_us + g.blocked_recv_us + g.blocked_other_us;
       const lived = blocked + g.working_us + g.sleeping_us;
-      setText(counters.blocked, lived > 0
+      // An idle claim slot stands for a goroutine sarama is not running: its
+      // parked time is not time blocked, and it has no current line.
+      setText(counters.blocked, g.idle ? 'not running now' : lived > 0
         ? `${pct(blocked / lived)} (send ${pct(g.blocked_send_us / lived)}, receive ${pct(g.blocked_recv_us / lived)}${g.blocked_other_us ? `, select, Wait or network ${pct(g.blocked_other_us / lived)}` : ''})`
         : '0%');
       setText(counters.util, pct(g.utilization));
@@ -154,9 +156,10 @@ export function createInspector(container, { onCommand } = {}) {
       libraryNote.hidden = !g.library;
       setOff(removeBtn, ended ? ENDED_REASON : g.library ? libraryText : null, 'Remove this goroutine (a value it holds is dropped)');
       if (listingFor !== g.id) renderListing(pg, g.id);
-      if (g.line !== currentLine) {
+      const line = g.idle ? null : g.line;
+      if (line !== currentLine) {
         if (listingLines[currentLine]) listingLines[currentLine].removeAttribute('aria-current');
-        currentLine = g.line;
+        currentLine = line;
         const li = listingLines[currentLine];
         if (li) {
           li.setAttribute('aria-current', 'step');

@@ -640,13 +640,17 @@ export function createLab(root, opts = {}) {
    */
   function autoSelect(snap) {
     if (!state.autoSelect) return;
-    const gs = snap.goroutines;
+    // Idle claim slots are never picked, and the scenario's own goroutines
+    // come before a client library's (which may have no card of their own).
+    const gs = snap.goroutines.filter((g) => !g.idle);
+    const first = (ok) => gs.find((g) => ok(g) && !g.library) || gs.find(ok);
     const cur = gs.find((g) => g.id === state.selected);
-    const stuck = gs.find((g) => g.stuck);
+    const stuck = first((g) => g.stuck);
     const isBlocked = (g) => g.state.startsWith('blocked');
     let longest = null;
-    for (const g of gs) if (isBlocked(g) && (!longest || g.state_for_us > longest.state_for_us)) longest = g;
-    const alive = gs.find((g) => !['done', 'panicked', 'removed'].includes(g.state));
+    const longer = (g) => !longest || (!g.library && longest.library) || (!g.library === !longest.library && g.state_for_us > longest.state_for_us);
+    for (const g of gs) if (isBlocked(g) && longer(g)) longest = g;
+    const alive = first((g) => !['done', 'panicked', 'removed'].includes(g.state));
     let next = null;
     if (stuck && !(cur && cur.stuck)) next = stuck;
     else if (!cur || ['done', 'removed', 'panicked'].includes(cur.state)) next = stuck || longest || alive;

@@ -2,7 +2,7 @@
 // of them (web/examples/embeds.html), its attributes, methods and events,
 // hostile input, and the iframe mode with its postMessage API
 // (web/embed.html, driven from web/examples/iframe.html).
-import { test, expect, RESULTS_DIR } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, openPage } from './helpers.mjs';
 
 /** id -> { ready, status, timeUs } of every <queue-lab> on the page. */
 function labs(page) {
@@ -310,6 +310,18 @@ test('an embed follows its container down to 320 px: nothing sticks out, the con
     expect(b.x + b.width, id).toBeLessThanOrEqual(box.x + box.width + 1);
   }
   await page.screenshot({ path: `${RESULTS_DIR}/embed-320.png` });
+});
+
+test('on a 360 px phone the timeline bar has a line of its own, the width of the row', async ({ page }) => {
+  // The narrow layout's rule once lost to the base rule after it (the bar
+  // stayed 100 px wide, after Fork here).
+  await page.setViewportSize({ width: 360, height: 800 });
+  await openPage(page);
+  const row = await page.locator('.tl-row').boundingBox();
+  const bar = await page.locator('.tl-bar').boundingBox();
+  expect(bar.width).toBeGreaterThan(row.width * 0.9);
+  const fork = await page.locator('#fork').boundingBox();
+  expect(bar.y).toBeGreaterThan(fork.y);
 });
 
 test('an element removed from the page frees its world; put back, it starts afresh and its buttons act once', async ({ page }) => {

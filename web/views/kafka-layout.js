@@ -8,6 +8,8 @@
 
 export const HEAD_H = 26; // a box's title bar
 export const REPLICA_H = 46; // one replica row in a broker: label, strip, numbers
+export const STRIP_Y = 18; // a replica's log strip: its top in the row
+export const STRIP_H = 9; // and its height
 export const LINE_H = 16;
 export const MEMBER_H = 50; // a member: name and state, its partitions with offsets, its ConsumeClaim goroutines
 export const GAP = 12;

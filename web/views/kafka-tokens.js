@@ -8,15 +8,20 @@
 //                    record is in the log), then leader -> each in-sync
 //                    follower a moment later (replication; acks=all waited
 //                    for exactly these)
-//
-// In the narrow (stacked) layout produce and replicate tokens run down the
-// left margin and fetches down the right one, instead of across the cards.
 //   kafka_fetched    leader replica -> the member (or partition consumer)
 //                    whose goroutine took it
 //   kafka_duplicate  the same path in red, marked "D": a record its group had
 //                    read before (reprocessed, counted in the guarantees)
 //   kafka_election   an "L" badge that stays on the new leader's replica row
 //                    while the election is news
+//
+// A record's dot keeps off the text: it runs along its partition's log
+// strip (the lane) and turns only in the gutters between boxes: produced
+// records come down the gutter left of the brokers and along the lane to
+// the leader, replicas go along the lane to each follower, and fetches go
+// along the lane to the gutter right of the brokers and over to the reader.
+// In the narrow (stacked) layout the gutters are the left and right
+// margins.
 //
 // Two more follow the state from one snapshot to the next rather than an
 // event:
@@ -38,7 +43,7 @@
 //   counts } where counts tallies the tokens started by kind since the last
 //   clear (the stage puts them on the canvas for tests).
 
-import { partKey, HEAD_H, LINE_H, MEMBER_H, REPLICA_H } from './kafka-layout.js';
+import { partKey, HEAD_H, LINE_H, MEMBER_H, STRIP_Y, STRIP_H } from './kafka-layout.js';
 
 const MAX_TOKENS = 80;
 const TOKEN_MS = 650;
@@ -69,12 +74,31 @@ export function createKafkaTokens(P) {
     tokens.push(t);
   }
 
-  /** The point on `brokerId`'s row of partition `key`: its strip's left or right end. */
-  function rowPoint(layout, brokerId, key, side) {
+  /** Partition `key`'s lane on broker `brokerId`: its log strip's ends and middle, and the gutters either side of its box. */
+  function lane(layout, brokerId, key) {
     const box = layout.brokerBox.get(brokerId);
     const row = box && box.rows.find((r) => partKey(r.part.topic, r.part.partition) === key);
     if (!row) return null;
-    return [side === 'right' ? box.x + box.w - 10 : box.x + 10, row.y + REPLICA_H / 2];
+    return { x0: box.x + 10, x1: box.x + box.w - 10, y: row.y + STRIP_Y + STRIP_H / 2, left: box.x - 5, right: box.x + box.w + 5 };
+  }
+
+  /** The gutters left and right of all the brokers. */
+  function gutters(layout) {
+    let left = Infinity;
+    let right = -Infinity;
+    for (const b of layout.brokerBox.values()) {
+      left = Math.min(left, b.x - 5);
+      right = Math.max(right, b.x + b.w + 5);
+    }
+    return { left, right };
+  }
+
+  /** From lane `a` to lane `b` (another broker's): out of `a`'s end facing `b`, over at `b`'s gutter, into `b`'s near end. */
+  function laneToLane(a, b) {
+    if (b.x0 > a.x1) return [[a.x1, a.y], [b.left, a.y], [b.left, b.y], [b.x0, b.y]];
+    if (b.x1 < a.x0) return [[a.x0, a.y], [b.right, a.y], [b.right, b.y], [b.x1, b.y]];
+    // Stacked: down the left margin.
+    return [[a.x0, a.y], [a.left, a.y], [a.left, b.y], [b.x0, b.y]];
   }
 
   /** The producer goroutine `g` produces through (core lists each producer's goroutines). */
@@ -127,39 +151,42 @@ export function createKafkaTokens(P) {
           if (place.offset == null) break; // acks=0: no answer, nothing known of where it went
           const p = producerOf(k, e.goroutine);
           const pb = p && layout.prodBox.get(p.name);
-          const to = rowPoint(layout, part.leader, key, 'left');
+          const to = lane(layout, part.leader, key);
           if (!pb || !to) break;
-          push({ pts: [producerPoint(layout, pb), to], t0: now, t1: now + TOKEN_MS });
+          const [px, py] = producerPoint(layout, pb);
+          const g = gutters(layout).left;
+          push({ pts: [[px, py], [g, py], [g, to.y], [to.x0, to.y]], t0: now, t1: now + TOKEN_MS });
           counts.produce += 1;
-          // Wide: brokers side by side, leader's right end to a follower's left. Narrow: down the left margin.
-          const from = rowPoint(layout, part.leader, key, layout.wide ? 'right' : 'left');
           for (const id of part.isr) {
             if (id === part.leader) continue;
-            const f = rowPoint(layout, id, key, 'left');
-            if (!from || !f) continue;
-            push({ pts: [from, f], t0: now + REPLICATE_DELAY_MS, t1: now + REPLICATE_DELAY_MS + TOKEN_MS, color: '--muted', r: 3.5 });
+            const f = lane(layout, id, key);
+            if (!f) continue;
+            push({ pts: laneToLane(to, f), t0: now + REPLICATE_DELAY_MS, t1: now + REPLICATE_DELAY_MS + TOKEN_MS, color: '--muted', r: 3.5 });
             counts.replicate += 1;
           }
           break;
         }
         case 'kafka_fetched':
         case 'kafka_duplicate': {
-          const from = rowPoint(layout, part.leader, key, 'right');
+          const from = lane(layout, part.leader, key);
           const to = readerPoint(k, layout, who, place);
           if (!from || !to) break;
+          const g = gutters(layout).right;
+          const pts = [[from.x1, from.y], [g, from.y], [g, to[1]], to];
           if (e.kind === 'kafka_fetched') {
-            push({ pts: [from, to], t0: now, t1: now + TOKEN_MS, color: '--st-run' });
+            push({ pts, t0: now, t1: now + TOKEN_MS, color: '--st-run' });
             counts.fetch += 1;
           } else {
-            push({ pts: [from, to], t0: now, t1: now + 2 * TOKEN_MS, color: '--danger', mark: 'D', r: 6 });
+            push({ pts, t0: now, t1: now + 2 * TOKEN_MS, color: '--danger', mark: 'D', r: 6 });
             counts.duplicate += 1;
           }
           break;
         }
         case 'kafka_election': {
           if (place.broker == null) break;
-          const at = rowPoint(layout, place.broker, key, 'left');
-          if (!at) break;
+          const l = lane(layout, place.broker, key);
+          if (!l) break;
+          const at = [l.x0, l.y];
           badges = badges.filter((b) => b.key !== key).slice(-(MAX_TOKENS - 1));
           badges.push({ key, pts: [at, at], t0: now, t1: now + BADGE_MS, color: '--accent', mark: 'L', r: 7 });
           counts.election += 1;

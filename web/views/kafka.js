@@ -43,7 +43,7 @@ import { drawIcon } from '../draw.js';
 import { createGoView } from './go.js';
 import { createKafkaTokens } from './kafka-tokens.js';
 import {
-  HEAD_H, REPLICA_H, LINE_H, MEMBER_H, partKey, partColors, structureKey, computeLayout,
+  HEAD_H, REPLICA_H, STRIP_Y, STRIP_H, LINE_H, MEMBER_H, partKey, partColors, structureKey, computeLayout,
 } from './kafka-layout.js';
 
 const TITLE = '600 12px system-ui, sans-serif';
@@ -227,8 +227,12 @@ export function createKafkaView(S, P) {
       const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14)) - MARK_ROOM;
       text(roleText, rx + rw - MARK_ROOM, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
       ctx.textAlign = 'left';
-      drawStrip(rx, r.y + 18, rw, 9, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
-      const nums = narrow ? `${part.log_start ? `start ${part.log_start} · ` : ''}HW ${part.high_watermark} · LEO ${leo}` : `start ${part.log_start} · HW ${part.high_watermark} · LEO ${leo}`;
+      drawStrip(rx, r.y + STRIP_Y, rw, STRIP_H, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
+      // The high watermark is the leader's; another replica shows its own
+      // log end and how far it is behind the leader's.
+      const start = narrow && !part.log_start ? '' : `start ${part.log_start} · `;
+      const behind = part.leader != null && part.log_end > leo ? ` · ${part.log_end - leo} behind` : '';
+      const nums = role === 'leader' ? `${start}HW ${part.high_watermark} · LEO ${leo}` : `${start}LEO ${leo}${behind}`;
       text(nums, rx, r.y + 36, TINY, '--muted', rw);
     }
   }
@@ -485,7 +489,9 @@ export function createKafkaView(S, P) {
     const id = part.replicas[idx];
     const leo = part.replica_leo[idx] ?? part.log_end;
     return [`${partKey(part.topic, part.partition)} on ${b.name}: ${replicaRole(part, id, b.up)}`,
-      `log start ${part.log_start}, high watermark ${part.high_watermark}, log end ${leo}`,
+      part.leader === id
+        ? `log start ${part.log_start}, high watermark ${part.high_watermark}, log end ${leo}`
+        : `log start ${part.log_start}, log end ${leo}${part.leader != null && part.log_end > leo ? `, ${part.log_end - leo} behind the leader's` : ''} (the partition's high watermark, ${part.high_watermark}, is the leader's)`,
       `leader ${part.leader == null ? 'none' : `broker-${part.leader}`}, ISR [${part.isr.map((i) => `broker-${i}`).join(', ')}], epoch ${part.leader_epoch}`];
   }
 
