@@ -13,6 +13,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
       <label for="preset">Scenario</label>
       <select id="preset"></select>
       <p id="preset-description" class="description"></p>
+      <button id="description-more" class="description-more" type="button" hidden aria-expanded="false" aria-controls="preset-description">More</button>
     </div>
     <a id="compare-link" class="compare-link" href="compare.html" target="_blank" rel="noopener"
        title="Open this scenario twice, side by side in lock-step: change B, then Reset both">Compare with…</a>

@@ -231,6 +231,27 @@ export function createLab(root, opts = {}) {
     state.dirty = true; // the status pill says "paused" / "running"
   }
 
+  /**
+   * The scenario's description. On a narrow screen it shows three lines
+   * (style.css), so the stage stays on the first screen; "More" opens the
+   * rest, and shows only when something is cut.
+   */
+  function setDescription(text) {
+    const d = $('preset-description');
+    d.textContent = text;
+    d.classList.remove('open');
+    updateMore();
+  }
+
+  function updateMore() {
+    const d = $('preset-description');
+    const more = $('description-more');
+    const open = d.classList.contains('open');
+    more.hidden = !open && d.scrollHeight <= d.clientHeight + 1;
+    more.textContent = open ? 'Less' : 'More';
+    more.setAttribute('aria-expanded', String(open));
+  }
+
   /** Longest step description shown under the timeline. */
   const NOTE_MAX = 400;
 
@@ -342,7 +363,7 @@ export function createLab(root, opts = {}) {
       sel.prepend(o);
       sel.value = '';
     }
-    $('preset-description').textContent = info.description;
+    setDescription(info.description);
     sel.dataset.loaded = sel.value; // what the picker shows is what is loaded
     // A long title may be cut in the closed picker: the whole of it on hover.
     sel.title = sel.selectedOptions[0]?.textContent || '';
@@ -879,7 +900,7 @@ export function createLab(root, opts = {}) {
     });
     sel.addEventListener('change', () => {
       if (browsing) {
-        $('preset-description').textContent = `${sel.selectedOptions[0]?.title || ''} (press Enter to open)`;
+        setDescription(`${sel.selectedOptions[0]?.title || ''} (press Enter to open)`);
         return;
       }
       commit();
@@ -887,6 +908,11 @@ export function createLab(root, opts = {}) {
     sel.addEventListener('blur', () => { if (browsing) commit(); });
     sel.addEventListener('pointerdown', () => { browsing = false; });
 
+    $('description-more').addEventListener('click', () => {
+      $('preset-description').classList.toggle('open');
+      updateMore();
+    });
+    if (typeof ResizeObserver === 'function') new ResizeObserver(updateMore).observe($('preset-description'));
     $('play').addEventListener('click', () => setPlaying(!state.playing));
     $('step').addEventListener('click', stepOnce);
     $('reset').addEventListener('click', () => {

@@ -260,7 +260,7 @@ export class QueueLabCompare extends HTMLElement {
     const fg = cs.color || '#1b1f24';
     const specs = [
       { title: 'Delivered per second', unit: 'per second', pick: (x) => x.throughput },
-      { title: 'Delivery latency p99', unit: 'ms', pick: (x) => (x.p99_us > 0 ? x.p99_us / 1000 : null) },
+      { title: 'Delivery latency p99 per interval', unit: 'ms', pick: (x) => (x.p99_us > 0 ? x.p99_us / 1000 : null) },
       { title: 'Blocked goroutines', unit: 'goroutines', pick: (x) => x.blocked },
     ];
     this._charts.replaceChildren();

@@ -2,7 +2,7 @@
 // of them (web/examples/embeds.html), its attributes, methods and events,
 // hostile input, and the iframe mode with its postMessage API
 // (web/embed.html, driven from web/examples/iframe.html).
-import { test, expect, RESULTS_DIR, openPage } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, openPage, selectPreset } from './helpers.mjs';
 
 /** id -> { ready, status, timeUs } of every <queue-lab> on the page. */
 function labs(page) {
@@ -322,6 +322,27 @@ test('on a 360 px phone the timeline bar has a line of its own, the width of the
   expect(bar.width).toBeGreaterThan(row.width * 0.9);
   const fork = await page.locator('#fork').boundingBox();
   expect(bar.y).toBeGreaterThan(fork.y);
+});
+
+test('on a 360 px phone a long description shows three lines and More, so the stage is on the first screen', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 800 });
+  await openPage(page);
+  await selectPreset(page, 'nsq-cluster');
+  const desc = page.locator('#preset-description');
+  const more = page.locator('#description-more');
+  await expect(more).toBeVisible();
+  await expect(more).toHaveAttribute('aria-expanded', 'false');
+  const cut = await desc.evaluate((d) => d.clientHeight);
+  expect(cut).toBeLessThan(80);
+  expect((await page.locator('#stage').boundingBox()).y).toBeLessThan(800);
+  await more.click();
+  await expect(more).toHaveText('Less');
+  await expect(more).toHaveAttribute('aria-expanded', 'true');
+  expect(await desc.evaluate((d) => d.clientHeight)).toBeGreaterThan(3 * cut);
+  // At full width the whole description shows, and there is no button.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await selectPreset(page, 'classic');
+  await expect(more).toBeHidden();
 });
 
 test('an element removed from the page frees its world; put back, it starts afresh and its buttons act once', async ({ page }) => {

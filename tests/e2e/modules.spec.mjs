@@ -354,12 +354,12 @@ test('charts: four labelled charts that scroll with virtual time and summarize a
   const figures = page.locator('#host figure');
   await expect(figures).toHaveCount(4);
   await expect(figures.locator('figcaption')).toHaveText([
-    'Channel buffer length', 'Throughput', 'Delivery latency', 'Blocked goroutines',
+    'Channel buffer length', 'Throughput', 'Delivery latency per interval', 'Blocked goroutines',
   ]);
   // uPlot draws axis titles on the canvas; the same words name each figure.
   await expect(figures.nth(0)).toHaveAttribute('aria-label', 'Channel buffer length (messages) over virtual time');
   await expect(figures.nth(1)).toHaveAttribute('aria-label', 'Throughput (per second) over virtual time');
-  await expect(figures.nth(2)).toHaveAttribute('aria-label', 'Delivery latency (ms) over virtual time');
+  await expect(figures.nth(2)).toHaveAttribute('aria-label', 'Delivery latency per interval (ms) over virtual time');
   await expect(figures.nth(3)).toHaveAttribute('aria-label', 'Blocked goroutines (goroutines) over virtual time');
   await expect(page.locator('#host canvas')).toHaveCount(4);
   await expect(page.locator('#host .u-axis')).toHaveCount(8);
