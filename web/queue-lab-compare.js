@@ -31,13 +31,14 @@ const MAX_POINTS = 4000;
 const REDRAW_MS = 250;
 
 /** The totals and guarantees compared, from a snapshot: [label, value] (numbers or text). */
-function figures(snap) {
+function figures(snap, playing) {
   const t = snap.totals;
   const lat = snap.delivery_latency;
   const ms = (us) => `${fmtNum(us / 1000)} ms`;
   const rows = [
     ['virtual time', snap.time],
-    ['status', snap.status],
+    // The engine's status; a run that can go on but is not playing is paused.
+    ['status', snap.status === 'running' && !playing ? 'paused' : snap.status],
     ['produced', t.produced],
     ['delivered', t.delivered],
     ['dropped', t.dropped],
@@ -74,6 +75,8 @@ const CSS = `
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 0.8rem; margin-top: 0.8rem; }
 .charts figure { margin: 0; }
 .charts figcaption { font-weight: 600; font-size: 0.9rem; }
+.charts .empty { margin: 0.4rem 0; color: GrayText; font-size: 0.85rem; }
+.charts .empty[hidden] { display: none; }
 table { border-collapse: collapse; margin-top: 0.8rem; font-size: 0.88rem; min-width: 60%; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #c3c9d2; text-align: left; }
@@ -206,6 +209,7 @@ export class QueueLabCompare extends HTMLElement {
     this._play.setAttribute('aria-pressed', String(on));
     this._last = performance.now();
     if (on && !this._raf) this._raf = requestAnimationFrame((t) => this._frame(t));
+    if (!on && this._a.lab && this._b.lab) this._draw(true); // the table says paused
   }
 
   play() { this._setPlaying(true); }
@@ -238,9 +242,12 @@ export class QueueLabCompare extends HTMLElement {
     b.advanceTo(target);
     const done = (typeof until === 'number' && a.timeUs >= until && b.timeUs >= until)
       || (a.status === 'ended' && b.status === 'ended');
-    this._draw(done); // the last frame always draws (and collects the last samples)
-    if (done) this._setPlaying(false);
-    else this._raf = requestAnimationFrame((t) => this._frame(t));
+    if (done) {
+      this._setPlaying(false); // draws the last frame (and collects the last samples)
+    } else {
+      this._draw(false);
+      this._raf = requestAnimationFrame((t) => this._frame(t));
+    }
   }
 
   _collect() {
@@ -265,7 +272,9 @@ export class QueueLabCompare extends HTMLElement {
     ];
     this._charts.replaceChildren();
     this._plots = specs.map((spec) => {
-      const fig = el('figure', {}, el('figcaption', { text: `${spec.title}: A solid blue, B dashed orange` }));
+      // Until both runs have a sample, a line says what will be drawn here.
+      const empty = el('p', { class: 'empty', text: 'Play to draw A and B here, over virtual time.' });
+      const fig = el('figure', {}, el('figcaption', { text: `${spec.title}: A solid blue, B dashed orange` }), empty);
       this._charts.append(fig);
       const width = Math.max(240, Math.floor(fig.getBoundingClientRect().width || 300));
       const plot = new uPlot({
@@ -277,7 +286,7 @@ export class QueueLabCompare extends HTMLElement {
         series: [{}, { label: `A: ${this._labelA.textContent}`, stroke: '#0072b2', width: 2, spanGaps: true },
           { label: `B: ${this._labelB.textContent}`, stroke: '#d55e00', width: 2, dash: [6, 4], spanGaps: true }],
       }, [[], [], []], fig);
-      return { spec, plot, fig };
+      return { spec, plot, fig, empty };
     });
     new ResizeObserver(() => {
       for (const { plot, fig } of this._plots) plot.setSize({ width: Math.max(240, Math.floor(fig.getBoundingClientRect().width)), height: 170 });
@@ -297,11 +306,12 @@ export class QueueLabCompare extends HTMLElement {
     // Both sample on the same clock (same scenario): join on t_us.
     const byT = new Map(this._samples.b.map((x) => [x.t_us, x]));
     const rows = this._samples.a.filter((x) => byT.has(x.t_us));
-    for (const { spec, plot } of this._plots) {
+    for (const { spec, plot, empty } of this._plots) {
+      empty.hidden = rows.length > 0;
       plot.setData([rows.map((x) => x.t_us / 1e6), rows.map(spec.pick), rows.map((x) => spec.pick(byT.get(x.t_us)))]);
     }
-    const fa = figures(a.snapshot());
-    const fb = new Map(figures(b.snapshot()));
+    const fa = figures(a.snapshot(), this._playing);
+    const fb = new Map(figures(b.snapshot(), this._playing));
     const body = el('tbody');
     let differ = 0;
     for (const [label, va] of fa) {

@@ -241,7 +241,12 @@ test('compare: overlaid charts differ where the scenarios differ and match where
   for (const id of ['buffer', 'same']) {
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
   }
+  // Before Play: the charts say what they will show, and the table says paused.
+  const status = page.locator('#same tr').filter({ has: page.locator('th', { hasText: /^status$/ }) }).locator('td');
+  await expect(page.locator('#same .charts .empty').first()).toBeVisible();
+  await expect(status).toHaveText(['paused', 'paused']);
   await page.evaluate(() => { for (const c of document.querySelectorAll('queue-lab-compare')) { c.setAttribute('speed', '50'); c.play(); } });
+  await expect(page.locator('#same .charts .empty').first()).toBeHidden();
   // Both pairs run to `until` (30 s) in lock-step.
   for (const id of ['buffer', 'same']) {
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(30_000_000);
