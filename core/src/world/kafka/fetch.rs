@@ -173,10 +173,10 @@ impl World {
         for (i, &r) in recs.iter().enumerate() {
             let o = from + i as u64;
             if o >= start {
-                fe.buffer.push_back((r, o));
+                fe.buffer.push_back((r, o, kw.recs[r as usize]));
             }
         }
-        if let Some(&(_, last)) = fe.buffer.back() {
+        if let Some(&(_, last, _)) = fe.buffer.back() {
             fe.offset = Some(last + 1);
         }
         if fe.buffer.is_empty() {
@@ -191,8 +191,7 @@ impl World {
     fn kafka_hand_over(&mut self, f: u16, now: SimTime) {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let fe = &mut kw.fetchers[usize::from(f)];
-        let (Some(g), Some(&(rec, offset))) = (fe.waiting, fe.buffer.front()) else { return };
-        let info = kw.recs[rec as usize];
+        let (Some(g), Some(&(rec, offset, info))) = (fe.waiting, fe.buffer.front()) else { return };
         let part = fe.part;
         let consumer = fe.consumer;
         let (go, k) = (&mut self.go, &mut self.kit);

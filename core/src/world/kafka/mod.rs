@@ -345,7 +345,10 @@ pub(crate) struct Fetcher {
     /// The next offset to fetch (`None`: not resolved yet, or stopped).
     pub(crate) offset: Option<u64>,
     pub(crate) initial: crate::kafka::spec::OffsetSpec,
-    pub(crate) buffer: std::collections::VecDeque<(u32, u64)>,
+    /// Fetched records not yet taken: id, offset and what is known of it
+    /// (copied from `recs` when the fetch arrives, while the ids are read
+    /// in order, not when each is handed over).
+    pub(crate) buffer: std::collections::VecDeque<(u32, u64, RecInfo)>,
     pub(crate) waiting: Option<GoId>,
     pub(crate) in_flight: bool,
     /// Stopped by `ErrOffsetOutOfRange` (sarama shuts the partition
