@@ -246,6 +246,17 @@ mod tests {
         assert_eq!(at::<Outer>(r#"{"name": "a{[\"],", "items": [{"n\u0031": 1}]}"#), "items[0].n1");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 3000, failure_persistence: None, ..Default::default() })]
+        /// Any text (JSON-ish characters and multi-byte ones), any position:
+        /// a path, never a panic.
+        #[test]
+        fn any_text_any_position(text in "[{}\\[\\]\":,\\\\ a1é€\n]{0,40}", line in 0usize..6, column in 0usize..100, f in 0usize..6) {
+            let fault = [Fault::UnknownField, Fault::MissingField, Fault::UnitVariant, Fault::Other, Fault::Sequence, Fault::Syntax][f];
+            let _ = path_at(&text, line, column, fault);
+        }
+    }
+
     #[test]
     fn malformed_and_out_of_range_positions() {
         assert_eq!(path_at("", 1, 5, Fault::Other), "");
