@@ -49,7 +49,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
     <div class="group share">
       <button id="share" type="button" title="Put this exact run in the address bar and copy the link">Copy link</button>
       <label class="visually-hidden" for="share-url">Link to this run</label>
-      <input id="share-url" type="text" readonly placeholder="link to this run appears here">
+      <input id="share-url" type="text" readonly placeholder="the link goes here">
     </div>
   </nav>
 
