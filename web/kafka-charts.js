@@ -96,10 +96,12 @@ export function createKafkaCharts(container) {
     const summary = el('p', { class: 'visually-hidden', text: 'No samples yet.' });
     const host = el('div', { 'aria-hidden': 'true' });
     const caption = el('figcaption', { text: spec.title });
+    // Why a lag chart has no line yet (shown only then).
+    const note = el('p', { class: 'hint chart-note', hidden: true });
     const figure = el('figure', { class: 'ql-chart', 'data-chart': `kafka-${spec.key}`, 'aria-label': `${spec.title} (${spec.unit}) over virtual time` },
-      caption, host, summary);
+      caption, note, host, summary);
     grid.append(figure);
-    return { spec, host, summary, caption, figure, plot: null, lines: [], stale: false, drawnAt: -Infinity };
+    return { spec, host, summary, caption, note, figure, plot: null, lines: [], stale: false, drawnAt: -Infinity };
   });
   const byKey = Object.fromEntries(charts.map((c) => [c.spec.key, c]));
 
@@ -267,6 +269,17 @@ export function createKafkaCharts(container) {
     if (many) more.textContent = `At most ${MAX_LINES} lines per chart: the first ${MAX_LINES} partitions and groups are charted.`;
     byKey['lag-partitions'].caption.textContent = `Lag per partition: ${chosen}`;
     byKey.e2e.caption.textContent = `End-to-end latency: ${chosen}`;
+    // Lag is the high watermark minus the committed offset: before a
+    // group's first commit there is none (kafka-consumer-groups.sh prints -).
+    const NONE = 'No offset committed yet: lag counts from the first commit (kafka-consumer-groups.sh shows - until then).';
+    const uncommitted = (x) => x && last(x.lag) == null;
+    setNote(byKey['lag-partitions'], uncommitted(l) && chosen.startsWith('group ') ? NONE : '');
+    setNote(byKey['lag-groups'], [...data.laggers.values()].every(uncommitted) ? NONE : '');
+  }
+
+  function setNote(c, text) {
+    if (c.note.textContent !== text) c.note.textContent = text;
+    c.note.hidden = !text;
   }
 
   function trim() {
@@ -297,7 +310,10 @@ export function createKafkaCharts(container) {
       data = emptyData();
       chosen = null;
       picker.replaceChildren();
-      for (const c of charts) c.caption.textContent = c.spec.title;
+      for (const c of charts) {
+        c.caption.textContent = c.spec.title;
+        setNote(c, '');
+      }
       head.hidden = true;
       more.hidden = true;
       container.replaceChildren(head, grid, more);

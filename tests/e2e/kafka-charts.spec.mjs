@@ -141,3 +141,24 @@ test('kafka charts: a world with no consumer shows no lag or latency charts, and
   await expect(page.locator('[data-chart="kafka-throughput"]')).toBeVisible();
   await expect(page.locator('[data-chart="kafka-lag-partitions"] figcaption')).toHaveText('Lag per partition');
 });
+
+test('kafka charts: before the group first commits, the lag charts say why they have no line; after, they do not', async ({ page }) => {
+  await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const { createKafkaCharts } = await import('/kafka-charts.js');
+    window.p = m.Playground.from_preset('kafka-consumer-group');
+    window.kc = createKafkaCharts(document.getElementById('host'));
+    window.p.advance(1e6);
+    window.kc.push(window.p.series_since(-1), window.p.snapshot());
+  });
+  const notes = page.locator('#host .chart-note');
+  await expect(notes.filter({ visible: true })).toHaveCount(2);
+  await expect(page.locator('[data-chart="kafka-lag-groups"] .chart-note')).toContainText('No offset committed yet');
+  await page.evaluate(() => {
+    for (let i = 0; i < 9; i++) window.p.advance(1e6);
+    window.kc.push(window.p.series_since(1e6), window.p.snapshot());
+  });
+  await expect(page.locator('[data-chart="kafka-lag-groups"] .visually-hidden')).toContainText(/lag group workers \d+/);
+  await expect(notes.filter({ visible: true })).toHaveCount(0);
+});
