@@ -521,7 +521,12 @@ export function createPainter(S) {
     const subFont = '11px system-ui, sans-serif';
     ctx.font = subFont;
     ctx.fillStyle = S.theme['--muted'];
-    const sub = g.stuck ? `stuck forever: ${STUCK_WORD[g.state] || st.short}` : shortStatus(g, subFont, p.w - 16);
+    // A stuck card that is narrow says "stuck: send", then "stuck" (the
+    // legend and the banner say forever).
+    const stuckWord = STUCK_WORD[g.state] || st.short;
+    const sub = g.stuck
+      ? [`stuck forever: ${stuckWord}`, `stuck: ${stuckWord}`].find((x) => measure(x, subFont) <= p.w - 16) || 'stuck'
+      : shortStatus(g, subFont, p.w - 16);
     // Narrow cards drop the operation word: the icon already says send or receive.
     const subFit = measure(sub, subFont) <= p.w - 16 || !st.blocked || g.stuck ? sub
       : g.state_for_us > 0 ? `blocked ${fmtDuration(g.state_for_us)}` : 'blocked';

@@ -239,13 +239,19 @@ export function createGoView(S, P) {
     const closedText = ch.closed ? 'closed' : '';
     const closedFont = '700 11px system-ui, sans-serif';
     const room = ch.recvq_len ? c.w : c.w + c.qW; // the title may run over an empty receive-queue area
-    const nameText = fit(ch.name, titleFont, Math.max(24, room * 0.55));
+    // The name comes first: if it and "unbuffered" do not both fit, the
+    // capacity says "unbuf.", or nothing (the dashed rendezvous pill, the
+    // tooltip and the list say it).
+    const nameW = measure(ch.name, titleFont);
+    const fits = (t) => nameW + 6 + measure(t, capFont) <= room;
+    const shortCap = ch.cap !== 0 || fits(capText) ? capText : fits('unbuf.') ? 'unbuf.' : '';
+    const nameText = fit(ch.name, titleFont, Math.max(24, room * 0.55, room - 6 - measure(shortCap, capFont)));
     let tx = x;
     ctx.font = titleFont;
     ctx.fillStyle = S.theme['--fg'];
     ctx.fillText(nameText, tx, y + 8);
     tx += measure(nameText, titleFont) + 6;
-    const capFit = fit(capText, capFont, x + room - tx);
+    const capFit = fit(shortCap, capFont, x + room - tx);
     ctx.font = capFont;
     ctx.fillStyle = S.theme['--muted'];
     ctx.fillText(capFit, tx, y + 8);
