@@ -55,8 +55,8 @@ fn mutate(text: &str, at: usize, m: &Mutation) -> String {
             // The value after the next `": `.
             if let Some(v) = s[at..].find("\": ").map(|i| at + i + 3) {
                 let rest = &s[v..];
-                let len = if rest.starts_with('"') {
-                    rest[1..].find('"').map_or(0, |e| e + 2)
+                let len = if let Some(inner) = rest.strip_prefix('"') {
+                    inner.find('"').map_or(0, |e| e + 2)
                 } else {
                     rest.find([',', '}', ']', '\n']).unwrap_or(0)
                 };
