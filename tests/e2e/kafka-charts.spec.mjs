@@ -34,7 +34,8 @@ async function totalLag(page) {
   return m[1].endsWith('k') ? Number(m[1].slice(0, -1)) * 1000 : Number(m[1]);
 }
 
-test('kafka charts: lag per partition and per group, throughput, latency; lag grows when the handler is slowed', async ({ page }) => {
+/** kafka-consumer-group in a Playground and the charts on the blank page; `window.run(secs)` runs on and pushes the new samples. */
+async function start(page) {
   await page.evaluate(async () => {
     const m = await import('/pkg/queuelab_wasm.js');
     await m.default();
@@ -42,7 +43,6 @@ test('kafka charts: lag per partition and per group, throughput, latency; lag gr
     window.p = m.Playground.from_preset('kafka-consumer-group');
     window.kc = createKafkaCharts(document.getElementById('host'));
     window.lastT = -1;
-    // Runs `secs` more seconds of virtual time, pushing the new samples.
     window.run = (secs) => {
       const target = window.p.snapshot().time_us + secs * 1e6;
       while (window.p.snapshot().time_us < target) window.p.advance(Math.min(1e6, target - window.p.snapshot().time_us));
@@ -51,8 +51,12 @@ test('kafka charts: lag per partition and per group, throughput, latency; lag gr
       window.kc.push(samples, window.p.snapshot());
       return samples.length;
     };
-    window.run(10);
   });
+}
+
+test('kafka charts: lag per partition and per group, throughput, latency; lag grows when the handler is slowed', async ({ page }) => {
+  await start(page);
+  await page.evaluate(() => window.run(10));
   const figures = page.locator('#host figure.ql-chart');
   await expect(figures).toHaveCount(4);
   await expect(page.locator('#host figcaption')).toHaveText([
@@ -143,22 +147,12 @@ test('kafka charts: a world with no consumer shows no lag or latency charts, and
 });
 
 test('kafka charts: before the group first commits, the lag charts say why they have no line; after, they do not', async ({ page }) => {
-  await page.evaluate(async () => {
-    const m = await import('/pkg/queuelab_wasm.js');
-    await m.default();
-    const { createKafkaCharts } = await import('/kafka-charts.js');
-    window.p = m.Playground.from_preset('kafka-consumer-group');
-    window.kc = createKafkaCharts(document.getElementById('host'));
-    window.p.advance(1e6);
-    window.kc.push(window.p.series_since(-1), window.p.snapshot());
-  });
+  await start(page);
+  await page.evaluate(() => window.run(1));
   const notes = page.locator('#host .chart-note');
   await expect(notes.filter({ visible: true })).toHaveCount(2);
   await expect(page.locator('[data-chart="kafka-lag-groups"] .chart-note')).toContainText('No offset committed yet');
-  await page.evaluate(() => {
-    for (let i = 0; i < 9; i++) window.p.advance(1e6);
-    window.kc.push(window.p.series_since(1e6), window.p.snapshot());
-  });
+  await page.evaluate(() => window.run(9));
   await expect(page.locator('[data-chart="kafka-lag-groups"] .visually-hidden')).toContainText(/lag group workers \d+/);
   await expect(notes.filter({ visible: true })).toHaveCount(0);
 });
