@@ -82,4 +82,18 @@ test.describe('guide', () => {
       await page.screenshot({ path: `${RESULTS_DIR}guide-${chapter}.png`, fullPage: true });
     });
   }
+
+  test('on a 400 px phone an embed with a height shows all of its stage, with no scroll area inside', async ({ page }) => {
+    // The RDY-starvation embed's three nodes and two consumers stack far
+    // below the 600 px the chapter gives it (its consumers were hidden).
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.goto('/guide/nsq.html');
+    const el = page.locator('queue-lab[preset="nsq-max-in-flight"]');
+    await expect(el).toHaveAttribute('height', /px$/);
+    await el.scrollIntoViewIfNeeded();
+    await expect.poll(() => el.evaluate((e) => e.ready)).toBe(true);
+    const inner = () => el.evaluate((e) => { const q = e.shadowRoot.querySelector('.ql'); return q.scrollHeight - q.clientHeight; });
+    await expect.poll(inner).toBeLessThanOrEqual(1);
+    expect((await el.boundingBox()).height).toBeGreaterThan(Number.parseFloat(await el.getAttribute('height')));
+  });
 });
