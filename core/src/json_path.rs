@@ -6,13 +6,16 @@
 //! offending token); [`path_at`] reads the text up to there and says which
 //! keys and indices enclose that point.
 //!
-//! The path is the one `serde_path_to_error` gives for the same error (a
-//! property test, `tests/json_path.rs`, compares both on mutated presets).
-//! That crate wraps every deserializer to track the path as it goes, which
-//! doubles the compiled deserializers: the wasm module was 24 KB gzip
-//! larger with it (636 KB against 612 KB, measured 2026-12-05), a twelfth
-//! of what an embed may cost. Reading the text again, once, after an error
-//! costs nothing when there is none.
+//! For every data error (a wrong type or value, an unknown or missing
+//! field) the path is the one `serde_path_to_error` gives (a property
+//! test, `tests/json_path.rs`, compares both on mutated presets); a syntax
+//! error carries its line and column, and between two members it names
+//! the one before where that crate says `?`. The crate wraps every
+//! deserializer to track the path as it goes, which doubles the compiled
+//! deserializers: the wasm module was 22 KB gzip larger with it (636 KB
+//! against 614 KB, measured 2026-12-05), about a fourteenth of what an
+//! embed may cost. Reading the text again, once, after an error costs
+//! nothing when there is none.
 //!
 //! - Inside an object, in a member's value, the path ends in its key; at
 //!   an unknown field it ends in that key; at any other fault in a key
