@@ -515,22 +515,26 @@ export function createPainter(S) {
     ctx.font = nameFont;
     ctx.textBaseline = 'middle';
     let right = p.x + p.w - 6;
-    if (g.stuck) { drawIcon(ctx, 'warn', right - 6, p.y + 13, 6.5, S.theme['--danger']); right -= 16; }
     if (g.paused) { drawIcon(ctx, 'pause', right - 6, p.y + 13, 6, S.theme['--muted']); right -= 15; }
     ctx.fillText(fit(g.name, nameFont, right - (p.x + 28)), p.x + 28, p.y + 14);
     const subFont = '11px system-ui, sans-serif';
     ctx.font = subFont;
     ctx.fillStyle = S.theme['--muted'];
-    // A stuck card that is narrow says "stuck: send", then "stuck" (the
-    // legend and the banner say forever).
+    // A stuck card's warning sign goes on its state line, which says
+    // stuck, so the name keeps the room (a narrow one says "stuck: send",
+    // then "stuck"; the legend and the banner say forever).
+    const subW = p.w - 16 - (g.stuck ? 16 : 0);
+    if (g.stuck) drawIcon(ctx, 'warn', p.x + p.w - 12, p.y + 29, 6.5, S.theme['--danger']);
+    ctx.fillStyle = S.theme['--muted'];
     const stuckWord = STUCK_WORD[g.state] || st.short;
     const sub = g.stuck
-      ? [`stuck forever: ${stuckWord}`, `stuck: ${stuckWord}`].find((x) => measure(x, subFont) <= p.w - 16) || 'stuck'
-      : shortStatus(g, subFont, p.w - 16);
+      ? [`stuck forever: ${stuckWord}`, `stuck: ${stuckWord}`].find((x) => measure(x, subFont) <= subW) || 'stuck'
+      : shortStatus(g, subFont, subW);
     // Narrow cards drop the operation word: the icon already says send or receive.
-    const subFit = measure(sub, subFont) <= p.w - 16 || !st.blocked || g.stuck ? sub
+    const subFit = measure(sub, subFont) <= subW || !st.blocked || g.stuck ? sub
       : g.state_for_us > 0 ? `blocked ${fmtDuration(g.state_for_us)}` : 'blocked';
-    ctx.fillText(fit(subFit, subFont, p.w - 16), p.x + 11, p.y + 30);
+    ctx.font = subFont;
+    ctx.fillText(fit(subFit, subFont, subW), p.x + 11, p.y + 30);
     ctx.restore();
     if (isSel) selectionRing(p, 3, 8);
   }
