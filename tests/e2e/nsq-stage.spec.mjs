@@ -171,3 +171,26 @@ test('share round trip on an NSQ preset with a live NSQ command: the link opens 
   expect(await figure(other, 'handled_more_than_once')).toBe(original.dup);
   expect(await figure(other, 'finished')).toBe(original.fin);
 });
+
+test('a consumer box keeps its backoff lines once it has backed off, so the stage does not shrink and grow with each backoff', async ({ page }) => {
+  // One column: the stage's height is the boxes' stacked.
+  await page.setViewportSize({ width: 360, height: 800 });
+  await openPage(page);
+  await selectPreset(page, 'nsq-poison');
+  const phase = () => page.evaluate(() => document.querySelector('queue-lab').snapshot().nsq.consumers[0].backoff.phase);
+  const height = () => page.locator('#stage').evaluate((e) => Math.round(e.getBoundingClientRect().height));
+  // The stage's height while the consumer backs off (a backoff lasts about
+  // 200 ms: read it two frames in, while the snapshot still says so).
+  const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  let during = null;
+  for (let i = 0; i < 50 && during === null; i++) {
+    await expect.poll(phase, { timeout: 20_000 }).not.toBe('none');
+    await frames();
+    const h = await height();
+    if ((await phase()) !== 'none') during = h;
+  }
+  expect(during).not.toBeNull();
+  await expect.poll(phase, { timeout: 20_000 }).toBe('none');
+  await frames();
+  expect(await height()).toBe(during);
+});

@@ -69,7 +69,7 @@ export function structureKey(snap, pt, S) {
   }
   for (const l of snap.nsq.lookupd || []) k += `L${l.name};`;
   for (const c of pt.consumers) {
-    k += `C${c.name}:${c.connections.length}:${c.backoff.phase !== 'none'}:`;
+    k += `C${c.name}:${c.connections.length}:${backoffRoom(c, pt)}:`;
     for (const g of snap.goroutines) if (g.group === c.handler_group) k += `${g.id}.`;
   }
   return k;
@@ -90,9 +90,18 @@ export function handlerGrid(count, w) {
   return { tile: true, per, h: Math.ceil(count / per) * (TILE + 4) };
 }
 
-export function consumerHeight(c, handlers, w) {
+/**
+ * Whether consumer `c`'s box has its two backoff lines: while it backs off,
+ * and from then on (`pt.backoffSeen`, the names the view has seen back
+ * off), so the box does not grow and shrink with each backoff.
+ */
+export function backoffRoom(c, pt) {
+  return c.backoff.phase !== 'none' || Boolean(pt && pt.backoffSeen && pt.backoffSeen.has(c.name));
+}
+
+export function consumerHeight(c, handlers, w, pt) {
   let h = HEAD_H + LINE_H + 4;
-  if (c.backoff.phase !== 'none') h += 2 * LINE_H;
+  if (backoffRoom(c, pt)) h += 2 * LINE_H;
   h += Math.max(1, c.connections.length) * CONN_H + 6;
   if (handlers > 0) h += handlerGrid(handlers, w - 16).h + 8;
   return h;
@@ -172,9 +181,9 @@ export function computeLayout(snap, pt, S, goBand) {
   }
   for (const c of pt.consumers) {
     const hs = handlersOf.get(c.handler_group) || [];
-    const h = consumerHeight(c, hs.length, cw);
+    const h = consumerHeight(c, hs.length, cw, pt);
     const box = { x: cx, y: cy, w: cw, h, conns: [], handlers: hs };
-    let ry = cy + HEAD_H + LINE_H + 4 + (c.backoff.phase !== 'none' ? 2 * LINE_H : 0);
+    let ry = cy + HEAD_H + LINE_H + 4 + (backoffRoom(c, pt) ? 2 * LINE_H : 0);
     for (let i = 0; i < Math.max(1, c.connections.length); i++) { box.conns.push(ry + CONN_H / 2); ry += CONN_H; }
     ry += 6;
     const grid = handlerGrid(hs.length, cw - 16);

@@ -245,6 +245,8 @@ export function createNsqView(S, P) {
   }
 
 
+  // Consumers seen backing off: their boxes keep the two backoff lines.
+  const backoffSeen = new Set();
   let byIdOf = null;
   let byIdMap = null;
   /** Snapshot `snap`'s goroutines by id (made once per snapshot). */
@@ -280,6 +282,9 @@ export function createNsqView(S, P) {
       drawIcon(ctx, 'hourglass', b.x + 14, y, 5, S.theme['--st-send']);
       text(now, b.x + 24, y, TINY, '--st-send', b.w - 34);
       if (next) text(next, b.x + 24, y + LINE_H, TINY, '--st-send', b.w - 34);
+    } else if (backoffSeen.has(c.name)) {
+      // The room stays once it has backed off (the box keeps its size).
+      text('backoff over: RDY as usual', b.x + 24, y, TINY, '--muted', b.w - 34);
     }
     if (!c.connections.length) text(c.state === 'running' ? 'no connection yet' : 'no connection', b.x + 10, b.conns[0], TINY, '--muted');
     c.connections.forEach((cn, i) => {
@@ -628,6 +633,8 @@ export function createNsqView(S, P) {
   return {
     prepare(snap, maxH) {
       const pt = parts(snap);
+      for (const c of pt.consumers) if (c.backoff.phase !== 'none') backoffSeen.add(c.name);
+      pt.backoffSeen = backoffSeen;
       goBand = pt.userChannels.length > 0;
       let goH = 0;
       if (goBand) {
@@ -677,6 +684,7 @@ export function createNsqView(S, P) {
     reset() {
       tokens = [];
       attempts.clear();
+      backoffSeen.clear();
       layout = null;
       layoutKey = '';
       goView.reset();
