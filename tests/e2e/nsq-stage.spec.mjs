@@ -193,4 +193,6 @@ test('a consumer box keeps its backoff lines once it has backed off, so the stag
   await expect.poll(phase, { timeout: 20_000 }).toBe('none');
   await frames();
   expect(await height()).toBe(during);
+  // The consumer's line is cut at this width; the stage list has all of it.
+  await expect(page.locator('#stage-list li[data-item="k:worker"]')).toContainText(/in flight of max_in_flight 1, FIN \d+, REQ \d+/);
 });

@@ -581,7 +581,7 @@ export function createNsqView(S, P) {
     for (const c of consumersOf(snap)) {
       const b = layout.consBox.get(c.name);
       if (!inBox(b, x, y)) continue;
-      const lines = [`consumer ${c.name} (${c.state}) on ${c.topic}/${c.channel}`, `max_in_flight ${c.max_in_flight}, ${c.in_flight} in flight`];
+      const lines = [`consumer ${c.name} (${c.state}) on ${c.topic}/${c.channel}`, `max_in_flight ${c.max_in_flight}, ${c.in_flight} in flight, FIN ${c.finished}, REQ ${c.requeued}`];
       const bt = backoffText(c, snap.time_us);
       if (bt) lines.push(bt);
       for (const cn of c.connections) lines.push(`${cn.nsqd}: ${cn.state}${cn.cut ? ', cut' : ''}, RDY ${cn.rdy}, ${cn.in_flight} in flight`);
@@ -618,7 +618,7 @@ export function createNsqView(S, P) {
       const again = snap.goroutines
         .filter((g) => g.group === c.handler_group && g.held && attempts.get(g.held) > 1)
         .map((g) => `${g.held} (attempt ${attempts.get(g.held)})`);
-      out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}; `
+      out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}, FIN ${c.finished}, REQ ${c.requeued}; `
         + `${c.connections.map((cn) => `${cn.nsqd} ${cn.state}${cn.cut ? ' cut' : ''} RDY ${cn.rdy}`).join(', ') || 'no connection'}${bt ? `; ${bt}` : ''}`
         + `${again.length ? `; handling again: ${again.join(', ')}` : ''}` });
     }
