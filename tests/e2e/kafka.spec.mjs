@@ -8,7 +8,7 @@
 // controls is drawn down and listed down; hostile names are text; every
 // control has an accessible name. Screenshots:
 // test-results/kafka-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, copyLink, logRows } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, selectGoroutine, copyLink, logRows } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -183,6 +183,26 @@ test('kafka-idle-members: members beyond the partition count are shown idle', as
   const item = goroutineItem(page, `${slot}.claim0`);
   await expect(item).toContainText('(idle (not running)): idle for');
   await expect(item).toContainText('owns no partition in this generation (more members than partitions)');
+  // On an idle slot (sarama is not running it) the inspector shows no time
+  // blocked and no current line.
+  const insp = page.locator('#inspector');
+  await selectGoroutine(page, `${slot}.claim0`);
+  await expect(insp.locator('.g-state-word')).toContainText('idle');
+  await expect(insp.locator('.g-counters')).toContainText('not running now');
+  await expect(page.locator('#listing [aria-current]')).toHaveCount(0);
+});
+
+test('the inspector picks a goroutine of the scenario, not a client library\'s idle or card-less one', async ({ page }) => {
+  // It used to pick workers-1.claim0 (a claim slot, idle until generation 1)
+  // in kafka-consumer-group, and archive.conn1 (go-nsq's) in nsq-cluster.
+  for (const preset of ['kafka-consumer-group', 'nsq-cluster']) {
+    await openPage(page);
+    await selectPreset(page, preset);
+    await runUntil(page, 3_000_000, 5);
+    await expect(page.locator('#inspector .g-head')).toBeVisible();
+    await expect(page.locator('#inspector .g-library'), preset).toBeHidden();
+    await expect(page.locator('#inspector .g-state-word'), preset).not.toContainText('idle');
+  }
 });
 
 test('crashing a broker from the controls draws it down and lists it down; its buttons follow its state', async ({ page }) => {
