@@ -517,14 +517,13 @@ export function createPainter(S) {
     let right = p.x + p.w - 6;
     if (g.paused) { drawIcon(ctx, 'pause', right - 6, p.y + 13, 6, S.theme['--muted']); right -= 15; }
     ctx.fillText(fit(g.name, nameFont, right - (p.x + 28)), p.x + 28, p.y + 14);
-    const subFont = '11px system-ui, sans-serif';
-    ctx.font = subFont;
-    ctx.fillStyle = S.theme['--muted'];
     // A stuck card's warning sign goes on its state line, which says
     // stuck, so the name keeps the room (a narrow one says "stuck: send",
     // then "stuck"; the legend and the banner say forever).
     const subW = p.w - 16 - (g.stuck ? 16 : 0);
     if (g.stuck) drawIcon(ctx, 'warn', p.x + p.w - 12, p.y + 29, 6.5, S.theme['--danger']);
+    const subFont = '11px system-ui, sans-serif';
+    ctx.font = subFont;
     ctx.fillStyle = S.theme['--muted'];
     const stuckWord = STUCK_WORD[g.state] || st.short;
     const sub = g.stuck

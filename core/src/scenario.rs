@@ -224,8 +224,8 @@ impl Scenario {
         let scenario = Scenario::deserialize(&mut *de).map_err(|inner| {
             let path = crate::json_path::error_path(text, &inner);
             let mut message = inner.to_string();
-            // Data errors already have a field path; the position only helps
-            // for syntax errors, where there is no path.
+            // A data error's field path says where; the position only helps
+            // for syntax errors (their path is only where the parser stopped).
             if inner.classify() == serde_json::error::Category::Data {
                 let suffix = format!(" at line {} column {}", inner.line(), inner.column());
                 if let Some(stripped) = message.strip_suffix(&suffix) {
