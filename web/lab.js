@@ -673,7 +673,9 @@ export function createLab(root, opts = {}) {
     for (const g of gs) if (isBlocked(g) && longer(g)) longest = g;
     const alive = first((g) => !['done', 'panicked', 'removed'].includes(g.state));
     let next = null;
-    if (stuck && !(cur && cur.stuck)) next = stuck;
+    // A stuck goroutine of the scenario's own takes over from a stuck one
+    // of a library (the deadlock is in the user's code: main's send).
+    if (stuck && !(cur && cur.stuck && (!cur.library || stuck.library))) next = stuck;
     else if (!cur || ['done', 'removed', 'panicked'].includes(cur.state)) next = stuck || longest || alive;
     else if (!isBlocked(cur) && cur.state_for_us >= 1e6 && longest && longest.state_for_us >= 3e5) next = longest;
     if (next && next.id !== state.selected) select(next.id, { auto: true });

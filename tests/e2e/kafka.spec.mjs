@@ -203,6 +203,12 @@ test('the inspector picks a goroutine of the scenario, not a client library\'s i
     await expect(page.locator('#inspector .g-library'), preset).toBeHidden();
     await expect(page.locator('#inspector .g-state-word'), preset).not.toContainText('idle');
   }
+  // In sarama's hang the inspector ends on main, stuck in the user's code,
+  // not on a stuck stage of the library.
+  await openPage(page);
+  await selectPreset(page, 'kafka-async-hang');
+  await runUntil(page, 2_000_000, 5);
+  await expect(page.locator('#inspector .g-head')).toContainText('main');
 });
 
 test('crashing a broker from the controls draws it down and lists it down; its buttons follow its state', async ({ page }) => {
