@@ -13,8 +13,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A live change to a running world (JSON: `{"op": "set_capacity", ...}`).
+///
+/// The `op` form is serde's internally tagged one, read and written by
+/// [`op_tag`](crate::op_tag) around the derived externally tagged code
+/// (`remote = "Self"`): serde's own `tag = "op"` compiles every deserializer
+/// a command reaches twice.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Adds a new goroutine group (a group name that exists is refused:
     /// use `set_count` for more instances of an existing group).
@@ -200,6 +205,20 @@ impl NsqAction {
     }
 }
 
+impl Serialize for Command {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::op_tag::serialize(self, serializer, Command::serialize)
+    }
+}
+
+impl<'de> Deserialize<'de> for Command {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::op_tag::deserialize(deserializer, "a command object such as {\"op\": \"pause\", \"goroutine\": \"worker-1\"}", |t: crate::op_tag::Tagged<'_>| {
+            Command::deserialize(t)
+        })
+    }
+}
+
 impl Command {
     /// Parses one command from JSON text; `Err` is serde's message, without
     /// the position (the text is usually JSON a program made, not a file).
@@ -216,7 +235,7 @@ impl Command {
             message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message)
         };
         let de = &mut serde_json::Deserializer::from_str(text);
-        let command = Command::deserialize(&mut *de).map_err(strip)?;
+        let command = <Command as Deserialize>::deserialize(&mut *de).map_err(strip)?;
         de.end().map_err(strip)?;
         Ok(command)
     }

@@ -20,11 +20,9 @@
 //! - Inside an object, in a member's value, the path ends in its key; at
 //!   an unknown field it ends in that key; at any other fault in a key
 //!   (an unknown variant) or between members it ends at the object.
-//! - serde reads an op-tagged command whole before converting it; its
-//!   errors are reported just after the enclosing object closes, and
-//!   belong to that object's last member, the command. (Written before
-//!   `at`, a command whose last member is an object would be named by that
-//!   member: the text alone cannot tell; no preset or page writes that.)
+//! - An op-tagged command is read whole before its fields are converted
+//!   (`op_tag`): an error in a field's value is reported just after the
+//!   command's object closes, which names the command, as that crate does.
 //! - Inside an array element it ends in `[i]`, that element's index;
 //!   between elements it ends at the array.
 //! - Keys are shown decoded (`"a\u0062"` is `ab`).
@@ -86,17 +84,11 @@ pub fn path_at(text: &str, line: usize, column: usize, fault: Fault) -> String {
     let end = offset(text, line, column);
     let b = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
-    // The object whose `}` is the last thing read (whitespace aside), and
-    // whether its last member's value was an object that closed just
-    // before it.
-    let mut closed: Option<(Frame, bool)> = None;
     // The string value (not key) that is the last thing read.
     let mut value: Option<(usize, usize)> = None;
     let mut i = 0;
     while i < end {
-        let mut after_object = false;
         if !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-            after_object = closed.take().is_some();
             value = None;
             if let Some(Frame::Array { started, .. }) = stack.last_mut() {
                 *started = b[i] != b']';
@@ -123,10 +115,7 @@ pub fn path_at(text: &str, line: usize, column: usize, fault: Fault) -> String {
             // A closer that does not match is the error itself: the parser
             // stopped there, inside what it did not close.
             b'}' if matches!(stack.last(), Some(Frame::Object { .. })) => {
-                closed = stack.pop().map(|f| {
-                    let nested = after_object && matches!(f, Frame::Object { in_value: true, .. });
-                    (f, nested)
-                });
+                stack.pop();
             }
             b']' if matches!(stack.last(), Some(Frame::Array { .. })) => {
                 stack.pop();
@@ -158,12 +147,6 @@ pub fn path_at(text: &str, line: usize, column: usize, fault: Fault) -> String {
     if let (Some(Frame::Array { started, .. }), false) = (stack.last_mut(), fault == Fault::Syntax) {
         let next = b.get(end..).and_then(|rest| rest.iter().find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')));
         *started |= next.is_some_and(|&c| c != b']' && (fault != Fault::Sequence || c == b'['));
-    }
-    // An op-tagged command is read whole before it is converted: its
-    // errors come after the object enclosing it closes (when that object's
-    // `}` follows at once), and belong to that object's last member.
-    if let (Some((Frame::Object { key: Some(k), .. }, true)), false) = (closed, matches!(fault, Fault::MissingField | Fault::Syntax)) {
-        stack.push(Frame::Object { key: Some(k), in_value: true });
     }
     if let (Some(v), Fault::UnitVariant) = (value, fault) {
         // The variant's name, as if it were the key of `{"name": ...}`.

@@ -30,6 +30,7 @@ pub mod nsq;
 pub mod rng;
 pub mod scenario;
 pub mod observe;
+pub mod op_tag;
 pub mod presets;
 pub mod time;
 pub mod timeline;

@@ -97,7 +97,8 @@ pub fn figure(v: &JsValue) -> Result<queuelab::nsq::guarantees::Figure, String> 
 
 /// The figure named `s` (its JSON name).
 pub fn figure_named(s: &str) -> Option<queuelab::nsq::guarantees::Figure> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    use serde::de::{value::StrDeserializer, Deserialize};
+    queuelab::nsq::guarantees::Figure::deserialize(StrDeserializer::<serde::de::value::Error>::new(s)).ok()
 }
 
 /// Longest string `from_preset` looks up (every preset name is far

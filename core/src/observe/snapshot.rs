@@ -512,8 +512,8 @@ pub struct GroupView {
     pub interval: Option<String>,
     /// Work time, human form, if the group has one.
     pub work: Option<String>,
-    /// The group's behaviour as scenario JSON.
-    pub behavior: serde_json::Value,
+    /// The group's behaviour, serialized as scenario JSON.
+    pub behavior: crate::gochan::behavior::Behavior,
     /// A client library's group: the channels its program sends to, from
     /// the compiled program (the library's statements, such as sarama's
     /// partition switch, name no channel in `behavior`).

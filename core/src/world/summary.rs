@@ -231,11 +231,10 @@ fn percentiles_line(p: &Percentiles) -> String {
     )
 }
 
+/// A unit variant's JSON name ("lost_on_crash"). Through `to_string`, not
+/// `to_value`: one serializer compiled into the wasm module, not two.
 fn snake<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    serde_json::to_string(v).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
 }
 
 /// Renders rows as columns: the first `left` columns left-aligned, the rest

@@ -131,7 +131,7 @@ impl World {
                         count: g.members.len() as u32,
                         interval: b.interval_mut().map(|d| d.to_string()),
                         work: b.work_mut().map(|d| d.to_string()),
-                        behavior: serde_json::to_value(&g.spec.behavior).unwrap_or_default(),
+                        behavior: g.spec.behavior.clone(),
                         sends: if g.library.is_some() { self.go.sends_of(&g.prog) } else { Vec::new() },
                     }
                 })
