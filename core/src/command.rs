@@ -177,6 +177,17 @@ pub enum KafkaMemberAction {
     Start,
 }
 
+impl KafkaMemberAction {
+    /// Its JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaMemberAction::Crash => "crash",
+            KafkaMemberAction::Leave => "leave",
+            KafkaMemberAction::Start => "start",
+        }
+    }
+}
+
 /// nsqadmin's actions on a topic or channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,7 +280,7 @@ impl Command {
             Command::NsqTombstone { topic, nsqd } => format!("topic {} tombstoned on {}", echo(topic), echo(nsqd)),
             Command::KafkaBrokerCrash { broker } => format!("broker-{broker} crashed"),
             Command::KafkaBrokerRestart { broker } => format!("broker-{broker} restarted"),
-            Command::KafkaMember { group, member, action } => format!("{}-{member}: {action:?}", echo(group)).to_lowercase(),
+            Command::KafkaMember { group, member, action } => format!("{}-{member}: {}", echo(group), action.name()),
             Command::KafkaRetention { topic, retention, retention_bytes } => format!(
                 "topic {} retention set to {}{}",
                 echo(topic),
@@ -382,6 +393,15 @@ mod tests {
         "goroutines":[
           {"name":"p","behavior":{"producer":{"to":"jobs","interval":{"exponential":{"mean":"3ms"}}}}},
           {"name":"c","count":2,"behavior":{"consumer":{"from":"jobs","work":{"exponential":{"mean":"5ms"}}}}}]}"#;
+
+    #[test]
+    fn a_member_command_summary_keeps_the_group_name_as_written() {
+        let c = Command::KafkaMember { group: "Workers".into(), member: 2, action: KafkaMemberAction::Crash };
+        assert_eq!(c.summary(), r#""Workers"-2: crash"#);
+        for a in [KafkaMemberAction::Crash, KafkaMemberAction::Leave, KafkaMemberAction::Start] {
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.name()));
+        }
+    }
 
     #[test]
     fn from_json_reads_one_command_and_says_what_is_wrong_without_a_position() {

@@ -293,7 +293,7 @@ impl KafkaWorld {
                 .enumerate()
                 .map(|(i, (s, p))| KafkaProducerView {
                     name: s.name.clone(),
-                    kind: format!("{:?}", s.kind).to_lowercase(),
+                    kind: format!("{:?}", s.kind).to_ascii_lowercase(),
                     acks: s.acks.sarama().to_string(),
                     sent: p.sent,
                     acked: p.acked,
