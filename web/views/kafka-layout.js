@@ -67,7 +67,10 @@ export function computeLayout(snap, S) {
   const k = snap.kafka;
   const W = S.width;
   const wide = W >= 620;
-  const pad = 10;
+  // Stacked, records travel down the margins (kafka-tokens.js): wide
+  // enough for a token clear of the captions and the stage's edge.
+  const pad = wide ? 10 : 16;
+  const gutter = wide ? 5 : 8;
   const top = S.top + 8;
   const byBroker = replicasByBroker(k);
   const prodBox = new Map();
@@ -78,11 +81,12 @@ export function computeLayout(snap, S) {
   const hasRight = k.groups.length + k.consumers.length > 0;
   if (wide) {
     pw = k.producers.length ? Math.min(200, Math.max(140, W * 0.17)) : 0;
-    cw = hasRight ? Math.min(300, Math.max(200, W * 0.25)) : 0;
+    cw = hasRight ? Math.min(300, Math.max(240, W * 0.3)) : 0;
     px = pad;
     cx = W - pad - cw;
     bx = px + pw + (pw ? 24 : 0);
-    bw = Math.max(160, (hasRight ? cx - 24 : W - pad) - bx);
+    // With nothing on the right, records still go down the margin there.
+    bw = Math.max(160, (hasRight ? cx - 24 : W - 2 * pad) - bx);
   } else {
     px = pad; pw = W - pad * 2;
     bx = pad; bw = W - pad * 2;
@@ -131,5 +135,5 @@ export function computeLayout(snap, S) {
     cy += CONSUMER_H + GAP;
   }
   const bottom = Math.max(prodBottom, brokBottom, cy - GAP);
-  return { wide, prodBox, brokerBox, groupBox, consBox, cols: { px, bx, cx, brokersTop: y }, needHeight: Math.ceil(bottom - S.top + 10) };
+  return { wide, gutter, prodBox, brokerBox, groupBox, consBox, cols: { px, bx, cx, brokersTop: y }, needHeight: Math.ceil(bottom - S.top + 10) };
 }

@@ -79,7 +79,7 @@ export function createKafkaTokens(P) {
     const box = layout.brokerBox.get(brokerId);
     const row = box && box.rows.find((r) => partKey(r.part.topic, r.part.partition) === key);
     if (!row) return null;
-    return { x0: box.x + 10, x1: box.x + box.w - 10, y: row.y + STRIP_Y + STRIP_H / 2, left: box.x - 5, right: box.x + box.w + 5 };
+    return { x0: box.x + 10, x1: box.x + box.w - 10, y: row.y + STRIP_Y + STRIP_H / 2, left: box.x - layout.gutter, right: box.x + box.w + layout.gutter };
   }
 
   /** The gutters left and right of all the brokers. */
@@ -87,8 +87,8 @@ export function createKafkaTokens(P) {
     let left = Infinity;
     let right = -Infinity;
     for (const b of layout.brokerBox.values()) {
-      left = Math.min(left, b.x - 5);
-      right = Math.max(right, b.x + b.w + 5);
+      left = Math.min(left, b.x - layout.gutter);
+      right = Math.max(right, b.x + b.w + layout.gutter);
     }
     return { left, right };
   }

@@ -1,0 +1,45 @@
+// The Kafka view's layout (web/views/kafka-layout.js) on real snapshots of
+// every Kafka preset, at every stage width from a phone's to a desktop's:
+// the margins a record token runs down (kafka-tokens.js: `gutters`, `lane`)
+// keep a whole token on the stage and clear of the "brokers" caption, and
+// the consumers' column is wide enough for a member's name and offsets.
+// Needs the built package (`make build`); QUEUELAB_PKG points at another.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { computeLayout } from '../../web/views/kafka-layout.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const pkgDir = resolve(process.env.QUEUELAB_PKG || `${root}/web/pkg`);
+const TOKEN_R = 4.5; // draw.js: drawTokens' default radius
+
+test('record tokens in the margins stay on the stage and off the captions, at every width', async () => {
+  const m = await import(pathToFileURL(`${pkgDir}/queuelab_wasm.js`).href);
+  m.initSync({ module: readFileSync(`${pkgDir}/queuelab_wasm_bg.wasm`) });
+  const presets = readdirSync(`${root}/presets`).filter((f) => f.startsWith('kafka-')).map((f) => f.replace(/\.json$/, ''));
+  assert.ok(presets.length >= 10, 'the Kafka presets are found');
+  const faults = [];
+  for (const preset of presets) {
+    const p = m.Playground.from_preset(preset);
+    p.advance_all(8e6);
+    const snap = p.snapshot();
+    p.free();
+    for (let width = 300; width <= 1400; width += 20) {
+      const L = computeLayout(snap, { width, top: 0 });
+      for (const [id, box] of L.brokerBox) {
+        const left = box.x - L.gutter;
+        const right = box.x + box.w + L.gutter;
+        if (left - TOKEN_R < 1 || right + TOKEN_R > width - 1) faults.push(`${preset} at ${width}px: broker-${id}'s margins ${left}..${right} put a token off the stage`);
+        // The caption sits above the first broker at the column's x; a
+        // token in the left margin passes it.
+        if (!L.wide && left + TOKEN_R > L.cols.bx - 2) faults.push(`${preset} at ${width}px: a token at x=${left} touches the "brokers" caption at x=${L.cols.bx}`);
+      }
+      for (const [name, g] of L.groupBox) {
+        if (L.wide && g.w < 240) faults.push(`${preset} at ${width}px: group ${name}'s box is ${g.w}px wide, too narrow for a member's line`);
+      }
+    }
+  }
+  assert.deepEqual(faults.slice(0, 10), [], `${faults.length} layout faults`);
+});
