@@ -36,9 +36,12 @@ const TAG: &str = "op";
 
 /// Writes `value` through its derived, externally tagged `external`
 /// serializer, as `{"op": variant, fields...}`.
-pub fn serialize<T, S: Serializer>(value: &T, serializer: S, external: fn(&T, OpTagger<S>) -> Result<S::Ok, S::Error>) -> Result<S::Ok, S::Error> {
+pub fn serialize<T, S: Serializer>(value: &T, serializer: S, external: External<T, S>) -> Result<S::Ok, S::Error> {
     external(value, OpTagger(serializer))
 }
+
+/// The derived, externally tagged serializer of `T`, over [`OpTagger`].
+pub type External<T, S> = fn(&T, OpTagger<S>) -> Result<<S as Serializer>::Ok, <S as Serializer>::Error>;
 
 /// Reads `{"op": variant, fields...}` through the derived, externally
 /// tagged `external` deserializer; `expecting` says what the object is ("a
@@ -209,9 +212,9 @@ impl<S: SerializeStruct> ser::SerializeStructVariant for TaggedFields<S> {
 /// Every serializer method but the variants': an op-tagged enum has only
 /// variants, so these are never called by its derived code.
 macro_rules! not_a_variant {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<S::Ok, S::Error> {
-            Err(ser::Error::custom("an op-tagged value is an enum variant"))
+    ($($method:ident($($arg:ty),*) -> $ok:ty),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, S::Error> {
+            Err(ser::Error::custom("an op-tagged value is an enum variant with named fields"))
         })*
     };
 }
@@ -228,22 +231,30 @@ impl<S: Serializer> Serializer for OpTagger<S> {
     type SerializeStructVariant = TaggedFields<S::SerializeStruct>;
 
     not_a_variant! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
-        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
-        serialize_f32(f32), serialize_f64(f64), serialize_char(char), serialize_str(&str),
-        serialize_bytes(&[u8]), serialize_none(), serialize_unit(), serialize_unit_struct(&'static str),
+        serialize_bool(bool) -> S::Ok, serialize_i8(i8) -> S::Ok, serialize_i16(i16) -> S::Ok,
+        serialize_i32(i32) -> S::Ok, serialize_i64(i64) -> S::Ok, serialize_u8(u8) -> S::Ok,
+        serialize_u16(u16) -> S::Ok, serialize_u32(u32) -> S::Ok, serialize_u64(u64) -> S::Ok,
+        serialize_f32(f32) -> S::Ok, serialize_f64(f64) -> S::Ok, serialize_char(char) -> S::Ok,
+        serialize_str(&str) -> S::Ok, serialize_bytes(&[u8]) -> S::Ok, serialize_none() -> S::Ok,
+        serialize_unit() -> S::Ok, serialize_unit_struct(&'static str) -> S::Ok,
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
     }
 
     fn serialize_some<T: ?Sized + serde::Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
+        Err(ser::Error::custom("an op-tagged value is an enum variant with named fields"))
     }
 
     fn serialize_newtype_struct<T: ?Sized + serde::Serialize>(self, _: &'static str, _: &T) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
+        Err(ser::Error::custom("an op-tagged value is an enum variant with named fields"))
     }
 
     fn serialize_newtype_variant<T: ?Sized + serde::Serialize>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<S::Ok, S::Error> {
-        Err(ser::Error::custom("an op-tagged variant has named fields"))
+        Err(ser::Error::custom("an op-tagged value is an enum variant with named fields"))
     }
 
     fn serialize_unit_variant(self, name: &'static str, _: u32, variant: &'static str) -> Result<S::Ok, S::Error> {
@@ -257,41 +268,28 @@ impl<S: Serializer> Serializer for OpTagger<S> {
         s.serialize_field(TAG, variant)?;
         Ok(TaggedFields(s))
     }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
-    }
-
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, S::Error> {
-        Err(ser::Error::custom("an op-tagged variant has named fields"))
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, S::Error> {
-        Err(ser::Error::custom("an op-tagged value is an enum variant"))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, Serialize};
 
-    /// An op-tagged enum, and its twin with serde's own `tag = "op"`: both
-    /// must read and write the same JSON the same way.
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
-    enum Ours {
+    /// An op-tagged enum (`Ours`) and its twin with serde's own
+    /// `tag = "op"` (`Serdes`), from one body: both must read and write the
+    /// same JSON the same way.
+    macro_rules! twins {
+        ($($body:tt)*) => {
+            #[derive(Debug, PartialEq, Serialize, Deserialize)]
+            #[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+            enum Ours { $($body)* }
+
+            #[derive(Debug, PartialEq, Serialize, Deserialize)]
+            #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+            enum Serdes { $($body)* }
+        };
+    }
+
+    twins! {
         SetCapacity { channel: String, capacity: u32 },
         SetRates {
             group: String,
@@ -311,18 +309,6 @@ mod tests {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             super::deserialize(d, "an object with an op", |t: super::Tagged<'_>| Ours::deserialize(t))
         }
-    }
-
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-    enum Serdes {
-        SetCapacity { channel: String, capacity: u32 },
-        SetRates {
-            group: String,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            interval: Option<String>,
-        },
-        Nested { inner: Vec<Option<u8>> },
     }
 
     fn message(e: serde_json::Error) -> String {
