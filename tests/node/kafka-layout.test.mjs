@@ -2,7 +2,8 @@
 // every Kafka preset, at every stage width from a phone's to a desktop's:
 // the margins a record token runs down (kafka-tokens.js: `gutters`, `lane`)
 // keep a whole token on the stage and clear of the "brokers" caption, and
-// the consumers' column is wide enough for a member's name and offsets.
+// the boxes are wide enough for their lines: a member's name and offsets,
+// a replica's partition and role, a producer's counts.
 // Needs the built package (`make build`); QUEUELAB_PKG points at another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +36,14 @@ test('record tokens in the margins stay on the stage and off the captions, at ev
         // The caption sits above the first broker at the column's x; a
         // token in the left margin passes it.
         if (!L.wide && left + TOKEN_R > L.cols.bx - 2) faults.push(`${preset} at ${width}px: a token at x=${left} touches the "brokers" caption at x=${L.cols.bx}`);
+      }
+      for (const [id, box] of L.brokerBox) {
+        // A replica's row ("events-0 … leader · epoch 1") reads whole.
+        if (L.wide && box.w < 170) faults.push(`${preset} at ${width}px: broker-${id}'s box is ${box.w}px wide, too narrow for a replica's row`);
+      }
+      for (const [name, box] of L.prodBox) {
+        // "sent 15100 · acked 15080".
+        if (L.wide && box.w < 160) faults.push(`${preset} at ${width}px: producer ${name}'s box is ${box.w}px wide`);
       }
       for (const [name, g] of L.groupBox) {
         if (L.wide && g.w < 240) faults.push(`${preset} at ${width}px: group ${name}'s box is ${g.w}px wide, too narrow for a member's line`);

@@ -66,7 +66,7 @@ export function structureKey(snap, S) {
 export function computeLayout(snap, S) {
   const k = snap.kafka;
   const W = S.width;
-  const wide = W >= 620;
+  const wide = W >= 680; // three columns: producers 160, brokers 170, consumers 240
   // Stacked, records travel down the margins (kafka-tokens.js): wide
   // enough for a token clear of the captions and the stage's edge.
   const pad = wide ? 10 : 16;
@@ -80,7 +80,7 @@ export function computeLayout(snap, S) {
   let px; let pw; let bx; let bw; let cx; let cw;
   const hasRight = k.groups.length + k.consumers.length > 0;
   if (wide) {
-    pw = k.producers.length ? Math.min(200, Math.max(140, W * 0.17)) : 0;
+    pw = k.producers.length ? Math.min(200, Math.max(160, W * 0.17)) : 0;
     cw = hasRight ? Math.min(300, Math.max(240, W * 0.3)) : 0;
     px = pad;
     cx = W - pad - cw;
@@ -106,9 +106,10 @@ export function computeLayout(snap, S) {
     prodBottom = py - GAP;
   }
   if (!wide) y = k.producers.length ? prodBottom + 18 : top;
-  // Brokers: side by side when each gets 150 px, else stacked.
+  // Brokers: side by side when each gets 190 px (a replica's row then
+  // reads whole: "events-0", "leader · epoch 1"), else stacked.
   const n = Math.max(1, k.brokers.length);
-  const side = wide && (bw - (n - 1) * 10) / n >= 120;
+  const side = wide && (bw - (n - 1) * 10) / n >= 190;
   const colW = side ? (bw - (n - 1) * 10) / n : bw;
   let by = y + label;
   let brokBottom = by;
