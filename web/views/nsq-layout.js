@@ -112,7 +112,9 @@ export function computeLayout(snap, pt, S, goBand) {
   const nodes = snap.nsq.nodes;
   const lookupds = snap.nsq.lookupd || [];
   const wide = W >= 620;
-  const pad = 10;
+  // Stacked, deliveries run down the left margin (nsq.js: linkPathSide):
+  // wide enough for a message's dot on the stage.
+  const pad = wide ? 10 : 16;
   const top = S.top + 8;
   const pos = new Map(); // goroutine id -> card box
   const nodeBox = new Map(); // node name -> { x, y, w, h, topics: Map(topic -> { y, channels: Map(channel -> row) }) }
@@ -201,7 +203,8 @@ export function computeLayout(snap, pt, S, goBand) {
     cy += h + GAP;
   }
   const bottom = Math.max(pubBottom, nodesBottom, cy - GAP);
-  return { pos, nodeBox, lookBox, consBox, wide, needHeight: Math.ceil(bottom - S.top + 10) };
+  // The left margin's x, where stacked deliveries run down (8 px out of the boxes).
+  return { pos, nodeBox, lookBox, consBox, wide, margin: pad - 8, needHeight: Math.ceil(bottom - S.top + 10) };
 }
 
 export function channelRow(layout, nodeName, topic, channel) {

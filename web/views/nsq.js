@@ -369,7 +369,7 @@ export function createNsqView(S, P) {
       c.connections.forEach((cn, i) => {
         const row = channelRow(cn.nsqd, c.topic, c.channel);
         if (!row || b.conns[i] == null) return;
-        const a = { x: row.b.x + row.b.w, y: row.y };
+        const a = channelOut(row);
         const to = { x: b.x, y: b.conns[i] };
         const style = cn.cut ? { color: '--danger', dash: [4, 4], cut: true }
           : cn.state === 'closed' ? { color: '--muted', dash: [1, 4] }
@@ -380,14 +380,23 @@ export function createNsqView(S, P) {
     }
   }
 
-  /** Node right edge -> consumer left edge (or, stacked, down the left margin). */
+  /**
+   * Where a channel's deliveries leave its node: the box's right edge in
+   * columns (the consumers are to the right), its left edge in bands (they
+   * are below, reached down the left margin).
+   */
+  function channelOut(row) {
+    return { x: layout.wide ? row.b.x + row.b.w : row.b.x, y: row.y };
+  }
+
+  /** Node right edge -> consumer left edge (or, stacked, node left edge down the left margin). */
   function linkPathSide(a, b) {
     if (layout.wide && b.x > a.x + 8) {
       const mx = (a.x + b.x) / 2;
       return { pts: [[a.x, a.y], [b.x, b.y]], curve: [mx, a.y, mx, b.y] };
     }
-    const gx = Math.max(3, b.x - 6);
-    return { pts: [[a.x, a.y], [Math.min(S.width - 3, a.x + 5), a.y], [Math.min(S.width - 3, a.x + 5), a.y + 10], [gx, a.y + 10], [gx, b.y], [b.x, b.y]], curve: null };
+    const gx = Math.min(layout.margin, a.x - 8, b.x - 8);
+    return { pts: [[a.x, a.y], [gx, a.y], [gx, b.y], [b.x, b.y]], curve: null };
   }
 
   // --- tokens ----------------------------------------------------------------------
@@ -449,7 +458,7 @@ export function createNsqView(S, P) {
         if (!row || !b) return null;
         const ci = c.connections.indexOf(conn);
         const attempt = Number((String(e.text).match(/attempt (\d+)/) || [])[1] || 1);
-        const pts = linkPathSide({ x: row.b.x + row.b.w, y: row.y }, { x: b.x, y: b.conns[ci] ?? b.conns[0] }).pts;
+        const pts = linkPathSide(channelOut(row), { x: b.x, y: b.conns[ci] ?? b.conns[0] }).pts;
         return attempt > 1 ? { pts, color: '--st-send', mark: String(Math.min(attempt, 9)), r: 5.5 } : { pts };
       }
       case 'nsq_finish':
@@ -462,7 +471,7 @@ export function createNsqView(S, P) {
         const conn = c.connections.find((x) => x.nsqd === where.nsqd) || c.connections[0];
         const row = conn && channelRow(conn.nsqd, c.topic, c.channel);
         if (!row) return null;
-        const pts = [[p.x, p.y + p.h / 2], [row.b.x + row.b.w, row.y]];
+        const pts = [[p.x, p.y + p.h / 2], [channelOut(row).x, row.y]];
         if (e.kind === 'nsq_finish') return { pts, color: '--st-run', r: 3.5 };
         if (e.kind === 'nsq_requeue') return { pts, color: '--st-send', mark: 'R', r: 5.5 };
         return { pts, color: '--danger', mark: '×', r: 5.5 };
@@ -477,7 +486,7 @@ export function createNsqView(S, P) {
         const b = layout.consBox.get(c.name);
         const row = channelRow(nodeName || (c.connections[0] || {}).nsqd, where.topic || c.topic, where.channel || c.channel);
         if (!b || !row) return null;
-        return { pts: [[b.x, b.y + HEAD_H / 2], [row.b.x + row.b.w, row.y]], color: '--danger', mark: 'clock', r: 6 };
+        return { pts: [[b.x, b.y + HEAD_H / 2], [channelOut(row).x, row.y]], color: '--danger', mark: 'clock', r: 6 };
       }
       case 'nsq_lookup': {
         // Discovery: the lookupd's answer comes back to the consumer that polled it.
