@@ -88,7 +88,7 @@ export function createKafkaControls(container, { onCommand }) {
   function workRow(g) {
     const error = el('span', { class: 'inline-error', role: 'status' });
     const id = `kafka-work-${Math.random().toString(36).slice(2)}`;
-    const input = el('input', { type: 'text', id, placeholder: '200ms or exp(50ms)', spellcheck: false, 'aria-label': `Group ${g.name}: handler work per record` });
+    const input = el('input', { type: 'text', id, placeholder: 'e.g. exp(50ms)', spellcheck: false, 'aria-label': `Group ${g.name}: handler work per record` });
     // Whose handlers: every member's, or one member's (a slow consumer).
     const whoId = `${id}-who`;
     const who = el('select', { id: whoId, 'aria-label': `Group ${g.name}: whose handlers take it` },

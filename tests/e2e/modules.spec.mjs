@@ -468,6 +468,7 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
       plain: P.fit('unbuffered channel', font, w('unbuffer…')),
       number: P.fit('1.25s of 30s', font, w('1.2…')),
       tiny: P.fit('producer.dispatcher', font, w('…dis')),
+      headless: P.fit('producer.dispatcher', font, w('pr…dispatcher')),
       partition: P.fit('payments-0', font, w('paym…-0')),
       instance: P.fit('range-12', font, w('ra…-12')),
       siblings: [1, 2].map((b) => P.fit(`batcher.responses${b}`, font, w('respo…1'))),
@@ -477,6 +478,8 @@ test('draw: fit cuts text to a width; a dotted name keeps its last part, other t
   expect(out.short).toBe('producer.input');
   expect(out.dotted).toBe('produ…dispatcher');
   expect(out.claim).toBe('work…claim0');
+  // Room for two letters of the head only: none, rather than "pr…".
+  expect(out.headless).toBe('…dispatcher');
   expect(out.plain).toBe('unbuffer…');
   // Numbers are not names: "1.25s" keeps its start.
   expect(out.number).toBe('1.2…');
