@@ -445,16 +445,18 @@ export function createGoView(S, P) {
   /**
    * Where an arrow between rows `r1` and `r2` runs: along the gap below the
    * upper row, but never below the canvas (a loop from the last row, e.g. a
-   * stage reading and writing one channel).
+   * stage reading and writing one channel). One going on rightwards runs a
+   * little lower than one wrapping back leftwards, so the two do not merge
+   * into one line where they overlap.
    */
-  function gapBelow(r1, r2, y1) {
-    return Math.min((layout.rowBottom[Math.min(r1, r2)] ?? y1) + ROW_GAP / 2, height - 6);
+  function gapBelow(r1, r2, y1, forward) {
+    return Math.min((layout.rowBottom[Math.min(r1, r2)] ?? y1) + ROW_GAP / 2 + (forward ? 4 : -3), height - 6);
   }
 
   /** The points a token follows: straight within a row, around the row gap otherwise. */
   function tokenPath(x1, y1, r1, x2, y2, r2) {
     if (r1 === r2 && x1 < x2 - 8) return [[x1, y1], [x2, y2]];
-    const gapY = gapBelow(r1, r2, y1);
+    const gapY = gapBelow(r1, r2, y1, x2 > x1);
     const xa = Math.min(x1 + 12, S.width - 4);
     const xb = Math.max(x2 - 16, 4);
     return [[x1, y1], [xa, y1], [xa, gapY], [xb, gapY], [xb, y2], [x2, y2]];
@@ -487,7 +489,7 @@ export function createGoView(S, P) {
     if (r1 === r2 && x1 < x2 - 8) {
       arrow(x1, y1, x2, y2, color, lineW, dashed);
     } else {
-      wrapArrow(x1, y1, x2, y2, gapBelow(r1, r2, y1), color, lineW, dashed);
+      wrapArrow(x1, y1, x2, y2, gapBelow(r1, r2, y1, x2 > x1), color, lineW, dashed);
     }
   }
 
