@@ -335,7 +335,8 @@ export function createPainter(S) {
    * `text` cut to `maxW` px with an ellipsis. A dotted name (`producer.dispatcher`,
    * `workers-1.claim0`) keeps its last part, which is what tells siblings apart:
    * `prod…dispatcher`, not `producer.…` (`…dispatcher` rather than a head of
-   * one or two letters; just `dispat…` when even `…dispatcher` does not fit); a numbered one keeps its number (`paym…-0`, so partitions
+   * one or two letters; just `dispat…` when even `…dispatcher` does not
+   * fit); a numbered one keeps its number (`paym…-0`, so partitions
    * stay apart); other text keeps its start, and a name (no spaces) its
    * trailing number too (`respo…1`, so `responses1` and `responses2` stay
    * apart; a sentence ending in a number does not: "claim1 fetchi…6992"
