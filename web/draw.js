@@ -41,6 +41,9 @@ export function roleWord(role) {
 }
 
 /** Legend order. */
+/** A token's radius unless it says otherwise (a record's or message's dot). */
+export const TOKEN_R = 4.5;
+
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 
 export const STUCK_WORD = { blocked_send: 'send', blocked_recv: 'receive', blocked_select: 'select', blocked_wait: 'wg.Wait' };
@@ -690,7 +693,7 @@ export function createPainter(S) {
       const [x, y] = pointAlong(t.pts, k);
       // A token laid out before the stage changed size can be off it now (a
       // consumer's card went away and the canvas shrank): it is dropped, not drawn.
-      const r = t.r || 4.5;
+      const r = t.r || TOKEN_R;
       if (x < r || y < r || x > S.width - r || y > S.height - r) {
         keep.pop();
         continue;

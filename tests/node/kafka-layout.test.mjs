@@ -7,26 +7,15 @@
 // Needs the built package (`make build`); QUEUELAB_PKG points at another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TOKEN_R } from '../../web/draw.js';
+import { presetSnapshots } from './preset-snapshots.mjs';
 import { computeLayout } from '../../web/views/kafka-layout.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const pkgDir = resolve(process.env.QUEUELAB_PKG || `${root}/web/pkg`);
-const TOKEN_R = 4.5; // draw.js: drawTokens' default radius
-
 test('record tokens in the margins stay on the stage and off the captions, at every width', async () => {
-  const m = await import(pathToFileURL(`${pkgDir}/queuelab_wasm.js`).href);
-  m.initSync({ module: readFileSync(`${pkgDir}/queuelab_wasm_bg.wasm`) });
-  const presets = readdirSync(`${root}/presets`).filter((f) => f.startsWith('kafka-')).map((f) => f.replace(/\.json$/, ''));
+  const presets = await presetSnapshots('kafka-', 8e6);
   assert.ok(presets.length >= 10, 'the Kafka presets are found');
   const faults = [];
-  for (const preset of presets) {
-    const p = m.Playground.from_preset(preset);
-    p.advance_all(8e6);
-    const snap = p.snapshot();
-    p.free();
+  for (const { preset, snap } of presets) {
     for (let width = 300; width <= 1400; width += 20) {
       const L = computeLayout(snap, { width, top: 0 });
       for (const [id, box] of L.brokerBox) {

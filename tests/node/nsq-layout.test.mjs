@@ -6,27 +6,16 @@
 // Needs the built package (`make build`); QUEUELAB_PKG points at another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TOKEN_R } from '../../web/draw.js';
+import { presetSnapshots } from './preset-snapshots.mjs';
 import { computeLayout, parts } from '../../web/views/nsq-layout.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const pkgDir = resolve(process.env.QUEUELAB_PKG || `${root}/web/pkg`);
-const TOKEN_R = 4.5; // draw.js: drawTokens' default radius
-
 test('stacked, the left margin holds a whole message dot, clear of every box', async () => {
-  const m = await import(pathToFileURL(`${pkgDir}/queuelab_wasm.js`).href);
-  m.initSync({ module: readFileSync(`${pkgDir}/queuelab_wasm_bg.wasm`) });
-  const presets = readdirSync(`${root}/presets`).filter((f) => f.startsWith('nsq-')).map((f) => f.replace(/\.json$/, ''));
+  const presets = await presetSnapshots('nsq-', 5e6);
   assert.ok(presets.length >= 10, 'the NSQ presets are found');
   const faults = [];
   let checked = 0;
-  for (const preset of presets) {
-    const p = m.Playground.from_preset(preset);
-    p.advance_all(5e6);
-    const snap = p.snapshot();
-    p.free();
+  for (const { preset, snap } of presets) {
     const pt = parts(snap);
     for (let width = 300; width < 620; width += 20) {
       const L = computeLayout(snap, pt, { width, top: 0 }, false);
