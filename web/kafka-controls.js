@@ -17,6 +17,7 @@
 // createKafkaControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
 import { el, setText } from './dom.js';
+import { fencing } from './views/kafka.js';
 import { ENDED_REASON } from './controls.js';
 import { actionButton, rebuildRows, setOff } from './nsq-table.js';
 import { createKafkaLinks } from './kafka-links.js';
@@ -277,9 +278,9 @@ export function createKafkaControls(container, { onCommand }) {
     for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');
     for (const b of k.brokers) {
       const r = brokerRows.get(String(b.id));
-      setText(r.state, b.up ? `up · leads ${b.leads}` : 'down');
+      setText(r.state, b.up ? `up · leads ${b.leads}` : `down${fencing(b, snap.time_us)}`);
       r.state.classList.toggle('danger', !b.up);
-      setOff(r.crash, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Crash ${b.name}: its partitions elect new leaders from the ISR`);
+      setOff(r.crash, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Crash ${b.name}: once the controller fences it (its session times out) its partitions elect new leaders from the ISR`);
       setOff(r.restart, ended ? ENDED_REASON : b.up ? `${b.name} is running: crash it first` : '', `Start ${b.name} again: its replicas truncate to the HW and catch up`);
     }
     for (const x of members) {

@@ -153,7 +153,8 @@ fn async_producer_multiple_brokers() {
 /// for the leader again (`updateLeader`): the next ten go to broker-2's.
 #[test]
 fn async_producer_failure_retry_on_a_new_leader() {
-    let k = json!({ "brokers": 2, "latency": "5ms",
+    // sarama's mock metadata names the new leader at once: fenced at once.
+    let k = json!({ "brokers": 2, "broker_session_timeout": "0s", "latency": "5ms",
                     "topics": [{ "name": "my_topic", "replication_factor": 2 }],
                     "producers": [producer(json!({ "acks": "all" }))] });
     let cmds = json!([{ "at": "25ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]);
@@ -194,7 +195,8 @@ fn async_producer_failure_retry_on_a_new_leader() {
 /// producer to the new leader. Nothing is lost or reordered.
 #[test]
 fn a_partition_producer_keeps_its_broker_producer_until_a_retry() {
-    let k = json!({ "brokers": 2, "latency": "1ms",
+    // sarama's mock metadata names the new leader at once: fenced at once.
+    let k = json!({ "brokers": 2, "broker_session_timeout": "0s", "latency": "1ms",
                     "topics": [{ "name": "my_topic", "replication_factor": 2 }],
                     "producers": [producer(json!({ "acks": "all" }))] });
     let v = json!({
@@ -237,7 +239,8 @@ fn a_partition_producer_keeps_its_broker_producer_until_a_retry() {
 /// one request in flight, which is the same for one partition.
 #[test]
 fn async_producer_retry_ordering() {
-    let k = json!({ "brokers": 2, "latency": "5ms",
+    // sarama's mock metadata names the new leader at once: fenced at once.
+    let k = json!({ "brokers": 2, "broker_session_timeout": "0s", "latency": "5ms",
                     "topics": [{ "name": "my_topic", "replication_factor": 2 }],
                     "producers": [producer(json!({ "partitioner": "manual" }))] });
     let cmds = json!([{ "at": "2ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]);
@@ -708,7 +711,8 @@ fn consumer_offset_out_of_range() {
 fn consumer_tracks_the_leader() {
     let v = json!({
         "seed": 5,
-        "kafka": { "brokers": 2, "topics": [{ "name": "my_topic", "replication_factor": 2 }],
+        // The mock's new metadata names the new leader at once: fenced at once.
+        "kafka": { "brokers": 2, "broker_session_timeout": "0s", "topics": [{ "name": "my_topic", "replication_factor": 2 }],
                    "producers": [{ "name": "sp", "acks": "all" }],
                    "consumers": [{ "name": "pc", "topic": "my_topic", "offset": "oldest", "work": "1ms" }] },
         "commands": [{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }],

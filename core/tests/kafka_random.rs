@@ -41,8 +41,9 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
         prop::bool::ANY,
         prop::collection::vec(cmd, 0..8),
         1u64..40,
+        0usize..3,
     )
-        .prop_map(|(seed, brokers, topics, producers, async_p, group, unclean, cmds, gap)| {
+        .prop_map(|(seed, brokers, topics, producers, async_p, group, unclean, cmds, gap, fence)| {
             let topics: Vec<Value> = topics
                 .iter()
                 .enumerate()
@@ -90,7 +91,7 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
             }
             let mut k = json!({
                 "brokers": brokers, "latency": "exp(1ms)", "unclean_leader_election": unclean,
-                "replica_lag_max": "2s",
+                "replica_lag_max": "2s", "broker_session_timeout": (["0s", "300ms", "3s"][fence]),
                 "topics": topics, "producers": kp,
                 "consumers": [{ "name": "pc", "topic": "t0", "offset": "oldest", "work": "exp(2ms)" }]
             });
@@ -172,7 +173,9 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
             }
             prop_assert!(p.isr.iter().all(|b| p.replicas.contains(b)), "at {}ms: ISR outside the replicas: {:?}", t, p);
             if let Some(l) = p.leader {
-                prop_assert!(p.live.contains(&l), "at {}ms: a dead leader: {:?}", t, p);
+                // A crashed leader keeps its partitions until it is fenced.
+                let fencing = k.brokers.iter().any(|b| b.id == l && !b.up && b.fenced_at_us.is_some_and(|f| f > t * 1000));
+                prop_assert!(p.live.contains(&l) || fencing, "at {}ms: a dead leader not being fenced: {:?} {:?}", t, p, k.brokers);
             }
         }
         // Each producing goroutine's records of one key are read in the

@@ -436,12 +436,15 @@ fn acks_all_loses_no_acked_record() {
 /// The engine's code of `ErrNotEnoughReplicas` in a `KafkaSendFailed`
 /// event's `aux` (`world::kafka::KafkaError` is not exported).
 const NOT_ENOUGH_REPLICAS: i64 = 1;
+/// `ErrNotEnoughReplicasAfterAppend`'s.
+const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i64 = 6;
 
-/// One sender, acks=all, min.insync.replicas 3 of 3; broker-3 crashes at 1s.
+/// One sender, acks=all, min.insync.replicas 3 of 3; broker-3 crashes at
+/// 1s and is fenced 500ms later.
 fn not_enough_replicas() -> World {
     let v = json!({
         "seed": 4, "stop_at": "10s",
-        "kafka": { "brokers": 3, "latency": "1ms",
+        "kafka": { "brokers": 3, "latency": "1ms", "broker_session_timeout": "500ms",
                    "topics": [{ "name": "events", "replication_factor": 3, "min_insync_replicas": 3 }],
                    "producers": [{ "name": "p", "acks": "all" }] },
         "goroutines": [{ "name": "sender", "behavior": { "program": [
@@ -468,11 +471,13 @@ fn acks_all_below_min_insync_fails_with_not_enough_replicas() {
     assert_eq!(p.acked, before.acked, "nothing acked any more: {p:?}");
     let fails: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::KafkaSendFailed).collect();
     assert!(!fails.is_empty());
-    assert!(
-        fails.iter().all(|e| e.aux == NOT_ENOUGH_REPLICAS),
-        "{:?}",
-        fails.iter().map(|e| e.aux).collect::<Vec<_>>()
-    );
+    // The request waiting for broker-3 when it was fenced (1.5s) reached
+    // the high watermark with an ISR of 2: written, but refused
+    // (Kafka's checkEnoughReplicasReachOffset). Every later one is refused
+    // before the append.
+    let codes: Vec<(SimTime, i64)> = fails.iter().map(|e| (e.time, e.aux)).collect();
+    assert_eq!(codes[0], (ms(1_501), NOT_ENOUGH_REPLICAS_AFTER_APPEND), "its answer 1ms later: {codes:?}");
+    assert!(codes[1..].iter().all(|&(_, c)| c == NOT_ENOUGH_REPLICAS), "{codes:?}");
     // Each failure came after Producer.Retry.Max (3) retries 100ms apart:
     // a send takes at least 300ms to fail, so at most ~one per 400ms.
     assert!(p.failed <= 5_000 / 400 + 1, "retried before failing: {p:?}");
@@ -493,8 +498,9 @@ fn without_unclean_election_the_partition_waits_for_its_in_sync_replica() {
     let mut w = world(&v);
     w.run_until(ms(5_900));
     let hw_before = kafka(&w.snapshot()).partitions[0].high_watermark;
-    // broker-1 is down from 6s, broker-2 (out of sync) is back from 7s.
-    for t in (6_100..9_000).step_by(100) {
+    // broker-1 is down from 6s (fenced at 6.5s), broker-2 (out of sync) is
+    // back from 7s.
+    for t in (6_600..9_000).step_by(100) {
         w.run_until(ms(t));
         let s = w.snapshot();
         let p = &kafka(&s).partitions[0];
@@ -847,4 +853,24 @@ fn a_stopped_world_still_says_how_long_each_goroutine_was_blocked() {
     assert!(main.state_text.contains(&format!("for {}", SimDuration::from_micros(main.state_for_us))), "{}", main.state_text);
     // Its time shares still add up to its life.
     assert!(main.blocked_send_us >= main.state_for_us);
+}
+
+/// A SendMessage waiting for its answer says whose ack, with its acks, for
+/// each RequiredAcks. (acks=1 once read as another kind of wait: the acks
+/// bits overlapped the bits that say what a goroutine waits for.)
+#[test]
+fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
+    for (acks, words) in [("local", "acks=1: the leader's write"), ("all", "acks=all: every in-sync replica must have it")] {
+        let v = json!({
+            "seed": 2,
+            "kafka": { "brokers": 2, "latency": "10ms", "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
+            "goroutines": [{ "name": "main", "behavior": { "program": [{ "kafka_send": { "producer": "sp", "topic": "t" } }] } }]
+        });
+        let mut w = world(&v);
+        w.run_until(ms(5));
+        let s = w.snapshot();
+        let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
+        assert_eq!(main.state, GState::BlockedNet, "{acks}: {}", main.state_text);
+        assert!(main.state_text.starts_with("waiting for broker-1's ack for 5ms") && main.state_text.contains(words), "{acks}: {}", main.state_text);
+    }
 }

@@ -129,7 +129,13 @@ test('kafka-join-timeout: a JoinGroup held past Net.ReadTimeout shows in the log
 
 test('acks=1: the leader dies and acknowledged records are lost; acks=all: none', async ({ page }) => {
   await openKafka(page, 'kafka-acks1-loss');
+  // broker-1 crashes at 5s; the controller fences it when its session
+  // times out (1s in this preset): until then the metadata names it.
+  await runTo(page, 5_200_000, 5);
+  await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText(/^down · fenced in 0\.\ds$/);
+  expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0].Leader).toBe('broker-1');
   await runTo(page, 6_500_000, 5);
+  await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText('down');
   const lost = await figure(page, 'lost_after_ack');
   expect(lost).toBeGreaterThan(0);
   await expect(page.locator('[data-kafka-figure="lost_after_ack"]')).toHaveAttribute('data-bad', 'true');

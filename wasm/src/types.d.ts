@@ -446,7 +446,9 @@ export interface KafkaBrokerView {
   id: number;
   name: string;
   up: boolean;
-  /** Partitions it leads. */
+  /** Crashed and not fenced yet: when the controller fences it (its session times out), in µs of virtual time. */
+  fenced_at_us?: number;
+  /** Partitions it leads (a crashed broker leads until it is fenced). */
   leads: number;
 }
 
@@ -837,6 +839,7 @@ export type EventKind =
   | "kafka_fetched"
   | "kafka_broker_crash"
   | "kafka_broker_restart"
+  | "kafka_fenced"
   | "kafka_election"
   | "kafka_isr"
   | "kafka_lost"

@@ -39,7 +39,7 @@
 // createKafkaView(S, P) has the Go view's interface (see views/go.js), plus
 // listItems(snap) and ariaText(snap) for the accessible list.
 
-import { drawIcon } from '../draw.js';
+import { drawIcon, fmtDuration } from '../draw.js';
 import { createGoView } from './go.js';
 import { createKafkaTokens } from './kafka-tokens.js';
 import {
@@ -56,10 +56,19 @@ const MARK_ROOM = 7;
 
 /** A replica's role in words. */
 export function replicaRole(part, id, brokerUp) {
-  if (!brokerUp) return 'offline';
+  // A crashed leader stays the leader until the controller fences it.
+  if (!brokerUp) return part.leader === id ? 'offline leader' : 'offline';
   if (part.leader === id) return 'leader';
   if (!part.isr.includes(id)) return 'out of ISR';
   return 'follower';
+}
+
+/** " · fenced in 1.2s" while the controller has not noticed crashed broker `b` yet (its session timeout), else "". */
+export function fencing(b, simUs) {
+  if (b.up || b.fenced_at_us == null) return '';
+  const left = Math.max(0, b.fenced_at_us - simUs);
+  // Under 10 s as "0.4s" (shorter than "400ms": it fits a narrow broker card).
+  return ` · fenced in ${left < 10e6 ? `${(left / 1e6).toFixed(1)}s` : fmtDuration(left)}`;
 }
 
 /** A group member's state in short words. */
@@ -190,7 +199,7 @@ export function createKafkaView(S, P) {
     }
   }
 
-  function drawBroker(b, k, now) {
+  function drawBroker(b, k, now, simUs) {
     const box = layout.brokerBox.get(b.id);
     if (!box) return;
     const down = !b.up;
@@ -201,7 +210,7 @@ export function createKafkaView(S, P) {
     text(b.name, x, box.y + 13, TITLE, '--fg', box.w * 0.5);
     x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
     const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
-    const state = down ? 'down' : cutFrom.length ? `leads ${b.leads} · cut from ${cutFrom.join(', ')}` : `leads ${b.leads}`;
+    const state = down ? `down${fencing(b, simUs)}` : cutFrom.length ? `leads ${b.leads} · cut from ${cutFrom.join(', ')}` : `leads ${b.leads}`;
     text(state, x, box.y + 13, SMALL, down || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
     const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
@@ -465,7 +474,8 @@ export function createKafkaView(S, P) {
         const part = k.partitions.find((q) => q.topic === r.part.topic && q.partition === r.part.partition) || r.part;
         if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
       }
-      return [`${b.name}${b.up ? '' : ' (down)'}`, `leader of ${b.leads} partition(s)`];
+      return [`${b.name}${b.up ? '' : ' (down)'}`, `leader of ${b.leads} partition(s)`,
+        ...(fencing(b, snap.time_us) ? [`the controller has not noticed yet: it fences ${b.name} when its session times out${fencing(b, snap.time_us).replace(' · fenced', ',')}, then its partitions elect new leaders`] : [])];
     }
     for (const p of k.producers) {
       if (inBox(layout.prodBox.get(p.name), x, y)) {
@@ -499,7 +509,7 @@ export function createKafkaView(S, P) {
     const k = snap.kafka;
     const out = [];
     const name = new Map(k.brokers.map((b) => [b.id, b.name]));
-    for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${b.up ? `up, leader of ${b.leads} partition(s)` : 'down'}` });
+    for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${b.up ? `up, leader of ${b.leads} partition(s)` : `down${fencing(b, snap.time_us)}, still leader of ${b.leads} partition(s)`}` });
     for (const p of k.partitions) {
       const reps = p.replicas.map((id, i) => `${name.get(id) || id} LEO ${p.replica_leo[i]}${p.isr.includes(id) ? '' : ' (out of ISR)'}`).join(', ');
       out.push({ key: `p:${p.topic}/${p.partition}`,
@@ -591,7 +601,7 @@ export function createKafkaView(S, P) {
         tokens.handOver(allChips(), now, S.reducedMotion);
         tokens.hwAdvance(k, now);
       }
-      for (const b of k.brokers) drawBroker(b, k, now);
+      for (const b of k.brokers) drawBroker(b, k, now, snap.time_us);
       for (const p of k.producers) drawProducer(p, snap);
       for (const g of k.groups) drawGroup(g, snap, now);
       for (const cn of k.consumers) drawConsumer(cn);

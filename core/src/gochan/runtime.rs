@@ -108,10 +108,13 @@ pub(crate) struct Wg {
 /// clear when it waits for a node's response (the low bits name the node).
 pub(crate) const NSQ_READ: u32 = 1 << 31;
 /// In a goroutine's `wait` while it is in `BlockedNet` on Kafka: bits
-/// 0-15 the broker id it waits for (0: none known yet), bits 16-17 what
-/// for ([`KAFKA_PRODUCE`] with the acks in bits 18-19, or
-/// [`KAFKA_FETCH`]).
+/// 0-15 the broker id it waits for (0: none known yet), bits 16-18 what
+/// for ([`KAFKA_WHAT`]: [`KAFKA_PRODUCE`] with the acks in bits 20-21
+/// ([`KAFKA_ACKS_SHIFT`]), [`KAFKA_FETCH`], ...).
 pub(crate) const KAFKA_WAIT: u32 = 1 << 30;
+/// Where a [`KAFKA_PRODUCE`] wait keeps its acks (0, 1, 2 = all), clear
+/// of [`KAFKA_WHAT`].
+pub(crate) const KAFKA_ACKS_SHIFT: u32 = 20;
 pub(crate) const KAFKA_PRODUCE: u32 = 1 << 16;
 pub(crate) const KAFKA_FETCH: u32 = 2 << 16;
 /// An async producer's stage waiting for room in its batch (bits 16-18;

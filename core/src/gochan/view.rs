@@ -140,7 +140,7 @@ impl GoRuntime {
                         None => format!("waiting for room in the batch for {who} for {dur}"),
                     }
                 } else {
-                    let acks = match (gr.wait >> 18) & 3 {
+                    let acks = match (gr.wait >> super::runtime::KAFKA_ACKS_SHIFT) & 3 {
                         2 => "acks=all: every in-sync replica must have it",
                         1 => "acks=1: the leader's write",
                         _ => "acks=0",
@@ -398,6 +398,7 @@ impl GoRuntime {
             | EventKind::KafkaFetched
             | EventKind::KafkaBrokerCrash
             | EventKind::KafkaBrokerRestart
+            | EventKind::KafkaFenced
             | EventKind::KafkaElection
             | EventKind::KafkaIsr
             | EventKind::KafkaLost

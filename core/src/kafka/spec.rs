@@ -63,6 +63,10 @@ pub const MAX_OPEN_REQUESTS: u32 = 64;
 pub const MAX_FLUSH_MESSAGES: u32 = 100_000;
 /// Largest `flush.bytes` (sarama's `MaxRequestSize`, 100 MB).
 pub const MAX_FLUSH_BYTES: u32 = 100 * 1024 * 1024;
+/// KRaft's `broker.session.timeout.ms` default (9 s).
+pub const DEFAULT_BROKER_SESSION_TIMEOUT: SimDuration = SimDuration::from_millis(9_000);
+/// Largest `broker_session_timeout` (1 h).
+pub const MAX_BROKER_SESSION_TIMEOUT: SimDuration = SimDuration::from_millis(3_600_000);
 /// At most this many members per group.
 pub const MAX_MEMBERS: u32 = 32;
 
@@ -105,6 +109,11 @@ pub struct KafkaSpec {
     /// `replica.lag.time.max.ms` (default 30s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_lag_max: Option<SimDuration>,
+    /// `broker.session.timeout.ms` (KRaft, default 9s): how long after a
+    /// broker crashes the controller fences it (its replicas leave the ISR,
+    /// the partitions it led elect new leaders). `0s` = at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_session_timeout: Option<SimDuration>,
     /// `log.retention.check.interval.ms` (default 5m): how often brokers
     /// delete segments past retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -548,6 +557,9 @@ impl KafkaSpec {
         let mut push = |path: String, message: String| out.push(Problem { path: format!("kafka.{path}"), message });
         if !(1..=MAX_BROKERS).contains(&self.brokers) {
             push("brokers".into(), format!("must be between 1 and {MAX_BROKERS}, got {}", self.brokers));
+        }
+        if self.broker_session_timeout.is_some_and(|d| d > MAX_BROKER_SESSION_TIMEOUT) {
+            push("broker_session_timeout".into(), format!("must be at most {MAX_BROKER_SESSION_TIMEOUT}"));
         }
         if self.retention_check_interval.is_some_and(|d| d < SimDuration::from_millis(100)) {
             push("retention_check_interval".into(), "must be at least 100ms".into());

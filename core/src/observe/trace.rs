@@ -183,6 +183,10 @@ pub enum EventKind {
     /// `aux` = broker + 2^25): it is tried again after
     /// `Consumer.Retry.Backoff`.
     KafkaReadTimeout,
+    /// The controller fenced a crashed broker, its session timed out
+    /// (`aux` = broker id): its replicas leave the ISR, its partitions
+    /// elect new leaders.
+    KafkaFenced,
 }
 
 /// Why a message was dropped.

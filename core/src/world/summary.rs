@@ -292,7 +292,12 @@ fn lost_cell(lost: &[(LossCause, u64)]) -> String {
 fn render_kafka(out: &mut String, k: &super::KafkaView) {
     let ids = |v: &[u32]| v.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
     let _ = writeln!(out, "\nkafka brokers:");
-    let rows: Vec<Vec<String>> = k.brokers.iter().map(|b| vec![b.name.clone(), if b.up { "up" } else { "DOWN" }.into(), b.leads.to_string()]).collect();
+    let state = |b: &super::kafka::view::KafkaBrokerView| match (b.up, b.fenced_at_us) {
+        (true, _) => "up".to_string(),
+        (false, Some(t)) => format!("DOWN (fenced at {})", crate::time::SimTime::from_micros(t)),
+        (false, None) => "DOWN".into(),
+    };
+    let rows: Vec<Vec<String>> = k.brokers.iter().map(|b| vec![b.name.clone(), state(b), b.leads.to_string()]).collect();
     table(out, &["broker", "state", "leads"], &rows, 2);
     let _ = writeln!(out, "\nkafka partitions (unclean leader election {}):", if k.unclean_leader_election { "on" } else { "off" });
     let rows: Vec<Vec<String>> = k

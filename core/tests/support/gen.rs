@@ -350,9 +350,9 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
         consumer,
         group,
         (any::<bool>(), prop::option::weighted(0.3, prop_oneof![Just("1s"), Just("100ms")]), prop::option::weighted(0.3, (1u64..20, 100u64..5_000))),
-        (dist(), 1u32..3),
+        (dist(), 1u32..3, prop::option::weighted(0.5, prop_oneof![Just("0s"), Just("300ms"), Just("2s"), Just("2h")])),
     )
-        .prop_map(|(brokers, topics, acks, partitioner, latency, asyncp, consumer, group, (unclean, lag, retention), (interval, senders))| {
+        .prop_map(|(brokers, topics, acks, partitioner, latency, asyncp, consumer, group, (unclean, lag, retention), (interval, senders, fence))| {
             let b = brokers.max(1);
             let topics: Vec<Value> = topics
                 .into_iter()
@@ -391,6 +391,9 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
             let mut k = json!({"brokers": brokers, "latency": latency, "unclean_leader_election": unclean, "topics": topics, "producers": producers});
             if let Some(l) = lag {
                 k["replica_lag_max"] = json!(l);
+            }
+            if let Some(f) = fence {
+                k["broker_session_timeout"] = json!(f);
             }
             if retention.is_some() {
                 k["retention_check_interval"] = json!("500ms");

@@ -8,17 +8,26 @@
 //!   group below the produce rate makes its lag grow.
 //!
 //! - **Crash**: the broker's connections close, so every frame to or from
-//!   it is lost and requests waiting for it fail (sarama retries them).
-//!   Its replicas leave the ISR (Kafka keeps the last member), and the
-//!   controller elects a new leader for each partition it led: the first
-//!   live ISR member in replica order, or with
-//!   `unclean_leader_election` the first live replica. Every record the
-//!   new leader lacks is truncated on every replica: lost, with its cause
-//!   (acked with acks=1 or 0 and never copied; committed but lost to an
-//!   unclean election; never acked).
-//! - **Restart**: each replica truncates to the high watermark and its
-//!   fetch loop starts again (it rejoins the ISR once caught up); a
-//!   partition that had no live replica elects one now.
+//!   it is lost and requests waiting for it fail (sarama retries them;
+//!   a request to it is refused).
+//! - **Fence**: the controller notices only when the broker's session
+//!   times out (`broker_session_timeout`, KRaft's
+//!   `broker.session.timeout.ms`, 9 s; `0s` = at once). Until then the
+//!   metadata still names it: the partitions it led have no working leader
+//!   (produce requests fail and are retried, then fail; fetches are
+//!   retried), and while it stays in an ISR the high watermark cannot
+//!   pass what it had. Fenced, its replicas leave the ISR (Kafka keeps
+//!   the last member), and the controller elects a new leader for each
+//!   partition it led: the first live ISR member in replica order, or
+//!   with `unclean_leader_election` the first live replica. Every record
+//!   the new leader lacks is truncated on every replica: lost, with its
+//!   cause (acked with acks=1 or 0 and never copied; committed but lost to
+//!   an unclean election; never acked).
+//! - **Restart**: a broker back before its session timed out is fenced
+//!   first (it registers as a new incarnation). Then each replica
+//!   truncates to the high watermark and its fetch loop starts again (it
+//!   rejoins the ISR once caught up); a partition that had no live replica
+//!   elects one now.
 
 use super::{KafkaWorld, KTimer};
 use crate::command::{Command, CommandError};
@@ -214,14 +223,41 @@ impl KafkaWorld {
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             let Some(i) = ps.slot(b) else { continue };
+            // Its connections are gone: its own fetch loop, the fetches
+            // parked at it and the acks=all requests waiting at it.
             ps.fetching[i] = false;
-            let was_leader = ps.repl.leader() == Some(b);
-            let _ = ps.repl.broker_failed(b);
             ps.parked_followers.retain(|p| p.who != b);
-            if was_leader {
+            if ps.repl.leader() == Some(b) {
                 ps.parked_followers.clear();
                 ps.parked_fetches.clear();
                 ps.pending.clear();
+            }
+        }
+        let timeout = self.spec.broker_session_timeout.unwrap_or(crate::kafka::spec::DEFAULT_BROKER_SESSION_TIMEOUT);
+        if timeout == crate::time::SimDuration::ZERO {
+            return self.fence(b, kit);
+        }
+        // The controller hears no heartbeat from it for the session
+        // timeout: until then the metadata still names it.
+        let at = now + timeout;
+        self.fence_at[b as usize - 1] = Some(at);
+        self.schedule(kit, at, KTimer::Fence(b));
+    }
+
+    /// The controller fences crashed broker `b`: its replicas leave the
+    /// ISR (Kafka keeps the last member), and each partition it led elects
+    /// a new leader.
+    pub(super) fn fence(&mut self, b: BrokerId, kit: &mut Kit) {
+        self.fence_at[b as usize - 1] = None;
+        kit.record(EventKind::KafkaFenced, NONE, NONE, None, i64::from(b));
+        for part in 0..self.parts.len() as u32 {
+            let ps = &mut self.parts[part as usize];
+            if ps.slot(b).is_none() {
+                continue;
+            }
+            let was_leader = ps.repl.leader() == Some(b);
+            let _ = ps.repl.broker_failed(b);
+            if was_leader {
                 self.elect(part, kit);
             } else {
                 // The HW may move (a smaller ISR).
@@ -272,6 +308,11 @@ impl KafkaWorld {
 
     pub(super) fn restart(&mut self, b: BrokerId, kit: &mut Kit) {
         let now = kit.queue.now();
+        if self.fence_at[b as usize - 1].is_some() {
+            // It registers again before its old session timed out: the
+            // controller fences the old incarnation first.
+            self.fence(b, kit);
+        }
         self.up[b as usize - 1] = true;
         kit.record(EventKind::KafkaBrokerRestart, NONE, NONE, None, i64::from(b));
         for part in 0..self.parts.len() as u32 {

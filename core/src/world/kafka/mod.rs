@@ -423,6 +423,9 @@ pub(crate) enum KTimer {
     /// A member's JoinGroup may have passed its read deadline (key as for
     /// `Heartbeat`).
     JoinTimeout(u32),
+    /// The controller fences broker `b` (its session timed out after a
+    /// crash), if it is still due.
+    Fence(u32),
 }
 
 impl KTimer {
@@ -446,6 +449,7 @@ impl KTimer {
             KTimer::BatchRetry(r) => (15, r),
             KTimer::BatchTimeout(r) => (16, r),
             KTimer::JoinTimeout(m) => (17, m),
+            KTimer::Fence(b) => (18, b),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -469,7 +473,8 @@ impl KTimer {
             14 => KTimer::Flush(v),
             15 => KTimer::BatchRetry(v),
             16 => KTimer::BatchTimeout(v),
-            _ => KTimer::JoinTimeout(v),
+            17 => KTimer::JoinTimeout(v),
+            _ => KTimer::Fence(v),
         }
     }
 }
@@ -479,6 +484,9 @@ impl KTimer {
 pub(crate) struct KafkaWorld {
     pub(crate) spec: KafkaSpec,
     pub(crate) up: Vec<bool>,
+    /// Per broker: when the controller fences it (it crashed, and its
+    /// session has not timed out yet); `None` otherwise.
+    pub(crate) fence_at: Vec<Option<SimTime>>,
     pub(crate) parts: Vec<PartState>,
     /// Each topic's partition keys, by partition (a topic's first keys
     /// are consecutive; partitions added live get the next free keys).
@@ -589,6 +597,7 @@ impl KafkaWorld {
         KafkaWorld {
             spec: spec.clone(),
             up: vec![true; spec.brokers as usize],
+            fence_at: vec![None; spec.brokers as usize],
             parts,
             topic_parts,
             links: Vec::new(),
@@ -844,6 +853,12 @@ impl World {
             KTimer::BatchTimeout(req) => {
                 kw.batch_timeout(req, &mut self.kit);
                 self.kafka_deliver_all(now);
+            }
+            KTimer::Fence(b) => {
+                if kw.fence_at.get(b as usize - 1).copied().flatten() == Some(now) {
+                    kw.fence(b, &mut self.kit);
+                    self.kafka_deliver_all(now);
+                }
             }
         }
         // acks=all answers or consumer data may be due after a timer.

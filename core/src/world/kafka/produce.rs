@@ -45,7 +45,7 @@ impl World {
             Acks::Leader => 1,
             Acks::All => 2,
         };
-        self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_PRODUCE | (acks_bits << 18) | leader.unwrap_or(0);
+        self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_PRODUCE | (acks_bits << crate::gochan::runtime::KAFKA_ACKS_SHIFT) | leader.unwrap_or(0);
         let Some(leader) = leader else {
             // No leader (an election found nobody): sarama's metadata says
             // LEADER_NOT_AVAILABLE; it retries after its backoff.
@@ -82,6 +82,10 @@ impl World {
                 let (go, k) = (&mut self.go, &mut self.kit);
                 go.kafka_reply(k, g, true, offset as i64, part, now);
             }
+            // Not NOT_ENOUGH_REPLICAS_AFTER_APPEND: sarama retries it too
+            // (`handleSuccess`), writing the record again; here it fails, its
+            // record in the log once (a retry would meet NOT_ENOUGH_REPLICAS while
+            // the ISR stays short).
             Err(e) if fl.tries < RETRY_MAX && e != KafkaError::NotEnoughReplicasAfterAppend => {
                 // sarama retries after `Retry.Backoff` (same partition, to
                 // whoever leads it then).
@@ -198,12 +202,17 @@ impl KafkaWorld {
             return;
         }
         let hw = ps.repl.high_watermark();
+        // Kafka's `checkEnoughReplicasReachOffset`: reached, but by fewer
+        // in-sync replicas than `min.insync.replicas` (the ISR shrank after
+        // the append): NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+        let short = ps.repl.isr_len() < ps.repl.config().min_insync;
         let mut done = std::mem::take(&mut self.ack_scratch);
         done.clear();
         done.extend(ps.pending.iter().copied().filter(|a| a.offset < hw));
         ps.pending.retain(|a| a.offset >= hw);
         for a in &done {
-            self.answer(leader, *a, part, Ok(a.offset), kit);
+            let result = if short { Err(KafkaError::NotEnoughReplicasAfterAppend) } else { Ok(a.offset) };
+            self.answer(leader, *a, part, result, kit);
         }
         self.ack_scratch = done;
     }

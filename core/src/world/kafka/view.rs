@@ -28,6 +28,7 @@ use super::{KafkaError, KafkaWorld};
 use crate::observe::stats::{pack_p50_p99, KafkaKey, KafkaName, KafkaRows, KAFKA_NONE};
 use crate::observe::snapshot::KafkaEventPlace;
 use crate::observe::trace::{EventKind, TraceEvent};
+use crate::time::SimDuration;
 use serde::Serialize;
 use crate::kafka::group::coordinator::GroupState;
 
@@ -207,14 +208,19 @@ pub struct KafkaBrokerView {
     pub id: u32,
     pub name: String,
     pub up: bool,
-    /// Partitions it leads.
+    /// Crashed and not fenced yet: when the controller will fence it
+    /// (its session times out), in microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fenced_at_us: Option<u64>,
+    /// Partitions it leads (as the metadata says: a crashed broker leads
+    /// until it is fenced).
     pub leads: u32,
 }
 
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
-    "the controller notices a dead broker at once (real Kafka: the broker session timeout, about 9s with KRaft)",
+    "an acks=all request answered NOT_ENOUGH_REPLICAS_AFTER_APPEND (written, but the ISR shrank below min.insync.replicas before it was acknowledged) fails without a retry (sarama retries it, writing the record a second time)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
@@ -282,6 +288,7 @@ impl KafkaWorld {
                     id,
                     name: crate::kafka::spec::KafkaSpec::broker_name(id),
                     up: self.broker_up(id),
+                    fenced_at_us: self.fence_at[id as usize - 1].map(|t| t.as_micros()),
                     leads: self.parts.iter().filter(|p| p.repl.leader() == Some(id)).count() as u32,
                 })
                 .collect(),
@@ -549,7 +556,14 @@ impl KafkaWorld {
                 let then = if last { "it gives up: producing fails".to_string() } else { format!("retry {try_no} of {} after {}", super::RETRY_MAX, super::RETRY_BACKOFF) };
                 format!("{g}: no answer from broker-{broker} for {} within Net.ReadTimeout (30s): the connection closes; {then}", part(e.ch))
             }
-            EventKind::KafkaBrokerCrash => format!("broker-{} crashed: its connections close, the controller elects new leaders", e.aux),
+            EventKind::KafkaBrokerCrash => {
+                let b = e.aux;
+                match self.spec.broker_session_timeout.unwrap_or(crate::kafka::spec::DEFAULT_BROKER_SESSION_TIMEOUT) {
+                    t if t == SimDuration::ZERO => format!("broker-{b} crashed: its connections close"),
+                    t => format!("broker-{b} crashed: its connections close; the controller fences it when its session times out ({t} without a heartbeat)"),
+                }
+            }
+            EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
             EventKind::KafkaElection => format!("{}: broker-{} elected leader", part(e.ch), e.aux),

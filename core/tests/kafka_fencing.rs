@@ -1,0 +1,152 @@
+//! How long the controller takes to notice a crashed broker
+//! (`broker_session_timeout`, KRaft's `broker.session.timeout.ms`, 9 s by
+//! default): until it fences the broker, the metadata still names it as
+//! leader, so its partitions have no working leader, and while it sits in
+//! an ISR the high watermark waits for it. Fencing removes it from every
+//! ISR and elects new leaders; a broker back before then is fenced first.
+
+use queuelab::observe::trace::EventKind;
+use queuelab::scenario::Scenario;
+use queuelab::time::SimTime;
+use queuelab::world::{KafkaView, World};
+use serde_json::{json, Value};
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_micros(n * 1000)
+}
+
+fn world(v: &Value) -> World {
+    World::new(&Scenario::from_json(&v.to_string()).expect("valid")).expect("builds")
+}
+
+fn kafka(w: &World) -> KafkaView {
+    w.snapshot().kafka.expect("a kafka section")
+}
+
+/// One sender every 50ms with `acks`, on a topic of one partition with
+/// `rf` replicas led by broker-1; `kafka` extra fields; `commands`.
+fn cluster(acks: &str, rf: u32, extra: Value, commands: Value) -> World {
+    let mut k = json!({ "brokers": 3, "latency": "1ms",
+                        "topics": [{ "name": "events", "replication_factor": rf }],
+                        "producers": [{ "name": "p", "acks": acks }] });
+    for (key, v) in extra.as_object().expect("an object") {
+        k[key] = v.clone();
+    }
+    let w = world(&json!({
+        "seed": 3, "kafka": k, "commands": commands,
+        "goroutines": [{ "name": "sender", "behavior": { "program": [
+            { "forever": [{ "sleep": "50ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
+        ] } }]
+    }));
+    assert_eq!(kafka(&w).partitions[0].leader, Some(1), "broker-1 leads events-0");
+    w
+}
+
+fn crash(b: u32, at: &str) -> Value {
+    json!({ "at": at, "command": { "op": "kafka_broker_crash", "broker": b } })
+}
+
+fn restart(b: u32, at: &str) -> Value {
+    json!({ "at": at, "command": { "op": "kafka_broker_restart", "broker": b } })
+}
+
+/// The words of the last event of `kind`.
+fn text_of(w: &World, kind: EventKind) -> String {
+    w.events_since(0, 100_000).into_iter().rfind(|e| e.kind == kind).map(|e| e.text).unwrap_or_default()
+}
+
+fn times(w: &World, kind: EventKind) -> Vec<SimTime> {
+    w.trace().events().filter(|e| e.kind == kind).map(|e| e.time).collect()
+}
+
+#[test]
+fn a_crashed_leader_leads_until_its_session_times_out() {
+    let mut w = cluster("local", 3, json!({}), json!([crash(1, "1s")]));
+    w.run_until(ms(1_000));
+    let acked = kafka(&w).producers[0].acked;
+    w.run_until(ms(9_900));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].leader, Some(1), "the metadata still names broker-1: {:?}", k.partitions[0]);
+    assert!(!k.brokers[0].up);
+    assert_eq!(k.brokers[0].fenced_at_us, Some(10_000_000), "crashed at 1s + 9s");
+    assert_eq!(k.partitions[0].isr, vec![1, 2, 3], "nobody left the ISR yet");
+    assert!(times(&w, EventKind::KafkaElection).is_empty());
+    // Every send in the gap was refused, retried 3 times 100ms apart, and
+    // failed; none was acked.
+    let p = &k.producers[0];
+    assert_eq!(p.acked, acked, "{p:?}");
+    assert!(p.failed >= 20, "{p:?}");
+    w.run_until(ms(11_000));
+    let k = kafka(&w);
+    assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(10_000)]);
+    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(10_000)]);
+    assert_eq!(k.partitions[0].leader, Some(2), "the first live ISR member in replica order");
+    assert_eq!(k.partitions[0].isr, vec![2, 3]);
+    assert_eq!(k.brokers[0].fenced_at_us, None);
+    assert!(k.producers[0].acked > acked + 10, "sends go to broker-2: {:?}", k.producers[0]);
+    let text = text_of(&w, EventKind::KafkaBrokerCrash);
+    assert!(text.contains("when its session times out (9s without a heartbeat)"), "{text}");
+    let text = text_of(&w, EventKind::KafkaFenced);
+    assert!(text.starts_with("controller: broker-1 fenced"), "{text}");
+}
+
+#[test]
+fn a_crashed_follower_holds_the_high_watermark_until_it_is_fenced() {
+    // acks=all, min.insync.replicas 1: once broker-2 is fenced the leader
+    // alone is the ISR, and every waiting request is acked, none failed.
+    let mut w = cluster("all", 2, json!({ "broker_session_timeout": "3s" }), json!([crash(2, "1s")]));
+    w.run_until(ms(1_000));
+    let before = kafka(&w);
+    w.run_until(ms(3_950));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].isr, vec![1, 2]);
+    assert!(k.partitions[0].high_watermark <= before.partitions[0].log_end, "the HW waits for broker-2: {:?}", k.partitions[0]);
+    assert_eq!(k.producers[0].acked, before.producers[0].acked, "acks=all waits: {:?}", k.producers[0]);
+    assert_eq!(k.producers[0].failed, 0);
+    w.run_until(ms(4_100));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].isr, vec![1], "fenced at 4s");
+    assert_eq!(k.partitions[0].leader, Some(1), "the leader stays");
+    assert!(k.producers[0].acked > before.producers[0].acked, "the waiting request is acked: {:?}", k.producers[0]);
+    assert_eq!(k.producers[0].failed, 0);
+    assert!(times(&w, EventKind::KafkaElection).is_empty(), "a follower's fencing elects nobody");
+}
+
+#[test]
+fn a_broker_back_before_its_session_times_out_is_fenced_first() {
+    let mut w = cluster("local", 3, json!({}), json!([crash(1, "1s"), restart(1, "2s")]));
+    w.run_until(ms(15_000));
+    assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(2_000)], "once, when it registers again; the 10s timer finds nothing to do");
+    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(2_000)]);
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].leader, Some(2));
+    assert!(k.partitions[0].isr.contains(&1), "broker-1 caught up again: {:?}", k.partitions[0]);
+    assert_eq!(k.brokers[0].fenced_at_us, None);
+}
+
+#[test]
+fn a_second_crash_gets_its_own_session_timeout() {
+    let mut w = cluster("local", 3, json!({ "broker_session_timeout": "4s" }), json!([crash(1, "1s"), restart(1, "2s"), crash(1, "3s")]));
+    w.run_until(ms(8_000));
+    assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(2_000), ms(7_000)], "the first crash's 5s timer is stale");
+}
+
+#[test]
+fn zero_fences_at_once() {
+    let mut w = cluster("local", 3, json!({ "broker_session_timeout": "0s" }), json!([crash(1, "1s")]));
+    w.run_until(ms(1_500));
+    assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(1_000)]);
+    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(1_000)]);
+    assert_eq!(kafka(&w).partitions[0].leader, Some(2));
+    assert_eq!(text_of(&w, EventKind::KafkaBrokerCrash), "broker-1 crashed: its connections close");
+}
+
+#[test]
+fn an_absurd_session_timeout_is_refused() {
+    let v = json!({ "kafka": { "broker_session_timeout": "2h", "topics": [{ "name": "t" }] } });
+    let e = match Scenario::from_json(&v.to_string()) {
+        Err(e) => e.to_string(),
+        Ok(s) => World::new(&s).map(|_| ()).expect_err("refused").to_string(),
+    };
+    assert!(e.contains("kafka.broker_session_timeout") && e.contains("at most 1h"), "{e}");
+}
