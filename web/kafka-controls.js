@@ -1,6 +1,6 @@
 // Live controls for Kafka scenarios (in the Live controls panel): per broker
-// crash and restart (`kafka_broker_crash` / `kafka_broker_restart`, brokers
-// by number from 1); per consumer-group member start, crash and leave
+// crash, clean shutdown and restart (`kafka_broker_crash` /
+// `kafka_broker_stop` / `kafka_broker_restart`, brokers by number from 1); per consumer-group member start, crash and leave
 // (`kafka_member`, members by their place in the group from 1); per group the
 // handler's work per record, for every member or one (`kafka_group_work`:
 // slow it down or speed it up, and watch the lag chart) and its balance strategy for the next
@@ -183,12 +183,13 @@ export function createKafkaControls(container, { onCommand }) {
     const error = el('span', { class: 'inline-error', role: 'status' });
     const state = el('span', { class: 'badge' });
     const crash = actionButton('Crash', `Crash ${b.name}`, onCommand, error, () => ({ op: 'kafka_broker_crash', broker: b.id }));
+    const stop = actionButton('Stop', `Stop ${b.name} cleanly`, onCommand, error, () => ({ op: 'kafka_broker_stop', broker: b.id }));
     const restart = actionButton('Restart', `Restart ${b.name}`, onCommand, error, () => ({ op: 'kafka_broker_restart', broker: b.id }));
     crash.classList.add('danger-outline');
     const row = el('div', { class: 'ctl-row nsq-row', 'data-kafka-broker-row': b.name },
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: b.name }), state),
-      el('div', { class: 'nsq-actions' }, crash, restart), error);
-    return { row, state, crash, restart };
+      el('div', { class: 'nsq-actions' }, crash, stop, restart), error);
+    return { row, state, crash, stop, restart };
   }
 
   function memberRow({ g, m, n }) {
@@ -281,7 +282,8 @@ export function createKafkaControls(container, { onCommand }) {
       setText(r.state, b.up ? `up · leads ${b.leads}` : `down${fencing(b, snap.time_us)}`);
       r.state.classList.toggle('danger', !b.up);
       setOff(r.crash, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Crash ${b.name}: once the controller fences it (its session times out) its partitions elect new leaders from the ISR`);
-      setOff(r.restart, ended ? ENDED_REASON : b.up ? `${b.name} is running: crash it first` : '', `Start ${b.name} again: its replicas truncate to the HW and catch up`);
+      setOff(r.stop, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Stop ${b.name} cleanly (controlled shutdown): the controller moves its leaderships to in-sync replicas first, so no partition waits for a leader`);
+      setOff(r.restart, ended ? ENDED_REASON : b.up ? `${b.name} is running: crash or stop it first` : '', `Start ${b.name} again: its replicas truncate to the HW and catch up`);
     }
     for (const x of members) {
       const r = memberRows.get(mKey(x));

@@ -15,6 +15,7 @@
 
 import { el, setText } from './dom.js';
 import { keyedTable } from './nsq-table.js';
+import { fencing } from './views/kafka.js';
 
 /** [key in kafka.guarantees, label, what it means]. */
 export const KAFKA_FIGURES = [
@@ -107,7 +108,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         m.state === 'running' && !m.partitions.length ? 'idle (no partition)' : m.state,
         m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed), m.work || 'the group\'s']);
 
-      brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, b.up ? 'up' : 'down', String(b.leads)]);
+      brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, b.up ? 'up' : `down${fencing(b, snap.time_us)}`, String(b.leads)]);
       topics.update(k.partitions, (p) => `${p.topic}\u0000${p.partition}`, (p) => [p.topic, String(p.partition),
         p.leader == null ? 'none (offline)' : brokerName(k, p.leader),
         p.replicas.map((id) => brokerName(k, id)).join(', '), p.isr.map((id) => brokerName(k, id)).join(', ') || '-',

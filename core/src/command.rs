@@ -105,6 +105,11 @@ pub enum Command {
     /// close, requests in flight to it fail, and the controller elects new
     /// leaders for the partitions it led.
     KafkaBrokerCrash { broker: u32 },
+    /// Kafka broker `broker` shuts down cleanly (SIGTERM, with
+    /// `controlled.shutdown.enable`, Kafka's default): the controller moves
+    /// the leaderships it holds to other in-sync replicas and takes it out
+    /// of every ISR first, then it stops. No window without a leader.
+    KafkaBrokerStop { broker: u32 },
     /// A crashed Kafka broker starts again: each of its replicas truncates
     /// to the high watermark and catches up from the leader.
     KafkaBrokerRestart { broker: u32 },
@@ -279,6 +284,7 @@ impl Command {
             Command::HealLink { client, nsqd } => format!("link {} - {} healed", echo(client), echo(nsqd)),
             Command::NsqTombstone { topic, nsqd } => format!("topic {} tombstoned on {}", echo(topic), echo(nsqd)),
             Command::KafkaBrokerCrash { broker } => format!("broker-{broker} crashed"),
+            Command::KafkaBrokerStop { broker } => format!("broker-{broker} shut down"),
             Command::KafkaBrokerRestart { broker } => format!("broker-{broker} restarted"),
             Command::KafkaMember { group, member, action } => format!("{}-{member}: {}", echo(group), action.name()),
             Command::KafkaRetention { topic, retention, retention_bytes } => format!(
@@ -305,7 +311,7 @@ impl Command {
     pub fn is_kafka(&self) -> bool {
         matches!(
             self,
-            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. } | Command::KafkaFlush { .. }
+            Command::KafkaBrokerCrash { .. } | Command::KafkaBrokerStop { .. } | Command::KafkaBrokerRestart { .. } | Command::KafkaMember { .. } | Command::KafkaRetention { .. } | Command::KafkaAcks { .. } | Command::KafkaFlush { .. }
                 | Command::KafkaGroupWork { .. }
                 | Command::KafkaCutLink { .. }
                 | Command::KafkaHealLink { .. }

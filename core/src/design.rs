@@ -126,6 +126,7 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             | Command::HealLink { .. }
             | Command::NsqTombstone { .. }
             | Command::KafkaBrokerCrash { .. }
+            | Command::KafkaBrokerStop { .. }
             | Command::KafkaBrokerRestart { .. }
             | Command::KafkaMember { .. }
             | Command::KafkaRetention { .. }

@@ -150,3 +150,43 @@ fn an_absurd_session_timeout_is_refused() {
     };
     assert!(e.contains("kafka.broker_session_timeout") && e.contains("at most 1h"), "{e}");
 }
+
+fn stop(b: u32, at: &str) -> Value {
+    json!({ "at": at, "command": { "op": "kafka_broker_stop", "broker": b } })
+}
+
+#[test]
+fn a_clean_stop_moves_leaderships_before_the_broker_goes() {
+    // Kafka's controlled shutdown: no window without a leader, no send
+    // fails (the requests in flight at broker-1 are answered NOT_LEADER
+    // and retried on broker-2).
+    let mut w = cluster("all", 3, json!({}), json!([stop(1, "1s"), restart(1, "3s")]));
+    w.run_until(ms(1_000));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].leader, Some(2), "moved at once: {:?}", k.partitions[0]);
+    assert_eq!(k.partitions[0].isr, vec![2, 3]);
+    assert!(!k.brokers[0].up);
+    assert_eq!(k.brokers[0].fenced_at_us, None, "nothing left for the controller to notice");
+    assert_eq!(times(&w, EventKind::KafkaBrokerStop), vec![ms(1_000)]);
+    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(1_000)]);
+    assert!(times(&w, EventKind::KafkaBrokerCrash).is_empty() && times(&w, EventKind::KafkaFenced).is_empty());
+    assert!(text_of(&w, EventKind::KafkaBrokerStop).starts_with("broker-1 shut down cleanly: the controller moved its leaderships"));
+    w.run_until(ms(6_000));
+    let k = kafka(&w);
+    assert_eq!(k.producers[0].failed, 0, "{:?}", k.producers[0]);
+    assert!(k.producers[0].acked > 80, "{:?}", k.producers[0]);
+    assert_eq!(k.guarantees.lost_after_ack + k.guarantees.lost_unclean, 0);
+    assert!(k.partitions[0].isr.contains(&1), "back and caught up: {:?}", k.partitions[0]);
+    assert!(times(&w, EventKind::KafkaFenced).is_empty());
+}
+
+#[test]
+fn a_stopped_broker_cannot_be_stopped_or_crashed_again() {
+    let mut w = cluster("local", 3, json!({}), json!([stop(2, "1s")]));
+    w.run_until(ms(1_100));
+    for op in ["kafka_broker_stop", "kafka_broker_crash"] {
+        let cmd = queuelab::command::Command::from_json(&json!({ "op": op, "broker": 2 }).to_string()).expect("parses");
+        let e = w.apply(&cmd).expect_err("refused").to_string();
+        assert!(e.contains("broker-2 is already down"), "{op}: {e}");
+    }
+}

@@ -116,6 +116,8 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
                 .map(|(at, op, n)| {
                     let broker = format!("broker-{}", (n - 1) % brokers + 1);
                     let c = match op {
+                        // A crash, or now and then a clean shutdown.
+                        0 if n == 4 => json!({ "op": "kafka_broker_stop", "broker": (n - 1) % brokers + 1 }),
                         0 | 1 => json!({ "op": ops[op], "broker": (n - 1) % brokers + 1 }),
                         5 => json!({ "op": "kafka_group_work", "group": "grp", "work": format!("exp({}ms)", n * n * 10) }),
                         // Cuts and heals between a member, the partition

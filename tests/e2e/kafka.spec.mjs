@@ -222,16 +222,22 @@ test('crashing a broker from the controls draws it down and lists it down; its b
   await runTo(page, 1_000_000, 5);
   const crash = page.getByRole('button', { name: 'Crash broker-2', exact: true });
   const restart = page.getByRole('button', { name: 'Restart broker-2', exact: true });
+  const stop = page.getByRole('button', { name: 'Stop broker-2 cleanly', exact: true });
   await expect(restart).toHaveAttribute('aria-disabled', 'true');
   await expect(crash).not.toHaveAttribute('aria-disabled', 'true');
   await crash.click();
-  await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toBe('down');
+  // The controller fences it when its session times out (9 s): until then
+  // it stays leader and in the ISRs, and the page counts down.
+  await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toMatch(/^down · fenced in [89]\.\ds$/);
   await expect(crash).toHaveAttribute('aria-disabled', 'true');
+  await expect(stop).toHaveAttribute('aria-disabled', 'true');
   await expect(restart).not.toHaveAttribute('aria-disabled', 'true');
-  await expect.poll(async () => (await stageListTexts(page)).includes('broker broker-2: down')).toBe(true);
+  await expect.poll(async () => (await stageListTexts(page)).some((t) => /^broker broker-2: down · fenced in \d\.\ds, still leader of 2 partition\(s\)$/.test(t))).toBe(true);
   await expect(page.locator('#stage')).toHaveAttribute('aria-label', /broker-2 down/);
-  // No partition keeps broker-2 as leader or in its ISR.
-  await runTo(page, 1_500_000, 5);
+  expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).filter((p) => p.Isr.split(', ').includes('broker-2')).length).toBe(6);
+  // Fenced: no partition keeps broker-2 as leader or in its ISR.
+  await runTo(page, 10_500_000, 10);
+  expect((await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toBe('down');
   for (const p of await tableRows(page, 'Partitions (kafka-topics.sh --describe)')) {
     expect(p.Leader).not.toBe('broker-2');
     expect(p.Isr.split(', ')).not.toContain('broker-2');
@@ -244,6 +250,20 @@ test('crashing a broker from the controls draws it down and lists it down; its b
   await restart.click();
   await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-2')?.State).toBe('up');
   await expect(page.locator('[data-kafka-broker-row="broker-2"] .inline-error')).toHaveText('');
+});
+
+test('a clean stop from the controls moves its leaderships at once', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 1_000_000, 5);
+  const led = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).filter((p) => p.Leader === 'broker-3').length;
+  expect(led).toBeGreaterThan(0);
+  await page.getByRole('button', { name: 'Stop broker-3 cleanly', exact: true }).click();
+  await expect.poll(async () => (await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-3')?.State).toBe('down');
+  for (const p of await tableRows(page, 'Partitions (kafka-topics.sh --describe)')) {
+    expect(p.Leader).not.toBe('broker-3');
+    expect(p.Isr.split(', ')).not.toContain('broker-3');
+  }
+  await expect.poll(async () => (await logRows(page)).some((r) => r.kind === 'kafka_broker_stop' && r.text.startsWith('broker-3 shut down cleanly'))).toBe(true);
 });
 
 test('a member that leaves from the controls gives up its partitions, and the generation goes up', async ({ page }) => {

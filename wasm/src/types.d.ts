@@ -119,6 +119,7 @@ export type Command =
   | { op: "heal_link"; client: string; nsqd: string }
   | { op: "nsq_tombstone"; topic: string; nsqd: string }
   | { op: "kafka_broker_crash"; broker: number }
+  | { op: "kafka_broker_stop"; broker: number }
   | { op: "kafka_broker_restart"; broker: number }
   | { op: "kafka_member"; group: string; member: number; action: KafkaMemberAction }
   | { op: "kafka_retention"; topic: string; retention?: string; retention_bytes?: number }
@@ -840,6 +841,7 @@ export type EventKind =
   | "kafka_broker_crash"
   | "kafka_broker_restart"
   | "kafka_fenced"
+  | "kafka_broker_stop"
   | "kafka_election"
   | "kafka_isr"
   | "kafka_lost"

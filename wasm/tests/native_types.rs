@@ -289,7 +289,7 @@ fn all_kinds() -> Vec<EventKind> {
         NsqPublished, NsqPublishOk, NsqMessage, NsqFinish, NsqTimeout, NsqFinFailed, NsqRequeue, NsqReqFailed, NsqMaxAttempts, NsqBackoff, NsqBackoffOver, NsqNodeCrash, NsqNodeStop, NsqNodeRestart, NsqConnClosed, NsqConnected, NsqConsumerCrash, NsqConsumerStop, NsqConsumerStart, NsqPublishFailed, NsqTouchFailed,
         NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
         KafkaSend, KafkaAcked, KafkaSendFailed, KafkaFetched, KafkaBrokerCrash, KafkaBrokerRestart, KafkaElection,
-        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate, KafkaReadTimeout, KafkaFenced,
+        KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate, KafkaReadTimeout, KafkaFenced, KafkaBrokerStop,
     ];
     for k in &all {
         match k {
@@ -300,7 +300,7 @@ fn all_kinds() -> Vec<EventKind> {
             | NsqFinFailed | NsqRequeue | NsqReqFailed | NsqMaxAttempts | NsqBackoff | NsqBackoffOver | NsqNodeCrash | NsqNodeStop | NsqNodeRestart | NsqConnClosed | NsqConnected | NsqConsumerCrash | NsqConsumerStop | NsqConsumerStart | NsqPublishFailed | NsqTouchFailed
             | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout
             | KafkaSend | KafkaAcked | KafkaSendFailed | KafkaFetched | KafkaBrokerCrash | KafkaBrokerRestart
-            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate | KafkaReadTimeout | KafkaFenced => {}
+            | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate | KafkaReadTimeout | KafkaFenced | KafkaBrokerStop => {}
         }
     }
     all

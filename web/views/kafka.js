@@ -281,7 +281,10 @@ export function createKafkaView(S, P) {
     text(p.name, b.x + 10, b.y + 13, TITLE, '--fg', b.w - 20);
     text(`${p.kind} producer · acks ${acksWord(p.acks)}`, b.x + 10, b.y + HEAD_H + 6, TINY, '--muted', b.w - 20);
     // "failed 0" is left out (the producers table has it): the line fits a narrow column.
-    text(`sent ${p.sent} · acked ${p.acked}${p.failed ? ` · failed ${p.failed}` : ''}`, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
+    // With failures, "sent" goes first when the line does not fit: the failed count is what matters then.
+    const full = `sent ${p.sent} · acked ${p.acked}${p.failed ? ` · failed ${p.failed}` : ''}`;
+    const counts = p.failed && measure(full, TINY) > b.w - 20 ? `acked ${p.acked} · failed ${p.failed}` : full;
+    text(counts, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
     const w = waitingShort(p, snap);
     if (w) {
       drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);

@@ -399,6 +399,7 @@ impl GoRuntime {
             | EventKind::KafkaBrokerCrash
             | EventKind::KafkaBrokerRestart
             | EventKind::KafkaFenced
+            | EventKind::KafkaBrokerStop
             | EventKind::KafkaElection
             | EventKind::KafkaIsr
             | EventKind::KafkaLost

@@ -187,6 +187,9 @@ pub enum EventKind {
     /// (`aux` = broker id): its replicas leave the ISR, its partitions
     /// elect new leaders.
     KafkaFenced,
+    /// A broker shut down cleanly (`aux` = broker id): its leaderships
+    /// moved first.
+    KafkaBrokerStop,
 }
 
 /// Why a message was dropped.

@@ -288,6 +288,7 @@ fn kafka_command() -> impl Strategy<Value = Value> {
     let action = prop_oneof![Just("crash"), Just("leave"), Just("start"), Just("explode")];
     prop_oneof![
         3 => broker.clone().prop_map(|b| json!({"op": "kafka_broker_crash", "broker": b})),
+        1 => broker.clone().prop_map(|b| json!({"op": "kafka_broker_stop", "broker": b})),
         3 => broker.prop_map(|b| json!({"op": "kafka_broker_restart", "broker": b})),
         4 => (group.clone(), member.clone(), action).prop_map(|(g, m, a)| json!({"op": "kafka_member", "group": g, "member": m, "action": a})),
         2 => (group.clone(), dist()).prop_map(|(g, d)| json!({"op": "kafka_group_work", "group": g, "work": d})),

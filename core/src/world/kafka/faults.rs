@@ -23,6 +23,12 @@
 //!   the new leader lacks is truncated on every replica: lost, with its
 //!   cause (acked with acks=1 or 0 and never copied; committed but lost to
 //!   an unclean election; never acked).
+//! - **Stop** (a clean shutdown, `controlled.shutdown.enable`): the
+//!   controller fences it first, as above but at once, while it still
+//!   runs, so its partitions never lack a working leader; then it stops
+//!   like a crash. Records it had that the new leader lacks (acks=1 or 0,
+//!   not yet copied) are still truncated: a clean stop does not make
+//!   acks=1 safe.
 //! - **Restart**: a broker back before its session timed out is fenced
 //!   first (it registers as a new incarnation). Then each replica
 //!   truncates to the high watermark and its fetch loop starts again (it
@@ -42,9 +48,15 @@ impl World {
         };
         let now = self.kit.queue.now();
         match *cmd {
-            Command::KafkaBrokerCrash { broker } => {
+            Command::KafkaBrokerCrash { broker } | Command::KafkaBrokerStop { broker } => {
                 kw.check_broker(broker, true)?;
-                kw.crash(broker, &mut self.kit);
+                let clean = matches!(cmd, Command::KafkaBrokerStop { .. });
+                if clean {
+                    // Controlled shutdown: leaderships move before it stops.
+                    self.kit.record(EventKind::KafkaBrokerStop, NONE, NONE, None, i64::from(broker));
+                    kw.fence(broker, false, &mut self.kit);
+                }
+                kw.crash(broker, clean, &mut self.kit);
                 // Requests waiting for it fail now (their connection broke).
                 let waiting: Vec<(u32, u32)> = kw.in_flight.iter().map(|(&g, f)| (g, f.part)).collect();
                 for (g, part) in waiting {
@@ -214,12 +226,16 @@ impl KafkaWorld {
         }
     }
 
-    pub(super) fn crash(&mut self, b: BrokerId, kit: &mut Kit) {
+    /// Broker `b` stops: a crash, or after a controlled shutdown
+    /// (`fenced`: the controller has already moved its leaderships).
+    pub(super) fn crash(&mut self, b: BrokerId, fenced: bool, kit: &mut Kit) {
         let now = kit.queue.now();
         self.up[b as usize - 1] = false;
         self.close_links_of(b, now);
         self.group_requests_lost_to(b);
-        kit.record(EventKind::KafkaBrokerCrash, NONE, NONE, None, i64::from(b));
+        if !fenced {
+            kit.record(EventKind::KafkaBrokerCrash, NONE, NONE, None, i64::from(b));
+        }
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             let Some(i) = ps.slot(b) else { continue };
@@ -233,9 +249,12 @@ impl KafkaWorld {
                 ps.pending.clear();
             }
         }
+        if fenced {
+            return;
+        }
         let timeout = self.spec.broker_session_timeout.unwrap_or(crate::kafka::spec::DEFAULT_BROKER_SESSION_TIMEOUT);
         if timeout == crate::time::SimDuration::ZERO {
-            return self.fence(b, kit);
+            return self.fence(b, true, kit);
         }
         // The controller hears no heartbeat from it for the session
         // timeout: until then the metadata still names it.
@@ -244,12 +263,15 @@ impl KafkaWorld {
         self.schedule(kit, at, KTimer::Fence(b));
     }
 
-    /// The controller fences crashed broker `b`: its replicas leave the
-    /// ISR (Kafka keeps the last member), and each partition it led elects
-    /// a new leader.
-    pub(super) fn fence(&mut self, b: BrokerId, kit: &mut Kit) {
+    /// The controller fences broker `b` (crashed, or shutting down
+    /// cleanly: `timed_out` false, no event of its own): its replicas leave
+    /// the ISR (Kafka keeps the last member), and each partition it led
+    /// elects a new leader.
+    pub(super) fn fence(&mut self, b: BrokerId, timed_out: bool, kit: &mut Kit) {
         self.fence_at[b as usize - 1] = None;
-        kit.record(EventKind::KafkaFenced, NONE, NONE, None, i64::from(b));
+        if timed_out {
+            kit.record(EventKind::KafkaFenced, NONE, NONE, None, i64::from(b));
+        }
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             if ps.slot(b).is_none() {
@@ -311,7 +333,7 @@ impl KafkaWorld {
         if self.fence_at[b as usize - 1].is_some() {
             // It registers again before its old session timed out: the
             // controller fences the old incarnation first.
-            self.fence(b, kit);
+            self.fence(b, true, kit);
         }
         self.up[b as usize - 1] = true;
         kit.record(EventKind::KafkaBrokerRestart, NONE, NONE, None, i64::from(b));

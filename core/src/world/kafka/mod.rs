@@ -856,7 +856,7 @@ impl World {
             }
             KTimer::Fence(b) => {
                 if kw.fence_at.get(b as usize - 1).copied().flatten() == Some(now) {
-                    kw.fence(b, &mut self.kit);
+                    kw.fence(b, true, &mut self.kit);
                     self.kafka_deliver_all(now);
                 }
             }

@@ -563,6 +563,7 @@ impl KafkaWorld {
                     t => format!("broker-{b} crashed: its connections close; the controller fences it when its session times out ({t} without a heartbeat)"),
                 }
             }
+            EventKind::KafkaBrokerStop => format!("broker-{} shut down cleanly: the controller moved its leaderships to in-sync replicas and took it out of every ISR, then it stopped", e.aux),
             EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
