@@ -386,6 +386,7 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"heal_link","client":"producer","nsqd":"nsqd-1"}"#,
         r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nsqd-1"}"#,
         r#"{"op":"kafka_broker_crash","broker":1}"#,
+        r#"{"op":"kafka_broker_stop","broker":1}"#,
         r#"{"op":"kafka_broker_restart","broker":1}"#,
         r#"{"op":"kafka_member","group":"workers","member":3,"action":"start"}"#,
         r#"{"op":"kafka_retention","topic":"events","retention":"20s","retention_bytes":5000}"#,
