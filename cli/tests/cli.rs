@@ -88,6 +88,7 @@ fn every_preset_runs_to_its_expected_status() {
         ("kafka-acks1-loss", "stopped"),
         ("kafka-acks-all", "stopped"),
         ("kafka-unclean-election", "stopped"),
+        ("kafka-clean-stop", "stopped"),
         ("kafka-slow-handler", "stopped"),
         ("kafka-join-timeout", "stopped"),
         ("kafka-retention", "stopped"),

@@ -56,6 +56,7 @@ pub static ALL: &[Preset] = presets![
     "kafka-acks1-loss",
     "kafka-acks-all",
     "kafka-unclean-election",
+    "kafka-clean-stop",
     "kafka-slow-handler",
     "kafka-join-timeout",
     "kafka-retention",

@@ -190,3 +190,24 @@ fn a_stopped_broker_cannot_be_stopped_or_crashed_again() {
         assert!(e.contains("broker-2 is already down"), "{op}: {e}");
     }
 }
+
+/// The preset `kafka-clean-stop`: a clean stop costs nothing; a crash
+/// stalls for the broker session timeout (9 s, not scaled down).
+#[test]
+fn preset_clean_stop_versus_crash() {
+    let p = queuelab::presets::get("kafka-clean-stop").expect("the preset");
+    let mut w = World::new(&p.scenario()).expect("builds");
+    w.run_until(ms(10_000));
+    assert!(times(&w, EventKind::KafkaSendFailed).is_empty(), "the clean stop at 3s failed no send");
+    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(3_000)], "broker-1 led one partition: moved at its stop");
+    let at10 = kafka(&w).producers[0].acked;
+    w.run_until(ms(18_900));
+    let stalled = kafka(&w).producers[0].acked;
+    assert!(stalled < at10 + 40, "acks=all waits for broker-3, still in every ISR: {at10} then {stalled}");
+    assert!(times(&w, EventKind::KafkaSendFailed).iter().all(|&t| t > ms(10_000)));
+    w.run_until(ms(24_000));
+    assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(19_000)]);
+    let k = kafka(&w);
+    assert!(k.producers[0].acked > stalled + 500, "acked again from 19s: {:?}", k.producers[0]);
+    assert_eq!(k.guarantees.lost_after_ack + k.guarantees.lost_unclean, 0);
+}
