@@ -102,7 +102,8 @@ pub enum Command {
     /// that topic meanwhile (their existing connections stay).
     NsqTombstone { topic: String, nsqd: String },
     /// Kafka broker `broker` (its number, 1 to n) crashes: its connections
-    /// close, requests in flight to it fail, and the controller elects new
+    /// close and requests in flight to it fail; when its session times out
+    /// (`broker_session_timeout`) the controller fences it and elects new
     /// leaders for the partitions it led.
     KafkaBrokerCrash { broker: u32 },
     /// Kafka broker `broker` shuts down cleanly (SIGTERM, with

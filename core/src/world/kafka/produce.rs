@@ -48,8 +48,11 @@ impl World {
         self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_PRODUCE | (acks_bits << crate::gochan::runtime::KAFKA_ACKS_SHIFT) | leader.unwrap_or(0);
         let Some(leader) = leader else {
             // No leader (an election found nobody): sarama's metadata says
-            // LEADER_NOT_AVAILABLE; it retries after its backoff.
-            return self.kafka_produce_resp(g, fl.part, None, Err(KafkaError::LeaderNotAvailable), now);
+            // LEADER_NOT_AVAILABLE. Or the metadata names a crashed broker
+            // the controller has not fenced yet: the connection is refused.
+            // It retries after its backoff.
+            let e = if kw.parts[fl.part as usize].repl.leader().is_some() { KafkaError::NotLeader } else { KafkaError::LeaderNotAvailable };
+            return self.kafka_produce_resp(g, fl.part, None, Err(e), now);
         };
         if let Some(f) = kw.in_flight.get_mut(&g) {
             f.sent_at = now;
