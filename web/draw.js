@@ -40,10 +40,10 @@ export function roleWord(role) {
   return role === 'custom' ? 'program' : String(role);
 }
 
-/** Legend order. */
 /** A token's radius unless it says otherwise (a record's or message's dot). */
 export const TOKEN_R = 4.5;
 
+/** Legend order. */
 export const LEGEND = ['runnable', 'working', 'sleeping', 'blocked_send', 'blocked_recv', 'blocked_select', 'blocked_wait', 'done', 'panicked'];
 
 export const STUCK_WORD = { blocked_send: 'send', blocked_recv: 'receive', blocked_select: 'select', blocked_wait: 'wg.Wait' };
