@@ -105,6 +105,7 @@ export class QueueLab extends HTMLElement {
   connectedCallback() {
     this._applyLayout();
     if (this._page) {
+      this._keepClearOfToolbar();
       this._start();
       return;
     }
@@ -150,6 +151,20 @@ export class QueueLab extends HTMLElement {
     q('status').dataset.status = 'paused';
     q('status').title = 'It loads when it scrolls into view';
     this._shell.dataset.loaded = 'false'; // the stage says so too (a stage-only view has no toolbar)
+  }
+
+  /**
+   * The full page's toolbar sticks to the top of the window, so an element
+   * scrolled into view (a focused control, the timeline) would land under it:
+   * the document's scroll padding follows the toolbar's height.
+   */
+  _keepClearOfToolbar() {
+    const bar = this.shadowRoot.querySelector('.toolbar');
+    if (!bar || this._toolbarObserver || typeof ResizeObserver !== 'function') return;
+    this._toolbarObserver = new ResizeObserver(() => {
+      document.documentElement.style.scrollPaddingTop = `${Math.ceil(bar.getBoundingClientRect().height) + 8}px`;
+    });
+    this._toolbarObserver.observe(bar);
   }
 
   /** True for the full page (index.html): it owns the address bar and the document's keys. */

@@ -25,6 +25,12 @@ async function straightHash(page, url, t_us) {
   }, { json: shared.scenarioJson, t: t_us });
 }
 
+/** The class of the element a click at (x, y) lands on, inside the page's element. */
+const hitAt = (page, x, y) => page.evaluate(({ x, y }) => {
+  const e = document.querySelector('queue-lab').shadowRoot.elementFromPoint(x, y);
+  return e ? String(e.className || e.tagName) : '';
+}, { x, y });
+
 /** Runs the selected preset at `speed` until the clock passes `us`, then pauses. */
 async function runTo(page, us, speed = 20) {
   await setSpeed(page, speed);
@@ -240,6 +246,7 @@ test('on every preset, a seek lands on the state of a straight run', async ({ pa
     await expect(async () => {
       await track(page).scrollIntoViewIfNeeded();
       const box = await track(page).boundingBox();
+      expect(await hitAt(page, box.x + box.width * 0.55, box.y + box.height / 2), `${name}: what the click lands on`).toMatch(/^tl-/);
       await page.mouse.click(box.x + box.width * 0.55, box.y + box.height / 2);
       await expect.poll(() => nowUs(page), { message: name, timeout: 3000 }).toBeLessThan(end);
     }).toPass({ timeout: 20_000 });
@@ -250,4 +257,18 @@ test('on every preset, a seek lands on the state of a straight run', async ({ pa
     const url = await copyLink(page);
     await expect.poll(() => hashOf(page), { message: name }).toBe(await straightHash(page, url, t));
   }
+});
+
+test('a control scrolled into view is not hidden under the sticky toolbar', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 600 });
+  await openPage(page);
+  await selectPreset(page, 'kafka-rebalance');
+  await pause(page);
+  // Far down the page, then the timeline is focused (as Tab or a script would).
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.evaluate(() => document.querySelector('queue-lab').shadowRoot.querySelector('.tl-track').scrollIntoView());
+  const bar = await page.locator('.toolbar').boundingBox();
+  const box = await track(page).boundingBox();
+  expect(box.y).toBeGreaterThanOrEqual(bar.y + bar.height);
+  expect(await hitAt(page, box.x + box.width / 2, box.y + box.height / 2)).toMatch(/^tl-/);
 });
