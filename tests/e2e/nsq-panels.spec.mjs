@@ -378,3 +378,13 @@ test('the event log gets node, topic, NSQ channel and client filters once events
     hiddenAfterClear: true,
   });
 });
+
+test('at 1280 px the nsqadmin tables fit their panel: a long channel name wraps rather than push E2E p99 out of sight', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openNsq(page, 'nsq-multicast');
+  await expect.poll(async () => (await channelRow(page, 'events / archive'))?.Messages ?? '0', { timeout: 10_000 }).not.toBe('0');
+  const over = await page.locator('#nsqadmin .table-scroll').evaluateAll((boxes) => boxes
+    .filter((b) => b.scrollWidth > b.clientWidth + 1)
+    .map((b) => `${b.getAttribute('aria-label')}: ${b.scrollWidth} > ${b.clientWidth}`));
+  expect(over).toEqual([]);
+});

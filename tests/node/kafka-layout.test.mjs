@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOKEN_R } from '../../web/draw.js';
 import { presetSnapshots } from './preset-snapshots.mjs';
-import { computeLayout } from '../../web/views/kafka-layout.js';
+import { computeLayout, ackWaitLine } from '../../web/views/kafka-layout.js';
 
 test('record tokens in the margins stay on the stage and off the captions, at every width', async () => {
   const presets = await presetSnapshots('kafka-', 8e6);
@@ -40,4 +40,15 @@ test('record tokens in the margins stay on the stage and off the captions, at ev
     }
   }
   assert.deepEqual(faults.slice(0, 10), [], `${faults.length} layout faults`);
+});
+
+test("a producer card's acks=all wait line drops the offset, then the partition, before the broker", () => {
+  const w = { topic: 'events', partition: 2, offset: 526, missing: [3] };
+  const upTo = (n) => (t) => t.length <= n;
+  assert.equal(ackWaitLine(w, upTo(99)), 'waits for broker-3 · events-2@526');
+  assert.equal(ackWaitLine(w, upTo(30)), 'waits for broker-3 · events-2');
+  assert.equal(ackWaitLine(w, upTo(20)), 'waits for broker-3');
+  assert.equal(ackWaitLine(w, upTo(5)), 'waits for broker-3', 'the broker stays (the canvas cuts it then)');
+  assert.equal(ackWaitLine({ ...w, missing: [2, 3] }, upTo(99)), 'waits for broker-2, broker-3 · events-2@526');
+  assert.equal(ackWaitLine({ ...w, missing: [] }, upTo(5)), 'HW about to pass events-2@526');
 });

@@ -20,6 +20,20 @@ export const PART_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2
 /** "topic-p", the way sarama and kafka-consumer-groups.sh name a partition. */
 export const partKey = (topic, p) => `${topic}-${p}`;
 
+/**
+ * A producer card's line for an acks=all record waiting for in-sync
+ * replicas: "waits for broker-3 · events-0@41", the longest form that
+ * `fits`; the offset, then the partition, go first (the broker is the
+ * point). "HW about to pass events-0@41" when nobody is missing.
+ */
+export function ackWaitLine(w, fits) {
+  const part = partKey(w.topic, w.partition);
+  const at = `${part}@${w.offset}`;
+  if (!w.missing.length) return `HW about to pass ${at}`;
+  const head = `waits for ${w.missing.map((b) => `broker-${b}`).join(', ')}`;
+  return [`${head} · ${at}`, `${head} · ${part}`].find(fits) || head;
+}
+
 /** Partition key -> colour, in the order the engine lists partitions. */
 export function partColors(k) {
   const m = new Map();

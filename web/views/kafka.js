@@ -43,7 +43,7 @@ import { drawIcon, fmtDuration } from '../draw.js';
 import { createGoView } from './go.js';
 import { createKafkaTokens } from './kafka-tokens.js';
 import {
-  HEAD_H, REPLICA_H, STRIP_Y, STRIP_H, LINE_H, MEMBER_H, partKey, partColors, structureKey, computeLayout,
+  HEAD_H, REPLICA_H, STRIP_Y, STRIP_H, LINE_H, MEMBER_H, partKey, partColors, ackWaitLine, structureKey, computeLayout,
 } from './kafka-layout.js';
 
 const TITLE = '600 12px system-ui, sans-serif';
@@ -260,16 +260,10 @@ export function createKafkaView(S, P) {
     return g ? g.state_text : '';
   }
 
-  /**
-   * The card's short line for it: which in-sync replicas an acks=all
-   * record waits for ("waits for broker-3 · events-0@41"), else the state
-   * text.
-   */
-  function waitingShort(p, snap) {
+  /** The card's short line for it, in at most `room` px (ackWaitLine), else the state text. */
+  function waitingShort(p, snap, room) {
     const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
-    if (!w) return waiting(p, snap);
-    const at = `${partKey(w.topic, w.partition)}@${w.offset}`;
-    return w.missing.length ? `waits for ${w.missing.map((b) => `broker-${b}`).join(', ')} · ${at}` : `HW about to pass ${at}`;
+    return w ? ackWaitLine(w, (t) => measure(t, TINY) <= room) : waiting(p, snap);
   }
 
   function drawProducer(p, snap) {
@@ -285,7 +279,7 @@ export function createKafkaView(S, P) {
     const full = `sent ${p.sent} · acked ${p.acked}${p.failed ? ` · failed ${p.failed}` : ''}`;
     const counts = p.failed && measure(full, TINY) > b.w - 20 ? `acked ${p.acked} · failed ${p.failed}` : full;
     text(counts, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
-    const w = waitingShort(p, snap);
+    const w = waitingShort(p, snap, b.w - 30);
     if (w) {
       drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);
       text(w, b.x + 22, b.y + HEAD_H + 6 + 2 * LINE_H, TINY, '--st-send', b.w - 30);
