@@ -436,8 +436,6 @@ fn acks_all_loses_no_acked_record() {
 /// The engine's code of `ErrNotEnoughReplicas` in a `KafkaSendFailed`
 /// event's `aux` (`world::kafka::KafkaError` is not exported).
 const NOT_ENOUGH_REPLICAS: i64 = 1;
-/// `ErrNotEnoughReplicasAfterAppend`'s.
-const NOT_ENOUGH_REPLICAS_AFTER_APPEND: i64 = 6;
 
 /// One sender, acks=all, min.insync.replicas 3 of 3; broker-3 crashes at
 /// 1s and is fenced 500ms later.
@@ -472,16 +470,56 @@ fn acks_all_below_min_insync_fails_with_not_enough_replicas() {
     let fails: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::KafkaSendFailed).collect();
     assert!(!fails.is_empty());
     // The request waiting for broker-3 when it was fenced (1.5s) reached
-    // the high watermark with an ISR of 2: written, but refused
-    // (Kafka's checkEnoughReplicasReachOffset). Every later one is refused
-    // before the append.
+    // the high watermark with an ISR of 2: written, but answered
+    // NOT_ENOUGH_REPLICAS_AFTER_APPEND (Kafka's
+    // checkEnoughReplicasReachOffset) at 1.501s. sarama retries it
+    // (retriable, `handleSuccess`): 3 retries, each 100ms of backoff and
+    // a 2ms round trip, each refused before the append while the ISR stays
+    // short. So it fails at 1.807s, as does every later send, with
+    // NOT_ENOUGH_REPLICAS, and its record stays in the log once.
     let codes: Vec<(SimTime, i64)> = fails.iter().map(|e| (e.time, e.aux)).collect();
-    assert_eq!(codes[0], (ms(1_501), NOT_ENOUGH_REPLICAS_AFTER_APPEND), "its answer 1ms later: {codes:?}");
-    assert!(codes[1..].iter().all(|&(_, c)| c == NOT_ENOUGH_REPLICAS), "{codes:?}");
+    assert_eq!(codes[0].0, ms(1_807), "{codes:?}");
+    assert!(codes.iter().all(|&(_, c)| c == NOT_ENOUGH_REPLICAS), "{codes:?}");
+    assert_eq!(k.partitions[0].log_end, p.acked + 1, "the acked records and the one written before the refusal: {:?}", k.partitions[0]);
     // Each failure came after Producer.Retry.Max (3) retries 100ms apart:
     // a send takes at least 300ms to fail, so at most ~one per 400ms.
     assert!(p.failed <= 5_000 / 400 + 1, "retried before failing: {p:?}");
     assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+}
+
+/// NOT_ENOUGH_REPLICAS_AFTER_APPEND is retriable (sarama's
+/// `handleSuccess`): when the ISR is whole again by the retry, the record
+/// is written a second time, acked, and a consumer reads it twice.
+#[test]
+fn a_retry_after_not_enough_replicas_after_append_writes_the_record_twice() {
+    let v = json!({
+        "seed": 4, "stop_at": "4s",
+        "kafka": { "brokers": 3, "latency": "1ms", "broker_session_timeout": "500ms",
+                   "topics": [{ "name": "events", "replication_factor": 3, "min_insync_replicas": 3 }],
+                   "producers": [{ "name": "p", "acks": "all" }],
+                   "groups": [{ "name": "g", "topics": ["events"], "members": 1, "initial": "oldest", "work": "0s" }] },
+        "goroutines": [{ "name": "sender", "behavior": { "program": [
+            { "repeat": { "times": 20, "body": [{ "sleep": "100ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] } }
+        ] } }],
+        "commands": [
+            { "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 3 } },
+            { "at": "1520ms", "command": { "op": "kafka_broker_restart", "broker": 3 } }
+        ]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(4_000));
+    let s = w.snapshot();
+    let k = kafka(&s);
+    let p = &k.producers[0];
+    assert_eq!((p.sent, p.acked, p.failed), (20, 20, 0), "{p:?}");
+    assert_eq!(k.partitions[0].isr.len(), 3, "broker-3 caught up: {:?}", k.partitions[0]);
+    // 20 records, one of them twice: answered AFTER_APPEND at 1.501s,
+    // retried at 1.601s into a whole ISR again.
+    assert_eq!(k.partitions[0].log_end, 21, "{:?}", k.partitions[0]);
+    let g = k.guarantees;
+    // Consumed counts reads: 21, the second read of that record a duplicate.
+    assert_eq!((g.acked, g.failed, g.consumed, g.duplicates), (20, 0, 21, 1), "{g:?}");
+    assert!(w.trace().events().any(|e| e.kind == EventKind::KafkaDuplicate), "the second read is an event too");
 }
 
 #[test]
@@ -873,4 +911,45 @@ fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
         assert_eq!(main.state, GState::BlockedNet, "{acks}: {}", main.state_text);
         assert!(main.state_text.starts_with("waiting for broker-1's ack for 5ms") && main.state_text.contains(words), "{acks}: {}", main.state_text);
     }
+}
+
+/// Found by `kafka_random` (proptest regression a6cb9ab4): broker-1
+/// crashes, broker-2 stops, both come back; the partition consumer of
+/// t0-1 has a fetch out when the crash makes it send another. One answer
+/// is OFFSET_OUT_OF_RANGE (an unclean election truncated the log): the
+/// partition consumer shuts down and `Messages()` closes. The other
+/// answer, with records, came 14ms later and was handed to the fetch
+/// goroutine, which sent on the closed channel: a panic in the model
+/// sarama cannot have (its partition consumer's goroutines are gone).
+#[test]
+fn a_partition_consumer_shut_down_by_out_of_range_takes_no_late_answer() {
+    let v = json!({
+        "seed": 8200780355183702638u64, "stop_at": "12s",
+        "kafka": { "brokers": 2, "latency": "exp(1ms)", "broker_session_timeout": "300ms", "replica_lag_max": "2s",
+                   "unclean_leader_election": true,
+                   "topics": [{ "name": "t0", "partitions": 2, "replication_factor": 2, "min_insync_replicas": 2 }],
+                   "producers": [{ "name": "p0", "acks": "all", "partitioner": "hash" }],
+                   "consumers": [{ "name": "pc", "topic": "t0", "offset": "oldest", "work": "exp(2ms)" }] },
+        "goroutines": [{ "name": "s0", "count": 2, "behavior": { "program": [
+            { "forever": [{ "sleep": "exp(8ms)" }, { "kafka_send": { "producer": "p0", "topic": "t0" } }] }
+        ] } }],
+        "commands": [
+            { "at": "95ms", "command": { "op": "kafka_broker_crash", "broker": 1 } },
+            { "at": "501ms", "command": { "op": "kafka_broker_stop", "broker": 2 } },
+            { "at": "2506ms", "command": { "op": "kafka_broker_restart", "broker": 1 } },
+            { "at": "4036ms", "command": { "op": "kafka_broker_restart", "broker": 2 } }
+        ]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(12_000));
+    let s = w.snapshot();
+    assert_eq!(s.status, queuelab::observe::snapshot::RunStatus::Stopped, "{:?}", s.panic);
+    let events: Vec<_> = w.trace().events().collect();
+    let stop = events.iter().position(|e| e.kind == EventKind::KafkaOutOfRange && e.ch == 1).expect("t0-1's partition consumer shuts down");
+    assert!(
+        !events[stop..].iter().any(|e| e.kind == EventKind::KafkaFetched && e.ch == 1),
+        "nothing is read from t0-1 after the shutdown"
+    );
+    let c = kafka(&s).consumers.iter().find(|c| c.partition == 1).expect("t0-1's consumer");
+    assert!(c.stopped, "{c:?}");
 }

@@ -432,11 +432,10 @@ impl KafkaWorld {
                     }
                     self.producers[pi].batcher.set_muted(part, false);
                 }
-                // Not NOT_ENOUGH_REPLICAS_AFTER_APPEND: sarama retries it too
-                // (`handleSuccess`), writing the record again; here it fails, its
-                // record in the log once (a retry would meet NOT_ENOUGH_REPLICAS while
-                // the ISR stays short).
-                Err(e) if e != KafkaError::NotEnoughReplicasAfterAppend && group.iter().all(|q| q.tries < RETRY_MAX) => {
+                // Retriable (sarama's `handleSuccess`), NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                // too: those records are in the log already, so an accepted
+                // retry writes them a second time.
+                Err(_) if group.iter().all(|q| q.tries < RETRY_MAX) => {
                     retry.extend(group.iter().map(|q| Queued { tries: q.tries + 1, ..*q }));
                 }
                 Err(e) => {

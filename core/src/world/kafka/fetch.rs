@@ -127,7 +127,10 @@ impl World {
         }
         fe.in_flight = false;
         fe.sent = None;
-        if !fe.active {
+        // A partition consumer shut down (OFFSET_OUT_OF_RANGE) takes
+        // nothing more: a second fetch of the same session (sent again
+        // after a broker crash while the first was out) may still answer.
+        if !fe.active || fe.stopped {
             return;
         }
         match error {

@@ -85,13 +85,11 @@ impl World {
                 let (go, k) = (&mut self.go, &mut self.kit);
                 go.kafka_reply(k, g, true, offset as i64, part, now);
             }
-            // Not NOT_ENOUGH_REPLICAS_AFTER_APPEND: sarama retries it too
-            // (`handleSuccess`), writing the record again; here it fails, its
-            // record in the log once (a retry would meet NOT_ENOUGH_REPLICAS while
-            // the ISR stays short).
-            Err(e) if fl.tries < RETRY_MAX && e != KafkaError::NotEnoughReplicasAfterAppend => {
+            Err(_) if fl.tries < RETRY_MAX => {
                 // sarama retries after `Retry.Backoff` (same partition, to
-                // whoever leads it then).
+                // whoever leads it then). NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                // too (`handleSuccess`): its record is in the log already,
+                // so a retry that is accepted writes it a second time.
                 kw.in_flight.insert(g, InFlight { tries: fl.tries + 1, ..fl });
                 kw.schedule(&mut self.kit, now + RETRY_BACKOFF, KTimer::Retry(g));
             }

@@ -221,7 +221,6 @@ pub struct KafkaBrokerView {
 pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "a broker that comes back leads again only when an election picks it (Kafka also moves leaderships back to the preferred replica every 5 minutes, auto.leader.rebalance.enable)",
-    "an acks=all request answered NOT_ENOUGH_REPLICAS_AFTER_APPEND (written, but the ISR shrank below min.insync.replicas before it was acknowledged) fails without a retry (sarama retries it, writing the record a second time)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
