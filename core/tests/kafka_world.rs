@@ -953,3 +953,52 @@ fn a_partition_consumer_shut_down_by_out_of_range_takes_no_late_answer() {
     let c = kafka(&s).consumers.iter().find(|c| c.partition == 1).expect("t0-1's consumer");
     assert!(c.stopped, "{c:?}");
 }
+
+/// Found by `kafka_random` (proptest regression 9a0aa62e): an async
+/// producer (MaxOpenRequests 1, keyed) whose partition's leader crashes.
+/// The retry of the request that failed moved the partition's route to the
+/// new leader's broker producer, but two messages already on their way to
+/// the old one (in its input channel) got there after the retry: they were
+/// batched there, failed, and were retried 100ms later, behind newer
+/// records of their keys. sarama keeps the order (its old broker producer
+/// retries such messages at once, and the partition producer holds newer
+/// ones back until its `fin` chaser returns): a straggler now joins the
+/// new route's batch ahead of the partition's newer records.
+#[test]
+fn messages_still_on_their_way_to_the_old_leader_keep_their_order_after_a_retry() {
+    let v = json!({
+        "seed": 6496945324065094157u64, "stop_at": "12s",
+        "kafka": { "brokers": 2, "latency": "exp(1ms)", "broker_session_timeout": "0s", "replica_lag_max": "2s",
+                   "topics": [{ "name": "t0", "partitions": 2, "replication_factor": 2, "min_insync_replicas": 1 }],
+                   "producers": [
+                       { "name": "p0", "acks": "none", "partitioner": "hash" },
+                       { "name": "ap", "kind": "async", "topic": "t0", "acks": "all", "keys": 3, "channel_buffer_size": 0,
+                         "flush": { "max_messages": 2 }, "max_open_requests": 1, "return_successes": true }
+                   ],
+                   "consumers": [{ "name": "pc", "topic": "t0", "offset": "oldest", "work": "exp(2ms)" }] },
+        "goroutines": [
+            { "name": "s0", "count": 2, "behavior": { "program": [
+                { "forever": [{ "sleep": "exp(9ms)" }, { "kafka_send": { "producer": "p0", "topic": "t0" } }] }] } },
+            { "name": "asender", "behavior": { "program": [{ "forever": [{ "sleep": "exp(9ms)" }, { "send": "ap.input" }] }] } },
+            { "name": "results", "behavior": { "program": [{ "forever": [{ "select": { "cases": [{ "recv": "ap.successes" }, { "recv": "ap.errors" }] } }] }] } }
+        ],
+        "commands": [{ "at": "4314ms", "command": { "op": "kafka_broker_crash", "broker": 2 } }]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(12_000));
+    let s = w.snapshot();
+    let g = kafka(&s).guarantees;
+    assert_eq!(g.out_of_order, 0, "{g:?}");
+    assert!(g.consumed > 2_000, "{g:?}");
+    // And in the log itself: each key's records at rising offsets.
+    let mut last: BTreeMap<(u32, i64), (i64, u64)> = BTreeMap::new();
+    for e in w.events_since(0, 1_000_000).into_iter().filter(|e| e.kind == EventKind::KafkaAcked && e.label.as_deref().is_some_and(|l| l.starts_with("asender#"))) {
+        let value: i64 = e.label.as_deref().unwrap()["asender#".len()..].parse().unwrap();
+        let k = e.kafka.as_ref().unwrap();
+        let offset = k.offset.unwrap();
+        if let Some(&(v0, o0)) = last.get(&(k.partition, value % 3)) {
+            assert!(offset > o0, "key {} of t0-{}: asender#{value} at {offset}, after asender#{v0} at {o0}", value % 3, k.partition);
+        }
+        last.insert((k.partition, value % 3), (value, offset));
+    }
+}

@@ -37,6 +37,13 @@
 //!   partition still goes to the old broker producer, is refused and
 //!   retried. A stage blocked on `Successes()` holds up its own broker's
 //!   partitions only (until their partition producers' inputs fill).
+//! - A message that reaches a broker producer after a retry moved its
+//!   partition to another (it was on its way, in the old route's input
+//!   channel) is retried at once by sarama (`needsRetry`: the partition is
+//!   in `currentRetries`), one retry more, while the partition producer
+//!   holds newer messages back until its chaser (`fin`) returns: so it is
+//!   written before them. Here it joins the new route's batch ahead of the
+//!   partition's newer records (`enqueue_straggler`).
 //! - The network's responses reach the stage's `select` through a bridge
 //!   goroutine (sarama's forwarder of `pending` to `responses`): here
 //!   `<name>.bridge<b>` takes the next response (the op `KafkaResult`; the
@@ -102,12 +109,16 @@ pub(super) const NO_ROUTE: u32 = u32::MAX;
 
 impl Accumulator {
     fn push(&mut self, q: Queued) {
+        self.insert(self.recs.len(), q);
+    }
+
+    fn insert(&mut self, at: usize, q: Queued) {
         let i = q.part as usize;
         if self.per_part.len() <= i {
             self.per_part.resize(i + 1, 0);
         }
         self.per_part[i] += 1;
-        self.recs.push(q);
+        self.recs.insert(at, q);
     }
 
     /// Keeps the records `keep` says to, recounting; a batch left empty
@@ -299,9 +310,29 @@ impl KafkaWorld {
     /// Adds record `q` to producer `p`'s batch for broker `b`, setting the
     /// Flush timer for the batch's first record.
     pub(super) fn enqueue(&mut self, p: u16, b: BrokerId, q: Queued, kit: &mut Kit) {
+        let at = self.batcher(p).bp(b).acc.recs.len();
+        self.enqueue_at(p, b, at, q, kit);
+    }
+
+    /// Adds record `q` that reached a broker producer its partition's
+    /// route had left (a retry moved it) to producer `p`'s batch for the
+    /// new route `b`, ahead of the partition's records produced after it.
+    /// sarama gets this order from its retry levels: the old broker
+    /// producer retries such a message at once, and the partition
+    /// producer holds back newer messages until its chaser (`fin`) has come
+    /// back through the old route.
+    pub(super) fn enqueue_straggler(&mut self, p: u16, b: BrokerId, q: Queued, kit: &mut Kit) {
+        let born = self.recs[q.rec as usize].at;
+        let recs = &self.recs;
+        let acc = &self.producers[usize::from(p)].batcher.bps[b as usize - 1].acc;
+        let at = acc.recs.iter().position(|o| o.part == q.part && recs[o.rec as usize].at > born).unwrap_or(acc.recs.len());
+        self.enqueue_at(p, b, at, q, kit);
+    }
+
+    fn enqueue_at(&mut self, p: u16, b: BrokerId, at: usize, q: Queued, kit: &mut Kit) {
         let frequency = self.spec.producers[usize::from(p)].flush.frequency.filter(|f| f.as_micros() > 0);
         let acc = &mut self.batcher(p).bp(b).acc;
-        acc.push(q);
+        acc.insert(at, q);
         if let Some(f) = frequency.filter(|_| !acc.timer_set) {
             acc.timer_set = true;
             let key = flush_key(p, b, acc.timer_gen);

@@ -54,11 +54,18 @@ impl World {
                 part
             }
         };
-        if kw.would_overflow(producer, b, part) {
+        // A straggler: routed here before a retry moved the partition's
+        // route to another broker producer. sarama's broker producer has the
+        // partition in `currentRetries` and retries it at once (one retry
+        // more); it goes to the new route's batch, ahead of newer records
+        // (`enqueue_straggler`).
+        let lead = kw.producers[usize::from(producer)].batcher.leads.get(part as usize).copied().unwrap_or(0);
+        let to = if lead != 0 && lead != b && lead <= kw.spec.brokers { lead } else { b };
+        if kw.would_overflow(producer, to, part) {
             // waitForSpace: send what can go; wait for room.
-            kw.flush(producer, b, true, &mut self.kit);
+            kw.flush(producer, to, true, &mut self.kit);
             let Some(kw) = self.kafka.as_deref_mut() else { return };
-            if kw.would_overflow(producer, b, part) {
+            if kw.would_overflow(producer, to, part) {
                 self.go.gs[g as usize].wait = KAFKA_WAIT | KAFKA_ROOM | b;
                 return;
             }
@@ -74,8 +81,12 @@ impl World {
         kw.recs.push(RecInfo { producer: producer_g, key: key.unwrap_or(super::NO_KEY), value, at: born, part });
         kw.book.produced(rec);
         kw.producers[usize::from(producer)].sent += 1;
-        kw.enqueue(producer, b, Queued { part, rec, tries: 0 }, &mut self.kit);
-        kw.flush(producer, b, false, &mut self.kit);
+        if to == b {
+            kw.enqueue(producer, b, Queued { part, rec, tries: 0 }, &mut self.kit);
+        } else {
+            kw.enqueue_straggler(producer, to, Queued { part, rec, tries: 1 }, &mut self.kit);
+        }
+        kw.flush(producer, to, false, &mut self.kit);
         let (go, k) = (&mut self.go, &mut self.kit);
         go.kafka_added(k, g, now);
         self.kafka_deliver(producer, now);
