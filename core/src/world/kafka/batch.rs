@@ -108,10 +108,6 @@ pub(crate) struct Accumulator {
 pub(super) const NO_ROUTE: u32 = u32::MAX;
 
 impl Accumulator {
-    fn push(&mut self, q: Queued) {
-        self.insert(self.recs.len(), q);
-    }
-
     fn insert(&mut self, at: usize, q: Queued) {
         let i = q.part as usize;
         if self.per_part.len() <= i {
