@@ -16,6 +16,7 @@
 import { el, setText } from './dom.js';
 import { keyedTable } from './nsq-table.js';
 import { fencing } from './views/kafka.js';
+import { fmtDuration } from './draw.js';
 
 /** [key in kafka.guarantees, label, what it means]. */
 export const KAFKA_FIGURES = [
@@ -32,6 +33,13 @@ export const KAFKA_FIGURES = [
   ['duplicates', 'Duplicates', 'handled again (a rebalance or crash before the offset was committed)'],
   ['out_of_order', 'Out of order per key', 'keyed records handled after a later record of the same key from the same producer (a key moved partitions: partitions were added)'],
 ];
+
+/** The controller's preferred-leader balance, in words (kafka-topics.sh lists the preferred replica first). */
+function preferredLeaders(k, simUs) {
+  if (k.leader_balance_every_us == null) return 'auto.leader.rebalance.enable=false: a partition keeps whichever leader it has.';
+  const next = k.leader_balance_at_us == null ? '' : `; the next balance in ${fmtDuration(Math.max(0, k.leader_balance_at_us - simUs))}`;
+  return `auto.leader.rebalance.enable=true: ${fmtDuration(k.leader_balance_every_us)} after a partition lost its preferred leader (the first of its Replicas), the controller gives it back if that replica is in the ISR${next}.`;
+}
 
 const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'deleted_by_retention', 'skipped', 'failed']);
 
@@ -113,9 +121,10 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         p.leader == null ? 'none (offline)' : brokerName(k, p.leader),
         p.replicas.map((id) => brokerName(k, id)).join(', '), p.isr.map((id) => brokerName(k, id)).join(', ') || '-',
         String(p.leader_epoch), String(p.log_start), String(p.high_watermark), String(p.log_end)]);
-      setText(unclean, k.unclean_leader_election
+      setText(unclean, `${k.unclean_leader_election
         ? 'unclean.leader.election.enable=true: an out-of-sync replica may become leader (and what only the old leader had is lost).'
-        : 'unclean.leader.election.enable=false: only an in-sync replica can become leader (a partition stays offline otherwise).');
+        : 'unclean.leader.election.enable=false: only an in-sync replica can become leader (a partition stays offline otherwise).'} ${
+        preferredLeaders(k, snap.time_us)}`);
 
       const gu = k.guarantees || {};
       for (const [key] of KAFKA_FIGURES) {

@@ -196,14 +196,21 @@ fn a_stopped_broker_cannot_be_stopped_or_crashed_again() {
 }
 
 /// The preset `kafka-clean-stop`: a clean stop costs nothing; a crash
-/// stalls for the broker session timeout (9 s, not scaled down).
+/// stalls for the broker session timeout (9 s, not scaled down); each
+/// broker leads its partition again 3s (the scaled-down
+/// `leader_imbalance_check_interval`) after it lost it.
 #[test]
 fn preset_clean_stop_versus_crash() {
     let p = queuelab::presets::get("kafka-clean-stop").expect("the preset");
     let mut w = World::new(&p.scenario()).expect("builds");
     w.run_until(ms(10_000));
     assert!(times(&w, EventKind::KafkaSendFailed).is_empty(), "the clean stop at 3s failed no send");
-    assert_eq!(times(&w, EventKind::KafkaElection), vec![ms(3_000)], "broker-1 led one partition: moved at its stop");
+    assert_eq!(
+        times(&w, EventKind::KafkaElection),
+        vec![ms(3_000), ms(9_000)],
+        "broker-1 led one partition: moved at its stop, back to it 3s after it was moved (it is up again from 6s)"
+    );
+    assert_eq!(kafka(&w).partitions[0].leader, Some(1));
     let at10 = kafka(&w).producers[0].acked;
     w.run_until(ms(18_900));
     let stalled = kafka(&w).producers[0].acked;
@@ -211,7 +218,9 @@ fn preset_clean_stop_versus_crash() {
     assert!(times(&w, EventKind::KafkaSendFailed).iter().all(|&t| t > ms(10_000)));
     w.run_until(ms(24_000));
     assert_eq!(times(&w, EventKind::KafkaFenced), vec![ms(19_000)]);
+    assert_eq!(times(&w, EventKind::KafkaElection)[2..], [ms(19_000), ms(22_000)], "events-2 moved at the fence, back to broker-3 at 22s");
     let k = kafka(&w);
+    assert!(k.partitions.iter().all(|p| p.leader == Some(p.replicas[0])), "every partition on its preferred leader: {:?}", k.partitions);
     assert!(k.producers[0].acked > stalled + 500, "acked again from 19s: {:?}", k.producers[0]);
     assert_eq!(k.guarantees.lost_after_ack + k.guarantees.lost_unclean, 0);
 }

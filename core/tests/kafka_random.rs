@@ -92,6 +92,8 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
             let mut k = json!({
                 "brokers": brokers, "latency": "exp(1ms)", "unclean_leader_election": unclean,
                 "replica_lag_max": "2s", "broker_session_timeout": (["0s", "300ms", "3s"][fence]),
+                // The preferred-leader balance well within the 12s runs.
+                "leader_imbalance_check_interval": (["200ms", "1s", "5m"][(fence + brokers as usize) % 3]),
                 "topics": topics, "producers": kp,
                 "consumers": [{ "name": "pc", "topic": "t0", "offset": "oldest", "work": "exp(2ms)" }]
             });

@@ -266,6 +266,23 @@ test('a clean stop from the controls moves its leaderships at once', async ({ pa
   await expect.poll(async () => (await logRows(page)).some((r) => r.kind === 'kafka_broker_stop' && r.text.startsWith('broker-3 shut down cleanly'))).toBe(true);
 });
 
+test('kafka-clean-stop: a broker back from a stop leads its partition again at the controller\'s preferred-leader balance', async ({ page }) => {
+  await openKafka(page, 'kafka-clean-stop');
+  const leaderOf0 = async () => (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((p) => p.Partition === '0')?.Leader;
+  // broker-1 stopped at 3 s and is back at 6 s: events-0 still on broker-2 until the balance, 3 s after the move.
+  await runTo(page, 7_000_000, 2);
+  expect(await clockUs(page)).toBeLessThan(9_000_000);
+  expect(await leaderOf0()).toBe('broker-2');
+  // The Topics and brokers panel says when the balance comes.
+  await expect(page.locator('#kafka-area')).toContainText(/auto\.leader\.rebalance\.enable=true: 3\.0s after a partition lost its preferred leader .* the next balance in \d(\.\d)?s\./);
+  expect((await tableRows(page, 'Brokers')).find((b) => b.Broker === 'broker-1')?.State).toBe('up');
+  await runTo(page, 9_500_000, 5);
+  expect(await leaderOf0()).toBe('broker-1');
+  await page.locator('#eventlog-kind').selectOption('kafka_election');
+  await expect.poll(async () => (await logRows(page)).map((r) => r.text.split(' (')[0]))
+    .toEqual(['events-0: broker-1 leads again, its preferred replica', 'events-0: broker-2 elected leader']); // newest first
+});
+
 test('a member that leaves from the controls gives up its partitions, and the generation goes up', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
   // The first generation forms a little after 6 s (3 s initial rebalance delay after the joins).

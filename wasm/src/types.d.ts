@@ -410,6 +410,10 @@ export interface KafkaView {
   groups: KafkaGroupView[];
   guarantees: KafkaCounts;
   unclean_leader_election: boolean;
+  /** The controller's preferred-leader balance (auto.leader.rebalance.enable): how long after a partition lost its preferred leader it runs, in µs; absent when off. */
+  leader_balance_every_us?: number;
+  /** When the next balance runs (some partition is off its preferred leader), in µs of virtual time. */
+  leader_balance_at_us?: number;
   /** Network cuts in place: pairs of process names (broker-N, a producer, a partition consumer, a group member). */
   cuts: [string, string][];
   /** acks=all produces waiting at their leaders for the high watermark: what a blocked sender waits for. */

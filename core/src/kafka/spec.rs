@@ -67,6 +67,10 @@ pub const MAX_FLUSH_BYTES: u32 = 100 * 1024 * 1024;
 pub const DEFAULT_BROKER_SESSION_TIMEOUT: SimDuration = SimDuration::from_millis(9_000);
 /// Largest `broker_session_timeout` (1 h).
 pub const MAX_BROKER_SESSION_TIMEOUT: SimDuration = SimDuration::from_millis(3_600_000);
+/// Kafka's `leader.imbalance.check.interval.seconds` default (300 s).
+pub const DEFAULT_LEADER_IMBALANCE_CHECK: SimDuration = SimDuration::from_millis(300_000);
+/// Largest `leader_imbalance_check_interval` (1 h).
+pub const MAX_LEADER_IMBALANCE_CHECK: SimDuration = SimDuration::from_millis(3_600_000);
 /// At most this many members per group.
 pub const MAX_MEMBERS: u32 = 32;
 
@@ -87,6 +91,9 @@ fn yes() -> bool {
 }
 fn is_false(b: &bool) -> bool {
     !*b
+}
+fn is_true(b: &bool) -> bool {
+    *b
 }
 fn record_bytes() -> u64 {
     100
@@ -114,6 +121,16 @@ pub struct KafkaSpec {
     /// the partitions it led elect new leaders). `0s` = at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broker_session_timeout: Option<SimDuration>,
+    /// `auto.leader.rebalance.enable` (default true): the controller gives
+    /// each partition back to its preferred replica (the first of its
+    /// replicas) once that replica is in the ISR again.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub auto_leader_rebalance: bool,
+    /// `leader.imbalance.check.interval.seconds` (default 5m): how long
+    /// after a partition loses its preferred leader the controller's
+    /// balance runs (and again while some partition stays off it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_imbalance_check_interval: Option<SimDuration>,
     /// `log.retention.check.interval.ms` (default 5m): how often brokers
     /// delete segments past retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -560,6 +577,9 @@ impl KafkaSpec {
         }
         if self.broker_session_timeout.is_some_and(|d| d > MAX_BROKER_SESSION_TIMEOUT) {
             push("broker_session_timeout".into(), format!("must be at most {MAX_BROKER_SESSION_TIMEOUT}"));
+        }
+        if self.leader_imbalance_check_interval.is_some_and(|d| d < SimDuration::from_millis(100) || d > MAX_LEADER_IMBALANCE_CHECK) {
+            push("leader_imbalance_check_interval".into(), format!("must be between 100ms and {MAX_LEADER_IMBALANCE_CHECK}"));
         }
         if self.retention_check_interval.is_some_and(|d| d < SimDuration::from_millis(100)) {
             push("retention_check_interval".into(), "must be at least 100ms".into());

@@ -351,9 +351,16 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
         consumer,
         group,
         (any::<bool>(), prop::option::weighted(0.3, prop_oneof![Just("1s"), Just("100ms")]), prop::option::weighted(0.3, (1u64..20, 100u64..5_000))),
-        (dist(), 1u32..3, prop::option::weighted(0.5, prop_oneof![Just("0s"), Just("300ms"), Just("2s"), Just("2h")])),
+        (
+            dist(),
+            1u32..3,
+            prop::option::weighted(0.5, prop_oneof![Just("0s"), Just("300ms"), Just("2s"), Just("2h")]),
+            // The controller's preferred-leader balance: off, or due after
+            // a check interval (now and then an invalid one).
+            prop::option::weighted(0.5, prop_oneof![Just(json!(false)), Just(json!("200ms")), Just(json!("1s")), Just(json!("0s"))]),
+        ),
     )
-        .prop_map(|(brokers, topics, acks, partitioner, latency, asyncp, consumer, group, (unclean, lag, retention), (interval, senders, fence))| {
+        .prop_map(|(brokers, topics, acks, partitioner, latency, asyncp, consumer, group, (unclean, lag, retention), (interval, senders, fence, balance))| {
             let b = brokers.max(1);
             let topics: Vec<Value> = topics
                 .into_iter()
@@ -395,6 +402,11 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
             }
             if let Some(f) = fence {
                 k["broker_session_timeout"] = json!(f);
+            }
+            match balance {
+                Some(Value::Bool(on)) => k["auto_leader_rebalance"] = json!(on),
+                Some(every) => k["leader_imbalance_check_interval"] = every,
+                None => {}
             }
             if retention.is_some() {
                 k["retention_check_interval"] = json!("500ms");

@@ -34,8 +34,16 @@
 //!   truncates to the high watermark and its fetch loop starts again (it
 //!   rejoins the ISR once caught up); a partition that had no live replica
 //!   elects one now.
+//! - **Preferred leaders** (KRaft's `auto.leader.rebalance.enable`, on by
+//!   default): while some partition is led by another than its preferred
+//!   replica (the first of its replicas), the controller's balance runs
+//!   `leader.imbalance.check.interval.seconds` (5 minutes) later and
+//!   elects the preferred replica of each partition where it is up and in
+//!   the ISR. The old leader steps down to follower: requests waiting at
+//!   it are answered NOT_LEADER_OR_FOLLOWER, and its records beyond the
+//!   new leader's log end are truncated.
 
-use super::{KafkaWorld, KTimer};
+use super::{KafkaError, KafkaWorld, KTimer, PREFERRED_ELECTION};
 use crate::command::{Command, CommandError};
 use crate::kafka::replication::BrokerId;
 use crate::observe::trace::{EventKind, NONE};
@@ -290,6 +298,12 @@ impl KafkaWorld {
 
     /// The controller elects a leader for `part`; lost records are counted.
     pub(super) fn elect(&mut self, part: u32, kit: &mut Kit) {
+        self.elect_as(part, false, kit);
+    }
+
+    /// An election; `preferred`: the automatic preferred-leader election
+    /// (its event says so, with `PREFERRED_ELECTION` in `aux`).
+    fn elect_as(&mut self, part: u32, preferred: bool, kit: &mut Kit) {
         let now = kit.queue.now();
         let unclean = self.spec.unclean_leader_election;
         let ps = &mut self.parts[part as usize];
@@ -298,7 +312,8 @@ impl KafkaWorld {
             kit.record(EventKind::KafkaElection, NONE, part, None, 0);
             return;
         };
-        kit.record(EventKind::KafkaElection, NONE, part, None, i64::from(e.leader));
+        let flag = if preferred { PREFERRED_ELECTION } else { 0 };
+        kit.record(EventKind::KafkaElection, NONE, part, None, i64::from(e.leader) | flag);
         // Every replica keeps only what the new leader has.
         let new_leo = ps.repl.leader_leo().unwrap_or(0);
         let mut lost: Vec<(u64, u32)> = Vec::new();
@@ -326,6 +341,67 @@ impl KafkaWorld {
             *f = false;
         }
         self.start_followers(part, now, kit);
+        self.maybe_schedule_balance(kit);
+    }
+
+    /// A partition led by another than its preferred replica (the first of
+    /// its replicas).
+    fn off_preferred(&self, part: u32) -> bool {
+        let ps = &self.parts[part as usize];
+        ps.repl.leader().is_some_and(|l| ps.replicas.first() != Some(&l))
+    }
+
+    /// KRaft's controller (`auto.leader.rebalance.enable`): while some
+    /// partition is off its preferred leader, a balance is due
+    /// `leader.imbalance.check.interval.seconds` later (KRaft balances
+    /// every such partition; ZooKeeper mode's
+    /// `leader.imbalance.per.broker.percentage` is not used by KRaft).
+    fn maybe_schedule_balance(&mut self, kit: &mut Kit) {
+        if !self.spec.auto_leader_rebalance || self.balance_at.is_some() {
+            return;
+        }
+        if !(0..self.parts.len() as u32).any(|p| self.off_preferred(p)) {
+            return;
+        }
+        let every = self.spec.leader_imbalance_check_interval.unwrap_or(crate::kafka::spec::DEFAULT_LEADER_IMBALANCE_CHECK);
+        let at = kit.queue.now() + every;
+        self.balance_at = Some(at);
+        self.schedule(kit, at, KTimer::LeaderBalance);
+    }
+
+    /// The balance: each partition off its preferred leader whose preferred
+    /// replica is up and in the ISR elects it. The old leader steps down
+    /// (it stays in the ISR and follows): what waits at it is answered
+    /// NOT_LEADER_OR_FOLLOWER (its clients retry at the new leader), and
+    /// what it has beyond the new leader's log end is truncated (acks=1
+    /// records not copied yet are lost, as in Kafka). Then the next balance
+    /// is scheduled if a partition is still off (its preferred replica down
+    /// or behind).
+    pub(super) fn leader_balance(&mut self, kit: &mut Kit) {
+        self.balance_at = None;
+        for part in 0..self.parts.len() as u32 {
+            if !self.off_preferred(part) {
+                continue;
+            }
+            let ps = &self.parts[part as usize];
+            let preferred = ps.replicas[0];
+            if !self.broker_up(preferred) || ps.repl.in_isr(preferred) != Ok(true) || self.fence_at[preferred as usize - 1].is_some() {
+                continue;
+            }
+            let old = ps.repl.leader().expect("off its preferred leader: led");
+            let ps = &mut self.parts[part as usize];
+            let pending = std::mem::take(&mut ps.pending);
+            let fetches = std::mem::take(&mut ps.parked_fetches);
+            ps.parked_followers.clear();
+            for a in pending {
+                self.answer(old, a, part, Err(KafkaError::NotLeader), kit);
+            }
+            for p in fetches {
+                self.fetch_reply(old, p.who as u16, p.epoch, part, p.offset, Some(KafkaError::NotLeader), kit);
+            }
+            self.elect_as(part, true, kit);
+        }
+        self.maybe_schedule_balance(kit);
     }
 
     pub(super) fn restart(&mut self, b: BrokerId, kit: &mut Kit) {

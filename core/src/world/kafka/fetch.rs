@@ -252,7 +252,7 @@ impl World {
 
 impl KafkaWorld {
     #[allow(clippy::too_many_arguments)]
-    fn fetch_reply(&mut self, leader: BrokerId, f: u16, session: u32, part: u32, from: u64, error: Option<KafkaError>, kit: &mut Kit) {
+    pub(super) fn fetch_reply(&mut self, leader: BrokerId, f: u16, session: u32, part: u32, from: u64, error: Option<KafkaError>, kit: &mut Kit) {
         let mut recs = self.take_recs();
         if let (None, Some(log)) = (error, self.parts[part as usize].leader_log()) {
             let hw = self.parts[part as usize].repl.high_watermark();

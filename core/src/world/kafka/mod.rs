@@ -95,6 +95,9 @@ pub(crate) const NET_READ_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// `aux` flag of a `KafkaReadTimeout` event: a consumer's fetch timed out
 /// (else a produce request).
 pub(crate) const READ_TIMEOUT_FETCH: i64 = 1 << 25;
+/// In a `KafkaElection` event's `aux` (the new leader's id below it): the
+/// controller's automatic preferred-leader election.
+pub(crate) const PREFERRED_ELECTION: i64 = 1 << 16;
 /// Fetcher `f`'s connections are those of client endpoint `FETCHER_END + f`.
 pub(crate) const FETCHER_END: u32 = 1_000_000;
 /// sarama's `Consumer.Retry.Backoff`.
@@ -426,6 +429,9 @@ pub(crate) enum KTimer {
     /// The controller fences broker `b` (its session timed out after a
     /// crash), if it is still due.
     Fence(u32),
+    /// The controller's automatic preferred-leader election
+    /// (`faults::leader_balance`).
+    LeaderBalance,
 }
 
 impl KTimer {
@@ -450,6 +456,7 @@ impl KTimer {
             KTimer::BatchTimeout(r) => (16, r),
             KTimer::JoinTimeout(m) => (17, m),
             KTimer::Fence(b) => (18, b),
+            KTimer::LeaderBalance => (19, 0),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -474,7 +481,8 @@ impl KTimer {
             15 => KTimer::BatchRetry(v),
             16 => KTimer::BatchTimeout(v),
             17 => KTimer::JoinTimeout(v),
-            _ => KTimer::Fence(v),
+            18 => KTimer::Fence(v),
+            _ => KTimer::LeaderBalance,
         }
     }
 }
@@ -487,6 +495,10 @@ pub(crate) struct KafkaWorld {
     /// Per broker: when the controller fences it (it crashed, and its
     /// session has not timed out yet); `None` otherwise.
     pub(crate) fence_at: Vec<Option<SimTime>>,
+    /// When the controller's next preferred-leader balance runs (one is
+    /// due while some partition is led by another than its preferred
+    /// replica), if `auto_leader_rebalance`.
+    pub(crate) balance_at: Option<SimTime>,
     pub(crate) parts: Vec<PartState>,
     /// Each topic's partition keys, by partition (a topic's first keys
     /// are consecutive; partitions added live get the next free keys).
@@ -598,6 +610,7 @@ impl KafkaWorld {
             spec: spec.clone(),
             up: vec![true; spec.brokers as usize],
             fence_at: vec![None; spec.brokers as usize],
+            balance_at: None,
             parts,
             topic_parts,
             links: Vec::new(),
@@ -857,6 +870,12 @@ impl World {
             KTimer::Fence(b) => {
                 if kw.fence_at.get(b as usize - 1).copied().flatten() == Some(now) {
                     kw.fence(b, true, &mut self.kit);
+                    self.kafka_deliver_all(now);
+                }
+            }
+            KTimer::LeaderBalance => {
+                if kw.balance_at == Some(now) {
+                    kw.leader_balance(&mut self.kit);
                     self.kafka_deliver_all(now);
                 }
             }

@@ -140,7 +140,7 @@ impl KafkaWorld {
 
     /// A waiter's answer: a `SendMessage`'s response, or one partition of
     /// a held batch request.
-    fn answer(&mut self, leader: BrokerId, a: PendingAck, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
+    pub(super) fn answer(&mut self, leader: BrokerId, a: PendingAck, part: u32, result: Result<u64, KafkaError>, kit: &mut Kit) {
         if a.req != 0 {
             self.delayed_part(a.req, part, result, kit);
         } else {

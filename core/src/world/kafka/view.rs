@@ -194,6 +194,15 @@ pub struct KafkaView {
     pub groups: Vec<KafkaGroupView>,
     pub guarantees: KafkaCounts,
     pub unclean_leader_election: bool,
+    /// The controller's preferred-leader balance
+    /// (`auto_leader_rebalance`): how long after a partition lost its
+    /// preferred leader it runs, in microseconds; absent when off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_balance_every_us: Option<u64>,
+    /// When the next balance runs (some partition is off its preferred
+    /// leader), in microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_balance_at_us: Option<u64>,
     /// Network cuts in place: pairs of process names (`broker-N`, a
     /// producer, a partition consumer, a group member).
     pub cuts: Vec<[String; 2]>,
@@ -220,7 +229,6 @@ pub struct KafkaBrokerView {
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
-    "a broker that comes back leads again only when an election picks it (Kafka also moves leaderships back to the preferred replica every 5 minutes, auto.leader.rebalance.enable)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
 ];
@@ -340,6 +348,11 @@ impl KafkaWorld {
             partitions,
             guarantees: self.book.counts(),
             unclean_leader_election: self.spec.unclean_leader_election,
+            leader_balance_every_us: self
+                .spec
+                .auto_leader_rebalance
+                .then(|| self.spec.leader_imbalance_check_interval.unwrap_or(crate::kafka::spec::DEFAULT_LEADER_IMBALANCE_CHECK).as_micros()),
+            leader_balance_at_us: self.balance_at.map(|t| t.as_micros()),
             cuts: self.cut_names(),
             ack_waits: self.ack_waits(),
             simplifications: SIMPLIFICATIONS.to_vec(),
@@ -520,7 +533,7 @@ impl KafkaWorld {
         let (offset, broker) = match e.kind {
             KafkaAcked | KafkaFetched | KafkaDuplicate | KafkaOutOfRange => (u64::try_from(e.aux).ok(), None),
             KafkaReadTimeout => (None, Some((e.aux & 0xffff) as u32)),
-            KafkaElection => (None, u32::try_from(e.aux).ok().filter(|&b| b > 0)),
+            KafkaElection => (None, u32::try_from(e.aux & 0xffff).ok().filter(|&b| b > 0)),
             KafkaIsr => (None, u32::try_from(e.aux.unsigned_abs()).ok()),
             KafkaSend | KafkaSendFailed | KafkaLost => (None, None),
             _ => return None,
@@ -567,6 +580,9 @@ impl KafkaWorld {
             EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
+            EventKind::KafkaElection if e.aux & super::PREFERRED_ELECTION != 0 => {
+                format!("{}: broker-{} leads again, its preferred replica (the controller's leader balance, auto.leader.rebalance.enable)", part(e.ch), e.aux & 0xffff)
+            }
             EventKind::KafkaElection => format!("{}: broker-{} elected leader", part(e.ch), e.aux),
             EventKind::KafkaIsr if e.aux < 0 => format!("{}: broker-{} left the ISR (not caught up within replica.lag.time.max.ms)", part(e.ch), -e.aux),
             EventKind::KafkaIsr => format!("{}: broker-{} joined the ISR (caught up to the high watermark)", part(e.ch), e.aux),
