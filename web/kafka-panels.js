@@ -22,11 +22,12 @@ import { fmtDuration } from './draw.js';
 export const KAFKA_FIGURES = [
   ['produced', 'Sent to Kafka', 'records a producer took on: a SendMessage, or an AsyncProducer message added to a batch (messages still in its Go channels are not counted yet; the header counts every Go value)'],
   ['sending', 'Sending', 'on their way: not acked or failed yet'],
-  ['acked', 'Acked', 'the producer got a success'],
+  ['acked', 'Acked', 'the producer got a success (with acks=0 at once: nobody confirms)'],
   ['failed', 'Failed', 'the producer got an error (never acked)'],
-  ['lost_after_ack', 'Acked then lost', 'acked, then gone: the leader that acked them died before followers copied them (acks=1)'],
+  ['lost_after_ack', 'Acked then lost', 'acked, then gone: the leader that acked them died before followers copied them (acks=1 or 0)'],
   ['lost_unclean', 'Lost in unclean election', 'truncated when an out-of-sync replica became leader'],
   ['lost_unacked', 'Lost unacked', 'written but never acked, then truncated'],
+  ['lost_unwritten', 'Sent, never written', 'acks=0: the producer was told they were sent, but their request died with the leader\'s connection, or the broker refused it (nobody hears of it). Shown while a producer uses acks=0, or once it happened'],
   ['deleted_by_retention', 'Deleted unread', 'retention deleted them before any consumer read them'],
   ['skipped', 'Skipped', 'a consumer jumped over them (offset out of range, reset)'],
   ['consumed', 'Consumed', 'handled by a consumer at least once'],
@@ -41,7 +42,7 @@ function preferredLeaders(k, simUs) {
   return `auto.leader.rebalance.enable=true: ${fmtDuration(k.leader_balance_every_us)} after a partition lost its preferred leader (the first of its Replicas), the controller gives it back if that replica is in the ISR${next}.`;
 }
 
-const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'deleted_by_retention', 'skipped', 'failed']);
+const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'lost_unwritten', 'deleted_by_retention', 'skipped', 'failed']);
 
 export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarantees: guarEl }) {
   const groupState = keyedTable({
@@ -134,6 +135,10 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         const bad = LOSS_KEYS.has(key) || key === 'duplicates' || key === 'out_of_order' ? String(v > 0) : 'false';
         if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
       }
+      // Only acks=0 loses records this way: the figure shows with such a producer.
+      const blind = figureDd.get('lost_unwritten').parentElement;
+      const showBlind = (gu.lost_unwritten ?? 0) > 0 || k.producers.some((p) => p.acks === 'NoResponse');
+      if (blind.hidden === showBlind) blind.hidden = !showBlind;
       producers.update(k.producers, (p) => p.name, (p) => {
         const async = p.kind === 'async';
         return [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed),

@@ -169,7 +169,7 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
         prop_assert!(s.status != RunStatus::Panicked, "panic: {:?}", s.panic);
         let k = kafka(&s);
         let g = k.guarantees;
-        prop_assert_eq!(g.sending + g.acked + g.failed + g.lost_after_ack + g.lost_unclean + g.lost_unacked, g.produced, "at {}ms: {:?}", t, g);
+        prop_assert_eq!(g.sending + g.acked + g.failed + g.lost_after_ack + g.lost_unclean + g.lost_unacked + g.lost_unwritten, g.produced, "at {}ms: {:?}", t, g);
         for p in &k.partitions {
             // log_start and log_end are the leader's: 0 when offline.
             if p.leader.is_some() {

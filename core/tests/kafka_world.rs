@@ -1002,3 +1002,38 @@ fn messages_still_on_their_way_to_the_old_leader_keep_their_order_after_a_retry(
         last.insert((k.partition, value % 3), (value, offset));
     }
 }
+
+/// acks=0 (`NoResponse`): `SendMessage` returns at once, offset -1, so
+/// each record counts as acked when it is sent. When its leader dies, what
+/// was on the way to it is gone without a word (counted "sent with acks=0,
+/// never written"), and what it had written but no follower had copied is
+/// truncated at the election ("acked then lost").
+#[test]
+fn acks_0_into_a_dying_leader_loses_records_nobody_hears_of() {
+    let v = json!({
+        "seed": 1, "stop_at": "5s",
+        "kafka": { "brokers": 3, "latency": "5ms", "broker_session_timeout": "0s",
+                   "topics": [{ "name": "t", "replication_factor": 3 }],
+                   "producers": [{ "name": "p", "acks": "none" }] },
+        "goroutines": [{ "name": "s", "count": 2, "behavior": { "program": [
+            { "forever": [{ "sleep": "1ms" }, { "kafka_send": { "producer": "p", "topic": "t" } }] }
+        ] } }],
+        "commands": [{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
+    });
+    let mut w = world(&v);
+    w.run_until(ms(999));
+    let g = kafka(&w.snapshot()).guarantees;
+    assert_eq!((g.sending, g.lost_unwritten, g.lost_after_ack), (0, 0, 0), "sent is acked at once: {g:?}");
+    assert_eq!(g.acked, g.produced);
+    w.run_until(ms(5_000));
+    let s = w.snapshot();
+    let k = kafka(&s);
+    let g = k.guarantees;
+    // Two senders, a record every ~1ms each, 5ms one way: about 10 on the
+    // wire to broker-1 when it died, and a few more in its log only.
+    assert!((4..=20).contains(&g.lost_unwritten), "{g:?}");
+    assert!(g.lost_after_ack > 0, "{g:?}");
+    assert_eq!(g.sending + g.failed + g.lost_unacked + g.lost_unclean, 0, "{g:?}");
+    assert_eq!(g.acked + g.lost_after_ack + g.lost_unwritten, g.produced, "{g:?}");
+    assert_eq!(k.producers[0].acked, g.produced, "the producer was told every one was sent");
+}

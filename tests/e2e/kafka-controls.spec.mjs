@@ -247,6 +247,23 @@ test('acks and the assignor are switched from the controls; sarama\'s goroutines
   expect((await stageListTexts(page)).some((t) => t.startsWith('group workers member'))).toBe(true);
 });
 
+test('acks=0 from the controls: the guarantees panel shows what was sent and never written when the leader dies', async ({ page }) => {
+  await openKafka(page, 'kafka-acks1-loss');
+  const figure = page.locator('[data-kafka-figure="lost_unwritten"]');
+  // acks=1: the figure is not shown (only acks=0 loses records that way).
+  await runTo(page, 1_000_000);
+  await expect(figure).toBeHidden();
+  await page.getByLabel('Producer producer: RequiredAcks').selectOption('none');
+  await expect.poll(async () => (await tableRows(page, 'Producers'))[0]?.Acks).toBe('NoResponse');
+  await expect(figure).toBeVisible();
+  await expect(figure).toHaveText('0');
+  // broker-1, the leader, crashes at 5 s: what was on its way to it is gone.
+  await runTo(page, 5_500_000);
+  await expect.poll(async () => Number(await figure.textContent())).toBeGreaterThan(0);
+  await expect(figure).toHaveAttribute('data-bad', 'true');
+  expect(Number(await page.locator('[data-kafka-figure="sending"]').textContent())).toBeLessThan(10);
+});
+
 test('a producer\'s rate is set from the Goroutines controls: the producing loop\'s pause is its interval', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
   await runTo(page, 2_000_000);

@@ -557,6 +557,8 @@ export interface KafkaCounts {
   lost_after_ack: number;
   lost_unclean: number;
   lost_unacked: number;
+  /** acks=0 records reported sent and never written: their request died with the leader's connection, or the broker refused it. */
+  lost_unwritten: number;
   deleted_by_retention: number;
   consumed: number;
   duplicates: number;

@@ -378,8 +378,8 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
     let _ = writeln!(out, "\nkafka guarantees (records produced by goroutines):");
     let _ = writeln!(
         out,
-        "  produced {}, acked {}, failed {}, waiting {}; lost: {} acked then truncated (leader died before a follower copied them), {} committed but lost to an unclean election, {} never acked; deleted by retention unread {}; skipped by an offset reset {}; consumed {}, read again (duplicates) {}, keyed records read out of order {}",
-        g.produced, g.acked, g.failed, g.sending, g.lost_after_ack, g.lost_unclean, g.lost_unacked, g.deleted_by_retention, g.skipped, g.consumed, g.duplicates, g.out_of_order
+        "  produced {}, acked {}, failed {}, waiting {}; lost: {} acked then truncated (leader died before a follower copied them), {} committed but lost to an unclean election, {} never acked, {} sent with acks=0 and never written; deleted by retention unread {}; skipped by an offset reset {}; consumed {}, read again (duplicates) {}, keyed records read out of order {}",
+        g.produced, g.acked, g.failed, g.sending, g.lost_after_ack, g.lost_unclean, g.lost_unacked, g.lost_unwritten, g.deleted_by_retention, g.skipped, g.consumed, g.duplicates, g.out_of_order
     );
     for s in &k.simplifications {
         let _ = writeln!(out, "  model: {s}");

@@ -152,7 +152,7 @@ pub fn check_snapshot(s: &Snapshot, bounds: &mut Bounds, ends: Ends) -> Result<(
 /// one member, committed offsets never past the HW.
 pub fn check_kafka(k: &queuelab::world::KafkaView) -> Result<(), TestCaseError> {
     let g = k.guarantees;
-    prop_assert_eq!(g.sending + g.acked + g.failed + g.lost_after_ack + g.lost_unclean + g.lost_unacked, g.produced, "kafka records: {:?}", g);
+    prop_assert_eq!(g.sending + g.acked + g.failed + g.lost_after_ack + g.lost_unclean + g.lost_unacked + g.lost_unwritten, g.produced, "kafka records: {:?}", g);
     for p in &k.partitions {
         // log_start and log_end are the leader's log's (0 when offline).
         if p.leader.is_some() {

@@ -449,8 +449,9 @@ impl KafkaWorld {
                     for (j, q) in group.iter().enumerate() {
                         let offset = if base == u64::MAX { None } else { Some(base + j as u64) };
                         self.producers[pi].acked += 1;
-                        if let Some(o) = offset {
-                            self.book.acked(q.rec, part, o);
+                        match offset {
+                            Some(o) => self.book.acked(q.rec, part, o),
+                            None => self.book.sent_blind(q.rec), // acks=0
                         }
                         self.record_rec(kit, EventKind::KafkaAcked, stage, q.rec, offset.map_or(-1, |o| o as i64));
                         if succ {
@@ -533,6 +534,11 @@ impl KafkaWorld {
         if !self.broker_up(leader) || (acks != Acks::None && !self.batches.iter().any(|b| b.req == req)) {
             // Lost with the broker, or its client timed out and closed the
             // connection it came on.
+            if acks == Acks::None {
+                for &(_, rec) in recs {
+                    self.book.unwritten(rec);
+                }
+            }
             return;
         }
         let now = kit.queue.now();
@@ -546,6 +552,15 @@ impl KafkaWorld {
             let group = &recs[i..i + n];
             i += n;
             let ps = &mut self.parts[part as usize];
+            if ps.repl.leader() != Some(leader) || ps.repl.check_append(acks).is_err() {
+                // Refused: with acks=0 nobody hears of it (the broker
+                // closes the connection), the records are gone.
+                if acks == Acks::None {
+                    for &(_, rec) in group {
+                        self.book.unwritten(rec);
+                    }
+                }
+            }
             if ps.repl.leader() != Some(leader) {
                 results.push((part, Err(KafkaError::NotLeader)));
                 continue;

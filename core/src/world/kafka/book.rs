@@ -3,12 +3,15 @@
 //!
 //! Every produced record is, at any moment, in exactly one state:
 //! `sending` (no answer yet, maybe in a log), `acked` (the producer got
-//! its offset), `failed` (the producer got an error after its retries;
-//! it may still sit in a log if the error came after the append), or
-//! `lost` with one cause: truncated after an ack (acks=1 or 0, the leader
-//! died before a follower copied it), truncated by an unclean election
-//! (it was committed), truncated before any ack, or deleted by retention
-//! before a consumer read it. Consumers count each record they read;
+//! its offset; with acks=0 it is told success at once, without one),
+//! `failed` (the producer got an error after its retries; it may still sit
+//! in a log if the error came after the append), or `lost` with one cause:
+//! truncated after an ack (acks=1 or 0, the leader died before a follower
+//! copied it), truncated by an unclean election (it was committed),
+//! truncated before any ack, never written although its acks=0 producer
+//! was told it was sent (the request died with its leader's connection, or
+//! the broker refused it: with acks=0 nobody hears of it), or deleted by
+//! retention before a consumer read it. Consumers count each record they read;
 //! a record read twice by the same consumer is a duplicate.
 //!
 //! Order per key: a consumer (a group, or a partition consumer) that reads
@@ -29,6 +32,7 @@ pub(crate) enum RecState {
     LostAfterAck,
     LostUnclean,
     LostUnacked,
+    LostUnwritten,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -64,6 +68,9 @@ pub struct KafkaCounts {
     pub lost_after_ack: u64,
     pub lost_unclean: u64,
     pub lost_unacked: u64,
+    /// acks=0 records reported sent and never written: their request died
+    /// with its leader's connection, or the broker refused it.
+    pub lost_unwritten: u64,
     pub deleted_by_retention: u64,
     pub consumed: u64,
     pub duplicates: u64,
@@ -96,6 +103,26 @@ impl KafkaBook {
         if let Some(s) = self.state.get_mut(rec as usize) {
             if *s == RecState::Sending {
                 *s = RecState::Acked;
+            }
+        }
+    }
+
+    /// Record `rec` went with acks=0: its producer counts it sent, with no
+    /// offset (sarama's `SendMessage` returns offset -1).
+    pub(crate) fn sent_blind(&mut self, rec: u32) {
+        if let Some(s) = self.state.get_mut(rec as usize) {
+            if *s == RecState::Sending {
+                *s = RecState::Acked;
+            }
+        }
+    }
+
+    /// Record `rec`'s acks=0 request never reached a log (see the module
+    /// doc); a copy a retry wrote before stays counted as it is.
+    pub(crate) fn unwritten(&mut self, rec: u32) {
+        if self.place.get(rec as usize).is_some_and(|p| p.0 == u32::MAX) {
+            if let Some(s) = self.state.get_mut(rec as usize) {
+                *s = RecState::LostUnwritten;
             }
         }
     }
@@ -183,6 +210,7 @@ impl KafkaBook {
                 RecState::LostAfterAck => c.lost_after_ack += 1,
                 RecState::LostUnclean => c.lost_unclean += 1,
                 RecState::LostUnacked => c.lost_unacked += 1,
+                RecState::LostUnwritten => c.lost_unwritten += 1,
             }
         }
         c.deleted_by_retention = self.deleted_unread;
@@ -212,6 +240,21 @@ mod tests {
         let c = b.counts();
         assert_eq!((c.produced, c.acked, c.failed, c.lost_after_ack, c.lost_unclean, c.sending), (4, 0, 1, 1, 1, 1));
         assert_eq!(c.sending + c.acked + c.failed + c.lost_after_ack + c.lost_unclean + c.lost_unacked, c.produced);
+    }
+
+    #[test]
+    fn an_acks_0_record_is_acked_at_once_and_lost_if_never_written() {
+        let mut b = KafkaBook::new(1);
+        for r in 0..3 {
+            b.produced(r);
+            b.sent_blind(r);
+        }
+        b.appended(1, 0, 0);
+        b.unwritten(0);
+        b.unwritten(1); // written: not this cause
+        b.truncated(1, 0, 0, false);
+        let c = b.counts();
+        assert_eq!((c.acked, c.lost_unwritten, c.lost_after_ack, c.sending), (1, 1, 1, 0), "{c:?}");
     }
 
     #[test]

@@ -45,7 +45,7 @@
 
 use super::{KafkaError, KafkaWorld, KTimer, PREFERRED_ELECTION};
 use crate::command::{Command, CommandError};
-use crate::kafka::replication::BrokerId;
+use crate::kafka::replication::{Acks, BrokerId};
 use crate::observe::trace::{EventKind, NONE};
 use crate::world::{Kit, World};
 
@@ -224,8 +224,17 @@ impl KafkaWorld {
         let ids: Vec<u32> = self.link_ids.iter().filter(|((s, d), _)| *s == b || *d == b).map(|(_, &l)| l).collect();
         for l in ids {
             let link = &mut self.links[l as usize];
-            let _ = link.close();
+            let lost = link.close();
             link.open(now);
+            // An acks=0 request lost with the connection: its producer was
+            // told it was sent, and nobody hears otherwise.
+            for f in lost {
+                match f {
+                    super::KFrame::Produce { rec, acks: Acks::None, .. } => self.book.unwritten(rec),
+                    super::KFrame::ProduceBatch { recs, acks: Acks::None, .. } => recs.iter().for_each(|&(_, rec)| self.book.unwritten(rec)),
+                    _ => {}
+                }
+            }
         }
         // A cut outlives the crash.
         let cut: Vec<u32> = self.link_ids.iter().filter(|((s, d), _)| (*s == b || *d == b) && self.is_cut(*s, *d)).map(|(_, &l)| l).collect();

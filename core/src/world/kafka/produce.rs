@@ -66,6 +66,7 @@ impl World {
             // acks=0: fire and forget, SendMessage returns offset -1 now.
             kw.in_flight.remove(&g);
             kw.producers[usize::from(fl.producer)].acked += 1;
+            kw.book.sent_blind(fl.rec);
             let (go, k) = (&mut self.go, &mut self.kit);
             go.kafka_reply(k, g, true, -1, fl.part, now);
         }
@@ -158,6 +159,9 @@ impl KafkaWorld {
         let now = kit.queue.now();
         let record_bytes = self.spec.record_bytes;
         if !self.broker_up(leader) {
+            if acks == Acks::None {
+                self.book.unwritten(rec);
+            }
             return;
         }
         if acks != Acks::None && self.in_flight.get(&g).is_none_or(|f| f.tries != tries) {
@@ -166,6 +170,13 @@ impl KafkaWorld {
             return;
         }
         let ps = &mut self.parts[part as usize];
+        if ps.repl.leader() != Some(leader) || ps.repl.check_append(acks).is_err() {
+            // Refused. With acks=0 the broker closes the connection and
+            // nobody hears of it: the record is gone.
+            if acks == Acks::None {
+                self.book.unwritten(rec);
+            }
+        }
         if ps.repl.leader() != Some(leader) {
             return self.respond(leader, g, part, Err(KafkaError::NotLeader), tries, kit);
         }
