@@ -535,9 +535,7 @@ impl KafkaWorld {
             // Lost with the broker, or its client timed out and closed the
             // connection it came on.
             if acks == Acks::None {
-                for &(_, rec) in recs {
-                    self.book.unwritten(rec);
-                }
+                recs.iter().for_each(|&(_, rec)| self.book.unwritten(rec));
             }
             return;
         }
@@ -552,16 +550,12 @@ impl KafkaWorld {
             let group = &recs[i..i + n];
             i += n;
             let ps = &mut self.parts[part as usize];
-            if ps.repl.leader() != Some(leader) || ps.repl.check_append(acks).is_err() {
-                // Refused: with acks=0 nobody hears of it (the broker
-                // closes the connection), the records are gone.
-                if acks == Acks::None {
-                    for &(_, rec) in group {
-                        self.book.unwritten(rec);
-                    }
-                }
-            }
             if ps.repl.leader() != Some(leader) {
+                if acks == Acks::None {
+                    // Refused: the broker closes the connection and
+                    // nobody hears of it.
+                    group.iter().for_each(|&(_, rec)| self.book.unwritten(rec));
+                }
                 results.push((part, Err(KafkaError::NotLeader)));
                 continue;
             }

@@ -387,7 +387,8 @@ impl KafkaWorld {
     /// is scheduled if a partition is still off (its preferred replica down
     /// or behind).
     pub(super) fn leader_balance(&mut self, kit: &mut Kit) {
-        self.balance_at = None;
+        // (`balance_at` stays set through the loop: the elections in it
+        // schedule nothing; the next balance is decided after it.)
         for part in 0..self.parts.len() as u32 {
             if !self.off_preferred(part) {
                 continue;
@@ -410,6 +411,7 @@ impl KafkaWorld {
             }
             self.elect_as(part, true, kit);
         }
+        self.balance_at = None;
         self.maybe_schedule_balance(kit);
     }
 

@@ -170,14 +170,12 @@ impl KafkaWorld {
             return;
         }
         let ps = &mut self.parts[part as usize];
-        if ps.repl.leader() != Some(leader) || ps.repl.check_append(acks).is_err() {
-            // Refused. With acks=0 the broker closes the connection and
-            // nobody hears of it: the record is gone.
+        if ps.repl.leader() != Some(leader) {
             if acks == Acks::None {
+                // Refused: the broker closes the connection and nobody
+                // hears of it (acks=0 needs no leader election to fail).
                 self.book.unwritten(rec);
             }
-        }
-        if ps.repl.leader() != Some(leader) {
             return self.respond(leader, g, part, Err(KafkaError::NotLeader), tries, kit);
         }
         match ps.repl.append(acks, 1, now) {
