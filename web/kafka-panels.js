@@ -74,8 +74,8 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
     caption: 'Brokers',
     columns: [{ label: 'Broker' }, { label: 'State' }, { label: 'Leader of', num: true }],
   });
-  const unclean = el('p', { class: 'hint' });
-  topicsEl.replaceChildren(brokers.box, topics.box, unclean);
+  const electionNotes = el('p', { class: 'hint' });
+  topicsEl.replaceChildren(brokers.box, topics.box, electionNotes);
 
   const figures = el('dl', { class: 'kafka-figures' });
   const figureDd = new Map();
@@ -122,7 +122,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         p.leader == null ? 'none (offline)' : brokerName(k, p.leader),
         p.replicas.map((id) => brokerName(k, id)).join(', '), p.isr.map((id) => brokerName(k, id)).join(', ') || '-',
         String(p.leader_epoch), String(p.log_start), String(p.high_watermark), String(p.log_end)]);
-      setText(unclean, `${k.unclean_leader_election
+      setText(electionNotes, `${k.unclean_leader_election
         ? 'unclean.leader.election.enable=true: an out-of-sync replica may become leader (and what only the old leader had is lost).'
         : 'unclean.leader.election.enable=false: only an in-sync replica can become leader (a partition stays offline otherwise).'} ${
         preferredLeaders(k, snap.time_us)}`);
