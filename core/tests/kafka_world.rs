@@ -913,6 +913,28 @@ fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
     }
 }
 
+/// A send to a partition with no working leader (its leader crashed and
+/// is not fenced yet) is refused and retried: the goroutine says so, with
+/// acks=0 too (where it used to read "waiting for the partition leader's
+/// ack", an ack acks=0 never waits for).
+#[test]
+fn a_send_with_no_working_leader_says_it_is_retrying() {
+    for (acks, words) in [("none", "acks=0"), ("local", "acks=1"), ("all", "acks=all")] {
+        let v = json!({
+            "seed": 2,
+            "kafka": { "brokers": 2, "latency": "1ms", "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
+            "goroutines": [{ "name": "main", "behavior": { "program": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "sp", "topic": "t" } }] } }],
+            "commands": [{ "at": "5ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
+        });
+        let mut w = world(&v);
+        w.run_until(ms(60));
+        let s = w.snapshot();
+        let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
+        assert_eq!(main.state, GState::BlockedNet, "{acks}: {}", main.state_text);
+        assert!(main.state_text.starts_with("retrying: the partition has no working leader for 50ms") && main.state_text.contains(words), "{acks}: {}", main.state_text);
+    }
+}
+
 /// Found by `kafka_random` (proptest regression a6cb9ab4): broker-1
 /// crashes, broker-2 stops, both come back; the partition consumer of
 /// t0-1 has a fetch out when the crash makes it send another. One answer

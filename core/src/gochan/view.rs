@@ -145,9 +145,14 @@ impl GoRuntime {
                         1 => "acks=1: the leader's write",
                         _ => "acks=0",
                     };
+                    // No working leader (an election found none, or the
+                    // metadata names a crashed broker): sarama's request is
+                    // refused and retried after Retry.Backoff. With acks=0
+                    // that is the only wait there is.
+                    let what = if broker == 0 { "retrying: the partition has no working leader".to_string() } else { format!("waiting for {who}'s ack") };
                     match gr.held {
-                        Some(m) => format!("waiting for {who}'s ack for {dur} ({acks}): producing {}", self.msg_label(kit, m)),
-                        None => format!("waiting for {who}'s ack for {dur} ({acks})"),
+                        Some(m) => format!("{what} for {dur} ({acks}): producing {}", self.msg_label(kit, m)),
+                        None => format!("{what} for {dur} ({acks})"),
                     }
                 }
             }
