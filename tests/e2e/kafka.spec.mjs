@@ -134,6 +134,8 @@ test('acks=1: the leader dies and acknowledged records are lost; acks=all: none'
   await runTo(page, 5_200_000, 5);
   await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText(/^down · fenced in 0\.\ds$/);
   expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0].Leader).toBe('broker-1');
+  // The senders' sends are refused and retried; each says so, in words.
+  expect((await stageListTexts(page)).some((t) => /^sender-\d \(waiting for the network\): retrying: the partition has no working leader/.test(t))).toBe(true);
   await runTo(page, 6_500_000, 5);
   await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText('down');
   const lost = await figure(page, 'lost_after_ack');

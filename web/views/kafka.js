@@ -260,10 +260,17 @@ export function createKafkaView(S, P) {
     return g ? g.state_text : '';
   }
 
-  /** The card's short line for it, in at most `room` px (ackWaitLine), else the state text. */
+  /**
+   * The card's short line for it, in at most `room` px (ackWaitLine), else
+   * the state text (a send refused for want of a leader: "retrying: leader
+   * down" when the whole sentence does not fit).
+   */
   function waitingShort(p, snap, room) {
+    const fits = (t) => measure(t, TINY) <= room;
     const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
-    return w ? ackWaitLine(w, (t) => measure(t, TINY) <= room) : waiting(p, snap);
+    if (w) return ackWaitLine(w, fits);
+    const text = waiting(p, snap);
+    return text.startsWith('retrying: the partition has no working leader') && !fits(text) ? 'retrying: leader down' : text;
   }
 
   function drawProducer(p, snap) {
