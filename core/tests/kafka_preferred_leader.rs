@@ -133,7 +133,7 @@ fn acks_1_records_the_new_leader_lacks_are_lost_when_the_old_leader_steps_down()
 
 #[test]
 fn the_check_interval_is_checked() {
-    for (bad, _) in [("0s", 0), ("50ms", 0), ("2h", 0)] {
+    for bad in ["0s", "50ms", "2h"] {
         let v = json!({ "kafka": { "brokers": 1, "leader_imbalance_check_interval": bad, "topics": [{ "name": "t" }] } });
         let e = Scenario::from_json(&v.to_string()).expect_err(bad).to_string();
         assert!(e.contains("kafka.leader_imbalance_check_interval") && e.contains("between 100ms and 1h"), "{bad}: {e}");

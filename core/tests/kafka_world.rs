@@ -893,23 +893,33 @@ fn a_stopped_world_still_says_how_long_each_goroutine_was_blocked() {
     assert!(main.blocked_send_us >= main.state_for_us);
 }
 
+/// The state of `main`, alone sending once with `acks` to a topic of one
+/// partition on 2 brokers (broker-1 leads), at `at` ms: its program is
+/// `program`, its commands `commands`.
+fn lone_sender_at(acks: &str, latency: &str, program: Value, commands: Value, at: u64) -> (GState, String) {
+    let v = json!({
+        "seed": 2,
+        "kafka": { "brokers": 2, "latency": latency, "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
+        "goroutines": [{ "name": "main", "behavior": { "program": program } }],
+        "commands": commands
+    });
+    let mut w = world(&v);
+    w.run_until(ms(at));
+    let s = w.snapshot();
+    let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
+    (main.state, main.state_text.clone())
+}
+
 /// A SendMessage waiting for its answer says whose ack, with its acks, for
 /// each RequiredAcks. (acks=1 once read as another kind of wait: the acks
 /// bits overlapped the bits that say what a goroutine waits for.)
 #[test]
 fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
     for (acks, words) in [("local", "acks=1: the leader's write"), ("all", "acks=all: every in-sync replica must have it")] {
-        let v = json!({
-            "seed": 2,
-            "kafka": { "brokers": 2, "latency": "10ms", "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
-            "goroutines": [{ "name": "main", "behavior": { "program": [{ "kafka_send": { "producer": "sp", "topic": "t" } }] } }]
-        });
-        let mut w = world(&v);
-        w.run_until(ms(5));
-        let s = w.snapshot();
-        let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
-        assert_eq!(main.state, GState::BlockedNet, "{acks}: {}", main.state_text);
-        assert!(main.state_text.starts_with("waiting for broker-1's ack for 5ms") && main.state_text.contains(words), "{acks}: {}", main.state_text);
+        let send = json!([{ "kafka_send": { "producer": "sp", "topic": "t" } }]);
+        let (state, text) = lone_sender_at(acks, "10ms", send, json!([]), 5);
+        assert_eq!(state, GState::BlockedNet, "{acks}: {text}");
+        assert!(text.starts_with("waiting for broker-1's ack for 5ms") && text.contains(words), "{acks}: {text}");
     }
 }
 
@@ -920,18 +930,11 @@ fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
 #[test]
 fn a_send_with_no_working_leader_says_it_is_retrying() {
     for (acks, words) in [("none", "acks=0"), ("local", "acks=1"), ("all", "acks=all")] {
-        let v = json!({
-            "seed": 2,
-            "kafka": { "brokers": 2, "latency": "1ms", "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
-            "goroutines": [{ "name": "main", "behavior": { "program": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "sp", "topic": "t" } }] } }],
-            "commands": [{ "at": "5ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
-        });
-        let mut w = world(&v);
-        w.run_until(ms(60));
-        let s = w.snapshot();
-        let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
-        assert_eq!(main.state, GState::BlockedNet, "{acks}: {}", main.state_text);
-        assert!(main.state_text.starts_with("retrying: the partition has no working leader for 50ms") && main.state_text.contains(words), "{acks}: {}", main.state_text);
+        let send = json!([{ "sleep": "10ms" }, { "kafka_send": { "producer": "sp", "topic": "t" } }]);
+        let crash = json!([{ "at": "5ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]);
+        let (state, text) = lone_sender_at(acks, "1ms", send, crash, 60);
+        assert_eq!(state, GState::BlockedNet, "{acks}: {text}");
+        assert!(text.starts_with("retrying: the partition has no working leader for 50ms") && text.contains(words), "{acks}: {text}");
     }
 }
 
