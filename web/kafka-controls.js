@@ -73,7 +73,7 @@ export function createKafkaControls(container, { onCommand }) {
     el('p', { class: 'hint', text: 'acks applies to the producer\'s next requests; "batches go" is an async producer\'s Flush: when its broker producer sends what it collected. To add or remove producing goroutines or change their rate, use their rows under Goroutines.' }),
     producersBox,
     el('h3', { text: 'Kafka topics' }),
-    el('p', { class: 'hint', text: 'kafka-topics.sh --alter --partitions N: producers spread over the new count from their next record (keys move), groups rebalance and start the new partitions at their initial offset; partition consumers keep the partitions they had.' }),
+    el('p', { class: 'hint', text: 'kafka-topics.sh --alter --partitions N: nobody is told. Producers spread over the new count from their next metadata refresh (keys move; the Producers table says when), a group rebalances at its leader\'s next partition check after that and starts the new partitions at their initial offset; partition consumers keep the partitions they had.' }),
     topicsBox, linksBox);
   const links = createKafkaLinks(linksBox, { onCommand });
 

@@ -42,6 +42,19 @@ function preferredLeaders(k, simUs) {
   return `auto.leader.rebalance.enable=true: ${fmtDuration(k.leader_balance_every_us)} after a partition lost its preferred leader (the first of its Replicas), the controller gives it back if that replica is in the ISR${next}.`;
 }
 
+/** Clients' metadata refresh, in words: when added partitions get used. */
+function metadataRefresh(k) {
+  return `Clients refresh their metadata every ${fmtDuration(k.metadata_refresh_us)} (Metadata.RefreshFrequency; sarama's default is 10m): producers spread over added partitions, and a group's leader rebalances for them, only after that.`;
+}
+
+/** What a producer's metadata says of the topics that grew: "events: 3 of 5 partitions, refresh in 1.2s". */
+function producerMetadata(p, k, simUs) {
+  const stale = (k.topics ?? []).flatMap((t, i) => ((p.known_partitions?.[i] ?? t.partitions) < t.partitions ? [`${t.name}: ${p.known_partitions[i]} of ${t.partitions} partitions`] : []));
+  if (!stale.length) return 'up to date';
+  const when = p.refresh_at_us == null ? '' : `, refresh in ${fmtDuration(Math.max(0, p.refresh_at_us - simUs))}`;
+  return `${stale.join('; ')}${when}`;
+}
+
 const LOSS_KEYS = new Set(['lost_after_ack', 'lost_unclean', 'lost_unacked', 'lost_unwritten', 'deleted_by_retention', 'skipped', 'failed']);
 
 export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarantees: guarEl }) {
@@ -74,7 +87,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
     caption: 'Brokers',
     columns: [{ label: 'Broker' }, { label: 'State' }, { label: 'Leader of', num: true }],
   });
-  const electionNotes = el('p', { class: 'hint' });
+  const electionNotes = el('p', { class: 'hint', 'data-kafka-notes': '' });
   topicsEl.replaceChildren(brokers.box, topics.box, electionNotes);
 
   const figures = el('dl', { class: 'kafka-figures' });
@@ -88,7 +101,8 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
     caption: 'Producers',
     empty: 'No producer.',
     columns: [{ label: 'Producer' }, { label: 'Kind' }, { label: 'Acks' }, { label: 'Sent', num: true }, { label: 'Acked', num: true }, { label: 'Failed', num: true },
-      { label: 'Requests', num: true }, { label: 'Records/request', num: true }, { label: 'In batch', num: true }, { label: 'In flight', num: true }, { label: 'Flush' }],
+      { label: 'Requests', num: true }, { label: 'Records/request', num: true }, { label: 'In batch', num: true }, { label: 'In flight', num: true }, { label: 'Flush', wrap: true },
+      { label: 'Metadata', wrap: true }],
   });
   const simpHead = el('h3', { text: 'Simplifications' });
   const simp = el('ul', { class: 'kafka-simplifications' });
@@ -125,7 +139,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
       setText(electionNotes, `${k.unclean_leader_election
         ? 'unclean.leader.election.enable=true: an out-of-sync replica may become leader (and what only the old leader had is lost).'
         : 'unclean.leader.election.enable=false: only an in-sync replica can become leader (a partition stays offline otherwise).'} ${
-        preferredLeaders(k, snap.time_us)}`);
+        preferredLeaders(k, snap.time_us)} ${metadataRefresh(k)}`);
 
       const gu = k.guarantees || {};
       for (const [key] of KAFKA_FIGURES) {
@@ -144,7 +158,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         return [p.name, p.kind, String(p.acks), String(p.sent), String(p.acked), String(p.failed),
           async ? String(p.requests) : '-', async && p.requests ? (p.requested / p.requests).toFixed(1) : '-',
           async ? String(p.batched) : '-', async ? String(p.open_requests) : '-',
-          p.max_open_requests == null ? p.flush : `${p.flush}; ${p.max_open_requests} open requests`];
+          p.max_open_requests == null ? p.flush : `${p.flush}; ${p.max_open_requests} open requests`, producerMetadata(p, k, snap.time_us)];
       });
       const sk = (k.simplifications || []).join('\u0000');
       if (sk !== simpKey) {

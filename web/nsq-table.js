@@ -13,6 +13,7 @@
 
 import { el, setChildrenKeepingFocus, setText } from './dom.js';
 
+/** `columns`: `{ label, num }` (right-aligned figures) or `{ label, wrap }` (prose that may wrap). */
 export function keyedTable({ caption, columns, actions = null, actionsAfter = columns.length, empty = 'None yet.' }) {
   const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '', text: c.label })));
   if (actions) head.insertBefore(el('th', { scope: 'col', text: actions }), head.children[actionsAfter] || null);
@@ -31,7 +32,7 @@ export function keyedTable({ caption, columns, actions = null, actionsAfter = co
         const key = keyOf(it);
         let r = rows.get(key);
         if (!r) {
-          const tds = columns.map((c, i) => el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : { class: c.num ? 'num' : '' }));
+          const tds = columns.map((c, i) => el(i === 0 ? 'th' : 'td', i === 0 ? { scope: 'row' } : { class: c.num ? 'num' : c.wrap ? 'wrap' : '' }));
           const tr = el('tr', {}, ...tds);
           const act = makeActions ? makeActions(it) : null;
           if (act) tr.insertBefore(el('td', { class: 'row-actions' }, act.node), tds[actionsAfter] || null);

@@ -36,9 +36,17 @@ fn preset(name: &str) -> World {
     World::new(&presets::get(name).unwrap().scenario()).unwrap()
 }
 
+/// A preset whose clients refresh their metadata every 2s (sarama's
+/// default is 10 min: nothing would notice added partitions in the run).
+fn preset_refreshing(name: &str) -> World {
+    let mut s = presets::get(name).unwrap().scenario();
+    s.kafka.as_mut().expect("a kafka section").metadata_refresh = Some(SimDuration::from_millis(2_000));
+    World::new(&s).unwrap()
+}
+
 #[test]
 fn a_group_rebalances_over_the_new_partitions_and_consumes_them() {
-    let mut w = preset("kafka-consumer-group");
+    let mut w = preset_refreshing("kafka-consumer-group");
     w.run_until(ms(12_000));
     let gen = kafka(&w.snapshot()).groups[0].generation;
     w.apply(&add("events", 9)).expect("applies");

@@ -5,7 +5,8 @@
 //! an older one); committed offsets never ahead of
 //! what was marked; a producing goroutine's keyed records read in the
 //! order it sent them (hash partitioner; an async producer with random
-//! Flush settings, cut and crashed under); a refused command changes
+//! Flush settings, cut and crashed under; until partitions are added,
+//! which clients learn of at their metadata refresh); a refused command changes
 //! nothing; and the same
 //! scenario and commands replay to the same trace.
 
@@ -30,7 +31,7 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
     let topic = (1u32..=3, 1u32..=3, 1u32..=2);
     let producer = (0usize..3, 0usize..3, prop::option::of(1u32..4));
     let group = (1u32..=4, 0usize..4, prop::option::of(1u32..=4), prop::bool::ANY, 0usize..2);
-    let cmd = (0u64..12_000, 0usize..9, 1u32..=4);
+    let cmd = (0u64..12_000, 0usize..10, 1u32..=4);
     (
         any::<u64>(),
         1u32..=3,
@@ -94,6 +95,8 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
                 "replica_lag_max": "2s", "broker_session_timeout": (["0s", "300ms", "3s"][fence]),
                 // The preferred-leader balance well within the 12s runs.
                 "leader_imbalance_check_interval": (["200ms", "1s", "5m"][(fence + brokers as usize) % 3]),
+                // Clients learn of added partitions within the run, or not.
+                "metadata_refresh": (["300ms", "2s", "10m"][(gap % 3) as usize]),
                 "topics": topics, "producers": kp,
                 "consumers": [{ "name": "pc", "topic": "t0", "offset": "oldest", "work": "exp(2ms)" }]
             });
@@ -132,6 +135,9 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
                             json!({ "op": if op == 6 { "kafka_cut_link" } else { "kafka_heal_link" }, "a": who, "b": other })
                         }
                         8 => json!({ "op": "kafka_assignor", "group": "grp", "assignor": assignors[n as usize - 1] }),
+                        // More partitions (a smaller count after a larger
+                        // one is refused).
+                        9 => json!({ "op": "kafka_add_partitions", "topic": "t0", "partitions": 3 + n }),
                         _ => json!({ "op": "kafka_member", "group": "grp", "member": n, "action": ops[op] }),
                     };
                     (at, c)
@@ -151,6 +157,8 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
     cmds.sort_by_key(|c| c.0);
     let mut next = 0;
     let mut generations: BTreeMap<String, u32> = BTreeMap::new();
+    // Partitions added: keys move, so their order is not kept.
+    let mut grown = false;
     let keys_hashed = v["kafka"]["producers"].as_array().is_some_and(|ps| ps.iter().all(|p| p.get("keys").is_none() || p.get("partitioner").is_none_or(|x| x == "hash")));
     for slice in 1..=120u64 {
         let t = slice * 100;
@@ -158,7 +166,9 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
             w.run_until(ms(cmds[next].0));
             let c: Command = serde_json::from_value(cmds[next].1.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let (h, before) = (w.trace_hash(), w.snapshot());
-            if w.apply(&c).is_err() {
+            let applied = w.apply(&c);
+            grown |= applied.is_ok() && matches!(c, Command::KafkaAddPartitions { .. });
+            if applied.is_err() {
                 prop_assert_eq!(w.trace_hash(), h, "a refused {:?} changed the trace", c);
                 prop_assert!(w.snapshot() == before, "a refused {:?} changed the world", c);
             }
@@ -188,7 +198,8 @@ fn run_random(v: &Value, cmds: &[(u64, Value)]) -> Result<u64, TestCaseError> {
         // retries ahead of newer records), unless an unclean election
         // rewrote a log under a reader.
         // (Only with the hash partitioner does a key keep to one partition.)
-        prop_assert!(g.out_of_order == 0 || k.unclean_leader_election || !keys_hashed, "at {}ms: {} keyed records read out of order: {:?}", t, g.out_of_order, k.producers);
+        // (Partitions added move keys: `hash mod n`.)
+        prop_assert!(g.out_of_order == 0 || k.unclean_leader_election || !keys_hashed || grown, "at {}ms: {} keyed records read out of order: {:?}", t, g.out_of_order, k.producers);
         for c in &k.consumers {
             let p = k.partitions.iter().find(|p| p.topic == c.topic && p.partition == c.partition).unwrap();
             if let Some(o) = c.offset {

@@ -359,9 +359,12 @@ fn async_producer_hang_counts_one_partition_producer_per_partition() {
 fn partitions_added_live_get_partition_producers_and_records() {
     // kafka_add_partitions on the async producer's topic: a partition
     // producer (input and goroutine) per new partition, and the topic
-    // producer's switch grows; records go to the new partitions.
+    // producer's switch grows; records go to the new partitions once the
+    // producer's metadata refresh (at 4s) tells it of them.
     let mut v = preset_json("kafka-async-producer");
     v["kafka"]["producers"][0]["partitioner"] = json!("round_robin");
+    // Its client learns of the new partitions at its next metadata refresh.
+    v["kafka"]["metadata_refresh"] = json!("4s");
     v["stop_at"] = json!("20s");
     let mut w = world(&v);
     w.run_until(ms(3_000));

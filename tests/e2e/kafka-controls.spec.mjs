@@ -1,8 +1,9 @@
 // Kafka's network, acks, assignor, handler and partition controls (issue
 // 15's "cut / heal a link, set acks, slow a member, switch the assignor,
 // add partitions, change retention"): retention set from a topic's row
-// deletes segments at the next check; adding partitions from the controls grows the topic and
-// the group rebalances over them; kafka-keys' timed addition counts keys
+// deletes segments at the next check; adding partitions from the controls grows the topic, the
+// producer uses them after its metadata refresh and the group leader's check rebalances the
+// group over them; kafka-keys' timed addition counts keys
 // read out of order; a cut from the controls is listed with its Heal button
 // and drawn on the broker; a follower cut from its leader leaves the ISR
 // after replica.lag.time.max.ms (30 s) and rejoins once healed; a producer
@@ -294,23 +295,37 @@ test('a producer\'s rate is set from the Goroutines controls: the producing loop
   expect(fast).toBeLessThan(11); // (one send more or less in a 2 s window)
 });
 
-test('adding partitions from the controls grows the topic and the group rebalances over them', async ({ page }) => {
-  await openKafka(page, 'kafka-consumer-group');
-  await runTo(page, 12_000_000);
-  const gen = Number((await tableRows(page, 'Consumer groups'))[0].GENERATION);
+test('adding partitions from the controls: the producer uses them after its metadata refresh, and the group leader\'s check rebalances the group', async ({ page }) => {
+  // kafka-keys: clients refresh their metadata every 3s (sarama's default is 10m).
+  await openKafka(page, 'kafka-keys');
+  await expect(page.locator('[data-kafka-notes]')).toContainText('Clients refresh their metadata every 3.0s (Metadata.RefreshFrequency');
+  // Generation 1 started at 6.0005s (a plan made before then would already cover the addition).
+  await runTo(page, 7_000_000);
   const field = page.getByLabel('Topic events: new partition count');
-  await expect(field).toHaveValue('7');
-  await field.fill('8');
+  await field.fill('4');
   await field.press('Enter');
   await expect(page.locator('[data-kafka-topic-row="events"] .inline-error')).toHaveText('');
-  await expect(page.locator('[data-kafka-topic-row="events"] [data-kafka-partitions]')).toHaveText('8 partitions');
-  await expect.poll(async () => (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).length).toBe(8);
-  await expect.poll(async () => (await stageListTexts(page)).some((t) => t.startsWith('partition events-7: leader broker-'))).toBe(true);
-  await runTo(page, 24_000_000, 10);
-  await expect.poll(async () => Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(gen);
+  await expect(page.locator('[data-kafka-topic-row="events"] [data-kafka-partitions]')).toHaveText('4 partitions');
+  await expect.poll(async () => (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).length).toBe(4);
+  // Nobody knows yet: the producer still spreads over 3 until its refresh at 9s.
+  expect((await tableRows(page, 'Producers'))[0].Metadata).toMatch(/^events: 3 of 4 partitions, refresh in (1\.\ds|\d+ms)$/);
+  expect(Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBe(1);
+  await runTo(page, 9_000_200);
+  expect((await tableRows(page, 'Producers'))[0].Metadata).toBe('up to date');
+  await page.locator('#eventlog-kind').selectOption('kafka_metadata');
+  const learned = (await logRows(page)).map((r) => r.text);
+  expect(learned).toEqual(['producer: its metadata refresh (Metadata.RefreshFrequency, every 3s): topic events has 4 partitions, not 3; its next records spread over all 4']);
+  // The leader's check (every 3s from its session's start at 6.0005s) finds 4 partitions at 9.0005s.
+  await runTo(page, 9_800_000);
+  await page.locator('#eventlog-kind').selectOption('kafka_group');
+  await expect.poll(async () => (await logRows(page)).some((r) => r.text.startsWith('readers-1 (leader): its partition check finds topic events has 4 partitions'))).toBe(true);
+  // The preset's own addition at 10s, during the rebalance, takes it to 5: the plan is made from
+  // fresh metadata and covers all of them.
+  await runTo(page, 16_000_000, 10);
+  await expect.poll(async () => Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBeGreaterThan(1);
   const rows = await tableRows(page, 'Offsets and lag (kafka-consumer-groups.sh --describe)');
-  expect(rows.length).toBe(8);
-  expect(rows.filter((r) => r.PARTITION === '7')[0]['CONSUMER-ID']).toMatch(/^workers-\d$/);
+  expect(rows.length).toBe(5);
+  expect(rows.filter((r) => r.PARTITION === '3')[0]['CONSUMER-ID']).toMatch(/^readers-\d$/);
   // Fewer is refused next to the field, in the engine's words.
   await field.fill('3');
   await field.press('Enter');

@@ -414,6 +414,8 @@ export interface KafkaView {
   leader_balance_every_us?: number;
   /** When the next balance runs (some partition is off its preferred leader), in µs of virtual time. */
   leader_balance_at_us?: number;
+  /** Every client's Metadata.RefreshFrequency (metadata_refresh), in µs. */
+  metadata_refresh_us: number;
   /** Network cuts in place: pairs of process names (broker-N, a producer, a partition consumer, a group member). */
   cuts: [string, string][];
   /** acks=all produces waiting at their leaders for the high watermark: what a blocked sender waits for. */
@@ -495,6 +497,10 @@ export interface KafkaProducerView {
   batched: number;
   /** Its requests written and not answered now. */
   open_requests: number;
+  /** Per topic (in the order of topics), the partition count its client's metadata says: what it spreads new records over. */
+  known_partitions: number[];
+  /** Its client's next metadata refresh while it knows fewer partitions than some topic has, in µs. */
+  refresh_at_us: number | null;
 }
 
 export interface KafkaConsumerView {
@@ -854,7 +860,8 @@ export type EventKind =
   | "kafka_group"
   | "kafka_out_of_range"
   | "kafka_duplicate"
-  | "kafka_read_timeout";
+  | "kafka_read_timeout"
+  | "kafka_metadata";
 
 export interface EventView {
   seq: number;

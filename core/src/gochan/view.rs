@@ -405,6 +405,7 @@ impl GoRuntime {
             | EventKind::KafkaBrokerRestart
             | EventKind::KafkaFenced
             | EventKind::KafkaBrokerStop
+            | EventKind::KafkaMetadata
             | EventKind::KafkaElection
             | EventKind::KafkaIsr
             | EventKind::KafkaLost

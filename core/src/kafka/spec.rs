@@ -71,6 +71,10 @@ pub const MAX_BROKER_SESSION_TIMEOUT: SimDuration = SimDuration::from_millis(3_6
 pub const DEFAULT_LEADER_IMBALANCE_CHECK: SimDuration = SimDuration::from_millis(300_000);
 /// Largest `leader_imbalance_check_interval` (1 h).
 pub const MAX_LEADER_IMBALANCE_CHECK: SimDuration = SimDuration::from_millis(3_600_000);
+/// sarama's `Metadata.RefreshFrequency` default (10 min).
+pub const DEFAULT_METADATA_REFRESH: SimDuration = SimDuration::from_millis(600_000);
+/// Largest `metadata_refresh` (1 h).
+pub const MAX_METADATA_REFRESH: SimDuration = SimDuration::from_millis(3_600_000);
 /// At most this many members per group.
 pub const MAX_MEMBERS: u32 = 32;
 
@@ -131,6 +135,13 @@ pub struct KafkaSpec {
     /// balance runs (and again while some partition stays off it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader_imbalance_check_interval: Option<SimDuration>,
+    /// sarama's `Metadata.RefreshFrequency` (default 10m), for every
+    /// client: how often a producer's or a group member's client refreshes
+    /// its metadata in the background, and how often a group leader checks
+    /// its topics' partition counts. Partitions added live are used from a
+    /// client's next refresh ([`crate::world`]'s `kafka::metadata`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_refresh: Option<SimDuration>,
     /// `log.retention.check.interval.ms` (default 5m): how often brokers
     /// delete segments past retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -580,6 +591,9 @@ impl KafkaSpec {
         }
         if self.leader_imbalance_check_interval.is_some_and(|d| d < SimDuration::from_millis(100) || d > MAX_LEADER_IMBALANCE_CHECK) {
             push("leader_imbalance_check_interval".into(), format!("must be between 100ms and {MAX_LEADER_IMBALANCE_CHECK}"));
+        }
+        if self.metadata_refresh.is_some_and(|d| d < SimDuration::from_millis(100) || d > MAX_METADATA_REFRESH) {
+            push("metadata_refresh".into(), format!("must be between 100ms and {MAX_METADATA_REFRESH}"));
         }
         if self.retention_check_interval.is_some_and(|d| d < SimDuration::from_millis(100)) {
             push("retention_check_interval".into(), "must be at least 100ms".into());

@@ -190,6 +190,11 @@ pub enum EventKind {
     /// A broker shut down cleanly (`aux` = broker id): its leaderships
     /// moved first.
     KafkaBrokerStop,
+    /// A producer's client learned that a topic has more partitions (`ch`
+    /// = producer index, `aux` = topic << 32 | known before << 16 | count,
+    /// plus 2^40 when a retry's refresh taught it, not the background
+    /// refresh): new records spread over all of them.
+    KafkaMetadata,
 }
 
 /// Why a message was dropped.

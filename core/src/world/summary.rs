@@ -329,6 +329,20 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
             })
             .collect();
         table(out, &["producer", "kind", "acks", "sent", "acked", "failed", "requests", "records/request", "flush"], &rows, 3);
+        // A topic grew and a producer's metadata does not say so yet.
+        for p in &k.producers {
+            let stale: Vec<String> = k
+                .topics
+                .iter()
+                .zip(&p.known_partitions)
+                .filter(|(t, &n)| n < t.partitions)
+                .map(|(t, n)| format!("{}: {n} of {} partitions", t.name, t.partitions))
+                .collect();
+            if !stale.is_empty() {
+                let at = p.refresh_at_us.map_or(String::new(), |t| format!(" until its metadata refresh at {}", SimDuration::from_micros(t)));
+                let _ = writeln!(out, "  {} knows {}{at}", p.name, stale.join(", "));
+            }
+        }
     }
     if !k.consumers.is_empty() {
         let _ = writeln!(out, "\nkafka partition consumers:");

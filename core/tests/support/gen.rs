@@ -411,6 +411,8 @@ pub fn kafka() -> impl Strategy<Value = (Value, Vec<Value>)> {
             if retention.is_some() {
                 k["retention_check_interval"] = json!("500ms");
             }
+            // Clients learn of added partitions soon, or not in the run.
+            k["metadata_refresh"] = json!(["500ms", "3s", "10m"][brokers as usize % 3]);
             if let Some((offset, work, buf)) = consumer {
                 k["consumers"] = json!([{"name": "pc", "topic": "kt0", "offset": offset, "work": work, "channel_buffer_size": buf}]);
             }

@@ -516,6 +516,12 @@ impl KafkaWorld {
             all.extend(bp.acc.recs.iter().copied().filter(|q| parts.contains(&q.part)));
             bp.acc.retain(|q| !parts.contains(&q.part));
         }
+        // sarama refreshes the topic's metadata before it looks up the
+        // leader again (a topic learned once is not learned again).
+        for &part in &parts {
+            let topic = self.topic_of_part(part);
+            self.retry_refresh(p, topic, kit);
+        }
         for &part in &parts {
             let lead = self.batch_broker(part);
             let bt = &mut self.producers[usize::from(p)].batcher;

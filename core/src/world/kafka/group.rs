@@ -109,12 +109,16 @@ pub(crate) enum GroupNote {
     /// A JoinGroup got no answer within `Net.ReadTimeout`: `Consume`
     /// returns the i/o timeout.
     JoinTimeout = 14,
+    /// The leader's partition check found a topic's partition count
+    /// changed (the generation field holds `topic << 16 | new count`):
+    /// its session ends.
+    PartitionsChanged = 15,
 }
 
 impl GroupNote {
     pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
         use GroupNote::*;
-        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout, JoinTimeout].into_iter().find(|n| *n as i64 == c)
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout, JoinTimeout, PartitionsChanged].into_iter().find(|n| *n as i64 == c)
     }
 }
 
@@ -175,6 +179,15 @@ pub(crate) struct MemberState {
     /// The coordinator's side: the `seq` of the last join it received from
     /// this member, which its `Assigned` answers.
     pub(crate) coord_join_seq: u32,
+    /// When its process (and so its sarama client, whose background
+    /// metadata refresh ticks from then) last started.
+    pub(crate) client_since: SimTime,
+    /// When its current (or last) session started: a leader's partition
+    /// check ticks from then.
+    pub(crate) session_since: SimTime,
+    /// A leader's partition check that will find a changed count: (when,
+    /// the `sessions` count it belongs to, the topic).
+    pub(crate) partition_check: Option<(SimTime, u32, u16)>,
 }
 
 impl MemberState {
@@ -205,6 +218,9 @@ impl MemberState {
             join_seq: 0,
             join_closed_below: 0,
             coord_join_seq: 0,
+            client_since: SimTime::ZERO,
+            session_since: SimTime::ZERO,
+            partition_check: None,
         }
     }
 
@@ -494,6 +510,7 @@ impl World {
         ms.joining = false;
         ms.session = Some(generation);
         ms.sessions += 1;
+        ms.session_since = now;
         ms.hb_stopped = false;
         ms.marked.clear();
         ms.dirty = false;
@@ -663,6 +680,7 @@ impl World {
                 ms.started = true;
                 ms.done = false;
                 ms.life += 1;
+                ms.client_since = now;
                 kw.member_join(g, m, kit);
                 kw.start_member_timers(g, m, kit);
             }

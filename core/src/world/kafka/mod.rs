@@ -62,6 +62,7 @@ mod faults;
 mod fetch;
 mod group;
 mod group_timeouts;
+mod metadata;
 mod network;
 mod partitions;
 mod produce;
@@ -326,6 +327,12 @@ pub(crate) struct ProducerState {
     pub(crate) failed: u64,
     /// An async producer's batches ([`batch`]).
     pub(crate) batcher: batch::Batcher,
+    /// The partition count of each topic as its client's metadata says
+    /// ([`metadata`]): what its partitioner spreads over.
+    pub(crate) known: Vec<u32>,
+    /// Its client's next background metadata refresh, while it knows
+    /// fewer partitions than some topic has.
+    pub(crate) refresh_at: Option<SimTime>,
 }
 
 /// A goroutine's produce in progress: which record, where, and retries.
@@ -432,6 +439,10 @@ pub(crate) enum KTimer {
     /// The controller's automatic preferred-leader election
     /// (`faults::leader_balance`).
     LeaderBalance,
+    /// Producer `p`'s client refreshes its metadata, if still due.
+    MetadataRefresh(u16),
+    /// A group leader's partition-count check (key as for `Heartbeat`).
+    PartitionCheck(u32),
 }
 
 impl KTimer {
@@ -457,6 +468,8 @@ impl KTimer {
             KTimer::JoinTimeout(m) => (17, m),
             KTimer::Fence(b) => (18, b),
             KTimer::LeaderBalance => (19, 0),
+            KTimer::MetadataRefresh(p) => (20, u32::from(p)),
+            KTimer::PartitionCheck(m) => (21, m),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -482,7 +495,9 @@ impl KTimer {
             16 => KTimer::BatchTimeout(v),
             17 => KTimer::JoinTimeout(v),
             18 => KTimer::Fence(v),
-            _ => KTimer::LeaderBalance,
+            19 => KTimer::LeaderBalance,
+            20 => KTimer::MetadataRefresh(v as u16),
+            _ => KTimer::PartitionCheck(v),
         }
     }
 }
@@ -565,6 +580,8 @@ impl KafkaWorld {
                 acked: 0,
                 failed: 0,
                 batcher: batch::Batcher::new(spec.brokers),
+                known: spec.topics.iter().map(|t| t.partitions).collect(),
+                refresh_at: None,
             })
             .collect();
         let mut fetchers = Vec::new();
@@ -879,6 +896,8 @@ impl World {
                     self.kafka_deliver_all(now);
                 }
             }
+            KTimer::MetadataRefresh(p) => kw.metadata_refresh(p, now, &mut self.kit),
+            KTimer::PartitionCheck(key) => self.kafka_partition_check(key, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

@@ -5,21 +5,20 @@
 //! - Kafka only ever adds partitions: the new count must be larger. The
 //!   new partitions start empty, with replicas placed as the topic's first
 //!   ones were (round robin over the brokers) and their followers fetching.
-//! - **Producers** spread over the new count from their next record: the
-//!   hash partitioner maps a key to `hash(key) mod n`, so most keys move
-//!   to another partition, and a key's records produced before and after
-//!   the change can be read out of order (the guarantees panel counts it).
+//! - **Producers** spread over the new count once their client's metadata
+//!   says it (its next background refresh, `metadata_refresh`, or a retry
+//!   on the topic: [`super::metadata`]). The hash partitioner maps a key
+//!   to `hash(key) mod n`, so most keys move to another partition, and a
+//!   key's records produced before and after the change can be read out
+//!   of order (the guarantees panel counts it).
 //! - **Consumer groups** reading the topic rebalance: sarama's group
-//!   leader notices the new count (`loopCheckPartitionNumbers`), ends its
-//!   session and joins again, and the plan hands out the new partitions.
-//!   Each member gets claim goroutines for them (`<member>.claim<j>`).
+//!   leader notices the new count at its next partition check after its
+//!   client's refresh (`loopCheckPartitionNumbers`), ends its session and
+//!   joins again, and the plan hands out the new partitions. Each member
+//!   gets claim goroutines for them (`<member>.claim<j>`) at once; they
+//!   stay idle until a plan gives them a partition.
 //! - **Partition consumers** (`ConsumePartition`) do not read the new
 //!   partitions: the seed's consumer asked `Partitions()` once, at start.
-//!
-//! # Simplifications
-//! sarama learns of new partitions at its next metadata refresh
-//! (`Metadata.RefreshFrequency`, 10 min by default, for the producers and
-//! the group leader's check); here every client learns at once.
 
 use super::{Fetcher, PartState};
 use crate::command::CommandError;
@@ -130,14 +129,14 @@ impl World {
             let work = kw.groups[gi].members[m].work.as_ref().unwrap_or(&gs.work);
             spawn.push(gs.claim_goroutine(m as u32 + 1, j, work));
         }
-        let mut leaders = Vec::new();
+        // The coordinator's metadata (the next plan is made from fresh
+        // metadata: sarama's leader refreshes it in `balance`).
         for (gi, gs) in kw.spec.groups.iter().enumerate() {
             if gs.topics.iter().any(|x| x == topic) {
                 let _ = kw.groups[gi].coord.set_partitions(topic, count);
-                let leader = kw.groups[gi].coord.leader().and_then(|id| kw.groups[gi].members.iter().position(|m| m.id == id));
-                leaders.extend(leader.map(|m| (gi, m)));
             }
         }
+        kw.producers_refresh_later(now, &mut self.kit);
         self.go.kafka_names = Some(Rc::new(names));
         for spec in spawn {
             // Checked above: the names are free and the counts within the
@@ -160,11 +159,9 @@ impl World {
             let gi = self.go.group_index(&topic_spec.name)?;
             self.go.install_program(gi, topic_spec, prog);
         }
-        // The leader's partition check ends its session: it joins again,
-        // and the coordinator rebalances.
-        for (gi, m) in leaders {
-            self.kafka_session_end(gi, m, now);
-        }
+        // Each group leader's partition check will end its session: it
+        // joins again, and the coordinator rebalances.
+        self.kafka_partition_checks(ti, now);
         Ok(())
     }
 }

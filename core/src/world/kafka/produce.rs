@@ -106,6 +106,14 @@ impl World {
 
     /// A produce retry of `g` is due.
     pub(super) fn kafka_retry(&mut self, g: GoId, now: SimTime) {
+        // sarama refreshes the topic's metadata before it looks up the
+        // leader again.
+        if let Some(kw) = self.kafka.as_deref_mut() {
+            if let Some(fl) = kw.in_flight.get(&g).copied() {
+                let topic = kw.topic_of_part(fl.part);
+                kw.retry_refresh(fl.producer, topic, &mut self.kit);
+            }
+        }
         self.kafka_send_produce(g, now);
     }
 
@@ -126,7 +134,7 @@ impl KafkaWorld {
     /// The partition (key) `producer`'s partitioner picks for `value` on
     /// `topic`: keyed `key-<value mod keys>` if the producer has keys.
     pub(super) fn choose_partition(&mut self, producer: u16, topic: u16, value: i64, kit: &mut Kit) -> u32 {
-        let n = self.spec.topics[usize::from(topic)].partitions as i32;
+        let n = self.known_partitions(producer, topic) as i32;
         let ps = &mut self.producers[usize::from(producer)];
         let key = ps.keys.map(|k| format!("key-{}", value.rem_euclid(i64::from(k.max(1)))));
         let manual = value.rem_euclid(i64::from(n)) as i32;

@@ -77,6 +77,14 @@ pub struct KafkaProducerView {
     pub batched: u64,
     /// Its requests written and not answered now.
     pub open_requests: u32,
+    /// Per topic (in the order of `KafkaView::topics`), the partition
+    /// count its client's metadata says: what it spreads new records
+    /// over (fewer than the topic has after `kafka_add_partitions`, until
+    /// its next metadata refresh).
+    pub known_partitions: Vec<u32>,
+    /// Its client's next metadata refresh, while it knows fewer
+    /// partitions than some topic has (µs).
+    pub refresh_at_us: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -203,6 +211,8 @@ pub struct KafkaView {
     /// leader), in microseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leader_balance_at_us: Option<u64>,
+    /// Every client's `Metadata.RefreshFrequency` (`metadata_refresh`), µs.
+    pub metadata_refresh_us: u64,
     /// Network cuts in place: pairs of process names (`broker-N`, a
     /// producer, a partition consumer, a group member).
     pub cuts: Vec<[String; 2]>,
@@ -323,6 +333,8 @@ impl KafkaWorld {
                     requested: p.batcher.requested,
                     batched: self.batched(i) as u64,
                     open_requests: self.open_requests(i),
+                    known_partitions: p.known.clone(),
+                    refresh_at_us: p.refresh_at.map(|t| t.as_micros()),
                 })
                 .collect(),
             consumers: self
@@ -353,6 +365,7 @@ impl KafkaWorld {
                 .auto_leader_rebalance
                 .then(|| self.spec.leader_imbalance_check_interval.unwrap_or(crate::kafka::spec::DEFAULT_LEADER_IMBALANCE_CHECK).as_micros()),
             leader_balance_at_us: self.balance_at.map(|t| t.as_micros()),
+            metadata_refresh_us: self.metadata_every().as_micros(),
             cuts: self.cut_names(),
             ack_waits: self.ack_waits(),
             simplifications: SIMPLIFICATIONS.to_vec(),
@@ -577,6 +590,17 @@ impl KafkaWorld {
                 }
             }
             EventKind::KafkaBrokerStop => format!("broker-{} shut down cleanly: the controller moved its leaderships to in-sync replicas and took it out of every ISR, then it stopped", e.aux),
+            EventKind::KafkaMetadata => {
+                let producer = self.spec.producers.get(e.ch as usize).map_or("?", |p| p.name.as_str());
+                let topic = self.spec.topics.get((e.aux >> 32 & 0xff) as usize).map_or("?", |t| t.name.as_str());
+                let (before, now) = (e.aux >> 16 & 0xffff, e.aux & 0xffff);
+                let how = if e.aux & super::metadata::LEARNED_BY_RETRY != 0 {
+                    "a retry refreshed its metadata".to_string()
+                } else {
+                    format!("its metadata refresh (Metadata.RefreshFrequency, every {})", self.metadata_every())
+                };
+                format!("{producer}: {how}: topic {topic} has {now} partitions, not {before}; its next records spread over all {now}")
+            }
             EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
@@ -625,6 +649,14 @@ impl KafkaWorld {
                             "the marked offsets go again with the next auto-commit"
                         };
                         format!("{member}: no answer from broker-{coordinator} to its offset commit within Net.ReadTimeout (30s): the connection closes; {then}")
+                    }
+                    Some(N::PartitionsChanged) => {
+                        let topic = self.spec.topics.get((generation >> 16) as usize).map_or("?", |t| t.name.as_str());
+                        format!(
+                            "{member} (leader): its partition check finds topic {topic} has {} partitions (its client's metadata refresh, every {}): the session ends (ErrSessionPartitionCountChanged) and it joins again, so the group rebalances",
+                            generation & 0xffff,
+                            self.metadata_every()
+                        )
                     }
                     Some(N::JoinTimeout) => {
                         let gs = self.groups.get(e.ch as usize);

@@ -1,0 +1,166 @@
+//! When clients learn of partitions added live (`kafka_add_partitions`):
+//! at their metadata refresh, not at once (issue 14).
+//!
+//! - A producer partitions over the count its client's metadata says: the
+//!   old one until its background refresh (`Metadata.RefreshFrequency`,
+//!   `metadata_refresh`, 10 min by default, from the client's start), or
+//!   until a retry on the topic refreshes it first (sarama's partition
+//!   producer calls `RefreshMetadata(topic)` before it looks up the leader
+//!   again).
+//! - A group's leader finds the new count at its first partition check
+//!   (`loopCheckPartitionNumbers`: from its session's start, every
+//!   `RefreshFrequency`) after its client refreshed; its session ends and
+//!   the group rebalances. A rebalance that comes first makes its plan
+//!   from fresh metadata, and the check then finds nothing.
+//!
+//! Sources: sarama `client.go` (`backgroundMetadataUpdater`),
+//! `consumer_group.go` (`loopCheckPartitionNumbers`, `balance`),
+//! `async_producer.go` (`partitionProducer.updateLeader`), and
+//! `config.go` (`Metadata.RefreshFrequency = 10 * time.Minute`).
+
+use queuelab::command::{Command, KafkaMemberAction};
+use queuelab::observe::trace::EventKind;
+use queuelab::presets;
+use queuelab::scenario::Scenario;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::{KafkaView, World};
+use serde_json::json;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_millis(n)
+}
+
+fn kafka(w: &World) -> KafkaView {
+    w.snapshot().kafka.expect("a kafka section")
+}
+
+/// The records on the topic's partitions 3 and 4 (added at 10s).
+fn on_new_partitions(w: &World) -> u64 {
+    kafka(w).partitions.iter().filter(|p| p.partition >= 3).map(|p| p.log_end).sum()
+}
+
+/// (time, text) of the events of `kind` whose text contains `has`.
+fn events(w: &World, kind: EventKind, has: &str) -> Vec<(u64, String)> {
+    w.events_since(0, 1_000_000).into_iter().filter(|e| e.kind == kind && e.text.contains(has)).map(|e| (e.t_us, e.text)).collect()
+}
+
+/// kafka-keys (3 partitions, grown to 5 at 10s; clients refresh every
+/// 3s), with `refresh` instead if given, and no end.
+fn keys(refresh: Option<Option<u64>>) -> World {
+    let mut s = presets::get("kafka-keys").unwrap().scenario();
+    s.stop_at = None;
+    if let Some(r) = refresh {
+        s.kafka.as_mut().unwrap().metadata_refresh = r.map(SimDuration::from_millis);
+    }
+    World::new(&s).unwrap()
+}
+
+#[test]
+fn the_producer_spreads_over_the_old_count_until_its_refresh() {
+    let mut w = keys(None);
+    w.run_until(ms(11_999));
+    assert_eq!(kafka(&w).partitions.len(), 5, "the topic has 5 partitions from 10s");
+    assert_eq!(on_new_partitions(&w), 0, "the producer still knows 3");
+    assert!(kafka(&w).producers[0].known_partitions == vec![3], "{:?}", kafka(&w).producers[0]);
+    assert_eq!(kafka(&w).producers[0].refresh_at_us, Some(12_000_000));
+    w.run_until(ms(13_000));
+    let learned = events(&w, EventKind::KafkaMetadata, "");
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    assert_eq!(learned[0].0, 12_000_000, "its client's refresh: every 3s from the start");
+    assert!(learned[0].1.contains("topic events has 5 partitions, not 3"), "{}", learned[0].1);
+    assert!(on_new_partitions(&w) > 0, "new records spread over all 5");
+    assert_eq!(kafka(&w).producers[0].known_partitions, vec![5]);
+    assert_eq!(kafka(&w).producers[0].refresh_at_us, None);
+}
+
+#[test]
+fn the_group_leader_notices_at_its_first_check_after_its_refresh() {
+    let mut w = keys(None);
+    w.run_until(ms(11_999));
+    assert_eq!(kafka(&w).groups[0].generation, 1, "no rebalance before anyone knows");
+    w.run_until(ms(20_000));
+    // The leader's session (generation 1) started at 6.0005s; its client
+    // refreshes at 12s; its checks tick at 9.0005s, 12.0005s, ...
+    let started = events(&w, EventKind::KafkaGroup, "readers-1: generation 1 starts");
+    assert_eq!(started.len(), 1, "{started:?}");
+    let check = events(&w, EventKind::KafkaGroup, "partition check");
+    assert_eq!(check.len(), 1, "{check:?}");
+    assert_eq!(check[0].0, started[0].0 + 6_000_000, "{check:?}");
+    assert!(check[0].1.starts_with("readers-1 (leader)") && check[0].1.contains("topic events has 5 partitions"), "{}", check[0].1);
+    let g = &kafka(&w).groups[0];
+    assert_eq!(g.generation, 2, "{g:?}");
+    let mut owned: Vec<String> = g.members.iter().flat_map(|m| m.partitions.clone()).collect();
+    owned.sort();
+    assert_eq!(owned, (0..5).map(|p| format!("events-{p}")).collect::<Vec<_>>());
+}
+
+#[test]
+fn sarama_s_default_refresh_is_ten_minutes() {
+    let mut w = keys(Some(None));
+    w.run_until(ms(599_000));
+    assert_eq!(on_new_partitions(&w), 0, "nobody knows of partitions 3 and 4 before 10 min");
+    assert_eq!(kafka(&w).groups[0].generation, 1);
+    w.run_until(ms(620_000));
+    assert!(on_new_partitions(&w) > 0);
+    assert!(kafka(&w).groups[0].generation >= 2);
+}
+
+#[test]
+fn a_rebalance_that_comes_first_hands_out_the_new_partitions() {
+    // Clients refresh every 20s: the leader's client learns at 20s, its
+    // check ticks at 26.0005s. readers-3 leaves at 10.5s: the rebalance's
+    // plan is made from fresh metadata (sarama's leader refreshes in
+    // `balance`), so it covers 5 partitions, and the pending check
+    // belongs to a session that has ended.
+    let mut w = keys(Some(Some(20_000)));
+    w.run_until(ms(10_500));
+    w.apply(&Command::KafkaMember { group: "readers".into(), member: 3, action: KafkaMemberAction::Leave }).expect("applies");
+    w.run_until(ms(30_000));
+    assert!(events(&w, EventKind::KafkaGroup, "partition check").is_empty());
+    let g = &kafka(&w).groups[0];
+    let mut owned: Vec<String> = g.members.iter().flat_map(|m| m.partitions.clone()).collect();
+    owned.sort();
+    assert_eq!(owned, (0..5).map(|p| format!("events-{p}")).collect::<Vec<_>>(), "{g:?}");
+}
+
+#[test]
+fn a_retry_refreshes_the_topic_before_the_background_refresh() {
+    // Refresh every hour: only a retry can teach the producer. broker-1
+    // crashes at 2s; until the controller fences it (9s later) the
+    // metadata still names it leader of partition 0, so a send there is
+    // refused, and the retry refreshes the topic's metadata.
+    let v = json!({
+        "seed": 3, "stop_at": "4s",
+        "kafka": { "brokers": 3, "metadata_refresh": "1h",
+                   "topics": [{ "name": "events", "partitions": 3, "replication_factor": 2 }],
+                   "producers": [{ "name": "p", "acks": "1" }] },
+        "goroutines": [{ "name": "sender", "behavior": { "program": [
+            { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
+        ] } }],
+        "commands": [
+            { "at": "1s", "command": { "op": "kafka_add_partitions", "topic": "events", "partitions": 5 } },
+            { "at": "2s", "command": { "op": "kafka_broker_crash", "broker": 1 } }
+        ]
+    });
+    let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+    w.run_until(ms(1_990));
+    assert_eq!(on_new_partitions(&w), 0);
+    w.run_until(ms(4_000));
+    let learned = events(&w, EventKind::KafkaMetadata, "");
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    assert!(learned[0].0 > 2_000_000 && learned[0].0 < 2_500_000, "{learned:?}");
+    assert!(learned[0].1.starts_with("p: a retry refreshed its metadata: topic events has 5 partitions, not 3"), "{}", learned[0].1);
+    assert!(on_new_partitions(&w) > 0);
+}
+
+#[test]
+fn the_refresh_interval_is_checked() {
+    for (value, ok) in [("50ms", false), ("2h", false), ("100ms", true), ("10m", true), ("1h", true)] {
+        let v = json!({ "kafka": { "metadata_refresh": value, "topics": [{ "name": "t" }] } });
+        let r = Scenario::from_json(&v.to_string());
+        assert_eq!(r.is_ok(), ok, "{value}: {:?}", r.as_ref().err());
+        if let Err(e) = r {
+            assert!(e.to_string().contains("kafka.metadata_refresh") && e.to_string().contains("between 100ms and 1h"), "{e}");
+        }
+    }
+}
