@@ -14,6 +14,11 @@
 //! retention before a consumer read it. Consumers count each record they read;
 //! a record read twice by the same consumer is a duplicate.
 //!
+//! A record can be in a log twice: a retry after a timeout or after
+//! NOT_ENOUGH_REPLICAS_AFTER_APPEND writes it again. It is lost only when
+//! no copy is left: an election that truncates its last copy and leaves
+//! the one before leaves it where it was.
+//!
 //! Order per key: a consumer (a group, or a partition consumer) that reads
 //! a keyed record for the first time after a later record of the same key
 //! from the same producing goroutine has read it out of order. Kafka keeps
@@ -41,6 +46,9 @@ pub(crate) struct KafkaBook {
     /// Where each record was last appended by a leader: (partition,
     /// offset).
     pub(crate) place: Vec<(u32, u64)>,
+    /// Records appended again (a retry): the place of the copy before the
+    /// last, while it is still in the log.
+    earlier: std::collections::BTreeMap<u32, (u32, u64)>,
     /// Per consumer, how often it read each record.
     pub(crate) reads: Vec<Vec<u8>>,
     pub(crate) duplicates: u64,
@@ -94,6 +102,9 @@ impl KafkaBook {
 
     pub(crate) fn appended(&mut self, rec: u32, part: u32, offset: u64) {
         if let Some(p) = self.place.get_mut(rec as usize) {
+            if p.0 != u32::MAX && *p != (part, offset) {
+                self.earlier.insert(rec, *p);
+            }
             *p = (part, offset);
         }
     }
@@ -139,7 +150,16 @@ impl KafkaBook {
     /// (`unclean`: it was below the old high watermark, i.e. committed).
     pub(crate) fn truncated(&mut self, rec: u32, part: u32, offset: u64, unclean: bool) {
         if self.place.get(rec as usize) != Some(&(part, offset)) {
-            return; // a retry put it elsewhere since
+            // A copy before the last (a retry put it elsewhere since).
+            if self.earlier.get(&rec) == Some(&(part, offset)) {
+                self.earlier.remove(&rec);
+            }
+            return;
+        }
+        if let Some(before) = self.earlier.remove(&rec) {
+            // The copy before is still in the log: nothing is lost.
+            self.place[rec as usize] = before;
+            return;
         }
         if let Some(s) = self.state.get_mut(rec as usize) {
             *s = match (*s, unclean) {
@@ -255,6 +275,29 @@ mod tests {
         b.truncated(1, 0, 0, false);
         let c = b.counts();
         assert_eq!((c.acked, c.lost_unwritten, c.lost_after_ack, c.sending), (1, 1, 1, 0), "{c:?}");
+    }
+
+    #[test]
+    fn a_record_written_twice_is_lost_only_with_its_last_copy() {
+        let mut b = KafkaBook::new(1);
+        b.produced(0);
+        b.produced(1);
+        // Record 0 at offsets 3 and 7 (a retry), then acked; an election
+        // truncates from 5: the copy at 3 stays.
+        b.appended(0, 0, 3);
+        b.acked(0, 0, 7);
+        b.truncated(0, 0, 7, false);
+        assert_eq!(b.counts().acked, 1);
+        assert_eq!(b.place[0], (0, 3));
+        // Truncated from 2 later: no copy left.
+        b.truncated(0, 0, 3, false);
+        assert_eq!(b.counts().lost_after_ack, 1);
+        // Record 1 at 8 and 9, both truncated (in log order): lost.
+        b.appended(1, 0, 8);
+        b.acked(1, 0, 9);
+        b.truncated(1, 0, 8, false);
+        b.truncated(1, 0, 9, false);
+        assert_eq!(b.counts().lost_after_ack, 2);
     }
 
     #[test]
