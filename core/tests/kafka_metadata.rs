@@ -164,3 +164,63 @@ fn the_refresh_interval_is_checked() {
         }
     }
 }
+
+#[test]
+fn random_and_round_robin_partitioners_skip_partitions_without_a_leader() {
+    // sarama's WritablePartitions: broker-1 holds the only replica of one
+    // partition; it crashes at 1s (fenced at once: the partition is
+    // offline) and restarts at 3s. The producer learns the partition is
+    // offline at the retry of the record it sent there, and that it is
+    // back at its next background refresh (every 2s: at 4s).
+    for partitioner in ["random", "round_robin"] {
+        let v = json!({
+            "seed": 9, "stop_at": "6s",
+            "kafka": { "brokers": 3, "metadata_refresh": "2s", "broker_session_timeout": "0s",
+                       "topics": [{ "name": "events", "partitions": 3, "replication_factor": 1 }],
+                       "producers": [{ "name": "p", "acks": "1", "partitioner": partitioner }] },
+            "goroutines": [{ "name": "sender", "count": 4, "behavior": { "program": [
+                { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
+            ] } }],
+            "commands": [
+                { "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } },
+                { "at": "3s", "command": { "op": "kafka_broker_restart", "broker": 1 } }
+            ]
+        });
+        let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+        let x = kafka(&w).partitions.iter().position(|p| p.replicas == vec![1]).expect("a partition only on broker-1");
+        let log_end = |w: &World| kafka(w).partitions[x].log_end;
+        w.run_until(ms(1_500));
+        assert_eq!(kafka(&w).partitions[x].leader, None, "offline");
+        let offline_end = log_end(&w);
+        w.run_until(ms(3_900));
+        assert_eq!(log_end(&w), offline_end, "{partitioner}: no record sent to the partition after the producer learned it is offline");
+        let p = &kafka(&w).producers[0];
+        // Only the records already sent there (at most one per sender) fail, after their retries.
+        assert!((1..=4).contains(&p.failed), "{partitioner}: {p:?}");
+        assert_eq!(p.offline_partitions, vec![vec![x as u32]], "{partitioner}");
+        w.run_until(ms(6_000));
+        assert!(log_end(&w) > offline_end + 50, "{partitioner}: written again from its 4s refresh: {}", log_end(&w));
+        assert_eq!(kafka(&w).producers[0].offline_partitions, vec![Vec::<u32>::new()]);
+    }
+}
+
+#[test]
+fn a_keyed_hash_keeps_to_its_partition_when_it_is_offline() {
+    // sarama's hash partitioner with a key requires consistency: it
+    // chooses among all partitions, so the keys of the offline partition
+    // keep going there (refused, retried, failed).
+    let v = json!({
+        "seed": 9, "stop_at": "3s",
+        "kafka": { "brokers": 3, "broker_session_timeout": "0s",
+                   "topics": [{ "name": "events", "partitions": 3, "replication_factor": 1 }],
+                   "producers": [{ "name": "p", "acks": "1", "keys": 6 }] },
+        "goroutines": [{ "name": "sender", "count": 4, "behavior": { "program": [
+            { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
+        ] } }],
+        "commands": [{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
+    });
+    let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+    w.run_until(ms(3_000));
+    let p = &kafka(&w).producers[0];
+    assert!(p.failed > 8, "records keyed to the offline partition keep failing: {p:?}");
+}

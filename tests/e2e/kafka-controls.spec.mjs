@@ -333,6 +333,39 @@ test('adding partitions from the controls: the producer uses them after its meta
   await expect(field).toHaveAttribute('aria-invalid', 'true');
 });
 
+test('a random partitioner skips a partition with no leader: the Producers table says which, until the metadata refresh after it is back', async ({ page }) => {
+  // broker-1 holds the only replica of one partition; it crashes at 1s (fenced at once) and restarts at 3s.
+  const scenario = {
+    name: 'offline-partition', seed: 9,
+    kafka: { brokers: 3, metadata_refresh: '2s', broker_session_timeout: '0s',
+      topics: [{ name: 'events', partitions: 3, replication_factor: 1 }],
+      producers: [{ name: 'p', acks: '1', partitioner: 'random' }] },
+    goroutines: [{ name: 'sender', count: 4, behavior: { program: [
+      { forever: [{ sleep: '10ms' }, { kafka_send: { producer: 'p', topic: 'events' } }] }] } }],
+    commands: [
+      { at: '1s', command: { op: 'kafka_broker_crash', broker: 1 } },
+      { at: '3s', command: { op: 'kafka_broker_restart', broker: 1 } },
+    ],
+  };
+  await openPage(page);
+  const hash = await page.evaluate(async (json) => {
+    const { encodeShare } = await import('/share.js');
+    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: true });
+  }, JSON.stringify(scenario));
+  await page.goto('/' + hash);
+  await expect(page.locator('#kafka-controls')).toBeVisible({ timeout: 15_000 });
+  const offline = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((r) => r.Replicas === 'broker-1').Partition;
+  await runTo(page, 2_500_000);
+  // Learned at the retry of a record sent there; the next refresh (at 4s) is due.
+  expect((await tableRows(page, 'Producers'))[0].Metadata).toMatch(new RegExp(`^events-${offline} has no leader, refresh in (1\\.\\ds|\\d+ms)$`));
+  const failed = Number((await tableRows(page, 'Producers'))[0].Failed);
+  expect(failed).toBeGreaterThan(0);
+  expect(failed).toBeLessThanOrEqual(4);
+  await runTo(page, 4_500_000);
+  expect((await tableRows(page, 'Producers'))[0].Metadata).toBe('up to date');
+  expect(Number((await tableRows(page, 'Producers'))[0].Failed)).toBe(failed);
+});
+
 test('kafka-keys: the timed addition of partitions moves keys, and the guarantees panel counts records read out of order', async ({ page }) => {
   await openKafka(page, 'kafka-keys');
   await runTo(page, 9_000_000);

@@ -7,13 +7,20 @@
 //!   10 min by default), counted from the client's creation
 //!   (`client.backgroundMetadataUpdater`). A producer's client is created
 //!   when the run starts; a group member's when its process (re)starts.
-//! - **Producers** spread each new record over the partition count their
-//!   metadata says (`client.Partitions(topic)`). After partitions are
-//!   added, a producer keeps partitioning over the old count until its
-//!   next background refresh, or until a retry on that topic refreshes it
-//!   first (a partition producer's retry calls `RefreshMetadata(topic)`
-//!   before it looks up the leader). The event `kafka_metadata` says when
-//!   a producer learns the new count.
+//! - **Producers** spread each new record over the partitions their
+//!   metadata lists (`topicProducer.partitionMessage`): a keyed hash
+//!   partitioner (and Manual) over all of them (`client.Partitions`), the
+//!   random and round-robin partitioners (and a hash of no key) over the
+//!   writable ones only (`WritablePartitions`: those whose metadata names a
+//!   leader; an offline partition says LEADER_NOT_AVAILABLE). A metadata
+//!   with none writable is refreshed first (`getPartitions`).
+//! - After partitions are added, a producer keeps partitioning over the
+//!   old count until its next background refresh, or until a retry on
+//!   that topic refreshes it first (a partition producer's retry calls
+//!   `RefreshMetadata(topic)` before it looks up the leader). The event
+//!   `kafka_metadata` says when a producer learns the new count. Likewise
+//!   it learns that a partition went offline at a retry (its record was
+//!   refused), and that it is back at its next background refresh.
 //! - **Group leaders**: only the leader runs `loopCheckPartitionNumbers`.
 //!   From its session's start it compares its topics' partition counts,
 //!   as its client's metadata says, with those its plan was made from: at
@@ -27,9 +34,12 @@
 //! - Partition consumers (`ConsumePartition`) never read new partitions.
 //!
 //! # Simplifications
-//! A group leader's client learns only at its background refresh: the
-//! refreshes its partition consumers make after a leader change, which
-//! would teach it sooner, are not counted.
+//! - A group leader's client learns only at its background refresh: the
+//!   refreshes its partition consumers make after a leader change, which
+//!   would teach it sooner, are not counted.
+//! - A record with no writable partition even after the refresh goes to
+//!   one of them and is refused and retried (sarama fails it at once with
+//!   LEADER_NOT_AVAILABLE).
 
 use super::group::{member_of_timer, member_timer, note, GroupNote};
 use super::{KTimer, KafkaWorld};
@@ -41,6 +51,9 @@ use crate::world::{Kit, World};
 /// `aux` bit of [`EventKind::KafkaMetadata`]: a retry refreshed it, not
 /// the background refresh.
 pub(crate) const LEARNED_BY_RETRY: i64 = 1 << 40;
+/// `aux` bit of [`EventKind::KafkaMetadata`]: its metadata named no
+/// writable partition, so it refreshed before partitioning.
+pub(crate) const LEARNED_NONE_WRITABLE: i64 = 1 << 41;
 
 /// The first tick at or after `now` of a clock ticking every `every` from
 /// `since`.
@@ -59,16 +72,28 @@ impl KafkaWorld {
     /// Some topic has more partitions than producers know of: each such
     /// producer learns at its client's next background refresh.
     pub(super) fn producers_refresh_later(&mut self, now: SimTime, kit: &mut Kit) {
-        let every = self.metadata_every();
         for p in 0..self.producers.len() {
             let ps = &self.producers[p];
-            let stale = ps.known.iter().zip(&self.spec.topics).any(|(&k, t)| k < t.partitions);
-            if stale && ps.refresh_at.is_none() {
-                let at = next_tick(SimTime::ZERO, now, every);
-                self.producers[p].refresh_at = Some(at);
-                self.schedule(kit, at, KTimer::MetadataRefresh(p as u16));
+            if ps.known.iter().zip(&self.spec.topics).any(|(&k, t)| k < t.partitions) {
+                self.refresh_later(p as u16, now, kit);
             }
         }
+    }
+
+    /// Producer `p`'s client's next background refresh (after `now`) is
+    /// due (once).
+    fn refresh_later(&mut self, p: u16, now: SimTime, kit: &mut Kit) {
+        if self.producers[usize::from(p)].refresh_at.is_none() {
+            let at = next_tick(SimTime::ZERO, now + SimDuration::from_micros(1), self.metadata_every());
+            self.producers[usize::from(p)].refresh_at = Some(at);
+            self.schedule(kit, at, KTimer::MetadataRefresh(p));
+        }
+    }
+
+    /// The partitions of `topic` with no leader now (bit = index).
+    fn offline_now(&self, topic: u16) -> u64 {
+        let keys = self.topic_parts.get(usize::from(topic)).map_or(&[][..], Vec::as_slice);
+        keys.iter().enumerate().take(64).filter(|(_, &k)| self.parts[k as usize].repl.leader().is_none()).fold(0, |m, (i, _)| m | 1 << i)
     }
 
     /// Producer `p`'s client refreshes its metadata in the background.
@@ -88,14 +113,28 @@ impl KafkaWorld {
         self.learn(p, topic, LEARNED_BY_RETRY, kit);
     }
 
-    /// Producer `p` learns `topic`'s partition count (an event if it grew).
+    /// Producer `p`'s metadata named no writable partition of `topic`: it
+    /// refreshes before partitioning (sarama's `getPartitions`).
+    pub(super) fn metadata_refresh_for(&mut self, p: u16, topic: u16, kit: &mut Kit) {
+        self.learn(p, topic, LEARNED_NONE_WRITABLE, kit);
+    }
+
+    /// Producer `p`'s metadata of `topic` is refreshed: its partition
+    /// count (an event if it grew) and which have no leader. While some
+    /// have none, its next background refresh is due.
     fn learn(&mut self, p: u16, topic: u16, how: i64, kit: &mut Kit) {
         let Some(n) = self.spec.topics.get(usize::from(topic)).map(|t| t.partitions) else { return };
-        let Some(known) = self.producers.get_mut(usize::from(p)).and_then(|ps| ps.known.get_mut(usize::from(topic))) else { return };
+        let offline = self.offline_now(topic);
+        let Some(ps) = self.producers.get_mut(usize::from(p)) else { return };
+        ps.offline[usize::from(topic)] = offline;
+        let known = &mut ps.known[usize::from(topic)];
         if *known < n {
             let aux = how | i64::from(topic) << 32 | i64::from(*known) << 16 | i64::from(n);
             *known = n;
             kit.record(EventKind::KafkaMetadata, NONE, u32::from(p), None, aux);
+        }
+        if offline != 0 {
+            self.refresh_later(p, kit.queue.now(), kit);
         }
     }
 

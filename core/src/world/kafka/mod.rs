@@ -330,8 +330,11 @@ pub(crate) struct ProducerState {
     /// The partition count of each topic as its client's metadata says
     /// ([`metadata`]): what its partitioner spreads over.
     pub(crate) known: Vec<u32>,
-    /// Its client's next background metadata refresh, while it knows
-    /// fewer partitions than some topic has.
+    /// Per topic, the partitions (bit = index) its client's metadata says
+    /// have no leader (LEADER_NOT_AVAILABLE): not writable.
+    pub(crate) offline: Vec<u64>,
+    /// Its client's next background metadata refresh, while its metadata
+    /// is behind: fewer partitions than some topic has, or some offline.
     pub(crate) refresh_at: Option<SimTime>,
 }
 
@@ -581,6 +584,7 @@ impl KafkaWorld {
                 failed: 0,
                 batcher: batch::Batcher::new(spec.brokers),
                 known: spec.topics.iter().map(|t| t.partitions).collect(),
+                offline: vec![0; spec.topics.len()],
                 refresh_at: None,
             })
             .collect();

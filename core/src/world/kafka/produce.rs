@@ -133,13 +133,34 @@ impl World {
 impl KafkaWorld {
     /// The partition (key) `producer`'s partitioner picks for `value` on
     /// `topic`: keyed `key-<value mod keys>` if the producer has keys.
+    /// sarama's `partitionMessage`: a keyed hash (or Manual) chooses among
+    /// all the partitions its metadata lists, the others among the
+    /// writable ones (a leader named: `WritablePartitions`); none writable
+    /// makes it refresh the topic's metadata first.
     pub(super) fn choose_partition(&mut self, producer: u16, topic: u16, value: i64, kit: &mut Kit) -> u32 {
-        let n = self.known_partitions(producer, topic) as i32;
-        let ps = &mut self.producers[usize::from(producer)];
+        let t = usize::from(topic);
+        let all = self.known_partitions(producer, topic);
+        let ps = &self.producers[usize::from(producer)];
         let key = ps.keys.map(|k| format!("key-{}", value.rem_euclid(i64::from(k.max(1)))));
+        let bytes = key.as_deref().map(str::as_bytes);
+        let everything = if all >= 64 { u64::MAX } else { (1u64 << all) - 1 };
+        let mut offline = if ps.partitioners[t].requires_consistency(bytes) { 0 } else { ps.offline[t] & everything };
+        if offline == everything {
+            self.metadata_refresh_for(producer, topic, kit);
+            offline = self.producers[usize::from(producer)].offline[t] & everything;
+            if offline == everything {
+                // sarama fails the message with LEADER_NOT_AVAILABLE, no
+                // retries; here it goes to a partition and is refused.
+                offline = 0;
+            }
+        }
+        let n = (all - offline.count_ones()) as i32;
         let manual = value.rem_euclid(i64::from(n)) as i32;
-        let p = ps.partitioners[usize::from(topic)].partition(key.as_deref().map(str::as_bytes), manual, n, &mut kit.rng).unwrap_or(0);
-        self.part_key(usize::from(topic), p as u32)
+        let ps = &mut self.producers[usize::from(producer)];
+        let choice = ps.partitioners[t].partition(bytes, manual, n, &mut kit.rng).unwrap_or(0) as u32;
+        // The choice-th writable partition.
+        let index = (0..all).filter(|&i| offline >> i & 1 == 0).nth(choice as usize).unwrap_or(0);
+        self.part_key(t, index)
     }
 
     /// The topic (index) of partition key `part`.

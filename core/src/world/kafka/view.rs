@@ -82,8 +82,11 @@ pub struct KafkaProducerView {
     /// over (fewer than the topic has after `kafka_add_partitions`, until
     /// its next metadata refresh).
     pub known_partitions: Vec<u32>,
-    /// Its client's next metadata refresh, while it knows fewer
-    /// partitions than some topic has (µs).
+    /// Per topic, the partitions its client's metadata says have no
+    /// leader: the random and round-robin partitioners skip them.
+    pub offline_partitions: Vec<Vec<u32>>,
+    /// Its client's next metadata refresh, while its metadata is behind
+    /// (fewer partitions than some topic has, or some offline) (µs).
     pub refresh_at_us: Option<u64>,
 }
 
@@ -334,6 +337,7 @@ impl KafkaWorld {
                     batched: self.batched(i) as u64,
                     open_requests: self.open_requests(i),
                     known_partitions: p.known.clone(),
+                    offline_partitions: p.offline.iter().map(|&m| (0..64).filter(|i| m >> i & 1 == 1).collect()).collect(),
                     refresh_at_us: p.refresh_at.map(|t| t.as_micros()),
                 })
                 .collect(),
@@ -596,6 +600,8 @@ impl KafkaWorld {
                 let (before, now) = (e.aux >> 16 & 0xffff, e.aux & 0xffff);
                 let how = if e.aux & super::metadata::LEARNED_BY_RETRY != 0 {
                     "a retry refreshed its metadata".to_string()
+                } else if e.aux & super::metadata::LEARNED_NONE_WRITABLE != 0 {
+                    "its metadata named no partition with a leader, so it refreshed it".to_string()
                 } else {
                     format!("its metadata refresh (Metadata.RefreshFrequency, every {})", self.metadata_every())
                 };
