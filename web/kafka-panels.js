@@ -49,10 +49,10 @@ function metadataRefresh(k) {
 
 /** Where a producer's metadata is behind: "events: 3 of 5 partitions; events-2 has no leader, refresh in 1.2s". */
 function producerMetadata(p, k, simUs) {
-  const stale = (k.topics ?? []).flatMap((t, i) => [
-    ...((p.known_partitions?.[i] ?? t.partitions) < t.partitions ? [`${t.name}: ${p.known_partitions[i]} of ${t.partitions} partitions`] : []),
-    ...(p.offline_partitions?.[i] ?? []).map((n) => `${t.name}-${n} has no leader`),
-  ]);
+  const stale = [
+    ...(k.topics ?? []).flatMap((t, i) => ((p.known_partitions?.[i] ?? t.partitions) < t.partitions ? [`${t.name}: ${p.known_partitions[i]} of ${t.partitions} partitions`] : [])),
+    ...(p.offline_partitions ?? []).map((n) => `${n} has no leader`),
+  ];
   if (!stale.length) return 'up to date';
   const when = p.refresh_at_us == null ? '' : `, refresh in ${fmtDuration(Math.max(0, p.refresh_at_us - simUs))}`;
   return `${stale.join('; ')}${when}`;

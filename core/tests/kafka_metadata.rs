@@ -197,10 +197,10 @@ fn random_and_round_robin_partitioners_skip_partitions_without_a_leader() {
         let p = &kafka(&w).producers[0];
         // Only the records already sent there (at most one per sender) fail, after their retries.
         assert!((1..=4).contains(&p.failed), "{partitioner}: {p:?}");
-        assert_eq!(p.offline_partitions, vec![vec![x as u32]], "{partitioner}");
+        assert_eq!(p.offline_partitions, vec![format!("events-{x}")], "{partitioner}");
         w.run_until(ms(6_000));
         assert!(log_end(&w) > offline_end + 50, "{partitioner}: written again from its 4s refresh: {}", log_end(&w));
-        assert_eq!(kafka(&w).producers[0].offline_partitions, vec![Vec::<u32>::new()]);
+        assert!(kafka(&w).producers[0].offline_partitions.is_empty());
     }
 }
 

@@ -499,8 +499,8 @@ export interface KafkaProducerView {
   open_requests: number;
   /** Per topic (in the order of topics), the partition count its client's metadata says: what it spreads new records over. */
   known_partitions: number[];
-  /** Per topic, the partitions its client's metadata says have no leader (random and round-robin partitioners skip them). */
-  offline_partitions: number[][];
+  /** The partitions ("topic-n") its client's metadata says have no leader (random and round-robin partitioners skip them). */
+  offline_partitions: string[];
   /** Its client's next metadata refresh while its metadata is behind (fewer partitions than a topic has, or some offline), in µs. */
   refresh_at_us: number | null;
 }

@@ -47,8 +47,8 @@ pub(crate) struct KafkaBook {
     /// offset).
     pub(crate) place: Vec<(u32, u64)>,
     /// Records appended again (a retry): the place of the copy before the
-    /// last, while it is still in the log.
-    earlier: std::collections::BTreeMap<u32, (u32, u64)>,
+    /// last, while it is still in the log (few: a short list).
+    earlier: Vec<(u32, (u32, u64))>,
     /// Per consumer, how often it read each record.
     pub(crate) reads: Vec<Vec<u8>>,
     pub(crate) duplicates: u64,
@@ -103,7 +103,8 @@ impl KafkaBook {
     pub(crate) fn appended(&mut self, rec: u32, part: u32, offset: u64) {
         if let Some(p) = self.place.get_mut(rec as usize) {
             if p.0 != u32::MAX && *p != (part, offset) {
-                self.earlier.insert(rec, *p);
+                self.earlier.retain(|e| e.0 != rec);
+                self.earlier.push((rec, *p));
             }
             *p = (part, offset);
         }
@@ -151,14 +152,12 @@ impl KafkaBook {
     pub(crate) fn truncated(&mut self, rec: u32, part: u32, offset: u64, unclean: bool) {
         if self.place.get(rec as usize) != Some(&(part, offset)) {
             // A copy before the last (a retry put it elsewhere since).
-            if self.earlier.get(&rec) == Some(&(part, offset)) {
-                self.earlier.remove(&rec);
-            }
+            self.earlier.retain(|&e| e != (rec, (part, offset)));
             return;
         }
-        if let Some(before) = self.earlier.remove(&rec) {
+        if let Some(i) = self.earlier.iter().position(|e| e.0 == rec) {
             // The copy before is still in the log: nothing is lost.
-            self.place[rec as usize] = before;
+            self.place[rec as usize] = self.earlier.swap_remove(i).1;
             return;
         }
         if let Some(s) = self.state.get_mut(rec as usize) {

@@ -82,9 +82,9 @@ pub struct KafkaProducerView {
     /// over (fewer than the topic has after `kafka_add_partitions`, until
     /// its next metadata refresh).
     pub known_partitions: Vec<u32>,
-    /// Per topic, the partitions its client's metadata says have no
+    /// The partitions (`topic-n`) its client's metadata says have no
     /// leader: the random and round-robin partitioners skip them.
-    pub offline_partitions: Vec<Vec<u32>>,
+    pub offline_partitions: Vec<String>,
     /// Its client's next metadata refresh, while its metadata is behind
     /// (fewer partitions than some topic has, or some offline) (µs).
     pub refresh_at_us: Option<u64>,
@@ -337,7 +337,13 @@ impl KafkaWorld {
                     batched: self.batched(i) as u64,
                     open_requests: self.open_requests(i),
                     known_partitions: p.known.clone(),
-                    offline_partitions: p.offline.iter().map(|&m| (0..64).filter(|i| m >> i & 1 == 1).collect()).collect(),
+                    offline_partitions: self
+                        .spec
+                        .topics
+                        .iter()
+                        .zip(&p.offline)
+                        .flat_map(|(t, &m)| (0..64).filter(move |i| m >> i & 1 == 1).map(move |i| format!("{}-{i}", t.name)))
+                        .collect(),
                     refresh_at_us: p.refresh_at.map(|t| t.as_micros()),
                 })
                 .collect(),
