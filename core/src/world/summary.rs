@@ -329,7 +329,8 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
             })
             .collect();
         table(out, &["producer", "kind", "acks", "sent", "acked", "failed", "requests", "records/request", "flush"], &rows, 3);
-        // A topic grew and a producer's metadata does not say so yet.
+        // A topic grew, or a partition has no leader, and a producer's
+        // metadata says so or not yet.
         for p in &k.producers {
             let stale: Vec<String> = k
                 .topics
@@ -337,6 +338,7 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
                 .zip(&p.known_partitions)
                 .filter(|(t, &n)| n < t.partitions)
                 .map(|(t, n)| format!("{}: {n} of {} partitions", t.name, t.partitions))
+                .chain(p.offline_partitions.iter().map(|n| format!("{n} has no leader")))
                 .collect();
             if !stale.is_empty() {
                 let at = p.refresh_at_us.map_or(String::new(), |t| format!(" until its metadata refresh at {}", SimDuration::from_micros(t)));

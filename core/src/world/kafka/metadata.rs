@@ -163,7 +163,8 @@ impl World {
                 // Joining: the plan is made from fresh metadata.
                 continue;
             }
-            let learned = next_tick(ms.client_since, now, every);
+            // Its client's next refresh after now (as a producer's).
+            let learned = next_tick(ms.client_since, now + SimDuration::from_micros(1), every);
             let at = next_tick(ms.session_since, learned, every).max(ms.session_since + every);
             if ms.partition_check.is_some_and(|(t, s, _)| s == ms.sessions && t <= at) {
                 continue;
