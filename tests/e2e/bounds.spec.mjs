@@ -3,7 +3,7 @@
 // through the context's current transform, lies on the canvas. The case that
 // once broke it is an arrow that wraps round: a stage reading and writing one
 // channel on the last row sent its arrow and its tokens below the canvas.
-import { test, expect, openPage, selectPreset, pause, play, isPlaying, setSpeed } from './helpers.mjs';
+import { test, expect, openPage, openScenario, selectPreset, pause, play, isPlaying, setSpeed } from './helpers.mjs';
 
 /**
  * Installed before the page's scripts: wraps the 2D context's drawing calls
@@ -92,16 +92,6 @@ const LOOP = {
     { name: 'recycler', count: 2, behavior: { stage: { from: 'jobs', to: 'jobs', work: 'exp(15ms)' } } },
   ],
 };
-
-async function openScenario(page, scenario) {
-  await openPage(page);
-  const hash = await page.evaluate(async (json) => {
-    const { encodeShare } = await import('/share.js');
-    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: true });
-  }, JSON.stringify(scenario));
-  await page.goto('/' + hash);
-  await expect(page.locator('#stage-list li').first()).toBeAttached({ timeout: 15_000 });
-}
 
 test.beforeEach(async ({ page }) => {
   await page.addInitScript(recordStageBounds);

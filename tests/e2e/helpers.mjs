@@ -78,6 +78,17 @@ export async function openPage(page, path = '/') {
   await expect(page.locator('#preset option').first()).toBeAttached();
 }
 
+/** Opens the page on `scenario` (an object) through a share link, paused at 0s, and waits for its stage list. */
+export async function openScenario(page, scenario) {
+  await openPage(page);
+  const hash = await page.evaluate(async (json) => {
+    const { encodeShare } = await import('/share.js');
+    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: true });
+  }, JSON.stringify(scenario));
+  await page.goto('/' + hash);
+  await expect(page.locator('#stage-list li').first()).toBeAttached({ timeout: 15_000 });
+}
+
 /**
  * The share fragment (`#v=2&s=...`) of a preset, built in the page by the
  * engine and share.js themselves. `view` is `{ speed, t_us, paused }`.

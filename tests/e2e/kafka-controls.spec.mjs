@@ -15,7 +15,7 @@
 // slow falls behind alone; sarama's own goroutines (the members'
 // ConsumeClaim loops) are not offered as editable goroutines. Screenshot:
 // test-results/kafka-network.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, stageListTexts, logRows, clockUs } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, openScenario, selectPreset, stageListTexts, logRows, clockUs } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -347,13 +347,8 @@ test('a random partitioner skips a partition with no leader: the Producers table
       { at: '3s', command: { op: 'kafka_broker_restart', broker: 1 } },
     ],
   };
-  await openPage(page);
-  const hash = await page.evaluate(async (json) => {
-    const { encodeShare } = await import('/share.js');
-    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: true });
-  }, JSON.stringify(scenario));
-  await page.goto('/' + hash);
-  await expect(page.locator('#kafka-controls')).toBeVisible({ timeout: 15_000 });
+  await openScenario(page, scenario);
+  await expect(page.locator('#kafka-controls')).toBeVisible();
   const offline = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((r) => r.Replicas === 'broker-1').Partition;
   await runTo(page, 2_500_000);
   // Learned at the retry of a record sent there; the next refresh (at 4s) is due.

@@ -2,7 +2,7 @@
 // page (the goroutines are drawn; the NSQ view comes with issue 13), with
 // the publish steps in the event log and no page errors.
 import { readFileSync } from 'node:fs';
-import { test, expect, openPage, play, pause, setSpeed, logRows, totalOf } from './helpers.mjs';
+import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf } from './helpers.mjs';
 
 const PUBLISH = {
   name: 'nsq-publish',
@@ -18,13 +18,8 @@ const PUBLISH = {
 test('a publishing scenario plays: goroutines wait for nsqd, the log shows PUB and OK', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await openPage(page);
-  const hash = await page.evaluate(async (json) => {
-    const { encodeShare } = await import('/share.js');
-    return encodeShare({ scenarioJson: json, speed: 1, t_us: 0, paused: true });
-  }, JSON.stringify(PUBLISH));
-  await page.goto('/' + hash);
-  await expect(page.locator('#stage-list li[data-goroutine="producer-1"]')).toBeAttached({ timeout: 15_000 });
+  await openScenario(page, PUBLISH);
+  await expect(page.locator('#stage-list li[data-goroutine="producer-1"]')).toBeAttached();
   await setSpeed(page, 1);
   await play(page);
   await expect.poll(async () => (await logRows(page)).map((r) => r.kind), { timeout: 10_000 }).toContain('nsq_publish_ok');
