@@ -898,8 +898,9 @@ fn a_stopped_world_still_says_how_long_each_goroutine_was_blocked() {
 
 /// The state of `main`, alone sending once with `acks` to a topic of one
 /// partition on 2 brokers (broker-1 leads), at `at` ms: its program is
-/// `program`, its commands `commands`.
-fn lone_sender_at(acks: &str, latency: &str, program: Value, commands: Value, at: u64) -> (GState, String) {
+/// `program`, its commands `commands`; and the short form of its state
+/// text, if it has one.
+fn lone_sender_at(acks: &str, latency: &str, program: Value, commands: Value, at: u64) -> (GState, String, Option<&'static str>) {
     let v = json!({
         "seed": 2,
         "kafka": { "brokers": 2, "latency": latency, "topics": [{ "name": "t", "replication_factor": 2 }], "producers": [{ "name": "sp", "acks": acks }] },
@@ -910,7 +911,7 @@ fn lone_sender_at(acks: &str, latency: &str, program: Value, commands: Value, at
     w.run_until(ms(at));
     let s = w.snapshot();
     let main = s.goroutines.iter().find(|g| g.name == "main").expect("main");
-    (main.state, main.state_text.clone())
+    (main.state, main.state_text.clone(), main.state_short)
 }
 
 /// A SendMessage waiting for its answer says whose ack, with its acks, for
@@ -920,9 +921,10 @@ fn lone_sender_at(acks: &str, latency: &str, program: Value, commands: Value, at
 fn a_waiting_sync_send_says_whose_ack_it_waits_for() {
     for (acks, words) in [("local", "acks=1: the leader's write"), ("all", "acks=all: every in-sync replica must have it")] {
         let send = json!([{ "kafka_send": { "producer": "sp", "topic": "t" } }]);
-        let (state, text) = lone_sender_at(acks, "10ms", send, json!([]), 5);
+        let (state, text, short) = lone_sender_at(acks, "10ms", send, json!([]), 5);
         assert_eq!(state, GState::BlockedNet, "{acks}: {text}");
         assert!(text.starts_with("waiting for broker-1's ack for 5ms") && text.contains(words), "{acks}: {text}");
+        assert_eq!(short, None, "{acks}: the ack wait's short line is the view's (ackWaitLine)");
     }
 }
 
@@ -935,9 +937,11 @@ fn a_send_with_no_working_leader_says_it_is_retrying() {
     for (acks, words) in [("none", "acks=0"), ("local", "acks=1"), ("all", "acks=all")] {
         let send = json!([{ "sleep": "10ms" }, { "kafka_send": { "producer": "sp", "topic": "t" } }]);
         let crash = json!([{ "at": "5ms", "command": { "op": "kafka_broker_crash", "broker": 1 } }]);
-        let (state, text) = lone_sender_at(acks, "1ms", send, crash, 60);
+        let (state, text, short) = lone_sender_at(acks, "1ms", send, crash, 60);
         assert_eq!(state, GState::BlockedNet, "{acks}: {text}");
         assert!(text.starts_with("retrying: the partition has no working leader for 50ms") && text.contains(words), "{acks}: {text}");
+        // The stage's producer card says this when the sentence does not fit.
+        assert_eq!(short, Some("retrying: leader down"), "{acks}");
     }
 }
 

@@ -240,6 +240,8 @@ export interface GoroutineView {
   state: GoroutineState;
   /** Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3) and no receiver waiting". */
   state_text: string;
+  /** A few words for a tight place, where state_text has a short form ("retrying: leader down"). */
+  state_short?: string;
   state_for_us: number;
   /** Channel ids it is blocked on. */
   channels: number[];

@@ -253,24 +253,28 @@ export function createKafkaView(S, P) {
     return snap.goroutines.find((q) => q.state === 'blocked_net' && (p.goroutines || []).includes(q.id));
   }
 
+  /** The producer's goroutine waiting on the network (its ack wait's, else a blocked_net one), if any. */
+  function waitingGoroutine(p, snap) {
+    const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
+    return w ? snap.goroutines.find((q) => q.id === w.goroutine) : waiter(p, snap);
+  }
+
   /** What a producer's goroutines wait for on the network (a blocked_net state text), if any. */
   function waiting(p, snap) {
-    const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
-    const g = w ? snap.goroutines.find((q) => q.id === w.goroutine) : waiter(p, snap);
-    return g ? g.state_text : '';
+    return waitingGoroutine(p, snap)?.state_text ?? '';
   }
 
   /**
    * The card's short line for it, in at most `room` px (ackWaitLine), else
-   * the state text (a send refused for want of a leader: "retrying: leader
-   * down" when the whole sentence does not fit).
+   * the state text, or the engine's short form of it when it does not fit.
    */
   function waitingShort(p, snap, room) {
     const fits = (t) => measure(t, TINY) <= room;
     const w = (snap.kafka.ack_waits || []).find((a) => a.producer === p.name);
     if (w) return ackWaitLine(w, fits);
-    const text = waiting(p, snap);
-    return text.startsWith('retrying: the partition has no working leader') && !fits(text) ? 'retrying: leader down' : text;
+    const g = waitingGoroutine(p, snap);
+    const text = g?.state_text ?? '';
+    return g?.state_short && !fits(text) ? g.state_short : text;
   }
 
   function drawProducer(p, snap) {

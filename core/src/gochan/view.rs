@@ -68,6 +68,15 @@ impl GoRuntime {
     }
 
     /// Describes a goroutine's state in plain words.
+    /// `state_text`'s short form, where it has one: a Kafka send refused
+    /// for want of a working leader (no broker in its wait) is retrying.
+    fn state_short(&self, g: u32) -> Option<&'static str> {
+        let gr = &self.gs[g as usize];
+        let w = gr.wait;
+        let producing = gr.state == GState::BlockedNet && w & super::runtime::KAFKA_WAIT != 0 && w & super::runtime::NSQ_READ == 0 && w & super::runtime::KAFKA_WHAT == super::runtime::KAFKA_PRODUCE;
+        (producing && w & 0xffff == 0).then_some("retrying: leader down")
+    }
+
     pub(crate) fn state_text(&self, kit: &Kit, g: u32) -> String {
         let gr = &self.gs[g as usize];
         // After the end, durations stop there.
@@ -216,6 +225,7 @@ impl GoRuntime {
             idle: false,
             state: gr.state,
             state_text: self.state_text(kit, g),
+            state_short: self.state_short(g),
             state_for_us: spent,
             channels,
             paused: gr.paused,

@@ -373,6 +373,10 @@ pub struct GoroutineView {
     pub state: GState,
     /// Plain words: "blocked on send to jobs for 1.2s: buffer full (3/3), no receiver waiting".
     pub state_text: String,
+    /// A few words for a tight place (a card on the stage), where
+    /// `state_text` has a short form: "retrying: leader down".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_short: Option<&'static str>,
     /// How long it has been in this state.
     pub state_for_us: u64,
     /// Channels it is blocked on or last used (for drawing arrows).
