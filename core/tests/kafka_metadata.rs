@@ -24,7 +24,7 @@ use queuelab::presets;
 use queuelab::scenario::Scenario;
 use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::{KafkaView, World};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn ms(n: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_millis(n)
@@ -53,6 +53,23 @@ fn keys(refresh: Option<Option<u64>>) -> World {
         s.kafka.as_mut().unwrap().metadata_refresh = r.map(SimDuration::from_millis);
     }
     World::new(&s).unwrap()
+}
+
+/// `senders` goroutines sending through producer `producer` (named `p`)
+/// every 10ms to topic `events` (3 partitions, replication factor `rf`,
+/// on 3 brokers, `kafka` fields added), with `commands`.
+fn senders(senders: u32, rf: u32, producer: Value, kafka: Value, commands: Value) -> World {
+    let mut k = json!({ "brokers": 3, "topics": [{ "name": "events", "partitions": 3, "replication_factor": rf }], "producers": [producer] });
+    for (key, v) in kafka.as_object().expect("an object") {
+        k[key] = v.clone();
+    }
+    let v = json!({
+        "seed": 9, "kafka": k, "commands": commands,
+        "goroutines": [{ "name": "sender", "count": senders, "behavior": { "program": [
+            { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
+        ] } }]
+    });
+    World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap()
 }
 
 #[test]
@@ -129,20 +146,16 @@ fn a_retry_refreshes_the_topic_before_the_background_refresh() {
     // crashes at 2s; until the controller fences it (9s later) the
     // metadata still names it leader of partition 0, so a send there is
     // refused, and the retry refreshes the topic's metadata.
-    let v = json!({
-        "seed": 3, "stop_at": "4s",
-        "kafka": { "brokers": 3, "metadata_refresh": "1h",
-                   "topics": [{ "name": "events", "partitions": 3, "replication_factor": 2 }],
-                   "producers": [{ "name": "p", "acks": "1" }] },
-        "goroutines": [{ "name": "sender", "behavior": { "program": [
-            { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
-        ] } }],
-        "commands": [
+    let mut w = senders(
+        1,
+        2,
+        json!({ "name": "p", "acks": "1" }),
+        json!({ "metadata_refresh": "1h" }),
+        json!([
             { "at": "1s", "command": { "op": "kafka_add_partitions", "topic": "events", "partitions": 5 } },
             { "at": "2s", "command": { "op": "kafka_broker_crash", "broker": 1 } }
-        ]
-    });
-    let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+        ]),
+    );
     w.run_until(ms(1_990));
     assert_eq!(on_new_partitions(&w), 0);
     w.run_until(ms(4_000));
@@ -173,20 +186,16 @@ fn random_and_round_robin_partitioners_skip_partitions_without_a_leader() {
     // offline at the retry of the record it sent there, and that it is
     // back at its next background refresh (every 2s: at 4s).
     for partitioner in ["random", "round_robin"] {
-        let v = json!({
-            "seed": 9, "stop_at": "6s",
-            "kafka": { "brokers": 3, "metadata_refresh": "2s", "broker_session_timeout": "0s",
-                       "topics": [{ "name": "events", "partitions": 3, "replication_factor": 1 }],
-                       "producers": [{ "name": "p", "acks": "1", "partitioner": partitioner }] },
-            "goroutines": [{ "name": "sender", "count": 4, "behavior": { "program": [
-                { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
-            ] } }],
-            "commands": [
+        let mut w = senders(
+            4,
+            1,
+            json!({ "name": "p", "acks": "1", "partitioner": partitioner }),
+            json!({ "metadata_refresh": "2s", "broker_session_timeout": "0s" }),
+            json!([
                 { "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } },
                 { "at": "3s", "command": { "op": "kafka_broker_restart", "broker": 1 } }
-            ]
-        });
-        let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+            ]),
+        );
         let x = kafka(&w).partitions.iter().position(|p| p.replicas == vec![1]).expect("a partition only on broker-1");
         let log_end = |w: &World| kafka(w).partitions[x].log_end;
         w.run_until(ms(1_500));
@@ -209,17 +218,13 @@ fn a_keyed_hash_keeps_to_its_partition_when_it_is_offline() {
     // sarama's hash partitioner with a key requires consistency: it
     // chooses among all partitions, so the keys of the offline partition
     // keep going there (refused, retried, failed).
-    let v = json!({
-        "seed": 9, "stop_at": "3s",
-        "kafka": { "brokers": 3, "broker_session_timeout": "0s",
-                   "topics": [{ "name": "events", "partitions": 3, "replication_factor": 1 }],
-                   "producers": [{ "name": "p", "acks": "1", "keys": 6 }] },
-        "goroutines": [{ "name": "sender", "count": 4, "behavior": { "program": [
-            { "forever": [{ "sleep": "10ms" }, { "kafka_send": { "producer": "p", "topic": "events" } }] }
-        ] } }],
-        "commands": [{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
-    });
-    let mut w = World::new(&Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+    let mut w = senders(
+        4,
+        1,
+        json!({ "name": "p", "acks": "1", "keys": 6 }),
+        json!({ "broker_session_timeout": "0s" }),
+        json!([{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }]),
+    );
     w.run_until(ms(3_000));
     let p = &kafka(&w).producers[0];
     assert!(p.failed > 8, "records keyed to the offline partition keep failing: {p:?}");
