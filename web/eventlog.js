@@ -69,7 +69,7 @@ export const KINDS = [
   'nsq_requeue', 'nsq_req_failed', 'nsq_max_attempts', 'nsq_backoff', 'nsq_backoff_over', 'nsq_node_crash', 'nsq_node_stop', 'nsq_node_restart', 'nsq_conn_closed', 'nsq_connected', 'nsq_consumer_crash', 'nsq_consumer_stop', 'nsq_consumer_start', 'nsq_publish_failed', 'nsq_touch_failed',
   'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered', 'nsq_heartbeat_timeout',
   'kafka_send', 'kafka_acked', 'kafka_send_failed', 'kafka_fetched', 'kafka_broker_crash', 'kafka_broker_stop', 'kafka_broker_restart', 'kafka_fenced',
-  'kafka_election', 'kafka_isr', 'kafka_lost', 'kafka_group', 'kafka_out_of_range', 'kafka_duplicate', 'kafka_read_timeout', 'kafka_metadata',
+  'kafka_election', 'kafka_isr', 'kafka_lost', 'kafka_group', 'kafka_out_of_range', 'kafka_duplicate', 'kafka_read_timeout', 'kafka_metadata', 'kafka_unfenced',
 ];
 
 const STYLE_ID = 'ql-eventlog-style';

@@ -1,5 +1,5 @@
 // Network cuts between Kafka processes, in the Kafka controls: pick a
-// process (a broker, a producer, a partition consumer or a group member) and
+// process (a broker, the controller, a producer, a partition consumer or a group member) and
 // a broker, Cut (`kafka_cut_link`); every cut in place is listed with its
 // Heal button (`kafka_heal_link`). The engine decides what follows (see
 // core/src/world/kafka/network.rs): frames wait and nobody is told, so a
@@ -15,9 +15,10 @@ import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
 import { actionButton, setOff } from './nsq-table.js';
 
-/** Every process of a Kafka view that a cut can name, brokers first. */
+/** Every process of a Kafka view that a cut can name: brokers, the controller, then clients. */
 export function kafkaProcesses(k) {
   const out = k.brokers.map((b) => b.name);
+  out.push('controller');
   for (const p of k.producers) out.push(p.name);
   for (const c of k.consumers) if (!out.includes(c.name)) out.push(c.name);
   for (const g of k.groups) for (const m of g.members) out.push(m.id);
@@ -34,7 +35,7 @@ export function createKafkaLinks(container, { onCommand }) {
   const list = el('div', { class: 'kafka-cuts', 'aria-label': 'Network cuts in place', role: 'list' });
   container.replaceChildren(
     el('h3', { text: 'Kafka network' }),
-    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing (a zombie) until its heartbeat has timed out 4 times (about 2 minutes), then it stops and joins again (a join with no answer for 30 s makes Consume return an i/o timeout, and it joins again); a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later.' }),
+    el('p', { class: 'hint', text: 'Frames wait on a cut and nobody is told. A follower cut from its leader leaves the ISR after replica.lag.time.max.ms (acks=all waits until then); a member cut from its coordinator is removed after its session timeout and keeps processing (a zombie) until its heartbeat has timed out 4 times (about 2 minutes), then it stops and joins again (a join with no answer for 30 s makes Consume return an i/o timeout, and it joins again); a producer cut from a leader gets no answer: after 30 s (Net.ReadTimeout) its request times out and is retried, 3 times, then it fails; a consumer\'s fetch times out the same way and is tried again 2 s later. A broker cut from the controller is fenced when its session times out (broker.session.timeout.ms, 9 s): its partitions elect new leaders, and it stops leading at once (in Kafka it would go on acting as leader until it heard from the controller again, a zombie whose acks=1 writes are lost); healed, it registers again and follows.' }),
     el('div', { class: 'ctl-row nsq-row', 'data-kafka-cut-row': '' },
       el('label', { class: 'field', for: a.id, text: 'Cut ' }, a),
       el('label', { class: 'field', for: b.id, text: 'from ' }, b),

@@ -126,11 +126,12 @@ fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
                         0 | 1 => json!({ "op": ops[op], "broker": (n - 1) % brokers + 1 }),
                         5 => json!({ "op": "kafka_group_work", "group": "grp", "work": format!("exp({}ms)", n * n * 10) }),
                         // Cuts and heals between a member, the partition
-                        // consumer or a producer and a broker (zombies,
-                        // fetch, heartbeat and produce timeouts), or two
-                        // brokers; a heal may find no cut (refused).
+                        // consumer, a producer or the controller and a
+                        // broker (zombies, fetch, heartbeat and produce
+                        // timeouts, fencing), or two brokers; a heal may
+                        // find no cut (refused).
                         6 | 7 => {
-                            let who = [format!("grp-{n}"), "pc".to_string(), "p0".to_string(), "broker-1".to_string(), "ap".to_string()][(n as usize + op) % 5].clone();
+                            let who = [format!("grp-{n}"), "pc".to_string(), "p0".to_string(), "broker-1".to_string(), "ap".to_string(), "controller".to_string()][(n as usize + op) % 6].clone();
                             let other = if who == broker { format!("broker-{}", n % brokers + 1) } else { broker };
                             json!({ "op": if op == 6 { "kafka_cut_link" } else { "kafka_heal_link" }, "a": who, "b": other })
                         }

@@ -455,10 +455,12 @@ export interface KafkaBrokerView {
   id: number;
   name: string;
   up: boolean;
-  /** Crashed and not fenced yet: when the controller fences it (its session times out), in µs of virtual time. */
+  /** Crashed, or cut from the controller, and not fenced yet: when the controller fences it (its session times out), in µs of virtual time. */
   fenced_at_us?: number;
   /** Partitions it leads (a crashed broker leads until it is fenced). */
   leads: number;
+  /** Fenced while it runs (cut from the controller): it leads, follows and replicates nothing until the link heals. */
+  fenced?: boolean;
 }
 
 export interface KafkaPartitionView {
@@ -865,7 +867,8 @@ export type EventKind =
   | "kafka_out_of_range"
   | "kafka_duplicate"
   | "kafka_read_timeout"
-  | "kafka_metadata";
+  | "kafka_metadata"
+  | "kafka_unfenced";
 
 export interface EventView {
   seq: number;

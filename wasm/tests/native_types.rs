@@ -290,7 +290,7 @@ fn all_kinds() -> Vec<EventKind> {
         NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
         KafkaSend, KafkaAcked, KafkaSendFailed, KafkaFetched, KafkaBrokerCrash, KafkaBrokerRestart, KafkaElection,
         KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate, KafkaReadTimeout, KafkaFenced, KafkaBrokerStop,
-        KafkaMetadata,
+        KafkaMetadata, KafkaUnfenced,
     ];
     for k in &all {
         match k {
@@ -302,7 +302,7 @@ fn all_kinds() -> Vec<EventKind> {
             | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout
             | KafkaSend | KafkaAcked | KafkaSendFailed | KafkaFetched | KafkaBrokerCrash | KafkaBrokerRestart
             | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate | KafkaReadTimeout | KafkaFenced | KafkaBrokerStop
-            | KafkaMetadata => {}
+            | KafkaMetadata | KafkaUnfenced => {}
         }
     }
     all

@@ -63,9 +63,9 @@ export function replicaRole(part, id, brokerUp) {
   return 'follower';
 }
 
-/** " · fenced in 1.2s" while the controller has not noticed crashed broker `b` yet (its session timeout), else "". */
+/** " · fenced in 1.2s" while the controller has not noticed yet that broker `b` crashed or is cut from it (its session timeout), else "". */
 export function fencing(b, simUs) {
-  if (b.up || b.fenced_at_us == null) return '';
+  if (b.fenced_at_us == null) return '';
   const left = Math.max(0, b.fenced_at_us - simUs);
   // Under 10 s as "0.4s" (shorter than "400ms": it fits a narrow broker card).
   return ` · fenced in ${left < 10e6 ? `${(left / 1e6).toFixed(1)}s` : fmtDuration(left)}`;
@@ -210,8 +210,9 @@ export function createKafkaView(S, P) {
     text(b.name, x, box.y + 13, TITLE, '--fg', box.w * 0.5);
     x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
     const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
-    const state = down ? `down${fencing(b, simUs)}` : cutFrom.length ? `leads ${b.leads} · cut from ${cutFrom.join(', ')}` : `leads ${b.leads}`;
-    text(state, x, box.y + 13, SMALL, down || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
+    const cuts = cutFrom.length ? ` · cut from ${cutFrom.join(', ')}` : '';
+    const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
+    text(state, x, box.y + 13, SMALL, down || b.fenced || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
     const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
     for (const r of box.rows) {
@@ -482,8 +483,13 @@ export function createKafkaView(S, P) {
         const part = k.partitions.find((q) => q.topic === r.part.topic && q.partition === r.part.partition) || r.part;
         if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
       }
+      if (b.fenced) {
+        return [`${b.name} (fenced: cut from the controller)`, 'it runs, but leads, follows and replicates nothing until its link to the controller heals',
+          'in Kafka it would go on acting as leader until then (a zombie leader); here it stops at once'];
+      }
+      const noticed = b.up ? 'the controller hears no heartbeat from it' : 'the controller has not noticed yet';
       return [`${b.name}${b.up ? '' : ' (down)'}`, `leader of ${b.leads} partition(s)`,
-        ...(fencing(b, snap.time_us) ? [`the controller has not noticed yet: it fences ${b.name} when its session times out${fencing(b, snap.time_us).replace(' · fenced', ',')}, then its partitions elect new leaders`] : [])];
+        ...(fencing(b, snap.time_us) ? [`${noticed}: it fences ${b.name} when its session times out${fencing(b, snap.time_us).replace(' · fenced', ',')}, then its partitions elect new leaders`] : [])];
     }
     for (const p of k.producers) {
       if (inBox(layout.prodBox.get(p.name), x, y)) {
@@ -517,7 +523,10 @@ export function createKafkaView(S, P) {
     const k = snap.kafka;
     const out = [];
     const name = new Map(k.brokers.map((b) => [b.id, b.name]));
-    for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${b.up ? `up, leader of ${b.leads} partition(s)` : `down${fencing(b, snap.time_us)}, still leader of ${b.leads} partition(s)`}` });
+    const brokerWords = (b) => (!b.up ? `down${fencing(b, snap.time_us)}, still leader of ${b.leads} partition(s)`
+      : b.fenced ? 'up but fenced (cut from the controller): leads and follows nothing'
+        : `up, leader of ${b.leads} partition(s)${fencing(b, snap.time_us)}`);
+    for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${brokerWords(b)}` });
     for (const p of k.partitions) {
       const reps = p.replicas.map((id, i) => `${name.get(id) || id} LEO ${p.replica_leo[i]}${p.isr.includes(id) ? '' : ' (out of ISR)'}`).join(', ');
       out.push({ key: `p:${p.topic}/${p.partition}`,

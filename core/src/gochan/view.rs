@@ -416,6 +416,7 @@ impl GoRuntime {
             | EventKind::KafkaFenced
             | EventKind::KafkaBrokerStop
             | EventKind::KafkaMetadata
+            | EventKind::KafkaUnfenced
             | EventKind::KafkaElection
             | EventKind::KafkaIsr
             | EventKind::KafkaLost

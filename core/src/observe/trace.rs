@@ -183,9 +183,9 @@ pub enum EventKind {
     /// `aux` = broker + 2^25): it is tried again after
     /// `Consumer.Retry.Backoff`.
     KafkaReadTimeout,
-    /// The controller fenced a crashed broker, its session timed out
-    /// (`aux` = broker id): its replicas leave the ISR, its partitions
-    /// elect new leaders.
+    /// The controller fenced a broker whose session timed out (`aux` =
+    /// broker id, plus 2^16 when it still runs, cut from the controller):
+    /// its replicas leave the ISR, its partitions elect new leaders.
     KafkaFenced,
     /// A broker shut down cleanly (`aux` = broker id): its leaderships
     /// moved first.
@@ -195,6 +195,10 @@ pub enum EventKind {
     /// plus 2^40 when a retry's refresh taught it, not the background
     /// refresh): new records spread over all of them.
     KafkaMetadata,
+    /// A broker fenced while it ran registered with the controller again,
+    /// its link to the controller healed (`aux` = broker id): its replicas
+    /// truncate to the high watermark and follow.
+    KafkaUnfenced,
 }
 
 /// Why a message was dropped.

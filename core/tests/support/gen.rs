@@ -328,6 +328,7 @@ fn process() -> impl Strategy<Value = String> {
         6 => (1u32..=3).prop_map(|b| format!("broker-{b}")),
         2 => prop_oneof![Just("sp"), Just("ap"), Just("pc")].prop_map(String::from),
         2 => (1u32..=3).prop_map(|m| format!("kg-{m}")),
+        1 => Just("controller".to_string()),
         1 => prop_oneof![Just("broker-0"), Just("broker-9"), Just("ks-1")].prop_map(String::from),
     ]
 }

@@ -43,7 +43,7 @@
 //!   it are answered NOT_LEADER_OR_FOLLOWER, and its records beyond the
 //!   new leader's log end are truncated.
 
-use super::{KafkaError, KafkaWorld, KTimer, PREFERRED_ELECTION};
+use super::{KafkaError, KafkaWorld, KTimer, FENCED_RUNNING, PREFERRED_ELECTION};
 use crate::command::{Command, CommandError};
 use crate::kafka::replication::{Acks, BrokerId};
 use crate::observe::trace::{EventKind, NONE};
@@ -59,6 +59,11 @@ impl World {
             Command::KafkaBrokerCrash { broker } | Command::KafkaBrokerStop { broker } => {
                 kw.check_broker(broker, true)?;
                 let clean = matches!(cmd, Command::KafkaBrokerStop { .. });
+                if clean && kw.cuts.contains(&super::network::pair(broker, super::network::CONTROLLER)) {
+                    return Err(CommandError::NotApplicable(format!(
+                        "broker-{broker} cannot shut down cleanly: it is cut from the controller, which moves its leaderships first (crash it instead)"
+                    )));
+                }
                 if clean {
                     // Controlled shutdown: leaderships move before it stops.
                     self.kit.record(EventKind::KafkaBrokerStop, NONE, NONE, None, i64::from(broker));
@@ -191,7 +196,7 @@ impl World {
             }
             Command::KafkaAddPartitions { ref topic, partitions } => self.kafka_add_partitions(topic, partitions)?,
             Command::KafkaCutLink { ref a, ref b } => {
-                kw.cut_link(a, b)?;
+                kw.cut_link(a, b, &mut self.kit)?;
                 kw.cut_deadlines(&mut self.kit);
             }
             Command::KafkaHealLink { ref a, ref b } => kw.heal_link(a, b, &mut self.kit)?,
@@ -266,18 +271,50 @@ impl KafkaWorld {
                 ps.pending.clear();
             }
         }
-        if fenced {
+        // Fenced already (while it ran, cut from the controller), or its
+        // session timing out already (the same cut): nothing new to time.
+        let fenced_before = std::mem::take(&mut self.fenced_running[b as usize - 1]);
+        if fenced || fenced_before || self.fence_at[b as usize - 1].is_some() {
             return;
         }
+        self.session_expires(b, kit);
+    }
+
+    /// The controller hears no heartbeat from broker `b` from now on (it
+    /// crashed, or its link to the controller was cut): it fences it when
+    /// its session times out; until then the metadata still names it.
+    pub(super) fn session_expires(&mut self, b: BrokerId, kit: &mut Kit) {
         let timeout = self.spec.broker_session_timeout.unwrap_or(crate::kafka::spec::DEFAULT_BROKER_SESSION_TIMEOUT);
         if timeout == crate::time::SimDuration::ZERO {
             return self.fence(b, true, kit);
         }
-        // The controller hears no heartbeat from it for the session
-        // timeout: until then the metadata still names it.
-        let at = now + timeout;
+        let at = kit.queue.now() + timeout;
         self.fence_at[b as usize - 1] = Some(at);
         self.schedule(kit, at, KTimer::Fence(b));
+    }
+
+    /// Broker `b`'s link to the controller was cut. A running broker's
+    /// session times out; one that is down is fenced already or will be.
+    pub(super) fn controller_cut(&mut self, b: BrokerId, kit: &mut Kit) {
+        if self.broker_up(b) && !self.fenced_running[b as usize - 1] && self.fence_at[b as usize - 1].is_none() {
+            self.session_expires(b, kit);
+        }
+    }
+
+    /// Broker `b`'s link to the controller healed. Its session had not
+    /// timed out: the next heartbeat keeps it. It had (fenced while
+    /// running): it registers again, hears which brokers lead now, and
+    /// comes back as after a restart (each replica truncates to the high
+    /// watermark and follows; it rejoins the ISR once caught up).
+    pub(super) fn controller_healed(&mut self, b: BrokerId, kit: &mut Kit) {
+        if !self.broker_up(b) {
+            return;
+        }
+        self.fence_at[b as usize - 1] = None;
+        if std::mem::take(&mut self.fenced_running[b as usize - 1]) {
+            kit.record(EventKind::KafkaUnfenced, NONE, NONE, None, i64::from(b));
+            self.rejoin(b, kit);
+        }
     }
 
     /// The controller fences broker `b` (crashed, or shutting down
@@ -286,15 +323,28 @@ impl KafkaWorld {
     /// elects a new leader.
     pub(super) fn fence(&mut self, b: BrokerId, timed_out: bool, kit: &mut Kit) {
         self.fence_at[b as usize - 1] = None;
+        // Running, its session timed out: it is cut from the controller.
+        let running = timed_out && self.broker_up(b);
         if timed_out {
-            kit.record(EventKind::KafkaFenced, NONE, NONE, None, i64::from(b));
+            kit.record(EventKind::KafkaFenced, NONE, NONE, None, i64::from(b) | if running { FENCED_RUNNING } else { 0 });
+        }
+        if running {
+            self.fenced_running[b as usize - 1] = true;
         }
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
-            if ps.slot(b).is_none() {
-                continue;
-            }
+            let Some(i) = ps.slot(b) else { continue };
             let was_leader = ps.repl.leader() == Some(b);
+            if running {
+                // It stops following, and what waits at it as leader is
+                // turned away (a simplification: see `network`).
+                ps.fetching[i] = false;
+                ps.parked_followers.retain(|p| p.who != b);
+                if was_leader {
+                    self.dismiss_waiting(part, b, kit);
+                }
+            }
+            let ps = &mut self.parts[part as usize];
             let _ = ps.repl.broker_failed(b);
             if was_leader {
                 self.elect(part, kit);
@@ -308,6 +358,23 @@ impl KafkaWorld {
     /// The controller elects a leader for `part`; lost records are counted.
     pub(super) fn elect(&mut self, part: u32, kit: &mut Kit) {
         self.elect_as(part, false, kit);
+    }
+
+    /// What waits at `old`, the leader of `part` until now, is answered
+    /// NOT_LEADER_OR_FOLLOWER (its clients retry at the new leader);
+    /// followers' fetches parked at it are dropped (the election starts
+    /// new fetch loops).
+    fn dismiss_waiting(&mut self, part: u32, old: BrokerId, kit: &mut Kit) {
+        let ps = &mut self.parts[part as usize];
+        let pending = std::mem::take(&mut ps.pending);
+        let fetches = std::mem::take(&mut ps.parked_fetches);
+        ps.parked_followers.clear();
+        for a in pending {
+            self.answer(old, a, part, Err(KafkaError::NotLeader), kit);
+        }
+        for p in fetches {
+            self.fetch_reply(old, p.who as u16, p.epoch, part, p.offset, Some(KafkaError::NotLeader), kit);
+        }
     }
 
     /// An election; `preferred`: the automatic preferred-leader election
@@ -399,16 +466,7 @@ impl KafkaWorld {
                 continue;
             }
             let old = ps.repl.leader().expect("off its preferred leader: led");
-            let ps = &mut self.parts[part as usize];
-            let pending = std::mem::take(&mut ps.pending);
-            let fetches = std::mem::take(&mut ps.parked_fetches);
-            ps.parked_followers.clear();
-            for a in pending {
-                self.answer(old, a, part, Err(KafkaError::NotLeader), kit);
-            }
-            for p in fetches {
-                self.fetch_reply(old, p.who as u16, p.epoch, part, p.offset, Some(KafkaError::NotLeader), kit);
-            }
+            self.dismiss_waiting(part, old, kit);
             self.elect_as(part, true, kit);
         }
         self.balance_at = None;
@@ -416,7 +474,6 @@ impl KafkaWorld {
     }
 
     pub(super) fn restart(&mut self, b: BrokerId, kit: &mut Kit) {
-        let now = kit.queue.now();
         if self.fence_at[b as usize - 1].is_some() {
             // It registers again before its old session timed out: the
             // controller fences the old incarnation first.
@@ -424,6 +481,21 @@ impl KafkaWorld {
         }
         self.up[b as usize - 1] = true;
         kit.record(EventKind::KafkaBrokerRestart, NONE, NONE, None, i64::from(b));
+        if self.cuts.contains(&super::network::pair(b, super::network::CONTROLLER)) {
+            // It cannot register with the controller: it stays fenced
+            // until that link heals.
+            self.fenced_running[b as usize - 1] = true;
+            return;
+        }
+        self.rejoin(b, kit);
+    }
+
+    /// Broker `b`, running and registered with the controller, takes its
+    /// replicas back: each truncates to the high watermark and follows
+    /// (rejoining the ISR once caught up); a partition with no live
+    /// replica elects one now.
+    fn rejoin(&mut self, b: BrokerId, kit: &mut Kit) {
+        let now = kit.queue.now();
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             let Some(i) = ps.slot(b) else { continue };

@@ -99,6 +99,9 @@ pub(crate) const READ_TIMEOUT_FETCH: i64 = 1 << 25;
 /// In a `KafkaElection` event's `aux` (the new leader's id below it): the
 /// controller's automatic preferred-leader election.
 pub(crate) const PREFERRED_ELECTION: i64 = 1 << 16;
+/// In a `KafkaFenced` event's `aux` (the broker's id below it): the broker
+/// still runs (its link to the controller is cut).
+pub(crate) const FENCED_RUNNING: i64 = 1 << 16;
 /// Fetcher `f`'s connections are those of client endpoint `FETCHER_END + f`.
 pub(crate) const FETCHER_END: u32 = 1_000_000;
 /// sarama's `Consumer.Retry.Backoff`.
@@ -513,6 +516,10 @@ pub(crate) struct KafkaWorld {
     /// Per broker: when the controller fences it (it crashed, and its
     /// session has not timed out yet); `None` otherwise.
     pub(crate) fence_at: Vec<Option<SimTime>>,
+    /// Per broker: fenced by the controller while it runs (its link to the
+    /// controller is cut): it leads nothing, follows nothing and is in no
+    /// ISR until the link heals (`network`).
+    pub(crate) fenced_running: Vec<bool>,
     /// When the controller's next preferred-leader balance runs (one is
     /// due while some partition is led by another than its preferred
     /// replica), if `auto_leader_rebalance`.
@@ -631,6 +638,7 @@ impl KafkaWorld {
             spec: spec.clone(),
             up: vec![true; spec.brokers as usize],
             fence_at: vec![None; spec.brokers as usize],
+            fenced_running: vec![false; spec.brokers as usize],
             balance_at: None,
             parts,
             topic_parts,
@@ -681,6 +689,12 @@ impl KafkaWorld {
 
     pub(crate) fn broker_up(&self, b: BrokerId) -> bool {
         self.up.get(b as usize - 1).copied().unwrap_or(false)
+    }
+
+    /// Broker `b` runs and takes part in replication: up, and not fenced
+    /// while running.
+    pub(crate) fn replicating(&self, b: BrokerId) -> bool {
+        self.broker_up(b) && !self.fenced_running.get(b as usize - 1).copied().unwrap_or(false)
     }
 
     /// The link from `src` to `dst`, made on first use.
@@ -762,7 +776,7 @@ impl KafkaWorld {
             .replicas
             .iter()
             .enumerate()
-            .filter(|&(i, &b)| b != leader && !ps.fetching[i] && self.broker_up(b))
+            .filter(|&(i, &b)| b != leader && !ps.fetching[i] && self.replicating(b))
             .map(|(i, &b)| (b, ps.logs[i].leo()))
             .collect();
         for (b, offset) in starts {

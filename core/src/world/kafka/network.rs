@@ -42,13 +42,32 @@
 //!   fails (`SendMessage` returns the error). A retry written into the cut
 //!   waits the same 30 s (sarama's `Net.DialTimeout` is 30 s too). A cut
 //!   healed in time: the request goes on.
+//! - **broker / controller** (`controller`, KRaft's controller quorum as
+//!   one process; only brokers talk to it): the broker's heartbeats
+//!   (`broker.heartbeat.interval.ms`) stop arriving; the controller fences
+//!   it when its session times out (`broker_session_timeout`, 9 s, from the
+//!   cut), as it would a crashed broker: its replicas leave every ISR and
+//!   the partitions it led elect new leaders (KIP-631). A fenced replica
+//!   cannot rejoin an ISR (KIP-841). Healed before then, the session goes
+//!   on and nothing happens; healed after, the broker registers again
+//!   (event `kafka_unfenced`), truncates to the high watermark, follows
+//!   and rejoins the ISR once caught up. A broker restarted while the cut
+//!   lasts cannot register: it stays fenced until the heal. A clean stop
+//!   needs the controller: refused across the cut (crash it instead). So a
+//!   broker cut from everyone loses its leaderships, and clients that time
+//!   out on it retry at the new leaders; one cut from everyone but the
+//!   controller keeps them.
 //! - A cut outlives a crash: a broker that restarts behind a cut is still
 //!   cut off.
 //!
 //! # Simplifications
-//! The controller is not a process here, so a cut never triggers an election
-//! (in Kafka a broker cut from the controller loses its leaderships after
-//! its session timeout).
+//! A broker fenced while it runs stops leading, following and answering as
+//! leader at once: what waits at it is answered NOT_LEADER_OR_FOLLOWER and
+//! clients go to the new leaders. In Kafka it does not know it was fenced:
+//! it goes on acting as leader (a zombie) for clients that still reach it,
+//! until it hears from the controller, and the acks=1 records it takes
+//! meanwhile are lost when it truncates. The links carry no heartbeat
+//! frames: the session is timed from the cut.
 
 use super::group::{member_end, member_timer};
 use super::{client, KTimer, KafkaWorld, FETCHER_END, NET_READ_TIMEOUT};
@@ -66,6 +85,8 @@ const CONSUMER: u32 = 3_000_000;
 const FETCHER: u32 = 1_001_000;
 /// Last broker number.
 const MAX_BROKER: u32 = 999;
+/// The controller (KRaft's quorum, as one process): only brokers talk to it.
+pub(super) const CONTROLLER: u32 = 5_000_000;
 
 /// A cut between two processes, the smaller code first.
 pub(crate) fn pair(a: u32, b: u32) -> (u32, u32) {
@@ -101,6 +122,9 @@ impl KafkaWorld {
     /// The process named `name`: `broker-N`, a producer, a partition
     /// consumer or a group member.
     fn proc_named(&self, name: &str) -> Result<u32, CommandError> {
+        if name == "controller" {
+            return Ok(CONTROLLER);
+        }
         if let Some(n) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
             if n >= 1 && n <= self.spec.brokers {
                 return Ok(n);
@@ -118,7 +142,7 @@ impl KafkaWorld {
             }
         }
         Err(CommandError::NotApplicable(format!(
-            "no Kafka process named {}: name a broker (broker-1 to broker-{}), a producer, a partition consumer or a group member",
+            "no Kafka process named {}: name a broker (broker-1 to broker-{}), the controller, a producer, a partition consumer or a group member",
             echo(name),
             self.spec.brokers
         )))
@@ -128,6 +152,9 @@ impl KafkaWorld {
     pub(super) fn proc_name(&self, p: u32) -> String {
         if p <= MAX_BROKER {
             return format!("broker-{p}");
+        }
+        if p == CONTROLLER {
+            return "controller".into();
         }
         if p >= PRODUCER {
             return self.spec.producers.get((p - PRODUCER) as usize).map_or_else(String::new, |x| x.name.clone());
@@ -148,6 +175,9 @@ impl KafkaWorld {
         if pa == pb {
             return Err(CommandError::NotApplicable(format!("{} cannot be cut from itself", echo(a))));
         }
+        if pa > MAX_BROKER && pb > MAX_BROKER && (pa == CONTROLLER || pb == CONTROLLER) {
+            return Err(CommandError::NotApplicable(format!("{} and {} do not talk to each other: only brokers talk to the controller", echo(a), echo(b))));
+        }
         if pa > MAX_BROKER && pb > MAX_BROKER {
             return Err(CommandError::NotApplicable(format!(
                 "{} and {} do not talk to each other: clients talk only to brokers, so one side must be a broker",
@@ -160,12 +190,15 @@ impl KafkaWorld {
 
     /// `kafka_cut_link`: every link between the two processes, now and
     /// later, passes nothing until healed.
-    pub(super) fn cut_link(&mut self, a: &str, b: &str) -> Result<(), CommandError> {
+    pub(super) fn cut_link(&mut self, a: &str, b: &str, kit: &mut Kit) -> Result<(), CommandError> {
         let p = self.cut_pair(a, b)?;
         if self.cuts.contains(&p) {
             return Err(CommandError::NotApplicable(format!("the link {} - {} is already cut", echo(a), echo(b))));
         }
         self.cuts.push(p);
+        if p.1 == CONTROLLER {
+            self.controller_cut(p.0, kit);
+        }
         let ids = self.links_between(p);
         for l in ids {
             self.links[l as usize].cut();
@@ -182,6 +215,9 @@ impl KafkaWorld {
         };
         let ids = self.links_between(p);
         self.cuts.remove(i);
+        if p.1 == CONTROLLER {
+            self.controller_healed(p.0, kit);
+        }
         let now = kit.queue.now();
         for l in ids {
             for at in self.links[l as usize].heal(now, &mut kit.rng) {

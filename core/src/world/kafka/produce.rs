@@ -271,7 +271,7 @@ impl KafkaWorld {
     /// A follower's fetch arrived at `leader`.
     pub(super) fn on_replica_fetch(&mut self, follower: BrokerId, leader: BrokerId, part: u32, offset: u64, epoch: u32, kit: &mut Kit) {
         let now = kit.queue.now();
-        let live = self.broker_up(leader) && self.broker_up(follower);
+        let live = self.broker_up(leader) && self.replicating(follower);
         let ps = &mut self.parts[part as usize];
         if ps.repl.leader() != Some(leader) || ps.repl.leader_epoch() != epoch || !live {
             // A stale loop (the leader changed): the election starts a new one.
@@ -339,7 +339,7 @@ impl KafkaWorld {
     pub(super) fn on_replica_data(&mut self, follower: BrokerId, part: u32, from: u64, recs: &[u32], epoch: u32, kit: &mut Kit) {
         let now = kit.queue.now();
         let record_bytes = self.spec.record_bytes;
-        if !self.broker_up(follower) {
+        if !self.replicating(follower) {
             return;
         }
         let ps = &mut self.parts[part as usize];

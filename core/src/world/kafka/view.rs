@@ -237,13 +237,17 @@ pub struct KafkaBrokerView {
     /// Partitions it leads (as the metadata says: a crashed broker leads
     /// until it is fenced).
     pub leads: u32,
+    /// Fenced by the controller while it runs (cut from the controller):
+    /// it leads, follows and replicates nothing until it registers again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fenced: bool,
 }
 
 /// Where the model simplifies (shown with every Kafka run).
 pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again), but a broker cut off never loses its leaderships (the controller is not a process here)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again); a broker cut from the controller is fenced when its session times out (its partitions elect new leaders) and stops leading at once, where in Kafka it would go on acting as leader until it heard from the controller again (a zombie leader whose acks=1 writes are lost)",
 ];
 
 impl KafkaWorld {
@@ -311,6 +315,7 @@ impl KafkaWorld {
                     up: self.broker_up(id),
                     fenced_at_us: self.fence_at[id as usize - 1].map(|t| t.as_micros()),
                     leads: self.parts.iter().filter(|p| p.repl.leader() == Some(id)).count() as u32,
+                    fenced: self.fenced_running[id as usize - 1],
                 })
                 .collect(),
             producers: self
@@ -613,7 +618,12 @@ impl KafkaWorld {
                 };
                 format!("{producer}: {how}: topic {topic} has {now} partitions, not {before}; its next records spread over all {now}")
             }
+            EventKind::KafkaFenced if e.aux & super::FENCED_RUNNING != 0 => format!(
+                "controller: broker-{} fenced (no heartbeat for broker.session.timeout.ms: it runs, but is cut from the controller): its replicas leave the ISR, the partitions it led elect new leaders, and it leads and follows nothing until it registers again",
+                e.aux & 0xffff
+            ),
             EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
+            EventKind::KafkaUnfenced => format!("controller: broker-{} registers again (its link to the controller healed): its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
             EventKind::KafkaElection if e.aux & super::PREFERRED_ELECTION != 0 => {
