@@ -279,10 +279,11 @@ export function createKafkaControls(container, { onCommand }) {
     for (const r of workRows.values()) setOff(r.apply, ended ? ENDED_REASON : '', 'Every handler of the group takes this long per record from its next one (a slower handler: the lag grows)');
     for (const b of k.brokers) {
       const r = brokerRows.get(String(b.id));
-      setText(r.state, b.up ? `up · leads ${b.leads}` : `down${fencing(b, snap.time_us)}`);
-      r.state.classList.toggle('danger', !b.up);
+      setText(r.state, !b.up ? `down${fencing(b, snap.time_us)}` : b.fenced ? 'fenced' : `up · leads ${b.leads}${fencing(b, snap.time_us)}`);
+      r.state.classList.toggle('danger', !b.up || !!b.fenced);
+      const noController = (k.cuts || []).some((c) => c.includes(b.name) && c.includes('controller'));
       setOff(r.crash, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Crash ${b.name}: once the controller fences it (its session times out) its partitions elect new leaders from the ISR`);
-      setOff(r.stop, ended ? ENDED_REASON : b.up ? '' : `${b.name} is already down`, `Stop ${b.name} cleanly (controlled shutdown): the controller moves its leaderships to in-sync replicas first, so no partition waits for a leader`);
+      setOff(r.stop, ended ? ENDED_REASON : !b.up ? `${b.name} is already down` : noController ? `${b.name} is cut from the controller, which moves its leaderships first: crash it instead` : '', `Stop ${b.name} cleanly (controlled shutdown): the controller moves its leaderships to in-sync replicas first, so no partition waits for a leader`);
       setOff(r.restart, ended ? ENDED_REASON : b.up ? `${b.name} is running: crash or stop it first` : '', `Start ${b.name} again: its replicas truncate to the HW and catch up`);
     }
     for (const x of members) {

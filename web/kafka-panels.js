@@ -15,7 +15,7 @@
 
 import { el, setText } from './dom.js';
 import { keyedTable } from './nsq-table.js';
-import { fencing } from './views/kafka.js';
+import { brokerState, leaderWords } from './views/kafka.js';
 import { fmtDuration } from './draw.js';
 
 /** [key in kafka.guarantees, label, what it means]. */
@@ -24,7 +24,7 @@ export const KAFKA_FIGURES = [
   ['sending', 'Sending', 'on their way: not acked or failed yet'],
   ['acked', 'Acked', 'the producer got a success (with acks=0 at once: nobody confirms)'],
   ['failed', 'Failed', 'the producer got an error (never acked)'],
-  ['lost_after_ack', 'Acked then lost', 'acked, then gone: the leader that acked them died before followers copied them (acks=1 or 0)'],
+  ['lost_after_ack', 'Acked then lost', 'acked, then gone: the leader that acked them died, or was a zombie (fenced, not told), before followers copied them (acks=1 or 0)'],
   ['lost_unclean', 'Lost in unclean election', 'truncated when an out-of-sync replica became leader'],
   ['lost_unacked', 'Lost unacked', 'written but never acked, then truncated'],
   ['lost_unwritten', 'Sent, never written', 'acks=0: the producer was told they were sent, but their request died with the leader\'s connection, or the broker refused it (nobody hears of it). Shown while a producer uses acks=0, or once it happened'],
@@ -83,7 +83,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
   const topics = keyedTable({
     caption: 'Partitions (kafka-topics.sh --describe)',
     empty: 'No topic.',
-    columns: [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Leader' }, { label: 'Replicas' }, { label: 'Isr' },
+    columns: [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Leader', wrap: true }, { label: 'Replicas' }, { label: 'Isr' },
       { label: 'Epoch', num: true }, { label: 'Log start', num: true }, { label: 'HW', num: true }, { label: 'LEO', num: true }],
   });
   const brokers = keyedTable({
@@ -134,9 +134,9 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         m.state === 'running' && !m.partitions.length ? 'idle (no partition)' : m.state,
         m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed), m.work || 'the group\'s']);
 
-      brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, b.up ? 'up' : `down${fencing(b, snap.time_us)}`, String(b.leads)]);
+      brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, brokerState(b, snap.time_us), String(b.leads)]);
       topics.update(k.partitions, (p) => `${p.topic}\u0000${p.partition}`, (p) => [p.topic, String(p.partition),
-        p.leader == null ? 'none (offline)' : brokerName(k, p.leader),
+        leaderWords(p, (id) => brokerName(k, id)),
         p.replicas.map((id) => brokerName(k, id)).join(', '), p.isr.map((id) => brokerName(k, id)).join(', ') || '-',
         String(p.leader_epoch), String(p.log_start), String(p.high_watermark), String(p.log_end)]);
       setText(electionNotes, `${k.unclean_leader_election

@@ -97,12 +97,19 @@ fn a_broker_cut_from_the_controller_is_fenced_when_its_session_times_out_and_its
     assert!(k.brokers[0].up && k.brokers[0].fenced && k.brokers[0].leads == 0, "{:?}", k.brokers[0]);
     assert!(k.brokers[0].fenced_at_us.is_none());
     assert!(!isr(&w).contains(&1), "a fenced replica leaves the ISR: {:?}", isr(&w));
-    // acks=all goes on at the new leader, and broker-1 copies nothing.
+    // broker-1 does not know: the producer's next record goes to it (its
+    // partition producer still names it), and waits there for acks=all
+    // until Producer.Timeout (10 s); retried, it goes to broker-2.
+    assert_eq!(k.partitions[0].zombie, Some(1));
     let before = acked(&w);
     let leo_1 = |w: &World| kafka(w).partitions[0].replica_leo[0];
     let frozen = leo_1(&w);
-    w.run_until(ms(20_000));
+    w.run_until(ms(19_990));
+    assert_eq!(acked(&w), before, "stuck at the zombie");
+    assert_eq!(kafka(&w).partitions[0].zombie_records, 1);
+    w.run_until(ms(30_000));
     assert!(acked(&w) >= before + 150, "about 200 more records acked in 10s: {} -> {}", before, acked(&w));
+    assert_eq!(kafka(&w).partitions[0].zombie_records, 1, "the retry went to broker-2");
     assert!(!isr(&w).contains(&1), "a fenced replica cannot rejoin the ISR (KIP-841): {:?}", isr(&w));
     assert_eq!(leo_1(&w), frozen, "a fenced broker does not follow");
     assert!(times(&w, EventKind::KafkaSendFailed).is_empty());
@@ -208,4 +215,97 @@ fn only_brokers_talk_to_the_controller_and_a_clean_stop_needs_it() {
     let err = w.apply(&Command::KafkaBrokerStop { broker: 2 }).unwrap_err().to_string();
     assert!(err.contains("cannot shut down cleanly") && err.contains("crash it instead"), "{err}");
     assert_eq!(kafka(&w).cuts, vec![["broker-2".to_string(), "controller".to_string()]]);
+}
+
+/// The guarantees panel's figures.
+fn lost_after_ack(w: &World) -> u64 {
+    kafka(w).guarantees.lost_after_ack
+}
+
+#[test]
+fn a_zombie_leader_acknowledges_acks_1_records_that_are_lost_when_it_registers_again() {
+    // The conduktor.io split-brain: broker-1 is cut from the controller
+    // only; the producer still reaches it. Fenced at 10s, it does not
+    // know, and takes every record until the heal at 20s.
+    let mut w = cluster("1", json!([cut("1s", "broker-1", "controller"), heal("20s", "broker-1", "controller")]));
+    w.run_until(ms(19_999));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].leader, Some(2));
+    assert_eq!(k.partitions[0].zombie, Some(1));
+    let taken = u64::from(k.partitions[0].zombie_records);
+    assert!((190..=200).contains(&taken), "one record every 50 ms for 10 s, all acked by broker-1: {taken}");
+    assert!(times(&w, EventKind::KafkaSendFailed).is_empty(), "the producer hears nothing wrong");
+    assert_eq!(lost_after_ack(&w), 0, "not lost yet: broker-1 still has them");
+    let log_end_2 = k.partitions[0].log_end;
+    w.run_until(ms(20_000));
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].zombie, None);
+    assert_eq!(lost_after_ack(&w), taken, "registered again, it truncates them: acknowledged and lost");
+    let lost = texts(&w, EventKind::KafkaLost).pop().unwrap();
+    assert!(lost.contains(&format!("{taken} record(s)")), "{lost}");
+    assert_eq!(k.partitions[0].log_end, log_end_2, "broker-2 never had them");
+    // The producer's next record goes to broker-1, is refused
+    // (NOT_LEADER_OR_FOLLOWER) and retried at broker-2.
+    let before = acked(&w);
+    w.run_until(ms(21_000));
+    assert!(acked(&w) >= before + 15, "{} -> {}", before, acked(&w));
+    assert_eq!(lost_after_ack(&w), taken);
+}
+
+#[test]
+fn with_acks_all_the_zombie_acknowledges_nothing_and_nothing_is_lost() {
+    let mut w = cluster("all", json!([cut("1s", "broker-1", "controller"), heal("20s", "broker-1", "controller")]));
+    w.run_until(ms(40_000));
+    let k = kafka(&w);
+    assert_eq!(k.guarantees.lost_after_ack + k.guarantees.lost_unacked + k.guarantees.lost_unclean, 0);
+    assert!(times(&w, EventKind::KafkaSendFailed).is_empty());
+    assert_eq!(k.guarantees.acked + k.guarantees.sending, k.guarantees.produced);
+}
+
+#[test]
+fn an_async_producer_keeps_writing_to_the_zombie_until_a_request_fails() {
+    let v = json!({
+        "seed": 5,
+        "commands": [cut("1s", "broker-1", "controller"), heal("20s", "broker-1", "controller")],
+        "kafka": { "brokers": 3, "latency": "1ms",
+                   "topics": [{ "name": "events", "replication_factor": 3 }],
+                   "producers": [{ "name": "ap", "kind": "async", "topic": "events", "acks": "1" }] },
+        "goroutines": [{ "name": "main", "behavior": { "program": [{ "forever": [{ "sleep": "50ms" }, { "send": "ap.input" }] }] } }]
+    });
+    let mut w = World::new(&Scenario::from_json(&v.to_string()).expect("valid")).expect("builds");
+    w.run_until(ms(19_999));
+    let taken = u64::from(kafka(&w).partitions[0].zombie_records);
+    assert!((190..=200).contains(&taken), "{taken}");
+    w.run_until(ms(25_000));
+    let k = kafka(&w);
+    assert_eq!(k.guarantees.lost_after_ack, taken);
+    assert_eq!(k.guarantees.failed, 0);
+    // 200 before the fencing, none from 10s to 20s, 100 after the heal.
+    assert!((290..=300).contains(&k.partitions[0].log_end), "after the heal its records go to broker-2: {}", k.partitions[0].log_end);
+}
+
+#[test]
+fn a_zombie_that_crashes_loses_what_it_took_and_restarted_behind_the_cut_takes_nothing() {
+    let mut w = cluster(
+        "1",
+        json!([
+            cut("1s", "broker-1", "controller"),
+            broker("15s", "kafka_broker_crash", 1),
+            broker("20s", "kafka_broker_restart", 1),
+            heal("25s", "broker-1", "controller")
+        ]),
+    );
+    w.run_until(ms(14_999));
+    let taken = u64::from(kafka(&w).partitions[0].zombie_records);
+    assert!((90..=100).contains(&taken), "{taken}");
+    w.run_until(ms(15_000));
+    assert_eq!(kafka(&w).partitions[0].zombie, None);
+    assert_eq!(lost_after_ack(&w), taken, "its log keeps them only until it truncates at its restart: lost");
+    w.run_until(ms(24_999));
+    let k = kafka(&w);
+    assert!(k.brokers[0].fenced && k.partitions[0].zombie.is_none(), "restarted, it registers nowhere and leads nothing");
+    w.run_until(ms(26_000));
+    assert!(isr(&w).contains(&1));
+    assert_eq!(lost_after_ack(&w), taken);
+    assert!(times(&w, EventKind::KafkaSendFailed).is_empty());
 }

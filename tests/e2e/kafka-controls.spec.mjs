@@ -13,8 +13,10 @@
 // heartbeat timeouts and joins again; a refused cut says why next to the control; the acks and assignor selects
 // change what the Producers and Consumer groups tables say; one member made
 // slow falls behind alone; sarama's own goroutines (the members'
-// ConsumeClaim loops) are not offered as editable goroutines. Screenshot:
-// test-results/kafka-network.png.
+// ConsumeClaim loops) are not offered as editable goroutines; a broker cut
+// from the controller is fenced but not told, and as a zombie leader
+// acknowledges acks=1 records that are lost when the cut heals. Screenshots:
+// test-results/kafka-network.png, test-results/kafka-zombie.png.
 import { test, expect, RESULTS_DIR, runUntil, openPage, openScenario, selectPreset, stageListTexts, logRows, clockUs } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
@@ -359,6 +361,54 @@ test('a random partitioner skips a partition with no leader: the Producers table
   await runTo(page, 4_500_000);
   expect((await tableRows(page, 'Producers'))[0].Metadata).toBe('up to date');
   expect(Number((await tableRows(page, 'Producers'))[0].Failed)).toBe(failed);
+});
+
+test('a broker cut from the controller is fenced, but not told: a zombie leader acknowledges acks=1 records that are lost when the cut heals', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // One partition on 3 brokers, led by broker-1; the session times out 1 s after the cut.
+  const scenario = {
+    name: 'zombie-leader', seed: 5,
+    kafka: { brokers: 3, latency: '1ms', broker_session_timeout: '1s',
+      topics: [{ name: 'events', replication_factor: 3 }],
+      producers: [{ name: 'p', acks: '1' }] },
+    goroutines: [{ name: 'sender', behavior: { program: [
+      { forever: [{ sleep: '50ms' }, { kafka_send: { producer: 'p', topic: 'events' } }] }] } }],
+  };
+  await openScenario(page, scenario);
+  await expect(page.locator('#kafka-controls')).toBeVisible();
+  await runTo(page, 500_000);
+  // The controller is a process the Cut control offers.
+  await page.getByLabel('Cut the network of this process').selectOption('controller');
+  await page.getByLabel('from this broker').selectOption('broker-1');
+  await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
+  await expect(page.locator('[data-kafka-cut="broker-1 controller"]')).toBeVisible();
+  await expect.poll(async () => (await tableRows(page, 'Brokers'))[0].State).toMatch(/^up · fenced in /);
+  await runTo(page, 3_000_000);
+  const brokers = await tableRows(page, 'Brokers');
+  expect(brokers[0].State).toBe('fenced (cut from the controller)');
+  await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText('fenced');
+  // A clean stop needs the controller: the button is off and says why.
+  const stop = page.locator('[data-kafka-broker-row="broker-1"] button', { hasText: 'Stop' });
+  await expect(stop).toHaveAttribute('aria-disabled', 'true');
+  await expect(stop).toHaveAttribute('title', /cut from the controller.*crash it instead/);
+  const leader = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0].Leader;
+  expect(leader).toMatch(/^broker-2; broker-1 too, a zombie \((\d+) record\(s\) taken\)$/);
+  const taken = Number(leader.match(/\((\d+) record/)[1]);
+  expect(taken).toBeGreaterThan(15);
+  await expect(page.locator('#stage-list li', { hasText: /^broker broker-1: up but fenced \(cut from the controller\), zombie leader of 1 partition/ })).toHaveCount(1);
+  await page.locator('#eventlog-kind').selectOption('kafka_fenced');
+  expect((await logRows(page)).map((r) => r.text).join('\n')).toMatch(/broker-1 fenced .* it is not told, and goes on as their leader for the producers that still reach it \(a zombie\)/);
+  expect(await page.locator('[data-kafka-figure="lost_after_ack"]').textContent()).toBe('0');
+  await page.screenshot({ path: `${RESULTS_DIR}kafka-zombie.png` });
+  // Healed: it registers again and truncates what it took; the producer was told every one was written.
+  await page.getByRole('button', { name: 'Heal the link broker-1 – controller', exact: true }).click();
+  await runTo(page, (await clockUs(page)) + 200_000);
+  await page.locator('#eventlog-kind').selectOption('kafka_unfenced');
+  await expect.poll(async () => (await logRows(page)).map((r) => r.text).join('\n')).toMatch(/broker-1 registers again .* truncates what it took as a zombie/);
+  const lost = Number(await page.locator('[data-kafka-figure="lost_after_ack"]').textContent());
+  expect(lost).toBeGreaterThanOrEqual(taken);
+  expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0].Leader).toBe('broker-2');
+  expect(Number((await tableRows(page, 'Producers'))[0].Failed)).toBe(0);
 });
 
 test('kafka-keys: the timed addition of partitions moves keys, and the guarantees panel counts records read out of order', async ({ page }) => {

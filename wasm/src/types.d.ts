@@ -478,6 +478,10 @@ export interface KafkaPartitionView {
   /** Each replica's log end offset, in replica order. */
   replica_leo: number[];
   leader_epoch: number;
+  /** A broker fenced while it runs (cut from the controller) that still acts as this partition's leader, unaware: a zombie. */
+  zombie?: number;
+  /** Records the zombie took (acknowledged with acks=1 or 0, or waiting for acks=all): lost when it registers again. */
+  zombie_records?: number;
 }
 
 export interface KafkaProducerView {

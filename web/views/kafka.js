@@ -59,6 +59,8 @@ export function replicaRole(part, id, brokerUp) {
   // A crashed leader stays the leader until the controller fences it.
   if (!brokerUp) return part.leader === id ? 'offline leader' : 'offline';
   if (part.leader === id) return 'leader';
+  // Fenced while it runs, not told: it still acts as leader.
+  if (part.zombie === id) return 'zombie leader';
   if (!part.isr.includes(id)) return 'out of ISR';
   return 'follower';
 }
@@ -69,6 +71,18 @@ export function fencing(b, simUs) {
   const left = Math.max(0, b.fenced_at_us - simUs);
   // Under 10 s as "0.4s" (shorter than "400ms": it fits a narrow broker card).
   return ` · fenced in ${left < 10e6 ? `${(left / 1e6).toFixed(1)}s` : fmtDuration(left)}`;
+}
+
+/** A broker's state in short words: up, fenced (cut from the controller), down; when the controller fences it. */
+export function brokerState(b, simUs) {
+  if (!b.up) return `down${fencing(b, simUs)}`;
+  return b.fenced ? 'fenced (cut from the controller)' : `up${fencing(b, simUs)}`;
+}
+
+/** A partition's leader in words, with a zombie leader (a fenced broker that still acts as leader) if any. */
+export function leaderWords(p, name) {
+  const leader = p.leader == null ? 'none (offline)' : name(p.leader);
+  return p.zombie == null ? leader : `${leader}; ${name(p.zombie)} too, a zombie (${p.zombie_records || 0} record(s) taken)`;
 }
 
 /** A group member's state in short words. */
@@ -211,7 +225,8 @@ export function createKafkaView(S, P) {
     x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
     const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
     const cuts = cutFrom.length ? ` · cut from ${cutFrom.join(', ')}` : '';
-    const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
+    const zombieOf = k.partitions.filter((q) => q.zombie === b.id).length;
+    const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${zombieOf ? ` · zombie leader of ${zombieOf}` : ''}${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
     text(state, x, box.y + 13, SMALL, down || b.fenced || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
     const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
@@ -230,7 +245,8 @@ export function createKafkaView(S, P) {
       text(key, rx + 14, r.y + 9, BOLD, '--fg', rw * 0.6 - 14);
       const roleColor = role === 'leader' ? '--accent' : role === 'follower' ? '--muted' : '--danger';
       const narrow = rw < 190;
-      const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`) : role;
+      const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`)
+        : role === 'zombie leader' ? `zombie leader · ${part.zombie_records || 0} taken` : role;
       ctx.textAlign = 'right';
       // The role gets what the partition's name leaves (at least 40 %).
       // It ends short of the strip's end, where the log-end marker rises.
@@ -484,8 +500,10 @@ export function createKafkaView(S, P) {
         if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
       }
       if (b.fenced) {
-        return [`${b.name} (fenced: cut from the controller)`, 'it runs, but leads, follows and replicates nothing until its link to the controller heals',
-          'in Kafka it would go on acting as leader until then (a zombie leader); here it stops at once'];
+        const zombie = k.partitions.filter((q) => q.zombie === b.id).map((q) => partKey(q.topic, q.partition));
+        return [`${b.name} (fenced: cut from the controller)`,
+          zombie.length ? `nobody told it: it still acts as leader of ${zombie.join(', ')} for the producers that reach it (a zombie); what it takes is lost when it registers again` : 'it leads nothing and follows nothing',
+          'it registers again when its link to the controller heals'];
       }
       const noticed = b.up ? 'the controller hears no heartbeat from it' : 'the controller has not noticed yet';
       return [`${b.name}${b.up ? '' : ' (down)'}`, `leader of ${b.leads} partition(s)`,
@@ -512,6 +530,11 @@ export function createKafkaView(S, P) {
   function replicaLines(part, idx, b) {
     const id = part.replicas[idx];
     const leo = part.replica_leo[idx] ?? part.log_end;
+    if (part.zombie === id) {
+      return [`${partKey(part.topic, part.partition)} on ${b.name}: zombie leader`,
+        `fenced while it runs, it was not told: it took ${part.zombie_records || 0} record(s) as leader (acks=1 ones acknowledged), lost when it registers again`,
+        `the real leader is ${part.leader == null ? 'none' : `broker-${part.leader}`}, epoch ${part.leader_epoch}`];
+    }
     return [`${partKey(part.topic, part.partition)} on ${b.name}: ${replicaRole(part, id, b.up)}`,
       part.leader === id
         ? `log start ${part.log_start}, high watermark ${part.high_watermark}, log end ${leo}`
@@ -524,13 +547,13 @@ export function createKafkaView(S, P) {
     const out = [];
     const name = new Map(k.brokers.map((b) => [b.id, b.name]));
     const brokerWords = (b) => (!b.up ? `down${fencing(b, snap.time_us)}, still leader of ${b.leads} partition(s)`
-      : b.fenced ? 'up but fenced (cut from the controller): leads and follows nothing'
+      : b.fenced ? `up but fenced (cut from the controller), zombie leader of ${k.partitions.filter((q) => q.zombie === b.id).length} partition(s)`
         : `up, leader of ${b.leads} partition(s)${fencing(b, snap.time_us)}`);
     for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${brokerWords(b)}` });
     for (const p of k.partitions) {
       const reps = p.replicas.map((id, i) => `${name.get(id) || id} LEO ${p.replica_leo[i]}${p.isr.includes(id) ? '' : ' (out of ISR)'}`).join(', ');
       out.push({ key: `p:${p.topic}/${p.partition}`,
-        text: `partition ${partKey(p.topic, p.partition)}: leader ${p.leader == null ? 'none (offline)' : name.get(p.leader) || p.leader}, epoch ${p.leader_epoch}; `
+        text: `partition ${partKey(p.topic, p.partition)}: leader ${leaderWords(p, (id) => name.get(id) || id)}, epoch ${p.leader_epoch}; `
           + `log start ${p.log_start}, high watermark ${p.high_watermark}, log end ${p.log_end}; replicas ${reps}; ISR [${p.isr.map((id) => name.get(id) || id).join(', ')}]` });
     }
     for (const p of k.producers) {

@@ -293,7 +293,9 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
     let ids = |v: &[u32]| v.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
     let _ = writeln!(out, "\nkafka brokers:");
     let state = |b: &super::kafka::view::KafkaBrokerView| match (b.up, b.fenced_at_us) {
-        (true, _) => "up".to_string(),
+        (true, _) if b.fenced => "up, FENCED (cut from the controller)".to_string(),
+        (true, Some(t)) => format!("up (fenced at {})", crate::time::SimTime::from_micros(t)),
+        (true, None) => "up".to_string(),
         (false, Some(t)) => format!("DOWN (fenced at {})", crate::time::SimTime::from_micros(t)),
         (false, None) => "DOWN".into(),
     };
@@ -307,7 +309,10 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
             vec![
                 p.topic.clone(),
                 p.partition.to_string(),
-                p.leader.map_or("none".into(), |l| l.to_string()),
+                match (p.leader, p.zombie) {
+                    (l, Some(z)) => format!("{} (zombie {z}: {} records)", l.map_or("none".into(), |l| l.to_string()), p.zombie_records),
+                    (l, None) => l.map_or("none".into(), |l| l.to_string()),
+                },
                 ids(&p.replicas),
                 ids(&p.isr),
                 p.log_start.to_string(),
@@ -394,7 +399,7 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
     let _ = writeln!(out, "\nkafka guarantees (records produced by goroutines):");
     let _ = writeln!(
         out,
-        "  produced {}, acked {}, failed {}, waiting {}; lost: {} acked then truncated (leader died before a follower copied them), {} committed but lost to an unclean election, {} never acked, {} sent with acks=0 and never written; deleted by retention unread {}; skipped by an offset reset {}; consumed {}, read again (duplicates) {}, keyed records read out of order {}",
+        "  produced {}, acked {}, failed {}, waiting {}; lost: {} acked then truncated (their leader died or was a zombie, and no follower had copied them), {} committed but lost to an unclean election, {} never acked, {} sent with acks=0 and never written; deleted by retention unread {}; skipped by an offset reset {}; consumed {}, read again (duplicates) {}, keyed records read out of order {}",
         g.produced, g.acked, g.failed, g.sending, g.lost_after_ack, g.lost_unclean, g.lost_unacked, g.lost_unwritten, g.deleted_by_retention, g.skipped, g.consumed, g.duplicates, g.out_of_order
     );
     for s in &k.simplifications {

@@ -555,6 +555,14 @@ impl KafkaWorld {
             let n = recs[i..].iter().take_while(|r| r.0 == part).count();
             let group = &recs[i..i + n];
             i += n;
+            if self.is_zombie(part, leader) {
+                // Fenced, it does not know: it takes them as leader.
+                let ids: Vec<u32> = group.iter().map(|&(_, rec)| rec).collect();
+                let (first, waits) = self.zombie_append(part, &ids, acks, stage, 0, req, kit);
+                results.push((part, Ok(first)));
+                waiting += u32::from(waits);
+                continue;
+            }
             let ps = &mut self.parts[part as usize];
             if ps.repl.leader() != Some(leader) {
                 if acks == Acks::None {

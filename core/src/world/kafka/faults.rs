@@ -274,6 +274,9 @@ impl KafkaWorld {
         // Fenced already (while it ran, cut from the controller), or its
         // session timing out already (the same cut): nothing new to time.
         let fenced_before = std::mem::take(&mut self.fenced_running[b as usize - 1]);
+        if fenced_before {
+            self.end_zombies(b, false, kit);
+        }
         if fenced || fenced_before || self.fence_at[b as usize - 1].is_some() {
             return;
         }
@@ -313,6 +316,7 @@ impl KafkaWorld {
         self.fence_at[b as usize - 1] = None;
         if std::mem::take(&mut self.fenced_running[b as usize - 1]) {
             kit.record(EventKind::KafkaUnfenced, NONE, NONE, None, i64::from(b));
+            self.end_zombies(b, true, kit);
             self.rejoin(b, kit);
         }
     }
@@ -336,11 +340,14 @@ impl KafkaWorld {
             let Some(i) = ps.slot(b) else { continue };
             let was_leader = ps.repl.leader() == Some(b);
             if running {
-                // It stops following, and what waits at it as leader is
-                // turned away (a simplification: see `network`).
+                // It stops following; where it led it goes on as leader
+                // in its own mind (a zombie), and consumers' fetches
+                // parked at it go to the new leader.
                 ps.fetching[i] = false;
                 ps.parked_followers.retain(|p| p.who != b);
                 if was_leader {
+                    let next = ps.logs[i].leo();
+                    self.become_zombie(part, b, next);
                     self.dismiss_waiting(part, b, kit);
                 }
             }

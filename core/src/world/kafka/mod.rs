@@ -67,6 +67,7 @@ mod network;
 mod partitions;
 mod produce;
 mod stages;
+mod zombie;
 pub(crate) mod view;
 
 pub(crate) use book::KafkaBook;
@@ -273,6 +274,9 @@ pub(crate) struct PartState {
     /// each entry is still handled exactly at its deadline, and the event
     /// queue holds three timers per partition rather than one per record.
     pub(crate) timers: [bool; 3],
+    /// The broker fenced while it ran that still acts as this partition's
+    /// leader, unaware (`zombie`).
+    pub(crate) zombie: Option<Box<zombie::Zombie>>,
 }
 
 pub(crate) const ACK_TIMER: usize = 0;
@@ -306,6 +310,7 @@ impl PartState {
             parked_followers: Vec::new(),
             parked_fetches: Vec::new(),
             timers: [false; 3],
+            zombie: None,
         }
     }
 
@@ -862,7 +867,8 @@ impl World {
             KTimer::AckTimeout(p) => {
                 kw.parts[p as usize].timers[ACK_TIMER] = false;
                 kw.ack_timeouts(p, &mut self.kit);
-                let next = kw.parts[p as usize].pending.first().map(|a| a.deadline);
+                let zombie_next = kw.zombie_timeouts(p, &mut self.kit);
+                let next = kw.parts[p as usize].pending.first().map(|a| a.deadline).into_iter().chain(zombie_next).min();
                 kw.rearm(p, ACK_TIMER, next, &mut self.kit);
             }
             KTimer::IsrCheck => {

@@ -48,10 +48,12 @@
 //!   it when its session times out (`broker_session_timeout`, 9 s, from the
 //!   cut), as it would a crashed broker: its replicas leave every ISR and
 //!   the partitions it led elect new leaders (KIP-631). A fenced replica
-//!   cannot rejoin an ISR (KIP-841). Healed before then, the session goes
-//!   on and nothing happens; healed after, the broker registers again
-//!   (event `kafka_unfenced`), truncates to the high watermark, follows
-//!   and rejoins the ISR once caught up. A broker restarted while the cut
+//!   cannot rejoin an ISR (KIP-841). The broker is not told: it goes on
+//!   as leader of those partitions for the producers that still reach it,
+//!   a zombie (`zombie`). Healed before then, the session goes on and
+//!   nothing happens; healed after, the broker registers again (event
+//!   `kafka_unfenced`), truncates what it took as a zombie (lost),
+//!   follows and rejoins the ISR once caught up. A broker restarted while the cut
 //!   lasts cannot register: it stays fenced until the heal. A clean stop
 //!   needs the controller: refused across the cut (crash it instead). So a
 //!   broker cut from everyone loses its leaderships, and clients that time
@@ -61,13 +63,10 @@
 //!   cut off.
 //!
 //! # Simplifications
-//! A broker fenced while it runs stops leading, following and answering as
-//! leader at once: what waits at it is answered NOT_LEADER_OR_FOLLOWER and
-//! clients go to the new leaders. In Kafka it does not know it was fenced:
-//! it goes on acting as leader (a zombie) for clients that still reach it,
-//! until it hears from the controller, and the acks=1 records it takes
-//! meanwhile are lost when it truncates. The links carry no heartbeat
-//! frames: the session is timed from the cut.
+//! The links carry no heartbeat frames: the session is timed from the
+//! cut. A fenced broker stops following at once (it would go on fetching
+//! from the leaders it knew, and stay out of their ISR). For the zombie's
+//! own simplifications see `zombie`.
 
 use super::group::{member_end, member_timer};
 use super::{client, KTimer, KafkaWorld, FETCHER_END, NET_READ_TIMEOUT};

@@ -39,7 +39,9 @@ impl World {
         let Some(kw) = self.kafka.as_deref_mut() else { return };
         let Some(&fl) = kw.in_flight.get(&g) else { return };
         let acks = kw.producers[usize::from(fl.producer)].acks;
-        let leader = kw.parts[fl.part as usize].repl.leader().filter(|&b| kw.broker_up(b));
+        // Its partition producer's leader: a zombie it still names, or the
+        // one the metadata names.
+        let leader = kw.zombie_route(fl.producer, fl.part).or_else(|| kw.parts[fl.part as usize].repl.leader().filter(|&b| kw.broker_up(b)));
         let acks_bits = match acks {
             Acks::None => 0,
             Acks::Leader => 1,
@@ -112,6 +114,7 @@ impl World {
             if let Some(fl) = kw.in_flight.get(&g).copied() {
                 let topic = kw.topic_of_part(fl.part);
                 kw.retry_refresh(fl.producer, topic, &mut self.kit);
+                kw.forget_zombie(fl.producer, fl.part);
             }
         }
         self.kafka_send_produce(g, now);
@@ -196,6 +199,14 @@ impl KafkaWorld {
         if acks != Acks::None && self.in_flight.get(&g).is_none_or(|f| f.tries != tries) {
             // Its client timed out and closed the connection it came on
             // (a cut): a closed TCP connection delivers nothing more.
+            return;
+        }
+        if self.is_zombie(part, leader) {
+            // Fenced, it does not know: it takes the record as leader.
+            let (offset, _) = self.zombie_append(part, &[rec], acks, g, tries, 0, kit);
+            if acks == Acks::Leader {
+                self.respond(leader, g, part, Ok(offset), tries, kit);
+            }
             return;
         }
         let ps = &mut self.parts[part as usize];

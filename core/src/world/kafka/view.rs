@@ -49,6 +49,17 @@ pub struct KafkaPartitionView {
     /// Each replica's log end offset, in replica order.
     pub replica_leo: Vec<u64>,
     pub leader_epoch: u32,
+    /// A broker fenced while it runs that still acts as this partition's
+    /// leader, unaware (a zombie), and the records it took meanwhile
+    /// (lost when it registers again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zombie: Option<u32>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub zombie_records: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -247,7 +258,7 @@ pub struct KafkaBrokerView {
 pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
-    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again); a broker cut from the controller is fenced when its session times out (its partitions elect new leaders) and stops leading at once, where in Kafka it would go on acting as leader until it heard from the controller again (a zombie leader whose acks=1 writes are lost)",
+    "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again); a broker cut from the controller and fenced goes on as leader (a zombie) for the producers that reach it, but consumers learn the new leader at once (sarama's would go on fetching from the zombie)",
 ];
 
 impl KafkaWorld {
@@ -293,6 +304,8 @@ impl KafkaWorld {
                     log_end: leader_log.map_or(0, |l| l.leo()),
                     replica_leo: ps.logs.iter().map(|l| l.leo()).collect(),
                     leader_epoch: ps.repl.leader_epoch(),
+                    zombie: ps.zombie.as_deref().map(|z| z.broker),
+                    zombie_records: ps.zombie.as_deref().map_or(0, |z| z.recs.len() as u32),
                 }
             })
             .collect();
@@ -619,11 +632,11 @@ impl KafkaWorld {
                 format!("{producer}: {how}: topic {topic} has {now} partitions, not {before}; its next records spread over all {now}")
             }
             EventKind::KafkaFenced if e.aux & super::FENCED_RUNNING != 0 => format!(
-                "controller: broker-{} fenced (no heartbeat for broker.session.timeout.ms: it runs, but is cut from the controller): its replicas leave the ISR, the partitions it led elect new leaders, and it leads and follows nothing until it registers again",
+                "controller: broker-{} fenced (no heartbeat for broker.session.timeout.ms: it runs, but is cut from the controller): its replicas leave the ISR and the partitions it led elect new leaders; it is not told, and goes on as their leader for the producers that still reach it (a zombie) until it registers again",
                 e.aux & 0xffff
             ),
             EventKind::KafkaFenced => format!("controller: broker-{} fenced (its session timed out): its replicas leave the ISR, the partitions it led elect new leaders", e.aux),
-            EventKind::KafkaUnfenced => format!("controller: broker-{} registers again (its link to the controller healed): its replicas truncate to the high watermark and catch up", e.aux),
+            EventKind::KafkaUnfenced => format!("controller: broker-{} registers again (its link to the controller healed): it learns who leads, truncates what it took as a zombie, and its replicas catch up", e.aux),
             EventKind::KafkaBrokerRestart => format!("broker-{} restarted: its replicas truncate to the high watermark and catch up", e.aux),
             EventKind::KafkaElection if e.aux == 0 => format!("{}: no replica can lead (offline partition)", part(e.ch)),
             EventKind::KafkaElection if e.aux & super::PREFERRED_ELECTION != 0 => {
