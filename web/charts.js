@@ -223,7 +223,9 @@ export function createCharts(container) {
     }
     if (container.getClientRects().length === 0) return;
     plotsPending = true;
-    uPlotLoad ||= import('./vendor/uPlot.esm.js').then((m) => { uPlot = m.default; });
+    // uPlot and its stylesheet come only when charts are shown (a compact
+    // embed never loads them); the plots are built once both are in.
+    uPlotLoad ||= Promise.all([import('./vendor/uPlot.esm.js'), uPlotSheet(container)]).then(([m]) => { uPlot = m.default; });
     uPlotLoad.then(() => {
       plotsPending = false;
       rebuildAll();
@@ -566,16 +568,27 @@ export function smallChartOptions({ width, height, fg, grid, xRange, unit, serie
 
 // ---- helpers ---------------------------------------------------------------
 
-/** uPlot's stylesheet and ours, into the container's root (the document, or a `<queue-lab>`'s shadow root). */
+/** Our chart styles, into the container's root (the document, or a `<queue-lab>`'s shadow root). */
 function injectStyles(container) {
+  injectStyle(container, STYLE_ID, CSS);
+}
+
+/** uPlot's stylesheet, into the container's root; resolves once it is loaded (or failed: the charts work without it). */
+function uPlotSheet(container) {
   const root = container.getRootNode();
-  if (!root.querySelector('link[href$="uPlot.min.css"]')) {
-    const link = container.ownerDocument.createElement('link');
+  let link = root.querySelector('link[href$="uPlot.min.css"]');
+  if (link && link.sheet) return Promise.resolve();
+  if (!link) {
+    link = container.ownerDocument.createElement('link');
     link.rel = 'stylesheet';
     link.href = new URL('./vendor/uPlot.min.css', import.meta.url).href;
     (root.head || root).prepend(link);
   }
-  injectStyle(container, STYLE_ID, CSS);
+  return new Promise((done) => {
+    link.addEventListener('load', done, { once: true });
+    link.addEventListener('error', done, { once: true });
+    setTimeout(done, 3000); // one that failed before fires nothing again
+  });
 }
 
 function el(doc, tag, className) {

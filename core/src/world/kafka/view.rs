@@ -302,7 +302,8 @@ impl KafkaWorld {
                     log_start: leader_log.map_or(0, |l| l.log_start_offset()),
                     high_watermark: ps.repl.high_watermark(),
                     log_end: leader_log.map_or(0, |l| l.leo()),
-                    replica_leo: ps.logs.iter().map(|l| l.leo()).collect(),
+                    // A zombie's log goes on with what it takes.
+                    replica_leo: ps.logs.iter().zip(&ps.replicas).map(|(l, &b)| ps.zombie.as_deref().filter(|z| z.broker == b).map_or(l.leo(), |z| z.next)).collect(),
                     leader_epoch: ps.repl.leader_epoch(),
                     zombie: ps.zombie.as_deref().map(|z| z.broker),
                     zombie_records: ps.zombie.as_deref().map_or(0, |z| z.recs.len() as u32),

@@ -44,7 +44,7 @@ use crate::world::Kit;
 pub(crate) struct Zombie {
     pub(crate) broker: BrokerId,
     /// The next offset it gives (its own log end).
-    next: u64,
+    pub(crate) next: u64,
     /// What it took as a zombie: (offset, record).
     pub(crate) recs: Vec<(u64, u32)>,
     /// The SyncProducers (bit per producer) whose partition producer still
