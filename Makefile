@@ -17,8 +17,12 @@ WASM_PKG := web/pkg/queuelab_wasm_bg.wasm
 # opt-level "s" for the wasm build only (native benchmarks and the CLI keep the
 #   release profile's 3): measured on 2026-12-04, the module goes from 1994 KiB /
 #   707 KiB gzip to 1680 KiB / 584 KiB, the embed page's first frame from ~500 ms to
-#   ~420 ms, and the engine in Chromium loses ~3.5 % (reference 7.60 -> 7.33 M
-#   msgs/s); frame times did not move. ("z" halves engine speed: not that.)
+#   ~420 ms, and the engine in Chromium loses ~3.5 %; frame times did not move.
+#   ("z" halves engine speed: not that.) The figures first written here, "7.60
+#   -> 7.33 M msgs/s", were not the engine in Chromium: rebuilt on 2026-12-06,
+#   that commit (887d409) gives reference 5.19 M msgs/s in Chromium against
+#   7.01 M native (0.76x), as today's code does (5.32 M, 0.72x).
+#   `make bench-web` prints both.
 NPM_BIN := $(CURDIR)/node_modules/.bin
 WASM_PACK_BUILD := PATH="$(NPM_BIN):$$PATH" CARGO_PROFILE_RELEASE_OPT_LEVEL=s wasm-pack build wasm --release --target web --mode no-install --no-pack --out-dir ../web/pkg
 
