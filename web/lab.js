@@ -27,11 +27,7 @@
 
 import { Playground } from './pkg/queuelab_wasm.js';
 import { createStage, paintIconCanvas } from './stage.js';
-import { createInspector } from './inspector.js';
 import { createControls } from './controls.js';
-import { createCharts } from './charts.js';
-import { createEventLog } from './eventlog.js';
-import { createTimeline } from './timeline.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
 import { encodeShare, decodeShare } from './share.js';
@@ -62,6 +58,38 @@ export function statusOf(snap, playing, atUntil) {
   if (snap.status !== 'running') return 'ended';
   if (!playing) return atUntil ? 'ended' : 'paused';
   return 'running';
+}
+
+/**
+ * The panels' modules (inspector, charts, event log, timeline), fetched once
+ * for every element on the page, and only when a view shows one of them: a
+ * compact or stage embed never loads them. `<queue-lab>` awaits them before
+ * it builds a view that shows them; a view that comes to show them later
+ * (its `view` or `panels` changed) gets them then.
+ */
+let panelModules = null;
+let panelLoad = null;
+export function loadPanels() {
+  panelLoad ||= Promise.all([import('./inspector.js'), import('./charts.js'), import('./eventlog.js'), import('./timeline.js')])
+    .then(([inspector, charts, eventlog, timeline]) => { panelModules = { inspector, charts, eventlog, timeline }; });
+  panelLoad.catch(() => { panelLoad = null; }); // tried again by the next view that needs them
+  return panelLoad;
+}
+
+/** Whether the view of `shell` (its data-view and data-panels, set by `<queue-lab>`) shows the inspector, charts, log or timeline. */
+export function showsPanels(shell) {
+  return shell.dataset.view === 'full' || /(^|\s)(charts|log|inspector)(\s|$)/.test(shell.dataset.panels || '');
+}
+
+/** Stand-ins until the panels' modules are in: nothing of theirs is shown meanwhile. */
+function idlePanels() {
+  const nothing = () => {};
+  return {
+    inspector: { invalidateListing: nothing, select: nothing, update: nothing },
+    charts: { reset: nothing, push: nothing, refreshTheme: nothing, resize: nothing },
+    eventlog: { clear: nothing, push: nothing },
+    timeline: { note: nothing, update: nothing, dragging: false },
+  };
 }
 
 export function createLab(root, opts = {}) {
@@ -1043,11 +1071,23 @@ export function createLab(root, opts = {}) {
       onSelectMessage: (label) => systems.nsq?.guarantees.showMessage(label),
     });
     stage.setReducedMotion(reducedMotion.matches);
-    inspector = createInspector($('inspector'), { onCommand: sendCommand });
     controls = createControls({ channels: $('channels'), groups: $('groups'), add: $('add') },
       { onCommand: sendCommand, onAdded: (name) => { state.selectName = name; } });
-    charts = createCharts($('charts'));
-    eventlog = createEventLog($('eventlog'), {
+    if (panelModules) makePanels();
+    else ({ inspector, charts, eventlog, timeline } = idlePanels());
+    status.buildLegend();
+    applyTheme(); // the legend's icons, now that they are in the page
+    wire();
+    setSpeed(1);
+  }
+
+  let panelsMade = false;
+  function makePanels() {
+    panelsMade = true;
+    const m = panelModules;
+    inspector = m.inspector.createInspector($('inspector'), { onCommand: sendCommand });
+    charts = m.charts.createCharts($('charts'));
+    eventlog = m.eventlog.createEventLog($('eventlog'), {
       onSelect: (ev) => {
         if (ev.goroutine != null) select(ev.goroutine);
         stage.flash({ goroutine: ev.goroutine, channel: ev.channel });
@@ -1056,16 +1096,41 @@ export function createLab(root, opts = {}) {
         state.dirty = true;
       },
     });
-    timeline = createTimeline($('timeline'), {
+    timeline = m.timeline.createTimeline($('timeline'), {
       onSeek: (t) => seekTo(t),
       onBack: stepBack,
       onFork: fork,
       onScrub: () => { state.dirty = true; },
     });
-    status.buildLegend();
-    applyTheme(); // the legend's icons, now that they are in the page
-    wire();
-    setSpeed(1);
+  }
+
+  /** The view now shows a panel (its view or panels changed): the panels come, and catch up with the run. */
+  let panelsComing = false;
+  function layoutChanged() {
+    if (panelsComing || panelsMade || !showsPanels(shell)) return;
+    panelsComing = true;
+    loadPanels().then(() => {
+      panelsComing = false;
+      if (destroyed) return;
+      makePanels();
+      charts.refreshTheme();
+      const pg = state.pg;
+      const snap = state.snap;
+      if (pg && snap) {
+        // What the other views have had: the samples so far and the latest events.
+        charts.reset(snap.channels.map((c) => c.name));
+        const samples = state.sampleT >= 0 ? pg.series_since(-1).filter((x) => x.t_us <= state.sampleT) : [];
+        if (samples.length) charts.push(samples, snap);
+        eventlog.push(pg.recent_events(EVENTS_PER_FRAME), snap);
+        refreshTimeline();
+        if (state.selected != null) inspector.select(state.selected);
+      }
+      state.panelsStale = true;
+      state.dirty = true;
+    }, (e) => {
+      panelsComing = false;
+      showError(`The panels could not be loaded: ${e.message}`);
+    });
   }
 
   function setActive(on) {
@@ -1137,6 +1202,7 @@ export function createLab(root, opts = {}) {
     startPage,
     load,
     setActive,
+    layoutChanged,
     get pg() { return state.pg; },
     get timeUs() { return state.pg ? state.pg.time_us : 0; },
     get status() { return state.snap ? statusOf(state.snap, state.playing, state.atUntil) : 'paused'; },

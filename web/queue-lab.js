@@ -200,6 +200,7 @@ export class QueueLab extends HTMLElement {
     const ok = h && /^\d+(\.\d+)?(px|em|rem|vh|%)$/.test(h.trim());
     this.style.height = ok ? h.trim() : '';
     this._shell.dataset.fixedHeight = String(Boolean(ok));
+    this.lab?.layoutChanged(); // panels now shown are fetched then
   }
 
   _syncActive() {
@@ -223,7 +224,10 @@ export class QueueLab extends HTMLElement {
   async _boot() {
     let lab;
     try {
-      const mod = await loadEngine();
+      // A view that shows the panels has them from its first frame: they
+      // are fetched while the wasm compiles.
+      const panels = import('./lab.js').then((m) => (m.showsPanels(this._shell) ? m.loadPanels() : null));
+      const [mod] = await Promise.all([loadEngine(), panels]);
       lab = mod.createLab(this.shadowRoot, {
         page: this._page,
         keyTarget: this._page ? document : this,

@@ -84,6 +84,21 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(wasm.length).toBe(1);
 });
 
+test('a compact embed fetches no panel module (inspector, charts, log, timeline) until its view shows one; then the log catches up with the run', async ({ page }) => {
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const panelModules = () => fetched.filter((p) => /\/(inspector|charts|eventlog|timeline)\.js$/.test(p));
+  await page.goto('/examples/embeds.html');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBeGreaterThan(500_000);
+  expect(panelModules()).toEqual([]);
+  await page.evaluate(() => document.getElementById('go').setAttribute('panels', 'log'));
+  const go = page.locator('#go');
+  await expect(go.locator('.log-panel')).toBeVisible();
+  await expect(go.locator('#eventlog ol button[data-seq]').first()).toBeVisible();
+  expect(panelModules().sort()).toEqual(['/charts.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
+});
+
 test('attributes reconfigure the live element; methods and events work', async ({ page }) => {
   await page.goto('/examples/embeds.html');
   const go = page.locator('#go');
