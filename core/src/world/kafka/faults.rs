@@ -29,6 +29,12 @@
 //!   like a crash. Records it had that the new leader lacks (acks=1 or 0,
 //!   not yet copied) are still truncated: a clean stop does not make
 //!   acks=1 safe.
+//! - **Cut from the controller** (`network`): the controller fences a
+//!   running broker the same way when its session times out. Nobody tells
+//!   the broker: it goes on as leader of what it led (`zombie`) and
+//!   follows nothing until the link heals; then it registers again and
+//!   comes back as after a restart. A broker restarted behind that cut
+//!   stays fenced; a clean stop across it is refused.
 //! - **Restart**: a broker back before its session timed out is fenced
 //!   first (it registers as a new incarnation). Then each replica
 //!   truncates to the high watermark and its fetch loop starts again (it
