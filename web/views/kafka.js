@@ -226,7 +226,7 @@ export function createKafkaView(S, P) {
     const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
     const cuts = cutFrom.length ? ` · cut from ${cutFrom.join(', ')}` : '';
     const zombieOf = k.partitions.filter((q) => q.zombie === b.id).length;
-    const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${zombieOf ? ` · zombie leader of ${zombieOf}` : ''}${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
+    const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${zombieOf ? ` · zombie${zombieOf > 1 ? ` ×${zombieOf}` : ''}` : ''}${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
     text(state, x, box.y + 13, SMALL, down || b.fenced || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
     const cur = new Map(k.partitions.map((q) => [partKey(q.topic, q.partition), q]));
@@ -246,7 +246,7 @@ export function createKafkaView(S, P) {
       const roleColor = role === 'leader' ? '--accent' : role === 'follower' ? '--muted' : '--danger';
       const narrow = rw < 190;
       const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`)
-        : role === 'zombie leader' ? `zombie leader · ${part.zombie_records || 0} taken` : role;
+        : role === 'zombie leader' ? `zombie · ${part.zombie_records || 0} taken` : role;
       ctx.textAlign = 'right';
       // The role gets what the partition's name leaves (at least 40 %).
       // It ends short of the strip's end, where the log-end marker rises.
