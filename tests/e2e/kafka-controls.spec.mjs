@@ -398,7 +398,9 @@ test('a broker cut from the controller is fenced, but not told: a zombie leader 
   await expect(page.locator('#stage-list li', { hasText: /^broker broker-1: up but fenced \(cut from the controller\), zombie leader of 1 partition/ })).toHaveCount(1);
   await page.locator('#eventlog-kind').selectOption('kafka_fenced');
   expect((await logRows(page)).map((r) => r.text).join('\n')).toMatch(/broker-1 fenced .* it is not told, and goes on as their leader for the producers that still reach it \(a zombie\)/);
-  expect(await page.locator('[data-kafka-figure="lost_after_ack"]').textContent()).toBe('0');
+  // (A record broker-1 acknowledged just before it was fenced, not yet copied, may be lost at the election already.)
+  const lostBefore = Number(await page.locator('[data-kafka-figure="lost_after_ack"]').textContent());
+  expect(lostBefore).toBeLessThanOrEqual(2);
   await page.screenshot({ path: `${RESULTS_DIR}kafka-zombie.png` });
   // Healed: it registers again and truncates what it took; the producer was told every one was written.
   await page.getByRole('button', { name: 'Heal the link broker-1 – controller', exact: true }).click();
@@ -406,7 +408,7 @@ test('a broker cut from the controller is fenced, but not told: a zombie leader 
   await page.locator('#eventlog-kind').selectOption('kafka_unfenced');
   await expect.poll(async () => (await logRows(page)).map((r) => r.text).join('\n')).toMatch(/broker-1 registers again .* truncates what it took as a zombie/);
   const lost = Number(await page.locator('[data-kafka-figure="lost_after_ack"]').textContent());
-  expect(lost).toBeGreaterThanOrEqual(taken);
+  expect(lost).toBeGreaterThanOrEqual(lostBefore + taken);
   expect((await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0].Leader).toBe('broker-2');
   expect(Number((await tableRows(page, 'Producers'))[0].Failed)).toBe(0);
 });
