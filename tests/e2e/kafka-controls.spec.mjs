@@ -302,7 +302,8 @@ test('adding partitions from the controls: the producer uses them after its meta
   await openKafka(page, 'kafka-keys');
   await expect(page.locator('[data-kafka-notes]')).toContainText('Clients refresh their metadata every 3.0s (Metadata.RefreshFrequency');
   // Generation 1 started at 6.0005s (a plan made before then would already cover the addition).
-  await runTo(page, 7_000_000);
+  // (Slow enough that the pause lands well before 9s on a busy machine: the poll sees 50 ms or more of wall time late.)
+  await runTo(page, 7_000_000, 2);
   const field = page.getByLabel('Topic events: new partition count');
   await field.fill('4');
   await field.press('Enter');
@@ -312,7 +313,8 @@ test('adding partitions from the controls: the producer uses them after its meta
   // Nobody knows yet: the producer still spreads over 3 until its refresh at 9s.
   expect((await tableRows(page, 'Producers'))[0].Metadata).toMatch(/^events: 3 of 4 partitions, refresh in (1\.\ds|\d+ms)$/);
   expect(Number((await tableRows(page, 'Consumer groups'))[0].GENERATION)).toBe(1);
-  await runTo(page, 9_000_200);
+  // At 1x, so the pause lands before the preset's own addition at 10s (at 5x a busy CI overshot it).
+  await runTo(page, 9_000_200, 1);
   expect((await tableRows(page, 'Producers'))[0].Metadata).toBe('up to date');
   await page.locator('#eventlog-kind').selectOption('kafka_metadata');
   const learned = (await logRows(page)).map((r) => r.text);
