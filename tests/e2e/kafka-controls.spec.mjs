@@ -354,7 +354,8 @@ test('a random partitioner skips a partition with no leader: the Producers table
   await openScenario(page, scenario);
   await expect(page.locator('#kafka-controls')).toBeVisible();
   const offline = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((r) => r.Replicas === 'broker-1').Partition;
-  await runTo(page, 2_500_000);
+  // At 1x, so the pause lands well before the refresh at 4s on a busy machine (at 5x a CI run overshot it).
+  await runTo(page, 2_500_000, 1);
   // Learned at the retry of a record sent there; the next refresh (at 4s) is due.
   expect((await tableRows(page, 'Producers'))[0].Metadata).toMatch(new RegExp(`^events-${offline} has no leader, refresh in (1\\.\\ds|\\d+ms)$`));
   const failed = Number((await tableRows(page, 'Producers'))[0].Failed);
@@ -378,14 +379,15 @@ test('a broker cut from the controller is fenced, but not told: a zombie leader 
   };
   await openScenario(page, scenario);
   await expect(page.locator('#kafka-controls')).toBeVisible();
-  await runTo(page, 500_000);
+  await runTo(page, 500_000, 1);
   // The controller is a process the Cut control offers.
   await page.getByLabel('Cut the network of this process').selectOption('controller');
   await page.getByLabel('from this broker').selectOption('broker-1');
   await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
   await expect(page.locator('[data-kafka-cut="broker-1 controller"]')).toBeVisible();
   await expect.poll(async () => (await tableRows(page, 'Brokers'))[0].State).toMatch(/^up · fenced in /);
-  await runTo(page, 3_000_000);
+  // Fenced 1 s after the cut, wherever the pause landed.
+  await runTo(page, (await clockUs(page)) + 2_500_000);
   const brokers = await tableRows(page, 'Brokers');
   expect(brokers[0].State).toBe('fenced (cut from the controller)');
   await expect(page.locator('[data-kafka-broker-row="broker-1"] .badge')).toHaveText('fenced');
