@@ -95,13 +95,15 @@ test('a follower cut from its leader stalls acks=all while it is in the ISR; hea
 
 test('a producer cut from a leader gets no answer: after Net.ReadTimeout (30 s) its request times out and is retried', async ({ page }) => {
   await openKafka(page, 'kafka-rebalance');
-  await runTo(page, 1_000_000);
+  await runTo(page, 1_000_000, 1); // (at 1x: the cut lands close to 1 s even on a busy machine)
   await page.getByLabel('Cut the network of this process').selectOption('producer');
   await page.getByLabel('from this broker').selectOption('broker-1');
   await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
   await expect(page.locator('[data-kafka-cut="broker-1 producer"]')).toBeVisible();
   // Nothing before 30 s; the request stuck at the cut times out about 30 s after it was written.
-  await runTo(page, 30_000_000, 10);
+  // (The last seconds at 1x: at 10x a busy CI's pause landed past 31 s.)
+  await runTo(page, 25_000_000, 10);
+  await runTo(page, 29_500_000, 1);
   await page.locator('#eventlog-kind').selectOption('kafka_read_timeout');
   expect((await logRows(page)).filter((r) => r.kind === 'kafka_read_timeout')).toHaveLength(0);
   // (The cut came at 1 s or a little later, as the pause landed: at most 32 s then.)
@@ -112,7 +114,7 @@ test('a producer cut from a leader gets no answer: after Net.ReadTimeout (30 s) 
 
 test('a partition consumer cut from its leader: its fetch times out after Net.ReadTimeout and is tried again 2 s later', async ({ page }) => {
   await openKafka(page, 'kafka-retention');
-  await runTo(page, 1_000_000);
+  await runTo(page, 1_000_000, 1);
   await page.getByLabel('Cut the network of this process').selectOption('archive');
   await page.getByLabel('from this broker').selectOption('broker-1');
   await page.getByRole('button', { name: 'Cut the network between the two', exact: true }).click();
