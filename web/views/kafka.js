@@ -79,6 +79,11 @@ export function brokerState(b, simUs) {
   return b.fenced ? 'fenced (cut from the controller)' : `up${fencing(b, simUs)}`;
 }
 
+/** The partitions broker `b` still leads as a zombie (fenced while it runs, not told). */
+export function zombieParts(k, b) {
+  return k.partitions.filter((q) => q.zombie === b.id);
+}
+
 /** A partition's leader in words, with a zombie leader (a fenced broker that still acts as leader) if any. */
 export function leaderWords(p, name) {
   const leader = p.leader == null ? 'none (offline)' : name(p.leader);
@@ -225,7 +230,7 @@ export function createKafkaView(S, P) {
     x += Math.min(measure(b.name, TITLE), box.w * 0.5) + 8;
     const cutFrom = (k.cuts || []).filter((c) => c.includes(b.name)).map((c) => (c[0] === b.name ? c[1] : c[0]));
     const cuts = cutFrom.length ? ` · cut from ${cutFrom.join(', ')}` : '';
-    const zombieOf = k.partitions.filter((q) => q.zombie === b.id).length;
+    const zombieOf = zombieParts(k, b).length;
     const state = down ? `down${fencing(b, simUs)}` : b.fenced ? `fenced${zombieOf ? ` · zombie${zombieOf > 1 ? ` ×${zombieOf}` : ''}` : ''}${cuts}` : `leads ${b.leads}${cuts}${fencing(b, simUs)}`;
     text(state, x, box.y + 13, SMALL, down || b.fenced || cutFrom.length ? '--danger' : '--muted', box.x + box.w - 8 - x);
     if (!box.rows.length) text('no replicas', box.x + 10, box.y + HEAD_H + 10, SMALL, '--muted');
@@ -500,7 +505,7 @@ export function createKafkaView(S, P) {
         if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
       }
       if (b.fenced) {
-        const zombie = k.partitions.filter((q) => q.zombie === b.id).map((q) => partKey(q.topic, q.partition));
+        const zombie = zombieParts(k, b).map((q) => partKey(q.topic, q.partition));
         return [`${b.name} (fenced: cut from the controller)`,
           zombie.length ? `nobody told it: it still acts as leader of ${zombie.join(', ')} for the producers that reach it (a zombie); what it takes is lost when it registers again` : 'it leads nothing and follows nothing',
           'it registers again when its link to the controller heals'];
@@ -547,7 +552,7 @@ export function createKafkaView(S, P) {
     const out = [];
     const name = new Map(k.brokers.map((b) => [b.id, b.name]));
     const brokerWords = (b) => (!b.up ? `down${fencing(b, snap.time_us)}, still leader of ${b.leads} partition(s)`
-      : b.fenced ? `up but fenced (cut from the controller), zombie leader of ${k.partitions.filter((q) => q.zombie === b.id).length} partition(s)`
+      : b.fenced ? `up but fenced (cut from the controller), zombie leader of ${zombieParts(k, b).length} partition(s)`
         : `up, leader of ${b.leads} partition(s)${fencing(b, snap.time_us)}`);
     for (const b of k.brokers) out.push({ key: `b:${b.id}`, text: `broker ${b.name}: ${brokerWords(b)}` });
     for (const p of k.partitions) {
