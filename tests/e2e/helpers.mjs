@@ -222,20 +222,27 @@ export async function settled(fn, ms = 300, timeout = 10_000) {
   }
 }
 
-/** Plays at `speed` until virtual time `us` (or the run ends), then pauses
- * and waits for the last frame, the panels and the 250 ms list refresh. */
+/** Plays at `speed` until virtual time `us` exactly (or the run ends), then
+ * waits for the last frame, the panels and the 250 ms list refresh.
+ *
+ * The stop is the element's own `until`, so it lands on `us` itself however
+ * slow the machine: a test reads the state at `us`, not wherever a poll
+ * happened to catch the clock. */
 export async function runUntil(page, us, speed, timeout) {
   await setSpeed(page, speed);
-  if ((await page.locator('#play').getAttribute('aria-pressed')) !== 'true') await page.locator('#play').click();
+  const lab = page.locator('queue-lab').first();
+  await lab.evaluate((el, at) => el.setAttribute('until', `${at}us`), us);
+  if (!(await isPlaying(page))) await page.locator('#play').click();
   await expect
     .poll(async () => {
-      const t = await clockUs(page);
+      const t = await lab.evaluate((el) => el.snapshot()?.time_us ?? 0);
       // Early only when the run itself is over (deadlock, panic, ended): "paused"
       // may still be showing for a frame after Play was clicked.
       const status = await page.locator('#status').getAttribute('data-status');
-      return t >= us || !/^(running|paused)?$/.test(status || '');
+      return (t >= us && !(await isPlaying(page))) || !/^(running|paused)?$/.test(status || '');
     }, { timeout, intervals: [50] })
     .toBe(true);
+  await lab.evaluate((el) => el.removeAttribute('until'));
   await pause(page);
   await page.waitForTimeout(350);
 }
