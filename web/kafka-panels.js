@@ -119,7 +119,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
       const k = snap.kafka;
       if (!k) return;
       groupState.update(k.groups, (g) => g.name, (g) => [g.name, g.state, String(g.generation), String(g.rebalances),
-        String(g.members.length), g.assignor, brokerName(k, g.coordinator)]);
+        String(g.members.length), g.assignor, g.coordinator ? brokerName(k, g.coordinator) : 'none']);
       const rows = [];
       for (const g of k.groups) for (const r of g.rows) rows.push({ group: g.name, ...r });
       for (const c of k.consumers) {

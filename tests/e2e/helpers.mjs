@@ -231,8 +231,14 @@ export async function settled(fn, ms = 300, timeout = 10_000) {
 export async function runUntil(page, us, speed, timeout) {
   await setSpeed(page, speed);
   const lab = page.locator('queue-lab').first();
-  await lab.evaluate((el, at) => el.setAttribute('until', `${at}us`), us);
-  if (!(await isPlaying(page))) await page.locator('#play').click();
+  // In one task of the page, so no frame runs in between: a preset that
+  // plays on its own cannot reach `until` (and stop) before Play is pressed.
+  await lab.evaluate((el, at) => {
+    el.pause();
+    el.setAttribute('until', `${at}us`);
+    const s = el.snapshot();
+    if (s && s.status === 'running' && s.time_us < at) el.play();
+  }, us);
   await expect
     .poll(async () => {
       const t = await lab.evaluate((el) => el.snapshot()?.time_us ?? 0);

@@ -255,6 +255,30 @@ test('crashing a broker from the controls draws it down and lists it down; its b
   await expect(page.locator('[data-kafka-broker-row="broker-2"] .inline-error')).toHaveText('');
 });
 
+test('crashing the group coordinator\'s broker: no coordinator until the controller fences it, then the next broker loads the group and the members join there', async ({ page }) => {
+  await openKafka(page, 'kafka-consumer-group');
+  await runTo(page, 8_000_000, 5);
+  const before = (await tableRows(page, 'Consumer groups'))[0];
+  expect([before.STATE, before.COORDINATOR]).toEqual(['Stable', 'broker-1']);
+  await page.getByRole('button', { name: 'Crash broker-1', exact: true }).click();
+  // The members' next heartbeats are refused: their sessions end, and their
+  // joins are refused while the metadata still names broker-1.
+  await runTo(page, 12_000_000, 5);
+  let g = (await tableRows(page, 'Consumer groups'))[0];
+  expect([g.STATE, g.COORDINATOR, g.GENERATION]).toEqual(['CoordinatorNotAvailable', 'broker-1', before.GENERATION]);
+  await page.locator('#eventlog-kind').selectOption('kafka_group');
+  const texts = async () => (await logRows(page)).map((r) => r.text);
+  expect((await texts()).filter((t) => /its heartbeat to broker-1, its coordinator, is refused/.test(t))).toHaveLength(3);
+  expect((await texts()).some((t) => /its JoinGroup to broker-1 is refused/.test(t))).toBe(true);
+  // Fenced 9 s after the crash: broker-2 loads the group, the members join
+  // there, and the leader's rejoin makes the next generation.
+  await runTo(page, 22_000_000, 5);
+  g = (await tableRows(page, 'Consumer groups'))[0];
+  expect([g.STATE, g.COORDINATOR, Number(g.GENERATION)]).toEqual(['Stable', 'broker-2', Number(before.GENERATION) + 1]);
+  expect((await texts()).some((t) => /^group workers: broker-2 is its coordinator now/.test(t))).toBe(true);
+  expect((await stageListTexts(page)).find((t) => t.startsWith('group workers:'))).toMatch(new RegExp(`generation ${g.GENERATION}\\b`));
+});
+
 test('a clean stop from the controls moves its leaderships at once', async ({ page }) => {
   await openKafka(page, 'kafka-consumer-group');
   await runTo(page, 1_000_000, 5);

@@ -533,6 +533,7 @@ export interface KafkaGroupView {
   /** Between generations (PreparingRebalance or CompletingRebalance). */
   rebalancing: boolean;
   rebalances: number;
+  /** The coordinator's broker id; 0: none (no registered broker could load the group). `state` is CoordinatorNotAvailable while it is down or there is none. */
   coordinator: number;
   assignor: string;
   members: KafkaMemberView[];

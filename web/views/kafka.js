@@ -432,7 +432,7 @@ export function createKafkaView(S, P) {
       x += measure(word, TINY) + 4;
       text(`· assignor ${g.assignor}`, x, y0, TINY, '--muted', b.x + b.w - 8 - x);
     } else {
-      text(`assignor ${g.assignor} · coordinator broker-${g.coordinator}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
+      text(`assignor ${g.assignor} · ${g.coordinator ? `coordinator broker-${g.coordinator}` : 'no coordinator'}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
     }
     let y = b.y + HEAD_H + 2 * LINE_H;
     for (const [i, m] of g.members.entries()) {

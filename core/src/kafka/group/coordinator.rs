@@ -483,6 +483,34 @@ impl GroupCoordinator {
         self.committed.get(topic)?.get(&partition).copied()
     }
 
+    /// A new coordinator loads the group (Kafka `GroupMetadataManager`
+    /// loading the `__consumer_offsets` partition it now leads, then
+    /// `onGroupLoaded`): the group as last written, at the end of its last
+    /// join phase. A join phase under way was never written, so it is
+    /// forgotten: the members of the current generation stay, `Stable`
+    /// (none: `Empty`), and members that joined only in that phase are
+    /// dropped. Committed offsets were written: they stay. Every member's
+    /// session starts again now (`completeAndScheduleNextHeartbeatExpiration`).
+    pub fn load(&mut self, now: SimTime) {
+        let generation = self.generation;
+        self.members.retain(|_, m| generation > 0 && m.generation == generation);
+        for m in self.members.values_mut() {
+            m.last_heartbeat = now;
+            m.rejoined = false;
+        }
+        self.join_deadline = None;
+        self.initial = None;
+        if self.members.is_empty() {
+            self.state = GroupState::Empty;
+            self.leader = None;
+        } else {
+            self.state = GroupState::Stable;
+            if !self.leader.as_ref().is_some_and(|l| self.members.contains_key(l)) {
+                self.leader = self.first_joined();
+            }
+        }
+    }
+
     /// The earliest instant something happens on its own: a session
     /// expiry or the end of the join phase.
     pub fn next_deadline(&self) -> Option<SimTime> {

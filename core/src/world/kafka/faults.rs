@@ -48,6 +48,8 @@
 //!   the ISR. The old leader steps down to follower: requests waiting at
 //!   it are answered NOT_LEADER_OR_FOLLOWER, and its records beyond the
 //!   new leader's log end are truncated.
+//! - **Group coordinators**: a fenced broker's groups move to another
+//!   broker, which loads them (`group_failover`).
 
 use super::{KafkaError, KafkaWorld, KTimer, FENCED_RUNNING, PREFERRED_ELECTION};
 use crate::command::{Command, CommandError};
@@ -366,6 +368,8 @@ impl KafkaWorld {
                 self.complete_acks(part, kit);
             }
         }
+        // It led the offsets partition of the groups it coordinates.
+        self.move_coordinators_from(b, kit);
     }
 
     /// The controller elects a leader for `part`; lost records are counted.
@@ -509,6 +513,7 @@ impl KafkaWorld {
     /// replica elects one now.
     fn rejoin(&mut self, b: BrokerId, kit: &mut Kit) {
         let now = kit.queue.now();
+        self.adopt_orphans(b, kit);
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             let Some(i) = ps.slot(b) else { continue };

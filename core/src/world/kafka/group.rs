@@ -40,9 +40,10 @@
 //!   rebalance starts at once.
 //! - A member **start**: a new process joins.
 //!
-//! # Simplifications
-//! The coordinator broker does not fail (its role would move to another
-//! broker); the group protocol ignores broker crashes.
+//! # The coordinator's broker
+//! It can fail: the group moves to another broker, and members whose
+//! requests are refused or answered NOT_COORDINATOR end their sessions
+//! and join there (`group_failover`).
 
 use super::{KFrame, KTimer, KafkaWorld};
 use crate::kafka::group::coordinator::{GroupConfig, GroupCoordinator, GroupError, GroupEvent, RebalanceReason};
@@ -71,16 +72,18 @@ pub(super) fn member_of_timer(key: u32) -> (usize, usize, u32) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum GroupFrame {
     /// `seq`: which of the member's joins (one whose connection a read
-    /// timeout closed never arrives, and its answer is lost).
-    Join { g: u16, m: u16, seq: u32 },
+    /// timeout closed never arrives, and its answer is lost). `b`, here and
+    /// in the member's other requests: the broker it wrote to, the
+    /// coordinator as its client knows it.
+    Join { g: u16, m: u16, seq: u32, b: u32 },
     /// `seq`: which of the member's heartbeats (a timed-out one's
     /// connection is closed: it never arrives).
-    Heartbeat { g: u16, m: u16, generation: u32, seq: u32 },
+    Heartbeat { g: u16, m: u16, generation: u32, seq: u32, b: u32 },
     HeartbeatResp { g: u16, m: u16, error: Option<u8> },
     /// Marked offsets: (partition key, next offset). `seq`: which of the
     /// member's commits (one closed by a read timeout never arrives).
-    Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)>, seq: u32 },
-    Leave { g: u16, m: u16 },
+    Commit { g: u16, m: u16, generation: u32, offsets: Vec<(u32, u64)>, seq: u32, b: u32 },
+    Leave { g: u16, m: u16, b: u32 },
     /// The end of a join phase for member `m`: its generation and
     /// partitions (partition keys), the answer to its join `seq`.
     Assigned { g: u16, m: u16, generation: u32, parts: Vec<u32>, seq: u32 },
@@ -113,12 +116,40 @@ pub(crate) enum GroupNote {
     /// changed (the generation field holds `topic << 16 | new count`):
     /// its session ends.
     PartitionsChanged = 15,
+    /// The group's coordinator moved (the generation field holds
+    /// `old << 12 | new`; new 0: no broker can load the group).
+    CoordinatorMoved = 16,
+    /// A member's request found its coordinator's broker down: refused
+    /// (the generation field holds `what << 12 | broker`, [`Request`]).
+    CoordinatorRefused = 17,
+    /// A member's request reached a broker that is no longer the group's
+    /// coordinator: NOT_COORDINATOR (fields as for `CoordinatorRefused`).
+    NotCoordinator = 18,
+}
+
+/// Which request of a member a `CoordinatorRefused` or `NotCoordinator`
+/// note is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Request {
+    Heartbeat = 1,
+    Commit = 2,
+    Join = 3,
+}
+
+impl Request {
+    pub(crate) fn from_code(c: i64) -> Request {
+        match c {
+            1 => Request::Heartbeat,
+            2 => Request::Commit,
+            _ => Request::Join,
+        }
+    }
 }
 
 impl GroupNote {
     pub(crate) fn from_code(c: i64) -> Option<GroupNote> {
         use GroupNote::*;
-        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout, JoinTimeout, PartitionsChanged].into_iter().find(|n| *n as i64 == c)
+        [Join, RebalanceStarted, Assigned, SessionEnd, Commit, CommitFailed, Expired, Removed, Crash, Leave, Kicked, HeartbeatTimeout, CommitTimeout, JoinTimeout, PartitionsChanged, CoordinatorMoved, CoordinatorRefused, NotCoordinator].into_iter().find(|n| *n as i64 == c)
     }
 }
 
@@ -188,6 +219,9 @@ pub(crate) struct MemberState {
     /// A leader's partition check that will find a changed count: (when,
     /// the `sessions` count it belongs to, the topic).
     pub(crate) partition_check: Option<(SimTime, u32, u16)>,
+    /// The coordinator its client knows (found at its last join; 0: none
+    /// yet): its heartbeats, commits and leave go there.
+    pub(crate) coordinator: u32,
 }
 
 impl MemberState {
@@ -221,6 +255,7 @@ impl MemberState {
             client_since: SimTime::ZERO,
             session_since: SimTime::ZERO,
             partition_check: None,
+            coordinator: 0,
         }
     }
 
@@ -240,7 +275,12 @@ impl MemberState {
 #[derive(Clone, Debug)]
 pub(crate) struct GroupState {
     pub(crate) coord: GroupCoordinator,
+    /// The coordinator's broker (the leader of the group's
+    /// `__consumer_offsets` partition; `group_failover`).
     pub(crate) broker: u32,
+    /// The coordinator's broker was fenced and no registered broker could
+    /// load the group: it has no coordinator until one registers.
+    pub(crate) orphan: bool,
     pub(crate) members: Vec<MemberState>,
     pub(crate) topics: Vec<String>,
     pub(crate) heartbeat: SimDuration,
@@ -272,6 +312,7 @@ impl GroupState {
             heartbeat: spec.heartbeat_interval.unwrap_or(SimDuration::from_secs(3)),
             commit_every: spec.auto_commit_interval.unwrap_or(SimDuration::from_secs(1)),
             consume_loop: spec.consume_loop,
+            orphan: false,
             rebalances: 0,
             timer_at: None,
             events: Vec::new(),
@@ -285,9 +326,14 @@ pub(super) fn note(kit: &mut Kit, g: usize, m: usize, what: GroupNote, generatio
 }
 
 impl KafkaWorld {
-    pub(super) fn send_to_coordinator(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
-        let b = self.groups[g].broker;
+    /// Writes `frame` to broker `b`, the coordinator as member `m` knows
+    /// it; false when it is refused (the broker is down: the dial fails).
+    pub(super) fn send_to_coordinator(&mut self, g: usize, m: usize, b: u32, frame: GroupFrame, kit: &mut Kit) -> bool {
+        if !self.broker_up(b) {
+            return false;
+        }
         self.send(member_end(g, m), b, KFrame::Group(Box::new(frame)), kit);
+        true
     }
 
     fn send_to_member(&mut self, g: usize, m: usize, frame: GroupFrame, kit: &mut Kit) {
@@ -299,16 +345,25 @@ impl KafkaWorld {
     /// read deadline, `Net.ReadTimeout` after it is written, whatever holds
     /// it up: a cut, or the coordinator waiting for the other members
     /// (up to the rebalance timeout, 60 s by default).
+    ///
+    /// `Consume` first finds the coordinator (FindCoordinator, folded in:
+    /// the broker that leads the group's offsets partition now). If that
+    /// broker is down, the join is refused ([`KafkaWorld::join_refused`]).
     pub(super) fn member_join(&mut self, g: usize, m: usize, kit: &mut Kit) {
         let now = kit.queue.now();
+        let b = self.groups[g].broker;
         let ms = &mut self.groups[g].members[m];
         ms.joining = true;
+        ms.coordinator = b;
         let seq = ms.join_seq;
         ms.join_seq = ms.join_seq.wrapping_add(1);
         ms.join_out = Some((now, seq));
         let key = member_timer(g, m, ms.life);
         note(kit, g, m, GroupNote::Join, self.groups[g].coord.generation());
-        self.send_to_coordinator(g, m, GroupFrame::Join { g: g as u16, m: m as u16, seq }, kit);
+        if self.groups[g].orphan || !self.send_to_coordinator(g, m, b, GroupFrame::Join { g: g as u16, m: m as u16, seq, b }, kit) {
+            self.join_refused(g, m, b, GroupNote::CoordinatorRefused, kit);
+            return;
+        }
         self.schedule(kit, now + super::NET_READ_TIMEOUT, KTimer::JoinTimeout(key));
     }
 
@@ -330,7 +385,7 @@ impl KafkaWorld {
     }
 
     /// Acts on the coordinator's events and sets its next timer.
-    fn coordinator_events(&mut self, g: usize, out: &mut Vec<GroupEvent>, kit: &mut Kit) {
+    pub(super) fn coordinator_events(&mut self, g: usize, out: &mut Vec<GroupEvent>, kit: &mut Kit) {
         let now = kit.queue.now();
         for e in out.drain(..) {
             match e {
@@ -396,10 +451,16 @@ impl World {
     pub(super) fn kafka_group_frame(&mut self, frame: GroupFrame, now: SimTime) {
         let Some((kw, kit)) = self.kafka_kit() else { return };
         match frame {
-            GroupFrame::Join { g, m, seq } => {
+            GroupFrame::Join { g, m, seq, b } => {
                 let (g, m) = (usize::from(g), usize::from(m));
                 if seq < kw.groups[g].members[m].join_closed_below {
                     // Its member's read timeout closed the connection.
+                    return;
+                }
+                if !kw.is_coordinator(g, b) {
+                    if kw.groups[g].members[m].join_out.is_some_and(|(_, s)| s == seq) {
+                        kw.join_refused(g, m, b, GroupNote::NotCoordinator, kit);
+                    }
                     return;
                 }
                 kw.groups[g].members[m].coord_join_seq = seq;
@@ -421,11 +482,16 @@ impl World {
                     kw.send_to_member(g, m, GroupFrame::Assigned { g: g as u16, m: m as u16, generation, parts, seq }, kit);
                 }
             }
-            GroupFrame::Heartbeat { g, m, generation, seq } => {
+            GroupFrame::Heartbeat { g, m, generation, seq, b } => {
                 let (g, m) = (usize::from(g), usize::from(m));
                 if kw.groups[g].members[m].hb.map(|h| h.1) != Some(seq) {
                     // Its member gave up on it and closed the connection
                     // (Net.ReadTimeout): a closed connection delivers nothing.
+                    return;
+                }
+                if !kw.is_coordinator(g, b) {
+                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(super::group::Request::Heartbeat, b));
+                    kw.send(b, member_end(g, m), KFrame::Group(Box::new(GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error: Some(3) })), kit);
                     return;
                 }
                 kw.coordinator_tick(g, kit);
@@ -436,7 +502,7 @@ impl World {
                 });
                 kw.send_to_member(g, m, GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error }, kit);
             }
-            GroupFrame::Commit { g, m, generation, offsets, seq } => {
+            GroupFrame::Commit { g, m, generation, offsets, seq, b } => {
                 let (g, m) = (usize::from(g), usize::from(m));
                 let ms = &mut kw.groups[g].members[m];
                 if seq < ms.commit_closed_below {
@@ -445,6 +511,16 @@ impl World {
                 }
                 if ms.commit_out.is_some_and(|(_, s)| s == seq) {
                     ms.commit_out = None;
+                }
+                if !kw.is_coordinator(g, b) {
+                    // NOT_COORDINATOR (the answer folded in, as for every
+                    // commit): the marks go again with the next tick.
+                    let ms = &mut kw.groups[g].members[m];
+                    if ms.session == Some(generation) {
+                        ms.dirty = true;
+                    }
+                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(super::group::Request::Commit, b));
+                    return;
                 }
                 kw.coordinator_tick(g, kit);
                 let id = kw.groups[g].members[m].id.clone();
@@ -456,8 +532,13 @@ impl World {
                 }
                 note(kit, g, m, if ok { GroupNote::Commit } else { GroupNote::CommitFailed }, generation);
             }
-            GroupFrame::Leave { g, m } => {
+            GroupFrame::Leave { g, m, b } => {
                 let (g, m) = (usize::from(g), usize::from(m));
+                if !kw.is_coordinator(g, b) {
+                    // NOT_COORDINATOR: the member is gone; the new
+                    // coordinator removes it after its session timeout.
+                    return;
+                }
                 kw.coordinator_tick(g, kit);
                 let id = kw.groups[g].members[m].id.clone();
                 let mut out = std::mem::take(&mut kw.groups[g].events);
@@ -470,12 +551,10 @@ impl World {
                 let ms = &mut kw.groups[g].members[m];
                 ms.hb = None;
                 ms.hb_fails = 0;
-                if std::mem::take(&mut ms.hb_due) && error.is_none() {
-                    // The tick that came meanwhile (sarama's ticker keeps one).
-                    kw.send_heartbeat(g, m, kit);
-                }
+                let refused = std::mem::take(&mut ms.hb_due) && error.is_none() && !kw.send_heartbeat(g, m, kit);
+                // (The tick that came meanwhile: sarama's ticker keeps one.)
                 let ms = &kw.groups[g].members[m];
-                if !ms.up || error.is_none() || ms.session.is_none() || ms.ending {
+                if !ms.up || (error.is_none() && !refused) || ms.session.is_none() || ms.ending {
                     return;
                 }
                 let kicked = error == Some(2);
@@ -602,6 +681,11 @@ impl World {
         let Some((kw, kit)) = self.kafka_kit() else { return };
         let g = g as usize;
         kw.groups[g].timer_at = None;
+        if !kw.broker_up(kw.groups[g].broker) || kw.groups[g].orphan {
+            // Its broker is down: no session expires there. The broker
+            // that loads the group restarts every session.
+            return;
+        }
         kw.coordinator_tick(g, kit);
     }
 
@@ -613,14 +697,19 @@ impl World {
             return;
         }
         let interval = kw.groups[g].heartbeat;
-        if ms.session.is_some() {
-            if ms.hb.is_some() {
+        let (in_session, waiting) = (ms.session.is_some(), ms.hb.is_some());
+        let mut refused = false;
+        if in_session {
+            if waiting {
                 kw.groups[g].members[m].hb_due = true;
             } else {
-                kw.send_heartbeat(g, m, kit);
+                refused = !kw.send_heartbeat(g, m, kit);
             }
         }
         kw.schedule(kit, now + interval, KTimer::Heartbeat(key));
+        if refused {
+            self.kafka_session_end(g, m, now);
+        }
     }
 
     pub(super) fn kafka_auto_commit(&mut self, key: u32, now: SimTime) {
@@ -664,7 +753,8 @@ impl World {
             A::Leave => {
                 note(kit, g, m, GroupNote::Leave, generation);
                 kw.commit_request(g, m, kit);
-                kw.send_to_coordinator(g, m, GroupFrame::Leave { g: g as u16, m: m as u16 }, kit);
+                let b = kw.groups[g].members[m].coordinator;
+                kw.send_to_coordinator(g, m, b, GroupFrame::Leave { g: g as u16, m: m as u16, b }, kit);
                 let ms = &mut kw.groups[g].members[m];
                 ms.up = false;
                 ms.forget_heartbeats();

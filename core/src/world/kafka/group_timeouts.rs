@@ -19,37 +19,50 @@
 //! - Timers are set only for requests written into a cut or stopped by
 //!   one, so runs without cuts are unchanged. A commit counts as answered
 //!   when it reaches the coordinator (the model sends no commit response).
-//! - A crash of the coordinator's broker loses what was on its way (the
-//!   coordinator's role does not move here; the next ticks go on).
+//! - A crash of the coordinator's broker loses what was on its way; what
+//!   a member writes to it next is refused (`group_failover`).
 
-use super::group::{member_end, member_of_timer, member_timer, note, GroupFrame, GroupNote};
+use super::group::{member_end, member_of_timer, member_timer, note, GroupFrame, GroupNote, Request};
+use super::group_failover::about;
 use super::{KTimer, KafkaWorld, NET_READ_TIMEOUT, RETRY_MAX};
 use crate::time::SimTime;
 use crate::world::{Kit, World};
 
 impl KafkaWorld {
     /// Member `m` writes a heartbeat; across a cut it gets a read deadline.
-    pub(super) fn send_heartbeat(&mut self, g: usize, m: usize, kit: &mut Kit) {
+    /// False when its coordinator's broker is down: sarama's heartbeat loop
+    /// tries again at once, `Metadata.Retry.Max` (3) times, each refused
+    /// as fast, and then ends the session: the caller ends it.
+    #[must_use]
+    pub(super) fn send_heartbeat(&mut self, g: usize, m: usize, kit: &mut Kit) -> bool {
         let now = kit.queue.now();
         let ms = &mut self.groups[g].members[m];
-        let Some(generation) = ms.session.filter(|_| !ms.hb_stopped) else { return };
+        let Some(generation) = ms.session.filter(|_| !ms.hb_stopped) else { return true };
         let seq = ms.hb_seq;
         ms.hb_seq = ms.hb_seq.wrapping_add(1);
         ms.hb = Some((now, seq));
-        let key = member_timer(g, m, ms.life);
-        self.send_to_coordinator(g, m, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq }, kit);
-        self.read_deadline(kit, member_end(g, m), self.groups[g].broker, now, KTimer::HeartbeatTimeout(key));
+        let (key, b) = (member_timer(g, m, ms.life), ms.coordinator);
+        if !self.send_to_coordinator(g, m, b, GroupFrame::Heartbeat { g: g as u16, m: m as u16, generation, seq, b }, kit) {
+            let ms = &mut self.groups[g].members[m];
+            ms.hb = None;
+            ms.hb_due = false;
+            note(kit, g, m, GroupNote::CoordinatorRefused, about(Request::Heartbeat, b));
+            return false;
+        }
+        self.read_deadline(kit, member_end(g, m), b, now, KTimer::HeartbeatTimeout(key));
+        true
     }
 
     /// Broker `b` crashed: the heartbeats and commits on their way to or
     /// from it are lost with its connections (the next ticks write new
-    /// ones, as before the crash).
+    /// ones, as before the crash). A lost commit's marks go again (sarama's
+    /// offset manager counts them committed only when answered).
     pub(super) fn group_requests_lost_to(&mut self, b: u32) {
-        for gs in self.groups.iter_mut().filter(|gs| gs.broker == b) {
-            for ms in &mut gs.members {
-                ms.hb = None;
-                ms.hb_due = false;
-                ms.commit_out = None;
+        for ms in self.groups.iter_mut().flat_map(|gs| gs.members.iter_mut()).filter(|ms| ms.coordinator == b) {
+            ms.hb = None;
+            ms.hb_due = false;
+            if ms.commit_out.take().is_some() && ms.session.is_some() {
+                ms.dirty = true;
             }
         }
     }
@@ -64,10 +77,18 @@ impl KafkaWorld {
         let seq = ms.commit_seq;
         ms.commit_seq = ms.commit_seq.wrapping_add(1);
         ms.commit_out = Some((now, seq));
-        let key = member_timer(g, m, ms.life);
+        let (key, b) = (member_timer(g, m, ms.life), ms.coordinator);
         let offsets = ms.marked.clone();
-        self.send_to_coordinator(g, m, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets, seq }, kit);
-        self.read_deadline(kit, member_end(g, m), self.groups[g].broker, now, KTimer::CommitTimeout(key));
+        if !self.send_to_coordinator(g, m, b, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets, seq, b }, kit) {
+            // Refused (its coordinator's broker is down): the marks go
+            // again with the next tick.
+            let ms = &mut self.groups[g].members[m];
+            ms.commit_out = None;
+            ms.dirty = true;
+            note(kit, g, m, GroupNote::CoordinatorRefused, about(Request::Commit, b));
+            return;
+        }
+        self.read_deadline(kit, member_end(g, m), b, now, KTimer::CommitTimeout(key));
     }
 }
 
@@ -94,8 +115,8 @@ impl World {
             ms.hb_fails = 0;
             ms.hb_stopped = true;
             self.kafka_session_end(g, m, now);
-        } else if kw.groups[g].members[m].session.is_some() && !kw.groups[g].members[m].ending {
-            kw.send_heartbeat(g, m, kit);
+        } else if kw.groups[g].members[m].session.is_some() && !kw.groups[g].members[m].ending && !kw.send_heartbeat(g, m, kit) {
+            self.kafka_session_end(g, m, now);
         }
     }
 

@@ -61,6 +61,7 @@ pub(crate) mod book;
 mod faults;
 mod fetch;
 mod group;
+mod group_failover;
 mod group_timeouts;
 mod metadata;
 mod network;
@@ -454,6 +455,9 @@ pub(crate) enum KTimer {
     MetadataRefresh(u16),
     /// A group leader's partition-count check (key as for `Heartbeat`).
     PartitionCheck(u32),
+    /// A member calls `Consume` again after a refused join (key as for
+    /// `Heartbeat`; `group_failover`).
+    JoinRetry(u32),
 }
 
 impl KTimer {
@@ -481,6 +485,7 @@ impl KTimer {
             KTimer::LeaderBalance => (19, 0),
             KTimer::MetadataRefresh(p) => (20, u32::from(p)),
             KTimer::PartitionCheck(m) => (21, m),
+            KTimer::JoinRetry(m) => (22, m),
         };
         (k << 24) | (v & 0x00ff_ffff)
     }
@@ -508,7 +513,8 @@ impl KTimer {
             18 => KTimer::Fence(v),
             19 => KTimer::LeaderBalance,
             20 => KTimer::MetadataRefresh(v as u16),
-            _ => KTimer::PartitionCheck(v),
+            21 => KTimer::PartitionCheck(v),
+            _ => KTimer::JoinRetry(v),
         }
     }
 }
@@ -693,7 +699,7 @@ impl KafkaWorld {
     }
 
     pub(crate) fn broker_up(&self, b: BrokerId) -> bool {
-        self.up.get(b as usize - 1).copied().unwrap_or(false)
+        (b as usize).checked_sub(1).and_then(|i| self.up.get(i)).copied().unwrap_or(false)
     }
 
     /// Broker `b` runs and takes part in replication: up, and not fenced
@@ -922,6 +928,7 @@ impl World {
             }
             KTimer::MetadataRefresh(p) => kw.metadata_refresh(p, now, &mut self.kit),
             KTimer::PartitionCheck(key) => self.kafka_partition_check(key, now),
+            KTimer::JoinRetry(key) => self.kafka_join_retry(key, now),
         }
         // acks=all answers or consumer data may be due after a timer.
         let _ = now;

@@ -159,6 +159,9 @@ pub struct KafkaGroupView {
     /// rebalance.
     pub rebalancing: bool,
     pub rebalances: u32,
+    /// The coordinator's broker id; 0 when no registered broker could load
+    /// the group. `state` is `CoordinatorNotAvailable` while that broker
+    /// is down (before the controller moves the group) or there is none.
     pub coordinator: u32,
     pub assignor: String,
     pub members: Vec<KafkaMemberView>,
@@ -259,6 +262,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again); a broker cut from the controller and fenced goes on as leader (a zombie) for the producers that reach it, but consumers learn the new leader at once (sarama's would go on fetching from the zombie)",
+    "a group's coordinator moves to the next registered broker when the controller fences its broker (Kafka: the new leader of the group's __consumer_offsets partition, not modelled as a log) and stays there; a fenced broker that still runs answers NOT_COORDINATOR at once; a member whose join is refused tries again every 2s (sarama's Consume returns the error at once, and a loop calling it again spins until the group has moved)",
 ];
 
 impl KafkaWorld {
@@ -557,10 +561,11 @@ impl KafkaWorld {
                 KafkaGroupView {
                     name: spec.name.clone(),
                     generation: gs.coord.generation(),
-                    state: format!("{:?}", gs.coord.state()),
+                    // kafka-consumer-groups.sh's error while nobody coordinates the group.
+                    state: if gs.orphan || !self.broker_up(gs.broker) { "CoordinatorNotAvailable".to_string() } else { format!("{:?}", gs.coord.state()) },
                     rebalancing: matches!(gs.coord.state(), GroupState::PreparingRebalance | GroupState::CompletingRebalance),
                     rebalances: gs.rebalances,
-                    coordinator: gs.broker,
+                    coordinator: if gs.orphan { 0 } else { gs.broker },
                     assignor: spec.assignor.key().to_string(),
                     members,
                     rows,
@@ -656,6 +661,10 @@ impl KafkaWorld {
                 let group = gs.map_or("?", |g| g.name.as_str());
                 let member = gs.map_or("?".to_string(), |g| g.member(((e.aux >> 24) & 0xffff) as u32 + 1));
                 let generation = e.aux & 0xff_ffff;
+                // The coordinator the member's client knows (the group's, before its first join).
+                let member_coordinator = self.groups.get(e.ch as usize).map_or(0, |gs| {
+                    gs.members.get(((e.aux >> 24) & 0xffff) as usize).map(|ms| ms.coordinator).filter(|&b| b != 0).unwrap_or(gs.broker)
+                });
                 match N::from_code(e.aux >> 40) {
                     Some(N::Join) => format!("{member}: Consume() joins group {group} (JoinGroup)"),
                     Some(N::RebalanceStarted) => format!("group {group}: rebalance after generation {generation} (because of {member}): every member stops and gives up its partitions"),
@@ -669,7 +678,7 @@ impl KafkaWorld {
                     Some(N::Leave) => format!("{member}: Close(): final commit, LeaveGroup"),
                     Some(N::Kicked) => format!("{member}: heartbeat refused (not in generation {generation} any more): its session ends without a commit"),
                     Some(N::HeartbeatTimeout) => {
-                        let coordinator = self.groups.get(e.ch as usize).map_or(0, |gs| gs.broker);
+                        let coordinator = member_coordinator;
                         let then = if generation > i64::from(super::RETRY_MAX) {
                             "4 tries failed: the heartbeat loop ends its session (its claims stop, Cleanup), and Consume() joins again".to_string()
                         } else {
@@ -678,7 +687,7 @@ impl KafkaWorld {
                         format!("{member}: no answer from broker-{coordinator} to its heartbeat within Net.ReadTimeout (30s): the connection closes; {then}")
                     }
                     Some(N::CommitTimeout) => {
-                        let coordinator = self.groups.get(e.ch as usize).map_or(0, |gs| gs.broker);
+                        let coordinator = member_coordinator;
                         let then = if generation == 0 {
                             "its session has ended, so what it marked stays uncommitted (the next owner reads it again)"
                         } else {
@@ -696,7 +705,7 @@ impl KafkaWorld {
                     }
                     Some(N::JoinTimeout) => {
                         let gs = self.groups.get(e.ch as usize);
-                        let coordinator = gs.map_or(0, |gs| gs.broker);
+                        let coordinator = member_coordinator;
                         let then = if gs.is_some_and(|gs| gs.consume_loop) {
                             "its loop calls Consume() again: a new JoinGroup"
                         } else {
@@ -705,6 +714,32 @@ impl KafkaWorld {
                         format!(
                             "{member}: no answer from broker-{coordinator} to its JoinGroup within Net.ReadTimeout (30s): the connection closes and Consume() returns the i/o timeout; {then} (a join may wait up to the rebalance timeout, so sarama users set Net.ReadTimeout above it)"
                         )
+                    }
+                    Some(N::CoordinatorMoved) => {
+                        let (old, new) = (generation >> 12, generation & 0xfff);
+                        if new == 0 {
+                            format!("group {group}: the controller fenced broker-{old}, its coordinator, and no registered broker can load the group: it has no coordinator until a broker registers")
+                        } else {
+                            let gen = self.groups.get(e.ch as usize).map_or(0, |gs| gs.coord.generation());
+                            format!("group {group}: broker-{new} is its coordinator now (it leads the group's __consumer_offsets partition after broker-{old} was fenced) and loads the group as last written: generation {gen}, the committed offsets, every member's session restarted")
+                        }
+                    }
+                    Some(N::CoordinatorRefused) => {
+                        let b = generation & 0xfff;
+                        match super::group::Request::from_code(generation >> 12) {
+                            super::group::Request::Heartbeat => format!("{member}: its heartbeat to broker-{b}, its coordinator, is refused (the broker is down); the heartbeat loop tries again at once, 4 times in all, then ends the session (its claims stop, Cleanup) and Consume() joins again"),
+                            super::group::Request::Commit => format!("{member}: its offset commit to broker-{b} is refused (the broker is down): the marked offsets stay to commit"),
+                            super::group::Request::Join => format!("{member}: its JoinGroup to broker-{b} is refused (the broker is down, and the controller has not moved the group's coordinator yet): Consume() returns the error and is called again 2s later (Rebalance.Retry.Backoff)"),
+                        }
+                    }
+                    Some(N::NotCoordinator) => {
+                        let b = generation & 0xfff;
+                        let now = self.groups.get(e.ch as usize).map_or(0, |gs| gs.broker);
+                        match super::group::Request::from_code(generation >> 12) {
+                            super::group::Request::Heartbeat => format!("{member}: broker-{b} answers its heartbeat NOT_COORDINATOR (broker-{now} coordinates the group now): its session ends (Cleanup) and Consume() joins again there"),
+                            super::group::Request::Commit => format!("{member}: broker-{b} answers its offset commit NOT_COORDINATOR: the marked offsets stay to commit"),
+                            super::group::Request::Join => format!("{member}: broker-{b} answers its JoinGroup NOT_COORDINATOR: Consume() finds the new coordinator and joins again 2s later (Rebalance.Retry.Backoff)"),
+                        }
                     }
                     None => format!("group {group} event"),
                 }

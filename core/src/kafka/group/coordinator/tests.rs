@@ -482,3 +482,47 @@ proptest! {
         prop_assert_eq!(g, g2);
     }
 }
+
+/// A new coordinator loads a stable group as it was: same generation and
+/// assignment, committed offsets kept, every session restarted at the load
+/// (Kafka `onGroupLoaded`), so nobody expires for the time the old
+/// coordinator was dead.
+#[test]
+fn load_keeps_a_stable_group_and_restarts_its_sessions() {
+    let mut g = stable(&["a", "b"], 4);
+    let mut out = Vec::new();
+    g.commit(t(7 * S), "a", 1, "T", 0, 5).unwrap();
+    let before = (assignment(&g, "a"), assignment(&g, "b"));
+    // The old coordinator died at 8 s; the new one loads the group at 17 s.
+    g.load(t(17 * S));
+    assert_eq!((g.state(), g.generation(), g.leader()), (GroupState::Stable, 1, Some("a")));
+    assert_eq!((assignment(&g, "a"), assignment(&g, "b")), before);
+    assert_eq!(g.committed("T", 0), Some(5));
+    assert_eq!(g.next_deadline(), Some(t(27 * S)));
+    g.tick(t(26 * S), &mut out);
+    assert!(out.is_empty());
+    // A follower rejoining gets its generation back; the leader's rejoin rebalances.
+    assert_eq!(g.join(t(18 * S), "b", &["T"], &mut out), Ok(JoinOutcome::Current { generation: 1 }));
+    g.join(t(18 * S), "a", &["T"], &mut out).unwrap();
+    assert_eq!(g.state(), GroupState::PreparingRebalance);
+}
+
+/// A join phase under way was never written: the loaded group is the last
+/// stable generation, without the member that joined only in that phase.
+/// A group that never completed a join phase loads empty.
+#[test]
+fn load_forgets_a_join_phase_under_way() {
+    let mut g = stable(&["a", "b"], 4);
+    let mut out = Vec::new();
+    g.join(t(7 * S), "c", &["T"], &mut out).unwrap();
+    assert_eq!(g.state(), GroupState::PreparingRebalance);
+    g.load(t(9 * S));
+    assert_eq!((g.state(), g.generation(), g.member_count()), (GroupState::Stable, 1, 2));
+    assert!(g.member("c").is_none());
+    assert_eq!(g.join_deadline(), None);
+
+    let mut fresh = group(&[("T", 2)]);
+    fresh.join(t(0), "a", &["T"], &mut out).unwrap();
+    fresh.load(t(S));
+    assert_eq!((fresh.state(), fresh.generation(), fresh.member_count(), fresh.next_deadline()), (GroupState::Empty, 0, 0, None));
+}

@@ -1,0 +1,199 @@
+//! A consumer group's coordinator fails over (issue 14; the semantics in
+//! `core/src/world/kafka/group_failover.rs`).
+//!
+//! - Its broker crashes: the members' next heartbeats are refused (the
+//!   dial fails), so sarama's heartbeat loop ends each session; the final
+//!   commits are refused too, and their joins are refused every 2 s while
+//!   the metadata still names the dead broker. When the controller fences
+//!   it (`broker.session.timeout.ms`, 9 s) the next broker loads the group
+//!   as last written, and the group forms its next generation there: one
+//!   rebalance. What members marked but could not commit is read again.
+//! - A clean stop moves the coordinator at once.
+//! - A fenced broker that still runs (cut from the controller) answers its
+//!   old group NOT_COORDINATOR.
+//! - With no registered broker left, the group has no coordinator until
+//!   a broker registers again.
+//! - Through all of it the run replays exactly.
+
+use queuelab::command::Command;
+use queuelab::observe::snapshot::Snapshot;
+use queuelab::observe::trace::EventKind;
+use queuelab::scenario::Scenario;
+use queuelab::time::{SimDuration, SimTime};
+use queuelab::world::{KafkaView, World};
+use serde_json::{json, Value};
+
+fn ms(n: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_millis(n)
+}
+
+fn world(v: &Value) -> World {
+    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
+}
+
+fn kafka(s: &Snapshot) -> &KafkaView {
+    s.kafka.as_ref().expect("a kafka section")
+}
+
+fn apply(w: &mut World, c: &Command) {
+    w.apply(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+}
+
+/// `brokers` brokers; topic `t` of 4 partitions replicated on every
+/// broker; a feeder every 20 ms (acks=all); group `g` of 2 members, 1 ms
+/// of work per record.
+fn cluster(brokers: u32) -> Value {
+    let rf = brokers.min(3);
+    json!({
+        "seed": 11,
+        "kafka": { "brokers": brokers, "latency": "1ms",
+                   "topics": [{ "name": "t", "partitions": 4, "replication_factor": rf, "min_insync_replicas": 1 }],
+                   "producers": [{ "name": "p", "acks": "all", "partitioner": "round_robin" }],
+                   "groups": [{ "name": "g", "topics": ["t"], "members": 2, "work": "1ms" }] },
+        "goroutines": [
+            { "name": "feeder", "behavior": { "program": [
+                { "forever": [{ "sleep": "20ms" }, { "kafka_send": { "producer": "p", "topic": "t" } }] } ] } }
+        ]
+    })
+}
+
+/// The group's events (time in µs, text) from the start.
+fn group_events(w: &World, has: &str) -> Vec<(u64, String)> {
+    w.events_since(0, 1_000_000).into_iter().filter(|e| e.kind == EventKind::KafkaGroup && e.text.contains(has)).map(|e| (e.t_us, e.text)).collect()
+}
+
+fn all_running_with_two(k: &KafkaView) -> bool {
+    k.groups[0].members.iter().all(|m| m.state == "running" && m.partitions.len() == 2)
+}
+
+#[test]
+fn a_crashed_coordinator_moves_when_the_controller_fences_its_broker_and_costs_the_group_one_rebalance() {
+    let mut w = world(&cluster(3));
+    w.run_until(ms(8_000));
+    let g0 = kafka(&w.snapshot()).groups[0].clone();
+    assert!(g0.generation >= 1 && g0.state == "Stable", "{g0:?}");
+    let old = g0.coordinator;
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: old });
+
+    // Within a heartbeat interval (3 s) both members' heartbeats are
+    // refused: their sessions end, and their joins are refused while the
+    // metadata still names the dead broker.
+    w.run_until(ms(12_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.coordinator, g.generation), ("CoordinatorNotAvailable", old, g0.generation), "{g:?}");
+    assert!(g.members.iter().all(|m| m.state != "running"), "no member is in a session: {g:?}");
+    let refused = group_events(&w, "its heartbeat to");
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused.iter().all(|(t, text)| (8_000_000..11_000_001).contains(t) && text.contains(&format!("broker-{old}, its coordinator, is refused"))), "{refused:?}");
+    let joins = group_events(&w, "its JoinGroup to");
+    assert!(joins.len() >= 2, "{joins:?}");
+    // 2 s apart (Rebalance.Retry.Backoff), per member.
+    let first = group_events(&w, "g-1: its JoinGroup to");
+    assert!(first.windows(2).all(|p| p[1].0 - p[0].0 == 2_000_000), "{first:?}");
+
+    // The controller fences it 9 s after the crash: the next broker loads the group.
+    w.run_until(ms(16_900));
+    assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, old);
+    w.run_until(ms(17_100));
+    let new = old % 3 + 1;
+    let moved = group_events(&w, "is its coordinator now");
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(moved[0].0, 17_000_000);
+    assert!(moved[0].1.contains(&format!("broker-{new} is its coordinator now")) && moved[0].1.contains(&format!("after broker-{old} was fenced")), "{moved:?}");
+
+    // Within one retry the members join there: one rebalance, the next generation.
+    w.run_until(ms(25_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.coordinator), ("Stable", new), "{g:?}");
+    assert_eq!((g.generation, g.rebalances), (g0.generation + 1, g0.rebalances + 1), "{g:?}");
+    assert!(all_running_with_two(kafka(&s)), "{g:?}");
+    // What the members marked after their last commit was never committed:
+    // the next owners read it again.
+    assert!(kafka(&s).guarantees.duplicates > 0, "{:?}", kafka(&s).guarantees);
+    // Nothing acknowledged was lost (every partition has replicas on the live brokers).
+    assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+}
+
+#[test]
+fn a_clean_stop_moves_the_coordinator_at_once() {
+    let mut w = world(&cluster(3));
+    w.run_until(ms(8_000));
+    let g0 = kafka(&w.snapshot()).groups[0].clone();
+    let old = g0.coordinator;
+    apply(&mut w, &Command::KafkaBrokerStop { broker: old });
+    let new = old % 3 + 1;
+    let s = w.snapshot();
+    assert_eq!(kafka(&s).groups[0].coordinator, new, "moved before the broker stopped");
+    assert_eq!(group_events(&w, "is its coordinator now").len(), 1);
+    // The members learn at their next heartbeat (refused: their client still
+    // knows the old broker), then join the new coordinator.
+    w.run_until(ms(16_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.coordinator, g.generation), ("Stable", new, g0.generation + 1), "{g:?}");
+    assert!(all_running_with_two(kafka(&s)), "{g:?}");
+    assert!(group_events(&w, "JoinGroup to").is_empty(), "no join went to the stopped broker");
+}
+
+#[test]
+fn a_fenced_broker_that_still_runs_answers_its_old_group_not_coordinator() {
+    let mut w = world(&cluster(3));
+    w.run_until(ms(8_000));
+    let g0 = kafka(&w.snapshot()).groups[0].clone();
+    let old = g0.coordinator;
+    apply(&mut w, &Command::KafkaCutLink { a: format!("broker-{old}"), b: "controller".into() });
+    // Fenced 9 s later; the group moves; the members' next heartbeats reach
+    // the old broker, which answers NOT_COORDINATOR.
+    w.run_until(ms(25_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    let new = old % 3 + 1;
+    let answered = group_events(&w, "answers its heartbeat NOT_COORDINATOR");
+    assert_eq!(answered.len(), 2, "{answered:?}");
+    assert!(answered.iter().all(|(t, text)| *t > 17_000_000 && text.contains(&format!("broker-{old} answers")) && text.contains(&format!("broker-{new} coordinates"))), "{answered:?}");
+    assert_eq!((g.state.as_str(), g.coordinator, g.generation), ("Stable", new, g0.generation + 1), "{g:?}");
+    assert!(all_running_with_two(kafka(&s)), "{g:?}");
+}
+
+#[test]
+fn with_no_broker_left_the_group_has_no_coordinator_until_one_registers() {
+    let mut w = world(&cluster(1));
+    w.run_until(ms(8_000));
+    let g0 = kafka(&w.snapshot()).groups[0].clone();
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: 1 });
+    w.run_until(ms(20_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.coordinator), ("CoordinatorNotAvailable", 0), "{g:?}");
+    assert!(group_events(&w, "no registered broker can load the group").len() == 1);
+    apply(&mut w, &Command::KafkaBrokerRestart { broker: 1 });
+    assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, 1);
+    w.run_until(ms(30_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.generation), ("Stable", g0.generation + 1), "{g:?}");
+    assert!(all_running_with_two(kafka(&s)), "{g:?}");
+}
+
+#[test]
+fn a_run_with_a_coordinator_failover_replays_exactly() {
+    let commands = [(8_000, Command::KafkaBrokerCrash { broker: 1 }), (30_000, Command::KafkaBrokerRestart { broker: 1 }), (40_000, Command::KafkaBrokerStop { broker: 2 })];
+    let run = || {
+        let mut w = world(&cluster(3));
+        for (at, c) in &commands {
+            w.run_until(ms(*at));
+            apply(&mut w, c);
+        }
+        w.run_until(ms(60_000));
+        let s = w.snapshot();
+        (s.events_total, kafka(&s).groups[0].clone(), kafka(&s).guarantees)
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b);
+    assert!(a.1.members.iter().all(|m| m.state == "running" && m.partitions.len() == 2), "{:?}", a.1);
+    // The first generation, then one per move (the crash's, the stop's);
+    // the restarted broker-1 coordinates nothing again.
+    assert_eq!((a.1.rebalances, a.1.coordinator), (3, 3), "{:?}", a.1);
+}
