@@ -197,3 +197,33 @@ fn a_run_with_a_coordinator_failover_replays_exactly() {
     // the restarted broker-1 coordinates nothing again.
     assert_eq!((a.1.rebalances, a.1.coordinator), (3, 3), "{:?}", a.1);
 }
+
+#[test]
+fn the_guide_s_coordinator_crash_run_gives_the_figures_its_answer_says() {
+    // book/src/kafka.md, "The group coordinator's broker crashes".
+    let s = Scenario::from_json(include_str!("../../book/src/scenarios/kafka-coordinator-crash.json")).expect("valid");
+    let mut w = World::new(&s).expect("builds");
+    let mut seen = Vec::new();
+    let mut from = 0;
+    for t in (100..=30_000).step_by(100) {
+        w.run_until(ms(t));
+        for e in w.events_since(from, 1_000_000) {
+            from = e.seq + 1;
+            if e.kind == EventKind::KafkaGroup {
+                seen.push((e.t_us, e.text));
+            }
+        }
+    }
+    let at = |has: &str| seen.iter().filter(|(_, t)| t.contains(has)).map(|&(t, _)| t).collect::<Vec<_>>();
+    // At 9 s, the members' next heartbeat: refused, so are their final commits.
+    assert_eq!(at("its heartbeat to broker-1, its coordinator, is refused"), [9_000_000; 3]);
+    assert_eq!(at("its final offset commit to broker-1 is refused"), [9_000_000; 3]);
+    // Joins refused every 2 s until the controller fences broker-1 at 17 s.
+    assert_eq!(at("workers-1: its JoinGroup to broker-1 is refused"), [9_000_000, 11_000_000, 13_000_000, 15_000_000]);
+    assert_eq!(at("broker-2 is its coordinator now"), [17_000_000]);
+    assert_eq!(at("generation 2 starts"), [17_000_500; 3]);
+    let k = kafka(&w.snapshot()).clone();
+    assert_eq!((k.groups[0].generation, k.groups[0].rebalances, k.groups[0].coordinator), (2, 2, 2));
+    let g = k.guarantees;
+    assert_eq!((g.duplicates, g.failed, g.lost_after_ack), (105, 1, 0), "{g:?}");
+}

@@ -134,6 +134,9 @@ pub(crate) enum Request {
     Heartbeat = 1,
     Commit = 2,
     Join = 3,
+    /// The commit at the end of a session (`Cleanup`) or at `Close()`:
+    /// refused, what it carried is never committed.
+    FinalCommit = 4,
 }
 
 impl Request {
@@ -141,6 +144,7 @@ impl Request {
         match c {
             1 => Request::Heartbeat,
             2 => Request::Commit,
+            4 => Request::FinalCommit,
             _ => Request::Join,
         }
     }
@@ -514,12 +518,15 @@ impl World {
                 }
                 if !kw.is_coordinator(g, b) {
                     // NOT_COORDINATOR (the answer folded in, as for every
-                    // commit): the marks go again with the next tick.
+                    // commit): the marks go again with the next tick, if
+                    // the session they belong to goes on.
                     let ms = &mut kw.groups[g].members[m];
-                    if ms.session == Some(generation) {
+                    let goes_on = ms.session == Some(generation) && !ms.ending;
+                    if goes_on {
                         ms.dirty = true;
                     }
-                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(super::group::Request::Commit, b));
+                    let what = if goes_on { Request::Commit } else { Request::FinalCommit };
+                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(what, b));
                     return;
                 }
                 kw.coordinator_tick(g, kit);
@@ -643,7 +650,7 @@ impl World {
             return;
         }
         let generation = ms.session.unwrap_or(0);
-        kw.commit_request(g, m, kit);
+        kw.commit_request(g, m, true, kit);
         let loops = kw.groups[g].consume_loop;
         let ms = &mut kw.groups[g].members[m];
         ms.ending = false;
@@ -723,7 +730,7 @@ impl World {
         // While a commit waits for its answer the offset manager's loop is
         // blocked: this tick is dropped.
         if !ms.ending && ms.commit_out.is_none() {
-            kw.commit_request(g, m, kit);
+            kw.commit_request(g, m, false, kit);
         }
         kw.schedule(kit, now + interval, KTimer::AutoCommit(key));
     }
@@ -752,7 +759,7 @@ impl World {
             }
             A::Leave => {
                 note(kit, g, m, GroupNote::Leave, generation);
-                kw.commit_request(g, m, kit);
+                kw.commit_request(g, m, true, kit);
                 let b = kw.groups[g].members[m].coordinator;
                 kw.send_to_coordinator(g, m, b, GroupFrame::Leave { g: g as u16, m: m as u16, b }, kit);
                 let ms = &mut kw.groups[g].members[m];

@@ -68,8 +68,9 @@ impl KafkaWorld {
     }
 
     /// Member `m` writes a commit of what it marked (if anything changed
-    /// since its last one); across a cut it gets a read deadline.
-    pub(super) fn commit_request(&mut self, g: usize, m: usize, kit: &mut Kit) {
+    /// since its last one); across a cut it gets a read deadline. `last`:
+    /// the session's final commit (`Cleanup`, or `Close()`).
+    pub(super) fn commit_request(&mut self, g: usize, m: usize, last: bool, kit: &mut Kit) {
         let now = kit.queue.now();
         let ms = &mut self.groups[g].members[m];
         let (Some(generation), true) = (ms.session, ms.dirty) else { return };
@@ -81,11 +82,11 @@ impl KafkaWorld {
         let offsets = ms.marked.clone();
         if !self.send_to_coordinator(g, m, b, GroupFrame::Commit { g: g as u16, m: m as u16, generation, offsets, seq, b }, kit) {
             // Refused (its coordinator's broker is down): the marks go
-            // again with the next tick.
+            // again with the next tick, unless this was the last one.
             let ms = &mut self.groups[g].members[m];
             ms.commit_out = None;
             ms.dirty = true;
-            note(kit, g, m, GroupNote::CoordinatorRefused, about(Request::Commit, b));
+            note(kit, g, m, GroupNote::CoordinatorRefused, about(if last { Request::FinalCommit } else { Request::Commit }, b));
             return;
         }
         self.read_deadline(kit, member_end(g, m), b, now, KTimer::CommitTimeout(key));

@@ -729,6 +729,7 @@ impl KafkaWorld {
                         match super::group::Request::from_code(generation >> 12) {
                             super::group::Request::Heartbeat => format!("{member}: its heartbeat to broker-{b}, its coordinator, is refused (the broker is down); the heartbeat loop tries again at once, 4 times in all, then ends the session (its claims stop, Cleanup) and Consume() joins again"),
                             super::group::Request::Commit => format!("{member}: its offset commit to broker-{b} is refused (the broker is down): the marked offsets stay to commit"),
+                            super::group::Request::FinalCommit => format!("{member}: its final offset commit to broker-{b} is refused (the broker is down): what it marked since its last commit is never committed, and the next owner reads it again"),
                             super::group::Request::Join => format!("{member}: its JoinGroup to broker-{b} is refused (the broker is down, and the controller has not moved the group's coordinator yet): Consume() returns the error and is called again 2s later (Rebalance.Retry.Backoff)"),
                         }
                     }
@@ -738,6 +739,7 @@ impl KafkaWorld {
                         match super::group::Request::from_code(generation >> 12) {
                             super::group::Request::Heartbeat => format!("{member}: broker-{b} answers its heartbeat NOT_COORDINATOR (broker-{now} coordinates the group now): its session ends (Cleanup) and Consume() joins again there"),
                             super::group::Request::Commit => format!("{member}: broker-{b} answers its offset commit NOT_COORDINATOR: the marked offsets stay to commit"),
+                            super::group::Request::FinalCommit => format!("{member}: broker-{b} answers its final offset commit NOT_COORDINATOR: what it marked since its last commit is never committed, and the next owner reads it again"),
                             super::group::Request::Join => format!("{member}: broker-{b} answers its JoinGroup NOT_COORDINATOR: Consume() finds the new coordinator and joins again 2s later (Rebalance.Retry.Backoff)"),
                         }
                     }
