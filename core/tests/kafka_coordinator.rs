@@ -168,6 +168,7 @@ fn with_no_broker_left_the_group_has_no_coordinator_until_one_registers() {
     let g = &kafka(&s).groups[0];
     assert_eq!((g.state.as_str(), g.coordinator), ("CoordinatorNotAvailable", 0), "{g:?}");
     assert!(group_events(&w, "no registered broker can load the group").len() == 1);
+    assert!(w.summary().to_string().contains("kafka group g (generation 1, CoordinatorNotAvailable, 1 rebalance(s), no coordinator, assignor range)"), "{}", w.summary());
     apply(&mut w, &Command::KafkaBrokerRestart { broker: 1 });
     assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, 1);
     w.run_until(ms(30_000));

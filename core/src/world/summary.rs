@@ -374,8 +374,13 @@ fn render_kafka(out: &mut String, k: &super::KafkaView) {
     for gv in &k.groups {
         let _ = writeln!(
             out,
-            "\nkafka group {} (generation {}, {}, {} rebalance(s), coordinator broker-{}, assignor {}):",
-            gv.name, gv.generation, gv.state, gv.rebalances, gv.coordinator, gv.assignor
+            "\nkafka group {} (generation {}, {}, {} rebalance(s), {}, assignor {}):",
+            gv.name,
+            gv.generation,
+            gv.state,
+            gv.rebalances,
+            if gv.coordinator == 0 { "no coordinator".to_string() } else { format!("coordinator broker-{}", gv.coordinator) },
+            gv.assignor
         );
         let rows: Vec<Vec<String>> = gv
             .rows

@@ -45,6 +45,7 @@
 //! requests are refused or answered NOT_COORDINATOR end their sessions
 //! and join there (`group_failover`).
 
+use super::group_failover::about;
 use super::{KFrame, KTimer, KafkaWorld};
 use crate::kafka::group::coordinator::{GroupConfig, GroupCoordinator, GroupError, GroupEvent, RebalanceReason};
 use crate::kafka::spec::{GroupSpec, TopicSpec};
@@ -494,7 +495,7 @@ impl World {
                     return;
                 }
                 if !kw.is_coordinator(g, b) {
-                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(super::group::Request::Heartbeat, b));
+                    note(kit, g, m, GroupNote::NotCoordinator, about(Request::Heartbeat, b));
                     kw.send(b, member_end(g, m), KFrame::Group(Box::new(GroupFrame::HeartbeatResp { g: g as u16, m: m as u16, error: Some(3) })), kit);
                     return;
                 }
@@ -526,7 +527,7 @@ impl World {
                         ms.dirty = true;
                     }
                     let what = if goes_on { Request::Commit } else { Request::FinalCommit };
-                    note(kit, g, m, GroupNote::NotCoordinator, super::group_failover::about(what, b));
+                    note(kit, g, m, GroupNote::NotCoordinator, about(what, b));
                     return;
                 }
                 kw.coordinator_tick(g, kit);
