@@ -30,7 +30,6 @@ import { createStage, paintIconCanvas } from './stage.js';
 import { createControls } from './controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
-import { encodeShare, decodeShare } from './share.js';
 
 /** Speeds +/- step through. */
 const SPEED_STOPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
@@ -49,6 +48,10 @@ const PANEL_MS = 100;
 const TICK_MS = 250;
 /** Where the full playground lives: next to this module. */
 const PLAYGROUND_BASE = new URL('./', import.meta.url);
+
+/** Share links' code (compression, base64url, checks), fetched the first
+ * time a link is made or opened: an embed that never shares never loads it. */
+const shareModule = () => import('./share.js');
 
 /** The host's status word for a snapshot. */
 export function statusOf(snap, playing, atUntil) {
@@ -563,6 +566,7 @@ export function createLab(root, opts = {}) {
 
   /** Opens a share link: the scenario, then exactly `t_us` of virtual time (replayed in slices). */
   async function openShared(hash) {
+    const { decodeShare } = await shareModule();
     const shared = await decodeShare(hash);
     if (!shared) return false;
     let pg;
@@ -712,8 +716,10 @@ export function createLab(root, opts = {}) {
   // --- share -----------------------------------------------------------------
 
   /** This exact run as a share fragment ('#v=...'). */
-  function shareFragment() {
-    return encodeShare({ scenarioJson: state.pg.scenario_json(), speed: state.speed, t_us: state.pg.time_us, paused: !state.playing });
+  async function shareFragment() {
+    const run = { scenarioJson: state.pg.scenario_json(), speed: state.speed, t_us: state.pg.time_us, paused: !state.playing };
+    const { encodeShare } = await shareModule();
+    return encodeShare(run);
   }
 
   /** The full playground's address for this exact run (or compare.html's). */

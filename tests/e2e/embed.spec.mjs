@@ -99,6 +99,18 @@ test('a compact embed fetches no panel module (inspector, charts, log, timeline)
   expect(panelModules().sort()).toEqual(['/charts.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
 });
 
+test('a compact embed fetches the share-link module only when a link is made: "Open in the full playground" gets this run', async ({ page }) => {
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await page.goto('/examples/embeds.html');
+  await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs), { timeout: 15_000 }).toBeGreaterThan(500_000);
+  expect(fetched.filter((p) => p === '/share.js')).toEqual([]);
+  const go = page.locator('#go');
+  await go.locator('#open-full').hover();
+  await expect(go.locator('#open-full')).toHaveAttribute('href', /index\.html#v=2&s=/);
+  expect(fetched.filter((p) => p === '/share.js')).toEqual(['/share.js']);
+});
+
 test('attributes reconfigure the live element; methods and events work', async ({ page }) => {
   await page.goto('/examples/embeds.html');
   const go = page.locator('#go');

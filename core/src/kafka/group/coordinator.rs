@@ -492,8 +492,10 @@ impl GroupCoordinator {
     /// dropped. Committed offsets were written: they stay. Every member's
     /// session starts again now (`completeAndScheduleNextHeartbeatExpiration`).
     pub fn load(&mut self, now: SimTime) {
-        let generation = self.generation;
-        self.members.retain(|_, m| generation > 0 && m.generation == generation);
+        let gone: Vec<String> = self.members.values().filter(|m| self.generation == 0 || m.generation != self.generation).map(|m| m.id.clone()).collect();
+        for id in gone {
+            self.members.remove(&id);
+        }
         for m in self.members.values_mut() {
             m.last_heartbeat = now;
             m.rejoined = false;
