@@ -410,7 +410,9 @@ export function createKafkaView(S, P) {
     // Name and state in the header; generation and rebalances, then assignor and coordinator.
     text(`group ${g.name}`, b.x + 10, b.y + 13, TITLE, '--fg', b.w * 0.6);
     const x = b.x + 14 + Math.min(measure(`group ${g.name}`, TITLE), b.w * 0.6);
-    text(g.state, x, b.y + 13, SMALL, rebalancing ? '--st-send' : '--muted', b.x + b.w - 8 - x);
+    // (The tables say CoordinatorNotAvailable, as kafka-consumer-groups.sh does; the header has no room for it.)
+    const noCoordinator = g.state === 'CoordinatorNotAvailable';
+    text(noCoordinator ? 'no coordinator' : g.state, x, b.y + 13, SMALL, rebalancing || noCoordinator ? '--st-send' : '--muted', b.x + b.w - 8 - x);
     text(`generation ${g.generation} · rebalances ${g.rebalances}`, b.x + 10, b.y + HEAD_H + 4, TINY, rebalancing ? '--st-send' : '--fg', b.w - 20);
     const chips = chipsOf(g, b);
     const nUnread = unread(g).length;
