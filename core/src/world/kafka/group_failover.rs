@@ -65,6 +65,12 @@ pub(super) fn about(what: Request, b: u32) -> u32 {
     ((what as u32) << 12) | (b & 0xfff)
 }
 
+/// The generation field of a `CoordinatorMoved` note: from broker `old`
+/// to broker `new` (0: none could load the group).
+fn moved(old: u32, new: u32) -> u32 {
+    ((old & 0xfff) << 12) | (new & 0xfff)
+}
+
 impl KafkaWorld {
     /// Broker `b` coordinates group `g` now.
     pub(super) fn is_coordinator(&self, g: usize, b: u32) -> bool {
@@ -96,7 +102,7 @@ impl KafkaWorld {
                 Some(x) => self.load_group(g, x, kit),
                 None => {
                     self.groups[g].orphan = true;
-                    note(kit, g, 0, GroupNote::CoordinatorMoved, b << 12);
+                    note(kit, g, 0, GroupNote::CoordinatorMoved, moved(b, 0));
                 }
             }
         }
@@ -121,7 +127,7 @@ impl KafkaWorld {
         gs.orphan = false;
         gs.coord.load(now);
         gs.timer_at = None;
-        note(kit, g, 0, GroupNote::CoordinatorMoved, (old << 12) | b);
+        note(kit, g, 0, GroupNote::CoordinatorMoved, moved(old, b));
         self.coordinator_events(g, &mut Vec::new(), kit);
     }
 }

@@ -24,6 +24,7 @@
 //!   derives rates from successive samples.
 
 use super::book::KafkaCounts;
+use super::group::Request;
 use super::{KafkaError, KafkaWorld};
 use crate::observe::stats::{pack_p50_p99, KafkaKey, KafkaName, KafkaRows, KAFKA_NONE};
 use crate::observe::snapshot::KafkaEventPlace;
@@ -726,21 +727,21 @@ impl KafkaWorld {
                     }
                     Some(N::CoordinatorRefused) => {
                         let b = generation & 0xfff;
-                        match super::group::Request::from_code(generation >> 12) {
-                            super::group::Request::Heartbeat => format!("{member}: its heartbeat to broker-{b}, its coordinator, is refused (the broker is down); the heartbeat loop tries again at once, 4 times in all, then ends the session (its claims stop, Cleanup) and Consume() joins again"),
-                            super::group::Request::Commit => format!("{member}: its offset commit to broker-{b} is refused (the broker is down): the marked offsets stay to commit"),
-                            super::group::Request::FinalCommit => format!("{member}: its final offset commit to broker-{b} is refused (the broker is down): what it marked since its last commit is never committed, and the next owner reads it again"),
-                            super::group::Request::Join => format!("{member}: its JoinGroup to broker-{b} is refused (the broker is down, and the controller has not moved the group's coordinator yet): Consume() returns the error and is called again 2s later (Rebalance.Retry.Backoff)"),
+                        match Request::from_code(generation >> 12) {
+                            Request::Heartbeat => format!("{member}: its heartbeat to broker-{b}, its coordinator, is refused (the broker is down); the heartbeat loop tries again at once, 4 times in all, then ends the session (its claims stop, Cleanup) and Consume() joins again"),
+                            Request::Commit => format!("{member}: its offset commit to broker-{b} is refused (the broker is down): the marked offsets stay to commit"),
+                            Request::FinalCommit => format!("{member}: its final offset commit to broker-{b} is refused (the broker is down): what it marked since its last commit is never committed, and the next owner reads it again"),
+                            Request::Join => format!("{member}: its JoinGroup to broker-{b} is refused (the broker is down, and the controller has not moved the group's coordinator yet): Consume() returns the error and is called again 2s later (Rebalance.Retry.Backoff)"),
                         }
                     }
                     Some(N::NotCoordinator) => {
                         let b = generation & 0xfff;
                         let now = self.groups.get(e.ch as usize).map_or(0, |gs| gs.broker);
-                        match super::group::Request::from_code(generation >> 12) {
-                            super::group::Request::Heartbeat => format!("{member}: broker-{b} answers its heartbeat NOT_COORDINATOR (broker-{now} coordinates the group now): its session ends (Cleanup) and Consume() joins again there"),
-                            super::group::Request::Commit => format!("{member}: broker-{b} answers its offset commit NOT_COORDINATOR: the marked offsets stay to commit"),
-                            super::group::Request::FinalCommit => format!("{member}: broker-{b} answers its final offset commit NOT_COORDINATOR: what it marked since its last commit is never committed, and the next owner reads it again"),
-                            super::group::Request::Join => format!("{member}: broker-{b} answers its JoinGroup NOT_COORDINATOR: Consume() finds the new coordinator and joins again 2s later (Rebalance.Retry.Backoff)"),
+                        match Request::from_code(generation >> 12) {
+                            Request::Heartbeat => format!("{member}: broker-{b} answers its heartbeat NOT_COORDINATOR (broker-{now} coordinates the group now): its session ends (Cleanup) and Consume() joins again there"),
+                            Request::Commit => format!("{member}: broker-{b} answers its offset commit NOT_COORDINATOR: the marked offsets stay to commit"),
+                            Request::FinalCommit => format!("{member}: broker-{b} answers its final offset commit NOT_COORDINATOR: what it marked since its last commit is never committed, and the next owner reads it again"),
+                            Request::Join => format!("{member}: broker-{b} answers its JoinGroup NOT_COORDINATOR: Consume() finds the new coordinator and joins again 2s later (Rebalance.Retry.Backoff)"),
                         }
                     }
                     None => format!("group {group} event"),
