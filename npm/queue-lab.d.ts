@@ -47,6 +47,8 @@ export declare class QueueLabCompare extends HTMLElement {
   reset(): void;
   /** The samples the overlaid charts drew, per side. */
   data(): { a: unknown[]; b: unknown[] };
+  /** What the overlaid charts drew last: per chart its title, the virtual seconds and A's and B's values (null: no value). */
+  charts(): { title: string; t: number[]; a: (number | null)[]; b: (number | null)[] }[];
 }
 
 /** Parses "10s", "500ms", "2m" to microseconds (null for empty, an Error otherwise). */

@@ -157,6 +157,7 @@ export function createLab(root, opts = {}) {
     atUntil: false, // stopped at untilUs
     theme: null, // the host's `theme` ('light' | 'dark'), or null for the system's
     driven: false, // time is moved by a host (advanceTo), not by this loop: compare mode's lock-step
+    noticesSeen: 0, // the engine's notices (scenario commands it could not apply) already shown
   };
 
   let stage;
@@ -434,6 +435,7 @@ export function createLab(root, opts = {}) {
     inspector.select(null);
     stage.select(null);
     const snap = state.pg.snapshot();
+    state.noticesSeen = 0;
     showNsq(Boolean(snap.nsq));
     showKafka(Boolean(snap.kafka));
     charts.reset(snap.channels.map((c) => c.name));
@@ -851,6 +853,15 @@ export function createLab(root, opts = {}) {
       refreshTimeline();
     }
     if (changed) {
+      // A timed command of the scenario the engine could not apply (it
+      // names a consumer the run lacks, ...): said once, in the error box;
+      // the run goes on without it. A seek back forgets it, a replay says it again.
+      const notices = snap.notices || [];
+      if (notices.length > state.noticesSeen) {
+        const many = notices.length - state.noticesSeen > 1;
+        showError(`${many ? 'Commands' : 'A command'} of the scenario could not be applied; the run goes on without ${many ? 'them' : 'it'}:\n${notices.slice(state.noticesSeen).join('\n')}`);
+      }
+      state.noticesSeen = notices.length;
       // Numbers that sit beside the stage change with it, in the same frame.
       status.updateTotals(snap);
       status.updateClock(snap, state.playing);

@@ -13,7 +13,10 @@
 // A's; label-a, label-b; seed; speed; until; autoplay. B's live controls
 // stay open (panel "controls"): change B while both run, or Reset both to
 // replay the pair from 0 with B's changes. Data for tests and hosts:
-// `data()` -> { a: samples, b: samples } (what the charts drew).
+// `data()` -> { a: samples, b: samples } (what the charts draw from) and
+// `charts()` -> [{ title, t, a, b }] (what they drew). The charts follow the
+// systems in the run (chartSpecs): Go's deliveries, NSQ's channels, Kafka's
+// producers and consumers.
 //
 // The difference is applied through the engine's own command log, so B is
 // exactly "A plus these commands": with no commands the two runs are the
@@ -24,6 +27,7 @@ import uPlot from './vendor/uPlot.esm.js';
 import { withAlpha, fmtNum } from './charts.js';
 import { KAFKA_FIGURES } from './kafka-panels.js';
 import { el } from './dom.js';
+import { fmtDuration } from './draw.js';
 
 const BASE = new URL('./', import.meta.url);
 const MAX_FRAME_MS = 100;
@@ -33,17 +37,22 @@ const REDRAW_MS = 250;
 /** The totals and guarantees compared, from a snapshot: [label, value] (numbers or text). */
 function figures(snap, playing) {
   const t = snap.totals;
-  const lat = snap.delivery_latency;
-  const ms = (us) => `${fmtNum(us / 1000)} ms`;
+  const ms = (us) => (us < 10e6 ? `${fmtNum(us / 1000)} ms` : fmtDuration(us));
+  // A run with NSQ or Kafka ends its messages' journeys in handlers, not
+  // in Go sinks: its figures are its goroutines' Go values (as the totals
+  // strip says) and its latency is produce to handled ("finished").
+  const sys = Boolean(snap.nsq || snap.kafka);
+  const lat = sys ? snap.processed_latency : snap.delivery_latency;
+  const to = sys ? 'latency to finish' : 'latency';
   const rows = [
     ['virtual time', snap.time],
     // The engine's status; a run that can go on but is not playing is paused.
     ['status', snap.status === 'running' && !playing ? 'paused' : snap.status],
-    ['produced', t.produced],
-    ['delivered', t.delivered],
+    [sys ? 'produced (Go values)' : 'produced', t.produced],
+    sys ? ['finished (Go values)', t.processed] : ['delivered', t.delivered],
     ['dropped', t.dropped],
-    ['latency p50', lat.count ? ms(lat.p50_us) : '–'],
-    ['latency p99', lat.count ? ms(lat.p99_us) : '–'],
+    [`${to} p50`, lat.count ? ms(lat.p50_us) : '–'],
+    [`${to} p99`, lat.count ? ms(lat.p99_us) : '–'],
     ['blocked goroutines', t.blocked],
   ];
   // Kafka's guarantees, labelled as the Kafka panel labels them.
@@ -58,6 +67,66 @@ function figures(snap, playing) {
     }
   }
   return rows;
+}
+
+/** `f` of each sample as a rate per second of virtual time over the trailing second (since the first sample, before one has passed). */
+function perSecond(f) {
+  return (xs) => {
+    let j = 0;
+    return xs.map((x, i) => {
+      while (j + 1 < i && x.t_us - xs[j + 1].t_us >= 1e6) j += 1;
+      const dt = (x.t_us - xs[j].t_us) / 1e6;
+      return i > j && dt > 0 ? (f(x) - f(xs[j])) / dt : null;
+    });
+  };
+}
+
+const sum = (xs, f) => xs.reduce((n, x) => n + (f(x) ?? 0), 0);
+/** The largest of the values there are, in ms; none when there are none. */
+function worstMs(xs, f) {
+  const v = xs.map(f).filter((x) => x != null);
+  return v.length ? Math.max(...v) / 1000 : null;
+}
+const each = (f) => (xs) => xs.map(f);
+const kafkaLaggers = (x) => [...x.kafka.groups, ...x.kafka.consumers];
+const nsqChannels = (x) => x.nsq || [];
+
+/**
+ * The overlaid charts for the systems a run has: { title, unit, values(samples) }.
+ * Go's delivered-per-second and delivery latency mean nothing where
+ * handlers, not Go sinks, end the messages' journeys: NSQ and Kafka runs get
+ * their own figures (the same ones their panels chart), summed over
+ * channels or groups, and the worst latency.
+ */
+function chartSpecs(snap) {
+  const specs = [];
+  if (snap.kafka) {
+    specs.push({ title: 'Kafka: acked per second', unit: 'per second', values: perSecond((x) => x.kafka?.acked ?? 0) });
+    if (snap.kafka.groups.length || snap.kafka.consumers.length) {
+      specs.push(
+        { title: 'Kafka: consumed per second', unit: 'per second', values: perSecond((x) => x.kafka?.consumed ?? 0) },
+        { title: 'Kafka: total lag', unit: 'records', values: each((x) => (x.kafka ? sum(kafkaLaggers(x), (l) => l.lag) : null)) },
+        { title: 'Kafka: end-to-end latency p99 (worst group)', unit: 'ms', values: each((x) => (x.kafka ? worstMs(kafkaLaggers(x), (l) => l.e2e_p99_us) : null)) },
+      );
+    }
+  }
+  if (snap.nsq) {
+    specs.push(
+      { title: 'NSQ: finished per second', unit: 'per second', values: perSecond((x) => sum(nsqChannels(x), (c) => c.finish_count)) },
+      { title: 'NSQ: depth (memory and disk)', unit: 'messages', values: each((x) => sum(nsqChannels(x), (c) => c.memory_depth + c.backend_depth)) },
+      { title: 'NSQ: in flight', unit: 'messages', values: each((x) => sum(nsqChannels(x), (c) => c.in_flight)) },
+      { title: 'NSQ: requeued and timed out per second', unit: 'per second', values: perSecond((x) => sum(nsqChannels(x), (c) => c.requeue_count + c.timeout_count)) },
+      { title: 'NSQ: E2E latency p99 (worst channel)', unit: 'ms', values: each((x) => worstMs(nsqChannels(x), (c) => c.e2e_p99_us)) },
+    );
+  }
+  if (!snap.kafka && !snap.nsq) {
+    specs.push(
+      { title: 'Delivered per second', unit: 'per second', values: each((x) => x.throughput) },
+      { title: 'Delivery latency p99 per interval', unit: 'ms', values: each((x) => (x.p99_us > 0 ? x.p99_us / 1000 : null)) },
+    );
+  }
+  specs.push({ title: 'Blocked goroutines', unit: 'goroutines', values: each((x) => x.blocked) });
+  return specs;
 }
 
 const CSS = `
@@ -223,8 +292,11 @@ export class QueueLabCompare extends HTMLElement {
     this._draw(true);
   }
 
-  /** What the charts drew: { a: samples, b: samples } (series_since's samples). */
+  /** What the charts drew from: { a: samples, b: samples } (series_since's samples). */
   data() { return { a: this._samples.a.slice(), b: this._samples.b.slice() }; }
+
+  /** What the charts drew, last time: [{ title, t (virtual seconds), a, b }]. */
+  charts() { return (this._drawn || []).map((c) => ({ ...c })); }
 
   _frame(now) {
     this._raf = 0;
@@ -265,11 +337,7 @@ export class QueueLabCompare extends HTMLElement {
   _buildCharts() {
     const cs = getComputedStyle(this);
     const fg = cs.color || '#1b1f24';
-    const specs = [
-      { title: 'Delivered per second', unit: 'per second', pick: (x) => x.throughput },
-      { title: 'Delivery latency p99 per interval', unit: 'ms', pick: (x) => (x.p99_us > 0 ? x.p99_us / 1000 : null) },
-      { title: 'Blocked goroutines', unit: 'goroutines', pick: (x) => x.blocked },
-    ];
+    const specs = chartSpecs(this._a.lab.snapshot());
     this._charts.replaceChildren();
     this._plots = specs.map((spec) => {
       // Until both runs have a sample, a line says what will be drawn here.
@@ -306,9 +374,15 @@ export class QueueLabCompare extends HTMLElement {
     // Both sample on the same clock (same scenario): join on t_us.
     const byT = new Map(this._samples.b.map((x) => [x.t_us, x]));
     const rows = this._samples.a.filter((x) => byT.has(x.t_us));
+    const rowsB = rows.map((x) => byT.get(x.t_us));
+    const t = rows.map((x) => x.t_us / 1e6);
+    this._drawn = [];
     for (const { spec, plot, empty } of this._plots) {
       empty.hidden = rows.length > 0;
-      plot.setData([rows.map((x) => x.t_us / 1e6), rows.map(spec.pick), rows.map((x) => spec.pick(byT.get(x.t_us)))]);
+      const va = spec.values(rows);
+      const vb = spec.values(rowsB);
+      this._drawn.push({ title: spec.title, t, a: va, b: vb });
+      plot.setData([t, va, vb]);
     }
     const fa = figures(a.snapshot(), this._playing);
     const fb = new Map(figures(b.snapshot(), this._playing));

@@ -33,6 +33,8 @@ const TOTAL_MEANS = {
   'held by senders': 'Values a goroutine holds while it waits to send them.',
   dropped: 'Values that were lost before their journey ended (the event log says why, for each).',
   delivered: 'Values received by a goroutine that ends their journey (finished and processing).',
+  'latency p50 / p99': 'From a value\'s production to its receipt by a goroutine that ends its journey, over the whole run: median and 99th percentile.',
+  'latency to finish p50 / p99': 'From a message\'s birth (NSQ: nsqd\'s publish timestamp; Kafka: when the producing goroutine made the value) to the end of its handler (finished), over the whole run: median and 99th percentile.',
   blocked: 'Goroutines blocked on a channel, a select or a WaitGroup, of all goroutines.',
   'published to NSQ': 'Messages a Publish handed to nsqd (it answered OK): their Go journey ends there.',
   'acked by Kafka': 'Records a producer got an ack for: their Go journey ends there.',
@@ -99,7 +101,11 @@ export function createStatusPanels($) {
 
   function updateTotals(snap) {
     const t = snap.totals;
-    const lat = snap.delivery_latency;
+    // With NSQ or Kafka, handlers end the messages' journeys, not Go sinks:
+    // the latency is produce to handled, and "delivered" shows only if a
+    // Go sink received something.
+    const sys = Boolean(snap.nsq || snap.kafka);
+    const lat = sys ? snap.processed_latency : snap.delivery_latency;
     // Named so they add up: produced = finished + processing + in buffers +
     // held by senders + dropped (+ filtered) (+ published to NSQ). Delivered (received by a sink)
     // spans finished and processing.
@@ -115,8 +121,9 @@ export function createStatusPanels($) {
       ['dropped', String(t.dropped)],
       ['delivered', String(t.delivered)],
       ['blocked', `${t.blocked} of ${snap.goroutines.length}`],
-      ['latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
+      [sys ? 'latency to finish p50 / p99' : 'latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
     ];
+    if (sys && !t.delivered) items.splice(6, 1);
     if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
     // Handed to NSQ by a Publish that returned OK (or acked by Kafka): part
     // of the sum too.

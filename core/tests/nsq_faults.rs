@@ -247,3 +247,24 @@ fn nsq_commands_replay_exactly() {
     assert_eq!(replay.trace_hash(), w.trace_hash());
     assert_eq!(replay.snapshot().totals, w.snapshot().totals);
 }
+
+/// A timed command of the scenario that names nothing in the run is not
+/// applied: the snapshot says which and why (the page shows it), and the
+/// run goes on without it.
+#[test]
+fn a_scenario_command_naming_no_consumer_is_a_notice_and_the_run_goes_on() {
+    let json = TWO.replace(
+        r#""seed": 4,"#,
+        r#""seed": 4, "commands": [{ "at": "1s", "command": { "op": "set_consumer", "consumer": "nope", "max_in_flight": 1 } }],"#,
+    );
+    let mut w = World::new(&Scenario::from_json(&json).expect("valid")).expect("builds");
+    w.run_until(at(999));
+    assert!(w.snapshot().notices.is_empty());
+    w.run_until(at(1_000));
+    assert_eq!(w.snapshot().notices, vec![r#"command at 1s: no NSQ consumer named "nope""#.to_string()]);
+    let events = w.snapshot().events_total;
+    w.run_until(at(2_000));
+    assert_eq!(w.snapshot().time_us, 2_000_000);
+    assert!(w.snapshot().events_total > events, "the run goes on");
+    assert_eq!(w.snapshot().notices.len(), 1, "said once");
+}

@@ -314,6 +314,51 @@ test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees s
   await expect.poll(async () => Number(await row.locator('td').nth(0).textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
   await expect(row.locator('td').nth(1)).toHaveText('0');
   await expect(row).toHaveAttribute('data-differs', 'true');
+  // The charts are Kafka's (no consumer here: acks only), not Go's deliveries.
+  await expect(page.locator('#acks .cmp > .charts > figure > figcaption')).toHaveText(['Kafka: acked per second: A solid blue, B dashed orange', 'Blocked goroutines: A solid blue, B dashed orange']);
+  const acked = (await page.evaluate(() => document.getElementById('acks').charts()))[0];
+  const mean = (xs) => { const v = xs.filter((x) => x != null); return v.reduce((a, b) => a + b, 0) / v.length; };
+  // acks=1 waits for the leader's write only: its producer gets more acks per second than acks=all's.
+  expect(mean(acked.a)).toBeGreaterThan(1.5 * mean(acked.b));
+  expect(mean(acked.b)).toBeGreaterThan(0);
+});
+
+test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, and a command B cannot apply is said', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto('/examples/compare.html');
+  await page.evaluate(() => {
+    const add = (id, b) => {
+      const c = document.createElement('queue-lab-compare');
+      c.id = id;
+      c.setAttribute('preset', 'nsq-slow-handler');
+      c.setAttribute('b', JSON.stringify(b));
+      c.setAttribute('speed', '50');
+      c.setAttribute('until', '10s');
+      document.body.prepend(c);
+    };
+    add('mif', [{ at: '0s', command: { op: 'set_consumer', consumer: 'archiver', max_in_flight: 1 } }]);
+    add('typo', [{ at: '0s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }]);
+  });
+  for (const id of ['mif', 'typo']) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+    await page.evaluate((i) => document.getElementById(i).play(), id);
+  }
+  for (const id of ['mif', 'typo']) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(10_000_000);
+  }
+  await expect(page.locator('#mif .cmp > .charts > figure > figcaption')).toHaveText([
+    /^NSQ: finished per second/, /^NSQ: depth/, /^NSQ: in flight/, /^NSQ: requeued and timed out per second/, /^NSQ: E2E latency p99/, /^Blocked goroutines/,
+  ]);
+  const inFlight = (await page.evaluate(() => document.getElementById('mif').charts())).find((c) => c.title === 'NSQ: in flight');
+  expect(Math.max(...inFlight.a)).toBe(2);
+  expect(Math.max(...inFlight.b)).toBe(1);
+  // The table: Go values and the latency to finish, NSQ's per-channel figures.
+  await expect(page.locator('#mif th', { hasText: /^finished \(Go values\)$/ })).toHaveCount(1);
+  await expect(page.locator('#mif th', { hasText: /^latency to finish p99$/ })).toHaveCount(1);
+  await expect(page.locator('#mif th', { hasText: /^delivered$/ })).toHaveCount(0);
+  // B names a consumer the scenario lacks: B's own box says so; A's has nothing to say.
+  await expect(page.locator('#typo queue-lab').nth(1).locator('#error-text')).toContainText('no NSQ consumer named "worker"');
+  await expect(page.locator('#typo queue-lab').nth(0).locator('#error')).toBeHidden();
 });
 
 test('the full page opens the compare view of this run ("Compare with…")', async ({ page, context }) => {

@@ -2,7 +2,7 @@
 // page (the goroutines are drawn; the NSQ view comes with issue 13), with
 // the publish steps in the event log and no page errors.
 import { readFileSync } from 'node:fs';
-import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf } from './helpers.mjs';
+import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf, runUntil, clockUs } from './helpers.mjs';
 
 const PUBLISH = {
   name: 'nsq-publish',
@@ -40,6 +40,34 @@ test('a publishing scenario plays: goroutines wait for nsqd, the log shows PUB a
   // No channel in this world: the controls say so (not the previous preset's rows).
   await expect(page.locator('#channels')).toContainText('This scenario has no channels.');
   expect(errors).toEqual([]);
+});
+
+test('a scenario command the run cannot apply: the page says which and why, and the run goes on without it', async ({ page }) => {
+  await openPage(page);
+  const scenario = await page.evaluate(async () => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const p = m.Playground.from_preset('nsq-slow-handler');
+    const s = JSON.parse(p.scenario_json());
+    p.free();
+    // The preset's consumer is "archiver".
+    s.commands = [{ at: '1s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }];
+    return s;
+  });
+  await openScenario(page, scenario);
+  await runUntil(page, 500_000, 5);
+  await expect(page.locator('#error')).toBeHidden();
+  await runUntil(page, 2_000_000, 5);
+  await expect(page.locator('#error')).toBeVisible();
+  await expect(page.locator('#error-text')).toContainText('A command of the scenario could not be applied; the run goes on without it:');
+  await expect(page.locator('#error-text')).toContainText('command at 1s: no NSQ consumer named "worker"');
+  // NSQ handlers end the messages' journeys: the strip's latency is produce to finish.
+  const latency = page.locator('#totals div', { has: page.locator('dt', { hasText: /^latency to finish p50 \/ p99$/ }) }).locator('dd');
+  await expect(latency).toHaveText(/^\d+(\.\d)?(µs|ms|s) \/ \d+(\.\d)?(µs|ms|s)$/);
+  await page.locator('#error-dismiss').click();
+  await runUntil(page, 4_000_000, 5);
+  expect(await clockUs(page)).toBe(4_000_000);
+  await expect(page.locator('#error')).toBeHidden(); // said once
 });
 
 test('a go-nsq consumer is Go on the stage: its reader, its incoming channel, its handler working on a message; timeouts show in the log', async ({ page }) => {

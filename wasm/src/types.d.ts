@@ -398,6 +398,8 @@ export interface Snapshot {
   nsq?: NsqView;
   /** Kafka brokers, partitions and sarama clients (absent without Kafka). */
   kafka?: KafkaView;
+  /** The scenario's timed commands that could not be applied, each with why (absent when none). */
+  notices?: string[];
 }
 
 /** The Kafka part of a snapshot (core/src/world/kafka/view.rs). */

@@ -85,6 +85,11 @@ pub struct Snapshot {
     /// Kafka brokers, partitions and clients (absent without Kafka).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kafka: Option<crate::world::KafkaView>,
+    /// The scenario's timed commands that could not be applied so far, each
+    /// with why ("command at 0s: no NSQ consumer named \"worker\""), in
+    /// order; the run went on without them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 /// NSQ as nsqadmin shows it: nodes, their topics and channels.

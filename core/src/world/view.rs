@@ -138,6 +138,7 @@ impl World {
                 .collect(),
             nsq: self.nsq_view(),
             kafka,
+            notices: self.notices.clone(),
         }
     }
 
