@@ -49,7 +49,7 @@ export function createGuarantees(container) {
   const lifeMeta = el('p', { class: 'nsq-life-meta' });
   const copies = keyedTable({
     caption: 'Copies of the message',
-    columns: [{ label: 'NSQd' }, { label: 'Channel' }, { label: 'Attempts', num: true }, { label: 'Handled', num: true }, { label: 'Where it is' }],
+    columns: [{ label: 'NSQd' }, { label: 'Channel' }, { label: 'Attempts', num: true }, { label: 'Handled', num: true }, { label: 'Where it is, as nsqd sees it' }],
   });
   const lifeBox = el('section', { class: 'nsq-life', hidden: true, 'aria-labelledby': 'guarantees-life-heading' }, lifeHead, lifeMeta, copies.box);
   container.replaceChildren(note, table.box, listBox, lifeBox);
@@ -100,7 +100,11 @@ export function createGuarantees(container) {
       return;
     }
     setText(lifeHead, `Life of ${life.label}`);
-    setText(lifeMeta, `Published to ${life.topic} at ${fmtUs(life.published_us)}; ${life.copies.length} cop${life.copies.length === 1 ? 'y' : 'ies'}.`);
+    // nsqd's view: a FIN or REQ counts when it arrives, one link latency
+    // after the handler's log row, so a message the log shows finished can
+    // still be in flight here.
+    setText(lifeMeta, `Published to ${life.topic} at ${fmtUs(life.published_us)}; ${life.copies.length} cop${life.copies.length === 1 ? 'y' : 'ies'}. `
+      + 'A FIN or REQ counts when it reaches nsqd, one link latency after the handler sends it.');
     copies.update(life.copies, (c) => `${c.nsqd}\u0000${c.channel}`,
       (c) => [c.nsqd, c.channel, String(c.attempts), String(c.handled), c.place]);
     if (focus) lifeHead.focus();

@@ -44,23 +44,13 @@
 
 use queuelab::observe::snapshot::{GState, Snapshot};
 use queuelab::observe::trace::EventKind;
-use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
-use queuelab::world::{KafkaView, World};
+use queuelab::world::World;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
-
-fn world(v: &Value) -> World {
-    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{kafka, ms, world};
 
 fn chan<'a>(s: &'a Snapshot, name: &str) -> &'a queuelab::observe::snapshot::ChannelView {
     s.channels.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no channel {name}"))

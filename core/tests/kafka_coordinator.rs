@@ -16,28 +16,14 @@
 //! - Through all of it the run replays exactly.
 
 use queuelab::command::Command;
-use queuelab::observe::snapshot::Snapshot;
 use queuelab::observe::trace::EventKind;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::{KafkaView, World};
 use serde_json::{json, Value};
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
-
-fn world(v: &Value) -> World {
-    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
-}
-
-fn apply(w: &mut World, c: &Command) {
-    w.apply(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{apply, kafka, ms, world};
 
 /// `brokers` brokers; topic `t` of 4 partitions replicated on every
 /// broker; a feeder every 20 ms (acks=all); group `g` of 2 members, 1 ms

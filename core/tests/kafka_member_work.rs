@@ -8,12 +8,11 @@
 use queuelab::command::Command;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::{KafkaView, World};
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::ms;
 
 fn work(group: &str, member: Option<u32>, w: &str) -> Command {
     Command::KafkaGroupWork { group: group.into(), member, work: w.parse().expect("a duration") }

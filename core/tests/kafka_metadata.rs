@@ -22,13 +22,13 @@ use queuelab::command::{Command, KafkaMemberAction};
 use queuelab::observe::trace::EventKind;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
+use queuelab::time::SimDuration;
 use queuelab::world::{KafkaView, World};
 use serde_json::{json, Value};
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::ms;
 
 fn kafka(w: &World) -> KafkaView {
     w.snapshot().kafka.expect("a kafka section")

@@ -39,26 +39,16 @@
 
 use queuelab::command::{Command, KafkaMemberAction};
 use queuelab::kafka::spec::AssignorSpec;
-use queuelab::observe::snapshot::Snapshot;
 use queuelab::observe::trace::EventKind;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::{KafkaView, World};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
-
-fn world(v: &Value) -> World {
-    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{apply, kafka, ms, world};
 
 fn cut(a: &str, b: &str) -> Command {
     Command::KafkaCutLink { a: a.into(), b: b.into() }
@@ -66,10 +56,6 @@ fn cut(a: &str, b: &str) -> Command {
 
 fn heal(a: &str, b: &str) -> Command {
     Command::KafkaHealLink { a: a.into(), b: b.into() }
-}
-
-fn apply(w: &mut World, c: &Command) {
-    w.apply(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
 }
 
 /// Three brokers, one partition replicated 3 times with

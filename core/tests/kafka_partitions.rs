@@ -13,20 +13,15 @@
 //!   exactly; "save as scenario" keeps the new count.
 
 use queuelab::command::Command;
-use queuelab::observe::snapshot::Snapshot;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
-use queuelab::world::{KafkaView, World};
+use queuelab::time::SimDuration;
+use queuelab::world::World;
 use serde_json::json;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{kafka, ms};
 
 fn add(topic: &str, partitions: u32) -> Command {
     Command::KafkaAddPartitions { topic: topic.into(), partitions }

@@ -12,20 +12,15 @@
 
 use proptest::prelude::*;
 use queuelab::command::Command;
-use queuelab::observe::snapshot::{RunStatus, Snapshot};
+use queuelab::observe::snapshot::RunStatus;
 use queuelab::scenario::Scenario;
-use queuelab::time::{SimDuration, SimTime};
-use queuelab::world::{KafkaView, World};
+use queuelab::world::World;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{kafka, ms};
 
 fn random_scenario() -> impl Strategy<Value = (Value, Vec<(u64, Value)>)> {
     let topic = (1u32..=3, 1u32..=3, 1u32..=2);

@@ -21,24 +21,16 @@ use queuelab::observe::trace::EventKind;
 use queuelab::presets;
 use queuelab::scenario::Scenario;
 use queuelab::time::{SimDuration, SimTime};
-use queuelab::world::{KafkaView, World};
+use queuelab::world::World;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::{kafka, ms, world};
 
 fn preset_json(name: &str) -> Value {
     serde_json::from_str(presets::get(name).unwrap_or_else(|| panic!("preset {name}")).json).expect("preset json")
-}
-
-fn world(v: &Value) -> World {
-    World::new(&Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"))).expect("builds")
-}
-
-fn kafka(s: &Snapshot) -> &KafkaView {
-    s.kafka.as_ref().expect("a kafka section")
 }
 
 fn kafka_presets() -> Vec<&'static presets::Preset> {

@@ -6,12 +6,11 @@
 
 use queuelab::command::Command;
 use queuelab::presets;
-use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::World;
 
-fn ms(n: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_millis(n)
-}
+#[path = "support/world.rs"]
+mod world_support;
+use world_support::ms;
 
 fn kafka_sent(w: &World) -> u64 {
     w.snapshot().kafka.expect("kafka").producers.iter().map(|p| p.sent).sum()
