@@ -22,11 +22,16 @@
   }
 
   function load() {
-    if (!document.querySelector('queue-lab')) return; // no embed on this page
-    if (customElements.get('queue-lab')) return; // already defined
-    import(moduleUrl()).catch(function (err) {
-      var msg = 'Could not load the queuelab playground (' + moduleUrl() + '): ' + (err && err.message ? err.message : err);
-      document.querySelectorAll('queue-lab').forEach(function (el) {
+    // A/B pairs need their own module (it loads the element's too).
+    var compare = document.querySelector('queue-lab-compare');
+    if (!compare && !document.querySelector('queue-lab')) return; // no embed on this page
+    if (customElements.get('queue-lab') && (!compare || customElements.get('queue-lab-compare'))) return; // already defined
+    var url = moduleUrl();
+    var urls = [url];
+    if (compare) urls.push(url.replace(/queue-lab\.js$/, 'queue-lab-compare.js'));
+    Promise.all(urls.map(function (u) { return import(u); })).catch(function (err) {
+      var msg = 'Could not load the queuelab playground (' + url + '): ' + (err && err.message ? err.message : err);
+      document.querySelectorAll('queue-lab, queue-lab-compare').forEach(function (el) {
         if (el.querySelector('.ql-load-error')) return;
         var p = document.createElement('p');
         p.className = 'ql-load-error';

@@ -95,6 +95,13 @@ export class QueueLab extends HTMLElement {
   _stamp() {
     const css = document.createElement('link');
     css.rel = 'stylesheet';
+    // The stage reads its colours from the stylesheet's custom properties
+    // when it is built: it waits for the sheet (an element loaded at once,
+    // as compare mode's are, drew grey cards before).
+    this._cssReady = new Promise((resolve) => {
+      css.addEventListener('load', resolve, { once: true });
+      css.addEventListener('error', resolve, { once: true });
+    });
     css.href = new URL('style.css', BASE).href;
     const tpl = document.createElement('template');
     tpl.innerHTML = MARKUP; // a constant: no data from the page or the engine
@@ -227,7 +234,7 @@ export class QueueLab extends HTMLElement {
       // A view that shows the panels has them from its first frame: they
       // are fetched while the wasm compiles.
       const panels = import('./lab.js').then((m) => (m.showsPanels(this._shell) ? m.loadPanels() : null));
-      const [mod] = await Promise.all([loadEngine(), panels]);
+      const [mod] = await Promise.all([loadEngine(), panels, this._cssReady]);
       lab = mod.createLab(this.shadowRoot, {
         page: this._page,
         keyTarget: this._page ? document : this,

@@ -325,6 +325,18 @@ test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees s
 
 test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, and a command B cannot apply is said', async ({ page }) => {
   test.setTimeout(90_000);
+  // A slow stylesheet: the stages must wait for their colours (see below).
+  await page.route('**/style.css', async (route) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    await route.continue();
+  });
+  await page.addInitScript(() => {
+    window.__cardAtReady = [];
+    document.addEventListener('ql-ready', (e) => {
+      const lab = e.composedPath()[0];
+      if (lab.tagName === 'QUEUE-LAB') window.__cardAtReady.push(getComputedStyle(lab.shadowRoot.getElementById('stage')).getPropertyValue('--card').trim());
+    }, true);
+  });
   await page.goto('/examples/compare.html');
   await page.evaluate(() => {
     const add = (id, b) => {
@@ -336,6 +348,7 @@ test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, an
       c.setAttribute('until', '10s');
       document.body.prepend(c);
     };
+    for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
     add('mif', [{ at: '0s', command: { op: 'set_consumer', consumer: 'archiver', max_in_flight: 1 } }]);
     add('typo', [{ at: '0s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }]);
   });
@@ -346,6 +359,11 @@ test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, an
   for (const id of ['mif', 'typo']) {
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(10_000_000);
   }
+  // Each stage was built with its colours: its stylesheet had loaded
+  // when it became ready (built before, it drew every card grey).
+  const colours = await page.evaluate(() => window.__cardAtReady);
+  expect(colours.length).toBeGreaterThanOrEqual(4);
+  for (const c of colours) expect(c).not.toBe('');
   await expect(page.locator('#mif .cmp > .charts > figure > figcaption')).toHaveText([
     /^NSQ: finished per second/, /^NSQ: depth/, /^NSQ: in flight/, /^NSQ: requeued and timed out per second/, /^NSQ: E2E latency p99/, /^Blocked goroutines/,
   ]);

@@ -2,7 +2,8 @@
 // every chapter listed in book/src/SUMMARY.md loads with no console or page
 // error, and every <queue-lab> embed on it becomes ready and runs: its
 // virtual time advances, or it reaches a final status (a deadlock, a panic,
-// the end of the run or of its `until`). A screenshot of each chapter lands
+// the end of the run or of its `until`); every <queue-lab-compare> pair
+// becomes ready and, played, runs to its `until`. A screenshot of each chapter lands
 // in test-results/guide-<chapter>.png.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,9 @@ test.describe('guide', () => {
       expect(res.status()).toBe(200);
       await expect(page.locator('main h1').first()).toBeVisible();
 
-      const embeds = page.locator('queue-lab');
+      // The page's own elements (XPath does not pierce shadow roots: the
+      // two inside an A/B pair are checked with their pair, below).
+      const embeds = page.locator('xpath=//queue-lab');
       const n = await embeds.count();
       expect(n, 'every chapter has live embeds').toBeGreaterThan(0);
       await page.waitForFunction(() => customElements.get('queue-lab') !== undefined, null, { timeout: 30_000 });
@@ -68,9 +71,25 @@ test.describe('guide', () => {
         });
         expect(errorShown, `${what} shows an error`).toBe('');
       }
+      // A/B pairs: ready, and they run to their `until` in lock-step when played.
+      const pairs = page.locator('xpath=//queue-lab-compare');
+      for (let i = 0; i < (await pairs.count()); i++) {
+        const pair = pairs.nth(i);
+        await pair.scrollIntoViewIfNeeded();
+        await expect.poll(() => pair.evaluate((e) => e.ready === true), { timeout: 60_000 }).toBe(true);
+        const until = await pair.evaluate((e) => { e.setAttribute('speed', '50'); e.play(); return e.getAttribute('until'); });
+        await expect.poll(() => pair.evaluate((e) => e.shadowRoot.querySelector('.clock').textContent), { timeout: 90_000 })
+          .toBe(`${Number.parseFloat(until).toFixed(3)}s`);
+        expect(await pair.evaluate((e) => [...e.shadowRoot.querySelectorAll('.error')].filter((x) => !x.hidden).map((x) => x.textContent)), 'errors shown').toEqual([]);
+      }
       expect(await page.evaluate(() => window.__qlErrors), 'ql-error events').toEqual([]);
 
       // Facts the guide states about an embed, checked in the browser too.
+      if (chapter === 'kafka') {
+        // The acks pair's answer: acks=1 lost 6 acknowledged records, acks=all none.
+        const row = page.locator('queue-lab-compare tr', { has: page.locator('th', { hasText: /^Kafka: Acked then lost$/ }) }).locator('td');
+        await expect(row).toHaveText(['6', '0']);
+      }
       if (chapter === 'embedding') {
         const demo = page.locator('#api-demo');
         await demo.scrollIntoViewIfNeeded();
