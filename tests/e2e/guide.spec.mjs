@@ -90,6 +90,17 @@ test.describe('guide', () => {
         const row = page.locator('queue-lab-compare tr', { has: page.locator('th', { hasText: /^Kafka: Acked then lost$/ }) }).locator('td');
         await expect(row).toHaveText(['6', '0']);
       }
+      if (chapter === 'go-channels') {
+        // The backpressure pair's answer: buffer 50 delivers hardly more.
+        const row = page.locator('queue-lab-compare tr', { has: page.locator('th', { hasText: /^delivered$/ }) }).locator('td');
+        await expect(row).toHaveText(['257', '268']);
+      }
+      if (chapter === 'nsq') {
+        // The backoff pair's answer: A finished 120 of 1197, B all of its 1150.
+        const row = (label) => page.locator('queue-lab-compare tr', { has: page.locator('th', { hasText: new RegExp(`^NSQ events/jobs: ${label}$`) }) }).locator('td');
+        await expect(row('published')).toHaveText(['1197', '1150']);
+        await expect(row('finished')).toHaveText(['120', '1150']);
+      }
       if (chapter === 'embedding') {
         const demo = page.locator('#api-demo');
         await demo.scrollIntoViewIfNeeded();
