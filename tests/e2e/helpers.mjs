@@ -89,6 +89,18 @@ export async function openScenario(page, scenario) {
   await expect(page.locator('#stage-list li').first()).toBeAttached({ timeout: 15_000 });
 }
 
+/** A preset's scenario as an object, made in the page by the engine itself (to edit, then open with openScenario). */
+export async function presetScenario(page, preset) {
+  return page.evaluate(async (name) => {
+    const m = await import('/pkg/queuelab_wasm.js');
+    await m.default();
+    const p = m.Playground.from_preset(name);
+    const s = JSON.parse(p.scenario_json());
+    p.free();
+    return s;
+  }, preset);
+}
+
 /**
  * The share fragment (`#v=2&s=...`) of a preset, built in the page by the
  * engine and share.js themselves. `view` is `{ speed, t_us, paused }`.

@@ -17,7 +17,7 @@
 // from the controller is fenced but not told, and as a zombie leader
 // acknowledges acks=1 records that are lost when the cut heals. Screenshots:
 // test-results/kafka-network.png, test-results/kafka-zombie.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, openScenario, selectPreset, stageListTexts, logRows, clockUs } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, openScenario, selectPreset, stageListTexts, logRows, clockUs, presetScenario } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -127,18 +127,10 @@ test('a partition consumer cut from its leader: its fetch times out after Net.Re
 test('a member cut from its coordinator for minutes: its heartbeat times out 4 times, then its session ends and it joins again', async ({ page }) => {
   // kafka-consumer-group, run for 3 minutes, with workers-1 cut from its coordinator (broker-1) at 8 s.
   await openPage(page);
-  const hash = await page.evaluate(async () => {
-    const m = await import('/pkg/queuelab_wasm.js');
-    await m.default();
-    const p = m.Playground.from_preset('kafka-consumer-group');
-    const s = JSON.parse(p.scenario_json());
-    p.free();
-    s.stop_at = '3m';
-    s.commands = [...(s.commands || []), { at: '8s', command: { op: 'kafka_cut_link', a: 'workers-1', b: 'broker-1' } }];
-    const { encodeShare } = await import('/share.js');
-    return encodeShare({ scenarioJson: JSON.stringify(s), speed: 1, t_us: 0, paused: true });
-  });
-  await page.goto(`/${hash}`);
+  const s = await presetScenario(page, 'kafka-consumer-group');
+  s.stop_at = '3m';
+  s.commands = [...(s.commands || []), { at: '8s', command: { op: 'kafka_cut_link', a: 'workers-1', b: 'broker-1' } }];
+  await openScenario(page, s);
   await expect(page.locator('#kafka-controls')).toBeVisible({ timeout: 15_000 });
   // Removed by the coordinator after its session timeout, workers-1 has not heard (its heartbeat waits at
   // the cut): it reads on, a zombie, and its partitions are read twice.

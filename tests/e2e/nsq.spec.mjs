@@ -2,7 +2,7 @@
 // page (the goroutines are drawn; the NSQ view comes with issue 13), with
 // the publish steps in the event log and no page errors.
 import { readFileSync } from 'node:fs';
-import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf, runUntil, clockUs } from './helpers.mjs';
+import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf, runUntil, clockUs, presetScenario } from './helpers.mjs';
 
 const PUBLISH = {
   name: 'nsq-publish',
@@ -44,16 +44,9 @@ test('a publishing scenario plays: goroutines wait for nsqd, the log shows PUB a
 
 test('a scenario command the run cannot apply: the page says which and why, and the run goes on without it', async ({ page }) => {
   await openPage(page);
-  const scenario = await page.evaluate(async () => {
-    const m = await import('/pkg/queuelab_wasm.js');
-    await m.default();
-    const p = m.Playground.from_preset('nsq-slow-handler');
-    const s = JSON.parse(p.scenario_json());
-    p.free();
-    // The preset's consumer is "archiver".
-    s.commands = [{ at: '1s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }];
-    return s;
-  });
+  const scenario = await presetScenario(page, 'nsq-slow-handler');
+  // The preset's consumer is "archiver".
+  scenario.commands = [{ at: '1s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }];
   await openScenario(page, scenario);
   await runUntil(page, 500_000, 5);
   await expect(page.locator('#error')).toBeHidden();
