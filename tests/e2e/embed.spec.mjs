@@ -323,6 +323,36 @@ test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees s
   expect(mean(acked.b)).toBeGreaterThan(0);
 });
 
+test('compare on a Kafka group: a slower handler in B shows as B\'s lag and end-to-end latency', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto('/examples/compare.html');
+  await page.evaluate(() => {
+    for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
+    const c = document.createElement('queue-lab-compare');
+    c.id = 'slow';
+    c.setAttribute('preset', 'kafka-consumer-group');
+    c.setAttribute('b', JSON.stringify([{ at: '8s', command: { op: 'kafka_group_work', group: 'workers', work: '200ms' } }]));
+    c.setAttribute('speed', '50');
+    c.setAttribute('until', '20s');
+    document.body.prepend(c);
+  });
+  await expect.poll(() => page.evaluate(() => document.getElementById('slow').ready), { timeout: 20_000 }).toBe(true);
+  await page.evaluate(() => document.getElementById('slow').play());
+  await expect.poll(() => page.evaluate(() => document.getElementById('slow').data().a.at(-1)?.t_us), { timeout: 60_000 }).toBe(20_000_000);
+  await expect(page.locator('#slow .cmp > .charts > figure > figcaption')).toHaveText([
+    /^Kafka: acked per second/, /^Kafka: consumed per second/, /^Kafka: total lag/, /^Kafka: end-to-end latency p99/, /^Blocked goroutines/,
+  ]);
+  const charts = await page.evaluate(() => document.getElementById('slow').charts());
+  const chart = (title) => charts.find((c) => c.title.startsWith(title));
+  const last = (xs) => xs.filter((x) => x != null).at(-1);
+  // The same until 8 s; then B's members take 200 ms a record (6 claims: 30 a second against the producer's 100) and fall behind.
+  const lag = chart('Kafka: total lag');
+  const at = (secs) => lag.t.findIndex((t) => t >= secs);
+  expect(lag.b[at(7.5)]).toBe(lag.a[at(7.5)]);
+  expect(last(lag.b)).toBeGreaterThan(3 * Math.max(1, last(lag.a)));
+  expect(last(chart('Kafka: end-to-end latency p99').b)).toBeGreaterThan(last(chart('Kafka: end-to-end latency p99').a));
+});
+
 test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, and a command B cannot apply is said', async ({ page }) => {
   test.setTimeout(90_000);
   // A slow stylesheet: the stages must wait for their colours (see below).
