@@ -65,7 +65,14 @@ lab.setAttribute('view', options.view || 'compact');
 for (const k of ['panels', 'theme', 'until', 'preset']) if (options[k]) lab.setAttribute(k, options[k]);
 if (options.autoplay === '1' || options.autoplay === '') lab.setAttribute('autoplay', '');
 if (link) lab.setAttribute('link', link);
-document.body.append(lab);
+// The iframe's document is the embed's own page: the element is its main,
+// under a heading for screen readers (the host's page has its own).
+const main = document.createElement('main');
+const heading = document.createElement('h1');
+heading.className = 'visually-hidden';
+heading.textContent = 'queuelab playground';
+main.append(heading, lab);
+document.body.append(main);
 
 let hostOrigin = null;
 function post(msg) {

@@ -19,7 +19,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
        title="Open this scenario twice, side by side in lock-step: change B, then Reset both">Compare with…</a>
   </header>
 
-  <nav class="toolbar" aria-label="Simulation controls">
+  <div class="toolbar" role="navigation" aria-label="Simulation controls">
     <div class="group">
       <button id="play" type="button" class="primary" aria-pressed="true" aria-keyshortcuts="Space" title="Play / pause (Space)">Pause</button>
       <button id="step" type="button" aria-keyshortcuts="ArrowRight" title="Go on to the next visible change (→)">Step</button>
@@ -51,14 +51,14 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
       <label class="visually-hidden" for="share-url">Link to this run</label>
       <input id="share-url" type="text" readonly placeholder="the link goes here">
     </div>
-  </nav>
+  </div>
 
   <div id="error" role="alert" class="error" hidden>
     <p id="error-text"></p>
     <button id="error-dismiss" type="button" class="small" aria-label="Dismiss this message" aria-keyshortcuts="Escape">Dismiss</button>
   </div>
 
-  <main class="layout">
+  <div class="layout" role="main">
     <section class="stage-area" aria-labelledby="stage-heading">
       <h2 id="stage-heading" class="visually-hidden">Stage</h2>
       <div id="deadlock-banner" role="alert" class="banner" hidden></div>
@@ -184,7 +184,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
         <div id="eventlog"></div>
       </details>
     </section>
-  </main>
+  </div>
 
   <pre id="bench-result" class="bench" hidden></pre>
 </div>`;

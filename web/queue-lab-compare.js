@@ -144,7 +144,7 @@ const CSS = `
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 0.8rem; margin-top: 0.8rem; }
 .charts figure { margin: 0; }
 .charts figcaption { font-weight: 600; font-size: 0.9rem; }
-.charts .empty { margin: 0.4rem 0; color: GrayText; font-size: 0.85rem; }
+.charts .empty { margin: 0.4rem 0; color: var(--muted, #57606a); font-size: 0.85rem; }
 .charts .empty[hidden] { display: none; }
 table { border-collapse: collapse; margin-top: 0.8rem; font-size: 0.88rem; min-width: 60%; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
@@ -396,7 +396,7 @@ export class QueueLabCompare extends HTMLElement {
         el('td', { class: 'num', text: String(va) }), el('td', { class: 'num', text: String(vb) })));
     }
     this._table.replaceChildren(el('caption', { text: 'Side by side' }),
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '' }), el('th', { scope: 'col', text: `A: ${this._labelA.textContent}` }),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, el('span', { class: 'visually-hidden', text: 'Figure' })), el('th', { scope: 'col', text: `A: ${this._labelA.textContent}` }),
         el('th', { scope: 'col', text: `B: ${this._labelB.textContent}` }))), body);
     this._summary.textContent = `${differ} figures differ between A and B at ${this._clock.textContent}.`;
   }

@@ -198,6 +198,7 @@ export class QueueLab extends HTMLElement {
   }
 
   _applyLayout() {
+    this._applyLandmarks();
     const raw = (this.getAttribute('view') || (this._page ? 'full' : 'compact')).trim();
     const view = VIEWS.includes(raw) ? raw : 'compact';
     this._shell.dataset.view = view;
@@ -208,6 +209,28 @@ export class QueueLab extends HTMLElement {
     this.style.height = ok ? h.trim() : '';
     this._shell.dataset.fixedHeight = String(Boolean(ok));
     this.lab?.layoutChanged(); // panels now shown are fetched then
+  }
+
+  /**
+   * Landmarks belong to the page. The full page has its header, navigation,
+   * main and regions; an embed is part of its host's page, where they would
+   * add a second main and repeat the same regions once per embed: there its
+   * containers are plain groups (the labelled ones) or nothing.
+   */
+  _applyLandmarks() {
+    const page = this._page;
+    for (const [sel, pageRole, embedRole] of [
+      [':scope > header, .layout > aside', null, 'none'],
+      [':scope > .toolbar', 'navigation', 'group'],
+      [':scope > .layout', 'main', 'none'],
+      ['section[aria-label], section[aria-labelledby]', null, 'group'],
+    ]) {
+      const role = page ? pageRole : embedRole;
+      for (const n of this._shell.querySelectorAll(sel)) {
+        if (role) n.setAttribute('role', role);
+        else n.removeAttribute('role');
+      }
+    }
   }
 
   _syncActive() {

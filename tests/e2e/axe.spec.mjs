@@ -64,3 +64,26 @@ for (const scheme of ['light', 'dark']) {
     expect([...seen]).toEqual(expect.arrayContaining(['running', 'paused', 'deadlock', 'panicked', 'main_returned']));
   });
 }
+
+test('axe: no violations where the element is embedded: four on one page, A/B pairs, the iframe document', async ({ page }) => {
+  test.setTimeout(180_000);
+  const found = [];
+  // Four embeds: each comes alive as it is scrolled to.
+  await page.goto('/examples/embeds.html');
+  for (const id of ['go', 'nsq', 'kafka', 'full']) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+  }
+  for (const v of await axeViolations(page)) found.push({ where: 'embeds.html', ...v });
+  // A/B pairs, played a little (their charts and tables filled).
+  await page.goto('/examples/compare.html');
+  await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('queue-lab-compare')].every((c) => c.ready)), { timeout: 20_000 }).toBe(true);
+  await page.evaluate(() => { for (const c of document.querySelectorAll('queue-lab-compare')) { c.setAttribute('speed', '20'); c.setAttribute('until', '5s'); c.play(); } });
+  await expect.poll(() => page.evaluate(() => document.getElementById('buffer').data().a.at(-1)?.t_us), { timeout: 30_000 }).toBe(5_000_000);
+  for (const v of await axeViolations(page)) found.push({ where: 'compare.html', ...v });
+  // The iframe mode's document, on its own.
+  await page.goto('/embed.html#preset=nsq-single&view=compact&autoplay=1');
+  await expect.poll(() => page.evaluate(() => document.querySelector('queue-lab')?.ready), { timeout: 20_000 }).toBe(true);
+  for (const v of await axeViolations(page)) found.push({ where: 'embed.html', ...v });
+  expect(found, JSON.stringify(found, null, 2)).toEqual([]);
+});
