@@ -292,23 +292,37 @@ test('compare: overlaid charts differ where the scenarios differ and match where
   await page.screenshot({ path: `${RESULTS_DIR}/compare.png`, fullPage: true });
 });
 
+/**
+ * Replaces compare.html's own pairs with `<queue-lab-compare>`s of these
+ * attributes (`b` as a list of timed commands; speed 50 unless given),
+ * waits until each is ready, plays them and waits until each has run to
+ * `untilUs` (its samples end there).
+ */
+async function runPairs(page, pairs, untilUs) {
+  await page.evaluate((list) => {
+    for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
+    for (const { id, b, ...attrs } of list) {
+      const c = document.createElement('queue-lab-compare');
+      c.id = id;
+      c.setAttribute('b', JSON.stringify(b));
+      for (const [k, v] of Object.entries({ speed: '50', ...attrs })) c.setAttribute(k, v);
+      document.body.prepend(c);
+    }
+  }, pairs);
+  for (const { id } of pairs) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+    await page.evaluate((i) => document.getElementById(i).play(), id);
+  }
+  for (const { id } of pairs) {
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(untilUs);
+  }
+}
+
 test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees side by side show what acks=1 lost', async ({ page }) => {
   test.setTimeout(90_000);
   await page.goto('/examples/compare.html');
-  await page.evaluate(() => {
-    const c = document.createElement('queue-lab-compare');
-    c.id = 'acks';
-    c.setAttribute('preset', 'kafka-acks1-loss');
-    c.setAttribute('b', JSON.stringify([{ at: '0s', command: { op: 'kafka_acks', producer: 'producer', acks: 'all' } }]));
-    c.setAttribute('label-a', 'acks=1');
-    c.setAttribute('label-b', 'acks=all');
-    c.setAttribute('speed', '50');
-    c.setAttribute('until', '14s');
-    document.body.prepend(c);
-  });
-  await expect.poll(() => page.evaluate(() => document.getElementById('acks').ready), { timeout: 20_000 }).toBe(true);
-  await page.evaluate(() => document.getElementById('acks').play());
-  await expect.poll(() => page.evaluate(() => document.getElementById('acks').data().a.at(-1)?.t_us), { timeout: 60_000 }).toBe(14_000_000);
+  await runPairs(page, [{ id: 'acks', preset: 'kafka-acks1-loss', 'label-a': 'acks=1', 'label-b': 'acks=all', until: '14s',
+    b: [{ at: '0s', command: { op: 'kafka_acks', producer: 'producer', acks: 'all' } }] }], 14_000_000);
   const row = page.locator('#acks tr', { has: page.locator('th', { hasText: /^Kafka: Acked then lost$/ }) });
   await expect(row).toHaveCount(1);
   await expect.poll(async () => Number(await row.locator('td').nth(0).textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
@@ -326,19 +340,8 @@ test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees s
 test('compare on a Kafka group: a slower handler in B shows as B\'s lag and end-to-end latency', async ({ page }) => {
   test.setTimeout(90_000);
   await page.goto('/examples/compare.html');
-  await page.evaluate(() => {
-    for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
-    const c = document.createElement('queue-lab-compare');
-    c.id = 'slow';
-    c.setAttribute('preset', 'kafka-consumer-group');
-    c.setAttribute('b', JSON.stringify([{ at: '8s', command: { op: 'kafka_group_work', group: 'workers', work: '200ms' } }]));
-    c.setAttribute('speed', '50');
-    c.setAttribute('until', '20s');
-    document.body.prepend(c);
-  });
-  await expect.poll(() => page.evaluate(() => document.getElementById('slow').ready), { timeout: 20_000 }).toBe(true);
-  await page.evaluate(() => document.getElementById('slow').play());
-  await expect.poll(() => page.evaluate(() => document.getElementById('slow').data().a.at(-1)?.t_us), { timeout: 60_000 }).toBe(20_000_000);
+  await runPairs(page, [{ id: 'slow', preset: 'kafka-consumer-group', until: '20s',
+    b: [{ at: '8s', command: { op: 'kafka_group_work', group: 'workers', work: '200ms' } }] }], 20_000_000);
   await expect(page.locator('#slow .cmp > .charts > figure > figcaption')).toHaveText([
     /^Kafka: acked per second/, /^Kafka: consumed per second/, /^Kafka: total lag/, /^Kafka: end-to-end latency p99/, /^Blocked goroutines/,
   ]);
@@ -368,27 +371,9 @@ test('compare on NSQ: max_in_flight 2 against 1 charts the channel in flight, an
     }, true);
   });
   await page.goto('/examples/compare.html');
-  await page.evaluate(() => {
-    const add = (id, b) => {
-      const c = document.createElement('queue-lab-compare');
-      c.id = id;
-      c.setAttribute('preset', 'nsq-slow-handler');
-      c.setAttribute('b', JSON.stringify(b));
-      c.setAttribute('speed', '50');
-      c.setAttribute('until', '10s');
-      document.body.prepend(c);
-    };
-    for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
-    add('mif', [{ at: '0s', command: { op: 'set_consumer', consumer: 'archiver', max_in_flight: 1 } }]);
-    add('typo', [{ at: '0s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 1 } }]);
-  });
-  for (const id of ['mif', 'typo']) {
-    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
-    await page.evaluate((i) => document.getElementById(i).play(), id);
-  }
-  for (const id of ['mif', 'typo']) {
-    await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(10_000_000);
-  }
+  const pair = (id, consumer) => ({ id, preset: 'nsq-slow-handler', until: '10s',
+    b: [{ at: '0s', command: { op: 'set_consumer', consumer, max_in_flight: 1 } }] });
+  await runPairs(page, [pair('mif', 'archiver'), pair('typo', 'worker')], 10_000_000);
   // Each stage was built with its colours: its stylesheet had loaded
   // when it became ready (built before, it drew every card grey).
   const colours = await page.evaluate(() => window.__cardAtReady);
