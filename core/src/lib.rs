@@ -18,6 +18,7 @@
 //! assert_eq!(snap.totals.delivered, 10);
 //! ```
 
+mod cold_sort;
 pub mod command;
 pub mod design;
 pub mod dist;

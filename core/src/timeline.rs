@@ -378,7 +378,7 @@ impl Timeline {
         if let Some((t, _, text)) = &f.ended {
             marks.push(Mark { t_us: t.as_micros(), kind: MarkKind::Ended, text: text.clone() });
         }
-        marks.sort_by_key(|m| m.t_us);
+        crate::cold_sort::sort_by_key(&mut marks, |m| m.t_us);
         marks
     }
 

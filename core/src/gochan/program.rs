@@ -1088,7 +1088,7 @@ fn reachability(p: &Program) -> Vec<Vec<Capability>> {
                 }
             }
         }
-        caps.sort_unstable();
+        crate::cold_sort::sort(&mut caps);
         caps.dedup();
         result.push(caps);
     }

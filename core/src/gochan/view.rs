@@ -62,7 +62,7 @@ impl GoRuntime {
                 CaseKind::Recv(_) => None,
             }))
             .collect();
-        ids.sort_unstable();
+        crate::cold_sort::sort(&mut ids);
         ids.dedup();
         ids.into_iter().map(|ch| self.cname(ch).to_string()).collect()
     }

@@ -68,6 +68,7 @@ use crate::nsq::message::{ClientId, MessageId};
 use crate::nsq::seq_map::SeqMap;
 use crate::time::SimTime;
 use serde::{Deserialize, Serialize};
+use litemap::LiteMap;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -247,7 +248,7 @@ struct TopicInfo {
     name: String,
     retired: bool,
     /// Current (not retired) channels by name.
-    chans: BTreeMap<String, ChanKey>,
+    chans: LiteMap<String, ChanKey>,
     held: u64,
     lost: [u64; 7],
 }
@@ -463,11 +464,11 @@ pub struct Guarantees {
     seq: u64,
     topics: Vec<TopicInfo>,
     /// Current topic keys by node and name.
-    topic_index: BTreeMap<u16, BTreeMap<String, TopicKey>>,
+    topic_index: LiteMap<u16, LiteMap<String, TopicKey>>,
     chans: Vec<ChanInfo>,
     lcs: Vec<Lc>,
     /// Logical channels by topic name, then channel name.
-    lc_index: BTreeMap<String, BTreeMap<String, u32>>,
+    lc_index: LiteMap<String, LiteMap<String, u32>>,
     held: BTreeMap<(TopicKey, MessageId), HeldRec>,
     /// Copies by channel key, then message id.
     copies: Vec<SeqMap<CopyRec>>,
@@ -494,7 +495,7 @@ impl Guarantees {
             node,
             name: topic.to_string(),
             retired: false,
-            chans: BTreeMap::new(),
+            chans: LiteMap::new(),
             held: 0,
             lost: [0; 7],
         });
@@ -1072,7 +1073,7 @@ impl Guarantees {
                         firsts.push((m.first_handled, m.order));
                     }
                 }
-                firsts.sort_unstable();
+                crate::cold_sort::sort(&mut firsts);
                 let mut max = None;
                 for (_, order) in firsts {
                     if max.is_some_and(|mx| mx > order) {
@@ -1288,7 +1289,7 @@ impl Guarantees {
                 keep.then_some(row)
             })
             .collect();
-        rows.sort_by_key(|r| (r.order, r.logical));
+        crate::cold_sort::sort_by_key(&mut rows, |r| (r.order, r.logical));
         rows.truncate(max);
         // Where each lost one was lost last: the entry with its latest loss.
         let wanted: BTreeMap<Logical, u64> = rows
@@ -1358,7 +1359,7 @@ impl Guarantees {
         if copies.is_empty() && origin.is_none() {
             return None;
         }
-        copies.sort_by(|a, b| (a.node, &a.channel).cmp(&(b.node, &b.channel)));
+        crate::cold_sort::sort_by(&mut copies, |a, b| (a.node, &a.channel).cmp(&(b.node, &b.channel)));
         Some(MessageLife { logical, topic, origin, copies })
     }
 }
@@ -1368,7 +1369,7 @@ impl Guarantees {
 fn reordered_in(msgs: &SeqMap<MsgRec>) -> std::collections::BTreeSet<Logical> {
     let mut firsts: Vec<(u64, u64, Logical)> =
         msgs.iter().filter(|(_, m)| m.first_handled != 0).map(|(l, m)| (m.first_handled, m.order, Logical(l))).collect();
-    firsts.sort_unstable();
+    crate::cold_sort::sort(&mut firsts);
     let mut max: Option<u64> = None;
     let mut out = std::collections::BTreeSet::new();
     for (_, order, l) in firsts {

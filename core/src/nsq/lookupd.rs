@@ -33,7 +33,7 @@
 
 use crate::nsq::names::{is_ephemeral, is_valid_name};
 use crate::time::{echo, SimDuration, SimTime};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use std::fmt;
 
 /// An nsqd node (its broadcast address and ports).
@@ -142,7 +142,7 @@ impl Producer {
 /// The registration DB (`RegistrationDB`), deterministic: ordered maps.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RegistrationDb {
-    map: BTreeMap<Registration, BTreeMap<PeerId, Producer>>,
+    map: LiteMap<Registration, LiteMap<PeerId, Producer>>,
 }
 
 impl RegistrationDb {
@@ -196,7 +196,7 @@ impl RegistrationDb {
     /// `FindProducers`: the producers of every matching key, each peer once
     /// (the first entry found, in key order).
     pub fn find_producers(&self, category: Category, key: &str, subkey: &str) -> Vec<Producer> {
-        let mut seen: BTreeMap<PeerId, Producer> = BTreeMap::new();
+        let mut seen: LiteMap<PeerId, Producer> = LiteMap::new();
         for (k, producers) in &self.map {
             if !k.is_match(category, key, subkey) {
                 continue;
@@ -205,7 +205,7 @@ impl RegistrationDb {
                 seen.entry(*peer).or_insert(*p);
             }
         }
-        seen.into_values().collect()
+        seen.into_iter().map(|(_, p)| p).collect()
     }
     /// `LookupRegistrations`: every key this peer is a producer of.
     pub fn lookup_registrations(&self, peer: PeerId) -> Vec<Registration> {
@@ -303,7 +303,7 @@ pub struct NodeEntry {
 pub struct Lookupd {
     pub opts: LookupdOptions,
     /// Open connections; `None` until IDENTIFY.
-    peers: BTreeMap<PeerId, Option<PeerInfo>>,
+    peers: LiteMap<PeerId, Option<PeerInfo>>,
     db: RegistrationDb,
 }
 

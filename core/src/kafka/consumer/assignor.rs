@@ -41,11 +41,11 @@
 //! Cooperative-sticky (sarama ships it, but its group runs the eager
 //! protocol).
 
-use std::collections::{BTreeMap, BTreeSet};
+use litemap::LiteMap;
 use std::fmt;
 
 /// member id -> topic -> partitions, in the order sarama appends them.
-pub type Plan = BTreeMap<String, BTreeMap<String, Vec<i32>>>;
+pub type Plan = LiteMap<String, LiteMap<String, Vec<i32>>>;
 
 /// A group member's id and subscription (sarama's
 /// `ConsumerGroupMemberMetadata.Topics`).
@@ -150,7 +150,7 @@ pub fn idle_members<'a>(plan: &Plan, members: &'a [Member]) -> Vec<&'a str> {
         .map(|m| m.id.as_str())
         .filter(|id| !plan.contains_key(*id))
         .collect();
-    idle.sort_unstable();
+    crate::cold_sort::sort(&mut idle);
     idle
 }
 
@@ -171,20 +171,21 @@ pub fn plan(
 }
 
 fn validate(members: &[Member], topics: &[(String, Vec<i32>)]) -> Result<(), AssignError> {
-    let mut ids = BTreeSet::new();
+    // Sets are maps to `()` here (sorted vectors: one small copy of code).
+    let mut ids = LiteMap::new_vec();
     for m in members {
-        if !ids.insert(m.id.as_str()) {
+        if ids.insert(m.id.as_str(), ()).is_some() {
             return Err(AssignError::DuplicateMember {
                 member: m.id.clone(),
             });
         }
     }
-    let mut names = BTreeSet::new();
+    let mut names = LiteMap::new_vec();
     for (t, parts) in topics {
-        if !names.insert(t.as_str()) {
+        if names.insert(t.as_str(), ()).is_some() {
             return Err(AssignError::DuplicateTopic { topic: t.clone() });
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = LiteMap::new_vec();
         for &p in parts {
             if p < 0 {
                 return Err(AssignError::InvalidPartition {
@@ -192,7 +193,7 @@ fn validate(members: &[Member], topics: &[(String, Vec<i32>)]) -> Result<(), Ass
                     partition: p,
                 });
             }
-            if !seen.insert(p) {
+            if seen.insert(p, ()).is_some() {
                 return Err(AssignError::DuplicatePartition {
                     topic: t.clone(),
                     partition: p,
@@ -217,13 +218,13 @@ pub(super) fn add(plan: &mut Plan, member: &str, topic: &str, partitions: &[i32]
 
 fn plan_range(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
     // members by topic, each list sorted and de-duplicated (sarama `uniq`).
-    let mut by_topic: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut by_topic: LiteMap<&str, LiteMap<&str, ()>> = LiteMap::new();
     for m in members {
         for t in &m.topics {
             by_topic
                 .entry(t.as_str())
                 .or_default()
-                .insert(m.id.as_str());
+                .insert(m.id.as_str(), ());
         }
     }
     let mut plan = Plan::new();
@@ -234,7 +235,7 @@ fn plan_range(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
         let n_members = ids.len();
         let per = partitions.len() / n_members;
         let extra = partitions.len() % n_members;
-        for (i, id) in ids.into_iter().enumerate() {
+        for (i, (id, ())) in ids.into_iter().enumerate() {
             let start = i * per + i.min(extra);
             let end = start + per + usize::from(i < extra);
             add(&mut plan, id, topic, &partitions[start..end]);
@@ -250,13 +251,10 @@ fn plan_round_robin(
     if members.is_empty() || topics.is_empty() {
         return Err(AssignError::NoMembersOrTopics);
     }
-    let mut sorted: Vec<(&Member, BTreeSet<&str>)> = members
-        .iter()
-        .map(|m| (m, m.topics.iter().map(String::as_str).collect()))
-        .collect();
-    sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    let mut sorted: Vec<(&Member, &[String])> = members.iter().map(|m| (m, m.topics.as_slice())).collect();
+    crate::cold_sort::sort_by(&mut sorted, |a, b| a.0.id.cmp(&b.0.id));
     for (t, parts) in topics {
-        if !parts.is_empty() && !sorted.iter().any(|(_, s)| s.contains(t.as_str())) {
+        if !parts.is_empty() && !sorted.iter().any(|(_, s)| s.contains(t)) {
             return Err(AssignError::NoSubscriber { topic: t.clone() });
         }
     }
@@ -270,13 +268,13 @@ fn plan_round_robin(
                 .map(move |&p| (format!("{t}-{p}"), t.as_str(), p))
         })
         .collect();
-    tps.sort();
+    crate::cold_sort::sort(&mut tps);
     let mut plan = Plan::new();
     let n = sorted.len();
     let mut i = 0usize;
     for (_, topic, p) in tps {
         // Terminates: some member subscribes to `topic` (checked above).
-        while !sorted[i % n].1.contains(topic) {
+        while !sorted[i % n].1.iter().any(|s| s == topic) {
             i += 1;
         }
         add(&mut plan, &sorted[i % n].0.id, topic, &[p]);
@@ -460,8 +458,8 @@ mod tests {
         let ms = members(&[("a", &["T"]), ("b", &["T"])]);
         let got = plan(Strategy::RoundRobin, &ms, &topics_with_counts(&[("T", 12)])).unwrap();
         // order: 0 1 10 11 2 3 4 5 6 7 8 9, dealt a b a b ...
-        assert_eq!(got["a"]["T"], vec![0, 10, 2, 4, 6, 8]);
-        assert_eq!(got["b"]["T"], vec![1, 11, 3, 5, 7, 9]);
+        assert_eq!(*got.get("a").and_then(|t| t.get("T")).expect("assigned"), vec![0, 10, 2, 4, 6, 8]);
+        assert_eq!(*got.get("b").and_then(|t| t.get("T")).expect("assigned"), vec![1, 11, 3, 5, 7, 9]);
     }
 
     /// balance_strategy.go NewBalanceStrategyRange doc example and the
@@ -477,10 +475,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            got["c10"],
-            expected(&[("x", &[("A", &[0, 1]), ("B", &[0, 1])])])["x"]
+            *got.get("c10").expect("a member"),
+            *expected(&[("x", &[("A", &[0, 1]), ("B", &[0, 1])])]).get("x").expect("a member")
         );
-        assert_eq!(got["c2"]["A"], vec![2]);
+        assert_eq!(*got.get("c2").and_then(|t| t.get("A")).expect("assigned"), vec![2]);
         let ms = members(&[("M1", &["T1", "T2"]), ("M2", &["T1", "T2"])]);
         let got = plan(
             Strategy::Range,
@@ -488,8 +486,8 @@ mod tests {
             &topics_with_counts(&[("T1", 6), ("T2", 6)]),
         )
         .unwrap();
-        assert_eq!(got["M1"]["T1"], vec![0, 1, 2]);
-        assert_eq!(got["M2"]["T2"], vec![3, 4, 5]);
+        assert_eq!(*got.get("M1").and_then(|t| t.get("T1")).expect("assigned"), vec![0, 1, 2]);
+        assert_eq!(*got.get("M2").and_then(|t| t.get("T2")).expect("assigned"), vec![3, 4, 5]);
     }
 
     /// Members beyond the partition count get nothing (idle), both ways.
@@ -529,7 +527,7 @@ mod tests {
             Err(AssignError::NoSubscriber { topic: "U".into() })
         );
         // Range just leaves an unsubscribed topic unassigned.
-        assert_eq!(plan(Strategy::Range, &ms, &t2).unwrap()["m1"].len(), 1);
+        assert_eq!(plan(Strategy::Range, &ms, &t2).unwrap().get("m1").expect("a member").len(), 1);
         let dup = members(&[("m1", &["T"]), ("m1", &["T"])]);
         assert_eq!(
             plan(Strategy::Range, &dup, &t),

@@ -43,38 +43,46 @@
 //! nothing is absent from the plan (idle), as for the other strategies.
 
 use super::assignor::{add, Member, Plan};
-use std::collections::{BTreeMap, BTreeSet};
+use litemap::LiteMap;
+#[cfg(test)]
+use std::collections::BTreeSet;
 
 /// The sticky plan (see the module doc). Inputs are validated by
 /// [`super::assignor::plan`].
 pub fn plan_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
-    let exists: BTreeSet<(&str, i32)> = topics.iter().flat_map(|(t, ps)| ps.iter().map(move |&p| (t.as_str(), p))).collect();
+    // Sets are maps to `()` here (sorted vectors: one small copy of code).
+    let mut exists: LiteMap<(&str, i32), ()> = LiteMap::new();
+    for (t, ps) in topics {
+        for &p in ps {
+            exists.insert((t.as_str(), p), ());
+        }
+    }
     let mut sorted: Vec<&Member> = members.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let subs: Vec<BTreeSet<&str>> = sorted.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
+    crate::cold_sort::sort_by(&mut sorted, |a, b| a.id.cmp(&b.id));
+    let subs: Vec<Vec<&str>> = sorted.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
     let n = sorted.len();
     // 1. Keep.
     let mut owns: Vec<Vec<(&str, i32)>> = vec![Vec::new(); n];
-    let mut kept: Vec<BTreeSet<(&str, i32)>> = vec![BTreeSet::new(); n];
-    let mut taken: BTreeSet<(&str, i32)> = BTreeSet::new();
+    let mut kept: Vec<Vec<(&str, i32)>> = vec![Vec::new(); n];
+    let mut taken: LiteMap<(&str, i32), ()> = LiteMap::new();
     for (i, m) in sorted.iter().enumerate() {
         for (t, p) in &m.owned {
             let tp = (t.as_str(), *p);
-            if exists.contains(&tp) && subs[i].contains(tp.0) && taken.insert(tp) {
+            if exists.contains_key(&tp) && subs[i].contains(&tp.0) && taken.insert(tp, ()).is_none() {
                 owns[i].push(tp);
-                kept[i].insert(tp);
+                kept[i].push(tp);
             }
         }
     }
     // 2. Hand out the rest, the most constrained partitions first.
-    let consumers = |t: &str| subs.iter().filter(|s| s.contains(t)).count();
-    let mut rest: Vec<(usize, &str, i32)> = exists.iter().filter(|tp| !taken.contains(*tp)).map(|&(t, p)| (consumers(t), t, p)).collect();
-    rest.sort();
+    let consumers = |t: &str| subs.iter().filter(|s| s.contains(&t)).count();
+    let mut rest: Vec<(usize, &str, i32)> = exists.iter().filter(|(tp, _)| !taken.contains_key(*tp)).map(|(&(t, p), _)| (consumers(t), t, p)).collect();
+    crate::cold_sort::sort(&mut rest);
     for (c, t, p) in rest {
         if c == 0 {
             continue; // nobody subscribes: unassigned
         }
-        let i = (0..n).filter(|&i| subs[i].contains(t)).min_by_key(|&i| (owns[i].len(), i)).expect("a subscriber");
+        let i = (0..n).filter(|&i| subs[i].contains(&t)).min_by_key(|&i| (owns[i].len(), i)).expect("a subscriber");
         owns[i].push((t, p));
     }
     // 3. Balance: each move lowers the sum of squared counts, so it ends.
@@ -83,9 +91,9 @@ pub fn plan_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
         'find: for a in order_by_count_desc(&owns) {
             // What `a` did not keep first, then its highest partitions.
             let mut give: Vec<(&str, i32)> = owns[a].clone();
-            give.sort_by_key(|tp| (kept[a].contains(tp), std::cmp::Reverse(*tp)));
+            crate::cold_sort::sort_by_key(&mut give, |tp| (kept[a].contains(tp), std::cmp::Reverse(*tp)));
             for tp in give {
-                let to = (0..n).filter(|&b| b != a && subs[b].contains(tp.0) && owns[b].len() + 1 < owns[a].len()).min_by_key(|&b| (owns[b].len(), b));
+                let to = (0..n).filter(|&b| b != a && subs[b].contains(&tp.0) && owns[b].len() + 1 < owns[a].len()).min_by_key(|&b| (owns[b].len(), b));
                 if let Some(b) = to {
                     mv = Some((a, b, tp));
                     break 'find;
@@ -98,12 +106,12 @@ pub fn plan_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
     }
     let mut plan = Plan::new();
     for (i, m) in sorted.iter().enumerate() {
-        let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        let mut by_topic: LiteMap<&str, Vec<i32>> = LiteMap::new();
         for &(t, p) in &owns[i] {
             by_topic.entry(t).or_default().push(p);
         }
         for (t, mut ps) in by_topic {
-            ps.sort_unstable();
+            crate::cold_sort::sort(&mut ps);
             add(&mut plan, &m.id, t, &ps);
         }
     }
@@ -115,16 +123,27 @@ pub fn plan_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
 /// `adjustCooperativeAssignment`).
 pub fn plan_cooperative_sticky(members: &[Member], topics: &[(String, Vec<i32>)]) -> Plan {
     let mut plan = plan_sticky(members, topics);
-    let owner: BTreeMap<(&str, i32), &str> = members.iter().flat_map(|m| m.owned.iter().map(move |(t, p)| ((t.as_str(), *p), m.id.as_str()))).collect();
-    let moving: BTreeSet<(String, i32)> = plan
-        .iter()
-        .flat_map(|(id, ts)| ts.iter().flat_map(move |(t, ps)| ps.iter().map(move |&p| (id, t, p))))
-        .filter(|(id, t, p)| owner.get(&(t.as_str(), *p)).is_some_and(|o| o != id))
-        .map(|(_, t, p)| (t.clone(), p))
-        .collect();
-    for ts in plan.values_mut() {
+    // A partition two members claim: the later one's claim counts (as a
+    // map collected from the members in order).
+    let mut owner: LiteMap<(&str, i32), &str> = LiteMap::new();
+    for m in members {
+        for (t, p) in &m.owned {
+            owner.insert((t.as_str(), *p), m.id.as_str());
+        }
+    }
+    let mut moving: LiteMap<(String, i32), ()> = LiteMap::new();
+    for (id, ts) in plan.iter() {
+        for (t, ps) in ts.iter() {
+            for &p in ps {
+                if owner.get(&(t.as_str(), p)).is_some_and(|o| o != id) {
+                    moving.insert((t.clone(), p), ());
+                }
+            }
+        }
+    }
+    for (_, ts) in plan.iter_mut() {
         for (t, ps) in ts.iter_mut() {
-            ps.retain(|&p| !moving.contains(&(t.clone(), p)));
+            ps.retain(|&p| !moving.contains_key(&(t.clone(), p)));
         }
         ts.retain(|_, ps| !ps.is_empty());
     }
@@ -135,7 +154,7 @@ pub fn plan_cooperative_sticky(members: &[Member], topics: &[(String, Vec<i32>)]
 /// Member indexes, the most loaded first (ties: the lowest index).
 fn order_by_count_desc(owns: &[Vec<(&str, i32)>]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..owns.len()).collect();
-    idx.sort_by_key(|&i| (std::cmp::Reverse(owns[i].len()), i));
+    crate::cold_sort::sort_by_key(&mut idx, |&i| (std::cmp::Reverse(owns[i].len()), i));
     idx
 }
 
@@ -248,13 +267,13 @@ mod tests {
         let ms = vec![member("consumer1", &["topic1"], &none), member("consumer2", &["topic1", "topic2"], &none), member("consumer3", &["topic1", "topic2", "topic3"], &none)];
         let p1 = sticky(&ms, &ts);
         valid_and_balanced(&ms, &ts, &p1);
-        assert_eq!((p1["consumer1"]["topic1"].len(), p1["consumer2"]["topic2"].len(), p1["consumer3"]["topic3"].len()), (1, 2, 3), "{p1:?}");
+        assert_eq!((p1.get("consumer1").and_then(|t| t.get("topic1")).map_or(0, Vec::len), p1.get("consumer2").and_then(|t| t.get("topic2")).map_or(0, Vec::len), p1.get("consumer3").and_then(|t| t.get("topic3")).map_or(0, Vec::len)), (1, 2, 3), "{p1:?}");
         let ms2 = vec![member("consumer2", &["topic1", "topic2"], &p1), member("consumer3", &["topic1", "topic2", "topic3"], &p1)];
         let p2 = sticky(&ms2, &ts);
         valid_and_balanced(&ms2, &ts, &p2);
         sticky_to(&ms2, &ts, &p2);
         fully_balanced(&p2, &ms2);
-        assert_eq!((p2["consumer2"]["topic1"].len(), p2["consumer2"]["topic2"].len(), p2["consumer3"]["topic3"].len()), (1, 2, 3), "{p2:?}");
+        assert_eq!((p2.get("consumer2").and_then(|t| t.get("topic1")).map_or(0, Vec::len), p2.get("consumer2").and_then(|t| t.get("topic2")).map_or(0, Vec::len), p2.get("consumer3").and_then(|t| t.get("topic3")).map_or(0, Vec::len)), (1, 2, 3), "{p2:?}");
     }
 
     #[test]

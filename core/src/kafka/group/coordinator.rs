@@ -60,7 +60,7 @@
 
 use crate::kafka::consumer::assignor::{self, Member, Strategy};
 use crate::time::{SimDuration, SimTime};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use std::fmt;
 
 /// sarama `Consumer.Group.Session.Timeout` default.
@@ -232,12 +232,12 @@ pub struct GroupCoordinator {
     state: GroupState,
     generation: u32,
     leader: Option<String>,
-    members: BTreeMap<String, GroupMember>,
+    members: LiteMap<String, GroupMember>,
     next_seq: u64,
     join_deadline: Option<SimTime>,
     initial: Option<InitialDelay>,
-    partitions: BTreeMap<String, u32>,
-    committed: BTreeMap<String, BTreeMap<i32, u64>>,
+    partitions: LiteMap<String, u32>,
+    committed: LiteMap<String, LiteMap<i32, u64>>,
 }
 
 impl GroupCoordinator {
@@ -247,12 +247,12 @@ impl GroupCoordinator {
             state: GroupState::Empty,
             generation: 0,
             leader: None,
-            members: BTreeMap::new(),
+            members: LiteMap::new(),
             next_seq: 0,
             join_deadline: None,
             initial: None,
-            partitions: BTreeMap::new(),
-            committed: BTreeMap::new(),
+            partitions: LiteMap::new(),
+            committed: LiteMap::new(),
         }
     }
 
@@ -338,7 +338,7 @@ impl GroupCoordinator {
             });
         }
         let mut subs: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
-        subs.sort();
+        crate::cold_sort::sort(&mut subs);
         subs.dedup();
         let known = self.members.get_mut(member);
         match self.state {
@@ -471,8 +471,9 @@ impl GroupCoordinator {
                 parts.insert(partition, offset);
             }
             None => {
-                self.committed
-                    .insert(topic.to_string(), BTreeMap::from([(partition, offset)]));
+                let mut parts = LiteMap::new();
+                parts.insert(partition, offset);
+                self.committed.insert(topic.to_string(), parts);
             }
         }
         Ok(())
@@ -496,7 +497,7 @@ impl GroupCoordinator {
         for id in gone {
             self.members.remove(&id);
         }
-        for m in self.members.values_mut() {
+        for (_, m) in self.members.iter_mut() {
             m.last_heartbeat = now;
             m.rejoined = false;
         }
@@ -630,7 +631,7 @@ impl GroupCoordinator {
             generation: self.generation,
             reason,
         });
-        for m in self.members.values_mut() {
+        for (_, m) in self.members.iter_mut() {
             m.rejoined = false;
         }
         self.state = GroupState::PreparingRebalance;
@@ -708,7 +709,7 @@ impl GroupCoordinator {
                     owned: if self.config.strategy == Strategy::CooperativeSticky { Vec::new() } else { m.assignment.clone() },
                 })
                 .collect();
-            let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+            let mut counts: LiteMap<&str, u32> = LiteMap::new();
             for m in self.members.values() {
                 for t in &m.topics {
                     if let Some(&n) = self.partitions.get(t) {
@@ -723,7 +724,7 @@ impl GroupCoordinator {
             assignor::plan(self.config.strategy, &members, &topics).unwrap_or_default()
         };
         let mut assignments = Vec::with_capacity(self.members.len());
-        for m in self.members.values_mut() {
+        for (_, m) in self.members.iter_mut() {
             m.assignment = plan
                 .get(&m.id)
                 .map(|ts| {

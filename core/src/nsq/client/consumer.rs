@@ -31,7 +31,8 @@ use super::{Action, ClientError, LookupdId, NodeId, Timer};
 use crate::nsq::message::MessageId;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, BTreeSet};
+use litemap::LiteMap;
+use std::collections::BTreeMap;
 
 /// `Stop()` exits after this long even if handlers are busy.
 pub const STOP_DEADLINE: SimDuration = SimDuration::from_secs(30);
@@ -101,14 +102,16 @@ pub struct Consumer {
     config: ConsumerConfig,
     book: RdyBook,
     backoff: Backoff,
-    pending: BTreeSet<NodeId>,
+    /// Connections being opened (a set: the values are `()`).
+    pending: LiteMap<NodeId, ()>,
     /// `nsqdTCPAddrs`: nsqds to reconnect to without lookupd.
     nsqd_addrs: Vec<NodeId>,
     /// Deliveries not yet answered, per connection: id -> attempts of each
     /// copy (a timed-out message can come again on the same connection).
-    in_flight: BTreeMap<NodeId, BTreeMap<MessageId, Copies>>,
+    in_flight: LiteMap<NodeId, BTreeMap<MessageId, Copies>>,
     discovery: Discovery,
-    reconnecting: BTreeSet<NodeId>,
+    /// nsqds with a reconnect timer set (a set: the values are `()`).
+    reconnecting: LiteMap<NodeId, ()>,
     running_handlers: u32,
     connected_flag: bool,
     stopped: bool,
@@ -133,11 +136,11 @@ impl Consumer {
                 config.max_backoff_duration,
                 config.backoff_strategy,
             ),
-            pending: BTreeSet::new(),
+            pending: LiteMap::new(),
             nsqd_addrs: Vec::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: LiteMap::new(),
             discovery: Discovery::new(config.lookupd_poll_interval, config.lookupd_poll_jitter),
-            reconnecting: BTreeSet::new(),
+            reconnecting: LiteMap::new(),
             running_handlers: 0,
             connected_flag: false,
             stopped: false,
@@ -180,7 +183,7 @@ impl Consumer {
     /// Whether a connection to `node` was asked for and not yet answered
     /// (`Connect` sent; neither `on_connected` nor `on_connect_failed`).
     pub fn is_connecting(&self, node: NodeId) -> bool {
-        self.pending.contains(&node)
+        self.pending.contains_key(&node)
     }
     /// Connected nsqds, oldest first.
     pub fn connections(&self) -> Vec<NodeId> {
@@ -218,10 +221,10 @@ impl Consumer {
     pub fn connect_to_nsqd(&mut self, node: NodeId) -> Result<Vec<Action>, ClientError> {
         self.can_connect()?;
         self.connected_flag = true;
-        if self.pending.contains(&node) || self.book.conn(node).is_some() {
+        if self.pending.contains_key(&node) || self.book.conn(node).is_some() {
             return Err(ClientError::AlreadyConnected(node));
         }
-        self.pending.insert(node);
+        self.pending.insert(node, ());
         if !self.nsqd_addrs.contains(&node) {
             self.nsqd_addrs.push(node);
         }
@@ -235,7 +238,7 @@ impl Consumer {
         max_rdy_count: Option<u64>,
         now: SimTime,
     ) -> Result<Vec<Action>, ClientError> {
-        if !self.pending.remove(&node) {
+        if self.pending.remove(&node).is_none() {
             return Err(ClientError::NotConnected(node));
         }
         self.reconnecting.remove(&node);
@@ -260,11 +263,11 @@ impl Consumer {
         node: NodeId,
         now: SimTime,
     ) -> Result<Vec<Action>, ClientError> {
-        if !self.pending.remove(&node) {
+        if self.pending.remove(&node).is_none() {
             return Err(ClientError::NotConnected(node));
         }
         let mut out = Vec::new();
-        if self.reconnecting.contains(&node) {
+        if self.reconnecting.contains_key(&node) {
             let at = now + self.config.lookupd_poll_interval;
             out.push(Action::At {
                 at,
@@ -285,7 +288,7 @@ impl Consumer {
         if self.book.conn(node).is_some() {
             return self.close_conn(node);
         }
-        if self.pending.contains(&node) {
+        if self.pending.contains_key(&node) {
             // abort the attempt: the world reports `on_connect_failed`
             return Ok(vec![Action::Close { conn: node }]);
         }
@@ -322,7 +325,7 @@ impl Consumer {
         if !self.discovery.lookupds().is_empty() {
             // trigger a poll of the lookupd (lookupdRecheckChan)
             self.discovery.recheck(&mut out);
-        } else if self.nsqd_addrs.contains(&node) && self.reconnecting.insert(node) {
+        } else if self.nsqd_addrs.contains(&node) && self.reconnecting.insert(node, ()).is_none() {
             let at = now + self.config.lookupd_poll_interval;
             out.push(Action::At {
                 at,

@@ -44,8 +44,7 @@ use crate::nsq::{NotInFlight, NsqError};
 use crate::observe::stats::Latency;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use litemap::LiteMap;
 
 /// One subscribed client as the channel sees it (nsqadmin's per-consumer
 /// counters plus RDY and the IDENTIFY msg_timeout).
@@ -139,7 +138,7 @@ pub struct Channel {
     backend: Backend,
     in_flight: InFlightSet,
     deferred: DeferredSet,
-    clients: BTreeMap<ClientId, ClientState>,
+    clients: LiteMap<ClientId, ClientState>,
     last_served: Option<ClientId>,
     message_count: u64,
     requeue_count: u64,
@@ -168,7 +167,7 @@ impl Channel {
             backend: Backend::new(opts.mem_queue_size, ephemeral, opts.sync_every),
             in_flight: InFlightSet::new(),
             deferred: DeferredSet::new(),
-            clients: BTreeMap::new(),
+            clients: LiteMap::new(),
             last_served: None,
             message_count: 0,
             requeue_count: 0,
@@ -434,12 +433,14 @@ impl Channel {
         if self.backend.is_empty() {
             return Ok(None);
         }
-        let after = match self.last_served {
-            Some(c) => self.clients.range((Bound::Excluded(c), Bound::Unbounded)),
-            None => self.clients.range(..),
+        // The clients after the last one served, in id order.
+        let from = match self.last_served {
+            Some(c) => self.clients.find_index(&c).map_or_else(|i| i, |i| i + 1),
+            None => 0,
         };
-        let next = after
-            .map(|(&c, _)| c)
+        let next = self.clients.as_slice()[from..]
+            .iter()
+            .map(|&(c, _)| c)
             .find(|&c| self.is_ready(c))
             .or_else(|| self.ready_clients().next());
         match next {
@@ -637,7 +638,7 @@ impl Channel {
     /// FINs for them fail. Returns what was dropped.
     pub fn empty(&mut self) -> Emptied {
         let (memory, disk) = self.backend.empty();
-        for c in self.clients.values_mut() {
+        for (_, c) in self.clients.iter_mut() {
             c.in_flight_count = 0;
         }
         let (in_flight, deferred) = self.drain_timed();
@@ -655,7 +656,7 @@ impl Channel {
     /// Close every client connection (delete, crash, stop); returns them.
     pub fn close_clients(&mut self) -> Vec<ClientId> {
         self.last_served = None;
-        std::mem::take(&mut self.clients).into_keys().collect()
+        std::mem::take(&mut self.clients).into_iter().map(|(c, _)| c).collect()
     }
 
     /// Clean shutdown (`Close` → `flush`): clients are closed, memory then

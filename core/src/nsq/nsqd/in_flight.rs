@@ -173,7 +173,7 @@ impl<T> TimedSet<T> {
     /// The live entries' ids in due order.
     fn order(&self) -> Vec<(SimTime, u64, MessageId)> {
         let mut v: Vec<_> = self.by_id.iter().map(|(&id, &(at, seq, _))| (at, seq, id)).collect();
-        v.sort_unstable();
+        crate::cold_sort::sort(&mut v);
         v
     }
 

@@ -90,21 +90,21 @@ use crate::nsq::message::{Body, ClientId};
 use crate::nsq::NsqError;
 use crate::rng::SimRng;
 use crate::time::SimTime;
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use topic::{DeletedChannel, PutReport, Topic, TopicShutdown};
 
 /// One nsqd node: its options and topics (nsqd's `topicMap`).
 #[derive(Clone, Debug, Default)]
 pub struct Nsqd {
     opts: NsqdOptions,
-    topics: BTreeMap<String, Topic>,
+    topics: LiteMap<String, Topic>,
 }
 
 impl Nsqd {
     pub fn new(opts: NsqdOptions) -> Nsqd {
         Nsqd {
             opts,
-            topics: BTreeMap::new(),
+            topics: LiteMap::new(),
         }
     }
     pub fn options(&self) -> &NsqdOptions {
@@ -121,7 +121,7 @@ impl Nsqd {
         self.topics.values()
     }
     pub fn topics_mut(&mut self) -> impl Iterator<Item = &mut Topic> {
-        self.topics.values_mut()
+        self.topics.iter_mut().map(|(_, t)| t)
     }
 
     /// `GetTopic`: the topic `name`, created on first use (PUB, SUB,
@@ -212,7 +212,7 @@ impl Nsqd {
     /// with reads or writes since its last fsync syncs now. nsqd runs one
     /// ticker per queue; the model ticks them together.
     pub fn sync_tick(&mut self) {
-        for t in self.topics.values_mut() {
+        for (_, t) in self.topics.iter_mut() {
             t.sync_disk();
         }
     }

@@ -34,7 +34,7 @@ use crate::nsq::names::{check_channel_name, check_topic_name, is_ephemeral};
 use crate::nsq::{dpub_delay_from_millis, NsqError};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// A copy (or a topic message) that was dropped: ephemeral overflow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub struct Topic {
     ephemeral: bool,
     paused: bool,
     backend: Backend,
-    channels: BTreeMap<String, Channel>,
+    channels: LiteMap<String, Channel>,
     message_count: u64,
     next_id: MessageId,
     opts: NsqdOptions,
@@ -122,7 +122,7 @@ impl Topic {
             ephemeral,
             paused: false,
             backend: Backend::new(opts.mem_queue_size, ephemeral, opts.sync_every),
-            channels: BTreeMap::new(),
+            channels: LiteMap::new(),
             message_count: 0,
             next_id: 0,
             opts: opts.clone(),
@@ -174,7 +174,7 @@ impl Topic {
         self.channels.values()
     }
     pub fn channels_mut(&mut self) -> impl Iterator<Item = &mut Channel> {
-        self.channels.values_mut()
+        self.channels.iter_mut().map(|(_, c)| c)
     }
 
     /// The earliest timer of any channel (see [`Channel::next_deadline`]).
@@ -354,7 +354,7 @@ impl Topic {
         if self.backend.needs_sync() {
             self.backend.sync();
         }
-        for ch in self.channels.values_mut() {
+        for (_, ch) in self.channels.iter_mut() {
             ch.sync_disk();
         }
     }

@@ -82,7 +82,7 @@ use crate::gochan::channel::GoId;
 use crate::net::Link;
 use crate::time::{SimDuration, SimTime};
 use crate::world::{Ev, Kit};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// `replica.fetch.wait.max.ms` and sarama's `Consumer.MaxWaitTime`.
 const FETCH_WAIT: SimDuration = SimDuration::from_millis(500);
@@ -540,11 +540,11 @@ pub(crate) struct KafkaWorld {
     /// are consecutive; partitions added live get the next free keys).
     pub(crate) topic_parts: Vec<Vec<u32>>,
     pub(crate) links: Vec<Link<KFrame>>,
-    pub(crate) link_ids: BTreeMap<(u32, u32), u32>,
+    pub(crate) link_ids: LiteMap<(u32, u32), u32>,
     /// Process pairs whose network is cut ([`network`]).
     pub(crate) cuts: Vec<(u32, u32)>,
     /// The producer each producing goroutine's endpoint sends for.
-    pub(crate) client_producer: BTreeMap<u32, u16>,
+    pub(crate) client_producer: LiteMap<u32, u16>,
     /// The partition an async producer's topic producer routed each Go
     /// message to, by the message's slot (`MsgRef`; a reused slot is
     /// routed again before the broker producer reads it). Grows with the
@@ -552,14 +552,14 @@ pub(crate) struct KafkaWorld {
     pub(crate) routed: Vec<u32>,
     pub(crate) recs: Vec<RecInfo>,
     pub(crate) producers: Vec<ProducerState>,
-    pub(crate) in_flight: BTreeMap<GoId, InFlight>,
+    pub(crate) in_flight: LiteMap<GoId, InFlight>,
     /// Async producers' requests written and not answered, by id
     /// ([`batch`]); ids below 2^24 (timer keys), never 0.
     pub(crate) batches: Vec<batch::BatchReq>,
     /// Batch requests held at their leaders for acks=all.
     pub(crate) delayed: Vec<batch::Delayed>,
     /// Records of failed batch requests waiting for their retry.
-    pub(crate) retrying: BTreeMap<u32, batch::Retrying>,
+    pub(crate) retrying: LiteMap<u32, batch::Retrying>,
     pub(crate) next_batch: u32,
     /// Emptied lists of answered batch requests, for the next ones.
     pub(crate) batch_lists: batch::Lists,
@@ -654,16 +654,16 @@ impl KafkaWorld {
             parts,
             topic_parts,
             links: Vec::new(),
-            link_ids: BTreeMap::new(),
+            link_ids: LiteMap::new(),
             cuts: Vec::new(),
-            client_producer: BTreeMap::new(),
+            client_producer: LiteMap::new(),
             routed: Vec::new(),
             recs: Vec::new(),
             producers,
-            in_flight: BTreeMap::new(),
+            in_flight: LiteMap::new(),
             batches: Vec::new(),
             delayed: Vec::new(),
-            retrying: BTreeMap::new(),
+            retrying: LiteMap::new(),
             next_batch: 1,
             batch_lists: Default::default(),
             fetchers,

@@ -56,7 +56,8 @@ use crate::observe::trace::{EventKind, NONE};
 use crate::rng::SimRng;
 use crate::time::SimTime;
 use crate::world::{Ev, Kit};
-use std::collections::{BTreeMap, BTreeSet};
+use litemap::LiteMap;
+use std::collections::BTreeSet;
 
 /// What travels between nsqds, consumers and lookupds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,12 +91,13 @@ pub(crate) struct Lookupds {
     /// `node * dbs.len() + lookupd`.
     peers: Vec<Peer>,
     next_peer: u64,
-    /// What each node last announced: topic -> channels.
-    announced: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// What each node last announced: topic -> channels (sorted, as nsqd
+    /// lists them).
+    announced: Vec<LiteMap<String, Vec<String>>>,
     /// Each node's next PING (stale ping events are ignored).
     ping_at: Vec<Option<SimTime>>,
     /// A consumer's links to a lookupd: (consumer, lookupd) -> (up, down).
-    queries: BTreeMap<(u16, u16), (u32, u32)>,
+    queries: LiteMap<(u16, u16), (u32, u32)>,
     /// Each consumer's library generation: answers to an earlier library
     /// (before a crash or stop) are dropped.
     epoch: Vec<u32>,
@@ -109,9 +111,9 @@ impl Lookupds {
             dbs: vec![Lookupd::new(LookupdOptions::default()); l],
             peers: vec![Peer { up: u32::MAX, down: u32::MAX, id: None }; n * l],
             next_peer: 0,
-            announced: vec![BTreeMap::new(); n],
+            announced: vec![LiteMap::new(); n],
             ping_at: vec![None; n],
-            queries: BTreeMap::new(),
+            queries: LiteMap::new(),
             epoch: vec![0; spec.consumers.len()],
         }
     }
@@ -148,16 +150,17 @@ impl NsqWorld {
         let now = k.queue.now();
         let l = self.lk.dbs.len();
         let mut regs: Vec<(String, Option<String>)> = Vec::new();
-        let mut have: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut have: LiteMap<String, Vec<String>> = LiteMap::new();
         for t in self.nodes[usize::from(n)].topics() {
-            let chans: BTreeSet<String> = t.channels().map(|c| c.name().to_string()).collect();
+            let chans: Vec<String> = t.channels().map(|c| c.name().to_string()).collect();
             if chans.is_empty() {
                 regs.push((t.name().to_string(), None));
             }
             regs.extend(chans.iter().map(|c| (t.name().to_string(), Some(c.clone()))));
             have.insert(t.name().to_string(), chans);
         }
-        regs.sort();
+        // Topics and their channels come in name order, so `regs` is sorted.
+        debug_assert!(regs.is_sorted());
         self.lk.announced[usize::from(n)] = have;
         for li in 0..l {
             let slot = usize::from(n) * l + li;
@@ -230,7 +233,7 @@ impl NsqWorld {
 
     /// After a SUB created `channel` of `topic` on node `n`.
     pub(super) fn lookupd_sync_channel(&mut self, n: u16, topic: &str, channel: &str, k: &mut Kit) {
-        if !self.lk.is_empty() && !self.lk.announced[usize::from(n)].get(topic).is_some_and(|c| c.contains(channel)) {
+        if !self.lk.is_empty() && !self.lk.announced[usize::from(n)].get(topic).is_some_and(|c| c.iter().any(|x| x == channel)) {
             self.lookupd_sync(n, k);
         }
     }
@@ -241,7 +244,7 @@ impl NsqWorld {
         if self.lk.is_empty() || self.down[usize::from(n)] {
             return;
         }
-        let mut now_has: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut now_has: LiteMap<String, Vec<String>> = LiteMap::new();
         for t in self.nodes[usize::from(n)].topics() {
             now_has.insert(t.name().to_string(), t.channels().map(|c| c.name().to_string()).collect());
         }
@@ -256,7 +259,7 @@ impl NsqWorld {
                     frames.push((false, t.clone(), None));
                     frames.extend(chans.iter().map(|c| (false, t.clone(), Some(c.clone()))));
                 }
-                Some(now_chans) => frames.extend(chans.difference(now_chans).map(|c| (false, t.clone(), Some(c.clone())))),
+                Some(now_chans) => frames.extend(chans.iter().filter(|c| now_chans.binary_search(c).is_err()).map(|c| (false, t.clone(), Some(c.clone())))),
             }
         }
         for (t, chans) in &now_has {
@@ -265,7 +268,7 @@ impl NsqWorld {
                 frames.push((true, t.clone(), None));
             }
             for c in chans {
-                if !old.is_some_and(|o| o.contains(c)) {
+                if old.is_none_or(|o| o.binary_search(c).is_err()) {
                     frames.push((true, t.clone(), Some(c.clone())));
                 }
             }

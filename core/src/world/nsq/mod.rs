@@ -55,7 +55,7 @@ use std::collections::VecDeque;
 use crate::observe::snapshot::NsqView;
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::SimTime;
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// What travels on a link.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +117,9 @@ pub(crate) struct Incoming {
 /// last refresh, and when it refreshes next.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scan {
-    listed: std::collections::BTreeSet<(String, String)>,
+    /// (topic, channel) pairs, sorted: nsqd lists topics and channels in
+    /// name order.
+    listed: Vec<(String, String)>,
     next_refresh: SimTime,
 }
 
@@ -128,7 +130,7 @@ impl Scan {
         Scan { listed: Self::channels(node), next_refresh: now + SCAN_REFRESH }
     }
 
-    fn channels(node: &Nsqd) -> std::collections::BTreeSet<(String, String)> {
+    fn channels(node: &Nsqd) -> Vec<(String, String)> {
         node.topics().flat_map(|t| t.channels().map(|c| (t.name().to_string(), c.name().to_string()))).collect()
     }
 }
@@ -227,7 +229,7 @@ pub(crate) struct NsqWorld {
     /// The node each link leads to or comes from.
     link_node: Vec<u16>,
     /// A goroutine's connection to a node: (link to the node, link back).
-    conns: BTreeMap<(GoId, u16), (u32, u32)>,
+    conns: LiteMap<(GoId, u16), (u32, u32)>,
     consumers: Vec<ConsumerSpec>,
     /// go-nsq's state of each consumer (same order).
     libs: Vec<consumer::Lib>,
@@ -268,13 +270,13 @@ pub(crate) struct NsqWorld {
     /// The last publish sequence number given.
     pub_seq: u64,
     /// Publishes on their way: goroutine -> (node, topic index, seq).
-    publishing: BTreeMap<GoId, (u16, u16, u64)>,
+    publishing: LiteMap<GoId, (u16, u16, u64)>,
     /// Redundant publishes under way (a `publish` to several nodes):
     /// goroutine -> (seq, whether this publish settles the value, whether
     /// one returned OK).
-    redundant: BTreeMap<GoId, (u64, bool, bool)>,
+    redundant: LiteMap<GoId, (u64, bool, bool)>,
     /// MPUBs under way: goroutine -> (batch size, its first extra value).
-    batches: BTreeMap<GoId, (u16, i64)>,
+    batches: LiteMap<GoId, (u16, i64)>,
     /// The nsqlookupds and every node's connections to them.
     lk: lookupd::Lookupds,
     /// Heartbeat state of each link pair (`link / 2`; see [`beat`]).
@@ -308,7 +310,7 @@ impl NsqWorld {
             names: spec.nsqd.iter().map(|n| n.name.clone()).collect(),
             links: Vec::new(),
             link_node: Vec::new(),
-            conns: BTreeMap::new(),
+            conns: LiteMap::new(),
             consumers: spec.consumers.clone(),
             libs: Vec::with_capacity(spec.consumers.len()),
             timers: Vec::new(),
@@ -327,9 +329,9 @@ impl NsqWorld {
             book: Guarantees::new(),
             keys: Vec::new(),
             pub_seq: 0,
-            publishing: BTreeMap::new(),
-            redundant: BTreeMap::new(),
-            batches: BTreeMap::new(),
+            publishing: LiteMap::new(),
+            redundant: LiteMap::new(),
+            batches: LiteMap::new(),
             lk: lookupd::Lookupds::new(spec),
             beats: Vec::new(),
         };
@@ -637,7 +639,7 @@ impl World {
         let listed = scans[node as usize].as_ref().map(|s| &s.listed);
         for t in nodes[node as usize].topics_mut() {
             for c in t.channels_mut() {
-                if listed.is_some_and(|l| !l.contains(&(c.topic().to_string(), c.name().to_string()))) {
+                if listed.is_some_and(|l| l.binary_search_by(|(t, n)| (t.as_str(), n.as_str()).cmp(&(c.topic(), c.name()))).is_err()) {
                     continue;
                 }
                 returned.clear();
