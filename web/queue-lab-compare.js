@@ -21,6 +21,11 @@
 // The difference is applied through the engine's own command log, so B is
 // exactly "A plus these commands": with no commands the two runs are the
 // same run (equal trace hashes), which the tests check.
+//
+// Lazy, as <queue-lab> is: nothing is fetched or built until the pair first
+// nears the viewport (200px margin); while it is off-screen its clocks stop
+// (a playing pair shows Pause and goes on where it was when scrolled back).
+// play() before that marks it playing; it runs once it is built and seen.
 
 import { loadEngine, parseDuration } from './queue-lab.js';
 import uPlot from './vendor/uPlot.esm.js';
@@ -185,6 +190,7 @@ export class QueueLabCompare extends HTMLElement {
       el('div', { class: 'pair' }, side('a', 'A', this._labelA, this._a), side('b', 'B', this._labelB, this._b)),
       this._charts, this._table, this._summary));
     this._playing = false;
+    this._visible = false;
     this._samples = { a: [], b: [] };
     this._sampleT = { a: -1, b: -1 };
     this._plots = [];
@@ -197,12 +203,31 @@ export class QueueLabCompare extends HTMLElement {
   connectedCallback() {
     this._labelA.textContent = this.getAttribute('label-a') || 'as loaded';
     this._labelB.textContent = this.getAttribute('label-b') || 'with the difference';
-    if (!this._started) this._started = this._boot().catch((err) => this._fail(err));
+    this._observer = new IntersectionObserver((entries) => {
+      this._visible = entries[entries.length - 1].isIntersecting;
+      if (this._visible && !this._started) this._started = this._boot().catch((err) => this._fail(err));
+      this._syncLoop();
+    }, { rootMargin: '200px 0px' });
+    this._observer.observe(this);
   }
 
   disconnectedCallback() {
-    cancelAnimationFrame(this._raf);
-    this._raf = 0;
+    this._observer?.disconnect();
+    this._observer = null;
+    this._visible = false;
+    this._syncLoop();
+  }
+
+  /** The frame loop runs while the pair plays, is built and is on screen. */
+  _syncLoop() {
+    const run = this._playing && this._visible && this.ready;
+    if (run && !this._raf) {
+      this._last = performance.now();
+      this._raf = requestAnimationFrame((t) => this._frame(t));
+    } else if (!run && this._raf) {
+      cancelAnimationFrame(this._raf);
+      this._raf = 0;
+    }
   }
 
   attributeChangedCallback() { /* speed and until are read every frame */ }
@@ -268,17 +293,16 @@ export class QueueLabCompare extends HTMLElement {
     this._buildCharts();
     this.ready = true;
     this.dispatchEvent(new CustomEvent('ql-ready', { bubbles: true, composed: true }));
-    if (this.hasAttribute('autoplay')) this._setPlaying(true);
     this._draw(true);
+    if (this.hasAttribute('autoplay') || this._playing) this._setPlaying(true);
   }
 
   _setPlaying(on) {
     this._playing = on;
     this._play.textContent = on ? 'Pause' : 'Play';
     this._play.setAttribute('aria-pressed', String(on));
-    this._last = performance.now();
-    if (on && !this._raf) this._raf = requestAnimationFrame((t) => this._frame(t));
-    if (!on && this._a.lab && this._b.lab) this._draw(true); // the table says paused
+    this._syncLoop();
+    if (!on && this.ready) this._draw(true); // the table says paused
   }
 
   play() { this._setPlaying(true); }
@@ -300,7 +324,7 @@ export class QueueLabCompare extends HTMLElement {
 
   _frame(now) {
     this._raf = 0;
-    if (!this._playing || !this._a.lab || !this._b.lab) return;
+    if (!this._playing || !this._visible || !this.ready) return;
     const dt = Math.min(MAX_FRAME_MS, Math.max(0, now - this._last));
     this._last = now;
     const speed = Number(this.getAttribute('speed')) || 1;
@@ -366,9 +390,9 @@ export class QueueLabCompare extends HTMLElement {
     const now = performance.now();
     if (!force && now - this._redrawAt < REDRAW_MS) return;
     this._redrawAt = now;
+    if (!this.ready) return;
     const a = this._a.lab;
     const b = this._b.lab;
-    if (!a || !b) return;
     this._collect();
     this._clock.textContent = `${(a.timeUs / 1e6).toFixed(3)}s`;
     // Both sample on the same clock (same scenario): join on t_us.

@@ -77,7 +77,11 @@ test('axe: no violations where the element is embedded: four on one page, A/B pa
   for (const v of await axeViolations(page)) found.push({ where: 'embeds.html', ...v });
   // A/B pairs, played a little (their charts and tables filled).
   await page.goto('/examples/compare.html');
-  await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('queue-lab-compare')].every((c) => c.ready)), { timeout: 20_000 }).toBe(true);
+  // Each pair builds as it nears the viewport, and runs only on screen.
+  for (const id of ['same', 'buffer']) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+  }
   await page.evaluate(() => { for (const c of document.querySelectorAll('queue-lab-compare')) { c.setAttribute('speed', '20'); c.setAttribute('until', '5s'); c.play(); } });
   await expect.poll(() => page.evaluate(() => document.getElementById('buffer').data().a.at(-1)?.t_us), { timeout: 30_000 }).toBe(5_000_000);
   for (const v of await axeViolations(page)) found.push({ where: 'compare.html', ...v });

@@ -265,17 +265,18 @@ test('the iframe answers PING with PONG, obeys its parent only, and reports its 
 test('compare: overlaid charts differ where the scenarios differ and match where they do not', async ({ page }) => {
   test.setTimeout(90_000);
   await page.goto('/examples/compare.html');
-  for (const id of ['buffer', 'same']) {
-    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
-  }
+  await page.locator('#same').scrollIntoViewIfNeeded();
+  await expect.poll(() => page.evaluate(() => document.getElementById('same').ready), { timeout: 20_000 }).toBe(true);
   // Before Play: the charts say what they will show, and the table says paused.
   const status = page.locator('#same tr').filter({ has: page.locator('th', { hasText: /^status$/ }) }).locator('td');
   await expect(page.locator('#same .charts .empty').first()).toBeVisible();
   await expect(status).toHaveText(['paused', 'paused']);
-  await page.evaluate(() => { for (const c of document.querySelectorAll('queue-lab-compare')) { c.setAttribute('speed', '50'); c.play(); } });
-  await expect(page.locator('#same .charts .empty').first()).toBeHidden();
-  // Both pairs run to `until` (30 s) in lock-step.
-  for (const id of ['buffer', 'same']) {
+  // Each pair runs to `until` (30 s) in lock-step, on screen (off-screen its clocks stop).
+  for (const id of ['same', 'buffer']) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
+    await page.evaluate((i) => { const c = document.getElementById(i); c.setAttribute('speed', '50'); c.play(); }, id);
+    if (id === 'same') await expect(page.locator('#same .charts .empty').first()).toBeHidden();
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(30_000_000);
     await expect.poll(() => page.evaluate((i) => { const d = document.getElementById(i).data(); return d.a.length === d.b.length && d.a.at(-1).t_us === d.b.at(-1).t_us; }, id), { timeout: 30_000 }).toBe(true);
   }
@@ -309,14 +310,53 @@ async function runPairs(page, pairs, untilUs) {
       document.body.prepend(c);
     }
   }, pairs);
+  // One pair at a time, on screen: a pair builds when it nears the viewport
+  // and its clocks stop while it is off-screen.
   for (const { id } of pairs) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).ready, id), { timeout: 20_000 }).toBe(true);
     await page.evaluate((i) => document.getElementById(i).play(), id);
-  }
-  for (const { id } of pairs) {
     await expect.poll(() => page.evaluate((i) => document.getElementById(i).data().a.at(-1)?.t_us, id), { timeout: 60_000 }).toBe(untilUs);
   }
 }
+
+test('compare: a pair builds nothing until it nears the viewport, and its clocks stop while it is off-screen', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.goto('/examples/compare.html');
+  await page.evaluate(() => {
+    const spacer = document.createElement('div');
+    spacer.style.height = '4000px';
+    const c = document.createElement('queue-lab-compare');
+    c.id = 'far';
+    c.setAttribute('preset', 'backpressure');
+    c.setAttribute('speed', '5');
+    document.body.append(spacer, c);
+    window.scrollTo(0, 0);
+  });
+  const far = page.locator('#far');
+  const clock = () => far.evaluate((e) => e.shadowRoot.querySelector('.clock').textContent);
+  const built = () => far.evaluate((e) => ({ ready: e.ready === true, labs: [...e.shadowRoot.querySelectorAll('queue-lab')].filter((l) => l.lab).length }));
+  // Far below the fold: no world is built, even after a while, and play() only marks it playing.
+  await page.waitForTimeout(1500);
+  expect(await built()).toEqual({ ready: false, labs: 0 });
+  await far.evaluate((e) => e.play());
+  await page.waitForTimeout(500);
+  expect(await built()).toEqual({ ready: false, labs: 0 });
+  // Scrolled to: it builds both worlds and runs, as play() asked.
+  await far.scrollIntoViewIfNeeded();
+  await expect.poll(built, { timeout: 20_000 }).toEqual({ ready: true, labs: 2 });
+  await expect.poll(clock, { timeout: 10_000 }).not.toBe('0.000s');
+  // Scrolled away: the clocks stop where they are; the pair still says it plays.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(300);
+  const stopped = await clock();
+  await page.waitForTimeout(1000);
+  expect(await clock()).toBe(stopped);
+  await expect(far.locator('.bar button').first()).toHaveText('Pause');
+  // Back on screen: it goes on from there.
+  await far.scrollIntoViewIfNeeded();
+  await expect.poll(async () => Number.parseFloat(await clock()), { timeout: 10_000 }).toBeGreaterThan(Number.parseFloat(stopped));
+});
 
 test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees side by side show what acks=1 lost', async ({ page }) => {
   test.setTimeout(90_000);
