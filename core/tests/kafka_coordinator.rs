@@ -13,6 +13,8 @@
 //!   old group NOT_COORDINATOR.
 //! - With no registered broker left, the group has no coordinator until
 //!   a broker registers again.
+//! - The controller's leader balance moves the group back to the broker
+//!   it started on once that broker is registered again.
 //! - Through all of it the run replays exactly.
 
 use queuelab::command::Command;
@@ -162,6 +164,51 @@ fn with_no_broker_left_the_group_has_no_coordinator_until_one_registers() {
     let g = &kafka(&s).groups[0];
     assert_eq!((g.state.as_str(), g.generation), ("Stable", g0.generation + 1), "{g:?}");
     assert!(all_running_with_two(kafka(&s)), "{g:?}");
+}
+
+#[test]
+fn the_leader_balance_moves_the_coordinator_back_to_its_restarted_home_broker() {
+    // Kafka: the group's __consumer_offsets partition prefers its first
+    // replica, and the controller's leader balance (every
+    // leader.imbalance.check.interval) makes it the leader again.
+    let mut spec = cluster(3);
+    spec["kafka"]["leader_imbalance_check_interval"] = json!("5s");
+    let mut w = world(&spec);
+    w.run_until(ms(8_000));
+    let g0 = kafka(&w.snapshot()).groups[0].clone();
+    let home = g0.coordinator;
+    let away = home % 3 + 1;
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: home });
+    // Fenced at 17 s: the group moves away; the balance is due 5 s later.
+    w.run_until(ms(20_000));
+    assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, away);
+    apply(&mut w, &Command::KafkaBrokerRestart { broker: home });
+    w.run_until(ms(21_900));
+    assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, away, "not before the balance");
+    w.run_until(ms(22_100));
+    let moved = group_events(&w, "is its coordinator now");
+    assert_eq!(moved.len(), 2, "{moved:?}");
+    assert_eq!(moved[1].0, 22_000_000);
+    assert!(moved[1].1.contains(&format!("broker-{home} is its coordinator now (the controller's leader balance")) && moved[1].1.contains(&format!("instead of broker-{away}")), "{moved:?}");
+    // The members find it there: one more rebalance, and the group runs at home.
+    w.run_until(ms(35_000));
+    let s = w.snapshot();
+    let g = &kafka(&s).groups[0];
+    assert_eq!((g.state.as_str(), g.coordinator), ("Stable", home), "{g:?}");
+    assert_eq!(g.rebalances, g0.rebalances + 2, "{g:?}");
+    assert!(all_running_with_two(kafka(&s)), "{g:?}");
+    assert_eq!(kafka(&s).guarantees.lost_after_ack, 0);
+
+    // With the balance off, the group stays where it moved.
+    spec["kafka"]["auto_leader_rebalance"] = json!(false);
+    let mut w = world(&spec);
+    w.run_until(ms(8_000));
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: home });
+    w.run_until(ms(20_000));
+    apply(&mut w, &Command::KafkaBrokerRestart { broker: home });
+    w.run_until(ms(35_000));
+    assert_eq!(kafka(&w.snapshot()).groups[0].coordinator, away);
+    assert_eq!(group_events(&w, "is its coordinator now").len(), 1);
 }
 
 #[test]

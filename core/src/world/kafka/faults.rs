@@ -449,11 +449,14 @@ impl KafkaWorld {
     /// `leader.imbalance.check.interval.seconds` later (KRaft balances
     /// every such partition; ZooKeeper mode's
     /// `leader.imbalance.per.broker.percentage` is not used by KRaft).
-    fn maybe_schedule_balance(&mut self, kit: &mut Kit) {
+    /// Groups away from their home coordinator count too (the leader of
+    /// their `__consumer_offsets` partition is off its preferred replica:
+    /// `group_failover`).
+    pub(super) fn maybe_schedule_balance(&mut self, kit: &mut Kit) {
         if !self.spec.auto_leader_rebalance || self.balance_at.is_some() {
             return;
         }
-        if !(0..self.parts.len() as u32).any(|p| self.off_preferred(p)) {
+        if !(0..self.parts.len() as u32).any(|p| self.off_preferred(p)) && !(0..self.groups.len()).any(|g| self.group_off_home(g)) {
             return;
         }
         let every = self.spec.leader_imbalance_check_interval.unwrap_or(crate::kafka::spec::DEFAULT_LEADER_IMBALANCE_CHECK);
@@ -486,6 +489,7 @@ impl KafkaWorld {
             self.dismiss_waiting(part, old, kit);
             self.elect_as(part, true, kit);
         }
+        self.balance_coordinators(kit);
         self.balance_at = None;
         self.maybe_schedule_balance(kit);
     }

@@ -283,6 +283,10 @@ pub(crate) struct GroupState {
     /// The coordinator's broker (the leader of the group's
     /// `__consumer_offsets` partition; `group_failover`).
     pub(crate) broker: u32,
+    /// The preferred coordinator: the preferred leader (first replica) of
+    /// the group's `__consumer_offsets` partition, where the group starts
+    /// and where the controller's leader balance moves it back.
+    pub(crate) home: u32,
     /// The coordinator's broker was fenced and no registered broker could
     /// load the group: it has no coordinator until one registers.
     pub(crate) orphan: bool,
@@ -312,6 +316,7 @@ impl GroupState {
         GroupState {
             coord,
             broker,
+            home: broker,
             members,
             topics: spec.topics.clone(),
             heartbeat: spec.heartbeat_interval.unwrap_or(SimDuration::from_secs(3)),

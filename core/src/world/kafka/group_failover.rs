@@ -18,6 +18,14 @@
 //!   forgotten). With no registered broker, the group has no coordinator
 //!   until one registers. Until the fence, the crashed coordinator does
 //!   nothing: no session expires there.
+//! - **Moving back** (Kafka: `auto.leader.rebalance.enable`, true by
+//!   default): the broker the group started on is the preferred leader of
+//!   its offsets partition, so the controller's leader balance
+//!   (`leader.imbalance.check.interval.seconds`, 300 s; see
+//!   `faults::leader_balance`) moves the group back there once that broker
+//!   runs and is registered again, and it loads the group as the failover
+//!   does: one more rebalance. With the balance off, the group stays
+//!   where it moved.
 //! - **sarama** (`consumer_group.go`, `consumer_group_session.go`,
 //!   `offset_manager.go`): a member's client keeps the coordinator it found
 //!   (`client.Coordinator`, cached) and writes its heartbeats, commits and
@@ -48,8 +56,10 @@
 //! - A fenced broker that still runs (cut from the controller) answers
 //!   `NOT_COORDINATOR` at once: a real one would go on as coordinator of a
 //!   group it no longer owns until it hears otherwise.
-//! - The coordinator stays where it moved: Kafka's preferred-leader
-//!   balance would move `__consumer_offsets` leadership back too.
+//! - The group moves back as soon as its preferred broker is registered:
+//!   Kafka waits for that replica to rejoin the offsets partition's ISR,
+//!   which a returning broker does within moments (the partition is
+//!   small).
 
 use super::group::{member_timer, note, GroupNote, Request};
 use super::{KTimer, KafkaWorld};
@@ -66,9 +76,11 @@ pub(super) fn about(what: Request, b: u32) -> u32 {
 }
 
 /// The generation field of a `CoordinatorMoved` note: from broker `old`
-/// to broker `new` (0: none could load the group).
-fn moved(old: u32, new: u32) -> u32 {
-    ((old & 0xfff) << 12) | (new & 0xfff)
+/// to broker `new` (0: none could load the group); `back`: the leader
+/// balance moved it back to its home broker (bit 23; broker ids are at
+/// most `MAX_BROKERS`, 16, so 11 bits hold `old`).
+fn moved(old: u32, new: u32, back: bool) -> u32 {
+    (u32::from(back) << 23) | ((old & 0x7ff) << 12) | (new & 0xfff)
 }
 
 impl KafkaWorld {
@@ -99,10 +111,10 @@ impl KafkaWorld {
                 continue;
             }
             match next {
-                Some(x) => self.load_group(g, x, kit),
+                Some(x) => self.load_group(g, x, false, kit),
                 None => {
                     self.groups[g].orphan = true;
-                    note(kit, g, 0, GroupNote::CoordinatorMoved, moved(b, 0));
+                    note(kit, g, 0, GroupNote::CoordinatorMoved, moved(b, 0, false));
                 }
             }
         }
@@ -113,13 +125,13 @@ impl KafkaWorld {
     pub(super) fn adopt_orphans(&mut self, b: u32, kit: &mut Kit) {
         for g in 0..self.groups.len() {
             if self.groups[g].orphan {
-                self.load_group(g, b, kit);
+                self.load_group(g, b, false, kit);
             }
         }
     }
 
-    /// Broker `b` loads group `g`.
-    fn load_group(&mut self, g: usize, b: u32, kit: &mut Kit) {
+    /// Broker `b` loads group `g` (`back`: moved home by the leader balance).
+    fn load_group(&mut self, g: usize, b: u32, back: bool, kit: &mut Kit) {
         let now = kit.queue.now();
         let gs = &mut self.groups[g];
         let old = gs.broker;
@@ -127,8 +139,26 @@ impl KafkaWorld {
         gs.orphan = false;
         gs.coord.load(now);
         gs.timer_at = None;
-        note(kit, g, 0, GroupNote::CoordinatorMoved, moved(old, b));
+        note(kit, g, 0, GroupNote::CoordinatorMoved, moved(old, b, back));
         self.coordinator_events(g, &mut Vec::new(), kit);
+        self.maybe_schedule_balance(kit);
+    }
+
+    /// Group `g`'s coordinator is not its preferred broker.
+    pub(super) fn group_off_home(&self, g: usize) -> bool {
+        let gs = &self.groups[g];
+        !gs.orphan && gs.broker != gs.home
+    }
+
+    /// The leader balance, for the groups: each group away from its home
+    /// broker moves back if that broker runs and is registered.
+    pub(super) fn balance_coordinators(&mut self, kit: &mut Kit) {
+        for g in 0..self.groups.len() {
+            let home = self.groups[g].home;
+            if self.group_off_home(g) && self.replicating(home) && self.fence_at[home as usize - 1].is_none() {
+                self.load_group(g, home, true, kit);
+            }
+        }
     }
 }
 

@@ -263,7 +263,7 @@ pub const SIMPLIFICATIONS: &[&str] = &[
     "a SyncProducer sends one record per request and waits for it; an AsyncProducer batches as sarama does (Flush settings, one batch in flight per partition, up to Net.MaxOpenRequests requests per broker), but a request to a dead broker fails at once, its broker producer takes no response while it waits for room in a full batch, a retried message goes straight back into a batch (sarama: back through Input()'s goroutines), and its partition and broker producers start with it (sarama: at their first message)",
     "consumers fetch from the leader and fetch again once they have handed over what they got",
     "across a cut link a producer's request times out after sarama's Net.ReadTimeout (30s) and is retried (Retry.Max 3), and so is a consumer's fetch (after Consumer.Retry.Backoff, 2s) and a member's heartbeat (4 tries, then the session ends), commit (one at a time, again at the next tick) and join (Consume returns the i/o timeout and the member's loop joins again); a broker cut from the controller and fenced goes on as leader (a zombie) for the producers that reach it, but consumers learn the new leader at once (sarama's would go on fetching from the zombie)",
-    "a group's coordinator moves to the next registered broker when the controller fences its broker (Kafka: the new leader of the group's __consumer_offsets partition, not modelled as a log) and stays there; a fenced broker that still runs answers NOT_COORDINATOR at once; a member whose join is refused tries again every 2s (sarama's Consume returns the error at once, and a loop calling it again spins until the group has moved)",
+    "a group's coordinator moves to the next registered broker when the controller fences its broker (Kafka: the new leader of the group's __consumer_offsets partition, not modelled as a log) and moves back to the broker it started on at the controller's next leader balance once that broker is registered again (auto_leader_rebalance; Kafka waits for it to rejoin the offsets partition's ISR); a fenced broker that still runs answers NOT_COORDINATOR at once; a member whose join is refused tries again every 2s (sarama's Consume returns the error at once, and a loop calling it again spins until the group has moved)",
 ];
 
 impl KafkaWorld {
@@ -717,12 +717,17 @@ impl KafkaWorld {
                         )
                     }
                     Some(N::CoordinatorMoved) => {
-                        let (old, new) = (generation >> 12, generation & 0xfff);
+                        let (old, new, back) = ((generation >> 12) & 0x7ff, generation & 0xfff, generation >> 23 & 1 == 1);
                         if new == 0 {
                             format!("group {group}: the controller fenced broker-{old}, its coordinator, and no registered broker can load the group: it has no coordinator until a broker registers")
                         } else {
                             let gen = self.groups.get(e.ch as usize).map_or(0, |gs| gs.coord.generation());
-                            format!("group {group}: broker-{new} is its coordinator now (it leads the group's __consumer_offsets partition after broker-{old} was fenced) and loads the group as last written: generation {gen}, the committed offsets, every member's session restarted")
+                            let why = if back {
+                                format!("the controller's leader balance made it, the preferred replica, lead the group's __consumer_offsets partition again instead of broker-{old}")
+                            } else {
+                                format!("it leads the group's __consumer_offsets partition after broker-{old} was fenced")
+                            };
+                            format!("group {group}: broker-{new} is its coordinator now ({why}) and loads the group as last written: generation {gen}, the committed offsets, every member's session restarted")
                         }
                     }
                     Some(N::CoordinatorRefused) => {
