@@ -44,8 +44,6 @@
 
 use super::assignor::{add, Member, Plan};
 use litemap::LiteMap;
-#[cfg(test)]
-use std::collections::BTreeSet;
 
 /// The sticky plan (see the module doc). Inputs are validated by
 /// [`super::assignor::plan`].
@@ -167,6 +165,7 @@ mod tests {
     use super::super::assignor::{plan, Strategy as Balance};
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeSet;
 
     fn member(id: &str, topics: &[&str], owned: &Plan) -> Member {
         let mut m = Member::new(id, topics);

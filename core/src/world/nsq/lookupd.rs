@@ -233,7 +233,7 @@ impl NsqWorld {
 
     /// After a SUB created `channel` of `topic` on node `n`.
     pub(super) fn lookupd_sync_channel(&mut self, n: u16, topic: &str, channel: &str, k: &mut Kit) {
-        if !self.lk.is_empty() && !self.lk.announced[usize::from(n)].get(topic).is_some_and(|c| c.iter().any(|x| x == channel)) {
+        if !self.lk.is_empty() && self.lk.announced[usize::from(n)].get(topic).is_none_or(|c| c.binary_search_by(|x| x.as_str().cmp(channel)).is_err()) {
             self.lookupd_sync(n, k);
         }
     }
