@@ -173,6 +173,10 @@ export class QueueLabCompare extends HTMLElement {
     this._err = el('p', { class: 'error', role: 'alert', hidden: true });
     this._a = el('queue-lab', { view: 'stage' });
     this._b = el('queue-lab', { view: 'stage' });
+    // Each side builds one world, the pair's, when _boot() loads it: not
+    // its own default first (a wasted build, and a frame of the wrong scenario).
+    this._a._awaitLoad = true;
+    this._b._awaitLoad = true;
     this._a.setAttribute('view', 'stage');
     this._b.setAttribute('view', 'stage');
     this._b.setAttribute('panels', 'controls');
@@ -253,8 +257,7 @@ export class QueueLabCompare extends HTMLElement {
       if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
       return res.text();
     }
-    const pg = Playground.from_preset(this.getAttribute('preset') || Playground.default_preset());
-    try { return pg.scenario_json(); } finally { pg.free(); }
+    return Playground.preset_json(this.getAttribute('preset') || Playground.default_preset());
   }
 
   /** B: A's scenario with the `b` commands merged into its command log (in time order). */

@@ -86,6 +86,11 @@ export class QueueLab extends HTMLElement {
     this._visible = false;
     this._observer = null;
     this._override = null; // a source given to load(), until an attribute names another
+    // Set by a parent that loads this element itself (compare mode): nearing
+    // the viewport does not start it; its first load() does, with that source.
+    this._awaitLoad = false;
+    this._bootRethrow = false;
+    this._bootError = null;
     this.attachShadow({ mode: 'open' });
     this._stamp();
     this._onVisibility = () => this._syncActive();
@@ -121,7 +126,7 @@ export class QueueLab extends HTMLElement {
     // Lazy: build when the element first nears the viewport; run only while visible.
     this._observer = new IntersectionObserver((entries) => {
       this._visible = entries[entries.length - 1].isIntersecting;
-      if (this._visible) this._start();
+      if (this._visible && !this._awaitLoad) this._start();
       this._syncActive();
     }, { rootMargin: '200px 0px' });
     this._observer.observe(this);
@@ -279,7 +284,13 @@ export class QueueLab extends HTMLElement {
     if (theme) lab.setTheme(theme);
     this._wireOpenFull();
     if (this._page) await lab.startPage();
-    else await this._load();
+    else {
+      try {
+        await this._load({ rethrow: this._bootRethrow });
+      } catch (err) {
+        this._bootError = err; // load() started this boot: it rejects with it
+      }
+    }
     this._syncActive();
     this.ready = true;
     performance.mark('ql-first-frame-requested');
@@ -421,9 +432,21 @@ export class QueueLab extends HTMLElement {
     else if (typeof src.preset === 'string') next = { preset: src.preset };
     else throw new TypeError('load: give { preset }, { scenario } or { link }');
     if (next.json !== undefined && next.json.length > SCENARIO_MAX_BYTES) throw new RangeError(`load: the scenario is larger than ${SCENARIO_MAX_BYTES} bytes`);
+    this._override = next;
+    if (!this._starting) {
+      // Not started yet: the boot loads this source as its first world (no
+      // default scenario built, or drawn, before it).
+      this._bootRethrow = true;
+      await this._start();
+      this._bootRethrow = false;
+      if (!this.lab) throw new Error('queue-lab: the engine did not start');
+      const err = this._bootError;
+      this._bootError = null;
+      if (err) throw err;
+      return;
+    }
     await this._start();
     if (!this.lab) throw new Error('queue-lab: the engine did not start');
-    this._override = next;
     await this._load({ rethrow: true });
   }
 }

@@ -202,6 +202,28 @@ test.describe(() => {
 });
 
 
+test('load() on an element not started yet starts it with that source, and rejects with the engine\'s message', async ({ page }) => {
+  await page.goto('/examples/embeds.html');
+  const result = await page.evaluate(async () => {
+    const spacer = document.createElement('div');
+    spacer.style.height = '4000px';
+    const q = document.createElement('queue-lab');
+    document.body.append(spacer, q); // far below the fold: not started
+    let rejected = '';
+    try {
+      await q.load({ scenario: '{"name": "x", "goroutines": [' });
+    } catch (err) {
+      rejected = err.message;
+    }
+    const shown = q.shadowRoot.getElementById('error-text')?.textContent ?? '';
+    await q.load({ preset: 'classic' });
+    return { rejected, shown, name: JSON.parse(q.lab.pg.scenario_json()).name, ready: q.ready };
+  });
+  expect(result.rejected).toMatch(/goroutines/);
+  expect(result.shown).toContain(result.rejected.split('\n')[0]);
+  expect(result).toMatchObject({ name: 'classic', ready: true });
+});
+
 test('keys inside an embed drive it and do not reach the host page', async ({ page }) => {
   await page.goto('/examples/embeds.html');
   await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
@@ -356,6 +378,41 @@ test('compare: a pair builds nothing until it nears the viewport, and its clocks
   // Back on screen: it goes on from there.
   await far.scrollIntoViewIfNeeded();
   await expect.poll(async () => Number.parseFloat(await clock()), { timeout: 10_000 }).toBeGreaterThan(Number.parseFloat(stopped));
+});
+
+test('compare: each side builds one world, the pair\'s, and no default scenario before it', async ({ page }) => {
+  test.setTimeout(60_000);
+  // compare.html without its own pairs: every world built on the page is this test's.
+  await page.route('**/examples/compare.html', async (route) => {
+    const res = await route.fetch();
+    const body = (await res.text()).replace(/<queue-lab-compare[\s\S]*?<\/queue-lab-compare>/g, '');
+    await route.fulfill({ response: res, body });
+  });
+  await page.goto('/examples/compare.html');
+  await page.evaluate(async () => {
+    // Count every world built, by the name of its scenario (the default preset is backpressure).
+    const { Playground } = await import('../pkg/queuelab_wasm.js');
+    window.builds = [];
+    for (const k of ['from_preset', 'from_json']) {
+      const real = Playground[k].bind(Playground);
+      Playground[k] = (arg) => {
+        const pg = real(arg);
+        window.builds.push(JSON.parse(pg.scenario_json()).name);
+        return pg;
+      };
+    }
+    const c = document.createElement('queue-lab-compare');
+    c.id = 'counted';
+    c.setAttribute('preset', 'nsq-single');
+    c.setAttribute('b', JSON.stringify([{ at: '0s', command: { op: 'set_consumer', consumer: 'worker', max_in_flight: 2 } }]));
+    document.body.prepend(c);
+    window.scrollTo(0, 0);
+  });
+  await expect.poll(() => page.evaluate(() => document.getElementById('counted').ready), { timeout: 20_000 }).toBe(true);
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => document.querySelectorAll('queue-lab-compare').length)).toBe(1);
+  expect(await page.evaluate(() => window.builds)).toEqual(['nsq-single', 'nsq-single']);
+  // (Built from nothing else, neither side can have drawn another scenario first.)
 });
 
 test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees side by side show what acks=1 lost', async ({ page }) => {

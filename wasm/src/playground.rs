@@ -103,6 +103,14 @@ impl Playground {
         Playground::build(&preset.scenario())
     }
 
+    /// A preset's scenario as JSON text, without building its world (compare
+    /// mode edits it into B's); throws for an unknown name.
+    pub fn preset_json(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<String, JsError> {
+        let name = convert::string_arg(&name, convert::MAX_PRESET_NAME).map_err(|e| errors::preset_name(&e))?;
+        let preset = presets::get(&name).ok_or_else(|| errors::js(&errors::unknown_preset(&name)))?;
+        Ok(preset.json.to_owned())
+    }
+
     /// A playground running scenario JSON; throws an `Error` whose message
     /// has one `path: problem` line per problem.
     pub fn from_json(#[wasm_bindgen(unchecked_param_type = "string")] json: JsValue) -> Result<Playground, JsError> {
