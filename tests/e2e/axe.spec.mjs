@@ -3,25 +3,7 @@
 // state the status pill shows: running, paused, and each way a run ends
 // (deadlock, panicked, main returned / finished). Each violation is printed
 // with the elements it names, so a failure says what to fix.
-import { createRequire } from 'node:module';
-import { test, expect, openPage, selectPreset, setSpeed, pause, play } from './helpers.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-
-/** axe's violations on the page as it is now: [{ id, impact, help, nodes: ['selector: why'] }]. */
-async function axeViolations(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
-    }));
-  });
-}
+import { test, expect, openPage, selectPreset, setSpeed, pause, play, axeViolations } from './helpers.mjs';
 
 const statusOf = async (page) => page.locator('#status').getAttribute('data-status');
 

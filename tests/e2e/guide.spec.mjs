@@ -3,11 +3,12 @@
 // error, and every <queue-lab> embed on it becomes ready and runs: its
 // virtual time advances, or it reaches a final status (a deadlock, a panic,
 // the end of the run or of its `until`); every <queue-lab-compare> pair
-// becomes ready and, played, runs to its `until`. A screenshot of each chapter lands
-// in test-results/guide-<chapter>.png.
+// becomes ready and, played, runs to its `until`; axe finds no violation on
+// it (mdBook's chrome included: book/guide-a11y.js mends it). A screenshot of
+// each chapter lands in test-results/guide-<chapter>.png.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { test, expect, RESULTS_DIR } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, axeViolations } from './helpers.mjs';
 
 const BOOK = fileURLToPath(new URL('../../book/', import.meta.url));
 const FINAL = ['deadlock', 'panic', 'ended'];
@@ -83,6 +84,7 @@ test.describe('guide', () => {
         expect(await pair.evaluate((e) => [...e.shadowRoot.querySelectorAll('.error')].filter((x) => !x.hidden).map((x) => x.textContent)), 'errors shown').toEqual([]);
       }
       expect(await page.evaluate(() => window.__qlErrors), 'ql-error events').toEqual([]);
+      expect(await axeViolations(page), `axe on ${chapter}`).toEqual([]);
 
       // Facts the guide states about an embed, checked in the browser too.
       if (chapter === 'kafka') {
@@ -112,6 +114,27 @@ test.describe('guide', () => {
       await page.screenshot({ path: `${RESULTS_DIR}guide-${chapter}.png`, fullPage: true });
     });
   }
+
+  test('the table of contents opens and closes from the keyboard, and says whether it is open', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto('/guide/introduction.html');
+    const toggle = page.locator('#mdbook-sidebar-toggle');
+    await expect(toggle).toHaveJSProperty('tagName', 'BUTTON');
+    await expect(page.locator('#mdbook-menu-bar')).toHaveAttribute('role', 'banner');
+    const open = await toggle.getAttribute('aria-expanded');
+    expect(['true', 'false']).toContain(open);
+    // Enter and Space on the focused toggle flip it.
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    const flipped = open === 'true' ? 'false' : 'true';
+    await expect(toggle).toHaveAttribute('aria-expanded', flipped);
+    await expect(page.locator('html')).toHaveClass(flipped === 'true' ? /sidebar-visible/ : /^(?!.*sidebar-visible)/);
+    await page.keyboard.press(' ');
+    await expect(toggle).toHaveAttribute('aria-expanded', open);
+    // Open, its chapters are links a keyboard reaches.
+    if (open !== 'true') await page.keyboard.press('Enter');
+    await expect(page.locator('#mdbook-sidebar a[href="nsq.html"]').first()).toHaveAttribute('tabindex', '0');
+  });
 
   test('on a 400 px phone an embed with a height shows all of its stage, with no scroll area inside', async ({ page }) => {
     // The RDY-starvation embed's three nodes and two consumers stack far

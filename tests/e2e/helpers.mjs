@@ -5,13 +5,33 @@
 // never from the page's internals.
 import { test as base, expect } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** Repo-level test-results/ (screenshots land here, whatever the cwd). */
 export const RESULTS_DIR = fileURLToPath(new URL('../../test-results/', import.meta.url));
 mkdirSync(RESULTS_DIR, { recursive: true });
 
 export const DEFAULT_PRESET = 'backpressure';
+
+/**
+ * axe-core's violations on the page as it is now (axe injected once):
+ * [{ id, impact, help, nodes: ['selector: why'] }].
+ */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
+    }));
+  });
+}
 
 /**
  * `test` with a `problems` list filled by every page of the test's context;
