@@ -157,6 +157,7 @@ th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #c3c9d2; text-align: l
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr[data-differs="true"] td { font-weight: 700; }
 .error { color: #c0392b; white-space: pre-line; }
+.note { max-width: 46rem; margin: 0.5rem 0 0; color: var(--muted, #57606a); font-size: 0.85rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
@@ -187,12 +188,18 @@ export class QueueLabCompare extends HTMLElement {
     this._charts = el('div', { class: 'charts' });
     this._table = el('table');
     this._summary = el('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+    // Where the model simplifies, the view says so: each run has one random
+    // stream (DESIGN: one seeded RNG per world, drawn in event order).
+    this._draws = el('p', { class: 'note', text: 'Each run draws its random numbers (sleeps, work, '
+      + 'latencies) from one stream, in the order its events happen. Once B\'s difference changes '
+      + 'that order, B\'s later draws differ from A\'s, so even figures the difference does not '
+      + 'touch, such as what a producer sends, can differ a little.' });
     shadow.append(uplotCss, el('style', { text: CSS }), el('div', { class: 'cmp' },
       el('div', { class: 'bar', role: 'group', 'aria-label': 'Both runs' }, this._play, this._reset,
         el('span', { text: 'virtual time' }), this._clock),
       this._err,
       el('div', { class: 'pair' }, side('a', 'A', this._labelA, this._a), side('b', 'B', this._labelB, this._b)),
-      this._charts, this._table, this._summary));
+      this._charts, this._table, this._draws, this._summary));
     this._playing = false;
     this._visible = false;
     this._samples = { a: [], b: [] };

@@ -293,6 +293,8 @@ test('compare: overlaid charts differ where the scenarios differ and match where
   const status = page.locator('#same tr').filter({ has: page.locator('th', { hasText: /^status$/ }) }).locator('td');
   await expect(page.locator('#same .charts .empty').first()).toBeVisible();
   await expect(status).toHaveText(['paused', 'paused']);
+  // Under the table, a line says where the model simplifies: one random stream per run.
+  await expect(page.locator('#same .note')).toContainText('from one stream, in the order its events happen');
   // Each pair runs to `until` (30 s) in lock-step, on screen (off-screen its clocks stop).
   for (const id of ['same', 'buffer']) {
     await page.locator(`#${id}`).scrollIntoViewIfNeeded();
