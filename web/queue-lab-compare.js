@@ -227,6 +227,23 @@ export class QueueLabCompare extends HTMLElement {
     this._observer = null;
     this._visible = false;
     this._syncLoop();
+    // Removed for good (not just moved): its two elements free their worlds
+    // (as any <queue-lab> does); put back, the pair builds afresh from its
+    // attributes when it nears the viewport again.
+    setTimeout(() => {
+      if (this.isConnected || !this.ready) return;
+      this._started = null;
+      this.ready = false;
+      this._samples = { a: [], b: [] };
+      this._sampleT = { a: -1, b: -1 };
+      this._chartsResize?.disconnect();
+      for (const { plot } of this._plots) plot.destroy();
+      this._plots = [];
+      this._drawn = [];
+      this._charts.replaceChildren();
+      this._table.replaceChildren();
+      this._clock.textContent = '0.000s';
+    }, 0);
   }
 
   /** The frame loop runs while the pair plays, is built and is on screen. */
@@ -390,9 +407,11 @@ export class QueueLabCompare extends HTMLElement {
       }, [[], [], []], fig);
       return { spec, plot, fig, empty };
     });
-    new ResizeObserver(() => {
+    this._chartsResize?.disconnect();
+    this._chartsResize = new ResizeObserver(() => {
       for (const { plot, fig } of this._plots) plot.setSize({ width: Math.max(240, Math.floor(fig.getBoundingClientRect().width)), height: 170 });
-    }).observe(this._charts);
+    });
+    this._chartsResize.observe(this._charts);
   }
 
   /** The overlaid charts (A and B on one x axis: the samples' virtual times) and the side-by-side table. */

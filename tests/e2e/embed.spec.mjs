@@ -417,6 +417,29 @@ test('compare: each side builds one world, the pair\'s, and no default scenario 
   // (Built from nothing else, neither side can have drawn another scenario first.)
 });
 
+test('compare: a pair removed from the page frees its worlds; put back, it builds afresh and runs', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.goto('/examples/compare.html');
+  const pair = page.locator('#buffer');
+  await pair.scrollIntoViewIfNeeded();
+  await expect.poll(() => pair.evaluate((e) => e.ready), { timeout: 20_000 }).toBe(true);
+  await pair.evaluate((e) => { e.setAttribute('speed', '20'); e.play(); });
+  await expect.poll(() => pair.evaluate((e) => e.data().a.length), { timeout: 10_000 }).toBeGreaterThan(5);
+  // Removed: both sides free their worlds.
+  await page.evaluate(() => { window.kept = document.getElementById('buffer'); window.kept.remove(); });
+  await expect.poll(() => page.evaluate(() => [...window.kept.shadowRoot.querySelectorAll('queue-lab')].filter((l) => l.lab).length)).toBe(0);
+  expect(await page.evaluate(() => window.kept.ready)).toBe(false);
+  // Put back: it builds both worlds again, from 0 s, with B's difference, and runs.
+  await page.evaluate(() => document.body.prepend(window.kept));
+  await pair.scrollIntoViewIfNeeded();
+  await expect.poll(() => pair.evaluate((e) => e.ready), { timeout: 20_000 }).toBe(true);
+  const capacities = await pair.evaluate((e) => [...e.shadowRoot.querySelectorAll('queue-lab')].map((l) => l.lab.snapshot().channels[0].cap));
+  expect(capacities).toEqual([5, 50]);
+  await pair.evaluate((e) => e.play());
+  await expect.poll(() => pair.evaluate((e) => e.data().b.length), { timeout: 10_000 }).toBeGreaterThan(5);
+  expect(await pair.evaluate((e) => e.shadowRoot.querySelectorAll('.charts figure').length)).toBe(3);
+});
+
 test('compare: acks=1 against acks=all on a leader crash: the Kafka guarantees side by side show what acks=1 lost', async ({ page }) => {
   test.setTimeout(90_000);
   await page.goto('/examples/compare.html');
