@@ -4,7 +4,7 @@
 //   1. depth: memory and disk queue
 //   2. in flight and deferred
 //   3. requeues and timeouts per second (derived from the cumulative counters)
-//   4. E2E latency p50 / p99 in ms (the worst node's, since the run began)
+//   4. E2E latency p50 / p99 in ms (the worst node's, over nsqd's 5 to 10 min window)
 //
 // From `Sample.nsq` (`Playground.series_since`). An engine whose samples do
 // not carry `nsq` yet gets one point per push from the snapshot instead (the

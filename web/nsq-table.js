@@ -13,9 +13,9 @@
 
 import { el, setChildrenKeepingFocus, setText } from './dom.js';
 
-/** `columns`: `{ label, num }` (right-aligned figures) or `{ label, wrap }` (prose that may wrap). */
+/** `columns`: `{ label, num }` (right-aligned figures) or `{ label, wrap }` (prose that may wrap); `title`: a hint on the header. */
 export function keyedTable({ caption, columns, actions = null, actionsAfter = columns.length, empty = 'None yet.' }) {
-  const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '', text: c.label })));
+  const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '', text: c.label, ...(c.title ? { title: c.title } : {}) })));
   if (actions) head.insertBefore(el('th', { scope: 'col', text: actions }), head.children[actionsAfter] || null);
   const tbody = el('tbody');
   const table = el('table', { class: 'nsq-table' }, el('caption', { text: caption }), el('thead', {}, head), tbody);

@@ -15,6 +15,8 @@ import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
 import { keyedTable, actionButton, setOff, fmtUs } from './nsq-table.js';
 
+const E2E_HINT = 'Publish to FIN latency of the channel\'s finished messages, over nsqd\'s window: '
+  + 'two streams of 5 minutes each, swapped every 5 minutes, so the last 5 to 10 minutes';
 const EXPIRY_WORDS = { exact: 'exact (at the deadline)', sampled: 'sampled (100 ms scan)' };
 
 export function createNsqAdmin(container, { onCommand }) {
@@ -37,7 +39,7 @@ export function createNsqAdmin(container, { onCommand }) {
     columns: [{ label: 'Channel' }, { label: 'NSQd' }, { label: 'Depth', num: true }, { label: 'Memory + Disk', num: true },
       { label: 'In-Flight', num: true }, { label: 'Deferred', num: true }, { label: 'Requeued', num: true },
       { label: 'Timed Out', num: true }, { label: 'Messages', num: true }, { label: 'Connections', num: true },
-      { label: 'E2E p50', num: true }, { label: 'E2E p99', num: true }],
+      { label: 'E2E p50', num: true, title: E2E_HINT }, { label: 'E2E p99', num: true, title: E2E_HINT }],
     actions: 'Actions',
     actionsAfter: 2,
   });

@@ -92,7 +92,7 @@ fn in_flight_worker() {
         msg_timeout: dur(100),
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "channel", &opts);
+    let mut ch = Channel::new("t", "channel", &opts, SimTime::ZERO);
     for id in 0..250 {
         ch.start_in_flight(msg(id), 0, SimTime::ZERO, opts.msg_timeout)
             .unwrap();
@@ -112,7 +112,7 @@ fn in_flight_worker() {
 #[test]
 fn channel_empty() {
     let opts = NsqdOptions::default();
-    let mut ch = Channel::new("t", "channel", &opts);
+    let mut ch = Channel::new("t", "channel", &opts, SimTime::ZERO);
     ch.add_client(0, None).unwrap();
     for id in 0..25 {
         ch.start_in_flight(msg(id), 0, SimTime::ZERO, opts.msg_timeout)
@@ -149,7 +149,7 @@ fn channel_empty() {
 #[test]
 fn channel_empty_consumer() {
     let opts = NsqdOptions::default();
-    let mut ch = Channel::new("t", "channel", &opts);
+    let mut ch = Channel::new("t", "channel", &opts, SimTime::ZERO);
     ch.add_client(0, None).unwrap();
     ch.ready(0, 25).unwrap();
     for id in 0..25 {
@@ -168,7 +168,7 @@ fn max_channel_consumers() {
         max_channel_consumers: 1,
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "channel", &opts);
+    let mut ch = Channel::new("t", "channel", &opts, SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     let e = ch.add_client(2, None).unwrap_err();
     assert_eq!(e.code(), "E_SUB_FAILED");
@@ -344,7 +344,7 @@ fn multiple_consumer_v2() {
 #[test]
 fn pausing() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 1).unwrap();
     ch.put(msg(1)).unwrap();
@@ -400,7 +400,7 @@ fn touch() {
         msg_timeout: dur(150),
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "ch", &opts);
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.put(msg(1)).unwrap();
     ch.ready(1, 1).unwrap();
@@ -419,7 +419,7 @@ fn touch() {
 #[test]
 fn touch_capped_at_max_msg_timeout() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 1).unwrap();
     ch.put(msg(1)).unwrap();
@@ -438,7 +438,7 @@ fn max_rdy_count() {
         max_rdy_count: 50,
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "ch", &opts);
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
     ch.put(msg(1)).unwrap();
     ch.add_client(1, None).unwrap();
     ch.ready(1, 50).unwrap();
@@ -458,7 +458,7 @@ fn max_rdy_count() {
 #[test]
 fn client_msg_timeout() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.put(msg(1)).unwrap();
     ch.put(msg(2)).unwrap();
     ch.add_client(1, Some(dur(1000))).unwrap();
@@ -490,7 +490,7 @@ fn req_timeout_range() {
         max_req_timeout: SimDuration::from_secs(60),
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "ch", &opts);
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 1).unwrap();
     ch.put(msg(1)).unwrap();
@@ -522,7 +522,7 @@ fn req_timeout_range() {
 #[test]
 fn fin_req_touch_refusals_change_nothing() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     for c in [1, 2] {
         ch.add_client(c, None).unwrap();
         ch.ready(c, 5).unwrap();
@@ -582,7 +582,7 @@ fn fin_req_touch_refusals_change_nothing() {
 #[test]
 fn rdy_is_a_window() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     for id in 0..4 {
         ch.put(msg(id)).unwrap();
@@ -608,7 +608,7 @@ fn rdy_is_a_window() {
 #[test]
 fn deliver_next_round_robin() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     for c in [1, 2, 3] {
         ch.add_client(c, None).unwrap();
         ch.ready(c, 10).unwrap();
@@ -627,7 +627,7 @@ fn deliver_next_round_robin() {
 #[test]
 fn req_zero_goes_to_tail() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 1).unwrap();
     for id in 0..3 {
@@ -644,7 +644,7 @@ fn req_zero_goes_to_tail() {
 #[test]
 fn disconnect_waits_for_deadlines() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 5).unwrap();
     ch.put(msg(1)).unwrap();
@@ -729,7 +729,7 @@ fn crash_and_clean_stop() {
     };
     let setup = || {
         let mut rng = SimRng::new(1);
-        let mut ch = Channel::new("t", "ch", &opts);
+        let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
         ch.add_client(1, None).unwrap();
         ch.ready(1, 1).unwrap();
         ch.put(msg(1)).unwrap(); // memory
@@ -783,7 +783,7 @@ fn crash_and_clean_stop() {
 #[test]
 fn paused_channel_in_flight_still_moves() {
     let mut rng = SimRng::new(1);
-    let mut ch = Channel::new("t", "ch", &NsqdOptions::default());
+    let mut ch = Channel::new("t", "ch", &NsqdOptions::default(), SimTime::ZERO);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 5).unwrap();
     for id in 0..4 {
@@ -864,7 +864,7 @@ fn mem_queue_size_zero_channel_uses_disk() {
         mem_queue_size: 0,
         ..NsqdOptions::default()
     };
-    let mut ch = Channel::new("t", "ch", &opts);
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
     assert_eq!(ch.put(msg(1)).unwrap(), Stored::Disk);
     ch.add_client(1, None).unwrap();
     ch.ready(1, 1).unwrap();
@@ -874,7 +874,7 @@ fn mem_queue_size_zero_channel_uses_disk() {
     );
     // an ephemeral channel with mem-queue-size 0 has no buffer: a message is
     // kept only if a ready consumer's pump is waiting for it
-    let mut eph = Channel::new("t", "ch#ephemeral", &opts);
+    let mut eph = Channel::new("t", "ch#ephemeral", &opts, SimTime::ZERO);
     assert_eq!(eph.put(msg(1)).unwrap(), Stored::Dropped);
     eph.add_client(1, None).unwrap();
     eph.ready(1, 1).unwrap();
@@ -1007,6 +1007,7 @@ mod oracle {
             max_channel_consumers: 0,
             sync_every: 3,
             sync_timeout: dur(2000),
+            e2e_window: dur(600_000),
         }
     }
 
@@ -1269,7 +1270,7 @@ mod oracle {
     pub fn run(cap: u64, ephemeral: bool, seed: u64, ops: &[Op]) -> Result<(), TestCaseError> {
         let opts = options(cap);
         let name = if ephemeral { "ch#ephemeral" } else { "ch" };
-        let mut ch = Channel::new("t", name, &opts);
+        let mut ch = Channel::new("t", name, &opts, SimTime::ZERO);
         let mut rng = SimRng::new(seed);
         let mut o = Oracle {
             cap,

@@ -48,6 +48,8 @@ test('an NSQ preset shows the nsqadmin and guarantees panels, NSQ controls and c
   for (const h of ['Depth', 'Memory + Disk', 'In-Flight', 'Deferred', 'Requeued', 'Timed Out', 'Messages', 'Connections', 'E2E p50', 'E2E p99']) {
     expect(heads).toContain(h);
   }
+  // The E2E columns say what they cover: nsqd's window, not the whole run.
+  await expect(page.locator('#nsqadmin th', { hasText: 'E2E p99' })).toHaveAttribute('title', /last 5 to 10 minutes/);
   const clientHeads = await page.locator('#nsqadmin table').filter({ hasText: 'Ready Count' }).locator('thead th').allTextContents();
   expect(clientHeads).toEqual(expect.arrayContaining(['Ready Count', 'In-Flight', 'Finished', 'Requeued']));
   await expect.poll(async () => (await tableRows(page, 'Clients')).map((r) => r.Client).sort(), { timeout: 10_000 })

@@ -79,6 +79,14 @@ impl Latency {
         self.sum += u128::from(us);
         self.max = self.max.max(us);
     }
+    /// Makes this a copy of `other` (the same grouping), in place: no
+    /// allocation.
+    pub fn copy_from(&mut self, other: &Latency) {
+        self.h.as_mut_slice().copy_from_slice(other.h.as_slice());
+        self.count = other.count;
+        self.sum = other.sum;
+        self.max = other.max;
+    }
     pub fn reset(&mut self) {
         self.h.reset();
         self.count = 0;

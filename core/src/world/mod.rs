@@ -695,7 +695,7 @@ impl World {
         // No allocation: the series keeps the lens in a preallocated ring
         // (and an NSQ world's channel rows in another).
         let lens = self.go.chans.iter().map(|c| c.len());
-        let nsq = self.nsq.as_deref().map(|nsq| move |rows: &mut crate::observe::stats::NsqRows<'_>| nsq.sample_rows(rows));
+        let nsq = self.nsq.as_deref().map(|nsq| move |rows: &mut crate::observe::stats::NsqRows<'_>| nsq.sample_rows(rows, now));
         let kafka = self.kafka.as_deref_mut().map(|kw| move |rows: &mut crate::observe::stats::KafkaRows<'_>| kw.sample_rows(rows));
         self.series.push_with(stats, lens, nsq, kafka);
     }

@@ -41,7 +41,7 @@ use super::NsqdOptions;
 use crate::nsq::message::{ClientId, InFlight, Message, MessageId};
 use crate::nsq::names::is_ephemeral;
 use crate::nsq::{NotInFlight, NsqError};
-use crate::observe::stats::Latency;
+use super::e2e::E2eWindow;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use litemap::LiteMap;
@@ -144,9 +144,10 @@ pub struct Channel {
     requeue_count: u64,
     timeout_count: u64,
     /// E2E processing latency (`e2eProcessingLatencyStream`): publish
-    /// timestamp -> successful FIN, over the whole run (nsqd keeps a
-    /// rolling window, `e2e-processing-latency-window-time`).
-    e2e: Latency,
+    /// timestamp -> successful FIN, over nsqd's rolling window.
+    e2e: E2eWindow,
+    /// Successful FINs since the channel was created.
+    finish_count: u64,
     msg_timeout: SimDuration,
     max_msg_timeout: SimDuration,
     max_req_timeout: SimDuration,
@@ -157,7 +158,7 @@ pub struct Channel {
 impl Channel {
     /// A new empty channel `name` of `topic` (`NewChannel`); ephemeral iff
     /// the name ends in `#ephemeral`. Names are checked by the topic.
-    pub fn new(topic: &str, name: &str, opts: &NsqdOptions) -> Channel {
+    pub fn new(topic: &str, name: &str, opts: &NsqdOptions, now: SimTime) -> Channel {
         let ephemeral = is_ephemeral(name);
         Channel {
             topic: topic.to_string(),
@@ -172,9 +173,8 @@ impl Channel {
             message_count: 0,
             requeue_count: 0,
             timeout_count: 0,
-            // Buckets within 3 % (7 KB per channel, cloned with every
-            // checkpoint); nsqd's quantile stream is approximate too.
-            e2e: Latency::with_grouping(5),
+            e2e: E2eWindow::new(now, opts.e2e_window),
+            finish_count: 0,
             msg_timeout: opts.msg_timeout,
             max_msg_timeout: opts.max_msg_timeout,
             max_req_timeout: opts.max_req_timeout,
@@ -220,9 +220,14 @@ impl Channel {
     }
 
     /// E2E processing latency of the successful FINs (publish timestamp
-    /// -> FIN), nsqadmin's "E2E" percentiles.
-    pub fn e2e_latency(&self) -> &Latency {
+    /// -> FIN) in nsqd's window, nsqadmin's "E2E" percentiles.
+    pub fn e2e(&self) -> &E2eWindow {
         &self.e2e
+    }
+
+    /// Successful FINs since the channel was created.
+    pub fn finish_count(&self) -> u64 {
+        self.finish_count
     }
 
     pub fn client(&self, client: ClientId) -> Option<&ClientState> {
@@ -509,7 +514,8 @@ impl Channel {
             c.in_flight_count = c.in_flight_count.saturating_sub(1);
         }
         let e2e = now - f.message.timestamp;
-        self.e2e.record(e2e.as_micros());
+        self.e2e.record(now, e2e.as_micros());
+        self.finish_count += 1;
         Ok(e2e)
     }
 

@@ -44,6 +44,7 @@
 
 pub mod backend;
 pub mod channel;
+pub mod e2e;
 pub mod in_flight;
 pub mod topic;
 
@@ -69,6 +70,9 @@ pub struct NsqdOptions {
     pub sync_every: u64,
     /// `--sync-timeout`, the fsync tick when there were disk operations (2 s).
     pub sync_timeout: SimDuration,
+    /// `--e2e-processing-latency-window-time`, what a channel's E2E
+    /// percentiles cover (10 min; see [`e2e`]).
+    pub e2e_window: SimDuration,
 }
 
 impl Default for NsqdOptions {
@@ -82,6 +86,7 @@ impl Default for NsqdOptions {
             max_channel_consumers: 0,
             sync_every: 2500,
             sync_timeout: SimDuration::from_secs(2),
+            e2e_window: e2e::DEFAULT_E2E_WINDOW,
         }
     }
 }

@@ -304,7 +304,7 @@ impl Topic {
         let mut report = PutReport::default();
         if !self.channels.contains_key(name) {
             self.channels
-                .insert(name.to_string(), Channel::new(&self.name, name, &self.opts));
+                .insert(name.to_string(), Channel::new(&self.name, name, &self.opts, now));
             report = self.pump(now, rng);
         }
         let ch = self

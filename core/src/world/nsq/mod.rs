@@ -865,6 +865,6 @@ impl World {
 
     /// The NSQ section of the snapshot, if the world has one.
     pub(super) fn nsq_view(&self) -> Option<NsqView> {
-        self.nsq.as_ref().map(|n| n.view(&self.go))
+        self.nsq.as_ref().map(|n| n.view(&self.go, self.now()))
     }
 }

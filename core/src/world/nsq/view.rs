@@ -25,11 +25,13 @@ use crate::observe::snapshot::{
 use crate::observe::stats::{NsqCounters, NsqRows};
 use crate::observe::trace::{EventKind, TraceEvent, NONE};
 use crate::world::ledger::NSQ_COPY;
+use crate::time::SimTime;
 use crate::world::World;
 
 impl NsqWorld {
-    /// nsqadmin's view: nodes, their topics and channels with counters.
-    pub(crate) fn view(&self, go: &GoRuntime) -> NsqView {
+    /// nsqadmin's view at `now`: nodes, their topics and channels with
+    /// counters.
+    pub(crate) fn view(&self, go: &GoRuntime, now: SimTime) -> NsqView {
         NsqView {
             nodes: self
                 .nodes
@@ -51,7 +53,7 @@ impl NsqWorld {
                                 backend_depth: s.backend_depth,
                                 message_count: s.message_count,
                                 paused: s.paused,
-                                channels: t.channels().map(|c| self.channel_view(c)).collect(),
+                                channels: t.channels().map(|c| self.channel_view(c, now)).collect(),
                             }
                         })
                         .collect(),
@@ -64,9 +66,9 @@ impl NsqWorld {
         }
     }
 
-    fn channel_view(&self, c: &Channel) -> NsqChannelView {
+    fn channel_view(&self, c: &Channel, now: SimTime) -> NsqChannelView {
         let s = c.stats();
-        let (p50, p99) = e2e_p50_p99(c);
+        let (p50, p99) = e2e_p50_p99(c, now);
         NsqChannelView {
             name: c.name().to_string(),
             depth: s.depth,
@@ -198,13 +200,13 @@ impl NsqWorld {
     }
 
     /// One row per channel of every node, in the view's order (the
-    /// series' `nsq` part).
-    pub(crate) fn sample_rows(&self, out: &mut NsqRows<'_>) {
+    /// series' `nsq` part), at `now`.
+    pub(crate) fn sample_rows(&self, out: &mut NsqRows<'_>, now: SimTime) {
         for (n, name) in self.nodes.iter().zip(&self.names) {
             for t in n.topics() {
                 for c in t.channels() {
                     let s = c.stats();
-                    let (p50, p99) = e2e_p50_p99(c);
+                    let (p50, p99) = e2e_p50_p99(c, now);
                     let counters = NsqCounters {
                         memory_depth: s.memory_depth,
                         backend_depth: s.backend_depth,
@@ -212,7 +214,7 @@ impl NsqWorld {
                         deferred: s.deferred_count,
                         requeue_count: s.requeue_count,
                         timeout_count: s.timeout_count,
-                        finish_count: c.e2e_latency().count(),
+                        finish_count: c.finish_count(),
                         e2e_p50_us: p50,
                         e2e_p99_us: p99,
                     };
@@ -303,15 +305,10 @@ impl NsqWorld {
     }
 }
 
-/// A channel's E2E processing latency p50 and p99 in µs; `None` before its
-/// first FIN.
-fn e2e_p50_p99(c: &Channel) -> (Option<u64>, Option<u64>) {
-    let e2e = c.e2e_latency();
-    if e2e.count() == 0 {
-        return (None, None);
-    }
-    let (p50, p99) = e2e.p50_p99();
-    (Some(p50), Some(p99))
+/// A channel's E2E processing latency p50 and p99 in µs, over nsqd's
+/// window at `now`; `None` while the window holds no FIN.
+fn e2e_p50_p99(c: &Channel, now: SimTime) -> (Option<u64>, Option<u64>) {
+    c.e2e().p50_p99(now).unzip()
 }
 
 impl World {
