@@ -34,6 +34,10 @@ export declare class QueueLab extends HTMLElement {
   /** A live command, as in a scenario's `commands`; throws the engine's refusal. Returns true if it forked the timeline. */
   command(cmd: Command): boolean;
   snapshot(): Snapshot | null;
+  /**
+   * Loads another run; rejects with the engine's message (also shown in the
+   * element). Before the element has started, it starts it with this run.
+   */
   load(source: QueueLabSource): Promise<void>;
   addEventListener<K extends keyof QueueLabEventMap>(type: K, listener: (ev: QueueLabEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
