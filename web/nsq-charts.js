@@ -27,7 +27,8 @@ const SPECS = [
   { key: 'depth', title: 'Depth', unit: 'messages', series: [['memory', 'mem'], ['disk', 'disk']] },
   { key: 'inflight', title: 'In flight', unit: 'messages', series: [['in flight', 'inflight'], ['deferred', 'deferred']] },
   { key: 'rates', title: 'Requeues and timeouts', unit: 'per second', series: [['requeued/s', 'req'], ['timed out/s', 'tmo']] },
-  { key: 'e2e', title: 'E2E latency', unit: 'ms', series: [['p50', 'p50'], ['p99', 'p99']], gaps: true },
+  { key: 'e2e', title: 'E2E latency', unit: 'ms', series: [['p50', 'p50'], ['p99', 'p99']], gaps: true,
+    hint: 'Publish to FIN, p50 and p99, the worst node\'s: over nsqd\'s window (two streams of 5 minutes, swapped every 5 minutes), so the last 5 to 10 minutes' },
 ];
 
 /** Per-channel rows of one sample (`Sample.nsq`) summed over nodes. */
@@ -91,7 +92,7 @@ export function createNsqCharts(container) {
       const summary = el('p', { class: 'visually-hidden', text: 'No samples yet.' });
       const host = el('div', { 'aria-hidden': 'true' });
       const figure = el('figure', { class: 'ql-chart', 'data-chart': `nsq-${spec.key}`, 'aria-label': `${spec.title} of ${key} (${spec.unit}) over virtual time` },
-        el('figcaption', { text: spec.title }), host, summary);
+        el('figcaption', { text: spec.title, ...(spec.hint ? { title: spec.hint } : {}) }), host, summary);
       grid.append(figure);
       return { spec, host, summary, plot: null, stale: false, drawnAt: -Infinity };
     });

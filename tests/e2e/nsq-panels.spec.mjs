@@ -60,6 +60,7 @@ test('an NSQ preset shows the nsqadmin and guarantees panels, NSQ controls and c
   // NSQ charts per channel, above the Go charts.
   await expect(page.locator('#nsq-charts [data-nsq-chart="events / jobs"] figure')).toHaveCount(4, { timeout: 10_000 });
   await expect(page.locator('#nsq-charts figure[data-chart="nsq-depth"] figcaption')).toHaveText('Depth');
+  await expect(page.locator('#nsq-charts figure[data-chart="nsq-e2e"] figcaption')).toHaveAttribute('title', /last 5 to 10 minutes/);
 
   // Events that say where in NSQ they happened bring the log's NSQ filters.
   const eventsSayWhere = await page.evaluate(async () => {
