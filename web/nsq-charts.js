@@ -18,6 +18,7 @@
 import uPlot from './vendor/uPlot.esm.js';
 import { WINDOW_S, MIN_SPAN_S, REDRAW_MS, fmtNum, withAlpha, smallChartOptions } from './charts.js';
 import { el } from './dom.js';
+import { E2E_WINDOW } from './nsq-table.js';
 
 const MAX_GROUPS = 4;
 const HEIGHT = 130;
@@ -28,7 +29,7 @@ const SPECS = [
   { key: 'inflight', title: 'In flight', unit: 'messages', series: [['in flight', 'inflight'], ['deferred', 'deferred']] },
   { key: 'rates', title: 'Requeues and timeouts', unit: 'per second', series: [['requeued/s', 'req'], ['timed out/s', 'tmo']] },
   { key: 'e2e', title: 'E2E latency', unit: 'ms', series: [['p50', 'p50'], ['p99', 'p99']], gaps: true,
-    hint: 'Publish to FIN, p50 and p99, the worst node\'s: over nsqd\'s window (two streams of 5 minutes, swapped every 5 minutes), so the last 5 to 10 minutes' },
+    hint: `Publish to FIN, p50 and p99, the worst node's, ${E2E_WINDOW}` },
 ];
 
 /** Per-channel rows of one sample (`Sample.nsq`) summed over nodes. */

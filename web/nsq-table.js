@@ -13,6 +13,9 @@
 
 import { el, setChildrenKeepingFocus, setText } from './dom.js';
 
+/** What nsqd's E2E percentiles cover (core's nsq/nsqd/e2e.rs), for the table headers and the chart. */
+export const E2E_WINDOW = 'over nsqd\'s window: two streams of 5 minutes, swapped every 5 minutes, so the last 5 to 10 minutes';
+
 /** `columns`: `{ label, num }` (right-aligned figures) or `{ label, wrap }` (prose that may wrap); `title`: a hint on the header. */
 export function keyedTable({ caption, columns, actions = null, actionsAfter = columns.length, empty = 'None yet.' }) {
   const head = el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '', text: c.label, ...(c.title ? { title: c.title } : {}) })));

@@ -13,10 +13,9 @@
 
 import { el, setText } from './dom.js';
 import { ENDED_REASON } from './controls.js';
-import { keyedTable, actionButton, setOff, fmtUs } from './nsq-table.js';
+import { keyedTable, actionButton, setOff, fmtUs, E2E_WINDOW } from './nsq-table.js';
 
-const E2E_HINT = 'Publish to FIN latency of the channel\'s finished messages, over nsqd\'s window: '
-  + 'two streams of 5 minutes each, swapped every 5 minutes, so the last 5 to 10 minutes';
+const E2E_HINT = `Publish to FIN latency of the channel's finished messages, ${E2E_WINDOW}`;
 const EXPIRY_WORDS = { exact: 'exact (at the deadline)', sampled: 'sampled (100 ms scan)' };
 
 export function createNsqAdmin(container, { onCommand }) {
