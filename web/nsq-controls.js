@@ -156,7 +156,7 @@ export function createNsqControls(container, { onCommand }) {
       setText(r.state, n.down ? 'down' : 'up');
       r.state.classList.toggle('danger', n.down);
       const upWhy = ended ? ENDED_REASON : n.down ? `${n.name} is already down` : '';
-      setOff(r.crash, upWhy, 'Unclean crash: memory queues, in-flight and deferred messages are lost');
+      setOff(r.crash, upWhy, 'Unclean crash (a power loss): memory queues, in-flight and deferred messages and unsynced disk writes are lost; disk queues go back to their last sync, so what they read since then is delivered again');
       setOff(r.stop, upWhy, 'Clean shutdown: memory, in-flight and deferred messages are written to disk');
       setOff(r.restart, ended ? ENDED_REASON : n.down ? '' : `${n.name} is up: crash or stop it first`, `Start ${n.name} again (it reads its disk queues back)`);
     }

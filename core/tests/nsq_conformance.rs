@@ -882,6 +882,50 @@ fn mem_queue_size_zero_channel_uses_disk() {
     assert_eq!(eph.put(msg(3)).unwrap(), Stored::Dropped);
 }
 
+// go-diskqueue diskqueue.go `retrieveMetaData` (nsq.md: "A stale read
+// position can also cause duplicates"): a restart after an unclean crash
+// reads from the read position of the last sync, so what was read since
+// then is queued again, whatever became of it: finished (delivered again),
+// in flight, requeued (its new write was not synced either). Not lost.
+#[test]
+fn crash_rewinds_the_disk_reads_since_the_last_sync() {
+    let opts = NsqdOptions {
+        mem_queue_size: 0,
+        sync_every: 100,
+        ..NsqdOptions::default()
+    };
+    let mut rng = SimRng::new(1);
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
+    ch.add_client(1, None).unwrap();
+    ch.ready(1, 3).unwrap();
+    for id in 1..=4 {
+        ch.put(msg(id)).unwrap(); // disk
+    }
+    ch.sync_disk();
+    for _ in 0..3 {
+        ch.deliver(1, ms(1), &mut rng).unwrap().unwrap();
+    }
+    ch.finish(1, 1, ms(2)).unwrap();
+    ch.requeue(1, 3, SimDuration::ZERO, ms(2)).unwrap(); // disk again, unsynced
+    let s = ch.crash();
+    assert_eq!(s.rewound, [1, 2, 3]);
+    assert_eq!(s.lost.total(), 0, "{:?}", s.lost);
+    assert_eq!(queued_ids(&ch), [1, 2, 3, 4], "read again in file order");
+    assert!(ch.backend().iter().all(|(m, _)| m.attempts == 0), "as written to disk");
+
+    // After a sync the reads are for good: a crash loses the in-flight one.
+    let mut ch = Channel::new("t", "ch", &opts, SimTime::ZERO);
+    ch.add_client(1, None).unwrap();
+    ch.ready(1, 1).unwrap();
+    ch.put(msg(1)).unwrap();
+    ch.sync_disk();
+    ch.deliver(1, ms(1), &mut rng).unwrap().unwrap();
+    ch.sync_disk();
+    let s = ch.crash();
+    assert!(s.rewound.is_empty());
+    assert_eq!(s.lost.in_flight.len(), 1);
+}
+
 // SEMANTICS 2.7 at node level: the sync tick protects disk writes from a
 // crash; ephemeral topics and channels do not survive a stop or a crash.
 #[test]
@@ -1048,6 +1092,8 @@ mod oracle {
         requeue_count: u64,
         timeout_count: u64,
         disk_ops: u64,
+        /// Read from disk since the last sync, written before it.
+        reread: Vec<Message>,
         next_id: MessageId,
         last_served: Option<ClientId>,
     }
@@ -1068,6 +1114,7 @@ mod oracle {
             if self.disk_ops >= self.opts.sync_every {
                 self.disk_ops = 0;
                 self.disk.iter_mut().for_each(|d| d.1 = true);
+                self.reread.clear();
             }
         }
         fn write_disk(&mut self, m: Message) -> bool {
@@ -1386,7 +1433,10 @@ mod oracle {
                             }
                             Source::Disk => {
                                 prop_assert!(!o.disk.is_empty(), "disk was empty");
-                                let m = o.disk.remove(0).0;
+                                let (m, synced) = o.disk.remove(0);
+                                if synced {
+                                    o.reread.push(m);
+                                }
                                 o.disk_op();
                                 m
                             }
@@ -1555,11 +1605,21 @@ mod oracle {
                     o.flights.clear();
                     o.deferred.clear();
                     o.disk_ops = 0;
+                    o.reread.clear();
                     o.clients.iter_mut().for_each(|x| x.in_flight = 0);
                 }
                 Op::Crash => {
                     let s = ch.crash();
                     prop_assert_eq!(s.closed_clients, o.close_clients());
+                    // go-diskqueue: the read position of the last sync.
+                    let rewound = std::mem::take(&mut o.reread);
+                    let back: Vec<MessageId> = ids(&rewound);
+                    prop_assert_eq!(&s.rewound, &back);
+                    o.mem.retain(|m| !back.contains(&m.id));
+                    o.disk.retain(|d| d.1 || !back.contains(&d.0.id));
+                    o.flights.retain(|f| !back.contains(&f.msg.id));
+                    o.deferred.retain(|d| !back.contains(&d.1.id));
+                    o.finished.retain(|id| !back.contains(id));
                     prop_assert_eq!(ids(&s.lost.memory), ids(&o.mem));
                     let unsynced: Vec<_> = o.disk.iter().filter(|d| !d.1).map(|d| d.0.id).collect();
                     prop_assert_eq!(ids(&s.lost.disk), unsynced);
@@ -1581,6 +1641,7 @@ mod oracle {
                     o.lost.extend(o.deferred.iter().map(|d| d.1.id));
                     o.mem.clear();
                     o.disk.retain(|d| d.1);
+                    o.disk.splice(0..0, rewound.into_iter().map(|m| (m, true)));
                     o.flights.clear();
                     o.deferred.clear();
                     o.disk_ops = 0;
@@ -1603,6 +1664,7 @@ mod oracle {
                     }
                     o.disk.iter_mut().for_each(|d| d.1 = true);
                     o.disk_ops = 0;
+                    o.reread.clear();
                     prop_assert_eq!(s.lost.total(), o.lost.len() - lost_before);
                 }
             }

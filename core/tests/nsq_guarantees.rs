@@ -174,6 +174,46 @@ fn max_attempts_only_in_flight() {
     );
 }
 
+/// go-diskqueue after an unclean crash reads again what it read since its
+/// last sync: a finished copy is queued again and stays finished (handled
+/// again: a duplicate); a copy go-nsq dropped for MaxAttempts is live again.
+#[test]
+fn rewound_copies_are_queued_again() {
+    let (mut b, c) = one(1);
+    b.copied(c, 2, Logical(2), 2).unwrap();
+    b.delivered(c, 1, 7, 1).unwrap();
+    b.handled(c, 1).unwrap();
+    b.finished(c, 1).unwrap();
+    b.delivered(c, 2, 7, 6).unwrap();
+    b.lost(c, 2, LossCause::MaxAttempts).unwrap();
+    let r = row(&b, "t", "c");
+    assert_eq!((r.finished, r.live, r.lost.clone()), (1, 0, vec![(LossCause::MaxAttempts, 1)]));
+
+    b.rewound(c, 1).unwrap();
+    b.rewound(c, 2).unwrap();
+    assert_eq!((b.place(c, 1), b.place(c, 2)), (Some(Place::Queued), Some(Place::Queued)));
+    let r = row(&b, "t", "c");
+    assert_eq!((r.published, r.finished, r.live, r.lost.len()), (2, 1, 1, 0), "{r:?}");
+
+    b.delivered(c, 1, 7, 1).unwrap();
+    b.handled(c, 1).unwrap();
+    b.finished(c, 1).unwrap();
+    let r = row(&b, "t", "c");
+    assert_eq!((r.finished, r.handled_once, r.handled_more_than_once), (1, 0, 1), "finished once, handled twice");
+
+    // Lost again: the newest loss is the one that counts.
+    b.lost(c, 2, LossCause::UncleanCrash).unwrap();
+    let r = row(&b, "t", "c");
+    assert_eq!(r.lost, vec![(LossCause::UncleanCrash, 1)]);
+    // A live copy rewound stays queued and counts once.
+    b.copied(c, 3, Logical(3), 3).unwrap();
+    b.delivered(c, 3, 7, 1).unwrap();
+    b.rewound(c, 3).unwrap();
+    let r = row(&b, "t", "c");
+    assert_eq!((r.published, r.live), (3, 1));
+    assert!(matches!(b.rewound(c, 99), Err(BookError::NoSuchCopy { .. })));
+}
+
 #[test]
 fn publish_failed() {
     let mut b = Guarantees::new();
@@ -592,7 +632,7 @@ mod oracle {
             10 => (any::<usize>(), 0u64..6, 0u64..6, prop::bool::weighted(0.05))
                 .prop_map(|(c, i, l, b)| Op::Copied(c, i, l, b)),
             1 => (0u8..3, 0u64..6, prop::bool::weighted(0.1)).prop_map(|(t, l, b)| Op::PublishFailed(t, l, b)),
-            40 => (0u8..10, any::<usize>(), 0u64..3, 0usize..7).prop_map(|(v, s, c, k)| Op::Verb(v, s, c, k)),
+            44 => (0u8..11, any::<usize>(), 0u64..3, 0usize..7).prop_map(|(v, s, c, k)| Op::Verb(v, s, c, k)),
             1 => any::<usize>().prop_map(Op::RetireChannel),
             1 => any::<usize>().prop_map(Op::RetireTopic),
         ]
@@ -619,6 +659,8 @@ mod oracle {
         handled_now: bool,
         first_handled: u64,
         lost_at: u64,
+        /// Finished at some point (a rewound copy stays finished).
+        finished_once: bool,
     }
     struct OEntry {
         logical: u64,
@@ -627,6 +669,7 @@ mod oracle {
         handled: u32,
         first_handled: u64,
         lost_at: u64,
+        finished_once: bool,
     }
 
     #[derive(Default)]
@@ -706,6 +749,7 @@ mod oracle {
                     handled: c.handled,
                     first_handled: c.first_handled,
                     lost_at: c.lost_at,
+                    finished_once: c.finished_once,
                 })
                 .collect();
             for g in self
@@ -720,6 +764,7 @@ mod oracle {
                     handled: 0,
                     first_handled: 0,
                     lost_at: g.5,
+                    finished_once: false,
                 });
             }
             out
@@ -742,7 +787,7 @@ mod oracle {
                 for l in logicals {
                     let es: Vec<&OEntry> = entries.iter().filter(|e| e.logical == l).collect();
                     r.published += 1;
-                    if es.iter().any(|e| e.place == Place::Finished) {
+                    if es.iter().any(|e| e.place == Place::Finished || e.finished_once) {
                         r.finished += 1;
                     } else if es.iter().any(|e| live(e.place)) {
                         r.live += 1;
@@ -943,6 +988,7 @@ mod oracle {
                         4 => (b.undeferred(key, id), Some(Place::Queued), false),
                         5 | 6 => (b.handled(key, id), None, true),
                         7 => (b.finished(key, id), Some(Place::Finished), false),
+                        10 => (b.rewound(key, id), Some(Place::Queued), false),
                         _ => (b.lost(key, id, cause), Some(Place::Lost(cause)), false),
                     };
                     let want = match (place, v) {
@@ -954,6 +1000,8 @@ mod oracle {
                         // A handler may run on a copy whatever happened
                         // to it at the node since its delivery.
                         (Some(_), 5 | 6) => true,
+                        // A disk queue may read any copy again.
+                        (Some(_), 10) => true,
                         (Some(p), _) => match cause {
                             LossCause::PublishFailed => false,
                             LossCause::MaxAttempts => in_flight(p),
@@ -971,6 +1019,9 @@ mod oracle {
                             }
                             if matches!(to, Place::Lost(_)) {
                                 c.lost_at = seq;
+                            }
+                            if to == Place::Finished {
+                                c.finished_once = true;
                             }
                         }
                         if handle {
@@ -1048,6 +1099,7 @@ mod oracle {
                 handled_now: false,
                 first_handled: 0,
                 lost_at: 0,
+                finished_once: false,
             }
         }
         /// In a current channel of topic `t`.

@@ -10,7 +10,9 @@
 //! - A **copy** is one channel's copy of one physical message, keyed by
 //!   ([`ChanKey`], [`MessageId`]). It is always in exactly one [`Place`]:
 //!   `Queued` (memory or disk), `Deferred`, `InFlight`, or settled:
-//!   `Finished` or `Lost(cause)`. Settled copies never move again. A message
+//!   `Finished` or `Lost(cause)`. A settled copy moves again only when
+//!   nsqd's disk queue reads it again after an unclean crash (`rewound`);
+//!   a copy once finished counts as finished for good. A message
 //!   a topic holds before any channel exists (or while paused) is
 //!   `TopicHeld` at topic level until [`Guarantees::released`] turns it into
 //!   copies or [`Guarantees::topic_lost`] loses it.
@@ -45,7 +47,8 @@
 //! InFlight (REQ d) or Queued (a DPUB copy just made) -> Deferred;
 //! `undeferred`: Deferred -> Queued; `handled`: any place (the handler ran on a delivery, whatever happened since);
 //! `finished`: InFlight -> Finished; `lost`: any live place -> Lost
-//! (`MaxAttempts` only from InFlight; `PublishFailed` never: a copy exists).
+//! (`MaxAttempts` only from InFlight; `PublishFailed` never: a copy exists);
+//! `rewound`: any place -> Queued.
 //!
 //! # Keys and memory
 //! [`Guarantees::channel`] / [`Guarantees::topic`] are idempotent. nsqd
@@ -434,7 +437,11 @@ struct CopyRec {
     place: Place,
     handled: u32,
     first_handled: u64,
+    /// Event seq and cause of its latest loss (kept if it is rewound).
     lost_seq: u64,
+    last_cause: Option<LossCause>,
+    /// It has been finished (it stays counted finished if rewound).
+    finished_once: bool,
     /// nsqd's attempts at the latest delivery.
     attempts: u16,
 }
@@ -807,6 +814,8 @@ impl Guarantees {
             handled: 0,
             first_handled: 0,
             lost_seq: 0,
+            last_cause: None,
+            finished_once: false,
             attempts: 0,
         };
         self.copies[chan.0 as usize].insert(id, rec);
@@ -874,6 +883,38 @@ impl Guarantees {
         )
     }
 
+    /// nsqd's disk queue read it again (an unclean crash rewound the read
+    /// position to the last sync): any place but `TopicHeld` -> queued. A
+    /// finished copy stays counted finished (its next handling is a
+    /// duplicate); a lost one is live again (its loss stays in the record
+    /// as the latest, until a newer one).
+    pub fn rewound(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
+        let lc = self.chans.get(chan.0 as usize).ok_or(BookError::UnknownChannel(chan))?.lc;
+        let rec = self
+            .copies
+            .get_mut(chan.0 as usize)
+            .and_then(|m| m.get_mut(id))
+            .ok_or(BookError::NoSuchCopy { chan, id })?;
+        let was = rec.place;
+        if was == Place::TopicHeld {
+            return Err(BookError::WrongPlace { verb: "rewound", chan, id, place: was });
+        }
+        self.seq += 1;
+        rec.place = Place::Queued;
+        if was.is_live() {
+            return Ok(());
+        }
+        let msg = rec.msg;
+        self.chans[chan.0 as usize].live += 1;
+        self.lcs[lc as usize].update_at(msg, |m| {
+            m.live += 1;
+            if let Place::Lost(_) = was {
+                m.lost -= 1;
+            }
+        });
+        Ok(())
+    }
+
     /// A live copy is lost. `MaxAttempts` (go-nsq's auto-FIN) only from in
     /// flight; `PublishFailed` is refused (see [`Guarantees::publish_failed`]).
     pub fn lost(
@@ -925,11 +966,17 @@ impl Guarantees {
         }
         self.seq += 1;
         let seq = self.seq;
+        // A rewound copy finished again is counted finished once.
+        let refinished = to == Some(Place::Finished) && rec.finished_once;
         if let Some(to) = to {
             rec.place = to;
             match to {
-                Place::Lost(_) => rec.lost_seq = seq,
+                Place::Lost(c) => {
+                    rec.lost_seq = seq;
+                    rec.last_cause = Some(c);
+                }
                 Place::InFlight { attempt, .. } => rec.attempts = attempt,
+                Place::Finished => rec.finished_once = true,
                 _ => {}
             }
         }
@@ -947,7 +994,9 @@ impl Guarantees {
         self.lcs[lc as usize].update_at(msg, |m| {
             if let Some(t) = settles {
                 m.live -= 1;
-                m.settle(t, seq);
+                if !refinished {
+                    m.settle(t, seq);
+                }
             }
             if handle {
                 m.handled += 1;
@@ -1043,8 +1092,17 @@ impl Guarantees {
             let m = msgs[lc].at_mut(slot);
             if r.place.is_live() {
                 m.live += 1;
-            } else {
-                m.settle(r.place, r.lost_seq);
+            }
+            if r.finished_once {
+                m.finished += 1;
+            }
+            if let Place::Lost(_) = r.place {
+                m.lost += 1;
+            }
+            if let Some(c) = r.last_cause {
+                if m.last_loss.is_none_or(|(s, _)| r.lost_seq > s) {
+                    m.last_loss = Some((r.lost_seq, c));
+                }
             }
             m.handled += r.handled;
             if r.first_handled != 0 && (m.first_handled == 0 || r.first_handled < m.first_handled) {

@@ -18,14 +18,22 @@
 //!   deferral ([`Message::as_written_to_disk`]).
 //! - **Sync** (go-diskqueue `ioLoop`): every read or write counts; after
 //!   `sync-every` (2500) of them, or on the `sync-timeout` (2 s) tick when
-//!   any happened, the queue fsyncs. Writes since the last sync are lost in
-//!   an unclean crash.
+//!   any happened, the queue fsyncs and persists its metadata (depth, read
+//!   and write positions).
+//! - **Unclean crash**: a restarted nsqd reads the metadata of the last
+//!   sync (`retrieveMetaData`). Writes since then are lost, and the read
+//!   position goes back to where it was: the messages read since the last
+//!   sync that had been written before it are in the queue again, ahead of
+//!   the rest, as they were on disk ([`Backend::crash`] returns them as
+//!   `rewound`; their delivery then is a duplicate). A message read since
+//!   the last sync that was also written since then is not rewound: its
+//!   write was not synced either.
 //!
 //! # Simplifications
 //! - Disk capacity, file rolling and message sizes are not modelled.
-//! - An unclean crash loses the newest unsynced writes still on disk. A
-//!   real crash also rewinds the read position to the last sync, which
-//!   re-delivers messages read since then (duplicates); the model does not.
+//! - An unclean crash is a power loss: unsynced writes are gone. (After a
+//!   `kill -9` the OS still holds them, and go-diskqueue's reader salvages
+//!   what lies past the stale write position.)
 //! - nsqd hands a message straight to a waiting reader even through an
 //!   unbuffered (`mem-queue-size = 0`) ephemeral channel; see
 //!   [`Backend::put_handoff`].
@@ -50,6 +58,17 @@ pub enum Source {
     Disk,
 }
 
+/// What an unclean crash did to a queue ([`Backend::crash`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Crashed {
+    /// Lost from memory.
+    pub memory: Vec<Message>,
+    /// Lost from disk: the writes since the last sync.
+    pub disk: Vec<Message>,
+    /// Read since the last sync and queued again (as written to disk).
+    pub rewound: Vec<Message>,
+}
+
 /// Memory queue plus disk queue of one topic or channel.
 #[derive(Clone, Debug)]
 pub struct Backend {
@@ -62,6 +81,10 @@ pub struct Backend {
     ops_since_sync: u64,
     /// Disk writes since the last sync (lost in an unclean crash).
     unsynced_writes: u64,
+    /// Messages read from disk since the last sync that were written
+    /// before it, in read order: the persisted read position is still
+    /// before them (an unclean crash puts them back).
+    reread: VecDeque<Message>,
 }
 
 impl Backend {
@@ -76,6 +99,7 @@ impl Backend {
             sync_every: sync_every.max(1),
             ops_since_sync: 0,
             unsynced_writes: 0,
+            reread: VecDeque::new(),
         }
     }
 
@@ -113,6 +137,7 @@ impl Backend {
     pub fn sync(&mut self) {
         self.ops_since_sync = 0;
         self.unsynced_writes = 0;
+        self.reread.clear();
     }
 
     /// nsqd's `put`: memory if it has room, else disk (ephemeral: dropped,
@@ -160,10 +185,16 @@ impl Backend {
             (false, false) => rng.below(2) == 1,
         };
         if from_disk {
+            // The unsynced writes are the newest: the head was synced iff
+            // the disk holds more than them.
+            let synced = self.disk.len() as u64 > self.unsynced_writes;
             let msg = self.disk.pop_front()?;
             // a read of a write not yet synced consumes it: it can no longer
             // be lost from the disk
             self.unsynced_writes = self.unsynced_writes.min(self.disk.len() as u64);
+            if synced {
+                self.reread.push_back(msg);
+            }
             self.count_disk_op();
             Some((msg, Source::Disk))
         } else {
@@ -176,14 +207,24 @@ impl Backend {
     pub(super) fn unpop(&mut self, msg: Message, from: Source) {
         match from {
             Source::Memory => self.memory.push_front(msg),
-            Source::Disk => self.disk.push_front(msg),
+            Source::Disk => {
+                // Not read after all. (Its count as a disk operation stays,
+                // so the sync may have cleared it from `reread` already.)
+                if self.reread.back().is_some_and(|m| m.id == msg.id) {
+                    self.reread.pop_back();
+                }
+                self.disk.push_front(msg);
+            }
         }
     }
 
     /// `Empty()`: drop everything; returns (memory, disk) for the ledger.
     pub fn empty(&mut self) -> (Vec<Message>, Vec<Message>) {
+        // `deleteAllFiles`: the files and the metadata are gone; nothing
+        // can be read again.
         self.ops_since_sync = 0;
         self.unsynced_writes = 0;
+        self.reread.clear();
         (
             self.memory.drain(..).collect(),
             self.disk.drain(..).collect(),
@@ -210,17 +251,26 @@ impl Backend {
     }
 
     /// Unclean crash: memory is gone, and so are the newest disk writes not
-    /// yet synced. Returns the lost messages: (memory, disk).
-    pub fn crash(&mut self) -> (Vec<Message>, Vec<Message>) {
+    /// yet synced; the read position goes back to the last sync, so the
+    /// messages read since then from synced writes are queued again, first.
+    ///
+    /// With `rewind` false the reads stay done (the model's topics: see
+    /// [`crate::nsq::nsqd::topic::Topic::crash`]).
+    pub fn crash(&mut self, rewind: bool) -> Crashed {
         let memory: Vec<Message> = self.memory.drain(..).collect();
         let keep = self
             .disk
             .len()
             .saturating_sub(self.unsynced_writes as usize);
         let disk = self.disk.drain(keep..).collect();
+        let rewound: Vec<Message> = if rewind { self.reread.drain(..).collect() } else { Vec::new() };
+        self.reread.clear();
+        for m in rewound.iter().rev() {
+            self.disk.push_front(*m);
+        }
         self.ops_since_sync = 0;
         self.unsynced_writes = 0;
-        (memory, disk)
+        Crashed { memory, disk, rewound }
     }
 
     /// Every message held, memory then disk (for checks and the page).
@@ -308,14 +358,90 @@ mod tests {
         assert_eq!(b.unsynced_writes(), 0);
         b.put(msg(4)).unwrap();
         assert!(b.needs_sync());
-        let (mem_lost, lost) = b.crash();
-        assert!(mem_lost.is_empty());
-        assert_eq!(lost.iter().map(|m| m.id).collect::<Vec<_>>(), [4]);
+        let c = b.crash(true);
+        assert!(c.memory.is_empty() && c.rewound.is_empty());
+        assert_eq!(c.disk.iter().map(|m| m.id).collect::<Vec<_>>(), [4]);
         let mut rng = SimRng::new(1);
         let first = b.pop(&mut rng).unwrap().0;
         assert_eq!(
             (first.id, first.deferred),
             (1, crate::time::SimDuration::ZERO)
         );
+    }
+
+    fn ids(ms: &[Message]) -> Vec<u64> {
+        ms.iter().map(|m| m.id).collect()
+    }
+
+    // go-diskqueue `retrieveMetaData`: a restart reads the read and write
+    // positions of the last `sync`; what was read since then is read again.
+    #[test]
+    fn crash_rewinds_the_reads_since_the_last_sync_of_synced_writes() {
+        let mut b = Backend::new(0, false, 100);
+        for i in 1..=4 {
+            b.put(msg(i)).unwrap();
+        }
+        b.sync();
+        let mut rng = SimRng::new(1);
+        assert_eq!(b.pop(&mut rng).unwrap().0.id, 1);
+        b.sync(); // 1 is read for good
+        b.put(msg(5)).unwrap(); // unsynced
+        assert_eq!(b.pop(&mut rng).unwrap().0.id, 2);
+        assert_eq!(b.pop(&mut rng).unwrap().0.id, 3);
+        let c = b.crash(true);
+        assert_eq!(ids(&c.rewound), [2, 3]);
+        assert_eq!(ids(&c.disk), [5], "the unsynced write is lost");
+        let left: Vec<u64> = std::iter::from_fn(|| b.pop(&mut rng).map(|(m, _)| m.id)).collect();
+        assert_eq!(left, [2, 3, 4], "read again, in file order, before the rest");
+    }
+
+    #[test]
+    fn a_read_of_an_unsynced_write_is_not_rewound_and_a_clean_close_rewinds_nothing() {
+        let mut b = Backend::new(0, false, 100);
+        b.put(msg(1)).unwrap();
+        let mut rng = SimRng::new(1);
+        assert_eq!(b.pop(&mut rng).unwrap().0.id, 1);
+        let c = b.crash(true);
+        assert!(c.rewound.is_empty() && c.disk.is_empty(), "{c:?}");
+
+        let mut b = Backend::new(0, false, 100);
+        b.put(msg(1)).unwrap();
+        b.sync();
+        b.pop(&mut rng).unwrap();
+        assert!(b.flush().is_empty());
+        assert!(b.crash(true).rewound.is_empty(), "flush syncs: the read position is persisted");
+    }
+
+    #[test]
+    fn an_unread_pop_is_not_rewound_twice_and_empty_forgets_reads() {
+        let mut b = Backend::new(0, false, 100);
+        for i in 1..=2 {
+            b.put(msg(i)).unwrap();
+        }
+        b.sync();
+        let mut rng = SimRng::new(1);
+        let (m, from) = b.pop(&mut rng).unwrap();
+        b.unpop(m, from);
+        let c = b.crash(true);
+        assert!(c.rewound.is_empty());
+        assert_eq!(b.depth(), 2);
+
+        b.pop(&mut rng).unwrap();
+        let _ = b.empty();
+        assert!(b.crash(true).rewound.is_empty(), "emptied: the files are gone");
+        assert_eq!(b.depth(), 0);
+    }
+
+    // The sync after `sync-every` operations counts reads too.
+    #[test]
+    fn sync_every_reads_persists_the_read_position() {
+        let mut b = Backend::new(0, false, 4);
+        for i in 1..=3 {
+            b.put(msg(i)).unwrap();
+        }
+        let mut rng = SimRng::new(1);
+        b.pop(&mut rng).unwrap(); // 4th operation: sync
+        b.pop(&mut rng).unwrap();
+        assert_eq!(ids(&b.crash(true).rewound), [2]);
     }
 }

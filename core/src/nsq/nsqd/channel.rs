@@ -126,6 +126,10 @@ pub struct Shutdown {
     /// Copies lost. Clean stop: only an ephemeral channel loses anything.
     /// Unclean crash: memory, unsynced disk writes, in flight, deferred.
     pub lost: Emptied,
+    /// Unclean crash: the copies read from disk since its last sync, queued
+    /// again (in that order, ahead of the rest of the disk queue); none of
+    /// them is in `lost`.
+    pub rewound: Vec<MessageId>,
 }
 
 /// One channel of a topic.
@@ -690,20 +694,36 @@ impl Channel {
         Shutdown {
             closed_clients,
             lost,
+            rewound: Vec::new(),
         }
     }
 
     /// Unclean crash: clients are gone; memory, in-flight, deferred and
     /// disk writes not yet synced are lost (returned). What stays is the
-    /// synced disk queue.
+    /// synced disk queue, read from the last sync's read position: the
+    /// messages read from it since then are queued again (`rewound`), and
+    /// so are not lost, wherever they had gone since (in flight, deferred,
+    /// requeued to memory, or finished: then they will be delivered again).
     pub fn crash(&mut self) -> Shutdown {
         let closed_clients = self.close_clients();
-        let (memory, disk) = self.backend.crash();
-        let (in_flight, deferred) = self.drain_timed();
+        let c = self.backend.crash(true);
+        let (mut in_flight, mut deferred) = self.drain_timed();
+        let (mut memory, mut disk) = (c.memory, c.disk);
+        let rewound: Vec<MessageId> = c.rewound.iter().map(|m| m.id).collect();
+        if !rewound.is_empty() {
+            let mut sorted = rewound.clone();
+            crate::cold_sort::sort(&mut sorted);
+            let gone = |id: &MessageId| sorted.binary_search(id).is_err();
+            memory.retain(|m| gone(&m.id));
+            disk.retain(|m| gone(&m.id));
+            in_flight.retain(|f| gone(&f.message.id));
+            deferred.retain(|m| gone(&m.id));
+        }
         let lost = Emptied { memory, disk, in_flight, deferred };
         Shutdown {
             closed_clients,
             lost,
+            rewound,
         }
     }
 }

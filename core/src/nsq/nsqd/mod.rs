@@ -21,8 +21,10 @@
 //! - A disconnected consumer's in-flight messages wait for their deadline.
 //! - Empty drops memory, disk, in-flight and deferred; delete also closes
 //!   the consumers. An unclean crash loses memory, in-flight, deferred and
-//!   unsynced disk writes; a clean stop writes all of them to disk
-//!   (deferred ones lose their delay).
+//!   unsynced disk writes, and a channel's disk queue goes back to the read
+//!   position of its last sync (what it read since then is queued again;
+//!   see `backend`); a clean stop writes all of them to disk (deferred ones
+//!   lose their delay).
 //!
 //! # How the world drives it
 //! Nothing here holds an event queue. The world calls a verb when an event

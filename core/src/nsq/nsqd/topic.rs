@@ -376,6 +376,7 @@ impl Topic {
                     Shutdown {
                         closed_clients: d.closed_clients,
                         lost: d.emptied,
+                        rewound: Vec::new(),
                     },
                 ));
             }
@@ -406,6 +407,13 @@ impl Topic {
     /// Unclean crash: every channel crashes (see [`Channel::crash`]); the
     /// topic loses its memory and unsynced disk writes. Ephemeral channels
     /// are removed.
+    ///
+    /// Simplification: the topic's own disk queue is not rewound. In nsqd
+    /// the messages it read since its last sync would be copied to the
+    /// channels again after the restart; here they stay read. A topic
+    /// reads its disk only while it has channels and is not paused, and
+    /// then copies at once, so this matters only for a crash within the
+    /// sync timeout (2 s) of a topic's backlog draining.
     pub fn crash(&mut self) -> TopicShutdown {
         let mut channels = Vec::new();
         for (name, ch) in self.channels.iter_mut() {
@@ -413,7 +421,10 @@ impl Topic {
         }
         self.channels.retain(|_, ch| !ch.is_ephemeral());
         TopicShutdown {
-            topic_lost: self.backend.crash(),
+            topic_lost: {
+                let c = self.backend.crash(false);
+                (c.memory, c.disk)
+            },
             channels,
         }
     }

@@ -92,6 +92,10 @@ pub(super) fn shutdown(book: &mut Guarantees, node: u16, topic: &str, s: &TopicS
     for (name, sh) in &s.channels {
         let key = book.channel(node, topic, name);
         lost(book, key, &sh.lost, cause);
+        // Read again after an unclean crash: queued, wherever they were.
+        for &id in &sh.rewound {
+            debug_ok(book.rewound(key, id));
+        }
     }
 }
 
