@@ -4,6 +4,7 @@
 //! empty and delete; every one replayed exactly from a shared link.
 
 use queuelab::command::{Command, NsqAction};
+use queuelab::nsq::guarantees::LossCause;
 use queuelab::observe::snapshot::{NsqChannelView, NsqView};
 use queuelab::observe::trace::EventKind;
 use queuelab::scenario::Scenario;
@@ -154,6 +155,26 @@ fn an_unclean_crash_rewinds_the_disk_reads_since_the_last_sync() {
     // written between the tick and then).
     let lost: u64 = after.lost.iter().map(|l| l.1).sum();
     assert!(lost > 0 && lost <= before.published - backlog + 10, "{lost} lost of {} published since: {after:?}", before.published - backlog);
+}
+
+#[test]
+fn the_guide_s_rewind_run_gives_the_figures_its_answer_says() {
+    // book/src/nsq.md, "A crash right after the disk drains".
+    let s = Scenario::from_json(include_str!("../../book/src/scenarios/nsq-crash-rewind.json")).expect("valid");
+    let mut w = World::new(&s).expect("builds");
+    let g = |w: &World| nsq(w).guarantees.into_iter().find(|g| g.channel == "jobs").expect("jobs");
+    w.run_until(at(7_499));
+    let before = g(&w);
+    assert_eq!((before.finished, before.handled_more_than_once, before.lost.len()), (before.published - before.live, 0, 0), "{before:?}");
+    assert!(jobs(&nsq(&w)).depth < 10, "the backlog is drained");
+    w.run_until(at(7_500));
+    let ch = jobs(&nsq(&w));
+    assert_eq!((ch.depth, ch.backend_depth), (187, 187), "queued again, all on disk");
+    w.run_until(at(15_000));
+    w.check_nsq_book().unwrap();
+    let after = g(&w);
+    assert_eq!(after.handled_more_than_once, 187, "{after:?}");
+    assert_eq!(after.lost, vec![(LossCause::UncleanCrash, 2), (LossCause::PublishFailed, 34)], "{after:?}");
 }
 
 /// nsqd `channel.go` `flush`: a clean stop writes memory, in flight and
