@@ -926,6 +926,48 @@ fn crash_rewinds_the_disk_reads_since_the_last_sync() {
     assert_eq!(s.lost.in_flight.len(), 1);
 }
 
+// The same at topic level (go-diskqueue under `topic.backend`): a paused
+// topic's synced backlog is copied to its channel at the unpause; the
+// copies are unsynced channel writes, lost in a crash, but the topic's
+// disk queue reads the backlog again and copies it again (nsqd's topic
+// messagePump after the restart). A copy the channel still holds is not
+// doubled.
+#[test]
+fn crash_rewinds_a_topic_s_disk_reads_and_copies_them_again() {
+    let opts = NsqdOptions {
+        mem_queue_size: 0,
+        sync_every: 100,
+        ..NsqdOptions::default()
+    };
+    let mut rng = SimRng::new(1);
+    let mut topic = Topic::new("t", &opts).unwrap();
+    topic.get_channel("ch", ms(0), &mut rng).unwrap();
+    topic.pause();
+    for v in 1..=3 {
+        topic.publish(body(v), ms(1));
+    }
+    assert_eq!(topic.depth(), 3);
+    topic.sync_disk();
+    let report = topic.unpause(ms(2), &mut rng);
+    assert_eq!(report.fanned_out.len(), 3);
+    let mut synced = topic.clone();
+    assert_eq!(topic.channel("ch").unwrap().backend().unsynced_writes(), 3);
+    let s = topic.crash();
+    let (_, chs) = &s.channels[0];
+    assert_eq!(chs.lost.disk.len(), 3, "the channel's unsynced copies are lost");
+    let again: Vec<MessageId> = s.recopied.iter().map(|(c, m)| { assert_eq!(c, "ch"); m.id }).collect();
+    assert_eq!(again.len(), 3, "and copied again from the topic's disk");
+    assert_eq!(queued_ids(topic.channel("ch").unwrap()), again);
+    assert_eq!(topic.depth(), 0);
+
+    // The channel synced its copies (the topic did not): it keeps them,
+    // and gets no second copy of any.
+    synced.channel_mut("ch").unwrap().sync_disk();
+    let s = synced.crash();
+    assert!(s.recopied.is_empty() && s.channels[0].1.lost.total() == 0, "{s:?}");
+    assert_eq!(queued_ids(synced.channel("ch").unwrap()), again);
+}
+
 // SEMANTICS 2.7 at node level: the sync tick protects disk writes from a
 // crash; ephemeral topics and channels do not survive a stop or a crash.
 #[test]

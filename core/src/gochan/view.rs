@@ -359,7 +359,7 @@ impl GoRuntime {
                 SimDuration::from_micros(e.aux.max(0) as u64)
             ),
             EventKind::NsqNodeCrash => format!(
-                "{} crashed: its memory queues, in-flight and deferred messages and unsynced disk writes are lost; its channels' disk queues go back to their last sync, so what they read since then comes again",
+                "{} crashed: its memory queues, in-flight and deferred messages and unsynced disk writes are lost; its disk queues go back to their last sync, so what they read since then comes again",
                 self.nsqd_name(e.aux as u32)
             ),
             EventKind::NsqNodeStop => {

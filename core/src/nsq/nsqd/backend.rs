@@ -254,19 +254,21 @@ impl Backend {
     /// yet synced; the read position goes back to the last sync, so the
     /// messages read since then from synced writes are queued again, first.
     ///
-    /// With `rewind` false the reads stay done (the model's topics: see
+    /// With `requeue` false the rewound messages are only handed back, not
+    /// queued here again (a topic copies them to its channels: see
     /// [`crate::nsq::nsqd::topic::Topic::crash`]).
-    pub fn crash(&mut self, rewind: bool) -> Crashed {
+    pub fn crash(&mut self, requeue: bool) -> Crashed {
         let memory: Vec<Message> = self.memory.drain(..).collect();
         let keep = self
             .disk
             .len()
             .saturating_sub(self.unsynced_writes as usize);
         let disk = self.disk.drain(keep..).collect();
-        let rewound: Vec<Message> = if rewind { self.reread.drain(..).collect() } else { Vec::new() };
-        self.reread.clear();
-        for m in rewound.iter().rev() {
-            self.disk.push_front(*m);
+        let rewound: Vec<Message> = self.reread.drain(..).collect();
+        if requeue {
+            for m in rewound.iter().rev() {
+                self.disk.push_front(*m);
+            }
         }
         self.ops_since_sync = 0;
         self.unsynced_writes = 0;

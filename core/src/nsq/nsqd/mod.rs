@@ -21,9 +21,9 @@
 //! - A disconnected consumer's in-flight messages wait for their deadline.
 //! - Empty drops memory, disk, in-flight and deferred; delete also closes
 //!   the consumers. An unclean crash loses memory, in-flight, deferred and
-//!   unsynced disk writes, and a channel's disk queue goes back to the read
-//!   position of its last sync (what it read since then is queued again;
-//!   see `backend`); a clean stop writes all of them to disk (deferred ones
+//!   unsynced disk writes, and every disk queue goes back to the read
+//!   position of its last sync (what it read since then is queued again,
+//!   a topic's copied to its channels again; see `backend`); a clean stop writes all of them to disk (deferred ones
 //!   lose their delay).
 //!
 //! # How the world drives it

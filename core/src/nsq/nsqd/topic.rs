@@ -97,6 +97,10 @@ pub struct TopicShutdown {
     pub topic_lost: (Vec<Message>, Vec<Message>),
     /// Per channel, in name order.
     pub channels: Vec<(String, Shutdown)>,
+    /// Unclean crash: the messages the topic's disk queue read since its
+    /// last sync, copied to its channels again: (channel, message), in
+    /// copy order.
+    pub recopied: Vec<(String, Message)>,
 }
 
 /// One topic with its channels.
@@ -384,6 +388,7 @@ impl Topic {
         TopicShutdown {
             topic_lost: self.backend.empty(),
             channels,
+            recopied: Vec::new(),
         }
     }
 
@@ -401,6 +406,7 @@ impl Topic {
         TopicShutdown {
             topic_lost: (lost, Vec::new()),
             channels,
+            recopied: Vec::new(),
         }
     }
 
@@ -408,24 +414,41 @@ impl Topic {
     /// topic loses its memory and unsynced disk writes. Ephemeral channels
     /// are removed.
     ///
-    /// Simplification: the topic's own disk queue is not rewound. In nsqd
-    /// the messages it read since its last sync would be copied to the
-    /// channels again after the restart; here they stay read. A topic
-    /// reads its disk only while it has channels and is not paused, and
-    /// then copies at once, so this matters only for a crash within the
-    /// sync timeout (2 s) of a topic's backlog draining.
+    ///
+    /// The topic's disk queue goes back to its last sync too (see
+    /// [`Backend::crash`]): what it read since then, it reads again and
+    /// copies to its channels, as its message pump does after the restart
+    /// (here at once: nothing moves while the node is down). A channel
+    /// that holds that message queued again already (its own disk kept or
+    /// rewound it) gets no second copy.
+    ///
+    /// Simplifications: nsqd would give such a channel a second copy with
+    /// the same id, and would keep the messages in the topic while it is
+    /// paused or has no channel; the model copies to the channels even if
+    /// the topic is paused, and forgets them if it has none.
     pub fn crash(&mut self) -> TopicShutdown {
         let mut channels = Vec::new();
         for (name, ch) in self.channels.iter_mut() {
             channels.push((name.clone(), ch.crash()));
         }
         self.channels.retain(|_, ch| !ch.is_ephemeral());
+        let c = self.backend.crash(false);
+        let mut recopied = Vec::new();
+        if !c.rewound.is_empty() {
+            for (name, ch) in self.channels.iter_mut() {
+                let mut held: Vec<MessageId> = ch.backend().iter().map(|(m, _)| m.id).collect();
+                crate::cold_sort::sort(&mut held);
+                for m in &c.rewound {
+                    if held.binary_search(&m.id).is_err() && ch.put(*m).is_ok() {
+                        recopied.push((name.clone(), *m));
+                    }
+                }
+            }
+        }
         TopicShutdown {
-            topic_lost: {
-                let c = self.backend.crash(false);
-                (c.memory, c.disk)
-            },
+            topic_lost: (c.memory, c.disk),
             channels,
+            recopied,
         }
     }
 }

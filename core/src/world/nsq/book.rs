@@ -97,6 +97,16 @@ pub(super) fn shutdown(book: &mut Guarantees, node: u16, topic: &str, s: &TopicS
             debug_ok(book.rewound(key, id));
         }
     }
+    // Read again by the topic and copied to its channels: a copy the book
+    // knows is queued again; a channel created since gets a new one.
+    for (name, m) in &s.recopied {
+        let key = book.channel(node, topic, name);
+        if book.place(key, m.id).is_some() {
+            debug_ok(book.rewound(key, m.id));
+        } else {
+            debug_ok(book.copied(key, m.id, Logical(m.body.seq), m.body.seq));
+        }
+    }
 }
 
 /// Before a clean stop: nsqd writes in-flight and deferred messages back
