@@ -889,30 +889,7 @@ impl Guarantees {
     /// duplicate); a lost one is live again (its loss stays in the record
     /// as the latest, until a newer one).
     pub fn rewound(&mut self, chan: ChanKey, id: MessageId) -> Result<(), BookError> {
-        let lc = self.chans.get(chan.0 as usize).ok_or(BookError::UnknownChannel(chan))?.lc;
-        let rec = self
-            .copies
-            .get_mut(chan.0 as usize)
-            .and_then(|m| m.get_mut(id))
-            .ok_or(BookError::NoSuchCopy { chan, id })?;
-        let was = rec.place;
-        if was == Place::TopicHeld {
-            return Err(BookError::WrongPlace { verb: "rewound", chan, id, place: was });
-        }
-        self.seq += 1;
-        rec.place = Place::Queued;
-        if was.is_live() {
-            return Ok(());
-        }
-        let msg = rec.msg;
-        self.chans[chan.0 as usize].live += 1;
-        self.lcs[lc as usize].update_at(msg, |m| {
-            m.live += 1;
-            if let Place::Lost(_) = was {
-                m.lost -= 1;
-            }
-        });
-        Ok(())
+        self.step("rewound", chan, id, |p| p != Place::TopicHeld, Some(Place::Queued), false)
     }
 
     /// A live copy is lost. `MaxAttempts` (go-nsq's auto-FIN) only from in
@@ -988,14 +965,27 @@ impl Guarantees {
         }
         let msg = rec.msg;
         let settles = to.filter(|t| !t.is_live());
+        // Only `rewound` moves a settled copy, back to a live place.
+        let revives = !was.is_live() && to.is_some_and(Place::is_live);
         if settles.is_some() {
             self.chans[chan.0 as usize].live -= 1;
+        }
+        if revives {
+            self.chans[chan.0 as usize].live += 1;
         }
         self.lcs[lc as usize].update_at(msg, |m| {
             if let Some(t) = settles {
                 m.live -= 1;
                 if !refinished {
                     m.settle(t, seq);
+                }
+            }
+            if revives {
+                // A finished copy stays counted finished; a lost one is not
+                // lost any more (its loss stays the latest, until a newer).
+                m.live += 1;
+                if let Place::Lost(_) = was {
+                    m.lost -= 1;
                 }
             }
             if handle {
