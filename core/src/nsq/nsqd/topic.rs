@@ -414,7 +414,6 @@ impl Topic {
     /// topic loses its memory and unsynced disk writes. Ephemeral channels
     /// are removed.
     ///
-    ///
     /// The topic's disk queue goes back to its last sync too (see
     /// [`Backend::crash`]): what it read since then, it reads again and
     /// copies to its channels, as its message pump does after the restart
