@@ -437,9 +437,8 @@ struct CopyRec {
     place: Place,
     handled: u32,
     first_handled: u64,
-    /// Event seq and cause of its latest loss (kept if it is rewound).
-    lost_seq: u64,
-    last_cause: Option<LossCause>,
+    /// (event seq, cause) of its latest loss (kept if it is rewound).
+    last_loss: Option<(u64, LossCause)>,
     /// It has been finished (it stays counted finished if rewound).
     finished_once: bool,
     /// nsqd's attempts at the latest delivery.
@@ -813,8 +812,7 @@ impl Guarantees {
             place: Place::Queued,
             handled: 0,
             first_handled: 0,
-            lost_seq: 0,
-            last_cause: None,
+            last_loss: None,
             finished_once: false,
             attempts: 0,
         };
@@ -948,10 +946,7 @@ impl Guarantees {
         if let Some(to) = to {
             rec.place = to;
             match to {
-                Place::Lost(c) => {
-                    rec.lost_seq = seq;
-                    rec.last_cause = Some(c);
-                }
+                Place::Lost(c) => rec.last_loss = Some((seq, c)),
                 Place::InFlight { attempt, .. } => rec.attempts = attempt,
                 Place::Finished => rec.finished_once = true,
                 _ => {}
@@ -1089,9 +1084,9 @@ impl Guarantees {
             if let Place::Lost(_) = r.place {
                 m.lost += 1;
             }
-            if let Some(c) = r.last_cause {
-                if m.last_loss.is_none_or(|(s, _)| r.lost_seq > s) {
-                    m.last_loss = Some((r.lost_seq, c));
+            if let Some((seq, c)) = r.last_loss {
+                if m.last_loss.is_none_or(|(s, _)| seq > s) {
+                    m.last_loss = Some((seq, c));
                 }
             }
             m.handled += r.handled;
@@ -1349,7 +1344,7 @@ impl Guarantees {
             let mut found = BTreeMap::new();
             for (chan, _, r) in self.all_copies() {
                 let c = &self.chans[chan.0 as usize];
-                if c.lc == lc && r.lost_seq != 0 && wanted.get(&r.logical) == Some(&r.lost_seq) {
+                if c.lc == lc && r.last_loss.is_some_and(|(seq, _)| wanted.get(&r.logical) == Some(&seq)) {
                     found.insert(r.logical, Some(self.topics[c.topic.0 as usize].node));
                 }
             }
