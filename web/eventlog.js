@@ -67,7 +67,7 @@ export const KINDS = [
   'wg_add', 'wg_done', 'spawned', 'removed', 'paused', 'resumed', 'capacity', 'yield',
   'nsq_publish', 'nsq_published', 'nsq_publish_ok', 'nsq_message', 'nsq_finish', 'nsq_timeout', 'nsq_fin_failed',
   'nsq_requeue', 'nsq_req_failed', 'nsq_max_attempts', 'nsq_backoff', 'nsq_backoff_over', 'nsq_node_crash', 'nsq_node_stop', 'nsq_node_restart', 'nsq_conn_closed', 'nsq_connected', 'nsq_consumer_crash', 'nsq_consumer_stop', 'nsq_consumer_start', 'nsq_publish_failed', 'nsq_touch_failed',
-  'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered', 'nsq_heartbeat_timeout',
+  'nsq_register', 'nsq_unregister', 'nsq_lookup', 'nsq_discovered', 'nsq_heartbeat_timeout', 'nsq_lookupd_crash', 'nsq_lookupd_restart',
   'kafka_send', 'kafka_acked', 'kafka_send_failed', 'kafka_fetched', 'kafka_broker_crash', 'kafka_broker_stop', 'kafka_broker_restart', 'kafka_fenced',
   'kafka_election', 'kafka_isr', 'kafka_lost', 'kafka_group', 'kafka_out_of_range', 'kafka_duplicate', 'kafka_read_timeout', 'kafka_metadata', 'kafka_unfenced',
 ];
@@ -111,7 +111,7 @@ const CLASS_OF = {
   nsq_timeout: 'bad', nsq_fin_failed: 'bad', nsq_req_failed: 'bad', nsq_requeue: 'bad', nsq_max_attempts: 'bad',
   nsq_node_crash: 'bad', nsq_conn_closed: 'bad', nsq_consumer_crash: 'bad', nsq_publish_failed: 'bad', nsq_touch_failed: 'bad',
   nsq_backoff: 'block',
-  nsq_discovered: 'flow', nsq_unregister: 'bad', nsq_heartbeat_timeout: 'bad',
+  nsq_discovered: 'flow', nsq_unregister: 'bad', nsq_heartbeat_timeout: 'bad', nsq_lookupd_crash: 'bad',
   kafka_send: 'flow', kafka_acked: 'flow', kafka_fetched: 'flow',
   kafka_send_failed: 'bad', kafka_broker_crash: 'bad', kafka_lost: 'bad', kafka_out_of_range: 'bad', kafka_duplicate: 'bad', kafka_read_timeout: 'bad',
   panicked: 'bad', deadlock: 'bad', dropped: 'bad',

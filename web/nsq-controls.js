@@ -1,12 +1,13 @@
 // Live controls for NSQ scenarios (in the Live controls panel): per nsqd
-// node crash (unclean), stop (clean) and restart; per go-nsq consumer crash,
+// node crash (unclean), stop (clean) and restart; per nsqlookupd crash and
+// restart (it keeps nothing on disk: a stop is a crash); per go-nsq consumer crash,
 // stop, start, MaxInFlight, handler failure rate, handler work time
 // (`set_rates` on `<consumer>.handler`) and handler count (`set_count`);
 // per link (a consumer's or a publishing goroutine's connection to a node)
 // cut and heal. Buttons that do not apply now are aria-disabled with the
 // reason as their title; a refusal shows next to the control. Text only.
 //
-// Reads `Snapshot.nsq` (its nodes, consumers and publishers).
+// Reads `Snapshot.nsq` (its nodes, lookupds, consumers and publishers).
 //
 // createNsqControls(container, { onCommand(cmd, errorEl) -> boolean }) -> { update(snapshot), reset() }
 
@@ -32,10 +33,11 @@ const STATE_WORDS = { running: 'running', stopping: 'stopping', stopped: 'stoppe
 
 export function createNsqControls(container, { onCommand }) {
   const nodesBox = el('div');
+  const lookupdsBox = el('div');
   const consumersBox = el('div');
   const linksBox = el('div');
   container.replaceChildren(
-    el('h3', { text: 'NSQ nodes' }), nodesBox,
+    el('h3', { text: 'NSQ nodes' }), nodesBox, lookupdsBox,
     el('h3', { text: 'NSQ consumers' }),
     el('p', { class: 'hint', text: 'Failure rate: the share of messages the handler fails (0 to 1). Press Enter to apply.' }),
     consumersBox,
@@ -43,6 +45,7 @@ export function createNsqControls(container, { onCommand }) {
 
   let key = null;
   let nodeRows = new Map();
+  let lookupdRows = new Map();
   let consumerRows = new Map();
   let linkRows = new Map();
 
@@ -63,6 +66,18 @@ export function createNsqControls(container, { onCommand }) {
       el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), state),
       el('div', { class: 'nsq-actions' }, crash, stop, restart), error);
     return { row, state, crash, stop, restart };
+  }
+
+  function lookupdRow(name) {
+    const error = el('span', { class: 'inline-error', role: 'status' });
+    const state = el('span', { class: 'badge' });
+    const crash = actionButton('Crash', `Crash ${name}`, onCommand, error, () => ({ op: 'nsqlookupd_crash', nsqlookupd: name }));
+    const restart = actionButton('Restart', `Restart ${name}`, onCommand, error, () => ({ op: 'nsqlookupd_restart', nsqlookupd: name }));
+    crash.classList.add('danger-outline');
+    const row = el('div', { class: 'ctl-row nsq-row', 'data-lookupd-row': name },
+      el('div', { class: 'row-head' }, el('span', { class: 'row-name', text: name }), el('span', { class: 'role', text: 'nsqlookupd' }), state),
+      el('div', { class: 'nsq-actions' }, crash, restart), error);
+    return { row, state, crash, restart };
   }
 
   function consumerRow(c) {
@@ -142,10 +157,12 @@ export function createNsqControls(container, { onCommand }) {
     const consumers = snap.nsq.consumers;
     const links = linksOf(snap);
     const linkKey = (l) => `${l.client}\u0000${l.nsqd}`;
-    const k = [snap.nsq.nodes.map((n) => n.name), consumers.map((c) => c.name), links.map(linkKey)].map((x) => x.join('\u0001')).join('\u0002');
+    const lookupds = snap.nsq.lookupd || [];
+    const k = [snap.nsq.nodes.map((n) => n.name), lookupds.map((l) => l.name), consumers.map((c) => c.name), links.map(linkKey)].map((x) => x.join('\u0001')).join('\u0002');
     if (k !== key) {
       key = k;
       nodeRows = rebuildRows(nodesBox, nodeRows, snap.nsq.nodes.map((n) => n.name), (n) => n, nodeRow);
+      lookupdRows = rebuildRows(lookupdsBox, lookupdRows, lookupds.map((l) => l.name), (n) => n, lookupdRow);
       consumerRows = rebuildRows(consumersBox, consumerRows, consumers, (c) => c.name, consumerRow);
       linkRows = rebuildRows(linksBox, linkRows, links, linkKey, linkRow);
     }
@@ -159,6 +176,15 @@ export function createNsqControls(container, { onCommand }) {
       setOff(r.crash, upWhy, 'Unclean crash (a power loss): memory queues, in-flight and deferred messages and unsynced disk writes are lost; disk queues go back to their last sync, so what they read since then is delivered again');
       setOff(r.stop, upWhy, 'Clean shutdown: memory, in-flight and deferred messages are written to disk');
       setOff(r.restart, ended ? ENDED_REASON : n.down ? '' : `${n.name} is up: crash or stop it first`, `Start ${n.name} again (it reads its disk queues back)`);
+    }
+    for (const l of lookupds) {
+      const r = lookupdRows.get(l.name);
+      setText(r.state, l.down ? 'down' : 'up');
+      r.state.classList.toggle('danger', l.down);
+      setOff(r.crash, ended ? ENDED_REASON : l.down ? `${l.name} is already down` : '',
+        'Crash: it forgets every registration and refuses lookups; consumer connections stay, nodes notice at their next ping');
+      setOff(r.restart, ended ? ENDED_REASON : l.down ? '' : `${l.name} is up: crash it first`,
+        `Start ${l.name} again, empty: each node registers again at its next ping that dials (within 30 s)`);
     }
     for (const c of consumers) {
       const r = consumerRows.get(c.name);
@@ -196,6 +222,7 @@ export function createNsqControls(container, { onCommand }) {
     reset() {
       key = null;
       nodeRows = new Map();
+      lookupdRows = new Map();
       consumerRows = new Map();
       linkRows = new Map();
     },

@@ -189,7 +189,7 @@ export function createNsqAdmin(container, { onCommand }) {
     const lk = nsq.lookupd || [];
     lookupdBox.hidden = lk.length === 0;
     if (lk.length) {
-      lookupdNodes.update(lk, (l) => l.name, (l) => [l.name, l.producers.length ? l.producers.join(', ') : 'none']);
+      lookupdNodes.update(lk, (l) => l.name, (l) => [l.name, l.down ? 'down (knows nothing, refuses lookups)' : l.producers.length ? l.producers.join(', ') : 'none']);
       const regs = [];
       for (const l of lk) for (const t of l.topics) regs.push({ l: l.name, t });
       lookupdTopics.update(regs, (r) => `${r.l}\u0000${r.t.topic}`,

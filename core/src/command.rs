@@ -63,6 +63,12 @@ pub enum Command {
     NsqdStop { nsqd: String },
     /// A crashed or stopped nsqd starts again with what its disk holds.
     NsqdRestart { nsqd: String },
+    /// nsqlookupd `nsqlookupd` crashes (or stops: it keeps nothing on
+    /// disk): it forgets every registration and refuses lookups; nodes
+    /// notice at their next command to it.
+    NsqlookupdCrash { nsqlookupd: String },
+    /// A crashed nsqlookupd starts again, empty; the nodes register again.
+    NsqlookupdRestart { nsqlookupd: String },
     /// An operator action on a topic, or on one of its channels
     /// (nsqadmin's buttons, nsqd's HTTP API).
     Nsq {
@@ -273,6 +279,8 @@ impl Command {
             Command::NsqdCrash { nsqd } => format!("{} crashed", echo(nsqd)),
             Command::NsqdStop { nsqd } => format!("{} stopped", echo(nsqd)),
             Command::NsqdRestart { nsqd } => format!("{} restarted", echo(nsqd)),
+            Command::NsqlookupdCrash { nsqlookupd } => format!("{} crashed", echo(nsqlookupd)),
+            Command::NsqlookupdRestart { nsqlookupd } => format!("{} restarted", echo(nsqlookupd)),
             Command::Nsq { action, nsqd, topic, channel } => match channel {
                 Some(c) => format!("{} {}/{} on {}", action.verb(), echo(topic), echo(c), echo(nsqd)),
                 None => format!("{} topic {} on {}", action.verb(), echo(topic), echo(nsqd)),
@@ -328,6 +336,8 @@ impl Command {
             Command::NsqdCrash { .. }
                 | Command::NsqdStop { .. }
                 | Command::NsqdRestart { .. }
+                | Command::NsqlookupdCrash { .. }
+                | Command::NsqlookupdRestart { .. }
                 | Command::Nsq { .. }
                 | Command::ConsumerCrash { .. }
                 | Command::ConsumerStop { .. }

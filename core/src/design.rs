@@ -118,6 +118,8 @@ pub fn fold(base: &Scenario, edits: &[Command]) -> Scenario {
             Command::NsqdCrash { .. }
             | Command::NsqdStop { .. }
             | Command::NsqdRestart { .. }
+            | Command::NsqlookupdCrash { .. }
+            | Command::NsqlookupdRestart { .. }
             | Command::Nsq { .. }
             | Command::ConsumerCrash { .. }
             | Command::ConsumerStop { .. }

@@ -229,3 +229,171 @@ fn tombstone_needs_a_lookupd() {
     let e = w.apply(&cmd(r#"{"op":"nsq_tombstone","topic":"events","nsqd":"nsqd-1"}"#)).unwrap_err();
     assert!(e.to_string().contains("no nsqlookupd"), "{e}");
 }
+
+fn lookupd_down(w: &World, l: &str) -> bool {
+    w.snapshot().nsq.expect("nsq").lookupd.iter().find(|x| x.name == l).expect("lookupd").down
+}
+
+/// Lookups a down lookupd refused (`NsqLookup` with the refused count)
+/// from `ms` on, among the events the trace still holds.
+fn refused_since(w: &World, ms: u64) -> usize {
+    w.trace().events().filter(|e| e.time >= at(ms) && e.kind == EventKind::NsqLookup && e.aux & 0xffff_ffff == 0xffff_ffff).count()
+}
+
+/// An nsqlookupd crash (SEMANTICS 2.5: "losing one lookupd stops
+/// nothing"): it forgets every registration, the consumer's nsqd
+/// connections stay and messages keep flowing, its lookups to the dead
+/// lookupd are refused (go-nsq `consumer.go` `queryLookupd`: an error,
+/// retried on the next lookupd). After the restart, each node registers
+/// again at its *second* command after the crash: nsqd
+/// `lookup_peer.go` `Command` fails on the dead connection and closes it
+/// (the 15 s PING of `lookup.go` `lookupLoop`), and the next command dials
+/// and runs the connect callback (IDENTIFY, REGISTER everything).
+#[test]
+fn a_lookupd_crash_stops_nothing_and_nodes_register_again_after_its_restart() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 8_000);
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"]);
+    // Refusals change nothing.
+    let before = w.trace_hash();
+    for (bad, why) in [
+        (r#"{"op":"nsqlookupd_crash","nsqlookupd":"nope"}"#, "no nsqlookupd named \"nope\""),
+        (r#"{"op":"nsqlookupd_restart","nsqlookupd":"lookupd-1"}"#, "\"lookupd-1\" is running"),
+    ] {
+        assert_eq!(w.apply(&cmd(bad)).unwrap_err().to_string(), why, "{bad}");
+    }
+    assert_eq!(w.trace_hash(), before);
+
+    w.apply(&cmd(r#"{"op":"nsqlookupd_crash","nsqlookupd":"lookupd-1"}"#)).expect("crash");
+    assert_eq!(count(&w, EventKind::NsqLookupdCrash), 1);
+    assert!(lookupd_down(&w, "lookupd-1") && !lookupd_down(&w, "lookupd-2"));
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), None, "it knows nothing");
+    assert!(w.snapshot().nsq.expect("nsq").lookupd[0].producers.is_empty());
+    let e = w.apply(&cmd(r#"{"op":"nsqlookupd_crash","nsqlookupd":"lookupd-1"}"#)).unwrap_err();
+    assert_eq!(e.to_string(), "\"lookupd-1\" is already down");
+
+    let finished = count(&w, EventKind::NsqFinish);
+    step(&mut w, 12_000);
+    assert!(refused_since(&w, 8_000) > 0, "the consumer's polls of lookupd-1 are refused");
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"], "its connections stay");
+    assert!(count(&w, EventKind::NsqFinish) > finished + 50, "messages keep flowing");
+    assert_eq!(w.nsq_lookup("lookupd-2", "events").map(sorted), Some(vec!["nsqd-1".to_string(), "nsqd-3".to_string()]));
+
+    // Restarted at 12 s, empty. The nodes' PINGs at 15 s fail on the dead
+    // connections; those at 30 s dial and register everything.
+    w.apply(&cmd(r#"{"op":"nsqlookupd_restart","nsqlookupd":"lookupd-1"}"#)).expect("restart");
+    assert_eq!(count(&w, EventKind::NsqLookupdRestart), 1);
+    assert!(!lookupd_down(&w, "lookupd-1"));
+    step(&mut w, 29_900);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), None, "no node dialled yet");
+    step(&mut w, 31_000);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events").map(sorted), Some(vec!["nsqd-1".to_string(), "nsqd-3".to_string()]));
+    assert_eq!(w.snapshot().nsq.expect("nsq").lookupd[0].producers.len(), 3, "every node dialled");
+    assert!(w.trace().events().any(|e| e.time >= at(12_000) && e.kind == EventKind::NsqLookup), "the trace holds the lookups since");
+    assert_eq!(refused_since(&w, 12_000), 0, "no refusal once it runs");
+
+    // Replays exactly, commands included.
+    let mut r = World::from_json(&w.scenario_with_log().to_json()).expect("replays");
+    r.run_until(w.now());
+    assert_eq!(r.trace_hash(), w.trace_hash());
+    r.check_nsq_book().expect("replayed book");
+}
+
+/// A node that starts while a lookupd is down has its dial refused and
+/// no connection to lose: its first command after the lookupd's restart
+/// dials (nsqd `lookup_peer.go`: `Command` connects whenever the state is
+/// not connected), a tick earlier than a node whose connection died.
+#[test]
+fn a_node_restarted_while_a_lookupd_is_down_dials_at_its_next_command() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 8_000);
+    w.apply(&cmd(r#"{"op":"nsqlookupd_crash","nsqlookupd":"lookupd-1"}"#)).expect("crash lookupd");
+    w.apply(&cmd(r#"{"op":"nsqd_crash","nsqd":"nsqd-3"}"#)).expect("crash nsqd-3");
+    step(&mut w, 9_000);
+    // nsqd-3 starts at 9 s: its dial to lookupd-1 is refused; its PINGs
+    // come at 24 s, 39 s.
+    w.apply(&cmd(r#"{"op":"nsqd_restart","nsqd":"nsqd-3"}"#)).expect("restart nsqd-3");
+    step(&mut w, 10_000);
+    w.apply(&cmd(r#"{"op":"nsqlookupd_restart","nsqlookupd":"lookupd-1"}"#)).expect("restart lookupd");
+    step(&mut w, 23_900);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), None);
+    step(&mut w, 25_000);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), Some(vec!["nsqd-3".to_string()]), "nsqd-3 dialled at its 24 s PING");
+    step(&mut w, 31_000);
+    assert_eq!(w.nsq_lookup("lookupd-1", "events").map(sorted), Some(vec!["nsqd-1".to_string(), "nsqd-3".to_string()]), "nsqd-1 at its 30 s PING");
+}
+
+/// Every lookupd down: the consumer's running connections go on, but a
+/// consumer process started meanwhile finds no node until the lookupds
+/// are back and the nodes have registered again.
+#[test]
+fn with_every_lookupd_down_a_new_consumer_process_finds_nothing_until_they_are_back() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 8_000);
+    for l in ["lookupd-1", "lookupd-2"] {
+        w.apply(&cmd(&format!(r#"{{"op":"nsqlookupd_crash","nsqlookupd":"{l}"}}"#))).expect("crash");
+    }
+    w.apply(&cmd(r#"{"op":"consumer_crash","consumer":"w"}"#)).expect("crash w");
+    w.apply(&cmd(r#"{"op":"consumer_start","consumer":"w"}"#)).expect("start w");
+    step(&mut w, 20_000);
+    assert!(w.nsq_consumer_nodes("w").is_empty(), "every lookup refused");
+    assert!(refused_since(&w, 8_000) >= 10, "{}", refused_since(&w, 8_000));
+    for l in ["lookupd-1", "lookupd-2"] {
+        w.apply(&cmd(&format!(r#"{{"op":"nsqlookupd_restart","nsqlookupd":"{l}"}}"#))).expect("restart");
+    }
+    step(&mut w, 29_900);
+    assert!(w.nsq_consumer_nodes("w").is_empty(), "the lookupds know nothing before the nodes' 30 s PINGs");
+    step(&mut w, 32_000);
+    assert_eq!(sorted(w.nsq_consumer_nodes("w")), ["nsqd-1", "nsqd-3"]);
+}
+
+/// The guide's NSQ chapter, "When nsqlookupd goes down"
+/// (`book/src/scenarios/nsq-lookupd-crash.json`): the figures its answer
+/// states.
+#[test]
+fn the_guide_s_lookupd_outage_gives_the_figures_its_answer_says() {
+    let mut w = World::from_json(include_str!("../../book/src/scenarios/nsq-lookupd-crash.json")).expect("valid");
+    let depth = |w: &World| -> u64 {
+        let v = w.snapshot().nsq.expect("nsq");
+        v.nodes.iter().flat_map(|n| &n.topics).flat_map(|t| &t.channels).filter(|c| c.name == "metrics").map(|c| c.depth).sum()
+    };
+    step(&mut w, 9_900);
+    assert_eq!(sorted(w.nsq_consumer_nodes("archive")), ["nsqd-1", "nsqd-2"]);
+    assert_eq!(sorted(w.nsq_consumer_nodes("metrics")), ["nsqd-1", "nsqd-2"]);
+    step(&mut w, 29_900);
+    // archive never noticed; metrics, started at 12 s, found nothing.
+    assert_eq!(sorted(w.nsq_consumer_nodes("archive")), ["nsqd-1", "nsqd-2"]);
+    assert!(w.nsq_consumer_nodes("metrics").is_empty());
+    assert_eq!(w.nsq_lookup("lookupd-1", "events"), None, "back since 20 s, but empty");
+    assert_eq!(depth(&w), 347, "messages waiting in metrics");
+    let connected = w.trace().events().filter(|e| e.kind == EventKind::NsqConnected && e.time > at(12_000)).count();
+    assert_eq!(connected, 0);
+    step(&mut w, 45_000);
+    assert_eq!(sorted(w.nsq_consumer_nodes("metrics")), ["nsqd-1", "nsqd-2"]);
+    let back: Vec<u64> = w.trace().events().filter(|e| e.kind == EventKind::NsqConnected && e.time > at(12_000)).map(|e| e.time.as_micros() / 1000).collect();
+    assert_eq!(back, [32_765, 32_767], "metrics connects to both nodes at its first poll after the nodes' 30 s PINGs");
+    assert!(w.trace().events().any(|e| e.kind == EventKind::NsqRegister && e.time >= at(30_000) && e.time < at(30_010)), "the nodes register at their 30 s PINGs");
+    assert_eq!(depth(&w), 117, "draining");
+}
+
+/// Regression: a consumer process started again after a crash polls its
+/// lookupds once per `lookupd_poll_interval`. The crashed library's timers
+/// were cancelled by freeing their slots while their events were still
+/// queued, so the new library's poll timer took a slot and also fired at
+/// the old timers' instants: a second poll cadence (found through the
+/// guide's lookupd outage, where metrics polled at 15, 20, 25 s besides its
+/// own 18.2, 23.2 s).
+#[test]
+fn a_restarted_consumer_polls_once_per_interval() {
+    let mut w = World::from_json(CLUSTER).expect("valid");
+    step(&mut w, 8_000);
+    w.apply(&cmd(r#"{"op":"consumer_crash","consumer":"w"}"#)).expect("crash");
+    step(&mut w, 9_000);
+    w.apply(&cmd(r#"{"op":"consumer_start","consumer":"w"}"#)).expect("start");
+    step(&mut w, 20_000);
+    let polls: Vec<u64> = w.trace().events().filter(|e| e.kind == EventKind::NsqLookup && e.time > at(9_500)).map(|e| e.time.as_micros()).collect();
+    assert!(polls.len() >= 9, "{polls:?}");
+    for p in polls.windows(2) {
+        assert!(p[1] - p[0] > 990_000, "two polls {} us apart: {polls:?}", p[1] - p[0]);
+    }
+}

@@ -173,6 +173,26 @@ test('tombstoning a topic on a node (a scenario with nsqlookupds): the button is
   await expect(error).toHaveText('');
 });
 
+test('an nsqlookupd crashes and restarts from the controls: nsqadmin and the stage say it is down, the nodes register again', async ({ page }) => {
+  await openNsq(page, 'nsq-cluster', 10);
+  const restart = page.getByRole('button', { name: 'Restart lookupd-1' });
+  await expect(restart).toBeVisible({ timeout: 15_000 });
+  await expect(restart).toHaveAttribute('aria-disabled', 'true');
+  const lookupdRow = async () => (await tableRows(page, 'nsqlookupd: connected nodes')).find((r) => r.nsqlookupd === 'lookupd-1');
+  await expect.poll(async () => (await lookupdRow())?.['NSQd connected']).toMatch(/nsqd-1/);
+  await page.getByRole('button', { name: 'Crash lookupd-1' }).click();
+  await expect(page.locator('[data-lookupd-row="lookupd-1"] .inline-error')).toHaveText('');
+  await expect(page.locator('[data-lookupd-row="lookupd-1"] .badge')).toHaveText('down');
+  await expect.poll(async () => (await lookupdRow())?.['NSQd connected']).toBe('down (knows nothing, refuses lookups)');
+  await expect(page.getByRole('button', { name: 'Crash lookupd-1' })).toHaveAttribute('title', /already down/);
+  // The stage's text list says so too.
+  await expect(page.locator('#stage-list')).toContainText('nsqlookupd lookupd-1: down');
+  await restart.click();
+  await expect(page.locator('[data-lookupd-row="lookupd-1"] .badge')).toHaveText('up');
+  // Empty after its restart; each node registers again at its second ping after the crash (within 30 s).
+  await expect.poll(async () => (await lookupdRow())?.['NSQd connected'], { timeout: 20_000 }).toMatch(/nsqd-1.*nsqd-3|nsqd-3.*nsqd-1/);
+});
+
 test('a guarantees figure lists the messages behind it, and a message opens its life', async ({ page }) => {
   await openNsq(page, 'nsq-single');
   const published = page.locator('#guarantees button[data-figure="published"]').first();

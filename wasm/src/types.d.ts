@@ -110,6 +110,8 @@ export type Command =
   | { op: "nsqd_crash"; nsqd: string }
   | { op: "nsqd_stop"; nsqd: string }
   | { op: "nsqd_restart"; nsqd: string }
+  | { op: "nsqlookupd_crash"; nsqlookupd: string }
+  | { op: "nsqlookupd_restart"; nsqlookupd: string }
   | { op: "nsq"; action: NsqAction; nsqd: string; topic: string; channel?: string }
   | { op: "consumer_crash"; consumer: string }
   | { op: "consumer_stop"; consumer: string }
@@ -705,6 +707,8 @@ export interface NsqCopyLife {
 /** One nsqlookupd's registration DB. */
 export interface NsqLookupdView {
   name: string;
+  /** Crashed and not restarted: it knows nothing and refuses lookups. */
+  down: boolean;
   /** nsqd nodes connected and identified, in connection order. */
   producers: string[];
   topics: NsqLookupdTopicView[];
@@ -875,7 +879,9 @@ export type EventKind =
   | "kafka_duplicate"
   | "kafka_read_timeout"
   | "kafka_metadata"
-  | "kafka_unfenced";
+  | "kafka_unfenced"
+  | "nsq_lookupd_crash"
+  | "nsq_lookupd_restart";
 
 export interface EventView {
   seq: number;

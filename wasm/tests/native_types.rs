@@ -290,7 +290,7 @@ fn all_kinds() -> Vec<EventKind> {
         NsqRegister, NsqUnregister, NsqLookup, NsqDiscovered, NsqHeartbeatTimeout,
         KafkaSend, KafkaAcked, KafkaSendFailed, KafkaFetched, KafkaBrokerCrash, KafkaBrokerRestart, KafkaElection,
         KafkaIsr, KafkaLost, KafkaGroup, KafkaOutOfRange, KafkaDuplicate, KafkaReadTimeout, KafkaFenced, KafkaBrokerStop,
-        KafkaMetadata, KafkaUnfenced,
+        KafkaMetadata, KafkaUnfenced, NsqLookupdCrash, NsqLookupdRestart,
     ];
     for k in &all {
         match k {
@@ -302,7 +302,7 @@ fn all_kinds() -> Vec<EventKind> {
             | NsqRegister | NsqUnregister | NsqLookup | NsqDiscovered | NsqHeartbeatTimeout
             | KafkaSend | KafkaAcked | KafkaSendFailed | KafkaFetched | KafkaBrokerCrash | KafkaBrokerRestart
             | KafkaElection | KafkaIsr | KafkaLost | KafkaGroup | KafkaOutOfRange | KafkaDuplicate | KafkaReadTimeout | KafkaFenced | KafkaBrokerStop
-            | KafkaMetadata | KafkaUnfenced => {}
+            | KafkaMetadata | KafkaUnfenced | NsqLookupdCrash | NsqLookupdRestart => {}
         }
     }
     all
@@ -374,6 +374,8 @@ fn command_union_lists_every_op_and_its_examples_parse() {
         r#"{"op":"nsqd_crash","nsqd":"nsqd-1"}"#,
         r#"{"op":"nsqd_stop","nsqd":"nsqd-1"}"#,
         r#"{"op":"nsqd_restart","nsqd":"nsqd-1"}"#,
+        r#"{"op":"nsqlookupd_crash","nsqlookupd":"lookupd-1"}"#,
+        r#"{"op":"nsqlookupd_restart","nsqlookupd":"lookupd-1"}"#,
         r#"{"op":"nsq","action":"create","nsqd":"nsqd-1","topic":"events"}"#,
         r#"{"op":"nsq","action":"pause","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#,
         r#"{"op":"nsq","action":"unpause","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#,

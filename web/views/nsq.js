@@ -11,7 +11,7 @@
 // - a channel row: depth as a bar split into memory (solid) and disk
 //   (hatched), then in flight and deferred counts; a pause sign when paused,
 //   "#ephemeral" in its name says it has no disk.
-// - a node that is down: hatched, a dashed red outline and a cross.
+// - a node or lookupd that is down: hatched, a dashed red outline and a cross.
 // - a consumer: stopped = dashed outline and a pause sign; crashed = hatched
 //   with a cross; in backoff = the line "backoff level 2: RDY 0 for 3.1s,
 //   then an RDY 1 probe".
@@ -320,11 +320,14 @@ export function createNsqView(S, P) {
     for (const l of snap.nsq.lookupd || []) {
       const b = layout.lookBox.get(l.name);
       if (!b) continue;
-      drawBox(b);
+      drawBox(b, { down: l.down });
       ctx.textBaseline = 'middle';
-      text(l.name, b.x + 8, b.y + 11, '600 11px system-ui, sans-serif', '--fg', b.w - 16);
+      let x = b.x + 8;
+      if (l.down) { drawIcon(ctx, 'cross', x + 4, b.y + 11, 6, S.theme['--danger']); x += 16; }
+      text(l.name, x, b.y + 11, '600 11px system-ui, sans-serif', '--fg', b.x + b.w - 8 - x);
       const topics = l.topics.map((t) => `${t.topic}: ${t.producers.length}`).join(', ');
-      text(`${l.producers.length} nsqd${topics ? ` · ${topics}` : ''}`, b.x + 8, b.y + 26, TINY, '--muted', b.w - 16);
+      if (l.down) text('down, refuses lookups', b.x + 8, b.y + 26, TINY, '--danger', b.w - 16);
+      else text(`${l.producers.length} nsqd${topics ? ` · ${topics}` : ''}`, b.x + 8, b.y + 26, TINY, '--muted', b.w - 16);
       // Registrations: a dotted line to each registered node.
       for (const name of l.producers) {
         const nb = layout.nodeBox.get(name);
@@ -621,6 +624,9 @@ export function createNsqView(S, P) {
         }
       }
     }
+    for (const l of snap.nsq.lookupd || []) {
+      out.push({ key: `l:${l.name}`, text: `nsqlookupd ${l.name}: ${l.down ? 'down' : `${l.producers.length} nsqd connected, ${l.topics.length} topic(s) registered`}` });
+    }
     for (const c of consumersOf(snap)) {
       const bt = backoffText(c, snap.time_us);
       // Redelivered messages its handlers work on, with their attempt.
@@ -635,7 +641,7 @@ export function createNsqView(S, P) {
   }
 
   function ariaText(snap) {
-    const down = snap.nsq.nodes.filter((n) => n.down).map((n) => n.name);
+    const down = [...snap.nsq.nodes, ...(snap.nsq.lookupd || [])].filter((n) => n.down).map((n) => n.name);
     return `NSQ: ${snap.nsq.nodes.length} nsqd${down.length ? ` (${down.join(', ')} down)` : ''}, ${consumersOf(snap).length} consumer(s). `;
   }
 

@@ -402,8 +402,16 @@ impl GoRuntime {
                 let who = format!("nsqlookupd #{}", (e.aux >> 32) + 1);
                 match (e.aux & 0xffff_ffff) - 1 {
                     -1 => format!("{}: {who} answered the lookup: TOPIC_NOT_FOUND (no nsqd has the topic yet)", consumer_of(ch)),
+                    0xffff_fffe => format!("{}: {who} refused the lookup: it is down", consumer_of(ch)),
                     n => format!("{}: {who} answered the lookup: {n} nsqd have the topic", consumer_of(ch)),
                 }
+            }
+            EventKind::NsqLookupdCrash => format!(
+                "nsqlookupd #{} crashed: every registration it held is gone; lookups to it are refused, and the nodes notice at their next command to it",
+                e.aux + 1
+            ),
+            EventKind::NsqLookupdRestart => {
+                format!("nsqlookupd #{} started again, empty: each node registers again when it next dials it (within two 15 s pings)", e.aux + 1)
             }
             EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
             // Kafka events are described by the world's Kafka part.

@@ -279,6 +279,8 @@ pub struct NsqCopyLife {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NsqLookupdView {
     pub name: String,
+    /// Crashed and not restarted: it knows nothing and refuses lookups.
+    pub down: bool,
     /// The nsqd nodes connected and identified (`/nodes`, without the
     /// inactivity filter), in connection order.
     pub producers: Vec<String>,

@@ -132,7 +132,8 @@ pub enum EventKind {
     /// lookupd).
     NsqUnregister,
     /// A consumer's lookup was answered (`ch` = its incoming channel, `aux`
-    /// = producers listed, -1 = TOPIC_NOT_FOUND).
+    /// = lookupd << 32 | 1 + producers listed, 0 = TOPIC_NOT_FOUND,
+    /// 0xffff_ffff = refused: the lookupd is down).
     NsqLookup,
     /// A consumer connects to an nsqd a lookup named (`ch` = its incoming
     /// channel, `aux` = node).
@@ -199,6 +200,12 @@ pub enum EventKind {
     /// its link to the controller healed (`aux` = broker id): its replicas
     /// truncate to the high watermark and follow.
     KafkaUnfenced,
+    /// An nsqlookupd crashed (`aux` = lookupd index): it forgot every
+    /// registration and refuses lookups until it restarts.
+    NsqLookupdCrash,
+    /// A crashed nsqlookupd started again, empty (`aux` = lookupd index):
+    /// the nodes register again as they dial it.
+    NsqLookupdRestart,
 }
 
 /// Why a message was dropped.

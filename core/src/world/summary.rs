@@ -522,10 +522,12 @@ fn render_nsq(out: &mut String, nsq: &NsqView) {
             .lookupd
             .iter()
             .flat_map(|l| {
+                // A lookupd that is down knows nothing: one row says so.
+                let name = if l.down { format!("{} (down)", l.name) } else { l.name.clone() };
                 let mut rows: Vec<Vec<String>> =
-                    l.topics.iter().map(|t| vec![l.name.clone(), t.topic.clone(), dash(&t.channels), dash(&t.producers)]).collect();
+                    l.topics.iter().map(|t| vec![name.clone(), t.topic.clone(), dash(&t.channels), dash(&t.producers)]).collect();
                 if rows.is_empty() {
-                    rows.push(vec![l.name.clone(), "-".into(), "-".into(), dash(&l.producers)]);
+                    rows.push(vec![name, "-".into(), "-".into(), dash(&l.producers)]);
                 }
                 rows
             })
@@ -900,6 +902,7 @@ mod tests {
             lookupd: vec![
                 NsqLookupdView {
                     name: "lookupd-1".into(),
+                    down: false,
                     producers: vec!["nsqd-1".into()],
                     topics: vec![NsqLookupdTopicView {
                         topic: "events".into(),
@@ -907,7 +910,7 @@ mod tests {
                         producers: vec!["nsqd-1".into()],
                     }],
                 },
-                NsqLookupdView { name: "lookupd-2".into(), producers: vec![], topics: vec![] },
+                NsqLookupdView { name: "lookupd-2".into(), down: true, producers: vec![], topics: vec![] },
             ],
             consumers: vec![],
             publishers: vec![],
@@ -932,7 +935,7 @@ mod tests {
         super::render_nsq(&mut text, &nsq_view());
         let lookupd = table_rows(&text, "nsqlookupd registrations");
         assert_eq!(lookupd[1], ["lookupd-1", "events", "idle,jobs", "nsqd-1"], "{text}");
-        assert_eq!(lookupd[2], ["lookupd-2", "-", "-", "-"], "{text}");
+        assert_eq!(lookupd[2], ["lookupd-2", "(down)", "-", "-", "-"], "{text}");
         let channels = table_rows(&text, "nsq topics and channels");
         assert!(channels[0].ends_with(&["messages", "connections", "e2e", "p50", "e2e", "p99"].map(String::from)), "{text}");
         assert_eq!(channels[1], ["nsqd-1", "events", "0", "(0", "+", "0)", "40"], "{text}");

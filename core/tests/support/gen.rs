@@ -452,6 +452,8 @@ fn nsq_command() -> impl Strategy<Value = Value> {
         }),
         (any::<bool>(), prop_oneof![Just("k0"), Just("g1"), Just("g0")], node.clone()).prop_map(|(cut, c, n)| json!({"op": if cut { "cut_link" } else { "heal_link" }, "client": c, "nsqd": n})),
         (topic.clone(), node.clone()).prop_map(|(t, n)| json!({"op": "nsq_tombstone", "topic": t, "nsqd": n})),
+        (any::<bool>(), prop_oneof![4 => Just("l0"), 2 => Just("l1"), 1 => Just("nope")])
+            .prop_map(|(crash, l)| json!({"op": if crash { "nsqlookupd_crash" } else { "nsqlookupd_restart" }, "nsqlookupd": l})),
         (action, node, topic, channel).prop_map(|(a, n, t, c)| {
             let mut v = json!({"op": "nsq", "action": a, "nsqd": n, "topic": t});
             if let Some(c) = c {
@@ -523,7 +525,7 @@ pub fn case() -> impl Strategy<Value = Case> {
     );
     let consumer = (prop_oneof![4 => Just("events"), 1 => Just("t.1#ephemeral")], prop_oneof![3 => Just("archive"), 1 => Just("c#ephemeral")], 0u64..6, 1u32..4, dist(), prop_oneof![3 => Just(vec!["n0"]), 1 => Just(vec!["n0", "n1"])])
         .prop_map(|(t, c, mif, h, work, nodes)| json!({"topic": t, "channel": c, "max_in_flight": mif, "handlers": h, "work": work, "nsqd": nodes, "failure_rate": 0.2, "requeue_delay": "30ms", "backoff_multiplier": "10ms", "lookupd_poll_interval": "50ms"}));
-    let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2, prop::collection::vec(consumer, 0..3), prop_oneof![3 => Just(None), 1 => Just(Some("20ms"))]));
+    let nsq = prop::option::weighted(0.6, (dist(), 1usize..=2, prop::collection::vec(consumer, 0..3), prop_oneof![3 => Just(None), 1 => Just(Some("20ms"))], 0usize..=2));
     (top, channels, groups, timed_commands(), prop::collection::vec(action(), 1..12), nsq, prop::option::weighted(0.3, kafka())).prop_map(
         |((seed, sample, stop, trace), caps, mut groups, commands, actions, nsq, kafka)| {
             if let Some((_, extra)) = &kafka {
@@ -544,7 +546,7 @@ pub fn case() -> impl Strategy<Value = Case> {
             if let Some(t) = stop {
                 s["stop_at"] = t;
             }
-            if let Some((latency, nodes, consumers, timeout)) = nsq {
+            if let Some((latency, nodes, consumers, timeout, lookupds)) = nsq {
                 let nodes: Vec<Value> = (0..nodes)
                     .map(|i| match timeout {
                         Some(t) => json!({"name": format!("n{i}"), "msg_timeout": t, "mem_queue_size": 3}),
@@ -556,10 +558,15 @@ pub fn case() -> impl Strategy<Value = Case> {
                     .enumerate()
                     .map(|(i, mut c)| {
                         c["name"] = json!(format!("k{i}"));
+                        // Every other consumer also discovers through the lookupds.
+                        if i % 2 == 1 && lookupds > 0 {
+                            c["lookupd"] = json!((0..lookupds).map(|l| format!("l{l}")).collect::<Vec<_>>());
+                        }
                         c
                     })
                     .collect();
-                s["nsq"] = json!({"latency": latency, "nsqd": nodes, "consumers": consumers});
+                let lookupds: Vec<Value> = (0..lookupds).map(|l| json!({"name": format!("l{l}")})).collect();
+                s["nsq"] = json!({"latency": latency, "nsqd": nodes, "consumers": consumers, "nsqlookupd": lookupds});
             }
             if let Some((k, _)) = kafka {
                 s["kafka"] = k;

@@ -269,10 +269,13 @@ impl NsqWorld {
         k.queue.schedule(k.queue.now() + every, Ev::NsqTouch(idx));
     }
 
-    /// A library timer is due.
+    /// A library timer is due. Every slot has exactly one queued event; an
+    /// empty slot was cancelled (its library is gone) and is free from now.
     pub(crate) fn on_timer(&mut self, idx: u32, k: &mut Kit) {
-        let Some((ci, timer)) = self.timers.get_mut(idx as usize).and_then(Option::take) else { return };
+        let Some(slot) = self.timers.get_mut(idx as usize) else { return };
+        let taken = slot.take();
         self.free_timers.push(idx);
+        let Some((ci, timer)) = taken else { return };
         let ci = usize::from(ci);
         let was = self.libs[ci].client.backoff().in_backoff_timeout();
         let mut a = self.action_list();

@@ -150,12 +150,14 @@ impl NsqWorld {
         }
     }
 
-    /// Drops the timers of consumer `ci` (its process is gone).
+    /// Drops the timers of consumer `ci` (its process is gone). A slot
+    /// stays taken until its queued event comes (see
+    /// [`NsqWorld::on_timer`]): freed now, a timer of the next library
+    /// would take it and fire at the old timer's instant.
     fn cancel_timers(&mut self, ci: usize) {
-        for (i, t) in self.timers.iter_mut().enumerate() {
+        for t in &mut self.timers {
             if t.is_some_and(|(c, _)| usize::from(c) == ci) {
                 *t = None;
-                self.free_timers.push(i as u32);
             }
         }
     }
@@ -191,6 +193,20 @@ impl World {
                 nsq.arm_sync(n, &mut self.kit);
                 // It connects to its nsqlookupds again and registers.
                 nsq.lookupd_node_up(n, &mut self.kit);
+            }
+            Command::NsqlookupdCrash { nsqlookupd } | Command::NsqlookupdRestart { nsqlookupd } => {
+                let li = nsq.lookupd_index(nsqlookupd)?;
+                let crash = matches!(cmd, Command::NsqlookupdCrash { .. });
+                if nsq.lk.down[li] == crash {
+                    let why = if crash { "is already down" } else { "is running" };
+                    return Err(CommandError::NotApplicable(format!("{} {why}", echo(nsqlookupd))));
+                }
+                let nsq = self.nsq.as_deref_mut().expect("checked");
+                if crash {
+                    nsq.lookupd_crash(li, &mut self.kit);
+                } else {
+                    nsq.lookupd_restart(li, &mut self.kit);
+                }
             }
             Command::ConsumerCrash { consumer } => {
                 let ci = nsq.consumer_index(consumer)?;

@@ -19,6 +19,15 @@
 //!   fresh: lookup hides producers silent for 300 s).
 //! - A crash or a clean stop closes the connections: each lookupd drops
 //!   every registration of that peer at once (frames on the way are lost).
+//! - Every send goes through `lookupPeer.Command` (`nsqd/lookup_peer.go`):
+//!   on a closed connection it dials first (refused while the lookupd is
+//!   down) and, once connected, its connect callback sends `IDENTIFY` and
+//!   `REGISTER`s everything the node has again. When a lookupd dies, nsqd
+//!   does not notice until its next command (the 15 s `PING`, or a
+//!   `REGISTER`) fails on the dead connection and closes it; the command
+//!   after that dials. So a restarted lookupd hears again from each node
+//!   at the node's second command after the crash (within 30 s when
+//!   nothing else changes), not at its first.
 //! - When a topic is created on a node (PUB or SUB), nsqd first creates the
 //!   non-ephemeral channels the lookupds know for it (`NSQD.GetTopic` asks
 //!   every lookupd's `/channels`), so a producer's messages already have
@@ -31,7 +40,18 @@
 //! last 300 s, not tombstoned); the answer goes to the library
 //! (`on_lookup_response`), whose `Connect`s open the consumer's slot to
 //! each named node (`SUB` goes out). A 404 `TOPIC_NOT_FOUND` is a failed
-//! query: the library asks the next lookupd (3 tries per poll).
+//! query: the library asks the next lookupd (3 tries per poll). So is a
+//! query to a lookupd that is down: its host answers the connection
+//! attempt with a refusal, one round trip.
+//!
+//! # A lookupd's crash and restart
+//! nsqlookupd keeps everything in memory: a crash loses every
+//! registration, and it starts again empty. The consumers' connections to
+//! nsqd nodes do not depend on it and stay; their lookups to it fail and go
+//! to the next lookupd; nsqd nodes register again as above. Losing one
+//! lookupd of several stops nothing (SEMANTICS 2.5). A clean stop is no
+//! different for a process that keeps nothing on disk, so there is one
+//! command for both.
 //!
 //! # Simplifications
 //! - A lookupd learns of a closed nsqd connection at once (no FIN latency);
@@ -39,8 +59,12 @@
 //! - nsqd's pre-creation of channels reads the lookupds' state directly
 //!   (no HTTP round trip; real nsqd blocks on it).
 //! - An HTTP lookup is one request frame and one answer frame over a link
-//!   per consumer and lookupd (no connection setup, no 1 min timeout: the
-//!   lookupds never fail).
+//!   per consumer and lookupd (no connection setup, no 1 min timeout): a
+//!   lookupd that is down refuses at once, one that runs always answers.
+//! - nsqd notices a dead lookupd connection when it sends, without the
+//!   round trip of the failed read; after a reconnect, the callback's
+//!   `REGISTER`s carry everything and the command that dialled adds
+//!   nothing, so the model does not send it again.
 //! - Registrations are found by comparing what a node has with what it
 //!   last announced, right after each PUB, SUB, operator action and closed
 //!   consumer connection, and again before each PING (so a change made
@@ -69,9 +93,22 @@ pub(crate) enum LookupdFrame {
     Ping { peer: u32 },
     /// Consumer -> lookupd: `GET /lookup?topic=<its topic>`.
     Query { consumer: u16, lookupd: u16, attempt: u8, epoch: u32 },
-    /// Lookupd -> consumer: the producers, or `None` for 404.
-    Answer { consumer: u16, lookupd: u16, attempt: u8, epoch: u32, producers: Option<Vec<u32>> },
+    /// Lookupd -> consumer: the producers, or why there are none.
+    Answer { consumer: u16, lookupd: u16, attempt: u8, epoch: u32, producers: Result<Vec<u32>, LookupFailed> },
 }
+
+/// Why a lookup gave no producers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LookupFailed {
+    /// 404 `TOPIC_NOT_FOUND`: no node registered the topic.
+    TopicNotFound,
+    /// The lookupd is down: the connection was refused.
+    Refused,
+}
+
+/// [`EventKind::NsqLookup`]'s count part for a refused lookup (0 is
+/// `TOPIC_NOT_FOUND`, n + 1 is n producers).
+pub(crate) const LOOKUP_REFUSED: i64 = 0xffff_ffff;
 
 /// One nsqd's connection to one lookupd.
 #[derive(Clone, Debug)]
@@ -81,6 +118,9 @@ struct Peer {
     down: u32,
     /// The connection's id while it is open.
     id: Option<PeerId>,
+    /// The lookupd died under an open connection, and nsqd has not noticed
+    /// yet: its next command fails on it and closes it.
+    dead: bool,
 }
 
 /// The lookupds of a world and every node's connections to them.
@@ -101,6 +141,8 @@ pub(crate) struct Lookupds {
     /// Each consumer's library generation: answers to an earlier library
     /// (before a crash or stop) are dropped.
     epoch: Vec<u32>,
+    /// Which lookupds are down (crashed, not restarted).
+    pub(super) down: Vec<bool>,
 }
 
 impl Lookupds {
@@ -109,18 +151,27 @@ impl Lookupds {
         Lookupds {
             names: spec.nsqlookupd.iter().map(|l| l.name.clone()).collect(),
             dbs: vec![Lookupd::new(LookupdOptions::default()); l],
-            peers: vec![Peer { up: u32::MAX, down: u32::MAX, id: None }; n * l],
+            peers: vec![Peer { up: u32::MAX, down: u32::MAX, id: None, dead: false }; n * l],
             next_peer: 0,
             announced: vec![LiteMap::new(); n],
             ping_at: vec![None; n],
             queries: LiteMap::new(),
             epoch: vec![0; spec.consumers.len()],
+            down: vec![false; l],
         }
     }
 
     fn is_empty(&self) -> bool {
         self.dbs.is_empty()
     }
+}
+
+/// What [`NsqWorld::lk_command`] found before a command to a lookupd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PeerCommand {
+    Open,
+    Dialled,
+    Failed,
 }
 
 /// The aux of a registration event: node and lookupd.
@@ -141,48 +192,68 @@ impl NsqWorld {
         }
     }
 
-    /// Node `n` is up (start, restart): a new connection to each lookupd,
-    /// IDENTIFY and REGISTER of everything it has; its ping ticker starts.
+    /// Node `n` is up (start, restart): it dials every lookupd
+    /// (`lookupPeer.Command(nil)`), which IDENTIFYs and REGISTERs
+    /// everything it has where the dial goes through; its ping ticker
+    /// starts.
     pub(super) fn lookupd_node_up(&mut self, n: u16, k: &mut Kit) {
         if self.lk.is_empty() || self.down[usize::from(n)] {
             return;
         }
-        let now = k.queue.now();
-        let l = self.lk.dbs.len();
-        let mut regs: Vec<(String, Option<String>)> = Vec::new();
         let mut have: LiteMap<String, Vec<String>> = LiteMap::new();
         for t in self.nodes[usize::from(n)].topics() {
-            let chans: Vec<String> = t.channels().map(|c| c.name().to_string()).collect();
-            if chans.is_empty() {
-                regs.push((t.name().to_string(), None));
-            }
-            regs.extend(chans.iter().map(|c| (t.name().to_string(), Some(c.clone()))));
-            have.insert(t.name().to_string(), chans);
+            have.insert(t.name().to_string(), t.channels().map(|c| c.name().to_string()).collect());
         }
-        // Topics and their channels come in name order, so `regs` is sorted.
-        debug_assert!(regs.is_sorted());
         self.lk.announced[usize::from(n)] = have;
-        for li in 0..l {
-            let slot = usize::from(n) * l + li;
-            if self.lk.peers[slot].up == u32::MAX {
-                let (up, down) = self.new_link_pair(n);
-                self.lk.peers[slot].up = up;
-                self.lk.peers[slot].down = down;
-            }
-            let (up, down) = (self.lk.peers[slot].up, self.lk.peers[slot].down);
-            self.links[up as usize].open(now);
-            self.links[down as usize].open(now);
-            self.lk.next_peer += 1;
-            self.lk.peers[slot].id = Some(PeerId(self.lk.next_peer));
-            let peer = slot as u32;
-            self.lk_send(up, LookupdFrame::Identify { peer }, k);
-            for (topic, channel) in &regs {
-                self.lk_send(up, LookupdFrame::Register { peer, topic: topic.clone(), channel: channel.clone() }, k);
-            }
+        for li in 0..self.lk.dbs.len() {
+            self.lk_command(n, li, k);
         }
-        let at = now + PING_INTERVAL;
+        let at = k.queue.now() + PING_INTERVAL;
         self.lk.ping_at[usize::from(n)] = Some(at);
         k.queue.schedule(at, Ev::NsqLookupdPing(u32::from(n)));
+    }
+
+    /// nsqd's `lookupPeer.Command` on node `n`'s connection to lookupd
+    /// `li`, before the command itself goes: `Open` if it may go on the
+    /// open connection, `Dialled` if it dialled and the connect callback
+    /// sent IDENTIFY and a REGISTER of everything the node announced,
+    /// `Failed` if the command fails (a dead connection, which closes now,
+    /// or a refused dial).
+    fn lk_command(&mut self, n: u16, li: usize, k: &mut Kit) -> PeerCommand {
+        let slot = usize::from(n) * self.lk.dbs.len() + li;
+        let peer = &mut self.lk.peers[slot];
+        if peer.id.is_some() {
+            return PeerCommand::Open;
+        }
+        if std::mem::take(&mut peer.dead) || self.lk.down[li] {
+            return PeerCommand::Failed;
+        }
+        if peer.up == u32::MAX {
+            let (up, down) = self.new_link_pair(n);
+            self.lk.peers[slot].up = up;
+            self.lk.peers[slot].down = down;
+        }
+        let now = k.queue.now();
+        let (up, down) = (self.lk.peers[slot].up, self.lk.peers[slot].down);
+        self.links[up as usize].open(now);
+        self.links[down as usize].open(now);
+        self.lk.next_peer += 1;
+        self.lk.peers[slot].id = Some(PeerId(self.lk.next_peer));
+        let peer = slot as u32;
+        self.lk_send(up, LookupdFrame::Identify { peer }, k);
+        // A topic without channels registers alone, one with channels as
+        // its channels; topics and channels come in name order.
+        let mut regs: Vec<(String, Option<String>)> = Vec::new();
+        for (t, chans) in &self.lk.announced[usize::from(n)] {
+            if chans.is_empty() {
+                regs.push((t.clone(), None));
+            }
+            regs.extend(chans.iter().map(|c| (t.clone(), Some(c.clone()))));
+        }
+        for (topic, channel) in regs {
+            self.lk_send(up, LookupdFrame::Register { peer, topic, channel }, k);
+        }
+        PeerCommand::Dialled
     }
 
     /// Node `n` crashed or stopped: its lookupd connections close, and each
@@ -192,6 +263,7 @@ impl NsqWorld {
         self.lk.ping_at[usize::from(n)] = None;
         for li in 0..l {
             let slot = usize::from(n) * l + li;
+            self.lk.peers[slot].dead = false;
             let Some(id) = self.lk.peers[slot].id.take() else { continue };
             let (up, down) = (self.lk.peers[slot].up, self.lk.peers[slot].down);
             self.links[up as usize].close();
@@ -214,7 +286,7 @@ impl NsqWorld {
         let l = self.lk.dbs.len();
         for li in 0..l {
             let slot = i * l + li;
-            if self.lk.peers[slot].id.is_some() {
+            if self.lk_command(n as u16, li, k) != PeerCommand::Failed {
                 let up = self.lk.peers[slot].up;
                 self.lk_send(up, LookupdFrame::Ping { peer: slot as u32 }, k);
             }
@@ -277,12 +349,15 @@ impl NsqWorld {
         let l = self.lk.dbs.len();
         for li in 0..l {
             let slot = usize::from(n) * l + li;
-            if self.lk.peers[slot].id.is_none() {
-                continue;
-            }
             let up = self.lk.peers[slot].up;
             let peer = slot as u32;
             for (reg, topic, channel) in &frames {
+                match self.lk_command(n, li, k) {
+                    PeerCommand::Open => {}
+                    PeerCommand::Failed => continue,
+                    // The callback registered what the node has now.
+                    PeerCommand::Dialled => break,
+                }
                 let (topic, channel) = (topic.clone(), channel.clone());
                 let f = if *reg { LookupdFrame::Register { peer, topic, channel } } else { LookupdFrame::Unregister { peer, topic, channel } };
                 self.lk_send(up, f, k);
@@ -387,7 +462,11 @@ impl NsqWorld {
             }
             LookupdFrame::Query { consumer, lookupd, attempt, epoch } => {
                 let topic = &self.consumers[usize::from(consumer)].topic;
-                let producers = self.lk.dbs[usize::from(lookupd)].lookup(topic, now).ok().map(|a| a.producers.iter().map(|n| n.0).collect());
+                let producers = if self.lk.down[usize::from(lookupd)] {
+                    Err(LookupFailed::Refused)
+                } else {
+                    self.lk.dbs[usize::from(lookupd)].lookup(topic, now).map(|a| a.producers.iter().map(|n| n.0).collect()).map_err(|_| LookupFailed::TopicNotFound)
+                };
                 let down = self.lk.queries[&(consumer, lookupd)].1;
                 self.lk_send(down, LookupdFrame::Answer { consumer, lookupd, attempt, epoch, producers }, k);
             }
@@ -399,9 +478,14 @@ impl NsqWorld {
                 }
                 let incoming = self.libs[ci].incoming;
                 let nodes: Vec<NodeId> = producers.iter().flatten().map(|n| NodeId(*n)).collect();
-                let answer = producers.as_ref().map(|_| nodes.as_slice()).ok_or(());
-                // aux: which lookupd answered (high 32 bits) and 1 + how many nodes it named (0: TOPIC_NOT_FOUND).
-                let named = producers.as_ref().map_or(0, |p| p.len() as i64 + 1);
+                let answer = producers.as_ref().map(|_| nodes.as_slice()).map_err(|_| ());
+                // aux: which lookupd answered (high 32 bits) and 1 + how many
+                // nodes it named (0: TOPIC_NOT_FOUND, LOOKUP_REFUSED: down).
+                let named = match &producers {
+                    Ok(p) => p.len() as i64 + 1,
+                    Err(LookupFailed::TopicNotFound) => 0,
+                    Err(LookupFailed::Refused) => LOOKUP_REFUSED,
+                };
                 k.record(EventKind::NsqLookup, NONE, incoming, None, (i64::from(lookupd) << 32) | named);
                 let a = self.libs[ci].client.on_lookup_response(attempt, answer);
                 for act in &a {
@@ -414,6 +498,37 @@ impl NsqWorld {
         }
     }
 
+    /// Lookupd `li` crashes: it forgets every registration, its
+    /// connections die (frames on them are lost; each node notices at its
+    /// next command), and lookups to it are refused until it restarts.
+    pub(super) fn lookupd_crash(&mut self, li: usize, k: &mut Kit) {
+        self.lk.down[li] = true;
+        let l = self.lk.dbs.len();
+        for n in 0..self.nodes.len() {
+            let peer = &mut self.lk.peers[n * l + li];
+            if peer.id.take().is_some() {
+                peer.dead = true;
+                let (up, down) = (peer.up, peer.down);
+                self.links[up as usize].close();
+                self.links[down as usize].close();
+            }
+        }
+        self.lk.dbs[li] = Lookupd::new(LookupdOptions::default());
+        k.record(EventKind::NsqLookupdCrash, NONE, NONE, None, li as i64);
+    }
+
+    /// Lookupd `li` starts again, empty: the nodes register again as their
+    /// next commands dial it.
+    pub(super) fn lookupd_restart(&mut self, li: usize, k: &mut Kit) {
+        self.lk.down[li] = false;
+        k.record(EventKind::NsqLookupdRestart, NONE, NONE, None, li as i64);
+    }
+
+    /// The index of lookupd `name`.
+    pub(super) fn lookupd_index(&self, name: &str) -> Result<usize, crate::command::CommandError> {
+        self.lk.names.iter().position(|n| n == name).ok_or_else(|| crate::command::CommandError::NotApplicable(format!("no nsqlookupd named {}", crate::time::echo(name))))
+    }
+
     /// What each lookupd knows, for the snapshot.
     pub(super) fn lookupd_view(&self) -> Vec<NsqLookupdView> {
         let node_name = |n: NodeId| self.names.get(n.0 as usize).cloned().unwrap_or_else(|| n.to_string());
@@ -421,10 +536,12 @@ impl NsqWorld {
             .dbs
             .iter()
             .zip(&self.lk.names)
-            .map(|(d, name)| {
+            .zip(&self.lk.down)
+            .map(|((d, name), &down)| {
                 let names_of = |ps: Vec<crate::nsq::lookupd::Producer>| ps.iter().filter_map(|p| d.peer(p.peer)).map(|i| node_name(i.node)).collect::<Vec<_>>();
                 NsqLookupdView {
                     name: name.clone(),
+                    down,
                     producers: names_of(d.db().find_producers(Category::Client, "", "")),
                     topics: d
                         .topics()

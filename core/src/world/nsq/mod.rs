@@ -233,7 +233,8 @@ pub(crate) struct NsqWorld {
     consumers: Vec<ConsumerSpec>,
     /// go-nsq's state of each consumer (same order).
     libs: Vec<consumer::Lib>,
-    /// Timers the libraries asked for, by `Ev::NsqClient` index.
+    /// Timers the libraries asked for, by `Ev::NsqClient` index (`None`:
+    /// cancelled, its event still queued; or free, in `free_timers`).
     timers: Vec<Option<(u16, Timer)>>,
     free_timers: Vec<u32>,
     /// Emptied action lists of the libraries, reused (see

@@ -379,6 +379,7 @@ impl World {
                     nsq.place_consumer(ci, &mut p);
                 }
             }
+            NsqLookupdCrash | NsqLookupdRestart => p.lookupd = usize::try_from(e.aux).ok().and_then(|i| nsq.lookupd_name(i)),
             NsqHeartbeatTimeout => {
                 p.nsqd = nsq.aux_node(e.aux);
                 match nsq.consumer_of_chan(e.ch) {
