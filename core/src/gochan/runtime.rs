@@ -148,6 +148,8 @@ pub(crate) struct GoRuntime {
     pub(crate) groups: Vec<Group>,
     /// The scenario's nsqd nodes, by index (`publish` names them).
     pub(crate) nsqd_names: Vec<String>,
+    /// nsqlookupd names, in scenario order (for event texts).
+    pub(crate) lookupd_names: Vec<String>,
     /// NSQ consumer connections, by index: (consumer, node index).
     pub(crate) nsq_conns: Vec<(String, u32)>,
     /// Channels a client library made (go-nsq's `incomingMessages`): not
@@ -180,7 +182,8 @@ impl GoRuntime {
             gs: Vec::new(),
             g_names: std::collections::BTreeMap::new(),
             groups: Vec::new(),
-            nsqd_names: scenario.nsq.iter().flat_map(|n| n.nsqd.iter().map(|d| d.name.clone())).collect(),
+            nsqd_names: scenario.nsq.as_ref().map_or_else(Vec::new, |n| n.nsqd.iter().map(|d| d.name.clone()).collect()),
+            lookupd_names: scenario.nsq.as_ref().map_or_else(Vec::new, |n| n.nsqlookupd.iter().map(|l| l.name.clone()).collect()),
             nsq_conns: scenario
                 .nsq
                 .iter()

@@ -32,6 +32,10 @@ impl GoRuntime {
     pub(crate) fn nsqd_name(&self, n: u32) -> &str {
         self.nsqd_names.get(n as usize).map_or("?", |x| x.as_str())
     }
+    /// The name of nsqlookupd `l`.
+    fn lookupd_name(&self, l: i64) -> &str {
+        usize::try_from(l).ok().and_then(|l| self.lookupd_names.get(l)).map_or("?", |x| x.as_str())
+    }
 
     pub(crate) fn cname(&self, c: u32) -> &str {
         self.chan_names.get(c as usize).map_or("?", |x| x.as_str())
@@ -388,18 +392,18 @@ impl GoRuntime {
                 format!("{g} looped {} times without waiting (spinning); it yields for {}", OP_BUDGET, SPIN_YIELD)
             }
             EventKind::NsqRegister => format!(
-                "nsqlookupd #{} registered {} (REGISTER: a topic or channel it has)",
-                (e.aux >> 16) + 1,
+                "{} registered {} (REGISTER: a topic or channel it has)",
+                self.lookupd_name(e.aux >> 16),
                 self.nsqd_name((e.aux & 0xffff) as u32)
             ),
             EventKind::NsqUnregister => format!(
-                "nsqlookupd #{} dropped registrations of {} (UNREGISTER, or its connection closed)",
-                (e.aux >> 16) + 1,
+                "{} dropped registrations of {} (UNREGISTER, or its connection closed)",
+                self.lookupd_name(e.aux >> 16),
                 self.nsqd_name((e.aux & 0xffff) as u32)
             ),
             EventKind::NsqLookup if e.aux < 0 => format!("{}: lookup answered TOPIC_NOT_FOUND (no nsqd registered the topic)", consumer_of(ch)),
             EventKind::NsqLookup => {
-                let who = format!("nsqlookupd #{}", (e.aux >> 32) + 1);
+                let who = self.lookupd_name(e.aux >> 32);
                 match (e.aux & 0xffff_ffff) - 1 {
                     -1 => format!("{}: {who} answered the lookup: TOPIC_NOT_FOUND (no nsqd has the topic yet)", consumer_of(ch)),
                     0xffff_fffe => format!("{}: {who} refused the lookup: it is down", consumer_of(ch)),
@@ -407,11 +411,11 @@ impl GoRuntime {
                 }
             }
             EventKind::NsqLookupdCrash => format!(
-                "nsqlookupd #{} crashed: every registration it held is gone; lookups to it are refused, and the nodes notice at their next command to it",
-                e.aux + 1
+                "nsqlookupd {} crashed: every registration it held is gone; lookups to it are refused, and the nodes notice at their next command to it",
+                self.lookupd_name(e.aux)
             ),
             EventKind::NsqLookupdRestart => {
-                format!("nsqlookupd #{} started again, empty: each node registers again when it next dials it (within two 15 s pings)", e.aux + 1)
+                format!("nsqlookupd {} started again, empty: each node registers again when it next dials it (within two 15 s pings)", self.lookupd_name(e.aux))
             }
             EventKind::NsqDiscovered => format!("{}: lookup named {}: it connects (SUB goes out)", consumer_of(ch), self.nsqd_name(e.aux as u32)),
             // Kafka events are described by the world's Kafka part.

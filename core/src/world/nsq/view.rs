@@ -598,7 +598,7 @@ mod tests {
         for e in &lookups {
             let p = e.nsq.as_ref().expect("a place");
             let k = if p.lookupd.as_deref() == Some("lookupd-1") { 1 } else { 2 };
-            assert!(e.text.contains(&format!("nsqlookupd #{k} answered the lookup: ")), "{}", e.text);
+            assert!(e.text.contains(&format!(": lookupd-{k} answered the lookup: ")), "{}", e.text);
             assert!(p.client.is_some(), "{p:?}");
         }
         // Before any producer published, the answer is TOPIC_NOT_FOUND.
