@@ -143,8 +143,10 @@ export function createEventLog(container, { onSelect } = {}) {
   nsqFilters.hidden = true;
   filters.append(nsqFilters);
   const NSQ_KEYS = [['nsqd', 'Node', 'all nodes'], ['topic', 'Topic', 'all topics'], ['channel', 'NSQ channel', 'all NSQ channels'], ['client', 'Client', 'all clients']];
+  // Only runs whose events name an nsqlookupd get this one.
+  const LOOKUPD_KEY = ['lookupd', 'nsqlookupd', 'all nsqlookupds'];
   const nsqSelects = new Map();
-  const nsqSeen = new Map(NSQ_KEYS.map(([key]) => [key, new Set()]));
+  const nsqSeen = new Map([...NSQ_KEYS, LOOKUPD_KEY].map(([key]) => [key, new Set()]));
 
   const count = el(doc, 'p', 'ql-eventlog-count');
   const list = el(doc, 'ol', 'ql-eventlog-rows');
@@ -175,7 +177,7 @@ export function createEventLog(container, { onSelect } = {}) {
   const channelNames = new Map();
 
   const filter = { goroutine: '', channel: '', kind: '' };
-  const nsqFilter = { nsqd: '', topic: '', channel: '', client: '' };
+  const nsqFilter = { nsqd: '', topic: '', channel: '', client: '', lookupd: '' };
   const nsqMatches = (e) => {
     for (const key in nsqFilter) if (nsqFilter[key] !== '' && !(e.nsq && e.nsq[key] === nsqFilter[key])) return false;
     return true;
@@ -201,14 +203,16 @@ export function createEventLog(container, { onSelect } = {}) {
   onFilter(cSelect, filter, 'channel');
   onFilter(kSelect, filter, 'kind');
 
-  /** The NSQ selects, made once. */
-  function makeNsqSelects() {
-    if (nsqSelects.size) return;
-    for (const [key, label, all] of NSQ_KEYS) {
-      const select = makeSelect(doc, nsqFilters, label, `eventlog-nsq-${key}`, all);
-      nsqSelects.set(key, select);
-      onFilter(select, nsqFilter, key);
-    }
+  /** The NSQ select for `key`: the four NSQ_KEYS ones are made together, the lookupd one when first needed. */
+  function nsqSelect(key) {
+    const make = ([k, label, all]) => {
+      const select = makeSelect(doc, nsqFilters, label, `eventlog-nsq-${k}`, all);
+      nsqSelects.set(k, select);
+      onFilter(select, nsqFilter, k);
+    };
+    if (!nsqSelects.has('nsqd')) NSQ_KEYS.forEach(make);
+    if (!nsqSelects.has(key)) make(LOOKUPD_KEY);
+    return nsqSelects.get(key);
   }
 
   list.addEventListener('click', (ev) => {
@@ -499,9 +503,8 @@ export function createEventLog(container, { onSelect } = {}) {
       for (const [key, seen] of nsqSeen) {
         const v = n[key];
         if (typeof v !== 'string' || seen.has(v)) continue;
-        makeNsqSelects();
         seen.add(v);
-        addOption(nsqSelects.get(key), v, v);
+        addOption(nsqSelect(key), v, v);
         nsqFilters.hidden = false;
       }
     }

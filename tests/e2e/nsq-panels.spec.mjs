@@ -185,8 +185,11 @@ test('an nsqlookupd crashes and restarts from the controls: nsqadmin and the sta
   await expect(page.locator('[data-lookupd-row="lookupd-1"] .badge')).toHaveText('down');
   await expect.poll(async () => (await lookupdRow())?.['NSQd connected']).toBe('down (knows nothing, refuses lookups)');
   await expect(page.getByRole('button', { name: 'Crash lookupd-1' })).toHaveAttribute('title', /already down/);
-  // The stage's text list says so too.
+  // The stage's text list says so too, and the event log's nsqlookupd filter finds the crash.
   await expect(page.locator('#stage-list')).toContainText('nsqlookupd lookupd-1: down');
+  await page.locator('#eventlog-nsq-lookupd').selectOption('lookupd-1');
+  await expect(page.locator('.ql-eventlog-rows')).toContainText('nsqlookupd lookupd-1 crashed: every registration it held is gone');
+  await page.locator('#eventlog-nsq-lookupd').selectOption('');
   await restart.click();
   await expect(page.locator('[data-lookupd-row="lookupd-1"] .badge')).toHaveText('up');
   // Empty after its restart; each node registers again at its second ping after the crash (within 30 s).
@@ -382,10 +385,20 @@ test('the event log gets node, topic, NSQ channel and client filters once events
     sel.value = 'nsqd-2';
     sel.dispatchEvent(new Event('change'));
     const rows = [...host.querySelectorAll('button[data-seq]')].map((b) => Number(b.dataset.seq));
+    // An nsqlookupd filter only once an event names a lookupd.
+    const noLookupd = host.querySelector('#eventlog-nsq-lookupd') === null;
+    sel.value = '';
+    sel.dispatchEvent(new Event('change'));
+    log.push([ev(4, { lookupd: 'lookupd-1' })]);
+    const lk = host.querySelector('#eventlog-nsq-lookupd');
+    const lookupdOptions = [...lk.options].map((o) => o.textContent);
+    lk.value = 'lookupd-1';
+    lk.dispatchEvent(new Event('change'));
+    const lookupdRows = [...host.querySelectorAll('button[data-seq]')].map((b) => Number(b.dataset.seq));
     log.clear();
-    const hiddenAfterClear = host.querySelector('#eventlog-nsq-nsqd') === null;
+    const hiddenAfterClear = host.querySelector('#eventlog-nsq-nsqd') === null && host.querySelector('#eventlog-nsq-lookupd') === null;
     host.remove();
-    return { hiddenBefore, hiddenGo, shown, options, rows, hiddenAfterClear };
+    return { hiddenBefore, hiddenGo, shown, options, rows, noLookupd, lookupdOptions, lookupdRows, hiddenAfterClear };
   });
   expect(result).toEqual({
     hiddenBefore: true,
@@ -398,6 +411,9 @@ test('the event log gets node, topic, NSQ channel and client filters once events
       client: ['all clients', 'worker conn1'],
     },
     rows: [3],
+    noLookupd: true,
+    lookupdOptions: ['all nsqlookupds', 'lookupd-1'],
+    lookupdRows: [4],
     hiddenAfterClear: true,
   });
 });
