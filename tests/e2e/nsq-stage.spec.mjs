@@ -5,8 +5,8 @@
 // again, counted by the nsqadmin and guarantees panels; a slow handler's
 // messages time out and are handled twice, and with TOUCH they are not; a
 // log row opens its message's life; a share link with a live NSQ command
-// reopens the same run. Screenshots: test-results/nsq-<preset>-1280.png
-// and -400.png.
+// reopens the same run; in one column, discovery lines run down the left
+// margin. Screenshots: test-results/nsq-<preset>-1280.png and -400.png.
 import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
@@ -197,4 +197,40 @@ test('a consumer box keeps its backoff lines once it has backed off, so the stag
   expect(await height()).toBe(during);
   // The consumer's line is cut at this width; the stage list has all of it.
   await expect(page.locator('#stage-list li[data-item="k:worker"]')).toContainText(/in flight of max_in_flight 1, FIN \d+, REQ \d+/);
+});
+
+test('one column: a lookup\'s answer and the connection it leads to run down the left margin, not across the node boxes', async ({ page }) => {
+  // Records the points of every path stroked with the discovery dash ([3, 3]) on the stage.
+  await page.addInitScript(() => {
+    const P = CanvasRenderingContext2D.prototype;
+    const paths = [];
+    window.__discovery = paths;
+    const dash = new WeakMap();
+    const cur = new WeakMap();
+    const { setLineDash, beginPath, moveTo, lineTo, stroke } = P;
+    P.setLineDash = function (d) { dash.set(this, d.join(',')); return setLineDash.call(this, d); };
+    P.beginPath = function () { cur.set(this, []); return beginPath.call(this); };
+    P.moveTo = function (x, y) { cur.get(this)?.push([x, y]); return moveTo.call(this, x, y); };
+    P.lineTo = function (x, y) { cur.get(this)?.push([x, y]); return lineTo.call(this, x, y); };
+    P.stroke = function (...a) {
+      // (Dashed box outlines are rectangles: no moveTo / lineTo points.)
+      const pts = cur.get(this) || [];
+      if (this.canvas.id === 'stage' && dash.get(this) === '3,3' && pts.length > 1 && paths.length < 200) paths.push(pts);
+      return stroke.apply(this, a);
+    };
+  });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openPage(page);
+  await selectPreset(page, 'nsq-cluster');
+  await setSpeed(page, 10);
+  await play(page);
+  await expect.poll(() => page.evaluate(() => window.__discovery.length), { timeout: 30_000 }).toBeGreaterThan(3);
+  const paths = await page.evaluate(() => window.__discovery);
+  for (const pts of paths) {
+    // Each goes left of both its ends, down, and back in.
+    expect(pts.length, JSON.stringify(pts)).toBe(4);
+    const [a, m1, m2, b] = pts;
+    expect(m1[0]).toBe(m2[0]);
+    expect(m1[0]).toBeLessThan(Math.min(a[0], b[0]));
+  }
 });

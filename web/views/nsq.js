@@ -497,7 +497,10 @@ export function createNsqView(S, P) {
         const l = where.lookupd && layout.lookBox.get(where.lookupd);
         const b = c && layout.consBox.get(c.name);
         if (!l || !b) return null;
-        return { pts: [[l.x + l.w / 2, l.y + l.h], [b.x + 10, b.y]], color: '--muted', mark: 'L', r: 5.5, discovery: true, ms: 1200 };
+        // Stacked, the way runs down the left margin, not across the node boxes.
+        const pts = layout.wide ? [[l.x + l.w / 2, l.y + l.h], [b.x + 10, b.y]]
+          : linkPathSide({ x: l.x, y: l.y + l.h / 2 }, { x: b.x, y: b.y + HEAD_H / 2 }).pts;
+        return { pts, color: '--muted', mark: 'L', r: 5.5, discovery: true, ms: 1200 };
       }
       case 'nsq_discovered': {
         // It connects to the node the lookup named (SUB goes out).
@@ -505,7 +508,9 @@ export function createNsqView(S, P) {
         const b = c && layout.consBox.get(c.name);
         const nb = where.nsqd && layout.nodeBox.get(where.nsqd);
         if (!b || !nb) return null;
-        return { pts: [[b.x, b.y + HEAD_H / 2], [nb.x + nb.w, nb.y + HEAD_H / 2]], color: '--muted', mark: '+', r: 5.5, discovery: true, ms: 1200 };
+        const pts = layout.wide ? [[b.x, b.y + HEAD_H / 2], [nb.x + nb.w, nb.y + HEAD_H / 2]]
+          : linkPathSide({ x: b.x, y: b.y + HEAD_H / 2 }, { x: nb.x, y: nb.y + HEAD_H / 2 }).pts;
+        return { pts, color: '--muted', mark: '+', r: 5.5, discovery: true, ms: 1200 };
       }
       default:
         return null;
