@@ -6,7 +6,7 @@
 
 use queuelab::command::{Command, NsqAction};
 use queuelab::observe::snapshot::NsqLookupdTopicView;
-use queuelab::observe::trace::EventKind;
+use queuelab::observe::trace::{EventKind, LOOKUP_REFUSED};
 use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::World;
 
@@ -237,7 +237,7 @@ fn lookupd_down(w: &World, l: &str) -> bool {
 /// Lookups a down lookupd refused (`NsqLookup` with the refused count)
 /// from `ms` on, among the events the trace still holds.
 fn refused_since(w: &World, ms: u64) -> usize {
-    w.trace().events().filter(|e| e.time >= at(ms) && e.kind == EventKind::NsqLookup && e.aux & 0xffff_ffff == 0xffff_ffff).count()
+    w.trace().events().filter(|e| e.time >= at(ms) && e.kind == EventKind::NsqLookup && e.aux & 0xffff_ffff == LOOKUP_REFUSED).count()
 }
 
 /// An nsqlookupd crash (SEMANTICS 2.5: "losing one lookupd stops

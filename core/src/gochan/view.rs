@@ -8,7 +8,7 @@
 use super::runtime::GoRuntime;
 use crate::gochan::program::{CaseKind, Op};
 use crate::observe::snapshot::*;
-use crate::observe::trace::{DropCause, EventKind, TraceEvent, NONE};
+use crate::observe::trace::{DropCause, EventKind, TraceEvent, LOOKUP_REFUSED, NONE};
 use crate::time::SimDuration;
 use crate::world::{Kit, OP_BUDGET, SPIN_YIELD};
 use crate::gochan::program::Line;
@@ -401,13 +401,12 @@ impl GoRuntime {
                 self.lookupd_name(e.aux >> 16),
                 self.nsqd_name((e.aux & 0xffff) as u32)
             ),
-            EventKind::NsqLookup if e.aux < 0 => format!("{}: lookup answered TOPIC_NOT_FOUND (no nsqd registered the topic)", consumer_of(ch)),
             EventKind::NsqLookup => {
                 let who = self.lookupd_name(e.aux >> 32);
-                match (e.aux & 0xffff_ffff) - 1 {
-                    -1 => format!("{}: {who} answered the lookup: TOPIC_NOT_FOUND (no nsqd has the topic yet)", consumer_of(ch)),
-                    0xffff_fffe => format!("{}: {who} refused the lookup: it is down", consumer_of(ch)),
-                    n => format!("{}: {who} answered the lookup: {n} nsqd have the topic", consumer_of(ch)),
+                match e.aux & 0xffff_ffff {
+                    0 => format!("{}: {who} answered the lookup: TOPIC_NOT_FOUND (no nsqd has the topic yet)", consumer_of(ch)),
+                    LOOKUP_REFUSED => format!("{}: {who} refused the lookup: it is down", consumer_of(ch)),
+                    n => format!("{}: {who} answered the lookup: {} nsqd have the topic", consumer_of(ch), n - 1),
                 }
             }
             EventKind::NsqLookupdCrash => format!(

@@ -18,6 +18,11 @@ use serde::Serialize;
 /// "No goroutine / channel" in an event field.
 pub const NONE: u32 = u32::MAX;
 
+/// [`EventKind::NsqLookup`]'s count part (`aux & 0xffff_ffff`) for a lookup
+/// a lookupd that is down refused (0 is `TOPIC_NOT_FOUND`, n + 1 is n
+/// producers).
+pub const LOOKUP_REFUSED: i64 = 0xffff_ffff;
+
 /// What happened. `repr(u8)` (the discriminant is one of the hashed
 /// words; see `fold`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -133,7 +138,7 @@ pub enum EventKind {
     NsqUnregister,
     /// A consumer's lookup was answered (`ch` = its incoming channel, `aux`
     /// = lookupd << 32 | 1 + producers listed, 0 = TOPIC_NOT_FOUND,
-    /// 0xffff_ffff = refused: the lookupd is down).
+    /// [`LOOKUP_REFUSED`] = refused: the lookupd is down).
     NsqLookup,
     /// A consumer connects to an nsqd a lookup named (`ch` = its incoming
     /// channel, `aux` = node).

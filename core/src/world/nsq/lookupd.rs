@@ -76,7 +76,7 @@ use crate::nsq::lookupd::{Category, Lookupd, LookupdOptions, PeerId, PING_INTERV
 use crate::nsq::names::is_ephemeral;
 use crate::nsq::spec::NsqSpec;
 use crate::observe::snapshot::{NsqLookupdTopicView, NsqLookupdView};
-use crate::observe::trace::{EventKind, NONE};
+use crate::observe::trace::{EventKind, LOOKUP_REFUSED, NONE};
 use crate::rng::SimRng;
 use crate::time::SimTime;
 use crate::world::{Ev, Kit};
@@ -105,10 +105,6 @@ pub(crate) enum LookupFailed {
     /// The lookupd is down: the connection was refused.
     Refused,
 }
-
-/// [`EventKind::NsqLookup`]'s count part for a refused lookup (0 is
-/// `TOPIC_NOT_FOUND`, n + 1 is n producers).
-pub(crate) const LOOKUP_REFUSED: i64 = 0xffff_ffff;
 
 /// One nsqd's connection to one lookupd.
 #[derive(Clone, Debug)]
