@@ -25,7 +25,7 @@
 // Statuses reported: 'running', 'paused', 'deadlock', 'panic', 'ended'
 // (the run is over, or reached the host's `until`).
 
-import { Playground } from './pkg/queuelab_wasm.js';
+import { engine, kindOfJson, kindOfPreset, presets as presetIndex } from './engines.js';
 import { createStage, paintIconCanvas } from './stage.js';
 import { createControls } from './controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
@@ -82,6 +82,15 @@ export function loadPanels() {
 /** Whether the view of `shell` (its data-view and data-panels, set by `<queue-lab>`) shows the inspector, charts, log or timeline. */
 export function showsPanels(shell) {
   return shell.dataset.view === 'full' || /(^|\s)(charts|log|inspector)(\s|$)/.test(shell.dataset.panels || '');
+}
+
+/**
+ * Whether the view of `shell` shows NSQ's or Kafka's panels (their admin
+ * tables, controls or charts): a compact or stage view without them never
+ * fetches their code, nor uPlot.
+ */
+export function showsSystemPanels(shell) {
+  return shell.dataset.view === 'full' || /(^|\s)(charts|controls|admin)(\s|$)/.test(shell.dataset.panels || '');
 }
 
 /** Stand-ins until the panels' modules are in: nothing of theirs is shown meanwhile. */
@@ -244,6 +253,13 @@ export function createLab(root, opts = {}) {
 
   // --- play / step -----------------------------------------------------------
 
+  /** Play and Pause pressed (or asked through the API), counted. */
+  let playAsks = 0;
+  function userPlay(on) {
+    playAsks++;
+    setPlaying(on);
+  }
+
   function setPlaying(on, { atEnd = false } = {}) {
     // Play after the run ended by itself starts it again, like a media player.
     // (A run that ended while paused, say by a close command, just shows its end.)
@@ -367,8 +383,22 @@ export function createLab(root, opts = {}) {
 
   // --- loading worlds ----------------------------------------------------------
 
-  function presetList() {
-    return Playground.presets();
+  /** The preset a new page opens with (a Go preset: the Go module, the smallest, tells it). */
+  async function defaultPreset() {
+    return (await engine('go')).default_preset();
+  }
+
+  /** Loads counted, so a slow module fetch cannot install an older choice over a newer one. */
+  let loads = 0;
+
+  /**
+   * The `Playground` class for a scenario of module `kind` (web/engines.js),
+   * or null when another load started meanwhile (or the lab is gone).
+   */
+  async function engineFor(kind) {
+    const mine = ++loads;
+    const PG = await engine(kind);
+    return mine === loads && !destroyed ? PG : null;
   }
 
   function describeScenario(json) {
@@ -490,8 +520,18 @@ export function createLab(root, opts = {}) {
     return Number(raw);
   }
 
-  function loadPreset(name) {
-    install(Playground.from_preset(name));
+  /** Loads a built-in preset, in the module its system needs; false if a newer load took over. */
+  async function loadPreset(name) {
+    const PG = await engineFor(kindOfPreset(name));
+    if (!PG) return false;
+    install(PG.from_preset(name));
+    return true;
+  }
+
+  /** A world for scenario JSON, in the module its systems need; null if a newer load took over. */
+  async function fromJson(json) {
+    const PG = await engineFor(kindOfJson(json));
+    return PG && PG.from_json(json);
   }
 
   function clearHash() {
@@ -573,17 +613,18 @@ export function createLab(root, opts = {}) {
     if (!shared) return false;
     let pg;
     try {
-      pg = Playground.from_json(shared.scenarioJson);
+      pg = await fromJson(shared.scenarioJson);
     } catch (err) {
       throw new Error(`The link's scenario is not valid:\n${errorMessage(err)}`);
     }
+    if (!pg) return true; // another link or preset took over meanwhile
     replayCancel?.(); // a replay still running gives way to the newer link
     install(pg);
     setSpeed(shared.speed);
     const outcome = await replaySliced(pg, shared.t_us);
     if (state.pg !== pg) return true; // another link or preset took over meanwhile
     if (outcome === 'cancelled') {
-      install(Playground.from_json(shared.scenarioJson));
+      install((await engine(kindOfJson(shared.scenarioJson))).from_json(shared.scenarioJson));
       setPlaying(false);
       timeline.note('Opening the link was cancelled: its scenario is loaded at 0s instead.');
       return true;
@@ -836,14 +877,15 @@ export function createLab(root, opts = {}) {
       state.panelsAt = now;
       inspector.update(snap, pg);
       controls.update(snap);
-      const nsq = snap.nsq ? system('nsq') : null;
+      const withPanels = showsSystemPanels(shell);
+      const nsq = snap.nsq && withPanels ? system('nsq') : null;
       showNsq(Boolean(nsq));
       if (nsq) {
         nsq.admin.update(snap);
         nsq.guarantees.update(snap, pg);
         nsq.controls.update(snap);
       }
-      const kafka = snap.kafka ? system('kafka') : null;
+      const kafka = snap.kafka && withPanels ? system('kafka') : null;
       showKafka(Boolean(kafka));
       if (kafka) {
         kafka.panels.update(snap);
@@ -905,26 +947,45 @@ export function createLab(root, opts = {}) {
     return false;
   }
 
+  /**
+   * The preset picker's options, from the preset index (web/engines.js), made
+   * the first time the picker is shown (only the full view has it: an embed
+   * without it never fetches the index).
+   */
+  let pickerFilled = false;
+  function fillPicker() {
+    if (pickerFilled || shell.dataset.view !== 'full') return;
+    pickerFilled = true;
+    presetIndex().then((list) => {
+      if (destroyed) return;
+      const sel = $('preset');
+      const groups = new Map();
+      for (const p of list) {
+        const sys = p.system;
+        if (!groups.has(sys)) {
+          const g = document.createElement('optgroup');
+          g.label = SYSTEM_GROUPS.find(([k]) => k === sys)?.[1] ?? sys;
+          groups.set(sys, g);
+        }
+        const o = document.createElement('option');
+        o.value = p.name;
+        o.dataset.preset = '1';
+        o.textContent = p.title;
+        o.title = p.description;
+        groups.get(sys).append(o);
+      }
+      const order = SYSTEM_GROUPS.map(([k]) => k);
+      const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
+      sel.append(...[...groups].sort((a, b) => rank(a[0]) - rank(b[0])).map(([, g]) => g));
+      if (state.pg) syncPresetPicker(describeScenario(state.pg.scenario_json()));
+    }, (err) => {
+      pickerFilled = false; // tried again when the layout next changes
+      showError(errorMessage(err));
+    });
+  }
+
   function wire() {
     const sel = $('preset');
-    const groups = new Map();
-    for (const p of presetList()) {
-      const sys = p.system;
-      if (!groups.has(sys)) {
-        const g = document.createElement('optgroup');
-        g.label = SYSTEM_GROUPS.find(([k]) => k === sys)?.[1] ?? sys;
-        groups.set(sys, g);
-      }
-      const o = document.createElement('option');
-      o.value = p.name;
-      o.dataset.preset = '1';
-      o.textContent = p.title;
-      o.title = p.description;
-      groups.get(sys).append(o);
-    }
-    const order = SYSTEM_GROUPS.map(([k]) => k);
-    const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
-    sel.append(...[...groups].sort((a, b) => rank(a[0]) - rank(b[0])).map(([, g]) => g));
     // Arrow keys on the closed picker change its value (and fire `change`) at
     // every option they pass: load on commit instead (Enter, or leaving the
     // picker), not on every preset passed on the way.
@@ -932,14 +993,15 @@ export function createLab(root, opts = {}) {
     const commit = () => {
       browsing = false;
       if (!sel.value || sel.value === sel.dataset.loaded) return;
-      try {
-        loadPreset(sel.value);
+      // A preset picked plays, unless Play or Pause was pressed while its
+      // engine module was still coming (the first NSQ or Kafka preset).
+      const asked = playAsks;
+      loadPreset(sel.value).then((done) => {
+        if (!done) return;
         clearHash();
         showError('');
-        setPlaying(true);
-      } catch (err) {
-        showError(errorMessage(err));
-      }
+        if (playAsks === asked) setPlaying(true);
+      }, (err) => showError(errorMessage(err)));
     };
     sel.addEventListener('keydown', (e) => {
       if (['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key)) browsing = true;
@@ -960,7 +1022,7 @@ export function createLab(root, opts = {}) {
       updateMore();
     });
     if (typeof ResizeObserver === 'function') new ResizeObserver(updateMore).observe($('preset-description'));
-    $('play').addEventListener('click', () => setPlaying(!state.playing));
+    $('play').addEventListener('click', () => userPlay(!state.playing));
     $('step').addEventListener('click', stepOnce);
     $('reset').addEventListener('click', () => {
       state.pg.reset();
@@ -1005,7 +1067,7 @@ export function createLab(root, opts = {}) {
       const onButton = t instanceof HTMLButtonElement || (t instanceof HTMLElement && t.tagName === 'SUMMARY');
       if ((e.key === ' ' || e.code === 'Space') && !onButton) {
         e.preventDefault();
-        setPlaying(!state.playing);
+        userPlay(!state.playing);
       } else if (e.key === 'ArrowRight') {
         e.preventDefault();
         stepOnce();
@@ -1095,6 +1157,7 @@ export function createLab(root, opts = {}) {
     status.buildLegend();
     applyTheme(); // the legend's icons, now that they are in the page
     wire();
+    fillPicker();
     setSpeed(1);
   }
 
@@ -1124,6 +1187,9 @@ export function createLab(root, opts = {}) {
   /** The view now shows a panel (its view or panels changed): the panels come, and catch up with the run. */
   let panelsComing = false;
   function layoutChanged() {
+    fillPicker();
+    state.panelsStale = true; // NSQ's or Kafka's panels may show now
+    state.dirty = true;
     if (panelsComing || panelsMade || !showsPanels(shell)) return;
     panelsComing = true;
     loadPanels().then(() => {
@@ -1170,7 +1236,7 @@ export function createLab(root, opts = {}) {
         virtual_time: state.snap ? state.snap.time : '',
         events: state.snap ? state.snap.events_total : 0,
       }));
-      loadPreset(params.get('bench') || 'large');
+      await loadPreset(params.get('bench') || 'large');
       const sp = Number(params.get('speed'));
       setSpeed(Number.isFinite(sp) && sp > 0 ? sp : 10);
       setPlaying(true);
@@ -1187,7 +1253,7 @@ export function createLab(root, opts = {}) {
       linkError = `${errorMessage(err)}\nLoaded the default scenario instead.`;
       clearHash();
     }
-    if (!opened) loadPreset(Playground.default_preset());
+    if (!opened) await loadPreset(await defaultPreset());
     if (linkError) showError(linkError);
   }
 
@@ -1203,14 +1269,14 @@ export function createLab(root, opts = {}) {
     if (source.json !== undefined) {
       let pg;
       try {
-        pg = Playground.from_json(source.json);
+        pg = await fromJson(source.json);
       } catch (err) {
         throw new Error(`The scenario is not valid:\n${errorMessage(err)}`);
       }
-      install(pg);
+      if (pg) install(pg);
       return;
     }
-    loadPreset(source.preset ?? Playground.default_preset());
+    await loadPreset(source.preset ?? (await defaultPreset()));
   }
 
   build();
@@ -1224,8 +1290,8 @@ export function createLab(root, opts = {}) {
     get timeUs() { return state.pg ? state.pg.time_us : 0; },
     get status() { return state.snap ? statusOf(state.snap, state.playing, state.atUntil) : 'paused'; },
     get playing() { return state.playing; },
-    play() { setPlaying(true); },
-    pause() { setPlaying(false); },
+    play() { userPlay(true); },
+    pause() { userPlay(false); },
     step() { stepOnce(); },
     seek(t) { seekTo(t, { pause: true }); },
     reset() { state.pg.reset(); afterReset(); },

@@ -28,6 +28,7 @@
 // play() before that marks it playing; it runs once it is built and seen.
 
 import { loadEngine, parseDuration } from './queue-lab.js';
+import { engine, kindOfPreset } from './engines.js';
 import uPlot from './vendor/uPlot.esm.js';
 import { withAlpha, fmtNum } from './charts.js';
 import { KAFKA_FIGURES } from './kafka-panels.js';
@@ -267,7 +268,7 @@ export class QueueLabCompare extends HTMLElement {
   }
 
   /** A's scenario (JSON text) from the attributes. */
-  async _scenarioA(Playground) {
+  async _scenarioA() {
     const link = this.getAttribute('link');
     if (link) {
       const { decodeShare } = await import('./share.js');
@@ -281,7 +282,8 @@ export class QueueLabCompare extends HTMLElement {
       if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
       return res.text();
     }
-    return Playground.preset_json(this.getAttribute('preset') || Playground.default_preset());
+    const name = this.getAttribute('preset') || (await engine('go')).default_preset();
+    return (await engine(kindOfPreset(name))).preset_json(name);
   }
 
   /** B: A's scenario with the `b` commands merged into its command log (in time order). */
@@ -306,9 +308,7 @@ export class QueueLabCompare extends HTMLElement {
   }
 
   async _boot() {
-    await loadEngine();
-    const { Playground } = await import('./pkg/queuelab_wasm.js');
-    const jsonA = await this._scenarioA(Playground);
+    const [jsonA] = await Promise.all([this._scenarioA(), loadEngine()]);
     const jsonB = this._scenarioB(jsonA);
     await Promise.all([this._a.load({ scenario: jsonA }), this._b.load({ scenario: jsonB })]);
     const seed = this.getAttribute('seed');

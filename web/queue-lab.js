@@ -36,6 +36,7 @@
 //   queue-lab { --accent: #c0392b; --panel: #fffdf5; }
 
 import { MARKUP } from './lab-markup.js';
+import { engine as engineModule, kindOfJson, kindOfPreset } from './engines.js';
 import { SPEED_MIN, SPEED_MAX } from './lag-notice.js';
 
 const BASE = new URL('./', import.meta.url);
@@ -45,15 +46,20 @@ const SEED_MAX = 2 ** 53 - 1;
 /** Largest inline or fetched scenario taken (the engine's own bound is the same). */
 const SCENARIO_MAX_BYTES = 1024 * 1024;
 
-let engine = null;
-/** The wasm module and the lab code: fetched and compiled once, shared by every element. */
+/**
+ * The lab code, shared by every element. The engine (wasm) module a world
+ * needs is fetched by the lab when it loads one (web/engines.js: one module
+ * per system, each fetched and compiled once per page).
+ */
 export function loadEngine() {
-  if (!engine) {
-    engine = Promise.all([import('./pkg/queuelab_wasm.js').then((glue) => glue.default()), import('./lab.js')])
-      .then(([, lab]) => lab);
-    engine.catch(() => { engine = null; }); // a failed fetch may be retried by the next element
-  }
-  return engine;
+  return import('./lab.js');
+}
+
+/** The engine module a source ({ preset } | { json } | { hash }) needs, when known without decoding it. */
+function kindOfSource(source) {
+  if (!source || source.hash) return null;
+  if (source.json !== undefined) return kindOfJson(source.json);
+  return kindOfPreset(source.preset); // no preset: the default, a Go one
 }
 
 /** "10s", "500ms", "2m", "1.5s", "250us" -> µs; null for empty; Error otherwise. */
@@ -258,10 +264,17 @@ export class QueueLab extends HTMLElement {
 
   async _boot() {
     let lab;
+    let first = null;
     try {
       // A view that shows the panels has them from its first frame: they
       // are fetched while the wasm compiles.
       const panels = import('./lab.js').then((m) => (m.showsPanels(this._shell) ? m.loadPanels() : null));
+      // The scenario, and the engine module it needs, while the lab code loads.
+      first = this._page ? Promise.resolve(location.hash ? null : {}) : this._source();
+      first.then((src) => {
+        const kind = kindOfSource(src);
+        if (kind) engineModule(kind).catch(() => {}); // a failure is the load's to report
+      }, () => {});
       const [mod] = await Promise.all([loadEngine(), panels, this._cssReady]);
       lab = mod.createLab(this.shadowRoot, {
         page: this._page,
@@ -286,7 +299,7 @@ export class QueueLab extends HTMLElement {
     if (this._page) await lab.startPage();
     else {
       try {
-        await this._load({ rethrow: this._bootRethrow });
+        await this._load({ rethrow: this._bootRethrow, first });
       } catch (err) {
         this._bootError = err; // load() started this boot: it rejects with it
       }
@@ -323,11 +336,11 @@ export class QueueLab extends HTMLElement {
   }
 
   /** Loads what the attributes (or load()) name; `rethrow` for the API (the error is shown too). */
-  async _load({ rethrow = false } = {}) {
+  async _load({ rethrow = false, first = null } = {}) {
     const lab = this.lab;
     let source;
     try {
-      source = await this._source();
+      source = await (first ?? this._source());
       await lab.load(source);
     } catch (err) {
       const message = err && err.message ? err.message : String(err);

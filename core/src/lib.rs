@@ -5,6 +5,10 @@
 //! runs from one [`kernel::EventQueue`] ordered by `(time, sequence)`, so the
 //! same inputs always give the same run, natively and in WebAssembly.
 //!
+//! Go channels are always in; NSQ and Kafka are the cargo features `nsq` and
+//! `kafka` (both default), so a Go-only WebAssembly module leaves them out
+//! ([`gate`]).
+//!
 //! ```
 //! use queuelab::observe::snapshot::RunStatus;
 //! use queuelab::time::SimDuration;
@@ -22,6 +26,7 @@ mod cold_sort;
 pub mod command;
 pub mod design;
 pub mod dist;
+pub mod gate;
 pub mod gochan;
 pub mod json_path;
 pub mod kafka;

@@ -10,57 +10,71 @@ pub struct Preset {
     pub json: &'static str,
 }
 
+/// The presets of each system; a system the build does not have
+/// (`crate::gate`) brings none, so its JSON is not in the build either.
 macro_rules! presets {
-    ($($name:literal),* $(,)?) => {
-        &[$(Preset { name: $name, json: include_str!(concat!("../../presets/", $name, ".json")) }),*]
+    (go: [$($go:literal),* $(,)?], nsq: [$($nsq:literal),* $(,)?], kafka: [$($kafka:literal),* $(,)?] $(,)?) => {
+        &[
+            $(Preset { name: $go, json: include_str!(concat!("../../presets/", $go, ".json")) },)*
+            $(#[cfg(feature = "nsq")] Preset { name: $nsq, json: include_str!(concat!("../../presets/", $nsq, ".json")) },)*
+            $(#[cfg(feature = "kafka")] Preset { name: $kafka, json: include_str!(concat!("../../presets/", $kafka, ".json")) },)*
+        ]
     };
 }
 
-/// Every preset, in the order the page lists them. A `static`, not a `const`:
+/// Every preset this build has, in the order the page lists them (a preset's
+/// name starts with its system: `nsq-`, `kafka-`; the page picks the engine
+/// module by it). A `static`, not a `const`:
 /// a `const` is copied into every crate that uses it, and the wasm module held
 /// the presets' JSON twice (52 KB).
 pub static ALL: &[Preset] = presets![
-    "backpressure",
-    "classic",
-    "buffered",
-    "wait-group",
-    "pipeline",
-    "forgotten-close",
-    "close-while-sending",
-    "select-timeout",
-    "prime-sieve",
-    "large",
-    "nsq-single",
-    "nsq-multicast",
-    "nsq-load-balancing",
-    "nsq-cluster",
-    "nsq-slow-handler",
-    "nsq-failing-handler",
-    "nsq-poison",
-    "nsq-max-in-flight",
-    "nsq-touch",
-    "nsq-deferred",
-    "nsq-consumer-crash",
-    "nsq-disk-overflow",
-    "nsq-ephemeral",
-    "nsq-crash",
-    "nsq-redundant-pair",
-    "kafka-sync-producer",
-    "kafka-partition-consumer",
-    "kafka-async-producer",
-    "kafka-async-hang",
-    "kafka-batching",
-    "kafka-consumer-group",
-    "kafka-rebalance",
-    "kafka-idle-members",
-    "kafka-acks1-loss",
-    "kafka-acks-all",
-    "kafka-unclean-election",
-    "kafka-clean-stop",
-    "kafka-slow-handler",
-    "kafka-join-timeout",
-    "kafka-retention",
-    "kafka-keys",
+    go: [
+        "backpressure",
+        "classic",
+        "buffered",
+        "wait-group",
+        "pipeline",
+        "forgotten-close",
+        "close-while-sending",
+        "select-timeout",
+        "prime-sieve",
+        "large",
+    ],
+    nsq: [
+        "nsq-single",
+        "nsq-multicast",
+        "nsq-load-balancing",
+        "nsq-cluster",
+        "nsq-slow-handler",
+        "nsq-failing-handler",
+        "nsq-poison",
+        "nsq-max-in-flight",
+        "nsq-touch",
+        "nsq-deferred",
+        "nsq-consumer-crash",
+        "nsq-disk-overflow",
+        "nsq-ephemeral",
+        "nsq-crash",
+        "nsq-redundant-pair",
+    ],
+    kafka: [
+        "kafka-sync-producer",
+        "kafka-partition-consumer",
+        "kafka-async-producer",
+        "kafka-async-hang",
+        "kafka-batching",
+        "kafka-consumer-group",
+        "kafka-rebalance",
+        "kafka-idle-members",
+        "kafka-acks1-loss",
+        "kafka-acks-all",
+        "kafka-unclean-election",
+        "kafka-clean-stop",
+        "kafka-slow-handler",
+        "kafka-join-timeout",
+        "kafka-retention",
+        "kafka-keys",
+    ],
 ];
 
 /// The preset the page opens with.

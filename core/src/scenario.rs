@@ -80,10 +80,10 @@ pub struct Scenario {
     pub goroutines: Vec<GoroutineSpec>,
     /// NSQ nodes and the network to them (none: a pure Go world).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nsq: Option<crate::nsq::spec::NsqSpec>,
+    pub nsq: Option<crate::gate::Gated<crate::nsq::spec::NsqSpec, crate::gate::Nsq>>,
     /// Kafka brokers, topics and sarama clients (none: no Kafka).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kafka: Option<crate::kafka::spec::KafkaSpec>,
+    pub kafka: Option<crate::gate::Gated<crate::kafka::spec::KafkaSpec, crate::gate::Kafka>>,
     /// Commands applied at given virtual times (also the live-edit log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<TimedCommand>,

@@ -18,7 +18,7 @@ async function advancing(page, id, ms = 600) {
   return t1 > t0;
 }
 
-test('four elements on one page: lazy, one wasm fetch, each runs only while on screen, independent', async ({ page }) => {
+test('four elements on one page: lazy, each engine module fetched once and only when needed, each runs only while on screen, independent', async ({ page }) => {
   const wasm = [];
   const modules = [];
   page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
@@ -31,7 +31,10 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(s.nsq.ready).toBe(false);
   expect(s.kafka.ready).toBe(false);
   expect(s.full.ready).toBe(false);
-  // The Go embed (compact, no charts) fetched neither NSQ's nor Kafka's code, nor uPlot.
+  // The Go embed (compact, no charts) fetched neither NSQ's nor Kafka's code, nor uPlot,
+  // and its engine is the Go-only module (web/engines.js).
+  const wasmPaths = () => wasm.map((u) => new URL(u).pathname);
+  expect(wasmPaths()).toEqual(['/pkg/go/queuelab_wasm_bg.wasm']);
   const systemCode = /\/(views\/(nsq|kafka)|nsqadmin|guarantees|nsq-|kafka-)[\w-]*\.js$|uPlot\.esm\.js$/;
   expect(modules.filter((m) => systemCode.test(m))).toEqual([]);
   // Not loaded says so: Play and "not loaded", not Pause and "running".
@@ -54,6 +57,7 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   expect(modules).toContain('/views/nsq.js');
   expect(modules).toContain('/nsqadmin.js');
   expect(modules.filter((m) => /kafka/.test(m))).toEqual([]);
+  expect(wasmPaths()).toEqual(['/pkg/go/queuelab_wasm_bg.wasm', '/pkg/nsq/queuelab_wasm_bg.wasm']);
   expect(await advancing(page, 'go')).toBe(false);
 
   for (const id of ['kafka', 'full']) {
@@ -80,8 +84,8 @@ test('four elements on one page: lazy, one wasm fetch, each runs only while on s
   // Each system drew in its own view.
   const kinds = await page.evaluate(() => [...document.querySelectorAll('queue-lab')].map((q) => Boolean(q.snapshot().nsq) + '/' + Boolean(q.snapshot().kafka)));
   expect(kinds).toEqual(['false/false', 'true/false', 'false/true', 'false/false']);
-  expect(new Set(wasm).size).toBe(1);
-  expect(wasm.length).toBe(1);
+  // Each module once: the full-view Go embed shares the compact one's module.
+  expect(wasmPaths()).toEqual(['/pkg/go/queuelab_wasm_bg.wasm', '/pkg/nsq/queuelab_wasm_bg.wasm', '/pkg/kafka/queuelab_wasm_bg.wasm']);
 });
 
 test('a compact embed fetches no panel module (inspector, charts, log, timeline) until its view shows one; then the log catches up with the run', async ({ page }) => {
@@ -97,6 +101,23 @@ test('a compact embed fetches no panel module (inspector, charts, log, timeline)
   await expect(go.locator('.log-panel')).toBeVisible();
   await expect(go.locator('#eventlog ol button[data-seq]').first()).toBeVisible();
   expect(panelModules().sort()).toEqual(['/charts.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
+});
+
+test('a compact NSQ embed without panels loads the NSQ engine module only, and no NSQ panel code or uPlot until a panel shows', async ({ page }) => {
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const panelCode = () => fetched.filter((p) => /\/(nsqadmin|guarantees|nsq-controls|nsq-charts|charts)\.js$|uPlot/.test(p));
+  await page.goto('/embed.html#preset=nsq-cluster&view=compact&autoplay=1');
+  const lab = page.locator('queue-lab');
+  await expect.poll(() => lab.evaluate((q) => q.ready), { timeout: 15_000 }).toBe(true);
+  await expect.poll(() => lab.evaluate((q) => q.timeUs)).toBeGreaterThan(500_000);
+  expect(fetched.filter((p) => p.endsWith('.wasm'))).toEqual(['/pkg/nsq/queuelab_wasm_bg.wasm']);
+  expect(fetched).toContain('/views/nsq.js'); // the stage draws NSQ
+  expect(panelCode()).toEqual([]);
+  // The admin tables asked for: NSQ's panels come, and fill.
+  await lab.evaluate((q) => q.setAttribute('panels', 'admin'));
+  await expect(lab.locator('#nsqadmin table').first()).toBeVisible({ timeout: 10_000 });
+  expect(panelCode()).toContain('/nsqadmin.js');
 });
 
 test('a compact embed fetches the share-link module only when a link is made: "Open in the full playground" gets this run', async ({ page }) => {
@@ -393,15 +414,18 @@ test('compare: each side builds one world, the pair\'s, and no default scenario 
   await page.goto('/examples/compare.html');
   await page.evaluate(async () => {
     // Count every world built, by the name of its scenario (the default preset is backpressure).
-    const { Playground } = await import('../pkg/queuelab_wasm.js');
+    // In every engine module (web/engines.js): each has its own Playground.
     window.builds = [];
-    for (const k of ['from_preset', 'from_json']) {
-      const real = Playground[k].bind(Playground);
-      Playground[k] = (arg) => {
-        const pg = real(arg);
-        window.builds.push(JSON.parse(pg.scenario_json()).name);
-        return pg;
-      };
+    for (const dir of ['../pkg', '../pkg/go', '../pkg/nsq', '../pkg/kafka']) {
+      const { Playground } = await import(`${dir}/queuelab_wasm.js`);
+      for (const k of ['from_preset', 'from_json']) {
+        const real = Playground[k].bind(Playground);
+        Playground[k] = (arg) => {
+          const pg = real(arg);
+          window.builds.push(JSON.parse(pg.scenario_json()).name);
+          return pg;
+        };
+      }
     }
     const c = document.createElement('queue-lab-compare');
     c.id = 'counted';

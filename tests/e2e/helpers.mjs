@@ -141,6 +141,8 @@ export async function presetShareHash(page, preset, view) {
 export async function selectPreset(page, name) {
   await page.locator('#preset').selectOption(name);
   await expect(page.locator('#preset')).toHaveValue(name);
+  // Loaded, not just picked: the preset's engine module may still be coming (web/engines.js).
+  await expect(page.locator('#preset')).toHaveAttribute('data-loaded', name, { timeout: 15_000 });
   await expect(page.locator('#stage-list li').first()).toBeAttached();
 }
 

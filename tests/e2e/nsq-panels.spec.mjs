@@ -65,6 +65,7 @@ test('an NSQ preset shows the nsqadmin and guarantees panels, NSQ controls and c
   // Events that say where in NSQ they happened bring the log's NSQ filters.
   const eventsSayWhere = await page.evaluate(async () => {
     const m = await import('/pkg/queuelab_wasm.js');
+    await m.default(); // the full module: the page itself runs nsq-single in the NSQ one
     const p = m.Playground.from_preset('nsq-single');
     p.advance(2e6);
     const any = p.take_events(2000).some((e) => e.nsq);

@@ -231,9 +231,9 @@ pub struct World {
     /// The Go runtime: goroutines, channels, WaitGroups.
     go: GoRuntime,
     /// The NSQ system, if the scenario has an `nsq` section.
-    nsq: Option<Box<nsq::NsqWorld>>,
+    nsq: Option<crate::gate::Gated<nsq::NsqWorld, crate::gate::Nsq>>,
     /// The Kafka system, if the scenario has a `kafka` section.
-    kafka: Option<Box<kafka::KafkaWorld>>,
+    kafka: Option<crate::gate::Gated<kafka::KafkaWorld, crate::gate::Kafka>>,
     rate: RateWindow,
     series: Series,
     /// Commands not yet applied, in order.
@@ -332,7 +332,9 @@ impl World {
                 problems: vec![crate::scenario::Problem { path: "nsq.consumers".into(), message: e.to_string() }],
             })?;
             nsq.open(&mut w.kit);
-            w.nsq = Some(Box::new(nsq));
+            w.nsq = Some(crate::gate::Gated::new(nsq).map_err(|e| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "nsq".into(), message: e.to_string() }],
+            })?);
         }
         if let Some(kspec) = &scenario.kafka {
             let problem = |e: CommandError| ScenarioError {
@@ -349,7 +351,9 @@ impl World {
             let mut kw = kafka::KafkaWorld::new(kspec, SimTime::ZERO);
             kw.bind_broker_producers(&w.go.g_names);
             kw.open(&mut w.kit);
-            w.kafka = Some(Box::new(kw));
+            w.kafka = Some(crate::gate::Gated::new(kw).map_err(|e| ScenarioError {
+                problems: vec![crate::scenario::Problem { path: "kafka".into(), message: e.to_string() }],
+            })?);
         }
         // The stuck analysis at samples reuses these buffers (no allocation).
         w.go.reserve_stuck_scratch();
