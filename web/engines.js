@@ -49,6 +49,12 @@ export function kindOfJson(text) {
 }
 
 const loaded = new Map();
+const ready = new Set();
+
+/** Whether module `kind` is fetched and compiled already (a load with it starts at once). */
+export function isReady(kind) {
+  return ready.has(Object.hasOwn(PATHS, kind) ? kind : 'full');
+}
 
 /** The `Playground` class of module `kind` ('go' | 'nsq' | 'kafka' | 'full'), fetched and compiled once. */
 export function engine(kind) {
@@ -56,6 +62,7 @@ export function engine(kind) {
   if (!loaded.has(k)) {
     const p = import(PATHS[k]).then(async (glue) => {
       await glue.default();
+      ready.add(k);
       return glue.Playground;
     });
     p.catch(() => loaded.delete(k)); // a failed fetch may be retried

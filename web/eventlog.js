@@ -89,7 +89,8 @@ const CSS = `
 .ql-eventlog-rows button:focus-visible { outline: 2px solid Highlight; outline-offset: -2px; }
 .ql-eventlog-rows button[aria-current="true"] { background: color-mix(in srgb, currentColor 14%, transparent); }
 .ql-eventlog-rows .ql-ev-time { text-align: right; opacity: 0.75; font-variant-numeric: tabular-nums; }
-.ql-eventlog-rows .ql-ev-kind { opacity: 0.9; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+/* A long kind ("nsq heartbeat timeout") wraps at its spaces rather than being cut. */
+.ql-eventlog-rows .ql-ev-kind { opacity: 0.9; overflow-wrap: anywhere; }
 .ql-eventlog-rows .ql-ev-text { overflow-wrap: anywhere; }
 .ql-eventlog-rows button[data-class="block"] { border-left-color: #D55E00; }
 .ql-eventlog-rows button[data-class="flow"] { border-left-color: #0072B2; }

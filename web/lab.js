@@ -25,7 +25,7 @@
 // Statuses reported: 'running', 'paused', 'deadlock', 'panic', 'ended'
 // (the run is over, or reached the host's `until`).
 
-import { engine, kindOfJson, kindOfPreset, presets as presetIndex } from './engines.js';
+import { engine, isReady, kindOfJson, kindOfPreset, presets as presetIndex } from './engines.js';
 import { createStage, paintIconCanvas } from './stage.js';
 import { createControls } from './controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
@@ -397,8 +397,16 @@ export function createLab(root, opts = {}) {
    */
   async function engineFor(kind) {
     const mine = ++loads;
-    const PG = await engine(kind);
-    return mine === loads && !destroyed ? PG : null;
+    // The stage says so while the module comes (style.css shows it only
+    // after a moment, so a fast load does not flash it).
+    if (isReady(kind)) delete shell.dataset.engineLoading;
+    else shell.dataset.engineLoading = kind;
+    try {
+      const PG = await engine(kind);
+      return mine === loads && !destroyed ? PG : null;
+    } finally {
+      if (mine === loads) delete shell.dataset.engineLoading;
+    }
   }
 
   function describeScenario(json) {
@@ -413,6 +421,12 @@ export function createLab(root, opts = {}) {
 
   function syncPresetPicker(info) {
     const sel = $('preset');
+    if (!pickerReady) {
+      // No options yet (fillPicker syncs when they come): not "Shared: ..." meanwhile.
+      setDescription(info.description);
+      sel.dataset.loaded = '';
+      return;
+    }
     const known = [...sel.options].some((o) => o.value === info.name && o.dataset.preset === '1');
     sel.querySelector('option[data-shared]')?.remove();
     if (known) {
@@ -953,6 +967,7 @@ export function createLab(root, opts = {}) {
    * without it never fetches the index).
    */
   let pickerFilled = false;
+  let pickerReady = false;
   function fillPicker() {
     if (pickerFilled || shell.dataset.view !== 'full') return;
     pickerFilled = true;
@@ -977,6 +992,7 @@ export function createLab(root, opts = {}) {
       const order = SYSTEM_GROUPS.map(([k]) => k);
       const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
       sel.append(...[...groups].sort((a, b) => rank(a[0]) - rank(b[0])).map(([, g]) => g));
+      pickerReady = true;
       if (state.pg) syncPresetPicker(describeScenario(state.pg.scenario_json()));
     }, (err) => {
       pickerFilled = false; // tried again when the layout next changes

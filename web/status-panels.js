@@ -198,6 +198,7 @@ export function createStatusPanels($) {
     nsqNote.hidden = true;
     nsqNote.textContent = 'NSQ: a channel\'s depth bar is memory (solid) then disk (hatched); dots are messages in flight, an hourglass after them means deferred ones. '
       + 'Tokens: a number is the attempt of a redelivery, R a requeue (REQ), × a MaxAttempts FIN, a clock a timeout flying back to the queue; green ones are FINs. '
+      + 'Dashed lines are discovery: L a lookupd\'s answer (a red × when it is down and refused), + the connection it leads to. '
       + 'A hatched box with a cross is down or crashed, a dashed one stopped; a link with a cross is cut.';
     ul.append(nsqNote);
     // What the Kafka view's marks mean (shown for a run with Kafka).

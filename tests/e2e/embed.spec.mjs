@@ -103,6 +103,36 @@ test('a compact embed fetches no panel module (inspector, charts, log, timeline)
   expect(panelModules().sort()).toEqual(['/charts.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
 });
 
+test('picking an NSQ preset on the full page while its engine is slow to come: the stage says so, Pause pressed meanwhile holds, then it loads', async ({ page }) => {
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/pkg/nsq/queuelab_wasm_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await openPage(page);
+  const wasWorld = await page.evaluate(() => JSON.stringify(document.querySelector('queue-lab').snapshot().totals));
+  await page.locator('#preset').selectOption('nsq-single');
+  const overlay = () => page.locator('queue-lab').evaluate((q) => {
+    const wrap = q.shadowRoot.querySelector('.stage-wrap');
+    const after = getComputedStyle(wrap, '::after');
+    return { text: after.content, opacity: after.opacity };
+  });
+  await expect.poll(async () => (await overlay()).text).toBe('"Loading the NSQ engine…"');
+  await expect.poll(async () => Number((await overlay()).opacity)).toBe(1);
+  // The old world is still there meanwhile; Pause is heard.
+  expect(wasWorld).not.toBe('');
+  await page.locator('#play').click();
+  await expect(page.locator('#play')).toHaveText('Play');
+  release();
+  await expect(page.locator('#preset')).toHaveAttribute('data-loaded', 'nsq-single', { timeout: 15_000 });
+  expect(await page.evaluate(() => Boolean(document.querySelector('queue-lab').snapshot().nsq))).toBe(true);
+  expect((await overlay()).text).toBe('none');
+  // Pressed while it loaded: the new run waits for Play rather than starting by itself.
+  await expect(page.locator('#play')).toHaveText('Play');
+  await expect(page.locator('#status')).toHaveText('paused');
+});
+
 test('a compact NSQ embed without panels loads the NSQ engine module only, and no NSQ panel code or uPlot until a panel shows', async ({ page }) => {
   const fetched = [];
   page.on('request', (r) => fetched.push(new URL(r.url()).pathname));

@@ -428,3 +428,16 @@ test('at 1280 px the nsqadmin tables fit their panel: a long channel name wraps 
     .map((b) => `${b.getAttribute('aria-label')}: ${b.scrollWidth} > ${b.clientWidth}`));
   expect(over).toEqual([]);
 });
+
+test('a long event kind in the log wraps at its spaces rather than being cut', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-single');
+  await pause(page);
+  await page.evaluate(() => document.querySelector('queue-lab').command({ op: 'consumer_crash', consumer: 'worker' }));
+  await page.locator('#step').click();
+  const kind = page.locator('#eventlog button[data-kind="nsq_consumer_crash"] .ql-ev-kind').first();
+  await expect(kind).toHaveText('nsq consumer crash', { timeout: 10_000 });
+  const fits = await kind.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)) }));
+  expect(fits.scroll).toBeLessThanOrEqual(fits.client);
+  expect(fits.lines).toBeGreaterThanOrEqual(1);
+});

@@ -234,3 +234,24 @@ test('one column: a lookup\'s answer and the connection it leads to run down the
     expect(m1[0]).toBeLessThan(Math.min(a[0], b[0]));
   }
 });
+
+test('a lookup refused by a lookupd that is down comes back as a red cross, an answered one as L', async ({ page }) => {
+  // Records the badges written on the stage's tokens.
+  await page.addInitScript(() => {
+    const P = CanvasRenderingContext2D.prototype;
+    const marks = new Set();
+    window.__marks = marks;
+    const { fillText } = P;
+    P.fillText = function (text, ...rest) {
+      if (this.canvas.id === 'stage' && (text === '×' || text === 'L')) marks.add(text);
+      return fillText.call(this, text, ...rest);
+    };
+  });
+  await openPage(page);
+  await selectPreset(page, 'nsq-cluster');
+  // nsq-cluster has no MaxAttempts FIN (the other red ×): every × is a refused lookup.
+  await page.evaluate(() => document.querySelector('queue-lab').command({ op: 'nsqlookupd_crash', nsqlookupd: 'lookupd-1' }));
+  await setSpeed(page, 10);
+  await play(page);
+  await expect.poll(() => page.evaluate(() => [...window.__marks].sort().join(' ')), { timeout: 30_000 }).toBe('L ×');
+});

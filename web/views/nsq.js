@@ -20,8 +20,9 @@
 // - tokens: a publish (producer -> topic), a delivery (channel -> consumer;
 //   a redelivery carries its attempt number), FIN (green, back), REQ ("R",
 //   back), a timeout (a clock mark, flying back to the queue), MaxAttempts
-//   ("×"); discovery: a lookupd's answer ("L") and the connection it
-//   leads to ("+"), along dashed lines.
+//   ("×"); discovery: a lookupd's answer ("L", or a red "×" when it is
+//   down and refused the lookup) and the connection it leads to ("+"),
+//   along dashed lines.
 //
 // A scenario that also has Go channels of its own draws them above with
 // the Go view (its goroutines stay there; their links run down to nsqd).
@@ -500,6 +501,8 @@ export function createNsqView(S, P) {
         // Stacked, the way runs down the left margin, not across the node boxes.
         const pts = layout.wide ? [[l.x + l.w / 2, l.y + l.h], [b.x + 10, b.y]]
           : linkPathSide({ x: l.x, y: l.y + l.h / 2 }, { x: b.x, y: b.y + HEAD_H / 2 }).pts;
+        // A lookupd that is down refuses it: a red cross comes back instead of an answer.
+        if (where.refused) return { pts, color: '--danger', mark: '×', r: 5.5, discovery: true, ms: 1200 };
         return { pts, color: '--muted', mark: 'L', r: 5.5, discovery: true, ms: 1200 };
       }
       case 'nsq_discovered': {

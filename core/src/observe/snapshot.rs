@@ -125,6 +125,9 @@ pub struct NsqEventPlace {
     /// The nsqlookupd that answered (a lookup).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lookupd: Option<String>,
+    /// A lookup that lookupd refused: it was down (`nsq_lookup` only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
 }
 
 /// Where a Kafka event happened (`EventView::kafka`): the partition its

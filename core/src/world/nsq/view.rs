@@ -371,6 +371,7 @@ impl World {
                 }
                 if e.kind == NsqLookup {
                     p.lookupd = usize::try_from(e.aux >> 32).ok().and_then(|i| nsq.lookupd_name(i));
+                    p.refused = e.aux & 0xffff_ffff == crate::observe::trace::LOOKUP_REFUSED;
                 }
             }
             NsqConnClosed | NsqConnected | NsqDiscovered => {
@@ -600,10 +601,26 @@ mod tests {
             let k = if p.lookupd.as_deref() == Some("lookupd-1") { 1 } else { 2 };
             assert!(e.text.contains(&format!(": lookupd-{k} answered the lookup: ")), "{}", e.text);
             assert!(p.client.is_some(), "{p:?}");
+            assert!(!p.refused, "both lookupds are up: {}", e.text);
         }
         // Before any producer published, the answer is TOPIC_NOT_FOUND.
         assert!(lookups[0].text.ends_with("TOPIC_NOT_FOUND (no nsqd has the topic yet)"), "{}", lookups[0].text);
         assert!(lookups.iter().any(|e| e.text.ends_with("2 nsqd have the topic")), "{lookups:?}");
+    }
+
+    #[test]
+    fn a_lookup_to_a_lookupd_that_is_down_says_it_was_refused() {
+        let mut scenario: serde_json::Value = serde_json::from_str(crate::presets::get("nsq-cluster").expect("preset").json).expect("json");
+        scenario["commands"] = serde_json::json!([{ "at": "1s", "command": { "op": "nsqlookupd_crash", "nsqlookupd": "lookupd-1" } }]);
+        let w = world(&scenario.to_string(), 40_000);
+        let lookups: Vec<_> = w.events_since(0, usize::MAX).into_iter().filter(|e| e.kind == EventKind::NsqLookup).collect();
+        let (refused, answered): (Vec<_>, Vec<_>) = lookups.iter().partition(|e| e.nsq.as_ref().is_some_and(|p| p.refused));
+        assert!(!refused.is_empty() && !answered.is_empty(), "{lookups:?}");
+        for e in &refused {
+            assert_eq!(e.nsq.as_ref().and_then(|p| p.lookupd.as_deref()), Some("lookupd-1"));
+            assert!(e.text.ends_with("lookupd-1 refused the lookup: it is down"), "{}", e.text);
+        }
+        assert!(answered.iter().all(|e| e.t_us < 1_000_000 || e.nsq.as_ref().and_then(|p| p.lookupd.as_deref()) == Some("lookupd-2")));
     }
 
     #[test]
