@@ -13,6 +13,9 @@
 //! where a system is used, only here and where a value is first made
 //! ([`Gated::new`], which says the system is missing).
 //!
+//! Gated: the scenario's `nsq` and `kafka` sections, the world's systems, and
+//! the NSQ and Kafka views of the snapshot, the samples and the summary.
+//!
 //! A scenario with a section for a system the build does not have is refused
 //! when it is parsed, with a message that names the system
 //! ([`Missing`]).
@@ -125,6 +128,11 @@ impl<T, S: System> Gated<T, S> {
     /// `t`, or [`Missing`] when the build does not have `S`.
     pub fn new(t: T) -> Result<Self, Missing> {
         S::wrap(t).map(Gated).ok_or(Missing(S::NAME))
+    }
+    /// `Some(t)` in a gate; `None` when the build does not have `S` (a value
+    /// of a system the build lacks is never made).
+    pub fn some(t: T) -> Option<Self> {
+        S::wrap(t).map(Gated)
     }
     /// The value.
     pub fn into_inner(self) -> T {

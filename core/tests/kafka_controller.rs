@@ -28,7 +28,7 @@ fn ms(n: u64) -> SimTime {
 }
 
 fn kafka(w: &World) -> KafkaView {
-    w.snapshot().kafka.expect("a kafka section")
+    w.snapshot().kafka.expect("a kafka section").into_inner()
 }
 
 fn at(t: &str, op: &str, a: &str, b: &str) -> Value {

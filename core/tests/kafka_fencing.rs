@@ -20,7 +20,7 @@ fn world(v: &Value) -> World {
 }
 
 fn kafka(w: &World) -> KafkaView {
-    w.snapshot().kafka.expect("a kafka section")
+    w.snapshot().kafka.expect("a kafka section").into_inner()
 }
 
 /// One sender every 50ms with `acks`, on a topic of one partition with

@@ -31,7 +31,7 @@ mod world_support;
 use world_support::ms;
 
 fn kafka(w: &World) -> KafkaView {
-    w.snapshot().kafka.expect("a kafka section")
+    w.snapshot().kafka.expect("a kafka section").into_inner()
 }
 
 /// The records on the topic's partitions 3 and 4 (added at 10s).

@@ -28,7 +28,7 @@ fn world(v: &Value) -> World {
 }
 
 fn kafka(w: &World) -> KafkaView {
-    w.snapshot().kafka.expect("a kafka section")
+    w.snapshot().kafka.expect("a kafka section").into_inner()
 }
 
 /// Two senders (every `every`) with `acks` to a topic of one partition on

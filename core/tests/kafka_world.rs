@@ -135,7 +135,7 @@ fn refused_kafka_commands_change_nothing() {
 // ===========================================================================
 
 fn last_kafka_sample(w: &World) -> queuelab::observe::stats::KafkaSample {
-    w.series().samples().next_back().and_then(|s| s.kafka).expect("a kafka sample")
+    w.series().samples().next_back().and_then(|s| s.kafka).expect("a kafka sample").into_inner()
 }
 
 #[test]

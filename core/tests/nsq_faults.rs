@@ -40,7 +40,7 @@ fn at(ms: u64) -> SimTime {
 }
 
 fn nsq(w: &World) -> NsqView {
-    w.snapshot().nsq.expect("nsq")
+    w.snapshot().nsq.expect("nsq").into_inner()
 }
 
 fn jobs(v: &NsqView) -> NsqChannelView {

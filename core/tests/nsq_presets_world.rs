@@ -29,7 +29,7 @@ fn run_checked(w: &mut World, ms: u64) {
 }
 
 fn nsq(w: &World) -> NsqView {
-    w.snapshot().nsq.expect("nsq")
+    w.snapshot().nsq.expect("nsq").into_inner()
 }
 
 fn channel(v: &NsqView, name: &str) -> NsqChannelView {

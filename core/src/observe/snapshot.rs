@@ -81,10 +81,10 @@ pub struct Snapshot {
     pub groups: Vec<GroupView>,
     /// The NSQ nodes, topics and channels (absent in a pure Go world).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nsq: Option<NsqView>,
+    pub nsq: Option<crate::gate::Gated<NsqView, crate::gate::Nsq>>,
     /// Kafka brokers, partitions and clients (absent without Kafka).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka: Option<crate::world::KafkaView>,
+    pub kafka: Option<crate::gate::Gated<crate::world::KafkaView, crate::gate::Kafka>>,
     /// The scenario's timed commands that could not be applied so far, each
     /// with why ("command at 0s: no NSQ consumer named \"worker\""), in
     /// order; the run went on without them.

@@ -142,10 +142,10 @@ pub struct Sample {
     /// Every NSQ channel (every node's, in the snapshot's order); absent
     /// in a pure Go world.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nsq: Option<Vec<NsqChannelSample>>,
+    pub nsq: Option<crate::gate::Gated<Vec<NsqChannelSample>, crate::gate::Nsq>>,
     /// The Kafka system at the sample; absent in a world without Kafka.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka: Option<KafkaSample>,
+    pub kafka: Option<crate::gate::Gated<KafkaSample, crate::gate::Kafka>>,
 }
 
 /// The Kafka part of a [`Sample`].
@@ -452,7 +452,7 @@ impl Series {
     pub fn push(&mut self, s: Sample) {
         let Sample { t_us, lens, throughput, p50_us, p99_us, blocked, nsq, kafka } = s;
         let stats = SampleStats { t_us, throughput, p50_us, p99_us, blocked };
-        let nsq = nsq.map(|rows| {
+        let nsq = nsq.map(crate::gate::Gated::into_inner).map(|rows| {
             move |out: &mut NsqRows<'_>| {
                 for r in rows {
                     let c = NsqCounters {
@@ -566,14 +566,14 @@ impl Series {
                     }
                 })
                 .collect()
-        });
+        }).and_then(crate::gate::Gated::some);
         let kafka = (h.nkafka != NO_NSQ).then(|| {
             let from = (h.kafka_start - self.kafka_base) as usize;
             KafkaSample::from_rows(self.kafka.range(from..from + h.nkafka as usize).map(|&(id, v)| {
                 let (key, name) = &self.kafka_names[id as usize];
                 (*key, name, v)
             }))
-        });
+        }).and_then(crate::gate::Gated::some);
         Sample { t_us, lens: self.lens.range(from..from + h.nlens as usize).copied().collect(), throughput, p50_us, p99_us, blocked, nsq, kafka }
     }
 
@@ -689,6 +689,7 @@ impl RateWindow {
 
 #[cfg(test)]
 mod tests {
+    use crate::gate::Gated;
     use super::*;
 
     #[test]
@@ -808,7 +809,7 @@ mod tests {
     fn nsq_rows_are_kept_per_sample_and_evicted_with_it() {
         let mut s = Series::with_lens(3, 1);
         for t in 0..6u64 {
-            let sample = |nsq| Sample { t_us: t, lens: vec![t as u32], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq, kafka: None };
+            let sample = |nsq: Option<Vec<NsqChannelSample>>| Sample { t_us: t, lens: vec![t as u32], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: nsq.and_then(Gated::some), kafka: None };
             // A Go-only sample between NSQ ones; a channel appears at t = 4
             // and the order of channels changes at t = 5.
             let rows = match t {
@@ -818,13 +819,13 @@ mod tests {
                 _ => Some(vec![row("n1", "a", t), row("n1", "b", t)]),
             };
             s.push(sample(rows.clone()));
-            assert_eq!(s.samples().next_back().map(|x| x.nsq), Some(rows));
+            assert_eq!(s.samples().next_back().map(|x| x.nsq.map(Gated::into_inner)), Some(rows));
         }
         let got: Vec<Sample> = s.samples().collect();
         assert_eq!(got.iter().map(|x| x.t_us).collect::<Vec<_>>(), [3, 4, 5]);
-        assert_eq!(got[0].nsq, Some(vec![row("n1", "a", 3), row("n1", "b", 3)]));
-        assert_eq!(got[1].nsq.as_ref().map(Vec::len), Some(3));
-        assert_eq!(got[2].nsq, Some(vec![row("n2", "a", 5), row("n1", "a", 5)]));
+        assert_eq!(got[0].nsq.as_deref(), Some(&vec![row("n1", "a", 3), row("n1", "b", 3)]));
+        assert_eq!(got[1].nsq.as_ref().map(|r| r.len()), Some(3));
+        assert_eq!(got[2].nsq.as_deref(), Some(&vec![row("n2", "a", 5), row("n1", "a", 5)]));
         assert_eq!(got[2].lens, [5]);
         // Three channels interned once each.
         assert_eq!(s.nsq_names.len(), 3);
@@ -857,8 +858,8 @@ mod tests {
         let mut s = Series::with_lens(3, 0);
         for t in 0..6u64 {
             let kafka = (t != 2).then(|| kafka_sample(t));
-            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: kafka.clone() });
-            assert_eq!(s.samples().next_back().and_then(|x| x.kafka), kafka);
+            s.push(Sample { t_us: t, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: kafka.clone().and_then(Gated::some) });
+            assert_eq!(s.samples().next_back().and_then(|x| x.kafka).map(Gated::into_inner), kafka);
         }
         let got: Vec<Sample> = s.samples().collect();
         assert_eq!(got.iter().map(|x| x.kafka.as_ref().map(|k| k.produced)).collect::<Vec<_>>(), [Some(30), Some(40), Some(50)]);
@@ -875,7 +876,7 @@ mod tests {
         let mut s = Series::with_lens(2, 0);
         let mut k = kafka_sample(1);
         k.partitions = (0..1000).map(|p| KafkaPartitionSample { topic: "t".into(), partition: p, log_start: 0, log_end_offset: 1, high_watermark: 1 }).collect();
-        s.push(Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: Some(k) });
+        s.push(Sample { t_us: 1, lens: vec![], throughput: 0.0, p50_us: 0, p99_us: 0, blocked: 0, nsq: None, kafka: Gated::some(k) });
         let back = s.samples().next().and_then(|x| x.kafka).unwrap();
         assert_eq!(back.partitions.len(), MAX_KAFKA_ROWS - 1);
         assert!(back.groups.is_empty());

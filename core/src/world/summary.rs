@@ -69,10 +69,10 @@ pub struct Summary {
     pub notices: Vec<String>,
     /// NSQ nodes, topics and channels at the end (absent in a pure Go world).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nsq: Option<NsqView>,
+    pub nsq: Option<crate::gate::Gated<NsqView, crate::gate::Nsq>>,
     /// Kafka partitions, producers, consumers and guarantees at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka: Option<super::KafkaView>,
+    pub kafka: Option<crate::gate::Gated<super::KafkaView, crate::gate::Kafka>>,
 }
 
 /// One goroutine over the run.

@@ -136,8 +136,8 @@ impl World {
                     }
                 })
                 .collect(),
-            nsq: self.nsq_view(),
-            kafka,
+            nsq: self.nsq_view().and_then(crate::gate::Gated::some),
+            kafka: kafka.and_then(crate::gate::Gated::some),
             notices: self.notices.clone(),
         }
     }

@@ -498,7 +498,7 @@ mod tests {
     }
 
     fn nsq(w: &World) -> NsqView {
-        w.snapshot().nsq.expect("an nsq world")
+        w.snapshot().nsq.expect("an nsq world").into_inner()
     }
 
     fn cmd(w: &mut World, json: &str) {
