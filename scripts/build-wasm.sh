@@ -8,8 +8,8 @@
 #   web/pkg/kafka/  Go and Kafka                       (a Kafka embed)
 #   web/pkg/        everything: a scenario with both NSQ and Kafka, compare
 #                   mode, the Node tests and the npm package's default
-# web/engines.js picks one for each scenario. Sizes on 2026-12-07 (gzip -9):
-# go 232 KB, nsq 364 KB, kafka 353 KB, full 478 KB.
+# web/engines.js picks one for each scenario. Sizes on 2026-12-07 (gzip -9,
+# KB = 1024 bytes): go 214 KB, nsq 354 KB, kafka 346 KB, full 479 KB.
 #
 # Two lanes at once (2 cores; each build's LTO step is single-threaded), each
 # with its own cargo target directory (cargo locks one per build).
