@@ -638,7 +638,9 @@ export function createLab(root, opts = {}) {
     const outcome = await replaySliced(pg, shared.t_us);
     if (state.pg !== pg) return true; // another link or preset took over meanwhile
     if (outcome === 'cancelled') {
-      install((await engine(kindOfJson(shared.scenarioJson))).from_json(shared.scenarioJson));
+      const fresh = await fromJson(shared.scenarioJson);
+      if (!fresh) return true; // another link or preset took over meanwhile
+      install(fresh);
       setPlaying(false);
       timeline.note('Opening the link was cancelled: its scenario is loaded at 0s instead.');
       return true;
