@@ -14,6 +14,7 @@
 # Two lanes at once (2 cores; each build's LTO step is single-threaded), each
 # with its own cargo target directory (cargo locks one per build).
 # wasm-pack: see the Makefile (binaryen 132 first on PATH, opt-level "s").
+# Each .wasm gets its .br and .gz beside it (scripts/precompress.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,8 @@ build() {
     return 1
   fi
   rm -f "wasm/$out/.gitignore" "wasm/$out/package.json" "wasm/$out/README.md"
+  # Brotli 11 and gzip -9 next to the .wasm, which scripts/serve.mjs sends as they are.
+  node scripts/precompress.mjs "wasm/$out/queuelab_wasm_bg.wasm" >> "$logs/$name.log"
 }
 
 # --out-dir is relative to the crate (wasm/).

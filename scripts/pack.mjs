@@ -20,7 +20,8 @@ const out = join(root, 'target', 'npm');
 const stage = join(out, 'queuelab');
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-cpSync(web, stage, { recursive: true, filter: (src) => !src.endsWith('.gitignore') });
+// Not the .br / .gz siblings of the modules (scripts/precompress.mjs): a host compresses as it does.
+cpSync(web, stage, { recursive: true, filter: (src) => !/(\.gitignore|\.wasm\.br|\.wasm\.gz)$/.test(src) });
 // The page's own scripts and styles, minified as `make play` serves them.
 const minify = await minifier();
 if (!minify) {

@@ -3,9 +3,13 @@
 //
 // Compression: text files and .wasm go out brotli- or gzip-compressed when the
 // request's Accept-Encoding allows it (brotli preferred), with
-// `Vary: Accept-Encoding`. They are compressed on the first request and kept in
-// memory, keyed by the file's path, size and mtime: a rebuilt file has a new
-// key, so it is compressed again and never served stale.
+// `Vary: Accept-Encoding`. A file with a precompressed sibling (`x.wasm.br`,
+// `x.wasm.gz`, written by scripts/precompress.mjs when `make build` makes the
+// engine modules) that is not older than it goes out as that sibling. Any
+// other is compressed on the first request (brotli at quality 5, gzip -9),
+// then at brotli quality 11 in the background for the requests after. Bodies
+// are kept in memory, keyed by the file's path, size and mtime: a rebuilt file
+// has a new key, so it is compressed again and never served stale.
 //
 // Minification: the playground's own .js, .mjs and .css files are sent
 // minified by esbuild (scripts/minify.mjs: one file at a time, modules and
@@ -73,22 +77,30 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', 
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
+/** Brotli at `quality`, told the input's size. */
+const brotliAt = (quality) => (buf) =>
+  brotli(buf, {
+    params: {
+      [zc.BROTLI_PARAM_QUALITY]: quality,
+      [zc.BROTLI_PARAM_SIZE_HINT]: buf.length,
+    },
+  });
+
 /**
- * Brotli at quality 5: on this 2-core machine quality 11 takes seconds per
- * 100 KB (a minute and more for the wasm), 5 takes milliseconds and is within
- * ~10% of it. A static host would serve files precompressed at 11;
- * scripts/budget.mjs reports those sizes.
+ * On request: brotli at quality 5, which takes about 1 ms per 30 KB here
+ * and is within ~10% of quality 11 (2026-12-07: lab.js minified 16.4 KB
+ * against 14.8 KB); 11 takes 25-80 ms for one of the page's scripts and 1.7 s
+ * for an engine module, too slow to make a request wait. So 11 is made after
+ * the first answer, in the background (`BEST`), and the engine modules come
+ * precompressed from the build.
  */
 const ENCODERS = {
-  br: (buf) =>
-    brotli(buf, {
-      params: {
-        [zc.BROTLI_PARAM_QUALITY]: 5,
-        [zc.BROTLI_PARAM_SIZE_HINT]: buf.length,
-      },
-    }),
+  br: brotliAt(5),
   gzip: (buf) => gz(buf, { level: 9 }),
 };
+const BEST = { br: brotliAt(11) };
+/** The suffix of a precompressed sibling, by encoding. */
+const SIBLING = { br: '.br', gzip: '.gz' };
 
 /**
  * Bodies: path -> { key, body?: Promise<Buffer>, enc: { br?: Promise<Buffer>, gzip?: Promise<Buffer> } }.
@@ -142,12 +154,47 @@ function plainBody(file, st) {
   return body;
 }
 
+/**
+ * The precompressed sibling of `file` for `encoding`, when there is one not
+ * older than the file; else null. Never for a minified file: what goes out
+ * is the minified text, which no sibling holds.
+ */
+async function siblingBody(file, st, encoding) {
+  if (minifies(file)) return null;
+  const path = file + SIBLING[encoding];
+  const s = await stat(path).catch(() => null);
+  if (!s?.isFile() || s.mtimeMs < st.mtimeMs) return null;
+  return readFile(path);
+}
+
 function compressedBody(file, st, encoding) {
   const entry = entryOf(file, st);
   if (!entry.enc[encoding]) {
-    entry.enc[encoding] = forgetOnError(file, entry, plainBody(file, st).then((b) => ENCODERS[encoding](b)));
+    const body = (async () => {
+      const sibling = await siblingBody(file, st, encoding);
+      if (sibling) return sibling;
+      const plain = await plainBody(file, st);
+      const quick = await ENCODERS[encoding](plain);
+      if (BEST[encoding]) improve(file, entry, encoding, plain, quick.length);
+      return quick;
+    })();
+    entry.enc[encoding] = forgetOnError(file, entry, body);
   }
   return entry.enc[encoding];
+}
+
+/**
+ * Compresses `plain` again at the best quality, in the background; the
+ * requests after it get that when it is smaller (on a few hundred bytes,
+ * quality 11 can come out larger than 5).
+ */
+function improve(file, entry, encoding, plain, quickLength) {
+  BEST[encoding](plain).then(
+    (best) => {
+      if (bodies.get(file) === entry && best.length < quickLength) entry.enc[encoding] = Promise.resolve(best);
+    },
+    () => {}, // the quick body stays
+  );
 }
 
 /** The best encoding the request accepts: 'br', 'gzip' or null (identity). */

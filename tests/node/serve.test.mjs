@@ -5,17 +5,19 @@
 // and the /guide/ route (redirect, 404 while the guide is not built, the book
 // once it is), and the page's own scripts and styles sent minified (the
 // module's exports unchanged; vendored and guide files as they are;
-// --no-minify sends the sources).
+// --no-minify sends the sources), precompressed siblings (x.wasm.br, .gz)
+// sent when not older than their file, and brotli 11 made in the background
+// for the requests after the first.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zc, gunzipSync, gzipSync } from 'node:zlib';
 import { minifier } from '../../scripts/minify.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -187,4 +189,52 @@ test('the page\'s scripts and styles go out minified, modules intact; vendored f
   } finally {
     raw.kill('SIGTERM');
   }
+});
+
+test('a precompressed sibling not older than its file goes out as it is; an older one is ignored', async () => {
+  const web = join(dir, 'web');
+  // The siblings decode to text that differs from the file, so the test sees which was sent.
+  writeFileSync(join(web, 'engine.wasm'), Buffer.from('the module itself '.repeat(50)));
+  const br = brotliCompressSync(Buffer.from('from engine.wasm.br'));
+  const gz = gzipSync(Buffer.from('from engine.wasm.gz'));
+  writeFileSync(join(web, 'engine.wasm.br'), br);
+  writeFileSync(join(web, 'engine.wasm.gz'), gz);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(web, 'engine.wasm.br'), later, later);
+  utimesSync(join(web, 'engine.wasm.gz'), later, later);
+  const sentBr = await get('/engine.wasm', { 'accept-encoding': 'br' });
+  assert.equal(sentBr.headers['content-type'], 'application/wasm');
+  assert.equal(sentBr.headers['content-encoding'], 'br');
+  assert.deepEqual(sentBr.body, br);
+  const sentGz = await get('/engine.wasm', { 'accept-encoding': 'gzip' });
+  assert.equal(sentGz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(sentGz.body, gz);
+  assert.equal((await get('/engine.wasm')).body.toString(), 'the module itself '.repeat(50), 'identity is the file');
+
+  // A sibling older than its file (a rebuild that did not write one) is stale.
+  writeFileSync(join(web, 'old.wasm'), Buffer.from('rebuilt '.repeat(50)));
+  writeFileSync(join(web, 'old.wasm.br'), brotliCompressSync(Buffer.from('stale')));
+  const earlier = new Date(Date.now() - 60_000);
+  utimesSync(join(web, 'old.wasm.br'), earlier, earlier);
+  const stale = await get('/old.wasm', { 'accept-encoding': 'br' });
+  assert.equal(brotliDecompressSync(stale.body).toString(), 'rebuilt '.repeat(50));
+});
+
+test('a file compressed on request is brotli 11 for the requests after the first', async () => {
+  // A real script of the page: on a few hundred bytes quality 11 can lose to 5 (then 5 stays).
+  const src = readFileSync(join(repo, 'web', 'draw.js'), 'utf8');
+  writeFileSync(join(dir, 'web', 'words.js'), src);
+  const body = Buffer.from(await sent(src));
+  const best = brotliCompressSync(body, {
+    params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_SIZE_HINT]: body.length },
+  });
+  const first = await get('/words.js', { 'accept-encoding': 'br' });
+  assert.equal(brotliDecompressSync(first.body).toString(), body.toString());
+  let later = first;
+  for (let i = 0; i < 50 && !later.body.equals(best); i++) {
+    await new Promise((ok) => setTimeout(ok, 100));
+    later = await get('/words.js', { 'accept-encoding': 'br' });
+  }
+  assert.deepEqual(later.body, best, `quality 11 is ${best.length} bytes; the server still sends ${later.body.length}`);
+  assert.ok(best.length < first.body.length, `quality 11 (${best.length}) is smaller than the first answer (${first.body.length})`);
 });
