@@ -13,7 +13,10 @@
 // Every module has the same `Playground` API; a module refuses a scenario of a
 // system it lacks with a message naming it.
 // Each module is fetched and compiled at most once per page, and shared by
-// every element that needs it.
+// every element that needs it. A module that fails to come (the network,
+// most often) rejects with an EngineLoadError, which is `retryable`: the next
+// call fetches it again, under a new URL, since a browser may keep a failed
+// module import for the page's life.
 
 /** Module folders, relative to this file. */
 const PATHS = {
@@ -48,8 +51,25 @@ export function kindOfJson(text) {
   return 'go';
 }
 
+/** The name of each module's systems, for messages. */
+const NAMES = { go: 'Go', nsq: 'NSQ', kafka: 'Kafka', full: 'queuelab' };
+
+/** A module that could not be fetched or compiled; trying again may work. */
+export class EngineLoadError extends Error {
+  constructor(kind, cause) {
+    const why = cause && cause.message ? cause.message : String(cause);
+    super(`Could not load the ${NAMES[kind]} engine (${why}). Check the connection, then try again.`);
+    this.name = 'EngineLoadError';
+    this.kind = kind;
+    this.cause = cause;
+    this.retryable = true;
+  }
+}
+
 const loaded = new Map();
 const ready = new Set();
+/** Failed loads per module kind: each retry asks for a new URL. */
+const failures = new Map();
 
 /** Whether module `kind` is fetched and compiled already (a load with it starts at once). */
 export function isReady(kind) {
@@ -60,12 +80,19 @@ export function isReady(kind) {
 export function engine(kind) {
   const k = Object.hasOwn(PATHS, kind) ? kind : 'full';
   if (!loaded.has(k)) {
-    const p = import(PATHS[k]).then(async (glue) => {
-      await glue.default();
-      ready.add(k);
-      return glue.Playground;
+    const tries = failures.get(k) ?? 0;
+    const url = tries ? `${PATHS[k]}?retry=${tries}` : PATHS[k];
+    const p = import(url).then(
+      async (glue) => {
+        await glue.default();
+        ready.add(k);
+        return glue.Playground;
+      },
+    ).catch((err) => {
+      loaded.delete(k); // the next call tries again
+      failures.set(k, tries + 1);
+      throw new EngineLoadError(k, err);
     });
-    p.catch(() => loaded.delete(k)); // a failed fetch may be retried
     loaded.set(k, p);
   }
   return loaded.get(k);

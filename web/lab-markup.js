@@ -55,6 +55,7 @@ export const MARKUP = `<div class="ql" data-view="full" data-panels="charts log 
 
   <div id="error" role="alert" class="error" hidden>
     <p id="error-text"></p>
+    <button id="error-retry" type="button" class="small" hidden>Try again</button>
     <button id="error-dismiss" type="button" class="small" aria-label="Dismiss this message" aria-keyshortcuts="Escape">Dismiss</button>
   </div>
 

@@ -186,14 +186,28 @@ export function createLab(root, opts = {}) {
 
   // --- errors ----------------------------------------------------------------
 
-  /** Shows `message` in the page's error box (text only), or hides it for ''. */
-  function showError(message) {
+  /** What the error box's "Try again" does, while it shows. */
+  let errorRetry = null;
+
+  /**
+   * Shows `message` in the page's error box (text only), or hides it for ''.
+   * With `retry` (a failure that may pass, such as an engine module that did
+   * not come), the box offers "Try again", which hides it and calls `retry`.
+   */
+  function showError(message, retry = null) {
     const box = $('error');
-    // Focus on the dismiss button would be lost with the box: hand it to Play.
+    // Focus on a button of the box would be lost with it: hand it to Play.
     if (!message && !box.hidden && box.contains(root.activeElement)) $('play').focus();
     if (message) opts.onError?.(message);
     $('error-text').textContent = message;
+    errorRetry = message ? retry : null;
+    $('error-retry').hidden = !errorRetry;
     box.hidden = !message;
+  }
+
+  /** `showError` for a caught error: "Try again" when it is `retryable` (web/engines.js). */
+  function showFailure(err, retry, prefix = '') {
+    showError(prefix + errorMessage(err), err && err.retryable ? retry : null);
   }
 
   function errorMessage(err) {
@@ -1019,7 +1033,15 @@ export function createLab(root, opts = {}) {
         clearHash();
         showError('');
         if (playAsks === asked) setPlaying(true);
-      }, (err) => showError(errorMessage(err)));
+      }, (err) => {
+        // The picker goes back to the world still there; "Try again" picks this one again.
+        const wanted = sel.value;
+        if (sel.dataset.loaded) sel.value = sel.dataset.loaded;
+        showFailure(err, () => {
+          sel.value = wanted;
+          commit();
+        });
+      });
     };
     sel.addEventListener('keydown', (e) => {
       if (['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown'].includes(e.key)) browsing = true;
@@ -1069,6 +1091,11 @@ export function createLab(root, opts = {}) {
     $('share').addEventListener('click', share);
     $('replay-cancel').addEventListener('click', () => replayCancel?.());
     $('error-dismiss').addEventListener('click', () => showError(''));
+    $('error-retry').addEventListener('click', () => {
+      const retry = errorRetry;
+      showError('');
+      retry?.();
+    });
     // Folded panels: the charts measure themselves again when they reappear.
     $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); systems.nsq?.charts.resize(); systems.kafka?.charts.resize(); } });
 
@@ -1265,14 +1292,17 @@ export function createLab(root, opts = {}) {
     setActive(true); // a long link replays in slices: the page keeps drawing meanwhile
     let opened = false;
     let linkError = '';
+    let retry = null;
     try {
       opened = await openShared(location.hash);
     } catch (err) {
       linkError = `${errorMessage(err)}\nLoaded the default scenario instead.`;
-      clearHash();
+      // A broken link is dropped; one whose engine did not come stays, for "Try again".
+      if (err && err.retryable) retry = () => startPage();
+      else clearHash();
     }
     if (!opened) await loadPreset(await defaultPreset());
-    if (linkError) showError(linkError);
+    if (linkError) showError(linkError, retry);
   }
 
   /**
@@ -1346,6 +1376,7 @@ export function createLab(root, opts = {}) {
     shareFragment,
     playgroundLink,
     showError,
+    showFailure,
     destroy() {
       destroyed = true;
       loop.active = false;

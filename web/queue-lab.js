@@ -296,7 +296,7 @@ export class QueueLab extends HTMLElement {
     const theme = this.getAttribute('theme');
     if (theme) lab.setTheme(theme);
     this._wireOpenFull();
-    if (this._page) await lab.startPage();
+    if (this._page) await this._startPage();
     else {
       try {
         await this._load({ rethrow: this._bootRethrow, first });
@@ -321,7 +321,14 @@ export class QueueLab extends HTMLElement {
     const inline = this.querySelector('script[type="application/json"]');
     const url = this.getAttribute('scenario');
     if (url) {
-      const res = await fetch(new URL(url, document.baseURI));
+      let res;
+      try {
+        res = await fetch(new URL(url, document.baseURI));
+      } catch (err) {
+        const e = new Error(`Could not fetch the scenario ${url} (${err && err.message ? err.message : err}). Check the connection, then try again.`);
+        e.retryable = true;
+        throw e;
+      }
       if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
       const text = await res.text();
       if (text.length > SCENARIO_MAX_BYTES) throw new Error(`The scenario ${url} is larger than ${SCENARIO_MAX_BYTES} bytes`);
@@ -335,6 +342,15 @@ export class QueueLab extends HTMLElement {
     return { preset: this.getAttribute('preset') || undefined };
   }
 
+  /** The full page's start; an engine that did not come is shown with "Try again". */
+  async _startPage() {
+    try {
+      await this.lab.startPage();
+    } catch (err) {
+      this.lab.showFailure(err, () => this._startPage());
+    }
+  }
+
   /** Loads what the attributes (or load()) name; `rethrow` for the API (the error is shown too). */
   async _load({ rethrow = false, first = null } = {}) {
     const lab = this.lab;
@@ -344,12 +360,18 @@ export class QueueLab extends HTMLElement {
       await lab.load(source);
     } catch (err) {
       const message = err && err.message ? err.message : String(err);
+      // "Try again" when it may pass (an engine module or a scenario file that did not come).
+      const retry = err && err.retryable ? () => this._load() : null;
       if (lab.pg) {
-        lab.showError(message); // the world already there stays
+        lab.showError(message, retry); // the world already there stays
       } else {
-        await lab.load({}); // something to show: the default scenario
-        lab.pause();
-        lab.showError(`${message}\nLoaded the default scenario instead.`);
+        try {
+          await lab.load({}); // something to show: the default scenario
+          lab.pause();
+          lab.showError(`${message}\nLoaded the default scenario instead.`, retry);
+        } catch {
+          lab.showError(message, retry); // its engine did not come either
+        }
       }
       if (rethrow) throw err;
       return;

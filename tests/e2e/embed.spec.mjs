@@ -644,3 +644,63 @@ test('an element removed from the page frees its world; put back, it starts afre
   await expect(page.locator('#go #play')).toHaveText('Play');
   await expect(page.locator('#go #status')).toHaveText('paused');
 });
+
+test.describe('an engine module that does not come', () => {
+  // The browser logs the failed fetch; that is the point here.
+  test.use({ allowConsoleErrors: true });
+
+  /** Fails every fetch of the NSQ module's wasm until `heal()`; `failed` counts them. */
+  async function failNsq(page) {
+    const net = { failed: 0, down: true, heal() { this.down = false; } };
+    await page.route('**/pkg/nsq/queuelab_wasm_bg.wasm', (route) => {
+      if (!net.down) return route.continue();
+      net.failed++;
+      return route.abort('internetdisconnected');
+    });
+    return net;
+  }
+
+  test('the full page: picking its preset says so with Try again, the world there stays, and Try again loads it', async ({ page }) => {
+    const net = await failNsq(page);
+    await openPage(page);
+    const before = await page.locator('#preset').getAttribute('data-loaded');
+    expect(before).toBeTruthy();
+    await page.locator('#preset').selectOption('nsq-single');
+    await expect(page.locator('#error-text')).toContainText('Could not load the NSQ engine');
+    await expect(page.locator('#error-text')).toContainText('try again');
+    const retry = page.locator('#error-retry');
+    await expect(retry).toBeVisible();
+    expect(await page.evaluate(() => Boolean(document.querySelector('queue-lab').snapshot().nsq))).toBe(false);
+    await expect(page.locator('#preset')).toHaveAttribute('data-loaded', before);
+    await expect(page.locator('#preset')).toHaveValue(before); // the picker shows the world that is there
+    net.heal();
+    await retry.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#preset')).toHaveAttribute('data-loaded', 'nsq-single', { timeout: 15_000 });
+    expect(await page.evaluate(() => Boolean(document.querySelector('queue-lab').snapshot().nsq))).toBe(true);
+    await expect(page.locator('#error')).toBeHidden();
+    await expect(retry).toBeHidden();
+    expect(net.failed).toBeGreaterThan(0);
+    // A message that trying again cannot mend has no Try again.
+    await page.evaluate(() => document.querySelector('queue-lab').lab.showError('a plain message'));
+    await expect(page.locator('#error-text')).toHaveText('a plain message');
+    await expect(retry).toBeHidden();
+  });
+
+  test('a compact embed: the default scenario meanwhile, the message and Try again, then its own preset runs', async ({ page }) => {
+    const net = await failNsq(page);
+    await page.goto('/embed.html#preset=nsq-cluster&view=compact');
+    const lab = page.locator('queue-lab');
+    await expect.poll(() => lab.evaluate((q) => q.ready), { timeout: 15_000 }).toBe(true);
+    await expect(lab.locator('#error-text')).toContainText('Could not load the NSQ engine');
+    await expect(lab.locator('#error-text')).toContainText('Loaded the default scenario instead.');
+    expect(await lab.evaluate((q) => Boolean(q.snapshot().nsq))).toBe(false);
+    net.heal();
+    await lab.locator('#error-retry').click();
+    await expect.poll(() => lab.evaluate((q) => Boolean(q.snapshot().nsq)), { timeout: 15_000 }).toBe(true);
+    await expect(lab.locator('#error')).toBeHidden();
+    expect(net.failed).toBeGreaterThan(0);
+    await lab.locator('#play').click();
+    await expect.poll(() => lab.evaluate((q) => q.timeUs)).toBeGreaterThan(200_000);
+  });
+});
