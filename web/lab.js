@@ -27,7 +27,6 @@
 
 import { engine, isReady, kindOfJson, kindOfPreset, presets as presetIndex } from './engines.js';
 import { createStage, paintIconCanvas } from './stage.js';
-import { createControls } from './controls.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
 
@@ -64,24 +63,24 @@ export function statusOf(snap, playing, atUntil) {
 }
 
 /**
- * The panels' modules (inspector, charts, event log, timeline), fetched once
- * for every element on the page, and only when a view shows one of them: a
- * compact or stage embed never loads them. `<queue-lab>` awaits them before
+ * The panels' modules (inspector, charts, event log, timeline, the live
+ * controls), fetched once for every element on the page, and only when a
+ * view shows one of them: a compact or stage embed never loads them. `<queue-lab>` awaits them before
  * it builds a view that shows them; a view that comes to show them later
  * (its `view` or `panels` changed) gets them then.
  */
 let panelModules = null;
 let panelLoad = null;
 export function loadPanels() {
-  panelLoad ||= Promise.all([import('./inspector.js'), import('./charts.js'), import('./eventlog.js'), import('./timeline.js')])
-    .then(([inspector, charts, eventlog, timeline]) => { panelModules = { inspector, charts, eventlog, timeline }; });
+  panelLoad ||= Promise.all([import('./inspector.js'), import('./charts.js'), import('./eventlog.js'), import('./timeline.js'), import('./controls.js')])
+    .then(([inspector, charts, eventlog, timeline, controls]) => { panelModules = { inspector, charts, eventlog, timeline, controls }; });
   panelLoad.catch(() => { panelLoad = null; }); // tried again by the next view that needs them
   return panelLoad;
 }
 
-/** Whether the view of `shell` (its data-view and data-panels, set by `<queue-lab>`) shows the inspector, charts, log or timeline. */
+/** Whether the view of `shell` (its data-view and data-panels, set by `<queue-lab>`) shows the inspector, charts, log, timeline or live controls. */
 export function showsPanels(shell) {
-  return shell.dataset.view === 'full' || /(^|\s)(charts|log|inspector)(\s|$)/.test(shell.dataset.panels || '');
+  return shell.dataset.view === 'full' || /(^|\s)(charts|log|inspector|controls)(\s|$)/.test(shell.dataset.panels || '');
 }
 
 /**
@@ -101,6 +100,7 @@ function idlePanels() {
     charts: { reset: nothing, push: nothing, refreshTheme: nothing, resize: nothing },
     eventlog: { clear: nothing, push: nothing },
     timeline: { note: nothing, update: nothing, dragging: false },
+    controls: { reset: nothing, update: nothing },
   };
 }
 
@@ -1195,10 +1195,8 @@ export function createLab(root, opts = {}) {
       onSelectMessage: (label) => systems.nsq?.guarantees.showMessage(label),
     });
     stage.setReducedMotion(reducedMotion.matches);
-    controls = createControls({ channels: $('channels'), groups: $('groups'), add: $('add') },
-      { onCommand: sendCommand, onAdded: (name) => { state.selectName = name; } });
     if (panelModules) makePanels();
-    else ({ inspector, charts, eventlog, timeline } = idlePanels());
+    else ({ inspector, charts, eventlog, timeline, controls } = idlePanels());
     status.buildLegend();
     applyTheme(); // the legend's icons, now that they are in the page
     wire();
@@ -1227,6 +1225,8 @@ export function createLab(root, opts = {}) {
       onFork: fork,
       onScrub: () => { state.dirty = true; },
     });
+    controls = m.controls.createControls({ channels: $('channels'), groups: $('groups'), add: $('add') },
+      { onCommand: sendCommand, onAdded: (name) => { state.selectName = name; } });
   }
 
   /** The view now shows a panel (its view or panels changed): the panels come, and catch up with the run. */

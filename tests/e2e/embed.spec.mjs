@@ -88,10 +88,10 @@ test('four elements on one page: lazy, each engine module fetched once and only 
   expect(wasmPaths()).toEqual(['/pkg/go/queuelab_wasm_bg.wasm', '/pkg/nsq/queuelab_wasm_bg.wasm', '/pkg/kafka/queuelab_wasm_bg.wasm']);
 });
 
-test('a compact embed fetches no panel module (inspector, charts, log, timeline) until its view shows one; then the log catches up with the run', async ({ page }) => {
+test('a compact embed fetches no panel module (inspector, charts, log, timeline, controls) until its view shows one; then the log catches up with the run, and the controls fill', async ({ page }) => {
   const fetched = [];
   page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
-  const panelModules = () => fetched.filter((p) => /\/(inspector|charts|eventlog|timeline)\.js$/.test(p));
+  const panelModules = () => fetched.filter((p) => /\/(inspector|charts|eventlog|timeline|controls)\.js$/.test(p));
   await page.goto('/examples/embeds.html');
   await expect.poll(() => page.evaluate(() => document.getElementById('go').ready), { timeout: 15_000 }).toBe(true);
   await expect.poll(() => page.evaluate(() => document.getElementById('go').timeUs)).toBeGreaterThan(500_000);
@@ -100,7 +100,10 @@ test('a compact embed fetches no panel module (inspector, charts, log, timeline)
   const go = page.locator('#go');
   await expect(go.locator('.log-panel')).toBeVisible();
   await expect(go.locator('#eventlog ol button[data-seq]').first()).toBeVisible();
-  expect(panelModules().sort()).toEqual(['/charts.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
+  expect(panelModules().sort()).toEqual(['/charts.js', '/controls.js', '/eventlog.js', '/inspector.js', '/timeline.js']);
+  // The live controls, asked for later, are there with the world's channel.
+  await page.evaluate(() => document.getElementById('go').setAttribute('panels', 'controls'));
+  await expect(go.locator('#channels input[type="range"]').first()).toBeVisible();
 });
 
 test('picking an NSQ preset on the full page while its engine is slow to come: the stage says so, Pause pressed meanwhile holds, then it loads', async ({ page }) => {
