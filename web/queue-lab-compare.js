@@ -139,7 +139,7 @@ const CSS = `
 :host { display: block; }
 .cmp { container: cmp / inline-size; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg, #1b1f24); }
 .bar { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; padding: 0.4rem 0; }
-.bar button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid #c3c9d2; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; }
+.bar button, .failure button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid #c3c9d2; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; }
 .bar button.primary { background: #3451c6; border-color: #3451c6; color: #fff; font-weight: 600; min-width: 5.2rem; }
 .bar .clock { font: 600 1rem ui-monospace, monospace; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6rem; }
@@ -158,6 +158,8 @@ th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #c3c9d2; text-align: l
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr[data-differs="true"] td { font-weight: 700; }
 .error { color: #c0392b; white-space: pre-line; }
+.failure { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center; }
+.failure .error { margin: 0.4rem 0; }
 .note { max-width: 46rem; margin: 0.5rem 0 0; color: var(--muted, #57606a); font-size: 0.85rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
@@ -173,6 +175,8 @@ export class QueueLabCompare extends HTMLElement {
     this._reset = el('button', { type: 'button', text: 'Reset both', title: 'Both from 0s, B with its changes, in lock-step' });
     this._clock = el('span', { class: 'clock', text: '0.000s', 'aria-live': 'off' });
     this._err = el('p', { class: 'error', role: 'alert', hidden: true });
+    // Offered when the failure may pass (an engine module that did not come: web/engines.js).
+    this._retry = el('button', { type: 'button', text: 'Try again', hidden: true });
     this._a = el('queue-lab', { view: 'stage' });
     this._b = el('queue-lab', { view: 'stage' });
     // Each side builds one world, the pair's, when _boot() loads it: not
@@ -198,7 +202,7 @@ export class QueueLabCompare extends HTMLElement {
     shadow.append(uplotCss, el('style', { text: CSS }), el('div', { class: 'cmp' },
       el('div', { class: 'bar', role: 'group', 'aria-label': 'Both runs' }, this._play, this._reset,
         el('span', { text: 'virtual time' }), this._clock),
-      this._err,
+      el('div', { class: 'failure' }, this._err, this._retry),
       el('div', { class: 'pair' }, side('a', 'A', this._labelA, this._a), side('b', 'B', this._labelB, this._b)),
       this._charts, this._table, this._draws, this._summary));
     this._playing = false;
@@ -210,6 +214,12 @@ export class QueueLabCompare extends HTMLElement {
     this._redrawAt = 0;
     this._play.addEventListener('click', () => this._setPlaying(!this._playing));
     this._reset.addEventListener('click', () => this.reset());
+    this._retry.addEventListener('click', () => {
+      this._err.hidden = true;
+      this._retry.hidden = true;
+      this._started = null; // built again now if on screen, else when it nears the viewport
+      if (this._visible) this._started = this._boot().catch((err) => this._fail(err));
+    });
   }
 
   connectedCallback() {
@@ -264,6 +274,7 @@ export class QueueLabCompare extends HTMLElement {
   _fail(err) {
     this._err.textContent = err && err.message ? err.message : String(err);
     this._err.hidden = false;
+    this._retry.hidden = !(err && err.retryable);
     this.dispatchEvent(new CustomEvent('ql-error', { detail: { message: this._err.textContent }, bubbles: true, composed: true }));
   }
 
@@ -278,7 +289,14 @@ export class QueueLabCompare extends HTMLElement {
     }
     const url = this.getAttribute('scenario');
     if (url) {
-      const res = await fetch(new URL(url, document.baseURI));
+      let res;
+      try {
+        res = await fetch(new URL(url, document.baseURI));
+      } catch (err) {
+        const e = new Error(`Could not fetch the scenario ${url} (${err && err.message ? err.message : err}). Check the connection, then try again.`);
+        e.retryable = true;
+        throw e;
+      }
       if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
       return res.text();
     }

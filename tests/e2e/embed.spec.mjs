@@ -707,3 +707,33 @@ test.describe('an engine module that does not come', () => {
     await expect.poll(() => lab.evaluate((q) => q.timeUs)).toBeGreaterThan(200_000);
   });
 });
+
+test.describe('compare, when an engine module does not come', () => {
+  test.use({ allowConsoleErrors: true });
+
+  test('the pair says so with Try again, and Try again builds both sides', async ({ page }) => {
+    let down = true;
+    await page.route('**/pkg/kafka/queuelab_wasm_bg.wasm', (route) => (down ? route.abort('internetdisconnected') : route.continue()));
+    await page.goto('/examples/compare.html');
+    await page.evaluate(() => {
+      for (const c of document.querySelectorAll('queue-lab-compare')) c.remove();
+      const c = document.createElement('queue-lab-compare');
+      c.id = 'offline';
+      c.setAttribute('preset', 'kafka-consumer-group');
+      c.setAttribute('b', JSON.stringify([{ at: '2s', command: { op: 'kafka_broker_crash', broker: 1 } }]));
+      document.body.prepend(c);
+    });
+    const pair = page.locator('#offline');
+    await expect(pair.locator('p.error')).toContainText('Could not load the Kafka engine', { timeout: 15_000 });
+    const retry = pair.getByRole('button', { name: 'Try again' }).first();
+    await expect(retry).toBeVisible();
+    expect(await pair.evaluate((c) => c.ready)).toBeFalsy();
+    down = false;
+    await retry.click();
+    await expect.poll(() => pair.evaluate((c) => c.ready), { timeout: 20_000 }).toBe(true);
+    await expect(pair.locator('p.error')).toBeHidden();
+    await expect(pair.getByRole('button', { name: 'Try again' })).toHaveCount(0);
+    await pair.evaluate((c) => c.play());
+    await expect.poll(() => pair.evaluate((c) => c.data().a.length), { timeout: 20_000 }).toBeGreaterThan(2);
+  });
+});
