@@ -217,6 +217,9 @@ export class QueueLabCompare extends HTMLElement {
     this._retry.addEventListener('click', () => {
       this._err.hidden = true;
       this._retry.hidden = true;
+      for (const side of [this._a, this._b]) {
+        if (side._shell?.dataset.loaded === 'failed') side._shell.dataset.loaded = 'false';
+      }
       this._started = null; // built again now if on screen, else when it nears the viewport
       if (this._visible) this._started = this._boot().catch((err) => this._fail(err));
     });
@@ -275,6 +278,10 @@ export class QueueLabCompare extends HTMLElement {
     this._err.textContent = err && err.message ? err.message : String(err);
     this._err.hidden = false;
     this._retry.hidden = !(err && err.retryable);
+    // Sides still waiting for the pair's load say so, not "Loads when it scrolls into view".
+    for (const side of [this._a, this._b]) {
+      if (side._shell?.dataset.loaded === 'false') side._shell.dataset.loaded = 'failed';
+    }
     this.dispatchEvent(new CustomEvent('ql-error', { detail: { message: this._err.textContent }, bubbles: true, composed: true }));
   }
 

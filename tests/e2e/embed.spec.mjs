@@ -728,6 +728,10 @@ test.describe('compare, when an engine module does not come', () => {
     const retry = pair.getByRole('button', { name: 'Try again' }).first();
     await expect(retry).toBeVisible();
     expect(await pair.evaluate((c) => c.ready)).toBeFalsy();
+    // Its sides say they are not loaded (not "Loads when it scrolls into view": they are on screen).
+    const placeholders = () => pair.evaluate((c) => [...c.shadowRoot.querySelectorAll('queue-lab')]
+      .map((q) => getComputedStyle(q.shadowRoot.querySelector('.stage-wrap'), '::after').content));
+    expect(await placeholders()).toEqual(['"Not loaded"', '"Not loaded"']);
     down = false;
     await retry.click();
     await expect.poll(() => pair.evaluate((c) => c.ready), { timeout: 20_000 }).toBe(true);
