@@ -82,13 +82,11 @@ export function engine(kind) {
   if (!loaded.has(k)) {
     const tries = failures.get(k) ?? 0;
     const url = tries ? `${PATHS[k]}?retry=${tries}` : PATHS[k];
-    const p = import(url).then(
-      async (glue) => {
-        await glue.default();
-        ready.add(k);
-        return glue.Playground;
-      },
-    ).catch((err) => {
+    const p = import(url).then(async (glue) => {
+      await glue.default();
+      ready.add(k);
+      return glue.Playground;
+    }).catch((err) => {
       loaded.delete(k); // the next call tries again
       failures.set(k, tries + 1);
       throw new EngineLoadError(k, err);

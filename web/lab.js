@@ -65,9 +65,10 @@ export function statusOf(snap, playing, atUntil) {
 /**
  * The panels' modules (inspector, charts, event log, timeline, the live
  * controls), fetched once for every element on the page, and only when a
- * view shows one of them: a compact or stage embed never loads them. `<queue-lab>` awaits them before
- * it builds a view that shows them; a view that comes to show them later
- * (its `view` or `panels` changed) gets them then.
+ * view shows one of them: a compact or stage embed never loads them.
+ * `<queue-lab>` awaits them before it builds a view that shows them; a view
+ * that comes to show them later (its `view` or `panels` changed) gets them
+ * then.
  */
 let panelModules = null;
 let panelLoad = null;
@@ -206,8 +207,8 @@ export function createLab(root, opts = {}) {
   }
 
   /** `showError` for a caught error: "Try again" when it is `retryable` (web/engines.js). */
-  function showFailure(err, retry, prefix = '') {
-    showError(prefix + errorMessage(err), err && err.retryable ? retry : null);
+  function showFailure(err, retry) {
+    showError(errorMessage(err), err && err.retryable ? retry : null);
   }
 
   function errorMessage(err) {

@@ -27,7 +27,7 @@
 // (a playing pair shows Pause and goes on where it was when scrolled back).
 // play() before that marks it playing; it runs once it is built and seen.
 
-import { loadEngine, parseDuration } from './queue-lab.js';
+import { fetchScenario, loadEngine, parseDuration } from './queue-lab.js';
 import { engine, kindOfPreset } from './engines.js';
 import uPlot from './vendor/uPlot.esm.js';
 import { withAlpha, fmtNum } from './charts.js';
@@ -296,16 +296,7 @@ export class QueueLabCompare extends HTMLElement {
     }
     const url = this.getAttribute('scenario');
     if (url) {
-      let res;
-      try {
-        res = await fetch(new URL(url, document.baseURI));
-      } catch (err) {
-        const e = new Error(`Could not fetch the scenario ${url} (${err && err.message ? err.message : err}). Check the connection, then try again.`);
-        e.retryable = true;
-        throw e;
-      }
-      if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
-      return res.text();
+      return fetchScenario(url);
     }
     const name = this.getAttribute('preset') || (await engine('go')).default_preset();
     return (await engine(kindOfPreset(name))).preset_json(name);

@@ -47,6 +47,26 @@ const SEED_MAX = 2 ** 53 - 1;
 const SCENARIO_MAX_BYTES = 1024 * 1024;
 
 /**
+ * The text of the scenario file at `url` (relative to the page). A fetch that
+ * fails (the network) throws a `retryable` error, so the element offers
+ * "Try again"; an HTTP error or a file over SCENARIO_MAX_BYTES does not.
+ */
+export async function fetchScenario(url) {
+  let res;
+  try {
+    res = await fetch(new URL(url, document.baseURI));
+  } catch (err) {
+    const e = new Error(`Could not fetch the scenario ${url} (${err && err.message ? err.message : err}). Check the connection, then try again.`);
+    e.retryable = true;
+    throw e;
+  }
+  if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
+  const text = await res.text();
+  if (text.length > SCENARIO_MAX_BYTES) throw new Error(`The scenario ${url} is larger than ${SCENARIO_MAX_BYTES} bytes`);
+  return text;
+}
+
+/**
  * The lab code, shared by every element. The engine (wasm) module a world
  * needs is fetched by the lab when it loads one (web/engines.js: one module
  * per system, each fetched and compiled once per page).
@@ -321,18 +341,7 @@ export class QueueLab extends HTMLElement {
     const inline = this.querySelector('script[type="application/json"]');
     const url = this.getAttribute('scenario');
     if (url) {
-      let res;
-      try {
-        res = await fetch(new URL(url, document.baseURI));
-      } catch (err) {
-        const e = new Error(`Could not fetch the scenario ${url} (${err && err.message ? err.message : err}). Check the connection, then try again.`);
-        e.retryable = true;
-        throw e;
-      }
-      if (!res.ok) throw new Error(`Could not fetch the scenario ${url}: HTTP ${res.status}`);
-      const text = await res.text();
-      if (text.length > SCENARIO_MAX_BYTES) throw new Error(`The scenario ${url} is larger than ${SCENARIO_MAX_BYTES} bytes`);
-      return { json: text };
+      return { json: await fetchScenario(url) };
     }
     if (inline) {
       const text = inline.textContent;

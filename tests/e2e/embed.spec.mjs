@@ -708,6 +708,31 @@ test.describe('an engine module that does not come', () => {
   });
 });
 
+test.describe('a scenario file that does not come', () => {
+  test.use({ allowConsoleErrors: true });
+
+  test('the element says so with Try again, and Try again loads it', async ({ page }) => {
+    let down = true;
+    const scenario = { name: 'from-a-file', seed: 3, channels: [{ name: 'filed', capacity: 2 }],
+      goroutines: [{ name: 'p', behavior: { producer: { to: 'filed', interval: '50ms' } } }, { name: 'c', behavior: { consumer: { from: 'filed', work: '80ms' } } }] };
+    await page.route('**/__scenario__.json', (route) => (down ? route.abort('internetdisconnected')
+      : route.fulfill({ contentType: 'application/json', body: JSON.stringify(scenario) })));
+    await page.route('**/__scenario-page__', (route) => route.fulfill({ contentType: 'text/html; charset=utf-8',
+      body: '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>scenario file</title>'
+        + '<script type="module" src="/queue-lab.js"></script></head>'
+        + '<body><queue-lab id="q" scenario="/__scenario__.json" view="compact"></queue-lab></body></html>' }));
+    await page.goto('/__scenario-page__');
+    const lab = page.locator('#q');
+    await expect.poll(() => lab.evaluate((q) => q.ready), { timeout: 15_000 }).toBe(true);
+    await expect(lab.locator('#error-text')).toContainText('Could not fetch the scenario /__scenario__.json');
+    await expect(lab.locator('#error-retry')).toBeVisible();
+    down = false;
+    await lab.locator('#error-retry').click();
+    await expect.poll(() => lab.evaluate((q) => q.snapshot().channels.map((c) => c.name)), { timeout: 15_000 }).toEqual(['filed']);
+    await expect(lab.locator('#error')).toBeHidden();
+  });
+});
+
 test.describe('compare, when an engine module does not come', () => {
   test.use({ allowConsoleErrors: true });
 
