@@ -205,3 +205,23 @@ fn a_redundant_publish_checks_its_nodes() {
     assert_eq!(v.nodes.iter().map(|n| n.topics[0].message_count).collect::<Vec<_>>(), [1, 1], "one PUB to each");
     assert_eq!(w.snapshot().totals.published, 1, "one value");
 }
+
+/// go-nsq counts a message in flight when its `readLoop` reads the frame
+/// (conn.go, `readLoop`: `messagesInFlight + 1`, then `OnMessage` blocks on
+/// the unbuffered `incomingMessages`). In nsq-slow-handler the one handler
+/// is slower than the message timeout: nsqd keeps delivering as copies time
+/// out, and those frames wait in the socket behind the blocked reader. The
+/// client counts only what it read: the message its handler works on and the
+/// one its reader holds, however many wait unread.
+#[test]
+fn a_slow_consumer_counts_in_flight_what_its_reader_read_not_the_socket() {
+    let mut w = preset_world("nsq-slow-handler");
+    for step in 1..=200u64 {
+        w.run_until(SimTime::ZERO + SimDuration::from_millis(50 * step));
+        let v = nsq(&w);
+        let c = &v.consumers[0];
+        assert!(c.in_flight <= 2, "at {}: the client counts {} in flight (one handler + the reader)", w.now(), c.in_flight);
+        let received = c.connections.iter().map(|cn| cn.in_flight).sum::<u64>();
+        assert_eq!(received, c.in_flight);
+    }
+}

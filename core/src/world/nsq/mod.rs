@@ -603,6 +603,10 @@ impl World {
         c.reader = None;
         if let Some(m) = handed {
             c.inbox.pop_front();
+            // go-nsq's readLoop counts a message in flight (and stamps
+            // lastMsgTimestamp) when it reads the frame, just before it
+            // blocks handing it over: frames still in the socket are not.
+            nsq.on_message(conn, msg.id, msg.attempts, &mut self.kit);
             nsq.owner.insert(m, (conn, msg.id, msg.key));
             if doomed {
                 self.kit.doomed.push(m);
@@ -742,8 +746,8 @@ impl World {
                 nsq.arm(node, queue);
             }
             Frame::Msg { conn, msg } => {
+                // In the socket until the reader goroutine reads it (hand_over).
                 nsq.clients[usize::from(conn)].inbox.push_back(msg);
-                nsq.on_message(conn, msg.id, msg.attempts, &mut self.kit);
                 self.hand_over(conn, now);
             }
             Frame::Touch { conn, id } => {
