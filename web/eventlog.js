@@ -497,6 +497,12 @@ export function createEventLog(container, { onSelect } = {}) {
   }
 
   /** Adds the NSQ places events name to the NSQ selects (shown from the first one). */
+  /** Beside the NSQ channel filter, the Go one says it is Go's. */
+  function nameGoChannel(besideNsq) {
+    cSelect.previousElementSibling.textContent = besideNsq ? 'Go channel' : 'Channel';
+    cSelect.options[0].textContent = besideNsq ? 'all Go channels' : 'all channels';
+  }
+
   function learnNsq(events) {
     for (const e of events) {
       const n = e.nsq;
@@ -506,7 +512,10 @@ export function createEventLog(container, { onSelect } = {}) {
         if (typeof v !== 'string' || seen.has(v)) continue;
         seen.add(v);
         addOption(nsqSelect(key), v, v);
-        nsqFilters.hidden = false;
+        if (nsqFilters.hidden) {
+          nsqFilters.hidden = false;
+          nameGoChannel(true);
+        }
       }
     }
   }
@@ -576,6 +585,7 @@ export function createEventLog(container, { onSelect } = {}) {
       nsqSelects.clear();
       nsqFilters.replaceChildren();
       nsqFilters.hidden = true;
+      nameGoChannel(false);
       list.replaceChildren();
       list.scrollTop = 0;
       atTop = true;

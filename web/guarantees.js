@@ -149,6 +149,11 @@ export function createGuarantees(container) {
     update(snap, playground) {
       pg = playground;
       const gs = snap.nsq ? snap.nsq.guarantees : [];
+      if (!gs.length) {
+        // Messages published to topics without a channel wait there (nsqd keeps them for the first channel).
+        const waiting = snap.nsq ? snap.nsq.nodes.reduce((a, n) => a + n.topics.reduce((b, t) => b + t.depth, 0), 0) : 0;
+        table.setEmpty(waiting ? `No channel yet: ${waiting} message${waiting === 1 ? '' : 's'} wait${waiting === 1 ? 's' : ''} in ${waiting === 1 ? 'its topic' : 'their topics'} for the first channel.` : 'Nothing published yet.');
+      }
       const keyOf = (g) => `${g.topic}\u0000${g.channel}`;
       table.update(gs, keyOf, (g) => [`${g.topic} / ${g.channel}`, ...FIGURES.map(() => null)]);
       // The figure cells hold buttons: put them in once, then refresh their numbers.

@@ -133,6 +133,11 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
       members.update(ms, ({ g, m }) => `${g.name}\u0000${m.id}`, ({ g, m }) => [g.name, String(m.id),
         m.state === 'running' && !m.partitions.length ? 'idle (no partition)' : m.state,
         m.partitions.join(', ') || '-', (m.marked || []).map(([p, o]) => `${p}@${o}`).join(', ') || '-', String(m.consumed), m.work || 'the group\'s']);
+      // A scenario with no consumer at all says so once, not in three tables.
+      const noConsumers = !k.groups.length && !k.consumers.length;
+      groupState.setEmpty(noConsumers ? 'This scenario has no consumers.' : 'No consumer group.');
+      describe.box.hidden = noConsumers;
+      members.box.hidden = noConsumers || !k.groups.length;
 
       brokers.update(k.brokers, (b) => String(b.id), (b) => [b.name, brokerState(b, snap.time_us), String(b.leads)]);
       topics.update(k.partitions, (p) => `${p.topic}\u0000${p.partition}`, (p) => [p.topic, String(p.partition),

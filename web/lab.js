@@ -716,6 +716,17 @@ export function createLab(root, opts = {}) {
     };
   }
 
+  /** Beside NSQ's or Kafka's own controls, the Go ones say they are Go's. */
+  function nameGoControls(sys) {
+    const names = [['channels-heading', 'Channels', 'Go channels'], ['groups-heading', 'Goroutine groups', 'Go goroutine groups'],
+      ['add-heading', 'Add channels and goroutines', 'Add Go channels and goroutines']];
+    for (const [id, go, beside] of names) {
+      const h = $(id);
+      const text = sys ? beside : go;
+      if (h.textContent !== text) h.textContent = text;
+    }
+  }
+
   /** The NSQ panels, controls and charts show only for a run with NSQ. */
   function showNsq(on) {
     const area = $('nsq-area');
@@ -908,6 +919,7 @@ export function createLab(root, opts = {}) {
       state.panelsAt = now;
       inspector.update(snap, pg);
       controls.update(snap);
+      nameGoControls(Boolean(snap.nsq || snap.kafka));
       const withPanels = showsSystemPanels(shell);
       const nsq = snap.nsq && withPanels ? system('nsq') : null;
       showNsq(Boolean(nsq));

@@ -162,7 +162,7 @@ export function createNsqControls(container, { onCommand }) {
     if (k !== key) {
       key = k;
       nodeRows = rebuildRows(nodesBox, nodeRows, snap.nsq.nodes.map((n) => n.name), (n) => n, nodeRow);
-      lookupdRows = rebuildRows(lookupdsBox, lookupdRows, lookupds.map((l) => l.name), (n) => n, lookupdRow);
+      lookupdRows = rebuildRows(lookupdsBox, lookupdRows, lookupds.map((l) => l.name), (n) => n, lookupdRow, 'No nsqlookupd: consumers connect to nsqd directly.');
       consumerRows = rebuildRows(consumersBox, consumerRows, consumers, (c) => c.name, consumerRow);
       linkRows = rebuildRows(linksBox, linkRows, links, linkKey, linkRow);
     }

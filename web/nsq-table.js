@@ -54,6 +54,10 @@ export function keyedTable({ caption, columns, actions = null, actionsAfter = co
       table.hidden = trs.length === 0;
       none.hidden = trs.length !== 0;
     },
+    /** What the table says while it has no rows. */
+    setEmpty(text) {
+      setText(none, text);
+    },
   };
 }
 
@@ -61,14 +65,15 @@ export function keyedTable({ caption, columns, actions = null, actionsAfter = co
 /**
  * The live controls' rows (NSQ's and Kafka's): one per item, kept by key
  * across updates (`make(item)` for a new key, `{ row }` each), put in `box`
- * in the items' order without moving a focused field, "None." when empty.
+ * in the items' order without moving a focused field, `empty` ("None.")
+ * when there are none.
  * Returns the new key -> row map, for the next update.
  */
-export function rebuildRows(box, old, items, keyOf, make) {
+export function rebuildRows(box, old, items, keyOf, make, empty = 'None.') {
   const next = new Map();
   for (const it of items) next.set(keyOf(it), old.get(keyOf(it)) || make(it));
   const rows = [...next.values()].map((r) => r.row);
-  setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: 'None.' })]);
+  setChildrenKeepingFocus(box, items.length ? rows : [...rows, el('p', { class: 'hint', text: empty })]);
   return next;
 }
 

@@ -38,7 +38,53 @@ const TOTAL_MEANS = {
   blocked: 'Goroutines blocked on a channel, a select or a WaitGroup, of all goroutines.',
   'published to NSQ': 'Messages a Publish handed to nsqd (it answered OK): their Go journey ends there.',
   'acked by Kafka': 'Records a producer got an ack for: their Go journey ends there.',
+  published: 'Messages nsqd took into its topics (nsqadmin\'s Messages): every PUB, MPUB and DPUB it answered OK.',
+  'finished (FIN)': 'Channel copies a handler finished (FIN) and nsqd accepted: each message counts once per channel.',
+  'handled twice or more': 'Channel copies a handler ran on more than once (a timeout or REQ delivered them again): at-least-once at work.',
+  'lost (NSQ)': 'Channel copies gone for good: an unclean crash, ephemeral overflow, empty or delete, MaxAttempts (the guarantees panel says which).',
+  acked: 'Records a producer got a success for (with acks=0 at once).',
+  'failed sends': 'Records a producer got an error for: never acked.',
+  consumed: 'Records a consumer handled at least once.',
+  duplicates: 'Records handled again (a rebalance or crash before the offset was committed).',
+  'lost (Kafka)': 'Acked or written records gone for good: a leader died before followers copied them, an unclean election, or acks=0 sends never written.',
 };
+
+/** Sum of the counts of NSQ's `lost` pairs ([cause, count]) of every channel. */
+function nsqLost(guarantees) {
+  return guarantees.reduce((a, g) => a + (g.lost || []).reduce((b, l) => b + (Array.isArray(l) ? Number(l[1]) || 0 : 0), 0), 0);
+}
+
+/**
+ * A run's own figures for NSQ and Kafka (the guarantees panels in brief):
+ * what a reader of such a run asks first. The Go values' accounting follows
+ * only when the scenario has Go channels of its own.
+ */
+function systemTotals(snap) {
+  const items = [];
+  if (snap.nsq) {
+    const g = snap.nsq.guarantees || [];
+    const sum = (f) => g.reduce((a, x) => a + f(x), 0);
+    const published = snap.nsq.nodes.reduce((a, n) => a + n.topics.reduce((b, t) => b + t.message_count, 0), 0);
+    items.push(
+      ['published', String(published)],
+      ['finished (FIN)', String(sum((x) => x.finished))],
+      ['handled twice or more', String(sum((x) => x.handled_more_than_once))],
+      ['lost (NSQ)', String(nsqLost(g))],
+    );
+  }
+  if (snap.kafka) {
+    const k = snap.kafka.guarantees || {};
+    const lost = (k.lost_after_ack ?? 0) + (k.lost_unclean ?? 0) + (k.lost_unacked ?? 0) + (k.lost_unwritten ?? 0);
+    items.push(
+      ['acked', String(k.acked ?? 0)],
+      ['failed sends', String(k.failed ?? 0)],
+      ['consumed', String(k.consumed ?? 0)],
+      ['duplicates', String(k.duplicates ?? 0)],
+      ['lost (Kafka)', String(lost)],
+    );
+  }
+  return items;
+}
 
 export function fmtClock(us) {
   const s = us / 1e6;
@@ -128,6 +174,15 @@ export function createStatusPanels($) {
     // Handed to NSQ by a Publish that returned OK (or acked by Kafka): part
     // of the sum too.
     if (t.published) items.splice(6, 0, [snap.kafka ? 'acked by Kafka' : 'published to NSQ', String(t.published)]);
+    if (sys) {
+      // NSQ's or Kafka's figures first; the Go values' sum only with Go
+      // channels of the scenario's own (not a client library's), where it
+      // says something the system's figures do not.
+      const blockedAndLatency = items.filter(([label]) => label === 'blocked' || label.startsWith('latency'));
+      const goToo = snap.channels.some((c) => !c.library);
+      items.splice(0, items.length, ...systemTotals(snap), ...blockedAndLatency,
+        ...(goToo ? items.filter((it) => !blockedAndLatency.includes(it)) : []));
+    }
     const dl = $('totals');
     const key = items.map((x) => x[0]).join('|');
     if (dl.dataset.key !== key) {

@@ -8,7 +8,7 @@
 // controls is drawn down and listed down; hostile names are text; every
 // control has an accessible name. Screenshots:
 // test-results/kafka-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, selectGoroutine, copyLink, logRows } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, stageListTexts, goroutineItem, selectGoroutine, copyLink, logRows, totalOf } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -142,6 +142,11 @@ test('acks=1: the leader dies and acknowledged records are lost; acks=all: none'
   expect(lost).toBeGreaterThan(0);
   await expect(page.locator('[data-kafka-figure="lost_after_ack"]')).toHaveAttribute('data-bad', 'true');
   expect(await figure(page, 'acked')).toBeGreaterThan(lost);
+  // The totals strip counts those losses too; with no consumer, the groups panel says so once.
+  expect(await totalOf(page, /^lost \(Kafka\)$/)).toBe(lost + await figure(page, 'lost_unclean') + await figure(page, 'lost_unacked') + await figure(page, 'lost_unwritten'));
+  await expect(page.locator('#kafka-groups')).toContainText('This scenario has no consumers.');
+  await expect(page.locator('#kafka-groups').getByText('No member.')).toBeHidden();
+  await expect(page.locator('#kafka-groups').getByText('No consumer yet.')).toBeHidden();
   // broker-1 led events-0 and crashed at 5s: a new leader was elected (a higher epoch).
   const part = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)'))[0];
   expect(part.Leader).not.toBe('broker-1');
@@ -343,6 +348,11 @@ test('a member that crashes before committing: its records are handled again, an
   expect(await page.locator('#totals dt').allTextContents()).not.toContain('delivered');
   const latency = page.locator('#totals div', { has: page.locator('dt', { hasText: /^latency to finish p50 \/ p99$/ }) }).locator('dd');
   await expect(latency).toHaveText(/^\d+(\.\d)?(µs|ms|s) \/ \d+(\.\d)?(µs|ms|s)$/);
+  // It leads with Kafka's own figures, the guarantees panel's (no Go values' sum: no Go channel of its own).
+  expect(await totalOf(page, /^acked$/)).toBe(await figure(page, 'acked'));
+  expect(await totalOf(page, /^consumed$/)).toBe(await figure(page, 'consumed'));
+  expect(await page.locator('#totals dt').allTextContents()).not.toContain('produced (Go values)');
+  await expect(page.locator('#groups-heading')).toHaveText('Go goroutine groups');
   const first = await page.locator('[data-kafka-member-row]').first().getAttribute('data-kafka-member-row');
   const id = first.split(' ').slice(1).join(' ');
   // Crash (not leave): what it handled since the last auto-commit (1 s) was never committed.

@@ -196,7 +196,7 @@ test('a consumer box keeps its backoff lines once it has backed off, so the stag
   await frames();
   expect(await height()).toBe(during);
   // The consumer's line is cut at this width; the stage list has all of it.
-  await expect(page.locator('#stage-list li[data-item="k:worker"]')).toContainText(/in flight of max_in_flight 1, FIN \d+, REQ \d+/);
+  await expect(page.locator('#stage-list li[data-item="k:worker"]')).toContainText(/in flight of max_in_flight 1, FIN sent \d+, REQ sent \d+/);
 });
 
 test('one column: a lookup\'s answer and the connection it leads to run down the left margin, not across the node boxes', async ({ page }) => {

@@ -275,7 +275,7 @@ export function createNsqView(S, P) {
     const state = c.state === 'running' ? where : `${c.state}${where ? ` · ${where}` : ''}`;
     text(state, x, b.y + 13, SMALL, crashed ? '--danger' : '--muted', b.x + b.w - 8 - x);
     let y = b.y + HEAD_H + LINE_H / 2;
-    text(`max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN ${c.finished} · REQ ${c.requeued}`, b.x + 10, y, TINY, '--muted', b.w - 20);
+    text(`max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN sent ${c.finished} · REQ sent ${c.requeued}`, b.x + 10, y, TINY, '--muted', b.w - 20);
     y += LINE_H;
     if (c.backoff.phase !== 'none') {
       // Two lines: the state, then what comes next.
@@ -601,7 +601,7 @@ export function createNsqView(S, P) {
     for (const c of consumersOf(snap)) {
       const b = layout.consBox.get(c.name);
       if (!inBox(b, x, y)) continue;
-      const lines = [`consumer ${c.name} (${c.state}) on ${c.topic}/${c.channel}`, `max_in_flight ${c.max_in_flight}, ${c.in_flight} in flight, FIN ${c.finished}, REQ ${c.requeued}`];
+      const lines = [`consumer ${c.name} (${c.state}) on ${c.topic}/${c.channel}`, `max_in_flight ${c.max_in_flight}, ${c.in_flight} in flight, FIN sent ${c.finished}, REQ sent ${c.requeued}`];
       const bt = backoffText(c, snap.time_us);
       if (bt) lines.push(bt);
       for (const cn of c.connections) lines.push(`${cn.nsqd}: ${cn.state}${cn.cut ? ', cut' : ''}, RDY ${cn.rdy}, ${cn.in_flight} in flight`);
@@ -641,7 +641,7 @@ export function createNsqView(S, P) {
       const again = snap.goroutines
         .filter((g) => g.group === c.handler_group && g.held && attempts.get(g.held) > 1)
         .map((g) => `${g.held} (attempt ${attempts.get(g.held)})`);
-      out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}, FIN ${c.finished}, REQ ${c.requeued}; `
+      out.push({ key: `k:${c.name}`, text: `consumer ${c.name} (${c.state}): ${c.in_flight} in flight of max_in_flight ${c.max_in_flight}, FIN sent ${c.finished}, REQ sent ${c.requeued}; `
         + `${c.connections.map((cn) => `${cn.nsqd} ${cn.state}${cn.cut ? ' cut' : ''} RDY ${cn.rdy}`).join(', ') || 'no connection'}${bt ? `; ${bt}` : ''}`
         + `${again.length ? `; handling again: ${again.join(', ')}` : ''}` });
     }
