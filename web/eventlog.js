@@ -496,13 +496,13 @@ export function createEventLog(container, { onSelect } = {}) {
     }
   }
 
-  /** Adds the NSQ places events name to the NSQ selects (shown from the first one). */
   /** Beside the NSQ channel filter, the Go one says it is Go's. */
   function nameGoChannel(besideNsq) {
     cSelect.previousElementSibling.textContent = besideNsq ? 'Go channel' : 'Channel';
     cSelect.options[0].textContent = besideNsq ? 'all Go channels' : 'all channels';
   }
 
+  /** Adds the NSQ places events name to the NSQ selects (shown from the first one). */
   function learnNsq(events) {
     for (const e of events) {
       const n = e.nsq;

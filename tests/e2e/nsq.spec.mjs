@@ -2,7 +2,7 @@
 // page (the goroutines are drawn; the NSQ view comes with issue 13), with
 // the publish steps in the event log and no page errors.
 import { readFileSync } from 'node:fs';
-import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf, runUntil, clockUs, presetScenario } from './helpers.mjs';
+import { test, expect, openPage, openScenario, play, pause, setSpeed, logRows, totalOf, runUntil, clockUs, presetScenario, selectPreset } from './helpers.mjs';
 
 const PUBLISH = {
   name: 'nsq-publish',
@@ -56,6 +56,16 @@ test('published to a topic without a channel: the guarantees panel says the mess
   expect(depth).toBeGreaterThan(1);
   await expect(page.locator('#guarantees')).toContainText(`No channel yet: ${depth} messages wait in their topics for the first channel.`);
   expect(await totalOf(page, /^published$/)).toBe(depth);
+});
+
+test('an NSQ run with losses: the totals strip counts them as the guarantees book does', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-ephemeral');
+  await runUntil(page, 8_000_000, 20);
+  const book = await page.evaluate(() => document.querySelector('queue-lab').snapshot().nsq.guarantees
+    .reduce((a, g) => a + g.lost.reduce((b, [, n]) => b + n, 0), 0));
+  expect(book).toBeGreaterThan(0);
+  await expect.poll(() => totalOf(page, /^lost \(NSQ\)$/)).toBe(book);
 });
 
 test('a scenario command the run cannot apply: the page says which and why, and the run goes on without it', async ({ page }) => {
