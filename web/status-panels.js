@@ -51,7 +51,7 @@ const TOTAL_MEANS = {
 
 /** Sum of the counts of NSQ's `lost` pairs ([cause, count]) of every channel. */
 function nsqLost(guarantees) {
-  return guarantees.reduce((a, g) => a + (g.lost || []).reduce((b, l) => b + (Array.isArray(l) ? Number(l[1]) || 0 : 0), 0), 0);
+  return guarantees.reduce((a, g) => a + g.lost.reduce((b, [, n]) => b + n, 0), 0);
 }
 
 /**
@@ -74,13 +74,12 @@ function systemTotals(snap) {
   }
   if (snap.kafka) {
     const k = snap.kafka.guarantees || {};
-    const lost = (k.lost_after_ack ?? 0) + (k.lost_unclean ?? 0) + (k.lost_unacked ?? 0) + (k.lost_unwritten ?? 0);
     items.push(
       ['acked', String(k.acked ?? 0)],
       ['failed sends', String(k.failed ?? 0)],
       ['consumed', String(k.consumed ?? 0)],
       ['duplicates', String(k.duplicates ?? 0)],
-      ['lost (Kafka)', String(lost)],
+      ['lost (Kafka)', String(k.lost ?? 0)],
     );
   }
   return items;
@@ -157,32 +156,27 @@ export function createStatusPanels($) {
     // spans finished and processing.
     // With NSQ or Kafka, a message a consumer receives is a new Go value in
     // its goroutines: "produced" counts those too, which the label says.
-    const produced = snap.nsq || snap.kafka ? 'produced (Go values)' : 'produced';
-    const items = [
+    const produced = sys ? 'produced (Go values)' : 'produced';
+    const goValues = [
       [produced, String(t.produced)],
       ['finished', String(t.processed)],
       ['processing', String(t.processing)],
       ['in buffers', String(t.buffered)],
       ['held by senders', String(t.in_transit)],
       ['dropped', String(t.dropped)],
-      ['delivered', String(t.delivered)],
+      ...(t.published ? [[snap.kafka ? 'acked by Kafka' : 'published to NSQ', String(t.published)]] : []), // part of the sum too
+      ...(t.filtered ? [['filtered', String(t.filtered)]] : []),
+      ...(sys && !t.delivered ? [] : [['delivered', String(t.delivered)]]),
+    ];
+    const always = [
       ['blocked', `${t.blocked} of ${snap.goroutines.length}`],
       [sys ? 'latency to finish p50 / p99' : 'latency p50 / p99', lat.count ? `${fmtDuration(lat.p50_us)} / ${fmtDuration(lat.p99_us)}` : '–'],
     ];
-    if (sys && !t.delivered) items.splice(6, 1);
-    if (t.filtered) items.splice(6, 0, ['filtered', String(t.filtered)]);
-    // Handed to NSQ by a Publish that returned OK (or acked by Kafka): part
-    // of the sum too.
-    if (t.published) items.splice(6, 0, [snap.kafka ? 'acked by Kafka' : 'published to NSQ', String(t.published)]);
-    if (sys) {
-      // NSQ's or Kafka's figures first; the Go values' sum only with Go
-      // channels of the scenario's own (not a client library's), where it
-      // says something the system's figures do not.
-      const blockedAndLatency = items.filter(([label]) => label === 'blocked' || label.startsWith('latency'));
-      const goToo = snap.channels.some((c) => !c.library);
-      items.splice(0, items.length, ...systemTotals(snap), ...blockedAndLatency,
-        ...(goToo ? items.filter((it) => !blockedAndLatency.includes(it)) : []));
-    }
+    // With NSQ or Kafka, the system's own figures first; the Go values' sum
+    // only with Go channels of the scenario's own (not a client library's),
+    // where it says something the system's figures do not.
+    const items = !sys ? [...goValues, ...always]
+      : [...systemTotals(snap), ...always, ...(snap.channels.some((c) => !c.library) ? goValues : [])];
     const dl = $('totals');
     const key = items.map((x) => x[0]).join('|');
     if (dl.dataset.key !== key) {

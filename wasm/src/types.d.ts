@@ -580,6 +580,8 @@ export interface KafkaCounts {
   lost_unacked: number;
   /** acks=0 records reported sent and never written: their request died with the leader's connection, or the broker refused it. */
   lost_unwritten: number;
+  /** The four lost_* causes together: gone for good once the producer took them on. */
+  lost: number;
   deleted_by_retention: number;
   consumed: number;
   duplicates: number;

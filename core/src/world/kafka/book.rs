@@ -79,6 +79,10 @@ pub struct KafkaCounts {
     /// acks=0 records reported sent and never written: their request died
     /// with its leader's connection, or the broker refused it.
     pub lost_unwritten: u64,
+    /// Gone for good once the producer took them on: the four `lost_*`
+    /// causes together (not `deleted_by_retention` or `skipped`: those were
+    /// in the log, and a consumer could have read them).
+    pub lost: u64,
     pub deleted_by_retention: u64,
     pub consumed: u64,
     pub duplicates: u64,
@@ -232,6 +236,7 @@ impl KafkaBook {
                 RecState::LostUnwritten => c.lost_unwritten += 1,
             }
         }
+        c.lost = c.lost_after_ack + c.lost_unclean + c.lost_unacked + c.lost_unwritten;
         c.deleted_by_retention = self.deleted_unread;
         c.consumed = self.reads.iter().map(|r| r.iter().map(|&n| u64::from(n)).sum::<u64>()).sum();
         c.duplicates = self.duplicates;
@@ -258,6 +263,7 @@ mod tests {
         b.truncated(0, 0, 0, true);
         let c = b.counts();
         assert_eq!((c.produced, c.acked, c.failed, c.lost_after_ack, c.lost_unclean, c.sending), (4, 0, 1, 1, 1, 1));
+        assert_eq!(c.lost, 2, "acked then lost, and lost in the unclean election");
         assert_eq!(c.sending + c.acked + c.failed + c.lost_after_ack + c.lost_unclean + c.lost_unacked, c.produced);
     }
 
@@ -274,6 +280,7 @@ mod tests {
         b.truncated(1, 0, 0, false);
         let c = b.counts();
         assert_eq!((c.acked, c.lost_unwritten, c.lost_after_ack, c.sending), (1, 1, 1, 0), "{c:?}");
+        assert_eq!(c.lost, 2, "never written, and written then lost");
     }
 
     #[test]
