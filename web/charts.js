@@ -116,6 +116,7 @@ export function createCharts(container) {
     {
       key: 'lens',
       title: 'Channel buffer length',
+      goTitle: 'Go channel buffer length',
       yLabel: 'messages',
       series: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((name) => ({ label: name })),
       columns: () => channelNames.slice(0, MAX_CHANNEL_SERIES).map((_, i) => data.lens[i] || []),
@@ -124,6 +125,7 @@ export function createCharts(container) {
     {
       key: 'throughput',
       title: 'Throughput',
+      goTitle: 'Go channel throughput',
       yLabel: 'per second',
       series: () => [{ label: 'deliveries/s' }],
       columns: () => [data.throughput],
@@ -134,6 +136,7 @@ export function createCharts(container) {
       // Over each sample interval, not the run: with few deliveries in one,
       // p50 and p99 meet (the header's figures are the whole run's).
       title: 'Delivery latency per interval',
+      goTitle: 'Go channel latency per interval',
       hint: 'p50 and p99 of the deliveries in each sample interval (the scenario\'s sample_interval, 100 ms by default); the header\'s latency is over the whole run. With one delivery in an interval the two are the same.',
       yLabel: 'ms',
       series: () => [{ label: 'p50' }, { label: 'p99', dash: [6, 3] }],
@@ -154,9 +157,7 @@ export function createCharts(container) {
   const charts = specs.map((spec) => {
     const figure = el(container.ownerDocument, 'figure', 'ql-chart');
     figure.dataset.chart = spec.key;
-    figure.setAttribute('aria-label', `${spec.title} (${spec.yLabel}) over virtual time`);
     const caption = el(container.ownerDocument, 'figcaption');
-    caption.textContent = spec.title;
     if (spec.hint) caption.title = spec.hint;
     const plotHost = el(container.ownerDocument, 'div', 'ql-chart-plot');
     plotHost.setAttribute('aria-hidden', 'true');
@@ -165,8 +166,19 @@ export function createCharts(container) {
     figure.append(caption, plotHost, summary);
     container.append(figure);
     // stale: samples arrived since the last redraw; drawnAt: performance.now() of that redraw.
-    return { spec, figure, plotHost, summary, plot: null, stale: false, drawnAt: -Infinity };
+    return { spec, figure, caption, plotHost, summary, plot: null, stale: false, drawnAt: -Infinity };
   });
+
+  /** Captions and labels: beside NSQ's or Kafka's own charts (`asGo`), the Go ones say they are Go's. */
+  function nameCharts(asGo) {
+    for (const c of charts) {
+      const title = asGo && c.spec.goTitle ? c.spec.goTitle : c.spec.title;
+      if (c.caption.textContent === title) continue;
+      c.caption.textContent = title;
+      c.figure.setAttribute('aria-label', `${title} (${c.spec.yLabel}) over virtual time`);
+    }
+  }
+  nameCharts(false);
 
   /** Charts per row for a container `width` px wide (content box), as the attribute the CSS reads. */
   function fitRow(width) {
@@ -454,6 +466,11 @@ export function createCharts(container) {
     /** Re-reads the colours (the theme changed). */
     refreshTheme() {
       rebuildAll();
+    },
+
+    /** Beside NSQ's or Kafka's charts (`on`), the captions say "Go channel ..."; alone, just "Channel ...". */
+    nameAsGo(on) {
+      nameCharts(Boolean(on));
     },
 
     /** Forgets all samples and starts over with these channels (in the engine's channel order). */

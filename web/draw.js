@@ -18,7 +18,7 @@ export const STATES = {
   blocked_select: { word: 'blocked in select', short: 'select blocked', color: '--st-select', icon: 'select', blocked: true },
   blocked_wait: { word: 'waiting on a WaitGroup', short: 'wg.Wait', color: '--st-wait', icon: 'hourglass', blocked: true },
   // Waiting for a server's response (go-nsq's Publish): not stuck, the network will answer.
-  blocked_net: { word: 'waiting for the network', short: 'net wait', color: '--st-sleep', icon: 'hourglass', blocked: false },
+  blocked_net: { word: 'waiting for the network', short: 'net wait', color: '--st-sleep', icon: 'net', blocked: false },
   done: { word: 'done', short: 'done', color: '--st-done', icon: 'check', blocked: false },
   panicked: { word: 'panicked', short: 'panicked', color: '--st-panic', icon: 'cross', blocked: false },
   removed: { word: 'removed', short: 'removed', color: '--st-done', icon: 'cross', blocked: false },
@@ -39,6 +39,9 @@ export function stateWord(g) {
 export function roleWord(role) {
   return role === 'custom' ? 'program' : String(role);
 }
+
+/** A goroutine card's name: the first of these it fits in. */
+const NAME_FONTS = ['600 12px system-ui, sans-serif', '600 11px system-ui, sans-serif', '600 10px system-ui, sans-serif'];
 
 /** A token's radius unless it says otherwise (a record's or message's dot). */
 export const TOKEN_R = 4.5;
@@ -248,6 +251,19 @@ export function drawIcon(ctx, icon, cx, cy, r, color, hole = null) {
       ctx.lineTo(cx, cy + r * 0.3);
       ctx.closePath();
       ctx.fill();
+      break;
+    case 'net': // two opposed arrows: a request out, its answer to come back
+      ctx.moveTo(cx - r * 0.85, cy - r * 0.4);
+      ctx.lineTo(cx + r * 0.85, cy - r * 0.4);
+      ctx.moveTo(cx + r * 0.45, cy - r * 0.8);
+      ctx.lineTo(cx + r * 0.85, cy - r * 0.4);
+      ctx.lineTo(cx + r * 0.45, cy);
+      ctx.moveTo(cx + r * 0.85, cy + r * 0.4);
+      ctx.lineTo(cx - r * 0.85, cy + r * 0.4);
+      ctx.moveTo(cx - r * 0.45, cy);
+      ctx.lineTo(cx - r * 0.85, cy + r * 0.4);
+      ctx.lineTo(cx - r * 0.45, cy + r * 0.8);
+      ctx.stroke();
       break;
     case 'check':
       ctx.moveTo(cx - r * 0.75, cy);
@@ -517,12 +533,15 @@ export function createPainter(S) {
     ctx.setLineDash([]);
     drawIcon(ctx, st.icon, p.x + 17, p.y + 14, 6.5, color, st.blocked ? null : S.theme['--card']);
     ctx.fillStyle = S.theme['--fg'];
-    const nameFont = '600 12px system-ui, sans-serif';
-    ctx.font = nameFont;
     ctx.textBaseline = 'middle';
     let right = p.x + p.w - 6;
     if (g.paused) { drawIcon(ctx, 'pause', right - 6, p.y + 13, 6, S.theme['--muted']); right -= 15; }
-    ctx.fillText(fit(g.name, nameFont, right - (p.x + 28)), p.x + 28, p.y + 14);
+    // A narrow card (a phone, a compare side) takes the name a size or two
+    // smaller before it cuts it ("producer-1", not "produ…-1").
+    const room = right - (p.x + 28);
+    const nameFont = NAME_FONTS.find((f) => measure(g.name, f) <= room) || NAME_FONTS[NAME_FONTS.length - 1];
+    ctx.font = nameFont;
+    ctx.fillText(fit(g.name, nameFont, room), p.x + 28, p.y + 14);
     // A stuck card's warning sign goes on its state line, which says
     // stuck, so the name keeps the room (a narrow one says "stuck: send",
     // then "stuck"; the legend and the banner say forever).

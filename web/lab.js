@@ -98,7 +98,7 @@ function idlePanels() {
   const nothing = () => {};
   return {
     inspector: { invalidateListing: nothing, select: nothing, update: nothing },
-    charts: { reset: nothing, push: nothing, refreshTheme: nothing, resize: nothing },
+    charts: { reset: nothing, push: nothing, refreshTheme: nothing, resize: nothing, nameAsGo: nothing },
     eventlog: { clear: nothing, push: nothing },
     timeline: { note: nothing, update: nothing, dragging: false },
     controls: { reset: nothing, update: nothing },
@@ -635,8 +635,21 @@ export function createLab(root, opts = {}) {
     }
   }
 
-  /** Opens a share link: the scenario, then exactly `t_us` of virtual time (replayed in slices). */
+  /** A fragment that only names a preset (`#preset=classic`, as embed.html takes), else null. */
+  const PRESET_FRAGMENT = /^#?preset=([A-Za-z0-9_-]{1,64})$/;
+
+  /**
+   * Opens a share link: the scenario, then exactly `t_us` of virtual time
+   * (replayed in slices); or, for `#preset=NAME`, that preset from 0s, playing.
+   */
   async function openShared(hash) {
+    const named = PRESET_FRAGMENT.exec(hash || '');
+    if (named) {
+      if (!(await loadPreset(named[1]))) return true; // another link or preset took over meanwhile
+      state.ownHash = location.hash;
+      setPlaying(true);
+      return true;
+    }
     const { decodeShare } = await shareModule();
     const shared = await decodeShare(hash);
     if (!shared) return false;
@@ -725,6 +738,7 @@ export function createLab(root, opts = {}) {
       const text = sys ? beside : go;
       if (h.textContent !== text) h.textContent = text;
     }
+    charts.nameAsGo(sys);
   }
 
   /** The NSQ panels, controls and charts show only for a run with NSQ. */
@@ -737,6 +751,13 @@ export function createLab(root, opts = {}) {
     $('nsq-charts').hidden = !on;
     const legendNsq = $('legend-nsq');
     if (legendNsq) legendNsq.hidden = !on;
+    showNetLegend();
+  }
+
+  /** The legend's "waiting for the network" shows in a run with NSQ or Kafka. */
+  function showNetLegend() {
+    const item = $('legend-net');
+    if (item) item.hidden = $('nsq-area').hidden && $('kafka-area').hidden;
   }
 
   /** The Kafka panels and controls show only for a run with Kafka. */
@@ -749,6 +770,7 @@ export function createLab(root, opts = {}) {
     $('kafka-charts').hidden = !on;
     const legend = $('legend-kafka');
     if (legend) legend.hidden = !on;
+    showNetLegend();
   }
 
   /** Picker groups, in this order; a preset's `system` picks one. */

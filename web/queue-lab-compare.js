@@ -142,6 +142,7 @@ const CSS = `
 .bar button, .failure button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid #c3c9d2; border-radius: 6px; background: #fff; color: #1b1f24; cursor: pointer; }
 .bar button.primary { background: #3451c6; border-color: #3451c6; color: #fff; font-weight: 600; min-width: 5.2rem; }
 .bar .clock { font: 600 1rem ui-monospace, monospace; }
+.bar .time { display: inline-flex; gap: 0.5rem; align-items: baseline; white-space: nowrap; } /* the label and its clock on one line */
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6rem; }
 @container cmp (max-width: 700px) { .pair { grid-template-columns: 1fr; } }
 .side h3 { margin: 0.2rem 0; font-size: 0.95rem; }
@@ -201,7 +202,7 @@ export class QueueLabCompare extends HTMLElement {
       + 'touch, such as what a producer sends, can differ a little.' });
     shadow.append(uplotCss, el('style', { text: CSS }), el('div', { class: 'cmp' },
       el('div', { class: 'bar', role: 'group', 'aria-label': 'Both runs' }, this._play, this._reset,
-        el('span', { text: 'virtual time' }), this._clock),
+        el('span', { class: 'time' }, el('span', { text: 'virtual time' }), this._clock)),
       el('div', { class: 'failure' }, this._err, this._retry),
       el('div', { class: 'pair' }, side('a', 'A', this._labelA, this._a), side('b', 'B', this._labelB, this._b)),
       this._charts, this._table, this._draws, this._summary));
@@ -217,9 +218,7 @@ export class QueueLabCompare extends HTMLElement {
     this._retry.addEventListener('click', () => {
       this._err.hidden = true;
       this._retry.hidden = true;
-      for (const side of [this._a, this._b]) {
-        if (side._shell?.dataset.loaded === 'failed') side._shell.dataset.loaded = 'false';
-      }
+      for (const side of [this._a, this._b]) side._markLoadFailed?.(false);
       this._started = null; // built again now if on screen, else when it nears the viewport
       if (this._visible) this._started = this._boot().catch((err) => this._fail(err));
     });
@@ -279,9 +278,7 @@ export class QueueLabCompare extends HTMLElement {
     this._err.hidden = false;
     this._retry.hidden = !(err && err.retryable);
     // Sides still waiting for the pair's load say so, not "Loads when it scrolls into view".
-    for (const side of [this._a, this._b]) {
-      if (side._shell?.dataset.loaded === 'false') side._shell.dataset.loaded = 'failed';
-    }
+    for (const side of [this._a, this._b]) side._markLoadFailed?.(true);
     this.dispatchEvent(new CustomEvent('ql-error', { detail: { message: this._err.textContent }, bubbles: true, composed: true }));
   }
 

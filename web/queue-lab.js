@@ -192,6 +192,17 @@ export class QueueLab extends HTMLElement {
   }
 
   /**
+   * For `<queue-lab-compare>`, which loads its two sides itself: while this
+   * element has no engine yet, its stage says "Not loaded" when the pair's
+   * load failed (`failed`), else again that it loads when scrolled into view.
+   */
+  _markLoadFailed(failed) {
+    if (this.lab || !this._shell.dataset.loaded) return; // running: its own error box speaks
+    this._shell.dataset.loaded = failed ? 'failed' : 'false';
+    this.shadowRoot.getElementById('status').title = failed ? 'It could not load (see the message above)' : 'It loads when it scrolls into view';
+  }
+
+  /**
    * The full page's toolbar sticks to the top of the window, so an element
    * scrolled into view (a focused control, the timeline) would land under it:
    * the document's scroll padding follows the toolbar's height.

@@ -229,11 +229,19 @@ export function createStatusPanels($) {
     items.push(['warn', '--danger', 'stuck forever (deadlocked)']);
     items.push(['pause', '--muted', 'paused by you']);
     const ul = document.createElement('ul');
-    for (const [icon, color, word] of items) {
+    // A network wait (go-nsq's Publish, a sarama producer's ack) only happens
+    // in a run with NSQ or Kafka: the item shows with their notes.
+    const net = STATES.blocked_net;
+    items.splice(LEGEND.indexOf('blocked_wait') + 1, 0, [net.icon, net.color, net.word, 'legend-net']);
+    for (const [icon, color, word, id] of items) {
       const li = document.createElement('li');
       const span = document.createElement('span');
       span.textContent = word;
       li.append(iconCanvas(icon, color, 14), span);
+      if (id) {
+        li.id = id;
+        li.hidden = true;
+      }
       ul.append(li);
     }
     const note = document.createElement('li');

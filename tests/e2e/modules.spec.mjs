@@ -361,6 +361,16 @@ test('charts: four labelled charts that scroll with virtual time and summarize a
   await expect(figures.nth(1)).toHaveAttribute('aria-label', 'Throughput (per second) over virtual time');
   await expect(figures.nth(2)).toHaveAttribute('aria-label', 'Delivery latency per interval (ms) over virtual time');
   await expect(figures.nth(3)).toHaveAttribute('aria-label', 'Blocked goroutines (goroutines) over virtual time');
+  // Beside NSQ's or Kafka's charts, the Go ones say so; and back.
+  await page.evaluate(() => window.charts.nameAsGo(true));
+  await expect(figures.locator('figcaption')).toHaveText([
+    'Go channel buffer length', 'Go channel throughput', 'Go channel latency per interval', 'Blocked goroutines',
+  ]);
+  await expect(figures.nth(0)).toHaveAttribute('aria-label', 'Go channel buffer length (messages) over virtual time');
+  await page.evaluate(() => window.charts.nameAsGo(false));
+  await expect(figures.locator('figcaption')).toHaveText([
+    'Channel buffer length', 'Throughput', 'Delivery latency per interval', 'Blocked goroutines',
+  ]);
   await expect(page.locator('#host canvas')).toHaveCount(4);
   await expect(page.locator('#host .u-axis')).toHaveCount(8);
   await expect(page.locator('#host .ql-chart-plot[aria-hidden="true"]')).toHaveCount(4);

@@ -181,3 +181,23 @@ test('opening a link with t restores that moment, paused', async ({ page }) => {
   await page.waitForTimeout(500);
   expect(Math.abs((await clockUs(page)) - 1_234_567)).toBeLessThan(1000);
 });
+
+test('#preset=NAME opens that preset playing, as embed.html does; an unknown name says so', async ({ page }) => {
+  await openPage(page, '/#preset=nsq-single');
+  await expect(page.locator('#preset')).toHaveValue('nsq-single', { timeout: 15_000 });
+  await expect(page.locator('#play')).toHaveText('Pause');
+  await expect(page.locator('#error')).toBeHidden();
+  // The network wait has its item in the legend beside NSQ (not in a Go-only run).
+  await expect(page.locator('#legend-net')).toBeVisible();
+  await expect(page.locator('#legend-net')).toHaveText('waiting for the network');
+  // Changing the fragment opens the other preset.
+  await page.evaluate(() => { location.hash = '#preset=buffered'; });
+  await expect(page.locator('#preset')).toHaveValue('buffered', { timeout: 15_000 });
+  await expect(page.locator('#legend-net')).toBeHidden();
+  await page.goto('about:blank');
+  await openPage(page, '/#preset=no-such-thing');
+  await expect(page.locator('#error')).toContainText('unknown preset "no-such-thing"', { timeout: 15_000 });
+  await expect(page.locator('#error')).toContainText('Loaded the default scenario instead.');
+  await expect(page.locator('#preset')).toHaveValue(DEFAULT_PRESET);
+  expect(new URL(page.url()).hash).toBe('');
+});

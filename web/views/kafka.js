@@ -314,7 +314,7 @@ export function createKafkaView(S, P) {
     text(counts, b.x + 10, b.y + HEAD_H + 6 + LINE_H, TINY, p.failed ? '--danger' : '--fg', b.w - 20);
     const w = waitingShort(p, snap, b.w - 30);
     if (w) {
-      drawIcon(ctx, 'hourglass', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);
+      drawIcon(ctx, 'net', b.x + 14, b.y + HEAD_H + 6 + 2 * LINE_H, 4.5, S.theme['--st-send']);
       text(w, b.x + 22, b.y + HEAD_H + 6 + 2 * LINE_H, TINY, '--st-send', b.w - 30);
     }
   }
@@ -432,7 +432,9 @@ export function createKafkaView(S, P) {
       let x = b.x + 10 + 16 * slots.size + (slots.size ? 2 : 0);
       text(word, x, y0, TINY, !g.generation ? '--muted' : word === 'unread' ? '--danger' : '--st-send', b.x + b.w - 8 - x);
       x += measure(word, TINY) + 4;
-      text(`· assignor ${g.assignor}`, x, y0, TINY, '--muted', b.x + b.w - 8 - x);
+      // Whole or not at all ("assignor r…" tells nothing; the group tables name it).
+      const assignor = `· assignor ${g.assignor}`;
+      if (measure(assignor, TINY) <= b.x + b.w - 8 - x) text(assignor, x, y0, TINY, '--muted', b.x + b.w - 8 - x);
     } else {
       text(`assignor ${g.assignor} · ${g.coordinator ? `coordinator broker-${g.coordinator}` : 'no coordinator'}`, b.x + 10, b.y + HEAD_H + 4 + LINE_H, TINY, '--muted', b.w - 20);
     }
