@@ -7,16 +7,18 @@
 // - Topics, as `kafka-topics.sh --describe` (Topic, Partition, Leader,
 //   Replicas, Isr) plus the log start, high watermark and log end offset.
 // - Guarantees: what became of the records (produced, acked, lost by
-//   cause, deleted unread by retention, skipped, consumed, duplicates), and
-//   the engine's simplifications in words.
+//   cause, deleted unread by retention, skipped, consumed, duplicates),
+//   each figure that has a list a button listing its records
+//   (kafka-records.js), and the engine's simplifications in words.
 // Everything from `Snapshot.kafka`; all text set with textContent.
 //
-// createKafkaPanels({ groups, topics, guarantees }) -> { update(snapshot), reset() }
+// createKafkaPanels({ groups, topics, guarantees }) -> { update(snapshot, playground), reset() }
 
 import { el, setText } from './dom.js';
 import { keyedTable } from './nsq-table.js';
 import { brokerState, leaderWords } from './views/kafka.js';
 import { fmtDuration } from './draw.js';
+import { createKafkaRecords, LISTED } from './kafka-records.js';
 
 /** [key in kafka.guarantees, label, what it means]. */
 export const KAFKA_FIGURES = [
@@ -30,8 +32,8 @@ export const KAFKA_FIGURES = [
   ['lost_unwritten', 'Sent, never written', 'acks=0: the producer was told they were sent, but their request died with the leader\'s connection, or the broker refused it (nobody hears of it). Shown while a producer uses acks=0, or once it happened'],
   ['deleted_by_retention', 'Deleted unread', 'retention deleted them before any consumer read them'],
   ['skipped', 'Skipped', 'a consumer jumped over them (offset out of range, reset)'],
-  ['consumed', 'Consumed', 'handled by a consumer at least once'],
-  ['duplicates', 'Duplicates', 'handled again (a rebalance or crash before the offset was committed)'],
+  ['consumed', 'Consumed', 'reads by consumers: each record a consumer handled, once per time it handled it (its list: the records read at least once)'],
+  ['duplicates', 'Duplicates', 'reads of a record a consumer had handled before (a rebalance or crash before the offset was committed)'],
   ['out_of_order', 'Out of order per key', 'keyed records handled after a later record of the same key from the same producer (a key moved partitions: partitions were added)'],
 ];
 
@@ -95,8 +97,18 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
 
   const figures = el('dl', { class: 'kafka-figures' });
   const figureDd = new Map();
+  // A figure with a list holds a button (its number) that lists its records.
+  const figureButton = new Map();
+  const records = createKafkaRecords();
+  let pg = null;
   for (const [key, label, what] of KAFKA_FIGURES) {
     const dd = el('dd', { 'data-kafka-figure': key });
+    if (LISTED[key]) {
+      const b = el('button', { type: 'button', class: 'figure', 'data-list': key });
+      b.addEventListener('click', () => { if (pg) records.show(key, pg); });
+      dd.append(b);
+      figureButton.set(key, b);
+    }
     figures.append(el('div', { class: 'kafka-figure', title: what }, el('dt', { text: label }), dd));
     figureDd.set(key, dd);
   }
@@ -109,13 +121,15 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
   });
   const simpHead = el('h3', { text: 'Simplifications' });
   const simp = el('ul', { class: 'kafka-simplifications' });
-  guarEl.replaceChildren(figures, el('p', { class: 'hint', text: 'Hover a figure for what it counts. Losses are counted by cause.' }), producers.box, simpHead, simp);
+  guarEl.replaceChildren(figures, el('p', { class: 'hint', text: 'Hover a figure for what it counts; a figure that is a button lists the records behind it. Losses are counted by cause.' }),
+    records.box, producers.box, simpHead, simp);
   let simpKey = '';
 
   const brokerName = (k, id) => (id == null ? 'none' : (k.brokers.find((b) => b.id === id)?.name ?? String(id)));
 
   return {
-    update(snap) {
+    update(snap, playground) {
+      pg = playground;
       const k = snap.kafka;
       if (!k) return;
       groupState.update(k.groups, (g) => g.name, (g) => [g.name, g.state, String(g.generation), String(g.rebalances),
@@ -150,10 +164,17 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         preferredLeaders(k, snap.time_us)} ${metadataRefresh(k)}`);
 
       const gu = k.guarantees || {};
-      for (const [key] of KAFKA_FIGURES) {
+      for (const [key, label] of KAFKA_FIGURES) {
         const v = gu[key] ?? 0;
         const dd = figureDd.get(key);
-        setText(dd, String(v));
+        const b = figureButton.get(key);
+        if (b) {
+          if (b.dataset.count !== String(v)) {
+            b.dataset.count = String(v);
+            setText(b, String(v));
+            b.setAttribute('aria-label', `${label}: ${v}. List them`);
+          }
+        } else setText(dd, String(v));
         const bad = LOSS_KEYS.has(key) || key === 'duplicates' || key === 'out_of_order' ? String(v > 0) : 'false';
         if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
       }
@@ -178,6 +199,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
     reset() {
       simpKey = '';
       simp.replaceChildren();
+      records.reset();
     },
   };
 }

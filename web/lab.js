@@ -953,7 +953,7 @@ export function createLab(root, opts = {}) {
       const kafka = snap.kafka && withPanels ? system('kafka') : null;
       showKafka(Boolean(kafka));
       if (kafka) {
-        kafka.panels.update(snap);
+        kafka.panels.update(snap, state.pg);
         kafka.controls.update(snap);
       }
       status.updateBanner(snap);

@@ -139,6 +139,10 @@ test('a member cut from its coordinator for minutes: its heartbeat times out 4 t
   expect(zombie.STATE).toBe('zombie (removed by the coordinator, still processing what it fetched)');
   expect(zombie.PARTITIONS).toBe('events-0, events-1');
   await expect(page.locator('[data-kafka-figure="duplicates"]')).toHaveAttribute('data-bad', 'true');
+  // The duplicates' list: records group workers read twice.
+  await page.locator('[data-kafka-figure="duplicates"] button').click();
+  const dups = page.locator('#kafka-area .kafka-records li');
+  await expect(dups.first()).toContainText(/acked at events-[01]@\d+ · read twice by group workers$/);
   await runTo(page, 130_000_000, 10);
   await page.locator('#eventlog-kind').selectOption('kafka_group');
   const rows = (await logRows(page)).filter((r) => r.text.startsWith('workers-1: '));

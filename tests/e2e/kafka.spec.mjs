@@ -142,6 +142,17 @@ test('acks=1: the leader dies and acknowledged records are lost; acks=all: none'
   expect(lost).toBeGreaterThan(0);
   await expect(page.locator('[data-kafka-figure="lost_after_ack"]')).toHaveAttribute('data-bad', 'true');
   expect(await figure(page, 'acked')).toBeGreaterThan(lost);
+  // The figure is a button: it lists the records lost, each with where it was (the run stands at 6.5 s).
+  const lostNow = await figure(page, 'lost_after_ack');
+  await page.locator('[data-kafka-figure="lost_after_ack"] button').click();
+  const list = page.locator('#kafka-area .kafka-records');
+  await expect(list.locator('h3')).toHaveText('Records acked, then lost');
+  await expect(list.locator('.hint')).toContainText(lostNow <= 100 ? `All ${lostNow}, in the order they were produced` : `The first 100 of ${lostNow}`);
+  await expect(list.locator('li')).toHaveCount(Math.min(lostNow, 100));
+  await expect(list.locator('li').first()).toContainText(/^sender-\d#\d+lost after its ack: was at events-0@\d+, truncated before followers copied it · not read$/);
+  // Counts without records (deleted unread, skipped, out of order) are not buttons.
+  await expect(page.locator('[data-kafka-figure="skipped"] button')).toHaveCount(0);
+  await expect(page.locator('[data-kafka-figure="skipped"]')).toHaveText('0');
   // The totals strip counts those losses too; with no consumer, the groups panel says so once.
   expect(await totalOf(page, /^lost \(Kafka\)$/)).toBe(lost + await figure(page, 'lost_unclean') + await figure(page, 'lost_unacked') + await figure(page, 'lost_unwritten'));
   await expect(page.locator('#kafka-groups')).toContainText('This scenario has no consumers.');

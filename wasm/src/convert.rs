@@ -101,6 +101,17 @@ pub fn figure_named(s: &str) -> Option<queuelab::nsq::guarantees::Figure> {
     queuelab::nsq::guarantees::Figure::deserialize(StrDeserializer::<serde::de::value::Error>::new(s)).ok()
 }
 
+/// A `KafkaRecordFigure`: a Kafka guarantees figure that lists records.
+pub fn kafka_figure(v: &JsValue) -> Result<queuelab::world::KafkaRecordFigure, String> {
+    use queuelab::world::KafkaRecordFigure;
+    let expected = KafkaRecordFigure::NAMES;
+    let s = string_arg(v, 100).map_err(|e| match e {
+        StringArgError::NotAString(what) => format!("figure must be a string ({expected}), got {what}"),
+        StringArgError::TooLong(_) => format!("figure must be one of {expected}"),
+    })?;
+    KafkaRecordFigure::named(&s).ok_or_else(|| format!("figure must be one of {expected} (the others are counts without a list), got {s:?}"))
+}
+
 /// Longest string `from_preset` looks up (every preset name is far
 /// shorter); a longer one is refused before it is copied into wasm memory.
 pub const MAX_PRESET_NAME: u32 = 100;

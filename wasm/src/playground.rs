@@ -271,6 +271,16 @@ impl Playground {
         Ok(self.tl.world().nsq_find_message(&label).map_or(JsValue::UNDEFINED, |m| JsValue::from_f64(m as f64)))
     }
 
+    /// The records behind Kafka guarantees figure `figure` (a
+    /// `KafkaCounts` name that has a list), in production order: the
+    /// earliest `max`, and how many in all. Empty for a world without
+    /// Kafka; throws if `figure` names no listable figure.
+    #[wasm_bindgen(unchecked_return_type = "KafkaRecordList")]
+    pub fn kafka_records(&self, #[wasm_bindgen(unchecked_param_type = "KafkaRecordFigure")] figure: JsValue, max: f64) -> Result<JsValue, JsError> {
+        let figure = convert::kafka_figure(&figure).map_err(|m| errors::js(&m))?;
+        to_js(&self.tl.world().kafka_records(figure, convert::count(max)))
+    }
+
     /// Applies a live command (core's JSON form as a plain object). Throws
     /// if it is not a command or core refuses it; then nothing changes.
     /// Returns `true` if it forked (the present was behind the frontier: the

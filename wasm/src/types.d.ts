@@ -590,6 +590,30 @@ export interface KafkaCounts {
   out_of_order: number;
 }
 
+/**
+ * A Kafka guarantees figure that lists its records (`kafka_records`).
+ * `consumed` lists the records read at least once (the figure counts every
+ * read), `duplicates` the records some consumer read more than once (the
+ * figure counts the reads after the first). `deleted_by_retention`,
+ * `skipped` and `out_of_order` are counts without a list.
+ */
+export type KafkaRecordFigure = "produced" | "sending" | "acked" | "failed" | "lost_after_ack" | "lost_unclean" | "lost_unacked" | "lost_unwritten" | "consumed" | "duplicates";
+
+/** The records behind a figure (`kafka_records`): the earliest `max` in production order, of `total`. */
+export interface KafkaRecordList {
+  total: number;
+  records: KafkaRecordRef[];
+}
+
+export interface KafkaRecordRef {
+  /** Its number in production order (from 0). */
+  rec: number;
+  /** "main#17": the Go value it carries (events and tokens name it so). */
+  label: string;
+  /** Where it is or was (topic-p@offset), its state, and which consumer read it how often, in words. */
+  detail: string;
+}
+
 export interface NsqView {
   nodes: NsqdView[];
   /** What each channel did with the messages published to its topic (empty until the book is kept). */

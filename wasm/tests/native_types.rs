@@ -16,7 +16,7 @@ use queuelab::observe::snapshot::{GState, RunStatus};
 use queuelab::observe::trace::EventKind;
 use queuelab::presets;
 use queuelab::time::SimTime;
-use queuelab::world::World;
+use queuelab::world::{KafkaRecordFigure, World};
 use queuelab_wasm::TS_TYPES;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -214,6 +214,16 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
     let life = nsq.nsq_message_life(refs[0].msg).expect("a life");
     assert_eq!(life.copies.len(), 2, "{life:?}");
     c.check("NsqMessageLife", &serde_json::to_value(life).expect("json"));
+    // The records behind Kafka figures: a rebalance reads some twice.
+    let kafka = run("kafka-rebalance", 40);
+    for figure in [KafkaRecordFigure::Acked, KafkaRecordFigure::Duplicates] {
+        let list = kafka.kafka_records(figure, 3);
+        assert!(!list.records.is_empty(), "{figure:?}");
+        c.check("KafkaRecordList", &serde_json::to_value(&list).expect("json"));
+        for r in &list.records {
+            c.check("KafkaRecordRef", &serde_json::to_value(r).expect("json"));
+        }
+    }
     let every = [
         "Snapshot", "GoroutineView", "ChannelView", "WaitGroupView", "DeadlockReport", "PanicReport", "Totals",
         "Percentiles", "GroupView", "MessageView", "WaiterView", "WaitFor", "EventView", "Sample", "Listing",
@@ -223,6 +233,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
         "NsqMessageRef", "NsqMessageLife", "NsqCopyLife", "KafkaView", "KafkaBrokerView", "KafkaPartitionView",
         "KafkaProducerView", "KafkaConsumerView", "KafkaGroupView", "KafkaMemberView", "KafkaGroupRow", "KafkaCounts",
         "KafkaSample", "KafkaPartitionSample", "KafkaLagSample", "KafkaOffsetSample", "KafkaAckWait", "KafkaTopicView",
+        "KafkaRecordList", "KafkaRecordRef",
     ];
     for i in every {
         assert!(c.seen.contains(i), "no real {i} was checked (pick runs that produce one)");

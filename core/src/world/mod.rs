@@ -69,6 +69,7 @@ pub use summary::{ChannelRow, GoroutineRow, Summary};
 pub use view::EventView;
 pub use kafka::view::{KafkaAckWait, KafkaBrokerView, KafkaTopicView, KafkaConsumerView, KafkaGroupRow, KafkaGroupView, KafkaMemberView, KafkaPartitionView, KafkaProducerView, KafkaView};
 pub use kafka::book::KafkaCounts;
+pub use kafka::records::{KafkaRecordFigure, KafkaRecordList, KafkaRecordRef};
 
 /// Steps (starting to run, or a loop turn) one goroutine may take at one
 /// instant before it is forced to yield (guards against programs that spin

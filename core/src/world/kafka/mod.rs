@@ -67,6 +67,7 @@ mod metadata;
 mod network;
 mod partitions;
 mod produce;
+pub(crate) mod records;
 mod stages;
 mod zombie;
 pub(crate) mod view;
