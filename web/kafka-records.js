@@ -46,6 +46,7 @@ export function createKafkaRecords() {
       let got;
       try {
         got = pg.kafka_records(figure, LIST_MAX);
+        if (!got) throw new Error('this world has no Kafka');
       } catch (err) {
         setText(note, `Could not list them: ${err && err.message ? err.message : String(err)}`);
         return;

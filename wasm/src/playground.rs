@@ -273,12 +273,15 @@ impl Playground {
 
     /// The records behind Kafka guarantees figure `figure` (a
     /// `KafkaCounts` name that has a list), in production order: the
-    /// earliest `max`, and how many in all. Empty for a world without
-    /// Kafka; throws if `figure` names no listable figure.
-    #[wasm_bindgen(unchecked_return_type = "KafkaRecordList")]
+    /// earliest `max`, and how many in all; `undefined` for a world without
+    /// Kafka. Throws if `figure` names no listable figure.
+    #[wasm_bindgen(unchecked_return_type = "KafkaRecordList | undefined")]
     pub fn kafka_records(&self, #[wasm_bindgen(unchecked_param_type = "KafkaRecordFigure")] figure: JsValue, max: f64) -> Result<JsValue, JsError> {
         let figure = convert::kafka_figure(&figure).map_err(|m| errors::js(&m))?;
-        to_js(&self.tl.world().kafka_records(figure, convert::count(max)))
+        match self.tl.world().kafka_records(figure, convert::count(max)) {
+            Some(list) => to_js(&list),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
 
     /// Applies a live command (core's JSON form as a plain object). Throws

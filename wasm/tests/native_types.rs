@@ -217,7 +217,7 @@ fn output_interfaces_name_exactly_the_serialized_fields() {
     // The records behind Kafka figures: a rebalance reads some twice.
     let kafka = run("kafka-rebalance", 40);
     for figure in [KafkaRecordFigure::Acked, KafkaRecordFigure::Duplicates] {
-        let list = kafka.kafka_records(figure, 3);
+        let list = kafka.kafka_records(figure, 3).expect("kafka").into_inner();
         assert!(!list.records.is_empty(), "{figure:?}");
         c.check("KafkaRecordList", &serde_json::to_value(&list).expect("json"));
         for r in &list.records {

@@ -15,17 +15,18 @@
 //! Each row says, in words, where the record is or was (`topic-p@offset`,
 //! the last copy a leader appended), its state, and which consumer read it
 //! how often. Rows come in the order the records were produced, the
-//! earliest `max`; `total` is how many the figure's list holds in all.
+//! earliest `max`; `total` is how many the figure's list holds in all. A
+//! world without Kafka has no list (`None`).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::book::RecState;
 use super::KafkaWorld;
+use crate::gate::{Gated, Kafka};
 use crate::world::World;
 
 /// A listable figure of the Kafka guarantees (its `KafkaCounts` name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KafkaRecordFigure {
     Produced,
     Sending,
@@ -44,9 +45,22 @@ impl KafkaRecordFigure {
     pub const NAMES: &'static str = "produced, sending, acked, failed, lost_after_ack, lost_unclean, lost_unacked, lost_unwritten, consumed or duplicates";
 
     /// The figure named `s` (its `KafkaCounts` field name), if it has a list.
+    /// (A match, not serde: every engine module carries this, Go's too.)
     pub fn named(s: &str) -> Option<KafkaRecordFigure> {
-        use serde::de::value::{Error, StrDeserializer};
-        KafkaRecordFigure::deserialize(StrDeserializer::<Error>::new(s)).ok()
+        use KafkaRecordFigure as F;
+        Some(match s {
+            "produced" => F::Produced,
+            "sending" => F::Sending,
+            "acked" => F::Acked,
+            "failed" => F::Failed,
+            "lost_after_ack" => F::LostAfterAck,
+            "lost_unclean" => F::LostUnclean,
+            "lost_unacked" => F::LostUnacked,
+            "lost_unwritten" => F::LostUnwritten,
+            "consumed" => F::Consumed,
+            "duplicates" => F::Duplicates,
+            _ => return None,
+        })
     }
 
     fn state(self) -> Option<RecState> {
@@ -147,10 +161,10 @@ impl KafkaWorld {
 
 impl World {
     /// The records behind Kafka guarantees figure `figure`, in production
-    /// order: the earliest `max`, and how many there are in all. Empty
-    /// without Kafka.
-    pub fn kafka_records(&self, figure: KafkaRecordFigure, max: usize) -> KafkaRecordList {
-        let Some(kw) = self.kafka.as_deref() else { return KafkaRecordList::default() };
+    /// order: the earliest `max`, and how many there are in all. None
+    /// without Kafka (gated: a build without Kafka has none of this code).
+    pub fn kafka_records(&self, figure: KafkaRecordFigure, max: usize) -> Option<Gated<KafkaRecordList, Kafka>> {
+        let kw = self.kafka.as_deref()?;
         let mut list = KafkaRecordList::default();
         for rec in 0..kw.book.state.len() as u32 {
             if !kw.listed(rec, figure) {
@@ -162,7 +176,7 @@ impl World {
                 list.records.push(KafkaRecordRef { rec, label: self.go.label_of(info.producer, info.value), detail: kw.record_detail(rec) });
             }
         }
-        list
+        Gated::some(list)
     }
 }
 
@@ -181,7 +195,7 @@ mod tests {
     /// Each per-state list is as long as its figure; together they are every record once.
     fn lists_agree_with_counts(w: &World) {
         let c = w.snapshot().kafka.expect("kafka").guarantees;
-        let len = |f| w.kafka_records(f, usize::MAX);
+        let len = |f| w.kafka_records(f, usize::MAX).expect("kafka").into_inner();
         use KafkaRecordFigure as F;
         for (f, n) in [(F::Produced, c.produced), (F::Sending, c.sending), (F::Acked, c.acked), (F::Failed, c.failed),
             (F::LostAfterAck, c.lost_after_ack), (F::LostUnclean, c.lost_unclean), (F::LostUnacked, c.lost_unacked), (F::LostUnwritten, c.lost_unwritten)]
@@ -204,7 +218,8 @@ mod tests {
     fn acks1_loss_lists_the_records_lost_after_their_ack() {
         let w = run("kafka-acks1-loss", 30);
         lists_agree_with_counts(&w);
-        let lost = w.kafka_records(KafkaRecordFigure::LostAfterAck, 3);
+        let records = |f, max| w.kafka_records(f, max).expect("kafka").into_inner();
+        let lost = records(KafkaRecordFigure::LostAfterAck, 3);
         assert!(lost.total > 0 && lost.records.len() == 3.min(lost.total as usize), "{lost:?}");
         let r = &lost.records[0];
         assert!(r.label.contains('#'), "{r:?}");
@@ -217,12 +232,13 @@ mod tests {
     fn a_rebalance_lists_the_records_read_twice_and_by_whom() {
         let w = run("kafka-rebalance", 40);
         lists_agree_with_counts(&w);
-        let dups = w.kafka_records(KafkaRecordFigure::Duplicates, 5);
+        let records = |f, max| w.kafka_records(f, max).expect("kafka").into_inner();
+        let dups = records(KafkaRecordFigure::Duplicates, 5);
         assert!(dups.total > 0, "the preset reprocesses after the crash");
         assert!(dups.records.iter().all(|r| r.detail.contains("twice by group workers") || r.detail.contains("times by group workers")), "{dups:?}");
-        let acked = w.kafka_records(KafkaRecordFigure::Acked, 1);
+        let acked = records(KafkaRecordFigure::Acked, 1);
         assert!(acked.records[0].detail.starts_with("acked at events-"), "{acked:?}");
-        assert_eq!(w.kafka_records(KafkaRecordFigure::Acked, 0).records.len(), 0);
+        assert_eq!(records(KafkaRecordFigure::Acked, 0).records.len(), 0);
     }
 
     #[test]
@@ -239,6 +255,6 @@ mod tests {
     #[test]
     fn a_go_world_has_no_records() {
         let w = run("classic", 1);
-        assert_eq!(w.kafka_records(KafkaRecordFigure::Produced, 10), KafkaRecordList::default());
+        assert!(w.kafka_records(KafkaRecordFigure::Produced, 10).is_none());
     }
 }
