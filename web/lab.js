@@ -646,7 +646,7 @@ export function createLab(root, opts = {}) {
     const named = PRESET_FRAGMENT.exec(hash || '');
     if (named) {
       if (!(await loadPreset(named[1]))) return true; // another link or preset took over meanwhile
-      state.ownHash = location.hash;
+      if (opts.page) state.ownHash = location.hash;
       setPlaying(true);
       return true;
     }
