@@ -8,8 +8,9 @@
 //   Replicas, Isr) plus the log start, high watermark and log end offset.
 // - Guarantees: what became of the records (produced, acked, lost by
 //   cause, deleted unread by retention, skipped, consumed, duplicates),
-//   each figure that has a list a button listing its records
-//   (kafka-records.js), and the engine's simplifications in words.
+//   each figure a button saying what it counts and, where it has a list,
+//   listing its records (kafka-records.js); and the engine's
+//   simplifications in words.
 // Everything from `Snapshot.kafka`; all text set with textContent.
 //
 // createKafkaPanels({ groups, topics, guarantees }) -> { update(snapshot, playground), reset() }
@@ -97,20 +98,18 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
 
   const figures = el('dl', { class: 'kafka-figures' });
   const figureDd = new Map();
-  // A figure with a list holds a button (its number) that lists its records.
+  // Each figure holds a button (its number): it says what the figure counts
+  // and, for one with a list, lists its records.
   const figureButton = new Map();
   const records = createKafkaRecords();
   let pg = null;
   for (const [key, label, what] of KAFKA_FIGURES) {
-    const dd = el('dd', { 'data-kafka-figure': key });
-    if (LISTED[key]) {
-      const b = el('button', { type: 'button', class: 'figure', 'data-list': key });
-      b.addEventListener('click', () => { if (pg) records.show(key, pg); });
-      dd.append(b);
-      figureButton.set(key, b);
-    }
+    const b = el('button', { type: 'button', class: 'figure', 'data-list': String(Boolean(LISTED[key])) });
+    b.addEventListener('click', () => { if (pg) records.show(key, label, what, pg); });
+    const dd = el('dd', { 'data-kafka-figure': key }, b);
     figures.append(el('div', { class: 'kafka-figure', title: what }, el('dt', { text: label }), dd));
     figureDd.set(key, dd);
+    figureButton.set(key, b);
   }
   const producers = keyedTable({
     caption: 'Producers',
@@ -121,7 +120,7 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
   });
   const simpHead = el('h3', { text: 'Simplifications' });
   const simp = el('ul', { class: 'kafka-simplifications' });
-  guarEl.replaceChildren(figures, el('p', { class: 'hint', text: 'Hover a figure for what it counts; a figure that is a button lists the records behind it. Losses are counted by cause.' }),
+  guarEl.replaceChildren(figures, el('p', { class: 'hint', text: 'Each figure is a button: it says what it counts and lists the records behind it (all but deleted unread, skipped and out of order, which are counted without them). Losses are counted by cause.' }),
     records.box, producers.box, simpHead, simp);
   let simpKey = '';
 
@@ -168,13 +167,11 @@ export function createKafkaPanels({ groups: groupsEl, topics: topicsEl, guarante
         const v = gu[key] ?? 0;
         const dd = figureDd.get(key);
         const b = figureButton.get(key);
-        if (b) {
-          if (b.dataset.count !== String(v)) {
-            b.dataset.count = String(v);
-            setText(b, String(v));
-            b.setAttribute('aria-label', `${label}: ${v}. List them`);
-          }
-        } else setText(dd, String(v));
+        if (b.dataset.count !== String(v)) {
+          b.dataset.count = String(v);
+          setText(b, String(v));
+          b.setAttribute('aria-label', `${label}: ${v}. ${LISTED[key] ? 'List them' : 'What it counts'}`);
+        }
         const bad = LOSS_KEYS.has(key) || key === 'duplicates' || key === 'out_of_order' ? String(v > 0) : 'false';
         if (dd.dataset.bad !== bad) dd.dataset.bad = bad;
       }

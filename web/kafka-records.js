@@ -1,10 +1,12 @@
-// The records behind a Kafka guarantees figure: pressing a figure that has
-// a list (`Playground.kafka_records`: a state, consumed or duplicates)
-// lists its records as they are at that moment, the earliest LIST_MAX in
-// production order, each with where it is or was (topic-p@offset), its
-// state and which consumer read it how often. Text only.
+// What a Kafka guarantees figure counts, and the records behind it:
+// pressing a figure says what it counts (its hover text, for a touch
+// screen) and, for one that has a list (`Playground.kafka_records`: a
+// state, consumed or duplicates), lists its records as they are at that
+// moment, the earliest LIST_MAX in production order, each with where it is
+// or was (topic-p@offset), its state and which consumer read it how often.
+// Text only.
 //
-// createKafkaRecords() -> { box, show(figure, playground), reset() }
+// createKafkaRecords() -> { box, show(key, label, meaning, playground), reset() }
 
 import { el, setText } from './dom.js';
 import { fmtUs } from './nsq-table.js';
@@ -32,20 +34,31 @@ export const LISTED = {
 
 export function createKafkaRecords() {
   const head = el('h3', { id: 'kafka-records-heading' });
+  const what = el('p', { class: 'kafka-records-what' });
   const note = el('p', { class: 'hint' });
   const list = el('ul', { class: 'nsq-msg-list', 'aria-labelledby': 'kafka-records-heading' });
-  const box = el('section', { class: 'nsq-msgs kafka-records', hidden: true }, head, note, list);
+  const box = el('section', { class: 'nsq-msgs kafka-records', hidden: true }, head, what, note, list);
 
   return {
     box,
-    /** Lists the records behind `figure` (a key of LISTED), as they are now. */
-    show(figure, pg) {
+    /**
+     * Says what figure `key` counts (`meaning`: its hover text, which a
+     * touch screen cannot show) and, for a key of LISTED, lists its
+     * records as they are now.
+     */
+    show(key, label, meaning, pg) {
       box.hidden = false;
-      setText(head, `Records ${LISTED[figure]}`);
       list.replaceChildren();
+      setText(what, `${label}: ${meaning}.`);
+      if (!LISTED[key]) {
+        setText(head, label);
+        setText(note, 'Counted as it happens: the engine keeps no list of these records.');
+        return;
+      }
+      setText(head, `Records ${LISTED[key]}`);
       let got;
       try {
-        got = pg.kafka_records(figure, LIST_MAX);
+        got = pg.kafka_records(key, LIST_MAX);
         if (!got) throw new Error('this world has no Kafka');
       } catch (err) {
         setText(note, `Could not list them: ${err && err.message ? err.message : String(err)}`);

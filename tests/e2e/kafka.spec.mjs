@@ -150,8 +150,13 @@ test('acks=1: the leader dies and acknowledged records are lost; acks=all: none'
   await expect(list.locator('.hint')).toContainText(lostNow <= 100 ? `All ${lostNow}, in the order they were produced` : `The first 100 of ${lostNow}`);
   await expect(list.locator('li')).toHaveCount(Math.min(lostNow, 100));
   await expect(list.locator('li').first()).toContainText(/^sender-\d#\d+lost after its ack: was at events-0@\d+, truncated before followers copied it · not read$/);
-  // Counts without records (deleted unread, skipped, out of order) are not buttons.
-  await expect(page.locator('[data-kafka-figure="skipped"] button')).toHaveCount(0);
+  await expect(list.locator('.kafka-records-what')).toHaveText(/^Acked then lost: acked, then gone: the leader that acked them died/);
+  // A count without records (deleted unread, skipped, out of order) says what it counts, and that it has no list.
+  await page.locator('[data-kafka-figure="skipped"] button').click();
+  await expect(list.locator('h3')).toHaveText('Skipped');
+  await expect(list.locator('.kafka-records-what')).toHaveText('Skipped: a consumer jumped over them (offset out of range, reset).');
+  await expect(list.locator('.hint')).toHaveText('Counted as it happens: the engine keeps no list of these records.');
+  await expect(list.locator('li')).toHaveCount(0);
   await expect(page.locator('[data-kafka-figure="skipped"]')).toHaveText('0');
   // The totals strip counts those losses too; with no consumer, the groups panel says so once.
   expect(await totalOf(page, /^lost \(Kafka\)$/)).toBe(lost + await figure(page, 'lost_unclean') + await figure(page, 'lost_unacked') + await figure(page, 'lost_unwritten'));
