@@ -28,8 +28,8 @@ export const LISTED = {
   lost_unclean: 'lost in an unclean election',
   lost_unacked: 'lost before any ack',
   lost_unwritten: 'sent with acks=0, never written',
-  consumed: 'read at least once (the figure counts every read)',
-  duplicates: 'read more than once by one consumer (the figure counts the reads after the first)',
+  consumed: 'read at least once', // (the figure counts reads: its meaning, shown above the list, says so)
+  duplicates: 'read more than once by one consumer',
 };
 
 export function createKafkaRecords() {
