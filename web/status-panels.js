@@ -44,8 +44,8 @@ const TOTAL_MEANS = {
   'lost (NSQ)': 'Channel copies gone for good: an unclean crash, ephemeral overflow, empty or delete, MaxAttempts (the guarantees panel says which).',
   acked: 'Records a producer got a success for (with acks=0 at once).',
   'failed sends': 'Records a producer got an error for: never acked.',
-  consumed: 'Records a consumer handled at least once.',
-  duplicates: 'Records handled again (a rebalance or crash before the offset was committed).',
+  consumed: 'Reads by consumers: each record a consumer handled, once per time it handled it (a second read is also a duplicate).',
+  duplicates: 'Reads of a record a consumer had handled before (a rebalance or crash before the offset was committed).',
   'lost (Kafka)': 'Acked or written records gone for good: a leader died before followers copied them, an unclean election, or acks=0 sends never written.',
 };
 
