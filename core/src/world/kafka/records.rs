@@ -193,10 +193,15 @@ mod tests {
         w
     }
 
+    /// The list behind `f`, the earliest `max` (the world has Kafka).
+    fn records(w: &World, f: KafkaRecordFigure, max: usize) -> KafkaRecordList {
+        w.kafka_records(f, max).expect("kafka").into_inner()
+    }
+
     /// Each per-state list is as long as its figure; together they are every record once.
     fn lists_agree_with_counts(w: &World) {
         let c = w.snapshot().kafka.expect("kafka").guarantees;
-        let len = |f| w.kafka_records(f, usize::MAX).expect("kafka").into_inner();
+        let len = |f| records(w, f, usize::MAX);
         use KafkaRecordFigure as F;
         for (f, n) in [(F::Produced, c.produced), (F::Sending, c.sending), (F::Acked, c.acked), (F::Failed, c.failed),
             (F::LostAfterAck, c.lost_after_ack), (F::LostUnclean, c.lost_unclean), (F::LostUnacked, c.lost_unacked), (F::LostUnwritten, c.lost_unwritten)]
@@ -220,8 +225,7 @@ mod tests {
     fn acks1_loss_lists_the_records_lost_after_their_ack() {
         let w = run("kafka-acks1-loss", 30);
         lists_agree_with_counts(&w);
-        let records = |f, max| w.kafka_records(f, max).expect("kafka").into_inner();
-        let lost = records(KafkaRecordFigure::LostAfterAck, 3);
+        let lost = records(&w, KafkaRecordFigure::LostAfterAck, 3);
         assert!(lost.total > 0 && lost.records.len() == 3.min(lost.total as usize), "{lost:?}");
         let r = &lost.records[0];
         assert!(r.label.contains('#'), "{r:?}");
@@ -234,13 +238,12 @@ mod tests {
     fn a_rebalance_lists_the_records_read_twice_and_by_whom() {
         let w = run("kafka-rebalance", 40);
         lists_agree_with_counts(&w);
-        let records = |f, max| w.kafka_records(f, max).expect("kafka").into_inner();
-        let dups = records(KafkaRecordFigure::Duplicates, 5);
+        let dups = records(&w, KafkaRecordFigure::Duplicates, 5);
         assert!(dups.total > 0, "the preset reprocesses after the crash");
         assert!(dups.records.iter().all(|r| r.detail.contains("twice by group workers") || r.detail.contains("times by group workers")), "{dups:?}");
-        let acked = records(KafkaRecordFigure::Acked, 1);
+        let acked = records(&w, KafkaRecordFigure::Acked, 1);
         assert!(acked.records[0].detail.starts_with("acked at events-"), "{acked:?}");
-        assert_eq!(records(KafkaRecordFigure::Acked, 0).records.len(), 0);
+        assert_eq!(records(&w, KafkaRecordFigure::Acked, 0).records.len(), 0);
     }
 
     #[test]
