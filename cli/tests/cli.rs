@@ -68,6 +68,7 @@ fn every_preset_runs_to_its_expected_status() {
         ("nsq-poison", "running"),
         ("nsq-max-in-flight", "running"),
         ("nsq-touch", "running"),
+        ("nsq-missed-heartbeats", "running"),
         ("nsq-deferred", "running"),
         ("nsq-consumer-crash", "running"),
         ("nsq-disk-overflow", "running"),

@@ -50,6 +50,7 @@ pub static ALL: &[Preset] = presets![
         "nsq-poison",
         "nsq-max-in-flight",
         "nsq-touch",
+        "nsq-missed-heartbeats",
         "nsq-deferred",
         "nsq-consumer-crash",
         "nsq-disk-overflow",

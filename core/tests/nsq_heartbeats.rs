@@ -203,3 +203,81 @@ fn heartbeat_timeouts_replay_exactly() {
     replay.run_until(at(150));
     assert_eq!(replay.trace_hash(), w.trace_hash());
 }
+
+/// One consumer on nsqd-1 with one handler that works `work`, and
+/// `max_in_flight` messages in flight (msg_timeout 2 min, so nothing
+/// times out before nsqd's 60 s read deadline); a producer publishes 6
+/// messages at once. With `touch`, the handler TOUCHes every 20 s.
+fn slow(max_in_flight: u32, work: &str, touch: bool) -> World {
+    let touch = if touch { r#", "touch_every": "20s""# } else { "" };
+    let json = format!(
+        r#"{{
+  "name": "slow-handler", "seed": 5,
+  "nsq": {{
+    "latency": "1ms",
+    "nsqd": [{{ "name": "nsqd-1", "msg_timeout": "2m", "topics": [{{ "name": "events", "channels": ["jobs"] }}] }}],
+    "consumers": [{{ "name": "a", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": {max_in_flight}, "handlers": 1, "work": "{work}", "lookupd_poll_interval": "5s"{touch} }}]
+  }},
+  "goroutines": [{{ "name": "producer", "behavior": {{ "program": [
+    {{ "repeat": {{ "times": 6, "body": [{{ "publish": {{ "nsqd": "nsqd-1", "topic": "events" }} }}] }} }}
+  ] }} }}]
+}}"#
+    );
+    World::new(&Scenario::from_json(&json).expect("valid")).expect("builds")
+}
+
+/// go-nsq `conn.go` `readLoop`: a heartbeat is answered (`NOP`) only when
+/// the loop reads it, and the loop blocks in `OnMessage` handing a message
+/// to the handlers (`consumer.go` `onConnMessage`: `r.incomingMessages <-
+/// msg`); nsqd `protocol_v2.go` `IOLoop` closes a client it hears no
+/// command from for 2 heartbeat intervals. SEMANTICS 2.5: "A go-nsq
+/// handler that blocks the connection's reader can miss heartbeat replies
+/// this way."
+#[test]
+fn a_reader_blocked_behind_a_slow_handler_is_closed_by_nsqd_with_the_link_up() {
+    // max_in_flight 2, one handler working 70 s: the handler holds the
+    // first message, the reader blocks holding the second from ~0 s, and
+    // nothing reaches nsqd until the FIN at 70 s.
+    let mut w = slow(2, "70s", false);
+    w.run_until(at(59));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+    w.run_until(at(62));
+    let t = timeouts(&w);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let (time, aux) = t[0];
+    assert_eq!(aux >> 16, 2, "nsqd's side, the reader blocked: {t:?}");
+    assert!(time >= at(60) && time < at(61), "60 s after the client's RDY: {t:?}");
+    let why = w.trace().events().find(|e| e.kind == EventKind::NsqHeartbeatTimeout).map(|e| w.describe(e, "")).unwrap_or_default();
+    assert!(why.contains("reader was blocked handing a message to busy handlers"), "{why}");
+    w.check_nsq_book().unwrap();
+    // The handler's FIN at 70 s has no connection to go on; both messages
+    // time out at nsqd (2 min after their delivery) and are delivered
+    // again on the new connection: handled twice.
+    w.run_until(at(400));
+    w.check_nsq_book().unwrap();
+    let g = &w.snapshot().nsq.expect("nsq").guarantees[0];
+    assert!(g.handled_more_than_once >= 1, "{g:?}");
+}
+
+#[test]
+fn commands_from_the_handlers_keep_a_blocked_readers_connection() {
+    // FINs every 45 s: nsqd never waits 60 s for a command.
+    let mut w = slow(2, "45s", false);
+    w.run_until(at(300));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+    // TOUCH every 20 s does the same for a 70 s handler.
+    let mut w = slow(2, "70s", true);
+    w.run_until(at(300));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+    w.check_nsq_book().unwrap();
+}
+
+#[test]
+fn a_reader_with_nothing_to_hand_over_answers_every_heartbeat() {
+    // max_in_flight 1 (no more in flight than handlers): the reader
+    // never blocks, whatever the handler's pace.
+    let mut w = slow(1, "70s", false);
+    w.run_until(at(300));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+    assert_eq!(w.snapshot().nsq.expect("nsq").guarantees[0].handled_more_than_once, 0);
+}

@@ -63,6 +63,36 @@ fn touching_prevents_timeouts_and_duplicates() {
     assert!(g.handled_more_than_once < slow_dupes(&slow) / 4, "TOUCH keeps the handled messages in flight: {g:?}");
 }
 
+/// go-nsq `conn.go` `readLoop` answers a heartbeat only when it reads it,
+/// and blocks in `OnMessage` while every handler is busy; nsqd
+/// `protocol_v2.go` `IOLoop` closes a client it hears nothing from for 60 s
+/// (go-nsq issue #204 "how to handle with slow consumer?", PR #348). The
+/// preset's consumer never gets a FIN through; with max_in_flight 1 (no
+/// more in flight than handlers) the same handler is fine.
+#[test]
+fn a_blocked_reader_misses_heartbeats_and_nsqd_drops_the_consumer() {
+    let mut w = preset_world("nsq-missed-heartbeats");
+    run_checked(&mut w, 600_000);
+    let drops: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqHeartbeatTimeout).map(|e| (e.time, e.aux >> 16)).collect();
+    assert!(drops.len() >= 4, "dropped about every 2 minutes: {drops:?}");
+    assert!(drops.iter().all(|&(_, side)| side == 2), "nsqd's side, the reader blocked: {drops:?}");
+    let first = drops[0].0.as_micros();
+    assert!((60_000_000..61_000_000).contains(&first), "60 s after the first RDY: {drops:?}");
+    let g = guarantees(&nsq(&w), "archive");
+    assert_eq!(g.finished, 0, "no FIN gets through: {g:?}");
+    assert!(g.handled_once >= 6, "the handler works all along: {g:?}");
+    assert!(count(&w, EventKind::NsqTimeout) >= 2, "messages time out after 5 min and go again");
+
+    let p = queuelab::presets::get("nsq-missed-heartbeats").expect("a preset");
+    let json = p.json.replace(r#""max_in_flight": 2"#, r#""max_in_flight": 1"#);
+    assert_ne!(json, p.json);
+    let mut fixed = World::new(&queuelab::scenario::Scenario::from_json(&json).expect("valid")).expect("builds");
+    run_checked(&mut fixed, 600_000);
+    assert_eq!(count(&fixed, EventKind::NsqHeartbeatTimeout), 0);
+    let g = guarantees(&nsq(&fixed), "archive");
+    assert!(g.finished >= 6 && g.handled_more_than_once == 0, "{g:?}");
+}
+
 fn slow_dupes(w: &World) -> u64 {
     guarantees(&nsq(w), "archive").handled_more_than_once
 }

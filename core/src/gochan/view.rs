@@ -438,7 +438,9 @@ impl GoRuntime {
             EventKind::NsqHeartbeatTimeout => {
                 let node = self.nsqd_name((e.aux & 0xffff) as u32);
                 let who = if e.ch != NONE { consumer_of(ch).to_string() } else { g.to_string() };
-                if e.aux >> 16 == 0 {
+                if e.aux >> 16 == 2 {
+                    format!("{node} heard nothing from {who} for 60s: its reader was blocked handing a message to busy handlers, so it answered no heartbeat, and no FIN, REQ or TOUCH came; nsqd closes the connection, messages in flight wait for their msg timeout")
+                } else if e.aux >> 16 == 0 {
                     format!("{node} heard nothing from {who} for 60s (2 heartbeats): it closes the connection; messages in flight wait for their msg timeout")
                 } else {
                     format!("{who} heard nothing from {node} for 60s (read timeout): it closes the connection")

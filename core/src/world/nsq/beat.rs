@@ -48,12 +48,35 @@
 //! - A new connection to a node across a cut waits: if the link heals
 //!   within the 1 s dial timeout it goes through, else the dial fails.
 //!
+//! # A reader that does not read (the link up)
+//! go-nsq's `readLoop` reads the frames of a connection in order and
+//! answers a heartbeat only when it reads it; it hands each message to the
+//! handlers (`OnMessage`: `incomingMessages <- msg`, unbuffered) before it
+//! reads on. With every handler busy and more messages in flight than
+//! handlers (`max_in_flight` > handlers), the reader blocks there, and the
+//! heartbeats behind the message wait unread. nsqd then hears only what
+//! the client's other goroutines write (`FIN`, `REQ`, `TOUCH`, `RDY`); if
+//! that is nothing for 60 s, its read deadline passes and it closes the
+//! connection, link up (the client reads EOF after the frames before it).
+//! The model follows the stream: a tick is read (and its `NOP` heard by
+//! nsqd) once the reader has taken every message that arrived before it,
+//! or at its own instant while the reader waits with nothing unread. When
+//! the reader stops waiting, one check (`Ev::NsqBeat`) is scheduled at
+//! nsqd's deadline (60 s after the last command or `NOP` it heard); the
+//! check schedules itself again while the reader stays busy and commands
+//! keep coming, so this costs about one event per connection a minute.
+//! nsqd's close is event `nsq_heartbeat_timeout` (side 2: the reader was
+//! blocked); the client notices at once, as for any close with the link up.
+//!
 //! # Simplifications
 //! - Heartbeat frames are virtual: a heartbeat and its `NOP` take no time,
-//!   so a tick answered before the cut counts at the tick's instant.
-//! - A go-nsq reader blocked handing a message to a busy handler still
-//!   counts as reading (real go-nsq misses heartbeats then, and nsqd can
-//!   close it with the link up); not modelled.
+//!   so a tick answered before the cut counts at the tick's instant, and a
+//!   tick read late is heard by nsqd at the instant it is read.
+//! - nsqd closing on a blocked reader: the client notices at once (real
+//!   go-nsq reads the messages still in its socket first, then EOF).
+//! - While the reader is blocked, go-nsq's own read deadline does not run
+//!   (it is set before each read), which the model follows; across a cut
+//!   the client's deadline counts from the last frame it received.
 //! - A producer that gives up drops the `PUB` still on the link with the
 //!   connection (it never reaches nsqd).
 
@@ -105,6 +128,16 @@ pub(super) struct Beat {
     pub(super) dial: Option<SimTime>,
     /// The earliest check event scheduled.
     armed: Option<SimTime>,
+    /// Consumer connections: the first heartbeat tick the reader has not
+    /// read yet.
+    next_tick: SimTime,
+    /// Consumer connections: when nsqd last heard a `NOP` (a heartbeat the
+    /// reader read).
+    nop: SimTime,
+    /// Consumer connections, link up, reader busy: when nsqd's read
+    /// deadline passes unless it hears something first (see the module
+    /// docs).
+    busy_due: Option<SimTime>,
 }
 
 impl Beat {
@@ -120,6 +153,9 @@ impl Beat {
             deadline: [None; 2],
             dial: None,
             armed: None,
+            next_tick: SimTime::ZERO,
+            nop: SimTime::ZERO,
+            busy_due: None,
         }
     }
 
@@ -130,8 +166,57 @@ impl Beat {
         (t >= self.epoch && since >= step).then(|| self.epoch + SimDuration::from_micros(since / step * step))
     }
 
+    /// The first heartbeat tick after `t`.
+    fn tick_after(&self, t: SimTime) -> SimTime {
+        let step = HEARTBEAT_INTERVAL.as_micros();
+        self.epoch + SimDuration::from_micros((t.since(self.epoch).as_micros() / step + 1) * step)
+    }
+
     fn next_due(&self) -> Option<SimTime> {
+        if !self.cut {
+            return self.busy_due;
+        }
         [self.deadline[0], self.deadline[1], self.dial].into_iter().flatten().min()
+    }
+
+    /// The last command or `NOP` nsqd heard on a consumer connection by
+    /// `now`, `reading` telling whether its reader waits with nothing
+    /// unread (then every tick is answered as it comes).
+    fn srv_heard(&self, reading: bool, now: SimTime) -> SimTime {
+        let tick = if reading { self.last_tick(now).unwrap_or(SimTime::ZERO) } else { SimTime::ZERO };
+        self.heard[0].max(self.nop).max(tick)
+    }
+
+    /// The reader of a consumer connection waits for a frame with nothing
+    /// unread at `now`: the ticks it had not read are read now.
+    pub(super) fn reader_waits(&mut self, now: SimTime) {
+        if self.srv_open && self.next_tick <= now {
+            self.nop = now;
+            self.next_tick = self.tick_after(now);
+        }
+    }
+
+    /// The reader takes a message that arrived at `arrived`, at `now`;
+    /// `was_reading`: it waited with nothing unread until now. Returns
+    /// whether it just stopped reading (then nsqd's deadline is watched).
+    pub(super) fn reader_takes(&mut self, arrived: SimTime, was_reading: bool, now: SimTime) -> bool {
+        if !self.srv_open {
+            return false;
+        }
+        if was_reading {
+            // Every tick up to now was answered at its own instant.
+            if self.next_tick <= now {
+                self.nop = self.nop.max(self.last_tick(now).unwrap_or(SimTime::ZERO));
+                self.next_tick = self.tick_after(now);
+            }
+            return true;
+        }
+        // The ticks that came before this message are read now.
+        if self.next_tick < arrived {
+            self.nop = now;
+            self.next_tick = self.tick_after(SimTime::from_micros(arrived.as_micros().saturating_sub(1)));
+        }
+        false
     }
 }
 
@@ -160,7 +245,26 @@ impl NsqWorld {
         if !b.srv_open {
             b.srv_open = true;
             b.epoch = now;
+            b.next_tick = now + HEARTBEAT_INTERVAL;
+            b.nop = now;
+            b.busy_due = None;
         }
+    }
+
+    /// Consumer connection `conn`'s reader stopped reading (it took a
+    /// message, or nsqd took the connection while it was busy): nsqd's
+    /// read deadline is watched (module docs).
+    pub(super) fn watch_reader(&mut self, conn: u16, k: &mut Kit) {
+        let p = pair(self.clients[usize::from(conn)].up);
+        let b = &mut self.beats[p];
+        if b.cut || !b.srv_open || !b.cli_open {
+            return;
+        }
+        let due = b.srv_heard(false, k.queue.now()) + NSQD_READ_TIMEOUT;
+        if b.busy_due.is_none_or(|d| due < d) {
+            b.busy_due = Some(due);
+        }
+        self.arm_beat(p, k);
     }
 
     /// The client dialed the connection of pair `p` (not cut).
@@ -193,12 +297,21 @@ impl NsqWorld {
         for l in [2 * p, 2 * p + 1] {
             self.links[l].cut();
         }
+        let reading = match self.beats[p].owner {
+            Owner::Consumer(conn) => self.clients[usize::from(conn)].reader.is_some(),
+            _ => true,
+        };
         let b = &mut self.beats[p];
         b.cut = true;
-        // The last heartbeat before the cut went both ways.
+        // The last heartbeat before the cut went both ways (a consumer's
+        // once its reader read it).
         let tick = (b.srv_open && b.cli_open).then(|| b.last_tick(now)).flatten();
-        let srv_last = b.heard[0].max(tick.unwrap_or(SimTime::ZERO));
+        let srv_last = match b.owner {
+            Owner::Consumer(_) => b.srv_heard(reading && tick.is_some(), now),
+            _ => b.heard[0].max(tick.unwrap_or(SimTime::ZERO)),
+        };
         let cli_last = b.heard[1].max(tick.unwrap_or(SimTime::ZERO));
+        b.busy_due = None;
         b.deadline = [b.srv_open.then(|| srv_last + NSQD_READ_TIMEOUT), b.cli_open.then(|| cli_last + CLIENT_READ_TIMEOUT)];
         self.arm_beat(p, k);
     }
@@ -260,6 +373,10 @@ impl World {
                     nsq.client_gives_up(conn, &mut self.kit);
                 }
                 // (srv && !cli: the client's close is on its way.)
+                if srv && cli && nsq.clients[usize::from(conn)].reader.is_none() {
+                    // Its reader is busy: nsqd's deadline is watched again.
+                    nsq.watch_reader(conn, &mut self.kit);
+                }
             }
             Owner::Producer(g) => {
                 if !cli && srv {
@@ -284,7 +401,7 @@ impl World {
             b.armed = None;
         }
         if !b.cut {
-            return;
+            return self.reader_check(p, now);
         }
         let (owner, node) = (b.owner, b.node);
         let due = |t: Option<SimTime>| t.is_some_and(|t| t <= now);
@@ -333,6 +450,38 @@ impl World {
                 Owner::Consumer(conn) => nsq.client_gives_up(conn, &mut self.kit),
                 Owner::Producer(g) => self.producer_gives_up(g, node, now),
                 Owner::Other => {}
+            }
+        }
+        if let Some(nsq) = self.nsq.as_deref_mut() {
+            nsq.arm_beat(p, &mut self.kit);
+        }
+    }
+
+    /// Pair `p`'s check with the link up: a consumer connection whose
+    /// reader has been busy since nsqd last heard a command or a `NOP` 60 s
+    /// ago is closed by nsqd (module docs).
+    fn reader_check(&mut self, p: usize, now: SimTime) {
+        let Some(nsq) = self.nsq.as_deref_mut() else { return };
+        let b = &nsq.beats[p];
+        if b.busy_due.is_some_and(|d| d <= now) {
+            let conn = match b.owner {
+                Owner::Consumer(conn) if b.srv_open && b.cli_open => Some(conn),
+                _ => None,
+            };
+            let busy = conn.filter(|&c| nsq.clients[usize::from(c)].reader.is_none());
+            let b = &mut nsq.beats[p];
+            b.busy_due = None;
+            if let Some(conn) = busy {
+                let due = b.srv_heard(false, now) + NSQD_READ_TIMEOUT;
+                if due > now {
+                    b.busy_due = Some(due);
+                } else {
+                    let ch = nsq.libs[nsq.clients[usize::from(conn)].consumer].incoming;
+                    let node = b.node;
+                    self.kit.record(EventKind::NsqHeartbeatTimeout, NONE, ch, None, i64::from(node) + 2 * 65536);
+                    let nsq = self.nsq.as_deref_mut().expect("an nsq world");
+                    nsq.srv_closes(conn, &mut self.kit);
+                }
             }
         }
         if let Some(nsq) = self.nsq.as_deref_mut() {

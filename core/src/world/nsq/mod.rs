@@ -153,8 +153,9 @@ struct Conn {
     node: u16,
     up: u32,
     down: u32,
-    /// Messages received and not yet taken by the reader goroutine.
-    inbox: VecDeque<Incoming>,
+    /// Messages received and not yet taken by the reader goroutine, with
+    /// when each arrived.
+    inbox: VecDeque<(SimTime, Incoming)>,
     /// The reader goroutine, while it waits in `NsqRead`.
     reader: Option<GoId>,
     /// The book's key of this connection's channel, as last looked up (a
@@ -571,7 +572,7 @@ impl World {
                 if let Some(c) = nsq.clients.get_mut(usize::from(conn)) {
                     c.reader = Some(g);
                 }
-                self.hand_over(conn, now);
+                self.hand_over(conn, now, false);
             }
             Syscall::NsqTake { msg, .. } => {
                 if let Some(&(conn, id, key)) = nsq.owner.get(msg) {
@@ -588,11 +589,18 @@ impl World {
         }
     }
 
-    /// The reader of `conn`, if it waits, takes the oldest message received.
-    fn hand_over(&mut self, conn: u16, now: SimTime) {
+    /// The reader of `conn`, if it waits, takes the oldest message received;
+    /// `was_reading`: the reader waited with nothing unread until now (a
+    /// message just arrived), rather than coming back from a hand-over.
+    fn hand_over(&mut self, conn: u16, now: SimTime, was_reading: bool) {
         let Some(nsq) = self.nsq.as_deref_mut() else { return };
         let Some(c) = nsq.clients.get_mut(usize::from(conn)) else { return };
-        let (Some(g), Some(msg)) = (c.reader, c.inbox.front().copied()) else { return };
+        let Some(g) = c.reader else { return };
+        let p = beat::pair(c.up);
+        let Some((arrived, msg)) = c.inbox.front().copied() else {
+            // It waits with nothing unread: heartbeats are answered again.
+            return nsq.beats[p].reader_waits(now);
+        };
         let (go, k) = (&mut self.go, &mut self.kit);
         // The reader runs on at once; its next read is a later syscall, so
         // the books below are settled before it.
@@ -610,6 +618,10 @@ impl World {
             nsq.owner.insert(m, (conn, msg.id, msg.key));
             if doomed {
                 self.kit.doomed.push(m);
+            }
+            // It reads no frame until a handler takes the message.
+            if nsq.beats[p].reader_takes(arrived, was_reading, now) {
+                nsq.watch_reader(conn, &mut self.kit);
             }
         }
         // Not handed (the reader was removed, or the program ended): the
@@ -731,6 +743,11 @@ impl World {
                 let down = nsq.clients[usize::from(conn)].down;
                 nsq.send(down, Frame::SubOk { conn }, now, rng, queue);
                 nsq.lookupd_sync_channel(node, &t, &c, &mut self.kit);
+                if nsq.clients[usize::from(conn)].reader.is_none() {
+                    // Its reader is still busy with an earlier connection's
+                    // message: it reads nothing of this one yet.
+                    nsq.watch_reader(conn, &mut self.kit);
+                }
             }
             Frame::SubOk { conn } => {
                 let max_rdy = nsq.nodes[usize::from(node)].options().max_rdy_count;
@@ -747,8 +764,8 @@ impl World {
             }
             Frame::Msg { conn, msg } => {
                 // In the socket until the reader goroutine reads it (hand_over).
-                nsq.clients[usize::from(conn)].inbox.push_back(msg);
-                self.hand_over(conn, now);
+                nsq.clients[usize::from(conn)].inbox.push_back((now, msg));
+                self.hand_over(conn, now, true);
             }
             Frame::Touch { conn, id } => {
                 let NsqWorld { nodes, consumers, clients, .. } = &mut *nsq;
