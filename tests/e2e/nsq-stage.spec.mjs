@@ -4,6 +4,7 @@
 // its in-flight messages wait for the msg timeout before they are delivered
 // again, counted by the nsqadmin and guarantees panels; a slow handler's
 // messages time out and are handled twice, and with TOUCH they are not; a
+// reader blocked behind a slow handler misses heartbeats and nsqd drops it; a
 // log row opens its message's life; a share link with a live NSQ command
 // reopens the same run; in one column, discovery lines run down the left
 // margin. Screenshots: test-results/nsq-<preset>-1280.png and -400.png.
@@ -125,6 +126,21 @@ test('slow handler: messages time out in flight and come back with a higher atte
   await expect.poll(async () => (await nsqItems(page))['k:archiver'], { timeout: 15_000 }).toMatch(/handling again: \S+#\d+ \(attempt [2-9]\)/);
   await pause(page);
   expect((await rowsOfKind(page, 'nsq_fin_failed')).length).toBeGreaterThan(0);
+});
+
+test('a reader blocked behind a slow handler answers no heartbeat: nsqd drops the consumer and no FIN gets through', async ({ page }) => {
+  await openPage(page);
+  await selectPreset(page, 'nsq-missed-heartbeats');
+  await runTo(page, 59_000_000, 100);
+  expect((await rowsOfKind(page, 'nsq_heartbeat_timeout')).length).toBe(0);
+  await runTo(page, 65_000_000, 100);
+  const drops = await rowsOfKind(page, 'nsq_heartbeat_timeout');
+  expect(drops.length).toBe(1);
+  expect(drops[0].text).toMatch(/^nsqd-1 heard nothing from archiver for 60s: its reader was blocked handing a message to busy handlers/);
+  expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(1);
+  await runTo(page, 200_000_000, 200);
+  expect(await figure(page, 'finished')).toBe(0);
+  expect((await rowsOfKind(page, 'nsq_heartbeat_timeout')).length).toBe(2);
 });
 
 test('a crashed nsqd is drawn down and said so in words; a restart brings it back', async ({ page }) => {

@@ -46,6 +46,9 @@ pub(crate) struct KafkaBook {
     /// Where each record was last appended by a leader: (partition,
     /// offset).
     pub(crate) place: Vec<(u32, u64)>,
+    /// Records counted acked because they went with acks=0 (nobody
+    /// confirmed them): ids, sorted.
+    pub(crate) blind: Vec<u32>,
     /// Records appended again (a retry): the place of the copy before the
     /// last, while it is still in the log (few: a short list).
     earlier: Vec<(u32, (u32, u64))>,
@@ -129,8 +132,18 @@ impl KafkaBook {
         if let Some(s) = self.state.get_mut(rec as usize) {
             if *s == RecState::Sending {
                 *s = RecState::Acked;
+                // (Nearly always the newest: an insert at the end.)
+                if let Err(i) = self.blind.binary_search(&rec) {
+                    self.blind.insert(i, rec);
+                }
             }
         }
+    }
+
+    /// Whether record `rec` counts as acked only because it went with
+    /// acks=0.
+    pub(crate) fn is_blind(&self, rec: u32) -> bool {
+        self.blind.binary_search(&rec).is_ok()
     }
 
     /// Record `rec`'s acks=0 request never reached a log (see the module

@@ -130,6 +130,7 @@ impl KafkaWorld {
         let state = match (self.book.state[i], &at) {
             (RecState::Sending, Some(at)) => format!("sending: written at {at}, no answer yet"),
             (RecState::Sending, None) => format!("sending to {chosen}: no answer yet"),
+            (RecState::Acked, Some(at)) if self.book.is_blind(rec) => format!("sent with acks=0, nobody confirms: written at {at}"),
             (RecState::Acked, Some(at)) => format!("acked at {at}"),
             (RecState::Acked, None) => format!("sent to {chosen} with acks=0: no offset, nobody confirms"),
             (RecState::Failed, Some(at)) => format!("failed: its producer got an error (a copy sits at {at})"),
@@ -244,6 +245,18 @@ mod tests {
         let acked = records(&w, KafkaRecordFigure::Acked, 1);
         assert!(acked.records[0].detail.starts_with("acked at events-"), "{acked:?}");
         assert_eq!(records(&w, KafkaRecordFigure::Acked, 0).records.len(), 0);
+    }
+
+    #[test]
+    fn an_acks_0_record_is_not_said_to_be_acked() {
+        let json = crate::presets::get("kafka-acks1-loss").expect("preset").json.replace(r#""acks": "local""#, r#""acks": "none""#);
+        let mut w = World::from_json(&json).expect("scenario");
+        w.run_until(SimTime::from_micros(4_000_000));
+        lists_agree_with_counts(&w);
+        let acked = records(&w, KafkaRecordFigure::Acked, usize::MAX);
+        assert!(acked.total > 0);
+        assert!(acked.records.iter().all(|r| r.detail.starts_with("sent with acks=0, nobody confirms: written at events-") || r.detail.starts_with("sent to events-")), "{acked:?}");
+        assert!(acked.records.iter().any(|r| r.detail.contains("written at")), "{acked:?}");
     }
 
     #[test]
