@@ -242,29 +242,41 @@ export function createKafkaView(S, P) {
       const leo = part.replica_leo[r.idx] ?? part.log_end;
       const rx = box.x + 10;
       const rw = box.w - 20;
+      const oneLine = (box.rowH || REPLICA_H) < REPLICA_H;
       if (role === 'leader') {
         ctx.fillStyle = S.theme['--accent'];
-        ctx.fillRect(box.x + 3, r.y + 2, 3, REPLICA_H - 6);
+        ctx.fillRect(box.x + 3, r.y + 2, 3, (box.rowH || REPLICA_H) - 6);
       }
       chip(rx, r.y + 9, colors.get(key) || '#888');
+      const nameW = Math.min(measure(key, BOLD), rw * 0.6 - 14);
       text(key, rx + 14, r.y + 9, BOLD, '--fg', rw * 0.6 - 14);
       const roleColor = role === 'leader' ? '--accent' : role === 'follower' ? '--muted' : '--danger';
       const narrow = rw < 190;
-      const roleText = role === 'leader' ? (narrow ? 'leader' : `leader · epoch ${part.leader_epoch}`)
+      const roleText = role === 'leader' ? (narrow || oneLine ? 'leader' : `leader · epoch ${part.leader_epoch}`)
         : role === 'zombie leader' ? `zombie · ${part.zombie_records || 0} taken` : role;
-      ctx.textAlign = 'right';
-      // The role gets what the partition's name leaves (at least 40 %).
-      // It ends short of the strip's end, where the log-end marker rises.
-      const roleW = Math.max(rw * 0.4, rw - 24 - Math.min(measure(key, BOLD), rw * 0.6 - 14)) - MARK_ROOM;
-      text(roleText, rx + rw - MARK_ROOM, r.y + 9, role === 'leader' ? BOLD : TINY, roleColor, roleW);
-      ctx.textAlign = 'left';
-      drawStrip(rx, r.y + STRIP_Y, rw, STRIP_H, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
       // The high watermark is the leader's; another replica shows its own
       // log end and how far it is behind the leader's.
-      const start = narrow && !part.log_start ? '' : `start ${part.log_start} · `;
+      const start = (narrow || oneLine) && !part.log_start ? '' : `start ${part.log_start} · `;
       const behind = part.leader != null && part.log_end > leo ? ` · ${part.log_end - leo} behind` : '';
       const nums = role === 'leader' ? `${start}HW ${part.high_watermark} · LEO ${leo}` : `${start}LEO ${leo}${behind}`;
-      text(nums, rx, r.y + 36, TINY, '--muted', rw);
+      const roleFont = role === 'leader' ? BOLD : TINY;
+      ctx.textAlign = 'right';
+      // The role gets what the partition's name (and, on one line, its
+      // numbers) leave, at least 40 % without numbers. It ends short of the
+      // strip's end, where the log-end marker rises.
+      const numsW = oneLine ? measure(nums, TINY) + 8 : 0;
+      const roleW = oneLine ? Math.max(measure(roleText, roleFont), rw - 24 - nameW - numsW) - MARK_ROOM
+        : Math.max(rw * 0.4, rw - 24 - nameW) - MARK_ROOM;
+      text(roleText, rx + rw - MARK_ROOM, r.y + 9, roleFont, roleColor, roleW);
+      ctx.textAlign = 'left';
+      drawStrip(rx, r.y + STRIP_Y, rw, STRIP_H, part, leo, role === 'out of ISR', tokens.hwMoved(key, now));
+      if (oneLine) {
+        // Between the name and the role, what room is left.
+        const roomLeft = rw - MARK_ROOM - Math.min(measure(roleText, roleFont), roleW) - 8 - (14 + nameW + 8);
+        text(nums, rx + 14 + nameW + 8, r.y + 9, TINY, '--muted', Math.max(1, roomLeft));
+      } else {
+        text(nums, rx, r.y + 36, TINY, '--muted', rw);
+      }
     }
   }
 
@@ -506,7 +518,7 @@ export function createKafkaView(S, P) {
       if (!inBox(box, x, y)) continue;
       for (const r of box.rows) {
         const part = k.partitions.find((q) => q.topic === r.part.topic && q.partition === r.part.partition) || r.part;
-        if (y >= r.y && y < r.y + REPLICA_H) return replicaLines(part, r.idx, b);
+        if (y >= r.y && y < r.y + (box.rowH || REPLICA_H)) return replicaLines(part, r.idx, b);
       }
       if (b.fenced) {
         const zombie = zombieParts(k, b).map((q) => partKey(q.topic, q.partition));
