@@ -252,14 +252,17 @@ export function createKafkaView(S, P) {
       text(key, rx + 14, r.y + 9, BOLD, '--fg', rw * 0.6 - 14);
       const roleColor = role === 'leader' ? '--accent' : role === 'follower' ? '--muted' : '--danger';
       const narrow = rw < 190;
-      const roleText = role === 'leader' ? (narrow || oneLine ? 'leader' : `leader · epoch ${part.leader_epoch}`)
-        : role === 'zombie leader' ? `zombie · ${part.zombie_records || 0} taken` : role;
       // The high watermark is the leader's; another replica shows its own
       // log end and how far it is behind the leader's.
       const start = (narrow || oneLine) && !part.log_start ? '' : `start ${part.log_start} · `;
       const behind = part.leader != null && part.log_end > leo ? ` · ${part.log_end - leo} behind` : '';
       const nums = role === 'leader' ? `${start}HW ${part.high_watermark} · LEO ${leo}` : `${start}LEO ${leo}${behind}`;
       const roleFont = role === 'leader' ? BOLD : TINY;
+      // A leader's epoch, where it fits (on one line: beside the numbers).
+      const epoch = `leader · epoch ${part.leader_epoch}`;
+      const epochFits = oneLine ? 14 + nameW + 16 + measure(nums, TINY) + measure(epoch, BOLD) + MARK_ROOM <= rw : !narrow;
+      const roleText = role === 'leader' ? (epochFits ? epoch : 'leader')
+        : role === 'zombie leader' ? `zombie · ${part.zombie_records || 0} taken` : role;
       ctx.textAlign = 'right';
       // The role gets what the partition's name (and, on one line, its
       // numbers) leave, at least 40 % without numbers. It ends short of the
