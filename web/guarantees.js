@@ -10,6 +10,7 @@
 
 import { el, setText } from './dom.js';
 import { keyedTable, fmtUs } from './nsq-table.js';
+import { channelLost } from './status-panels.js';
 
 /** Messages listed per figure. */
 const LIST_MAX = 100;
@@ -171,8 +172,7 @@ export function createGuarantees(container) {
           const { b, label, extra } = bs.get(figure);
           const td = tr.cells[j + 1];
           if (b.parentNode !== td) td.replaceChildren(...(extra ? [b, extra] : [b]));
-          const lostTotal = g.lost.reduce((n, [, k]) => n + k, 0);
-          const n = figure === 'lost' ? lostTotal : g[figure];
+          const n = figure === 'lost' ? channelLost(g) : g[figure];
           if (b.dataset.count !== String(n)) {
             b.dataset.count = String(n);
             setText(b, String(n));

@@ -49,9 +49,14 @@ const TOTAL_MEANS = {
   'lost (Kafka)': 'Acked or written records gone for good: a leader died before followers copied them, an unclean election, or acks=0 sends never written.',
 };
 
-/** Sum of the counts of NSQ's `lost` pairs ([cause, count]) of every channel. */
+/** One NSQ channel's copies lost: the sum of its `lost` pairs ([cause, count]). */
+export function channelLost(g) {
+  return g.lost.reduce((n, [, k]) => n + k, 0);
+}
+
+/** Every channel's copies lost. */
 function nsqLost(guarantees) {
-  return guarantees.reduce((a, g) => a + g.lost.reduce((b, [, n]) => b + n, 0), 0);
+  return guarantees.reduce((a, g) => a + channelLost(g), 0);
 }
 
 /**
