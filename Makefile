@@ -74,7 +74,7 @@ test-node: build
 # embed, not yet by NSQ's and Kafka's) and fails only above each page's ceiling
 # (`path@KB`; first frame 4000 ms), a ratchet.
 # `make budget BUDGET_URL=/some/page` for another page.
-BUDGET_URL ?= /examples/embeds.html@261 '/embed.html\#preset=nsq-cluster&view=compact@410' '/embed.html\#preset=kafka-consumer-group&view=compact@405'
+BUDGET_URL ?= /examples/embeds.html@261 '/embed.html\#preset=nsq-cluster&view=compact@412' '/embed.html\#preset=kafka-consumer-group&view=compact@406'
 budget: build
 	node scripts/budget.mjs $(BUDGET_URL)
 

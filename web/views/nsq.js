@@ -275,7 +275,14 @@ export function createNsqView(S, P) {
     const state = c.state === 'running' ? where : `${c.state}${where ? ` · ${where}` : ''}`;
     text(state, x, b.y + 13, SMALL, crashed ? '--danger' : '--muted', b.x + b.w - 8 - x);
     let y = b.y + HEAD_H + LINE_H / 2;
-    text(`max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN sent ${c.finished} · REQ sent ${c.requeued}`, b.x + 10, y, TINY, '--muted', b.w - 20);
+    // The longest wording that fits the card (the stage list says it in full).
+    const counts = [
+      `max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN sent ${c.finished} · REQ sent ${c.requeued}`,
+      `max_in_flight ${c.max_in_flight} · in flight ${c.in_flight} · FIN ${c.finished} · REQ ${c.requeued}`,
+      `in flight ${c.in_flight} of ${c.max_in_flight} · FIN ${c.finished} · REQ ${c.requeued}`,
+    ];
+    const countsLine = counts.find((t) => measure(t, TINY) <= b.w - 20) || counts[counts.length - 1];
+    text(countsLine, b.x + 10, y, TINY, '--muted', b.w - 20);
     y += LINE_H;
     if (c.backoff.phase !== 'none') {
       // Two lines: the state, then what comes next.
