@@ -281,3 +281,108 @@ fn a_reader_with_nothing_to_hand_over_answers_every_heartbeat() {
     assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
     assert_eq!(w.snapshot().nsq.expect("nsq").guarantees[0].handled_more_than_once, 0);
 }
+
+/// go-nsq PR #348 (nsqio/go-nsq): a handler stuck on a message past its
+/// msg_timeout; nsqd times the message out and, the consumer's RDY 1 free
+/// again, sends it again to the same consumer, whose reader blocks handing
+/// it to the busy handler: no heartbeat is answered, and nsqd drops the
+/// client 60 s after the last thing it heard. With a msg_timeout longer
+/// than the work (15 min against 10), nothing of this happens.
+#[test]
+fn a_message_redelivered_to_its_busy_handler_blocks_the_reader() {
+    let json = |msg_timeout: &str, work: &str| {
+        format!(
+            r#"{{
+  "name": "stuck-handler", "seed": 1,
+  "nsq": {{
+    "latency": "1ms",
+    "nsqd": [{{ "name": "nsqd-1", "msg_timeout": "{msg_timeout}", "topics": [{{ "name": "events", "channels": ["jobs"] }}] }}],
+    "consumers": [{{ "name": "a", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": 1, "handlers": 1, "work": "{work}", "lookupd_poll_interval": "5m" }}]
+  }},
+  "goroutines": [{{ "name": "producer", "behavior": {{ "program": [{{ "publish": {{ "nsqd": "nsqd-1", "topic": "events" }} }}] }} }}]
+}}"#
+        )
+    };
+    let mut w = World::new(&Scenario::from_json(&json("60s", "1h")).expect("valid")).expect("builds");
+    w.run_until(at(200));
+    w.check_nsq_book().unwrap();
+    let timed_out: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqTimeout).map(|e| e.time).collect();
+    assert!(!timed_out.is_empty() && timed_out[0] >= at(60) && timed_out[0] < at(61), "{timed_out:?}");
+    let t = timeouts(&w);
+    assert_eq!(t.len(), 1, "{t:?}");
+    // The reader answered the tick at 60 s, just before the message came
+    // back (60 s + the link's 1 ms): nsqd's deadline is 60 s later.
+    assert_eq!(t[0].1 >> 16, 2, "{t:?}");
+    assert!(t[0].0 >= at(120) && t[0].0 < at(121), "{t:?}");
+
+    let mut w = World::new(&Scenario::from_json(&json("15m", "10m")).expect("valid")).expect("builds");
+    w.run_until(at(600));
+    assert!(timeouts(&w).is_empty(), "{:?}", timeouts(&w));
+}
+
+/// A random slow consumer on nsqd-1 (with a second consumer sharing its
+/// channel), a producer publishing every few seconds, and maybe a cut of
+/// the slow consumer's link.
+fn random_slow(max_in_flight: u32, handlers: u32, work: &str, touch: Option<u32>, cut: Option<(u64, u64)>, seed: u64) -> World {
+    let touch = touch.map_or(String::new(), |s| format!(r#", "touch_every": "{s}s""#));
+    let commands = cut.map_or(String::new(), |(at, len)| {
+        format!(
+            r#", "commands": [{{ "at": "{at}s", "command": {{ "op": "cut_link", "client": "a", "nsqd": "nsqd-1" }} }}, {{ "at": "{}s", "command": {{ "op": "heal_link", "client": "a", "nsqd": "nsqd-1" }} }}]"#,
+            at + len
+        )
+    });
+    let json = format!(
+        r#"{{
+  "name": "random-slow", "seed": {seed},
+  "nsq": {{
+    "latency": "exp(2ms)",
+    "nsqd": [{{ "name": "nsqd-1", "msg_timeout": "3m", "topics": [{{ "name": "events", "channels": ["jobs"] }}] }}],
+    "consumers": [
+      {{ "name": "a", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": {max_in_flight}, "handlers": {handlers}, "work": "{work}", "lookupd_poll_interval": "10s"{touch} }},
+      {{ "name": "b", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": 1, "work": "exp(1s)", "lookupd_poll_interval": "10s" }}
+    ]
+  }},
+  "goroutines": [{{ "name": "producer", "behavior": {{ "program": [
+    {{ "forever": [{{ "sleep": "exp(4s)" }}, {{ "publish": {{ "nsqd": "nsqd-1", "topic": "events" }} }}] }}
+  ] }} }}]{commands}
+}}"#
+    );
+    World::new(&Scenario::from_json(&json).expect("valid")).expect("builds")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..proptest::prelude::ProptestConfig::default() })]
+    /// Random slow consumers, with and without TOUCH and cuts: the
+    /// guarantees book stays exact (every copy in one place) all along;
+    /// without a cut or a timeout, a reader with no more messages in flight
+    /// than handlers never blocks, so nsqd never drops it for that; and a
+    /// run replays exactly.
+    #[test]
+    fn blocked_readers_keep_the_books_exact(
+        max_in_flight in 1u32..5,
+        handlers in 1u32..3,
+        work in proptest::sample::select(vec!["20s", "45s", "70s", "uniform(30s..100s)", "exp(50s)"]),
+        touch in proptest::option::weighted(0.3, 5u32..40),
+        cut in proptest::option::weighted(0.3, (1u64..200, 1u64..120)),
+        seed in 0u64..1000,
+    ) {
+        let mut w = random_slow(max_in_flight, handlers, work, touch, cut, seed);
+        let end = at(480);
+        while w.is_running() && !w.run_until_bounded(end, 50) {
+            w.check_nsq_book().map_err(|e| proptest::test_runner::TestCaseError::fail(format!("at {}: {e}", w.now())))?;
+        }
+        w.check_nsq_book().map_err(|e| proptest::test_runner::TestCaseError::fail(e))?;
+        let blocked: Vec<_> = timeouts(&w).into_iter().filter(|(_, aux)| aux >> 16 == 2).collect();
+        let timed_out = w.trace().events().any(|e| e.kind == EventKind::NsqTimeout);
+        if max_in_flight <= handlers && cut.is_none() && !timed_out {
+            // (After a cut, a new connection's messages can meet handlers
+            // still busy with the old one's; after a timeout, nsqd sends
+            // the message again while its handler still works on it: see
+            // `a_message_redelivered_to_its_busy_handler_blocks_the_reader`.)
+            proptest::prop_assert!(blocked.is_empty(), "a reader with a free handler never blocks: {blocked:?}");
+        }
+        let mut again = random_slow(max_in_flight, handlers, work, touch, cut, seed);
+        again.run_until(end);
+        proptest::prop_assert_eq!(again.trace_hash(), w.trace_hash());
+    }
+}

@@ -53,8 +53,10 @@
 //! answers a heartbeat only when it reads it; it hands each message to the
 //! handlers (`OnMessage`: `incomingMessages <- msg`, unbuffered) before it
 //! reads on. With every handler busy and more messages in flight than
-//! handlers (`max_in_flight` > handlers), the reader blocks there, and the
-//! heartbeats behind the message wait unread. nsqd then hears only what
+//! handlers (`max_in_flight` > handlers, or a message nsqd sent again
+//! after its msg timeout while a handler still works on it: go-nsq PR
+//! #348), the reader blocks there, and the heartbeats behind the message
+//! wait unread. nsqd then hears only what
 //! the client's other goroutines write (`FIN`, `REQ`, `TOUCH`, `RDY`); if
 //! that is nothing for 60 s, its read deadline passes and it closes the
 //! connection, link up (the client reads EOF after the frames before it).
