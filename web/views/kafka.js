@@ -242,10 +242,10 @@ export function createKafkaView(S, P) {
       const leo = part.replica_leo[r.idx] ?? part.log_end;
       const rx = box.x + 10;
       const rw = box.w - 20;
-      const oneLine = (box.rowH || REPLICA_H) < REPLICA_H;
+      const oneLine = box.rowH < REPLICA_H;
       if (role === 'leader') {
         ctx.fillStyle = S.theme['--accent'];
-        ctx.fillRect(box.x + 3, r.y + 2, 3, (box.rowH || REPLICA_H) - 6);
+        ctx.fillRect(box.x + 3, r.y + 2, 3, box.rowH - 6);
       }
       chip(rx, r.y + 9, colors.get(key) || '#888');
       const nameW = Math.min(measure(key, BOLD), rw * 0.6 - 14);
@@ -521,7 +521,7 @@ export function createKafkaView(S, P) {
       if (!inBox(box, x, y)) continue;
       for (const r of box.rows) {
         const part = k.partitions.find((q) => q.topic === r.part.topic && q.partition === r.part.partition) || r.part;
-        if (y >= r.y && y < r.y + (box.rowH || REPLICA_H)) return replicaLines(part, r.idx, b);
+        if (y >= r.y && y < r.y + box.rowH) return replicaLines(part, r.idx, b);
       }
       if (b.fenced) {
         const zombie = zombieParts(k, b).map((q) => partKey(q.topic, q.partition));

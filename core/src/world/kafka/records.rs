@@ -180,6 +180,45 @@ impl World {
         }
         Gated::some(list)
     }
+
+    /// Checks the record lists against the guarantees figures (for tests):
+    /// each state's list (and "produced") is as long as its figure, every
+    /// record is in exactly one state list, and the read lists agree with
+    /// the reads counted. Ok without Kafka.
+    #[doc(hidden)]
+    pub fn check_kafka_records(&self) -> Result<(), String> {
+        let Some(kw) = self.kafka.as_deref() else { return Ok(()) };
+        let c = kw.book.counts();
+        let list = |f| self.kafka_records(f, usize::MAX).map(|l| l.into_inner()).unwrap_or_default();
+        use KafkaRecordFigure as F;
+        let mut seen = vec![0u8; c.produced as usize];
+        for (f, n) in [(F::Produced, c.produced), (F::Sending, c.sending), (F::Acked, c.acked), (F::Failed, c.failed),
+            (F::LostAfterAck, c.lost_after_ack), (F::LostUnclean, c.lost_unclean), (F::LostUnacked, c.lost_unacked), (F::LostUnwritten, c.lost_unwritten)]
+        {
+            let l = list(f);
+            if (l.total, l.records.len() as u64) != (n, n) {
+                return Err(format!("{f:?}: a list of {} ({} rows) for a figure of {n}", l.total, l.records.len()));
+            }
+            if f != F::Produced {
+                for r in &l.records {
+                    seen[r.rec as usize] += 1;
+                }
+            }
+        }
+        if let Some(r) = seen.iter().position(|&n| n != 1) {
+            return Err(format!("record {r} is in {} state lists, not one: {c:?}", seen[r]));
+        }
+        // consumed = reads = each consumer's records read, plus its reads
+        // again (two groups may read one record); duplicates = those again.
+        let (read, twice) = (list(F::Consumed).total, list(F::Duplicates).total);
+        if read + c.duplicates > c.consumed || (read == 0) != (c.consumed == 0) {
+            return Err(format!("{read} records read: {c:?}"));
+        }
+        if twice > c.duplicates || (twice == 0) != (c.duplicates == 0) {
+            return Err(format!("{twice} records read twice: {c:?}"));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -199,27 +238,13 @@ mod tests {
         w.kafka_records(f, max).expect("kafka").into_inner()
     }
 
-    /// Each per-state list is as long as its figure; together they are every record once.
+    /// Each per-state list is as long as its figure; together they are
+    /// every record once; the read lists agree with the reads
+    /// (`World::check_kafka_records`, which the random worlds check too).
     fn lists_agree_with_counts(w: &World) {
-        let c = w.snapshot().kafka.expect("kafka").guarantees;
-        let len = |f| records(w, f, usize::MAX);
-        use KafkaRecordFigure as F;
-        for (f, n) in [(F::Produced, c.produced), (F::Sending, c.sending), (F::Acked, c.acked), (F::Failed, c.failed),
-            (F::LostAfterAck, c.lost_after_ack), (F::LostUnclean, c.lost_unclean), (F::LostUnacked, c.lost_unacked), (F::LostUnwritten, c.lost_unwritten)]
-        {
-            let l = len(f);
-            assert_eq!((l.total, l.records.len() as u64), (n, n), "{f:?}");
-        }
-        let states = [F::Sending, F::Acked, F::Failed, F::LostAfterAck, F::LostUnclean, F::LostUnacked, F::LostUnwritten];
-        let mut recs: Vec<u32> = states.iter().flat_map(|&f| len(f).records.into_iter().map(|r| r.rec)).collect();
-        recs.sort_unstable();
-        assert_eq!(recs, (0..c.produced as u32).collect::<Vec<_>>(), "every record in exactly one state list");
-        // Reads: consumed counts reads, lists records read; duplicates counts extra reads.
-        let consumed = len(F::Consumed);
-        // consumed = each consumer's records read, plus its reads again (two groups may read one record).
-        assert!(consumed.total + c.duplicates <= c.consumed && (consumed.total == 0) == (c.consumed == 0), "{consumed:?} {c:?}");
-        let dups = len(F::Duplicates);
-        assert!(dups.total <= c.duplicates && (dups.total > 0) == (c.duplicates > 0), "{} {}", dups.total, c.duplicates);
+        w.check_kafka_records().unwrap();
+        // The figures checked are the snapshot's.
+        assert_eq!(w.snapshot().kafka.expect("kafka").guarantees, w.kafka.as_deref().expect("kafka").book.counts());
     }
 
     #[test]
