@@ -347,7 +347,12 @@ test('a random partitioner skips a partition with no leader: the Producers table
   };
   await openScenario(page, scenario);
   await expect(page.locator('#kafka-controls')).toBeVisible();
-  const offline = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((r) => r.Replicas === 'broker-1').Partition;
+  // The admin tables draw a frame after the controls: wait for the row rather than read a table not yet filled.
+  let offline;
+  await expect.poll(async () => {
+    offline = (await tableRows(page, 'Partitions (kafka-topics.sh --describe)')).find((r) => r.Replicas === 'broker-1')?.Partition;
+    return offline;
+  }).toMatch(/^[0-2]$/);
   await runTo(page, 2_500_000, 1);
   // Learned at the retry of a record sent there; the next refresh (at 4s) is due.
   expect((await tableRows(page, 'Producers'))[0].Metadata).toMatch(new RegExp(`^events-${offline} has no leader, refresh in (1\\.\\ds|\\d+ms)$`));
