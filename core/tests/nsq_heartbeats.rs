@@ -250,13 +250,63 @@ fn a_reader_blocked_behind_a_slow_handler_is_closed_by_nsqd_with_the_link_up() {
     let why = w.trace().events().find(|e| e.kind == EventKind::NsqHeartbeatTimeout).map(|e| w.describe(e, "")).unwrap_or_default();
     assert!(why.contains("reader was blocked handing a message to busy handlers"), "{why}");
     w.check_nsq_book().unwrap();
-    // The handler's FIN at 70 s has no connection to go on; both messages
-    // time out at nsqd (2 min after their delivery) and are delivered
-    // again on the new connection: handled twice.
-    w.run_until(at(400));
+    // The handler's FINs (at 70 s and 140 s) have no connection to go on;
+    // both messages time out at nsqd (2 min after their delivery). go-nsq
+    // reconnects 5 s after its handlers answered the second (145 s), and
+    // the two come again after the four behind them: handled twice.
+    w.run_until(at(600));
     w.check_nsq_book().unwrap();
     let g = &w.snapshot().nsq.expect("nsq").guarantees[0];
     assert!(g.handled_more_than_once >= 1, "{g:?}");
+}
+
+/// go-nsq `conn.go`: after nsqd closes the socket, `readLoop` reads what is
+/// still in it, handing each message to the handlers, then EOF
+/// (`OnIOError` -> `Close`); `cleanup` waits until every message of the
+/// connection has been answered, and only `waitForCleanup` calls
+/// `OnClose`, where the consumer reconnects (`onConnClose`). The answers
+/// go nowhere: nsqd forgot the client.
+#[test]
+fn a_closed_connection_is_read_to_its_end_and_answered_before_the_consumer_reconnects() {
+    // max_in_flight 4, one handler working 70 s: the handler holds #1, the
+    // reader blocks holding #2, and #3 and #4 wait in the socket. nsqd
+    // closes the connection at ~60 s.
+    let mut w = slow(4, "70s", false);
+    w.run_until(at(100));
+    assert_eq!(timeouts(&w).len(), 1, "{:?}", timeouts(&w));
+    let reader = w.snapshot().goroutines.into_iter().find(|g| g.group == "a.conn1").expect("the reader");
+    assert!(
+        reader.state_text.contains("nsqd-1 has closed the connection: go-nsq reads EOF once a handler takes this message and the 1 message still in its socket"),
+        "{}",
+        reader.state_text
+    );
+    let reader_text = |w: &World| w.snapshot().goroutines.into_iter().find(|g| g.group == "a.conn1").expect("the reader").state_text;
+    // At 210 s the handler takes #4, the last: the reader reads EOF, and
+    // the connection closes on go-nsq's side once #4 is answered.
+    w.run_until(at(250));
+    let text = reader_text(&w);
+    assert!(text.contains("the connection is closing: go-nsq waits until its handlers have answered the 1 message(s)"), "{text}");
+    w.run_until(at(282));
+    let text = reader_text(&w);
+    assert!(text.contains("the connection is closed: go-nsq reconnects on its own schedule"), "{text}");
+    w.run_until(at(400));
+    let events: Vec<_> = w.trace().events().cloned().collect();
+    let closed: Vec<SimTime> = events.iter().filter(|e| e.kind == EventKind::NsqConnClosed).map(|e| e.time).collect();
+    let fins: Vec<_> = events.iter().filter(|e| e.kind == EventKind::NsqFinish).collect();
+    // The four are handled one after the other (70, 140, 210, 280 s), each
+    // FIN lost; the connection is closed on go-nsq's side after the last.
+    assert!(fins.len() >= 4, "{fins:?}");
+    assert!(fins[..4].iter().all(|e| e.aux == 1), "lost, on nsqd-1 (node 0): {fins:?}");
+    assert!(w.describe(fins[0], "").contains("FIN is lost"), "{}", w.describe(fins[0], ""));
+    assert_eq!(closed.first().copied(), Some(fins[3].time), "{closed:?}");
+    assert!(fins[3].time >= at(280) && fins[3].time < at(281), "{fins:?}");
+    // Then the retry after lookupd_poll_interval (5 s).
+    let connected: Vec<SimTime> = events.iter().filter(|e| e.kind == EventKind::NsqConnected).map(|e| e.time).collect();
+    assert_eq!(connected.len(), 2, "{connected:?}");
+    assert!(connected[1] >= fins[3].time + SimDuration::from_secs(5) && connected[1] < fins[3].time + SimDuration::from_secs(6), "{connected:?}");
+    // nsqd had none of those FINs: nothing finished.
+    assert_eq!(w.snapshot().nsq.expect("nsq").guarantees[0].finished, 0);
+    w.check_nsq_book().unwrap();
 }
 
 #[test]
@@ -371,7 +421,7 @@ proptest::proptest! {
         while w.is_running() && !w.run_until_bounded(end, 50) {
             w.check_nsq_book().map_err(|e| proptest::test_runner::TestCaseError::fail(format!("at {}: {e}", w.now())))?;
         }
-        w.check_nsq_book().map_err(|e| proptest::test_runner::TestCaseError::fail(e))?;
+        w.check_nsq_book().map_err(proptest::test_runner::TestCaseError::fail)?;
         let blocked: Vec<_> = timeouts(&w).into_iter().filter(|(_, aux)| aux >> 16 == 2).collect();
         let timed_out = w.trace().events().any(|e| e.kind == EventKind::NsqTimeout);
         if max_in_flight <= handlers && cut.is_none() && !timed_out {

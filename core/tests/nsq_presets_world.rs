@@ -74,7 +74,10 @@ fn a_blocked_reader_misses_heartbeats_and_nsqd_drops_the_consumer() {
     let mut w = preset_world("nsq-missed-heartbeats");
     run_checked(&mut w, 600_000);
     let drops: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqHeartbeatTimeout).map(|e| (e.time, e.aux >> 16)).collect();
-    assert!(drops.len() >= 4, "dropped about every 2 minutes: {drops:?}");
+    // Each round: 60 s of silence, then go-nsq reads EOF only after the
+    // handler took the message its reader held, reconnects only after the
+    // handler answered that one too (~80 s), and a minute later.
+    assert!(drops.len() >= 3, "dropped about every 3.7 minutes: {drops:?}");
     assert!(drops.iter().all(|&(_, side)| side == 2), "nsqd's side, the reader blocked: {drops:?}");
     let first = drops[0].0.as_micros();
     assert!((60_000_000..61_000_000).contains(&first), "60 s after the first RDY: {drops:?}");

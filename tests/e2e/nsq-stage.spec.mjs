@@ -8,7 +8,7 @@
 // log row opens its message's life; a share link with a live NSQ command
 // reopens the same run; in one column, discovery lines run down the left
 // margin. Screenshots: test-results/nsq-<preset>-1280.png and -400.png.
-import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash } from './helpers.mjs';
+import { test, expect, RESULTS_DIR, runUntil, openPage, selectPreset, setSpeed, clockUs, pause, play, logRows, copyLink, presetShareHash, stageListTexts } from './helpers.mjs';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -137,9 +137,18 @@ test('a reader blocked behind a slow handler answers no heartbeat: nsqd drops th
   const drops = await rowsOfKind(page, 'nsq_heartbeat_timeout');
   expect(drops.length).toBe(1);
   expect(drops[0].text).toMatch(/^nsqd-1 heard nothing from archiver for 60s: its reader was blocked handing a message to busy handlers/);
-  expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(1);
-  await runTo(page, 200_000_000, 200);
+  // go-nsq has not read the close yet: its reader is blocked holding the second message.
+  expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(0);
+  const reader = (await stageListTexts(page)).find((t) => t.includes('archiver.conn1'));
+  expect(reader).toMatch(/nsqd-1 has closed the connection: go-nsq reads EOF once a handler takes this message/);
+  await runTo(page, 300_000_000, 200);
   expect(await figure(page, 'finished')).toBe(0);
+  // Each FIN went to the closed connection; go-nsq closed its side after the second (~166 s)
+  // and reconnected a minute later, to be dropped again a minute after that.
+  const fins = await rowsOfKind(page, 'nsq_finish');
+  expect(fins.length).toBe(2);
+  for (const f of fins) expect(f.text).toMatch(/but nsqd-1 has closed this connection: the FIN is lost/);
+  expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(1);
   expect((await rowsOfKind(page, 'nsq_heartbeat_timeout')).length).toBe(2);
 });
 

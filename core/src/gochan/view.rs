@@ -353,11 +353,19 @@ impl GoRuntime {
             EventKind::NsqPublished => format!("{} put {label} into its topic", self.nsqd_name(e.aux as u32)),
             EventKind::NsqPublishOk => format!("{g}: Publish of {label} returned OK from {}", self.nsqd_name(e.aux as u32)),
             EventKind::NsqMessage => format!("{g} got {label} (attempt {})", e.aux),
+            EventKind::NsqFinish if e.aux > 0 => format!(
+                "{g}: {label}.Finish(), but {} has closed this connection: the FIN is lost, and the message is delivered again after its msg timeout",
+                self.nsqd_name((e.aux - 1) as u32)
+            ),
             EventKind::NsqFinish => format!("{g}: {label}.Finish(), FIN goes back"),
             EventKind::NsqTimeout => format!("{} timed out {label} in flight: it goes back to the queue", self.nsqd_name(e.aux as u32)),
             EventKind::NsqFinFailed => format!("{} refused FIN of {label} (E_FIN_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
+            EventKind::NsqRequeue if e.aux < 0 => format!(
+                "{g}: the handler failed on {label}: REQ, but {} has closed this connection: the REQ is lost, and the message is delivered again after its msg timeout",
+                self.nsqd_name((-1 - e.aux) as u32)
+            ),
             EventKind::NsqRequeue => {
-                format!("{g}: the handler failed on {label}: REQ with delay {}", SimDuration::from_micros(e.aux.max(0) as u64))
+                format!("{g}: the handler failed on {label}: REQ with delay {}", SimDuration::from_micros(e.aux as u64))
             }
             EventKind::NsqReqFailed => format!("{} refused REQ of {label} (E_REQ_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
             EventKind::NsqMaxAttempts => {

@@ -82,7 +82,9 @@ pub enum EventKind {
     NsqPublishOk,
     /// A consumer's connection reader got a message (`aux` = its attempts).
     NsqMessage,
-    /// A handler finished a message: `FIN` goes back to the node.
+    /// A handler finished a message: `FIN` goes back to the node (`aux` =
+    /// 0), or is lost because the node has closed the connection (`aux` =
+    /// 1 + node).
     NsqFinish,
     /// A node put an in-flight message back: its deadline passed
     /// (`aux` = node).
@@ -90,7 +92,9 @@ pub enum EventKind {
     /// A node refused a `FIN` (E_FIN_FAILED: the message had timed out and
     /// was requeued or delivered again; `aux` = node).
     NsqFinFailed,
-    /// A handler returned an error: `REQ` goes back (`aux` = its delay, µs).
+    /// A handler returned an error: `REQ` goes back (`aux` = its delay,
+    /// µs), or is lost because the node has closed the connection (`aux` =
+    /// -1 - node).
     NsqRequeue,
     /// A node refused a `REQ` (E_REQ_FAILED; `aux` = node).
     NsqReqFailed,

@@ -78,6 +78,17 @@ impl World {
                 gv.idle = true;
             }
         }
+        // A reader whose connection is going or gone says so.
+        for (group, blocked, words) in self.nsq.iter().flat_map(|n| n.reader_notes()) {
+            let state = if blocked { GState::BlockedSend } else { GState::BlockedNet };
+            if let Some(gv) = goroutines.iter_mut().find(|gv| gv.group == group && gv.state == state) {
+                if let Some(i) = gv.state_text.find("; go-nsq reads no frame meanwhile") {
+                    gv.state_text.truncate(i);
+                }
+                gv.state_text.push_str("; ");
+                gv.state_text.push_str(&words);
+            }
+        }
         let channels = self.go.channel_views(&self.kit);
         let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;
         // Every message is, at any moment, exactly one of: processed,

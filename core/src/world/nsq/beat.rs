@@ -35,8 +35,8 @@
 //! deadline:
 //! - **nsqd's deadline** passes: it drops the client (event
 //!   `nsq_heartbeat_timeout`, side 0); frames on the connection are lost.
-//!   The client learns when the link heals (nsqd's FIN arrives: EOF) or at
-//!   its own deadline.
+//!   The client learns when the link heals (nsqd's FIN arrives: EOF after
+//!   what it has not read) or at its own deadline.
 //! - **the client's deadline** passes (event `nsq_heartbeat_timeout`, side
 //!   1): a consumer's library closes the connection (once nothing is in
 //!   flight on it) and reconnects per its usual rules; a producer closes
@@ -68,14 +68,26 @@
 //! check schedules itself again while the reader stays busy and commands
 //! keep coming, so this costs about one event per connection a minute.
 //! nsqd's close is event `nsq_heartbeat_timeout` (side 2: the reader was
-//! blocked); the client notices at once, as for any close with the link up.
+//! blocked); the client reads it as any close (next section).
+//!
+//! # nsqd closes (go-nsq `conn.go` `readLoop`, `cleanup`, `waitForCleanup`)
+//! Whatever the cause (a missed heartbeat, a crash, a deleted channel),
+//! nsqd forgets the client at once, and what either side has on the wire
+//! is lost. go-nsq's reader reads on: the messages already in its socket,
+//! each handed to the handlers as usual (so a blocked reader goes on
+//! blocking), then EOF ([`NsqWorld::srv_eof`]; across a cut, once the link
+//! heals). EOF is an IO error: `Conn.Close`. The connection is then torn
+//! down only when every message it delivered has been answered (`cleanup`
+//! waits for `messagesInFlight == 0`), and only then is the consumer told
+//! (`OnClose`), which is when it reconnects. The answers themselves go
+//! nowhere: a `FIN` or `REQ` to a connection nsqd has closed is lost
+//! (events `nsq_finish` / `nsq_requeue` say so), and the message comes
+//! again after its msg timeout.
 //!
 //! # Simplifications
 //! - Heartbeat frames are virtual: a heartbeat and its `NOP` take no time,
 //!   so a tick answered before the cut counts at the tick's instant, and a
 //!   tick read late is heard by nsqd at the instant it is read.
-//! - nsqd closing on a blocked reader: the client notices at once (real
-//!   go-nsq reads the messages still in its socket first, then EOF).
 //! - While the reader is blocked, go-nsq's own read deadline does not run
 //!   (it is set before each read), which the model follows; across a cut
 //!   the client's deadline counts from the last frame it received.
@@ -330,18 +342,34 @@ impl NsqWorld {
     }
 
     /// nsqd closes consumer connection `conn` (a node crash, a channel
-    /// delete): with the link up the client notices at once; across a cut
-    /// it learns later (module docs).
+    /// delete, a reader it heard nothing from): it forgets the client, and
+    /// what is on the wire either way is lost. With the link up the
+    /// client's reader reads EOF after the messages already in its socket;
+    /// across a cut the client learns later (module docs).
     pub(super) fn srv_closes(&mut self, conn: u16, k: &mut Kit) {
         let c = &self.clients[usize::from(conn)];
         let (up, down) = (c.up, c.down);
         let p = pair(up);
-        if self.beats[p].cut {
-            self.srv_drop(conn, k);
-            self.links[up as usize].close();
-            self.links[down as usize].close();
-        } else if self.close_conn(conn, k) {
-            self.conn_lost(conn, k);
+        let told = !self.beats[p].cut && self.beats[p].cli_open && self.links[up as usize].state() != crate::net::LinkState::Closed;
+        self.srv_drop(conn, k);
+        self.links[up as usize].close();
+        self.links[down as usize].close();
+        if told {
+            self.srv_eof(conn, k);
+        }
+    }
+
+    /// nsqd's close reaches the client of `conn`: its reader reads EOF now
+    /// if it waits with nothing unread, else once it has taken what is
+    /// (`hand_over`). go-nsq then closes its side (`Conn.Close`), which
+    /// completes when its handlers have answered every message of the
+    /// connection (`cleanup`); only then does the consumer reconnect.
+    pub(super) fn srv_eof(&mut self, conn: u16, k: &mut Kit) {
+        let c = &mut self.clients[usize::from(conn)];
+        if c.reader.is_some() && c.inbox.is_empty() {
+            self.client_gives_up(conn, k);
+        } else {
+            c.eof = true;
         }
     }
 }
@@ -371,8 +399,8 @@ impl World {
                 if dial {
                     nsq.dial_through(conn, &mut self.kit);
                 } else if cli && !srv {
-                    // nsqd's FIN arrives: the reader gets EOF.
-                    nsq.client_gives_up(conn, &mut self.kit);
+                    // nsqd's FIN arrives: the reader reads EOF after what it has not read.
+                    nsq.srv_eof(conn, &mut self.kit);
                 }
                 // (srv && !cli: the client's close is on its way.)
                 if srv && cli && nsq.clients[usize::from(conn)].reader.is_none() {
@@ -532,10 +560,15 @@ impl NsqWorld {
     /// The client side of consumer connection `conn` gives up (read
     /// timeout, or EOF): go-nsq's `Conn.Close`, or a failed connect if the
     /// `SUB` was never answered.
-    fn client_gives_up(&mut self, conn: u16, k: &mut Kit) {
-        let c = &self.clients[usize::from(conn)];
+    pub(super) fn client_gives_up(&mut self, conn: u16, k: &mut Kit) {
+        let c = &mut self.clients[usize::from(conn)];
+        c.eof = false;
         let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
         let p = pair(c.up);
+        if !self.beats[p].cli_open {
+            // Closed on its side already.
+            return;
+        }
         self.beats[p].deadline[1] = None;
         let running = matches!(self.libs[ci].state, super::faults::LibState::Running | super::faults::LibState::Stopping);
         if !running {

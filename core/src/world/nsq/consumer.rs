@@ -295,6 +295,9 @@ impl NsqWorld {
         let now = k.queue.now();
         let c = &self.clients[usize::from(conn)];
         let (ci, node) = (c.consumer, NodeId(u32::from(c.node)));
+        // nsqd has closed this connection: what the handler answers is
+        // lost (go-nsq writes it to a dead socket, or drains it unsent).
+        let lost = !self.beats[super::beat::pair(c.up)].srv_open;
         let lib = &mut self.libs[ci];
         if !handled {
             if let Ok(Taken::Failed(a)) = lib.client.take_message(node, id, now, &mut k.rng) {
@@ -329,8 +332,10 @@ impl NsqWorld {
             Action::Req { delay, .. } => Some(*delay),
             _ => None,
         }) {
-            Some(delay) => k.record(EventKind::NsqRequeue, g, NONE, Some(msg), delay.as_micros() as i64),
-            None => k.record(EventKind::NsqFinish, g, NONE, Some(msg), 0),
+            // aux: the delay; lost, -1 - the node.
+            Some(delay) => k.record(EventKind::NsqRequeue, g, NONE, Some(msg), if lost { -1 - i64::from(node.0) } else { delay.as_micros() as i64 }),
+            // aux: 0; lost, 1 + the node.
+            None => k.record(EventKind::NsqFinish, g, NONE, Some(msg), if lost { 1 + i64::from(node.0) } else { 0 }),
         }
         let backoff = lib.client.backoff();
         if !was && backoff.in_backoff_timeout() {

@@ -38,7 +38,6 @@
 
 use super::NsqWorld;
 use crate::command::{Command, CommandError, NsqAction};
-use crate::nsq::client::NodeId;
 use crate::nsq::guarantees::LossCause;
 use crate::observe::trace::{EventKind, NONE};
 use crate::time::echo;
@@ -70,6 +69,9 @@ impl NsqWorld {
     pub(super) fn close_conn(&mut self, conn: u16, k: &mut Kit) -> bool {
         let c = &mut self.clients[usize::from(conn)];
         let (up, down) = (c.up, c.down);
+        // What it had not read goes with the socket.
+        c.inbox.clear();
+        c.eof = false;
         let p = super::beat::pair(up);
         let b = &mut self.beats[p];
         let was = std::mem::replace(&mut b.cli_open, false);
@@ -79,7 +81,6 @@ impl NsqWorld {
             if !was {
                 return false;
             }
-            c.inbox.clear();
             self.links[down as usize].close();
             if self.beats[p].srv_open {
                 let now = k.queue.now();
@@ -92,7 +93,6 @@ impl NsqWorld {
         if self.links[up as usize].state() == crate::net::LinkState::Closed {
             return false;
         }
-        c.inbox.clear();
         self.links[up as usize].close();
         self.links[down as usize].close();
         self.beats[p].srv_open = false;
@@ -136,18 +136,6 @@ impl NsqWorld {
         self.links[up as usize].open(now);
         self.links[down as usize].open(now);
         self.beat_dialed(p, now);
-    }
-
-    /// Connection `conn` closed under a running library: it notices.
-    pub(super) fn conn_lost(&mut self, conn: u16, k: &mut Kit) {
-        let c = &self.clients[usize::from(conn)];
-        let (ci, node) = (c.consumer, c.node);
-        k.record(EventKind::NsqConnClosed, NONE, self.libs[ci].incoming, None, i64::from(node));
-        if matches!(self.libs[ci].state, LibState::Running | LibState::Stopping) {
-            if let Ok(a) = self.libs[ci].client.on_conn_closed(NodeId(u32::from(node)), k.queue.now()) {
-                self.act(ci, a, k);
-            }
-        }
     }
 
     /// Drops the timers of consumer `ci` (its process is gone). A slot

@@ -158,6 +158,9 @@ struct Conn {
     inbox: VecDeque<(SimTime, Incoming)>,
     /// The reader goroutine, while it waits in `NsqRead`.
     reader: Option<GoId>,
+    /// nsqd closed its side: the reader reads EOF once it has taken what
+    /// is in `inbox` ([`beat`] module docs, "nsqd closes").
+    eof: bool,
     /// The book's key of this connection's channel, as last looked up (a
     /// cache: used only while [`Guarantees::is_current`]).
     key: Cell<Option<ChanKey>>,
@@ -354,7 +357,7 @@ impl NsqWorld {
             let conn = w.clients.len() as u16;
             w.libs[consumer].conns.push((node as u16, conn));
             w.beats[beat::pair(up)].owner = beat::Owner::Consumer(conn);
-            w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None, key: Cell::new(None) });
+            w.clients.push(Conn { consumer, node: node as u16, up, down, inbox: VecDeque::new(), reader: None, eof: false, key: Cell::new(None) });
         }
         Ok(w)
     }
@@ -598,6 +601,10 @@ impl World {
         let Some(g) = c.reader else { return };
         let p = beat::pair(c.up);
         let Some((arrived, msg)) = c.inbox.front().copied() else {
+            if std::mem::take(&mut c.eof) {
+                // All read: the next read is nsqd's EOF.
+                return nsq.client_gives_up(conn, &mut self.kit);
+            }
             // It waits with nothing unread: heartbeats are answered again.
             return nsq.beats[p].reader_waits(now);
         };

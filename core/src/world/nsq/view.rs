@@ -11,7 +11,7 @@
 //! publish in the guarantees book).
 
 use super::faults::LibState;
-use super::NsqWorld;
+use super::{Conn, NsqWorld};
 use crate::gochan::behavior::Behavior;
 use crate::gochan::runtime::GoRuntime;
 use crate::net::LinkState;
@@ -64,6 +64,47 @@ impl NsqWorld {
             consumers: (0..self.consumers.len()).map(|ci| self.consumer_view(ci)).collect(),
             publishers: self.publisher_views(go),
         }
+    }
+
+    /// Whether connection slot `c` was ever opened: a slot the library
+    /// never opened (a node its lookups never named) is not a connection.
+    fn slot_used(&self, c: &Conn) -> bool {
+        let up = &self.links[c.up as usize];
+        up.delivered > 0 || up.dropped > 0 || up.in_transit() > 0
+    }
+
+    /// What a connection's reader goroutine (by group) waits on when its
+    /// connection is going or gone, for its state text: blocked on a send
+    /// (`true`) with nsqd's close still unread, or waiting for a message
+    /// (`false`) on a connection that is closing or closed.
+    pub(crate) fn reader_notes(&self) -> impl Iterator<Item = (String, bool, String)> + '_ {
+        self.libs.iter().enumerate().filter(|(_, lib)| matches!(lib.state, LibState::Running | LibState::Stopping)).flat_map(move |(ci, lib)| {
+            lib.conns.iter().enumerate().filter_map(move |(i, &(node, conn))| {
+                let c = &self.clients[usize::from(conn)];
+                let nsqd = &self.names[usize::from(node)];
+                let id = NodeId(u32::from(node));
+                let (blocked, words) = if c.eof {
+                    let socket = match c.inbox.len() {
+                        0 => String::new(),
+                        1 => " and the 1 message still in its socket".to_string(),
+                        n => format!(" and the {n} messages still in its socket"),
+                    };
+                    (true, format!("{nsqd} has closed the connection: go-nsq reads EOF once a handler takes this message{socket}, and reconnects only after its handlers have answered every message of it"))
+                } else if lib.client.is_connecting(id) {
+                    return None;
+                } else {
+                    match lib.client.rdy().conn(id) {
+                        Some(r) if r.closing => (false, format!("the connection is closing: go-nsq waits until its handlers have answered the {} message(s) they hold from it, then reconnects", r.in_flight)),
+                        Some(_) => return None,
+                        None if lib.state == LibState::Running && self.slot_used(c) => {
+                            (false, "the connection is closed: go-nsq reconnects on its own schedule (lookupd_poll_interval, or its next lookup)".to_string())
+                        }
+                        None => return None,
+                    }
+                };
+                Some((self.consumers[ci].reader(i + 1), blocked, words))
+            })
+        })
     }
 
     fn channel_view(&self, c: &Channel, now: SimTime) -> NsqChannelView {
@@ -128,10 +169,7 @@ impl NsqWorld {
                 let c = &self.clients[usize::from(conn)];
                 let connecting = alive && lib.client.is_connecting(id);
                 let book = rdy.conn(id).filter(|_| alive);
-                // A slot the library never opened (a node its lookups never
-                // named) is not a connection yet.
-                let up = &self.links[c.up as usize];
-                if !connecting && book.is_none() && up.delivered == 0 && up.dropped == 0 && up.in_transit() == 0 {
+                if !connecting && book.is_none() && !self.slot_used(c) {
                     return None;
                 }
                 let state = match book {
