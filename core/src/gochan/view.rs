@@ -102,13 +102,8 @@ impl GoRuntime {
                 } else {
                     format!("buffer full ({}/{}) and no receiver waiting", c.len(), c.cap())
                 };
-                // go-nsq's readLoop: it reads no frame until a handler takes
-                // the message, heartbeats included.
-                let reader = match self.groups.get(gr.group as usize).map(|x| &x.spec.behavior) {
-                    Some(crate::gochan::behavior::Behavior::NsqReader(r)) => format!("; go-nsq reads no frame meanwhile, so {}'s heartbeats wait unanswered", r.nsqd),
-                    _ => String::new(),
-                };
-                format!("blocked on send to {} for {dur}: {why}{reader}", self.cname(gr.wait))
+                // (A go-nsq reader says more: NsqWorld::annotate_readers.)
+                format!("blocked on send to {} for {dur}: {why}", self.cname(gr.wait))
             }
             GState::BlockedRecv => {
                 let c = &self.chans[gr.wait as usize];

@@ -78,16 +78,9 @@ impl World {
                 gv.idle = true;
             }
         }
-        // A reader whose connection is going or gone says so.
-        for (group, blocked, words) in self.nsq.iter().flat_map(|n| n.reader_notes()) {
-            let state = if blocked { GState::BlockedSend } else { GState::BlockedNet };
-            if let Some(gv) = goroutines.iter_mut().find(|gv| gv.group == group && gv.state == state) {
-                if let Some(i) = gv.state_text.find("; go-nsq reads no frame meanwhile") {
-                    gv.state_text.truncate(i);
-                }
-                gv.state_text.push_str("; ");
-                gv.state_text.push_str(&words);
-            }
+        // What go-nsq's reader goroutines are doing.
+        if let Some(nsq) = self.nsq.as_deref() {
+            nsq.annotate_readers(&mut goroutines);
         }
         let channels = self.go.channel_views(&self.kit);
         let blocked = goroutines.iter().filter(|g| g.state.is_blocked()).count() as u32;

@@ -19,7 +19,7 @@ use crate::nsq::client::NodeId;
 use crate::nsq::guarantees::{Figure, Logical, LossCause, MessageRow, Place, Standing};
 use crate::nsq::nsqd::channel::Channel;
 use crate::observe::snapshot::{
-    GState, NsqBackoffPhase, NsqBackoffView, NsqChannelView, NsqClientView, NsqConnState, NsqConnView, NsqConsumerState, NsqConsumerView, NsqCopyLife,
+    GState, GoroutineView, NsqBackoffPhase, NsqBackoffView, NsqChannelView, NsqClientView, NsqConnState, NsqConnView, NsqConsumerState, NsqConsumerView, NsqCopyLife,
     NsqEventPlace, NsqMessageLife, NsqMessageRef, NsqPublisherConnView, NsqTopicView, NsqView, NsqdView,
 };
 use crate::observe::stats::{NsqCounters, NsqRows};
@@ -73,38 +73,41 @@ impl NsqWorld {
         up.delivered > 0 || up.dropped > 0 || up.in_transit() > 0
     }
 
-    /// What a connection's reader goroutine (by group) waits on when its
-    /// connection is going or gone, for its state text: blocked on a send
-    /// (`true`) with nsqd's close still unread, or waiting for a message
-    /// (`false`) on a connection that is closing or closed.
-    pub(crate) fn reader_notes(&self) -> impl Iterator<Item = (String, bool, String)> + '_ {
-        self.libs.iter().enumerate().filter(|(_, lib)| matches!(lib.state, LibState::Running | LibState::Stopping)).flat_map(move |(ci, lib)| {
-            lib.conns.iter().enumerate().filter_map(move |(i, &(node, conn))| {
+    /// Adds to the state text of each connection's reader goroutine what
+    /// go-nsq's `readLoop` is doing: blocked handing a message over, it
+    /// reads no frame (heartbeats included), or it will read nsqd's close
+    /// once the message is taken; waiting on a connection that is closing
+    /// or closed, what go-nsq waits for before it reconnects.
+    pub(crate) fn annotate_readers(&self, goroutines: &mut [GoroutineView]) {
+        for (ci, lib) in self.libs.iter().enumerate() {
+            let running = lib.state == LibState::Running;
+            for (i, &(node, conn)) in lib.conns.iter().enumerate() {
+                let group = self.consumers[ci].reader(i + 1);
+                let Some(gv) = goroutines.iter_mut().find(|gv| gv.group == group) else { continue };
                 let c = &self.clients[usize::from(conn)];
                 let nsqd = &self.names[usize::from(node)];
                 let id = NodeId(u32::from(node));
-                let (blocked, words) = if c.eof {
-                    let socket = match c.inbox.len() {
-                        0 => String::new(),
-                        1 => " and the 1 message still in its socket".to_string(),
-                        n => format!(" and the {n} messages still in its socket"),
-                    };
-                    (true, format!("{nsqd} has closed the connection: go-nsq reads EOF once a handler takes this message{socket}, and reconnects only after its handlers have answered every message of it"))
-                } else if lib.client.is_connecting(id) {
-                    return None;
-                } else {
-                    match lib.client.rdy().conn(id) {
-                        Some(r) if r.closing => (false, format!("the connection is closing: go-nsq waits until its handlers have answered the {} message(s) they hold from it, then reconnects", r.in_flight)),
-                        Some(_) => return None,
-                        None if lib.state == LibState::Running && self.slot_used(c) => {
-                            (false, "the connection is closed: go-nsq reconnects on its own schedule (lookupd_poll_interval, or its next lookup)".to_string())
-                        }
-                        None => return None,
+                let note = match gv.state {
+                    GState::BlockedSend if c.eof => {
+                        let socket = match c.inbox.len() {
+                            0 => String::new(),
+                            1 => " and the 1 message still in its socket".to_string(),
+                            n => format!(" and the {n} messages still in its socket"),
+                        };
+                        format!("{nsqd} has closed the connection: go-nsq reads EOF once a handler takes this message{socket}, and reconnects only after its handlers have answered every message of it")
                     }
+                    GState::BlockedSend => format!("go-nsq reads no frame meanwhile, so {nsqd}'s heartbeats wait unanswered"),
+                    GState::BlockedNet if running && !lib.client.is_connecting(id) => match lib.client.rdy().conn(id) {
+                        Some(r) if r.closing => format!("the connection is closing: go-nsq waits until its handlers have answered the {} message(s) they hold from it, then reconnects", r.in_flight),
+                        None if self.slot_used(c) => "the connection is closed: go-nsq reconnects on its own schedule (lookupd_poll_interval, or its next lookup)".to_string(),
+                        _ => continue,
+                    },
+                    _ => continue,
                 };
-                Some((self.consumers[ci].reader(i + 1), blocked, words))
-            })
-        })
+                gv.state_text.push_str("; ");
+                gv.state_text.push_str(&note);
+            }
+        }
     }
 
     fn channel_view(&self, c: &Channel, now: SimTime) -> NsqChannelView {
