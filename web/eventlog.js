@@ -340,7 +340,8 @@ export function createEventLog(container, { onSelect } = {}) {
     const d = button.dataset;
     d.seq = String(e.seq);
     d.kind = String(e.kind);
-    setData(d, 'class', CLASS_OF[e.kind]);
+    // A FIN or REQ that nsqd never gets is a loss, not a flow.
+    setData(d, 'class', e.nsq && e.nsq.lost ? 'bad' : CLASS_OF[e.kind]);
     setData(d, 'goroutine', e.goroutine != null ? String(e.goroutine) : null);
     setData(d, 'channel', e.channel != null ? String(e.channel) : null);
     if (e.seq === selectedSeq) button.setAttribute('aria-current', 'true');

@@ -298,6 +298,8 @@ fn a_closed_connection_is_read_to_its_end_and_answered_before_the_consumer_recon
     assert!(fins.len() >= 4, "{fins:?}");
     assert!(fins[..4].iter().all(|e| e.aux == 1), "lost, on nsqd-1 (node 0): {fins:?}");
     assert!(w.describe(fins[0], "").contains("FIN is lost"), "{}", w.describe(fins[0], ""));
+    let place = w.event_view(fins[0]).nsq.expect("an NSQ place");
+    assert!(place.lost && place.nsqd.as_deref() == Some("nsqd-1"), "{place:?}");
     assert_eq!(closed.first().copied(), Some(fins[3].time), "{closed:?}");
     assert!(fins[3].time >= at(280) && fins[3].time < at(281), "{fins:?}");
     // Then the retry after lookupd_poll_interval (5 s).

@@ -147,7 +147,10 @@ test('a reader blocked behind a slow handler answers no heartbeat: nsqd drops th
   // and reconnected a minute later, to be dropped again a minute after that.
   const fins = await rowsOfKind(page, 'nsq_finish');
   expect(fins.length).toBe(2);
-  for (const f of fins) expect(f.text).toMatch(/but nsqd-1 has closed this connection: the FIN is lost/);
+  for (const f of fins) {
+    expect(f.text).toMatch(/but nsqd-1 has closed this connection: the FIN is lost/);
+    expect(f.cls).toBe('bad');
+  }
   expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(1);
   expect((await rowsOfKind(page, 'nsq_heartbeat_timeout')).length).toBe(2);
 });

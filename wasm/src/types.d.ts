@@ -952,6 +952,10 @@ export interface NsqEventPlace {
   client?: string;
   /** The nsqlookupd that answered (`nsq_lookup`). */
   lookupd?: string;
+  /** A lookup that lookupd refused: it was down (`nsq_lookup`; absent when false). */
+  refused?: true;
+  /** A `FIN` or `REQ` nsqd never gets: it had closed the connection (`nsq_finish`, `nsq_requeue`; absent when false). */
+  lost?: true;
 }
 
 export interface Sample {

@@ -484,7 +484,7 @@ export function createNsqView(S, P) {
         if (!row) return null;
         const pts = [[p.x, p.y + p.h / 2], [channelOut(row).x, row.y]];
         // nsqd had closed the connection: the answer stops half way.
-        if (/ is lost,/.test(e.text)) return { pts: [pts[0], [(pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2]], color: '--danger', mark: '×', r: 5.5 };
+        if (where.lost) return { pts: [pts[0], [(pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2]], color: '--danger', mark: '×', r: 5.5 };
         if (e.kind === 'nsq_finish') return { pts, color: '--st-run', r: 3.5 };
         if (e.kind === 'nsq_requeue') return { pts, color: '--st-send', mark: 'R', r: 5.5 };
         return { pts, color: '--danger', mark: '×', r: 5.5 };

@@ -128,6 +128,10 @@ pub struct NsqEventPlace {
     /// A lookup that lookupd refused: it was down (`nsq_lookup` only).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub refused: bool,
+    /// A `FIN` or `REQ` nsqd never gets: it had closed the connection
+    /// (`nsq_finish`, `nsq_requeue` only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lost: bool,
 }
 
 /// Where a Kafka event happened (`EventView::kafka`): the partition its

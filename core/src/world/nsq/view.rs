@@ -388,6 +388,16 @@ impl World {
                         }
                     }
                 }
+                // A lost answer names its node (trace.rs).
+                let lost = match e.kind {
+                    NsqFinish if e.aux > 0 => Some(e.aux - 1),
+                    NsqRequeue if e.aux < 0 => Some(-1 - e.aux),
+                    _ => None,
+                };
+                if let Some(node) = lost {
+                    p.lost = true;
+                    p.nsqd = nsq.aux_node(node);
+                }
             }
             NsqTimeout => {
                 p.nsqd = nsq.aux_node(e.aux);
