@@ -148,7 +148,7 @@ test('a reader blocked behind a slow handler answers no heartbeat: nsqd drops th
   const fins = await rowsOfKind(page, 'nsq_finish');
   expect(fins.length).toBe(2);
   for (const f of fins) {
-    expect(f.text).toMatch(/but nsqd-1 has closed this connection: the FIN is lost/);
+    expect(f.text).toMatch(/but nsqd-1 has closed this connection: the FIN is lost on the way$/);
     expect(f.cls).toBe('bad');
   }
   expect((await rowsOfKind(page, 'nsq_conn_closed')).length).toBe(1);

@@ -349,14 +349,14 @@ impl GoRuntime {
             EventKind::NsqPublishOk => format!("{g}: Publish of {label} returned OK from {}", self.nsqd_name(e.aux as u32)),
             EventKind::NsqMessage => format!("{g} got {label} (attempt {})", e.aux),
             EventKind::NsqFinish if e.aux > 0 => format!(
-                "{g}: {label}.Finish(), but {} has closed this connection: the FIN is lost, and the message is delivered again after its msg timeout",
+                "{g}: {label}.Finish(), but {} has closed this connection: the FIN is lost on the way",
                 self.nsqd_name((e.aux - 1) as u32)
             ),
             EventKind::NsqFinish => format!("{g}: {label}.Finish(), FIN goes back"),
             EventKind::NsqTimeout => format!("{} timed out {label} in flight: it goes back to the queue", self.nsqd_name(e.aux as u32)),
             EventKind::NsqFinFailed => format!("{} refused FIN of {label} (E_FIN_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
             EventKind::NsqRequeue if e.aux < 0 => format!(
-                "{g}: the handler failed on {label}: REQ, but {} has closed this connection: the REQ is lost, and the message is delivered again after its msg timeout",
+                "{g}: the handler failed on {label}: REQ, but {} has closed this connection: the REQ is lost on the way",
                 self.nsqd_name((-1 - e.aux) as u32)
             ),
             EventKind::NsqRequeue => {

@@ -81,8 +81,8 @@
 //! waits for `messagesInFlight == 0`), and only then is the consumer told
 //! (`OnClose`), which is when it reconnects. The answers themselves go
 //! nowhere: a `FIN` or `REQ` to a connection nsqd has closed is lost
-//! (events `nsq_finish` / `nsq_requeue` say so), and the message comes
-//! again after its msg timeout.
+//! (events `nsq_finish` / `nsq_requeue` say so); a node that is still up
+//! keeps the message in flight until its msg timeout.
 //!
 //! # Simplifications
 //! - Heartbeat frames are virtual: a heartbeat and its `NOP` take no time,
