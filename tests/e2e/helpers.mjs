@@ -238,7 +238,7 @@ export async function decodeLink(page, url) {
 /** The event log's rows (newest first) as {seq, kind, text}. */
 export async function logRows(page) {
   return page.locator('#eventlog ol button[data-seq]').evaluateAll((bs) =>
-    bs.map((b) => ({ seq: Number(b.dataset.seq), kind: b.dataset.kind, cls: b.dataset.class, text: b.querySelector('.ql-ev-text').textContent })),
+    bs.map((b) => ({ seq: Number(b.dataset.seq), kind: b.dataset.kind, text: b.querySelector('.ql-ev-text').textContent })),
   );
 }
 
