@@ -300,6 +300,14 @@ fn a_closed_connection_is_read_to_its_end_and_answered_before_the_consumer_recon
     assert!(w.describe(fins[0], "").contains("FIN is lost"), "{}", w.describe(fins[0], ""));
     let place = w.event_view(fins[0]).nsq.expect("an NSQ place");
     assert!(place.lost && place.nsqd.as_deref() == Some("nsqd-1"), "{place:?}");
+    // A REQ lost the same way (aux -1 - node) reads alike; one that went
+    // out carries its delay.
+    let req = queuelab::observe::trace::TraceEvent { kind: EventKind::NsqRequeue, aux: -1, ..*fins[0] };
+    assert_eq!(req.lost_answer_node(), Some(0));
+    assert!(w.describe(&req, "x#1").ends_with("the handler failed on x#1: REQ, but nsqd-1 has closed this connection: the REQ is lost on the way"), "{}", w.describe(&req, "x#1"));
+    let sent = queuelab::observe::trace::TraceEvent { aux: 500_000, ..req };
+    assert_eq!(sent.lost_answer_node(), None);
+    assert!(w.describe(&sent, "x#1").ends_with("REQ with delay 500ms"), "{}", w.describe(&sent, "x#1"));
     assert_eq!(closed.first().copied(), Some(fins[3].time), "{closed:?}");
     assert!(fins[3].time >= at(280) && fins[3].time < at(281), "{fins:?}");
     // Then the retry after lookupd_poll_interval (5 s).

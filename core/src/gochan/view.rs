@@ -303,6 +303,10 @@ impl GoRuntime {
     pub(crate) fn describe(&self, kit: &Kit, e: &TraceEvent, label: &str) -> String {
         let g = self.gname(e.g);
         let ch = self.cname(e.ch);
+        if let Some(node) = e.lost_answer_node() {
+            let (call, cmd) = if e.kind == EventKind::NsqFinish { (format!("{label}.Finish()"), "FIN") } else { (format!("the handler failed on {label}: REQ"), "REQ") };
+            return format!("{g}: {call}, but {} has closed this connection: the {cmd} is lost on the way", self.nsqd_name(node));
+        }
         match e.kind {
             EventKind::Produced => format!("{g} produced {label}"),
             EventKind::Handoff => format!("{g} handed {label} straight to a waiting receiver on {ch}"),
@@ -348,17 +352,9 @@ impl GoRuntime {
             EventKind::NsqPublished => format!("{} put {label} into its topic", self.nsqd_name(e.aux as u32)),
             EventKind::NsqPublishOk => format!("{g}: Publish of {label} returned OK from {}", self.nsqd_name(e.aux as u32)),
             EventKind::NsqMessage => format!("{g} got {label} (attempt {})", e.aux),
-            EventKind::NsqFinish if e.aux > 0 => format!(
-                "{g}: {label}.Finish(), but {} has closed this connection: the FIN is lost on the way",
-                self.nsqd_name((e.aux - 1) as u32)
-            ),
             EventKind::NsqFinish => format!("{g}: {label}.Finish(), FIN goes back"),
             EventKind::NsqTimeout => format!("{} timed out {label} in flight: it goes back to the queue", self.nsqd_name(e.aux as u32)),
             EventKind::NsqFinFailed => format!("{} refused FIN of {label} (E_FIN_FAILED: it had timed out)", self.nsqd_name(e.aux as u32)),
-            EventKind::NsqRequeue if e.aux < 0 => format!(
-                "{g}: the handler failed on {label}: REQ, but {} has closed this connection: the REQ is lost on the way",
-                self.nsqd_name((-1 - e.aux) as u32)
-            ),
             EventKind::NsqRequeue => {
                 format!("{g}: the handler failed on {label}: REQ with delay {}", SimDuration::from_micros(e.aux as u64))
             }

@@ -283,6 +283,20 @@ pub struct TraceEvent {
     pub aux: i64,
 }
 
+impl TraceEvent {
+    /// The node a handler's `FIN` or `REQ` was lost on the way to (it had
+    /// closed the connection), read from `aux` as [`EventKind::NsqFinish`]
+    /// and [`EventKind::NsqRequeue`] put it; `None` for any other event.
+    pub fn lost_answer_node(&self) -> Option<u32> {
+        let node = match self.kind {
+            EventKind::NsqFinish if self.aux > 0 => self.aux - 1,
+            EventKind::NsqRequeue if self.aux < 0 => -1 - self.aux,
+            _ => return None,
+        };
+        u32::try_from(node).ok()
+    }
+}
+
 /// Bounded ring of events plus a running hash of all of them.
 ///
 /// The ring is a `Vec` that grows to `capacity`, then is overwritten in

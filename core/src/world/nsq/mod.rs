@@ -601,7 +601,7 @@ impl World {
         let Some(g) = c.reader else { return };
         let p = beat::pair(c.up);
         let Some((arrived, msg)) = c.inbox.front().copied() else {
-            if std::mem::take(&mut c.eof) {
+            if c.eof {
                 // All read: the next read is nsqd's EOF.
                 return nsq.client_gives_up(conn, &mut self.kit);
             }

@@ -388,15 +388,10 @@ impl World {
                         }
                     }
                 }
-                // A lost answer names its node (trace.rs).
-                let lost = match e.kind {
-                    NsqFinish if e.aux > 0 => Some(e.aux - 1),
-                    NsqRequeue if e.aux < 0 => Some(-1 - e.aux),
-                    _ => None,
-                };
-                if let Some(node) = lost {
+                // A lost answer names its node.
+                if let Some(node) = e.lost_answer_node() {
                     p.lost = true;
-                    p.nsqd = nsq.aux_node(node);
+                    p.nsqd = nsq.aux_node(i64::from(node));
                 }
             }
             NsqTimeout => {
