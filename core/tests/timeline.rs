@@ -299,3 +299,32 @@ fn random_histories() {
         same(tl.world(), &straight(&tl, end), "seek to the end");
     });
 }
+
+/// Found by `random_histories_seek_to_straight_runs` in CI (2026-12-07,
+/// shrunk case), and present at least since fff83b7: a goroutine spinning
+/// at 0 s (a select with timeout 0), a command keyed to step 5000 (pause)
+/// applied there, then `step_back`: seeking to the end replays the pause
+/// at a different point of the spin (after the 10000-loop yield) than a
+/// straight run of the log does (at step 5000). Ignored until fixed, so
+/// the known gap is written down rather than left to a random seed.
+#[test]
+#[ignore = "known bug: a step-keyed command in a livelock at 0 s replays at another step after step_back"]
+fn a_step_keyed_pause_in_a_spin_at_time_zero_replays_at_its_step_after_step_back() {
+    let json = r#"{"name":"r","seed":0,"trace_capacity":100000,"channels":[{"name":"c0","capacity":0}],
+      "goroutines":[{"name":"g0","count":1,"behavior":{"consumer":{"from":"c0","timeout":"0","work":"1ms"}}}]}"#;
+    let mut tl = Timeline::from_world_with(World::new(&Scenario::from_json(json).unwrap()).unwrap(), 1 << 20, 300);
+    // The shrunk case's steps: a command that changes nothing, a link
+    // (seek to where it is, step back), the pause, 1 µs, a link again.
+    let noop: Command = serde_json::from_str(r#"{"op":"set_rates","group":"g0"}"#).unwrap();
+    let _ = tl.apply(&noop);
+    tl.seek(tl.end());
+    tl.step_back();
+    let pause: Command = serde_json::from_str(r#"{"op":"pause","goroutine":"g0"}"#).unwrap();
+    assert_eq!(tl.apply(&pause), Ok(true));
+    let t = tl.world().now() + SimDuration::from_micros(1);
+    tl.run_until_limited(t, 20_000, 100_000);
+    tl.step_back();
+    let end = tl.end();
+    tl.seek(end);
+    same(tl.world(), &straight(&tl, end), "seek to the end");
+}
