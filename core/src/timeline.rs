@@ -302,6 +302,7 @@ impl Timeline {
     /// first (only if the command is accepted). Returns whether it forked.
     pub fn apply(&mut self, cmd: &Command) -> Result<bool, CommandError> {
         let behind = self.is_behind();
+        let moves = self.world.moves();
         let kept_future = if behind { Some(self.scheduled_future()) } else { None };
         let saved = kept_future.as_ref().map(|_| self.world.command_log()[self.world.applied_commands().len()..].to_vec());
         if let Some(future) = &kept_future {
@@ -315,7 +316,7 @@ impl Timeline {
         }
         let index = self.world.applied_commands().len() - 1;
         if behind {
-            self.drop_future();
+            self.drop_future(moves);
         }
         self.user.retain(|&u| u < index);
         self.user.push(index);
@@ -331,7 +332,7 @@ impl Timeline {
         }
         let future = self.scheduled_future();
         self.world.set_future(&future);
-        self.drop_future();
+        self.drop_future(self.world.moves());
         self.force_frontier();
         true
     }
@@ -400,19 +401,18 @@ impl Timeline {
             .collect()
     }
 
-    /// After a fork: checkpoints beyond the present go.
-    fn drop_future(&mut self) {
-        let (moves, applied) = (self.world.moves(), self.world.applied_commands().len());
-        let keep = self
-            .checkpoints
-            .iter()
-            .take_while(|c| c.moves() <= moves && c.applied_commands().len() <= applied)
-            .count()
-            .max(1);
+    /// After a fork at the present, which had made `moves` moves before the
+    /// command that forked (if any): checkpoints beyond it go. Checkpoints
+    /// lie on the old frontier's run, whose move count rises by one per
+    /// move, so those within `moves` are exactly the present's past. (The
+    /// count after the command would not do: a checkpoint one event further
+    /// on makes as many moves as the present with its new command.)
+    fn drop_future(&mut self, moves: u64) {
+        let applied = self.world.applied_commands().len();
+        let keep = self.checkpoints.iter().take_while(|c| c.moves() <= moves).count().max(1);
         self.checkpoints.truncate(keep);
         self.sizes.truncate(keep);
-        let k = applied;
-        self.user.retain(|&u| u < k);
+        self.user.retain(|&u| u < applied);
     }
 
     /// Steps of the live world at which the next checkpoint is due.

@@ -301,14 +301,14 @@ fn random_histories() {
 }
 
 /// Found by `random_histories_seek_to_straight_runs` in CI (2026-12-07,
-/// shrunk case), and present at least since fff83b7: a goroutine spinning
-/// at 0 s (a select with timeout 0), a command keyed to step 5000 (pause)
-/// applied there, then `step_back`: seeking to the end replays the pause
-/// at a different point of the spin (after the 10000-loop yield) than a
-/// straight run of the log does (at step 5000). Ignored until fixed, so
-/// the known gap is written down rather than left to a random seed.
+/// shrunk case): a goroutine spinning at 0 s (a select with timeout 0), a
+/// checkpoint taken one event past the point the user steps back to, and a
+/// pause applied there (a fork). The fork kept that checkpoint: it counted
+/// the present's moves *after* the pause, which equal the checkpoint's (one
+/// more event, one command fewer). Seeking later restored it, and the pause
+/// replayed one event late. The fork now keeps the checkpoints within the
+/// moves made before the command.
 #[test]
-#[ignore = "known bug: a step-keyed command in a livelock at 0 s replays at another step after step_back"]
 fn a_step_keyed_pause_in_a_spin_at_time_zero_replays_at_its_step_after_step_back() {
     let json = r#"{"name":"r","seed":0,"trace_capacity":100000,"channels":[{"name":"c0","capacity":0}],
       "goroutines":[{"name":"g0","count":1,"behavior":{"consumer":{"from":"c0","timeout":"0","work":"1ms"}}}]}"#;
