@@ -19,6 +19,11 @@
 //!   crashed) drops every frame still on the link; [`Link::close`] returns
 //!   them so the ledger can say what was lost and why. A closed link
 //!   carries nothing until it is opened again by a new connection.
+//! - **The sender's close travels behind its data** ([`Link::send_close`]):
+//!   TCP delivers what a side wrote before its FIN, so the frames already
+//!   on the link still arrive, then the close frame; nothing more may be
+//!   sent on it. (The receiver's side of the close is the world's: it
+//!   calls [`Link::close`] when the close frame arrives.)
 //!
 //! # Simplifications
 //! A link carries whole frames (no byte stream, no bandwidth, no window):
@@ -76,6 +81,9 @@ pub struct Link<F> {
     pub delivered: u64,
     /// Frames dropped when the connection closed, in all.
     pub dropped: u64,
+    /// The sender has closed its end: its close frame is the last on the
+    /// link, and nothing more is sent.
+    closing: bool,
 }
 
 impl<F> Link<F> {
@@ -88,11 +96,17 @@ impl<F> Link<F> {
             last_at: SimTime::ZERO,
             delivered: 0,
             dropped: 0,
+            closing: false,
         }
     }
 
     pub fn state(&self) -> LinkState {
         self.state
+    }
+
+    /// Whether the sender's close is on the link ([`Link::send_close`]).
+    pub fn closing(&self) -> bool {
+        self.closing
     }
 
     /// Frames on the link now (moving or waiting).
@@ -122,11 +136,28 @@ impl<F> Link<F> {
     /// world schedules an arrival event then); `None` if it waits on a cut
     /// link. On a closed link the frame is refused and given back.
     pub fn send(&mut self, now: SimTime, frame: F, rng: &mut SimRng) -> Result<Option<SimTime>, F> {
-        if self.state == LinkState::Closed {
+        if self.state == LinkState::Closed || self.closing {
             return Err(frame);
         }
         let at = (self.state == LinkState::Up).then(|| self.arrival(now, rng));
         self.frames.push_back(OnLink { at, frame });
+        Ok(at)
+    }
+
+    /// The sender closes its end at `now`: `frame` (its close) goes behind
+    /// every frame on the link and arrives with the last of them (it takes
+    /// no latency of its own), or at `now` if none is on the link. Nothing
+    /// can be sent after it. Returns its arrival as [`Link::send`] does.
+    pub fn send_close(&mut self, now: SimTime, frame: F) -> Result<Option<SimTime>, F> {
+        if self.state == LinkState::Closed || self.closing {
+            return Err(frame);
+        }
+        let at = (self.state == LinkState::Up).then(|| self.last_at.max(now));
+        if let Some(at) = at {
+            self.last_at = at;
+        }
+        self.frames.push_back(OnLink { at, frame });
+        self.closing = true;
         Ok(at)
     }
 
@@ -178,6 +209,7 @@ impl<F> Link<F> {
     /// returned, oldest first. Pending arrival events go stale.
     pub fn close(&mut self) -> Vec<F> {
         self.state = LinkState::Closed;
+        self.closing = false;
         let lost: Vec<F> = self.frames.drain(..).map(|f| f.frame).collect();
         self.dropped += lost.len() as u64;
         lost
@@ -266,9 +298,37 @@ mod tests {
         assert!(l.send(ms(3), 4, &mut rng).unwrap().is_some());
     }
 
+    #[test]
+    fn a_close_arrives_behind_the_frames_sent_before_it() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<u32> = Link::new(constant(50));
+        assert_eq!(l.send(ms(0), 1, &mut rng).unwrap(), Some(ms(50)));
+        assert_eq!(l.send_close(ms(10), 99), Ok(Some(ms(50))), "with the last frame, not before");
+        assert!(l.closing());
+        assert_eq!(l.send(ms(11), 2, &mut rng), Err(2), "nothing after the close");
+        assert_eq!(l.send_close(ms(11), 98), Err(98), "one close");
+        assert_eq!(l.arrive(ms(50)), Some(1));
+        assert_eq!(l.arrive(ms(50)), Some(99));
+        assert_eq!(l.close(), Vec::<u32>::new());
+        assert!(!l.closing());
+        assert!(l.open(ms(60)));
+        // Nothing on the link: the close arrives at once.
+        assert_eq!(l.send_close(ms(70), 97), Ok(Some(ms(70))));
+        // Across a cut it waits with the rest, and a heal sends it on last.
+        let mut l: Link<u32> = Link::new(constant(5));
+        l.send(ms(0), 1, &mut rng).unwrap();
+        assert!(l.cut());
+        assert_eq!(l.send_close(ms(1), 99), Ok(None));
+        let arrivals = l.heal(ms(100), &mut rng);
+        assert_eq!(arrivals.len(), 2);
+        assert_eq!(l.arrive(arrivals[1]), Some(1));
+        assert_eq!(l.arrive(arrivals[1]), Some(99));
+    }
+
     #[derive(Clone, Debug)]
     enum Op {
         Send,
+        SendClose,
         Advance(u8),
         Cut,
         Heal,
@@ -279,6 +339,7 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             4 => Just(Op::Send),
+            1 => Just(Op::SendClose),
             4 => any::<u8>().prop_map(Op::Advance),
             1 => Just(Op::Cut),
             1 => Just(Op::Heal),
@@ -290,7 +351,8 @@ mod tests {
     proptest! {
         /// Every frame sent is delivered exactly once, in send order, or
         /// dropped by a close; never both, never twice; never before it was
-        /// sent plus the minimum latency.
+        /// sent plus the minimum latency (a sender's close: never before it
+        /// was sent, and behind every frame sent before it).
         #[test]
         fn frames_arrive_once_in_order_or_are_dropped(ops in prop::collection::vec(op(), 0..200), seed in any::<u64>()) {
             let mut rng = SimRng::new(seed);
@@ -303,6 +365,7 @@ mod tests {
             let mut got = Vec::new();
             let mut dropped = Vec::new();
             let mut refused = 0u64;
+            let mut closes = std::collections::BTreeSet::new();
             // The kernel fires every scheduled arrival in time order, stale or not.
             let deliver = |now: SimTime, l: &mut Link<u64>, events: &mut Vec<SimTime>, got: &mut Vec<(u64, SimTime)>| {
                 events.sort();
@@ -319,6 +382,15 @@ mod tests {
                         match l.send(now, next, &mut rng) {
                             Ok(Some(e)) => events.push(e),
                             Ok(None) => {}
+                            Err(_) => refused += 1,
+                        }
+                        next += 1;
+                    }
+                    Op::SendClose => {
+                        sent_at.insert(next, now);
+                        match l.send_close(now, next) {
+                            Ok(Some(e)) => { events.push(e); closes.insert(next); }
+                            Ok(None) => { closes.insert(next); }
                             Err(_) => refused += 1,
                         }
                         next += 1;
@@ -340,7 +412,14 @@ mod tests {
             sorted.sort();
             prop_assert_eq!(&ids, &sorted, "in order");
             for (f, at) in &got {
-                prop_assert!(*at >= sent_at[f] + SimDuration::from_millis(1));
+                // A close takes no latency of its own (unless a heal sent it on).
+                let min = if closes.contains(f) { SimDuration::ZERO } else { SimDuration::from_millis(1) };
+                prop_assert!(*at >= sent_at[f] + min);
+            }
+            // Nothing follows a close on the link until it is closed.
+            let last_close = got.iter().rposition(|(f, _)| closes.contains(f));
+            if let Some(i) = last_close {
+                prop_assert!(got[i + 1..].iter().all(|(f, _)| sent_at[f] >= sent_at[&got[i].0]), "nothing sent before a close arrives after it");
             }
             let mut all: Vec<u64> = ids.iter().chain(dropped.iter()).copied().collect();
             all.sort();

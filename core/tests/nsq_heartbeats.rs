@@ -446,3 +446,69 @@ proptest::proptest! {
         proptest::prop_assert_eq!(again.trace_hash(), w.trace_hash());
     }
 }
+
+/// One consumer (`max_in_flight` 2, one handler working 1 s) 500 ms from
+/// nsqd-1; a producer publishes 2 messages, which nsqd pushes at 1.5 s:
+/// both are on their way to the consumer (arriving at 2.0 s) from 1.5 s on.
+fn far() -> World {
+    let json = r#"{
+  "name": "in-transit", "seed": 5,
+  "nsq": {
+    "latency": "500ms",
+    "nsqd": [{ "name": "nsqd-1", "topics": [{ "name": "events", "channels": ["jobs"] }] }],
+    "consumers": [{ "name": "a", "topic": "events", "channel": "jobs", "nsqd": ["nsqd-1"], "max_in_flight": 2, "handlers": 1, "work": "1s", "lookupd_poll_interval": "5s" }]
+  },
+  "goroutines": [{ "name": "producer", "behavior": { "program": [
+    { "repeat": { "times": 2, "body": [{ "publish": { "nsqd": "nsqd-1", "topic": "events" } }] } }
+  ] } }]
+}"#;
+    World::new(&Scenario::from_json(json).expect("valid")).expect("builds")
+}
+
+fn ms(x: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_millis(x)
+}
+
+/// TCP delivers what a side wrote before its FIN: messages nsqd pushed
+/// just before closing the connection (here: deleting the channel) still
+/// reach go-nsq, whose `readLoop` hands them to the handlers and only then
+/// reads EOF (`conn.go` `readLoop`); their FINs go nowhere, and the
+/// connection closes on go-nsq's side once both are answered
+/// (`cleanup`). Across a cut, the messages and the close wait for the
+/// heal, in that order.
+#[test]
+fn messages_nsqd_wrote_before_its_close_still_arrive_and_are_handled() {
+    let delete = cmd(r#"{"op":"nsq","action":"delete","nsqd":"nsqd-1","topic":"events","channel":"jobs"}"#);
+    let kinds = |w: &World, k: EventKind| -> Vec<SimTime> { w.trace().events().filter(|e| e.kind == k).map(|e| e.time).collect() };
+
+    // Link up: the channel is deleted at 1.8 s, both messages on the wire.
+    let mut w = far();
+    w.run_until(ms(1_800));
+    w.apply(&delete).unwrap();
+    w.run_until(ms(12_000));
+    assert_eq!(kinds(&w, EventKind::NsqMessage), vec![ms(2_000), ms(2_000)], "both arrive after the close");
+    let fins: Vec<_> = w.trace().events().filter(|e| e.kind == EventKind::NsqFinish).map(|e| (e.time, e.aux)).collect();
+    assert_eq!(fins, vec![(ms(3_000), 1), (ms(4_000), 1)], "handled one after the other, each FIN lost on nsqd-1");
+    assert_eq!(kinds(&w, EventKind::NsqConnClosed), vec![ms(4_000)], "EOF read after both; closed once both are answered");
+    // The retry 5 s later (SUB and its answer take 1 s) re-creates the channel.
+    assert_eq!(kinds(&w, EventKind::NsqConnected), vec![ms(1_000), ms(10_000)]);
+    let g = &w.snapshot().nsq.expect("nsq").guarantees[0];
+    assert_eq!((g.published, g.handled_once, g.finished), (2, 2, 0), "{g:?}");
+    w.check_nsq_book().unwrap();
+
+    // Across a cut: cut at 1.8 s, channel deleted at 1.9 s, healed at 5 s.
+    let mut w = far();
+    w.run_until(ms(1_800));
+    w.apply(&cmd(r#"{"op":"cut_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(ms(1_900));
+    w.apply(&delete).unwrap();
+    w.run_until(ms(5_000));
+    assert!(kinds(&w, EventKind::NsqMessage).is_empty(), "they wait on the cut");
+    w.apply(&cmd(r#"{"op":"heal_link","client":"a","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(ms(20_000));
+    assert_eq!(kinds(&w, EventKind::NsqMessage), vec![ms(5_500), ms(5_500)], "after the heal, each with a fresh latency");
+    let fins: Vec<SimTime> = kinds(&w, EventKind::NsqFinish);
+    assert_eq!(fins, vec![ms(6_500), ms(7_500)]);
+    assert_eq!(kinds(&w, EventKind::NsqConnClosed), vec![ms(7_500)], "the close came behind them");
+    w.check_nsq_book().unwrap();
+}

@@ -72,11 +72,13 @@
 //!
 //! # nsqd closes (go-nsq `conn.go` `readLoop`, `cleanup`, `waitForCleanup`)
 //! Whatever the cause (a missed heartbeat, a crash, a deleted channel),
-//! nsqd forgets the client at once, and what either side has on the wire
-//! is lost. go-nsq's reader reads on: the messages already in its socket,
-//! each handed to the handlers as usual (so a blocked reader goes on
-//! blocking), then EOF ([`NsqWorld::srv_eof`]; across a cut, once the link
-//! heals). EOF is an IO error: `Conn.Close`. The connection is then torn
+//! nsqd forgets the client at once; what the client wrote that nsqd had not
+//! read is lost. What nsqd wrote still arrives (TCP delivers data before
+//! the FIN): messages on their way reach the client, and nsqd's close
+//! follows them (`Frame::Eof`, [`crate::net::Link::send_close`]). go-nsq's
+//! reader reads on: the messages in its socket, each handed to the
+//! handlers as usual (so a blocked reader goes on blocking), then EOF
+//! ([`NsqWorld::srv_eof`]; across a cut, once the link heals). EOF is an IO error: `Conn.Close`. The connection is then torn
 //! down only when every message it delivered has been answered (`cleanup`
 //! waits for `messagesInFlight == 0`), and only then is the consumer told
 //! (`OnClose`), which is when it reconnects. The answers themselves go
@@ -343,16 +345,25 @@ impl NsqWorld {
 
     /// nsqd closes consumer connection `conn` (a node crash, a channel
     /// delete, a reader it heard nothing from): it forgets the client, and
-    /// what is on the wire either way is lost. With the link up the
-    /// client's reader reads EOF after the messages already in its socket;
-    /// across a cut the client learns later (module docs).
+    /// what the client wrote that nsqd had not read is lost. What nsqd
+    /// wrote still reaches the client, then its close (TCP delivers data
+    /// before the FIN): the reader reads EOF after the messages in its
+    /// socket; across a cut, all of it waits for the heal (module docs).
     pub(super) fn srv_closes(&mut self, conn: u16, k: &mut Kit) {
         let c = &self.clients[usize::from(conn)];
         let (up, down) = (c.up, c.down);
         let p = pair(up);
-        let told = !self.beats[p].cut && self.beats[p].cli_open && self.links[up as usize].state() != crate::net::LinkState::Closed;
+        let open = self.beats[p].cli_open && self.links[up as usize].state() != crate::net::LinkState::Closed;
+        let told = open && !self.beats[p].cut;
         self.srv_drop(conn, k);
         self.links[up as usize].close();
+        if open && self.links[down as usize].in_transit() > 0 {
+            // Its FIN goes behind the messages it wrote.
+            if let Ok(Some(at)) = self.links[down as usize].send_close(k.queue.now(), Frame::Eof { conn }) {
+                k.queue.schedule(at, Ev::Net(down));
+            }
+            return;
+        }
         self.links[down as usize].close();
         if told {
             self.srv_eof(conn, k);
@@ -398,8 +409,10 @@ impl World {
             Owner::Consumer(conn) => {
                 if dial {
                     nsq.dial_through(conn, &mut self.kit);
-                } else if cli && !srv {
-                    // nsqd's FIN arrives: the reader reads EOF after what it has not read.
+                } else if cli && !srv && !nsq.links[nsq.clients[usize::from(conn)].down as usize].closing() {
+                    // nsqd's FIN arrives: the reader reads EOF after what it
+                    // has not read. (If nsqd's messages were still on the
+                    // link, its FIN follows them as a frame: `Frame::Eof`.)
                     nsq.srv_eof(conn, &mut self.kit);
                 }
                 // (srv && !cli: the client's close is on its way.)

@@ -87,6 +87,9 @@ pub(crate) enum Frame {
     /// The client closed connection `conn` across a cut: nsqd reads EOF
     /// when this arrives, after what the client wrote before ([`beat`]).
     Bye { conn: u16 },
+    /// nsqd closed connection `conn` (its FIN): sent behind the messages it
+    /// had written, so the client reads those first, then EOF ([`beat`]).
+    Eof { conn: u16 },
     /// `CLS` on connection `conn` (go-nsq's `Stop()`).
     Cls { conn: u16 },
     /// The node's `CLOSE_WAIT`: it sends nothing more on `conn`.
@@ -734,6 +737,10 @@ impl World {
             }
             Frame::CloseWait { conn } => nsq.on_close_wait(conn, &mut self.kit),
             Frame::Bye { conn } => nsq.srv_drop(conn, &mut self.kit),
+            Frame::Eof { conn } => {
+                nsq.links[link as usize].close();
+                nsq.srv_eof(conn, &mut self.kit);
+            }
             Frame::SubRefused { conn } => nsq.on_refused(conn, &mut self.kit),
             Frame::PubRefused { g } => self.publish_failed(g, node, now),
             Frame::Sub { conn } => {
