@@ -334,7 +334,7 @@ pub struct NsqChannelSample {
     pub e2e_p99_us: Option<u64>,
 }
 
-/// The NSQ rows of the sample being pushed (see [`Series::push_with_nsq`]).
+/// The NSQ rows of the sample being pushed (see [`Series::push_with`]).
 #[derive(Debug)]
 pub struct NsqRows<'a> {
     names: &'a mut Vec<[String; 3]>,
@@ -452,7 +452,8 @@ impl Series {
     pub fn push(&mut self, s: Sample) {
         let Sample { t_us, lens, throughput, p50_us, p99_us, blocked, nsq, kafka } = s;
         let stats = SampleStats { t_us, throughput, p50_us, p99_us, blocked };
-        let nsq = nsq.map(crate::gate::Gated::into_inner).map(|rows| {
+        let nsq = nsq.map(crate::gate::Gated::into_inner);
+        let mut nsq_rows = nsq.as_ref().map(|rows| {
             move |out: &mut NsqRows<'_>| {
                 for r in rows {
                     let c = NsqCounters {
@@ -470,38 +471,37 @@ impl Series {
                 }
             }
         });
-        let kafka = kafka.map(|k| move |out: &mut KafkaRows<'_>| k.to_rows(out));
-        self.push_inner(stats, lens, nsq, kafka);
+        let mut kafka_rows = kafka.as_deref().map(|k| move |out: &mut KafkaRows<'_>| k.to_rows(out));
+        self.push_with(
+            stats,
+            lens,
+            nsq_rows.as_mut().map(|f| f as &mut dyn FnMut(&mut NsqRows<'_>)),
+            kafka_rows.as_mut().map(|f| f as &mut dyn FnMut(&mut KafkaRows<'_>)),
+        );
     }
 
     /// Pushes a sample given as its scalar part and its channel `len`s,
     /// forgetting the oldest one if the series is full.
     pub fn push_parts(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>) {
-        self.push_inner(stats, lens, None::<fn(&mut NsqRows<'_>)>, None::<fn(&mut KafkaRows<'_>)>);
+        self.push_with(stats, lens, None, None);
     }
 
-    /// [`Series::push_parts`] with an `nsq` part: `rows` pushes one row per
-    /// NSQ channel. Allocation-free once the rings reached their working
-    /// size (a new channel's names are interned once).
-    pub fn push_with_nsq(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: impl FnOnce(&mut NsqRows<'_>)) {
-        self.push_inner(stats, lens, Some(rows), None::<fn(&mut KafkaRows<'_>)>);
-    }
-
-    /// [`Series::push_parts`] with an optional `nsq` part and an optional
-    /// `kafka` part (`kafka` pushes the Kafka rows, at most
-    /// [`MAX_KAFKA_ROWS`]). Allocation-free once the rings reached their
-    /// working size.
+    /// [`Series::push_parts`] with an optional `nsq` part (it pushes one
+    /// row per NSQ channel) and an optional `kafka` part (at most
+    /// [`MAX_KAFKA_ROWS`] rows). Allocation-free once the rings reached
+    /// their working size (a new row's names are interned once).
+    ///
+    /// The parts are trait objects, not type parameters: a build without a
+    /// system then has no code for its rows. (A generic `push_with` gets an
+    /// instance for the world's closure type even when the world never has
+    /// the system, and that instance holds the rows' code.)
     pub fn push_with(
         &mut self,
         stats: SampleStats,
         lens: impl IntoIterator<Item = u32>,
-        nsq: Option<impl FnOnce(&mut NsqRows<'_>)>,
-        kafka: Option<impl FnOnce(&mut KafkaRows<'_>)>,
+        rows: Option<&mut dyn FnMut(&mut NsqRows<'_>)>,
+        kafka: Option<&mut dyn FnMut(&mut KafkaRows<'_>)>,
     ) {
-        self.push_inner(stats, lens, nsq, kafka);
-    }
-
-    fn push_inner(&mut self, stats: SampleStats, lens: impl IntoIterator<Item = u32>, rows: Option<impl FnOnce(&mut NsqRows<'_>)>, kafka: Option<impl FnOnce(&mut KafkaRows<'_>)>) {
         if self.heads.len() == self.capacity {
             if let Some(old) = self.heads.pop_front() {
                 self.lens.drain(..old.nlens as usize);

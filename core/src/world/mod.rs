@@ -700,8 +700,24 @@ impl World {
         // No allocation: the series keeps the lens in a preallocated ring
         // (and an NSQ world's channel rows in another).
         let lens = self.go.chans.iter().map(|c| c.len());
-        let nsq = self.nsq.as_deref().map(|nsq| move |rows: &mut crate::observe::stats::NsqRows<'_>| nsq.sample_rows(rows, now));
-        let kafka = self.kafka.as_deref_mut().map(|kw| move |rows: &mut crate::observe::stats::KafkaRows<'_>| kw.sample_rows(rows));
+        // The rows' closures are made only where the system is there, so a
+        // build without it has no code for them (see `Series::push_with`).
+        use crate::observe::stats::{KafkaRows, NsqRows};
+        let (mut nsq_rows, mut kafka_rows);
+        let nsq: Option<&mut dyn FnMut(&mut NsqRows<'_>)> = match self.nsq.as_deref() {
+            Some(nsq) => {
+                nsq_rows = move |rows: &mut NsqRows<'_>| nsq.sample_rows(rows, now);
+                Some(&mut nsq_rows)
+            }
+            None => None,
+        };
+        let kafka: Option<&mut dyn FnMut(&mut KafkaRows<'_>)> = match self.kafka.as_deref_mut() {
+            Some(kw) => {
+                kafka_rows = move |rows: &mut KafkaRows<'_>| kw.sample_rows(rows);
+                Some(&mut kafka_rows)
+            }
+            None => None,
+        };
         self.series.push_with(stats, lens, nsq, kafka);
     }
 
