@@ -215,6 +215,25 @@ impl<F> Link<F> {
         lost
     }
 
+    /// The sender's process stopped: of the frames on the link, those
+    /// `keep` picks go on and arrive as sent (they were written before it
+    /// stopped); the others are dropped and returned, oldest first. The
+    /// link stays as it is. Their pending arrival events go stale.
+    pub fn retain(&mut self, mut keep: impl FnMut(&F) -> bool) -> Vec<F> {
+        let mut lost = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.frames.len());
+        for f in self.frames.drain(..) {
+            if keep(&f.frame) {
+                kept.push_back(f);
+            } else {
+                lost.push(f.frame);
+            }
+        }
+        self.frames = kept;
+        self.dropped += lost.len() as u64;
+        lost
+    }
+
     /// Opens a closed link for a new connection (a cut one stays cut: the
     /// network is still down). Returns `false` if it was not closed.
     pub fn open(&mut self, now: SimTime) -> bool {
@@ -323,6 +342,19 @@ mod tests {
         assert_eq!(arrivals.len(), 2);
         assert_eq!(l.arrive(arrivals[1]), Some(1));
         assert_eq!(l.arrive(arrivals[1]), Some(99));
+    }
+
+    #[test]
+    fn retain_keeps_some_frames_moving_and_drops_the_rest() {
+        let mut rng = SimRng::new(1);
+        let mut l: Link<u32> = Link::new(constant(5));
+        let at: Vec<SimTime> = (1..=4).map(|i| l.send(ms(i), i as u32, &mut rng).unwrap().unwrap()).collect();
+        assert_eq!(l.retain(|&f| f % 2 == 0), vec![1, 3]);
+        assert_eq!(l.dropped, 2);
+        assert_eq!(l.arrive(at[0]), None, "stale: frame 1 was dropped");
+        assert_eq!(l.arrive(at[1]), Some(2));
+        assert_eq!(l.arrive(at[3]), Some(4));
+        assert_eq!(l.state(), LinkState::Up);
     }
 
     #[derive(Clone, Debug)]

@@ -224,3 +224,50 @@ fn preset_clean_stop_versus_crash() {
     assert!(k.producers[0].acked > stalled + 500, "acked again from 19s: {:?}", k.producers[0]);
     assert_eq!(k.guarantees.lost_after_ack + k.guarantees.lost_unclean, 0);
 }
+
+/// TCP delivers what a process wrote before it died: an acks=1 answer on
+/// its way when the leader crashes reaches the producer, which counts the
+/// record acknowledged (sarama's `SendMessage` returns its offset). No
+/// follower had copied it (their copies were on their way too), so the
+/// election truncates it: acknowledged, then lost. Without the answer, the
+/// request would fail and be retried on the new leader.
+#[test]
+fn an_answer_on_its_way_when_the_leader_crashes_still_arrives() {
+    // A SyncProducer's SendMessage, and an AsyncProducer's batch.
+    for sync in [true, false] {
+        let make = |commands: Value| {
+            let (producer, send) = if sync {
+                (json!({ "name": "p", "acks": "local" }), json!({ "kafka_send": { "producer": "p", "topic": "events" } }))
+            } else {
+                (json!({ "name": "p", "kind": "async", "topic": "events", "acks": "local" }), json!({ "send": "p.input" }))
+            };
+            world(&json!({
+                "seed": 3, "commands": commands,
+                "kafka": { "brokers": 3, "latency": "10ms", "broker_session_timeout": "1s",
+                           "topics": [{ "name": "events", "replication_factor": 3 }], "producers": [producer] },
+                "goroutines": [{ "name": "sender", "behavior": { "program": [send] } }]
+            }))
+        };
+        answer_arrives(make);
+    }
+}
+
+fn answer_arrives(make: impl Fn(Value) -> World) {
+    let at = |w: &World, kind: EventKind| times(w, kind);
+    // Without a crash: when the answer arrives; broker-1 wrote it 10 ms before.
+    let mut w = make(json!([]));
+    w.run_until(ms(2_000));
+    let acked = at(&w, EventKind::KafkaAcked);
+    assert_eq!(acked.len(), 1, "{acked:?}");
+    let written = acked[0].as_micros() / 1000 - 10;
+    // broker-1 crashes 5 ms after writing it.
+    let mut w = make(json!([crash(1, &format!("{}ms", written + 5))]));
+    w.run_until(ms(3_000));
+    assert_eq!(at(&w, EventKind::KafkaAcked), acked, "the answer arrives as it would have");
+    assert!(at(&w, EventKind::KafkaSendFailed).is_empty());
+    assert_eq!(at(&w, EventKind::KafkaLost).len(), 1, "truncated at the election");
+    let k = kafka(&w);
+    assert_eq!(k.partitions[0].leader, Some(2));
+    let g = &k.guarantees;
+    assert_eq!((g.lost_after_ack, g.failed, g.produced), (1, 0, 1), "acknowledged, then lost: {g:?}");
+}

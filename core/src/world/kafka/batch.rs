@@ -637,7 +637,9 @@ impl KafkaWorld {
     /// broke), and what it held for acks=all is gone.
     pub(super) fn batches_lost_to(&mut self, b: BrokerId, kit: &mut Kit) {
         self.delayed.retain(|d| d.leader != b);
-        let reqs: Vec<u32> = self.batches.iter().filter(|br| br.broker == b).map(|br| br.req).collect();
+        // A request whose answer it had written gets that answer.
+        let answered = |req: u32| self.answer_on_its_way(b, |f| matches!(*f, KFrame::BatchResp { req: r, .. } if r == req));
+        let reqs: Vec<u32> = self.batches.iter().filter(|br| br.broker == b && !answered(br.req)).map(|br| br.req).collect();
         for req in reqs {
             self.batch_failed(req, KafkaError::NotLeader, kit);
         }

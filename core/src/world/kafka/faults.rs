@@ -7,9 +7,15 @@
 //!   a handler busy with a record finishes it at the old pace. Slowing a
 //!   group below the produce rate makes its lag grow.
 //!
-//! - **Crash**: the broker's connections close, so every frame to or from
-//!   it is lost and requests waiting for it fail (sarama retries them;
-//!   a request to it is refused).
+//! - **Crash**: the broker's connections close, so every frame on its way
+//!   to it is lost and requests waiting for it fail (sarama retries them;
+//!   a request to it is refused). What it wrote before it stopped still
+//!   arrives (TCP delivers data written before the close): an answer to a
+//!   produce request on its way (acks=1: the leader answered before any
+//!   follower copied the record) reaches the producer, which counts the
+//!   record acknowledged, whatever happens to it next. (Simplification:
+//!   its other frames on their way, fetched records and group answers,
+//!   are dropped; their requests are tried again.)
 //! - **Fence**: the controller notices only when the broker's session
 //!   times out (`broker_session_timeout`, KRaft's
 //!   `broker.session.timeout.ms`, 9 s; `0s` = at once). Until then the
@@ -78,8 +84,14 @@ impl World {
                     kw.fence(broker, false, &mut self.kit);
                 }
                 kw.crash(broker, clean, &mut self.kit);
-                // Requests waiting for it fail now (their connection broke).
-                let waiting: Vec<(u32, u32)> = kw.in_flight.iter().map(|(&g, f)| (g, f.part)).collect();
+                // Requests waiting for it fail now (their connection broke),
+                // but for those whose answer it had written: it arrives.
+                let waiting: Vec<(u32, u32)> = kw
+                    .in_flight
+                    .iter()
+                    .filter(|&(&g, _)| !kw.answer_on_its_way(broker, |f| matches!(*f, super::KFrame::ProduceResp { g: to, .. } if to == g)))
+                    .map(|(&g, f)| (g, f.part))
+                    .collect();
                 for (g, part) in waiting {
                     if self.go.gs[g as usize].wait & 0xffff == broker {
                         self.kafka_produce_resp(g, part, None, Err(super::KafkaError::NotLeader), now);
@@ -222,6 +234,12 @@ impl World {
 }
 
 impl KafkaWorld {
+    /// Whether an answer broker `b` wrote before it stopped, picked by
+    /// `is_it`, is still on its way (it arrives; see the module docs).
+    pub(super) fn answer_on_its_way(&self, b: BrokerId, is_it: impl Fn(&super::KFrame) -> bool) -> bool {
+        self.link_ids.iter().any(|(&(s, _), &l)| s == b && self.links[l as usize].frames().any(&is_it))
+    }
+
     fn check_broker(&self, broker: u32, must_be_up: bool) -> Result<(), CommandError> {
         if broker == 0 || broker > self.spec.brokers {
             return Err(CommandError::NotApplicable(format!("no broker-{broker}: the brokers are broker-1 to broker-{}", self.spec.brokers)));
@@ -234,11 +252,19 @@ impl KafkaWorld {
     }
 
     fn close_links_of(&mut self, b: BrokerId, now: crate::time::SimTime) {
-        let ids: Vec<u32> = self.link_ids.iter().filter(|((s, d), _)| *s == b || *d == b).map(|(_, &l)| l).collect();
-        for l in ids {
+        let ids: Vec<(bool, u32)> = self.link_ids.iter().filter(|((s, d), _)| *s == b || *d == b).map(|(&(s, _), &l)| (s == b, l)).collect();
+        for (from_b, l) in ids {
             let link = &mut self.links[l as usize];
-            let lost = link.close();
-            link.open(now);
+            let lost = if from_b {
+                // What it wrote before it stopped still arrives; of that,
+                // the model keeps the answers to produce requests (see the
+                // module docs).
+                link.retain(|f| matches!(f, super::KFrame::ProduceResp { .. } | super::KFrame::BatchResp { .. }))
+            } else {
+                let lost = link.close();
+                link.open(now);
+                lost
+            };
             // An acks=0 request lost with the connection: its producer was
             // told it was sent, and nobody hears otherwise.
             for f in lost {
