@@ -638,8 +638,13 @@ impl KafkaWorld {
     pub(super) fn batches_lost_to(&mut self, b: BrokerId, kit: &mut Kit) {
         self.delayed.retain(|d| d.leader != b);
         // A request whose answer it had written gets that answer.
-        let answered = |req: u32| self.answer_on_its_way(b, |f| matches!(*f, KFrame::BatchResp { req: r, .. } if r == req));
-        let reqs: Vec<u32> = self.batches.iter().filter(|br| br.broker == b && !answered(br.req)).map(|br| br.req).collect();
+        let (_, answered) = self.answers_on_their_way(b);
+        let mut reqs: Vec<u32> = Vec::new();
+        for br in &self.batches {
+            if br.broker == b && !answered.contains(&br.req) {
+                reqs.push(br.req);
+            }
+        }
         for req in reqs {
             self.batch_failed(req, KafkaError::NotLeader, kit);
         }

@@ -86,12 +86,13 @@ impl World {
                 kw.crash(broker, clean, &mut self.kit);
                 // Requests waiting for it fail now (their connection broke),
                 // but for those whose answer it had written: it arrives.
-                let waiting: Vec<(u32, u32)> = kw
-                    .in_flight
-                    .iter()
-                    .filter(|&(&g, _)| !kw.answer_on_its_way(broker, |f| matches!(*f, super::KFrame::ProduceResp { g: to, .. } if to == g)))
-                    .map(|(&g, f)| (g, f.part))
-                    .collect();
+                let (answered, _) = kw.answers_on_their_way(broker);
+                let mut waiting: Vec<(u32, u32)> = Vec::new();
+                for (&g, f) in kw.in_flight.iter() {
+                    if !answered.contains(&g) {
+                        waiting.push((g, f.part));
+                    }
+                }
                 for (g, part) in waiting {
                     if self.go.gs[g as usize].wait & 0xffff == broker {
                         self.kafka_produce_resp(g, part, None, Err(super::KafkaError::NotLeader), now);
@@ -234,10 +235,24 @@ impl World {
 }
 
 impl KafkaWorld {
-    /// Whether an answer broker `b` wrote before it stopped, picked by
-    /// `is_it`, is still on its way (it arrives; see the module docs).
-    pub(super) fn answer_on_its_way(&self, b: BrokerId, is_it: impl Fn(&super::KFrame) -> bool) -> bool {
-        self.link_ids.iter().any(|(&(s, _), &l)| s == b && self.links[l as usize].frames().any(&is_it))
+    /// The produce answers broker `b` wrote before it stopped that are
+    /// still on their way (they arrive; see the module docs): the
+    /// goroutines whose `SendMessage` they answer, and the batch requests.
+    pub(super) fn answers_on_their_way(&self, b: BrokerId) -> (Vec<crate::gochan::channel::GoId>, Vec<u32>) {
+        let (mut sends, mut batches) = (Vec::new(), Vec::new());
+        for (&(s, _), &l) in self.link_ids.iter() {
+            if s != b {
+                continue;
+            }
+            for f in self.links[l as usize].frames() {
+                match *f {
+                    super::KFrame::ProduceResp { g, .. } => sends.push(g),
+                    super::KFrame::BatchResp { req, .. } => batches.push(req),
+                    _ => {}
+                }
+            }
+        }
+        (sends, batches)
     }
 
     fn check_broker(&self, broker: u32, must_be_up: bool) -> Result<(), CommandError> {
