@@ -496,6 +496,18 @@ fn messages_nsqd_wrote_before_its_close_still_arrive_and_are_handled() {
     assert_eq!((g.published, g.handled_once, g.finished), (2, 2, 0), "{g:?}");
     w.check_nsq_book().unwrap();
 
+    // The node crashes at 1.9 s, its close already on its way: nothing
+    // changes for the client (it learns of the crash from that close).
+    let mut w = far();
+    w.run_until(ms(1_800));
+    w.apply(&delete).unwrap();
+    w.run_until(ms(1_900));
+    w.apply(&cmd(r#"{"op":"nsqd_crash","nsqd":"nsqd-1"}"#)).unwrap();
+    w.run_until(ms(12_000));
+    assert_eq!(kinds(&w, EventKind::NsqMessage), vec![ms(2_000), ms(2_000)]);
+    assert_eq!(kinds(&w, EventKind::NsqConnClosed), vec![ms(4_000)], "closed once, after both");
+    w.check_nsq_book().unwrap();
+
     // Across a cut: cut at 1.8 s, channel deleted at 1.9 s, healed at 5 s.
     let mut w = far();
     w.run_until(ms(1_800));

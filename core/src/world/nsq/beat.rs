@@ -352,6 +352,11 @@ impl NsqWorld {
     pub(super) fn srv_closes(&mut self, conn: u16, k: &mut Kit) {
         let c = &self.clients[usize::from(conn)];
         let (up, down) = (c.up, c.down);
+        if self.links[down as usize].closing() {
+            // Closed already (say, a channel delete, then a crash): its
+            // close is on its way.
+            return;
+        }
         let p = pair(up);
         let open = self.beats[p].cli_open && self.links[up as usize].state() != crate::net::LinkState::Closed;
         let told = open && !self.beats[p].cut;
