@@ -88,9 +88,9 @@ test.describe('guide', () => {
 
       // Facts the guide states about an embed, checked in the browser too.
       if (chapter === 'kafka') {
-        // The acks pair's answer: acks=1 lost 6 acknowledged records, acks=all none.
+        // The acks pair's answer: acks=1 lost 7 acknowledged records, acks=all none.
         const row = page.locator('queue-lab-compare tr', { has: page.locator('th', { hasText: /^Kafka: Acked then lost$/ }) }).locator('td');
-        await expect(row).toHaveText(['6', '0']);
+        await expect(row).toHaveText(['7', '0']);
       }
       if (chapter === 'go-channels') {
         // The backpressure pair's answer: buffer 50 delivers hardly more.
