@@ -274,9 +274,13 @@ impl Playground {
     /// The records behind Kafka guarantees figure `figure` (a
     /// `KafkaCounts` name that has a list), in production order: the
     /// earliest `max`, and how many in all; `undefined` for a world without
-    /// Kafka. Throws if `figure` names no listable figure.
+    /// Kafka (whatever `figure` is: a module without Kafka then has no code
+    /// for the rest). Throws if `figure` names no listable figure.
     #[wasm_bindgen(unchecked_return_type = "KafkaRecordList | undefined")]
     pub fn kafka_records(&self, #[wasm_bindgen(unchecked_param_type = "KafkaRecordFigure")] figure: JsValue, max: f64) -> Result<JsValue, JsError> {
+        if !self.tl.world().has_kafka() {
+            return Ok(JsValue::UNDEFINED);
+        }
         let figure = convert::kafka_figure(&figure).map_err(|m| errors::js(&m))?;
         match self.tl.world().kafka_records(figure, convert::count(max)) {
             Some(list) => to_js(&list),

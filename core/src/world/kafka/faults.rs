@@ -89,7 +89,7 @@ impl World {
                 let (answered, _) = kw.answers_on_their_way(broker);
                 let mut waiting: Vec<(u32, u32)> = Vec::new();
                 for (&g, f) in kw.in_flight.iter() {
-                    if !answered.contains(&g) {
+                    if !answered.contains(&(g, f.tries)) {
                         waiting.push((g, f.part));
                     }
                 }
@@ -237,8 +237,9 @@ impl World {
 impl KafkaWorld {
     /// The produce answers broker `b` wrote before it stopped that are
     /// still on their way (they arrive; see the module docs): the
-    /// goroutines whose `SendMessage` they answer, and the batch requests.
-    pub(super) fn answers_on_their_way(&self, b: BrokerId) -> (Vec<crate::gochan::channel::GoId>, Vec<u32>) {
+    /// goroutines whose `SendMessage` they answer, with the try they
+    /// answer, and the batch requests.
+    pub(super) fn answers_on_their_way(&self, b: BrokerId) -> (Vec<(crate::gochan::channel::GoId, u8)>, Vec<u32>) {
         let (mut sends, mut batches) = (Vec::new(), Vec::new());
         for (&(s, _), &l) in self.link_ids.iter() {
             if s != b {
@@ -246,7 +247,7 @@ impl KafkaWorld {
             }
             for f in self.links[l as usize].frames() {
                 match *f {
-                    super::KFrame::ProduceResp { g, .. } => sends.push(g),
+                    super::KFrame::ProduceResp { g, tries, .. } => sends.push((g, tries)),
                     super::KFrame::BatchResp { req, .. } => batches.push(req),
                     _ => {}
                 }

@@ -162,6 +162,12 @@ impl KafkaWorld {
 }
 
 impl World {
+    /// Whether this world runs Kafka: never in a build without it, where
+    /// the code behind this test is left out.
+    pub fn has_kafka(&self) -> bool {
+        self.kafka.is_some()
+    }
+
     /// The records behind Kafka guarantees figure `figure`, in production
     /// order: the earliest `max`, and how many there are in all. None
     /// without Kafka (gated: a build without Kafka has none of this code).
