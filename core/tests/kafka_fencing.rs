@@ -253,19 +253,18 @@ fn an_answer_on_its_way_when_the_leader_crashes_still_arrives() {
 }
 
 fn answer_arrives(make: impl Fn(Value) -> World) {
-    let at = |w: &World, kind: EventKind| times(w, kind);
     // Without a crash: when the answer arrives; broker-1 wrote it 10 ms before.
     let mut w = make(json!([]));
     w.run_until(ms(2_000));
-    let acked = at(&w, EventKind::KafkaAcked);
+    let acked = times(&w, EventKind::KafkaAcked);
     assert_eq!(acked.len(), 1, "{acked:?}");
     let written = acked[0].as_micros() / 1000 - 10;
     // broker-1 crashes 5 ms after writing it.
     let mut w = make(json!([crash(1, &format!("{}ms", written + 5))]));
     w.run_until(ms(3_000));
-    assert_eq!(at(&w, EventKind::KafkaAcked), acked, "the answer arrives as it would have");
-    assert!(at(&w, EventKind::KafkaSendFailed).is_empty());
-    assert_eq!(at(&w, EventKind::KafkaLost).len(), 1, "truncated at the election");
+    assert_eq!(times(&w, EventKind::KafkaAcked), acked, "the answer arrives as it would have");
+    assert!(times(&w, EventKind::KafkaSendFailed).is_empty());
+    assert_eq!(times(&w, EventKind::KafkaLost).len(), 1, "truncated at the election");
     let k = kafka(&w);
     assert_eq!(k.partitions[0].leader, Some(2));
     let g = &k.guarantees;
