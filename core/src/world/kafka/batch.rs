@@ -634,11 +634,10 @@ impl KafkaWorld {
     }
 
     /// Broker `b` crashed: requests written to it fail (their connection
-    /// broke), and what it held for acks=all is gone.
-    pub(super) fn batches_lost_to(&mut self, b: BrokerId, kit: &mut Kit) {
+    /// broke), but for those in `answered` (their answer is on its way:
+    /// it arrives), and what it held for acks=all is gone.
+    pub(super) fn batches_lost_to(&mut self, b: BrokerId, answered: &[u32], kit: &mut Kit) {
         self.delayed.retain(|d| d.leader != b);
-        // A request whose answer it had written gets that answer.
-        let (_, answered) = self.answers_on_their_way(b);
         let mut reqs: Vec<u32> = Vec::new();
         for br in &self.batches {
             if br.broker == b && !answered.contains(&br.req) {

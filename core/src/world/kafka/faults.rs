@@ -86,7 +86,7 @@ impl World {
                 kw.crash(broker, clean, &mut self.kit);
                 // Requests waiting for it fail now (their connection broke),
                 // but for those whose answer it had written: it arrives.
-                let (answered, _) = kw.answers_on_their_way(broker);
+                let (answered, answered_batches) = kw.answers_on_their_way(broker);
                 let mut waiting: Vec<(u32, u32)> = Vec::new();
                 for (&g, f) in kw.in_flight.iter() {
                     if !answered.contains(&(g, f.tries)) {
@@ -99,7 +99,7 @@ impl World {
                     }
                 }
                 let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
-                kw.batches_lost_to(broker, &mut self.kit);
+                kw.batches_lost_to(broker, &answered_batches, &mut self.kit);
                 self.kafka_deliver_all(now);
                 let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
                 for f in 0..kw.fetchers.len() {
