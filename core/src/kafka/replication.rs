@@ -380,6 +380,19 @@ impl Partition {
         Ok(r.leo)
     }
 
+    /// What replica `id`'s log holds, learned at an election: a follower
+    /// may have appended records its next fetch had not yet told the leader
+    /// of (they were on their way when the leader died). The new leader
+    /// keeps its whole log (Kafka: its own log end offset), so the caller
+    /// tells each live replica's log end just before [`Partition::elect`].
+    /// Only raises the LEO the partition knows.
+    pub fn learn_log_end(&mut self, id: BrokerId, leo: u64) -> Result<(), ReplicationError> {
+        let i = self.index(id)?;
+        let r = &mut self.replicas[i];
+        r.leo = r.leo.max(leo);
+        Ok(())
+    }
+
     /// Elects a leader for a leaderless partition (or re-elects).
     pub fn elect(
         &mut self,
@@ -506,6 +519,24 @@ mod tests {
         assert_eq!(out.high_watermark, 2);
         p.follower_fetch(3, 3, t(2)).unwrap();
         assert!(p.is_committed(2));
+    }
+
+    /// The new leader keeps its whole log: a follower that appended
+    /// records its next fetch never reported (the leader died first) leads
+    /// with them, once the election is told its log end. Telling never
+    /// lowers what the partition knows.
+    #[test]
+    fn an_election_keeps_what_the_new_leader_holds_beyond_its_last_fetch() {
+        let mut p = three(1);
+        p.append(Acks::Leader, 5, t(0)).unwrap();
+        p.follower_fetch(2, 2, t(1)).unwrap();
+        p.broker_failed(1).unwrap();
+        p.learn_log_end(2, 4).unwrap();
+        p.learn_log_end(3, 0).unwrap();
+        assert_eq!(p.replica_leo(3), Ok(0));
+        let e = p.elect(false, t(2)).unwrap();
+        assert_eq!((e.leader, p.leader_leo(), e.truncated), (2, Some(4), 4..5));
+        assert_eq!(p.learn_log_end(9, 1), Err(ReplicationError::UnknownBroker(9)));
     }
 
     /// Kafka `replica.lag.time.max.ms` (30 s, reference B2): a follower not

@@ -13,9 +13,13 @@
 //!   arrives (TCP delivers data written before the close): an answer to a
 //!   produce request on its way (acks=1: the leader answered before any
 //!   follower copied the record) reaches the producer, which counts the
-//!   record acknowledged, whatever happens to it next. (Simplification:
-//!   its other frames on their way, fetched records and group answers,
-//!   are dropped; their requests are tried again.)
+//!   record acknowledged, whatever happens to it next; records on their
+//!   way to a partition consumer reach it; records on their way to a
+//!   follower are appended (its fetch loop then ends: its next fetch
+//!   finds the broker gone). A partition consumer whose fetch went to it
+//!   and got no answer tries again after `Consumer.Retry.Backoff`;
+//!   fetches to other brokers go on. (Simplification: its answers to
+//!   group members on their way are dropped; the members ask again.)
 //! - **Fence**: the controller notices only when the broker's session
 //!   times out (`broker_session_timeout`, KRaft's
 //!   `broker.session.timeout.ms`, 9 s; `0s` = at once). Until then the
@@ -25,7 +29,9 @@
 //!   pass what it had. Fenced, its replicas leave the ISR (Kafka keeps
 //!   the last member), and the controller elects a new leader for each
 //!   partition it led: the first live ISR member in replica order, or
-//!   with `unclean_leader_election` the first live replica. Every record
+//!   with `unclean_leader_election` the first live replica. The new
+//!   leader keeps its whole log, including records whose copy reached it
+//!   after the leader heard of its last fetch. Every record
 //!   the new leader lacks is truncated on every replica: lost, with its
 //!   cause (acked with acks=1 or 0 and never copied; committed but lost to
 //!   an unclean election; never acked).
@@ -102,14 +108,7 @@ impl World {
                 kw.batches_lost_to(broker, &answered_batches, &mut self.kit);
                 self.kafka_deliver_all(now);
                 let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
-                for f in 0..kw.fetchers.len() {
-                    let fe = &mut kw.fetchers[f];
-                    if fe.in_flight && !fe.stopped {
-                        // Its fetch may have gone to the dead broker: retry.
-                        fe.in_flight = true;
-                        kw.schedule(&mut self.kit, now + super::CONSUMER_RETRY, KTimer::FetchRetry(f as u16));
-                    }
-                }
+                kw.fetches_lost_to(broker, &mut self.kit);
             }
             Command::KafkaBrokerRestart { broker } => {
                 kw.check_broker(broker, false)?;
@@ -256,6 +255,34 @@ impl KafkaWorld {
         (sends, batches)
     }
 
+    /// Broker `b` crashed: each partition consumer whose fetch went to it
+    /// and has no answer on its way (the request died with the
+    /// connection, or was parked there) hears the connection break, and
+    /// sarama's dispatcher tries again after `Consumer.Retry.Backoff` with
+    /// the leader of then. An answer on its way arrives and is handled as
+    /// any other; fetches to other brokers go on untouched.
+    fn fetches_lost_to(&mut self, b: BrokerId, kit: &mut Kit) {
+        let now = kit.queue.now();
+        for f in 0..self.fetchers.len() {
+            let fe = &self.fetchers[f];
+            let (Some((_, leader)), true, false) = (fe.sent, fe.in_flight, fe.stopped) else { continue };
+            if leader != b {
+                continue;
+            }
+            let session = fe.session;
+            let to = super::client(super::FETCHER_END + f as u32);
+            let answered = self.link_ids.get(&(b, to)).is_some_and(|&l| {
+                self.links[l as usize].frames().any(|fr| matches!(*fr, super::KFrame::FetchData { f: ff, session: s, .. } if usize::from(ff) == f && s == session))
+            });
+            if answered {
+                continue;
+            }
+            let fe = &mut self.fetchers[f];
+            fe.sent = None;
+            self.schedule(kit, now + super::CONSUMER_RETRY, KTimer::FetchRetry(f as u16));
+        }
+    }
+
     fn check_broker(&self, broker: u32, must_be_up: bool) -> Result<(), CommandError> {
         if broker == 0 || broker > self.spec.brokers {
             return Err(CommandError::NotApplicable(format!("no broker-{broker}: the brokers are broker-1 to broker-{}", self.spec.brokers)));
@@ -273,9 +300,10 @@ impl KafkaWorld {
             let link = &mut self.links[l as usize];
             let lost = if from_b {
                 // What it wrote before it stopped still arrives; of that,
-                // the model keeps the answers to produce requests (see the
-                // module docs).
-                link.retain(|f| matches!(f, super::KFrame::ProduceResp { .. } | super::KFrame::BatchResp { .. }))
+                // the model keeps the answers to produce and fetch
+                // requests, its followers' included (see the module
+                // docs); its answers to group members are dropped.
+                link.retain(|f| matches!(f, super::KFrame::ProduceResp { .. } | super::KFrame::BatchResp { .. } | super::KFrame::FetchData { .. } | super::KFrame::ReplicaData { .. }))
             } else {
                 let lost = link.close();
                 link.open(now);
@@ -443,6 +471,12 @@ impl KafkaWorld {
         let unclean = self.spec.unclean_leader_election;
         let ps = &mut self.parts[part as usize];
         let old_hw = ps.repl.high_watermark();
+        // The candidates' whole logs count, not what the leader knew.
+        for (i, &b) in ps.replicas.iter().enumerate() {
+            if ps.repl.is_live(b) == Ok(true) {
+                let _ = ps.repl.learn_log_end(b, ps.logs[i].leo());
+            }
+        }
         let Ok(e) = ps.repl.elect(unclean, now) else {
             kit.record(EventKind::KafkaElection, NONE, part, None, 0);
             return;
@@ -574,5 +608,44 @@ impl KafkaWorld {
                 self.start_followers(part, now, kit);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+    use crate::time::SimTime;
+    use crate::world::World;
+
+    /// How many fetches partition consumer `f` has out: parked at a
+    /// leader, or on a link either way.
+    fn fetches_out(w: &World, f: u16) -> usize {
+        let kw = w.kafka.as_deref().expect("kafka");
+        let parked: usize = kw.parts.iter().map(|p| p.parked_fetches.iter().filter(|x| x.who == u32::from(f)).count()).sum();
+        let on_links = kw.links.iter().flat_map(|l| l.frames()).filter(|fr| matches!(**fr, super::super::KFrame::Fetch { f: ff, .. } | super::super::KFrame::FetchData { f: ff, .. } if ff == f)).count();
+        parked + on_links
+    }
+
+    /// A crash touches only the fetches that went to the crashed broker:
+    /// a partition consumer fetching from another broker keeps its one
+    /// fetch (it used to be told to fetch again after the backoff, with
+    /// its first fetch still parked: two out from then on).
+    #[test]
+    fn a_crash_leaves_fetches_to_other_brokers_alone() {
+        let v = serde_json::json!({
+            "seed": 5,
+            "kafka": { "brokers": 2, "latency": "1ms",
+                       "topics": [{ "name": "t", "partitions": 2, "replication_factor": 1 }],
+                       "producers": [{ "name": "p", "acks": "local" }],
+                       "consumers": [{ "name": "c", "topic": "t", "offset": "oldest" }] },
+            "commands": [{ "at": "1s", "command": { "op": "kafka_broker_crash", "broker": 1 } }]
+        });
+        let mut w = World::new(&Scenario::from_json(&v.to_string()).expect("valid")).expect("builds");
+        w.run_until(SimTime::from_micros(5_000_000));
+        let kw = w.kafka.as_deref().expect("kafka");
+        // The partition broker-2 leads, and its consumer.
+        let part = kw.parts.iter().position(|p| p.repl.leader() == Some(2)).expect("broker-2 leads one") as u32;
+        let f = kw.fetchers.iter().position(|fe| fe.part == part).expect("its consumer") as u16;
+        assert_eq!(fetches_out(&w, f), 1);
     }
 }

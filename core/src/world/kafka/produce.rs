@@ -355,10 +355,10 @@ impl KafkaWorld {
         }
         let ps = &mut self.parts[part as usize];
         let Some(i) = ps.slot(follower) else { return };
-        let Some(leader) = ps.repl.leader().filter(|_| ps.repl.leader_epoch() == epoch) else {
-            ps.fetching[i] = false;
-            return;
-        };
+        // An answer of an earlier epoch (sent before an election, arriving
+        // after it): that loop is over, and the election started this
+        // follower's new one, which this answer must not end.
+        let Some(leader) = ps.repl.leader().filter(|_| ps.repl.leader_epoch() == epoch) else { return };
         let log = &mut ps.logs[i];
         if from > log.leo() {
             // The leader deleted what the follower lacked (retention):
