@@ -1,8 +1,11 @@
 //! A consumer group's coordinator fails over (issue 14; the semantics in
 //! `core/src/world/kafka/group_failover.rs`).
 //!
-//! - Its broker crashes: the members' next heartbeats are refused (the
-//!   dial fails), so sarama's heartbeat loop ends each session; the final
+//! - Its broker crashes: a heartbeat waiting for it breaks, and the
+//!   members' next heartbeats are refused (the dial fails), so sarama's
+//!   heartbeat loop ends each session at once or at its next tick; a join
+//!   waiting for it breaks and is tried again 2 s later; an answer it had
+//!   sent still arrives; the final
 //!   commits are refused too, and their joins are refused every 2 s while
 //!   the metadata still names the dead broker. When the controller fences
 //!   it (`broker.session.timeout.ms`, 9 s) the next broker loads the group
@@ -260,4 +263,71 @@ fn the_guide_s_coordinator_crash_run_gives_the_figures_its_answer_says() {
     assert_eq!((k.groups[0].generation, k.groups[0].rebalances, k.groups[0].coordinator), (2, 2, 2));
     let g = k.guarantees;
     assert_eq!((g.duplicates, g.failed, g.lost_after_ack), (105, 1, 0), "{g:?}");
+}
+
+/// The cluster of [`cluster`] with 10 ms on every link, so a member's
+/// request and its answer are each on their way for 10 ms.
+fn slow_cluster() -> Value {
+    let mut v = cluster(3);
+    v["kafka"]["latency"] = json!("10ms");
+    v
+}
+
+/// When member g-1's heartbeat is refused after its coordinator crashes
+/// at `crash_ms`, in µs.
+fn heartbeat_refused_at(crash_ms: u64) -> u64 {
+    let mut w = world(&slow_cluster());
+    w.run_until(ms(crash_ms));
+    let old = kafka(&w.snapshot()).groups[0].coordinator;
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: old });
+    w.run_until(ms(crash_ms + 4_000));
+    group_events(&w, "g-1: its heartbeat to")[0].0
+}
+
+/// sarama's heartbeat loop (`consumer_group_session.go`,
+/// `heartbeatLoop`): a heartbeat whose connection breaks is written again
+/// at once, refused by the dead broker each time, and the session ends, at
+/// the crash, not at the next tick. A heartbeat whose answer the broker
+/// had written before it crashed is answered (TCP delivers it): the
+/// session goes on to the next tick, whose heartbeat is refused.
+#[test]
+fn a_heartbeat_the_crash_breaks_ends_the_session_at_once_and_an_answered_one_does_not() {
+    // A crash between ticks: the next tick's heartbeat is refused.
+    let tick = heartbeat_refused_at(8_000) / 1000;
+    assert!(tick > 8_000 && tick <= 11_000, "{tick}");
+    // The crash 5 ms after that tick's heartbeat was written: broken.
+    assert_eq!(heartbeat_refused_at(tick + 5), (tick + 5) * 1000, "refused at the crash");
+    // 15 ms after: the answer is on its way, and arrives; the next tick
+    // (3 s, Heartbeat.Interval) is refused.
+    assert_eq!(heartbeat_refused_at(tick + 15), (tick + 3_000) * 1000, "refused at the next tick");
+}
+
+/// A JoinGroup waiting at the coordinator when its broker crashes breaks
+/// with the connection: `Consume` returns the error at once and is called
+/// again after `Rebalance.Retry.Backoff` (2 s), not after sarama's
+/// `Net.ReadTimeout` (30 s) as across a cut. An assignment the
+/// coordinator had sent still arrives.
+#[test]
+fn a_join_the_crash_breaks_is_refused_at_once() {
+    let mut w = world(&slow_cluster());
+    // The first join phase waits for group.initial.rebalance.delay.ms.
+    w.run_until(ms(1_000));
+    let g = kafka(&w.snapshot()).groups[0].clone();
+    assert!(g.members.iter().all(|m| m.state == "joining"), "{g:?}");
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: g.coordinator });
+    w.run_until(ms(6_000));
+    let joins: Vec<u64> = group_events(&w, "g-1: its JoinGroup to").into_iter().map(|(t, _)| t).collect();
+    assert_eq!(joins, [1_000_000, 3_000_000, 5_000_000]);
+
+    // Without the crash the join phase ends at 6.01 s and the assignments
+    // arrive 10 ms later. A crash at 6.015 s: they were on their way, and
+    // arrive; the sessions start (and end at their first heartbeat).
+    let mut w = world(&slow_cluster());
+    w.run_until(ms(6_015));
+    let old = kafka(&w.snapshot()).groups[0].coordinator;
+    apply(&mut w, &Command::KafkaBrokerCrash { broker: old });
+    w.run_until(ms(10_000));
+    assert_eq!(group_events(&w, "g-1: generation 1 starts").iter().map(|e| e.0).collect::<Vec<_>>(), [6_020_000]);
+    let refused: Vec<u64> = group_events(&w, "g-1: its").into_iter().filter(|(_, t)| t.contains("is refused")).map(|(t, _)| t).collect();
+    assert_eq!(refused.first(), Some(&9_000_000), "the first heartbeat is refused: {refused:?}");
 }

@@ -16,10 +16,14 @@
 //!   record acknowledged, whatever happens to it next; records on their
 //!   way to a partition consumer reach it; records on their way to a
 //!   follower are appended (its fetch loop then ends: its next fetch
-//!   finds the broker gone). A partition consumer whose fetch went to it
+//!   finds the broker gone); a heartbeat's answer or a join's assignment
+//!   reaches its group member. A partition consumer whose fetch went to it
 //!   and got no answer tries again after `Consumer.Retry.Backoff`;
-//!   fetches to other brokers go on. (Simplification: its answers to
-//!   group members on their way are dropped; the members ask again.)
+//!   fetches to other brokers go on. A member whose heartbeat broke ends
+//!   its session, one whose join broke calls `Consume` again after the
+//!   backoff (`group_timeouts`). The crash is a process crash: its host
+//!   closes the connections at once, so clients learn of it at once (a
+//!   host that vanished would leave them waiting for `Net.ReadTimeout`).
 //! - **Fence**: the controller notices only when the broker's session
 //!   times out (`broker_session_timeout`, KRaft's
 //!   `broker.session.timeout.ms`, 9 s; `0s` = at once). Until then the
@@ -89,7 +93,10 @@ impl World {
                     self.kit.record(EventKind::KafkaBrokerStop, NONE, NONE, None, i64::from(broker));
                     kw.fence(broker, false, &mut self.kit);
                 }
-                kw.crash(broker, clean, &mut self.kit);
+                for (g, m) in kw.crash(broker, clean, &mut self.kit) {
+                    self.kafka_session_end(g, m, now);
+                }
+                let Some(kw) = self.kafka.as_deref_mut() else { return Ok(()) };
                 // Requests waiting for it fail now (their connection broke),
                 // but for those whose answer it had written: it arrives.
                 let (answered, answered_batches) = kw.answers_on_their_way(broker);
@@ -300,10 +307,13 @@ impl KafkaWorld {
             let link = &mut self.links[l as usize];
             let lost = if from_b {
                 // What it wrote before it stopped still arrives; of that,
-                // the model keeps the answers to produce and fetch
-                // requests, its followers' included (see the module
-                // docs); its answers to group members are dropped.
-                link.retain(|f| matches!(f, super::KFrame::ProduceResp { .. } | super::KFrame::BatchResp { .. } | super::KFrame::FetchData { .. } | super::KFrame::ReplicaData { .. }))
+                // the answers to produce, fetch and group requests; its
+                // own requests (a follower's fetch) are dropped.
+                link.retain(|f| match f {
+                    super::KFrame::ProduceResp { .. } | super::KFrame::BatchResp { .. } | super::KFrame::FetchData { .. } | super::KFrame::ReplicaData { .. } => true,
+                    super::KFrame::Group(f) => matches!(**f, super::group::GroupFrame::HeartbeatResp { .. } | super::group::GroupFrame::Assigned { .. }),
+                    _ => false,
+                })
             } else {
                 let lost = link.close();
                 link.open(now);
@@ -328,14 +338,18 @@ impl KafkaWorld {
 
     /// Broker `b` stops: a crash, or after a controlled shutdown
     /// (`fenced`: the controller has already moved its leaderships).
-    pub(super) fn crash(&mut self, b: BrokerId, fenced: bool, kit: &mut Kit) {
+    ///
+    /// Returns the group members whose heartbeat it broke: their sessions
+    /// end (the caller ends them).
+    #[must_use]
+    pub(super) fn crash(&mut self, b: BrokerId, fenced: bool, kit: &mut Kit) -> Vec<(usize, usize)> {
         let now = kit.queue.now();
         self.up[b as usize - 1] = false;
         self.close_links_of(b, now);
-        self.group_requests_lost_to(b);
         if !fenced {
             kit.record(EventKind::KafkaBrokerCrash, NONE, NONE, None, i64::from(b));
         }
+        let heartbeats_broken = self.group_requests_lost_to(b, kit);
         for part in 0..self.parts.len() as u32 {
             let ps = &mut self.parts[part as usize];
             let Some(i) = ps.slot(b) else { continue };
@@ -355,10 +369,10 @@ impl KafkaWorld {
         if fenced_before {
             self.end_zombies(b, false, kit);
         }
-        if fenced || fenced_before || self.fence_at[b as usize - 1].is_some() {
-            return;
+        if !(fenced || fenced_before || self.fence_at[b as usize - 1].is_some()) {
+            self.session_expires(b, kit);
         }
-        self.session_expires(b, kit);
+        heartbeats_broken
     }
 
     /// The controller hears no heartbeat from broker `b` from now on (it

@@ -19,8 +19,12 @@
 //! - Timers are set only for requests written into a cut or stopped by
 //!   one, so runs without cuts are unchanged. A commit counts as answered
 //!   when it reaches the coordinator (the model sends no commit response).
-//! - A crash of the coordinator's broker loses what was on its way; what
-//!   a member writes to it next is refused (`group_failover`).
+//! - A crash of the coordinator's broker breaks the requests waiting for
+//!   it, but an answer it had written still arrives: a broken heartbeat
+//!   ends the session (sarama's loop tries again at once and is refused),
+//!   a broken join is refused (`Consume` returns the error), a lost
+//!   commit's marks go again; what a member writes to it next is refused
+//!   (`group_failover`).
 
 use super::group::{member_end, member_of_timer, member_timer, note, GroupFrame, GroupNote, Request};
 use super::group_failover::about;
@@ -53,18 +57,55 @@ impl KafkaWorld {
         true
     }
 
-    /// Broker `b` crashed: the heartbeats and commits on their way to or
-    /// from it are lost with its connections (the next ticks write new
-    /// ones, as before the crash). A lost commit's marks go again (sarama's
-    /// offset manager counts them committed only when answered).
-    pub(super) fn group_requests_lost_to(&mut self, b: u32) {
-        for ms in self.groups.iter_mut().flat_map(|gs| gs.members.iter_mut()).filter(|ms| ms.coordinator == b) {
-            ms.hb = None;
-            ms.hb_due = false;
-            if ms.commit_out.take().is_some() && ms.session.is_some() {
-                ms.dirty = true;
+    /// Broker `b` crashed: the members' requests waiting for it break with
+    /// its connections, but for those whose answer it had written (a
+    /// heartbeat's, a join's `Assigned`): that answer still arrives.
+    /// - A lost commit's marks go again with the next tick (sarama's
+    ///   offset manager counts them committed only when answered).
+    /// - A broken join is refused at once ([`KafkaWorld::join_refused`]):
+    ///   `Consume` returns the error and is called again after the backoff.
+    /// - A broken heartbeat: sarama's heartbeat loop closes the connection
+    ///   and tries again at once, refused each time, and ends the session.
+    ///   Those members are returned, with a session to end; the caller
+    ///   ends it.
+    pub(super) fn group_requests_lost_to(&mut self, b: u32, kit: &mut Kit) -> Vec<(usize, usize)> {
+        let mut ended = Vec::new();
+        for g in 0..self.groups.len() {
+            for m in 0..self.groups[g].members.len() {
+                if self.groups[g].members[m].coordinator != b {
+                    continue;
+                }
+                // Its answers on their way from the crashed broker.
+                let (mut hb_answered, mut assigned) = (false, None);
+                if let Some(&l) = self.link_ids.get(&(b, member_end(g, m))) {
+                    for f in self.links[l as usize].frames() {
+                        if let super::KFrame::Group(f) = f {
+                            match **f {
+                                GroupFrame::HeartbeatResp { .. } => hb_answered = true,
+                                GroupFrame::Assigned { seq, .. } => assigned = Some(seq),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                let ms = &mut self.groups[g].members[m];
+                if ms.commit_out.take().is_some() && ms.session.is_some() {
+                    ms.dirty = true;
+                }
+                if ms.hb.is_some() && !hb_answered {
+                    ms.hb = None;
+                    ms.hb_due = false;
+                    if ms.up && ms.session.is_some() && !ms.ending {
+                        note(kit, g, m, GroupNote::CoordinatorRefused, about(Request::Heartbeat, b));
+                        ended.push((g, m));
+                    }
+                }
+                if ms.joining && ms.join_out.is_some_and(|(_, s)| Some(s) != assigned) {
+                    self.join_refused(g, m, b, GroupNote::CoordinatorRefused, kit);
+                }
             }
         }
+        ended
     }
 
     /// Member `m` writes a commit of what it marked (if anything changed
