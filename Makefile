@@ -53,6 +53,8 @@ test: setup test-rust test-wasm test-e2e test-node test-budget
 test-rust:
 	cargo test --workspace
 	cargo test -p queuelab --no-default-features --lib -- gate presets
+	cargo test -p queuelab --no-default-features --features nsq --lib -- gate
+	cargo test -p queuelab --no-default-features --features kafka --lib -- gate
 	cargo test -p queuelab --no-default-features --test presets -- every_preset_reaches_its_expected_outcome every_preset_is_deterministic
 
 test-wasm: setup
@@ -74,7 +76,7 @@ test-node: build
 # embed, not yet by NSQ's and Kafka's) and fails only above each page's ceiling
 # (`path@KB`; first frame 4000 ms), a ratchet.
 # `make budget BUDGET_URL=/some/page` for another page.
-BUDGET_URL ?= /examples/embeds.html@261 '/embed.html\#preset=nsq-cluster&view=compact@412' '/embed.html\#preset=kafka-consumer-group&view=compact@406'
+BUDGET_URL ?= /examples/embeds.html@251 '/embed.html\#preset=nsq-cluster&view=compact@406' '/embed.html\#preset=kafka-consumer-group&view=compact@404'
 budget: build
 	node scripts/budget.mjs $(BUDGET_URL)
 

@@ -56,21 +56,27 @@ pub enum Command {
     /// nsqd `nsqd` crashes (kill -9, power loss): its memory queues, in
     /// flight and deferred messages and its unsynced disk writes are lost;
     /// its connections close.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqdCrash { nsqd: String },
     /// nsqd `nsqd` stops cleanly (SIGTERM): memory, in-flight and deferred
     /// messages are written to disk (deferred ones lose their delay); its
     /// connections close.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqdStop { nsqd: String },
     /// A crashed or stopped nsqd starts again with what its disk holds.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqdRestart { nsqd: String },
     /// nsqlookupd `nsqlookupd` crashes (or stops: it keeps nothing on
     /// disk): it forgets every registration and refuses lookups; nodes
     /// notice at their next command to it.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqlookupdCrash { nsqlookupd: String },
     /// A crashed nsqlookupd starts again, empty; the nodes register again.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqlookupdRestart { nsqlookupd: String },
     /// An operator action on a topic, or on one of its channels
     /// (nsqadmin's buttons, nsqd's HTTP API).
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     Nsq {
         action: NsqAction,
         nsqd: String,
@@ -81,15 +87,19 @@ pub enum Command {
     /// A go-nsq consumer's process crashes: its connections close at once,
     /// its goroutines are gone, and the messages it had in flight wait for
     /// their msg timeout at the nodes.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     ConsumerCrash { consumer: String },
     /// go-nsq's `Stop()`: CLS on every connection, in-flight messages are
     /// finished, then the connections close and the handlers return.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     ConsumerStop { consumer: String },
     /// A crashed or stopped consumer starts again: a new process with the
     /// same settings connects and subscribes.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     ConsumerStart { consumer: String },
     /// Changes a consumer's `max_in_flight` (go-nsq `ChangeMaxInFlight`)
     /// and/or its handler's failure rate, live.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     SetConsumer {
         consumer: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,35 +109,43 @@ pub enum Command {
     },
     /// Cuts the network between a client (a consumer, or a publishing
     /// goroutine) and nsqd: frames wait, nobody is told.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     CutLink { client: String, nsqd: String },
     /// Heals a cut: waiting frames move on.
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     HealLink { client: String, nsqd: String },
     /// nsqadmin's "tombstone topic producer": every nsqlookupd hides nsqd
     /// `nsqd` from `/lookup?topic=<topic>` for its tombstone lifetime
     /// (45 s), so consumers polling lookupd do not discover that node for
     /// that topic meanwhile (their existing connections stay).
+    #[cfg_attr(not(feature = "nsq"), serde(skip))]
     NsqTombstone { topic: String, nsqd: String },
     /// Kafka broker `broker` (its number, 1 to n) crashes: its connections
     /// close and requests in flight to it fail; when its session times out
     /// (`broker_session_timeout`) the controller fences it and elects new
     /// leaders for the partitions it led.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaBrokerCrash { broker: u32 },
     /// Kafka broker `broker` shuts down cleanly (SIGTERM, with
     /// `controlled.shutdown.enable`, Kafka's default): the controller moves
     /// the leaderships it holds to other in-sync replicas and takes it out
     /// of every ISR first, then it stops. No window without a leader.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaBrokerStop { broker: u32 },
     /// A crashed Kafka broker starts again: each of its replicas truncates
     /// to the high watermark and catches up from the leader.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaBrokerRestart { broker: u32 },
     /// A consumer group member's process: `crash` (no more heartbeats or
     /// commits; what it marked since its last commit is reprocessed by the
     /// next owner), `leave` (`Close()`: final commit, LeaveGroup) or
     /// `start` (a new process joins). `member` counts from 1.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaMember { group: String, member: u32, action: KafkaMemberAction },
     /// Changes a topic's retention (`retention.ms` and/or
     /// `retention.bytes`, as `kafka-configs.sh --alter` does); it applies
     /// at the brokers' next retention check.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaRetention {
         topic: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,10 +154,12 @@ pub enum Command {
         retention_bytes: Option<u64>,
     },
     /// Changes a producer's `RequiredAcks` for its next requests.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaAcks { producer: String, acks: crate::kafka::spec::AcksSpec },
     /// Changes an async producer's `Flush` settings (all of them: a field
     /// left out is 0) and, if given, `Net.MaxOpenRequests`, from now on:
     /// what waits in its batches goes as the new settings say.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaFlush {
         producer: String,
         #[serde(default)]
@@ -152,6 +172,7 @@ pub enum Command {
     /// with `member` (from 1) in that member only (a slow consumer), live:
     /// a handler busy with a record finishes it at the old pace, the next
     /// records take `work`.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaGroupWork {
         group: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,18 +186,22 @@ pub enum Command {
     /// leaves the ISR after `replica.lag.time.max.ms`; a member cut from
     /// its coordinator misses heartbeats and is removed after the session
     /// timeout; a producer's request waits.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaCutLink { a: String, b: String },
     /// Heals a cut: the waiting frames move on.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaHealLink { a: String, b: String },
     /// Switches a consumer group's balance strategy
     /// (`Consumer.Group.Rebalance.Strategy`); it applies at the group's
     /// next rebalance (the current assignment stays).
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaAssignor { group: String, assignor: crate::kafka::spec::AssignorSpec },
     /// `kafka-topics.sh --alter --partitions N`: the topic gets more
     /// partitions (`partitions` is the new count; Kafka never removes
     /// any). Producers spread over them from their next record (keys move:
     /// `hash mod n`), groups reading the topic rebalance; partition
     /// consumers keep the partitions they had.
+    #[cfg_attr(not(feature = "kafka"), serde(skip))]
     KafkaAddPartitions { topic: String, partitions: u32 },
 }
 
@@ -237,9 +262,33 @@ impl Serialize for Command {
 impl<'de> Deserialize<'de> for Command {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::op_tag::deserialize(deserializer, "a command object such as {\"op\": \"pause\", \"goroutine\": \"worker-1\"}", |t: crate::op_tag::Tagged<'_>| {
+            if let Some(missing) = missing_system(t.op()) {
+                return Err(serde::de::Error::custom(missing));
+            }
             Command::deserialize(t)
         })
     }
+}
+
+/// The ops of NSQ's commands (Kafka's all start with `kafka_`).
+pub(crate) const NSQ_OPS: [&str; 13] = [
+    "nsqd_crash", "nsqd_stop", "nsqd_restart", "nsqlookupd_crash", "nsqlookupd_restart", "nsq", "consumer_crash", "consumer_stop", "consumer_start",
+    "set_consumer", "cut_link", "heal_link", "nsq_tombstone",
+];
+
+/// The system `op` belongs to, when this build lacks it: a build without
+/// NSQ or Kafka leaves that system's commands out of its parser
+/// (`serde(skip)` on their variants: a module that cannot run them carries
+/// no code to read them), and refuses them with the gate's message.
+fn missing_system(op: &str) -> Option<crate::gate::Missing> {
+    use crate::gate::{has, Kafka, Missing, Nsq, System};
+    if !has::<Nsq>() && NSQ_OPS.contains(&op) {
+        return Some(Missing(Nsq::NAME));
+    }
+    if !has::<Kafka>() && op.starts_with("kafka_") {
+        return Some(Missing(Kafka::NAME));
+    }
+    None
 }
 
 impl Command {

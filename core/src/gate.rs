@@ -10,7 +10,7 @@
 //! zero: an `Option<Gated<..>>` is then always `None` and the compiler knows
 //! it, so every line that only runs for that system (its engine, its views,
 //! its serde code) is dead and left out of the build. No `#[cfg]` is needed
-//! where a system is used or made: the only ones are here and in the preset
+//! where a system is used or made: the only ones are here, on the commands and in the preset
 //! list. Making a value of a missing system is refused ([`Gated::new`] says
 //! which; [`Gated::some`] gives `None`).
 //!
@@ -19,7 +19,10 @@
 //!
 //! A scenario with a section for a system the build does not have is refused
 //! when it is parsed, with a message that names the system
-//! ([`Missing`]).
+//! ([`Missing`]). So is a live command of such a system: its variants of
+//! [`Command`](crate::command::Command) stay (every `match` keeps compiling)
+//! but their serde code is left out (`cfg_attr(.., serde(skip))`, the other
+//! place with a `#[cfg]`).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -194,6 +197,34 @@ impl<'de, T: Deserialize<'de>, S: System> Deserialize<'de> for Gated<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ops serde's parser knows in this build (from its "expected one
+    /// of" list).
+    fn known_ops() -> Vec<String> {
+        let err = crate::command::Command::from_json(r#"{"op": "no_such_op"}"#).unwrap_err();
+        let list = err.split("expected one of ").nth(1).unwrap_or_else(|| panic!("{err}"));
+        list.split(", ").map(|x| x.trim_matches(|c: char| c == '`' || c == ' ').to_string()).collect()
+    }
+
+    /// Commands of a system the build lacks are not in its parser, and
+    /// are refused with the gate's message; with the system, every one of
+    /// them is a command the parser knows.
+    #[test]
+    fn a_command_of_a_missing_system_is_refused_by_the_gate() {
+        let known = known_ops();
+        assert!(known.iter().any(|o| o == "set_capacity"), "{known:?}");
+        for op in crate::command::NSQ_OPS.iter().copied().chain(["kafka_broker_crash", "kafka_acks"]) {
+            let nsq = !op.starts_with("kafka_");
+            let present = if nsq { has::<Nsq>() } else { has::<Kafka>() };
+            assert_eq!(known.iter().any(|o| o == op), present, "{op}");
+            let err = crate::command::Command::from_json(&format!(r#"{{"op": "{op}"}}"#)).unwrap_err();
+            let name = if nsq { "NSQ" } else { "Kafka" };
+            assert_eq!(err.contains(&format!("no {name} engine")), !present, "{op}: {err}");
+        }
+        // Nothing of a missing system is left in the parser.
+        assert!(has::<Kafka>() || !known.iter().any(|o| o.starts_with("kafka_")), "{known:?}");
+        assert!(has::<Nsq>() || !known.iter().any(|o| !o.starts_with("kafka_") && (o.contains("nsq") || o.contains("consumer") || o.ends_with("_link"))), "{known:?}");
+    }
 
     #[test]
     fn a_gated_value_is_the_value_with_the_feature_and_refused_without() {

@@ -102,6 +102,13 @@ pub struct Tagged<'a> {
     fields: std::slice::Iter<'a, (String, Box<RawValue>)>,
 }
 
+impl Tagged<'_> {
+    /// The variant's name, as `op` gave it.
+    pub fn op(&self) -> &str {
+        self.op
+    }
+}
+
 impl<'de> Deserializer<'de> for Tagged<'de> {
     type Error = serde_json::Error;
 
