@@ -10,9 +10,10 @@
 //! zero: an `Option<Gated<..>>` is then always `None` and the compiler knows
 //! it, so every line that only runs for that system (its engine, its views,
 //! its serde code) is dead and left out of the build. No `#[cfg]` is needed
-//! where a system is used or made: the only ones are here, on the commands and in the preset
-//! list. Making a value of a missing system is refused ([`Gated::new`] says
-//! which; [`Gated::some`] gives `None`).
+//! where a system is used or made: the only ones are here, on the live
+//! commands (below) and in the preset list. Making a value of a missing
+//! system is refused ([`Gated::new`] says which; [`Gated::some`] gives
+//! `None`).
 //!
 //! Gated: the scenario's `nsq` and `kafka` sections, the world's systems, and
 //! the NSQ and Kafka views of the snapshot, the samples and the summary.
