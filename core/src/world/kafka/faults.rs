@@ -520,9 +520,13 @@ impl KafkaWorld {
         if n > 0 {
             kit.record(EventKind::KafkaLost, NONE, part, None, n as i64);
         }
-        for f in self.parts[part as usize].fetching.iter_mut() {
-            *f = false;
-        }
+        // The old leader's followers' fetches parked at the partition end
+        // with its epoch (a clean stop elects before the old leader stops:
+        // they would be answered by the new leader, starting loops beside
+        // the ones the election starts).
+        let ps = &mut self.parts[part as usize];
+        ps.parked_followers.clear();
+        ps.fetching.iter_mut().for_each(|f| *f = false);
         self.start_followers(part, now, kit);
         self.maybe_schedule_balance(kit);
     }
@@ -638,6 +642,45 @@ mod tests {
         let parked: usize = kw.parts.iter().map(|p| p.parked_fetches.iter().filter(|x| x.who == u32::from(f)).count()).sum();
         let on_links = kw.links.iter().flat_map(|l| l.frames()).filter(|fr| matches!(**fr, super::super::KFrame::Fetch { f: ff, .. } | super::super::KFrame::FetchData { f: ff, .. } if ff == f)).count();
         parked + on_links
+    }
+
+    /// How many fetch loops follower `b` of partition `part` has going in
+    /// the current leader epoch (an earlier epoch's frames end their loop
+    /// where they arrive): its fetches parked at the leader, and its
+    /// fetches and their answers on the links.
+    fn follower_loops(w: &World, part: u32, b: u32) -> usize {
+        use super::super::KFrame::{ReplicaData, ReplicaFetch};
+        let kw = w.kafka.as_deref().expect("kafka");
+        let ps = &kw.parts[part as usize];
+        let now = ps.repl.leader_epoch();
+        let parked = ps.parked_followers.iter().filter(|x| x.who == b && x.epoch == now).count();
+        let on_links = kw
+            .links
+            .iter()
+            .flat_map(|l| l.frames())
+            .filter(|fr| matches!(**fr, ReplicaFetch { follower, part: p, epoch, .. } | ReplicaData { follower, part: p, epoch, .. } if follower == b && p == part && epoch == now))
+            .count();
+        parked + on_links
+    }
+
+    /// Through stops, crashes, restarts and the leader balance's
+    /// elections (`kafka-clean-stop`), every follower of every partition
+    /// has at most one fetch loop: a fetch of an earlier epoch arriving
+    /// after an election does not end the new loop's flag, so the next
+    /// election does not start a second loop beside it.
+    #[test]
+    fn a_follower_never_has_two_fetch_loops() {
+        let json = crate::presets::get("kafka-clean-stop").expect("preset").json;
+        let mut w = World::from_json(json).expect("scenario");
+        for t in (50..24_000).step_by(50) {
+            w.run_until(SimTime::from_micros(t * 1000));
+            let kw = w.kafka.as_deref().expect("kafka");
+            for part in 0..kw.parts.len() as u32 {
+                for &b in &kw.parts[part as usize].replicas.clone() {
+                    assert!(follower_loops(&w, part, b) <= 1, "at {t} ms: broker-{b} follows partition {part} twice");
+                }
+            }
+        }
     }
 
     /// A crash touches only the fetches that went to the crashed broker:
