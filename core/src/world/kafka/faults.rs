@@ -683,6 +683,42 @@ mod tests {
         }
     }
 
+    /// The same after a preferred-leader election whose old leader still
+    /// runs (follower fetches on their way to it arrive there, of the old
+    /// epoch) and a later restart of another broker, whose rejoin starts
+    /// the loops of followers that have none: a stale fetch must not have
+    /// marked a live loop as ended. Several seeds, since whether a fetch is
+    /// on its way at the election's instant is chance.
+    #[test]
+    fn a_stale_follower_fetch_does_not_end_the_new_loop() {
+        for seed in 1..=12u64 {
+            let v = serde_json::json!({
+                "seed": seed, "stop_at": "20s",
+                "kafka": { "brokers": 3, "latency": "exp(1ms)", "leader_imbalance_check_interval": "3s",
+                           "topics": [{ "name": "events", "partitions": 3, "replication_factor": 3, "min_insync_replicas": 2 }],
+                           "producers": [{ "name": "producer", "acks": "all", "partitioner": "round_robin" }] },
+                "goroutines": [{ "name": "sender", "count": 4, "behavior": { "program": [
+                    { "forever": [{ "sleep": "exp(2ms)" }, { "kafka_send": { "producer": "producer", "topic": "events" } }] } ] } }],
+                "commands": [
+                    { "at": "3s", "command": { "op": "kafka_broker_stop", "broker": 1 } },
+                    { "at": "6s", "command": { "op": "kafka_broker_restart", "broker": 1 } },
+                    { "at": "12s", "command": { "op": "kafka_broker_crash", "broker": 2 } },
+                    { "at": "14s", "command": { "op": "kafka_broker_restart", "broker": 2 } }
+                ]
+            });
+            let mut w = World::new(&Scenario::from_json(&v.to_string()).expect("valid")).expect("builds");
+            for t in (50..20_000).step_by(50) {
+                w.run_until(SimTime::from_micros(t * 1000));
+                let kw = w.kafka.as_deref().expect("kafka");
+                for part in 0..kw.parts.len() as u32 {
+                    for &b in &kw.parts[part as usize].replicas.clone() {
+                        assert!(follower_loops(&w, part, b) <= 1, "seed {seed}, at {t} ms: broker-{b} follows partition {part} twice");
+                    }
+                }
+            }
+        }
+    }
+
     /// A crash touches only the fetches that went to the crashed broker:
     /// a partition consumer fetching from another broker keeps its one
     /// fetch (it used to be told to fetch again after the backoff, with

@@ -285,8 +285,11 @@ impl KafkaWorld {
         let live = self.broker_up(leader) && self.replicating(follower);
         let ps = &mut self.parts[part as usize];
         if ps.repl.leader() != Some(leader) || ps.repl.leader_epoch() != epoch || !live {
-            // A stale loop (the leader changed): the election starts a new one.
-            if let Some(i) = ps.slot(follower) {
+            // This loop ends here. If it is the current epoch's (its leader
+            // went down), the next election starts a new one; a fetch of an
+            // earlier epoch must not mark the loop that election started
+            // as ended (a broker's rejoin would start a second one).
+            if let (Some(i), true) = (ps.slot(follower), ps.repl.leader_epoch() == epoch) {
                 ps.fetching[i] = false;
             }
             return;
