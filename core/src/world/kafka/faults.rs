@@ -663,6 +663,20 @@ mod tests {
         parked + on_links
     }
 
+    /// Runs `w` to `until_ms`, checking every 50 ms that each replica of
+    /// each partition has at most one fetch loop (`what` names the run).
+    fn one_loop_each_until(w: &mut World, until_ms: u64, what: &str) {
+        for t in (50..until_ms).step_by(50) {
+            w.run_until(SimTime::from_micros(t * 1000));
+            let kw = w.kafka.as_deref().expect("kafka");
+            for part in 0..kw.parts.len() as u32 {
+                for &b in &kw.parts[part as usize].replicas {
+                    assert!(follower_loops(w, part, b) <= 1, "{what}, at {t} ms: broker-{b} follows partition {part} twice");
+                }
+            }
+        }
+    }
+
     /// Through stops, crashes, restarts and the leader balance's
     /// elections (`kafka-clean-stop`), every follower of every partition
     /// has at most one fetch loop: a fetch of an earlier epoch arriving
@@ -672,15 +686,7 @@ mod tests {
     fn a_follower_never_has_two_fetch_loops() {
         let json = crate::presets::get("kafka-clean-stop").expect("preset").json;
         let mut w = World::from_json(json).expect("scenario");
-        for t in (50..24_000).step_by(50) {
-            w.run_until(SimTime::from_micros(t * 1000));
-            let kw = w.kafka.as_deref().expect("kafka");
-            for part in 0..kw.parts.len() as u32 {
-                for &b in &kw.parts[part as usize].replicas.clone() {
-                    assert!(follower_loops(&w, part, b) <= 1, "at {t} ms: broker-{b} follows partition {part} twice");
-                }
-            }
-        }
+        one_loop_each_until(&mut w, 24_000, "kafka-clean-stop");
     }
 
     /// The same after a preferred-leader election whose old leader still
@@ -707,15 +713,7 @@ mod tests {
                 ]
             });
             let mut w = World::new(&Scenario::from_json(&v.to_string()).expect("valid")).expect("builds");
-            for t in (50..20_000).step_by(50) {
-                w.run_until(SimTime::from_micros(t * 1000));
-                let kw = w.kafka.as_deref().expect("kafka");
-                for part in 0..kw.parts.len() as u32 {
-                    for &b in &kw.parts[part as usize].replicas.clone() {
-                        assert!(follower_loops(&w, part, b) <= 1, "seed {seed}, at {t} ms: broker-{b} follows partition {part} twice");
-                    }
-                }
-            }
+            one_loop_each_until(&mut w, 20_000, &format!("seed {seed}"));
         }
     }
 
