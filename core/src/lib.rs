@@ -22,6 +22,7 @@
 //! assert_eq!(snap.totals.delivered, 10);
 //! ```
 
+pub(crate) mod chunked;
 mod cold_sort;
 pub mod command;
 pub mod design;

@@ -27,6 +27,7 @@
 //! - `segment.ms` rolls, indexes and compaction are not modelled.
 //! - Retention is applied when the caller asks (`log.retention.check.interval.ms`).
 
+use crate::chunked::Chunked;
 use crate::time::{SimDuration, SimTime};
 use std::fmt;
 
@@ -100,7 +101,9 @@ impl std::error::Error for LogError {}
 struct Segment {
     base_offset: u64,
     bytes: u64,
-    records: Vec<Record>,
+    /// Chunked: a long run's segment (1 GiB by default holds every record
+    /// of a run) grows without copying itself.
+    records: Chunked<Record>,
 }
 
 impl Segment {
@@ -108,7 +111,7 @@ impl Segment {
         Segment {
             base_offset,
             bytes: 0,
-            records: Vec::new(),
+            records: Chunked::new(),
         }
     }
     fn next_offset(&self) -> u64 {
@@ -225,8 +228,9 @@ impl Log {
         // directly (no walk from the segment's base).
         let first = &self.segments[i];
         let skip = (from.saturating_sub(first.base_offset) as usize).min(first.records.len());
-        Ok(first.records[skip..]
-            .iter()
+        Ok(first
+            .records
+            .iter_from(skip)
             .chain(self.segments[i + 1..].iter().flat_map(|s| s.records.iter())))
     }
 
@@ -252,7 +256,7 @@ impl Log {
         }
         let active = self.active_mut();
         let keep = offset.saturating_sub(active.base_offset) as usize;
-        let dropped: u64 = active.records.iter().skip(keep).map(|r| r.size).sum();
+        let dropped: u64 = active.records.iter_from(keep).map(|r| r.size).sum();
         active.records.truncate(keep);
         active.bytes -= dropped;
         self.bytes -= dropped;

@@ -11,7 +11,8 @@
 //! life, so a caller may keep it and reach the value again in O(1).
 //!
 //! # Cost
-//! Values live in a `Vec` in insertion order (the slots). Keys above every
+//! Values live in insertion order (the slots), in a [`Chunked`] sequence
+//! (growing never moves them). Keys above every
 //! key so far (the usual case) are appended to a sorted run of
 //! (key, slot): no allocation beyond the vectors' amortised growth, and a
 //! lookup is O(1) while the run's keys are consecutive, else a binary
@@ -19,6 +20,7 @@
 //! beside it, O(log n). Lookups of a key above the run's last are O(1)
 //! misses: every out-of-order key is below it.
 
+use crate::chunked::Chunked;
 use std::collections::btree_map;
 use std::collections::BTreeMap;
 use std::iter::Peekable;
@@ -27,7 +29,7 @@ use std::iter::Peekable;
 #[derive(Clone, Debug)]
 pub struct SeqMap<V> {
     /// The values, by slot (insertion order).
-    vals: Vec<V>,
+    vals: Chunked<V>,
     /// (key, slot), keys strictly increasing.
     run: Vec<(u64, u32)>,
     /// Keys inserted below the run's last key at the time: all below it.
@@ -37,7 +39,7 @@ pub struct SeqMap<V> {
 impl<V> Default for SeqMap<V> {
     fn default() -> Self {
         SeqMap {
-            vals: Vec::new(),
+            vals: Chunked::new(),
             run: Vec::new(),
             late: BTreeMap::new(),
         }
@@ -112,8 +114,7 @@ impl<V> SeqMap<V> {
 
     /// Adds `key`, which must be absent; returns its slot.
     fn push_new(&mut self, key: u64, value: V) -> u32 {
-        let slot = self.vals.len() as u32;
-        self.vals.push(value);
+        let slot = self.vals.push(value) as u32;
         match self.run.last() {
             Some(&(last, _)) if key <= last => {
                 self.late.insert(key, slot);
@@ -155,7 +156,7 @@ impl<V> SeqMap<V> {
 /// [`SeqMap::iter`]: the run and the out-of-order keys, merged.
 #[derive(Debug)]
 pub struct Iter<'a, V> {
-    vals: &'a [V],
+    vals: &'a Chunked<V>,
     run: Peekable<std::slice::Iter<'a, (u64, u32)>>,
     late: Peekable<btree_map::Iter<'a, u64, u32>>,
 }
@@ -184,6 +185,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::CHUNK;
 
     #[test]
     fn iterates_in_key_order_whatever_the_insertion_order() {
@@ -226,5 +228,26 @@ mod tests {
         *m.at_mut(b) = 'c';
         assert_eq!(m.get(4), Some(&'c'));
         assert!(!m.contains_key(100) && !m.contains_key(3));
+    }
+
+    #[test]
+    fn values_past_the_first_chunks_keep_their_slots() {
+        let mut m = SeqMap::new();
+        let mut reference = BTreeMap::new();
+        // Three and a half chunks, every seventh key out of order.
+        for i in 0..(3 * CHUNK as u64 + CHUNK as u64 / 2) {
+            let k = if i % 7 == 6 { i / 2 * 4 + 1 } else { i * 4 };
+            m.insert(k, i);
+            reference.insert(k, i);
+        }
+        assert_eq!(m.len(), reference.len());
+        for (&k, v) in &reference {
+            assert_eq!(m.get(k), Some(v), "key {k}");
+        }
+        assert!(m.iter().map(|(k, &v)| (k, v)).eq(reference.iter().map(|(&k, &v)| (k, v))));
+        // A clone holds tight chunks and still grows.
+        let mut c = m.clone();
+        c.insert(u64::MAX, 7);
+        assert_eq!((c.get(u64::MAX), c.len()), (Some(&7), m.len() + 1));
     }
 }
