@@ -99,7 +99,8 @@ fuzz:
 # plain and select, against the minimal DES; growth over 8 and its target); then the
 # timeline's seek cost (core/benches/timeline.rs: large for 1 h, worst and random seeks);
 # then the nsqd server model alone (core/benches/nsqd.rs: FINs per second, a ceiling for NSQ);
-# then the whole NSQ reference model (core/benches/nsq.rs: FINs and kernel events per second);
+# then the whole NSQ reference model (core/benches/nsq.rs: FINs and kernel events per second,
+# and the minimal NSQ DES (core/benches/baseline/nsq.rs) timed in turn, as a ratio);
 # then the whole Kafka reference model (core/benches/kafka.rs: records consumed and kernel events per second).
 bench:
 	cargo bench -p queuelab --bench reference

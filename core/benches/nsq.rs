@@ -15,13 +15,25 @@
 //! allocator (`stats_alloc`), counted over the second half of one more
 //! (untimed) run, after the first half warmed the world up.
 //!
+//! Next to it, the minimal NSQ DES (`baseline/nsq.rs`: the same model as a
+//! bare heap-of-events simulation, no goroutines, no book, no statistics),
+//! timed in turn with each run, and queuelab's FINs per second as a ratio
+//! to it (the median over the pairs of runs, which other load on the
+//! machine cancels out of). The target over the minimal DES's own figure
+//! is the ratio the target asks of queuelab: above 1, no engine that
+//! simulates the same events one by one reaches it on this machine.
+//!
 //! Run: `make bench` (or `cargo bench -p queuelab --bench nsq`).
+
+#[path = "baseline/mod.rs"]
+mod baseline;
 
 use queuelab::scenario::Scenario;
 use queuelab::time::{SimDuration, SimTime};
 use queuelab::world::World;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
+use std::hint::black_box;
 use std::time::Instant;
 
 #[global_allocator]
@@ -73,6 +85,8 @@ fn main() {
     let end = end_of(&s);
     let runs = 5;
     let mut ms = Vec::new();
+    let mut base_ms = Vec::new();
+    let mut base = baseline::nsq::NsqOutcome::default();
     let mut events = 0;
     let mut fins = 0;
     for _ in 0..runs {
@@ -82,9 +96,20 @@ fn main() {
         ms.push(t0.elapsed().as_secs_f64() * 1e3);
         events = w.steps();
         fins = finished(&w);
+        let t0 = Instant::now();
+        base = black_box(baseline::nsq::run_nsq(black_box(baseline::nsq::NsqParams::REFERENCE)));
+        base_ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
+    // Each run against the minimal DES run right after it.
+    let mut pair: Vec<f64> = base_ms.iter().zip(&ms).map(|(b, q)| b / q).collect();
+    pair.sort_by(f64::total_cmp);
     ms.sort_by(f64::total_cmp);
+    base_ms.sort_by(f64::total_cmp);
     let med = ms[runs / 2];
+    let base_med = base_ms[runs / 2];
+    assert_eq!(base.finished, COPIES, "the minimal DES finishes every copy");
+    let end_diff = base.end_us as f64 / end.as_micros() as f64 - 1.0;
+    assert!(end_diff.abs() < 0.05, "the minimal DES ends at {} us, queuelab at {end}", base.end_us);
     println!(
         "nsq reference: 4 producers -> nsqd-1/events -> 2 channels x 4 consumers (max_in_flight 8, 2 handlers each), {MESSAGES} messages"
     );
@@ -95,6 +120,20 @@ fn main() {
         events as f64 / med / 1e3,
         events as f64 / fins as f64,
         ms[0]
+    );
+    let base_rate = base.finished as f64 / base_med / 1e3;
+    println!(
+        "  minimal DES: {base_rate:.2} M FINs/s, {:.2} M heap events/s ({} events, {:.1} per FIN); median of {runs}: {base_med:.1} ms; ends at {:.3} s virtual ({:+.2}% against queuelab; other random streams)",
+        base.events as f64 / base_med / 1e3,
+        base.events,
+        base.events as f64 / base.finished as f64,
+        base.end_us as f64 / 1e6,
+        end_diff * 100.0
+    );
+    println!(
+        "  queuelab / minimal DES = {:.2}x (FINs/s, median over the {runs} pairs of runs); the target, 3 M FINs/s, is {:.2}x the minimal DES here",
+        pair[runs / 2],
+        3.0 / base_rate
     );
     // Allocations per event in the second half of a run (the first half
     // warms the world up).

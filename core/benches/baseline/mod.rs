@@ -34,6 +34,8 @@
 // Each bench uses a part of this module.
 #![allow(dead_code)]
 
+pub mod nsq;
+
 use queuelab::rng::SimRng;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
