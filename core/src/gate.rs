@@ -227,6 +227,26 @@ mod tests {
         assert!(has::<Nsq>() || !known.iter().any(|o| !o.starts_with("kafka_") && (o.contains("nsq") || o.contains("consumer") || o.ends_with("_link"))), "{known:?}");
     }
 
+    /// Go's commands, which every build has.
+    const GO_OPS: [&str; 9] =
+        ["add_goroutine", "remove_goroutine", "set_count", "set_rates", "set_capacity", "add_channel", "close_channel", "pause", "resume"];
+
+    /// Every op the parser knows is one system's: Go's (listed above), NSQ's
+    /// (`NSQ_OPS`, the list the gate refuses by) or Kafka's (`kafka_...`).
+    /// With the test above, `NSQ_OPS` is exactly the NSQ ops in a build
+    /// with NSQ: a new NSQ command left out of it fails here.
+    #[test]
+    fn every_op_belongs_to_one_system() {
+        for op in known_ops() {
+            let systems = [GO_OPS.contains(&op.as_str()), crate::command::NSQ_OPS.contains(&op.as_str()), op.starts_with("kafka_")];
+            assert_eq!(
+                systems.iter().filter(|&&b| b).count(),
+                1,
+                "{op}: list an NSQ command in command.rs's NSQ_OPS (a build without NSQ refuses it by that list), a Go one in GO_OPS here"
+            );
+        }
+    }
+
     #[test]
     // Without the feature the `Ok` arm is dead (the value is uninhabited).
     #[allow(unreachable_code)]
