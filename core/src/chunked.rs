@@ -16,7 +16,6 @@
 //! a tenth of the NSQ reference's time). Indexing is a shift and a mask.
 //! A new chunk is one allocation per [`CHUNK`] pushes.
 
-use std::iter::Flatten;
 use std::ops::{Index, IndexMut};
 use std::slice;
 
@@ -110,7 +109,7 @@ impl<T> Chunked<T> {
             None => &[],
         };
         let rest = self.chunks.get(c + 1..).unwrap_or(&[]);
-        head.iter().chain(rest.iter().flatten())
+        Iter { cur: head.iter(), rest: rest.iter() }
     }
 
     /// Keeps the first `n` values (all of them when `n >= len`).
@@ -144,8 +143,28 @@ impl<T> IndexMut<usize> for Chunked<T> {
     }
 }
 
-/// [`Chunked::iter`], [`Chunked::iter_from`].
-pub type Iter<'a, T> = std::iter::Chain<slice::Iter<'a, T>, Flatten<slice::Iter<'a, Vec<T>>>>;
+/// [`Chunked::iter`], [`Chunked::iter_from`]: the values of the current
+/// chunk, then of each chunk after it (forward only: smaller code than a
+/// `Flatten`, which also keeps a back iterator).
+#[derive(Clone, Debug)]
+pub struct Iter<'a, T> {
+    cur: slice::Iter<'a, T>,
+    rest: slice::Iter<'a, Vec<T>>,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        loop {
+            if let Some(x) = self.cur.next() {
+                return Some(x);
+            }
+            self.cur = self.rest.next()?.iter();
+        }
+    }
+}
 
 impl<'a, T> IntoIterator for &'a Chunked<T> {
     type Item = &'a T;
