@@ -99,21 +99,22 @@ enum Ev {
     Timeout(u32, u32),
 }
 
-/// A heap entry; `BinaryHeap` is a max-heap, so the order is reversed.
+/// A heap entry of event type `E` (this model's or `nsq.rs`'s);
+/// `BinaryHeap` is a max-heap, so the order is reversed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
+struct Entry<E> {
     at: u64,
     seq: u64,
-    ev: Ev,
+    ev: E,
 }
 
-impl Ord for Entry {
+impl<E: Eq> Ord for Entry<E> {
     fn cmp(&self, other: &Self) -> Ordering {
         (other.at, other.seq).cmp(&(self.at, self.seq))
     }
 }
 
-impl PartialOrd for Entry {
+impl<E: Eq> PartialOrd for Entry<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -122,7 +123,7 @@ impl PartialOrd for Entry {
 struct Sim {
     p: Params,
     rng: SimRng,
-    heap: BinaryHeap<Entry>,
+    heap: BinaryHeap<Entry<Ev>>,
     seq: u64,
     buf: VecDeque<u64>,
     /// Parked producers with the value they offer.

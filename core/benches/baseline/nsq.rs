@@ -26,8 +26,8 @@
 //! Finished copies are counted when the handler returns (the engine's
 //! `processed`, what the bench counts).
 
+use super::{exp_us, Entry};
 use queuelab::rng::SimRng;
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 /// What to simulate.
@@ -89,24 +89,6 @@ enum Ev {
     Fin(u32),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
-    at: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
 
 struct Client {
     channel: u32,
@@ -123,7 +105,7 @@ struct Client {
 struct Sim {
     p: NsqParams,
     rng: SimRng,
-    heap: BinaryHeap<Entry>,
+    heap: BinaryHeap<Entry<Ev>>,
     seq: u64,
     /// Per channel: its queue and the next client to try.
     queues: Vec<VecDeque<u64>>,
@@ -136,8 +118,6 @@ struct Sim {
     next_id: u64,
     out: NsqOutcome,
 }
-
-use super::exp_us;
 
 impl Sim {
     #[inline(always)]
