@@ -12,9 +12,10 @@
 //!
 //! # Cost
 //! Values live in insertion order (the slots), in a [`Chunked`] sequence
-//! (growing never moves them). Keys above every
+//! (growing copies at most the first chunk). Keys above every
 //! key so far (the usual case) are appended to a sorted run of
-//! (key, slot): no allocation beyond the vectors' amortised growth, and a
+//! (key, slot): no allocation beyond a new chunk now and then and the
+//! run's amortised growth, and a
 //! lookup is O(1) while the run's keys are consecutive, else a binary
 //! search. A key below the run's last (out of order) goes to a `BTreeMap`
 //! beside it, O(log n). Lookups of a key above the run's last are O(1)

@@ -59,7 +59,7 @@
 //! keeps one small record per copy, per (logical channel, logical message)
 //! and per lost-without-copy entry for the whole run (no compaction), so a
 //! clone costs O(copies). Records are index-addressed (per channel key and
-//! per logical channel, a `SeqMap`: values in chunks that never move, keys
+//! per logical channel, a `SeqMap`: values in chunks that growth does not copy, keys
 //! in a sorted run): a verb on a copy is O(1) while message ids and logical
 //! messages arrive in increasing order (the usual case), O(log n) otherwise,
 //! and allocates nothing beyond a new chunk now and then. Counters are
