@@ -27,20 +27,20 @@ pub const CHUNK: usize = 1 << CHUNK_BITS;
 /// See the module docs.
 #[derive(Clone, Debug)]
 pub struct Chunked<T> {
-    /// Every chunk but the last is full; the last is never empty.
+    /// Every chunk but the last is full; the last is never empty (so the
+    /// length and every bound follow from the chunks).
     chunks: Vec<Vec<T>>,
-    len: usize,
 }
 
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
-        Chunked { chunks: Vec::new(), len: 0 }
+        Chunked { chunks: Vec::new() }
     }
 }
 
 impl<T: PartialEq> PartialEq for Chunked<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -53,16 +53,17 @@ impl<T> Chunked<T> {
 
     #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.chunks.last().map_or(0, |c| (self.chunks.len() - 1) * CHUNK + c.len())
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.chunks.is_empty()
     }
 
     /// Appends `value`; returns its index.
     pub fn push(&mut self, value: T) -> usize {
+        let i = self.len();
         match self.chunks.last_mut() {
             Some(c) if c.len() < CHUNK => c.push(value),
             _ => {
@@ -74,26 +75,19 @@ impl<T> Chunked<T> {
                 self.chunks.push(c);
             }
         }
-        self.len += 1;
-        self.len - 1
+        i
     }
 
+    /// The `i`-th value (`None` past the end: its chunk is missing, or it
+    /// is past the last chunk's values).
     #[inline]
     pub fn get(&self, i: usize) -> Option<&T> {
-        if i < self.len {
-            Some(&self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)])
-        } else {
-            None
-        }
+        self.chunks.get(i >> CHUNK_BITS)?.get(i & (CHUNK - 1))
     }
 
     #[inline]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        if i < self.len {
-            Some(&mut self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)])
-        } else {
-            None
-        }
+        self.chunks.get_mut(i >> CHUNK_BITS)?.get_mut(i & (CHUNK - 1))
     }
 
     pub fn last(&self) -> Option<&T> {
@@ -118,7 +112,7 @@ impl<T> Chunked<T> {
 
     /// Keeps the first `n` values (all of them when `n >= len`).
     pub fn truncate(&mut self, n: usize) {
-        if n >= self.len {
+        if n >= self.len() {
             return;
         }
         let keep_chunks = n.div_ceil(CHUNK);
@@ -126,7 +120,6 @@ impl<T> Chunked<T> {
         if let Some(last) = self.chunks.last_mut() {
             last.truncate(n - (keep_chunks - 1) * CHUNK);
         }
-        self.len = n;
     }
 }
 

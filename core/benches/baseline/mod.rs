@@ -120,11 +120,35 @@ impl<E: Eq> PartialOrd for Entry<E> {
     }
 }
 
+/// The event list: a heap of entries by (time, sequence), the sequence
+/// breaking ties in scheduling order.
+struct Events<E> {
+    heap: BinaryHeap<Entry<E>>,
+    seq: u64,
+}
+
+impl<E: Eq> Events<E> {
+    fn with_capacity(n: usize) -> Self {
+        Events { heap: BinaryHeap::with_capacity(n), seq: 0 }
+    }
+
+    #[inline(always)]
+    fn schedule(&mut self, at: u64, ev: E) {
+        self.seq += 1;
+        self.heap.push(Entry { at, seq: self.seq, ev });
+    }
+
+    /// The earliest event and its time.
+    #[inline(always)]
+    fn pop(&mut self) -> Option<(u64, E)> {
+        self.heap.pop().map(|e| (e.at, e.ev))
+    }
+}
+
 struct Sim {
     p: Params,
     rng: SimRng,
-    heap: BinaryHeap<Entry<Ev>>,
-    seq: u64,
+    events: Events<Ev>,
     buf: VecDeque<u64>,
     /// Parked producers with the value they offer.
     sendq: VecDeque<(u32, u64)>,
@@ -150,8 +174,7 @@ fn exp_us(rng: &mut SimRng, mean_us: u64) -> u64 {
 impl Sim {
     #[inline(always)]
     fn schedule(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        self.heap.push(Entry { at, seq: self.seq, ev });
+        self.events.schedule(at, ev);
     }
 
     /// Producer `p` made a value; it sleeps before the next or is done.
@@ -245,8 +268,7 @@ pub fn run(p: &Params) -> Outcome {
     let mut s = Sim {
         p: *p,
         rng: SimRng::new(p.seed),
-        heap: BinaryHeap::with_capacity(2 * (np + nc) + 16),
-        seq: 0,
+        events: Events::with_capacity(2 * (np + nc) + 16),
         buf: VecDeque::with_capacity(p.capacity),
         sendq: VecDeque::with_capacity(np),
         recvq: VecDeque::with_capacity(2 * nc),
@@ -268,7 +290,7 @@ pub fn run(p: &Params) -> Outcome {
     for c in 0..p.consumers {
         s.receive(c, 0);
     }
-    while let Some(Entry { at, ev, .. }) = s.heap.pop() {
+    while let Some((at, ev)) = s.events.pop() {
         s.out.events += 1;
         match ev {
             Ev::Send(i) => s.send(i, at),

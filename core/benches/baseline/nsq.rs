@@ -26,9 +26,9 @@
 //! Finished copies are counted when the handler returns (the engine's
 //! `processed`, what the bench counts).
 
-use super::{exp_us, Entry};
+use super::{exp_us, Events};
 use queuelab::rng::SimRng;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// What to simulate.
 #[derive(Clone, Copy, Debug)]
@@ -105,8 +105,7 @@ struct Client {
 struct Sim {
     p: NsqParams,
     rng: SimRng,
-    heap: BinaryHeap<Entry<Ev>>,
-    seq: u64,
+    events: Events<Ev>,
     /// Per channel: its queue and the next client to try.
     queues: Vec<VecDeque<u64>>,
     next_client: Vec<u32>,
@@ -122,8 +121,7 @@ struct Sim {
 impl Sim {
     #[inline(always)]
     fn schedule(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        self.heap.push(Entry { at, seq: self.seq, ev });
+        self.events.schedule(at, ev);
     }
 
     /// A frame sent now on a link whose last frame arrives at `*floor`.
@@ -234,8 +232,7 @@ pub fn run_nsq(p: NsqParams) -> NsqOutcome {
     let mut s = Sim {
         p,
         rng: SimRng::new(p.seed),
-        heap: BinaryHeap::new(),
-        seq: 0,
+        events: Events::with_capacity(64),
         queues: vec![VecDeque::new(); p.channels as usize],
         next_client: vec![0; p.channels as usize],
         clients,
@@ -248,7 +245,7 @@ pub fn run_nsq(p: NsqParams) -> NsqOutcome {
     for q in 0..p.producers {
         s.gap(q, 0);
     }
-    while let Some(Entry { at, ev, .. }) = s.heap.pop() {
+    while let Some((at, ev)) = s.events.pop() {
         s.out.events += 1;
         s.step(at, ev);
     }
