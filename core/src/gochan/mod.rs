@@ -15,6 +15,7 @@ pub mod behavior;
 pub mod channel;
 pub(crate) mod commands;
 pub(crate) mod exec;
+pub(crate) mod replies;
 pub mod program;
 pub(crate) mod runtime;
 pub(crate) mod stuck;
