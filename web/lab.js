@@ -25,10 +25,13 @@
 // Statuses reported: 'running', 'paused', 'deadlock', 'panic', 'ended'
 // (the run is over, or reached the host's `until`).
 
-import { engine, isReady, kindOfJson, kindOfPreset, presets as presetIndex } from './engines.js';
+import { engine, isReady, kindOfJson, kindOfPreset } from './engines.js';
 import { createStage, paintIconCanvas } from './stage.js';
 import { createStatusPanels, fmtClock } from './status-panels.js';
 import { createLagNotice, roundSpeed, fmtSpeed, SPEED_MIN, SPEED_MAX } from './lag-notice.js';
+import { exactSeed, typedSeed } from './seed.js';
+import { nextInspected } from './auto-select.js';
+import { isTextField, keyCommand } from './keys.js';
 
 /** Speeds +/- step through. */
 const SPEED_STOPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
@@ -184,6 +187,28 @@ export function createLab(root, opts = {}) {
   const systems = { nsq: null, kafka: null };
   const systemLoads = { nsq: null, kafka: null };
   const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+  /**
+   * The full view's preset picker (web/preset-picker.js), fetched the first
+   * time that view shows: an embed never loads it. `null` until then.
+   */
+  let picker = null;
+  let pickerLoad = null;
+  function presetPicker() {
+    if (picker) picker.fill(); // (again after a failed index fetch)
+    pickerLoad ||= import('./preset-picker.js').then((m) => {
+      if (destroyed) return;
+      picker = m.createPresetPicker($('preset'), {
+        setDescription,
+        current: () => (state.pg ? describeScenario(state.pg.scenario_json()) : null),
+        onError: (err) => showError(errorMessage(err)),
+        gone: () => destroyed,
+      });
+      picker.fill();
+    }, (err) => {
+      pickerLoad = null; // tried again when the layout next changes
+      showError(errorMessage(err));
+    });
+  }
 
   // --- errors ----------------------------------------------------------------
 
@@ -424,6 +449,7 @@ export function createLab(root, opts = {}) {
     }
   }
 
+  /** A scenario's name, title and description (empty strings when absent or not strings). */
   function describeScenario(json) {
     try {
       const s = JSON.parse(json);
@@ -432,32 +458,6 @@ export function createLab(root, opts = {}) {
     } catch {
       return { name: '', title: '', description: '' };
     }
-  }
-
-  function syncPresetPicker(info) {
-    const sel = $('preset');
-    if (!pickerReady) {
-      // No options yet (fillPicker syncs when they come): not "Shared: ..." meanwhile.
-      setDescription(info.description);
-      sel.dataset.loaded = '';
-      return;
-    }
-    const known = [...sel.options].some((o) => o.value === info.name && o.dataset.preset === '1');
-    sel.querySelector('option[data-shared]')?.remove();
-    if (known) {
-      sel.value = info.name;
-    } else {
-      const o = document.createElement('option');
-      o.value = '';
-      o.dataset.shared = '1';
-      o.textContent = `Shared: ${info.title || info.name || 'custom scenario'}`;
-      sel.prepend(o);
-      sel.value = '';
-    }
-    setDescription(info.description);
-    sel.dataset.loaded = sel.value; // what the picker shows is what is loaded
-    // A long title may be cut in the closed picker: the whole of it on hover.
-    sel.title = sel.selectedOptions[0]?.textContent || '';
   }
 
   /** Installs a new Playground (the old one is freed) and resets every view. */
@@ -470,7 +470,8 @@ export function createLab(root, opts = {}) {
     const json = pg.scenario_json();
     const info = describeScenario(json);
     state.presetName = info.name;
-    syncPresetPicker(info);
+    if (picker) picker.sync(info);
+    else setDescription(info.description);
   }
 
   /** Views forget the old run (new world, reset, new seed). */
@@ -484,8 +485,7 @@ export function createLab(root, opts = {}) {
     stage.reset();
     controls.reset();
     eventlog.clear();
-    for (const panel of Object.values(systems.nsq || {})) panel.reset();
-    for (const panel of Object.values(systems.kafka || {})) panel.reset();
+    for (const panels of Object.values(systems)) for (const panel of Object.values(panels || {})) panel.reset();
     state.sampleT = -1;
     state.snap = null;
     state.dirty = true;
@@ -495,8 +495,8 @@ export function createLab(root, opts = {}) {
     stage.select(null);
     const snap = state.pg.snapshot();
     state.noticesSeen = 0;
-    showNsq(Boolean(snap.nsq));
-    showKafka(Boolean(snap.kafka));
+    showSystem('nsq', Boolean(snap.nsq));
+    showSystem('kafka', Boolean(snap.kafka));
     charts.reset(snap.channels.map((c) => c.name));
     state.chartKey = snap.channels.map((c) => c.name).join('\u0000');
     // Start with a goroutine selected so the inspector explains something at
@@ -515,38 +515,10 @@ export function createLab(root, opts = {}) {
     state.stashed = null;
     refreshTimeline();
     timeline.note('Drag the timeline or press ← to go back in time.');
-    $('seed').value = exactSeed(state.pg);
+    $('seed').value = exactSeed(state.pg.scenario_json(), state.pg.seed);
     $('seed-error').textContent = '';
     $('seed').setAttribute('aria-invalid', 'false');
     state.lastFrame = performance.now();
-  }
-
-  /**
-   * The world's seed, exactly. `pg.seed` is a JS number (rounded above 2^53);
-   * a scenario (say from a link) may carry any u64, which its JSON has in full:
-   * the first `"seed":` there is the top-level key (inside a JSON string every
-   * quote is escaped, so `seed"` cannot occur in one).
-   */
-  function exactSeed(pg) {
-    const m = /"seed":(\d+)/.exec(pg.scenario_json());
-    return m ? m[1] : String(pg.seed);
-  }
-
-  /** Largest seed the Seed field takes: what a JS number holds exactly (2^53 - 1). */
-  const SEED_MAX = 2n ** 53n - 1n;
-
-  /**
-   * The seed typed in the Seed field as a number, or an Error that quotes the
-   * text as typed (never a rounded number).
-   */
-  function typedSeed(raw) {
-    if (!/^\d+$/.test(raw)) {
-      return new Error(`seed must be a whole number from 0 to ${SEED_MAX}${raw ? `, got "${raw.slice(0, 40)}"` : ''}`);
-    }
-    if (BigInt(raw) > SEED_MAX) {
-      return new Error(`seed too large: ${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw} is above ${SEED_MAX} (2^53 - 1), the largest seed the page takes`);
-    }
-    return Number(raw);
   }
 
   /** Loads a built-in preset, in the module its system needs; false if a newer load took over. */
@@ -569,10 +541,6 @@ export function createLab(root, opts = {}) {
     state.ownHash = '';
   }
 
-  /** Kernel events one replay slice runs (a few ms), before checking the clock. */
-  const REPLAY_SLICE_EVENTS = 20_000;
-  /** Wall time the replay runs between two yields to the browser. */
-  const REPLAY_BUSY_MS = 30;
   /**
    * Most kernel events a shared link may ask the page to replay (some 10-20 s of
    * work, with progress and Cancel; the large preset at 3 h is about 60 M). A link
@@ -585,55 +553,6 @@ export function createLab(root, opts = {}) {
   })();
 
   let replayCancel = null;
-
-  /** Lets the browser paint and handle input (the Cancel button) between slices. */
-  function yieldToBrowser() {
-    return new Promise((resolve) => {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => resolve();
-      requestAnimationFrame(() => ch.port2.postMessage(null));
-    });
-  }
-
-  /**
-   * Replays `pg` to `t_us` in slices that yield to the browser, showing progress
-   * with Cancel. Resolves to 'done', 'cancelled' or 'bounded' (the work bound was
-   * reached first; the world stays where it got to).
-   */
-  async function replaySliced(pg, t_us) {
-    const box = $('replay');
-    const bar = $('replay-progress');
-    const text = $('replay-text');
-    let cancelled = false;
-    replayCancel = () => { cancelled = true; };
-    state.replaying = true;
-    const startSteps = pg.steps;
-    let shownAt = performance.now();
-    const showAfter = shownAt + 200; // quick replays never flash the box
-    try {
-      for (;;) {
-        const t0 = performance.now();
-        let done = false;
-        while (!(done = pg.replay_to(t_us, REPLAY_SLICE_EVENTS)) && performance.now() - t0 < REPLAY_BUSY_MS) { /* next slice */ }
-        if (done) return 'done';
-        if (pg.steps - startSteps >= LINK_MAX_EVENTS) return 'bounded';
-        const now = performance.now();
-        if (now >= showAfter && now - shownAt >= 100) {
-          shownAt = now;
-          box.hidden = false;
-          const f = Math.min(1, pg.time_us / Math.max(1, t_us));
-          bar.value = f;
-          text.textContent = `Opening the link: replaying ${fmtClock(pg.time_us)} of ${fmtClock(t_us)} (${Math.round(100 * f)} %)`;
-        }
-        await yieldToBrowser();
-        if (cancelled) return 'cancelled';
-      }
-    } finally {
-      state.replaying = false;
-      replayCancel = null;
-      box.hidden = true;
-    }
-  }
 
   /** A fragment that only names a preset (`#preset=classic`, as embed.html takes), else null. */
   const PRESET_FRAGMENT = /^#?preset=([A-Za-z0-9_-]{1,64})$/;
@@ -650,7 +569,7 @@ export function createLab(root, opts = {}) {
       setPlaying(true);
       return true;
     }
-    const { decodeShare } = await shareModule();
+    const [{ decodeShare }, { replaySliced }] = await Promise.all([shareModule(), import('./replay.js')]);
     const shared = await decodeShare(hash);
     if (!shared) return false;
     let pg;
@@ -663,7 +582,19 @@ export function createLab(root, opts = {}) {
     replayCancel?.(); // a replay still running gives way to the newer link
     install(pg);
     setSpeed(shared.speed);
-    const outcome = await replaySliced(pg, shared.t_us);
+    const replay = replaySliced(pg, shared.t_us, { box: $('replay'), bar: $('replay-progress'), text: $('replay-text'), maxEvents: LINK_MAX_EVENTS });
+    replayCancel = replay.cancel;
+    state.replaying = true;
+    let outcome;
+    try {
+      outcome = await replay.done;
+    } finally {
+      // (A newer link may have cancelled this replay and started its own.)
+      if (replayCancel === replay.cancel) {
+        replayCancel = null;
+        state.replaying = false;
+      }
+    }
     if (state.pg !== pg) return true; // another link or preset took over meanwhile
     if (outcome === 'cancelled') {
       const fresh = await fromJson(shared.scenarioJson);
@@ -685,16 +616,16 @@ export function createLab(root, opts = {}) {
     return true;
   }
 
-  // --- NSQ panels ------------------------------------------------------------------
+  // --- system panels -----------------------------------------------------------
 
   /**
    * The panels of `kind` ('nsq' or 'kafka'), or null while their code loads
-   * (the load starts here, once). Once they are made, the next frame updates
-   * them and their charts get every sample so far.
+   * (the load starts here, once; web/system-panels.js). Once they are made,
+   * the next frame updates them and their charts get every sample so far.
    */
   function system(kind) {
     if (systems[kind]) return systems[kind];
-    systemLoads[kind] ||= loadSystem(kind).then((made) => {
+    systemLoads[kind] ||= import('./system-panels.js').then((m) => m.makeSystemPanels(kind, $, sendCommand)).then((made) => {
       if (destroyed) return;
       systems[kind] = made;
       const pg = state.pg;
@@ -711,22 +642,19 @@ export function createLab(root, opts = {}) {
     return null;
   }
 
-  async function loadSystem(kind) {
-    if (kind === 'nsq') {
-      const [admin, guar, ctl, ch] = await Promise.all([import('./nsqadmin.js'), import('./guarantees.js'), import('./nsq-controls.js'), import('./nsq-charts.js')]);
-      return {
-        admin: admin.createNsqAdmin($('nsqadmin'), { onCommand: sendCommand }),
-        guarantees: guar.createGuarantees($('guarantees')),
-        controls: ctl.createNsqControls($('nsq-controls'), { onCommand: sendCommand }),
-        charts: ch.createNsqCharts($('nsq-charts')),
-      };
-    }
-    const [ch, pan, ctl] = await Promise.all([import('./kafka-charts.js'), import('./kafka-panels.js'), import('./kafka-controls.js')]);
-    return {
-      charts: ch.createKafkaCharts($('kafka-charts')),
-      panels: pan.createKafkaPanels({ groups: $('kafka-groups'), topics: $('kafka-topics'), guarantees: $('kafka-guarantees') }),
-      controls: ctl.createKafkaControls($('kafka-controls'), { onCommand: sendCommand }),
-    };
+  /** The area, controls, charts and legend entry of `kind` show only for a run with that system. */
+  function showSystem(kind, on) {
+    const area = $(`${kind}-area`);
+    if (area.hidden === !on) return;
+    area.hidden = !on;
+    root.querySelector('.layout').dataset[kind] = String(on);
+    $(`${kind}-controls`).hidden = !on;
+    $(`${kind}-charts`).hidden = !on;
+    const legend = $(`legend-${kind}`);
+    if (legend) legend.hidden = !on;
+    // The legend's "waiting for the network" shows in a run with NSQ or Kafka.
+    const net = $('legend-net');
+    if (net) net.hidden = $('nsq-area').hidden && $('kafka-area').hidden;
   }
 
   /** Beside NSQ's or Kafka's own controls, the Go ones say they are Go's. */
@@ -740,41 +668,6 @@ export function createLab(root, opts = {}) {
     }
     charts.nameAsGo(sys);
   }
-
-  /** The NSQ panels, controls and charts show only for a run with NSQ. */
-  function showNsq(on) {
-    const area = $('nsq-area');
-    if (area.hidden === !on) return;
-    area.hidden = !on;
-    root.querySelector('.layout').dataset.nsq = String(on);
-    $('nsq-controls').hidden = !on;
-    $('nsq-charts').hidden = !on;
-    const legendNsq = $('legend-nsq');
-    if (legendNsq) legendNsq.hidden = !on;
-    showNetLegend();
-  }
-
-  /** The legend's "waiting for the network" shows in a run with NSQ or Kafka. */
-  function showNetLegend() {
-    const item = $('legend-net');
-    if (item) item.hidden = $('nsq-area').hidden && $('kafka-area').hidden;
-  }
-
-  /** The Kafka panels and controls show only for a run with Kafka. */
-  function showKafka(on) {
-    const area = $('kafka-area');
-    if (area.hidden === !on) return;
-    area.hidden = !on;
-    root.querySelector('.layout').dataset.kafka = String(on);
-    $('kafka-controls').hidden = !on;
-    $('kafka-charts').hidden = !on;
-    const legend = $('legend-kafka');
-    if (legend) legend.hidden = !on;
-    showNetLegend();
-  }
-
-  /** Picker groups, in this order; a preset's `system` picks one. */
-  const SYSTEM_GROUPS = [['go', 'Go channels'], ['nsq', 'NSQ'], ['kafka', 'Kafka']];
 
   // --- selection -----------------------------------------------------------------
 
@@ -790,34 +683,11 @@ export function createLab(root, opts = {}) {
     state.dirty = true;
   }
 
-  /**
-   * Until the user selects a goroutine, the inspector shows the most informative
-   * one: a stuck goroutine (deadlock) over one blocked for a while over one still
-   * running. It moves only when the current one has less to say: it finished,
-   * another is stuck and it is not, or it has not been blocked for a whole
-   * virtual second while another has been blocked for at least 300 ms (so a
-   * goroutine that blocks now and then keeps the inspector).
-   */
+  /** Until the user selects a goroutine, the inspector follows the most informative one (web/auto-select.js). */
   function autoSelect(snap) {
     if (!state.autoSelect) return;
-    // Idle claim slots are never picked, and the scenario's own goroutines
-    // come before a client library's (which may have no card of their own).
-    const gs = snap.goroutines.filter((g) => !g.idle);
-    const first = (ok) => gs.find((g) => ok(g) && !g.library) || gs.find(ok);
-    const cur = gs.find((g) => g.id === state.selected);
-    const stuck = first((g) => g.stuck);
-    const isBlocked = (g) => g.state.startsWith('blocked');
-    let longest = null;
-    const longer = (g) => !longest || (!g.library && longest.library) || (!g.library === !longest.library && g.state_for_us > longest.state_for_us);
-    for (const g of gs) if (isBlocked(g) && longer(g)) longest = g;
-    const alive = first((g) => !['done', 'panicked', 'removed'].includes(g.state));
-    let next = null;
-    // A stuck goroutine of the scenario's own takes over from a stuck one
-    // of a library (the deadlock is in the user's code: main's send).
-    if (stuck && !(cur && cur.stuck && (!cur.library || stuck.library))) next = stuck;
-    else if (!cur || ['done', 'removed', 'panicked'].includes(cur.state)) next = stuck || longest || alive;
-    else if (!isBlocked(cur) && cur.state_for_us >= 1e6 && longest && longest.state_for_us >= 3e5) next = longest;
-    if (next && next.id !== state.selected) select(next.id, { auto: true });
+    const next = nextInspected(snap.goroutines, state.selected);
+    if (next !== null) select(next, { auto: true });
   }
 
   // --- share -----------------------------------------------------------------
@@ -944,14 +814,14 @@ export function createLab(root, opts = {}) {
       nameGoControls(Boolean(snap.nsq || snap.kafka));
       const withPanels = showsSystemPanels(shell);
       const nsq = snap.nsq && withPanels ? system('nsq') : null;
-      showNsq(Boolean(nsq));
+      showSystem('nsq', Boolean(nsq));
       if (nsq) {
         nsq.admin.update(snap);
         nsq.guarantees.update(snap, pg);
         nsq.controls.update(snap);
       }
       const kafka = snap.kafka && withPanels ? system('kafka') : null;
-      showKafka(Boolean(kafka));
+      showSystem('kafka', Boolean(kafka));
       if (kafka) {
         kafka.panels.update(snap, state.pg);
         kafka.controls.update(snap);
@@ -1003,53 +873,6 @@ export function createLab(root, opts = {}) {
   }
 
   // --- wiring -----------------------------------------------------------------------
-
-  function isTextField(target) {
-    if (!(target instanceof HTMLElement)) return false;
-    if (target.isContentEditable) return true;
-    if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
-    if (target instanceof HTMLInputElement) return !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(target.type);
-    return false;
-  }
-
-  /**
-   * The preset picker's options, from the preset index (web/engines.js), made
-   * the first time the picker is shown (only the full view has it: an embed
-   * without it never fetches the index).
-   */
-  let pickerFilled = false;
-  let pickerReady = false;
-  function fillPicker() {
-    if (pickerFilled || shell.dataset.view !== 'full') return;
-    pickerFilled = true;
-    presetIndex().then((list) => {
-      if (destroyed) return;
-      const sel = $('preset');
-      const groups = new Map();
-      for (const p of list) {
-        const sys = p.system;
-        if (!groups.has(sys)) {
-          const g = document.createElement('optgroup');
-          g.label = SYSTEM_GROUPS.find(([k]) => k === sys)?.[1] ?? sys;
-          groups.set(sys, g);
-        }
-        const o = document.createElement('option');
-        o.value = p.name;
-        o.dataset.preset = '1';
-        o.textContent = p.title;
-        o.title = p.description;
-        groups.get(sys).append(o);
-      }
-      const order = SYSTEM_GROUPS.map(([k]) => k);
-      const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
-      sel.append(...[...groups].sort((a, b) => rank(a[0]) - rank(b[0])).map(([, g]) => g));
-      pickerReady = true;
-      if (state.pg) syncPresetPicker(describeScenario(state.pg.scenario_json()));
-    }, (err) => {
-      pickerFilled = false; // tried again when the layout next changes
-      showError(errorMessage(err));
-    });
-  }
 
   function wire() {
     const sel = $('preset');
@@ -1135,8 +958,7 @@ export function createLab(root, opts = {}) {
     $('charts-details').addEventListener('toggle', () => { if ($('charts-details').open) { charts.resize(); systems.nsq?.charts.resize(); systems.kafka?.charts.resize(); } });
 
     listen(keyTarget, 'keydown', (e) => {
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === 'Escape' && !$('error').hidden) {
+      if (e.key === 'Escape' && !e.ctrlKey && !e.metaKey && !e.altKey && !$('error').hidden) {
         showError('');
         return;
       }
@@ -1145,30 +967,17 @@ export function createLab(root, opts = {}) {
       const t = e.composedPath()[0];
       if (isTextField(t)) return;
       const onButton = t instanceof HTMLButtonElement || (t instanceof HTMLElement && t.tagName === 'SUMMARY');
-      if ((e.key === ' ' || e.code === 'Space') && !onButton) {
-        e.preventDefault();
-        userPlay(!state.playing);
-      } else if (e.key === 'ArrowRight') {
-        e.preventDefault();
-        stepOnce();
-      } else if (e.key === 'ArrowLeft') {
-        e.preventDefault();
-        stepBack();
-      } else if (e.key === 'Home') {
-        e.preventDefault();
-        seekTo(0, { pause: true });
-      } else if (e.key === 'End') {
-        e.preventDefault();
-        // The end the timeline shows: the engine's explored end, or the
-        // clock when that is newer (the timeline view may be a frame old).
-        seekTo(Math.max(state.tlView ? state.tlView.end_us : 0, state.pg.time_us), { pause: true });
-      } else if (e.key === '+' || e.key === '=') {
-        e.preventDefault();
-        stepSpeed(1);
-      } else if (e.key === '-' || e.key === '_') {
-        e.preventDefault();
-        stepSpeed(-1);
-      }
+      const command = keyCommand(e, { onButton });
+      if (!command) return;
+      e.preventDefault();
+      if (command === 'play') userPlay(!state.playing);
+      else if (command === 'step') stepOnce();
+      else if (command === 'back') stepBack();
+      else if (command === 'start') seekTo(0, { pause: true });
+      // The end the timeline shows: the engine's explored end, or the
+      // clock when that is newer (the timeline view may be a frame old).
+      else if (command === 'end') seekTo(Math.max(state.tlView ? state.tlView.end_us : 0, state.pg.time_us), { pause: true });
+      else stepSpeed(command === 'faster' ? 1 : -1);
       // A key the playground used is not also the host page's (an embed in a
       // slide deck: arrows must not also turn the page).
       if (e.defaultPrevented && !opts.page) e.stopPropagation();
@@ -1235,7 +1044,7 @@ export function createLab(root, opts = {}) {
     status.buildLegend();
     applyTheme(); // the legend's icons, now that they are in the page
     wire();
-    fillPicker();
+    if (shell.dataset.view === 'full') presetPicker();
     setSpeed(1);
   }
 
@@ -1267,7 +1076,7 @@ export function createLab(root, opts = {}) {
   /** The view now shows a panel (its view or panels changed): the panels come, and catch up with the run. */
   let panelsComing = false;
   function layoutChanged() {
-    fillPicker();
+    if (shell.dataset.view === 'full') presetPicker();
     state.panelsStale = true; // NSQ's or Kafka's panels may show now
     state.dirty = true;
     if (panelsComing || panelsMade || !showsPanels(shell)) return;
