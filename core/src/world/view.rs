@@ -1,5 +1,5 @@
 //! Read-only views of a world: the [`Snapshot`], program listings and event
-//! descriptions in plain words (the run summary is in `summary.rs`).
+//! descriptions in plain words (the run summary is in `summary/`).
 
 use super::World;
 use crate::gochan::behavior::Role;
