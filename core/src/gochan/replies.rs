@@ -16,68 +16,86 @@ use crate::time::SimTime;
 use crate::world::Kit;
 
 impl GoRuntime {
+    /// Whether `g` still waits in one of the systems' calls, for the answer
+    /// its wait word `w` says `wanted`, in a program still running: an
+    /// answer for any other goroutine changes nothing.
+    fn awaits(&self, k: &Kit, g: GoId, wanted: impl Fn(u32) -> bool) -> bool {
+        let gr = &self.gs[g as usize];
+        gr.state == GState::BlockedNet && wanted(gr.wait) && k.run.is_running()
+    }
+
+    /// `g` (its pc already past the call) runs on at once.
+    fn run_on(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
+        self.set_state(g, GState::Runnable, now);
+        self.run_goroutine(k, g, now);
+    }
+
+    /// `g` holds a new Go value from outside (a message, a record, a
+    /// produce result): labelled after `producer`, timed from `at`.
+    fn hold_new(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, at: SimTime) -> MsgRef {
+        let m = k.ledger.arrived(value, producer, at);
+        self.gs[g as usize].held = Some(m);
+        m
+    }
+
     /// The response to `g`'s network request came back: a `Publish`
     /// returns (its value was accepted: the message's Go journey ends in
     /// NSQ) and the goroutine runs on.
     pub(crate) fn net_reply(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || !k.run.is_running() {
+        if !self.awaits(k, g, |_| true) {
             return;
         }
+        let gi = g as usize;
         let held = self.gs[gi].held.take();
         k.record(EventKind::NsqPublishOk, g, NONE, held, i64::from(node));
         if let Some(m) = held {
             k.ledger.published(m);
         }
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// A `Publish` of a redundant group that does not settle the value
     /// returned (`ok`: `OK`, else an error): `g` keeps its value for the
     /// next node and runs on.
     pub(crate) fn net_reply_keep(&mut self, k: &mut Kit, g: GoId, node: u32, ok: bool, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w == node) {
             return;
         }
+        let gi = g as usize;
         let kind = if ok { EventKind::NsqPublishOk } else { EventKind::NsqPublishFailed };
         k.record(kind, g, NONE, self.gs[gi].held, i64::from(node));
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// The last `Publish` of a redundant group failed, but an earlier one
     /// returned `OK`: the value is published all the same.
     pub(crate) fn net_fail_published(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w == node) {
             return;
         }
+        let gi = g as usize;
         let held = self.gs[gi].held.take();
         k.record(EventKind::NsqPublishFailed, g, NONE, held, i64::from(node));
         if let Some(m) = held {
             k.ledger.published(m);
         }
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// `g`'s `Publish` to `node` failed (connection closed or refused):
     /// it returns an error, the value is lost, the goroutine runs on.
     pub(crate) fn net_fail(&mut self, k: &mut Kit, g: GoId, node: u32, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait != node || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w == node) {
             return;
         }
+        let gi = g as usize;
         k.record(EventKind::NsqPublishFailed, g, NONE, self.gs[gi].held, i64::from(node));
         k.ledger.drop_held(&mut self.gs[gi], g, DropCause::PublishFailed, now);
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// A message arrived for `g`, a connection reader waiting in
@@ -86,26 +104,23 @@ impl GoRuntime {
     /// or `None` if `g` was not waiting.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn net_message(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, published: SimTime, attempts: u16, now: SimTime) -> Option<MsgRef> {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & NSQ_READ == 0 || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & NSQ_READ != 0) {
             return None;
         }
-        let m = k.ledger.arrived(value, producer, published);
+        let m = self.hold_new(k, g, producer, value, published);
         k.record(EventKind::NsqMessage, g, NONE, Some(m), i64::from(attempts));
-        self.gs[gi].held = Some(m);
-        self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.gs[g as usize].pc += 1;
+        self.run_on(k, g, now);
         Some(m)
     }
 
     /// The response to `g`'s Kafka produce request came back (`ok`, or an
     /// error): its `SendMessage` returns, the value acked, or dropped.
     pub(crate) fn kafka_reply(&mut self, k: &mut Kit, g: GoId, ok: bool, aux: i64, partition: u32, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WAIT == 0 || self.gs[gi].wait & NSQ_READ != 0 || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & KAFKA_WAIT != 0 && w & NSQ_READ == 0) {
             return;
         }
+        let gi = g as usize;
         let pc = self.gs[gi].pc as usize;
         if !matches!(self.gs[gi].prog.ops.get(pc), Some(Op::KafkaProduce { .. })) {
             return;
@@ -121,35 +136,31 @@ impl GoRuntime {
             k.ledger.drop_held(&mut self.gs[gi], g, DropCause::ProduceFailed, now);
         }
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// The world took the message async producer stage `g` holds into a
     /// batch (it left Go for Kafka): the stage goes on.
     pub(crate) fn kafka_added(&mut self, k: &mut Kit, g: GoId, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_ROOM || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & KAFKA_WHAT == KAFKA_ROOM) {
             return;
         }
+        let gi = g as usize;
         if let Some(m) = self.gs[gi].held.take() {
             k.ledger.published(m);
         }
         self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// The partitioner gave the message topic producer `g` holds to
     /// partition case `case`: it goes on at that case's send.
     pub(crate) fn kafka_routed(&mut self, k: &mut Kit, g: GoId, case: u32, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || !matches!(self.gs[gi].wait & KAFKA_WHAT, KAFKA_ROUTE | KAFKA_LEAD) || !k.run.is_running() {
+        if !self.awaits(k, g, |w| matches!(w & KAFKA_WHAT, KAFKA_ROUTE | KAFKA_LEAD)) {
             return;
         }
-        self.gs[gi].pc += 1 + 2 * case;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.gs[g as usize].pc += 1 + 2 * case;
+        self.run_on(k, g, now);
     }
 
     /// A message of a produce response came for `g`, an async producer's
@@ -158,18 +169,15 @@ impl GoRuntime {
     /// unless `ok`, and runs on.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn kafka_result(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, sent: SimTime, ok: bool, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_RESULT || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & KAFKA_WHAT == KAFKA_RESULT) {
             return;
         }
-        let m = k.ledger.arrived(value, producer, sent);
+        let m = self.hold_new(k, g, producer, value, sent);
         if !ok {
             k.failed_produce.push(m);
         }
-        self.gs[gi].held = Some(m);
-        self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.gs[g as usize].pc += 1;
+        self.run_on(k, g, now);
     }
 
     /// `g`, a broker producer in `KafkaNext`, returns the next message of
@@ -178,23 +186,21 @@ impl GoRuntime {
     /// back to the op's `again`), or the response is done (`None`: it goes
     /// on).
     pub(crate) fn kafka_next(&mut self, k: &mut Kit, g: GoId, next: Option<(GoId, i64, SimTime, bool)>, now: SimTime) {
-        let gi = g as usize;
-        if self.gs[gi].state != GState::BlockedNet || self.gs[gi].wait & KAFKA_WHAT != KAFKA_NEXT || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & KAFKA_WHAT == KAFKA_NEXT) {
             return;
         }
+        let gi = g as usize;
         match (next, &self.gs[gi].prog.ops[self.gs[gi].pc as usize]) {
             (Some((producer, value, sent, ok)), &Op::KafkaNext { again, .. }) => {
-                let m = k.ledger.arrived(value, producer, sent);
+                let m = self.hold_new(k, g, producer, value, sent);
                 if !ok {
                     k.failed_produce.push(m);
                 }
-                self.gs[gi].held = Some(m);
                 self.gs[gi].pc = again;
             }
             _ => self.gs[gi].pc += 1,
         }
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.run_on(k, g, now);
     }
 
     /// A record came for `g`, a fetcher waiting in `KafkaFetch`: it holds
@@ -202,17 +208,13 @@ impl GoRuntime {
     /// produce) and runs on. `None` if `g` was not waiting.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn kafka_record(&mut self, k: &mut Kit, g: GoId, producer: GoId, value: i64, produced: SimTime, partition: u32, offset: u64, now: SimTime) -> Option<MsgRef> {
-        let gi = g as usize;
-        let w = self.gs[gi].wait;
-        if self.gs[gi].state != GState::BlockedNet || w & KAFKA_WAIT == 0 || w & 0x3_0000 != KAFKA_FETCH || w & NSQ_READ != 0 || !k.run.is_running() {
+        if !self.awaits(k, g, |w| w & KAFKA_WAIT != 0 && w & KAFKA_WHAT == KAFKA_FETCH && w & NSQ_READ == 0) {
             return None;
         }
-        let m = k.ledger.arrived(value, producer, produced);
+        let m = self.hold_new(k, g, producer, value, produced);
         k.record(EventKind::KafkaFetched, g, partition, Some(m), offset as i64);
-        self.gs[gi].held = Some(m);
-        self.gs[gi].pc += 1;
-        self.set_state(g, GState::Runnable, now);
-        self.run_goroutine(k, g, now);
+        self.gs[g as usize].pc += 1;
+        self.run_on(k, g, now);
         Some(m)
     }
 }
